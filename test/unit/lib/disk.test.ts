@@ -1,0 +1,122 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Disk, FileNotFoundError, MemoryDisk, NodeDisk, SeededRandom } from '../../../src/lib/index.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+async function roundTrip(disk: Disk, directory: string): Promise<void> {
+  await disk.makeDirectory(directory);
+  const filePath = path.join(directory, 'log');
+  const file = await disk.open(filePath, 'append');
+  await file.append(bytes('hello '));
+  await file.append(bytes('world'));
+  await file.datasync();
+  expect(await file.size()).toBe(11);
+  expect(text(await file.readAt(6, 5))).toBe('world');
+  expect(text(await file.readAt(6, 100))).toBe('world');
+  await file.writeAt(bytes('W'), 6);
+  await file.truncate(8);
+  await file.datasync();
+  await file.close();
+  expect(text(await disk.readFile(filePath))).toBe('hello Wo');
+
+  const reopened = await disk.open(filePath, 'append');
+  await reopened.append(bytes('!'));
+  await reopened.close();
+  expect(text(await disk.readFile(filePath))).toBe('hello Wo!');
+
+  const temporary = path.join(directory, 'state.tmp');
+  const created = await disk.open(temporary, 'create');
+  await created.append(bytes('v2'));
+  await created.datasync();
+  await created.close();
+  await disk.rename(temporary, path.join(directory, 'state'));
+  await disk.fsyncDirectory(directory);
+  expect(await disk.list(directory)).toEqual(['log', 'state']);
+  expect(await disk.exists(path.join(directory, 'state'))).toBe(true);
+  await disk.remove(path.join(directory, 'log'));
+  expect(await disk.list(directory)).toEqual(['state']);
+  await expect(disk.readFile(path.join(directory, 'missing'))).rejects.toBeInstanceOf(FileNotFoundError);
+  await expect(disk.open(path.join(directory, 'missing'), 'read')).rejects.toBeInstanceOf(FileNotFoundError);
+}
+
+describe('NodeDisk', () => {
+  let directory: string | undefined;
+  afterEach(async () => {
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('round-trips files with fdatasync, rename and directory fsync on real files', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    await roundTrip(new NodeDisk(), path.join(directory, 'data'));
+  });
+});
+
+describe('MemoryDisk', () => {
+  it('passes the same round trip as the real disk', async () => {
+    await roundTrip(new MemoryDisk(), '/data');
+  });
+
+  it('loses unsynced writes and unsynced directory entries on crash', async () => {
+    const disk = new MemoryDisk();
+    await disk.makeDirectory('/d');
+    const file = await disk.open('/d/wal', 'append');
+    await file.append(bytes('durable'));
+    await file.datasync();
+    await disk.fsyncDirectory('/d');
+    await file.append(bytes('-lost'));
+    const orphan = await disk.open('/d/orphan', 'create');
+    await orphan.append(bytes('x'));
+    await orphan.datasync();
+    disk.crash();
+    expect(text(await disk.readFile('/d/wal'))).toBe('durable');
+    expect(await disk.exists('/d/orphan')).toBe(false);
+  });
+
+  it('undoes a rename that was not followed by a directory fsync', async () => {
+    const disk = new MemoryDisk();
+    await disk.makeDirectory('/d');
+    const file = await disk.open('/d/a', 'create');
+    await file.append(bytes('a'));
+    await file.datasync();
+    await disk.fsyncDirectory('/d');
+    await disk.rename('/d/a', '/d/b');
+    disk.crash();
+    expect(await disk.list('/d')).toEqual(['a']);
+  });
+
+  it('can tear an unsynced tail, keeping a prefix of it', async () => {
+    const lengths = new Set<number>();
+    for (let seed = 0; seed < 30; seed++) {
+      const disk = new MemoryDisk();
+      await disk.makeDirectory('/d');
+      const file = await disk.open('/d/wal', 'append');
+      await file.append(bytes('base'));
+      await file.datasync();
+      await disk.fsyncDirectory('/d');
+      await file.append(bytes('0123456789'));
+      disk.crash({ random: new SeededRandom(seed), tornWriteProbability: 1 });
+      const survived = text(await disk.readFile('/d/wal'));
+      expect('base0123456789'.startsWith(survived)).toBe(true);
+      expect(survived.startsWith('base')).toBe(true);
+      lengths.add(survived.length);
+    }
+    expect(lengths.size).toBeGreaterThan(3);
+  });
+
+  it('flips bits in stored data, durable copy included', async () => {
+    const disk = new MemoryDisk();
+    await disk.makeDirectory('/d');
+    const file = await disk.open('/d/f', 'create');
+    await file.append(new Uint8Array([0, 0, 0]));
+    await file.datasync();
+    await disk.fsyncDirectory('/d');
+    disk.flipBit('/d/f', 1, 3);
+    expect([...(await disk.readFile('/d/f'))]).toEqual([0, 8, 0]);
+    disk.crash();
+    expect([...(await disk.readFile('/d/f'))]).toEqual([0, 8, 0]);
+  });
+});
