@@ -1,0 +1,85 @@
+import * as http from 'node:http';
+import type { Registry } from 'prom-client';
+import { type Address, MeshError } from '../lib/index.js';
+
+/** What the admin port reports; answered fresh on every request. */
+export interface AdminStatusSource {
+  /** Serving at all: the process is up and its loops run. */
+  health(): { ok: boolean; detail: Record<string, unknown> };
+  /** Ready for clients: joined, caught up, and a leader is known. */
+  readiness(): { ok: boolean; detail: Record<string, unknown> };
+  status(): Record<string, unknown>;
+}
+
+export interface AdminServer {
+  readonly address: Address;
+  close(): Promise<void>;
+}
+
+/**
+ * The per-node admin HTTP port: `/metrics` (Prometheus text), `/health`, `/ready` (200 or
+ * 503 with a JSON body saying why) and `/status` (JSON).
+ */
+export async function startAdminServer(
+  address: Address,
+  registry: Registry,
+  source: AdminStatusSource,
+): Promise<AdminServer> {
+  const server = http.createServer((request, response) => {
+    void answer(request.url ?? '/', registry, source)
+      .then(({ status, type, body }) => {
+        response.writeHead(status, { 'content-type': type });
+        response.end(body);
+      })
+      .catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end(error instanceof Error ? error.message : String(error));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(
+        new MeshError('ADMIN_LISTEN', `cannot listen on ${address.host}:${address.port}`, { cause: error }),
+      ),
+    );
+    server.listen(address.port, address.host, () => resolve());
+  });
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
+  return {
+    address: { host: address.host, port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function answer(
+  url: string,
+  registry: Registry,
+  source: AdminStatusSource,
+): Promise<{ status: number; type: string; body: string }> {
+  const pathname = url.split('?')[0];
+  switch (pathname) {
+    case '/metrics':
+      return { status: 200, type: registry.contentType, body: await registry.metrics() };
+    case '/health': {
+      const health = source.health();
+      return json(health.ok ? 200 : 503, health);
+    }
+    case '/ready': {
+      const readiness = source.readiness();
+      return json(readiness.ok ? 200 : 503, readiness);
+    }
+    case '/status':
+      return json(200, source.status());
+    default:
+      return { status: 404, type: 'text/plain', body: `no such endpoint: ${pathname}\n` };
+  }
+}
+
+function json(status: number, body: unknown): { status: number; type: string; body: string } {
+  return { status, type: 'application/json', body: `${JSON.stringify(body)}\n` };
+}

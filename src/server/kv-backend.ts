@@ -1,0 +1,70 @@
+import type {
+  KvCommand,
+  KvResult,
+  LeaseStatus,
+  RangeRequest,
+  RangeResponse,
+  Watcher,
+  WatchRequest,
+} from '../kv/index.js';
+
+/** One member of the cluster as clients see it. */
+export interface ClusterMember {
+  readonly id: number;
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  readonly clientUrls: readonly string[];
+  readonly isLearner: boolean;
+}
+
+export interface BackendStatus {
+  readonly version: string;
+  readonly leaderId: number;
+  readonly raftIndex: number;
+  readonly raftAppliedIndex: number;
+  readonly raftTerm: number;
+  readonly revision: number;
+  readonly dbSizeBytes: number;
+  readonly isLearner: boolean;
+  readonly errors: readonly string[];
+}
+
+export interface LeaseTimeToLiveAnswer {
+  readonly id: number;
+  /** Seconds left; -1 when the lease does not exist (expired or never granted). */
+  readonly ttlSeconds: number;
+  readonly grantedTtlSeconds: number;
+  readonly keys: readonly Uint8Array[];
+}
+
+/**
+ * What a client API (the etcd v3 gRPC service, the CLI) needs from a node. The Raft-backed
+ * node implements it; so does a single-process backend for tests. Every method either
+ * answers or rejects with a typed `MeshError` (`NOT_LEADER`, `KV_*`, `TIMEOUT`, ...).
+ */
+export interface KvBackend {
+  /** Cluster id and this member's id, as unsigned 64-bit decimals for response headers. */
+  readonly clusterId: bigint;
+  readonly memberId: bigint;
+  raftTerm(): number;
+  /** The revision this node has applied; for headers of answers that do not carry one. */
+  currentRevision(): number;
+  /** Writes go through consensus; a range is linearizable unless `serializable` is set. */
+  execute(command: KvCommand): Promise<KvResult>;
+  range(request: RangeRequest): Promise<RangeResponse>;
+  /** Refreshes a lease and answers its TTL; rejects with KV_LEASE_NOT_FOUND. */
+  leaseKeepAlive(id: number): Promise<number>;
+  leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer>;
+  leaseList(): Promise<readonly LeaseStatus[]>;
+  /** Starts a watch; the watcher yields responses until cancelled. */
+  watch(request: WatchRequest): Watcher;
+  /** Asks every watcher to report progress at the current revision. */
+  requestWatchProgress(): void;
+  members(): Promise<readonly ClusterMember[]>;
+  addMember(peerUrls: readonly string[], isLearner: boolean): Promise<ClusterMember>;
+  removeMember(id: number): Promise<void>;
+  promoteMember(id: number): Promise<void>;
+  status(): Promise<BackendStatus>;
+  /** The whole state as a snapshot stream, for `meshos snapshot save` and Maintenance.Snapshot. */
+  snapshot(): Promise<Uint8Array>;
+}

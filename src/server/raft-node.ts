@@ -1,0 +1,498 @@
+import {
+  type Clock,
+  type Disk,
+  type Logger,
+  MeshError,
+  type Random,
+  silentLogger,
+  type TimerId,
+} from '../lib/index.js';
+import {
+  type ClusterConfig,
+  type ConfigChange,
+  decodeMessage,
+  EMPTY_CONFIG,
+  type Entry,
+  encodeMessage,
+  MemoryRaftStorage,
+  type Message,
+  type NodeId,
+  NotLeaderError,
+  Raft,
+  type RaftStatus,
+  type Ready,
+  type Role,
+} from '../raft/index.js';
+import { openRaftLogStore, type RaftLogStore, type StoreMetrics } from '../store/index.js';
+import {
+  fromStoredEntry,
+  fromStoredSnapshot,
+  toStoredEntry,
+  toStoredHardState,
+  toStoredSnapshot,
+} from './raft-records.js';
+import { ProposalWaiters, ReadWaiters } from './waiters.js';
+
+/** Tick length; election and heartbeat timeouts are whole numbers of ticks. */
+export const DEFAULT_TICK_INTERVAL_MS = 10;
+export const DEFAULT_ELECTION_TICKS = 30;
+export const DEFAULT_HEARTBEAT_TICKS = 5;
+/** A snapshot is taken once this many entries were applied since the last one. */
+export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 20_000;
+/** Entries kept in the log behind a snapshot, so slightly lagging followers need no snapshot. */
+export const LOG_ENTRIES_KEPT_AFTER_SNAPSHOT = 5_000;
+export const MAX_INFLIGHT_APPEND_MESSAGES = 256;
+export const MAX_INFLIGHT_APPEND_BYTES = 32 * 1024 * 1024;
+export const MAX_APPEND_MESSAGE_BYTES = 1024 * 1024;
+/** Proposals waiting for apply at once; more are refused so memory stays bounded. */
+export const MAX_PENDING_PROPOSALS = 100_000;
+
+/** How the node reaches its peers; `PeerTransport` is the production one. */
+export interface PeerLink {
+  send(peer: NodeId, payload: Uint8Array): boolean;
+  onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
+  onUnreachable(handler: (peer: NodeId) => void): void;
+}
+
+/** The replicated state machine the node applies committed entries to. */
+export interface ReplicatedStateMachine<Result> {
+  /** Applies one committed entry of any kind; results of normal entries go to their proposers. */
+  apply(entry: Entry): Result;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+export interface RaftNodeOptions<Result> {
+  readonly id: NodeId;
+  readonly dataDirectory: string;
+  /** Voters the cluster was created with; give the same on every start. Empty to join as a learner. */
+  readonly initialVoters: readonly NodeId[];
+  readonly disk: Disk;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly link: PeerLink;
+  readonly stateMachine: ReplicatedStateMachine<Result>;
+  readonly tickIntervalMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  readonly snapshotEveryEntries?: number;
+  readonly logEntriesKeptAfterSnapshot?: number;
+  readonly logger?: Logger;
+}
+
+export interface LeaderInfo {
+  readonly leaderId: NodeId | 0;
+  readonly term: number;
+}
+
+export class NodeStoppedError extends MeshError {
+  constructor() {
+    super('NODE_STOPPED', 'the node is stopped');
+  }
+}
+
+export class TooManyPendingProposalsError extends MeshError {
+  constructor(limit: number) {
+    super('TOO_MANY_REQUESTS', `more than ${limit} proposals are waiting to be applied`, {
+      details: { limit },
+    });
+  }
+}
+
+export class ReadyTimeoutError extends MeshError {
+  constructor(timeoutMs: number) {
+    super('TIMEOUT', `the node did not become ready within ${timeoutMs} ms`, { details: { timeoutMs } });
+  }
+}
+
+/**
+ * One Raft participant with its IO: it ticks the pure core on the clock, steps peer messages
+ * into it, and runs the Ready loop — persist (group-committed), send, apply, advance — one
+ * Ready at a time. Messages that depend on persisted state leave only after the persist.
+ */
+export class RaftNode<Result> {
+  private readonly raft: Raft;
+  private readonly proposals = new ProposalWaiters<Result>();
+  private readonly reads = new ReadWaiters();
+  private readonly leaderListeners = new Set<(info: LeaderInfo) => void>();
+  private readonly readyListeners = new Set<() => void>();
+  private tickTimer: TimerId | undefined;
+  private processing = false;
+  private scheduled = false;
+  private stopped = false;
+  private failure: Error | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private appliedIndex: number;
+  private snapshotIndex: number;
+  private leader: LeaderInfo = { leaderId: 0, term: 0 };
+  private isReadyFlag = false;
+  private readonly tickIntervalMs: number;
+  private readonly snapshotEveryEntries: number;
+  private readonly logger: Logger;
+
+  private constructor(
+    private readonly options: RaftNodeOptions<Result>,
+    private readonly store: RaftLogStore,
+    private readonly storage: MemoryRaftStorage,
+    appliedIndex: number,
+  ) {
+    this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
+    this.snapshotEveryEntries = options.snapshotEveryEntries ?? DEFAULT_SNAPSHOT_EVERY_ENTRIES;
+    this.logger = options.logger ?? silentLogger;
+    this.appliedIndex = appliedIndex;
+    this.snapshotIndex = appliedIndex;
+    this.raft = new Raft({
+      id: options.id,
+      electionTicks: options.electionTicks ?? DEFAULT_ELECTION_TICKS,
+      heartbeatTicks: options.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
+      preVote: true,
+      checkQuorum: true,
+      maxInflightMessages: MAX_INFLIGHT_APPEND_MESSAGES,
+      maxInflightBytes: MAX_INFLIGHT_APPEND_BYTES,
+      maxAppendBytes: MAX_APPEND_MESSAGE_BYTES,
+      random: options.random,
+      storage,
+      applied: appliedIndex,
+    });
+    options.link.onMessage((from, payload) => this.receive(from, payload));
+    options.link.onUnreachable((peer) => {
+      if (!this.stopped) this.raft.reportUnreachable(peer);
+    });
+  }
+
+  /** Recovers durable state from the data directory (creating it when new) and starts ticking. */
+  static async start<Result>(options: RaftNodeOptions<Result>): Promise<RaftNode<Result>> {
+    const { store, recovered } = await openRaftLogStore(options.disk, options.dataDirectory, {
+      clock: options.clock,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    // Without a snapshot the membership starts from the initial voters (the caller keeps them
+    // with the node's identity); config entries in the log then replay every change since.
+    const bootstrap: ClusterConfig = {
+      ...EMPTY_CONFIG,
+      voters: [...options.initialVoters].sort((a, b) => a - b),
+    };
+    const storage = new MemoryRaftStorage(bootstrap);
+    let appliedIndex = 0;
+    if (recovered.snapshot !== undefined) {
+      const snapshot = fromStoredSnapshot(recovered.snapshot);
+      storage.applySnapshot(snapshot);
+      options.stateMachine.restore(snapshot.data);
+      appliedIndex = snapshot.metadata.index;
+    }
+    storage.append(recovered.entries.map(fromStoredEntry));
+    storage.setHardState({
+      ...recovered.hardState,
+      commit: Math.max(recovered.hardState.commit, appliedIndex),
+    });
+    const node = new RaftNode(options, store, storage, appliedIndex);
+    node.scheduleTick();
+    node.schedule();
+    return node;
+  }
+
+  get id(): NodeId {
+    return this.options.id;
+  }
+
+  isLeader(): boolean {
+    return this.raft.role === 'leader';
+  }
+
+  role(): Role {
+    return this.raft.role;
+  }
+
+  leaderInfo(): LeaderInfo {
+    return this.leader;
+  }
+
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  storeMetrics(): Readonly<StoreMetrics> {
+    return this.store.metrics;
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  /** True once a leader is known and this node has applied everything committed so far. */
+  isReady(): boolean {
+    return this.isReadyFlag;
+  }
+
+  onLeaderChange(listener: (info: LeaderInfo) => void): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    if (this.isReadyFlag) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = this.options.clock.setTimer(timeoutMs, () => {
+        this.readyListeners.delete(onReady);
+        reject(new ReadyTimeoutError(timeoutMs));
+      });
+      const onReady = (): void => {
+        this.options.clock.clearTimer(timer);
+        this.readyListeners.delete(onReady);
+        resolve();
+      };
+      this.readyListeners.add(onReady);
+    });
+  }
+
+  /** Proposes `data`; resolves with the state machine's result once it is applied here. */
+  propose(data: Uint8Array): Promise<Result> {
+    this.checkRunning();
+    if (this.proposals.size >= MAX_PENDING_PROPOSALS) {
+      return Promise.reject(new TooManyPendingProposalsError(MAX_PENDING_PROPOSALS));
+    }
+    let index: number;
+    try {
+      index = this.raft.propose(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.schedule();
+    return this.proposals.add(index, this.raft.term);
+  }
+
+  /** Proposes a membership change; resolves once it is applied here. */
+  proposeConfigChange(change: ConfigChange): Promise<Result> {
+    this.checkRunning();
+    let index: number;
+    try {
+      index = this.raft.proposeConfigChange(change);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.schedule();
+    return this.proposals.add(index, this.raft.term);
+  }
+
+  /** Resolves once this node has applied everything committed before the call (ReadIndex). */
+  linearizableBarrier(): Promise<void> {
+    this.checkRunning();
+    const { requestId, done } = this.reads.add();
+    try {
+      this.raft.readIndex(requestId);
+    } catch (error) {
+      this.reads.forget(requestId);
+      return Promise.reject(error);
+    }
+    this.schedule();
+    return done;
+  }
+
+  transferLeadership(target: NodeId): void {
+    this.checkRunning();
+    this.raft.transferLeadership(target);
+    this.schedule();
+  }
+
+  /** Starts an election at once (tests and operators; normal elections need no call). */
+  campaign(): void {
+    this.checkRunning();
+    this.raft.campaign();
+    this.schedule();
+  }
+
+  /**
+   * Stops cleanly: hands leadership to the most caught-up voter when leading (waiting at most
+   * `transferTimeoutMs`), stops ticking, lets the Ready in progress finish, and closes the store.
+   */
+  async stop(transferTimeoutMs = 0): Promise<void> {
+    if (this.stopped) return;
+    if (transferTimeoutMs > 0 && this.isLeader()) await this.handOverLeadership(transferTimeoutMs);
+    this.stopped = true;
+    if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
+    await this.whenIdle();
+    this.proposals.rejectAll(new NodeStoppedError());
+    this.reads.rejectAll(new NodeStoppedError());
+    await this.store.close();
+  }
+
+  private async handOverLeadership(timeoutMs: number): Promise<void> {
+    const status = this.raft.status();
+    const candidates = status.progress === undefined ? [] : [...status.progress.entries()];
+    const target = candidates
+      .filter(
+        ([node, progress]) => node !== this.id && !progress.isLearner && status.config.voters.includes(node),
+      )
+      .sort((a, b) => b[1].match - a[1].match)[0];
+    if (target === undefined) return;
+    const changed = new Promise<void>((resolve) => {
+      const timer = this.options.clock.setTimer(timeoutMs, () => {
+        unsubscribe();
+        resolve();
+      });
+      const unsubscribe = this.onLeaderChange((info) => {
+        if (info.leaderId !== this.id) {
+          this.options.clock.clearTimer(timer);
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+    try {
+      this.transferLeadership(target[0]);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'leadership transfer on shutdown failed');
+      return;
+    }
+    await changed;
+  }
+
+  private checkRunning(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.stopped) throw new NodeStoppedError();
+  }
+
+  private scheduleTick(): void {
+    if (this.stopped) return;
+    this.tickTimer = this.options.clock.setTimer(this.tickIntervalMs, () => {
+      if (this.stopped) return;
+      this.raft.tick();
+      this.schedule();
+      this.scheduleTick();
+    });
+  }
+
+  private receive(from: NodeId, payload: Uint8Array): void {
+    if (this.stopped) return;
+    let message: Message;
+    try {
+      message = decodeMessage(payload);
+    } catch (error) {
+      this.logger.warn({ err: error, from }, 'dropped an undecodable peer message');
+      return;
+    }
+    if (message.from !== from) {
+      this.logger.warn(
+        { from, claimed: message.from },
+        'dropped a message whose sender does not match its link',
+      );
+      return;
+    }
+    this.raft.step(message);
+    this.schedule();
+  }
+
+  /** Batches everything that happened in this turn of the event loop into one Ready. */
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.stopped && this.raft.hasReady()) await this.handleReady(this.raft.ready());
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.processing = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
+    this.send(ready.messages);
+    if (ready.snapshot !== undefined) {
+      await this.store.saveSnapshot(toStoredSnapshot(ready.snapshot));
+      await this.store.resetToSnapshot(ready.snapshot.metadata.index);
+      this.storage.applySnapshot(ready.snapshot);
+      this.options.stateMachine.restore(ready.snapshot.data);
+      this.appliedIndex = ready.snapshot.metadata.index;
+      this.snapshotIndex = this.appliedIndex;
+      this.proposals.skippedThrough(this.appliedIndex);
+    }
+    if (ready.entries.length > 0 || ready.hardState !== undefined) {
+      this.storage.append(ready.entries);
+      if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+      await this.store.append(
+        ready.entries.map(toStoredEntry),
+        ready.hardState === undefined ? undefined : toStoredHardState(ready.hardState),
+      );
+    }
+    this.send(ready.messagesAfterPersist);
+    for (const entry of ready.committedEntries) this.applyEntry(entry);
+    for (const state of ready.readStates)
+      this.reads.confirmed(state.requestId, state.index, this.appliedIndex);
+    for (const requestId of ready.droppedReads) this.reads.dropped(requestId);
+    this.reads.releaseThrough(this.appliedIndex);
+    this.raft.advance();
+    this.updateReadiness();
+    if (this.appliedIndex - this.snapshotIndex >= this.snapshotEveryEntries) await this.takeSnapshot();
+  }
+
+  private applyEntry(entry: Entry): void {
+    const result = this.options.stateMachine.apply(entry);
+    this.appliedIndex = entry.index;
+    this.proposals.applied(entry.index, entry.term, result);
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const index = this.appliedIndex;
+    const data = this.options.stateMachine.snapshot();
+    const snapshot = this.storage.createSnapshot(index, this.raft.configAt(index), data);
+    this.snapshotIndex = index;
+    await this.store.saveSnapshot(toStoredSnapshot(snapshot));
+    const compactThrough =
+      index - (this.options.logEntriesKeptAfterSnapshot ?? LOG_ENTRIES_KEPT_AFTER_SNAPSHOT);
+    if (compactThrough > this.storage.firstIndex()) {
+      this.storage.compact(compactThrough);
+      await this.store.compact(compactThrough);
+    }
+  }
+
+  private send(messages: readonly Message[]): void {
+    for (const message of messages) this.options.link.send(message.to, encodeMessage(message));
+  }
+
+  private noteLeader(leaderId: NodeId | 0): void {
+    const info = { leaderId, term: this.raft.term };
+    if (info.leaderId === this.leader.leaderId && info.term === this.leader.term) return;
+    this.leader = info;
+    for (const listener of [...this.leaderListeners]) listener(info);
+  }
+
+  private updateReadiness(): void {
+    const ready = this.leader.leaderId !== 0 && this.appliedIndex >= this.raft.status().commit;
+    if (ready === this.isReadyFlag) return;
+    this.isReadyFlag = ready;
+    if (ready) for (const listener of [...this.readyListeners]) listener();
+  }
+
+  private fail(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.failure = failure;
+    this.stopped = true;
+    this.logger.error({ err: failure }, 'the node stopped after a storage or apply failure');
+    if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
+    this.proposals.rejectAll(failure);
+    this.reads.rejectAll(failure);
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.processing) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Raises NOT_LEADER with the known leader, for callers that must run on the leader. */
+  requireLeader(): void {
+    if (!this.isLeader()) throw new NotLeaderError(this.leader.leaderId);
+  }
+}

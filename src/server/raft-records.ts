@@ -1,0 +1,62 @@
+import { MeshError } from '../lib/index.js';
+import type { ClusterConfig, Entry, EntryKind, HardState, Snapshot } from '../raft/index.js';
+import type { StoredEntry, StoredHardState, StoredSnapshot } from '../store/index.js';
+
+/** Entry kinds as the store keeps them; the numbers are part of the on-disk format. */
+const KIND_CODES: Readonly<Record<EntryKind, number>> = { normal: 0, config: 1, noop: 2 };
+const KINDS_BY_CODE: readonly EntryKind[] = ['normal', 'config', 'noop'];
+
+export function toStoredEntry(entry: Entry): StoredEntry {
+  return { term: entry.term, index: entry.index, kind: KIND_CODES[entry.kind], data: entry.data };
+}
+
+export function fromStoredEntry(stored: StoredEntry): Entry {
+  const kind = KINDS_BY_CODE[stored.kind];
+  if (kind === undefined) {
+    throw new MeshError('STORE_CORRUPT', `entry ${stored.index} has unknown kind ${stored.kind}`);
+  }
+  return { term: stored.term, index: stored.index, kind, data: stored.data };
+}
+
+export function toStoredHardState(hardState: HardState): StoredHardState {
+  return { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
+}
+
+export function encodeClusterConfig(config: ClusterConfig): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({
+      voters: config.voters,
+      learners: config.learners,
+      outgoingVoters: config.outgoingVoters,
+    }),
+  );
+}
+
+export function decodeClusterConfig(bytes: Uint8Array): ClusterConfig {
+  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<ClusterConfig>;
+  const ids = (value: unknown): number[] =>
+    Array.isArray(value) && value.every((id) => Number.isSafeInteger(id) && id > 0)
+      ? (value as number[])
+      : [];
+  return {
+    voters: ids(parsed.voters),
+    learners: ids(parsed.learners),
+    outgoingVoters: ids(parsed.outgoingVoters),
+  };
+}
+
+export function toStoredSnapshot(snapshot: Snapshot): StoredSnapshot {
+  return {
+    index: snapshot.metadata.index,
+    term: snapshot.metadata.term,
+    config: encodeClusterConfig(snapshot.metadata.config),
+    data: snapshot.data,
+  };
+}
+
+export function fromStoredSnapshot(stored: StoredSnapshot): Snapshot {
+  return {
+    metadata: { index: stored.index, term: stored.term, config: decodeClusterConfig(stored.config) },
+    data: stored.data,
+  };
+}

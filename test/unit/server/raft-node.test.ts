@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isMeshError } from '../../../src/lib/index.js';
+import { TestCluster } from './cluster-harness.js';
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+describe('RaftNode host', () => {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  it('elects a leader, replicates proposals and applies them in one order everywhere', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => leader.node.propose(encode(`v${index}`))),
+    );
+    expect(results.at(-1)).toBe(50);
+    await cluster.until(
+      () => [...cluster!.nodes.values()].every((entry) => entry.machine.items.length === 50),
+      'apply',
+    );
+    const orders = [...cluster.nodes.values()].map((entry) => entry.machine.items.join(','));
+    expect(new Set(orders).size).toBe(1);
+    expect(new Set(orders[0]!.split(',')).size).toBe(50);
+    expect(leader.node.storeMetrics().fsyncs).toBeLessThan(50);
+  });
+
+  it('refuses proposals on a follower with NOT_LEADER naming the leader', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const follower = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    const error = await follower.node.propose(encode('x')).catch((caught: unknown) => caught);
+    expect(isMeshError(error, 'NOT_LEADER')).toBe(true);
+    expect((error as { details: { leaderId?: number } }).details.leaderId).toBe(leader.id);
+  });
+
+  it('keeps every acknowledged entry through a crash that loses unsynced writes', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    for (let index = 0; index < 20; index++) await leader.node.propose(encode(`a${index}`));
+    await cluster.crashAndRestart(leader.id);
+    const next = await cluster.waitForLeader();
+    await next.node.propose(encode('after'));
+    await cluster.until(
+      () => [...cluster!.nodes.values()].every((entry) => entry.machine.items.length === 21),
+      'all nodes to apply 21 entries',
+    );
+    for (const entry of cluster.nodes.values()) {
+      expect(entry.machine.items.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, index) => `a${index}`));
+    }
+  });
+
+  it('answers a linearizable barrier only after applying what was committed before it', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    await leader.node.propose(encode('one'));
+    const follower = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    await follower.node.linearizableBarrier();
+    expect(follower.machine.items).toContain('one');
+  });
+
+  it('catches up a node that was cut off, through a snapshot once the log is compacted', async () => {
+    cluster = new TestCluster([1, 2, 3], 20);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    cluster.links.isolated.add(lagging.id);
+    for (let index = 0; index < 60; index++) await leader.node.propose(encode(`s${index}`));
+    expect(leader.node.status().firstIndex).toBeGreaterThan(2);
+    cluster.links.isolated.delete(lagging.id);
+    await cluster.until(() => lagging.machine.items.length === 60, 'the lagging node to catch up');
+    expect(lagging.machine.items).toEqual(leader.machine.items);
+    expect(lagging.node.storeMetrics().snapshotsSaved).toBeGreaterThan(0);
+  });
+
+  it('hands leadership over on a graceful stop', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    await leader.node.propose(encode('before'));
+    await leader.node.stop(2_000);
+    cluster.links.isolated.add(leader.id);
+    const next = await cluster.waitForLeader();
+    expect(next.id).not.toBe(leader.id);
+    expect(await next.node.propose(encode('after'))).toBeGreaterThanOrEqual(2);
+  });
+});
