@@ -1,0 +1,201 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+import { MeshError, ValidationError } from '../lib/index.js';
+import { nodeCommonName, nodeUri } from './identity.js';
+import { MAX_PEER_ID, type PeerId } from './limits.js';
+
+/** How long a cluster CA certificate is valid. */
+export const CA_VALIDITY_DAYS = 3650;
+/** How long a node certificate is valid. */
+export const NODE_CERTIFICATE_VALIDITY_DAYS = 825;
+/** The openssl CLI gets this long per command before it is killed. */
+export const OPENSSL_TIMEOUT_MS = 30_000;
+/** Names every node certificate carries, so links over loopback verify. */
+export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+
+const CLUSTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const HOST_NAME_PATTERN = /^[A-Za-z0-9*]([A-Za-z0-9.-]{0,252})$/;
+
+/** The files of a certificate directory. */
+export const certificateFiles = {
+  caCertificate: (directory: string) => path.join(directory, 'ca.pem'),
+  caKey: (directory: string) => path.join(directory, 'ca-key.pem'),
+  nodeCertificate: (directory: string, nodeId: PeerId) => path.join(directory, `node-${nodeId}.pem`),
+  nodeKey: (directory: string, nodeId: PeerId) => path.join(directory, `node-${nodeId}-key.pem`),
+};
+
+/** What a node needs for mutual TLS: the cluster CA, its own certificate and key, all PEM. */
+export interface TlsMaterial {
+  readonly nodeId: PeerId;
+  readonly caCertificatePem: string;
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+}
+
+export class CertificateError extends MeshError {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super('CERTIFICATE', message, options);
+  }
+}
+
+function runOpenssl(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('openssl', [...args], { timeout: OPENSSL_TIMEOUT_MS }, (error, _stdout, stderr) => {
+      if (error === null) resolve();
+      else {
+        reject(
+          new CertificateError(`openssl ${args[0]} failed: ${String(stderr).trim() || error.message}`, {
+            cause: error,
+            details: { command: args[0] },
+          }),
+        );
+      }
+    });
+  });
+}
+
+async function generateKey(keyPath: string): Promise<void> {
+  await runOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyPath]);
+  await chmod(keyPath, 0o600);
+}
+
+function checkNodeId(nodeId: PeerId): void {
+  if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > MAX_PEER_ID) {
+    throw new ValidationError('node id', [`${nodeId} must be an integer in 0..${MAX_PEER_ID}`]);
+  }
+}
+
+/** A fresh positive serial number: 16 random bytes with the top bit clear. */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  return `0x${bytes.toString('hex')}`;
+}
+
+/** Creates the cluster CA: an EC P-256 key and a self-signed certificate naming the cluster. */
+export async function createClusterCa(directory: string, clusterId: string): Promise<void> {
+  if (!CLUSTER_ID_PATTERN.test(clusterId)) {
+    throw new ValidationError('cluster id', [
+      `${JSON.stringify(clusterId)} must be 1..63 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    ]);
+  }
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const keyPath = certificateFiles.caKey(directory);
+  await generateKey(keyPath);
+  await runOpenssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    keyPath,
+    '-sha256',
+    '-days',
+    String(CA_VALIDITY_DAYS),
+    '-subj',
+    `/O=meshos/CN=meshos-ca-${clusterId}`,
+    '-set_serial',
+    randomSerial(),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    certificateFiles.caCertificate(directory),
+  ]);
+}
+
+/**
+ * Issues a node certificate signed by the cluster CA in `directory`: key, signing request,
+ * certificate. The node id is bound as CN `meshos-node-<id>` and SAN `URI:meshos://node/<id>`;
+ * SANs also name the loopback addresses and `hosts`. Usable as both TLS server and client.
+ */
+export async function issueNodeCertificate(
+  directory: string,
+  nodeId: PeerId,
+  hosts: readonly string[] = [],
+): Promise<void> {
+  checkNodeId(nodeId);
+  const badHosts = hosts.filter((host) => isIP(host) === 0 && !HOST_NAME_PATTERN.test(host));
+  if (badHosts.length > 0) {
+    throw new ValidationError(
+      'certificate hosts',
+      badHosts.map((host) => `${JSON.stringify(host)} is neither an IP address nor a DNS name`),
+    );
+  }
+  const names = [...new Set([...LOOPBACK_HOSTS, ...hosts])].map((host) =>
+    isIP(host) === 0 ? `DNS:${host}` : `IP:${host}`,
+  );
+  const keyPath = certificateFiles.nodeKey(directory, nodeId);
+  const requestPath = path.join(directory, `node-${nodeId}.csr`);
+  const extensionsPath = path.join(directory, `node-${nodeId}.ext`);
+  await generateKey(keyPath);
+  await runOpenssl([
+    'req',
+    '-new',
+    '-key',
+    keyPath,
+    '-subj',
+    `/O=meshos/CN=${nodeCommonName(nodeId)}`,
+    '-out',
+    requestPath,
+  ]);
+  await writeFile(
+    extensionsPath,
+    [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      `subjectAltName=${[...names, `URI:${nodeUri(nodeId)}`].join(',')}`,
+      '',
+    ].join('\n'),
+  );
+  try {
+    await runOpenssl([
+      'x509',
+      '-req',
+      '-in',
+      requestPath,
+      '-CA',
+      certificateFiles.caCertificate(directory),
+      '-CAkey',
+      certificateFiles.caKey(directory),
+      '-set_serial',
+      randomSerial(),
+      '-days',
+      String(NODE_CERTIFICATE_VALIDITY_DAYS),
+      '-sha256',
+      '-extfile',
+      extensionsPath,
+      '-out',
+      certificateFiles.nodeCertificate(directory, nodeId),
+    ]);
+  } finally {
+    await rm(requestPath, { force: true });
+    await rm(extensionsPath, { force: true });
+  }
+}
+
+async function readPem(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CertificateError(`cannot read ${what} at ${file}`, { cause: error, details: { file } });
+  }
+}
+
+/** Reads what node `nodeId` needs for mutual TLS from a certificate directory. */
+export async function loadTlsMaterial(directory: string, nodeId: PeerId): Promise<TlsMaterial> {
+  checkNodeId(nodeId);
+  return {
+    nodeId,
+    caCertificatePem: await readPem(certificateFiles.caCertificate(directory), 'the cluster CA certificate'),
+    certificatePem: await readPem(
+      certificateFiles.nodeCertificate(directory, nodeId),
+      `node ${nodeId}'s certificate`,
+    ),
+    privateKeyPem: await readPem(certificateFiles.nodeKey(directory, nodeId), `node ${nodeId}'s private key`),
+  };
+}

@@ -1,0 +1,74 @@
+import { assert } from '../lib/index.js';
+import { type Frame, FrameType } from './frame.js';
+import { FrameError } from './frame-error.js';
+import { MAX_CLUSTER_ID_BYTES, MAX_PEER_ID, type PeerId, PROTOCOL_VERSION } from './limits.js';
+
+/** The first frame on every connection, in both directions. */
+export interface Handshake {
+  readonly protocolVersion: number;
+  readonly clusterId: string;
+  readonly nodeId: PeerId;
+}
+
+const PROTOCOL_VERSION_BYTES = 2;
+const NODE_ID_BYTES = 4;
+const CLUSTER_ID_LENGTH_BYTES = 2;
+const FIXED_BYTES = PROTOCOL_VERSION_BYTES + NODE_ID_BYTES + CLUSTER_ID_LENGTH_BYTES;
+/** The largest handshake payload: the decoder limit on a connection until its handshake is done. */
+export const MAX_HANDSHAKE_PAYLOAD_BYTES = FIXED_BYTES + MAX_CLUSTER_ID_BYTES;
+
+export function isPeerId(value: number): value is PeerId {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_PEER_ID;
+}
+
+/** Layout: u16 protocol version, u32 node id, u16 cluster id length, cluster id (UTF-8). */
+export function encodeHandshake(handshake: Handshake): Frame {
+  const clusterId = new TextEncoder().encode(handshake.clusterId);
+  assert(clusterId.length > 0 && clusterId.length <= MAX_CLUSTER_ID_BYTES, 'cluster id length out of range');
+  assert(isPeerId(handshake.nodeId), `node id ${handshake.nodeId} is not a u32`);
+  const payload = new Uint8Array(FIXED_BYTES + clusterId.length);
+  const view = new DataView(payload.buffer);
+  view.setUint16(0, handshake.protocolVersion);
+  view.setUint32(PROTOCOL_VERSION_BYTES, handshake.nodeId);
+  view.setUint16(PROTOCOL_VERSION_BYTES + NODE_ID_BYTES, clusterId.length);
+  payload.set(clusterId, FIXED_BYTES);
+  return { type: FrameType.handshake, flags: 0, payload };
+}
+
+export function decodeHandshake(payload: Uint8Array): Handshake {
+  if (payload.length < FIXED_BYTES) {
+    throw new FrameError(
+      'bad-handshake',
+      `handshake of ${payload.length} B is shorter than ${FIXED_BYTES} B`,
+    );
+  }
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const protocolVersion = view.getUint16(0);
+  if (protocolVersion !== PROTOCOL_VERSION) {
+    throw new FrameError(
+      'bad-handshake',
+      `handshake protocol version ${protocolVersion}, expected ${PROTOCOL_VERSION}`,
+    );
+  }
+  const nodeId = view.getUint32(PROTOCOL_VERSION_BYTES);
+  const clusterIdBytes = view.getUint16(PROTOCOL_VERSION_BYTES + NODE_ID_BYTES);
+  if (clusterIdBytes === 0 || clusterIdBytes > MAX_CLUSTER_ID_BYTES) {
+    throw new FrameError(
+      'bad-handshake',
+      `cluster id of ${clusterIdBytes} B, allowed 1..${MAX_CLUSTER_ID_BYTES}`,
+    );
+  }
+  if (payload.length !== FIXED_BYTES + clusterIdBytes) {
+    throw new FrameError(
+      'bad-handshake',
+      `handshake is ${payload.length} B, its cluster id length implies ${FIXED_BYTES + clusterIdBytes} B`,
+    );
+  }
+  let clusterId: string;
+  try {
+    clusterId = new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(FIXED_BYTES));
+  } catch {
+    throw new FrameError('bad-handshake', 'cluster id is not valid UTF-8');
+  }
+  return { protocolVersion, clusterId, nodeId };
+}

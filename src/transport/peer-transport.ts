@@ -1,0 +1,445 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  type Address,
+  type ByteStream,
+  type Clock,
+  formatAddress,
+  isMeshError,
+  type Listener,
+  type Logger,
+  type Network,
+  type Random,
+  silentLogger,
+  ValidationError,
+} from '../lib/index.js';
+import { decodeBatch } from './batch.js';
+import { encodeFrame, type Frame, FrameType } from './frame.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { FrameError } from './frame-error.js';
+import { decodeHandshake, encodeHandshake, isPeerId, MAX_HANDSHAKE_PAYLOAD_BYTES } from './handshake.js';
+import {
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_CLUSTER_ID_BYTES,
+  MAX_FRAME_PAYLOAD_BYTES,
+  MAX_INBOUND_CONNECTIONS,
+  MAX_MESSAGE_BYTES,
+  PEER_SEND_QUEUE_BYTES,
+  PEER_SEND_QUEUE_MESSAGES,
+  type PeerId,
+  PROTOCOL_VERSION,
+  RECONNECT_BACKOFF_MAX_MS,
+  RECONNECT_BACKOFF_MIN_MS,
+} from './limits.js';
+import { OutboundLink } from './outbound-link.js';
+import { checkPeer, type PeerExpectations } from './peer-check.js';
+import {
+  REFUSAL_REASONS,
+  REFUSED_BY_PEER_REASONS,
+  type RefusalReason,
+  type RefusedByPeerReason,
+  zeroCounts,
+} from './refusal.js';
+
+/** How peers prove who they are. Plaintext only when asked for by name. */
+export type TransportSecurity =
+  | { readonly kind: 'insecure' }
+  | { readonly kind: 'mutual-tls'; readonly caCertificatePem: string };
+
+export interface PeerTransportOptions {
+  readonly nodeId: PeerId;
+  readonly clusterId: string;
+  readonly listenAddress: Address;
+  readonly network: Network;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly security: TransportSecurity;
+  readonly logger?: Logger;
+  readonly sendQueueMessages?: number;
+  readonly sendQueueBytes?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly reconnectBackoffMinMs?: number;
+  readonly reconnectBackoffMaxMs?: number;
+}
+
+export const DROP_REASONS = [
+  'queue-full-messages',
+  'queue-full-bytes',
+  'too-large',
+  'unknown-peer',
+  'stopped',
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export interface TransportCounters {
+  /** Connections this node refused, by reason. */
+  readonly refusedPeers: Record<RefusalReason, number>;
+  /** Connections a peer refused (seen from the dialing side through TLS alerts), by reason. */
+  readonly refusedByPeers: Record<RefusedByPeerReason, number>;
+  /** Messages `send` did not queue, by reason. */
+  readonly droppedMessages: Record<DropReason, number>;
+  /** Queued messages discarded because their peer left the membership or the transport stopped. */
+  discardedQueued: number;
+  badFrames: number;
+  sentMessages: number;
+  sentFrames: number;
+  sentBytes: number;
+  receivedMessages: number;
+  receivedFrames: number;
+  connectFailures: number;
+  linksEstablished: number;
+}
+
+export type MessageHandler = (from: PeerId, payload: Uint8Array) => void;
+
+/** Every problem with the options at once. */
+export function validatePeerTransportOptions(options: PeerTransportOptions): string[] {
+  const problems: string[] = [];
+  if (!isPeerId(options.nodeId)) problems.push(`nodeId ${options.nodeId} must be an integer in 0..2^32-1`);
+  const clusterIdBytes = new TextEncoder().encode(options.clusterId).length;
+  if (clusterIdBytes === 0 || clusterIdBytes > MAX_CLUSTER_ID_BYTES) {
+    problems.push(`clusterId must be 1..${MAX_CLUSTER_ID_BYTES} UTF-8 bytes, got ${clusterIdBytes}`);
+  }
+  const positive: Array<[string, number | undefined]> = [
+    ['sendQueueMessages', options.sendQueueMessages],
+    ['sendQueueBytes', options.sendQueueBytes],
+    ['handshakeTimeoutMs', options.handshakeTimeoutMs],
+    ['reconnectBackoffMinMs', options.reconnectBackoffMinMs],
+    ['reconnectBackoffMaxMs', options.reconnectBackoffMaxMs],
+  ];
+  for (const [name, value] of positive) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      problems.push(`${name} must be a positive integer, got ${value}`);
+    }
+  }
+  const minMs = options.reconnectBackoffMinMs ?? RECONNECT_BACKOFF_MIN_MS;
+  const maxMs = options.reconnectBackoffMaxMs ?? RECONNECT_BACKOFF_MAX_MS;
+  if (minMs > maxMs) problems.push(`reconnect backoff minimum ${minMs} ms exceeds maximum ${maxMs} ms`);
+  if (options.security.kind === 'mutual-tls') {
+    try {
+      new X509Certificate(options.security.caCertificatePem);
+    } catch {
+      problems.push('security.caCertificatePem is not a PEM certificate');
+    }
+  }
+  return problems;
+}
+
+/** What links and inbound connections need from the transport that owns them. */
+export interface TransportContext {
+  readonly nodeId: PeerId;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly network: Network;
+  readonly logger: Logger;
+  readonly counters: TransportCounters;
+  readonly handshakeFrame: Uint8Array;
+  readonly handshakeTimeoutMs: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  readonly sendQueueMessages: number;
+  readonly sendQueueBytes: number;
+  expectations(expectedNodeId?: PeerId): PeerExpectations;
+  deliver(from: PeerId, frame: Frame): void;
+  refuse(reason: RefusalReason, remote: string, details?: Record<string, unknown>): void;
+  refusedByPeer(reason: RefusedByPeerReason, peerId: PeerId): void;
+  connected(peerId: PeerId): void;
+  unreachable(peerId: PeerId): void;
+}
+
+/**
+ * Links this node to its peers. Each node dials every peer it knows and sends over that
+ * link; it receives over the links its peers dialed. Messages are opaque bytes; sends are
+ * queued per peer (bounded, dropping and counting when full, which Raft tolerates) and
+ * batched into frames.
+ */
+export class PeerTransport {
+  readonly counters: TransportCounters = {
+    refusedPeers: zeroCounts(REFUSAL_REASONS),
+    refusedByPeers: zeroCounts(REFUSED_BY_PEER_REASONS),
+    droppedMessages: zeroCounts(DROP_REASONS),
+    discardedQueued: 0,
+    badFrames: 0,
+    sentMessages: 0,
+    sentFrames: 0,
+    sentBytes: 0,
+    receivedMessages: 0,
+    receivedFrames: 0,
+    connectFailures: 0,
+    linksEstablished: 0,
+  };
+  private readonly links = new Map<PeerId, OutboundLink>();
+  private readonly inbound = new Set<ByteStream>();
+  /** The established inbound connection of each peer: a newer one replaces an older one. */
+  private readonly inboundByPeer = new Map<PeerId, ByteStream>();
+  private readonly messageHandlers: MessageHandler[] = [];
+  private readonly unreachableHandlers: Array<(peerId: PeerId) => void> = [];
+  private readonly connectedHandlers: Array<(peerId: PeerId) => void> = [];
+  private readonly refusedHandlers: Array<
+    (reason: RefusalReason | RefusedByPeerReason, remote: string) => void
+  > = [];
+  private readonly context: TransportContext;
+  private readonly logger: Logger;
+  private listener: Listener | undefined;
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+
+  constructor(private readonly options: PeerTransportOptions) {
+    const problems = validatePeerTransportOptions(options);
+    if (problems.length > 0) throw new ValidationError('peer transport options', problems);
+    this.logger = (options.logger ?? silentLogger).child({ nodeId: options.nodeId });
+    const authority =
+      options.security.kind === 'mutual-tls'
+        ? new X509Certificate(options.security.caCertificatePem)
+        : undefined;
+    const handshakeFrame = encodeFrame(
+      encodeHandshake({
+        protocolVersion: PROTOCOL_VERSION,
+        clusterId: options.clusterId,
+        nodeId: options.nodeId,
+      }),
+    );
+    this.context = {
+      nodeId: options.nodeId,
+      clock: options.clock,
+      random: options.random,
+      network: options.network,
+      logger: this.logger,
+      counters: this.counters,
+      handshakeFrame,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+      backoffMinMs: options.reconnectBackoffMinMs ?? RECONNECT_BACKOFF_MIN_MS,
+      backoffMaxMs: options.reconnectBackoffMaxMs ?? RECONNECT_BACKOFF_MAX_MS,
+      sendQueueMessages: options.sendQueueMessages ?? PEER_SEND_QUEUE_MESSAGES,
+      sendQueueBytes: options.sendQueueBytes ?? PEER_SEND_QUEUE_BYTES,
+      expectations: (expectedNodeId) => ({
+        clusterId: options.clusterId,
+        authority,
+        ...(expectedNodeId === undefined ? {} : { expectedNodeId }),
+      }),
+      deliver: (from, frame) => this.deliver(from, frame),
+      refuse: (reason, remote, details) => this.refuse(reason, remote, details),
+      refusedByPeer: (reason, peerId) => {
+        this.counters.refusedByPeers[reason]++;
+        this.logger.warn({ reason, peerId }, 'peer refused this node');
+        for (const handler of this.refusedHandlers) handler(reason, `node ${peerId}`);
+      },
+      connected: (peerId) => {
+        for (const handler of this.connectedHandlers) handler(peerId);
+      },
+      unreachable: (peerId) => {
+        for (const handler of this.unreachableHandlers) handler(peerId);
+      },
+    };
+  }
+
+  get nodeId(): PeerId {
+    return this.options.nodeId;
+  }
+
+  /** The address actually listened on (port 0 resolved), once started. */
+  get address(): Address | undefined {
+    return this.listener?.address;
+  }
+
+  async start(): Promise<Address> {
+    if (this.state !== 'new')
+      throw new ValidationError('peer transport', [`start() called when ${this.state}`]);
+    this.state = 'starting';
+    const listener = await this.options.network.listen(this.options.listenAddress, (stream) =>
+      this.accept(stream),
+    );
+    if (this.isStopped()) {
+      await listener.close();
+      return listener.address;
+    }
+    this.listener = listener;
+    this.state = 'running';
+    this.logger.info({ address: formatAddress(listener.address) }, 'peer transport listening');
+    for (const link of this.links.values()) link.start();
+    return listener.address;
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandlers.push(handler);
+  }
+
+  /** Called when a link to a peer failed or was lost; a Raft host reports the peer unreachable. */
+  onUnreachable(handler: (peerId: PeerId) => void): void {
+    this.unreachableHandlers.push(handler);
+  }
+
+  /** Called when an outbound link completed its handshake. */
+  onConnected(handler: (peerId: PeerId) => void): void {
+    this.connectedHandlers.push(handler);
+  }
+
+  /** Called on every refusal, by this node or (seen through TLS alerts) by a peer. */
+  onRefused(handler: (reason: RefusalReason | RefusedByPeerReason, remote: string) => void): void {
+    this.refusedHandlers.push(handler);
+  }
+
+  /** Replaces the membership: links to departed peers close, new peers are dialed. */
+  setPeers(peers: ReadonlyMap<PeerId, Address>): void {
+    if (this.state === 'stopped') return;
+    for (const [peerId, link] of this.links) {
+      const address = peers.get(peerId);
+      if (address === undefined || formatAddress(address) !== formatAddress(link.address)) {
+        this.counters.discardedQueued += link.close();
+        this.links.delete(peerId);
+      }
+    }
+    for (const [peerId, address] of peers) {
+      if (peerId === this.options.nodeId || this.links.has(peerId)) continue;
+      const link = new OutboundLink(this.context, peerId, address);
+      this.links.set(peerId, link);
+      if (this.state === 'running') link.start();
+    }
+  }
+
+  /** Queues a message for a peer. False when it was dropped (and counted): unknown peer, too large, queue full. */
+  send(peerId: PeerId, payload: Uint8Array): boolean {
+    if (this.state === 'stopped') return this.drop('stopped');
+    const link = this.links.get(peerId);
+    if (link === undefined) return this.drop('unknown-peer');
+    if (payload.length > MAX_MESSAGE_BYTES) return this.drop('too-large');
+    const result = link.enqueue(payload);
+    if (result === 'queued') return true;
+    return this.drop(result === 'full-messages' ? 'queue-full-messages' : 'queue-full-bytes');
+  }
+
+  /** Messages queued for a peer and not yet written. */
+  queuedMessages(peerId: PeerId): number {
+    return this.links.get(peerId)?.queuedMessages() ?? 0;
+  }
+
+  isConnected(peerId: PeerId): boolean {
+    return this.links.get(peerId)?.isConnected() ?? false;
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const link of this.links.values()) this.counters.discardedQueued += link.close();
+    this.links.clear();
+    for (const stream of this.inbound) stream.close();
+    this.inbound.clear();
+    this.inboundByPeer.clear();
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener !== undefined) await listener.close();
+    this.logger.info('peer transport stopped');
+  }
+
+  private isStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private drop(reason: DropReason): false {
+    this.counters.droppedMessages[reason]++;
+    return false;
+  }
+
+  private refuse(reason: RefusalReason, remote: string, details: Record<string, unknown> = {}): void {
+    this.counters.refusedPeers[reason]++;
+    this.logger.warn({ reason, remote, ...details }, 'refused peer');
+    for (const handler of this.refusedHandlers) handler(reason, remote);
+  }
+
+  private deliver(from: PeerId, frame: Frame): void {
+    this.counters.receivedFrames++;
+    const messages = frame.type === FrameType.batch ? decodeBatch(frame.payload) : [frame.payload];
+    this.counters.receivedMessages += messages.length;
+    for (const message of messages) {
+      for (const handler of this.messageHandlers) {
+        try {
+          handler(from, message);
+        } catch (error) {
+          this.logger.error({ err: error, from }, 'message handler threw');
+        }
+      }
+    }
+  }
+
+  /** An inbound connection: the peer speaks first; we answer its handshake with ours, then receive. */
+  private accept(stream: ByteStream): void {
+    if (this.state !== 'running' || this.inbound.size >= MAX_INBOUND_CONNECTIONS) {
+      if (this.state === 'running') this.refuse('too-many-connections', stream.remote);
+      stream.close();
+      return;
+    }
+    this.inbound.add(stream);
+    const decoder = new FrameDecoder(MAX_HANDSHAKE_PAYLOAD_BYTES);
+    let peerId: PeerId | undefined;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      this.context.clock.clearTimer(timer);
+      this.inbound.delete(stream);
+      if (peerId !== undefined && this.inboundByPeer.get(peerId) === stream)
+        this.inboundByPeer.delete(peerId);
+      stream.close();
+    };
+    const timer = this.context.clock.setTimer(this.context.handshakeTimeoutMs, () => {
+      if (peerId !== undefined || closed) return;
+      this.refuse('handshake-timeout', stream.remote);
+      close();
+    });
+    const onFrame = (frame: Frame) => {
+      if (peerId !== undefined) {
+        if (frame.type === FrameType.handshake) throw new FrameError('bad-handshake', 'a second handshake');
+        this.deliver(peerId, frame);
+        return;
+      }
+      if (frame.type !== FrameType.handshake) {
+        this.refuse('bad-handshake', stream.remote, { frameType: frame.type });
+        close();
+        return;
+      }
+      const handshake = decodeHandshake(frame.payload);
+      const reason = checkPeer(handshake, stream, this.context.expectations());
+      if (reason !== undefined) {
+        this.refuse(reason, stream.remote, {
+          claimedNodeId: handshake.nodeId,
+          clusterId: handshake.clusterId,
+        });
+        close();
+        return;
+      }
+      peerId = handshake.nodeId;
+      this.context.clock.clearTimer(timer);
+      decoder.setMaxPayloadBytes(MAX_FRAME_PAYLOAD_BYTES);
+      // A peer that redialed has given up on its older connection; close it rather than hold both.
+      this.inboundByPeer.get(peerId)?.close();
+      this.inboundByPeer.set(peerId, stream);
+      stream.write(this.context.handshakeFrame);
+      this.logger.debug({ peerId, remote: stream.remote }, 'accepted peer');
+    };
+    stream.onData((chunk) => {
+      if (closed) return;
+      try {
+        for (const frame of decoder.push(chunk)) {
+          onFrame(frame);
+          if (closed) return;
+        }
+      } catch (error) {
+        if (!(error instanceof FrameError)) throw error;
+        if (peerId === undefined) this.refuse('bad-handshake', stream.remote, { problem: error.problem });
+        else {
+          this.counters.badFrames++;
+          this.logger.warn({ err: error, peerId }, 'closing connection after a bad frame');
+        }
+        close();
+      }
+    });
+    stream.onClose(() => {
+      if (!closed) {
+        try {
+          decoder.finish();
+        } catch (error) {
+          if (isMeshError(error, 'BAD_FRAME') && peerId !== undefined) this.counters.badFrames++;
+        }
+      }
+      close();
+    });
+  }
+}
