@@ -1,12 +1,26 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { CAPABILITIES } from './capabilities.js';
+import { JOIN_USAGE, joinCommand } from './join-command.js';
+import { startLocalCluster } from './local-cluster.js';
+import {
+  CERTS_USAGE,
+  type CommandIo,
+  certsCommand,
+  describeError,
+  nodeConfigFromArguments,
+  runNode,
+  START_USAGE,
+  UsageError,
+} from './node-commands.js';
 
 const USAGE = `usage: meshos <command> [options]
 
 commands:
-  start-local   run MeshOS on its embedded default (what \`npm start\` runs)
+  start-local   run a local 3-node cluster on loopback (what \`npm start\` runs)
+  start         run one node (see meshos start --help)
+  join          run one node that joins an existing cluster as a learner
+  certs         create the cluster CA and node certificates
   capabilities  list what this build contains
   version       print the version
   help          show this text`;
@@ -18,41 +32,53 @@ function version(): string {
   return packageJson.version;
 }
 
-function printCapabilities(): void {
+function printCapabilities(io: CommandIo): void {
   const width = Math.max(...CAPABILITIES.map((capability) => capability.area.length));
   for (const capability of CAPABILITIES) {
-    console.log(`  ${capability.area.padEnd(width)}  ${capability.status.padEnd(11)}  ${capability.summary}`);
+    io.out(`  ${capability.area.padEnd(width)}  ${capability.status.padEnd(11)}  ${capability.summary}`);
   }
 }
 
-function startLocal(): number {
-  console.log(`MeshOS ${version()}`);
-  console.log('The local cluster needs the server layer, which is not built yet, so nothing is started.');
-  console.log('This build contains:');
-  printCapabilities();
-  console.log('Run `npm test` to exercise what is built, `npm run bench` to measure it.');
-  return 0;
-}
-
-function main(argv: readonly string[]): number {
-  const { positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: false });
-  const command = positionals[0] ?? 'help';
+async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  if (rest.includes('--help')) {
+    io.out(
+      command === 'certs' ? CERTS_USAGE : command === 'start' || command === 'join' ? START_USAGE : USAGE,
+    );
+    return 0;
+  }
   switch (command) {
     case 'start-local':
-      return startLocal();
+      return startLocalCluster(io);
+    case 'start':
+      return runNode(nodeConfigFromArguments(rest), io);
+    case 'join':
+      return joinCommand(rest, io);
+    case 'certs':
+      return certsCommand(rest, io);
     case 'capabilities':
-      printCapabilities();
+      printCapabilities(io);
       return 0;
     case 'version':
-      console.log(version());
+      io.out(version());
       return 0;
     case 'help':
-      console.log(USAGE);
+      io.out(USAGE);
       return 0;
     default:
-      console.error(`meshos: unknown command '${command}'\n${USAGE}`);
-      return 2;
+      throw new UsageError(`unknown command '${command}'\n${USAGE}`);
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+const io: CommandIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
+try {
+  process.exitCode = await main(process.argv.slice(2), io);
+} catch (error) {
+  if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    io.err(`meshos: ${(error as Error).message}`);
+    process.exitCode = 2;
+  } else {
+    io.err(`meshos: ${describeError(error)}`);
+    process.exitCode = 1;
+  }
+}

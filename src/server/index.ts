@@ -1,10 +1,35 @@
 export { type AdminServer, type AdminStatusSource, startAdminServer } from './admin-http.js';
 export type {
   BackendStatus,
+  ClientSession,
   ClusterMember,
   KvBackend,
   LeaseTimeToLiveAnswer,
 } from './kv-backend.js';
+export { MemberDirectory, MemberNotFoundError, type MemberRecord } from './member-directory.js';
+export {
+  decodeNodeCommand,
+  encodeNodeCommand,
+  type NodeCommand,
+  NodeCommandDecodeError,
+} from './node-command.js';
+export { type NodeApplyResult, NodeStateMachine, StaleRequestError } from './node-state-machine.js';
+export {
+  FORWARD_TIMEOUT_MS,
+  ForwardError,
+  MAX_FORWARDS_IN_FLIGHT,
+  PeerChannels,
+  type PeerDatagrams,
+} from './peer-channels.js';
+export type { ForwardToLeader } from './raft-kv-backend.js';
+export {
+  LEADER_DUTY_INTERVAL_MS,
+  LEARNER_PROMOTION_LAG_ENTRIES,
+  LearnerNotReadyError,
+  MESHOS_VERSION,
+  RaftKvBackend,
+  type RaftKvBackendOptions,
+} from './raft-kv-backend.js';
 export {
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,
@@ -21,4 +46,5 @@ export {
   type ReplicatedStateMachine,
   TooManyPendingProposalsError,
 } from './raft-node.js';
+export { decodeClusterConfig, encodeClusterConfig } from './raft-records.js';
 export { ProposalDroppedError, ReadDroppedError } from './waiters.js';

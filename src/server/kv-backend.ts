@@ -8,6 +8,12 @@ import type {
   WatchRequest,
 } from '../kv/index.js';
 
+/** A client's identity and request number, for exactly-once retries. */
+export interface ClientSession {
+  readonly clientId: string;
+  readonly sequence: number;
+}
+
 /** One member of the cluster as clients see it. */
 export interface ClusterMember {
   readonly id: number;
@@ -49,8 +55,12 @@ export interface KvBackend {
   raftTerm(): number;
   /** The revision this node has applied; for headers of answers that do not carry one. */
   currentRevision(): number;
-  /** Writes go through consensus; a range is linearizable unless `serializable` is set. */
-  execute(command: KvCommand): Promise<KvResult>;
+  /**
+   * Writes go through consensus; a range is linearizable unless `serializable` is set. A
+   * command carrying the client's session (id, sequence) is applied at most once however
+   * often it is retried.
+   */
+  execute(command: KvCommand, session?: ClientSession): Promise<KvResult>;
   range(request: RangeRequest): Promise<RangeResponse>;
   /** Refreshes a lease and answers its TTL; rejects with KV_LEASE_NOT_FOUND. */
   leaseKeepAlive(id: number): Promise<number>;

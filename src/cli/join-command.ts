@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Etcd3 } from 'etcd3';
+import { type Address, formatAddress, parseAddress } from '../lib/index.js';
+import type { MeshNodeConfig } from '../mesh/index.js';
+import { certificateFiles, issueNodeCertificate } from '../transport/index.js';
+import { type CommandIo, runNode, UsageError } from './node-commands.js';
+
+/** How often a joined learner asks to be promoted while it catches up, and for how long. */
+const PROMOTE_RETRY_INTERVAL_MS = 500;
+const PROMOTE_GIVE_UP_AFTER_MS = 10 * 60_000;
+
+export const JOIN_USAGE = `usage: meshos join --via CLIENT_HOST:PORT --data DIR --peer-listen H:P [options]
+
+Adds this node to the cluster as a learner through any member's client API, starts it,
+and asks for its promotion to voter once it has caught up.
+
+options:
+  --name NAME, --cluster ID, --client-listen H:P, --admin-listen H:P
+  --certs DIR      the cluster CA directory (a certificate for the new id is issued when missing)
+  --insecure       plaintext peer traffic, for loopback only
+  --no-promote     stay a learner`;
+
+export async function joinCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      via: { type: 'string' },
+      name: { type: 'string' },
+      cluster: { type: 'string', default: 'meshos-local' },
+      data: { type: 'string' },
+      'peer-listen': { type: 'string' },
+      'client-listen': { type: 'string', default: '127.0.0.1:2379' },
+      'admin-listen': { type: 'string', default: '127.0.0.1:2381' },
+      certs: { type: 'string' },
+      insecure: { type: 'boolean', default: false },
+      'no-promote': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.via === undefined) throw new UsageError('--via CLIENT_HOST:PORT of a member is required');
+  if (values.data === undefined) throw new UsageError('--data DIR is required');
+  if (values['peer-listen'] === undefined) throw new UsageError('--peer-listen H:P is required');
+  if (!values.insecure && values.certs === undefined) throw new UsageError('give --certs DIR, or --insecure');
+  const peerAddress = parseAddress(values['peer-listen']);
+  const client = new Etcd3({ hosts: [values.via], dialTimeout: 5_000 });
+  try {
+    const before = await client.cluster.memberList({});
+    const seedPeers = new Map<number, Address>();
+    for (const member of before.members) {
+      const url = member.peerURLs[0];
+      if (url !== undefined) seedPeers.set(Number(member.ID), parseAddress(url.replace(/^[a-z]+:\/\//, '')));
+    }
+    const added = await client.cluster.memberAdd({
+      peerURLs: [`http://${formatAddress(peerAddress)}`],
+      isLearner: true,
+    });
+    const id = Number(added.member.ID);
+    io.out(`joined cluster as learner ${id}; catching up`);
+    if (
+      values.certs !== undefined &&
+      !existsSync(certificateFiles.nodeCertificate(path.resolve(values.certs), id))
+    ) {
+      await issueNodeCertificate(path.resolve(values.certs), id, []);
+    }
+    const config: MeshNodeConfig = {
+      id,
+      name: values.name ?? `n${id}`,
+      clusterId: values.cluster,
+      dataDirectory: path.resolve(values.data),
+      peerAddress,
+      clientAddress: parseAddress(values['client-listen']),
+      adminAddress: parseAddress(values['admin-listen']),
+      initialPeers: new Map(),
+      seedPeers,
+      insecure: values.insecure,
+      ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
+    };
+    if (!values['no-promote']) void promoteWhenCaughtUp(client, id, io);
+    return await runNode(config, io);
+  } finally {
+    client.close();
+  }
+}
+
+async function promoteWhenCaughtUp(client: Etcd3, id: number, io: CommandIo): Promise<void> {
+  const deadline = Date.now() + PROMOTE_GIVE_UP_AFTER_MS;
+  while (Date.now() < deadline) {
+    try {
+      await client.cluster.memberPromote({ ID: String(id) });
+      io.out(`node ${id} promoted to voter`);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, PROMOTE_RETRY_INTERVAL_MS));
+    }
+  }
+  io.err(
+    `node ${id} was not promoted within ${PROMOTE_GIVE_UP_AFTER_MS} ms; promote it with meshos member promote`,
+  );
+}

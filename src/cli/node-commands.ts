@@ -1,0 +1,137 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, formatAddress, isMeshError, parseAddress } from '../lib/index.js';
+import { MeshNode, type MeshNodeConfig, parsePeerList } from '../mesh/index.js';
+import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
+
+export interface CommandIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const START_USAGE = `usage: meshos start --id N --data DIR --peers ID=HOST:PORT,... [options]
+
+options:
+  --name NAME             human name of the node (default nN)
+  --cluster ID            cluster id (default meshos-local)
+  --peer-listen H:P       Raft traffic (default: this node's address in --peers)
+  --client-listen H:P     etcd v3 gRPC API (default 127.0.0.1:2379)
+  --admin-listen H:P      metrics, /health, /ready, /status (default 127.0.0.1:2381)
+  --certs DIR             cluster CA and node certificates (meshos certs init/issue)
+  --insecure              plaintext peer traffic, for loopback only`;
+
+const NODE_OPTIONS = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  cluster: { type: 'string', default: 'meshos-local' },
+  data: { type: 'string' },
+  peers: { type: 'string' },
+  'peer-listen': { type: 'string' },
+  'client-listen': { type: 'string', default: '127.0.0.1:2379' },
+  'admin-listen': { type: 'string', default: '127.0.0.1:2381' },
+  certs: { type: 'string' },
+  insecure: { type: 'boolean', default: false },
+} as const;
+
+/** Builds a node's configuration from `meshos start` arguments. */
+export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: NODE_OPTIONS,
+    strict: true,
+    allowPositionals: false,
+  });
+  const id = Number(values.id);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError('--id must be a positive integer');
+  if (values.data === undefined) throw new UsageError('--data DIR is required');
+  const initialPeers = parsePeerList(values.peers ?? '');
+  if (initialPeers.size === 0) throw new UsageError('--peers is required (id=host:port,...)');
+  const peerListen =
+    values['peer-listen'] ?? (initialPeers.has(id) ? formatAddress(initialPeers.get(id)!) : undefined);
+  if (peerListen === undefined)
+    throw new UsageError('--peer-listen is required when --peers does not name this node');
+  if (!values.insecure && values.certs === undefined) {
+    throw new UsageError('give --certs DIR (see meshos certs init), or --insecure for plaintext on loopback');
+  }
+  return {
+    id,
+    name: values.name ?? `n${id}`,
+    clusterId: values.cluster,
+    dataDirectory: path.resolve(values.data),
+    peerAddress: parseAddress(peerListen),
+    clientAddress: parseAddress(values['client-listen']),
+    adminAddress: parseAddress(values['admin-listen']),
+    initialPeers,
+    insecure: values.insecure,
+    ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
+  };
+}
+
+/** Runs one node until SIGINT or SIGTERM, then stops it cleanly. */
+export async function runNode(config: MeshNodeConfig, io: CommandIo): Promise<number> {
+  const logger = createLogger(`meshos-${config.name}`);
+  const node = await MeshNode.start(config, { logger });
+  io.out(
+    `node ${config.id} (${config.name}) up: client ${formatAddress(node.endpoints.client)}, peer ${formatAddress(node.endpoints.peer)}, admin http://${formatAddress(node.endpoints.admin)}`,
+  );
+  node.raft.onLeaderChange((info) => {
+    if (info.leaderId !== 0) io.out(`leader is node ${info.leaderId} (term ${info.term})`);
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  io.out(`node ${config.id} stopping`);
+  await node.stop();
+  io.out(`node ${config.id} stopped`);
+  return 0;
+}
+
+export const CERTS_USAGE = `usage: meshos certs init --dir DIR [--cluster ID]
+       meshos certs issue NODE_ID --dir DIR [--host NAME_OR_IP ...]`;
+
+/** `meshos certs init` and `meshos certs issue <node>`: the cluster CA and node certificates. */
+export async function certsCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: {
+      dir: { type: 'string' },
+      cluster: { type: 'string', default: 'meshos-local' },
+      host: { type: 'string', multiple: true, default: [] },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.dir === undefined) throw new UsageError('--dir DIR is required');
+  const directory = path.resolve(values.dir);
+  if (positionals[0] === 'init') {
+    await createClusterCa(directory, values.cluster);
+    io.out(`cluster CA for '${values.cluster}' written to ${directory}`);
+    return 0;
+  }
+  if (positionals[0] === 'issue') {
+    const nodeId = Number(positionals[1]);
+    if (!Number.isSafeInteger(nodeId) || nodeId <= 0) throw new UsageError('issue needs a positive NODE_ID');
+    await issueNodeCertificate(directory, nodeId, values.host);
+    io.out(`certificate for node ${nodeId} written to ${directory}`);
+    return 0;
+  }
+  throw new UsageError(CERTS_USAGE);
+}
+
+export function describeError(error: unknown): string {
+  if (isMeshError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

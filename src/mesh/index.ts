@@ -1,0 +1,16 @@
+export {
+  clusterIdNumber,
+  MeshNode,
+  type MeshNodeDependencies,
+  type MeshNodeEndpoints,
+  SHUTDOWN_TRANSFER_TIMEOUT_MS,
+} from './mesh-node.js';
+export { createNodeMetrics, type NodeMetrics } from './metrics.js';
+export {
+  formatPeerList,
+  type MeshNodeConfig,
+  parsePeerList,
+  raftDirectory,
+  validateMeshNodeConfig,
+} from './node-config.js';
+export { IdentityMismatchError, loadOrCreateIdentity, type NodeIdentity } from './node-identity.js';

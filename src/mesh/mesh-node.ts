@@ -1,0 +1,217 @@
+import { type EtcdApiServer, startEtcdApiServer } from '../api/index.js';
+import {
+  type Address,
+  type Clock,
+  type Disk,
+  formatAddress,
+  type Logger,
+  NodeDisk,
+  parseAddress,
+  type Random,
+  SystemClock,
+  systemRandom,
+} from '../lib/index.js';
+import type { NodeId } from '../raft/index.js';
+import {
+  type AdminServer,
+  type LeaderInfo,
+  type NodeApplyResult,
+  NodeStateMachine,
+  PeerChannels,
+  RaftKvBackend,
+  RaftNode,
+  startAdminServer,
+} from '../server/index.js';
+import { createTcpTransport, loadTlsMaterial, type PeerTransport } from '../transport/index.js';
+import { createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { type MeshNodeConfig, raftDirectory, validateMeshNodeConfig } from './node-config.js';
+import { loadOrCreateIdentity } from './node-identity.js';
+
+/** How long a stopping leader waits for another node to take over before it just stops. */
+export const SHUTDOWN_TRANSFER_TIMEOUT_MS = 2_000;
+
+export interface MeshNodeDependencies {
+  readonly disk?: Disk;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly logger?: Logger;
+}
+
+/** The addresses a running node actually listens on (port 0 resolved). */
+export interface MeshNodeEndpoints {
+  readonly peer: Address;
+  readonly client: Address;
+  readonly admin: Address;
+}
+
+/**
+ * One MeshOS node: peer transport, Raft host with the replicated key-value store, the etcd
+ * v3 API for clients and the admin HTTP port, started in that order and stopped in reverse.
+ */
+export class MeshNode {
+  private constructor(
+    readonly config: MeshNodeConfig,
+    readonly endpoints: MeshNodeEndpoints,
+    readonly raft: RaftNode<NodeApplyResult>,
+    readonly backend: RaftKvBackend,
+    readonly metrics: NodeMetrics,
+    private readonly transport: PeerTransport,
+    private readonly api: EtcdApiServer,
+    private readonly admin: AdminServer,
+  ) {}
+
+  static async start(config: MeshNodeConfig, dependencies: MeshNodeDependencies = {}): Promise<MeshNode> {
+    validateMeshNodeConfig(config);
+    const disk = dependencies.disk ?? new NodeDisk();
+    const clock = dependencies.clock ?? new SystemClock();
+    const random = dependencies.random ?? systemRandom();
+    const identity = await loadOrCreateIdentity(disk, config.dataDirectory, {
+      id: config.id,
+      name: config.name,
+      clusterId: config.clusterId,
+      initialPeers: [...config.initialPeers],
+    });
+    const initialPeers = new Map(identity.initialPeers);
+
+    const transport = createTcpTransport({
+      nodeId: config.id,
+      clusterId: config.clusterId,
+      listenAddress: config.peerAddress,
+      clock,
+      random: random.fork('transport'),
+      ...(dependencies.logger === undefined
+        ? {}
+        : { logger: dependencies.logger.child({ part: 'transport' }) }),
+      ...(config.insecure
+        ? { insecure: true }
+        : { tls: await loadTlsMaterial(config.certificateDirectory ?? '', config.id) }),
+    });
+    const peerAddress = await transport.start();
+    const channels = new PeerChannels(transport, clock);
+
+    const machine = new NodeStateMachine();
+    let metrics: NodeMetrics | undefined;
+    const tickIntervalMs = config.tickIntervalMs ?? 10;
+    const electionTicks = config.electionTicks ?? 30;
+    const raft = await RaftNode.start<NodeApplyResult>({
+      id: config.id,
+      dataDirectory: raftDirectory(config),
+      initialVoters: [...initialPeers.keys()],
+      disk,
+      clock,
+      random: random.fork('raft'),
+      link: channels.raftLink(),
+      stateMachine: machine,
+      tickIntervalMs,
+      electionTicks,
+      heartbeatTicks: config.heartbeatTicks ?? 5,
+      onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
+      ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'raft' }) }),
+    });
+    const backend = new RaftKvBackend(raft, machine, {
+      clusterId: clusterIdNumber(config.clusterId),
+      clock,
+      electionTimeoutMs: tickIntervalMs * electionTicks,
+      forward: (leader, body) => channels.request(leader, body),
+    });
+    channels.onRequest((_from, body) => backend.handleForwarded(body));
+
+    const refreshPeers = (): void => {
+      const peers = new Map<NodeId, Address>([...(config.seedPeers ?? []), ...initialPeers]);
+      for (const member of machine.members.all()) {
+        const url = member.peerUrls[0];
+        if (url !== undefined) peers.set(member.id, parseAddress(url.replace(/^[a-z]+:\/\//, '')));
+      }
+      peers.delete(config.id);
+      transport.setPeers(peers);
+    };
+    machine.members.onChange = refreshPeers;
+    refreshPeers();
+
+    const api = await startEtcdApiServer({
+      address: formatAddress(config.clientAddress),
+      backend,
+      clock,
+      ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'api' }) }),
+    });
+    metrics = createNodeMetrics(raft, transport);
+    const nodeMetrics = metrics;
+    const admin = await startAdminServer(config.adminAddress, metrics.registry, {
+      health: () => ({ ok: true, detail: { id: config.id } }),
+      readiness: () => ({
+        ok: raft.isReady(),
+        detail: { leaderId: raft.leaderInfo().leaderId, applied: raft.applied, commit: raft.status().commit },
+      }),
+      status: () => statusView(raft),
+    });
+    const endpoints = { peer: peerAddress, client: parseAddress(api.address), admin: admin.address };
+    const node = new MeshNode(config, endpoints, raft, backend, nodeMetrics, transport, api, admin);
+    node.announceWhenLeaderKnown();
+    return node;
+  }
+
+  leaderInfo(): LeaderInfo {
+    return this.raft.leaderInfo();
+  }
+
+  /** Stops clients first, then hands off leadership, then Raft and the transport. */
+  async stop(): Promise<void> {
+    await this.admin.close();
+    await this.api.close();
+    this.backend.close();
+    await this.raft.stop(SHUTDOWN_TRANSFER_TIMEOUT_MS);
+    await this.transport.stop();
+  }
+
+  /** Publishes this node's addresses in the replicated member directory once a leader exists. */
+  private announceWhenLeaderKnown(): void {
+    const record = {
+      id: this.config.id,
+      name: this.config.name,
+      peerUrls: [`http://${formatAddress(this.endpoints.peer)}`],
+      clientUrls: [`http://${formatAddress(this.endpoints.client)}`],
+    };
+    const attempt = (): void => {
+      this.backend.announce(record).catch(() => {
+        // No leader yet, or it changed; the next leader change tries again.
+      });
+    };
+    this.raft.onLeaderChange((info) => {
+      if (info.leaderId !== 0) attempt();
+    });
+    if (this.raft.leaderInfo().leaderId !== 0) attempt();
+  }
+}
+
+function statusView(raft: RaftNode<NodeApplyResult>): Record<string, unknown> {
+  const status = raft.status();
+  const progress =
+    status.progress === undefined
+      ? undefined
+      : Object.fromEntries(
+          [...status.progress].map(([id, item]) => [
+            id,
+            { match: item.match, lag: status.commit - item.match, state: item.state },
+          ]),
+        );
+  return {
+    id: status.id,
+    role: status.role,
+    term: status.term,
+    leaderId: status.leaderId,
+    commitIndex: status.commit,
+    appliedIndex: raft.applied,
+    config: status.config,
+    ...(progress === undefined ? {} : { followers: progress }),
+  };
+}
+
+/** A stable 64-bit number for the cluster's name, as etcd headers carry it. */
+export function clusterIdNumber(clusterId: string): bigint {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(clusterId)) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash;
+}

@@ -1,0 +1,75 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeApplyResult, RaftNode } from '../server/index.js';
+import type { TransportCounters } from '../transport/index.js';
+
+/** Prometheus metrics of one node, read from its parts when scraped. */
+export interface NodeMetrics {
+  readonly registry: Registry;
+  readonly proposals: Counter;
+  readonly proposalFailures: Counter;
+  readonly leaderChanges: Counter;
+  readonly persistSeconds: Histogram;
+}
+
+export function createNodeMetrics(
+  node: RaftNode<NodeApplyResult>,
+  transport: { counters: TransportCounters },
+): NodeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'meshos_process_' });
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  gauge('meshos_raft_term', 'current Raft term', () => node.status().term);
+  gauge('meshos_raft_commit_index', 'highest log index known committed', () => node.status().commit);
+  gauge('meshos_raft_applied_index', 'highest log index applied here', () => node.applied);
+  gauge('meshos_raft_is_leader', '1 when this node leads', () => (node.isLeader() ? 1 : 0));
+  gauge('meshos_store_fsyncs', 'fdatasync calls by the write-ahead log', () => node.storeMetrics().fsyncs);
+  gauge('meshos_store_segments', 'write-ahead log segment files', () => node.storeMetrics().segments);
+  gauge('meshos_transport_sent_messages', 'peer messages sent', () => transport.counters.sentMessages);
+  gauge(
+    'meshos_transport_received_messages',
+    'peer messages received',
+    () => transport.counters.receivedMessages,
+  );
+  new Gauge({
+    name: 'meshos_transport_refused_peers',
+    help: 'peer connections refused, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const [reason, count] of Object.entries(transport.counters.refusedPeers))
+        this.set({ reason }, count);
+    },
+  });
+  const proposals = new Counter({
+    name: 'meshos_proposals_total',
+    help: 'client writes proposed',
+    registers: [registry],
+  });
+  const proposalFailures = new Counter({
+    name: 'meshos_proposal_failures_total',
+    help: 'client writes that failed',
+    registers: [registry],
+  });
+  const leaderChanges = new Counter({
+    name: 'meshos_leader_changes_total',
+    help: 'leader changes seen by this node',
+    registers: [registry],
+  });
+  const persistSeconds = new Histogram({
+    name: 'meshos_wal_persist_seconds',
+    help: 'time to make one Ready durable (write-ahead log append and fdatasync)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  node.onLeaderChange(() => leaderChanges.inc());
+  return { registry, proposals, proposalFailures, leaderChanges, persistSeconds };
+}

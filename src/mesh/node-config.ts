@@ -1,0 +1,81 @@
+import * as path from 'node:path';
+import { type Address, formatAddress, parseAddress, ValidationError } from '../lib/index.js';
+import type { NodeId } from '../raft/index.js';
+
+/** One node's settings, as given on the command line or by the local-cluster launcher. */
+export interface MeshNodeConfig {
+  readonly id: NodeId;
+  readonly name: string;
+  readonly clusterId: string;
+  readonly dataDirectory: string;
+  /** Where peers reach this node (Raft traffic). */
+  readonly peerAddress: Address;
+  /** The etcd v3 gRPC API for clients. */
+  readonly clientAddress: Address;
+  /** Metrics, health and readiness over HTTP. */
+  readonly adminAddress: Address;
+  /** Peer addresses of the initial voters, this node included; empty when joining as a learner. */
+  readonly initialPeers: ReadonlyMap<NodeId, Address>;
+  /** Peer addresses known before the member directory replicates (a joining node's view of the cluster). */
+  readonly seedPeers?: ReadonlyMap<NodeId, Address>;
+  /** Directory with `ca.pem` and this node's certificate; absent only with `insecure`. */
+  readonly certificateDirectory?: string;
+  readonly insecure: boolean;
+  readonly tickIntervalMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+}
+
+/** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */
+export function parsePeerList(text: string): Map<NodeId, Address> {
+  const peers = new Map<NodeId, Address>();
+  const problems: string[] = [];
+  for (const item of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)) {
+    const [idText, addressText] = item.split('=');
+    const id = Number(idText);
+    if (!Number.isSafeInteger(id) || id <= 0 || addressText === undefined) {
+      problems.push(`'${item}' is not id=host:port`);
+      continue;
+    }
+    try {
+      peers.set(id, parseAddress(addressText));
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new ValidationError('peer list', problems);
+  return peers;
+}
+
+export function formatPeerList(peers: ReadonlyMap<NodeId, Address>): string {
+  return [...peers].map(([id, address]) => `${id}=${formatAddress(address)}`).join(',');
+}
+
+/** Every problem with a node's settings at once. */
+export function validateMeshNodeConfig(config: MeshNodeConfig): void {
+  const problems: string[] = [];
+  if (!Number.isSafeInteger(config.id) || config.id <= 0)
+    problems.push(`id must be a positive integer, got ${config.id}`);
+  if (config.clusterId.length === 0) problems.push('clusterId must not be empty');
+  if (config.dataDirectory.length === 0) problems.push('dataDirectory must not be empty');
+  if (config.initialPeers.size > 0 && !config.initialPeers.has(config.id)) {
+    problems.push(`the initial peers must include this node (${config.id})`);
+  }
+  if (!config.insecure && config.certificateDirectory === undefined) {
+    problems.push(
+      'give a certificate directory (meshos certs init/issue), or --insecure for plaintext on loopback',
+    );
+  }
+  const ports = [config.peerAddress, config.clientAddress, config.adminAddress].map(formatAddress);
+  if (new Set(ports).size !== ports.length && !ports.some((port) => port.endsWith(':0'))) {
+    problems.push(`peer, client and admin addresses must differ: ${ports.join(', ')}`);
+  }
+  if (problems.length > 0) throw new ValidationError('node configuration', problems);
+}
+
+export function raftDirectory(config: MeshNodeConfig): string {
+  return path.join(config.dataDirectory, 'raft');
+}

@@ -1,0 +1,53 @@
+import * as path from 'node:path';
+import { type Address, type Disk, MeshError } from '../lib/index.js';
+import type { NodeId } from '../raft/index.js';
+
+/** What a node must remember about itself across restarts, beside its Raft data. */
+export interface NodeIdentity {
+  readonly id: NodeId;
+  readonly name: string;
+  readonly clusterId: string;
+  /** The voters the cluster was created with, and their peer addresses. */
+  readonly initialPeers: ReadonlyArray<readonly [NodeId, Address]>;
+}
+
+const IDENTITY_FILE = 'node.json';
+
+export class IdentityMismatchError extends MeshError {
+  constructor(field: string, stored: unknown, given: unknown) {
+    super(
+      'IDENTITY_MISMATCH',
+      `the data directory belongs to a node with ${field} ${JSON.stringify(stored)}, not ${JSON.stringify(given)}`,
+      { details: { field, stored, given } },
+    );
+  }
+}
+
+/**
+ * Reads the identity kept in the data directory, or writes `given` there on first start
+ * (atomically: temp file, sync, rename, directory sync). A directory of another node or
+ * cluster is refused rather than silently reused.
+ */
+export async function loadOrCreateIdentity(
+  disk: Disk,
+  directory: string,
+  given: NodeIdentity,
+): Promise<NodeIdentity> {
+  const file = path.join(directory, IDENTITY_FILE);
+  if (await disk.exists(file)) {
+    const stored = JSON.parse(new TextDecoder().decode(await disk.readFile(file))) as NodeIdentity;
+    if (stored.id !== given.id) throw new IdentityMismatchError('id', stored.id, given.id);
+    if (stored.clusterId !== given.clusterId)
+      throw new IdentityMismatchError('cluster id', stored.clusterId, given.clusterId);
+    return stored;
+  }
+  await disk.makeDirectory(directory);
+  const temporary = `${file}.tmp`;
+  const handle = await disk.open(temporary, 'create');
+  await handle.append(new TextEncoder().encode(`${JSON.stringify(given, null, 2)}\n`));
+  await handle.datasync();
+  await handle.close();
+  await disk.rename(temporary, file);
+  await disk.fsyncDirectory(directory);
+  return given;
+}

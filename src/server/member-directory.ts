@@ -1,0 +1,70 @@
+import { MeshError } from '../lib/index.js';
+import type { ClusterMember } from './kv-backend.js';
+
+/** A directory record: how to reach one member. Replicated, so every node agrees on it. */
+export interface MemberRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  readonly clientUrls: readonly string[];
+  /** A learner that joined with this set is promoted to voter by the leader once caught up. */
+  readonly autoPromote?: boolean;
+}
+
+export class MemberNotFoundError extends MeshError {
+  constructor(id: number) {
+    super('MEMBER_NOT_FOUND', `member ${id} is not in the cluster`, { details: { id } });
+  }
+}
+
+/** Member addresses and names; Raft's configuration says who votes, this says where they are. */
+export class MemberDirectory {
+  private records = new Map<number, MemberRecord>();
+  /** Called after every change, so the node can update where it sends peer traffic. */
+  onChange: () => void = () => {};
+
+  set(record: MemberRecord): void {
+    this.records.set(record.id, record);
+    this.onChange();
+  }
+
+  remove(id: number): void {
+    this.records.delete(id);
+    this.onChange();
+  }
+
+  get(id: number): MemberRecord | undefined {
+    return this.records.get(id);
+  }
+
+  all(): MemberRecord[] {
+    return [...this.records.values()].sort((left, right) => left.id - right.id);
+  }
+
+  toMembers(learners: readonly number[], voters: readonly number[]): ClusterMember[] {
+    const ids = new Set([...voters, ...learners, ...this.records.keys()]);
+    return [...ids]
+      .filter((id) => voters.includes(id) || learners.includes(id))
+      .sort((left, right) => left - right)
+      .map((id) => {
+        const record = this.records.get(id);
+        return {
+          id,
+          name: record?.name ?? '',
+          peerUrls: record?.peerUrls ?? [],
+          clientUrls: record?.clientUrls ?? [],
+          isLearner: learners.includes(id),
+        };
+      });
+  }
+
+  snapshot(): string {
+    return JSON.stringify(this.all());
+  }
+
+  restore(text: string): void {
+    const parsed = JSON.parse(text) as MemberRecord[];
+    this.records = new Map(parsed.map((record) => [record.id, record]));
+    this.onChange();
+  }
+}

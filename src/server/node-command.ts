@@ -1,0 +1,72 @@
+import { decodeKvCommand, encodeKvCommand, type KvCommand } from '../kv/index.js';
+import { MeshError } from '../lib/index.js';
+import { decodeSessionEnvelope, encodeSessionEnvelope } from '../raft/index.js';
+import type { MemberRecord } from './member-directory.js';
+
+/**
+ * What a normal log entry of a MeshOS node holds: a key-value command (with the client's
+ * session when it has one, so a retried request applies once) or a member-directory change.
+ * The first byte says which; the numbers are part of the log format.
+ */
+export type NodeCommand =
+  | {
+      readonly type: 'kv';
+      readonly command: KvCommand;
+      readonly session?: { clientId: string; sequence: number };
+    }
+  | { readonly type: 'setMember'; readonly member: MemberRecord }
+  | { readonly type: 'removeMember'; readonly id: number };
+
+const TAG_KV = 1;
+const TAG_KV_WITH_SESSION = 2;
+const TAG_MEMBER = 3;
+
+export class NodeCommandDecodeError extends MeshError {
+  constructor(reason: string) {
+    super('BAD_COMMAND', `cannot decode a node command: ${reason}`);
+  }
+}
+
+export function encodeNodeCommand(command: NodeCommand): Uint8Array {
+  switch (command.type) {
+    case 'kv': {
+      const body = encodeKvCommand(command.command);
+      if (command.session === undefined) return tagged(TAG_KV, body);
+      return tagged(TAG_KV_WITH_SESSION, encodeSessionEnvelope({ ...command.session, payload: body }));
+    }
+    case 'setMember':
+    case 'removeMember':
+      return tagged(TAG_MEMBER, new TextEncoder().encode(JSON.stringify(command)));
+  }
+}
+
+export function decodeNodeCommand(bytes: Uint8Array): NodeCommand {
+  const body = bytes.subarray(1);
+  switch (bytes[0]) {
+    case TAG_KV:
+      return { type: 'kv', command: decodeKvCommand(body) };
+    case TAG_KV_WITH_SESSION: {
+      const envelope = decodeSessionEnvelope(body);
+      return {
+        type: 'kv',
+        command: decodeKvCommand(envelope.payload),
+        session: { clientId: envelope.clientId, sequence: envelope.sequence },
+      };
+    }
+    case TAG_MEMBER: {
+      const parsed = JSON.parse(new TextDecoder().decode(body)) as NodeCommand;
+      if (parsed.type !== 'setMember' && parsed.type !== 'removeMember')
+        throw new NodeCommandDecodeError('bad member change');
+      return parsed;
+    }
+    default:
+      throw new NodeCommandDecodeError(`unknown tag ${bytes[0]}`);
+  }
+}
+
+function tagged(tag: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.byteLength + 1);
+  out[0] = tag;
+  out.set(body, 1);
+  return out;
+}

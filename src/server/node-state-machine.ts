@@ -1,0 +1,115 @@
+import {
+  decodeKvResult,
+  encodeKvResult,
+  type KvResult,
+  KvStateMachine,
+  type LeaseChanges,
+  WatchHub,
+} from '../kv/index.js';
+import { MeshError } from '../lib/index.js';
+import { type Entry, SessionTable } from '../raft/index.js';
+import { MemberDirectory } from './member-directory.js';
+import { decodeNodeCommand } from './node-command.js';
+import type { ReplicatedStateMachine } from './raft-node.js';
+
+/** What applying one entry gave: a KV result for KV commands, nothing for the rest. */
+export type NodeApplyResult = KvResult | undefined;
+
+export class StaleRequestError extends MeshError {
+  constructor(clientId: string, sequence: number) {
+    super('STALE_REQUEST', `request ${sequence} of client ${clientId} is older than one already applied`, {
+      details: { clientId, sequence },
+    });
+  }
+}
+
+const SNAPSHOT_MAGIC = 0x4d534e31; // "MSN1"
+
+/**
+ * The replicated state of one MeshOS node: the key-value store, client sessions and the
+ * member directory. Applying is deterministic; watch events and lease changes are handed
+ * to node-local listeners after each apply.
+ */
+export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult> {
+  readonly kv = new KvStateMachine();
+  readonly sessions = new SessionTable();
+  readonly members = new MemberDirectory();
+  readonly watches: WatchHub;
+  onLeaseChanges: (changes: LeaseChanges) => void = () => {};
+  onRestore: () => void = () => {};
+
+  constructor() {
+    // Restores happen in place, so the hub may hold the store itself.
+    this.watches = new WatchHub(this.kv);
+  }
+
+  apply(entry: Entry): NodeApplyResult {
+    if (entry.kind !== 'normal' || entry.data.byteLength === 0) {
+      this.kv.skip(entry.index);
+      return undefined;
+    }
+    const command = decodeNodeCommand(entry.data);
+    if (command.type === 'setMember') {
+      this.members.set(command.member);
+      this.kv.skip(entry.index);
+      return undefined;
+    }
+    if (command.type === 'removeMember') {
+      this.members.remove(command.id);
+      this.kv.skip(entry.index);
+      return undefined;
+    }
+    const session = command.session;
+    if (session !== undefined) {
+      const admission = this.sessions.admit(session.clientId, session.sequence, entry.index);
+      if (admission.kind === 'duplicate') {
+        this.kv.skip(entry.index);
+        return admission.result === undefined ? undefined : decodeKvResult(admission.result);
+      }
+      if (admission.kind === 'stale') {
+        this.kv.skip(entry.index);
+        throw new StaleRequestError(session.clientId, session.sequence);
+      }
+    }
+    const outcome = this.kv.applyCommand(entry.index, command.command);
+    if (session !== undefined)
+      this.sessions.record(session.clientId, session.sequence, encodeKvResult(outcome.result));
+    if (outcome.events.length > 0) this.watches.publish(outcome.events, outcome.revision);
+    if (outcome.leases.granted.length > 0 || outcome.leases.revoked.length > 0)
+      this.onLeaseChanges(outcome.leases);
+    return outcome.result;
+  }
+
+  snapshot(): Uint8Array {
+    const kv = this.kv.snapshot();
+    const sessions = this.sessions.snapshot();
+    const members = new TextEncoder().encode(this.members.snapshot());
+    const out = new Uint8Array(16 + kv.byteLength + sessions.byteLength + members.byteLength);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, SNAPSHOT_MAGIC);
+    view.setUint32(4, kv.byteLength);
+    view.setUint32(8, sessions.byteLength);
+    view.setUint32(12, members.byteLength);
+    out.set(kv, 16);
+    out.set(sessions, 16 + kv.byteLength);
+    out.set(members, 16 + kv.byteLength + sessions.byteLength);
+    return out;
+  }
+
+  restore(data: Uint8Array): void {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (data.byteLength < 16 || view.getUint32(0) !== SNAPSHOT_MAGIC) {
+      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot has no valid header');
+    }
+    const kvBytes = view.getUint32(4);
+    const sessionBytes = view.getUint32(8);
+    const memberBytes = view.getUint32(12);
+    if (16 + kvBytes + sessionBytes + memberBytes !== data.byteLength) {
+      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot section lengths do not add up');
+    }
+    this.kv.restore(data.subarray(16, 16 + kvBytes));
+    this.sessions.restore(data.subarray(16 + kvBytes, 16 + kvBytes + sessionBytes));
+    this.members.restore(new TextDecoder().decode(data.subarray(16 + kvBytes + sessionBytes)));
+    this.onRestore();
+  }
+}

@@ -1,0 +1,305 @@
+import {
+  decodeKvResult,
+  encodeKvResult,
+  type KvCommand,
+  type KvResult,
+  type LeaseStatus,
+  Lessor,
+  type RangeRequest,
+  type RangeResponse,
+  type Watcher,
+  type WatchRequest,
+} from '../kv/index.js';
+import { type Clock, MeshError, type TimerId } from '../lib/index.js';
+import { type NodeId, NotLeaderError } from '../raft/index.js';
+import type {
+  BackendStatus,
+  ClientSession,
+  ClusterMember,
+  KvBackend,
+  LeaseTimeToLiveAnswer,
+} from './kv-backend.js';
+import { MemberNotFoundError, type MemberRecord } from './member-directory.js';
+import { encodeNodeCommand, type NodeCommand } from './node-command.js';
+import type { NodeApplyResult, NodeStateMachine } from './node-state-machine.js';
+import type { RaftNode } from './raft-node.js';
+
+/** How often the leader looks for expired leases and learners ready for promotion. */
+export const LEADER_DUTY_INTERVAL_MS = 100;
+/** A learner this close to the leader's commit index is promoted when it asked to be. */
+export const LEARNER_PROMOTION_LAG_ENTRIES = 100;
+
+export const MESHOS_VERSION = '0.1.0';
+
+export class LearnerNotReadyError extends MeshError {
+  constructor(id: number, match: number, commit: number) {
+    super('LEARNER_NOT_READY', `learner ${id} has ${match} of ${commit} committed entries; it cannot vote yet`, {
+      details: { id, match, commit },
+    });
+  }
+}
+
+/** Hands a request to the leader and answers what it answered (see `PeerChannels`). */
+export type ForwardToLeader = (leader: NodeId, body: Uint8Array) => Promise<Uint8Array>;
+
+const FORWARD_PROPOSAL = 1;
+const FORWARD_KEEPALIVE = 2;
+
+export interface RaftKvBackendOptions {
+  readonly clusterId: bigint;
+  readonly clock: Clock;
+  /** Followers pass writes and keepalives to the leader with this; without it they answer NOT_LEADER. */
+  readonly forward?: ForwardToLeader;
+  /** Added to every lease's TTL when this node becomes leader: clients could not renew meanwhile. */
+  readonly electionTimeoutMs: number;
+}
+
+/** The key-value API served by one Raft node: writes through the log, reads by ReadIndex. */
+export class RaftKvBackend implements KvBackend {
+  readonly clusterId: bigint;
+  readonly memberId: bigint;
+  private readonly lessor = new Lessor();
+  private dutyTimer: TimerId | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly node: RaftNode<NodeApplyResult>,
+    private readonly machine: NodeStateMachine,
+    private readonly options: RaftKvBackendOptions,
+  ) {
+    this.clusterId = options.clusterId;
+    this.memberId = BigInt(node.id);
+    machine.onLeaseChanges = (changes) => this.lessor.observe(changes, this.now());
+    machine.onRestore = () => this.lessor.reset(machine.kv.leaseList(), this.now());
+    this.lessor.reset(machine.kv.leaseList(), this.now());
+    node.onLeaderChange((info) => {
+      if (info.leaderId === node.id) this.lessor.promote(this.now(), options.electionTimeoutMs);
+      else this.lessor.demote();
+    });
+    this.scheduleDuties();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.dutyTimer !== undefined) this.options.clock.clearTimer(this.dutyTimer);
+  }
+
+  raftTerm(): number {
+    return this.node.leaderInfo().term;
+  }
+
+  currentRevision(): number {
+    return this.machine.kv.revision;
+  }
+
+  async execute(command: KvCommand, session?: ClientSession): Promise<KvResult> {
+    if (command.type === 'range') return this.range(command);
+    const result = await this.propose({
+      type: 'kv',
+      command,
+      ...(session === undefined ? {} : { session }),
+    });
+    if (result === undefined) throw new MeshError('INTERNAL', 'a key-value command applied without a result');
+    if (result.type === 'error') throw result.error;
+    return result;
+  }
+
+  async range(request: RangeRequest): Promise<RangeResponse> {
+    if (request.serializable !== true) await this.node.linearizableBarrier();
+    return this.machine.kv.range(request);
+  }
+
+  async leaseKeepAlive(id: number): Promise<number> {
+    if (this.node.isLeader()) return this.lessor.keepAlive(id, this.now());
+    const body = new Uint8Array(9);
+    body[0] = FORWARD_KEEPALIVE;
+    new DataView(body.buffer).setFloat64(1, id);
+    const answer = await this.forwardToLeader(body);
+    return new DataView(answer.buffer, answer.byteOffset, answer.byteLength).getFloat64(0);
+  }
+
+  /** Serves a request a follower forwarded to this node (which believes itself leader). */
+  async handleForwarded(body: Uint8Array): Promise<Uint8Array> {
+    if (!this.node.isLeader()) throw new NotLeaderError(this.node.leaderInfo().leaderId);
+    if (body[0] === FORWARD_KEEPALIVE && body.byteLength === 9) {
+      const ttl = this.lessor.keepAlive(
+        new DataView(body.buffer, body.byteOffset, 9).getFloat64(1),
+        this.now(),
+      );
+      const answer = new Uint8Array(8);
+      new DataView(answer.buffer).setFloat64(0, ttl);
+      return answer;
+    }
+    if (body[0] !== FORWARD_PROPOSAL) throw new MeshError('BAD_REQUEST', 'unknown forwarded request');
+    const result = await this.node.propose(body.subarray(1));
+    return result === undefined ? new Uint8Array(0) : encodeKvResult(result);
+  }
+
+  async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer> {
+    await this.node.linearizableBarrier();
+    if (!this.machine.kv.hasLease(id)) return { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] };
+    const lease = this.machine.kv.leaseTimeToLive(id, withKeys);
+    return {
+      id,
+      ttlSeconds: this.lessor.remainingSeconds(id, this.now()),
+      grantedTtlSeconds: lease.grantedTtlSeconds,
+      keys: lease.keys,
+    };
+  }
+
+  async leaseList(): Promise<readonly LeaseStatus[]> {
+    await this.node.linearizableBarrier();
+    return this.machine.kv.leaseList();
+  }
+
+  watch(request: WatchRequest): Watcher {
+    return this.machine.watches.watch(request);
+  }
+
+  requestWatchProgress(): void {
+    this.machine.watches.progress();
+  }
+
+  async members(): Promise<readonly ClusterMember[]> {
+    const config = this.node.status().config;
+    const voters = [...new Set([...config.voters, ...config.outgoingVoters])];
+    return this.machine.members.toMembers(config.learners, voters);
+  }
+
+  /** Records where the new member lives, then adds it to Raft's configuration. */
+  async addMember(
+    peerUrls: readonly string[],
+    isLearner: boolean,
+    name = '',
+    autoPromote = false,
+  ): Promise<ClusterMember> {
+    this.node.requireLeader();
+    const config = this.node.status().config;
+    const known = [
+      ...config.voters,
+      ...config.learners,
+      ...config.outgoingVoters,
+      ...this.machine.members.all().map((m) => m.id),
+    ];
+    const id = Math.max(0, ...known) + 1;
+    const record: MemberRecord = {
+      id,
+      name,
+      peerUrls,
+      clientUrls: [],
+      ...(autoPromote ? { autoPromote } : {}),
+    };
+    await this.propose({ type: 'setMember', member: record });
+    await this.node.proposeConfigChange(
+      isLearner ? { type: 'addLearner', node: id } : { type: 'changeVoters', add: [id], remove: [] },
+    );
+    return { id, name, peerUrls, clientUrls: [], isLearner };
+  }
+
+  async removeMember(id: number): Promise<void> {
+    this.node.requireLeader();
+    const config = this.node.status().config;
+    if (config.learners.includes(id))
+      await this.node.proposeConfigChange({ type: 'removeLearner', node: id });
+    else if (config.voters.includes(id))
+      await this.node.proposeConfigChange({ type: 'changeVoters', add: [], remove: [id] });
+    else throw new MemberNotFoundError(id);
+    await this.propose({ type: 'removeMember', id });
+  }
+
+  /** Promotes a learner to voter once it is close enough to the leader's log to count. */
+  async promoteMember(id: number): Promise<void> {
+    this.node.requireLeader();
+    const status = this.node.status();
+    if (!status.config.learners.includes(id)) throw new MemberNotFoundError(id);
+    const match = status.progress?.get(id)?.match ?? 0;
+    if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit) throw new LearnerNotReadyError(id, match, status.commit);
+    await this.node.proposeConfigChange({ type: 'promoteLearner', node: id });
+  }
+
+  /** Publishes this node's own addresses in the replicated member directory. */
+  async announce(record: MemberRecord): Promise<void> {
+    const current = this.machine.members.get(record.id);
+    if (current !== undefined && JSON.stringify(current) === JSON.stringify(record)) return;
+    await this.propose({ type: 'setMember', member: record });
+  }
+
+  async status(): Promise<BackendStatus> {
+    const status = this.node.status();
+    return {
+      version: MESHOS_VERSION,
+      leaderId: status.leaderId,
+      raftIndex: status.commit,
+      raftAppliedIndex: this.node.applied,
+      raftTerm: status.term,
+      revision: this.machine.kv.revision,
+      dbSizeBytes: 0,
+      isLearner: status.config.learners.includes(this.node.id),
+      errors: [],
+    };
+  }
+
+  async snapshot(): Promise<Uint8Array> {
+    await this.node.linearizableBarrier();
+    return this.machine.snapshot();
+  }
+
+  private async propose(command: NodeCommand): Promise<NodeApplyResult> {
+    const encoded = encodeNodeCommand(command);
+    if (this.node.isLeader() || this.options.forward === undefined) return this.node.propose(encoded);
+    const body = new Uint8Array(encoded.byteLength + 1);
+    body[0] = FORWARD_PROPOSAL;
+    body.set(encoded, 1);
+    const answer = await this.forwardToLeader(body);
+    return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
+  }
+
+  private forwardToLeader(body: Uint8Array): Promise<Uint8Array> {
+    const leader = this.node.leaderInfo().leaderId;
+    if (leader === 0 || leader === this.node.id || this.options.forward === undefined) {
+      return Promise.reject(new NotLeaderError(leader));
+    }
+    return this.options.forward(leader, body);
+  }
+
+  private now(): number {
+    return this.options.clock.nowMs();
+  }
+
+  private scheduleDuties(): void {
+    if (this.closed) return;
+    this.dutyTimer = this.options.clock.setTimer(LEADER_DUTY_INTERVAL_MS, () => {
+      if (this.closed) return;
+      if (this.node.isLeader()) this.leaderDuties();
+      this.scheduleDuties();
+    });
+  }
+
+  /** Expiry is decided here, on the leader only, and takes effect through the log. */
+  private leaderDuties(): void {
+    for (const id of this.lessor.expired(this.now())) {
+      this.execute({ type: 'leaseRevoke', id }).catch(() => {
+        // Lost leadership or the lease is gone already; the next leader retries if needed.
+      });
+    }
+    this.promoteCaughtUpLearners();
+  }
+
+  private promoteCaughtUpLearners(): void {
+    const status = this.node.status();
+    if (status.progress === undefined) return;
+    for (const learner of status.config.learners) {
+      if (this.machine.members.get(learner)?.autoPromote !== true) continue;
+      const match = status.progress.get(learner)?.match ?? 0;
+      if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit) continue;
+      this.node.proposeConfigChange({ type: 'promoteLearner', node: learner }).catch(() => {
+        // Another change is in progress, or leadership moved; a later round tries again.
+      });
+      return;
+    }
+  }
+
+  leaderId(): NodeId | 0 {
+    return this.node.leaderInfo().leaderId;
+  }
+}

@@ -1,0 +1,162 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { formatPeerList } from '../../src/mesh/index.js';
+import { createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
+
+const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');
+const CLUSTER_ID = 'cluster-test';
+
+export interface ProcessNodePlan {
+  readonly id: number;
+  readonly peer: string;
+  readonly client: string;
+  readonly admin: string;
+  readonly data: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Real `meshos start` processes on loopback with mutual TLS, killed and restarted at will. */
+export class ProcessCluster {
+  readonly processes = new Map<number, ChildProcess>();
+  readonly output = new Map<number, string[]>();
+
+  private constructor(
+    readonly root: string,
+    readonly plans: readonly ProcessNodePlan[],
+  ) {}
+
+  static async create(size: number): Promise<ProcessCluster> {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-cluster-'));
+    const plans: ProcessNodePlan[] = [];
+    for (let id = 1; id <= size; id++) {
+      plans.push({
+        id,
+        peer: `127.0.0.1:${await freePort()}`,
+        client: `127.0.0.1:${await freePort()}`,
+        admin: `127.0.0.1:${await freePort()}`,
+        data: path.join(root, `n${id}`),
+      });
+    }
+    const certificates = path.join(root, 'certs');
+    await createClusterCa(certificates, CLUSTER_ID);
+    for (const plan of plans) await issueNodeCertificate(certificates, plan.id, []);
+    return new ProcessCluster(root, plans);
+  }
+
+  get clientEndpoints(): string[] {
+    return this.plans.map((plan) => plan.client);
+  }
+
+  plan(id: number): ProcessNodePlan {
+    const found = this.plans.find((plan) => plan.id === id);
+    if (found === undefined) throw new Error(`no node ${id}`);
+    return found;
+  }
+
+  start(id: number): void {
+    const plan = this.plan(id);
+    const peers = new Map(
+      this.plans.map((other) => {
+        const [host, port] = other.peer.split(':');
+        return [other.id, { host: host ?? '127.0.0.1', port: Number(port) }] as const;
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN_SCRIPT,
+        'start',
+        '--id',
+        String(id),
+        '--cluster',
+        CLUSTER_ID,
+        '--data',
+        plan.data,
+        '--peers',
+        formatPeerList(peers),
+        '--client-listen',
+        plan.client,
+        '--admin-listen',
+        plan.admin,
+        '--certs',
+        path.join(this.root, 'certs'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHOS_LOG: 'warn' } },
+    );
+    const lines = this.output.get(id) ?? [];
+    this.output.set(id, lines);
+    const keep = (chunk: Buffer): void => {
+      lines.push(chunk.toString('utf8'));
+      if (lines.length > 200) lines.splice(0, lines.length - 200);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.processes.set(id, child);
+  }
+
+  startAll(): void {
+    for (const plan of this.plans) this.start(plan.id);
+  }
+
+  /** kill -9: no shutdown code runs, unsynced writes are whatever the OS kept. */
+  async kill(id: number): Promise<void> {
+    const child = this.processes.get(id);
+    if (child === undefined) return;
+    this.processes.delete(id);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.processes.entries()].map(async ([id, child]) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+        this.processes.delete(id);
+      }),
+    );
+  }
+
+  /** Waits (bounded) until the running nodes agree on one leader; returns its id. */
+  async waitForLeader(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const running = [...this.processes.keys()];
+      const statuses = await Promise.all(running.map((id) => fetchStatus(this.plan(id).admin, 500)));
+      const leaders = new Set(statuses.map((status) => Number(status?.leaderId ?? 0)));
+      const [leader] = [...leaders];
+      if (leaders.size === 1 && leader !== undefined && leader !== 0 && running.includes(leader))
+        return leader;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no agreed leader within ${timeoutMs} ms; statuses ${JSON.stringify(statuses)}\n${this.describeOutput()}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  describeOutput(): string {
+    return [...this.output].map(([id, lines]) => `--- n${id}\n${lines.join('').slice(-2000)}`).join('\n');
+  }
+}
