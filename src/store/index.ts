@@ -1,0 +1,29 @@
+export { crc32c } from './crc32c.js';
+export {
+  CorruptionError,
+  RecordTooLargeError,
+  StoreClosedError,
+  StoreFailedError,
+  StoreOverloadedError,
+  StoreUnrecoverableError,
+} from './errors.js';
+export {
+  DEFAULT_SEGMENT_SIZE_BYTES,
+  DEFAULT_SNAPSHOTS_RETAINED,
+  FSYNC_LATENCY_BUCKET_BOUNDS_MS,
+  MAX_BATCH_BYTES,
+  MAX_PENDING_OPERATIONS,
+  MAX_PENDING_SNAPSHOT_SAVES,
+  MAX_RECORD_PAYLOAD_BYTES,
+} from './limits.js';
+export type { StoreMetrics } from './metrics.js';
+export { type RaftLogStoreOptions, validateStoreOptions } from './options.js';
+export { type OpenedRaftLogStore, openRaftLogStore, RaftLogStore } from './raft-log-store.js';
+export type {
+  RecoveredState,
+  SkippedSnapshot,
+  StoredEntry,
+  StoredHardState,
+  StoredSnapshot,
+} from './types.js';
+export { EMPTY_HARD_STATE } from './types.js';

@@ -1,0 +1,323 @@
+import * as path from 'node:path';
+import { assert, type Disk, isMeshError, type MeshError } from '../lib/index.js';
+import { StoreClosedError, StoreFailedError, StoreOverloadedError } from './errors.js';
+import { parseSnapshotFileName, snapshotFileName } from './file-names.js';
+import { MAX_BATCH_BYTES, MAX_PENDING_OPERATIONS, MAX_PENDING_SNAPSHOT_SAVES } from './limits.js';
+import { createStoreMetrics, type StoreMetrics } from './metrics.js';
+import { type RaftLogStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './options.js';
+import { encodeEntry, encodeHardState, encodeTruncateSuffix } from './records.js';
+import { type RecoveredLayout, recoverStore } from './recovery.js';
+import { SegmentWriter, type WriterOperation } from './segment-writer.js';
+import { encodeSnapshot } from './snapshot-file.js';
+import { StoreDirectory } from './store-io.js';
+import type { RecoveredState, StoredEntry, StoredHardState, StoredSnapshot } from './types.js';
+
+interface Settle {
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type PendingOperation = WriterOperation & { readonly settle: Settle };
+
+/** The store together with what it found on disk when it was opened. */
+export interface OpenedRaftLogStore {
+  readonly store: RaftLogStore;
+  readonly recovered: RecoveredState;
+}
+
+/**
+ * Opens (creating if needed) the store in `directoryPath`, recovers it and returns the
+ * store with the recovered hard state, snapshot and log tail.
+ */
+export async function openRaftLogStore(
+  disk: Disk,
+  directoryPath: string,
+  options: RaftLogStoreOptions = {},
+): Promise<OpenedRaftLogStore> {
+  const resolved = resolveStoreOptions(options);
+  const metrics = createStoreMetrics();
+  if (!(await disk.exists(directoryPath))) {
+    await disk.makeDirectory(directoryPath);
+    await disk.fsyncDirectory(path.dirname(directoryPath));
+  }
+  const directory = new StoreDirectory(disk, directoryPath, resolved.clock, metrics);
+  const recovery = await recoverStore(directory, metrics, resolved.logger);
+  const store = new RaftLogStore(directory, resolved, metrics, recovery.layout, recovery.state.hardState);
+  await store.start(recovery.layout);
+  return { store, recovered: recovery.state };
+}
+
+/**
+ * Durable Raft state: a write-ahead log of entries, hard state and truncation markers in
+ * segment files, plus snapshot files. Writes are group-committed: every write waiting
+ * while a sync is in flight goes out with the next single sync. The store keeps no copy
+ * of the log; the caller holds entries in memory.
+ */
+export class RaftLogStore {
+  private readonly pending: PendingOperation[] = [];
+  private writing = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private failure: MeshError | undefined;
+  private closed = false;
+
+  /** Last index once every queued write is applied; checked synchronously on each call. */
+  private queuedLastIndex: number;
+  /** Entries at or below this index are covered by a snapshot and may not be rewritten. */
+  private floorIndex: number;
+  private durableSnapshotIndex: number;
+  private snapshotChain: Promise<void> = Promise.resolve();
+  private pendingSnapshotSaves = 0;
+
+  private readonly writer: SegmentWriter;
+
+  /** Use `openRaftLogStore`. */
+  constructor(
+    private readonly directory: StoreDirectory,
+    private readonly options: ResolvedStoreOptions,
+    private readonly counters: StoreMetrics,
+    layout: RecoveredLayout,
+    hardState: StoredHardState,
+  ) {
+    this.queuedLastIndex = layout.lastIndex;
+    this.floorIndex = layout.snapshotIndex;
+    this.durableSnapshotIndex = layout.snapshotIndex;
+    this.writer = new SegmentWriter(directory, options.segmentSizeBytes, counters, layout, hardState);
+  }
+
+  /** @internal Opens the active segment, or starts a fresh log after the snapshot. */
+  async start(layout: RecoveredLayout): Promise<void> {
+    if (!layout.needsReset) {
+      await this.writer.open();
+      return;
+    }
+    this.options.logger.warn(
+      { snapshotIndex: layout.snapshotIndex },
+      'log does not continue the snapshot; starting a new log after it',
+    );
+    await this.writer.resetLog(layout.snapshotIndex);
+    await this.writer.commit();
+  }
+
+  /** Counters for the metrics exporter; live, do not modify. */
+  get metrics(): Readonly<StoreMetrics> {
+    return this.counters;
+  }
+
+  /** Index of the last entry once every accepted write is applied. */
+  get lastIndex(): number {
+    return this.queuedLastIndex;
+  }
+
+  /**
+   * Appends `entries` (consecutive indexes) and optionally a new hard state; resolves once
+   * they are durable. An entry at or below the current last index replaces that index and
+   * everything after it, as `truncateSuffix` would, in the same sync.
+   */
+  append(entries: readonly StoredEntry[], hardState?: StoredHardState): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    if (this.pending.length >= MAX_PENDING_OPERATIONS) {
+      return Promise.reject(new StoreOverloadedError(this.pending.length));
+    }
+    let truncateFrom: number | undefined;
+    const records: Uint8Array[] = [];
+    const first = entries[0];
+    if (first !== undefined) {
+      assert(
+        first.index > this.floorIndex && first.index <= this.queuedLastIndex + 1,
+        () => `append at index ${first.index} outside ${this.floorIndex + 1}..${this.queuedLastIndex + 1}`,
+      );
+      if (first.index <= this.queuedLastIndex) {
+        truncateFrom = first.index;
+        records.push(encodeTruncateSuffix(first.index));
+      }
+    }
+    for (let position = 0; position < entries.length; position++) {
+      assert(
+        entries[position]!.index === first!.index + position,
+        'appended entries must have consecutive indexes',
+      );
+    }
+    try {
+      for (const entry of entries) records.push(encodeEntry(entry));
+      if (hardState !== undefined) records.push(encodeHardState(hardState));
+    } catch (error) {
+      // An oversized entry is refused as a value; nothing was queued.
+      if (isMeshError(error)) return Promise.reject(error);
+      throw error;
+    }
+    if (first !== undefined) this.queuedLastIndex = first.index + entries.length - 1;
+    this.counters.appends++;
+    this.counters.appendedEntries += entries.length;
+    return this.enqueueWrite(truncateFrom, records, entries.length, hardState);
+  }
+
+  /**
+   * Removes every entry at `fromIndex` and above (a leader overwrote a conflicting tail);
+   * resolves once the removal is durable.
+   */
+  truncateSuffix(fromIndex: number): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    assert(
+      Number.isSafeInteger(fromIndex) && fromIndex > this.floorIndex,
+      () => `cannot truncate from ${fromIndex}: entries up to ${this.floorIndex} are in a snapshot`,
+    );
+    if (fromIndex > this.queuedLastIndex) return this.enqueueWrite(undefined, [], 0, undefined);
+    this.queuedLastIndex = fromIndex - 1;
+    return this.enqueueWrite(fromIndex, [encodeTruncateSuffix(fromIndex)], 0, undefined);
+  }
+
+  /**
+   * Writes a snapshot file atomically and removes snapshots beyond the retention count.
+   * Snapshot writes do not hold up log appends.
+   */
+  saveSnapshot(snapshot: StoredSnapshot): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    assert(Number.isSafeInteger(snapshot.index) && snapshot.index >= 1, 'snapshot index must be >= 1');
+    if (this.pendingSnapshotSaves >= MAX_PENDING_SNAPSHOT_SAVES) {
+      return Promise.reject(new StoreOverloadedError(this.pendingSnapshotSaves));
+    }
+    this.pendingSnapshotSaves++;
+    const bytes = encodeSnapshot(snapshot);
+    const saving = this.snapshotChain
+      .then(async () => {
+        await this.directory.writeFileAtomically(snapshotFileName(snapshot.index), bytes);
+        this.durableSnapshotIndex = Math.max(this.durableSnapshotIndex, snapshot.index);
+        this.counters.snapshotsSaved++;
+        await this.removeOldSnapshots();
+      })
+      .finally(() => {
+        this.pendingSnapshotSaves--;
+      });
+    this.snapshotChain = saving.catch(() => undefined);
+    return saving;
+  }
+
+  /**
+   * Deletes every segment whose entries are all at or below `throughIndex`. The segment
+   * still holding later entries stays. A snapshot at or after `throughIndex` must be saved.
+   */
+  compact(throughIndex: number): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    assert(
+      throughIndex <= this.durableSnapshotIndex,
+      () => `compact through ${throughIndex} needs a snapshot there; newest is ${this.durableSnapshotIndex}`,
+    );
+    assert(throughIndex <= this.queuedLastIndex, 'compact beyond the end of the log; use resetToSnapshot');
+    this.floorIndex = Math.max(this.floorIndex, throughIndex);
+    return this.enqueue({ kind: 'compact', throughIndex, bytes: 0 });
+  }
+
+  /**
+   * Discards the whole log and continues after a saved snapshot at `snapshotIndex` (a
+   * follower installed a snapshot its log does not match).
+   */
+  resetToSnapshot(snapshotIndex: number): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    assert(
+      snapshotIndex <= this.durableSnapshotIndex && snapshotIndex >= this.floorIndex,
+      () => `reset to ${snapshotIndex} needs a saved snapshot there; newest is ${this.durableSnapshotIndex}`,
+    );
+    this.floorIndex = snapshotIndex;
+    this.queuedLastIndex = snapshotIndex;
+    return this.enqueue({ kind: 'reset', snapshotIndex, bytes: 0 });
+  }
+
+  /** Waits for queued writes, then closes the files. Later calls fail with STORE_CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.whenIdle();
+    await this.snapshotChain;
+    await this.writer.close();
+  }
+
+  private refusal(): MeshError | undefined {
+    if (this.failure !== undefined) return this.failure;
+    if (this.closed) return new StoreClosedError();
+    return undefined;
+  }
+
+  private enqueueWrite(
+    truncateFrom: number | undefined,
+    records: readonly Uint8Array[],
+    entryCount: number,
+    hardState: StoredHardState | undefined,
+  ): Promise<void> {
+    let bytes = 0;
+    for (const record of records) bytes += record.byteLength;
+    return this.enqueue({
+      kind: 'write',
+      truncateFrom,
+      records,
+      entryCount,
+      hardState,
+      bytes,
+    });
+  }
+
+  private enqueue(operation: WriterOperation): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ...operation, settle: { resolve, reject } });
+      if (!this.writing) {
+        this.writing = true;
+        void this.drain();
+      }
+    });
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.writing) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The group-commit loop: take everything waiting, write it, sync once, settle it all. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && this.failure === undefined) {
+        const batch = this.takeBatch();
+        try {
+          for (const operation of batch) await this.writer.apply(operation);
+          await this.writer.commit();
+        } catch (error) {
+          this.failure = new StoreFailedError(error);
+          this.options.logger.error({ err: error }, 'store write failed; refusing further writes');
+          for (const operation of batch) operation.settle.reject(this.failure);
+          break;
+        }
+        for (const operation of batch) operation.settle.resolve();
+      }
+      if (this.failure !== undefined) {
+        for (const operation of this.pending.splice(0)) operation.settle.reject(this.failure);
+      }
+    } finally {
+      this.writing = false;
+      for (const waiter of this.idleWaiters.splice(0)) waiter();
+    }
+  }
+
+  private takeBatch(): PendingOperation[] {
+    let bytes = 0;
+    let count = 0;
+    for (const operation of this.pending) {
+      if (count > 0 && bytes + operation.bytes > MAX_BATCH_BYTES) break;
+      bytes += operation.bytes;
+      count++;
+    }
+    return this.pending.splice(0, count);
+  }
+
+  private async removeOldSnapshots(): Promise<void> {
+    const indexes = (await this.directory.list())
+      .map(parseSnapshotFileName)
+      .filter((index): index is number => index !== undefined)
+      .sort((a, b) => b - a);
+    const surplus = indexes.slice(this.options.snapshotsRetained);
+    for (const index of surplus) await this.directory.remove(snapshotFileName(index));
+    if (surplus.length > 0) await this.directory.fsync();
+  }
+}

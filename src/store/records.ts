@@ -1,0 +1,116 @@
+import { assert } from '../lib/index.js';
+import { readUint64, viewOf, writeUint64 } from './bytes.js';
+import { CorruptionError, RecordTooLargeError } from './errors.js';
+import { MAX_RECORD_PAYLOAD_BYTES } from './limits.js';
+import { encodeRecord, type FramedRecord, RecordType } from './record-frame.js';
+import type { StoredEntry, StoredHardState } from './types.js';
+
+/** Identifies a segment file: "MWAL" read as a little-endian u32. */
+export const SEGMENT_MAGIC = 0x4c41574d;
+export const SEGMENT_FORMAT_VERSION = 1;
+
+const SEGMENT_HEADER_PAYLOAD_BYTES = 16;
+const ENTRY_FIXED_PAYLOAD_BYTES = 20;
+const HARD_STATE_PAYLOAD_BYTES = 24;
+const TRUNCATE_PAYLOAD_BYTES = 8;
+const MAX_ENTRY_KIND = 0xffff_ffff;
+
+export function encodeSegmentHeader(firstIndex: number): Uint8Array {
+  return encodeRecord(RecordType.segmentHeader, SEGMENT_HEADER_PAYLOAD_BYTES, (view) => {
+    view.setUint32(0, SEGMENT_MAGIC, true);
+    view.setUint32(4, SEGMENT_FORMAT_VERSION, true);
+    writeUint64(view, 8, firstIndex);
+  });
+}
+
+export function encodeEntry(entry: StoredEntry): Uint8Array {
+  assert(
+    Number.isSafeInteger(entry.index) && entry.index >= 1,
+    `entry index must be >= 1, got ${entry.index}`,
+  );
+  assert(Number.isSafeInteger(entry.term) && entry.term >= 0, `entry term must be >= 0, got ${entry.term}`);
+  assert(
+    Number.isInteger(entry.kind) && entry.kind >= 0 && entry.kind <= MAX_ENTRY_KIND,
+    `entry kind must be a u32, got ${entry.kind}`,
+  );
+  const payloadBytes = ENTRY_FIXED_PAYLOAD_BYTES + entry.data.byteLength;
+  if (payloadBytes > MAX_RECORD_PAYLOAD_BYTES)
+    throw new RecordTooLargeError(payloadBytes, MAX_RECORD_PAYLOAD_BYTES);
+  return encodeRecord(RecordType.entry, payloadBytes, (view) => {
+    writeUint64(view, 0, entry.index);
+    writeUint64(view, 8, entry.term);
+    view.setUint32(16, entry.kind, true);
+    new Uint8Array(view.buffer, view.byteOffset + ENTRY_FIXED_PAYLOAD_BYTES).set(entry.data);
+  });
+}
+
+export function encodeHardState(hardState: StoredHardState): Uint8Array {
+  return encodeRecord(RecordType.hardState, HARD_STATE_PAYLOAD_BYTES, (view) => {
+    writeUint64(view, 0, hardState.term);
+    writeUint64(view, 8, hardState.vote);
+    writeUint64(view, 16, hardState.commit);
+  });
+}
+
+export function encodeTruncateSuffix(fromIndex: number): Uint8Array {
+  return encodeRecord(RecordType.truncateSuffix, TRUNCATE_PAYLOAD_BYTES, (view) => {
+    writeUint64(view, 0, fromIndex);
+  });
+}
+
+/** Decoders check sizes and ranges; a record with a valid checksum but a bad body is still corruption. */
+export class RecordDecoder {
+  constructor(private readonly file: string) {}
+
+  segmentHeader(record: FramedRecord): { firstIndex: number } {
+    const view = this.expectSize(record, SEGMENT_HEADER_PAYLOAD_BYTES, 'segment header');
+    if (view.getUint32(0, true) !== SEGMENT_MAGIC) this.fail(record, 'bad segment magic');
+    const version = view.getUint32(4, true);
+    if (version !== SEGMENT_FORMAT_VERSION)
+      this.fail(record, `unsupported segment format version ${version}`);
+    return { firstIndex: this.uint64(record, view, 8) };
+  }
+
+  entry(record: FramedRecord): StoredEntry {
+    if (record.payload.byteLength < ENTRY_FIXED_PAYLOAD_BYTES) this.fail(record, 'entry record too short');
+    const view = viewOf(record.payload);
+    return {
+      index: this.uint64(record, view, 0),
+      term: this.uint64(record, view, 8),
+      kind: view.getUint32(16, true),
+      // A copy, so recovered entries do not pin the whole segment buffer in memory.
+      data: record.payload.slice(ENTRY_FIXED_PAYLOAD_BYTES),
+    };
+  }
+
+  hardState(record: FramedRecord): StoredHardState {
+    const view = this.expectSize(record, HARD_STATE_PAYLOAD_BYTES, 'hard state');
+    return {
+      term: this.uint64(record, view, 0),
+      vote: this.uint64(record, view, 8),
+      commit: this.uint64(record, view, 16),
+    };
+  }
+
+  truncateSuffix(record: FramedRecord): { fromIndex: number } {
+    const view = this.expectSize(record, TRUNCATE_PAYLOAD_BYTES, 'truncate marker');
+    return { fromIndex: this.uint64(record, view, 0) };
+  }
+
+  fail(record: FramedRecord, reason: string): never {
+    throw new CorruptionError(this.file, record.offset, reason);
+  }
+
+  private expectSize(record: FramedRecord, bytes: number, what: string): DataView {
+    if (record.payload.byteLength !== bytes) {
+      this.fail(record, `${what} record has ${record.payload.byteLength} bytes, expected ${bytes}`);
+    }
+    return viewOf(record.payload);
+  }
+
+  private uint64(record: FramedRecord, view: DataView, offset: number): number {
+    const value = readUint64(view, offset);
+    if (value === undefined) this.fail(record, 'integer field beyond the safe range');
+    return value;
+  }
+}

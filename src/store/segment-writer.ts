@@ -1,0 +1,248 @@
+import { assert, type DiskFile } from '../lib/index.js';
+import { concatBytes } from './bytes.js';
+import { segmentFileName } from './file-names.js';
+import { encodeHardStateFile, HARD_STATE_FILE_NAME } from './hard-state-file.js';
+import type { StoreMetrics } from './metrics.js';
+import { encodeHardState, encodeSegmentHeader } from './records.js';
+import type { RecoveredLayout } from './recovery.js';
+import type { StoreDirectory } from './store-io.js';
+import type { StoredHardState } from './types.js';
+
+/** One queued change to the log, already encoded. */
+export type WriterOperation =
+  | {
+      readonly kind: 'write';
+      /** Entries from this index on are removed before `records` are written. */
+      readonly truncateFrom: number | undefined;
+      /** The truncate marker (if any), then one record per entry, then the hard state (if any). */
+      readonly records: readonly Uint8Array[];
+      readonly entryCount: number;
+      readonly hardState: StoredHardState | undefined;
+      readonly bytes: number;
+    }
+  | { readonly kind: 'compact'; readonly throughIndex: number; readonly bytes: 0 }
+  | { readonly kind: 'reset'; readonly snapshotIndex: number; readonly bytes: 0 };
+
+interface ActiveSegment {
+  readonly file: DiskFile;
+  readonly firstIndex: number;
+  sizeBytes: number;
+}
+
+/**
+ * Owns the segment files: appends records to the active segment, rolls over, applies
+ * truncations, compaction and resets. Records are buffered by `apply` and written and
+ * synced by `commit`, so one commit covers a whole group of operations. Used by one
+ * caller at a time (the store's drain loop).
+ */
+export class SegmentWriter {
+  private readonly segmentFirstIndexes: number[];
+  private active: ActiveSegment | undefined;
+  private lastIndex: number;
+  private writtenHardState: StoredHardState;
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
+  private unsynced = false;
+
+  constructor(
+    private readonly directory: StoreDirectory,
+    private readonly segmentSizeBytes: number,
+    private readonly metrics: StoreMetrics,
+    layout: RecoveredLayout,
+    hardState: StoredHardState,
+  ) {
+    this.lastIndex = layout.lastIndex;
+    this.segmentFirstIndexes = [...layout.segmentFirstIndexes];
+    this.writtenHardState = hardState;
+  }
+
+  /** Opens the newest segment for appending, or starts the first one after `lastIndex`. */
+  async open(): Promise<void> {
+    const lastFirstIndex = this.segmentFirstIndexes.at(-1);
+    if (lastFirstIndex === undefined) {
+      await this.startSegment(this.lastIndex + 1);
+      return;
+    }
+    const file = await this.directory.disk.open(
+      this.directory.pathOf(segmentFileName(lastFirstIndex)),
+      'append',
+    );
+    this.active = { file, firstIndex: lastFirstIndex, sizeBytes: await file.size() };
+  }
+
+  /** Writes everything buffered by `apply` and makes it durable with one fdatasync. */
+  async commit(): Promise<void> {
+    await this.flushChunks();
+    await this.syncActive();
+  }
+
+  async close(): Promise<void> {
+    await this.closeActive();
+  }
+
+  /** Applies one queued operation; its records may still be buffered until `commit`. */
+  async apply(operation: WriterOperation): Promise<void> {
+    switch (operation.kind) {
+      case 'write':
+        await this.applyWrite(operation);
+        return;
+      case 'compact':
+        await this.applyCompact(operation.throughIndex);
+        return;
+      case 'reset':
+        await this.resetLog(operation.snapshotIndex);
+        return;
+    }
+  }
+
+  private async applyWrite(operation: Extract<WriterOperation, { kind: 'write' }>): Promise<void> {
+    let recordPosition = 0;
+    if (operation.truncateFrom !== undefined) {
+      await this.applyTruncate(operation.truncateFrom, operation.records[0]!);
+      recordPosition = 1;
+    }
+    for (let entry = 0; entry < operation.entryCount; entry++) {
+      const record = operation.records[recordPosition++]!;
+      await this.ensureRoomFor(record.byteLength);
+      this.push(record);
+      this.lastIndex++;
+    }
+    if (operation.hardState !== undefined) {
+      this.push(operation.records[recordPosition]!);
+      this.writtenHardState = operation.hardState;
+    }
+  }
+
+  private async applyTruncate(fromIndex: number, marker: Uint8Array): Promise<void> {
+    this.metrics.truncations++;
+    const active = this.activeSegment();
+    if (fromIndex < active.firstIndex) {
+      // The conflicting tail spans sealed segments: drop the later segments newest first
+      // (so a crash leaves a prefix of the log), then mark the cut in the segment holding it.
+      await this.flushChunks();
+      await this.syncActive();
+      await this.checkpointHardState();
+      await this.closeActive();
+      let keep = this.segmentFirstIndexes.length;
+      while (keep > 1 && this.segmentFirstIndexes[keep - 1]! > fromIndex) {
+        keep--;
+        await this.removeSegment(this.segmentFirstIndexes[keep]!);
+        await this.directory.fsync();
+      }
+      this.segmentFirstIndexes.length = keep;
+      const firstIndex = this.segmentFirstIndexes[keep - 1]!;
+      assert(firstIndex <= fromIndex, `no segment holds index ${fromIndex}`);
+      const file = await this.directory.disk.open(
+        this.directory.pathOf(segmentFileName(firstIndex)),
+        'append',
+      );
+      this.active = { file, firstIndex, sizeBytes: await file.size() };
+    }
+    this.push(marker);
+    this.lastIndex = fromIndex - 1;
+  }
+
+  private async applyCompact(throughIndex: number): Promise<void> {
+    let removed = 0;
+    // A segment is wholly below the cut when the next one starts at or before throughIndex + 1;
+    // the newest (active) segment is never removed.
+    while (this.segmentFirstIndexes.length > 1 && this.segmentFirstIndexes[1]! <= throughIndex + 1) {
+      await this.removeSegment(this.segmentFirstIndexes.shift()!);
+      removed++;
+    }
+    if (removed > 0) {
+      await this.directory.fsync();
+      this.metrics.segmentsCompacted += removed;
+    }
+  }
+
+  /** Discards every segment and starts a new log after the snapshot at `snapshotIndex`. */
+  async resetLog(snapshotIndex: number): Promise<void> {
+    await this.flushChunks();
+    await this.syncActive();
+    await this.checkpointHardState();
+    await this.closeActive();
+    while (this.segmentFirstIndexes.length > 0) {
+      await this.removeSegment(this.segmentFirstIndexes.pop()!);
+      await this.directory.fsync();
+    }
+    await this.startSegment(snapshotIndex + 1);
+    this.lastIndex = snapshotIndex;
+  }
+
+  private async ensureRoomFor(recordBytes: number): Promise<void> {
+    const active = this.activeSegment();
+    const holdsAnEntry = this.lastIndex >= active.firstIndex;
+    if (holdsAnEntry && active.sizeBytes + this.chunkBytes + recordBytes > this.segmentSizeBytes) {
+      await this.flushChunks();
+      await this.syncActive();
+      await this.closeActive();
+      await this.startSegment(this.lastIndex + 1);
+    }
+  }
+
+  /**
+   * Creates a segment starting with its header and the current hard state, durable before
+   * anything else happens, so the newest segment always carries the newest hard state and
+   * older segments can be deleted freely.
+   */
+  private async startSegment(firstIndex: number): Promise<void> {
+    const file = await this.directory.disk.open(this.directory.pathOf(segmentFileName(firstIndex)), 'create');
+    const opening = [encodeSegmentHeader(firstIndex), encodeHardState(this.writtenHardState)];
+    const bytes = opening[0]!.byteLength + opening[1]!.byteLength;
+    await file.append(concatBytes(opening, bytes));
+    await this.directory.datasync(file);
+    await this.directory.fsync();
+    this.metrics.bytesWritten += bytes;
+    this.metrics.segmentsCreated++;
+    this.segmentFirstIndexes.push(firstIndex);
+    this.metrics.segments = this.segmentFirstIndexes.length;
+    this.active = { file, firstIndex, sizeBytes: bytes };
+  }
+
+  private async removeSegment(firstIndex: number): Promise<void> {
+    await this.directory.remove(segmentFileName(firstIndex));
+    this.metrics.segments = Math.max(0, this.metrics.segments - 1);
+  }
+
+  private async checkpointHardState(): Promise<void> {
+    await this.directory.writeFileAtomically(
+      HARD_STATE_FILE_NAME,
+      encodeHardStateFile(this.writtenHardState),
+    );
+  }
+
+  private push(record: Uint8Array): void {
+    this.chunks.push(record);
+    this.chunkBytes += record.byteLength;
+  }
+
+  private async flushChunks(): Promise<void> {
+    if (this.chunkBytes === 0) return;
+    const active = this.activeSegment();
+    const bytes = concatBytes(this.chunks, this.chunkBytes);
+    this.chunks = [];
+    this.chunkBytes = 0;
+    await active.file.append(bytes);
+    active.sizeBytes += bytes.byteLength;
+    this.metrics.bytesWritten += bytes.byteLength;
+    this.unsynced = true;
+  }
+
+  private async syncActive(): Promise<void> {
+    if (!this.unsynced) return;
+    await this.directory.datasync(this.activeSegment().file);
+    this.unsynced = false;
+  }
+
+  private async closeActive(): Promise<void> {
+    const active = this.active;
+    this.active = undefined;
+    if (active !== undefined) await active.file.close();
+  }
+
+  private activeSegment(): ActiveSegment {
+    assert(this.active !== undefined, 'store has no active segment');
+    return this.active;
+  }
+}

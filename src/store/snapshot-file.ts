@@ -1,0 +1,81 @@
+import { readUint64, viewOf, writeUint64 } from './bytes.js';
+import { crc32c } from './crc32c.js';
+import type { StoredSnapshot } from './types.js';
+
+/**
+ * A snapshot file (little-endian):
+ *
+ *   0  u32 magic "MSNP"
+ *   4  u32 format version
+ *   8  u64 index
+ *  16  u64 term
+ *  24  u32 config length
+ *  28  u32 0 (reserved)
+ *  32  u64 data length
+ *  40  config bytes, then data bytes
+ * end  u32 CRC-32C of everything before it
+ */
+export const SNAPSHOT_MAGIC = 0x504e534d;
+export const SNAPSHOT_FORMAT_VERSION = 1;
+const SNAPSHOT_HEADER_BYTES = 40;
+const SNAPSHOT_TRAILER_BYTES = 4;
+
+export function encodeSnapshot(snapshot: StoredSnapshot): Uint8Array {
+  const bodyBytes = SNAPSHOT_HEADER_BYTES + snapshot.config.byteLength + snapshot.data.byteLength;
+  const file = new Uint8Array(bodyBytes + SNAPSHOT_TRAILER_BYTES);
+  const view = viewOf(file);
+  view.setUint32(0, SNAPSHOT_MAGIC, true);
+  view.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
+  writeUint64(view, 8, snapshot.index);
+  writeUint64(view, 16, snapshot.term);
+  view.setUint32(24, snapshot.config.byteLength, true);
+  writeUint64(view, 32, snapshot.data.byteLength);
+  file.set(snapshot.config, SNAPSHOT_HEADER_BYTES);
+  file.set(snapshot.data, SNAPSHOT_HEADER_BYTES + snapshot.config.byteLength);
+  view.setUint32(bodyBytes, crc32c(file, 0, 0, bodyBytes), true);
+  return file;
+}
+
+export type SnapshotDecoding =
+  | { readonly ok: true; readonly snapshot: StoredSnapshot }
+  | { readonly ok: false; readonly reason: string };
+
+/** Checks length, magic, version, checksum and the index named by the file before trusting anything. */
+export function decodeSnapshot(file: Uint8Array, expectedIndex: number): SnapshotDecoding {
+  if (file.byteLength < SNAPSHOT_HEADER_BYTES + SNAPSHOT_TRAILER_BYTES) {
+    return { ok: false, reason: `file of ${file.byteLength} bytes is shorter than a snapshot header` };
+  }
+  const view = viewOf(file);
+  const bodyBytes = file.byteLength - SNAPSHOT_TRAILER_BYTES;
+  if (crc32c(file, 0, 0, bodyBytes) !== view.getUint32(bodyBytes, true)) {
+    return { ok: false, reason: 'checksum mismatch' };
+  }
+  if (view.getUint32(0, true) !== SNAPSHOT_MAGIC) return { ok: false, reason: 'bad magic' };
+  const version = view.getUint32(4, true);
+  if (version !== SNAPSHOT_FORMAT_VERSION)
+    return { ok: false, reason: `unsupported format version ${version}` };
+  const index = readUint64(view, 8);
+  const term = readUint64(view, 16);
+  const configBytes = view.getUint32(24, true);
+  const dataBytes = readUint64(view, 32);
+  if (index === undefined || term === undefined || dataBytes === undefined) {
+    return { ok: false, reason: 'integer field beyond the safe range' };
+  }
+  if (SNAPSHOT_HEADER_BYTES + configBytes + dataBytes !== bodyBytes) {
+    return { ok: false, reason: 'lengths do not match the file size' };
+  }
+  if (index !== expectedIndex) {
+    return { ok: false, reason: `holds index ${index} but its name says ${expectedIndex}` };
+  }
+  const configStart = SNAPSHOT_HEADER_BYTES;
+  const dataStart = configStart + configBytes;
+  return {
+    ok: true,
+    snapshot: {
+      index,
+      term,
+      config: file.slice(configStart, dataStart),
+      data: file.slice(dataStart, bodyBytes),
+    },
+  };
+}
