@@ -1,0 +1,36 @@
+/** 64-bit integer fields: decimal strings on the wire, safe integers (or bigints for ids) inside. */
+import { InvalidRequestError } from '../kv/index.js';
+import type { Int64In } from './proto.js';
+
+const DECIMAL = /^-?\d+$/;
+
+/**
+ * A signed 64-bit field as a safe integer. Values beyond 2^53-1 cannot name any revision, lease
+ * or count we hold, so they are refused rather than rounded.
+ */
+export function int64ToNumber(field: string, value: Int64In | number | undefined): number {
+  if (value === undefined || value === '') return 0;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new InvalidRequestError(`${field} is not a safe integer`);
+    return value;
+  }
+  if (!DECIMAL.test(value)) throw new InvalidRequestError(`${field} is not a decimal integer`);
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) {
+    throw new InvalidRequestError(`${field} ${value} is beyond the largest supported value 2^53-1`);
+  }
+  return parsed;
+}
+
+/** An unsigned 64-bit id (cluster, member) as a bigint. */
+export function uint64ToBigint(field: string, value: Int64In | number | undefined): bigint {
+  if (value === undefined || value === '') return 0n;
+  const text = String(value);
+  if (!/^\d+$/.test(text)) throw new InvalidRequestError(`${field} is not an unsigned decimal integer`);
+  return BigInt(text);
+}
+
+/** Unsigned 64-bit ids go out as decimal strings so every bit survives. */
+export function uint64Out(value: bigint | number): string {
+  return typeof value === 'bigint' ? BigInt.asUintN(64, value).toString() : String(value);
+}

@@ -1,0 +1,48 @@
+/** Small adapters between promise-returning handlers and grpc-js call objects. */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../lib/index.js';
+import { grpcFailureOf } from './error-map.js';
+
+/** The error object grpc-js sends as a status: etcd's code and message. */
+export function toServiceError(error: unknown, logger: Logger, method: string): grpc.ServiceError {
+  const failure = grpcFailureOf(error);
+  if (failure.code === grpc.status.INTERNAL)
+    logger.error({ err: error, method }, 'etcd api: unexpected error');
+  else logger.debug({ err: error, method, code: failure.code }, 'etcd api: request failed');
+  return Object.assign(new Error(failure.message), {
+    code: failure.code,
+    details: failure.message,
+    metadata: new grpc.Metadata(),
+  });
+}
+
+/** A unary method from an async function of the request. */
+export function unary<Request, Response>(
+  method: string,
+  logger: Logger,
+  handler: (request: Request) => Promise<Response>,
+): grpc.handleUnaryCall<Request, Response> {
+  return (call, callback) => {
+    let answer: Promise<Response>;
+    try {
+      answer = handler(call.request);
+    } catch (error) {
+      callback(toServiceError(error, logger, method));
+      return;
+    }
+    answer.then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(error, logger, method)),
+    );
+  };
+}
+
+/** Resolves when the stream can take more writes, or when it is closed (whichever comes first). */
+export function writable(stream: NodeJS.EventEmitter, closed: Promise<void>): Promise<void> {
+  return Promise.race([
+    new Promise<void>((resolve) => {
+      stream.once('drain', resolve);
+    }),
+    closed,
+  ]);
+}

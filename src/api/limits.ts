@@ -1,0 +1,32 @@
+/**
+ * Every limit of the client-facing API layer, with its unit in the name. Request size limits that
+ * change what a command does live in the key-value state machine (`MAX_REQUEST_BYTES`).
+ */
+import { MAX_REQUEST_BYTES } from '../kv/index.js';
+
+/** Room above the largest command for gRPC framing and protobuf field tags. */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+/** Largest gRPC message accepted; larger ones are refused by gRPC itself (RESOURCE_EXHAUSTED). */
+export const MAX_RECEIVE_MESSAGE_BYTES = MAX_REQUEST_BYTES + GRPC_OVERHEAD_BYTES;
+
+/** Largest gRPC message sent (a range answer may hold many keys). */
+export const MAX_SEND_MESSAGE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+
+/** Bytes of snapshot data per Maintenance.Snapshot message. */
+export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
+
+/** Most watches one Watch stream may hold at once; more are refused at creation. */
+export const MAX_WATCHES_PER_STREAM = 10_000;
+
+/** Keepalive requests one LeaseKeepAlive stream may have waiting; more end the stream. */
+export const MAX_PENDING_KEEPALIVES_PER_STREAM = 1_024;
+
+/** How often an idle watch created with progress_notify gets a progress response. */
+export const DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60 * 1000;
+
+/** How long `close()` lets calls finish before cutting them. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Version reported by Maintenance.Status when the backend does not say (the etcd API level served). */
+export const SERVED_ETCD_API_VERSION = '3.5.0';

@@ -1,0 +1,241 @@
+/**
+ * A single-process `KvBackend`: commands are encoded (as they would be for the Raft log) and applied
+ * straight to a `KvStateMachine` at a monotonic index. A `WatchHub` is fed by every apply, and a
+ * `Lessor` driven by the injected clock revokes expired leases by applying revoke commands. The
+ * member list is metadata only (there is no replication to change).
+ */
+import {
+  type ApplyOutcome,
+  encodeKvCommand,
+  type KvCommand,
+  type KvResult,
+  KvStateMachine,
+  type LeaseStatus,
+  Lessor,
+  type RangeRequest,
+  type RangeResponse,
+  type Watcher,
+  WatchHub,
+  type WatchRequest,
+} from '../kv/index.js';
+import { assert, type Clock, isMeshError, type TimerId } from '../lib/index.js';
+import type { BackendStatus, ClusterMember, KvBackend, LeaseTimeToLiveAnswer } from '../server/index.js';
+import {
+  MemberBadUrlsError,
+  MemberNotFoundError,
+  MemberNotLearnerError,
+  PeerUrlExistsError,
+} from './errors.js';
+import { SERVED_ETCD_API_VERSION } from './limits.js';
+
+/** How often lease deadlines are checked. */
+export const LEASE_EXPIRY_CHECK_INTERVAL_MS = 250;
+
+/** The single-process backend never changes leader, so its term is fixed. */
+const LOCAL_RAFT_TERM = 1;
+
+export interface LocalKvBackendOptions {
+  readonly clock: Clock;
+  readonly clusterId?: bigint;
+  /** Must fit a safe integer: member ids are numbers in `ClusterMember`. */
+  readonly memberId?: bigint;
+  readonly name?: string;
+  readonly peerUrls?: readonly string[];
+  readonly clientUrls?: readonly string[];
+  readonly minLeaseTtlSeconds?: number;
+  readonly version?: string;
+  /** Events a watcher may hold undelivered before it is cancelled as slow (the hub's default if unset). */
+  readonly watchBufferEvents?: number;
+}
+
+export class LocalKvBackend implements KvBackend {
+  readonly clusterId: bigint;
+  readonly memberId: bigint;
+  private readonly clock: Clock;
+  private readonly machine: KvStateMachine;
+  private readonly hub: WatchHub;
+  private readonly lessor = new Lessor();
+  private readonly memberList: ClusterMember[];
+  private readonly version: string;
+  private applyIndex = 0;
+  private nextMemberId: number;
+  private timer: TimerId | undefined;
+  private closed = false;
+
+  constructor(options: LocalKvBackendOptions) {
+    this.clock = options.clock;
+    this.clusterId = options.clusterId ?? 0x6d_65_73_68_6f_73n;
+    this.memberId = options.memberId ?? 0x1_0000_0001n;
+    const localId = Number(this.memberId);
+    assert(Number.isSafeInteger(localId) && localId > 0, 'memberId must be a positive safe integer');
+    this.machine = new KvStateMachine(
+      options.minLeaseTtlSeconds === undefined ? {} : { minLeaseTtlSeconds: options.minLeaseTtlSeconds },
+    );
+    this.hub = new WatchHub(
+      this.machine,
+      options.watchBufferEvents === undefined ? {} : { bufferEvents: options.watchBufferEvents },
+    );
+    this.lessor.promote(this.clock.nowMs(), 0);
+    this.version = options.version ?? SERVED_ETCD_API_VERSION;
+    this.memberList = [
+      {
+        id: localId,
+        name: options.name ?? 'local',
+        peerUrls: options.peerUrls ?? [],
+        clientUrls: options.clientUrls ?? [],
+        isLearner: false,
+      },
+    ];
+    this.nextMemberId = localId + 1;
+    this.scheduleExpiryCheck();
+  }
+
+  /** Stops the lease timer; the state stays readable. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+  }
+
+  raftTerm(): number {
+    return LOCAL_RAFT_TERM;
+  }
+
+  currentRevision(): number {
+    return this.machine.revision;
+  }
+
+  /** The watch hub, for tests that inspect watcher counts. */
+  get watchHub(): WatchHub {
+    return this.hub;
+  }
+
+  async execute(command: KvCommand): Promise<KvResult> {
+    return this.apply(command).result;
+  }
+
+  async range(request: RangeRequest): Promise<RangeResponse> {
+    return this.machine.range(request);
+  }
+
+  async leaseKeepAlive(id: number): Promise<number> {
+    return this.lessor.keepAlive(id, this.clock.nowMs());
+  }
+
+  async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer> {
+    if (!this.machine.hasLease(id)) return { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] };
+    const lease = this.machine.leaseTimeToLive(id, withKeys);
+    return {
+      id,
+      ttlSeconds: this.lessor.remainingSeconds(id, this.clock.nowMs()),
+      grantedTtlSeconds: lease.grantedTtlSeconds,
+      keys: lease.keys,
+    };
+  }
+
+  async leaseList(): Promise<readonly LeaseStatus[]> {
+    return this.machine.leaseList();
+  }
+
+  watch(request: WatchRequest): Watcher {
+    return this.hub.watch(request);
+  }
+
+  requestWatchProgress(): void {
+    this.hub.progress();
+  }
+
+  async members(): Promise<readonly ClusterMember[]> {
+    return [...this.memberList];
+  }
+
+  async addMember(peerUrls: readonly string[], isLearner: boolean): Promise<ClusterMember> {
+    checkPeerUrls(peerUrls);
+    for (const url of peerUrls) {
+      if (this.memberList.some((member) => member.peerUrls.includes(url))) throw new PeerUrlExistsError(url);
+    }
+    const member: ClusterMember = { id: this.nextMemberId++, name: '', peerUrls, clientUrls: [], isLearner };
+    this.memberList.push(member);
+    return member;
+  }
+
+  async removeMember(id: number): Promise<void> {
+    const position = this.memberList.findIndex((member) => member.id === id);
+    if (position < 0) throw new MemberNotFoundError(id);
+    this.memberList.splice(position, 1);
+  }
+
+  async promoteMember(id: number): Promise<void> {
+    const position = this.memberList.findIndex((member) => member.id === id);
+    const member = this.memberList[position];
+    if (member === undefined) throw new MemberNotFoundError(id);
+    if (!member.isLearner) throw new MemberNotLearnerError(id);
+    this.memberList[position] = { ...member, isLearner: false };
+  }
+
+  async status(): Promise<BackendStatus> {
+    return {
+      version: this.version,
+      leaderId: Number(this.memberId),
+      raftIndex: this.applyIndex,
+      raftAppliedIndex: this.machine.appliedIndex,
+      raftTerm: LOCAL_RAFT_TERM,
+      revision: this.machine.revision,
+      dbSizeBytes: this.machine.snapshot().length,
+      isLearner: false,
+      errors: [],
+    };
+  }
+
+  async snapshot(): Promise<Uint8Array> {
+    return this.machine.snapshot();
+  }
+
+  /** Applies one command as the next log entry and fans its effects out. */
+  private apply(command: KvCommand): ApplyOutcome {
+    this.applyIndex += 1;
+    const outcome = this.machine.apply(this.applyIndex, encodeKvCommand(command));
+    this.lessor.observe(outcome.leases, this.clock.nowMs());
+    this.hub.publish(outcome.events, outcome.revision);
+    return outcome;
+  }
+
+  private scheduleExpiryCheck(): void {
+    if (this.closed) return;
+    this.timer = this.clock.setTimer(LEASE_EXPIRY_CHECK_INTERVAL_MS, () => {
+      this.timer = undefined;
+      this.revokeExpired();
+      this.scheduleExpiryCheck();
+    });
+  }
+
+  private revokeExpired(): void {
+    for (const id of this.lessor.expired(this.clock.nowMs())) {
+      try {
+        this.apply({ type: 'leaseRevoke', id });
+      } catch (error) {
+        // A revoke that fails to encode is a bug; anything typed was already turned into a result.
+        if (!isMeshError(error)) throw error;
+      }
+    }
+  }
+}
+
+function checkPeerUrls(peerUrls: readonly string[]): void {
+  if (peerUrls.length === 0) throw new MemberBadUrlsError('no peer URL given');
+  for (const text of peerUrls) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new MemberBadUrlsError(`${text} is not a URL`);
+    }
+    if (
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.port === '' ||
+      url.pathname.length > 1
+    ) {
+      throw new MemberBadUrlsError(`${text} must be http(s)://host:port`);
+    }
+  }
+}

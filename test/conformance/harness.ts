@@ -1,0 +1,132 @@
+/** Starts the etcd API over a single-process backend on 127.0.0.1, with a manual clock. */
+import { createRequire } from 'node:module';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import {
+  type EtcdApiServer,
+  LocalKvBackend,
+  type LocalKvBackendOptions,
+  startEtcdApiServer,
+} from '../../src/api/index.js';
+import { ManualClock } from '../../src/lib/index.js';
+
+export interface LocalEtcd {
+  readonly backend: LocalKvBackend;
+  readonly server: EtcdApiServer;
+  readonly clock: ManualClock;
+  close(): Promise<void>;
+}
+
+export async function startLocalEtcd(
+  options: Omit<LocalKvBackendOptions, 'clock'> & { progressNotifyIntervalMs?: number } = {},
+): Promise<LocalEtcd> {
+  const clock = new ManualClock();
+  const { progressNotifyIntervalMs, ...backendOptions } = options;
+  const backend = new LocalKvBackend({ clock, ...backendOptions });
+  const server = await startEtcdApiServer({
+    address: '127.0.0.1:0',
+    backend,
+    clock,
+    ...(progressNotifyIntervalMs === undefined ? {} : { progressNotifyIntervalMs }),
+  });
+  return {
+    backend,
+    server,
+    clock,
+    async close() {
+      await server.close();
+      backend.close();
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: generated gRPC clients are untyped.
+export type RawClient = any;
+
+export interface RawClients {
+  readonly kv: RawClient;
+  readonly watch: RawClient;
+  readonly lease: RawClient;
+  readonly cluster: RawClient;
+  readonly maintenance: RawClient;
+  readonly auth: RawClient;
+  close(): void;
+}
+
+/** Plain gRPC clients from etcd's protos, for checking codes, messages and stream details exactly. */
+export function rawClients(address: string): RawClients {
+  const definition = protoLoader.loadSync(createRequire(import.meta.url).resolve('etcd3/proto/rpc.proto'), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: generated package object.
+  const root = grpc.loadPackageDefinition(definition).etcdserverpb as any;
+  const credentials = grpc.credentials.createInsecure();
+  const clients = {
+    kv: new root.KV(address, credentials),
+    watch: new root.Watch(address, credentials),
+    lease: new root.Lease(address, credentials),
+    cluster: new root.Cluster(address, credentials),
+    maintenance: new root.Maintenance(address, credentials),
+    auth: new root.Auth(address, credentials),
+  };
+  return {
+    ...clients,
+    close() {
+      for (const client of Object.values(clients)) client.close();
+    },
+  };
+}
+
+/** Calls a unary method and resolves with its response or its gRPC error. */
+export function call<Response = RawClient>(
+  client: RawClient,
+  method: string,
+  request: object,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    client[method](request, (error: grpc.ServiceError | null, response: Response) => {
+      if (error === null) resolve(response);
+      else reject(error);
+    });
+  });
+}
+
+/** Resolves with the gRPC error of a call that must fail. */
+export async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as grpc.ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Collects stream messages and lets a test wait for the n-th one. */
+export class MessageQueue<Message> {
+  private readonly messages: Message[] = [];
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  push(message: Message): void {
+    this.messages.push(message);
+    this.waiters = this.waiters.filter((waiter) => {
+      if (this.messages.length >= waiter.count) waiter.resolve();
+      return this.messages.length < waiter.count;
+    });
+  }
+
+  get all(): readonly Message[] {
+    return this.messages;
+  }
+
+  /** Waits until `count` messages arrived in total, then returns them all. */
+  async atLeast(count: number): Promise<readonly Message[]> {
+    if (this.messages.length < count) {
+      await new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
+    }
+    return this.messages;
+  }
+}
