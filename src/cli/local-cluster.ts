@@ -123,6 +123,8 @@ export async function startLocalCluster(io: CommandIo): Promise<number> {
   const children: ChildProcess[] = plans.map((plan) => {
     const child = spawn(process.execPath, [mainScript(), ...nodeArguments(plan, plans, certificates)], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      // Own process group: Ctrl-C reaches the launcher only, which then stops the nodes in order.
+      detached: true,
       env: { ...process.env, MESHOS_LOG: process.env.MESHOS_LOG ?? 'warn' },
     });
     child.stdout?.setEncoding('utf8');
@@ -155,6 +157,9 @@ export async function startLocalCluster(io: CommandIo): Promise<number> {
   }, LEADER_POLL_INTERVAL_MS);
 
   const exited = children.map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+  process.once('exit', () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  });
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

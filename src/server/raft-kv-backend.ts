@@ -33,9 +33,13 @@ export const MESHOS_VERSION = '0.1.0';
 
 export class LearnerNotReadyError extends MeshError {
   constructor(id: number, match: number, commit: number) {
-    super('LEARNER_NOT_READY', `learner ${id} has ${match} of ${commit} committed entries; it cannot vote yet`, {
-      details: { id, match, commit },
-    });
+    super(
+      'LEARNER_NOT_READY',
+      `learner ${id} has ${match} of ${commit} committed entries; it cannot vote yet`,
+      {
+        details: { id, match, commit },
+      },
+    );
   }
 }
 
@@ -76,6 +80,7 @@ export class RaftKvBackend implements KvBackend {
       if (info.leaderId === node.id) this.lessor.promote(this.now(), options.electionTimeoutMs);
       else this.lessor.demote();
     });
+    if (node.isLeader()) this.lessor.promote(this.now(), options.electionTimeoutMs);
     this.scheduleDuties();
   }
 
@@ -213,7 +218,8 @@ export class RaftKvBackend implements KvBackend {
     const status = this.node.status();
     if (!status.config.learners.includes(id)) throw new MemberNotFoundError(id);
     const match = status.progress?.get(id)?.match ?? 0;
-    if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit) throw new LearnerNotReadyError(id, match, status.commit);
+    if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit)
+      throw new LearnerNotReadyError(id, match, status.commit);
     await this.node.proposeConfigChange({ type: 'promoteLearner', node: id });
   }
 

@@ -65,7 +65,7 @@ export interface ReplicatedStateMachine<Result> {
 export interface RaftNodeOptions<Result> {
   readonly id: NodeId;
   readonly dataDirectory: string;
-  /** Voters the cluster was created with; give the same on every start. Empty to join as a learner. */
+  /** Voters of a new cluster, used on the first start only. Empty to join an existing cluster. */
   readonly initialVoters: readonly NodeId[];
   readonly disk: Disk;
   readonly clock: Clock;
@@ -168,25 +168,37 @@ export class RaftNode<Result> {
       clock: options.clock,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    // Without a snapshot the membership starts from the initial voters (the caller keeps them
-    // with the node's identity); config entries in the log then replay every change since.
-    const bootstrap: ClusterConfig = {
-      ...EMPTY_CONFIG,
-      voters: [...options.initialVoters].sort((a, b) => a - b),
-    };
-    const storage = new MemoryRaftStorage(bootstrap);
+    const isNew =
+      recovered.snapshot === undefined && recovered.entries.length === 0 && recovered.hardState.term === 0;
+    let storage: MemoryRaftStorage;
     let appliedIndex = 0;
-    if (recovered.snapshot !== undefined) {
+    if (isNew) {
+      // A founding member's log starts with committed entries that set up the membership;
+      // they are made durable before the node says anything.
+      const voters = [...options.initialVoters].sort((a, b) => a - b);
+      storage = new MemoryRaftStorage(voters.length === 0 ? EMPTY_CONFIG : { ...EMPTY_CONFIG, voters });
+      const last = storage.lastIndex();
+      if (last >= 1) {
+        await store.append(
+          storage.entries(1, last + 1).map(toStoredEntry),
+          toStoredHardState(storage.initialState().hardState),
+        );
+      }
+    } else if (recovered.snapshot !== undefined) {
       const snapshot = fromStoredSnapshot(recovered.snapshot);
-      storage.applySnapshot(snapshot);
+      storage = MemoryRaftStorage.fromSnapshot(snapshot);
       options.stateMachine.restore(snapshot.data);
       appliedIndex = snapshot.metadata.index;
+    } else {
+      storage = new MemoryRaftStorage();
     }
-    storage.append(recovered.entries.map(fromStoredEntry));
-    storage.setHardState({
-      ...recovered.hardState,
-      commit: Math.max(recovered.hardState.commit, appliedIndex),
-    });
+    if (!isNew) {
+      storage.append(recovered.entries.map(fromStoredEntry));
+      storage.setHardState({
+        ...recovered.hardState,
+        commit: Math.max(recovered.hardState.commit, appliedIndex),
+      });
+    }
     const node = new RaftNode(options, store, storage, appliedIndex);
     node.scheduleTick();
     node.schedule();

@@ -45,8 +45,8 @@ export class RawKvClient {
   async cas(key: string, expected: string | null, value: string, timeoutMs: number): Promise<boolean> {
     const compare =
       expected === null
-        ? { key: Buffer.from(key), target: 'CREATE', result: 'EQUAL', create_revision: 0 }
-        : { key: Buffer.from(key), target: 'VALUE', result: 'EQUAL', value: Buffer.from(expected) };
+        ? { key: Buffer.from(key), target: 1, result: 0, create_revision: 0 }
+        : { key: Buffer.from(key), target: 3, result: 0, value: Buffer.from(expected) };
     const response = await this.call<{ succeeded: boolean }>(
       'Txn',
       {

@@ -43,38 +43,50 @@ export class ListStateMachine implements ReplicatedStateMachine<number> {
   }
 }
 
-export interface TestNode {
+export interface TestNode<Machine extends ReplicatedStateMachine<Result>, Result> {
   readonly id: NodeId;
   readonly disk: MemoryDisk;
-  machine: ListStateMachine;
-  node: RaftNode<number>;
+  machine: Machine;
+  node: RaftNode<Result>;
 }
 
-export class TestCluster {
+/** In-process nodes on memory disks and memory links, with real timers at a fast tick. */
+export class GenericTestCluster<Machine extends ReplicatedStateMachine<Result>, Result> {
   readonly links = new MemoryLinks();
   readonly clock = new SystemClock();
-  readonly nodes = new Map<NodeId, TestNode>();
+  readonly nodes = new Map<NodeId, TestNode<Machine, Result>>();
 
   constructor(
     readonly voters: readonly NodeId[],
+    private readonly createMachine: () => Machine,
     private readonly snapshotEveryEntries = 1_000_000,
   ) {}
 
   async start(): Promise<void> {
-    for (const id of this.voters) {
-      const disk = new MemoryDisk();
-      await disk.makeDirectory('/data');
-      const machine = new ListStateMachine();
-      const node = await this.startNode(id, disk, machine);
-      this.nodes.set(id, { id, disk, machine, node });
-    }
+    for (const id of this.voters) await this.addNode(id, this.voters);
   }
 
-  private startNode(id: NodeId, disk: MemoryDisk, machine: ListStateMachine): Promise<RaftNode<number>> {
+  /** Starts one more node; `initialVoters` empty makes it a joining learner. */
+  async addNode(id: NodeId, initialVoters: readonly NodeId[]): Promise<TestNode<Machine, Result>> {
+    const disk = new MemoryDisk();
+    await disk.makeDirectory('/data');
+    const machine = this.createMachine();
+    const node = await this.startNode(id, disk, machine, initialVoters);
+    const entry = { id, disk, machine, node };
+    this.nodes.set(id, entry);
+    return entry;
+  }
+
+  private startNode(
+    id: NodeId,
+    disk: MemoryDisk,
+    machine: Machine,
+    initialVoters: readonly NodeId[],
+  ): Promise<RaftNode<Result>> {
     return RaftNode.start({
       id,
       dataDirectory: '/data/raft',
-      initialVoters: this.voters,
+      initialVoters,
       disk,
       clock: this.clock,
       random: new SeededRandom(id),
@@ -88,14 +100,14 @@ export class TestCluster {
     });
   }
 
-  get(id: NodeId): TestNode {
+  get(id: NodeId): TestNode<Machine, Result> {
     const found = this.nodes.get(id);
     if (found === undefined) throw new Error(`no node ${id}`);
     return found;
   }
 
   /** Waits (bounded) until some running node leads and every running node knows it. */
-  async waitForLeader(timeoutMs = 5_000): Promise<TestNode> {
+  async waitForLeader(timeoutMs = 5_000): Promise<TestNode<Machine, Result>> {
     const deadline = this.clock.nowMs() + timeoutMs;
     for (;;) {
       const running = [...this.nodes.values()].filter((entry) => !this.links.isolated.has(entry.id));
@@ -125,11 +137,17 @@ export class TestCluster {
     const entry = this.get(id);
     await entry.node.stop();
     entry.disk.crash();
-    entry.machine = new ListStateMachine();
-    entry.node = await this.startNode(id, entry.disk, entry.machine);
+    entry.machine = this.createMachine();
+    entry.node = await this.startNode(id, entry.disk, entry.machine, this.voters);
   }
 
   async stop(): Promise<void> {
     for (const entry of this.nodes.values()) await entry.node.stop();
+  }
+}
+
+export class TestCluster extends GenericTestCluster<ListStateMachine, number> {
+  constructor(voters: readonly NodeId[], snapshotEveryEntries = 1_000_000) {
+    super(voters, () => new ListStateMachine(), snapshotEveryEntries);
   }
 }

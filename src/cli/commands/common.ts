@@ -1,0 +1,121 @@
+/**
+ * What every client-side command shares: the io it writes through, the `--endpoints` option, usage
+ * errors (exit 2) and operating errors (exit 1, printed with their code).
+ */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { MeshClient } from '../../client/index.js';
+import { isMeshError } from '../../lib/index.js';
+
+export interface CommandIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** The whole standard input (for `kv txn`); reads process.stdin when unset. */
+  readInput?: () => Promise<string>;
+  /** Ends long-running commands (`kv watch`); SIGINT does when unset. */
+  signal?: AbortSignal;
+}
+
+export type CommandHandler = (argv: string[], io: CommandIo) => Promise<number>;
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const DEFAULT_ENDPOINT = '127.0.0.1:2379';
+
+/** A bad command line; the message says what was wrong, the usage text how to write it. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const ENDPOINTS_OPTION = { endpoints: { type: 'string', default: DEFAULT_ENDPOINT } } as const;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs, strict, with its complaints turned into usage errors. */
+export function parseCommandLine<T extends Options>(
+  argv: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function endpointsFrom(text: string | undefined): string[] {
+  const endpoints = (text ?? DEFAULT_ENDPOINT)
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  if (endpoints.length === 0) throw new UsageError('--endpoints needs at least one host:port');
+  return endpoints;
+}
+
+/** A non-negative integer option (revision, count, lease id); decimal or 0x-hex. */
+export function integerOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^0x[0-9a-f]+$/i.test(text)
+    ? Number.parseInt(text.slice(2), 16)
+    : /^\d+$/.test(text)
+      ? Number(text)
+      : Number.NaN;
+  if (!Number.isSafeInteger(value))
+    throw new UsageError(`--${name} must be a non-negative integer, got '${text}'`);
+  return value;
+}
+
+/** Connects, runs `body`, closes; usage and operating errors become exit codes. */
+export async function runCommand(io: CommandIo, usage: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`meshos: ${error.message}`);
+      io.err(usage);
+      return EXIT_USAGE;
+    }
+    if (isMeshError(error)) {
+      io.err(`meshos: ${error.code}: ${error.message}`);
+      return EXIT_FAILED;
+    }
+    throw error;
+  }
+}
+
+export async function withClient<T>(
+  endpoints: string[],
+  body: (client: MeshClient) => Promise<T>,
+): Promise<T> {
+  const client = await MeshClient.connect({ endpoints });
+  try {
+    return await body(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** Reads all of process.stdin as UTF-8. */
+export async function readProcessInput(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Member and cluster ids are shown in hex, as etcd tools do. */
+export function idToHex(id: bigint): string {
+  return id.toString(16);
+}
+
+/** A member id as `member list` shows it (hex, optionally 0x-prefixed). */
+export function parseMemberId(text: string): bigint {
+  const digits = text.replace(/^0x/i, '');
+  if (!/^[0-9a-f]{1,16}$/i.test(digits))
+    throw new UsageError(`member ID must be hex (as 'member list' shows it), got '${text}'`);
+  return BigInt(`0x${digits}`);
+}

@@ -1,0 +1,12 @@
+export {
+  type CommandHandler,
+  type CommandIo,
+  DEFAULT_ENDPOINT,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+} from './common.js';
+export { KV_USAGE, kvCommand } from './kv.js';
+export { MEMBER_USAGE, memberCommand } from './member.js';
+export { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.js';
+export { STATUS_USAGE, statusCommand } from './status.js';

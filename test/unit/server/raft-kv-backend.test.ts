@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type {
+  KeyValue,
+  PutResponse,
+  RangeResponse,
+  TxnResponse,
+  WatchResponse,
+} from '../../../src/kv/index.js';
+import { isMeshError } from '../../../src/lib/index.js';
+import type { NodeId } from '../../../src/raft/index.js';
+import { type NodeApplyResult, NodeStateMachine, RaftKvBackend } from '../../../src/server/index.js';
+import { GenericTestCluster, type TestNode } from './cluster-harness.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+const values = (kvs: readonly KeyValue[]) => kvs.map((kv) => `${text(kv.key)}=${text(kv.value)}`);
+
+class KvCluster extends GenericTestCluster<NodeStateMachine, NodeApplyResult> {
+  readonly backends = new Map<NodeId, RaftKvBackend>();
+
+  constructor(voters: readonly NodeId[]) {
+    super(voters, () => new NodeStateMachine());
+  }
+
+  backend(entry: TestNode<NodeStateMachine, NodeApplyResult>): RaftKvBackend {
+    let backend = this.backends.get(entry.id);
+    if (backend === undefined) {
+      backend = new RaftKvBackend(entry.node, entry.machine, {
+        clusterId: 7n,
+        clock: this.clock,
+        electionTimeoutMs: 20,
+      });
+      this.backends.set(entry.id, backend);
+    }
+    return backend;
+  }
+
+  override async stop(): Promise<void> {
+    for (const backend of this.backends.values()) backend.close();
+    await super.stop();
+  }
+}
+
+describe('RaftKvBackend on a three-node cluster', () => {
+  let cluster: KvCluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  async function started(): Promise<{ cluster: KvCluster; leader: RaftKvBackend; follower: RaftKvBackend }> {
+    cluster = new KvCluster([1, 2, 3]);
+    await cluster.start();
+    const leaderEntry = await cluster.waitForLeader();
+    const followerEntry = [...cluster.nodes.values()].find((entry) => entry.id !== leaderEntry.id)!;
+    for (const entry of cluster.nodes.values()) cluster.backend(entry);
+    return { cluster, leader: cluster.backend(leaderEntry), follower: cluster.backend(followerEntry) };
+  }
+
+  it('puts on the leader and reads linearizably from a follower', async () => {
+    const { leader, follower } = await started();
+    const put = (await leader.execute({ type: 'put', key: bytes('a'), value: bytes('1') })) as PutResponse;
+    expect(put.header.revision).toBe(2);
+    await leader.execute({ type: 'put', key: bytes('b'), value: bytes('2') });
+    const range = await follower.range({ type: 'range', key: bytes('a'), rangeEnd: bytes('c') });
+    expect(values(range.kvs)).toEqual(['a=1', 'b=2']);
+    expect(range.header.revision).toBe(3);
+  });
+
+  it('refuses writes on a follower with NOT_LEADER', async () => {
+    const { follower } = await started();
+    const error = await follower.execute({ type: 'put', key: bytes('k'), value: bytes('v') }).catch((e) => e);
+    expect(isMeshError(error, 'NOT_LEADER')).toBe(true);
+  });
+
+  it('runs transactions and reports typed key-value errors', async () => {
+    const { leader } = await started();
+    await leader.execute({ type: 'put', key: bytes('x'), value: bytes('old') });
+    const txn = (await leader.execute({
+      type: 'txn',
+      compare: [{ key: bytes('x'), target: 'value', result: 'equal', value: bytes('old') }],
+      success: [{ type: 'put', key: bytes('x'), value: bytes('new') }],
+      failure: [],
+    })) as TxnResponse;
+    expect(txn.succeeded).toBe(true);
+    const error = await leader
+      .execute({ type: 'put', key: bytes('y'), value: bytes('v'), lease: 999 })
+      .catch((caught: unknown) => caught);
+    expect(isMeshError(error)).toBe(true);
+    expect((error as { code: string }).code).toMatch(/LEASE/);
+  });
+
+  it('applies a retried request with the same session once', async () => {
+    const { leader } = await started();
+    const session = { clientId: 'client-a', sequence: 1 };
+    const first = (await leader.execute(
+      { type: 'put', key: bytes('s'), value: bytes('1') },
+      session,
+    )) as PutResponse;
+    const retry = (await leader.execute(
+      { type: 'put', key: bytes('s'), value: bytes('1') },
+      session,
+    )) as PutResponse;
+    expect(retry.header.revision).toBe(first.header.revision);
+    const range = (await leader.execute({ type: 'range', key: bytes('s') })) as RangeResponse;
+    expect(range.kvs[0]?.version).toBe(1);
+  });
+
+  it('expires a lease on the leader through the log, deleting its keys everywhere', async () => {
+    const { cluster, leader, follower } = await started();
+    const grant = await leader.execute({ type: 'leaseGrant', id: 0, ttlSeconds: 1 });
+    expect(grant.type).toBe('leaseGrant');
+    const leaseId = grant.type === 'leaseGrant' ? grant.id : 0;
+    await leader.execute({ type: 'put', key: bytes('ephemeral'), value: bytes('v'), lease: leaseId });
+    const present = await follower.range({ type: 'range', key: bytes('ephemeral') });
+    expect(present.kvs).toHaveLength(1);
+    const followerEntry = [...cluster.nodes.values()].find(
+      (node) => cluster.backends.get(node.id) === follower,
+    )!;
+    await cluster.until(
+      () => followerEntry.machine.kv.range({ type: 'range', key: bytes('ephemeral') }).kvs.length === 0,
+      'the lease to expire',
+      5_000,
+    );
+    const ttl = await follower.leaseTimeToLive(leaseId, false);
+    expect(ttl.ttlSeconds).toBe(-1);
+  });
+
+  it('streams watch events from a past revision', async () => {
+    const { leader, follower } = await started();
+    await leader.execute({ type: 'put', key: bytes('w/1'), value: bytes('a') });
+    await leader.execute({ type: 'put', key: bytes('w/2'), value: bytes('b') });
+    await follower.range({ type: 'range', key: bytes('w/'), prefix: true });
+    const watcher = follower.watch({ key: bytes('w/'), prefix: true, startRevision: 1 });
+    const seen: string[] = [];
+    for await (const response of watcher as AsyncIterable<WatchResponse>) {
+      for (const event of response.events) seen.push(`${event.type}:${text(event.kv.key)}`);
+      if (seen.length >= 2) break;
+    }
+    watcher.cancel();
+    expect(seen).toEqual(['put:w/1', 'put:w/2']);
+  });
+
+  it('adds a learner that catches up and is promoted automatically', async () => {
+    const { cluster, leader } = await started();
+    await leader.execute({ type: 'put', key: bytes('before-join'), value: bytes('1') });
+    await leader.addMember(['127.0.0.1:1'], true, 'n4', true);
+    const joined = await cluster.addNode(4, []);
+    await cluster.until(
+      () => leader.members !== undefined && joined.node.status().config.voters.includes(4),
+      'promotion',
+    );
+    const members = await leader.members();
+    expect(members.map((member) => [member.id, member.isLearner])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, false],
+    ]);
+    expect(joined.machine.kv.range({ type: 'range', key: bytes('before-join') }).kvs).toHaveLength(1);
+  });
+});
