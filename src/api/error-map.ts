@@ -106,6 +106,8 @@ function fromDetails(error: MeshError): GrpcFailure | undefined {
       if (error.details.problem === 'lease is provided') return ETCD_ERRORS.leaseProvided;
       return { code: status.INVALID_ARGUMENT, message: `etcdserver: ${error.message}` };
     case 'KV_INVALID_RANGE':
+    case 'BAD_SESSION':
+    case 'STALE_REQUEST':
     case 'INVALID_CONFIG_CHANGE':
     case 'VALIDATION_FAILED':
       return { code: status.INVALID_ARGUMENT, message: `etcdserver: ${error.message}` };

@@ -20,12 +20,12 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
 export function unary<Request, Response>(
   method: string,
   logger: Logger,
-  handler: (request: Request) => Promise<Response>,
+  handler: (request: Request, metadata: grpc.Metadata) => Promise<Response>,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
     let answer: Promise<Response>;
     try {
-      answer = handler(call.request);
+      answer = handler(call.request, call.metadata);
     } catch (error) {
       callback(toServiceError(error, logger, method));
       return;

@@ -21,3 +21,9 @@ export {
   LocalKvBackend,
   type LocalKvBackendOptions,
 } from './local-backend.js';
+export {
+  BadSessionError,
+  CLIENT_ID_HEADER,
+  SEQUENCE_HEADER,
+  sessionFromMetadata,
+} from './session-metadata.js';

@@ -25,6 +25,7 @@ import type {
   PbResponseHeader,
   PbTxnRequest,
 } from './proto.js';
+import { sessionFromMetadata } from './session-metadata.js';
 
 type Expected<Type extends KvResult['type']> = Extract<KvResult, { type: Type }>;
 
@@ -33,8 +34,9 @@ async function run<Type extends KvResult['type']>(
   backend: KvBackend,
   command: KvCommand,
   type: Type,
+  metadata?: grpc.Metadata,
 ): Promise<Expected<Type>> {
-  const result = await backend.execute(command);
+  const result = await backend.execute(command, sessionFromMetadata(metadata));
   if (result.type === 'error') throw result.error;
   if (result.type !== type) throw new Error(`backend answered ${result.type} to a ${command.type} command`);
   return result as Expected<Type>;
@@ -46,14 +48,17 @@ export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServi
     Range: unary('Range', logger, async (request: PbRangeRequest) =>
       rangeResponseToPb(await backend.range(rangeRequestFromPb(request)), header),
     ),
-    Put: unary('Put', logger, async (request: PbPutRequest) =>
-      putResponseToPb(await run(backend, putRequestFromPb(request), 'put'), header),
+    Put: unary('Put', logger, async (request: PbPutRequest, metadata) =>
+      putResponseToPb(await run(backend, putRequestFromPb(request), 'put', metadata), header),
     ),
-    DeleteRange: unary('DeleteRange', logger, async (request: PbDeleteRangeRequest) =>
-      deleteRangeResponseToPb(await run(backend, deleteRangeRequestFromPb(request), 'deleteRange'), header),
+    DeleteRange: unary('DeleteRange', logger, async (request: PbDeleteRangeRequest, metadata) =>
+      deleteRangeResponseToPb(
+        await run(backend, deleteRangeRequestFromPb(request), 'deleteRange', metadata),
+        header,
+      ),
     ),
-    Txn: unary('Txn', logger, async (request: PbTxnRequest) =>
-      txnResponseToPb(await run(backend, txnRequestFromPb(request), 'txn'), header),
+    Txn: unary('Txn', logger, async (request: PbTxnRequest, metadata) =>
+      txnResponseToPb(await run(backend, txnRequestFromPb(request), 'txn', metadata), header),
     ),
     Compact: unary(
       'Compact',
