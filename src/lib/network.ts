@@ -107,6 +107,8 @@ export interface NodeNetworkOptions {
   /** TLS for both directions; plaintext when absent. */
   readonly tls?: { readonly server: tls.TlsOptions; readonly client: tls.ConnectionOptions };
   readonly connectTimeoutMs?: number;
+  /** Told of inbound connections that TLS itself rejected (no or untrusted certificate). */
+  readonly onTlsClientError?: (error: Error, remote: string) => void;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -121,6 +123,12 @@ export class NodeNetwork implements Network {
       tlsOptions === undefined
         ? net.createServer((socket) => onConnection(new SocketStream(socket)))
         : tls.createServer(tlsOptions.server, (socket) => onConnection(new SocketStream(socket)));
+    if (tlsOptions !== undefined && this.options.onTlsClientError !== undefined) {
+      const report = this.options.onTlsClientError;
+      server.on('tlsClientError', (error, socket) =>
+        report(error, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`),
+      );
+    }
     return new Promise((resolve, reject) => {
       server.once('error', (error) => reject(new NetworkError('listen on', formatAddress(address), error)));
       server.listen(address.port, address.host, () => {

@@ -37,14 +37,25 @@ export function createTcpTransport(options: TcpTransportOptions): PeerTransport 
     problems.push(`tls material is for node ${tls.nodeId}, this is node ${options.nodeId}`);
   }
   if (problems.length > 0) throw new ValidationError('tcp transport options', problems);
-  return new PeerTransport({
+  // The network reports TLS-level refusals to the transport it carries, which counts them.
+  let transport: PeerTransport | undefined;
+  const network = new NodeNetwork(
+    tls === undefined
+      ? {}
+      : {
+          tls: mutualTlsOptions(tls),
+          onTlsClientError: (error, remote) => transport?.recordTlsRefusal(error, remote),
+        },
+  );
+  transport = new PeerTransport({
     ...rest,
     clock: options.clock ?? new SystemClock(),
     random: options.random ?? systemRandom(),
-    network: new NodeNetwork(tls === undefined ? {} : { tls: mutualTlsOptions(tls) }),
+    network,
     security:
       tls === undefined
         ? { kind: 'insecure' }
         : { kind: 'mutual-tls', caCertificatePem: tls.caCertificatePem },
   });
+  return transport;
 }

@@ -338,6 +338,18 @@ export class PeerTransport {
     return false;
   }
 
+  /** Counts an inbound connection that the TLS layer rejected before any frame arrived. */
+  recordTlsRefusal(error: Error, remote: string): void {
+    const code = (error as { code?: unknown }).code;
+    const reason: RefusalReason =
+      code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE'
+        ? 'no-certificate'
+        : typeof code === 'string' && /CERT|VERIFY|ISSUER|UNKNOWN_CA/.test(code)
+          ? 'wrong-ca'
+          : 'bad-handshake';
+    this.refuse(reason, remote, { tlsError: error.message, tlsCode: code });
+  }
+
   private refuse(reason: RefusalReason, remote: string, details: Record<string, unknown> = {}): void {
     this.counters.refusedPeers[reason]++;
     this.logger.warn({ reason, remote, ...details }, 'refused peer');

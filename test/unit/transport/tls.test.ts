@@ -148,9 +148,12 @@ describe('mutual TLS between peer transports on 127.0.0.1', () => {
     );
     await client.start();
     const refused = nextEvent((handler) => client.onRefused(handler));
+    const refusedByServer = nextEvent((handler) => server.onRefused(handler));
     client.setPeers(new Map([[1, address]]));
     expect(await refused).toBe('no-certificate');
     expect(client.counters.refusedByPeers['no-certificate']).toBe(1);
+    expect(await refusedByServer).toBe('no-certificate');
+    expect(server.counters.refusedPeers['no-certificate']).toBeGreaterThanOrEqual(1);
     expect(server.counters.receivedMessages).toBe(0);
   });
 
@@ -181,10 +184,13 @@ describe('mutual TLS between peer transports on 127.0.0.1', () => {
     );
     await client.start();
     const refused = nextEvent((handler) => client.onRefused(handler));
+    const refusedByServer = nextEvent((handler) => server.onRefused(handler));
     const unreachable = nextEvent((handler) => client.onUnreachable(handler));
     client.setPeers(new Map([[1, address]]));
-    // Node's TLS server drops such a client without an alert, so the client cannot tell why.
+    // Node's TLS server drops such a client without an alert, so the client cannot tell why;
+    // the server counts the refusal (Node reports it as a reset handshake, not a CA error).
     expect(await refused).toBe('closed-during-handshake');
+    expect(['wrong-ca', 'bad-handshake']).toContain(await refusedByServer);
     expect(await unreachable).toBe(1);
     expect(client.isConnected(1)).toBe(false);
     expect(server.counters.receivedMessages).toBe(0);
