@@ -162,6 +162,7 @@ export async function startLocalCluster(io: CommandIo): Promise<number> {
   });
   await new Promise<void>((resolve) => {
     const stop = (): void => {
+      stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolve();
@@ -169,11 +170,11 @@ export async function startLocalCluster(io: CommandIo): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     void Promise.race(exited).then(() => {
+      if (stopping) return;
       io.err('a node exited on its own; stopping the local cluster');
       stop();
     });
   });
-  stopping = true;
   clearInterval(poll);
   io.out('stopping the local cluster');
   for (const child of children) child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, formatAddress, isMeshError, parseAddress } from '../lib/index.js';
-import { MeshNode, type MeshNodeConfig, parsePeerList } from '../mesh/index.js';
+import { type MeshNodeConfig, NodeBuilder, parsePeerList } from '../mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
 
 export interface CommandIo {
@@ -77,24 +77,23 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
 /** Runs one node until SIGINT or SIGTERM, then stops it cleanly. */
 export async function runNode(config: MeshNodeConfig, io: CommandIo): Promise<number> {
   const logger = createLogger(`meshos-${config.name}`);
-  const node = await MeshNode.start(config, { logger });
+  const node = await new NodeBuilder(config, { logger }).start();
   io.out(
     `node ${config.id} (${config.name}) up: client ${formatAddress(node.endpoints.client)}, peer ${formatAddress(node.endpoints.peer)}, admin http://${formatAddress(node.endpoints.admin)}`,
   );
   node.raft.onLeaderChange((info) => {
     if (info.leaderId !== 0) io.out(`leader is node ${info.leaderId} (term ${info.term})`);
   });
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  io.out(`node ${config.id} stopping`);
-  await node.stop();
+  const shutdown = new AbortController();
+  const stop = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    io.out(`node ${config.id} stopping`);
+    shutdown.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await node.run(shutdown.signal);
   io.out(`node ${config.id} stopped`);
   return 0;
 }

@@ -3,6 +3,7 @@ export {
   MeshNode,
   type MeshNodeDependencies,
   type MeshNodeEndpoints,
+  NodeBuilder,
   SHUTDOWN_TRANSFER_TIMEOUT_MS,
 } from './mesh-node.js';
 export { createNodeMetrics, type NodeMetrics } from './metrics.js';

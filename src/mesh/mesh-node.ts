@@ -154,6 +154,28 @@ export class MeshNode {
     return this.raft.leaderInfo();
   }
 
+  isLeader(): boolean {
+    return this.raft.isLeader();
+  }
+
+  /** Resolves once a leader is known and this node has applied what was committed. */
+  waitReady(timeoutMs: number): Promise<void> {
+    return this.raft.waitReady(timeoutMs);
+  }
+
+  /** Calls `listener` with (leader id, term) on every leader change; returns an unsubscribe. */
+  onLeaderChange(listener: (info: LeaderInfo) => void): () => void {
+    return this.raft.onLeaderChange(listener);
+  }
+
+  /** Serves until `signal` aborts, then stops cleanly. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (!signal.aborted) {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+    await this.stop();
+  }
+
   /** Stops clients first, then hands off leadership, then Raft and the transport. */
   async stop(): Promise<void> {
     await this.admin.close();
@@ -214,4 +236,16 @@ export function clusterIdNumber(clusterId: string): bigint {
     hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
   }
   return hash;
+}
+
+/** Builds and starts a node: `await new NodeBuilder(config).start()`, then `node.run(signal)`. */
+export class NodeBuilder {
+  constructor(
+    private readonly config: MeshNodeConfig,
+    private readonly dependencies: MeshNodeDependencies = {},
+  ) {}
+
+  start(): Promise<MeshNode> {
+    return MeshNode.start(this.config, this.dependencies);
+  }
 }

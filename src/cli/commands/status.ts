@@ -1,5 +1,5 @@
 /** `meshos status`: what each endpoint reports about itself and the cluster, and how far behind it is. */
-import type { EndpointStatusResult } from '../../client/index.js';
+import { type EndpointStatusResult, normalizeEndpoint } from '../../client/index.js';
 import {
   type CommandIo,
   ENDPOINTS_OPTION,
@@ -69,9 +69,8 @@ export async function statusCommand(argv: string[], io: CommandIo): Promise<numb
     const endpoints = endpointsFrom(values.endpoints);
     return withClient(endpoints, async (client) => {
       // Only the endpoints asked about, not ones learned from the member list.
-      const results = (await client.statusAll()).filter((result) =>
-        endpoints.some((given) => given.endsWith(result.endpoint)),
-      );
+      const asked = new Set(endpoints.map(normalizeEndpoint));
+      const results = (await client.statusAll()).filter((result) => asked.has(result.endpoint));
       if (values.json === true) {
         const rows = statusRows(results);
         io.out(
