@@ -1,0 +1,34 @@
+/**
+ * Limits of the Raft core. Each carries its unit in its name; relations between them are
+ * asserted below so a bad edit fails at load time rather than in production.
+ */
+import { assert } from '../lib/index.js';
+
+/** Size of one snapshot chunk sent from a leader to a follower. */
+export const SNAPSHOT_CHUNK_BYTES = 64 * 1024;
+/** Largest snapshot a follower agrees to reassemble. */
+export const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
+/** Bytes counted per entry on top of its payload when sizing appends and inflight windows. */
+export const ENTRY_OVERHEAD_BYTES = 16;
+/** Reads waiting for a heartbeat round or for the leader's first commit in its term. */
+export const MAX_PENDING_READS = 4096;
+/** Read states and dropped reads buffered for the host between two `ready()` calls. */
+export const MAX_BUFFERED_READ_STATES = 8192;
+/** Largest number of entries one append message may carry. */
+export const MAX_ENTRIES_PER_APPEND = 16 * 1024;
+/** Largest payload of one proposal. */
+export const MAX_PROPOSAL_BYTES = 8 * 1024 * 1024;
+/** Nodes in one cluster configuration (voters, learners and outgoing voters together). */
+export const MAX_CLUSTER_NODES = 256;
+/** Length of a read request id, in UTF-16 code units. */
+export const MAX_REQUEST_ID_LENGTH = 256;
+
+export const DEFAULT_ELECTION_TICKS = 10;
+export const DEFAULT_HEARTBEAT_TICKS = 1;
+export const DEFAULT_MAX_INFLIGHT_MESSAGES = 256;
+export const DEFAULT_MAX_INFLIGHT_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_APPEND_BYTES = 1024 * 1024;
+
+assert(SNAPSHOT_CHUNK_BYTES <= MAX_SNAPSHOT_BYTES, 'a snapshot chunk must fit in the largest snapshot');
+assert(MAX_PENDING_READS <= MAX_BUFFERED_READ_STATES, 'every pending read must fit in the read-state buffer');
+assert(DEFAULT_HEARTBEAT_TICKS < DEFAULT_ELECTION_TICKS, 'heartbeats must be more frequent than elections');
