@@ -77,6 +77,11 @@ export interface RaftNodeOptions<Result> {
   readonly heartbeatTicks?: number;
   readonly snapshotEveryEntries?: number;
   readonly logEntriesKeptAfterSnapshot?: number;
+  /**
+   * Runs `work` soon, after the current turn, so that everything that happens in one turn
+   * shares one Ready. Defaults to `setImmediate`; the simulator passes its own scheduler.
+   */
+  readonly defer?: (work: () => void) => void;
   /** Told how long each persist (append and fdatasync) took, for metrics. */
   readonly onPersisted?: (durationMs: number) => void;
   readonly logger?: Logger;
@@ -400,7 +405,8 @@ export class RaftNode<Result> {
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const defer = this.options.defer ?? setImmediate;
+    defer(() => {
       this.scheduled = false;
       void this.drain();
     });
