@@ -304,8 +304,4 @@ export class RaftKvBackend implements KvBackend {
       return;
     }
   }
-
-  leaderId(): NodeId | 0 {
-    return this.node.leaderInfo().leaderId;
-  }
 }

@@ -37,8 +37,11 @@ import { ProposalWaiters, ReadWaiters } from './waiters.js';
 export const DEFAULT_TICK_INTERVAL_MS = 10;
 export const DEFAULT_ELECTION_TICKS = 30;
 export const DEFAULT_HEARTBEAT_TICKS = 5;
-/** A snapshot is taken once this many entries were applied since the last one. */
-export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 20_000;
+/**
+ * A snapshot is taken once this many entries were applied since the last one. Encoding runs
+ * on the event loop (about 7 s for a million keys), so it must stay rare.
+ */
+export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 100_000;
 /** Entries kept in the log behind a snapshot, so slightly lagging followers need no snapshot. */
 export const LOG_ENTRIES_KEPT_AFTER_SNAPSHOT = 5_000;
 export const MAX_INFLIGHT_APPEND_MESSAGES = 256;
