@@ -1,0 +1,91 @@
+export { binaryToBytes, bytesToBinary, compareBytes, crc32, prefixRangeEnd, utf8 } from './bytes.js';
+export {
+  decodeKvCommand,
+  decodeKvResult,
+  encodeKvCommand,
+  encodeKvResult,
+  KV_CODEC_VERSION,
+} from './codec.js';
+export {
+  CompactedError,
+  DuplicateKeyError,
+  EmptyKeyError,
+  FutureRevisionError,
+  InvalidRangeError,
+  InvalidRequestError,
+  KeyNotFoundError,
+  KvCodecError,
+  KvError,
+  kvErrorFromCode,
+  LeaseExistsError,
+  LeaseNotFoundError,
+  LeaseTtlTooLargeError,
+  RequestTooLargeError,
+  SnapshotCorruptError,
+  TooManyOperationsError,
+} from './errors.js';
+export { KvEvent, type KvEventType } from './events.js';
+export { Lessor, NotPrimaryLessorError } from './lessor.js';
+export {
+  DEFAULT_MIN_LEASE_TTL_SECONDS,
+  EXPIRED_LEASE_RETRY_MS,
+  MAX_EXPIRED_LEASES_PER_CALL,
+  MAX_LEASE_TTL_SECONDS,
+  MAX_REQUEST_BYTES,
+  MAX_TXN_DEPTH,
+  MAX_TXN_OPERATIONS,
+  MAX_WATCHERS,
+  WATCH_BUFFER_EVENTS,
+  WATCH_CATCH_UP_BATCH_EVENTS,
+} from './limits.js';
+export { type Keyed, MAX_BLOCK_ITEMS, OrderedIndex } from './ordered-index.js';
+export { KV_SNAPSHOT_VERSION } from './snapshot.js';
+export {
+  type ApplyOutcome,
+  KvStateMachine,
+  type KvStateMachineOptions,
+  type LeaseChanges,
+} from './state-machine.js';
+export type {
+  CompactRequest,
+  CompactResponse,
+  Compare,
+  CompareResult,
+  CompareTarget,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  ErrorResponse,
+  KeyValue,
+  KvCommand,
+  KvResult,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseStatus,
+  LeaseTimeToLive,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  RequestOp,
+  ResponseHeader,
+  ResponseOp,
+  SortOrder,
+  SortTarget,
+  TxnRequest,
+  TxnResponse,
+} from './types.js';
+export { type KeyRange, resolveRange, validateKvCommand } from './validate.js';
+export {
+  type CancelReason,
+  TooManyWatchersError,
+  type WatchEvent,
+  Watcher,
+  WatchHub,
+  type WatchHubOptions,
+  type WatchHubStats,
+  type WatchRequest,
+  type WatchResponse,
+  type WatchSource,
+} from './watch.js';

@@ -1,0 +1,37 @@
+/**
+ * Every limit of the key-value state machine, with its unit in the name. Values that change what
+ * a command does (and therefore the replicated state) must be identical on every replica.
+ */
+
+/** Largest encoded command the state machine accepts (etcd's default is 1.5 MiB). */
+export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+
+/** Most operations in one txn list (compares, success or failure), counted as etcd does. */
+export const MAX_TXN_OPERATIONS = 128;
+
+/** Deepest nesting of txns inside txns; bounds decoder and apply recursion. */
+export const MAX_TXN_DEPTH = 16;
+
+/** Longest a lease may live; larger grants are refused. */
+export const MAX_LEASE_TTL_SECONDS = 9_000_000_000;
+
+/** Grants shorter than this are raised to it, so a lease survives one leader change. */
+export const DEFAULT_MIN_LEASE_TTL_SECONDS = 2;
+
+/** Events a watcher may hold undelivered before it is cancelled as too slow. */
+export const WATCH_BUFFER_EVENTS = 1024;
+
+/** Events read from history per catch-up step for a watcher that started in the past. */
+export const WATCH_CATCH_UP_BATCH_EVENTS = 256;
+
+/** Most watchers one hub serves at once. */
+export const MAX_WATCHERS = 100_000;
+
+/** Most lease ids one `Lessor.expired` call returns, so revokes are proposed at a bounded rate. */
+export const MAX_EXPIRED_LEASES_PER_CALL = 1_000;
+
+/** After an expired lease is reported, it is reported again only after this long if still present. */
+export const EXPIRED_LEASE_RETRY_MS = 3_000;
+
+/** Largest revision or lease id representable exactly as a JavaScript number. */
+export const MAX_SAFE_REVISION = Number.MAX_SAFE_INTEGER;

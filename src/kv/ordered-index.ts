@@ -1,0 +1,120 @@
+import { assert } from '../lib/index.js';
+
+/**
+ * Items kept in key order in a list of sorted blocks. A block splits when it reaches
+ * `MAX_BLOCK_ITEMS`, so an insert moves at most one block's items plus the block list, and finding
+ * a position is two binary searches. Point lookups go through a hash map beside the blocks: string
+ * comparisons are not free, and gets and puts are the common case. Keys are binary strings, which
+ * compare in byte order.
+ */
+export const MAX_BLOCK_ITEMS = 512;
+
+export interface Keyed {
+  readonly key: string;
+}
+
+export class OrderedIndex<T extends Keyed> {
+  private blocks: T[][] = [];
+  private readonly byKey = new Map<string, T>();
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Index of the first block whose last key is >= key, or blocks.length. */
+  private blockFor(key: string): number {
+    let low = 0;
+    let high = this.blocks.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const block = this.blocks[middle] as T[];
+      if ((block[block.length - 1] as T).key < key) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  private static lowerBound<T extends Keyed>(block: readonly T[], key: string): number {
+    let low = 0;
+    let high = block.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((block[middle] as T).key < key) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  get(key: string): T | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** Inserts an item whose key is not present. */
+  insert(item: T): void {
+    assert(!this.byKey.has(item.key), 'ordered index: duplicate insert');
+    this.byKey.set(item.key, item);
+    if (this.blocks.length === 0) {
+      this.blocks.push([item]);
+      return;
+    }
+    let blockIndex = this.blockFor(item.key);
+    if (blockIndex === this.blocks.length) blockIndex--;
+    const block = this.blocks[blockIndex] as T[];
+    const position = OrderedIndex.lowerBound(block, item.key);
+    if (position === block.length) block.push(item);
+    else block.splice(position, 0, item);
+    if (block.length >= MAX_BLOCK_ITEMS) {
+      const upper = block.splice(block.length >>> 1);
+      this.blocks.splice(blockIndex + 1, 0, upper);
+    }
+  }
+
+  remove(key: string): boolean {
+    if (!this.byKey.delete(key)) return false;
+    const blockIndex = this.blockFor(key);
+    const block = this.blocks[blockIndex];
+    assert(block !== undefined, 'ordered index: key in the map but not in a block');
+    const position = OrderedIndex.lowerBound(block, key);
+    assert(block[position]?.key === key, 'ordered index: key in the map but not in its block');
+    block.splice(position, 1);
+    if (block.length === 0) this.blocks.splice(blockIndex, 1);
+    return true;
+  }
+
+  /**
+   * Visits items with start <= key < end in key order (`end` null: no upper bound) until the
+   * visitor returns false.
+   */
+  scan(start: string, end: string | null, visit: (item: T) => boolean | undefined): void {
+    let blockIndex = this.blockFor(start);
+    let position =
+      blockIndex < this.blocks.length ? OrderedIndex.lowerBound(this.blocks[blockIndex] as T[], start) : 0;
+    for (; blockIndex < this.blocks.length; blockIndex++, position = 0) {
+      const block = this.blocks[blockIndex] as T[];
+      for (; position < block.length; position++) {
+        const item = block[position] as T;
+        if (end !== null && item.key >= end) return;
+        if (visit(item) === false) return;
+      }
+    }
+  }
+
+  forEach(visit: (item: T) => void): void {
+    for (const block of this.blocks) for (const item of block) visit(item);
+  }
+
+  *values(): IterableIterator<T> {
+    for (const block of this.blocks) yield* block;
+  }
+
+  /** Builds the index from items already in strictly increasing key order. */
+  static fromSorted<T extends Keyed>(items: readonly T[]): OrderedIndex<T> {
+    const index = new OrderedIndex<T>();
+    const half = MAX_BLOCK_ITEMS >>> 1;
+    for (let start = 0; start < items.length; start += half) {
+      index.blocks.push(items.slice(start, start + half));
+    }
+    for (const item of items) index.byKey.set(item.key, item);
+    return index;
+  }
+}
