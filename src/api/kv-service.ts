@@ -63,8 +63,8 @@ export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServi
     Compact: unary(
       'Compact',
       logger,
-      async (request: PbCompactionRequest): Promise<{ header: PbResponseHeader }> => {
-        const result = await run(backend, compactRequestFromPb(request), 'compact');
+      async (request: PbCompactionRequest, metadata): Promise<{ header: PbResponseHeader }> => {
+        const result = await run(backend, compactRequestFromPb(request), 'compact', metadata);
         return { header: header(result.header.revision) };
       },
     ),

@@ -8,6 +8,7 @@ import { int64ToNumber } from './convert-numbers.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
 import { MAX_PENDING_KEEPALIVES_PER_STREAM } from './limits.js';
 import type { Int64In, Int64Out, PbResponseHeader } from './proto.js';
+import { sessionFromMetadata } from './session-metadata.js';
 
 interface PbLeaseKeepAliveResponse {
   readonly header: PbResponseHeader;
@@ -19,12 +20,15 @@ type KeepAliveCall = grpc.ServerDuplexStream<{ ID: Int64In }, PbLeaseKeepAliveRe
 
 export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
   return {
-    LeaseGrant: unary('LeaseGrant', logger, async (request: { TTL: Int64In; ID: Int64In }) => {
-      const result = await backend.execute({
-        type: 'leaseGrant',
-        id: int64ToNumber('ID', request.ID),
-        ttlSeconds: int64ToNumber('TTL', request.TTL),
-      });
+    LeaseGrant: unary('LeaseGrant', logger, async (request: { TTL: Int64In; ID: Int64In }, metadata) => {
+      const result = await backend.execute(
+        {
+          type: 'leaseGrant',
+          id: int64ToNumber('ID', request.ID),
+          ttlSeconds: int64ToNumber('TTL', request.TTL),
+        },
+        sessionFromMetadata(metadata),
+      );
       if (result.type === 'error') throw result.error;
       if (result.type !== 'leaseGrant') throw new Error(`backend answered ${result.type} to a lease grant`);
       return {
@@ -34,8 +38,11 @@ export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedSe
         error: '',
       };
     }),
-    LeaseRevoke: unary('LeaseRevoke', logger, async (request: { ID: Int64In }) => {
-      const result = await backend.execute({ type: 'leaseRevoke', id: int64ToNumber('ID', request.ID) });
+    LeaseRevoke: unary('LeaseRevoke', logger, async (request: { ID: Int64In }, metadata) => {
+      const result = await backend.execute(
+        { type: 'leaseRevoke', id: int64ToNumber('ID', request.ID) },
+        sessionFromMetadata(metadata),
+      );
       if (result.type === 'error') throw result.error;
       return { header: responseHeader(backend, result.header.revision) };
     }),

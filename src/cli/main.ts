@@ -1,6 +1,16 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { CAPABILITIES } from './capabilities.js';
+import {
+  KV_USAGE,
+  kvCommand,
+  MEMBER_USAGE,
+  memberCommand,
+  SNAPSHOT_USAGE,
+  STATUS_USAGE,
+  snapshotCommand,
+  statusCommand,
+} from './commands/index.js';
 import { JOIN_USAGE, joinCommand } from './join-command.js';
 import { startLocalCluster } from './local-cluster.js';
 import {
@@ -21,6 +31,10 @@ commands:
   start         run one node (see meshos start --help)
   join          run one node that joins an existing cluster as a learner
   certs         create the cluster CA and node certificates
+  kv            get, put, del, watch, txn (meshos kv --help)
+  member        list, add, remove, promote
+  status        leader, term, indexes and lag of each endpoint
+  snapshot      save FILE: the whole state as a snapshot
   capabilities  list what this build contains
   version       print the version
   help          show this text`;
@@ -56,6 +70,14 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return joinCommand(rest, io);
     case 'certs':
       return certsCommand(rest, io);
+    case 'kv':
+      return kvCommand(rest, io);
+    case 'member':
+      return memberCommand(rest, io);
+    case 'status':
+      return statusCommand(rest, io);
+    case 'snapshot':
+      return snapshotCommand(rest, io);
     case 'capabilities':
       printCapabilities(io);
       return 0;

@@ -1,0 +1,46 @@
+/** Every limit of the client library, with its unit in the name. */
+
+/** Whole budget of one logical call, all retries included, unless the caller gives its own. */
+export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
+
+/** Budget of a snapshot download, which streams the whole state. */
+export const DEFAULT_SNAPSHOT_TIMEOUT_MS = 5 * 60_000;
+
+/** Attempts of one logical call (the first try included) before its last error is thrown. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** Largest number of attempts a caller may configure. */
+export const MAX_ATTEMPTS_LIMIT = 100;
+
+/** First retry waits about this long; each further retry doubles it up to the cap. */
+export const RETRY_BACKOFF_BASE_MS = 25;
+
+/** Longest wait between two attempts. */
+export const RETRY_BACKOFF_MAX_MS = 1_000;
+
+/** Watch responses buffered for a slow reader before the stream is paused (backpressure). */
+export const WATCH_BUFFER_RESPONSES = 64;
+
+/** Largest snapshot accepted; a stream announcing more is refused. */
+export const MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+
+/** Largest gRPC message the client accepts (a range answer may hold many keys). */
+export const MAX_RECEIVE_MESSAGE_BYTES = 512 * 1024 * 1024;
+
+/** Length of the SHA-256 digest that ends a snapshot stream. */
+export const SNAPSHOT_DIGEST_BYTES = 32;
+
+/** Most endpoints a client keeps (given ones plus those learned from the member list). */
+export const MAX_ENDPOINTS = 64;
+
+/** Longest a leader discovery round (Status on every endpoint, maybe a member list) may take. */
+export const DISCOVERY_TIMEOUT_MS = 1_000;
+
+/** Writes one client may have in flight at once (one per session lane). */
+export const MAX_WRITE_LANES = 32;
+
+/** Writes waiting for a free lane; past this a write fails at once with TOO_MANY_REQUESTS. */
+export const MAX_QUEUED_WRITES = 10_000;
+
+/** Longest client id a caller may give; lane suffixes (".31") must still fit the node's 128. */
+export const MAX_CLIENT_ID_LENGTH = 120;
