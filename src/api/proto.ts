@@ -4,17 +4,8 @@
  * the .proto files, 64-bit integers as decimal strings (exact for every value, unlike numbers),
  * enums as their names, defaults filled in, and a discriminator naming the set member of a oneof.
  */
-import { createRequire } from 'node:module';
 import type * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
+import { etcdProtoDefinition } from '../protocol/index.js';
 
 /** 64-bit integers arrive as decimal strings; we send numbers (safe integers) or decimal strings. */
 export type Int64In = string;
@@ -36,8 +27,7 @@ let loaded: EtcdServices | undefined;
 /** The six etcd services, loaded once per process. */
 export function etcdServices(): EtcdServices {
   if (loaded !== undefined) return loaded;
-  const protoPath = createRequire(import.meta.url).resolve('etcd3/proto/rpc.proto');
-  const definition = protoLoader.loadSync(protoPath, PROTO_LOADER_OPTIONS);
+  const { path: protoPath, definition } = etcdProtoDefinition();
   const service = (name: string): grpc.ServiceDefinition => {
     const found = definition[`etcdserverpb.${name}`];
     if (found === undefined || 'format' in found) {

@@ -3,17 +3,9 @@
  * same options the server uses: field names as written, 64-bit integers as decimal strings, enums as
  * names, defaults filled in, and a discriminator naming the set member of a oneof.
  */
-import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
+import type * as protoLoader from '@grpc/proto-loader';
+import { etcdProtoDefinition } from '../protocol/index.js';
 
 /** The constructor grpc-js makes for a service: one method per rpc, untyped. */
 export type ServiceClientConstructor = grpc.ServiceClientConstructor;
@@ -30,8 +22,7 @@ let loaded: { definition: protoLoader.PackageDefinition; clients: EtcdClientCons
 
 function load(): { definition: protoLoader.PackageDefinition; clients: EtcdClientConstructors } {
   if (loaded !== undefined) return loaded;
-  const protoPath = createRequire(import.meta.url).resolve('etcd3/proto/rpc.proto');
-  const definition = protoLoader.loadSync(protoPath, LOADER_OPTIONS);
+  const { path: protoPath, definition } = etcdProtoDefinition();
   const root = grpc.loadPackageDefinition(definition);
   const service = (name: string): ServiceClientConstructor => {
     const found = (root.etcdserverpb as grpc.GrpcObject | undefined)?.[name];
