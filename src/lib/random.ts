@@ -49,7 +49,7 @@ export class SeededRandom implements Random {
   private s3: number;
 
   constructor(seed: number) {
-    assert(Number.isInteger(seed), `Random seed must be an integer, got ${seed}`);
+    assert(Number.isInteger(seed), () => `Random seed must be an integer, got ${seed}`);
     this.seed = seed >>> 0;
     let state = this.seed;
     let value: number;
@@ -86,7 +86,7 @@ export class SeededRandom implements Random {
   nextInt(maxExclusive: number): number {
     assert(
       Number.isInteger(maxExclusive) && maxExclusive > 0 && maxExclusive <= 2 ** 32,
-      `nextInt bound must be an integer in [1, 2^32], got ${maxExclusive}`,
+      () => `nextInt bound must be an integer in [1, 2^32], got ${maxExclusive}`,
     );
     // Rejection sampling keeps the result unbiased.
     const limit = 2 ** 32 - (2 ** 32 % maxExclusive);
@@ -97,7 +97,7 @@ export class SeededRandom implements Random {
   }
 
   nextIntBetween(minInclusive: number, maxInclusive: number): number {
-    assert(maxInclusive >= minInclusive, `empty range [${minInclusive}, ${maxInclusive}]`);
+    assert(maxInclusive >= minInclusive, () => `empty range [${minInclusive}, ${maxInclusive}]`);
     return minInclusive + this.nextInt(maxInclusive - minInclusive + 1);
   }
 

@@ -1,0 +1,203 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { isMeshError, ValidationError } from '../lib/index.js';
+import { FAULT_NAMES, type FaultName, parseFaultList } from './fault-plan.js';
+import { checkHistory, formatHistory, parseHistory } from './linearizability/index.js';
+import { DEFAULT_STEPS, runSimulation, type SimulationOptions, type SimulationResult } from './simulation.js';
+
+/** Trace lines kept when replaying one seed (the batch run keeps fewer). */
+const REPLAY_TRACE_LINES = 1_000_000;
+/** A progress line at least this often, in seeds. */
+const PROGRESS_EVERY_SEEDS = 10;
+const ARTIFACT_DIRECTORY = path.join('artifacts', 'sim');
+
+const USAGE = `usage: npm run sim -- [--seeds N] [--first-seed F] [--seed S] [--steps K] [--faults LIST]
+                      [--nodes 3|5] [--unsafe-commit] [--silent-loss] [--check-history FILE]
+  --seeds N          run seeds F .. F+N-1 (default 100)
+  --first-seed F     first seed of a batch (default 1)
+  --seed S           replay exactly one seed, keeping its whole trace
+  --steps K          events in each run's fault phase (default ${DEFAULT_STEPS})
+  --faults LIST      comma list of fault knobs, or all / none (default all):
+                     ${FAULT_NAMES.join(', ')}
+  --nodes N          cluster size (default: 3 or 5, drawn from the seed)
+  --unsafe-commit    run the deliberately broken commit rule (expect violations)
+  --silent-loss      senders never learn of lost messages (no reportUnreachable)
+  --check-history F  only check a JSON Lines history file for linearizability`;
+
+interface CliOptions {
+  readonly seeds: number;
+  readonly firstSeed: number;
+  readonly singleSeed: number | undefined;
+  readonly steps: number;
+  readonly faults: FaultName[];
+  readonly nodeCount: number | undefined;
+  readonly unsafeCommit: boolean;
+  readonly silentLoss: boolean;
+  readonly checkHistoryFile: string | undefined;
+}
+
+function parseOptions(argv: readonly string[]): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      seeds: { type: 'string' },
+      'first-seed': { type: 'string' },
+      seed: { type: 'string' },
+      steps: { type: 'string' },
+      faults: { type: 'string' },
+      nodes: { type: 'string' },
+      'unsafe-commit': { type: 'boolean' },
+      'silent-loss': { type: 'boolean' },
+      'check-history': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const problems: string[] = [];
+  const integer = (name: string, text: string | undefined, fallback: number, min: number): number => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < min) {
+      problems.push(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const seeds = integer('seeds', values.seeds, 100, 1);
+  const firstSeed = integer('first-seed', values['first-seed'], 1, 0);
+  const singleSeed = values.seed === undefined ? undefined : integer('seed', values.seed, 0, 0);
+  const steps = integer('steps', values.steps, DEFAULT_STEPS, 1);
+  const nodeCount = values.nodes === undefined ? undefined : integer('nodes', values.nodes, 3, 1);
+  let faults: FaultName[] = [...FAULT_NAMES];
+  if (values.faults !== undefined) {
+    try {
+      faults = parseFaultList(values.faults);
+    } catch (error) {
+      if (error instanceof ValidationError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+  if (problems.length > 0) throw new ValidationError('sim options', problems);
+  return {
+    seeds,
+    firstSeed,
+    singleSeed,
+    steps,
+    faults,
+    nodeCount,
+    unsafeCommit: values['unsafe-commit'] === true,
+    silentLoss: values['silent-loss'] === true,
+    checkHistoryFile: values['check-history'],
+  };
+}
+
+function simulationOptions(options: CliOptions, seed: number, traceLines: number): SimulationOptions {
+  return {
+    seed,
+    steps: options.steps,
+    faults: options.faults,
+    unsafeCommitByCountingOlderTerms: options.unsafeCommit,
+    reportLostMessages: !options.silentLoss,
+    ...(options.nodeCount === undefined ? {} : { nodeCount: options.nodeCount }),
+    traceLines,
+  };
+}
+
+function writeArtifacts(result: SimulationResult): string {
+  const directory = path.join(ARTIFACT_DIRECTORY, `seed-${result.seed}`);
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(path.join(directory, 'trace.txt'), result.trace.text());
+  writeFileSync(path.join(directory, 'history.jsonl'), formatHistory(result.history));
+  return directory;
+}
+
+function describeFailure(result: SimulationResult): string {
+  return `seed=${result.seed} FAILED ${result.violation?.invariant}: ${result.violation?.message}`;
+}
+
+function checkHistoryFile(file: string): number {
+  const history = parseHistory(readFileSync(file, 'utf8'));
+  const result = checkHistory(history, { timeBudgetMs: 60_000, nowMs: () => performance.now() });
+  console.log(`history ${file}: ${history.length} operations, verdict ${result.verdict}`);
+  for (const key of result.keys)
+    console.log(
+      `  key ${JSON.stringify(key.key)}: ${key.verdict} (${key.operations} ops, ${key.steps} steps)`,
+    );
+  if (result.counterexample !== undefined) console.log(result.counterexample);
+  return result.verdict === 'illegal' ? 1 : 0;
+}
+
+function main(argv: readonly string[]): number {
+  const options = parseOptions(argv);
+  if (options.checkHistoryFile !== undefined) return checkHistoryFile(options.checkHistoryFile);
+  const seeds =
+    options.singleSeed !== undefined
+      ? [options.singleSeed]
+      : Array.from({ length: options.seeds }, (_, offset) => options.firstSeed + offset);
+  const replay = options.singleSeed !== undefined;
+  let events = 0;
+  let commits = 0;
+  let violations = 0;
+  let unknown = 0;
+  const failedSeeds: number[] = [];
+  const faultTotals = new Map<string, number>();
+  const startedMs = performance.now();
+  for (let position = 0; position < seeds.length; position++) {
+    const seed = seeds[position]!;
+    const result = runSimulation(simulationOptions(options, seed, replay ? REPLAY_TRACE_LINES : 0));
+    events += result.events;
+    commits += result.commits;
+    for (const [name, count] of Object.entries(result.faultCounts))
+      faultTotals.set(name, (faultTotals.get(name) ?? 0) + count);
+    if (result.linearizability?.verdict === 'unknown') unknown++;
+    if (replay) {
+      console.log(
+        `seed=${seed} nodes=${result.nodeCount} events=${result.events} commits=${result.commits} simulated=${(result.simulatedUs / 1e6).toFixed(2)}s trace=${result.traceDigest} linearizability=${result.linearizability?.verdict ?? 'not checked'}`,
+      );
+    }
+    if (result.violation !== undefined) {
+      violations++;
+      failedSeeds.push(seed);
+      // Batch runs keep no trace lines (faster); the seed is replayed to get the whole trace.
+      const full = replay ? result : runSimulation(simulationOptions(options, seed, REPLAY_TRACE_LINES));
+      if (full.traceDigest !== result.traceDigest) {
+        console.log(
+          `seed=${seed} replay diverged (trace ${result.traceDigest} then ${full.traceDigest}): nondeterminism`,
+        );
+      }
+      const directory = writeArtifacts(full);
+      console.log(describeFailure(result));
+      console.log(`  trace and history written to ${directory}`);
+    }
+    if ((position + 1) % PROGRESS_EVERY_SEEDS === 0 && position + 1 < seeds.length) {
+      const seconds = (performance.now() - startedMs) / 1000;
+      console.log(
+        `progress: ${position + 1}/${seeds.length} seeds, events=${events}, violations=${violations}, ${Math.round(events / seconds)} events/s`,
+      );
+    }
+  }
+  const seconds = (performance.now() - startedMs) / 1000;
+  console.log(
+    `faults injected: ${[...faultTotals].map(([name, count]) => `${name}=${count}`).join(' ')}; linearizability unknown=${unknown}; ${seconds.toFixed(1)} s`,
+  );
+  console.log(`seeds=${seeds.length} events=${events} commits=${commits} violations=${violations}`);
+  for (const seed of failedSeeds) console.log(`seed=${seed}`);
+  return violations > 0 ? 1 : 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (error) {
+  if (isMeshError(error) || (error instanceof Error && error.name === 'TypeError' && 'code' in error)) {
+    console.error(error.message);
+    console.error(USAGE);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

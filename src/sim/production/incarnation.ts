@@ -1,0 +1,186 @@
+import type { Clock, Disk, DiskFile, MemoryDisk, OpenMode, Random, TimerId } from '../../lib/index.js';
+import type { Scheduler } from '../index.js';
+
+const MICROSECONDS_PER_MILLISECOND = 1_000;
+/** A normal fsync takes between these two, in simulated microseconds. */
+export const FSYNC_MIN_US = 50;
+export const FSYNC_MAX_US = 800;
+/** Upper bound of a slow fsync. */
+export const SLOW_FSYNC_MAX_US = 40_000;
+
+/**
+ * One life of a node process. A crash ends it: the process's timers stop firing, its disk
+ * calls never complete and its links go silent, so the abandoned `RaftNode` object simply
+ * freezes where it was, as a killed process would.
+ */
+export class Life {
+  alive = true;
+  constructor(
+    readonly node: number,
+    readonly incarnation: number,
+  ) {}
+}
+
+/** A promise that never settles: what a dead process waits for. */
+function never<T>(): Promise<T> {
+  return new Promise<T>(() => {});
+}
+
+/** The simulator's clock as one process sees it: timers die with the process. */
+export class IncarnationClock implements Clock {
+  private nextTimerId = 1;
+  private readonly cancelled = new Set<TimerId>();
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly life: Life,
+  ) {}
+
+  nowMs(): number {
+    return this.scheduler.nowMs();
+  }
+
+  wallMs(): number {
+    return this.scheduler.wallMs();
+  }
+
+  setTimer(delayMs: number, callback: () => void): TimerId {
+    const id = this.nextTimerId++;
+    this.scheduler.schedule(
+      delayMs * MICROSECONDS_PER_MILLISECOND,
+      'timer',
+      () => {
+        if (this.cancelled.delete(id) || !this.life.alive) return;
+        callback();
+      },
+      this.life.node,
+      id,
+    );
+    return id;
+  }
+
+  clearTimer(id: TimerId): void {
+    this.cancelled.add(id);
+  }
+
+  /** Runs `work` at the current simulated time, after the running event (the Ready loop's seam). */
+  defer(work: () => void): void {
+    this.scheduler.schedule(
+      0,
+      'ready',
+      () => {
+        if (this.life.alive) work();
+      },
+      this.life.node,
+    );
+  }
+}
+
+/** Fsync latency settings of one node's disk. */
+export interface FsyncLatency {
+  readonly random: Random;
+  readonly slowProbability: number;
+}
+
+/**
+ * A process's view of its node's `MemoryDisk`: every call passes through unless the process
+ * is dead, and syncs take simulated time, so a crash can strike while writes are unsynced.
+ */
+export class IncarnationDisk implements Disk {
+  constructor(
+    private readonly inner: MemoryDisk,
+    private readonly scheduler: Scheduler,
+    private readonly life: Life,
+    private readonly latency: FsyncLatency,
+  ) {}
+
+  /** Runs `action` while alive; a process that died meanwhile never sees the answer. */
+  async run<T>(action: () => Promise<T>): Promise<T> {
+    if (!this.life.alive) return never();
+    const result = await action();
+    if (!this.life.alive) return never();
+    return result;
+  }
+
+  /** Waits one fsync's worth of simulated time. */
+  async syncDelay(): Promise<void> {
+    const random = this.latency.random;
+    let delayUs = random.nextIntBetween(FSYNC_MIN_US, FSYNC_MAX_US);
+    if (random.chance(this.latency.slowProbability)) delayUs += random.nextInt(SLOW_FSYNC_MAX_US);
+    await new Promise<void>((resolve) => this.scheduler.schedule(delayUs, 'fsync', resolve, this.life.node));
+  }
+
+  async open(filePath: string, mode: OpenMode): Promise<DiskFile> {
+    const file = await this.run(() => this.inner.open(filePath, mode));
+    return new IncarnationFile(file, this);
+  }
+
+  readFile(filePath: string): Promise<Uint8Array> {
+    return this.run(() => this.inner.readFile(filePath));
+  }
+
+  rename(fromPath: string, toPath: string): Promise<void> {
+    return this.run(() => this.inner.rename(fromPath, toPath));
+  }
+
+  async fsyncDirectory(directoryPath: string): Promise<void> {
+    await this.run(() => this.syncDelay());
+    return this.run(() => this.inner.fsyncDirectory(directoryPath));
+  }
+
+  list(directoryPath: string): Promise<string[]> {
+    return this.run(() => this.inner.list(directoryPath));
+  }
+
+  remove(filePath: string): Promise<void> {
+    return this.run(() => this.inner.remove(filePath));
+  }
+
+  makeDirectory(directoryPath: string): Promise<void> {
+    return this.run(() => this.inner.makeDirectory(directoryPath));
+  }
+
+  exists(filePath: string): Promise<boolean> {
+    return this.run(() => this.inner.exists(filePath));
+  }
+}
+
+class IncarnationFile implements DiskFile {
+  constructor(
+    private readonly inner: DiskFile,
+    private readonly disk: IncarnationDisk,
+  ) {}
+
+  get path(): string {
+    return this.inner.path;
+  }
+
+  append(data: Uint8Array): Promise<void> {
+    return this.disk.run(() => this.inner.append(data));
+  }
+
+  writeAt(data: Uint8Array, offset: number): Promise<void> {
+    return this.disk.run(() => this.inner.writeAt(data, offset));
+  }
+
+  readAt(offset: number, length: number): Promise<Uint8Array> {
+    return this.disk.run(() => this.inner.readAt(offset, length));
+  }
+
+  size(): Promise<number> {
+    return this.disk.run(() => this.inner.size());
+  }
+
+  truncate(size: number): Promise<void> {
+    return this.disk.run(() => this.inner.truncate(size));
+  }
+
+  async datasync(): Promise<void> {
+    await this.disk.run(() => this.disk.syncDelay());
+    return this.disk.run(() => this.inner.datasync());
+  }
+
+  close(): Promise<void> {
+    return this.disk.run(() => this.inner.close());
+  }
+}

@@ -1,0 +1,80 @@
+import { decodeMessage, type Message, type NodeId } from '../../raft/index.js';
+import type { PeerLink } from '../../server/index.js';
+import type { Scheduler, SimNetwork } from '../index.js';
+import type { Life } from './incarnation.js';
+
+interface Endpoint {
+  readonly life: Life;
+  onMessage: ((from: NodeId, payload: Uint8Array) => void) | undefined;
+  onUnreachable: ((peer: NodeId) => void) | undefined;
+}
+
+/**
+ * `PeerLink`s of the production nodes over the simulated network. The bytes a node sends
+ * are decoded once so the network can apply its knobs and label the trace; the receiver
+ * gets the very bytes that were sent. Only the current life of a node sends or receives.
+ */
+export class SimPeerLinks {
+  private readonly endpoints = new Map<NodeId, Endpoint>();
+  private readonly payloads = new WeakMap<Message, Uint8Array>();
+  private networkRef: SimNetwork | undefined;
+
+  constructor(private readonly scheduler: Scheduler) {}
+
+  /** Set once, right after the network is built (the network needs this object's callbacks). */
+  attach(network: SimNetwork): void {
+    this.networkRef = network;
+  }
+
+  private get network(): SimNetwork {
+    if (this.networkRef === undefined) throw new Error('links used before the network was attached');
+    return this.networkRef;
+  }
+
+  linkFor(life: Life): PeerLink {
+    const endpoint: Endpoint = { life, onMessage: undefined, onUnreachable: undefined };
+    this.endpoints.set(life.node, endpoint);
+    return {
+      send: (peer, payload) => {
+        if (!life.alive) return false;
+        const message = decodeMessage(payload);
+        this.payloads.set(message, payload);
+        this.network.send(message);
+        return true;
+      },
+      onMessage: (handler) => {
+        endpoint.onMessage = handler;
+      },
+      onUnreachable: (handler) => {
+        endpoint.onUnreachable = handler;
+      },
+    };
+  }
+
+  /** Called by the network when a message arrives. */
+  deliver(message: Message): void {
+    const endpoint = this.endpoints.get(message.to);
+    const payload = this.payloads.get(message);
+    if (endpoint === undefined || payload === undefined || !endpoint.life.alive) return;
+    endpoint.onMessage?.(message.from, payload);
+  }
+
+  /**
+   * Called by the network when it lost a message: the sender learns its link failed, as a
+   * stream transport would, but on a later turn, never inside its own Ready.
+   */
+  lost(message: Message): void {
+    const endpoint = this.endpoints.get(message.from);
+    if (endpoint === undefined) return;
+    const life = endpoint.life;
+    this.scheduler.schedule(
+      0,
+      'unreachable',
+      () => {
+        if (life.alive && this.endpoints.get(message.from) === endpoint) endpoint.onUnreachable?.(message.to);
+      },
+      message.from,
+      message.to,
+    );
+  }
+}

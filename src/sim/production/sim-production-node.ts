@@ -1,0 +1,168 @@
+import { MemoryDisk, type Random } from '../../lib/index.js';
+import type { Entry, NodeId } from '../../raft/index.js';
+import {
+  type NodeApplyResult,
+  NodeStateMachine,
+  RaftKvBackend,
+  RaftNode,
+  type ReplicatedStateMachine,
+} from '../../server/index.js';
+import type { Scheduler } from '../index.js';
+import { IncarnationClock, IncarnationDisk, Life } from './incarnation.js';
+import type { SimPeerLinks } from './sim-peer-links.js';
+
+export const DATA_DIRECTORY = '/data/raft';
+/** Share of crashes whose unsynced tail survives in part (a torn write). */
+export const TORN_WRITE_PROBABILITY = 0.3;
+
+/** Node settings shared by every node of a run (drawn from the seed). */
+export interface ProductionNodeSettings {
+  readonly tickIntervalMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly snapshotEveryEntries: number;
+  readonly logEntriesKeptAfterSnapshot: number;
+  readonly slowFsyncProbability: number;
+}
+
+/** What the simulation watches on every node (invariants, apply records). */
+export interface NodeObserver {
+  onLeader(node: NodeId, term: number): void;
+  onApply(node: NodeId, entry: Entry): void;
+  /** The state machine threw while applying: the production node stops for good. */
+  onApplyFailure(node: NodeId, entry: Entry, error: unknown): void;
+  onStarted(node: NodeId, incarnation: number): void;
+  onStartFailure(node: NodeId, error: unknown): void;
+}
+
+/** The parts of one running process. */
+export interface RunningProcess {
+  readonly life: Life;
+  readonly node: RaftNode<NodeApplyResult>;
+  readonly machine: NodeStateMachine;
+  readonly backend: RaftKvBackend;
+}
+
+/** Passes every call to the node's state machine, telling the observer first. */
+class ObservedStateMachine implements ReplicatedStateMachine<NodeApplyResult> {
+  constructor(
+    private readonly id: NodeId,
+    readonly inner: NodeStateMachine,
+    private readonly observer: NodeObserver,
+  ) {}
+
+  apply(entry: Entry): NodeApplyResult {
+    this.observer.onApply(this.id, entry);
+    try {
+      return this.inner.apply(entry);
+    } catch (error) {
+      this.observer.onApplyFailure(this.id, entry, error);
+      throw error;
+    }
+  }
+
+  snapshot(): Uint8Array {
+    return this.inner.snapshot();
+  }
+
+  restore(data: Uint8Array): void {
+    this.inner.restore(data);
+  }
+}
+
+/**
+ * One simulated machine: a memory disk that outlives processes, and at most one process of
+ * the production node (`RaftNode` + `NodeStateMachine` + `RaftKvBackend`) at a time.
+ */
+export class SimProductionNode {
+  readonly disk = new MemoryDisk();
+  private incarnation = 0;
+  private life: Life | undefined;
+  process: RunningProcess | undefined;
+  crashes = 0;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly voters: readonly NodeId[],
+    private readonly scheduler: Scheduler,
+    private readonly links: SimPeerLinks,
+    private readonly random: Random,
+    private readonly settings: ProductionNodeSettings,
+    private readonly observer: NodeObserver,
+  ) {}
+
+  /** True while a process is running or starting. */
+  get isUp(): boolean {
+    return this.life?.alive === true;
+  }
+
+  get currentIncarnation(): number {
+    return this.incarnation;
+  }
+
+  /** Starts a new process on the disk; it becomes `process` once recovery finished. */
+  boot(): void {
+    if (this.isUp) return;
+    this.incarnation++;
+    const life = new Life(this.id, this.incarnation);
+    this.life = life;
+    void this.startProcess(life);
+  }
+
+  private async startProcess(life: Life): Promise<void> {
+    const clock = new IncarnationClock(this.scheduler, life);
+    const disk = new IncarnationDisk(this.disk, this.scheduler, life, {
+      random: this.random.fork(`fsync-${life.incarnation}`),
+      slowProbability: this.settings.slowFsyncProbability,
+    });
+    const machine = new NodeStateMachine();
+    try {
+      if (life.incarnation === 1) {
+        // The machine's own setup, made durable before the node runs.
+        await disk.makeDirectory('/data');
+        await disk.fsyncDirectory('/');
+      }
+      const node = await RaftNode.start<NodeApplyResult>({
+        id: this.id,
+        dataDirectory: DATA_DIRECTORY,
+        initialVoters: this.voters,
+        disk,
+        clock,
+        random: this.random.fork(`raft-${life.incarnation}`),
+        link: this.links.linkFor(life),
+        stateMachine: new ObservedStateMachine(this.id, machine, this.observer),
+        tickIntervalMs: this.settings.tickIntervalMs,
+        electionTicks: this.settings.electionTicks,
+        heartbeatTicks: this.settings.heartbeatTicks,
+        snapshotEveryEntries: this.settings.snapshotEveryEntries,
+        logEntriesKeptAfterSnapshot: this.settings.logEntriesKeptAfterSnapshot,
+        defer: (work) => clock.defer(work),
+      });
+      if (!life.alive) return;
+      node.onLeaderChange((info) => {
+        if (life.alive && info.leaderId === this.id) this.observer.onLeader(this.id, info.term);
+      });
+      const backend = new RaftKvBackend(node, machine, {
+        clusterId: 1n,
+        clock,
+        electionTimeoutMs: this.settings.tickIntervalMs * this.settings.electionTicks,
+      });
+      this.process = { life, node, machine, backend };
+      this.observer.onStarted(this.id, life.incarnation);
+    } catch (error) {
+      if (life.alive) this.observer.onStartFailure(this.id, error);
+    }
+  }
+
+  /**
+   * Kills the process without any shutdown (the object is dropped, not stopped) and loses
+   * what the disk had not synced, possibly tearing the unsynced tail.
+   */
+  crash(random: Random): void {
+    if (this.life === undefined || !this.life.alive) return;
+    this.life.alive = false;
+    this.process = undefined;
+    this.crashes++;
+    this.disk.crash({ random, tornWriteProbability: TORN_WRITE_PROBABILITY });
+  }
+}
