@@ -260,6 +260,8 @@ export class WatchHub {
   }
 
   private shape(watcher: Watcher, event: KvEvent): WatchEvent | undefined {
+    // A watch that starts at a future revision sees nothing before it.
+    if (event.revision < (watcher.request.startRevision ?? 0)) return undefined;
     if (event.type === 'put' && watcher.request.noPut === true) return undefined;
     if (event.type === 'delete' && watcher.request.noDelete === true) return undefined;
     if (watcher.request.prevKv === true) {

@@ -168,3 +168,23 @@ describe('watch', () => {
     );
   });
 });
+
+describe('a watch from a future revision', () => {
+  it('delivers nothing before its start revision', () => {
+    const machine = new KvStateMachine();
+    const hub = new WatchHub(machine);
+    const watcher = hub.watch({ key: bytes('f'), startRevision: 4 });
+    for (let index = 1; index <= 4; index++) {
+      const outcome = machine.applyCommand(index, {
+        type: 'put',
+        key: bytes('f'),
+        value: bytes(`v${index}`),
+      });
+      hub.publish(outcome.events, outcome.revision);
+    }
+    const revisions = watcher
+      .drain()
+      .flatMap((response) => response.events.map((event) => event.kv.modRevision));
+    expect(revisions).toEqual([4, 5]);
+  });
+});
