@@ -56,9 +56,16 @@ function printCapabilities(io: CommandIo): void {
 async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   const [command = 'help', ...rest] = argv;
   if (rest.includes('--help')) {
-    io.out(
-      command === 'certs' ? CERTS_USAGE : command === 'start' || command === 'join' ? START_USAGE : USAGE,
-    );
+    const usages: Record<string, string> = {
+      certs: CERTS_USAGE,
+      start: START_USAGE,
+      join: JOIN_USAGE,
+      kv: KV_USAGE,
+      member: MEMBER_USAGE,
+      status: STATUS_USAGE,
+      snapshot: SNAPSHOT_USAGE,
+    };
+    io.out(usages[command] ?? USAGE);
     return 0;
   }
   switch (command) {

@@ -8,7 +8,6 @@ import {
   type TimerId,
 } from '../lib/index.js';
 import {
-  type ClusterConfig,
   type ConfigChange,
   decodeMessage,
   EMPTY_CONFIG,
