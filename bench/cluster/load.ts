@@ -1,0 +1,167 @@
+import { performance } from 'node:perf_hooks';
+import { percentile } from '../harness.js';
+import { KvChannels } from './kv-channels.js';
+
+/**
+ * Closed-loop load over the etcd v3 KV API: N clients, each with exactly one request in flight,
+ * multiplexed over a few shared HTTP/2 channels. Client `c` starts on channel `c mod channels`,
+ * and channels cycle through the endpoints, so clients are spread evenly over every member; a
+ * client whose call fails moves to the next channel (the next member) after a short pause.
+ */
+export type LoadOperation = 'put' | 'get-linearizable' | 'get-serializable';
+
+export interface LoadOptions {
+  readonly endpoints: readonly string[];
+  readonly operation: LoadOperation;
+  readonly clients: number;
+  /** Stop after this many completed requests (successful or not)... */
+  readonly maxRequests: number;
+  /** ...or after this long, whichever comes first. */
+  readonly maxDurationMs: number;
+  readonly channelsPerEndpoint?: number;
+  readonly valueBytes?: number;
+  /** Keys cycle through this many distinct names per client (puts) or in total (gets). */
+  readonly keySpace?: number;
+  readonly requestTimeoutMs?: number;
+  /** Called once per finished request, with times from `performance.now()`. */
+  readonly observe?: (sentAtMs: number, doneAtMs: number, succeeded: boolean) => void;
+  /** Ends the run early (the in-flight requests still finish). */
+  readonly signal?: AbortSignal;
+}
+
+export interface LoadResult {
+  readonly operation: LoadOperation;
+  readonly clients: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly durationMs: number;
+  readonly throughputPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly firstError?: string;
+}
+
+export const DEFAULT_CHANNELS_PER_ENDPOINT = 2;
+export const DEFAULT_VALUE_BYTES = 256;
+export const DEFAULT_KEY_SPACE = 1_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/** Pause before a failed client retries elsewhere, so a dead member does not spin the CPU. */
+export const ERROR_BACKOFF_MS = 10;
+/** Keys that the get workloads read; `preloadReadKeys` writes them. */
+export const READ_KEY_PREFIX = 'bench/read/';
+
+export function readKey(index: number): Buffer {
+  return Buffer.from(`${READ_KEY_PREFIX}${String(index).padStart(8, '0')}`);
+}
+
+export function putKey(client: number, index: number): Buffer {
+  return Buffer.from(`bench/put/${String(client).padStart(4, '0')}/${String(index).padStart(6, '0')}`);
+}
+
+/** Writes the keys the get workloads read (one Txn of puts per batch). */
+export async function preloadReadKeys(
+  endpoints: readonly string[],
+  keySpace = DEFAULT_KEY_SPACE,
+  valueBytes = DEFAULT_VALUE_BYTES,
+): Promise<void> {
+  const channels = new KvChannels(endpoints.slice(0, 1), 1);
+  const value = Buffer.alloc(valueBytes, 0x61);
+  const batch = 100;
+  try {
+    for (let start = 0; start < keySpace; start += batch) {
+      const success = [];
+      for (let index = start; index < Math.min(keySpace, start + batch); index++) {
+        success.push({ request_put: { key: readKey(index), value } });
+      }
+      await channels.call(0, 'Txn', { compare: [], success, failure: [] }, DEFAULT_REQUEST_TIMEOUT_MS);
+    }
+  } finally {
+    channels.close();
+  }
+}
+
+/** Runs one closed-loop load and summarizes it. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const channels = new KvChannels(
+    options.endpoints,
+    options.channelsPerEndpoint ?? DEFAULT_CHANNELS_PER_ENDPOINT,
+  );
+  const value = Buffer.alloc(options.valueBytes ?? DEFAULT_VALUE_BYTES, 0x62);
+  const keySpace = options.keySpace ?? DEFAULT_KEY_SPACE;
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const latencies = new Float64Array(options.maxRequests);
+  let succeeded = 0;
+  let failed = 0;
+  let issued = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  const deadline = started + options.maxDurationMs;
+
+  const request = (client: number, sequence: number): { method: string; body: object } => {
+    switch (options.operation) {
+      case 'put':
+        return { method: 'Put', body: { key: putKey(client, sequence % keySpace), value } };
+      case 'get-linearizable':
+        return { method: 'Range', body: { key: readKey((client * 7919 + sequence) % keySpace) } };
+      case 'get-serializable':
+        return {
+          method: 'Range',
+          body: { key: readKey((client * 7919 + sequence) % keySpace), serializable: true },
+        };
+    }
+  };
+
+  const runClient = async (client: number): Promise<void> => {
+    let channel = client % channels.size;
+    for (let sequence = 0; ; sequence++) {
+      if (issued >= options.maxRequests || performance.now() >= deadline) return;
+      if (options.signal?.aborted === true) return;
+      issued++;
+      const { method, body } = request(client, sequence);
+      const sentAt = performance.now();
+      let ok = true;
+      try {
+        await channels.call(channel, method, body, timeoutMs);
+      } catch (error) {
+        ok = false;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      }
+      const doneAt = performance.now();
+      options.observe?.(sentAt, doneAt, ok);
+      if (ok) {
+        latencies[succeeded] = doneAt - sentAt;
+        succeeded++;
+      } else {
+        failed++;
+        channel = (channel + 1) % channels.size;
+        await new Promise((resolve) => setTimeout(resolve, ERROR_BACKOFF_MS));
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: options.clients }, (_, client) => runClient(client)));
+  } finally {
+    channels.close();
+  }
+  const durationMs = performance.now() - started;
+  const sorted = latencies.subarray(0, succeeded).sort();
+  const values = Array.from(sorted);
+  return {
+    operation: options.operation,
+    clients: options.clients,
+    succeeded,
+    failed,
+    durationMs,
+    throughputPerSecond: (succeeded * 1000) / durationMs,
+    p50Ms: percentile(values, 0.5),
+    p99Ms: percentile(values, 0.99),
+    ...(firstError === undefined ? {} : { firstError }),
+  };
+}
+
+/** One line for logs: `put x64: 1234 req/s, p50 1.2 ms, p99 3.4 ms`. */
+export function describeLoad(result: LoadResult): string {
+  const errors = result.failed === 0 ? '' : `, ${result.failed} failed (${result.firstError ?? '?'})`;
+  return `${result.operation} x${result.clients}: ${Math.round(result.throughputPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.succeeded} ok${errors})`;
+}

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as net from 'node:net';
+
+/** How long a process gets after SIGTERM before its group is killed. */
+export const STOP_TIMEOUT_MS = 10_000;
+/** Lines of output kept per process, for error messages. */
+const KEPT_OUTPUT_LINES = 100;
+
+const running = new Set<ManagedProcess>();
+let exitHookInstalled = false;
+
+/** Last resort: whatever is still running when the bench exits is killed with its group. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const managed of running) managed.killGroupNow();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const managed of running) managed.killGroupNow();
+      process.exit(130);
+    });
+  }
+}
+
+/** A child started in its own process group, so that it and anything it spawns die together. */
+export class ManagedProcess {
+  readonly output: string[] = [];
+  private readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly label: string,
+    command: string,
+    args: readonly string[],
+    environment: NodeJS.ProcessEnv = process.env,
+  ) {
+    installExitHook();
+    this.child = spawn(command, [...args], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: environment,
+    });
+    const keep = (chunk: Buffer): void => {
+      this.output.push(chunk.toString('utf8'));
+      if (this.output.length > KEPT_OUTPUT_LINES)
+        this.output.splice(0, this.output.length - KEPT_OUTPUT_LINES);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', () => {
+        running.delete(this);
+        resolve();
+      });
+      this.child.once('error', (error) => {
+        keep(Buffer.from(`spawn failed: ${error.message}`));
+        running.delete(this);
+        resolve();
+      });
+    });
+    running.add(this);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  killGroupNow(): void {
+    this.signalGroup('SIGKILL');
+  }
+
+  /** kill -9 of the whole group; resolves once the process has exited. */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    this.signalGroup('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL of the group if it has not exited in time. */
+  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
+    if (!this.alive) return;
+    this.signalGroup('SIGTERM');
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+    // Children the process left behind in its group.
+    this.signalGroup('SIGKILL');
+  }
+
+  describe(): string {
+    return `--- ${this.label}\n${this.output.join('').slice(-2_000)}`;
+  }
+}
+
+/** A loopback port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export async function residentBytes(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+  if (match?.[1] === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** Kernel clock ticks per second for /proc times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
+export async function cpuTimeMs(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}

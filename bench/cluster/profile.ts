@@ -1,0 +1,68 @@
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { formatSummary, type ProfileWindow, summarizeProfileFile } from './cpu-profile-summary.js';
+import { describeLoad, runLoad } from './load.js';
+import { MeshosCluster } from './meshos-cluster.js';
+
+/**
+ * `node dist/bench/cluster/profile.js [seconds]`: a 3-node MeshOS cluster with every node under
+ * `node --cpu-prof`, a 64-client put load, then a self-time summary of the leader's profile and
+ * the followers', counting only samples taken during the load. The profiles stay in the
+ * printed directory for a closer look.
+ */
+const PROFILE_LOAD_CLIENTS = 64;
+const DEFAULT_PROFILE_SECONDS = 20;
+const CLUSTER_TIMEOUT_MS = 30_000;
+
+async function profileFile(directory: string): Promise<string | undefined> {
+  const names = (await readdir(directory).catch(() => [] as string[])).filter((name) =>
+    name.endsWith('.cpuprofile'),
+  );
+  return names[0] === undefined ? undefined : path.join(directory, names[0]);
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.argv[2] ?? DEFAULT_PROFILE_SECONDS);
+  let profileRoot = '';
+  const cluster = await MeshosCluster.create({
+    nodeFlags: (index) => ['--cpu-prof', '--cpu-prof-dir', path.join(profileRoot, `n${index + 1}`)],
+  });
+  profileRoot = path.join(cluster.root, 'profiles');
+  let leader = -1;
+  let window: ProfileWindow | undefined;
+  try {
+    await cluster.start(CLUSTER_TIMEOUT_MS);
+    leader = await cluster.leaderIndex(CLUSTER_TIMEOUT_MS);
+    const fromMicroseconds = Number(process.hrtime.bigint() / 1000n);
+    const result = await runLoad({
+      endpoints: cluster.endpoints,
+      operation: 'put',
+      clients: PROFILE_LOAD_CLIENTS,
+      maxRequests: 1_000_000,
+      maxDurationMs: seconds * 1000,
+    });
+    window = { fromMicroseconds, toMicroseconds: Number(process.hrtime.bigint() / 1000n) };
+    console.log(`load under profiling: ${describeLoad(result)}; leader n${leader + 1}`);
+  } finally {
+    // A clean stop lets each node write its profile on exit; keep the data directory for them.
+    await cluster.stop(true);
+  }
+  for (let index = 0; index < cluster.endpoints.length; index++) {
+    const file = await profileFile(path.join(profileRoot, `n${index + 1}`));
+    if (file === undefined) {
+      console.log(`n${index + 1}: no profile written`);
+      continue;
+    }
+    const role = index === leader ? 'leader' : 'follower';
+    const title = `n${index + 1} (${role}) during the load — ${file}`;
+    console.log(formatSummary(title, await summarizeProfileFile(file, 25, window)));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,215 @@
+import { performance } from 'node:perf_hooks';
+import { percentile } from '../harness.js';
+import type { BenchCluster } from './bench-cluster.js';
+import { describeLoad, type LoadResult, preloadReadKeys, runLoad } from './load.js';
+import { cpuTimeMs, sleep } from './processes.js';
+
+/** Bounds of one side-by-side run; the defaults keep one system's suite near 90 s. */
+export interface SuiteOptions {
+  readonly putClientCounts: readonly number[];
+  readonly getClients: number;
+  readonly loadDurationMs: number;
+  readonly maxRequestsPerLoad: number;
+  readonly warmupMs: number;
+  readonly failoverRuns: number;
+  readonly failoverClients: number;
+  /** Steady load before the leader is killed. */
+  readonly failoverSteadyMs: number;
+  /** Give up on one failover measurement after this long. */
+  readonly failoverTimeoutMs: number;
+  /**
+   * Per-request deadline during the failover run: a put forwarded to the dead leader is lost, so
+   * its client only retries after this; it bounds the gap's resolution (16 clients stagger it).
+   */
+  readonly failoverRequestTimeoutMs: number;
+  readonly clusterTimeoutMs: number;
+}
+
+export const DEFAULT_SUITE_OPTIONS: SuiteOptions = {
+  putClientCounts: [1, 16, 64, 256],
+  getClients: 64,
+  loadDurationMs: 5_000,
+  maxRequestsPerLoad: 500_000,
+  warmupMs: 2_000,
+  failoverRuns: 2,
+  failoverClients: 16,
+  failoverSteadyMs: 1_500,
+  failoverTimeoutMs: 20_000,
+  failoverRequestTimeoutMs: 200,
+  clusterTimeoutMs: 30_000,
+};
+
+/** A load's figures plus the CPU it cost: robust to a busy machine where raw rates are not. */
+export interface MeasuredLoad extends LoadResult {
+  /** CPU time of all members together per successful request, in ms. */
+  readonly serverCpuMsPerRequest: number;
+  /** CPU the load generator itself used, in cores (1 = one core busy all the time). */
+  readonly clientCores: number;
+}
+
+export interface SystemResults {
+  readonly system: string;
+  readonly puts: readonly MeasuredLoad[];
+  readonly linearizableGet: MeasuredLoad;
+  readonly serializableGet: MeasuredLoad;
+  /** One gap per failover run, in ms; NaN when no put succeeded in time. */
+  readonly failoverGapsMs: readonly number[];
+  readonly failoverGapMedianMs: number;
+}
+
+export type Log = (line: string) => void;
+
+/** Kills the leader under a put load and measures kill -> first successful put sent after it. */
+export async function measureFailover(
+  cluster: BenchCluster,
+  options: SuiteOptions,
+  log: Log,
+): Promise<number> {
+  const abort = new AbortController();
+  let killedAt = Number.POSITIVE_INFINITY;
+  let recovered: (doneAt: number) => void = () => {};
+  const firstSuccess = new Promise<number>((resolve) => {
+    recovered = resolve;
+  });
+  const load = runLoad({
+    endpoints: cluster.endpoints,
+    operation: 'put',
+    clients: options.failoverClients,
+    maxRequests: options.maxRequestsPerLoad,
+    maxDurationMs: options.failoverSteadyMs + options.failoverTimeoutMs + 5_000,
+    requestTimeoutMs: options.failoverRequestTimeoutMs,
+    signal: abort.signal,
+    observe: (sentAt, doneAt, succeeded) => {
+      if (succeeded && sentAt >= killedAt) recovered(doneAt);
+    },
+  });
+  let gap = Number.NaN;
+  let leader = -1;
+  try {
+    await sleep(options.failoverSteadyMs);
+    leader = await cluster.leaderIndex(options.clusterTimeoutMs);
+    killedAt = performance.now();
+    await cluster.kill(leader);
+    const timeout = sleep(options.failoverTimeoutMs).then(() => Number.NaN);
+    const doneAt = await Promise.race([firstSuccess, timeout]);
+    gap = doneAt - killedAt;
+  } finally {
+    abort.abort();
+    const result = await load;
+    log(`    failover load: ${describeLoad(result)}`);
+  }
+  log(`  failover: killed member ${leader + 1} (leader), first put after ${gap.toFixed(0)} ms`);
+  await cluster.restart(leader, options.clusterTimeoutMs);
+  // Let the restarted member catch up before the next measurement.
+  await sleep(1_000);
+  return gap;
+}
+
+/** The whole side-by-side suite against a running cluster. */
+export async function runClusterSuite(
+  cluster: BenchCluster,
+  options: SuiteOptions,
+  log: Log,
+): Promise<SystemResults> {
+  const clusterCpuMs = async (): Promise<number> => {
+    let total = 0;
+    for (let index = 0; index < cluster.endpoints.length; index++) {
+      const pid = cluster.pid(index);
+      if (pid !== undefined) total += await cpuTimeMs(pid).catch(() => 0);
+    }
+    return total;
+  };
+  const load = async (operation: LoadResult['operation'], clients: number): Promise<MeasuredLoad> => {
+    const serverBefore = await clusterCpuMs();
+    const clientBefore = process.cpuUsage();
+    const result = await runLoad({
+      endpoints: cluster.endpoints,
+      operation,
+      clients,
+      maxRequests: options.maxRequestsPerLoad,
+      maxDurationMs: options.loadDurationMs,
+    });
+    const client = process.cpuUsage(clientBefore);
+    const serverCpuMs = (await clusterCpuMs()) - serverBefore;
+    const measured: MeasuredLoad = {
+      ...result,
+      serverCpuMsPerRequest: serverCpuMs / Math.max(1, result.succeeded),
+      clientCores: (client.user + client.system) / 1000 / result.durationMs,
+    };
+    log(
+      `  ${describeLoad(result)}; members ${measured.serverCpuMsPerRequest.toFixed(3)} CPU ms/request, load generator ${measured.clientCores.toFixed(2)} cores`,
+    );
+    return measured;
+  };
+
+  log(`${cluster.system}: warm-up`);
+  await runLoad({
+    endpoints: cluster.endpoints,
+    operation: 'put',
+    clients: 16,
+    maxRequests: options.maxRequestsPerLoad,
+    maxDurationMs: options.warmupMs,
+  });
+  const puts: MeasuredLoad[] = [];
+  for (const clients of options.putClientCounts) puts.push(await load('put', clients));
+  await preloadReadKeys(cluster.endpoints);
+  const linearizableGet = await load('get-linearizable', options.getClients);
+  const serializableGet = await load('get-serializable', options.getClients);
+  const failoverGapsMs: number[] = [];
+  for (let run = 0; run < options.failoverRuns; run++) {
+    failoverGapsMs.push(await measureFailover(cluster, options, log));
+  }
+  const sortedGaps = failoverGapsMs.map((gap) => (Number.isNaN(gap) ? Number.POSITIVE_INFINITY : gap));
+  sortedGaps.sort((a, b) => a - b);
+  return {
+    system: cluster.system,
+    puts,
+    linearizableGet,
+    serializableGet,
+    failoverGapsMs,
+    failoverGapMedianMs: percentile(sortedGaps, 0.5),
+  };
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+}
+
+/** One load's figures averaged over rounds (counts added up). */
+export function mergeLoads(loads: readonly MeasuredLoad[]): MeasuredLoad {
+  const first = loads[0];
+  if (first === undefined) throw new Error('no load to merge');
+  const firstError = loads.find((load) => load.firstError !== undefined)?.firstError;
+  return {
+    operation: first.operation,
+    clients: first.clients,
+    succeeded: loads.reduce((sum, load) => sum + load.succeeded, 0),
+    failed: loads.reduce((sum, load) => sum + load.failed, 0),
+    durationMs: loads.reduce((sum, load) => sum + load.durationMs, 0),
+    throughputPerSecond: mean(loads.map((load) => load.throughputPerSecond)),
+    p50Ms: mean(loads.map((load) => load.p50Ms)),
+    p99Ms: mean(loads.map((load) => load.p99Ms)),
+    serverCpuMsPerRequest: mean(loads.map((load) => load.serverCpuMsPerRequest)),
+    clientCores: mean(loads.map((load) => load.clientCores)),
+    ...(firstError === undefined ? {} : { firstError }),
+  };
+}
+
+/** Several rounds of one system as one result: loads averaged, failover gaps pooled. */
+export function mergeRounds(rounds: readonly SystemResults[]): SystemResults {
+  const first = rounds[0];
+  if (first === undefined) throw new Error('no round to merge');
+  const failoverGapsMs = rounds.flatMap((round) => round.failoverGapsMs);
+  const sortedGaps = failoverGapsMs.map((gap) => (Number.isNaN(gap) ? Number.POSITIVE_INFINITY : gap));
+  sortedGaps.sort((a, b) => a - b);
+  return {
+    system: first.system,
+    puts: first.puts.map((put) =>
+      mergeLoads(rounds.flatMap((round) => round.puts.filter((other) => other.clients === put.clients))),
+    ),
+    linearizableGet: mergeLoads(rounds.map((round) => round.linearizableGet)),
+    serializableGet: mergeLoads(rounds.map((round) => round.serializableGet)),
+    failoverGapsMs,
+    failoverGapMedianMs: percentile(sortedGaps, 0.5),
+  };
+}

@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchCluster } from './cluster/bench-cluster.js';
+import { ETCD_BINARY, EtcdCluster } from './cluster/etcd-cluster.js';
+import { DEFAULT_CHANNELS_PER_ENDPOINT, DEFAULT_VALUE_BYTES } from './cluster/load.js';
+import { MeshosCluster } from './cluster/meshos-cluster.js';
+import { renderReport } from './cluster/report.js';
+import {
+  DEFAULT_SUITE_OPTIONS,
+  mergeRounds,
+  runClusterSuite,
+  type SuiteOptions,
+  type SystemResults,
+} from './cluster/suite.js';
+import { machineDescription } from './harness.js';
+
+/**
+ * `npm run bench:etcd`: the same client suite against a 3-member etcd cluster, then a 3-node
+ * MeshOS cluster, one at a time on this machine; writes docs/BENCHMARKS-ETCD.md.
+ * The machine's load drifts, so the systems alternate over rounds in the order etcd, MeshOS,
+ * MeshOS, etcd, ... and each figure is the mean over rounds.
+ * Options: --systems etcd,meshos  --rounds N (default 2)  --quick (short loads, one round)  --output FILE
+ *          --note TEXT (repeatable; added to the page's notes)
+ */
+const REPORT_FILE = path.join('docs', 'BENCHMARKS-ETCD.md');
+/** What follows this line in the report (profile notes, analysis) is hand-written and kept. */
+const KEPT_SECTION_MARKER = '<!-- hand-written below: kept when the bench rewrites this page -->';
+/** Whole-run guard: a stuck run is ended (and its processes killed) after this long. */
+const RUN_TIMEOUT_MS = 15 * 60 * 1000;
+
+const QUICK_OPTIONS: Partial<SuiteOptions> = {
+  loadDurationMs: 2_000,
+  warmupMs: 500,
+  failoverRuns: 1,
+};
+const DEFAULT_ROUNDS = 2;
+
+function log(line: string): void {
+  console.log(line);
+}
+
+async function runSystem(cluster: BenchCluster, options: SuiteOptions): Promise<SystemResults> {
+  try {
+    log(`${cluster.system}: starting 3 members (${cluster.endpoints.join(', ')})`);
+    await cluster.start(options.clusterTimeoutMs);
+    return await runClusterSuite(cluster, options, log);
+  } catch (error) {
+    log(cluster.describeOutput());
+    throw error;
+  } finally {
+    await cluster.stop();
+    log(`${cluster.system}: stopped`);
+  }
+}
+
+function etcdVersion(): string {
+  try {
+    return execFileSync(ETCD_BINARY, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? 'etcd ?';
+  } catch {
+    return 'etcd not found';
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      systems: { type: 'string', default: 'etcd,meshos' },
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      output: { type: 'string', default: REPORT_FILE },
+      note: { type: 'string', multiple: true, default: [] },
+    },
+    strict: true,
+  });
+  const systems = new Set(values.systems.split(',').map((name) => name.trim().toLowerCase()));
+  const options: SuiteOptions = { ...DEFAULT_SUITE_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
+  const guard = setTimeout(() => {
+    console.error(`bench:etcd took longer than ${RUN_TIMEOUT_MS} ms; stopping`);
+    process.exit(1);
+  }, RUN_TIMEOUT_MS);
+  guard.unref();
+  const loadAverage = os.loadavg().map((value) => value.toFixed(2));
+
+  const rounds = Number(values.rounds ?? (values.quick ? 1 : DEFAULT_ROUNDS));
+  if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+  const etcdRounds: SystemResults[] = [];
+  const meshosRounds: SystemResults[] = [];
+  const loadAverages: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? ['etcd', 'meshos'] : ['meshos', 'etcd'];
+    for (const system of order) {
+      if (!systems.has(system)) continue;
+      loadAverages.push(`${system} round ${round + 1}: ${os.loadavg()[0]?.toFixed(2) ?? '?'}`);
+      log(`round ${round + 1}/${rounds}`);
+      if (system === 'etcd') etcdRounds.push(await runSystem(await EtcdCluster.create(), options));
+      else meshosRounds.push(await runSystem(await MeshosCluster.create(), options));
+    }
+  }
+  const etcd = etcdRounds.length === 0 ? undefined : mergeRounds(etcdRounds);
+  const meshos = meshosRounds.length === 0 ? undefined : mergeRounds(meshosRounds);
+
+  const report = renderReport(
+    {
+      date: new Date().toISOString(),
+      machine: `${machineDescription()}, ${os.type()} ${os.release()}; load average at start ${loadAverage.join(' ')}`,
+      versions: `${etcdVersion()}; MeshOS ${process.env.npm_package_version ?? 'working tree'}`,
+      notes: [
+        'One system at a time on the same machine; each is 3 members on 127.0.0.1, started fresh in a temporary directory on the same disk.',
+        'etcd: defaults (heartbeat 100 ms, election 1000 ms, fsync on), plaintext peers and clients, log level warn.',
+        'MeshOS: `meshos start` ×3 as in production — mutual TLS 1.3 between peers, write-ahead log fdatasync on, Raft tick 10 ms, election 300 ms, heartbeat 50 ms — plaintext gRPC clients, log level warn.',
+        `Load generator (bench/cluster/load.ts, in the bench process): closed loop, each client keeps exactly one request in flight; clients share ${DEFAULT_CHANNELS_PER_ENDPOINT} HTTP/2 channels per member and are spread evenly over all 3 members (both systems: followers forward writes to the leader, reads use ReadIndex on the member asked).`,
+        `Puts: ${DEFAULT_VALUE_BYTES}-byte values, each client cycling through 1,000 keys of its own. Gets: 1,000 preloaded ${DEFAULT_VALUE_BYTES}-byte keys; linearizable is the default Range, serializable sets serializable=true.`,
+        `Each load runs ${options.loadDurationMs / 1000} s or ${options.maxRequestsPerLoad} requests, whichever ends first, after a ${options.warmupMs / 1000} s put warm-up; p50/p99 are per-request latencies of successful requests.`,
+        `${rounds} round(s), each system on a fresh cluster per round, alternating (etcd, MeshOS, MeshOS, etcd, ...) so drift in the machine's load hits both alike; each figure is the mean over rounds, failover gaps are pooled. One-minute load average before each: ${loadAverages.join('; ')}.`,
+        `Failover: during a ${options.failoverClients}-client put load (per-request deadline ${options.failoverRequestTimeoutMs} ms, failed clients move to the next member after 10 ms), the leader is killed with SIGKILL; the gap is the time from the kill to the first successful put that was sent after the kill. ${options.failoverRuns} runs per round, the killed member restarted between runs; the median of all runs is reported.`,
+        'Ratios are MeshOS/etcd: above 1 is better for throughput, below 1 is better for latency and failover gap.',
+        'Caveat: the machine has 2 cores shared with other work, and the load generator runs on the same cores; treat differences under ~20% as noise.',
+        ...values.note,
+      ],
+    },
+    meshos,
+    etcd,
+  );
+  mkdirSync(path.dirname(values.output), { recursive: true });
+  const previous = existsSync(values.output) ? readFileSync(values.output, 'utf8') : '';
+  const kept = previous.indexOf(KEPT_SECTION_MARKER);
+  writeFileSync(values.output, kept < 0 ? report : `${report}\n${previous.slice(kept)}`);
+  log(`\n${report}`);
+  log(`written to ${values.output}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);
