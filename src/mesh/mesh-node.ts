@@ -14,6 +14,9 @@ import {
 import type { NodeId } from '../raft/index.js';
 import {
   type AdminServer,
+  DEFAULT_ELECTION_TICKS,
+  DEFAULT_HEARTBEAT_TICKS,
+  DEFAULT_TICK_INTERVAL_MS,
   type LeaderInfo,
   type NodeApplyResult,
   NodeStateMachine,
@@ -91,8 +94,8 @@ export class MeshNode {
 
     const machine = new NodeStateMachine();
     let metrics: NodeMetrics | undefined;
-    const tickIntervalMs = config.tickIntervalMs ?? 10;
-    const electionTicks = config.electionTicks ?? 30;
+    const tickIntervalMs = config.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
+    const electionTicks = config.electionTicks ?? DEFAULT_ELECTION_TICKS;
     const raft = await RaftNode.start<NodeApplyResult>({
       id: config.id,
       dataDirectory: raftDirectory(config),
@@ -104,7 +107,7 @@ export class MeshNode {
       stateMachine: machine,
       tickIntervalMs,
       electionTicks,
-      heartbeatTicks: config.heartbeatTicks ?? 5,
+      heartbeatTicks: config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
       onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
       ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'raft' }) }),
     });

@@ -1,6 +1,7 @@
 import {
   decodeKvResult,
   encodeKvResult,
+  KvError,
   type KvResult,
   KvStateMachine,
   type LeaseChanges,
@@ -15,7 +16,8 @@ import type { ReplicatedStateMachine } from './raft-node.js';
 /** What applying one entry gave: a KV result for KV commands, nothing for the rest. */
 export type NodeApplyResult = KvResult | undefined;
 
-export class StaleRequestError extends MeshError {
+/** A retried request older than one its client already had applied; answered, never applied. */
+export class StaleRequestError extends KvError {
   constructor(clientId: string, sequence: number) {
     super('STALE_REQUEST', `request ${sequence} of client ${clientId} is older than one already applied`, {
       details: { clientId, sequence },
@@ -68,7 +70,11 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
       }
       if (admission.kind === 'stale') {
         this.kv.skip(entry.index);
-        throw new StaleRequestError(session.clientId, session.sequence);
+        return {
+          type: 'error',
+          header: { revision: this.kv.revision },
+          error: new StaleRequestError(session.clientId, session.sequence),
+        };
       }
     }
     const outcome = this.kv.applyCommand(entry.index, command.command);

@@ -34,8 +34,8 @@ import { ProposalWaiters, ReadWaiters } from './waiters.js';
 
 /** Tick length; election and heartbeat timeouts are whole numbers of ticks. */
 export const DEFAULT_TICK_INTERVAL_MS = 10;
-export const DEFAULT_ELECTION_TICKS = 30;
-export const DEFAULT_HEARTBEAT_TICKS = 5;
+export const DEFAULT_ELECTION_TICKS = 20;
+export const DEFAULT_HEARTBEAT_TICKS = 4;
 /**
  * A snapshot is taken once this many entries were applied since the last one. Encoding runs
  * on the event loop (about 7 s for a million keys), so it must stay rare.
@@ -135,6 +135,8 @@ export class RaftNode<Result> {
   private snapshotIndex: number;
   private leader: LeaderInfo = { leaderId: 0, term: 0 };
   private isReadyFlag = false;
+  private persistedTerm = 0;
+  private persistedVote = 0;
   private readonly tickIntervalMs: number;
   private readonly snapshotEveryEntries: number;
   private readonly logger: Logger;
@@ -150,6 +152,9 @@ export class RaftNode<Result> {
     this.logger = options.logger ?? silentLogger;
     this.appliedIndex = appliedIndex;
     this.snapshotIndex = appliedIndex;
+    const durable = storage.initialState().hardState;
+    this.persistedTerm = durable.term;
+    this.persistedVote = durable.vote;
     this.raft = new Raft({
       id: options.id,
       electionTicks: options.electionTicks ?? DEFAULT_ELECTION_TICKS,
@@ -441,25 +446,43 @@ export class RaftNode<Result> {
       this.snapshotIndex = this.appliedIndex;
       this.proposals.skippedThrough(this.appliedIndex);
     }
-    if (ready.entries.length > 0 || ready.hardState !== undefined) {
-      this.storage.append(ready.entries);
-      if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
-      const startedMs = this.options.clock.nowMs();
-      await this.store.append(
-        ready.entries.map(toStoredEntry),
-        ready.hardState === undefined ? undefined : toStoredHardState(ready.hardState),
-      );
-      this.options.onPersisted?.(this.options.clock.nowMs() - startedMs);
-    }
-    this.send(ready.messagesAfterPersist);
+    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+    this.storage.append(ready.entries);
+    const persisted = this.persist(ready);
+    // Committed entries are durable on a quorum already (the leader counts its own copy only
+    // once persisted), so applying them need not wait for this Ready's own write.
     for (const entry of ready.committedEntries) this.applyEntry(entry);
     for (const state of ready.readStates)
       this.reads.confirmed(state.requestId, state.index, this.appliedIndex);
     for (const requestId of ready.droppedReads) this.reads.dropped(requestId);
     this.reads.releaseThrough(this.appliedIndex);
+    await persisted;
+    this.send(ready.messagesAfterPersist);
     this.raft.advance();
     this.updateReadiness();
     if (this.appliedIndex - this.snapshotIndex >= this.snapshotEveryEntries) await this.takeSnapshot();
+  }
+
+  /**
+   * Makes new entries and a new term or vote durable. A Ready that only moves the commit index
+   * needs no sync: a lost commit index is learned again from the leader after a restart.
+   */
+  private async persist(ready: Ready): Promise<void> {
+    const hardState = ready.hardState;
+    const voteChanged =
+      hardState !== undefined &&
+      (hardState.term !== this.persistedTerm || hardState.vote !== this.persistedVote);
+    if (ready.entries.length === 0 && !voteChanged) return;
+    const startedMs = this.options.clock.nowMs();
+    await this.store.append(
+      ready.entries.map(toStoredEntry),
+      hardState === undefined ? undefined : toStoredHardState(hardState),
+    );
+    if (hardState !== undefined) {
+      this.persistedTerm = hardState.term;
+      this.persistedVote = hardState.vote;
+    }
+    this.options.onPersisted?.(this.options.clock.nowMs() - startedMs);
   }
 
   private applyEntry(entry: Entry): void {

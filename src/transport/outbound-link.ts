@@ -193,8 +193,9 @@ export class OutboundLink {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.state !== 'connected') return;
     this.flushScheduled = true;
-    // Everything sent in the same turn of the event loop goes out together, in as few frames as fit.
-    queueMicrotask(() => {
+    // Everything sent in the same turn of the event loop (all its I/O callbacks, not just the
+    // current one) goes out together, in as few frames and socket writes as fit.
+    setImmediate(() => {
       this.flushScheduled = false;
       this.flush();
     });
