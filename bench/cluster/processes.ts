@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import * as net from 'node:net';
 
 /** How long a process gets after SIGTERM before its group is killed. */
 export const STOP_TIMEOUT_MS = 10_000;
@@ -108,17 +107,7 @@ export class ManagedProcess {
   }
 }
 
-/** A loopback port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { findFreeLoopbackPort as freePort } from '../../src/lib/index.js';
 
 export function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));

@@ -14,6 +14,7 @@ export { createLogger, type Logger, silentLogger } from './logger.js';
 export {
   type Address,
   type ByteStream,
+  findFreeLoopbackPort,
   formatAddress,
   type Listener,
   type Network,

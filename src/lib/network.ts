@@ -174,3 +174,15 @@ export class NodeNetwork implements Network {
     });
   }
 }
+
+/** A loopback port that was free a moment ago (for tests, benchmarks and local clusters). */
+export function findFreeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { findFreeLoopbackPort } from '../../src/lib/index.js';
 import { formatPeerList } from '../../src/mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
 
@@ -16,17 +16,6 @@ export interface ProcessNodePlan {
   readonly client: string;
   readonly admin: string;
   readonly data: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Real `meshos start` processes on loopback with mutual TLS, killed and restarted at will. */
@@ -45,9 +34,9 @@ export class ProcessCluster {
     for (let id = 1; id <= size; id++) {
       plans.push({
         id,
-        peer: `127.0.0.1:${await freePort()}`,
-        client: `127.0.0.1:${await freePort()}`,
-        admin: `127.0.0.1:${await freePort()}`,
+        peer: `127.0.0.1:${await findFreeLoopbackPort()}`,
+        client: `127.0.0.1:${await findFreeLoopbackPort()}`,
+        admin: `127.0.0.1:${await findFreeLoopbackPort()}`,
         data: path.join(root, `n${id}`),
       });
     }

@@ -5,26 +5,14 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatAddress } from '../../src/lib/index.js';
+import { findFreeLoopbackPort, formatAddress } from '../../src/lib/index.js';
 import { MeshNode } from '../../src/mesh/index.js';
 
 const COMMAND_TIMEOUT_MS = 10_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function etcdctl(endpoint: string, args: readonly string[]): Promise<{ stdout: string; exitCode: number }> {
   return new Promise((resolve, reject) => {
@@ -49,7 +37,7 @@ describe('etcd API on a three-node MeshOS cluster', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'meshos-conformance-'));
     const peers = new Map<number, { host: string; port: number }>();
-    for (const id of [1, 2, 3]) peers.set(id, { host: '127.0.0.1', port: await freePort() });
+    for (const id of [1, 2, 3]) peers.set(id, { host: '127.0.0.1', port: await findFreeLoopbackPort() });
     for (const id of [1, 2, 3]) {
       nodes.push(
         await MeshNode.start({
