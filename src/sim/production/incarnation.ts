@@ -15,10 +15,26 @@ export const SLOW_FSYNC_MAX_US = 40_000;
  */
 export class Life {
   alive = true;
+  /** A paused process (stopped by the OS, a long GC) runs nothing before this time. */
+  pausedUntilUs = 0;
   constructor(
     readonly node: number,
     readonly incarnation: number,
   ) {}
+}
+
+/**
+ * Runs `action` for `life` now, or when its pause ends; nothing once it died. Work held by a
+ * pause runs in the order it arrived (equal times keep scheduling order).
+ */
+export function whenRunning(scheduler: Scheduler, life: Life, label: string, action: () => void): void {
+  if (!life.alive) return;
+  const waitUs = life.pausedUntilUs - scheduler.nowUs;
+  if (waitUs <= 0) {
+    action();
+    return;
+  }
+  scheduler.schedule(waitUs, label, () => whenRunning(scheduler, life, label, action), life.node);
 }
 
 /** A promise that never settles: what a dead process waits for. */
@@ -51,7 +67,9 @@ export class IncarnationClock implements Clock {
       'timer',
       () => {
         if (this.cancelled.delete(id) || !this.life.alive) return;
-        callback();
+        whenRunning(this.scheduler, this.life, 'paused timer', () => {
+          if (!this.cancelled.delete(id)) callback();
+        });
       },
       this.life.node,
       id,
@@ -68,9 +86,7 @@ export class IncarnationClock implements Clock {
     this.scheduler.schedule(
       0,
       'ready',
-      () => {
-        if (this.life.alive) work();
-      },
+      () => whenRunning(this.scheduler, this.life, 'paused ready', work),
       this.life.node,
     );
   }
@@ -80,6 +96,8 @@ export class IncarnationClock implements Clock {
 export interface FsyncLatency {
   readonly random: Random;
   readonly slowProbability: number;
+  /** A lying disk: file syncs report success without making anything durable (self-test). */
+  readonly ignoreFileSyncs?: boolean;
 }
 
 /**
@@ -93,6 +111,10 @@ export class IncarnationDisk implements Disk {
     private readonly life: Life,
     private readonly latency: FsyncLatency,
   ) {}
+
+  get ignoresFileSyncs(): boolean {
+    return this.latency.ignoreFileSyncs === true;
+  }
 
   /** Runs `action` while alive; a process that died meanwhile never sees the answer. */
   async run<T>(action: () => Promise<T>): Promise<T> {
@@ -177,6 +199,7 @@ class IncarnationFile implements DiskFile {
 
   async datasync(): Promise<void> {
     await this.disk.run(() => this.disk.syncDelay());
+    if (this.disk.ignoresFileSyncs) return;
     return this.disk.run(() => this.inner.datasync());
   }
 

@@ -1,7 +1,7 @@
 import { decodeMessage, type Message, type NodeId } from '../../raft/index.js';
 import type { PeerLink } from '../../server/index.js';
 import type { Scheduler, SimNetwork } from '../index.js';
-import type { Life } from './incarnation.js';
+import { type Life, whenRunning } from './incarnation.js';
 
 interface Endpoint {
   readonly life: Life;
@@ -19,7 +19,11 @@ export class SimPeerLinks {
   private readonly payloads = new WeakMap<Message, Uint8Array>();
   private networkRef: SimNetwork | undefined;
 
-  constructor(private readonly scheduler: Scheduler) {}
+  constructor(
+    private readonly scheduler: Scheduler,
+    /** False models silent loss: only Raft's own retries recover lost messages. */
+    private readonly reportLostMessages = true,
+  ) {}
 
   /** Set once, right after the network is built (the network needs this object's callbacks). */
   attach(network: SimNetwork): void {
@@ -35,7 +39,7 @@ export class SimPeerLinks {
     const endpoint: Endpoint = { life, onMessage: undefined, onUnreachable: undefined };
     this.endpoints.set(life.node, endpoint);
     return {
-      send: (peer, payload) => {
+      send: (_peer, payload) => {
         if (!life.alive) return false;
         const message = decodeMessage(payload);
         this.payloads.set(message, payload);
@@ -56,7 +60,9 @@ export class SimPeerLinks {
     const endpoint = this.endpoints.get(message.to);
     const payload = this.payloads.get(message);
     if (endpoint === undefined || payload === undefined || !endpoint.life.alive) return;
-    endpoint.onMessage?.(message.from, payload);
+    whenRunning(this.scheduler, endpoint.life, 'paused delivery', () =>
+      endpoint.onMessage?.(message.from, payload),
+    );
   }
 
   /**
@@ -64,6 +70,7 @@ export class SimPeerLinks {
    * stream transport would, but on a later turn, never inside its own Ready.
    */
   lost(message: Message): void {
+    if (!this.reportLostMessages) return;
     const endpoint = this.endpoints.get(message.from);
     if (endpoint === undefined) return;
     const life = endpoint.life;

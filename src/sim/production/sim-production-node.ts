@@ -1,6 +1,7 @@
-import { MemoryDisk, type Random } from '../../lib/index.js';
+import { MemoryDisk, type Random, silentLogger } from '../../lib/index.js';
 import type { Entry, NodeId } from '../../raft/index.js';
 import {
+  type ForwardToLeader,
   type NodeApplyResult,
   NodeStateMachine,
   RaftKvBackend,
@@ -23,6 +24,8 @@ export interface ProductionNodeSettings {
   readonly snapshotEveryEntries: number;
   readonly logEntriesKeptAfterSnapshot: number;
   readonly slowFsyncProbability: number;
+  /** Self-test only: the disk acknowledges file syncs without making writes durable. */
+  readonly unsafeDiskIgnoresSyncs?: boolean;
 }
 
 /** What the simulation watches on every node (invariants, apply records). */
@@ -31,6 +34,8 @@ export interface NodeObserver {
   onApply(node: NodeId, entry: Entry): void;
   /** The state machine threw while applying: the production node stops for good. */
   onApplyFailure(node: NodeId, entry: Entry, error: unknown): void;
+  /** `machine` has just applied `entry` (for checkpoints of the replica state). */
+  afterApply(node: NodeId, entry: Entry, machine: NodeStateMachine): void;
   onStarted(node: NodeId, incarnation: number): void;
   onStartFailure(node: NodeId, error: unknown): void;
 }
@@ -53,12 +58,15 @@ class ObservedStateMachine implements ReplicatedStateMachine<NodeApplyResult> {
 
   apply(entry: Entry): NodeApplyResult {
     this.observer.onApply(this.id, entry);
+    let result: NodeApplyResult;
     try {
-      return this.inner.apply(entry);
+      result = this.inner.apply(entry);
     } catch (error) {
       this.observer.onApplyFailure(this.id, entry, error);
       throw error;
     }
+    this.observer.afterApply(this.id, entry, this.inner);
+    return result;
   }
 
   snapshot(): Uint8Array {
@@ -80,6 +88,7 @@ export class SimProductionNode {
   private life: Life | undefined;
   process: RunningProcess | undefined;
   crashes = 0;
+  gracefulStops = 0;
 
   constructor(
     readonly id: NodeId,
@@ -89,6 +98,8 @@ export class SimProductionNode {
     private readonly random: Random,
     private readonly settings: ProductionNodeSettings,
     private readonly observer: NodeObserver,
+    /** Builds the channel a process forwards follower writes on; none: followers answer NOT_LEADER. */
+    private readonly forwardFor: ((life: Life) => ForwardToLeader) | undefined,
   ) {}
 
   /** True while a process is running or starting. */
@@ -114,6 +125,7 @@ export class SimProductionNode {
     const disk = new IncarnationDisk(this.disk, this.scheduler, life, {
       random: this.random.fork(`fsync-${life.incarnation}`),
       slowProbability: this.settings.slowFsyncProbability,
+      ignoreFileSyncs: this.settings.unsafeDiskIgnoresSyncs === true,
     });
     const machine = new NodeStateMachine();
     try {
@@ -137,6 +149,7 @@ export class SimProductionNode {
         snapshotEveryEntries: this.settings.snapshotEveryEntries,
         logEntriesKeptAfterSnapshot: this.settings.logEntriesKeptAfterSnapshot,
         defer: (work) => clock.defer(work),
+        logger: silentLogger,
       });
       if (!life.alive) return;
       node.onLeaderChange((info) => {
@@ -146,11 +159,28 @@ export class SimProductionNode {
         clusterId: 1n,
         clock,
         electionTimeoutMs: this.settings.tickIntervalMs * this.settings.electionTicks,
+        ...(this.forwardFor === undefined ? {} : { forward: this.forwardFor(life) }),
       });
       this.process = { life, node, machine, backend };
       this.observer.onStarted(this.id, life.incarnation);
     } catch (error) {
       if (life.alive) this.observer.onStartFailure(this.id, error);
+    }
+  }
+
+  /**
+   * Stops the process the way an operator's restart does (`RaftNode.stop`, handing
+   * leadership over first); resolves once the process has exited. The disk keeps everything.
+   */
+  async stopGracefully(transferTimeoutMs: number): Promise<void> {
+    const process = this.process;
+    if (process === undefined) return;
+    this.process = undefined;
+    process.backend.close();
+    await process.node.stop(transferTimeoutMs);
+    if (process.life.alive) {
+      process.life.alive = false;
+      this.gracefulStops++;
     }
   }
 

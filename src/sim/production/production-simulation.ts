@@ -1,0 +1,513 @@
+import { type Random, SeededRandom } from '../../lib/index.js';
+import type { Entry, NodeId } from '../../raft/index.js';
+import type { NodeStateMachine } from '../../server/index.js';
+import {
+  type CheckResult,
+  checkHistory,
+  deriveFaultPlan,
+  emptyFaultCounts,
+  type FaultCounts,
+  type FaultName,
+  type FaultPlan,
+  type HistoryOperation,
+  InvariantChecker,
+  Scheduler,
+  SimNetwork,
+  Trace,
+} from '../index.js';
+import type { Life } from './incarnation.js';
+import { CLIENT_ATTEMPT_TIMEOUT_US, ProductionClient } from './production-client.js';
+import { compareReplicas, hashBytes, type ReplicaComparison } from './replica-check.js';
+import { SimChaos } from './sim-chaos.js';
+import { SimPeerLinks } from './sim-peer-links.js';
+import { type NodeObserver, type ProductionNodeSettings, SimProductionNode } from './sim-production-node.js';
+import { SimRequestChannels } from './sim-request-channels.js';
+
+/** Faults this simulation injects (the knobs of `FaultPlan` it honours). */
+export const PRODUCTION_FAULTS: readonly FaultName[] = [
+  'delay',
+  'drop',
+  'duplicate',
+  'reorder',
+  'partition',
+  'asymmetric-partition',
+  'crash',
+  'leader-crash',
+  'slow-fsync',
+  'pause',
+];
+export const DEFAULT_PRODUCTION_STEPS = 6_000;
+export const DEFAULT_PRODUCTION_CLIENTS = 4;
+export const DEFAULT_PRODUCTION_TRACE_LINES = 2_000;
+/** The fault phase also ends after this much simulated time, whatever the event count. */
+export const FAULT_PHASE_MAX_US = 30_000_000;
+/** After faults stop, a leader must commit a new write within this long. */
+export const LIVENESS_BOUND_US = 10_000_000;
+export const LIVENESS_PROBE_INTERVAL_US = 50_000;
+/** In-flight client operations get this long to finish after the liveness write. */
+export const SETTLE_BOUND_US = 5_000_000;
+/** Replicas get this long to apply everything committed before their states are compared. */
+export const CONVERGE_BOUND_US = 5_000_000;
+/**
+ * Events allowed from healing to the end. A healthy cluster needs a fraction of this (ticks,
+ * heartbeats and the last operations over at most 20 s simulated); more is a message storm.
+ */
+export const HEALED_PHASE_MAX_EVENTS = 100_000;
+/** Every this many indexes, each replica's serialized state is hashed and compared. */
+export const CHECKPOINT_EVERY_ENTRIES = 16;
+/** Search budget per key for the history check. */
+export const LINEARIZABILITY_STEPS_PER_KEY = 1_000_000;
+const KEYS = ['k0', 'k1', 'k2', 'k3'] as const;
+const LIVENESS_KEY = 'liveness';
+const TICK_INTERVAL_MS = 10;
+const ELECTION_TICKS = 10;
+const HEARTBEAT_TICKS = 3;
+
+export interface ProductionSimulationOptions {
+  readonly seed: number;
+  /** Events in the fault phase. */
+  readonly steps?: number;
+  /** 3 or 5; drawn from the seed when absent. */
+  readonly nodeCount?: number;
+  readonly clientCount?: number;
+  readonly faults?: readonly FaultName[];
+  readonly traceLines?: number;
+  /**
+   * Probability that a client write is delivered again later (a retransmitting proxy or a
+   * forward that outlived its timeout). Off by default: see docs/SIMULATION.md.
+   */
+  readonly requestReplayProbability?: number;
+  /** Followers forward writes to the leader over the simulated network; drawn from the seed when absent. */
+  readonly forwardWrites?: boolean;
+  /**
+   * Self-test: disks acknowledge fsyncs without making writes durable, so crashes lose
+   * acknowledged state; the checks must catch it.
+   */
+  readonly unsafeDiskIgnoresSyncs?: boolean;
+  /** Whether a sender learns that the network lost its message (default true, as over TCP). */
+  readonly reportLostMessages?: boolean;
+  /** Check the history at the end (default true; benchmarks of the simulator turn it off). */
+  readonly checkLinearizability?: boolean;
+}
+
+export interface ProductionViolation {
+  readonly invariant: string;
+  readonly message: string;
+  readonly atUs: number;
+}
+
+export interface ProductionSimulationResult {
+  readonly seed: number;
+  readonly nodeCount: number;
+  readonly events: number;
+  readonly simulatedUs: number;
+  /** Highest index applied anywhere. */
+  readonly commits: number;
+  readonly applies: number;
+  readonly crashes: number;
+  readonly gracefulStops: number;
+  /** Liveness-probe writes that got no answer within a client timeout (see docs). */
+  readonly unansweredProbes: number;
+  readonly leadershipTransfers: number;
+  readonly checkpointsCompared: number;
+  /** Replayed client writes the nodes refused as older than their session's latest. */
+  readonly staleRequestsRefused: number;
+  readonly violation: ProductionViolation | undefined;
+  readonly faultCounts: FaultCounts;
+  readonly history: readonly HistoryOperation[];
+  readonly linearizability: CheckResult | undefined;
+  readonly replicas: ReplicaComparison | undefined;
+  readonly traceDigest: string;
+  readonly trace: Trace;
+  readonly settings: ProductionNodeSettings;
+  readonly forwardWrites: boolean;
+}
+
+/** Lets every promise continuation queued by the last event run before the next event. */
+function settleMicrotasks(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function drawSettings(
+  random: Random,
+  slowFsyncProbability: number,
+  unsafeDiskIgnoresSyncs: boolean,
+): ProductionNodeSettings {
+  const snapshotChoices = [8, 32, 200, 100_000];
+  return {
+    tickIntervalMs: TICK_INTERVAL_MS,
+    electionTicks: ELECTION_TICKS,
+    heartbeatTicks: HEARTBEAT_TICKS,
+    snapshotEveryEntries: snapshotChoices[random.nextInt(snapshotChoices.length)]!,
+    logEntriesKeptAfterSnapshot: random.nextIntBetween(0, 10),
+    slowFsyncProbability,
+    ...(unsafeDiskIgnoresSyncs ? { unsafeDiskIgnoresSyncs } : {}),
+  };
+}
+
+/**
+ * A seeded run of the production node code (`RaftNode`, `NodeStateMachine`,
+ * `RaftKvBackend`) on the simulator's clock, network and memory disks: a fault phase with a
+ * client workload, then a healed liveness phase, then the end checks.
+ */
+export class ProductionSimulation {
+  readonly seed: number;
+  readonly scheduler: Scheduler;
+  readonly trace: Trace;
+  readonly nodes: SimProductionNode[] = [];
+  readonly history: HistoryOperation[] = [];
+  readonly counts = emptyFaultCounts();
+  private readonly root: SeededRandom;
+  private readonly network: SimNetwork;
+  private readonly links: SimPeerLinks;
+  private readonly invariants = new InvariantChecker();
+  private readonly clients: ProductionClient[] = [];
+  private readonly chaos: SimChaos;
+  private readonly checkpoints = new Map<number, { hash: number; node: NodeId }>();
+  private checkpointsCompared = 0;
+  private violation: ProductionViolation | undefined;
+  /** Events allowed in all; set when the run heals. */
+  private eventLimit = Number.POSITIVE_INFINITY;
+  private unansweredProbes = 0;
+  readonly settings: ProductionNodeSettings;
+  readonly nodeCount: number;
+  private readonly plan: FaultPlan;
+  private readonly channels: SimRequestChannels;
+  readonly forwardWrites: boolean;
+
+  constructor(private readonly options: ProductionSimulationOptions) {
+    this.seed = options.seed;
+    this.root = new SeededRandom(options.seed);
+    this.trace = new Trace(options.traceLines ?? DEFAULT_PRODUCTION_TRACE_LINES);
+    this.scheduler = new Scheduler(this.trace);
+    this.nodeCount = options.nodeCount ?? (this.root.fork('shape').chance(0.5) ? 3 : 5);
+    this.plan = deriveFaultPlan(
+      this.root.fork('fault-plan'),
+      options.faults ?? PRODUCTION_FAULTS,
+      this.nodeCount,
+    );
+    this.settings = drawSettings(
+      this.root.fork('settings'),
+      this.plan.slowFsyncProbability,
+      options.unsafeDiskIgnoresSyncs === true,
+    );
+    this.links = new SimPeerLinks(this.scheduler, options.reportLostMessages ?? true);
+    this.network = new SimNetwork(
+      this.scheduler,
+      this.root.fork('network'),
+      this.plan,
+      this.counts,
+      (message) => this.links.deliver(message),
+      (message) => this.links.lost(message),
+    );
+    this.links.attach(this.network);
+    this.chaos = new SimChaos(
+      this.scheduler,
+      this.network,
+      this.nodes,
+      this.plan.enabled,
+      this.counts,
+      this.trace,
+      this.root.fork('chaos'),
+      this.root.fork('crash'),
+      () => this.leader(),
+    );
+    this.channels = new SimRequestChannels(
+      this.scheduler,
+      this.network,
+      (id) => this.node(id).process,
+      this.root.fork('replay'),
+      options.requestReplayProbability ?? 0,
+      this.counts,
+    );
+    const voters: NodeId[] = [];
+    for (let id = 1; id <= this.nodeCount; id++) voters.push(id);
+    const observer = this.observer();
+    this.forwardWrites = options.forwardWrites ?? this.root.fork('forward').chance(0.5);
+    const forwardFor = this.forwardWrites ? (life: Life) => this.channels.forwardChannel(life) : undefined;
+    for (const id of voters) {
+      this.nodes.push(
+        new SimProductionNode(
+          id,
+          voters,
+          this.scheduler,
+          this.links,
+          this.root.fork(`node-${id}`),
+          this.settings,
+          observer,
+          forwardFor,
+        ),
+      );
+    }
+    const clientCount = options.clientCount ?? DEFAULT_PRODUCTION_CLIENTS;
+    for (let index = 0; index < clientCount; index++) {
+      this.clients.push(
+        new ProductionClient(
+          index,
+          {
+            scheduler: this.scheduler,
+            nodeIds: voters,
+            keys: KEYS,
+            request: (node, work, answer, isWrite) => this.channels.request(node, work, answer, isWrite),
+            record: (operation) => this.recordOperation(operation),
+          },
+          this.root.fork(`client-${index}`),
+        ),
+      );
+    }
+  }
+
+  private fail(invariant: string, message: string): void {
+    if (this.violation !== undefined) return;
+    this.violation = { invariant, message, atUs: this.scheduler.nowUs };
+    this.trace.record(`violation ${invariant}: ${message}`);
+  }
+
+  /** Calls into the checker from inside production callbacks must never throw into them. */
+  private guarded(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      const invariant = (error as { invariant?: string }).invariant ?? 'internal';
+      this.fail(invariant, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private observer(): NodeObserver {
+    return {
+      onLeader: (node, term) => {
+        this.trace.record(`leader ${node} term ${term}`);
+        this.guarded(() => this.invariants.onLeader(node, term));
+      },
+      onApply: (node, entry) => this.guarded(() => this.invariants.onApply(node, entry, undefined)),
+      afterApply: (node, entry, machine) => this.checkpoint(node, entry, machine),
+      onApplyFailure: (node, entry, error) =>
+        this.fail(
+          'apply-failure',
+          `node ${node} threw while applying index ${entry.index} (term ${entry.term}) and stopped for good: ${
+            error instanceof Error
+              ? `${(error as { code?: string }).code ?? error.name}: ${error.message}`
+              : String(error)
+          }`,
+        ),
+      onStarted: (node, incarnation) => this.trace.record(`started ${node} incarnation ${incarnation}`),
+      onStartFailure: (node, error) =>
+        this.fail(
+          'recovery-failure',
+          `node ${node} could not start from its disk: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    };
+  }
+
+  private checkpoint(node: NodeId, entry: Entry, machine: NodeStateMachine): void {
+    if (entry.index % CHECKPOINT_EVERY_ENTRIES !== 0) return;
+    const hash = hashBytes(machine.snapshot());
+    const seen = this.checkpoints.get(entry.index);
+    if (seen === undefined) {
+      this.checkpoints.set(entry.index, { hash, node });
+      return;
+    }
+    this.checkpointsCompared++;
+    if (seen.hash !== hash) {
+      this.fail(
+        'deterministic-apply',
+        `after applying index ${entry.index}, node ${node}'s state differs from node ${seen.node}'s`,
+      );
+    }
+  }
+
+  private recordOperation(operation: HistoryOperation): void {
+    this.history.push(operation);
+    this.trace.record(JSON.stringify(operation));
+  }
+
+  private node(id: NodeId): SimProductionNode {
+    return this.nodes[id - 1]!;
+  }
+
+  private leader(): SimProductionNode | undefined {
+    let best: SimProductionNode | undefined;
+    let bestTerm = -1;
+    for (const node of this.nodes) {
+      const process = node.process;
+      if (process === undefined || !process.node.isLeader()) continue;
+      const term = process.node.leaderInfo().term;
+      if (term > bestTerm) {
+        best = node;
+        bestTerm = term;
+      }
+    }
+    return best;
+  }
+
+  /** Runs events until `done` holds or simulated time reaches `untilUs`. */
+  private async runUntil(
+    done: () => boolean,
+    untilUs: number,
+    maxEvents = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
+    const stopAt = Math.min(this.scheduler.eventCount + maxEvents, this.eventLimit);
+    while (this.violation === undefined && !done() && this.scheduler.eventCount < stopAt) {
+      if (!this.scheduler.runNext(untilUs)) {
+        this.scheduler.advanceTo(untilUs);
+        return;
+      }
+      await settleMicrotasks();
+    }
+    if (this.scheduler.eventCount >= this.eventLimit) {
+      this.fail('liveness', `more than ${HEALED_PHASE_MAX_EVENTS} events after healing: a message storm`);
+    }
+  }
+
+  async run(): Promise<ProductionSimulationResult> {
+    try {
+      await this.runPhases();
+    } catch (error) {
+      this.fail('harness', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    }
+    return this.result();
+  }
+
+  private async runPhases(): Promise<void> {
+    for (const node of this.nodes) node.boot();
+    for (const client of this.clients) client.start();
+    this.chaos.start();
+    const steps = this.options.steps ?? DEFAULT_PRODUCTION_STEPS;
+    await this.runUntil(() => false, FAULT_PHASE_MAX_US, steps);
+    if (this.violation !== undefined) return;
+
+    // Heal: no more faults, every machine up again, clients finish what they started.
+    this.chaos.active = false;
+    this.channels.faultsActive = false;
+    this.network.faultsActive = false;
+    this.network.healAll();
+    for (const node of this.nodes) node.boot();
+    for (const client of this.clients) client.running = false;
+    this.trace.record('heal');
+    this.eventLimit = this.scheduler.eventCount + HEALED_PHASE_MAX_EVENTS;
+    await this.livenessProbe();
+    if (this.violation !== undefined) return;
+    await this.runUntil(
+      () => this.clients.every((client) => client.idle),
+      this.scheduler.nowUs + SETTLE_BOUND_US,
+    );
+    if (!this.clients.every((client) => client.idle)) {
+      this.fail('liveness', 'client operations still unfinished long after the cluster healed');
+      return;
+    }
+    await this.runUntil(() => this.converged(), this.scheduler.nowUs + CONVERGE_BOUND_US);
+    if (!this.converged())
+      this.fail('liveness', 'replicas did not converge on one applied index after healing');
+  }
+
+  /** Every node up, and all applied through the same index. */
+  private converged(): boolean {
+    let applied: number | undefined;
+    for (const node of this.nodes) {
+      const process = node.process;
+      if (process === undefined) return false;
+      if (applied === undefined) applied = process.node.applied;
+      else if (process.node.applied !== applied) return false;
+    }
+    return applied !== undefined && applied >= this.invariants.highestCommitted;
+  }
+
+  /** A leader must commit a fresh write within the liveness bound. */
+  private async livenessProbe(): Promise<void> {
+    const deadline = this.scheduler.nowUs + LIVENESS_BOUND_US;
+    let committed = false;
+    let attempt = 0;
+    /** The attempt awaiting an answer, and since when (0: none). */
+    let inFlight = 0;
+    let inFlightSinceUs = 0;
+    const probe = (): void => {
+      if (committed) return;
+      // Like any client, give up on an attempt that gets no answer: a proposal made on a
+      // leader that was deposed right after can wait until its index is reached again.
+      if (inFlight !== 0 && this.scheduler.nowUs - inFlightSinceUs >= CLIENT_ATTEMPT_TIMEOUT_US) {
+        this.unansweredProbes++;
+        inFlight = 0;
+      }
+      const leader = this.leader();
+      if (leader?.process !== undefined && inFlight === 0) {
+        attempt++;
+        const mine = attempt;
+        inFlight = mine;
+        inFlightSinceUs = this.scheduler.nowUs;
+        const value = new TextEncoder().encode(`probe-${attempt}`);
+        leader.process.backend
+          .execute({ type: 'put', key: new TextEncoder().encode(LIVENESS_KEY), value })
+          .then(
+            () => {
+              committed = true;
+            },
+            () => {},
+          )
+          .finally(() => {
+            if (inFlight === mine) inFlight = 0;
+          });
+      }
+      this.scheduler.schedule(LIVENESS_PROBE_INTERVAL_US, 'liveness probe', probe);
+    };
+    probe();
+    await this.runUntil(() => committed, deadline);
+    if (!committed && this.violation === undefined) {
+      this.fail('liveness', `no leader committed a new write within ${LIVENESS_BOUND_US} us of healing`);
+    }
+  }
+
+  private result(): ProductionSimulationResult {
+    let linearizability: CheckResult | undefined;
+    let replicas: ReplicaComparison | undefined;
+    if (this.violation === undefined && this.options.checkLinearizability !== false) {
+      linearizability = checkHistory(this.history, { maxStepsPerKey: LINEARIZABILITY_STEPS_PER_KEY });
+      if (linearizability.verdict === 'illegal') {
+        this.fail('linearizability', linearizability.counterexample ?? 'history is not linearizable');
+      }
+    }
+    if (this.violation === undefined) {
+      const states = [];
+      for (const node of this.nodes) {
+        const process = node.process;
+        if (process === undefined) continue;
+        states.push({
+          node: node.id,
+          appliedIndex: process.node.applied,
+          snapshot: process.machine.snapshot(),
+        });
+      }
+      replicas = compareReplicas(states);
+      if (replicas.mismatch !== undefined) this.fail('replica-identity', replicas.mismatch);
+    }
+    return {
+      seed: this.seed,
+      nodeCount: this.nodeCount,
+      events: this.scheduler.eventCount,
+      simulatedUs: this.scheduler.nowUs,
+      commits: this.invariants.highestCommitted,
+      applies: this.invariants.applies,
+      crashes: this.nodes.reduce((sum, node) => sum + node.crashes, 0),
+      unansweredProbes: this.unansweredProbes,
+      gracefulStops: this.nodes.reduce((sum, node) => sum + node.gracefulStops, 0),
+      leadershipTransfers: this.chaos.leadershipTransfers,
+      checkpointsCompared: this.checkpointsCompared,
+      staleRequestsRefused: this.channels.staleRequestsRefused,
+      violation: this.violation,
+      faultCounts: this.counts,
+      history: this.history,
+      linearizability,
+      replicas,
+      traceDigest: this.trace.digest(),
+      trace: this.trace,
+      settings: this.settings,
+      forwardWrites: this.forwardWrites,
+    };
+  }
+}
+
+/** Runs one seed to the end. */
+export function runProductionSimulation(
+  options: ProductionSimulationOptions,
+): Promise<ProductionSimulationResult> {
+  return new ProductionSimulation(options).run();
+}
