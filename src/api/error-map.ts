@@ -78,6 +78,7 @@ const BY_CODE: Readonly<Record<string, GrpcFailure>> = {
   STORE_OVERLOADED: ETCD_ERRORS.tooManyRequests,
   KV_LESSOR_NOT_PRIMARY: ETCD_ERRORS.notLeader,
   PROPOSAL_DROPPED: ETCD_ERRORS.leaderChanged,
+  LEADER_CHANGED: ETCD_ERRORS.leaderChanged,
   READ_DROPPED: ETCD_ERRORS.leaderChanged,
   TRANSFER_IN_PROGRESS: ETCD_ERRORS.leaderChanged,
   NODE_STOPPED: ETCD_ERRORS.stopped,

@@ -47,4 +47,4 @@ export {
   TooManyPendingProposalsError,
 } from './raft-node.js';
 export { decodeClusterConfig, encodeClusterConfig } from './raft-records.js';
-export { ProposalDroppedError, ReadDroppedError } from './waiters.js';
+export { LeaderChangedError, ProposalDroppedError, ReadDroppedError } from './waiters.js';

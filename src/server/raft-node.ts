@@ -135,6 +135,7 @@ export class RaftNode<Result> {
   private snapshotIndex: number;
   private leader: LeaderInfo = { leaderId: 0, term: 0 };
   private isReadyFlag = false;
+  private leadershipLost = false;
   private persistedTerm = 0;
   private persistedVote = 0;
   private readonly tickIntervalMs: number;
@@ -456,6 +457,12 @@ export class RaftNode<Result> {
       this.reads.confirmed(state.requestId, state.index, this.appliedIndex);
     for (const requestId of ready.droppedReads) this.reads.dropped(requestId);
     this.reads.releaseThrough(this.appliedIndex);
+    if (this.leadershipLost) {
+      // Proposals made here as leader would otherwise wait until something else lands at their
+      // index; what was committed is applied (and answered) above, the rest is unknown.
+      this.leadershipLost = false;
+      this.proposals.leadershipLost();
+    }
     await persisted;
     this.send(ready.messagesAfterPersist);
     this.raft.advance();
@@ -512,6 +519,7 @@ export class RaftNode<Result> {
   private noteLeader(leaderId: NodeId | 0): void {
     const info = { leaderId, term: this.raft.term };
     if (info.leaderId === this.leader.leaderId && info.term === this.leader.term) return;
+    if (this.leader.leaderId === this.id && leaderId !== this.id) this.leadershipLost = true;
     this.leader = info;
     for (const listener of [...this.leaderListeners]) listener(info);
   }

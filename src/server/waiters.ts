@@ -8,6 +8,19 @@ export class ProposalDroppedError extends MeshError {
   }
 }
 
+/** This node stopped leading while the proposal was in flight: it may still commit, or not. */
+export class LeaderChangedError extends MeshError {
+  constructor(index: number) {
+    super(
+      'LEADER_CHANGED',
+      `leadership changed while the proposal at index ${index} was in flight; outcome unknown`,
+      {
+        details: { index },
+      },
+    );
+  }
+}
+
 export class ReadDroppedError extends MeshError {
   constructor(reason: string) {
     super('READ_DROPPED', `the linearizable read was not confirmed: ${reason}`);
@@ -57,6 +70,12 @@ export class ProposalWaiters<Result> {
 
   rejectAll(error: unknown): void {
     for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+
+  /** Answers every waiter with an unknown outcome: this node no longer leads. */
+  leadershipLost(): void {
+    for (const [index, waiter] of this.waiting) waiter.reject(new LeaderChangedError(index));
     this.waiting.clear();
   }
 }

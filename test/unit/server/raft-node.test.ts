@@ -91,4 +91,21 @@ describe('RaftNode host', () => {
     expect(next.id).not.toBe(leader.id);
     expect(await next.node.propose(encode('after'))).toBeGreaterThanOrEqual(2);
   });
+
+  it('answers a deposed leader’s pending proposal with LEADER_CHANGED instead of leaving it waiting', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    cluster.links.isolated.add(leader.id);
+    const pending = leader.node.propose(encode('lost')).catch((caught: unknown) => caught);
+    const others = [...cluster.nodes.values()].filter((entry) => entry.id !== leader.id);
+    await cluster.until(() => others.some((entry) => entry.node.isLeader()), 'a new leader among the others');
+    cluster.links.isolated.delete(leader.id);
+    const error = await pending;
+    expect(isMeshError(error, 'LEADER_CHANGED')).toBe(true);
+    const next = await cluster.waitForLeader();
+    await next.node.propose(encode('after'));
+    await cluster.until(() => leader.machine.items.includes('after'), 'the old leader to catch up');
+    for (const entry of cluster.nodes.values()) expect(entry.machine.items).not.toContain('lost');
+  });
 });
