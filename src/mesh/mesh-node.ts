@@ -109,6 +109,10 @@ export class MeshNode {
       electionTicks,
       heartbeatTicks: config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
       onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
+      onProposalSettled: (applied) => {
+        metrics?.proposals.inc();
+        if (!applied) metrics?.proposalFailures.inc();
+      },
       ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'raft' }) }),
     });
     const backend = new RaftKvBackend(raft, machine, {

@@ -51,12 +51,12 @@ export function createNodeMetrics(
   });
   const proposals = new Counter({
     name: 'meshos_proposals_total',
-    help: 'client writes proposed',
+    help: 'proposals made on this node (client writes, member changes), settled',
     registers: [registry],
   });
   const proposalFailures = new Counter({
     name: 'meshos_proposal_failures_total',
-    help: 'client writes that failed',
+    help: 'proposals made on this node that were refused or not applied',
     registers: [registry],
   });
   const leaderChanges = new Counter({

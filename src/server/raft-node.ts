@@ -84,6 +84,8 @@ export interface RaftNodeOptions<Result> {
    * shares one Ready. Defaults to `setImmediate`; the simulator passes its own scheduler.
    */
   readonly defer?: (work: () => void) => void;
+  /** Told how each proposal made on this node ended (applied, or refused/failed), for metrics. */
+  readonly onProposalSettled?: (applied: boolean) => void;
   /** Told how long each persist (append and fdatasync) took, for metrics. */
   readonly onPersisted?: (durationMs: number) => void;
   readonly logger?: Logger;
@@ -278,14 +280,27 @@ export class RaftNode<Result> {
     if (this.proposals.size >= MAX_PENDING_PROPOSALS) {
       return Promise.reject(new TooManyPendingProposalsError(MAX_PENDING_PROPOSALS));
     }
+    const settled = this.options.onProposalSettled;
     let index: number;
     try {
       index = this.raft.propose(data);
     } catch (error) {
+      settled?.(false);
       return Promise.reject(error);
     }
     this.schedule();
-    return this.proposals.add(index, this.raft.term);
+    const result = this.proposals.add(index, this.raft.term);
+    if (settled === undefined) return result;
+    return result.then(
+      (value) => {
+        settled(true);
+        return value;
+      },
+      (error: unknown) => {
+        settled(false);
+        throw error;
+      },
+    );
   }
 
   /** Proposes a membership change; resolves once it is applied here. */

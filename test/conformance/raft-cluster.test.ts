@@ -125,4 +125,23 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     );
     expect(new Set(revisions).size).toBe(1);
   });
+
+  it('reports itself on the admin port: metrics, health and readiness', async () => {
+    await client.put('conformance/metrics').value('1');
+    const leader = nodes.find((node) => node.isLeader())!;
+    const metrics = await (await fetch(`http://${formatAddress(leader.endpoints.admin)}/metrics`)).text();
+    expect(metrics).toMatch(/^meshos_raft_is_leader 1$/m);
+    const proposals = Number(/^meshos_proposals_total (\d+)$/m.exec(metrics)?.[1]);
+    expect(proposals).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^meshos_wal_persist_seconds_count \d+$/m);
+    for (const node of nodes) {
+      const admin = `http://${formatAddress(node.endpoints.admin)}`;
+      expect((await fetch(`${admin}/health`)).status).toBe(200);
+      const ready = await fetch(`${admin}/ready`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { detail: { leaderId: number } }).detail.leaderId).toBe(
+        leader.config.id,
+      );
+    }
+  });
 });
