@@ -42,6 +42,7 @@ import type {
   Message,
   NodeId,
   RaftStatus,
+  ReadIndexRequest,
   ReadIndexResponse,
   ReadState,
   Ready,
@@ -617,13 +618,7 @@ export class Raft {
         this.hup(true);
         return;
       case 'readIndex':
-        // Not the leader (any more): refuse so the asker can retry elsewhere.
-        this.send({
-          ...readRefusal(message.requestId),
-          from: this.id,
-          to: message.from,
-          term: this.currentTerm,
-        });
+        this.refuseRead(message);
         return;
       case 'readIndexResponse':
         this.receiveReadIndexResponse(message);
@@ -662,12 +657,7 @@ export class Raft {
         return;
       }
       case 'readIndex':
-        this.send({
-          ...readRefusal(message.requestId),
-          from: this.id,
-          to: message.from,
-          term: this.currentTerm,
-        });
+        this.refuseRead(message);
         return;
       case 'readIndexResponse':
         this.receiveReadIndexResponse(message);
@@ -675,6 +665,11 @@ export class Raft {
       default:
         return;
     }
+  }
+
+  /** Not the leader (any more): refuse a forwarded read so the asker can retry elsewhere. */
+  private refuseRead(message: ReadIndexRequest): void {
+    this.send({ ...readRefusal(message.requestId), from: this.id, to: message.from, term: this.currentTerm });
   }
 
   private stepLeader(message: Message): void {
