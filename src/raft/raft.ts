@@ -42,7 +42,6 @@ import type {
   Message,
   NodeId,
   RaftStatus,
-  ReadIndexRequest,
   ReadIndexResponse,
   ReadState,
   Ready,
@@ -600,25 +599,22 @@ export class Raft {
   private stepFollower(message: Message): void {
     switch (message.type) {
       case 'append':
-        this.electionElapsed = 0;
-        this.leader = message.from;
+        this.heardFromLeader(message.from);
         this.handleAppend(message);
         return;
       case 'heartbeat':
-        this.electionElapsed = 0;
-        this.leader = message.from;
+        this.heardFromLeader(message.from);
         this.handleHeartbeat(message);
         return;
       case 'snapshot':
-        this.electionElapsed = 0;
-        this.leader = message.from;
+        this.heardFromLeader(message.from);
         this.handleSnapshotChunk(message);
         return;
       case 'timeoutNow':
         this.hup(true);
         return;
       case 'readIndex':
-        this.refuseRead(message);
+        this.refuseRead(message.requestId, message.from);
         return;
       case 'readIndexResponse':
         this.receiveReadIndexResponse(message);
@@ -657,7 +653,7 @@ export class Raft {
         return;
       }
       case 'readIndex':
-        this.refuseRead(message);
+        this.refuseRead(message.requestId, message.from);
         return;
       case 'readIndexResponse':
         this.receiveReadIndexResponse(message);
@@ -667,9 +663,15 @@ export class Raft {
     }
   }
 
-  /** Not the leader (any more): refuse a forwarded read so the asker can retry elsewhere. */
-  private refuseRead(message: ReadIndexRequest): void {
-    this.send({ ...readRefusal(message.requestId), from: this.id, to: message.from, term: this.currentTerm });
+  /** A message only the current leader sends: it is alive, so the election timer restarts. */
+  private heardFromLeader(leader: NodeId): void {
+    this.electionElapsed = 0;
+    this.leader = leader;
+  }
+
+  /** Refuses a read this node cannot serve, so the asker can retry elsewhere. */
+  private refuseRead(requestId: string, asker: NodeId): void {
+    this.send({ ...readRefusal(requestId), from: this.id, to: asker, term: this.currentTerm });
   }
 
   private stepLeader(message: Message): void {
@@ -684,14 +686,8 @@ export class Raft {
         this.handleSnapshotResponse(message);
         return;
       case 'readIndex':
-        if (!this.acceptRead(message.requestId, message.from)) {
-          this.send({
-            ...readRefusal(message.requestId),
-            from: this.id,
-            to: message.from,
-            term: this.currentTerm,
-          });
-        }
+        if (!this.acceptRead(message.requestId, message.from))
+          this.refuseRead(message.requestId, message.from);
         return;
       default:
         return;
@@ -1084,8 +1080,7 @@ export class Raft {
     this.readsAwaitingCommit = [];
     for (const read of pending) {
       if (read.from === this.id) this.pushDroppedRead(read.requestId);
-      else
-        this.send({ ...readRefusal(read.requestId), from: this.id, to: read.from, term: this.currentTerm });
+      else this.refuseRead(read.requestId, read.from);
     }
   }
 
