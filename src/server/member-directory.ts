@@ -41,10 +41,9 @@ export class MemberDirectory {
     return [...this.records.values()].sort((left, right) => left.id - right.id);
   }
 
+  /** Raft's members (voters and learners) with the names and URLs this directory knows. */
   toMembers(learners: readonly number[], voters: readonly number[]): ClusterMember[] {
-    const ids = new Set([...voters, ...learners, ...this.records.keys()]);
-    return [...ids]
-      .filter((id) => voters.includes(id) || learners.includes(id))
+    return [...new Set([...voters, ...learners])]
       .sort((left, right) => left - right)
       .map((id) => {
         const record = this.records.get(id);
