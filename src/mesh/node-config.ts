@@ -69,9 +69,12 @@ export function validateMeshNodeConfig(config: MeshNodeConfig): void {
       'give a certificate directory (meshos certs init/issue), or --insecure for plaintext on loopback',
     );
   }
-  const ports = [config.peerAddress, config.clientAddress, config.adminAddress].map(formatAddress);
-  if (new Set(ports).size !== ports.length && !ports.some((port) => port.endsWith(':0'))) {
-    problems.push(`peer, client and admin addresses must differ: ${ports.join(', ')}`);
+  // Port 0 means "any free port", so only fixed ports can collide.
+  const fixed = [config.peerAddress, config.clientAddress, config.adminAddress]
+    .filter((address) => address.port !== 0)
+    .map(formatAddress);
+  if (new Set(fixed).size !== fixed.length) {
+    problems.push(`peer, client and admin addresses must differ: ${fixed.join(', ')}`);
   }
   if (problems.length > 0) throw new ValidationError('node configuration', problems);
 }

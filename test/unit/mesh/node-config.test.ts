@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../src/lib/index.js';
+import { type MeshNodeConfig, parsePeerList, validateMeshNodeConfig } from '../../../src/mesh/index.js';
+
+const loopback = (port: number) => ({ host: '127.0.0.1', port });
+
+function config(overrides: Partial<MeshNodeConfig> = {}): MeshNodeConfig {
+  return {
+    id: 1,
+    name: 'n1',
+    clusterId: 'c',
+    dataDirectory: '/tmp/n1',
+    peerAddress: loopback(2380),
+    clientAddress: loopback(2379),
+    adminAddress: loopback(2381),
+    initialPeers: new Map([[1, loopback(2380)]]),
+    insecure: true,
+    ...overrides,
+  };
+}
+
+function problemsOf(candidate: MeshNodeConfig): readonly string[] {
+  try {
+    validateMeshNodeConfig(candidate);
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).problems;
+  }
+}
+
+describe('node configuration', () => {
+  it('accepts a complete configuration, and port 0 for several listeners', () => {
+    expect(problemsOf(config())).toEqual([]);
+    expect(problemsOf(config({ clientAddress: loopback(0), adminAddress: loopback(0) }))).toEqual([]);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf(
+      config({ id: 0, clusterId: '', insecure: false, initialPeers: new Map([[2, loopback(2380)]]) }),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it('refuses two listeners on one fixed port even when a third asks for any port', () => {
+    const problems = problemsOf(config({ clientAddress: loopback(2380), adminAddress: loopback(0) }));
+    expect(problems).toEqual([
+      'peer, client and admin addresses must differ: 127.0.0.1:2380, 127.0.0.1:2380',
+    ]);
+  });
+
+  it('parses peer lists and names every bad item', () => {
+    expect(parsePeerList('1=127.0.0.1:2380, 2=[::1]:2480')).toEqual(
+      new Map([
+        [1, loopback(2380)],
+        [2, { host: '::1', port: 2480 }],
+      ]),
+    );
+    expect(() => parsePeerList('x=1:2,3')).toThrow(/'x=1:2' is not id=host:port; '3' is not id=host:port/);
+  });
+});
