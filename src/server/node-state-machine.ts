@@ -26,6 +26,8 @@ export class StaleRequestError extends KvError {
 }
 
 const SNAPSHOT_MAGIC = 0x4d534e31; // "MSN1"
+/** Magic, then the byte lengths of the key-value, session and member sections. */
+const SNAPSHOT_HEADER_BYTES = 16;
 
 /**
  * The replicated state of one MeshOS node: the key-value store, client sessions and the
@@ -90,32 +92,35 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
     const kv = this.kv.snapshot();
     const sessions = this.sessions.snapshot();
     const members = new TextEncoder().encode(this.members.snapshot());
-    const out = new Uint8Array(16 + kv.byteLength + sessions.byteLength + members.byteLength);
+    const out = new Uint8Array(
+      SNAPSHOT_HEADER_BYTES + kv.byteLength + sessions.byteLength + members.byteLength,
+    );
     const view = new DataView(out.buffer);
     view.setUint32(0, SNAPSHOT_MAGIC);
     view.setUint32(4, kv.byteLength);
     view.setUint32(8, sessions.byteLength);
     view.setUint32(12, members.byteLength);
-    out.set(kv, 16);
-    out.set(sessions, 16 + kv.byteLength);
-    out.set(members, 16 + kv.byteLength + sessions.byteLength);
+    out.set(kv, SNAPSHOT_HEADER_BYTES);
+    out.set(sessions, SNAPSHOT_HEADER_BYTES + kv.byteLength);
+    out.set(members, SNAPSHOT_HEADER_BYTES + kv.byteLength + sessions.byteLength);
     return out;
   }
 
   restore(data: Uint8Array): void {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    if (data.byteLength < 16 || view.getUint32(0) !== SNAPSHOT_MAGIC) {
+    if (data.byteLength < SNAPSHOT_HEADER_BYTES || view.getUint32(0) !== SNAPSHOT_MAGIC) {
       throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot has no valid header');
     }
     const kvBytes = view.getUint32(4);
     const sessionBytes = view.getUint32(8);
     const memberBytes = view.getUint32(12);
-    if (16 + kvBytes + sessionBytes + memberBytes !== data.byteLength) {
+    if (SNAPSHOT_HEADER_BYTES + kvBytes + sessionBytes + memberBytes !== data.byteLength) {
       throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot section lengths do not add up');
     }
-    this.kv.restore(data.subarray(16, 16 + kvBytes));
-    this.sessions.restore(data.subarray(16 + kvBytes, 16 + kvBytes + sessionBytes));
-    this.members.restore(new TextDecoder().decode(data.subarray(16 + kvBytes + sessionBytes)));
+    const sessionsStart = SNAPSHOT_HEADER_BYTES + kvBytes;
+    this.kv.restore(data.subarray(SNAPSHOT_HEADER_BYTES, sessionsStart));
+    this.sessions.restore(data.subarray(sessionsStart, sessionsStart + sessionBytes));
+    this.members.restore(new TextDecoder().decode(data.subarray(sessionsStart + sessionBytes)));
     this.onRestore();
   }
 }

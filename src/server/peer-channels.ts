@@ -10,6 +10,8 @@ export const MAX_FORWARDS_IN_FLIGHT = 10_000;
 const CHANNEL_RAFT = 0;
 const CHANNEL_REQUEST = 1;
 const CHANNEL_RESPONSE = 2;
+/** Channel byte, then a 32-bit request id (0 on the Raft channel). */
+const HEADER_BYTES = 5;
 const RESPONSE_OK = 0;
 const RESPONSE_ERROR = 1;
 
@@ -88,11 +90,11 @@ export class PeerChannels {
   }
 
   private receive(from: NodeId, payload: Uint8Array): void {
-    if (payload.byteLength < 5) return;
+    if (payload.byteLength < HEADER_BYTES) return;
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     const channel = payload[0];
     const requestId = view.getUint32(1);
-    const body = payload.subarray(5);
+    const body = payload.subarray(HEADER_BYTES);
     if (channel === CHANNEL_RAFT) this.raftHandler(from, body);
     else if (channel === CHANNEL_REQUEST) this.serve(from, requestId, body);
     else if (channel === CHANNEL_RESPONSE) this.settle(requestId, body);
@@ -139,10 +141,10 @@ export class PeerChannels {
 }
 
 function withHeader(channel: number, requestId: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.byteLength + 5);
+  const out = new Uint8Array(body.byteLength + HEADER_BYTES);
   out[0] = channel;
   new DataView(out.buffer).setUint32(1, requestId);
-  out.set(body, 5);
+  out.set(body, HEADER_BYTES);
   return out;
 }
 
