@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../harness.js';
 import { KvChannels } from './kv-channels.js';
+import { kvRequestFrame, RawKvChannels } from './raw-kv-channels.js';
 
 /**
  * Closed-loop load over the etcd v3 KV API: N clients, each with exactly one request in flight,
@@ -82,7 +83,7 @@ export async function preloadReadKeys(
 
 /** Runs one closed-loop load and summarizes it. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const channels = new KvChannels(
+  const channels = new RawKvChannels(
     options.endpoints,
     options.channelsPerEndpoint ?? DEFAULT_CHANNELS_PER_ENDPOINT,
   );
@@ -97,17 +98,28 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   const deadline = started + options.maxDurationMs;
 
-  const request = (client: number, sequence: number): { method: string; body: object } => {
+  // Gets read a fixed set of keys, so their frames are serialized once; puts once per call.
+  const getFrames = new Map<number, Buffer>();
+  const getFrame = (index: number, serializable: boolean): Buffer => {
+    const slot = serializable ? -1 - index : index;
+    let frame = getFrames.get(slot);
+    if (frame === undefined) {
+      frame = kvRequestFrame('Range', { key: readKey(index), ...(serializable ? { serializable } : {}) });
+      getFrames.set(slot, frame);
+    }
+    return frame;
+  };
+  const request = (client: number, sequence: number): { method: string; frame: Buffer } => {
     switch (options.operation) {
       case 'put':
-        return { method: 'Put', body: { key: putKey(client, sequence % keySpace), value } };
-      case 'get-linearizable':
-        return { method: 'Range', body: { key: readKey((client * 7919 + sequence) % keySpace) } };
-      case 'get-serializable':
         return {
-          method: 'Range',
-          body: { key: readKey((client * 7919 + sequence) % keySpace), serializable: true },
+          method: 'Put',
+          frame: kvRequestFrame('Put', { key: putKey(client, sequence % keySpace), value }),
         };
+      case 'get-linearizable':
+        return { method: 'Range', frame: getFrame((client * 7919 + sequence) % keySpace, false) };
+      case 'get-serializable':
+        return { method: 'Range', frame: getFrame((client * 7919 + sequence) % keySpace, true) };
     }
   };
 
@@ -117,11 +129,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       if (issued >= options.maxRequests || performance.now() >= deadline) return;
       if (options.signal?.aborted === true) return;
       issued++;
-      const { method, body } = request(client, sequence);
+      const { method, frame } = request(client, sequence);
       const sentAt = performance.now();
       let ok = true;
       try {
-        await channels.call(channel, method, body, timeoutMs);
+        await channels.call(channel, method, frame, timeoutMs);
       } catch (error) {
         ok = false;
         firstError ??= error instanceof Error ? error.message : String(error);

@@ -17,6 +17,8 @@ export interface MeshosClusterOptions {
   readonly size?: number;
   /** Extra `node` flags for member `index` (e.g. `--cpu-prof`). */
   readonly nodeFlags?: (index: number) => readonly string[];
+  /** Extra `meshos start` arguments for every member (e.g. `--insecure`). */
+  readonly startArguments?: readonly string[];
 }
 
 /**
@@ -64,7 +66,12 @@ export class MeshosCluster extends ProcessBenchCluster {
     return new ManagedProcess(
       `n${plan.id}`,
       process.execPath,
-      [...flags, mainScript(), ...nodeArguments(plan, this.plans, path.join(this.root, 'certs'))],
+      [
+        ...flags,
+        mainScript(),
+        ...nodeArguments(plan, this.plans, path.join(this.root, 'certs')),
+        ...(this.options.startArguments ?? []),
+      ],
       { ...process.env, MESHOS_LOG: 'warn' },
     );
   }

@@ -5,7 +5,7 @@ import { describeLoad, runLoad } from './load.js';
 import { MeshosCluster } from './meshos-cluster.js';
 
 /**
- * `node dist/bench/cluster/profile.js [seconds]`: a 3-node MeshOS cluster with every node under
+ * `node dist/bench/cluster/profile.js [seconds] [warm-up seconds]`: a 3-node MeshOS cluster with every node under
  * `node --cpu-prof`, a 64-client put load, then a self-time summary of the leader's profile and
  * the followers', counting only samples taken during the load. The profiles stay in the
  * printed directory for a closer look.
@@ -23,9 +23,11 @@ async function profileFile(directory: string): Promise<string | undefined> {
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? DEFAULT_PROFILE_SECONDS);
+  const warmupSeconds = Number(process.argv[3] ?? 0);
   let profileRoot = '';
   const cluster = await MeshosCluster.create({
     nodeFlags: (index) => ['--cpu-prof', '--cpu-prof-dir', path.join(profileRoot, `n${index + 1}`)],
+    ...(process.env.MESHOS_BENCH_INSECURE === '1' ? { startArguments: ['--insecure'] } : {}),
   });
   profileRoot = path.join(cluster.root, 'profiles');
   let leader = -1;
@@ -33,6 +35,16 @@ async function main(): Promise<void> {
   try {
     await cluster.start(CLUSTER_TIMEOUT_MS);
     leader = await cluster.leaderIndex(CLUSTER_TIMEOUT_MS);
+    if (warmupSeconds > 0) {
+      // Profile the steady state, after the JIT has compiled the hot paths.
+      await runLoad({
+        endpoints: cluster.endpoints,
+        operation: 'put',
+        clients: PROFILE_LOAD_CLIENTS,
+        maxRequests: 10_000_000,
+        maxDurationMs: warmupSeconds * 1000,
+      });
+    }
     const fromMicroseconds = Number(process.hrtime.bigint() / 1000n);
     const result = await runLoad({
       endpoints: cluster.endpoints,

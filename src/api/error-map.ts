@@ -82,6 +82,8 @@ const BY_CODE: Readonly<Record<string, GrpcFailure>> = {
   READ_DROPPED: ETCD_ERRORS.leaderChanged,
   TRANSFER_IN_PROGRESS: ETCD_ERRORS.leaderChanged,
   NODE_STOPPED: ETCD_ERRORS.stopped,
+  // A request forwarded to a leader this node lost (or could not reach): retry elsewhere.
+  UNAVAILABLE: ETCD_ERRORS.leaderChanged,
   TIMEOUT: ETCD_ERRORS.timeout,
   CONFIG_CHANGE_PENDING: ETCD_ERRORS.unhealthy,
   KV_SNAPSHOT_CORRUPT: ETCD_ERRORS.corrupt,

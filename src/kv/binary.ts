@@ -6,13 +6,41 @@ const INITIAL_CAPACITY_BYTES = 256;
 /** A varint of a safe integer (< 2^53) takes at most 8 bytes of 7 bits. */
 const MAX_VARINT_BYTES = 8;
 
+/**
+ * One scratch buffer that short-lived writers (`BinaryWriter.scratch`) borrow in turn, so that
+ * encoding a small command costs one exact-size allocation (`finish`) instead of one per growth.
+ */
+let sharedScratch: Uint8Array | undefined = new Uint8Array(64 * 1024);
+
 /** Appends little binary fields to a growing buffer. Unsigned varints carry safe integers only. */
 export class BinaryWriter {
   private buffer: Uint8Array;
   private length = 0;
+  private borrowed = false;
 
   constructor(capacityBytes = INITIAL_CAPACITY_BYTES) {
     this.buffer = new Uint8Array(Math.max(16, capacityBytes));
+  }
+
+  /**
+   * A writer over the shared scratch buffer when it is free (else a private one). Call `finish`
+   * (or `release` after `view`) exactly once when done, which gives the scratch back.
+   */
+  static scratch(): BinaryWriter {
+    const scratch = sharedScratch;
+    if (scratch === undefined) return new BinaryWriter();
+    sharedScratch = undefined;
+    const writer = new BinaryWriter(0);
+    writer.buffer = scratch;
+    writer.borrowed = true;
+    return writer;
+  }
+
+  /** Gives a borrowed scratch buffer back (grown, if it had to grow). */
+  release(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    sharedScratch = this.buffer;
   }
 
   private reserve(bytes: number): void {
@@ -75,8 +103,11 @@ export class BinaryWriter {
     return this.length;
   }
 
+  /** The bytes written, copied to a buffer of their own; gives back a borrowed scratch. */
   finish(): Uint8Array {
-    return this.buffer.slice(0, this.length);
+    const bytes = this.buffer.slice(0, this.length);
+    this.release();
+    return bytes;
   }
 
   /** The bytes written so far, without copying (valid until the next write). */

@@ -125,10 +125,14 @@ function writeTxn(writer: BinaryWriter, txn: TxnRequest, depth: number): void {
 }
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
-  const writer = new BinaryWriter(64);
-  writer.byte(KV_CODEC_VERSION);
-  writeOp(writer, command, 0);
-  return writer.finish();
+  const writer = BinaryWriter.scratch();
+  try {
+    writer.byte(KV_CODEC_VERSION);
+    writeOp(writer, command, 0);
+    return writer.finish();
+  } finally {
+    writer.release();
+  }
 }
 
 function optional(value: Uint8Array): Uint8Array | undefined {
@@ -308,10 +312,14 @@ function writeResult(writer: BinaryWriter, result: KvResult, depth: number): voi
 }
 
 export function encodeKvResult(result: KvResult): Uint8Array {
-  const writer = new BinaryWriter(64);
-  writer.byte(KV_CODEC_VERSION);
-  writeResult(writer, result, 0);
-  return writer.finish();
+  const writer = BinaryWriter.scratch();
+  try {
+    writer.byte(KV_CODEC_VERSION);
+    writeResult(writer, result, 0);
+    return writer.finish();
+  } finally {
+    writer.release();
+  }
 }
 
 function readResult(reader: BinaryReader, depth: number): KvResult {

@@ -1,3 +1,4 @@
+export { dataViewOf, scratchBytes } from './bytes.js';
 export { type Clock, ManualClock, SystemClock, type TimerId } from './clock.js';
 export {
   type CrashOptions,

@@ -35,6 +35,11 @@ export function createNodeMetrics(
   gauge('meshos_store_segments', 'write-ahead log segment files', () => node.storeMetrics().segments);
   gauge('meshos_transport_sent_messages', 'peer messages sent', () => transport.counters.sentMessages);
   gauge(
+    'meshos_transport_sent_frames',
+    'peer frames (socket writes) sent',
+    () => transport.counters.sentFrames,
+  );
+  gauge(
     'meshos_transport_received_messages',
     'peer messages received',
     () => transport.counters.receivedMessages,

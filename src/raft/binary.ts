@@ -8,12 +8,38 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 /** A varint of a safe integer takes at most 8 bytes (7 bits each, 53 bits). */
 const MAX_VARINT_BYTES = 8;
 
+/** Scratch space that `BinaryWriter.scratch` writers borrow in turn (see `finish`). */
+let sharedScratch: Uint8Array | undefined = new Uint8Array(256 * 1024);
+
 export class BinaryWriter {
   bytes: Uint8Array;
   length = 0;
+  private borrowed = false;
 
   constructor(capacity: number) {
     this.bytes = new Uint8Array(capacity);
+  }
+
+  /**
+   * A writer over the shared scratch buffer when it is free (else a private one of `capacity`),
+   * so an encoding costs one exact-size allocation, in `finish`, which gives the scratch back.
+   */
+  static scratch(capacity: number): BinaryWriter {
+    const scratch = sharedScratch;
+    if (scratch === undefined || scratch.length < capacity) return new BinaryWriter(capacity);
+    sharedScratch = undefined;
+    const writer = new BinaryWriter(0);
+    writer.bytes = scratch;
+    writer.borrowed = true;
+    return writer;
+  }
+
+  /** Gives a borrowed scratch buffer back; `finish` does this itself. */
+  release(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    // A buffer grown past the usual size for one huge message is not kept.
+    if (this.bytes.length <= 4 * 1024 * 1024) sharedScratch = this.bytes;
   }
 
   private reserve(extra: number): void {
@@ -54,7 +80,9 @@ export class BinaryWriter {
   }
 
   finish(): Uint8Array {
-    return this.bytes.slice(0, this.length);
+    const bytes = this.bytes.slice(0, this.length);
+    this.release();
+    return bytes;
   }
 }
 

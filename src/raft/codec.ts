@@ -61,7 +61,16 @@ function estimateBytes(message: Message): number {
 }
 
 export function encodeMessage(message: Message): Uint8Array {
-  const writer = new Writer(estimateBytes(message));
+  const writer = Writer.scratch(estimateBytes(message));
+  try {
+    writeMessage(writer, message);
+    return writer.finish();
+  } finally {
+    writer.release();
+  }
+}
+
+function writeMessage(writer: Writer, message: Message): void {
   writer.byte(MESSAGE_CODEC_VERSION);
   writer.byte(TYPE_TAGS.get(message.type)!);
   writer.varint(message.from);
@@ -126,7 +135,6 @@ export function encodeMessage(message: Message): Uint8Array {
       writer.byte(message.success ? 1 : 0);
       break;
   }
-  return writer.finish();
 }
 
 /** Decodes one message; any malformed input throws `MessageDecodeError` (code BAD_MESSAGE). */

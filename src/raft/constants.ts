@@ -23,6 +23,12 @@ export const MAX_CLUSTER_NODES = 256;
 /** Length of a read request id, in UTF-16 code units. */
 export const MAX_REQUEST_ID_LENGTH = 256;
 
+/**
+ * Ticks between the early campaigns of followers that lost their leader's connection, by rank
+ * (lowest id first), so the survivors do not split the vote.
+ */
+export const EARLY_CAMPAIGN_RANK_SPACING_TICKS = 2;
+
 export const DEFAULT_ELECTION_TICKS = 10;
 export const DEFAULT_HEARTBEAT_TICKS = 1;
 export const DEFAULT_MAX_INFLIGHT_MESSAGES = 256;
@@ -31,4 +37,5 @@ export const DEFAULT_MAX_APPEND_BYTES = 1024 * 1024;
 
 assert(SNAPSHOT_CHUNK_BYTES <= MAX_SNAPSHOT_BYTES, 'a snapshot chunk must fit in the largest snapshot');
 assert(MAX_PENDING_READS <= MAX_BUFFERED_READ_STATES, 'every pending read must fit in the read-state buffer');
+assert(EARLY_CAMPAIGN_RANK_SPACING_TICKS >= 1, 'early campaigns of different ranks must not share a tick');
 assert(DEFAULT_HEARTBEAT_TICKS < DEFAULT_ELECTION_TICKS, 'heartbeats must be more frequent than elections');

@@ -10,6 +10,7 @@ import {
   membersOf,
 } from './config-change.js';
 import {
+  EARLY_CAMPAIGN_RANK_SPACING_TICKS,
   MAX_BUFFERED_READ_STATES,
   MAX_ENTRIES_PER_APPEND,
   MAX_PENDING_READS,
@@ -257,6 +258,29 @@ export class Raft {
   reportUnreachable(peer: NodeId): void {
     const progress = this.progress.get(peer);
     if (this.currentRole === 'leader' && progress?.state === 'replicate') progress.becomeProbe();
+  }
+
+  /**
+   * The host saw its established connection to `peer` close, a hint that the process died. A
+   * follower of `peer` forgets it (so it grants pre-votes again) and campaigns after a short
+   * delay set by its rank among the surviving voters, instead of a full election timeout.
+   * A false hint is harmless: the pre-vote fails at every node that still hears from the
+   * leader, and the leader's next heartbeat restores it. Without pre-vote a campaign would
+   * bump the term and depose a healthy leader, and with lease reads forgetting the leader
+   * early would break the lease's promise, so then the hint is ignored.
+   */
+  reportLeaderLost(peer: NodeId): void {
+    if (this.currentRole !== 'follower' || this.leader !== peer || peer === 0) return;
+    if (!this.settings.preVote || this.settings.leaseRead?.enabled === true || !this.promotable()) return;
+    this.leader = 0;
+    const survivors = [...new Set([...this.clusterConfig.voters, ...this.clusterConfig.outgoingVoters])]
+      .filter((voter) => voter !== peer)
+      .sort((a, b) => a - b);
+    const position = survivors.indexOf(this.id);
+    const rank = position === -1 ? survivors.length : position;
+    const delayTicks = 1 + rank * EARLY_CAMPAIGN_RANK_SPACING_TICKS;
+    // Never later than the running election timer would fire anyway.
+    this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - delayTicks);
   }
 
   /** The transport failed to deliver a snapshot to `peer`; start again from probing. */

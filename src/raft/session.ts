@@ -136,13 +136,17 @@ export function encodeSessionEnvelope(envelope: SessionEnvelope): Uint8Array {
     'client id length',
   );
   assert(Number.isSafeInteger(envelope.sequence) && envelope.sequence > 0, 'sequence must be positive');
-  const writer = new BinaryWriter(envelope.payload.byteLength + envelope.clientId.length * 3 + 16);
-  writer.byte(ENVELOPE_MAGIC);
-  writer.byte(ENVELOPE_VERSION);
-  writer.string(envelope.clientId);
-  writer.varint(envelope.sequence);
-  writer.bytesField(envelope.payload);
-  return writer.finish();
+  const writer = BinaryWriter.scratch(envelope.payload.byteLength + envelope.clientId.length * 3 + 16);
+  try {
+    writer.byte(ENVELOPE_MAGIC);
+    writer.byte(ENVELOPE_VERSION);
+    writer.string(envelope.clientId);
+    writer.varint(envelope.sequence);
+    writer.bytesField(envelope.payload);
+    return writer.finish();
+  } finally {
+    writer.release();
+  }
 }
 
 export function decodeSessionEnvelope(bytes: Uint8Array): SessionEnvelope {

@@ -20,6 +20,8 @@ export interface PeerDatagrams {
   send(peer: NodeId, payload: Uint8Array): boolean;
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onUnreachable(handler: (peer: NodeId) => void): void;
+  /** An established connection to `peer` closed; transports that cannot tell omit it. */
+  onPeerLost?(handler: (peer: NodeId) => void): void;
 }
 
 export class ForwardError extends MeshError {
@@ -29,6 +31,7 @@ export class ForwardError extends MeshError {
 }
 
 interface PendingForward {
+  readonly peer: NodeId;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (error: unknown) => void;
   readonly timer: TimerId;
@@ -37,7 +40,9 @@ interface PendingForward {
 /**
  * Splits one peer transport into Raft's channel and a request/response channel that
  * followers use to hand client requests to the leader. A request that gets no answer in
- * FORWARD_TIMEOUT_MS fails with TIMEOUT: its outcome is unknown to the caller.
+ * FORWARD_TIMEOUT_MS fails with TIMEOUT: its outcome is unknown to the caller. When the
+ * connection to the peer is lost, its requests fail at once with UNAVAILABLE (outcome unknown
+ * too) so callers retry elsewhere instead of waiting out the timeout.
  */
 export class PeerChannels {
   private readonly pending = new Map<number, PendingForward>();
@@ -52,6 +57,7 @@ export class PeerChannels {
     private readonly clock: Clock,
   ) {
     transport.onMessage((from, payload) => this.receive(from, payload));
+    transport.onPeerLost?.((peer) => this.failForwardsTo(peer));
   }
 
   raftLink(): PeerLink {
@@ -61,6 +67,7 @@ export class PeerChannels {
         this.raftHandler = handler;
       },
       onUnreachable: (handler) => this.transport.onUnreachable(handler),
+      onPeerLost: (handler) => this.transport.onPeerLost?.(handler),
     };
   }
 
@@ -80,13 +87,23 @@ export class PeerChannels {
         this.pending.delete(requestId);
         reject(new ForwardError('TIMEOUT', `no answer from node ${peer} within ${FORWARD_TIMEOUT_MS} ms`));
       });
-      this.pending.set(requestId, { resolve, reject, timer });
+      this.pending.set(requestId, { peer, resolve, reject, timer });
       if (!this.transport.send(peer, withHeader(CHANNEL_REQUEST, requestId, body))) {
         this.clock.clearTimer(timer);
         this.pending.delete(requestId);
         reject(new ForwardError('UNAVAILABLE', `cannot reach node ${peer}`));
       }
     });
+  }
+
+  /** Fails every request in flight to `peer`: its connection closed, so no answer will come. */
+  private failForwardsTo(peer: NodeId): void {
+    for (const [requestId, pending] of this.pending) {
+      if (pending.peer !== peer) continue;
+      this.pending.delete(requestId);
+      this.clock.clearTimer(pending.timer);
+      pending.reject(new ForwardError('UNAVAILABLE', `lost the connection to node ${peer}`));
+    }
   }
 
   private receive(from: NodeId, payload: Uint8Array): void {

@@ -30,7 +30,7 @@ import {
   toStoredHardState,
   toStoredSnapshot,
 } from './raft-records.js';
-import { ProposalWaiters, ReadWaiters } from './waiters.js';
+import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
 
 /** Tick length; election and heartbeat timeouts are whole numbers of ticks. */
 export const DEFAULT_TICK_INTERVAL_MS = 10;
@@ -54,6 +54,8 @@ export interface PeerLink {
   send(peer: NodeId, payload: Uint8Array): boolean;
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onUnreachable(handler: (peer: NodeId) => void): void;
+  /** An established connection to `peer` closed: it may have died. Links that cannot tell omit it. */
+  onPeerLost?(handler: (peer: NodeId) => void): void;
 }
 
 /** The replicated state machine the node applies committed entries to. */
@@ -125,6 +127,7 @@ export class RaftNode<Result> {
   private readonly raft: Raft;
   private readonly proposals = new ProposalWaiters<Result>();
   private readonly reads = new ReadWaiters();
+  private readonly readTimers = new Map<string, TimerId>();
   private readonly leaderListeners = new Set<(info: LeaderInfo) => void>();
   private readonly readyListeners = new Set<() => void>();
   private tickTimer: TimerId | undefined;
@@ -141,6 +144,8 @@ export class RaftNode<Result> {
   private persistedTerm = 0;
   private persistedVote = 0;
   private readonly tickIntervalMs: number;
+  /** A ReadIndex request unanswered this long fails its reads (two election timeouts). */
+  private readonly readTimeoutMs: number;
   private readonly snapshotEveryEntries: number;
   private readonly logger: Logger;
 
@@ -151,6 +156,7 @@ export class RaftNode<Result> {
     appliedIndex: number,
   ) {
     this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
+    this.readTimeoutMs = 2 * this.tickIntervalMs * (options.electionTicks ?? DEFAULT_ELECTION_TICKS);
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? DEFAULT_SNAPSHOT_EVERY_ENTRIES;
     this.logger = options.logger ?? silentLogger;
     this.appliedIndex = appliedIndex;
@@ -174,6 +180,12 @@ export class RaftNode<Result> {
     options.link.onMessage((from, payload) => this.receive(from, payload));
     options.link.onUnreachable((peer) => {
       if (!this.stopped) this.raft.reportUnreachable(peer);
+    });
+    options.link.onPeerLost?.((peer) => {
+      if (this.stopped) return;
+      // When `peer` is our leader, campaign soon rather than after a whole election timeout.
+      this.raft.reportLeaderLost(peer);
+      this.schedule();
     });
   }
 
@@ -319,15 +331,36 @@ export class RaftNode<Result> {
   /** Resolves once this node has applied everything committed before the call (ReadIndex). */
   linearizableBarrier(): Promise<void> {
     this.checkRunning();
-    const { requestId, done } = this.reads.add();
+    const done = this.reads.wait();
+    this.issueReads();
+    return done;
+  }
+
+  /** Hands the queued reads to Raft as one ReadIndex request, unless one is in flight. */
+  private issueReads(): void {
+    const requestId = this.reads.issue();
+    if (requestId === undefined) return;
     try {
       this.raft.readIndex(requestId);
     } catch (error) {
-      this.reads.forget(requestId);
-      return Promise.reject(error);
+      this.reads.failed(requestId, error);
+      return;
     }
+    // A request lost with its leader or its message would hold every later read back.
+    const timer = this.options.clock.setTimer(this.readTimeoutMs, () => {
+      if (this.reads.inFlightRequest() !== requestId) return;
+      this.reads.failed(requestId, new ReadDroppedError(`no answer within ${this.readTimeoutMs} ms`));
+      this.issueReads();
+    });
+    this.readTimers.set(requestId, timer);
     this.schedule();
-    return done;
+  }
+
+  private settleReadTimer(requestId: string): void {
+    const timer = this.readTimers.get(requestId);
+    if (timer === undefined) return;
+    this.readTimers.delete(requestId);
+    this.options.clock.clearTimer(timer);
   }
 
   transferLeadership(target: NodeId): void {
@@ -355,6 +388,8 @@ export class RaftNode<Result> {
     await this.whenIdle();
     this.proposals.rejectAll(new NodeStoppedError());
     this.reads.rejectAll(new NodeStoppedError());
+    for (const timer of this.readTimers.values()) this.options.clock.clearTimer(timer);
+    this.readTimers.clear();
     await this.store.close();
   }
 
@@ -468,10 +503,16 @@ export class RaftNode<Result> {
     // Committed entries are durable on a quorum already (the leader counts its own copy only
     // once persisted), so applying them need not wait for this Ready's own write.
     for (const entry of ready.committedEntries) this.applyEntry(entry);
-    for (const state of ready.readStates)
+    for (const state of ready.readStates) {
+      this.settleReadTimer(state.requestId);
       this.reads.confirmed(state.requestId, state.index, this.appliedIndex);
-    for (const requestId of ready.droppedReads) this.reads.dropped(requestId);
+    }
+    for (const requestId of ready.droppedReads) {
+      this.settleReadTimer(requestId);
+      this.reads.dropped(requestId);
+    }
     this.reads.releaseThrough(this.appliedIndex);
+    this.issueReads();
     if (this.leadershipLost) {
       // Proposals made here as leader would otherwise wait until something else lands at their
       // index; what was committed is applied (and answered) above, the rest is unknown.
@@ -535,7 +576,15 @@ export class RaftNode<Result> {
     const info = { leaderId, term: this.raft.term };
     if (info.leaderId === this.leader.leaderId && info.term === this.leader.term) return;
     if (this.leader.leaderId === this.id && leaderId !== this.id) this.leadershipLost = true;
+    const previousLeader = this.leader.leaderId;
     this.leader = info;
+    // A read forwarded to the previous leader may get no answer from it: ask the next one.
+    const inFlight = this.reads.inFlightRequest();
+    if (inFlight !== undefined && previousLeader !== this.id && previousLeader !== 0) {
+      this.settleReadTimer(inFlight);
+      // Issued again further down this Ready, once the new leader is known.
+      this.reads.requeue(inFlight);
+    }
     for (const listener of [...this.leaderListeners]) listener(info);
   }
 
@@ -554,6 +603,8 @@ export class RaftNode<Result> {
     if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
     this.proposals.rejectAll(failure);
     this.reads.rejectAll(failure);
+    for (const timer of this.readTimers.values()) this.options.clock.clearTimer(timer);
+    this.readTimers.clear();
   }
 
   private whenIdle(): Promise<void> {

@@ -80,57 +80,97 @@ export class ProposalWaiters<Result> {
   }
 }
 
-interface ReadWaiter {
+interface ReadBatch {
+  /** Read index the leader confirmed; infinite until then. */
   index: number;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+  readonly waiters: Array<{ readonly resolve: () => void; readonly reject: (error: unknown) => void }>;
 }
 
-/** Linearizable reads: first waiting for the read index, then for the apply to reach it. */
+/**
+ * Linearizable reads, batched: every read that arrives while a ReadIndex request is in flight
+ * waits for the next one, so one request (one heartbeat round on the leader) serves all reads
+ * that queued meanwhile. A read may not ride on a request issued before it arrived: that
+ * request's index could predate a write the reader has already seen. Once confirmed, a batch
+ * waits for the apply to reach its index.
+ */
 export class ReadWaiters {
-  private readonly pending = new Map<string, ReadWaiter>();
+  private readonly batches = new Map<string, ReadBatch>();
+  private queued: ReadBatch['waiters'] = [];
+  private inFlight: string | undefined;
   private nextId = 1;
 
   get size(): number {
-    return this.pending.size;
+    let total = this.queued.length;
+    for (const batch of this.batches.values()) total += batch.waiters.length;
+    return total;
   }
 
-  add(): { requestId: string; done: Promise<void> } {
+  /** Queues one read; it settles once a later-issued request is confirmed and applied. */
+  wait(): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.queued.push({ resolve, reject }));
+  }
+
+  /**
+   * Moves the queued reads into a new batch when no request is in flight; returns its request
+   * id for the caller to hand to Raft, or undefined when there is nothing to issue yet.
+   */
+  issue(): string | undefined {
+    if (this.inFlight !== undefined || this.queued.length === 0) return undefined;
     const requestId = `r${this.nextId++}`;
-    const done = new Promise<void>((resolve, reject) => {
-      this.pending.set(requestId, { index: Number.POSITIVE_INFINITY, resolve, reject });
-    });
-    return { requestId, done };
+    this.batches.set(requestId, { index: Number.POSITIVE_INFINITY, waiters: this.queued });
+    this.queued = [];
+    this.inFlight = requestId;
+    return requestId;
+  }
+
+  /** The request currently in flight, if any (to time it out or drop it). */
+  inFlightRequest(): string | undefined {
+    return this.inFlight;
   }
 
   confirmed(requestId: string, index: number, appliedIndex: number): void {
-    const waiter = this.pending.get(requestId);
-    if (waiter === undefined) return;
-    waiter.index = index;
+    const batch = this.batches.get(requestId);
+    if (batch === undefined) return;
+    batch.index = index;
+    if (this.inFlight === requestId) this.inFlight = undefined;
     this.releaseThrough(appliedIndex);
   }
 
   releaseThrough(appliedIndex: number): void {
-    for (const [requestId, waiter] of this.pending) {
-      if (waiter.index > appliedIndex) continue;
-      this.pending.delete(requestId);
-      waiter.resolve();
+    for (const [requestId, batch] of this.batches) {
+      if (batch.index > appliedIndex) continue;
+      this.batches.delete(requestId);
+      for (const waiter of batch.waiters) waiter.resolve();
     }
   }
 
-  dropped(requestId: string): void {
-    const waiter = this.pending.get(requestId);
-    if (waiter === undefined) return;
-    this.pending.delete(requestId);
-    waiter.reject(new ReadDroppedError('leadership was lost or the leader refused'));
+  /** Fails one batch (refused, dropped, timed out); its readers may retry. */
+  failed(requestId: string, error: unknown): void {
+    const batch = this.batches.get(requestId);
+    if (batch === undefined) return;
+    this.batches.delete(requestId);
+    if (this.inFlight === requestId) this.inFlight = undefined;
+    for (const waiter of batch.waiters) waiter.reject(error);
   }
 
-  forget(requestId: string): void {
-    this.pending.delete(requestId);
+  /** Puts a batch's reads back in front of the queue, to be issued again (to a new leader). */
+  requeue(requestId: string): void {
+    const batch = this.batches.get(requestId);
+    if (batch === undefined) return;
+    this.batches.delete(requestId);
+    if (this.inFlight === requestId) this.inFlight = undefined;
+    this.queued = [...batch.waiters, ...this.queued];
+  }
+
+  dropped(requestId: string): void {
+    this.failed(requestId, new ReadDroppedError('leadership was lost or the leader refused'));
   }
 
   rejectAll(error: unknown): void {
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
+    for (const batch of this.batches.values()) for (const waiter of batch.waiters) waiter.reject(error);
+    for (const waiter of this.queued) waiter.reject(error);
+    this.batches.clear();
+    this.queued = [];
+    this.inFlight = undefined;
   }
 }

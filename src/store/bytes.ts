@@ -1,4 +1,4 @@
-import { assert } from '../lib/index.js';
+import { assert, scratchBytes } from '../lib/index.js';
 
 const TWO_TO_32 = 2 ** 32;
 
@@ -21,9 +21,10 @@ export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** Joins chunks for one write; the result is pooled scratch memory, to be written and dropped. */
 export function concatBytes(chunks: readonly Uint8Array[], totalBytes: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
-  const joined = new Uint8Array(totalBytes);
+  const joined = scratchBytes(totalBytes);
   let offset = 0;
   for (const chunk of chunks) {
     joined.set(chunk, offset);

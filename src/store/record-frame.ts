@@ -1,4 +1,4 @@
-import { assert } from '../lib/index.js';
+import { assert, dataViewOf, scratchBytes } from '../lib/index.js';
 import { crc32c } from './crc32c.js';
 import { CorruptionError } from './errors.js';
 import { MAX_RECORD_PAYLOAD_BYTES } from './limits.js';
@@ -36,12 +36,16 @@ export function encodeRecord(
   fill: (payload: DataView) => void,
 ): Uint8Array {
   assert(payloadBytes <= MAX_RECORD_PAYLOAD_BYTES, `record payload of ${payloadBytes} bytes is too large`);
-  const record = new Uint8Array(RECORD_HEADER_BYTES + payloadBytes);
-  const view = new DataView(record.buffer);
+  // Records are written to the log file and dropped, so pooled memory is fine; every byte
+  // is written below (the reserved header bytes explicitly).
+  const record = scratchBytes(RECORD_HEADER_BYTES + payloadBytes);
+  const view = dataViewOf(record);
   view.setUint32(0, payloadBytes, true);
   view.setUint8(4, type);
+  view.setUint8(5, 0);
+  view.setUint16(6, 0);
   view.setUint32(8, crc32c(record, 0, 0, 8), true);
-  fill(new DataView(record.buffer, RECORD_HEADER_BYTES, payloadBytes));
+  fill(new DataView(record.buffer, record.byteOffset + RECORD_HEADER_BYTES, payloadBytes));
   view.setUint32(12, crc32c(record, 0, RECORD_HEADER_BYTES, record.byteLength), true);
   return record;
 }

@@ -40,7 +40,9 @@ export function encodeEntry(entry: StoredEntry): Uint8Array {
     writeUint64(view, 0, entry.index);
     writeUint64(view, 8, entry.term);
     view.setUint32(16, entry.kind, true);
-    new Uint8Array(view.buffer, view.byteOffset + ENTRY_FIXED_PAYLOAD_BYTES).set(entry.data);
+    new Uint8Array(view.buffer, view.byteOffset + ENTRY_FIXED_PAYLOAD_BYTES, entry.data.byteLength).set(
+      entry.data,
+    );
   });
 }
 

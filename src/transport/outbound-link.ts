@@ -165,6 +165,7 @@ export class OutboundLink {
   /** The connection failed or was lost: report it, then redial after a backoff delay. */
   private fail(): void {
     if (this.state === 'closed' || this.state === 'waiting') return;
+    const wasConnected = this.state === 'connected';
     this.abandonStream();
     this.context.counters.connectFailures++;
     this.failedAttempts++;
@@ -181,6 +182,7 @@ export class OutboundLink {
       if (this.state === 'waiting') this.connect();
     });
     this.context.unreachable(this.peerId);
+    if (wasConnected) this.context.peerLost(this.peerId);
   }
 
   private abandonStream(): void {

@@ -144,6 +144,8 @@ export interface TransportContext {
   refusedByPeer(reason: RefusedByPeerReason, peerId: PeerId): void;
   connected(peerId: PeerId): void;
   unreachable(peerId: PeerId): void;
+  /** An established connection to or from `peerId` closed (not during a handshake or a planned close). */
+  peerLost(peerId: PeerId): void;
 }
 
 /**
@@ -174,6 +176,7 @@ export class PeerTransport {
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly unreachableHandlers: Array<(peerId: PeerId) => void> = [];
   private readonly connectedHandlers: Array<(peerId: PeerId) => void> = [];
+  private readonly peerLostHandlers: Array<(peerId: PeerId) => void> = [];
   private readonly refusedHandlers: Array<
     (reason: RefusalReason | RefusedByPeerReason, remote: string) => void
   > = [];
@@ -228,6 +231,11 @@ export class PeerTransport {
       unreachable: (peerId) => {
         for (const handler of this.unreachableHandlers) handler(peerId);
       },
+      peerLost: (peerId) => {
+        if (this.state !== 'running') return;
+        this.logger.debug({ peerId }, 'established connection to peer lost');
+        for (const handler of this.peerLostHandlers) handler(peerId);
+      },
     };
   }
 
@@ -265,6 +273,16 @@ export class PeerTransport {
   /** Called when a link to a peer failed or was lost; a Raft host reports the peer unreachable. */
   onUnreachable(handler: (peerId: PeerId) => void): void {
     this.unreachableHandlers.push(handler);
+  }
+
+  /**
+   * Called when an established connection to or from a peer closed, outbound or inbound:
+   * a hint that the peer process died (its OS closes its sockets at once). Not called for
+   * connections that fail during the handshake, for replaced or planned closes, nor after
+   * `stop()`. One loss may be reported once per connection, so up to twice.
+   */
+  onPeerLost(handler: (peerId: PeerId) => void): void {
+    this.peerLostHandlers.push(handler);
   }
 
   /** Called when an outbound link completed its handshake. */
@@ -387,9 +405,11 @@ export class PeerTransport {
       closed = true;
       this.context.clock.clearTimer(timer);
       this.inbound.delete(stream);
-      if (peerId !== undefined && this.inboundByPeer.get(peerId) === stream)
-        this.inboundByPeer.delete(peerId);
+      // Only the peer's current connection counts as lost; one it replaced by redialing does not.
+      const lostPeer = peerId !== undefined && this.inboundByPeer.get(peerId) === stream ? peerId : undefined;
+      if (lostPeer !== undefined) this.inboundByPeer.delete(lostPeer);
       stream.close();
+      if (lostPeer !== undefined) this.context.peerLost(lostPeer);
     };
     const timer = this.context.clock.setTimer(this.context.handshakeTimeoutMs, () => {
       if (peerId !== undefined || closed) return;

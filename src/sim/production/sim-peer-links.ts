@@ -7,6 +7,7 @@ interface Endpoint {
   readonly life: Life;
   onMessage: ((from: NodeId, payload: Uint8Array) => void) | undefined;
   onUnreachable: ((peer: NodeId) => void) | undefined;
+  onPeerLost: ((peer: NodeId) => void) | undefined;
 }
 
 /**
@@ -36,7 +37,12 @@ export class SimPeerLinks {
   }
 
   linkFor(life: Life): PeerLink {
-    const endpoint: Endpoint = { life, onMessage: undefined, onUnreachable: undefined };
+    const endpoint: Endpoint = {
+      life,
+      onMessage: undefined,
+      onUnreachable: undefined,
+      onPeerLost: undefined,
+    };
     this.endpoints.set(life.node, endpoint);
     return {
       send: (_peer, payload) => {
@@ -52,6 +58,9 @@ export class SimPeerLinks {
       onUnreachable: (handler) => {
         endpoint.onUnreachable = handler;
       },
+      onPeerLost: (handler) => {
+        endpoint.onPeerLost = handler;
+      },
     };
   }
 
@@ -63,6 +72,28 @@ export class SimPeerLinks {
     whenRunning(this.scheduler, endpoint.life, 'paused delivery', () =>
       endpoint.onMessage?.(message.from, payload),
     );
+  }
+
+  /**
+   * Called when node `node`'s process ended (crashed or stopped): its operating system closes
+   * its connections, and every live peer it can still reach sees them close a network delay
+   * later. Behind a partition the close never arrives, as with TCP.
+   */
+  processEnded(node: NodeId): void {
+    for (const [peer, endpoint] of this.endpoints) {
+      if (peer === node || !endpoint.life.alive || this.network.isBlocked(node, peer)) continue;
+      const life = endpoint.life;
+      this.scheduler.schedule(
+        this.network.sampleDelayUs(),
+        'peer lost',
+        () => {
+          if (this.endpoints.get(peer) !== endpoint) return;
+          whenRunning(this.scheduler, life, 'paused peer lost', () => endpoint.onPeerLost?.(node));
+        },
+        peer,
+        node,
+      );
+    }
   }
 
   /**

@@ -181,6 +181,7 @@ export class SimProductionNode {
     if (process.life.alive) {
       process.life.alive = false;
       this.gracefulStops++;
+      this.links.processEnded(this.id);
     }
   }
 
@@ -193,6 +194,7 @@ export class SimProductionNode {
     this.life.alive = false;
     this.process = undefined;
     this.crashes++;
+    this.links.processEnded(this.id);
     this.disk.crash({ random, tornWriteProbability: TORN_WRITE_PROBABILITY });
   }
 }

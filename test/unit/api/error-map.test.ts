@@ -81,6 +81,12 @@ describe('grpcFailureOf', () => {
     ['dropped', new MeshError('PROPOSAL_DROPPED', 'x'), status.UNAVAILABLE, 'etcdserver: leader changed'],
     ['stopped', new MeshError('NODE_STOPPED', 'x'), status.UNAVAILABLE, 'etcdserver: server stopped'],
     [
+      'leader connection lost',
+      new MeshError('UNAVAILABLE', 'lost the connection to node 1'),
+      status.UNAVAILABLE,
+      'etcdserver: leader changed',
+    ],
+    [
       'backlog',
       new MeshError('TOO_MANY_REQUESTS', 'x'),
       status.RESOURCE_EXHAUSTED,

@@ -53,6 +53,19 @@ describe('NodeDisk', () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
     await roundTrip(new NodeDisk(), path.join(directory, 'data'));
   });
+
+  it('round-trips the same with writes and fdatasync inline on the calling thread', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    await roundTrip(new NodeDisk({ inlineWrites: true }), path.join(directory, 'data'));
+  });
+
+  it('reports an inline write to a closed file as a typed disk error', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const disk = new NodeDisk({ inlineWrites: true });
+    const file = await disk.open(path.join(directory, 'closed'), 'create');
+    await file.close();
+    await expect(file.append(new Uint8Array([1]))).rejects.toMatchObject({ code: 'DISK_IO' });
+  });
 });
 
 describe('MemoryDisk', () => {

@@ -265,6 +265,103 @@ describe('PeerTransport over the in-memory network', () => {
   });
 });
 
+/** Records every peer-lost report of `transport`. */
+function recordLost(transport: PeerTransport): number[] {
+  const lost: number[] = [];
+  transport.onPeerLost((peerId) => lost.push(peerId));
+  return lost;
+}
+
+/** Lets the in-memory network deliver closes and the transports react (microtasks only). */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+}
+
+describe('reporting an established connection as lost', () => {
+  it('reports the peer when its outbound or inbound connection closes', async () => {
+    const network = new InMemoryNetwork();
+    const clock = new ManualClock();
+    const dialer = memoryTransport(network, clock, 1);
+    const listener = memoryTransport(network, clock, 2);
+    const linked = nextEvent((handler) => dialer.onConnected(handler));
+    await listener.start();
+    await dialer.start();
+    // Only node 1 dials: its side holds the outbound connection, node 2's the inbound one.
+    dialer.setPeers(new Map([[2, memoryAddress(2)]]));
+    expect(await linked).toBe(2);
+    await settle();
+    const lostAtDialer = recordLost(dialer);
+    const lostAtListener = recordLost(listener);
+    network.breakAllConnections();
+    await settle();
+    expect(lostAtDialer).toEqual([2]);
+    expect(lostAtListener).toEqual([1]);
+  });
+
+  it('reports a peer that stops, but nothing about a connection closed on purpose', async () => {
+    const { first, second } = await connectedPair();
+    const lostAtFirst = recordLost(first);
+    const lostAtSecond = recordLost(second);
+    await second.stop();
+    await settle();
+    // Both of first's connections with node 2 closed; a stopped transport reports nothing.
+    expect(lostAtFirst.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(lostAtFirst)).toEqual(new Set([2]));
+    expect(lostAtSecond).toEqual([]);
+  });
+
+  it('does not report a peer removed from the membership on this side', async () => {
+    const { first } = await connectedPair();
+    const lost = recordLost(first);
+    first.setPeers(new Map());
+    await settle();
+    // The removed peer's own link to us stays up; our planned close reports nothing.
+    expect(lost).toEqual([]);
+  });
+
+  it('does not report connections that never completed the handshake', async () => {
+    const network = new InMemoryNetwork();
+    const clock = new ManualClock();
+    const server = memoryTransport(network, clock, 1);
+    const stranger = memoryTransport(network, clock, 2, { clusterId: 'other-cluster' });
+    const lostAtServer = recordLost(server);
+    const lostAtStranger = recordLost(stranger);
+    const refused = nextEvent((handler) => stranger.onRefused(handler));
+    stranger.setPeers(new Map([[1, memoryAddress(1)]]));
+    await server.start();
+    await stranger.start();
+    expect(await refused).toBe('closed-during-handshake');
+    await settle();
+    expect(lostAtServer).toEqual([]);
+    expect(lostAtStranger).toEqual([]);
+  });
+
+  it('does not report an inbound connection a redialing peer replaced, only the current one', async () => {
+    const network = new InMemoryNetwork();
+    const server = memoryTransport(network, new ManualClock(), 1);
+    await server.start();
+    const lost = recordLost(server);
+    const handshake = encodeFrame(
+      encodeHandshake({ protocolVersion: PROTOCOL_VERSION, clusterId: CLUSTER_ID, nodeId: 5 }),
+    );
+    const older = await raw(network, 1);
+    const olderAnswered = new Promise<void>((resolve) => older.onData(() => resolve()));
+    const olderClosed = new Promise<void>((resolve) => older.onClose(() => resolve()));
+    older.write(handshake);
+    await olderAnswered;
+    const newer = await raw(network, 1);
+    const newerAnswered = new Promise<void>((resolve) => newer.onData(() => resolve()));
+    newer.write(handshake);
+    await newerAnswered;
+    await olderClosed;
+    await settle();
+    expect(lost).toEqual([]);
+    newer.close();
+    await settle();
+    expect(lost).toEqual([5]);
+  });
+});
+
 describe('transport options', () => {
   it('lists every problem at once', () => {
     let error: unknown;

@@ -39,8 +39,11 @@ describe('PeerTransport over plaintext TCP on 127.0.0.1', () => {
     expect(first.counters.sentFrames).toBeLessThan(1000);
 
     const lost = nextEvent((handler) => first.onUnreachable(handler));
+    const peerLost = nextEvent((handler) => first.onPeerLost(handler));
     await second.stop();
     expect(await lost).toBe(2);
+    // The established connection closed: a hint that the peer died, not just a failed dial.
+    expect(await peerLost).toBe(2);
 
     const restarted = plaintext(2, secondAddress.port);
     const relinked = nextEvent((handler) => first.onConnected(handler));

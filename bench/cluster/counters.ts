@@ -1,0 +1,99 @@
+import { describeLoad, type LoadOperation, runLoad } from './load.js';
+import { MeshosCluster } from './meshos-cluster.js';
+
+/**
+ * `node dist/bench/cluster/counters.js [operation] [clients] [seconds] [warm-up seconds]`: a 3-node MeshOS cluster
+ * under one load, then each node's work counters (peer frames and messages, fsyncs) per
+ * successful request — the figures that explain CPU per request.
+ */
+const CLUSTER_TIMEOUT_MS = 30_000;
+const COUNTERS = [
+  'meshos_transport_sent_frames',
+  'meshos_transport_sent_messages',
+  'meshos_transport_received_messages',
+  'meshos_store_fsyncs',
+  'meshos_wal_persist_seconds_sum',
+  'meshos_wal_persist_seconds_count',
+  'meshos_process_process_cpu_seconds_total',
+];
+
+async function readCounters(admin: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://${admin}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [name, value] = line.split(' ');
+    if (name !== undefined && value !== undefined && COUNTERS.includes(name)) values.set(name, Number(value));
+  }
+  return values;
+}
+
+async function main(): Promise<void> {
+  const operation = (process.argv[2] ?? 'put') as LoadOperation;
+  const clients = Number(process.argv[3] ?? 64);
+  const seconds = Number(process.argv[4] ?? 5);
+  const warmupSeconds = Number(process.argv[5] ?? 0);
+  const nodeFlags = (process.env.MESHOS_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const cluster = await MeshosCluster.create({
+    nodeFlags: () => nodeFlags,
+    ...(process.env.MESHOS_BENCH_INSECURE === '1' ? { startArguments: ['--insecure'] } : {}),
+  });
+  try {
+    await cluster.start(CLUSTER_TIMEOUT_MS);
+    const leader = await cluster.leaderIndex(CLUSTER_TIMEOUT_MS);
+    if (warmupSeconds > 0) {
+      const warmup = await runLoad({
+        endpoints: cluster.endpoints,
+        operation,
+        clients,
+        maxRequests: 10_000_000,
+        maxDurationMs: warmupSeconds * 1000,
+      });
+      console.log(`warm-up: ${describeLoad(warmup)}`);
+    }
+    const admins = cluster.endpoints.map((_, index) => cluster.adminAddress(index));
+    const before = await Promise.all(admins.map(readCounters));
+    const cpuBefore = process.cpuUsage();
+    const result = await runLoad({
+      endpoints: cluster.endpoints,
+      operation,
+      clients,
+      maxRequests: 1_000_000,
+      maxDurationMs: seconds * 1000,
+    });
+    const after = await Promise.all(admins.map(readCounters));
+    const cpu = process.cpuUsage(cpuBefore);
+    const generatorCores = (cpu.user + cpu.system) / 1000 / result.durationMs;
+    console.log(
+      `${describeLoad(result)}; leader n${leader + 1}; load generator ${generatorCores.toFixed(2)} cores`,
+    );
+    for (let index = 0; index < admins.length; index++) {
+      const parts = COUNTERS.map((name) => {
+        const delta = (after[index]?.get(name) ?? 0) - (before[index]?.get(name) ?? 0);
+        const perRequest = name.includes('cpu_seconds')
+          ? `${((delta * 1e3) / result.succeeded).toFixed(3)} ms`
+          : (delta / result.succeeded).toFixed(3);
+        return `${name.replace(/^meshos_/, '')}=${perRequest}`;
+      });
+      const persistSum =
+        (after[index]?.get('meshos_wal_persist_seconds_sum') ?? 0) -
+        (before[index]?.get('meshos_wal_persist_seconds_sum') ?? 0);
+      const persistCount =
+        (after[index]?.get('meshos_wal_persist_seconds_count') ?? 0) -
+        (before[index]?.get('meshos_wal_persist_seconds_count') ?? 0);
+      const persistMs = (persistSum * 1000) / Math.max(1, persistCount);
+      console.log(
+        `n${index + 1}${index === leader ? ' (leader)' : ''} per request: ${parts.join(' ')}; mean persist ${persistMs.toFixed(2)} ms`,
+      );
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { isMeshError, ManualClock } from '../../../src/lib/index.js';
+import type { NodeId } from '../../../src/raft/index.js';
+import { FORWARD_TIMEOUT_MS, PeerChannels, type PeerDatagrams } from '../../../src/server/index.js';
+
+/** Datagrams that record what is sent and let the test play the peers and the transport. */
+class FakeDatagrams implements PeerDatagrams {
+  readonly sent: { peer: NodeId; payload: Uint8Array }[] = [];
+  private messageHandler: (from: NodeId, payload: Uint8Array) => void = () => {};
+  private readonly lostHandlers: Array<(peer: NodeId) => void> = [];
+
+  send(peer: NodeId, payload: Uint8Array): boolean {
+    this.sent.push({ peer, payload });
+    return true;
+  }
+
+  onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void {
+    this.messageHandler = handler;
+  }
+
+  onUnreachable(): void {}
+
+  onPeerLost(handler: (peer: NodeId) => void): void {
+    this.lostHandlers.push(handler);
+  }
+
+  lose(peer: NodeId): void {
+    for (const handler of this.lostHandlers) handler(peer);
+  }
+
+  /** Answers the request sent as `sent[index]` with `body`, as the peer's channels would. */
+  answer(index: number, body: Uint8Array): void {
+    const request = this.sent[index];
+    if (request === undefined) throw new Error(`nothing sent at ${index}`);
+    const response = new Uint8Array(6 + body.byteLength);
+    response[0] = 2; // the response channel
+    response.set(request.payload.subarray(1, 5), 1); // the request id
+    response[5] = 0; // ok
+    response.set(body, 6);
+    this.messageHandler(request.peer, response);
+  }
+}
+
+/** Tracks how a promise settled, so a test can see it is still pending. */
+function track<T>(promise: Promise<T>): { outcome: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
+  const state: { outcome: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { outcome: 'pending' };
+  promise.then(
+    () => {
+      state.outcome = 'resolved';
+    },
+    (error: unknown) => {
+      state.outcome = 'rejected';
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) await Promise.resolve();
+}
+
+describe('PeerChannels', () => {
+  it('fails requests forwarded to a peer at once when its connection is lost, and only those', async () => {
+    const clock = new ManualClock();
+    const datagrams = new FakeDatagrams();
+    const channels = new PeerChannels(datagrams, clock);
+    const toOne = track(channels.request(1, new Uint8Array([7])));
+    const toTwo = track(channels.request(2, new Uint8Array([8])));
+    expect(clock.pendingTimerCount()).toBe(2);
+
+    datagrams.lose(1);
+    await settle();
+    // No time passed: the request did not wait for FORWARD_TIMEOUT_MS.
+    expect(toOne.outcome).toBe('rejected');
+    expect(isMeshError(toOne.error, 'UNAVAILABLE')).toBe(true);
+    expect(toTwo.outcome).toBe('pending');
+    expect(clock.pendingTimerCount()).toBe(1);
+
+    datagrams.answer(1, new Uint8Array([9]));
+    await settle();
+    expect(toTwo.outcome).toBe('resolved');
+    expect(clock.pendingTimerCount()).toBe(0);
+  });
+
+  it('without a loss a request still waits for its answer until the forward timeout', async () => {
+    const clock = new ManualClock();
+    const channels = new PeerChannels(new FakeDatagrams(), clock);
+    const request = track(channels.request(1, new Uint8Array([7])));
+    clock.advance(FORWARD_TIMEOUT_MS - 1);
+    await settle();
+    expect(request.outcome).toBe('pending');
+    clock.advance(1);
+    await settle();
+    expect(request.outcome).toBe('rejected');
+    expect(isMeshError(request.error, 'TIMEOUT')).toBe(true);
+  });
+
+  it('passes the peer-lost signal on to the Raft link', () => {
+    const datagrams = new FakeDatagrams();
+    const link = new PeerChannels(datagrams, new ManualClock()).raftLink();
+    const lost: NodeId[] = [];
+    link.onPeerLost?.((peer) => lost.push(peer));
+    datagrams.lose(3);
+    expect(lost).toEqual([3]);
+  });
+});

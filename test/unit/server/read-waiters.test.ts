@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ReadDroppedError, ReadWaiters } from '../../../src/server/waiters.js';
+
+/** Collects how each read settled, for assertions after the microtask queue drains. */
+function track(promise: Promise<void>): { state: string } {
+  const outcome = { state: 'pending' };
+  promise.then(
+    () => {
+      outcome.state = 'resolved';
+    },
+    (error: unknown) => {
+      outcome.state = error instanceof ReadDroppedError ? 'dropped' : 'rejected';
+    },
+  );
+  return outcome;
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('ReadWaiters', () => {
+  it('serves every read queued before a request with that one request', async () => {
+    const reads = new ReadWaiters();
+    const first = track(reads.wait());
+    const second = track(reads.wait());
+    const requestId = reads.issue();
+    expect(requestId).toBeDefined();
+    reads.confirmed(requestId!, 10, 9);
+    await settle();
+    expect([first.state, second.state]).toEqual(['pending', 'pending']);
+    reads.releaseThrough(10);
+    await settle();
+    expect([first.state, second.state]).toEqual(['resolved', 'resolved']);
+    expect(reads.size).toBe(0);
+  });
+
+  it('keeps a read that arrives while a request is in flight for the next request', async () => {
+    const reads = new ReadWaiters();
+    const early = track(reads.wait());
+    const firstRequest = reads.issue()!;
+    const late = track(reads.wait());
+    expect(reads.issue()).toBeUndefined();
+    reads.confirmed(firstRequest, 5, 5);
+    await settle();
+    expect(early.state).toBe('resolved');
+    expect(late.state).toBe('pending');
+    const secondRequest = reads.issue();
+    expect(secondRequest).toBeDefined();
+    expect(secondRequest).not.toBe(firstRequest);
+    reads.confirmed(secondRequest!, 6, 6);
+    await settle();
+    expect(late.state).toBe('resolved');
+  });
+
+  it('fails a dropped batch and lets the next one go out', async () => {
+    const reads = new ReadWaiters();
+    const read = track(reads.wait());
+    const requestId = reads.issue()!;
+    reads.dropped(requestId);
+    await settle();
+    expect(read.state).toBe('dropped');
+    expect(reads.inFlightRequest()).toBeUndefined();
+    track(reads.wait());
+    expect(reads.issue()).toBeDefined();
+  });
+
+  it('requeues a batch ahead of newer reads and ignores a late answer to the old request', async () => {
+    const reads = new ReadWaiters();
+    const old = track(reads.wait());
+    const oldRequest = reads.issue()!;
+    const newer = track(reads.wait());
+    reads.requeue(oldRequest);
+    const retry = reads.issue()!;
+    expect(retry).not.toBe(oldRequest);
+    reads.confirmed(oldRequest, 100, 100);
+    await settle();
+    expect([old.state, newer.state]).toEqual(['pending', 'pending']);
+    reads.confirmed(retry, 7, 7);
+    await settle();
+    expect([old.state, newer.state]).toEqual(['resolved', 'resolved']);
+  });
+
+  it('rejects queued, in-flight and confirmed reads on rejectAll', async () => {
+    const reads = new ReadWaiters();
+    const confirmed = track(reads.wait());
+    const first = reads.issue()!;
+    reads.confirmed(first, 50, 1);
+    const inFlight = track(reads.wait());
+    reads.issue();
+    const queued = track(reads.wait());
+    reads.rejectAll(new Error('stopped'));
+    await settle();
+    expect([confirmed.state, inFlight.state, queued.state]).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(reads.size).toBe(0);
+  });
+});
