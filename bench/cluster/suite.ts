@@ -30,7 +30,9 @@ export const DEFAULT_SUITE_OPTIONS: SuiteOptions = {
   getClients: 64,
   loadDurationMs: 5_000,
   maxRequestsPerLoad: 500_000,
-  warmupMs: 2_000,
+  // A JIT runtime runs its hot paths interpreted, then compiles them on the same two cores;
+  // measuring in its first seconds would measure the compiler. The same warm-up for every system.
+  warmupMs: 10_000,
   failoverRuns: 2,
   failoverClients: 16,
   failoverSteadyMs: 1_500,
@@ -146,13 +148,20 @@ export async function runClusterSuite(
   await runLoad({
     endpoints: cluster.endpoints,
     operation: 'put',
-    clients: 16,
+    clients: 64,
     maxRequests: options.maxRequestsPerLoad,
     maxDurationMs: options.warmupMs,
   });
   const puts: MeasuredLoad[] = [];
   for (const clients of options.putClientCounts) puts.push(await load('put', clients));
   await preloadReadKeys(cluster.endpoints);
+  await runLoad({
+    endpoints: cluster.endpoints,
+    operation: 'get-linearizable',
+    clients: options.getClients,
+    maxRequests: options.maxRequestsPerLoad,
+    maxDurationMs: options.warmupMs / 2,
+  });
   const linearizableGet = await load('get-linearizable', options.getClients);
   const serializableGet = await load('get-serializable', options.getClients);
   const failoverGapsMs: number[] = [];

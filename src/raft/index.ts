@@ -90,6 +90,7 @@ export type {
   ReadIndexResponse,
   ReadState,
   Ready,
+  ReadyOptions,
   Role,
   Snapshot,
   SnapshotChunk,

@@ -14,6 +14,11 @@ export const UNKNOWN_TERM = -1;
 export class RaftLog {
   private unstable: Entry[] = [];
   private unstableOffset: number;
+  /**
+   * Last unstable index already handed to the host for writing (pipelined persistence): those
+   * entries are not offered again, but count as durable only once `stableTo` says so.
+   */
+  private inProgressThrough: number;
   unstableSnapshot: Snapshot | undefined = undefined;
   committed: number;
   /** Highest index handed to the host to apply (possibly not yet confirmed by `advance`). */
@@ -29,6 +34,7 @@ export class RaftLog {
     applied: number,
   ) {
     this.unstableOffset = storage.lastIndex() + 1;
+    this.inProgressThrough = this.unstableOffset - 1;
     const snapshotIndex = storage.firstIndex() - 1;
     this.committed = Math.max(committed, snapshotIndex);
     this.applied = Math.min(this.committed, Math.max(applied, snapshotIndex));
@@ -133,6 +139,9 @@ export class RaftLog {
     const after = entries[0]!.index;
     assert(after > this.committed, () => `append at ${after} would overwrite committed ${this.committed}`);
     const end = this.unstableOffset + this.unstable.length;
+    // Entries being written that this append replaces are offered again from `after` on; the
+    // host's store applies its writes in order, so the newer write wins.
+    if (after <= this.inProgressThrough) this.inProgressThrough = after - 1;
     if (after === end) {
       for (const entry of entries) this.unstable.push(entry);
     } else if (after <= this.unstableOffset) {
@@ -198,8 +207,15 @@ export class RaftLog {
     return this.entries(this.applying + 1, end, Number.POSITIVE_INFINITY) ?? [];
   }
 
+  /** Unstable entries not yet handed to the host for writing. */
   unstableEntries(): readonly Entry[] {
-    return this.unstable;
+    const start = Math.max(0, this.inProgressThrough + 1 - this.unstableOffset);
+    return start === 0 ? this.unstable : this.unstable.slice(start);
+  }
+
+  /** The host took the unstable entries through `index` to write; do not offer them again. */
+  inProgressTo(index: number): void {
+    if (index > this.inProgressThrough) this.inProgressThrough = index;
   }
 
   /** The host persisted entries through `index` (written at `term`). */
@@ -209,6 +225,7 @@ export class RaftLog {
     const count = index + 1 - this.unstableOffset;
     this.unstable = count >= this.unstable.length ? [] : this.unstable.slice(count);
     this.unstableOffset = index + 1;
+    if (this.inProgressThrough < index) this.inProgressThrough = index;
   }
 
   stableSnapshotTo(index: number): void {
@@ -228,6 +245,7 @@ export class RaftLog {
     this.unstableSnapshot = snapshot;
     this.unstable = [];
     this.unstableOffset = index + 1;
+    this.inProgressThrough = index;
     this.committed = index;
     this.applying = Math.max(this.applying, index);
   }

@@ -46,6 +46,7 @@ import type {
   ReadIndexResponse,
   ReadState,
   Ready,
+  ReadyOptions,
   Role,
   Snapshot,
   SnapshotChunk,
@@ -338,35 +339,50 @@ export class Raft {
   }
 
   /** True when a Ready has something to do; false while a Ready is out awaiting `advance()`. */
-  hasReady(): boolean {
+  /**
+   * Whether `ready(options)` would return anything. With `deferWrites` (the host is still
+   * writing an earlier Ready), only what needs no write counts: messages that may leave at
+   * once, committed entries, read states, role changes.
+   */
+  hasReady(options: ReadyOptions = {}): boolean {
     if (this.readyInFlight !== undefined) return false;
     this.flushBroadcast();
-    return (
+    const common =
       this.outbox.length > 0 ||
-      this.outboxAfterPersist.length > 0 ||
-      this.log.unstableEntries().length > 0 ||
-      this.log.unstableSnapshot !== undefined ||
       this.log.hasNextCommittedEntries() ||
       this.readStates.length > 0 ||
       this.droppedReads.length > 0 ||
-      this.hardStateChanged() ||
-      this.softStateChanged()
+      this.softStateChanged();
+    if (common) return true;
+    if (options.deferWrites === true) return false;
+    return (
+      this.outboxAfterPersist.length > 0 ||
+      this.log.unstableEntries().length > 0 ||
+      this.log.unstableSnapshot !== undefined ||
+      this.hardStateChanged()
     );
   }
 
-  ready(): Ready {
+  /**
+   * What the host must do next. With `deferWrites`, new entries, the hard state, a snapshot and
+   * the messages that may only leave after a write all stay for a later Ready, so that a host
+   * still writing can apply commits and answer reads meanwhile while new entries pile up for
+   * its next (larger) write.
+   */
+  ready(options: ReadyOptions = {}): Ready {
     assert(this.readyInFlight === undefined, 'ready() called again before advance()');
     this.flushBroadcast();
-    const unstable = this.log.unstableEntries();
+    const deferWrites = options.deferWrites === true;
+    const unstable = deferWrites ? [] : this.log.unstableEntries();
     const entries = unstable.length === 0 ? [] : unstable.slice();
     const lastEntry = entries.at(-1);
-    const snapshot = this.log.unstableSnapshot;
+    const snapshot = deferWrites ? undefined : this.log.unstableSnapshot;
     const committedEntries = this.log.nextCommittedEntries(MAX_COMMITTED_ENTRIES_PER_READY);
     const lastCommitted = committedEntries.at(-1);
     if (lastCommitted !== undefined) this.log.applying = lastCommitted.index;
 
     let hardState: HardState | undefined;
-    if (this.hardStateChanged()) {
+    if (!deferWrites && this.hardStateChanged()) {
       hardState = { term: this.currentTerm, vote: this.votedFor, commit: this.log.committed };
       this.previousHardState = hardState;
     }
@@ -378,7 +394,7 @@ export class Raft {
     const ready: { -readonly [Key in keyof Ready]: Ready[Key] } = {
       entries,
       messages: this.outbox,
-      messagesAfterPersist: this.outboxAfterPersist,
+      messagesAfterPersist: deferWrites ? [] : this.outboxAfterPersist,
       committedEntries,
       readStates: this.readStates,
       droppedReads: this.droppedReads,
@@ -387,7 +403,7 @@ export class Raft {
     if (hardState !== undefined) ready.hardState = hardState;
     if (snapshot !== undefined) ready.snapshot = snapshot;
     this.outbox = [];
-    this.outboxAfterPersist = [];
+    if (!deferWrites) this.outboxAfterPersist = [];
     this.readStates = [];
     this.droppedReads = [];
     this.readyInFlight = {
@@ -399,6 +415,7 @@ export class Raft {
     return ready;
   }
 
+  /** The host persisted, sent, and applied everything in the last Ready. */
   advance(): void {
     const done = this.readyInFlight;
     assert(done !== undefined, 'advance() called without a ready()');
@@ -407,8 +424,29 @@ export class Raft {
       this.log.stableSnapshotTo(done.snapshotIndex);
       this.log.appliedTo(done.snapshotIndex);
     }
-    if (done.lastEntryIndex > 0) this.log.stableTo(done.lastEntryIndex, done.lastEntryTerm);
     if (done.appliedIndex > 0) this.log.appliedTo(done.appliedIndex);
+    if (done.lastEntryIndex > 0) this.persistedThrough(done.lastEntryIndex, done.lastEntryTerm);
+  }
+
+  /**
+   * Pipelined persistence: the host sent the last Ready's messages, applied its committed
+   * entries and started writing its entries and hard state, but the write may still be in
+   * flight; a new Ready may be taken at once. The host reports the write with
+   * `persistedThrough` (and sends `messagesAfterPersist` only then), in Ready order. A Ready
+   * with a snapshot must be finished with `advance` instead.
+   */
+  acceptReady(): void {
+    const done = this.readyInFlight;
+    assert(done !== undefined, 'acceptReady() called without a ready()');
+    assert(done.snapshotIndex === 0, 'a Ready with a snapshot must be finished with advance()');
+    this.readyInFlight = undefined;
+    if (done.appliedIndex > 0) this.log.appliedTo(done.appliedIndex);
+    if (done.lastEntryIndex > 0) this.log.inProgressTo(done.lastEntryIndex);
+  }
+
+  /** The host's storage holds the log through `index` (written at `term`) durably. */
+  persistedThrough(index: number, term: number): void {
+    this.log.stableTo(index, term);
     if (this.currentRole === 'leader') {
       // The leader counts its own copy only once it is durable.
       const self = this.progress.get(this.id);

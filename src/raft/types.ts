@@ -161,6 +161,12 @@ export type MessageType = Message['type'];
  * apply `committedEntries`; answer `readStates` once applied reaches their index and fail
  * `droppedReads`; then call `advance()`.
  */
+/** How the host takes a Ready. */
+export interface ReadyOptions {
+  /** The host is still writing an earlier Ready: leave everything that needs a write for later. */
+  readonly deferWrites?: boolean;
+}
+
 export interface Ready {
   readonly softState?: SoftState;
   readonly hardState?: HardState;

@@ -21,6 +21,7 @@ import {
   type RaftStatus,
   type Ready,
   type Role,
+  type Snapshot,
 } from '../raft/index.js';
 import { openRaftLogStore, type RaftLogStore, type StoreMetrics } from '../store/index.js';
 import {
@@ -112,6 +113,17 @@ export class TooManyPendingProposalsError extends MeshError {
   }
 }
 
+/** The recovered hard state commits entries the log does not hold: the disk lost writes. */
+export class StoreLostEntriesError extends MeshError {
+  constructor(directory: string, commit: number, lastIndex: number) {
+    super(
+      'STORE_CORRUPT',
+      `the log in ${directory} ends at index ${lastIndex} but its hard state commits through ${commit}: acknowledged writes were lost`,
+      { details: { directory, commit, lastIndex } },
+    );
+  }
+}
+
 export class ReadyTimeoutError extends MeshError {
   constructor(timeoutMs: number) {
     super('TIMEOUT', `the node did not become ready within ${timeoutMs} ms`, { details: { timeoutMs } });
@@ -141,8 +153,13 @@ export class RaftNode<Result> {
   private leader: LeaderInfo = { leaderId: 0, term: 0 };
   private isReadyFlag = false;
   private leadershipLost = false;
-  private persistedTerm = 0;
-  private persistedVote = 0;
+  /** Term and vote of the newest hard state handed to the store (written in order). */
+  private queuedTerm = 0;
+  private queuedVote = 0;
+  /** Writes handed to the store and not yet done. */
+  private writesInFlight = 0;
+  /** Settles after the newest Ready's write and its after-persist step (see `handleReady`). */
+  private persistChain: Promise<void> = Promise.resolve();
   private readonly tickIntervalMs: number;
   /** A ReadIndex request unanswered this long fails its reads (two election timeouts). */
   private readonly readTimeoutMs: number;
@@ -162,8 +179,8 @@ export class RaftNode<Result> {
     this.appliedIndex = appliedIndex;
     this.snapshotIndex = appliedIndex;
     const durable = storage.initialState().hardState;
-    this.persistedTerm = durable.term;
-    this.persistedVote = durable.vote;
+    this.queuedTerm = durable.term;
+    this.queuedVote = durable.vote;
     this.raft = new Raft({
       id: options.id,
       electionTicks: options.electionTicks ?? DEFAULT_ELECTION_TICKS,
@@ -221,6 +238,16 @@ export class RaftNode<Result> {
     }
     if (!isNew) {
       storage.append(recovered.entries.map(fromStoredEntry));
+      // Entries are written before the hard state that commits them, in one ordered log; a
+      // commit index past the last entry means the disk lost acknowledged writes.
+      if (recovered.hardState.commit > storage.lastIndex()) {
+        await store.close();
+        throw new StoreLostEntriesError(
+          options.dataDirectory,
+          recovered.hardState.commit,
+          storage.lastIndex(),
+        );
+      }
       storage.setHardState({
         ...recovered.hardState,
         commit: Math.max(recovered.hardState.commit, appliedIndex),
@@ -474,7 +501,16 @@ export class RaftNode<Result> {
     if (this.processing) return;
     this.processing = true;
     try {
-      while (!this.stopped && this.raft.hasReady()) await this.handleReady(this.raft.ready());
+      for (;;) {
+        // While a write is in flight, new entries wait for the next write (one larger batch)
+        // but commits, applies and reads go on.
+        const options = { deferWrites: this.writesInFlight > 0 };
+        if (this.stopped || !this.raft.hasReady(options)) break;
+        const ready = this.raft.ready(options);
+        if (ready.snapshot === undefined) this.handleReady(ready);
+        else await this.handleSnapshotReady(ready, ready.snapshot);
+        if (this.snapshotDue()) await this.takeSnapshot();
+      }
     } catch (error) {
       this.fail(error);
     } finally {
@@ -485,21 +521,61 @@ export class RaftNode<Result> {
     }
   }
 
-  private async handleReady(ready: Ready): Promise<void> {
+  /**
+   * Pipelined: sends, starts the write, applies and hands the Ready back at once, so the next
+   * Ready (acknowledgements that arrived meanwhile, new proposals) need not wait for this
+   * write's fdatasync; the store group-commits writes queued behind one in progress. What may
+   * only leave once durable (votes, append acknowledgements) leaves when the write and every
+   * earlier one are done, in Ready order.
+   */
+  private handleReady(ready: Ready): void {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.send(ready.messages);
-    if (ready.snapshot !== undefined) {
-      await this.store.saveSnapshot(toStoredSnapshot(ready.snapshot));
-      await this.store.resetToSnapshot(ready.snapshot.metadata.index);
-      this.storage.applySnapshot(ready.snapshot);
-      this.options.stateMachine.restore(ready.snapshot.data);
-      this.appliedIndex = ready.snapshot.metadata.index;
-      this.snapshotIndex = this.appliedIndex;
-      this.proposals.skippedThrough(this.appliedIndex);
-    }
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
     this.storage.append(ready.entries);
     const persisted = this.persist(ready);
+    const writing = persisted !== undefined;
+    if (writing) this.writesInFlight++;
+    this.applyReady(ready);
+    this.raft.acceptReady();
+    const last = ready.entries.at(-1);
+    this.persistChain = Promise.all([this.persistChain, persisted])
+      .then(() => {
+        if (writing) this.writesInFlight--;
+        if (this.failure !== undefined) return;
+        this.send(ready.messagesAfterPersist);
+        if (last !== undefined && !this.stopped) this.raft.persistedThrough(last.index, last.term);
+        this.updateReadiness();
+        this.schedule();
+      })
+      .catch((error: unknown) => this.fail(error));
+    this.updateReadiness();
+  }
+
+  /** A Ready that installs a snapshot runs alone: after every write in flight, to the end. */
+  private async handleSnapshotReady(ready: Ready, snapshot: Snapshot): Promise<void> {
+    await this.persistChain;
+    if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
+    this.send(ready.messages);
+    await this.store.saveSnapshot(toStoredSnapshot(snapshot));
+    await this.store.resetToSnapshot(snapshot.metadata.index);
+    this.storage.applySnapshot(snapshot);
+    this.options.stateMachine.restore(snapshot.data);
+    this.appliedIndex = snapshot.metadata.index;
+    this.snapshotIndex = this.appliedIndex;
+    this.proposals.skippedThrough(this.appliedIndex);
+    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+    this.storage.append(ready.entries);
+    const persisted = this.persist(ready);
+    this.applyReady(ready);
+    await persisted;
+    this.send(ready.messagesAfterPersist);
+    this.raft.advance();
+    this.updateReadiness();
+  }
+
+  /** Applies committed entries and settles the reads and proposals this Ready decides. */
+  private applyReady(ready: Ready): void {
     // Committed entries are durable on a quorum already (the leader counts its own copy only
     // once persisted), so applying them need not wait for this Ready's own write.
     for (const entry of ready.committedEntries) this.applyEntry(entry);
@@ -519,39 +595,46 @@ export class RaftNode<Result> {
       this.leadershipLost = false;
       this.proposals.leadershipLost();
     }
-    await persisted;
-    this.send(ready.messagesAfterPersist);
-    this.raft.advance();
-    this.updateReadiness();
-    if (this.appliedIndex - this.snapshotIndex >= this.snapshotEveryEntries) await this.takeSnapshot();
   }
 
   /**
    * Makes new entries and a new term or vote durable. A Ready that only moves the commit index
    * needs no sync: a lost commit index is learned again from the leader after a restart.
    */
-  private async persist(ready: Ready): Promise<void> {
+  private persist(ready: Ready): Promise<void> | undefined {
     const hardState = ready.hardState;
     const voteChanged =
-      hardState !== undefined &&
-      (hardState.term !== this.persistedTerm || hardState.vote !== this.persistedVote);
-    if (ready.entries.length === 0 && !voteChanged) return;
-    const startedMs = this.options.clock.nowMs();
-    await this.store.append(
-      ready.entries.map(toStoredEntry),
-      hardState === undefined ? undefined : toStoredHardState(hardState),
-    );
+      hardState !== undefined && (hardState.term !== this.queuedTerm || hardState.vote !== this.queuedVote);
+    if (ready.entries.length === 0 && !voteChanged) return undefined;
     if (hardState !== undefined) {
-      this.persistedTerm = hardState.term;
-      this.persistedVote = hardState.vote;
+      this.queuedTerm = hardState.term;
+      this.queuedVote = hardState.vote;
     }
-    this.options.onPersisted?.(this.options.clock.nowMs() - startedMs);
+    const startedMs = this.options.clock.nowMs();
+    return this.store
+      .append(
+        ready.entries.map(toStoredEntry),
+        hardState === undefined ? undefined : toStoredHardState(hardState),
+      )
+      .then(() => this.options.onPersisted?.(this.options.clock.nowMs() - startedMs));
   }
 
   private applyEntry(entry: Entry): void {
     const result = this.options.stateMachine.apply(entry);
     this.appliedIndex = entry.index;
     this.proposals.applied(entry.index, entry.term, result);
+  }
+
+  /**
+   * Enough was applied since the last snapshot, and the log here reaches the applied index: a
+   * follower may apply committed entries that are still waiting for its next write (see
+   * `deferWrites`), and a snapshot needs its index in the log.
+   */
+  private snapshotDue(): boolean {
+    return (
+      this.appliedIndex - this.snapshotIndex >= this.snapshotEveryEntries &&
+      this.appliedIndex <= this.storage.lastIndex()
+    );
   }
 
   private async takeSnapshot(): Promise<void> {
@@ -607,9 +690,9 @@ export class RaftNode<Result> {
     this.readTimers.clear();
   }
 
-  private whenIdle(): Promise<void> {
-    if (!this.processing) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  private async whenIdle(): Promise<void> {
+    if (this.processing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.persistChain;
   }
 
   /** Raises NOT_LEADER with the known leader, for callers that must run on the leader. */

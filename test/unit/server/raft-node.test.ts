@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMeshError } from '../../../src/lib/index.js';
-import { TestCluster } from './cluster-harness.js';
+import { isMeshError, MemoryDisk, SeededRandom, SystemClock } from '../../../src/lib/index.js';
+import { RaftNode } from '../../../src/server/index.js';
+import { openRaftLogStore } from '../../../src/store/index.js';
+import { ListStateMachine, MemoryLinks, TestCluster } from './cluster-harness.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -27,6 +29,29 @@ describe('RaftNode host', () => {
     expect(new Set(orders).size).toBe(1);
     expect(new Set(orders[0]!.split(',')).size).toBe(50);
     expect(leader.node.storeMetrics().fsyncs).toBeLessThan(50);
+  });
+
+  it('refuses to start when the hard state commits entries the log lost', async () => {
+    const disk = new MemoryDisk();
+    await disk.makeDirectory('/data');
+    const clock = new SystemClock();
+    const { store } = await openRaftLogStore(disk, '/data/raft', { clock });
+    // What a disk that acknowledged fsyncs it never did leaves behind: a commit index, no entries.
+    await store.append([], { term: 3, vote: 1, commit: 7 });
+    await store.close();
+    const started = RaftNode.start({
+      id: 1,
+      dataDirectory: '/data/raft',
+      initialVoters: [1, 2, 3],
+      disk,
+      clock,
+      random: new SeededRandom(1),
+      link: new MemoryLinks().linkFor(1),
+      stateMachine: new ListStateMachine(),
+    });
+    const error = await started.catch((caught: unknown) => caught);
+    expect(isMeshError(error, 'STORE_CORRUPT')).toBe(true);
+    expect((error as Error).message).toContain('commits through 7');
   });
 
   it('refuses proposals on a follower with NOT_LEADER naming the leader', async () => {
