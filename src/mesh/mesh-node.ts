@@ -59,6 +59,7 @@ export class MeshNode {
     readonly backend: RaftKvBackend,
     readonly metrics: NodeMetrics,
     private readonly transport: PeerTransport,
+    private readonly channels: PeerChannels,
     private readonly api: EtcdApiServer,
     private readonly admin: AdminServer,
   ) {}
@@ -152,7 +153,7 @@ export class MeshNode {
       status: () => statusView(raft),
     });
     const endpoints = { peer: peerAddress, client: parseAddress(api.address), admin: admin.address };
-    const node = new MeshNode(config, endpoints, raft, backend, nodeMetrics, transport, api, admin);
+    const node = new MeshNode(config, endpoints, raft, backend, nodeMetrics, transport, channels, api, admin);
     node.announceWhenLeaderKnown();
     return node;
   }
@@ -189,6 +190,7 @@ export class MeshNode {
     await this.api.close();
     this.backend.close();
     await this.raft.stop(SHUTDOWN_TRANSFER_TIMEOUT_MS);
+    this.channels.close();
     await this.transport.stop();
   }
 

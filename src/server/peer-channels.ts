@@ -1,4 +1,4 @@
-import { type Clock, MeshError, type TimerId } from '../lib/index.js';
+import { type Clock, dataViewOf, MeshError, scratchBytes, type TimerId } from '../lib/index.js';
 import type { NodeId } from '../raft/index.js';
 import type { PeerLink } from './raft-node.js';
 
@@ -34,8 +34,11 @@ interface PendingForward {
   readonly peer: NodeId;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (error: unknown) => void;
-  readonly timer: TimerId;
+  readonly deadlineMs: number;
 }
+
+/** How often requests in flight are checked against their deadline (one timer for all). */
+export const FORWARD_SWEEP_INTERVAL_MS = 100;
 
 /**
  * Splits one peer transport into Raft's channel and a request/response channel that
@@ -45,7 +48,9 @@ interface PendingForward {
  * too) so callers retry elsewhere instead of waiting out the timeout.
  */
 export class PeerChannels {
+  /** In sending order, which is deadline order too (every request gets the same timeout). */
   private readonly pending = new Map<number, PendingForward>();
+  private sweepTimer: TimerId | undefined;
   private nextRequestId = 1;
   private raftHandler: (from: NodeId, payload: Uint8Array) => void = () => {};
   private requestHandler: (from: NodeId, body: Uint8Array) => Promise<Uint8Array> = async () => {
@@ -62,7 +67,7 @@ export class PeerChannels {
 
   raftLink(): PeerLink {
     return {
-      send: (peer, payload) => this.transport.send(peer, withHeader(CHANNEL_RAFT, 0, payload)),
+      send: (peer, payload) => this.transport.send(peer, framed(CHANNEL_RAFT, 0, undefined, payload)),
       onMessage: (handler) => {
         this.raftHandler = handler;
       },
@@ -83,17 +88,41 @@ export class PeerChannels {
     }
     const requestId = this.nextRequestId++;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = this.clock.setTimer(FORWARD_TIMEOUT_MS, () => {
-        this.pending.delete(requestId);
-        reject(new ForwardError('TIMEOUT', `no answer from node ${peer} within ${FORWARD_TIMEOUT_MS} ms`));
-      });
-      this.pending.set(requestId, { peer, resolve, reject, timer });
-      if (!this.transport.send(peer, withHeader(CHANNEL_REQUEST, requestId, body))) {
-        this.clock.clearTimer(timer);
+      const deadlineMs = this.clock.nowMs() + FORWARD_TIMEOUT_MS;
+      this.pending.set(requestId, { peer, resolve, reject, deadlineMs });
+      if (!this.transport.send(peer, framed(CHANNEL_REQUEST, requestId, undefined, body))) {
         this.pending.delete(requestId);
         reject(new ForwardError('UNAVAILABLE', `cannot reach node ${peer}`));
+        return;
       }
+      this.scheduleSweep();
     });
+  }
+
+  /** Stops the deadline timer; requests in flight are left to their callers' own deadlines. */
+  close(): void {
+    if (this.sweepTimer !== undefined) this.clock.clearTimer(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweepTimer !== undefined || this.pending.size === 0) return;
+    this.sweepTimer = this.clock.setTimer(FORWARD_SWEEP_INTERVAL_MS, () => {
+      this.sweepTimer = undefined;
+      this.expire();
+      this.scheduleSweep();
+    });
+  }
+
+  private expire(): void {
+    const now = this.clock.nowMs();
+    for (const [requestId, pending] of this.pending) {
+      if (pending.deadlineMs > now) return;
+      this.pending.delete(requestId);
+      pending.reject(
+        new ForwardError('TIMEOUT', `no answer from node ${pending.peer} within ${FORWARD_TIMEOUT_MS} ms`),
+      );
+    }
   }
 
   /** Fails every request in flight to `peer`: its connection closed, so no answer will come. */
@@ -101,7 +130,6 @@ export class PeerChannels {
     for (const [requestId, pending] of this.pending) {
       if (pending.peer !== peer) continue;
       this.pending.delete(requestId);
-      this.clock.clearTimer(pending.timer);
       pending.reject(new ForwardError('UNAVAILABLE', `lost the connection to node ${peer}`));
     }
   }
@@ -119,18 +147,14 @@ export class PeerChannels {
 
   private serve(from: NodeId, requestId: number, body: Uint8Array): void {
     this.requestHandler(from, body).then(
-      (answer) =>
-        this.transport.send(from, withHeader(CHANNEL_RESPONSE, requestId, withStatus(RESPONSE_OK, answer))),
+      (answer) => this.transport.send(from, framed(CHANNEL_RESPONSE, requestId, RESPONSE_OK, answer)),
       (error: unknown) => {
         const code = error instanceof MeshError ? error.code : 'INTERNAL';
         const message = error instanceof Error ? error.message : String(error);
         const encoded = new TextEncoder().encode(
           JSON.stringify({ code, message, details: (error as MeshError).details ?? {} }),
         );
-        this.transport.send(
-          from,
-          withHeader(CHANNEL_RESPONSE, requestId, withStatus(RESPONSE_ERROR, encoded)),
-        );
+        this.transport.send(from, framed(CHANNEL_RESPONSE, requestId, RESPONSE_ERROR, encoded));
       },
     );
   }
@@ -139,7 +163,6 @@ export class PeerChannels {
     const pending = this.pending.get(requestId);
     if (pending === undefined || body.byteLength === 0) return;
     this.pending.delete(requestId);
-    this.clock.clearTimer(pending.timer);
     if (body[0] === RESPONSE_OK) {
       pending.resolve(body.subarray(1));
       return;
@@ -157,17 +180,19 @@ export class PeerChannels {
   }
 }
 
-function withHeader(channel: number, requestId: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.byteLength + HEADER_BYTES);
+/** Channel byte, request id, an answer's status byte when given, then the body: one copy. */
+function framed(
+  channel: number,
+  requestId: number,
+  status: number | undefined,
+  body: Uint8Array,
+): Uint8Array {
+  const headerBytes = HEADER_BYTES + (status === undefined ? 0 : 1);
+  // Written to the peer link and dropped once framed, so pooled memory is fine.
+  const out = scratchBytes(body.byteLength + headerBytes);
   out[0] = channel;
-  new DataView(out.buffer).setUint32(1, requestId);
-  out.set(body, HEADER_BYTES);
-  return out;
-}
-
-function withStatus(status: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.byteLength + 1);
-  out[0] = status;
-  out.set(body, 1);
+  dataViewOf(out).setUint32(1, requestId);
+  if (status !== undefined) out[HEADER_BYTES] = status;
+  out.set(body, headerBytes);
   return out;
 }
