@@ -1,4 +1,4 @@
-import { assert } from '../lib/index.js';
+import { assert, ScratchBuffer } from '../lib/index.js';
 import { bytesToBinary, writeBinary } from './bytes.js';
 import { KvCodecError } from './errors.js';
 
@@ -6,11 +6,8 @@ const INITIAL_CAPACITY_BYTES = 256;
 /** A varint of a safe integer (< 2^53) takes at most 8 bytes of 7 bits. */
 const MAX_VARINT_BYTES = 8;
 
-/**
- * One scratch buffer that short-lived writers (`BinaryWriter.scratch`) borrow in turn, so that
- * encoding a small command costs one exact-size allocation (`finish`) instead of one per growth.
- */
-let sharedScratch: Uint8Array | undefined = new Uint8Array(64 * 1024);
+/** Shared by short-lived writers (`BinaryWriter.scratch`), one at a time. */
+const scratch = new ScratchBuffer(64 * 1024, 4 * 1024 * 1024);
 
 /** Appends little binary fields to a growing buffer. Unsigned varints carry safe integers only. */
 export class BinaryWriter {
@@ -27,11 +24,10 @@ export class BinaryWriter {
    * (or `release` after `view`) exactly once when done, which gives the scratch back.
    */
   static scratch(): BinaryWriter {
-    const scratch = sharedScratch;
-    if (scratch === undefined) return new BinaryWriter();
-    sharedScratch = undefined;
+    const buffer = scratch.borrow(0);
+    if (buffer === undefined) return new BinaryWriter();
     const writer = new BinaryWriter(0);
-    writer.buffer = scratch;
+    writer.buffer = buffer;
     writer.borrowed = true;
     return writer;
   }
@@ -40,7 +36,7 @@ export class BinaryWriter {
   release(): void {
     if (!this.borrowed) return;
     this.borrowed = false;
-    sharedScratch = this.buffer;
+    scratch.giveBack(this.buffer);
   }
 
   private reserve(bytes: number): void {

@@ -1,3 +1,4 @@
+import { encodeWithScratch } from '../lib/index.js';
 /**
  * Compact, deterministic binary encoding of commands and results. Layout: a format version byte,
  * a kind byte, then the kind's fields as varints, flag bytes and length-prefixed bytes. Absent
@@ -125,14 +126,10 @@ function writeTxn(writer: BinaryWriter, txn: TxnRequest, depth: number): void {
 }
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
-  const writer = BinaryWriter.scratch();
-  try {
+  return encodeWithScratch(BinaryWriter.scratch(), (writer) => {
     writer.byte(KV_CODEC_VERSION);
     writeOp(writer, command, 0);
-    return writer.finish();
-  } finally {
-    writer.release();
-  }
+  });
 }
 
 function optional(value: Uint8Array): Uint8Array | undefined {
@@ -312,14 +309,10 @@ function writeResult(writer: BinaryWriter, result: KvResult, depth: number): voi
 }
 
 export function encodeKvResult(result: KvResult): Uint8Array {
-  const writer = BinaryWriter.scratch();
-  try {
+  return encodeWithScratch(BinaryWriter.scratch(), (writer) => {
     writer.byte(KV_CODEC_VERSION);
     writeResult(writer, result, 0);
-    return writer.finish();
-  } finally {
-    writer.release();
-  }
+  });
 }
 
 function readResult(reader: BinaryReader, depth: number): KvResult {

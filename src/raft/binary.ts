@@ -1,3 +1,4 @@
+import { ScratchBuffer } from '../lib/index.js';
 import { MAX_CLUSTER_NODES } from './constants.js';
 import { MessageDecodeError } from './errors.js';
 import type { NodeId } from './types.js';
@@ -8,8 +9,8 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 /** A varint of a safe integer takes at most 8 bytes (7 bits each, 53 bits). */
 const MAX_VARINT_BYTES = 8;
 
-/** Scratch space that `BinaryWriter.scratch` writers borrow in turn (see `finish`). */
-let sharedScratch: Uint8Array | undefined = new Uint8Array(256 * 1024);
+/** Shared by short-lived writers (`BinaryWriter.scratch`), one at a time. */
+const scratch = new ScratchBuffer(256 * 1024, 4 * 1024 * 1024);
 
 export class BinaryWriter {
   bytes: Uint8Array;
@@ -25,11 +26,10 @@ export class BinaryWriter {
    * so an encoding costs one exact-size allocation, in `finish`, which gives the scratch back.
    */
   static scratch(capacity: number): BinaryWriter {
-    const scratch = sharedScratch;
-    if (scratch === undefined || scratch.length < capacity) return new BinaryWriter(capacity);
-    sharedScratch = undefined;
+    const buffer = scratch.borrow(capacity);
+    if (buffer === undefined) return new BinaryWriter(capacity);
     const writer = new BinaryWriter(0);
-    writer.bytes = scratch;
+    writer.bytes = buffer;
     writer.borrowed = true;
     return writer;
   }
@@ -38,8 +38,7 @@ export class BinaryWriter {
   release(): void {
     if (!this.borrowed) return;
     this.borrowed = false;
-    // A buffer grown past the usual size for one huge message is not kept.
-    if (this.bytes.length <= 4 * 1024 * 1024) sharedScratch = this.bytes;
+    scratch.giveBack(this.bytes);
   }
 
   private reserve(extra: number): void {

@@ -1,3 +1,4 @@
+import { encodeWithScratch } from '../lib/index.js';
 import { BinaryReader as Reader, BinaryWriter as Writer } from './binary.js';
 import { MAX_REQUEST_ID_LENGTH, MAX_SNAPSHOT_BYTES } from './constants.js';
 import type { ClusterConfig, Entry, EntryKind, Message, MessageType, SnapshotMetadata } from './types.js';
@@ -61,13 +62,7 @@ function estimateBytes(message: Message): number {
 }
 
 export function encodeMessage(message: Message): Uint8Array {
-  const writer = Writer.scratch(estimateBytes(message));
-  try {
-    writeMessage(writer, message);
-    return writer.finish();
-  } finally {
-    writer.release();
-  }
+  return encodeWithScratch(Writer.scratch(estimateBytes(message)), (writer) => writeMessage(writer, message));
 }
 
 function writeMessage(writer: Writer, message: Message): void {

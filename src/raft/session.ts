@@ -1,4 +1,4 @@
-import { assert } from '../lib/index.js';
+import { assert, encodeWithScratch } from '../lib/index.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 
 /** A session unused for this many log entries is forgotten (deterministically, by index). */
@@ -136,17 +136,14 @@ export function encodeSessionEnvelope(envelope: SessionEnvelope): Uint8Array {
     'client id length',
   );
   assert(Number.isSafeInteger(envelope.sequence) && envelope.sequence > 0, 'sequence must be positive');
-  const writer = BinaryWriter.scratch(envelope.payload.byteLength + envelope.clientId.length * 3 + 16);
-  try {
+  const capacity = envelope.payload.byteLength + envelope.clientId.length * 3 + 16;
+  return encodeWithScratch(BinaryWriter.scratch(capacity), (writer) => {
     writer.byte(ENVELOPE_MAGIC);
     writer.byte(ENVELOPE_VERSION);
     writer.string(envelope.clientId);
     writer.varint(envelope.sequence);
     writer.bytesField(envelope.payload);
-    return writer.finish();
-  } finally {
-    writer.release();
-  }
+  });
 }
 
 export function decodeSessionEnvelope(bytes: Uint8Array): SessionEnvelope {

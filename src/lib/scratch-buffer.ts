@@ -1,0 +1,45 @@
+/**
+ * One reusable buffer, lent to one borrower at a time, so an encoder that grows its output
+ * pays for a single exact-size copy at the end instead of an allocation per growth. A
+ * borrower that finds it lent out (a nested encoding) simply allocates its own.
+ */
+export class ScratchBuffer {
+  private spare: Uint8Array | undefined;
+
+  constructor(
+    initialBytes: number,
+    /** A buffer grown past this for one huge encoding is dropped rather than kept. */
+    private readonly maxKeptBytes: number,
+  ) {
+    this.spare = new Uint8Array(initialBytes);
+  }
+
+  /** The buffer if it is free and holds at least `minimumBytes`; undefined otherwise. */
+  borrow(minimumBytes: number): Uint8Array | undefined {
+    const spare = this.spare;
+    if (spare === undefined || spare.length < minimumBytes) return undefined;
+    this.spare = undefined;
+    return spare;
+  }
+
+  /** Takes the (possibly grown) buffer back. */
+  giveBack(buffer: Uint8Array): void {
+    if (buffer.length <= this.maxKeptBytes) this.spare = buffer;
+  }
+}
+
+/**
+ * Runs `encode` on a writer borrowed from scratch space and returns its `finish()` result;
+ * the scratch is given back even when `encode` throws.
+ */
+export function encodeWithScratch<Writer extends { finish(): Uint8Array; release(): void }>(
+  writer: Writer,
+  encode: (writer: Writer) => void,
+): Uint8Array {
+  try {
+    encode(writer);
+    return writer.finish();
+  } finally {
+    writer.release();
+  }
+}
