@@ -10,7 +10,7 @@ import { MeshosCluster } from './meshos-cluster.js';
  * the followers', counting only samples taken during the load. The profiles stay in the
  * printed directory for a closer look.
  */
-const PROFILE_LOAD_CLIENTS = 64;
+const PROFILE_LOAD_CLIENTS = Number(process.env.MESHOS_PROFILE_CLIENTS ?? 64);
 const DEFAULT_PROFILE_SECONDS = 20;
 const CLUSTER_TIMEOUT_MS = 30_000;
 

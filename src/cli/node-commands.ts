@@ -25,7 +25,8 @@ options:
   --client-listen H:P     etcd v3 gRPC API (default 127.0.0.1:2379)
   --admin-listen H:P      metrics, /health, /ready, /status (default 127.0.0.1:2381)
   --certs DIR             cluster CA and node certificates (meshos certs init/issue)
-  --insecure              plaintext peer traffic, for loopback only`;
+  --insecure              plaintext peer traffic, for loopback only
+  --wal-thread-pool       write and fsync the log on the thread pool (slow disks)`;
 
 const NODE_OPTIONS = {
   id: { type: 'string' },
@@ -38,6 +39,7 @@ const NODE_OPTIONS = {
   'admin-listen': { type: 'string', default: '127.0.0.1:2381' },
   certs: { type: 'string' },
   insecure: { type: 'boolean', default: false },
+  'wal-thread-pool': { type: 'boolean', default: false },
 } as const;
 
 /** Builds a node's configuration from `meshos start` arguments. */
@@ -70,6 +72,7 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
     adminAddress: parseAddress(values['admin-listen']),
     initialPeers,
     insecure: values.insecure,
+    ...(values['wal-thread-pool'] ? { walOnThreadPool: true } : {}),
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
 }

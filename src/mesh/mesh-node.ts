@@ -66,7 +66,7 @@ export class MeshNode {
 
   static async start(config: MeshNodeConfig, dependencies: MeshNodeDependencies = {}): Promise<MeshNode> {
     validateMeshNodeConfig(config);
-    const disk = dependencies.disk ?? new NodeDisk();
+    const disk = dependencies.disk ?? new NodeDisk({ inlineWrites: config.walOnThreadPool !== true });
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();
     const identity = await loadOrCreateIdentity(disk, config.dataDirectory, {

@@ -21,6 +21,12 @@ export interface MeshNodeConfig {
   /** Directory with `ca.pem` and this node's certificate; absent only with `insecure`. */
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
+  /**
+   * Write and fdatasync the write-ahead log on Node's thread pool instead of inline on the
+   * event loop. Inline is faster on a local SSD (no event-loop round trip per write); the pool
+   * keeps the node responsive when fsync takes milliseconds (network or spinning disks).
+   */
+  readonly walOnThreadPool?: boolean;
   readonly tickIntervalMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
