@@ -2,7 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { etcdServices, type PbStatusResponse } from '../../src/api/proto.js';
+import { etcdServices } from '../../src/api/proto.js';
+import type { PbStatusResponse } from '../../src/protocol/index.js';
 import { ProcessBenchCluster } from './process-bench-cluster.js';
 import { freePort, ManagedProcess } from './processes.js';
 

@@ -1,7 +1,14 @@
 /** Cluster, Maintenance and Lease messages <-> backend answers. */
+
+import type {
+  Int64Out,
+  PbLeaseTimeToLiveResponse,
+  PbMember,
+  PbResponseHeader,
+  PbStatusResponse,
+} from '../protocol/index.js';
 import type { BackendStatus, ClusterMember, LeaseTimeToLiveAnswer } from '../server/index.js';
 import { uint64Out } from './convert-numbers.js';
-import type { Int64Out, PbMember, PbResponseHeader, PbStatusResponse } from './proto.js';
 
 export function memberToPb(member: ClusterMember): PbMember {
   return {
@@ -13,7 +20,10 @@ export function memberToPb(member: ClusterMember): PbMember {
   };
 }
 
-export function statusToPb(status: BackendStatus, header: PbResponseHeader): PbStatusResponse {
+export function statusToPb(
+  status: BackendStatus,
+  header: PbResponseHeader<Int64Out>,
+): PbStatusResponse<Int64Out> {
   return {
     header,
     version: status.version,
@@ -28,18 +38,10 @@ export function statusToPb(status: BackendStatus, header: PbResponseHeader): PbS
   };
 }
 
-export interface PbLeaseTimeToLiveResponse {
-  readonly header: PbResponseHeader;
-  readonly ID: Int64Out;
-  readonly TTL: Int64Out;
-  readonly grantedTTL: Int64Out;
-  readonly keys: readonly Uint8Array[];
-}
-
 export function leaseTimeToLiveToPb(
   answer: LeaseTimeToLiveAnswer,
-  header: PbResponseHeader,
-): PbLeaseTimeToLiveResponse {
+  header: PbResponseHeader<Int64Out>,
+): PbLeaseTimeToLiveResponse<Int64Out> {
   return {
     header,
     ID: answer.id,

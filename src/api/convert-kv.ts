@@ -19,8 +19,8 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from '../kv/index.js';
-import { int64ToNumber } from './convert-numbers.js';
 import type {
+  Int64Out,
   PbCompactionRequest,
   PbCompare,
   PbDeleteRangeRequest,
@@ -35,10 +35,11 @@ import type {
   PbResponseOp,
   PbTxnRequest,
   PbTxnResponse,
-} from './proto.js';
+} from '../protocol/index.js';
+import { int64ToNumber } from './convert-numbers.js';
 
 /** Builds the header of a response at a revision (nested txn responses get one each). */
-export type HeaderAt = (revision: number) => PbResponseHeader;
+export type HeaderAt = (revision: number) => PbResponseHeader<Int64Out>;
 
 const SORT_ORDERS: Readonly<Record<string, SortOrder>> = {
   None: 'none',
@@ -180,7 +181,7 @@ export function compactRequestFromPb(pb: PbCompactionRequest): CompactRequest {
   return { type: 'compact', revision: int64ToNumber('revision', pb.revision), physical: pb.physical };
 }
 
-export function keyValueToPb(kv: KeyValue): PbKeyValue {
+export function keyValueToPb(kv: KeyValue): PbKeyValue<Int64Out> {
   return {
     key: kv.key,
     create_revision: kv.createRevision,
@@ -191,7 +192,7 @@ export function keyValueToPb(kv: KeyValue): PbKeyValue {
   };
 }
 
-export function rangeResponseToPb(response: RangeResponse, header: HeaderAt): PbRangeResponse {
+export function rangeResponseToPb(response: RangeResponse, header: HeaderAt): PbRangeResponse<Int64Out> {
   return {
     header: header(response.header.revision),
     kvs: response.kvs.map(keyValueToPb),
@@ -200,15 +201,15 @@ export function rangeResponseToPb(response: RangeResponse, header: HeaderAt): Pb
   };
 }
 
-export function putResponseToPb(response: PutResponse, header: HeaderAt): PbPutResponse {
-  const pb: PbPutResponse = { header: header(response.header.revision) };
+export function putResponseToPb(response: PutResponse, header: HeaderAt): PbPutResponse<Int64Out> {
+  const pb: PbPutResponse<Int64Out> = { header: header(response.header.revision) };
   return response.prevKv === undefined ? pb : { ...pb, prev_kv: keyValueToPb(response.prevKv) };
 }
 
 export function deleteRangeResponseToPb(
   response: DeleteRangeResponse,
   header: HeaderAt,
-): PbDeleteRangeResponse {
+): PbDeleteRangeResponse<Int64Out> {
   return {
     header: header(response.header.revision),
     deleted: response.deleted,
@@ -216,7 +217,7 @@ export function deleteRangeResponseToPb(
   };
 }
 
-export function responseOpToPb(response: ResponseOp, header: HeaderAt): PbResponseOp {
+export function responseOpToPb(response: ResponseOp, header: HeaderAt): PbResponseOp<Int64Out> {
   switch (response.type) {
     case 'range':
       return { response_range: rangeResponseToPb(response, header) };
@@ -229,7 +230,7 @@ export function responseOpToPb(response: ResponseOp, header: HeaderAt): PbRespon
   }
 }
 
-export function txnResponseToPb(response: TxnResponse, header: HeaderAt): PbTxnResponse {
+export function txnResponseToPb(response: TxnResponse, header: HeaderAt): PbTxnResponse<Int64Out> {
   return {
     header: header(response.header.revision),
     succeeded: response.succeeded,

@@ -1,6 +1,6 @@
 /** 64-bit integer fields: decimal strings on the wire, safe integers (or bigints for ids) inside. */
 import { InvalidRequestError } from '../kv/index.js';
-import type { Int64In } from './proto.js';
+import type { Int64In } from '../protocol/index.js';
 
 const DECIMAL = /^-?\d+$/;
 

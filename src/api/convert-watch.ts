@@ -1,8 +1,8 @@
 /** Watch service messages <-> watch hub requests and responses. */
 import { compareBytes, InvalidRequestError, type WatchEvent, type WatchRequest } from '../kv/index.js';
+import type { Int64Out, PbEvent, PbWatchCreateRequest } from '../protocol/index.js';
 import { keyValueToPb } from './convert-kv.js';
 import { int64ToNumber } from './convert-numbers.js';
-import type { PbEvent, PbWatchCreateRequest } from './proto.js';
 
 /** What etcd answers when a watch's range holds no key at all. */
 export const EMPTY_WATCH_RANGE_REASON = 'mvcc: watcher range is empty';
@@ -52,7 +52,7 @@ export function watchCreateFromPb(pb: PbWatchCreateRequest): WatchCreate {
   };
 }
 
-export function watchEventToPb(event: WatchEvent): PbEvent {
-  const pb: PbEvent = { type: event.type === 'put' ? 'Put' : 'Delete', kv: keyValueToPb(event.kv) };
+export function watchEventToPb(event: WatchEvent): PbEvent<Int64Out> {
+  const pb: PbEvent<Int64Out> = { type: event.type === 'put' ? 'Put' : 'Delete', kv: keyValueToPb(event.kv) };
   return event.prevKv === undefined ? pb : { ...pb, prev_kv: keyValueToPb(event.prevKv) };
 }

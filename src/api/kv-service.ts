@@ -2,6 +2,15 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { KvCommand, KvResult } from '../kv/index.js';
 import type { Logger } from '../lib/index.js';
+import type {
+  Int64Out,
+  PbCompactionRequest,
+  PbDeleteRangeRequest,
+  PbPutRequest,
+  PbRangeRequest,
+  PbResponseHeader,
+  PbTxnRequest,
+} from '../protocol/index.js';
 import type { KvBackend } from '../server/index.js';
 import { responseHeader } from './convert-header.js';
 import {
@@ -17,14 +26,6 @@ import {
   txnResponseToPb,
 } from './convert-kv.js';
 import { unary } from './grpc-call.js';
-import type {
-  PbCompactionRequest,
-  PbDeleteRangeRequest,
-  PbPutRequest,
-  PbRangeRequest,
-  PbResponseHeader,
-  PbTxnRequest,
-} from './proto.js';
 import { sessionFromMetadata } from './session-metadata.js';
 
 type Expected<Type extends KvResult['type']> = Extract<KvResult, { type: Type }>;
@@ -63,7 +64,7 @@ export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServi
     Compact: unary(
       'Compact',
       logger,
-      async (request: PbCompactionRequest, metadata): Promise<{ header: PbResponseHeader }> => {
+      async (request: PbCompactionRequest, metadata): Promise<{ header: PbResponseHeader<Int64Out> }> => {
         const result = await run(backend, compactRequestFromPb(request), 'compact', metadata);
         return { header: header(result.header.revision) };
       },

@@ -1,22 +1,16 @@
 /** The Lease service: grant, revoke, the keepalive stream, time-to-live and the lease list. */
 import type * as grpc from '@grpc/grpc-js';
 import { isMeshError, type Logger, MeshError } from '../lib/index.js';
+import type { Int64In, Int64Out, PbLeaseKeepAliveResponse } from '../protocol/index.js';
 import type { KvBackend } from '../server/index.js';
 import { leaseTimeToLiveToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
 import { int64ToNumber } from './convert-numbers.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
 import { MAX_PENDING_KEEPALIVES_PER_STREAM } from './limits.js';
-import type { Int64In, Int64Out, PbResponseHeader } from './proto.js';
 import { sessionFromMetadata } from './session-metadata.js';
 
-interface PbLeaseKeepAliveResponse {
-  readonly header: PbResponseHeader;
-  readonly ID: Int64Out;
-  readonly TTL: Int64Out;
-}
-
-type KeepAliveCall = grpc.ServerDuplexStream<{ ID: Int64In }, PbLeaseKeepAliveResponse>;
+type KeepAliveCall = grpc.ServerDuplexStream<{ ID: Int64In }, PbLeaseKeepAliveResponse<Int64Out>>;
 
 export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
   return {

@@ -6,20 +6,14 @@
 import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/index.js';
+import type { Int64Out, PbSnapshotResponse } from '../protocol/index.js';
 import type { KvBackend } from '../server/index.js';
 import { statusToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
-import type { Int64Out, PbResponseHeader } from './proto.js';
 
-interface PbSnapshotResponse {
-  readonly header: PbResponseHeader;
-  readonly remaining_bytes: Int64Out;
-  readonly blob: Uint8Array;
-}
-
-type SnapshotCall = grpc.ServerWritableStream<Record<string, never>, PbSnapshotResponse>;
+type SnapshotCall = grpc.ServerWritableStream<Record<string, never>, PbSnapshotResponse<Int64Out>>;
 
 /** Length of the SHA-256 digest that follows the snapshot data, as in etcd's snapshot stream. */
 const SNAPSHOT_DIGEST_BYTES = 32;

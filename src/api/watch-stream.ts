@@ -7,15 +7,15 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Watcher, WatchResponse } from '../kv/index.js';
 import { isMeshError, type Logger } from '../lib/index.js';
+import type { Int64Out, PbWatchCreateRequest, PbWatchRequest, PbWatchResponse } from '../protocol/index.js';
 import type { KvBackend } from '../server/index.js';
 import { responseHeader } from './convert-header.js';
 import { DUPLICATE_WATCH_ID_REASON, watchCreateFromPb, watchEventToPb } from './convert-watch.js';
 import { ETCD_ERRORS, grpcFailureOf } from './error-map.js';
 import { writable } from './grpc-call.js';
 import { MAX_WATCHES_PER_STREAM } from './limits.js';
-import type { PbWatchCreateRequest, PbWatchRequest, PbWatchResponse } from './proto.js';
 
-export type WatchCall = grpc.ServerDuplexStream<PbWatchRequest, PbWatchResponse>;
+export type WatchCall = grpc.ServerDuplexStream<PbWatchRequest, PbWatchResponse<Int64Out>>;
 
 interface StreamWatch {
   readonly id: string;
@@ -186,7 +186,7 @@ export class WatchStreamSession {
     }
   }
 
-  private toPb(watch: StreamWatch, response: WatchResponse): PbWatchResponse | undefined {
+  private toPb(watch: StreamWatch, response: WatchResponse): PbWatchResponse<Int64Out> | undefined {
     if (response.canceled === true) {
       if (response.compactRevision !== undefined) {
         return this.response(watch.id, response.revision, {
@@ -215,7 +215,11 @@ export class WatchStreamSession {
     this.call.write(this.response(watch.id, this.backend.currentRevision(), {}));
   }
 
-  private response(id: string, revision: number, fields: Partial<PbWatchResponse>): PbWatchResponse {
+  private response(
+    id: string,
+    revision: number,
+    fields: Partial<PbWatchResponse<Int64Out>>,
+  ): PbWatchResponse<Int64Out> {
     return {
       header: responseHeader(this.backend, revision),
       watch_id: id,

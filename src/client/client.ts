@@ -11,6 +11,17 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { type Clock, type Random, SystemClock, systemRandom, ValidationError } from '../lib/index.js';
+import type {
+  PbDeleteRangeResponse,
+  PbLeaseGrantResponse,
+  PbLeaseTimeToLiveResponse,
+  PbMember,
+  PbPutResponse,
+  PbRangeResponse,
+  PbResponseHeader,
+  PbStatusResponse,
+  PbTxnResponse,
+} from '../protocol/index.js';
 import { retryDelayMs } from './backoff.js';
 import { rangeEndFor, toBytes } from './bytes.js';
 import {
@@ -48,17 +59,6 @@ import {
   SNAPSHOT_DIGEST_BYTES,
 } from './limits.js';
 import { type MeshClientOptions, validateClientOptions } from './options.js';
-import type {
-  PbDeleteRangeResponse,
-  PbHeader,
-  PbLeaseGrantResponse,
-  PbLeaseTimeToLiveResponse,
-  PbMember,
-  PbPutResponse,
-  PbRangeResponse,
-  PbStatusResponse,
-  PbTxnResponse,
-} from './proto.js';
 import { ClientSession, randomClientId } from './session.js';
 import { collectSnapshot, createWatch, keepAliveOnce } from './stream-calls.js';
 import { TxnIf } from './txn-builder.js';
@@ -204,7 +204,7 @@ export class MeshClient {
   ): Promise<ResponseHeader> {
     const request = { revision, physical: options.physical ?? false };
     const pb = await this.write('compact', options, (connection, deadline, metadata) =>
-      connection.unary<{ header: PbHeader }>('kv', 'Compact', request, metadata, deadline),
+      connection.unary<{ header: PbResponseHeader }>('kv', 'Compact', request, metadata, deadline),
     );
     return headerFromPb(pb.header);
   }
@@ -227,7 +227,13 @@ export class MeshClient {
   async leaseRevoke(id: number, options: CallOptions = {}): Promise<ResponseHeader> {
     const pb = await this.withLeaseId(id, () =>
       this.write('leaseRevoke', options, (connection, deadline, metadata) =>
-        connection.unary<{ header: PbHeader }>('lease', 'LeaseRevoke', { ID: id }, metadata, deadline),
+        connection.unary<{ header: PbResponseHeader }>(
+          'lease',
+          'LeaseRevoke',
+          { ID: id },
+          metadata,
+          deadline,
+        ),
       ),
     );
     return headerFromPb(pb.header);

@@ -1,16 +1,17 @@
 /** Client shapes <-> etcd protobuf messages, field by field. */
-import { ALL_KEYS_RANGE_END, bytesToText, EMPTY_BYTES, rangeEndFor, toBytes } from './bytes.js';
+
 import type {
   PbDeleteRangeResponse,
-  PbHeader,
   PbKeyValue,
   PbMember,
   PbPutResponse,
   PbRangeResponse,
+  PbResponseHeader,
   PbResponseOp,
   PbStatusResponse,
   PbTxnResponse,
-} from './proto.js';
+} from '../protocol/index.js';
+import { ALL_KEYS_RANGE_END, bytesToText, EMPTY_BYTES, rangeEndFor, toBytes } from './bytes.js';
 import type {
   Bytes,
   CompareOperator,
@@ -147,7 +148,7 @@ export function requestOpToPb(op: TxnOp): Record<string, unknown> {
   }
 }
 
-export function headerFromPb(pb: PbHeader | undefined | null): ResponseHeader {
+export function headerFromPb(pb: PbResponseHeader | undefined | null): ResponseHeader {
   return {
     clusterId: toId(pb?.cluster_id),
     memberId: toId(pb?.member_id),

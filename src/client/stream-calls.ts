@@ -1,11 +1,11 @@
 /** The calls that use gRPC streams: one keepalive, a snapshot download, a watch's creation. */
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../lib/index.js';
+import type { PbLeaseKeepAliveResponse, PbSnapshotResponse, PbWatchResponse } from '../protocol/index.js';
 import { toNumber } from './convert.js';
 import type { EndpointConnection } from './endpoint.js';
 import { SnapshotCorruptError, TimeoutError, UnavailableError } from './errors.js';
 import { MAX_SNAPSHOT_BYTES } from './limits.js';
-import type { PbLeaseKeepAliveResponse, PbSnapshotResponse, PbWatchResponse } from './proto.js';
 import { WatchChannel, watchRefusal } from './watch.js';
 
 /**

@@ -6,11 +6,11 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock, Random, TimerId } from '../lib/index.js';
+import type { PbWatchResponse } from '../protocol/index.js';
 import { retryDelayMs } from './backoff.js';
 import { keyValueFromPb, toNumber } from './convert.js';
 import { CompactedError, errorFromGrpc, type MeshClientError, WatchCanceledError } from './errors.js';
 import { WATCH_BUFFER_RESPONSES } from './limits.js';
-import type { PbWatchResponse } from './proto.js';
 import type { WatchEvent } from './types.js';
 
 /** What a watch does with its stream's events. */

@@ -20,6 +20,8 @@ export interface PeerDatagrams {
   send(peer: NodeId, payload: Uint8Array): boolean;
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onUnreachable(handler: (peer: NodeId) => void): void;
+  /** Writes queued messages now rather than at the end of the turn (optional). */
+  flush?(): void;
   /** An established connection to `peer` closed; transports that cannot tell omit it. */
   onPeerLost?(handler: (peer: NodeId) => void): void;
 }
@@ -73,6 +75,7 @@ export class PeerChannels {
       },
       onUnreachable: (handler) => this.transport.onUnreachable(handler),
       onPeerLost: (handler) => this.transport.onPeerLost?.(handler),
+      flush: () => this.transport.flush?.(),
     };
   }
 

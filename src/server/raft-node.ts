@@ -55,6 +55,12 @@ export interface PeerLink {
   send(peer: NodeId, payload: Uint8Array): boolean;
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onUnreachable(handler: (peer: NodeId) => void): void;
+  /**
+   * Writes queued messages now rather than at the end of the turn (optional): called before a
+   * write that may block the event loop (inline fdatasync), so a leader's appends reach the
+   * followers while it syncs its own copy instead of after.
+   */
+  flush?(): void;
   /** An established connection to `peer` closed: it may have died. Links that cannot tell omit it. */
   onPeerLost?(handler: (peer: NodeId) => void): void;
 }
@@ -533,6 +539,7 @@ export class RaftNode<Result> {
     this.send(ready.messages);
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
     this.storage.append(ready.entries);
+    if (ready.entries.length > 0 && ready.messages.length > 0) this.options.link.flush?.();
     const persisted = this.persist(ready);
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;

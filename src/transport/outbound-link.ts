@@ -203,6 +203,11 @@ export class OutboundLink {
     });
   }
 
+  /** Writes the queue now; the flush already scheduled for this turn then finds it empty. */
+  flushNow(): void {
+    this.flush();
+  }
+
   private flush(): void {
     const stream = this.stream;
     if (this.state !== 'connected' || stream === undefined) return;

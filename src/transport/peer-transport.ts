@@ -324,6 +324,15 @@ export class PeerTransport {
     return this.drop(result === 'full-messages' ? 'queue-full-messages' : 'queue-full-bytes');
   }
 
+  /**
+   * Writes what is queued for every peer now instead of at the end of this event-loop turn,
+   * for a caller about to block the loop (an inline fdatasync) that wants its messages to
+   * travel meanwhile.
+   */
+  flush(): void {
+    for (const link of this.links.values()) link.flushNow();
+  }
+
   /** Messages queued for a peer and not yet written. */
   queuedMessages(peerId: PeerId): number {
     return this.links.get(peerId)?.queuedMessages() ?? 0;

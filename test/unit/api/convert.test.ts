@@ -7,8 +7,8 @@ import {
 } from '../../../src/api/convert-kv.js';
 import { int64ToNumber, uint64Out, uint64ToBigint } from '../../../src/api/convert-numbers.js';
 import { watchCreateFromPb } from '../../../src/api/convert-watch.js';
-import type { PbCompare, PbRangeRequest, PbWatchCreateRequest } from '../../../src/api/proto.js';
 import { InvalidRequestError } from '../../../src/kv/index.js';
+import type { PbCompare, PbRangeRequest, PbWatchCreateRequest } from '../../../src/protocol/index.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 

@@ -2,20 +2,20 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { LocalKvBackend } from '../../../src/api/index.js';
-import type { PbWatchResponse } from '../../../src/api/proto.js';
 import { type WatchCall, WatchStreamSession } from '../../../src/api/watch-stream.js';
 import { ManualClock, silentLogger } from '../../../src/lib/index.js';
+import type { Int64Out, PbWatchResponse } from '../../../src/protocol/index.js';
 import { MessageQueue } from '../../conformance/harness.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const BUFFER_EVENTS = 4;
 
 class FakeCall extends EventEmitter {
-  readonly written = new MessageQueue<PbWatchResponse>();
+  readonly written = new MessageQueue<PbWatchResponse<Int64Out>>();
   accepting = true;
   ended = false;
 
-  write(response: PbWatchResponse): boolean {
+  write(response: PbWatchResponse<Int64Out>): boolean {
     this.written.push(response);
     return this.accepting;
   }

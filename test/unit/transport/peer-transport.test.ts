@@ -40,6 +40,20 @@ function raw(network: InMemoryNetwork, nodeId: number) {
   return network.connect(memoryAddress(nodeId));
 }
 
+const PEER_5_HANDSHAKE = encodeFrame(
+  encodeHandshake({ protocolVersion: PROTOCOL_VERSION, clusterId: CLUSTER_ID, nodeId: 5 }),
+);
+
+/** A raw connection to node 1 that introduces itself as node 5 and has been answered. */
+async function handshakenAsPeer5(network: InMemoryNetwork) {
+  const stream = await raw(network, 1);
+  const answered = new Promise<void>((resolve) => stream.onData(() => resolve()));
+  const closed = new Promise<void>((resolve) => stream.onClose(() => resolve()));
+  stream.write(PEER_5_HANDSHAKE);
+  await answered;
+  return { stream, closed };
+}
+
 describe('PeerTransport over the in-memory network', () => {
   it('delivers messages both ways, in order, batched into few frames', async () => {
     const { first, second } = await connectedPair();
@@ -224,25 +238,30 @@ describe('PeerTransport over the in-memory network', () => {
     const network = new InMemoryNetwork();
     const server = memoryTransport(network, new ManualClock(), 1);
     await server.start();
-    const handshake = encodeFrame(
-      encodeHandshake({ protocolVersion: PROTOCOL_VERSION, clusterId: CLUSTER_ID, nodeId: 5 }),
-    );
-    const older = await raw(network, 1);
-    const olderAnswered = new Promise<void>((resolve) => older.onData(() => resolve()));
-    const olderClosed = new Promise<void>((resolve) => older.onClose(() => resolve()));
-    older.write(handshake);
-    await olderAnswered;
+    const older = await handshakenAsPeer5(network);
     const newer = await raw(network, 1);
     let newerClosed = false;
     newer.onClose(() => {
       newerClosed = true;
     });
     const arrived = collectMessages(server, 1);
-    newer.write(handshake);
-    await olderClosed;
+    newer.write(PEER_5_HANDSHAKE);
+    await older.closed;
     newer.write(encodeFrame({ type: FrameType.message, flags: 0, payload: encodeText('on the newer link') }));
     expect(decodeText((await arrived)[0]!.payload)).toBe('on the newer link');
     expect(newerClosed).toBe(false);
+  });
+
+  it('writes queued messages at once on flush(), in one frame, not at the end of the turn', async () => {
+    const { first, second } = await connectedPair();
+    const arrived = collectMessages(second, 3);
+    const framesBefore = first.counters.sentFrames;
+    for (const text of ['a', 'b', 'c']) first.send(2, encodeText(text));
+    expect(first.counters.sentFrames).toBe(framesBefore);
+    first.flush();
+    expect(first.counters.sentFrames).toBe(framesBefore + 1);
+    expect(first.queuedMessages(2)).toBe(0);
+    expect((await arrived).map((frame) => decodeText(frame.payload))).toEqual(['a', 'b', 'c']);
   });
 
   it('closes links to peers removed from the membership and discards their queue', async () => {
@@ -341,19 +360,9 @@ describe('reporting an established connection as lost', () => {
     const server = memoryTransport(network, new ManualClock(), 1);
     await server.start();
     const lost = recordLost(server);
-    const handshake = encodeFrame(
-      encodeHandshake({ protocolVersion: PROTOCOL_VERSION, clusterId: CLUSTER_ID, nodeId: 5 }),
-    );
-    const older = await raw(network, 1);
-    const olderAnswered = new Promise<void>((resolve) => older.onData(() => resolve()));
-    const olderClosed = new Promise<void>((resolve) => older.onClose(() => resolve()));
-    older.write(handshake);
-    await olderAnswered;
-    const newer = await raw(network, 1);
-    const newerAnswered = new Promise<void>((resolve) => newer.onData(() => resolve()));
-    newer.write(handshake);
-    await newerAnswered;
-    await olderClosed;
+    const older = await handshakenAsPeer5(network);
+    const newer = (await handshakenAsPeer5(network)).stream;
+    await older.closed;
     await settle();
     expect(lost).toEqual([]);
     newer.close();
