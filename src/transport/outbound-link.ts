@@ -203,12 +203,8 @@ export class OutboundLink {
     });
   }
 
-  /** Writes the queue now; the flush already scheduled for this turn then finds it empty. */
-  flushNow(): void {
-    this.flush();
-  }
-
-  private flush(): void {
+  /** Writes the queue now (also called by `PeerTransport.flush`); a flush already scheduled for this turn then finds it empty. */
+  flush(): void {
     const stream = this.stream;
     if (this.state !== 'connected' || stream === undefined) return;
     while (!this.writeBlocked && this.queue.length > 0) {

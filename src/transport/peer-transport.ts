@@ -330,7 +330,7 @@ export class PeerTransport {
    * travel meanwhile.
    */
   flush(): void {
-    for (const link of this.links.values()) link.flushNow();
+    for (const link of this.links.values()) link.flush();
   }
 
   /** Messages queued for a peer and not yet written. */
