@@ -1,3 +1,5 @@
+import * as zlib from 'node:zlib';
+
 /**
  * Keys and values are bytes. Inside the store they are kept as one-byte-per-character strings
  * ("binary strings"): they compare in byte order with `<`, hash quickly as Map keys, are immutable
@@ -91,11 +93,20 @@ const CRC32_TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 (IEEE polynomial) of `bytes`. */
-export function crc32(bytes: Uint8Array): number {
+/** CRC-32 (IEEE polynomial) of `bytes`, byte at a time: the reference for `crc32`. */
+export function crc32Portable(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (let index = 0; index < bytes.length; index++) {
     crc = (CRC32_TABLE[(crc ^ (bytes[index] as number)) & 0xff] as number) ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * CRC-32 (IEEE polynomial) of `bytes`. zlib's native one (Node >= 20.15) checks a snapshot
+ * several times faster than the portable loop (about 225 MB/s here), which matters because
+ * snapshots are encoded on the event loop.
+ */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+export const crc32: (bytes: Uint8Array) => number =
+  nativeCrc32 === undefined ? crc32Portable : (bytes) => nativeCrc32(bytes) >>> 0;
