@@ -164,6 +164,8 @@ export class RaftNode<Result> {
   private queuedVote = 0;
   /** Writes handed to the store and not yet done. */
   private writesInFlight = 0;
+  /** Ready steps waiting in `persistChain` (each runs after the writes before it). */
+  private afterPersistSteps = 0;
   /** Settles after the newest Ready's write and its after-persist step (see `handleReady`). */
   private persistChain: Promise<void> = Promise.resolve();
   private readonly tickIntervalMs: number;
@@ -545,9 +547,17 @@ export class RaftNode<Result> {
     if (writing) this.writesInFlight++;
     this.applyReady(ready);
     this.raft.acceptReady();
+    if (!writing && this.afterPersistSteps === 0) {
+      // Nothing of this Ready to write and every earlier step done: no need to wait a turn.
+      this.send(ready.messagesAfterPersist);
+      this.updateReadiness();
+      return;
+    }
     const last = ready.entries.at(-1);
+    this.afterPersistSteps++;
     this.persistChain = Promise.all([this.persistChain, persisted])
       .then(() => {
+        this.afterPersistSteps--;
         if (writing) this.writesInFlight--;
         if (this.failure !== undefined) return;
         this.send(ready.messagesAfterPersist);
