@@ -519,6 +519,8 @@ export class RaftNode<Result> {
         else await this.handleSnapshotReady(ready, ready.snapshot);
         if (this.snapshotDue()) await this.takeSnapshot();
       }
+      // What these Readys sent leaves now rather than a turn of the event loop later.
+      this.options.link.flush?.();
     } catch (error) {
       this.fail(error);
     } finally {
