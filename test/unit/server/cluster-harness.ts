@@ -6,11 +6,14 @@ import { type PeerLink, RaftNode, type ReplicatedStateMachine } from '../../../s
 export class MemoryLinks {
   private readonly handlers = new Map<NodeId, (from: NodeId, payload: Uint8Array) => void>();
   readonly isolated = new Set<NodeId>();
+  /** Every payload sent, by sender, for tests that count messages. */
+  readonly sent: Array<{ from: NodeId; to: NodeId; payload: Uint8Array }> = [];
 
   linkFor(self: NodeId): PeerLink {
     return {
       send: (peer, payload) => {
         if (this.isolated.has(self) || this.isolated.has(peer)) return false;
+        this.sent.push({ from: self, to: peer, payload });
         setImmediate(() => {
           if (this.isolated.has(self) || this.isolated.has(peer)) return;
           this.handlers.get(peer)?.(self, payload);

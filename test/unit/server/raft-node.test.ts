@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMeshError, MemoryDisk, SeededRandom, SystemClock } from '../../../src/lib/index.js';
+import { decodeMessage } from '../../../src/raft/index.js';
 import { RaftNode } from '../../../src/server/index.js';
 import { openRaftLogStore } from '../../../src/store/index.js';
 import { ListStateMachine, MemoryLinks, TestCluster } from './cluster-harness.js';
@@ -89,6 +90,25 @@ describe('RaftNode host', () => {
     const follower = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
     await follower.node.linearizableBarrier();
     expect(follower.machine.items).toContain('one');
+  });
+
+  it('serves many concurrent linearizable reads on a follower with few ReadIndex requests', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    await leader.node.propose(encode('before the reads'));
+    const follower = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    const readIndexRequests = () =>
+      cluster!.links.sent.filter(
+        (sent) => sent.from === follower.id && decodeMessage(sent.payload).type === 'readIndex',
+      ).length;
+    const before = readIndexRequests();
+    await Promise.all(Array.from({ length: 50 }, () => follower.node.linearizableBarrier()));
+    expect(follower.machine.items).toContain('before the reads');
+    // Reads that arrive while a request is in flight share the next one: 50 reads, at most 2.
+    const requests = readIndexRequests() - before;
+    expect(requests).toBeGreaterThanOrEqual(1);
+    expect(requests).toBeLessThanOrEqual(2);
   });
 
   it('catches up a node that was cut off, through a snapshot once the log is compacted', async () => {
