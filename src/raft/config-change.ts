@@ -1,3 +1,4 @@
+import { dataViewOf } from '../lib/index.js';
 import { InvalidConfigChangeError, MessageDecodeError } from './errors.js';
 import type { ClusterConfig, Entry, NodeId } from './types.js';
 
@@ -113,7 +114,7 @@ export function decodeConfigChange(bytes: Uint8Array): ConfigChange {
   if (bytes.length < 1) fail('empty');
   const type = CHANGE_TAGS[bytes[0]!];
   if (type === undefined) return fail(`unknown tag ${bytes[0]}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = dataViewOf(bytes);
   const node = (offset: number): NodeId => {
     const value = view.getUint32(offset);
     if (value === 0) fail('node id 0');

@@ -7,7 +7,7 @@ import {
   type LeaseChanges,
   WatchHub,
 } from '../kv/index.js';
-import { MeshError } from '../lib/index.js';
+import { dataViewOf, MeshError } from '../lib/index.js';
 import { type Entry, SessionTable } from '../raft/index.js';
 import { MemberDirectory } from './member-directory.js';
 import { decodeNodeCommand } from './node-command.js';
@@ -107,7 +107,7 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
   }
 
   restore(data: Uint8Array): void {
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const view = dataViewOf(data);
     if (data.byteLength < SNAPSHOT_HEADER_BYTES || view.getUint32(0) !== SNAPSHOT_MAGIC) {
       throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot has no valid header');
     }

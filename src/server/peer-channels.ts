@@ -139,7 +139,7 @@ export class PeerChannels {
 
   private receive(from: NodeId, payload: Uint8Array): void {
     if (payload.byteLength < HEADER_BYTES) return;
-    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const view = dataViewOf(payload);
     const channel = payload[0];
     const requestId = view.getUint32(1);
     const body = payload.subarray(HEADER_BYTES);

@@ -10,7 +10,7 @@ import {
   type Watcher,
   type WatchRequest,
 } from '../kv/index.js';
-import { type Clock, MeshError, type TimerId } from '../lib/index.js';
+import { type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
 import type {
   BackendStatus,
@@ -120,7 +120,7 @@ export class RaftKvBackend implements KvBackend {
     body[0] = FORWARD_KEEPALIVE;
     new DataView(body.buffer).setFloat64(1, id);
     const answer = await this.forwardToLeader(body);
-    return new DataView(answer.buffer, answer.byteOffset, answer.byteLength).getFloat64(0);
+    return dataViewOf(answer).getFloat64(0);
   }
 
   /** Serves a request a follower forwarded to this node (which believes itself leader). */

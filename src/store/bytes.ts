@@ -17,10 +17,6 @@ export function readUint64(view: DataView, offset: number): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-export function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** Joins chunks for one write; the result is pooled scratch memory, to be written and dropped. */
 export function concatBytes(chunks: readonly Uint8Array[], totalBytes: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;

@@ -1,4 +1,5 @@
-import { readUint64, viewOf, writeUint64 } from './bytes.js';
+import { dataViewOf } from '../lib/index.js';
+import { readUint64, writeUint64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
 import { CorruptionError } from './errors.js';
 import type { StoredHardState } from './types.js';
@@ -17,7 +18,7 @@ const HARD_STATE_FILE_BYTES = HARD_STATE_BODY_BYTES + 4;
 
 export function encodeHardStateFile(hardState: StoredHardState): Uint8Array {
   const file = new Uint8Array(HARD_STATE_FILE_BYTES);
-  const view = viewOf(file);
+  const view = dataViewOf(file);
   view.setUint32(0, HARD_STATE_MAGIC, true);
   view.setUint32(4, HARD_STATE_FORMAT_VERSION, true);
   writeUint64(view, 8, hardState.term);
@@ -31,7 +32,7 @@ export function decodeHardStateFile(file: Uint8Array, fileName: string): StoredH
   if (file.byteLength !== HARD_STATE_FILE_BYTES) {
     throw new CorruptionError(fileName, 0, `hard state file has ${file.byteLength} bytes`);
   }
-  const view = viewOf(file);
+  const view = dataViewOf(file);
   if (crc32c(file, 0, 0, HARD_STATE_BODY_BYTES) !== view.getUint32(HARD_STATE_BODY_BYTES, true)) {
     throw new CorruptionError(fileName, 0, 'hard state checksum mismatch');
   }

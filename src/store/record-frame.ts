@@ -72,7 +72,7 @@ export interface SegmentScan {
  */
 export function scanSegment(bytes: Uint8Array, file: string, isLastSegment: boolean): SegmentScan {
   const records: FramedRecord[] = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = dataViewOf(bytes);
   let offset = 0;
   const torn = (reason: string): SegmentScan => {
     if (!isLastSegment) throw new CorruptionError(file, offset, `${reason} in a sealed segment`);

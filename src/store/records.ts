@@ -1,5 +1,5 @@
-import { assert } from '../lib/index.js';
-import { readUint64, viewOf, writeUint64 } from './bytes.js';
+import { assert, dataViewOf } from '../lib/index.js';
+import { readUint64, writeUint64 } from './bytes.js';
 import { CorruptionError, RecordTooLargeError } from './errors.js';
 import { MAX_RECORD_PAYLOAD_BYTES } from './limits.js';
 import { encodeRecord, type FramedRecord, RecordType } from './record-frame.js';
@@ -75,7 +75,7 @@ export class RecordDecoder {
 
   entry(record: FramedRecord): StoredEntry {
     if (record.payload.byteLength < ENTRY_FIXED_PAYLOAD_BYTES) this.fail(record, 'entry record too short');
-    const view = viewOf(record.payload);
+    const view = dataViewOf(record.payload);
     return {
       index: this.uint64(record, view, 0),
       term: this.uint64(record, view, 8),
@@ -107,7 +107,7 @@ export class RecordDecoder {
     if (record.payload.byteLength !== bytes) {
       this.fail(record, `${what} record has ${record.payload.byteLength} bytes, expected ${bytes}`);
     }
-    return viewOf(record.payload);
+    return dataViewOf(record.payload);
   }
 
   private uint64(record: FramedRecord, view: DataView, offset: number): number {

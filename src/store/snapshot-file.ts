@@ -1,4 +1,5 @@
-import { readUint64, viewOf, writeUint64 } from './bytes.js';
+import { dataViewOf } from '../lib/index.js';
+import { readUint64, writeUint64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
 import type { StoredSnapshot } from './types.js';
 
@@ -23,7 +24,7 @@ const SNAPSHOT_TRAILER_BYTES = 4;
 export function encodeSnapshot(snapshot: StoredSnapshot): Uint8Array {
   const bodyBytes = SNAPSHOT_HEADER_BYTES + snapshot.config.byteLength + snapshot.data.byteLength;
   const file = new Uint8Array(bodyBytes + SNAPSHOT_TRAILER_BYTES);
-  const view = viewOf(file);
+  const view = dataViewOf(file);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
   view.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
   writeUint64(view, 8, snapshot.index);
@@ -45,7 +46,7 @@ export function decodeSnapshot(file: Uint8Array, expectedIndex: number): Snapsho
   if (file.byteLength < SNAPSHOT_HEADER_BYTES + SNAPSHOT_TRAILER_BYTES) {
     return { ok: false, reason: `file of ${file.byteLength} bytes is shorter than a snapshot header` };
   }
-  const view = viewOf(file);
+  const view = dataViewOf(file);
   const bodyBytes = file.byteLength - SNAPSHOT_TRAILER_BYTES;
   if (crc32c(file, 0, 0, bodyBytes) !== view.getUint32(bodyBytes, true)) {
     return { ok: false, reason: 'checksum mismatch' };

@@ -1,4 +1,4 @@
-import { MeshError } from '../../lib/index.js';
+import { dataViewOf, MeshError } from '../../lib/index.js';
 
 /**
  * The simulator's replicated key-value commands as bytes. Layout: one opcode byte, then
@@ -62,7 +62,7 @@ export function encodeKvCommand(command: KvCommand): Uint8Array {
 }
 
 export function decodeKvCommand(bytes: Uint8Array): KvCommand {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = dataViewOf(bytes);
   let offset = 1;
   if (bytes.length < 1) throw new KvCommandDecodeError('empty');
   const readField = (name: string, nullable: boolean): string | null => {
