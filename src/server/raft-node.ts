@@ -55,11 +55,7 @@ export interface PeerLink {
   send(peer: NodeId, payload: Uint8Array): boolean;
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onUnreachable(handler: (peer: NodeId) => void): void;
-  /**
-   * Writes queued messages now rather than at the end of the turn (optional): called before a
-   * write that may block the event loop (inline fdatasync), so a leader's appends reach the
-   * followers while it syncs its own copy instead of after.
-   */
+  /** Writes queued messages now rather than at the end of the turn (optional; see `drain`). */
   flush?(): void;
   /** An established connection to `peer` closed: it may have died. Links that cannot tell omit it. */
   onPeerLost?(handler: (peer: NodeId) => void): void;
@@ -519,7 +515,9 @@ export class RaftNode<Result> {
         else await this.handleSnapshotReady(ready, ready.snapshot);
         if (this.snapshotDue()) await this.takeSnapshot();
       }
-      // What these Readys sent leaves now rather than a turn of the event loop later.
+      // What these Readys sent leaves now rather than a turn of the event loop later, and
+      // before their log writes, which the store runs in the microtasks that follow (inline
+      // fdatasync blocks the loop): a leader's appends travel while it syncs its own copy.
       this.options.link.flush?.();
     } catch (error) {
       this.fail(error);
@@ -543,7 +541,6 @@ export class RaftNode<Result> {
     this.send(ready.messages);
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
     this.storage.append(ready.entries);
-    if (ready.entries.length > 0 && ready.messages.length > 0) this.options.link.flush?.();
     const persisted = this.persist(ready);
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;

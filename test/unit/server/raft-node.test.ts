@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMeshError, MemoryDisk, SeededRandom, SystemClock } from '../../../src/lib/index.js';
+import {
+  type Disk,
+  type DiskFile,
+  isMeshError,
+  MemoryDisk,
+  type OpenMode,
+  SeededRandom,
+  SystemClock,
+} from '../../../src/lib/index.js';
 import { decodeMessage } from '../../../src/raft/index.js';
 import { RaftNode } from '../../../src/server/index.js';
 import { openRaftLogStore } from '../../../src/store/index.js';
@@ -53,6 +61,48 @@ describe('RaftNode host', () => {
     const error = await started.catch((caught: unknown) => caught);
     expect(isMeshError(error, 'STORE_CORRUPT')).toBe(true);
     expect((error as Error).message).toContain('commits through 7');
+  });
+
+  it('flushes the messages of a drain before the log writes that follow it', async () => {
+    const events: string[] = [];
+    const memory = new MemoryDisk();
+    await memory.makeDirectory('/data');
+    // The same disk, noting each append to a log file.
+    const disk: Disk = Object.assign(Object.create(memory) as Disk, {
+      open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
+        const file = await memory.open(filePath, mode);
+        return Object.assign(Object.create(file) as DiskFile, {
+          append: (data: Uint8Array) => {
+            events.push('append');
+            return file.append(data);
+          },
+        });
+      },
+    });
+    const link = new MemoryLinks().linkFor(1);
+    const node = await RaftNode.start({
+      id: 1,
+      dataDirectory: '/data/raft',
+      initialVoters: [1],
+      disk,
+      clock: new SystemClock(),
+      random: new SeededRandom(1),
+      link: { ...link, flush: () => events.push('flush') },
+      stateMachine: new ListStateMachine(),
+    });
+    try {
+      node.campaign();
+      await node.waitReady(5_000);
+      // A lone voter answers a proposal once its own write is done: nothing is in flight after.
+      await node.propose(encode('settle'));
+      events.length = 0;
+      await node.propose(encode('x'));
+      const firstAppend = events.indexOf('append');
+      expect(firstAppend).toBeGreaterThan(0);
+      expect(events.slice(0, firstAppend)).toContain('flush');
+    } finally {
+      await node.stop();
+    }
   });
 
   it('refuses proposals on a follower with NOT_LEADER naming the leader', async () => {
