@@ -7,15 +7,17 @@ import { MeshosCluster } from './meshos-cluster.js';
  * successful request — the figures that explain CPU per request.
  */
 const CLUSTER_TIMEOUT_MS = 30_000;
-const COUNTERS = [
+/** Counters printed per successful request. */
+const PER_REQUEST = [
   'meshos_transport_sent_frames',
   'meshos_transport_sent_messages',
   'meshos_transport_received_messages',
   'meshos_store_fsyncs',
-  'meshos_wal_persist_seconds_sum',
-  'meshos_wal_persist_seconds_count',
-  'meshos_process_process_cpu_seconds_total',
 ];
+const CPU_SECONDS = 'meshos_process_process_cpu_seconds_total';
+const PERSIST_SUM = 'meshos_wal_persist_seconds_sum';
+const PERSIST_COUNT = 'meshos_wal_persist_seconds_count';
+const COUNTERS = [...PER_REQUEST, CPU_SECONDS, PERSIST_SUM, PERSIST_COUNT];
 
 async function readCounters(admin: string): Promise<Map<string, number>> {
   const text = await (await fetch(`http://${admin}/metrics`)).text();
@@ -67,22 +69,15 @@ async function main(): Promise<void> {
       `${describeLoad(result)}; leader n${leader + 1}; load generator ${generatorCores.toFixed(2)} cores`,
     );
     for (let index = 0; index < admins.length; index++) {
-      const parts = COUNTERS.map((name) => {
-        const delta = (after[index]?.get(name) ?? 0) - (before[index]?.get(name) ?? 0);
-        const perRequest = name.includes('cpu_seconds')
-          ? `${((delta * 1e3) / result.succeeded).toFixed(3)} ms`
-          : (delta / result.succeeded).toFixed(3);
-        return `${name.replace(/^meshos_/, '')}=${perRequest}`;
-      });
-      const persistSum =
-        (after[index]?.get('meshos_wal_persist_seconds_sum') ?? 0) -
-        (before[index]?.get('meshos_wal_persist_seconds_sum') ?? 0);
-      const persistCount =
-        (after[index]?.get('meshos_wal_persist_seconds_count') ?? 0) -
-        (before[index]?.get('meshos_wal_persist_seconds_count') ?? 0);
-      const persistMs = (persistSum * 1000) / Math.max(1, persistCount);
+      const delta = (name: string): number =>
+        (after[index]?.get(name) ?? 0) - (before[index]?.get(name) ?? 0);
+      const parts = PER_REQUEST.map(
+        (name) => `${name.replace(/^meshos_/, '')}=${(delta(name) / result.succeeded).toFixed(3)}`,
+      );
+      const cpuMs = (delta(CPU_SECONDS) * 1e3) / result.succeeded;
+      const persistMs = (delta(PERSIST_SUM) * 1e3) / Math.max(1, delta(PERSIST_COUNT));
       console.log(
-        `n${index + 1}${index === leader ? ' (leader)' : ''} per request: ${parts.join(' ')}; mean persist ${persistMs.toFixed(2)} ms`,
+        `n${index + 1}${index === leader ? ' (leader)' : ''} per request: ${parts.join(' ')} cpu=${cpuMs.toFixed(3)} ms; mean persist ${persistMs.toFixed(2)} ms`,
       );
     }
   } finally {

@@ -1,4 +1,5 @@
 import * as http2 from 'node:http2';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { etcdServices } from '../../src/api/proto.js';
 
 /**
@@ -112,7 +113,7 @@ export class RawKvChannels {
         else
           reject(
             new RawCallError(
-              status ?? 14,
+              status ?? grpcStatus.UNAVAILABLE,
               status === undefined ? 'stream closed without a status' : decodeURIComponent(message),
             ),
           );
@@ -133,7 +134,7 @@ export class RawKvChannels {
       if (entry.deadline > now) continue;
       this.inFlight.delete(entry);
       entry.stream.close(http2.constants.NGHTTP2_CANCEL);
-      entry.reject(new RawCallError(4, 'deadline exceeded'));
+      entry.reject(new RawCallError(grpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded'));
     }
   }
 }

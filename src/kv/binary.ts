@@ -6,8 +6,10 @@ const INITIAL_CAPACITY_BYTES = 256;
 /** A varint of a safe integer (< 2^53) takes at most 8 bytes of 7 bits. */
 const MAX_VARINT_BYTES = 8;
 
+/** Enough for any command or result short of a large Txn; larger ones grow it. */
+const SCRATCH_INITIAL_BYTES = 64 * 1024;
 /** Shared by short-lived writers (`BinaryWriter.scratch`), one at a time. */
-const scratch = new ScratchBuffer(64 * 1024, 4 * 1024 * 1024);
+const scratch = new ScratchBuffer(SCRATCH_INITIAL_BYTES);
 
 /** Appends little binary fields to a growing buffer. Unsigned varints carry safe integers only. */
 export class BinaryWriter {

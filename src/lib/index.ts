@@ -25,4 +25,4 @@ export {
   parseAddress,
 } from './network.js';
 export { type Random, SeededRandom, systemRandom } from './random.js';
-export { encodeWithScratch, ScratchBuffer } from './scratch-buffer.js';
+export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scratch-buffer.js';

@@ -3,13 +3,15 @@
  * pays for a single exact-size copy at the end instead of an allocation per growth. A
  * borrower that finds it lent out (a nested encoding) simply allocates its own.
  */
+/** A scratch buffer grown past this for one huge encoding is dropped rather than kept. */
+export const MAX_KEPT_SCRATCH_BYTES = 4 * 1024 * 1024;
+
 export class ScratchBuffer {
   private spare: Uint8Array | undefined;
 
   constructor(
     initialBytes: number,
-    /** A buffer grown past this for one huge encoding is dropped rather than kept. */
-    private readonly maxKeptBytes: number,
+    private readonly maxKeptBytes = MAX_KEPT_SCRATCH_BYTES,
   ) {
     this.spare = new Uint8Array(initialBytes);
   }

@@ -9,8 +9,10 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 /** A varint of a safe integer takes at most 8 bytes (7 bits each, 53 bits). */
 const MAX_VARINT_BYTES = 8;
 
+/** Enough for an append message of typical batches; larger messages allocate their own. */
+const SCRATCH_INITIAL_BYTES = 256 * 1024;
 /** Shared by short-lived writers (`BinaryWriter.scratch`), one at a time. */
-const scratch = new ScratchBuffer(256 * 1024, 4 * 1024 * 1024);
+const scratch = new ScratchBuffer(SCRATCH_INITIAL_BYTES);
 
 export class BinaryWriter {
   bytes: Uint8Array;
