@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isMeshError, ManualClock } from '../../../src/lib/index.js';
 import type { NodeId } from '../../../src/raft/index.js';
 import { FORWARD_TIMEOUT_MS, PeerChannels, type PeerDatagrams } from '../../../src/server/index.js';
+import { track } from './promise-state.js';
 
 /** Datagrams that record what is sent and let the test play the peers and the transport. */
 class FakeDatagrams implements PeerDatagrams {
@@ -39,21 +40,6 @@ class FakeDatagrams implements PeerDatagrams {
     response.set(body, 6);
     this.messageHandler(request.peer, response);
   }
-}
-
-/** Tracks how a promise settled, so a test can see it is still pending. */
-function track<T>(promise: Promise<T>): { outcome: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
-  const state: { outcome: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { outcome: 'pending' };
-  promise.then(
-    () => {
-      state.outcome = 'resolved';
-    },
-    (error: unknown) => {
-      state.outcome = 'rejected';
-      state.error = error;
-    },
-  );
-  return state;
 }
 
 async function settle(): Promise<void> {

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ReadDroppedError, ReadWaiters } from '../../../src/server/waiters.js';
+import { type PromiseState, track } from './promise-state.js';
 
-/** Collects how each read settled, for assertions after the microtask queue drains. */
-function track(promise: Promise<void>): { state: string } {
-  const outcome = { state: 'pending' };
-  promise.then(
-    () => {
-      outcome.state = 'resolved';
-    },
-    (error: unknown) => {
-      outcome.state = error instanceof ReadDroppedError ? 'dropped' : 'rejected';
-    },
-  );
-  return outcome;
-}
+/** 'dropped' for a read that failed with READ_DROPPED, else how it settled. */
+const outcomeOf = (state: PromiseState): string =>
+  state.outcome === 'rejected' && state.error instanceof ReadDroppedError ? 'dropped' : state.outcome;
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -26,10 +17,10 @@ describe('ReadWaiters', () => {
     expect(requestId).toBeDefined();
     reads.confirmed(requestId!, 10, 9);
     await settle();
-    expect([first.state, second.state]).toEqual(['pending', 'pending']);
+    expect([outcomeOf(first), outcomeOf(second)]).toEqual(['pending', 'pending']);
     reads.releaseThrough(10);
     await settle();
-    expect([first.state, second.state]).toEqual(['resolved', 'resolved']);
+    expect([outcomeOf(first), outcomeOf(second)]).toEqual(['resolved', 'resolved']);
     expect(reads.size).toBe(0);
   });
 
@@ -41,14 +32,14 @@ describe('ReadWaiters', () => {
     expect(reads.issue()).toBeUndefined();
     reads.confirmed(firstRequest, 5, 5);
     await settle();
-    expect(early.state).toBe('resolved');
-    expect(late.state).toBe('pending');
+    expect(outcomeOf(early)).toBe('resolved');
+    expect(outcomeOf(late)).toBe('pending');
     const secondRequest = reads.issue();
     expect(secondRequest).toBeDefined();
     expect(secondRequest).not.toBe(firstRequest);
     reads.confirmed(secondRequest!, 6, 6);
     await settle();
-    expect(late.state).toBe('resolved');
+    expect(outcomeOf(late)).toBe('resolved');
   });
 
   it('fails a dropped batch and lets the next one go out', async () => {
@@ -57,7 +48,7 @@ describe('ReadWaiters', () => {
     const requestId = reads.issue()!;
     reads.dropped(requestId);
     await settle();
-    expect(read.state).toBe('dropped');
+    expect(outcomeOf(read)).toBe('dropped');
     expect(reads.inFlightRequest()).toBeUndefined();
     track(reads.wait());
     expect(reads.issue()).toBeDefined();
@@ -73,10 +64,10 @@ describe('ReadWaiters', () => {
     expect(retry).not.toBe(oldRequest);
     reads.confirmed(oldRequest, 100, 100);
     await settle();
-    expect([old.state, newer.state]).toEqual(['pending', 'pending']);
+    expect([outcomeOf(old), outcomeOf(newer)]).toEqual(['pending', 'pending']);
     reads.confirmed(retry, 7, 7);
     await settle();
-    expect([old.state, newer.state]).toEqual(['resolved', 'resolved']);
+    expect([outcomeOf(old), outcomeOf(newer)]).toEqual(['resolved', 'resolved']);
   });
 
   it('rejects queued, in-flight and confirmed reads on rejectAll', async () => {
@@ -89,7 +80,11 @@ describe('ReadWaiters', () => {
     const queued = track(reads.wait());
     reads.rejectAll(new Error('stopped'));
     await settle();
-    expect([confirmed.state, inFlight.state, queued.state]).toEqual(['rejected', 'rejected', 'rejected']);
+    expect([outcomeOf(confirmed), outcomeOf(inFlight), outcomeOf(queued)]).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
     expect(reads.size).toBe(0);
   });
 });
