@@ -79,7 +79,6 @@ class NodeDiskFile implements DiskFile {
     private readonly handle: fs.FileHandle,
     initialSize: number,
     private readonly inline: boolean,
-    private readonly inlineSync: boolean,
   ) {
     this.endOffset = initialSize;
   }
@@ -131,7 +130,7 @@ class NodeDiskFile implements DiskFile {
   }
 
   async datasync(): Promise<void> {
-    if (this.inlineSync) await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
+    if (this.inline) await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
     else await wrap('fdatasync', this.path, () => this.handle.datasync());
   }
 
@@ -157,18 +156,14 @@ export interface NodeDiskOptions {
    * during the wait instead. Reads, opens and directory operations always use the pool.
    */
   readonly inlineWrites?: boolean;
-  /** fdatasync on the calling thread too (see `inlineWrites`); defaults to `inlineWrites`. */
-  readonly inlineSyncs?: boolean;
 }
 
 /** The production disk: Node's file system with real fdatasync and directory fsync. */
 export class NodeDisk implements Disk {
   private readonly inlineWrites: boolean;
-  private readonly inlineSyncs: boolean;
 
   constructor(options: NodeDiskOptions = {}) {
     this.inlineWrites = options.inlineWrites ?? false;
-    this.inlineSyncs = options.inlineSyncs ?? this.inlineWrites;
   }
 
   async open(filePath: string, mode: OpenMode): Promise<DiskFile> {
@@ -181,7 +176,7 @@ export class NodeDisk implements Disk {
     return wrap('open', filePath, async () => {
       const handle = await fs.open(filePath, flags, 0o644);
       const { size } = await handle.stat();
-      return new NodeDiskFile(filePath, handle, size, this.inlineWrites, this.inlineSyncs);
+      return new NodeDiskFile(filePath, handle, size, this.inlineWrites);
     });
   }
 
