@@ -539,9 +539,7 @@ export class RaftNode<Result> {
   private handleReady(ready: Ready): void {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.send(ready.messages);
-    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
-    this.storage.append(ready.entries);
-    const persisted = this.persist(ready);
+    const persisted = this.stageWrite(ready);
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;
     this.applyReady(ready);
@@ -580,9 +578,7 @@ export class RaftNode<Result> {
     this.appliedIndex = snapshot.metadata.index;
     this.snapshotIndex = this.appliedIndex;
     this.proposals.skippedThrough(this.appliedIndex);
-    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
-    this.storage.append(ready.entries);
-    const persisted = this.persist(ready);
+    const persisted = this.stageWrite(ready);
     this.applyReady(ready);
     await persisted;
     this.send(ready.messagesAfterPersist);
@@ -611,6 +607,13 @@ export class RaftNode<Result> {
       this.leadershipLost = false;
       this.proposals.leadershipLost();
     }
+  }
+
+  /** Mirrors the Ready's entries and hard state in memory and starts writing them. */
+  private stageWrite(ready: Ready): Promise<void> | undefined {
+    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+    this.storage.append(ready.entries);
+    return this.persist(ready);
   }
 
   /**
