@@ -675,14 +675,8 @@ export class Raft {
       case 'timeoutNow':
         this.hup(true);
         return;
-      case 'readIndex':
-        this.refuseRead(message.requestId, message.from);
-        return;
-      case 'readIndexResponse':
-        this.receiveReadIndexResponse(message);
-        return;
       default:
-        return;
+        this.stepReadWhileNotLeading(message);
     }
   }
 
@@ -714,14 +708,8 @@ export class Raft {
         }
         return;
       }
-      case 'readIndex':
-        this.refuseRead(message.requestId, message.from);
-        return;
-      case 'readIndexResponse':
-        this.receiveReadIndexResponse(message);
-        return;
       default:
-        return;
+        this.stepReadWhileNotLeading(message);
     }
   }
 
@@ -729,6 +717,12 @@ export class Raft {
   private heardFromLeader(leader: NodeId): void {
     this.electionElapsed = 0;
     this.leader = leader;
+  }
+
+  /** Followers and candidates refuse reads forwarded to them and take their own answers. */
+  private stepReadWhileNotLeading(message: Message): void {
+    if (message.type === 'readIndex') this.refuseRead(message.requestId, message.from);
+    else if (message.type === 'readIndexResponse') this.receiveReadIndexResponse(message);
   }
 
   /** Refuses a read this node cannot serve, so the asker can retry elsewhere. */
