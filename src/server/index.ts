@@ -38,6 +38,7 @@ export {
   type LeaderInfo,
   LOG_ENTRIES_KEPT_AFTER_SNAPSHOT,
   MAX_PENDING_PROPOSALS,
+  MAX_WAITING_READS,
   NodeStoppedError,
   type PeerLink,
   RaftNode,

@@ -22,6 +22,7 @@ import {
   type Ready,
   type Role,
   type Snapshot,
+  TooManyPendingReadsError,
 } from '../raft/index.js';
 import { openRaftLogStore, type RaftLogStore, type StoreMetrics } from '../store/index.js';
 import {
@@ -49,6 +50,8 @@ export const MAX_INFLIGHT_APPEND_BYTES = 32 * 1024 * 1024;
 export const MAX_APPEND_MESSAGE_BYTES = 1024 * 1024;
 /** Proposals waiting for apply at once; more are refused so memory stays bounded. */
 export const MAX_PENDING_PROPOSALS = 100_000;
+/** Linearizable reads waiting here at once (queued, in flight or applying); more are refused. */
+export const MAX_WAITING_READS = 100_000;
 
 /** How the node reaches its peers; `PeerTransport` is the production one. */
 export interface PeerLink {
@@ -362,6 +365,9 @@ export class RaftNode<Result> {
   /** Resolves once this node has applied everything committed before the call (ReadIndex). */
   linearizableBarrier(): Promise<void> {
     this.checkRunning();
+    if (this.reads.size >= MAX_WAITING_READS) {
+      return Promise.reject(new TooManyPendingReadsError(MAX_WAITING_READS));
+    }
     const done = this.reads.wait();
     this.issueReads();
     return done;

@@ -97,16 +97,17 @@ export class ReadWaiters {
   private readonly batches = new Map<string, ReadBatch>();
   private queued: ReadBatch['waiters'] = [];
   private inFlight: string | undefined;
+  private waitingReads = 0;
   private nextId = 1;
 
+  /** Reads waiting, whatever their stage; kept as a count so checking it costs nothing. */
   get size(): number {
-    let total = this.queued.length;
-    for (const batch of this.batches.values()) total += batch.waiters.length;
-    return total;
+    return this.waitingReads;
   }
 
   /** Queues one read; it settles once a later-issued request is confirmed and applied. */
   wait(): Promise<void> {
+    this.waitingReads++;
     return new Promise<void>((resolve, reject) => this.queued.push({ resolve, reject }));
   }
 
@@ -140,6 +141,7 @@ export class ReadWaiters {
     for (const [requestId, batch] of this.batches) {
       if (batch.index > appliedIndex) continue;
       this.batches.delete(requestId);
+      this.waitingReads -= batch.waiters.length;
       for (const waiter of batch.waiters) waiter.resolve();
     }
   }
@@ -150,6 +152,7 @@ export class ReadWaiters {
     if (batch === undefined) return;
     this.batches.delete(requestId);
     if (this.inFlight === requestId) this.inFlight = undefined;
+    this.waitingReads -= batch.waiters.length;
     for (const waiter of batch.waiters) waiter.reject(error);
   }
 
@@ -172,5 +175,6 @@ export class ReadWaiters {
     this.batches.clear();
     this.queued = [];
     this.inFlight = undefined;
+    this.waitingReads = 0;
   }
 }

@@ -9,7 +9,7 @@ import {
   SystemClock,
 } from '../../../src/lib/index.js';
 import { decodeMessage } from '../../../src/raft/index.js';
-import { RaftNode } from '../../../src/server/index.js';
+import { MAX_WAITING_READS, RaftNode } from '../../../src/server/index.js';
 import { openRaftLogStore } from '../../../src/store/index.js';
 import { ListStateMachine, MemoryLinks, TestCluster } from './cluster-harness.js';
 
@@ -159,6 +159,22 @@ describe('RaftNode host', () => {
     const requests = readIndexRequests() - before;
     expect(requests).toBeGreaterThanOrEqual(1);
     expect(requests).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses a read beyond MAX_WAITING_READS with a typed error, and serves the rest', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const waiting = Array.from({ length: MAX_WAITING_READS }, () => leader.node.linearizableBarrier());
+    const refused = await leader.node.linearizableBarrier().catch((error: unknown) => error);
+    expect(isMeshError(refused, 'TOO_MANY_PENDING_READS')).toBe(true);
+    // The waiting reads are served, or (queuing 100,000 takes longer than this harness's short
+    // read timeout) dropped with a typed, retryable error; none is lost.
+    const outcomes = await Promise.allSettled(waiting);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(isMeshError(outcome.reason, 'READ_DROPPED')).toBe(true);
+    }
+    await leader.node.linearizableBarrier();
   });
 
   it('catches up a node that was cut off, through a snapshot once the log is compacted', async () => {

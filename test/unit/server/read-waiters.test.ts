@@ -13,8 +13,10 @@ describe('ReadWaiters', () => {
     const reads = new ReadWaiters();
     const first = track(reads.wait());
     const second = track(reads.wait());
+    expect(reads.size).toBe(2);
     const requestId = reads.issue();
     expect(requestId).toBeDefined();
+    expect(reads.size).toBe(2);
     reads.confirmed(requestId!, 10, 9);
     await settle();
     expect([outcomeOf(first), outcomeOf(second)]).toEqual(['pending', 'pending']);
@@ -49,6 +51,7 @@ describe('ReadWaiters', () => {
     reads.dropped(requestId);
     await settle();
     expect(outcomeOf(read)).toBe('dropped');
+    expect(reads.size).toBe(0);
     expect(reads.inFlightRequest()).toBeUndefined();
     track(reads.wait());
     expect(reads.issue()).toBeDefined();
