@@ -697,7 +697,7 @@ export class RaftNode<Result> {
   }
 
   private updateReadiness(): void {
-    const ready = this.leader.leaderId !== 0 && this.appliedIndex >= this.raft.status().commit;
+    const ready = this.leader.leaderId !== 0 && this.appliedIndex >= this.raft.committed;
     if (ready === this.isReadyFlag) return;
     this.isReadyFlag = ready;
     if (ready) for (const listener of [...this.readyListeners]) listener();
