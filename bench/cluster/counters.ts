@@ -1,5 +1,5 @@
-import { describeLoad, type LoadOperation, runLoad } from './load.js';
-import { MeshosCluster } from './meshos-cluster.js';
+import { describeLoad, type LoadOperation, timedLoad } from './load.js';
+import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.js';
 
 /**
  * `node dist/bench/cluster/counters.js [operation] [clients] [seconds] [warm-up seconds]`: a 3-node MeshOS cluster
@@ -34,34 +34,18 @@ async function main(): Promise<void> {
   const clients = Number(process.argv[3] ?? 64);
   const seconds = Number(process.argv[4] ?? 5);
   const warmupSeconds = Number(process.argv[5] ?? 0);
-  const nodeFlags = (process.env.MESHOS_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
-  const cluster = await MeshosCluster.create({
-    nodeFlags: () => nodeFlags,
-    ...(process.env.MESHOS_BENCH_INSECURE === '1' ? { startArguments: ['--insecure'] } : {}),
-  });
+  const cluster = await MeshosCluster.create(clusterOptionsFromEnvironment());
   try {
     await cluster.start(CLUSTER_TIMEOUT_MS);
     const leader = await cluster.leaderIndex(CLUSTER_TIMEOUT_MS);
     if (warmupSeconds > 0) {
-      const warmup = await runLoad({
-        endpoints: cluster.endpoints,
-        operation,
-        clients,
-        maxRequests: 10_000_000,
-        maxDurationMs: warmupSeconds * 1000,
-      });
+      const warmup = await timedLoad(cluster.endpoints, operation, clients, warmupSeconds * 1000);
       console.log(`warm-up: ${describeLoad(warmup)}`);
     }
     const admins = cluster.endpoints.map((_, index) => cluster.adminAddress(index));
     const before = await Promise.all(admins.map(readCounters));
     const cpuBefore = process.cpuUsage();
-    const result = await runLoad({
-      endpoints: cluster.endpoints,
-      operation,
-      clients,
-      maxRequests: 1_000_000,
-      maxDurationMs: seconds * 1000,
-    });
+    const result = await timedLoad(cluster.endpoints, operation, clients, seconds * 1000);
     const after = await Promise.all(admins.map(readCounters));
     const cpu = process.cpuUsage(cpuBefore);
     const generatorCores = (cpu.user + cpu.system) / 1000 / result.durationMs;

@@ -172,6 +172,25 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 }
 
+/** Requests at most in a load bounded by time (`timedLoad`), so every loop stays bounded in count too. */
+export const MAX_REQUESTS_PER_TIMED_LOAD = 10_000_000;
+
+/** A closed-loop load that runs for `durationMs` (warm-ups, profiling, counters). */
+export function timedLoad(
+  endpoints: readonly string[],
+  operation: LoadOperation,
+  clients: number,
+  durationMs: number,
+): Promise<LoadResult> {
+  return runLoad({
+    endpoints,
+    operation,
+    clients,
+    maxRequests: MAX_REQUESTS_PER_TIMED_LOAD,
+    maxDurationMs: durationMs,
+  });
+}
+
 /** One line for logs: `put x64: 1234 req/s, p50 1.2 ms, p99 3.4 ms`. */
 export function describeLoad(result: LoadResult): string {
   const errors = result.failed === 0 ? '' : `, ${result.failed} failed (${result.firstError ?? '?'})`;

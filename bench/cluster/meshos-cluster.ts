@@ -22,6 +22,18 @@ export interface MeshosClusterOptions {
 }
 
 /**
+ * Options for the diagnostic tools (counters, profile) from the environment:
+ * `MESHOS_BENCH_INSECURE=1` runs plaintext peers, `MESHOS_BENCH_NODE_FLAGS` adds node flags.
+ */
+export function clusterOptionsFromEnvironment(): MeshosClusterOptions {
+  const nodeFlags = (process.env.MESHOS_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  return {
+    ...(nodeFlags.length > 0 ? { nodeFlags: () => nodeFlags } : {}),
+    ...(process.env.MESHOS_BENCH_INSECURE === '1' ? { startArguments: ['--insecure'] } : {}),
+  };
+}
+
+/**
  * Three `meshos start` processes on loopback as in production: mutual TLS between peers, the
  * write-ahead log fsynced, Raft's default timing. Clients speak plaintext gRPC, like etcd's here.
  */

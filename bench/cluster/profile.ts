@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { formatSummary, type ProfileWindow, summarizeProfileFile } from './cpu-profile-summary.js';
-import { describeLoad, runLoad } from './load.js';
-import { MeshosCluster } from './meshos-cluster.js';
+import { describeLoad, timedLoad } from './load.js';
+import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.js';
 
 /**
  * `node dist/bench/cluster/profile.js [seconds] [warm-up seconds]`: a 3-node MeshOS cluster with every node under
@@ -26,8 +26,8 @@ async function main(): Promise<void> {
   const warmupSeconds = Number(process.argv[3] ?? 0);
   let profileRoot = '';
   const cluster = await MeshosCluster.create({
+    ...clusterOptionsFromEnvironment(),
     nodeFlags: (index) => ['--cpu-prof', '--cpu-prof-dir', path.join(profileRoot, `n${index + 1}`)],
-    ...(process.env.MESHOS_BENCH_INSECURE === '1' ? { startArguments: ['--insecure'] } : {}),
   });
   profileRoot = path.join(cluster.root, 'profiles');
   let leader = -1;
@@ -37,22 +37,10 @@ async function main(): Promise<void> {
     leader = await cluster.leaderIndex(CLUSTER_TIMEOUT_MS);
     if (warmupSeconds > 0) {
       // Profile the steady state, after the JIT has compiled the hot paths.
-      await runLoad({
-        endpoints: cluster.endpoints,
-        operation: 'put',
-        clients: PROFILE_LOAD_CLIENTS,
-        maxRequests: 10_000_000,
-        maxDurationMs: warmupSeconds * 1000,
-      });
+      await timedLoad(cluster.endpoints, 'put', PROFILE_LOAD_CLIENTS, warmupSeconds * 1000);
     }
     const fromMicroseconds = Number(process.hrtime.bigint() / 1000n);
-    const result = await runLoad({
-      endpoints: cluster.endpoints,
-      operation: 'put',
-      clients: PROFILE_LOAD_CLIENTS,
-      maxRequests: 1_000_000,
-      maxDurationMs: seconds * 1000,
-    });
+    const result = await timedLoad(cluster.endpoints, 'put', PROFILE_LOAD_CLIENTS, seconds * 1000);
     window = { fromMicroseconds, toMicroseconds: Number(process.hrtime.bigint() / 1000n) };
     console.log(`load under profiling: ${describeLoad(result)}; leader n${leader + 1}`);
   } finally {

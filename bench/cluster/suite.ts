@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../harness.js';
 import type { BenchCluster } from './bench-cluster.js';
-import { describeLoad, type LoadResult, preloadReadKeys, runLoad } from './load.js';
+import { describeLoad, type LoadResult, preloadReadKeys, runLoad, timedLoad } from './load.js';
 import { cpuTimeMs, sleep } from './processes.js';
 
 /** Bounds of one side-by-side run; the defaults keep one system's suite near 90 s. */
@@ -24,6 +24,9 @@ export interface SuiteOptions {
   readonly failoverRequestTimeoutMs: number;
   readonly clusterTimeoutMs: number;
 }
+
+/** Clients of the put warm-up: enough to run every path a loaded cluster runs. */
+const WARMUP_CLIENTS = 64;
 
 export const DEFAULT_SUITE_OPTIONS: SuiteOptions = {
   putClientCounts: [1, 16, 64, 256],
@@ -145,23 +148,11 @@ export async function runClusterSuite(
   };
 
   log(`${cluster.system}: warm-up`);
-  await runLoad({
-    endpoints: cluster.endpoints,
-    operation: 'put',
-    clients: 64,
-    maxRequests: options.maxRequestsPerLoad,
-    maxDurationMs: options.warmupMs,
-  });
+  await timedLoad(cluster.endpoints, 'put', WARMUP_CLIENTS, options.warmupMs);
   const puts: MeasuredLoad[] = [];
   for (const clients of options.putClientCounts) puts.push(await load('put', clients));
   await preloadReadKeys(cluster.endpoints);
-  await runLoad({
-    endpoints: cluster.endpoints,
-    operation: 'get-linearizable',
-    clients: options.getClients,
-    maxRequests: options.maxRequestsPerLoad,
-    maxDurationMs: options.warmupMs / 2,
-  });
+  await timedLoad(cluster.endpoints, 'get-linearizable', options.getClients, options.warmupMs / 2);
   const linearizableGet = await load('get-linearizable', options.getClients);
   const serializableGet = await load('get-serializable', options.getClients);
   const failoverGapsMs: number[] = [];
