@@ -5,9 +5,9 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { type Logger, MeshError } from '../lib/index.js';
-import type { KvBackend } from '../server/index.js';
 import { responseHeader } from './convert-header.js';
 import { unary } from './grpc-call.js';
+import type { KvBackend } from './kv-backend.js';
 
 export class AuthNotEnabledError extends MeshError {
   constructor() {

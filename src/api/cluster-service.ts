@@ -2,12 +2,12 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/index.js';
 import type { Int64In, PbMember } from '../protocol/index.js';
-import type { KvBackend } from '../server/index.js';
 import { memberToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
 import { uint64ToBigint } from './convert-numbers.js';
 import { MemberNotFoundError } from './errors.js';
 import { unary } from './grpc-call.js';
+import type { KvBackend } from './kv-backend.js';
 
 /** Member ids are numbers in the backend; an id no number can hold names no member. */
 function memberId(value: Int64In): number {

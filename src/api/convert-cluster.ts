@@ -7,8 +7,8 @@ import type {
   PbResponseHeader,
   PbStatusResponse,
 } from '../protocol/index.js';
-import type { BackendStatus, ClusterMember, LeaseTimeToLiveAnswer } from '../server/index.js';
 import { uint64Out } from './convert-numbers.js';
+import type { BackendStatus, ClusterMember, LeaseTimeToLiveAnswer } from './kv-backend.js';
 
 export function memberToPb(member: ClusterMember): PbMember {
   return {

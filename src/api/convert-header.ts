@@ -1,6 +1,6 @@
 import type { Int64Out, PbResponseHeader } from '../protocol/index.js';
-import type { KvBackend } from '../server/index.js';
 import { uint64Out } from './convert-numbers.js';
+import type { KvBackend } from './kv-backend.js';
 
 /** Every response header carries the cluster, this member, a revision and the Raft term. */
 export function responseHeader(

@@ -5,9 +5,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { assert, type Clock, type Logger, SystemClock, silentLogger, type TimerId } from '../lib/index.js';
-import type { KvBackend } from '../server/index.js';
 import { authService } from './auth-service.js';
 import { clusterService } from './cluster-service.js';
+import type { KvBackend } from './kv-backend.js';
 import { kvService } from './kv-service.js';
 import { leaseService } from './lease-service.js';
 import {

@@ -9,6 +9,16 @@ export {
 } from './errors.js';
 export { type EtcdApiServer, type EtcdApiServerOptions, startEtcdApiServer } from './etcd-server.js';
 export {
+  type AnswerTo,
+  answerOf,
+  type BackendStatus,
+  type ClientSession,
+  type ClusterMember,
+  type KvAnswer,
+  type KvBackend,
+  type LeaseTimeToLiveAnswer,
+} from './kv-backend.js';
+export {
   DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
   MAX_PENDING_KEEPALIVES_PER_STREAM,
   MAX_RECEIVE_MESSAGE_BYTES,
@@ -16,11 +26,6 @@ export {
   SERVED_ETCD_API_VERSION,
   SNAPSHOT_CHUNK_BYTES,
 } from './limits.js';
-export {
-  LEASE_EXPIRY_CHECK_INTERVAL_MS,
-  LocalKvBackend,
-  type LocalKvBackendOptions,
-} from './local-backend.js';
 export {
   BadSessionError,
   CLIENT_ID_HEADER,

@@ -1,6 +1,5 @@
 /** The KV service: Range, Put, DeleteRange, Txn, Compact. */
 import type * as grpc from '@grpc/grpc-js';
-import type { KvCommand, KvResult } from '../kv/index.js';
 import type { Logger } from '../lib/index.js';
 import type {
   Int64Out,
@@ -11,7 +10,6 @@ import type {
   PbResponseHeader,
   PbTxnRequest,
 } from '../protocol/index.js';
-import type { KvBackend } from '../server/index.js';
 import { responseHeader } from './convert-header.js';
 import {
   compactRequestFromPb,
@@ -26,22 +24,8 @@ import {
   txnResponseToPb,
 } from './convert-kv.js';
 import { unary } from './grpc-call.js';
+import type { KvBackend } from './kv-backend.js';
 import { sessionFromMetadata } from './session-metadata.js';
-
-type Expected<Type extends KvResult['type']> = Extract<KvResult, { type: Type }>;
-
-/** Runs a command; an error result becomes a rejection with its typed error. */
-async function run<Type extends KvResult['type']>(
-  backend: KvBackend,
-  command: KvCommand,
-  type: Type,
-  metadata?: grpc.Metadata,
-): Promise<Expected<Type>> {
-  const result = await backend.execute(command, sessionFromMetadata(metadata));
-  if (result.type === 'error') throw result.error;
-  if (result.type !== type) throw new Error(`backend answered ${result.type} to a ${command.type} command`);
-  return result as Expected<Type>;
-}
 
 export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
   const header: HeaderAt = (revision) => responseHeader(backend, revision);
@@ -50,22 +34,28 @@ export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServi
       rangeResponseToPb(await backend.range(rangeRequestFromPb(request)), header),
     ),
     Put: unary('Put', logger, async (request: PbPutRequest, metadata) =>
-      putResponseToPb(await run(backend, putRequestFromPb(request), 'put', metadata), header),
+      putResponseToPb(
+        await backend.execute(putRequestFromPb(request), sessionFromMetadata(metadata)),
+        header,
+      ),
     ),
     DeleteRange: unary('DeleteRange', logger, async (request: PbDeleteRangeRequest, metadata) =>
       deleteRangeResponseToPb(
-        await run(backend, deleteRangeRequestFromPb(request), 'deleteRange', metadata),
+        await backend.execute(deleteRangeRequestFromPb(request), sessionFromMetadata(metadata)),
         header,
       ),
     ),
     Txn: unary('Txn', logger, async (request: PbTxnRequest, metadata) =>
-      txnResponseToPb(await run(backend, txnRequestFromPb(request), 'txn', metadata), header),
+      txnResponseToPb(
+        await backend.execute(txnRequestFromPb(request), sessionFromMetadata(metadata)),
+        header,
+      ),
     ),
     Compact: unary(
       'Compact',
       logger,
       async (request: PbCompactionRequest, metadata): Promise<{ header: PbResponseHeader<Int64Out> }> => {
-        const result = await run(backend, compactRequestFromPb(request), 'compact', metadata);
+        const result = await backend.execute(compactRequestFromPb(request), sessionFromMetadata(metadata));
         return { header: header(result.header.revision) };
       },
     ),

@@ -2,11 +2,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { isMeshError, type Logger, MeshError } from '../lib/index.js';
 import type { Int64In, Int64Out, PbLeaseKeepAliveResponse } from '../protocol/index.js';
-import type { KvBackend } from '../server/index.js';
 import { leaseTimeToLiveToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
 import { int64ToNumber } from './convert-numbers.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
+import type { KvBackend } from './kv-backend.js';
 import { MAX_PENDING_KEEPALIVES_PER_STREAM } from './limits.js';
 import { sessionFromMetadata } from './session-metadata.js';
 
@@ -23,8 +23,6 @@ export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedSe
         },
         sessionFromMetadata(metadata),
       );
-      if (result.type === 'error') throw result.error;
-      if (result.type !== 'leaseGrant') throw new Error(`backend answered ${result.type} to a lease grant`);
       return {
         header: responseHeader(backend, result.header.revision),
         ID: result.id,
@@ -37,7 +35,6 @@ export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedSe
         { type: 'leaseRevoke', id: int64ToNumber('ID', request.ID) },
         sessionFromMetadata(metadata),
       );
-      if (result.type === 'error') throw result.error;
       return { header: responseHeader(backend, result.header.revision) };
     }),
     LeaseKeepAlive: (call: KeepAliveCall) => serveKeepAlive(call, backend, logger),

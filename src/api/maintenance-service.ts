@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/index.js';
 import type { Int64Out, PbSnapshotResponse } from '../protocol/index.js';
-import type { KvBackend } from '../server/index.js';
 import { statusToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
+import type { KvBackend } from './kv-backend.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
 
 type SnapshotCall = grpc.ServerWritableStream<Record<string, never>, PbSnapshotResponse<Int64Out>>;

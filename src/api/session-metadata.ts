@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../lib/index.js';
-import type { ClientSession } from '../server/index.js';
+import type { ClientSession } from './kv-backend.js';
 
 /** gRPC metadata a MeshOS client sends with each write, so a retry applies at most once. */
 export const CLIENT_ID_HEADER = 'meshos-client-id';

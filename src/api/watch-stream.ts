@@ -8,11 +8,11 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Watcher, WatchResponse } from '../kv/index.js';
 import { isMeshError, type Logger } from '../lib/index.js';
 import type { Int64Out, PbWatchCreateRequest, PbWatchRequest, PbWatchResponse } from '../protocol/index.js';
-import type { KvBackend } from '../server/index.js';
 import { responseHeader } from './convert-header.js';
 import { DUPLICATE_WATCH_ID_REASON, watchCreateFromPb, watchEventToPb } from './convert-watch.js';
 import { ETCD_ERRORS, grpcFailureOf } from './error-map.js';
 import { writable } from './grpc-call.js';
+import type { KvBackend } from './kv-backend.js';
 import { MAX_WATCHES_PER_STREAM } from './limits.js';
 
 export type WatchCall = grpc.ServerDuplexStream<PbWatchRequest, PbWatchResponse<Int64Out>>;

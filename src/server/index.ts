@@ -1,11 +1,4 @@
 export { type AdminServer, type AdminStatusSource, startAdminServer } from './admin-http.js';
-export type {
-  BackendStatus,
-  ClientSession,
-  ClusterMember,
-  KvBackend,
-  LeaseTimeToLiveAnswer,
-} from './kv-backend.js';
 export { MemberDirectory, MemberNotFoundError, type MemberRecord } from './member-directory.js';
 export {
   decodeNodeCommand,

@@ -1,5 +1,5 @@
+import type { ClusterMember } from '../api/index.js';
 import { MeshError } from '../lib/index.js';
-import type { ClusterMember } from './kv-backend.js';
 
 /** A directory record: how to reach one member. Replicated, so every node agrees on it. */
 export interface MemberRecord {

@@ -1,8 +1,16 @@
 import {
+  type AnswerTo,
+  answerOf,
+  type BackendStatus,
+  type ClientSession,
+  type ClusterMember,
+  type KvBackend,
+  type LeaseTimeToLiveAnswer,
+} from '../api/index.js';
+import {
   decodeKvResult,
   encodeKvResult,
   type KvCommand,
-  type KvResult,
   type LeaseStatus,
   Lessor,
   type RangeRequest,
@@ -12,13 +20,6 @@ import {
 } from '../kv/index.js';
 import { type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
-import type {
-  BackendStatus,
-  ClientSession,
-  ClusterMember,
-  KvBackend,
-  LeaseTimeToLiveAnswer,
-} from './kv-backend.js';
 import { MemberNotFoundError, type MemberRecord } from './member-directory.js';
 import { encodeNodeCommand, type NodeCommand } from './node-command.js';
 import type { NodeApplyResult, NodeStateMachine } from './node-state-machine.js';
@@ -97,16 +98,18 @@ export class RaftKvBackend implements KvBackend {
     return this.machine.kv.revision;
   }
 
-  async execute(command: KvCommand, session?: ClientSession): Promise<KvResult> {
-    if (command.type === 'range') return this.range(command);
+  async execute<Command extends KvCommand>(
+    command: Command,
+    session?: ClientSession,
+  ): Promise<AnswerTo<Command>> {
+    if (command.type === 'range') return answerOf(command, await this.range(command));
     const result = await this.propose({
       type: 'kv',
       command,
       ...(session === undefined ? {} : { session }),
     });
     if (result === undefined) throw new MeshError('INTERNAL', 'a key-value command applied without a result');
-    if (result.type === 'error') throw result.error;
-    return result;
+    return answerOf(command, result);
   }
 
   async range(request: RangeRequest): Promise<RangeResponse> {

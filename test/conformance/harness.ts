@@ -2,13 +2,9 @@
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import {
-  type EtcdApiServer,
-  LocalKvBackend,
-  type LocalKvBackendOptions,
-  startEtcdApiServer,
-} from '../../src/api/index.js';
+import { type EtcdApiServer, startEtcdApiServer } from '../../src/api/index.js';
 import { ManualClock } from '../../src/lib/index.js';
+import { LocalKvBackend, type LocalKvBackendOptions } from '../support/local-kv-backend.js';
 
 export interface LocalEtcd {
   readonly backend: LocalKvBackend;

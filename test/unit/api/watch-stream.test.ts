@@ -1,11 +1,11 @@
 /** The Watch stream session with a stand-in call whose writes the test controls. */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { LocalKvBackend } from '../../../src/api/index.js';
 import { type WatchCall, WatchStreamSession } from '../../../src/api/watch-stream.js';
 import { ManualClock, silentLogger } from '../../../src/lib/index.js';
 import type { Int64Out, PbWatchResponse } from '../../../src/protocol/index.js';
 import { MessageQueue } from '../../conformance/harness.js';
+import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const BUFFER_EVENTS = 4;

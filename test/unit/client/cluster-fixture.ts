@@ -1,6 +1,7 @@
 /** Single-process etcd API servers on 127.0.0.1 for client tests. */
-import { type EtcdApiServer, LocalKvBackend, startEtcdApiServer } from '../../../src/api/index.js';
+import { type EtcdApiServer, startEtcdApiServer } from '../../../src/api/index.js';
 import { SystemClock } from '../../../src/lib/index.js';
+import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
 export interface TestNode {
   readonly backend: LocalKvBackend;

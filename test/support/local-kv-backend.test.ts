@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LEASE_EXPIRY_CHECK_INTERVAL_MS, LocalKvBackend } from '../../../src/api/index.js';
-import { isMeshError, ManualClock } from '../../../src/lib/index.js';
+import { isMeshError, ManualClock } from '../../src/lib/index.js';
+import { LEASE_EXPIRY_CHECK_INTERVAL_MS, LocalKvBackend } from './local-kv-backend.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -10,9 +10,7 @@ function backend(): { local: LocalKvBackend; clock: ManualClock } {
 }
 
 async function grant(local: LocalKvBackend, ttlSeconds: number): Promise<number> {
-  const result = await local.execute({ type: 'leaseGrant', id: 0, ttlSeconds });
-  if (result.type !== 'leaseGrant') throw new Error(`grant failed: ${result.type}`);
-  return result.id;
+  return (await local.execute({ type: 'leaseGrant', id: 0, ttlSeconds })).id;
 }
 
 describe('LocalKvBackend', () => {
@@ -28,12 +26,12 @@ describe('LocalKvBackend', () => {
     local.close();
   });
 
-  it('answers a refused command with an error result and leaves the state alone', async () => {
+  it('rejects a refused command with its typed error and leaves the state alone', async () => {
     const { local } = backend();
     const before = local.currentRevision();
-    const result = await local.execute({ type: 'compact', revision: 100 });
-    expect(result.type).toBe('error');
-    expect(result.type === 'error' && result.error.code).toBe('KV_FUTURE_REVISION');
+    await expect(local.execute({ type: 'compact', revision: 100 })).rejects.toSatisfy((error) =>
+      isMeshError(error, 'KV_FUTURE_REVISION'),
+    );
     expect(local.currentRevision()).toBe(before);
     local.close();
   });

@@ -1,14 +1,27 @@
 /**
- * A single-process `KvBackend`: commands are encoded (as they would be for the Raft log) and applied
+ * Test double: a single-process `KvBackend`, for unit tests of the API layer that need a manual
+ * clock (lease expiry, progress notify) or a backend they can inspect. commands are encoded (as they would be for the Raft log) and applied
  * straight to a `KvStateMachine` at a monotonic index. A `WatchHub` is fed by every apply, and a
  * `Lessor` driven by the injected clock revokes expired leases by applying revoke commands. The
  * member list is metadata only (there is no replication to change).
  */
 import {
+  type AnswerTo,
+  answerOf,
+  type BackendStatus,
+  type ClusterMember,
+  type KvBackend,
+  type LeaseTimeToLiveAnswer,
+  MemberBadUrlsError,
+  MemberNotFoundError,
+  MemberNotLearnerError,
+  PeerUrlExistsError,
+  SERVED_ETCD_API_VERSION,
+} from '../../src/api/index.js';
+import {
   type ApplyOutcome,
   encodeKvCommand,
   type KvCommand,
-  type KvResult,
   KvStateMachine,
   type LeaseStatus,
   Lessor,
@@ -17,16 +30,8 @@ import {
   type Watcher,
   WatchHub,
   type WatchRequest,
-} from '../kv/index.js';
-import { assert, type Clock, isMeshError, type TimerId } from '../lib/index.js';
-import type { BackendStatus, ClusterMember, KvBackend, LeaseTimeToLiveAnswer } from '../server/index.js';
-import {
-  MemberBadUrlsError,
-  MemberNotFoundError,
-  MemberNotLearnerError,
-  PeerUrlExistsError,
-} from './errors.js';
-import { SERVED_ETCD_API_VERSION } from './limits.js';
+} from '../../src/kv/index.js';
+import { assert, type Clock, isMeshError, type TimerId } from '../../src/lib/index.js';
 
 /** How often lease deadlines are checked. */
 export const LEASE_EXPIRY_CHECK_INTERVAL_MS = 250;
@@ -110,8 +115,8 @@ export class LocalKvBackend implements KvBackend {
     return this.hub;
   }
 
-  async execute(command: KvCommand): Promise<KvResult> {
-    return this.apply(command).result;
+  async execute<Command extends KvCommand>(command: Command): Promise<AnswerTo<Command>> {
+    return answerOf(command, this.apply(command).result);
   }
 
   async range(request: RangeRequest): Promise<RangeResponse> {

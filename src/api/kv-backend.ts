@@ -1,3 +1,8 @@
+/**
+ * What the etcd API layer needs from a node, and the one error contract every backend keeps:
+ * a method resolves with its answer or rejects with a typed `MeshError` (which `error-map.ts`
+ * turns into etcd's gRPC status). No error travels as a value across this interface.
+ */
 import type {
   KvCommand,
   KvResult,
@@ -7,6 +12,7 @@ import type {
   Watcher,
   WatchRequest,
 } from '../kv/index.js';
+import { assert } from '../lib/index.js';
 
 /** A client's identity and request number, for exactly-once retries. */
 export interface ClientSession {
@@ -43,10 +49,26 @@ export interface LeaseTimeToLiveAnswer {
   readonly keys: readonly Uint8Array[];
 }
 
+/** A command's successful answer: never the state machine's `{type: 'error'}` result. */
+export type KvAnswer = Exclude<KvResult, { type: 'error' }>;
+
+/** The answer a command of a given kind gets: a put gets a `PutResponse`, and so on. */
+export type AnswerTo<Command extends KvCommand> = Extract<KvAnswer, { type: Command['type'] }>;
+
 /**
- * What a client API (the etcd v3 gRPC service, the CLI) needs from a node. The Raft-backed
- * node implements it; so does a single-process backend for tests. Every method either
- * answers or rejects with a typed `MeshError` (`NOT_LEADER`, `KV_*`, `TIMEOUT`, ...).
+ * Turns an applied command's result into the contract's form: its answer, or a rejection
+ * with the typed error the state machine refused it with.
+ */
+export function answerOf<Command extends KvCommand>(command: Command, result: KvResult): AnswerTo<Command> {
+  if (result.type === 'error') throw result.error;
+  assert(result.type === command.type, () => `a ${command.type} command was answered with ${result.type}`);
+  return result as AnswerTo<Command>;
+}
+
+/**
+ * What a client API (the etcd v3 gRPC service, the CLI) needs from a node; the Raft-backed
+ * node implements it. Every method either answers or rejects with a typed `MeshError`
+ * (`NOT_LEADER`, `KV_*`, `TIMEOUT`, ...).
  */
 export interface KvBackend {
   /** Cluster id and this member's id, as unsigned 64-bit decimals for response headers. */
@@ -58,9 +80,9 @@ export interface KvBackend {
   /**
    * Writes go through consensus; a range is linearizable unless `serializable` is set. A
    * command carrying the client's session (id, sequence) is applied at most once however
-   * often it is retried.
+   * often it is retried. A command the state machine refuses rejects with its `KvError`.
    */
-  execute(command: KvCommand, session?: ClientSession): Promise<KvResult>;
+  execute<Command extends KvCommand>(command: Command, session?: ClientSession): Promise<AnswerTo<Command>>;
   range(request: RangeRequest): Promise<RangeResponse>;
   /** Refreshes a lease and answers its TTL; rejects with KV_LEASE_NOT_FOUND. */
   leaseKeepAlive(id: number): Promise<number>;
