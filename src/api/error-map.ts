@@ -82,8 +82,10 @@ const BY_CODE: Readonly<Record<string, GrpcFailure>> = {
   READ_DROPPED: ETCD_ERRORS.leaderChanged,
   TRANSFER_IN_PROGRESS: ETCD_ERRORS.leaderChanged,
   NODE_STOPPED: ETCD_ERRORS.stopped,
-  // A request forwarded to a leader this node lost (or could not reach): retry elsewhere.
+  // A request forwarded to a leader this node lost while it was in flight: outcome unknown.
   UNAVAILABLE: ETCD_ERRORS.leaderChanged,
+  // A request that could not be sent to the leader until its wait ran out: never proposed.
+  LEADER_UNREACHABLE: ETCD_ERRORS.noLeader,
   TIMEOUT: ETCD_ERRORS.timeout,
   CONFIG_CHANGE_PENDING: ETCD_ERRORS.unhealthy,
   KV_SNAPSHOT_CORRUPT: ETCD_ERRORS.corrupt,

@@ -11,12 +11,14 @@ import {
   SystemClock,
   systemRandom,
 } from '../lib/index.js';
-import type { NodeId } from '../raft/index.js';
 import {
-  type AdminServer,
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,
   DEFAULT_TICK_INTERVAL_MS,
+  type NodeId,
+} from '../raft/index.js';
+import {
+  type AdminServer,
   type LeaderInfo,
   type NodeApplyResult,
   NodeStateMachine,
@@ -192,6 +194,7 @@ export class MeshNode {
     await this.raft.stop(SHUTDOWN_TRANSFER_TIMEOUT_MS);
     this.channels.close();
     await this.transport.stop();
+    this.metrics.close();
   }
 
   /** Publishes this node's addresses in the replicated member directory once a leader exists. */

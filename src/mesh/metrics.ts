@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { NodeApplyResult, RaftNode } from '../server/index.js';
 import type { TransportCounters } from '../transport/index.js';
@@ -9,6 +10,51 @@ export interface NodeMetrics {
   readonly proposalFailures: Counter;
   readonly leaderChanges: Counter;
   readonly persistSeconds: Histogram;
+  /** Stops the event-loop delay sampler. */
+  close(): void;
+}
+
+/** Resolution of Node's event-loop delay sampler. */
+export const EVENT_LOOP_SAMPLE_RESOLUTION_MS = 10;
+/** The delay histogram is read and restarted this often; each window's worst delay is recorded. */
+export const EVENT_LOOP_WINDOW_MS = 1_000;
+const NANOSECONDS_PER_SECOND = 1e9;
+
+/**
+ * Event-loop delay: p50/p99 of the last window, the worst delay since start, and a histogram of
+ * each window's worst delay, so a scraper can count stalls (windows over 50 ms, say) between two
+ * scrapes by subtracting bucket counts.
+ */
+function registerEventLoopDelay(registry: Registry): () => void {
+  const sampler = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLE_RESOLUTION_MS });
+  sampler.enable();
+  const delay = new Gauge({
+    name: 'meshos_event_loop_delay_seconds',
+    help: 'event-loop delay: p50 and p99 over the last window, max since start',
+    labelNames: ['stat'],
+    registers: [registry],
+  });
+  const windowMax = new Histogram({
+    name: 'meshos_event_loop_window_max_delay_seconds',
+    help: `worst event-loop delay in each ${EVENT_LOOP_WINDOW_MS} ms window`,
+    buckets: [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  let maxSeconds = 0;
+  const timer = setInterval(() => {
+    const windowMaxSeconds = sampler.max / NANOSECONDS_PER_SECOND;
+    maxSeconds = Math.max(maxSeconds, windowMaxSeconds);
+    windowMax.observe(windowMaxSeconds);
+    delay.set({ stat: 'p50' }, sampler.percentile(50) / NANOSECONDS_PER_SECOND);
+    delay.set({ stat: 'p99' }, sampler.percentile(99) / NANOSECONDS_PER_SECOND);
+    delay.set({ stat: 'max' }, maxSeconds);
+    sampler.reset();
+  }, EVENT_LOOP_WINDOW_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    sampler.disable();
+  };
 }
 
 export function createNodeMetrics(
@@ -76,5 +122,6 @@ export function createNodeMetrics(
     registers: [registry],
   });
   node.onLeaderChange(() => leaderChanges.inc());
-  return { registry, proposals, proposalFailures, leaderChanges, persistSeconds };
+  const close = registerEventLoopDelay(registry);
+  return { registry, proposals, proposalFailures, leaderChanges, persistSeconds, close };
 }

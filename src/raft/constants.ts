@@ -29,13 +29,30 @@ export const MAX_REQUEST_ID_LENGTH = 256;
  */
 export const EARLY_CAMPAIGN_RANK_SPACING_TICKS = 2;
 
-export const DEFAULT_ELECTION_TICKS = 10;
-export const DEFAULT_HEARTBEAT_TICKS = 1;
+/**
+ * The one set of Raft timing defaults, used by the server, the mesh node and the CLI. The core
+ * counts ticks; a host ticks it every `DEFAULT_TICK_INTERVAL_MS`.
+ * Heartbeats every 100 ms and a 1 s election timeout (etcd's defaults): a leader that is merely
+ * busy (a long GC pause, a slow fdatasync under load) is not deposed, while a crashed leader is
+ * still replaced within tens of ms, because its followers see the connection close and campaign
+ * early (`reportLeaderLost`).
+ */
+export const DEFAULT_TICK_INTERVAL_MS = 10;
+export const DEFAULT_HEARTBEAT_TICKS = 10;
+export const DEFAULT_ELECTION_TICKS = 100;
+/** Append messages in flight to one follower, unacknowledged. */
 export const DEFAULT_MAX_INFLIGHT_MESSAGES = 256;
+/** Bytes of entries in flight to one follower, unacknowledged. */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 32 * 1024 * 1024;
+/** Largest append message the leader builds. */
 export const DEFAULT_MAX_APPEND_BYTES = 1024 * 1024;
 
 assert(SNAPSHOT_CHUNK_BYTES <= MAX_SNAPSHOT_BYTES, 'a snapshot chunk must fit in the largest snapshot');
 assert(MAX_PENDING_READS <= MAX_BUFFERED_READ_STATES, 'every pending read must fit in the read-state buffer');
 assert(EARLY_CAMPAIGN_RANK_SPACING_TICKS >= 1, 'early campaigns of different ranks must not share a tick');
 assert(DEFAULT_HEARTBEAT_TICKS < DEFAULT_ELECTION_TICKS, 'heartbeats must be more frequent than elections');
+assert(
+  DEFAULT_ELECTION_TICKS >= 5 * DEFAULT_HEARTBEAT_TICKS,
+  'a follower must miss several heartbeats before it campaigns',
+);
+assert(DEFAULT_MAX_APPEND_BYTES <= DEFAULT_MAX_INFLIGHT_BYTES, 'one append must fit in the inflight window');

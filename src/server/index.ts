@@ -1,4 +1,14 @@
 export { type AdminServer, type AdminStatusSource, startAdminServer } from './admin-http.js';
+export {
+  LEADER_RETRY_PAUSE_MS,
+  LEADER_WAIT_TIMEOUT_MS,
+  LeaderWait,
+  MAX_LEADER_ATTEMPTS,
+  MAX_REQUESTS_WAITING_FOR_LEADER,
+  neverProposed,
+  readRetryable,
+  TooManyWaitingForLeaderError,
+} from './leader-wait.js';
 export { MemberDirectory, MemberNotFoundError, type MemberRecord } from './member-directory.js';
 export {
   decodeNodeCommand,
@@ -24,10 +34,7 @@ export {
   type RaftKvBackendOptions,
 } from './raft-kv-backend.js';
 export {
-  DEFAULT_ELECTION_TICKS,
-  DEFAULT_HEARTBEAT_TICKS,
   DEFAULT_SNAPSHOT_EVERY_ENTRIES,
-  DEFAULT_TICK_INTERVAL_MS,
   type LeaderInfo,
   LOG_ENTRIES_KEPT_AFTER_SNAPSHOT,
   MAX_PENDING_PROPOSALS,

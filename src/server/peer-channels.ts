@@ -56,7 +56,7 @@ export class PeerChannels {
   private nextRequestId = 1;
   private raftHandler: (from: NodeId, payload: Uint8Array) => void = () => {};
   private requestHandler: (from: NodeId, body: Uint8Array) => Promise<Uint8Array> = async () => {
-    throw new ForwardError('UNAVAILABLE', 'this node does not serve forwarded requests yet');
+    throw new ForwardError('LEADER_UNREACHABLE', 'this node does not serve forwarded requests yet');
   };
 
   constructor(
@@ -95,7 +95,8 @@ export class PeerChannels {
       this.pending.set(requestId, { peer, resolve, reject, deadlineMs });
       if (!this.transport.send(peer, framed(CHANNEL_REQUEST, requestId, undefined, body))) {
         this.pending.delete(requestId);
-        reject(new ForwardError('UNAVAILABLE', `cannot reach node ${peer}`));
+        // Never sent, so never proposed: the caller may try again.
+        reject(new ForwardError('LEADER_UNREACHABLE', `cannot reach node ${peer}`));
         return;
       }
       this.scheduleSweep();

@@ -20,6 +20,7 @@ import {
 } from '../kv/index.js';
 import { type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
+import { LeaderWait, neverProposed, readRetryable } from './leader-wait.js';
 import { MemberNotFoundError, type MemberRecord } from './member-directory.js';
 import { encodeNodeCommand, type NodeCommand } from './node-command.js';
 import type { NodeApplyResult, NodeStateMachine } from './node-state-machine.js';
@@ -64,6 +65,7 @@ export class RaftKvBackend implements KvBackend {
   readonly clusterId: bigint;
   readonly memberId: bigint;
   private readonly lessor = new Lessor();
+  private readonly leaderWait: LeaderWait;
   private dutyTimer: TimerId | undefined;
   private closed = false;
 
@@ -74,12 +76,14 @@ export class RaftKvBackend implements KvBackend {
   ) {
     this.clusterId = options.clusterId;
     this.memberId = BigInt(node.id);
+    this.leaderWait = new LeaderWait(options.clock, () => node.leaderInfo());
     machine.onLeaseChanges = (changes) => this.lessor.observe(changes, this.now());
     machine.onRestore = () => this.lessor.reset(machine.kv.leaseList(), this.now());
     this.lessor.reset(machine.kv.leaseList(), this.now());
     node.onLeaderChange((info) => {
       if (info.leaderId === node.id) this.lessor.promote(this.now(), options.electionTimeoutMs);
       else this.lessor.demote();
+      this.leaderWait.leaderChanged(info);
     });
     if (node.isLeader()) this.lessor.promote(this.now(), options.electionTimeoutMs);
     this.scheduleDuties();
@@ -87,6 +91,7 @@ export class RaftKvBackend implements KvBackend {
 
   close(): void {
     this.closed = true;
+    this.leaderWait.close();
     if (this.dutyTimer !== undefined) this.options.clock.clearTimer(this.dutyTimer);
   }
 
@@ -113,7 +118,7 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async range(request: RangeRequest): Promise<RangeResponse> {
-    if (request.serializable !== true) await this.node.linearizableBarrier();
+    if (request.serializable !== true) await this.linearizableBarrier();
     return this.machine.kv.range(request);
   }
 
@@ -122,8 +127,13 @@ export class RaftKvBackend implements KvBackend {
     const body = new Uint8Array(9);
     body[0] = FORWARD_KEEPALIVE;
     new DataView(body.buffer).setFloat64(1, id);
-    const answer = await this.forwardToLeader(body);
-    return dataViewOf(answer).getFloat64(0);
+    return this.leaderWait.run(async (leader) => {
+      if (leader.leaderId === this.node.id) {
+        this.node.requireLeader();
+        return this.lessor.keepAlive(id, this.now());
+      }
+      return dataViewOf(await this.forwardTo(leader.leaderId, body)).getFloat64(0);
+    }, this.retryableWrite);
   }
 
   /** Serves a request a follower forwarded to this node (which believes itself leader). */
@@ -144,7 +154,7 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer> {
-    await this.node.linearizableBarrier();
+    await this.linearizableBarrier();
     if (!this.machine.kv.hasLease(id)) return { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] };
     const lease = this.machine.kv.leaseTimeToLive(id, withKeys);
     return {
@@ -156,7 +166,7 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async leaseList(): Promise<readonly LeaseStatus[]> {
-    await this.node.linearizableBarrier();
+    await this.linearizableBarrier();
     return this.machine.kv.leaseList();
   }
 
@@ -249,25 +259,39 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async snapshot(): Promise<Uint8Array> {
-    await this.node.linearizableBarrier();
+    await this.linearizableBarrier();
     return this.machine.snapshot();
   }
 
-  private async propose(command: NodeCommand): Promise<NodeApplyResult> {
-    const encoded = encodeNodeCommand(command);
-    if (this.node.isLeader() || this.options.forward === undefined) return this.node.propose(encoded);
-    const body = new Uint8Array(encoded.byteLength + 1);
-    body[0] = FORWARD_PROPOSAL;
-    body.set(encoded, 1);
-    const answer = await this.forwardToLeader(body);
-    return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
+  /** ReadIndex; a moment without a leader, or a leader change, delays the read instead of failing it. */
+  private linearizableBarrier(): Promise<void> {
+    return this.leaderWait.run(() => this.node.linearizableBarrier(), readRetryable);
   }
 
-  private forwardToLeader(body: Uint8Array): Promise<Uint8Array> {
-    const leader = this.node.leaderInfo().leaderId;
-    if (leader === 0 || leader === this.node.id || this.options.forward === undefined) {
-      return Promise.reject(new NotLeaderError(leader));
-    }
+  /**
+   * Proposes on the leader: here, or forwarded. Without a leader, or refused by one that no
+   * longer leads (so never proposed), the command waits for the next leader; a proposal that was
+   * in flight when leadership changed fails with its outcome unknown.
+   */
+  private async propose(command: NodeCommand): Promise<NodeApplyResult> {
+    const encoded = encodeNodeCommand(command);
+    return this.leaderWait.run(async (leader) => {
+      if (leader.leaderId === this.node.id) return this.node.propose(encoded);
+      const body = new Uint8Array(encoded.byteLength + 1);
+      body[0] = FORWARD_PROPOSAL;
+      body.set(encoded, 1);
+      const answer = await this.forwardTo(leader.leaderId, body);
+      return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
+    }, this.retryableWrite);
+  }
+
+  /** Without forwarding, a follower's refusal names the leader for the client to ask instead. */
+  private readonly retryableWrite = (error: unknown): boolean =>
+    this.options.forward !== undefined && neverProposed(error);
+
+  private forwardTo(leader: NodeId, body: Uint8Array): Promise<Uint8Array> {
+    // Without forwarding the client is told who leads, and asks it itself.
+    if (this.options.forward === undefined) return Promise.reject(new NotLeaderError(leader));
     return this.options.forward(leader, body);
   }
 

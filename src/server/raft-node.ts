@@ -9,6 +9,12 @@ import {
 } from '../lib/index.js';
 import {
   type ConfigChange,
+  DEFAULT_ELECTION_TICKS,
+  DEFAULT_HEARTBEAT_TICKS,
+  DEFAULT_MAX_APPEND_BYTES,
+  DEFAULT_MAX_INFLIGHT_BYTES,
+  DEFAULT_MAX_INFLIGHT_MESSAGES,
+  DEFAULT_TICK_INTERVAL_MS,
   decodeMessage,
   EMPTY_CONFIG,
   type Entry,
@@ -34,10 +40,6 @@ import {
 } from './raft-records.js';
 import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
 
-/** Tick length; election and heartbeat timeouts are whole numbers of ticks. */
-export const DEFAULT_TICK_INTERVAL_MS = 10;
-export const DEFAULT_ELECTION_TICKS = 20;
-export const DEFAULT_HEARTBEAT_TICKS = 4;
 /**
  * A snapshot is taken once this many entries were applied since the last one. Encoding runs
  * on the event loop (about 7 s for a million keys), so it must stay rare.
@@ -45,9 +47,6 @@ export const DEFAULT_HEARTBEAT_TICKS = 4;
 export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 100_000;
 /** Entries kept in the log behind a snapshot, so slightly lagging followers need no snapshot. */
 export const LOG_ENTRIES_KEPT_AFTER_SNAPSHOT = 5_000;
-export const MAX_INFLIGHT_APPEND_MESSAGES = 256;
-export const MAX_INFLIGHT_APPEND_BYTES = 32 * 1024 * 1024;
-export const MAX_APPEND_MESSAGE_BYTES = 1024 * 1024;
 /** Proposals waiting for apply at once; more are refused so memory stays bounded. */
 export const MAX_PENDING_PROPOSALS = 100_000;
 /** Linearizable reads waiting here at once (queued, in flight or applying); more are refused. */
@@ -194,9 +193,9 @@ export class RaftNode<Result> {
       heartbeatTicks: options.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
       preVote: true,
       checkQuorum: true,
-      maxInflightMessages: MAX_INFLIGHT_APPEND_MESSAGES,
-      maxInflightBytes: MAX_INFLIGHT_APPEND_BYTES,
-      maxAppendBytes: MAX_APPEND_MESSAGE_BYTES,
+      maxInflightMessages: DEFAULT_MAX_INFLIGHT_MESSAGES,
+      maxInflightBytes: DEFAULT_MAX_INFLIGHT_BYTES,
+      maxAppendBytes: DEFAULT_MAX_APPEND_BYTES,
       random: options.random,
       storage,
       applied: appliedIndex,

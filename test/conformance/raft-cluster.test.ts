@@ -134,6 +134,15 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     const proposals = Number(/^meshos_proposals_total (\d+)$/m.exec(metrics)?.[1]);
     expect(proposals).toBeGreaterThan(0);
     expect(metrics).toMatch(/^meshos_wal_persist_seconds_count \d+$/m);
+    // The event-loop delay is sampled in windows; wait (bounded) for the first one to close.
+    const delayMax = /^meshos_event_loop_delay_seconds\{stat="max"\} (\S+)$/m;
+    let scraped = metrics;
+    for (let attempt = 0; attempt < 50 && !delayMax.test(scraped); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      scraped = await (await fetch(`http://${formatAddress(leader.endpoints.admin)}/metrics`)).text();
+    }
+    expect(Number(delayMax.exec(scraped)?.[1])).toBeGreaterThan(0);
+    expect(scraped).toMatch(/^meshos_event_loop_window_max_delay_seconds_count [1-9]\d*$/m);
     for (const node of nodes) {
       const admin = `http://${formatAddress(node.endpoints.admin)}`;
       expect((await fetch(`${admin}/health`)).status).toBe(200);

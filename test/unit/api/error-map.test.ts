@@ -87,6 +87,12 @@ describe('grpcFailureOf', () => {
       'etcdserver: leader changed',
     ],
     [
+      'leader never reached (never proposed)',
+      new MeshError('LEADER_UNREACHABLE', 'cannot reach node 1'),
+      status.UNAVAILABLE,
+      'etcdserver: no leader',
+    ],
+    [
       'backlog',
       new MeshError('TOO_MANY_REQUESTS', 'x'),
       status.RESOURCE_EXHAUSTED,

@@ -66,6 +66,16 @@ describe('PeerChannels', () => {
     expect(toTwo.outcome).toBe('resolved');
   });
 
+  it('refuses a request it cannot send with LEADER_UNREACHABLE: never sent, safe to retry', async () => {
+    const datagrams = new FakeDatagrams();
+    datagrams.send = () => false;
+    const channels = new PeerChannels(datagrams, new ManualClock());
+    const request = track(channels.request(1, new Uint8Array([7])));
+    await settle();
+    expect(request.outcome).toBe('rejected');
+    expect(isMeshError(request.error, 'LEADER_UNREACHABLE')).toBe(true);
+  });
+
   it('checks every request in flight against its deadline with one timer', async () => {
     const clock = new ManualClock();
     const channels = new PeerChannels(new FakeDatagrams(), clock);

@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyValue, WatchResponse } from '../../../src/kv/index.js';
 import { isMeshError } from '../../../src/lib/index.js';
 import type { NodeId } from '../../../src/raft/index.js';
-import { type NodeApplyResult, NodeStateMachine, RaftKvBackend } from '../../../src/server/index.js';
+import {
+  ForwardError,
+  type NodeApplyResult,
+  NodeStateMachine,
+  RaftKvBackend,
+} from '../../../src/server/index.js';
 import { GenericTestCluster, type TestNode } from './cluster-harness.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -12,7 +17,11 @@ const values = (kvs: readonly KeyValue[]) => kvs.map((kv) => `${text(kv.key)}=${
 class KvCluster extends GenericTestCluster<NodeStateMachine, NodeApplyResult> {
   readonly backends = new Map<NodeId, RaftKvBackend>();
 
-  constructor(voters: readonly NodeId[]) {
+  /** `forwarding`: followers hand writes to the leader over the memory links, as PeerChannels do. */
+  constructor(
+    voters: readonly NodeId[],
+    private readonly forwarding = false,
+  ) {
     super(voters, () => new NodeStateMachine());
   }
 
@@ -23,10 +32,26 @@ class KvCluster extends GenericTestCluster<NodeStateMachine, NodeApplyResult> {
         clusterId: 7n,
         clock: this.clock,
         electionTimeoutMs: 20,
+        ...(this.forwarding ? { forward: (leader, body) => this.forward(entry.id, leader, body) } : {}),
       });
       this.backends.set(entry.id, backend);
     }
     return backend;
+  }
+
+  /** Crashes a node and starts it again, with a new backend. */
+  async restart(id: NodeId): Promise<RaftKvBackend> {
+    this.backends.get(id)?.close();
+    this.backends.delete(id);
+    await this.crashAndRestart(id);
+    return this.backend(this.get(id));
+  }
+
+  private forward(from: NodeId, leader: NodeId, body: Uint8Array): Promise<Uint8Array> {
+    const target = this.backends.get(leader);
+    if (target === undefined || this.links.isolated.has(from) || this.links.isolated.has(leader))
+      return Promise.reject(new ForwardError('LEADER_UNREACHABLE', `cannot reach node ${leader}`));
+    return target.handleForwarded(body);
   }
 
   override async stop(): Promise<void> {
@@ -42,8 +67,10 @@ describe('RaftKvBackend on a three-node cluster', () => {
     cluster = undefined;
   });
 
-  async function started(): Promise<{ cluster: KvCluster; leader: RaftKvBackend; follower: RaftKvBackend }> {
-    cluster = new KvCluster([1, 2, 3]);
+  async function started(
+    forwarding = false,
+  ): Promise<{ cluster: KvCluster; leader: RaftKvBackend; follower: RaftKvBackend }> {
+    cluster = new KvCluster([1, 2, 3], forwarding);
     await cluster.start();
     const leaderEntry = await cluster.waitForLeader();
     const followerEntry = [...cluster.nodes.values()].find((entry) => entry.id !== leaderEntry.id)!;
@@ -144,5 +171,28 @@ describe('RaftKvBackend on a three-node cluster', () => {
       [4, false],
     ]);
     expect(joined.machine.kv.range({ type: 'range', key: bytes('before-join') }).kvs).toHaveLength(1);
+  });
+
+  it('holds a write sent to a follower whose leader is cut off until the next leader applies it', async () => {
+    const { cluster, follower } = await started(true);
+    const oldLeader = (await cluster.waitForLeader()).id;
+    cluster.links.isolated.add(oldLeader);
+    const put = await follower.execute({ type: 'put', key: bytes('during-election'), value: bytes('1') });
+    const newLeader = await cluster.waitForLeader();
+    expect(newLeader.id).not.toBe(oldLeader);
+    expect(put.header.revision).toBeGreaterThan(1);
+    const range = await cluster.backend(newLeader).range({ type: 'range', key: bytes('during-election') });
+    expect(values(range.kvs)).toEqual(['during-election=1']);
+  });
+
+  it('answers the first write and read of a restarted node and read once it hears the leader, not no leader', async () => {
+    const { cluster } = await started(true);
+    const leader = await cluster.waitForLeader();
+    const followerId = [...cluster.nodes.keys()].find((id) => id !== leader.id)!;
+    const restarted = await cluster.restart(followerId);
+    expect(cluster.get(followerId).node.leaderInfo().leaderId).toBe(0);
+    await restarted.execute({ type: 'put', key: bytes('after-restart'), value: bytes('1') });
+    const range = await restarted.range({ type: 'range', key: bytes('after-restart') });
+    expect(values(range.kvs)).toEqual(['after-restart=1']);
   });
 });
