@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { type Address, formatAddress, parseAddress } from '../lib/index.js';
-import type { MeshNodeConfig } from '../mesh/index.js';
+import { DataDirectoryLock, type MeshNodeConfig } from '../mesh/index.js';
 import { certificateFiles, issueNodeCertificate } from '../transport/index.js';
 import { type CommandIo, runNode, UsageError } from './node-commands.js';
 
@@ -44,6 +44,8 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
   if (values['peer-listen'] === undefined) throw new UsageError('--peer-listen H:P is required');
   if (!values.insecure && values.certs === undefined) throw new UsageError('give --certs DIR, or --insecure');
   const peerAddress = parseAddress(values['peer-listen']);
+  // Taken before the cluster is asked for an id: a directory in use must not add a member.
+  const lock = await DataDirectoryLock.acquire(path.resolve(values.data));
   const client = new Etcd3({ hosts: [values.via], dialTimeout: 5_000 });
   try {
     const before = await client.cluster.memberList({});
@@ -78,9 +80,11 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
       ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
     };
     if (!values['no-promote']) void promoteWhenCaughtUp(client, id, io);
-    return await runNode(config, io);
+    return await runNode(config, io, lock);
   } finally {
     client.close();
+    // The node released it on stop; this covers failures before the node started.
+    await lock.release();
   }
 }
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, formatAddress, isMeshError, parseAddress } from '../lib/index.js';
-import { type MeshNodeConfig, NodeBuilder, parsePeerList } from '../mesh/index.js';
+import { type DataDirectoryLock, type MeshNodeConfig, NodeBuilder, parsePeerList } from '../mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
 
 export interface CommandIo {
@@ -78,9 +78,16 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
 }
 
 /** Runs one node until SIGINT or SIGTERM, then stops it cleanly. */
-export async function runNode(config: MeshNodeConfig, io: CommandIo): Promise<number> {
+export async function runNode(
+  config: MeshNodeConfig,
+  io: CommandIo,
+  dataDirectoryLock?: DataDirectoryLock,
+): Promise<number> {
   const logger = createLogger(`meshos-${config.name}`);
-  const node = await new NodeBuilder(config, { logger }).start();
+  const node = await new NodeBuilder(config, {
+    logger,
+    ...(dataDirectoryLock === undefined ? {} : { dataDirectoryLock }),
+  }).start();
   io.out(
     `node ${config.id} (${config.name}) up: client ${formatAddress(node.endpoints.client)}, peer ${formatAddress(node.endpoints.peer)}, admin http://${formatAddress(node.endpoints.admin)}`,
   );

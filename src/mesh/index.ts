@@ -1,4 +1,12 @@
 export {
+  claimIsLive,
+  DATA_DIRECTORY_LOCK_ATTEMPTS,
+  DATA_DIRECTORY_LOCK_RETRY_MAX_MS,
+  DataDirectoryLock,
+  DataDirectoryLockedError,
+  type ProcessProbe,
+} from './data-directory-lock.js';
+export {
   clusterIdNumber,
   MeshNode,
   type MeshNodeDependencies,

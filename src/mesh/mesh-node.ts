@@ -28,6 +28,7 @@ import {
   startAdminServer,
 } from '../server/index.js';
 import { createTcpTransport, loadTlsMaterial, type PeerTransport } from '../transport/index.js';
+import { DataDirectoryLock } from './data-directory-lock.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, raftDirectory, validateMeshNodeConfig } from './node-config.js';
 import { loadOrCreateIdentity } from './node-identity.js';
@@ -36,6 +37,12 @@ import { loadOrCreateIdentity } from './node-identity.js';
 export const SHUTDOWN_TRANSFER_TIMEOUT_MS = 2_000;
 
 export interface MeshNodeDependencies {
+  /**
+   * The lock on `config.dataDirectory` when the caller took it already (`meshos join` takes it
+   * before it asks the cluster for an id); otherwise the node takes it. The node releases it
+   * when it stops.
+   */
+  readonly dataDirectoryLock?: DataDirectoryLock;
   readonly disk?: Disk;
   readonly clock?: Clock;
   readonly random?: Random;
@@ -64,10 +71,26 @@ export class MeshNode {
     private readonly channels: PeerChannels,
     private readonly api: EtcdApiServer,
     private readonly admin: AdminServer,
+    private readonly lock: DataDirectoryLock,
   ) {}
 
   static async start(config: MeshNodeConfig, dependencies: MeshNodeDependencies = {}): Promise<MeshNode> {
     validateMeshNodeConfig(config);
+    // Before any file of the directory is read: a second process must not run on it.
+    const lock = dependencies.dataDirectoryLock ?? (await DataDirectoryLock.acquire(config.dataDirectory));
+    try {
+      return await MeshNode.startLocked(config, dependencies, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private static async startLocked(
+    config: MeshNodeConfig,
+    dependencies: MeshNodeDependencies,
+    lock: DataDirectoryLock,
+  ): Promise<MeshNode> {
     const disk = dependencies.disk ?? new NodeDisk({ inlineWrites: config.walOnThreadPool !== true });
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();
@@ -155,7 +178,18 @@ export class MeshNode {
       status: () => statusView(raft),
     });
     const endpoints = { peer: peerAddress, client: parseAddress(api.address), admin: admin.address };
-    const node = new MeshNode(config, endpoints, raft, backend, nodeMetrics, transport, channels, api, admin);
+    const node = new MeshNode(
+      config,
+      endpoints,
+      raft,
+      backend,
+      nodeMetrics,
+      transport,
+      channels,
+      api,
+      admin,
+      lock,
+    );
     node.announceWhenLeaderKnown();
     return node;
   }
@@ -195,6 +229,7 @@ export class MeshNode {
     this.channels.close();
     await this.transport.stop();
     this.metrics.close();
+    await this.lock.release();
   }
 
   /** Publishes this node's addresses in the replicated member directory once a leader exists. */
