@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NodeDisk, silentLogger } from '../src/lib/index.js';
+import { NodeDisk, silentLogger } from '../src/lib/node/index.js';
 import { openRaftLogStore, type StoredEntry } from '../src/store/index.js';
 import { type BenchSuite, percentile } from './harness.js';
 

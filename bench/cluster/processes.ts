@@ -107,7 +107,7 @@ export class ManagedProcess {
   }
 }
 
-export { findFreeLoopbackPort as freePort } from '../../src/lib/index.js';
+export { findFreeLoopbackPort as freePort } from '../../src/lib/node/index.js';
 
 export function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));

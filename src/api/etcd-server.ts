@@ -4,7 +4,8 @@
  * and Raft term; every failure carries etcd's gRPC code and message.
  */
 import * as grpc from '@grpc/grpc-js';
-import { assert, type Clock, type Logger, SystemClock, silentLogger, type TimerId } from '../lib/index.js';
+import { assert, type Clock, type Logger, SystemClock, type TimerId } from '../lib/index.js';
+import { silentLogger } from '../lib/node/index.js';
 import { authService } from './auth-service.js';
 import { clusterService } from './cluster-service.js';
 import type { KvBackend } from './kv-backend.js';

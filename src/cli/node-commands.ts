@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger, formatAddress, isMeshError, parseAddress } from '../lib/index.js';
+import { formatAddress, isMeshError, parseAddress } from '../lib/index.js';
+import { createLogger } from '../lib/node/index.js';
 import { type DataDirectoryLock, type MeshNodeConfig, NodeBuilder, parsePeerList } from '../mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
 

@@ -1,5 +1,5 @@
+import { Hash64Result, hash64Into, hash64PrefixedInto } from '../lib/index.js';
 import { ChainGapError, ChainGenesisError, ChainOriginError, ChainParentError } from './errors.js';
-import { Hash64Result, hash64Into, hash64PrefixedInto } from './hash64.js';
 
 /**
  * One link of a daemon's causal chain. Link 0 is the genesis (parent 0, no payload); link n

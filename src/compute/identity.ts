@@ -1,6 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { assert } from '../lib/index.js';
-import { hash64 } from './hash64.js';
+import { assert, hash64 } from '../lib/index.js';
 
 export const ED25519_SEED_BYTES = 32;
 export const GROUP_SEED_BYTES = 32;

@@ -43,7 +43,6 @@ export {
   UnknownKindError,
 } from './errors.js';
 export * from './groups/index.js';
-export { Hash64Result, hash64, hash64Into, hash64PrefixedInto } from './hash64.js';
 export {
   type ChainPosition,
   DaemonHost,

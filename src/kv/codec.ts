@@ -1,11 +1,10 @@
-import { encodeWithScratch } from '../lib/index.js';
+import { BinaryReader, BinaryWriter, encodeWithScratch } from '../lib/index.js';
 /**
  * Compact, deterministic binary encoding of commands and results. Layout: a format version byte,
  * a kind byte, then the kind's fields as varints, flag bytes and length-prefixed bytes. Absent
  * optional fields encode as zero / empty, so equal requests always give equal bytes.
  */
-import { BinaryReader, BinaryWriter } from './binary.js';
-import { KvCodecError, type KvError, kvErrorFromCode, numericDetails } from './errors.js';
+import { KvCodecError, type KvError, kvCodecError, kvErrorFromCode, numericDetails } from './errors.js';
 import { MAX_TXN_DEPTH } from './limits.js';
 import type {
   Compare,
@@ -241,7 +240,7 @@ function readTxn(reader: BinaryReader, depth: number): TxnRequest {
 
 /** Decodes a command; any malformed input gives a `KvCodecError`, never another exception. */
 export function decodeKvCommand(bytes: Uint8Array): KvCommand {
-  const reader = new BinaryReader(bytes, 'command');
+  const reader = new BinaryReader(bytes, 'command', kvCodecError);
   const version = reader.byte();
   if (version !== KV_CODEC_VERSION) reader.fail(`unsupported format version ${version}`);
   const command = readOp(reader, 0);
@@ -371,7 +370,7 @@ function readResult(reader: BinaryReader, depth: number): KvResult {
 }
 
 export function decodeKvResult(bytes: Uint8Array): KvResult {
-  const reader = new BinaryReader(bytes, 'result');
+  const reader = new BinaryReader(bytes, 'result', kvCodecError);
   const version = reader.byte();
   if (version !== KV_CODEC_VERSION) reader.fail(`unsupported format version ${version}`);
   const result = readResult(reader, 0);

@@ -110,6 +110,11 @@ export class KvCodecError extends KvError {
   }
 }
 
+/** The decode-error factory the key-value codecs hand to `BinaryReader`. */
+export function kvCodecError(subject: string, problem: string): KvCodecError {
+  return new KvCodecError(subject, problem);
+}
+
 /** A snapshot failed its checksum or structure check on restore. */
 export class SnapshotCorruptError extends KvError {
   constructor(problem: string) {

@@ -4,9 +4,9 @@
  * in id order; then a CRC-32 of all preceding bytes. Lease key sets and the change log are rebuilt
  * from the records, so they cannot disagree with them.
  */
-import { BinaryReader, BinaryWriter } from './binary.js';
+import { BinaryReader, BinaryWriter } from '../lib/index.js';
 import { crc32 } from './bytes.js';
-import { KvCodecError, SnapshotCorruptError } from './errors.js';
+import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
 import type { KeyEntry, KeyRecord } from './mvcc.js';
 import { OrderedIndex } from './ordered-index.js';
 import type { LeaseStatus } from './types.js';
@@ -87,7 +87,11 @@ export function encodeSnapshot(contents: SnapshotContents): Uint8Array {
 export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
   if (bytes.length < MAGIC.length + 1 + CHECKSUM_BYTES) throw new SnapshotCorruptError('too short');
   const body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
-  const stored = new BinaryReader(bytes.subarray(bytes.length - CHECKSUM_BYTES), 'snapshot').uint32();
+  const stored = new BinaryReader(
+    bytes.subarray(bytes.length - CHECKSUM_BYTES),
+    'snapshot',
+    kvCodecError,
+  ).uint32();
   if (crc32(body) !== stored) throw new SnapshotCorruptError('checksum mismatch');
   try {
     return readBody(body);
@@ -98,7 +102,7 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
 }
 
 function readBody(body: Uint8Array): DecodedSnapshot {
-  const reader = new BinaryReader(body, 'snapshot');
+  const reader = new BinaryReader(body, 'snapshot', kvCodecError);
   for (const expected of MAGIC) if (reader.byte() !== expected) throw new SnapshotCorruptError('bad magic');
   const version = reader.byte();
   if (version !== KV_SNAPSHOT_VERSION) throw new SnapshotCorruptError(`unsupported version ${version}`);

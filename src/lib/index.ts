@@ -1,27 +1,23 @@
+// The pure helpers and the IO seams' interfaces: nothing here loads Node's file system,
+// network or logger, so pure cores (raft/, kv/, supervisor compile) can import it freely.
+// Node's IO implementations live in `lib/node/`.
+
+export type { Logger } from 'pino';
+export { BinaryReader, BinaryWriter, type DecodeErrorFactory } from './binary.js';
+export { binaryToBytes, bytesToBinary, writeBinary } from './binary-string.js';
 export { dataViewOf, scratchBytes } from './bytes.js';
 export { type Clock, ManualClock, SystemClock, type TimerId } from './clock.js';
-export {
-  type CrashOptions,
-  type Disk,
-  DiskError,
-  type DiskFile,
-  FileNotFoundError,
-  MemoryDisk,
-  NodeDisk,
-  type OpenMode,
-} from './disk.js';
+export { type Disk, DiskError, type DiskFile, FileNotFoundError, type OpenMode } from './disk.js';
 export { AssertionError, assert, assertNever, isMeshError, MeshError, ValidationError } from './errors.js';
-export { createLogger, type Logger, silentLogger } from './logger.js';
+export { Hash64Result, hash64, hash64Into, hash64PrefixedInto } from './hash64.js';
+export { type CrashOptions, MemoryDisk } from './memory-disk.js';
 export {
   type Address,
   type ByteStream,
-  findFreeLoopbackPort,
   formatAddress,
   type Listener,
   type Network,
   NetworkError,
-  NodeNetwork,
-  type NodeNetworkOptions,
   parseAddress,
 } from './network.js';
 export { type Random, SeededRandom, systemRandom } from './random.js';

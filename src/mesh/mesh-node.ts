@@ -5,12 +5,12 @@ import {
   type Disk,
   formatAddress,
   type Logger,
-  NodeDisk,
   parseAddress,
   type Random,
   SystemClock,
   systemRandom,
 } from '../lib/index.js';
+import { NodeDisk } from '../lib/node/index.js';
 import {
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,

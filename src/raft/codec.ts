@@ -1,7 +1,15 @@
-import { encodeWithScratch } from '../lib/index.js';
-import { BinaryReader as Reader, BinaryWriter as Writer } from './binary.js';
-import { MAX_REQUEST_ID_LENGTH, MAX_SNAPSHOT_BYTES } from './constants.js';
-import type { ClusterConfig, Entry, EntryKind, Message, MessageType, SnapshotMetadata } from './types.js';
+import { encodeWithScratch, BinaryReader as Reader, BinaryWriter as Writer } from '../lib/index.js';
+import { MAX_CLUSTER_NODES, MAX_REQUEST_ID_LENGTH, MAX_SNAPSHOT_BYTES } from './constants.js';
+import { MessageDecodeError } from './errors.js';
+import type {
+  ClusterConfig,
+  Entry,
+  EntryKind,
+  Message,
+  MessageType,
+  NodeId,
+  SnapshotMetadata,
+} from './types.js';
 
 /**
  * Compact binary form of `Message` for the transport. Layout: a version byte, a type byte,
@@ -29,25 +37,47 @@ const MESSAGE_TYPES: readonly MessageType[] = [
 const TYPE_TAGS = new Map(MESSAGE_TYPES.map((type, tag) => [type, tag]));
 const ENTRY_KINDS: readonly EntryKind[] = ['normal', 'config', 'noop'];
 const KIND_TAGS = new Map(ENTRY_KINDS.map((kind, tag) => [kind, tag]));
+export function messageDecodeError(what: string, problem: string): MessageDecodeError {
+  return new MessageDecodeError(what, problem);
+}
+
+function writeNodes(writer: Writer, nodes: readonly NodeId[]): void {
+  writer.varuint(nodes.length);
+  for (const node of nodes) writer.varuint(node);
+}
+
+function readNode(reader: Reader): NodeId {
+  const value = reader.varuint();
+  if (value === 0) reader.fail('node id 0');
+  return value;
+}
+
+function readNodes(reader: Reader): NodeId[] {
+  const count = reader.count(1, MAX_CLUSTER_NODES);
+  const nodes: NodeId[] = [];
+  for (let index = 0; index < count; index++) nodes.push(readNode(reader));
+  return nodes;
+}
+
 function writeConfig(writer: Writer, config: ClusterConfig): void {
-  writer.nodes(config.voters);
-  writer.nodes(config.learners);
-  writer.nodes(config.outgoingVoters);
+  writeNodes(writer, config.voters);
+  writeNodes(writer, config.learners);
+  writeNodes(writer, config.outgoingVoters);
 }
 
 function readConfig(reader: Reader): ClusterConfig {
-  return { voters: reader.nodes(), learners: reader.nodes(), outgoingVoters: reader.nodes() };
+  return { voters: readNodes(reader), learners: readNodes(reader), outgoingVoters: readNodes(reader) };
 }
 
 function writeMetadata(writer: Writer, metadata: SnapshotMetadata): void {
-  writer.varint(metadata.index);
-  writer.varint(metadata.term);
+  writer.varuint(metadata.index);
+  writer.varuint(metadata.term);
   writeConfig(writer, metadata.config);
 }
 
 function readMetadata(reader: Reader): SnapshotMetadata {
-  const index = reader.varint();
-  const term = reader.varint();
+  const index = reader.varuint();
+  const term = reader.varuint();
   return { index, term, config: readConfig(reader) };
 }
 
@@ -68,14 +98,14 @@ export function encodeMessage(message: Message): Uint8Array {
 function writeMessage(writer: Writer, message: Message): void {
   writer.byte(MESSAGE_CODEC_VERSION);
   writer.byte(TYPE_TAGS.get(message.type)!);
-  writer.varint(message.from);
-  writer.varint(message.to);
-  writer.varint(message.term);
+  writer.varuint(message.from);
+  writer.varuint(message.to);
+  writer.varuint(message.term);
   switch (message.type) {
     case 'vote':
     case 'preVote':
-      writer.varint(message.lastLogIndex);
-      writer.varint(message.lastLogTerm);
+      writer.varuint(message.lastLogIndex);
+      writer.varuint(message.lastLogTerm);
       writer.byte(message.transfer ? 1 : 0);
       break;
     case 'voteResponse':
@@ -83,50 +113,50 @@ function writeMessage(writer: Writer, message: Message): void {
       writer.byte(message.granted ? 1 : 0);
       break;
     case 'append':
-      writer.varint(message.prevIndex);
-      writer.varint(message.prevTerm);
-      writer.varint(message.commit);
-      writer.varint(message.entries.length);
+      writer.varuint(message.prevIndex);
+      writer.varuint(message.prevTerm);
+      writer.varuint(message.commit);
+      writer.varuint(message.entries.length);
       for (const entry of message.entries) {
-        writer.varint(entry.term);
-        writer.varint(entry.index);
+        writer.varuint(entry.term);
+        writer.varuint(entry.index);
         writer.byte(KIND_TAGS.get(entry.kind)!);
-        writer.bytesField(entry.data);
+        writer.bytes(entry.data);
       }
       break;
     case 'appendResponse':
       writer.byte(message.success ? 1 : 0);
-      writer.varint(message.index);
-      writer.varint(message.conflictTerm);
-      writer.varint(message.conflictIndex);
+      writer.varuint(message.index);
+      writer.varuint(message.conflictTerm);
+      writer.varuint(message.conflictIndex);
       break;
     case 'heartbeat':
-      writer.varint(message.commit);
-      writer.string(message.context);
-      writer.varint(message.sentTick);
+      writer.varuint(message.commit);
+      writer.text(message.context);
+      writer.varuint(message.sentTick);
       break;
     case 'heartbeatResponse':
-      writer.string(message.context);
-      writer.varint(message.sentTick);
+      writer.text(message.context);
+      writer.varuint(message.sentTick);
       break;
     case 'snapshot':
       writeMetadata(writer, message.metadata);
-      writer.varint(message.offset);
-      writer.varint(message.totalBytes);
-      writer.bytesField(message.data);
+      writer.varuint(message.offset);
+      writer.varuint(message.totalBytes);
+      writer.bytes(message.data);
       break;
     case 'snapshotResponse':
-      writer.varint(message.index);
-      writer.varint(message.nextOffset);
+      writer.varuint(message.index);
+      writer.varuint(message.nextOffset);
       break;
     case 'timeoutNow':
       break;
     case 'readIndex':
-      writer.string(message.requestId);
+      writer.text(message.requestId);
       break;
     case 'readIndexResponse':
-      writer.string(message.requestId);
-      writer.varint(message.index);
+      writer.text(message.requestId);
+      writer.varuint(message.index);
       writer.byte(message.success ? 1 : 0);
       break;
   }
@@ -134,21 +164,21 @@ function writeMessage(writer: Writer, message: Message): void {
 
 /** Decodes one message; any malformed input throws `MessageDecodeError` (code BAD_MESSAGE). */
 export function decodeMessage(bytes: Uint8Array): Message {
-  const reader = new Reader(bytes, 'message');
+  const reader = new Reader(bytes, 'message', messageDecodeError);
   const version = reader.byte();
   if (version !== MESSAGE_CODEC_VERSION) reader.fail(`unsupported version ${version}`);
   const type = MESSAGE_TYPES[reader.byte()];
   if (type === undefined) return reader.fail('unknown message type');
-  const from = reader.node();
-  const to = reader.node();
-  const term = reader.varint();
+  const from = readNode(reader);
+  const to = readNode(reader);
+  const term = reader.varuint();
   const header = { from, to, term };
   let message: Message;
   switch (type) {
     case 'vote':
     case 'preVote': {
-      const lastLogIndex = reader.varint();
-      const lastLogTerm = reader.varint();
+      const lastLogIndex = reader.varuint();
+      const lastLogTerm = reader.varuint();
       message = { type, ...header, lastLogIndex, lastLogTerm, transfer: reader.boolean() };
       break;
     }
@@ -157,17 +187,17 @@ export function decodeMessage(bytes: Uint8Array): Message {
       message = { type, ...header, granted: reader.boolean() };
       break;
     case 'append': {
-      const prevIndex = reader.varint();
-      const prevTerm = reader.varint();
-      const commit = reader.varint();
+      const prevIndex = reader.varuint();
+      const prevTerm = reader.varuint();
+      const commit = reader.varuint();
       // An entry takes at least 4 bytes: term, index, kind, data length.
       const count = reader.count(4, Number.MAX_SAFE_INTEGER);
       const entries: Entry[] = [];
       for (let position = 0; position < count; position++) {
-        const entryTerm = reader.varint();
-        const index = reader.varint();
+        const entryTerm = reader.varuint();
+        const index = reader.varuint();
         const kind = ENTRY_KINDS[reader.byte()] ?? reader.fail('unknown entry kind');
-        const data = reader.bytesField(Number.MAX_SAFE_INTEGER);
+        const data = reader.bytesCopy(Number.MAX_SAFE_INTEGER);
         if (index !== prevIndex + position + 1) reader.fail('entry indexes are not consecutive');
         entries.push({ term: entryTerm, index, kind, data });
       }
@@ -176,47 +206,47 @@ export function decodeMessage(bytes: Uint8Array): Message {
     }
     case 'appendResponse': {
       const success = reader.boolean();
-      const index = reader.varint();
-      const conflictTerm = reader.varint();
-      const conflictIndex = reader.varint();
+      const index = reader.varuint();
+      const conflictTerm = reader.varuint();
+      const conflictIndex = reader.varuint();
       message = { type, ...header, success, index, conflictTerm, conflictIndex };
       break;
     }
     case 'heartbeat': {
-      const commit = reader.varint();
-      const context = reader.string(MAX_REQUEST_ID_LENGTH);
-      message = { type, ...header, commit, context, sentTick: reader.varint() };
+      const commit = reader.varuint();
+      const context = reader.text(MAX_REQUEST_ID_LENGTH);
+      message = { type, ...header, commit, context, sentTick: reader.varuint() };
       break;
     }
     case 'heartbeatResponse': {
-      const context = reader.string(MAX_REQUEST_ID_LENGTH);
-      message = { type, ...header, context, sentTick: reader.varint() };
+      const context = reader.text(MAX_REQUEST_ID_LENGTH);
+      message = { type, ...header, context, sentTick: reader.varuint() };
       break;
     }
     case 'snapshot': {
       const metadata = readMetadata(reader);
-      const offset = reader.varint();
-      const totalBytes = reader.varint();
+      const offset = reader.varuint();
+      const totalBytes = reader.varuint();
       if (totalBytes > MAX_SNAPSHOT_BYTES) reader.fail('snapshot too large');
-      const data = reader.bytesField(MAX_SNAPSHOT_BYTES);
+      const data = reader.bytesCopy(MAX_SNAPSHOT_BYTES);
       if (offset + data.byteLength > totalBytes) reader.fail('chunk beyond the snapshot');
       message = { type, ...header, metadata, offset, totalBytes, data };
       break;
     }
     case 'snapshotResponse': {
-      const index = reader.varint();
-      message = { type, ...header, index, nextOffset: reader.varint() };
+      const index = reader.varuint();
+      message = { type, ...header, index, nextOffset: reader.varuint() };
       break;
     }
     case 'timeoutNow':
       message = { type, ...header };
       break;
     case 'readIndex':
-      message = { type, ...header, requestId: reader.string(MAX_REQUEST_ID_LENGTH) };
+      message = { type, ...header, requestId: reader.text(MAX_REQUEST_ID_LENGTH) };
       break;
     case 'readIndexResponse': {
-      const requestId = reader.string(MAX_REQUEST_ID_LENGTH);
-      const index = reader.varint();
+      const requestId = reader.text(MAX_REQUEST_ID_LENGTH);
+      const index = reader.varuint();
       message = { type, ...header, requestId, index, success: reader.boolean() };
       break;
     }

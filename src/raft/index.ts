@@ -60,17 +60,6 @@ export {
   ProposalBacklogFullError,
   Raft,
 } from './raft.js';
-export {
-  type Admission,
-  decodeSessionEnvelope,
-  encodeSessionEnvelope,
-  MAX_CLIENT_ID_LENGTH,
-  MAX_SESSION_RESULT_BYTES,
-  MAX_SESSIONS,
-  SESSION_EXPIRY_ENTRIES,
-  type SessionEnvelope,
-  SessionTable,
-} from './session.js';
 export { EMPTY_HARD_STATE, MemoryRaftStorage, type RaftStorage } from './storage.js';
 export type {
   AppendRequest,

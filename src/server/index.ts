@@ -48,4 +48,15 @@ export {
   TooManyPendingProposalsError,
 } from './raft-node.js';
 export { decodeClusterConfig, encodeClusterConfig } from './raft-records.js';
+export {
+  type Admission,
+  decodeSessionEnvelope,
+  encodeSessionEnvelope,
+  MAX_CLIENT_ID_LENGTH,
+  MAX_SESSION_RESULT_BYTES,
+  MAX_SESSIONS,
+  SESSION_EXPIRY_ENTRIES,
+  type SessionEnvelope,
+  SessionTable,
+} from './session-table.js';
 export { LeaderChangedError, ProposalDroppedError, ReadDroppedError } from './waiters.js';

@@ -1,7 +1,7 @@
 import { decodeKvCommand, encodeKvCommand, type KvCommand } from '../kv/index.js';
 import { MeshError } from '../lib/index.js';
-import { decodeSessionEnvelope, encodeSessionEnvelope } from '../raft/index.js';
 import type { MemberRecord } from './member-directory.js';
+import { decodeSessionEnvelope, encodeSessionEnvelope } from './session-table.js';
 
 /**
  * What a normal log entry of a MeshOS node holds: a key-value command (with the client's

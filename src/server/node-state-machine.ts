@@ -8,10 +8,11 @@ import {
   WatchHub,
 } from '../kv/index.js';
 import { dataViewOf, MeshError } from '../lib/index.js';
-import { type Entry, SessionTable } from '../raft/index.js';
+import type { Entry } from '../raft/index.js';
 import { MemberDirectory } from './member-directory.js';
 import { decodeNodeCommand } from './node-command.js';
 import type { ReplicatedStateMachine } from './raft-node.js';
+import { SessionTable } from './session-table.js';
 
 /** What applying one entry gave: a KV result for KV commands, nothing for the rest. */
 export type NodeApplyResult = KvResult | undefined;

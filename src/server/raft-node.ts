@@ -1,12 +1,5 @@
-import {
-  type Clock,
-  type Disk,
-  type Logger,
-  MeshError,
-  type Random,
-  silentLogger,
-  type TimerId,
-} from '../lib/index.js';
+import { type Clock, type Disk, type Logger, MeshError, type Random, type TimerId } from '../lib/index.js';
+import { silentLogger } from '../lib/node/index.js';
 import {
   type ConfigChange,
   DEFAULT_ELECTION_TICKS,

@@ -2,7 +2,6 @@ import { assert, isMeshError, type Random } from '../lib/index.js';
 import {
   type ClusterConfig,
   type Entry,
-  encodeSessionEnvelope,
   MemoryRaftStorage,
   type Message,
   type NodeId,
@@ -10,6 +9,7 @@ import {
   type Ready,
   type Role,
 } from '../raft/index.js';
+import { encodeSessionEnvelope } from '../server/index.js';
 import type { ClientRequest, ClientResponse } from './client-protocol.js';
 import { type InvariantChecker, InvariantViolation } from './invariants.js';
 import { encodeKvCommand } from './kv/commands.js';

@@ -1,4 +1,5 @@
-import { type Clock, createLogger, type Logger, SystemClock, ValidationError } from '../lib/index.js';
+import { type Clock, type Logger, SystemClock, ValidationError } from '../lib/index.js';
+import { createLogger } from '../lib/node/index.js';
 import {
   DEFAULT_SEGMENT_SIZE_BYTES,
   DEFAULT_SNAPSHOTS_RETAINED,

@@ -39,12 +39,9 @@ export {
 } from './memory-network.js';
 export { createTcpTransport, type TcpTransportOptions } from './node-transport.js';
 export {
-  DROP_REASONS,
-  type DropReason,
   type MessageHandler,
   PeerTransport,
   type PeerTransportOptions,
-  type TransportCounters,
   type TransportSecurity,
   validatePeerTransportOptions,
 } from './peer-transport.js';
@@ -55,3 +52,4 @@ export {
   type RefusedByPeerReason,
 } from './refusal.js';
 export { mutualTlsOptions } from './tls-options.js';
+export { DROP_REASONS, type DropReason, type TransportCounters } from './transport-context.js';

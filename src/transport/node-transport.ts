@@ -2,12 +2,12 @@ import {
   type Address,
   type Clock,
   type Logger,
-  NodeNetwork,
   type Random,
   SystemClock,
   systemRandom,
   ValidationError,
 } from '../lib/index.js';
+import { NodeNetwork } from '../lib/node/index.js';
 import type { TlsMaterial } from './certs.js';
 import type { PeerId } from './limits.js';
 import { PeerTransport, type PeerTransportOptions } from './peer-transport.js';

@@ -7,9 +7,9 @@ import { FrameError } from './frame-error.js';
 import { decodeHandshake, MAX_HANDSHAKE_PAYLOAD_BYTES } from './handshake.js';
 import { MAX_FRAME_PAYLOAD_BYTES, type PeerId } from './limits.js';
 import { checkPeer } from './peer-check.js';
-import type { TransportContext } from './peer-transport.js';
 import { isServerCertificateRejected, refusedByPeerReason } from './refusal.js';
 import { type EnqueueResult, PeerSendQueue } from './send-queue.js';
+import type { TransportContext } from './transport-context.js';
 
 /**
  * idle -> connecting -> handshaking -> connected; any failure -> waiting (a jittered,

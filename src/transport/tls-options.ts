@@ -1,4 +1,4 @@
-import type { NodeNetworkOptions } from '../lib/index.js';
+import type { NodeNetworkOptions } from '../lib/node/index.js';
 import type { TlsMaterial } from './certs.js';
 
 /**

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findFreeLoopbackPort } from '../../src/lib/index.js';
+import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { parseClaimFileName } from '../../src/mesh/data-directory-lock.js';
 
 const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fetchStatus } from '../../src/cli/local-cluster.js';
-import { findFreeLoopbackPort } from '../../src/lib/index.js';
+import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { formatPeerList } from '../../src/mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
 

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreeLoopbackPort, formatAddress } from '../../src/lib/index.js';
+import { formatAddress } from '../../src/lib/index.js';
+import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { MeshNode } from '../../src/mesh/index.js';
 
 const COMMAND_TIMEOUT_MS = 10_000;

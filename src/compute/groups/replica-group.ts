@@ -1,9 +1,8 @@
 import type { Random } from '../../lib/index.js';
-import { assert, ValidationError } from '../../lib/index.js';
+import { assert, Hash64Result, hash64Into, ValidationError } from '../../lib/index.js';
 import { highHalf, lowHalf } from '../causal.js';
 import type { DaemonEvent } from '../daemon.js';
 import { GroupClosedError, ReplicaUnavailableError } from '../errors.js';
-import { Hash64Result, hash64Into } from '../hash64.js';
 import type { ChainPosition, DaemonHostConfig } from '../host.js';
 import { type DaemonIdentity, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
 import { MAX_GROUP_MEMBERS } from '../limits.js';

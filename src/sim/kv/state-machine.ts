@@ -1,4 +1,5 @@
-import { decodeSessionEnvelope, type Entry, SessionTable } from '../../raft/index.js';
+import type { Entry } from '../../raft/index.js';
+import { decodeSessionEnvelope, SessionTable } from '../../server/index.js';
 import { decodeKvCommand } from './commands.js';
 
 /** What applying one entry produced for the client that proposed it. */

@@ -1,4 +1,5 @@
-import { MemoryDisk, type Random, silentLogger } from '../../lib/index.js';
+import { MemoryDisk, type Random } from '../../lib/index.js';
+import { silentLogger } from '../../lib/node/index.js';
 import type { Entry, NodeId } from '../../raft/index.js';
 import {
   type ForwardToLeader,

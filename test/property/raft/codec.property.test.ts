@@ -136,7 +136,7 @@ describe('message codec', () => {
   it('a huge declared length is refused before any allocation', () => {
     // version 1, append, from 1, to 2, term 1, prev 0/0, commit 0, then 2^40 entries.
     const bytes = Uint8Array.of(1, 4, 1, 2, 1, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20);
-    expect(() => decodeMessage(bytes)).toThrow(/count exceeds input/);
+    expect(() => decodeMessage(bytes)).toThrow(/exceeds the remaining bytes/);
   });
 });
 

@@ -2,7 +2,8 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { type WatchCall, WatchStreamSession } from '../../../src/api/watch-stream.js';
-import { ManualClock, silentLogger } from '../../../src/lib/index.js';
+import { ManualClock } from '../../../src/lib/index.js';
+import { silentLogger } from '../../../src/lib/node/index.js';
 import type { Int64Out, PbWatchResponse } from '../../../src/protocol/index.js';
 import { MessageQueue } from '../../conformance/harness.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hash64, identityFromSeed, memberIdentity } from '../../../src/compute/index.js';
+import { identityFromSeed, memberIdentity } from '../../../src/compute/index.js';
+import { hash64 } from '../../../src/lib/index.js';
 import { seedOf } from './fixtures.js';
 
 describe('daemon identities', () => {

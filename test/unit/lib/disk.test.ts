@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Disk, FileNotFoundError, MemoryDisk, NodeDisk, SeededRandom } from '../../../src/lib/index.js';
+import { type Disk, FileNotFoundError, MemoryDisk, SeededRandom } from '../../../src/lib/index.js';
+import { NodeDisk } from '../../../src/lib/node/index.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array) => new TextDecoder().decode(data);

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type ByteStream,
-  MeshError,
-  NetworkError,
-  NodeNetwork,
-  parseAddress,
-} from '../../../src/lib/index.js';
+import { type ByteStream, MeshError, NetworkError, parseAddress } from '../../../src/lib/index.js';
+import { NodeNetwork } from '../../../src/lib/node/index.js';
 
 describe('addresses', () => {
   it('parses host:port and bracketed IPv6', () => {

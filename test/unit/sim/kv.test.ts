@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Entry, encodeSessionEnvelope } from '../../../src/raft/index.js';
+import type { Entry } from '../../../src/raft/index.js';
+import { encodeSessionEnvelope } from '../../../src/server/index.js';
 import {
   decodeKvCommand,
   encodeKvCommand,

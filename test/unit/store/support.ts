@@ -6,11 +6,10 @@ import {
   type DiskFile,
   MemoryDisk,
   MeshError,
-  NodeDisk,
   type OpenMode,
   type Random,
-  silentLogger,
 } from '../../../src/lib/index.js';
+import { NodeDisk, silentLogger } from '../../../src/lib/node/index.js';
 import {
   type OpenedRaftLogStore,
   openRaftLogStore,

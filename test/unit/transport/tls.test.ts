@@ -6,11 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Address,
   ManualClock,
-  NodeNetwork,
   SeededRandom,
   SystemClock,
   ValidationError,
 } from '../../../src/lib/index.js';
+import { NodeNetwork } from '../../../src/lib/node/index.js';
 import {
   CertificateError,
   createClusterCa,

@@ -1,40 +1,54 @@
-import { assert, ScratchBuffer } from '../lib/index.js';
-import { bytesToBinary, writeBinary } from './bytes.js';
-import { KvCodecError } from './errors.js';
+import { bytesToBinary, writeBinary } from './binary-string.js';
+import { assert } from './errors.js';
+import { ScratchBuffer } from './scratch-buffer.js';
 
-const INITIAL_CAPACITY_BYTES = 256;
+/**
+ * The one binary field format of MeshOS's own encodings (Raft messages, sessions, KV commands,
+ * results and snapshots): unsigned LEB128 varints of safe integers, length-prefixed byte
+ * strings, UTF-8 text and big-endian 32-bit words. Every read is bounds-checked and fails with
+ * the error its caller's subsystem names.
+ */
+
 /** A varint of a safe integer (< 2^53) takes at most 8 bytes of 7 bits. */
 const MAX_VARINT_BYTES = 8;
-
-/** Enough for any command or result short of a large Txn; larger ones grow it. */
-const SCRATCH_INITIAL_BYTES = 64 * 1024;
+const MINIMUM_CAPACITY_BYTES = 16;
+const DEFAULT_CAPACITY_BYTES = 256;
+/** Enough for an append message of typical batches; larger encodings grow it or allocate. */
+const SCRATCH_INITIAL_BYTES = 256 * 1024;
 /** Shared by short-lived writers (`BinaryWriter.scratch`), one at a time. */
 const scratch = new ScratchBuffer(SCRATCH_INITIAL_BYTES);
 
-/** Appends little binary fields to a growing buffer. Unsigned varints carry safe integers only. */
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Makes the typed error a decoder throws: `subject` names what was decoded. */
+export type DecodeErrorFactory = (subject: string, problem: string) => Error;
+
+/** Appends binary fields to a growing buffer. */
 export class BinaryWriter {
   private buffer: Uint8Array;
   private length = 0;
   private borrowed = false;
 
-  constructor(capacityBytes = INITIAL_CAPACITY_BYTES) {
-    this.buffer = new Uint8Array(Math.max(16, capacityBytes));
+  constructor(capacityBytes = DEFAULT_CAPACITY_BYTES) {
+    this.buffer = new Uint8Array(Math.max(MINIMUM_CAPACITY_BYTES, capacityBytes));
   }
 
   /**
-   * A writer over the shared scratch buffer when it is free (else a private one). Call `finish`
-   * (or `release` after `view`) exactly once when done, which gives the scratch back.
+   * A writer over the shared scratch buffer when it is free (else a private one of
+   * `capacityBytes`), so an encoding costs one exact-size allocation, in `finish`. Call
+   * `finish` (or `release` after `view`) exactly once, which gives the scratch back.
    */
-  static scratch(): BinaryWriter {
-    const buffer = scratch.borrow(0);
-    if (buffer === undefined) return new BinaryWriter();
+  static scratch(capacityBytes = 0): BinaryWriter {
+    const buffer = scratch.borrow(capacityBytes);
+    if (buffer === undefined) return new BinaryWriter(capacityBytes);
     const writer = new BinaryWriter(0);
     writer.buffer = buffer;
     writer.borrowed = true;
     return writer;
   }
 
-  /** Gives a borrowed scratch buffer back (grown, if it had to grow). */
+  /** Gives a borrowed scratch buffer back (grown, if it had to grow); `finish` does this itself. */
   release(): void {
     if (!this.borrowed) return;
     this.borrowed = false;
@@ -43,9 +57,7 @@ export class BinaryWriter {
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    let capacity = this.buffer.length * 2;
-    while (capacity < this.length + bytes) capacity *= 2;
-    const grown = new Uint8Array(capacity);
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + bytes));
     grown.set(this.buffer.subarray(0, this.length));
     this.buffer = grown;
   }
@@ -56,6 +68,11 @@ export class BinaryWriter {
     return this;
   }
 
+  boolean(value: boolean): this {
+    return this.byte(value ? 1 : 0);
+  }
+
+  /** An unsigned varint; the value must be a safe non-negative integer. */
   varuint(value: number): this {
     assert(Number.isSafeInteger(value) && value >= 0, () => `varuint out of range: ${value}`);
     this.reserve(MAX_VARINT_BYTES);
@@ -67,15 +84,16 @@ export class BinaryWriter {
     return this;
   }
 
+  /** Bytes with their length. */
   bytes(value: Uint8Array): this {
-    this.varuint(value.length);
-    this.reserve(value.length);
+    this.varuint(value.byteLength);
+    this.reserve(value.byteLength);
     this.buffer.set(value, this.length);
-    this.length += value.length;
+    this.length += value.byteLength;
     return this;
   }
 
-  /** Writes a binary string (one byte per character) with its length. */
+  /** A binary string (one byte per character) with its length. */
   binary(value: string): this {
     this.varuint(value.length);
     this.reserve(value.length);
@@ -84,8 +102,9 @@ export class BinaryWriter {
     return this;
   }
 
+  /** UTF-8 text with its byte length. */
   text(value: string): this {
-    return this.bytes(new TextEncoder().encode(value));
+    return this.bytes(textEncoder.encode(value));
   }
 
   uint32(value: number): this {
@@ -121,10 +140,11 @@ export class BinaryReader {
   constructor(
     private readonly buffer: Uint8Array,
     private readonly subject: string,
+    private readonly decodeError: DecodeErrorFactory,
   ) {}
 
   fail(problem: string): never {
-    throw new KvCodecError(this.subject, `${problem} at byte ${this.position}`);
+    throw this.decodeError(this.subject, `${problem} at byte ${this.position}`);
   }
 
   get remaining(): number {
@@ -138,6 +158,12 @@ export class BinaryReader {
   byte(): number {
     if (this.position >= this.buffer.length) this.fail('unexpected end');
     return this.buffer[this.position++] as number;
+  }
+
+  boolean(): boolean {
+    const value = this.byte();
+    if (value > 1) this.fail('bad boolean');
+    return value === 1;
   }
 
   varuint(): number {
@@ -156,33 +182,45 @@ export class BinaryReader {
     return this.fail('number too long');
   }
 
-  /** A varint that counts items each taking at least `minimumItemBytes` bytes. */
-  count(minimumItemBytes = 1): number {
+  /** A count of items each taking at least `minimumItemBytes`, checked against what is left. */
+  count(minimumItemBytes = 1, limit = Number.MAX_SAFE_INTEGER): number {
     const count = this.varuint();
+    if (count > limit) this.fail(`count ${count} exceeds the limit ${limit}`);
     if (count * minimumItemBytes > this.remaining) this.fail(`count ${count} exceeds the remaining bytes`);
     return count;
   }
 
-  bytes(): Uint8Array {
+  /** Length-prefixed bytes as a view of the input (no copy): they share its memory. */
+  bytes(limitBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
     const length = this.varuint();
+    if (length > limitBytes) this.fail(`length ${length} exceeds the limit ${limitBytes}`);
     if (length > this.remaining) this.fail(`length ${length} exceeds the remaining bytes`);
-    // A view, not a copy: decoded fields share the input buffer.
     const value = this.buffer.subarray(this.position, this.position + length);
     this.position += length;
     return value;
+  }
+
+  /** Length-prefixed bytes copied out, for values kept after the input is reused or dropped. */
+  bytesCopy(limitBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
+    return this.bytes(limitBytes).slice();
   }
 
   binary(): string {
     return bytesToBinary(this.bytes());
   }
 
-  text(): string {
+  /** UTF-8 text of at most `limitCharacters` characters. */
+  text(limitCharacters = Number.MAX_SAFE_INTEGER): string {
+    // A UTF-16 code unit takes at most three UTF-8 bytes.
+    const raw = this.bytes(limitCharacters >= Number.MAX_SAFE_INTEGER / 3 ? undefined : limitCharacters * 3);
+    let value: string;
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes());
-    } catch (error) {
-      if (error instanceof KvCodecError) throw error;
+      value = textDecoder.decode(raw);
+    } catch {
       return this.fail('text is not UTF-8');
     }
+    if (value.length > limitCharacters) this.fail('text too long');
+    return value;
   }
 
   uint32(): number {

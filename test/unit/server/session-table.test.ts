@@ -5,7 +5,7 @@ import {
   encodeSessionEnvelope,
   SESSION_EXPIRY_ENTRIES,
   SessionTable,
-} from '../../../src/raft/index.js';
+} from '../../../src/server/index.js';
 
 const result = (text: string) => new TextEncoder().encode(text);
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Hash64Result, hash64, hash64Into, hash64PrefixedInto } from '../../../src/compute/index.js';
+import { Hash64Result, hash64, hash64Into, hash64PrefixedInto } from '../../../src/lib/index.js';
 
 const MASK_64 = (1n << 64n) - 1n;
 const PRIME = [

@@ -1,5 +1,9 @@
-import { assert, encodeWithScratch } from '../lib/index.js';
-import { BinaryReader, BinaryWriter } from './binary.js';
+import { assert, BinaryReader, BinaryWriter, encodeWithScratch } from '../lib/index.js';
+import { MessageDecodeError } from '../raft/index.js';
+
+function sessionDecodeError(what: string, problem: string): MessageDecodeError {
+  return new MessageDecodeError(what, problem);
+}
 
 /** A session unused for this many log entries is forgotten (deterministically, by index). */
 export const SESSION_EXPIRY_ENTRIES = 100_000;
@@ -87,17 +91,17 @@ export class SessionTable {
   snapshot(): Uint8Array {
     const writer = new BinaryWriter(64 + this.sessions.size * 32);
     writer.byte(SESSION_SNAPSHOT_VERSION);
-    writer.varint(this.lastIndex);
-    writer.varint(this.sessions.size);
+    writer.varuint(this.lastIndex);
+    writer.varuint(this.sessions.size);
     for (const [clientId, session] of this.sessions) {
-      writer.string(clientId);
-      writer.varint(session.lastSequence);
-      writer.varint(session.lastUsedIndex);
+      writer.text(clientId);
+      writer.varuint(session.lastSequence);
+      writer.varuint(session.lastUsedIndex);
       if (session.result === undefined) {
         writer.byte(0);
       } else {
         writer.byte(1);
-        writer.bytesField(session.result);
+        writer.bytes(session.result);
       }
     }
     return writer.finish();
@@ -105,16 +109,16 @@ export class SessionTable {
 
   /** Replaces the table with one from `snapshot()`; throws MessageDecodeError on bad bytes. */
   restore(bytes: Uint8Array): void {
-    const reader = new BinaryReader(bytes, 'session table');
+    const reader = new BinaryReader(bytes, 'session table', sessionDecodeError);
     if (reader.byte() !== SESSION_SNAPSHOT_VERSION) reader.fail('unsupported version');
-    const lastIndex = reader.varint();
+    const lastIndex = reader.varuint();
     const count = reader.count(4, MAX_SESSIONS);
     const sessions = new Map<string, Session>();
     for (let position = 0; position < count; position++) {
-      const clientId = reader.string(MAX_CLIENT_ID_LENGTH);
-      const lastSequence = reader.varint();
-      const lastUsedIndex = reader.varint();
-      const result = reader.boolean() ? reader.bytesField(MAX_SESSION_RESULT_BYTES) : undefined;
+      const clientId = reader.text(MAX_CLIENT_ID_LENGTH);
+      const lastSequence = reader.varuint();
+      const lastUsedIndex = reader.varuint();
+      const result = reader.boolean() ? reader.bytesCopy(MAX_SESSION_RESULT_BYTES) : undefined;
       sessions.set(clientId, { lastSequence, result, lastUsedIndex });
     }
     reader.end();
@@ -140,21 +144,21 @@ export function encodeSessionEnvelope(envelope: SessionEnvelope): Uint8Array {
   return encodeWithScratch(BinaryWriter.scratch(capacity), (writer) => {
     writer.byte(ENVELOPE_MAGIC);
     writer.byte(ENVELOPE_VERSION);
-    writer.string(envelope.clientId);
-    writer.varint(envelope.sequence);
-    writer.bytesField(envelope.payload);
+    writer.text(envelope.clientId);
+    writer.varuint(envelope.sequence);
+    writer.bytes(envelope.payload);
   });
 }
 
 export function decodeSessionEnvelope(bytes: Uint8Array): SessionEnvelope {
-  const reader = new BinaryReader(bytes, 'session envelope');
+  const reader = new BinaryReader(bytes, 'session envelope', sessionDecodeError);
   if (reader.byte() !== ENVELOPE_MAGIC) reader.fail('not a session envelope');
   if (reader.byte() !== ENVELOPE_VERSION) reader.fail('unsupported version');
-  const clientId = reader.string(MAX_CLIENT_ID_LENGTH);
+  const clientId = reader.text(MAX_CLIENT_ID_LENGTH);
   if (clientId.length === 0) reader.fail('empty client id');
-  const sequence = reader.varint();
+  const sequence = reader.varuint();
   if (sequence === 0) reader.fail('sequence 0');
-  const payload = reader.bytesField(Number.MAX_SAFE_INTEGER);
+  const payload = reader.bytesCopy(Number.MAX_SAFE_INTEGER);
   reader.end();
   return { clientId, sequence, payload };
 }

@@ -1,0 +1,169 @@
+import { fdatasyncSync, constants as fsConstants, writeSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { type Disk, DiskError, type DiskFile, FileNotFoundError, type OpenMode } from '../disk.js';
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+async function wrap<T>(operation: string, filePath: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (isNotFound(error)) throw new FileNotFoundError(filePath);
+    throw new DiskError(operation, filePath, error);
+  }
+}
+
+class NodeDiskFile implements DiskFile {
+  private endOffset: number;
+
+  constructor(
+    readonly path: string,
+    private readonly handle: fs.FileHandle,
+    initialSize: number,
+    private readonly inline: boolean,
+  ) {
+    this.endOffset = initialSize;
+  }
+
+  async append(data: Uint8Array): Promise<void> {
+    const offset = this.endOffset;
+    this.endOffset += data.byteLength;
+    await this.write('append', data, offset);
+  }
+
+  async writeAt(data: Uint8Array, offset: number): Promise<void> {
+    this.endOffset = Math.max(this.endOffset, offset + data.byteLength);
+    await this.write('write', data, offset);
+  }
+
+  private async write(operation: string, data: Uint8Array, offset: number): Promise<void> {
+    if (!this.inline) {
+      await wrap(operation, this.path, () => writeFully(this.handle, data, offset));
+      return;
+    }
+    await wrap(operation, this.path, async () => {
+      let written = 0;
+      while (written < data.byteLength) {
+        written += writeSync(this.handle.fd, data, written, data.byteLength - written, offset + written);
+      }
+    });
+  }
+
+  async readAt(offset: number, length: number): Promise<Uint8Array> {
+    return wrap('read', this.path, async () => {
+      const buffer = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await this.handle.read(buffer, filled, length - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? buffer : buffer.subarray(0, filled);
+    });
+  }
+
+  async size(): Promise<number> {
+    return this.endOffset;
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.endOffset = size;
+    await wrap('truncate', this.path, () => this.handle.truncate(size));
+  }
+
+  async datasync(): Promise<void> {
+    if (this.inline) await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
+    else await wrap('fdatasync', this.path, () => this.handle.datasync());
+  }
+
+  async close(): Promise<void> {
+    await wrap('close', this.path, () => this.handle.close());
+  }
+}
+
+async function writeFully(handle: fs.FileHandle, data: Uint8Array, offset: number): Promise<void> {
+  let written = 0;
+  while (written < data.byteLength) {
+    const { bytesWritten } = await handle.write(data, written, data.byteLength - written, offset + written);
+    written += bytesWritten;
+  }
+}
+
+export interface NodeDiskOptions {
+  /**
+   * Write and fdatasync on the calling thread instead of Node's thread pool. Each trip through
+   * the pool costs a turn of the event loop, which on a busy node is milliseconds, while an
+   * fdatasync on a local SSD takes tens of microseconds: inline, a Ready's persist finishes in
+   * the same turn. On a slow disk (fsync in milliseconds) the pool keeps the node responsive
+   * during the wait instead. Reads, opens and directory operations always use the pool.
+   */
+  readonly inlineWrites?: boolean;
+}
+
+/** The production disk: Node's file system with real fdatasync and directory fsync. */
+export class NodeDisk implements Disk {
+  private readonly inlineWrites: boolean;
+
+  constructor(options: NodeDiskOptions = {}) {
+    this.inlineWrites = options.inlineWrites ?? false;
+  }
+
+  async open(filePath: string, mode: OpenMode): Promise<DiskFile> {
+    const flags =
+      mode === 'read'
+        ? fsConstants.O_RDONLY
+        : mode === 'append'
+          ? fsConstants.O_RDWR | fsConstants.O_CREAT
+          : fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_TRUNC;
+    return wrap('open', filePath, async () => {
+      const handle = await fs.open(filePath, flags, 0o644);
+      const { size } = await handle.stat();
+      return new NodeDiskFile(filePath, handle, size, this.inlineWrites);
+    });
+  }
+
+  async readFile(filePath: string): Promise<Uint8Array> {
+    return wrap('read', filePath, async () => new Uint8Array(await fs.readFile(filePath)));
+  }
+
+  async rename(fromPath: string, toPath: string): Promise<void> {
+    await wrap('rename', fromPath, () => fs.rename(fromPath, toPath));
+  }
+
+  async fsyncDirectory(directoryPath: string): Promise<void> {
+    await wrap('fsync directory', directoryPath, async () => {
+      const handle = await fs.open(directoryPath, fsConstants.O_RDONLY);
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  async list(directoryPath: string): Promise<string[]> {
+    return wrap('list', directoryPath, async () => (await fs.readdir(directoryPath)).sort());
+  }
+
+  async remove(filePath: string): Promise<void> {
+    await wrap('remove', filePath, () => fs.rm(filePath, { force: true, recursive: true }));
+  }
+
+  async makeDirectory(directoryPath: string): Promise<void> {
+    await wrap('mkdir', directoryPath, async () => {
+      await fs.mkdir(directoryPath, { recursive: true });
+    });
+  }
+
+  async exists(filePath: string): Promise<boolean> {
+    try {
+      await fs.access(filePath);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,6 @@
+// Node's implementations of the IO seams: real files, sockets and logs. Pure code never
+// imports this folder; the composition of a node (mesh/, cli/) and the edges (store, transport,
+// server, api, client) do.
+export { NodeDisk, type NodeDiskOptions } from './disk.js';
+export { createLogger, silentLogger } from './logger.js';
+export { findFreeLoopbackPort, NodeNetwork, type NodeNetworkOptions } from './network.js';
