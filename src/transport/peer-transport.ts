@@ -31,7 +31,7 @@ import {
   RECONNECT_BACKOFF_MIN_MS,
 } from './limits.js';
 import { OutboundLink } from './outbound-link.js';
-import { checkPeer, type PeerExpectations } from './peer-check.js';
+import { checkPeer } from './peer-check.js';
 import {
   REFUSAL_REASONS,
   REFUSED_BY_PEER_REASONS,

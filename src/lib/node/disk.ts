@@ -1,6 +1,5 @@
 import { fdatasyncSync, constants as fsConstants, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { type Disk, DiskError, type DiskFile, FileNotFoundError, type OpenMode } from '../disk.js';
 
 function isNotFound(error: unknown): boolean {
