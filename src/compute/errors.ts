@@ -97,6 +97,18 @@ export class DaemonCrashedError extends MeshError {
   }
 }
 
+/**
+ * The daemon was removed from its runtime (its node failed, or its group let it go) before
+ * this delivery was applied. The event was not acknowledged and is not applied anywhere.
+ */
+export class DaemonRemovedError extends MeshError {
+  constructor(origin: bigint) {
+    super('DAEMON_REMOVED', `daemon ${hex(origin)} was removed before the delivery was applied`, {
+      details: { origin },
+    });
+  }
+}
+
 /** An operation that needs a quiet daemon met one with asynchronous deliveries in flight. */
 export class DaemonBusyError extends MeshError {
   constructor(origin: bigint, pendingDeliveries: number) {
@@ -158,8 +170,9 @@ export class ActiveUnavailableError extends MeshError {
 
 /** Promotion found no healthy standby whose snapshot the replay buffer can bring up to date. */
 export class NoStandbyError extends MeshError {
-  constructor(groupName: string, reason: string) {
+  constructor(groupName: string, reason: string, cause?: unknown) {
     super('GROUP_NO_STANDBY', `group '${groupName}' has no standby to promote: ${reason}`, {
+      cause,
       details: { groupName, reason },
     });
   }

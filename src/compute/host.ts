@@ -101,6 +101,10 @@ export class DaemonHost {
   private inbound = 0;
   private eventsSinceSnapshot = 0;
   private inFlight = false;
+  /** Rejects the delivery in flight; dropped once that delivery settles. */
+  private rejectInFlight: ((error: unknown) => void) | undefined;
+  /** Set once the host was removed from its runtime; every delivery fails with it from then on. */
+  private removedError: unknown;
   private readonly waiting: WaitingDelivery[] = [];
   private idleWaiters: (() => void)[] = [];
   private crashCause: unknown;
@@ -183,6 +187,7 @@ export class DaemonHost {
    * A throwing or rejecting daemon is marked crashed and `DaemonCrashedError` is raised.
    */
   deliver(event: DaemonEvent): number | Promise<number> {
+    if (this.removedError !== undefined) throw this.removedError;
     if (this.inFlight || this.waiting.length > 0) return this.enqueue(event);
     return this.deliverNow(event);
   }
@@ -273,20 +278,46 @@ export class DaemonHost {
     return horizon;
   }
 
-  private async awaitOutputs(event: DaemonEvent, pending: Promise<readonly Uint8Array[]>): Promise<number> {
+  private awaitOutputs(event: DaemonEvent, pending: Promise<readonly Uint8Array[]>): Promise<number> {
     this.inFlight = true;
+    return new Promise<number>((resolve, reject) => {
+      this.rejectInFlight = reject;
+      pending.then(
+        (outputs) => this.settleInFlight(reject, () => resolve(this.apply(event, outputs))),
+        (error: unknown) => this.settleInFlight(reject, () => reject(this.markCrashed(error))),
+      );
+    });
+  }
+
+  /** Ends the delivery in flight, unless `remove` already rejected it: then its outcome no longer counts. */
+  private settleInFlight(reject: (error: unknown) => void, settle: () => void): void {
+    if (this.rejectInFlight !== reject) return;
+    this.rejectInFlight = undefined;
     try {
-      let outputs: readonly Uint8Array[];
-      try {
-        outputs = await pending;
-      } catch (error) {
-        throw this.markCrashed(error);
-      }
-      return this.apply(event, outputs);
+      settle();
+    } catch (error) {
+      reject(error);
     } finally {
       this.inFlight = false;
       this.startNextWaiting();
     }
+  }
+
+  /**
+   * The host leaves its runtime: it applies nothing more. The delivery in flight and every
+   * queued one are rejected with `error` at once (a daemon on a failed node may never answer),
+   * and whatever the daemon answers later is ignored.
+   */
+  remove(error: unknown): void {
+    if (this.removedError !== undefined) return;
+    this.removedError = error;
+    const rejectInFlight = this.rejectInFlight;
+    this.rejectInFlight = undefined;
+    this.inFlight = false;
+    rejectInFlight?.(error);
+    const waiting = this.waiting.splice(0);
+    for (const delivery of waiting) delivery.reject(error);
+    this.wakeIdleWaiters();
   }
 
   private enqueue(event: DaemonEvent): Promise<number> {
@@ -309,7 +340,11 @@ export class DaemonHost {
         next.reject(error);
       }
     }
-    if (!this.inFlight && this.waiting.length === 0 && this.idleWaiters.length > 0) {
+    if (!this.inFlight && this.waiting.length === 0) this.wakeIdleWaiters();
+  }
+
+  private wakeIdleWaiters(): void {
+    if (this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const wake of waiters) wake();

@@ -30,6 +30,7 @@ export {
   DaemonCrashedError,
   DaemonNotFoundError,
   DaemonQueueFullError,
+  DaemonRemovedError,
   DuplicateKindError,
   DuplicateOriginError,
   GroupBusyError,

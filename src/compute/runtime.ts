@@ -4,6 +4,7 @@ import type { ControlSignal, DaemonEvent, DaemonFactory, DaemonHealth } from './
 import { sameHealth } from './daemon.js';
 import {
   DaemonCrashedError,
+  DaemonRemovedError,
   DuplicateKindError,
   DuplicateOriginError,
   RuntimePhaseError,
@@ -144,10 +145,14 @@ export class DaemonRuntime {
     return host;
   }
 
-  /** Removes a daemon; its observers and gates stay attached to the origin for a re-spawn. */
+  /**
+   * Removes a daemon; its observers and gates stay attached to the origin for a re-spawn.
+   * Its deliveries still queued or in flight fail with `DAEMON_REMOVED` (never acknowledged).
+   */
   unregister(origin: bigint): DaemonHost {
     const entry = this.registry.remove(origin);
     entry.host.onApplied = undefined;
+    entry.host.remove(new DaemonRemovedError(origin));
     this.emit({ type: 'unregistered', origin, kind: entry.kind });
     return entry.host;
   }

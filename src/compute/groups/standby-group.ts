@@ -116,8 +116,12 @@ export class StandbyGroup {
   private termValue = 0;
   /** Every event at or before this inbound position has left the buffer. */
   private bufferBase = 0;
+  /** Set from the first to the last step of a promotion; deliveries and syncs are refused meanwhile. */
   private promoting = false;
-  private replayingEvent: DaemonEvent | undefined;
+  /** The result of the promotion in progress; a node failure meanwhile joins it. */
+  private promotion: Promise<bigint> | undefined;
+  /** True only while the group itself hands one replayed event to the runtime. */
+  private admittingReplay = false;
   private closed = false;
   private promotions = 0;
   private replayedEvents = 0;
@@ -228,9 +232,19 @@ export class StandbyGroup {
     return this.runtime.host(member.identity.originHash);
   }
 
-  /** Delivers to the active member through the runtime (same as `runtime.deliver(activeOrigin(), event)`). */
+  /**
+   * Delivers to the active member through the runtime (like `runtime.deliver(activeOrigin(),
+   * event)`). Refused with `GROUP_BUSY` during a promotion and `GROUP_ACTIVE_UNAVAILABLE` when
+   * the active is down and nothing replaced it.
+   */
   deliver(event: DaemonEvent): number | Promise<number> {
-    return this.runtime.deliver(this.activeOrigin(), event);
+    this.requireOpen();
+    if (this.promoting) throw new GroupBusyError(this.name, 'deliver');
+    const active = this.activeMember();
+    if (active.role !== 'active' || !this.isUp(active)) {
+      throw new ActiveUnavailableError(this.name, active.index);
+    }
+    return this.runtime.deliver(active.identity.originHash, event);
   }
 
   memberRole(index: number): MemberRole | undefined {
@@ -276,43 +290,68 @@ export class StandbyGroup {
   /**
    * Promotes the healthy standby with the highest `syncedThrough` (ties: lowest index),
    * increments the term, replays the buffered events its snapshot does not cover and moves
-   * the replay observer to it. Returns the new active origin. With a synchronous daemon the
-   * whole promotion has happened when this returns; the promise only carries the result.
+   * the replay observer to it. If the promoted standby fails while it replays, the next best
+   * one is promoted instead. Returns the new active origin. The group refuses deliveries
+   * (`GROUP_BUSY`) until the returned promise settles.
    */
-  async promote(): Promise<bigint> {
-    this.requireOpen();
-    if (this.promoting) throw new GroupBusyError(this.name, 'promote');
+  promote(): Promise<bigint> {
+    if (this.closed) return Promise.reject(new GroupClosedError(this.name));
+    if (this.promoting) return Promise.reject(new GroupBusyError(this.name, 'promote'));
     this.promoting = true;
-    try {
-      const previous = this.activeMember();
-      if (previous.role === 'active' && this.isUp(previous)) {
-        const host = this.runtime.host(previous.identity.originHash);
-        if (host.pendingDeliveries > 0) await host.whenIdle();
+    this.promotion = this.runPromotion().finally(() => {
+      this.promoting = false;
+      this.promotion = undefined;
+    });
+    return this.promotion;
+  }
+
+  private async runPromotion(): Promise<bigint> {
+    const previous = this.activeMember();
+    if (previous.role === 'active' && this.isUp(previous)) {
+      // A planned handover: the deliveries admitted so far finish (and are buffered) first.
+      const host = this.runtime.host(previous.identity.originHash);
+      if (host.pendingDeliveries > 0) await host.whenIdle();
+    }
+    let candidate = this.pickCandidate();
+    this.observerHandle?.dispose();
+    this.observerHandle = undefined;
+    if (previous.role === 'active') {
+      // A crashed active is treated like one on a failed node.
+      if (previous.healthy && !this.isUp(previous)) this.takeDown(previous);
+      if (this.isUp(previous)) {
+        // A planned handover: the old active has applied everything so far.
+        previous.syncedThrough = this.runtime.host(previous.identity.originHash).inboundPosition;
       }
-      const candidate = this.pickCandidate();
-      this.observerHandle?.dispose();
-      this.observerHandle = undefined;
-      if (previous.role === 'active') {
-        // A crashed active is treated like one on a failed node.
-        if (previous.healthy && !this.isUp(previous)) this.takeDown(previous);
-        if (this.isUp(previous)) {
-          // A planned handover: the old active has applied everything so far.
-          previous.syncedThrough = this.runtime.host(previous.identity.originHash).inboundPosition;
-        }
-        previous.role = 'standby';
-      }
+      previous.role = 'standby';
+    }
+    // The new active was never told to hold back.
+    this.backpressureSignalled = false;
+    for (;;) {
       candidate.role = 'active';
       this.activeIndexValue = candidate.index;
-      // The new active was never told to hold back.
-      this.backpressureSignalled = false;
       this.termValue++;
-      this.promotions++;
-      await this.replayOnto(candidate);
-      this.observerHandle = this.runtime.observe(candidate.identity.originHash, this.observer);
-      return candidate.identity.originHash;
-    } finally {
-      this.promoting = false;
+      const host = this.runtime.host(candidate.identity.originHash);
+      let failure: unknown;
+      try {
+        await this.replayOnto(candidate, host);
+      } catch (error) {
+        failure = error;
+      }
+      if (failure === undefined && this.isUp(candidate) && this.holds(host)) break;
+      // The standby failed while replaying (its daemon threw or its node failed); the buffer
+      // still holds everything, so the next best standby takes over. A member that a
+      // recovery re-spawned meanwhile is a fresh standby and stays up.
+      if (this.holds(host)) this.takeDown(candidate);
+      const next = this.findCandidate();
+      if (next === undefined) {
+        throw new NoStandbyError(this.name, `standby ${candidate.index} failed while replaying`, failure);
+      }
+      if (candidate !== next) candidate.role = 'standby';
+      candidate = next;
     }
+    this.promotions++;
+    this.observerHandle = this.runtime.observe(candidate.identity.originHash, this.observer);
+    return candidate.identity.originHash;
   }
 
   /**
@@ -329,7 +368,8 @@ export class StandbyGroup {
       if (member.role === 'active') activeFailed = true;
     }
     if (!activeFailed) return undefined;
-    return this.promote();
+    // A promotion in progress moves on by itself when its standby fails.
+    return this.promotion ?? this.promote();
   }
 
   /**
@@ -364,7 +404,7 @@ export class StandbyGroup {
   private admit(member: Member): void {
     if (this.closed) throw new GroupClosedError(this.name);
     if (member.role !== 'active') throw new MemberNotActiveError(this.name, member.index);
-    if (this.replayingEvent !== undefined) return;
+    if (this.admittingReplay) return;
     if (this.promoting) throw new GroupBusyError(this.name, 'deliver');
     // Deliveries already admitted but still in flight will each take a slot.
     const pending = this.runtime.host(member.identity.originHash).pendingDeliveries;
@@ -457,6 +497,14 @@ export class StandbyGroup {
   }
 
   private pickCandidate(): Member {
+    const best = this.findCandidate();
+    if (best === undefined) {
+      throw new NoStandbyError(this.name, `no healthy standby covers inbound position ${this.bufferBase}`);
+    }
+    return best;
+  }
+
+  private findCandidate(): Member | undefined {
     let best: Member | undefined;
     for (const member of this.members) {
       if (member.role !== 'standby' || !this.isUp(member)) continue;
@@ -464,35 +512,36 @@ export class StandbyGroup {
       if (member.syncedThrough < this.bufferBase) continue;
       if (best === undefined || member.syncedThrough > best.syncedThrough) best = member;
     }
-    if (best === undefined) {
-      throw new NoStandbyError(this.name, `no healthy standby covers inbound position ${this.bufferBase}`);
-    }
     return best;
   }
 
-  private async replayOnto(candidate: Member): Promise<void> {
-    const origin = candidate.identity.originHash;
-    const host = this.runtime.host(origin);
+  private async replayOnto(candidate: Member, host: DaemonHost): Promise<void> {
+    const origin = host.originHash;
     assert(
       host.inboundPosition === candidate.syncedThrough,
       () => `standby ${candidate.index} is at ${host.inboundPosition}, recorded ${candidate.syncedThrough}`,
     );
-    const pending = this.buffer.after(candidate.syncedThrough);
-    try {
-      for (const { event, position } of pending) {
-        this.replayingEvent = event;
-        const result = this.runtime.deliver(origin, event);
-        const applied = typeof result === 'number' ? result : await result;
-        assert(applied === position, () => `replayed event ${position} landed at ${applied}`);
-        this.replayedEvents++;
-      }
-    } catch (error) {
-      // The new active failed during replay; the buffer still holds everything.
-      this.takeDown(candidate);
-      throw error;
-    } finally {
-      this.replayingEvent = undefined;
+    for (const { event, position } of this.buffer.after(candidate.syncedThrough)) {
+      const result = this.deliverReplayed(origin, event);
+      const applied = typeof result === 'number' ? result : await result;
+      assert(applied === position, () => `replayed event ${position} landed at ${applied}`);
+      this.replayedEvents++;
     }
+  }
+
+  /** The gates run synchronously inside `deliver`, so the flag admits this one event only. */
+  private deliverReplayed(origin: bigint, event: DaemonEvent): number | Promise<number> {
+    this.admittingReplay = true;
+    try {
+      return this.runtime.deliver(origin, event);
+    } finally {
+      this.admittingReplay = false;
+    }
+  }
+
+  /** Whether the runtime still serves this very host (not a re-spawn under its origin). */
+  private holds(host: DaemonHost): boolean {
+    return this.runtime.has(host.originHash) && this.runtime.host(host.originHash) === host;
   }
 
   private takeDown(member: Member): void {

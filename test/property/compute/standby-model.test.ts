@@ -33,7 +33,6 @@ const EXPECTED_REFUSALS = new Set([
   'GROUP_ACTIVE_UNAVAILABLE',
   'GROUP_MEMBER_NOT_ACTIVE',
   'REPLAY_BUFFER_FULL',
-  'DAEMON_NOT_FOUND',
 ]);
 
 function expectRefusal(error: unknown): void {

@@ -8,7 +8,7 @@ import {
   nextLink,
   validateChain,
 } from '../../../src/compute/index.js';
-import { isMeshError } from '../../../src/lib/index.js';
+import { codeOf } from './fixtures.js';
 
 const ORIGIN = 0x1234_5678_9abc_def0n;
 
@@ -19,15 +19,6 @@ function buildChain(origin: bigint, payloads: Uint8Array[]): ChainEntry[] {
     entries.push({ link: nextLink(previous.link, previous.payload, index + 1), payload });
   });
   return entries;
-}
-
-function codeOf(action: () => void): string | undefined {
-  try {
-    action();
-    return undefined;
-  } catch (error) {
-    return isMeshError(error) ? error.code : 'not a MeshError';
-  }
 }
 
 describe('causal chains', () => {

@@ -5,8 +5,19 @@ import {
   DaemonRuntime,
   HEALTHY,
   type MeshDaemon,
+  type ProcessResult,
 } from '../../../src/compute/index.js';
-import { ManualClock } from '../../../src/lib/index.js';
+import { isMeshError, ManualClock } from '../../../src/lib/index.js';
+
+/** The code of the MeshError `action` throws, or undefined when it returns. */
+export function codeOf(action: () => unknown): string | undefined {
+  try {
+    action();
+    return undefined;
+  } catch (error) {
+    return isMeshError(error) ? error.code : 'not a MeshError';
+  }
+}
 
 /** Encodes an event id as a 4-byte payload. */
 export function eventOf(id: number, key?: string): DaemonEvent {
@@ -38,7 +49,12 @@ export class LedgerDaemon implements MeshDaemon {
 
   constructor(private readonly outputsFor: (id: number) => number = () => 1) {}
 
-  process(event: DaemonEvent): readonly Uint8Array[] {
+  process(event: DaemonEvent): ProcessResult {
+    return this.record(event);
+  }
+
+  /** Applies one event: remembers its id and returns its outputs. */
+  protected record(event: DaemonEvent): readonly Uint8Array[] {
     const id = idOf(event);
     if (id === this.throwOnId) throw new Error(`refusing event ${id}`);
     this.applied.push(id);
@@ -108,4 +124,72 @@ export function range(from: number, toInclusive: number): number[] {
   const result: number[] = [];
   for (let id = from; id <= toInclusive; id++) result.push(id);
   return result;
+}
+
+/**
+ * A ledger daemon whose `process` answers asynchronously: each event waits for `delay(id)`
+ * and is recorded as applied only when that promise settles, like a daemon doing IO.
+ */
+export class AsyncLedgerDaemon extends LedgerDaemon {
+  constructor(
+    private readonly delay: (id: number) => Promise<void>,
+    outputsFor?: (id: number) => number,
+  ) {
+    super(outputsFor);
+  }
+
+  override process(event: DaemonEvent): ProcessResult {
+    return this.delay(idOf(event)).then(() => this.record(event));
+  }
+}
+
+/** A runtime in the ready phase whose kind `ledger` builds `AsyncLedgerDaemon`s sharing `delay`. */
+export function asyncLedgerRuntime(delay: (id: number) => Promise<void>): {
+  runtime: DaemonRuntime;
+  created: AsyncLedgerDaemon[];
+} {
+  const runtime = new DaemonRuntime({ clock: new ManualClock() });
+  const created: AsyncLedgerDaemon[] = [];
+  runtime.registerKind('ledger', () => {
+    const daemon = new AsyncLedgerDaemon(delay);
+    created.push(daemon);
+    return daemon;
+  });
+  runtime.start();
+  return { runtime, created };
+}
+
+/**
+ * Delays the test controls: while held, every `delay` waits until `releaseOldest` or
+ * `releaseAll`; while open, it settles at once.
+ */
+export class ManualDelays {
+  private held = false;
+  private waiting: (() => void)[] = [];
+
+  readonly delay = (): Promise<void> => {
+    if (!this.held) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+    });
+  };
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  hold(): void {
+    this.held = true;
+  }
+
+  releaseOldest(): void {
+    this.waiting.shift()?.();
+  }
+
+  releaseAll(): void {
+    this.held = false;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
+  }
 }

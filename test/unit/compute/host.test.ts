@@ -13,7 +13,7 @@ import {
   validateChain,
 } from '../../../src/compute/index.js';
 import { isMeshError, ManualClock } from '../../../src/lib/index.js';
-import { eventOf, LedgerDaemon, seedOf } from './fixtures.js';
+import { codeOf, eventOf, LedgerDaemon, seedOf } from './fixtures.js';
 
 const CONFIG = { snapshotEveryEvents: 0, outputLogCapacityEntries: 64, maxQueuedDeliveries: 4 };
 
@@ -56,15 +56,6 @@ class SlowDaemon implements MeshDaemon {
     return 0;
   }
   onControl() {}
-}
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-    return undefined;
-  } catch (error) {
-    return isMeshError(error) ? error.code : 'not a MeshError';
-  }
 }
 
 describe('DaemonHost', () => {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { memberIdentity, ReplicaGroup, type ReplicaGroupConfig } from '../../../src/compute/index.js';
-import { isMeshError, SeededRandom } from '../../../src/lib/index.js';
-import { eventOf, ledgerOf, ledgerRuntime, seedOf } from './fixtures.js';
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-    return undefined;
-  } catch (error) {
-    return isMeshError(error) ? error.code : 'not a MeshError';
-  }
-}
+import { SeededRandom } from '../../../src/lib/index.js';
+import { codeOf, eventOf, ledgerOf, ledgerRuntime, seedOf } from './fixtures.js';
 
 function spawnReplicas(config: Partial<ReplicaGroupConfig> = {}) {
   const setup = ledgerRuntime();

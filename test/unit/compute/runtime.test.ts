@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { DaemonRuntime, type LifecycleEvent, memberIdentity } from '../../../src/compute/index.js';
-import { isMeshError, ManualClock } from '../../../src/lib/index.js';
-import { eventOf, LedgerDaemon, ledgerOf, ledgerRuntime, seedOf } from './fixtures.js';
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-    return undefined;
-  } catch (error) {
-    return isMeshError(error) ? error.code : 'not a MeshError';
-  }
-}
+import { ManualClock } from '../../../src/lib/index.js';
+import {
+  asyncLedgerRuntime,
+  codeOf,
+  eventOf,
+  LedgerDaemon,
+  ledgerOf,
+  ledgerRuntime,
+  ManualDelays,
+  seedOf,
+} from './fixtures.js';
 
 const identity = (index: number) => memberIdentity(seedOf(5), index);
 
@@ -156,6 +156,27 @@ describe('DaemonRuntime delivery', () => {
     expect(runtime.stats.crashes).toBe(1);
     expect(codeOf(() => runtime.deliver(origin, eventOf(1)))).toBe('DAEMON_CRASHED');
     expect(codeOf(() => runtime.control(99n, { type: 'drain-finish' }))).toBe('DAEMON_NOT_FOUND');
+  });
+
+  it('rejects deliveries queued or in flight on an unregistered daemon with DAEMON_REMOVED', async () => {
+    const delays = new ManualDelays();
+    const { runtime } = asyncLedgerRuntime(delays.delay);
+    const origin = runtime.spawn('ledger', identity(0)).originHash;
+    let observed = 0;
+    runtime.observe(origin, () => {
+      observed++;
+    });
+    delays.hold();
+    const pending = [1, 2, 3].map((id) => runtime.deliver(origin, eventOf(id)));
+    const removed = runtime.unregister(origin);
+    expect(removed.pendingDeliveries).toBe(0);
+    await removed.whenIdle();
+    // The daemon on the removed host answers late; its answer no longer counts.
+    delays.releaseAll();
+    for (const delivery of pending) await expect(delivery).rejects.toMatchObject({ code: 'DAEMON_REMOVED' });
+    expect(removed.inboundPosition).toBe(0);
+    expect(observed).toBe(0);
+    expect(codeOf(() => removed.deliver(eventOf(4)))).toBe('DAEMON_REMOVED');
   });
 
   it('keeps observers attached to an origin across a re-spawn', () => {

@@ -9,16 +9,7 @@ import {
   type StandbyGroupConfig,
 } from '../../../src/compute/index.js';
 import { isMeshError, ManualClock } from '../../../src/lib/index.js';
-import { eventOf, LedgerDaemon, ledgerOf, ledgerRuntime, range, seedOf } from './fixtures.js';
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-    return undefined;
-  } catch (error) {
-    return isMeshError(error) ? error.code : 'not a MeshError';
-  }
-}
+import { codeOf, eventOf, LedgerDaemon, ledgerOf, ledgerRuntime, range, seedOf } from './fixtures.js';
 
 function spawnGroup(config: Partial<StandbyGroupConfig> = {}, outputsFor?: (id: number) => number) {
   const setup = ledgerRuntime(outputsFor);
@@ -197,6 +188,7 @@ describe('StandbyGroup promotion', () => {
     activeLedger().throwOnId = 4;
     expect(codeOf(() => group.deliver(eventOf(4)))).toBe('DAEMON_CRASHED');
     expect(group.health()).toEqual({ status: 'dead' });
+    expect(codeOf(() => group.deliver(eventOf(5)))).toBe('GROUP_ACTIVE_UNAVAILABLE');
     await group.promote();
     expect(runtime.has(crashedOrigin)).toBe(false);
     expect(activeLedger().applied).toEqual([1, 2, 3]);
@@ -258,6 +250,7 @@ describe('StandbyGroup node failure and recovery', () => {
     await group.onNodeFailure('node-1');
     await expect(group.onNodeFailure('node-0')).rejects.toMatchObject({ code: 'GROUP_NO_STANDBY' });
     expect(group.health()).toEqual({ status: 'dead' });
+    expect(codeOf(() => group.deliver(eventOf(3)))).toBe('GROUP_ACTIVE_UNAVAILABLE');
     expect(codeOf(() => group.syncStandbys())).toBe('GROUP_ACTIVE_UNAVAILABLE');
     expect(codeOf(() => group.activeHost())).toBe('GROUP_ACTIVE_UNAVAILABLE');
   });
