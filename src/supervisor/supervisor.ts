@@ -542,7 +542,9 @@ export class Supervisor {
         if (other.status === 'restarting')
           void this.enqueue(() => this.restartGroup([waiting], runtime.spec.name));
       }
-      for (const dependent of transitiveDependents(this.plan() as CompiledSupervisor, runtime.spec.name)) {
+      // In stop order, so that no dependent runs on after what it depends on has stopped.
+      const dependents = transitiveDependents(this.plan() as CompiledSupervisor, runtime.spec.name);
+      for (const dependent of this.inStopOrder(dependents)) {
         const other = this.runtime(dependent);
         if (other.status === 'running')
           await this.stopOne(other, `dependency '${runtime.spec.name}' disabled`);

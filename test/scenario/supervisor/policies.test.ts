@@ -178,4 +178,23 @@ describe('disable-optional', () => {
     expect(disabled[0]?.reason).toContain('metrics exporter lost its port');
     expect(setup.nodeStops).toEqual([]);
   });
+
+  it('stops the dependents of a disabled child in stop order: the last dependent first', async () => {
+    const setup = await boot((fleet) => [
+      { name: 'opt', start: fleet.child('opt'), required: false, restart: { ...QUICK, maxRestarts: 0 } },
+      { name: 'd1', start: fleet.child('d1'), required: false, dependsOn: ['opt'] },
+      { name: 'd2', start: fleet.child('d2'), required: false, dependsOn: ['d1'] },
+    ]);
+    const cursor = setup.fleet.trace.length;
+    setup.fleet.crash('opt', 'opt lost its disk');
+    await settle();
+
+    expect(setup.fleet.since(cursor)).toEqual(['stop d2#1', 'stop d1#1']);
+    expect(setup.supervisor.children().map((child) => [child.name, child.status])).toEqual([
+      ['opt', 'disabled'],
+      ['d1', 'disabled'],
+      ['d2', 'disabled'],
+    ]);
+    expect(setup.supervisor.phase()).toBe('Running');
+  });
 });
