@@ -150,7 +150,7 @@ export function compareFromPb(pb: PbCompare): Compare {
   return compare;
 }
 
-export function requestOpFromPb(pb: PbRequestOp): RequestOp {
+function requestOpFromPb(pb: PbRequestOp): RequestOp {
   switch (pb.request) {
     case 'request_range':
       if (pb.request_range !== undefined) return rangeRequestFromPb(pb.request_range);
@@ -217,7 +217,7 @@ export function deleteRangeResponseToPb(
   };
 }
 
-export function responseOpToPb(response: ResponseOp, header: HeaderAt): PbResponseOp<Int64Out> {
+function responseOpToPb(response: ResponseOp, header: HeaderAt): PbResponseOp<Int64Out> {
   switch (response.type) {
     case 'range':
       return { response_range: rangeResponseToPb(response, header) };

@@ -5,7 +5,7 @@ import { keyValueToPb } from './convert-kv.js';
 import { int64ToNumber } from './convert-numbers.js';
 
 /** What etcd answers when a watch's range holds no key at all. */
-export const EMPTY_WATCH_RANGE_REASON = 'mvcc: watcher range is empty';
+const EMPTY_WATCH_RANGE_REASON = 'mvcc: watcher range is empty';
 /** What etcd answers when a stream already has a watch with the requested id. */
 export const DUPLICATE_WATCH_ID_REASON = 'mvcc: duplicate watch ID provided on the WatchStream';
 

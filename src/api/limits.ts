@@ -5,7 +5,7 @@
 import { MAX_REQUEST_BYTES } from '../kv/index.js';
 
 /** Room above the largest command for gRPC framing and protobuf field tags. */
-export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 /** Largest gRPC message accepted; larger ones are refused by gRPC itself (RESOURCE_EXHAUSTED). */
 export const MAX_RECEIVE_MESSAGE_BYTES = MAX_REQUEST_BYTES + GRPC_OVERHEAD_BYTES;

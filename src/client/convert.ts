@@ -41,7 +41,7 @@ export function toNumber(value: string | number | undefined | null): number {
 }
 
 /** An unsigned 64-bit id (cluster, member) as a bigint, exact. */
-export function toId(value: string | number | undefined | null): bigint {
+function toId(value: string | number | undefined | null): bigint {
   if (value === undefined || value === null || value === '') return 0n;
   return BigInt.asUintN(64, BigInt(value));
 }

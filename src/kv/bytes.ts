@@ -31,10 +31,6 @@ export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-export function bytesEqual(left: Uint8Array, right: Uint8Array): boolean {
-  return compareBytes(left, right) === 0;
-}
-
 const CRC32_TABLE = (() => {
   const table = new Uint32Array(256);
   for (let index = 0; index < 256; index++) {

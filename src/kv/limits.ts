@@ -32,6 +32,3 @@ export const MAX_EXPIRED_LEASES_PER_CALL = 1_000;
 
 /** After an expired lease is reported, it is reported again only after this long if still present. */
 export const EXPIRED_LEASE_RETRY_MS = 3_000;
-
-/** Largest revision or lease id representable exactly as a JavaScript number. */
-export const MAX_SAFE_REVISION = Number.MAX_SAFE_INTEGER;

@@ -226,7 +226,7 @@ export function hash64(bytes: Uint8Array, seed = 0n): bigint {
 }
 
 /** Inputs shorter than one stripe take the short path of `hash64PrefixedInto`. */
-export const SHORT_INPUT_LIMIT_BYTES = STRIPE_BYTES;
+const SHORT_INPUT_LIMIT_BYTES = STRIPE_BYTES;
 
 /**
  * xxHash64 of `word0 (8 bytes LE) || word1 (8 bytes LE) || tail`, for inputs shorter than one

@@ -88,7 +88,7 @@ function procStat(pid: number): { state: string; startTime: string } | undefined
   }
 }
 
-export const systemProcessProbe: ProcessProbe = {
+const systemProcessProbe: ProcessProbe = {
   ownPid: process.pid,
   isRunning(pid) {
     try {

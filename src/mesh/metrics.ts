@@ -15,9 +15,9 @@ export interface NodeMetrics {
 }
 
 /** Resolution of Node's event-loop delay sampler. */
-export const EVENT_LOOP_SAMPLE_RESOLUTION_MS = 10;
+const EVENT_LOOP_SAMPLE_RESOLUTION_MS = 10;
 /** The delay histogram is read and restarted this often; each window's worst delay is recorded. */
-export const EVENT_LOOP_WINDOW_MS = 1_000;
+const EVENT_LOOP_WINDOW_MS = 1_000;
 const NANOSECONDS_PER_SECOND = 1e9;
 
 /**

@@ -37,7 +37,7 @@ const MESSAGE_TYPES: readonly MessageType[] = [
 const TYPE_TAGS = new Map(MESSAGE_TYPES.map((type, tag) => [type, tag]));
 const ENTRY_KINDS: readonly EntryKind[] = ['normal', 'config', 'noop'];
 const KIND_TAGS = new Map(ENTRY_KINDS.map((kind, tag) => [kind, tag]));
-export function messageDecodeError(what: string, problem: string): MessageDecodeError {
+function messageDecodeError(what: string, problem: string): MessageDecodeError {
   return new MessageDecodeError(what, problem);
 }
 

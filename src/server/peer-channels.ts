@@ -40,7 +40,7 @@ interface PendingForward {
 }
 
 /** How often requests in flight are checked against their deadline (one timer for all). */
-export const FORWARD_SWEEP_INTERVAL_MS = 100;
+const FORWARD_SWEEP_INTERVAL_MS = 100;
 
 /**
  * Splits one peer transport into Raft's channel and a request/response channel that

@@ -111,7 +111,7 @@ export class TooManyPendingProposalsError extends MeshError {
 }
 
 /** The recovered hard state commits entries the log does not hold: the disk lost writes. */
-export class StoreLostEntriesError extends MeshError {
+class StoreLostEntriesError extends MeshError {
   constructor(directory: string, commit: number, lastIndex: number) {
     super(
       'STORE_CORRUPT',

@@ -6,8 +6,8 @@ import { encodeRecord, type FramedRecord, RecordType } from './record-frame.js';
 import type { StoredEntry, StoredHardState } from './types.js';
 
 /** Identifies a segment file: "MWAL" read as a little-endian u32. */
-export const SEGMENT_MAGIC = 0x4c41574d;
-export const SEGMENT_FORMAT_VERSION = 1;
+const SEGMENT_MAGIC = 0x4c41574d;
+const SEGMENT_FORMAT_VERSION = 1;
 
 const SEGMENT_HEADER_PAYLOAD_BYTES = 16;
 const ENTRY_FIXED_PAYLOAD_BYTES = 20;

@@ -233,7 +233,7 @@ async function removeTemporaryFiles(directory: StoreDirectory, names: readonly s
 }
 
 /** Newest snapshot that decodes cleanly; every one passed over is added to `skipped`. */
-export async function readNewestValidSnapshot(
+async function readNewestValidSnapshot(
   directory: StoreDirectory,
   names: readonly string[],
   skipped: SkippedSnapshot[],

@@ -16,8 +16,8 @@ import type { StoredSnapshot } from './types.js';
  *  40  config bytes, then data bytes
  * end  u32 CRC-32C of everything before it
  */
-export const SNAPSHOT_MAGIC = 0x504e534d;
-export const SNAPSHOT_FORMAT_VERSION = 1;
+const SNAPSHOT_MAGIC = 0x504e534d;
+const SNAPSHOT_FORMAT_VERSION = 1;
 const SNAPSHOT_HEADER_BYTES = 40;
 const SNAPSHOT_TRAILER_BYTES = 4;
 

@@ -10,7 +10,7 @@ import {
 } from './limits.js';
 
 /** Payload bytes a batch frame needs for these messages. */
-export function batchPayloadBytes(messages: readonly Uint8Array[]): number {
+function batchPayloadBytes(messages: readonly Uint8Array[]): number {
   let total = BATCH_COUNT_BYTES;
   for (const message of messages) total += BATCH_LENGTH_PREFIX_BYTES + message.length;
   return total;

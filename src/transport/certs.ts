@@ -12,7 +12,7 @@ export const CA_VALIDITY_DAYS = 3650;
 /** How long a node certificate is valid. */
 export const NODE_CERTIFICATE_VALIDITY_DAYS = 825;
 /** The openssl CLI gets this long per command before it is killed. */
-export const OPENSSL_TIMEOUT_MS = 30_000;
+const OPENSSL_TIMEOUT_MS = 30_000;
 /** Names every node certificate carries, so links over loopback verify. */
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
 

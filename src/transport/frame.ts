@@ -11,7 +11,7 @@ export const FrameType = {
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** Flag bits a sender may set. None are defined yet; any set bit is refused so they stay usable later. */
-export const KNOWN_FRAME_FLAGS = 0;
+const KNOWN_FRAME_FLAGS = 0;
 
 export interface Frame {
   readonly type: FrameType;
@@ -19,7 +19,7 @@ export interface Frame {
   readonly payload: Uint8Array;
 }
 
-export function isFrameType(value: number): value is FrameType {
+function isFrameType(value: number): value is FrameType {
   return value === FrameType.handshake || value === FrameType.message || value === FrameType.batch;
 }
 
