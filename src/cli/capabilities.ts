@@ -1,58 +1,83 @@
-/** What this build of MeshOS really contains; `meshos` prints it and the README mirrors it. */
+/**
+ * What this build of MeshOS really contains; `meshos capabilities` prints it and the README
+ * mirrors it. `running`: a running node uses it and a user reaches it from the CLI or a client.
+ * `part`: a tested library that no node runs yet. `planned`: not built.
+ */
 export interface Capability {
   readonly area: string;
-  readonly status: 'built' | 'in progress' | 'planned';
+  readonly status: 'running' | 'part' | 'planned';
   readonly summary: string;
 }
 
 export const CAPABILITIES: readonly Capability[] = [
   {
     area: 'foundation',
-    status: 'built',
+    status: 'running',
     summary: 'IO seams (Clock, Random, Disk, Network), typed errors, logging, benchmarks',
   },
   {
     area: 'raft',
-    status: 'built',
+    status: 'running',
     summary: 'pure Raft core: PreVote, CheckQuorum, snapshots, joint consensus, learners, transfer, reads',
   },
   {
     area: 'sim',
-    status: 'built',
+    status: 'running',
     summary: 'seeded simulation with network, process, disk and clock faults; linearizability checker',
   },
   {
     area: 'store',
-    status: 'built',
+    status: 'running',
     summary: 'write-ahead log segments with CRC32C and group commit, snapshots, recovery',
   },
-  { area: 'kv', status: 'built', summary: 'MVCC key-value state machine: txn, watch, leases, compaction' },
-  { area: 'transport', status: 'built', summary: 'framed, batched peer links over TCP and mutual TLS 1.3' },
+  { area: 'kv', status: 'running', summary: 'MVCC key-value state machine: txn, watch, leases, compaction' },
+  { area: 'transport', status: 'running', summary: 'framed, batched peer links over TCP and mutual TLS 1.3' },
   {
     area: 'server',
-    status: 'built',
+    status: 'running',
     summary: 'RaftNode host, forwarding, admin HTTP, meshos start/join, the local cluster',
   },
   {
     area: 'etcd API',
-    status: 'built',
+    status: 'running',
     summary: 'etcd v3 gRPC API checked with etcdctl and the etcd3 client',
   },
   {
     area: 'client',
-    status: 'built',
+    status: 'running',
     summary: 'TypeScript client: leader discovery, exactly-once retries, watch iterators',
   },
   {
     area: 'supervisor',
-    status: 'built',
-    summary: 'AppSpec compiled to start/stop plans, live supervisor with OTP semantics',
+    status: 'part',
+    summary:
+      'library: AppSpec compiled to start/stop plans, live supervisor with OTP semantics; no node runs it yet',
   },
-  { area: 'compute', status: 'built', summary: 'daemons on causal chains; standby, replica and fork groups' },
-  { area: 'election', status: 'planned', summary: 'nearest-RTT leader choice for per-channel logs' },
+  {
+    area: 'compute',
+    status: 'part',
+    summary:
+      'library: daemons on causal chains; standby, replica and fork groups in one process; no node runs it yet',
+  },
+  {
+    area: 'control plane',
+    status: 'planned',
+    summary: 'membership with leases, worker nodes, external etcd, each node as a supervised AppSpec',
+  },
+  {
+    area: 'chains',
+    status: 'planned',
+    summary: 'replicated per-channel logs with the nearest-RTT election, fenced by epochs',
+  },
+  {
+    area: 'daemons',
+    status: 'planned',
+    summary: 'daemons deployed on the cluster with fenced standbys on other nodes',
+  },
   {
     area: 'reconcile',
     status: 'planned',
-    summary: 'desired vs observed state to actions, executor, maintenance',
+    summary: 'desired vs observed state to actions, executor, maintenance, audit',
   },
+  { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
 ];
