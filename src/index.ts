@@ -1,0 +1,147 @@
+/**
+ * The public API of the `meshos` package: what `import { ... } from 'meshos'` offers. An
+ * explicit list, so a name is public only when it is written here; everything else is internal
+ * and may change without notice.
+ */
+
+// The etcd v3 gRPC API server, over any key-value backend.
+export type { EtcdApiServer, EtcdApiServerOptions, KvBackend } from './api/index.js';
+export { startEtcdApiServer } from './api/index.js';
+// The client.
+export type {
+  Bytes,
+  CallOptions,
+  DeleteOptions,
+  DeleteResult,
+  EndpointStatus,
+  KeyValue,
+  LeaseGrantResult,
+  LeaseTimeToLiveResult,
+  Member,
+  MemberAddResult,
+  MeshClientOptions,
+  PutOptions,
+  PutResult,
+  RangeOptions,
+  RangeResult,
+  ResponseHeader,
+  SnapshotOptions,
+  TxnCompare,
+  TxnOp,
+  TxnRequest,
+  TxnResult,
+  Watch,
+  WatchEvent,
+  WatchOptions,
+} from './client/index.js';
+export {
+  bytesToText,
+  ClientClosedError,
+  CompactedError,
+  LeaseNotFoundError,
+  MeshClient,
+  MeshClientError,
+  NotLeaderError,
+  op,
+  prefixRangeEnd,
+  SnapshotCorruptError,
+  TimeoutError,
+  TxnIf,
+  TxnThen,
+  toBytes,
+  UnavailableError,
+  WatchCanceledError,
+} from './client/index.js';
+// Compute: daemons on causal event chains, and standby, replica and fork groups.
+export type {
+  DaemonEvent,
+  DaemonFactory,
+  DaemonHealth,
+  DaemonRuntimeOptions,
+  ForkGroupOptions,
+  LifecycleEvent as DaemonLifecycleEvent,
+  MeshDaemon,
+  ProcessResult,
+  ReplicaGroupConfig,
+  SpawnOptions,
+  StandbyGroupConfig,
+} from './compute/index.js';
+export {
+  ActiveUnavailableError,
+  ChainGapError,
+  DaemonBusyError,
+  DaemonCrashedError,
+  DaemonNotFoundError,
+  DaemonQueueFullError,
+  DaemonRuntime,
+  ForkGroup,
+  NoStandbyError,
+  ReplicaGroup,
+  StandbyGroup,
+  StatelessDaemon,
+  UnknownKindError,
+} from './compute/index.js';
+// Errors (every operating error is a MeshError with a stable `code`: match on the code), and
+// the seams a caller passes in (supervision and compute take a clock and a random source).
+export {
+  type Address,
+  AssertionError,
+  type Clock,
+  formatAddress,
+  isMeshError,
+  type Logger,
+  ManualClock,
+  MeshError,
+  parseAddress,
+  type Random,
+  SeededRandom,
+  SystemClock,
+  systemRandom,
+  ValidationError,
+} from './lib/index.js';
+export { findFreeLoopbackPort, silentLogger } from './lib/node/index.js';
+// Running a node in this process: `await new NodeBuilder(config).start()`, then `node.stop()`.
+export type { MeshNodeConfig, MeshNodeDependencies, MeshNodeEndpoints } from './mesh/index.js';
+export {
+  DataDirectoryLock,
+  DataDirectoryLockedError,
+  formatPeerList,
+  IdentityMismatchError,
+  MeshNode,
+  NodeBuilder,
+  parsePeerList,
+} from './mesh/index.js';
+// Supervision trees.
+export type {
+  BackoffPolicy,
+  ChildContext,
+  ChildSnapshot,
+  ChildSpec,
+  ChildStart,
+  CompiledSupervisor,
+  CompileResult,
+  LifecycleEvent as SupervisorLifecycleEvent,
+  NameLease,
+  RestartPolicy,
+  RestartType,
+  ResumeStateStore,
+  Strategy,
+  SupervisorOptions,
+  SupervisorSpec,
+} from './supervisor/index.js';
+export {
+  BootFailedError,
+  ChildStartError,
+  compile,
+  compileOrThrow,
+  EscalationError,
+  EventLog,
+  MemoryResumeStateStore,
+  NameRegistry,
+  NameTakenError,
+  SpecCompileError,
+  Supervisor,
+  SupervisorStateError,
+} from './supervisor/index.js';
+// The cluster CA and node certificates for mutual TLS between nodes (as `meshos certs`).
+export { CertificateError, createClusterCa, issueNodeCertificate } from './transport/index.js';
