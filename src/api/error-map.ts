@@ -45,6 +45,7 @@ export const ETCD_ERRORS = {
   },
   requestTooLarge: { code: status.INVALID_ARGUMENT, message: 'etcdserver: request is too large' },
   tooManyRequests: { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' },
+  noSpace: { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded' },
   authNotEnabled: { code: status.FAILED_PRECONDITION, message: 'etcdserver: authentication is not enabled' },
   noLeader: { code: status.UNAVAILABLE, message: 'etcdserver: no leader' },
   // etcd answers FAILED_PRECONDITION here; our followers answer it where etcd would forward, so we
@@ -61,6 +62,7 @@ export const ETCD_ERRORS = {
 const BY_CODE: Readonly<Record<string, GrpcFailure>> = {
   KV_EMPTY_KEY: ETCD_ERRORS.emptyKey,
   KV_KEY_NOT_FOUND: ETCD_ERRORS.keyNotFound,
+  KV_NO_SPACE: ETCD_ERRORS.noSpace,
   KV_TOO_MANY_OPERATIONS: ETCD_ERRORS.tooManyOps,
   KV_DUPLICATE_KEY: ETCD_ERRORS.duplicateKey,
   KV_COMPACTED: ETCD_ERRORS.compacted,

@@ -14,6 +14,7 @@ export {
   type BackendStatus,
   type ClientSession,
   type ClusterMember,
+  describeAlarm,
   type KvAnswer,
   type KvBackend,
   type LeaseTimeToLiveAnswer,

@@ -4,6 +4,7 @@
  * turns into etcd's gRPC status). No error travels as a value across this interface.
  */
 import type {
+  AlarmMember,
   KvCommand,
   KvResult,
   LeaseStatus,
@@ -36,9 +37,16 @@ export interface BackendStatus {
   readonly raftAppliedIndex: number;
   readonly raftTerm: number;
   readonly revision: number;
+  /** What the stored data counts for the space quota. */
   readonly dbSizeBytes: number;
   readonly isLearner: boolean;
+  /** One line per raised alarm, `memberID:<id> alarm:<type>` as etcd's status reports them. */
   readonly errors: readonly string[];
+}
+
+/** How etcd's status lists a raised alarm. */
+export function describeAlarm(member: AlarmMember): string {
+  return `memberID:${member.memberId} alarm:${member.alarm}`;
 }
 
 export interface LeaseTimeToLiveAnswer {
@@ -78,12 +86,14 @@ export interface KvBackend {
   /** The revision this node has applied; for headers of answers that do not carry one. */
   currentRevision(): number;
   /**
-   * Writes go through consensus; a range is linearizable unless `serializable` is set. A
+   * Writes go through consensus (alarm raises and clears too); a range is linearizable unless `serializable` is set. A
    * command carrying the client's session (id, sequence) is applied at most once however
    * often it is retried. A command the state machine refuses rejects with its `KvError`.
    */
   execute<Command extends KvCommand>(command: Command, session?: ClientSession): Promise<AnswerTo<Command>>;
   range(request: RangeRequest): Promise<RangeResponse>;
+  /** The raised alarms (linearizable), ordered by member id. */
+  alarms(): Promise<readonly AlarmMember[]>;
   /** Refreshes a lease and answers its TTL; rejects with KV_LEASE_NOT_FOUND. */
   leaseKeepAlive(id: number): Promise<number>;
   leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer>;

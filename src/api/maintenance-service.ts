@@ -1,12 +1,14 @@
 /**
- * The Maintenance service: Status and Snapshot are served; Alarm answers "no alarms" and
- * Defragment succeeds without work (there is no on-disk B-tree to compact); Hash, HashKV,
- * MoveLeader and Downgrade answer UNIMPLEMENTED.
+ * The Maintenance service: Status, Snapshot and Alarm (NOSPACE alarms: list, raise, clear through
+ * the log) are served; Defragment succeeds without work (compaction frees memory itself, there is
+ * no on-disk B-tree to defragment); Hash, HashKV, MoveLeader and Downgrade answer UNIMPLEMENTED.
  */
 import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
+import type { AlarmMember } from '../kv/index.js';
 import type { Logger } from '../lib/index.js';
 import type { Int64Out, PbSnapshotResponse } from '../protocol/index.js';
+import { type AlarmCall, alarmCallFromPb, alarmMemberToPb, type PbAlarmRequest } from './convert-alarm.js';
 import { statusToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
@@ -24,7 +26,10 @@ export function maintenanceService(backend: KvBackend, logger: Logger): grpc.Unt
       const status = await backend.status();
       return statusToPb(status, responseHeader(backend, status.revision));
     }),
-    Alarm: unary('Alarm', logger, async () => ({ header: responseHeader(backend), alarms: [] })),
+    Alarm: unary('Alarm', logger, async (request: PbAlarmRequest) => {
+      const alarms = await answerAlarm(backend, alarmCallFromPb(request));
+      return { header: responseHeader(backend), alarms: alarms.map(alarmMemberToPb) };
+    }),
     Defragment: unary('Defragment', logger, async () => ({ header: responseHeader(backend) })),
     Snapshot: (call: SnapshotCall) => {
       streamSnapshot(call, backend).catch((error: unknown) => {
@@ -32,6 +37,22 @@ export function maintenanceService(backend: KvBackend, logger: Logger): grpc.Unt
       });
     },
   };
+}
+
+/** As etcd: a list of the raised alarms, or the alarm raised or cleared (NONE changes nothing). */
+async function answerAlarm(backend: KvBackend, call: AlarmCall): Promise<readonly AlarmMember[]> {
+  if (call.action === 'get') {
+    const raised = await backend.alarms();
+    return call.alarm === undefined ? raised : raised.filter((member) => member.alarm === call.alarm);
+  }
+  if (call.alarm === undefined) return [];
+  const result = await backend.execute({
+    type: 'alarm',
+    action: call.action,
+    memberId: call.memberId,
+    alarm: call.alarm,
+  });
+  return result.alarms;
 }
 
 /** The snapshot bytes followed by their SHA-256, in chunks, each saying how many bytes remain after it. */

@@ -2,7 +2,13 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatAddress, isMeshError, parseAddress } from '../lib/index.js';
 import { createLogger } from '../lib/node/index.js';
-import { type DataDirectoryLock, type MeshNodeConfig, NodeBuilder, parsePeerList } from '../mesh/index.js';
+import {
+  type DataDirectoryLock,
+  type MeshNodeConfig,
+  NodeBuilder,
+  parseAutoCompaction,
+  parsePeerList,
+} from '../mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
 
 export interface CommandIo {
@@ -27,7 +33,14 @@ options:
   --admin-listen H:P      metrics, /health, /ready, /status (default 127.0.0.1:2381)
   --certs DIR             cluster CA and node certificates (meshos certs init/issue)
   --insecure              plaintext peer traffic, for loopback only
-  --wal-thread-pool       write and fsync the log on the thread pool (slow disks)`;
+  --wal-thread-pool       write and fsync the log on the thread pool (slow disks)
+  --quota-backend-bytes N space quota: past it writes fail with NOSPACE until compaction
+                          and 'etcdctl alarm disarm' (default 2147483648, as etcd)
+  --auto-compaction-mode periodic|revision
+                          what the retention counts (default periodic)
+  --auto-compaction-retention R
+                          history kept: a duration (30s, 5m, 1h; a bare number is hours)
+                          or a number of revisions; 0 turns auto-compaction off (default 0)`;
 
 const NODE_OPTIONS = {
   id: { type: 'string' },
@@ -41,6 +54,9 @@ const NODE_OPTIONS = {
   certs: { type: 'string' },
   insecure: { type: 'boolean', default: false },
   'wal-thread-pool': { type: 'boolean', default: false },
+  'quota-backend-bytes': { type: 'string' },
+  'auto-compaction-mode': { type: 'string', default: 'periodic' },
+  'auto-compaction-retention': { type: 'string', default: '0' },
 } as const;
 
 /** Builds a node's configuration from `meshos start` arguments. */
@@ -63,6 +79,15 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
   if (!values.insecure && values.certs === undefined) {
     throw new UsageError('give --certs DIR (see meshos certs init), or --insecure for plaintext on loopback');
   }
+  const quotaText = values['quota-backend-bytes'];
+  const quotaBackendBytes = quotaText === undefined ? undefined : Number(quotaText);
+  if (quotaBackendBytes !== undefined && !(/^\d+$/.test(quotaText ?? '') && quotaBackendBytes > 0)) {
+    throw new UsageError('--quota-backend-bytes must be a positive whole number of bytes');
+  }
+  const autoCompaction = parseAutoCompaction(
+    values['auto-compaction-mode'],
+    values['auto-compaction-retention'],
+  );
   return {
     id,
     name: values.name ?? `n${id}`,
@@ -74,6 +99,8 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
     initialPeers,
     insecure: values.insecure,
     ...(values['wal-thread-pool'] ? { walOnThreadPool: true } : {}),
+    ...(quotaBackendBytes === undefined ? {} : { quotaBackendBytes }),
+    ...(autoCompaction === undefined ? {} : { autoCompaction }),
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
 }

@@ -7,6 +7,9 @@ import { BinaryReader, BinaryWriter, encodeWithScratch } from '../lib/index.js';
 import { KvCodecError, type KvError, kvCodecError, kvErrorFromCode, numericDetails } from './errors.js';
 import { MAX_TXN_DEPTH } from './limits.js';
 import type {
+  AlarmMember,
+  AlarmRequest,
+  AlarmType,
   Compare,
   CompareResult,
   CompareTarget,
@@ -24,7 +27,16 @@ import type {
 
 export const KV_CODEC_VERSION = 1;
 
-const COMMAND_KINDS = ['range', 'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke'] as const;
+const COMMAND_KINDS = [
+  'range',
+  'put',
+  'deleteRange',
+  'txn',
+  'compact',
+  'leaseGrant',
+  'leaseRevoke',
+  'alarm',
+] as const;
 const RESULT_KINDS = [
   'range',
   'put',
@@ -34,7 +46,10 @@ const RESULT_KINDS = [
   'leaseGrant',
   'leaseRevoke',
   'error',
+  'alarm',
 ] as const;
+const ALARM_ACTIONS: readonly AlarmRequest['action'][] = ['activate', 'deactivate'];
+const ALARM_TYPES: readonly AlarmType[] = ['NOSPACE'];
 const SORT_ORDERS: readonly SortOrder[] = ['none', 'ascend', 'descend'];
 const SORT_TARGETS: readonly SortTarget[] = ['key', 'version', 'create', 'mod', 'value'];
 const COMPARE_TARGETS: readonly CompareTarget[] = ['value', 'version', 'create', 'mod', 'lease'];
@@ -102,6 +117,9 @@ function writeOp(writer: BinaryWriter, op: KvCommand, depth: number): void {
       return;
     case 'leaseRevoke':
       writer.varuint(op.id);
+      return;
+    case 'alarm':
+      writer.byte(ALARM_ACTIONS.indexOf(op.action)).varuint(op.memberId).byte(ALARM_TYPES.indexOf(op.alarm));
       return;
   }
 }
@@ -207,6 +225,11 @@ function readOp(reader: BinaryReader, depth: number): KvCommand {
       return { type, id: reader.varuint(), ttlSeconds: reader.varuint() };
     case 'leaseRevoke':
       return { type, id: reader.varuint() };
+    case 'alarm': {
+      const action = indexOf(reader, ALARM_ACTIONS, 'alarm action');
+      const memberId = reader.varuint();
+      return { type, action, memberId, alarm: indexOf(reader, ALARM_TYPES, 'alarm type') };
+    }
   }
 }
 
@@ -228,7 +251,12 @@ function readTxn(reader: BinaryReader, depth: number): TxnRequest {
     const ops: RequestOp[] = [];
     for (let index = 0; index < count; index++) {
       const op = readOp(reader, depth + 1);
-      if (op.type === 'compact' || op.type === 'leaseGrant' || op.type === 'leaseRevoke') {
+      if (
+        op.type === 'compact' ||
+        op.type === 'leaseGrant' ||
+        op.type === 'leaseRevoke' ||
+        op.type === 'alarm'
+      ) {
         reader.fail(`${op.type} is not allowed inside a txn`);
       }
       ops.push(op);
@@ -295,6 +323,11 @@ function writeResult(writer: BinaryWriter, result: KvResult, depth: number): voi
     case 'leaseGrant':
       writer.varuint(result.id).varuint(result.ttlSeconds);
       return;
+    case 'alarm':
+      writer.varuint(result.alarms.length);
+      for (const member of result.alarms)
+        writer.varuint(member.memberId).byte(ALARM_TYPES.indexOf(member.alarm));
+      return;
     case 'error': {
       writer.text(result.error.code).text(result.error.message);
       const details = Object.entries(numericDetails(result.error)).sort(([left], [right]) =>
@@ -357,6 +390,13 @@ function readResult(reader: BinaryReader, depth: number): KvResult {
       return { type, header };
     case 'leaseGrant':
       return { type, header, id: reader.varuint(), ttlSeconds: reader.varuint() };
+    case 'alarm': {
+      const length = reader.count(2);
+      const alarms: AlarmMember[] = [];
+      for (let index = 0; index < length; index++)
+        alarms.push({ memberId: reader.varuint(), alarm: indexOf(reader, ALARM_TYPES, 'alarm type') });
+      return { type, header, alarms };
+    }
     case 'error': {
       const code = reader.text();
       const message = reader.text();

@@ -122,6 +122,13 @@ export class SnapshotCorruptError extends KvError {
   }
 }
 
+/** A write was refused: the space quota is exceeded, or a NOSPACE alarm is raised. */
+export class NoSpaceError extends KvError {
+  constructor() {
+    super('KV_NO_SPACE', 'database space exceeded');
+  }
+}
+
 /** Rebuilds a typed error from its code and details, as carried by the result codec. */
 export function kvErrorFromCode(
   code: string,
@@ -152,6 +159,8 @@ export function kvErrorFromCode(
       return new InvalidRangeError();
     case 'KV_KEY_NOT_FOUND':
       return new KeyNotFoundError();
+    case 'KV_NO_SPACE':
+      return new NoSpaceError();
     default:
       return new KvError(code, message, { details: { ...details } });
   }

@@ -20,6 +20,7 @@ export {
   LeaseExistsError,
   LeaseNotFoundError,
   LeaseTtlTooLargeError,
+  NoSpaceError,
   RequestTooLargeError,
   SnapshotCorruptError,
   TooManyOperationsError,
@@ -38,7 +39,16 @@ export {
   WATCH_BUFFER_EVENTS,
   WATCH_CATCH_UP_BATCH_EVENTS,
 } from './limits.js';
+export { RECORD_OVERHEAD_BYTES, storedRecordBytes } from './mvcc.js';
 export { type Keyed, MAX_BLOCK_ITEMS, OrderedIndex } from './ordered-index.js';
+export {
+  commandCostBytes,
+  DEFAULT_QUOTA_BACKEND_BYTES,
+  exceedsQuota,
+  LEASE_STORED_BYTES,
+  MAX_QUOTA_BACKEND_BYTES,
+  writesData,
+} from './quota.js';
 export { KV_SNAPSHOT_VERSION } from './snapshot.js';
 export {
   type ApplyOutcome,
@@ -47,6 +57,10 @@ export {
   type LeaseChanges,
 } from './state-machine.js';
 export type {
+  AlarmMember,
+  AlarmRequest,
+  AlarmResponse,
+  AlarmType,
   CompactRequest,
   CompactResponse,
   Compare,

@@ -33,6 +33,18 @@ export interface KeyEntry {
 /** Record lists shorter than this are copied to exact size on append instead of pushed to. */
 const EXACT_RECORD_LIST_LENGTH = 8;
 
+/**
+ * What one stored record counts for the space quota besides its key and value bytes: its revision
+ * numbers, lease and index bookkeeping. A fixed figure, so every replica computes the same total
+ * from the same records (memory use itself differs between processes).
+ */
+export const RECORD_OVERHEAD_BYTES = 64;
+
+/** The bytes a record counts for the space quota. */
+export function storedRecordBytes(record: KeyRecord): number {
+  return record.key.length + (record.value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+}
+
 /** One change made by a write group: the new record and the live record it replaced, if any. */
 export interface StoreChange {
   readonly record: KeyRecord;
@@ -45,6 +57,10 @@ export class MvccStore {
   compactRevision: number;
   /** Records with modRevision >= compactRevision, in (modRevision, subRevision) order. */
   readonly changeLog: KeyRecord[];
+  /** Sum of `storedRecordBytes` over every record kept (live, superseded and tombstones). */
+  storedBytes = 0;
+  /** Records kept, superseded ones and tombstones included. */
+  storedRecordCount = 0;
   private writing = false;
   private pending: StoreChange[] = [];
 
@@ -58,6 +74,15 @@ export class MvccStore {
     this.currentRevision = currentRevision;
     this.compactRevision = compactRevision;
     this.changeLog = changeLog;
+    index.forEach((entry) => {
+      for (const record of entry.records) this.count(record, 1);
+    });
+  }
+
+  /** Adds (`sign` 1) or removes (-1) a record from the stored totals. */
+  private count(record: KeyRecord, sign: 1 | -1): void {
+    this.storedBytes += sign * storedRecordBytes(record);
+    this.storedRecordCount += sign;
   }
 
   /** The live record of `key` as of now (including writes of the open group). */
@@ -123,6 +148,7 @@ export class MvccStore {
     if (entry.records.length < EXACT_RECORD_LIST_LENGTH) entry.records = [...entry.records, record];
     else entry.records.push(record);
     this.changeLog.push(record);
+    this.count(record, 1);
   }
 
   put(key: string, value: string, lease: number): StoreChange {
@@ -145,6 +171,7 @@ export class MvccStore {
       // A one-element literal: an array grown by push would reserve room for 17 records.
       this.index.insert({ key, records: [record] });
       this.changeLog.push(record);
+      this.count(record, 1);
     } else {
       this.append(entry, record);
     }
@@ -187,7 +214,7 @@ export class MvccStore {
     for (let position = this.pending.length - 1; position >= 0; position--) {
       const key = (this.pending[position] as StoreChange).record.key;
       const entry = this.index.get(key) as KeyEntry;
-      entry.records.pop();
+      this.count(entry.records.pop() as KeyRecord, -1);
       this.changeLog.pop();
       if (entry.records.length === 0) this.index.remove(key);
     }
@@ -205,6 +232,16 @@ export class MvccStore {
       else high = middle;
     }
     return low;
+  }
+
+  /**
+   * Where a compaction towards `target` may stop so that it walks at most about `maxRecords`
+   * change records (all records of the last revision it reaches are walked).
+   */
+  compactionStep(target: number, maxRecords: number): number {
+    const record = this.changeLog[Math.min(maxRecords, this.changeLog.length - 1)];
+    if (record === undefined) return target;
+    return Math.min(target, Math.max(record.modRevision, this.compactRevision + 1));
   }
 
   /**
@@ -231,6 +268,7 @@ export class MvccStore {
       }
       const base = records[keepFrom] as KeyRecord;
       if (base.value === null && base.modRevision < revision) keepFrom++;
+      for (let index = 0; index < keepFrom; index++) this.count(records[index] as KeyRecord, -1);
       if (keepFrom >= records.length) this.index.remove(key);
       else if (keepFrom > 0) entry.records = records.slice(keepFrom);
     }

@@ -1,7 +1,7 @@
 /**
  * Binary snapshot of the replicated state. Layout: magic "MKVS", format version, applied index,
  * revisions and the next automatic lease id; every key in key order with its records; every lease
- * in id order; then a CRC-32 of all preceding bytes. Lease key sets and the change log are rebuilt
+ * in id order; the raised alarms (from version 2 on); then a CRC-32 of all preceding bytes. Lease key sets and the change log are rebuilt
  * from the records, so they cannot disagree with them.
  */
 import { BinaryReader, BinaryWriter } from '../lib/index.js';
@@ -9,10 +9,14 @@ import { crc32 } from './bytes.js';
 import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
 import type { KeyEntry, KeyRecord } from './mvcc.js';
 import { OrderedIndex } from './ordered-index.js';
-import type { LeaseStatus } from './types.js';
+import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
 
 const MAGIC = [0x4d, 0x4b, 0x56, 0x53];
-export const KV_SNAPSHOT_VERSION = 1;
+export const KV_SNAPSHOT_VERSION = 2;
+/** The version before alarms were kept; still read, as having no alarms. */
+const KV_SNAPSHOT_VERSION_WITHOUT_ALARMS = 1;
+/** Alarm types by their number in the snapshot. */
+const ALARM_TYPES: readonly AlarmType[] = ['NOSPACE'];
 const CHECKSUM_BYTES = 4;
 /** Smallest encoding of one record: five varints and a flag byte. */
 const MIN_RECORD_BYTES = 6;
@@ -32,6 +36,7 @@ export interface SnapshotContents {
   readonly forEachEntry: (visit: (entry: KeyEntry) => void) => void;
   readonly indexedKeyCount: number;
   readonly leases: readonly LeaseStatus[];
+  readonly alarms: readonly AlarmMember[];
 }
 
 export interface DecodedSnapshot {
@@ -42,6 +47,7 @@ export interface DecodedSnapshot {
   readonly index: OrderedIndex<KeyEntry>;
   readonly changeLog: KeyRecord[];
   readonly leases: Map<number, LeaseEntry>;
+  readonly alarms: readonly AlarmMember[];
 }
 
 /** Upper bound of one record's fixed fields: five varints of at most 8 bytes and a flag. */
@@ -55,7 +61,7 @@ export function encodeSnapshot(contents: SnapshotContents): Uint8Array {
     for (const record of entry.records)
       capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + (record.value?.length ?? 0);
   });
-  capacityBytes += contents.leases.length * 16;
+  capacityBytes += contents.leases.length * 16 + contents.alarms.length * 10;
   const writer = new BinaryWriter(capacityBytes + CHECKSUM_BYTES);
   for (const byte of MAGIC) writer.byte(byte);
   writer
@@ -80,6 +86,9 @@ export function encodeSnapshot(contents: SnapshotContents): Uint8Array {
   });
   writer.varuint(contents.leases.length);
   for (const lease of contents.leases) writer.varuint(lease.id).varuint(lease.ttlSeconds);
+  writer.varuint(contents.alarms.length);
+  for (const member of contents.alarms)
+    writer.varuint(member.memberId).byte(ALARM_TYPES.indexOf(member.alarm));
   writer.uint32(crc32(writer.view()));
   return writer.view();
 }
@@ -105,7 +114,8 @@ function readBody(body: Uint8Array): DecodedSnapshot {
   const reader = new BinaryReader(body, 'snapshot', kvCodecError);
   for (const expected of MAGIC) if (reader.byte() !== expected) throw new SnapshotCorruptError('bad magic');
   const version = reader.byte();
-  if (version !== KV_SNAPSHOT_VERSION) throw new SnapshotCorruptError(`unsupported version ${version}`);
+  if (version !== KV_SNAPSHOT_VERSION && version !== KV_SNAPSHOT_VERSION_WITHOUT_ALARMS)
+    throw new SnapshotCorruptError(`unsupported version ${version}`);
   const appliedIndex = reader.varuint();
   const currentRevision = reader.varuint();
   const compactRevision = reader.varuint();
@@ -153,6 +163,7 @@ function readBody(body: Uint8Array): DecodedSnapshot {
     previousId = id;
     leases.set(id, { id, ttlSeconds, keys: new Set() });
   }
+  const alarms = version === KV_SNAPSHOT_VERSION_WITHOUT_ALARMS ? [] : readAlarms(reader);
   reader.end();
   for (const entry of entries) {
     const latest = entry.records.at(-1) as KeyRecord;
@@ -172,5 +183,18 @@ function readBody(body: Uint8Array): DecodedSnapshot {
     index: OrderedIndex.fromSorted(entries),
     changeLog,
     leases,
+    alarms,
   };
+}
+
+function readAlarms(reader: BinaryReader): AlarmMember[] {
+  const count = reader.count(2);
+  const alarms: AlarmMember[] = [];
+  for (let position = 0; position < count; position++) {
+    const memberId = reader.varuint();
+    const alarm = ALARM_TYPES[reader.byte()];
+    if (alarm === undefined) throw new SnapshotCorruptError('unknown alarm type');
+    alarms.push({ memberId, alarm });
+  }
+  return alarms;
 }

@@ -14,13 +14,17 @@ import {
   KvError,
   LeaseExistsError,
   LeaseNotFoundError,
+  NoSpaceError,
   RequestTooLargeError,
 } from './errors.js';
 import { KvEvent, recordToKeyValue } from './events.js';
 import { DEFAULT_MIN_LEASE_TTL_SECONDS, MAX_REQUEST_BYTES, WATCH_CATCH_UP_BATCH_EVENTS } from './limits.js';
 import { type KeyRecord, MvccStore, type StoreChange } from './mvcc.js';
+import { LEASE_STORED_BYTES, writesData } from './quota.js';
 import { decodeSnapshot, encodeSnapshot, type LeaseEntry } from './snapshot.js';
 import type {
+  AlarmMember,
+  AlarmRequest,
   Compare,
   DeleteRangeRequest,
   DeleteRangeResponse,
@@ -76,6 +80,8 @@ export class KvStateMachine {
   private readonly leases: Map<number, LeaseEntry>;
   private nextLeaseId: number;
   private lastApplied: number;
+  /** Raised alarms, ordered by member id. */
+  private raisedAlarms: AlarmMember[] = [];
   private readonly minLeaseTtlSeconds: number;
 
   constructor(options: KvStateMachineOptions = {}) {
@@ -105,6 +111,30 @@ export class KvStateMachine {
   /** Number of keys with any retained history (live or deleted). */
   get indexedKeyCount(): number {
     return this.store.index.size;
+  }
+
+  /** Records kept (every revision of every key since the compact revision, tombstones included). */
+  get storedRecordCount(): number {
+    return this.store.storedRecordCount;
+  }
+
+  /** What the stored data counts for the space quota: every kept record and every lease. */
+  get storedBytes(): number {
+    return this.store.storedBytes + this.leases.size * LEASE_STORED_BYTES;
+  }
+
+  /** Where a compaction towards `target` may stop to drop at most about `maxRecords` records. */
+  compactionStep(target: number, maxRecords: number): number {
+    return this.store.compactionStep(target, maxRecords);
+  }
+
+  /** The raised alarms, ordered by member id. */
+  get alarms(): readonly AlarmMember[] {
+    return this.raisedAlarms;
+  }
+
+  private get noSpace(): boolean {
+    return this.raisedAlarms.some((member) => member.alarm === 'NOSPACE');
   }
 
   /** Applies one committed log entry holding an encoded command. */
@@ -154,7 +184,11 @@ export class KvStateMachine {
   private execute(index: number, command: KvCommand): ApplyOutcome {
     try {
       validateKvCommand(command);
+      // Decided from the replicated alarm set, so every replica refuses the same writes.
+      if (this.noSpace && writesData(command)) throw new NoSpaceError();
       switch (command.type) {
+        case 'alarm':
+          return this.alarm(index, command);
         case 'compact':
           return this.compact(index, command.revision);
         case 'leaseGrant':
@@ -398,6 +432,29 @@ export class KvStateMachine {
     };
   }
 
+  /** As etcd answers: the alarm raised, or the alarm cleared (none if it was not raised). */
+  private alarm(index: number, request: AlarmRequest): ApplyOutcome {
+    const member: AlarmMember = { memberId: request.memberId, alarm: request.alarm };
+    const others = this.raisedAlarms.filter(
+      (raised) => raised.memberId !== member.memberId || raised.alarm !== member.alarm,
+    );
+    const wasRaised = others.length < this.raisedAlarms.length;
+    if (request.action === 'activate') {
+      others.push(member);
+      others.sort((left, right) => left.memberId - right.memberId || compareBinary(left.alarm, right.alarm));
+    }
+    this.raisedAlarms = others;
+    const header = { revision: this.store.currentRevision };
+    const alarms = request.action === 'activate' || wasRaised ? [member] : [];
+    return {
+      index,
+      revision: header.revision,
+      result: { type: 'alarm', header, alarms },
+      events: NO_EVENTS,
+      leases: NO_LEASE_CHANGES,
+    };
+  }
+
   private grant(index: number, requestedId: number, ttlSeconds: number): ApplyOutcome {
     let id = requestedId;
     if (id === 0) {
@@ -491,6 +548,7 @@ export class KvStateMachine {
       forEachEntry: (visit) => this.store.index.forEach(visit),
       indexedKeyCount: this.store.index.size,
       leases: this.leaseList(),
+      alarms: this.raisedAlarms,
     });
   }
 
@@ -507,6 +565,7 @@ export class KvStateMachine {
     for (const [id, lease] of decoded.leases) this.leases.set(id, lease);
     this.nextLeaseId = decoded.nextLeaseId;
     this.lastApplied = decoded.appliedIndex;
+    this.raisedAlarms = [...decoded.alarms];
   }
 
   static fromSnapshot(bytes: Uint8Array, options: KvStateMachineOptions = {}): KvStateMachine {

@@ -105,6 +105,22 @@ export interface LeaseRevokeRequest {
   readonly id: number;
 }
 
+/** The alarms a member can raise; NOSPACE is raised when the space quota is exceeded. */
+export type AlarmType = 'NOSPACE';
+
+export interface AlarmMember {
+  readonly memberId: number;
+  readonly alarm: AlarmType;
+}
+
+/** Raises or clears one member's alarm; the state machine keeps the set of raised alarms. */
+export interface AlarmRequest {
+  readonly type: 'alarm';
+  readonly action: 'activate' | 'deactivate';
+  readonly memberId: number;
+  readonly alarm: AlarmType;
+}
+
 /** Everything that goes through the log. */
 export type KvCommand =
   | RangeRequest
@@ -113,7 +129,8 @@ export type KvCommand =
   | TxnRequest
   | CompactRequest
   | LeaseGrantRequest
-  | LeaseRevokeRequest;
+  | LeaseRevokeRequest
+  | AlarmRequest;
 
 export interface ResponseHeader {
   /** The store's revision after the request was applied. */
@@ -169,6 +186,13 @@ export interface LeaseRevokeResponse {
   readonly header: ResponseHeader;
 }
 
+/** The alarms raised after an alarm command, ordered by member id. */
+export interface AlarmResponse {
+  readonly type: 'alarm';
+  readonly header: ResponseHeader;
+  readonly alarms: readonly AlarmMember[];
+}
+
 /** A command that failed; the state is unchanged by it. */
 export interface ErrorResponse {
   readonly type: 'error';
@@ -184,6 +208,7 @@ export type KvResult =
   | CompactResponse
   | LeaseGrantResponse
   | LeaseRevokeResponse
+  | AlarmResponse
   | ErrorResponse;
 
 export interface LeaseTimeToLive {

@@ -74,6 +74,9 @@ export function validateKvCommand(command: KvCommand): void {
     case 'leaseRevoke':
       checkNumber('id', command.id);
       return;
+    case 'alarm':
+      checkNumber('memberId', command.memberId);
+      return;
     default:
       validateOp(command, MAX_TXN_OPERATIONS, 0);
       if (command.type === 'txn') {

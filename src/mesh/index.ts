@@ -18,6 +18,7 @@ export { createNodeMetrics, type NodeMetrics } from './metrics.js';
 export {
   formatPeerList,
   type MeshNodeConfig,
+  parseAutoCompaction,
   parsePeerList,
   raftDirectory,
   validateMeshNodeConfig,

@@ -146,6 +146,8 @@ export class MeshNode {
       clock,
       electionTimeoutMs: tickIntervalMs * electionTicks,
       forward: (leader, body) => channels.request(leader, body),
+      ...(config.quotaBackendBytes === undefined ? {} : { quotaBackendBytes: config.quotaBackendBytes }),
+      ...(config.autoCompaction === undefined ? {} : { autoCompaction: config.autoCompaction }),
     });
     channels.onRequest((_from, body) => backend.handleForwarded(body));
 
@@ -167,7 +169,7 @@ export class MeshNode {
       clock,
       ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'api' }) }),
     });
-    metrics = createNodeMetrics(raft, transport);
+    metrics = createNodeMetrics(raft, transport, machine, backend);
     const nodeMetrics = metrics;
     const admin = await startAdminServer(config.adminAddress, metrics.registry, {
       health: () => ({ ok: true, detail: { id: config.id } }),

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { NodeApplyResult, RaftNode } from '../server/index.js';
+import type { NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
 import type { TransportCounters } from '../transport/index.js';
 
 /** Prometheus metrics of one node, read from its parts when scraped. */
@@ -60,6 +60,8 @@ function registerEventLoopDelay(registry: Registry): () => void {
 export function createNodeMetrics(
   node: RaftNode<NodeApplyResult>,
   transport: { counters: TransportCounters },
+  machine: NodeStateMachine,
+  backend: RaftKvBackend,
 ): NodeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'meshos_process_' });
@@ -90,6 +92,37 @@ export function createNodeMetrics(
     'peer messages received',
     () => transport.counters.receivedMessages,
   );
+  gauge('meshos_mvcc_current_revision', 'current revision of the key-value store', () => machine.kv.revision);
+  gauge('meshos_mvcc_compact_revision', 'oldest revision still readable', () => machine.kv.compactRevision);
+  gauge(
+    'meshos_mvcc_stored_records',
+    'records kept: every revision of every key since the compact revision, tombstones included',
+    () => machine.kv.storedRecordCount,
+  );
+  gauge(
+    'meshos_mvcc_stored_bytes',
+    'what the stored data counts for the space quota (keys, values, per-record and per-lease overhead)',
+    () => machine.kv.storedBytes,
+  );
+  gauge(
+    'meshos_server_quota_backend_bytes',
+    'space quota (--quota-backend-bytes)',
+    () => backend.quotaBackendBytes,
+  );
+  gauge(
+    'meshos_auto_compaction_steps',
+    'compaction steps this node proposed as leader by auto-compaction and saw applied',
+    () => backend.compactor?.counters.steps ?? 0,
+  );
+  new Gauge({
+    name: 'meshos_server_alarms',
+    help: 'alarms raised in the cluster, by type (NOSPACE: a member passed the space quota)',
+    labelNames: ['alarm'],
+    registers: [registry],
+    collect() {
+      this.set({ alarm: 'NOSPACE' }, machine.kv.alarms.filter((member) => member.alarm === 'NOSPACE').length);
+    },
+  });
   new Gauge({
     name: 'meshos_transport_refused_peers',
     help: 'peer connections refused, by reason',

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
+import { MAX_QUOTA_BACKEND_BYTES } from '../kv/index.js';
 import { type Address, formatAddress, parseAddress, ValidationError } from '../lib/index.js';
 import type { NodeId } from '../raft/index.js';
+import { type AutoCompactionConfig, autoCompactionProblems } from '../server/index.js';
 
 /** One node's settings, as given on the command line or by the local-cluster launcher. */
 export interface MeshNodeConfig {
@@ -30,6 +32,10 @@ export interface MeshNodeConfig {
   readonly tickIntervalMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
+  /** Space quota in bytes (`--quota-backend-bytes`); etcd's 2 GiB if unset. */
+  readonly quotaBackendBytes?: number;
+  /** History compaction on the leader (`--auto-compaction-mode/-retention`); off if unset. */
+  readonly autoCompaction?: AutoCompactionConfig;
 }
 
 /** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */
@@ -54,6 +60,36 @@ export function parsePeerList(text: string): Map<NodeId, Address> {
   }
   if (problems.length > 0) throw new ValidationError('peer list', problems);
   return peers;
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * etcd's `--auto-compaction-mode` and `--auto-compaction-retention`: for `periodic` a duration
+ * (`30s`, `5m`, `1h`; a bare number is hours, as in etcd), for `revision` a number of revisions.
+ * A retention of 0 turns auto-compaction off (undefined).
+ */
+export function parseAutoCompaction(mode: string, retention: string): AutoCompactionConfig | undefined {
+  if (mode !== 'periodic' && mode !== 'revision') {
+    throw new ValidationError('auto-compaction', [`mode must be 'periodic' or 'revision', got '${mode}'`]);
+  }
+  let amount: number;
+  if (mode === 'revision') {
+    amount = /^\d+$/.test(retention) ? Number(retention) : Number.NaN;
+  } else {
+    const match = DURATION.exec(retention);
+    amount =
+      match === null ? Number.NaN : Math.round(Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? 'h'] ?? 0));
+  }
+  const config = { mode, retention: amount } as const;
+  const problems = Number.isNaN(amount)
+    ? [
+        `retention '${retention}' is not ${mode === 'revision' ? 'a whole number' : 'a duration like 30s, 5m or 1h'}`,
+      ]
+    : autoCompactionProblems(config);
+  if (problems.length > 0) throw new ValidationError('auto-compaction', problems);
+  return amount === 0 ? undefined : config;
 }
 
 export function formatPeerList(peers: ReadonlyMap<NodeId, Address>): string {
@@ -81,6 +117,18 @@ export function validateMeshNodeConfig(config: MeshNodeConfig): void {
     .map(formatAddress);
   if (new Set(fixed).size !== fixed.length) {
     problems.push(`peer, client and admin addresses must differ: ${fixed.join(', ')}`);
+  }
+  const quota = config.quotaBackendBytes;
+  if (
+    quota !== undefined &&
+    (!Number.isSafeInteger(quota) || quota <= 0 || quota > MAX_QUOTA_BACKEND_BYTES)
+  ) {
+    problems.push(`quotaBackendBytes must be an integer from 1 to ${MAX_QUOTA_BACKEND_BYTES}, got ${quota}`);
+  }
+  if (config.autoCompaction !== undefined) {
+    problems.push(
+      ...autoCompactionProblems(config.autoCompaction).map((problem) => `autoCompaction: ${problem}`),
+    );
   }
   if (problems.length > 0) throw new ValidationError('node configuration', problems);
 }

@@ -1,5 +1,22 @@
 export { type AdminServer, type AdminStatusSource, startAdminServer } from './admin-http.js';
 export {
+  type AutoCompactionConfig,
+  type AutoCompactionMode,
+  AutoCompactionPolicy,
+  autoCompactionProblems,
+  MAX_PERIODIC_SAMPLE_INTERVAL_MS,
+  MIN_PERIODIC_SAMPLE_INTERVAL_MS,
+  PERIODIC_SAMPLES_PER_RETENTION,
+  REVISION_CHECK_INTERVAL_MS,
+  validateAutoCompaction,
+} from './auto-compaction-policy.js';
+export {
+  AutoCompactor,
+  type AutoCompactorCounters,
+  type CompactionTarget,
+  MAX_COMPACTION_STEP_RECORDS,
+} from './auto-compactor.js';
+export {
   LEADER_RETRY_PAUSE_MS,
   LEADER_WAIT_TIMEOUT_MS,
   LeaderWait,

@@ -4,15 +4,20 @@ import {
   type BackendStatus,
   type ClientSession,
   type ClusterMember,
+  describeAlarm,
   type KvBackend,
   type LeaseTimeToLiveAnswer,
 } from '../api/index.js';
 import {
+  type AlarmMember,
+  DEFAULT_QUOTA_BACKEND_BYTES,
   decodeKvResult,
   encodeKvResult,
+  exceedsQuota,
   type KvCommand,
   type LeaseStatus,
   Lessor,
+  NoSpaceError,
   type RangeRequest,
   type RangeResponse,
   type Watcher,
@@ -20,6 +25,8 @@ import {
 } from '../kv/index.js';
 import { type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
+import type { AutoCompactionConfig } from './auto-compaction-policy.js';
+import { AutoCompactor } from './auto-compactor.js';
 import { LeaderWait, neverProposed, readRetryable } from './leader-wait.js';
 import { MemberNotFoundError, type MemberRecord } from './member-directory.js';
 import { encodeNodeCommand, type NodeCommand } from './node-command.js';
@@ -58,6 +65,10 @@ export interface RaftKvBackendOptions {
   readonly forward?: ForwardToLeader;
   /** Added to every lease's TTL when this node becomes leader: clients could not renew meanwhile. */
   readonly electionTimeoutMs: number;
+  /** Space quota (`--quota-backend-bytes`); `DEFAULT_QUOTA_BACKEND_BYTES` if unset. */
+  readonly quotaBackendBytes?: number;
+  /** Compacts history on the leader (`--auto-compaction-*`); off if unset. */
+  readonly autoCompaction?: AutoCompactionConfig;
 }
 
 /** The key-value API served by one Raft node: writes through the log, reads by ReadIndex. */
@@ -66,8 +77,11 @@ export class RaftKvBackend implements KvBackend {
   readonly memberId: bigint;
   private readonly lessor = new Lessor();
   private readonly leaderWait: LeaderWait;
+  readonly compactor: AutoCompactor | undefined;
   private dutyTimer: TimerId | undefined;
   private closed = false;
+  /** Set while this node's NOSPACE alarm is being proposed, so a burst of writes proposes it once. */
+  private raisingNoSpace = false;
 
   constructor(
     private readonly node: RaftNode<NodeApplyResult>,
@@ -80,9 +94,23 @@ export class RaftKvBackend implements KvBackend {
     machine.onLeaseChanges = (changes) => this.lessor.observe(changes, this.now());
     machine.onRestore = () => this.lessor.reset(machine.kv.leaseList(), this.now());
     this.lessor.reset(machine.kv.leaseList(), this.now());
+    this.compactor =
+      options.autoCompaction === undefined
+        ? undefined
+        : new AutoCompactor(options.autoCompaction, {
+            currentRevision: () => machine.kv.revision,
+            compactRevision: () => machine.kv.compactRevision,
+            stepTowards: (target, maxRecords) => machine.kv.compactionStep(target, maxRecords),
+            compact: async (revision) => {
+              await this.execute({ type: 'compact', revision });
+            },
+          });
     node.onLeaderChange((info) => {
       if (info.leaderId === node.id) this.lessor.promote(this.now(), options.electionTimeoutMs);
-      else this.lessor.demote();
+      else {
+        this.lessor.demote();
+        this.compactor?.reset();
+      }
       this.leaderWait.leaderChanged(info);
     });
     if (node.isLeader()) this.lessor.promote(this.now(), options.electionTimeoutMs);
@@ -103,11 +131,19 @@ export class RaftKvBackend implements KvBackend {
     return this.machine.kv.revision;
   }
 
+  get quotaBackendBytes(): number {
+    return this.options.quotaBackendBytes ?? DEFAULT_QUOTA_BACKEND_BYTES;
+  }
+
   async execute<Command extends KvCommand>(
     command: Command,
     session?: ClientSession,
   ): Promise<AnswerTo<Command>> {
     if (command.type === 'range') return answerOf(command, await this.range(command));
+    if (exceedsQuota(this.machine.kv.storedBytes, command, this.quotaBackendBytes)) {
+      this.raiseNoSpace();
+      throw new NoSpaceError();
+    }
     const result = await this.propose({
       type: 'kv',
       command,
@@ -120,6 +156,27 @@ export class RaftKvBackend implements KvBackend {
   async range(request: RangeRequest): Promise<RangeResponse> {
     if (request.serializable !== true) await this.linearizableBarrier();
     return this.machine.kv.range(request);
+  }
+
+  async alarms(): Promise<readonly AlarmMember[]> {
+    await this.node.linearizableBarrier();
+    return this.machine.kv.alarms;
+  }
+
+  /** Raises this member's NOSPACE alarm through the log, as etcd does when a write passes the quota. */
+  private raiseNoSpace(): void {
+    const memberId = this.node.id;
+    if (this.raisingNoSpace) return;
+    if (this.machine.kv.alarms.some((member) => member.memberId === memberId && member.alarm === 'NOSPACE'))
+      return;
+    this.raisingNoSpace = true;
+    this.propose({ type: 'kv', command: { type: 'alarm', action: 'activate', memberId, alarm: 'NOSPACE' } })
+      .catch(() => {
+        // No leader now; the next write past the quota raises it again.
+      })
+      .finally(() => {
+        this.raisingNoSpace = false;
+      });
   }
 
   async leaseKeepAlive(id: number): Promise<number> {
@@ -252,9 +309,9 @@ export class RaftKvBackend implements KvBackend {
       raftAppliedIndex: this.node.applied,
       raftTerm: status.term,
       revision: this.machine.kv.revision,
-      dbSizeBytes: 0,
+      dbSizeBytes: this.machine.kv.storedBytes,
       isLearner: status.config.learners.includes(this.node.id),
-      errors: [],
+      errors: this.machine.kv.alarms.map(describeAlarm),
     };
   }
 
@@ -308,8 +365,9 @@ export class RaftKvBackend implements KvBackend {
     });
   }
 
-  /** Expiry is decided here, on the leader only, and takes effect through the log. */
+  /** Expiry and compaction are decided here, on the leader only, and take effect through the log. */
   private leaderDuties(): void {
+    this.compactor?.turn(this.now());
     for (const id of this.lessor.expired(this.now())) {
       this.execute({ type: 'leaseRevoke', id }).catch(() => {
         // Lost leadership or the lease is gone already; the next leader retries if needed.

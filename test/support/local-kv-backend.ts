@@ -10,6 +10,7 @@ import {
   answerOf,
   type BackendStatus,
   type ClusterMember,
+  describeAlarm,
   type KvBackend,
   type LeaseTimeToLiveAnswer,
   MemberBadUrlsError,
@@ -19,12 +20,16 @@ import {
   SERVED_ETCD_API_VERSION,
 } from '../../src/api/index.js';
 import {
+  type AlarmMember,
   type ApplyOutcome,
+  DEFAULT_QUOTA_BACKEND_BYTES,
   encodeKvCommand,
+  exceedsQuota,
   type KvCommand,
   KvStateMachine,
   type LeaseStatus,
   Lessor,
+  NoSpaceError,
   type RangeRequest,
   type RangeResponse,
   type Watcher,
@@ -51,6 +56,8 @@ export interface LocalKvBackendOptions {
   readonly version?: string;
   /** Events a watcher may hold undelivered before it is cancelled as slow (the hub's default if unset). */
   readonly watchBufferEvents?: number;
+  /** Space quota; `DEFAULT_QUOTA_BACKEND_BYTES` if unset. */
+  readonly quotaBackendBytes?: number;
 }
 
 export class LocalKvBackend implements KvBackend {
@@ -62,6 +69,7 @@ export class LocalKvBackend implements KvBackend {
   private readonly lessor = new Lessor();
   private readonly memberList: ClusterMember[];
   private readonly version: string;
+  private readonly quotaBackendBytes: number;
   private applyIndex = 0;
   private nextMemberId: number;
   private timer: TimerId | undefined;
@@ -82,6 +90,7 @@ export class LocalKvBackend implements KvBackend {
     );
     this.lessor.promote(this.clock.nowMs(), 0);
     this.version = options.version ?? SERVED_ETCD_API_VERSION;
+    this.quotaBackendBytes = options.quotaBackendBytes ?? DEFAULT_QUOTA_BACKEND_BYTES;
     this.memberList = [
       {
         id: localId,
@@ -116,7 +125,16 @@ export class LocalKvBackend implements KvBackend {
   }
 
   async execute<Command extends KvCommand>(command: Command): Promise<AnswerTo<Command>> {
+    if (exceedsQuota(this.machine.storedBytes, command, this.quotaBackendBytes)) {
+      const memberId = Number(this.memberId);
+      this.apply({ type: 'alarm', action: 'activate', memberId, alarm: 'NOSPACE' });
+      throw new NoSpaceError();
+    }
     return answerOf(command, this.apply(command).result);
+  }
+
+  async alarms(): Promise<readonly AlarmMember[]> {
+    return this.machine.alarms;
   }
 
   async range(request: RangeRequest): Promise<RangeResponse> {
@@ -186,9 +204,9 @@ export class LocalKvBackend implements KvBackend {
       raftAppliedIndex: this.machine.appliedIndex,
       raftTerm: LOCAL_RAFT_TERM,
       revision: this.machine.revision,
-      dbSizeBytes: this.machine.snapshot().length,
+      dbSizeBytes: this.machine.storedBytes,
       isLearner: false,
-      errors: [],
+      errors: this.machine.alarms.map(describeAlarm),
     };
   }
 

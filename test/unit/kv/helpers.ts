@@ -12,10 +12,12 @@ export const bytes = utf8;
 /** A state machine with a running log index, applying typed commands through the binary codec. */
 export class Harness {
   readonly machine: KvStateMachine;
-  private index = 0;
+  private index: number;
 
-  constructor(machine = new KvStateMachine()) {
+  /** `startIndex`: the log index the machine has applied (a restored machine continues from it). */
+  constructor(machine = new KvStateMachine(), startIndex = 0) {
     this.machine = machine;
+    this.index = startIndex;
   }
 
   run(command: KvCommand): ApplyOutcome {

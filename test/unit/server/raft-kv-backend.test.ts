@@ -1,64 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyValue, WatchResponse } from '../../../src/kv/index.js';
 import { isMeshError } from '../../../src/lib/index.js';
-import type { NodeId } from '../../../src/raft/index.js';
-import {
-  ForwardError,
-  type NodeApplyResult,
-  NodeStateMachine,
-  RaftKvBackend,
-} from '../../../src/server/index.js';
-import { GenericTestCluster, type TestNode } from './cluster-harness.js';
+import type { RaftKvBackend } from '../../../src/server/index.js';
+import { KvCluster } from './kv-cluster.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
 const values = (kvs: readonly KeyValue[]) => kvs.map((kv) => `${text(kv.key)}=${text(kv.value)}`);
-
-class KvCluster extends GenericTestCluster<NodeStateMachine, NodeApplyResult> {
-  readonly backends = new Map<NodeId, RaftKvBackend>();
-
-  /** `forwarding`: followers hand writes to the leader over the memory links, as PeerChannels do. */
-  constructor(
-    voters: readonly NodeId[],
-    private readonly forwarding = false,
-  ) {
-    super(voters, () => new NodeStateMachine());
-  }
-
-  backend(entry: TestNode<NodeStateMachine, NodeApplyResult>): RaftKvBackend {
-    let backend = this.backends.get(entry.id);
-    if (backend === undefined) {
-      backend = new RaftKvBackend(entry.node, entry.machine, {
-        clusterId: 7n,
-        clock: this.clock,
-        electionTimeoutMs: 20,
-        ...(this.forwarding ? { forward: (leader, body) => this.forward(entry.id, leader, body) } : {}),
-      });
-      this.backends.set(entry.id, backend);
-    }
-    return backend;
-  }
-
-  /** Crashes a node and starts it again, with a new backend. */
-  async restart(id: NodeId): Promise<RaftKvBackend> {
-    this.backends.get(id)?.close();
-    this.backends.delete(id);
-    await this.crashAndRestart(id);
-    return this.backend(this.get(id));
-  }
-
-  private forward(from: NodeId, leader: NodeId, body: Uint8Array): Promise<Uint8Array> {
-    const target = this.backends.get(leader);
-    if (target === undefined || this.links.isolated.has(from) || this.links.isolated.has(leader))
-      return Promise.reject(new ForwardError('LEADER_UNREACHABLE', `cannot reach node ${leader}`));
-    return target.handleForwarded(body);
-  }
-
-  override async stop(): Promise<void> {
-    for (const backend of this.backends.values()) backend.close();
-    await super.stop();
-  }
-}
 
 describe('RaftKvBackend on a three-node cluster', () => {
   let cluster: KvCluster | undefined;
@@ -70,7 +18,7 @@ describe('RaftKvBackend on a three-node cluster', () => {
   async function started(
     forwarding = false,
   ): Promise<{ cluster: KvCluster; leader: RaftKvBackend; follower: RaftKvBackend }> {
-    cluster = new KvCluster([1, 2, 3], forwarding);
+    cluster = new KvCluster([1, 2, 3], { forwarding });
     await cluster.start();
     const leaderEntry = await cluster.waitForLeader();
     const followerEntry = [...cluster.nodes.values()].find((entry) => entry.id !== leaderEntry.id)!;
