@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECORD_OVERHEAD_BYTES } from '../../src/kv/index.js';
 import { type LocalEtcd, startLocalEtcd } from './harness.js';
 
 const ETCDCTL = 'etcdctl';
@@ -25,12 +26,12 @@ function etcdctlEnvironment(): NodeJS.ProcessEnv {
 }
 
 /** Runs etcdctl against the server; resolves with its output whatever the exit code. */
-function etcdctl(args: readonly string[], input?: string): Promise<Outcome> {
+function etcdctl(args: readonly string[], input?: string, endpoint = etcd.server.address): Promise<Outcome> {
   if (etcdctlMissing !== undefined) throw new Error(etcdctlMissing);
   return new Promise((resolve, reject) => {
     const child = execFile(
       ETCDCTL,
-      [`--endpoints=${etcd.server.address}`, '--command-timeout=5s', ...args],
+      [`--endpoints=${endpoint}`, '--command-timeout=5s', ...args],
       { env: etcdctlEnvironment(), timeout: COMMAND_TIMEOUT_MS },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
@@ -44,8 +45,8 @@ function etcdctl(args: readonly string[], input?: string): Promise<Outcome> {
   });
 }
 
-async function ok(args: readonly string[], input?: string): Promise<string> {
-  const outcome = await etcdctl(args, input);
+async function ok(args: readonly string[], input?: string, endpoint?: string): Promise<string> {
+  const outcome = await etcdctl(args, input, endpoint);
   if (outcome.exitCode !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${outcome.stderr}`);
   return outcome.stdout;
 }
@@ -208,3 +209,37 @@ function watchUntil(args: readonly string[], expected: string): Promise<string> 
     });
   });
 }
+
+describe('etcdctl and the space quota', () => {
+  it('shows NOSPACE in alarm list after a put passes the quota; compact and disarm let writes in again', async () => {
+    const value = 'v'.repeat(100);
+    const quotaBackendBytes = 10 * ('quota/0'.length + value.length + RECORD_OVERHEAD_BYTES);
+    const small = await startLocalEtcd({ name: 'etcdctl-quota', quotaBackendBytes });
+    const endpoint = small.server.address;
+    try {
+      let refused: Outcome | undefined;
+      for (let index = 0; index < 20 && refused === undefined; index++) {
+        const outcome = await etcdctl(['put', `quota/${index % 5}`, value], undefined, endpoint);
+        if (outcome.exitCode !== 0) refused = outcome;
+      }
+      expect(refused?.stderr).toContain('etcdserver: mvcc: database space exceeded');
+      const memberId = String(small.backend.memberId);
+      // etcdctl prints the alarm message's text form, which ends in a space.
+      expect(await ok(['alarm', 'list'], undefined, endpoint)).toBe(`memberID:${memberId} alarm:NOSPACE \n`);
+      const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'], undefined, endpoint));
+      expect(status[0].Status.errors).toEqual([`memberID:${memberId} alarm:NOSPACE`]);
+      // Still refused after compaction frees the space: the alarm holds until it is disarmed.
+      await ok(['compact', String(small.backend.currentRevision())], undefined, endpoint);
+      expect((await etcdctl(['put', 'quota/x', 'v'], undefined, endpoint)).stderr).toContain(
+        'database space exceeded',
+      );
+      expect(await ok(['alarm', 'disarm'], undefined, endpoint)).toBe(
+        `memberID:${memberId} alarm:NOSPACE \n`,
+      );
+      expect(await ok(['alarm', 'list'], undefined, endpoint)).toBe('');
+      expect(await ok(['put', 'quota/x', 'v'], undefined, endpoint)).toBe('OK\n');
+    } finally {
+      await small.close();
+    }
+  });
+});
