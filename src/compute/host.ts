@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/index.js';
-import { ValidationError } from '../lib/index.js';
+import { describeValue, ValidationError } from '../lib/index.js';
 import { type ChainEntry, highHalf, joinHalves, LinkHasher, lowHalf } from './causal.js';
 import { type DaemonEvent, EMPTY_STATE, type MeshDaemon } from './daemon.js';
 import {
@@ -8,7 +8,7 @@ import {
   DaemonQueueFullError,
   StatelessDaemonStateError,
 } from './errors.js';
-import type { DaemonIdentity } from './identity.js';
+import { type DaemonIdentity, identityProblems } from './identity.js';
 import {
   DEFAULT_MAX_QUEUED_DELIVERIES,
   DEFAULT_OUTPUT_LOG_CAPACITY_ENTRIES,
@@ -17,6 +17,7 @@ import {
   MAX_QUEUED_DELIVERIES_LIMIT,
 } from './limits.js';
 import { OutputLog } from './output-log.js';
+import { InputProblems } from './shape.js';
 
 export interface DaemonHostConfig {
   /** Automatic snapshot every this many inbound events; 0 = only when asked. */
@@ -33,21 +34,30 @@ export const DEFAULT_HOST_CONFIG: DaemonHostConfig = Object.freeze({
   maxQueuedDeliveries: DEFAULT_MAX_QUEUED_DELIVERIES,
 });
 
-/** Returns every problem with a host configuration (empty when valid). */
+/** Returns every problem with a host configuration (empty when valid); safe on any value. */
 export function hostConfigProblems(config: DaemonHostConfig): string[] {
-  const problems: string[] = [];
-  if (!Number.isSafeInteger(config.snapshotEveryEvents) || config.snapshotEveryEvents < 0) {
-    problems.push(`snapshotEveryEvents must be an integer >= 0, got ${config.snapshotEveryEvents}`);
+  const problems = new InputProblems();
+  if (!problems.record('host config', config)) return problems.list;
+  problems.integer('snapshotEveryEvents', config.snapshotEveryEvents, 0, Number.MAX_SAFE_INTEGER);
+  problems.integer(
+    'outputLogCapacityEntries',
+    config.outputLogCapacityEntries,
+    1,
+    MAX_OUTPUT_LOG_CAPACITY_ENTRIES,
+  );
+  problems.integer('maxQueuedDeliveries', config.maxQueuedDeliveries, 0, MAX_QUEUED_DELIVERIES_LIMIT);
+  return problems.list;
+}
+
+/** The methods a daemon must have; the others (`snapshot`, `restore`) are optional. */
+const DAEMON_METHODS = ['process', 'health', 'saturation', 'onControl'];
+
+function chainPositionProblems(problems: InputProblems, position: ChainPosition): void {
+  if (!problems.record('chainPosition', position)) return;
+  problems.integer('chainPosition.sequence', position.sequence, 0, Number.MAX_SAFE_INTEGER);
+  if (typeof position.head !== 'bigint') {
+    problems.add(`chainPosition.head must be a bigint, got ${describeValue(position.head)}`);
   }
-  const log = config.outputLogCapacityEntries;
-  if (!Number.isInteger(log) || log < 1 || log > MAX_OUTPUT_LOG_CAPACITY_ENTRIES) {
-    problems.push(`outputLogCapacityEntries must be in [1, ${MAX_OUTPUT_LOG_CAPACITY_ENTRIES}], got ${log}`);
-  }
-  const queued = config.maxQueuedDeliveries;
-  if (!Number.isInteger(queued) || queued < 0 || queued > MAX_QUEUED_DELIVERIES_LIMIT) {
-    problems.push(`maxQueuedDeliveries must be in [0, ${MAX_QUEUED_DELIVERIES_LIMIT}], got ${queued}`);
-  }
-  return problems;
 }
 
 export function validateHostConfig(config: DaemonHostConfig): void {
@@ -123,7 +133,13 @@ export class DaemonHost {
     config: DaemonHostConfig = DEFAULT_HOST_CONFIG,
     chainPosition?: ChainPosition,
   ) {
-    validateHostConfig(config);
+    const problems = new InputProblems();
+    identityProblems(problems, 'identity', identity);
+    problems.methods('daemon', daemon, DAEMON_METHODS);
+    problems.methods('clock', clock, ['wallMs']);
+    if (problems.record('config', config)) problems.nested('config', hostConfigProblems(config));
+    if (chainPosition !== undefined) chainPositionProblems(problems, chainPosition);
+    problems.throwIfAny('daemon host');
     this.config = config;
     this.originHash = identity.originHash;
     this.originHigh = highHalf(this.originHash);

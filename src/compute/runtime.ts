@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/index.js';
-import { assert, isMeshError } from '../lib/index.js';
+import { assert, describeValue, isMeshError, ValidationError } from '../lib/index.js';
 import type { ControlSignal, DaemonEvent, DaemonFactory, DaemonHealth } from './daemon.js';
 import { sameHealth } from './daemon.js';
 import {
@@ -10,8 +10,14 @@ import {
   RuntimePhaseError,
   UnknownKindError,
 } from './errors.js';
-import { type ChainPosition, DaemonHost, type DaemonHostConfig, DEFAULT_HOST_CONFIG } from './host.js';
-import type { DaemonIdentity } from './identity.js';
+import {
+  type ChainPosition,
+  DaemonHost,
+  type DaemonHostConfig,
+  DEFAULT_HOST_CONFIG,
+  hostConfigProblems,
+} from './host.js';
+import { type DaemonIdentity, identityProblems } from './identity.js';
 import { MAX_LIFECYCLE_LISTENERS } from './limits.js';
 import {
   DaemonRegistry,
@@ -20,6 +26,7 @@ import {
   type Disposable,
   type RegistryEntry,
 } from './registry.js';
+import { InputProblems } from './shape.js';
 
 /** registering (kinds may be added) -> ready (spawn, deliver) -> shutting-down -> stopped. */
 export type RuntimePhase = 'registering' | 'ready' | 'shutting-down' | 'stopped';
@@ -63,6 +70,43 @@ export interface DaemonRuntimeOptions {
 }
 
 const READY_ONLY: readonly RuntimePhase[] = ['ready'];
+const CLOCK_METHODS = ['nowMs', 'wallMs', 'setTimer', 'clearTimer'];
+const CONTROL_SIGNAL_TYPES: readonly ControlSignal['type'][] = [
+  'shutdown',
+  'drain-start',
+  'drain-finish',
+  'backpressure-on',
+  'backpressure-off',
+];
+
+function isDaemonEvent(event: DaemonEvent): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    event.payload instanceof Uint8Array &&
+    (event.key === undefined || typeof event.key === 'string')
+  );
+}
+
+function eventError(event: DaemonEvent): ValidationError {
+  const problems = new InputProblems();
+  if (problems.record('event', event)) {
+    if (!(event.payload instanceof Uint8Array)) {
+      problems.add(`event.payload must be a Uint8Array, got ${describeValue(event.payload)}`);
+    }
+    if (event.key !== undefined && typeof event.key !== 'string') {
+      problems.add(`event.key must be a string when given, got ${describeValue(event.key)}`);
+    }
+  }
+  return new ValidationError('daemon event', problems.list);
+}
+
+function requireHook(operation: string, origin: bigint, hook: unknown): void {
+  const problems = new InputProblems();
+  if (typeof origin !== 'bigint') problems.add(`origin must be a bigint, got ${describeValue(origin)}`);
+  problems.func('hook', hook);
+  problems.throwIfAny(operation);
+}
 const REGISTERING_ONLY: readonly RuntimePhase[] = ['registering'];
 const CONTROL_PHASES: readonly RuntimePhase[] = ['ready', 'shutting-down'];
 
@@ -84,6 +128,14 @@ export class DaemonRuntime {
   private listenerErrorCount = 0;
 
   constructor(options: DaemonRuntimeOptions) {
+    const problems = new InputProblems();
+    if (problems.record('options', options)) {
+      problems.methods('clock', options.clock, CLOCK_METHODS);
+      if (options.hostConfig !== undefined && problems.record('hostConfig', options.hostConfig)) {
+        problems.nested('hostConfig', hostConfigProblems(options.hostConfig));
+      }
+    }
+    problems.throwIfAny('daemon runtime options');
     this.clock = options.clock;
     this.hostConfig = options.hostConfig ?? DEFAULT_HOST_CONFIG;
   }
@@ -102,6 +154,10 @@ export class DaemonRuntime {
   }
 
   registerKind(kind: string, factory: DaemonFactory): void {
+    const problems = new InputProblems();
+    problems.text('kind', kind);
+    problems.func('factory', factory);
+    problems.throwIfAny('daemon kind');
     this.requirePhase('registerKind', REGISTERING_ONLY);
     if (this.factories.has(kind)) throw new DuplicateKindError(kind);
     this.factories.set(kind, factory);
@@ -125,6 +181,11 @@ export class DaemonRuntime {
   }
 
   spawn(kind: string, identity: DaemonIdentity, options: SpawnOptions = {}): DaemonHost {
+    const problems = new InputProblems();
+    problems.text('kind', kind);
+    identityProblems(problems, 'identity', identity);
+    problems.record('options', options);
+    problems.throwIfAny('spawn');
     this.requirePhase('spawn', READY_ONLY);
     const factory = this.factoryFor(kind);
     if (this.registry.has(identity.originHash)) throw new DuplicateOriginError(identity.originHash);
@@ -172,6 +233,8 @@ export class DaemonRuntime {
    */
   deliver(origin: bigint, event: DaemonEvent): number | Promise<number> {
     if (this.currentPhase !== 'ready') throw new RuntimePhaseError('deliver', this.currentPhase, READY_ONLY);
+    // Checked here so that a malformed event is refused instead of crashing the daemon.
+    if (!isDaemonEvent(event)) throw eventError(event);
     const entry = this.registry.require(origin);
     const gates = entry.hooks.gates;
     for (let index = 0; index < gates.length; index++) gates[index]!(origin, event);
@@ -190,6 +253,9 @@ export class DaemonRuntime {
 
   /** Sends a control signal to one daemon; a daemon that throws on it is marked crashed. */
   control(origin: bigint, signal: ControlSignal): void {
+    const problems = new InputProblems();
+    if (problems.record('signal', signal)) problems.oneOf('signal.type', signal.type, CONTROL_SIGNAL_TYPES);
+    problems.throwIfAny('control signal');
     this.requirePhase('control', CONTROL_PHASES);
     const entry = this.registry.require(origin);
     try {
@@ -201,14 +267,19 @@ export class DaemonRuntime {
   }
 
   observe(origin: bigint, observer: DeliveryObserver): Disposable {
+    requireHook('observe', origin, observer);
     return this.registry.observe(origin, observer);
   }
 
   addGate(origin: bigint, gate: DeliveryGate): Disposable {
+    requireHook('addGate', origin, gate);
     return this.registry.addGate(origin, gate);
   }
 
   onLifecycle(listener: LifecycleListener): Disposable {
+    const problems = new InputProblems();
+    problems.func('listener', listener);
+    problems.throwIfAny('onLifecycle');
     assert(this.listeners.length < MAX_LIFECYCLE_LISTENERS, 'too many lifecycle listeners');
     this.listeners = [...this.listeners, listener];
     let disposed = false;
@@ -245,6 +316,9 @@ export class DaemonRuntime {
    * injected clock, then stops. Deliveries are refused from the moment this is called.
    */
   async shutdown(graceMs: number): Promise<void> {
+    const problems = new InputProblems();
+    problems.nonNegativeNumber('graceMs', graceMs);
+    problems.throwIfAny('shutdown');
     this.requirePhase('shutdown', READY_ONLY);
     this.currentPhase = 'shutting-down';
     const entries = this.registry.list();

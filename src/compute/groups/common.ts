@@ -1,3 +1,6 @@
+import { DaemonRuntime } from '../runtime.js';
+import type { InputProblems } from '../shape.js';
+
 /** Shapes shared by the group kinds. Node ids are plain ids: placement is the caller's business. */
 
 export type NodeId = string;
@@ -18,3 +21,9 @@ export type GroupHealth =
   | { readonly status: 'healthy' }
   | { readonly status: 'degraded'; readonly healthy: number; readonly total: number }
   | { readonly status: 'dead' };
+
+/** Records what is wrong with the runtime and kind a group was asked to spawn on. */
+export function groupTargetProblems(problems: InputProblems, runtime: DaemonRuntime, kind: string): void {
+  if (!(runtime instanceof DaemonRuntime)) problems.add('runtime must be a DaemonRuntime');
+  problems.text('kind', kind);
+}

@@ -1,12 +1,14 @@
 import { createPublicKey, sign, verify } from 'node:crypto';
 import type { Clock } from '../../lib/index.js';
-import { MeshError } from '../../lib/index.js';
+import { describeValue, MeshError } from '../../lib/index.js';
 import { type ChainEntry, genesisLink, hashLink } from '../causal.js';
 import { EMPTY_STATE } from '../daemon.js';
 import { DaemonNotFoundError } from '../errors.js';
-import type { DaemonHostConfig } from '../host.js';
-import { deriveSeed, memberIdentity } from '../identity.js';
+import { type DaemonHostConfig, hostConfigProblems } from '../host.js';
+import { deriveSeed, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
 import type { DaemonRuntime } from '../runtime.js';
+import { InputProblems } from '../shape.js';
+import { groupTargetProblems } from './common.js';
 
 /**
  * Links a forked daemon's new chain to its parent's chain at the fork point: the parent's
@@ -111,6 +113,19 @@ export class ForkGroup {
     readonly parentOrigin: bigint,
     private readonly options: ForkGroupOptions,
   ) {
+    const problems = new InputProblems();
+    groupTargetProblems(problems, runtime, kind);
+    if (typeof parentOrigin !== 'bigint') {
+      problems.add(`parentOrigin must be a bigint, got ${describeValue(parentOrigin)}`);
+    }
+    if (problems.record('options', options)) {
+      problems.bytes('options.groupSeed', options.groupSeed, GROUP_SEED_BYTES);
+      problems.methods('options.clock', options.clock, ['wallMs']);
+      if (options.hostConfig !== undefined && problems.record('options.hostConfig', options.hostConfig)) {
+        problems.nested('options.hostConfig', hostConfigProblems(options.hostConfig));
+      }
+    }
+    problems.throwIfAny('fork group');
     runtime.factoryFor(kind);
     if (!runtime.has(parentOrigin)) throw new DaemonNotFoundError(parentOrigin);
     this.seed = deriveSeed(options.groupSeed, 'fork');

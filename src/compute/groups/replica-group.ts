@@ -3,12 +3,13 @@ import { assert, Hash64Result, hash64Into, ValidationError } from '../../lib/ind
 import { highHalf, lowHalf } from '../causal.js';
 import type { DaemonEvent } from '../daemon.js';
 import { GroupClosedError, ReplicaUnavailableError } from '../errors.js';
-import type { ChainPosition, DaemonHostConfig } from '../host.js';
+import { type ChainPosition, type DaemonHostConfig, hostConfigProblems } from '../host.js';
 import { type DaemonIdentity, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
 import { MAX_GROUP_MEMBERS } from '../limits.js';
 import type { Disposable } from '../registry.js';
 import type { DaemonRuntime } from '../runtime.js';
-import type { NodeId } from './common.js';
+import { InputProblems } from '../shape.js';
+import { groupTargetProblems, type NodeId } from './common.js';
 
 /**
  * How a replica group picks the replica for an event:
@@ -41,21 +42,24 @@ export interface ReplicaInfo {
   readonly respawns: number;
 }
 
+/** Returns every problem with a replica group configuration (empty when valid); safe on any value. */
 export function replicaGroupConfigProblems(config: ReplicaGroupConfig): string[] {
-  const problems: string[] = [];
-  const count = config.replicaCount;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_GROUP_MEMBERS) {
-    problems.push(`replicaCount must be in [1, ${MAX_GROUP_MEMBERS}], got ${count}`);
+  const problems = new InputProblems();
+  if (!problems.record('config', config)) return problems.list;
+  problems.integer('replicaCount', config.replicaCount, 1, MAX_GROUP_MEMBERS);
+  problems.bytes('groupSeed', config.groupSeed, GROUP_SEED_BYTES);
+  if (config.name !== undefined) problems.text('name', config.name);
+  if (config.strategy !== undefined) problems.oneOf('strategy', config.strategy, ROUTING_STRATEGIES);
+  if (config.placement !== undefined) problems.func('placement', config.placement);
+  problems.methods('random', config.random, ['nextInt']);
+  if (config.respawnOnCrash !== undefined) problems.boolean('respawnOnCrash', config.respawnOnCrash);
+  if (config.hostConfig !== undefined && problems.record('hostConfig', config.hostConfig)) {
+    problems.nested('hostConfig', hostConfigProblems(config.hostConfig));
   }
-  if (config.groupSeed.length !== GROUP_SEED_BYTES) {
-    problems.push(`groupSeed must be ${GROUP_SEED_BYTES} bytes, got ${config.groupSeed.length}`);
-  }
-  const strategy = config.strategy;
-  if (strategy !== undefined && !['round-robin', 'consistent-hash', 'power-of-two'].includes(strategy)) {
-    problems.push(`unknown routing strategy ${String(strategy)}`);
-  }
-  return problems;
+  return problems.list;
 }
+
+const ROUTING_STRATEGIES: readonly RoutingStrategy[] = ['round-robin', 'consistent-hash', 'power-of-two'];
 
 interface Replica {
   readonly index: number;
@@ -105,8 +109,10 @@ export class ReplicaGroup {
   }
 
   static spawn(runtime: DaemonRuntime, kind: string, config: ReplicaGroupConfig): ReplicaGroup {
-    const problems = replicaGroupConfigProblems(config);
-    if (problems.length > 0) throw new ValidationError('replica group config', problems);
+    const problems = new InputProblems();
+    groupTargetProblems(problems, runtime, kind);
+    problems.addAll(replicaGroupConfigProblems(config));
+    problems.throwIfAny('replica group');
     runtime.factoryFor(kind);
     const group = new ReplicaGroup(runtime, kind, config);
     try {

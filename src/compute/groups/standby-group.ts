@@ -1,4 +1,4 @@
-import { assert, ValidationError } from '../../lib/index.js';
+import { assert, describeValue } from '../../lib/index.js';
 import type { ControlSignal, DaemonEvent } from '../daemon.js';
 import {
   ActiveUnavailableError,
@@ -8,7 +8,13 @@ import {
   NoStandbyError,
   ReplayBufferFullError,
 } from '../errors.js';
-import type { ChainPosition, DaemonHost, DaemonHostConfig, DaemonSnapshot } from '../host.js';
+import {
+  type ChainPosition,
+  type DaemonHost,
+  type DaemonHostConfig,
+  type DaemonSnapshot,
+  hostConfigProblems,
+} from '../host.js';
 import { type DaemonIdentity, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
 import {
   DEFAULT_REPLAY_BUFFER_CAPACITY_EVENTS,
@@ -18,7 +24,14 @@ import {
 } from '../limits.js';
 import type { DeliveryObserver, Disposable } from '../registry.js';
 import type { DaemonRuntime } from '../runtime.js';
-import type { GroupHealth, MemberInfo, MemberRole, NodeId } from './common.js';
+import { InputProblems } from '../shape.js';
+import {
+  type GroupHealth,
+  groupTargetProblems,
+  type MemberInfo,
+  type MemberRole,
+  type NodeId,
+} from './common.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** What a full replay buffer does to the next delivery: sync the standbys first, or refuse it. */
@@ -37,36 +50,40 @@ export interface StandbyGroupConfig {
   readonly hostConfig?: DaemonHostConfig;
 }
 
-/** Returns every problem with a standby group configuration (empty when valid). */
+/** Returns every problem with a standby group configuration (empty when valid); safe on any value. */
 export function standbyGroupConfigProblems(config: StandbyGroupConfig): string[] {
-  const problems: string[] = [];
+  const problems = new InputProblems();
+  if (!problems.record('config', config)) return problems.list;
   const count = config.memberCount;
-  if (!Number.isInteger(count) || count < MIN_STANDBY_GROUP_MEMBERS || count > MAX_GROUP_MEMBERS) {
-    problems.push(
-      `memberCount must be in [${MIN_STANDBY_GROUP_MEMBERS}, ${MAX_GROUP_MEMBERS}], got ${count}`,
+  problems.integer('memberCount', count, MIN_STANDBY_GROUP_MEMBERS, MAX_GROUP_MEMBERS);
+  problems.bytes('groupSeed', config.groupSeed, GROUP_SEED_BYTES);
+  if (config.name !== undefined) problems.text('name', config.name);
+  const placement = config.placement;
+  if (placement !== undefined) {
+    if (!Array.isArray(placement) || placement.some((node) => typeof node !== 'string')) {
+      problems.add(`placement must be an array of node ids (strings), got ${describeValue(placement)}`);
+    } else if (placement.length !== count) {
+      problems.add(`placement names ${placement.length} nodes for ${describeValue(count)} members`);
+    }
+  }
+  if (config.replayBufferCapacityEvents !== undefined) {
+    problems.integer(
+      'replayBufferCapacityEvents',
+      config.replayBufferCapacityEvents,
+      1,
+      MAX_REPLAY_BUFFER_CAPACITY_EVENTS,
     );
   }
-  if (config.groupSeed.length !== GROUP_SEED_BYTES) {
-    problems.push(`groupSeed must be ${GROUP_SEED_BYTES} bytes, got ${config.groupSeed.length}`);
+  if (config.onReplayBufferFull !== undefined) {
+    problems.oneOf('onReplayBufferFull', config.onReplayBufferFull, REPLAY_BUFFER_FULL_POLICIES);
   }
-  if (config.placement !== undefined && config.placement.length !== count) {
-    problems.push(`placement names ${config.placement.length} nodes for ${count} members`);
+  if (config.hostConfig !== undefined && problems.record('hostConfig', config.hostConfig)) {
+    problems.nested('hostConfig', hostConfigProblems(config.hostConfig));
   }
-  const capacity = config.replayBufferCapacityEvents;
-  if (
-    capacity !== undefined &&
-    (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_REPLAY_BUFFER_CAPACITY_EVENTS)
-  ) {
-    problems.push(
-      `replayBufferCapacityEvents must be in [1, ${MAX_REPLAY_BUFFER_CAPACITY_EVENTS}], got ${capacity}`,
-    );
-  }
-  const policy = config.onReplayBufferFull;
-  if (policy !== undefined && policy !== 'force-sync' && policy !== 'reject') {
-    problems.push(`onReplayBufferFull must be 'force-sync' or 'reject', got ${String(policy)}`);
-  }
-  return problems;
+  return problems.list;
 }
+
+const REPLAY_BUFFER_FULL_POLICIES: readonly ReplayBufferFullPolicy[] = ['force-sync', 'reject'];
 
 export interface SyncReport {
   /** Inbound position the snapshot covers. */
@@ -165,8 +182,10 @@ export class StandbyGroup {
    * others standbys with `syncedThrough` 0. Fewer than 2 members is a `ValidationError`.
    */
   static spawn(runtime: DaemonRuntime, kind: string, config: StandbyGroupConfig): StandbyGroup {
-    const problems = standbyGroupConfigProblems(config);
-    if (problems.length > 0) throw new ValidationError('standby group config', problems);
+    const problems = new InputProblems();
+    groupTargetProblems(problems, runtime, kind);
+    problems.addAll(standbyGroupConfigProblems(config));
+    problems.throwIfAny('standby group');
     runtime.factoryFor(kind);
     const group = new StandbyGroup(runtime, kind, config);
     const spawned: bigint[] = [];
