@@ -3,11 +3,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  DEFAULT_ELECTION_TICKS,
+  DEFAULT_HEARTBEAT_TICKS,
+  DEFAULT_TICK_INTERVAL_MS,
+} from '../src/raft/index.js';
 import type { BenchCluster } from './cluster/bench-cluster.js';
 import { ETCD_BINARY, EtcdCluster } from './cluster/etcd-cluster.js';
 import { DEFAULT_CHANNELS_PER_ENDPOINT, DEFAULT_VALUE_BYTES } from './cluster/load.js';
 import { MeshosCluster } from './cluster/meshos-cluster.js';
 import { renderReport } from './cluster/report.js';
+import { runStressMode, withCluster } from './cluster/stress-modes.js';
 import {
   DEFAULT_SUITE_OPTIONS,
   mergeRounds,
@@ -24,6 +30,9 @@ import { machineDescription } from './harness.js';
  * MeshOS, etcd, ... and each figure is the mean over rounds.
  * Options: --systems etcd,meshos  --rounds N (default 2)  --quick (short loads, one round)  --output FILE
  *          --note TEXT (repeatable; added to the page's notes)
+ *          --saturation (see cluster/saturation.ts) or --chaos (cluster/chaos.ts) instead of the suite,
+ *          with --duration SECONDS (saturation: each load phase, default 300; chaos: the run, default 45);
+ *          they write their own section of the page.
  */
 const REPORT_FILE = path.join('docs', 'BENCHMARKS-ETCD.md');
 /** What follows this line in the report (profile notes, analysis) is hand-written and kept. */
@@ -42,18 +51,10 @@ function log(line: string): void {
   console.log(line);
 }
 
-async function runSystem(cluster: BenchCluster, options: SuiteOptions): Promise<SystemResults> {
-  try {
-    log(`${cluster.system}: starting 3 members (${cluster.endpoints.join(', ')})`);
-    await cluster.start(options.clusterTimeoutMs);
-    return await runClusterSuite(cluster, options, log);
-  } catch (error) {
-    log(cluster.describeOutput());
-    throw error;
-  } finally {
-    await cluster.stop();
-    log(`${cluster.system}: stopped`);
-  }
+function runSystem(cluster: BenchCluster, options: SuiteOptions): Promise<SystemResults> {
+  return withCluster(cluster, options.clusterTimeoutMs, log, (started) =>
+    runClusterSuite(started, options, log),
+  );
 }
 
 function etcdVersion(): string {
@@ -73,17 +74,38 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       output: { type: 'string', default: REPORT_FILE },
       note: { type: 'string', multiple: true, default: [] },
+      saturation: { type: 'boolean', default: false },
+      chaos: { type: 'boolean', default: false },
+      duration: { type: 'string' },
     },
     strict: true,
   });
   const systems = new Set(values.systems.split(',').map((name) => name.trim().toLowerCase()));
   const options: SuiteOptions = { ...DEFAULT_SUITE_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
+  const durationSeconds = values.duration === undefined ? undefined : Number(values.duration);
+  if (durationSeconds !== undefined && !(durationSeconds > 0)) throw new Error('--duration must be positive');
+  // A saturation run loads each system for two phases of the given length on top of the rest.
+  const runTimeoutMs = RUN_TIMEOUT_MS + (values.saturation ? 4 * (durationSeconds ?? 300) * 1000 : 0);
   const guard = setTimeout(() => {
-    console.error(`bench:etcd took longer than ${RUN_TIMEOUT_MS} ms; stopping`);
+    console.error(`bench:etcd took longer than ${runTimeoutMs} ms; stopping`);
     process.exit(1);
-  }, RUN_TIMEOUT_MS);
+  }, runTimeoutMs);
   guard.unref();
   const loadAverage = os.loadavg().map((value) => value.toFixed(2));
+  if (values.saturation || values.chaos) {
+    const durationSeconds = values.duration === undefined ? undefined : Number(values.duration);
+    if (durationSeconds !== undefined && !(durationSeconds > 0))
+      throw new Error('--duration must be positive');
+    await runStressMode({
+      mode: values.saturation ? 'saturation' : 'chaos',
+      systems,
+      ...(durationSeconds === undefined ? {} : { durationMs: durationSeconds * 1000 }),
+      suite: options,
+      output: values.output,
+      log,
+    });
+    return;
+  }
 
   const rounds = Number(values.rounds ?? (values.quick ? 1 : DEFAULT_ROUNDS));
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
@@ -111,7 +133,7 @@ async function main(): Promise<void> {
       notes: [
         'One system at a time on the same machine; each is 3 members on 127.0.0.1, started fresh in a temporary directory on the same disk.',
         'etcd: defaults (heartbeat 100 ms, election 1000 ms, fsync on), plaintext peers and clients, log level warn.',
-        'MeshOS: `meshos start` ×3 as in production — mutual TLS 1.3 between peers, write-ahead log fdatasync on, Raft tick 10 ms, election 300 ms, heartbeat 50 ms — plaintext gRPC clients, log level warn.',
+        `MeshOS: \`meshos start\` ×3 as in production — mutual TLS 1.3 between peers, write-ahead log fdatasync on, Raft tick ${DEFAULT_TICK_INTERVAL_MS} ms, election ${DEFAULT_TICK_INTERVAL_MS * DEFAULT_ELECTION_TICKS} ms, heartbeat ${DEFAULT_TICK_INTERVAL_MS * DEFAULT_HEARTBEAT_TICKS} ms — plaintext gRPC clients, log level warn.`,
         `Load generator (bench/cluster/load.ts over bench/cluster/raw-kv-channels.ts, in the bench process): unary gRPC calls on plain node:http2 sessions, request bodies serialized with etcd's protobuf definitions, the answer's grpc-status checked (bodies not decoded) — a fraction of @grpc/grpc-js's CPU per call, so the generator squeezes the measured system less; closed loop, each client keeps exactly one request in flight; clients share ${DEFAULT_CHANNELS_PER_ENDPOINT} HTTP/2 channels per member and are spread evenly over all 3 members (both systems: followers forward writes to the leader, reads use ReadIndex on the member asked).`,
         `Puts: ${DEFAULT_VALUE_BYTES}-byte values, each client cycling through 1,000 keys of its own. Gets: 1,000 preloaded ${DEFAULT_VALUE_BYTES}-byte keys; linearizable is the default Range, serializable sets serializable=true.`,
         `Each load runs ${options.loadDurationMs / 1000} s or ${options.maxRequestsPerLoad} requests, whichever ends first, after a ${options.warmupMs / 1000} s warm-up of 64-client puts (and half that of gets before the gets); p50/p99 are per-request latencies of successful requests.`,

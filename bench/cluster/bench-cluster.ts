@@ -11,6 +11,10 @@ export interface BenchCluster {
   kill(index: number): Promise<void>;
   /** Starts member `index` again on its old data and waits until all members agree on a leader. */
   restart(index: number, timeoutMs: number): Promise<void>;
+  /** SIGSTOP (`paused`) or SIGCONT of member `index`. */
+  setPaused(index: number, paused: boolean): void;
+  /** The highest Raft term the running members report (those that do not answer are skipped). */
+  raftTerm(): Promise<number>;
   /** Process id of member `index`, when running. */
   pid(index: number): number | undefined;
   /** Stops every member (SIGTERM, then SIGKILL of the group). Safe to call twice. */

@@ -105,6 +105,11 @@ export class EtcdCluster extends ProcessBenchCluster {
     ]);
   }
 
+  protected async memberTerm(index: number): Promise<number | undefined> {
+    const status = await etcdStatus(this.endpoints[index]!);
+    return status === undefined ? undefined : Number((status as unknown as { raft_term: string }).raft_term);
+  }
+
   protected async agreedLeader(running: readonly number[]): Promise<{ index?: number; detail: string }> {
     const statuses = await Promise.all(running.map((index) => etcdStatus(this.endpoints[index]!)));
     const leaders = new Set(statuses.map((status) => status?.leader ?? '0'));

@@ -24,8 +24,8 @@ export interface LoadOptions {
   /** Keys cycle through this many distinct names per client (puts) or in total (gets). */
   readonly keySpace?: number;
   readonly requestTimeoutMs?: number;
-  /** Called once per finished request, with times from `performance.now()`. */
-  readonly observe?: (sentAtMs: number, doneAtMs: number, succeeded: boolean) => void;
+  /** Called once per finished request, with times from `performance.now()` and a failure's message. */
+  readonly observe?: (sentAtMs: number, doneAtMs: number, succeeded: boolean, error?: string) => void;
   /** Ends the run early (the in-flight requests still finish). */
   readonly signal?: AbortSignal;
 }
@@ -132,14 +132,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const { method, frame } = request(client, sequence);
       const sentAt = performance.now();
       let ok = true;
+      let failure: string | undefined;
       try {
         await channels.call(channel, method, frame, timeoutMs);
       } catch (error) {
         ok = false;
-        firstError ??= error instanceof Error ? error.message : String(error);
+        failure = error instanceof Error ? error.message : String(error);
+        firstError ??= failure;
       }
       const doneAt = performance.now();
-      options.observe?.(sentAt, doneAt, ok);
+      options.observe?.(sentAt, doneAt, ok, failure);
       if (ok) {
         latencies[succeeded] = doneAt - sentAt;
         succeeded++;

@@ -88,6 +88,23 @@ export class MeshosCluster extends ProcessBenchCluster {
     );
   }
 
+  protected async memberTerm(index: number): Promise<number | undefined> {
+    const status = await fetchStatus(this.plans[index]!.admin, STATUS_TIMEOUT_MS);
+    return status === undefined ? undefined : Number(status.term);
+  }
+
+  /** Member `index`'s Prometheus metrics text, or undefined when it does not answer in time. */
+  async metricsText(index: number): Promise<string | undefined> {
+    try {
+      const response = await fetch(`http://${this.plans[index]!.admin}/metrics`, {
+        signal: AbortSignal.timeout(STATUS_TIMEOUT_MS),
+      });
+      return await response.text();
+    } catch {
+      return undefined;
+    }
+  }
+
   protected async agreedLeader(running: readonly number[]): Promise<{ index?: number; detail: string }> {
     const statuses = await Promise.all(
       running.map((index) => fetchStatus(this.plans[index]!.admin, STATUS_TIMEOUT_MS)),

@@ -30,6 +30,19 @@ export abstract class ProcessBenchCluster implements BenchCluster {
   /** The index of the leader every running member names, or undefined while they disagree. */
   protected abstract agreedLeader(running: readonly number[]): Promise<{ index?: number; detail: string }>;
 
+  /** Raft term member `index` reports, or undefined when it does not answer in time. */
+  protected abstract memberTerm(index: number): Promise<number | undefined>;
+
+  async raftTerm(): Promise<number> {
+    const running = this.members.flatMap((member, index) => (member?.alive ? [index] : []));
+    const terms = await Promise.all(running.map((index) => this.memberTerm(index)));
+    return Math.max(0, ...terms.filter((term): term is number => term !== undefined));
+  }
+
+  setPaused(index: number, paused: boolean): void {
+    this.members[index]?.setPaused(paused);
+  }
+
   async start(timeoutMs: number): Promise<void> {
     for (let index = 0; index < this.size; index++) this.members[index] = this.launch(index);
     await this.leaderIndex(timeoutMs);

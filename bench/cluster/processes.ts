@@ -80,6 +80,11 @@ export class ManagedProcess {
     }
   }
 
+  /** SIGSTOP (`paused`) or SIGCONT of the whole group: a hung process whose sockets stay open. */
+  setPaused(paused: boolean): void {
+    this.signalGroup(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   killGroupNow(): void {
     this.signalGroup('SIGKILL');
   }

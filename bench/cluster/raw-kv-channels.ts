@@ -41,6 +41,9 @@ export function kvRequestFrame(method: string, request: object): Buffer {
   return frame;
 }
 
+/** A call on a connection that never opened (refused): the request was never sent. */
+export const NOT_CONNECTED_MESSAGE = 'connection not established (request never sent)';
+
 /**
  * `channelsPerEndpoint` HTTP/2 connections per endpoint, shared by many clients, each
  * reconnected on the next call after it closes.
@@ -48,6 +51,8 @@ export function kvRequestFrame(method: string, request: object): Buffer {
 export class RawKvChannels {
   private readonly sessions: Array<http2.ClientHttp2Session | undefined>;
   private readonly inFlight = new Set<InFlight>();
+  /** Sessions whose connection was established: a stream on any other was never sent. */
+  private readonly connected = new WeakSet<http2.ClientHttp2Session>();
   private readonly sweep: NodeJS.Timeout;
 
   constructor(
@@ -74,6 +79,7 @@ export class RawKvChannels {
       session = http2.connect(`http://${this.endpointOf(slot)}`);
       session.on('error', () => {});
       const opened = session;
+      opened.once('connect', () => this.connected.add(opened));
       opened.on('close', () => {
         if (this.sessions[slot] === opened) this.sessions[slot] = undefined;
       });
@@ -110,11 +116,12 @@ export class RawKvChannels {
       stream.on('close', () => {
         if (!this.inFlight.delete(entry)) return;
         if (status === 0) resolve();
+        else if (status !== undefined) reject(new RawCallError(status, decodeURIComponent(message)));
         else
           reject(
             new RawCallError(
-              status ?? grpcStatus.UNAVAILABLE,
-              status === undefined ? 'stream closed without a status' : decodeURIComponent(message),
+              grpcStatus.UNAVAILABLE,
+              this.connected.has(session) ? 'stream closed without a status' : NOT_CONNECTED_MESSAGE,
             ),
           );
       });

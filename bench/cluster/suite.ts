@@ -64,11 +64,30 @@ export interface SystemResults {
 
 export type Log = (line: string) => void;
 
-/** Kills the leader under a put load and measures kill -> first successful put sent after it. */
+/** How a failover measurement takes the leader out of service, and brings it back. */
+export interface LeaderDisruption {
+  /** For logs: what happened to the leader. */
+  readonly name: string;
+  begin(cluster: BenchCluster, leader: number): Promise<void>;
+  /** Brings the member back and waits until the members agree on a leader. */
+  end(cluster: BenchCluster, leader: number, options: SuiteOptions): Promise<void>;
+}
+
+export const KILL_LEADER: LeaderDisruption = {
+  name: 'killed (SIGKILL)',
+  begin: (cluster, leader) => cluster.kill(leader),
+  end: (cluster, leader, options) => cluster.restart(leader, options.clusterTimeoutMs),
+};
+
+/**
+ * Disrupts the leader under a put load (kill -9 by default) and measures the gap from the
+ * disruption to the first successful put that was sent after it.
+ */
 export async function measureFailover(
   cluster: BenchCluster,
   options: SuiteOptions,
   log: Log,
+  disruption: LeaderDisruption = KILL_LEADER,
 ): Promise<number> {
   const abort = new AbortController();
   let killedAt = Number.POSITIVE_INFINITY;
@@ -94,7 +113,7 @@ export async function measureFailover(
     await sleep(options.failoverSteadyMs);
     leader = await cluster.leaderIndex(options.clusterTimeoutMs);
     killedAt = performance.now();
-    await cluster.kill(leader);
+    await disruption.begin(cluster, leader);
     const timeout = sleep(options.failoverTimeoutMs).then(() => Number.NaN);
     const doneAt = await Promise.race([firstSuccess, timeout]);
     gap = doneAt - killedAt;
@@ -103,9 +122,9 @@ export async function measureFailover(
     const result = await load;
     log(`    failover load: ${describeLoad(result)}`);
   }
-  log(`  failover: killed member ${leader + 1} (leader), first put after ${gap.toFixed(0)} ms`);
-  await cluster.restart(leader, options.clusterTimeoutMs);
-  // Let the restarted member catch up before the next measurement.
+  log(`  failover: member ${leader + 1} (leader) ${disruption.name}, first put after ${gap.toFixed(0)} ms`);
+  await disruption.end(cluster, leader, options);
+  // Let the member catch up before the next measurement.
   await sleep(1_000);
   return gap;
 }

@@ -65,6 +65,15 @@ export class OutboundLink {
     return this.queue.clear();
   }
 
+  /** The peer proved alive (it dialed us): a link waiting out its backoff dials at once. */
+  redialNow(): void {
+    if (this.state !== 'waiting') return;
+    if (this.timer !== undefined) this.context.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.failedAttempts = 0;
+    this.connect();
+  }
+
   private connect(): void {
     this.state = 'connecting';
     const generation = ++this.generation;

@@ -407,6 +407,9 @@ export class PeerTransport {
       this.inboundByPeer.get(peerId)?.close();
       this.inboundByPeer.set(peerId, stream);
       stream.write(this.context.handshakeFrame);
+      // The peer is up again (a restart): reach it now rather than when our backoff ends, so a
+      // restarted node hears its leader within a heartbeat.
+      this.links.get(peerId)?.redialNow();
       this.logger.debug({ peerId, remote: stream.remote }, 'accepted peer');
     };
     stream.onData((chunk) => {

@@ -136,6 +136,24 @@ describe('PeerTransport over the in-memory network', () => {
     expect(first.counters.linksEstablished).toBe(2);
   });
 
+  it('redials a restarted peer as soon as it dials in, without waiting out the backoff', async () => {
+    const { network, clock, first, second } = await connectedPair();
+    const lost = nextEvent((handler) => first.onUnreachable(handler));
+    await second.stop();
+    await lost;
+
+    const restarted = memoryTransport(network, clock, 2);
+    restarted.setPeers(new Map([[1, memoryAddress(1)]]));
+    const arrived = collectMessages(restarted, 1);
+    const relinked = nextEvent((handler) => first.onConnected(handler));
+    await restarted.start();
+    // No time passes on the clock: only the restarted peer's own dial can wake the link.
+    expect(await relinked).toBe(2);
+    first.send(2, encodeText('to the restarted peer'));
+    expect((await arrived).map((message) => decodeText(message.payload))).toEqual(['to the restarted peer']);
+    await Promise.all([first.stop(), restarted.stop()]);
+  });
+
   it('keeps redialing a peer that is not there, reporting it unreachable each time', async () => {
     const clock = new ManualClock();
     const transport = memoryTransport(new InMemoryNetwork(), clock, 1);

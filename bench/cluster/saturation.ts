@@ -1,0 +1,250 @@
+import { percentile } from '../harness.js';
+import type { BenchCluster } from './bench-cluster.js';
+import {
+  describeLoad,
+  type LoadOperation,
+  MAX_REQUESTS_PER_TIMED_LOAD,
+  preloadReadKeys,
+  runLoad,
+  timedLoad,
+} from './load.js';
+import { MeshosCluster } from './meshos-cluster.js';
+import { sleep } from './processes.js';
+import { KILL_LEADER, type LeaderDisruption, type Log, measureFailover, type SuiteOptions } from './suite.js';
+
+/**
+ * `npm run bench:etcd -- --saturation`: each system under a long, heavy load — puts from many
+ * clients, then linearizable gets — counting what a busy cluster must not do: change terms,
+ * fail requests, stall. Then the failover gap with the leader paused (SIGSTOP, sockets stay open:
+ * only the election timeout can notice) and killed (kill -9: the connection-loss hint notices).
+ */
+export interface SaturationOptions {
+  /** Length of each load phase (puts, then gets). */
+  readonly phaseMs: number;
+  readonly putClients: number;
+  readonly getClients: number;
+  readonly warmupMs: number;
+  /** How long the leader stays stopped in the paused-leader measurement. */
+  readonly pauseMs: number;
+}
+
+export const DEFAULT_SATURATION_OPTIONS: SaturationOptions = {
+  phaseMs: 5 * 60_000,
+  putClients: 256,
+  getClients: 64,
+  warmupMs: 10_000,
+  pauseMs: 5_000,
+};
+
+/** A stall worth counting: the issue's bound on the event loop's delay. */
+const STALL_THRESHOLD_SECONDS = 0.05;
+
+export interface PhaseResult {
+  readonly operation: LoadOperation;
+  readonly clients: number;
+  readonly succeeded: number;
+  readonly throughputPerSecond: number;
+  /** Failed requests by the message the client saw. */
+  readonly errors: Readonly<Record<string, number>>;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+}
+
+/** One member's event loop over the loads: windows (1 s) whose worst delay passed 50 ms. */
+export interface MemberEventLoop {
+  readonly member: number;
+  readonly windows: number;
+  readonly stalledWindows: number;
+  /** Upper bound of the bucket holding the worst window, in ms (Infinity past the last bucket). */
+  readonly worstWindowAtMostMs: number;
+}
+
+export interface SaturationResult {
+  readonly system: string;
+  readonly termBefore: number;
+  readonly termAfter: number;
+  readonly phases: readonly PhaseResult[];
+  /** MeshOS only: read from each member's /metrics before and after the loads. */
+  readonly eventLoop: readonly MemberEventLoop[];
+  readonly pausedLeaderGapMs: number;
+  readonly killedLeaderGapMs: number;
+}
+
+/** One closed-loop phase, keeping every latency (for p99.9 and max) and every error message. */
+async function runPhase(
+  cluster: BenchCluster,
+  operation: LoadOperation,
+  clients: number,
+  durationMs: number,
+  log: Log,
+): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  const result = await runLoad({
+    endpoints: cluster.endpoints,
+    operation,
+    clients,
+    maxRequests: MAX_REQUESTS_PER_TIMED_LOAD,
+    maxDurationMs: durationMs,
+    observe: (sentAt, doneAt, succeeded, error) => {
+      if (succeeded) latencies.push(doneAt - sentAt);
+      else errors[error ?? '?'] = (errors[error ?? '?'] ?? 0) + 1;
+    },
+  });
+  log(`  ${describeLoad(result)}`);
+  latencies.sort((a, b) => a - b);
+  return {
+    operation,
+    clients,
+    succeeded: result.succeeded,
+    throughputPerSecond: result.throughputPerSecond,
+    errors,
+    p99Ms: percentile(latencies, 0.99),
+    p999Ms: percentile(latencies, 0.999),
+    maxMs: latencies.at(-1) ?? Number.NaN,
+  };
+}
+
+/** Cumulative bucket counts of the per-window worst event-loop delay, by upper bound in seconds. */
+function windowBuckets(metrics: string | undefined): Map<number, number> {
+  const buckets = new Map<number, number>();
+  const pattern = /^meshos_event_loop_window_max_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm;
+  for (const match of (metrics ?? '').matchAll(pattern)) {
+    buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
+  }
+  return buckets;
+}
+
+async function scrapeWindows(cluster: BenchCluster): Promise<Map<number, number>[]> {
+  if (!(cluster instanceof MeshosCluster)) return [];
+  return Promise.all(
+    cluster.endpoints.map(async (_, index) => windowBuckets(await cluster.metricsText(index))),
+  );
+}
+
+function eventLoopBetween(
+  before: readonly Map<number, number>[],
+  after: readonly Map<number, number>[],
+): MemberEventLoop[] {
+  return after.map((buckets, member) => {
+    const delta = (bound: number): number => (buckets.get(bound) ?? 0) - (before[member]?.get(bound) ?? 0);
+    const windows = delta(Number.POSITIVE_INFINITY);
+    const bounds = [...buckets.keys()].sort((a, b) => a - b);
+    const worst = bounds.find((bound) => delta(bound) === windows) ?? Number.POSITIVE_INFINITY;
+    return {
+      member: member + 1,
+      windows,
+      stalledWindows: windows - delta(STALL_THRESHOLD_SECONDS),
+      worstWindowAtMostMs: worst * 1000,
+    };
+  });
+}
+
+/** SIGSTOP of the leader for `pauseMs`, then SIGCONT: a hung leader whose connections stay open. */
+function pauseLeader(pauseMs: number): LeaderDisruption {
+  let pausedAt = 0;
+  return {
+    name: `paused (SIGSTOP for ${pauseMs} ms)`,
+    begin: async (cluster, leader) => {
+      pausedAt = Date.now();
+      cluster.setPaused(leader, true);
+    },
+    end: async (cluster, leader, options) => {
+      await sleep(Math.max(0, pausedAt + pauseMs - Date.now()));
+      cluster.setPaused(leader, false);
+      await cluster.leaderIndex(options.clusterTimeoutMs);
+    },
+  };
+}
+
+/** The saturation run against a started cluster. */
+export async function runSaturation(
+  cluster: BenchCluster,
+  options: SaturationOptions,
+  suite: SuiteOptions,
+  log: Log,
+): Promise<SaturationResult> {
+  log(`${cluster.system}: warm-up`);
+  await timedLoad(cluster.endpoints, 'put', options.getClients, options.warmupMs);
+  await preloadReadKeys(cluster.endpoints);
+  const termBefore = await cluster.raftTerm();
+  const windowsBefore = await scrapeWindows(cluster);
+  const phases = [
+    await runPhase(cluster, 'put', options.putClients, options.phaseMs, log),
+    await runPhase(cluster, 'get-linearizable', options.getClients, options.phaseMs, log),
+  ];
+  const termAfter = await cluster.raftTerm();
+  const eventLoop = eventLoopBetween(windowsBefore, await scrapeWindows(cluster));
+  log(`  term ${termBefore} -> ${termAfter}`);
+  for (const member of eventLoop) {
+    log(
+      `  member ${member.member}: ${member.stalledWindows} of ${member.windows} windows stalled over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst <= ${member.worstWindowAtMostMs} ms`,
+    );
+  }
+  const pausedLeaderGapMs = await measureFailover(cluster, suite, log, pauseLeader(options.pauseMs));
+  const killedLeaderGapMs = await measureFailover(cluster, suite, log, KILL_LEADER);
+  return {
+    system: cluster.system,
+    termBefore,
+    termAfter,
+    phases,
+    eventLoop,
+    pausedLeaderGapMs,
+    killedLeaderGapMs,
+  };
+}
+
+function formatErrors(errors: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return '0';
+  return entries.map(([message, count]) => `${count} × \`${message}\``).join('<br>');
+}
+
+const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(0) : 'none');
+
+/** The saturation figures of each system as a markdown section. */
+export function renderSaturation(
+  results: readonly SaturationResult[],
+  options: SaturationOptions,
+  context: string,
+): string {
+  const lines = [
+    '## Saturation and paused leader',
+    '',
+    `${context}. Each system on a fresh 3-member cluster: ${options.warmupMs / 1000} s warm-up, then ${options.phaseMs / 1000} s of puts from ${options.putClients} clients, then ${options.phaseMs / 1000} s of linearizable gets from ${options.getClients} clients (closed loop, 5 s client deadline, load spread over all members). Term changes are counted over both loads. Then the leader is paused (SIGSTOP for ${options.pauseMs / 1000} s, then SIGCONT) and, separately, killed (kill -9) under a 16-client put load; the gap is the time to the first acknowledged put sent after the disruption.`,
+    '',
+    '| system | load | ok | req/s | errors by message | p99 ms | p99.9 ms | max ms |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |',
+  ];
+  for (const result of results) {
+    for (const phase of result.phases) {
+      lines.push(
+        `| ${result.system} | ${phase.operation} ×${phase.clients} | ${phase.succeeded} | ${Math.round(phase.throughputPerSecond)} | ${formatErrors(phase.errors)} | ${phase.p99Ms.toFixed(1)} | ${phase.p999Ms.toFixed(1)} | ${phase.maxMs.toFixed(0)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '| system | term changes | paused-leader gap ms | kill -9 leader gap ms |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const result of results) {
+    lines.push(
+      `| ${result.system} | ${result.termAfter - result.termBefore} (${result.termBefore} → ${result.termAfter}) | ${ms(result.pausedLeaderGapMs)} | ${ms(result.killedLeaderGapMs)} |`,
+    );
+  }
+  const meshos = results.find((result) => result.eventLoop.length > 0);
+  if (meshos !== undefined) {
+    lines.push(
+      '',
+      `MeshOS event loop over both loads (from each member's \`meshos_event_loop_window_max_delay_seconds\`, one observation per 1 s window): ${meshos.eventLoop
+        .map(
+          (member) =>
+            `member ${member.member}: ${member.stalledWindows} of ${member.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst ≤ ${ms(member.worstWindowAtMostMs)} ms`,
+        )
+        .join('; ')}.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
