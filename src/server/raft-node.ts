@@ -89,6 +89,10 @@ export interface RaftNodeOptions<Result> {
   /** Told how long each persist (append and fdatasync) took, for metrics. */
   readonly onPersisted?: (durationMs: number) => void;
   readonly logger?: Logger;
+  /** Largest append message, in bytes (default DEFAULT_MAX_APPEND_BYTES); the simulator varies it. */
+  readonly maxAppendBytes?: number;
+  /** DEBUG ONLY, for the simulator's self-test: the figure-8 commit bug (see `RaftConfig`). */
+  readonly unsafeCommitByCountingOlderTerms?: boolean;
 }
 
 export interface LeaderInfo {
@@ -188,10 +192,11 @@ export class RaftNode<Result> {
       checkQuorum: true,
       maxInflightMessages: DEFAULT_MAX_INFLIGHT_MESSAGES,
       maxInflightBytes: DEFAULT_MAX_INFLIGHT_BYTES,
-      maxAppendBytes: DEFAULT_MAX_APPEND_BYTES,
+      maxAppendBytes: options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES,
       random: options.random,
       storage,
       applied: appliedIndex,
+      unsafeCommitByCountingOlderTerms: options.unsafeCommitByCountingOlderTerms === true,
     });
     options.link.onMessage((from, payload) => this.receive(from, payload));
     options.link.onUnreachable((peer) => {

@@ -13,7 +13,10 @@ const PROGRESS_EVERY_SEEDS = 10;
 const ARTIFACT_DIRECTORY = path.join('artifacts', 'sim');
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--first-seed F] [--seed S] [--steps K] [--faults LIST]
-                      [--nodes 3|5] [--unsafe-commit] [--silent-loss] [--check-history FILE]
+                      [--nodes 3|5] [--unsafe-commit] [--unsafe-reads] [--lying-disk]
+                      [--silent-loss] [--check-history FILE]
+Runs the production node (RaftNode, NodeStateMachine, RaftKvBackend, the log store) over a
+simulated clock, network and disks.
   --seeds N          run seeds F .. F+N-1 (default 100)
   --first-seed F     first seed of a batch (default 1)
   --seed S           replay exactly one seed, keeping its whole trace
@@ -22,6 +25,8 @@ const USAGE = `usage: npm run sim -- [--seeds N] [--first-seed F] [--seed S] [--
                      ${FAULT_NAMES.join(', ')}
   --nodes N          cluster size (default: 3 or 5, drawn from the seed)
   --unsafe-commit    run the deliberately broken commit rule (expect violations)
+  --unsafe-reads     clients read serializably, skipping ReadIndex (expect violations)
+  --lying-disk       disks acknowledge fsyncs without making writes durable (expect violations)
   --silent-loss      senders never learn of lost messages (no reportUnreachable)
   --check-history F  only check a JSON Lines history file for linearizability`;
 
@@ -33,6 +38,8 @@ interface CliOptions {
   readonly faults: FaultName[];
   readonly nodeCount: number | undefined;
   readonly unsafeCommit: boolean;
+  readonly unsafeReads: boolean;
+  readonly lyingDisk: boolean;
   readonly silentLoss: boolean;
   readonly checkHistoryFile: string | undefined;
 }
@@ -48,6 +55,8 @@ function parseOptions(argv: readonly string[]): CliOptions {
       faults: { type: 'string' },
       nodes: { type: 'string' },
       'unsafe-commit': { type: 'boolean' },
+      'unsafe-reads': { type: 'boolean' },
+      'lying-disk': { type: 'boolean' },
       'silent-loss': { type: 'boolean' },
       'check-history': { type: 'string' },
       help: { type: 'boolean' },
@@ -91,6 +100,8 @@ function parseOptions(argv: readonly string[]): CliOptions {
     faults,
     nodeCount,
     unsafeCommit: values['unsafe-commit'] === true,
+    unsafeReads: values['unsafe-reads'] === true,
+    lyingDisk: values['lying-disk'] === true,
     silentLoss: values['silent-loss'] === true,
     checkHistoryFile: values['check-history'],
   };
@@ -102,6 +113,8 @@ function simulationOptions(options: CliOptions, seed: number, traceLines: number
     steps: options.steps,
     faults: options.faults,
     unsafeCommitByCountingOlderTerms: options.unsafeCommit,
+    unsafeLocalReads: options.unsafeReads,
+    unsafeDiskIgnoresSyncs: options.lyingDisk,
     reportLostMessages: !options.silentLoss,
     ...(options.nodeCount === undefined ? {} : { nodeCount: options.nodeCount }),
     traceLines,
@@ -132,7 +145,7 @@ function checkHistoryFile(file: string): number {
   return result.verdict === 'illegal' ? 1 : 0;
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.checkHistoryFile !== undefined) return checkHistoryFile(options.checkHistoryFile);
   const seeds =
@@ -149,7 +162,7 @@ function main(argv: readonly string[]): number {
   const startedMs = performance.now();
   for (let position = 0; position < seeds.length; position++) {
     const seed = seeds[position]!;
-    const result = runSimulation(simulationOptions(options, seed, replay ? REPLAY_TRACE_LINES : 0));
+    const result = await runSimulation(simulationOptions(options, seed, replay ? REPLAY_TRACE_LINES : 0));
     events += result.events;
     commits += result.commits;
     for (const [name, count] of Object.entries(result.faultCounts))
@@ -164,7 +177,9 @@ function main(argv: readonly string[]): number {
       violations++;
       failedSeeds.push(seed);
       // Batch runs keep no trace lines (faster); the seed is replayed to get the whole trace.
-      const full = replay ? result : runSimulation(simulationOptions(options, seed, REPLAY_TRACE_LINES));
+      const full = replay
+        ? result
+        : await runSimulation(simulationOptions(options, seed, REPLAY_TRACE_LINES));
       if (full.traceDigest !== result.traceDigest) {
         console.log(
           `seed=${seed} replay diverged (trace ${result.traceDigest} then ${full.traceDigest}): nondeterminism`,
@@ -191,7 +206,7 @@ function main(argv: readonly string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (isMeshError(error) || (error instanceof Error && error.name === 'TypeError' && 'code' in error)) {
     console.error(error.message);

@@ -38,7 +38,7 @@ export const REORDER_EXTRA_DELAY_MAX_US = 20_000;
 export const FSYNC_MIN_US = 50;
 export const FSYNC_MAX_US = 800;
 /** Upper bound of a slow fsync. */
-export const SLOW_FSYNC_MAX_US = 60_000;
+export const SLOW_FSYNC_MAX_US = 40_000;
 /** How long a crashed node stays down, and a paused node stays paused. */
 export const CRASH_DOWNTIME_MIN_US = 20_000;
 export const CRASH_DOWNTIME_MAX_US = 600_000;
@@ -46,7 +46,7 @@ export const PAUSE_MIN_US = 20_000;
 export const PAUSE_MAX_US = 400_000;
 /** How long a partition lasts before it heals. */
 export const PARTITION_MIN_US = 50_000;
-export const PARTITION_MAX_US = 1_500_000;
+export const PARTITION_MAX_US = 1_000_000;
 /** Share of leader isolations that strike at the moment of election, before it sends anything. */
 export const LEADER_ISOLATE_AT_ONCE_PROBABILITY = 0.5;
 /** Half of the other leader isolations strike within this long of the election. */
@@ -54,9 +54,9 @@ export const LEADER_ISOLATE_SOON_MAX_US = 8_000;
 /** How long a newly elected leader stays cut off when the churn fault isolates it. */
 export const LEADER_ISOLATION_MIN_US = 30_000;
 export const LEADER_ISOLATION_MAX_US = 400_000;
-/** Mean gap between two chaos actions (partitions, crashes, pauses), in microseconds. */
-export const CHAOS_INTERVAL_MIN_US = 100_000;
-export const CHAOS_INTERVAL_MAX_US = 2_000_000;
+/** Gap between two chaos actions (partitions, crashes, pauses); each seed draws its own maximum. */
+export const CHAOS_INTERVAL_MIN_US = 50_000;
+export const CHAOS_INTERVAL_MAX_US = 800_000;
 /** A new leader is crashed within this long after it is first seen, by the `leader-crash` knob. */
 export const LEADER_CRASH_DELAY_MAX_US = 40_000;
 
@@ -81,8 +81,6 @@ export interface FaultPlan {
   readonly leaderCrashProbability: number;
   /** Probability that a newly seen leader is cut off on its own soon after (figure-8 style churn). */
   readonly leaderIsolateProbability: number;
-  /** Probability, per commit a leader makes, that it is cut off right then. */
-  readonly leaderCommitIsolateProbability: number;
   /** Probability, per append carrying a leader's new entries, that the leader is cut off right after it. */
   readonly partialBroadcastProbability: number;
 }
@@ -136,7 +134,6 @@ export function deriveFaultPlan(
     chaosIntervalMaxUs: random.nextIntBetween(CHAOS_INTERVAL_MIN_US * 4, CHAOS_INTERVAL_MAX_US),
     leaderCrashProbability: level('leader-crash', 0.1, 0.5),
     leaderIsolateProbability: churn ? level('partition', 0.5, 1) : level('partition', 0.1, 0.6),
-    leaderCommitIsolateProbability: level('partition', 0.01, 0.1),
     partialBroadcastProbability: churn ? level('partition', 0.2, 0.5) : level('partition', 0.01, 0.1),
   };
 }

@@ -6,12 +6,7 @@ export type InvariantName =
   | 'election-safety'
   | 'log-matching'
   | 'leader-completeness'
-  | 'state-machine-safety'
-  | 'monotonic-commit'
-  | 'apply-order'
-  | 'acknowledged-write-lost'
-  | 'raft-assertion'
-  | 'liveness';
+  | 'state-machine-safety';
 
 /** A broken invariant: stops the run. */
 export class InvariantViolation extends MeshError {
@@ -34,9 +29,6 @@ export class InvariantViolation extends MeshError {
   }
 }
 
-/** Largest term the compact (index, term) key supports; simulations stay far below it. */
-const MAX_TERM_FOR_KEY = 2 ** 20;
-
 /** Hash of one entry's content (term, kind and data), for comparing entries across nodes. */
 export function entryHash(entry: Entry): number {
   let hash = Math.imul(0x811c9dc5 ^ entry.term, 0x01000193);
@@ -46,37 +38,44 @@ export function entryHash(entry: Entry): number {
   return hash >>> 0;
 }
 
-function chainHash(previous: number, entry: Entry): number {
-  let hash = Math.imul(previous ^ entryHash(entry), 0x9e3779b1);
-  hash ^= hash >>> 15;
-  return Math.imul(hash ^ entry.index, 0x85ebca6b) >>> 0;
+/**
+ * What one node's disk holds of its log (read through the store's own recovery): entries
+ * from `firstIndex` on, after a snapshot through `snapshotIndex` (0 without one).
+ */
+export interface DurableLog {
+  readonly snapshotIndex: number;
+  readonly firstIndex: number;
+  readonly terms: readonly number[];
+  /** Hash of each entry's content (term, kind, data). */
+  readonly hashes: readonly number[];
+}
+
+/** The term of `log`'s entry at `index`; 'compacted' inside its snapshot, undefined past its end. */
+export function durableTermAt(log: DurableLog, index: number): number | 'compacted' | undefined {
+  if (index <= log.snapshotIndex) return 'compacted';
+  return log.terms[index - log.firstIndex];
 }
 
 interface CommittedEntry {
   readonly term: number;
   readonly hash: number;
   readonly node: NodeId;
-  /** Lowest term of a leader seen committing it (Infinity until a leader is seen applying it). */
+  /** Lowest term of a leader seen applying it (Infinity until a leader is seen applying it). */
   commitTerm: number;
 }
 
 /**
- * Raft's safety properties, checked incrementally at the moments the watched state changes
- * (every soft/hard state change, durable append and apply goes through here), which is
- * equivalent to checking them after every event at a fraction of the cost.
+ * Raft's safety properties, checked at the moments the watched state changes: a node
+ * becoming leader, an entry applied, a node's durable log read back from its disk.
  */
 export class InvariantChecker {
   private readonly leaderByTerm = new Map<number, NodeId>();
-  /** Log matching: (index, term) -> hash of the whole log prefix ending there. */
-  private readonly prefixByIndexTerm = new Map<number, number>();
-  /** Per node: prefix hash at each durable index (slot 0 is the empty log). */
-  private readonly chains = new Map<NodeId, number[]>();
   /** State machine safety: what was applied at each index, by anyone. */
   private readonly committed: (CommittedEntry | undefined)[] = [];
-  private readonly lastCommitByNode = new Map<NodeId, number>();
-  /** Leaders whose own-term entry is durable: node -> term. */
-  private readonly establishedLeaders = new Map<NodeId, number>();
-  private readonly durableTerms = new Map<NodeId, (index: number) => number | undefined>();
+  /** The newest durable log read from each node (log matching compares them). */
+  private readonly durableLogs = new Map<NodeId, DurableLog>();
+  /** Leaders whose own-term entry is durable: their log as read then, by term. */
+  private readonly establishedLeaders = new Map<number, { node: NodeId; log: DurableLog }>();
   private appliedCount = 0;
 
   get applies(): number {
@@ -86,11 +85,6 @@ export class InvariantChecker {
   /** Highest index applied anywhere. */
   get highestCommitted(): number {
     return this.committed.length - 1;
-  }
-
-  registerNode(node: NodeId, durableTerm: (index: number) => number | undefined): void {
-    this.durableTerms.set(node, durableTerm);
-    if (!this.chains.has(node)) this.chains.set(node, [0]);
   }
 
   onLeader(node: NodeId, term: number): void {
@@ -104,89 +98,28 @@ export class InvariantChecker {
     this.leaderByTerm.set(term, node);
   }
 
-  onNotLeader(node: NodeId): void {
-    this.establishedLeaders.delete(node);
-  }
-
-  onCommit(node: NodeId, commit: number): void {
-    const last = this.lastCommitByNode.get(node) ?? 0;
-    if (commit < last) {
-      throw new InvariantViolation('monotonic-commit', `commit went back from ${last} to ${commit}`, {
-        node,
-        index: commit,
-      });
+  /**
+   * Log matching: two logs holding an entry with the same index and term hold identical
+   * entries at every index up to it that both still have.
+   */
+  onDurableLog(node: NodeId, log: DurableLog): void {
+    for (const [other, otherLog] of this.durableLogs) {
+      if (other !== node) checkLogsMatch(node, log, other, otherLog);
     }
-    this.lastCommitByNode.set(node, commit);
-  }
-
-  /** After a restart the commit index may go back, but only to what was durable. */
-  onRestart(node: NodeId, durableCommit: number, restartedCommit: number): void {
-    this.establishedLeaders.delete(node);
-    if (restartedCommit < durableCommit) {
-      throw new InvariantViolation(
-        'monotonic-commit',
-        `restarted with commit ${restartedCommit} below its durable commit ${durableCommit}`,
-        { node, index: restartedCommit },
-      );
-    }
-    this.lastCommitByNode.set(node, restartedCommit);
-  }
-
-  /** Entries just made durable on `node` (any conflicting suffix was replaced). */
-  onDurableAppend(node: NodeId, entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    const chain = this.chains.get(node)!;
-    const first = entries[0]!.index;
-    if (first - 1 >= chain.length) {
-      throw new InvariantViolation(
-        'log-matching',
-        `append at ${first} leaves a gap after ${chain.length - 1}`,
-        {
-          node,
-          index: first,
-        },
-      );
-    }
-    chain.length = first;
-    for (const entry of entries) {
-      const prefix = chainHash(chain[entry.index - 1]!, entry);
-      chain.push(prefix);
-      if (entry.term >= MAX_TERM_FOR_KEY) continue;
-      const key = entry.index * MAX_TERM_FOR_KEY + entry.term;
-      const seen = this.prefixByIndexTerm.get(key);
-      if (seen === undefined) this.prefixByIndexTerm.set(key, prefix);
-      else if (seen !== prefix) {
-        throw new InvariantViolation(
-          'log-matching',
-          'two logs hold an entry with this index and term but differ in it or before it',
-          { node, term: entry.term, index: entry.index },
-        );
-      }
-    }
+    this.durableLogs.set(node, log);
   }
 
   /**
-   * `node` is leader of `term` and its own first entry of the term is durable, so its log now
-   * holds everything it had when elected: it must contain every entry committed in an
-   * earlier term.
+   * `node` is leader of `term` and its own first entry of the term is durable, so `log` (read
+   * from its disk) holds everything it had when elected: it must contain every entry
+   * committed in an earlier term.
    */
-  onLeaderEstablished(node: NodeId, term: number): void {
-    this.establishedLeaders.set(node, term);
+  onLeaderEstablished(node: NodeId, term: number, log: DurableLog): void {
+    this.establishedLeaders.set(term, { node, log });
     for (let index = 1; index < this.committed.length; index++) {
       const entry = this.committed[index];
       if (entry === undefined || entry.commitTerm >= term) continue;
-      this.checkLeaderHas(node, term, index, entry);
-    }
-  }
-
-  private checkLeaderHas(node: NodeId, leaderTerm: number, index: number, entry: CommittedEntry): void {
-    const term = this.durableTerms.get(node)!(index);
-    if (term !== entry.term) {
-      throw new InvariantViolation(
-        'leader-completeness',
-        `leader of term ${leaderTerm} lacks the entry committed in term ${entry.commitTerm} (entry term ${entry.term}; it has ${term === undefined ? 'nothing' : `term ${term}`})`,
-        { node, term: leaderTerm, index },
-      );
+      checkLeaderHas(node, term, log, index, entry);
     }
   }
 
@@ -213,9 +146,49 @@ export class InvariantChecker {
     const record = this.committed[entry.index]!;
     if (leaderTerm !== undefined && leaderTerm < record.commitTerm) {
       record.commitTerm = leaderTerm;
-      for (const [leader, establishedTerm] of this.establishedLeaders) {
-        if (establishedTerm > leaderTerm) this.checkLeaderHas(leader, establishedTerm, entry.index, record);
+      for (const [establishedTerm, leader] of this.establishedLeaders) {
+        if (establishedTerm > leaderTerm)
+          checkLeaderHas(leader.node, establishedTerm, leader.log, entry.index, record);
       }
+    }
+  }
+}
+
+function checkLeaderHas(
+  node: NodeId,
+  leaderTerm: number,
+  log: DurableLog,
+  index: number,
+  entry: CommittedEntry,
+): void {
+  const term = durableTermAt(log, index);
+  if (term === 'compacted' || term === entry.term) return;
+  throw new InvariantViolation(
+    'leader-completeness',
+    `leader of term ${leaderTerm} lacks the entry committed in term ${entry.commitTerm} (entry term ${entry.term}; it has ${term === undefined ? 'nothing' : `term ${term}`})`,
+    { node, term: leaderTerm, index },
+  );
+}
+
+function checkLogsMatch(node: NodeId, log: DurableLog, other: NodeId, otherLog: DurableLog): void {
+  const first = Math.max(log.firstIndex, otherLog.firstIndex);
+  const last = Math.min(log.firstIndex + log.terms.length, otherLog.firstIndex + otherLog.terms.length) - 1;
+  let matchedThrough = 0;
+  for (let index = last; index >= first; index--) {
+    if (log.terms[index - log.firstIndex] === otherLog.terms[index - otherLog.firstIndex]) {
+      matchedThrough = index;
+      break;
+    }
+  }
+  for (let index = first; index <= matchedThrough; index++) {
+    const a = index - log.firstIndex;
+    const b = index - otherLog.firstIndex;
+    if (log.terms[a] !== otherLog.terms[b] || log.hashes[a] !== otherLog.hashes[b]) {
+      throw new InvariantViolation(
+        'log-matching',
+        `node ${other}'s log holds the same entry at ${matchedThrough} (term ${log.terms[matchedThrough - log.firstIndex]}) but differs at ${index}`,
+        { node, index },
+      );
     }
   }
 }

@@ -1,515 +1,577 @@
-import { AssertionError, type Random, SeededRandom } from '../lib/index.js';
-import type { Message, NodeId } from '../raft/index.js';
-import type { ClientRequest, ClientResponse } from './client-protocol.js';
-import { drawBelow, drawBetween } from './draw.js';
+import { type Random, SeededRandom } from '../lib/index.js';
+import type { Entry, NodeId } from '../raft/index.js';
+import type { NodeStateMachine } from '../server/index.js';
+import { readDurableLog } from './durable-log.js';
 import {
-  CHAOS_INTERVAL_MIN_US,
-  CRASH_DOWNTIME_MAX_US,
-  CRASH_DOWNTIME_MIN_US,
   deriveFaultPlan,
   emptyFaultCounts,
   FAULT_NAMES,
   type FaultCounts,
   type FaultName,
   type FaultPlan,
-  FSYNC_MAX_US,
-  FSYNC_MIN_US,
-  LEADER_CRASH_DELAY_MAX_US,
-  LEADER_ISOLATE_AT_ONCE_PROBABILITY,
-  LEADER_ISOLATE_SOON_MAX_US,
-  LEADER_ISOLATION_MAX_US,
-  LEADER_ISOLATION_MIN_US,
-  PARTITION_MAX_US,
-  PARTITION_MIN_US,
-  PAUSE_MAX_US,
-  PAUSE_MIN_US,
-  SLOW_FSYNC_MAX_US,
 } from './fault-plan.js';
-import { InvariantChecker, InvariantViolation } from './invariants.js';
+import type { Life } from './incarnation.js';
+import { InvariantChecker } from './invariants.js';
 import { type CheckResult, checkHistory, type HistoryOperation } from './linearizability/index.js';
+import { compareReplicas, hashBytes, type ReplicaComparison } from './replica-check.js';
 import { Scheduler } from './scheduler.js';
+import { SimChaos } from './sim-chaos.js';
+import { CLIENT_ATTEMPT_TIMEOUT_US, SimClient } from './sim-client.js';
 import { SimNetwork } from './sim-network.js';
-import { SimRaftHost, type SimRaftSettings } from './sim-raft-host.js';
+import { DATA_DIRECTORY, type NodeObserver, type NodeSettings, SimNode } from './sim-node.js';
+import { SimPeerLinks } from './sim-peer-links.js';
+import { SimRequestChannels } from './sim-request-channels.js';
 import { Trace } from './trace.js';
-import { type AcknowledgedWrite, type ClusterAccess, SimClient } from './workload.js';
 
-/** Nominal interval between two Raft ticks. */
-export const TICK_INTERVAL_US = 10_000;
-export const ELECTION_TICKS = 10;
-export const HEARTBEAT_TICKS = 3;
-/** After faults stop, a leader must be elected and a new entry committed within this long. */
-export const LIVENESS_BOUND_US = 10_000_000;
-/** After the liveness probe commits, in-flight client operations get this long to finish. */
-export const SETTLE_BOUND_US = 5_000_000;
-/** Final quiet period so followers apply what the leader committed. */
-export const QUIESCE_US = 500_000;
-export const DEFAULT_CLIENT_COUNT = 5;
 export const DEFAULT_STEPS = 20_000;
-export const DEFAULT_TRACE_LINES = 5_000;
-/** Search budget per key when checking a seed's history. */
+export const DEFAULT_CLIENT_COUNT = 4;
+export const DEFAULT_TRACE_LINES = 2_000;
+/** The fault phase also ends after this much simulated time, whatever the event count. */
+export const FAULT_PHASE_MAX_US = 30_000_000;
+/** After faults stop, a leader must commit a new write within this long. */
+export const LIVENESS_BOUND_US = 10_000_000;
+export const LIVENESS_PROBE_INTERVAL_US = 50_000;
+/** In-flight client operations get this long to finish after the liveness write. */
+export const SETTLE_BOUND_US = 5_000_000;
+/** Replicas get this long to apply everything committed before their states are compared. */
+export const CONVERGE_BOUND_US = 5_000_000;
+/**
+ * Events allowed from healing to the end. A healthy cluster needs a fraction of this (ticks,
+ * heartbeats and the last operations over at most 20 s simulated); more is a message storm.
+ */
+export const HEALED_PHASE_MAX_EVENTS = 100_000;
+/** Every this many indexes, each replica's serialized state is hashed and compared. */
+export const CHECKPOINT_EVERY_ENTRIES = 16;
+/** Search budget per key for the history check. */
 export const LINEARIZABILITY_STEPS_PER_KEY = 1_000_000;
-const KEYS = ['k0', 'k1', 'k2'] as const;
+const KEYS = ['k0', 'k1', 'k2', 'k3'] as const;
 const LIVENESS_KEY = 'liveness';
+const TICK_INTERVAL_MS = 10;
+const ELECTION_TICKS = 10;
+const HEARTBEAT_TICKS = 3;
 
 export interface SimulationOptions {
   readonly seed: number;
   /** Events in the fault phase. */
   readonly steps?: number;
-  /** 3 or 5 when not given (drawn from the seed). */
+  /** 3 or 5; drawn from the seed when absent. */
   readonly nodeCount?: number;
   readonly clientCount?: number;
   readonly faults?: readonly FaultName[];
-  /** Run the deliberately broken commit rule (the simulator must catch it). */
-  readonly unsafeCommitByCountingOlderTerms?: boolean;
-  /** Answer gets from any node's local state, skipping ReadIndex (the checker must catch it). */
-  readonly unsafeLocalReads?: boolean;
   /** Trace lines kept for the failure artifact (the digest covers all). */
   readonly traceLines?: number;
-  readonly checkLinearizability?: boolean;
   /**
-   * Whether a sender learns that the network lost its message (default true), as a TCP
-   * transport learns of a broken link, and reports the peer unreachable to Raft. False models
-   * silent loss, where only Raft's own retransmission can recover.
+   * Probability that a client write is delivered again later (a retransmitting proxy or a
+   * forward that outlived its timeout). Off by default: see docs/SIMULATION.md.
    */
+  readonly requestReplayProbability?: number;
+  /** Followers forward writes to the leader over the simulated network; drawn from the seed when absent. */
+  readonly forwardWrites?: boolean;
+  /** Whether a sender learns that the network lost its message (default true, as over TCP). */
   readonly reportLostMessages?: boolean;
+  /** Check the history at the end (default true; benchmarks of the simulator turn it off). */
+  readonly checkLinearizability?: boolean;
+  /** Self-test: disks acknowledge fsyncs without making writes durable (the checks must catch it). */
+  readonly unsafeDiskIgnoresSyncs?: boolean;
+  /** Self-test: leaders commit older-term entries by counting replicas (figure 8). */
+  readonly unsafeCommitByCountingOlderTerms?: boolean;
+  /**
+   * Largest append message in bytes; drawn from the seed when absent. 1 sends entries one
+   * at a time, which the figure-8 self-test needs: batched appends hide the broken rule.
+   */
+  readonly maxAppendBytes?: number;
+  /** Self-test: clients read serializably, from one node's local state, skipping ReadIndex. */
+  readonly unsafeLocalReads?: boolean;
 }
 
 export interface Violation {
   readonly invariant: string;
   readonly message: string;
+  readonly atUs: number;
 }
 
 export interface SimulationResult {
   readonly seed: number;
   readonly nodeCount: number;
   readonly events: number;
-  /** Highest log index applied anywhere. */
-  readonly commits: number;
   readonly simulatedUs: number;
+  /** Highest index applied anywhere. */
+  readonly commits: number;
+  readonly applies: number;
+  readonly crashes: number;
+  readonly gracefulStops: number;
+  /** Liveness-probe writes that got no answer within a client timeout (see docs). */
+  readonly unansweredProbes: number;
+  readonly leadershipTransfers: number;
+  readonly checkpointsCompared: number;
+  /** Times a node's log was read back from its disk for log matching and leader completeness. */
+  readonly durableLogsRead: number;
+  /** Replayed client writes the nodes refused as older than their session's latest. */
+  readonly staleRequestsRefused: number;
   readonly violation: Violation | undefined;
   readonly faultCounts: FaultCounts;
   readonly history: readonly HistoryOperation[];
   readonly linearizability: CheckResult | undefined;
+  readonly replicas: ReplicaComparison | undefined;
   readonly traceDigest: string;
   readonly trace: Trace;
-  readonly settings: SimRaftSettings;
+  readonly settings: NodeSettings;
+  readonly forwardWrites: boolean;
 }
 
-/** Raft settings drawn from the seed, so runs cover small appends and narrow windows too. */
-function drawSettings(random: Random, unsafeCommit: boolean, unsafeLocalReads: boolean): SimRaftSettings {
-  const appendChoices = [1, 1, 128, 1_024, 1_048_576];
+/** Lets every promise continuation queued by the last event run before the next event. */
+function settleMicrotasks(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function drawSettings(random: Random, plan: FaultPlan, options: SimulationOptions): NodeSettings {
+  const snapshotChoices = [8, 32, 200, 100_000];
+  const appendChoices = [1, 128, 1_024, undefined, undefined];
   return {
+    tickIntervalMs: TICK_INTERVAL_MS,
     electionTicks: ELECTION_TICKS,
     heartbeatTicks: HEARTBEAT_TICKS,
-    preVote: random.chance(0.5),
-    checkQuorum: random.chance(0.5),
-    maxInflightMessages: random.nextIntBetween(1, 32),
-    maxInflightBytes: 1_048_576,
-    maxAppendBytes: appendChoices[random.nextInt(appendChoices.length)]!,
-    unsafeCommitByCountingOlderTerms: unsafeCommit,
-    unsafeLocalReads,
+    snapshotEveryEntries: snapshotChoices[random.nextInt(snapshotChoices.length)]!,
+    logEntriesKeptAfterSnapshot: random.nextIntBetween(0, 10),
+    maxAppendBytes: options.maxAppendBytes ?? appendChoices[random.nextInt(appendChoices.length)],
+    slowFsyncProbability: plan.slowFsyncProbability,
+    ...(options.unsafeDiskIgnoresSyncs === true ? { unsafeDiskIgnoresSyncs: true } : {}),
+    ...(options.unsafeCommitByCountingOlderTerms === true ? { unsafeCommitByCountingOlderTerms: true } : {}),
   };
 }
 
 /**
- * One seeded simulation run: a fault phase of `steps` events with the workload running and
- * invariants checked throughout, then a liveness phase (everything healed and restarted)
- * that must elect a leader and commit a new entry in bounded simulated time, then the
- * end-of-run checks (no acknowledged write lost, linearizable history).
+ * A seeded run of the production node code (`RaftNode`, `NodeStateMachine`,
+ * `RaftKvBackend`, the real log store) on the simulator's clock, network and memory disks,
+ * in named phases: set-up (constructor), the fault phase, the liveness phase (healed), the
+ * end checks, and the report.
  */
-export function runSimulation(options: SimulationOptions): SimulationResult {
-  const seed = options.seed;
-  const root = new SeededRandom(seed);
-  const trace = new Trace(options.traceLines ?? DEFAULT_TRACE_LINES);
-  const scheduler = new Scheduler(trace);
-  const nodeCount = options.nodeCount ?? (root.fork('shape').chance(0.5) ? 3 : 5);
-  const faults = options.faults ?? FAULT_NAMES;
-  const plan = deriveFaultPlan(root.fork('fault-plan'), faults, nodeCount);
-  const settings = drawSettings(
-    root.fork('raft-settings'),
-    options.unsafeCommitByCountingOlderTerms ?? false,
-    options.unsafeLocalReads ?? false,
-  );
-  const counts = emptyFaultCounts();
-  counts['clock-drift'] = plan.tickRateByNode.filter((rate) => rate !== 1).length;
-  const invariants = new InvariantChecker();
-  const nodeIds: NodeId[] = [];
-  for (let id = 1; id <= nodeCount; id++) nodeIds.push(id);
-  const quorum = Math.floor(nodeCount / 2) + 1;
-  const history: HistoryOperation[] = [];
-  const acknowledged: AcknowledgedWrite[] = [];
-  const chaosRandom = root.fork('chaos');
-  const leaderCrashRandom = root.fork('leader-crash');
-  const partialBroadcastRandom = root.fork('partial-broadcast');
-  let faultsActive = true;
-  trace.record(
-    `seed=${seed} nodes=${nodeCount} churn=${plan.churn} faults=${[...plan.enabled].join(',')} settings=${JSON.stringify(settings)}`,
-  );
+export class Simulation {
+  readonly seed: number;
+  readonly scheduler: Scheduler;
+  readonly trace: Trace;
+  readonly nodes: SimNode[] = [];
+  readonly history: HistoryOperation[] = [];
+  readonly counts = emptyFaultCounts();
+  readonly settings: NodeSettings;
+  readonly nodeCount: number;
+  readonly forwardWrites: boolean;
+  private readonly root: SeededRandom;
+  private readonly plan: FaultPlan;
+  private readonly network: SimNetwork;
+  private readonly links: SimPeerLinks;
+  private readonly channels: SimRequestChannels;
+  private readonly chaos: SimChaos;
+  private readonly invariants = new InvariantChecker();
+  private readonly clients: SimClient[] = [];
+  private readonly checkpoints = new Map<number, { hash: number; node: NodeId }>();
+  /** Terms whose leader's log was already read back from its disk. */
+  private readonly establishedTerms = new Set<number>();
+  private durableLogsRead = 0;
+  private checkpointsCompared = 0;
+  private violation: Violation | undefined;
+  /** Events allowed in all; set when the run heals. */
+  private eventLimit = Number.POSITIVE_INFINITY;
+  private unansweredProbes = 0;
+  private linearizability: CheckResult | undefined;
+  private replicas: ReplicaComparison | undefined;
 
-  const hosts = new Map<NodeId, SimRaftHost>();
-  const reportLost = options.reportLostMessages ?? true;
-  const onLost = (message: Message): void => {
-    if (!reportLost) return;
-    scheduler.schedule(
-      network.sampleDelayUs(),
-      'unreachable',
-      () => hosts.get(message.from)?.reportUnreachable(message.to),
-      message.from,
-      message.to,
+  /** Set-up: draws the run's shape from the seed and builds machines, network and clients. */
+  constructor(private readonly options: SimulationOptions) {
+    this.seed = options.seed;
+    this.root = new SeededRandom(options.seed);
+    this.trace = new Trace(options.traceLines ?? DEFAULT_TRACE_LINES);
+    this.scheduler = new Scheduler(this.trace);
+    this.nodeCount = options.nodeCount ?? (this.root.fork('shape').chance(0.5) ? 3 : 5);
+    this.plan = deriveFaultPlan(this.root.fork('fault-plan'), options.faults ?? FAULT_NAMES, this.nodeCount);
+    this.counts['clock-drift'] = this.plan.tickRateByNode.filter((rate) => rate !== 1).length;
+    this.settings = drawSettings(this.root.fork('settings'), this.plan, options);
+    this.links = new SimPeerLinks(this.scheduler, options.reportLostMessages ?? true);
+    this.network = new SimNetwork(
+      this.scheduler,
+      this.root.fork('network'),
+      this.plan,
+      this.counts,
+      (message) => this.links.deliver(message),
+      (message) => this.links.lost(message),
     );
-  };
-  const deliver = (message: Message): void => {
-    const host = hosts.get(message.to);
-    if (host === undefined) return;
-    if (!host.isUp) {
-      onLost(message);
-      return;
-    }
-    if (host.isPausedAt(scheduler.nowUs)) {
-      scheduler.schedule(host.pausedUntil - scheduler.nowUs, `deliver-after-pause n${host.id}`, () =>
-        deliver(message),
-      );
-      return;
-    }
-    host.receive(message);
-  };
-  const network = new SimNetwork(scheduler, root.fork('network'), plan, counts, deliver, onLost);
-
-  const downCount = (): number => [...hosts.values()].filter((host) => !host.isUp).length;
-  const crash = (host: SimRaftHost, reason: FaultName): void => {
-    if (!host.isUp || !faultsActive || downCount() >= nodeCount - quorum) return;
-    counts[reason]++;
-    scheduler.trace.record(`${scheduler.nowUs} crash n${host.id} (${reason})`);
-    host.crash();
-    const downtime = chaosRandom.nextIntBetween(CRASH_DOWNTIME_MIN_US, CRASH_DOWNTIME_MAX_US);
-    scheduler.schedule(downtime, `restart n${host.id}`, () => {
-      if (!host.isUp) host.start();
-    });
-  };
-
-  const partition = (
-    knob: 'partition' | 'asymmetric-partition',
-    links: [NodeId, NodeId][],
-    durationUs: number,
-    what: string,
-  ): void => {
-    counts[knob]++;
-    for (const [from, to] of links) network.block(from, to);
-    scheduler.trace.record(`${scheduler.nowUs} ${knob} ${what}`);
-    scheduler.schedule(durationUs, `heal ${knob} ${what}`, () => {
-      for (const [from, to] of links) network.unblock(from, to);
-    });
-  };
-  const isolate = (node: NodeId, durationUs: number): void => {
-    const links: [NodeId, NodeId][] = [];
-    for (const other of nodeIds) if (other !== node) links.push([node, other], [other, node]);
-    partition('partition', links, durationUs, `[${node}] alone`);
-  };
-
-  for (const id of nodeIds) {
-    const diskRandom = root.fork(`disk-${id}`);
-    const tickRate = plan.tickRateByNode[id - 1] ?? 1;
-    const host = new SimRaftHost(
-      id,
-      { voters: nodeIds, learners: [], outgoingVoters: [] },
+    this.links.attach(this.network);
+    this.chaos = new SimChaos(
       {
-        scheduler,
-        random: root.fork(`node-${id}`),
-        settings,
-        invariants,
-        tickIntervalUs: Math.round(TICK_INTERVAL_US * tickRate),
-        send: (message) => {
-          network.send(message);
-          // Cut the leader off right after the first copy of a new entry leaves: the entry
-          // sits on the leader and one follower only (figure 8's partial replication).
-          if (
-            faultsActive &&
-            message.type === 'append' &&
-            message.entries.length > 0 &&
-            message.entries[message.entries.length - 1]!.term === message.term &&
-            !network.isBlocked(message.from, message.to) &&
-            partialBroadcastRandom.chance(plan.partialBroadcastProbability)
-          ) {
-            isolate(
-              message.from,
-              partialBroadcastRandom.nextIntBetween(LEADER_ISOLATION_MIN_US, LEADER_ISOLATION_MAX_US),
-            );
-          }
-        },
-        fsyncDelayUs: () => fsyncDelay(diskRandom, plan, counts, faultsActive),
-        tornWriteEntries: (entryCount) => diskRandom.nextInt(entryCount + 1),
-        onLeaderCommit: (leader) => {
-          // A leader cut off right after committing, before followers hear of the commit.
-          if (faultsActive && leaderCrashRandom.chance(plan.leaderCommitIsolateProbability)) {
-            isolate(
-              leader,
-              leaderCrashRandom.nextIntBetween(LEADER_ISOLATION_MIN_US, LEADER_ISOLATION_MAX_US),
-            );
-          }
-        },
-        onLeader: (leader) => {
-          if (!faultsActive) return;
-          const target = hosts.get(leader)!;
-          if (leaderCrashRandom.chance(plan.leaderCrashProbability)) {
-            scheduler.schedule(
-              leaderCrashRandom.nextInt(LEADER_CRASH_DELAY_MAX_US),
-              `leader-crash n${leader}`,
-              () => crash(target, 'leader-crash'),
-            );
-          } else if (leaderCrashRandom.chance(plan.leaderIsolateProbability)) {
-            const isolationUs = leaderCrashRandom.nextIntBetween(
-              LEADER_ISOLATION_MIN_US,
-              LEADER_ISOLATION_MAX_US,
-            );
-            if (leaderCrashRandom.chance(LEADER_ISOLATE_AT_ONCE_PROBABILITY)) {
-              // Cut off at the moment of election: its first entry (the no-op) stays its own.
-              isolate(leader, isolationUs);
-              return;
-            }
-            // Otherwise soon, often while it is still bringing followers' logs in line.
-            const delayUs = leaderCrashRandom.chance(0.5)
-              ? leaderCrashRandom.nextInt(LEADER_ISOLATE_SOON_MAX_US)
-              : leaderCrashRandom.nextInt(LEADER_CRASH_DELAY_MAX_US);
-            scheduler.schedule(delayUs, `leader-isolate n${leader}`, () => {
-              if (faultsActive) isolate(leader, isolationUs);
-            });
-          }
-        },
+        scheduler: this.scheduler,
+        network: this.network,
+        nodes: this.nodes,
+        plan: this.plan,
+        counts: this.counts,
+        trace: this.trace,
+        leader: () => this.leader(),
       },
+      this.root.fork('chaos'),
     );
-    hosts.set(id, host);
-  }
-  for (const host of hosts.values()) host.start();
-
-  const access: ClusterAccess = {
-    nodeIds,
-    submit(node: NodeId, request: ClientRequest, onResponse: (response: ClientResponse) => void) {
-      const arrive = (): void => {
-        const host = hosts.get(node)!;
-        if (!host.isUp) return;
-        if (host.isPausedAt(scheduler.nowUs)) {
-          scheduler.schedule(host.pausedUntil - scheduler.nowUs, `request-after-pause n${node}`, arrive);
-          return;
-        }
-        host.handleClientRequest(request, (response) => {
-          scheduler.schedule(
-            network.sampleDelayUs(),
-            clientLabel('response', request.clientId),
-            () => onResponse(response),
-            node,
-            request.sequence,
-            request.attempt,
-          );
-        });
-      };
-      scheduler.schedule(
-        network.sampleDelayUs(),
-        clientLabel('request', request.clientId),
-        arrive,
-        node,
-        request.sequence,
-        request.attempt,
-      );
-    },
-  };
-  const clientCount = options.clientCount ?? DEFAULT_CLIENT_COUNT;
-  const clients: SimClient[] = [];
-  for (let number = 0; number < clientCount; number++) {
-    clients.push(
-      new SimClient(number, root.fork(`client-${number}`), scheduler, access, KEYS, history, acknowledged),
+    this.links.onSent = (message) => this.chaos.onMessageSent(message);
+    this.channels = new SimRequestChannels(
+      this.scheduler,
+      this.network,
+      (id) => this.node(id).process,
+      this.root.fork('replay'),
+      options.requestReplayProbability ?? 0,
+      this.counts,
+    );
+    this.forwardWrites = options.forwardWrites ?? this.root.fork('forward').chance(0.5);
+    this.buildNodes();
+    this.buildClients();
+    this.trace.record(
+      `seed=${this.seed} nodes=${this.nodeCount} churn=${this.plan.churn} faults=${[...this.plan.enabled].join(',')} forward=${this.forwardWrites} settings=${JSON.stringify(this.settings)}`,
     );
   }
-  for (const client of clients) client.start();
 
-  const chaosKnobs = (['partition', 'asymmetric-partition', 'crash', 'pause'] as const).filter((name) =>
-    plan.enabled.has(name),
-  );
-  const scheduleChaos = (): void => {
-    if (chaosKnobs.length === 0) return;
-    scheduler.schedule(
-      chaosRandom.nextIntBetween(CHAOS_INTERVAL_MIN_US, plan.chaosIntervalMaxUs),
-      'chaos',
-      () => {
-        if (!faultsActive) return;
-        injectChaos(chaosKnobs[chaosRandom.nextInt(chaosKnobs.length)]!);
-        scheduleChaos();
-      },
-    );
-  };
-  const injectChaos = (knob: (typeof chaosKnobs)[number]): void => {
-    const all = [...hosts.values()];
-    switch (knob) {
-      case 'crash':
-        crash(all[chaosRandom.nextInt(all.length)]!, 'crash');
-        return;
-      case 'pause': {
-        const host = all[chaosRandom.nextInt(all.length)]!;
-        if (!host.isUp) return;
-        counts.pause++;
-        host.pause(scheduler.nowUs + chaosRandom.nextIntBetween(PAUSE_MIN_US, PAUSE_MAX_US));
-        scheduler.trace.record(`${scheduler.nowUs} pause n${host.id}`);
-        return;
-      }
-      case 'partition':
-      case 'asymmetric-partition': {
-        // Half the time the current leader is cut off on its own: it keeps taking writes it
-        // cannot replicate, which is what makes diverging uncommitted suffixes (figure 8).
-        const leader = all.find((host) => host.isLeader);
-        const shuffled = shuffle(chaosRandom, nodeIds);
-        const isolateLeader = leader !== undefined && chaosRandom.chance(0.5);
-        const sideSize = isolateLeader ? 1 : 1 + chaosRandom.nextInt(Math.max(1, Math.floor(nodeCount / 2)));
-        const side = isolateLeader ? [leader.id] : shuffled.slice(0, sideSize);
-        const rest = shuffled.filter((id) => !side.includes(id));
-        const links: [NodeId, NodeId][] = [];
-        const inbound = chaosRandom.chance(0.5);
-        for (const a of side) {
-          for (const b of rest) {
-            if (knob === 'partition') links.push([a, b], [b, a]);
-            else links.push(inbound ? [b, a] : [a, b]);
-          }
-        }
-        const durationUs = chaosRandom.nextIntBetween(PARTITION_MIN_US, PARTITION_MAX_US);
-        partition(knob, links, durationUs, `[${side.join(',')}] | [${rest.join(',')}]`);
-        return;
-      }
-    }
-  };
-  scheduleChaos();
-
-  const steps = options.steps ?? DEFAULT_STEPS;
-  let violation: Violation | undefined;
-  const probe = new SimClient(
-    clientCount,
-    root.fork('liveness-probe'),
-    scheduler,
-    access,
-    [LIVENESS_KEY],
-    history,
-    acknowledged,
-  );
-  try {
-    while (scheduler.eventCount < steps && scheduler.runNext(Number.POSITIVE_INFINITY)) {
-      // The fault phase: events run until the step budget is spent.
-    }
-    // Liveness phase: heal everything, restart everyone, stop injecting.
-    faultsActive = false;
-    network.faultsActive = false;
-    network.healAll();
-    for (const host of hosts.values()) {
-      host.resume();
-      if (!host.isUp) host.start();
-    }
-    for (const client of clients) client.stopIssuing();
-    scheduler.trace.record(`${scheduler.nowUs} liveness phase`);
-    for (const host of hosts.values()) scheduler.trace.record(`  ${host.describe()}`);
-    const livenessStartUs = scheduler.nowUs;
-    probe.stopIssuing();
-    probe.issue({ kind: 'put', key: LIVENESS_KEY, value: `probe-${seed}` });
-    while (probe.busy && scheduler.runNext(livenessStartUs + LIVENESS_BOUND_US)) {
-      // Run until the probe's write is acknowledged.
-    }
-    if (probe.busy) {
-      const leaders = [...hosts.values()].filter((host) => host.isLeader).map((host) => host.id);
-      throw new InvariantViolation(
-        'liveness',
-        `no new entry committed within ${LIVENESS_BOUND_US / 1_000_000} s of healing (leaders: ${leaders.join(',') || 'none'}); ${[...hosts.values()].map((host) => host.describe()).join('; ')}`,
+  private buildNodes(): void {
+    const voters: NodeId[] = [];
+    for (let id = 1; id <= this.nodeCount; id++) voters.push(id);
+    const observer = this.observer();
+    const forwardFor = this.forwardWrites ? (life: Life) => this.channels.forwardChannel(life) : undefined;
+    for (const id of voters) {
+      this.nodes.push(
+        new SimNode(
+          id,
+          voters,
+          this.scheduler,
+          this.links,
+          this.root.fork(`node-${id}`),
+          this.settings,
+          this.plan.tickRateByNode[id - 1] ?? 1,
+          observer,
+          forwardFor,
+        ),
       );
     }
-    const settleEndUs = scheduler.nowUs + SETTLE_BOUND_US;
-    while (clients.some((client) => client.busy) && scheduler.runNext(settleEndUs)) {
-      // Let in-flight operations finish.
-    }
-    const quietEndUs = scheduler.nowUs + QUIESCE_US;
-    while (scheduler.runNext(quietEndUs)) {
-      // Let followers apply.
-    }
-    checkAcknowledgedWrites(hosts, acknowledged);
-  } catch (error) {
-    if (error instanceof InvariantViolation) {
-      violation = { invariant: error.invariant, message: error.message };
-    } else if (error instanceof AssertionError) {
-      violation = { invariant: 'raft-assertion', message: `${error.message}\n${error.stack ?? ''}` };
-    } else {
-      throw error;
-    }
-    scheduler.trace.record(`${scheduler.nowUs} VIOLATION ${violation.message}`);
   }
-  for (const client of clients) client.abandon();
-  probe.abandon();
-  const linearizability =
-    options.checkLinearizability === false || violation !== undefined
-      ? undefined
-      : checkHistory(history, { maxStepsPerKey: LINEARIZABILITY_STEPS_PER_KEY });
-  if (linearizability?.verdict === 'illegal') {
-    violation = {
-      invariant: 'linearizability',
-      message: linearizability.counterexample ?? 'history is not linearizable',
+
+  private buildClients(): void {
+    const clientCount = this.options.clientCount ?? DEFAULT_CLIENT_COUNT;
+    for (let index = 0; index < clientCount; index++) {
+      this.clients.push(
+        new SimClient(
+          index,
+          {
+            scheduler: this.scheduler,
+            nodeIds: this.nodes.map((node) => node.id),
+            keys: KEYS,
+            unsafeLocalReads: this.options.unsafeLocalReads === true,
+            request: (node, work, answer, isWrite) => this.channels.request(node, work, answer, isWrite),
+            record: (operation) => this.recordOperation(operation),
+          },
+          this.root.fork(`client-${index}`),
+        ),
+      );
+    }
+  }
+
+  private fail(invariant: string, message: string): void {
+    if (this.violation !== undefined) return;
+    this.violation = { invariant, message, atUs: this.scheduler.nowUs };
+    this.trace.record(`violation ${invariant}: ${message}`);
+  }
+
+  /** Calls into the checker from inside production callbacks must never throw into them. */
+  private guarded(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      const invariant = (error as { invariant?: string }).invariant ?? 'internal';
+      this.fail(invariant, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private observer(): NodeObserver {
+    return {
+      onLeader: (node, term) => {
+        this.trace.record(`leader ${node} term ${term}`);
+        this.guarded(() => this.invariants.onLeader(node, term));
+        this.chaos.onLeaderElected(this.node(node));
+      },
+      onApply: (node, entry) => this.onApply(node, entry),
+      afterApply: (node, entry, machine) => this.checkpoint(node, entry, machine),
+      onApplyFailure: (node, entry, error) =>
+        this.fail(
+          'apply-failure',
+          `node ${node} threw while applying index ${entry.index} (term ${entry.term}) and stopped for good: ${
+            error instanceof Error
+              ? `${(error as { code?: string }).code ?? error.name}: ${error.message}`
+              : String(error)
+          }`,
+        ),
+      onStarted: (node, incarnation) => this.trace.record(`started ${node} incarnation ${incarnation}`),
+      onStartFailure: (node, error) =>
+        this.fail(
+          'recovery-failure',
+          `node ${node} could not start from its disk: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      onSlowFsync: () => {
+        this.counts['slow-fsync']++;
+      },
     };
   }
-  return {
-    seed,
-    nodeCount,
-    events: scheduler.eventCount,
-    commits: invariants.highestCommitted,
-    simulatedUs: scheduler.nowUs,
-    violation,
-    faultCounts: counts,
-    history,
-    linearizability,
-    traceDigest: trace.digest(),
-    trace,
-    settings,
-  };
-}
 
-const clientLabels = new Map<string, { readonly request: string; readonly response: string }>();
-
-/** Trace label of a client request or response (numbers after it: node, sequence, attempt). */
-function clientLabel(kind: 'request' | 'response', clientId: string): string {
-  let labels = clientLabels.get(clientId);
-  if (labels === undefined) {
-    labels = { request: `request ${clientId}`, response: `response ${clientId}` };
-    clientLabels.set(clientId, labels);
+  private onApply(node: NodeId, entry: Entry): void {
+    const raftNode = this.node(node).process?.node;
+    const leaderTerm = raftNode?.isLeader() === true ? raftNode.leaderInfo().term : undefined;
+    this.guarded(() => this.invariants.onApply(node, entry, leaderTerm));
+    // A leader applying an entry of its own term has it durable, and everything before it.
+    if (leaderTerm === entry.term && !this.establishedTerms.has(leaderTerm)) {
+      this.establishedTerms.add(leaderTerm);
+      void this.checkDurableLog(node, leaderTerm);
+    }
   }
-  return labels[kind];
-}
 
-function fsyncDelay(random: Random, plan: FaultPlan, counts: FaultCounts, faultsActive: boolean): number {
-  const delay = drawBetween(random, FSYNC_MIN_US, FSYNC_MAX_US);
-  if (faultsActive && random.chance(plan.slowFsyncProbability)) {
-    counts['slow-fsync']++;
-    return delay + drawBelow(random, SLOW_FSYNC_MAX_US);
-  }
-  return delay;
-}
-
-function shuffle<T>(random: Random, items: readonly T[]): T[] {
-  const out = [...items];
-  for (let index = out.length - 1; index > 0; index--) {
-    const other = random.nextInt(index + 1);
-    [out[index], out[other]] = [out[other]!, out[index]!];
-  }
-  return out;
-}
-
-/** Every acknowledged write must be in the most advanced state machine's history of writes. */
-function checkAcknowledgedWrites(
-  hosts: ReadonlyMap<NodeId, SimRaftHost>,
-  acknowledged: readonly AcknowledgedWrite[],
-): void {
-  let best: SimRaftHost | undefined;
-  for (const host of hosts.values()) {
-    if (best === undefined || host.stateMachine.applied > best.stateMachine.applied) best = host;
-  }
-  if (best === undefined) return;
-  const machine = best.stateMachine;
-  for (const write of acknowledged) {
-    if (write.index > machine.applied || !machine.hasWritten(write.value)) {
-      throw new InvariantViolation(
-        'acknowledged-write-lost',
-        `${write.clientId} was told ${write.key}=${JSON.stringify(write.value)} committed at ${write.index}, but the most advanced state machine (applied ${machine.applied}) never wrote it`,
-        { node: best.id, index: write.index },
+  /**
+   * Reads `node`'s log back from its disk through the store's recovery and checks log
+   * matching against the other nodes' logs; for a leader (`leaderTerm`), leader completeness.
+   */
+  private async checkDurableLog(node: NodeId, leaderTerm?: number): Promise<void> {
+    try {
+      const log = await readDurableLog(this.node(node).disk, DATA_DIRECTORY, this.scheduler);
+      this.durableLogsRead++;
+      this.guarded(() => {
+        this.invariants.onDurableLog(node, log);
+        if (leaderTerm !== undefined) this.invariants.onLeaderEstablished(node, leaderTerm, log);
+      });
+    } catch (error) {
+      this.fail(
+        'harness',
+        `reading node ${node}'s log back: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
+
+  private checkpoint(node: NodeId, entry: Entry, machine: NodeStateMachine): void {
+    if (entry.index % CHECKPOINT_EVERY_ENTRIES !== 0) return;
+    void this.checkDurableLog(node);
+    const hash = hashBytes(machine.snapshot());
+    const seen = this.checkpoints.get(entry.index);
+    if (seen === undefined) {
+      this.checkpoints.set(entry.index, { hash, node });
+      return;
+    }
+    this.checkpointsCompared++;
+    if (seen.hash !== hash) {
+      this.fail(
+        'deterministic-apply',
+        `after applying index ${entry.index}, node ${node}'s state differs from node ${seen.node}'s`,
+      );
+    }
+  }
+
+  private recordOperation(operation: HistoryOperation): void {
+    this.history.push(operation);
+    this.trace.record(JSON.stringify(operation));
+  }
+
+  private node(id: NodeId): SimNode {
+    return this.nodes[id - 1]!;
+  }
+
+  /** The leader of the highest term among running processes. */
+  private leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    let bestTerm = -1;
+    for (const node of this.nodes) {
+      const process = node.process;
+      if (process === undefined || !process.node.isLeader()) continue;
+      const term = process.node.leaderInfo().term;
+      if (term > bestTerm) {
+        best = node;
+        bestTerm = term;
+      }
+    }
+    return best;
+  }
+
+  /** Runs events until `done` holds or simulated time reaches `untilUs`. */
+  private async runUntil(
+    done: () => boolean,
+    untilUs: number,
+    maxEvents = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
+    const stopAt = Math.min(this.scheduler.eventCount + maxEvents, this.eventLimit);
+    while (this.violation === undefined && !done() && this.scheduler.eventCount < stopAt) {
+      if (!this.scheduler.runNext(untilUs)) {
+        this.scheduler.advanceTo(untilUs);
+        return;
+      }
+      await settleMicrotasks();
+    }
+    if (this.scheduler.eventCount >= this.eventLimit) {
+      this.fail('liveness', `more than ${HEALED_PHASE_MAX_EVENTS} events after healing: a message storm`);
+    }
+  }
+
+  async run(): Promise<SimulationResult> {
+    try {
+      await this.runFaultPhase();
+      if (this.violation === undefined) await this.runLivenessPhase();
+      if (this.violation === undefined) await this.runEndChecks();
+    } catch (error) {
+      this.fail('harness', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    }
+    return this.report();
+  }
+
+  /** The fault phase: the workload runs and chaos strikes until the step budget is spent. */
+  private async runFaultPhase(): Promise<void> {
+    for (const node of this.nodes) node.boot();
+    for (const client of this.clients) client.start();
+    this.chaos.start();
+    await this.runUntil(() => false, FAULT_PHASE_MAX_US, this.options.steps ?? DEFAULT_STEPS);
+  }
+
+  /**
+   * The liveness phase: no more faults, every machine up again; a leader must commit a fresh
+   * write, clients must finish what they started, and every replica must catch up.
+   */
+  private async runLivenessPhase(): Promise<void> {
+    this.heal();
+    await this.livenessProbe();
+    if (this.violation !== undefined) return;
+    const clientsIdle = (): boolean => this.clients.every((client) => client.idle);
+    await this.runUntil(clientsIdle, this.scheduler.nowUs + SETTLE_BOUND_US);
+    if (this.violation !== undefined) return;
+    if (!clientsIdle()) {
+      this.fail('liveness', 'client operations still unfinished long after the cluster healed');
+      return;
+    }
+    await this.runUntil(() => this.converged(), this.scheduler.nowUs + CONVERGE_BOUND_US);
+    if (this.violation === undefined && !this.converged())
+      this.fail('liveness', 'replicas did not converge on one applied index after healing');
+  }
+
+  private heal(): void {
+    this.chaos.active = false;
+    this.channels.faultsActive = false;
+    this.network.faultsActive = false;
+    this.network.healAll();
+    for (const node of this.nodes) {
+      node.boot();
+      if (node.process !== undefined) node.process.life.pausedUntilUs = 0;
+    }
+    for (const client of this.clients) client.running = false;
+    this.trace.record('heal');
+    this.eventLimit = this.scheduler.eventCount + HEALED_PHASE_MAX_EVENTS;
+  }
+
+  /** Every node up, and all applied through the same index. */
+  private converged(): boolean {
+    let applied: number | undefined;
+    for (const node of this.nodes) {
+      const process = node.process;
+      if (process === undefined) return false;
+      if (applied === undefined) applied = process.node.applied;
+      else if (process.node.applied !== applied) return false;
+    }
+    return applied !== undefined && applied >= this.invariants.highestCommitted;
+  }
+
+  /** A leader must commit a fresh write within the liveness bound. */
+  private async livenessProbe(): Promise<void> {
+    const deadline = this.scheduler.nowUs + LIVENESS_BOUND_US;
+    let committed = false;
+    let attempt = 0;
+    /** The attempt awaiting an answer, and since when (0: none). */
+    let inFlight = 0;
+    let inFlightSinceUs = 0;
+    const probe = (): void => {
+      if (committed) return;
+      // Like any client, give up on an attempt that gets no answer: a proposal made on a
+      // leader that was deposed right after can wait until its index is reached again.
+      if (inFlight !== 0 && this.scheduler.nowUs - inFlightSinceUs >= CLIENT_ATTEMPT_TIMEOUT_US) {
+        this.unansweredProbes++;
+        inFlight = 0;
+      }
+      const leader = this.leader();
+      if (leader?.process !== undefined && inFlight === 0) {
+        attempt++;
+        const mine = attempt;
+        inFlight = mine;
+        inFlightSinceUs = this.scheduler.nowUs;
+        const value = new TextEncoder().encode(`probe-${attempt}`);
+        leader.process.backend
+          .execute({ type: 'put', key: new TextEncoder().encode(LIVENESS_KEY), value })
+          .then(
+            () => {
+              committed = true;
+            },
+            () => {},
+          )
+          .finally(() => {
+            if (inFlight === mine) inFlight = 0;
+          });
+      }
+      this.scheduler.schedule(LIVENESS_PROBE_INTERVAL_US, 'liveness probe', probe);
+    };
+    probe();
+    await this.runUntil(() => committed, deadline);
+    if (!committed && this.violation === undefined) {
+      this.fail('liveness', `no leader committed a new write within ${LIVENESS_BOUND_US} us of healing`);
+    }
+  }
+
+  /**
+   * End checks: every node's log on disk matches the others', the history is linearizable,
+   * and every replica holds the same bytes.
+   */
+  private async runEndChecks(): Promise<void> {
+    for (const node of this.nodes) await this.checkDurableLog(node.id);
+    if (this.violation !== undefined) return;
+    if (this.options.checkLinearizability !== false) {
+      this.linearizability = checkHistory(this.history, { maxStepsPerKey: LINEARIZABILITY_STEPS_PER_KEY });
+      if (this.linearizability.verdict === 'illegal') {
+        this.fail('linearizability', this.linearizability.counterexample ?? 'history is not linearizable');
+        return;
+      }
+    }
+    const states = [];
+    for (const node of this.nodes) {
+      const process = node.process;
+      if (process === undefined) continue;
+      states.push({
+        node: node.id,
+        appliedIndex: process.node.applied,
+        snapshot: process.machine.snapshot(),
+      });
+    }
+    this.replicas = compareReplicas(states);
+    if (this.replicas.mismatch !== undefined) this.fail('replica-identity', this.replicas.mismatch);
+  }
+
+  private report(): SimulationResult {
+    return {
+      seed: this.seed,
+      nodeCount: this.nodeCount,
+      events: this.scheduler.eventCount,
+      simulatedUs: this.scheduler.nowUs,
+      commits: this.invariants.highestCommitted,
+      applies: this.invariants.applies,
+      crashes: this.nodes.reduce((sum, node) => sum + node.crashes, 0),
+      unansweredProbes: this.unansweredProbes,
+      gracefulStops: this.nodes.reduce((sum, node) => sum + node.gracefulStops, 0),
+      leadershipTransfers: this.chaos.leadershipTransfers,
+      checkpointsCompared: this.checkpointsCompared,
+      durableLogsRead: this.durableLogsRead,
+      staleRequestsRefused: this.channels.staleRequestsRefused,
+      violation: this.violation,
+      faultCounts: this.counts,
+      history: this.history,
+      linearizability: this.linearizability,
+      replicas: this.replicas,
+      traceDigest: this.trace.digest(),
+      trace: this.trace,
+      settings: this.settings,
+      forwardWrites: this.forwardWrites,
+    };
+  }
+}
+
+/** Runs one seed to the end. */
+export function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  return new Simulation(options).run();
 }

@@ -1,26 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { formatHistory, runSimulation } from '../../src/sim/index.js';
 
+const SEED = 4242;
+const STEPS = 12_000;
+
 describe('simulation determinism', () => {
-  it('gives a byte-identical trace and history for the same seed', () => {
-    const first = runSimulation({ seed: 4242, steps: 8_000, traceLines: 1_000_000 });
-    const second = runSimulation({ seed: 4242, steps: 8_000, traceLines: 1_000_000 });
-    expect(first.traceDigest).toBe(second.traceDigest);
-    expect(first.trace.text()).toBe(second.trace.text());
-    expect(formatHistory(first.history)).toBe(formatHistory(second.history));
-    expect(first.events).toBe(second.events);
-    expect(first.faultCounts).toEqual(second.faultCounts);
+  it('gives the same trace, history and fault counts for the same seed', async () => {
+    const options = { seed: SEED, steps: STEPS, traceLines: 1_000_000, requestReplayProbability: 0.03 };
+    const first = await runSimulation(options);
+    const second = await runSimulation(options);
+    expect(first.violation, `seed=${SEED}`).toBeUndefined();
+    expect(second.traceDigest, `seed=${SEED}`).toBe(first.traceDigest);
+    expect(second.trace.text()).toBe(first.trace.text());
+    expect(formatHistory(second.history)).toBe(formatHistory(first.history));
+    expect(second.events).toBe(first.events);
+    expect(second.faultCounts).toEqual(first.faultCounts);
+    expect(second.commits).toBe(first.commits);
   });
 
-  it('gives different traces for different seeds', () => {
-    const a = runSimulation({ seed: 1, steps: 2_000, traceLines: 0 });
-    const b = runSimulation({ seed: 2, steps: 2_000, traceLines: 0 });
+  it('gives different traces for different seeds', async () => {
+    const a = await runSimulation({ seed: 1, steps: 2_000, traceLines: 0 });
+    const b = await runSimulation({ seed: 2, steps: 2_000, traceLines: 0 });
     expect(a.traceDigest).not.toBe(b.traceDigest);
   });
 
-  it('keeps the digest independent of how many trace lines are kept', () => {
-    const full = runSimulation({ seed: 99, steps: 3_000, traceLines: 1_000_000 });
-    const none = runSimulation({ seed: 99, steps: 3_000, traceLines: 0 });
+  it('keeps the digest independent of how many trace lines are kept', async () => {
+    const full = await runSimulation({ seed: 99, steps: 3_000, traceLines: 1_000_000 });
+    const none = await runSimulation({ seed: 99, steps: 3_000, traceLines: 0 });
     expect(none.traceDigest).toBe(full.traceDigest);
   });
 });

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../../src/lib/index.js';
-import { EventQueue, Scheduler, Trace } from '../../../src/sim/index.js';
+import { EventQueue } from '../../../src/sim/event-queue.js';
+import { Scheduler } from '../../../src/sim/scheduler.js';
+import { Trace } from '../../../src/sim/trace.js';
 
 describe('EventQueue', () => {
   it('pops by time, and by insertion order at equal times', () => {

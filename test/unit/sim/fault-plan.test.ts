@@ -5,7 +5,7 @@ import {
   FAULT_NAMES,
   MAX_TICK_DRIFT_RATIO,
   parseFaultList,
-} from '../../../src/sim/index.js';
+} from '../../../src/sim/fault-plan.js';
 
 describe('fault knobs', () => {
   it('parses a comma list, all and none, and names every unknown knob', () => {

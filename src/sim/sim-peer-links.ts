@@ -1,7 +1,8 @@
-import { decodeMessage, type Message, type NodeId } from '../../raft/index.js';
-import type { PeerLink } from '../../server/index.js';
-import type { Scheduler, SimNetwork } from '../index.js';
+import { decodeMessage, type Message, type NodeId } from '../raft/index.js';
+import type { PeerLink } from '../server/index.js';
 import { type Life, whenRunning } from './incarnation.js';
+import type { Scheduler } from './scheduler.js';
+import type { SimNetwork } from './sim-network.js';
 
 interface Endpoint {
   readonly life: Life;
@@ -19,6 +20,8 @@ export class SimPeerLinks {
   private readonly endpoints = new Map<NodeId, Endpoint>();
   private readonly payloads = new WeakMap<Message, Uint8Array>();
   private networkRef: SimNetwork | undefined;
+  /** Told of every message a process hands to the network (the churn knobs watch appends). */
+  onSent: (message: Message) => void = () => {};
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -50,6 +53,7 @@ export class SimPeerLinks {
         const message = decodeMessage(payload);
         this.payloads.set(message, payload);
         this.network.send(message);
+        this.onSent(message);
         return true;
       },
       onMessage: (handler) => {

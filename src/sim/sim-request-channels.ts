@@ -1,14 +1,15 @@
-import { isMeshError, MeshError, type Random } from '../../lib/index.js';
-import type { NodeId } from '../../raft/index.js';
-import { FORWARD_TIMEOUT_MS, type ForwardToLeader, type RaftKvBackend } from '../../server/index.js';
-import type { FaultCounts, Scheduler, SimNetwork } from '../index.js';
+import { isMeshError, MeshError, type Random } from '../lib/index.js';
+import type { NodeId } from '../raft/index.js';
+import { FORWARD_TIMEOUT_MS, type ForwardToLeader, type RaftKvBackend } from '../server/index.js';
+import type { FaultCounts } from './fault-plan.js';
 import { type Life, whenRunning } from './incarnation.js';
-import type { RequestOutcome } from './production-client.js';
-import type { RunningProcess } from './sim-production-node.js';
+import { MICROSECONDS_PER_MILLISECOND, type Scheduler } from './scheduler.js';
+import type { RequestOutcome } from './sim-client.js';
+import type { SimNetwork } from './sim-network.js';
+import type { RunningProcess } from './sim-node.js';
 
 /** A replayed client request arrives up to this long after the original. */
 export const REQUEST_REPLAY_DELAY_MAX_US = 400_000;
-const MICROSECONDS_PER_MILLISECOND = 1_000;
 
 /**
  * The request paths that are not Raft messages: clients to nodes, and followers forwarding

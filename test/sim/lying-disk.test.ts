@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runProductionSimulation } from '../../src/sim/production/index.js';
+import { runSimulation } from '../../src/sim/index.js';
 
 const SEEDS = 6;
 /** Seeds tried, at most, until a lying disk breaks a safety invariant. */
@@ -12,7 +12,7 @@ const SAFETY_INVARIANTS = [
 ];
 
 async function violationWithLyingDisk(seed: number): Promise<string | undefined> {
-  const result = await runProductionSimulation({
+  const result = await runSimulation({
     seed,
     steps: 20_000,
     traceLines: 0,

@@ -1,8 +1,9 @@
-import type { KvCommand, KvResult, RangeResponse } from '../../kv/index.js';
-import { isMeshError, type Random } from '../../lib/index.js';
-import { type NodeId, NotLeaderError } from '../../raft/index.js';
-import type { RaftKvBackend } from '../../server/index.js';
-import type { HistoryOperation, Scheduler } from '../index.js';
+import type { KvCommand, KvResult, RangeResponse } from '../kv/index.js';
+import { isMeshError, type Random } from '../lib/index.js';
+import { type NodeId, NotLeaderError } from '../raft/index.js';
+import type { RaftKvBackend } from '../server/index.js';
+import type { HistoryOperation } from './linearizability/index.js';
+import type { Scheduler } from './scheduler.js';
 
 /** A client gives up on one attempt after this long without an answer. */
 export const CLIENT_ATTEMPT_TIMEOUT_US = 300_000;
@@ -23,6 +24,8 @@ export interface ClientEnvironment {
   readonly scheduler: Scheduler;
   readonly nodeIds: readonly NodeId[];
   readonly keys: readonly string[];
+  /** Self-test only: reads are serializable (answered from the node's local state). */
+  readonly unsafeLocalReads: boolean;
   /**
    * Sends one request; `answer` runs at most once, never when the request or answer was lost.
    * True when the network will also deliver a late copy, which may take effect whatever the
@@ -45,7 +48,7 @@ const decoder = new TextDecoder();
  * any node, writes (put and compare-and-swap) on the leader with a session, retried under
  * the same sequence so a write applies at most once however often it is resent.
  */
-export class ProductionClient {
+export class SimClient {
   private sequence = 0;
   private counter = 0;
   private attemptToken = 0;
@@ -143,7 +146,12 @@ export class ProductionClient {
     const node = this.random.chance(0.5) ? this.pickTarget() : this.randomNode();
     this.attempt(
       node,
-      (backend) => backend.range({ type: 'range', key: encoder.encode(key) }),
+      (backend) =>
+        backend.range({
+          type: 'range',
+          key: encoder.encode(key),
+          ...(this.environment.unsafeLocalReads ? { serializable: true } : {}),
+        }),
       false,
       (outcome) => {
         const base = { client: this.name, op: 'get' as const, key, call_ts: callTs };

@@ -1,6 +1,6 @@
-import { MemoryDisk, type Random } from '../../lib/index.js';
-import { silentLogger } from '../../lib/node/index.js';
-import type { Entry, NodeId } from '../../raft/index.js';
+import { MemoryDisk, type Random } from '../lib/index.js';
+import { silentLogger } from '../lib/node/index.js';
+import type { Entry, NodeId } from '../raft/index.js';
 import {
   type ForwardToLeader,
   type NodeApplyResult,
@@ -8,9 +8,9 @@ import {
   RaftKvBackend,
   RaftNode,
   type ReplicatedStateMachine,
-} from '../../server/index.js';
-import type { Scheduler } from '../index.js';
+} from '../server/index.js';
 import { IncarnationClock, IncarnationDisk, Life } from './incarnation.js';
+import type { Scheduler } from './scheduler.js';
 import type { SimPeerLinks } from './sim-peer-links.js';
 
 export const DATA_DIRECTORY = '/data/raft';
@@ -18,15 +18,19 @@ export const DATA_DIRECTORY = '/data/raft';
 export const TORN_WRITE_PROBABILITY = 0.3;
 
 /** Node settings shared by every node of a run (drawn from the seed). */
-export interface ProductionNodeSettings {
+export interface NodeSettings {
   readonly tickIntervalMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   readonly snapshotEveryEntries: number;
   readonly logEntriesKeptAfterSnapshot: number;
+  /** Largest append message; small values split appends entry by entry (undefined: the default). */
+  readonly maxAppendBytes: number | undefined;
   readonly slowFsyncProbability: number;
   /** Self-test only: the disk acknowledges file syncs without making writes durable. */
   readonly unsafeDiskIgnoresSyncs?: boolean;
+  /** Self-test only: leaders commit older-term entries by counting replicas (figure 8). */
+  readonly unsafeCommitByCountingOlderTerms?: boolean;
 }
 
 /** What the simulation watches on every node (invariants, apply records). */
@@ -39,6 +43,7 @@ export interface NodeObserver {
   afterApply(node: NodeId, entry: Entry, machine: NodeStateMachine): void;
   onStarted(node: NodeId, incarnation: number): void;
   onStartFailure(node: NodeId, error: unknown): void;
+  onSlowFsync(): void;
 }
 
 /** The parts of one running process. */
@@ -83,7 +88,7 @@ class ObservedStateMachine implements ReplicatedStateMachine<NodeApplyResult> {
  * One simulated machine: a memory disk that outlives processes, and at most one process of
  * the production node (`RaftNode` + `NodeStateMachine` + `RaftKvBackend`) at a time.
  */
-export class SimProductionNode {
+export class SimNode {
   readonly disk = new MemoryDisk();
   private incarnation = 0;
   private life: Life | undefined;
@@ -97,7 +102,9 @@ export class SimProductionNode {
     private readonly scheduler: Scheduler,
     private readonly links: SimPeerLinks,
     private readonly random: Random,
-    private readonly settings: ProductionNodeSettings,
+    private readonly settings: NodeSettings,
+    /** This machine's clock runs this many times slower than simulated time (clock drift). */
+    private readonly clockSlowness: number,
     private readonly observer: NodeObserver,
     /** Builds the channel a process forwards follower writes on; none: followers answer NOT_LEADER. */
     private readonly forwardFor: ((life: Life) => ForwardToLeader) | undefined,
@@ -122,10 +129,11 @@ export class SimProductionNode {
   }
 
   private async startProcess(life: Life): Promise<void> {
-    const clock = new IncarnationClock(this.scheduler, life);
+    const clock = new IncarnationClock(this.scheduler, life, this.clockSlowness);
     const disk = new IncarnationDisk(this.disk, this.scheduler, life, {
       random: this.random.fork(`fsync-${life.incarnation}`),
       slowProbability: this.settings.slowFsyncProbability,
+      onSlow: () => this.observer.onSlowFsync(),
       ignoreFileSyncs: this.settings.unsafeDiskIgnoresSyncs === true,
     });
     const machine = new NodeStateMachine();
@@ -151,6 +159,12 @@ export class SimProductionNode {
         logEntriesKeptAfterSnapshot: this.settings.logEntriesKeptAfterSnapshot,
         defer: (work) => clock.defer(work),
         logger: silentLogger,
+        ...(this.settings.maxAppendBytes === undefined
+          ? {}
+          : { maxAppendBytes: this.settings.maxAppendBytes }),
+        ...(this.settings.unsafeCommitByCountingOlderTerms === true
+          ? { unsafeCommitByCountingOlderTerms: true }
+          : {}),
       });
       if (!life.alive) return;
       node.onLeaderChange((info) => {

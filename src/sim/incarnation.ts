@@ -1,12 +1,6 @@
-import type { Clock, Disk, DiskFile, MemoryDisk, OpenMode, Random, TimerId } from '../../lib/index.js';
-import type { Scheduler } from '../index.js';
-
-const MICROSECONDS_PER_MILLISECOND = 1_000;
-/** A normal fsync takes between these two, in simulated microseconds. */
-export const FSYNC_MIN_US = 50;
-export const FSYNC_MAX_US = 800;
-/** Upper bound of a slow fsync. */
-export const SLOW_FSYNC_MAX_US = 40_000;
+import type { Clock, Disk, DiskFile, MemoryDisk, OpenMode, Random, TimerId } from '../lib/index.js';
+import { FSYNC_MAX_US, FSYNC_MIN_US, SLOW_FSYNC_MAX_US } from './fault-plan.js';
+import { MICROSECONDS_PER_MILLISECOND, type Scheduler } from './scheduler.js';
 
 /**
  * One life of a node process. A crash ends it: the process's timers stop firing, its disk
@@ -42,7 +36,10 @@ function never<T>(): Promise<T> {
   return new Promise<T>(() => {});
 }
 
-/** The simulator's clock as one process sees it: timers die with the process. */
+/**
+ * The simulator's clock as one process sees it: timers die with the process, and a drifting
+ * machine's clock runs `slowness` times slower than simulated time (within the drift bound).
+ */
 export class IncarnationClock implements Clock {
   private nextTimerId = 1;
   private readonly cancelled = new Set<TimerId>();
@@ -50,10 +47,11 @@ export class IncarnationClock implements Clock {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly life: Life,
+    private readonly slowness = 1,
   ) {}
 
   nowMs(): number {
-    return this.scheduler.nowMs();
+    return this.scheduler.nowMs() / this.slowness;
   }
 
   wallMs(): number {
@@ -63,7 +61,7 @@ export class IncarnationClock implements Clock {
   setTimer(delayMs: number, callback: () => void): TimerId {
     const id = this.nextTimerId++;
     this.scheduler.schedule(
-      delayMs * MICROSECONDS_PER_MILLISECOND,
+      delayMs * MICROSECONDS_PER_MILLISECOND * this.slowness,
       'timer',
       () => {
         if (this.cancelled.delete(id) || !this.life.alive) return;
@@ -96,6 +94,8 @@ export class IncarnationClock implements Clock {
 export interface FsyncLatency {
   readonly random: Random;
   readonly slowProbability: number;
+  /** Told of every slow fsync (for the fault counts). */
+  readonly onSlow: () => void;
   /** A lying disk: file syncs report success without making anything durable (self-test). */
   readonly ignoreFileSyncs?: boolean;
 }
@@ -128,7 +128,10 @@ export class IncarnationDisk implements Disk {
   async syncDelay(): Promise<void> {
     const random = this.latency.random;
     let delayUs = random.nextIntBetween(FSYNC_MIN_US, FSYNC_MAX_US);
-    if (random.chance(this.latency.slowProbability)) delayUs += random.nextInt(SLOW_FSYNC_MAX_US);
+    if (random.chance(this.latency.slowProbability)) {
+      this.latency.onSlow();
+      delayUs += random.nextInt(SLOW_FSYNC_MAX_US);
+    }
     await new Promise<void>((resolve) => this.scheduler.schedule(delayUs, 'fsync', resolve, this.life.node));
   }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compareReplicas, runProductionSimulation } from '../../src/sim/production/index.js';
+import { compareReplicas, runSimulation } from '../../src/sim/index.js';
 
 describe('replica byte identity', () => {
   it('finds every live replica byte-identical after a faulty run, checkpoints included', async () => {
     for (const seed of [77, 78]) {
-      const result = await runProductionSimulation({ seed, steps: 15_000, traceLines: 200 });
+      const result = await runSimulation({ seed, steps: 15_000, traceLines: 200 });
       expect(result.violation, `seed=${seed} ${result.violation?.message}`).toBeUndefined();
       expect(result.replicas?.mismatch, `seed=${seed}`).toBeUndefined();
       // Healed: every node is up and at one applied index, so every pair was compared.
