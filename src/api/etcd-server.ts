@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { assert, type Clock, type Logger, SystemClock, type TimerId } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { authService } from './auth-service.js';
+import { type ClientPortCounters, listenClientPort } from './client-port.js';
 import { clusterService } from './cluster-service.js';
 import type { KvBackend } from './kv-backend.js';
 import { kvService } from './kv-service.js';
@@ -36,6 +37,8 @@ export interface EtcdApiServer {
   readonly address: string;
   /** Number of open Watch streams, for status views and tests. */
   readonly watchStreams: number;
+  /** Connections served natively and with rewritten authorities (see `client-port.ts`). */
+  readonly connections: ClientPortCounters;
   close(): Promise<void>;
 }
 
@@ -73,12 +76,13 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
   server.addService(services.auth, authService(backend, logger));
 
   const hostForUri = host.includes(':') ? `[${host}]` : host;
-  const boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${hostForUri}:${port}`, grpc.ServerCredentials.createInsecure(), (error, chosen) => {
-      if (error === null) resolve(chosen);
-      else reject(error);
-    });
+  const clientPort = await listenClientPort({
+    host,
+    port,
+    injector: server.createConnectionInjector(grpc.ServerCredentials.createInsecure()),
+    logger,
   });
+  const boundPort = clientPort.port;
 
   let progressTimer: TimerId | undefined;
   const scheduleProgress = (): void => {
@@ -96,10 +100,12 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
     get watchStreams() {
       return sessions.size;
     },
+    connections: clientPort.counters,
     close(): Promise<void> {
       closing ??= (async () => {
         if (progressTimer !== undefined) clock.clearTimer(progressTimer);
         for (const session of [...sessions]) session.end();
+        clientPort.close();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
             server.forceShutdown();

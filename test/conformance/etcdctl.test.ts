@@ -1,7 +1,8 @@
 /**
  * etcdctl 3.4 (Debian's etcd-client package) against the etcd API over a single-process backend.
- * Each command runs with execFile (no shell) and a bounded timeout. A missing etcdctl fails every
- * test here with a clear message: CI installs it.
+ * Endpoints are written `http://host:port`, as most users write them (etcdctl then sends the whole
+ * URL as the HTTP/2 authority of its per-endpoint calls). Each command runs with execFile (no
+ * shell) and a bounded timeout. A missing etcdctl fails every test here with a clear message.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,17 +22,22 @@ interface Outcome {
 let etcd: LocalEtcd;
 let etcdctlMissing: string | undefined;
 
+/** The endpoint as users write it. */
+function url(address = etcd.server.address): string {
+  return `http://${address}`;
+}
+
 function etcdctlEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env, ETCDCTL_API: '3' };
 }
 
 /** Runs etcdctl against the server; resolves with its output whatever the exit code. */
-function etcdctl(args: readonly string[], input?: string, endpoint = etcd.server.address): Promise<Outcome> {
+function etcdctl(args: readonly string[], input?: string, address = etcd.server.address): Promise<Outcome> {
   if (etcdctlMissing !== undefined) throw new Error(etcdctlMissing);
   return new Promise((resolve, reject) => {
     const child = execFile(
       ETCDCTL,
-      [`--endpoints=${endpoint}`, '--command-timeout=5s', ...args],
+      [`--endpoints=${url(address)}`, '--command-timeout=5s', ...args],
       { env: etcdctlEnvironment(), timeout: COMMAND_TIMEOUT_MS },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
@@ -45,8 +51,8 @@ function etcdctl(args: readonly string[], input?: string, endpoint = etcd.server
   });
 }
 
-async function ok(args: readonly string[], input?: string, endpoint?: string): Promise<string> {
-  const outcome = await etcdctl(args, input, endpoint);
+async function ok(args: readonly string[], input?: string, address?: string): Promise<string> {
+  const outcome = await etcdctl(args, input, address);
   if (outcome.exitCode !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${outcome.stderr}`);
   return outcome.stdout;
 }
@@ -158,10 +164,25 @@ describe('etcdctl against the etcd API', () => {
     expect(members.members[0].ID).toBe(Number(etcd.backend.memberId));
     expect(members.members[0].name).toBe('etcdctl-conformance');
     const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json']));
-    expect(status[0].Endpoint).toBe(etcd.server.address);
+    expect(status[0].Endpoint).toBe(url());
     expect(status[0].Status.header.revision).toBe(etcd.backend.currentRevision());
     expect(status[0].Status.leader).toBe(Number(etcd.backend.memberId));
     expect(status[0].Status.version).toBe((await etcd.backend.status()).version);
+  });
+
+  it('reports health and defragments through an http:// endpoint', async () => {
+    const health = await etcdctl(['endpoint', 'health']);
+    expect(health.exitCode).toBe(0);
+    // etcdctl 3.4 prints the health line on stderr.
+    expect(health.stdout + health.stderr).toMatch(new RegExp(`^${url()} is healthy`, 'm'));
+    expect(await ok(['defrag'])).toBe(`Finished defragmenting etcd member[${url()}]\n`);
+  });
+
+  it('answers endpoint hashkv with UNIMPLEMENTED, not a reset stream', async () => {
+    const outcome = await etcdctl(['endpoint', 'hashkv']);
+    expect(outcome.exitCode).not.toBe(0);
+    expect(outcome.stderr).toContain('code = Unimplemented');
+    expect(outcome.stderr).not.toContain('PROTOCOL_ERROR');
   });
 
   it('prints etcd error messages for a future revision and a compacted one', async () => {
@@ -180,7 +201,7 @@ describe('etcdctl against the etcd API', () => {
 function watchUntil(args: readonly string[], expected: string): Promise<string> {
   if (etcdctlMissing !== undefined) throw new Error(etcdctlMissing);
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(ETCDCTL, [`--endpoints=${etcd.server.address}`, ...args], {
+    const child: ChildProcess = spawn(ETCDCTL, [`--endpoints=${url()}`, ...args], {
       env: etcdctlEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -215,29 +236,27 @@ describe('etcdctl and the space quota', () => {
     const value = 'v'.repeat(100);
     const quotaBackendBytes = 10 * ('quota/0'.length + value.length + RECORD_OVERHEAD_BYTES);
     const small = await startLocalEtcd({ name: 'etcdctl-quota', quotaBackendBytes });
-    const endpoint = small.server.address;
+    const address = small.server.address;
     try {
       let refused: Outcome | undefined;
       for (let index = 0; index < 20 && refused === undefined; index++) {
-        const outcome = await etcdctl(['put', `quota/${index % 5}`, value], undefined, endpoint);
+        const outcome = await etcdctl(['put', `quota/${index % 5}`, value], undefined, address);
         if (outcome.exitCode !== 0) refused = outcome;
       }
       expect(refused?.stderr).toContain('etcdserver: mvcc: database space exceeded');
       const memberId = String(small.backend.memberId);
       // etcdctl prints the alarm message's text form, which ends in a space.
-      expect(await ok(['alarm', 'list'], undefined, endpoint)).toBe(`memberID:${memberId} alarm:NOSPACE \n`);
-      const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'], undefined, endpoint));
+      expect(await ok(['alarm', 'list'], undefined, address)).toBe(`memberID:${memberId} alarm:NOSPACE \n`);
+      const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'], undefined, address));
       expect(status[0].Status.errors).toEqual([`memberID:${memberId} alarm:NOSPACE`]);
       // Still refused after compaction frees the space: the alarm holds until it is disarmed.
-      await ok(['compact', String(small.backend.currentRevision())], undefined, endpoint);
-      expect((await etcdctl(['put', 'quota/x', 'v'], undefined, endpoint)).stderr).toContain(
+      await ok(['compact', String(small.backend.currentRevision())], undefined, address);
+      expect((await etcdctl(['put', 'quota/x', 'v'], undefined, address)).stderr).toContain(
         'database space exceeded',
       );
-      expect(await ok(['alarm', 'disarm'], undefined, endpoint)).toBe(
-        `memberID:${memberId} alarm:NOSPACE \n`,
-      );
-      expect(await ok(['alarm', 'list'], undefined, endpoint)).toBe('');
-      expect(await ok(['put', 'quota/x', 'v'], undefined, endpoint)).toBe('OK\n');
+      expect(await ok(['alarm', 'disarm'], undefined, address)).toBe(`memberID:${memberId} alarm:NOSPACE \n`);
+      expect(await ok(['alarm', 'list'], undefined, address)).toBe('');
+      expect(await ok(['put', 'quota/x', 'v'], undefined, address)).toBe('OK\n');
     } finally {
       await small.close();
     }

@@ -322,6 +322,45 @@ describe('Maintenance', () => {
   });
 });
 
+describe('a URL as the HTTP/2 authority, as clientv3 sends for per-endpoint calls', () => {
+  // A channel of its own, so each case opens a new connection to the port.
+  const ownConnection = { 'grpc.use_local_subchannel_pool': 1 };
+
+  it('is served on a connection whose header blocks are rewritten, call after call', async () => {
+    const before = { ...etcd.server.connections };
+    const urlClients = rawClients(etcd.server.address, {
+      ...ownConnection,
+      'grpc.default_authority': `http://${etcd.server.address}`,
+    });
+    try {
+      const status = await call(urlClients.maintenance, 'Status', {});
+      expect(status.header.member_id).toBe(etcd.backend.memberId.toString());
+      // Later blocks on the connection refer to the client's HPACK table: they must still decode.
+      for (const value of ['one', 'two', 'three']) {
+        await call(urlClients.kv, 'Put', { key: bytes('url/key'), value: bytes(value) });
+      }
+      const read = await call(urlClients.kv, 'Range', { key: bytes('url/key') });
+      expect(read.kvs[0].value.toString()).toBe('three');
+      expect((await call(urlClients.maintenance, 'Status', {})).header.revision).toBe(read.header.revision);
+    } finally {
+      urlClients.close();
+    }
+    // Two connections: the Maintenance and the KV client each have their own channel.
+    expect(etcd.server.connections).toEqual({ native: before.native, repaired: before.repaired + 2 });
+  });
+
+  it('leaves connections with a plain authority to the native HTTP/2 path', async () => {
+    const before = { ...etcd.server.connections };
+    const plain = rawClients(etcd.server.address, ownConnection);
+    try {
+      await call(plain.maintenance, 'Status', {});
+    } finally {
+      plain.close();
+    }
+    expect(etcd.server.connections).toEqual({ native: before.native + 1, repaired: before.repaired });
+  });
+});
+
 describe('Cluster membership', () => {
   it('adds a learner, promotes it, and removes it', async () => {
     const added = await call(clients.cluster, 'MemberAdd', {

@@ -50,7 +50,7 @@ export interface RawClients {
 }
 
 /** Plain gRPC clients from etcd's protos, for checking codes, messages and stream details exactly. */
-export function rawClients(address: string): RawClients {
+export function rawClients(address: string, options: grpc.ChannelOptions = {}): RawClients {
   const definition = protoLoader.loadSync(createRequire(import.meta.url).resolve('etcd3/proto/rpc.proto'), {
     keepCase: true,
     longs: String,
@@ -62,12 +62,12 @@ export function rawClients(address: string): RawClients {
   const root = grpc.loadPackageDefinition(definition).etcdserverpb as any;
   const credentials = grpc.credentials.createInsecure();
   const clients = {
-    kv: new root.KV(address, credentials),
-    watch: new root.Watch(address, credentials),
-    lease: new root.Lease(address, credentials),
-    cluster: new root.Cluster(address, credentials),
-    maintenance: new root.Maintenance(address, credentials),
-    auth: new root.Auth(address, credentials),
+    kv: new root.KV(address, credentials, options),
+    watch: new root.Watch(address, credentials, options),
+    lease: new root.Lease(address, credentials, options),
+    cluster: new root.Cluster(address, credentials, options),
+    maintenance: new root.Maintenance(address, credentials, options),
+    auth: new root.Auth(address, credentials, options),
   };
   return {
     ...clients,

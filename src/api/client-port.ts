@@ -1,0 +1,210 @@
+/**
+ * The etcd API's TCP listener. grpc-js's own listener hands every connection straight to Node's
+ * HTTP/2 server, which resets any request whose `:authority` is not a plain host[:port]; etcd's Go
+ * client sends `http://host:port` there for its per-endpoint calls (`etcdctl endpoint status`,
+ * `defrag`, `move-leader`, clientv3 `Status`). This listener reads each connection's first
+ * frames itself (see `ClientStreamFilter`) and then injects it into the gRPC server:
+ *
+ * - as the socket itself when its requests are fine: Node's native HTTP/2 path, with nothing
+ *   from here in the way of later requests;
+ * - through a `RepairedConnection` otherwise: every byte the client sends passes through the
+ *   filter, which rewrites header blocks with a bad authority.
+ */
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
+import type { Logger } from '../lib/index.js';
+import { ClientStreamFilter } from './client-stream-filter.js';
+import { EMPTY_SETTINGS_FRAME } from './http2-frames.js';
+
+/** How long a connection may stay undecided (no request yet) before it is handed over as it is. */
+export const AUTHORITY_CHECK_WINDOW_MS = 2_000;
+/** Client bytes held while a connection is undecided; past this it is handed over as it is. */
+export const MAX_UNDECIDED_BYTES = 256 * 1024;
+
+/** What grpc-js's `Server.createConnectionInjector` returns, as far as the port uses it. */
+export interface ConnectionInjector {
+  injectConnection(connection: Duplex): void;
+}
+
+export interface ClientPortCounters {
+  /** Connections handed to the HTTP/2 server as sockets. */
+  readonly native: number;
+  /** Connections whose header blocks are rewritten. */
+  readonly repaired: number;
+}
+
+export interface ClientPort {
+  readonly port: number;
+  readonly counters: ClientPortCounters;
+  /**
+   * Stops listening and drops connections not yet handed over; connections already handed
+   * over belong to the gRPC server, whose shutdown ends them.
+   */
+  close(): void;
+}
+
+export function listenClientPort(options: {
+  readonly host: string;
+  readonly port: number;
+  readonly injector: ConnectionInjector;
+  readonly logger: Logger;
+}): Promise<ClientPort> {
+  const undecided = new Set<net.Socket>();
+  const counters = { native: 0, repaired: 0 };
+  const server = net.createServer((socket) => {
+    undecided.add(socket);
+    judge(socket, options.injector, options.logger, (verdict) => {
+      undecided.delete(socket);
+      counters[verdict] += 1;
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        counters,
+        close: () => {
+          server.close();
+          for (const socket of undecided) socket.destroy();
+        },
+      });
+    });
+  });
+}
+
+/** Reads the connection's first frames until the filter can say which way it goes. */
+function judge(
+  socket: net.Socket,
+  injector: ConnectionInjector,
+  logger: Logger,
+  settled: (verdict: 'native' | 'repaired') => void,
+): void {
+  socket.setNoDelay(true);
+  const filter = new ClientStreamFilter();
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  let done = false;
+
+  const finish = (): void => {
+    done = true;
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('error', onError);
+    socket.off('close', onClose);
+  };
+  const decide = (now: boolean): void => {
+    if (done) return;
+    let verdict = filter.verdict();
+    if (verdict === 'wait' && !now) return;
+    if (verdict === 'wait') {
+      verdict = filter.settingsAcknowledged ? 'native' : 'repair';
+      if (verdict === 'repair') filter.startRepairing();
+    }
+    finish();
+    if (verdict === 'native') {
+      socket.pause();
+      const unread = [...held, ...filter.takeUnprocessed()];
+      if (unread.length > 0) socket.unshift(Buffer.concat(unread));
+      settled('native');
+      injector.injectConnection(socket);
+    } else {
+      logger.debug(
+        { remote: socket.remoteAddress },
+        'etcd api: rewriting request authorities on a connection',
+      );
+      settled('repaired');
+      injector.injectConnection(new RepairedConnection(socket, filter, held));
+    }
+  };
+  const onData = (chunk: Buffer): void => {
+    try {
+      for (const piece of filter.push(chunk)) {
+        held.push(piece);
+        heldBytes += piece.byteLength;
+      }
+    } catch (error) {
+      logger.debug({ err: error }, 'etcd api: dropping a connection that breaks HTTP/2');
+      finish();
+      socket.destroy();
+      return;
+    }
+    decide(heldBytes > MAX_UNDECIDED_BYTES);
+  };
+  const onEnd = (): void => decide(true);
+  const onError = (): void => {
+    finish();
+    socket.destroy();
+  };
+  const onClose = (): void => finish();
+  const timer = setTimeout(() => decide(true), AUTHORITY_CHECK_WINDOW_MS);
+
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', onClose);
+  // Clients wait for the server's SETTINGS before their first request; the filter removes their
+  // acknowledgement of this one, so the HTTP/2 server never sees an answer to what it did not send.
+  socket.write(EMPTY_SETTINGS_FRAME);
+}
+
+/** A client connection whose every incoming byte passes through the filter. */
+class RepairedConnection extends Duplex {
+  constructor(
+    private readonly socket: net.Socket,
+    filter: ClientStreamFilter,
+    held: readonly Uint8Array[],
+  ) {
+    super();
+    for (const piece of held) this.push(piece);
+    socket.on('data', (chunk: Buffer) => {
+      let pieces: Uint8Array[];
+      try {
+        pieces = filter.push(chunk);
+      } catch (error) {
+        this.destroy(error as Error);
+        return;
+      }
+      for (const piece of pieces) if (!this.push(piece)) socket.pause();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (error) => this.destroy(error));
+    socket.on('close', () => this.destroy());
+    socket.resume();
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.socket.write(chunk, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.end(callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(error);
+  }
+}
