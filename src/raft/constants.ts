@@ -28,6 +28,13 @@ export const MAX_REQUEST_ID_LENGTH = 256;
  * (lowest id first), so the survivors do not split the vote.
  */
 export const EARLY_CAMPAIGN_RANK_SPACING_TICKS = 2;
+/**
+ * After the leader-lost hint, until a leader is known again, election timeouts are drawn from
+ * [this, 2 × this) ticks instead of [election, 2 × election): survivors that split the vote, or
+ * one whose log is behind, try again within 100-200 ms rather than 1-2 s. Only liveness
+ * depends on it; pre-vote keeps a false hint from disturbing a live leader.
+ */
+export const EARLY_CAMPAIGN_RETRY_TICKS = 10;
 
 /**
  * The one set of Raft timing defaults, used by the server, the mesh node and the CLI. The core
@@ -50,6 +57,11 @@ export const DEFAULT_MAX_APPEND_BYTES = 1024 * 1024;
 assert(SNAPSHOT_CHUNK_BYTES <= MAX_SNAPSHOT_BYTES, 'a snapshot chunk must fit in the largest snapshot');
 assert(MAX_PENDING_READS <= MAX_BUFFERED_READ_STATES, 'every pending read must fit in the read-state buffer');
 assert(EARLY_CAMPAIGN_RANK_SPACING_TICKS >= 1, 'early campaigns of different ranks must not share a tick');
+assert(
+  EARLY_CAMPAIGN_RETRY_TICKS > 2 * EARLY_CAMPAIGN_RANK_SPACING_TICKS,
+  'a retried campaign must leave room for the ranked early ones (3 survivors)',
+);
+assert(EARLY_CAMPAIGN_RETRY_TICKS <= DEFAULT_ELECTION_TICKS, 'retries after the hint are faster than elections');
 assert(DEFAULT_HEARTBEAT_TICKS < DEFAULT_ELECTION_TICKS, 'heartbeats must be more frequent than elections');
 assert(
   DEFAULT_ELECTION_TICKS >= 5 * DEFAULT_HEARTBEAT_TICKS,

@@ -11,6 +11,7 @@ import {
 } from './config-change.js';
 import {
   EARLY_CAMPAIGN_RANK_SPACING_TICKS,
+  EARLY_CAMPAIGN_RETRY_TICKS,
   MAX_BUFFERED_READ_STATES,
   MAX_ENTRIES_PER_APPEND,
   MAX_PENDING_READS,
@@ -125,6 +126,12 @@ export class Raft {
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
+  /**
+   * Set by the leader-lost hint, cleared once a leader is known again: meanwhile a campaign
+   * that fails (a split vote, a log behind the other survivor's) is retried after a short
+   * timeout rather than a whole election timeout.
+   */
+  private leaderLostHint = false;
   /** Ticks since this node started; only differences matter (lease arithmetic). */
   private tickCount = 0;
   private leadTransferee: NodeId | 0 = 0;
@@ -279,6 +286,7 @@ export class Raft {
     if (this.currentRole !== 'follower' || this.leader !== peer || peer === 0) return;
     if (!this.settings.preVote || this.settings.leaseRead?.enabled === true || !this.promotable()) return;
     this.leader = 0;
+    this.leaderLostHint = true;
     const survivors = [...new Set([...this.clusterConfig.voters, ...this.clusterConfig.outgoingVoters])]
       .filter((voter) => voter !== peer)
       .sort((a, b) => a - b);
@@ -481,6 +489,7 @@ export class Raft {
   // ---------------------------------------------------------------- roles
 
   private becomeFollower(term: number, leader: NodeId | 0): void {
+    if (leader !== 0) this.leaderLostHint = false;
     this.reset(term);
     this.leader = leader;
     this.currentRole = this.followerRole();
@@ -509,6 +518,7 @@ export class Raft {
 
   private becomeLeader(): void {
     assert(this.currentRole === 'candidate', 'only a candidate becomes leader');
+    this.leaderLostHint = false;
     this.reset(this.currentTerm);
     this.leader = this.id;
     this.currentRole = 'leader';
@@ -539,8 +549,10 @@ export class Raft {
     this.leader = 0;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedElectionTimeout =
-      this.settings.electionTicks + this.settings.random.nextInt(this.settings.electionTicks);
+    const timeoutTicks = this.leaderLostHint
+      ? Math.min(EARLY_CAMPAIGN_RETRY_TICKS, this.settings.electionTicks)
+      : this.settings.electionTicks;
+    this.randomizedElectionTimeout = timeoutTicks + this.settings.random.nextInt(timeoutTicks);
     this.leadTransferee = 0;
     this.leaseNotBeforeTick = Number.NEGATIVE_INFINITY;
     this.committedInTerm = false;
@@ -722,6 +734,7 @@ export class Raft {
   private heardFromLeader(leader: NodeId): void {
     this.electionElapsed = 0;
     this.leader = leader;
+    this.leaderLostHint = false;
   }
 
   /** Followers and candidates refuse reads forwarded to them and take their own answers. */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EARLY_CAMPAIGN_RANK_SPACING_TICKS, type Message, type NodeId } from '../../../src/raft/index.js';
+import {
+  DEFAULT_ELECTION_TICKS,
+  DEFAULT_HEARTBEAT_TICKS,
+  EARLY_CAMPAIGN_RANK_SPACING_TICKS,
+  EARLY_CAMPAIGN_RETRY_TICKS,
+  type Message,
+  type NodeId,
+} from '../../../src/raft/index.js';
 import { Network } from './network.js';
 
 /** Electing node 1 with pre-vote and check-quorum on, as the production host runs. */
@@ -49,6 +56,35 @@ describe('a hint that the leader is gone (its connection closed)', () => {
     const spacing = EARLY_CAMPAIGN_RANK_SPACING_TICKS;
     expect(delays).toEqual([1, 1 + spacing, 1 + 2 * spacing, 1 + 3 * spacing]);
     expect(network.raft(2).role).toBe('preCandidate');
+  });
+
+  it('survivors that split the vote retry within the short retry timeout, not a whole election timeout', () => {
+    const network = new Network({
+      voters: [1, 2, 3],
+      preVote: true,
+      checkQuorum: true,
+      electionTicks: DEFAULT_ELECTION_TICKS,
+      heartbeatTicks: DEFAULT_HEARTBEAT_TICKS,
+    });
+    network.elect(1);
+    network.isolate(1);
+    network.raft(2).reportLeaderLost(1);
+    network.raft(3).reportLeaderLost(1);
+    // The hints arrive late enough apart that both survivors campaign before hearing each other.
+    network.tick(2);
+    network.tick(3, 1 + EARLY_CAMPAIGN_RANK_SPACING_TICKS);
+    network.stabilize();
+    expect([network.raft(2).role, network.raft(3).role]).toEqual(['candidate', 'candidate']);
+    expect(network.leaders()).toEqual([1]);
+    let ticks = 0;
+    while (!network.leaders().some((id) => id !== 1) && ticks < 2 * DEFAULT_ELECTION_TICKS) {
+      network.tick(2);
+      network.tick(3);
+      network.stabilize();
+      ticks++;
+    }
+    expect(ticks).toBeLessThan(2 * EARLY_CAMPAIGN_RETRY_TICKS);
+    expect(EARLY_CAMPAIGN_RETRY_TICKS * 2).toBeLessThanOrEqual(DEFAULT_ELECTION_TICKS);
   });
 
   it('the follower forgets the leader at once and reports it in the soft state', () => {
