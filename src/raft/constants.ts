@@ -61,7 +61,10 @@ assert(
   EARLY_CAMPAIGN_RETRY_TICKS > 2 * EARLY_CAMPAIGN_RANK_SPACING_TICKS,
   'a retried campaign must leave room for the ranked early ones (3 survivors)',
 );
-assert(EARLY_CAMPAIGN_RETRY_TICKS <= DEFAULT_ELECTION_TICKS, 'retries after the hint are faster than elections');
+assert(
+  EARLY_CAMPAIGN_RETRY_TICKS <= DEFAULT_ELECTION_TICKS,
+  'retries after the hint are faster than elections',
+);
 assert(DEFAULT_HEARTBEAT_TICKS < DEFAULT_ELECTION_TICKS, 'heartbeats must be more frequent than elections');
 assert(
   DEFAULT_ELECTION_TICKS >= 5 * DEFAULT_HEARTBEAT_TICKS,
