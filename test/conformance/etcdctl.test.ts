@@ -1,13 +1,14 @@
 /**
- * etcdctl 3.4 (Debian's etcd-client package) against the etcd API over a single-process backend.
- * Endpoints are written `http://host:port`, as most users write them (etcdctl then sends the whole
+ * etcdctl 3.4 (Debian's etcd-client package) against a real three-node MeshOS cluster: by
+ * default every command gets all three endpoints (so requests land on followers too). Endpoints are written `http://host:port`, as most users write them (etcdctl then sends the whole
  * URL as the HTTP/2 authority of its per-endpoint calls). Each command runs with execFile (no
  * shell) and a bounded timeout. A missing etcdctl fails every test here with a clear message.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_OVERHEAD_BYTES } from '../../src/kv/index.js';
-import { type LocalEtcd, startLocalEtcd } from './harness.js';
+import type { MeshNode } from '../../src/mesh/index.js';
+import { type ConformanceCluster, startConformanceCluster } from './cluster.js';
 
 const ETCDCTL = 'etcdctl';
 const COMMAND_TIMEOUT_MS = 10_000;
@@ -19,12 +20,17 @@ interface Outcome {
   readonly exitCode: number;
 }
 
-let etcd: LocalEtcd;
+let cluster: ConformanceCluster;
 let etcdctlMissing: string | undefined;
 
-/** The endpoint as users write it. */
-function url(address = etcd.server.address): string {
-  return `http://${address}`;
+/** The node's endpoint as users write it. */
+function url(node: MeshNode): string {
+  return `http://${cluster.address(node)}`;
+}
+
+/** The revision every node reaches once the last acknowledged write is applied. */
+async function revision(): Promise<number> {
+  return (await cluster.leader()).backend.currentRevision();
 }
 
 function etcdctlEnvironment(): NodeJS.ProcessEnv {
@@ -32,12 +38,12 @@ function etcdctlEnvironment(): NodeJS.ProcessEnv {
 }
 
 /** Runs etcdctl against the server; resolves with its output whatever the exit code. */
-function etcdctl(args: readonly string[], input?: string, address = etcd.server.address): Promise<Outcome> {
+function etcdctl(args: readonly string[], input?: string, urls = cluster.urls): Promise<Outcome> {
   if (etcdctlMissing !== undefined) throw new Error(etcdctlMissing);
   return new Promise((resolve, reject) => {
     const child = execFile(
       ETCDCTL,
-      [`--endpoints=${url(address)}`, '--command-timeout=5s', ...args],
+      [`--endpoints=${urls.join(',')}`, '--command-timeout=5s', ...args],
       { env: etcdctlEnvironment(), timeout: COMMAND_TIMEOUT_MS },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
@@ -51,8 +57,8 @@ function etcdctl(args: readonly string[], input?: string, address = etcd.server.
   });
 }
 
-async function ok(args: readonly string[], input?: string, address?: string): Promise<string> {
-  const outcome = await etcdctl(args, input, address);
+async function ok(args: readonly string[], input?: string, urls?: readonly string[]): Promise<string> {
+  const outcome = await etcdctl(args, input, urls);
   if (outcome.exitCode !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${outcome.stderr}`);
   return outcome.stdout;
 }
@@ -62,7 +68,7 @@ function fromBase64(text: string): string {
 }
 
 beforeAll(async () => {
-  etcd = await startLocalEtcd({ name: 'etcdctl-conformance' });
+  cluster = await startConformanceCluster('etcdctl-conformance');
   etcdctlMissing = await new Promise<string | undefined>((resolve) => {
     execFile(
       ETCDCTL,
@@ -79,21 +85,24 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await etcd.close();
+  await cluster?.close();
 });
 
-describe('etcdctl against the etcd API', () => {
+describe('etcdctl against a three-node cluster', () => {
   it('is installed', () => {
     expect(etcdctlMissing, etcdctlMissing).toBeUndefined();
   });
 
-  it('puts and gets a key, plain and as JSON', async () => {
-    expect(await ok(['put', 'ctl/key', 'hello'])).toBe('OK\n');
-    expect(await ok(['get', 'ctl/key'])).toBe('ctl/key\nhello\n');
-    const answer = JSON.parse(await ok(['get', 'ctl/key', '-w', 'json']));
-    expect(answer.header.revision).toBe(etcd.backend.currentRevision());
-    expect(answer.header.cluster_id).toBe(Number(etcd.backend.clusterId));
-    expect(answer.header.member_id).toBe(Number(etcd.backend.memberId));
+  it('puts through a follower and gets the key, plain and as JSON, from every node', async () => {
+    const follower = await cluster.follower();
+    expect(await ok(['put', 'ctl/key', 'hello'], undefined, [url(follower)])).toBe('OK\n');
+    for (const node of cluster.nodes) {
+      expect(await ok(['get', 'ctl/key'], undefined, [url(node)])).toBe('ctl/key\nhello\n');
+    }
+    const answer = JSON.parse(await ok(['get', 'ctl/key', '-w', 'json'], undefined, [url(follower)]));
+    expect(answer.header.revision).toBe(await revision());
+    expect(answer.header.cluster_id).toBe(Number(follower.backend.clusterId));
+    expect(answer.header.member_id).toBe(Number(follower.backend.memberId));
     expect(answer.count).toBe(1);
     expect(fromBase64(answer.kvs[0].key)).toBe('ctl/key');
     expect(fromBase64(answer.kvs[0].value)).toBe('hello');
@@ -149,8 +158,11 @@ describe('etcdctl against the etcd API', () => {
     const id = match?.[1] as string;
     await ok(['put', 'ctl/leased', 'v', `--lease=${id}`]);
     expect(await ok(['lease', 'keep-alive', '--once', id])).toBe(`lease ${id} keepalived with TTL(60)\n`);
-    expect(await ok(['lease', 'timetolive', id, '--keys'])).toBe(
-      `lease ${id} granted with TTL(60s), remaining(60s), attached keys([ctl/leased])\n`,
+    // Real time passes between the keepalive and this read: a second may be gone.
+    expect(await ok(['lease', 'timetolive', id, '--keys'])).toMatch(
+      new RegExp(
+        `^lease ${id} granted with TTL\\(60s\\), remaining\\((59|60)s\\), attached keys\\(\\[ctl/leased\\]\\)\n$`,
+      ),
     );
     expect(await ok(['lease', 'list'])).toContain(id);
     expect(await ok(['lease', 'revoke', id])).toBe(`lease ${id} revoked\n`);
@@ -158,24 +170,38 @@ describe('etcdctl against the etcd API', () => {
     expect(await ok(['lease', 'timetolive', id])).toBe(`lease ${id} already expired\n`);
   });
 
-  it('lists members and reports endpoint status', async () => {
+  it('lists the members, each with its client URL', async () => {
     const members = JSON.parse(await ok(['member', 'list', '-w', 'json']));
-    expect(members.members).toHaveLength(1);
-    expect(members.members[0].ID).toBe(Number(etcd.backend.memberId));
-    expect(members.members[0].name).toBe('etcdctl-conformance');
-    const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json']));
-    expect(status[0].Endpoint).toBe(url());
-    expect(status[0].Status.header.revision).toBe(etcd.backend.currentRevision());
-    expect(status[0].Status.leader).toBe(Number(etcd.backend.memberId));
-    expect(status[0].Status.version).toBe((await etcd.backend.status()).version);
+    const byId = new Map(members.members.map((member: { ID: number }) => [member.ID, member]));
+    for (const node of cluster.nodes) {
+      const member = byId.get(Number(node.backend.memberId)) as { name: string; clientURLs: string[] };
+      expect(member.name).toBe(node.config.name);
+      expect(member.clientURLs).toEqual([url(node)]);
+    }
+    expect(byId.size).toBe(3);
   });
 
-  it('reports health and defragments through an http:// endpoint', async () => {
+  it('reports endpoint status of every http:// endpoint, with one leader', async () => {
+    const leader = await cluster.leader();
+    const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json']));
+    expect(status.map((entry: { Endpoint: string }) => entry.Endpoint)).toEqual(cluster.urls);
+    for (const [index, entry] of status.entries()) {
+      const node = cluster.nodes[index]!;
+      expect(entry.Status.header.member_id).toBe(Number(node.backend.memberId));
+      expect(entry.Status.leader).toBe(Number(leader.backend.memberId));
+      expect(entry.Status.version).toBe((await node.backend.status()).version);
+    }
+  });
+
+  it('reports health and defragments every http:// endpoint', async () => {
     const health = await etcdctl(['endpoint', 'health']);
     expect(health.exitCode).toBe(0);
-    // etcdctl 3.4 prints the health line on stderr.
-    expect(health.stdout + health.stderr).toMatch(new RegExp(`^${url()} is healthy`, 'm'));
-    expect(await ok(['defrag'])).toBe(`Finished defragmenting etcd member[${url()}]\n`);
+    // etcdctl 3.4 prints the health lines on stderr, in the order the answers come.
+    const printed = health.stdout + health.stderr;
+    for (const endpoint of cluster.urls) expect(printed).toMatch(new RegExp(`^${endpoint} is healthy`, 'm'));
+    expect(await ok(['defrag'])).toBe(
+      cluster.urls.map((endpoint) => `Finished defragmenting etcd member[${endpoint}]\n`).join(''),
+    );
   });
 
   it('answers endpoint hashkv with UNIMPLEMENTED, not a reset stream', async () => {
@@ -186,12 +212,12 @@ describe('etcdctl against the etcd API', () => {
   });
 
   it('prints etcd error messages for a future revision and a compacted one', async () => {
-    const future = await etcdctl(['get', 'ctl/key', `--rev=${etcd.backend.currentRevision() + 100}`]);
+    const future = await etcdctl(['get', 'ctl/key', `--rev=${(await revision()) + 100}`]);
     expect(future.exitCode).not.toBe(0);
     expect(future.stderr).toContain('etcdserver: mvcc: required revision is a future revision');
-    const revision = etcd.backend.currentRevision();
-    expect(await ok(['compact', String(revision)])).toBe(`compacted revision ${revision}\n`);
-    const compacted = await etcdctl(['get', 'ctl/key', `--rev=${revision - 1}`]);
+    const current = await revision();
+    expect(await ok(['compact', String(current)])).toBe(`compacted revision ${current}\n`);
+    const compacted = await etcdctl(['get', 'ctl/key', `--rev=${current - 1}`]);
     expect(compacted.exitCode).not.toBe(0);
     expect(compacted.stderr).toContain('etcdserver: mvcc: required revision has been compacted');
   });
@@ -201,7 +227,7 @@ describe('etcdctl against the etcd API', () => {
 function watchUntil(args: readonly string[], expected: string): Promise<string> {
   if (etcdctlMissing !== undefined) throw new Error(etcdctlMissing);
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(ETCDCTL, [`--endpoints=${url()}`, ...args], {
+    const child: ChildProcess = spawn(ETCDCTL, [`--endpoints=${cluster.urls.join(',')}`, ...args], {
       env: etcdctlEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -235,22 +261,23 @@ describe('etcdctl and the space quota', () => {
   it('shows NOSPACE in alarm list after a put passes the quota; compact and disarm let writes in again', async () => {
     const value = 'v'.repeat(100);
     const quotaBackendBytes = 10 * ('quota/0'.length + value.length + RECORD_OVERHEAD_BYTES);
-    const small = await startLocalEtcd({ name: 'etcdctl-quota', quotaBackendBytes });
-    const address = small.server.address;
+    const small = await startConformanceCluster('etcdctl-quota', { quotaBackendBytes });
     try {
+      const leader = await small.leader();
+      const address = [`http://${small.address(leader)}`];
       let refused: Outcome | undefined;
       for (let index = 0; index < 20 && refused === undefined; index++) {
         const outcome = await etcdctl(['put', `quota/${index % 5}`, value], undefined, address);
         if (outcome.exitCode !== 0) refused = outcome;
       }
       expect(refused?.stderr).toContain('etcdserver: mvcc: database space exceeded');
-      const memberId = String(small.backend.memberId);
+      const memberId = String(leader.backend.memberId);
       // etcdctl prints the alarm message's text form, which ends in a space.
       expect(await ok(['alarm', 'list'], undefined, address)).toBe(`memberID:${memberId} alarm:NOSPACE \n`);
       const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'], undefined, address));
       expect(status[0].Status.errors).toEqual([`memberID:${memberId} alarm:NOSPACE`]);
       // Still refused after compaction frees the space: the alarm holds until it is disarmed.
-      await ok(['compact', String(small.backend.currentRevision())], undefined, address);
+      await ok(['compact', String(leader.backend.currentRevision())], undefined, address);
       expect((await etcdctl(['put', 'quota/x', 'v'], undefined, address)).stderr).toContain(
         'database space exceeded',
       );
