@@ -1,13 +1,15 @@
 /** Cluster, Maintenance and Lease messages <-> backend answers. */
 
 import type {
+  Int64In,
   Int64Out,
   PbLeaseTimeToLiveResponse,
   PbMember,
   PbResponseHeader,
   PbStatusResponse,
 } from '../protocol/index.js';
-import { uint64Out } from './convert-numbers.js';
+import { uint64Out, uint64ToBigint } from './convert-numbers.js';
+import { MemberNotFoundError } from './errors.js';
 import type { BackendStatus, ClusterMember, LeaseTimeToLiveAnswer } from './kv-backend.js';
 
 export function memberToPb(member: ClusterMember): PbMember {
@@ -49,4 +51,12 @@ export function leaseTimeToLiveToPb(
     grantedTTL: answer.grantedTtlSeconds,
     keys: answer.keys,
   };
+}
+
+/** Member ids are numbers in the backend; an id no number can hold names no member. */
+export function memberId(value: Int64In): number {
+  const id = uint64ToBigint('ID', value);
+  const asNumber = Number(id);
+  if (!Number.isSafeInteger(asNumber)) throw new MemberNotFoundError(asNumber);
+  return asNumber;
 }

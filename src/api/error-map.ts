@@ -56,6 +56,16 @@ export const ETCD_ERRORS = {
   timeout: { code: status.UNAVAILABLE, message: 'etcdserver: request timed out' },
   unhealthy: { code: status.UNAVAILABLE, message: 'etcdserver: unhealthy cluster' },
   corrupt: { code: status.DATA_LOSS, message: 'etcdserver: corrupt cluster' },
+  // etcd has no gRPC status of its own for this; UNAVAILABLE sends clients to another member.
+  memberRemoved: {
+    code: status.UNAVAILABLE,
+    message: 'etcdserver: the member has been permanently removed from the cluster',
+  },
+  badLeaderTransferee: { code: status.FAILED_PRECONDITION, message: 'etcdserver: bad leader transferee' },
+  leaderTransferTimeout: {
+    code: status.UNAVAILABLE,
+    message: 'etcdserver: request timed out, leader transfer took too long',
+  },
 } as const satisfies Record<string, GrpcFailure>;
 
 /** Codes whose etcd answer does not depend on the error's details. */
@@ -100,6 +110,10 @@ const BY_CODE: Readonly<Record<string, GrpcFailure>> = {
   LEARNER_NOT_READY: ETCD_ERRORS.learnerNotReady,
   TOO_MANY_LEARNERS: ETCD_ERRORS.tooManyLearners,
   AUTH_NOT_ENABLED: ETCD_ERRORS.authNotEnabled,
+  MEMBER_REMOVED: ETCD_ERRORS.memberRemoved,
+  BAD_LEADER_TRANSFEREE: ETCD_ERRORS.badLeaderTransferee,
+  INVALID_TRANSFER_TARGET: ETCD_ERRORS.badLeaderTransferee,
+  LEADER_TRANSFER_TIMEOUT: ETCD_ERRORS.leaderTransferTimeout,
 };
 
 function fromDetails(error: MeshError): GrpcFailure | undefined {

@@ -1,6 +1,6 @@
 /**
- * Membership errors a backend rejects with. The Raft-backed node may throw these classes or any
- * `MeshError` with the same code; the gRPC layer maps by code only.
+ * Membership errors a backend rejects with, and the check of member URLs. The Raft-backed node
+ * may throw these classes or any `MeshError` with the same code; the gRPC layer maps by code only.
  */
 import { MeshError } from '../lib/index.js';
 
@@ -31,5 +31,41 @@ export class MemberBadUrlsError extends MeshError {
 export class MemberNotLearnerError extends MeshError {
   constructor(id: number) {
     super('MEMBER_NOT_LEARNER', `member ${id} is not a learner`, { details: { id } });
+  }
+}
+
+/** MoveLeader to a node that is not a voter (a learner, or no member at all). */
+export class BadLeaderTransfereeError extends MeshError {
+  constructor(target: number) {
+    super('BAD_LEADER_TRANSFEREE', `${target} is not a voting member`, { details: { target } });
+  }
+}
+
+/** Leadership did not reach its target in time; the cluster keeps whichever leader it has. */
+export class LeaderTransferTimeoutError extends MeshError {
+  constructor(target: number, timeoutMs: number) {
+    super('LEADER_TRANSFER_TIMEOUT', `leadership did not move to ${target} within ${timeoutMs} ms`, {
+      details: { target, timeoutMs },
+    });
+  }
+}
+
+/** Throws MEMBER_BAD_URLS unless every URL is `http(s)://host:port` and at least one is given. */
+export function checkPeerUrls(peerUrls: readonly string[]): void {
+  if (peerUrls.length === 0) throw new MemberBadUrlsError('no peer URL given');
+  for (const text of peerUrls) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new MemberBadUrlsError(`${text} is not a URL`);
+    }
+    if (
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.port === '' ||
+      url.pathname.length > 1
+    ) {
+      throw new MemberBadUrlsError(`${text} must be http(s)://host:port`);
+    }
   }
 }

@@ -1,6 +1,9 @@
 export { AuthNotEnabledError } from './auth-service.js';
 export { ETCD_ERRORS, type GrpcFailure, grpcFailureOf } from './error-map.js';
 export {
+  BadLeaderTransfereeError,
+  checkPeerUrls,
+  LeaderTransferTimeoutError,
   MemberBadUrlsError,
   MemberExistsError,
   MemberNotFoundError,
@@ -18,6 +21,7 @@ export {
   type KvAnswer,
   type KvBackend,
   type LeaseTimeToLiveAnswer,
+  type MemberChange,
 } from './kv-backend.js';
 export {
   DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,

@@ -30,6 +30,12 @@ export interface ClusterMember {
   readonly isLearner: boolean;
 }
 
+/** What a membership call answers: the member it added (MemberAdd) and the members after it. */
+export interface MemberChange {
+  readonly member?: ClusterMember;
+  readonly members: readonly ClusterMember[];
+}
+
 export interface BackendStatus {
   readonly version: string;
   readonly leaderId: number;
@@ -103,9 +109,17 @@ export interface KvBackend {
   /** Asks every watcher to report progress at the current revision. */
   requestWatchProgress(): void;
   members(): Promise<readonly ClusterMember[]>;
-  addMember(peerUrls: readonly string[], isLearner: boolean): Promise<ClusterMember>;
-  removeMember(id: number): Promise<void>;
-  promoteMember(id: number): Promise<void>;
+  /**
+   * Membership changes, served through any member (the Raft-backed node forwards them to its
+   * leader); each answers the members after the change as the node that made it saw them.
+   */
+  addMember(peerUrls: readonly string[], isLearner: boolean): Promise<MemberChange>;
+  removeMember(id: number): Promise<MemberChange>;
+  promoteMember(id: number): Promise<MemberChange>;
+  /** New peer URLs for a member (MEMBER_NOT_FOUND, MEMBER_BAD_URLS, PEER_URL_EXISTS). */
+  updateMember(id: number, peerUrls: readonly string[]): Promise<MemberChange>;
+  /** Hands leadership to voter `target` and resolves once it leads (BAD_LEADER_TRANSFEREE). */
+  moveLeader(target: number): Promise<void>;
   status(): Promise<BackendStatus>;
   /** The whole state as a snapshot stream, for `meshos snapshot save` and Maintenance.Snapshot. */
   snapshot(): Promise<Uint8Array>;

@@ -1,15 +1,16 @@
 /**
  * The Maintenance service: Status, Snapshot and Alarm (NOSPACE alarms: list, raise, clear through
  * the log) are served; Defragment succeeds without work (compaction frees memory itself, there is
- * no on-disk B-tree to defragment); Hash, HashKV, MoveLeader and Downgrade answer UNIMPLEMENTED.
+ * no on-disk B-tree to defragment); MoveLeader hands leadership to a voter through any member
+ * and answers once it leads; Hash, HashKV and Downgrade answer UNIMPLEMENTED.
  */
 import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { AlarmMember } from '../kv/index.js';
 import type { Logger } from '../lib/index.js';
-import type { Int64Out, PbSnapshotResponse } from '../protocol/index.js';
+import type { Int64In, Int64Out, PbSnapshotResponse } from '../protocol/index.js';
 import { type AlarmCall, alarmCallFromPb, alarmMemberToPb, type PbAlarmRequest } from './convert-alarm.js';
-import { statusToPb } from './convert-cluster.js';
+import { memberId, statusToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
 import type { KvBackend } from './kv-backend.js';
@@ -31,6 +32,10 @@ export function maintenanceService(backend: KvBackend, logger: Logger): grpc.Unt
       return { header: responseHeader(backend), alarms: alarms.map(alarmMemberToPb) };
     }),
     Defragment: unary('Defragment', logger, async () => ({ header: responseHeader(backend) })),
+    MoveLeader: unary('MoveLeader', logger, async (request: { targetID: Int64In }) => {
+      await backend.moveLeader(memberId(request.targetID));
+      return { header: responseHeader(backend) };
+    }),
     Snapshot: (call: SnapshotCall) => {
       streamSnapshot(call, backend).catch((error: unknown) => {
         call.emit('error', toServiceError(error, logger, 'Snapshot'));

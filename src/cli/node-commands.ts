@@ -16,6 +16,9 @@ export interface CommandIo {
   readonly err: (line: string) => void;
 }
 
+/** `meshos start` and `meshos join` exit with this when the node was removed from its cluster. */
+export const EXIT_MEMBER_REMOVED = 3;
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -131,7 +134,15 @@ export async function runNode(
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  await node.run(shutdown.signal);
+  const exit = await node.run(shutdown.signal);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (exit === 'removed') {
+    io.err(
+      `node ${config.id} was removed from the cluster (etcdctl member remove); it stopped and serves nothing more. Its data directory ${config.dataDirectory} belongs to no cluster now: delete it, or join again with a new one.`,
+    );
+    return EXIT_MEMBER_REMOVED;
+  }
   io.out(`node ${config.id} stopped`);
   return 0;
 }

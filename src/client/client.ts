@@ -372,6 +372,15 @@ export class MeshClient {
     return this.memberChange('MemberPromote', id, options);
   }
 
+  /** New peer URLs for member `id`; answers the members after the change. */
+  async memberUpdate(
+    id: bigint | number,
+    peerUrls: readonly string[],
+    options: CallOptions = {},
+  ): Promise<readonly Member[]> {
+    return this.memberChange('MemberUpdate', id, options, { peerURLs: [...peerUrls] });
+  }
+
   // ---- Maintenance ----
 
   /** Status of `endpoint` (one attempt, no failover), or of the leader (with retries) when unset. */
@@ -435,11 +444,12 @@ export class MeshClient {
   }
 
   private async memberChange(
-    method: 'MemberRemove' | 'MemberPromote',
+    method: 'MemberRemove' | 'MemberPromote' | 'MemberUpdate',
     id: bigint | number,
     options: CallOptions,
+    fields: Record<string, unknown> = {},
   ): Promise<readonly Member[]> {
-    const request = { ID: BigInt(id).toString() };
+    const request = { ID: BigInt(id).toString(), ...fields };
     const pb = await this.call(method, options, (connection, deadline) =>
       connection.unary<{ members: PbMember[] }>('cluster', method, request, new grpc.Metadata(), deadline),
     );

@@ -12,6 +12,7 @@ export {
   type MeshNodeDependencies,
   type MeshNodeEndpoints,
   NodeBuilder,
+  type NodeExit,
   SHUTDOWN_TRANSFER_TIMEOUT_MS,
 } from './mesh-node.js';
 export { createNodeMetrics, type NodeMetrics } from './metrics.js';

@@ -49,6 +49,9 @@ export interface MeshNodeDependencies {
   readonly logger?: Logger;
 }
 
+/** Why `MeshNode.run` returned: asked to stop, or removed from the cluster by a member change. */
+export type NodeExit = 'stopped' | 'removed';
+
 /** The addresses a running node actually listens on (port 0 resolved). */
 export interface MeshNodeEndpoints {
   readonly peer: Address;
@@ -214,12 +217,19 @@ export class MeshNode {
     return this.raft.onLeaderChange(listener);
   }
 
-  /** Serves until `signal` aborts, then stops cleanly. */
-  async run(signal: AbortSignal): Promise<void> {
-    if (!signal.aborted) {
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    }
+  /**
+   * Serves until `signal` aborts or this member is removed from the cluster, then stops cleanly
+   * (calls in progress are answered first); tells which of the two ended it.
+   */
+  async run(signal: AbortSignal): Promise<NodeExit> {
+    const exit = await new Promise<NodeExit>((resolve) => {
+      if (this.raft.isRemoved) resolve('removed');
+      if (signal.aborted) resolve('stopped');
+      this.raft.onRemoved(() => resolve('removed'));
+      signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+    });
     await this.stop();
+    return exit;
   }
 
   /** Stops clients first, then hands off leadership, then Raft and the transport. */

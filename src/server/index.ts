@@ -28,6 +28,13 @@ export {
 } from './leader-wait.js';
 export { MemberDirectory, MemberNotFoundError, type MemberRecord } from './member-directory.js';
 export {
+  LEARNER_PROMOTION_LAG_ENTRIES,
+  LearnerNotReadyError,
+  Membership,
+  MOVE_LEADER_TIMEOUT_MS,
+  REMOVE_LEADER_TRANSFER_TIMEOUT_MS,
+} from './membership.js';
+export {
   decodeNodeCommand,
   encodeNodeCommand,
   type NodeCommand,
@@ -44,8 +51,6 @@ export {
 export type { ForwardToLeader } from './raft-kv-backend.js';
 export {
   LEADER_DUTY_INTERVAL_MS,
-  LEARNER_PROMOTION_LAG_ENTRIES,
-  LearnerNotReadyError,
   MESHOS_VERSION,
   RaftKvBackend,
   type RaftKvBackendOptions,
@@ -56,6 +61,7 @@ export {
   LOG_ENTRIES_KEPT_AFTER_SNAPSHOT,
   MAX_PENDING_PROPOSALS,
   MAX_WAITING_READS,
+  MemberRemovedError,
   NodeStoppedError,
   type PeerLink,
   RaftNode,

@@ -64,7 +64,8 @@ export function decodeNodeCommand(bytes: Uint8Array): NodeCommand {
   }
 }
 
-function tagged(tag: number, body: Uint8Array): Uint8Array {
+/** `body` behind one tag byte. */
+export function tagged(tag: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(body.byteLength + 1);
   out[0] = tag;
   out.set(body, 1);

@@ -7,6 +7,7 @@ import {
   describeAlarm,
   type KvBackend,
   type LeaseTimeToLiveAnswer,
+  type MemberChange,
 } from '../api/index.js';
 import {
   type AlarmMember,
@@ -28,35 +29,23 @@ import { type NodeId, NotLeaderError } from '../raft/index.js';
 import type { AutoCompactionConfig } from './auto-compaction-policy.js';
 import { AutoCompactor } from './auto-compactor.js';
 import { LeaderWait, neverProposed, readRetryable } from './leader-wait.js';
-import { MemberNotFoundError, type MemberRecord } from './member-directory.js';
-import { encodeNodeCommand, type NodeCommand } from './node-command.js';
+import type { MemberRecord } from './member-directory.js';
+import { Membership } from './membership.js';
+import { encodeNodeCommand, type NodeCommand, tagged } from './node-command.js';
 import type { NodeApplyResult, NodeStateMachine } from './node-state-machine.js';
 import type { RaftNode } from './raft-node.js';
 
 /** How often the leader looks for expired leases and learners ready for promotion. */
 export const LEADER_DUTY_INTERVAL_MS = 100;
-/** A learner this close to the leader's commit index is promoted when it asked to be. */
-export const LEARNER_PROMOTION_LAG_ENTRIES = 100;
 
 export const MESHOS_VERSION = '0.1.0';
-
-export class LearnerNotReadyError extends MeshError {
-  constructor(id: number, match: number, commit: number) {
-    super(
-      'LEARNER_NOT_READY',
-      `learner ${id} has ${match} of ${commit} committed entries; it cannot vote yet`,
-      {
-        details: { id, match, commit },
-      },
-    );
-  }
-}
 
 /** Hands a request to the leader and answers what it answered (see `PeerChannels`). */
 export type ForwardToLeader = (leader: NodeId, body: Uint8Array) => Promise<Uint8Array>;
 
 const FORWARD_PROPOSAL = 1;
 const FORWARD_KEEPALIVE = 2;
+const FORWARD_MEMBERSHIP = 3;
 
 export interface RaftKvBackendOptions {
   readonly clusterId: bigint;
@@ -78,6 +67,7 @@ export class RaftKvBackend implements KvBackend {
   private readonly lessor = new Lessor();
   private readonly leaderWait: LeaderWait;
   readonly compactor: AutoCompactor | undefined;
+  private readonly membership: Membership;
   private dutyTimer: TimerId | undefined;
   private closed = false;
   /** Set while this node's NOSPACE alarm is being proposed, so a burst of writes proposes it once. */
@@ -91,6 +81,14 @@ export class RaftKvBackend implements KvBackend {
     this.clusterId = options.clusterId;
     this.memberId = BigInt(node.id);
     this.leaderWait = new LeaderWait(options.clock, () => node.leaderInfo());
+    const forward = options.forward;
+    this.membership = new Membership(
+      node,
+      machine,
+      options.clock,
+      this.leaderWait,
+      forward === undefined ? undefined : (peer, body) => forward(peer, tagged(FORWARD_MEMBERSHIP, body)),
+    );
     machine.onLeaseChanges = (changes) => this.lessor.observe(changes, this.now());
     machine.onRestore = () => this.lessor.reset(machine.kv.leaseList(), this.now());
     this.lessor.reset(machine.kv.leaseList(), this.now());
@@ -154,6 +152,7 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async range(request: RangeRequest): Promise<RangeResponse> {
+    this.node.checkRunning();
     if (request.serializable !== true) await this.linearizableBarrier();
     return this.machine.kv.range(request);
   }
@@ -195,6 +194,7 @@ export class RaftKvBackend implements KvBackend {
 
   /** Serves a request a follower forwarded to this node (which believes itself leader). */
   async handleForwarded(body: Uint8Array): Promise<Uint8Array> {
+    if (body[0] === FORWARD_MEMBERSHIP) return this.membership.serveForwarded(body.subarray(1));
     if (!this.node.isLeader()) throw new NotLeaderError(this.node.leaderInfo().leaderId);
     if (body[0] === FORWARD_KEEPALIVE && body.byteLength === 9) {
       const ttl = this.lessor.keepAlive(
@@ -228,6 +228,7 @@ export class RaftKvBackend implements KvBackend {
   }
 
   watch(request: WatchRequest): Watcher {
+    this.node.checkRunning();
     return this.machine.watches.watch(request);
   }
 
@@ -236,68 +237,52 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async members(): Promise<readonly ClusterMember[]> {
-    const config = this.node.status().config;
-    const voters = [...new Set([...config.voters, ...config.outgoingVoters])];
-    return this.machine.members.toMembers(config.learners, voters);
+    this.node.checkRunning();
+    return this.membership.members();
   }
 
-  /** Records where the new member lives, then adds it to Raft's configuration. */
-  async addMember(
+  /** Served by the leader (a follower forwards the call); see `Membership`. */
+  addMember(
     peerUrls: readonly string[],
     isLearner: boolean,
     name = '',
     autoPromote = false,
-  ): Promise<ClusterMember> {
-    this.node.requireLeader();
-    const config = this.node.status().config;
-    const known = [
-      ...config.voters,
-      ...config.learners,
-      ...config.outgoingVoters,
-      ...this.machine.members.all().map((m) => m.id),
-    ];
-    const id = Math.max(0, ...known) + 1;
-    const record: MemberRecord = {
-      id,
-      name,
-      peerUrls,
-      clientUrls: [],
-      ...(autoPromote ? { autoPromote } : {}),
-    };
-    await this.propose({ type: 'setMember', member: record });
-    await this.node.proposeConfigChange(
-      isLearner ? { type: 'addLearner', node: id } : { type: 'changeVoters', add: [id], remove: [] },
-    );
-    return { id, name, peerUrls, clientUrls: [], isLearner };
+  ): Promise<MemberChange> {
+    this.node.checkRunning();
+    return this.membership.add(peerUrls, isLearner, name, autoPromote);
   }
 
-  async removeMember(id: number): Promise<void> {
-    this.node.requireLeader();
-    const config = this.node.status().config;
-    if (config.learners.includes(id))
-      await this.node.proposeConfigChange({ type: 'removeLearner', node: id });
-    else if (config.voters.includes(id))
-      await this.node.proposeConfigChange({ type: 'changeVoters', add: [], remove: [id] });
-    else throw new MemberNotFoundError(id);
-    await this.propose({ type: 'removeMember', id });
+  removeMember(id: number): Promise<MemberChange> {
+    this.node.checkRunning();
+    return this.membership.remove(id);
   }
 
-  /** Promotes a learner to voter once it is close enough to the leader's log to count. */
-  async promoteMember(id: number): Promise<void> {
-    this.node.requireLeader();
-    const status = this.node.status();
-    if (!status.config.learners.includes(id)) throw new MemberNotFoundError(id);
-    const match = status.progress?.get(id)?.match ?? 0;
-    if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit)
-      throw new LearnerNotReadyError(id, match, status.commit);
-    await this.node.proposeConfigChange({ type: 'promoteLearner', node: id });
+  promoteMember(id: number): Promise<MemberChange> {
+    this.node.checkRunning();
+    return this.membership.promote(id);
   }
 
-  /** Publishes this node's own addresses in the replicated member directory. */
+  updateMember(id: number, peerUrls: readonly string[]): Promise<MemberChange> {
+    this.node.checkRunning();
+    return this.membership.update(id, peerUrls);
+  }
+
+  moveLeader(target: number): Promise<void> {
+    this.node.checkRunning();
+    return this.membership.moveLeader(target);
+  }
+
+  /**
+   * Publishes this node's own name and client URLs in the replicated member directory, and its
+   * peer URLs unless the directory has some already: those change only by MemberUpdate.
+   */
   async announce(record: MemberRecord): Promise<void> {
     const current = this.machine.members.get(record.id);
-    if (current !== undefined && JSON.stringify(current) === JSON.stringify(record)) return;
-    await this.propose({ type: 'setMember', member: record });
+    const peerUrls =
+      current === undefined || current.peerUrls.length === 0 ? record.peerUrls : current.peerUrls;
+    const announced = { ...current, ...record, peerUrls };
+    if (current !== undefined && JSON.stringify(current) === JSON.stringify(announced)) return;
+    await this.propose({ type: 'setMember', member: announced });
   }
 
   async status(): Promise<BackendStatus> {
@@ -373,20 +358,6 @@ export class RaftKvBackend implements KvBackend {
         // Lost leadership or the lease is gone already; the next leader retries if needed.
       });
     }
-    this.promoteCaughtUpLearners();
-  }
-
-  private promoteCaughtUpLearners(): void {
-    const status = this.node.status();
-    if (status.progress === undefined) return;
-    for (const learner of status.config.learners) {
-      if (this.machine.members.get(learner)?.autoPromote !== true) continue;
-      const match = status.progress.get(learner)?.match ?? 0;
-      if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit) continue;
-      this.node.proposeConfigChange({ type: 'promoteLearner', node: learner }).catch(() => {
-        // Another change is in progress, or leadership moved; a later round tries again.
-      });
-      return;
-    }
+    this.membership.promoteCaughtUpLearners();
   }
 }

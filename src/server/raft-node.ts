@@ -1,6 +1,7 @@
 import { type Clock, type Disk, type Logger, MeshError, type Random, type TimerId } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import {
+  type ClusterConfig,
   type ConfigChange,
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,
@@ -125,6 +126,23 @@ class StoreLostEntriesError extends MeshError {
   }
 }
 
+/** This node was removed from the cluster's configuration: it takes no further part and serves nothing. */
+export class MemberRemovedError extends MeshError {
+  constructor(id: NodeId) {
+    super('MEMBER_REMOVED', `member ${id} has been permanently removed from the cluster`, {
+      details: { id },
+    });
+  }
+}
+
+/**
+ * Proposals made here as leader stay waiting this many election timeouts after it stops
+ * leading: the next leader usually commits them (a handed-over leader's log is complete on its
+ * successor) or overwrites them, which answers them for certain; only after it do they get
+ * an unknown outcome (`LEADER_CHANGED`).
+ */
+export const PROPOSALS_AFTER_STEP_DOWN_WAIT_ELECTION_TIMEOUTS = 2;
+
 export class ReadyTimeoutError extends MeshError {
   constructor(timeoutMs: number) {
     super('TIMEOUT', `the node did not become ready within ${timeoutMs} ms`, { details: { timeoutMs } });
@@ -143,6 +161,10 @@ export class RaftNode<Result> {
   private readonly readTimers = new Map<string, TimerId>();
   private readonly leaderListeners = new Set<(info: LeaderInfo) => void>();
   private readonly readyListeners = new Set<() => void>();
+  private readonly removedListeners = new Set<() => void>();
+  /** Whether an applied configuration held this node: only a member can be removed. */
+  private wasMember = false;
+  private removed = false;
   private tickTimer: TimerId | undefined;
   private processing = false;
   private scheduled = false;
@@ -164,6 +186,7 @@ export class RaftNode<Result> {
   /** Settles after the newest Ready's write and its after-persist step (see `handleReady`). */
   private persistChain: Promise<void> = Promise.resolve();
   private readonly tickIntervalMs: number;
+  private readonly electionTimeoutMs: number;
   /** A ReadIndex request unanswered this long fails its reads (two election timeouts). */
   private readonly readTimeoutMs: number;
   private readonly snapshotEveryEntries: number;
@@ -176,11 +199,13 @@ export class RaftNode<Result> {
     appliedIndex: number,
   ) {
     this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
-    this.readTimeoutMs = 2 * this.tickIntervalMs * (options.electionTicks ?? DEFAULT_ELECTION_TICKS);
+    this.electionTimeoutMs = this.tickIntervalMs * (options.electionTicks ?? DEFAULT_ELECTION_TICKS);
+    this.readTimeoutMs = 2 * this.electionTimeoutMs;
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? DEFAULT_SNAPSHOT_EVERY_ENTRIES;
     this.logger = options.logger ?? silentLogger;
     this.appliedIndex = appliedIndex;
     this.snapshotIndex = appliedIndex;
+    this.wasMember = holdsMember(storage.initialState().config, options.id);
     const durable = storage.initialState().hardState;
     this.queuedTerm = durable.term;
     this.queuedVote = durable.vote;
@@ -416,7 +441,8 @@ export class RaftNode<Result> {
    */
   async stop(transferTimeoutMs = 0): Promise<void> {
     if (this.stopped) return;
-    if (transferTimeoutMs > 0 && this.isLeader()) await this.handOverLeadership(transferTimeoutMs);
+    if (transferTimeoutMs > 0 && this.isLeader() && !this.removed)
+      await this.handOverLeadership(transferTimeoutMs);
     this.stopped = true;
     if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
     await this.whenIdle();
@@ -427,7 +453,12 @@ export class RaftNode<Result> {
     await this.store.close();
   }
 
-  private async handOverLeadership(timeoutMs: number): Promise<void> {
+  /**
+   * Hands leadership to the most caught-up other voter and waits (at most `timeoutMs`) until a
+   * leader other than this node is known. Resolves with that leader, or 0 when none took over
+   * (no other voter, not leading, or the transfer timed out).
+   */
+  async handOverLeadership(timeoutMs: number): Promise<NodeId | 0> {
     const status = this.raft.status();
     const candidates = status.progress === undefined ? [] : [...status.progress.entries()];
     const target = candidates
@@ -435,38 +466,48 @@ export class RaftNode<Result> {
         ([node, progress]) => node !== this.id && !progress.isLearner && status.config.voters.includes(node),
       )
       .sort((a, b) => b[1].match - a[1].match)[0];
-    if (target === undefined) return;
-    const changed = new Promise<void>((resolve) => {
+    if (target === undefined) return 0;
+    try {
+      return await this.transferLeadershipAndWait(target[0], timeoutMs);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'leadership transfer failed');
+      return 0;
+    }
+  }
+
+  /**
+   * Starts a transfer to `target` and waits (at most `timeoutMs`) until a leader other than this
+   * node is known; resolves with it, or 0 on timeout. Throws NOT_LEADER when not leading and
+   * INVALID_TRANSFER_TARGET when `target` is not a voter.
+   */
+  async transferLeadershipAndWait(target: NodeId, timeoutMs: number): Promise<NodeId | 0> {
+    // Throws before anything waits; the leader changes in a later turn at the earliest.
+    this.transferLeadership(target);
+    return new Promise<NodeId | 0>((resolve) => {
       const timer = this.options.clock.setTimer(timeoutMs, () => {
         unsubscribe();
-        resolve();
+        resolve(0);
       });
       const unsubscribe = this.onLeaderChange((info) => {
-        if (info.leaderId !== this.id) {
+        if (info.leaderId !== this.id && info.leaderId !== 0) {
           this.options.clock.clearTimer(timer);
           unsubscribe();
-          resolve();
+          resolve(info.leaderId);
         }
       });
     });
-    try {
-      this.transferLeadership(target[0]);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'leadership transfer on shutdown failed');
-      return;
-    }
-    await changed;
   }
 
-  private checkRunning(): void {
+  /** Throws why this node serves nothing (stopped, failed, removed from the cluster), if so. */
+  checkRunning(): void {
     if (this.failure !== undefined) throw this.failure;
     if (this.stopped) throw new NodeStoppedError();
   }
 
   private scheduleTick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.removed) return;
     this.tickTimer = this.options.clock.setTimer(this.tickIntervalMs, () => {
-      if (this.stopped) return;
+      if (this.stopped || this.removed) return;
       this.raft.tick();
       this.schedule();
       this.scheduleTick();
@@ -474,7 +515,7 @@ export class RaftNode<Result> {
   }
 
   private receive(from: NodeId, payload: Uint8Array): void {
-    if (this.stopped) return;
+    if (this.stopped || this.removed) return;
     let message: Message;
     try {
       message = decodeMessage(payload);
@@ -605,10 +646,17 @@ export class RaftNode<Result> {
     this.reads.releaseThrough(this.appliedIndex);
     this.issueReads();
     if (this.leadershipLost) {
-      // Proposals made here as leader would otherwise wait until something else lands at their
-      // index; what was committed is applied (and answered) above, the rest is unknown.
+      // Proposals made here as leader are answered when their index is applied (same term:
+      // committed; another term: overwritten). Should neither happen soon (no new leader
+      // reaches this node), their outcome is unknown.
       this.leadershipLost = false;
-      this.proposals.leadershipLost();
+      if (this.proposals.size > 0) {
+        const term = this.raft.term;
+        this.options.clock.setTimer(
+          PROPOSALS_AFTER_STEP_DOWN_WAIT_ELECTION_TIMEOUTS * this.electionTimeoutMs,
+          () => this.proposals.leadershipLost(term),
+        );
+      }
     }
   }
 
@@ -645,6 +693,21 @@ export class RaftNode<Result> {
     const result = this.options.stateMachine.apply(entry);
     this.appliedIndex = entry.index;
     this.proposals.applied(entry.index, entry.term, result);
+    if (entry.kind === 'config') this.noteMembership(this.raft.configAt(entry.index));
+  }
+
+  /**
+   * A committed configuration that no longer holds this member (as a voter of its new half, or
+   * a learner) removes it for good: a joint configuration is always left towards its new half.
+   */
+  private noteMembership(config: ClusterConfig): void {
+    const member = holdsMember(config, this.id);
+    if (member) this.wasMember = true;
+    else if (this.wasMember) {
+      // After the Ready being applied: the entries after this one in it are answered first.
+      const defer = this.options.defer ?? setImmediate;
+      defer(() => this.markRemoved());
+    }
   }
 
   /**
@@ -700,6 +763,34 @@ export class RaftNode<Result> {
     if (ready) for (const listener of [...this.readyListeners]) listener();
   }
 
+  /** Called once this member is removed from the cluster (see `markRemoved`). */
+  onRemoved(listener: () => void): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
+  }
+
+  get isRemoved(): boolean {
+    return this.removed;
+  }
+
+  /**
+   * This member was removed from the cluster (its own log says so, or the leader told it):
+   * it stops ticking and refuses every request with `MEMBER_REMOVED`. `stop()` still closes
+   * the store cleanly.
+   */
+  markRemoved(): void {
+    if (this.removed || this.stopped) return;
+    this.removed = true;
+    const error = new MemberRemovedError(this.id);
+    this.failure = error;
+    this.logger.warn({ id: this.id }, 'this member was removed from the cluster; it stops serving');
+    if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
+    this.tickTimer = undefined;
+    this.proposals.rejectAll(error);
+    this.reads.rejectAll(error);
+    for (const listener of [...this.removedListeners]) listener();
+  }
+
   private fail(error: unknown): void {
     const failure = error instanceof Error ? error : new Error(String(error));
     this.failure = failure;
@@ -721,4 +812,9 @@ export class RaftNode<Result> {
   requireLeader(): void {
     if (!this.isLeader()) throw new NotLeaderError(this.leader.leaderId);
   }
+}
+
+/** Whether `config` keeps `id` as a member: a voter of its (new) voter set, or a learner. */
+function holdsMember(config: ClusterConfig, id: NodeId): boolean {
+  return config.voters.includes(id) || config.learners.includes(id);
 }

@@ -73,10 +73,17 @@ export class ProposalWaiters<Result> {
     this.waiting.clear();
   }
 
-  /** Answers every waiter with an unknown outcome: this node no longer leads. */
-  leadershipLost(): void {
-    for (const [index, waiter] of this.waiting) waiter.reject(new LeaderChangedError(index));
-    this.waiting.clear();
+  /**
+   * Answers the waiters proposed in `term` or earlier with an unknown outcome: this node stopped
+   * leading when they were in flight and no later leader settled them. Later proposals (made in
+   * a later term, after leading again) keep waiting.
+   */
+  leadershipLost(term: number): void {
+    for (const [index, waiter] of this.waiting) {
+      if (waiter.term > term) continue;
+      this.waiting.delete(index);
+      waiter.reject(new LeaderChangedError(index));
+    }
   }
 }
 

@@ -7,6 +7,17 @@ import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { formatPeerList } from '../../src/mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
 
+/** Ports and data directory of one node, picked free on loopback. */
+async function planNode(root: string, id: number): Promise<ProcessNodePlan> {
+  return {
+    id,
+    peer: `127.0.0.1:${await findFreeLoopbackPort()}`,
+    client: `127.0.0.1:${await findFreeLoopbackPort()}`,
+    admin: `127.0.0.1:${await findFreeLoopbackPort()}`,
+    data: path.join(root, `n${id}`),
+  };
+}
+
 const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');
 const CLUSTER_ID = 'cluster-test';
 
@@ -22,6 +33,10 @@ export interface ProcessNodePlan {
 export class ProcessCluster {
   readonly processes = new Map<number, ChildProcess>();
   readonly output = new Map<number, string[]>();
+  /** Exit code (or signal name) of each process that ended, by node id. */
+  readonly exits = new Map<number, number | string>();
+  /** Nodes added with `join`, not among the founders' `--peers`. */
+  readonly joined: ProcessNodePlan[] = [];
 
   private constructor(
     readonly root: string,
@@ -31,15 +46,7 @@ export class ProcessCluster {
   static async create(size: number): Promise<ProcessCluster> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-cluster-'));
     const plans: ProcessNodePlan[] = [];
-    for (let id = 1; id <= size; id++) {
-      plans.push({
-        id,
-        peer: `127.0.0.1:${await findFreeLoopbackPort()}`,
-        client: `127.0.0.1:${await findFreeLoopbackPort()}`,
-        admin: `127.0.0.1:${await findFreeLoopbackPort()}`,
-        data: path.join(root, `n${id}`),
-      });
-    }
+    for (let id = 1; id <= size; id++) plans.push(await planNode(root, id));
     const certificates = path.join(root, 'certs');
     await createClusterCa(certificates, CLUSTER_ID);
     for (const plan of plans) await issueNodeCertificate(certificates, plan.id, []);
@@ -51,12 +58,13 @@ export class ProcessCluster {
   }
 
   plan(id: number): ProcessNodePlan {
-    const found = this.plans.find((plan) => plan.id === id);
+    const found = [...this.plans, ...this.joined].find((plan) => plan.id === id);
     if (found === undefined) throw new Error(`no node ${id}`);
     return found;
   }
 
-  start(id: number): void {
+  /** Starts node `id`; `peerListen` overrides where it listens for peers (after a member update). */
+  start(id: number, options: { peerListen?: string } = {}): void {
     const plan = this.plan(id);
     const peers = new Map(
       this.plans.map((other) => {
@@ -64,28 +72,66 @@ export class ProcessCluster {
         return [other.id, { host: host ?? '127.0.0.1', port: Number(port) }] as const;
       }),
     );
-    const child = spawn(
-      process.execPath,
-      [
-        MAIN_SCRIPT,
-        'start',
-        '--id',
-        String(id),
-        '--cluster',
-        CLUSTER_ID,
-        '--data',
-        plan.data,
-        '--peers',
-        formatPeerList(peers),
-        '--client-listen',
-        plan.client,
-        '--admin-listen',
-        plan.admin,
-        '--certs',
-        path.join(this.root, 'certs'),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHOS_LOG: 'warn' } },
-    );
+    this.spawnNode(id, [
+      'start',
+      '--id',
+      String(id),
+      '--data',
+      plan.data,
+      '--peers',
+      formatPeerList(peers),
+      ...(options.peerListen === undefined ? [] : ['--peer-listen', options.peerListen]),
+      ...this.commonArguments(plan),
+    ]);
+  }
+
+  /** SIGTERM, and waits (bounded) for a clean exit. */
+  async stop(id: number): Promise<void> {
+    const child = this.processes.get(id);
+    if (child === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await this.waitForExit(id, 15_000);
+  }
+
+  /**
+   * Runs `meshos join --via` the client endpoint of node `via`; the cluster gives the new node
+   * the next free id, which is `expectedId` when nodes join one at a time.
+   */
+  async join(expectedId: number, via: number, options: { promote: boolean }): Promise<ProcessNodePlan> {
+    const plan = await planNode(this.root, expectedId);
+    this.joined.push(plan);
+    this.spawnNode(expectedId, [
+      'join',
+      '--via',
+      this.plan(via).client,
+      '--data',
+      plan.data,
+      '--peer-listen',
+      plan.peer,
+      ...this.commonArguments(plan),
+      ...(options.promote ? [] : ['--no-promote']),
+    ]);
+    return plan;
+  }
+
+  private commonArguments(plan: ProcessNodePlan): string[] {
+    return [
+      '--cluster',
+      CLUSTER_ID,
+      '--client-listen',
+      plan.client,
+      '--admin-listen',
+      plan.admin,
+      '--certs',
+      path.join(this.root, 'certs'),
+    ];
+  }
+
+  private spawnNode(id: number, argv: readonly string[]): void {
+    const child = spawn(process.execPath, [MAIN_SCRIPT, ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MESHOS_LOG: 'warn' },
+    });
     const lines = this.output.get(id) ?? [];
     this.output.set(id, lines);
     const keep = (chunk: Buffer): void => {
@@ -94,7 +140,21 @@ export class ProcessCluster {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    this.exits.delete(id);
+    child.once('exit', (code, signal) => this.exits.set(id, code ?? signal ?? 'unknown'));
     this.processes.set(id, child);
+  }
+
+  /** Waits (bounded) until node `id`'s process ends by itself; answers its exit code. */
+  async waitForExit(id: number, timeoutMs: number): Promise<number | string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.exits.has(id)) {
+      if (Date.now() > deadline)
+        throw new Error(`node ${id} still runs after ${timeoutMs} ms\n${this.describeOutput()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    this.processes.delete(id);
+    return this.exits.get(id)!;
   }
 
   startAll(): void {
@@ -139,6 +199,31 @@ export class ProcessCluster {
       if (Date.now() > deadline) {
         throw new Error(
           `no agreed leader within ${timeoutMs} ms; statuses ${JSON.stringify(statuses)}\n${this.describeOutput()}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Waits (bounded) until every running node reports `voters` as its voters and no learners. */
+  async waitForVoters(voters: readonly number[], timeoutMs: number): Promise<void> {
+    const want = JSON.stringify([...voters].sort((a, b) => a - b));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const statuses = await Promise.all(
+        [...this.processes.keys()].map((id) => fetchStatus(this.plan(id).admin, 500)),
+      );
+      const agreed = statuses.every((status) => {
+        const config = status?.config as { voters?: number[]; learners?: number[] } | undefined;
+        return (
+          JSON.stringify([...(config?.voters ?? [])].sort((a, b) => a - b)) === want &&
+          (config?.learners ?? []).length === 0
+        );
+      });
+      if (agreed) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `voters not ${want} within ${timeoutMs} ms: ${JSON.stringify(statuses)}\n${this.describeOutput()}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

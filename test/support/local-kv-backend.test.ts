@@ -72,7 +72,9 @@ describe('LocalKvBackend', () => {
     await expect(local.addMember(['not a url'], false)).rejects.toSatisfy((error) =>
       isMeshError(error, 'MEMBER_BAD_URLS'),
     );
-    const learner = await local.addMember(['http://10.0.0.2:2380'], true);
+    const added = await local.addMember(['http://10.0.0.2:2380'], true);
+    const learner = added.member!;
+    expect(added.members.map((member) => member.id)).toContain(learner.id);
     await expect(local.addMember(['http://10.0.0.2:2380'], false)).rejects.toSatisfy((error) =>
       isMeshError(error, 'PEER_URL_EXISTS'),
     );
@@ -81,11 +83,21 @@ describe('LocalKvBackend', () => {
     );
     await local.promoteMember(learner.id);
     expect((await local.members()).find((member) => member.id === learner.id)?.isLearner).toBe(false);
-    await local.removeMember(learner.id);
+    await expect(local.updateMember(learner.id, ['http://10.0.0.3'])).rejects.toSatisfy((error) =>
+      isMeshError(error, 'MEMBER_BAD_URLS'),
+    );
+    const updated = await local.updateMember(learner.id, ['http://10.0.0.3:2380']);
+    expect(updated.members.find((member) => member.id === learner.id)?.peerUrls).toEqual([
+      'http://10.0.0.3:2380',
+    ]);
+    await expect(local.moveLeader(learner.id)).rejects.toSatisfy((error) =>
+      isMeshError(error, 'BAD_LEADER_TRANSFEREE'),
+    );
+    await local.moveLeader(Number(local.memberId));
+    expect((await local.removeMember(learner.id)).members).toHaveLength(1);
     await expect(local.removeMember(learner.id)).rejects.toSatisfy((error) =>
       isMeshError(error, 'MEMBER_NOT_FOUND'),
     );
-    expect(await local.members()).toHaveLength(1);
     local.close();
   });
 

@@ -9,11 +9,13 @@ import {
   type AnswerTo,
   answerOf,
   type BackendStatus,
+  BadLeaderTransfereeError,
   type ClusterMember,
+  checkPeerUrls,
   describeAlarm,
   type KvBackend,
   type LeaseTimeToLiveAnswer,
-  MemberBadUrlsError,
+  type MemberChange,
   MemberNotFoundError,
   MemberNotLearnerError,
   PeerUrlExistsError,
@@ -172,28 +174,51 @@ export class LocalKvBackend implements KvBackend {
     return [...this.memberList];
   }
 
-  async addMember(peerUrls: readonly string[], isLearner: boolean): Promise<ClusterMember> {
+  async addMember(peerUrls: readonly string[], isLearner: boolean): Promise<MemberChange> {
     checkPeerUrls(peerUrls);
-    for (const url of peerUrls) {
-      if (this.memberList.some((member) => member.peerUrls.includes(url))) throw new PeerUrlExistsError(url);
-    }
+    this.checkUrlsFree(peerUrls, 0);
     const member: ClusterMember = { id: this.nextMemberId++, name: '', peerUrls, clientUrls: [], isLearner };
     this.memberList.push(member);
-    return member;
+    return { member, members: [...this.memberList] };
   }
 
-  async removeMember(id: number): Promise<void> {
-    const position = this.memberList.findIndex((member) => member.id === id);
-    if (position < 0) throw new MemberNotFoundError(id);
-    this.memberList.splice(position, 1);
+  async removeMember(id: number): Promise<MemberChange> {
+    this.memberList.splice(this.position(id), 1);
+    return { members: [...this.memberList] };
   }
 
-  async promoteMember(id: number): Promise<void> {
-    const position = this.memberList.findIndex((member) => member.id === id);
-    const member = this.memberList[position];
-    if (member === undefined) throw new MemberNotFoundError(id);
+  async promoteMember(id: number): Promise<MemberChange> {
+    const position = this.position(id);
+    const member = this.memberList[position]!;
     if (!member.isLearner) throw new MemberNotLearnerError(id);
     this.memberList[position] = { ...member, isLearner: false };
+    return { members: [...this.memberList] };
+  }
+
+  async updateMember(id: number, peerUrls: readonly string[]): Promise<MemberChange> {
+    checkPeerUrls(peerUrls);
+    const position = this.position(id);
+    this.checkUrlsFree(peerUrls, id);
+    this.memberList[position] = { ...this.memberList[position]!, peerUrls };
+    return { members: [...this.memberList] };
+  }
+
+  /** One voter, which leads already: only it is a valid target. */
+  async moveLeader(target: number): Promise<void> {
+    if (target !== Number(this.memberId)) throw new BadLeaderTransfereeError(target);
+  }
+
+  private position(id: number): number {
+    const position = this.memberList.findIndex((member) => member.id === id);
+    if (position < 0) throw new MemberNotFoundError(id);
+    return position;
+  }
+
+  private checkUrlsFree(peerUrls: readonly string[], owner: number): void {
+    for (const url of peerUrls) {
+      if (this.memberList.some((member) => member.id !== owner && member.peerUrls.includes(url)))
+        throw new PeerUrlExistsError(url);
+    }
   }
 
   async status(): Promise<BackendStatus> {
@@ -240,25 +265,6 @@ export class LocalKvBackend implements KvBackend {
         // A revoke that fails to encode is a bug; anything typed was already turned into a result.
         if (!isMeshError(error)) throw error;
       }
-    }
-  }
-}
-
-function checkPeerUrls(peerUrls: readonly string[]): void {
-  if (peerUrls.length === 0) throw new MemberBadUrlsError('no peer URL given');
-  for (const text of peerUrls) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new MemberBadUrlsError(`${text} is not a URL`);
-    }
-    if (
-      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-      url.port === '' ||
-      url.pathname.length > 1
-    ) {
-      throw new MemberBadUrlsError(`${text} must be http(s)://host:port`);
     }
   }
 }

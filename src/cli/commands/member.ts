@@ -1,4 +1,4 @@
-/** `meshos member list|add|remove|promote`: cluster membership. */
+/** `meshos member list|add|remove|promote|update`: cluster membership, through any member. */
 import type { Member } from '../../client/index.js';
 import {
   type CommandIo,
@@ -18,6 +18,7 @@ export const MEMBER_USAGE = `usage:
   meshos member add PEER_URL [--learner]
   meshos member remove ID
   meshos member promote ID
+  meshos member update ID PEER_URL[,PEER_URL...]
 options:
   --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
 member IDs are hexadecimal, as 'member list' shows them`;
@@ -85,6 +86,17 @@ export async function memberCommand(argv: string[], io: CommandIo): Promise<numb
           if (subcommand === 'remove') await client.memberRemove(id);
           else await client.memberPromote(id);
           io.out(`Member ${idToHex(id)} ${subcommand === 'remove' ? 'removed' : 'promoted'}`);
+          return EXIT_OK;
+        });
+      }
+      case 'update': {
+        expect(2, 'ID PEER_URL[,PEER_URL...]');
+        const id = parseMemberId(args[0] ?? '');
+        const peerUrls = (args[1] ?? '').split(',').filter((url) => url.length > 0);
+        return withClient(endpoints, async (client) => {
+          const members = await client.memberUpdate(id, peerUrls);
+          io.out(`Member ${idToHex(id)} updated`);
+          for (const member of members) io.out(memberLine(member));
           return EXIT_OK;
         });
       }

@@ -105,7 +105,7 @@ describe('RaftKvBackend on a three-node cluster', () => {
   it('adds a learner that catches up and is promoted automatically', async () => {
     const { cluster, leader } = await started();
     await leader.execute({ type: 'put', key: bytes('before-join'), value: bytes('1') });
-    await leader.addMember(['127.0.0.1:1'], true, 'n4', true);
+    await leader.addMember(['http://127.0.0.1:1'], true, 'n4', true);
     const joined = await cluster.addNode(4, []);
     await cluster.until(
       () => leader.members !== undefined && joined.node.status().config.voters.includes(4),

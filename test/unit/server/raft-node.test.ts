@@ -203,7 +203,7 @@ describe('RaftNode host', () => {
     expect(await next.node.propose(encode('after'))).toBeGreaterThanOrEqual(2);
   });
 
-  it('answers a deposed leader’s pending proposal with LEADER_CHANGED instead of leaving it waiting', async () => {
+  it('answers a deposed leader’s pending proposal with PROPOSAL_DROPPED once the next leader overwrites it', async () => {
     cluster = new TestCluster([1, 2, 3]);
     await cluster.start();
     const leader = await cluster.waitForLeader();
@@ -213,10 +213,35 @@ describe('RaftNode host', () => {
     await cluster.until(() => others.some((entry) => entry.node.isLeader()), 'a new leader among the others');
     cluster.links.isolated.delete(leader.id);
     const error = await pending;
-    expect(isMeshError(error, 'LEADER_CHANGED')).toBe(true);
+    expect(isMeshError(error, 'PROPOSAL_DROPPED')).toBe(true);
     const next = await cluster.waitForLeader();
     await next.node.propose(encode('after'));
     await cluster.until(() => leader.machine.items.includes('after'), 'the old leader to catch up');
     for (const entry of cluster.nodes.values()) expect(entry.machine.items).not.toContain('lost');
+  });
+
+  it('answers LEADER_CHANGED when no later leader settles a deposed leader’s proposal', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    cluster.links.isolated.add(leader.id);
+    const pending = leader.node.propose(encode('lost')).catch((caught: unknown) => caught);
+    const others = [...cluster.nodes.values()].filter((entry) => entry.id !== leader.id);
+    await cluster.until(() => others.some((entry) => entry.node.isLeader()), 'a new leader among the others');
+    const error = await pending;
+    expect(isMeshError(error, 'LEADER_CHANGED')).toBe(true);
+  });
+
+  it('answers a handed-over leader’s pending proposals with their real outcome', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const pending = ['a', 'b', 'c'].map((item) => leader.node.propose(encode(item)));
+    const successor = await leader.node.handOverLeadership(2_000);
+    expect(successor).not.toBe(0);
+    expect(leader.node.isLeader()).toBe(false);
+    const indexes = await Promise.all(pending);
+    expect(indexes).toHaveLength(3);
+    await cluster.until(() => leader.machine.items.includes('c'), 'the proposals to apply');
   });
 });
