@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/index.js';
-import { describeValue, ValidationError } from '../lib/index.js';
+import { describeValue, InputProblems, ValidationError } from '../lib/index.js';
 import { type ChainEntry, highHalf, joinHalves, LinkHasher, lowHalf } from './causal.js';
 import { type DaemonEvent, EMPTY_STATE, type MeshDaemon } from './daemon.js';
 import {
@@ -17,7 +17,6 @@ import {
   MAX_QUEUED_DELIVERIES_LIMIT,
 } from './limits.js';
 import { OutputLog } from './output-log.js';
-import { InputProblems } from './shape.js';
 
 export interface DaemonHostConfig {
   /** Automatic snapshot every this many inbound events; 0 = only when asked. */

@@ -1,6 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { describeValue, hash64 } from '../lib/index.js';
-import { InputProblems } from './shape.js';
+import { describeValue, hash64, InputProblems } from '../lib/index.js';
 
 export const ED25519_SEED_BYTES = 32;
 export const GROUP_SEED_BYTES = 32;

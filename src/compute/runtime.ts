@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/index.js';
-import { assert, describeValue, isMeshError, ValidationError } from '../lib/index.js';
+import { assert, describeValue, InputProblems, isMeshError, ValidationError } from '../lib/index.js';
 import type { ControlSignal, DaemonEvent, DaemonFactory, DaemonHealth } from './daemon.js';
 import { sameHealth } from './daemon.js';
 import {
@@ -26,7 +26,6 @@ import {
   type Disposable,
   type RegistryEntry,
 } from './registry.js';
-import { InputProblems } from './shape.js';
 
 /** registering (kinds may be added) -> ready (spawn, deliver) -> shutting-down -> stopped. */
 export type RuntimePhase = 'registering' | 'ready' | 'shutting-down' | 'stopped';

@@ -22,4 +22,4 @@ export {
 } from './network.js';
 export { type Random, SeededRandom, systemRandom } from './random.js';
 export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scratch-buffer.js';
-export { describeValue, isRecord } from './shape.js';
+export { describeValue, InputProblems, isRecord } from './shape.js';

@@ -1,3 +1,4 @@
+import { describeValue, isRecord } from '../lib/index.js';
 import {
   DEFAULT_BACKOFF_INITIAL_MS,
   DEFAULT_BACKOFF_JITTER_RATIO,
@@ -25,6 +26,7 @@ import type {
   Strategy,
   SupervisorSpec,
 } from './spec.js';
+import { childShapeProblems, isStringArray, supervisorShapeProblems } from './spec-shape.js';
 
 /** A stop action with every default filled in. */
 export type CompiledStopAction =
@@ -88,7 +90,7 @@ const DEFAULT_STOP_ACTIONS: readonly CompiledStopAction[] = [
 export function compile(spec: SupervisorSpec): CompileResult {
   const problems: SpecProblem[] = [];
   const regions = new Map<string, string>();
-  const compiled = compileSupervisor(spec, spec.name, problems, regions);
+  const compiled = compileSupervisor(spec, rootPath(spec), problems, regions);
   if (problems.length > 0 || compiled === undefined) return { ok: false, problems };
   return { ok: true, compiled };
 }
@@ -96,8 +98,13 @@ export function compile(spec: SupervisorSpec): CompileResult {
 /** `compile` for callers that want an exception: throws `SpecCompileError` listing every problem. */
 export function compileOrThrow(spec: SupervisorSpec): CompiledSupervisor {
   const result = compile(spec);
-  if (!result.ok) throw new SpecCompileError(spec.name, result.problems);
+  if (!result.ok) throw new SpecCompileError(rootPath(spec), result.problems);
   return result.compiled;
+}
+
+/** The root's name, or a stand-in when plain JavaScript gave none. */
+function rootPath(spec: SupervisorSpec): string {
+  return isRecord(spec) && typeof spec.name === 'string' ? spec.name : '(root)';
 }
 
 function compileSupervisor(
@@ -107,7 +114,25 @@ function compileSupervisor(
   regions: Map<string, string>,
 ): CompiledSupervisor | undefined {
   const problemCountBefore = problems.length;
-  if (spec.name.length === 0) {
+  if (!isRecord(spec)) {
+    problems.push({
+      code: 'INVALID_SUPERVISOR',
+      supervisor: path,
+      field: 'spec',
+      message: `supervisor at '${path}' must be an object, got ${describeValue(spec)}`,
+    });
+    return undefined;
+  }
+  supervisorShapeProblems(spec, (field, message) =>
+    problems.push({
+      code: 'INVALID_SUPERVISOR',
+      supervisor: path,
+      field,
+      message: `supervisor '${path}': ${message}`,
+    }),
+  );
+  const childSpecs: readonly unknown[] = Array.isArray(spec.children) ? spec.children : [];
+  if (spec.name?.length === 0) {
     problems.push({
       code: 'INVALID_SUPERVISOR',
       supervisor: path,
@@ -115,18 +140,20 @@ function compileSupervisor(
       message: `supervisor at '${path}' has an empty name`,
     });
   }
-  if (spec.children.length > MAX_CHILDREN_PER_SUPERVISOR) {
+  if (childSpecs.length > MAX_CHILDREN_PER_SUPERVISOR) {
     problems.push({
       code: 'INVALID_SUPERVISOR',
       supervisor: path,
       field: 'children',
-      message: `supervisor '${path}' has ${spec.children.length} children, more than ${MAX_CHILDREN_PER_SUPERVISOR}`,
+      message: `supervisor '${path}' has ${childSpecs.length} children, more than ${MAX_CHILDREN_PER_SUPERVISOR}`,
     });
   }
 
   const specsByName = new Map<string, ChildSpec>();
   const children: CompiledChild[] = [];
-  spec.children.forEach((child, index) => {
+  childSpecs.forEach((input, index) => {
+    const child = shapedChild(input, index, path, problems);
+    if (child === undefined) return;
     if (specsByName.has(child.name)) {
       problems.push({
         code: 'DUPLICATE_NAME',
@@ -137,6 +164,7 @@ function compileSupervisor(
       return;
     }
     specsByName.set(child.name, child);
+    if (!child.wellShaped) return;
     const compiledChild = compileChild(child, index, path, problems, regions);
     if (compiledChild !== undefined) children.push(compiledChild);
   });
@@ -145,7 +173,7 @@ function compileSupervisor(
   const declared = [...specsByName.keys()];
   for (const [name, child] of specsByName) {
     const known: string[] = [];
-    for (const dependency of child.dependsOn ?? []) {
+    for (const dependency of isStringArray(child.dependsOn) ? child.dependsOn : []) {
       const target = specsByName.get(dependency);
       if (target === undefined) {
         problems.push({
@@ -225,6 +253,41 @@ function compileSupervisor(
       { phase: 'Stopped', action: 'join-root' },
     ],
   };
+}
+
+/**
+ * The child as a `ChildSpec` once its fields have the right shape. A child with a string name
+ * but badly shaped fields is still returned (marked) so that its siblings' dependencies on it
+ * resolve and are not reported as unknown; one without a name is dropped.
+ */
+function shapedChild(
+  input: unknown,
+  index: number,
+  path: string,
+  problems: SpecProblem[],
+): (ChildSpec & { readonly wellShaped: boolean }) | undefined {
+  if (!isRecord(input)) {
+    problems.push({
+      code: 'INVALID_CHILD',
+      supervisor: path,
+      child: `#${index}`,
+      field: 'spec',
+      message: `child #${index} in '${path}' must be an object, got ${describeValue(input)}`,
+    });
+    return undefined;
+  }
+  const label = typeof input.name === 'string' ? input.name : `#${index}`;
+  const wellShaped = childShapeProblems(input, (field, message) =>
+    problems.push({
+      code: 'INVALID_CHILD',
+      supervisor: path,
+      child: label,
+      field,
+      message: `child '${label}' in '${path}': ${message}`,
+    }),
+  );
+  if (typeof input.name !== 'string') return undefined;
+  return { ...(input as unknown as ChildSpec), wellShaped };
 }
 
 function plannedAction(action: CompiledStopAction): PlannedEvent['action'] {

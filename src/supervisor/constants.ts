@@ -24,6 +24,7 @@ export const MAX_CHILDREN_PER_SUPERVISOR = 10_000;
 export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1_000;
 /** Lifecycle events kept in memory; older ones are dropped and counted. */
 export const DEFAULT_EVENT_LOG_CAPACITY_EVENTS = 1_000;
+export const MAX_EVENT_LOG_CAPACITY_EVENTS = 1_000_000;
 /** Children that may queue for one name under the `wait` collision policy. */
 export const MAX_NAME_WAITERS_PER_NAME = 64;
 /** Listener callbacks per supervisor; more is a leak in the caller. */
@@ -35,4 +36,8 @@ assert(DEFAULT_START_TIMEOUT_MS <= MAX_TIMEOUT_MS, 'default start timeout exceed
 assert(
   DEFAULT_SHUTDOWN_TIMEOUT_MS <= DEFAULT_NESTED_SUPERVISOR_SHUTDOWN_TIMEOUT_MS,
   'a nested supervisor must get at least the shutdown budget of a plain child',
+);
+assert(
+  DEFAULT_EVENT_LOG_CAPACITY_EVENTS <= MAX_EVENT_LOG_CAPACITY_EVENTS,
+  'default event log capacity exceeds the limit',
 );

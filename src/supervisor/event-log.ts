@@ -1,5 +1,5 @@
-import { assert } from '../lib/index.js';
-import { MAX_EVENT_LISTENERS } from './constants.js';
+import { assert, InputProblems } from '../lib/index.js';
+import { MAX_EVENT_LISTENERS, MAX_EVENT_LOG_CAPACITY_EVENTS } from './constants.js';
 import type { LifecycleAction, LifecycleEvent } from './lifecycle.js';
 
 /** Counters over every lifecycle event of one supervision tree, as a plain object. */
@@ -81,10 +81,9 @@ export class EventLog {
   private readonly counters = zeroMetrics();
 
   constructor(private readonly capacityEvents: number) {
-    assert(
-      Number.isInteger(capacityEvents) && capacityEvents > 0,
-      'event log capacity must be a positive integer',
-    );
+    const problems = new InputProblems();
+    problems.integer('capacityEvents', capacityEvents, 1, MAX_EVENT_LOG_CAPACITY_EVENTS);
+    problems.throwIfAny('event log');
   }
 
   append(event: Omit<LifecycleEvent, 'sequence'>): LifecycleEvent {

@@ -1,6 +1,8 @@
+import { InputProblems, ValidationError } from '../lib/index.js';
 import { MAX_NAME_WAITERS_PER_NAME } from './constants.js';
 import { NameTakenError } from './errors.js';
 import type { CollisionPolicy, NameLookup } from './spec.js';
+import { COLLISION_POLICIES } from './spec-shape.js';
 
 /** Proof of holding a name. Only the current lease may publish under or release the name. */
 export interface NameLease {
@@ -44,6 +46,17 @@ export class NameRegistry implements NameLookup {
     policy: CollisionPolicy,
     options: AcquireOptions = {},
   ): Promise<NameLease> {
+    const problems = new InputProblems();
+    problems.text('name', name);
+    problems.text('holder', holder);
+    problems.oneOf('policy', policy, COLLISION_POLICIES);
+    if (problems.record('options', options)) {
+      if (options.onRevoked !== undefined) problems.func('options.onRevoked', options.onRevoked);
+      if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+        problems.add('options.signal must be an AbortSignal');
+      }
+    }
+    if (problems.list.length > 0) return Promise.reject(new ValidationError('name lease', problems.list));
     const current = this.entries.get(name);
     if (current === undefined) return Promise.resolve(this.grant(name, holder, options));
     switch (policy) {

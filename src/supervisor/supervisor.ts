@@ -1,7 +1,7 @@
-import { assert, type Clock, type Random, type TimerId } from '../lib/index.js';
+import { assert, type Clock, InputProblems, isRecord, type Random, type TimerId } from '../lib/index.js';
 import { type ChildRuntime, type ChildStatus, ChildStopRequest, type Outcome } from './child-runtime.js';
 import { type CompiledSupervisor, compileOrThrow } from './compile.js';
-import { DEFAULT_EVENT_LOG_CAPACITY_EVENTS } from './constants.js';
+import { DEFAULT_EVENT_LOG_CAPACITY_EVENTS, MAX_EVENT_LOG_CAPACITY_EVENTS } from './constants.js';
 import {
   BootFailedError,
   ChildStartError,
@@ -80,6 +80,7 @@ export class Supervisor {
   private readonly stopContext: StopContext;
 
   constructor(spec: SupervisorSpec | CompiledSupervisor, options: SupervisorOptions) {
+    supervisorOptionsProblems(options).throwIfAny('supervisor options');
     this.clock = options.clock;
     this.random = options.random;
     this.registry = options.registry ?? new NameRegistry();
@@ -239,6 +240,7 @@ export class Supervisor {
   /** Stops one child (its dependents first) without restarting it. */
   stopChild(name: string, reason = 'stopped on request'): Promise<void> {
     return this.enqueue(async () => {
+      this.runtime(name); // refuses a name that is not a child, before the plan is read
       const affected = [...transitiveDependents(this.plan() as CompiledSupervisor, name), name].filter(
         (child) => this.runtime(child).status === 'running',
       );
@@ -693,5 +695,33 @@ export class Supervisor {
 }
 
 function isCompiled(spec: SupervisorSpec | CompiledSupervisor): spec is CompiledSupervisor {
-  return 'startOrder' in spec;
+  // A malformed spec from plain JavaScript is left to compile(), which lists its problems.
+  return isRecord(spec) && 'startOrder' in spec;
+}
+
+/** What is wrong with options that may come from plain JavaScript. */
+function supervisorOptionsProblems(options: SupervisorOptions): InputProblems {
+  const problems = new InputProblems();
+  if (!problems.record('options', options)) return problems;
+  problems.methods('clock', options.clock, ['nowMs', 'wallMs', 'setTimer', 'clearTimer']);
+  problems.methods('random', options.random, ['nextFloat', 'fork']);
+  if (options.registry !== undefined && !(options.registry instanceof NameRegistry)) {
+    problems.add('registry must be a NameRegistry');
+  }
+  if (options.eventLog !== undefined && !(options.eventLog instanceof EventLog)) {
+    problems.add('eventLog must be an EventLog');
+  }
+  if (options.resumeStore !== undefined)
+    problems.methods('resumeStore', options.resumeStore, ['load', 'save']);
+  if (options.eventLogCapacityEvents !== undefined) {
+    problems.integer(
+      'eventLogCapacityEvents',
+      options.eventLogCapacityEvents,
+      1,
+      MAX_EVENT_LOG_CAPACITY_EVENTS,
+    );
+  }
+  if (options.onNodeStop !== undefined) problems.func('onNodeStop', options.onNodeStop);
+  if (options.nested !== undefined) problems.boolean('nested', options.nested);
+  return problems;
 }

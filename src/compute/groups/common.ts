@@ -1,5 +1,5 @@
+import type { InputProblems } from '../../lib/index.js';
 import { DaemonRuntime } from '../runtime.js';
-import type { InputProblems } from '../shape.js';
 
 /** Shapes shared by the group kinds. Node ids are plain ids: placement is the caller's business. */
 

@@ -1,13 +1,12 @@
 import { createPublicKey, sign, verify } from 'node:crypto';
 import type { Clock } from '../../lib/index.js';
-import { describeValue, MeshError } from '../../lib/index.js';
+import { describeValue, InputProblems, MeshError } from '../../lib/index.js';
 import { type ChainEntry, genesisLink, hashLink } from '../causal.js';
 import { EMPTY_STATE } from '../daemon.js';
 import { DaemonNotFoundError } from '../errors.js';
 import { type DaemonHostConfig, hostConfigProblems } from '../host.js';
 import { deriveSeed, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
 import type { DaemonRuntime } from '../runtime.js';
-import { InputProblems } from '../shape.js';
 import { groupTargetProblems } from './common.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Random } from '../../lib/index.js';
-import { assert, Hash64Result, hash64Into, ValidationError } from '../../lib/index.js';
+import { assert, Hash64Result, hash64Into, InputProblems, ValidationError } from '../../lib/index.js';
 import { highHalf, lowHalf } from '../causal.js';
 import type { DaemonEvent } from '../daemon.js';
 import { GroupClosedError, ReplicaUnavailableError } from '../errors.js';
@@ -8,7 +8,6 @@ import { type DaemonIdentity, GROUP_SEED_BYTES, memberIdentity } from '../identi
 import { MAX_GROUP_MEMBERS } from '../limits.js';
 import type { Disposable } from '../registry.js';
 import type { DaemonRuntime } from '../runtime.js';
-import { InputProblems } from '../shape.js';
 import { groupTargetProblems, type NodeId } from './common.js';
 
 /**

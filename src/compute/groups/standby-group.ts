@@ -1,4 +1,4 @@
-import { assert, describeValue } from '../../lib/index.js';
+import { assert, describeValue, InputProblems } from '../../lib/index.js';
 import type { ControlSignal, DaemonEvent } from '../daemon.js';
 import {
   ActiveUnavailableError,
@@ -24,7 +24,6 @@ import {
 } from '../limits.js';
 import type { DeliveryObserver, Disposable } from '../registry.js';
 import type { DaemonRuntime } from '../runtime.js';
-import { InputProblems } from '../shape.js';
 import {
   type GroupHealth,
   groupTargetProblems,
