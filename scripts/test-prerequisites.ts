@@ -92,7 +92,7 @@ export function ensureTestPrerequisites(log: (line: string) => void): number {
   log(`installing test prerequisites: ${plan.packages.join(' ')}`);
   try {
     aptGet(['update', '-qq']);
-    aptGet(['install', '-y', '-qq', ...plan.packages]);
+    aptGet(['install', '-y', '-qq', '--no-upgrade', ...plan.packages]);
   } catch (error) {
     log((error as Error).message);
     return 1;
