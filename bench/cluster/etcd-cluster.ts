@@ -107,7 +107,7 @@ export class EtcdCluster extends ProcessBenchCluster {
 
   protected async memberTerm(index: number): Promise<number | undefined> {
     const status = await etcdStatus(this.endpoints[index]!);
-    return status === undefined ? undefined : Number((status as unknown as { raft_term: string }).raft_term);
+    return status === undefined ? undefined : Number(status.raftTerm);
   }
 
   protected async agreedLeader(running: readonly number[]): Promise<{ index?: number; detail: string }> {

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../harness.js';
 import type { BenchCluster } from './bench-cluster.js';
 import {
@@ -38,6 +39,8 @@ export const DEFAULT_SATURATION_OPTIONS: SaturationOptions = {
 
 /** A stall worth counting: the issue's bound on the event loop's delay. */
 const STALL_THRESHOLD_SECONDS = 0.05;
+const BENCH_DELAY_RESOLUTION_MS = 10;
+const NANOSECONDS_PER_MILLISECOND = 1e6;
 
 export interface PhaseResult {
   readonly operation: LoadOperation;
@@ -62,6 +65,12 @@ export interface MemberEventLoop {
 
 export interface SaturationResult {
   readonly system: string;
+  /**
+   * Worst event-loop delay of the bench process itself over the loads: a baseline for the
+   * members' figures, since on a busy machine a process that merely waits for the CPU shows
+   * the same delay as one doing long work.
+   */
+  readonly benchEventLoopMaxMs: number;
   readonly termBefore: number;
   readonly termAfter: number;
   readonly phases: readonly PhaseResult[];
@@ -170,13 +179,19 @@ export async function runSaturation(
   await preloadReadKeys(cluster.endpoints);
   const termBefore = await cluster.raftTerm();
   const windowsBefore = await scrapeWindows(cluster);
+  const benchDelay = monitorEventLoopDelay({ resolution: BENCH_DELAY_RESOLUTION_MS });
+  benchDelay.enable();
   const phases = [
     await runPhase(cluster, 'put', options.putClients, options.phaseMs, log),
     await runPhase(cluster, 'get-linearizable', options.getClients, options.phaseMs, log),
   ];
+  benchDelay.disable();
+  const benchEventLoopMaxMs = benchDelay.max / NANOSECONDS_PER_MILLISECOND;
   const termAfter = await cluster.raftTerm();
   const eventLoop = eventLoopBetween(windowsBefore, await scrapeWindows(cluster));
-  log(`  term ${termBefore} -> ${termAfter}`);
+  log(
+    `  term ${termBefore} -> ${termAfter}; bench process's own worst event-loop delay ${benchEventLoopMaxMs.toFixed(0)} ms`,
+  );
   for (const member of eventLoop) {
     log(
       `  member ${member.member}: ${member.stalledWindows} of ${member.windows} windows stalled over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst <= ${member.worstWindowAtMostMs} ms`,
@@ -186,6 +201,7 @@ export async function runSaturation(
   const killedLeaderGapMs = await measureFailover(cluster, suite, log, KILL_LEADER);
   return {
     system: cluster.system,
+    benchEventLoopMaxMs,
     termBefore,
     termAfter,
     phases,
@@ -243,7 +259,9 @@ export function renderSaturation(
           (member) =>
             `member ${member.member}: ${member.stalledWindows} of ${member.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst ≤ ${ms(member.worstWindowAtMostMs)} ms`,
         )
-        .join('; ')}.`,
+        .join(
+          '; ',
+        )}. For scale, the bench process's own worst event-loop delay over the same loads: ${ms(meshos.benchEventLoopMaxMs)} ms (on a machine with spare cores it stays near 10-20 ms; larger means CPU starvation, which no member can tell from its own stalls).`,
     );
   }
   return `${lines.join('\n')}\n`;
