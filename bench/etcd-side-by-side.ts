@@ -13,6 +13,7 @@ import { ETCD_BINARY, EtcdCluster } from './cluster/etcd-cluster.js';
 import { DEFAULT_CHANNELS_PER_ENDPOINT, DEFAULT_VALUE_BYTES } from './cluster/load.js';
 import { MeshosCluster } from './cluster/meshos-cluster.js';
 import { renderReport } from './cluster/report.js';
+import { parseSoakDuration, soakSystems } from './cluster/soak.js';
 import { runStressMode, withCluster } from './cluster/stress-modes.js';
 import {
   DEFAULT_SUITE_OPTIONS,
@@ -33,6 +34,8 @@ import { machineDescription } from './harness.js';
  *          --saturation (see cluster/saturation.ts) or --chaos (cluster/chaos.ts) instead of the suite,
  *          with --duration SECONDS (saturation: each load phase, default 300; chaos: the run, default 45);
  *          they write their own section of the page.
+ *          --soak [--duration 30m]: instead, the put soak of cluster/soak.ts (memory, errors and elections
+ *          under a steady load with auto-compaction on both), written into docs/BENCHMARKS.md.
  */
 const REPORT_FILE = path.join('docs', 'BENCHMARKS-ETCD.md');
 /** What follows this line in the report (profile notes, analysis) is hand-written and kept. */
@@ -46,6 +49,10 @@ const QUICK_OPTIONS: Partial<SuiteOptions> = {
   failoverRuns: 1,
 };
 const DEFAULT_ROUNDS = 2;
+const SOAK_REPORT_FILE = path.join('docs', 'BENCHMARKS.md');
+const DEFAULT_SOAK_DURATION = '30m';
+/** The soak's guard: its duration per system plus this much for starting and stopping clusters. */
+const SOAK_GUARD_EXTRA_MS = 10 * 60 * 1000;
 
 function log(line: string): void {
   console.log(line);
@@ -76,11 +83,21 @@ async function main(): Promise<void> {
       note: { type: 'string', multiple: true, default: [] },
       saturation: { type: 'boolean', default: false },
       chaos: { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
       duration: { type: 'string' },
     },
     strict: true,
   });
   const systems = new Set(values.systems.split(',').map((name) => name.trim().toLowerCase()));
+  if (values.soak) {
+    const durationMs = parseSoakDuration(values.duration ?? DEFAULT_SOAK_DURATION);
+    setTimeout(() => {
+      console.error('bench:etcd --soak overran its guard; stopping');
+      process.exit(1);
+    }, systems.size * durationMs + SOAK_GUARD_EXTRA_MS).unref();
+    await soakSystems(systems, durationMs, SOAK_REPORT_FILE, log);
+    return;
+  }
   const options: SuiteOptions = { ...DEFAULT_SUITE_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
   const durationSeconds = values.duration === undefined ? undefined : Number(values.duration);
   if (durationSeconds !== undefined && !(durationSeconds > 0)) throw new Error('--duration must be positive');

@@ -52,11 +52,13 @@ export class EtcdCluster extends ProcessBenchCluster {
   private constructor(
     root: string,
     private readonly plans: readonly EtcdMemberPlan[],
+    private readonly extraArguments: readonly string[],
   ) {
     super(root, plans.length);
   }
 
-  static async create(size = 3): Promise<EtcdCluster> {
+  /** `extraArguments` are added to every member's command line (e.g. auto-compaction flags). */
+  static async create(size = 3, extraArguments: readonly string[] = []): Promise<EtcdCluster> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'bench-etcd-'));
     const plans: EtcdMemberPlan[] = [];
     for (let index = 0; index < size; index++) {
@@ -67,7 +69,7 @@ export class EtcdCluster extends ProcessBenchCluster {
         data: path.join(root, `e${index + 1}`),
       });
     }
-    return new EtcdCluster(root, plans);
+    return new EtcdCluster(root, plans, extraArguments);
   }
 
   get endpoints(): string[] {
@@ -102,6 +104,7 @@ export class EtcdCluster extends ProcessBenchCluster {
       'zap',
       '--log-level',
       'warn',
+      ...this.extraArguments,
     ]);
   }
 
