@@ -91,10 +91,13 @@ async function main(): Promise<void> {
   const systems = new Set(values.systems.split(',').map((name) => name.trim().toLowerCase()));
   if (values.soak) {
     const durationMs = parseSoakDuration(values.duration ?? DEFAULT_SOAK_DURATION);
-    setTimeout(() => {
-      console.error('bench:etcd --soak overran its guard; stopping');
-      process.exit(1);
-    }, systems.size * durationMs + SOAK_GUARD_EXTRA_MS).unref();
+    setTimeout(
+      () => {
+        console.error('bench:etcd --soak overran its guard; stopping');
+        process.exit(1);
+      },
+      systems.size * durationMs + SOAK_GUARD_EXTRA_MS,
+    ).unref();
     await soakSystems(systems, durationMs, SOAK_REPORT_FILE, log);
     return;
   }

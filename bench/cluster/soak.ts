@@ -5,6 +5,7 @@ import type { BenchCluster } from './bench-cluster.js';
 import { EtcdCluster, etcdStatus } from './etcd-cluster.js';
 import { DEFAULT_VALUE_BYTES, MAX_REQUESTS_PER_TIMED_LOAD, runLoad } from './load.js';
 import { MeshosCluster } from './meshos-cluster.js';
+import { withCluster } from './stress-modes.js';
 
 /**
  * The put soak: 64 clients put 256-byte values over 10,000 keys for a long time with
@@ -190,25 +191,18 @@ export const SOAK_SECTION_END = '<!-- soak:end -->';
 export function parseSoakDuration(text: string): number {
   const match = /^(\d+)(s|m|h)?$/.exec(text);
   const unitMs: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000 };
-  if (match === null || Number(match[1]) === 0) throw new Error(`--duration '${text}' is not like 30m, 90s or 120`);
+  if (match === null || Number(match[1]) === 0)
+    throw new Error(`--duration '${text}' is not like 30m, 90s or 120`);
   return Number(match[1]) * (unitMs[match[2] ?? 's'] ?? 1_000);
 }
 
-async function soakOne(
+function soakOne(
   cluster: BenchCluster,
   durationMs: number,
   log: (line: string) => void,
 ): Promise<SoakResult> {
-  try {
-    log(`${cluster.system}: starting 3 members for a ${Math.round(durationMs / 1000)} s soak`);
-    await cluster.start(CLUSTER_START_TIMEOUT_MS);
-    return await runSoak(cluster, durationMs, log);
-  } catch (error) {
-    log(cluster.describeOutput());
-    throw error;
-  } finally {
-    await cluster.stop();
-  }
+  log(`${cluster.system}: ${Math.round(durationMs / 1000)} s soak`);
+  return withCluster(cluster, CLUSTER_START_TIMEOUT_MS, log, () => runSoak(cluster, durationMs, log));
 }
 
 /** Soaks each named system in turn (etcd first), then writes the block into `reportFile`. */
