@@ -29,7 +29,7 @@ export const MAX_TICK_DRIFT_RATIO = 0.1;
 export const BASE_NETWORK_DELAY_MIN_US = 100;
 export const BASE_NETWORK_DELAY_MAX_US = 1_000;
 /** Upper bound of the extra random delay of the `delay` knob. */
-export const NETWORK_JITTER_MAX_US = 3_000;
+const NETWORK_JITTER_MAX_US = 3_000;
 /** Upper bound of a long-tail delay (a message stuck in a queue somewhere). */
 export const NETWORK_LONG_TAIL_MAX_US = 150_000;
 /** Upper bound of the extra delay the `reorder` knob adds to a chosen message. */
@@ -56,12 +56,12 @@ export const LEADER_ISOLATION_MIN_US = 30_000;
 export const LEADER_ISOLATION_MAX_US = 400_000;
 /** Gap between two chaos actions (partitions, crashes, pauses); each seed draws its own maximum. */
 export const CHAOS_INTERVAL_MIN_US = 50_000;
-export const CHAOS_INTERVAL_MAX_US = 800_000;
+const CHAOS_INTERVAL_MAX_US = 800_000;
 /** A new leader is crashed within this long after it is first seen, by the `leader-crash` knob. */
 export const LEADER_CRASH_DELAY_MAX_US = 40_000;
 
 /** Share of seeds that run with heavy leader churn. */
-export const CHURN_SEED_PROBABILITY = 0.3;
+const CHURN_SEED_PROBABILITY = 0.3;
 
 /** The knob settings of one run, all drawn from the seed. */
 export interface FaultPlan {

@@ -51,7 +51,7 @@ export interface DurableLog {
 }
 
 /** The term of `log`'s entry at `index`; 'compacted' inside its snapshot, undefined past its end. */
-export function durableTermAt(log: DurableLog, index: number): number | 'compacted' | undefined {
+function durableTermAt(log: DurableLog, index: number): number | 'compacted' | undefined {
   if (index <= log.snapshotIndex) return 'compacted';
   return log.terms[index - log.firstIndex];
 }

@@ -5,7 +5,7 @@ import type { Trace } from './trace.js';
 /** Microseconds per millisecond: simulated time is kept in integer microseconds. */
 export const MICROSECONDS_PER_MILLISECOND = 1_000;
 /** Bound of the event queue; a run that needs more has a runaway feedback loop. */
-export const MAX_QUEUED_EVENTS = 1_000_000;
+const MAX_QUEUED_EVENTS = 1_000_000;
 
 /**
  * The simulation's one clock and event loop. Events run in time order (ties in the order

@@ -23,9 +23,9 @@ import type { SimNode } from './sim-node.js';
 import type { Trace } from './trace.js';
 
 /** Share of chaos turns that are operator actions (leadership transfer, clean restart). */
-export const OPERATOR_ACTION_PROBABILITY = 0.2;
+const OPERATOR_ACTION_PROBABILITY = 0.2;
 /** How long a cleanly stopping leader waits for its hand-over. */
-export const GRACEFUL_STOP_TRANSFER_TIMEOUT_MS = 200;
+const GRACEFUL_STOP_TRANSFER_TIMEOUT_MS = 200;
 
 /** What the chaos driver acts on. */
 export interface ChaosTargets {

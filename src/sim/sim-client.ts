@@ -8,11 +8,11 @@ import type { Scheduler } from './scheduler.js';
 /** A client gives up on one attempt after this long without an answer. */
 export const CLIENT_ATTEMPT_TIMEOUT_US = 300_000;
 /** Attempts of one write (same session sequence) before it is recorded as unknown. */
-export const MAX_WRITE_ATTEMPTS = 6;
+const MAX_WRITE_ATTEMPTS = 6;
 /** Pause before a retry, so a client does not spin while no leader is known. */
-export const RETRY_BACKOFF_MAX_US = 30_000;
+const RETRY_BACKOFF_MAX_US = 30_000;
 /** Pause between two operations of one client. */
-export const THINK_TIME_MAX_US = 20_000;
+const THINK_TIME_MAX_US = 20_000;
 
 /** What came back from a node for one request. */
 export type RequestOutcome =

@@ -81,10 +81,6 @@ export class SimNetwork {
     this.blocked.clear();
   }
 
-  get blockedLinkCount(): number {
-    return this.blocked.size;
-  }
-
   /** A delay for one message (or client request/response) under the current knobs. */
   sampleDelayUs(): number {
     const random = this.delayRandom;

@@ -15,7 +15,7 @@ import type { SimPeerLinks } from './sim-peer-links.js';
 
 export const DATA_DIRECTORY = '/data/raft';
 /** Share of crashes whose unsynced tail survives in part (a torn write). */
-export const TORN_WRITE_PROBABILITY = 0.3;
+const TORN_WRITE_PROBABILITY = 0.3;
 
 /** Node settings shared by every node of a run (drawn from the seed). */
 export interface NodeSettings {
@@ -113,10 +113,6 @@ export class SimNode {
   /** True while a process is running or starting. */
   get isUp(): boolean {
     return this.life?.alive === true;
-  }
-
-  get currentIncarnation(): number {
-    return this.incarnation;
   }
 
   /** Starts a new process on the disk; it becomes `process` once recovery finished. */

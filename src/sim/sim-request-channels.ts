@@ -9,7 +9,7 @@ import type { SimNetwork } from './sim-network.js';
 import type { RunningProcess } from './sim-node.js';
 
 /** A replayed client request arrives up to this long after the original. */
-export const REQUEST_REPLAY_DELAY_MAX_US = 400_000;
+const REQUEST_REPLAY_DELAY_MAX_US = 400_000;
 
 /**
  * The request paths that are not Raft messages: clients to nodes, and followers forwarding

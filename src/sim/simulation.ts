@@ -13,6 +13,7 @@ import {
 import type { Life } from './incarnation.js';
 import { InvariantChecker } from './invariants.js';
 import { type CheckResult, checkHistory, type HistoryOperation } from './linearizability/index.js';
+import { MicrotaskDrain } from './microtasks.js';
 import { compareReplicas, hashBytes, type ReplicaComparison } from './replica-check.js';
 import { Scheduler } from './scheduler.js';
 import { SimChaos } from './sim-chaos.js';
@@ -24,26 +25,28 @@ import { SimRequestChannels } from './sim-request-channels.js';
 import { Trace } from './trace.js';
 
 export const DEFAULT_STEPS = 20_000;
-export const DEFAULT_CLIENT_COUNT = 4;
-export const DEFAULT_TRACE_LINES = 2_000;
+const DEFAULT_CLIENT_COUNT = 4;
+const DEFAULT_TRACE_LINES = 2_000;
 /** The fault phase also ends after this much simulated time, whatever the event count. */
-export const FAULT_PHASE_MAX_US = 30_000_000;
+const FAULT_PHASE_MAX_US = 30_000_000;
 /** After faults stop, a leader must commit a new write within this long. */
-export const LIVENESS_BOUND_US = 10_000_000;
-export const LIVENESS_PROBE_INTERVAL_US = 50_000;
+const LIVENESS_BOUND_US = 10_000_000;
+const LIVENESS_PROBE_INTERVAL_US = 50_000;
 /** In-flight client operations get this long to finish after the liveness write. */
-export const SETTLE_BOUND_US = 5_000_000;
+const SETTLE_BOUND_US = 5_000_000;
 /** Replicas get this long to apply everything committed before their states are compared. */
-export const CONVERGE_BOUND_US = 5_000_000;
+const CONVERGE_BOUND_US = 5_000_000;
 /**
  * Events allowed from healing to the end. A healthy cluster needs a fraction of this (ticks,
  * heartbeats and the last operations over at most 20 s simulated); more is a message storm.
  */
-export const HEALED_PHASE_MAX_EVENTS = 100_000;
+const HEALED_PHASE_MAX_EVENTS = 100_000;
+/** Every this many events, leaders' replication progress is compared with their followers' logs. */
+const PROGRESS_CHECK_EVERY_EVENTS = 1_000;
 /** Every this many indexes, each replica's serialized state is hashed and compared. */
-export const CHECKPOINT_EVERY_ENTRIES = 16;
+const CHECKPOINT_EVERY_ENTRIES = 16;
 /** Search budget per key for the history check. */
-export const LINEARIZABILITY_STEPS_PER_KEY = 1_000_000;
+const LINEARIZABILITY_STEPS_PER_KEY = 1_000_000;
 const KEYS = ['k0', 'k1', 'k2', 'k3'] as const;
 const LIVENESS_KEY = 'liveness';
 const TICK_INTERVAL_MS = 10;
@@ -119,11 +122,6 @@ export interface SimulationResult {
   readonly forwardWrites: boolean;
 }
 
-/** Lets every promise continuation queued by the last event run before the next event. */
-function settleMicrotasks(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
-}
-
 function drawSettings(random: Random, plan: FaultPlan, options: SimulationOptions): NodeSettings {
   const snapshotChoices = [8, 32, 200, 100_000];
   const appendChoices = [1, 128, 1_024, undefined, undefined];
@@ -175,6 +173,8 @@ export class Simulation {
   private unansweredProbes = 0;
   private linearizability: CheckResult | undefined;
   private replicas: ReplicaComparison | undefined;
+  /** Set while the run goes (see `run`). */
+  private microtasks: MicrotaskDrain | undefined;
 
   /** Set-up: draws the run's shape from the seed and builds machines, network and clients. */
   constructor(private readonly options: SimulationOptions) {
@@ -393,26 +393,58 @@ export class Simulation {
     untilUs: number,
     maxEvents = Number.POSITIVE_INFINITY,
   ): Promise<void> {
-    const stopAt = Math.min(this.scheduler.eventCount + maxEvents, this.eventLimit);
-    while (this.violation === undefined && !done() && this.scheduler.eventCount < stopAt) {
-      if (!this.scheduler.runNext(untilUs)) {
-        this.scheduler.advanceTo(untilUs);
+    const scheduler = this.scheduler;
+    const stopAt = Math.min(scheduler.eventCount + maxEvents, this.eventLimit);
+    while (this.violation === undefined && !done() && scheduler.eventCount < stopAt) {
+      if (!scheduler.runNext(untilUs)) {
+        scheduler.advanceTo(untilUs);
         return;
       }
-      await settleMicrotasks();
+      // The promise continuations this event queued run at its simulated time.
+      await this.microtasks?.drain();
+      if (scheduler.eventCount % PROGRESS_CHECK_EVERY_EVENTS === 0) this.checkAcknowledgedAppends();
     }
-    if (this.scheduler.eventCount >= this.eventLimit) {
+    if (scheduler.eventCount >= this.eventLimit) {
+      // A storm is a symptom; name the cause when it is a lost acknowledgement (see docs).
+      this.checkAcknowledgedAppends();
       this.fail('liveness', `more than ${HEALED_PHASE_MAX_EVENTS} events after healing: a message storm`);
     }
   }
 
+  /**
+   * A follower acknowledges appends only once they are durable, so while it stays in the
+   * leader's term its log must reach what the leader recorded as matched (a crash may not
+   * take acknowledged entries away). A leader's progress can only move down by a new term.
+   */
+  private checkAcknowledgedAppends(): void {
+    const leader = this.leader()?.process?.node;
+    if (leader === undefined) return;
+    const status = leader.status();
+    if (status.progress === undefined) return;
+    for (const [peer, progress] of status.progress) {
+      const follower = peer === status.id ? undefined : this.node(peer).process?.node;
+      if (follower === undefined) continue;
+      const followerStatus = follower.status();
+      if (followerStatus.term !== status.term || followerStatus.lastIndex >= progress.match) continue;
+      this.fail(
+        'acknowledged-append-lost',
+        `leader ${status.id} of term ${status.term} recorded node ${peer} as holding its log through ${progress.match}, but node ${peer}'s log (same term) ends at ${followerStatus.lastIndex}: entries it acknowledged were lost`,
+      );
+      return;
+    }
+  }
+
   async run(): Promise<SimulationResult> {
+    this.microtasks = new MicrotaskDrain();
     try {
       await this.runFaultPhase();
       if (this.violation === undefined) await this.runLivenessPhase();
       if (this.violation === undefined) await this.runEndChecks();
     } catch (error) {
       this.fail('harness', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    } finally {
+      this.microtasks.close();
+      this.microtasks = undefined;
     }
     return this.report();
   }
