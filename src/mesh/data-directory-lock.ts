@@ -20,6 +20,8 @@ const CLAIM_PREFIX = 'meshos.lock.';
 export const DATA_DIRECTORY_LOCK_ATTEMPTS = 5;
 /** Upper bound of the random wait between those attempts. */
 export const DATA_DIRECTORY_LOCK_RETRY_MAX_MS = 50;
+/** Random bytes that tell apart two claims of one pid (a restart that got the old pid). */
+const CLAIM_NONCE_BYTES = 8;
 
 export class DataDirectoryLockedError extends MeshError {
   readonly holderPid: number;
@@ -179,7 +181,7 @@ export class DataDirectoryLock {
       const claim = {
         pid: probe.ownPid,
         startTime: probe.startTime(probe.ownPid),
-        nonce: randomBytes(8).toString('hex'),
+        nonce: randomBytes(CLAIM_NONCE_BYTES).toString('hex'),
       };
       const name = claimFileName(claim);
       const file = path.join(absolute, name);
