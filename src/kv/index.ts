@@ -36,6 +36,10 @@ export {
   MAX_TXN_DEPTH,
   MAX_TXN_OPERATIONS,
   MAX_WATCHERS,
+  SNAPSHOT_CHECKSUM_STEP_BYTES,
+  SNAPSHOT_SORT_STEP_RECORDS,
+  SNAPSHOT_STEP_BYTES,
+  SNAPSHOT_STEP_KEYS,
   WATCH_BUFFER_EVENTS,
   WATCH_CATCH_UP_BATCH_EVENTS,
 } from './limits.js';
@@ -49,7 +53,8 @@ export {
   MAX_QUOTA_BACKEND_BYTES,
   writesData,
 } from './quota.js';
-export { KV_SNAPSHOT_VERSION } from './snapshot.js';
+export { KV_SNAPSHOT_VERSION, SNAPSHOT_STEP_LIMITS, type SnapshotStepLimits } from './snapshot.js';
+
 export {
   type ApplyOutcome,
   KvStateMachine,

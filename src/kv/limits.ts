@@ -32,3 +32,21 @@ export const MAX_EXPIRED_LEASES_PER_CALL = 1_000;
 
 /** After an expired lease is reported, it is reported again only after this long if still present. */
 export const EXPIRED_LEASE_RETRY_MS = 3_000;
+
+/*
+ * Snapshot steps. A snapshot is encoded and decoded a bounded step at a time so that a node
+ * keeps its event loop (heartbeats, client requests) turning; these sizes bound one step and
+ * never change the snapshot's bytes. A step of each kind takes a few milliseconds.
+ */
+
+/** Keys (or leases) one snapshot encode or decode step handles at most. */
+export const SNAPSHOT_STEP_KEYS = 1_000;
+
+/** Bytes one snapshot encode or decode step handles at most (large values end a step sooner). */
+export const SNAPSHOT_STEP_BYTES = 512 * 1024;
+
+/** Bytes of a snapshot one checksum step covers. */
+export const SNAPSHOT_CHECKSUM_STEP_BYTES = 4 * 1024 * 1024;
+
+/** Records one step of sorting a decoded snapshot's change log moves. */
+export const SNAPSHOT_SORT_STEP_RECORDS = 65_536;

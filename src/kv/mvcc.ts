@@ -45,6 +45,23 @@ export function storedRecordBytes(record: KeyRecord): number {
   return record.key.length + (record.value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
 }
 
+/**
+ * The store as of one revision, for a reader that runs across many applies (a snapshot encoded a
+ * step at a time). Close it exactly once.
+ */
+export interface StoreView {
+  readonly revision: number;
+  readonly compactRevision: number;
+  /** Keys in the view: every one has a record at or below `revision`. */
+  readonly keyCount: number;
+  /**
+   * Visits entries with key >= start in key order until `visit` returns false. Entries may hold
+   * records above `revision` and keys created after the view: the reader skips those.
+   */
+  scanFrom(start: string, visit: (entry: KeyEntry) => boolean | undefined): void;
+  close(): void;
+}
+
 /** One change made by a write group: the new record and the live record it replaced, if any. */
 export interface StoreChange {
   readonly record: KeyRecord;
@@ -63,6 +80,10 @@ export class MvccStore {
   storedRecordCount = 0;
   private writing = false;
   private pending: StoreChange[] = [];
+  /** Views open (see `openView`); while any is, compaction drops nothing. */
+  private openViews = 0;
+  /** History below this revision was dropped; behind `compactRevision` while views are open. */
+  private droppedThrough: number;
 
   constructor(
     index = new OrderedIndex<KeyEntry>(),
@@ -74,6 +95,7 @@ export class MvccStore {
     this.currentRevision = currentRevision;
     this.compactRevision = compactRevision;
     this.changeLog = changeLog;
+    this.droppedThrough = compactRevision;
     index.forEach((entry) => {
       for (const record of entry.records) this.count(record, 1);
     });
@@ -245,12 +267,51 @@ export class MvccStore {
   }
 
   /**
-   * Drops history below `revision`: each key keeps its latest record at or below it (unless that is
-   * a tombstone older than `revision`) and everything after. Only keys changed since the previous
-   * compaction can hold droppable records, so the work is proportional to those changes.
+   * A view of the store as of now. Writes go on under it: they only append records above its
+   * revision and add keys, which its reader skips. Only compaction drops records and keys, so
+   * while a view is open compaction moves `compactRevision` (reads and watches refuse below it at
+   * once) and drops the history when the last view closes (`storedBytes`, a node-local quota
+   * figure, falls then too). Whoever changes how records are stored
+   * or dropped must keep that promise: records at or below an open view's revision stay in their
+   * entry's `records`, and entries stay in the index.
    */
+  openView(): StoreView {
+    assert(!this.writing, 'mvcc: view opened inside a write group');
+    this.openViews++;
+    let open = true;
+    return {
+      revision: this.currentRevision,
+      compactRevision: this.compactRevision,
+      keyCount: this.index.size,
+      scanFrom: (start, visit) => {
+        assert(open, 'mvcc: scan of a closed view');
+        this.index.scan(start, null, visit);
+      },
+      close: () => {
+        assert(open, 'mvcc: view closed twice');
+        open = false;
+        this.openViews--;
+        if (this.openViews === 0 && this.droppedThrough < this.compactRevision) {
+          this.dropHistory(this.compactRevision);
+        }
+      },
+    };
+  }
+
+  /** Compacts at `revision`: reads below it are refused; its history is dropped unless a view is open. */
   compact(revision: number): void {
     assert(revision > this.compactRevision && revision <= this.currentRevision, 'mvcc: bad compact revision');
+    this.compactRevision = revision;
+    if (this.openViews === 0) this.dropHistory(revision);
+  }
+
+  /**
+   * Drops history below `revision`: each key keeps its latest record at or below it (unless that is
+   * a tombstone older than `revision`) and everything after. Only keys changed since the previous
+   * compaction can hold droppable records, so the work is proportional to those changes. Dropping
+   * once at a later revision leaves what dropping at each revision in turn would.
+   */
+  private dropHistory(revision: number): void {
     const upTo = this.changeLogPosition(revision + 1);
     for (let position = 0; position < upTo; position++) {
       const key = (this.changeLog[position] as KeyRecord).key;
@@ -273,7 +334,7 @@ export class MvccStore {
       else if (keepFrom > 0) entry.records = records.slice(keepFrom);
     }
     this.changeLog.splice(0, this.changeLogPosition(revision));
-    this.compactRevision = revision;
+    this.droppedThrough = revision;
   }
 
   /**

@@ -107,14 +107,25 @@ export class OrderedIndex<T extends Keyed> {
     for (const block of this.blocks) yield* block;
   }
 
+  /**
+   * Adds an item whose key is greater than every key present (a snapshot being decoded builds its
+   * index this way, a step at a time). Blocks fill to half size, leaving room for inserts.
+   */
+  appendLast(item: T): void {
+    const last = this.blocks[this.blocks.length - 1];
+    assert(
+      last === undefined || (last[last.length - 1] as T).key < item.key,
+      'ordered index: appended key is not the greatest',
+    );
+    this.byKey.set(item.key, item);
+    if (last === undefined || last.length >= MAX_BLOCK_ITEMS >>> 1) this.blocks.push([item]);
+    else last.push(item);
+  }
+
   /** Builds the index from items already in strictly increasing key order. */
   static fromSorted<T extends Keyed>(items: readonly T[]): OrderedIndex<T> {
     const index = new OrderedIndex<T>();
-    const half = MAX_BLOCK_ITEMS >>> 1;
-    for (let start = 0; start < items.length; start += half) {
-      index.blocks.push(items.slice(start, start + half));
-    }
-    for (const item of items) index.byKey.set(item.key, item);
+    for (const item of items) index.appendLast(item);
     return index;
   }
 }

@@ -3,11 +3,22 @@
  * revisions and the next automatic lease id; every key in key order with its records; every lease
  * in id order; the raised alarms (from version 2 on); then a CRC-32 of all preceding bytes. Lease key sets and the change log are rebuilt
  * from the records, so they cannot disagree with them.
+ *
+ * Both directions run a bounded step at a time (a million keys take seconds): the encoder reads a
+ * `StoreView` that stays as of one revision while applies go on between its steps, and the decoder
+ * builds the new state aside for the caller to swap in at the end. How the work is cut into steps
+ * never changes the bytes.
  */
-import { BinaryReader, BinaryWriter } from '../lib/index.js';
+import { assert, BinaryReader, BinaryWriter, SteppedMergeSort, type SteppedTask } from '../lib/index.js';
 import { crc32 } from './bytes.js';
 import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
-import type { KeyEntry, KeyRecord } from './mvcc.js';
+import {
+  SNAPSHOT_CHECKSUM_STEP_BYTES,
+  SNAPSHOT_SORT_STEP_RECORDS,
+  SNAPSHOT_STEP_BYTES,
+  SNAPSHOT_STEP_KEYS,
+} from './limits.js';
+import type { KeyEntry, KeyRecord, StoreView } from './mvcc.js';
 import { OrderedIndex } from './ordered-index.js';
 import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
 
@@ -20,6 +31,21 @@ const ALARM_TYPES: readonly AlarmType[] = ['NOSPACE'];
 const CHECKSUM_BYTES = 4;
 /** Smallest encoding of one record: five varints and a flag byte. */
 const MIN_RECORD_BYTES = 6;
+/** Upper bound of one record's fixed fields: five varints of at most 8 bytes and a flag. */
+const MAX_RECORD_FIXED_BYTES = 41;
+/** Upper bound of a key's length prefix and record count. */
+const MAX_ENTRY_FIXED_BYTES = 16;
+
+/** How much one encode or decode step handles at most (tests take smaller steps). */
+export interface SnapshotStepLimits {
+  readonly keys: number;
+  readonly bytes: number;
+}
+
+export const SNAPSHOT_STEP_LIMITS: SnapshotStepLimits = {
+  keys: SNAPSHOT_STEP_KEYS,
+  bytes: SNAPSHOT_STEP_BYTES,
+};
 
 export interface LeaseEntry {
   readonly id: number;
@@ -27,16 +53,14 @@ export interface LeaseEntry {
   readonly keys: Set<string>;
 }
 
-export interface SnapshotContents {
+/** What a snapshot holds besides the store view, taken at the same moment as the view. */
+export interface SnapshotSource {
   readonly appliedIndex: number;
-  readonly currentRevision: number;
-  readonly compactRevision: number;
   readonly nextLeaseId: number;
-  /** Visits every key entry in key order. */
-  readonly forEachEntry: (visit: (entry: KeyEntry) => void) => void;
-  readonly indexedKeyCount: number;
   readonly leases: readonly LeaseStatus[];
   readonly alarms: readonly AlarmMember[];
+  /** Closed by the encoder when it finishes or is cancelled. */
+  readonly view: StoreView;
 }
 
 export interface DecodedSnapshot {
@@ -50,86 +74,254 @@ export interface DecodedSnapshot {
   readonly alarms: readonly AlarmMember[];
 }
 
-/** Upper bound of one record's fixed fields: five varints of at most 8 bytes and a flag. */
-const MAX_RECORD_FIXED_BYTES = 41;
-
-export function encodeSnapshot(contents: SnapshotContents): Uint8Array {
-  // Size the buffer once, so a large snapshot is written without regrowing or copying.
-  let capacityBytes = 128;
-  contents.forEachEntry((entry) => {
-    capacityBytes += entry.key.length + 16;
-    for (const record of entry.records)
-      capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + (record.value?.length ?? 0);
-  });
-  capacityBytes += contents.leases.length * 16 + contents.alarms.length * 10;
-  const writer = new BinaryWriter(capacityBytes + CHECKSUM_BYTES);
-  for (const byte of MAGIC) writer.byte(byte);
-  writer
-    .byte(KV_SNAPSHOT_VERSION)
-    .varuint(contents.appliedIndex)
-    .varuint(contents.currentRevision)
-    .varuint(contents.compactRevision)
-    .varuint(contents.nextLeaseId)
-    .varuint(contents.indexedKeyCount);
-  contents.forEachEntry((entry) => {
-    writer.binary(entry.key).varuint(entry.records.length);
-    for (const record of entry.records) {
-      writer
-        .varuint(record.modRevision)
-        .varuint(record.subRevision)
-        .varuint(record.createRevision)
-        .varuint(record.version)
-        .varuint(record.lease)
-        .byte(record.value === null ? 0 : 1);
-      if (record.value !== null) writer.binary(record.value);
-    }
-  });
-  writer.varuint(contents.leases.length);
-  for (const lease of contents.leases) writer.varuint(lease.id).varuint(lease.ttlSeconds);
-  writer.varuint(contents.alarms.length);
-  for (const member of contents.alarms)
-    writer.varuint(member.memberId).byte(ALARM_TYPES.indexOf(member.alarm));
-  writer.uint32(crc32(writer.view()));
-  return writer.view();
+/** Records of `entry` at or below `revision` (a prefix: records are in revision order). */
+function recordsThrough(entry: KeyEntry, revision: number): number {
+  const records = entry.records;
+  let count = records.length;
+  while (count > 0 && (records[count - 1] as KeyRecord).modRevision > revision) count--;
+  return count;
 }
 
-export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
-  if (bytes.length < MAGIC.length + 1 + CHECKSUM_BYTES) throw new SnapshotCorruptError('too short');
-  const body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
-  const stored = new BinaryReader(
-    bytes.subarray(bytes.length - CHECKSUM_BYTES),
-    'snapshot',
-    kvCodecError,
-  ).uint32();
-  if (crc32(body) !== stored) throw new SnapshotCorruptError('checksum mismatch');
-  try {
-    return readBody(body);
-  } catch (error) {
-    if (error instanceof KvCodecError) throw new SnapshotCorruptError(String(error.details.problem));
-    throw error;
+/**
+ * Encodes a snapshot a step at a time; the result is the snapshot as a list of chunks (one per
+ * step), whose concatenation is the snapshot.
+ */
+export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
+  private readonly chunks: Uint8Array[] = [];
+  private checksum = 0;
+  /** Key the next step starts at; undefined once every key is written. */
+  private nextKey: string | undefined = '';
+  private keysWritten = 0;
+  private done = false;
+
+  constructor(
+    private readonly source: SnapshotSource,
+    private readonly limits = SNAPSHOT_STEP_LIMITS,
+  ) {
+    const view = source.view;
+    const header = new BinaryWriter(64);
+    for (const byte of MAGIC) header.byte(byte);
+    header
+      .byte(KV_SNAPSHOT_VERSION)
+      .varuint(source.appliedIndex)
+      .varuint(view.revision)
+      .varuint(view.compactRevision)
+      .varuint(source.nextLeaseId)
+      .varuint(view.keyCount);
+    this.push(header.view());
+  }
+
+  private push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.checksum = crc32(chunk, this.checksum);
+  }
+
+  step(): boolean {
+    if (this.done) return true;
+    const start = this.nextKey;
+    if (start !== undefined) this.encodeKeys(start);
+    else this.finish();
+    return this.done;
+  }
+
+  /** Encodes up to the step's limit of keys (or bytes) from `start` on. */
+  private encodeKeys(start: string): void {
+    const revision = this.source.view.revision;
+    const batch: KeyEntry[] = [];
+    let capacityBytes = 0;
+    this.nextKey = undefined;
+    this.source.view.scanFrom(start, (entry) => {
+      if (batch.length >= this.limits.keys || capacityBytes >= this.limits.bytes) {
+        this.nextKey = entry.key;
+        return false;
+      }
+      batch.push(entry);
+      capacityBytes += MAX_ENTRY_FIXED_BYTES + entry.key.length;
+      for (const record of entry.records) {
+        capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + (record.value?.length ?? 0);
+      }
+      return true;
+    });
+    const writer = new BinaryWriter(capacityBytes);
+    for (const entry of batch) {
+      // Keys created after the view have no record at or below its revision.
+      const count = recordsThrough(entry, revision);
+      if (count === 0) continue;
+      this.keysWritten++;
+      writer.binary(entry.key).varuint(count);
+      for (let position = 0; position < count; position++) {
+        const record = entry.records[position] as KeyRecord;
+        writer
+          .varuint(record.modRevision)
+          .varuint(record.subRevision)
+          .varuint(record.createRevision)
+          .varuint(record.version)
+          .varuint(record.lease)
+          .byte(record.value === null ? 0 : 1);
+        if (record.value !== null) writer.binary(record.value);
+      }
+    }
+    if (writer.size > 0) this.push(writer.view());
+  }
+
+  private finish(): void {
+    assert(
+      this.keysWritten === this.source.view.keyCount,
+      () => `snapshot wrote ${this.keysWritten} keys of the ${this.source.view.keyCount} in its view`,
+    );
+    const { leases, alarms } = this.source;
+    const tail = new BinaryWriter(32 + leases.length * 16 + alarms.length * 10);
+    tail.varuint(leases.length);
+    for (const lease of leases) tail.varuint(lease.id).varuint(lease.ttlSeconds);
+    tail.varuint(alarms.length);
+    for (const member of alarms) tail.varuint(member.memberId).byte(ALARM_TYPES.indexOf(member.alarm));
+    this.push(tail.view());
+    const checksum = new BinaryWriter(CHECKSUM_BYTES);
+    this.chunks.push(checksum.uint32(this.checksum).view());
+    this.close();
+  }
+
+  private close(): void {
+    this.done = true;
+    this.source.view.close();
+  }
+
+  result(): Uint8Array[] {
+    assert(this.done && this.nextKey === undefined, 'snapshot read before it was encoded');
+    return this.chunks;
+  }
+
+  cancel(): void {
+    if (!this.done) this.close();
   }
 }
 
-function readBody(body: Uint8Array): DecodedSnapshot {
-  const reader = new BinaryReader(body, 'snapshot', kvCodecError);
-  for (const expected of MAGIC) if (reader.byte() !== expected) throw new SnapshotCorruptError('bad magic');
-  const version = reader.byte();
-  if (version !== KV_SNAPSHOT_VERSION && version !== KV_SNAPSHOT_VERSION_WITHOUT_ALARMS)
-    throw new SnapshotCorruptError(`unsupported version ${version}`);
-  const appliedIndex = reader.varuint();
-  const currentRevision = reader.varuint();
-  const compactRevision = reader.varuint();
-  const nextLeaseId = reader.varuint();
-  if (currentRevision < 1 || compactRevision > currentRevision)
-    throw new SnapshotCorruptError('bad revisions');
-  const keyCount = reader.count(2);
-  const entries: KeyEntry[] = [];
-  const changeLog: KeyRecord[] = [];
-  let previousKey: string | undefined;
-  for (let keyIndex = 0; keyIndex < keyCount; keyIndex++) {
+type DecodePhase = 'checksum' | 'keys' | 'leases' | 'leaseKeys' | 'changeLog' | 'done';
+
+const compareChanges = (left: KeyRecord, right: KeyRecord): number =>
+  left.modRevision - right.modRevision || left.subRevision - right.subRevision;
+
+/**
+ * Decodes and checks a snapshot a step at a time, building the state aside: checksum, keys,
+ * leases, lease key sets, then the change log sorted in revision order. Any problem is a
+ * `SnapshotCorruptError` from the step that finds it.
+ */
+export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
+  private phase: DecodePhase = 'checksum';
+  private readonly body: Uint8Array;
+  private readonly storedChecksum: number;
+  private checksum = 0;
+  private checksummed = 0;
+  private readonly reader: BinaryReader;
+  private version = 0;
+  private alarms: AlarmMember[] = [];
+  private appliedIndex = 0;
+  private currentRevision = 0;
+  private compactRevision = 0;
+  private nextLeaseId = 0;
+  private keysLeft = 0;
+  private leasesLeft = 0;
+  private previousKey: string | undefined;
+  private previousLeaseId = 0;
+  private readonly index = new OrderedIndex<KeyEntry>();
+  private readonly changeLog: KeyRecord[] = [];
+  private readonly leases = new Map<number, LeaseEntry>();
+  /** Live records attached to a lease, whose keys join the lease's key set once leases are read. */
+  private readonly leased: KeyRecord[] = [];
+  private leasedAttached = 0;
+  private sort: SteppedMergeSort<KeyRecord> | undefined;
+
+  constructor(
+    bytes: Uint8Array,
+    private readonly limits = SNAPSHOT_STEP_LIMITS,
+  ) {
+    if (bytes.length < MAGIC.length + 1 + CHECKSUM_BYTES) throw new SnapshotCorruptError('too short');
+    this.body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
+    this.storedChecksum = new BinaryReader(
+      bytes.subarray(bytes.length - CHECKSUM_BYTES),
+      'snapshot',
+      kvCodecError,
+    ).uint32();
+    this.reader = new BinaryReader(this.body, 'snapshot', kvCodecError);
+  }
+
+  step(): boolean {
+    try {
+      this.advance();
+    } catch (error) {
+      this.phase = 'done';
+      if (error instanceof KvCodecError) throw new SnapshotCorruptError(String(error.details.problem));
+      throw error;
+    }
+    return this.phase === 'done';
+  }
+
+  private advance(): void {
+    switch (this.phase) {
+      case 'checksum':
+        this.checkSome();
+        break;
+      case 'keys':
+        this.readKeys();
+        break;
+      case 'leases':
+        this.readLeases();
+        break;
+      case 'leaseKeys':
+        this.attachLeaseKeys();
+        break;
+      case 'changeLog':
+        if ((this.sort as SteppedMergeSort<KeyRecord>).step()) this.phase = 'done';
+        break;
+      case 'done':
+        break;
+    }
+  }
+
+  private checkSome(): void {
+    const end = Math.min(this.body.length, this.checksummed + SNAPSHOT_CHECKSUM_STEP_BYTES);
+    this.checksum = crc32(this.body.subarray(this.checksummed, end), this.checksum);
+    this.checksummed = end;
+    if (end < this.body.length) return;
+    if (this.checksum !== this.storedChecksum) throw new SnapshotCorruptError('checksum mismatch');
+    this.readHeader();
+  }
+
+  private readHeader(): void {
+    const reader = this.reader;
+    for (const expected of MAGIC) if (reader.byte() !== expected) throw new SnapshotCorruptError('bad magic');
+    const version = reader.byte();
+    if (version !== KV_SNAPSHOT_VERSION && version !== KV_SNAPSHOT_VERSION_WITHOUT_ALARMS)
+      throw new SnapshotCorruptError(`unsupported version ${version}`);
+    this.version = version;
+    this.appliedIndex = reader.varuint();
+    this.currentRevision = reader.varuint();
+    this.compactRevision = reader.varuint();
+    this.nextLeaseId = reader.varuint();
+    if (this.currentRevision < 1 || this.compactRevision > this.currentRevision)
+      throw new SnapshotCorruptError('bad revisions');
+    this.keysLeft = reader.count(2);
+    this.phase = 'keys';
+  }
+
+  private readKeys(): void {
+    const reader = this.reader;
+    const stopOffset = reader.offset + this.limits.bytes;
+    for (let read = 0; this.keysLeft > 0 && read < this.limits.keys && reader.offset < stopOffset; read++) {
+      this.readKey();
+      this.keysLeft--;
+    }
+    if (this.keysLeft > 0) return;
+    this.leasesLeft = reader.count(2);
+    this.phase = 'leases';
+  }
+
+  private readKey(): void {
+    const reader = this.reader;
     const key = reader.binary();
-    if (previousKey !== undefined && key <= previousKey) throw new SnapshotCorruptError('keys out of order');
-    previousKey = key;
+    if (this.previousKey !== undefined && key <= this.previousKey)
+      throw new SnapshotCorruptError('keys out of order');
+    this.previousKey = key;
     const recordCount = reader.count(MIN_RECORD_BYTES);
     if (recordCount === 0) throw new SnapshotCorruptError('key without records');
     const records: KeyRecord[] = [];
@@ -143,58 +335,74 @@ function readBody(body: Uint8Array): DecodedSnapshot {
       if (live > 1) throw new SnapshotCorruptError('bad record flag');
       const value = live === 1 ? reader.binary() : null;
       const last = records.at(-1);
-      if (modRevision > currentRevision || (last !== undefined && modRevision <= last.modRevision)) {
+      if (modRevision > this.currentRevision || (last !== undefined && modRevision <= last.modRevision)) {
         throw new SnapshotCorruptError('record revisions out of order');
       }
       const record: KeyRecord = { key, modRevision, subRevision, createRevision, version, lease, value };
       records.push(record);
-      if (modRevision >= compactRevision) changeLog.push(record);
+      if (modRevision >= this.compactRevision) this.changeLog.push(record);
     }
+    const latest = records[records.length - 1] as KeyRecord;
+    if (latest.value !== null && latest.lease !== 0) this.leased.push(latest);
     // Exact-size arrays: most keys hold one record, and a pushed-to array over-reserves.
-    entries.push({ key, records: records.length === 1 ? [records[0] as KeyRecord] : records });
+    this.index.appendLast({ key, records: records.length === 1 ? [latest] : records });
   }
-  const leaseCount = reader.count(2);
-  const leases = new Map<number, LeaseEntry>();
-  let previousId = 0;
-  for (let leaseIndex = 0; leaseIndex < leaseCount; leaseIndex++) {
-    const id = reader.varuint();
-    const ttlSeconds = reader.varuint();
-    if (id <= previousId) throw new SnapshotCorruptError('leases out of order');
-    previousId = id;
-    leases.set(id, { id, ttlSeconds, keys: new Set() });
-  }
-  const alarms = version === KV_SNAPSHOT_VERSION_WITHOUT_ALARMS ? [] : readAlarms(reader);
-  reader.end();
-  for (const entry of entries) {
-    const latest = entry.records.at(-1) as KeyRecord;
-    if (latest.value === null || latest.lease === 0) continue;
-    const lease = leases.get(latest.lease);
-    if (lease === undefined) throw new SnapshotCorruptError(`key attached to unknown lease ${latest.lease}`);
-    lease.keys.add(entry.key);
-  }
-  changeLog.sort(
-    (left, right) => left.modRevision - right.modRevision || left.subRevision - right.subRevision,
-  );
-  return {
-    appliedIndex,
-    currentRevision,
-    compactRevision,
-    nextLeaseId,
-    index: OrderedIndex.fromSorted(entries),
-    changeLog,
-    leases,
-    alarms,
-  };
-}
 
-function readAlarms(reader: BinaryReader): AlarmMember[] {
-  const count = reader.count(2);
-  const alarms: AlarmMember[] = [];
-  for (let position = 0; position < count; position++) {
-    const memberId = reader.varuint();
-    const alarm = ALARM_TYPES[reader.byte()];
-    if (alarm === undefined) throw new SnapshotCorruptError('unknown alarm type');
-    alarms.push({ memberId, alarm });
+  private readLeases(): void {
+    const reader = this.reader;
+    for (let read = 0; this.leasesLeft > 0 && read < this.limits.keys; read++, this.leasesLeft--) {
+      const id = reader.varuint();
+      const ttlSeconds = reader.varuint();
+      if (id <= this.previousLeaseId) throw new SnapshotCorruptError('leases out of order');
+      this.previousLeaseId = id;
+      this.leases.set(id, { id, ttlSeconds, keys: new Set() });
+    }
+    if (this.leasesLeft > 0) return;
+    if (this.version !== KV_SNAPSHOT_VERSION_WITHOUT_ALARMS) this.readAlarms();
+    reader.end();
+    this.phase = 'leaseKeys';
   }
-  return alarms;
+
+  private readAlarms(): void {
+    const count = this.reader.count(2);
+    for (let position = 0; position < count; position++) {
+      const memberId = this.reader.varuint();
+      const alarm = ALARM_TYPES[this.reader.byte()];
+      if (alarm === undefined) throw new SnapshotCorruptError('unknown alarm type');
+      this.alarms.push({ memberId, alarm });
+    }
+  }
+
+  private attachLeaseKeys(): void {
+    const stop = Math.min(this.leased.length, this.leasedAttached + this.limits.keys);
+    for (; this.leasedAttached < stop; this.leasedAttached++) {
+      const record = this.leased[this.leasedAttached] as KeyRecord;
+      const lease = this.leases.get(record.lease);
+      if (lease === undefined)
+        throw new SnapshotCorruptError(`key attached to unknown lease ${record.lease}`);
+      lease.keys.add(record.key);
+    }
+    if (this.leasedAttached < this.leased.length) return;
+    this.leased.length = 0;
+    this.sort = new SteppedMergeSort(this.changeLog, compareChanges, SNAPSHOT_SORT_STEP_RECORDS);
+    this.phase = 'changeLog';
+  }
+
+  result(): DecodedSnapshot {
+    assert(this.phase === 'done' && this.sort !== undefined, 'snapshot read before it was decoded');
+    return {
+      appliedIndex: this.appliedIndex,
+      currentRevision: this.currentRevision,
+      compactRevision: this.compactRevision,
+      nextLeaseId: this.nextLeaseId,
+      index: this.index,
+      changeLog: this.changeLog,
+      leases: this.leases,
+      alarms: this.alarms,
+    };
+  }
+
+  cancel(): void {
+    this.phase = 'done';
+  }
 }

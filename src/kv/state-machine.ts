@@ -4,7 +4,7 @@
  * replica. A failed command leaves the state unchanged and yields an error result; only broken
  * invariants (programmer errors) throw.
  */
-import { assert } from '../lib/index.js';
+import { assert, ChunkConcatenation, followedBy, runToEnd, type SteppedTask } from '../lib/index.js';
 import { bytesToBinary, compareBinary } from './bytes.js';
 import { decodeKvCommand } from './codec.js';
 import {
@@ -21,7 +21,13 @@ import { KvEvent, recordToKeyValue } from './events.js';
 import { DEFAULT_MIN_LEASE_TTL_SECONDS, MAX_REQUEST_BYTES, WATCH_CATCH_UP_BATCH_EVENTS } from './limits.js';
 import { type KeyRecord, MvccStore, type StoreChange } from './mvcc.js';
 import { LEASE_STORED_BYTES, writesData } from './quota.js';
-import { decodeSnapshot, encodeSnapshot, type LeaseEntry } from './snapshot.js';
+import {
+  type LeaseEntry,
+  SNAPSHOT_STEP_LIMITS,
+  SnapshotDecoder,
+  SnapshotEncoder,
+  type SnapshotStepLimits,
+} from './snapshot.js';
 import type {
   AlarmMember,
   AlarmRequest,
@@ -77,7 +83,7 @@ const MAX_HISTORY_SCANNED_RECORDS = 65_536;
 
 export class KvStateMachine {
   private store: MvccStore;
-  private readonly leases: Map<number, LeaseEntry>;
+  private leases: Map<number, LeaseEntry>;
   private nextLeaseId: number;
   private lastApplied: number;
   /** Raised alarms, ordered by member id. */
@@ -538,34 +544,63 @@ export class KvStateMachine {
     };
   }
 
-  /** Encodes the whole replicated state; equal states give equal bytes. */
-  snapshot(): Uint8Array {
-    return encodeSnapshot({
-      appliedIndex: this.lastApplied,
-      currentRevision: this.store.currentRevision,
-      compactRevision: this.store.compactRevision,
-      nextLeaseId: this.nextLeaseId,
-      forEachEntry: (visit) => this.store.index.forEach(visit),
-      indexedKeyCount: this.store.index.size,
-      leases: this.leaseList(),
-      alarms: this.raisedAlarms,
-    });
+  /**
+   * Starts encoding the state as of now, a bounded step at a time; commands may be applied between
+   * the steps without changing what it encodes. Equal states give equal bytes. Finish or cancel it:
+   * compaction drops no history while it runs.
+   */
+  startSnapshot(limits: SnapshotStepLimits = SNAPSHOT_STEP_LIMITS): SnapshotEncoder {
+    return new SnapshotEncoder(
+      {
+        appliedIndex: this.lastApplied,
+        nextLeaseId: this.nextLeaseId,
+        leases: this.leaseList(),
+        alarms: [...this.raisedAlarms],
+        view: this.store.openView(),
+      },
+      limits,
+    );
   }
 
-  /** Replaces this state with a snapshot's; throws `SnapshotCorruptError` if it does not check out. */
+  /** Encodes the whole replicated state in one go. */
+  snapshot(): Uint8Array {
+    return runToEnd(followedBy(this.startSnapshot(), (chunks) => new ChunkConcatenation(chunks)));
+  }
+
+  /**
+   * Starts replacing this state with a snapshot's, a bounded step at a time: the new state is built
+   * aside and swapped in by the last step, so nothing is applied meanwhile. A step throws
+   * `SnapshotCorruptError` if the snapshot does not check out (the state is then unchanged).
+   */
+  startRestore(bytes: Uint8Array, limits: SnapshotStepLimits = SNAPSHOT_STEP_LIMITS): SteppedTask<void> {
+    const decoder = new SnapshotDecoder(bytes, limits);
+    let swapped = false;
+    return {
+      step: () => {
+        if (swapped) return true;
+        if (!decoder.step()) return false;
+        swapped = true;
+        const decoded = decoder.result();
+        this.store = new MvccStore(
+          decoded.index,
+          decoded.currentRevision,
+          decoded.compactRevision,
+          decoded.changeLog,
+        );
+        this.leases = decoded.leases;
+        this.nextLeaseId = decoded.nextLeaseId;
+        this.lastApplied = decoded.appliedIndex;
+        this.raisedAlarms = [...decoded.alarms];
+        return true;
+      },
+      result: () => undefined,
+      cancel: () => decoder.cancel(),
+    };
+  }
+
+  /** Replaces this state with a snapshot's in one go; throws `SnapshotCorruptError` if it does not check out. */
   restore(bytes: Uint8Array): void {
-    const decoded = decodeSnapshot(bytes);
-    this.store = new MvccStore(
-      decoded.index,
-      decoded.currentRevision,
-      decoded.compactRevision,
-      decoded.changeLog,
-    );
-    this.leases.clear();
-    for (const [id, lease] of decoded.leases) this.leases.set(id, lease);
-    this.nextLeaseId = decoded.nextLeaseId;
-    this.lastApplied = decoded.appliedIndex;
-    this.raisedAlarms = [...decoded.alarms];
+    runToEnd(this.startRestore(bytes));
   }
 
   static fromSnapshot(bytes: Uint8Array, options: KvStateMachineOptions = {}): KvStateMachine {

@@ -18,13 +18,21 @@ export interface DiskFile {
 
 export type OpenMode = 'read' | 'append' | 'create';
 
+export interface OpenOptions {
+  /**
+   * A large file no one waits on promptly (a snapshot): its writes and syncs never run on the
+   * calling thread, even on a disk that writes inline, so they cannot hold up the event loop.
+   */
+  readonly background?: boolean;
+}
+
 /**
  * Files with explicit durability. `create` truncates or creates; `append` creates if
  * missing and keeps content. A new or renamed directory entry is durable only after
  * `fsyncDirectory` on its parent.
  */
 export interface Disk {
-  open(filePath: string, mode: OpenMode): Promise<DiskFile>;
+  open(filePath: string, mode: OpenMode, options?: OpenOptions): Promise<DiskFile>;
   readFile(filePath: string): Promise<Uint8Array>;
   rename(fromPath: string, toPath: string): Promise<void>;
   fsyncDirectory(directoryPath: string): Promise<void>;

@@ -7,7 +7,14 @@ export { BinaryReader, BinaryWriter, type DecodeErrorFactory } from './binary.js
 export { binaryToBytes, bytesToBinary, writeBinary } from './binary-string.js';
 export { dataViewOf, scratchBytes } from './bytes.js';
 export { type Clock, ManualClock, SystemClock, type TimerId } from './clock.js';
-export { type Disk, DiskError, type DiskFile, FileNotFoundError, type OpenMode } from './disk.js';
+export {
+  type Disk,
+  DiskError,
+  type DiskFile,
+  FileNotFoundError,
+  type OpenMode,
+  type OpenOptions,
+} from './disk.js';
 export { AssertionError, assert, assertNever, isMeshError, MeshError, ValidationError } from './errors.js';
 export { Hash64Result, hash64, hash64Into, hash64PrefixedInto } from './hash64.js';
 export { type CrashOptions, MemoryDisk } from './memory-disk.js';
@@ -23,3 +30,12 @@ export {
 export { type Random, SeededRandom, systemRandom } from './random.js';
 export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scratch-buffer.js';
 export { describeValue, InputProblems, isRecord } from './shape.js';
+export {
+  ChunkConcatenation,
+  CONCATENATE_STEP_BYTES,
+  followedBy,
+  runToEnd,
+  SteppedMergeSort,
+  type SteppedTask,
+  singleStep,
+} from './stepped.js';

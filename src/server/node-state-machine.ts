@@ -7,7 +7,14 @@ import {
   type LeaseChanges,
   WatchHub,
 } from '../kv/index.js';
-import { dataViewOf, MeshError } from '../lib/index.js';
+import {
+  ChunkConcatenation,
+  dataViewOf,
+  followedBy,
+  MeshError,
+  runToEnd,
+  type SteppedTask,
+} from '../lib/index.js';
 import type { Entry } from '../raft/index.js';
 import { MemberDirectory } from './member-directory.js';
 import { decodeNodeCommand } from './node-command.js';
@@ -89,25 +96,36 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
     return outcome.result;
   }
 
-  snapshot(): Uint8Array {
-    const kv = this.kv.snapshot();
+  /**
+   * Starts a snapshot of the state as of now: sessions and members (small) are encoded at once,
+   * the key-value store a step at a time while entries go on being applied.
+   */
+  startSnapshot(): SteppedTask<Uint8Array> {
+    const kv = this.kv.startSnapshot();
     const sessions = this.sessions.snapshot();
     const members = new TextEncoder().encode(this.members.snapshot());
-    const out = new Uint8Array(
-      SNAPSHOT_HEADER_BYTES + kv.byteLength + sessions.byteLength + members.byteLength,
-    );
-    const view = new DataView(out.buffer);
-    view.setUint32(0, SNAPSHOT_MAGIC);
-    view.setUint32(4, kv.byteLength);
-    view.setUint32(8, sessions.byteLength);
-    view.setUint32(12, members.byteLength);
-    out.set(kv, SNAPSHOT_HEADER_BYTES);
-    out.set(sessions, SNAPSHOT_HEADER_BYTES + kv.byteLength);
-    out.set(members, SNAPSHOT_HEADER_BYTES + kv.byteLength + sessions.byteLength);
-    return out;
+    return followedBy(kv, (kvChunks) => {
+      let kvBytes = 0;
+      for (const chunk of kvChunks) kvBytes += chunk.byteLength;
+      const header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
+      const view = new DataView(header.buffer);
+      view.setUint32(0, SNAPSHOT_MAGIC);
+      view.setUint32(4, kvBytes);
+      view.setUint32(8, sessions.byteLength);
+      view.setUint32(12, members.byteLength);
+      return new ChunkConcatenation([header, ...kvChunks, sessions, members]);
+    });
   }
 
-  restore(data: Uint8Array): void {
+  snapshot(): Uint8Array {
+    return runToEnd(this.startSnapshot());
+  }
+
+  /**
+   * Starts replacing the state with a snapshot's: the key-value store is decoded a step at a
+   * time and swapped in by the last step, together with sessions and members.
+   */
+  startRestore(data: Uint8Array): SteppedTask<void> {
     const view = dataViewOf(data);
     if (data.byteLength < SNAPSHOT_HEADER_BYTES || view.getUint32(0) !== SNAPSHOT_MAGIC) {
       throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot has no valid header');
@@ -119,9 +137,24 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
       throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot section lengths do not add up');
     }
     const sessionsStart = SNAPSHOT_HEADER_BYTES + kvBytes;
-    this.kv.restore(data.subarray(SNAPSHOT_HEADER_BYTES, sessionsStart));
-    this.sessions.restore(data.subarray(sessionsStart, sessionsStart + sessionBytes));
-    this.members.restore(new TextDecoder().decode(data.subarray(sessionsStart + sessionBytes)));
-    this.onRestore();
+    const kv = this.kv.startRestore(data.subarray(SNAPSHOT_HEADER_BYTES, sessionsStart));
+    let done = false;
+    return {
+      step: () => {
+        if (done) return true;
+        if (!kv.step()) return false;
+        done = true;
+        this.sessions.restore(data.subarray(sessionsStart, sessionsStart + sessionBytes));
+        this.members.restore(new TextDecoder().decode(data.subarray(sessionsStart + sessionBytes)));
+        this.onRestore();
+        return true;
+      },
+      result: () => undefined,
+      cancel: () => kv.cancel(),
+    };
+  }
+
+  restore(data: Uint8Array): void {
+    runToEnd(this.startRestore(data));
   }
 }

@@ -1,4 +1,14 @@
-import { type Clock, type Disk, type Logger, MeshError, type Random, type TimerId } from '../lib/index.js';
+import {
+  type Clock,
+  type Disk,
+  type Logger,
+  MeshError,
+  type Random,
+  runToEnd,
+  type SteppedTask,
+  singleStep,
+  type TimerId,
+} from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import {
   type ClusterConfig,
@@ -35,8 +45,8 @@ import {
 import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
 
 /**
- * A snapshot is taken once this many entries were applied since the last one. Encoding runs
- * on the event loop (about 7 s for a million keys), so it must stay rare.
+ * A snapshot is taken once this many entries were applied since the last one. It is encoded a
+ * step at a time while the node goes on (seconds for a million keys), so it should stay rare.
  */
 export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 100_000;
 /** Entries kept in the log behind a snapshot, so slightly lagging followers need no snapshot. */
@@ -63,6 +73,25 @@ export interface ReplicatedStateMachine<Result> {
   apply(entry: Entry): Result;
   snapshot(): Uint8Array;
   restore(data: Uint8Array): void;
+  /**
+   * Optional: a snapshot of the state as of now, encoded a bounded step at a time. The node
+   * applies entries between steps, which must not change what it encodes. Without it the node
+   * calls `snapshot` in one go.
+   */
+  startSnapshot?(): SteppedTask<Uint8Array>;
+  /**
+   * Optional: replaces the state with a snapshot's a bounded step at a time; the node applies
+   * nothing until the last step. Without it the node calls `restore` in one go.
+   */
+  startRestore?(data: Uint8Array): SteppedTask<void>;
+}
+
+function snapshotTask<Result>(machine: ReplicatedStateMachine<Result>): SteppedTask<Uint8Array> {
+  return machine.startSnapshot?.() ?? singleStep(() => machine.snapshot());
+}
+
+function restoreTask<Result>(machine: ReplicatedStateMachine<Result>, data: Uint8Array): SteppedTask<void> {
+  return machine.startRestore?.(data) ?? singleStep(() => machine.restore(data));
 }
 
 export interface RaftNodeOptions<Result> {
@@ -190,6 +219,10 @@ export class RaftNode<Result> {
   /** A ReadIndex request unanswered this long fails its reads (two election timeouts). */
   private readonly readTimeoutMs: number;
   private readonly snapshotEveryEntries: number;
+  /** The snapshot being taken in the background, from encoding to log compaction. */
+  private snapshotting: SteppedTask<Uint8Array> | undefined;
+  /** Settles once the background snapshot (if any) stopped. */
+  private snapshotRun: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
 
   private constructor(
@@ -260,7 +293,8 @@ export class RaftNode<Result> {
     } else if (recovered.snapshot !== undefined) {
       const snapshot = fromStoredSnapshot(recovered.snapshot);
       storage = MemoryRaftStorage.fromSnapshot(snapshot);
-      options.stateMachine.restore(snapshot.data);
+      // Nothing else runs on a node that is starting: restore in one go.
+      runToEnd(restoreTask(options.stateMachine, snapshot.data));
       appliedIndex = snapshot.metadata.index;
     } else {
       storage = new MemoryRaftStorage();
@@ -445,7 +479,9 @@ export class RaftNode<Result> {
       await this.handOverLeadership(transferTimeoutMs);
     this.stopped = true;
     if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
+    this.cancelSnapshot();
     await this.whenIdle();
+    await this.snapshotRun;
     this.proposals.rejectAll(new NodeStoppedError());
     this.reads.rejectAll(new NodeStoppedError());
     for (const timer of this.readTimers.values()) this.options.clock.clearTimer(timer);
@@ -557,7 +593,7 @@ export class RaftNode<Result> {
         const ready = this.raft.ready(options);
         if (ready.snapshot === undefined) this.handleReady(ready);
         else await this.handleSnapshotReady(ready, ready.snapshot);
-        if (this.snapshotDue()) await this.takeSnapshot();
+        if (this.snapshotDue()) this.startSnapshot();
       }
       // What these Readys sent leaves now rather than a turn of the event loop later, and
       // before their log writes, which the store runs in the microtasks that follow (inline
@@ -610,15 +646,22 @@ export class RaftNode<Result> {
     this.updateReadiness();
   }
 
-  /** A Ready that installs a snapshot runs alone: after every write in flight, to the end. */
+  /**
+   * A Ready that installs a snapshot runs alone: after every write in flight, to the end. The
+   * state machine restores a step at a time; messages that arrive meanwhile are stepped into Raft
+   * (heartbeats keep this follower from campaigning) and answered by the next Ready.
+   */
   private async handleSnapshotReady(ready: Ready, snapshot: Snapshot): Promise<void> {
+    // Our own snapshot in progress is older than this one.
+    this.cancelSnapshot();
     await this.persistChain;
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.send(ready.messages);
+    this.options.link.flush?.();
     await this.store.saveSnapshot(toStoredSnapshot(snapshot));
     await this.store.resetToSnapshot(snapshot.metadata.index);
     this.storage.applySnapshot(snapshot);
-    this.options.stateMachine.restore(snapshot.data);
+    if (!(await this.runSteps(restoreTask(this.options.stateMachine, snapshot.data)))) return;
     this.appliedIndex = snapshot.metadata.index;
     this.snapshotIndex = this.appliedIndex;
     this.proposals.skippedThrough(this.appliedIndex);
@@ -711,29 +754,67 @@ export class RaftNode<Result> {
   }
 
   /**
-   * Enough was applied since the last snapshot, and the log here reaches the applied index: a
-   * follower may apply committed entries that are still waiting for its next write (see
-   * `deferWrites`), and a snapshot needs its index in the log.
+   * Enough was applied since the last snapshot, none is being taken, and the log here reaches the
+   * applied index: a follower may apply committed entries that are still waiting for its next
+   * write (see `deferWrites`), and a snapshot needs its index in the log.
    */
   private snapshotDue(): boolean {
     return (
+      this.snapshotting === undefined &&
       this.appliedIndex - this.snapshotIndex >= this.snapshotEveryEntries &&
       this.appliedIndex <= this.storage.lastIndex()
     );
   }
 
-  private async takeSnapshot(): Promise<void> {
+  /** Starts a snapshot at the applied index; it runs in the background while Readys go on. */
+  private startSnapshot(): void {
     const index = this.appliedIndex;
-    const data = this.options.stateMachine.snapshot();
-    const snapshot = this.storage.createSnapshot(index, this.raft.configAt(index), data);
+    const config = this.raft.configAt(index);
+    const task = snapshotTask(this.options.stateMachine);
+    this.snapshotting = task;
+    this.snapshotRun = this.takeSnapshot(task, index, config).catch((error: unknown) => this.fail(error));
+  }
+
+  /** Encodes a step per turn, then records, saves and compacts, unless cancelled on the way. */
+  private async takeSnapshot(
+    task: SteppedTask<Uint8Array>,
+    index: number,
+    config: ReturnType<Raft['configAt']>,
+  ): Promise<void> {
+    if (!(await this.runSteps(task)) || this.snapshotting !== task) return;
+    const snapshot = this.storage.createSnapshot(index, config, task.result());
     this.snapshotIndex = index;
     await this.store.saveSnapshot(toStoredSnapshot(snapshot));
+    if (this.snapshotting !== task) return;
     const compactThrough =
       index - (this.options.logEntriesKeptAfterSnapshot ?? LOG_ENTRIES_KEPT_AFTER_SNAPSHOT);
     if (compactThrough > this.storage.firstIndex()) {
       this.storage.compact(compactThrough);
       await this.store.compact(compactThrough);
     }
+    if (this.snapshotting === task) this.snapshotting = undefined;
+  }
+
+  /** Stops the background snapshot, if any (a newer one is being installed, or the node stops). */
+  private cancelSnapshot(): void {
+    this.snapshotting?.cancel();
+    this.snapshotting = undefined;
+  }
+
+  /**
+   * Runs a task a step per turn of the event loop, so timers and messages go on between steps.
+   * False when the node stopped first (the task is then cancelled).
+   */
+  private async runSteps<T>(task: SteppedTask<T>): Promise<boolean> {
+    const defer = this.options.defer ?? setImmediate;
+    while (!task.step()) {
+      await new Promise<void>((resolve) => defer(resolve));
+      if (this.stopped) {
+        task.cancel();
+        return false;
+      }
+    }
+    return true;
   }
 
   private send(messages: readonly Message[]): void {
@@ -795,6 +876,7 @@ export class RaftNode<Result> {
     const failure = error instanceof Error ? error : new Error(String(error));
     this.failure = failure;
     this.stopped = true;
+    this.cancelSnapshot();
     this.logger.error({ err: failure }, 'the node stopped after a storage or apply failure');
     if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
     this.proposals.rejectAll(failure);

@@ -15,6 +15,8 @@ export const MAX_RECORD_PAYLOAD_BYTES = 128 * 1024 * 1024;
 export const MAX_PENDING_OPERATIONS = 65_536;
 /** Snapshot saves waiting their turn beyond this count are refused with STORE_OVERLOADED. */
 export const MAX_PENDING_SNAPSHOT_SAVES = 4;
+/** Snapshot data checksummed and written per step, so saving a large snapshot never holds the event loop long. */
+export const SNAPSHOT_FILE_PART_BYTES = 4 * 1024 * 1024;
 /** One group commit writes at most this many bytes (more wait for the next sync). */
 export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 /** Largest snapshot file read back (config plus data plus framing). */

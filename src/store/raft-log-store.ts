@@ -8,7 +8,7 @@ import { type RaftLogStoreOptions, type ResolvedStoreOptions, resolveStoreOption
 import { encodeEntry, encodeHardState, encodeTruncateSuffix } from './records.js';
 import { type RecoveredLayout, recoverStore } from './recovery.js';
 import { SegmentWriter, type WriterOperation } from './segment-writer.js';
-import { encodeSnapshot } from './snapshot-file.js';
+import { snapshotFileParts } from './snapshot-file.js';
 import { StoreDirectory } from './store-io.js';
 import type { RecoveredState, StoredEntry, StoredHardState, StoredSnapshot } from './types.js';
 
@@ -170,7 +170,8 @@ export class RaftLogStore {
 
   /**
    * Writes a snapshot file atomically and removes snapshots beyond the retention count.
-   * Snapshot writes do not hold up log appends.
+   * Snapshot writes do not hold up log appends, and are checksummed and written a part at a
+   * time off the event loop.
    */
   saveSnapshot(snapshot: StoredSnapshot): Promise<void> {
     const refusal = this.refusal();
@@ -180,10 +181,13 @@ export class RaftLogStore {
       return Promise.reject(new StoreOverloadedError(this.pendingSnapshotSaves));
     }
     this.pendingSnapshotSaves++;
-    const bytes = encodeSnapshot(snapshot);
     const saving = this.snapshotChain
       .then(async () => {
-        await this.directory.writeFileAtomically(snapshotFileName(snapshot.index), bytes);
+        await this.directory.writeFileAtomically(
+          snapshotFileName(snapshot.index),
+          snapshotFileParts(snapshot),
+          true,
+        );
         this.durableSnapshotIndex = Math.max(this.durableSnapshotIndex, snapshot.index);
         this.counters.snapshotsSaved++;
         await this.removeOldSnapshots();

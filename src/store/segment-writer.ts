@@ -206,10 +206,9 @@ export class SegmentWriter {
   }
 
   private async checkpointHardState(): Promise<void> {
-    await this.directory.writeFileAtomically(
-      HARD_STATE_FILE_NAME,
+    await this.directory.writeFileAtomically(HARD_STATE_FILE_NAME, [
       encodeHardStateFile(this.writtenHardState),
-    );
+    ]);
   }
 
   private push(record: Uint8Array): void {

@@ -1,6 +1,7 @@
 import { dataViewOf } from '../lib/index.js';
 import { readUint64, writeUint64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
+import { SNAPSHOT_FILE_PART_BYTES } from './limits.js';
 import type { StoredSnapshot } from './types.js';
 
 /**
@@ -21,20 +22,35 @@ const SNAPSHOT_FORMAT_VERSION = 1;
 const SNAPSHOT_HEADER_BYTES = 40;
 const SNAPSHOT_TRAILER_BYTES = 4;
 
-export function encodeSnapshot(snapshot: StoredSnapshot): Uint8Array {
-  const bodyBytes = SNAPSHOT_HEADER_BYTES + snapshot.config.byteLength + snapshot.data.byteLength;
-  const file = new Uint8Array(bodyBytes + SNAPSHOT_TRAILER_BYTES);
-  const view = dataViewOf(file);
+/**
+ * The file in parts, in order: header, config, the data in parts of at most `partBytes`, then the
+ * checksum. Each part is checksummed when it is taken, so a writer that yields between parts
+ * never spends longer than one part on the event loop.
+ */
+export function* snapshotFileParts(
+  snapshot: StoredSnapshot,
+  partBytes = SNAPSHOT_FILE_PART_BYTES,
+): Generator<Uint8Array> {
+  const header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
+  const view = dataViewOf(header);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
   view.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
   writeUint64(view, 8, snapshot.index);
   writeUint64(view, 16, snapshot.term);
   view.setUint32(24, snapshot.config.byteLength, true);
   writeUint64(view, 32, snapshot.data.byteLength);
-  file.set(snapshot.config, SNAPSHOT_HEADER_BYTES);
-  file.set(snapshot.data, SNAPSHOT_HEADER_BYTES + snapshot.config.byteLength);
-  view.setUint32(bodyBytes, crc32c(file, 0, 0, bodyBytes), true);
-  return file;
+  let checksum = crc32c(header);
+  yield header;
+  checksum = crc32c(snapshot.config, checksum);
+  yield snapshot.config;
+  for (let offset = 0; offset < snapshot.data.byteLength; offset += partBytes) {
+    const part = snapshot.data.subarray(offset, offset + partBytes);
+    checksum = crc32c(part, checksum);
+    yield part;
+  }
+  const trailer = new Uint8Array(SNAPSHOT_TRAILER_BYTES);
+  dataViewOf(trailer).setUint32(0, checksum, true);
+  yield trailer;
 }
 
 export type SnapshotDecoding =

@@ -27,20 +27,33 @@ export class StoreDirectory {
   }
 
   /**
-   * Replaces `name` with `bytes` so that a crash leaves either the old file or the whole
-   * new one: write a temporary file, sync it, rename over the target, sync the directory.
+   * Replaces `name` with the concatenation of `parts` so that a crash leaves either the old file
+   * or the whole new one: write a temporary file, sync it, rename over the target, sync the
+   * directory. With `background` (a large file such as a snapshot) writes and syncs stay off
+   * the event loop, and the loop gets a turn before each part is made (parts may be computed
+   * as they are taken, like a checksum).
    */
-  async writeFileAtomically(name: string, bytes: Uint8Array): Promise<void> {
+  async writeFileAtomically(name: string, parts: Iterable<Uint8Array>, background = false): Promise<void> {
     const temporaryPath = this.pathOf(`${name}${TEMPORARY_SUFFIX}`);
-    const file = await this.disk.open(temporaryPath, 'create');
+    const file = await this.disk.open(temporaryPath, 'create', { background });
     try {
-      await file.append(bytes);
+      const iterator = parts[Symbol.iterator]();
+      for (;;) {
+        if (background) await this.nextTurn();
+        const part = iterator.next();
+        if (part.done === true) break;
+        await file.append(part.value);
+      }
       await this.datasync(file);
     } finally {
       await file.close();
     }
     await this.disk.rename(temporaryPath, this.pathOf(name));
     await this.fsync();
+  }
+
+  private nextTurn(): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimer(0, resolve));
   }
 
   async list(): Promise<string[]> {

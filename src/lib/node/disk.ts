@@ -1,6 +1,13 @@
 import { fdatasyncSync, constants as fsConstants, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { type Disk, DiskError, type DiskFile, FileNotFoundError, type OpenMode } from '../disk.js';
+import {
+  type Disk,
+  DiskError,
+  type DiskFile,
+  FileNotFoundError,
+  type OpenMode,
+  type OpenOptions,
+} from '../disk.js';
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
@@ -110,7 +117,8 @@ export class NodeDisk implements Disk {
     this.inlineWrites = options.inlineWrites ?? false;
   }
 
-  async open(filePath: string, mode: OpenMode): Promise<DiskFile> {
+  async open(filePath: string, mode: OpenMode, options: OpenOptions = {}): Promise<DiskFile> {
+    const inline = this.inlineWrites && options.background !== true;
     const flags =
       mode === 'read'
         ? fsConstants.O_RDONLY
@@ -120,7 +128,7 @@ export class NodeDisk implements Disk {
     return wrap('open', filePath, async () => {
       const handle = await fs.open(filePath, flags, 0o644);
       const { size } = await handle.stat();
-      return new NodeDiskFile(filePath, handle, size, this.inlineWrites);
+      return new NodeDiskFile(filePath, handle, size, inline);
     });
   }
 

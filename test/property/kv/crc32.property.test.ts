@@ -17,4 +17,15 @@ describe('CRC-32 of snapshots', () => {
       }),
     );
   });
+
+  it('checksums data given in pieces as if it were whole', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), fc.nat(2048), (bytes, cut) => {
+        const at = Math.min(cut, bytes.length);
+        const whole = crc32Portable(bytes);
+        expect(crc32(bytes.subarray(at), crc32(bytes.subarray(0, at)))).toBe(whole);
+        expect(crc32Portable(bytes.subarray(at), crc32Portable(bytes.subarray(0, at)))).toBe(whole);
+      }),
+    );
+  });
 });
