@@ -203,14 +203,21 @@ describe('RaftNode host', () => {
     expect(await next.node.propose(encode('after'))).toBeGreaterThanOrEqual(2);
   });
 
-  it('answers a deposed leader’s pending proposal with PROPOSAL_DROPPED once the next leader overwrites it', async () => {
-    cluster = new TestCluster([1, 2, 3]);
-    await cluster.start();
-    const leader = await cluster.waitForLeader();
-    cluster.links.isolated.add(leader.id);
+  /** Cuts the leader off with one proposal pending until the others elect a new leader. */
+  async function deposeLeaderWithProposalPending() {
+    const started = new TestCluster([1, 2, 3]);
+    cluster = started;
+    await started.start();
+    const leader = await started.waitForLeader();
+    started.links.isolated.add(leader.id);
     const pending = leader.node.propose(encode('lost')).catch((caught: unknown) => caught);
-    const others = [...cluster.nodes.values()].filter((entry) => entry.id !== leader.id);
-    await cluster.until(() => others.some((entry) => entry.node.isLeader()), 'a new leader among the others');
+    const others = [...started.nodes.values()].filter((entry) => entry.id !== leader.id);
+    await started.until(() => others.some((entry) => entry.node.isLeader()), 'a new leader among the others');
+    return { cluster: started, leader, pending };
+  }
+
+  it('answers a deposed leader’s pending proposal with PROPOSAL_DROPPED once the next leader overwrites it', async () => {
+    const { cluster, leader, pending } = await deposeLeaderWithProposalPending();
     cluster.links.isolated.delete(leader.id);
     const error = await pending;
     expect(isMeshError(error, 'PROPOSAL_DROPPED')).toBe(true);
@@ -221,13 +228,7 @@ describe('RaftNode host', () => {
   });
 
   it('answers LEADER_CHANGED when no later leader settles a deposed leader’s proposal', async () => {
-    cluster = new TestCluster([1, 2, 3]);
-    await cluster.start();
-    const leader = await cluster.waitForLeader();
-    cluster.links.isolated.add(leader.id);
-    const pending = leader.node.propose(encode('lost')).catch((caught: unknown) => caught);
-    const others = [...cluster.nodes.values()].filter((entry) => entry.id !== leader.id);
-    await cluster.until(() => others.some((entry) => entry.node.isLeader()), 'a new leader among the others');
+    const { cluster, leader, pending } = await deposeLeaderWithProposalPending();
     const error = await pending;
     expect(isMeshError(error, 'LEADER_CHANGED')).toBe(true);
   });
