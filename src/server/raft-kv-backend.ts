@@ -179,6 +179,7 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async leaseKeepAlive(id: number): Promise<number> {
+    this.node.checkRunning();
     if (this.node.isLeader()) return this.lessor.keepAlive(id, this.now());
     const body = new Uint8Array(9);
     body[0] = FORWARD_KEEPALIVE;
@@ -242,7 +243,7 @@ export class RaftKvBackend implements KvBackend {
   }
 
   /** Served by the leader (a follower forwards the call); see `Membership`. */
-  addMember(
+  async addMember(
     peerUrls: readonly string[],
     isLearner: boolean,
     name = '',
@@ -252,22 +253,22 @@ export class RaftKvBackend implements KvBackend {
     return this.membership.add(peerUrls, isLearner, name, autoPromote);
   }
 
-  removeMember(id: number): Promise<MemberChange> {
+  async removeMember(id: number): Promise<MemberChange> {
     this.node.checkRunning();
     return this.membership.remove(id);
   }
 
-  promoteMember(id: number): Promise<MemberChange> {
+  async promoteMember(id: number): Promise<MemberChange> {
     this.node.checkRunning();
     return this.membership.promote(id);
   }
 
-  updateMember(id: number, peerUrls: readonly string[]): Promise<MemberChange> {
+  async updateMember(id: number, peerUrls: readonly string[]): Promise<MemberChange> {
     this.node.checkRunning();
     return this.membership.update(id, peerUrls);
   }
 
-  moveLeader(target: number): Promise<void> {
+  async moveLeader(target: number): Promise<void> {
     this.node.checkRunning();
     return this.membership.moveLeader(target);
   }
@@ -316,6 +317,7 @@ export class RaftKvBackend implements KvBackend {
    * in flight when leadership changed fails with its outcome unknown.
    */
   private async propose(command: NodeCommand): Promise<NodeApplyResult> {
+    this.node.checkRunning();
     const encoded = encodeNodeCommand(command);
     return this.leaderWait.run(async (leader) => {
       if (leader.leaderId === this.node.id) return this.node.propose(encoded);

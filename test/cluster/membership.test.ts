@@ -13,7 +13,7 @@ const LOAD_CLIENTS = 16;
 const LOAD_MAX_PUTS_PER_CLIENT = 5_000;
 const LOAD_MAX_DURATION_MS = 60_000;
 /** Puts acknowledged before and after each change: the load really runs across it. */
-const LOAD_PROGRESS_PUTS = 100;
+const LOAD_PROGRESS_PUTS = 50;
 const LOAD_PROGRESS_TIMEOUT_MS = 20_000;
 const ETCDCTL_TIMEOUT_MS = 20_000;
 

@@ -149,9 +149,19 @@ describe('errors carry etcd codes and messages', () => {
   it('unserved methods answer UNIMPLEMENTED', async () => {
     expect((await failure(call(clients.maintenance, 'Hash', {}))).code).toBe(status.UNIMPLEMENTED);
     expect((await failure(call(clients.auth, 'AuthEnable', {}))).code).toBe(status.UNIMPLEMENTED);
-    expect((await failure(call(clients.cluster, 'MemberUpdate', { ID: '1' }))).code).toBe(
-      status.UNIMPLEMENTED,
+    expect((await failure(call(clients.maintenance, 'HashKV', {}))).code).toBe(status.UNIMPLEMENTED);
+  });
+
+  it('serves MemberUpdate and MoveLeader with etcd’s refusals for a bad member', async () => {
+    const update = await failure(
+      call(clients.cluster, 'MemberUpdate', { ID: '99', peerURLs: ['http://127.0.0.1:1'] }),
     );
+    expect([update.code, update.details]).toEqual([status.NOT_FOUND, 'etcdserver: member not found']);
+    const move = await failure(call(clients.maintenance, 'MoveLeader', { targetID: '99' }));
+    expect([move.code, move.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      'etcdserver: bad leader transferee',
+    ]);
   });
 });
 
