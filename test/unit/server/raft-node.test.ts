@@ -228,7 +228,7 @@ describe('RaftNode host', () => {
   });
 
   it('answers LEADER_CHANGED when no later leader settles a deposed leader’s proposal', async () => {
-    const { cluster, leader, pending } = await deposeLeaderWithProposalPending();
+    const { pending } = await deposeLeaderWithProposalPending();
     const error = await pending;
     expect(isMeshError(error, 'LEADER_CHANGED')).toBe(true);
   });
