@@ -1,4 +1,12 @@
-import { Hash64Result, hash64Into, hash64PrefixedInto } from '../lib/index.js';
+import {
+  describeValue,
+  Hash64Result,
+  hash64Into,
+  hash64PrefixedInto,
+  InputProblems,
+  isRecord,
+  ValidationError,
+} from '../lib/index.js';
 import { ChainGapError, ChainGenesisError, ChainOriginError, ChainParentError } from './errors.js';
 
 /**
@@ -156,11 +164,17 @@ export class ChainValidator {
 
   /** A validator that expects the chain's genesis link first. */
   static fromGenesis(originHash: bigint): ChainValidator {
+    if (typeof originHash !== 'bigint') {
+      throw new ValidationError('chain origin', [
+        `originHash must be a bigint, got ${describeValue(originHash)}`,
+      ]);
+    }
     return new ChainValidator(originHash, 0, 0n);
   }
 
   /** A validator that continues after a trusted link (e.g. a snapshot's head). */
   static after(trusted: CausalLink, trustedPayload: Uint8Array): ChainValidator {
+    requireEntry('trusted link', trusted, trustedPayload);
     return new ChainValidator(trusted.originHash, trusted.sequence + 1, hashLink(trusted, trustedPayload));
   }
 
@@ -169,6 +183,7 @@ export class ChainValidator {
   }
 
   accept(link: CausalLink, payload: Uint8Array): void {
+    requireEntry('chain link', link, payload);
     if (link.originHash !== this.originHash) {
       throw new ChainOriginError(this.originHash, link.originHash, link.sequence);
     }
@@ -189,5 +204,39 @@ export class ChainValidator {
 /** Validates a whole chain that starts at its genesis link. */
 export function validateChain(originHash: bigint, entries: readonly ChainEntry[]): void {
   const validator = ChainValidator.fromGenesis(originHash);
-  for (const entry of entries) validator.accept(entry.link, entry.payload);
+  if (!Array.isArray(entries)) {
+    throw new ValidationError('chain', [`entries must be an array, got ${describeValue(entries)}`]);
+  }
+  for (const entry of entries) {
+    if (typeof entry !== 'object' || entry === null)
+      throw new ValidationError('chain', [`an entry must be an object, got ${describeValue(entry)}`]);
+    validator.accept(entry.link, entry.payload);
+  }
+}
+
+/** Links may come from another node or from plain JavaScript: their shape is checked before they are hashed. */
+function requireEntry(subject: string, link: CausalLink, payload: Uint8Array): void {
+  if (
+    isRecord(link) &&
+    typeof link.originHash === 'bigint' &&
+    typeof link.parentHash === 'bigint' &&
+    Number.isSafeInteger(link.sequence) &&
+    Number.isSafeInteger(link.horizon) &&
+    payload instanceof Uint8Array
+  ) {
+    return;
+  }
+  const problems = new InputProblems();
+  if (problems.record('link', link)) {
+    if (typeof link.originHash !== 'bigint')
+      problems.add(`link.originHash must be a bigint, got ${describeValue(link.originHash)}`);
+    if (typeof link.parentHash !== 'bigint')
+      problems.add(`link.parentHash must be a bigint, got ${describeValue(link.parentHash)}`);
+    // Any integer has the right shape; a wrong one is the chain's CHAIN_* error to report.
+    problems.integer('link.sequence', link.sequence, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    problems.integer('link.horizon', link.horizon, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  }
+  if (!(payload instanceof Uint8Array))
+    problems.add(`payload must be a Uint8Array, got ${describeValue(payload)}`);
+  throw new ValidationError(subject, problems.list);
 }

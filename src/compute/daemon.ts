@@ -1,3 +1,4 @@
+import { describeValue, InputProblems, ValidationError } from '../lib/index.js';
 import { StatelessDaemonStateError } from './errors.js';
 
 /** An inbound event: opaque bytes, plus an optional key that replica routing may hash. */
@@ -72,4 +73,28 @@ export function sameHealth(a: DaemonHealth, b: DaemonHealth): boolean {
   if (a.status !== b.status) return false;
   if (a.status === 'healthy' || b.status === 'healthy') return true;
   return a.reason === b.reason;
+}
+
+/** Whether `event` has the shape of a `DaemonEvent` (it may come from plain JavaScript). */
+export function isDaemonEvent(event: DaemonEvent): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    event.payload instanceof Uint8Array &&
+    (event.key === undefined || typeof event.key === 'string')
+  );
+}
+
+/** The `ValidationError` naming what is wrong with an event that failed `isDaemonEvent`. */
+export function eventError(event: DaemonEvent): ValidationError {
+  const problems = new InputProblems();
+  if (problems.record('event', event)) {
+    if (!(event.payload instanceof Uint8Array)) {
+      problems.add(`event.payload must be a Uint8Array, got ${describeValue(event.payload)}`);
+    }
+    if (event.key !== undefined && typeof event.key !== 'string') {
+      problems.add(`event.key must be a string when given, got ${describeValue(event.key)}`);
+    }
+  }
+  return new ValidationError('daemon event', problems.list);
 }

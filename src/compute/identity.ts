@@ -9,7 +9,7 @@ const MAX_MEMBER_INDEX = 0xffff_ffff;
 // ASN.1 DER header of a PKCS#8 ed25519 private key; the 32-byte seed follows it.
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 // The raw public key is the last 32 bytes of its SPKI DER encoding.
-const ED25519_PUBLIC_KEY_BYTES = 32;
+export const ED25519_PUBLIC_KEY_BYTES = 32;
 
 /**
  * Who a daemon is: an ed25519 key pair and the origin hash derived from its public key.

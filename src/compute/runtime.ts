@@ -1,7 +1,7 @@
 import type { Clock } from '../lib/index.js';
-import { assert, describeValue, InputProblems, isMeshError, ValidationError } from '../lib/index.js';
+import { assert, describeValue, InputProblems, isMeshError } from '../lib/index.js';
 import type { ControlSignal, DaemonEvent, DaemonFactory, DaemonHealth } from './daemon.js';
-import { sameHealth } from './daemon.js';
+import { eventError, isDaemonEvent, sameHealth } from './daemon.js';
 import {
   DaemonCrashedError,
   DaemonRemovedError,
@@ -77,28 +77,6 @@ const CONTROL_SIGNAL_TYPES: readonly ControlSignal['type'][] = [
   'backpressure-on',
   'backpressure-off',
 ];
-
-function isDaemonEvent(event: DaemonEvent): boolean {
-  return (
-    typeof event === 'object' &&
-    event !== null &&
-    event.payload instanceof Uint8Array &&
-    (event.key === undefined || typeof event.key === 'string')
-  );
-}
-
-function eventError(event: DaemonEvent): ValidationError {
-  const problems = new InputProblems();
-  if (problems.record('event', event)) {
-    if (!(event.payload instanceof Uint8Array)) {
-      problems.add(`event.payload must be a Uint8Array, got ${describeValue(event.payload)}`);
-    }
-    if (event.key !== undefined && typeof event.key !== 'string') {
-      problems.add(`event.key must be a string when given, got ${describeValue(event.key)}`);
-    }
-  }
-  return new ValidationError('daemon event', problems.list);
-}
 
 function requireHook(operation: string, origin: bigint, hook: unknown): void {
   const problems = new InputProblems();

@@ -1,11 +1,11 @@
 import { createPublicKey, sign, verify } from 'node:crypto';
 import type { Clock } from '../../lib/index.js';
-import { describeValue, InputProblems, MeshError } from '../../lib/index.js';
+import { describeValue, InputProblems, isRecord, MeshError } from '../../lib/index.js';
 import { type ChainEntry, genesisLink, hashLink } from '../causal.js';
 import { EMPTY_STATE } from '../daemon.js';
 import { DaemonNotFoundError } from '../errors.js';
 import { type DaemonHostConfig, hostConfigProblems } from '../host.js';
-import { deriveSeed, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
+import { deriveSeed, ED25519_PUBLIC_KEY_BYTES, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
 import type { DaemonRuntime } from '../runtime.js';
 import { groupTargetProblems } from './common.js';
 
@@ -64,6 +64,8 @@ export function verifyForkRecord(
   parentPublicKey: Uint8Array,
   parentEntryAtFork?: ChainEntry,
 ): void {
+  const problems = forkRecordShapeProblems(record, parentPublicKey, parentEntryAtFork);
+  if (problems.length > 0) throw new ForkRecordError(problems.join('; '));
   const key = createPublicKey({
     key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), parentPublicKey]),
     format: 'der',
@@ -83,6 +85,40 @@ export function verifyForkRecord(
       throw new ForkRecordError('parent chain head does not match the parent chain');
     }
   }
+}
+
+const RECORD_HASH_FIELDS = ['parentOrigin', 'parentChainHead', 'childOrigin', 'childGenesisHash'] as const;
+const RECORD_COUNT_FIELDS = ['parentSequence', 'parentInboundThrough', 'forkIndex'] as const;
+
+/** A record may come from another node or plain JavaScript: its shape is checked before it is verified. */
+function forkRecordShapeProblems(
+  record: ForkRecord,
+  parentPublicKey: Uint8Array,
+  parentEntryAtFork: ChainEntry | undefined,
+): string[] {
+  const problems = new InputProblems();
+  if (problems.record('record', record)) {
+    for (const field of RECORD_HASH_FIELDS) {
+      if (typeof record[field] !== 'bigint') {
+        problems.add(`record.${field} must be a bigint, got ${describeValue(record[field])}`);
+      }
+    }
+    for (const field of RECORD_COUNT_FIELDS) {
+      problems.integer(`record.${field}`, record[field], 0, Number.MAX_SAFE_INTEGER);
+    }
+    problems.nonNegativeNumber('record.createdAtMs', record.createdAtMs);
+    if (!(record.signature instanceof Uint8Array)) {
+      problems.add(`record.signature must be a Uint8Array, got ${describeValue(record.signature)}`);
+    }
+  }
+  problems.bytes('parentPublicKey', parentPublicKey, ED25519_PUBLIC_KEY_BYTES);
+  if (parentEntryAtFork !== undefined && problems.record('parentEntryAtFork', parentEntryAtFork)) {
+    if (!isRecord(parentEntryAtFork.link)) problems.add('parentEntryAtFork.link must be a chain link');
+    if (!(parentEntryAtFork.payload instanceof Uint8Array)) {
+      problems.add('parentEntryAtFork.payload must be a Uint8Array');
+    }
+  }
+  return problems.list;
 }
 
 export interface ForkGroupOptions {

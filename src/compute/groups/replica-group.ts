@@ -1,7 +1,14 @@
 import type { Random } from '../../lib/index.js';
-import { assert, Hash64Result, hash64Into, InputProblems, ValidationError } from '../../lib/index.js';
+import {
+  assert,
+  describeValue,
+  Hash64Result,
+  hash64Into,
+  InputProblems,
+  ValidationError,
+} from '../../lib/index.js';
 import { highHalf, lowHalf } from '../causal.js';
-import type { DaemonEvent } from '../daemon.js';
+import { type DaemonEvent, eventError, isDaemonEvent } from '../daemon.js';
 import { GroupClosedError, ReplicaUnavailableError } from '../errors.js';
 import { type ChainPosition, type DaemonHostConfig, hostConfigProblems } from '../host.js';
 import { type DaemonIdentity, GROUP_SEED_BYTES, memberIdentity } from '../identity.js';
@@ -59,6 +66,15 @@ export function replicaGroupConfigProblems(config: ReplicaGroupConfig): string[]
 }
 
 const ROUTING_STRATEGIES: readonly RoutingStrategy[] = ['round-robin', 'consistent-hash', 'power-of-two'];
+
+function routeError(key: unknown, strategy: unknown): ValidationError {
+  const problems = new InputProblems();
+  if (key !== undefined && typeof key !== 'string') {
+    problems.add(`key must be a string when given, got ${describeValue(key)}`);
+  }
+  problems.oneOf('strategy', strategy, ROUTING_STRATEGIES);
+  return new ValidationError('route', problems.list);
+}
 
 interface Replica {
   readonly index: number;
@@ -139,6 +155,9 @@ export class ReplicaGroup {
   /** The origin that should take an event with this key under `strategy`. */
   route(key?: string, strategy: RoutingStrategy = this.strategy): bigint {
     this.requireOpen();
+    if ((key !== undefined && typeof key !== 'string') || !ROUTING_STRATEGIES.includes(strategy)) {
+      throw routeError(key, strategy);
+    }
     const count = this.replicas.length;
     if (count === 0) throw new ReplicaUnavailableError(`group '${this.name}' has no replicas`);
     switch (strategy) {
@@ -156,6 +175,7 @@ export class ReplicaGroup {
 
   /** Routes and delivers; consistent hashing uses the event's key. */
   deliver(event: DaemonEvent, strategy: RoutingStrategy = this.strategy): number | Promise<number> {
+    if (!isDaemonEvent(event)) throw eventError(event);
     return this.runtime.deliver(this.route(event.key, strategy), event);
   }
 

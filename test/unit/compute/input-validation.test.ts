@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ChainValidator,
   DaemonHost,
   DaemonRuntime,
   deriveSeed,
   ForkGroup,
+  ForkRecordError,
   identityFromSeed,
   memberIdentity,
   ReplicaGroup,
   StandbyGroup,
+  validateChain,
+  verifyForkRecord,
 } from '../../../src/compute/index.js';
 import { ManualClock, SeededRandom, ValidationError } from '../../../src/lib/index.js';
 import { eventOf, LedgerDaemon, ledgerOf, ledgerRuntime, seedOf } from './fixtures.js';
@@ -190,5 +194,60 @@ describe('compute input from plain JavaScript', () => {
     expect(new DaemonHost(memberIdentity(seedOf(1), 0), new LedgerDaemon(), new ManualClock()).sequence).toBe(
       0,
     );
+  });
+
+  it('chain validation, fork record verification and replica routing name what is malformed', () => {
+    expect(problemsOf(() => ChainValidator.fromGenesis(untyped(1)))).toEqual([
+      'originHash must be a bigint, got 1',
+    ]);
+    const validator = ChainValidator.fromGenesis(5n);
+    expect(
+      problemsOf(() => validator.accept(untyped({ originHash: 5n, sequence: '0' }), untyped(null))),
+    ).toEqual([
+      'link.parentHash must be a bigint, got undefined',
+      'link.sequence must be an integer in [-9007199254740991, 9007199254740991], got "0"',
+      'link.horizon must be an integer in [-9007199254740991, 9007199254740991], got undefined',
+      'payload must be a Uint8Array, got null',
+    ]);
+    expect(problemsOf(() => validateChain(5n, untyped('links')))).toEqual([
+      'entries must be an array, got "links"',
+    ]);
+    expect(problemsOf(() => validateChain(5n, untyped([null])))).toEqual([
+      'an entry must be an object, got null',
+    ]);
+
+    try {
+      verifyForkRecord(untyped({ parentOrigin: 1n, forkIndex: -1 }), new Uint8Array(2));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ForkRecordError);
+      const message = (error as ForkRecordError).message;
+      for (const field of [
+        'parentChainHead',
+        'childOrigin',
+        'forkIndex',
+        'createdAtMs',
+        'signature',
+        'parentPublicKey',
+      ]) {
+        expect(message).toContain(field);
+      }
+      expect(message).not.toContain('record.parentOrigin');
+    }
+
+    const { runtime } = ledgerRuntime();
+    const replicas = ReplicaGroup.spawn(runtime, 'ledger', {
+      replicaCount: 2,
+      groupSeed: seedOf(3),
+      random: new SeededRandom(1),
+    });
+    expect(problemsOf(() => replicas.route(untyped(7), untyped('random')))).toEqual([
+      'key must be a string when given, got 7',
+      "strategy must be one of 'round-robin', 'consistent-hash', 'power-of-two', got \"random\"",
+    ]);
+    expect(problemsOf(() => replicas.deliver(untyped(undefined)))).toEqual([
+      'event must be an object, got undefined',
+    ]);
+    expect(runtime.deliver(replicas.route('k', 'consistent-hash'), eventOf(1, 'k'))).toBe(1);
   });
 });
