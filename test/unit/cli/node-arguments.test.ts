@@ -1,6 +1,13 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import {
+  LOCAL_AUTO_COMPACTION_MODE,
+  LOCAL_AUTO_COMPACTION_RETENTION,
+  localClusterPlan,
+  nodeArguments,
+} from '../../../src/cli/local-cluster.js';
 import { nodeConfigFromArguments, UsageError } from '../../../src/cli/node-commands.js';
+import { validateMeshNodeConfig } from '../../../src/mesh/index.js';
 
 const BASE = ['--id', '2', '--data', 'd2', '--peers', '1=127.0.0.1:7001,2=127.0.0.1:7002', '--insecure'];
 
@@ -27,5 +34,42 @@ describe('meshos start arguments', () => {
       '--id must be a positive integer',
     );
     expect(() => nodeConfigFromArguments([...BASE, '--no-such-flag'])).toThrow();
+  });
+
+  it('reads the space quota and auto-compaction flags, off and etcd-sized unless given', () => {
+    const defaults = nodeConfigFromArguments(BASE);
+    expect(defaults.autoCompaction).toBeUndefined();
+    expect(defaults.quotaBackendBytes).toBeUndefined();
+    const config = nodeConfigFromArguments([
+      ...BASE,
+      '--quota-backend-bytes',
+      '1048576',
+      '--auto-compaction-mode',
+      'revision',
+      '--auto-compaction-retention',
+      '5000',
+    ]);
+    expect(config.quotaBackendBytes).toBe(1_048_576);
+    expect(config.autoCompaction).toEqual({ mode: 'revision', retention: 5_000 });
+    expect(nodeConfigFromArguments([...BASE, '--auto-compaction-retention', '90s']).autoCompaction).toEqual({
+      mode: 'periodic',
+      retention: 90_000,
+    });
+    expect(() => nodeConfigFromArguments([...BASE, '--quota-backend-bytes', '2GB'])).toThrow(UsageError);
+    expect(() => nodeConfigFromArguments([...BASE, '--auto-compaction-retention', 'often'])).toThrow(
+      /duration like 30s/,
+    );
+    expect(() => validateMeshNodeConfig({ ...defaults, quotaBackendBytes: 16 * 1024 ** 3 })).toThrow(
+      /quotaBackendBytes/,
+    );
+  });
+
+  it('starts the local cluster with auto-compaction on', () => {
+    const plans = localClusterPlan('/tmp/meshos-local');
+    const args = nodeArguments(plans[0]!, plans, '/tmp/meshos-local/certs');
+    expect(args[0]).toBe('start');
+    const config = nodeConfigFromArguments(args.slice(1));
+    expect([LOCAL_AUTO_COMPACTION_MODE, LOCAL_AUTO_COMPACTION_RETENTION]).toEqual(['periodic', '1m']);
+    expect(config.autoCompaction).toEqual({ mode: 'periodic', retention: 60_000 });
   });
 });
