@@ -65,6 +65,9 @@ describe('auto-compaction on a cluster', () => {
       expect(machine.storedBytes).toBe(first!.storedBytes);
     }
     expect(leader.compactor?.counters.steps).toBeGreaterThanOrEqual(3);
+    // A watcher asking for history the compactor dropped is cancelled with the compact revision.
+    const [response] = leader.watch({ key: bytes('key/'), prefix: true, startRevision: 1 }).drain();
+    expect(response).toMatchObject({ canceled: true, compactRevision: first!.compactRevision });
   });
 });
 
