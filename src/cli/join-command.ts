@@ -5,7 +5,14 @@ import { Etcd3 } from 'etcd3';
 import { type Address, formatAddress, parseAddress } from '../lib/index.js';
 import { DataDirectoryLock, type MeshNodeConfig } from '../mesh/index.js';
 import { certificateFiles, issueNodeCertificate } from '../transport/index.js';
-import { type CommandIo, runNode, UsageError } from './node-commands.js';
+import {
+  type CommandIo,
+  runNode,
+  STORAGE_OPTIONS,
+  STORAGE_USAGE,
+  storageConfigFromValues,
+  UsageError,
+} from './node-commands.js';
 
 /** How often a joined learner asks to be promoted while it catches up, and for how long. */
 const PROMOTE_RETRY_INTERVAL_MS = 500;
@@ -20,7 +27,8 @@ options:
   --name NAME, --cluster ID, --client-listen H:P, --admin-listen H:P
   --certs DIR      the cluster CA directory (a certificate for the new id is issued when missing)
   --insecure       plaintext peer traffic, for loopback only
-  --no-promote     stay a learner`;
+  --no-promote     stay a learner
+${STORAGE_USAGE}`;
 
 export async function joinCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
@@ -36,6 +44,7 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
       certs: { type: 'string' },
       insecure: { type: 'boolean', default: false },
       'no-promote': { type: 'boolean', default: false },
+      ...STORAGE_OPTIONS,
     },
     strict: true,
   });
@@ -44,6 +53,7 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
   if (values['peer-listen'] === undefined) throw new UsageError('--peer-listen H:P is required');
   if (!values.insecure && values.certs === undefined) throw new UsageError('give --certs DIR, or --insecure');
   const peerAddress = parseAddress(values['peer-listen']);
+  const storage = storageConfigFromValues(values);
   // Taken before the cluster is asked for an id: a directory in use must not add a member.
   const lock = await DataDirectoryLock.acquire(path.resolve(values.data));
   const client = new Etcd3({ hosts: [values.via], dialTimeout: 5_000 });
@@ -77,6 +87,7 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
       initialPeers: new Map(),
       seedPeers,
       insecure: values.insecure,
+      ...storage,
       ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
     };
     if (!values['no-promote']) void promoteWhenCaughtUp(client, id, io);

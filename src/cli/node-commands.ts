@@ -26,6 +26,42 @@ export class UsageError extends Error {
   }
 }
 
+/** The space quota and auto-compaction flags, taken by `meshos start` and `meshos join`. */
+export const STORAGE_USAGE = `  --quota-backend-bytes N space quota: past it writes fail with NOSPACE until compaction
+                          and 'etcdctl alarm disarm' (default 2147483648, as etcd)
+  --auto-compaction-mode periodic|revision
+                          what the retention counts (default periodic)
+  --auto-compaction-retention R
+                          history kept: a duration (30s, 5m, 1h; a bare number is hours)
+                          or a number of revisions; 0 turns auto-compaction off (default 0)`;
+
+export const STORAGE_OPTIONS = {
+  'quota-backend-bytes': { type: 'string' },
+  'auto-compaction-mode': { type: 'string', default: 'periodic' },
+  'auto-compaction-retention': { type: 'string', default: '0' },
+} as const;
+
+/** The node settings the storage flags give (only those that were set). */
+export function storageConfigFromValues(values: {
+  readonly 'quota-backend-bytes'?: string | undefined;
+  readonly 'auto-compaction-mode': string;
+  readonly 'auto-compaction-retention': string;
+}): Pick<MeshNodeConfig, 'quotaBackendBytes' | 'autoCompaction'> {
+  const quotaText = values['quota-backend-bytes'];
+  const quotaBackendBytes = quotaText === undefined ? undefined : Number(quotaText);
+  if (quotaBackendBytes !== undefined && !(/^\d+$/.test(quotaText ?? '') && quotaBackendBytes > 0)) {
+    throw new UsageError('--quota-backend-bytes must be a positive whole number of bytes');
+  }
+  const autoCompaction = parseAutoCompaction(
+    values['auto-compaction-mode'],
+    values['auto-compaction-retention'],
+  );
+  return {
+    ...(quotaBackendBytes === undefined ? {} : { quotaBackendBytes }),
+    ...(autoCompaction === undefined ? {} : { autoCompaction }),
+  };
+}
+
 export const START_USAGE = `usage: meshos start --id N --data DIR --peers ID=HOST:PORT,... [options]
 
 options:
@@ -37,13 +73,7 @@ options:
   --certs DIR             cluster CA and node certificates (meshos certs init/issue)
   --insecure              plaintext peer traffic, for loopback only
   --wal-thread-pool       write and fsync the log on the thread pool (slow disks)
-  --quota-backend-bytes N space quota: past it writes fail with NOSPACE until compaction
-                          and 'etcdctl alarm disarm' (default 2147483648, as etcd)
-  --auto-compaction-mode periodic|revision
-                          what the retention counts (default periodic)
-  --auto-compaction-retention R
-                          history kept: a duration (30s, 5m, 1h; a bare number is hours)
-                          or a number of revisions; 0 turns auto-compaction off (default 0)`;
+${STORAGE_USAGE}`;
 
 const NODE_OPTIONS = {
   id: { type: 'string' },
@@ -57,9 +87,7 @@ const NODE_OPTIONS = {
   certs: { type: 'string' },
   insecure: { type: 'boolean', default: false },
   'wal-thread-pool': { type: 'boolean', default: false },
-  'quota-backend-bytes': { type: 'string' },
-  'auto-compaction-mode': { type: 'string', default: 'periodic' },
-  'auto-compaction-retention': { type: 'string', default: '0' },
+  ...STORAGE_OPTIONS,
 } as const;
 
 /** Builds a node's configuration from `meshos start` arguments. */
@@ -82,15 +110,7 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
   if (!values.insecure && values.certs === undefined) {
     throw new UsageError('give --certs DIR (see meshos certs init), or --insecure for plaintext on loopback');
   }
-  const quotaText = values['quota-backend-bytes'];
-  const quotaBackendBytes = quotaText === undefined ? undefined : Number(quotaText);
-  if (quotaBackendBytes !== undefined && !(/^\d+$/.test(quotaText ?? '') && quotaBackendBytes > 0)) {
-    throw new UsageError('--quota-backend-bytes must be a positive whole number of bytes');
-  }
-  const autoCompaction = parseAutoCompaction(
-    values['auto-compaction-mode'],
-    values['auto-compaction-retention'],
-  );
+  const storage = storageConfigFromValues(values);
   return {
     id,
     name: values.name ?? `n${id}`,
@@ -102,8 +122,7 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
     initialPeers,
     insecure: values.insecure,
     ...(values['wal-thread-pool'] ? { walOnThreadPool: true } : {}),
-    ...(quotaBackendBytes === undefined ? {} : { quotaBackendBytes }),
-    ...(autoCompaction === undefined ? {} : { autoCompaction }),
+    ...storage,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
 }
