@@ -30,7 +30,12 @@ export const CAPABILITIES: readonly Capability[] = [
     status: 'running',
     summary: 'write-ahead log segments with CRC32C and group commit, snapshots, recovery',
   },
-  { area: 'kv', status: 'running', summary: 'MVCC key-value state machine: txn, watch, leases, compaction' },
+  {
+    area: 'kv',
+    status: 'running',
+    summary:
+      'MVCC key-value state machine: txn, watch, leases, compaction (auto-compaction on the leader), space quota with NOSPACE alarms',
+  },
   { area: 'transport', status: 'running', summary: 'framed, batched peer links over TCP and mutual TLS 1.3' },
   {
     area: 'server',
