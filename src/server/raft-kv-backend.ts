@@ -18,9 +18,11 @@ import {
   type KvCommand,
   type LeaseStatus,
   Lessor,
+  MAX_REQUEST_BYTES,
   NoSpaceError,
   type RangeRequest,
   type RangeResponse,
+  RequestTooLargeError,
   type Watcher,
   type WatchRequest,
 } from '../kv/index.js';
@@ -319,6 +321,9 @@ export class RaftKvBackend implements KvBackend {
   private async propose(command: NodeCommand): Promise<NodeApplyResult> {
     this.node.checkRunning();
     const encoded = encodeNodeCommand(command);
+    // As etcd: refused before it reaches the log, where it would only fail to apply.
+    if (encoded.byteLength > MAX_REQUEST_BYTES)
+      throw new RequestTooLargeError(encoded.byteLength, MAX_REQUEST_BYTES);
     return this.leaderWait.run(async (leader) => {
       if (leader.leaderId === this.node.id) return this.node.propose(encoded);
       const body = new Uint8Array(encoded.byteLength + 1);

@@ -9,12 +9,13 @@ import * as path from 'node:path';
 import { type Address, formatAddress } from '../../src/lib/index.js';
 import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { MeshNode } from '../../src/mesh/index.js';
+import { until } from '../support/until.js';
+
+export { until };
 
 const NODE_IDS = [1, 2, 3] as const;
 /** Longest the cluster may take to elect a leader and have every node apply up to it. */
 export const CLUSTER_READY_TIMEOUT_MS = 20_000;
-/** How often `until` looks at the condition it waits for. */
-const POLL_INTERVAL_MS = 20;
 
 export interface ConformanceCluster {
   readonly nodes: readonly MeshNode[];
@@ -75,17 +76,4 @@ export async function startConformanceCluster(
       await rm(root, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = CLUSTER_READY_TIMEOUT_MS,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
 }

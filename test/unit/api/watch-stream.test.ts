@@ -5,7 +5,7 @@ import { type WatchCall, WatchStreamSession } from '../../../src/api/watch-strea
 import { ManualClock } from '../../../src/lib/index.js';
 import { silentLogger } from '../../../src/lib/node/index.js';
 import type { Int64Out, PbWatchResponse } from '../../../src/protocol/index.js';
-import { MessageQueue } from '../../conformance/harness.js';
+import { MessageQueue } from '../../support/etcd-harness.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KeyValue, WatchResponse } from '../../../src/kv/index.js';
+import { type KeyValue, MAX_REQUEST_BYTES, type WatchResponse } from '../../../src/kv/index.js';
 import { isMeshError } from '../../../src/lib/index.js';
 import type { RaftKvBackend } from '../../../src/server/index.js';
 import { KvCluster } from './kv-cluster.js';
@@ -56,6 +56,16 @@ describe('RaftKvBackend on a three-node cluster', () => {
       .execute({ type: 'put', key: bytes('y'), value: bytes('v'), lease: 999 })
       .catch((caught: unknown) => caught);
     expect(isMeshError(error, 'KV_LEASE_NOT_FOUND')).toBe(true);
+  });
+
+  it('refuses a request larger than MAX_REQUEST_BYTES before it reaches the log', async () => {
+    const { leader, follower } = await started();
+    const value = new Uint8Array(MAX_REQUEST_BYTES + 1);
+    for (const backend of [leader, follower]) {
+      const error = await backend.execute({ type: 'put', key: bytes('big'), value }).catch((e: unknown) => e);
+      expect(isMeshError(error, 'KV_REQUEST_TOO_LARGE')).toBe(true);
+    }
+    expect((await leader.range({ type: 'range', key: bytes('big') })).count).toBe(0);
   });
 
   it('applies a retried request with the same session once', async () => {

@@ -1,10 +1,13 @@
-/** Starts the etcd API over a single-process backend on 127.0.0.1, with a manual clock. */
+/**
+ * The etcd API over the test double (`LocalKvBackend`) on 127.0.0.1 with a manual clock, for API-layer
+ * tests that drive time; and plain gRPC clients built from etcd's protos, for checking the wire exactly.
+ */
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { type EtcdApiServer, startEtcdApiServer } from '../../src/api/index.js';
 import { ManualClock } from '../../src/lib/index.js';
-import { LocalKvBackend, type LocalKvBackendOptions } from '../support/local-kv-backend.js';
+import { LocalKvBackend, type LocalKvBackendOptions } from './local-kv-backend.js';
 
 export interface LocalEtcd {
   readonly backend: LocalKvBackend;
