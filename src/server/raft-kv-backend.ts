@@ -303,9 +303,12 @@ export class RaftKvBackend implements KvBackend {
     };
   }
 
+  /** The whole state (Maintenance.Snapshot), encoded a step per timer turn so the node keeps serving. */
   async snapshot(): Promise<Uint8Array> {
     await this.linearizableBarrier();
-    return this.machine.snapshot();
+    const task = this.machine.startSnapshot();
+    while (!task.step()) await new Promise<void>((resolve) => this.options.clock.setTimer(0, resolve));
+    return task.result();
   }
 
   /** ReadIndex; a moment without a leader, or a leader change, delays the read instead of failing it. */

@@ -1,4 +1,4 @@
-import { MemoryDisk, type Random } from '../lib/index.js';
+import { MemoryDisk, type Random, type SteppedTask } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import type { Entry, NodeId } from '../raft/index.js';
 import {
@@ -81,6 +81,15 @@ class ObservedStateMachine implements ReplicatedStateMachine<NodeApplyResult> {
 
   restore(data: Uint8Array): void {
     this.inner.restore(data);
+  }
+
+  // The node's own stepped snapshot and restore, so simulated runs apply entries between steps.
+  startSnapshot(): SteppedTask<Uint8Array> {
+    return this.inner.startSnapshot();
+  }
+
+  startRestore(data: Uint8Array): SteppedTask<void> {
+    return this.inner.startRestore(data);
   }
 }
 
