@@ -3,7 +3,7 @@
  * follows the client's encoder, and encoding repaired blocks so that they never touch the
  * server's dynamic table (static-table references and literals without indexing only).
  */
-import hpack, { type HpackHeader } from 'hpack.js';
+import hpack from 'hpack.js';
 import { MeshError } from '../lib/index.js';
 
 /** The dynamic table Node's HTTP/2 server lets a client's encoder use (its SETTINGS default). */
@@ -15,7 +15,13 @@ export class HeaderBlockError extends MeshError {
   }
 }
 
-export type Header = HpackHeader;
+/** One header field; names and values are byte strings (one character per octet). */
+export interface Header {
+  readonly name: string;
+  readonly value: string;
+  /** Sent as never indexed (a sensitive value); kept so when re-encoded. */
+  readonly neverIndex?: boolean;
+}
 
 /** Decodes one connection's header blocks, in order (the table carries over between blocks). */
 export class ClientHeaderDecoder {

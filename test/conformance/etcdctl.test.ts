@@ -211,6 +211,17 @@ describe('etcdctl against a three-node cluster', () => {
     expect(outcome.stderr).not.toContain('PROTOCOL_ERROR');
   });
 
+  it('moves leadership with move-leader through http:// endpoints', async () => {
+    const before = await cluster.leader();
+    const target = await cluster.follower();
+    const hexId = (node: MeshNode): string => node.backend.memberId.toString(16);
+    // etcdctl asks every endpoint for its status (per-endpoint calls) to find the leader first.
+    expect(await ok(['move-leader', hexId(target)])).toBe(
+      `Leadership transferred from ${hexId(before)} to ${hexId(target)}\n`,
+    );
+    expect(target.isLeader()).toBe(true);
+  });
+
   it('prints etcd error messages for a future revision and a compacted one', async () => {
     const future = await etcdctl(['get', 'ctl/key', `--rev=${(await revision()) + 100}`]);
     expect(future.exitCode).not.toBe(0);
