@@ -62,6 +62,17 @@ export interface StoreView {
   close(): void;
 }
 
+/** What a change-log slot before the live part holds once its record was dropped. */
+const COMPACTED_SLOT: KeyRecord = Object.freeze({
+  key: '',
+  modRevision: 0,
+  subRevision: 0,
+  createRevision: 0,
+  version: 0,
+  lease: 0,
+  value: null,
+});
+
 /** One change made by a write group: the new record and the live record it replaced, if any. */
 export interface StoreChange {
   readonly record: KeyRecord;
@@ -73,7 +84,9 @@ export class MvccStore {
   currentRevision: number;
   compactRevision: number;
   /** Records with modRevision >= compactRevision, in (modRevision, subRevision) order. */
-  readonly changeLog: KeyRecord[];
+  /** Records before `changeLogStart` are compacted away and wait to be cut off in one go. */
+  private readonly changeLog: KeyRecord[];
+  private changeLogStart = 0;
   /** Sum of `storedRecordBytes` over every record kept (live, superseded and tombstones). */
   storedBytes = 0;
   /** Records kept, superseded ones and tombstones included. */
@@ -246,7 +259,7 @@ export class MvccStore {
 
   /** First change-log position whose modRevision is >= revision. */
   private changeLogPosition(revision: number): number {
-    let low = 0;
+    let low = this.changeLogStart;
     let high = this.changeLog.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
@@ -261,7 +274,7 @@ export class MvccStore {
    * change records (all records of the last revision it reaches are walked).
    */
   compactionStep(target: number, maxRecords: number): number {
-    const record = this.changeLog[Math.min(maxRecords, this.changeLog.length - 1)];
+    const record = this.changeLog[Math.min(this.changeLogStart + maxRecords, this.changeLog.length - 1)];
     if (record === undefined) return target;
     return Math.min(target, Math.max(record.modRevision, this.compactRevision + 1));
   }
@@ -313,8 +326,11 @@ export class MvccStore {
    */
   private dropHistory(revision: number): void {
     const upTo = this.changeLogPosition(revision + 1);
-    for (let position = 0; position < upTo; position++) {
+    const newStart = this.changeLogPosition(revision);
+    for (let position = this.changeLogStart; position < upTo; position++) {
       const key = (this.changeLog[position] as KeyRecord).key;
+      // A dead slot must not keep its dropped record alive until the front is cut off.
+      if (position < newStart) this.changeLog[position] = COMPACTED_SLOT;
       const entry = this.index.get(key);
       if (entry === undefined) continue;
       const records = entry.records;
@@ -333,7 +349,13 @@ export class MvccStore {
       if (keepFrom >= records.length) this.index.remove(key);
       else if (keepFrom > 0) entry.records = records.slice(keepFrom);
     }
-    this.changeLog.splice(0, this.changeLogPosition(revision));
+    // Cutting the front off moves every later record, so it waits until the dead part is the
+    // larger half: each record is moved a bounded number of times however often compaction runs.
+    this.changeLogStart = newStart;
+    if (this.changeLogStart * 2 >= this.changeLog.length) {
+      this.changeLog.splice(0, this.changeLogStart);
+      this.changeLogStart = 0;
+    }
     this.droppedThrough = revision;
   }
 

@@ -6,8 +6,8 @@
  */
 import { type AutoCompactionConfig, AutoCompactionPolicy } from './auto-compaction-policy.js';
 
-/** Most change records one compaction step drops (about 5 ms of apply work; see docs/KV.md). */
-export const MAX_COMPACTION_STEP_RECORDS = 20_000;
+/** Most change records one compaction step walks (about 5 ms of apply work; see docs/KV.md). */
+export const MAX_COMPACTION_STEP_RECORDS = 10_000;
 
 /** What the compactor needs from the node: the store's revisions and a way to compact it. */
 export interface CompactionTarget {
