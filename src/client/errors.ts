@@ -112,6 +112,8 @@ const BY_MESSAGE: ReadonlyArray<readonly [text: string, code: string, retryable:
   ['too large lease TTL', 'KV_LEASE_TTL_TOO_LARGE', false],
   ['request is too large', 'KV_REQUEST_TOO_LARGE', false],
   ['too many requests', 'TOO_MANY_REQUESTS', true],
+  // Past the space quota: retrying cannot help until someone compacts and disarms the alarm.
+  ['mvcc: database space exceeded', 'KV_NO_SPACE', false],
   ['member ID already exist', 'MEMBER_EXISTS', false],
   ['Peer URLs already exists', 'PEER_URL_EXISTS', false],
   ['given member URLs are invalid', 'MEMBER_BAD_URLS', false],

@@ -104,6 +104,9 @@ describe('errorFromGrpc', () => {
       'MEMBER_NOT_FOUND',
     );
     expect(
+      errorFromGrpc(failure(status.RESOURCE_EXHAUSTED, 'etcdserver: mvcc: database space exceeded'), 'a:1'),
+    ).toMatchObject({ code: 'KV_NO_SPACE', retryable: false });
+    expect(
       errorFromGrpc(
         failure(status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'),
         'a:1',
