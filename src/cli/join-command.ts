@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { type Address, formatAddress, parseAddress } from '../lib/index.js';
-import { DataDirectoryLock, type MeshNodeConfig } from '../mesh/index.js';
+import { DataDirectoryLock, type MeshNode, type MeshNodeConfig } from '../mesh/index.js';
 import { certificateFiles, issueNodeCertificate } from '../transport/index.js';
 import {
   type CommandIo,
@@ -90,8 +90,10 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
       ...storage,
       ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
     };
-    if (!values['no-promote']) void promoteWhenCaughtUp(client, id, io);
-    return await runNode(config, io, lock);
+    const promote = values['no-promote']
+      ? undefined
+      : (node: MeshNode) => void promoteWhenCaughtUp(client, node, io);
+    return await runNode(config, io, lock, promote);
   } finally {
     client.close();
     // The node released it on stop; this covers failures before the node started.
@@ -99,16 +101,26 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
   }
 }
 
-async function promoteWhenCaughtUp(client: Etcd3, id: number, io: CommandIo): Promise<void> {
+/**
+ * Asks for promotion once this node has applied everything committed that it knows of: a node
+ * promoted while still replaying a long backlog would count in every quorum while it cannot
+ * answer, so one slow peer more could make the leader lose its quorum (check-quorum) and cost
+ * an election.
+ */
+async function promoteWhenCaughtUp(client: Etcd3, node: MeshNode, io: CommandIo): Promise<void> {
+  const id = node.config.id;
   const deadline = Date.now() + PROMOTE_GIVE_UP_AFTER_MS;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !node.raft.isRemoved) {
     try {
-      await client.cluster.memberPromote({ ID: String(id) });
-      io.out(`node ${id} promoted to voter`);
-      return;
+      if (node.raft.isReady()) {
+        await client.cluster.memberPromote({ ID: String(id) });
+        io.out(`node ${id} promoted to voter`);
+        return;
+      }
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, PROMOTE_RETRY_INTERVAL_MS));
+      // Not caught up in the leader's eyes yet, or no leader for a moment: ask again.
     }
+    await new Promise((resolve) => setTimeout(resolve, PROMOTE_RETRY_INTERVAL_MS));
   }
   io.err(
     `node ${id} was not promoted within ${PROMOTE_GIVE_UP_AFTER_MS} ms; promote it with meshos member promote`,

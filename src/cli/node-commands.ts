@@ -4,6 +4,7 @@ import { formatAddress, isMeshError, parseAddress } from '../lib/index.js';
 import { createLogger } from '../lib/node/index.js';
 import {
   type DataDirectoryLock,
+  type MeshNode,
   type MeshNodeConfig,
   NodeBuilder,
   parseAutoCompaction,
@@ -127,23 +128,37 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
   };
 }
 
-/** Runs one node until SIGINT or SIGTERM, then stops it cleanly. */
+/**
+ * Runs one node until SIGINT or SIGTERM (or its removal from the cluster), then stops it
+ * cleanly; `onStarted` is told once the node serves.
+ */
 export async function runNode(
   config: MeshNodeConfig,
   io: CommandIo,
   dataDirectoryLock?: DataDirectoryLock,
+  onStarted?: (node: MeshNode) => void,
 ): Promise<number> {
   const logger = createLogger(`meshos-${config.name}`);
-  const node = await new NodeBuilder(config, {
-    logger,
-    ...(dataDirectoryLock === undefined ? {} : { dataDirectoryLock }),
-  }).start();
+  let node: MeshNode;
+  try {
+    node = await new NodeBuilder(config, {
+      logger,
+      ...(dataDirectoryLock === undefined ? {} : { dataDirectoryLock }),
+    }).start();
+  } catch (error) {
+    if (!isMeshError(error, 'MEMBER_REMOVED')) throw error;
+    io.err(
+      `node ${config.id} was removed from its cluster; it does not start again from ${config.dataDirectory}: delete the directory, or join again with a new one.`,
+    );
+    return EXIT_MEMBER_REMOVED;
+  }
   io.out(
     `node ${config.id} (${config.name}) up: client ${formatAddress(node.endpoints.client)}, peer ${formatAddress(node.endpoints.peer)}, admin http://${formatAddress(node.endpoints.admin)}`,
   );
   node.raft.onLeaderChange((info) => {
     if (info.leaderId !== 0) io.out(`leader is node ${info.leaderId} (term ${info.term})`);
   });
+  onStarted?.(node);
   const shutdown = new AbortController();
   const stop = (): void => {
     process.off('SIGINT', stop);

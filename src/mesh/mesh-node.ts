@@ -32,6 +32,7 @@ import { DataDirectoryLock } from './data-directory-lock.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, raftDirectory, validateMeshNodeConfig } from './node-config.js';
 import { loadOrCreateIdentity } from './node-identity.js';
+import { refuseIfRemoved, writeRemovedMark } from './removed-mark.js';
 
 /** How long a stopping leader waits for another node to take over before it just stops. */
 export const SHUTDOWN_TRANSFER_TIMEOUT_MS = 2_000;
@@ -75,6 +76,7 @@ export class MeshNode {
     private readonly api: EtcdApiServer,
     private readonly admin: AdminServer,
     private readonly lock: DataDirectoryLock,
+    private readonly disk: Disk,
   ) {}
 
   static async start(config: MeshNodeConfig, dependencies: MeshNodeDependencies = {}): Promise<MeshNode> {
@@ -103,6 +105,7 @@ export class MeshNode {
       clusterId: config.clusterId,
       initialPeers: [...config.initialPeers],
     });
+    await refuseIfRemoved(disk, config.dataDirectory, config.id);
     const initialPeers = new Map(identity.initialPeers);
 
     const transport = createTcpTransport({
@@ -194,6 +197,7 @@ export class MeshNode {
       api,
       admin,
       lock,
+      disk,
     );
     node.announceWhenLeaderKnown();
     return node;
@@ -228,6 +232,8 @@ export class MeshNode {
       this.raft.onRemoved(() => resolve('removed'));
       signal.addEventListener('abort', () => resolve('stopped'), { once: true });
     });
+    // Under the directory lock, before the answers in progress are awaited.
+    if (exit === 'removed') await writeRemovedMark(this.disk, this.config.dataDirectory, this.config.id);
     await this.stop();
     return exit;
   }

@@ -978,7 +978,10 @@ export class Raft {
     const committed = this.log.committed;
     if (this.pendingConfigIndex > committed) return;
     if (isJoint(this.clusterConfig)) {
-      // The joint configuration is committed: move on to the new one by ourselves.
+      // The joint configuration is committed: move on to the new one by ourselves. First tell
+      // every member the new commit index, the voters leaving too: leaving the joint
+      // configuration stops replication to them, and this is how they learn of their removal.
+      this.flushBroadcast();
       this.appendLocal('config', encodeConfigChange({ type: 'leaveJoint' }));
       return;
     }

@@ -13,7 +13,7 @@ import {
   PeerUrlExistsError,
 } from '../api/index.js';
 import { type Clock, isMeshError, MeshError } from '../lib/index.js';
-import { type ConfigChange, type NodeId, NotLeaderError } from '../raft/index.js';
+import { type ConfigChange, type NodeId, NotLeaderError, type RaftStatus } from '../raft/index.js';
 import { type LeaderWait, neverProposed } from './leader-wait.js';
 import { MemberNotFoundError, type MemberRecord } from './member-directory.js';
 import { encodeNodeCommand, type NodeCommand } from './node-command.js';
@@ -122,8 +122,7 @@ export class Membership {
     if (status.progress === undefined) return;
     for (const learner of status.config.learners) {
       if (this.machine.members.get(learner)?.autoPromote !== true) continue;
-      const match = status.progress.get(learner)?.match ?? 0;
-      if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit) continue;
+      if (!learnerCaughtUp(status, learner)) continue;
       this.node.proposeConfigChange({ type: 'promoteLearner', node: learner }).catch(() => {
         // Another change is in progress, or leadership moved; a later round tries again.
       });
@@ -236,9 +235,8 @@ export class Membership {
     const status = this.node.status();
     if (status.config.voters.includes(id)) throw new MemberNotLearnerError(id);
     if (!status.config.learners.includes(id)) throw new MemberNotFoundError(id);
-    const match = status.progress?.get(id)?.match ?? 0;
-    if (match + LEARNER_PROMOTION_LAG_ENTRIES < status.commit)
-      throw new LearnerNotReadyError(id, match, status.commit);
+    if (!learnerCaughtUp(status, id))
+      throw new LearnerNotReadyError(id, status.progress?.get(id)?.match ?? 0, status.commit);
     await this.changeConfig({ type: 'promoteLearner', node: id });
     return { members: this.members() };
   }
@@ -289,6 +287,19 @@ export class Membership {
   private async propose(command: NodeCommand): Promise<void> {
     await this.node.propose(encodeNodeCommand(command));
   }
+}
+
+/**
+ * A learner may vote once the leader streams entries to it (not probing, not sending it a
+ * snapshot) and it holds all but LEARNER_PROMOTION_LAG_ENTRIES of the committed log.
+ */
+function learnerCaughtUp(status: RaftStatus, id: number): boolean {
+  const progress = status.progress?.get(id);
+  return (
+    progress !== undefined &&
+    progress.state === 'replicate' &&
+    progress.match + LEARNER_PROMOTION_LAG_ENTRIES >= status.commit
+  );
 }
 
 function encodeRequest(request: MembershipRequest): Uint8Array {

@@ -176,5 +176,9 @@ describe('membership changes through any member, under a put load', () => {
     expect(await cluster.waitForExit(leader, CHANGE_TIMEOUT_MS)).toBe(EXIT_MEMBER_REMOVED);
     await cluster.waitForVoters(others, CHANGE_TIMEOUT_MS);
     expect(others).toContain(await cluster.waitForLeader(LEADER_TIMEOUT_MS));
+    // Its data directory remembers: started again there, it refuses to run.
+    cluster.start(leader);
+    expect(await cluster.waitForExit(leader, CHANGE_TIMEOUT_MS)).toBe(EXIT_MEMBER_REMOVED);
+    expect(cluster.output.get(leader)?.join('')).toContain('does not start again');
   }, 60_000);
 });
