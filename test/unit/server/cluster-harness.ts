@@ -1,4 +1,6 @@
-import { MemoryDisk, SeededRandom, SystemClock } from '../../../src/lib/index.js';
+import * as path from 'node:path';
+import { type Disk, MemoryDisk, SeededRandom, SystemClock } from '../../../src/lib/index.js';
+import { NodeDisk } from '../../../src/lib/node/index.js';
 import type { Entry, NodeId } from '../../../src/raft/index.js';
 import { type PeerLink, RaftNode, type ReplicatedStateMachine } from '../../../src/server/index.js';
 
@@ -48,10 +50,31 @@ export class ListStateMachine implements ReplicatedStateMachine<number> {
 
 export interface TestNode<Machine extends ReplicatedStateMachine<Result>, Result> {
   readonly id: NodeId;
-  readonly disk: MemoryDisk;
+  readonly disk: Disk;
+  readonly dataDirectory: string;
   machine: Machine;
   node: RaftNode<Result>;
 }
+
+/** Timing of a test cluster's nodes; by default a fast tick, so tests elect leaders quickly. */
+export interface TestNodeTiming {
+  readonly tickIntervalMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly logEntriesKeptAfterSnapshot: number;
+  /**
+   * Nodes keep their data under this real directory (Node's disk) instead of on memory disks,
+   * whose fdatasync copies the whole file: tests that write much data need real files.
+   */
+  readonly dataRoot?: string;
+}
+
+const FAST_TIMING: TestNodeTiming = {
+  tickIntervalMs: 2,
+  electionTicks: 10,
+  heartbeatTicks: 2,
+  logEntriesKeptAfterSnapshot: 5,
+};
 
 /** In-process nodes on memory disks and memory links, with real timers at a fast tick. */
 export class GenericTestCluster<Machine extends ReplicatedStateMachine<Result>, Result> {
@@ -63,6 +86,7 @@ export class GenericTestCluster<Machine extends ReplicatedStateMachine<Result>, 
     readonly voters: readonly NodeId[],
     private readonly createMachine: () => Machine,
     private readonly snapshotEveryEntries = 1_000_000,
+    private readonly timing = FAST_TIMING,
   ) {}
 
   async start(): Promise<void> {
@@ -71,35 +95,39 @@ export class GenericTestCluster<Machine extends ReplicatedStateMachine<Result>, 
 
   /** Starts one more node; `initialVoters` empty makes it a joining learner. */
   async addNode(id: NodeId, initialVoters: readonly NodeId[]): Promise<TestNode<Machine, Result>> {
-    const disk = new MemoryDisk();
-    await disk.makeDirectory('/data');
+    const dataRoot = this.timing.dataRoot;
+    const disk = dataRoot === undefined ? new MemoryDisk() : new NodeDisk();
+    const dataDirectory = dataRoot === undefined ? '/data/raft' : path.join(dataRoot, `n${id}`);
+    await disk.makeDirectory(path.dirname(dataDirectory));
     const machine = this.createMachine();
-    const node = await this.startNode(id, disk, machine, initialVoters);
-    const entry = { id, disk, machine, node };
+    const node = await this.startNode(id, disk, dataDirectory, machine, initialVoters);
+    const entry = { id, disk, dataDirectory, machine, node };
     this.nodes.set(id, entry);
     return entry;
   }
 
   private startNode(
     id: NodeId,
-    disk: MemoryDisk,
+    disk: Disk,
+    dataDirectory: string,
     machine: Machine,
     initialVoters: readonly NodeId[],
   ): Promise<RaftNode<Result>> {
+    const { tickIntervalMs, electionTicks, heartbeatTicks, logEntriesKeptAfterSnapshot } = this.timing;
     return RaftNode.start({
       id,
-      dataDirectory: '/data/raft',
+      dataDirectory,
       initialVoters,
       disk,
       clock: this.clock,
       random: new SeededRandom(id),
       link: this.links.linkFor(id),
       stateMachine: machine,
-      tickIntervalMs: 2,
-      electionTicks: 10,
-      heartbeatTicks: 2,
+      tickIntervalMs,
+      electionTicks,
+      heartbeatTicks,
+      logEntriesKeptAfterSnapshot,
       snapshotEveryEntries: this.snapshotEveryEntries,
-      logEntriesKeptAfterSnapshot: 5,
     });
   }
 
@@ -139,9 +167,10 @@ export class GenericTestCluster<Machine extends ReplicatedStateMachine<Result>, 
   async crashAndRestart(id: NodeId): Promise<void> {
     const entry = this.get(id);
     await entry.node.stop();
+    if (!(entry.disk instanceof MemoryDisk)) throw new Error('only a memory disk can crash');
     entry.disk.crash();
     entry.machine = this.createMachine();
-    entry.node = await this.startNode(id, entry.disk, entry.machine, this.voters);
+    entry.node = await this.startNode(id, entry.disk, entry.dataDirectory, entry.machine, this.voters);
   }
 
   async stop(): Promise<void> {

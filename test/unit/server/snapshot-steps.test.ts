@@ -1,0 +1,221 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KvCommand, RequestOp } from '../../../src/kv/index.js';
+import type { SteppedTask } from '../../../src/lib/index.js';
+import type { Entry, NodeId } from '../../../src/raft/index.js';
+import { type NodeApplyResult, NodeStateMachine, RaftKvBackend } from '../../../src/server/index.js';
+import { GenericTestCluster, type TestNodeTiming } from './cluster-harness.js';
+
+/**
+ * Production timing (10 ms ticks, a 200-400 ms election timeout). A follower that installed a
+ * snapshot continues from the log: the leader keeps 200 entries behind each snapshot.
+ */
+const PRODUCTION_TIMING: TestNodeTiming = {
+  tickIntervalMs: 10,
+  electionTicks: 20,
+  heartbeatTicks: 4,
+  logEntriesKeptAfterSnapshot: 200,
+};
+
+/** A node state machine that records when its snapshot and restore steps ran. */
+class RecordingMachine extends NodeStateMachine {
+  readonly events: string[] = [];
+  private busy: string | undefined;
+
+  override apply(entry: Entry): NodeApplyResult {
+    if (this.busy !== undefined && !this.events.includes(`applied while ${this.busy}`))
+      this.events.push(`applied while ${this.busy}`);
+    return super.apply(entry);
+  }
+
+  override startSnapshot(): SteppedTask<Uint8Array> {
+    return this.recorded('encoding', super.startSnapshot());
+  }
+
+  override startRestore(data: Uint8Array): SteppedTask<void> {
+    return this.recorded('restoring', super.startRestore(data));
+  }
+
+  /** Notes the start, a timer set at the start firing, and the end of `task`. */
+  private recorded<T>(what: string, task: SteppedTask<T>): SteppedTask<T> {
+    this.events.push(`${what} started`);
+    this.busy = what;
+    setTimeout(() => this.events.push(`timer set when ${what} started`), 0);
+    return {
+      step: () => {
+        const done = task.step();
+        if (done && this.busy === what) {
+          this.events.push(`${what} finished`);
+          this.busy = undefined;
+        }
+        return done;
+      },
+      result: () => task.result(),
+      cancel: () => task.cancel(),
+    };
+  }
+}
+
+function putsTxn(first: number, count: number, value: Uint8Array): KvCommand {
+  const success: RequestOp[] = [];
+  for (let index = first; index < first + count; index++) {
+    success.push({ type: 'put', key: new TextEncoder().encode(`key-${index}`), value });
+  }
+  return { type: 'txn', compare: [], success, failure: [] };
+}
+
+/** Loads `keyCount` keys through the leader's backend, in txns of `putsPerTxn` puts. */
+async function load(backend: RaftKvBackend, keyCount: number, putsPerTxn: number): Promise<void> {
+  const value = new Uint8Array(128).fill(0x61);
+  const writes: Promise<unknown>[] = [];
+  for (let first = 0; first < keyCount; first += putsPerTxn) {
+    writes.push(backend.execute(putsTxn(first, Math.min(putsPerTxn, keyCount - first), value)));
+    // A bounded number in flight, as a client would keep.
+    if (writes.length >= 32) await writes.shift();
+  }
+  await Promise.all(writes);
+}
+
+class KvCluster<Machine extends NodeStateMachine> extends GenericTestCluster<Machine, NodeApplyResult> {
+  readonly backends = new Map<NodeId, RaftKvBackend>();
+
+  backendOf(id: NodeId): RaftKvBackend {
+    let backend = this.backends.get(id);
+    if (backend === undefined) {
+      const entry = this.get(id);
+      backend = new RaftKvBackend(entry.node, entry.machine, {
+        clusterId: 9n,
+        clock: this.clock,
+        electionTimeoutMs: 200,
+      });
+      this.backends.set(id, backend);
+    }
+    return backend;
+  }
+
+  override async stop(): Promise<void> {
+    for (const backend of this.backends.values()) backend.close();
+    await super.stop();
+  }
+}
+
+const terms = <Machine extends NodeStateMachine>(cluster: KvCluster<Machine>): number[] =>
+  [...cluster.nodes.values()].map((entry) => entry.node.status().term);
+
+describe('snapshots taken and installed a step at a time', () => {
+  let cluster: KvCluster<RecordingMachine> | undefined;
+  let dataRoot: string | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+    if (dataRoot !== undefined) await rm(dataRoot, { recursive: true, force: true });
+    dataRoot = undefined;
+  });
+
+  it('encodes while timers fire and entries are applied, then saves the snapshot', async () => {
+    cluster = new KvCluster([1], () => new RecordingMachine(), 100);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const backend = cluster.backendOf(leader.id);
+    await load(backend, 20_000, 125);
+    // Keep writing until the snapshot that the load set off has been encoded.
+    const value = new Uint8Array([1]);
+    for (let round = 0; !leader.machine.events.includes('encoding finished'); round++) {
+      await backend.execute({ type: 'put', key: new TextEncoder().encode(`more-${round}`), value });
+    }
+    const events = leader.machine.events;
+    const started = events.indexOf('encoding started');
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(events.indexOf('timer set when encoding started')).toBeGreaterThan(started);
+    expect(events.indexOf('applied while encoding')).toBeGreaterThan(started);
+    expect(events.indexOf('encoding finished')).toBeGreaterThan(
+      events.indexOf('timer set when encoding started'),
+    );
+    expect(events.indexOf('encoding finished')).toBeGreaterThan(events.indexOf('applied while encoding'));
+    await cluster.until(() => leader.node.storeMetrics().snapshotsSaved > 0, 'the snapshot to be saved');
+  });
+
+  it('catches a cut-off follower up from a 20,000-key snapshot under client load: no election, no client error', {
+    timeout: 120_000,
+  }, async () => {
+    const keyCount = 20_000;
+    // Real files, and a snapshot every 200 entries: the 800 entries of the load take several.
+    dataRoot = await mkdtemp(path.join(os.tmpdir(), 'meshos-snapshot-catch-up-'));
+    cluster = new KvCluster([1, 2, 3], () => new RecordingMachine(), 200, {
+      ...PRODUCTION_TIMING,
+      dataRoot,
+    });
+    await cluster.start();
+    const leader = await cluster.waitForLeader(10_000);
+    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    const termBefore = leader.node.status().term;
+    const backend = cluster.backendOf(leader.id);
+
+    cluster.links.isolated.add(lagging.id);
+    await load(backend, keyCount, 25);
+    await cluster.until(
+      () => leader.node.storeMetrics().snapshotsSaved > 0,
+      'a snapshot on the leader',
+      30_000,
+    );
+    expect(leader.node.status().firstIndex).toBeGreaterThan(lagging.node.applied + 1);
+
+    // Client load runs through the catch-up; every write must succeed.
+    const errors: unknown[] = [];
+    let writes = 0;
+    let loading = true;
+    const writer = async (worker: number): Promise<void> => {
+      for (let round = 0; loading; round++) {
+        try {
+          await backend.execute({
+            type: 'put',
+            key: new TextEncoder().encode(`load-${worker}-${round % 1_000}`),
+            value: new Uint8Array(64),
+          });
+          writes++;
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    };
+    const workers = [0, 1, 2, 3].map(writer);
+    cluster.links.isolated.delete(lagging.id);
+    await cluster.until(
+      () =>
+        lagging.machine.events.includes('restoring finished') &&
+        lagging.node.applied >= leader.node.status().commit - 1_000,
+      'the follower to install the snapshot and catch up',
+      60_000,
+    );
+    const writesDuringCatchUp = writes;
+    loading = false;
+    await Promise.all(workers);
+
+    expect(errors).toEqual([]);
+    expect(writesDuringCatchUp).toBeGreaterThan(0);
+    expect(terms(cluster)).toEqual([termBefore, termBefore, termBefore]);
+    expect(leader.node.isLeader()).toBe(true);
+    const events = lagging.machine.events;
+    expect(events.indexOf('timer set when restoring started')).toBeLessThan(
+      events.indexOf('restoring finished'),
+    );
+    // Once quiet, the follower holds exactly the leader's state.
+    await backend.execute({ type: 'put', key: new TextEncoder().encode('last'), value: new Uint8Array(1) });
+    await cluster.until(
+      () => lagging.node.applied === leader.node.applied,
+      'the follower to apply everything',
+      10_000,
+    );
+    expect(lagging.machine.kv.snapshot()).toEqual(leader.machine.kv.snapshot());
+    expect(
+      lagging.machine.kv.range({
+        type: 'range',
+        key: new Uint8Array([0]),
+        rangeEnd: new Uint8Array([0]),
+        countOnly: true,
+      }).count,
+    ).toBeGreaterThanOrEqual(keyCount);
+  });
+});
