@@ -35,8 +35,8 @@ const EXACT_RECORD_LIST_LENGTH = 8;
 
 /**
  * What one stored record counts for the space quota besides its key and value bytes: its revision
- * numbers, lease and index bookkeeping. A fixed figure, so every replica computes the same total
- * from the same records (memory use itself differs between processes).
+ * numbers, lease and index bookkeeping. A fixed figure, so replicas holding the same records count
+ * the same total (memory use itself differs between processes).
  */
 export const RECORD_OVERHEAD_BYTES = 64;
 
