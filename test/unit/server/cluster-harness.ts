@@ -69,10 +69,12 @@ export interface TestNodeTiming {
   readonly dataRoot?: string;
 }
 
+// Short ticks keep the tests quick; an election timeout of 25 ticks (50 ms; reads time out after
+// 100 ms) leaves room for a test process that shares two cores with other work.
 const FAST_TIMING: TestNodeTiming = {
   tickIntervalMs: 2,
-  electionTicks: 10,
-  heartbeatTicks: 2,
+  electionTicks: 25,
+  heartbeatTicks: 3,
   logEntriesKeptAfterSnapshot: 5,
 };
 
