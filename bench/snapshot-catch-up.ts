@@ -27,6 +27,11 @@ function putsTxn(first: number, count: number, value: Uint8Array): KvCommand {
   return { type: 'txn', compare: [], success, failure: [] };
 }
 
+/** Progress on stderr: a long run shows where it is. */
+function progress(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+}
+
 async function until(predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!predicate()) {
@@ -38,22 +43,24 @@ async function until(predicate: () => boolean, what: string, timeoutMs: number):
 async function main(): Promise<void> {
   const keyCount = Number(process.argv[2] ?? DEFAULT_KEYS);
   const dataRoot = await mkdtemp(path.join(os.tmpdir(), 'meshos-catch-up-'));
-  // A snapshot every 2,000 entries (125 keys each), 2,000 kept behind it.
+  // The load (125 keys an entry) takes about four snapshots; as many entries stay behind each.
+  const snapshotEveryEntries = Math.max(50, Math.floor(keyCount / PUTS_PER_TXN / 4));
   const cluster = new GenericTestCluster<NodeStateMachine, NodeApplyResult>(
     [1, 2, 3],
     () => new NodeStateMachine(),
-    2_000,
+    snapshotEveryEntries,
     {
       tickIntervalMs: 10,
       electionTicks: 20,
       heartbeatTicks: 4,
-      logEntriesKeptAfterSnapshot: 2_000,
+      logEntriesKeptAfterSnapshot: snapshotEveryEntries,
       dataRoot,
     },
   );
   try {
     await cluster.start();
     const leader = await cluster.waitForLeader(20_000);
+    progress(`leader ${leader.id}; loading ${keyCount} keys`);
     const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id);
     if (lagging === undefined) throw new Error('no follower');
     const backend = new RaftKvBackend(leader.node, leader.machine, {
@@ -74,13 +81,15 @@ async function main(): Promise<void> {
     }
     await Promise.all(writes);
     const loadSeconds = (performance.now() - loadStarted) / 1000;
-    const snapshotsBefore = leader.node.storeMetrics().snapshotsSaved;
+    progress(`loaded in ${loadSeconds.toFixed(1)} s; applied ${leader.node.applied}`);
+    // The follower can only catch up from a snapshot once the leader compacted its log.
     await until(
-      () => leader.node.storeMetrics().snapshotsSaved > snapshotsBefore,
-      'a leader snapshot',
+      () => leader.node.status().firstIndex > lagging.node.applied + 1,
+      'the leader to compact its log',
       600_000,
     );
 
+    progress(`leader log starts at ${leader.node.status().firstIndex}; reconnecting the follower`);
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     const errors: unknown[] = [];
@@ -112,6 +121,7 @@ async function main(): Promise<void> {
       900_000,
     );
     const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
+    progress(`follower caught up in ${catchUpSeconds.toFixed(1)} s`);
     writing = false;
     await Promise.all(writers);
     delay.disable();
