@@ -73,6 +73,12 @@ const COMPACTED_SLOT: KeyRecord = Object.freeze({
   value: null,
 });
 
+/** What the stored records count for the space quota (see `storedRecordBytes`). */
+export interface StoredTotals {
+  readonly storedBytes: number;
+  readonly storedRecordCount: number;
+}
+
 /** One change made by a write group: the new record and the live record it replaced, if any. */
 export interface StoreChange {
   readonly record: KeyRecord;
@@ -103,12 +109,19 @@ export class MvccStore {
     currentRevision = 1,
     compactRevision = 0,
     changeLog: KeyRecord[] = [],
+    /** The stored totals of `index` when the caller already has them (a decoded snapshot). */
+    totals?: StoredTotals,
   ) {
     this.index = index;
     this.currentRevision = currentRevision;
     this.compactRevision = compactRevision;
     this.changeLog = changeLog;
     this.droppedThrough = compactRevision;
+    if (totals !== undefined) {
+      this.storedBytes = totals.storedBytes;
+      this.storedRecordCount = totals.storedRecordCount;
+      return;
+    }
     index.forEach((entry) => {
       for (const record of entry.records) this.count(record, 1);
     });

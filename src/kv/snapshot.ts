@@ -18,7 +18,13 @@ import {
   SNAPSHOT_STEP_BYTES,
   SNAPSHOT_STEP_KEYS,
 } from './limits.js';
-import type { KeyEntry, KeyRecord, StoreView } from './mvcc.js';
+import {
+  type KeyEntry,
+  type KeyRecord,
+  type StoredTotals,
+  type StoreView,
+  storedRecordBytes,
+} from './mvcc.js';
 import { OrderedIndex } from './ordered-index.js';
 import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
 
@@ -72,6 +78,8 @@ export interface DecodedSnapshot {
   readonly changeLog: KeyRecord[];
   readonly leases: Map<number, LeaseEntry>;
   readonly alarms: readonly AlarmMember[];
+  /** Totalled while decoding, so the store needs no second pass over a million keys. */
+  readonly totals: StoredTotals;
 }
 
 /** Records of `entry` at or below `revision` (a prefix: records are in revision order). */
@@ -226,6 +234,8 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
   private readonly index = new OrderedIndex<KeyEntry>();
   private readonly changeLog: KeyRecord[] = [];
   private readonly leases = new Map<number, LeaseEntry>();
+  private storedBytes = 0;
+  private storedRecordCount = 0;
   /** Live records attached to a lease, whose keys join the lease's key set once leases are read. */
   private readonly leased: KeyRecord[] = [];
   private leasedAttached = 0;
@@ -340,6 +350,8 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
       }
       const record: KeyRecord = { key, modRevision, subRevision, createRevision, version, lease, value };
       records.push(record);
+      this.storedBytes += storedRecordBytes(record);
+      this.storedRecordCount++;
       if (modRevision >= this.compactRevision) this.changeLog.push(record);
     }
     const latest = records[records.length - 1] as KeyRecord;
@@ -399,6 +411,7 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
       changeLog: this.changeLog,
       leases: this.leases,
       alarms: this.alarms,
+      totals: { storedBytes: this.storedBytes, storedRecordCount: this.storedRecordCount },
     };
   }
 

@@ -586,6 +586,7 @@ export class KvStateMachine {
           decoded.currentRevision,
           decoded.compactRevision,
           decoded.changeLog,
+          decoded.totals,
         );
         this.leases = decoded.leases;
         this.nextLeaseId = decoded.nextLeaseId;

@@ -98,6 +98,7 @@ describe('snapshots taken a step at a time', () => {
           expect(restored.snapshot()).toEqual(expected);
           expect(restored.range(wholeRange)).toEqual(stopped.range(wholeRange));
           expect(restored.leaseList()).toEqual(stopped.leaseList());
+          expect(restored.storedBytes).toBe(stopped.storedBytes);
           // Compaction held back during the snapshot leaves what compacting at once left.
           expect(busy.snapshot()).toEqual(untouched.snapshot());
         },
