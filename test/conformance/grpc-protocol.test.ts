@@ -13,6 +13,7 @@ import {
   call,
   failure,
   MessageQueue,
+  openWatch,
   type RawClient,
   type RawClients,
   rawClients,
@@ -206,16 +207,8 @@ describe('KV details', () => {
 });
 
 describe('Watch stream', () => {
-  function openWatch(): { stream: RawClient; responses: MessageQueue<RawClient> } {
-    const stream = clients.watch.Watch();
-    const responses = new MessageQueue<RawClient>();
-    stream.on('data', (response: RawClient) => responses.push(response));
-    stream.on('error', () => {});
-    return { stream, responses };
-  }
-
   it('numbers watches from 0, refuses a duplicate id and an empty range, and cancels on request', async () => {
-    const { stream, responses } = openWatch();
+    const { stream, responses } = openWatch(clients);
     stream.write({ create_request: { key: bytes('w/a') } });
     stream.write({ create_request: { key: bytes('w/b'), watch_id: 7 } });
     stream.write({ create_request: { key: bytes('w/c'), watch_id: 7 } });
@@ -245,7 +238,7 @@ describe('Watch stream', () => {
     const first = await put('w/compacted', '1');
     const second = await put('w/compacted', '2');
     await call(clients.kv, 'Compact', { revision: second.header.revision });
-    const { stream, responses } = openWatch();
+    const { stream, responses } = openWatch(clients);
     stream.write({ create_request: { key: bytes('w/compacted'), start_revision: first.header.revision } });
     const [created, canceled] = await responses.atLeast(2);
     expect(created.created).toBe(true);
@@ -255,7 +248,7 @@ describe('Watch stream', () => {
   });
 
   it('filters puts and answers progress requests', async () => {
-    const { stream, responses } = openWatch();
+    const { stream, responses } = openWatch(clients);
     stream.write({ create_request: { key: bytes('w/filtered'), filters: ['Noput'], progress_notify: true } });
     await responses.atLeast(1);
     await put('w/filtered', '1');
@@ -271,7 +264,7 @@ describe('Watch stream', () => {
   });
 
   it('waits for a future start revision before sending events', async () => {
-    const { stream, responses } = openWatch();
+    const { stream, responses } = openWatch(clients);
     const start = leader.backend.currentRevision() + 2;
     stream.write({ create_request: { key: bytes('w/future'), start_revision: start } });
     await responses.atLeast(1);

@@ -4,14 +4,11 @@
  * through forwarding and reads through ReadIndex.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/lib/index.js';
-import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
-import { MeshNode } from '../../src/mesh/index.js';
+import type { MeshNode } from '../../src/mesh/index.js';
+import { type ConformanceCluster, startConformanceCluster } from './cluster.js';
 
 const COMMAND_TIMEOUT_MS = 10_000;
 
@@ -31,37 +28,19 @@ function etcdctl(endpoint: string, args: readonly string[]): Promise<{ stdout: s
 }
 
 describe('etcd API on a three-node MeshOS cluster', () => {
-  let root: string;
-  const nodes: MeshNode[] = [];
+  let cluster: ConformanceCluster;
+  let nodes: readonly MeshNode[];
   let client: Etcd3;
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'meshos-conformance-'));
-    const peers = new Map<number, { host: string; port: number }>();
-    for (const id of [1, 2, 3]) peers.set(id, { host: '127.0.0.1', port: await findFreeLoopbackPort() });
-    for (const id of [1, 2, 3]) {
-      nodes.push(
-        await MeshNode.start({
-          id,
-          name: `n${id}`,
-          clusterId: 'conformance',
-          dataDirectory: path.join(root, `n${id}`),
-          peerAddress: peers.get(id)!,
-          clientAddress: { host: '127.0.0.1', port: 0 },
-          adminAddress: { host: '127.0.0.1', port: 0 },
-          initialPeers: peers,
-          insecure: true,
-        }),
-      );
-    }
-    await Promise.all(nodes.map((node) => node.raft.waitReady(10_000)));
-    client = new Etcd3({ hosts: nodes.map((node) => formatAddress(node.endpoints.client)) });
+    cluster = await startConformanceCluster('conformance');
+    nodes = cluster.nodes;
+    client = new Etcd3({ hosts: [...cluster.addresses] });
   }, 30_000);
 
   afterAll(async () => {
     client?.close();
-    for (const node of nodes) await node.stop();
-    await rm(root, { recursive: true, force: true });
+    await cluster?.close();
   });
 
   function follower(): MeshNode {
@@ -83,7 +62,11 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     const endpoint = formatAddress(nodes[0]!.endpoints.client);
     const members = await etcdctl(endpoint, ['member', 'list', '-w', 'json']);
     const parsed = JSON.parse(members.stdout) as { members: { name: string; clientURLs?: string[] }[] };
-    expect(parsed.members.map((member) => member.name).sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(parsed.members.map((member) => member.name).sort()).toEqual([
+      'conformance-1',
+      'conformance-2',
+      'conformance-3',
+    ]);
     const status = await etcdctl(endpoint, ['endpoint', 'status', '-w', 'json']);
     const [entry] = JSON.parse(status.stdout) as { Status: { leader: string | number; raft_term: number } }[];
     expect(BigInt(entry!.Status.leader)).toBe(BigInt(nodes[0]!.leaderInfo().leaderId));

@@ -129,3 +129,12 @@ export class MessageQueue<Message> {
     return this.messages;
   }
 }
+
+/** Opens a Watch stream whose responses collect in a queue (stream errors are the test's to assert). */
+export function openWatch(clients: RawClients): { stream: RawClient; responses: MessageQueue<RawClient> } {
+  const stream = clients.watch.Watch();
+  const responses = new MessageQueue<RawClient>();
+  stream.on('data', (response: RawClient) => responses.push(response));
+  stream.on('error', () => {});
+  return { stream, responses };
+}

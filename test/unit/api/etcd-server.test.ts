@@ -9,7 +9,7 @@ import {
   call,
   failure,
   type LocalEtcd,
-  MessageQueue,
+  openWatch,
   type RawClient,
   type RawClients,
   rawClients,
@@ -34,17 +34,9 @@ afterAll(async () => {
 
 const bytes = (text: string): Buffer => Buffer.from(text);
 
-function openWatch(): { stream: RawClient; responses: MessageQueue<RawClient> } {
-  const stream = clients.watch.Watch();
-  const responses = new MessageQueue<RawClient>();
-  stream.on('data', (response: RawClient) => responses.push(response));
-  stream.on('error', () => {});
-  return { stream, responses };
-}
-
 describe('watch streams', () => {
   it('send progress_notify to a watch that stayed idle for a whole interval', async () => {
-    const { stream, responses } = openWatch();
+    const { stream, responses } = openWatch(clients);
     stream.write({ create_request: { key: bytes('idle'), progress_notify: true } });
     const [created] = await responses.atLeast(1);
     // The first tick only marks the watch as idle for an interval; the second reports it.
@@ -63,7 +55,7 @@ describe('watch streams', () => {
   it('drop the server-side watcher when the client cancels it', async () => {
     // Streams other cases ended are closed asynchronously: start from none.
     await until(() => etcd.backend.watchHub.stats.watchers === 0, 'earlier watch streams to close');
-    const { stream, responses } = openWatch();
+    const { stream, responses } = openWatch(clients);
     stream.write({ create_request: { key: bytes('cancelled') } });
     const [created] = await responses.atLeast(1);
     expect(etcd.backend.watchHub.stats.watchers).toBe(1);
