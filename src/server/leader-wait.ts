@@ -85,7 +85,8 @@ export class LeaderWait {
   ): Promise<Result> {
     const deadlineMs = this.clock.nowMs() + waitMs;
     for (let attempts = 1; ; attempts++) {
-      const leader = await this.known(deadlineMs);
+      // Almost every request finds a leader: take it without the promise hop of `known`.
+      const leader = this.knownNow() ?? (await this.known(deadlineMs));
       try {
         return await attempt(leader);
       } catch (error) {
@@ -100,6 +101,13 @@ export class LeaderWait {
    * The leader, once one is known; rejects with NOT_LEADER (no leader) at `deadlineMs`. Nothing
    * was proposed when it rejects, so the caller may retry safely.
    */
+  /** The leader when one is known and the wait is open; undefined when `known` must wait. */
+  private knownNow(): LeaderInfo | undefined {
+    if (this.closed) return undefined;
+    const now = this.current();
+    return now.leaderId !== 0 ? now : undefined;
+  }
+
   async known(deadlineMs: number): Promise<LeaderInfo> {
     if (this.closed) throw new NodeStoppedError();
     const now = this.current();
