@@ -1,7 +1,8 @@
 /** Data types shared by the Raft core, its host and its transport. */
 
-/** A node's id: a positive safe integer. 0 means "none" wherever `NodeId | 0` appears. */
-export type NodeId = number;
+import type { NodeId } from '../lib/index.js';
+
+export type { NodeId };
 
 export type EntryKind = 'normal' | 'config' | 'noop';
 
