@@ -1,0 +1,85 @@
+/**
+ * The mesh's keyspace: where each kind of record lives under the plane's root (by default
+ * `/meshos/v1/`; the version is part of the root so a layout change can live beside the old one
+ * during an upgrade). Every layer builds its keys here, so a path is spelled once. The layout is
+ * documented in docs/CONTROL_PLANE.md.
+ */
+import { isNodeId, type NodeId } from '../lib/index.js';
+import { ControlBadKeyError } from './errors.js';
+
+/** The layout's version, part of the default root. */
+export const KEYSPACE_VERSION = 'v1';
+
+/** The root every key lives under unless a deployment picks another (say, two meshes on one etcd). */
+export const DEFAULT_CONTROL_ROOT = `/meshos/${KEYSPACE_VERSION}/`;
+
+/** Longest name segment (a chain, daemon or group name, an action id), in characters. */
+export const MAX_NAME_SEGMENT_CHARACTERS = 128;
+
+const NAME_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Digits of an audit sequence number in its key, so that keys sort in sequence order. */
+export const AUDIT_SEQUENCE_DIGITS = 16;
+
+/** The prefix of each kind of record, relative to the root. */
+export const KEYSPACE_PREFIXES = {
+  /** `nodes/<nodeId>`: a node's registration, under the node's lease. */
+  nodes: 'nodes/',
+  /** `chains/<name>`: a causal event chain's definition. */
+  chains: 'chains/',
+  /** `daemons/<name>`: a daemon's desired spec. */
+  daemons: 'daemons/',
+  /** `groups/<name>`: a standby, replica or fork group's definition. */
+  groups: 'groups/',
+  /** `placement/<daemon>`: which node runs a daemon (written by the reconciler). */
+  placement: 'placement/',
+  /** `maintenance/<nodeId>`: a node marked for drain or maintenance. */
+  maintenance: 'maintenance/',
+  /** `actions/<id>`: an operator's requested action and its outcome. */
+  actions: 'actions/',
+  /** `audit/<sequence>`: who changed what, in order. */
+  audit: 'audit/',
+} as const;
+
+export type KeyspaceKind = keyof typeof KEYSPACE_PREFIXES;
+
+function nameSegment(kind: KeyspaceKind, name: string): string {
+  if (name.length > MAX_NAME_SEGMENT_CHARACTERS || !NAME_SEGMENT.test(name)) {
+    throw new ControlBadKeyError(
+      `${KEYSPACE_PREFIXES[kind]}${name}`,
+      `a ${kind} name is 1 to ${MAX_NAME_SEGMENT_CHARACTERS} of A-Z a-z 0-9 . _ - starting with a letter or digit`,
+    );
+  }
+  return `${KEYSPACE_PREFIXES[kind]}${name}`;
+}
+
+function nodeSegment(kind: KeyspaceKind, id: NodeId): string {
+  if (!isNodeId(id)) throw new ControlBadKeyError(`${KEYSPACE_PREFIXES[kind]}${id}`, 'not a node id');
+  return `${KEYSPACE_PREFIXES[kind]}${id}`;
+}
+
+export const nodeKey = (id: NodeId): string => nodeSegment('nodes', id);
+export const maintenanceKey = (id: NodeId): string => nodeSegment('maintenance', id);
+export const chainKey = (name: string): string => nameSegment('chains', name);
+export const daemonKey = (name: string): string => nameSegment('daemons', name);
+export const groupKey = (name: string): string => nameSegment('groups', name);
+export const placementKey = (daemon: string): string => nameSegment('placement', daemon);
+export const actionKey = (id: string): string => nameSegment('actions', id);
+
+export function auditKey(sequence: number): string {
+  if (!Number.isSafeInteger(sequence) || sequence < 0 || String(sequence).length > AUDIT_SEQUENCE_DIGITS) {
+    throw new ControlBadKeyError(`audit/${sequence}`, 'an audit sequence is a non-negative safe integer');
+  }
+  return `${KEYSPACE_PREFIXES.audit}${String(sequence).padStart(AUDIT_SEQUENCE_DIGITS, '0')}`;
+}
+
+/** The node id a `nodes/` or `maintenance/` key names, undefined for any other key. */
+export function nodeIdOfKey(key: string): NodeId | undefined {
+  for (const prefix of [KEYSPACE_PREFIXES.nodes, KEYSPACE_PREFIXES.maintenance]) {
+    if (!key.startsWith(prefix)) continue;
+    const text = key.slice(prefix.length);
+    const id = /^[1-9][0-9]*$/.test(text) ? Number(text) : Number.NaN;
+    return isNodeId(id) ? id : undefined;
+  }
+  return undefined;
+}
