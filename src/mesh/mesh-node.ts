@@ -168,6 +168,11 @@ export class MeshNode {
     };
     machine.members.onChange = refreshPeers;
     refreshPeers();
+    // A member removed while it was down or cut off hears of it from the first peer it reaches.
+    transport.refuseRemovedMembers((peer) => machine.members.isRemoved(peer));
+    transport.onRefused((reason) => {
+      if (reason === 'removed-member') raft.markRemoved();
+    });
 
     const api = await startEtcdApiServer({
       address: formatAddress(config.clientAddress),

@@ -11,6 +11,11 @@ export interface MemberRecord {
   readonly autoPromote?: boolean;
 }
 
+interface DirectoryState {
+  readonly members: readonly MemberRecord[];
+  readonly removed: readonly number[];
+}
+
 export class MemberNotFoundError extends MeshError {
   constructor(id: number) {
     super('MEMBER_NOT_FOUND', `member ${id} is not in the cluster`, { details: { id } });
@@ -20,6 +25,8 @@ export class MemberNotFoundError extends MeshError {
 /** Member addresses and names; Raft's configuration says who votes, this says where they are. */
 export class MemberDirectory {
   private records = new Map<number, MemberRecord>();
+  /** Ids removed for good: never handed out again, and refused when such a node dials a peer. */
+  private removed = new Set<number>();
   /** Called after every change, so the node can update where it sends peer traffic. */
   onChange: () => void = () => {};
 
@@ -30,7 +37,17 @@ export class MemberDirectory {
 
   remove(id: number): void {
     this.records.delete(id);
+    this.removed.add(id);
     this.onChange();
+  }
+
+  isRemoved(id: number): boolean {
+    return this.removed.has(id);
+  }
+
+  /** The highest id ever recorded here, present or removed: a new member's id must exceed it. */
+  highestId(): number {
+    return Math.max(0, ...this.records.keys(), ...this.removed);
   }
 
   get(id: number): MemberRecord | undefined {
@@ -58,12 +75,16 @@ export class MemberDirectory {
   }
 
   snapshot(): string {
-    return JSON.stringify(this.all());
+    const state: DirectoryState = { members: this.all(), removed: [...this.removed].sort((a, b) => a - b) };
+    return JSON.stringify(state);
   }
 
+  /** Takes a snapshot's state; a snapshot from before removed ids were kept is a bare member list. */
   restore(text: string): void {
-    const parsed = JSON.parse(text) as MemberRecord[];
-    this.records = new Map(parsed.map((record) => [record.id, record]));
+    const parsed = JSON.parse(text) as DirectoryState | MemberRecord[];
+    const state = Array.isArray(parsed) ? { members: parsed, removed: [] } : parsed;
+    this.records = new Map(state.members.map((record) => [record.id, record]));
+    this.removed = new Set(state.removed);
     this.onChange();
   }
 }

@@ -172,13 +172,9 @@ export class Membership {
     checkPeerUrls(peerUrls);
     this.checkUrlsFree(peerUrls, 0);
     const config = this.node.status().config;
-    const known = [
-      ...config.voters,
-      ...config.learners,
-      ...config.outgoingVoters,
-      ...this.machine.members.all().map((member) => member.id),
-    ];
-    const id = Math.max(0, ...known) + 1;
+    // Never an id used before: a removed member that comes back must not pass for a new one.
+    const known = [...config.voters, ...config.learners, ...config.outgoingVoters];
+    const id = Math.max(this.machine.members.highestId(), ...known) + 1;
     const record: MemberRecord = {
       id,
       name,

@@ -7,6 +7,8 @@ export const FrameType = {
   handshake: 1,
   message: 2,
   batch: 3,
+  /** An acceptor's answer to a handshake it refuses for a reason the dialer must act on; then it closes. */
+  refusal: 4,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -20,7 +22,12 @@ export interface Frame {
 }
 
 function isFrameType(value: number): value is FrameType {
-  return value === FrameType.handshake || value === FrameType.message || value === FrameType.batch;
+  return (
+    value === FrameType.handshake ||
+    value === FrameType.message ||
+    value === FrameType.batch ||
+    value === FrameType.refusal
+  );
 }
 
 /** Writes a frame header for `payloadBytes` at `offset` of `target`. */

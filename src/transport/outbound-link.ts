@@ -7,7 +7,7 @@ import { FrameError } from './frame-error.js';
 import { decodeHandshake, MAX_HANDSHAKE_PAYLOAD_BYTES } from './handshake.js';
 import { MAX_FRAME_PAYLOAD_BYTES, type PeerId } from './limits.js';
 import { checkPeer } from './peer-check.js';
-import { isServerCertificateRejected, refusedByPeerReason } from './refusal.js';
+import { decodeRefusal, isServerCertificateRejected, refusedByPeerReason } from './refusal.js';
 import { type EnqueueResult, PeerSendQueue } from './send-queue.js';
 import type { TransportContext } from './transport-context.js';
 
@@ -145,6 +145,12 @@ export class OutboundLink {
     if (this.state === 'connected') {
       if (frame.type === FrameType.handshake) throw new FrameError('bad-handshake', 'a second handshake');
       this.context.deliver(this.peerId, frame);
+      return;
+    }
+    if (frame.type === FrameType.refusal) {
+      const stated = decodeRefusal(frame.payload);
+      if (stated !== undefined) this.context.refusedByPeer(stated, this.peerId);
+      this.fail();
       return;
     }
     if (frame.type !== FrameType.handshake)

@@ -33,6 +33,7 @@ import {
 import { OutboundLink } from './outbound-link.js';
 import { checkPeer } from './peer-check.js';
 import {
+  encodeRefusal,
   REFUSAL_REASONS,
   REFUSED_BY_PEER_REASONS,
   type RefusalReason,
@@ -137,6 +138,7 @@ export class PeerTransport {
   private readonly context: TransportContext;
   private readonly logger: Logger;
   private listener: Listener | undefined;
+  private isRemovedMember: (peerId: PeerId) => boolean = () => false;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
   constructor(private readonly options: PeerTransportOptions) {
@@ -247,6 +249,15 @@ export class PeerTransport {
   /** Called on every refusal, by this node or (seen through TLS alerts) by a peer. */
   onRefused(handler: (reason: RefusalReason | RefusedByPeerReason, remote: string) => void): void {
     this.refusedHandlers.push(handler);
+  }
+
+  /**
+   * Tells which node ids the cluster removed for good. Such a node's handshake is answered with
+   * a refusal frame naming the reason, so a member removed while it was down or cut off learns
+   * of it the first time it reaches a peer, and stops.
+   */
+  refuseRemovedMembers(isRemoved: (peerId: PeerId) => boolean): void {
+    this.isRemovedMember = isRemoved;
   }
 
   /** Replaces the membership: links to departed peers close, new peers are dialed. */
@@ -363,6 +374,8 @@ export class PeerTransport {
     const decoder = new FrameDecoder(MAX_HANDSHAKE_PAYLOAD_BYTES);
     let peerId: PeerId | undefined;
     let closed = false;
+    /** A refusal frame was written; the handshake timer closes the stream if the dialer does not. */
+    let refusing = false;
     const close = () => {
       if (closed) return;
       closed = true;
@@ -376,10 +389,11 @@ export class PeerTransport {
     };
     const timer = this.context.clock.setTimer(this.context.handshakeTimeoutMs, () => {
       if (peerId !== undefined || closed) return;
-      this.refuse('handshake-timeout', stream.remote);
+      if (!refusing) this.refuse('handshake-timeout', stream.remote);
       close();
     });
     const onFrame = (frame: Frame) => {
+      if (refusing) return;
       if (peerId !== undefined) {
         if (frame.type === FrameType.handshake) throw new FrameError('bad-handshake', 'a second handshake');
         this.deliver(peerId, frame);
@@ -398,6 +412,13 @@ export class PeerTransport {
           clusterId: handshake.clusterId,
         });
         close();
+        return;
+      }
+      if (this.isRemovedMember(handshake.nodeId)) {
+        this.refuse('removed-member', stream.remote, { claimedNodeId: handshake.nodeId });
+        // The dialer closes on reading it; closing here at once could drop the frame unsent.
+        refusing = true;
+        stream.write(encodeRefusal('removed-member'));
         return;
       }
       peerId = handshake.nodeId;

@@ -1,3 +1,5 @@
+import { encodeFrame, FrameType } from './frame.js';
+
 /** Why a peer connection was refused by this node. Stable strings: they label counters and logs. */
 export const REFUSAL_REASONS = [
   'wrong-cluster',
@@ -7,11 +9,17 @@ export const REFUSAL_REASONS = [
   'bad-handshake',
   'handshake-timeout',
   'too-many-connections',
+  'removed-member',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-/** Why a peer refused this node, as far as its TLS alert tells. */
-export const REFUSED_BY_PEER_REASONS = ['no-certificate', 'wrong-ca', 'closed-during-handshake'] as const;
+/** Why a peer refused this node, as far as its TLS alert or refusal frame tells. */
+export const REFUSED_BY_PEER_REASONS = [
+  'no-certificate',
+  'wrong-ca',
+  'closed-during-handshake',
+  'removed-member',
+] as const;
 export type RefusedByPeerReason = (typeof REFUSED_BY_PEER_REASONS)[number];
 
 export function zeroCounts<Key extends string>(keys: readonly Key[]): Record<Key, number> {
@@ -59,4 +67,18 @@ export function refusedByPeerReason(error: unknown): RefusedByPeerReason | undef
     }
   }
   return undefined;
+}
+
+/** The reasons an acceptor states in a refusal frame: the dialer acts on them. */
+export type StatedRefusalReason = 'removed-member';
+
+/** A refusal frame: the reason as text, so a dialer of another version still logs it. */
+export function encodeRefusal(reason: StatedRefusalReason): Uint8Array {
+  return encodeFrame({ type: FrameType.refusal, flags: 0, payload: new TextEncoder().encode(reason) });
+}
+
+/** The reason a refusal frame states; undefined for one this version does not know. */
+export function decodeRefusal(payload: Uint8Array): StatedRefusalReason | undefined {
+  const text = new TextDecoder().decode(payload);
+  return text === 'removed-member' ? text : undefined;
 }

@@ -181,4 +181,23 @@ describe('membership changes through any member, under a put load', () => {
     expect(await cluster.waitForExit(leader, CHANGE_TIMEOUT_MS)).toBe(EXIT_MEMBER_REMOVED);
     expect(cluster.output.get(leader)?.join('')).toContain('does not start again');
   }, 60_000);
+
+  it('a member removed while it was down learns of it from the first peer it reaches, and stops', async () => {
+    const members = (await followers()).concat(await cluster.waitForLeader(LEADER_TIMEOUT_MS));
+    const via = members[0]!;
+    // Ids 4 and the old leader's were removed: a new member gets a fresh id, never a reused one.
+    const learner = 5;
+    await cluster.join(learner, via, { promote: false });
+    await until('the learner to follow the leader', CHANGE_TIMEOUT_MS, async () => {
+      const view = await viewOf(cluster, learner);
+      return view !== undefined && view.leaderId !== 0;
+    });
+    await cluster.kill(learner);
+    const answer = await etcdctl(clientsOf(members), ['member', 'remove', hex(learner)]);
+    expect(answer).toMatch(new RegExp(`Member\\s+${hex(learner)} removed`));
+    cluster.start(learner, { peerListen: cluster.plan(learner).peer });
+    const exit = await cluster.waitForExit(learner, CHANGE_TIMEOUT_MS);
+    expect(exit, cluster.output.get(learner)?.join('')).toBe(EXIT_MEMBER_REMOVED);
+    expect(cluster.output.get(learner)?.join('')).toContain(`node ${learner} was removed from the cluster`);
+  }, 60_000);
 });

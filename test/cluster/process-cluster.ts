@@ -66,8 +66,9 @@ export class ProcessCluster {
   /** Starts node `id`; `peerListen` overrides where it listens for peers (after a member update). */
   start(id: number, options: { peerListen?: string } = {}): void {
     const plan = this.plan(id);
+    // A joined node names itself among the peers too; its stored configuration is what counts.
     const peers = new Map(
-      this.plans.map((other) => {
+      [...this.plans, ...(this.plans.includes(plan) ? [] : [plan])].map((other) => {
         const [host, port] = other.peer.split(':');
         return [other.id, { host: host ?? '127.0.0.1', port: Number(port) }] as const;
       }),
