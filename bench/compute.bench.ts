@@ -139,7 +139,7 @@ export const suite: BenchSuite = {
       const event: DaemonEvent = { payload: new Uint8Array(8) };
       for (let index = 0; index < REPLAY_EVENTS; index++) group.deliver(event);
       const started = performance.now();
-      await group.onNodeFailure('node-0');
+      await group.onNodeFailure(1);
       const elapsedMs = performance.now() - started;
       if (group.stats.replayedEvents !== REPLAY_EVENTS) throw new Error('replay incomplete');
       return elapsedMs;

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js';
+import { isNodeId } from './node-id.js';
 
 /**
  * For checking values that arrive from plain JavaScript, where the declared types promise
@@ -66,6 +67,11 @@ export class InputProblems {
   integer(field: string, value: unknown, min: number, max: number): void {
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return;
     this.add(`${field} must be an integer in [${min}, ${max}], got ${describeValue(value)}`);
+  }
+
+  nodeId(field: string, value: unknown): void {
+    if (isNodeId(value)) return;
+    this.add(`${field} must be a node id (a positive safe integer), got ${describeValue(value)}`);
   }
 
   nonNegativeNumber(field: string, value: unknown): void {

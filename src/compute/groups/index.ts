@@ -1,4 +1,4 @@
-export type { GroupHealth, MemberInfo, MemberRole, NodeId } from './common.js';
+export type { GroupHealth, MemberInfo, MemberRole } from './common.js';
 export {
   ForkGroup,
   type ForkGroupOptions,

@@ -1,4 +1,4 @@
-import type { Random } from '../../lib/index.js';
+import type { NodeId, Random } from '../../lib/index.js';
 import {
   assert,
   describeValue,
@@ -15,7 +15,7 @@ import { type DaemonIdentity, GROUP_SEED_BYTES, memberIdentity } from '../identi
 import { MAX_GROUP_MEMBERS } from '../limits.js';
 import type { Disposable } from '../registry.js';
 import type { DaemonRuntime } from '../runtime.js';
-import { groupTargetProblems, type NodeId } from './common.js';
+import { checkNodeIdArgument, defaultPlacement, groupTargetProblems } from './common.js';
 
 /**
  * How a replica group picks the replica for an event:
@@ -32,7 +32,7 @@ export interface ReplicaGroupConfig {
   /** 32 bytes; replica i's identity derives from it and i. */
   readonly groupSeed: Uint8Array;
   readonly strategy?: RoutingStrategy;
-  /** Node of replica i; default `node-<i>`. */
+  /** Node of replica i; default node i + 1. A placement that returns no `NodeId` is a `ValidationError` at spawn or scale. */
   readonly placement?: (index: number) => NodeId;
   readonly hostConfig?: DaemonHostConfig;
   /** Draws for power-of-two choices. */
@@ -112,7 +112,7 @@ export class ReplicaGroup {
     this.seed = config.groupSeed;
     this.hostConfig = config.hostConfig;
     this.random = config.random;
-    this.placement = config.placement ?? ((index) => `node-${index}`);
+    this.placement = config.placement ?? defaultPlacement;
     this.strategy = config.strategy ?? 'round-robin';
     if (config.respawnOnCrash ?? true) {
       this.lifecycle = runtime.onLifecycle((event) => {
@@ -189,7 +189,7 @@ export class ReplicaGroup {
       const index = this.replicas.length;
       const replica: Replica = {
         index,
-        nodeId: this.placement(index),
+        nodeId: this.placeReplica(index),
         identity: memberIdentity(this.seed, index),
         respawns: 0,
       };
@@ -220,6 +220,7 @@ export class ReplicaGroup {
 
   /** Re-spawns every replica placed on `nodeId`; returns their indices. */
   onNodeFailure(nodeId: NodeId): number[] {
+    checkNodeIdArgument('node failure', nodeId);
     this.requireOpen();
     const affected = this.replicas.filter((replica) => replica.nodeId === nodeId);
     for (const replica of affected) this.respawn(replica);
@@ -233,6 +234,14 @@ export class ReplicaGroup {
     for (const replica of this.replicas) {
       if (this.runtime.has(replica.identity.originHash)) this.runtime.unregister(replica.identity.originHash);
     }
+  }
+
+  private placeReplica(index: number): NodeId {
+    const nodeId = this.placement(index);
+    const problems = new InputProblems();
+    problems.nodeId(`placement(${index})`, nodeId);
+    problems.throwIfAny(`replica group '${this.name}'`);
+    return nodeId;
   }
 
   private respawn(replica: Replica): void {

@@ -1,4 +1,4 @@
-import { assert, describeValue, InputProblems } from '../../lib/index.js';
+import { assert, describeValue, InputProblems, type NodeId } from '../../lib/index.js';
 import type { ControlSignal, DaemonEvent } from '../daemon.js';
 import {
   ActiveUnavailableError,
@@ -25,11 +25,12 @@ import {
 import type { DeliveryObserver, Disposable } from '../registry.js';
 import type { DaemonRuntime } from '../runtime.js';
 import {
+  checkNodeIdArgument,
+  defaultPlacement,
   type GroupHealth,
   groupTargetProblems,
   type MemberInfo,
   type MemberRole,
-  type NodeId,
 } from './common.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
@@ -42,7 +43,7 @@ export interface StandbyGroupConfig {
   readonly memberCount: number;
   /** 32 bytes; member i's identity derives from it and i. */
   readonly groupSeed: Uint8Array;
-  /** Node of each member (plain ids); default `node-<index>`. */
+  /** Node of each member; default: member i on node i + 1. */
   readonly placement?: readonly NodeId[];
   readonly replayBufferCapacityEvents?: number;
   readonly onReplayBufferFull?: ReplayBufferFullPolicy;
@@ -59,10 +60,13 @@ export function standbyGroupConfigProblems(config: StandbyGroupConfig): string[]
   if (config.name !== undefined) problems.text('name', config.name);
   const placement = config.placement;
   if (placement !== undefined) {
-    if (!Array.isArray(placement) || placement.some((node) => typeof node !== 'string')) {
-      problems.add(`placement must be an array of node ids (strings), got ${describeValue(placement)}`);
-    } else if (placement.length !== count) {
-      problems.add(`placement names ${placement.length} nodes for ${describeValue(count)} members`);
+    if (!Array.isArray(placement)) {
+      problems.add(`placement must be an array of node ids, got ${describeValue(placement)}`);
+    } else {
+      for (const [index, node] of placement.entries()) problems.nodeId(`placement[${index}]`, node);
+      if (placement.length !== count) {
+        problems.add(`placement names ${placement.length} nodes for ${describeValue(count)} members`);
+      }
     }
   }
   if (config.replayBufferCapacityEvents !== undefined) {
@@ -166,7 +170,7 @@ export class StandbyGroup {
     for (let index = 0; index < config.memberCount; index++) {
       this.members.push({
         index,
-        nodeId: config.placement?.[index] ?? `node-${index}`,
+        nodeId: config.placement?.[index] ?? defaultPlacement(index),
         identity: memberIdentity(config.groupSeed, index),
         role: index === 0 ? 'active' : 'standby',
         healthy: true,
@@ -378,6 +382,7 @@ export class StandbyGroup {
    * marked unhealthy and undefined is returned.
    */
   async onNodeFailure(nodeId: NodeId): Promise<bigint | undefined> {
+    checkNodeIdArgument('node failure', nodeId);
     this.requireOpen();
     let activeFailed = false;
     for (const member of this.members) {
@@ -395,6 +400,7 @@ export class StandbyGroup {
    * state was lost with the node) and `syncedThrough` 0; the next sync brings them up.
    */
   onNodeRecovery(nodeId: NodeId): void {
+    checkNodeIdArgument('node recovery', nodeId);
     this.requireOpen();
     for (const member of this.members) {
       if (member.nodeId !== nodeId || member.healthy) continue;

@@ -87,7 +87,7 @@ describe('StandbyGroup model with asynchronous daemons', () => {
           const deliveries: Delivery[] = [];
           const operations: Promise<unknown>[] = [];
           let nextId = 1;
-          const node = (index: number) => `node-${index % memberCount}`;
+          const node = (index: number) => (index % memberCount) + 1;
           const watch = (operation: Promise<unknown>) => {
             operations.push(
               operation.catch((error: unknown) => {

@@ -62,7 +62,7 @@ describe('StandbyGroup model', () => {
           let nextId = 1;
 
           for (const action of actions) {
-            const node = (member: number) => `node-${member % memberCount}`;
+            const node = (member: number) => (member % memberCount) + 1;
             try {
               switch (action.type) {
                 case 'deliver':

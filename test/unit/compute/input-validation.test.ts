@@ -61,7 +61,7 @@ describe('compute input from plain JavaScript', () => {
       'kind must be a non-empty string, got 7',
       'memberCount must be an integer in [2, 255], got "3"',
       'groupSeed must be 32 bytes (a Uint8Array), got "seed"',
-      'placement must be an array of node ids (strings), got "n1"',
+      'placement must be an array of node ids, got "n1"',
       'replayBufferCapacityEvents must be an integer in [1, 16777216], got NaN',
       "onReplayBufferFull must be one of 'force-sync', 'reject', got \"drop\"",
       'hostConfig.snapshotEveryEvents must be an integer in [0, 9007199254740991], got -1',
@@ -72,6 +72,53 @@ describe('compute input from plain JavaScript', () => {
       'config must be an object, got undefined',
     ]);
     expect(runtime.registry.size).toBe(0);
+  });
+
+  it('groups name nodes by NodeId: string or non-positive node ids are refused, never silently unmatched', async () => {
+    const { runtime } = ledgerRuntime();
+    const groupSeed = seedOf(3);
+    expect(
+      problemsOf(() =>
+        StandbyGroup.spawn(runtime, 'ledger', {
+          memberCount: 3,
+          groupSeed,
+          placement: untyped(['n1', 0, 2]),
+        }),
+      ),
+    ).toEqual([
+      'placement[0] must be a node id (a positive safe integer), got "n1"',
+      'placement[1] must be a node id (a positive safe integer), got 0',
+    ]);
+    expect(
+      problemsOf(() =>
+        ReplicaGroup.spawn(runtime, 'ledger', {
+          replicaCount: 2,
+          groupSeed,
+          random: new SeededRandom(1),
+          placement: untyped((index: number) => `node-${index}`),
+        }),
+      ),
+    ).toEqual(['placement(0) must be a node id (a positive safe integer), got "node-0"']);
+    expect(runtime.registry.size).toBe(0);
+
+    const standbys = StandbyGroup.spawn(runtime, 'ledger', { memberCount: 2, groupSeed, placement: [4, 5] });
+    await expect(standbys.onNodeFailure(untyped('4'))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      problems: ['nodeId must be a node id (a positive safe integer), got "4"'],
+    });
+    expect(problemsOf(() => standbys.onNodeRecovery(untyped(-1)))).toEqual([
+      'nodeId must be a node id (a positive safe integer), got -1',
+    ]);
+    const replicas = ReplicaGroup.spawn(runtime, 'ledger', {
+      replicaCount: 1,
+      groupSeed: seedOf(4),
+      random: new SeededRandom(1),
+    });
+    expect(problemsOf(() => replicas.onNodeFailure(untyped(1.5)))).toEqual([
+      'nodeId must be a node id (a positive safe integer), got 1.5',
+    ]);
+    expect(standbys.health()).toEqual({ status: 'healthy' });
+    expect(replicas.listReplicas().map((replica) => replica.nodeId)).toEqual([1]);
   });
 
   it('ReplicaGroup.spawn and ForkGroup list every problem', () => {

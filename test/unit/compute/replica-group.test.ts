@@ -91,8 +91,8 @@ describe('ReplicaGroup', () => {
   });
 
   it('re-spawns the replicas of a failed node and on request', () => {
-    const { group, runtime } = spawnReplicas({ placement: (index) => (index < 2 ? 'a' : 'b') });
-    expect(group.onNodeFailure('a')).toEqual([0, 1]);
+    const { group, runtime } = spawnReplicas({ placement: (index) => (index < 2 ? 7 : 9) });
+    expect(group.onNodeFailure(7)).toEqual([0, 1]);
     expect(group.replaceReplica(2)).toBe(group.listReplicas()[2]!.originHash);
     expect(group.listReplicas().map((replica) => replica.respawns)).toEqual([1, 1, 1]);
     expect(runtime.registry.size).toBe(3);

@@ -24,7 +24,7 @@ describe('StandbyGroup with asynchronous daemons', () => {
     expect(await Promise.all([deliver(1), deliver(2), deliver(3)])).toEqual([1, 2, 3]);
     delays.hold();
     const inFlight = [deliver(4), deliver(5), deliver(6)];
-    const promotion = group.onNodeFailure('node-0');
+    const promotion = group.onNodeFailure(1);
     delays.releaseAll();
     await promotion;
     expect((await Promise.allSettled(inFlight)).map(outcomeOf)).toEqual([
@@ -47,7 +47,7 @@ describe('StandbyGroup with asynchronous daemons', () => {
     const queued = [deliver(4), deliver(5)];
     delays.releaseOldest();
     expect(await applied).toBe(3);
-    const promotion = group.onNodeFailure('node-0');
+    const promotion = group.onNodeFailure(1);
     delays.releaseAll();
     await promotion;
     expect((await Promise.allSettled(queued)).map(outcomeOf)).toEqual(['DAEMON_REMOVED', 'DAEMON_REMOVED']);
@@ -86,10 +86,10 @@ describe('StandbyGroup with asynchronous daemons', () => {
     const { delays, group, deliver, activeLedger } = asyncGroup(4);
     await Promise.all([deliver(1), deliver(2)]);
     delays.hold();
-    const promotion = group.onNodeFailure('node-0');
+    const promotion = group.onNodeFailure(1);
     // Member 1 is replaying event 1 when its node fails too.
     expect(group.activeIndex).toBe(1);
-    const second = group.onNodeFailure('node-1');
+    const second = group.onNodeFailure(2);
     delays.releaseAll();
     const promoted = await promotion;
     expect(await second).toBe(promoted);
@@ -102,12 +102,12 @@ describe('StandbyGroup with asynchronous daemons', () => {
   // replay but before the promotion finished, and the promotion still reported it active.
   it('does not finish a promotion onto a standby whose node failed meanwhile', async () => {
     const { group, deliver, activeLedger } = asyncGroup(2);
-    const first = group.onNodeFailure('node-0');
-    const second = group.onNodeFailure('node-1');
+    const first = group.onNodeFailure(1);
+    const second = group.onNodeFailure(2);
     await expect(first).rejects.toMatchObject({ code: 'GROUP_NO_STANDBY' });
     await expect(second).rejects.toMatchObject({ code: 'GROUP_NO_STANDBY' });
     expect(group.health()).toEqual({ status: 'dead' });
-    group.onNodeRecovery('node-1');
+    group.onNodeRecovery(2);
     expect(codeOf(() => group.deliver(eventOf(1)))).toBe('GROUP_ACTIVE_UNAVAILABLE');
     await group.promote();
     expect(await deliver(1)).toBe(1);

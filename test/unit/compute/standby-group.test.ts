@@ -31,9 +31,9 @@ describe('StandbyGroup spawn', () => {
     expect(group.activeIndex).toBe(0);
     expect(group.activeOrigin()).toBe(memberIdentity(seedOf(7), 0).originHash);
     expect(group.listMembers().map((member) => [member.role, member.syncedThrough, member.nodeId])).toEqual([
-      ['active', 0, 'node-0'],
-      ['standby', 0, 'node-1'],
-      ['standby', 0, 'node-2'],
+      ['active', 0, 1],
+      ['standby', 0, 2],
+      ['standby', 0, 3],
     ]);
     expect(group.memberCount).toBe(3);
     expect(group.standbyCount).toBe(2);
@@ -49,7 +49,7 @@ describe('StandbyGroup spawn', () => {
       StandbyGroup.spawn(runtime, 'ledger', {
         memberCount: 1,
         groupSeed: new Uint8Array(3),
-        placement: ['a', 'b'],
+        placement: [7, 9],
         replayBufferCapacityEvents: 0,
       });
       expect.unreachable();
@@ -198,7 +198,7 @@ describe('StandbyGroup promotion', () => {
   it('fails with GROUP_NO_STANDBY when no healthy standby can be brought up to date', async () => {
     const { group, deliver } = spawnGroup({ memberCount: 2 });
     deliver(1);
-    await group.onNodeFailure('node-1');
+    await group.onNodeFailure(2);
     await expect(group.promote()).rejects.toMatchObject({ code: 'GROUP_NO_STANDBY' });
     expect(group.term).toBe(0);
   });
@@ -211,7 +211,7 @@ describe('StandbyGroup node failure and recovery', () => {
     group.syncStandbys();
     deliver(3, 4);
     const failedOrigin = group.activeOrigin();
-    const promoted = await group.onNodeFailure('node-0');
+    const promoted = await group.onNodeFailure(1);
     expect(promoted).toBe(group.activeOrigin());
     expect(runtime.has(failedOrigin)).toBe(false);
     expect(activeLedger().applied).toEqual([1, 2, 3, 4]);
@@ -220,11 +220,11 @@ describe('StandbyGroup node failure and recovery', () => {
 
   it('only marks a standby unhealthy when a standby node fails', async () => {
     const { group } = spawnGroup();
-    expect(await group.onNodeFailure('node-2')).toBeUndefined();
+    expect(await group.onNodeFailure(3)).toBeUndefined();
     expect(group.listMembers()[2]!.healthy).toBe(false);
     expect(group.activeIndex).toBe(0);
     expect(group.health()).toEqual({ status: 'degraded', healthy: 2, total: 3 });
-    expect(await group.onNodeFailure('elsewhere')).toBeUndefined();
+    expect(await group.onNodeFailure(40)).toBeUndefined();
   });
 
   it('brings a recovered member back as an empty standby with the same origin', async () => {
@@ -232,8 +232,8 @@ describe('StandbyGroup node failure and recovery', () => {
     const origin = group.listMembers()[2]!.originHash;
     deliver(1);
     group.syncStandbys();
-    await group.onNodeFailure('node-2');
-    group.onNodeRecovery('node-2');
+    await group.onNodeFailure(3);
+    group.onNodeRecovery(3);
     const member = group.listMembers()[2]!;
     expect(member).toMatchObject({ originHash: origin, role: 'standby', healthy: true, syncedThrough: 0 });
     expect(ledgerOf(runtime, origin).applied).toEqual([]);
@@ -247,8 +247,8 @@ describe('StandbyGroup node failure and recovery', () => {
     deliver(1);
     group.syncStandbys();
     deliver(2);
-    await group.onNodeFailure('node-1');
-    await expect(group.onNodeFailure('node-0')).rejects.toMatchObject({ code: 'GROUP_NO_STANDBY' });
+    await group.onNodeFailure(2);
+    await expect(group.onNodeFailure(1)).rejects.toMatchObject({ code: 'GROUP_NO_STANDBY' });
     expect(group.health()).toEqual({ status: 'dead' });
     expect(codeOf(() => group.deliver(eventOf(3)))).toBe('GROUP_ACTIVE_UNAVAILABLE');
     expect(codeOf(() => group.syncStandbys())).toBe('GROUP_ACTIVE_UNAVAILABLE');
@@ -261,8 +261,8 @@ describe('StandbyGroup node failure and recovery', () => {
     const firstOrigin = group.activeOrigin();
     const sequenceBefore = runtime.host(firstOrigin).sequence;
     await group.promote();
-    await group.onNodeFailure('node-0');
-    group.onNodeRecovery('node-0');
+    await group.onNodeFailure(1);
+    group.onNodeRecovery(1);
     expect(runtime.host(firstOrigin).sequence).toBe(sequenceBefore);
   });
 });
@@ -389,7 +389,7 @@ describe('the corrected replay rule', () => {
     group.syncStandbys();
     deliver(...range(6, 8));
     expect(runtime.host(group.activeOrigin()).sequence).toBe(16);
-    await group.onNodeFailure('node-0');
+    await group.onNodeFailure(1);
     expect(activeLedger().applied).toEqual(range(1, 8));
   });
 });
