@@ -1,7 +1,8 @@
 /** Alarm requests and answers: etcd's AlarmRequest / AlarmMember and our alarm command. */
 import { type AlarmMember, type AlarmType, InvalidRequestError } from '../kv/index.js';
+import type { NodeId } from '../lib/index.js';
 import type { Uint64Id } from '../protocol/index.js';
-import { int64ToNumber, uint64Out } from './convert-numbers.js';
+import { uint64Out, uint64ToNodeId } from './convert-numbers.js';
 
 export type PbAlarmAction = 'Get' | 'Activate' | 'Deactivate';
 export type PbAlarmType = 'None' | 'Nospace' | 'Corrupt';
@@ -20,12 +21,9 @@ export interface PbAlarmMember {
 /** What an Alarm call asks: list (optionally one type), or raise / clear one member's alarm. */
 export type AlarmCall =
   | { readonly action: 'get'; readonly alarm: AlarmType | undefined }
-  | {
-      readonly action: 'activate' | 'deactivate';
-      readonly memberId: number;
-      /** Undefined for etcd's NONE, which raises or clears nothing. */
-      readonly alarm: AlarmType | undefined;
-    };
+  | { readonly action: 'activate' | 'deactivate'; readonly memberId: NodeId; readonly alarm: AlarmType }
+  /** Raising or clearing etcd's NONE, which changes nothing whatever member it names. */
+  | { readonly action: 'none' };
 
 function alarmTypeFromPb(alarm: PbAlarmType): AlarmType | undefined {
   switch (alarm) {
@@ -46,14 +44,22 @@ export function alarmCallFromPb(pb: PbAlarmRequest): AlarmCall {
       return { action: 'get', alarm };
     case 'Activate':
     case 'Deactivate':
+      if (alarm === undefined) return { action: 'none' };
       return {
         action: pb.action === 'Activate' ? 'activate' : 'deactivate',
-        memberId: int64ToNumber('memberID', pb.memberID),
+        memberId: alarmMemberId(pb.memberID),
         alarm,
       };
     default:
       throw new InvalidRequestError(`unknown alarm action ${String(pb.action)}`);
   }
+}
+
+/** The member a raised or cleared alarm belongs to: a uint64 on the wire, a `NodeId` inside. */
+function alarmMemberId(value: Uint64Id): NodeId {
+  const id = uint64ToNodeId('memberID', value);
+  if (id === undefined) throw new InvalidRequestError(`memberID ${value} is not a node id (1..2^53-1)`);
+  return id;
 }
 
 export function alarmMemberToPb(member: AlarmMember): PbAlarmMember {

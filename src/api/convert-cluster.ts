@@ -1,5 +1,6 @@
 /** Cluster, Maintenance and Lease messages <-> backend answers. */
 
+import type { NodeId } from '../lib/index.js';
 import type {
   Int64In,
   Int64Out,
@@ -8,7 +9,7 @@ import type {
   PbResponseHeader,
   PbStatusResponse,
 } from '../protocol/index.js';
-import { uint64Out, uint64ToBigint } from './convert-numbers.js';
+import { uint64Out, uint64ToBigint, uint64ToNodeId } from './convert-numbers.js';
 import { MemberNotFoundError } from './errors.js';
 import type { BackendStatus, ClusterMember, LeaseTimeToLiveAnswer } from './kv-backend.js';
 
@@ -53,10 +54,12 @@ export function leaseTimeToLiveToPb(
   };
 }
 
-/** Member ids are numbers in the backend; an id no number can hold names no member. */
-export function memberId(value: Int64In): number {
-  const id = uint64ToBigint('ID', value);
-  const asNumber = Number(id);
-  if (!Number.isSafeInteger(asNumber)) throw new MemberNotFoundError(asNumber);
-  return asNumber;
+/**
+ * A member id from the wire (uint64) as the `NodeId` the backend names members by. A uint64
+ * that is no `NodeId` (0, or beyond 2^53-1) names no member, as etcd answers for an unknown id.
+ */
+export function memberId(value: Int64In): NodeId {
+  const id = uint64ToNodeId('ID', value);
+  if (id === undefined) throw new MemberNotFoundError(uint64ToBigint('ID', value).toString());
+  return id;
 }

@@ -1,5 +1,6 @@
 /** 64-bit integer fields: decimal strings on the wire, safe integers (or bigints for ids) inside. */
 import { InvalidRequestError } from '../kv/index.js';
+import { type NodeId, nodeIdFromText } from '../lib/index.js';
 import type { Int64In } from '../protocol/index.js';
 
 const DECIMAL = /^-?\d+$/;
@@ -28,6 +29,15 @@ export function uint64ToBigint(field: string, value: Int64In | number | undefine
   const text = String(value);
   if (!/^\d+$/.test(text)) throw new InvalidRequestError(`${field} is not an unsigned decimal integer`);
   return BigInt(text);
+}
+
+/**
+ * An unsigned 64-bit member id from the wire as the `NodeId` MeshOS names members by, or
+ * undefined when it is 0 or beyond 2^53-1 (an id from another system, or none): the caller
+ * answers with its own typed error.
+ */
+export function uint64ToNodeId(field: string, value: Int64In | number | undefined): NodeId | undefined {
+  return nodeIdFromText(uint64ToBigint(field, value).toString());
 }
 
 /** Unsigned 64-bit ids go out as decimal strings so every bit survives. */

@@ -2,10 +2,11 @@
  * Membership errors a backend rejects with, and the check of member URLs. The Raft-backed node
  * may throw these classes or any `MeshError` with the same code; the gRPC layer maps by code only.
  */
-import { MeshError } from '../lib/index.js';
+import { MeshError, type NodeId } from '../lib/index.js';
 
 export class MemberNotFoundError extends MeshError {
-  constructor(id: number) {
+  /** `id` is the decimal text when the wire named an id no `NodeId` can hold. */
+  constructor(id: NodeId | string) {
     super('MEMBER_NOT_FOUND', `member ${id} not found`, { details: { id } });
   }
 }

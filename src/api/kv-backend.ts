@@ -13,7 +13,7 @@ import type {
   Watcher,
   WatchRequest,
 } from '../kv/index.js';
-import { assert } from '../lib/index.js';
+import { assert, type NodeId } from '../lib/index.js';
 
 /** A client's identity and request number, for exactly-once retries. */
 export interface ClientSession {
@@ -23,7 +23,7 @@ export interface ClientSession {
 
 /** One member of the cluster as clients see it. */
 export interface ClusterMember {
-  readonly id: number;
+  readonly id: NodeId;
   readonly name: string;
   readonly peerUrls: readonly string[];
   readonly clientUrls: readonly string[];
@@ -38,7 +38,8 @@ export interface MemberChange {
 
 export interface BackendStatus {
   readonly version: string;
-  readonly leaderId: number;
+  /** 0 while no leader is known. */
+  readonly leaderId: NodeId | 0;
   readonly raftIndex: number;
   readonly raftAppliedIndex: number;
   readonly raftTerm: number;
@@ -85,9 +86,10 @@ export function answerOf<Command extends KvCommand>(command: Command, result: Kv
  * (`NOT_LEADER`, `KV_*`, `TIMEOUT`, ...).
  */
 export interface KvBackend {
-  /** Cluster id and this member's id, as unsigned 64-bit decimals for response headers. */
+  /** The cluster's id, an unsigned 64-bit value in response headers. */
   readonly clusterId: bigint;
-  readonly memberId: bigint;
+  /** This member's node id; response headers carry it as an unsigned 64-bit decimal. */
+  readonly memberId: NodeId;
   raftTerm(): number;
   /** The revision this node has applied; for headers of answers that do not carry one. */
   currentRevision(): number;
@@ -114,12 +116,12 @@ export interface KvBackend {
    * leader); each answers the members after the change as the node that made it saw them.
    */
   addMember(peerUrls: readonly string[], isLearner: boolean): Promise<MemberChange>;
-  removeMember(id: number): Promise<MemberChange>;
-  promoteMember(id: number): Promise<MemberChange>;
+  removeMember(id: NodeId): Promise<MemberChange>;
+  promoteMember(id: NodeId): Promise<MemberChange>;
   /** New peer URLs for a member (MEMBER_NOT_FOUND, MEMBER_BAD_URLS, PEER_URL_EXISTS). */
-  updateMember(id: number, peerUrls: readonly string[]): Promise<MemberChange>;
+  updateMember(id: NodeId, peerUrls: readonly string[]): Promise<MemberChange>;
   /** Hands leadership to voter `target` and resolves once it leads (BAD_LEADER_TRANSFEREE). */
-  moveLeader(target: number): Promise<void>;
+  moveLeader(target: NodeId): Promise<void>;
   status(): Promise<BackendStatus>;
   /** The whole state as a snapshot stream, for `meshos snapshot save` and Maintenance.Snapshot. */
   snapshot(): Promise<Uint8Array>;

@@ -50,7 +50,7 @@ async function answerAlarm(backend: KvBackend, call: AlarmCall): Promise<readonl
     const raised = await backend.alarms();
     return call.alarm === undefined ? raised : raised.filter((member) => member.alarm === call.alarm);
   }
-  if (call.alarm === undefined) return [];
+  if (call.action === 'none') return [];
   const result = await backend.execute({
     type: 'alarm',
     action: call.action,

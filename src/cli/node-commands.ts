@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatAddress, isMeshError, parseAddress } from '../lib/index.js';
+import { formatAddress, isMeshError, type NodeId, nodeIdFromText, parseAddress } from '../lib/index.js';
 import { createLogger } from '../lib/node/index.js';
 import {
   type DataDirectoryLock,
@@ -25,6 +25,14 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** A node id given on the command line: decimal, positive, at most 2^53-1 (`parseNodeId`). */
+function nodeIdArgument(name: string, text: string | undefined): NodeId {
+  const id = nodeIdFromText(text ?? '');
+  if (id === undefined)
+    throw new UsageError(`${name} must be a positive integer (a node id), got '${text ?? ''}'`);
+  return id;
 }
 
 /** The space quota and auto-compaction flags, taken by `meshos start` and `meshos join`. */
@@ -99,8 +107,7 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
     strict: true,
     allowPositionals: false,
   });
-  const id = Number(values.id);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError('--id must be a positive integer');
+  const id = nodeIdArgument('--id', values.id);
   if (values.data === undefined) throw new UsageError('--data DIR is required');
   const initialPeers = parsePeerList(values.peers ?? '');
   if (initialPeers.size === 0) throw new UsageError('--peers is required (id=host:port,...)');
@@ -204,8 +211,7 @@ export async function certsCommand(argv: readonly string[], io: CommandIo): Prom
     return 0;
   }
   if (positionals[0] === 'issue') {
-    const nodeId = Number(positionals[1]);
-    if (!Number.isSafeInteger(nodeId) || nodeId <= 0) throw new UsageError('issue needs a positive NODE_ID');
+    const nodeId = nodeIdArgument('issue NODE_ID', positionals[1]);
     await issueNodeCertificate(directory, nodeId, values.host);
     io.out(`certificate for node ${nodeId} written to ${directory}`);
     return 0;

@@ -2,6 +2,7 @@
  * Requests and results of the key-value state machine, shaped after etcd's v3 API so the gRPC layer
  * maps them field by field. Keys and values are bytes; revisions and lease ids are safe integers.
  */
+import type { NodeId } from '../lib/index.js';
 import type { KvError } from './errors.js';
 
 export interface KeyValue {
@@ -109,7 +110,7 @@ export interface LeaseRevokeRequest {
 export type AlarmType = 'NOSPACE';
 
 export interface AlarmMember {
-  readonly memberId: number;
+  readonly memberId: NodeId;
   readonly alarm: AlarmType;
 }
 
@@ -117,7 +118,7 @@ export interface AlarmMember {
 export interface AlarmRequest {
   readonly type: 'alarm';
   readonly action: 'activate' | 'deactivate';
-  readonly memberId: number;
+  readonly memberId: NodeId;
   readonly alarm: AlarmType;
 }
 

@@ -2,6 +2,7 @@
  * Checks a command against the request limits before it touches the store. The same checks run in
  * `apply` (so every replica rejects the same commands) and may run on the server before proposing.
  */
+import { isNodeId } from '../lib/index.js';
 import { bytesToBinary, prefixRangeEnd } from './bytes.js';
 import {
   DuplicateKeyError,
@@ -75,7 +76,11 @@ export function validateKvCommand(command: KvCommand): void {
       checkNumber('id', command.id);
       return;
     case 'alarm':
-      checkNumber('memberId', command.memberId);
+      if (!isNodeId(command.memberId)) {
+        throw new InvalidRequestError(
+          `memberId must be a node id (a positive safe integer), got ${command.memberId}`,
+        );
+      }
       return;
     default:
       validateOp(command, MAX_TXN_OPERATIONS, 0);

@@ -27,7 +27,7 @@ export {
   NetworkError,
   parseAddress,
 } from './network.js';
-export { isNodeId, type NodeId, parseNodeId } from './node-id.js';
+export { isNodeId, type NodeId, nodeIdFromText, parseNodeId } from './node-id.js';
 export { type Random, SeededRandom, systemRandom } from './random.js';
 export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scratch-buffer.js';
 export { describeValue, InputProblems, isRecord } from './shape.js';

@@ -12,9 +12,15 @@ export function isNodeId(value: unknown): value is NodeId {
 
 /** Reads a node id from text (CLI flags, control-plane keys); rejects anything else with a typed error. */
 export function parseNodeId(text: string): NodeId {
-  const value = /^[1-9][0-9]*$/.test(text) ? Number(text) : Number.NaN;
-  if (!isNodeId(value)) {
+  const value = nodeIdFromText(text);
+  if (value === undefined) {
     throw new ValidationError(`node id "${text}"`, ['must be a positive integer no larger than 2^53-1']);
   }
   return value;
+}
+
+/** The node id decimal `text` names, or undefined, for callers that report a bad id in their own words. */
+export function nodeIdFromText(text: string): NodeId | undefined {
+  const value = /^[1-9][0-9]*$/.test(text) ? Number(text) : Number.NaN;
+  return isNodeId(value) ? value : undefined;
 }

@@ -1,7 +1,14 @@
 import * as path from 'node:path';
 import { MAX_QUOTA_BACKEND_BYTES } from '../kv/index.js';
-import { type Address, formatAddress, parseAddress, ValidationError } from '../lib/index.js';
-import type { NodeId } from '../raft/index.js';
+import {
+  type Address,
+  formatAddress,
+  isNodeId,
+  type NodeId,
+  nodeIdFromText,
+  parseAddress,
+  ValidationError,
+} from '../lib/index.js';
 import { type AutoCompactionConfig, autoCompactionProblems } from '../server/index.js';
 
 /** One node's settings, as given on the command line or by the local-cluster launcher. */
@@ -47,8 +54,8 @@ export function parsePeerList(text: string): Map<NodeId, Address> {
     .map((part) => part.trim())
     .filter((part) => part.length > 0)) {
     const [idText, addressText] = item.split('=');
-    const id = Number(idText);
-    if (!Number.isSafeInteger(id) || id <= 0 || addressText === undefined) {
+    const id = nodeIdFromText(idText ?? '');
+    if (id === undefined || addressText === undefined) {
       problems.push(`'${item}' is not id=host:port`);
       continue;
     }
@@ -99,8 +106,7 @@ export function formatPeerList(peers: ReadonlyMap<NodeId, Address>): string {
 /** Every problem with a node's settings at once. */
 export function validateMeshNodeConfig(config: MeshNodeConfig): void {
   const problems: string[] = [];
-  if (!Number.isSafeInteger(config.id) || config.id <= 0)
-    problems.push(`id must be a positive integer, got ${config.id}`);
+  if (!isNodeId(config.id)) problems.push(`id must be a node id (a positive safe integer), got ${config.id}`);
   if (config.clusterId.length === 0) problems.push('clusterId must not be empty');
   if (config.dataDirectory.length === 0) problems.push('dataDirectory must not be empty');
   if (config.initialPeers.size > 0 && !config.initialPeers.has(config.id)) {

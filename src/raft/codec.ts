@@ -1,4 +1,4 @@
-import { encodeWithScratch, BinaryReader as Reader, BinaryWriter as Writer } from '../lib/index.js';
+import { encodeWithScratch, isNodeId, BinaryReader as Reader, BinaryWriter as Writer } from '../lib/index.js';
 import { MAX_CLUSTER_NODES, MAX_REQUEST_ID_LENGTH, MAX_SNAPSHOT_BYTES } from './constants.js';
 import { MessageDecodeError } from './errors.js';
 import type {
@@ -48,7 +48,7 @@ function writeNodes(writer: Writer, nodes: readonly NodeId[]): void {
 
 function readNode(reader: Reader): NodeId {
   const value = reader.varuint();
-  if (value === 0) reader.fail('node id 0');
+  if (!isNodeId(value)) reader.fail(`node id ${value}`);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { type Random, ValidationError } from '../lib/index.js';
+import { isNodeId, type Random, ValidationError } from '../lib/index.js';
 import type { RaftStorage } from './storage.js';
 import type { NodeId } from './types.js';
 
@@ -39,7 +39,7 @@ function isPositiveInteger(value: number): boolean {
 /** Every problem with `config`, or nothing when it is usable. */
 export function validateRaftConfig(config: RaftConfig): void {
   const problems: string[] = [];
-  if (!isPositiveInteger(config.id)) problems.push(`id must be a positive safe integer, got ${config.id}`);
+  if (!isNodeId(config.id)) problems.push(`id must be a node id (a positive safe integer), got ${config.id}`);
   if (!isPositiveInteger(config.electionTicks)) problems.push('electionTicks must be a positive integer');
   if (!isPositiveInteger(config.heartbeatTicks)) problems.push('heartbeatTicks must be a positive integer');
   if (config.heartbeatTicks >= config.electionTicks)

@@ -65,7 +65,7 @@ export interface RaftKvBackendOptions {
 /** The key-value API served by one Raft node: writes through the log, reads by ReadIndex. */
 export class RaftKvBackend implements KvBackend {
   readonly clusterId: bigint;
-  readonly memberId: bigint;
+  readonly memberId: NodeId;
   private readonly lessor = new Lessor();
   private readonly leaderWait: LeaderWait;
   readonly compactor: AutoCompactor | undefined;
@@ -81,7 +81,7 @@ export class RaftKvBackend implements KvBackend {
     private readonly options: RaftKvBackendOptions,
   ) {
     this.clusterId = options.clusterId;
-    this.memberId = BigInt(node.id);
+    this.memberId = node.id;
     this.leaderWait = new LeaderWait(options.clock, () => node.leaderInfo());
     const forward = options.forward;
     this.membership = new Membership(

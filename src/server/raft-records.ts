@@ -1,4 +1,4 @@
-import { MeshError } from '../lib/index.js';
+import { isNodeId, MeshError, type NodeId } from '../lib/index.js';
 import type { ClusterConfig, Entry, EntryKind, HardState, Snapshot } from '../raft/index.js';
 import type { StoredEntry, StoredHardState, StoredSnapshot } from '../store/index.js';
 
@@ -34,10 +34,7 @@ export function encodeClusterConfig(config: ClusterConfig): Uint8Array {
 
 export function decodeClusterConfig(bytes: Uint8Array): ClusterConfig {
   const parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<ClusterConfig>;
-  const ids = (value: unknown): number[] =>
-    Array.isArray(value) && value.every((id) => Number.isSafeInteger(id) && id > 0)
-      ? (value as number[])
-      : [];
+  const ids = (value: unknown): NodeId[] => (Array.isArray(value) && value.every(isNodeId) ? value : []);
   return {
     voters: ids(parsed.voters),
     learners: ids(parsed.learners),

@@ -21,7 +21,7 @@ describe('LocalKvBackend', () => {
     const status = await local.status();
     expect(status.raftAppliedIndex).toBe(2);
     expect(status.revision).toBe(local.currentRevision());
-    expect(status.leaderId).toBe(Number(local.memberId));
+    expect(status.leaderId).toBe(local.memberId);
     expect((await local.range({ type: 'range', key: bytes('a'), rangeEnd: bytes('c') })).count).toBe(2);
     local.close();
   });
@@ -78,7 +78,7 @@ describe('LocalKvBackend', () => {
     await expect(local.addMember(['http://10.0.0.2:2380'], false)).rejects.toSatisfy((error) =>
       isMeshError(error, 'PEER_URL_EXISTS'),
     );
-    await expect(local.promoteMember(Number(local.memberId))).rejects.toSatisfy((error) =>
+    await expect(local.promoteMember(local.memberId)).rejects.toSatisfy((error) =>
       isMeshError(error, 'MEMBER_NOT_LEARNER'),
     );
     await local.promoteMember(learner.id);
@@ -93,7 +93,7 @@ describe('LocalKvBackend', () => {
     await expect(local.moveLeader(learner.id)).rejects.toSatisfy((error) =>
       isMeshError(error, 'BAD_LEADER_TRANSFEREE'),
     );
-    await local.moveLeader(Number(local.memberId));
+    await local.moveLeader(local.memberId);
     expect((await local.removeMember(learner.id)).members).toHaveLength(1);
     await expect(local.removeMember(learner.id)).rejects.toSatisfy((error) =>
       isMeshError(error, 'MEMBER_NOT_FOUND'),

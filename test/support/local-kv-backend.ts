@@ -38,7 +38,7 @@ import {
   WatchHub,
   type WatchRequest,
 } from '../../src/kv/index.js';
-import { assert, type Clock, isMeshError, type TimerId } from '../../src/lib/index.js';
+import { assert, type Clock, isMeshError, isNodeId, type NodeId, type TimerId } from '../../src/lib/index.js';
 
 /** How often lease deadlines are checked. */
 export const LEASE_EXPIRY_CHECK_INTERVAL_MS = 250;
@@ -50,7 +50,7 @@ export interface LocalKvBackendOptions {
   readonly clock: Clock;
   readonly clusterId?: bigint;
   /** Must fit a safe integer: member ids are numbers in `ClusterMember`. */
-  readonly memberId?: bigint;
+  readonly memberId?: NodeId;
   readonly name?: string;
   readonly peerUrls?: readonly string[];
   readonly clientUrls?: readonly string[];
@@ -64,7 +64,7 @@ export interface LocalKvBackendOptions {
 
 export class LocalKvBackend implements KvBackend {
   readonly clusterId: bigint;
-  readonly memberId: bigint;
+  readonly memberId: NodeId;
   private readonly clock: Clock;
   private readonly machine: KvStateMachine;
   private readonly hub: WatchHub;
@@ -80,9 +80,9 @@ export class LocalKvBackend implements KvBackend {
   constructor(options: LocalKvBackendOptions) {
     this.clock = options.clock;
     this.clusterId = options.clusterId ?? 0x6d_65_73_68_6f_73n;
-    this.memberId = options.memberId ?? 0x1_0000_0001n;
-    const localId = Number(this.memberId);
-    assert(Number.isSafeInteger(localId) && localId > 0, 'memberId must be a positive safe integer');
+    this.memberId = options.memberId ?? 0x1_0000_0001;
+    const localId = this.memberId;
+    assert(isNodeId(localId), 'memberId must be a node id');
     this.machine = new KvStateMachine(
       options.minLeaseTtlSeconds === undefined ? {} : { minLeaseTtlSeconds: options.minLeaseTtlSeconds },
     );

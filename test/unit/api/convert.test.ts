@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { alarmCallFromPb, alarmMemberToPb } from '../../../src/api/convert-alarm.js';
+import { memberId } from '../../../src/api/convert-cluster.js';
 import {
   compareFromPb,
   rangeRequestFromPb,
   txnRequestFromPb,
   txnResponseToPb,
 } from '../../../src/api/convert-kv.js';
-import { int64ToNumber, uint64Out, uint64ToBigint } from '../../../src/api/convert-numbers.js';
+import {
+  int64ToNumber,
+  uint64Out,
+  uint64ToBigint,
+  uint64ToNodeId,
+} from '../../../src/api/convert-numbers.js';
 import { watchCreateFromPb } from '../../../src/api/convert-watch.js';
+import { MemberNotFoundError } from '../../../src/api/errors.js';
 import { InvalidRequestError } from '../../../src/kv/index.js';
 import type { PbCompare, PbRangeRequest, PbWatchCreateRequest } from '../../../src/protocol/index.js';
 
@@ -56,6 +64,38 @@ describe('64-bit numbers', () => {
   it('sends unsigned ids with every bit', () => {
     expect(uint64Out(0xffff_ffff_ffff_ffffn)).toBe('18446744073709551615');
     expect(uint64ToBigint('ID', '18446744073709551615')).toBe(0xffff_ffff_ffff_ffffn);
+  });
+});
+
+describe('member ids at the wire edge: uint64 outside, NodeId inside', () => {
+  it('reads a member id that is a NodeId and answers MEMBER_NOT_FOUND for one no NodeId can hold', () => {
+    expect(uint64ToNodeId('ID', '9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(memberId('42')).toBe(42);
+    for (const noNode of ['0', '', '9007199254740992', '18446744073709551615']) {
+      expect(uint64ToNodeId('ID', noNode)).toBeUndefined();
+      expect(() => memberId(noNode)).toThrow(MemberNotFoundError);
+    }
+    expect(() => memberId('-1')).toThrow(InvalidRequestError);
+    expect(new MemberNotFoundError('18446744073709551615').message).toBe(
+      'member 18446744073709551615 not found',
+    );
+  });
+
+  it('refuses an alarm for a member id that is no NodeId; NONE changes nothing whatever it names', () => {
+    expect(alarmCallFromPb({ action: 'Activate', memberID: '7', alarm: 'Nospace' })).toEqual({
+      action: 'activate',
+      memberId: 7,
+      alarm: 'NOSPACE',
+    });
+    for (const noNode of ['0', '18446744073709551615']) {
+      expect(() => alarmCallFromPb({ action: 'Deactivate', memberID: noNode, alarm: 'Nospace' })).toThrow(
+        InvalidRequestError,
+      );
+      expect(alarmCallFromPb({ action: 'Deactivate', memberID: noNode, alarm: 'None' })).toEqual({
+        action: 'none',
+      });
+    }
+    expect(alarmMemberToPb({ memberId: 9, alarm: 'NOSPACE' })).toEqual({ memberID: '9', alarm: 'Nospace' });
   });
 });
 

@@ -30,9 +30,11 @@ describe('meshos start arguments', () => {
     expect(() => nodeConfigFromArguments(BASE.filter((argument) => argument !== '--insecure'))).toThrow(
       UsageError,
     );
-    expect(() => nodeConfigFromArguments(['--id', 'x', ...BASE.slice(2)])).toThrow(
-      '--id must be a positive integer',
-    );
+    for (const badId of ['x', '0', '1e3', '0x10', '9007199254740992']) {
+      expect(() => nodeConfigFromArguments(['--id', badId, ...BASE.slice(2)])).toThrow(
+        `--id must be a positive integer (a node id), got '${badId}'`,
+      );
+    }
     expect(() => nodeConfigFromArguments([...BASE, '--no-such-flag'])).toThrow();
   });
 

@@ -38,7 +38,7 @@ describe('client-side CLI commands', () => {
   let endpoints: string[];
 
   beforeAll(async () => {
-    node = await startTestNode({ memberId: 0xabcn });
+    node = await startTestNode({ memberId: 0xabc });
     endpoints = ['--endpoints', node.address];
   });
 

@@ -153,7 +153,7 @@ describe('MeshClient against one node', () => {
   it('lists, adds, promotes and removes members', async () => {
     const before = await client.members();
     expect(before).toHaveLength(1);
-    expect(before[0]?.id).toBe(node.backend.memberId);
+    expect(before[0]?.id).toBe(BigInt(node.backend.memberId));
     const added = await client.memberAdd('http://127.0.0.1:12380', { learner: true });
     expect(added.member.isLearner).toBe(true);
     expect(added.members).toHaveLength(2);
@@ -171,12 +171,12 @@ describe('MeshClient against one node', () => {
     const written = await client.put('status/key', 'x');
     const status = await client.status();
     expect(status.endpoint).toBe(node.address);
-    expect(status.leaderId).toBe(node.backend.memberId);
-    expect(status.memberId).toBe(node.backend.memberId);
+    expect(status.leaderId).toBe(BigInt(node.backend.memberId));
+    expect(status.memberId).toBe(BigInt(node.backend.memberId));
     expect(status.revision).toBeGreaterThanOrEqual(written.header.revision);
     expect(status.raftAppliedIndex).toBeGreaterThan(0);
     const named = await client.status(`http://${node.address}`);
-    expect(named.memberId).toBe(node.backend.memberId);
+    expect(named.memberId).toBe(BigInt(node.backend.memberId));
     const all = await client.statusAll();
     expect(all.map((entry) => entry.status?.endpoint)).toEqual([node.address]);
   });

@@ -1,6 +1,6 @@
 /** Single-process etcd API servers on 127.0.0.1 for client tests. */
 import { type EtcdApiServer, startEtcdApiServer } from '../../../src/api/index.js';
-import { SystemClock } from '../../../src/lib/index.js';
+import { type NodeId, SystemClock } from '../../../src/lib/index.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
 export interface TestNode {
@@ -10,7 +10,7 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
-export async function startTestNode(options: { memberId?: bigint } = {}): Promise<TestNode> {
+export async function startTestNode(options: { memberId?: NodeId } = {}): Promise<TestNode> {
   const backend = new LocalKvBackend({
     clock: new SystemClock(),
     ...(options.memberId === undefined ? {} : { memberId: options.memberId }),

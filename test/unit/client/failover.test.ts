@@ -7,7 +7,7 @@ import {
   TimeoutError,
   UnavailableError,
 } from '../../../src/client/index.js';
-import { isMeshError } from '../../../src/lib/index.js';
+import { isMeshError, type NodeId } from '../../../src/lib/index.js';
 import { startTestNode, type TestNode } from './cluster-fixture.js';
 import { type FakeNode, HEADER, startFakeNode } from './fake-node.js';
 
@@ -24,7 +24,7 @@ describe('MeshClient failover and retries', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function node(memberId: bigint): Promise<TestNode> {
+  async function node(memberId: NodeId): Promise<TestNode> {
     const started = await startTestNode({ memberId });
     cleanups.push(() => started.stop());
     return started;
@@ -43,8 +43,8 @@ describe('MeshClient failover and retries', () => {
   }
 
   it('moves to the second endpoint when the first one goes down', async () => {
-    const first = await node(11n);
-    const second = await node(22n);
+    const first = await node(11);
+    const second = await node(22);
     const client = await connect({ endpoints: [first.address, second.address] });
     await client.put('key', 'on-first');
     expect(client.endpoints.leader).toBe(first.address);
@@ -57,8 +57,8 @@ describe('MeshClient failover and retries', () => {
   });
 
   it('re-creates a watch on the next endpoint when its stream breaks', async () => {
-    const first = await node(66n);
-    const second = await node(77n);
+    const first = await node(66);
+    const second = await node(77);
     const client = await connect({ endpoints: [first.address, second.address] });
     const watch = await client.watch('watched');
     await first.stop();
@@ -71,10 +71,10 @@ describe('MeshClient failover and retries', () => {
   });
 
   it('skips an endpoint that is down from the start', async () => {
-    const gone = await node(33n);
+    const gone = await node(33);
     const goneAddress = gone.address;
     await gone.stop();
-    const live = await node(44n);
+    const live = await node(44);
     const client = await connect({ endpoints: [goneAddress, live.address], discoverLeader: false });
     await client.put('key', 'value');
     expect((await client.get('key'))?.version).toBe(1);
@@ -137,7 +137,7 @@ describe('MeshClient failover and retries', () => {
   });
 
   it('fails with UNAVAILABLE when no endpoint listens', async () => {
-    const gone = await node(55n);
+    const gone = await node(55);
     const goneAddress = gone.address;
     await gone.stop();
     const client = await connect({ endpoints: [goneAddress], maxAttempts: 2 });

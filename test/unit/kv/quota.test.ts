@@ -76,6 +76,11 @@ describe('NOSPACE alarm', () => {
     harness.put('a', '1');
     harness.put('b', '1');
     expect(harness.ok(NOSPACE, 'alarm').alarms).toEqual([{ memberId: 7, alarm: 'NOSPACE' }]);
+    // An alarm belongs to a node: a member id that is no NodeId is refused, and raises nothing.
+    for (const memberId of [0, -1, 1.5, 2 ** 53]) {
+      expect(harness.error({ ...NOSPACE, memberId })).toBe('KV_INVALID_REQUEST');
+    }
+    expect(harness.machine.alarms).toEqual([{ memberId: 7, alarm: 'NOSPACE' }]);
     const revision = harness.machine.revision;
     expect(harness.error({ type: 'put', key: bytes('a'), value: bytes('2') })).toBe('KV_NO_SPACE');
     expect(

@@ -57,5 +57,8 @@ describe('node configuration', () => {
       ]),
     );
     expect(() => parsePeerList('x=1:2,3')).toThrow(/'x=1:2' is not id=host:port; '3' is not id=host:port/);
+    expect(() => parsePeerList('0=h:1,1e3=h:2,9007199254740992=h:3')).toThrow(
+      /'0=h:1' is not id=host:port; '1e3=h:2' is not id=host:port; '9007199254740992=h:3' is not id=host:port/,
+    );
   });
 });
