@@ -61,6 +61,10 @@ export interface MemberEventLoop {
   readonly stalledWindows: number;
   /** Upper bound of the bucket holding the worst window, in ms (Infinity past the last bucket). */
   readonly worstWindowAtMostMs: number;
+  /** The member's own longest synchronous step by source since it started (warm-up included). */
+  readonly longestStepMs: Readonly<Record<string, number>>;
+  /** The member's own steps over 50 ms during the loads, by source. */
+  readonly longSteps: Readonly<Record<string, number>>;
 }
 
 export interface SaturationResult {
@@ -125,19 +129,47 @@ function windowBuckets(metrics: string | undefined): Map<number, number> {
   return buckets;
 }
 
-async function scrapeWindows(cluster: BenchCluster): Promise<Map<number, number>[]> {
+/** A gauge's value by its `source` label (`meshos_longest_step_seconds`, `meshos_long_steps`). */
+function bySource(metrics: string | undefined, name: string, scale: number): Record<string, number> {
+  const values: Record<string, number> = {};
+  const pattern = new RegExp(`^${name}\\{source="([^"]+)"\\} (\\S+)$`, 'gm');
+  for (const match of (metrics ?? '').matchAll(pattern))
+    values[match[1] as string] = Number(match[2]) * scale;
+  return values;
+}
+
+interface MemberScrape {
+  readonly windows: Map<number, number>;
+  readonly longestStepMs: Record<string, number>;
+  readonly longSteps: Record<string, number>;
+}
+
+async function scrapeMembers(cluster: BenchCluster): Promise<MemberScrape[]> {
   if (!(cluster instanceof MeshosCluster)) return [];
   return Promise.all(
-    cluster.endpoints.map(async (_, index) => windowBuckets(await cluster.metricsText(index))),
+    cluster.endpoints.map(async (_, index) => {
+      const text = await cluster.metricsText(index);
+      return {
+        windows: windowBuckets(text),
+        longestStepMs: bySource(text, 'meshos_longest_step_seconds', 1000),
+        longSteps: bySource(text, 'meshos_long_steps', 1),
+      };
+    }),
   );
 }
 
 function eventLoopBetween(
-  before: readonly Map<number, number>[],
-  after: readonly Map<number, number>[],
+  before: readonly MemberScrape[],
+  after: readonly MemberScrape[],
 ): MemberEventLoop[] {
-  return after.map((buckets, member) => {
-    const delta = (bound: number): number => (buckets.get(bound) ?? 0) - (before[member]?.get(bound) ?? 0);
+  return after.map((scrape, member) => {
+    const buckets = scrape.windows;
+    const longSteps: Record<string, number> = {};
+    for (const [source, count] of Object.entries(scrape.longSteps)) {
+      longSteps[source] = count - (before[member]?.longSteps[source] ?? 0);
+    }
+    const delta = (bound: number): number =>
+      (buckets.get(bound) ?? 0) - (before[member]?.windows.get(bound) ?? 0);
     const windows = delta(Number.POSITIVE_INFINITY);
     const bounds = [...buckets.keys()].sort((a, b) => a - b);
     const worst = bounds.find((bound) => delta(bound) === windows) ?? Number.POSITIVE_INFINITY;
@@ -146,6 +178,8 @@ function eventLoopBetween(
       windows,
       stalledWindows: windows - delta(STALL_THRESHOLD_SECONDS),
       worstWindowAtMostMs: worst * 1000,
+      longestStepMs: scrape.longestStepMs,
+      longSteps,
     };
   });
 }
@@ -178,7 +212,7 @@ export async function runSaturation(
   await timedLoad(cluster.endpoints, 'put', options.getClients, options.warmupMs);
   await preloadReadKeys(cluster.endpoints);
   const termBefore = await cluster.raftTerm();
-  const windowsBefore = await scrapeWindows(cluster);
+  const membersBefore = await scrapeMembers(cluster);
   const benchDelay = monitorEventLoopDelay({ resolution: BENCH_DELAY_RESOLUTION_MS });
   benchDelay.enable();
   const phases = [
@@ -188,13 +222,13 @@ export async function runSaturation(
   benchDelay.disable();
   const benchEventLoopMaxMs = benchDelay.max / NANOSECONDS_PER_MILLISECOND;
   const termAfter = await cluster.raftTerm();
-  const eventLoop = eventLoopBetween(windowsBefore, await scrapeWindows(cluster));
+  const eventLoop = eventLoopBetween(membersBefore, await scrapeMembers(cluster));
   log(
     `  term ${termBefore} -> ${termAfter}; bench process's own worst event-loop delay ${benchEventLoopMaxMs.toFixed(0)} ms`,
   );
   for (const member of eventLoop) {
     log(
-      `  member ${member.member}: ${member.stalledWindows} of ${member.windows} windows stalled over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst <= ${member.worstWindowAtMostMs} ms`,
+      `  member ${member.member}: ${member.stalledWindows} of ${member.windows} windows stalled over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst <= ${member.worstWindowAtMostMs} ms; own steps: ${describeSteps(member)}`,
     );
   }
   const pausedLeaderGapMs = await measureFailover(cluster, suite, log, pauseLeader(options.pauseMs));
@@ -209,6 +243,17 @@ export async function runSaturation(
     pausedLeaderGapMs,
     killedLeaderGapMs,
   };
+}
+
+/** Longest step per source (and how many passed 50 ms during the loads), longest first. */
+function describeSteps(member: MemberEventLoop): string {
+  return Object.entries(member.longestStepMs)
+    .filter(([, longest]) => longest > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(
+      ([source, longest]) => `${source} ${longest.toFixed(1)} ms (${member.longSteps[source] ?? 0} > 50 ms)`,
+    )
+    .join(', ');
 }
 
 function formatErrors(errors: Readonly<Record<string, number>>): string {
@@ -259,6 +304,10 @@ export function renderSaturation(
           (member) =>
             `member ${member.member}: ${member.stalledWindows} of ${member.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst ≤ ${ms(member.worstWindowAtMostMs)} ms`,
         )
+        .join(
+          '; ',
+        )}. The members' own longest synchronous steps by source (\`meshos_longest_step_seconds\`, since start; in brackets how many passed 50 ms during the loads): ${meshos.eventLoop
+        .map((member) => `member ${member.member}: ${describeSteps(member)}`)
         .join(
           '; ',
         )}. For scale, the bench process's own worst event-loop delay over the same loads: ${ms(meshos.benchEventLoopMaxMs)} ms (on a machine with spare cores it stays near 10-20 ms; larger means CPU starvation, which no member can tell from its own stalls).`,

@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/index.js';
 import { grpcFailureOf } from './error-map.js';
+import type { RequestOptions } from './kv-backend.js';
 
 /** The error object grpc-js sends as a status: etcd's code and message. */
 export function toServiceError(error: unknown, logger: Logger, method: string): grpc.ServiceError {
@@ -16,16 +17,27 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
   });
 }
 
+/**
+ * The call's deadline (the client's `grpc-timeout`) as milliseconds from now; none when the
+ * client set none. grpc-js gives a wall-clock date, or a number of epoch milliseconds.
+ */
+export function requestOptionsOf(call: { getDeadline(): grpc.Deadline }): RequestOptions {
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(deadlineMs)) return {};
+  return { timeoutMs: deadlineMs - Date.now() };
+}
+
 /** A unary method from an async function of the request. */
 export function unary<Request, Response>(
   method: string,
   logger: Logger,
-  handler: (request: Request, metadata: grpc.Metadata) => Promise<Response>,
+  handler: (request: Request, metadata: grpc.Metadata, options: RequestOptions) => Promise<Response>,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
     let answer: Promise<Response>;
     try {
-      answer = handler(call.request, call.metadata);
+      answer = handler(call.request, call.metadata, requestOptionsOf(call));
     } catch (error) {
       callback(toServiceError(error, logger, method));
       return;

@@ -22,6 +22,7 @@ export {
   type KvBackend,
   type LeaseTimeToLiveAnswer,
   type MemberChange,
+  type RequestOptions,
 } from './kv-backend.js';
 export {
   DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,

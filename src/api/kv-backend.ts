@@ -15,6 +15,15 @@ import type {
 } from '../kv/index.js';
 import { assert, type NodeId } from '../lib/index.js';
 
+/** What the client said about a request besides the request itself. */
+export interface RequestOptions {
+  /**
+   * Milliseconds from now until the client gives up (its gRPC deadline), when it set one: a
+   * request that meets no leader waits for one until shortly before then.
+   */
+  readonly timeoutMs?: number;
+}
+
 /** A client's identity and request number, for exactly-once retries. */
 export interface ClientSession {
   readonly clientId: string;
@@ -98,8 +107,12 @@ export interface KvBackend {
    * command carrying the client's session (id, sequence) is applied at most once however
    * often it is retried. A command the state machine refuses rejects with its `KvError`.
    */
-  execute<Command extends KvCommand>(command: Command, session?: ClientSession): Promise<AnswerTo<Command>>;
-  range(request: RangeRequest): Promise<RangeResponse>;
+  execute<Command extends KvCommand>(
+    command: Command,
+    session?: ClientSession,
+    options?: RequestOptions,
+  ): Promise<AnswerTo<Command>>;
+  range(request: RangeRequest, options?: RequestOptions): Promise<RangeResponse>;
   /** The raised alarms (linearizable), ordered by member id. */
   alarms(): Promise<readonly AlarmMember[]>;
   /** Refreshes a lease and answers its TTL; rejects with KV_LEASE_NOT_FOUND. */

@@ -14,26 +14,32 @@ type KeepAliveCall = grpc.ServerDuplexStream<{ ID: Int64In }, PbLeaseKeepAliveRe
 
 export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
   return {
-    LeaseGrant: unary('LeaseGrant', logger, async (request: { TTL: Int64In; ID: Int64In }, metadata) => {
-      const result = await backend.execute(
-        {
-          type: 'leaseGrant',
-          id: int64ToNumber('ID', request.ID),
-          ttlSeconds: int64ToNumber('TTL', request.TTL),
-        },
-        sessionFromMetadata(metadata),
-      );
-      return {
-        header: responseHeader(backend, result.header.revision),
-        ID: result.id,
-        TTL: result.ttlSeconds,
-        error: '',
-      };
-    }),
-    LeaseRevoke: unary('LeaseRevoke', logger, async (request: { ID: Int64In }, metadata) => {
+    LeaseGrant: unary(
+      'LeaseGrant',
+      logger,
+      async (request: { TTL: Int64In; ID: Int64In }, metadata, options) => {
+        const result = await backend.execute(
+          {
+            type: 'leaseGrant',
+            id: int64ToNumber('ID', request.ID),
+            ttlSeconds: int64ToNumber('TTL', request.TTL),
+          },
+          sessionFromMetadata(metadata),
+          options,
+        );
+        return {
+          header: responseHeader(backend, result.header.revision),
+          ID: result.id,
+          TTL: result.ttlSeconds,
+          error: '',
+        };
+      },
+    ),
+    LeaseRevoke: unary('LeaseRevoke', logger, async (request: { ID: Int64In }, metadata, options) => {
       const result = await backend.execute(
         { type: 'leaseRevoke', id: int64ToNumber('ID', request.ID) },
         sessionFromMetadata(metadata),
+        options,
       );
       return { header: responseHeader(backend, result.header.revision) };
     }),

@@ -32,6 +32,13 @@ export { type Random, SeededRandom, systemRandom } from './random.js';
 export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scratch-buffer.js';
 export { describeValue, InputProblems, isRecord } from './shape.js';
 export {
+  LONG_STEP_THRESHOLD_MS,
+  STEP_SOURCES,
+  StepDurations,
+  type StepObserver,
+  type StepSource,
+} from './step-durations.js';
+export {
   ChunkConcatenation,
   CONCATENATE_STEP_BYTES,
   followedBy,

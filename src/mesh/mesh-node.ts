@@ -7,6 +7,7 @@ import {
   type Logger,
   parseAddress,
   type Random,
+  StepDurations,
   SystemClock,
   systemRandom,
 } from '../lib/index.js';
@@ -96,7 +97,10 @@ export class MeshNode {
     dependencies: MeshNodeDependencies,
     lock: DataDirectoryLock,
   ): Promise<MeshNode> {
-    const disk = dependencies.disk ?? new NodeDisk({ inlineWrites: config.walOnThreadPool !== true });
+    const steps = new StepDurations();
+    const disk =
+      dependencies.disk ??
+      new NodeDisk({ inlineWrites: config.walOnThreadPool !== true, onStep: steps.observe });
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();
     const identity = await loadOrCreateIdentity(disk, config.dataDirectory, {
@@ -141,6 +145,7 @@ export class MeshNode {
       electionTicks,
       heartbeatTicks: config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
       onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
+      onStep: steps.observe,
       onProposalSettled: (applied) => {
         metrics?.proposals.inc();
         if (!applied) metrics?.proposalFailures.inc();
@@ -180,7 +185,7 @@ export class MeshNode {
       clock,
       ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'api' }) }),
     });
-    metrics = createNodeMetrics(raft, transport, machine, backend);
+    metrics = createNodeMetrics(raft, transport, machine, backend, steps);
     const nodeMetrics = metrics;
     const admin = await startAdminServer(config.adminAddress, metrics.registry, {
       health: () => ({ ok: true, detail: { id: config.id } }),

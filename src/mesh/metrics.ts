@@ -1,5 +1,6 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { LONG_STEP_THRESHOLD_MS, STEP_SOURCES, type StepDurations } from '../lib/index.js';
 import type { NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
 import type { TransportCounters } from '../transport/index.js';
 
@@ -57,11 +58,42 @@ function registerEventLoopDelay(registry: Registry): () => void {
   };
 }
 
+/**
+ * The node's own longest synchronous steps, by source (a fixed list: the series are bounded),
+ * garbage-collection pauses among them. Returns what stops the GC observer.
+ */
+function registerStepDurations(registry: Registry, steps: StepDurations): () => void {
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) steps.observe('gc', entry.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  new Gauge({
+    name: 'meshos_longest_step_seconds',
+    help: "longest synchronous piece of the node's own work since start, by source",
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      for (const source of STEP_SOURCES) this.set({ source }, steps.longestMs(source) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'meshos_long_steps',
+    help: `synchronous pieces of the node's own work longer than ${LONG_STEP_THRESHOLD_MS} ms since start, by source`,
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      for (const source of STEP_SOURCES) this.set({ source }, steps.longCount(source));
+    },
+  });
+  return () => gcObserver.disconnect();
+}
+
 export function createNodeMetrics(
   node: RaftNode<NodeApplyResult>,
   transport: { counters: TransportCounters },
   machine: NodeStateMachine,
   backend: RaftKvBackend,
+  steps: StepDurations,
 ): NodeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'meshos_process_' });
@@ -133,6 +165,7 @@ export function createNodeMetrics(
         this.set({ reason }, count);
     },
   });
+  const stopGcObserver = registerStepDurations(registry, steps);
   const proposals = new Counter({
     name: 'meshos_proposals_total',
     help: 'proposals made on this node (client writes, member changes), settled',
@@ -155,6 +188,10 @@ export function createNodeMetrics(
     registers: [registry],
   });
   node.onLeaderChange(() => leaderChanges.inc());
-  const close = registerEventLoopDelay(registry);
+  const stopEventLoopDelay = registerEventLoopDelay(registry);
+  const close = (): void => {
+    stopEventLoopDelay();
+    stopGcObserver();
+  };
   return { registry, proposals, proposalFailures, leaderChanges, persistSeconds, close };
 }

@@ -18,9 +18,12 @@ export {
 } from './auto-compactor.js';
 export {
   LEADER_RETRY_PAUSE_MS,
+  LEADER_WAIT_ANSWER_MARGIN_MS,
   LEADER_WAIT_TIMEOUT_MS,
   LeaderWait,
+  leaderWaitMs,
   MAX_LEADER_ATTEMPTS,
+  MAX_LEADER_WAIT_MS,
   MAX_REQUESTS_WAITING_FOR_LEADER,
   neverProposed,
   readRetryable,

@@ -5,23 +5,39 @@ import { type LeaderInfo, NodeStoppedError } from './raft-node.js';
 /** Requests waiting at once for this node to learn of a (new) leader; more are refused. */
 export const MAX_REQUESTS_WAITING_FOR_LEADER = 10_000;
 /**
- * Longest a request waits for a leader (through an election, a restart) before it fails with
- * `no leader`. Elections take up to two election timeouts; clients with a shorter deadline have
- * given up before this.
+ * Longest a request without a deadline waits for a leader (through an election, a restart)
+ * before it fails with `no leader`. Elections take up to two election timeouts.
  */
 export const LEADER_WAIT_TIMEOUT_MS = 5_000;
+/** Longest any request waits for a leader, whatever deadline its client set. */
+export const MAX_LEADER_WAIT_MS = 30_000;
+/**
+ * A request with a deadline stops waiting this long before it, so that its refusal (`no leader`,
+ * safe to retry) reaches the client before the client gives up with an unknown outcome.
+ */
+export const LEADER_WAIT_ANSWER_MARGIN_MS = 100;
 /**
  * A request the leader it tried refused, or could not be sent to it, tries again once the
  * leader changes, or after this long at the latest (the connection may come back).
  */
 export const LEADER_RETRY_PAUSE_MS = 100;
 /** Attempts of one request against successive leaders. */
-export const MAX_LEADER_ATTEMPTS = 100;
+export const MAX_LEADER_ATTEMPTS = 300;
 
 assert(
-  MAX_LEADER_ATTEMPTS * LEADER_RETRY_PAUSE_MS >= LEADER_WAIT_TIMEOUT_MS,
+  MAX_LEADER_ATTEMPTS * LEADER_RETRY_PAUSE_MS >= MAX_LEADER_WAIT_MS,
   'a request waiting on an unreachable leader must be able to retry until its deadline',
 );
+assert(LEADER_WAIT_TIMEOUT_MS <= MAX_LEADER_WAIT_MS, 'the default leader wait must be within the longest');
+
+/**
+ * How long a request may wait for a leader: until shortly before its client's deadline
+ * (`timeoutMs` from now, e.g. gRPC's `grpc-timeout`), or `LEADER_WAIT_TIMEOUT_MS` without one.
+ */
+export function leaderWaitMs(timeoutMs: number | undefined): number {
+  if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return LEADER_WAIT_TIMEOUT_MS;
+  return Math.min(MAX_LEADER_WAIT_MS, Math.max(0, timeoutMs - LEADER_WAIT_ANSWER_MARGIN_MS));
+}
 
 /**
  * Refusals that prove a write was never proposed, so trying it again cannot apply it twice: the

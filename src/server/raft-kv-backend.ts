@@ -8,6 +8,7 @@ import {
   type KvBackend,
   type LeaseTimeToLiveAnswer,
   type MemberChange,
+  type RequestOptions,
 } from '../api/index.js';
 import {
   type AlarmMember,
@@ -30,7 +31,7 @@ import { type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js
 import { type NodeId, NotLeaderError } from '../raft/index.js';
 import type { AutoCompactionConfig } from './auto-compaction-policy.js';
 import { AutoCompactor } from './auto-compactor.js';
-import { LeaderWait, neverProposed, readRetryable } from './leader-wait.js';
+import { LeaderWait, leaderWaitMs, neverProposed, readRetryable } from './leader-wait.js';
 import type { MemberRecord } from './member-directory.js';
 import { Membership } from './membership.js';
 import { encodeNodeCommand, type NodeCommand, tagged } from './node-command.js';
@@ -138,24 +139,28 @@ export class RaftKvBackend implements KvBackend {
   async execute<Command extends KvCommand>(
     command: Command,
     session?: ClientSession,
+    options: RequestOptions = {},
   ): Promise<AnswerTo<Command>> {
-    if (command.type === 'range') return answerOf(command, await this.range(command));
+    if (command.type === 'range') return answerOf(command, await this.range(command, options));
     if (exceedsQuota(this.machine.kv.storedBytes, command, this.quotaBackendBytes)) {
       this.raiseNoSpace();
       throw new NoSpaceError();
     }
-    const result = await this.propose({
-      type: 'kv',
-      command,
-      ...(session === undefined ? {} : { session }),
-    });
+    const result = await this.propose(
+      {
+        type: 'kv',
+        command,
+        ...(session === undefined ? {} : { session }),
+      },
+      options,
+    );
     if (result === undefined) throw new MeshError('INTERNAL', 'a key-value command applied without a result');
     return answerOf(command, result);
   }
 
-  async range(request: RangeRequest): Promise<RangeResponse> {
+  async range(request: RangeRequest, options: RequestOptions = {}): Promise<RangeResponse> {
     this.node.checkRunning();
-    if (request.serializable !== true) await this.linearizableBarrier();
+    if (request.serializable !== true) await this.linearizableBarrier(options);
     return this.machine.kv.range(request);
   }
 
@@ -312,8 +317,12 @@ export class RaftKvBackend implements KvBackend {
   }
 
   /** ReadIndex; a moment without a leader, or a leader change, delays the read instead of failing it. */
-  private linearizableBarrier(): Promise<void> {
-    return this.leaderWait.run(() => this.node.linearizableBarrier(), readRetryable);
+  private linearizableBarrier(options: RequestOptions = {}): Promise<void> {
+    return this.leaderWait.run(
+      () => this.node.linearizableBarrier(),
+      readRetryable,
+      leaderWaitMs(options.timeoutMs),
+    );
   }
 
   /**
@@ -321,20 +330,24 @@ export class RaftKvBackend implements KvBackend {
    * longer leads (so never proposed), the command waits for the next leader; a proposal that was
    * in flight when leadership changed fails with its outcome unknown.
    */
-  private async propose(command: NodeCommand): Promise<NodeApplyResult> {
+  private async propose(command: NodeCommand, options: RequestOptions = {}): Promise<NodeApplyResult> {
     this.node.checkRunning();
     const encoded = encodeNodeCommand(command);
     // As etcd: refused before it reaches the log, where it would only fail to apply.
     if (encoded.byteLength > MAX_REQUEST_BYTES)
       throw new RequestTooLargeError(encoded.byteLength, MAX_REQUEST_BYTES);
-    return this.leaderWait.run(async (leader) => {
-      if (leader.leaderId === this.node.id) return this.node.propose(encoded);
-      const body = new Uint8Array(encoded.byteLength + 1);
-      body[0] = FORWARD_PROPOSAL;
-      body.set(encoded, 1);
-      const answer = await this.forwardTo(leader.leaderId, body);
-      return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
-    }, this.retryableWrite);
+    return this.leaderWait.run(
+      async (leader) => {
+        if (leader.leaderId === this.node.id) return this.node.propose(encoded);
+        const body = new Uint8Array(encoded.byteLength + 1);
+        body[0] = FORWARD_PROPOSAL;
+        body.set(encoded, 1);
+        const answer = await this.forwardTo(leader.leaderId, body);
+        return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
+      },
+      this.retryableWrite,
+      leaderWaitMs(options.timeoutMs),
+    );
   }
 
   /** Without forwarding, a follower's refusal names the leader for the client to ask instead. */

@@ -4,8 +4,9 @@ import {
   type Logger,
   MeshError,
   type Random,
-  runToEnd,
+  type StepObserver,
   type SteppedTask,
+  type StepSource,
   singleStep,
   type TimerId,
 } from '../lib/index.js';
@@ -118,6 +119,8 @@ export interface RaftNodeOptions<Result> {
   readonly onProposalSettled?: (applied: boolean) => void;
   /** Told how long each persist (append and fdatasync) took, for metrics. */
   readonly onPersisted?: (durationMs: number) => void;
+  /** Told how long each synchronous piece of the node's work held the event loop, for metrics. */
+  readonly onStep?: StepObserver;
   readonly logger?: Logger;
   /** Largest append message, in bytes (default DEFAULT_MAX_APPEND_BYTES); the simulator varies it. */
   readonly maxAppendBytes?: number;
@@ -293,8 +296,13 @@ export class RaftNode<Result> {
     } else if (recovered.snapshot !== undefined) {
       const snapshot = fromStoredSnapshot(recovered.snapshot);
       storage = MemoryRaftStorage.fromSnapshot(snapshot);
-      // Nothing else runs on a node that is starting: restore in one go.
-      runToEnd(restoreTask(options.stateMachine, snapshot.data));
+      // A step per turn: the process's other services (peer links, timers) go on meanwhile.
+      await runInTurns(
+        restoreTask(options.stateMachine, snapshot.data),
+        'startup-restore-step',
+        options,
+        () => false,
+      );
       appliedIndex = snapshot.metadata.index;
     } else {
       storage = new MemoryRaftStorage();
@@ -552,6 +560,12 @@ export class RaftNode<Result> {
 
   private receive(from: NodeId, payload: Uint8Array): void {
     if (this.stopped || this.removed) return;
+    const startedMs = this.options.clock.nowMs();
+    this.stepMessage(from, payload);
+    this.observeStep('peer-message', startedMs);
+  }
+
+  private stepMessage(from: NodeId, payload: Uint8Array): void {
     let message: Message;
     try {
       message = decodeMessage(payload);
@@ -570,6 +584,11 @@ export class RaftNode<Result> {
     this.schedule();
   }
 
+  /** Reports the synchronous work that started at `startedMs` and ends now. */
+  private observeStep(source: StepSource, startedMs: number): void {
+    this.options.onStep?.(source, this.options.clock.nowMs() - startedMs);
+  }
+
   /** Batches everything that happened in this turn of the event loop into one Ready. */
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
@@ -584,6 +603,8 @@ export class RaftNode<Result> {
   private async drain(): Promise<void> {
     if (this.processing) return;
     this.processing = true;
+    // The synchronous stretch of this drain: Readys are handled back to back in one turn.
+    let stretchStartedMs = this.options.clock.nowMs();
     try {
       for (;;) {
         // While a write is in flight, new entries wait for the next write (one larger batch)
@@ -592,13 +613,18 @@ export class RaftNode<Result> {
         if (this.stopped || !this.raft.hasReady(options)) break;
         const ready = this.raft.ready(options);
         if (ready.snapshot === undefined) this.handleReady(ready);
-        else await this.handleSnapshotReady(ready, ready.snapshot);
+        else {
+          this.observeStep('ready', stretchStartedMs);
+          await this.handleSnapshotReady(ready, ready.snapshot);
+          stretchStartedMs = this.options.clock.nowMs();
+        }
         if (this.snapshotDue()) this.startSnapshot();
       }
       // What these Readys sent leaves now rather than a turn of the event loop later, and
       // before their log writes, which the store runs in the microtasks that follow (inline
       // fdatasync blocks the loop): a leader's appends travel while it syncs its own copy.
       this.options.link.flush?.();
+      this.observeStep('ready', stretchStartedMs);
     } catch (error) {
       this.fail(error);
     } finally {
@@ -661,7 +687,7 @@ export class RaftNode<Result> {
     await this.store.saveSnapshot(toStoredSnapshot(snapshot));
     await this.store.resetToSnapshot(snapshot.metadata.index);
     this.storage.applySnapshot(snapshot);
-    if (!(await this.runSteps(restoreTask(this.options.stateMachine, snapshot.data)))) return;
+    if (!(await this.runSteps(restoreTask(this.options.stateMachine, snapshot.data), 'restore-step'))) return;
     this.appliedIndex = snapshot.metadata.index;
     this.snapshotIndex = this.appliedIndex;
     this.proposals.skippedThrough(this.appliedIndex);
@@ -677,7 +703,11 @@ export class RaftNode<Result> {
   private applyReady(ready: Ready): void {
     // Committed entries are durable on a quorum already (the leader counts its own copy only
     // once persisted), so applying them need not wait for this Ready's own write.
-    for (const entry of ready.committedEntries) this.applyEntry(entry);
+    if (ready.committedEntries.length > 0) {
+      const startedMs = this.options.clock.nowMs();
+      for (const entry of ready.committedEntries) this.applyEntry(entry);
+      this.observeStep('apply', startedMs);
+    }
     for (const state of ready.readStates) {
       this.settleReadTimer(state.requestId);
       this.reads.confirmed(state.requestId, state.index, this.appliedIndex);
@@ -781,7 +811,7 @@ export class RaftNode<Result> {
     index: number,
     config: ReturnType<Raft['configAt']>,
   ): Promise<void> {
-    if (!(await this.runSteps(task)) || this.snapshotting !== task) return;
+    if (!(await this.runSteps(task, 'snapshot-step')) || this.snapshotting !== task) return;
     const snapshot = this.storage.createSnapshot(index, config, task.result());
     this.snapshotIndex = index;
     await this.store.saveSnapshot(toStoredSnapshot(snapshot));
@@ -805,16 +835,8 @@ export class RaftNode<Result> {
    * Runs a task a step per turn of the event loop, so timers and messages go on between steps.
    * False when the node stopped first (the task is then cancelled).
    */
-  private async runSteps<T>(task: SteppedTask<T>): Promise<boolean> {
-    const defer = this.options.defer ?? setImmediate;
-    while (!task.step()) {
-      await new Promise<void>((resolve) => defer(resolve));
-      if (this.stopped) {
-        task.cancel();
-        return false;
-      }
-    }
-    return true;
+  private runSteps<T>(task: SteppedTask<T>, source: StepSource): Promise<boolean> {
+    return runInTurns(task, source, this.options, () => this.stopped);
   }
 
   private send(messages: readonly Message[]): void {
@@ -893,6 +915,31 @@ export class RaftNode<Result> {
   /** Raises NOT_LEADER with the known leader, for callers that must run on the leader. */
   requireLeader(): void {
     if (!this.isLeader()) throw new NotLeaderError(this.leader.leaderId);
+  }
+}
+
+/**
+ * Runs a task a step per turn of the event loop (`defer`), so timers and messages go on between
+ * steps, reporting each step's duration. False when `stopped` says so first (the task is then
+ * cancelled).
+ */
+async function runInTurns<T, Result>(
+  task: SteppedTask<T>,
+  source: StepSource,
+  options: RaftNodeOptions<Result>,
+  stopped: () => boolean,
+): Promise<boolean> {
+  const defer = options.defer ?? setImmediate;
+  for (;;) {
+    const startedMs = options.clock.nowMs();
+    const finished = task.step();
+    options.onStep?.(source, options.clock.nowMs() - startedMs);
+    if (finished) return true;
+    await new Promise<void>((resolve) => defer(resolve));
+    if (stopped()) {
+      task.cancel();
+      return false;
+    }
   }
 }
 

@@ -127,6 +127,14 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     }
     expect(Number(delayMax.exec(scraped)?.[1])).toBeGreaterThan(0);
     expect(scraped).toMatch(/^meshos_event_loop_window_max_delay_seconds_count [1-9]\d*$/m);
+    // The leader's own longest synchronous steps: it applied entries and ran Readys.
+    const longest = (source: string): number =>
+      Number(
+        new RegExp(`^meshos_longest_step_seconds\\{source="${source}"\\} (\\S+)$`, 'm').exec(scraped)?.[1],
+      );
+    expect(longest('ready')).toBeGreaterThan(0);
+    expect(longest('apply')).toBeGreaterThan(0);
+    expect(scraped).toMatch(/^meshos_long_steps\{source="inline-sync"\} \d+$/m);
     for (const node of nodes) {
       const admin = `http://${formatAddress(node.endpoints.admin)}`;
       expect((await fetch(`${admin}/health`)).status).toBe(200);

@@ -8,6 +8,7 @@ import {
   type OpenMode,
   type OpenOptions,
 } from '../disk.js';
+import type { StepObserver } from '../step-durations.js';
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
@@ -29,7 +30,8 @@ class NodeDiskFile implements DiskFile {
     readonly path: string,
     private readonly handle: fs.FileHandle,
     initialSize: number,
-    private readonly inline: boolean,
+    /** Set when writes and syncs run on the calling thread; told how long each held it. */
+    private readonly inline: StepObserver | undefined,
   ) {
     this.endOffset = initialSize;
   }
@@ -46,15 +48,18 @@ class NodeDiskFile implements DiskFile {
   }
 
   private async write(operation: string, data: Uint8Array, offset: number): Promise<void> {
-    if (!this.inline) {
+    const inline = this.inline;
+    if (inline === undefined) {
       await wrap(operation, this.path, () => writeFully(this.handle, data, offset));
       return;
     }
     await wrap(operation, this.path, async () => {
+      const startedMs = performance.now();
       let written = 0;
       while (written < data.byteLength) {
         written += writeSync(this.handle.fd, data, written, data.byteLength - written, offset + written);
       }
+      inline('inline-write', performance.now() - startedMs);
     });
   }
 
@@ -81,8 +86,16 @@ class NodeDiskFile implements DiskFile {
   }
 
   async datasync(): Promise<void> {
-    if (this.inline) await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
-    else await wrap('fdatasync', this.path, () => this.handle.datasync());
+    const inline = this.inline;
+    if (inline === undefined) {
+      await wrap('fdatasync', this.path, () => this.handle.datasync());
+      return;
+    }
+    await wrap('fdatasync', this.path, async () => {
+      const startedMs = performance.now();
+      fdatasyncSync(this.handle.fd);
+      inline('inline-sync', performance.now() - startedMs);
+    });
   }
 
   async close(): Promise<void> {
@@ -107,18 +120,24 @@ export interface NodeDiskOptions {
    * during the wait instead. Reads, opens and directory operations always use the pool.
    */
   readonly inlineWrites?: boolean;
+  /** Told how long each inline write and fdatasync held the event loop. */
+  readonly onStep?: StepObserver;
 }
+
+const ignoreStep: StepObserver = () => {};
 
 /** The production disk: Node's file system with real fdatasync and directory fsync. */
 export class NodeDisk implements Disk {
   private readonly inlineWrites: boolean;
+  private readonly onStep: StepObserver;
 
   constructor(options: NodeDiskOptions = {}) {
     this.inlineWrites = options.inlineWrites ?? false;
+    this.onStep = options.onStep ?? ignoreStep;
   }
 
   async open(filePath: string, mode: OpenMode, options: OpenOptions = {}): Promise<DiskFile> {
-    const inline = this.inlineWrites && options.background !== true;
+    const inline = this.inlineWrites && options.background !== true ? this.onStep : undefined;
     const flags =
       mode === 'read'
         ? fsConstants.O_RDONLY

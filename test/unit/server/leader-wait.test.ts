@@ -4,10 +4,13 @@ import { NotLeaderError } from '../../../src/raft/index.js';
 import {
   ForwardError,
   LEADER_RETRY_PAUSE_MS,
+  LEADER_WAIT_ANSWER_MARGIN_MS,
   LEADER_WAIT_TIMEOUT_MS,
   LeaderChangedError,
   type LeaderInfo,
   LeaderWait,
+  leaderWaitMs,
+  MAX_LEADER_WAIT_MS,
   MAX_REQUESTS_WAITING_FOR_LEADER,
   neverProposed,
 } from '../../../src/server/index.js';
@@ -147,5 +150,28 @@ describe('LeaderWait', () => {
     expect(request.outcome).toBe('rejected');
     expect(isMeshError(request.error, 'NODE_STOPPED')).toBe(true);
     expect(clock.pendingTimerCount()).toBe(0);
+  });
+});
+
+describe('leaderWaitMs (how long a request waits for a leader)', () => {
+  it('waits the default without a client deadline', () => {
+    expect(leaderWaitMs(undefined)).toBe(LEADER_WAIT_TIMEOUT_MS);
+    expect(leaderWaitMs(Number.POSITIVE_INFINITY)).toBe(LEADER_WAIT_TIMEOUT_MS);
+  });
+
+  it("stops shortly before the client's deadline, shorter or longer than the default", () => {
+    expect(leaderWaitMs(1_000)).toBe(1_000 - LEADER_WAIT_ANSWER_MARGIN_MS);
+    expect(leaderWaitMs(12_000)).toBe(12_000 - LEADER_WAIT_ANSWER_MARGIN_MS);
+  });
+
+  it('does not wait for a deadline already (nearly) passed, nor beyond the longest wait', () => {
+    expect(leaderWaitMs(LEADER_WAIT_ANSWER_MARGIN_MS / 2)).toBe(0);
+    expect(leaderWaitMs(-5)).toBe(0);
+    expect(leaderWaitMs(10 * MAX_LEADER_WAIT_MS)).toBe(MAX_LEADER_WAIT_MS);
+  });
+
+  it('with no time to wait, still runs the request once when a leader is known', async () => {
+    const { wait } = setup({ leaderId: 2, term: 1 });
+    await expect(wait.run(async () => 'applied', neverProposed, 0)).resolves.toBe('applied');
   });
 });
