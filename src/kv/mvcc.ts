@@ -1,37 +1,29 @@
 /**
- * Multi-version key store. Each key keeps its records (one per change) in revision order; a
- * deleted key ends with a tombstone record. The change log lists every record since the compact
- * revision in (revision, sub-revision) order, which serves watches from the past without a scan
- * over all keys. Writes are grouped: `begin`, then puts and deletes at the next revision, then
+ * Multi-version key store. Each key keeps its records (one per change) in revision order, packed
+ * (see key-entry.ts); a deleted key ends with a tombstone record. The change log lists every change
+ * since the compact revision in (revision, sub-revision) order, which serves watches from the past
+ * without a scan over all keys. Writes are grouped: `begin`, then puts and deletes at the next revision, then
  * `commit` (the revision advances once if anything changed) or `rollback`.
  */
 import { assert } from '../lib/index.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
+import {
+  appendRecord,
+  dropRecordsBefore,
+  type KeyEntry,
+  type KeyRecord,
+  modRevisionAt,
+  newKeyEntry,
+  positionAtOrBelow,
+  recordAt,
+  recordCount,
+  removeLastRecord,
+  valueAt,
+} from './key-entry.js';
 import { OrderedIndex } from './ordered-index.js';
 import { type KeyRange, rangeContains } from './validate.js';
 
-export interface KeyRecord {
-  readonly key: string;
-  readonly modRevision: number;
-  /** Position of the change inside its revision (a txn writes several keys at one revision). */
-  readonly subRevision: number;
-  /** 0 for a tombstone. */
-  readonly createRevision: number;
-  /** 0 for a tombstone. */
-  readonly version: number;
-  readonly lease: number;
-  /** null marks a tombstone. */
-  readonly value: string | null;
-}
-
-export interface KeyEntry {
-  readonly key: string;
-  /** Replaced rather than grown while short: V8 reserves 17 slots when a 1-element array grows. */
-  records: KeyRecord[];
-}
-
-/** Record lists shorter than this are copied to exact size on append instead of pushed to. */
-const EXACT_RECORD_LIST_LENGTH = 8;
+export type { KeyEntry, KeyRecord } from './key-entry.js';
 
 /**
  * What one stored record counts for the space quota besides its key and value bytes: its revision
@@ -41,8 +33,22 @@ const EXACT_RECORD_LIST_LENGTH = 8;
 export const RECORD_OVERHEAD_BYTES = 64;
 
 /** The bytes a record counts for the space quota. */
-export function storedRecordBytes(record: KeyRecord): number {
+export function storedRecordBytes(record: Pick<KeyRecord, 'key' | 'value'>): number {
   return record.key.length + (record.value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+}
+
+/** The bytes record `position` of `entry` counts for the space quota. */
+function storedBytesAt(entry: KeyEntry, position: number): number {
+  return entry.key.length + (valueAt(entry, position)?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+}
+
+/**
+ * Every change since the compact revision in (revision, sub-revision) order, as two columns: the
+ * changed key's entry and the change's revision (its record is the entry's record at that revision).
+ */
+export interface ChangeLog {
+  readonly entries: KeyEntry[];
+  readonly revisions: number[];
 }
 
 /**
@@ -63,15 +69,7 @@ export interface StoreView {
 }
 
 /** What a change-log slot before the live part holds once its record was dropped. */
-const COMPACTED_SLOT: KeyRecord = Object.freeze({
-  key: '',
-  modRevision: 0,
-  subRevision: 0,
-  createRevision: 0,
-  version: 0,
-  lease: 0,
-  value: null,
-});
+const COMPACTED_ENTRY: KeyEntry = Object.freeze(newKeyEntry('', []));
 
 /** What the stored records count for the space quota (see `storedRecordBytes`). */
 export interface StoredTotals {
@@ -89,9 +87,12 @@ export class MvccStore {
   readonly index: OrderedIndex<KeyEntry>;
   currentRevision: number;
   compactRevision: number;
-  /** Records with modRevision >= compactRevision, in (modRevision, subRevision) order. */
-  /** Records before `changeLogStart` are compacted away and wait to be cut off in one go. */
-  private readonly changeLog: KeyRecord[];
+  /**
+   * Changes with modRevision >= compactRevision, in (modRevision, subRevision) order; positions
+   * before `changeLogStart` are compacted away and wait to be cut off in one go.
+   */
+  private readonly changeEntries: KeyEntry[];
+  private readonly changeRevisions: number[];
   private changeLogStart = 0;
   /** Sum of `storedRecordBytes` over every record kept (live, superseded and tombstones). */
   storedBytes = 0;
@@ -108,14 +109,16 @@ export class MvccStore {
     index = new OrderedIndex<KeyEntry>(),
     currentRevision = 1,
     compactRevision = 0,
-    changeLog: KeyRecord[] = [],
+    changeLog: ChangeLog = { entries: [], revisions: [] },
     /** The stored totals of `index` when the caller already has them (a decoded snapshot). */
     totals?: StoredTotals,
   ) {
+    assert(changeLog.entries.length === changeLog.revisions.length, 'mvcc: change log columns differ');
     this.index = index;
     this.currentRevision = currentRevision;
     this.compactRevision = compactRevision;
-    this.changeLog = changeLog;
+    this.changeEntries = changeLog.entries;
+    this.changeRevisions = changeLog.revisions;
     this.droppedThrough = compactRevision;
     if (totals !== undefined) {
       this.storedBytes = totals.storedBytes;
@@ -123,20 +126,22 @@ export class MvccStore {
       return;
     }
     index.forEach((entry) => {
-      for (const record of entry.records) this.count(record, 1);
+      for (let position = 0; position < recordCount(entry); position++) this.count(entry, position, 1);
     });
   }
 
-  /** Adds (`sign` 1) or removes (-1) a record from the stored totals. */
-  private count(record: KeyRecord, sign: 1 | -1): void {
-    this.storedBytes += sign * storedRecordBytes(record);
+  /** Adds (`sign` 1) or removes (-1) record `position` of `entry` from the stored totals. */
+  private count(entry: KeyEntry, position: number, sign: 1 | -1): void {
+    this.storedBytes += sign * storedBytesAt(entry, position);
     this.storedRecordCount += sign;
   }
 
   /** The live record of `key` as of now (including writes of the open group). */
   latest(key: string): KeyRecord | undefined {
-    const record = this.index.get(key)?.records.at(-1);
-    return record === undefined || record.value === null ? undefined : record;
+    const entry = this.index.get(key);
+    if (entry === undefined) return undefined;
+    const last = recordCount(entry) - 1;
+    return valueAt(entry, last) === null ? undefined : recordAt(entry, last);
   }
 
   /** The revision a read sees: the open group's revision once it changed something. */
@@ -153,23 +158,10 @@ export class MvccStore {
     return requested;
   }
 
+  /** The live record of `entry` as of `revision`, if any. */
   static recordAt(entry: KeyEntry, revision: number): KeyRecord | undefined {
-    const records = entry.records;
-    let found: KeyRecord | undefined;
-    const last = records[records.length - 1];
-    if (last !== undefined && last.modRevision <= revision) {
-      found = last;
-    } else {
-      let low = 0;
-      let high = records.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if ((records[middle] as KeyRecord).modRevision <= revision) low = middle + 1;
-        else high = middle;
-      }
-      found = low === 0 ? undefined : records[low - 1];
-    }
-    return found === undefined || found.value === null ? undefined : found;
+    const position = positionAtOrBelow(entry, revision);
+    return position < 0 || valueAt(entry, position) === null ? undefined : recordAt(entry, position);
   }
 
   /** Visits the live records in `range` at `revision`, in key order, until `visit` returns false. */
@@ -192,20 +184,40 @@ export class MvccStore {
     this.pending = [];
   }
 
-  private append(entry: KeyEntry, record: KeyRecord): void {
-    if (entry.records.length < EXACT_RECORD_LIST_LENGTH) entry.records = [...entry.records, record];
-    else entry.records.push(record);
-    this.changeLog.push(record);
-    this.count(record, 1);
+  /**
+   * Appends `record` to its key (a new entry when `entry` is undefined) and to the change log;
+   * `previous` is the live record it replaces.
+   */
+  private append(
+    entry: KeyEntry | undefined,
+    record: KeyRecord,
+    previous: KeyRecord | undefined,
+  ): StoreChange {
+    let target = entry;
+    if (target === undefined) {
+      target = newKeyEntry(record.key, [record]);
+      this.index.insert(target);
+    } else {
+      appendRecord(target, record);
+    }
+    this.changeEntries.push(target);
+    this.changeRevisions.push(record.modRevision);
+    this.count(target, recordCount(target) - 1, 1);
+    const change = { record, previous };
+    this.pending.push(change);
+    return change;
   }
 
   put(key: string, value: string, lease: number): StoreChange {
     assert(this.writing, 'mvcc: put outside a write group');
     const revision = this.currentRevision + 1;
     const entry = this.index.get(key);
-    const last = entry?.records[entry.records.length - 1];
-    const previous = last === undefined || last.value === null ? undefined : last;
-    assert(last === undefined || last.modRevision < revision, 'mvcc: key written twice in one group');
+    const last = entry === undefined ? -1 : recordCount(entry) - 1;
+    assert(
+      entry === undefined || modRevisionAt(entry, last) < revision,
+      'mvcc: key written twice in one group',
+    );
+    const previous = entry === undefined || valueAt(entry, last) === null ? undefined : recordAt(entry, last);
     const record: KeyRecord = {
       key: entry === undefined ? key : entry.key, // share the stored key string, not a fresh copy
       modRevision: revision,
@@ -215,17 +227,7 @@ export class MvccStore {
       lease,
       value,
     };
-    if (entry === undefined) {
-      // A one-element literal: an array grown by push would reserve room for 17 records.
-      this.index.insert({ key, records: [record] });
-      this.changeLog.push(record);
-      this.count(record, 1);
-    } else {
-      this.append(entry, record);
-    }
-    const change = { record, previous };
-    this.pending.push(change);
-    return change;
+    return this.append(entry, record, previous);
   }
 
   /** Deletes a live key; returns undefined if the key is not live. */
@@ -234,7 +236,7 @@ export class MvccStore {
     const previous = this.latest(key);
     if (previous === undefined) return undefined;
     const record: KeyRecord = {
-      key,
+      key: previous.key,
       modRevision: this.currentRevision + 1,
       subRevision: this.pending.length,
       createRevision: 0,
@@ -242,10 +244,7 @@ export class MvccStore {
       lease: 0,
       value: null,
     };
-    this.append(this.index.get(key) as KeyEntry, record);
-    const change = { record, previous };
-    this.pending.push(change);
-    return change;
+    return this.append(this.index.get(key), record, previous);
   }
 
   commit(): StoreChange[] {
@@ -262,9 +261,11 @@ export class MvccStore {
     for (let position = this.pending.length - 1; position >= 0; position--) {
       const key = (this.pending[position] as StoreChange).record.key;
       const entry = this.index.get(key) as KeyEntry;
-      this.count(entry.records.pop() as KeyRecord, -1);
-      this.changeLog.pop();
-      if (entry.records.length === 0) this.index.remove(key);
+      this.count(entry, recordCount(entry) - 1, -1);
+      removeLastRecord(entry);
+      this.changeEntries.pop();
+      this.changeRevisions.pop();
+      if (recordCount(entry) === 0) this.index.remove(key);
     }
     this.pending = [];
     this.writing = false;
@@ -273,10 +274,10 @@ export class MvccStore {
   /** First change-log position whose modRevision is >= revision. */
   private changeLogPosition(revision: number): number {
     let low = this.changeLogStart;
-    let high = this.changeLog.length;
+    let high = this.changeRevisions.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if ((this.changeLog[middle] as KeyRecord).modRevision < revision) low = middle + 1;
+      if ((this.changeRevisions[middle] as number) < revision) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -287,9 +288,10 @@ export class MvccStore {
    * change records (all records of the last revision it reaches are walked).
    */
   compactionStep(target: number, maxRecords: number): number {
-    const record = this.changeLog[Math.min(this.changeLogStart + maxRecords, this.changeLog.length - 1)];
-    if (record === undefined) return target;
-    return Math.min(target, Math.max(record.modRevision, this.compactRevision + 1));
+    const revision =
+      this.changeRevisions[Math.min(this.changeLogStart + maxRecords, this.changeRevisions.length - 1)];
+    if (revision === undefined) return target;
+    return Math.min(target, Math.max(revision, this.compactRevision + 1));
   }
 
   /**
@@ -299,7 +301,7 @@ export class MvccStore {
    * once) and drops the history when the last view closes (`storedBytes`, a node-local quota
    * figure, falls then too). Whoever changes how records are stored
    * or dropped must keep that promise: records at or below an open view's revision stay in their
-   * entry's `records`, and entries stay in the index.
+   * entry, and entries stay in the index.
    */
   openView(): StoreView {
     assert(!this.writing, 'mvcc: view opened inside a write group');
@@ -341,32 +343,26 @@ export class MvccStore {
     const upTo = this.changeLogPosition(revision + 1);
     const newStart = this.changeLogPosition(revision);
     for (let position = this.changeLogStart; position < upTo; position++) {
-      const key = (this.changeLog[position] as KeyRecord).key;
-      // A dead slot must not keep its dropped record alive until the front is cut off.
-      if (position < newStart) this.changeLog[position] = COMPACTED_SLOT;
+      const key = (this.changeEntries[position] as KeyEntry).key;
+      // A dead slot must not keep a dropped entry alive until the front is cut off.
+      if (position < newStart) this.changeEntries[position] = COMPACTED_ENTRY;
       const entry = this.index.get(key);
       if (entry === undefined) continue;
-      const records = entry.records;
+      const count = recordCount(entry);
       // Already reduced (a key seen earlier in this pass, or never rewritten): nothing to drop.
-      if (records.length === 1 && (records[0] as KeyRecord).value !== null) continue;
-      let keepFrom = 0;
-      for (let index = records.length - 1; index >= 0; index--) {
-        if ((records[index] as KeyRecord).modRevision <= revision) {
-          keepFrom = index;
-          break;
-        }
-      }
-      const base = records[keepFrom] as KeyRecord;
-      if (base.value === null && base.modRevision < revision) keepFrom++;
-      for (let index = 0; index < keepFrom; index++) this.count(records[index] as KeyRecord, -1);
-      if (keepFrom >= records.length) this.index.remove(key);
-      else if (keepFrom > 0) entry.records = records.slice(keepFrom);
+      if (count === 1 && valueAt(entry, 0) !== null) continue;
+      let keepFrom = Math.max(0, positionAtOrBelow(entry, revision));
+      if (valueAt(entry, keepFrom) === null && modRevisionAt(entry, keepFrom) < revision) keepFrom++;
+      for (let index = 0; index < keepFrom; index++) this.count(entry, index, -1);
+      if (keepFrom >= count) this.index.remove(key);
+      else if (keepFrom > 0) dropRecordsBefore(entry, keepFrom);
     }
-    // Cutting the front off moves every later record, so it waits until the dead part is the
-    // larger half: each record is moved a bounded number of times however often compaction runs.
+    // Cutting the front off moves every later change, so it waits until the dead part is the
+    // larger half: each change is moved a bounded number of times however often compaction runs.
     this.changeLogStart = newStart;
-    if (this.changeLogStart * 2 >= this.changeLog.length) {
-      this.changeLog.splice(0, this.changeLogStart);
+    if (this.changeLogStart * 2 >= this.changeRevisions.length) {
+      this.changeEntries.splice(0, this.changeLogStart);
+      this.changeRevisions.splice(0, this.changeLogStart);
       this.changeLogStart = 0;
     }
     this.droppedThrough = revision;
@@ -384,15 +380,16 @@ export class MvccStore {
     maxScanned: number,
   ): { records: KeyRecord[]; nextRevision: number } {
     const records: KeyRecord[] = [];
+    const revisions = this.changeRevisions;
     let position = this.changeLogPosition(fromRevision);
     let scanned = 0;
-    while (position < this.changeLog.length) {
-      const revision = (this.changeLog[position] as KeyRecord).modRevision;
+    while (position < revisions.length) {
+      const revision = revisions[position] as number;
       if (records.length >= maxEvents || scanned >= maxScanned) return { records, nextRevision: revision };
-      for (; position < this.changeLog.length; position++, scanned++) {
-        const record = this.changeLog[position] as KeyRecord;
-        if (record.modRevision !== revision) break;
-        if (rangeContains(range, record.key)) records.push(record);
+      for (; position < revisions.length && revisions[position] === revision; position++, scanned++) {
+        const entry = this.changeEntries[position] as KeyEntry;
+        if (rangeContains(range, entry.key))
+          records.push(recordAt(entry, positionAtOrBelow(entry, revision)));
       }
     }
     return { records, nextRevision: this.currentRevision + 1 };
@@ -402,15 +399,7 @@ export class MvccStore {
   previousOf(record: KeyRecord): KeyRecord | undefined {
     const entry = this.index.get(record.key);
     if (entry === undefined) return undefined;
-    const records = entry.records;
-    let low = 0;
-    let high = records.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((records[middle] as KeyRecord).modRevision < record.modRevision) low = middle + 1;
-      else high = middle;
-    }
-    const previous = records[low - 1];
-    return previous === undefined || previous.value === null ? undefined : previous;
+    const position = positionAtOrBelow(entry, record.modRevision - 1);
+    return position < 0 || valueAt(entry, position) === null ? undefined : recordAt(entry, position);
   }
 }

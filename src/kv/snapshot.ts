@@ -13,18 +13,24 @@ import { assert, BinaryReader, BinaryWriter, SteppedMergeSort, type SteppedTask 
 import { crc32 } from './bytes.js';
 import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
 import {
+  type KeyEntry,
+  type KeyRecord,
+  modRevisionAt,
+  newKeyEntry,
+  RECORD_SLOTS,
+  type RecordFields,
+  type RecordSlot,
+  recordAt,
+  recordCount,
+  valueAt,
+} from './key-entry.js';
+import {
   SNAPSHOT_CHECKSUM_STEP_BYTES,
   SNAPSHOT_SORT_STEP_RECORDS,
   SNAPSHOT_STEP_BYTES,
   SNAPSHOT_STEP_KEYS,
 } from './limits.js';
-import {
-  type KeyEntry,
-  type KeyRecord,
-  type StoredTotals,
-  type StoreView,
-  storedRecordBytes,
-} from './mvcc.js';
+import { type ChangeLog, type StoredTotals, type StoreView, storedRecordBytes } from './mvcc.js';
 import { OrderedIndex } from './ordered-index.js';
 import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
 
@@ -75,7 +81,7 @@ export interface DecodedSnapshot {
   readonly compactRevision: number;
   readonly nextLeaseId: number;
   readonly index: OrderedIndex<KeyEntry>;
-  readonly changeLog: KeyRecord[];
+  readonly changeLog: ChangeLog;
   readonly leases: Map<number, LeaseEntry>;
   readonly alarms: readonly AlarmMember[];
   /** Totalled while decoding, so the store needs no second pass over a million keys. */
@@ -84,9 +90,8 @@ export interface DecodedSnapshot {
 
 /** Records of `entry` at or below `revision` (a prefix: records are in revision order). */
 function recordsThrough(entry: KeyEntry, revision: number): number {
-  const records = entry.records;
-  let count = records.length;
-  while (count > 0 && (records[count - 1] as KeyRecord).modRevision > revision) count--;
+  let count = recordCount(entry);
+  while (count > 0 && modRevisionAt(entry, count - 1) > revision) count--;
   return count;
 }
 
@@ -145,8 +150,8 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
       }
       batch.push(entry);
       capacityBytes += MAX_ENTRY_FIXED_BYTES + entry.key.length;
-      for (const record of entry.records) {
-        capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + (record.value?.length ?? 0);
+      for (let position = 0; position < recordCount(entry); position++) {
+        capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + (valueAt(entry, position)?.length ?? 0);
       }
       return true;
     });
@@ -157,16 +162,13 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
       if (count === 0) continue;
       this.keysWritten++;
       writer.binary(entry.key).varuint(count);
-      for (let position = 0; position < count; position++) {
-        const record = entry.records[position] as KeyRecord;
-        writer
-          .varuint(record.modRevision)
-          .varuint(record.subRevision)
-          .varuint(record.createRevision)
-          .varuint(record.version)
-          .varuint(record.lease)
-          .byte(record.value === null ? 0 : 1);
-        if (record.value !== null) writer.binary(record.value);
+      const slots = entry.slots;
+      for (let slot = 0; slot < count * RECORD_SLOTS; slot += RECORD_SLOTS) {
+        // The record's four numbers and lease, then its value (see key-entry.ts).
+        for (let field = 0; field < RECORD_SLOTS - 1; field++) writer.varuint(slots[slot + field] as number);
+        const value = slots[slot + RECORD_SLOTS - 1] as RecordSlot;
+        writer.byte(value === null ? 0 : 1);
+        if (value !== null) writer.binary(value as string);
       }
     }
     if (writer.size > 0) this.push(writer.view());
@@ -204,9 +206,16 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
   }
 }
 
-type DecodePhase = 'checksum' | 'keys' | 'leases' | 'leaseKeys' | 'changeLog' | 'done';
+type DecodePhase = 'checksum' | 'keys' | 'leases' | 'leaseKeys' | 'changeLog' | 'changeColumns' | 'done';
 
-const compareChanges = (left: KeyRecord, right: KeyRecord): number =>
+/** A change-log item while the decoder sorts them. */
+interface Change {
+  readonly entry: KeyEntry;
+  readonly modRevision: number;
+  readonly subRevision: number;
+}
+
+const compareChanges = (left: Change, right: Change): number =>
   left.modRevision - right.modRevision || left.subRevision - right.subRevision;
 
 /**
@@ -232,14 +241,16 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
   private previousKey: string | undefined;
   private previousLeaseId = 0;
   private readonly index = new OrderedIndex<KeyEntry>();
-  private readonly changeLog: KeyRecord[] = [];
+  private readonly changes: Change[] = [];
+  /** The sorted changes as the store's columns, filled a step at a time. */
+  private readonly changeLog: ChangeLog = { entries: [], revisions: [] };
   private readonly leases = new Map<number, LeaseEntry>();
   private storedBytes = 0;
   private storedRecordCount = 0;
   /** Live records attached to a lease, whose keys join the lease's key set once leases are read. */
   private readonly leased: KeyRecord[] = [];
   private leasedAttached = 0;
-  private sort: SteppedMergeSort<KeyRecord> | undefined;
+  private sort: SteppedMergeSort<Change> | undefined;
 
   constructor(
     bytes: Uint8Array,
@@ -281,7 +292,10 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
         this.attachLeaseKeys();
         break;
       case 'changeLog':
-        if ((this.sort as SteppedMergeSort<KeyRecord>).step()) this.phase = 'done';
+        if ((this.sort as SteppedMergeSort<Change>).step()) this.phase = 'changeColumns';
+        break;
+      case 'changeColumns':
+        this.fillChangeColumns();
         break;
       case 'done':
         break;
@@ -334,7 +348,7 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
     this.previousKey = key;
     const recordCount = reader.count(MIN_RECORD_BYTES);
     if (recordCount === 0) throw new SnapshotCorruptError('key without records');
-    const records: KeyRecord[] = [];
+    const records: RecordFields[] = [];
     for (let recordIndex = 0; recordIndex < recordCount; recordIndex++) {
       const modRevision = reader.varuint();
       const subRevision = reader.varuint();
@@ -348,16 +362,18 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
       if (modRevision > this.currentRevision || (last !== undefined && modRevision <= last.modRevision)) {
         throw new SnapshotCorruptError('record revisions out of order');
       }
-      const record: KeyRecord = { key, modRevision, subRevision, createRevision, version, lease, value };
-      records.push(record);
-      this.storedBytes += storedRecordBytes(record);
+      records.push({ modRevision, subRevision, createRevision, version, lease, value });
+      this.storedBytes += storedRecordBytes({ key, value });
       this.storedRecordCount++;
-      if (modRevision >= this.compactRevision) this.changeLog.push(record);
     }
-    const latest = records[records.length - 1] as KeyRecord;
+    const entry = newKeyEntry(key, records);
+    for (const record of records) {
+      if (record.modRevision >= this.compactRevision)
+        this.changes.push({ entry, modRevision: record.modRevision, subRevision: record.subRevision });
+    }
+    const latest = recordAt(entry, records.length - 1);
     if (latest.value !== null && latest.lease !== 0) this.leased.push(latest);
-    // Exact-size arrays: most keys hold one record, and a pushed-to array over-reserves.
-    this.index.appendLast({ key, records: records.length === 1 ? [latest] : records });
+    this.index.appendLast(entry);
   }
 
   private readLeases(): void {
@@ -396,8 +412,21 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
     }
     if (this.leasedAttached < this.leased.length) return;
     this.leased.length = 0;
-    this.sort = new SteppedMergeSort(this.changeLog, compareChanges, SNAPSHOT_SORT_STEP_RECORDS);
+    this.sort = new SteppedMergeSort(this.changes, compareChanges, SNAPSHOT_SORT_STEP_RECORDS);
     this.phase = 'changeLog';
+  }
+
+  private fillChangeColumns(): void {
+    const { entries, revisions } = this.changeLog;
+    const stop = Math.min(this.changes.length, entries.length + SNAPSHOT_SORT_STEP_RECORDS);
+    for (let position = entries.length; position < stop; position++) {
+      const change = this.changes[position] as Change;
+      entries.push(change.entry);
+      revisions.push(change.modRevision);
+    }
+    if (entries.length < this.changes.length) return;
+    this.changes.length = 0;
+    this.phase = 'done';
   }
 
   result(): DecodedSnapshot {

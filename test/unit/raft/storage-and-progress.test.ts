@@ -4,6 +4,7 @@ import { type Entry, MemoryRaftStorage } from '../../../src/raft/index.js';
 import { Inflights } from '../../../src/raft/inflights.js';
 import { Progress } from '../../../src/raft/progress.js';
 import { quorumIndex, voteResult } from '../../../src/raft/quorum.js';
+import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/storage.js';
 
 const entry = (index: number, term: number): Entry => ({
   index,
@@ -27,6 +28,37 @@ describe('MemoryRaftStorage', () => {
     expect(storage.lastIndex()).toBe(2);
     expect(storage.term(2)).toBe(2);
     expect(() => storage.append([entry(5, 2)])).toThrow(AssertionError);
+  });
+
+  it('keeps the data of small entries appended together in one buffer, larger ones in their own', () => {
+    const storage = new MemoryRaftStorage();
+    const filled = (index: number, bytes: number): Entry => ({
+      index,
+      term: 1,
+      kind: 'normal',
+      data: new Uint8Array(bytes).fill(index),
+    });
+    const appended = [filled(1, 300), filled(2, 0), filled(3, 7), filled(4, MAX_SHARED_ENTRY_DATA_BYTES + 1)];
+    storage.append(appended);
+    appended[0]!.data.fill(0); // the log keeps its own copy of what it was given
+    const stored = storage.entries(1, 5);
+    expect(stored.map((item) => [...item.data])).toEqual([
+      new Array(300).fill(1),
+      [],
+      new Array(7).fill(3),
+      new Array(MAX_SHARED_ENTRY_DATA_BYTES + 1).fill(4),
+    ]);
+    expect(stored[0]!.data.buffer).toBe(stored[2]!.data.buffer);
+    expect(stored[0]!.data.buffer.byteLength).toBe(307);
+    expect(stored[3]!.data).toBe(appended[3]!.data);
+    // A replaced suffix gives way to new data; what stays keeps its bytes.
+    storage.append([filled(3, 5), filled(4, 5)]);
+    expect(storage.entries(1, 5).map((item) => [...item.data])).toEqual([
+      new Array(300).fill(1),
+      [],
+      new Array(5).fill(3),
+      new Array(5).fill(4),
+    ]);
   });
 
   it('compacts behind a snapshot and reports compacted and unavailable indexes with typed errors', () => {
