@@ -21,6 +21,11 @@ export interface TestPrerequisite {
 /** Every system command the test suites need; a suite that needs another adds a line here. */
 export const TEST_PREREQUISITES: readonly TestPrerequisite[] = [
   { command: 'etcdctl', debianPackage: 'etcd-client', neededBy: 'etcd API conformance (test/conformance)' },
+  {
+    command: 'etcd',
+    debianPackage: 'etcd-server',
+    neededBy: 'control-plane conformance on a real etcd 3.4 cluster (test/conformance/control-plane)',
+  },
   { command: 'openssl', debianPackage: 'openssl', neededBy: 'node certificates (multi-process tests)' },
 ];
 

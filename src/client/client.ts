@@ -32,6 +32,7 @@ import {
   memberFromPb,
   putRequestToPb,
   putResultFromPb,
+  rangeEndField,
   rangeRequestToPb,
   rangeResultFromPb,
   requestOpToPb,
@@ -301,7 +302,7 @@ export class MeshClient {
     if (options.noDelete === true) filters.push('Nodelete');
     const createRequest = (startRevision: number) => ({
       key: allKeys ? new Uint8Array([0]) : start,
-      range_end: allKeys ? new Uint8Array([0]) : rangeEndFor(start, options),
+      ...rangeEndField(allKeys ? new Uint8Array([0]) : rangeEndFor(start, options)),
       start_revision: startRevision,
       progress_notify: false,
       filters,

@@ -46,6 +46,14 @@ function toId(value: string | number | undefined | null): bigint {
   return BigInt.asUintN(64, BigInt(value));
 }
 
+/**
+ * The `range_end` field of a request, left out for a single key. etcd 3.4 reads a range end
+ * that is present but empty as "every key from `key` on", so an empty one must not be sent.
+ */
+export function rangeEndField(rangeEnd: Uint8Array): { range_end?: Uint8Array } {
+  return rangeEnd.length === 0 ? {} : { range_end: rangeEnd };
+}
+
 /** A single key, or with `prefix` every key under it; the empty prefix is every key ("\0" .. "\0"). */
 function keyAndRangeEnd(
   key: Bytes,
@@ -73,7 +81,7 @@ export function rangeRequestToPb(key: Bytes, options: RangeOptions = {}): Record
   const [start, rangeEnd] = keyAndRangeEnd(key, options);
   return {
     key: start,
-    range_end: rangeEnd,
+    ...rangeEndField(rangeEnd),
     limit: options.limit ?? 0,
     revision: options.revision ?? 0,
     sort_order: SORT_ORDERS[options.sortOrder ?? 'none'],
@@ -95,7 +103,7 @@ export function putRequestToPb(key: Bytes, value: Bytes, options: PutOptions = {
 
 export function deleteRequestToPb(key: Bytes, options: DeleteOptions = {}): Record<string, unknown> {
   const [start, rangeEnd] = keyAndRangeEnd(key, options);
-  return { key: start, range_end: rangeEnd, prev_kv: options.prevKv ?? false };
+  return { key: start, ...rangeEndField(rangeEnd), prev_kv: options.prevKv ?? false };
 }
 
 const COMPARE_RESULTS: Readonly<Record<CompareOperator, string>> = {
@@ -132,7 +140,7 @@ export function compareToPb(compare: TxnCompare): Record<string, unknown> {
     result: COMPARE_RESULTS[compare.operator],
     target: COMPARE_TARGETS[compare.target],
     key: toBytes(compare.key),
-    range_end: compare.rangeEnd === undefined ? EMPTY_BYTES : toBytes(compare.rangeEnd),
+    ...rangeEndField(compare.rangeEnd === undefined ? EMPTY_BYTES : toBytes(compare.rangeEnd)),
     [COMPARE_FIELDS[compare.target]]: operand,
   };
 }

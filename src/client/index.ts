@@ -1,3 +1,4 @@
+export { retryDelayMs } from './backoff.js';
 export { ALL_KEYS_RANGE_END, bytesToText, prefixRangeEnd, toBytes } from './bytes.js';
 export { type EndpointStatusResult, MeshClient } from './client.js';
 export { chooseLeader, type LeaderChoice } from './discovery.js';

@@ -86,11 +86,11 @@ export type ControlTxnOpResult =
   | { readonly type: 'delete'; readonly deleted: number }
   | { readonly type: 'get'; readonly entry: ControlEntry | undefined };
 
-/** If every compare holds, `then` runs; otherwise `else`. All of it is one atomic revision. */
+/** If every compare holds, `success` runs; otherwise `failure`. All of it is one atomic revision. */
 export interface ControlTxn {
   readonly compare: readonly ControlCompare[];
-  readonly then: readonly ControlTxnOp[];
-  readonly else?: readonly ControlTxnOp[];
+  readonly success: readonly ControlTxnOp[];
+  readonly failure?: readonly ControlTxnOp[];
 }
 
 export interface ControlTxnAnswer {

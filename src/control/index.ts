@@ -66,7 +66,12 @@ export {
   MAX_CONTROL_TXN_OPERATIONS,
   MAX_CONTROL_VALUE_BYTES,
   MIN_CONTROL_LEASE_TTL_SECONDS,
-  WATCH_BUFFER_EVENTS,
   WATCH_RESUME_MAX_ATTEMPTS,
 } from './limits.js';
+export {
+  type ControlPlaneOptions,
+  type EtcdControlPlaneOptions,
+  type InProcessControlPlaneOptions,
+  openControlPlane,
+} from './open.js';
 export { encodeRecord, type RecordReader, readRecord } from './records.js';

@@ -32,8 +32,17 @@ export const LEASE_RENEWALS_PER_TTL = 3;
 /** Consecutive failed re-creations of a broken watch before it ends with CONTROL_UNAVAILABLE. */
 export const WATCH_RESUME_MAX_ATTEMPTS = 30;
 
-/** Events a watch holds for a slow reader before it stops reading (the server then holds them). */
-export const WATCH_BUFFER_EVENTS = 1_024;
+/**
+ * Budget of one call on an etcd endpoint list, retries included: long enough to ride through a
+ * leader election (etcd's default election timeout is 1 s; MeshOS's is similar).
+ */
+export const CONTROL_CALL_TIMEOUT_MS = 10_000;
+
+/** Attempts of one call on an etcd endpoint list; backoff caps each wait, the budget bounds them all. */
+export const CONTROL_CALL_MAX_ATTEMPTS = 40;
+
+/** Grants tried with fresh random ids when etcd answers that the id is taken. */
+export const LEASE_GRANT_MAX_ATTEMPTS = 8;
 
 /** etcd 3.4's request size limit, which every control-plane request stays under. */
 export const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
