@@ -4,7 +4,7 @@
  * during an upgrade). Every layer builds its keys here, so a path is spelled once. The layout is
  * documented in docs/CONTROL_PLANE.md.
  */
-import { isNodeId, type NodeId } from '../lib/index.js';
+import { isNodeId, type NodeId, nodeIdFromText } from '../lib/index.js';
 import { ControlBadKeyError } from './errors.js';
 
 /** The layout's version, part of the default root. */
@@ -77,9 +77,7 @@ export function auditKey(sequence: number): string {
 export function nodeIdOfKey(key: string): NodeId | undefined {
   for (const prefix of [KEYSPACE_PREFIXES.nodes, KEYSPACE_PREFIXES.maintenance]) {
     if (!key.startsWith(prefix)) continue;
-    const text = key.slice(prefix.length);
-    const id = /^[1-9][0-9]*$/.test(text) ? Number(text) : Number.NaN;
-    return isNodeId(id) ? id : undefined;
+    return nodeIdFromText(key.slice(prefix.length));
   }
   return undefined;
 }
