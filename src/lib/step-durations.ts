@@ -20,8 +20,10 @@ export const STEP_SOURCES = [
   'inline-write',
   /** One fdatasync on the event loop (the write-ahead log's, when it writes inline). */
   'inline-sync',
-  /** One garbage-collection pause (V8); it falls inside whichever step was allocating. */
-  'gc',
+  /** One young-generation garbage collection (V8's scavenge); it falls inside another step. */
+  'gc-minor',
+  /** One pause of a full garbage collection (mark-compact, its incremental steps, weak callbacks). */
+  'gc-major',
 ] as const;
 
 export type StepSource = (typeof STEP_SOURCES)[number];

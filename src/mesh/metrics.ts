@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { LONG_STEP_THRESHOLD_MS, STEP_SOURCES, type StepDurations } from '../lib/index.js';
 import type { NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
@@ -64,7 +64,10 @@ function registerEventLoopDelay(registry: Registry): () => void {
  */
 function registerStepDurations(registry: Registry, steps: StepDurations): () => void {
   const gcObserver = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) steps.observe('gc', entry.duration);
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } | null }).detail?.kind;
+      steps.observe(kind === constants.NODE_PERFORMANCE_GC_MINOR ? 'gc-minor' : 'gc-major', entry.duration);
+    }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   new Gauge({

@@ -8,14 +8,17 @@ export type ChunkOutcome =
 interface Assembly {
   readonly metadata: SnapshotMetadata;
   readonly totalBytes: number;
-  readonly chunks: Uint8Array[];
+  /** The whole snapshot, filled chunk by chunk as they arrive. */
+  readonly data: Uint8Array;
   received: number;
 }
 
 /**
  * Reassembles a snapshot a follower receives in chunks. Chunks must arrive in order; a chunk
  * at offset 0 starts over, anything else that does not continue the current assembly is
- * ignored and answered with the offset we hold, so the leader resumes from there.
+ * ignored and answered with the offset we hold, so the leader resumes from there. Each chunk is
+ * copied into place as it arrives: joining a 150 MB snapshot at the end would hold the event
+ * loop for a long moment.
  */
 export class SnapshotReceiver {
   private assembly: Assembly | undefined = undefined;
@@ -27,7 +30,12 @@ export class SnapshotReceiver {
   accept(chunk: SnapshotChunk): ChunkOutcome {
     const metadata = chunk.metadata;
     if (chunk.offset === 0 && chunk.totalBytes <= MAX_SNAPSHOT_BYTES) {
-      this.assembly = { metadata, totalBytes: chunk.totalBytes, chunks: [], received: 0 };
+      this.assembly = {
+        metadata,
+        totalBytes: chunk.totalBytes,
+        data: new Uint8Array(chunk.totalBytes),
+        received: 0,
+      };
     }
     const assembly = this.assembly;
     if (
@@ -42,16 +50,10 @@ export class SnapshotReceiver {
         assembly !== undefined && assembly.metadata.index === metadata.index ? assembly.received : 0;
       return { kind: 'partial', nextOffset: held };
     }
-    if (chunk.data.byteLength > 0) assembly.chunks.push(chunk.data);
+    assembly.data.set(chunk.data, assembly.received);
     assembly.received += chunk.data.byteLength;
     if (assembly.received < assembly.totalBytes) return { kind: 'partial', nextOffset: assembly.received };
     this.assembly = undefined;
-    const data = new Uint8Array(assembly.totalBytes);
-    let offset = 0;
-    for (const part of assembly.chunks) {
-      data.set(part, offset);
-      offset += part.byteLength;
-    }
-    return { kind: 'complete', snapshot: { metadata, data } };
+    return { kind: 'complete', snapshot: { metadata, data: assembly.data } };
   }
 }

@@ -9,6 +9,13 @@ import {
   type OpenOptions,
 } from '../disk.js';
 import type { StepObserver } from '../step-durations.js';
+import { InlineIoPolicy } from './inline-io-policy.js';
+
+/** How a file opened for inline IO decides, and reports, what runs on the event loop. */
+interface InlineIo {
+  readonly policy: InlineIoPolicy;
+  readonly onStep: StepObserver;
+}
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
@@ -25,13 +32,15 @@ async function wrap<T>(operation: string, filePath: string, action: () => Promis
 
 class NodeDiskFile implements DiskFile {
   private endOffset: number;
+  /** Bytes written since the last fdatasync. */
+  private unsyncedBytes = 0;
 
   constructor(
     readonly path: string,
     private readonly handle: fs.FileHandle,
     initialSize: number,
-    /** Set when writes and syncs run on the calling thread; told how long each held it. */
-    private readonly inline: StepObserver | undefined,
+    /** Set when writes and syncs may run on the calling thread (see `InlineIoPolicy`). */
+    private readonly inline: InlineIo | undefined,
   ) {
     this.endOffset = initialSize;
   }
@@ -48,8 +57,9 @@ class NodeDiskFile implements DiskFile {
   }
 
   private async write(operation: string, data: Uint8Array, offset: number): Promise<void> {
+    this.unsyncedBytes += data.byteLength;
     const inline = this.inline;
-    if (inline === undefined) {
+    if (inline === undefined || !inline.policy.inline(data.byteLength)) {
       await wrap(operation, this.path, () => writeFully(this.handle, data, offset));
       return;
     }
@@ -59,7 +69,7 @@ class NodeDiskFile implements DiskFile {
       while (written < data.byteLength) {
         written += writeSync(this.handle.fd, data, written, data.byteLength - written, offset + written);
       }
-      inline('inline-write', performance.now() - startedMs);
+      inline.onStep('inline-write', performance.now() - startedMs);
     });
   }
 
@@ -87,15 +97,20 @@ class NodeDiskFile implements DiskFile {
 
   async datasync(): Promise<void> {
     const inline = this.inline;
+    const bytes = this.unsyncedBytes;
+    this.unsyncedBytes = 0;
     if (inline === undefined) {
       await wrap('fdatasync', this.path, () => this.handle.datasync());
       return;
     }
-    await wrap('fdatasync', this.path, async () => {
-      const startedMs = performance.now();
-      fdatasyncSync(this.handle.fd);
-      inline('inline-sync', performance.now() - startedMs);
-    });
+    const startedMs = performance.now();
+    if (inline.policy.inline(bytes)) {
+      await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
+      inline.onStep('inline-sync', performance.now() - startedMs);
+    } else {
+      await wrap('fdatasync', this.path, () => this.handle.datasync());
+    }
+    inline.policy.synced(performance.now() - startedMs);
   }
 
   async close(): Promise<void> {
@@ -113,11 +128,12 @@ async function writeFully(handle: fs.FileHandle, data: Uint8Array, offset: numbe
 
 export interface NodeDiskOptions {
   /**
-   * Write and fdatasync on the calling thread instead of Node's thread pool. Each trip through
-   * the pool costs a turn of the event loop, which on a busy node is milliseconds, while an
-   * fdatasync on a local SSD takes tens of microseconds: inline, a Ready's persist finishes in
-   * the same turn. On a slow disk (fsync in milliseconds) the pool keeps the node responsive
-   * during the wait instead. Reads, opens and directory operations always use the pool.
+   * Write and fdatasync on the calling thread instead of Node's thread pool while the disk is
+   * quick (`InlineIoPolicy`). Each trip through the pool costs a turn of the event loop, which
+   * on a busy node is milliseconds, while an fdatasync on a local SSD takes tens of
+   * microseconds: inline, a Ready's persist finishes in the same turn. After a slow sync, or for
+   * a large batch, writes and syncs go through the pool until syncs are quick again, so a busy
+   * device does not stall the node. Reads, opens and directory operations always use the pool.
    */
   readonly inlineWrites?: boolean;
   /** Told how long each inline write and fdatasync held the event loop. */
@@ -128,16 +144,18 @@ const ignoreStep: StepObserver = () => {};
 
 /** The production disk: Node's file system with real fdatasync and directory fsync. */
 export class NodeDisk implements Disk {
-  private readonly inlineWrites: boolean;
-  private readonly onStep: StepObserver;
+  /** One policy for the device: a slow sync on one file says the disk is busy for all. */
+  private readonly inlineIo: InlineIo | undefined;
 
   constructor(options: NodeDiskOptions = {}) {
-    this.inlineWrites = options.inlineWrites ?? false;
-    this.onStep = options.onStep ?? ignoreStep;
+    this.inlineIo =
+      options.inlineWrites === true
+        ? { policy: new InlineIoPolicy(), onStep: options.onStep ?? ignoreStep }
+        : undefined;
   }
 
   async open(filePath: string, mode: OpenMode, options: OpenOptions = {}): Promise<DiskFile> {
-    const inline = this.inlineWrites && options.background !== true ? this.onStep : undefined;
+    const inline = options.background === true ? undefined : this.inlineIo;
     const flags =
       mode === 'read'
         ? fsConstants.O_RDONLY

@@ -2,8 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Disk, FileNotFoundError, MemoryDisk, SeededRandom } from '../../../src/lib/index.js';
-import { NodeDisk } from '../../../src/lib/node/index.js';
+import {
+  type Disk,
+  FileNotFoundError,
+  MemoryDisk,
+  SeededRandom,
+  type StepSource,
+} from '../../../src/lib/index.js';
+import {
+  INLINE_MAX_BATCH_BYTES,
+  INLINE_SYNC_SLOW_MS,
+  InlineIoPolicy,
+  NodeDisk,
+} from '../../../src/lib/node/index.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
@@ -66,6 +77,61 @@ describe('NodeDisk', () => {
     const file = await disk.open(path.join(directory, 'closed'), 'create');
     await file.close();
     await expect(file.append(new Uint8Array([1]))).rejects.toMatchObject({ code: 'DISK_IO' });
+  });
+});
+
+describe('InlineIoPolicy', () => {
+  it('keeps small writes and syncs on the event loop while syncs are quick', () => {
+    const policy = new InlineIoPolicy();
+    expect(policy.inline(4_096)).toBe(true);
+    policy.synced(INLINE_SYNC_SLOW_MS);
+    expect(policy.inline(INLINE_MAX_BATCH_BYTES)).toBe(true);
+  });
+
+  it('sends a batch larger than INLINE_MAX_BATCH_BYTES to the thread pool', () => {
+    expect(new InlineIoPolicy().inline(INLINE_MAX_BATCH_BYTES + 1)).toBe(false);
+  });
+
+  it('after a slow sync sends everything to the pool until a sync is quick again', () => {
+    const policy = new InlineIoPolicy();
+    policy.synced(INLINE_SYNC_SLOW_MS + 20);
+    expect([policy.quick, policy.inline(1)]).toEqual([false, false]);
+    policy.synced(INLINE_SYNC_SLOW_MS * 2);
+    expect(policy.inline(1)).toBe(false);
+    policy.synced(1);
+    expect(policy.inline(1)).toBe(true);
+  });
+});
+
+describe('NodeDisk with inline writes', () => {
+  let directory: string | undefined;
+  afterEach(async () => {
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('writes a small batch on the event loop and a large one through the pool, durable either way', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const inlineSteps: StepSource[] = [];
+    const disk = new NodeDisk({ inlineWrites: true, onStep: (source) => inlineSteps.push(source) });
+    const filePath = path.join(directory, 'wal');
+    const file = await disk.open(filePath, 'create');
+    const small = new Uint8Array(100).fill(1);
+    await file.append(small);
+    await file.datasync();
+    const onTheLoop = [...inlineSteps];
+    const large = new Uint8Array(INLINE_MAX_BATCH_BYTES + 1).fill(2);
+    await file.append(large);
+    await file.datasync();
+    await file.close();
+    // The small write and its sync ran inline (unless this machine's disk was slow to sync,
+    // which sends the sync to the pool); the large write and its sync did not.
+    expect(onTheLoop[0]).toBe('inline-write');
+    expect(inlineSteps.slice(onTheLoop.length)).toEqual([]);
+    const stored = await disk.readFile(filePath);
+    expect(stored.byteLength).toBe(small.byteLength + large.byteLength);
+    expect(stored[0]).toBe(1);
+    expect(stored[small.byteLength]).toBe(2);
+    expect(stored.at(-1)).toBe(2);
   });
 });
 
