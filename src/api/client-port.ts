@@ -12,7 +12,7 @@
  */
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
-import type { Logger } from '../lib/index.js';
+import { type Logger, MeshError } from '../lib/index.js';
 import { ClientStreamFilter } from './client-stream-filter.js';
 import { EMPTY_SETTINGS_FRAME } from './http2-frames.js';
 
@@ -59,9 +59,15 @@ export function listenClientPort(options: {
     });
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const refuse = (error: Error): void =>
+      reject(
+        new MeshError('CLIENT_LISTEN', `cannot listen on ${options.host}:${options.port}: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    server.once('error', refuse);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve({
         port: (server.address() as net.AddressInfo).port,
         counters,

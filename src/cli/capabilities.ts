@@ -54,9 +54,9 @@ export const CAPABILITIES: readonly Capability[] = [
   },
   {
     area: 'supervisor',
-    status: 'part',
+    status: 'running',
     summary:
-      'library: AppSpec compiled to start/stop plans, live supervisor with OTP semantics; no node runs it yet',
+      "AppSpec compiled to start/stop plans, live supervisor with OTP semantics; runs each node's services (meshos status --admin)",
   },
   {
     area: 'compute',
@@ -67,7 +67,7 @@ export const CAPABILITIES: readonly Capability[] = [
   {
     area: 'control plane',
     status: 'planned',
-    summary: 'membership with leases, worker nodes, external etcd, each node as a supervised AppSpec',
+    summary: 'membership with leases, worker nodes, external etcd',
   },
   {
     area: 'chains',

@@ -33,7 +33,7 @@ commands:
   certs         create the cluster CA and node certificates
   kv            get, put, del, watch, txn (meshos kv --help)
   member        list, add, remove, promote
-  status        leader, term, indexes and lag of each endpoint
+  status        leader, term, indexes and lag of each endpoint; --admin: each node's services
   snapshot      save FILE: the whole state as a snapshot
   capabilities  list what this build contains
   version       print the version

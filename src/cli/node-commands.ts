@@ -9,6 +9,7 @@ import {
   NodeBuilder,
   parseAutoCompaction,
   parsePeerList,
+  ServiceFaults,
 } from '../mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
 
@@ -19,6 +20,13 @@ export interface CommandIo {
 
 /** `meshos start` and `meshos join` exit with this when the node was removed from its cluster. */
 export const EXIT_MEMBER_REMOVED = 3;
+/** ... and with this when a critical service of the node failed and the node stopped. */
+export const EXIT_NODE_FAILED = 4;
+/**
+ * Set to `1` for tests only: the node's admin port then serves `POST /faults/crash/<service>`,
+ * which makes that service crash.
+ */
+export const FAULT_INJECTION_ENVIRONMENT_VARIABLE = 'MESHOS_FAULT_INJECTION';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -146,11 +154,15 @@ export async function runNode(
   onStarted?: (node: MeshNode) => void,
 ): Promise<number> {
   const logger = createLogger(`meshos-${config.name}`);
+  const faultInjection = process.env[FAULT_INJECTION_ENVIRONMENT_VARIABLE] === '1';
+  if (faultInjection)
+    io.err(`${FAULT_INJECTION_ENVIRONMENT_VARIABLE}=1: the admin port can crash services (tests only)`);
   let node: MeshNode;
   try {
     node = await new NodeBuilder(config, {
       logger,
       ...(dataDirectoryLock === undefined ? {} : { dataDirectoryLock }),
+      ...(faultInjection ? { faults: new ServiceFaults() } : {}),
     }).start();
   } catch (error) {
     if (!isMeshError(error, 'MEMBER_REMOVED')) throw error;
@@ -183,6 +195,10 @@ export async function runNode(
       `node ${config.id} was removed from the cluster (etcdctl member remove); it stopped and serves nothing more. Its data directory ${config.dataDirectory} belongs to no cluster now: delete it, or join again with a new one.`,
     );
     return EXIT_MEMBER_REMOVED;
+  }
+  if (exit === 'failed') {
+    io.err(`node ${config.id} stopped: ${node.failure()?.message ?? 'a critical service failed'}`);
+    return EXIT_NODE_FAILED;
   }
   io.out(`node ${config.id} stopped`);
   return 0;

@@ -7,13 +7,12 @@ export {
   type ProcessProbe,
 } from './data-directory-lock.js';
 export {
-  clusterIdNumber,
   MeshNode,
   type MeshNodeDependencies,
   type MeshNodeEndpoints,
   NodeBuilder,
   type NodeExit,
-  SHUTDOWN_TRANSFER_TIMEOUT_MS,
+  NodeStartError,
 } from './mesh-node.js';
 export { createNodeMetrics, type NodeMetrics } from './metrics.js';
 export {
@@ -25,3 +24,32 @@ export {
   validateMeshNodeConfig,
 } from './node-config.js';
 export { IdentityMismatchError, loadOrCreateIdentity, type NodeIdentity } from './node-identity.js';
+export {
+  type NodeService,
+  RESTARTABLE_SERVICE_BACKOFF_INITIAL_MS,
+  RESTARTABLE_SERVICE_BACKOFF_MAX_MS,
+  RESTARTABLE_SERVICE_MAX_RESTARTS,
+  RESTARTABLE_SERVICE_PERIOD_MS,
+  type RunningService,
+  SERVICE_RESTART_POLICIES,
+  type ServicePolicy,
+  serviceChild,
+} from './node-service.js';
+export {
+  clusterIdNumber,
+  DATA_DIRECTORY_LOCK_START_TIMEOUT_MS,
+  type NodeParts,
+  type NodeServiceContext,
+  RAFT_SHUTDOWN_TIMEOUT_MS,
+  RAFT_START_TIMEOUT_MS,
+  SERVICE,
+  SHUTDOWN_TRANSFER_TIMEOUT_MS,
+  voterServices,
+} from './node-services.js';
+export { InjectedFaultError, ServiceFaults } from './service-faults.js';
+export {
+  type ServicePhase,
+  type ServiceStatus,
+  type ServiceTreeStatus,
+  serviceTreeStatus,
+} from './service-status.js';

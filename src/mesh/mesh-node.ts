@@ -1,42 +1,27 @@
-import { type EtcdApiServer, startEtcdApiServer } from '../api/index.js';
 import {
   type Address,
   type Clock,
   type Disk,
   formatAddress,
+  isMeshError,
   type Logger,
-  parseAddress,
+  MeshError,
   type Random,
   StepDurations,
   SystemClock,
   systemRandom,
 } from '../lib/index.js';
 import { NodeDisk } from '../lib/node/index.js';
-import {
-  DEFAULT_ELECTION_TICKS,
-  DEFAULT_HEARTBEAT_TICKS,
-  DEFAULT_TICK_INTERVAL_MS,
-  type NodeId,
-} from '../raft/index.js';
-import {
-  type AdminServer,
-  type LeaderInfo,
-  type NodeApplyResult,
-  NodeStateMachine,
-  PeerChannels,
-  RaftKvBackend,
-  RaftNode,
-  startAdminServer,
-} from '../server/index.js';
-import { createTcpTransport, loadTlsMaterial, type PeerTransport } from '../transport/index.js';
-import { DataDirectoryLock } from './data-directory-lock.js';
-import { createNodeMetrics, type NodeMetrics } from './metrics.js';
-import { type MeshNodeConfig, raftDirectory, validateMeshNodeConfig } from './node-config.js';
-import { loadOrCreateIdentity } from './node-identity.js';
-import { refuseIfRemoved, writeRemovedMark } from './removed-mark.js';
-
-/** How long a stopping leader waits for another node to take over before it just stops. */
-export const SHUTDOWN_TRANSFER_TIMEOUT_MS = 2_000;
+import type { LeaderInfo, NodeApplyResult, RaftKvBackend, RaftNode } from '../server/index.js';
+import { BootFailedError, ChildStartError, type EscalationError, Supervisor } from '../supervisor/index.js';
+import type { DataDirectoryLock } from './data-directory-lock.js';
+import type { NodeMetrics } from './metrics.js';
+import { type MeshNodeConfig, validateMeshNodeConfig } from './node-config.js';
+import { type NodeService, serviceChild } from './node-service.js';
+import { type NodeParts, part, voterServices } from './node-services.js';
+import { writeRemovedMark } from './removed-mark.js';
+import type { ServiceFaults } from './service-faults.js';
+import { type ServiceTreeStatus, serviceTreeStatus } from './service-status.js';
 
 export interface MeshNodeDependencies {
   /**
@@ -49,10 +34,26 @@ export interface MeshNodeDependencies {
   readonly clock?: Clock;
   readonly random?: Random;
   readonly logger?: Logger;
+  /** Tests only: lets the test crash the node's services (and the admin port serve crashes). */
+  readonly faults?: ServiceFaults;
 }
 
-/** Why `MeshNode.run` returned: asked to stop, or removed from the cluster by a member change. */
-export type NodeExit = 'stopped' | 'removed';
+/** `MeshNode.start` could not bring a service up (and stopped the ones that were). */
+export class NodeStartError extends MeshError {
+  constructor(service: string, cause: unknown) {
+    super(
+      'NODE_START_FAILED',
+      `node service '${service}' failed to start: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause, details: { service } },
+    );
+  }
+}
+
+/**
+ * Why `MeshNode.run` returned: asked to stop, removed from the cluster by a member change, or a
+ * critical service failed (`node.failure()` says which and why).
+ */
+export type NodeExit = 'stopped' | 'removed' | 'failed';
 
 /** The addresses a running node actually listens on (port 0 resolved). */
 export interface MeshNodeEndpoints {
@@ -62,153 +63,105 @@ export interface MeshNodeEndpoints {
 }
 
 /**
- * One MeshOS node: peer transport, Raft host with the replicated key-value store, the etcd
- * v3 API for clients and the admin HTTP port, started in that order and stopped in reverse.
+ * One MeshOS node: its services (data-directory lock, identity, peer transport, Raft with the
+ * replicated key-value store, the etcd v3 API, the admin HTTP port) run as a supervision tree
+ * (`src/supervisor`): started in dependency order, restarted by policy, stopped in reverse.
  */
 export class MeshNode {
+  private failureError: EscalationError | undefined;
+  private readonly failureListeners = new Set<(error: EscalationError) => void>();
+
   private constructor(
     readonly config: MeshNodeConfig,
     readonly endpoints: MeshNodeEndpoints,
     readonly raft: RaftNode<NodeApplyResult>,
     readonly backend: RaftKvBackend,
     readonly metrics: NodeMetrics,
-    private readonly transport: PeerTransport,
-    private readonly channels: PeerChannels,
-    private readonly api: EtcdApiServer,
-    private readonly admin: AdminServer,
-    private readonly lock: DataDirectoryLock,
+    private readonly supervisor: Supervisor,
+    private readonly services: readonly NodeService[],
     private readonly disk: Disk,
   ) {}
 
+  /**
+   * Starts every service in dependency order. When one cannot start, those already started are
+   * stopped in reverse order (ports and the data-directory lock are free again) and the start
+   * rejects with that service's typed error (`NodeStartError` naming it when it had none).
+   */
   static async start(config: MeshNodeConfig, dependencies: MeshNodeDependencies = {}): Promise<MeshNode> {
     validateMeshNodeConfig(config);
-    // Before any file of the directory is read: a second process must not run on it.
-    const lock = dependencies.dataDirectoryLock ?? (await DataDirectoryLock.acquire(config.dataDirectory));
-    try {
-      return await MeshNode.startLocked(config, dependencies, lock);
-    } catch (error) {
-      await lock.release();
-      throw error;
-    }
-  }
-
-  private static async startLocked(
-    config: MeshNodeConfig,
-    dependencies: MeshNodeDependencies,
-    lock: DataDirectoryLock,
-  ): Promise<MeshNode> {
     const steps = new StepDurations();
     const disk =
       dependencies.disk ??
       new NodeDisk({ inlineWrites: config.walOnThreadPool !== true, onStep: steps.observe });
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();
-    const identity = await loadOrCreateIdentity(disk, config.dataDirectory, {
-      id: config.id,
-      name: config.name,
-      clusterId: config.clusterId,
-      initialPeers: [...config.initialPeers],
-    });
-    await refuseIfRemoved(disk, config.dataDirectory, config.id);
-    const initialPeers = new Map(identity.initialPeers);
-
-    const transport = createTcpTransport({
-      nodeId: config.id,
-      clusterId: config.clusterId,
-      listenAddress: config.peerAddress,
-      clock,
-      random: random.fork('transport'),
-      ...(dependencies.logger === undefined
-        ? {}
-        : { logger: dependencies.logger.child({ part: 'transport' }) }),
-      ...(config.insecure
-        ? { insecure: true }
-        : { tls: await loadTlsMaterial(config.certificateDirectory ?? '', config.id) }),
-    });
-    const peerAddress = await transport.start();
-    const channels = new PeerChannels(transport, clock);
-
-    const machine = new NodeStateMachine();
-    let metrics: NodeMetrics | undefined;
-    const tickIntervalMs = config.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
-    const electionTicks = config.electionTicks ?? DEFAULT_ELECTION_TICKS;
-    const raft = await RaftNode.start<NodeApplyResult>({
-      id: config.id,
-      dataDirectory: raftDirectory(config),
-      initialVoters: [...initialPeers.keys()],
-      disk,
-      clock,
-      random: random.fork('raft'),
-      link: channels.raftLink(),
-      stateMachine: machine,
-      tickIntervalMs,
-      electionTicks,
-      heartbeatTicks: config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
-      onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
-      onStep: steps.observe,
-      onProposalSettled: (applied) => {
-        metrics?.proposals.inc();
-        if (!applied) metrics?.proposalFailures.inc();
-      },
-      ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'raft' }) }),
-    });
-    const backend = new RaftKvBackend(raft, machine, {
-      clusterId: clusterIdNumber(config.clusterId),
-      clock,
-      electionTimeoutMs: tickIntervalMs * electionTicks,
-      forward: (leader, body) => channels.request(leader, body),
-      ...(config.quotaBackendBytes === undefined ? {} : { quotaBackendBytes: config.quotaBackendBytes }),
-      ...(config.autoCompaction === undefined ? {} : { autoCompaction: config.autoCompaction }),
-    });
-    channels.onRequest((_from, body) => backend.handleForwarded(body));
-
-    const refreshPeers = (): void => {
-      const peers = new Map<NodeId, Address>([...(config.seedPeers ?? []), ...initialPeers]);
-      for (const member of machine.members.all()) {
-        const url = member.peerUrls[0];
-        if (url !== undefined) peers.set(member.id, parseAddress(url.replace(/^[a-z]+:\/\//, '')));
-      }
-      peers.delete(config.id);
-      transport.setPeers(peers);
-    };
-    machine.members.onChange = refreshPeers;
-    refreshPeers();
-    // A member removed while it was down or cut off hears of it from the first peer it reaches.
-    transport.refuseRemovedMembers((peer) => machine.members.isRemoved(peer));
-    transport.onRefused((reason) => {
-      if (reason === 'removed-member') raft.markRemoved();
-    });
-
-    const api = await startEtcdApiServer({
-      address: formatAddress(config.clientAddress),
-      backend,
-      clock,
-      ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger.child({ part: 'api' }) }),
-    });
-    metrics = createNodeMetrics(raft, transport, machine, backend, steps);
-    const nodeMetrics = metrics;
-    const admin = await startAdminServer(config.adminAddress, metrics.registry, {
-      health: () => ({ ok: true, detail: { id: config.id } }),
-      readiness: () => ({
-        ok: raft.isReady(),
-        detail: { leaderId: raft.leaderInfo().leaderId, applied: raft.applied, commit: raft.status().commit },
-      }),
-      status: () => statusView(raft),
-    });
-    const endpoints = { peer: peerAddress, client: parseAddress(api.address), admin: admin.address };
-    const node = new MeshNode(
+    const parts: NodeParts = {};
+    let node: MeshNode | undefined;
+    let earlyFailure: EscalationError | undefined;
+    const services = voterServices({
       config,
-      endpoints,
-      raft,
-      backend,
-      nodeMetrics,
-      transport,
-      channels,
-      api,
-      admin,
-      lock,
+      parts,
+      disk,
+      steps,
+      clock,
+      random,
+      ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger }),
+      ...(dependencies.dataDirectoryLock === undefined ? {} : { heldLock: dependencies.dataDirectoryLock }),
+      adminSource: {
+        health: () => ({ ok: true, detail: { id: config.id } }),
+        readiness: () => {
+          const raft = part(parts, 'raft');
+          return {
+            ok: raft.isReady(),
+            detail: {
+              leaderId: raft.leaderInfo().leaderId,
+              applied: raft.applied,
+              commit: raft.status().commit,
+            },
+          };
+        },
+        status: () => ({
+          ...statusView(part(parts, 'raft')),
+          services: serviceTreeStatus(supervisor, services),
+        }),
+        ...(dependencies.faults === undefined ? {} : { crashService: crashTrigger(dependencies.faults) }),
+      },
+    });
+    const supervisor = new Supervisor(
+      {
+        name: 'node',
+        strategy: 'one-for-one',
+        children: services.map((service) => serviceChild(service, dependencies.faults)),
+      },
+      {
+        clock,
+        random: random.fork('supervisor'),
+        onNodeStop: (error) => {
+          if (node === undefined) earlyFailure = error;
+          else node.failed(error);
+        },
+      },
+    );
+    try {
+      await supervisor.start();
+    } catch (error) {
+      throw startFailure(error);
+    }
+    node = new MeshNode(
+      config,
+      {
+        peer: part(parts, 'peerAddress'),
+        client: part(parts, 'clientAddress'),
+        admin: part(parts, 'adminAddress'),
+      },
+      part(parts, 'raft'),
+      part(parts, 'backend'),
+      part(parts, 'metrics'),
+      supervisor,
+      services,
       disk,
     );
+    if (earlyFailure !== undefined) node.failed(earlyFailure);
     node.announceWhenLeaderKnown();
     return node;
   }
@@ -231,14 +184,26 @@ export class MeshNode {
     return this.raft.onLeaderChange(listener);
   }
 
+  /** Each service's phase and restart count, as `/status` shows them. */
+  serviceStatus(): ServiceTreeStatus {
+    return serviceTreeStatus(this.supervisor, this.services);
+  }
+
+  /** Set once a critical service failed and the node stopped: which service, and why. */
+  failure(): EscalationError | undefined {
+    return this.failureError;
+  }
+
   /**
-   * Serves until `signal` aborts or this member is removed from the cluster, then stops cleanly
-   * (calls in progress are answered first); tells which of the two ended it.
+   * Serves until `signal` aborts, this member is removed from the cluster, or a critical service
+   * fails, then stops cleanly (calls in progress are answered first); tells which ended it.
    */
   async run(signal: AbortSignal): Promise<NodeExit> {
     const exit = await new Promise<NodeExit>((resolve) => {
+      if (this.failureError !== undefined) resolve('failed');
       if (this.raft.isRemoved) resolve('removed');
       if (signal.aborted) resolve('stopped');
+      this.failureListeners.add(() => resolve('failed'));
       this.raft.onRemoved(() => resolve('removed'));
       signal.addEventListener('abort', () => resolve('stopped'), { once: true });
     });
@@ -248,16 +213,18 @@ export class MeshNode {
     return exit;
   }
 
-  /** Stops clients first, then hands off leadership, then Raft and the transport. */
+  /**
+   * Stops every service in reverse start order: the admin port and the client API first, then
+   * Raft (a leader hands off leadership), the transport, and last the data-directory lock.
+   */
   async stop(): Promise<void> {
-    await this.admin.close();
-    await this.api.close();
-    this.backend.close();
-    await this.raft.stop(SHUTDOWN_TRANSFER_TIMEOUT_MS);
-    this.channels.close();
-    await this.transport.stop();
-    this.metrics.close();
-    await this.lock.release();
+    await this.supervisor.stop('node stop requested');
+  }
+
+  private failed(error: EscalationError): void {
+    if (this.failureError !== undefined) return;
+    this.failureError = error;
+    for (const listener of [...this.failureListeners]) listener(error);
   }
 
   /** Publishes this node's addresses in the replicated member directory once a leader exists. */
@@ -278,6 +245,24 @@ export class MeshNode {
     });
     if (this.raft.leaderInfo().leaderId !== 0) attempt();
   }
+}
+
+/** The typed error of the service that failed the boot, or `NodeStartError` naming it. */
+function startFailure(error: unknown): unknown {
+  if (!(error instanceof BootFailedError)) return error;
+  let cause: unknown = error.cause;
+  while (cause instanceof ChildStartError && cause.cause !== undefined) cause = cause.cause;
+  return isMeshError(cause) && !(cause instanceof ChildStartError)
+    ? cause
+    : new NodeStartError(error.child, cause);
+}
+
+/** What the admin port's crash endpoint calls: a crash of `service` if it is running. */
+function crashTrigger(faults: ServiceFaults): (service: string) => (() => void) | undefined {
+  return (service) =>
+    faults.services().includes(service)
+      ? () => faults.crash(service, 'crash requested on the admin port')
+      : undefined;
 }
 
 function statusView(raft: RaftNode<NodeApplyResult>): Record<string, unknown> {
@@ -301,16 +286,6 @@ function statusView(raft: RaftNode<NodeApplyResult>): Record<string, unknown> {
     config: status.config,
     ...(progress === undefined ? {} : { followers: progress }),
   };
-}
-
-/** A stable 64-bit number for the cluster's name, as etcd headers carry it. */
-export function clusterIdNumber(clusterId: string): bigint {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of new TextEncoder().encode(clusterId)) {
-    hash ^= BigInt(byte);
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return hash;
 }
 
 /** Builds and starts a node: `await new NodeBuilder(config).start()`, then `node.run(signal)`. */

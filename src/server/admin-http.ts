@@ -9,6 +9,19 @@ export interface AdminStatusSource {
   /** Ready for clients: joined, caught up, and a leader is known. */
   readiness(): { ok: boolean; detail: Record<string, unknown> };
   status(): Record<string, unknown>;
+  /**
+   * Tests only: what makes a running service crash, or undefined when it is not running.
+   * Present only on nodes started with fault injection, which serve `POST /faults/crash/<service>`.
+   */
+  crashService?(service: string): (() => void) | undefined;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly type: string;
+  readonly body: string;
+  /** Run once the answer is sent (a crash of the admin server itself must not cut it off). */
+  readonly afterSent?: () => void;
 }
 
 export interface AdminServer {
@@ -18,7 +31,8 @@ export interface AdminServer {
 
 /**
  * The per-node admin HTTP port: `/metrics` (Prometheus text), `/health`, `/ready` (200 or
- * 503 with a JSON body saying why) and `/status` (JSON).
+ * 503 with a JSON body saying why), `/status` (JSON) and, with fault injection only,
+ * `POST /faults/crash/<service>`.
  */
 export async function startAdminServer(
   address: Address,
@@ -26,10 +40,10 @@ export async function startAdminServer(
   source: AdminStatusSource,
 ): Promise<AdminServer> {
   const server = http.createServer((request, response) => {
-    void answer(request.url ?? '/', registry, source)
-      .then(({ status, type, body }) => {
+    void answer(request.method ?? 'GET', request.url ?? '/', registry, source)
+      .then(({ status, type, body, afterSent }) => {
         response.writeHead(status, { 'content-type': type });
-        response.end(body);
+        response.end(body, afterSent);
       })
       .catch((error: unknown) => {
         response.writeHead(500, { 'content-type': 'text/plain' });
@@ -56,12 +70,18 @@ export async function startAdminServer(
   };
 }
 
+const CRASH_PATH_PREFIX = '/faults/crash/';
+
 async function answer(
+  method: string,
   url: string,
   registry: Registry,
   source: AdminStatusSource,
-): Promise<{ status: number; type: string; body: string }> {
-  const pathname = url.split('?')[0];
+): Promise<Answer> {
+  const pathname = url.split('?')[0] ?? '/';
+  if (pathname.startsWith(CRASH_PATH_PREFIX) && source.crashService !== undefined && method === 'POST') {
+    return crashAnswer(decodeURIComponent(pathname.slice(CRASH_PATH_PREFIX.length)), source.crashService);
+  }
   switch (pathname) {
     case '/metrics':
       return { status: 200, type: registry.contentType, body: await registry.metrics() };
@@ -80,6 +100,12 @@ async function answer(
   }
 }
 
-function json(status: number, body: unknown): { status: number; type: string; body: string } {
+function crashAnswer(service: string, crashService: (service: string) => (() => void) | undefined): Answer {
+  const crash = crashService(service);
+  if (crash === undefined) return json(404, { service, error: 'no such running service' });
+  return { ...json(202, { service, crash: 'requested' }), afterSent: crash };
+}
+
+function json(status: number, body: unknown): Answer {
   return { status, type: 'application/json', body: `${JSON.stringify(body)}\n` };
 }

@@ -194,6 +194,7 @@ export class RaftNode<Result> {
   private readonly leaderListeners = new Set<(info: LeaderInfo) => void>();
   private readonly readyListeners = new Set<() => void>();
   private readonly removedListeners = new Set<() => void>();
+  private readonly failedListeners = new Set<(error: Error) => void>();
   /** Whether an applied configuration held this node: only a member can be removed. */
   private wasMember = false;
   private removed = false;
@@ -872,6 +873,12 @@ export class RaftNode<Result> {
     return () => this.removedListeners.delete(listener);
   }
 
+  /** Called once if the node stops after a storage or apply failure, with that failure. */
+  onFailed(listener: (error: Error) => void): () => void {
+    this.failedListeners.add(listener);
+    return () => this.failedListeners.delete(listener);
+  }
+
   get isRemoved(): boolean {
     return this.removed;
   }
@@ -905,6 +912,9 @@ export class RaftNode<Result> {
     this.reads.rejectAll(failure);
     for (const timer of this.readTimers.values()) this.options.clock.clearTimer(timer);
     this.readTimers.clear();
+    const listeners = [...this.failedListeners];
+    this.failedListeners.clear(); // told once, even if a second failure follows
+    for (const listener of listeners) listener(failure);
   }
 
   private async whenIdle(): Promise<void> {

@@ -27,6 +27,10 @@ export interface ChildRuntime {
   drainHandler: DrainHandler | undefined;
   /** Restart times inside the current window, at most `maxRestarts` of them. */
   restartTimesMs: readonly number[];
+  /** Restarts since the supervisor started, never reset (the window above forgets). */
+  restarts: number;
+  /** Why the last incarnation ended or failed to start, if one did. */
+  lastExitReason: string | undefined;
 }
 
 /** The reason put on a child's abort signal when the supervisor stops it. */

@@ -45,6 +45,10 @@ export interface ChildSnapshot {
   readonly status: ChildStatus;
   readonly incarnation: number;
   readonly restartsInWindow: number;
+  /** Restarts since the supervisor started. */
+  readonly restarts: number;
+  /** Why the last incarnation crashed, exited or failed to start, if one did. */
+  readonly lastExitReason?: string;
   readonly leaseName?: string;
 }
 
@@ -158,6 +162,8 @@ export class Supervisor {
         restartsInWindow: runtime.restartTimesMs.filter(
           (timeMs) => this.clock.nowMs() - timeMs < runtime.spec.restart.periodMs,
         ).length,
+        restarts: runtime.restarts,
+        ...(runtime.lastExitReason === undefined ? {} : { lastExitReason: runtime.lastExitReason }),
         ...(runtime.spec.lease === undefined ? {} : { leaseName: runtime.spec.lease.name }),
       };
     });
@@ -311,6 +317,7 @@ export class Supervisor {
       controller.abort(new ChildStopRequest(`start failed: ${reason}`));
       this.releaseLease(runtime, 'start failed');
       runtime.status = 'stopped';
+      runtime.lastExitReason = `start failed: ${reason}`;
       this.emit('child-start-failed', spec.name, reason);
       throw error instanceof ChildStartError ? error : new ChildStartError(spec.name, reason, error);
     } finally {
@@ -422,6 +429,7 @@ export class Supervisor {
     const name = runtime.spec.name;
     runtime.status = 'restarting';
     const reason = outcome.kind === 'crash' ? describeError(outcome.error) : 'exited normally';
+    runtime.lastExitReason = reason;
     this.emit(outcome.kind === 'crash' ? 'child-crashed' : 'child-exited', name, reason);
     runtime.controller?.abort(new ChildStopRequest(`child ended: ${reason}`));
     this.releaseLease(runtime, reason);
@@ -449,7 +457,10 @@ export class Supervisor {
     const decision = admitRestart(policy, runtime.restartTimesMs, this.clock.nowMs());
     runtime.restartTimesMs = decision.restartTimesMs;
     if (!decision.admitted) {
-      const exhausted = `spent its restart budget (${policy.maxRestarts} in ${policy.periodMs} ms), last: ${reason}`;
+      const exhausted =
+        policy.maxRestarts === 0
+          ? `failed and is never restarted: ${reason}`
+          : `spent its restart budget (${policy.maxRestarts} in ${policy.periodMs} ms), last: ${reason}`;
       this.emit('restart-exhausted', name, exhausted);
       await this.onExhausted(runtime, exhausted, alsoRestart);
       return;
@@ -519,6 +530,7 @@ export class Supervisor {
         this.emit('child-start-failed', runtime.spec.name, `dependency '${missing}' is not running`);
         continue;
       }
+      runtime.restarts++;
       this.emit('restart-child', runtime.spec.name, `after '${trigger}' ended`);
       try {
         await this.startIncarnation(runtime);
@@ -619,6 +631,8 @@ export class Supervisor {
         lease: undefined,
         drainHandler: undefined,
         restartTimesMs: [],
+        restarts: 0,
+        lastExitReason: undefined,
       });
     }
   }

@@ -3,7 +3,7 @@
  * `meshos join` on a directory in use exits with DATA_DIR_LOCKED naming the holder's pid and
  * leaves every file as it was; after kill -9 of the holder, a restart on the directory starts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -13,62 +13,15 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { parseClaimFileName } from '../../src/mesh/data-directory-lock.js';
-
-const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');
-const UP_TIMEOUT_MS = 20_000;
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function meshos(args: readonly string[]): Running {
-  const child = spawn(process.execPath, [MAIN_SCRIPT, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MESHOS_LOG: 'warn' },
-  });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
-
-/** The exit code, failing (with the output) if the process is still running after `timeoutMs`. */
-async function exitCode(running: Running, timeoutMs: number): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`still running after ${timeoutMs} ms; output:\n${running.output()}`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([running.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function waitForOutput(
-  running: Running,
-  pattern: RegExp,
-  timeoutMs: number,
-): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = running.output().match(pattern);
-    if (match !== null) return match;
-    if (Date.now() > deadline || running.child.exitCode !== null)
-      throw new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${running.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import {
+  exitCode,
+  killAll,
+  meshos,
+  type Running,
+  singleNodeStartArguments,
+  UP_TIMEOUT_MS,
+  waitForOutput,
+} from './meshos-process.js';
 
 /** Every file under `directory` with its size, modification time and content hash. */
 async function fingerprint(directory: string): Promise<Record<string, string>> {
@@ -85,36 +38,18 @@ async function fingerprint(directory: string): Promise<Record<string, string>> {
   return result;
 }
 
-async function startArguments(data: string): Promise<string[]> {
-  return [
-    'start',
-    '--id',
-    '1',
-    '--data',
-    data,
-    '--peers',
-    `1=127.0.0.1:${await findFreeLoopbackPort()}`,
-    '--client-listen',
-    '127.0.0.1:0',
-    '--admin-listen',
-    '127.0.0.1:0',
-    '--insecure',
-  ];
-}
-
 describe('one process per data directory', () => {
   const root: string[] = [];
   const started: Running[] = [];
   afterAll(async () => {
-    for (const running of started) if (running.child.exitCode === null) running.child.kill('SIGKILL');
-    await Promise.all(started.map((running) => running.exited));
+    await killAll(started);
     await Promise.all(root.map((directory) => rm(directory, { recursive: true, force: true })));
   });
 
   it('refuses a second start and a join on a directory in use, and restarts after kill -9', async () => {
     const data = path.join(await mkdtemp(path.join(os.tmpdir(), 'meshos-dirlock-')), 'n1');
     root.push(path.dirname(data));
-    const first = meshos(await startArguments(data));
+    const first = meshos(await singleNodeStartArguments(data));
     started.push(first);
     const up = await waitForOutput(first, /node 1 \(n1\) up: client (\S+),/, UP_TIMEOUT_MS);
     await waitForOutput(first, /leader is node 1/, UP_TIMEOUT_MS);
@@ -123,7 +58,7 @@ describe('one process per data directory', () => {
     // Frozen, the holder writes nothing: any change to the files would be the intruders'.
     first.child.kill('SIGSTOP');
     const before = await fingerprint(data);
-    const second = meshos(await startArguments(data));
+    const second = meshos(await singleNodeStartArguments(data));
     started.push(second);
     expect(await exitCode(second, UP_TIMEOUT_MS)).toBe(1);
     expect(second.output()).toContain('DATA_DIR_LOCKED');
@@ -164,7 +99,7 @@ describe('one process per data directory', () => {
     const claimsLeft = (await readdir(data)).filter((name) => parseClaimFileName(name) !== undefined);
     expect(claimsLeft.map((name) => parseClaimFileName(name)?.pid)).toEqual([holderPid]);
 
-    const restarted = meshos(await startArguments(data));
+    const restarted = meshos(await singleNodeStartArguments(data));
     started.push(restarted);
     await waitForOutput(restarted, /node 1 \(n1\) up:/, UP_TIMEOUT_MS);
     await waitForOutput(restarted, /leader is node 1/, UP_TIMEOUT_MS);

@@ -1,5 +1,7 @@
 /** `meshos status`: what each endpoint reports about itself and the cluster, and how far behind it is. */
 import { type EndpointStatusResult, normalizeEndpoint } from '../../client/index.js';
+import type { ServiceTreeStatus } from '../../mesh/index.js';
+import { fetchStatus } from '../local-cluster.js';
 import {
   type CommandIo,
   ENDPOINTS_OPTION,
@@ -15,10 +17,57 @@ import {
 
 export const STATUS_USAGE = `usage:
   meshos status [--json]
+  meshos status --admin a,b,c [--json]
 options:
   --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+  --admin a,b,c            admin HTTP addresses: show each node's services instead
 columns: endpoint, member id, leader id, term, raft index, applied index, revision,
-         lag (entries this member has yet to apply behind the highest raft index seen)`;
+         lag (entries this member has yet to apply behind the highest raft index seen)
+with --admin: admin address, service, phase (starting, running, restarting, stopping,
+         stopped, failed), restarts since the node started, policy, last exit reason`;
+
+/** How long `meshos status --admin` waits for each admin port. */
+export const ADMIN_STATUS_TIMEOUT_MS = 2_000;
+
+const SERVICE_HEADINGS = ['ADMIN', 'SERVICE', 'PHASE', 'RESTARTS', 'POLICY', 'LAST EXIT'];
+
+/** One node's service tree from its admin port, or why there is none. */
+export interface AdminServiceResult {
+  readonly admin: string;
+  readonly id?: number;
+  readonly tree?: ServiceTreeStatus;
+  readonly error?: string;
+}
+
+/** Asks each admin port for `/status` and keeps its service tree. */
+export async function fetchServiceTrees(admins: readonly string[]): Promise<AdminServiceResult[]> {
+  return Promise.all(
+    admins.map(async (admin): Promise<AdminServiceResult> => {
+      const status = await fetchStatus(admin, ADMIN_STATUS_TIMEOUT_MS);
+      if (status === undefined) return { admin, error: 'no answer' };
+      const tree = status.services as ServiceTreeStatus | undefined;
+      if (tree === undefined || !Array.isArray(tree.services))
+        return { admin, error: 'no service tree in /status' };
+      return { admin, id: Number(status.id), tree };
+    }),
+  );
+}
+
+/** Rows of the services table: one per service of each node, or one error row per node. */
+export function serviceRows(results: readonly AdminServiceResult[]): string[][] {
+  return results.flatMap((result) =>
+    result.tree === undefined
+      ? [[result.admin, `error: ${result.error ?? 'unknown'}`, '', '', '', '']]
+      : result.tree.services.map((service) => [
+          result.admin,
+          service.name,
+          service.phase,
+          String(service.restarts),
+          service.policy,
+          service.lastExitReason ?? '',
+        ]),
+  );
+}
 
 const HEADINGS = ['ENDPOINT', 'ID', 'LEADER', 'TERM', 'RAFT INDEX', 'APPLIED', 'REVISION', 'LAG'];
 
@@ -62,10 +111,13 @@ export async function statusCommand(argv: string[], io: CommandIo): Promise<numb
   return runCommand(io, STATUS_USAGE, async () => {
     const { values, positionals } = parseCommandLine(argv, {
       ...ENDPOINTS_OPTION,
+      admin: { type: 'string' },
       json: { type: 'boolean' },
     });
     if (positionals.length > 0)
       throw new UsageError(`status takes no arguments, got '${positionals.join(' ')}'`);
+    if (values.admin !== undefined)
+      return serviceStatus(endpointsFrom(values.admin), values.json === true, io);
     const endpoints = endpointsFrom(values.endpoints);
     return withClient(endpoints, async (client) => {
       // Only the endpoints asked about, not ones learned from the member list.
@@ -105,4 +157,31 @@ export async function statusCommand(argv: string[], io: CommandIo): Promise<numb
       return results.every((result) => result.status !== undefined) ? EXIT_OK : EXIT_FAILED;
     });
   });
+}
+
+/** `meshos status --admin`: each node's services with phase and restart count. */
+async function serviceStatus(admins: readonly string[], json: boolean, io: CommandIo): Promise<number> {
+  const results = await fetchServiceTrees(admins);
+  if (json) {
+    io.out(
+      JSON.stringify(
+        results.map((result) =>
+          result.tree === undefined
+            ? { admin: result.admin, error: result.error }
+            : {
+                admin: result.admin,
+                id: result.id,
+                phase: result.tree.phase,
+                services: result.tree.services,
+              },
+        ),
+      ),
+    );
+  } else {
+    for (const line of formatTable([SERVICE_HEADINGS, ...serviceRows(results)])) io.out(line);
+  }
+  for (const result of results) {
+    if (result.error !== undefined) io.err(`meshos: ${result.admin}: ${result.error}`);
+  }
+  return results.every((result) => result.tree !== undefined) ? EXIT_OK : EXIT_FAILED;
 }

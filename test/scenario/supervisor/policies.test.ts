@@ -104,6 +104,21 @@ describe('restart intensity and backoff', () => {
     });
   });
 
+  it('a critical child with no restarts allowed stops the node on its first crash, saying so', async () => {
+    const setup = await boot((fleet) => [
+      { name: 'store', start: fleet.child('store'), restart: { maxRestarts: 0 } },
+      { name: 'api', start: fleet.child('api'), dependsOn: ['store'] },
+    ]);
+    const cursor = setup.fleet.trace.length;
+    setup.fleet.crash('store', 'disk gone');
+    await settle();
+    expect(setup.supervisor.phase()).toBe('Failed');
+    expect(setup.fleet.since(cursor)).toEqual(['stop api#1']);
+    expect(setup.nodeStops.map((error) => error.message)).toEqual([
+      "supervisor 'node' gave up: child 'store' failed and is never restarted: disk gone",
+    ]);
+  });
+
   it('restarts spread wider than the period never spend the budget', async () => {
     const setup = await boot((fleet) => [
       {
@@ -121,6 +136,39 @@ describe('restart intensity and backoff', () => {
     expect(starts(setup.fleet, 'worker')).toBe(6);
     expect(setup.supervisor.phase()).toBe('Running');
     expect(setup.nodeStops).toEqual([]);
+  });
+
+  it('children() counts every restart since boot, beyond the window, and keeps the last reason', async () => {
+    const setup = await boot((fleet) => [
+      { name: 'store', start: fleet.child('store') },
+      {
+        name: 'worker',
+        start: fleet.child('worker'),
+        restart: { ...QUICK, maxRestarts: 2, periodMs: 1_000 },
+      },
+    ]);
+    const worker = () => setup.supervisor.children().find((child) => child.name === 'worker');
+    expect(worker()).toMatchObject({ restarts: 0, restartsInWindow: 0 });
+    expect(worker()?.lastExitReason).toBeUndefined();
+    for (let crash = 1; crash <= 3; crash++) {
+      setup.fleet.crash('worker', `worker fault ${crash}`);
+      await settle();
+      setup.clock.advance(600);
+      await settle();
+    }
+    // Restarts at 0, 600 and 1200 ms; at 1800 ms the 1 000 ms window holds only the last.
+    expect(worker()).toMatchObject({
+      status: 'running',
+      restarts: 3,
+      restartsInWindow: 1,
+      lastExitReason: 'worker fault 3',
+    });
+    setup.clock.advance(1_000);
+    expect(worker()).toMatchObject({ restarts: 3, restartsInWindow: 0 });
+    expect(setup.supervisor.children().find((child) => child.name === 'store')).toMatchObject({
+      restarts: 0,
+      incarnation: 1,
+    });
   });
 
   it('a restart that fails to start counts against the budget too', async () => {
