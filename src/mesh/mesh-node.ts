@@ -21,6 +21,7 @@ import { type NodeService, serviceChild } from './node-service.js';
 import { type NodeParts, part, voterServices } from './node-services.js';
 import { writeRemovedMark } from './removed-mark.js';
 import type { ServiceFaults } from './service-faults.js';
+import { registerServiceMetrics } from './service-metrics.js';
 import { type ServiceTreeStatus, serviceTreeStatus } from './service-status.js';
 
 export interface MeshNodeDependencies {
@@ -161,6 +162,8 @@ export class MeshNode {
       services,
       disk,
     );
+    const started = node;
+    registerServiceMetrics(started.metrics.registry, () => started.serviceStatus());
     if (earlyFailure !== undefined) node.failed(earlyFailure);
     node.announceWhenLeaderKnown();
     return node;

@@ -171,6 +171,10 @@ describe('the node as a supervision tree', () => {
     const adminEntry = await adminServiceStatus(admin, SERVICE.admin);
     expect(adminEntry).toMatchObject({ phase: 'running', restarts: 1 });
     expect(adminEntry?.lastExitReason).toContain('injected fault');
+    const metrics = await (await fetch(`http://${admin}/metrics`)).text();
+    expect(metrics).toContain(`meshos_service_restarts{service="${SERVICE.admin}"} 1`);
+    expect(metrics).toContain(`meshos_service_restarts{service="${SERVICE.raft}"} 0`);
+    expect(metrics).toContain(`meshos_service_running{service="${SERVICE.etcdApi}"} 1`);
 
     expect(faults.crash(SERVICE.etcdApi)).toBe(true);
     await until(() => service(node, SERVICE.etcdApi)?.restarts === 1, 'the client API restarted');
