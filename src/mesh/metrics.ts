@@ -113,6 +113,16 @@ export function createNodeMetrics(
   gauge('meshos_raft_term', 'current Raft term', () => node.status().term);
   gauge('meshos_raft_commit_index', 'highest log index known committed', () => node.status().commit);
   gauge('meshos_raft_applied_index', 'highest log index applied here', () => node.applied);
+  gauge(
+    'meshos_raft_log_entries_in_memory',
+    'log entries held in memory (after the last snapshot, minus what compaction dropped)',
+    () => node.logMemory().entries,
+  );
+  gauge(
+    'meshos_raft_snapshot_bytes_in_memory',
+    'bytes of the latest Raft snapshot held in memory (sent to followers that fell behind the log)',
+    () => node.logMemory().snapshotBytes,
+  );
   gauge('meshos_raft_is_leader', '1 when this node leads', () => (node.isLeader() ? 1 : 0));
   gauge('meshos_store_fsyncs', 'fdatasync calls by the write-ahead log', () => node.storeMetrics().fsyncs);
   gauge('meshos_store_segments', 'write-ahead log segment files', () => node.storeMetrics().segments);

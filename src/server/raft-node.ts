@@ -359,6 +359,14 @@ export class RaftNode<Result> {
     return this.appliedIndex;
   }
 
+  /** What the node holds in memory of its log: entries after the snapshot, and the snapshot's bytes. */
+  logMemory(): { readonly entries: number; readonly snapshotBytes: number } {
+    return {
+      entries: this.storage.lastIndex() - this.storage.firstIndex() + 1,
+      snapshotBytes: this.storage.snapshot().data.byteLength,
+    };
+  }
+
   /** True once a leader is known and this node has applied everything committed so far. */
   isReady(): boolean {
     return this.isReadyFlag;

@@ -118,6 +118,12 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     const proposals = Number(/^meshos_proposals_total (\d+)$/m.exec(metrics)?.[1]);
     expect(proposals).toBeGreaterThan(0);
     expect(metrics).toMatch(/^meshos_wal_persist_seconds_count \d+$/m);
+    // No snapshot yet: the whole log since the start is in memory, the put's entry included.
+    const status = leader.raft.status();
+    expect(Number(/^meshos_raft_log_entries_in_memory (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(
+      status.commit,
+    );
+    expect(metrics).toMatch(/^meshos_raft_snapshot_bytes_in_memory 0$/m);
     // The event-loop delay is sampled in windows; wait (bounded) for the first one to close.
     const delayMax = /^meshos_event_loop_delay_seconds\{stat="max"\} (\S+)$/m;
     let scraped = metrics;
