@@ -41,7 +41,7 @@ import {
   txnResultFromPb,
 } from './convert.js';
 import { chooseLeader } from './discovery.js';
-import { type EndpointConnection, normalizeEndpoint } from './endpoint.js';
+import { channelCredentials, type EndpointConnection, normalizeEndpoint } from './endpoint.js';
 import { EndpointPool } from './endpoint-pool.js';
 import {
   ClientClosedError,
@@ -113,7 +113,11 @@ export class MeshClient {
     this.random = options.random ?? systemRandom();
     this.clientId = options.clientId ?? randomClientId(this.random);
     this.session = new ClientSession(this.clientId);
-    this.pool = new EndpointPool(options.endpoints.map(normalizeEndpoint), options.interceptors ?? []);
+    this.pool = new EndpointPool(
+      options.endpoints.map(normalizeEndpoint),
+      options.interceptors ?? [],
+      channelCredentials(options.tls),
+    );
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.discoverLeader = options.discoverLeader ?? true;

@@ -16,6 +16,7 @@ export class EndpointPool {
   constructor(
     addresses: readonly string[],
     private readonly interceptors: readonly grpc.Interceptor[],
+    private readonly credentials: grpc.ChannelCredentials,
   ) {
     for (const address of addresses) this.add(address);
     assert(this.ordered.length > 0, 'an endpoint pool needs at least one endpoint');
@@ -64,7 +65,7 @@ export class EndpointPool {
     let connection = this.connections.get(address);
     if (connection === undefined) {
       this.evictOneStranger();
-      connection = new EndpointConnection(address, this.interceptors);
+      connection = new EndpointConnection(address, this.interceptors, this.credentials);
       this.connections.set(address, connection);
     }
     return connection;

@@ -1,6 +1,7 @@
 /** One node's client port: a gRPC channel shared by the five etcd services, and unary/stream helpers. */
 import * as grpc from '@grpc/grpc-js';
 import { MAX_RECEIVE_MESSAGE_BYTES } from './limits.js';
+import type { ClientTlsOptions } from './options.js';
 import { etcdClientConstructors } from './proto.js';
 
 /** Reconnect quickly after a node restarts; the retry loop does its own backoff between attempts. */
@@ -34,6 +35,16 @@ type ServerStreamMethod = (
   options: grpc.CallOptions,
 ) => grpc.ClientReadableStream<unknown>;
 
+/** Plaintext, or TLS with the given CA (and client certificate, when given). */
+export function channelCredentials(tls: ClientTlsOptions | undefined): grpc.ChannelCredentials {
+  if (tls === undefined) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(
+    Buffer.from(tls.caCertificatePem),
+    tls.privateKeyPem === undefined ? null : Buffer.from(tls.privateKeyPem),
+    tls.certificatePem === undefined ? null : Buffer.from(tls.certificatePem),
+  );
+}
+
 export type ServiceName = 'kv' | 'watch' | 'lease' | 'cluster' | 'maintenance';
 
 export class EndpointConnection {
@@ -42,10 +53,10 @@ export class EndpointConnection {
   constructor(
     readonly address: string,
     interceptors: readonly grpc.Interceptor[],
+    credentials: grpc.ChannelCredentials,
   ) {
     const constructors = etcdClientConstructors();
     const options: grpc.ClientOptions = { ...CHANNEL_OPTIONS, interceptors: [...interceptors] };
-    const credentials = grpc.credentials.createInsecure();
     const kv = new constructors.kv(address, credentials, options);
     const shared: grpc.ClientOptions = { ...options, channelOverride: kv.getChannel() };
     this.clients = {

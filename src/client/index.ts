@@ -30,7 +30,7 @@ export {
   SNAPSHOT_DIGEST_BYTES,
   WATCH_BUFFER_RESPONSES,
 } from './limits.js';
-export { type MeshClientOptions, validateClientOptions } from './options.js';
+export { type ClientTlsOptions, type MeshClientOptions, validateClientOptions } from './options.js';
 export { etcdServiceDefinition } from './proto.js';
 export { CLIENT_ID_HEADER, SEQUENCE_HEADER } from './session.js';
 export { op, TxnIf, TxnThen } from './txn-builder.js';

@@ -4,6 +4,15 @@ import type { Random } from '../lib/index.js';
 import { normalizeEndpoint } from './endpoint.js';
 import { MAX_ATTEMPTS_LIMIT, MAX_CLIENT_ID_LENGTH, MAX_ENDPOINTS } from './limits.js';
 
+/** TLS to the endpoints (an etcd cluster serving https); without it the client speaks plaintext. */
+export interface ClientTlsOptions {
+  /** PEM of the CA that signed the endpoints' certificates. */
+  readonly caCertificatePem: string;
+  /** This client's certificate and key (PEM), for endpoints that require client certificates. */
+  readonly certificatePem?: string;
+  readonly privateKeyPem?: string;
+}
+
 export interface MeshClientOptions {
   /** host:port (or http://host:port) of one or more nodes' client ports. */
   readonly endpoints: readonly string[];
@@ -19,6 +28,8 @@ export interface MeshClientOptions {
   readonly random?: Random;
   /** Extra gRPC client interceptors (tracing, tests). */
   readonly interceptors?: readonly grpc.Interceptor[];
+  /** TLS (and mutual TLS with a client certificate) to every endpoint. */
+  readonly tls?: ClientTlsOptions;
 }
 
 /** Every problem with the options, not just the first. */
@@ -49,6 +60,18 @@ export function validateClientOptions(options: MeshClientOptions): string[] {
     !(options.clientId.length <= MAX_CLIENT_ID_LENGTH && /^[\x21-\x7e]+$/.test(options.clientId))
   ) {
     problems.push(`clientId: 1 to ${MAX_CLIENT_ID_LENGTH} printable ASCII characters without spaces`);
+  }
+  if (options.tls !== undefined) problems.push(...tlsProblems(options.tls));
+  return problems;
+}
+
+function tlsProblems(tls: ClientTlsOptions): string[] {
+  const problems: string[] = [];
+  if (typeof tls.caCertificatePem !== 'string' || !tls.caCertificatePem.includes('BEGIN CERTIFICATE')) {
+    problems.push('tls.caCertificatePem: must be a PEM certificate');
+  }
+  if ((tls.certificatePem === undefined) !== (tls.privateKeyPem === undefined)) {
+    problems.push('tls: certificatePem and privateKeyPem go together');
   }
   return problems;
 }

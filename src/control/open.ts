@@ -3,7 +3,7 @@
  * an etcd v3 endpoint list (a worker reaching MeshOS voters, or any node on an external etcd).
  */
 import type { KvBackend } from '../api/index.js';
-import { MeshClient } from '../client/index.js';
+import { type ClientTlsOptions, MeshClient } from '../client/index.js';
 import { type Clock, type Random, SystemClock, systemRandom, ValidationError } from '../lib/index.js';
 import type { ControlPlane } from './control-plane.js';
 import { EtcdStore } from './etcd-store.js';
@@ -38,6 +38,8 @@ export interface EtcdControlPlaneOptions extends CommonOptions {
   readonly maxAttempts?: number;
   /** Identity for exactly-once writes on MeshOS (random otherwise). */
   readonly clientId?: string;
+  /** TLS to the endpoints (an etcd serving https), with a client certificate for mutual TLS. */
+  readonly tls?: ClientTlsOptions;
 }
 
 export type ControlPlaneOptions = InProcessControlPlaneOptions | EtcdControlPlaneOptions;
@@ -50,6 +52,7 @@ async function openStore(options: ControlPlaneOptions, random: Random): Promise<
     timeoutMs: options.timeoutMs ?? CONTROL_CALL_TIMEOUT_MS,
     maxAttempts: options.maxAttempts ?? CONTROL_CALL_MAX_ATTEMPTS,
     ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   return new EtcdStore(client, random);
 }

@@ -4,11 +4,12 @@
  * directory, members killed and restarted at will, everything killed and removed by `close`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MeshClient } from '../../src/client/index.js';
+import { type ClientTlsOptions, MeshClient } from '../../src/client/index.js';
 import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
+import { certificateFiles, createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
 import { until } from './until.js';
 
 /** The etcd binary the suites run (see scripts/test-prerequisites.ts). */
@@ -18,6 +19,25 @@ export const ETCD_READY_TIMEOUT_MS = 20_000;
 const MEMBER_COUNT = 3;
 /** Kept of each member's output, for failure messages. */
 const OUTPUT_LINES_KEPT = 100;
+
+/** Certificate numbers in the test CA: one shared by the members, one for clients. */
+const SERVER_CERTIFICATE_ID = 1;
+const CLIENT_CERTIFICATE_ID = 2;
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate; answers the client's TLS options. */
+async function issueCertificates(directory: string): Promise<ClientTlsOptions> {
+  await createClusterCa(directory, 'etcd-test');
+  await issueNodeCertificate(directory, SERVER_CERTIFICATE_ID);
+  await issueNodeCertificate(directory, CLIENT_CERTIFICATE_ID);
+  return {
+    caCertificatePem: await readFile(certificateFiles.caCertificate(directory), 'utf8'),
+    certificatePem: await readFile(
+      certificateFiles.nodeCertificate(directory, CLIENT_CERTIFICATE_ID),
+      'utf8',
+    ),
+    privateKeyPem: await readFile(certificateFiles.nodeKey(directory, CLIENT_CERTIFICATE_ID), 'utf8'),
+  };
+}
 
 interface MemberPlan {
   readonly name: string;
@@ -33,20 +53,28 @@ export class EtcdCluster {
   private constructor(
     private readonly root: string,
     private readonly members: readonly MemberPlan[],
+    /** What a client needs to reach the members when they serve clients over mutual TLS. */
+    readonly clientTls: ClientTlsOptions | undefined,
   ) {}
 
-  static async start(name: string): Promise<EtcdCluster> {
+  /**
+   * Starts the members; with `tls`, they serve clients over https and require a client
+   * certificate from the same CA (peers stay plaintext on loopback).
+   */
+  static async start(name: string, options: { readonly tls?: boolean } = {}): Promise<EtcdCluster> {
     const root = await mkdtemp(path.join(os.tmpdir(), `meshos-etcd-${name}-`));
+    const clientTls = options.tls === true ? await issueCertificates(path.join(root, 'certs')) : undefined;
+    const scheme = clientTls === undefined ? 'http' : 'https';
     const members: MemberPlan[] = [];
     for (let index = 1; index <= MEMBER_COUNT; index++) {
       members.push({
         name: `m${index}`,
-        clientUrl: `http://127.0.0.1:${await findFreeLoopbackPort()}`,
+        clientUrl: `${scheme}://127.0.0.1:${await findFreeLoopbackPort()}`,
         peerUrl: `http://127.0.0.1:${await findFreeLoopbackPort()}`,
         dataDirectory: path.join(root, `m${index}`),
       });
     }
-    const cluster = new EtcdCluster(root, members);
+    const cluster = new EtcdCluster(root, members, clientTls);
     for (const member of members) cluster.startMember(member.name);
     await cluster.waitForLeader();
     return cluster;
@@ -77,6 +105,7 @@ export class EtcdCluster {
         '--election-timeout=1000',
         '--logger=zap',
         '--log-level=warn',
+        ...(this.clientTls === undefined ? [] : this.tlsArguments()),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -130,6 +159,7 @@ export class EtcdCluster {
       endpoints: running.map((member) => member.clientUrl),
       discoverLeader: false,
       timeoutMs: 1_000,
+      ...(this.clientTls === undefined ? {} : { tls: this.clientTls }),
     });
     try {
       const statuses = await client.statusAll({ timeoutMs: 1_000 });
@@ -144,6 +174,16 @@ export class EtcdCluster {
     } finally {
       client.close();
     }
+  }
+
+  private tlsArguments(): string[] {
+    const directory = path.join(this.root, 'certs');
+    return [
+      `--cert-file=${certificateFiles.nodeCertificate(directory, SERVER_CERTIFICATE_ID)}`,
+      `--key-file=${certificateFiles.nodeKey(directory, SERVER_CERTIFICATE_ID)}`,
+      `--trusted-ca-file=${certificateFiles.caCertificate(directory)}`,
+      '--client-cert-auth',
+    ];
   }
 
   private member(name: string): MemberPlan {

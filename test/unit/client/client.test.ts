@@ -199,4 +199,16 @@ describe('MeshClient against one node', () => {
     expect(failure).toBeInstanceOf(ValidationError);
     expect((failure as ValidationError).problems).toHaveLength(3);
   });
+
+  it('refuses TLS options without a PEM CA, or with a certificate but no key', async () => {
+    const failure = await MeshClient.connect({
+      endpoints: ['ok:1'],
+      tls: { caCertificatePem: 'not a certificate', certificatePem: '-----BEGIN CERTIFICATE-----' },
+    }).catch((error) => error);
+    expect(failure).toBeInstanceOf(ValidationError);
+    expect((failure as ValidationError).problems).toEqual([
+      'tls.caCertificatePem: must be a PEM certificate',
+      'tls: certificatePem and privateKeyPem go together',
+    ]);
+  });
 });

@@ -63,7 +63,7 @@ describe('LeaseKeeper', () => {
   });
 
   it('reports not-found at once when the store no longer has the lease', async () => {
-    const { clock, script, losses, kept } = startKeeper();
+    const { script, losses, kept } = startKeeper();
     script.fail(new ControlLeaseNotFoundError(7));
     const loss = await kept.lost;
     expect(loss.reason).toBe('not-found');
