@@ -3,17 +3,17 @@ import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fetchStatus } from '../../src/cli/local-cluster.js';
-import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { formatPeerList } from '../../src/mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
+import { PortPicker } from '../support/free-ports.js';
 
-/** Ports and data directory of one node, picked free on loopback. */
-async function planNode(root: string, id: number): Promise<ProcessNodePlan> {
+/** Ports (free on loopback, none handed out twice) and data directory of one node. */
+async function planNode(root: string, id: number, ports: PortPicker): Promise<ProcessNodePlan> {
   return {
     id,
-    peer: `127.0.0.1:${await findFreeLoopbackPort()}`,
-    client: `127.0.0.1:${await findFreeLoopbackPort()}`,
-    admin: `127.0.0.1:${await findFreeLoopbackPort()}`,
+    peer: `127.0.0.1:${await ports.next()}`,
+    client: `127.0.0.1:${await ports.next()}`,
+    admin: `127.0.0.1:${await ports.next()}`,
     data: path.join(root, `n${id}`),
   };
 }
@@ -41,16 +41,18 @@ export class ProcessCluster {
   private constructor(
     readonly root: string,
     readonly plans: readonly ProcessNodePlan[],
+    private readonly ports: PortPicker,
   ) {}
 
   static async create(size: number): Promise<ProcessCluster> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-cluster-'));
     const plans: ProcessNodePlan[] = [];
-    for (let id = 1; id <= size; id++) plans.push(await planNode(root, id));
+    const ports = new PortPicker();
+    for (let id = 1; id <= size; id++) plans.push(await planNode(root, id, ports));
     const certificates = path.join(root, 'certs');
     await createClusterCa(certificates, CLUSTER_ID);
     for (const plan of plans) await issueNodeCertificate(certificates, plan.id, []);
-    return new ProcessCluster(root, plans);
+    return new ProcessCluster(root, plans, ports);
   }
 
   get clientEndpoints(): string[] {
@@ -99,7 +101,7 @@ export class ProcessCluster {
    * the next free id, which is `expectedId` when nodes join one at a time.
    */
   async join(expectedId: number, via: number, options: { promote: boolean }): Promise<ProcessNodePlan> {
-    const plan = await planNode(this.root, expectedId);
+    const plan = await planNode(this.root, expectedId, this.ports);
     this.joined.push(plan);
     this.spawnNode(expectedId, [
       'join',

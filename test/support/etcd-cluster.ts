@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ClientTlsOptions, MeshClient } from '../../src/client/index.js';
-import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { certificateFiles, createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
+import { PortPicker } from './free-ports.js';
 import { until } from './until.js';
 
 /** The etcd binary the suites run (see scripts/test-prerequisites.ts). */
@@ -66,11 +66,12 @@ export class EtcdCluster {
     const clientTls = options.tls === true ? await issueCertificates(path.join(root, 'certs')) : undefined;
     const scheme = clientTls === undefined ? 'http' : 'https';
     const members: MemberPlan[] = [];
+    const ports = new PortPicker();
     for (let index = 1; index <= MEMBER_COUNT; index++) {
       members.push({
         name: `m${index}`,
-        clientUrl: `${scheme}://127.0.0.1:${await findFreeLoopbackPort()}`,
-        peerUrl: `http://127.0.0.1:${await findFreeLoopbackPort()}`,
+        clientUrl: `${scheme}://127.0.0.1:${await ports.next()}`,
+        peerUrl: `http://127.0.0.1:${await ports.next()}`,
         dataDirectory: path.join(root, `m${index}`),
       });
     }
