@@ -26,6 +26,9 @@ import { until } from '../../support/until.js';
 import { bytes, type ControlPlaneFixture, freshRoot, text } from './fixture.js';
 
 /** Takes `count` events from a watch, failing the test if they do not come within the deadline. */
+/** Txns of MAX_CONTROL_TXN_OPERATIONS puts each: 1,280 events in 20 revisions. */
+const SLOW_READER_BATCHES = 20;
+
 export async function takeEvents(
   watch: ControlWatch,
   count: number,
@@ -248,6 +251,27 @@ export function describeControlPlaneConformance(
       watch.cancel();
       expect((await pending).done).toBe(true);
     });
+
+    it('gives a reader that fell far behind every event once, in order', async () => {
+      const plane = await open();
+      const watch = await plane.watch('slow/');
+      // More events than a MeshOS watcher buffers (1,024) before the node cancels it as slow.
+      const expected: string[] = [];
+      for (let batch = 0; batch < SLOW_READER_BATCHES; batch++) {
+        const keys = Array.from(
+          { length: MAX_CONTROL_TXN_OPERATIONS },
+          (_, index) => `slow/${batch}/${index}`,
+        );
+        const answer = await plane.txn({
+          compare: [],
+          success: keys.map((key) => ({ type: 'put' as const, key, value: bytes(key) })),
+        });
+        for (const key of keys) expected.push(`put ${key}=${key}@${answer.revision}`);
+      }
+      const events = await takeEvents(watch, expected.length, 60_000);
+      expect(events.map(describeEvent)).toEqual(expected);
+      watch.cancel();
+    }, 90_000);
 
     it('ends with CONTROL_COMPACTED when its revision is compacted; re-listing and watching again resumes', async () => {
       const plane = await open();
