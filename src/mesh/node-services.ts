@@ -267,7 +267,13 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
   channels.onRequest((_from, body) => backend.handleForwarded(body));
 
   const refreshPeers = (): void => {
-    const peers = new Map<NodeId, Address>([...(config.seedPeers ?? []), ...initialPeers]);
+    // A joined node stores no initial peers; the ones given to this start (`--peers`) let it
+    // reach the cluster (or hear it was removed) before its member directory has caught up.
+    const peers = new Map<NodeId, Address>([
+      ...(config.seedPeers ?? []),
+      ...config.initialPeers,
+      ...initialPeers,
+    ]);
     for (const member of machine.members.all()) {
       const url = member.peerUrls[0];
       if (url !== undefined) peers.set(member.id, parseAddress(url.replace(/^[a-z]+:\/\//, '')));
