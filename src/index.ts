@@ -142,6 +142,8 @@ export {
   nodeIdOfKey,
   nodeKey,
   openControlPlane,
+  PrefixFollower,
+  type PrefixFollowerHandlers,
   placementKey,
   present,
   readRecord,

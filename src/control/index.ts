@@ -74,4 +74,9 @@ export {
   type InProcessControlPlaneOptions,
   openControlPlane,
 } from './open.js';
+export {
+  PrefixFollower,
+  type PrefixFollowerHandlers,
+  type PrefixFollowerOptions,
+} from './prefix-follower.js';
 export { encodeRecord, type RecordReader, readRecord } from './records.js';
