@@ -34,7 +34,7 @@ import { machineDescription } from './harness.js';
  *          --saturation (see cluster/saturation.ts) or --chaos (cluster/chaos.ts) instead of the suite,
  *          with --duration SECONDS (saturation: each load phase, default 300; chaos: the run, default 45);
  *          they write their own section of the page.
- *          --soak [--duration 30m]: instead, the put soak of cluster/soak.ts (memory, errors and elections
+ *          --soak [--duration 30m] [--note TEXT]: instead, the put soak of cluster/soak.ts (memory, errors and elections
  *          under a steady load with auto-compaction on both), written into docs/BENCHMARKS.md.
  */
 const REPORT_FILE = path.join('docs', 'BENCHMARKS-ETCD.md');
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
       },
       systems.size * durationMs + SOAK_GUARD_EXTRA_MS,
     ).unref();
-    await soakSystems(systems, durationMs, SOAK_REPORT_FILE, log);
+    await soakSystems(systems, durationMs, SOAK_REPORT_FILE, log, values.note);
     return;
   }
   const options: SuiteOptions = { ...DEFAULT_SUITE_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };

@@ -33,6 +33,36 @@ export interface MemberMemory {
   readonly middleMegabytes: number;
   readonly endMegabytes: number;
   readonly maxMegabytes: number;
+  /** MeshOS only: where the memory is, from the member's /metrics (end and max of the samples). */
+  readonly details?: Readonly<Record<MemoryDetail, { readonly end: number; readonly max: number }>>;
+}
+
+/** What a MeshOS member's /metrics tells of its memory, by gauge (values as the table shows them). */
+const MEMORY_DETAILS = {
+  'heap used MB': { gauge: 'meshos_process_nodejs_heap_size_used_bytes', scale: 1 / (1024 * 1024) },
+  'heap total MB': { gauge: 'meshos_process_nodejs_heap_size_total_bytes', scale: 1 / (1024 * 1024) },
+  'external MB': { gauge: 'meshos_process_nodejs_external_memory_bytes', scale: 1 / (1024 * 1024) },
+  'Raft log entries in memory': { gauge: 'meshos_raft_log_entries_in_memory', scale: 1 },
+  'Raft snapshot MB in memory': { gauge: 'meshos_raft_snapshot_bytes_in_memory', scale: 1 / (1024 * 1024) },
+  'stored revisions': { gauge: 'meshos_mvcc_stored_records', scale: 1 },
+} as const;
+type MemoryDetail = keyof typeof MEMORY_DETAILS;
+
+/** One sample of a member's memory details; undefined when it is not MeshOS or does not answer. */
+async function sampleDetails(
+  cluster: BenchCluster,
+  index: number,
+): Promise<Record<MemoryDetail, number> | undefined> {
+  if (!(cluster instanceof MeshosCluster)) return undefined;
+  const text = await cluster.metricsText(index);
+  if (text === undefined) return undefined;
+  const sample = {} as Record<MemoryDetail, number>;
+  for (const [name, { gauge, scale }] of Object.entries(MEMORY_DETAILS)) {
+    const match = new RegExp(`^${gauge} (\\S+)$`, 'm').exec(text);
+    if (match === null) return undefined;
+    sample[name as MemoryDetail] = Number(match[1]) * scale;
+  }
+  return sample;
 }
 
 export interface SoakResult {
@@ -74,12 +104,15 @@ export async function runSoak(
 ): Promise<SoakResult> {
   const members = cluster.endpoints.map((_, index) => index);
   const samples: number[][] = members.map(() => []);
+  const details: Record<MemoryDetail, number>[][] = members.map(() => []);
   const dataInUse: number[] = [];
   let maxTerm = 0;
   const sample = async (): Promise<void> => {
     for (const index of members) {
       const megabytes = residentMegabytes(cluster.pid(index));
       if (megabytes !== undefined) samples[index]!.push(megabytes);
+      const detail = await sampleDetails(cluster, index);
+      if (detail !== undefined) details[index]!.push(detail);
     }
     const statuses = await Promise.all(
       cluster.endpoints.map((endpoint) => etcdStatus(endpoint, STATUS_TIMEOUT_MS)),
@@ -146,8 +179,20 @@ export async function runSoak(
       middleMegabytes: series[Math.floor(series.length / 2)] ?? 0,
       endMegabytes: series.at(-1) ?? 0,
       maxMegabytes: Math.max(0, ...series),
+      ...(details[member]!.length === 0 ? {} : { details: summarizeDetails(details[member]!) }),
     })),
   };
+}
+
+function summarizeDetails(
+  series: readonly Record<MemoryDetail, number>[],
+): Record<MemoryDetail, { end: number; max: number }> {
+  const summary = {} as Record<MemoryDetail, { end: number; max: number }>;
+  for (const name of Object.keys(MEMORY_DETAILS) as MemoryDetail[]) {
+    const values = series.map((sample) => sample[name]);
+    summary[name] = { end: values.at(-1) ?? 0, max: Math.max(0, ...values) };
+  }
+  return summary;
 }
 
 /** The soak's figures as a Markdown block: one line per system, one row per member. */
@@ -173,6 +218,21 @@ export function renderSoak(
       lines.push(
         `| ${result.system} | ${member.member} | ${Math.round(member.startMegabytes)} | ${Math.round(member.middleMegabytes)} | ${Math.round(member.endMegabytes)} | ${Math.round(member.maxMegabytes)} |`,
       );
+    }
+  }
+  const detailed = results.flatMap((result) =>
+    result.members.flatMap((member) => (member.details === undefined ? [] : [{ result, member }])),
+  );
+  if (detailed.length > 0) {
+    const names = Object.keys(MEMORY_DETAILS) as MemoryDetail[];
+    lines.push('', `| system | member | ${names.map((name) => `${name} end / max`).join(' | ')} |`);
+    lines.push(`| --- | ---: | ${names.map(() => '---:').join(' | ')} |`);
+    for (const { result, member } of detailed) {
+      const cells = names.map((name) => {
+        const { end, max } = member.details![name];
+        return `${Math.round(end)} / ${Math.round(max)}`;
+      });
+      lines.push(`| ${result.system} | ${member.member} | ${cells.join(' | ')} |`);
     }
   }
   const errors = results.filter((result) => result.firstError !== undefined);
@@ -211,6 +271,7 @@ export async function soakSystems(
   durationMs: number,
   reportFile: string,
   log: (line: string) => void,
+  extraNotes: readonly string[] = [],
 ): Promise<SoakResult[]> {
   const loadAverage = os.loadavg()[0]?.toFixed(2) ?? '?';
   const results: SoakResult[] = [];
@@ -228,6 +289,8 @@ export async function soakSystems(
       `Each system alone on the same machine, 3 members on loopback; ${SOAK_CLIENTS} closed-loop clients put ${DEFAULT_VALUE_BYTES}-byte values over ${SOAK_KEYS.toLocaleString('en-US')} keys for the whole run (per-request deadline ${SOAK_REQUEST_TIMEOUT_MS / 1000} s, a slower request counts as an error).`,
       `Both with auto-compaction on, the same retention: \`${SOAK_AUTO_COMPACTION_ARGUMENTS.join(' ')}\` (etcd 3.4 and MeshOS's own flags); etcd's default 2 GiB quota, MeshOS's the same.`,
       `RSS from /proc/<pid>/status every ${SOAK_SAMPLE_INTERVAL_MS / 1000} s; start is just before the load, middle and end are samples half-way and after it. Term changes are Raft term increases seen over the run (each one an election). Data in use is Status's dbSizeInUse (etcd: bbolt pages in use; MeshOS: the bytes its quota counts), the largest member's. One-minute load average at start: ${loadAverage}.`,
+      "MeshOS members' memory details from their /metrics at every sample (end of the run / max over it): V8 heap used and total, external (ArrayBuffer) memory, the Raft log entries and snapshot bytes held in memory, and the revisions the store keeps.",
+      ...extraNotes,
     ],
   );
   const previous = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
