@@ -14,6 +14,7 @@ import {
 import { NodeDisk } from '../lib/node/index.js';
 import type { LeaderInfo, NodeApplyResult, RaftKvBackend, RaftNode } from '../server/index.js';
 import { BootFailedError, ChildStartError, type EscalationError, Supervisor } from '../supervisor/index.js';
+import { nodeAdminSource } from './admin-source.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
 import type { NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, validateMeshNodeConfig } from './node-config.js';
@@ -108,25 +109,12 @@ export class MeshNode {
       random,
       ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger }),
       ...(dependencies.dataDirectoryLock === undefined ? {} : { heldLock: dependencies.dataDirectoryLock }),
-      adminSource: {
-        health: () => ({ ok: true, detail: { id: config.id } }),
-        readiness: () => {
-          const raft = part(parts, 'raft');
-          return {
-            ok: raft.isReady(),
-            detail: {
-              leaderId: raft.leaderInfo().leaderId,
-              applied: raft.applied,
-              commit: raft.status().commit,
-            },
-          };
-        },
-        status: () => ({
-          ...statusView(part(parts, 'raft')),
-          services: serviceTreeStatus(supervisor, services),
-        }),
-        ...(dependencies.faults === undefined ? {} : { crashService: crashTrigger(dependencies.faults) }),
-      },
+      adminSource: nodeAdminSource(
+        config,
+        parts,
+        () => serviceTreeStatus(supervisor, services),
+        dependencies.faults,
+      ),
     });
     const supervisor = new Supervisor(
       {
@@ -162,8 +150,7 @@ export class MeshNode {
       services,
       disk,
     );
-    const started = node;
-    registerServiceMetrics(started.metrics.registry, () => started.serviceStatus());
+    registerServiceMetrics(node.metrics.registry, () => serviceTreeStatus(supervisor, services));
     if (earlyFailure !== undefined) node.failed(earlyFailure);
     node.announceWhenLeaderKnown();
     return node;
@@ -258,37 +245,6 @@ function startFailure(error: unknown): unknown {
   return isMeshError(cause) && !(cause instanceof ChildStartError)
     ? cause
     : new NodeStartError(error.child, cause);
-}
-
-/** What the admin port's crash endpoint calls: a crash of `service` if it is running. */
-function crashTrigger(faults: ServiceFaults): (service: string) => (() => void) | undefined {
-  return (service) =>
-    faults.services().includes(service)
-      ? () => faults.crash(service, 'crash requested on the admin port')
-      : undefined;
-}
-
-function statusView(raft: RaftNode<NodeApplyResult>): Record<string, unknown> {
-  const status = raft.status();
-  const progress =
-    status.progress === undefined
-      ? undefined
-      : Object.fromEntries(
-          [...status.progress].map(([id, item]) => [
-            id,
-            { match: item.match, lag: status.commit - item.match, state: item.state },
-          ]),
-        );
-  return {
-    id: status.id,
-    role: status.role,
-    term: status.term,
-    leaderId: status.leaderId,
-    commitIndex: status.commit,
-    appliedIndex: raft.applied,
-    config: status.config,
-    ...(progress === undefined ? {} : { followers: progress }),
-  };
 }
 
 /** Builds and starts a node: `await new NodeBuilder(config).start()`, then `node.run(signal)`. */
