@@ -1,9 +1,9 @@
 import type { ClusterMember } from '../api/index.js';
-import { MeshError } from '../lib/index.js';
+import { MeshError, type NodeId } from '../lib/index.js';
 
 /** A directory record: how to reach one member. Replicated, so every node agrees on it. */
 export interface MemberRecord {
-  readonly id: number;
+  readonly id: NodeId;
   readonly name: string;
   readonly peerUrls: readonly string[];
   readonly clientUrls: readonly string[];
@@ -13,20 +13,20 @@ export interface MemberRecord {
 
 interface DirectoryState {
   readonly members: readonly MemberRecord[];
-  readonly removed: readonly number[];
+  readonly removed: readonly NodeId[];
 }
 
 export class MemberNotFoundError extends MeshError {
-  constructor(id: number) {
+  constructor(id: NodeId) {
     super('MEMBER_NOT_FOUND', `member ${id} is not in the cluster`, { details: { id } });
   }
 }
 
 /** Member addresses and names; Raft's configuration says who votes, this says where they are. */
 export class MemberDirectory {
-  private records = new Map<number, MemberRecord>();
+  private records = new Map<NodeId, MemberRecord>();
   /** Ids removed for good: never handed out again, and refused when such a node dials a peer. */
-  private removed = new Set<number>();
+  private removed = new Set<NodeId>();
   /** Called after every change, so the node can update where it sends peer traffic. */
   onChange: () => void = () => {};
 
@@ -35,22 +35,22 @@ export class MemberDirectory {
     this.onChange();
   }
 
-  remove(id: number): void {
+  remove(id: NodeId): void {
     this.records.delete(id);
     this.removed.add(id);
     this.onChange();
   }
 
-  isRemoved(id: number): boolean {
+  isRemoved(id: NodeId): boolean {
     return this.removed.has(id);
   }
 
   /** The highest id ever recorded here, present or removed: a new member's id must exceed it. */
-  highestId(): number {
+  highestId(): NodeId | 0 {
     return Math.max(0, ...this.records.keys(), ...this.removed);
   }
 
-  get(id: number): MemberRecord | undefined {
+  get(id: NodeId): MemberRecord | undefined {
     return this.records.get(id);
   }
 
@@ -59,7 +59,7 @@ export class MemberDirectory {
   }
 
   /** Raft's members (voters and learners) with the names and URLs this directory knows. */
-  toMembers(learners: readonly number[], voters: readonly number[]): ClusterMember[] {
+  toMembers(learners: readonly NodeId[], voters: readonly NodeId[]): ClusterMember[] {
     return [...new Set([...voters, ...learners])]
       .sort((left, right) => left - right)
       .map((id) => {

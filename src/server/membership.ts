@@ -36,7 +36,7 @@ export const REMOVED_NOTICE_WAIT_MS = 1_000;
 export type PeerRequest = (peer: NodeId, body: Uint8Array) => Promise<Uint8Array>;
 
 export class LearnerNotReadyError extends MeshError {
-  constructor(id: number, match: number, commit: number) {
+  constructor(id: NodeId, match: number, commit: number) {
     super(
       'LEARNER_NOT_READY',
       `learner ${id} has ${match} of ${commit} committed entries; it cannot vote yet`,
@@ -55,12 +55,12 @@ type MembershipRequest =
       readonly name: string;
       readonly autoPromote: boolean;
     }
-  | { readonly op: 'remove'; readonly id: number }
-  | { readonly op: 'promote'; readonly id: number }
-  | { readonly op: 'update'; readonly id: number; readonly peerUrls: readonly string[] }
-  | { readonly op: 'moveLeader'; readonly target: number }
+  | { readonly op: 'remove'; readonly id: NodeId }
+  | { readonly op: 'promote'; readonly id: NodeId }
+  | { readonly op: 'update'; readonly id: NodeId; readonly peerUrls: readonly string[] }
+  | { readonly op: 'moveLeader'; readonly target: NodeId }
   /** From the leader to a member it removed: stop. */
-  | { readonly op: 'removed'; readonly id: number };
+  | { readonly op: 'removed'; readonly id: NodeId };
 
 export class Membership {
   constructor(
@@ -89,19 +89,19 @@ export class Membership {
     return this.run({ op: 'add', peerUrls, isLearner, name, autoPromote });
   }
 
-  remove(id: number): Promise<MemberChange> {
+  remove(id: NodeId): Promise<MemberChange> {
     return this.run({ op: 'remove', id });
   }
 
-  promote(id: number): Promise<MemberChange> {
+  promote(id: NodeId): Promise<MemberChange> {
     return this.run({ op: 'promote', id });
   }
 
-  update(id: number, peerUrls: readonly string[]): Promise<MemberChange> {
+  update(id: NodeId, peerUrls: readonly string[]): Promise<MemberChange> {
     return this.run({ op: 'update', id, peerUrls });
   }
 
-  async moveLeader(target: number): Promise<void> {
+  async moveLeader(target: NodeId): Promise<void> {
     await this.run({ op: 'moveLeader', target });
   }
 
@@ -194,7 +194,7 @@ export class Membership {
    * voter and has the successor commit the removal (as etcd does), so the cluster never waits
    * out an election timeout and the caller gets the real outcome.
    */
-  private async removeHere(id: number): Promise<MemberChange> {
+  private async removeHere(id: NodeId): Promise<MemberChange> {
     const config = this.node.status().config;
     if (id === this.node.id && config.voters.includes(id)) {
       const successor = await this.node.handOverLeadership(REMOVE_LEADER_TRANSFER_TIMEOUT_MS);
@@ -212,7 +212,7 @@ export class Membership {
   }
 
   /** Tells a removed member, while it is still reachable, so that it stops (best effort). */
-  private async noticeRemoved(id: number): Promise<void> {
+  private async noticeRemoved(id: NodeId): Promise<void> {
     if (this.request === undefined || id === this.node.id) return;
     const notice = this.request(id, encodeRequest({ op: 'removed', id }));
     await new Promise<void>((resolve) => {
@@ -227,7 +227,7 @@ export class Membership {
     });
   }
 
-  private async promoteHere(id: number): Promise<MemberChange> {
+  private async promoteHere(id: NodeId): Promise<MemberChange> {
     const status = this.node.status();
     if (status.config.voters.includes(id)) throw new MemberNotLearnerError(id);
     if (!status.config.learners.includes(id)) throw new MemberNotFoundError(id);
@@ -238,7 +238,7 @@ export class Membership {
   }
 
   /** New peer URLs for a member: replicated, so every node dials it there from now on. */
-  private async updateHere(id: number, peerUrls: readonly string[]): Promise<MemberChange> {
+  private async updateHere(id: NodeId, peerUrls: readonly string[]): Promise<MemberChange> {
     checkPeerUrls(peerUrls);
     const config = this.node.status().config;
     if (!config.voters.includes(id) && !config.learners.includes(id)) throw new MemberNotFoundError(id);
@@ -248,7 +248,7 @@ export class Membership {
     return { members: this.members() };
   }
 
-  private async moveLeaderHere(target: number): Promise<void> {
+  private async moveLeaderHere(target: NodeId): Promise<void> {
     if (!this.node.status().config.voters.includes(target)) throw new BadLeaderTransfereeError(target);
     if (target === this.node.id) return;
     const leader = await this.node.transferLeadershipAndWait(target, MOVE_LEADER_TIMEOUT_MS);
@@ -256,7 +256,7 @@ export class Membership {
   }
 
   /** PEER_URL_EXISTS when another member than `owner` already uses one of `peerUrls`. */
-  private checkUrlsFree(peerUrls: readonly string[], owner: number): void {
+  private checkUrlsFree(peerUrls: readonly string[], owner: NodeId): void {
     for (const member of this.machine.members.all()) {
       if (member.id === owner) continue;
       const taken = peerUrls.find((url) => member.peerUrls.includes(url));
@@ -289,7 +289,7 @@ export class Membership {
  * A learner may vote once the leader streams entries to it (not probing, not sending it a
  * snapshot) and it holds all but LEARNER_PROMOTION_LAG_ENTRIES of the committed log.
  */
-function learnerCaughtUp(status: RaftStatus, id: number): boolean {
+function learnerCaughtUp(status: RaftStatus, id: NodeId): boolean {
   const progress = status.progress?.get(id);
   return (
     progress !== undefined &&

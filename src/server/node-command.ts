@@ -1,5 +1,5 @@
 import { decodeKvCommand, encodeKvCommand, type KvCommand } from '../kv/index.js';
-import { MeshError } from '../lib/index.js';
+import { isNodeId, MeshError, type NodeId } from '../lib/index.js';
 import type { MemberRecord } from './member-directory.js';
 import { decodeSessionEnvelope, encodeSessionEnvelope } from './session-table.js';
 
@@ -15,7 +15,7 @@ export type NodeCommand =
       readonly session?: { clientId: string; sequence: number };
     }
   | { readonly type: 'setMember'; readonly member: MemberRecord }
-  | { readonly type: 'removeMember'; readonly id: number };
+  | { readonly type: 'removeMember'; readonly id: NodeId };
 
 const TAG_KV = 1;
 const TAG_KV_WITH_SESSION = 2;
@@ -57,6 +57,8 @@ export function decodeNodeCommand(bytes: Uint8Array): NodeCommand {
       const parsed = JSON.parse(new TextDecoder().decode(body)) as NodeCommand;
       if (parsed.type !== 'setMember' && parsed.type !== 'removeMember')
         throw new NodeCommandDecodeError('bad member change');
+      const id = parsed.type === 'setMember' ? parsed.member?.id : parsed.id;
+      if (!isNodeId(id)) throw new NodeCommandDecodeError(`member change names ${String(id)}, not a node id`);
       return parsed;
     }
     default:

@@ -260,22 +260,22 @@ export class RaftKvBackend implements KvBackend {
     return this.membership.add(peerUrls, isLearner, name, autoPromote);
   }
 
-  async removeMember(id: number): Promise<MemberChange> {
+  async removeMember(id: NodeId): Promise<MemberChange> {
     this.node.checkRunning();
     return this.membership.remove(id);
   }
 
-  async promoteMember(id: number): Promise<MemberChange> {
+  async promoteMember(id: NodeId): Promise<MemberChange> {
     this.node.checkRunning();
     return this.membership.promote(id);
   }
 
-  async updateMember(id: number, peerUrls: readonly string[]): Promise<MemberChange> {
+  async updateMember(id: NodeId, peerUrls: readonly string[]): Promise<MemberChange> {
     this.node.checkRunning();
     return this.membership.update(id, peerUrls);
   }
 
-  async moveLeader(target: number): Promise<void> {
+  async moveLeader(target: NodeId): Promise<void> {
     this.node.checkRunning();
     return this.membership.moveLeader(target);
   }

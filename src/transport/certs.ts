@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { MeshError, ValidationError } from '../lib/index.js';
+import { isNodeId, MeshError, type NodeId, ValidationError } from '../lib/index.js';
 import { nodeCommonName, nodeUri } from './identity.js';
-import { MAX_PEER_ID, type PeerId } from './limits.js';
 
 /** How long a cluster CA certificate is valid. */
 export const CA_VALIDITY_DAYS = 3650;
@@ -23,13 +22,13 @@ const HOST_NAME_PATTERN = /^[A-Za-z0-9*]([A-Za-z0-9.-]{0,252})$/;
 export const certificateFiles = {
   caCertificate: (directory: string) => path.join(directory, 'ca.pem'),
   caKey: (directory: string) => path.join(directory, 'ca-key.pem'),
-  nodeCertificate: (directory: string, nodeId: PeerId) => path.join(directory, `node-${nodeId}.pem`),
-  nodeKey: (directory: string, nodeId: PeerId) => path.join(directory, `node-${nodeId}-key.pem`),
+  nodeCertificate: (directory: string, nodeId: NodeId) => path.join(directory, `node-${nodeId}.pem`),
+  nodeKey: (directory: string, nodeId: NodeId) => path.join(directory, `node-${nodeId}-key.pem`),
 };
 
 /** What a node needs for mutual TLS: the cluster CA, its own certificate and key, all PEM. */
 export interface TlsMaterial {
-  readonly nodeId: PeerId;
+  readonly nodeId: NodeId;
   readonly caCertificatePem: string;
   readonly certificatePem: string;
   readonly privateKeyPem: string;
@@ -62,9 +61,9 @@ async function generateKey(keyPath: string): Promise<void> {
   await chmod(keyPath, 0o600);
 }
 
-function checkNodeId(nodeId: PeerId): void {
-  if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > MAX_PEER_ID) {
-    throw new ValidationError('node id', [`${nodeId} must be an integer in 0..${MAX_PEER_ID}`]);
+function checkNodeId(nodeId: NodeId): void {
+  if (!isNodeId(nodeId)) {
+    throw new ValidationError('node id', [`${nodeId} must be a node id (a positive safe integer)`]);
   }
 }
 
@@ -114,7 +113,7 @@ export async function createClusterCa(directory: string, clusterId: string): Pro
  */
 export async function issueNodeCertificate(
   directory: string,
-  nodeId: PeerId,
+  nodeId: NodeId,
   hosts: readonly string[] = [],
 ): Promise<void> {
   checkNodeId(nodeId);
@@ -187,7 +186,7 @@ async function readPem(file: string, what: string): Promise<string> {
 }
 
 /** Reads what node `nodeId` needs for mutual TLS from a certificate directory. */
-export async function loadTlsMaterial(directory: string, nodeId: PeerId): Promise<TlsMaterial> {
+export async function loadTlsMaterial(directory: string, nodeId: NodeId): Promise<TlsMaterial> {
   checkNodeId(nodeId);
   return {
     nodeId,

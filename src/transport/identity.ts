@@ -1,32 +1,30 @@
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
-import { MAX_PEER_ID, type PeerId } from './limits.js';
+import { type NodeId, nodeIdFromText } from '../lib/index.js';
 
 /** The URI form of a node's identity, carried as a subjectAltName in its certificate. */
-export function nodeUri(nodeId: PeerId): string {
+export function nodeUri(nodeId: NodeId): string {
   return `meshos://node/${nodeId}`;
 }
 
 /** The common name of a node's certificate. */
-export function nodeCommonName(nodeId: PeerId): string {
+export function nodeCommonName(nodeId: NodeId): string {
   return `meshos-node-${nodeId}`;
 }
 
-const URI_PATTERN = /^meshos:\/\/node\/(\d{1,10})$/;
-const COMMON_NAME_PATTERN = /^meshos-node-(\d{1,10})$/;
+const URI_PATTERN = /^meshos:\/\/node\/(\d+)$/;
+const COMMON_NAME_PATTERN = /^meshos-node-(\d+)$/;
 
-function parseId(text: string | undefined): PeerId | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  return Number.isSafeInteger(value) && value <= MAX_PEER_ID ? value : undefined;
+function parseId(text: string | undefined): NodeId | undefined {
+  return text === undefined ? undefined : nodeIdFromText(text);
 }
 
 /**
  * The node id a certificate is bound to, from its `URI:meshos://node/<id>` subjectAltName
  * and its `meshos-node-<id>` common name. Undefined when it names none, or names more than one.
  */
-export function nodeIdFromCertificate(certificate: PeerCertificate): PeerId | undefined {
-  const found = new Set<PeerId>();
+export function nodeIdFromCertificate(certificate: PeerCertificate): NodeId | undefined {
+  const found = new Set<NodeId>();
   for (const entry of (certificate.subjectaltname ?? '').split(',')) {
     const trimmed = entry.trim();
     if (!trimmed.startsWith('URI:')) continue;

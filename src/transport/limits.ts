@@ -1,14 +1,14 @@
 import { assert } from '../lib/index.js';
 
-/** A node id as the transport sees it: an unsigned 32-bit integer. */
-export type PeerId = number;
-
 /** Frame header: magic, version, type, flags (one byte each), then a u32 payload length. */
 export const FRAME_HEADER_BYTES = 8;
 /** First byte of every frame ('M'); a stream that starts otherwise is not speaking this protocol. */
 export const FRAME_MAGIC = 0x4d;
-/** Version of the frame layout and handshake; a peer sending another version is refused. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the frame layout and handshake; a peer sending another version is refused.
+ * 2: the handshake carries the node id in 8 bytes (any `NodeId`, up to 2^53-1), was a u32.
+ */
+export const PROTOCOL_VERSION = 2;
 /** Largest frame, header included. Checked before a payload buffer is allocated. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 /** Largest frame payload. */
@@ -26,8 +26,6 @@ export const BATCH_TARGET_BYTES = 256 * 1024;
 
 /** Longest cluster id accepted in a handshake, in UTF-8 bytes. */
 export const MAX_CLUSTER_ID_BYTES = 255;
-/** Largest node id: ids travel as u32. */
-export const MAX_PEER_ID = 0xffff_ffff;
 
 /** Per peer: queued, unsent messages beyond this are dropped and counted. */
 export const PEER_SEND_QUEUE_MESSAGES = 4096;

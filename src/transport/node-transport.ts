@@ -2,6 +2,7 @@ import {
   type Address,
   type Clock,
   type Logger,
+  type NodeId,
   type Random,
   SystemClock,
   systemRandom,
@@ -9,13 +10,12 @@ import {
 } from '../lib/index.js';
 import { NodeNetwork } from '../lib/node/index.js';
 import type { TlsMaterial } from './certs.js';
-import type { PeerId } from './limits.js';
 import { PeerTransport, type PeerTransportOptions } from './peer-transport.js';
 import { mutualTlsOptions } from './tls-options.js';
 
 export interface TcpTransportOptions
   extends Omit<PeerTransportOptions, 'network' | 'security' | 'clock' | 'random'> {
-  readonly nodeId: PeerId;
+  readonly nodeId: NodeId;
   readonly listenAddress: Address;
   /** Mutual TLS material; required unless `insecure` is true. */
   readonly tls?: TlsMaterial;

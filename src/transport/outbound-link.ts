@@ -1,11 +1,11 @@
-import { type Address, type ByteStream, formatAddress, type TimerId } from '../lib/index.js';
+import { type Address, type ByteStream, formatAddress, type NodeId, type TimerId } from '../lib/index.js';
 import { reconnectDelayMs } from './backoff.js';
 import { encodeMessagesFrame } from './batch.js';
 import { type Frame, FrameType } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { FrameError } from './frame-error.js';
 import { decodeHandshake, MAX_HANDSHAKE_PAYLOAD_BYTES } from './handshake.js';
-import { MAX_FRAME_PAYLOAD_BYTES, type PeerId } from './limits.js';
+import { MAX_FRAME_PAYLOAD_BYTES } from './limits.js';
 import { checkPeer } from './peer-check.js';
 import { decodeRefusal, isServerCertificateRejected, refusedByPeerReason } from './refusal.js';
 import { type EnqueueResult, PeerSendQueue } from './send-queue.js';
@@ -32,7 +32,7 @@ export class OutboundLink {
 
   constructor(
     private readonly context: TransportContext,
-    readonly peerId: PeerId,
+    readonly peerId: NodeId,
     readonly address: Address,
   ) {
     this.queue = new PeerSendQueue(context.sendQueueMessages, context.sendQueueBytes);

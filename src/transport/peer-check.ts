@@ -1,8 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
-import type { ByteStream } from '../lib/index.js';
+import type { ByteStream, NodeId } from '../lib/index.js';
 import type { Handshake } from './handshake.js';
 import { isIssuedBy, nodeIdFromCertificate } from './identity.js';
-import type { PeerId } from './limits.js';
 import type { RefusalReason } from './refusal.js';
 
 export interface PeerExpectations {
@@ -10,7 +9,7 @@ export interface PeerExpectations {
   /** The cluster CA when peers must present certificates; undefined for an explicitly insecure transport. */
   readonly authority: X509Certificate | undefined;
   /** On outbound links: the node we meant to reach. */
-  readonly expectedNodeId?: PeerId;
+  readonly expectedNodeId?: NodeId;
 }
 
 /** Checks a peer's handshake against its certificate and ours; a reason when it must be refused. */

@@ -5,9 +5,11 @@ import {
   type Clock,
   formatAddress,
   isMeshError,
+  isNodeId,
   type Listener,
   type Logger,
   type Network,
+  type NodeId,
   type Random,
   ValidationError,
 } from '../lib/index.js';
@@ -16,7 +18,7 @@ import { decodeBatch } from './batch.js';
 import { encodeFrame, type Frame, FrameType } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { FrameError } from './frame-error.js';
-import { decodeHandshake, encodeHandshake, isPeerId, MAX_HANDSHAKE_PAYLOAD_BYTES } from './handshake.js';
+import { decodeHandshake, encodeHandshake, MAX_HANDSHAKE_PAYLOAD_BYTES } from './handshake.js';
 import {
   HANDSHAKE_TIMEOUT_MS,
   MAX_CLUSTER_ID_BYTES,
@@ -25,7 +27,6 @@ import {
   MAX_MESSAGE_BYTES,
   PEER_SEND_QUEUE_BYTES,
   PEER_SEND_QUEUE_MESSAGES,
-  type PeerId,
   PROTOCOL_VERSION,
   RECONNECT_BACKOFF_MAX_MS,
   RECONNECT_BACKOFF_MIN_MS,
@@ -53,7 +54,7 @@ export type TransportSecurity =
   | { readonly kind: 'mutual-tls'; readonly caCertificatePem: string };
 
 export interface PeerTransportOptions {
-  readonly nodeId: PeerId;
+  readonly nodeId: NodeId;
   readonly clusterId: string;
   readonly listenAddress: Address;
   readonly network: Network;
@@ -68,12 +69,13 @@ export interface PeerTransportOptions {
   readonly reconnectBackoffMaxMs?: number;
 }
 
-export type MessageHandler = (from: PeerId, payload: Uint8Array) => void;
+export type MessageHandler = (from: NodeId, payload: Uint8Array) => void;
 
 /** Every problem with the options at once. */
 export function validatePeerTransportOptions(options: PeerTransportOptions): string[] {
   const problems: string[] = [];
-  if (!isPeerId(options.nodeId)) problems.push(`nodeId ${options.nodeId} must be an integer in 0..2^32-1`);
+  if (!isNodeId(options.nodeId))
+    problems.push(`nodeId ${options.nodeId} must be a node id (a positive safe integer)`);
   const clusterIdBytes = new TextEncoder().encode(options.clusterId).length;
   if (clusterIdBytes === 0 || clusterIdBytes > MAX_CLUSTER_ID_BYTES) {
     problems.push(`clusterId must be 1..${MAX_CLUSTER_ID_BYTES} UTF-8 bytes, got ${clusterIdBytes}`);
@@ -124,21 +126,21 @@ export class PeerTransport {
     connectFailures: 0,
     linksEstablished: 0,
   };
-  private readonly links = new Map<PeerId, OutboundLink>();
+  private readonly links = new Map<NodeId, OutboundLink>();
   private readonly inbound = new Set<ByteStream>();
   /** The established inbound connection of each peer: a newer one replaces an older one. */
-  private readonly inboundByPeer = new Map<PeerId, ByteStream>();
+  private readonly inboundByPeer = new Map<NodeId, ByteStream>();
   private readonly messageHandlers: MessageHandler[] = [];
-  private readonly unreachableHandlers: Array<(peerId: PeerId) => void> = [];
-  private readonly connectedHandlers: Array<(peerId: PeerId) => void> = [];
-  private readonly peerLostHandlers: Array<(peerId: PeerId) => void> = [];
+  private readonly unreachableHandlers: Array<(peerId: NodeId) => void> = [];
+  private readonly connectedHandlers: Array<(peerId: NodeId) => void> = [];
+  private readonly peerLostHandlers: Array<(peerId: NodeId) => void> = [];
   private readonly refusedHandlers: Array<
     (reason: RefusalReason | RefusedByPeerReason, remote: string) => void
   > = [];
   private readonly context: TransportContext;
   private readonly logger: Logger;
   private listener: Listener | undefined;
-  private isRemovedMember: (peerId: PeerId) => boolean = () => false;
+  private isRemovedMember: (peerId: NodeId) => boolean = () => false;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
   constructor(private readonly options: PeerTransportOptions) {
@@ -195,7 +197,7 @@ export class PeerTransport {
     };
   }
 
-  get nodeId(): PeerId {
+  get nodeId(): NodeId {
     return this.options.nodeId;
   }
 
@@ -227,7 +229,7 @@ export class PeerTransport {
   }
 
   /** Called when a link to a peer failed or was lost; a Raft host reports the peer unreachable. */
-  onUnreachable(handler: (peerId: PeerId) => void): void {
+  onUnreachable(handler: (peerId: NodeId) => void): void {
     this.unreachableHandlers.push(handler);
   }
 
@@ -237,12 +239,12 @@ export class PeerTransport {
    * connections that fail during the handshake, for replaced or planned closes, nor after
    * `stop()`. One loss may be reported once per connection, so up to twice.
    */
-  onPeerLost(handler: (peerId: PeerId) => void): void {
+  onPeerLost(handler: (peerId: NodeId) => void): void {
     this.peerLostHandlers.push(handler);
   }
 
   /** Called when an outbound link completed its handshake. */
-  onConnected(handler: (peerId: PeerId) => void): void {
+  onConnected(handler: (peerId: NodeId) => void): void {
     this.connectedHandlers.push(handler);
   }
 
@@ -256,12 +258,12 @@ export class PeerTransport {
    * a refusal frame naming the reason, so a member removed while it was down or cut off learns
    * of it the first time it reaches a peer, and stops.
    */
-  refuseRemovedMembers(isRemoved: (peerId: PeerId) => boolean): void {
+  refuseRemovedMembers(isRemoved: (peerId: NodeId) => boolean): void {
     this.isRemovedMember = isRemoved;
   }
 
   /** Replaces the membership: links to departed peers close, new peers are dialed. */
-  setPeers(peers: ReadonlyMap<PeerId, Address>): void {
+  setPeers(peers: ReadonlyMap<NodeId, Address>): void {
     if (this.state === 'stopped') return;
     for (const [peerId, link] of this.links) {
       const address = peers.get(peerId);
@@ -279,7 +281,7 @@ export class PeerTransport {
   }
 
   /** Queues a message for a peer. False when it was dropped (and counted): unknown peer, too large, queue full. */
-  send(peerId: PeerId, payload: Uint8Array): boolean {
+  send(peerId: NodeId, payload: Uint8Array): boolean {
     if (this.state === 'stopped') return this.drop('stopped');
     const link = this.links.get(peerId);
     if (link === undefined) return this.drop('unknown-peer');
@@ -299,11 +301,11 @@ export class PeerTransport {
   }
 
   /** Messages queued for a peer and not yet written. */
-  queuedMessages(peerId: PeerId): number {
+  queuedMessages(peerId: NodeId): number {
     return this.links.get(peerId)?.queuedMessages() ?? 0;
   }
 
-  isConnected(peerId: PeerId): boolean {
+  isConnected(peerId: NodeId): boolean {
     return this.links.get(peerId)?.isConnected() ?? false;
   }
 
@@ -348,7 +350,7 @@ export class PeerTransport {
     for (const handler of this.refusedHandlers) handler(reason, remote);
   }
 
-  private deliver(from: PeerId, frame: Frame): void {
+  private deliver(from: NodeId, frame: Frame): void {
     this.counters.receivedFrames++;
     const messages = frame.type === FrameType.batch ? decodeBatch(frame.payload) : [frame.payload];
     this.counters.receivedMessages += messages.length;
@@ -372,7 +374,7 @@ export class PeerTransport {
     }
     this.inbound.add(stream);
     const decoder = new FrameDecoder(MAX_HANDSHAKE_PAYLOAD_BYTES);
-    let peerId: PeerId | undefined;
+    let peerId: NodeId | undefined;
     let closed = false;
     /** A refusal frame was written; the handshake timer closes the stream if the dialer does not. */
     let refusing = false;

@@ -1,6 +1,5 @@
-import type { Clock, Logger, Network, Random } from '../lib/index.js';
+import type { Clock, Logger, Network, NodeId, Random } from '../lib/index.js';
 import type { Frame } from './frame.js';
-import type { PeerId } from './limits.js';
 import type { PeerExpectations } from './peer-check.js';
 import type { RefusalReason, RefusedByPeerReason } from './refusal.js';
 
@@ -34,7 +33,7 @@ export interface TransportCounters {
 
 /** What links and inbound connections need from the transport that owns them. */
 export interface TransportContext {
-  readonly nodeId: PeerId;
+  readonly nodeId: NodeId;
   readonly clock: Clock;
   readonly random: Random;
   readonly network: Network;
@@ -46,12 +45,12 @@ export interface TransportContext {
   readonly backoffMaxMs: number;
   readonly sendQueueMessages: number;
   readonly sendQueueBytes: number;
-  expectations(expectedNodeId?: PeerId): PeerExpectations;
-  deliver(from: PeerId, frame: Frame): void;
+  expectations(expectedNodeId?: NodeId): PeerExpectations;
+  deliver(from: NodeId, frame: Frame): void;
   refuse(reason: RefusalReason, remote: string, details?: Record<string, unknown>): void;
-  refusedByPeer(reason: RefusedByPeerReason, peerId: PeerId): void;
-  connected(peerId: PeerId): void;
-  unreachable(peerId: PeerId): void;
+  refusedByPeer(reason: RefusedByPeerReason, peerId: NodeId): void;
+  connected(peerId: NodeId): void;
+  unreachable(peerId: NodeId): void;
   /** An established connection to or from `peerId` closed (not during a handshake or a planned close). */
-  peerLost(peerId: PeerId): void;
+  peerLost(peerId: NodeId): void;
 }

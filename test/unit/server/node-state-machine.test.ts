@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isMeshError } from '../../../src/lib/index.js';
 import type { Entry } from '../../../src/raft/index.js';
-import { encodeNodeCommand, type NodeCommand, NodeStateMachine } from '../../../src/server/index.js';
+import {
+  decodeNodeCommand,
+  encodeNodeCommand,
+  type NodeCommand,
+  NodeStateMachine,
+} from '../../../src/server/index.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -31,6 +36,26 @@ describe('NodeStateMachine', () => {
     expect(restored.snapshot()).toEqual(snapshot);
     expect(restored.members.get(1)?.name).toBe('n1');
     expect(restored.kv.appliedIndex).toBe(3);
+  });
+
+  it('decodes member changes that name a NodeId and refuses one that names anything else', () => {
+    const remove: NodeCommand = { type: 'removeMember', id: 2 ** 40 };
+    expect(decodeNodeCommand(encodeNodeCommand(remove))).toEqual(remove);
+    const member = { id: 3, name: 'n3', peerUrls: [], clientUrls: [] };
+    expect(decodeNodeCommand(encodeNodeCommand({ type: 'setMember', member }))).toEqual({
+      type: 'setMember',
+      member,
+    });
+    for (const id of [0, -1, 1.5, 2 ** 53]) {
+      for (const command of [
+        { type: 'removeMember', id },
+        { type: 'setMember', member: { ...member, id } },
+      ] as NodeCommand[]) {
+        expect(() => decodeNodeCommand(encodeNodeCommand(command))).toThrow(/not a node id/);
+      }
+    }
+    const stringId = new TextEncoder().encode('\u0003{"type":"removeMember","id":"2"}');
+    expect(() => decodeNodeCommand(stringId)).toThrow(/not a node id/);
   });
 
   it('answers a retried request from its session and a stale one with an error result, applying neither', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../../../src/lib/index.js';
 import {
   decodeBatch,
   decodeHandshake,
@@ -156,9 +157,27 @@ describe('batch frames', () => {
 });
 
 describe('handshake frames', () => {
-  it('round-trips', () => {
-    const handshake = { protocolVersion: PROTOCOL_VERSION, clusterId: 'grüne-wiese', nodeId: 0xffff_fffe };
-    expect(decodeHandshake(encodeHandshake(handshake).payload)).toEqual(handshake);
+  it('round-trips every NodeId, including those past 32 bits', () => {
+    for (const nodeId of [1, 0xffff_fffe, 2 ** 32, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER]) {
+      const handshake = { protocolVersion: PROTOCOL_VERSION, clusterId: 'grüne-wiese', nodeId };
+      expect(decodeHandshake(encodeHandshake(handshake).payload)).toEqual(handshake);
+    }
+  });
+
+  it('refuses a node id that is no NodeId, on both sides', () => {
+    const good = encodeHandshake({ protocolVersion: PROTOCOL_VERSION, clusterId: 'c1', nodeId: 1 }).payload;
+    const zero = good.slice();
+    zero[9] = 0;
+    const beyondSafe = good.slice();
+    beyondSafe.fill(0xff, 2, 10);
+    for (const payload of [zero, beyondSafe]) {
+      expect(frameErrorOf(() => decodeHandshake(payload)).problem).toBe('bad-handshake');
+    }
+    for (const nodeId of [0, -1, 1.5, 2 ** 53]) {
+      expect(() => encodeHandshake({ protocolVersion: PROTOCOL_VERSION, clusterId: 'c1', nodeId })).toThrow(
+        AssertionError,
+      );
+    }
   });
 
   it('rejects wrong versions, lengths and encodings', () => {
