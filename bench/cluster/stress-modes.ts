@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import type { BenchCluster } from './bench-cluster.js';
 import { type ChaosResult, DEFAULT_CHAOS_OPTIONS, renderChaos, runChaos } from './chaos.js';
 import { EtcdCluster } from './etcd-cluster.js';
-import { MeshosCluster } from './meshos-cluster.js';
+import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.js';
 import { writeReportSection } from './report-section.js';
 import {
   DEFAULT_SATURATION_OPTIONS,
@@ -45,7 +45,7 @@ export interface StressModeOptions {
 }
 
 async function clusterFor(system: string): Promise<BenchCluster> {
-  return system === 'etcd' ? EtcdCluster.create() : MeshosCluster.create();
+  return system === 'etcd' ? EtcdCluster.create() : MeshosCluster.create(clusterOptionsFromEnvironment());
 }
 
 /** Runs one stress mode on each system in turn (etcd first) and writes its section of the page. */
