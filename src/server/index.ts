@@ -60,8 +60,10 @@ export {
 } from './raft-kv-backend.js';
 export {
   DEFAULT_SNAPSHOT_EVERY_ENTRIES,
+  DRAIN_TURN_BUDGET_MS,
   type LeaderInfo,
   LOG_ENTRIES_KEPT_AFTER_SNAPSHOT,
+  MAX_APPLIED_ENTRIES_PER_TURN,
   MAX_PENDING_PROPOSALS,
   MAX_WAITING_READS,
   MemberRemovedError,

@@ -24,6 +24,7 @@ import {
   EMPTY_CONFIG,
   type Entry,
   encodeMessage,
+  MAX_COMMITTED_ENTRIES_PER_READY,
   MemoryRaftStorage,
   type Message,
   type NodeId,
@@ -56,6 +57,15 @@ export const LOG_ENTRIES_KEPT_AFTER_SNAPSHOT = 5_000;
 export const MAX_PENDING_PROPOSALS = 100_000;
 /** Linearizable reads waiting here at once (queued, in flight or applying); more are refused. */
 export const MAX_WAITING_READS = 100_000;
+/**
+ * A drain of Readys that has run this long, or applied `MAX_APPLIED_ENTRIES_PER_TURN` entries,
+ * hands the event loop back and goes on in the next turn, so a backlog of commits (a follower
+ * catching up, a node that was descheduled) is applied in slices between which sockets and
+ * timers are served, not in one stall of hundreds of ms.
+ */
+export const DRAIN_TURN_BUDGET_MS = 10;
+/** Committed entries one drain applies before it hands the event loop back (see above). */
+export const MAX_APPLIED_ENTRIES_PER_TURN = MAX_COMMITTED_ENTRIES_PER_READY;
 
 /** How the node reaches its peers; `PeerTransport` is the production one. */
 export interface PeerLink {
@@ -614,13 +624,23 @@ export class RaftNode<Result> {
     this.processing = true;
     // The synchronous stretch of this drain: Readys are handled back to back in one turn.
     let stretchStartedMs = this.options.clock.nowMs();
+    let handBack = false;
+    let appliedThisTurn = 0;
     try {
       for (;;) {
         // While a write is in flight, new entries wait for the next write (one larger batch)
         // but commits, applies and reads go on.
         const options = { deferWrites: this.writesInFlight > 0 };
         if (this.stopped || !this.raft.hasReady(options)) break;
+        if (
+          appliedThisTurn >= MAX_APPLIED_ENTRIES_PER_TURN ||
+          this.options.clock.nowMs() - stretchStartedMs >= DRAIN_TURN_BUDGET_MS
+        ) {
+          handBack = true;
+          break;
+        }
         const ready = this.raft.ready(options);
+        appliedThisTurn += ready.committedEntries.length;
         if (ready.snapshot === undefined) this.handleReady(ready);
         else {
           this.observeStep('ready', stretchStartedMs);
@@ -638,6 +658,7 @@ export class RaftNode<Result> {
       this.fail(error);
     } finally {
       this.processing = false;
+      if (handBack) this.schedule();
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();

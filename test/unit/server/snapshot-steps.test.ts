@@ -5,7 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KvCommand, RequestOp } from '../../../src/kv/index.js';
 import type { SteppedTask } from '../../../src/lib/index.js';
 import type { Entry, NodeId } from '../../../src/raft/index.js';
-import { type NodeApplyResult, NodeStateMachine, RaftKvBackend } from '../../../src/server/index.js';
+import {
+  MAX_APPLIED_ENTRIES_PER_TURN,
+  type NodeApplyResult,
+  NodeStateMachine,
+  RaftKvBackend,
+} from '../../../src/server/index.js';
 import { GenericTestCluster, type TestNodeTiming } from './cluster-harness.js';
 
 /**
@@ -55,6 +60,24 @@ class RecordingMachine extends NodeStateMachine {
       result: () => task.result(),
       cancel: () => task.cancel(),
     };
+  }
+}
+
+/** Counts applied entries; once watching, notes how many were applied when a timer set at the next apply fired. */
+class BacklogMachine extends NodeStateMachine {
+  applied = 0;
+  watching = false;
+  appliedWhenTimerFired: number | undefined;
+
+  override apply(entry: Entry): NodeApplyResult {
+    if (this.watching) {
+      this.watching = false;
+      setTimeout(() => {
+        this.appliedWhenTimerFired = this.applied;
+      }, 0);
+    }
+    this.applied++;
+    return super.apply(entry);
   }
 }
 
@@ -172,6 +195,35 @@ describe('snapshots taken and installed a step at a time', () => {
     );
     await cluster.until(() => restarted.node.applied >= appliedBefore, 'the restarted node to apply its log');
     expect(everyKey(restarted.machine)).toEqual(before);
+  });
+
+  it("applies a follower's backlog of committed entries in slices, serving timers between them", async () => {
+    const backlogCluster = new KvCluster([1, 2, 3], () => new BacklogMachine());
+    try {
+      await backlogCluster.start();
+      const leader = await backlogCluster.waitForLeader();
+      const lagging = [...backlogCluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+      backlogCluster.links.isolated.add(lagging.id);
+      // One entry per put: several turns' worth for the follower to apply once it hears of them.
+      await load(backlogCluster.backendOf(leader.id), 4 * MAX_APPLIED_ENTRIES_PER_TURN, 1);
+      const behind = leader.node.applied - lagging.node.applied;
+      lagging.machine.watching = true;
+      const appliedBefore = lagging.machine.applied;
+      backlogCluster.links.isolated.delete(lagging.id);
+      await backlogCluster.until(
+        () => lagging.node.applied >= leader.node.applied,
+        'the follower to catch up',
+        10_000,
+      );
+      await backlogCluster.until(() => lagging.machine.appliedWhenTimerFired !== undefined, 'the timer');
+      // A timer set at the first apply fired after at most one turn's slice of the backlog.
+      expect(behind).toBeGreaterThan(3 * MAX_APPLIED_ENTRIES_PER_TURN);
+      const appliedInFirstTurn = (lagging.machine.appliedWhenTimerFired as number) - appliedBefore;
+      expect(appliedInFirstTurn).toBeGreaterThan(0);
+      expect(appliedInFirstTurn).toBeLessThanOrEqual(MAX_APPLIED_ENTRIES_PER_TURN);
+    } finally {
+      await backlogCluster.stop();
+    }
   });
 
   it('catches a cut-off follower up from a 20,000-key snapshot under client load: no election, no client error', {
