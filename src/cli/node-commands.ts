@@ -10,8 +10,20 @@ import {
   parseAutoCompaction,
   parsePeerList,
   ServiceFaults,
+  type WorkerNodeConfig,
 } from '../mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
+import {
+  DEFAULT_ADMIN_LISTEN,
+  DEFAULT_CLIENT_LISTEN,
+  FlagError,
+  givenFlags,
+  membershipFromValues,
+  ROLE_OPTIONS,
+  ROLE_USAGE,
+  roleFromValues,
+  workerConfigFromValues,
+} from './role-flags.js';
 
 export interface CommandIo {
   readonly out: (line: string) => void;
@@ -80,6 +92,7 @@ export function storageConfigFromValues(values: {
 }
 
 export const START_USAGE = `usage: meshos start --id N --data DIR --peers ID=HOST:PORT,... [options]
+       meshos start --role worker --control-plane H:P,... --data DIR --peer-listen H:P [options]
 
 options:
   --name NAME             human name of the node (default nN)
@@ -90,7 +103,8 @@ options:
   --certs DIR             cluster CA and node certificates (meshos certs init/issue)
   --insecure              plaintext peer traffic, for loopback only
   --wal-thread-pool       write and fsync the log on the thread pool (slow disks)
-${STORAGE_USAGE}`;
+${STORAGE_USAGE}
+${ROLE_USAGE}`;
 
 const NODE_OPTIONS = {
   id: { type: 'string' },
@@ -99,22 +113,58 @@ const NODE_OPTIONS = {
   data: { type: 'string' },
   peers: { type: 'string' },
   'peer-listen': { type: 'string' },
-  'client-listen': { type: 'string', default: '127.0.0.1:2379' },
-  'admin-listen': { type: 'string', default: '127.0.0.1:2381' },
+  'client-listen': { type: 'string' },
+  'admin-listen': { type: 'string' },
   certs: { type: 'string' },
   insecure: { type: 'boolean', default: false },
   'wal-thread-pool': { type: 'boolean', default: false },
   ...STORAGE_OPTIONS,
+  ...ROLE_OPTIONS,
 } as const;
 
-/** Builds a node's configuration from `meshos start` arguments. */
+/** Flags only a voter takes. */
+const VOTER_ONLY_FLAGS = [
+  '--id',
+  '--peers',
+  '--client-listen',
+  '--wal-thread-pool',
+  ...Object.keys(STORAGE_OPTIONS).map((name) => `--${name}`),
+];
+
+/** What `meshos start` runs: a voter or a worker, with its settings. */
+export type StartPlan =
+  | { readonly role: 'voter'; readonly config: MeshNodeConfig }
+  | { readonly role: 'worker'; readonly config: WorkerNodeConfig };
+
+function parseNodeArguments(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: NODE_OPTIONS, strict: true, allowPositionals: false }).values;
+}
+
+/** `meshos start` arguments: `--role` picks the voter or the worker settings; BAD_FLAGS when they mix. */
+export function startPlanFromArguments(argv: readonly string[]): StartPlan {
+  const values = parseNodeArguments(argv);
+  const given = givenFlags(argv);
+  if (roleFromValues(values) === 'worker') {
+    return {
+      role: 'worker',
+      config: workerConfigFromValues(
+        values,
+        VOTER_ONLY_FLAGS.filter((flag) => given.has(flag)),
+      ),
+    };
+  }
+  if (given.has('--control-plane')) {
+    throw new FlagError(['--control-plane is for workers (--role worker); a voter is the control plane']);
+  }
+  return { role: 'voter', config: voterConfigFromValues(values) };
+}
+
+/** Builds a voter's configuration from `meshos start` arguments. */
 export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: NODE_OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
+  return voterConfigFromValues(parseNodeArguments(argv));
+}
+
+function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): MeshNodeConfig {
   const id = nodeIdArgument('--id', values.id);
   if (values.data === undefined) throw new UsageError('--data DIR is required');
   const initialPeers = parsePeerList(values.peers ?? '');
@@ -127,18 +177,22 @@ export function nodeConfigFromArguments(argv: readonly string[]): MeshNodeConfig
     throw new UsageError('give --certs DIR (see meshos certs init), or --insecure for plaintext on loopback');
   }
   const storage = storageConfigFromValues(values);
+  const membershipProblems: string[] = [];
+  const membership = membershipFromValues(values, membershipProblems);
+  if (membershipProblems.length > 0) throw new FlagError(membershipProblems);
   return {
     id,
     name: values.name ?? `n${id}`,
     clusterId: values.cluster,
     dataDirectory: path.resolve(values.data),
     peerAddress: parseAddress(peerListen),
-    clientAddress: parseAddress(values['client-listen']),
-    adminAddress: parseAddress(values['admin-listen']),
+    clientAddress: parseAddress(values['client-listen'] ?? DEFAULT_CLIENT_LISTEN),
+    adminAddress: parseAddress(values['admin-listen'] ?? DEFAULT_ADMIN_LISTEN),
     initialPeers,
     insecure: values.insecure,
     ...(values['wal-thread-pool'] ? { walOnThreadPool: true } : {}),
     ...storage,
+    membership,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
 }

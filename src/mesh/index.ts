@@ -7,6 +7,16 @@ export {
   type ProcessProbe,
 } from './data-directory-lock.js';
 export {
+  DEFAULT_NODE_LEASE_TTL_SECONDS,
+  MAX_CONTROL_PLANE_ENDPOINTS,
+  MAX_NODE_LEASE_TTL_SECONDS,
+  type MembershipConfig,
+  MIN_NODE_LEASE_TTL_SECONDS,
+  membershipConfigProblems,
+  validateWorkerNodeConfig,
+  type WorkerNodeConfig,
+} from './membership-config.js';
+export {
   MeshNode,
   type MeshNodeDependencies,
   type MeshNodeEndpoints,
@@ -23,7 +33,30 @@ export {
   raftDirectory,
   validateMeshNodeConfig,
 } from './node-config.js';
-export { IdentityMismatchError, loadOrCreateIdentity, type NodeIdentity } from './node-identity.js';
+export {
+  checkIdentity,
+  IdentityMismatchError,
+  loadOrCreateIdentity,
+  type NodeIdentity,
+  readIdentity,
+} from './node-identity.js';
+export {
+  capacityProblems,
+  MAX_CAPACITY_RESOURCE_CHARACTERS,
+  MAX_CAPACITY_RESOURCES,
+  MAX_NODE_NAME_CHARACTERS,
+  MAX_VERSION_CHARACTERS,
+  MAX_ZONE_CHARACTERS,
+  NODE_ROLES,
+  type NodeAddresses,
+  type NodeCapacity,
+  type NodeRecord,
+  NodeRecordError,
+  type NodeRole,
+  nodeRecordProblems,
+  readNodeRecord,
+  validateNodeRecord,
+} from './node-record.js';
 export {
   type NodeService,
   RESTARTABLE_SERVICE_BACKOFF_INITIAL_MS,

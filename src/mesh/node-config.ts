@@ -10,6 +10,7 @@ import {
   ValidationError,
 } from '../lib/index.js';
 import { type AutoCompactionConfig, autoCompactionProblems } from '../server/index.js';
+import { type MembershipConfig, membershipConfigProblems } from './membership-config.js';
 
 /** One node's settings, as given on the command line or by the local-cluster launcher. */
 export interface MeshNodeConfig {
@@ -43,6 +44,8 @@ export interface MeshNodeConfig {
   readonly quotaBackendBytes?: number;
   /** History compaction on the leader (`--auto-compaction-mode/-retention`); off if unset. */
   readonly autoCompaction?: AutoCompactionConfig;
+  /** How the node registers in the mesh's nodes prefix (zone, capacity, lease TTL); defaults if unset. */
+  readonly membership?: MembershipConfig;
 }
 
 /** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */
@@ -135,6 +138,9 @@ export function validateMeshNodeConfig(config: MeshNodeConfig): void {
     problems.push(
       ...autoCompactionProblems(config.autoCompaction).map((problem) => `autoCompaction: ${problem}`),
     );
+  }
+  if (config.membership !== undefined) {
+    problems.push(...membershipConfigProblems(config.membership).map((problem) => `membership.${problem}`));
   }
   if (problems.length > 0) throw new ValidationError('node configuration', problems);
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Address, type Disk, MeshError } from '../lib/index.js';
 import type { NodeId } from '../raft/index.js';
+import type { NodeRole } from './node-record.js';
 
 /** What a node must remember about itself across restarts, beside its Raft data. */
 export interface NodeIdentity {
@@ -9,6 +10,8 @@ export interface NodeIdentity {
   readonly clusterId: string;
   /** The voters the cluster was created with, and their peer addresses. */
   readonly initialPeers: ReadonlyArray<readonly [NodeId, Address]>;
+  /** Absent in directories written before workers existed: those are voters'. */
+  readonly role?: NodeRole;
 }
 
 const IDENTITY_FILE = 'node.json';
@@ -33,14 +36,13 @@ export async function loadOrCreateIdentity(
   directory: string,
   given: NodeIdentity,
 ): Promise<NodeIdentity> {
-  const file = path.join(directory, IDENTITY_FILE);
-  if (await disk.exists(file)) {
-    const stored = JSON.parse(new TextDecoder().decode(await disk.readFile(file))) as NodeIdentity;
+  const stored = await readIdentity(disk, directory);
+  if (stored !== undefined) {
     if (stored.id !== given.id) throw new IdentityMismatchError('id', stored.id, given.id);
-    if (stored.clusterId !== given.clusterId)
-      throw new IdentityMismatchError('cluster id', stored.clusterId, given.clusterId);
+    checkIdentity(stored, given.clusterId, given.role ?? 'voter');
     return stored;
   }
+  const file = path.join(directory, IDENTITY_FILE);
   await disk.makeDirectory(directory);
   const temporary = `${file}.tmp`;
   const handle = await disk.open(temporary, 'create');
@@ -50,4 +52,19 @@ export async function loadOrCreateIdentity(
   await disk.rename(temporary, file);
   await disk.fsyncDirectory(directory);
   return given;
+}
+
+/** The identity kept in `directory`, or undefined when the node never started there. */
+export async function readIdentity(disk: Disk, directory: string): Promise<NodeIdentity | undefined> {
+  const file = path.join(directory, IDENTITY_FILE);
+  if (!(await disk.exists(file))) return undefined;
+  return JSON.parse(new TextDecoder().decode(await disk.readFile(file))) as NodeIdentity;
+}
+
+/** Refuses a stored identity of another cluster or role (a voter's directory given to a worker). */
+export function checkIdentity(stored: NodeIdentity, clusterId: string, role: NodeRole): void {
+  if (stored.clusterId !== clusterId)
+    throw new IdentityMismatchError('cluster id', stored.clusterId, clusterId);
+  const storedRole = stored.role ?? 'voter';
+  if (storedRole !== role) throw new IdentityMismatchError('role', storedRole, role);
 }

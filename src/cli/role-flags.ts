@@ -1,0 +1,184 @@
+/** `meshos start --role voter|worker` and the membership flags both roles take. */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MeshError, parseAddress } from '../lib/index.js';
+import {
+  capacityProblems,
+  DEFAULT_NODE_LEASE_TTL_SECONDS,
+  MAX_NODE_LEASE_TTL_SECONDS,
+  type MembershipConfig,
+  MIN_NODE_LEASE_TTL_SECONDS,
+  NODE_ROLES,
+  type NodeCapacity,
+  type NodeRole,
+  type WorkerNodeConfig,
+} from '../mesh/index.js';
+
+/** Command-line flags that do not fit together or do not parse; every problem at once. */
+export class FlagError extends MeshError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('BAD_FLAGS', problems.join('; '), { details: { problems } });
+    this.problems = problems;
+  }
+}
+
+/** Where `meshos start` listens when not told: etcd's client port, and the admin port. */
+export const DEFAULT_CLIENT_LISTEN = '127.0.0.1:2379';
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:2381';
+
+export const ROLE_USAGE = `roles:
+  --role voter|worker     voter (default): runs Raft, the KV and the etcd API;
+                          worker: no Raft, joins through --control-plane
+  --control-plane H:P,... etcd v3 endpoints a worker uses: MeshOS voters' client ports or
+                          an etcd cluster (worker only); the worker's id is allocated there
+                          and kept in --data
+  --zone NAME             failure domain this node is in (rack, availability zone)
+  --capacity R=N,...      what this node can carry (default cpus and memoryBytes of the machine)
+  --node-lease-ttl S      seconds without keep-alive before the node counts as gone (default ${DEFAULT_NODE_LEASE_TTL_SECONDS})`;
+
+export const ROLE_OPTIONS = {
+  role: { type: 'string', default: 'voter' },
+  'control-plane': { type: 'string' },
+  zone: { type: 'string', default: '' },
+  capacity: { type: 'string' },
+  'node-lease-ttl': { type: 'string' },
+} as const;
+
+interface RoleValues {
+  readonly role: string;
+  readonly 'control-plane'?: string | undefined;
+  readonly zone: string;
+  readonly capacity?: string | undefined;
+  readonly 'node-lease-ttl'?: string | undefined;
+}
+
+/** The role named by `--role`; BAD_FLAGS for anything else. */
+export function roleFromValues(values: RoleValues): NodeRole {
+  const role = NODE_ROLES.find((name) => name === values.role);
+  if (role === undefined) throw new FlagError([`--role must be voter or worker, got '${values.role}'`]);
+  return role;
+}
+
+/** The capacity of this machine, when `--capacity` is not given. */
+export function machineCapacity(): NodeCapacity {
+  return { cpus: os.availableParallelism(), memoryBytes: os.totalmem() };
+}
+
+/** Parses `cpus=4,memoryBytes=8589934592`. */
+export function parseCapacity(text: string): { capacity: NodeCapacity; problems: string[] } {
+  const capacity: Record<string, number> = {};
+  const problems: string[] = [];
+  for (const item of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)) {
+    const match = /^([^=]+)=(\d+)$/.exec(item);
+    if (match === null) {
+      problems.push(`--capacity: '${item}' is not RESOURCE=N`);
+      continue;
+    }
+    capacity[match[1]!] = Number(match[2]);
+  }
+  problems.push(...capacityProblems(capacity).map((problem) => `--capacity: ${problem}`));
+  return { capacity, problems };
+}
+
+/** Zone, capacity and lease TTL; `problems` collects what is wrong with them. */
+export function membershipFromValues(values: RoleValues, problems: string[]): MembershipConfig {
+  const ttlText = values['node-lease-ttl'];
+  let leaseTtlSeconds = DEFAULT_NODE_LEASE_TTL_SECONDS;
+  if (ttlText !== undefined) {
+    leaseTtlSeconds = /^\d+$/.test(ttlText) ? Number(ttlText) : Number.NaN;
+    if (!(leaseTtlSeconds >= MIN_NODE_LEASE_TTL_SECONDS && leaseTtlSeconds <= MAX_NODE_LEASE_TTL_SECONDS)) {
+      problems.push(
+        `--node-lease-ttl must be whole seconds from ${MIN_NODE_LEASE_TTL_SECONDS} to ${MAX_NODE_LEASE_TTL_SECONDS}, got '${ttlText}'`,
+      );
+    }
+  }
+  let capacity = machineCapacity();
+  if (values.capacity !== undefined) {
+    const parsed = parseCapacity(values.capacity);
+    problems.push(...parsed.problems);
+    capacity = parsed.capacity;
+  }
+  return { zone: values.zone, capacity, leaseTtlSeconds };
+}
+
+/** Parses `--control-plane a:1,b:2`. */
+export function controlPlaneEndpoints(text: string, problems: string[]): string[] {
+  const endpoints = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  if (endpoints.length === 0) problems.push('--control-plane needs at least one host:port');
+  for (const endpoint of endpoints) {
+    try {
+      parseAddress(endpoint);
+    } catch (error) {
+      problems.push(`--control-plane: ${(error as Error).message}`);
+    }
+  }
+  return endpoints;
+}
+
+/** Names of the `--flags` present in `argv` (given, not defaulted). */
+export function givenFlags(argv: readonly string[]): Set<string> {
+  return new Set(
+    argv.filter((argument) => argument.startsWith('--')).map((argument) => argument.split('=')[0]!),
+  );
+}
+
+/** The worker flags `meshos start --role worker` takes, as parsed. */
+export interface WorkerValues extends RoleValues {
+  readonly name?: string | undefined;
+  readonly cluster: string;
+  readonly data?: string | undefined;
+  readonly 'peer-listen'?: string | undefined;
+  readonly 'admin-listen'?: string | undefined;
+  readonly certs?: string | undefined;
+  readonly insecure: boolean;
+}
+
+/**
+ * A worker's settings from `meshos start --role worker`; `voterOnly` names the voter flags
+ * that were given (a worker has no Raft, no etcd API and no fixed id), each a problem.
+ */
+export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly string[]): WorkerNodeConfig {
+  const problems = voterOnly.map(
+    (flag) => `${flag} is for voters; a worker has no Raft, etcd API or fixed id`,
+  );
+  if (values.data === undefined) problems.push('--data DIR is required');
+  if (values['peer-listen'] === undefined) problems.push('--peer-listen H:P is required for a worker');
+  if (values['control-plane'] === undefined)
+    problems.push('--control-plane H:P,... is required for a worker');
+  if (!values.insecure && values.certs === undefined) {
+    problems.push('give --certs DIR (see meshos certs init), or --insecure for plaintext on loopback');
+  }
+  const controlPlane = values['control-plane'];
+  const endpoints = controlPlane === undefined ? [] : controlPlaneEndpoints(controlPlane, problems);
+  const membership = membershipFromValues(values, problems);
+  const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
+    try {
+      return parseAddress(text);
+    } catch (error) {
+      problems.push(`${flag}: ${(error as Error).message}`);
+      return { host: '127.0.0.1', port: 0 };
+    }
+  };
+  const peerAddress = addressOf('--peer-listen', values['peer-listen'] ?? '127.0.0.1:0');
+  const adminAddress = addressOf('--admin-listen', values['admin-listen'] ?? DEFAULT_ADMIN_LISTEN);
+  if (problems.length > 0) throw new FlagError(problems);
+  return {
+    ...(values.name === undefined ? {} : { name: values.name }),
+    clusterId: values.cluster,
+    dataDirectory: path.resolve(values.data ?? ''),
+    peerAddress,
+    adminAddress,
+    controlPlaneEndpoints: endpoints,
+    membership,
+    insecure: values.insecure,
+    ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
+  };
+}

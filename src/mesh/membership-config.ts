@@ -1,0 +1,81 @@
+import { type Address, formatAddress, InputProblems, ValidationError } from '../lib/index.js';
+import { capacityProblems, MAX_ZONE_CHARACTERS, type NodeCapacity } from './node-record.js';
+
+/** A node that misses keep-alives for this long is gone from the mesh (`--node-lease-ttl`). */
+export const DEFAULT_NODE_LEASE_TTL_SECONDS = 5;
+/**
+ * Bounds of the node lease TTL. Below 2 s one slow keep-alive round (a GC pause, a leader
+ * election: 1-2 s) would drop a healthy node; above an hour a dead node lingers for an hour.
+ */
+export const MIN_NODE_LEASE_TTL_SECONDS = 2;
+export const MAX_NODE_LEASE_TTL_SECONDS = 3_600;
+/** Most control-plane endpoints a worker is given. */
+export const MAX_CONTROL_PLANE_ENDPOINTS = 64;
+
+/** How a node registers itself in the mesh; voters and workers alike. */
+export interface MembershipConfig {
+  /** Failure domain (rack, availability zone); empty when not given. */
+  readonly zone: string;
+  readonly capacity: NodeCapacity;
+  readonly leaseTtlSeconds: number;
+}
+
+/** A worker: no Raft; it reaches the control plane (MeshOS voters or an etcd cluster) as a client. */
+export interface WorkerNodeConfig {
+  /** Human name; `w<id>` once the id is known when unset. */
+  readonly name?: string;
+  /** The mesh's name, checked in every peer handshake; equal to the voters' `--cluster`. */
+  readonly clusterId: string;
+  readonly dataDirectory: string;
+  readonly peerAddress: Address;
+  readonly adminAddress: Address;
+  /** host:port of the control plane's etcd v3 endpoints. */
+  readonly controlPlaneEndpoints: readonly string[];
+  readonly membership: MembershipConfig;
+  /** `ca.pem`, and `ca-key.pem` to issue this node's certificate once its id is allocated. */
+  readonly certificateDirectory?: string;
+  readonly insecure: boolean;
+}
+
+/** Every problem with membership settings at once. */
+export function membershipConfigProblems(config: MembershipConfig): string[] {
+  const problems = new InputProblems();
+  if (typeof config.zone !== 'string' || config.zone.length > MAX_ZONE_CHARACTERS) {
+    problems.add(`zone must be a string of at most ${MAX_ZONE_CHARACTERS} characters`);
+  }
+  problems.integer(
+    'leaseTtlSeconds',
+    config.leaseTtlSeconds,
+    MIN_NODE_LEASE_TTL_SECONDS,
+    MAX_NODE_LEASE_TTL_SECONDS,
+  );
+  problems.addAll(capacityProblems(config.capacity));
+  return problems.list;
+}
+
+/** Every problem with a worker's settings at once (VALIDATION_FAILED). */
+export function validateWorkerNodeConfig(config: WorkerNodeConfig): void {
+  const problems = new InputProblems();
+  if (config.clusterId.length === 0) problems.add('clusterId must not be empty');
+  if (config.dataDirectory.length === 0) problems.add('dataDirectory must not be empty');
+  const endpoints = config.controlPlaneEndpoints;
+  if (endpoints.length === 0) problems.add('controlPlaneEndpoints: at least one host:port is needed');
+  if (endpoints.length > MAX_CONTROL_PLANE_ENDPOINTS) {
+    problems.add(`controlPlaneEndpoints: at most ${MAX_CONTROL_PLANE_ENDPOINTS}, got ${endpoints.length}`);
+  }
+  for (const endpoint of endpoints) {
+    if (!/^[^\s/,]+:\d{1,5}$/.test(endpoint))
+      problems.add(`controlPlaneEndpoints: '${endpoint}' is not host:port`);
+  }
+  if (!config.insecure && config.certificateDirectory === undefined) {
+    problems.add('give a certificate directory (meshos certs init), or --insecure for plaintext on loopback');
+  }
+  if (
+    config.peerAddress.port !== 0 &&
+    formatAddress(config.peerAddress) === formatAddress(config.adminAddress)
+  ) {
+    problems.add(`peer and admin addresses must differ: ${formatAddress(config.peerAddress)}`);
+  }
+  problems.nested('membership', membershipConfigProblems(config.membership));
+  if (problems.list.length > 0) throw new ValidationError('worker configuration', problems.list);
+}

@@ -1,0 +1,120 @@
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startPlanFromArguments } from '../../../src/cli/node-commands.js';
+import { FlagError, machineCapacity } from '../../../src/cli/role-flags.js';
+import { DEFAULT_NODE_LEASE_TTL_SECONDS } from '../../../src/mesh/index.js';
+
+const VOTER = ['--id', '2', '--data', 'd2', '--peers', '1=127.0.0.1:7001,2=127.0.0.1:7002', '--insecure'];
+const WORKER = [
+  '--role',
+  'worker',
+  '--control-plane',
+  '127.0.0.1:2379,127.0.0.1:2479',
+  '--data',
+  'w',
+  '--peer-listen',
+  '127.0.0.1:7100',
+  '--insecure',
+];
+
+function flagProblems(argv: readonly string[]): readonly string[] {
+  try {
+    startPlanFromArguments(argv);
+  } catch (error) {
+    expect(error).toBeInstanceOf(FlagError);
+    expect((error as FlagError).code).toBe('BAD_FLAGS');
+    return (error as FlagError).problems;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be refused`);
+}
+
+describe('meshos start --role', () => {
+  it('runs a voter by default, registering with the default lease and the machine capacity', () => {
+    const plan = startPlanFromArguments(VOTER);
+    expect(plan.role).toBe('voter');
+    if (plan.role !== 'voter') return;
+    expect(plan.config.id).toBe(2);
+    expect(plan.config.clientAddress).toEqual({ host: '127.0.0.1', port: 2379 });
+    expect(plan.config.membership).toEqual({
+      zone: '',
+      capacity: machineCapacity(),
+      leaseTtlSeconds: DEFAULT_NODE_LEASE_TTL_SECONDS,
+    });
+  });
+
+  it('builds a worker from its control-plane endpoints, with no id until one is allocated', () => {
+    const plan = startPlanFromArguments([
+      ...WORKER,
+      '--zone',
+      'rack-7',
+      '--capacity',
+      'cpus=4,daemons=100',
+      '--node-lease-ttl',
+      '9',
+    ]);
+    expect(plan.role).toBe('worker');
+    if (plan.role !== 'worker') return;
+    expect(plan.config.controlPlaneEndpoints).toEqual(['127.0.0.1:2379', '127.0.0.1:2479']);
+    expect(plan.config.dataDirectory).toBe(path.resolve('w'));
+    expect(plan.config.peerAddress).toEqual({ host: '127.0.0.1', port: 7100 });
+    expect(plan.config.adminAddress).toEqual({ host: '127.0.0.1', port: 2381 });
+    expect(plan.config.membership).toEqual({
+      zone: 'rack-7',
+      capacity: { cpus: 4, daemons: 100 },
+      leaseTtlSeconds: 9,
+    });
+    expect('id' in plan.config).toBe(false);
+  });
+
+  it('refuses an unknown role', () => {
+    expect(flagProblems([...VOTER, '--role', 'observer'])).toEqual([
+      "--role must be voter or worker, got 'observer'",
+    ]);
+  });
+
+  it('refuses voter flags on a worker and names every one at once', () => {
+    const problems = flagProblems([
+      ...WORKER,
+      '--id',
+      '7',
+      '--peers',
+      '7=127.0.0.1:1',
+      '--client-listen',
+      'x:1',
+    ]);
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/--id is for voters/);
+    expect(problems.join('\n')).toMatch(/--peers is for voters/);
+    expect(problems.join('\n')).toMatch(/--client-listen is for voters/);
+  });
+
+  it('refuses a worker without a control plane, data directory or peer address', () => {
+    const problems = flagProblems(['--role', 'worker', '--insecure']);
+    expect(problems).toEqual([
+      '--data DIR is required',
+      '--peer-listen H:P is required for a worker',
+      '--control-plane H:P,... is required for a worker',
+    ]);
+  });
+
+  it('refuses a control plane on a voter: a voter is the control plane', () => {
+    expect(flagProblems([...VOTER, '--control-plane', '127.0.0.1:2379'])[0]).toMatch(
+      /--control-plane is for workers/,
+    );
+  });
+
+  it('refuses malformed endpoints, capacities and lease TTLs', () => {
+    const problems = flagProblems([
+      ...WORKER.map((argument) => (argument === '127.0.0.1:2379,127.0.0.1:2479' ? 'nohost' : argument)),
+      '--capacity',
+      'cpus=four,memory=-1',
+      '--node-lease-ttl',
+      '1',
+    ]);
+    expect(problems.join('\n')).toMatch(/--control-plane: .*nohost/);
+    expect(problems.join('\n')).toMatch(/'cpus=four' is not RESOURCE=N/);
+    expect(problems.join('\n')).toMatch(/'memory=-1' is not RESOURCE=N/);
+    expect(problems.join('\n')).toMatch(/--node-lease-ttl must be whole seconds from 2 to 3600, got '1'/);
+    expect(flagProblems([...VOTER, '--node-lease-ttl', '5s'])[0]).toMatch(/got '5s'/);
+  });
+});
