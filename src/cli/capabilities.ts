@@ -65,6 +65,12 @@ export const CAPABILITIES: readonly Capability[] = [
       'library: daemons on causal chains; standby, replica and fork groups in one process; no node runs it yet',
   },
   {
+    area: 'membership',
+    status: 'running',
+    summary:
+      'voter and worker roles (workers on MeshOS voters or an external etcd), nodes registered under kept-alive leases, joins and leaves watched, meshos nodes',
+  },
+  {
     area: 'control plane',
     status: 'planned',
     summary: 'membership with leases, worker nodes, external etcd',

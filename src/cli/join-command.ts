@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { type Address, formatAddress, parseAddress } from '../lib/index.js';
 import { DataDirectoryLock, type MeshNode, type MeshNodeConfig } from '../mesh/index.js';
-import { certificateFiles, issueNodeCertificate } from '../transport/index.js';
+import { ensureNodeCertificate } from '../transport/index.js';
 import {
   type CommandIo,
   runNode,
@@ -70,12 +69,7 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
     });
     const id = Number(added.member.ID);
     io.out(`joined cluster as learner ${id}; catching up`);
-    if (
-      values.certs !== undefined &&
-      !existsSync(certificateFiles.nodeCertificate(path.resolve(values.certs), id))
-    ) {
-      await issueNodeCertificate(path.resolve(values.certs), id, []);
-    }
+    if (values.certs !== undefined) await ensureNodeCertificate(path.resolve(values.certs), id);
     const config: MeshNodeConfig = {
       id,
       name: values.name ?? `n${id}`,

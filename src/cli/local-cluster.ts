@@ -103,8 +103,17 @@ export function mainScript(): string {
 
 /** Asks a node's admin port for its status; undefined when it does not answer. */
 export function fetchStatus(admin: string, timeoutMs = 1_000): Promise<Record<string, unknown> | undefined> {
+  return fetchAdminJson(admin, '/status', timeoutMs);
+}
+
+/** GETs a JSON endpoint of a node's admin port; undefined when it does not answer JSON in time. */
+export function fetchAdminJson(
+  admin: string,
+  pathname: string,
+  timeoutMs = 1_000,
+): Promise<Record<string, unknown> | undefined> {
   return new Promise((resolve) => {
-    const request = http.get(`http://${admin}/status`, { timeout: timeoutMs }, (response) => {
+    const request = http.get(`http://${admin}${pathname}`, { timeout: timeoutMs }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {

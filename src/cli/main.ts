@@ -6,6 +6,8 @@ import {
   kvCommand,
   MEMBER_USAGE,
   memberCommand,
+  NODES_USAGE,
+  nodesCommand,
   SNAPSHOT_USAGE,
   STATUS_USAGE,
   snapshotCommand,
@@ -18,11 +20,13 @@ import {
   type CommandIo,
   certsCommand,
   describeError,
-  nodeConfigFromArguments,
   runNode,
   START_USAGE,
+  startPlanFromArguments,
   UsageError,
 } from './node-commands.js';
+import { FlagError } from './role-flags.js';
+import { runWorker } from './worker-command.js';
 
 const USAGE = `usage: meshos <command> [options]
 
@@ -33,6 +37,7 @@ commands:
   certs         create the cluster CA and node certificates
   kv            get, put, del, watch, txn (meshos kv --help)
   member        list, add, remove, promote
+  nodes         the mesh's registered nodes: role, zone, health, lease left
   status        leader, term, indexes and lag of each endpoint; --admin: each node's services
   snapshot      save FILE: the whole state as a snapshot
   capabilities  list what this build contains
@@ -62,6 +67,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       join: JOIN_USAGE,
       kv: KV_USAGE,
       member: MEMBER_USAGE,
+      nodes: NODES_USAGE,
       status: STATUS_USAGE,
       snapshot: SNAPSHOT_USAGE,
     };
@@ -71,8 +77,10 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   switch (command) {
     case 'start-local':
       return startLocalCluster(io);
-    case 'start':
-      return runNode(nodeConfigFromArguments(rest), io);
+    case 'start': {
+      const plan = startPlanFromArguments(rest);
+      return plan.role === 'voter' ? runNode(plan.config, io) : runWorker(plan.config, io);
+    }
     case 'join':
       return joinCommand(rest, io);
     case 'certs':
@@ -81,6 +89,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return kvCommand(rest, io);
     case 'member':
       return memberCommand(rest, io);
+    case 'nodes':
+      return nodesCommand(rest, io);
     case 'status':
       return statusCommand(rest, io);
     case 'snapshot':
@@ -103,7 +113,11 @@ const io: CommandIo = { out: (line) => console.log(line), err: (line) => console
 try {
   process.exitCode = await main(process.argv.slice(2), io);
 } catch (error) {
-  if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+  if (
+    error instanceof UsageError ||
+    error instanceof FlagError ||
+    (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+  ) {
     io.err(`meshos: ${(error as Error).message}`);
     process.exitCode = 2;
   } else {

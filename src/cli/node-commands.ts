@@ -232,18 +232,10 @@ export async function runNode(
     if (info.leaderId !== 0) io.out(`leader is node ${info.leaderId} (term ${info.term})`);
   });
   onStarted?.(node);
-  const shutdown = new AbortController();
-  const stop = (): void => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    io.out(`node ${config.id} stopping`);
-    shutdown.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const exit = await node.run(shutdown.signal);
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  const exit = await runUntilSignalled(
+    (signal) => node.run(signal),
+    () => io.out(`node ${config.id} stopping`),
+  );
   if (exit === 'removed') {
     io.err(
       `node ${config.id} was removed from the cluster (etcdctl member remove); it stopped and serves nothing more. Its data directory ${config.dataDirectory} belongs to no cluster now: delete it, or join again with a new one.`,
@@ -256,6 +248,31 @@ export async function runNode(
   }
   io.out(`node ${config.id} stopped`);
   return 0;
+}
+
+/**
+ * Runs `serve` with a signal that SIGINT or SIGTERM aborts (`onSignal` is told first); the
+ * handlers are removed once `serve` ends.
+ */
+export async function runUntilSignalled<T>(
+  serve: (signal: AbortSignal) => Promise<T>,
+  onSignal: () => void,
+): Promise<T> {
+  const shutdown = new AbortController();
+  const stop = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    onSignal();
+    shutdown.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    return await serve(shutdown.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
 
 export const CERTS_USAGE = `usage: meshos certs init --dir DIR [--cluster ID]

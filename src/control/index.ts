@@ -56,6 +56,7 @@ export {
   nodeIdOfKey,
   nodeKey,
   placementKey,
+  WORKER_ID_COUNTER_KEY,
 } from './keyspace.js';
 export {
   LEASE_RENEWALS_PER_TTL,

@@ -59,6 +59,8 @@ function nodeSegment(kind: KeyspaceKind, id: NodeId): string {
 }
 
 export const nodeKey = (id: NodeId): string => nodeSegment('nodes', id);
+/** The last worker node id handed out (workers take the next one with a compare-and-swap). */
+export const WORKER_ID_COUNTER_KEY = 'node-ids/last-worker';
 export const maintenanceKey = (id: NodeId): string => nodeSegment('maintenance', id);
 export const chainKey = (name: string): string => nameSegment('chains', name);
 export const daemonKey = (name: string): string => nameSegment('daemons', name);

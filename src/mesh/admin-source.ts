@@ -24,6 +24,9 @@ export function nodeAdminSource(
       };
     },
     status: () => ({ ...raftStatusView(part(parts, 'raft')), services: serviceTree() }),
+    routes: {
+      '/nodes': () => parts.membership?.report() ?? Promise.resolve({ reporter: config.id, nodes: [] }),
+    },
     ...(faults === undefined ? {} : { crashService: crashTrigger(faults) }),
   };
 }

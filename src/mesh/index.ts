@@ -7,6 +7,13 @@ export {
   type ProcessProbe,
 } from './data-directory-lock.js';
 export {
+  MAX_LEASE_QUERIES_IN_FLIGHT,
+  Membership,
+  type MembershipOptions,
+  type NodeListing,
+  type NodesReport,
+} from './membership.js';
+export {
   DEFAULT_NODE_LEASE_TTL_SECONDS,
   MAX_CONTROL_PLANE_ENDPOINTS,
   MAX_NODE_LEASE_TTL_SECONDS,
@@ -16,6 +23,13 @@ export {
   validateWorkerNodeConfig,
   type WorkerNodeConfig,
 } from './membership-config.js';
+export {
+  type MemberNode,
+  type MembershipChange,
+  MembershipView,
+  type MembershipViewOptions,
+  type NodeHealth,
+} from './membership-view.js';
 export {
   MeshNode,
   type MeshNodeDependencies,
@@ -58,6 +72,14 @@ export {
   validateNodeRecord,
 } from './node-record.js';
 export {
+  NodeRegistration,
+  type NodeRegistrationOptions,
+  REGISTRATION_RETRY_MAX_MS,
+  REGISTRATION_RETRY_MIN_MS,
+  REVOKE_ON_STOP_TIMEOUT_MS,
+  registrationRetryDelayMs,
+} from './node-registration.js';
+export {
   type NodeService,
   RESTARTABLE_SERVICE_BACKOFF_INITIAL_MS,
   RESTARTABLE_SERVICE_BACKOFF_MAX_MS,
@@ -86,3 +108,12 @@ export {
   type ServiceTreeStatus,
   serviceTreeStatus,
 } from './service-status.js';
+export { meshosVersion } from './version.js';
+export {
+  allocateWorkerNodeId,
+  FIRST_WORKER_NODE_ID,
+  LAST_WORKER_NODE_ID,
+  MAX_WORKER_ID_ALLOCATION_ATTEMPTS,
+  WorkerIdAllocationError,
+} from './worker-id.js';
+export { WorkerNode, type WorkerNodeDependencies, type WorkerNodeEndpoints } from './worker-node.js';

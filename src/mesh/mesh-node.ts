@@ -16,6 +16,7 @@ import type { LeaderInfo, NodeApplyResult, RaftKvBackend, RaftNode } from '../se
 import { BootFailedError, ChildStartError, type EscalationError, Supervisor } from '../supervisor/index.js';
 import { nodeAdminSource } from './admin-source.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
+import type { Membership } from './membership.js';
 import type { NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, validateMeshNodeConfig } from './node-config.js';
 import { type NodeService, serviceChild } from './node-service.js';
@@ -82,6 +83,7 @@ export class MeshNode {
     private readonly supervisor: Supervisor,
     private readonly services: readonly NodeService[],
     private readonly disk: Disk,
+    private readonly parts: NodeParts,
   ) {}
 
   /**
@@ -149,6 +151,7 @@ export class MeshNode {
       supervisor,
       services,
       disk,
+      parts,
     );
     registerServiceMetrics(node.metrics.registry, () => serviceTreeStatus(supervisor, services));
     if (earlyFailure !== undefined) node.failed(earlyFailure);
@@ -204,11 +207,18 @@ export class MeshNode {
   }
 
   /**
-   * Stops every service in reverse start order: the admin port and the client API first, then
+   * Leaves the mesh, then stops every service in reverse start order: the admin port and the client API first, then
    * Raft (a leader hands off leadership), the transport, and last the data-directory lock.
    */
   async stop(): Promise<void> {
+    // Leaves the mesh first (its lease revoked while Raft still runs), so others see it at once.
+    await this.parts.membership?.leave();
     await this.supervisor.stop('node stop requested');
+  }
+
+  /** Its registration in the mesh and its view of every node, while that service runs. */
+  get membership(): Membership | undefined {
+    return this.parts.membership;
   }
 
   private failed(error: EscalationError): void {

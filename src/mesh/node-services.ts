@@ -3,6 +3,7 @@
  * opened into `NodeParts` for the services after it and takes it out again when it closes.
  */
 import { type EtcdApiServer, startEtcdApiServer } from '../api/index.js';
+import type { ControlPlane } from '../control/index.js';
 import {
   type Address,
   assert,
@@ -37,6 +38,8 @@ import {
   type TlsMaterial,
 } from '../transport/index.js';
 import { DataDirectoryLock } from './data-directory-lock.js';
+import type { Membership } from './membership.js';
+import { controlPlaneService, membershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, raftDirectory } from './node-config.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './node-identity.js';
@@ -70,6 +73,8 @@ export interface NodeParts {
   /** The ports actually bound; a restarted service binds the same one again. */
   clientAddress?: Address;
   adminAddress?: Address;
+  controlPlane?: ControlPlane;
+  membership?: Membership;
 }
 
 /** The part `key`, which a service this one depends on has opened. */
@@ -102,9 +107,14 @@ export const SERVICE = {
   raft: 'raft',
   etcdApi: 'etcd-api',
   admin: 'admin-http',
+  controlPlane: 'control-plane',
+  membership: 'membership',
 } as const;
 
-/** A voter's services: lock, identity, transport, Raft with the KV store, etcd API, admin HTTP. */
+/**
+ * A voter's services: lock, identity, transport, Raft with the KV store, etcd API, admin HTTP,
+ * the control plane in-process, and membership.
+ */
 export function voterServices(context: NodeServiceContext): NodeService[] {
   return [
     lockService(context),
@@ -113,6 +123,8 @@ export function voterServices(context: NodeServiceContext): NodeService[] {
     raftService(context),
     etcdApiService(context),
     adminService(context),
+    controlPlaneService(context),
+    membershipService(context),
   ];
 }
 

@@ -14,6 +14,8 @@ export interface AdminStatusSource {
    * Present only on nodes started with fault injection, which serve `POST /faults/crash/<service>`.
    */
   crashService?(service: string): (() => void) | undefined;
+  /** More JSON endpoints by path (`/nodes`), answered fresh on every request. */
+  readonly routes?: Readonly<Record<string, () => Promise<unknown>>>;
 }
 
 interface Answer {
@@ -95,8 +97,12 @@ async function answer(
     }
     case '/status':
       return json(200, source.status());
-    default:
+    default: {
+      const routes = source.routes ?? {};
+      const route = Object.hasOwn(routes, pathname) ? routes[pathname] : undefined;
+      if (route !== undefined) return json(200, await route());
       return { status: 404, type: 'text/plain', body: `no such endpoint: ${pathname}\n` };
+    }
   }
 }
 

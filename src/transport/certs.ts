@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { isNodeId, MeshError, type NodeId, ValidationError } from '../lib/index.js';
@@ -25,6 +25,22 @@ export const certificateFiles = {
   nodeCertificate: (directory: string, nodeId: NodeId) => path.join(directory, `node-${nodeId}.pem`),
   nodeKey: (directory: string, nodeId: NodeId) => path.join(directory, `node-${nodeId}-key.pem`),
 };
+
+/**
+ * Issues node `nodeId`'s certificate unless the directory holds one already: a node whose id
+ * is handed out at start (`meshos join`, a worker) gets one from the CA key beside it.
+ */
+export async function ensureNodeCertificate(
+  directory: string,
+  nodeId: NodeId,
+  hosts: readonly string[] = [],
+): Promise<void> {
+  const exists = await access(certificateFiles.nodeCertificate(directory, nodeId)).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await issueNodeCertificate(directory, nodeId, hosts);
+}
 
 /** What a node needs for mutual TLS: the cluster CA, its own certificate and key, all PEM. */
 export interface TlsMaterial {

@@ -5,6 +5,7 @@ export {
   CertificateError,
   certificateFiles,
   createClusterCa,
+  ensureNodeCertificate,
   issueNodeCertificate,
   LOOPBACK_HOSTS,
   loadTlsMaterial,

@@ -73,6 +73,9 @@ describe('meshos start with fault injection', () => {
       [SERVICE.raft, 'running', 0],
       [SERVICE.etcdApi, 'running', 0],
       [SERVICE.admin, 'running', 1],
+      [SERVICE.controlPlane, 'running', 0],
+      // Restarted after the admin port it names in the node's record.
+      [SERVICE.membership, 'running', 1],
     ]);
     const table = meshos(['status', '--admin', admin]);
     expect(await exitCode(table, UP_TIMEOUT_MS)).toBe(0);

@@ -160,6 +160,8 @@ describe('the node as a supervision tree', () => {
       [SERVICE.raft, 'running', 'critical', 0],
       [SERVICE.etcdApi, 'running', 'restartable', 0],
       [SERVICE.admin, 'running', 'restartable', 0],
+      [SERVICE.controlPlane, 'running', 'restartable', 0],
+      [SERVICE.membership, 'running', 'restartable', 0],
     ]);
 
     expect(faults.crash(SERVICE.admin)).toBe(true);

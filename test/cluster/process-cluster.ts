@@ -19,7 +19,7 @@ async function planNode(root: string, id: number, ports: PortPicker): Promise<Pr
 }
 
 const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');
-const CLUSTER_ID = 'cluster-test';
+export const CLUSTER_ID = 'cluster-test';
 
 export interface ProcessNodePlan {
   readonly id: number;

@@ -1,0 +1,26 @@
+import { formatAddress } from '../lib/index.js';
+import { createLogger } from '../lib/node/index.js';
+import { WorkerNode, type WorkerNodeConfig } from '../mesh/index.js';
+import { type CommandIo, runUntilSignalled } from './node-commands.js';
+
+/** Runs one worker until SIGINT or SIGTERM, then stops it cleanly (its lease is revoked). */
+export async function runWorker(config: WorkerNodeConfig, io: CommandIo): Promise<number> {
+  const logger = createLogger(`meshos-worker${config.name === undefined ? '' : `-${config.name}`}`);
+  const worker = await WorkerNode.start(config, { logger });
+  io.out(
+    `worker ${worker.id} (${worker.name}) up: peer ${formatAddress(worker.endpoints.peer)}, admin http://${formatAddress(worker.endpoints.admin)}, control plane ${config.controlPlaneEndpoints.join(',')}`,
+  );
+  worker.membership.view.onChange((change) => {
+    if (change.type === 'join' || change.type === 'leave') {
+      io.out(
+        `node ${change.node.record.id} (${change.node.record.role}) ${change.type === 'join' ? 'joined' : 'left'}`,
+      );
+    }
+  });
+  await runUntilSignalled(
+    (signal) => worker.run(signal),
+    () => io.out(`worker ${worker.id} stopping`),
+  );
+  io.out(`worker ${worker.id} stopped`);
+  return 0;
+}
