@@ -72,8 +72,9 @@ export const CAPABILITIES: readonly Capability[] = [
   },
   {
     area: 'control plane',
-    status: 'planned',
-    summary: 'membership with leases, worker nodes, external etcd',
+    status: 'running',
+    summary:
+      'ControlPlane (get, range, txn, watch, leases): in-process on every voter, over etcd v3 endpoints on workers (MeshOS voters or an external etcd)',
   },
   {
     area: 'chains',
