@@ -49,6 +49,8 @@ describe("a voter node's supervision tree", () => {
       SERVICE.raft,
       SERVICE.etcdApi,
       SERVICE.admin,
+      SERVICE.controlPlane,
+      SERVICE.membership,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -68,15 +70,24 @@ describe("a voter node's supervision tree", () => {
       [SERVICE.raft]: [0, 'critical'],
       [SERVICE.etcdApi]: restartable,
       [SERVICE.admin]: restartable,
+      [SERVICE.controlPlane]: restartable,
+      [SERVICE.membership]: restartable,
     });
     const api = voterTree().children.find((child) => child.name === SERVICE.etcdApi);
     expect(api?.restart.periodMs).toBe(RESTARTABLE_SERVICE_PERIOD_MS);
   });
 
-  it('restarting the client API touches nothing else; Raft takes the API and admin port with it', () => {
+  it('restarting the client API touches only the membership that names it; Raft takes everything after it', () => {
     const tree = voterTree();
-    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi]);
-    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin]);
-    expect(restartSet(tree, SERVICE.raft)).toEqual([SERVICE.raft, SERVICE.etcdApi, SERVICE.admin]);
+    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, SERVICE.membership]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership]);
+    expect(restartSet(tree, SERVICE.raft)).toEqual([
+      SERVICE.raft,
+      SERVICE.etcdApi,
+      SERVICE.admin,
+      SERVICE.controlPlane,
+      SERVICE.membership,
+    ]);
   });
 });
