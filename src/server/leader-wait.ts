@@ -12,10 +12,16 @@ export const LEADER_WAIT_TIMEOUT_MS = 5_000;
 /** Longest any request waits for a leader, whatever deadline its client set. */
 export const MAX_LEADER_WAIT_MS = 30_000;
 /**
- * A request with a deadline stops waiting this long before it, so that its refusal (`no leader`,
- * safe to retry) reaches the client before the client gives up with an unknown outcome.
+ * A request with a deadline stops waiting at least this long before it, so that its refusal
+ * (`no leader`, safe to retry) reaches the client before the client gives up with an unknown
+ * outcome.
  */
 export const LEADER_WAIT_ANSWER_MARGIN_MS = 100;
+/**
+ * ... and at least this share of its deadline: a busy node's answer can take a few event-loop
+ * turns to leave, more than a fixed 100 ms on a loaded machine.
+ */
+export const LEADER_WAIT_ANSWER_MARGIN_SHARE = 0.1;
 /**
  * A request the leader it tried refused, or could not be sent to it, tries again once the
  * leader changes, or after this long at the latest (the connection may come back).
@@ -36,7 +42,8 @@ assert(LEADER_WAIT_TIMEOUT_MS <= MAX_LEADER_WAIT_MS, 'the default leader wait mu
  */
 export function leaderWaitMs(timeoutMs: number | undefined): number {
   if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return LEADER_WAIT_TIMEOUT_MS;
-  return Math.min(MAX_LEADER_WAIT_MS, Math.max(0, timeoutMs - LEADER_WAIT_ANSWER_MARGIN_MS));
+  const margin = Math.max(LEADER_WAIT_ANSWER_MARGIN_MS, timeoutMs * LEADER_WAIT_ANSWER_MARGIN_SHARE);
+  return Math.min(MAX_LEADER_WAIT_MS, Math.max(0, Math.floor(timeoutMs - margin)));
 }
 
 /**

@@ -67,7 +67,7 @@ describe('a request without a leader waits until its deadline', () => {
     const error = await new Promise<grpc.ServiceError>((resolve, reject) => {
       kv.Put(
         { key: Buffer.from('k'), value: Buffer.from('v') },
-        { deadline: new Date(Date.now() + 1_000) },
+        { deadline: new Date(Date.now() + 3_000) },
         (failure: grpc.ServiceError | null) =>
           failure === null ? reject(new Error('put succeeded')) : resolve(failure),
       );
