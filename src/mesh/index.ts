@@ -7,11 +7,13 @@ export {
   type ProcessProbe,
 } from './data-directory-lock.js';
 export {
+  MAX_DIALED_NODES,
   MAX_LEASE_QUERIES_IN_FLIGHT,
   Membership,
   type MembershipOptions,
   type NodeListing,
   type NodesReport,
+  nodesToDial,
 } from './membership.js';
 export {
   DEFAULT_NODE_LEASE_TTL_SECONDS,

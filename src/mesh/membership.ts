@@ -3,6 +3,7 @@ import type { ControlPlane } from '../control/index.js';
 import {
   type Address,
   type Clock,
+  hash64,
   type Logger,
   type NodeId,
   parseAddress,
@@ -15,6 +16,32 @@ import { NodeRegistration } from './node-registration.js';
 
 /** Lease look-ups in flight at once while answering `/nodes`. */
 export const MAX_LEASE_QUERIES_IN_FLIGHT = 32;
+/**
+ * Most registered nodes a worker dials. A full mesh does not scale (every node also holds at
+ * most MAX_INBOUND_CONNECTIONS inbound); each worker dials a pseudo-random share instead, so
+ * every node is watched by about this many peers.
+ */
+export const MAX_DIALED_NODES = 32;
+
+/**
+ * The nodes `self` dials among `others`: all of them up to `limit`, else the `limit` that rank
+ * first by a hash of the pair (rendezvous hashing: stable as nodes come and go, and spread, so
+ * no node is dialed by everyone).
+ */
+export function nodesToDial(
+  self: NodeId,
+  others: readonly NodeId[],
+  limit: number = MAX_DIALED_NODES,
+): NodeId[] {
+  const candidates = others.filter((id) => id !== self);
+  if (candidates.length <= limit) return candidates;
+  const encoder = new TextEncoder();
+  return candidates
+    .map((id) => ({ id, rank: hash64(encoder.encode(`${self}/${id}`)) }))
+    .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : a.id - b.id))
+    .slice(0, limit)
+    .map((entry) => entry.id);
+}
 
 export interface MembershipOptions {
   readonly plane: ControlPlane;
@@ -163,10 +190,16 @@ export class Membership {
   }
 
   private dialPeers(): void {
+    const nodes = this.view.nodes();
+    const chosen = new Set(
+      nodesToDial(
+        this.options.record.id,
+        nodes.map((node) => node.record.id),
+      ),
+    );
     const peers = new Map<NodeId, Address>();
-    for (const node of this.view.nodes()) {
-      if (node.record.id !== this.options.record.id)
-        peers.set(node.record.id, parseAddress(node.record.addresses.peer));
+    for (const node of nodes) {
+      if (chosen.has(node.record.id)) peers.set(node.record.id, parseAddress(node.record.addresses.peer));
     }
     this.options.transport.setPeers(peers);
   }

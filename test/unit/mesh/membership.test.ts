@@ -9,10 +9,12 @@ import { ManualClock, SeededRandom } from '../../../src/lib/index.js';
 import {
   allocateWorkerNodeId,
   FIRST_WORKER_NODE_ID,
+  MAX_DIALED_NODES,
   type MembershipChange,
   MembershipView,
   type NodeRecord,
   NodeRegistration,
+  nodesToDial,
 } from '../../../src/mesh/index.js';
 import { LEASE_EXPIRY_CHECK_INTERVAL_MS, LocalKvBackend } from '../../support/local-kv-backend.js';
 import { until } from '../../support/until.js';
@@ -211,6 +213,29 @@ describe('node registration and the membership view', () => {
     const { view } = await harness.view();
     expect(view.size).toBe(0);
     expect(view.badRecords).toBe(2);
+  });
+});
+
+describe('which nodes a worker dials', () => {
+  it('dials every other node while they are few', () => {
+    expect(nodesToDial(3, [1, 2, 3, 4], 8)).toEqual([1, 2, 4]);
+  });
+
+  it('dials a bounded, stable share of many, spread so that no node is dialed by everyone', () => {
+    const ids = Array.from({ length: 300 }, (_, index) => FIRST_WORKER_NODE_ID + index);
+    const inbound = new Map<number, number>();
+    for (const self of ids) {
+      const chosen = nodesToDial(self, ids, MAX_DIALED_NODES);
+      expect(chosen).toHaveLength(MAX_DIALED_NODES);
+      expect(chosen).not.toContain(self);
+      for (const id of chosen) inbound.set(id, (inbound.get(id) ?? 0) + 1);
+    }
+    // About MAX_DIALED_NODES each on average; none near the 299 a full mesh would give.
+    expect(Math.max(...inbound.values())).toBeLessThan(MAX_DIALED_NODES * 3);
+    // A node joining or leaving changes little of what the others dial.
+    const before = nodesToDial(ids[0]!, ids, MAX_DIALED_NODES);
+    const after = nodesToDial(ids[0]!, ids.slice(0, -1), MAX_DIALED_NODES);
+    expect(before.filter((id) => after.includes(id)).length).toBeGreaterThanOrEqual(MAX_DIALED_NODES - 1);
   });
 });
 
