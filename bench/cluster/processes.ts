@@ -66,6 +66,11 @@ export class ManagedProcess {
     return this.child.pid;
   }
 
+  /** The exit code once it exited by itself (null while it runs or when a signal ended it). */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
   get alive(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
   }

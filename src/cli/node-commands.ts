@@ -208,15 +208,13 @@ export async function runNode(
   onStarted?: (node: MeshNode) => void,
 ): Promise<number> {
   const logger = createLogger(`meshos-${config.name}`);
-  const faultInjection = process.env[FAULT_INJECTION_ENVIRONMENT_VARIABLE] === '1';
-  if (faultInjection)
-    io.err(`${FAULT_INJECTION_ENVIRONMENT_VARIABLE}=1: the admin port can crash services (tests only)`);
+  const faults = faultsFromEnvironment(io);
   let node: MeshNode;
   try {
     node = await new NodeBuilder(config, {
       logger,
       ...(dataDirectoryLock === undefined ? {} : { dataDirectoryLock }),
-      ...(faultInjection ? { faults: new ServiceFaults() } : {}),
+      ...(faults === undefined ? {} : { faults }),
     }).start();
   } catch (error) {
     if (!isMeshError(error, 'MEMBER_REMOVED')) throw error;
@@ -248,6 +246,13 @@ export async function runNode(
   }
   io.out(`node ${config.id} stopped`);
   return 0;
+}
+
+/** The crash switch `MESHOS_FAULT_INJECTION=1` asks for (tests only; said on stderr), or none. */
+export function faultsFromEnvironment(io: CommandIo): ServiceFaults | undefined {
+  if (process.env[FAULT_INJECTION_ENVIRONMENT_VARIABLE] !== '1') return undefined;
+  io.err(`${FAULT_INJECTION_ENVIRONMENT_VARIABLE}=1: the admin port can crash services (tests only)`);
+  return new ServiceFaults();
 }
 
 /**

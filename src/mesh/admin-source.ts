@@ -1,8 +1,10 @@
 import type { AdminStatusSource, NodeApplyResult, RaftNode } from '../server/index.js';
+import type { WorkerNodeConfig } from './membership-config.js';
 import type { MeshNodeConfig } from './node-config.js';
-import { type NodeParts, part } from './node-services.js';
+import { type NodeParts, part } from './node-parts.js';
 import type { ServiceFaults } from './service-faults.js';
 import type { ServiceTreeStatus } from './service-status.js';
+import { workerName } from './worker-services.js';
 
 /**
  * What a node's admin port answers: health, readiness from Raft, `/status` with Raft's view and
@@ -24,8 +26,59 @@ export function nodeAdminSource(
       };
     },
     status: () => ({ ...raftStatusView(part(parts, 'raft')), services: serviceTree() }),
+    ...commonAdminAnswers(parts, faults),
+  };
+}
+
+/**
+ * What a worker's admin port answers: ready once registered with the mesh's view loaded,
+ * `/status` with its registration and the service tree.
+ */
+export function workerAdminSource(
+  config: WorkerNodeConfig,
+  parts: NodeParts,
+  serviceTree: () => ServiceTreeStatus,
+  faults: ServiceFaults | undefined,
+): AdminStatusSource {
+  return {
+    health: () => ({ ok: true, detail: { id: part(parts, 'identity').id, role: 'worker' } }),
+    readiness: () => {
+      const membership = parts.membership;
+      return {
+        ok: membership?.registration.isRegistered === true && membership.view.isLoaded,
+        detail: {
+          registered: membership?.registration.isRegistered === true,
+          membershipLoaded: membership?.view.isLoaded === true,
+          lastError: membership?.registration.lastError?.message,
+        },
+      };
+    },
+    status: () => {
+      const id = part(parts, 'identity').id;
+      return {
+        id,
+        name: workerName(config, id),
+        role: 'worker',
+        controlPlane: parts.controlPlane?.kind,
+        leaseId: parts.membership?.registration.leaseId,
+        registrations: parts.membership?.registration.registrations,
+        nodes: parts.membership?.view.size,
+        services: serviceTree(),
+      };
+    },
+    ...commonAdminAnswers(parts, faults),
+  };
+}
+
+/** `/nodes` from the running membership service, and (tests only) the crash endpoint. */
+function commonAdminAnswers(
+  parts: NodeParts,
+  faults: ServiceFaults | undefined,
+): Pick<AdminStatusSource, 'routes' | 'crashService'> {
+  return {
     routes: {
-      '/nodes': () => parts.membership?.report() ?? Promise.resolve({ reporter: config.id, nodes: [] }),
+      '/nodes': () =>
+        parts.membership?.report() ?? Promise.resolve({ reporter: part(parts, 'identity').id, nodes: [] }),
     },
     ...(faults === undefined ? {} : { crashService: crashTrigger(faults) }),
   };

@@ -1,3 +1,4 @@
+export { DATA_DIRECTORY_LOCK_START_TIMEOUT_MS } from './common-services.js';
 export {
   claimIsLive,
   DATA_DIRECTORY_LOCK_ATTEMPTS,
@@ -14,6 +15,7 @@ export {
   type NodeListing,
   type NodesReport,
   nodesToDial,
+  registerMembershipMetrics,
 } from './membership.js';
 export {
   DEFAULT_NODE_LEASE_TTL_SECONDS,
@@ -38,7 +40,6 @@ export {
   type MeshNodeEndpoints,
   NodeBuilder,
   type NodeExit,
-  NodeStartError,
 } from './mesh-node.js';
 export { createNodeMetrics, type NodeMetrics } from './metrics.js';
 export {
@@ -56,6 +57,7 @@ export {
   type NodeIdentity,
   readIdentity,
 } from './node-identity.js';
+export { type CommonNodeConfig, type CommonServiceContext, type NodeParts, SERVICE } from './node-parts.js';
 export {
   capacityProblems,
   MAX_CAPACITY_RESOURCE_CHARACTERS,
@@ -94,12 +96,9 @@ export {
 } from './node-service.js';
 export {
   clusterIdNumber,
-  DATA_DIRECTORY_LOCK_START_TIMEOUT_MS,
-  type NodeParts,
   type NodeServiceContext,
   RAFT_SHUTDOWN_TIMEOUT_MS,
   RAFT_START_TIMEOUT_MS,
-  SERVICE,
   SHUTDOWN_TRANSFER_TIMEOUT_MS,
   voterServices,
 } from './node-services.js';
@@ -110,6 +109,7 @@ export {
   type ServiceTreeStatus,
   serviceTreeStatus,
 } from './service-status.js';
+export { NodeStartError, ServiceTree } from './service-tree.js';
 export { meshosVersion } from './version.js';
 export {
   allocateWorkerNodeId,
@@ -118,4 +118,10 @@ export {
   MAX_WORKER_ID_ALLOCATION_ATTEMPTS,
   WorkerIdAllocationError,
 } from './worker-id.js';
-export { WorkerNode, type WorkerNodeDependencies, type WorkerNodeEndpoints } from './worker-node.js';
+export {
+  type WorkerExit,
+  WorkerNode,
+  type WorkerNodeDependencies,
+  type WorkerNodeEndpoints,
+} from './worker-node.js';
+export { workerServices } from './worker-services.js';

@@ -142,38 +142,6 @@ export class Membership {
     await this.view.close();
   }
 
-  /** Registers this node's metrics in `registry`. */
-  registerMetrics(registry: Registry): void {
-    const membership = this;
-    new Gauge({
-      name: 'meshos_membership_nodes',
-      help: 'registered nodes this node sees, by health',
-      labelNames: ['health'],
-      registers: [registry],
-      collect() {
-        const counts = { alive: 0, suspect: 0 };
-        for (const node of membership.view.nodes()) counts[node.health]++;
-        for (const [health, count] of Object.entries(counts)) this.set({ health }, count);
-      },
-    });
-    new Gauge({
-      name: 'meshos_node_registrations',
-      help: 'times this node registered in the mesh (1 + re-registrations after a lost lease)',
-      registers: [registry],
-      collect() {
-        this.set(membership.registration.registrations);
-      },
-    });
-    new Gauge({
-      name: 'meshos_node_lease_losses',
-      help: "times this node's keep-alive lost its lease",
-      registers: [registry],
-      collect() {
-        this.set(membership.registration.leaseLosses);
-      },
-    });
-  }
-
   private async listing(node: MemberNode): Promise<NodeListing> {
     const base = { ...node.record, health: node.health, leaseId: node.leaseId };
     try {
@@ -203,4 +171,38 @@ export class Membership {
     }
     this.options.transport.setPeers(peers);
   }
+}
+
+/**
+ * The membership metrics of a node, registered once: `current` is read at each scrape, so a
+ * restarted membership service is counted without registering the metrics again.
+ */
+export function registerMembershipMetrics(registry: Registry, current: () => Membership | undefined): void {
+  new Gauge({
+    name: 'meshos_membership_nodes',
+    help: 'registered nodes this node sees, by health',
+    labelNames: ['health'],
+    registers: [registry],
+    collect() {
+      const counts = { alive: 0, suspect: 0 };
+      for (const node of current()?.view.nodes() ?? []) counts[node.health]++;
+      for (const [health, count] of Object.entries(counts)) this.set({ health }, count);
+    },
+  });
+  new Gauge({
+    name: 'meshos_node_registrations',
+    help: 'times this node registered in the mesh (1 + re-registrations after a lost lease)',
+    registers: [registry],
+    collect() {
+      this.set(current()?.registration.registrations ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'meshos_node_lease_losses',
+    help: "times this node's keep-alive lost its lease",
+    registers: [registry],
+    collect() {
+      this.set(current()?.registration.leaseLosses ?? 0);
+    },
+  });
 }

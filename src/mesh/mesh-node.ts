@@ -3,9 +3,7 @@ import {
   type Clock,
   type Disk,
   formatAddress,
-  isMeshError,
   type Logger,
-  MeshError,
   type Random,
   StepDurations,
   SystemClock,
@@ -13,18 +11,19 @@ import {
 } from '../lib/index.js';
 import { NodeDisk } from '../lib/node/index.js';
 import type { LeaderInfo, NodeApplyResult, RaftKvBackend, RaftNode } from '../server/index.js';
-import { BootFailedError, ChildStartError, type EscalationError, Supervisor } from '../supervisor/index.js';
+import type { EscalationError } from '../supervisor/index.js';
 import { nodeAdminSource } from './admin-source.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
 import type { Membership } from './membership.js';
 import type { NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, validateMeshNodeConfig } from './node-config.js';
-import { type NodeService, serviceChild } from './node-service.js';
-import { type NodeParts, part, voterServices } from './node-services.js';
+import { type NodeParts, part } from './node-parts.js';
+import { voterServices } from './node-services.js';
 import { writeRemovedMark } from './removed-mark.js';
 import type { ServiceFaults } from './service-faults.js';
 import { registerServiceMetrics } from './service-metrics.js';
-import { type ServiceTreeStatus, serviceTreeStatus } from './service-status.js';
+import type { ServiceTreeStatus } from './service-status.js';
+import { ServiceTree } from './service-tree.js';
 
 export interface MeshNodeDependencies {
   /**
@@ -39,17 +38,6 @@ export interface MeshNodeDependencies {
   readonly logger?: Logger;
   /** Tests only: lets the test crash the node's services (and the admin port serve crashes). */
   readonly faults?: ServiceFaults;
-}
-
-/** `MeshNode.start` could not bring a service up (and stopped the ones that were). */
-export class NodeStartError extends MeshError {
-  constructor(service: string, cause: unknown) {
-    super(
-      'NODE_START_FAILED',
-      `node service '${service}' failed to start: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause, details: { service } },
-    );
-  }
 }
 
 /**
@@ -71,17 +59,13 @@ export interface MeshNodeEndpoints {
  * (`src/supervisor`): started in dependency order, restarted by policy, stopped in reverse.
  */
 export class MeshNode {
-  private failureError: EscalationError | undefined;
-  private readonly failureListeners = new Set<(error: EscalationError) => void>();
-
   private constructor(
     readonly config: MeshNodeConfig,
     readonly endpoints: MeshNodeEndpoints,
     readonly raft: RaftNode<NodeApplyResult>,
     readonly backend: RaftKvBackend,
     readonly metrics: NodeMetrics,
-    private readonly supervisor: Supervisor,
-    private readonly services: readonly NodeService[],
+    private readonly tree: ServiceTree,
     private readonly disk: Disk,
     private readonly parts: NodeParts,
   ) {}
@@ -100,8 +84,6 @@ export class MeshNode {
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();
     const parts: NodeParts = {};
-    let node: MeshNode | undefined;
-    let earlyFailure: EscalationError | undefined;
     const services = voterServices({
       config,
       parts,
@@ -111,34 +93,16 @@ export class MeshNode {
       random,
       ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger }),
       ...(dependencies.dataDirectoryLock === undefined ? {} : { heldLock: dependencies.dataDirectoryLock }),
-      adminSource: nodeAdminSource(
-        config,
-        parts,
-        () => serviceTreeStatus(supervisor, services),
-        dependencies.faults,
-      ),
+      adminSource: nodeAdminSource(config, parts, () => tree.status(), dependencies.faults),
+      registry: () => part(parts, 'metrics').registry,
     });
-    const supervisor = new Supervisor(
-      {
-        name: 'node',
-        strategy: 'one-for-one',
-        children: services.map((service) => serviceChild(service, dependencies.faults)),
-      },
-      {
-        clock,
-        random: random.fork('supervisor'),
-        onNodeStop: (error) => {
-          if (node === undefined) earlyFailure = error;
-          else node.failed(error);
-        },
-      },
-    );
-    try {
-      await supervisor.start();
-    } catch (error) {
-      throw startFailure(error);
-    }
-    node = new MeshNode(
+    const tree = new ServiceTree(services, {
+      clock,
+      random,
+      ...(dependencies.faults === undefined ? {} : { faults: dependencies.faults }),
+    });
+    await tree.start();
+    const node = new MeshNode(
       config,
       {
         peer: part(parts, 'peerAddress'),
@@ -148,13 +112,11 @@ export class MeshNode {
       part(parts, 'raft'),
       part(parts, 'backend'),
       part(parts, 'metrics'),
-      supervisor,
-      services,
+      tree,
       disk,
       parts,
     );
-    registerServiceMetrics(node.metrics.registry, () => serviceTreeStatus(supervisor, services));
-    if (earlyFailure !== undefined) node.failed(earlyFailure);
+    registerServiceMetrics(node.metrics.registry, () => tree.status());
     node.announceWhenLeaderKnown();
     return node;
   }
@@ -179,12 +141,12 @@ export class MeshNode {
 
   /** Each service's phase and restart count, as `/status` shows them. */
   serviceStatus(): ServiceTreeStatus {
-    return serviceTreeStatus(this.supervisor, this.services);
+    return this.tree.status();
   }
 
   /** Set once a critical service failed and the node stopped: which service, and why. */
   failure(): EscalationError | undefined {
-    return this.failureError;
+    return this.tree.failure();
   }
 
   /**
@@ -193,10 +155,9 @@ export class MeshNode {
    */
   async run(signal: AbortSignal): Promise<NodeExit> {
     const exit = await new Promise<NodeExit>((resolve) => {
-      if (this.failureError !== undefined) resolve('failed');
+      this.tree.onFailure(() => resolve('failed'));
       if (this.raft.isRemoved) resolve('removed');
       if (signal.aborted) resolve('stopped');
-      this.failureListeners.add(() => resolve('failed'));
       this.raft.onRemoved(() => resolve('removed'));
       signal.addEventListener('abort', () => resolve('stopped'), { once: true });
     });
@@ -213,18 +174,12 @@ export class MeshNode {
   async stop(): Promise<void> {
     // Leaves the mesh first (its lease revoked while Raft still runs), so others see it at once.
     await this.parts.membership?.leave();
-    await this.supervisor.stop('node stop requested');
+    await this.tree.stop('node stop requested');
   }
 
   /** Its registration in the mesh and its view of every node, while that service runs. */
   get membership(): Membership | undefined {
     return this.parts.membership;
-  }
-
-  private failed(error: EscalationError): void {
-    if (this.failureError !== undefined) return;
-    this.failureError = error;
-    for (const listener of [...this.failureListeners]) listener(error);
   }
 
   /** Publishes this node's addresses in the replicated member directory once a leader exists. */
@@ -245,16 +200,6 @@ export class MeshNode {
     });
     if (this.raft.leaderInfo().leaderId !== 0) attempt();
   }
-}
-
-/** The typed error of the service that failed the boot, or `NodeStartError` naming it. */
-function startFailure(error: unknown): unknown {
-  if (!(error instanceof BootFailedError)) return error;
-  let cause: unknown = error.cause;
-  while (cause instanceof ChildStartError && cause.cause !== undefined) cause = cause.cause;
-  return isMeshError(cause) && !(cause instanceof ChildStartError)
-    ? cause
-    : new NodeStartError(error.child, cause);
 }
 
 /** Builds and starts a node: `await new NodeBuilder(config).start()`, then `node.run(signal)`. */

@@ -3,46 +3,20 @@
  * opened into `NodeParts` for the services after it and takes it out again when it closes.
  */
 import { type EtcdApiServer, startEtcdApiServer } from '../api/index.js';
-import type { ControlPlane } from '../control/index.js';
-import {
-  type Address,
-  assert,
-  type Clock,
-  type Disk,
-  formatAddress,
-  type Logger,
-  parseAddress,
-  type Random,
-  type StepDurations,
-} from '../lib/index.js';
+import { type Address, formatAddress, parseAddress, type StepDurations } from '../lib/index.js';
 import {
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,
   DEFAULT_TICK_INTERVAL_MS,
   type NodeId,
 } from '../raft/index.js';
-import {
-  type AdminServer,
-  type AdminStatusSource,
-  type NodeApplyResult,
-  NodeStateMachine,
-  PeerChannels,
-  RaftKvBackend,
-  RaftNode,
-  startAdminServer,
-} from '../server/index.js';
-import {
-  createTcpTransport,
-  loadTlsMaterial,
-  type PeerTransport,
-  type TlsMaterial,
-} from '../transport/index.js';
-import { DataDirectoryLock } from './data-directory-lock.js';
-import type { Membership } from './membership.js';
-import { controlPlaneService, membershipService } from './membership-services.js';
+import { type NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
+import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
+import { voterControlPlaneService, voterMembershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, raftDirectory } from './node-config.js';
-import { loadOrCreateIdentity, type NodeIdentity } from './node-identity.js';
+import { loadOrCreateIdentity } from './node-identity.js';
+import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 import { refuseIfRemoved } from './removed-mark.js';
 
@@ -55,61 +29,12 @@ export const SHUTDOWN_TRANSFER_TIMEOUT_MS = 2_000;
  */
 export const RAFT_START_TIMEOUT_MS = 600_000;
 export const RAFT_SHUTDOWN_TIMEOUT_MS = 60_000;
-/** The lock is retried while a dead holder's claim is cleared (see data-directory-lock.ts). */
-export const DATA_DIRECTORY_LOCK_START_TIMEOUT_MS = 60_000;
 
-/** What the services opened so far, for the services that depend on them. */
-export interface NodeParts {
-  lock?: DataDirectoryLock;
-  identity?: NodeIdentity;
-  tls?: TlsMaterial;
-  transport?: PeerTransport;
-  channels?: PeerChannels;
-  peerAddress?: Address;
-  raft?: RaftNode<NodeApplyResult>;
-  machine?: NodeStateMachine;
-  backend?: RaftKvBackend;
-  metrics?: NodeMetrics;
-  /** The ports actually bound; a restarted service binds the same one again. */
-  clientAddress?: Address;
-  adminAddress?: Address;
-  controlPlane?: ControlPlane;
-  membership?: Membership;
-}
-
-/** The part `key`, which a service this one depends on has opened. */
-export function part<K extends keyof NodeParts>(parts: NodeParts, key: K): NonNullable<NodeParts[K]> {
-  const value = parts[key];
-  assert(value !== undefined, `node part '${key}' is used before the service that opens it is ready`);
-  return value as NonNullable<NodeParts[K]>;
-}
-
-export interface NodeServiceContext {
+export interface NodeServiceContext extends CommonServiceContext {
   readonly config: MeshNodeConfig;
-  readonly parts: NodeParts;
-  readonly disk: Disk;
   /** The node's own longest synchronous steps, by source, for `/metrics`. */
   readonly steps: StepDurations;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly logger?: Logger;
-  /** The lock the caller took already (`meshos join`), adopted instead of taken. */
-  readonly heldLock?: DataDirectoryLock;
-  /** What `/status`, `/health` and `/ready` answer, and the test-only crash endpoint. */
-  readonly adminSource: AdminStatusSource;
 }
-
-/** Service names, as `/status` shows them and tests crash them. */
-export const SERVICE = {
-  lock: 'data-directory-lock',
-  identity: 'identity',
-  transport: 'peer-transport',
-  raft: 'raft',
-  etcdApi: 'etcd-api',
-  admin: 'admin-http',
-  controlPlane: 'control-plane',
-  membership: 'membership',
-} as const;
 
 /**
  * A voter's services: lock, identity, transport, Raft with the KV store, etcd API, admin HTTP,
@@ -117,92 +42,26 @@ export const SERVICE = {
  */
 export function voterServices(context: NodeServiceContext): NodeService[] {
   return [
-    lockService(context),
-    identityService(context),
-    transportService(context),
+    ...foundationServices(context, voterIdentity(context)),
     raftService(context),
     etcdApiService(context),
-    adminService(context),
-    controlPlaneService(context),
-    membershipService(context),
+    adminService(context, [SERVICE.raft]),
+    voterControlPlaneService(context),
+    voterMembershipService(context),
   ];
 }
 
-function lockService({ config, parts, heldLock }: NodeServiceContext): NodeService {
-  return {
-    name: SERVICE.lock,
-    role: 'one process per data directory',
-    policy: 'critical',
-    startTimeoutMs: DATA_DIRECTORY_LOCK_START_TIMEOUT_MS,
-    async open() {
-      // Before any file of the directory is read: a second process must not run on it.
-      const lock = heldLock ?? (await DataDirectoryLock.acquire(config.dataDirectory));
-      parts.lock = lock;
-      return {
-        close: async () => {
-          delete parts.lock;
-          await lock.release();
-        },
-      };
-    },
-  };
-}
-
-function identityService({ config, parts, disk }: NodeServiceContext): NodeService {
-  return {
-    name: SERVICE.identity,
-    role: 'node identity and certificates',
-    dependsOn: [SERVICE.lock],
-    policy: 'critical',
-    async open() {
-      parts.identity = await loadOrCreateIdentity(disk, config.dataDirectory, {
-        id: config.id,
-        name: config.name,
-        clusterId: config.clusterId,
-        initialPeers: [...config.initialPeers],
-      });
-      await refuseIfRemoved(disk, config.dataDirectory, config.id);
-      if (!config.insecure) parts.tls = await loadTlsMaterial(config.certificateDirectory ?? '', config.id);
-      return {
-        close: async () => {
-          delete parts.identity;
-          delete parts.tls;
-        },
-      };
-    },
-  };
-}
-
-function transportService({ config, parts, clock, random, logger }: NodeServiceContext): NodeService {
-  return {
-    name: SERVICE.transport,
-    role: 'peer links (mutual TLS)',
-    dependsOn: [SERVICE.identity],
-    // Raft's link and the forwarding channel are bound to it: see docs/SUPERVISION.md.
-    policy: 'critical',
-    async open() {
-      const tls = parts.tls;
-      const transport = createTcpTransport({
-        nodeId: config.id,
-        clusterId: config.clusterId,
-        listenAddress: config.peerAddress,
-        clock,
-        random: random.fork('transport'),
-        ...(logger === undefined ? {} : { logger: logger.child({ part: 'transport' }) }),
-        ...(tls === undefined ? { insecure: true } : { tls }),
-      });
-      parts.peerAddress = await transport.start();
-      parts.transport = transport;
-      parts.channels = new PeerChannels(transport, clock);
-      return {
-        close: async () => {
-          parts.channels?.close();
-          delete parts.channels;
-          delete parts.transport;
-          await transport.stop();
-        },
-      };
-    },
+/** The voter's identity: the one in its data directory, or its configured one written there. */
+function voterIdentity({ config, disk }: NodeServiceContext): IdentityLoader {
+  return async () => {
+    const identity = await loadOrCreateIdentity(disk, config.dataDirectory, {
+      id: config.id,
+      name: config.name,
+      clusterId: config.clusterId,
+      initialPeers: [...config.initialPeers],
+    });
+    await refuseIfRemoved(disk, config.dataDirectory, config.id);
+    return identity;
   };
 }
 
@@ -319,24 +178,6 @@ function etcdApiService({ config, parts, clock, logger }: NodeServiceContext): N
       });
       parts.clientAddress = parseAddress(api.address);
       return { close: () => api.close() };
-    },
-  };
-}
-
-function adminService({ config, parts, adminSource }: NodeServiceContext): NodeService {
-  return {
-    name: SERVICE.admin,
-    role: 'admin HTTP: /metrics, /health, /ready, /status',
-    dependsOn: [SERVICE.raft],
-    policy: 'restartable',
-    async open() {
-      const admin: AdminServer = await startAdminServer(
-        parts.adminAddress ?? config.adminAddress,
-        part(parts, 'metrics').registry,
-        adminSource,
-      );
-      parts.adminAddress = admin.address;
-      return { close: () => admin.close() };
     },
   };
 }

@@ -13,7 +13,7 @@ import { FIRST_WORKER_NODE_ID, type NodeListing } from '../../src/mesh/index.js'
 import { createClusterCa } from '../../src/transport/index.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { until } from '../support/until.js';
-import { CLUSTER_ID, ProcessCluster } from './process-cluster.js';
+import { ProcessCluster } from './process-cluster.js';
 import { MembershipWatcher, meshosNodes, WorkerProcesses } from './worker-processes.js';
 
 const LEASE_TTL_SECONDS = 3;
@@ -92,13 +92,7 @@ describe('mesh membership across processes', () => {
       cleanups.push(() => cluster.stopAll());
       cluster.startAll();
       await cluster.waitForLeader(START_TIMEOUT_MS);
-      const workers = new WorkerProcesses({
-        root: cluster.root,
-        clusterId: CLUSTER_ID,
-        certificates: path.join(cluster.root, 'certs'),
-        controlPlane: cluster.clientEndpoints,
-        leaseTtlSeconds: LEASE_TTL_SECONDS,
-      });
+      const workers = WorkerProcesses.onVoters(cluster, { leaseTtlSeconds: LEASE_TTL_SECONDS });
       cleanups.push(() => workers.stopAll());
       const watcher = await MembershipWatcher.start(cluster.clientEndpoints);
       cleanups.push(() => watcher.close());

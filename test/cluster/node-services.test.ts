@@ -5,19 +5,11 @@
  * the node with the reason.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type Address,
-  type Disk,
-  DiskError,
-  type DiskFile,
-  formatAddress,
-  isMeshError,
-} from '../../src/lib/index.js';
+import { type Address, type Disk, DiskError, type DiskFile, formatAddress } from '../../src/lib/index.js';
 import { findFreeLoopbackPort, NodeDisk } from '../../src/lib/node/index.js';
 import {
   DataDirectoryLock,
@@ -30,6 +22,7 @@ import {
   type ServiceStatus,
 } from '../../src/mesh/index.js';
 import { until } from '../support/until.js';
+import { canListen, expectStartFailsOnTakenPort } from './failed-start.js';
 import { adminServiceStatus } from './meshos-process.js';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -64,15 +57,6 @@ async function startNode(config: MeshNodeConfig, dependencies: MeshNodeDependenc
   nodes.push(node);
   await node.waitReady(READY_TIMEOUT_MS);
   return node;
-}
-
-/** Resolves once something can listen on `address` again (nothing holds it). */
-async function canListen(address: Address): Promise<boolean> {
-  const server = net.createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(address.port, address.host, () => server.close(() => resolve(true)));
-  });
 }
 
 function service(node: MeshNode, name: string): ServiceStatus | undefined {
@@ -117,24 +101,11 @@ class BreakableDisk implements Disk {
 
 describe('the node as a supervision tree', () => {
   it('a start that fails at the client port stops what started: lock and peer port are free again', async () => {
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const takenPort = (taken.address() as net.AddressInfo).port;
-    const config = await singleNodeConfig({ clientAddress: { host: '127.0.0.1', port: takenPort } });
-    try {
-      const error = await new NodeBuilder(config).start().then(
-        () => undefined,
-        (failure: unknown) => failure,
-      );
-      expect(isMeshError(error, 'CLIENT_LISTEN')).toBe(true);
-      expect((error as Error).message).toContain(`127.0.0.1:${takenPort}`);
-    } finally {
-      taken.close();
-    }
-    // The transport and Raft had started; the tree stopped them in reverse order.
-    expect(await canListen(config.peerAddress)).toBe(true);
-    const lock = await DataDirectoryLock.acquire(config.dataDirectory);
-    await lock.release();
+    const config = await singleNodeConfig();
+    // The transport and Raft start before the client API.
+    await expectStartFailsOnTakenPort('CLIENT_LISTEN', config, (port) =>
+      new NodeBuilder({ ...config, clientAddress: { host: '127.0.0.1', port } }).start(),
+    );
 
     const node = await startNode({ ...config, clientAddress: { host: '127.0.0.1', port: 0 } });
     expect(await putThenGet(node, 'after-failed-start', 'ok')).toBe('ok');

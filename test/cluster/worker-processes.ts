@@ -13,6 +13,7 @@ import { SystemClock, systemRandom } from '../../src/lib/index.js';
 import { type MembershipChange, MembershipView, type NodeListing } from '../../src/mesh/index.js';
 import { PortPicker } from '../support/free-ports.js';
 import { until } from '../support/until.js';
+import { CLUSTER_ID, type ProcessCluster } from './process-cluster.js';
 
 const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');
 
@@ -30,6 +31,8 @@ export interface WorkerProcessesOptions {
   /** host:port of the control plane's client endpoints (MeshOS voters or etcd). */
   readonly controlPlane: readonly string[];
   readonly leaseTtlSeconds: number;
+  /** More environment for the worker processes (`MESHOS_FAULT_INJECTION=1`). */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export class WorkerProcesses {
@@ -38,6 +41,20 @@ export class WorkerProcesses {
   private readonly ports = new PortPicker();
 
   constructor(private readonly options: WorkerProcessesOptions) {}
+
+  /** Workers of `cluster`'s mesh (its id and CA), with its voters as the control plane. */
+  static onVoters(
+    cluster: ProcessCluster,
+    options: Pick<WorkerProcessesOptions, 'leaseTtlSeconds' | 'environment'>,
+  ): WorkerProcesses {
+    return new WorkerProcesses({
+      root: cluster.root,
+      clusterId: CLUSTER_ID,
+      certificates: path.join(cluster.root, 'certs'),
+      controlPlane: cluster.clientEndpoints,
+      ...options,
+    });
+  }
 
   /** Plans worker `label` (free ports, a data directory) and starts it. */
   async add(label: string, extraArguments: readonly string[] = []): Promise<WorkerPlan> {
@@ -87,9 +104,16 @@ export class WorkerProcesses {
           String(this.options.leaseTtlSeconds),
           ...extraArguments,
         ],
-        { ...process.env, MESHOS_LOG: 'warn' },
+        { ...process.env, MESHOS_LOG: 'warn', ...this.options.environment },
       ),
     );
+  }
+
+  /** The running (or exited) process of worker `label`. */
+  process(label: string): ManagedProcess {
+    const child = this.processes.get(label);
+    if (child === undefined) throw new Error(`worker ${label} was not started`);
+    return child;
   }
 
   /** kill -9: no shutdown code runs, the lease is not revoked. */

@@ -1,16 +1,73 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, MemoryDisk, SeededRandom, StepDurations } from '../../../src/lib/index.js';
 import {
+  type NodeService,
   RESTARTABLE_SERVICE_MAX_RESTARTS,
   RESTARTABLE_SERVICE_PERIOD_MS,
   SERVICE,
   serviceChild,
   voterServices,
+  workerServices,
 } from '../../../src/mesh/index.js';
 import { compileOrThrow, restartSet } from '../../../src/supervisor/index.js';
 
+const common = {
+  parts: {},
+  disk: new MemoryDisk(),
+  clock: new ManualClock(),
+  random: new SeededRandom(1),
+  adminSource: {
+    health: () => ({ ok: true, detail: {} }),
+    readiness: () => ({ ok: true, detail: {} }),
+    status: () => ({}),
+  },
+  registry: () => new Registry(),
+};
+
+function compiled(services: readonly NodeService[]) {
+  return compileOrThrow({
+    name: 'node',
+    children: services.map((service) => serviceChild(service, undefined)),
+  });
+}
+
+/** Each service's restart budget and what happens when it is spent. */
+function restartBudgets(tree: ReturnType<typeof compiled>): Record<string, unknown> {
+  return Object.fromEntries(
+    tree.children.map((child) => [child.name, [child.restart.maxRestarts, child.restart.onExhausted]]),
+  );
+}
+
+const RESTARTABLE = [RESTARTABLE_SERVICE_MAX_RESTARTS, 'critical'];
+/** What both roles never restart in place: the lock, the identity and the transport. */
+const CRITICAL_BASE = {
+  [SERVICE.lock]: [0, 'critical'],
+  [SERVICE.identity]: [0, 'critical'],
+  [SERVICE.transport]: [0, 'critical'],
+};
+
+function workerTree() {
+  return compiled(
+    workerServices({
+      ...common,
+      config: {
+        clusterId: 'unit',
+        dataDirectory: '/nowhere',
+        peerAddress: { host: '127.0.0.1', port: 0 },
+        adminAddress: { host: '127.0.0.1', port: 0 },
+        controlPlaneEndpoints: ['127.0.0.1:1'],
+        membership: { zone: '', capacity: {}, leaseTtlSeconds: 5 },
+        insecure: true,
+      },
+      connect: () => Promise.reject(new Error('not opened by a compile')),
+    }),
+  );
+}
+
 function voterTree() {
   const services = voterServices({
+    ...common,
     config: {
       id: 1,
       name: 'n1',
@@ -22,21 +79,9 @@ function voterTree() {
       initialPeers: new Map(),
       insecure: true,
     },
-    parts: {},
-    disk: new MemoryDisk(),
     steps: new StepDurations(),
-    clock: new ManualClock(),
-    random: new SeededRandom(1),
-    adminSource: {
-      health: () => ({ ok: true, detail: {} }),
-      readiness: () => ({ ok: true, detail: {} }),
-      status: () => ({}),
-    },
   });
-  return compileOrThrow({
-    name: 'node',
-    children: services.map((service) => serviceChild(service, undefined)),
-  });
+  return compiled(services);
 }
 
 describe("a voter node's supervision tree", () => {
@@ -56,22 +101,14 @@ describe("a voter node's supervision tree", () => {
   });
 
   it('never restarts what holds Raft state in place, and restarts the client API and admin port within a budget', () => {
-    const policies = Object.fromEntries(
-      voterTree().children.map((child) => [
-        child.name,
-        [child.restart.maxRestarts, child.restart.onExhausted],
-      ]),
-    );
-    const restartable = [RESTARTABLE_SERVICE_MAX_RESTARTS, 'critical'];
+    const policies = restartBudgets(voterTree());
     expect(policies).toEqual({
-      [SERVICE.lock]: [0, 'critical'],
-      [SERVICE.identity]: [0, 'critical'],
-      [SERVICE.transport]: [0, 'critical'],
+      ...CRITICAL_BASE,
       [SERVICE.raft]: [0, 'critical'],
-      [SERVICE.etcdApi]: restartable,
-      [SERVICE.admin]: restartable,
-      [SERVICE.controlPlane]: restartable,
-      [SERVICE.membership]: restartable,
+      [SERVICE.etcdApi]: RESTARTABLE,
+      [SERVICE.admin]: RESTARTABLE,
+      [SERVICE.controlPlane]: RESTARTABLE,
+      [SERVICE.membership]: RESTARTABLE,
     });
     const api = voterTree().children.find((child) => child.name === SERVICE.etcdApi);
     expect(api?.restart.periodMs).toBe(RESTARTABLE_SERVICE_PERIOD_MS);
@@ -89,5 +126,38 @@ describe("a voter node's supervision tree", () => {
       SERVICE.controlPlane,
       SERVICE.membership,
     ]);
+  });
+});
+
+describe("a worker node's supervision tree", () => {
+  it('starts the lock, identity and transport first, membership last, and stops in the reverse order', () => {
+    const tree = workerTree();
+    expect(tree.startOrder).toEqual([
+      SERVICE.lock,
+      SERVICE.identity,
+      SERVICE.transport,
+      SERVICE.controlPlane,
+      SERVICE.admin,
+      SERVICE.membership,
+    ]);
+    expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
+  });
+
+  it('restarts the control-plane client, admin port and membership, never what holds the id and ports', () => {
+    const policies = restartBudgets(workerTree());
+    expect(policies).toEqual({
+      ...CRITICAL_BASE,
+      [SERVICE.controlPlane]: RESTARTABLE,
+      [SERVICE.admin]: RESTARTABLE,
+      [SERVICE.membership]: RESTARTABLE,
+    });
+  });
+
+  it('a control-plane or admin restart takes only membership with it', () => {
+    const tree = workerTree();
+    expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, SERVICE.membership]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership]);
+    expect(restartSet(tree, SERVICE.transport)).toEqual([SERVICE.transport, SERVICE.membership]);
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * What the services of a node (voter or worker) share: the parts each one opens for the ones
+ * after it, the settings both roles have, and the services' names.
+ */
+import type { Registry } from 'prom-client';
+import type { ControlPlane } from '../control/index.js';
+import { type Address, assert, type Clock, type Disk, type Logger, type Random } from '../lib/index.js';
+import type {
+  AdminStatusSource,
+  NodeApplyResult,
+  NodeStateMachine,
+  PeerChannels,
+  RaftKvBackend,
+  RaftNode,
+} from '../server/index.js';
+import type { PeerTransport, TlsMaterial } from '../transport/index.js';
+import type { DataDirectoryLock } from './data-directory-lock.js';
+import type { Membership } from './membership.js';
+import type { MembershipConfig } from './membership-config.js';
+import type { NodeMetrics } from './metrics.js';
+import type { NodeIdentity } from './node-identity.js';
+
+/** What the services opened so far, for the services that depend on them. */
+export interface NodeParts {
+  lock?: DataDirectoryLock;
+  identity?: NodeIdentity;
+  tls?: TlsMaterial;
+  transport?: PeerTransport;
+  channels?: PeerChannels;
+  peerAddress?: Address;
+  raft?: RaftNode<NodeApplyResult>;
+  machine?: NodeStateMachine;
+  backend?: RaftKvBackend;
+  metrics?: NodeMetrics;
+  /** The ports actually bound; a restarted service binds the same one again. */
+  clientAddress?: Address;
+  adminAddress?: Address;
+  controlPlane?: ControlPlane;
+  membership?: Membership;
+}
+
+/** The part `key`, which a service this one depends on has opened. */
+export function part<K extends keyof NodeParts>(parts: NodeParts, key: K): NonNullable<NodeParts[K]> {
+  const value = parts[key];
+  assert(value !== undefined, `node part '${key}' is used before the service that opens it is ready`);
+  return value as NonNullable<NodeParts[K]>;
+}
+
+/** The settings voters (`MeshNodeConfig`) and workers (`WorkerNodeConfig`) both have. */
+export interface CommonNodeConfig {
+  readonly clusterId: string;
+  readonly dataDirectory: string;
+  readonly peerAddress: Address;
+  readonly adminAddress: Address;
+  readonly certificateDirectory?: string;
+  readonly insecure: boolean;
+  readonly membership?: MembershipConfig;
+}
+
+/** What the services both roles run are built from. */
+export interface CommonServiceContext {
+  readonly config: CommonNodeConfig;
+  readonly parts: NodeParts;
+  readonly disk: Disk;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger?: Logger;
+  /** The lock the caller took already (`meshos join`), adopted instead of taken. */
+  readonly heldLock?: DataDirectoryLock;
+  /** What `/status`, `/health` and `/ready` answer, and the test-only crash endpoint. */
+  readonly adminSource: AdminStatusSource;
+  /** The registry `/metrics` serves (read once the services it depends on run). */
+  readonly registry: () => Registry;
+}
+
+/** Service names, as `/status` shows them and tests crash them. */
+export const SERVICE = {
+  lock: 'data-directory-lock',
+  identity: 'identity',
+  transport: 'peer-transport',
+  raft: 'raft',
+  etcdApi: 'etcd-api',
+  admin: 'admin-http',
+  controlPlane: 'control-plane',
+  membership: 'membership',
+} as const;

@@ -1,0 +1,108 @@
+/**
+ * The services of a worker node, in the order they depend on each other: the lock, identity,
+ * transport and admin port as on a voter, a client of the control plane's endpoints instead of
+ * Raft, and membership.
+ */
+import { openControlPlane } from '../control/index.js';
+import { type Clock, formatAddress, type NodeId, type Random } from '../lib/index.js';
+import { ensureNodeCertificate } from '../transport/index.js';
+import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
+import type { WorkerNodeConfig } from './membership-config.js';
+import {
+  type ControlPlaneConnection,
+  controlPlaneService,
+  membershipService,
+} from './membership-services.js';
+import { checkIdentity, loadOrCreateIdentity, readIdentity } from './node-identity.js';
+import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
+import type { NodeService } from './node-service.js';
+import { allocateWorkerNodeId } from './worker-id.js';
+
+export interface WorkerServiceContext extends CommonServiceContext {
+  readonly config: WorkerNodeConfig;
+  /** Opens a client of the control plane (or lends the one a test gave). */
+  readonly connect: () => Promise<ControlPlaneConnection>;
+}
+
+/**
+ * A worker's services: lock, identity, transport, the control-plane client, admin HTTP, and
+ * membership. Only membership uses the control-plane client, so its restart restarts nothing
+ * critical.
+ */
+export function workerServices(context: WorkerServiceContext): NodeService[] {
+  const { config, parts } = context;
+  return [
+    ...foundationServices(context, workerIdentity(context)),
+    controlPlaneService(context, {
+      role: `control plane client of ${config.controlPlaneEndpoints.join(',')}`,
+      dependsOn: [SERVICE.lock],
+      connect: context.connect,
+    }),
+    adminService(context, [SERVICE.identity]),
+    // The record names the peer and admin ports, so they are bound first.
+    membershipService(context, [SERVICE.controlPlane, SERVICE.transport, SERVICE.admin], {
+      role: 'worker',
+      name: () => workerName(config, part(parts, 'identity').id),
+      addresses: () => ({
+        peer: formatAddress(part(parts, 'peerAddress')),
+        admin: formatAddress(part(parts, 'adminAddress')),
+      }),
+      dialRegisteredNodes: true,
+    }),
+  ];
+}
+
+/** Its configured name, or `w<id>`. */
+export function workerName(config: WorkerNodeConfig, id: NodeId): string {
+  return config.name ?? `w${id}`;
+}
+
+/** The client a worker opens on its control-plane endpoints. */
+export function etcdControlPlane(
+  config: WorkerNodeConfig,
+  clock: Clock,
+  random: Random,
+): () => Promise<ControlPlaneConnection> {
+  return async (): Promise<ControlPlaneConnection> => {
+    const plane = await openControlPlane({
+      kind: 'etcd',
+      endpoints: config.controlPlaneEndpoints,
+      clock,
+      random: random.fork('control-plane'),
+    });
+    return { plane, close: () => plane.close() };
+  };
+}
+
+/**
+ * The worker's identity: the one kept in its data directory, or on first start one allocated
+ * through the control plane (a client opened for that alone: the control-plane service may
+ * restart, the identity must not) and written there, so a restarted worker keeps its id. Its
+ * certificate is issued from the CA key once the id is known.
+ */
+function workerIdentity({ config, disk, connect }: WorkerServiceContext): IdentityLoader {
+  return async () => {
+    let identity = await readIdentity(disk, config.dataDirectory);
+    if (identity === undefined) {
+      const connection = await connect();
+      let id: NodeId;
+      try {
+        id = await allocateWorkerNodeId(connection.plane);
+      } finally {
+        await connection.close();
+      }
+      identity = await loadOrCreateIdentity(disk, config.dataDirectory, {
+        id,
+        name: workerName(config, id),
+        clusterId: config.clusterId,
+        initialPeers: [],
+        role: 'worker',
+      });
+    } else {
+      checkIdentity(identity, config.clusterId, 'worker');
+    }
+    if (config.certificateDirectory !== undefined)
+      await ensureNodeCertificate(config.certificateDirectory, identity.id);
+    return identity;
+  };
+}
