@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
@@ -129,14 +130,63 @@ export class NodeNetwork implements Network {
   }
 }
 
-/** A loopback port that was free a moment ago (for tests, benchmarks and local clusters). */
-export function findFreeLoopbackPort(): Promise<number> {
+/**
+ * A loopback port that was free a moment ago (for tests, benchmarks and local clusters), drawn
+ * below the ephemeral range where the OS tells it, so no outgoing connection takes it meanwhile.
+ */
+export async function findFreeLoopbackPort(): Promise<number> {
+  const range = listeningPortRange();
+  if (range !== undefined) {
+    for (let draw = 0; draw < LISTENING_PORT_DRAWS; draw++) {
+      const port = range.low + Math.floor(Math.random() * (range.high - range.low));
+      if (await canListen(port)) return port;
+    }
+  }
+  return listenOnce(0);
+}
+
+/** Random draws below the ephemeral range before falling back to a port the OS picks. */
+const LISTENING_PORT_DRAWS = 50;
+/** The lowest port handed out for listening; below it sit well-known and registered services. */
+const LOWEST_LISTENING_PORT = 15_000;
+/** Ports wanted below the ephemeral range for the draws to be worth it. */
+const MIN_LISTENING_RANGE_PORTS = 1_000;
+
+/**
+ * Ports below the OS's ephemeral range: a port the OS picked (port 0) is in that range, and once
+ * released it may be taken at once as the source port of some outgoing connection, so a process
+ * started to listen there finds it in use. Undefined where the range is unknown (not Linux).
+ */
+function listeningPortRange(): { low: number; high: number } | undefined {
+  try {
+    const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (ephemeralLow === undefined || !Number.isInteger(ephemeralLow)) return undefined;
+    if (ephemeralLow - LOWEST_LISTENING_PORT < MIN_LISTENING_RANGE_PORTS) return undefined;
+    return { low: LOWEST_LISTENING_PORT, high: ephemeralLow };
+  } catch {
+    return undefined;
+  }
+}
+
+async function canListen(port: number): Promise<boolean> {
+  try {
+    await listenOnce(port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(bound));
     });
   });
 }
