@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MeshError, parseAddress } from '../lib/index.js';
 import {
+  type ControlPlaneTlsFiles,
   capacityProblems,
   DEFAULT_NODE_LEASE_TTL_SECONDS,
   MAX_NODE_LEASE_TTL_SECONDS,
@@ -34,6 +35,9 @@ export const ROLE_USAGE = `roles:
   --control-plane H:P,... etcd v3 endpoints a worker uses: MeshOS voters' client ports or
                           an etcd cluster (worker only); the worker's id is allocated there
                           and kept in --data
+  --control-plane-cacert FILE  CA certificate (PEM) of an https control plane (worker only)
+  --control-plane-cert FILE    client certificate (PEM) for a control plane that requires one
+  --control-plane-key FILE     its private key (PEM)
   --zone NAME             failure domain this node is in (rack, availability zone)
   --capacity R=N,...      what this node can carry (default cpus and memoryBytes of the machine)
   --node-lease-ttl S      seconds without keep-alive before the node counts as gone (default ${DEFAULT_NODE_LEASE_TTL_SECONDS})`;
@@ -41,6 +45,9 @@ export const ROLE_USAGE = `roles:
 export const ROLE_OPTIONS = {
   role: { type: 'string', default: 'voter' },
   'control-plane': { type: 'string' },
+  'control-plane-cacert': { type: 'string' },
+  'control-plane-cert': { type: 'string' },
+  'control-plane-key': { type: 'string' },
   zone: { type: 'string', default: '' },
   capacity: { type: 'string' },
   'node-lease-ttl': { type: 'string' },
@@ -49,6 +56,9 @@ export const ROLE_OPTIONS = {
 interface RoleValues {
   readonly role: string;
   readonly 'control-plane'?: string | undefined;
+  readonly 'control-plane-cacert'?: string | undefined;
+  readonly 'control-plane-cert'?: string | undefined;
+  readonly 'control-plane-key'?: string | undefined;
   readonly zone: string;
   readonly capacity?: string | undefined;
   readonly 'node-lease-ttl'?: string | undefined;
@@ -159,6 +169,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
   const controlPlane = values['control-plane'];
   const endpoints = controlPlane === undefined ? [] : controlPlaneEndpoints(controlPlane, problems);
   const membership = membershipFromValues(values, problems);
+  const controlPlaneTls = controlPlaneTlsFromValues(values, problems);
   const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
     try {
       return parseAddress(text);
@@ -177,8 +188,31 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     peerAddress,
     adminAddress,
     controlPlaneEndpoints: endpoints,
+    ...(controlPlaneTls === undefined ? {} : { controlPlaneTls }),
     membership,
     insecure: values.insecure,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
+  };
+}
+
+/** `--control-plane-cacert/-cert/-key`: files a worker reads each time it opens the control plane. */
+function controlPlaneTlsFromValues(values: RoleValues, problems: string[]): ControlPlaneTlsFiles | undefined {
+  const caFile = values['control-plane-cacert'];
+  const certificateFile = values['control-plane-cert'];
+  const keyFile = values['control-plane-key'];
+  if ((certificateFile === undefined) !== (keyFile === undefined)) {
+    problems.push('--control-plane-cert and --control-plane-key go together');
+  }
+  if (caFile === undefined) {
+    if (certificateFile !== undefined || keyFile !== undefined) {
+      problems.push('--control-plane-cert/--control-plane-key need --control-plane-cacert');
+    }
+    return undefined;
+  }
+  return {
+    caFile: path.resolve(caFile),
+    ...(certificateFile === undefined || keyFile === undefined
+      ? {}
+      : { certificateFile: path.resolve(certificateFile), keyFile: path.resolve(keyFile) }),
   };
 }

@@ -18,6 +18,7 @@ export {
   registerMembershipMetrics,
 } from './membership.js';
 export {
+  type ControlPlaneTlsFiles,
   DEFAULT_NODE_LEASE_TTL_SECONDS,
   MAX_CONTROL_PLANE_ENDPOINTS,
   MAX_NODE_LEASE_TTL_SECONDS,

@@ -31,10 +31,21 @@ export interface WorkerNodeConfig {
   readonly adminAddress: Address;
   /** host:port of the control plane's etcd v3 endpoints. */
   readonly controlPlaneEndpoints: readonly string[];
+  /** TLS to the control plane (an https etcd); plaintext without it. */
+  readonly controlPlaneTls?: ControlPlaneTlsFiles;
   readonly membership: MembershipConfig;
   /** `ca.pem`, and `ca-key.pem` to issue this node's certificate once its id is allocated. */
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
+}
+
+/** PEM files of TLS to the control plane, read each time the worker opens it (so renewed files apply). */
+export interface ControlPlaneTlsFiles {
+  /** CA certificate the control plane's endpoints are checked against. */
+  readonly caFile: string;
+  /** Client certificate and key, for a control plane that requires client certificates. */
+  readonly certificateFile?: string;
+  readonly keyFile?: string;
 }
 
 /** Every problem with membership settings at once. */

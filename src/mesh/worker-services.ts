@@ -3,11 +3,13 @@
  * transport and admin port as on a voter, a client of the control plane's endpoints instead of
  * Raft, and membership.
  */
+import { readFile } from 'node:fs/promises';
+import type { ClientTlsOptions } from '../client/index.js';
 import { openControlPlane } from '../control/index.js';
-import { type Clock, formatAddress, type NodeId, type Random } from '../lib/index.js';
+import { type Clock, formatAddress, MeshError, type NodeId, type Random } from '../lib/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
-import type { WorkerNodeConfig } from './membership-config.js';
+import type { ControlPlaneTlsFiles, WorkerNodeConfig } from './membership-config.js';
 import {
   type ControlPlaneConnection,
   controlPlaneService,
@@ -64,11 +66,13 @@ export function etcdControlPlane(
   random: Random,
 ): () => Promise<ControlPlaneConnection> {
   return async (): Promise<ControlPlaneConnection> => {
+    const tls = config.controlPlaneTls === undefined ? undefined : await readTlsFiles(config.controlPlaneTls);
     const plane = await openControlPlane({
       kind: 'etcd',
       endpoints: config.controlPlaneEndpoints,
       clock,
       random: random.fork('control-plane'),
+      ...(tls === undefined ? {} : { tls }),
     });
     return { plane, close: () => plane.close() };
   };
@@ -104,5 +108,24 @@ function workerIdentity({ config, disk, connect }: WorkerServiceContext): Identi
     if (config.certificateDirectory !== undefined)
       await ensureNodeCertificate(config.certificateDirectory, identity.id);
     return identity;
+  };
+}
+
+/** The control plane's TLS material; CONTROL_PLANE_TLS names the file that could not be read. */
+async function readTlsFiles(files: ControlPlaneTlsFiles): Promise<ClientTlsOptions> {
+  const read = async (file: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      throw new MeshError('CONTROL_PLANE_TLS', `cannot read ${file}: ${(error as Error).message}`, {
+        details: { file },
+      });
+    }
+  };
+  return {
+    caCertificatePem: await read(files.caFile),
+    ...(files.certificateFile === undefined || files.keyFile === undefined
+      ? {}
+      : { certificatePem: await read(files.certificateFile), privateKeyPem: await read(files.keyFile) }),
   };
 }

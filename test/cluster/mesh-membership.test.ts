@@ -4,7 +4,7 @@
  * than its TTL plus the store's expiry and watch delays) and comes back with the same id. Once
  * with MeshOS voters as the control plane, once with an external etcd 3.4 cluster and no voter.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -126,23 +126,37 @@ describe('mesh membership across processes', () => {
   );
 
   it(
-    'an external 3-member etcd and 4 workers, no MeshOS voter: the same',
+    'an external 3-member etcd over mutual TLS and 4 workers, no MeshOS voter: the same',
     async () => {
-      const etcd = await EtcdCluster.start('members');
+      const etcd = await EtcdCluster.start('members', { tls: true });
       cleanups.push(() => etcd.close());
-      const endpoints = etcd.endpoints.map((url) => url.replace(/^http:\/\//, ''));
+      const endpoints = etcd.endpoints.map((url) => url.replace(/^https?:\/\//, ''));
       const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-workers-'));
       const certificates = path.join(root, 'certs');
       await createClusterCa(certificates, 'etcd-mesh');
+      const etcdTls = etcd.clientTls!;
+      const tlsFile = async (name: string, pem: string): Promise<string> => {
+        const file = path.join(root, name);
+        await writeFile(file, pem);
+        return file;
+      };
       const workers = new WorkerProcesses({
         root,
         clusterId: 'etcd-mesh',
         certificates,
         controlPlane: endpoints,
         leaseTtlSeconds: LEASE_TTL_SECONDS,
+        commonArguments: [
+          '--control-plane-cacert',
+          await tlsFile('etcd-ca.pem', etcdTls.caCertificatePem),
+          '--control-plane-cert',
+          await tlsFile('etcd-client.pem', etcdTls.certificatePem!),
+          '--control-plane-key',
+          await tlsFile('etcd-client-key.pem', etcdTls.privateKeyPem!),
+        ],
       });
       cleanups.push(() => workers.stopAll());
-      const watcher = await MembershipWatcher.start(endpoints);
+      const watcher = await MembershipWatcher.start(endpoints, etcdTls);
       cleanups.push(() => watcher.close());
       const labels = ['w1', 'w2', 'w3', 'w4'];
       for (const label of labels) await workers.add(label);

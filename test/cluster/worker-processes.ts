@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ManagedProcess } from '../../bench/cluster/processes.js';
 import { fetchAdminJson } from '../../src/cli/local-cluster.js';
+import type { ClientTlsOptions } from '../../src/client/index.js';
 import { type ControlPlane, openControlPlane } from '../../src/control/index.js';
 import { SystemClock, systemRandom } from '../../src/lib/index.js';
 import { type MembershipChange, MembershipView, type NodeListing } from '../../src/mesh/index.js';
@@ -31,6 +32,8 @@ export interface WorkerProcessesOptions {
   /** host:port of the control plane's client endpoints (MeshOS voters or etcd). */
   readonly controlPlane: readonly string[];
   readonly leaseTtlSeconds: number;
+  /** Arguments every start of every worker gets (e.g. the control plane's TLS files). */
+  readonly commonArguments?: readonly string[];
   /** More environment for the worker processes (`MESHOS_FAULT_INJECTION=1`). */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -102,6 +105,7 @@ export class WorkerProcesses {
           this.options.certificates,
           '--node-lease-ttl',
           String(this.options.leaseTtlSeconds),
+          ...(this.options.commonArguments ?? []),
           ...extraArguments,
         ],
         { ...process.env, MESHOS_LOG: 'warn', ...this.options.environment },
@@ -169,9 +173,14 @@ export class MembershipWatcher {
     view.onChange((change) => this.changes.push({ change, atMs: Date.now() }));
   }
 
-  static async start(endpoints: readonly string[]): Promise<MembershipWatcher> {
+  static async start(endpoints: readonly string[], tls?: ClientTlsOptions): Promise<MembershipWatcher> {
     const clock = new SystemClock();
-    const plane = await openControlPlane({ kind: 'etcd', endpoints, clock });
+    const plane = await openControlPlane({
+      kind: 'etcd',
+      endpoints,
+      clock,
+      ...(tls === undefined ? {} : { tls }),
+    });
     const view = new MembershipView({ plane, clock, random: systemRandom(), suspicionLapseMs: 60_000 });
     const watcher = new MembershipWatcher(plane, view);
     view.start();

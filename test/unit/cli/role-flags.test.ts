@@ -66,6 +66,30 @@ describe('meshos start --role', () => {
     expect('id' in plan.config).toBe(false);
   });
 
+  it('takes TLS files for an https control plane, and refuses a certificate without its key or CA', () => {
+    const plan = startPlanFromArguments([
+      ...WORKER,
+      '--control-plane-cacert',
+      'ca.pem',
+      '--control-plane-cert',
+      'client.pem',
+      '--control-plane-key',
+      'client-key.pem',
+    ]);
+    if (plan.role !== 'worker') throw new Error('expected a worker');
+    expect(plan.config.controlPlaneTls).toEqual({
+      caFile: path.resolve('ca.pem'),
+      certificateFile: path.resolve('client.pem'),
+      keyFile: path.resolve('client-key.pem'),
+    });
+    expect(
+      flagProblems([...WORKER, '--control-plane-cacert', 'ca.pem', '--control-plane-cert', 'c.pem']),
+    ).toEqual(['--control-plane-cert and --control-plane-key go together']);
+    expect(
+      flagProblems([...WORKER, '--control-plane-cert', 'c.pem', '--control-plane-key', 'k.pem']),
+    ).toEqual(['--control-plane-cert/--control-plane-key need --control-plane-cacert']);
+  });
+
   it('refuses an unknown role', () => {
     expect(flagProblems([...VOTER, '--role', 'observer'])).toEqual([
       "--role must be voter or worker, got 'observer'",
