@@ -4,13 +4,13 @@ import { Etcd3 } from 'etcd3';
 import { type Address, formatAddress, parseAddress } from '../lib/index.js';
 import { DataDirectoryLock, type MeshNode, type MeshNodeConfig } from '../mesh/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
+import { UsageError } from './commands/common.js';
 import {
   type CommandIo,
   runNode,
   STORAGE_OPTIONS,
   STORAGE_USAGE,
   storageConfigFromValues,
-  UsageError,
 } from './node-commands.js';
 
 /** How often a joined learner asks to be promoted while it catches up, and for how long. */

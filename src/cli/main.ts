@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { CAPABILITIES } from './capabilities.js';
+import { UsageError } from './commands/common.js';
 import {
   KV_USAGE,
   kvCommand,
@@ -23,7 +24,6 @@ import {
   runNode,
   START_USAGE,
   startPlanFromArguments,
-  UsageError,
 } from './node-commands.js';
 import { FlagError } from './role-flags.js';
 import { runWorker } from './worker-command.js';

@@ -13,6 +13,7 @@ import {
   type WorkerNodeConfig,
 } from '../mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
+import { UsageError } from './commands/common.js';
 import {
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_CLIENT_LISTEN,
@@ -39,13 +40,6 @@ export const EXIT_NODE_FAILED = 4;
  * which makes that service crash.
  */
 export const FAULT_INJECTION_ENVIRONMENT_VARIABLE = 'MESHOS_FAULT_INJECTION';
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** A node id given on the command line: decimal, positive, at most 2^53-1 (`parseNodeId`). */
 function nodeIdArgument(name: string, text: string | undefined): NodeId {

@@ -1,6 +1,5 @@
 import * as path from 'node:path';
-import { type Address, type Disk, MeshError } from '../lib/index.js';
-import type { NodeId } from '../raft/index.js';
+import { type Address, type Disk, MeshError, type NodeId } from '../lib/index.js';
 import type { NodeRole } from './node-record.js';
 
 /** What a node must remember about itself across restarts, beside its Raft data. */

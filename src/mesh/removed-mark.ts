@@ -1,6 +1,5 @@
 import * as path from 'node:path';
-import type { Disk } from '../lib/index.js';
-import type { NodeId } from '../raft/index.js';
+import type { Disk, NodeId } from '../lib/index.js';
 import { MemberRemovedError } from '../server/index.js';
 
 /**

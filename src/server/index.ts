@@ -29,7 +29,7 @@ export {
   readRetryable,
   TooManyWaitingForLeaderError,
 } from './leader-wait.js';
-export { MemberDirectory, MemberNotFoundError, type MemberRecord } from './member-directory.js';
+export { MemberDirectory, type MemberRecord } from './member-directory.js';
 export {
   LEARNER_PROMOTION_LAG_ENTRIES,
   LearnerNotReadyError,

@@ -1,5 +1,5 @@
 import type { ClusterMember } from '../api/index.js';
-import { MeshError, type NodeId } from '../lib/index.js';
+import type { NodeId } from '../lib/index.js';
 
 /** A directory record: how to reach one member. Replicated, so every node agrees on it. */
 export interface MemberRecord {
@@ -14,12 +14,6 @@ export interface MemberRecord {
 interface DirectoryState {
   readonly members: readonly MemberRecord[];
   readonly removed: readonly NodeId[];
-}
-
-export class MemberNotFoundError extends MeshError {
-  constructor(id: NodeId) {
-    super('MEMBER_NOT_FOUND', `member ${id} is not in the cluster`, { details: { id } });
-  }
 }
 
 /** Member addresses and names; Raft's configuration says who votes, this says where they are. */

@@ -9,13 +9,14 @@ import {
   checkPeerUrls,
   LeaderTransferTimeoutError,
   type MemberChange,
+  MemberNotFoundError,
   MemberNotLearnerError,
   PeerUrlExistsError,
 } from '../api/index.js';
 import { type Clock, isMeshError, MeshError } from '../lib/index.js';
 import { type ConfigChange, type NodeId, NotLeaderError, type RaftStatus } from '../raft/index.js';
 import { type LeaderWait, neverProposed } from './leader-wait.js';
-import { MemberNotFoundError, type MemberRecord } from './member-directory.js';
+import type { MemberRecord } from './member-directory.js';
 import { encodeNodeCommand, type NodeCommand } from './node-command.js';
 import type { NodeApplyResult, NodeStateMachine } from './node-state-machine.js';
 import type { RaftNode } from './raft-node.js';

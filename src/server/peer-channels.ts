@@ -1,5 +1,4 @@
-import { type Clock, dataViewOf, MeshError, scratchBytes, type TimerId } from '../lib/index.js';
-import type { NodeId } from '../raft/index.js';
+import { type Clock, dataViewOf, MeshError, type NodeId, scratchBytes, type TimerId } from '../lib/index.js';
 import type { PeerLink } from './raft-node.js';
 
 /** How long a request forwarded to the leader may take before the caller gives up. */

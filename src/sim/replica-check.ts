@@ -1,4 +1,4 @@
-import type { NodeId } from '../raft/index.js';
+import type { NodeId } from '../lib/index.js';
 
 /** The serialized state one node reached at one applied index. */
 export interface ReplicaState {

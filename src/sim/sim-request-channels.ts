@@ -1,5 +1,4 @@
-import { isMeshError, MeshError, type Random } from '../lib/index.js';
-import type { NodeId } from '../raft/index.js';
+import { isMeshError, MeshError, type NodeId, type Random } from '../lib/index.js';
 import { FORWARD_TIMEOUT_MS, type ForwardToLeader, type RaftKvBackend } from '../server/index.js';
 import type { FaultCounts } from './fault-plan.js';
 import { type Life, whenRunning } from './incarnation.js';

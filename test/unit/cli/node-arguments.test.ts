@@ -1,12 +1,13 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/cli/commands/common.js';
 import {
   LOCAL_AUTO_COMPACTION_MODE,
   LOCAL_AUTO_COMPACTION_RETENTION,
   localClusterPlan,
   nodeArguments,
 } from '../../../src/cli/local-cluster.js';
-import { nodeConfigFromArguments, UsageError } from '../../../src/cli/node-commands.js';
+import { nodeConfigFromArguments } from '../../../src/cli/node-commands.js';
 import { validateMeshNodeConfig } from '../../../src/mesh/index.js';
 
 const BASE = ['--id', '2', '--data', 'd2', '--peers', '1=127.0.0.1:7001,2=127.0.0.1:7002', '--insecure'];
