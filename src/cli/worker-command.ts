@@ -19,7 +19,7 @@ export async function runWorker(config: WorkerNodeConfig, io: CommandIo): Promis
   io.out(
     `worker ${worker.id} (${worker.name}) up: peer ${formatAddress(worker.endpoints.peer)}, admin http://${formatAddress(worker.endpoints.admin)}, control plane ${config.controlPlaneEndpoints.join(',')}`,
   );
-  worker.membership.view.onChange((change) => {
+  worker.onMembershipChange((change) => {
     if (change.type === 'join' || change.type === 'leave') {
       io.out(
         `node ${change.node.record.id} (${change.node.record.role}) ${change.type === 'join' ? 'joined' : 'left'}`,

@@ -71,6 +71,8 @@ export interface MembershipRecordSource {
   readonly addresses: () => NodeRecord['addresses'];
   /** Workers dial every registered node; voters leave their transport's peers to Raft. */
   readonly dialRegisteredNodes: boolean;
+  /** Told of each membership the service opens (the first, and each after a restart). */
+  readonly opened?: (membership: Membership) => void;
 }
 
 export function membershipService(
@@ -106,6 +108,7 @@ export function membershipService(
       });
       membership.start();
       parts.membership = membership;
+      source.opened?.(membership);
       return {
         close: async () => {
           delete parts.membership;

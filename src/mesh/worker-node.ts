@@ -15,6 +15,8 @@ import type { EscalationError } from '../supervisor/index.js';
 import { workerAdminSource } from './admin-source.js';
 import { type Membership, registerMembershipMetrics } from './membership.js';
 import { validateWorkerNodeConfig, type WorkerNodeConfig } from './membership-config.js';
+import { MembershipChangeRelay } from './membership-relay.js';
+import type { MembershipChange } from './membership-view.js';
 import { type NodeParts, part } from './node-parts.js';
 import type { ServiceFaults } from './service-faults.js';
 import { registerServiceMetrics } from './service-metrics.js';
@@ -56,6 +58,7 @@ export class WorkerNode {
     private readonly tree: ServiceTree,
     private readonly parts: NodeParts,
     private readonly firstMembership: Membership,
+    private readonly changes: MembershipChangeRelay,
   ) {}
 
   /**
@@ -73,6 +76,7 @@ export class WorkerNode {
     const random = dependencies.random ?? systemRandom();
     const given = dependencies.controlPlane;
     const parts: NodeParts = {};
+    const changes = new MembershipChangeRelay();
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'meshos_process_' });
     const services = workerServices({
@@ -84,6 +88,7 @@ export class WorkerNode {
       ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger }),
       adminSource: workerAdminSource(config, parts, () => tree.status(), dependencies.faults),
       registry: () => registry,
+      membershipOpened: (membership) => changes.follow(membership.view),
       // A given control plane is the caller's: lent to the services, never closed by them.
       connect:
         given === undefined
@@ -106,6 +111,7 @@ export class WorkerNode {
       tree,
       parts,
       part(parts, 'membership'),
+      changes,
     );
   }
 
@@ -115,6 +121,14 @@ export class WorkerNode {
    */
   get membership(): Membership {
     return this.parts.membership ?? this.firstMembership;
+  }
+
+  /**
+   * Calls `listener` on the joins, updates and leaves the worker sees, across restarts of its
+   * membership service (a node is not reported joining twice); returns an unsubscribe.
+   */
+  onMembershipChange(listener: (change: MembershipChange) => void): () => void {
+    return this.changes.onChange(listener);
   }
 
   /** Each service's phase and restart count, as `/status` shows them. */

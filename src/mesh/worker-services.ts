@@ -9,6 +9,7 @@ import { openControlPlane } from '../control/index.js';
 import { type Clock, formatAddress, MeshError, type NodeId, type Random } from '../lib/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
+import type { Membership } from './membership.js';
 import type { ControlPlaneTlsFiles, WorkerNodeConfig } from './membership-config.js';
 import {
   type ControlPlaneConnection,
@@ -24,6 +25,8 @@ export interface WorkerServiceContext extends CommonServiceContext {
   readonly config: WorkerNodeConfig;
   /** Opens a client of the control plane (or lends the one a test gave). */
   readonly connect: () => Promise<ControlPlaneConnection>;
+  /** Told of each membership the service opens (the first, and each after a restart). */
+  readonly membershipOpened?: (membership: Membership) => void;
 }
 
 /**
@@ -50,6 +53,7 @@ export function workerServices(context: WorkerServiceContext): NodeService[] {
         admin: formatAddress(part(parts, 'adminAddress')),
       }),
       dialRegisteredNodes: true,
+      ...(context.membershipOpened === undefined ? {} : { opened: context.membershipOpened }),
     }),
   ];
 }

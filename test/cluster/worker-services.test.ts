@@ -15,6 +15,7 @@ import {
   DataDirectoryLock,
   type MembershipChange,
   MembershipView,
+  NodeRegistration,
   SERVICE,
   ServiceFaults,
   WorkerNode,
@@ -81,6 +82,29 @@ async function watchMembers(): Promise<{ view: MembershipView; changes: Membersh
   return { view, changes };
 }
 
+/** Node `id` registered on its own plane (stopped, not revoked, when the tests end). */
+async function register(id: number): Promise<{ id: number; registration: NodeRegistration }> {
+  const registration = new NodeRegistration({
+    plane: await plane(),
+    record: {
+      id,
+      name: `other-${id}`,
+      role: 'worker',
+      addresses: { peer: '127.0.0.1:1', admin: '127.0.0.1:2' },
+      zone: 'test',
+      capacity: {},
+      version: '0.1.0',
+      startedAt: 1,
+    },
+    leaseTtlSeconds: 5,
+    clock,
+    random: systemRandom(),
+  });
+  registration.start();
+  closers.push(() => registration.stop());
+  return { id, registration };
+}
+
 function restarts(worker: WorkerNode, name: string): number | undefined {
   const entry = worker.serviceStatus().services.find((service) => service.name === name);
   return entry?.phase === 'running' ? entry.restarts : undefined;
@@ -134,6 +158,30 @@ describe('the worker as a supervision tree', () => {
     const own = members.changes.filter((change) => change.node.record.id === worker.id);
     expect(own.some((change) => change.type === 'leave')).toBe(false);
     expect(members.view.get(worker.id)?.record.role).toBe('worker');
+  });
+
+  it('reports each node joining once across a membership restart, and a leave during it', async () => {
+    const faults = new ServiceFaults();
+    const worker = await startWorker(await workerConfig(), faults);
+    const seen: MembershipChange[] = [];
+    worker.onMembershipChange((change) => seen.push(change));
+    const history = (id: number): string[] =>
+      seen
+        .filter((change) => change.node.record.id === id && change.type !== 'update')
+        .map((change) => change.type);
+    const stays = await register(2_000_001);
+    const goes = await register(2_000_002);
+    await until(() => history(stays.id).length > 0 && history(goes.id).length > 0, 'both nodes seen joining');
+
+    expect(faults.crash(SERVICE.membership)).toBe(true);
+    // Gone while the membership service restarts: the old view or the new one's listing tells.
+    await goes.registration.leave();
+    await until(() => restarts(worker, SERVICE.membership) === 1, 'membership restarted');
+    await until(() => history(goes.id).includes('leave'), 'the leave relayed');
+    await worker.membership.view.whenLoaded();
+    // The new view listed `stays` as a join; the worker had seen it join already.
+    expect(history(stays.id)).toEqual(['join']);
+    expect(history(goes.id)).toEqual(['join', 'leave']);
   });
 
   it('a crash of the peer transport stops the worker with the reason and frees its data directory', async () => {
