@@ -6,7 +6,11 @@ import { adminServiceStatus, exitCode, meshos, UP_TIMEOUT_MS } from './meshos-pr
 import { ProcessCluster } from './process-cluster.js';
 import { MembershipWatcher, meshosNodes, WorkerProcesses } from './worker-processes.js';
 
-const LEASE_TTL_SECONDS = 3;
+/**
+ * A restarted membership registers again before its old lease runs out (it never revokes); the
+ * TTL leaves that restart seconds even on a machine loaded by other test runs.
+ */
+const LEASE_TTL_SECONDS = 10;
 const START_TIMEOUT_MS = 30_000;
 
 const cleanups: (() => Promise<void>)[] = [];
