@@ -46,6 +46,12 @@ export class NodeRegistration {
   private failedAttempts = 0;
   private stopped = false;
   private registering: Promise<void> | undefined;
+  /**
+   * The lease of a registration that completed after `stop()` began: not renewed, and not
+   * revoked either (that would delete the record the next registration takes over), unless
+   * the node leaves.
+   */
+  private unrenewedLeaseId: number | undefined;
   private readonly registeredListeners: (() => void)[] = [];
   /** Successful registrations: 1 after the first, one more per re-registration. */
   registrations = 0;
@@ -122,7 +128,7 @@ export class NodeRegistration {
     const keepAlive = this.keepAlive;
     this.keepAlive = undefined;
     keepAlive?.stop();
-    return keepAlive?.leaseId;
+    return keepAlive?.leaseId ?? this.unrenewedLeaseId;
   }
 
   private attempt(): void {
@@ -151,7 +157,7 @@ export class NodeRegistration {
       return;
     }
     if (this.stopped) {
-      await plane.revokeLease(leaseId).catch(() => {});
+      this.unrenewedLeaseId = leaseId;
       return;
     }
     this.failedAttempts = 0;

@@ -123,6 +123,40 @@ describe('node registration and the membership view', () => {
     expect(view.get(12)?.health).toBe('alive');
   });
 
+  it('a registration stopped while its put is in flight keeps the record; one that leaves deletes it', async () => {
+    harness = new Harness();
+    for (const ending of ['stop', 'leave'] as const) {
+      const plane = await harness.plane();
+      let registration: NodeRegistration | undefined;
+      let ended: Promise<void> | undefined;
+      // The put reaches the store, and the service is stopped before its answer comes back.
+      const racing: ControlPlane = Object.create(plane, {
+        put: {
+          value: async (...args: Parameters<ControlPlane['put']>) => {
+            const answer = await plane.put(...args);
+            ended = ending === 'stop' ? registration!.stop() : registration!.leave();
+            return answer;
+          },
+        },
+      });
+      const id = ending === 'stop' ? 21 : 22;
+      registration = new NodeRegistration({
+        plane: racing,
+        record: record(id),
+        leaseTtlSeconds: TTL_SECONDS,
+        clock: harness.clock,
+        random: new SeededRandom(id),
+      });
+      registration.start();
+      await until(() => ended !== undefined, `node ${id}'s put sent`);
+      await ended;
+      const stored = await plane.get(nodeKey(id));
+      // A stopped service leaves its record for the next registration to take over.
+      if (ending === 'stop') expect(stored).toBeDefined();
+      else expect(stored).toBeUndefined();
+    }
+  });
+
   it('keeps a live node registered across many TTLs: its keep-alive renews the lease', async () => {
     harness = new Harness();
     const { registration } = await harness.register(11);
