@@ -1,4 +1,12 @@
-import { type Clock, dataViewOf, MeshError, type NodeId, scratchBytes, type TimerId } from '../lib/index.js';
+import {
+  type Clock,
+  dataViewOf,
+  MeshError,
+  type NodeId,
+  PEER_CHANNEL,
+  scratchBytes,
+  type TimerId,
+} from '../lib/index.js';
 import type { PeerLink } from './raft-node.js';
 
 /** How long a request forwarded to the leader may take before the caller gives up. */
@@ -6,9 +14,9 @@ export const FORWARD_TIMEOUT_MS = 5_000;
 /** Forwarded requests in flight from this node at once; more are refused. */
 export const MAX_FORWARDS_IN_FLIGHT = 10_000;
 
-const CHANNEL_RAFT = 0;
-const CHANNEL_REQUEST = 1;
-const CHANNEL_RESPONSE = 2;
+const CHANNEL_RAFT = PEER_CHANNEL.raft;
+const CHANNEL_REQUEST = PEER_CHANNEL.request;
+const CHANNEL_RESPONSE = PEER_CHANNEL.response;
 /** Channel byte, then a 32-bit request id (0 on the Raft channel). */
 const HEADER_BYTES = 5;
 const RESPONSE_OK = 0;

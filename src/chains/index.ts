@@ -1,0 +1,11 @@
+export type {
+  AcksPolicy,
+  ChainDefinition,
+  ChainEntry,
+  ChainEntryKind,
+  ChainLog,
+  ChainPeerLink,
+  ChainRetention,
+  ChainSyncPolicy,
+  EpochStart,
+} from './types.js';

@@ -1,0 +1,14 @@
+/**
+ * The first byte of every message on the peer transport names the channel it belongs to, so
+ * the parts sharing one transport (Raft, request forwarding, proximity pings, chains) each read
+ * only their own messages and ignore the rest.
+ */
+export const PEER_CHANNEL = {
+  raft: 0,
+  request: 1,
+  response: 2,
+  proximity: 3,
+  chains: 4,
+} as const;
+
+export type PeerChannelId = (typeof PEER_CHANNEL)[keyof typeof PEER_CHANNEL];
