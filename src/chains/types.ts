@@ -35,6 +35,11 @@ export interface ChainDefinition {
   readonly name: string;
   /** Distinct nodes holding a copy, in placement order. */
   readonly replicas: readonly NodeId[];
+  /**
+   * Nodes being caught up to replace a replica: they receive every append but count for neither
+   * acknowledgements nor claims until a compare-and-swap moves them into `replicas`.
+   */
+  readonly learners?: readonly NodeId[];
   readonly acks: AcksPolicy;
   readonly sync: ChainSyncPolicy;
   readonly retention: ChainRetention;
