@@ -1,3 +1,4 @@
+export { type ElectionOutcome, elect, winnerOf } from './election.js';
 export type {
   AcksPolicy,
   ChainDefinition,
