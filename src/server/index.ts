@@ -48,6 +48,7 @@ export {
   FORWARD_TIMEOUT_MS,
   ForwardError,
   MAX_FORWARDS_IN_FLIGHT,
+  type PeerChannelLink,
   PeerChannels,
   type PeerDatagrams,
 } from './peer-channels.js';

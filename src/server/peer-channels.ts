@@ -19,6 +19,8 @@ const CHANNEL_REQUEST = PEER_CHANNEL.request;
 const CHANNEL_RESPONSE = PEER_CHANNEL.response;
 /** Channel byte, then a 32-bit request id (0 on the Raft channel). */
 const HEADER_BYTES = 5;
+/** The other channels (proximity, chains) carry only the channel byte before their message. */
+const LINK_HEADER_BYTES = 1;
 const RESPONSE_OK = 0;
 const RESPONSE_ERROR = 1;
 
@@ -31,6 +33,16 @@ export interface PeerDatagrams {
   flush?(): void;
   /** An established connection to `peer` closed; transports that cannot tell omit it. */
   onPeerLost?(handler: (peer: NodeId) => void): void;
+}
+
+/** One channel of the shared transport, as `PeerChannels.link` hands it out. */
+export interface PeerChannelLink {
+  /** False when the message was dropped (unknown peer, queue full). */
+  send(peer: NodeId, payload: Uint8Array): boolean;
+  /** The one handler of the channel's messages (a later call replaces it, as below). */
+  onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
+  /** An established connection to `peer` closed. */
+  onPeerLost(handler: (peer: NodeId) => void): void;
 }
 
 export class ForwardError extends MeshError {
@@ -62,6 +74,10 @@ export class PeerChannels {
   private sweepTimer: TimerId | undefined;
   private nextRequestId = 1;
   private raftHandler: (from: NodeId, payload: Uint8Array) => void = () => {};
+  /** The handlers of the channels other parts own (`link`), by channel byte. */
+  private readonly linkHandlers = new Map<number, (from: NodeId, payload: Uint8Array) => void>();
+  /** One per channel, so a part that reopens its link replaces its handler rather than adding one. */
+  private readonly linkLostHandlers = new Map<number, (peer: NodeId) => void>();
   private requestHandler: (from: NodeId, body: Uint8Array) => Promise<Uint8Array> = async () => {
     throw new ForwardError('LEADER_UNREACHABLE', 'this node does not serve forwarded requests yet');
   };
@@ -71,7 +87,10 @@ export class PeerChannels {
     private readonly clock: Clock,
   ) {
     transport.onMessage((from, payload) => this.receive(from, payload));
-    transport.onPeerLost?.((peer) => this.failForwardsTo(peer));
+    transport.onPeerLost?.((peer) => {
+      this.failForwardsTo(peer);
+      for (const handler of this.linkLostHandlers.values()) handler(peer);
+    });
   }
 
   raftLink(): PeerLink {
@@ -83,6 +102,23 @@ export class PeerChannels {
       onUnreachable: (handler) => this.transport.onUnreachable(handler),
       onPeerLost: (handler) => this.transport.onPeerLost?.(handler),
       flush: () => this.transport.flush?.(),
+    };
+  }
+
+  /**
+   * Addressed, lossy datagrams on `channel`, for a part that speaks its own protocol over the
+   * shared transport (proximity pings, chain replication). The handler gets the message without
+   * the channel byte.
+   */
+  link(channel: typeof PEER_CHANNEL.proximity | typeof PEER_CHANNEL.chains): PeerChannelLink {
+    return {
+      send: (peer, payload) => this.transport.send(peer, framedOnLink(channel, payload)),
+      onMessage: (handler) => {
+        this.linkHandlers.set(channel, handler);
+      },
+      onPeerLost: (handler) => {
+        this.linkLostHandlers.set(channel, handler);
+      },
     };
   }
 
@@ -146,9 +182,15 @@ export class PeerChannels {
   }
 
   private receive(from: NodeId, payload: Uint8Array): void {
+    if (payload.byteLength < LINK_HEADER_BYTES) return;
+    const channel = payload[0] ?? 0;
+    const linkHandler = this.linkHandlers.get(channel);
+    if (linkHandler !== undefined) {
+      linkHandler(from, payload.subarray(LINK_HEADER_BYTES));
+      return;
+    }
     if (payload.byteLength < HEADER_BYTES) return;
     const view = dataViewOf(payload);
-    const channel = payload[0];
     const requestId = view.getUint32(1);
     const body = payload.subarray(HEADER_BYTES);
     if (channel === CHANNEL_RAFT) this.raftHandler(from, body);
@@ -189,6 +231,14 @@ export class PeerChannels {
       pending.reject(new ForwardError('INTERNAL', `undecodable error answer: ${String(error)}`));
     }
   }
+}
+
+/** The channel byte, then the message (copied once: the transport may keep it queued). */
+function framedOnLink(channel: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.byteLength + LINK_HEADER_BYTES);
+  out[0] = channel;
+  out.set(body, LINK_HEADER_BYTES);
+  return out;
 }
 
 /** Channel byte, request id, an answer's status byte when given, then the body: one copy. */

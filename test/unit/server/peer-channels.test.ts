@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMeshError, ManualClock } from '../../../src/lib/index.js';
+import { isMeshError, ManualClock, PEER_CHANNEL } from '../../../src/lib/index.js';
 import type { NodeId } from '../../../src/raft/index.js';
 import { FORWARD_TIMEOUT_MS, PeerChannels, type PeerDatagrams } from '../../../src/server/index.js';
 import { track } from './promise-state.js';
@@ -23,6 +23,10 @@ class FakeDatagrams implements PeerDatagrams {
 
   onPeerLost(handler: (peer: NodeId) => void): void {
     this.lostHandlers.push(handler);
+  }
+
+  deliver(from: NodeId, payload: Uint8Array): void {
+    this.messageHandler(from, payload);
   }
 
   lose(peer: NodeId): void {
@@ -111,5 +115,26 @@ describe('PeerChannels', () => {
     link.onPeerLost?.((peer) => lost.push(peer));
     datagrams.lose(3);
     expect(lost).toEqual([3]);
+  });
+
+  it('gives a channel link its own messages without the channel byte, and its peer losses', () => {
+    const datagrams = new FakeDatagrams();
+    const channels = new PeerChannels(datagrams, new ManualClock());
+    const link = channels.link(PEER_CHANNEL.chains);
+    const received: { from: NodeId; payload: number[] }[] = [];
+    link.onMessage((from, payload) => received.push({ from, payload: [...payload] }));
+    const lost: NodeId[] = [];
+    link.onPeerLost((peer) => lost.push(peer));
+    // A reopened link replaces its handler instead of adding a second one.
+    link.onPeerLost((peer) => lost.push(peer * 10));
+
+    expect(link.send(2, new Uint8Array([9, 8]))).toBe(true);
+    expect([...datagrams.sent[0]!.payload]).toEqual([PEER_CHANNEL.chains, 9, 8]);
+    datagrams.deliver(5, new Uint8Array([PEER_CHANNEL.chains, 1, 2, 3]));
+    // Another channel's message does not reach it.
+    datagrams.deliver(5, new Uint8Array([PEER_CHANNEL.proximity, 4]));
+    expect(received).toEqual([{ from: 5, payload: [1, 2, 3] }]);
+    datagrams.lose(4);
+    expect(lost).toEqual([40]);
   });
 });
