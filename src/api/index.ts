@@ -1,4 +1,14 @@
 export { AuthNotEnabledError } from './auth-service.js';
+export type {
+  ChainAppendResult,
+  ChainCreateInput,
+  ChainReadResult,
+  ChainRecord,
+  ChainReplicaStatus,
+  ChainStatus,
+  ChainSummary,
+  ChainsBackend,
+} from './chains-backend.js';
 export { ETCD_ERRORS, type GrpcFailure, grpcFailureOf } from './error-map.js';
 export {
   BadLeaderTransfereeError,

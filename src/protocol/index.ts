@@ -1,3 +1,9 @@
+export {
+  CHAIN_ERROR_CODE_TRAILER,
+  CHAIN_ERROR_DETAILS_TRAILER,
+  CHAIN_ERRORS,
+  type ChainErrorRow,
+} from './chain-errors.js';
 export { ETCD_PROTO_LOADER_OPTIONS, etcdProtoDefinition } from './etcd-proto.js';
 export type {
   BytesIn,

@@ -1,0 +1,112 @@
+/**
+ * The typed errors of the chains layer. Their codes are the contract between a node and its
+ * clients: `src/protocol/chain-errors.ts` maps each to a gRPC status and says whether an append
+ * that failed with it was certainly not written (so a client may send it again).
+ */
+import { MeshError, type NodeId } from '../lib/index.js';
+
+/** No chain of that name exists (or it was deleted). */
+export class ChainNotFoundError extends MeshError {
+  constructor(name: string) {
+    super('CHAIN_NOT_FOUND', `chain ${name} does not exist`, { details: { name } });
+  }
+}
+
+/** Create of a name that is already taken. */
+export class ChainExistsError extends MeshError {
+  constructor(name: string) {
+    super('CHAIN_EXISTS', `chain ${name} already exists`, { details: { name } });
+  }
+}
+
+/**
+ * The node asked is not the chain's leader in any epoch it can serve (its epoch lease ran out, a
+ * higher epoch exists, or the leader is still claiming its epoch). Raised only before the records
+ * were proposed, so the append was not written and may be sent again. `leader` is the leader
+ * this node knows of, when it knows one.
+ */
+export class ChainNotLeaderError extends MeshError {
+  constructor(name: string, epoch: number, leader?: NodeId) {
+    super(
+      'CHAIN_NOT_LEADER',
+      `not the leader of chain ${name} (epoch ${epoch}${leader === undefined ? ', no leader known' : `, leader ${leader}`})`,
+      { details: { name, epoch, ...(leader === undefined ? {} : { leader }) } },
+    );
+  }
+}
+
+/**
+ * The records were handed to a leader but no acknowledgement came back (the leader was lost, the
+ * deadline passed while replicating): they may or may not be in the chain. Never retried blindly.
+ */
+export class ChainAppendOutcomeUnknownError extends MeshError {
+  constructor(name: string, reason: string, cause?: unknown) {
+    super('CHAIN_APPEND_OUTCOME_UNKNOWN', `append to chain ${name} has an unknown outcome: ${reason}`, {
+      details: { name, reason },
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}
+
+/** A record larger than the chain's `maxRecordBytes`; nothing of the batch was written. */
+export class ChainRecordTooLargeError extends MeshError {
+  constructor(name: string, recordBytes: number, maxRecordBytes: number) {
+    super(
+      'CHAIN_RECORD_TOO_LARGE',
+      `a record of ${recordBytes} bytes is larger than chain ${name}'s limit of ${maxRecordBytes} bytes`,
+      { details: { name, recordBytes, maxRecordBytes } },
+    );
+  }
+}
+
+/**
+ * The chain cannot serve right now (no leader reachable, no quorum to create it on). For an
+ * append: it was never sent to a leader, so it was not written and may be sent again.
+ */
+export class ChainUnavailableError extends MeshError {
+  constructor(name: string, reason: string, cause?: unknown) {
+    super('CHAIN_UNAVAILABLE', `chain ${name} is unavailable: ${reason}`, {
+      details: { name, reason },
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}
+
+/**
+ * A bounded queue on the way to the leader is full (appends waiting, pending bytes). The
+ * records were refused before they were proposed: not written, may be sent again later.
+ */
+export class ChainOverloadedError extends MeshError {
+  constructor(name: string, limit: string) {
+    super('CHAIN_OVERLOADED', `chain ${name} is overloaded: ${limit}`, { details: { name, limit } });
+  }
+}
+
+/** A read or subscription from an offset retention has already dropped. */
+export class ChainOffsetTruncatedError extends MeshError {
+  constructor(name: string, fromOffset: number, startOffset: number) {
+    super(
+      'CHAIN_OFFSET_TRUNCATED',
+      `chain ${name} no longer holds offset ${fromOffset}; its first kept offset is ${startOffset}`,
+      { details: { name, fromOffset, startOffset } },
+    );
+  }
+}
+
+/** A subscriber read so slowly that its bounded buffer filled: the subscription is ended. */
+export class ChainSubscriberTooSlowError extends MeshError {
+  constructor(name: string, bufferedRecords: number) {
+    super(
+      'CHAIN_SUBSCRIBER_TOO_SLOW',
+      `subscription to chain ${name} ended: the subscriber fell ${bufferedRecords} records behind`,
+      { details: { name, bufferedRecords } },
+    );
+  }
+}
+
+/** A node-wide limit on chains (chains held, subscriptions open) refused the request. */
+export class ChainLimitError extends MeshError {
+  constructor(limit: string, value: number) {
+    super('CHAIN_LIMIT_REACHED', `${limit} (${value}) reached`, { details: { limit, value } });
+  }
+}
