@@ -11,6 +11,13 @@ export {
   ChainSubscriberTooSlowError,
   ChainUnavailableError,
 } from './errors.js';
+export { type ChainLeaderChoice, type ChainLeaderQuestion, chooseChainLeader } from './leader-choice.js';
+export type {
+  PeerProximity,
+  ProximityMatrix,
+  ProximityMatrixRow,
+  ProximityRow,
+} from './proximity-matrix.js';
 export type {
   AcksPolicy,
   ChainDefinition,
