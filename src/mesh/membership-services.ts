@@ -69,7 +69,7 @@ export interface MembershipRecordSource {
   readonly role: NodeRecord['role'];
   readonly name: () => string;
   readonly addresses: () => NodeRecord['addresses'];
-  /** Workers dial every registered node; voters leave their transport's peers to Raft. */
+  /** Dial the registered nodes (both roles do: chains need every node to reach every other). */
   readonly dialRegisteredNodes: boolean;
   /** Told of each membership the service opens (the first, and each after a restart). */
   readonly opened?: (membership: Membership) => void;
@@ -131,6 +131,6 @@ export function voterMembershipService(context: NodeServiceContext): NodeService
       client: formatAddress(part(parts, 'clientAddress')),
       admin: formatAddress(part(parts, 'adminAddress')),
     }),
-    dialRegisteredNodes: false,
+    dialRegisteredNodes: true,
   });
 }

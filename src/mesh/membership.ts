@@ -16,9 +16,12 @@ import { NodeRegistration } from './node-registration.js';
 
 /** Lease look-ups in flight at once while answering `/nodes`. */
 export const MAX_LEASE_QUERIES_IN_FLIGHT = 32;
+/** The transport's peer set the membership's dialed nodes make up. */
+export const MEMBERSHIP_PEER_SET = 'membership';
+
 /**
- * Most registered nodes a worker dials. A full mesh does not scale (every node also holds at
- * most MAX_INBOUND_CONNECTIONS inbound); each worker dials a pseudo-random share instead, so
+ * Most registered nodes a node dials. A full mesh does not scale (every node also holds at
+ * most MAX_INBOUND_CONNECTIONS inbound); each node dials a pseudo-random share instead, so
  * every node is watched by about this many peers.
  */
 export const MAX_DIALED_NODES = 32;
@@ -50,8 +53,8 @@ export interface MembershipOptions {
   /** Its lost connections mark nodes suspect, its new ones clear that. */
   readonly transport: PeerTransport;
   /**
-   * Dial every registered node (workers). Voters leave their transport's peers to Raft; they
-   * still hear of workers through the connections workers open to them.
+   * Dial the registered nodes (up to MAX_DIALED_NODES), as this owner's peer set of the
+   * transport: beside Raft's on a voter, so that every node can reach every other (chains).
    */
   readonly dialRegisteredNodes: boolean;
   readonly clock: Clock;
@@ -169,7 +172,7 @@ export class Membership {
     for (const node of nodes) {
       if (chosen.has(node.record.id)) peers.set(node.record.id, parseAddress(node.record.addresses.peer));
     }
-    this.options.transport.setPeers(peers);
+    this.options.transport.setPeerSet(MEMBERSHIP_PEER_SET, peers);
   }
 }
 

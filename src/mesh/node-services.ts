@@ -150,7 +150,7 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
       if (url !== undefined) peers.set(member.id, parseAddress(url.replace(/^[a-z]+:\/\//, '')));
     }
     peers.delete(config.id);
-    transport.setPeers(peers);
+    transport.setPeerSet(SERVICE.raft, peers);
   };
   machine.members.onChange = refreshPeers;
   refreshPeers();

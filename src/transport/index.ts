@@ -39,6 +39,7 @@ export {
 } from './memory-network.js';
 export { createTcpTransport, type TcpTransportOptions } from './node-transport.js';
 export {
+  DEFAULT_PEER_SET_OWNER,
   type MessageHandler,
   PeerTransport,
   type PeerTransportOptions,

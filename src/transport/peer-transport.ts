@@ -48,6 +48,9 @@ import {
   type TransportCounters,
 } from './transport-context.js';
 
+/** The owner of the peers `setPeers` sets. */
+export const DEFAULT_PEER_SET_OWNER = 'default';
+
 /** How peers prove who they are. Plaintext only when asked for by name. */
 export type TransportSecurity =
   | { readonly kind: 'insecure' }
@@ -127,6 +130,8 @@ export class PeerTransport {
     linksEstablished: 0,
   };
   private readonly links = new Map<NodeId, OutboundLink>();
+  /** Each owner's peers, in the order owners first set them. */
+  private readonly peerSets = new Map<string, ReadonlyMap<NodeId, Address>>();
   private readonly inbound = new Set<ByteStream>();
   /** The established inbound connection of each peer: a newer one replaces an older one. */
   private readonly inboundByPeer = new Map<NodeId, ByteStream>();
@@ -262,22 +267,42 @@ export class PeerTransport {
     this.isRemovedMember = isRemoved;
   }
 
-  /** Replaces the membership: links to departed peers close, new peers are dialed. */
+  /** Replaces the peers of the one default owner (see `setPeerSet`). */
   setPeers(peers: ReadonlyMap<NodeId, Address>): void {
+    this.setPeerSet(DEFAULT_PEER_SET_OWNER, peers);
+  }
+
+  /**
+   * Replaces the peers `owner` needs (Raft its voters, membership the registered nodes). The
+   * transport links to the union of every owner's peers: links no owner names any more close,
+   * new peers are dialed. When owners name one peer at two addresses, the owner that first set
+   * a peer set wins.
+   */
+  setPeerSet(owner: string, peers: ReadonlyMap<NodeId, Address>): void {
     if (this.state === 'stopped') return;
+    this.peerSets.set(owner, new Map(peers));
+    const wanted = new Map<NodeId, Address>();
+    for (const set of this.peerSets.values()) {
+      for (const [peerId, address] of set) if (!wanted.has(peerId)) wanted.set(peerId, address);
+    }
     for (const [peerId, link] of this.links) {
-      const address = peers.get(peerId);
+      const address = wanted.get(peerId);
       if (address === undefined || formatAddress(address) !== formatAddress(link.address)) {
         this.counters.discardedQueued += link.close();
         this.links.delete(peerId);
       }
     }
-    for (const [peerId, address] of peers) {
+    for (const [peerId, address] of wanted) {
       if (peerId === this.options.nodeId || this.links.has(peerId)) continue;
       const link = new OutboundLink(this.context, peerId, address);
       this.links.set(peerId, link);
       if (this.state === 'running') link.start();
     }
+  }
+
+  /** The peers the transport links to (every owner's), by id. */
+  linkedPeers(): NodeId[] {
+    return [...this.links.keys()];
   }
 
   /** Queues a message for a peer. False when it was dropped (and counted): unknown peer, too large, queue full. */

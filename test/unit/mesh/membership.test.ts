@@ -10,14 +10,17 @@ import {
   allocateWorkerNodeId,
   FIRST_WORKER_NODE_ID,
   MAX_DIALED_NODES,
+  Membership,
   type MembershipChange,
   MembershipView,
   type NodeRecord,
   NodeRegistration,
   nodesToDial,
 } from '../../../src/mesh/index.js';
+import { InMemoryNetwork } from '../../../src/transport/index.js';
 import { LEASE_EXPIRY_CHECK_INTERVAL_MS, LocalKvBackend } from '../../support/local-kv-backend.js';
 import { until } from '../../support/until.js';
+import { memoryAddress, memoryTransport } from '../transport/helpers.js';
 
 const TTL_SECONDS = 3;
 const STEP_MS = 50;
@@ -247,6 +250,37 @@ describe('node registration and the membership view', () => {
     const { view } = await harness.view();
     expect(view.size).toBe(0);
     expect(view.badRecords).toBe(2);
+  });
+});
+
+describe('the peers membership dials', () => {
+  it("adds the registered nodes to the transport beside Raft's peers, and a membership change keeps them", async () => {
+    harness = new Harness();
+    const network = new InMemoryNetwork();
+    const transport = memoryTransport(network, harness.clock, 1);
+    transport.setPeerSet('raft', new Map([[2, memoryAddress(2)]]));
+    const membership = new Membership({
+      plane: await harness.plane(),
+      record: {
+        ...record(1),
+        role: 'voter',
+        addresses: { peer: 'node-1:7000', client: '127.0.0.1:9001', admin: '127.0.0.1:8001' },
+      },
+      leaseTtlSeconds: TTL_SECONDS,
+      transport,
+      dialRegisteredNodes: true,
+      clock: harness.clock,
+      random: new SeededRandom(1),
+    });
+    membership.start();
+    harness.closers.push(() => membership.stop());
+    await harness.register(5);
+    await until(() => transport.linkedPeers().includes(5), 'node 5 dialed');
+    expect(transport.linkedPeers().sort()).toEqual([2, 5]);
+    await harness.register(6);
+    await until(() => transport.linkedPeers().includes(6), 'node 6 dialed');
+    // Raft's voter 2 is registered nowhere, and still linked after every membership change.
+    expect(transport.linkedPeers().sort()).toEqual([2, 5, 6]);
   });
 });
 

@@ -84,6 +84,40 @@ describe('PeerTransport over the in-memory network', () => {
     expect((await arrived).map((message) => message.payload)).toEqual(payloads);
   });
 
+  it("links to the union of its owners' peer sets; one owner's change leaves the others' links", async () => {
+    const network = new InMemoryNetwork();
+    const clock = new ManualClock();
+    const [hub, second, third] = [1, 2, 3].map((id) => memoryTransport(network, clock, id)) as [
+      PeerTransport,
+      PeerTransport,
+      PeerTransport,
+    ];
+    for (const transport of [hub, second, third]) await transport.start();
+    const linked = (peer: number) =>
+      nextEvent(
+        (handler) => hub.onConnected(handler),
+        (id) => id === peer,
+      );
+    const secondLinked = linked(2);
+    hub.setPeerSet('raft', new Map([[2, memoryAddress(2)]]));
+    await secondLinked;
+    const thirdLinked = linked(3);
+    hub.setPeerSet('membership', new Map([[3, memoryAddress(3)]]));
+    await thirdLinked;
+    expect(hub.linkedPeers().sort()).toEqual([2, 3]);
+    // Membership forgets 3 and names 2: 2's link (Raft's) is the same one, 3's closes.
+    hub.setPeerSet('membership', new Map([[2, memoryAddress(2)]]));
+    expect(hub.linkedPeers()).toEqual([2]);
+    expect(hub.isConnected(2)).toBe(true);
+    hub.setPeerSet('membership', new Map());
+    expect(hub.linkedPeers()).toEqual([2]);
+    expect(hub.send(2, encodeText('still linked'))).toBe(true);
+    expect(hub.send(3, encodeText('gone'))).toBe(false);
+    hub.setPeerSet('raft', new Map());
+    expect(hub.linkedPeers()).toEqual([]);
+    for (const transport of [hub, second, third]) await transport.stop();
+  });
+
   it('drops and counts sends to unknown peers and oversized messages', async () => {
     const { first } = await connectedPair();
     expect(first.send(9, encodeText('x'))).toBe(false);
