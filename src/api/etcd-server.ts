@@ -7,6 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { assert, type Clock, type Logger, SystemClock, type TimerId } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { authService } from './auth-service.js';
+import type { ChainsBackend } from './chains-backend.js';
+import { type ChainsServiceHandle, chainsService } from './chains-service.js';
 import { type ClientPortCounters, listenClientPort } from './client-port.js';
 import { clusterService } from './cluster-service.js';
 import type { KvBackend } from './kv-backend.js';
@@ -19,13 +21,15 @@ import {
   SHUTDOWN_GRACE_MS,
 } from './limits.js';
 import { maintenanceService } from './maintenance-service.js';
-import { etcdServices } from './proto.js';
+import { chainsServiceDefinition, etcdServices } from './proto.js';
 import { type WatchCall, WatchStreamSession } from './watch-stream.js';
 
 export interface EtcdApiServerOptions {
   /** host:port to listen on; port 0 picks a free one. */
   readonly address: string;
   readonly backend: KvBackend;
+  /** When given, `meshos.v1.Chains` is served on the same port over it. */
+  readonly chains?: ChainsBackend;
   readonly logger?: Logger;
   /** Drives periodic watch progress; defaults to the system clock. */
   readonly clock?: Clock;
@@ -74,6 +78,11 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
   server.addService(services.cluster, clusterService(backend, logger));
   server.addService(services.maintenance, maintenanceService(backend, logger));
   server.addService(services.auth, authService(backend, logger));
+  let chains: ChainsServiceHandle | undefined;
+  if (options.chains !== undefined) {
+    chains = chainsService(options.chains, logger);
+    server.addService(chainsServiceDefinition(), chains.implementation);
+  }
 
   const hostForUri = host.includes(':') ? `[${host}]` : host;
   const clientPort = await listenClientPort({
@@ -105,6 +114,7 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
       closing ??= (async () => {
         if (progressTimer !== undefined) clock.clearTimer(progressTimer);
         for (const session of [...sessions]) session.end();
+        chains?.close();
         clientPort.close();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {

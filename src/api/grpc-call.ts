@@ -28,23 +28,27 @@ export function requestOptionsOf(call: { getDeadline(): grpc.Deadline }): Reques
   return { timeoutMs: deadlineMs - Date.now() };
 }
 
-/** A unary method from an async function of the request. */
+/** How a service turns a failure into the status it sends. */
+export type ServiceErrorOf = (error: unknown, logger: Logger, method: string) => grpc.ServiceError;
+
+/** A unary method from an async function of the request; failures are sent as `errorOf` says. */
 export function unary<Request, Response>(
   method: string,
   logger: Logger,
   handler: (request: Request, metadata: grpc.Metadata, options: RequestOptions) => Promise<Response>,
+  errorOf: ServiceErrorOf = toServiceError,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
     let answer: Promise<Response>;
     try {
       answer = handler(call.request, call.metadata, requestOptionsOf(call));
     } catch (error) {
-      callback(toServiceError(error, logger, method));
+      callback(errorOf(error, logger, method));
       return;
     }
     answer.then(
       (response) => callback(null, response),
-      (error: unknown) => callback(toServiceError(error, logger, method)),
+      (error: unknown) => callback(errorOf(error, logger, method)),
     );
   };
 }

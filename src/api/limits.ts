@@ -30,3 +30,16 @@ export const SHUTDOWN_GRACE_MS = 2_000;
 
 /** Version reported by Maintenance.Status when the backend does not say (the etcd API level served). */
 export const SERVED_ETCD_API_VERSION = '3.5.0';
+
+/** Records a chains Read answers when the request leaves `limit` at 0. */
+export const DEFAULT_CHAIN_READ_LIMIT_RECORDS = 1_000;
+/** Most records one chains Read may ask for. */
+export const MAX_CHAIN_READ_LIMIT_RECORDS = 10_000;
+/** Payload bytes a chains Read answers (about) when the request leaves `max_bytes` at 0. */
+export const DEFAULT_CHAIN_READ_MAX_BYTES = 1024 * 1024;
+/** Most payload bytes one chains Read may ask for (well under the client's message limit). */
+export const MAX_CHAIN_READ_MAX_BYTES = 4 * 1024 * 1024;
+/** Most records in one chains Append (their bytes are bounded by `MAX_RECEIVE_MESSAGE_BYTES`). */
+export const MAX_CHAIN_APPEND_BATCH_RECORDS = 10_000;
+/** How long an Append without a gRPC deadline may wait for its acknowledgement. */
+export const DEFAULT_CHAIN_APPEND_TIMEOUT_MS = 10_000;

@@ -3,7 +3,7 @@
  * message shapes live there too (src/protocol/messages.ts).
  */
 import type * as grpc from '@grpc/grpc-js';
-import { etcdProtoDefinition } from '../protocol/index.js';
+import { CHAINS_SERVICE_NAME, chainsProtoDefinition, etcdProtoDefinition } from '../protocol/index.js';
 
 export interface EtcdServices {
   readonly kv: grpc.ServiceDefinition;
@@ -36,4 +36,9 @@ export function etcdServices(): EtcdServices {
     auth: service('Auth'),
   };
   return loaded;
+}
+
+/** MeshOS's own `meshos.v1.Chains` service (src/protocol/chains-proto.ts). */
+export function chainsServiceDefinition(): grpc.ServiceDefinition {
+  return chainsProtoDefinition()[CHAINS_SERVICE_NAME] as grpc.ServiceDefinition;
 }

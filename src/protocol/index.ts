@@ -4,6 +4,25 @@ export {
   CHAIN_ERRORS,
   type ChainErrorRow,
 } from './chain-errors.js';
+export type {
+  PbAcks,
+  PbAppendRequest,
+  PbAppendResponse,
+  PbChainName,
+  PbChainRecord,
+  PbChainReplica,
+  PbChainStatus,
+  PbChainSummary,
+  PbCreateChainRequest,
+  PbListChainsResponse,
+  PbReadRequest,
+  PbReadResponse,
+  PbSubscribeRequest,
+  PbSubscribeResponse,
+  PbSyncMode,
+} from './chains-messages.js';
+export { ACKS_TO_PB, acksFromPb } from './chains-messages.js';
+export { CHAINS_SERVICE_NAME, chainsProtoDefinition } from './chains-proto.js';
 export { ETCD_PROTO_LOADER_OPTIONS, etcdProtoDefinition } from './etcd-proto.js';
 export type {
   BytesIn,

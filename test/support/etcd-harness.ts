@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { type EtcdApiServer, startEtcdApiServer } from '../../src/api/index.js';
+import { type ChainsBackend, type EtcdApiServer, startEtcdApiServer } from '../../src/api/index.js';
 import { ManualClock } from '../../src/lib/index.js';
 import { LocalKvBackend, type LocalKvBackendOptions } from './local-kv-backend.js';
 
@@ -17,16 +17,20 @@ export interface LocalEtcd {
 }
 
 export async function startLocalEtcd(
-  options: Omit<LocalKvBackendOptions, 'clock'> & { progressNotifyIntervalMs?: number } = {},
+  options: Omit<LocalKvBackendOptions, 'clock'> & {
+    progressNotifyIntervalMs?: number;
+    chains?: ChainsBackend;
+  } = {},
 ): Promise<LocalEtcd> {
   const clock = new ManualClock();
-  const { progressNotifyIntervalMs, ...backendOptions } = options;
+  const { progressNotifyIntervalMs, chains, ...backendOptions } = options;
   const backend = new LocalKvBackend({ clock, ...backendOptions });
   const server = await startEtcdApiServer({
     address: '127.0.0.1:0',
     backend,
     clock,
     ...(progressNotifyIntervalMs === undefined ? {} : { progressNotifyIntervalMs }),
+    ...(chains === undefined ? {} : { chains }),
   });
   return {
     backend,

@@ -1,0 +1,132 @@
+/**
+ * `meshos.v1.Chains` over a `ChainsBackend`: Create, Delete, Append, Read, Subscribe (a server
+ * stream from an offset), Status, List. Failures carry the status from the chains error table and
+ * the `MeshError` code in the trailers (chains-error-map.ts).
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../lib/index.js';
+import type {
+  Int64Out,
+  PbAppendRequest,
+  PbChainName,
+  PbCreateChainRequest,
+  PbReadRequest,
+  PbSubscribeRequest,
+  PbSubscribeResponse,
+} from '../protocol/index.js';
+import type { ChainsBackend } from './chains-backend.js';
+import { toChainServiceError } from './chains-error-map.js';
+import {
+  appendRequestFromPb,
+  appendResultToPb,
+  chainNameFromPb,
+  chainRecordToPb,
+  chainStatusToPb,
+  chainSummaryToPb,
+  createInputFromPb,
+  readRequestFromPb,
+  readResultToPb,
+  subscribeRequestFromPb,
+} from './convert-chains.js';
+import { unary, writable } from './grpc-call.js';
+import { DEFAULT_CHAIN_APPEND_TIMEOUT_MS } from './limits.js';
+
+type SubscribeCall = grpc.ServerWritableStream<PbSubscribeRequest, PbSubscribeResponse<Int64Out>>;
+
+export interface ChainsServiceHandle {
+  readonly implementation: grpc.UntypedServiceImplementation;
+  /** Subscriptions open now. */
+  readonly subscriptions: number;
+  /** Ends every subscription (their clients resume elsewhere); for server shutdown. */
+  close(): void;
+}
+
+export function chainsService(backend: ChainsBackend, logger: Logger): ChainsServiceHandle {
+  /** Each open subscription's controller, aborted by the server when it closes. */
+  const subscriptions = new Set<AbortController>();
+  const chainsUnary = <Request, Response>(
+    method: string,
+    handler: (request: Request, timeoutMs: number | undefined) => Promise<Response>,
+  ) =>
+    unary<Request, Response>(
+      method,
+      logger,
+      (request, _metadata, options) => handler(request, options.timeoutMs),
+      toChainServiceError,
+    );
+
+  const subscribe = (call: SubscribeCall): void => {
+    const controller = new AbortController();
+    let cancelledByClient = false;
+    subscriptions.add(controller);
+    call.once('cancelled', () => {
+      cancelledByClient = true;
+      controller.abort();
+    });
+    streamRecords(call, backend, controller.signal)
+      .then(
+        () => {
+          if (!cancelledByClient) call.end();
+        },
+        (error: unknown) => {
+          if (!cancelledByClient) call.emit('error', toChainServiceError(error, logger, 'Subscribe'));
+        },
+      )
+      .finally(() => {
+        subscriptions.delete(controller);
+        controller.abort();
+      });
+  };
+
+  return {
+    implementation: {
+      Create: chainsUnary('Create', async (request: PbCreateChainRequest) =>
+        chainStatusToPb(await backend.create(createInputFromPb(request))),
+      ),
+      Delete: chainsUnary('Delete', async (request: PbChainName) => {
+        await backend.delete(chainNameFromPb(request));
+        return {};
+      }),
+      Append: chainsUnary('Append', async (request: PbAppendRequest, timeoutMs) => {
+        const { name, payloads } = appendRequestFromPb(request);
+        const budgetMs = timeoutMs ?? DEFAULT_CHAIN_APPEND_TIMEOUT_MS;
+        return appendResultToPb(await backend.append(name, payloads, Math.max(0, budgetMs)));
+      }),
+      Read: chainsUnary('Read', async (request: PbReadRequest) => {
+        const { name, fromOffset, limit, maxBytes } = readRequestFromPb(request);
+        return readResultToPb(await backend.read(name, fromOffset, limit, maxBytes));
+      }),
+      Subscribe: subscribe,
+      Status: chainsUnary('Status', async (request: PbChainName) =>
+        chainStatusToPb(await backend.status(chainNameFromPb(request))),
+      ),
+      List: chainsUnary('List', async () => ({ chains: (await backend.list()).map(chainSummaryToPb) })),
+    },
+    get subscriptions() {
+      return subscriptions.size;
+    },
+    close(): void {
+      for (const controller of [...subscriptions]) controller.abort();
+    },
+  };
+}
+
+/**
+ * Writes the backend's records to the call one per message, waiting whenever the call's buffer is
+ * full: a client that reads slowly holds the backend's iterator back, whose bounded buffer then
+ * ends the subscription with CHAIN_SUBSCRIBER_TOO_SLOW.
+ */
+async function streamRecords(
+  call: SubscribeCall,
+  backend: ChainsBackend,
+  signal: AbortSignal,
+): Promise<void> {
+  const { name, fromOffset } = subscribeRequestFromPb(call.request);
+  const aborted = new Promise<void>((resolve) =>
+    signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  for await (const record of backend.subscribe(name, fromOffset, signal)) {
+    if (signal.aborted) return;
+    if (!call.write({ records: [chainRecordToPb(record)] })) await writable(call, aborted);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The shapes of `meshos.v1.Chains` messages as the server and the client both see them, under
+ * the loader options in chains-proto.ts: 64-bit integers arrive as decimal strings and may be
+ * sent as numbers; enums travel as their names; bytes arrive as Buffers.
+ */
+import type { BytesIn, Int64In, Int64Out } from './messages.js';
+
+export type PbAcks = 'ACKS_UNSPECIFIED' | 'ACKS_ONE' | 'ACKS_QUORUM' | 'ACKS_ALL';
+export type PbSyncMode = 'SYNC_UNSPECIFIED' | 'SYNC_BATCH' | 'SYNC_INTERVAL';
+
+/** Enum fields of requests may also hold a number the schema does not name. */
+export interface PbCreateChainRequest<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly replicas: number;
+  readonly acks: PbAcks | number;
+  readonly sync_mode: PbSyncMode | number;
+  /** Only with SYNC_INTERVAL. */
+  readonly sync_interval_ms: Int64;
+  /** 0: no limit. */
+  readonly retention_max_bytes: Int64;
+  /** 0: no limit. */
+  readonly retention_max_age_ms: Int64;
+  /** 0: the node's default. */
+  readonly max_record_bytes: number;
+}
+
+export interface PbChainReplica<Int64 extends Int64Out = Int64In> {
+  readonly node: Int64;
+  readonly offset: Int64;
+  readonly lag: Int64;
+  readonly healthy: boolean;
+}
+
+export interface PbChainStatus<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly epoch: Int64;
+  /** 0: no leader chosen. */
+  readonly leader: Int64;
+  readonly acks: PbAcks;
+  readonly replicas: readonly PbChainReplica<Int64>[];
+  readonly learners: readonly PbChainReplica<Int64>[];
+  readonly commit_offset: Int64;
+  readonly start_offset: Int64;
+}
+
+export interface PbChainName {
+  readonly name: string;
+}
+
+export interface PbAppendRequest {
+  readonly name: string;
+  readonly payloads: readonly BytesIn[];
+}
+
+export interface PbAppendResponse<Int64 extends Int64Out = Int64In> {
+  readonly epoch: Int64;
+  readonly first_offset: Int64;
+  readonly last_offset: Int64;
+}
+
+export interface PbReadRequest<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly from_offset: Int64;
+  /** 0: the server's default. */
+  readonly limit: number;
+  /** 0: the server's default. */
+  readonly max_bytes: number;
+}
+
+export interface PbChainRecord<Int64 extends Int64Out = Int64In> {
+  readonly offset: Int64;
+  readonly epoch: Int64;
+  readonly appended_at_ms: Int64;
+  readonly payload: Uint8Array;
+}
+
+export interface PbReadResponse<Int64 extends Int64Out = Int64In> {
+  readonly records: readonly PbChainRecord<Int64>[];
+  readonly next_offset: Int64;
+  readonly commit_offset: Int64;
+}
+
+export interface PbSubscribeRequest<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly from_offset: Int64;
+}
+
+export interface PbSubscribeResponse<Int64 extends Int64Out = Int64In> {
+  readonly records: readonly PbChainRecord<Int64>[];
+}
+
+export interface PbChainSummary<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly epoch: Int64;
+  readonly leader: Int64;
+  readonly acks: PbAcks;
+  readonly replicas: readonly Int64[];
+}
+
+export interface PbListChainsResponse<Int64 extends Int64Out = Int64In> {
+  readonly chains: readonly PbChainSummary<Int64>[];
+}
+
+/** The acks policies by their names in MeshOS and on the wire. */
+export const ACKS_TO_PB = { one: 'ACKS_ONE', quorum: 'ACKS_QUORUM', all: 'ACKS_ALL' } as const;
+
+/** The wire name of an acks policy back to MeshOS's (undefined for UNSPECIFIED or unknown). */
+export function acksFromPb(value: PbAcks | number): keyof typeof ACKS_TO_PB | undefined {
+  for (const [policy, name] of Object.entries(ACKS_TO_PB)) {
+    if (name === value) return policy as keyof typeof ACKS_TO_PB;
+  }
+  return undefined;
+}
