@@ -110,3 +110,29 @@ export class ChainLimitError extends MeshError {
     super('CHAIN_LIMIT_REACHED', `${limit} (${value}) reached`, { details: { limit, value } });
   }
 }
+
+/**
+ * A definition changed since the caller read it (its compare-and-swap lost): re-read and decide
+ * again. `modRevision` is the definition's current mod revision.
+ */
+export class ChainConflictError extends MeshError {
+  constructor(name: string, expectedModRevision: number, modRevision: number) {
+    super(
+      'CHAIN_CONFLICT',
+      `chain ${name} changed (expected mod revision ${expectedModRevision}, now ${modRevision})`,
+      { details: { name, expectedModRevision, modRevision } },
+    );
+  }
+}
+
+/**
+ * A definition change refused because the writer's fence no longer holds (the coordinator lost
+ * its key): nothing was written.
+ */
+export class ChainFencedError extends MeshError {
+  constructor(name: string) {
+    super('CHAIN_FENCED', `change to chain ${name} refused: the writer no longer holds its fence`, {
+      details: { name },
+    });
+  }
+}

@@ -1,7 +1,54 @@
+export { type ChainChange, type ChainFollowHandlers, ChainFollower } from './chain-follower.js';
+export {
+  type ChainCreateInput,
+  type ChainCreateSpec,
+  chainCreateProblems,
+  validateChainCreate,
+} from './create-request.js';
+export {
+  chainDefinitionProblems,
+  decodeChainDefinition,
+  encodeChainDefinition,
+  readChainDefinition,
+} from './definition-codec.js';
+export {
+  type ChainPlacementChoice,
+  newChainDefinition,
+  withLearner,
+  withNextEpoch,
+  withoutLearner,
+  withPromotedLearner,
+} from './definition-changes.js';
+export { ACKS_POLICIES } from './definition-fields.js';
+export {
+  DEFAULT_CHAIN_REPLICAS,
+  MAX_CHAIN_LEARNERS,
+  MAX_CHAIN_RECORD_BYTES,
+  MAX_CHAIN_REPLICAS,
+  MAX_CHAIN_RETENTION_AGE_MS,
+  MAX_CHAIN_RETENTION_BYTES,
+  MAX_CHAIN_SYNC_INTERVAL_MS,
+  MIN_CHAIN_RETENTION_AGE_MS,
+  MIN_CHAIN_RETENTION_BYTES,
+  MIN_CHAIN_SYNC_INTERVAL_MS,
+} from './definition-limits.js';
+export {
+  ChainDirectory,
+  type ChainDirectoryOptions,
+  type ChainListOptions,
+  type ChainListPage,
+  type ChainWriteOptions,
+  DEFAULT_CHAIN_LIST_LIMIT,
+  MAX_CHAIN_UPDATE_ATTEMPTS,
+  type NextEpochAnswer,
+  type NextEpochProposal,
+} from './directory.js';
 export { type ElectionOutcome, elect, winnerOf } from './election.js';
 export {
   ChainAppendOutcomeUnknownError,
+  ChainConflictError,
   ChainExistsError,
+  ChainFencedError,
   ChainLimitError,
   ChainNotFoundError,
   ChainNotLeaderError,
@@ -12,12 +59,25 @@ export {
   ChainUnavailableError,
 } from './errors.js';
 export { type ChainLeaderChoice, type ChainLeaderQuestion, chooseChainLeader } from './leader-choice.js';
+export {
+  DEFAULT_MAX_CHAINS_PER_NODE,
+  originOrSmallestId,
+  type PlacementAction,
+  type PlacementBlocked,
+  type PlacementInput,
+  type PlacementLeaderChoice,
+  type PlacementNode,
+  type PlacementPlan,
+  type PlacementRequest,
+  planPlacement,
+} from './placement.js';
 export type {
   PeerProximity,
   ProximityMatrix,
   ProximityMatrixRow,
   ProximityRow,
 } from './proximity-matrix.js';
+export { type StoredChain, storedChainOf } from './stored-chain.js';
 export type {
   AcksPolicy,
   ChainDefinition,
