@@ -43,6 +43,8 @@ export interface ChainDefinition {
   readonly acks: AcksPolicy;
   readonly sync: ChainSyncPolicy;
   readonly retention: ChainRetention;
+  /** Largest payload of one record; MAX_CHAIN_RECORD_BYTES when absent. */
+  readonly maxRecordBytes?: number;
   /** Grows by one with every change of leader; 0 before the first leader is chosen. */
   readonly epoch: number;
   /** The replica allowed to accept appends in `epoch`; absent while epoch is 0. */
