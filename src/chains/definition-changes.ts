@@ -4,10 +4,9 @@
  * in place of a replica. The directory commits them by compare-and-swap; placement tests apply
  * them to check their plans. Each refuses a change that would break the definition's invariants.
  */
-import type { NodeId } from '../lib/index.js';
+import { type NodeId, ValidationError } from '../lib/index.js';
 import type { ChainCreateSpec } from './create-request.js';
 import { chainDefinitionProblems } from './definition-codec.js';
-import { ChainInvalidError } from './errors.js';
 import type { ChainDefinition } from './types.js';
 
 /** Where a new chain's replicas go and which of them leads its first epoch. */
@@ -16,10 +15,10 @@ export interface ChainPlacementChoice {
   readonly leader: NodeId;
 }
 
-/** Checks the result of a change; CHAIN_INVALID naming every problem. */
+/** Checks the result of a change; VALIDATION_FAILED naming every problem. */
 function checked(subject: string, definition: ChainDefinition): ChainDefinition {
   const problems = chainDefinitionProblems(definition);
-  if (problems.length > 0) throw new ChainInvalidError(subject, problems);
+  if (problems.length > 0) throw new ValidationError(subject, problems);
   return definition;
 }
 
@@ -30,7 +29,7 @@ export function newChainDefinition(
   createdAtMs: number,
 ): ChainDefinition {
   if (placement.replicas.length !== spec.replicaCount) {
-    throw new ChainInvalidError(`placement of chain ${spec.name}`, [
+    throw new ValidationError(`placement of chain ${spec.name}`, [
       `${placement.replicas.length} replicas placed, ${spec.replicaCount} asked for`,
     ]);
   }
@@ -40,6 +39,7 @@ export function newChainDefinition(
     acks: spec.acks,
     sync: spec.sync,
     retention: spec.retention,
+    ...(spec.maxRecordBytes === undefined ? {} : { maxRecordBytes: spec.maxRecordBytes }),
     epoch: 1,
     leader: placement.leader,
     ...(spec.origin === undefined ? {} : { origin: spec.origin }),
@@ -68,7 +68,7 @@ export function withLearner(definition: ChainDefinition, learner: NodeId): Chain
 export function withoutLearner(definition: ChainDefinition, learner: NodeId): ChainDefinition {
   const learners = definition.learners ?? [];
   if (!learners.includes(learner)) {
-    throw new ChainInvalidError(`chain ${definition.name}`, [`node ${learner} is not a learner`]);
+    throw new ValidationError(`chain ${definition.name}`, [`node ${learner} is not a learner`]);
   }
   return omitEmptyLearners({ ...definition, learners: learners.filter((node) => node !== learner) });
 }
@@ -88,7 +88,7 @@ export function withPromotedLearner(
   const learners = definition.learners ?? [];
   if (!learners.includes(learner)) problems.push(`node ${learner} is not a learner`);
   if (!definition.replicas.includes(replaced)) problems.push(`node ${replaced} is not a replica`);
-  if (problems.length > 0) throw new ChainInvalidError(`promotion in chain ${definition.name}`, problems);
+  if (problems.length > 0) throw new ValidationError(`promotion in chain ${definition.name}`, problems);
   const replicas = definition.replicas.map((node) => (node === replaced ? learner : node));
   const nextLeader =
     definition.leader !== undefined && definition.leader !== replaced

@@ -9,6 +9,7 @@ import { InputProblems, isNodeId, type NodeId } from '../lib/index.js';
 import {
   ACKS_POLICIES,
   checkChainName,
+  checkMaxRecordBytes,
   checkOnlyFields,
   checkRetention,
   checkSyncPolicy,
@@ -23,6 +24,7 @@ const DEFINITION_FIELDS = [
   'acks',
   'sync',
   'retention',
+  'maxRecordBytes',
   'epoch',
   'leader',
   'origin',
@@ -43,6 +45,7 @@ export function chainDefinitionProblems(value: unknown): string[] {
   problems.oneOf('acks', value.acks, ACKS_POLICIES);
   checkSyncPolicy(problems, value.sync);
   checkRetention(problems, value.retention);
+  if (value.maxRecordBytes !== undefined) checkMaxRecordBytes(problems, value.maxRecordBytes);
   problems.integer('epoch', value.epoch, 0, Number.MAX_SAFE_INTEGER);
   if (value.epoch === 0) {
     if (value.leader !== undefined) problems.add('epoch 0 has no leader');

@@ -6,6 +6,7 @@
 import { chainKey } from '../control/index.js';
 import { type InputProblems, isRecord } from '../lib/index.js';
 import {
+  MAX_CHAIN_RECORD_BYTES,
   MAX_CHAIN_RETENTION_AGE_MS,
   MAX_CHAIN_RETENTION_BYTES,
   MAX_CHAIN_SYNC_INTERVAL_MS,
@@ -63,6 +64,10 @@ export function checkRetention(problems: InputProblems, value: unknown): void {
     );
   }
   checkOnlyFields(problems, 'retention', value, ['maxBytes', 'maxAgeMs']);
+}
+
+export function checkMaxRecordBytes(problems: InputProblems, value: unknown): void {
+  problems.integer('maxRecordBytes', value, 1, MAX_CHAIN_RECORD_BYTES);
 }
 
 /** Names every field of `value` outside `allowed` (a typo would otherwise be ignored silently). */

@@ -16,9 +16,9 @@ import {
   present,
   unchangedSince,
 } from '../control/index.js';
-import type { Clock, NodeId } from '../lib/index.js';
+import { type Clock, type NodeId, ValidationError } from '../lib/index.js';
 import { ChainFollower, type ChainFollowHandlers } from './chain-follower.js';
-import { type ChainCreateInput, validateChainCreate } from './create-request.js';
+import { type ChainCreateRequest, validateChainCreate } from './create-request.js';
 import {
   type ChainPlacementChoice,
   newChainDefinition,
@@ -28,13 +28,7 @@ import {
   withPromotedLearner,
 } from './definition-changes.js';
 import { encodeChainDefinition } from './definition-codec.js';
-import {
-  ChainConflictError,
-  ChainExistsError,
-  ChainFencedError,
-  ChainInvalidError,
-  ChainNotFoundError,
-} from './errors.js';
+import { ChainConflictError, ChainExistsError, ChainFencedError, ChainNotFoundError } from './errors.js';
 import { type StoredChain, storedChainOf } from './stored-chain.js';
 import type { ChainDefinition } from './types.js';
 
@@ -99,7 +93,7 @@ export class ChainDirectory {
 
   /** Creates the chain at epoch 1 on `placement`; CHAIN_EXISTS if the name is taken. */
   async create(
-    input: ChainCreateInput,
+    input: ChainCreateRequest,
     placement: ChainPlacementChoice,
     options: Pick<ChainWriteOptions, 'fence'> = {},
   ): Promise<StoredChain> {
@@ -180,7 +174,7 @@ export class ChainDirectory {
    */
   async proposeNextEpoch(name: string, proposal: NextEpochProposal): Promise<NextEpochAnswer> {
     if (proposal.expectedModRevision === undefined && proposal.expectedEpoch === undefined) {
-      throw new ChainInvalidError(`epoch proposal for chain ${name}`, [
+      throw new ValidationError(`epoch proposal for chain ${name}`, [
         'expectedModRevision or expectedEpoch is required',
       ]);
     }

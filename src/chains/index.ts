@@ -1,16 +1,10 @@
-export { type ChainChange, type ChainFollowHandlers, ChainFollower } from './chain-follower.js';
+export { type ChainChange, ChainFollower, type ChainFollowHandlers } from './chain-follower.js';
 export {
-  type ChainCreateInput,
+  type ChainCreateRequest,
   type ChainCreateSpec,
   chainCreateProblems,
   validateChainCreate,
 } from './create-request.js';
-export {
-  chainDefinitionProblems,
-  decodeChainDefinition,
-  encodeChainDefinition,
-  readChainDefinition,
-} from './definition-codec.js';
 export {
   type ChainPlacementChoice,
   newChainDefinition,
@@ -19,6 +13,12 @@ export {
   withoutLearner,
   withPromotedLearner,
 } from './definition-changes.js';
+export {
+  chainDefinitionProblems,
+  decodeChainDefinition,
+  encodeChainDefinition,
+  readChainDefinition,
+} from './definition-codec.js';
 export { ACKS_POLICIES } from './definition-fields.js';
 export {
   DEFAULT_CHAIN_REPLICAS,

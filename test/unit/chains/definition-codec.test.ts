@@ -4,12 +4,14 @@ import {
   chainDefinitionProblems,
   decodeChainDefinition,
   encodeChainDefinition,
+  MAX_CHAIN_RECORD_BYTES,
   MAX_CHAIN_REPLICAS,
   MAX_CHAIN_SYNC_INTERVAL_MS,
   MIN_CHAIN_RETENTION_BYTES,
   validateChainCreate,
 } from '../../../src/chains/index.js';
 import { ControlRecordDecodeError } from '../../../src/control/index.js';
+import { ValidationError } from '../../../src/lib/index.js';
 import { chain } from './placement-fixtures.js';
 
 describe('chain create requests', () => {
@@ -30,6 +32,7 @@ describe('chain create requests', () => {
       acks: 'two',
       sync: { mode: 'interval', intervalMs: MAX_CHAIN_SYNC_INTERVAL_MS + 1 },
       retention: { maxBytes: MIN_CHAIN_RETENTION_BYTES - 1, maxAgeMs: 1.5, forever: true },
+      maxRecordBytes: MAX_CHAIN_RECORD_BYTES + 1,
       origin: 0,
       colour: 'red',
     });
@@ -41,11 +44,13 @@ describe('chain create requests', () => {
       expect.stringMatching(/^retention.maxBytes must be an integer/),
       expect.stringMatching(/^retention.maxAgeMs must be an integer/),
       "retention has an unknown field 'forever'",
+      `maxRecordBytes must be an integer in [1, ${MAX_CHAIN_RECORD_BYTES}], got ${MAX_CHAIN_RECORD_BYTES + 1}`,
       'origin must be a node id (a positive safe integer), got 0',
       "request has an unknown field 'colour'",
     ]);
     expect(chainCreateProblems('orders')).toEqual(['request must be an object, got "orders"']);
-    expect(() => validateChainCreate({ name: '' })).toThrow(/CHAIN|name/);
+    expect(() => validateChainCreate({ name: '' })).toThrow(ValidationError);
+    expect(validateChainCreate({ name: 'small', maxRecordBytes: 512 }).maxRecordBytes).toBe(512);
   });
 });
 

@@ -4,11 +4,11 @@ import {
   ChainConflictError,
   ChainExistsError,
   ChainFencedError,
-  ChainInvalidError,
   ChainNotFoundError,
   type StoredChain,
 } from '../../../src/chains/index.js';
 import { absent, ControlRecordDecodeError, chainKey, encodeRecord } from '../../../src/control/index.js';
+import { ValidationError } from '../../../src/lib/index.js';
 import { until } from '../../support/until.js';
 import { type ChainPlane, openChainPlane } from './chain-plane.js';
 
@@ -48,9 +48,9 @@ describe('ChainDirectory', () => {
       { name: '-bad', replicas: 9, acks: 'most' as 'one', sync: { mode: 'interval', intervalMs: 0 } },
       placement,
     );
-    await expect(bad).rejects.toBeInstanceOf(ChainInvalidError);
-    const error = (await bad.catch((caught: unknown) => caught)) as ChainInvalidError;
-    expect(error.code).toBe('CHAIN_INVALID');
+    await expect(bad).rejects.toBeInstanceOf(ValidationError);
+    const error = (await bad.catch((caught: unknown) => caught)) as ValidationError;
+    expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.problems).toHaveLength(4);
     await expect(env.directory.create({ name: 'two', replicas: 2 }, placement)).rejects.toThrow(
       /3 replicas placed, 2 asked for/,
@@ -100,7 +100,7 @@ describe('ChainDirectory', () => {
     expect(late).toEqual({ outcome: 'lost', chain: winner });
     await expect(
       env.directory.proposeNextEpoch('race', { expectedEpoch: 2, leader: 9 }),
-    ).rejects.toBeInstanceOf(ChainInvalidError);
+    ).rejects.toBeInstanceOf(ValidationError);
     await expect(
       env.directory.proposeNextEpoch('none', { expectedEpoch: 2, leader: 1 }),
     ).rejects.toBeInstanceOf(ChainNotFoundError);
@@ -111,7 +111,9 @@ describe('ChainDirectory', () => {
     const learning = await env.directory.addLearner('swap', 4);
     expect(learning.definition.learners).toEqual([4]);
     expect(learning.definition.epoch).toBe(1);
-    await expect(env.directory.addLearner('swap', 5)).rejects.toThrow(/learners must be a list of 0 to 1 node ids/);
+    await expect(env.directory.addLearner('swap', 5)).rejects.toThrow(
+      /learners must be a list of 0 to 1 node ids/,
+    );
     await env.directory.create({ name: 'other' }, placement);
     await expect(env.directory.addLearner('other', 2)).rejects.toThrow(/learner 2 is also a replica/);
     const promoted = await env.directory.promoteLearner('swap', 4, 3, {
