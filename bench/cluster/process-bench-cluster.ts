@@ -47,10 +47,15 @@ export abstract class ProcessBenchCluster implements BenchCluster {
     for (let index = 0; index < this.size; index++) this.members[index] = this.launch(index);
     await this.leaderIndex(timeoutMs);
     const deadline = Date.now() + timeoutMs;
-    while (!(await probePut(this.endpoints, PROBE_TIMEOUT_MS))) {
+    while (!(await this.acceptsWrite(PROBE_TIMEOUT_MS))) {
       if (Date.now() > deadline) throw new Error(`${this.system} accepts no write\n${this.describeOutput()}`);
       await sleep(POLL_INTERVAL_MS);
     }
+  }
+
+  /** True once the cluster takes a write (an etcd Put by default; other systems say their own). */
+  protected acceptsWrite(timeoutMs: number): Promise<boolean> {
+    return probePut(this.endpoints, timeoutMs);
   }
 
   async leaderIndex(timeoutMs: number): Promise<number> {
