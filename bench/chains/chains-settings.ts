@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { wholeNumberFlag } from '../flags.js';
 
 /** `npm run bench -- chains [--runs=N] [--duration=SECONDS] [--systems=jetstream,meshos] [--report] [--note=TEXT ...]` */
 export interface ChainsBenchSettings {
@@ -21,15 +22,6 @@ export const MAX_RUNS = 10;
 export const DEFAULT_LOAD_SECONDS = 2;
 export const MAX_LOAD_SECONDS = 30;
 
-function wholeNumber(flag: string, text: unknown, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (typeof text !== 'string' || !Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new Error(`--${flag} must be a whole number in [1, ${max}], got '${String(text)}'`);
-  }
-  return value;
-}
-
 export function chainsBenchSettings(argv: readonly string[]): ChainsBenchSettings {
   const { values } = parseArgs({
     args: [...argv],
@@ -51,8 +43,9 @@ export function chainsBenchSettings(argv: readonly string[]): ChainsBenchSetting
     }
   }
   return {
-    runs: wholeNumber('runs', values.runs, DEFAULT_RUNS, MAX_RUNS),
-    loadDurationMs: wholeNumber('duration', values.duration, DEFAULT_LOAD_SECONDS, MAX_LOAD_SECONDS) * 1000,
+    runs: wholeNumberFlag('runs', values.runs, DEFAULT_RUNS, 1, MAX_RUNS),
+    loadDurationMs:
+      wholeNumberFlag('duration', values.duration, DEFAULT_LOAD_SECONDS, 1, MAX_LOAD_SECONDS) * 1000,
     systems: systems as ChainsBenchSystem[],
     report: values.report === true,
     notes: (Array.isArray(values.note) ? values.note : []).filter((note) => typeof note === 'string'),

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { wholeNumberFlag } from '../flags.js';
 
 /** `npm run bench -- control [--duration=SECONDS] [--workers=N] [--ttl=SECONDS] [--systems=meshos,etcd]` */
 export interface ControlBenchSettings {
@@ -18,21 +19,6 @@ export const DEFAULT_WORKERS = 1_000;
 export const MAX_WORKERS = 10_000;
 export const DEFAULT_TTL_SECONDS = 5;
 const SYSTEMS: readonly ControlBenchSystem[] = ['meshos', 'etcd'];
-
-function wholeNumber(
-  flag: string,
-  text: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new Error(`--${flag} must be a whole number in [${min}, ${max}], got '${text}'`);
-  }
-  return value;
-}
 
 export function controlBenchSettings(argv: readonly string[]): ControlBenchSettings {
   const { values } = parseArgs({
@@ -54,15 +40,15 @@ export function controlBenchSettings(argv: readonly string[]): ControlBenchSetti
     }
   }
   return {
-    durationSeconds: wholeNumber(
+    durationSeconds: wholeNumberFlag(
       'duration',
       text(values.duration),
       DEFAULT_DURATION_SECONDS,
       10,
       MAX_DURATION_SECONDS,
     ),
-    workers: wholeNumber('workers', text(values.workers), DEFAULT_WORKERS, 2, MAX_WORKERS),
-    ttlSeconds: wholeNumber('ttl', text(values.ttl), DEFAULT_TTL_SECONDS, 2, 60),
+    workers: wholeNumberFlag('workers', text(values.workers), DEFAULT_WORKERS, 2, MAX_WORKERS),
+    ttlSeconds: wholeNumberFlag('ttl', text(values.ttl), DEFAULT_TTL_SECONDS, 2, 60),
     systems: systems as ControlBenchSystem[],
   };
 }
