@@ -1,5 +1,13 @@
 export { type ChainChange, ChainFollower, type ChainFollowHandlers } from './chain-follower.js';
 export {
+  ChainHost,
+  type ChainHostOptions,
+  errorAnswer,
+  FAILOVER_PROPOSAL_MIN_INTERVAL_MS,
+  type ForwardedRequestHandler,
+  MAX_SERVED_REQUESTS_IN_FLIGHT,
+} from './chain-host.js';
+export {
   type ChainCreateRequest,
   type ChainCreateSpec,
   chainCreateProblems,
@@ -58,6 +66,28 @@ export {
   ChainSubscriberTooSlowError,
   ChainUnavailableError,
 } from './errors.js';
+export {
+  ChainForwardError,
+  ForwardedRequests,
+  MAX_FORWARDED_REQUESTS_IN_FLIGHT,
+} from './forwarded-requests.js';
+export {
+  ChainHostMessageError,
+  type HostAnswer,
+  type HostRequest,
+  MAX_FORWARDED_PAYLOADS,
+} from './host-messages.js';
+export type {
+  ChainMessage,
+  DefinitionFeed,
+  FailoverProposer,
+  HostedAppend,
+  HostedReplica,
+  HostedReplicaStatus,
+  ReplicaMessageCodec,
+  ReplicaOpener,
+  ReplicaProgress,
+} from './host-ports.js';
 export { type ChainLeaderChoice, type ChainLeaderQuestion, chooseChainLeader } from './leader-choice.js';
 export {
   DEFAULT_MAX_CHAINS_PER_NODE,

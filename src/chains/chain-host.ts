@@ -1,0 +1,314 @@
+/**
+ * A node's chain host (docs/CHAINS.md "On a running node"): it follows the chain definitions,
+ * runs a replica for each chain whose replicas or learners include this node (its log under
+ * `<chainsDirectory>/<name>/`), feeds it every definition change, and closes it (removing its
+ * files) when the chain is deleted or this node leaves its set. It owns the chains channel of
+ * the peer transport: replica messages are decoded once and routed by chain name, forwarded
+ * requests go to the request handler, answers to the requests this node forwarded. A replica
+ * suspecting its leader makes the host propose the next epoch, once per epoch.
+ */
+import type { Clock, Logger, NodeId, TimerId } from '../lib/index.js';
+import { ChainOverloadedError } from './errors.js';
+import { ForwardedRequests } from './forwarded-requests.js';
+import {
+  decodeHostFrame,
+  encodeAnswerFrame,
+  encodeReplicaFrame,
+  type HostAnswer,
+  type HostRequest,
+} from './host-messages.js';
+import type {
+  ChainMessage,
+  DefinitionFeed,
+  FailoverProposer,
+  HostedReplica,
+  ReplicaMessageCodec,
+  ReplicaOpener,
+} from './host-ports.js';
+import type { ChainDefinition, ChainPeerLink } from './types.js';
+
+/** Least time between two failover proposals for one chain from this node. */
+export const FAILOVER_PROPOSAL_MIN_INTERVAL_MS = 1_000;
+/** Forwarded requests this node serves at once; more are refused with CHAIN_OVERLOADED. */
+export const MAX_SERVED_REQUESTS_IN_FLIGHT = 10_000;
+
+export interface ChainHostOptions<M extends ChainMessage> {
+  readonly self: NodeId;
+  /** `<dataDir>/chains`: each chain's log lives in a directory of its name under it. */
+  readonly chainsDirectory: string;
+  readonly link: ChainPeerLink;
+  readonly codec: ReplicaMessageCodec<M>;
+  readonly openReplica: ReplicaOpener<M>;
+  /** Removes a closed replica's directory (and everything in it). */
+  readonly removeDirectory: (directory: string) => Promise<void>;
+  readonly definitions: DefinitionFeed;
+  readonly proposeFailover: FailoverProposer;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+}
+
+/** Serves a request forwarded by another node (the local side of `ChainRequests`). */
+export type ForwardedRequestHandler = (from: NodeId, request: HostRequest) => Promise<HostAnswer>;
+
+interface HeldChain<M extends ChainMessage> {
+  /** The replica, once opened. */
+  replica: HostedReplica<M> | undefined;
+  /** Open, update and close run one at a time, in order. */
+  work: Promise<void>;
+}
+
+export class ChainHost<M extends ChainMessage> {
+  private readonly definitionsByName = new Map<string, ChainDefinition>();
+  private readonly held = new Map<string, HeldChain<M>>();
+  private readonly forwarded: ForwardedRequests;
+  private readonly lastProposal = new Map<string, { epoch: number; atMs: number }>();
+  private readonly changeWaiters = new Set<() => void>();
+  private requestHandler: ForwardedRequestHandler | undefined;
+  private servedInFlight = 0;
+  private following: { stop(): void } | undefined;
+  private loadedResolve: (() => void) | undefined;
+  private closed = false;
+  /** Resolves once the first full set of definitions was seen. */
+  readonly loaded: Promise<void>;
+  /** Counters for metrics. */
+  readonly counters = { decodeFailures: 0, failoverProposals: 0, openFailures: 0 };
+
+  constructor(private readonly options: ChainHostOptions<M>) {
+    this.forwarded = new ForwardedRequests((peer, frame) => options.link.send(peer, frame), options.clock);
+    this.loaded = new Promise((resolve) => {
+      this.loadedResolve = resolve;
+    });
+  }
+
+  get self(): NodeId {
+    return this.options.self;
+  }
+
+  /** Starts following the definitions and serving the chains channel. */
+  start(): void {
+    const { link } = this.options;
+    link.onMessage((from, payload) => this.receive(from, payload));
+    link.onPeerLost((peer) => this.peerLost(peer));
+    this.following = this.options.definitions.follow({
+      onReset: (definitions) => this.reset(definitions),
+      onChange: (name, definition) => this.changed(name, definition),
+    });
+  }
+
+  /** Stops following, fails forwarded requests in flight, closes every replica (files kept). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.following?.stop();
+    this.forwarded.close();
+    this.wakeWaiters();
+    await Promise.all(
+      [...this.held.entries()].map(([name, chain]) =>
+        this.enqueue(name, chain, () => this.closeReplica(name, chain, false)),
+      ),
+    );
+  }
+
+  /** Who answers the requests other nodes forward here. */
+  onRequest(handler: ForwardedRequestHandler): void {
+    this.requestHandler = handler;
+  }
+
+  definition(name: string): ChainDefinition | undefined {
+    return this.definitionsByName.get(name);
+  }
+
+  definitions(): ChainDefinition[] {
+    return [...this.definitionsByName.values()];
+  }
+
+  /** This node's open replica of `name`, if it holds one. */
+  replica(name: string): HostedReplica<M> | undefined {
+    return this.held.get(name)?.replica;
+  }
+
+  /** The chains this node holds a replica of, with the replica (open ones only). */
+  replicas(): [string, HostedReplica<M>][] {
+    const open: [string, HostedReplica<M>][] = [];
+    for (const [name, chain] of this.held) if (chain.replica !== undefined) open.push([name, chain.replica]);
+    return open;
+  }
+
+  /** Sends `request` to `peer`'s host; rejects with `ChainForwardError` when no answer came. */
+  forward(peer: NodeId, request: HostRequest, timeoutMs: number): Promise<HostAnswer> {
+    return this.forwarded.request(peer, request, timeoutMs);
+  }
+
+  /**
+   * Resolves at the next change of any definition (or a replica opening), or after `waitMs`:
+   * callers look again at what they wait for.
+   */
+  nextChange(waitMs: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: TimerId | undefined;
+      const wake = (): void => {
+        this.changeWaiters.delete(wake);
+        if (timer !== undefined) this.options.clock.clearTimer(timer);
+        resolve();
+      };
+      timer = this.options.clock.setTimer(Math.max(0, waitMs), wake);
+      this.changeWaiters.add(wake);
+    });
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.changeWaiters]) wake();
+  }
+
+  private reset(definitions: ReadonlyMap<string, ChainDefinition>): void {
+    const gone = [...this.definitionsByName.keys()].filter((name) => !definitions.has(name));
+    for (const name of gone) this.changed(name, undefined);
+    for (const [, definition] of definitions) this.changed(definition.name, definition);
+    this.loadedResolve?.();
+    this.loadedResolve = undefined;
+  }
+
+  private changed(name: string, definition: ChainDefinition | undefined): void {
+    if (this.closed) return;
+    if (definition === undefined) this.definitionsByName.delete(name);
+    else this.definitionsByName.set(name, definition);
+    const member = definition !== undefined && this.isInSet(definition);
+    let chain = this.held.get(name);
+    if (chain === undefined && member) {
+      chain = { replica: undefined, work: Promise.resolve() };
+      this.held.set(name, chain);
+    }
+    if (chain !== undefined) {
+      const held = chain;
+      void this.enqueue(name, held, () => this.reconcile(name, held));
+    }
+    this.wakeWaiters();
+  }
+
+  private isInSet(definition: ChainDefinition): boolean {
+    const self = this.options.self;
+    return definition.replicas.includes(self) || (definition.learners ?? []).includes(self);
+  }
+
+  private enqueue(name: string, chain: HeldChain<M>, step: () => Promise<void>): Promise<void> {
+    chain.work = chain.work.then(step).catch((error: unknown) => {
+      this.options.logger?.warn({ chain: name, err: error }, 'chain replica step failed');
+    });
+    return chain.work;
+  }
+
+  /** Brings the replica of `name` in line with the latest definition. */
+  private async reconcile(name: string, chain: HeldChain<M>): Promise<void> {
+    if (this.closed) return;
+    const definition = this.definitionsByName.get(name);
+    const member = definition !== undefined && this.isInSet(definition);
+    if (!member) {
+      await this.closeReplica(name, chain, true);
+      return;
+    }
+    if (chain.replica === undefined) {
+      try {
+        chain.replica = await this.openReplica(definition);
+      } catch (error) {
+        this.counters.openFailures += 1;
+        throw error;
+      }
+      this.wakeWaiters();
+      // A change that arrived while it opened is applied by the step it queued.
+      return;
+    }
+    chain.replica.updateDefinition(definition);
+  }
+
+  private async openReplica(definition: ChainDefinition): Promise<HostedReplica<M>> {
+    const { codec, link } = this.options;
+    const replica = await this.options.openReplica({
+      definition,
+      directory: this.directoryOf(definition.name),
+      send: (peer, message) => link.send(peer, encodeReplicaFrame(codec.encode(message))),
+    });
+    replica.onLeaderSuspected((epoch) => this.leaderSuspected(definition.name, epoch));
+    return replica;
+  }
+
+  private async closeReplica(name: string, chain: HeldChain<M>, remove: boolean): Promise<void> {
+    const replica = chain.replica;
+    chain.replica = undefined;
+    if (replica !== undefined) await replica.close();
+    if (!remove) return;
+    await this.options.removeDirectory(this.directoryOf(name));
+    // Put back in the set meanwhile: the step that change queued opens it afresh.
+    const definition = this.definitionsByName.get(name);
+    if (definition === undefined || !this.isInSet(definition)) this.held.delete(name);
+  }
+
+  private directoryOf(name: string): string {
+    // Names are validated by the control plane (one key segment); this keeps a bad one inside.
+    return `${this.options.chainsDirectory}/${encodeURIComponent(name)}`;
+  }
+
+  private leaderSuspected(name: string, epoch: number): void {
+    const definition = this.definitionsByName.get(name);
+    if (definition === undefined || definition.epoch !== epoch || definition.leader === undefined) return;
+    const now = this.options.clock.nowMs();
+    const last = this.lastProposal.get(name);
+    if (last !== undefined && (last.epoch >= epoch || now - last.atMs < FAILOVER_PROPOSAL_MIN_INTERVAL_MS))
+      return;
+    this.lastProposal.set(name, { epoch, atMs: now });
+    this.counters.failoverProposals += 1;
+    this.options.proposeFailover(definition, definition.leader).catch((error: unknown) => {
+      // Another node's proposal may have won the compare-and-swap: the definition will say.
+      this.options.logger?.info({ chain: name, epoch, err: error }, 'failover proposal not committed');
+    });
+  }
+
+  private receive(from: NodeId, payload: Uint8Array): void {
+    if (this.closed) return;
+    let frame: ReturnType<typeof decodeHostFrame>;
+    let message: M | undefined;
+    try {
+      frame = decodeHostFrame(payload);
+      if (frame.kind === 'replica') message = this.options.codec.decode(frame.body);
+    } catch (error) {
+      this.counters.decodeFailures += 1;
+      this.options.logger?.warn({ from, err: error }, 'undecodable chains channel message dropped');
+      return;
+    }
+    if (frame.kind === 'replica' && message !== undefined) {
+      // A chain not open here (yet, or any more) drops it: the protocol resends.
+      this.held.get(message.chain)?.replica?.receive(from, message);
+    } else if (frame.kind === 'request') this.serve(from, frame.id, frame.request);
+    else if (frame.kind === 'answer') this.forwarded.settle(from, frame.id, frame.answer);
+  }
+
+  private serve(from: NodeId, id: number, request: HostRequest): void {
+    const answer = (reply: HostAnswer): void => {
+      this.options.link.send(from, encodeAnswerFrame(id, reply));
+    };
+    const handler = this.requestHandler;
+    if (handler === undefined || this.servedInFlight >= MAX_SERVED_REQUESTS_IN_FLIGHT) {
+      answer(
+        errorAnswer(new ChainOverloadedError(request.chain, `node ${this.self} serves no more requests now`)),
+      );
+      return;
+    }
+    this.servedInFlight += 1;
+    handler(from, request)
+      .then(answer, (error: unknown) => answer(errorAnswer(error)))
+      .finally(() => {
+        this.servedInFlight -= 1;
+      });
+  }
+
+  private peerLost(peer: NodeId): void {
+    this.forwarded.peerLost(peer);
+    for (const [, chain] of this.held) chain.replica?.peerLost(peer);
+  }
+}
+
+/** The error a forwarded request is answered with: its code and message cross the wire. */
+export function errorAnswer(error: unknown): HostAnswer {
+  const code =
+    typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'INTERNAL';
+  return { type: 'error', code, message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { FAILOVER_PROPOSAL_MIN_INTERVAL_MS } from '../../../src/chains/chain-host.js';
+import { encodeReplicaFrame } from '../../../src/chains/host-messages.js';
+import { ManualClock } from '../../../src/lib/index.js';
+import {
+  definitionOf,
+  FakeDefinitions,
+  FakeNetwork,
+  fakeCodec,
+  settle,
+  startHost,
+} from './chain-host-fakes.js';
+
+describe('ChainHost', () => {
+  it('opens a replica for each chain whose replicas or learners include it, and only those', async () => {
+    const definitions = new FakeDefinitions();
+    definitions.put(definitionOf('held', [1, 2, 3], 1));
+    definitions.put(definitionOf('elsewhere', [2, 3, 4], 2));
+    definitions.put({ ...definitionOf('learning', [2, 3, 4], 2), learners: [1] });
+    const node = startHost(1, new FakeNetwork(), definitions, new ManualClock());
+    await settle();
+    expect([...node.opened.keys()].sort()).toEqual(['held', 'learning']);
+    expect(node.opened.get('held')?.[0]?.directory).toBe('/data/1/chains/held');
+    expect(node.host.replica('elsewhere')).toBeUndefined();
+    await node.host.close();
+    // Closing the host keeps the files: the replica reopens them on the next start.
+    expect(node.opened.get('held')?.[0]?.closed).toBe(true);
+    expect(node.removed).toEqual([]);
+  });
+
+  it('feeds definition changes to the replica, and closes and removes it on delete or removal', async () => {
+    const definitions = new FakeDefinitions();
+    definitions.put(definitionOf('a', [1, 2, 3], 1));
+    definitions.put(definitionOf('b', [1, 2, 3], 1));
+    const node = startHost(1, new FakeNetwork(), definitions, new ManualClock());
+    await settle();
+    definitions.put(definitionOf('a', [1, 2, 3], 2, 2));
+    await settle();
+    const replicaA = node.opened.get('a')![0]!;
+    expect(replicaA.definitions.map((definition) => definition.epoch)).toEqual([2]);
+
+    definitions.remove('a');
+    definitions.put(definitionOf('b', [2, 3, 4], 2, 2));
+    await settle();
+    expect(replicaA.closed).toBe(true);
+    expect(node.opened.get('b')![0]!.closed).toBe(true);
+    expect(node.removed.sort()).toEqual(['/data/1/chains/a', '/data/1/chains/b']);
+    expect(node.host.replica('a')).toBeUndefined();
+
+    // Placed here again: a fresh replica (the old files are gone).
+    definitions.put(definitionOf('b', [1, 3, 4], 3, 3));
+    await settle();
+    expect(node.opened.get('b')).toHaveLength(2);
+    expect(node.host.replica('b')).toBe(node.opened.get('b')![1]);
+  });
+
+  it('routes replica messages by chain name, drops unknown chains and bad frames, reports peer losses', async () => {
+    const network = new FakeNetwork();
+    const definitions = new FakeDefinitions();
+    definitions.put(definitionOf('a', [1, 2], 1));
+    definitions.put(definitionOf('b', [1, 2], 1));
+    const one = startHost(1, network, definitions, new ManualClock());
+    const two = startHost(2, network, definitions, new ManualClock());
+    await settle();
+    const [oneA, oneB] = [one.opened.get('a')![0]!, one.opened.get('b')![0]!];
+    const twoB = two.opened.get('b')![0]!;
+
+    expect(oneB.send(2, { chain: 'b', text: 'hello' })).toBe(true);
+    const link = network.link(3);
+    link.send(1, encodeReplicaFrame(fakeCodec.encode({ chain: 'unknown', text: 'x' })));
+    link.send(1, new Uint8Array([7, 7, 7]));
+    await settle();
+    expect(twoB.received).toEqual([{ from: 1, message: { chain: 'b', text: 'hello' } }]);
+    expect(two.opened.get('a')![0]!.received).toEqual([]);
+    expect(oneA.received).toEqual([]);
+    expect(one.host.counters.decodeFailures).toBe(1);
+
+    network.kill(2);
+    expect(oneA.lostPeers).toEqual([2]);
+    expect(oneB.lostPeers).toEqual([2]);
+  });
+
+  it('proposes a failover once per epoch when a replica suspects its leader, rate limited', async () => {
+    const clock = new ManualClock();
+    const definitions = new FakeDefinitions();
+    definitions.put(definitionOf('a', [1, 2, 3], 2, 4));
+    const node = startHost(1, new FakeNetwork(), definitions, clock);
+    await settle();
+    const replica = node.opened.get('a')![0]!;
+    replica.suspectLeader();
+    replica.suspectLeader();
+    expect(node.proposals).toEqual([{ chain: 'a', epoch: 4, suspected: 2 }]);
+
+    // The next epoch's leader suspected too soon after: held back until the interval passed.
+    definitions.put(definitionOf('a', [1, 2, 3], 3, 5));
+    await settle();
+    replica.suspectLeader();
+    expect(node.proposals).toHaveLength(1);
+    clock.advance(FAILOVER_PROPOSAL_MIN_INTERVAL_MS);
+    replica.suspectLeader();
+    expect(node.proposals).toEqual([
+      { chain: 'a', epoch: 4, suspected: 2 },
+      { chain: 'a', epoch: 5, suspected: 3 },
+    ]);
+  });
+});

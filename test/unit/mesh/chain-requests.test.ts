@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { ChainExistsError } from '../../../src/chains/index.js';
+import type { ChainDefinition } from '../../../src/chains/types.js';
+import { isMeshError, ManualClock, type NodeId } from '../../../src/lib/index.js';
+import { ChainRequests, SUBSCRIBE_WAIT_MS } from '../../../src/mesh/chain-requests.js';
+import {
+  definitionOf,
+  FakeDefinitions,
+  type FakeMessage,
+  FakeNetwork,
+  settle,
+  startHost,
+  type TestHost,
+} from '../chains/chain-host-fakes.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+
+interface Mesh {
+  readonly clock: ManualClock;
+  readonly network: FakeNetwork;
+  readonly definitions: FakeDefinitions;
+  readonly nodes: Map<NodeId, { node: TestHost; requests: ChainRequests<FakeMessage> }>;
+}
+
+async function mesh(ids: NodeId[]): Promise<Mesh> {
+  const clock = new ManualClock();
+  const network = new FakeNetwork();
+  const definitions = new FakeDefinitions();
+  const store = {
+    get: async (name: string) => definitions.byName.get(name),
+    create: async (definition: ChainDefinition) => {
+      if (definitions.byName.has(definition.name)) throw new ChainExistsError(definition.name);
+      definitions.put(definition);
+    },
+    delete: async (name: string) => {
+      const had = definitions.byName.has(name);
+      definitions.remove(name);
+      return had;
+    },
+  };
+  const nodes: Mesh['nodes'] = new Map();
+  for (const id of ids) {
+    const node = startHost(id, network, definitions, clock);
+    const requests = new ChainRequests<FakeMessage>({
+      host: node.host,
+      store,
+      // The first `replicaCount` nodes by id; the origin leads when it is one of them.
+      place: async ({ replicaCount, origin }) => {
+        const replicas = ids.slice(0, replicaCount);
+        return { replicas, leader: replicas.includes(origin) ? origin : replicas[0]! };
+      },
+      clock,
+    });
+    nodes.set(id, { node, requests });
+  }
+  await settle();
+  return { clock, network, definitions, nodes };
+}
+
+function at(world: Mesh, id: NodeId): ChainRequests<FakeMessage> {
+  return world.nodes.get(id)!.requests;
+}
+
+function leaderReplica(world: Mesh, id: NodeId, chain: string) {
+  return world.nodes.get(id)!.node.opened.get(chain)!.at(-1)!;
+}
+
+describe('ChainRequests', () => {
+  it('creates a chain placed with epoch 1 and its leader, and refuses a taken name', async () => {
+    const world = await mesh([1, 2, 3, 4]);
+    const status = await at(world, 2).create({ name: 'orders', replicas: 3, acks: 'quorum' });
+    expect(status).toMatchObject({ name: 'orders', epoch: 1, leader: 2, acks: 'quorum' });
+    const definition = world.definitions.byName.get('orders')!;
+    expect(definition).toMatchObject({ replicas: [1, 2, 3], epoch: 1, leader: 2, origin: 2 });
+    await expect(at(world, 4).create({ name: 'orders', replicas: 3, acks: 'quorum' })).rejects.toMatchObject({
+      code: 'CHAIN_EXISTS',
+    });
+    await settle();
+    expect((await at(world, 4).list()).map((chain) => chain.name)).toEqual(['orders']);
+  });
+
+  it('appends through any node on the leader, and reads back from any node', async () => {
+    const world = await mesh([1, 2, 3, 4]);
+    world.definitions.put(definitionOf('c', [1, 2, 3], 2));
+    await settle();
+    const results = [];
+    for (const id of [1, 2, 3, 4])
+      results.push(await at(world, id).append('c', [bytes(`from-${id}`)], 1_000));
+    expect(results.map((result) => result.firstOffset)).toEqual([0, 1, 2, 3]);
+    // Followers learn the commit offset from the leader; here the test plays that part.
+    for (const id of [1, 3]) {
+      const follower = leaderReplica(world, id, 'c');
+      follower.entries.push(...leaderReplica(world, 2, 'c').entries);
+      follower.commit(4);
+    }
+    for (const id of [1, 2, 3, 4]) {
+      const read = await at(world, id).read('c', 0, 100, 1 << 20);
+      expect(read.records.map((record) => text(record.payload))).toEqual([
+        'from-1',
+        'from-2',
+        'from-3',
+        'from-4',
+      ]);
+      expect(read.nextOffset).toBe(4);
+    }
+    // Node 4 holds no replica: its read went to the leader.
+    const status = await at(world, 4).status('c');
+    expect(status).toMatchObject({ leader: 2, commitOffset: 4 });
+    expect(status.replicas.map((replica) => replica.node)).toEqual([1, 2, 3]);
+  });
+
+  it('retries an append refused unwritten on the new leader once the definition names it', async () => {
+    const world = await mesh([1, 2, 3]);
+    world.definitions.put(definitionOf('c', [1, 2, 3], 2));
+    await settle();
+    // The definition followed by node 3 still names 2, but 2 has stepped down (its own view moved on).
+    leaderReplica(world, 2, 'c').definition = definitionOf('c', [1, 2, 3], 1, 2);
+    const append = at(world, 3).append('c', [bytes('x')], 2_000);
+    await settle();
+    world.definitions.put(definitionOf('c', [1, 2, 3], 1, 2));
+    await settle();
+    world.clock.advance(200);
+    await settle();
+    await expect(append).resolves.toMatchObject({ epoch: 2, firstOffset: 0 });
+    expect(leaderReplica(world, 1, 'c').entries.map((entry) => text(entry.payload))).toEqual(['x']);
+    expect(leaderReplica(world, 2, 'c').entries).toEqual([]);
+  });
+
+  it('answers outcome unknown, never a retry, when the leader is lost after the append reached it', async () => {
+    const world = await mesh([1, 2, 3]);
+    world.definitions.put(definitionOf('c', [1, 2, 3], 2));
+    await settle();
+    leaderReplica(world, 2, 'c').stall = true;
+    const append = at(world, 3).append('c', [bytes('x')], 2_000);
+    await settle();
+    world.network.kill(2);
+    await expect(append).rejects.toMatchObject({ code: 'CHAIN_APPEND_OUTCOME_UNKNOWN' });
+  });
+
+  it('answers unavailable (not written) when no leader takes the append within the deadline', async () => {
+    const world = await mesh([1, 2, 3]);
+    world.definitions.put(definitionOf('c', [1, 2, 3], 2));
+    await settle();
+    world.network.kill(2);
+    const append = at(world, 3).append('c', [bytes('x')], 1_000);
+    for (let step = 0; step < 6; step++) {
+      world.clock.advance(200);
+      await settle();
+    }
+    const error = await append.catch((caught: unknown) => caught);
+    expect(isMeshError(error, 'CHAIN_UNAVAILABLE')).toBe(true);
+  });
+
+  it('subscribes from an offset and gets each record once as it commits', async () => {
+    const world = await mesh([1, 2]);
+    world.definitions.put(definitionOf('c', [1], 1));
+    await settle();
+    await at(world, 1).append('c', [bytes('a'), bytes('b')], 1_000);
+    const abort = new AbortController();
+    const seen: string[] = [];
+    const subscription = (async () => {
+      for await (const record of at(world, 2).subscribe('c', 1, abort.signal)) {
+        seen.push(text(record.payload));
+      }
+    })();
+    await settle(50);
+    expect(seen).toEqual(['b']);
+    await at(world, 1).append('c', [bytes('c')], 1_000);
+    await settle(50);
+    expect(seen).toEqual(['b', 'c']);
+    // Nothing new: the step waiting for records ends at its wait, and the aborted subscription ends.
+    abort.abort();
+    world.clock.advance(SUBSCRIBE_WAIT_MS);
+    await settle(50);
+    await subscription;
+    expect(seen).toEqual(['b', 'c']);
+  });
+});
