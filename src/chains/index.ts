@@ -67,6 +67,12 @@ export {
   ChainUnavailableError,
 } from './errors.js';
 export {
+  type FailoverAnswer,
+  type FailoverOptions,
+  matrixLeaderChoice,
+  proposeFailover,
+} from './failover.js';
+export {
   ChainForwardError,
   ForwardedRequests,
   MAX_FORWARDED_REQUESTS_IN_FLIGHT,
