@@ -24,6 +24,7 @@ import type {
 } from '../protocol/index.js';
 import { retryDelayMs } from './backoff.js';
 import { rangeEndFor, toBytes } from './bytes.js';
+import { ChainsClient } from './chains.js';
 import {
   compareToPb,
   deleteRequestToPb,
@@ -108,6 +109,8 @@ export class MeshClient {
   private readonly watches = new Set<Watch>();
   private discovery: Promise<void> | undefined;
   private closed = false;
+  /** Replicated chains (`meshos.v1.Chains`): create, append, read, subscribe, status, list, delete. */
+  readonly chains: ChainsClient;
 
   private constructor(options: MeshClientOptions) {
     this.random = options.random ?? systemRandom();
@@ -121,6 +124,15 @@ export class MeshClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.discoverLeader = options.discoverLeader ?? true;
+    this.chains = new ChainsClient({
+      call: (label, callOptions, attempt) => this.call(label, callOptions, attempt),
+      pick: () => this.pool.connection(this.pool.pick()),
+      failed: (address) => this.pool.failed(address),
+      checkOpen: () => this.checkOpen(),
+      clock: this.clock,
+      random: this.random,
+      maxAttempts: this.maxAttempts,
+    });
   }
 
   /** Validates the options, then finds the leader (best effort: an unreachable cluster fails later calls, not this one). */

@@ -1,8 +1,11 @@
-/** One node's client port: a gRPC channel shared by the five etcd services, and unary/stream helpers. */
+/**
+ * One node's client port: a gRPC channel shared by the five etcd services and MeshOS's Chains
+ * service, and unary/stream helpers.
+ */
 import * as grpc from '@grpc/grpc-js';
 import { MAX_RECEIVE_MESSAGE_BYTES } from './limits.js';
 import type { ClientTlsOptions } from './options.js';
-import { etcdClientConstructors } from './proto.js';
+import { chainsClientConstructor, etcdClientConstructors } from './proto.js';
 
 /** Reconnect quickly after a node restarts; the retry loop does its own backoff between attempts. */
 const CHANNEL_OPTIONS = {
@@ -45,7 +48,7 @@ export function channelCredentials(tls: ClientTlsOptions | undefined): grpc.Chan
   );
 }
 
-export type ServiceName = 'kv' | 'watch' | 'lease' | 'cluster' | 'maintenance';
+export type ServiceName = 'kv' | 'watch' | 'lease' | 'cluster' | 'maintenance' | 'chains';
 
 export class EndpointConnection {
   private readonly clients: Record<ServiceName, grpc.Client>;
@@ -65,6 +68,7 @@ export class EndpointConnection {
       lease: new constructors.lease(address, credentials, shared),
       cluster: new constructors.cluster(address, credentials, shared),
       maintenance: new constructors.maintenance(address, credentials, shared),
+      chains: new (chainsClientConstructor())(address, credentials, shared),
     };
   }
 
@@ -103,12 +107,12 @@ export class EndpointConnection {
     method: string,
     request: unknown,
     metadata: grpc.Metadata,
-    deadline: Date,
+    deadline?: Date,
   ): grpc.ClientReadableStream<unknown> {
     const client = this.clients[service];
     const call = (client as unknown as Record<string, ServerStreamMethod>)[method];
     if (call === undefined) throw new Error(`etcd proto: ${service} has no method ${method}`);
-    return call.call(client, request, metadata, { deadline });
+    return call.call(client, request, metadata, deadline === undefined ? {} : { deadline });
   }
 
   close(): void {

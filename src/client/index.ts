@@ -1,5 +1,7 @@
 export { retryDelayMs } from './backoff.js';
 export { ALL_KEYS_RANGE_END, bytesToText, prefixRangeEnd, toBytes } from './bytes.js';
+export { ChainSubscription } from './chain-subscription.js';
+export { type ChainCreateOptions, type ChainReadOptions, ChainsClient } from './chains.js';
 export { type EndpointStatusResult, MeshClient } from './client.js';
 export { chooseLeader, type LeaderChoice } from './discovery.js';
 export { normalizeEndpoint } from './endpoint.js';

@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
-import { etcdProtoDefinition } from '../protocol/index.js';
+import { CHAINS_SERVICE_NAME, chainsProtoDefinition, etcdProtoDefinition } from '../protocol/index.js';
 
 /** The constructor grpc-js makes for a service: one method per rpc, untyped. */
 export type ServiceClientConstructor = grpc.ServiceClientConstructor;
@@ -53,4 +53,15 @@ export function etcdServiceDefinition(
   const found = load().definition[`etcdserverpb.${name}`];
   if (found === undefined || 'format' in found) throw new Error(`etcd proto: service ${name} missing`);
   return found as grpc.ServiceDefinition;
+}
+
+let chainsClient: ServiceClientConstructor | undefined;
+
+/** The client constructor of MeshOS's own `meshos.v1.Chains` service. */
+export function chainsClientConstructor(): ServiceClientConstructor {
+  chainsClient ??= grpc.makeClientConstructor(
+    chainsProtoDefinition()[CHAINS_SERVICE_NAME] as grpc.ServiceDefinition,
+    CHAINS_SERVICE_NAME,
+  );
+  return chainsClient;
 }
