@@ -136,3 +136,64 @@ export class ChainFencedError extends MeshError {
     });
   }
 }
+
+/**
+ * A chain log's file failed a checksum or format check before its tail (a torn final record is
+ * cut off at open instead). Corrupt records are never served; the log does not open.
+ */
+export class ChainLogCorruptError extends MeshError {
+  readonly file: string;
+  readonly offset: number;
+
+  constructor(file: string, offset: number, reason: string) {
+    super('CHAIN_LOG_CORRUPT', `corrupt chain log file ${file} at byte ${offset}: ${reason}`, {
+      details: { file, offset, reason },
+    });
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+/**
+ * An offset outside what a chain log can take: a read from beyond its end, a truncation outside
+ * its kept records, or an append whose records do not continue it.
+ */
+export class ChainOffsetOutOfRangeError extends MeshError {
+  constructor(name: string, offset: number, startOffset: number, endOffset: number, what: string) {
+    super(
+      'CHAIN_OFFSET_OUT_OF_RANGE',
+      `${what} at offset ${offset} is outside chain ${name}'s log (${startOffset}..${endOffset})`,
+      { details: { name, offset, startOffset, endOffset } },
+    );
+  }
+}
+
+/** A record handed to a chain log with a field it cannot store (epoch going back, bad number). */
+export class ChainEntryInvalidError extends MeshError {
+  constructor(name: string, offset: number, reason: string) {
+    super('CHAIN_ENTRY_INVALID', `record ${offset} of chain ${name} is invalid: ${reason}`, {
+      details: { name, offset, reason },
+    });
+  }
+}
+
+/**
+ * A write or sync of a chain log failed. After a failed fsync the page cache cannot be trusted, so
+ * the log refuses every later call until it is reopened from what is on disk.
+ */
+export class ChainLogFailedError extends MeshError {
+  constructor(name: string, cause: unknown) {
+    super(
+      'CHAIN_LOG_FAILED',
+      `chain ${name}'s log failed${cause instanceof Error ? `: ${cause.message}` : ''}`,
+      { cause, details: { name } },
+    );
+  }
+}
+
+/** A call on a chain log after `close()`. */
+export class ChainLogClosedError extends MeshError {
+  constructor(name: string) {
+    super('CHAIN_LOG_CLOSED', `chain ${name}'s log is closed`, { details: { name } });
+  }
+}

@@ -8,6 +8,25 @@ export {
   MAX_SERVED_REQUESTS_IN_FLIGHT,
 } from './chain-host.js';
 export {
+  type ChainLogOptions,
+  openChainLog,
+  SegmentedChainLog,
+  validateChainLogOptions,
+} from './chain-log.js';
+export {
+  CHAIN_INDEX_INTERVAL_BYTES,
+  CHAIN_READ_CHUNK_BYTES,
+  DEFAULT_CHAIN_SEGMENT_BYTES,
+  DEFAULT_MAX_CHAIN_RECORD_BYTES,
+  MAX_CHAIN_PENDING_OPERATIONS,
+  MAX_CHAIN_QUEUED_BYTES,
+  MAX_CHAIN_READ_BYTES,
+  MAX_CHAIN_READ_RECORDS,
+  MAX_CHAIN_RECORD_BYTES,
+  MAX_CHAIN_SEGMENT_BYTES,
+  MIN_CHAIN_SEGMENT_BYTES,
+} from './chain-log-limits.js';
+export {
   type ChainCreateRequest,
   type ChainCreateSpec,
   chainCreateProblems,
@@ -55,11 +74,16 @@ export { type ElectionOutcome, elect, winnerOf } from './election.js';
 export {
   ChainAppendOutcomeUnknownError,
   ChainConflictError,
+  ChainEntryInvalidError,
   ChainExistsError,
   ChainFencedError,
   ChainLimitError,
+  ChainLogClosedError,
+  ChainLogCorruptError,
+  ChainLogFailedError,
   ChainNotFoundError,
   ChainNotLeaderError,
+  ChainOffsetOutOfRangeError,
   ChainOffsetTruncatedError,
   ChainOverloadedError,
   ChainRecordTooLargeError,

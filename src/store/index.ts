@@ -1,4 +1,6 @@
+export { concatBytes, readUint64, writeUint64 } from './bytes.js';
 export { crc32c } from './crc32c.js';
+
 export {
   CorruptionError,
   RecordTooLargeError,
@@ -7,6 +9,7 @@ export {
   StoreOverloadedError,
   StoreUnrecoverableError,
 } from './errors.js';
+export { joinPath, parseSegmentFileName, segmentFileName, TEMPORARY_SUFFIX } from './file-names.js';
 export {
   DEFAULT_SEGMENT_SIZE_BYTES,
   DEFAULT_SNAPSHOTS_RETAINED,
@@ -17,8 +20,20 @@ export {
   MAX_RECORD_PAYLOAD_BYTES,
 } from './limits.js';
 export type { StoreMetrics } from './metrics.js';
+export { createStoreMetrics } from './metrics.js';
 export { type RaftLogStoreOptions, validateStoreOptions } from './options.js';
 export { type OpenedRaftLogStore, openRaftLogStore, RaftLogStore } from './raft-log-store.js';
+export {
+  encodeFrame,
+  type FrameAt,
+  type FramedRecord,
+  type FrameFormat,
+  frameAt,
+  RECORD_HEADER_BYTES,
+  type SegmentScan,
+  scanFrames,
+} from './record-frame.js';
+export { StoreDirectory } from './store-io.js';
 export type {
   RecoveredState,
   SkippedSnapshot,

@@ -16,6 +16,7 @@ import { MAX_RECORD_PAYLOAD_BYTES } from './limits.js';
  *
  * The header has its own checksum so that a flipped bit in a length is caught as
  * corruption instead of being mistaken for a record that runs past the end of the file.
+ * The Raft log and the chains' logs share this framing; each has its own record types.
  */
 export const RECORD_HEADER_BYTES = 16;
 
@@ -27,15 +28,26 @@ export const RecordType = {
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
-const KNOWN_RECORD_TYPES = new Set<number>(Object.values(RecordType));
+/** What one kind of segment file allows in its frames, and how its damage is reported. */
+export interface FrameFormat {
+  readonly knownTypes: ReadonlySet<number>;
+  readonly maxPayloadBytes: number;
+  corrupt(file: string, offset: number, reason: string): Error;
+}
+
+/** The Raft write-ahead log's frames. */
+export const STORE_FRAME_FORMAT: FrameFormat = {
+  knownTypes: new Set<number>(Object.values(RecordType)),
+  maxPayloadBytes: MAX_RECORD_PAYLOAD_BYTES,
+  corrupt: (file, offset, reason) => new CorruptionError(file, offset, reason),
+};
 
 /** Frames `payloadBytes` bytes written by `fill` into one buffer with header and checksums. */
-export function encodeRecord(
-  type: RecordType,
+export function encodeFrame(
+  type: number,
   payloadBytes: number,
   fill: (payload: DataView) => void,
 ): Uint8Array {
-  assert(payloadBytes <= MAX_RECORD_PAYLOAD_BYTES, `record payload of ${payloadBytes} bytes is too large`);
   // Records are written to the log file and dropped, so pooled memory is fine; every byte
   // is written below (the reserved header bytes explicitly).
   const record = scratchBytes(RECORD_HEADER_BYTES + payloadBytes);
@@ -50,15 +62,81 @@ export function encodeRecord(
   return record;
 }
 
-export interface FramedRecord {
-  readonly type: RecordType;
-  /** Byte offset of the record's header in its file. */
+/** Frames one Raft write-ahead log record. */
+export function encodeRecord(
+  type: RecordType,
+  payloadBytes: number,
+  fill: (payload: DataView) => void,
+): Uint8Array {
+  assert(payloadBytes <= MAX_RECORD_PAYLOAD_BYTES, `record payload of ${payloadBytes} bytes is too large`);
+  return encodeFrame(type, payloadBytes, fill);
+}
+
+export interface FramedRecord<Type extends number = RecordType> {
+  readonly type: Type;
+  /** Byte offset of the record's header in its file (or in the bytes scanned). */
   readonly offset: number;
   readonly payload: Uint8Array;
 }
 
-export interface SegmentScan {
-  readonly records: FramedRecord[];
+/** What lies at one position of a segment's bytes. */
+export type FrameAt<Type extends number> =
+  | { readonly kind: 'record'; readonly record: FramedRecord<Type>; readonly end: number }
+  /** The bytes end inside this frame: a torn write, or a read that stopped short. */
+  | { readonly kind: 'incomplete'; readonly reason: string }
+  | { readonly kind: 'header-mismatch' }
+  | { readonly kind: 'payload-mismatch'; readonly end: number };
+
+/**
+ * Decodes the frame at `offset` of `bytes`, checking both checksums. A header with a valid
+ * checksum but an unknown type, nonzero reserved bytes or a length above the format's limit
+ * throws the format's corruption error.
+ */
+export function frameAt<Type extends number>(
+  bytes: Uint8Array,
+  offset: number,
+  file: string,
+  format: FrameFormat,
+  fileOffset = offset,
+): FrameAt<Type> {
+  const remaining = bytes.byteLength - offset;
+  if (remaining < RECORD_HEADER_BYTES) {
+    return { kind: 'incomplete', reason: `incomplete record header (${remaining} bytes)` };
+  }
+  const view = dataViewOf(bytes);
+  if (crc32c(bytes, 0, offset, offset + 8) !== view.getUint32(offset + 8, true)) {
+    return { kind: 'header-mismatch' };
+  }
+  const payloadBytes = view.getUint32(offset, true);
+  const type = view.getUint8(offset + 4);
+  if (
+    !format.knownTypes.has(type) ||
+    view.getUint8(offset + 5) !== 0 ||
+    view.getUint16(offset + 6, true) !== 0
+  ) {
+    throw format.corrupt(file, fileOffset, `unknown record type ${type}`);
+  }
+  if (payloadBytes > format.maxPayloadBytes) {
+    throw format.corrupt(file, fileOffset, `record length ${payloadBytes} exceeds the limit`);
+  }
+  const payloadStart = offset + RECORD_HEADER_BYTES;
+  const payloadEnd = payloadStart + payloadBytes;
+  if (payloadEnd > bytes.byteLength) {
+    return { kind: 'incomplete', reason: `record of ${payloadBytes} bytes runs past the end of the file` };
+  }
+  if (crc32c(bytes, 0, payloadStart, payloadEnd) !== view.getUint32(offset + 12, true)) {
+    return { kind: 'payload-mismatch', end: payloadEnd };
+  }
+  const record = {
+    type: type as Type,
+    offset: fileOffset,
+    payload: bytes.subarray(payloadStart, payloadEnd),
+  };
+  return { kind: 'record', record, end: payloadEnd };
+}
+
+export interface SegmentScan<Type extends number = RecordType> {
+  readonly records: FramedRecord<Type>[];
   /** End of the last whole, valid record: where the file should be cut if torn. */
   readonly validEndOffset: number;
   /** Why the tail was judged torn; undefined when the file ends cleanly. */
@@ -68,50 +146,44 @@ export interface SegmentScan {
 /**
  * Splits a segment into records, checking every checksum. A damaged record at the very
  * end of the last segment is a torn write and is reported through `tornReason`; any other
- * damage throws `CorruptionError` naming the file and byte offset.
+ * damage throws the format's corruption error naming the file and byte offset.
  */
-export function scanSegment(bytes: Uint8Array, file: string, isLastSegment: boolean): SegmentScan {
-  const records: FramedRecord[] = [];
-  const view = dataViewOf(bytes);
+export function scanFrames<Type extends number>(
+  bytes: Uint8Array,
+  file: string,
+  isLastSegment: boolean,
+  format: FrameFormat,
+): SegmentScan<Type> {
+  const records: FramedRecord<Type>[] = [];
   let offset = 0;
-  const torn = (reason: string): SegmentScan => {
-    if (!isLastSegment) throw new CorruptionError(file, offset, `${reason} in a sealed segment`);
+  const torn = (reason: string): SegmentScan<Type> => {
+    if (!isLastSegment) throw format.corrupt(file, offset, `${reason} in a sealed segment`);
     return { records, validEndOffset: offset, tornReason: reason };
   };
   while (offset < bytes.byteLength) {
-    const remaining = bytes.byteLength - offset;
-    if (remaining < RECORD_HEADER_BYTES) return torn(`incomplete record header (${remaining} bytes)`);
-    const headerChecksum = view.getUint32(offset + 8, true);
-    if (crc32c(bytes, 0, offset, offset + 8) !== headerChecksum) {
-      // A header cut short by a crash leaves zeros or nothing; anything else is damage.
-      if (allZero(bytes, offset)) return torn('zero-filled tail');
-      throw new CorruptionError(file, offset, 'record header checksum mismatch');
+    const frame = frameAt<Type>(bytes, offset, file, format);
+    switch (frame.kind) {
+      case 'record':
+        records.push(frame.record);
+        offset = frame.end;
+        break;
+      case 'incomplete':
+        return torn(frame.reason);
+      case 'header-mismatch':
+        // A header cut short by a crash leaves zeros or nothing; anything else is damage.
+        if (allZero(bytes, offset)) return torn('zero-filled tail');
+        throw format.corrupt(file, offset, 'record header checksum mismatch');
+      case 'payload-mismatch':
+        if (frame.end === bytes.byteLength) return torn('checksum mismatch in the final record');
+        throw format.corrupt(file, offset, 'record checksum mismatch');
     }
-    const payloadBytes = view.getUint32(offset, true);
-    const type = view.getUint8(offset + 4);
-    if (
-      !KNOWN_RECORD_TYPES.has(type) ||
-      view.getUint8(offset + 5) !== 0 ||
-      view.getUint16(offset + 6, true) !== 0
-    ) {
-      throw new CorruptionError(file, offset, `unknown record type ${type}`);
-    }
-    if (payloadBytes > MAX_RECORD_PAYLOAD_BYTES) {
-      throw new CorruptionError(file, offset, `record length ${payloadBytes} exceeds the limit`);
-    }
-    const payloadStart = offset + RECORD_HEADER_BYTES;
-    const payloadEnd = payloadStart + payloadBytes;
-    if (payloadEnd > bytes.byteLength) {
-      return torn(`record of ${payloadBytes} bytes runs past the end of the file`);
-    }
-    if (crc32c(bytes, 0, payloadStart, payloadEnd) !== view.getUint32(offset + 12, true)) {
-      if (payloadEnd === bytes.byteLength) return torn('checksum mismatch in the final record');
-      throw new CorruptionError(file, offset, 'record checksum mismatch');
-    }
-    records.push({ type: type as RecordType, offset, payload: bytes.subarray(payloadStart, payloadEnd) });
-    offset = payloadEnd;
   }
   return { records, validEndOffset: offset, tornReason: undefined };
+}
+
+/** Splits a Raft write-ahead log segment into records (see `scanFrames`). */
+export function scanSegment(bytes: Uint8Array, file: string, isLastSegment: boolean): SegmentScan {
+  return scanFrames<RecordType>(bytes, file, isLastSegment, STORE_FRAME_FORMAT);
 }
 
 function allZero(bytes: Uint8Array, from: number): boolean {

@@ -1,6 +1,6 @@
 import { isMeshError, type Logger } from '../lib/index.js';
 import { CorruptionError, StoreUnrecoverableError } from './errors.js';
-import { parseSegmentFileName, parseSnapshotFileName, TEMPORARY_SUFFIX } from './file-names.js';
+import { parseSegmentFileName, parseSnapshotFileName } from './file-names.js';
 import { decodeHardStateFile, HARD_STATE_FILE_NAME, newerHardState } from './hard-state-file.js';
 import type { StoreMetrics } from './metrics.js';
 import { RecordType, scanSegment } from './record-frame.js';
@@ -48,7 +48,7 @@ export async function recoverStore(
   logger: Logger,
 ): Promise<Recovery> {
   const names = await directory.list();
-  await removeTemporaryFiles(directory, names);
+  await directory.removeTemporaryFiles(names);
 
   const skippedSnapshots: SkippedSnapshot[] = [];
   const snapshot = await readNewestValidSnapshot(directory, names, skippedSnapshots);
@@ -86,13 +86,7 @@ export async function recoverStore(
         { file: filePath, offset: scan.validEndOffset, bytes: cutBytes, reason: scan.tornReason },
         'truncating torn write at the end of the log',
       );
-      const file = await directory.disk.open(filePath, 'append');
-      try {
-        await file.truncate(scan.validEndOffset);
-        await directory.datasync(file);
-      } finally {
-        await file.close();
-      }
+      await directory.truncateFile(filePath, scan.validEndOffset);
     }
     if (scan.records.length === 0) {
       // Only the newest segment can be empty: a crash while it was being started.
@@ -224,12 +218,6 @@ function segmentFileNameOf(names: readonly string[], firstIndex: number): string
   const name = names.find((candidate) => parseSegmentFileName(candidate) === firstIndex);
   if (name === undefined) throw new StoreUnrecoverableError(`segment for index ${firstIndex} vanished`);
   return name;
-}
-
-async function removeTemporaryFiles(directory: StoreDirectory, names: readonly string[]): Promise<void> {
-  const temporary = names.filter((name) => name.endsWith(TEMPORARY_SUFFIX));
-  for (const name of temporary) await directory.remove(name);
-  if (temporary.length > 0) await directory.fsync();
 }
 
 /** Newest snapshot that decodes cleanly; every one passed over is added to `skipped`. */

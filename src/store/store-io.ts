@@ -52,6 +52,24 @@ export class StoreDirectory {
     await this.fsync();
   }
 
+  /** Cuts a file to `sizeBytes` (a torn tail) and syncs the cut. */
+  async truncateFile(filePath: string, sizeBytes: number): Promise<void> {
+    const file = await this.disk.open(filePath, 'append');
+    try {
+      await file.truncate(sizeBytes);
+      await this.datasync(file);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Removes files left by interrupted atomic writes (`*.tmp` among `names`). */
+  async removeTemporaryFiles(names: readonly string[]): Promise<void> {
+    const temporary = names.filter((name) => name.endsWith(TEMPORARY_SUFFIX));
+    for (const name of temporary) await this.remove(name);
+    if (temporary.length > 0) await this.fsync();
+  }
+
   private nextTurn(): Promise<void> {
     return new Promise((resolve) => this.clock.setTimer(0, resolve));
   }

@@ -1,0 +1,479 @@
+/**
+ * The one place a chain log's files change. Calls are queued in order and a single loop carries
+ * them out: appends are written to the OS as they come, truncations and retention change files
+ * once no read is using them, and syncs follow the sync policy. With `batch`, every `durable()`
+ * waiting while a sync is in flight shares the next single fdatasync (group commit); with
+ * `interval`, `durable()` answers once the writes before it reached the OS, and a timer syncs
+ * every `intervalMs`.
+ */
+import { assert, type Clock, type DiskFile, type MeshError, type TimerId } from '../lib/index.js';
+import { concatBytes, type StoreDirectory, type StoreMetrics, segmentFileName } from '../store/index.js';
+import { MAX_CHAIN_PENDING_OPERATIONS, MAX_CHAIN_QUEUED_BYTES } from './chain-log-limits.js';
+import { encodeChainSegmentHeader } from './chain-record-codec.js';
+import { ChainSegment } from './chain-segment.js';
+import { locateRecord, readRecords, type SegmentSource } from './chain-segment-reader.js';
+import { CHAIN_STATE_FILE_NAME, encodeChainStateFile } from './chain-state-file.js';
+import { ChainLogFailedError, ChainOffsetTruncatedError, ChainOverloadedError } from './errors.js';
+import type { ChainEntry, ChainRetention, ChainSyncPolicy } from './types.js';
+
+interface Settle<Value> {
+  readonly resolve: (value: Value) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A change to the files, in call order; `endOffsetAfter` is the log's end once it is done. */
+export type ChainWrite =
+  | {
+      readonly kind: 'append';
+      readonly entries: readonly ChainEntry[];
+      readonly frames: readonly Uint8Array[];
+    }
+  | { readonly kind: 'truncate'; readonly fromOffset: number }
+  | { readonly kind: 'promise'; readonly epoch: number }
+  | {
+      readonly kind: 'retention';
+      readonly nowMs: number;
+      readonly retention: ChainRetention;
+      readonly settle: Settle<void>;
+    };
+
+type QueuedWrite = ChainWrite & {
+  readonly sequence: number;
+  readonly endOffsetAfter: number;
+  readonly bytes: number;
+};
+
+interface Waiter<Value> extends Settle<Value> {
+  readonly sequence: number;
+}
+
+export interface ChainLogWriterSettings {
+  readonly name: string;
+  readonly sync: ChainSyncPolicy;
+  readonly segmentBytes: number;
+  readonly clock: Clock;
+  /** Told the new first offset when retention is about to drop the segments before it. */
+  readonly onStartMoved: (startOffset: number) => void;
+}
+
+export class ChainLogWriter implements SegmentSource {
+  private active: DiskFile | undefined;
+  private readonly readFiles = new Map<ChainSegment, DiskFile>();
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
+  private chunkRecords: { readonly frameBytes: number; readonly appendedAtMs: number }[] = [];
+  private unsynced = false;
+
+  private queue: QueuedWrite[] = [];
+  private inFlight: QueuedWrite[] = [];
+  private queuedBytes = 0;
+  private lastSequence = 0;
+  private executedSequence = 0;
+  private syncedSequence = 0;
+  private writtenEndOffset: number;
+  private durable: number;
+  private durableWaiters: Waiter<number>[] = [];
+  private readGrants: Waiter<void>[] = [];
+  private readers = 0;
+  private readersClearWaiters: (() => void)[] = [];
+  private syncRequested = false;
+  private writing = false;
+  private idleWaiters: (() => void)[] = [];
+  private failure: MeshError | undefined;
+  private timer: TimerId | undefined;
+
+  constructor(
+    private readonly directory: StoreDirectory,
+    readonly segments: ChainSegment[],
+    private readonly metrics: StoreMetrics,
+    private readonly settings: ChainLogWriterSettings,
+  ) {
+    const endOffset = segments.at(-1)?.nextOffset ?? 0;
+    this.writtenEndOffset = endOffset;
+    this.durable = endOffset;
+  }
+
+  /** Opens the newest segment for appending (creating the first one of a new log). */
+  async start(): Promise<void> {
+    const last = this.segments.at(-1);
+    if (last === undefined) await this.createSegment(0);
+    else this.active = await this.directory.disk.open(this.pathOf(last), 'append');
+    this.metrics.segments = this.segments.length;
+    if (this.settings.sync.mode === 'interval') this.armIntervalTimer(this.settings.sync.intervalMs);
+  }
+
+  get startOffset(): number {
+    return this.segments[0]!.firstOffset;
+  }
+
+  get durableOffset(): number {
+    return this.durable;
+  }
+
+  /** The failure that stopped the log, if one did. */
+  get failed(): MeshError | undefined {
+    return this.failure;
+  }
+
+  /** Throws CHAIN_OVERLOADED when queueing `bytes` more would pass the log's bounds. */
+  checkRoom(bytes: number): void {
+    if (this.queue.length >= MAX_CHAIN_PENDING_OPERATIONS) {
+      throw new ChainOverloadedError(this.settings.name, `${this.queue.length} writes waiting`);
+    }
+    if (this.queuedBytes + bytes > MAX_CHAIN_QUEUED_BYTES && this.queuedBytes > 0) {
+      throw new ChainOverloadedError(this.settings.name, `${this.queuedBytes} bytes waiting to be written`);
+    }
+  }
+
+  enqueue(write: ChainWrite, endOffsetAfter: number): void {
+    let bytes = 0;
+    if (write.kind === 'append') for (const frame of write.frames) bytes += frame.byteLength;
+    if (write.kind === 'truncate') this.durable = Math.min(this.durable, write.fromOffset);
+    this.lastSequence++;
+    this.queue.push({ ...write, sequence: this.lastSequence, endOffsetAfter, bytes });
+    this.queuedBytes += bytes;
+    this.schedule();
+  }
+
+  /** Resolves with the durable offset once every write queued before it is durable (per the policy). */
+  waitDurable(): Promise<number> {
+    const sequence = this.lastSequence;
+    const confirmed = this.settings.sync.mode === 'batch' ? this.syncedSequence : this.executedSequence;
+    if (confirmed >= sequence) return Promise.resolve(this.durable);
+    if (this.durableWaiters.length >= MAX_CHAIN_PENDING_OPERATIONS) {
+      return Promise.reject(new ChainOverloadedError(this.settings.name, 'too many durable() calls waiting'));
+    }
+    return new Promise((resolve, reject) => {
+      this.durableWaiters.push({ sequence, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Reads once every write queued before it is in the files; truncations and retention queued
+   * after it wait until it is done, so what it reads stays in place.
+   */
+  async read(fromOffset: number, maxRecords: number, maxBytes: number): Promise<ChainEntry[]> {
+    await this.acquireRead();
+    try {
+      const startOffset = this.startOffset;
+      if (fromOffset < startOffset)
+        throw new ChainOffsetTruncatedError(this.settings.name, fromOffset, startOffset);
+      return await readRecords(this, fromOffset, maxRecords, maxBytes);
+    } finally {
+      this.releaseRead();
+    }
+  }
+
+  async fileOf(segment: ChainSegment): Promise<DiskFile> {
+    let file = this.readFiles.get(segment);
+    if (file === undefined) {
+      file = await this.directory.disk.open(this.pathOf(segment), 'read');
+      this.readFiles.set(segment, file);
+    }
+    return file;
+  }
+
+  /** Writes and syncs everything queued, then closes the files. */
+  async close(): Promise<void> {
+    if (this.timer !== undefined) this.settings.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.syncRequested = true;
+    this.schedule();
+    if (this.writing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const files = [...this.readFiles.values()];
+    if (this.active !== undefined) files.push(this.active);
+    this.readFiles.clear();
+    this.active = undefined;
+    await Promise.allSettled(files.map((file) => file.close()));
+  }
+
+  private schedule(): void {
+    if (this.writing || this.failure !== undefined) return;
+    this.writing = true;
+    // Started a turn later, so every call made in this turn joins the first batch.
+    queueMicrotask(() => void this.drain());
+  }
+
+  /** The loop: write everything queued, sync if the policy or a waiter asks, until nothing is left. */
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.queue;
+        this.queue = [];
+        this.queuedBytes = 0;
+        if (batch.length > 0) await this.execute(batch);
+        if (this.wantsSync()) {
+          await this.sync();
+          continue;
+        }
+        if (batch.length === 0) break;
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.writing = false;
+      for (const waiter of this.idleWaiters.splice(0)) waiter();
+    }
+  }
+
+  private async execute(batch: QueuedWrite[]): Promise<void> {
+    this.inFlight = batch;
+    let done: QueuedWrite | undefined;
+    for (const [position, write] of batch.entries()) {
+      switch (write.kind) {
+        case 'append':
+          await this.writeEntries(write.entries, write.frames);
+          break;
+        case 'promise':
+          // Only the newest promise of a batch needs writing.
+          if (!batch.slice(position + 1).some((later) => later.kind === 'promise')) {
+            await this.directory.writeFileAtomically(CHAIN_STATE_FILE_NAME, [
+              encodeChainStateFile(write.epoch),
+            ]);
+          }
+          break;
+        case 'truncate':
+        case 'retention':
+          await this.flush();
+          if (done !== undefined) this.markExecuted(done);
+          await this.whenReadersClear();
+          if (write.kind === 'truncate') await this.truncate(write.fromOffset);
+          else await this.retain(write);
+          break;
+      }
+      done = write;
+    }
+    await this.flush();
+    if (done !== undefined) this.markExecuted(done);
+    this.inFlight = [];
+  }
+
+  private markExecuted(write: QueuedWrite): void {
+    this.executedSequence = write.sequence;
+    this.writtenEndOffset = write.endOffsetAfter;
+    while (this.readGrants.length > 0 && this.readGrants[0]!.sequence <= write.sequence) {
+      this.readers++;
+      this.readGrants.shift()!.resolve();
+    }
+    if (this.settings.sync.mode === 'interval') {
+      this.durable = Math.min(this.writtenEndOffset, this.pendingTruncationFloor());
+      this.confirm(this.executedSequence);
+    }
+  }
+
+  private wantsSync(): boolean {
+    if (this.syncRequested) return true;
+    if (this.settings.sync.mode !== 'batch') return false;
+    const first = this.durableWaiters[0];
+    return first !== undefined && first.sequence <= this.executedSequence;
+  }
+
+  private async sync(): Promise<void> {
+    const coveredSequence = this.executedSequence;
+    const coveredEndOffset = this.writtenEndOffset;
+    this.syncRequested = false;
+    if (this.unsynced) {
+      this.unsynced = false;
+      await this.directory.datasync(this.activeFile());
+    }
+    this.syncedSequence = coveredSequence;
+    if (this.settings.sync.mode === 'batch') {
+      this.durable = Math.min(coveredEndOffset, this.pendingTruncationFloor());
+      this.confirm(coveredSequence);
+    }
+  }
+
+  private confirm(sequence: number): void {
+    while (this.durableWaiters.length > 0 && this.durableWaiters[0]!.sequence <= sequence) {
+      this.durableWaiters.shift()!.resolve(this.durable);
+    }
+  }
+
+  /** The lowest offset a truncation not yet carried out will cut at (Infinity without one). */
+  private pendingTruncationFloor(): number {
+    let floor = Number.POSITIVE_INFINITY;
+    for (const write of [...this.inFlight, ...this.queue]) {
+      if (write.kind === 'truncate' && write.sequence > this.executedSequence) {
+        floor = Math.min(floor, write.fromOffset);
+      }
+    }
+    return floor;
+  }
+
+  private async writeEntries(entries: readonly ChainEntry[], frames: readonly Uint8Array[]): Promise<void> {
+    for (const [position, frame] of frames.entries()) {
+      const entry = entries[position]!;
+      await this.makeRoomFor(frame.byteLength, entry.offset);
+      this.chunks.push(frame);
+      this.chunkBytes += frame.byteLength;
+      this.chunkRecords.push({ frameBytes: frame.byteLength, appendedAtMs: entry.appendedAtMs });
+    }
+  }
+
+  /** Seals the active segment (synced first) and starts the next when `frameBytes` would overfill it. */
+  private async makeRoomFor(frameBytes: number, offset: number): Promise<void> {
+    const segment = this.activeSegment();
+    if (segment.recordCount + this.chunkRecords.length === 0) return;
+    if (segment.sizeBytes + this.chunkBytes + frameBytes <= this.settings.segmentBytes) return;
+    await this.flush();
+    if (this.unsynced) {
+      this.unsynced = false;
+      await this.directory.datasync(this.activeFile());
+    }
+    await this.activeFile().close();
+    this.active = undefined;
+    await this.createSegment(offset);
+  }
+
+  /** A segment's header and name are durable before any record goes in (a sealed segment is whole). */
+  private async createSegment(firstOffset: number): Promise<void> {
+    const file = await this.directory.disk.open(
+      this.directory.pathOf(segmentFileName(firstOffset)),
+      'create',
+    );
+    const header = encodeChainSegmentHeader(firstOffset);
+    await file.append(header);
+    await this.directory.datasync(file);
+    await this.directory.fsync();
+    this.metrics.bytesWritten += header.byteLength;
+    this.metrics.segmentsCreated++;
+    this.segments.push(new ChainSegment(firstOffset));
+    this.metrics.segments = this.segments.length;
+    this.active = file;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.chunkBytes === 0) return;
+    const bytes = concatBytes(this.chunks, this.chunkBytes);
+    const records = this.chunkRecords;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.chunkRecords = [];
+    const segment = this.activeSegment();
+    await this.activeFile().append(bytes);
+    this.unsynced = true;
+    this.metrics.bytesWritten += bytes.byteLength;
+    let position = segment.sizeBytes;
+    for (const record of records) {
+      segment.recordWritten(position, record.frameBytes, record.appendedAtMs);
+      position += record.frameBytes;
+    }
+  }
+
+  /**
+   * Drops records from `fromOffset` on: later segments are deleted newest first (a crash leaves a
+   * prefix of the log), then the segment holding it is cut and synced.
+   */
+  private async truncate(fromOffset: number): Promise<void> {
+    this.metrics.truncations++;
+    let reopen = false;
+    while (this.segments.length > 1 && this.activeSegment().firstOffset >= fromOffset) {
+      if (!reopen) await this.activeFile().close();
+      reopen = true;
+      await this.removeSegment(this.segments.pop()!);
+    }
+    const segment = this.activeSegment();
+    if (reopen) this.active = await this.directory.disk.open(this.pathOf(segment), 'append');
+    const cut = await locateRecord(await this.fileOf(segment), segment, fromOffset);
+    if (cut.position < segment.sizeBytes) {
+      await this.activeFile().truncate(cut.position);
+      segment.truncate(cut);
+    }
+    this.unsynced = false;
+    await this.directory.datasync(this.activeFile());
+  }
+
+  /** Drops whole segments from the front (never the active one, nor one a queued truncation cuts into). */
+  private async retain(write: Extract<QueuedWrite, { kind: 'retention' }>): Promise<void> {
+    const { maxBytes, maxAgeMs } = write.retention;
+    const floor = this.pendingTruncationFloor();
+    let totalBytes = 0;
+    for (const segment of this.segments) totalBytes += segment.sizeBytes;
+    let drop = 0;
+    while (drop < this.segments.length - 1) {
+      const segment = this.segments[drop]!;
+      if (segment.nextOffset > floor) break;
+      const overSize = maxBytes !== undefined && totalBytes > maxBytes;
+      const overAge = maxAgeMs !== undefined && segment.newestAppendedAtMs < write.nowMs - maxAgeMs;
+      if (!overSize && !overAge) break;
+      totalBytes -= segment.sizeBytes;
+      drop++;
+    }
+    if (drop > 0) {
+      this.settings.onStartMoved(this.segments[drop]!.firstOffset);
+      for (const segment of this.segments.splice(0, drop)) await this.removeSegment(segment);
+      this.metrics.segmentsCompacted += drop;
+    }
+    write.settle.resolve();
+  }
+
+  private async removeSegment(segment: ChainSegment): Promise<void> {
+    const readFile = this.readFiles.get(segment);
+    this.readFiles.delete(segment);
+    await readFile?.close();
+    await this.directory.remove(segmentFileName(segment.firstOffset));
+    await this.directory.fsync();
+    this.metrics.segments = this.segments.length;
+  }
+
+  private acquireRead(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.executedSequence >= this.lastSequence) {
+      this.readers++;
+      return Promise.resolve();
+    }
+    if (this.readGrants.length >= MAX_CHAIN_PENDING_OPERATIONS) {
+      return Promise.reject(new ChainOverloadedError(this.settings.name, 'too many reads waiting'));
+    }
+    return new Promise((resolve, reject) => {
+      this.readGrants.push({ sequence: this.lastSequence, resolve, reject });
+    });
+  }
+
+  private releaseRead(): void {
+    this.readers--;
+    if (this.readers === 0) for (const waiter of this.readersClearWaiters.splice(0)) waiter();
+  }
+
+  private whenReadersClear(): Promise<void> {
+    if (this.readers === 0) return Promise.resolve();
+    return new Promise((resolve) => this.readersClearWaiters.push(resolve));
+  }
+
+  private armIntervalTimer(intervalMs: number): void {
+    this.timer = this.settings.clock.setTimer(intervalMs, () => {
+      this.syncRequested = true;
+      this.schedule();
+      this.armIntervalTimer(intervalMs);
+    });
+  }
+
+  /** A failed write or sync: nothing later can be trusted, so every waiting and later call fails. */
+  private fail(cause: unknown): void {
+    const failure = new ChainLogFailedError(this.settings.name, cause);
+    this.failure = failure;
+    if (this.timer !== undefined) this.settings.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    for (const waiter of this.durableWaiters.splice(0)) waiter.reject(failure);
+    for (const waiter of this.readGrants.splice(0)) waiter.reject(failure);
+    for (const write of [...this.inFlight, ...this.queue]) {
+      if (write.kind === 'retention') write.settle.reject(failure);
+    }
+    this.inFlight = [];
+    this.queue = [];
+  }
+
+  private pathOf(segment: ChainSegment): string {
+    return this.directory.pathOf(segmentFileName(segment.firstOffset));
+  }
+
+  private activeSegment(): ChainSegment {
+    return this.segments.at(-1)!;
+  }
+
+  private activeFile(): DiskFile {
+    assert(this.active !== undefined, 'chain log has no active segment file');
+    return this.active;
+  }
+}
