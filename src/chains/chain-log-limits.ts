@@ -1,5 +1,6 @@
-/** Every size and count limit of a chain's log on disk, in one place. */
+/** Every size and count limit of a chain's log on disk (the record limit is the definitions': MAX_CHAIN_RECORD_BYTES). */
 import { assert } from '../lib/index.js';
+import { MAX_CHAIN_RECORD_BYTES } from './definition-limits.js';
 
 /** Default size at which a chain's active segment is sealed and a new one started. */
 export const DEFAULT_CHAIN_SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -7,10 +8,6 @@ export const DEFAULT_CHAIN_SEGMENT_BYTES = 16 * 1024 * 1024;
 export const MIN_CHAIN_SEGMENT_BYTES = 1024;
 /** Largest segment size accepted; a segment is read whole when the log is opened. */
 export const MAX_CHAIN_SEGMENT_BYTES = 1024 * 1024 * 1024;
-/** Default largest payload of one record. */
-export const DEFAULT_MAX_CHAIN_RECORD_BYTES = 1024 * 1024;
-/** Largest `maxRecordBytes` a log accepts (records are read whole). */
-export const MAX_CHAIN_RECORD_BYTES = 64 * 1024 * 1024;
 /** One sparse index entry per this many bytes of a segment: a read skips at most this much. */
 export const CHAIN_INDEX_INTERVAL_BYTES = 4 * 1024;
 /** A read fetches a segment at least this many bytes at a time. */
@@ -26,6 +23,5 @@ export const MAX_CHAIN_PENDING_OPERATIONS = 65_536;
 
 assert(MIN_CHAIN_SEGMENT_BYTES <= DEFAULT_CHAIN_SEGMENT_BYTES, 'default segment below the minimum');
 assert(DEFAULT_CHAIN_SEGMENT_BYTES <= MAX_CHAIN_SEGMENT_BYTES, 'default segment above the maximum');
-assert(DEFAULT_MAX_CHAIN_RECORD_BYTES <= MAX_CHAIN_RECORD_BYTES, 'default record limit above the maximum');
 assert(MAX_CHAIN_RECORD_BYTES <= MAX_CHAIN_QUEUED_BYTES, 'a largest record must fit the write queue');
 assert(CHAIN_INDEX_INTERVAL_BYTES < CHAIN_READ_CHUNK_BYTES, 'a read chunk must span an index interval');

@@ -11,16 +11,15 @@ import { assert, type Clock, type Disk, type Logger, ValidationError } from '../
 import { createStoreMetrics, StoreDirectory, type StoreMetrics } from '../store/index.js';
 import {
   DEFAULT_CHAIN_SEGMENT_BYTES,
-  DEFAULT_MAX_CHAIN_RECORD_BYTES,
   MAX_CHAIN_READ_BYTES,
   MAX_CHAIN_READ_RECORDS,
-  MAX_CHAIN_RECORD_BYTES,
   MAX_CHAIN_SEGMENT_BYTES,
   MIN_CHAIN_SEGMENT_BYTES,
 } from './chain-log-limits.js';
 import { recoverChainLog } from './chain-log-recovery.js';
 import { ChainLogWriter } from './chain-log-writer.js';
 import { encodeChainEntry } from './chain-record-codec.js';
+import { MAX_CHAIN_RECORD_BYTES } from './definition-limits.js';
 import {
   ChainEntryInvalidError,
   ChainLogClosedError,
@@ -39,7 +38,7 @@ export interface ChainLogOptions {
   readonly name?: string;
   /** Size at which a segment is sealed; default `DEFAULT_CHAIN_SEGMENT_BYTES`. */
   readonly segmentBytes?: number;
-  /** Largest payload of one record; default `DEFAULT_MAX_CHAIN_RECORD_BYTES`. */
+  /** Largest payload of one record (the chain's definition); default and at most `MAX_CHAIN_RECORD_BYTES`. */
   readonly maxRecordBytes?: number;
   /** Told about torn writes cut off at open. */
   readonly logger?: Logger;
@@ -116,7 +115,7 @@ export class SegmentedChainLog implements ChainLog {
     recovered: Awaited<ReturnType<typeof recoverChainLog>>,
   ) {
     this.name = options.name ?? path.posix.basename(directory.path);
-    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_CHAIN_RECORD_BYTES;
+    this.maxRecordBytes = options.maxRecordBytes ?? MAX_CHAIN_RECORD_BYTES;
     this.history = recovered.epochHistory;
     this.end = recovered.segments.at(-1)?.nextOffset ?? 0;
     this.promised = recovered.promisedEpoch;

@@ -15,7 +15,7 @@ import {
   readUint64,
   writeUint64,
 } from '../store/index.js';
-import { MAX_CHAIN_RECORD_BYTES } from './chain-log-limits.js';
+import { MAX_CHAIN_RECORD_BYTES } from './definition-limits.js';
 import { ChainLogCorruptError } from './errors.js';
 import type { ChainEntry, ChainEntryKind } from './types.js';
 
