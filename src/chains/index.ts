@@ -129,12 +129,35 @@ export {
   type PlacementRequest,
   planPlacement,
 } from './placement.js';
+export { ProximityFollower, type ProximityFollowerOptions } from './proximity-follower.js';
+export {
+  type HealthChangeListener,
+  ProximityGraph,
+  type ProximityGraphOptions,
+  type ProximityLink,
+} from './proximity-graph.js';
+export {
+  MAX_PROXIMITY_PEERS,
+  PROXIMITY_HEALTH_DEADLINE_MS,
+  PROXIMITY_MIN_PUBLISH_INTERVAL_MS,
+  PROXIMITY_PING_INTERVAL_MS,
+  PROXIMITY_PUBLISH_INTERVAL_MS,
+  PROXIMITY_STALE_AFTER_PUBLISH_INTERVALS,
+  RTT_SMOOTHING_WEIGHT,
+} from './proximity-limits.js';
 export type {
   PeerProximity,
   ProximityMatrix,
   ProximityMatrixRow,
   ProximityRow,
 } from './proximity-matrix.js';
+export {
+  decodeProximityMessage,
+  encodeProximityMessage,
+  type ProximityMessage,
+} from './proximity-messages.js';
+export { ProximityPublisher, type ProximityPublisherOptions } from './proximity-publisher.js';
+export { decodeProximityRow, encodeProximityRow } from './proximity-record.js';
 export { type StoredChain, storedChainOf } from './stored-chain.js';
 export type {
   AcksPolicy,

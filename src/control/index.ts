@@ -56,6 +56,7 @@ export {
   nodeIdOfKey,
   nodeKey,
   placementKey,
+  proximityKey,
   WORKER_ID_COUNTER_KEY,
 } from './keyspace.js';
 export {

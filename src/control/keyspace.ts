@@ -39,6 +39,8 @@ export const KEYSPACE_PREFIXES = {
   actions: 'actions/',
   /** `audit/<sequence>`: who changed what, in order. */
   audit: 'audit/',
+  /** `proximity/<nodeId>`: a node's measured RTT and health of its peers, under the node's lease. */
+  proximity: 'proximity/',
 } as const;
 
 export type KeyspaceKind = keyof typeof KEYSPACE_PREFIXES;
@@ -62,6 +64,7 @@ export const nodeKey = (id: NodeId): string => nodeSegment('nodes', id);
 /** The last worker node id handed out (workers take the next one with a compare-and-swap). */
 export const WORKER_ID_COUNTER_KEY = 'node-ids/last-worker';
 export const maintenanceKey = (id: NodeId): string => nodeSegment('maintenance', id);
+export const proximityKey = (id: NodeId): string => nodeSegment('proximity', id);
 export const chainKey = (name: string): string => nameSegment('chains', name);
 export const daemonKey = (name: string): string => nameSegment('daemons', name);
 export const groupKey = (name: string): string => nameSegment('groups', name);
@@ -75,9 +78,13 @@ export function auditKey(sequence: number): string {
   return `${KEYSPACE_PREFIXES.audit}${String(sequence).padStart(AUDIT_SEQUENCE_DIGITS, '0')}`;
 }
 
-/** The node id a `nodes/` or `maintenance/` key names, undefined for any other key. */
+/** The node id a `nodes/`, `maintenance/` or `proximity/` key names, undefined for any other key. */
 export function nodeIdOfKey(key: string): NodeId | undefined {
-  for (const prefix of [KEYSPACE_PREFIXES.nodes, KEYSPACE_PREFIXES.maintenance]) {
+  for (const prefix of [
+    KEYSPACE_PREFIXES.nodes,
+    KEYSPACE_PREFIXES.maintenance,
+    KEYSPACE_PREFIXES.proximity,
+  ]) {
     if (!key.startsWith(prefix)) continue;
     return nodeIdFromText(key.slice(prefix.length));
   }

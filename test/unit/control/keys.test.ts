@@ -12,6 +12,7 @@ import {
   MAX_CONTROL_VALUE_BYTES,
   nodeIdOfKey,
   nodeKey,
+  proximityKey,
   readRecord,
   rootProblems,
 } from '../../../src/control/index.js';
@@ -73,6 +74,8 @@ describe('the keyspace', () => {
 
   it('reads the node id back from a node key', () => {
     expect(nodeIdOfKey(nodeKey(31))).toBe(31);
+    expect(nodeIdOfKey(proximityKey(8))).toBe(8);
+    expect(proximityKey(8)).toBe('proximity/8');
     expect(nodeIdOfKey('nodes/07')).toBeUndefined();
     expect(nodeIdOfKey('chains/3')).toBeUndefined();
   });
