@@ -65,6 +65,11 @@ export interface MemberEventLoop {
   readonly longestStepMs: Readonly<Record<string, number>>;
   /** The member's own steps over 50 ms during the loads, by source. */
   readonly longSteps: Readonly<Record<string, number>>;
+  /** V8's garbage collections during the loads by kind (minor, major, incremental, weakcb): count and total ms. */
+  readonly gc: Readonly<Record<string, { readonly count: number; readonly totalMs: number }>>;
+  /** Resident set and V8 heap in use at the end of the loads, in MB. */
+  readonly rssMb: number;
+  readonly heapUsedMb: number;
 }
 
 export interface SaturationResult {
@@ -138,10 +143,31 @@ function bySource(metrics: string | undefined, name: string, scale: number): Rec
   return values;
 }
 
+/** A histogram's `_count` or `_sum` by its `kind` label (`meshos_process_nodejs_gc_duration_seconds`). */
+function byKind(metrics: string | undefined, name: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  const pattern = new RegExp(`^${name}\\{kind="([^"]+)"\\} (\\S+)$`, 'gm');
+  for (const match of (metrics ?? '').matchAll(pattern)) values[match[1] as string] = Number(match[2]);
+  return values;
+}
+
+/** A plain gauge's value (NaN when absent). */
+function gaugeValue(metrics: string | undefined, name: string): number {
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics ?? '');
+  return match === null ? Number.NaN : Number(match[1]);
+}
+
+const BYTES_PER_MB = 1024 * 1024;
+const GC_HISTOGRAM = 'meshos_process_nodejs_gc_duration_seconds';
+
 interface MemberScrape {
   readonly windows: Map<number, number>;
   readonly longestStepMs: Record<string, number>;
   readonly longSteps: Record<string, number>;
+  readonly gcCount: Record<string, number>;
+  readonly gcSeconds: Record<string, number>;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
 }
 
 async function scrapeMembers(cluster: BenchCluster): Promise<MemberScrape[]> {
@@ -153,6 +179,10 @@ async function scrapeMembers(cluster: BenchCluster): Promise<MemberScrape[]> {
         windows: windowBuckets(text),
         longestStepMs: bySource(text, 'meshos_longest_step_seconds', 1000),
         longSteps: bySource(text, 'meshos_long_steps', 1),
+        gcCount: byKind(text, `${GC_HISTOGRAM}_count`),
+        gcSeconds: byKind(text, `${GC_HISTOGRAM}_sum`),
+        rssBytes: gaugeValue(text, 'meshos_process_process_resident_memory_bytes'),
+        heapUsedBytes: gaugeValue(text, 'meshos_process_nodejs_heap_size_used_bytes'),
       };
     }),
   );
@@ -168,6 +198,13 @@ function eventLoopBetween(
     for (const [source, count] of Object.entries(scrape.longSteps)) {
       longSteps[source] = count - (before[member]?.longSteps[source] ?? 0);
     }
+    const gc: Record<string, { count: number; totalMs: number }> = {};
+    for (const [kind, count] of Object.entries(scrape.gcCount)) {
+      gc[kind] = {
+        count: count - (before[member]?.gcCount[kind] ?? 0),
+        totalMs: ((scrape.gcSeconds[kind] ?? 0) - (before[member]?.gcSeconds[kind] ?? 0)) * 1000,
+      };
+    }
     const delta = (bound: number): number =>
       (buckets.get(bound) ?? 0) - (before[member]?.windows.get(bound) ?? 0);
     const windows = delta(Number.POSITIVE_INFINITY);
@@ -180,6 +217,9 @@ function eventLoopBetween(
       worstWindowAtMostMs: worst * 1000,
       longestStepMs: scrape.longestStepMs,
       longSteps,
+      gc,
+      rssMb: scrape.rssBytes / BYTES_PER_MB,
+      heapUsedMb: scrape.heapUsedBytes / BYTES_PER_MB,
     };
   });
 }
@@ -228,7 +268,7 @@ export async function runSaturation(
   );
   for (const member of eventLoop) {
     log(
-      `  member ${member.member}: ${member.stalledWindows} of ${member.windows} windows stalled over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst <= ${member.worstWindowAtMostMs} ms; own steps: ${describeSteps(member)}`,
+      `  member ${member.member}: ${member.stalledWindows} of ${member.windows} windows stalled over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst <= ${member.worstWindowAtMostMs} ms; own steps: ${describeSteps(member)}; ${describeMemory(member)}`,
     );
   }
   const pausedLeaderGapMs = await measureFailover(cluster, suite, log, pauseLeader(options.pauseMs));
@@ -254,6 +294,14 @@ function describeSteps(member: MemberEventLoop): string {
       ([source, longest]) => `${source} ${longest.toFixed(1)} ms (${member.longSteps[source] ?? 0} > 50 ms)`,
     )
     .join(', ');
+}
+
+/** GC count and total pause per kind during the loads, then RSS and heap in use at their end. */
+function describeMemory(member: MemberEventLoop): string {
+  const gc = Object.entries(member.gc)
+    .map(([kind, { count, totalMs }]) => `${kind} ${count} (${totalMs.toFixed(0)} ms)`)
+    .join(', ');
+  return `GCs: ${gc}; RSS ${member.rssMb.toFixed(0)} MB, heap used ${member.heapUsedMb.toFixed(0)} MB`;
 }
 
 function formatErrors(errors: Readonly<Record<string, number>>): string {
@@ -307,7 +355,7 @@ export function renderSaturation(
         .join(
           '; ',
         )}. The members' own longest synchronous steps by source (\`meshos_longest_step_seconds\`, since start; in brackets how many passed 50 ms during the loads): ${meshos.eventLoop
-        .map((member) => `member ${member.member}: ${describeSteps(member)}`)
+        .map((member) => `member ${member.member}: ${describeSteps(member)}; ${describeMemory(member)}`)
         .join(
           '; ',
         )}. For scale, the bench process's own worst event-loop delay over the same loads: ${ms(meshos.benchEventLoopMaxMs)} ms (on a machine with spare cores it stays near 10-20 ms; larger means CPU starvation, which no member can tell from its own stalls).`,
