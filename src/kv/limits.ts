@@ -50,3 +50,10 @@ export const SNAPSHOT_CHECKSUM_STEP_BYTES = 4 * 1024 * 1024;
 
 /** Records one step of sorting a decoded snapshot's change log moves. */
 export const SNAPSHOT_SORT_STEP_RECORDS = 65_536;
+
+/**
+ * Change-log records one step of dropping held history walks at most: compacted history a
+ * snapshot's view held back is dropped this much per step once the view closes (a few ms; the
+ * auto-compactor's steps are the same size).
+ */
+export const HELD_DROP_STEP_RECORDS = 10_000;

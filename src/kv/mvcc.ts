@@ -20,6 +20,7 @@ import {
   removeLastRecord,
   valueAt,
 } from './key-entry.js';
+import { HELD_DROP_STEP_RECORDS } from './limits.js';
 import { OrderedIndex } from './ordered-index.js';
 import { type KeyRange, rangeContains } from './validate.js';
 
@@ -102,8 +103,15 @@ export class MvccStore {
   private pending: StoreChange[] = [];
   /** Views open (see `openView`); while any is, compaction drops nothing. */
   private openViews = 0;
-  /** History below this revision was dropped; behind `compactRevision` while views are open. */
+  /**
+   * History below this revision was dropped; behind `compactRevision` while views are open and
+   * while held history is being dropped a step at a time (`dropHeldHistory`).
+   */
   private droppedThrough: number;
+  /** Change-log position the drop in progress has walked to. */
+  private dropCursor = 0;
+  /** The revision the drop in progress walked towards in its last step. */
+  private dropTarget: number;
 
   constructor(
     index = new OrderedIndex<KeyEntry>(),
@@ -120,6 +128,7 @@ export class MvccStore {
     this.changeEntries = changeLog.entries;
     this.changeRevisions = changeLog.revisions;
     this.droppedThrough = compactRevision;
+    this.dropTarget = compactRevision;
     if (totals !== undefined) {
       this.storedBytes = totals.storedBytes;
       this.storedRecordCount = totals.storedRecordCount;
@@ -298,13 +307,16 @@ export class MvccStore {
    * A view of the store as of now. Writes go on under it: they only append records above its
    * revision and add keys, which its reader skips. Only compaction drops records and keys, so
    * while a view is open compaction moves `compactRevision` (reads and watches refuse below it at
-   * once) and drops the history when the last view closes (`storedBytes`, a node-local quota
-   * figure, falls then too). Whoever changes how records are stored
-   * or dropped must keep that promise: records at or below an open view's revision stay in their
-   * entry, and entries stay in the index.
+   * once) and drops nothing; once the last view closes the held history is dropped a step at a
+   * time (`dropHeldHistory`; `storedBytes`, a node-local quota figure, falls then). Whoever changes
+   * how records are stored or dropped must keep that promise: records at or below an open view's
+   * revision stay in their entry, and entries stay in the index. A view opened while held history
+   * is still being dropped finishes the drop first, so a view never shows a half-dropped history
+   * (the node finishes a drop long before its next snapshot).
    */
   openView(): StoreView {
     assert(!this.writing, 'mvcc: view opened inside a write group');
+    if (this.openViews === 0) this.dropHeldHistory(Number.POSITIVE_INFINITY);
     this.openViews++;
     let open = true;
     return {
@@ -319,44 +331,62 @@ export class MvccStore {
         assert(open, 'mvcc: view closed twice');
         open = false;
         this.openViews--;
-        if (this.openViews === 0 && this.droppedThrough < this.compactRevision) {
-          this.dropHistory(this.compactRevision);
-        }
       },
     };
   }
 
-  /** Compacts at `revision`: reads below it are refused; its history is dropped unless a view is open. */
-  compact(revision: number): void {
-    assert(revision > this.compactRevision && revision <= this.currentRevision, 'mvcc: bad compact revision');
-    this.compactRevision = revision;
-    if (this.openViews === 0) this.dropHistory(revision);
+  /** True while a view is open (compaction then drops nothing). */
+  get hasOpenViews(): boolean {
+    return this.openViews > 0;
+  }
+
+  /** True while compacted history waits to be dropped (a view is open, or a stepped drop is unfinished). */
+  get heldHistoryPending(): boolean {
+    return this.droppedThrough < this.compactRevision;
   }
 
   /**
-   * Drops history below `revision`: each key keeps its latest record at or below it (unless that is
-   * a tombstone older than `revision`) and everything after. Only keys changed since the previous
-   * compaction can hold droppable records, so the work is proportional to those changes. Dropping
-   * once at a later revision leaves what dropping at each revision in turn would.
+   * Compacts at `revision`: reads below it are refused; its history is dropped unless a view is
+   * open. With held history still being dropped, this compaction joins that drop and adds one
+   * bounded step to it (`HELD_DROP_STEP_RECORDS`) rather than finishing it in this call.
    */
-  private dropHistory(revision: number): void {
-    const upTo = this.changeLogPosition(revision + 1);
-    const newStart = this.changeLogPosition(revision);
-    for (let position = this.changeLogStart; position < upTo; position++) {
+  compact(revision: number): void {
+    assert(revision > this.compactRevision && revision <= this.currentRevision, 'mvcc: bad compact revision');
+    const held = this.heldHistoryPending;
+    this.compactRevision = revision;
+    if (this.openViews === 0) this.dropHeldHistory(held ? HELD_DROP_STEP_RECORDS : Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * One step of dropping history below `compactRevision`: walks at most `maxRecords` change-log
+   * records. True once nothing is left to drop. Each key keeps its latest record at or below the
+   * compact revision (unless that is a tombstone older than it) and everything after. Only keys
+   * changed since the previous drop can hold droppable records, so the work is proportional to
+   * those changes. Between steps the store answers as before: nothing below `compactRevision` is
+   * read. Must not run while a view is open.
+   */
+  dropHeldHistory(maxRecords: number): boolean {
+    assert(this.openViews === 0, 'mvcc: history dropped under an open view');
+    assert(maxRecords > 0, 'mvcc: a drop step must walk something');
+    if (!this.heldHistoryPending) return true;
+    const target = this.compactRevision;
+    if (target !== this.dropTarget) {
+      // Compaction moved on mid-walk. A key walked at the earlier target whose record at exactly
+      // that revision is a tombstone must go now: walk those changes again.
+      this.dropCursor = Math.min(this.dropCursor, this.changeLogPosition(this.dropTarget));
+      this.dropTarget = target;
+    }
+    const upTo = this.changeLogPosition(target + 1);
+    const newStart = this.changeLogPosition(target);
+    const stop = Math.min(upTo, this.dropCursor + maxRecords);
+    for (let position = this.dropCursor; position < stop; position++) {
       const key = (this.changeEntries[position] as KeyEntry).key;
       // A dead slot must not keep a dropped entry alive until the front is cut off.
       if (position < newStart) this.changeEntries[position] = COMPACTED_ENTRY;
-      const entry = this.index.get(key);
-      if (entry === undefined) continue;
-      const count = recordCount(entry);
-      // Already reduced (a key seen earlier in this pass, or never rewritten): nothing to drop.
-      if (count === 1 && valueAt(entry, 0) !== null) continue;
-      let keepFrom = Math.max(0, positionAtOrBelow(entry, revision));
-      if (valueAt(entry, keepFrom) === null && modRevisionAt(entry, keepFrom) < revision) keepFrom++;
-      for (let index = 0; index < keepFrom; index++) this.count(entry, index, -1);
-      if (keepFrom >= count) this.index.remove(key);
-      else if (keepFrom > 0) dropRecordsBefore(entry, keepFrom);
+      this.dropBefore(key, target);
     }
+    this.dropCursor = stop;
+    if (stop < upTo) return false;
     // Cutting the front off moves every later change, so it waits until the dead part is the
     // larger half: each change is moved a bounded number of times however often compaction runs.
     this.changeLogStart = newStart;
@@ -365,7 +395,23 @@ export class MvccStore {
       this.changeRevisions.splice(0, this.changeLogStart);
       this.changeLogStart = 0;
     }
-    this.droppedThrough = revision;
+    this.dropCursor = this.changeLogStart;
+    this.droppedThrough = target;
+    return true;
+  }
+
+  /** Drops the records of `key` that compaction at `revision` does not keep. */
+  private dropBefore(key: string, revision: number): void {
+    const entry = this.index.get(key);
+    if (entry === undefined) return;
+    const count = recordCount(entry);
+    // Already reduced (a key seen earlier in this pass, or never rewritten): nothing to drop.
+    if (count === 1 && valueAt(entry, 0) !== null) return;
+    let keepFrom = Math.max(0, positionAtOrBelow(entry, revision));
+    if (valueAt(entry, keepFrom) === null && modRevisionAt(entry, keepFrom) < revision) keepFrom++;
+    for (let index = 0; index < keepFrom; index++) this.count(entry, index, -1);
+    if (keepFrom >= count) this.index.remove(key);
+    else if (keepFrom > 0) dropRecordsBefore(entry, keepFrom);
   }
 
   /**

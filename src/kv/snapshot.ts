@@ -52,6 +52,8 @@ const MAX_ENTRY_FIXED_BYTES = 16;
 export interface SnapshotStepLimits {
   readonly keys: number;
   readonly bytes: number;
+  /** Change records one step of dropping the history a snapshot held back walks (`HELD_DROP_STEP_RECORDS`). */
+  readonly heldDropRecords?: number;
 }
 
 export const SNAPSHOT_STEP_LIMITS: SnapshotStepLimits = {

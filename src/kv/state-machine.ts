@@ -18,7 +18,12 @@ import {
   RequestTooLargeError,
 } from './errors.js';
 import { KvEvent, recordToKeyValue } from './events.js';
-import { DEFAULT_MIN_LEASE_TTL_SECONDS, MAX_REQUEST_BYTES, WATCH_CATCH_UP_BATCH_EVENTS } from './limits.js';
+import {
+  DEFAULT_MIN_LEASE_TTL_SECONDS,
+  HELD_DROP_STEP_RECORDS,
+  MAX_REQUEST_BYTES,
+  WATCH_CATCH_UP_BATCH_EVENTS,
+} from './limits.js';
 import { type KeyRecord, MvccStore, type StoreChange } from './mvcc.js';
 import { LEASE_STORED_BYTES, writesData } from './quota.js';
 import {
@@ -546,11 +551,13 @@ export class KvStateMachine {
 
   /**
    * Starts encoding the state as of now, a bounded step at a time; commands may be applied between
-   * the steps without changing what it encodes. Equal states give equal bytes. Finish or cancel it:
-   * compaction drops no history while it runs.
+   * the steps without changing what it encodes. Equal states give equal bytes. Compaction drops no
+   * history while the encoding runs; the task's last steps drop what it held back,
+   * `HELD_DROP_STEP_RECORDS` change records per step (`limits.heldDropRecords`). Finish or cancel it (a cancelled task leaves
+   * the held history to later compactions' steps, or to the next snapshot's start).
    */
-  startSnapshot(limits: SnapshotStepLimits = SNAPSHOT_STEP_LIMITS): SnapshotEncoder {
-    return new SnapshotEncoder(
+  startSnapshot(limits: SnapshotStepLimits = SNAPSHOT_STEP_LIMITS): SteppedTask<Uint8Array[]> {
+    const encoder = new SnapshotEncoder(
       {
         appliedIndex: this.lastApplied,
         nextLeaseId: this.nextLeaseId,
@@ -560,6 +567,21 @@ export class KvStateMachine {
       },
       limits,
     );
+    const dropRecords = limits.heldDropRecords ?? HELD_DROP_STEP_RECORDS;
+    return followedBy(encoder, (chunks) => this.heldHistoryDrop(chunks, dropRecords));
+  }
+
+  /** Drops the history a closed view held back, a step at a time; its result is `result`. */
+  private heldHistoryDrop<Result>(result: Result, stepRecords: number): SteppedTask<Result> {
+    let cancelled = false;
+    return {
+      // Another view still open (a second snapshot) holds the history: its own task drops it.
+      step: () => cancelled || this.store.hasOpenViews || this.store.dropHeldHistory(stepRecords),
+      result: () => result,
+      cancel: () => {
+        cancelled = true;
+      },
+    };
   }
 
   /** Encodes the whole replicated state in one go. */

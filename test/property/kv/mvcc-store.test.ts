@@ -24,7 +24,8 @@ type Step =
     }
   | { readonly type: 'compact'; readonly fraction: number }
   | { readonly type: 'openView' }
-  | { readonly type: 'closeView' };
+  | { readonly type: 'closeView' }
+  | { readonly type: 'dropStep'; readonly maxRecords: number };
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   {
@@ -48,6 +49,13 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ type: 'openView' as const }) },
   { weight: 1, arbitrary: fc.constant({ type: 'closeView' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('dropStep' as const),
+      maxRecords: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
 );
 
 class Reference {
@@ -101,7 +109,7 @@ function expectSameReads(store: MvccStore, reference: Reference, revision: numbe
     );
 }
 
-/** With no view open, compaction has dropped exactly what it drops. */
+/** With no view open and no held history left, compaction has dropped exactly what it drops. */
 function expectKept(store: MvccStore, reference: Reference): void {
   const kept = reference.kept();
   expect(store.storedRecordCount).toBe(kept.length);
@@ -145,8 +153,12 @@ describe('MvccStore (packed records)', () => {
             }
           } else if (step.type === 'openView') {
             views.push(store.openView());
-          } else {
+            // A view never shows a half-dropped history.
+            if (views.length === 1) expect(store.heldHistoryPending).toBe(false);
+          } else if (step.type === 'closeView') {
             views.shift()?.close();
+          } else if (views.length === 0) {
+            store.dropHeldHistory(step.maxRecords);
           }
           expect(store.currentRevision).toBe(reference.currentRevision);
           const lowest = Math.max(1, reference.compactRevision);
@@ -155,9 +167,10 @@ describe('MvccStore (packed records)', () => {
           const history = store.history(ALL, lowest, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
           expect(history.records).toEqual(reference.records.filter((record) => record.modRevision >= lowest));
           expect(history.nextRevision).toBe(reference.currentRevision + 1);
-          if (views.length === 0) expectKept(store, reference);
+          if (views.length === 0 && !store.heldHistoryPending) expectKept(store, reference);
         }
         for (const view of views) view.close();
+        while (!store.dropHeldHistory(1)) {}
         expectKept(store, reference);
         for (const record of reference.records.filter(
           (item) => item.modRevision > reference.compactRevision,
