@@ -197,3 +197,10 @@ export class ChainLogClosedError extends MeshError {
     super('CHAIN_LOG_CLOSED', `chain ${name}'s log is closed`, { details: { name } });
   }
 }
+
+/** A replication message between replicas that does not decode (a bug or a foreign sender). */
+export class ChainMessageDecodeError extends MeshError {
+  constructor(subject: string, problem: string) {
+    super('CHAIN_MESSAGE_INVALID', `bad ${subject}: ${problem}`, { details: { subject, problem } });
+  }
+}

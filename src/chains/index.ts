@@ -79,6 +79,7 @@ export {
   ChainLogClosedError,
   ChainLogCorruptError,
   ChainLogFailedError,
+  ChainMessageDecodeError,
   ChainNotFoundError,
   ChainNotLeaderError,
   ChainOffsetOutOfRangeError,
@@ -158,6 +159,39 @@ export {
 } from './proximity-messages.js';
 export { ProximityPublisher, type ProximityPublisherOptions } from './proximity-publisher.js';
 export { decodeProximityRow, encodeProximityRow } from './proximity-record.js';
+export {
+  ChainReplica,
+  type ChainReplicaMemberStatus,
+  type ChainReplicaOptions,
+  type ChainReplicaRole,
+  type ChainReplicaStatus,
+  type CommitListener,
+} from './replica.js';
+export { decodeChainMessage, encodeChainMessage } from './replica-codec.js';
+export {
+  APPEND_RETRANSMIT_AFTER_MS,
+  CLAIM_RETRY_INTERVAL_MS,
+  CLAIM_TIMEOUT_MS,
+  EPOCH_LEASE_MS,
+  HEARTBEAT_INTERVAL_MS,
+  LEADER_STALE_MS,
+  MAX_PENDING_APPEND_RECORDS,
+  MAX_RECORDS_PER_APPEND,
+} from './replica-constants.js';
+export type { AppendResult } from './replica-leader.js';
+export type {
+  AppendAckMessage,
+  AppendMessage,
+  AppendRefusedMessage,
+  ChainReplicaMessage,
+  ChainReplicaMessageType,
+  ClaimAckMessage,
+  ClaimMessage,
+  Divergence,
+  EpochRefusedMessage,
+  FetchMessage,
+  FetchReplyMessage,
+} from './replica-messages.js';
 export { type StoredChain, storedChainOf } from './stored-chain.js';
 export type {
   AcksPolicy,

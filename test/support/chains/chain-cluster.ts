@@ -1,0 +1,400 @@
+import {
+  type AcksPolicy,
+  type AppendResult,
+  type ChainDefinition,
+  type ChainEntry,
+  ChainReplica,
+  type ChainReplicaMessage,
+  decodeChainMessage,
+  encodeChainMessage,
+} from '../../../src/chains/index.js';
+import { ManualClock, type NodeId, SeededRandom } from '../../../src/lib/index.js';
+import { MicrotaskDrain } from '../../../src/sim/microtasks.js';
+import { MemoryChainDisk, MemoryChainLog } from './memory-chain-log.js';
+import { NodeClock } from './node-clock.js';
+
+/** Link faults, each a named knob; every draw comes from the cluster's seed. */
+export interface LinkFaults {
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Probability a message is lost. */
+  readonly dropProbability: number;
+  /** Probability a message is delivered twice (the second copy later). */
+  readonly duplicateProbability: number;
+}
+
+export const CALM_LINKS: LinkFaults = {
+  minDelayMs: 1,
+  maxDelayMs: 1,
+  dropProbability: 0,
+  duplicateProbability: 0,
+};
+
+/** How long the fake control plane takes to answer a suspicion or to deliver a watch event. */
+export const CONTROL_PLANE_DELAY_MS = 5;
+
+export interface ChainClusterOptions {
+  readonly replicas: readonly NodeId[];
+  readonly learners?: readonly NodeId[];
+  readonly acks: AcksPolicy;
+  readonly seed: number;
+  readonly links?: LinkFaults;
+  readonly syncDelayMs?: number;
+  /** Leader of epoch 1 (default: the first replica). */
+  readonly firstLeader?: NodeId;
+}
+
+/** One acknowledged append, as its appender saw it. */
+export interface AcknowledgedAppend {
+  readonly node: NodeId;
+  readonly result: AppendResult;
+  readonly payloads: readonly string[];
+}
+
+interface SimNode {
+  readonly id: NodeId;
+  readonly disk: MemoryChainDisk;
+  log: MemoryChainLog;
+  clock: NodeClock;
+  replica: ChainReplica;
+  alive: boolean;
+  incarnation: number;
+  /** The newest definition this node has been told about. */
+  definition: ChainDefinition;
+  /** Commit offset of this incarnation already checked against every other replica. */
+  checkedCommit: number;
+  /** Work delivered while the process was stopped (SIGSTOP): runs on resume. */
+  held: (() => void)[];
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+export function describeEntry(entry: ChainEntry): string {
+  return `${entry.epoch}/${entry.kind}/${textDecoder.decode(entry.payload)}`;
+}
+
+/**
+ * A deterministic test bed for chain replicas: real `ChainReplica` code over a shared
+ * `ManualClock`, `MemoryChainLog`s (unsynced writes lost on crash), an in-memory network with
+ * per-link delay, loss, duplication, reordering (by delay) and partitions, processes that
+ * crash, restart and pause, and a fake control plane that changes epochs by compare-and-swap
+ * when a replica suspects its leader. Safety is checked after every millisecond (`violations`).
+ */
+export class ChainCluster {
+  readonly clock = new ManualClock(0);
+  readonly random: SeededRandom;
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly acknowledged: AcknowledgedAppend[] = [];
+  readonly violations: string[] = [];
+  /** Every `onLeaderSuspected` report: which node, about which leader and epoch. */
+  readonly suspicions: { by: NodeId; leader: NodeId; epoch: number }[] = [];
+  /** The first record seen committed at each offset, on any replica. */
+  readonly committed = new Map<number, string>();
+  definition: ChainDefinition;
+  links: LinkFaults;
+  messagesSent = 0;
+  messagesDropped = 0;
+  epochChanges = 0;
+  private readonly acknowledgingLeader = new Map<number, NodeId>();
+  private readonly cutLinks = new Set<string>();
+  /** Nodes cut off from the control plane (the minority side of a partition). */
+  private readonly detached = new Set<NodeId>();
+  private readonly queuedSuspicions: { leader: NodeId; epoch: number }[] = [];
+  private readonly drain = new MicrotaskDrain();
+  private readonly syncDelayMs: number | undefined;
+
+  constructor(options: ChainClusterOptions) {
+    this.random = new SeededRandom(options.seed);
+    this.links = options.links ?? CALM_LINKS;
+    this.syncDelayMs = options.syncDelayMs;
+    this.definition = {
+      name: 'chain-a',
+      replicas: options.replicas,
+      learners: options.learners ?? [],
+      acks: options.acks,
+      sync: { mode: 'batch' },
+      retention: {},
+      epoch: 0,
+      createdAtMs: 0,
+    };
+    for (const id of [...options.replicas, ...(options.learners ?? [])]) {
+      const disk = new MemoryChainDisk();
+      const node = {
+        id,
+        disk,
+        alive: true,
+        incarnation: 0,
+        definition: this.definition,
+        checkedCommit: 0,
+        held: [],
+      };
+      this.nodes.set(id, node as unknown as SimNode);
+      this.boot(node as unknown as SimNode);
+    }
+    this.changeDefinition({
+      ...this.definition,
+      epoch: 1,
+      leader: options.firstLeader ?? (options.replicas[0] as NodeId),
+    });
+  }
+
+  close(): void {
+    for (const node of this.nodes.values()) {
+      node.replica.close();
+      node.clock.kill();
+    }
+    this.drain.close();
+  }
+
+  node(id: NodeId): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  replica(id: NodeId): ChainReplica {
+    return this.node(id).replica;
+  }
+
+  /** The replica leading the highest epoch and accepting appends, if any. */
+  leader(): ChainReplica | undefined {
+    let best: ChainReplica | undefined;
+    for (const node of this.nodes.values()) {
+      if (!node.alive || node.clock.isPaused || node.replica.role !== 'leader') continue;
+      if (best === undefined || node.replica.status().epoch > best.status().epoch) best = node.replica;
+    }
+    return best;
+  }
+
+  leaderId(): NodeId | undefined {
+    for (const node of this.nodes.values()) if (node.replica === this.leader()) return node.id;
+    return undefined;
+  }
+
+  /** Moves time forward `ms` milliseconds, one at a time, running async work and checks in each. */
+  async run(ms: number): Promise<void> {
+    for (let step = 0; step < ms; step++) {
+      this.clock.advance(1);
+      await this.drain.drain();
+      this.checkCommittedPrefixes();
+    }
+  }
+
+  /** Runs until `condition` holds; fails after `limitMs`. */
+  async runUntil(condition: () => boolean, limitMs: number, what: string): Promise<void> {
+    for (let waited = 0; !condition(); waited++) {
+      if (waited >= limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
+      await this.run(1);
+    }
+  }
+
+  /**
+   * Appends through `nodeId`'s replica; the outcome is recorded (an acknowledged append joins
+   * `acknowledged`). Payloads are unique strings so every record can be traced.
+   */
+  append(nodeId: NodeId, payloads: readonly string[]): Promise<AppendResult | Error> {
+    const node = this.node(nodeId);
+    return node.replica.append(payloads.map((payload) => textEncoder.encode(payload))).then(
+      (result) => {
+        this.noteAcknowledged({ node: nodeId, result, payloads });
+        return result;
+      },
+      (error: Error) => error,
+    );
+  }
+
+  crash(id: NodeId, keptUnsyncedWrites = 0): void {
+    const node = this.node(id);
+    if (!node.alive) return;
+    node.alive = false;
+    node.clock.kill();
+    node.log.crash(keptUnsyncedWrites);
+    node.held = [];
+    for (const other of this.nodes.values()) {
+      if (other.alive && other.id !== id) this.deliverTo(other, () => other.replica.peerLost(id));
+    }
+  }
+
+  restart(id: NodeId): void {
+    const node = this.node(id);
+    if (node.alive) return;
+    node.alive = true;
+    node.incarnation++;
+    if (!this.detached.has(id)) node.definition = this.definition;
+    this.boot(node);
+  }
+
+  pause(id: NodeId): void {
+    this.node(id).clock.pause();
+  }
+
+  resume(id: NodeId): void {
+    const node = this.node(id);
+    node.clock.resume();
+    const held = node.held;
+    node.held = [];
+    for (const work of held) if (node.alive) work();
+  }
+
+  /** Cuts every link between `side` and the rest; `side` also loses the control plane. */
+  partition(side: readonly NodeId[]): void {
+    for (const inside of side) {
+      this.detached.add(inside);
+      for (const outside of this.nodes.keys()) {
+        if (side.includes(outside)) continue;
+        this.cutLinks.add(`${inside}->${outside}`);
+        this.cutLinks.add(`${outside}->${inside}`);
+      }
+    }
+  }
+
+  /** Cuts `id` off from the control plane only (it neither hears definitions nor reports). */
+  detach(id: NodeId): void {
+    this.detached.add(id);
+  }
+
+  /** Cuts one direction of one link (the control plane is unaffected). */
+  cutLink(from: NodeId, to: NodeId): void {
+    this.cutLinks.add(`${from}->${to}`);
+  }
+
+  heal(): void {
+    this.cutLinks.clear();
+    const rejoined = [...this.detached];
+    this.detached.clear();
+    for (const id of rejoined) this.tellDefinition(this.node(id));
+    const suspicions = this.queuedSuspicions.splice(0);
+    for (const { leader, epoch } of suspicions) this.onSuspected(leader, epoch);
+  }
+
+  /** The fake control plane's compare-and-swap: the next epoch, led by `leader`. */
+  proposeEpoch(expectedEpoch: number, leader: NodeId): boolean {
+    if (this.definition.epoch !== expectedEpoch) return false;
+    this.changeDefinition({ ...this.definition, epoch: expectedEpoch + 1, leader });
+    return true;
+  }
+
+  /** Data records of `id`'s log below `endOffset`, as `epoch/kind/payload` strings. */
+  logOf(id: NodeId, endOffset = this.node(id).log.endOffset): string[] {
+    const log = this.node(id).log;
+    const records: string[] = [];
+    for (let offset = 0; offset < endOffset; offset++) {
+      const entry = log.entryAt(offset);
+      records.push(entry === undefined ? '<missing>' : describeEntry(entry));
+    }
+    return records;
+  }
+
+  private boot(node: SimNode): void {
+    const incarnation = node.incarnation;
+    node.clock = new NodeClock(this.clock);
+    node.log = new MemoryChainLog(node.disk, node.clock, this.syncDelayMs);
+    node.checkedCommit = 0;
+    node.replica = new ChainReplica({
+      self: node.id,
+      definition: node.definition,
+      log: node.log,
+      clock: node.clock,
+      send: (peer, message) => this.send(node.id, incarnation, peer, message),
+      onLeaderSuspected: (leader, epoch) => {
+        this.suspicions.push({ by: node.id, leader, epoch });
+        if (this.detached.has(node.id)) this.queuedSuspicions.push({ leader, epoch });
+        else this.clock.setTimer(CONTROL_PLANE_DELAY_MS, () => this.onSuspected(leader, epoch));
+      },
+    });
+  }
+
+  /** As the real proposer will: the next epoch, led by a healthy replica other than the suspect. */
+  private onSuspected(suspect: NodeId, epoch: number): void {
+    if (this.definition.epoch !== epoch) return;
+    const candidates = this.definition.replicas.filter((id) => {
+      const node = this.node(id);
+      return id !== suspect && node.alive && !node.clock.isPaused && !this.detached.has(id);
+    });
+    if (candidates.length === 0) return;
+    const leader = candidates[this.random.nextInt(candidates.length)] as NodeId;
+    if (this.proposeEpoch(epoch, leader)) this.epochChanges++;
+  }
+
+  private changeDefinition(definition: ChainDefinition): void {
+    this.definition = definition;
+    for (const node of this.nodes.values()) {
+      if (this.detached.has(node.id)) continue;
+      this.clock.setTimer(CONTROL_PLANE_DELAY_MS, () => this.tellDefinition(node));
+    }
+  }
+
+  private tellDefinition(node: SimNode): void {
+    if (!node.alive || this.detached.has(node.id)) return;
+    const definition = this.definition;
+    node.definition = definition;
+    this.deliverTo(node, () => node.replica.updateDefinition(definition));
+  }
+
+  private deliverTo(node: SimNode, work: () => void): void {
+    if (!node.alive) return;
+    if (node.clock.isPaused) node.held.push(work);
+    else work();
+  }
+
+  private send(from: NodeId, incarnation: number, to: NodeId, message: ChainReplicaMessage): void {
+    const sender = this.node(from);
+    if (!sender.alive || sender.incarnation !== incarnation) return;
+    this.messagesSent++;
+    if (this.cutLinks.has(`${from}->${to}`) || this.random.chance(this.links.dropProbability)) {
+      this.messagesDropped++;
+      return;
+    }
+    const bytes = encodeChainMessage(message);
+    const target = this.nodes.get(to);
+    if (target === undefined) return;
+    const targetIncarnation = target.incarnation;
+    const copies = this.random.chance(this.links.duplicateProbability) ? 2 : 1;
+    for (let copy = 0; copy < copies; copy++) {
+      const delayMs = this.random.nextIntBetween(this.links.minDelayMs, this.links.maxDelayMs) * (copy + 1);
+      this.clock.setTimer(delayMs, () => {
+        // A restarted process has a new connection: what was in flight to the old one is gone.
+        if (!target.alive || target.incarnation !== targetIncarnation) return;
+        if (this.cutLinks.has(`${from}->${to}`)) return;
+        this.deliverTo(target, () => target.replica.receive(from, decodeChainMessage(bytes)));
+      });
+    }
+  }
+
+  private noteAcknowledged(append: AcknowledgedAppend): void {
+    this.acknowledged.push(append);
+    const known = this.acknowledgingLeader.get(append.result.epoch);
+    if (known !== undefined && known !== append.node) {
+      this.violations.push(
+        `epoch ${append.result.epoch}: appends acknowledged by ${known} and by ${append.node}`,
+      );
+    }
+    this.acknowledgingLeader.set(append.result.epoch, append.node);
+  }
+
+  /** Every replica's committed prefix agrees with every other's, and commit offsets never go back. */
+  private checkCommittedPrefixes(): void {
+    for (const node of this.nodes.values()) {
+      if (!node.alive) continue;
+      const commitOffset = node.replica.commitOffset;
+      if (commitOffset < node.checkedCommit && this.definition.acks !== 'one') {
+        this.violations.push(
+          `node ${node.id}: commit offset went back from ${node.checkedCommit} to ${commitOffset}`,
+        );
+      }
+      for (let offset = node.checkedCommit; offset < commitOffset; offset++) {
+        const entry = node.log.entryAt(offset);
+        const seen = entry === undefined ? '<missing>' : describeEntry(entry);
+        const first = this.committed.get(offset);
+        if (first === undefined) this.committed.set(offset, seen);
+        else if (first !== seen) {
+          this.violations.push(
+            `offset ${offset}: committed as ${first} elsewhere, as ${seen} on node ${node.id}`,
+          );
+        }
+      }
+      node.checkedCommit = commitOffset;
+    }
+  }
+}

@@ -1,0 +1,290 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AcksPolicy, AppendResult } from '../../../src/chains/index.js';
+import { isMeshError, type NodeId } from '../../../src/lib/index.js';
+import { ChainCluster, type ChainClusterOptions } from '../../support/chains/chain-cluster.js';
+
+let cluster: ChainCluster | undefined;
+
+function start(acks: AcksPolicy, options: Partial<ChainClusterOptions> = {}): ChainCluster {
+  cluster = new ChainCluster({ replicas: [1, 2, 3], acks, seed: 1, ...options });
+  return cluster;
+}
+
+afterEach(() => {
+  cluster?.close();
+  cluster = undefined;
+});
+
+function acknowledged(outcome: AppendResult | Error): AppendResult {
+  if (outcome instanceof Error) throw outcome;
+  return outcome;
+}
+
+function failedWith(outcome: AppendResult | Error, code: string): void {
+  expect(outcome).toBeInstanceOf(Error);
+  expect(isMeshError(outcome, code), String(outcome)).toBe(true);
+}
+
+async function leading(chain: ChainCluster, id: NodeId): Promise<void> {
+  await chain.runUntil(() => chain.leaderId() === id, 3000, `node ${id} leads`);
+}
+
+/** Settles a promise while the simulation runs (it only moves when the clock does). */
+async function settle<T>(chain: ChainCluster, promise: Promise<T>, limitMs = 3000): Promise<T> {
+  let done = false;
+  const watched = promise.finally(() => {
+    done = true;
+  });
+  await chain.runUntil(() => done, limitMs, 'the append settles');
+  return watched;
+}
+
+describe('ChainReplica: appends under each acks policy', () => {
+  it('quorum: epoch 1 is claimed, its marker written, appends acknowledged once a majority holds them', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    const result = acknowledged(await settle(chain, chain.append(1, ['a', 'b'])));
+    expect(result).toEqual({ firstOffset: 1, lastOffset: 2, epoch: 1 });
+    const entries = await chain.replica(1).read(0, 100, 1 << 20);
+    expect(entries.map((entry) => entry.offset)).toEqual([1, 2]);
+    await chain.run(300);
+    for (const id of [2, 3]) {
+      expect(chain.logOf(id)).toEqual(['1/epoch-start/', '1/data/a', '1/data/b']);
+      expect(chain.replica(id).commitOffset).toBe(3);
+    }
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('quorum: one follower down still acknowledges; both followers cut off does not', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    chain.detach(2);
+    chain.detach(3);
+    chain.crash(3);
+    acknowledged(await settle(chain, chain.append(1, ['with-2'])));
+    chain.cutLink(1, 2);
+    const stalled = chain.append(1, ['alone']);
+    let settled = false;
+    void stalled.finally(() => {
+      settled = true;
+    });
+    await chain.run(500);
+    expect(settled).toBe(false);
+    expect(chain.replica(1).commitOffset).toBe(2);
+  });
+
+  it('one: acknowledged as soon as the leader holds it durably, with every follower cut off', async () => {
+    const chain = start('one');
+    await leading(chain, 1);
+    await chain.runUntil(
+      () => chain.logOf(2).length === 1 && chain.logOf(3).length === 1,
+      100,
+      'markers replicated',
+    );
+    chain.cutLink(1, 2);
+    chain.cutLink(1, 3);
+    const result = acknowledged(await settle(chain, chain.append(1, ['solo']), 50));
+    expect(result.lastOffset).toBe(1);
+    expect(chain.logOf(2)).toEqual(['1/epoch-start/']);
+  });
+
+  it('all: waits for every replica (a crashed one holds it back) and learners never count', async () => {
+    const chain = start('all', { learners: [4] });
+    await leading(chain, 1);
+    chain.detach(3);
+    chain.crash(3);
+    chain.crash(4);
+    const waiting = chain.append(1, ['everyone']);
+    let settled = false;
+    void waiting.finally(() => {
+      settled = true;
+    });
+    await chain.run(500);
+    expect(settled).toBe(false);
+    chain.restart(3);
+    acknowledged(await settle(chain, waiting));
+    expect(chain.logOf(3)).toEqual(['1/epoch-start/', '1/data/everyone']);
+    expect(chain.logOf(4)).toEqual([]);
+  });
+});
+
+describe('ChainReplica: leader failure and epochs', () => {
+  it('a crashed leader is replaced in a new epoch and no acknowledged append is lost', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    for (let index = 0; index < 20; index++)
+      acknowledged(await settle(chain, chain.append(1, [`r${index}`])));
+    const inFlight = chain.append(1, ['maybe']);
+    chain.crash(1);
+    await chain.runUntil(() => chain.leader() !== undefined, 3000, 'a new leader');
+    const newLeader = chain.leaderId() as NodeId;
+    expect(newLeader).not.toBe(1);
+    expect(chain.definition.epoch).toBe(2);
+    acknowledged(await settle(chain, chain.append(newLeader, ['after'])));
+    const log = chain.logOf(newLeader);
+    for (let index = 0; index < 20; index++) expect(log).toContain(`1/data/r${index}`);
+    expect(log[log.length - 1]).toBe('2/data/after');
+    expect(log.filter((record) => record === '2/epoch-start/')).toHaveLength(1);
+    chain.restart(1);
+    await chain.runUntil(() => chain.logOf(1).length === log.length, 3000, 'the old leader catches up');
+    expect(chain.logOf(1)).toEqual(log);
+    // The crashed append never reached a follower; it is not acknowledged and, here, not kept.
+    void inFlight;
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('a restarted leader never leads its epoch again: it asks for the next one', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    chain.crash(1, 0);
+    chain.restart(1);
+    expect(chain.replica(1).role).toBe('follower');
+    expect(chain.suspicions).toContainEqual({ by: 1, leader: 1, epoch: 1 });
+    await chain.runUntil(() => chain.leader() !== undefined, 3000, 'a leader of epoch 2');
+    expect(chain.definition.epoch).toBe(2);
+    expect(chain.definition.leader).not.toBe(1);
+    expect(chain.replica(1).role).toBe('follower');
+  });
+
+  it('a partitioned old leader cannot have quorum appends acknowledged once the new epoch is claimed', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['before'])));
+    // 1 still reaches 2 but not 3, and cannot see the control plane's new epoch: only the
+    // promises fence it.
+    chain.detach(1);
+    chain.cutLink(1, 3);
+    chain.cutLink(3, 1);
+    chain.proposeEpoch(1, 3);
+    await leading(chain, 3);
+    const old = chain.append(1, ['stale']);
+    const fresh = chain.append(3, ['fresh']);
+    failedWith(await settle(chain, old), 'CHAIN_APPEND_OUTCOME_UNKNOWN');
+    acknowledged(await settle(chain, fresh));
+    expect(chain.replica(1).role).toBe('follower');
+    expect(chain.acknowledged.filter((append) => append.node === 1).map((append) => append.payloads)).toEqual(
+      [['before']],
+    );
+    chain.heal();
+    await chain.runUntil(() => chain.logOf(1).length === chain.logOf(3).length, 3000, 'node 1 catches up');
+    expect(chain.logOf(1)).toEqual(chain.logOf(3));
+    expect(chain.logOf(1)).not.toContain('1/data/stale');
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('a divergent suffix is cut off and replaced by the new epoch’s records', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['shared'])));
+    chain.partition([1]);
+    const lost = chain.append(1, ['only-on-1-a', 'only-on-1-b']);
+    await chain.runUntil(() => chain.leader() !== undefined && chain.leaderId() !== 1, 3000, 'a new leader');
+    const newLeader = chain.leaderId() as NodeId;
+    acknowledged(await settle(chain, chain.append(newLeader, ['new-a', 'new-b', 'new-c'])));
+    expect(chain.logOf(1)).toEqual([
+      '1/epoch-start/',
+      '1/data/shared',
+      '1/data/only-on-1-a',
+      '1/data/only-on-1-b',
+    ]);
+    chain.heal();
+    failedWith(await settle(chain, lost), 'CHAIN_APPEND_OUTCOME_UNKNOWN');
+    await chain.runUntil(
+      () => chain.replica(1).commitOffset === chain.replica(newLeader).commitOffset,
+      3000,
+      'node 1 catches up',
+    );
+    expect(chain.logOf(1)).toEqual([
+      '1/epoch-start/',
+      '1/data/shared',
+      '2/epoch-start/',
+      '2/data/new-a',
+      '2/data/new-b',
+      '2/data/new-c',
+    ]);
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('a new leader fetches the records only another replica holds before writing its marker', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    // Node 3 misses these; 1 and 2 hold them, so they are acknowledged.
+    chain.cutLink(1, 3);
+    for (let index = 0; index < 5; index++) acknowledged(await settle(chain, chain.append(1, [`k${index}`])));
+    chain.detach(2);
+    chain.detach(3);
+    chain.crash(1);
+    chain.proposeEpoch(1, 3);
+    chain.heal();
+    await leading(chain, 3);
+    const log = chain.logOf(3);
+    expect(log.slice(0, 6)).toEqual([
+      '1/epoch-start/',
+      '1/data/k0',
+      '1/data/k1',
+      '1/data/k2',
+      '1/data/k3',
+      '1/data/k4',
+    ]);
+    expect(log[6]).toBe('2/epoch-start/');
+  });
+});
+
+describe('ChainReplica: learners and catch-up', () => {
+  it('a learner that was down catches up from the leader’s log with byte-bounded messages', async () => {
+    const chain = start('quorum', { learners: [4] });
+    await leading(chain, 1);
+    chain.detach(4);
+    chain.crash(4);
+    const big = 'x'.repeat(100 * 1024);
+    for (let index = 0; index < 100; index++)
+      acknowledged(await settle(chain, chain.append(1, [`${index}:${big}`])));
+    chain.restart(4);
+    const leaderLog = chain.logOf(1);
+    const learner = () =>
+      chain
+        .replica(1)
+        .status()
+        .replicas.find((member) => member.node === 4);
+    await chain.runUntil(() => learner()?.matchOffset === leaderLog.length, 5000, 'the learner catches up');
+    expect(chain.logOf(4)).toEqual(leaderLog);
+    expect(learner()).toMatchObject({ learner: true, lag: 0 });
+    await chain.runUntil(
+      () => chain.replica(4).commitOffset === leaderLog.length,
+      500,
+      'the learner learns the commit',
+    );
+  });
+});
+
+describe('ChainReplica: the epoch lease', () => {
+  it('a leader resumed after a pause refuses appends until it hears from a majority again', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['before'])));
+    chain.pause(1);
+    await chain.run(900);
+    chain.resume(1);
+    failedWith(await chain.append(1, ['too-early']), 'CHAIN_NOT_LEADER');
+    await chain.run(20);
+    acknowledged(await settle(chain, chain.append(1, ['after-majority'])));
+  });
+
+  it('a leader paused past a new epoch refuses appends on resume and steps down on the first answer', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    chain.detach(1);
+    chain.pause(1);
+    await chain.runUntil(
+      () => chain.definition.epoch === 2 && chain.leader() !== undefined,
+      5000,
+      'a new epoch',
+    );
+    chain.resume(1);
+    failedWith(await chain.append(1, ['stale']), 'CHAIN_NOT_LEADER');
+    await chain.run(200);
+    expect(chain.replica(1).role).toBe('follower');
+    expect(chain.replica(1).status().epoch).toBe(2);
+    expect(chain.acknowledged).toEqual([]);
+  });
+});
