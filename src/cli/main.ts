@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { CAPABILITIES } from './capabilities.js';
 import { UsageError } from './commands/common.js';
 import {
+  CHAIN_USAGE,
+  chainCommand,
   KV_USAGE,
   kvCommand,
   MEMBER_USAGE,
@@ -36,6 +38,7 @@ commands:
   join          run one node that joins an existing cluster as a learner
   certs         create the cluster CA and node certificates
   kv            get, put, del, watch, txn (meshos kv --help)
+  chain         replicated chains: create, append, read, tail, status, list, delete
   member        list, add, remove, promote
   nodes         the mesh's registered nodes: role, zone, health, lease left
   status        leader, term, indexes and lag of each endpoint; --admin: each node's services
@@ -66,6 +69,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       start: START_USAGE,
       join: JOIN_USAGE,
       kv: KV_USAGE,
+      chain: CHAIN_USAGE,
       member: MEMBER_USAGE,
       nodes: NODES_USAGE,
       status: STATUS_USAGE,
@@ -87,6 +91,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return certsCommand(rest, io);
     case 'kv':
       return kvCommand(rest, io);
+    case 'chain':
+      return chainCommand(rest, io);
     case 'member':
       return memberCommand(rest, io);
     case 'nodes':

@@ -87,6 +87,34 @@ export async function runCommand(io: CommandIo, usage: string, body: () => Promi
   }
 }
 
+/** Handlers of a command group's subcommands, by name. */
+export type Subcommands = Readonly<Record<string, CommandHandler>>;
+
+/** `meshos GROUP SUBCOMMAND ...` (argv starts after GROUP): runs the named subcommand's handler. */
+export async function runSubcommand(
+  group: string,
+  usage: string,
+  subcommands: Subcommands,
+  argv: string[],
+  io: CommandIo,
+): Promise<number> {
+  return runCommand(io, usage, async () => {
+    const [subcommand, ...rest] = argv;
+    const handler =
+      subcommand !== undefined && Object.hasOwn(subcommands, subcommand)
+        ? subcommands[subcommand]
+        : undefined;
+    if (handler === undefined) {
+      throw new UsageError(
+        subcommand === undefined
+          ? `${group} needs a subcommand`
+          : `unknown ${group} subcommand '${subcommand}'`,
+      );
+    }
+    return handler(rest, io);
+  });
+}
+
 export async function withClient<T>(
   endpoints: string[],
   body: (client: MeshClient) => Promise<T>,
@@ -118,4 +146,24 @@ export function parseMemberId(text: string): bigint {
   if (!/^[0-9a-f]{1,16}$/i.test(digits))
     throw new UsageError(`member ID must be hex (as 'member list' shows it), got '${text}'`);
   return BigInt(`0x${digits}`);
+}
+
+/** Resolves when the command should stop: the io's signal, or SIGINT when there is none. */
+export function stopRequested(io: CommandIo): { promise: Promise<void>; dispose: () => void } {
+  if (io.signal !== undefined) {
+    const signal = io.signal;
+    let onAbort = (): void => {};
+    const promise = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+  }
+  let onInterrupt = (): void => {};
+  const promise = new Promise<void>((resolve) => {
+    onInterrupt = resolve;
+    process.once('SIGINT', onInterrupt);
+  });
+  return { promise, dispose: () => process.removeListener('SIGINT', onInterrupt) };
 }

@@ -1,3 +1,4 @@
+export { CHAIN_USAGE, chainCommand } from './chain.js';
 export {
   type CommandHandler,
   type CommandIo,

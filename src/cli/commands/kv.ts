@@ -15,7 +15,9 @@ import {
   integerOption,
   parseCommandLine,
   readProcessInput,
-  runCommand,
+  runSubcommand,
+  type Subcommands,
+  stopRequested,
   UsageError,
   withClient,
 } from './common.js';
@@ -119,26 +121,6 @@ function printEvent(io: CommandIo, event: WatchEvent): void {
   printKeyValue(io, event.kv);
 }
 
-/** Resolves when the command should stop: the io's signal, or SIGINT when there is none. */
-function stopRequested(io: CommandIo): { promise: Promise<void>; dispose: () => void } {
-  if (io.signal !== undefined) {
-    const signal = io.signal;
-    let onAbort = (): void => {};
-    const promise = new Promise<void>((resolve) => {
-      onAbort = resolve;
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-    return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
-  }
-  let onInterrupt = (): void => {};
-  const promise = new Promise<void>((resolve) => {
-    onInterrupt = resolve;
-    process.once('SIGINT', onInterrupt);
-  });
-  return { promise, dispose: () => process.removeListener('SIGINT', onInterrupt) };
-}
-
 async function watch(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, {
     ...ENDPOINTS_OPTION,
@@ -210,7 +192,7 @@ async function txn(argv: string[], io: CommandIo): Promise<number> {
   });
 }
 
-const SUBCOMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Promise<number>>> = {
+const SUBCOMMANDS: Subcommands = {
   get,
   put,
   del,
@@ -221,14 +203,5 @@ const SUBCOMMANDS: Readonly<Record<string, (argv: string[], io: CommandIo) => Pr
 
 /** `meshos kv ...`; argv starts after `kv`. */
 export async function kvCommand(argv: string[], io: CommandIo): Promise<number> {
-  return runCommand(io, KV_USAGE, async () => {
-    const [subcommand, ...rest] = argv;
-    const handler = subcommand === undefined ? undefined : SUBCOMMANDS[subcommand];
-    if (handler === undefined) {
-      throw new UsageError(
-        subcommand === undefined ? 'kv needs a subcommand' : `unknown kv subcommand '${subcommand}'`,
-      );
-    }
-    return handler(rest, io);
-  });
+  return runSubcommand('kv', KV_USAGE, SUBCOMMANDS, argv, io);
 }
