@@ -17,13 +17,18 @@ import {
   type ChainsBenchSystem,
   chainsBenchSettings,
 } from './chains/chains-settings.js';
-import { APPENDER_CONNECTIONS_PER_MEMBER, type ChainsSystem } from './chains/chains-system.js';
+import {
+  APPENDER_CONNECTIONS_PER_MEMBER,
+  type ChainsSystem,
+  SystemUnavailableError,
+} from './chains/chains-system.js';
 import {
   NATS_SERVER_BINARY,
   NATS_SERVER_INSTALL_HINT,
   natsServerInstalled,
 } from './chains/jetstream-cluster.js';
 import { JetStreamSystem } from './chains/jetstream-system.js';
+import { MeshosChainsSystem } from './chains/meshos-system.js';
 import { writeReportSection } from './cluster/report-section.js';
 import { type BenchContext, type BenchSuite, machineDescription } from './harness.js';
 
@@ -48,12 +53,12 @@ function natsServerVersion(): string {
 /** Why `system` cannot run here, or undefined when it can. */
 function unavailable(system: ChainsBenchSystem): string | undefined {
   if (system === 'jetstream') return natsServerInstalled() ? undefined : NATS_SERVER_INSTALL_HINT;
-  return "MeshOS chains are not served yet (the chains API and the nodes' chains service are not on main): MeshOS side skipped";
+  return undefined;
 }
 
 async function createSystem(system: ChainsBenchSystem): Promise<ChainsSystem> {
   if (system === 'jetstream') return JetStreamSystem.create(natsServerVersion());
-  throw new Error(unavailable(system));
+  return MeshosChainsSystem.create();
 }
 
 function record(context: BenchContext, columns: readonly ChainsColumn[]): void {
@@ -119,14 +124,26 @@ export const suite: BenchSuite = {
       return;
     }
     for (let round = 0; round < settings.runs; round++) {
-      const order = round % 2 === 0 ? runnable : [...runnable].reverse();
+      const order = round % 2 === 0 ? [...runnable] : [...runnable].reverse();
       for (const name of order) {
         loadAverages.push(`${name} round ${round + 1}: ${os.loadavg()[0]?.toFixed(2) ?? '?'}`);
         log(`round ${round + 1}/${settings.runs}: ${name}`);
         const system = await createSystem(name);
-        if (round === 0) systems.push(system);
-        rounds.push(await runChainsRound(system, settings.loadDurationMs, log));
+        try {
+          rounds.push(await runChainsRound(system, settings.loadDurationMs, log));
+          if (round === 0) systems.push(system);
+        } catch (error) {
+          if (!(error instanceof SystemUnavailableError)) throw error;
+          const reason = `${system.label} skipped: ${error.message}`;
+          console.error(`chains bench: ${reason}`);
+          skipped.push(reason);
+          runnable.splice(runnable.indexOf(name), 1);
+        }
       }
+    }
+    if (rounds.length === 0) {
+      process.exitCode = 1;
+      return;
     }
     const columns = chainsColumns(rounds);
     record(context, columns);

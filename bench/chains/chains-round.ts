@@ -1,5 +1,5 @@
 import { type AppendLoadResult, runAppendLoad } from './append-load.js';
-import type { ChainSyncMode, ChainsSystem } from './chains-system.js';
+import { type ChainSyncMode, type ChainsSystem, SystemUnavailableError } from './chains-system.js';
 import { type FailoverResult, measureFailoverGap } from './failover.js';
 
 /** Client counts of the append loads, as the issue asks. */
@@ -81,6 +81,7 @@ export async function runChainsRound(
     );
     return { system: system.label, modes, failover };
   } catch (error) {
+    if (error instanceof SystemUnavailableError) throw error;
     throw new Error(`${(error as Error).message}\n${system.describeOutput()}`, { cause: error });
   } finally {
     await system.stop();

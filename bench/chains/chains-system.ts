@@ -16,6 +16,9 @@ export type ChainSyncMode = 'batch' | 'interval';
  */
 export const APPENDER_CONNECTIONS_PER_MEMBER = 1;
 
+/** The system cannot be measured here (e.g. its nodes do not serve logs): reported and skipped. */
+export class SystemUnavailableError extends Error {}
+
 /** One client of the load: at most one append in flight at a time. */
 export interface ChainAppender {
   /** Resolves once the system acknowledged the record; rejects on error or timeout. */
