@@ -125,6 +125,7 @@ export {
   ControlRecordDecodeError,
   ControlRejectedError,
   ControlUnavailableError,
+  CHAINS_COORDINATOR_KEY,
   chainKey,
   DEFAULT_CONTROL_ROOT,
   daemonKey,

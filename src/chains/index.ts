@@ -25,6 +25,19 @@ export {
   MIN_CHAIN_SEGMENT_BYTES,
 } from './chain-log-limits.js';
 export {
+  ChainCoordinator,
+  type ChainCoordinatorOptions,
+  type CoordinatorActionRecord,
+  type CoordinatorMembership,
+  DEFAULT_CHAIN_GRACE_PERIOD_MS,
+  DEFAULT_COORDINATOR_LEASE_TTL_SECONDS,
+  DEFAULT_COORDINATOR_PLAN_INTERVAL_MS,
+  type LearnerProgress,
+  LearnerProgressBoard,
+  MAX_COORDINATOR_ACTIONS_IN_FLIGHT,
+} from './coordinator.js';
+export { LeasedSeat, type LeasedSeatOptions, type SeatTerm } from './coordinator-seat.js';
+export {
   type ChainCreateRequest,
   type ChainCreateSpec,
   chainCreateProblems,
@@ -118,6 +131,7 @@ export type {
   ReplicaProgress,
 } from './host-ports.js';
 export { type ChainLeaderChoice, type ChainLeaderQuestion, chooseChainLeader } from './leader-choice.js';
+export { placeNewChain } from './new-chain-placement.js';
 export {
   DEFAULT_MAX_CHAINS_PER_NODE,
   originOrSmallestId,

@@ -44,6 +44,7 @@ export {
   AUDIT_SEQUENCE_DIGITS,
   actionKey,
   auditKey,
+  CHAINS_COORDINATOR_KEY,
   chainKey,
   DEFAULT_CONTROL_ROOT,
   daemonKey,

@@ -63,6 +63,11 @@ function nodeSegment(kind: KeyspaceKind, id: NodeId): string {
 export const nodeKey = (id: NodeId): string => nodeSegment('nodes', id);
 /** The last worker node id handed out (workers take the next one with a compare-and-swap). */
 export const WORKER_ID_COUNTER_KEY = 'node-ids/last-worker';
+/**
+ * Held by the node that coordinates chain placement and repair, under that node's lease (created
+ * only if absent, so one node holds it at a time; the others wait for it to disappear).
+ */
+export const CHAINS_COORDINATOR_KEY = 'chains-coordinator';
 export const maintenanceKey = (id: NodeId): string => nodeSegment('maintenance', id);
 export const proximityKey = (id: NodeId): string => nodeSegment('proximity', id);
 export const chainKey = (name: string): string => nameSegment('chains', name);
