@@ -11,7 +11,10 @@ const view = {
 
 describe('placeNewChain', () => {
   it('places on the least loaded healthy nodes; the origin leads when it is one of them', () => {
-    expect(placeNewChain({ name: 'new', replicaCount: 2, origin: 1 }, view)).toEqual({ replicas: [3, 1], leader: 1 });
+    expect(placeNewChain({ name: 'new', replicaCount: 2, origin: 1 }, view)).toEqual({
+      replicas: [3, 1],
+      leader: 1,
+    });
   });
 
   it('refuses a taken name (CHAIN_EXISTS) and too few healthy nodes (CHAIN_UNAVAILABLE)', () => {
