@@ -167,6 +167,13 @@ export class ChainCluster {
     return best;
   }
 
+  /** Every running replica that believes it leads (a cut-off old leader among them). */
+  leaders(): NodeId[] {
+    return [...this.nodes.values()]
+      .filter((node) => node.alive && !node.clock.isPaused && node.replica.role === 'leader')
+      .map((node) => node.id);
+  }
+
   leaderId(): NodeId | undefined {
     for (const node of this.nodes.values()) if (node.replica === this.leader()) return node.id;
     return undefined;
@@ -223,6 +230,7 @@ export class ChainCluster {
     node.incarnation++;
     if (!this.detached.has(id)) node.definition = this.definition;
     this.boot(node);
+    this.replaySuspicions();
   }
 
   pause(id: NodeId): void {
@@ -235,6 +243,7 @@ export class ChainCluster {
     const held = node.held;
     node.held = [];
     for (const work of held) if (node.alive) work();
+    this.replaySuspicions();
   }
 
   /** Cuts every link between `side` and the rest; `side` also loses the control plane. */
@@ -264,6 +273,10 @@ export class ChainCluster {
     const rejoined = [...this.detached];
     this.detached.clear();
     for (const id of rejoined) this.tellDefinition(this.node(id));
+    this.replaySuspicions();
+  }
+
+  private replaySuspicions(): void {
     const suspicions = this.queuedSuspicions.splice(0);
     for (const { leader, epoch } of suspicions) this.onSuspected(leader, epoch);
   }
@@ -312,7 +325,11 @@ export class ChainCluster {
       const node = this.node(id);
       return id !== suspect && node.alive && !node.clock.isPaused && !this.detached.has(id);
     });
-    if (candidates.length === 0) return;
+    if (candidates.length === 0) {
+      // Asked again once a replica comes back (as the real proposer retries).
+      this.queuedSuspicions.push({ leader: suspect, epoch });
+      return;
+    }
     const leader = candidates[this.random.nextInt(candidates.length)] as NodeId;
     if (this.proposeEpoch(epoch, leader)) this.epochChanges++;
   }

@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { runChainFaults } from '../../support/chains/chain-fault-run.js';
+
+/** Runs per property; each is a few seconds of simulated faults. */
+const RUNS = 20;
+const STEPS_PER_RUN = 150;
+
+describe('chain replicas under random faults (seeded)', () => {
+  it('one acknowledging leader per epoch, committed prefixes agree, acknowledged appends kept exactly once in one order', async () => {
+    const totals = { acknowledged: 0, epochs: 0, crashes: 0, partitions: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom('quorum' as const, 'all' as const),
+        fc.constantFrom(3, 5),
+        fc.record({
+          minDelayMs: fc.integer({ min: 1, max: 3 }),
+          maxDelayMs: fc.integer({ min: 3, max: 30 }),
+          dropProbability: fc.double({ min: 0, max: 0.1, noNaN: true }),
+          duplicateProbability: fc.double({ min: 0, max: 0.05, noNaN: true }),
+        }),
+        async (seed, acks, replicaCount, links) => {
+          const report = await runChainFaults({ seed, acks, replicaCount, steps: STEPS_PER_RUN, links });
+          expect(report.problems, `seed=${seed} acks=${acks} replicas=${replicaCount}`).toEqual([]);
+          // Real work happened: at least the final append after the faults was acknowledged.
+          expect(report.acknowledged).toBeGreaterThan(0);
+          totals.acknowledged += report.acknowledged;
+          totals.epochs += report.epochs;
+          totals.crashes += report.crashes;
+          totals.partitions += report.partitions;
+        },
+      ),
+      { numRuns: RUNS, seed: 20261205 },
+    );
+    console.info(`chain fault runs: ${JSON.stringify(totals)}`);
+    // The runs exercised failover, not just a calm leader.
+    expect(totals.crashes).toBeGreaterThan(RUNS);
+    expect(totals.epochs).toBeGreaterThan(2 * RUNS);
+    expect(totals.acknowledged).toBeGreaterThan(10 * RUNS);
+  }, 300_000);
+});
