@@ -86,10 +86,12 @@ export class FollowerProgress {
       this.inflightBytesTotal -= (this.inflight.shift() as InflightAppend).bytes;
     }
     if (this.mode === 'probe') {
+      // The logs are known to match up to `matchEnd` (the answer may be to a heartbeat there,
+      // not to the probe): stream on from it.
       this.mode = 'pipeline';
       this.probeSentAtMs = undefined;
       this.lastProgressMs = nowMs;
-      this.nextOffset = Math.max(this.nextOffset, this.matchEnd);
+      this.nextOffset = this.matchEnd;
     }
     if (this.nextOffset < this.matchEnd) this.nextOffset = this.matchEnd;
   }

@@ -33,7 +33,6 @@ describe('chain replicas under random faults (seeded)', () => {
       ),
       { numRuns: RUNS, seed: 20261205 },
     );
-    console.info(`chain fault runs: ${JSON.stringify(totals)}`);
     // The runs exercised failover, not just a calm leader.
     expect(totals.crashes).toBeGreaterThan(RUNS);
     expect(totals.epochs).toBeGreaterThan(2 * RUNS);

@@ -93,6 +93,10 @@ export class ChainCluster {
   readonly committed = new Map<number, string>();
   definition: ChainDefinition;
   links: LinkFaults;
+  /** When false, suspicions are only recorded: the test changes epochs itself (`proposeEpoch`). */
+  automaticFailover = true;
+  /** A test's own message loss: messages it returns true for are dropped. */
+  dropMessage: ((from: NodeId, to: NodeId, message: ChainReplicaMessage) => boolean) | undefined;
   messagesSent = 0;
   messagesDropped = 0;
   epochChanges = 0;
@@ -268,6 +272,10 @@ export class ChainCluster {
     this.cutLinks.add(`${from}->${to}`);
   }
 
+  restoreLink(from: NodeId, to: NodeId): void {
+    this.cutLinks.delete(`${from}->${to}`);
+  }
+
   heal(): void {
     this.cutLinks.clear();
     const rejoined = [...this.detached];
@@ -320,7 +328,7 @@ export class ChainCluster {
 
   /** As the real proposer will: the next epoch, led by a healthy replica other than the suspect. */
   private onSuspected(suspect: NodeId, epoch: number): void {
-    if (this.definition.epoch !== epoch) return;
+    if (this.definition.epoch !== epoch || !this.automaticFailover) return;
     const candidates = this.definition.replicas.filter((id) => {
       const node = this.node(id);
       return id !== suspect && node.alive && !node.clock.isPaused && !this.detached.has(id);
@@ -359,7 +367,11 @@ export class ChainCluster {
     const sender = this.node(from);
     if (!sender.alive || sender.incarnation !== incarnation) return;
     this.messagesSent++;
-    if (this.cutLinks.has(`${from}->${to}`) || this.random.chance(this.links.dropProbability)) {
+    if (
+      this.cutLinks.has(`${from}->${to}`) ||
+      this.dropMessage?.(from, to, message) === true ||
+      this.random.chance(this.links.dropProbability)
+    ) {
       this.messagesDropped++;
       return;
     }

@@ -93,6 +93,8 @@ export async function runChainFaults(options: FaultRunOptions): Promise<FaultRun
         if (target.alive) {
           crashes++;
           cluster.crash(node, random.nextInt(target.log.unsyncedWriteCount + 1));
+          // Half the time a supervisor restarts it at once (kill -9, then restart).
+          if (random.chance(0.5)) cluster.restart(node);
         } else {
           cluster.restart(node);
         }

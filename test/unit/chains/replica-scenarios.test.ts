@@ -146,6 +146,96 @@ describe('ChainReplica: leader failure and epochs', () => {
     expect(chain.replica(1).role).toBe('follower');
   });
 
+  it('a leader restarted without its unsynced records of its epoch writes nothing more in that epoch', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['base'])));
+    chain.detach(2);
+    chain.detach(3);
+    chain.cutLink(1, 3);
+    void chain.append(1, ['unsynced']);
+    await chain.run(1);
+    // Node 2 holds the record at offset 2 in epoch 1; node 1 had not synced it yet.
+    expect(chain.logOf(2)).toContain('1/data/unsynced');
+    chain.crash(1, 0);
+    chain.restoreLink(1, 3);
+    chain.cutLink(1, 2);
+    chain.cutLink(2, 1);
+    chain.restart(1);
+    await chain.run(50);
+    // Claiming epoch 1 again over {1, 3} would put a different record of epoch 1 at offset 2,
+    // which log matching could never tell apart from node 2's.
+    expect(chain.logOf(1)).toEqual(['1/epoch-start/', '1/data/base']);
+    expect(chain.logOf(3)).toEqual(['1/epoch-start/', '1/data/base']);
+    chain.proposeEpoch(1, 1);
+    chain.restoreLink(1, 2);
+    chain.restoreLink(2, 1);
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['epoch-2'])));
+    await chain.runUntil(
+      () => chain.replica(2).commitOffset === chain.logOf(1).length,
+      1000,
+      'node 2 catches up',
+    );
+    expect(chain.logOf(2)).toEqual(chain.logOf(1));
+    expect(chain.logOf(3)).toEqual(chain.logOf(1));
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('records of an older epoch commit only with a record of the leader’s own epoch (Raft’s figure 8)', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['base'])));
+    const base = chain.logOf(1).length;
+    // Epoch 1: node 1 writes twelve large records nobody else gets.
+    chain.automaticFailover = false;
+    chain.cutLink(1, 2);
+    chain.cutLink(1, 3);
+    const big = 'x'.repeat(100 * 1024);
+    void chain.append(
+      1,
+      Array.from({ length: 12 }, (_, index) => `old${index}:${big}`),
+    );
+    await chain.run(10);
+    // Epoch 2: node 3 claims over {2, 3} and writes its marker, which only it gets.
+    chain.dropMessage = (from, _to, message) => from === 3 && message.type === 'append';
+    chain.proposeEpoch(1, 3);
+    await chain.run(20);
+    expect(chain.logOf(3)[base]).toBe('2/epoch-start/');
+    // Epoch 3: node 1 claims over {1, 2} (its log is the longest of epoch 1) and sends the old
+    // records to node 2; the message carrying its own marker is lost, so node 2 acknowledges
+    // only records of epoch 1.
+    chain.cutLink(3, 1);
+    chain.cutLink(1, 3);
+    chain.cutLink(3, 2);
+    chain.cutLink(2, 3);
+    chain.restoreLink(1, 2);
+    chain.dropMessage = (from, _to, message) =>
+      from === 1 && message.type === 'append' && message.entries.some((entry) => entry.epoch === 3);
+    chain.proposeEpoch(2, 1);
+    await chain.run(500);
+    expect(chain.logOf(2).length).toBeGreaterThan(base + 1);
+    expect(chain.logOf(2)).not.toContain('3/epoch-start/');
+    // The old records sit on a majority (1 and 2), yet are not committed.
+    expect(chain.replica(1).commitOffset).toBe(base);
+    // Epoch 4: node 1 dies; node 3, whose last epoch (2) is the highest, leads over {2, 3}
+    // and cuts the old records off node 2: committing them would have lost them.
+    chain.crash(1);
+    chain.dropMessage = undefined;
+    chain.heal();
+    chain.proposeEpoch(3, 3);
+    await leading(chain, 3);
+    acknowledged(await settle(chain, chain.append(3, ['epoch-4'])));
+    await chain.runUntil(
+      () => chain.replica(2).commitOffset === chain.logOf(3).length,
+      1000,
+      'node 2 catches up',
+    );
+    expect(chain.logOf(2)).toEqual(chain.logOf(3));
+    expect(chain.logOf(2).some((record) => record.includes('old0'))).toBe(false);
+    expect(chain.violations).toEqual([]);
+  });
+
   it('a partitioned old leader cannot have quorum appends acknowledged once the new epoch is claimed', async () => {
     const chain = start('quorum');
     await leading(chain, 1);
