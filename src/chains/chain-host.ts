@@ -64,6 +64,7 @@ export class ChainHost<M extends ChainMessage> {
   private readonly lastProposal = new Map<string, { epoch: number; atMs: number }>();
   private readonly changeWaiters = new Set<() => void>();
   private requestHandler: ForwardedRequestHandler | undefined;
+  private failureListener: ((error: Error) => void) | undefined;
   private servedInFlight = 0;
   private following: { stop(): void } | undefined;
   private loadedResolve: (() => void) | undefined;
@@ -92,7 +93,18 @@ export class ChainHost<M extends ChainMessage> {
     this.following = this.options.definitions.follow({
       onReset: (definitions) => this.reset(definitions),
       onChange: (name, definition) => this.changed(name, definition),
+      onError: (error) => this.fail(error),
     });
+  }
+
+  /** Calls `listener` if the host cannot go on (it stopped following the definitions). */
+  onFailure(listener: (error: Error) => void): void {
+    this.failureListener = listener;
+  }
+
+  private fail(error: Error): void {
+    this.options.logger?.error({ err: error }, 'chain definitions no longer followed');
+    this.failureListener?.(error);
   }
 
   /** Stops following, fails forwarded requests in flight, closes every replica (files kept). */

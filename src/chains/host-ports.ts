@@ -4,6 +4,7 @@
  * failover proposer. The mesh wires the real parts in; tests give fakes.
  */
 import type { NodeId } from '../lib/index.js';
+import type { ChainDirectory } from './directory.js';
 import type { ChainDefinition, ChainEntry } from './types.js';
 
 /** One replica message, decoded: it names the chain it belongs to. */
@@ -80,7 +81,25 @@ export interface DefinitionFeed {
   follow(handlers: {
     readonly onReset: (definitions: ReadonlyMap<string, ChainDefinition>) => void;
     readonly onChange: (name: string, definition: ChainDefinition | undefined) => void;
+    /** Following stopped on a failure it cannot get past. */
+    readonly onError?: (error: Error) => void;
   }): { stop(): void };
+}
+
+/** The feed of a `ChainDirectory`'s follower. */
+export function directoryFeed(directory: Pick<ChainDirectory, 'follow'>): DefinitionFeed {
+  return {
+    follow: (handlers) =>
+      directory.follow({
+        onReset: (chains) =>
+          handlers.onReset(new Map([...chains].map(([name, chain]) => [name, chain.definition]))),
+        onChange: (change) => {
+          if (change.type === 'put') handlers.onChange(change.chain.definition.name, change.chain.definition);
+          else handlers.onChange(change.name, undefined);
+        },
+        ...(handlers.onError === undefined ? {} : { onError: handlers.onError }),
+      }),
+  };
 }
 
 /** Proposes the next epoch of `definition`'s chain, its leader `suspected` to be gone. */

@@ -119,16 +119,17 @@ export {
   type HostRequest,
   MAX_FORWARDED_PAYLOADS,
 } from './host-messages.js';
-export type {
-  ChainMessage,
-  DefinitionFeed,
-  FailoverProposer,
-  HostedAppend,
-  HostedReplica,
-  HostedReplicaStatus,
-  ReplicaMessageCodec,
-  ReplicaOpener,
-  ReplicaProgress,
+export {
+  type ChainMessage,
+  type DefinitionFeed,
+  directoryFeed,
+  type FailoverProposer,
+  type HostedAppend,
+  type HostedReplica,
+  type HostedReplicaStatus,
+  type ReplicaMessageCodec,
+  type ReplicaOpener,
+  type ReplicaProgress,
 } from './host-ports.js';
 export { type ChainLeaderChoice, type ChainLeaderQuestion, chooseChainLeader } from './leader-choice.js';
 export { placeNewChain } from './new-chain-placement.js';

@@ -19,6 +19,7 @@ import type {
 import {
   ChainAppendOutcomeUnknownError,
   type ChainDefinition,
+  type ChainDirectory,
   type ChainEntry,
   ChainForwardError,
   type ChainHost,
@@ -29,6 +30,7 @@ import {
   type HostedReplica,
   type HostedReplicaStatus,
   type HostRequest,
+  validateChainCreate,
 } from '../chains/index.js';
 import { type Clock, MeshError, type NodeId } from '../lib/index.js';
 
@@ -61,14 +63,8 @@ export type ChainPlacer = (request: {
   readonly existing: readonly ChainDefinition[];
 }) => Promise<{ readonly replicas: readonly NodeId[]; readonly leader: NodeId }>;
 
-/** The chain definitions in the control plane, as requests change them. */
-export interface ChainDefinitionStore {
-  get(name: string): Promise<ChainDefinition | undefined>;
-  /** Creates it only if no chain of that name exists (else `ChainExistsError`). */
-  create(definition: ChainDefinition): Promise<void>;
-  /** False when there was no such chain. */
-  delete(name: string): Promise<boolean>;
-}
+/** The chain definitions in the control plane, as requests change them (a `ChainDirectory`). */
+export type ChainDefinitionStore = Pick<ChainDirectory, 'get' | 'create' | 'delete'>;
 
 export interface ChainRequestsOptions<M extends ChainMessage> {
   readonly host: ChainHost<M>;
@@ -85,31 +81,23 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
     options.host.onRequest((_from, request) => this.serveForwarded(request));
   }
 
-  async create(request: ChainCreateInput): Promise<ChainStatus> {
-    const { host, clock } = this.options;
+  /** Checks the request, places it (this node is its origin), and commits epoch 1. */
+  async create(input: ChainCreateInput): Promise<ChainStatus> {
+    const { host } = this.options;
+    const request = { ...input, origin: host.self };
+    const spec = validateChainCreate(request);
     const placement = await this.options.place({
-      name: request.name,
-      replicaCount: request.replicas,
+      name: spec.name,
+      replicaCount: spec.replicaCount,
       origin: host.self,
       existing: host.definitions(),
     });
-    const definition: ChainDefinition = {
-      name: request.name,
-      replicas: [...placement.replicas],
-      acks: request.acks,
-      sync: request.sync ?? { mode: 'batch' },
-      retention: request.retention ?? {},
-      epoch: 1,
-      leader: placement.leader,
-      origin: host.self,
-      createdAtMs: clock.wallMs(),
-    };
-    await this.options.store.create(definition);
-    return statusView(definition, undefined);
+    const stored = await this.options.store.create(request, placement);
+    return statusView(stored.definition, undefined);
   }
 
-  async delete(name: string): Promise<void> {
-    if (!(await this.options.store.delete(name))) throw new ChainNotFoundError(name);
+  delete(name: string): Promise<void> {
+    return this.options.store.delete(name);
   }
 
   async list(): Promise<readonly ChainSummary[]> {
@@ -127,7 +115,7 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
 
   /** The definition as this node follows it, else as the control plane has it now. */
   async definition(name: string): Promise<ChainDefinition> {
-    const definition = this.options.host.definition(name) ?? (await this.options.store.get(name));
+    const definition = this.options.host.definition(name) ?? (await this.options.store.get(name))?.definition;
     if (definition === undefined) throw new ChainNotFoundError(name);
     return definition;
   }

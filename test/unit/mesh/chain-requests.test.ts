@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ChainExistsError } from '../../../src/chains/index.js';
-import type { ChainDefinition } from '../../../src/chains/types.js';
+import {
+  ChainExistsError,
+  ChainNotFoundError,
+  newChainDefinition,
+  validateChainCreate,
+} from '../../../src/chains/index.js';
 import { isMeshError, ManualClock, type NodeId } from '../../../src/lib/index.js';
-import { ChainRequests, SUBSCRIBE_WAIT_MS } from '../../../src/mesh/chain-requests.js';
+import {
+  type ChainDefinitionStore,
+  ChainRequests,
+  SUBSCRIBE_WAIT_MS,
+} from '../../../src/mesh/chain-requests.js';
 import {
   definitionOf,
   FakeDefinitions,
@@ -27,16 +35,20 @@ async function mesh(ids: NodeId[]): Promise<Mesh> {
   const clock = new ManualClock();
   const network = new FakeNetwork();
   const definitions = new FakeDefinitions();
-  const store = {
-    get: async (name: string) => definitions.byName.get(name),
-    create: async (definition: ChainDefinition) => {
+  const store: ChainDefinitionStore = {
+    get: async (name) => {
+      const definition = definitions.byName.get(name);
+      return definition === undefined ? undefined : { definition, modRevision: 1 };
+    },
+    create: async (input, placement) => {
+      const definition = newChainDefinition(validateChainCreate(input), placement, clock.wallMs());
       if (definitions.byName.has(definition.name)) throw new ChainExistsError(definition.name);
       definitions.put(definition);
+      return { definition, modRevision: 1 };
     },
-    delete: async (name: string) => {
-      const had = definitions.byName.has(name);
+    delete: async (name) => {
+      if (!definitions.byName.has(name)) throw new ChainNotFoundError(name);
       definitions.remove(name);
-      return had;
     },
   };
   const nodes: Mesh['nodes'] = new Map();
@@ -76,8 +88,15 @@ describe('ChainRequests', () => {
     await expect(at(world, 4).create({ name: 'orders', replicas: 3, acks: 'quorum' })).rejects.toMatchObject({
       code: 'CHAIN_EXISTS',
     });
+    await expect(at(world, 4).create({ name: 'bad/name', replicas: 3, acks: 'quorum' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
     await settle();
     expect((await at(world, 4).list()).map((chain) => chain.name)).toEqual(['orders']);
+    await at(world, 3).delete('orders');
+    await expect(at(world, 3).delete('orders')).rejects.toMatchObject({ code: 'CHAIN_NOT_FOUND' });
+    await settle();
+    expect(await at(world, 4).list()).toEqual([]);
   });
 
   it('appends through any node on the leader, and reads back from any node', async () => {
