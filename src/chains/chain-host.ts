@@ -72,7 +72,7 @@ export class ChainHost<M extends ChainMessage> {
   /** Resolves once the first full set of definitions was seen. */
   readonly loaded: Promise<void>;
   /** Counters for metrics. */
-  readonly counters = { decodeFailures: 0, failoverProposals: 0, openFailures: 0 };
+  readonly counters = { decodeFailures: 0, openFailures: 0 };
 
   constructor(private readonly options: ChainHostOptions<M>) {
     this.forwarded = new ForwardedRequests((peer, frame) => options.link.send(peer, frame), options.clock);
@@ -239,7 +239,7 @@ export class ChainHost<M extends ChainMessage> {
       directory: this.directoryOf(definition.name),
       send: (peer, message) => link.send(peer, encodeReplicaFrame(codec.encode(message))),
     });
-    replica.onLeaderSuspected((epoch) => this.leaderSuspected(definition.name, epoch));
+    replica.onLeaderSuspected((leader, epoch) => this.leaderSuspected(definition.name, leader, epoch));
     return replica;
   }
 
@@ -259,18 +259,26 @@ export class ChainHost<M extends ChainMessage> {
     return `${this.options.chainsDirectory}/${encodeURIComponent(name)}`;
   }
 
-  private leaderSuspected(name: string, epoch: number): void {
+  /**
+   * Proposes the next epoch once per suspected epoch, at most once per interval per chain; a
+   * proposal that could not be committed (control plane unreachable, no healthy replica yet) is
+   * tried again after the interval while the definition still shows that epoch.
+   */
+  private leaderSuspected(name: string, leader: NodeId, epoch: number): void {
     const definition = this.definitionsByName.get(name);
-    if (definition === undefined || definition.epoch !== epoch || definition.leader === undefined) return;
+    if (this.closed || definition === undefined || definition.epoch !== epoch) return;
     const now = this.options.clock.nowMs();
     const last = this.lastProposal.get(name);
     if (last !== undefined && (last.epoch >= epoch || now - last.atMs < FAILOVER_PROPOSAL_MIN_INTERVAL_MS))
       return;
     this.lastProposal.set(name, { epoch, atMs: now });
-    this.counters.failoverProposals += 1;
-    this.options.proposeFailover(definition, definition.leader).catch((error: unknown) => {
-      // Another node's proposal may have won the compare-and-swap: the definition will say.
+    this.options.proposeFailover(definition, leader).catch((error: unknown) => {
       this.options.logger?.info({ chain: name, epoch, err: error }, 'failover proposal not committed');
+      this.options.clock.setTimer(FAILOVER_PROPOSAL_MIN_INTERVAL_MS, () => {
+        if (this.lastProposal.get(name)?.epoch !== epoch) return;
+        this.lastProposal.delete(name);
+        this.leaderSuspected(name, leader, epoch);
+      });
     });
   }
 

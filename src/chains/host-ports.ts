@@ -63,8 +63,11 @@ export interface HostedReplica<M extends ChainMessage> {
   readonly commitOffset: number;
   /** Calls `listener` each time the commit offset grows; returns an unsubscribe. */
   onCommit(listener: (commitOffset: number) => void): () => void;
-  /** Calls `listener` when this replica suspects the leader of `epoch` is gone. */
-  onLeaderSuspected(listener: (epoch: number) => void): void;
+  /**
+   * Calls `listener` when this replica suspects `leader` of `epoch` is gone (or, named leader
+   * itself, cannot lead it).
+   */
+  onLeaderSuspected(listener: (leader: NodeId, epoch: number) => void): void;
   status(): HostedReplicaStatus;
   close(): Promise<void>;
 }

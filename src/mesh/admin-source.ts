@@ -1,4 +1,5 @@
 import type { AdminStatusSource, NodeApplyResult, RaftNode } from '../server/index.js';
+import { chainsStatusView } from './chain-metrics.js';
 import type { WorkerNodeConfig } from './membership-config.js';
 import type { MeshNodeConfig } from './node-config.js';
 import { type NodeParts, part } from './node-parts.js';
@@ -25,7 +26,11 @@ export function nodeAdminSource(
         detail: { leaderId: raft.leaderInfo().leaderId, applied: raft.applied, commit: raft.status().commit },
       };
     },
-    status: () => ({ ...raftStatusView(part(parts, 'raft')), services: serviceTree() }),
+    status: () => ({
+      ...raftStatusView(part(parts, 'raft')),
+      services: serviceTree(),
+      chains: chainsStatusView(parts.chainHost),
+    }),
     ...commonAdminAnswers(parts, faults),
   };
 }
@@ -64,6 +69,7 @@ export function workerAdminSource(
         registrations: parts.membership?.registration.registrations,
         nodes: parts.membership?.view.size,
         services: serviceTree(),
+        chains: chainsStatusView(parts.chainHost),
       };
     },
     ...commonAdminAnswers(parts, faults),

@@ -66,18 +66,32 @@ export type ChainPlacer = (request: {
 /** The chain definitions in the control plane, as requests change them (a `ChainDirectory`). */
 export type ChainDefinitionStore = Pick<ChainDirectory, 'get' | 'create' | 'delete'>;
 
+/** What a node's chain requests counted (kept across restarts of the chains service). */
+export interface ChainRequestCounters {
+  appends: number;
+  appendRecords: number;
+  forwardedAppends: number;
+  appendFailures: number;
+  failoverProposals: number;
+}
+
+export function newChainRequestCounters(): ChainRequestCounters {
+  return { appends: 0, appendRecords: 0, forwardedAppends: 0, appendFailures: 0, failoverProposals: 0 };
+}
+
 export interface ChainRequestsOptions<M extends ChainMessage> {
   readonly host: ChainHost<M>;
+  readonly counters?: ChainRequestCounters;
   readonly store: ChainDefinitionStore;
   readonly place: ChainPlacer;
   readonly clock: Clock;
 }
 
 export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
-  /** Counters for metrics. */
-  readonly counters = { appends: 0, appendRecords: 0, forwardedAppends: 0, appendFailures: 0 };
+  readonly counters: ChainRequestCounters;
 
   constructor(private readonly options: ChainRequestsOptions<M>) {
+    this.counters = options.counters ?? newChainRequestCounters();
     options.host.onRequest((_from, request) => this.serveForwarded(request));
   }
 
@@ -130,7 +144,8 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
     const deadlineMs = clock.nowMs() + timeoutMs;
     let notWritten: unknown;
     for (;;) {
-      const remainingMs = deadlineMs - clock.nowMs();
+      // Whole milliseconds: the deadline crosses the wire with a forwarded append.
+      const remainingMs = Math.floor(deadlineMs - clock.nowMs());
       if (remainingMs <= 0) {
         this.counters.appendFailures += 1;
         throw new ChainUnavailableError(name, `no leader took the append within ${timeoutMs} ms`, notWritten);
@@ -218,7 +233,8 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
       records: entries
         .filter((entry) => entry.kind === 'data')
         .map(({ offset, epoch, appendedAtMs, payload }) => ({ offset, epoch, appendedAtMs, payload })),
-      nextOffset: last === undefined ? fromOffset : last.offset + 1,
+      // Nothing answered below the commit offset means only epoch markers were there.
+      nextOffset: last === undefined ? Math.max(fromOffset, commitOffset) : last.offset + 1,
       commitOffset,
     };
   }

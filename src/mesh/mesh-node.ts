@@ -13,6 +13,8 @@ import { NodeDisk } from '../lib/node/index.js';
 import type { LeaderInfo, NodeApplyResult, RaftKvBackend, RaftNode } from '../server/index.js';
 import type { EscalationError } from '../supervisor/index.js';
 import { nodeAdminSource } from './admin-source.js';
+import { registerChainMetrics } from './chain-metrics.js';
+import { newChainRequestCounters } from './chain-requests.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
 import type { Membership } from './membership.js';
 import type { NodeMetrics } from './metrics.js';
@@ -84,7 +86,9 @@ export class MeshNode {
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();
     const parts: NodeParts = {};
+    const chainCounters = newChainRequestCounters();
     const services = voterServices({
+      chainCounters,
       config,
       parts,
       disk,
@@ -117,6 +121,7 @@ export class MeshNode {
       parts,
     );
     registerServiceMetrics(node.metrics.registry, () => tree.status());
+    registerChainMetrics(node.metrics.registry, () => parts.chainHost, chainCounters);
     node.announceWhenLeaderKnown();
     return node;
   }

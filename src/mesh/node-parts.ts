@@ -3,6 +3,8 @@
  * after it, the settings both roles have, and the services' names.
  */
 import type { Registry } from 'prom-client';
+import type { ChainsBackend } from '../api/index.js';
+import type { ChainHost, ChainMessage, ProximityMatrix } from '../chains/index.js';
 import type { ControlPlane } from '../control/index.js';
 import { type Address, assert, type Clock, type Disk, type Logger, type Random } from '../lib/index.js';
 import type {
@@ -14,6 +16,7 @@ import type {
   RaftNode,
 } from '../server/index.js';
 import type { PeerTransport, TlsMaterial } from '../transport/index.js';
+import type { ChainRequestCounters } from './chain-requests.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
 import type { Membership } from './membership.js';
 import type { MembershipConfig } from './membership-config.js';
@@ -37,6 +40,11 @@ export interface NodeParts {
   adminAddress?: Address;
   controlPlane?: ControlPlane;
   membership?: Membership;
+  /** The chains service's host and the requests the client port serves through it. */
+  chainHost?: ChainHost<ChainMessage>;
+  chains?: ChainsBackend;
+  /** The shared RTT matrix, while the node follows one (chains fall back to membership's view). */
+  proximityMatrix?: () => ProximityMatrix | undefined;
 }
 
 /** The part `key`, which a service this one depends on has opened. */
@@ -71,6 +79,8 @@ export interface CommonServiceContext {
   readonly adminSource: AdminStatusSource;
   /** The registry `/metrics` serves (read once the services it depends on run). */
   readonly registry: () => Registry;
+  /** What the chains service counts, kept across its restarts for `/metrics`. */
+  readonly chainCounters?: ChainRequestCounters;
 }
 
 /** Service names, as `/status` shows them and tests crash them. */
@@ -83,4 +93,5 @@ export const SERVICE = {
   admin: 'admin-http',
   controlPlane: 'control-plane',
   membership: 'membership',
+  chains: 'chains',
 } as const;

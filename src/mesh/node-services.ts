@@ -11,6 +11,8 @@ import {
   type NodeId,
 } from '../raft/index.js';
 import { type NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
+import { chainReplicaRuntime } from './chain-replicas.js';
+import { chainsBackendOf, chainsService } from './chain-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
 import { voterControlPlaneService, voterMembershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
@@ -37,8 +39,8 @@ export interface NodeServiceContext extends CommonServiceContext {
 }
 
 /**
- * A voter's services: lock, identity, transport, Raft with the KV store, etcd API, admin HTTP,
- * the control plane in-process, and membership.
+ * A voter's services: lock, identity, transport, Raft with the KV store, etcd API (and
+ * `meshos.v1.Chains`), admin HTTP, the control plane in-process, membership, and chains.
  */
 export function voterServices(context: NodeServiceContext): NodeService[] {
   return [
@@ -48,6 +50,7 @@ export function voterServices(context: NodeServiceContext): NodeService[] {
     adminService(context, [SERVICE.raft]),
     voterControlPlaneService(context),
     voterMembershipService(context),
+    chainsService(context, chainReplicaRuntime),
   ];
 }
 
@@ -173,6 +176,7 @@ function etcdApiService({ config, parts, clock, logger }: NodeServiceContext): N
       const api: EtcdApiServer = await startEtcdApiServer({
         address: formatAddress(parts.clientAddress ?? config.clientAddress),
         backend: part(parts, 'backend'),
+        chains: chainsBackendOf(parts),
         clock,
         ...(logger === undefined ? {} : { logger: logger.child({ part: 'api' }) }),
       });

@@ -13,6 +13,8 @@ import {
 import { NodeDisk } from '../lib/node/index.js';
 import type { EscalationError } from '../supervisor/index.js';
 import { workerAdminSource } from './admin-source.js';
+import { registerChainMetrics } from './chain-metrics.js';
+import { newChainRequestCounters } from './chain-requests.js';
 import { type Membership, registerMembershipMetrics } from './membership.js';
 import { validateWorkerNodeConfig, type WorkerNodeConfig } from './membership-config.js';
 import { MembershipChangeRelay } from './membership-relay.js';
@@ -78,8 +80,10 @@ export class WorkerNode {
     const parts: NodeParts = {};
     const changes = new MembershipChangeRelay();
     const registry = new Registry();
+    const chainCounters = newChainRequestCounters();
     collectDefaultMetrics({ register: registry, prefix: 'meshos_process_' });
     const services = workerServices({
+      chainCounters,
       config,
       parts,
       disk,
@@ -103,6 +107,7 @@ export class WorkerNode {
     await tree.start();
     registerServiceMetrics(registry, () => tree.status());
     registerMembershipMetrics(registry, () => parts.membership);
+    registerChainMetrics(registry, () => parts.chainHost, chainCounters);
     const id = part(parts, 'identity').id;
     return new WorkerNode(
       id,

@@ -8,6 +8,8 @@ import type { ClientTlsOptions } from '../client/index.js';
 import { openControlPlane } from '../control/index.js';
 import { type Clock, formatAddress, MeshError, type NodeId, type Random } from '../lib/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
+import { chainReplicaRuntime } from './chain-replicas.js';
+import { chainsService } from './chain-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
 import type { Membership } from './membership.js';
 import type { ControlPlaneTlsFiles, WorkerNodeConfig } from './membership-config.js';
@@ -30,9 +32,9 @@ export interface WorkerServiceContext extends CommonServiceContext {
 }
 
 /**
- * A worker's services: lock, identity, transport, the control-plane client, admin HTTP, and
- * membership. Only membership uses the control-plane client, so its restart restarts nothing
- * critical.
+ * A worker's services: lock, identity, transport, the control-plane client, admin HTTP,
+ * membership and chains. Only membership and chains use the control-plane client, so its restart
+ * restarts nothing critical.
  */
 export function workerServices(context: WorkerServiceContext): NodeService[] {
   const { config, parts } = context;
@@ -55,6 +57,8 @@ export function workerServices(context: WorkerServiceContext): NodeService[] {
       dialRegisteredNodes: true,
       ...(context.membershipOpened === undefined ? {} : { opened: context.membershipOpened }),
     }),
+    // A worker holds replicas and serves forwarded requests; it has no client port of its own.
+    chainsService(context, chainReplicaRuntime),
   ];
 }
 

@@ -68,7 +68,7 @@ export class FakeReplica implements HostedReplica<FakeMessage> {
   /** When set, appends stay pending (a leader that cannot reach its quorum). */
   stall = false;
   private readonly commitListeners = new Set<(offset: number) => void>();
-  private suspectedListener: (epoch: number) => void = () => {};
+  private suspectedListener: (leader: NodeId, epoch: number) => void = () => {};
 
   constructor(
     readonly self: NodeId,
@@ -122,12 +122,12 @@ export class FakeReplica implements HostedReplica<FakeMessage> {
     return () => this.commitListeners.delete(listener);
   }
 
-  onLeaderSuspected(listener: (epoch: number) => void): void {
+  onLeaderSuspected(listener: (leader: NodeId, epoch: number) => void): void {
     this.suspectedListener = listener;
   }
 
   suspectLeader(): void {
-    this.suspectedListener(this.definition.epoch);
+    this.suspectedListener(this.definition.leader ?? 0, this.definition.epoch);
   }
 
   status(): HostedReplicaStatus {

@@ -88,7 +88,9 @@ describe('ChainRequests', () => {
     await expect(at(world, 4).create({ name: 'orders', replicas: 3, acks: 'quorum' })).rejects.toMatchObject({
       code: 'CHAIN_EXISTS',
     });
-    await expect(at(world, 4).create({ name: 'bad/name', replicas: 3, acks: 'quorum' })).rejects.toMatchObject({
+    await expect(
+      at(world, 4).create({ name: 'bad/name', replicas: 3, acks: 'quorum' }),
+    ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     await settle();

@@ -96,6 +96,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.admin,
       SERVICE.controlPlane,
       SERVICE.membership,
+      SERVICE.chains,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -109,28 +110,32 @@ describe("a voter node's supervision tree", () => {
       [SERVICE.admin]: RESTARTABLE,
       [SERVICE.controlPlane]: RESTARTABLE,
       [SERVICE.membership]: RESTARTABLE,
+      [SERVICE.chains]: RESTARTABLE,
     });
     const api = voterTree().children.find((child) => child.name === SERVICE.etcdApi);
     expect(api?.restart.periodMs).toBe(RESTARTABLE_SERVICE_PERIOD_MS);
   });
 
-  it('restarting the client API touches only the membership that names it; Raft takes everything after it', () => {
+  it('restarting the client API touches only the membership that names it (and chains on it); Raft takes everything after it', () => {
     const tree = voterTree();
-    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, SERVICE.membership]);
-    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership]);
-    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership]);
+    // The client port reaches the chains service through `parts`, so it does not depend on it.
+    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, SERVICE.membership, SERVICE.chains]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership, SERVICE.chains]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership, SERVICE.chains]);
+    expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains]);
     expect(restartSet(tree, SERVICE.raft)).toEqual([
       SERVICE.raft,
       SERVICE.etcdApi,
       SERVICE.admin,
       SERVICE.controlPlane,
       SERVICE.membership,
+      SERVICE.chains,
     ]);
   });
 });
 
 describe("a worker node's supervision tree", () => {
-  it('starts the lock, identity and transport first, membership last, and stops in the reverse order', () => {
+  it('starts the lock, identity and transport first, membership and chains last, and stops in the reverse order', () => {
     const tree = workerTree();
     expect(tree.startOrder).toEqual([
       SERVICE.lock,
@@ -139,6 +144,7 @@ describe("a worker node's supervision tree", () => {
       SERVICE.controlPlane,
       SERVICE.admin,
       SERVICE.membership,
+      SERVICE.chains,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -150,14 +156,23 @@ describe("a worker node's supervision tree", () => {
       [SERVICE.controlPlane]: RESTARTABLE,
       [SERVICE.admin]: RESTARTABLE,
       [SERVICE.membership]: RESTARTABLE,
+      [SERVICE.chains]: RESTARTABLE,
     });
   });
 
-  it('a control-plane or admin restart takes only membership with it', () => {
+  it('a control-plane or admin restart takes only membership and chains with it', () => {
     const tree = workerTree();
-    expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, SERVICE.membership]);
-    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership]);
-    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership]);
-    expect(restartSet(tree, SERVICE.transport)).toEqual([SERVICE.transport, SERVICE.membership]);
+    expect(restartSet(tree, SERVICE.controlPlane)).toEqual([
+      SERVICE.controlPlane,
+      SERVICE.membership,
+      SERVICE.chains,
+    ]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership, SERVICE.chains]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership, SERVICE.chains]);
+    expect(restartSet(tree, SERVICE.transport)).toEqual([
+      SERVICE.transport,
+      SERVICE.membership,
+      SERVICE.chains,
+    ]);
   });
 });

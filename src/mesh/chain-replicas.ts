@@ -1,0 +1,114 @@
+/**
+ * How a node runs one chain's replica: the replication protocol (`ChainReplica`) over the
+ * chain's log on disk (`openChainLog`), adapted to what the chain host drives. The replica's
+ * messages use the protocol's own codec, which names the chain in each message.
+ */
+import {
+  ChainReplica,
+  type ChainReplicaMessage,
+  type ChainReplicaStatus,
+  decodeChainMessage,
+  encodeChainMessage,
+  type HostedReplica,
+  type HostedReplicaStatus,
+  LEADER_STALE_MS,
+  openChainLog,
+  type ReplicaProgress,
+} from '../chains/index.js';
+import type { NodeId, TimerId } from '../lib/index.js';
+import type { ChainReplicaRuntime } from './chain-service.js';
+import { type CommonServiceContext, part } from './node-parts.js';
+
+/** How often a replica's log drops the segments its chain's retention no longer keeps. */
+export const CHAIN_RETENTION_INTERVAL_MS = 10_000;
+
+export function chainReplicaRuntime(context: CommonServiceContext): ChainReplicaRuntime<ChainReplicaMessage> {
+  const { disk, clock, logger, parts } = context;
+  return {
+    codec: { encode: encodeChainMessage, decode: decodeChainMessage },
+    openReplica: async ({ definition, directory, send }) => {
+      const log = await openChainLog(disk, directory, {
+        sync: definition.sync,
+        retention: definition.retention,
+        clock,
+        name: definition.name,
+        ...(definition.maxRecordBytes === undefined ? {} : { maxRecordBytes: definition.maxRecordBytes }),
+        ...(logger === undefined
+          ? {}
+          : { logger: logger.child({ part: 'chain-log', chain: definition.name }) }),
+      });
+      // A suspicion raised while the replica is built (before the host listens) is kept for it.
+      let suspected: ((leader: NodeId, epoch: number) => void) | undefined;
+      let early: { leader: NodeId; epoch: number } | undefined;
+      const replica = new ChainReplica({
+        self: part(parts, 'identity').id,
+        definition,
+        log,
+        clock,
+        send: (peer, message) => {
+          send(peer, message);
+        },
+        onLeaderSuspected: (leader, epoch) => {
+          if (suspected === undefined) early = { leader, epoch };
+          else suspected(leader, epoch);
+        },
+      });
+      let retentionTimer: TimerId | undefined;
+      const retain = (): void => {
+        retentionTimer = clock.setTimer(CHAIN_RETENTION_INTERVAL_MS, () => {
+          log.applyRetention(clock.wallMs()).then(retain, (error: unknown) => {
+            logger?.warn({ chain: definition.name, err: error }, 'chain retention failed');
+            retain();
+          });
+        });
+      };
+      if (definition.retention.maxBytes !== undefined || definition.retention.maxAgeMs !== undefined)
+        retain();
+      const hosted: HostedReplica<ChainReplicaMessage> = {
+        receive: (from, message) => replica.receive(from, message),
+        peerLost: (peer) => replica.peerLost(peer),
+        updateDefinition: (next) => replica.updateDefinition(next),
+        append: (payloads) => replica.append(payloads),
+        read: (fromOffset, maxRecords, maxBytes) => replica.read(fromOffset, maxRecords, maxBytes),
+        get commitOffset() {
+          return replica.commitOffset;
+        },
+        onCommit: (listener) => replica.onCommit(listener),
+        onLeaderSuspected: (listener) => {
+          suspected = listener;
+          if (early !== undefined) listener(early.leader, early.epoch);
+          early = undefined;
+        },
+        status: () => hostedStatus(replica.status()),
+        close: async () => {
+          if (retentionTimer !== undefined) clock.clearTimer(retentionTimer);
+          replica.close();
+          await log.close();
+        },
+      };
+      return hosted;
+    },
+  };
+}
+
+/** The replica's status as the host reports it: a leader's members with offset, lag and health. */
+function hostedStatus(status: ChainReplicaStatus): HostedReplicaStatus {
+  const leading = status.role === 'leader';
+  const progress = (learner: boolean): ReplicaProgress[] =>
+    status.replicas
+      .filter((member) => member.learner === learner)
+      .map((member) => ({
+        node: member.node,
+        offset: member.matchOffset,
+        lag: member.lag,
+        healthy: member.lastHeardAgoMs < LEADER_STALE_MS,
+      }));
+  return {
+    leading,
+    epoch: status.epoch,
+    startOffset: status.startOffset,
+    endOffset: status.endOffset,
+    commitOffset: status.commitOffset,
+    ...(leading ? { replicas: progress(false), learners: progress(true) } : {}),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The `chains` service of a node's supervision tree, voters and workers alike: the chain host
+ * (the replicas this node holds, the chains channel) and the node's chain requests, which the
+ * client port serves as `meshos.v1.Chains` on voters. Restartable: its state is the replicas'
+ * logs on disk, reopened on restart; it depends on the transport, the control plane (definitions)
+ * and membership (placement, failover).
+ */
+import type { ChainsBackend } from '../api/index.js';
+import {
+  ChainDirectory,
+  ChainHost,
+  type ChainMessage,
+  ChainUnavailableError,
+  directoryFeed,
+  type ProximityMatrix,
+  proposeFailover,
+  type ReplicaMessageCodec,
+  type ReplicaOpener,
+} from '../chains/index.js';
+import { PEER_CHANNEL } from '../lib/index.js';
+import { membershipMatrix, meshChainPlacer } from './chain-placement.js';
+import { ChainRequests, newChainRequestCounters } from './chain-requests.js';
+import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
+import type { NodeService } from './node-service.js';
+
+/** How a node runs the replica of one chain: the replication protocol over a chain log. */
+export interface ChainReplicaRuntime<M extends ChainMessage> {
+  readonly codec: ReplicaMessageCodec<M>;
+  readonly openReplica: ReplicaOpener<M>;
+}
+
+export function chainsService<M extends ChainMessage>(
+  context: CommonServiceContext,
+  runtimeOf: (context: CommonServiceContext) => ChainReplicaRuntime<M>,
+): NodeService {
+  const { config, parts, disk, clock, logger } = context;
+  const counters = context.chainCounters ?? newChainRequestCounters();
+  return {
+    name: SERVICE.chains,
+    role: 'replicated chains: the replicas this node holds, chain requests from any node',
+    dependsOn: [SERVICE.transport, SERVICE.controlPlane, SERVICE.membership],
+    policy: 'restartable',
+    async open() {
+      const self = part(parts, 'identity').id;
+      const membership = part(parts, 'membership');
+      const directory = new ChainDirectory(part(parts, 'controlPlane'), { clock });
+      const matrix = (): ProximityMatrix => parts.proximityMatrix?.() ?? membershipMatrix(membership.view);
+      const runtime = runtimeOf(context);
+      const host = new ChainHost<M>({
+        self,
+        chainsDirectory: `${config.dataDirectory}/chains`,
+        link: part(parts, 'channels').link(PEER_CHANNEL.chains),
+        codec: runtime.codec,
+        openReplica: runtime.openReplica,
+        removeDirectory: (directory) => disk.remove(directory),
+        definitions: directoryFeed(directory),
+        proposeFailover: async (definition, suspected) => {
+          counters.failoverProposals += 1;
+          await proposeFailover(directory, definition.name, new Set([suspected]), matrix(), {
+            epoch: definition.epoch,
+          });
+        },
+        clock,
+        ...(logger === undefined ? {} : { logger: logger.child({ part: 'chains' }) }),
+      });
+      const requests = new ChainRequests<M>({
+        host,
+        store: directory,
+        place: meshChainPlacer(() => membership.view, matrix, clock),
+        clock,
+        counters: counters,
+      });
+      host.start();
+      parts.chainHost = host;
+      parts.chains = requests;
+      return {
+        onFailure: (listener) => host.onFailure(listener),
+        close: async () => {
+          delete parts.chains;
+          delete parts.chainHost;
+          await host.close();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The client port's view of the chains service: calls reach the running service, or fail with
+ * CHAIN_UNAVAILABLE (not written) while it is starting or restarting. The client port starts
+ * before the control plane the service needs, so it is given this rather than the service.
+ */
+export function chainsBackendOf(parts: { readonly chains?: ChainsBackend }): ChainsBackend {
+  const running = (name: string): ChainsBackend => {
+    const chains = parts.chains;
+    if (chains === undefined)
+      throw new ChainUnavailableError(name, 'the chains service of this node is not running');
+    return chains;
+  };
+  return {
+    create: async (input) => running(input.name).create(input),
+    delete: async (name) => running(name).delete(name),
+    append: async (name, payloads, timeoutMs) => running(name).append(name, payloads, timeoutMs),
+    read: async (name, fromOffset, limit, maxBytes) => running(name).read(name, fromOffset, limit, maxBytes),
+    subscribe: (name, fromOffset, signal) => ({
+      [Symbol.asyncIterator]: () => running(name).subscribe(name, fromOffset, signal)[Symbol.asyncIterator](),
+    }),
+    status: async (name) => running(name).status(name),
+    list: async () => running('*').list(),
+  };
+}

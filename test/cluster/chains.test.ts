@@ -1,0 +1,163 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { MeshClient } from '../../src/client/index.js';
+import { isMeshError } from '../../src/lib/index.js';
+import {
+  type ChainAppendOperation,
+  chainReplicaProblems,
+  historyLines,
+  type ReplicaRecord,
+} from '../support/chain-history.js';
+import { CHAIN_CALL_TIMEOUT_MS, clientOf, createChain, eventually, readAll } from './chain-cluster.js';
+import { ProcessCluster } from './process-cluster.js';
+
+const NODES = [1, 2, 3];
+const LEADER_TIMEOUT_MS = 30_000;
+/** Acknowledged appends wanted before the leader is killed, and again after the new leader took over. */
+const APPENDS_BEFORE_KILL = 30;
+const APPENDS_AFTER_FAILOVER = 30;
+const APPENDERS = 3;
+/** Each appender stops after this many attempts even if the test never tells it to. */
+const MAX_APPENDS_PER_CLIENT = 2_000;
+
+function nanosecondsNow(): number {
+  return Number(process.hrtime.bigint());
+}
+
+describe('chains on three meshos processes', () => {
+  let cluster: ProcessCluster | undefined;
+  const clients: MeshClient[] = [];
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await cluster?.stopAll();
+  });
+
+  it('serves a chain end to end: appends through every node, read back from every node, a leader killed', async () => {
+    cluster = await ProcessCluster.create(NODES.length);
+    cluster.startAll();
+    await cluster.waitForLeader(LEADER_TIMEOUT_MS);
+    const client = new Map<number, MeshClient>();
+    for (const id of NODES) {
+      const connected = await clientOf(cluster, id);
+      clients.push(connected);
+      client.set(id, connected);
+    }
+    const on = (id: number): MeshClient => client.get(id)!;
+
+    // Appends through every node reach the leader; every node reads them back in one order.
+    await createChain(on(1), 'orders', 3);
+    const created = await on(2).chains.status('orders');
+    expect(created.replicas.map((replica) => replica.node).sort()).toEqual(NODES);
+    expect(created.epoch).toBe(1);
+    const written: string[] = [];
+    for (const id of NODES) {
+      for (let count = 0; count < 5; count++) {
+        const value = `via-${id}-${count}`;
+        await eventually(`append ${value}`, async () => {
+          try {
+            await on(id).chains.append('orders', value, { timeoutMs: CHAIN_CALL_TIMEOUT_MS });
+            return true;
+          } catch (error) {
+            // Not written: try again (a leader still claiming its epoch says so).
+            if (isMeshError(error) && ['CHAIN_NOT_LEADER', 'CHAIN_UNAVAILABLE'].includes(error.code))
+              return undefined;
+            throw error;
+          }
+        });
+        written.push(value);
+      }
+    }
+    for (const id of NODES) {
+      await eventually(`node ${id} reads every record of orders`, async () => {
+        const records = await readAll(on(id), 'orders');
+        return records.map((record) => record.value).join() === written.join() ? true : undefined;
+      });
+    }
+
+    // Appenders run while the chain's leader is killed; a new leader takes over in a new epoch.
+    await createChain(on(1), 'events', 3);
+    const before = await eventually('events has a leader', async () => {
+      const status = await on(1).chains.status('events');
+      return status.leader === 0 ? undefined : status;
+    });
+    const doomed = before.leader as number;
+    const survivors = NODES.filter((id) => id !== doomed);
+    const operations: ChainAppendOperation[] = [];
+    let running = true;
+    let acknowledged = 0;
+    const appenders = Array.from({ length: APPENDERS }, async (_, index) => {
+      // Each appender talks to a node that stays up, so its calls measure the chain, not the client.
+      const through = on(survivors[index % survivors.length]!);
+      for (let counter = 0; running && counter < MAX_APPENDS_PER_CLIENT; counter++) {
+        const value = `${index}-${counter}`;
+        const callTs = nanosecondsNow();
+        try {
+          const result = await through.chains.append('events', value, { timeoutMs: CHAIN_CALL_TIMEOUT_MS });
+          acknowledged += 1;
+          operations.push({
+            client: index,
+            chain: 'events',
+            value,
+            status: 'ok',
+            offset: result.firstOffset,
+            callTs,
+            returnTs: nanosecondsNow(),
+          });
+        } catch (error) {
+          const notWritten =
+            isMeshError(error) &&
+            ['CHAIN_NOT_LEADER', 'CHAIN_UNAVAILABLE', 'CHAIN_OVERLOADED'].includes(error.code);
+          operations.push({
+            client: index,
+            chain: 'events',
+            value,
+            status: notWritten ? 'fail' : 'info',
+            callTs,
+            ...(notWritten ? { returnTs: nanosecondsNow() } : {}),
+          });
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    });
+    await eventually('appends acknowledged before the kill', async () =>
+      acknowledged >= APPENDS_BEFORE_KILL ? true : undefined,
+    );
+    const killedAtMs = Date.now();
+    await cluster.kill(doomed);
+    const after = await eventually('a new leader of events', async () => {
+      const status = await on(survivors[0]!).chains.status('events');
+      return status.epoch > before.epoch && status.leader !== doomed && status.leader !== 0
+        ? status
+        : undefined;
+    });
+    const acknowledgedAtFailover = acknowledged;
+    await eventually('appends acknowledged after the failover', async () =>
+      acknowledged >= acknowledgedAtFailover + APPENDS_AFTER_FAILOVER ? true : undefined,
+    );
+    const failoverMs = Date.now() - killedAtMs;
+
+    // The killed node comes back and catches up while the appenders still run.
+    cluster.start(doomed);
+    const restarted = await clientOf(cluster, doomed);
+    clients.push(restarted);
+    client.set(doomed, restarted);
+    running = false;
+    await Promise.all(appenders);
+
+    const copies = await eventually('every replica holds the same records', async () => {
+      const read = new Map<string, ReplicaRecord[]>();
+      for (const id of NODES) read.set(`n${id}`, await readAll(on(id), 'events'));
+      return chainReplicaProblems('events', operations, read).length === 0 ? read : undefined;
+    });
+    writeFileSync(path.join(cluster.root, 'events-history.jsonl'), historyLines(operations));
+    expect(chainReplicaProblems('events', operations, copies)).toEqual([]);
+    const okCount = operations.filter((operation) => operation.status === 'ok').length;
+    expect(copies.get(`n${doomed}`)!.length).toBeGreaterThanOrEqual(okCount);
+    expect(after.epoch).toBeGreaterThan(before.epoch);
+    console.log(
+      `chains failover: leader n${doomed} killed, epoch ${before.epoch} -> ${after.epoch} (leader n${after.leader}), ` +
+        `${okCount} acknowledged, ${operations.length - okCount} not, ${failoverMs} ms from kill to ${APPENDS_AFTER_FAILOVER} more acknowledged; history ${cluster.root}/events-history.jsonl`,
+    );
+  }, 240_000);
+});
