@@ -12,6 +12,7 @@ import { LeasedSeat, type SeatTerm } from './coordinator-seat.js';
 import type { ChainDirectory } from './directory.js';
 import { ChainConflictError, ChainFencedError, ChainNotFoundError } from './errors.js';
 import { matrixLeaderChoice } from './failover.js';
+import type { LearnerProgress } from './learner-progress.js';
 import { type PlacementAction, type PlacementNode, planPlacement } from './placement.js';
 import type { ProximityMatrix } from './proximity-matrix.js';
 import type { StoredChain } from './stored-chain.js';
@@ -30,12 +31,6 @@ export interface CoordinatorMembership {
   /** Every registered node; `healthy` false while it is suspected. */
   nodes(): readonly { readonly id: NodeId; readonly healthy: boolean }[];
   /** Calls `listener` on every change; returns an unsubscribe. */
-  onChange(listener: () => void): () => void;
-}
-
-/** Which learners have caught up with their chain's leader (reported by the chain hosts). */
-export interface LearnerProgress {
-  caughtUp(chain: string): ReadonlySet<NodeId>;
   onChange(listener: () => void): () => void;
 }
 
@@ -190,7 +185,11 @@ export class ChainCoordinator {
 
   private async planOnce(term: SeatTerm): Promise<void> {
     const { progress, proximity, clock, logger } = this.options;
-    const chains = [...this.chains.values()].map((chain) => chain.definition);
+    await progress.refresh?.([...this.chains.values()].map((chain) => chain.definition));
+    if (!this.seat.holding) return;
+    // Actions are compare-and-swaps at the revisions planned on: this snapshot's.
+    const snapshot = new Map(this.chains);
+    const chains = [...snapshot.values()].map((chain) => chain.definition);
     const caughtUpLearners = new Map(chains.map((chain) => [chain.name, progress.caughtUp(chain.name)]));
     const matrix = proximity?.();
     const plan = planPlacement({
@@ -214,17 +213,21 @@ export class ChainCoordinator {
       Array.from({ length: workers }, async () => {
         for (let action = queue.shift(); action !== undefined; action = queue.shift()) {
           if (!this.seat.holding) return;
-          await this.apply(action, term);
+          await this.apply(action, snapshot.get(action.name), term);
         }
       }),
     );
   }
 
-  private async apply(action: PlacementAction, term: SeatTerm): Promise<void> {
+  private async apply(
+    action: PlacementAction,
+    planned: StoredChain | undefined,
+    term: SeatTerm,
+  ): Promise<void> {
     const { logger } = this.options;
     let outcome: CoordinatorActionRecord['outcome'];
     try {
-      const chain = await this.write(action, term.fence);
+      const chain = planned === undefined ? undefined : await this.write(action, planned, term.fence);
       if (chain === undefined) {
         outcome = 'conflict';
       } else {
@@ -250,11 +253,10 @@ export class ChainCoordinator {
   /** The action as a compare-and-swap at the revision planned on; undefined when it lost. */
   private async write(
     action: PlacementAction,
+    planned: StoredChain,
     fence: readonly ControlCompare[],
   ): Promise<StoredChain | undefined> {
     const { directory } = this.options;
-    const planned = this.chains.get(action.name);
-    if (planned === undefined) return undefined;
     const options = { expectedModRevision: planned.modRevision, fence };
     switch (action.type) {
       case 'elect': {
@@ -271,31 +273,5 @@ export class ChainCoordinator {
         // The coordinator plans no new chains: creation places them (placeNewChain).
         return undefined;
     }
-  }
-}
-
-/** Learners' progress as reports arrive (the chain hosts call `report`). */
-export class LearnerProgressBoard implements LearnerProgress {
-  private readonly caughtUpByChain = new Map<string, Set<NodeId>>();
-  private readonly listeners = new Set<() => void>();
-
-  /** `learner` of `chain` has (or no longer has) caught up with its leader's commit offset. */
-  report(chain: string, learner: NodeId, caughtUp: boolean): void {
-    const learners = this.caughtUpByChain.get(chain) ?? new Set<NodeId>();
-    if (learners.has(learner) === caughtUp) return;
-    if (caughtUp) learners.add(learner);
-    else learners.delete(learner);
-    if (learners.size === 0) this.caughtUpByChain.delete(chain);
-    else this.caughtUpByChain.set(chain, learners);
-    for (const listener of this.listeners) listener();
-  }
-
-  caughtUp(chain: string): ReadonlySet<NodeId> {
-    return this.caughtUpByChain.get(chain) ?? new Set();
-  }
-
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 }

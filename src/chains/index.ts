@@ -32,8 +32,6 @@ export {
   DEFAULT_CHAIN_GRACE_PERIOD_MS,
   DEFAULT_COORDINATOR_LEASE_TTL_SECONDS,
   DEFAULT_COORDINATOR_PLAN_INTERVAL_MS,
-  type LearnerProgress,
-  LearnerProgressBoard,
   MAX_COORDINATOR_ACTIONS_IN_FLIGHT,
 } from './coordinator.js';
 export { LeasedSeat, type LeasedSeatOptions, type SeatTerm } from './coordinator-seat.js';
@@ -132,6 +130,13 @@ export {
   type ReplicaProgress,
 } from './host-ports.js';
 export { type ChainLeaderChoice, type ChainLeaderQuestion, chooseChainLeader } from './leader-choice.js';
+export {
+  type LearnerProgress,
+  LearnerProgressBoard,
+  type LearnerStatus,
+  MAX_LEARNER_STATUS_REQUESTS_IN_FLIGHT,
+  StatusLearnerProgress,
+} from './learner-progress.js';
 export { placeNewChain } from './new-chain-placement.js';
 export {
   DEFAULT_MAX_CHAINS_PER_NODE,

@@ -4,7 +4,9 @@ import {
   ChainDirectory,
   type CoordinatorActionRecord,
   type CoordinatorMembership,
+  type LearnerProgress,
   LearnerProgressBoard,
+  StatusLearnerProgress,
 } from '../../../src/chains/index.js';
 import {
   CHAINS_COORDINATOR_KEY,
@@ -77,7 +79,10 @@ afterEach(async () => {
 });
 
 /** A coordinator on node `id`, with a control plane of its own over the shared store. */
-async function startCoordinator(id: NodeId, options: { blindToOwnKey?: boolean } = {}): Promise<Node> {
+async function startCoordinator(
+  id: NodeId,
+  options: { blindToOwnKey?: boolean; progress?: LearnerProgress } = {},
+): Promise<Node> {
   const opened = await openControlPlane({ kind: 'in-process', backend, clock });
   const plane = options.blindToOwnKey === true ? blindToCoordinatorKey(opened) : opened;
   const records: CoordinatorActionRecord[] = [];
@@ -85,7 +90,7 @@ async function startCoordinator(id: NodeId, options: { blindToOwnKey?: boolean }
     directory: new ChainDirectory(plane, { clock }),
     self: id,
     membership,
-    progress,
+    progress: options.progress ?? progress,
     clock,
     random: new SeededRandom(id),
     gracePeriodMs: GRACE_MS,
@@ -254,5 +259,26 @@ describe('ChainCoordinator', () => {
       ['elect', 'applied'],
     ]);
     expect(stale.coordinator.coordinating).toBe(false);
+  });
+
+  it("promotes a learner once the leader's status shows it caught up (progress asked for, not pushed)", async () => {
+    await directory.create({ name: 'a' }, { replicas: [1, 2, 3], leader: 1 });
+    let learnerOffset = 5;
+    const asked: string[] = [];
+    const statusProgress = new StatusLearnerProgress(async (name) => {
+      asked.push(name);
+      const { learners = [] } = await definitionOf(name);
+      return { commitOffset: 10, learners: learners.map((node) => ({ node, offset: learnerOffset })) };
+    });
+    await startCoordinator(1, { progress: statusProgress });
+    membership.leave(3);
+    await advanceUntil(async () => (await definitionOf('a')).learners !== undefined, 'a learner');
+    expect(await definitionOf('a')).toMatchObject({ replicas: [1, 2, 3], learners: [4], epoch: 1 });
+    await advance(5 * PLAN_INTERVAL_MS);
+    expect(asked.length).toBeGreaterThanOrEqual(5);
+    expect((await definitionOf('a')).epoch).toBe(1);
+    learnerOffset = 10;
+    await advanceUntil(async () => (await definitionOf('a')).epoch === 2, 'the promotion');
+    expect(await definitionOf('a')).toMatchObject({ replicas: [1, 2, 4], epoch: 2, leader: 1 });
   });
 });

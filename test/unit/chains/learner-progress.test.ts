@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import {
+  LearnerProgressBoard,
+  type LearnerStatus,
+  StatusLearnerProgress,
+} from '../../../src/chains/index.js';
+import { chain } from './placement-fixtures.js';
+
+describe('StatusLearnerProgress', () => {
+  it("counts a learner caught up once its offset reaches the leader's commit offset, asking only chains with learners", async () => {
+    const asked: string[] = [];
+    const statuses: Record<string, LearnerStatus> = {
+      behind: { commitOffset: 10, learners: [{ node: 4, offset: 9 }] },
+      level: { commitOffset: 10, learners: [{ node: 4, offset: 10 }] },
+      // A node the definition no longer names as a learner does not count.
+      stale: { commitOffset: 10, learners: [{ node: 7, offset: 12 }] },
+    };
+    const progress = new StatusLearnerProgress(async (name) => {
+      asked.push(name);
+      if (name === 'down') throw new Error('no leader');
+      return statuses[name]!;
+    });
+    await progress.refresh([
+      chain('behind', [1, 2, 3], { learners: [4] }),
+      chain('level', [1, 2, 3], { learners: [4] }),
+      chain('stale', [1, 2, 3], { learners: [4] }),
+      chain('down', [1, 2, 3], { learners: [4] }),
+      chain('none', [1, 2, 3]),
+    ]);
+    expect(asked.sort()).toEqual(['behind', 'down', 'level', 'stale']);
+    expect([...progress.caughtUp('level')]).toEqual([4]);
+    for (const name of ['behind', 'stale', 'down', 'none']) expect(progress.caughtUp(name).size).toBe(0);
+    await progress.refresh([]);
+    expect(progress.caughtUp('level').size).toBe(0);
+  });
+});
+
+describe('LearnerProgressBoard', () => {
+  it('holds reports and tells listeners of each change once', () => {
+    const board = new LearnerProgressBoard();
+    let changes = 0;
+    board.onChange(() => changes++);
+    board.report('a', 4, true);
+    board.report('a', 4, true);
+    expect([...board.caughtUp('a')]).toEqual([4]);
+    board.report('a', 4, false);
+    expect(board.caughtUp('a').size).toBe(0);
+    expect(changes).toBe(2);
+  });
+});
