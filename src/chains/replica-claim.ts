@@ -58,7 +58,7 @@ export class ClaimRound {
     if (log.promisedEpoch < this.epoch) log.setPromisedEpoch(this.epoch);
     // The promise is durable before any claim goes out: a restarted node that finds it knows it
     // may have led this epoch already, and never leads it again.
-    void log.durable().then(() => {
+    this.context.whenDurable(() => {
       if (this.stopped) return;
       this.phase = 'collecting';
       this.answers.set(this.context.self, {

@@ -15,6 +15,13 @@ export interface ReplicaContext {
   advanceCommit(offset: number): void;
   /** The log was cut at `offset`: a commit offset past it (possible only with acks one) comes back. */
   truncated(offset: number): void;
+  /**
+   * Calls `then` with the durable offset once every write made so far is on disk; a failed
+   * sync goes to the replica instead (it stops leading: nothing more can be made durable).
+   */
+  whenDurable(then: (durableOffset: number) => void): void;
+  /** The log refused a write or a sync: it is unusable until reopened. */
+  logFailed(error: unknown): void;
   /** Reports, once per epoch, that `leader` of `epoch` looks gone. */
   suspect(leader: NodeId, epoch: number): void;
 }

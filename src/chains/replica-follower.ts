@@ -18,7 +18,7 @@ function stillPromised(context: ReplicaContext, epoch: number): boolean {
 /** Promises the claimed epoch and reports the log as it stands once the promise is durable. */
 export function answerClaim(context: ReplicaContext, from: NodeId, message: ClaimMessage): void {
   const { log } = context;
-  void log.durable().then(() => {
+  context.whenDurable(() => {
     if (!stillPromised(context, message.epoch)) return;
     context.send(from, {
       type: 'claimAck',
@@ -54,7 +54,7 @@ export function acceptAppend(context: ReplicaContext, from: NodeId, message: App
   if (truncatedAt !== undefined) context.truncated(truncatedAt);
   const matchEnd = message.fromOffset + message.entries.length;
   context.advanceCommit(Math.min(message.commitOffset, matchEnd));
-  void log.durable().then((durableOffset) => {
+  context.whenDurable((durableOffset) => {
     if (!stillPromised(context, message.epoch)) return;
     context.send(from, {
       type: 'appendAck',

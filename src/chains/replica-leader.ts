@@ -240,10 +240,15 @@ export class ChainLeader {
   /** Writes our own records and counts them for us once they are durable. */
   private write(entries: readonly ChainEntry[]): void {
     const { log } = this.context;
-    log.append(entries);
+    try {
+      log.append(entries);
+    } catch (error) {
+      this.context.logFailed(error);
+      throw error;
+    }
     this.pusher.remember(entries);
     const end = log.endOffset;
-    void log.durable().then((durableOffset) => {
+    this.context.whenDurable((durableOffset) => {
       if (this.stopped) return;
       this.selfMatchEnd = Math.max(this.selfMatchEnd, Math.min(end, durableOffset));
       this.advanceCommit();

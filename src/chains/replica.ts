@@ -76,6 +76,7 @@ export class ChainReplica {
   private lastHeardFromLeaderMs: number;
   private timer: TimerId | undefined;
   private closed = false;
+  private lastLogError: unknown;
 
   constructor(options: ChainReplicaOptions) {
     this.options = options;
@@ -96,6 +97,11 @@ export class ChainReplica {
     if (this.definition.replicas.includes(this.self)) return 'follower';
     if (this.definition.learners?.includes(this.self)) return 'learner';
     return 'idle';
+  }
+
+  /** The error the log failed with, if it did (the host then reopens the replica). */
+  get logError(): unknown {
+    return this.lastLogError;
   }
 
   get commitOffset(): number {
@@ -244,6 +250,10 @@ export class ChainReplica {
         if (replica.commit > offset) replica.commit = offset;
       },
       suspect: (leader, epoch) => replica.suspect(leader, epoch),
+      whenDurable: (then) => {
+        this.log.durable().then(then, (error: unknown) => replica.logFailed(error));
+      },
+      logFailed: (error) => replica.logFailed(error),
     };
   }
 
@@ -291,7 +301,11 @@ export class ChainReplica {
       definition.acks,
       definition.maxRecordBytes,
     );
-    this.leader.start();
+    try {
+      this.leader.start();
+    } catch (error) {
+      this.logFailed(error);
+    }
   }
 
   private follow(epoch: number, leader: NodeId | 0): void {
@@ -322,19 +336,36 @@ export class ChainReplica {
     if (message.epoch > this.epoch || this.leaderId === 0) this.follow(message.epoch, from);
     // One leader per epoch: a request of our epoch from anyone else is not from its leader.
     if (from !== this.leaderId || this.leader !== undefined) return;
-    if (message.epoch > promised) this.log.setPromisedEpoch(message.epoch);
     this.lastHeardFromLeaderMs = this.clock.nowMs();
-    switch (message.type) {
-      case 'claim':
-        answerClaim(this.context, from, message);
-        return;
-      case 'append':
-        acceptAppend(this.context, from, message);
-        return;
-      case 'fetch':
-        serveFetch(this.context, from, message);
-        return;
+    try {
+      if (message.epoch > promised) this.log.setPromisedEpoch(message.epoch);
+      switch (message.type) {
+        case 'claim':
+          answerClaim(this.context, from, message);
+          return;
+        case 'append':
+          acceptAppend(this.context, from, message);
+          return;
+        case 'fetch':
+          serveFetch(this.context, from, message);
+          return;
+      }
+    } catch (error) {
+      this.logFailed(error);
     }
+  }
+
+  /**
+   * The log refused a write or a sync (a failed fsync leaves it unusable until reopened): a
+   * leader stops and asks for the next epoch; a follower goes on refusing nothing but
+   * acknowledging nothing, so its leader counts it out.
+   */
+  private logFailed(error: unknown): void {
+    this.lastLogError = error;
+    if (this.leader === undefined) return;
+    const epoch = this.leader.epoch;
+    this.stopLeading(`its log failed: ${error instanceof Error ? error.message : String(error)}`);
+    this.suspect(this.self, epoch);
   }
 
   private advanceCommit(offset: number): void {

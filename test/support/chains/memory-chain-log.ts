@@ -28,7 +28,8 @@ export class MemoryChainLog implements ChainLog {
   private promised: number;
   private durableEnd: number;
   private pending: PendingWrite[] = [];
-  private waiters: (() => void)[] = [];
+  private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private failure: Error | undefined;
   private syncScheduled = false;
   private crashed = false;
 
@@ -112,9 +113,9 @@ export class MemoryChainLog implements ChainLog {
   }
 
   durable(): Promise<number> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       if (!this.isOpen()) return;
-      this.waiters.push(() => resolve(this.durableEnd));
+      this.waiters.push({ resolve: () => resolve(this.durableEnd), reject });
       if (this.syncScheduled) return;
       this.syncScheduled = true;
       this.clock.setTimer(this.syncDelayMs, () => this.sync());
@@ -153,15 +154,25 @@ export class MemoryChainLog implements ChainLog {
     this.crashed = true;
   }
 
+  /** Every later sync fails with `error` (as a failed fdatasync does: the log is unusable). */
+  failSyncs(error: Error): void {
+    this.failure = error;
+  }
+
   private sync(): void {
     this.syncScheduled = false;
     if (this.crashed) return;
+    if (this.failure !== undefined) {
+      const failed = this.waiters.splice(0);
+      for (const waiter of failed) waiter.reject(this.failure);
+      return;
+    }
     this.applyToDisk(this.pending);
     this.pending = [];
     this.durableEnd = this.entries.length;
     const waiters = this.waiters;
     this.waiters = [];
-    for (const waiter of waiters) waiter();
+    for (const waiter of waiters) waiter.resolve();
   }
 
   private applyToDisk(writes: readonly PendingWrite[]): void {

@@ -320,6 +320,21 @@ describe('ChainReplica: leader failure and epochs', () => {
   });
 });
 
+describe('ChainReplica: a failing log', () => {
+  it('a leader whose sync fails stops leading, fails its waiting appends as outcome unknown and asks for the next epoch', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    chain.node(1).log.failSyncs(new Error('fdatasync: EIO'));
+    const waiting = chain.append(1, ['doomed']);
+    failedWith(await settle(chain, waiting), 'CHAIN_APPEND_OUTCOME_UNKNOWN');
+    expect(chain.replica(1).role).toBe('follower');
+    expect(String(chain.replica(1).logError)).toContain('EIO');
+    expect(chain.suspicions).toContainEqual({ by: 1, leader: 1, epoch: 1 });
+    await chain.runUntil(() => chain.leader() !== undefined, 3000, 'another leader');
+    expect(chain.leaderId()).not.toBe(1);
+  });
+});
+
 describe('ChainReplica: learners and catch-up', () => {
   it('a learner that was down catches up from the leader’s log with byte-bounded messages', async () => {
     const chain = start('quorum', { learners: [4] });
