@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { type ChainEntry, type ChainSyncPolicy, openChainLog } from '../src/chains/index.js';
 import { SystemClock } from '../src/lib/index.js';
 import { NodeDisk } from '../src/lib/node/index.js';
-import { type BenchSuite, percentile } from './harness.js';
+import { type BenchSuite, recordAppendRun, runConcurrentAppends, withTemporaryDirectory } from './harness.js';
 
 const RECORD_PAYLOAD_BYTES = 256;
 const APPENDER_COUNTS = [1, 16, 64] as const;
@@ -18,15 +15,7 @@ const READ_WRITE_BATCH_RECORDS = 1_000;
 const READ_BUDGET_BYTES = 1024 * 1024;
 const READ_RUNS = 3;
 const MEBIBYTE = 1024 * 1024;
-
-async function withTemporaryDirectory<T>(action: (directory: string) => Promise<T>): Promise<T> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-chain-log-bench-'));
-  try {
-    return await action(path.join(root, 'chain'));
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
+const TEMPORARY_PREFIX = 'meshos-chain-log-bench-';
 
 function recordAt(offset: number, payload: Uint8Array): ChainEntry {
   return { offset, epoch: 1, kind: 'data', appendedAtMs: 0, payload };
@@ -35,12 +24,13 @@ function recordAt(offset: number, payload: Uint8Array): ChainEntry {
 /**
  * A chain replica's own disk work: appends of 256 B records each waiting on durable() (group
  * commit shares one fdatasync among the appenders waiting together), reads, and the open that
- * rebuilds the sparse index. NodeDisk writes inline as a node's does.
+ * rebuilds the sparse index. NodeDisk writes through Node's thread pool, as the store's bench
+ * does, so the two compare; it also lets the interval policy's timer run between appends.
  */
 export const suite: BenchSuite = {
   name: 'chain-log',
   async run(context) {
-    const disk = new NodeDisk({ inlineWrites: true });
+    const disk = new NodeDisk();
     const clock = new SystemClock();
     const payload = new Uint8Array(RECORD_PAYLOAD_BYTES).fill(7);
     const policies: [string, ChainSyncPolicy, readonly number[]][] = [
@@ -49,50 +39,30 @@ export const suite: BenchSuite = {
     ];
     for (const [policyName, sync, appenderCounts] of policies) {
       for (const appenders of appenderCounts) {
-        await withTemporaryDirectory(async (directory) => {
+        await withTemporaryDirectory(TEMPORARY_PREFIX, 'chain', async (directory) => {
           const log = await openChainLog(disk, directory, { sync, retention: {}, clock });
-          const latenciesMs: number[] = [];
           const fsyncsBefore = log.metrics.fsyncs;
-          const startedMs = performance.now();
-          const deadlineMs = startedMs + APPEND_RUN_TIME_MS;
-          const appender = async (): Promise<void> => {
-            while (performance.now() < deadlineMs && log.endOffset < APPEND_RUN_MAX_RECORDS) {
-              const beganMs = performance.now();
-              log.append([recordAt(log.endOffset, payload)]);
-              await log.durable();
-              latenciesMs.push(performance.now() - beganMs);
-            }
-          };
-          await Promise.all(Array.from({ length: appenders }, appender));
-          const elapsedSeconds = (performance.now() - startedMs) / 1000;
+          const run = await runConcurrentAppends(appenders, APPEND_RUN_TIME_MS, async () => {
+            if (log.endOffset >= APPEND_RUN_MAX_RECORDS) return false;
+            log.append([recordAt(log.endOffset, payload)]);
+            await log.durable();
+            return true;
+          });
           const fsyncs = log.metrics.fsyncs - fsyncsBefore;
           await log.close();
-          latenciesMs.sort((a, b) => a - b);
           const label = `append 256 B + durable(), ${policyName}, ${appenders} concurrent`;
-          context.record({
-            metric: `${label}: records/s`,
-            median: latenciesMs.length / elapsedSeconds,
-            unit: 'records/s',
-            samples: latenciesMs.length,
-          });
+          recordAppendRun(context, label, 'records', run, fsyncs);
           context.record({
             metric: `${label}: records per fdatasync`,
-            median: fsyncs === 0 ? Number.NaN : latenciesMs.length / fsyncs,
+            median: fsyncs === 0 ? Number.NaN : run.latenciesMs.length / fsyncs,
             unit: 'records',
             samples: fsyncs,
-          });
-          context.record({
-            metric: `${label}: latency`,
-            median: percentile(latenciesMs, 0.5),
-            p99: percentile(latenciesMs, 0.99),
-            unit: 'ms',
-            samples: latenciesMs.length,
           });
         });
       }
     }
 
-    await withTemporaryDirectory(async (directory) => {
+    await withTemporaryDirectory(TEMPORARY_PREFIX, 'chain', async (directory) => {
       const options = { sync: { mode: 'batch' } as const, retention: {}, clock };
       const log = await openChainLog(disk, directory, options);
       for (let first = 0; first < READ_LOG_RECORDS; first += READ_WRITE_BATCH_RECORDS) {
