@@ -23,7 +23,6 @@ import { ChainSubscription } from './chain-subscription.js';
 import { toNumber } from './convert.js';
 import { chainRecordFromPb, chainStatusFromPb, chainSummaryFromPb } from './convert-chains.js';
 import type { EndpointConnection } from './endpoint.js';
-import { MeshClientError, TimeoutError } from './errors.js';
 import type { Bytes, CallOptions } from './types.js';
 
 export interface ChainCreateOptions extends CallOptions {
@@ -147,27 +146,18 @@ export class ChainsClient {
     return pb.chains.map(chainSummaryFromPb);
   }
 
-  private async unary<Response>(
+  private unary<Response>(
     kind: ChainCallKind,
     method: string,
     request: object,
     options: CallOptions,
   ): Promise<Response> {
-    try {
-      return await this.transport.call(`chains.${method}`, options, async (connection, deadline) => {
-        try {
-          return await connection.unary<Response>('chains', method, request, new grpc.Metadata(), deadline);
-        } catch (error) {
-          throw chainErrorFromGrpc(error, connection.address, kind);
-        }
-      });
-    } catch (error) {
-      // The budget ran out between retries: every attempt failed in a way that says it was not
-      // applied, so the last one's error says more than a bare TIMEOUT (which reads as "maybe").
-      if (error instanceof TimeoutError && error.cause instanceof MeshClientError && kind !== 'read') {
-        throw error.cause;
+    return this.transport.call(`chains.${method}`, options, async (connection, deadline) => {
+      try {
+        return await connection.unary<Response>('chains', method, request, new grpc.Metadata(), deadline);
+      } catch (error) {
+        throw chainErrorFromGrpc(error, connection.address, kind);
       }
-      throw error;
-    }
+    });
   }
 }

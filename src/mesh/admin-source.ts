@@ -29,7 +29,7 @@ export function nodeAdminSource(
     status: () => ({
       ...raftStatusView(part(parts, 'raft')),
       services: serviceTree(),
-      chains: chainsStatusView(parts.chainHost),
+      chains: chainsStatusView(parts.chainHost, parts.chainCoordinator),
     }),
     ...commonAdminAnswers(parts, faults),
   };
@@ -69,7 +69,7 @@ export function workerAdminSource(
         registrations: parts.membership?.registration.registrations,
         nodes: parts.membership?.view.size,
         services: serviceTree(),
-        chains: chainsStatusView(parts.chainHost),
+        chains: chainsStatusView(parts.chainHost, parts.chainCoordinator),
       };
     },
     ...commonAdminAnswers(parts, faults),

@@ -3,7 +3,7 @@
  * from the running chains service, so a restarted service is counted without registering again.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { ChainHost, ChainMessage } from '../chains/index.js';
+import type { ChainCoordinator, ChainHost, ChainMessage } from '../chains/index.js';
 import type { ChainRequestCounters } from './chain-requests.js';
 
 export function registerChainMetrics(
@@ -71,11 +71,13 @@ export const MAX_STATUS_CHAINS = 100;
 /** What `/status` shows of the chains service: counts, and the first chains held, by name. */
 export function chainsStatusView(
   host: ChainHost<ChainMessage> | undefined,
+  coordinator: ChainCoordinator | undefined,
 ): Record<string, unknown> | undefined {
   if (host === undefined) return undefined;
   const held = host.replicas().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const statuses = held.map(([name, replica]) => ({ name, ...replica.status() }));
   return {
+    coordinating: coordinator?.coordinating === true,
     held: held.length,
     leading: statuses.filter((status) => status.leading).length,
     chains: statuses.slice(0, MAX_STATUS_CHAINS).map((status) => ({

@@ -1,12 +1,14 @@
 /**
  * The `chains` service of a node's supervision tree, voters and workers alike: the chain host
- * (the replicas this node holds, the chains channel) and the node's chain requests, which the
- * client port serves as `meshos.v1.Chains` on voters. Restartable: its state is the replicas'
- * logs on disk, reopened on restart; it depends on the transport, the control plane (definitions)
- * and membership (placement, failover).
+ * (the replicas this node holds, the chains channel), the node's chain requests, which the
+ * client port serves as `meshos.v1.Chains` on voters, and the chain coordinator (it acts only
+ * while this node holds the coordinator key). Restartable: its state is the replicas' logs on
+ * disk, reopened on restart; it depends on the transport, the control plane (definitions) and
+ * membership (placement, failover).
  */
 import type { ChainsBackend } from '../api/index.js';
 import {
+  ChainCoordinator,
   ChainDirectory,
   ChainHost,
   type ChainMessage,
@@ -16,9 +18,10 @@ import {
   proposeFailover,
   type ReplicaMessageCodec,
   type ReplicaOpener,
+  StatusLearnerProgress,
 } from '../chains/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
-import { membershipMatrix, meshChainPlacer } from './chain-placement.js';
+import { coordinatorMembership, membershipMatrix, meshChainPlacer } from './chain-placement.js';
 import { ChainRequests, newChainRequestCounters } from './chain-requests.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
@@ -33,7 +36,7 @@ export function chainsService<M extends ChainMessage>(
   context: CommonServiceContext,
   runtimeOf: (context: CommonServiceContext) => ChainReplicaRuntime<M>,
 ): NodeService {
-  const { config, parts, disk, clock, logger } = context;
+  const { config, parts, disk, clock, random, logger } = context;
   const counters = context.chainCounters ?? newChainRequestCounters();
   return {
     name: SERVICE.chains,
@@ -70,14 +73,29 @@ export function chainsService<M extends ChainMessage>(
         clock,
         counters: counters,
       });
+      const coordinator = new ChainCoordinator({
+        directory,
+        self,
+        membership: coordinatorMembership(() => membership.view),
+        // The leaders' own view of their learners, asked through this node's requests.
+        progress: new StatusLearnerProgress((name) => requests.status(name)),
+        clock,
+        random: random.fork('chain-coordinator'),
+        proximity: matrix,
+        ...(logger === undefined ? {} : { logger: logger.child({ part: 'chain-coordinator' }) }),
+      });
       host.start();
+      coordinator.start();
       parts.chainHost = host;
       parts.chains = requests;
+      parts.chainCoordinator = coordinator;
       return {
         onFailure: (listener) => host.onFailure(listener),
         close: async () => {
           delete parts.chains;
           delete parts.chainHost;
+          delete parts.chainCoordinator;
+          await coordinator.stop();
           await host.close();
         },
       };

@@ -4,7 +4,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { ChainsBackend } from '../api/index.js';
-import type { ChainHost, ChainMessage, ProximityMatrix } from '../chains/index.js';
+import type { ChainCoordinator, ChainHost, ChainMessage, ProximityMatrix } from '../chains/index.js';
 import type { ControlPlane } from '../control/index.js';
 import { type Address, assert, type Clock, type Disk, type Logger, type Random } from '../lib/index.js';
 import type {
@@ -43,6 +43,7 @@ export interface NodeParts {
   /** The chains service's host and the requests the client port serves through it. */
   chainHost?: ChainHost<ChainMessage>;
   chains?: ChainsBackend;
+  chainCoordinator?: ChainCoordinator;
   /** The shared RTT matrix, while the node follows one (chains fall back to membership's view). */
   proximityMatrix?: () => ProximityMatrix | undefined;
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fetchStatus } from '../../src/cli/local-cluster.js';
 import type { MeshClient } from '../../src/client/index.js';
 import { isMeshError } from '../../src/lib/index.js';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../support/chain-history.js';
 import { CHAIN_CALL_TIMEOUT_MS, clientOf, createChain, eventually, readAll } from './chain-cluster.js';
 import { ProcessCluster } from './process-cluster.js';
+import { WorkerProcesses } from './worker-processes.js';
 
 const NODES = [1, 2, 3];
 const LEADER_TIMEOUT_MS = 30_000;
@@ -160,4 +162,63 @@ describe('chains on three meshos processes', () => {
         `${okCount} acknowledged, ${operations.length - okCount} not, ${failoverMs} ms from kill to ${APPENDS_AFTER_FAILOVER} more acknowledged; history ${cluster.root}/events-history.jsonl`,
     );
   }, 240_000);
+});
+
+describe('chains on three voters and a worker', () => {
+  let cluster: ProcessCluster | undefined;
+  let workers: WorkerProcesses | undefined;
+  const clients: MeshClient[] = [];
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await workers?.stopAll();
+    await cluster?.stopAll();
+  });
+
+  it('places a replica on the worker, which follows the leader to its commit offset', async () => {
+    cluster = await ProcessCluster.create(NODES.length);
+    cluster.startAll();
+    await cluster.waitForLeader(LEADER_TIMEOUT_MS);
+    workers = WorkerProcesses.onVoters(cluster, { leaseTtlSeconds: 5 });
+    const worker = await workers.add('w1');
+    const workerId = await workers.nodeId('w1');
+    const client = await clientOf(cluster, 2);
+    clients.push(client);
+
+    // Four replicas on four nodes: the worker must hold one.
+    await createChain(client, 'wide', 4);
+    const created = await client.chains.status('wide');
+    expect(created.replicas.map((replica) => replica.node).sort((a, b) => a - b)).toEqual([
+      ...NODES,
+      workerId,
+    ]);
+    for (let count = 0; count < 10; count++) {
+      await eventually(`append ${count}`, async () => {
+        try {
+          await client.chains.append('wide', `r${count}`, { timeoutMs: CHAIN_CALL_TIMEOUT_MS });
+          return true;
+        } catch (error) {
+          if (isMeshError(error) && ['CHAIN_NOT_LEADER', 'CHAIN_UNAVAILABLE'].includes(error.code))
+            return undefined;
+          throw error;
+        }
+      });
+    }
+    const leaderView = await client.chains.status('wide');
+    const fromLeader = leaderView.replicas.find((replica) => replica.node === workerId);
+    expect(fromLeader).toBeDefined();
+    // The worker's own view: it holds the chain and has learned the leader's commit offset.
+    await eventually('the worker holds every committed record', async () => {
+      const status = (await fetchStatus(worker.admin, 1_000)) as {
+        chains?: { chains: { name: string; commitOffset: number; endOffset: number }[] };
+      };
+      const wide = status?.chains?.chains.find((chain) => chain.name === 'wide');
+      return wide !== undefined &&
+        wide.commitOffset >= leaderView.commitOffset &&
+        wide.endOffset >= leaderView.commitOffset
+        ? true
+        : undefined;
+    });
+    const metrics = await (await fetch(`http://${worker.admin}/metrics`)).text();
+    expect(metrics).toMatch(/meshos_chain_replicas_held 1\b/);
+  }, 180_000);
 });

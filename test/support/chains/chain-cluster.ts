@@ -3,7 +3,6 @@ import {
   type AppendResult,
   type ChainDefinition,
   type ChainEntry,
-  type ChainLog,
   ChainReplica,
   type ChainReplicaMessage,
   decodeChainMessage,
@@ -12,7 +11,6 @@ import {
 import { ManualClock, type NodeId, SeededRandom } from '../../../src/lib/index.js';
 import { MicrotaskDrain } from '../../../src/sim/microtasks.js';
 import { MemoryChainDisk, MemoryChainLog } from './memory-chain-log.js';
-import { MirroredChainLog } from './mirrored-chain-log.js';
 import { NodeClock } from './node-clock.js';
 
 /** Link faults, each a named knob; every draw comes from the cluster's seed. */
@@ -44,13 +42,6 @@ export interface ChainClusterOptions {
   readonly syncDelayMs?: number;
   /** Leader of epoch 1 (default: the first replica). */
   readonly firstLeader?: NodeId;
-  /** The clock everything runs on (give it to logs opened before the cluster). */
-  readonly clock?: ManualClock;
-  /**
-   * Logs opened by the test (the disk `ChainLog`, say) for some nodes, used instead of a
-   * `MemoryChainLog`; those nodes cannot crash.
-   */
-  readonly logs?: ReadonlyMap<NodeId, ChainLog>;
 }
 
 /** One acknowledged append, as its appender saw it. */
@@ -63,7 +54,7 @@ export interface AcknowledgedAppend {
 interface SimNode {
   readonly id: NodeId;
   readonly disk: MemoryChainDisk;
-  log: MemoryChainLog | MirroredChainLog;
+  log: MemoryChainLog;
   clock: NodeClock;
   replica: ChainReplica;
   alive: boolean;
@@ -91,7 +82,7 @@ export function describeEntry(entry: ChainEntry): string {
  * when a replica suspects its leader. Safety is checked after every millisecond (`violations`).
  */
 export class ChainCluster {
-  readonly clock: ManualClock;
+  readonly clock = new ManualClock(0);
   readonly random: SeededRandom;
   readonly nodes = new Map<NodeId, SimNode>();
   readonly acknowledged: AcknowledgedAppend[] = [];
@@ -116,11 +107,8 @@ export class ChainCluster {
   private readonly queuedSuspicions: { leader: NodeId; epoch: number }[] = [];
   private readonly drain = new MicrotaskDrain();
   private readonly syncDelayMs: number | undefined;
-  private readonly givenLogs: ReadonlyMap<NodeId, ChainLog>;
 
   constructor(options: ChainClusterOptions) {
-    this.clock = options.clock ?? new ManualClock(0);
-    this.givenLogs = options.logs ?? new Map();
     this.random = new SeededRandom(options.seed);
     this.links = options.links ?? CALM_LINKS;
     this.syncDelayMs = options.syncDelayMs;
@@ -230,7 +218,6 @@ export class ChainCluster {
   crash(id: NodeId, keptUnsyncedWrites = 0): void {
     const node = this.node(id);
     if (!node.alive) return;
-    if (!(node.log instanceof MemoryChainLog)) throw new Error(`node ${id} runs on a log that cannot crash`);
     node.alive = false;
     node.clock.kill();
     node.log.crash(keptUnsyncedWrites);
@@ -323,11 +310,7 @@ export class ChainCluster {
   private boot(node: SimNode): void {
     const incarnation = node.incarnation;
     node.clock = new NodeClock(this.clock);
-    const given = this.givenLogs.get(node.id);
-    node.log =
-      given === undefined
-        ? new MemoryChainLog(node.disk, node.clock, this.syncDelayMs)
-        : new MirroredChainLog(given);
+    node.log = new MemoryChainLog(node.disk, node.clock, this.syncDelayMs);
     node.checkedCommit = 0;
     node.replica = new ChainReplica({
       self: node.id,
