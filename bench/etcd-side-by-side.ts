@@ -11,7 +11,7 @@ import {
 import type { BenchCluster } from './cluster/bench-cluster.js';
 import { ETCD_BINARY, EtcdCluster } from './cluster/etcd-cluster.js';
 import { DEFAULT_CHANNELS_PER_ENDPOINT, DEFAULT_VALUE_BYTES } from './cluster/load.js';
-import { MeshosCluster } from './cluster/meshos-cluster.js';
+import { clusterOptionsFromEnvironment, MeshosCluster } from './cluster/meshos-cluster.js';
 import { renderReport } from './cluster/report.js';
 import { parseSoakDuration, soakSystems } from './cluster/soak.js';
 import { runStressMode, withCluster } from './cluster/stress-modes.js';
@@ -139,7 +139,10 @@ async function main(): Promise<void> {
       loadAverages.push(`${system} round ${round + 1}: ${os.loadavg()[0]?.toFixed(2) ?? '?'}`);
       log(`round ${round + 1}/${rounds}`);
       if (system === 'etcd') etcdRounds.push(await runSystem(await EtcdCluster.create(), options));
-      else meshosRounds.push(await runSystem(await MeshosCluster.create(), options));
+      else
+        meshosRounds.push(
+          await runSystem(await MeshosCluster.create(clusterOptionsFromEnvironment()), options),
+        );
     }
   }
   const etcd = etcdRounds.length === 0 ? undefined : mergeRounds(etcdRounds);

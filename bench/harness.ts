@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Bench } from 'tinybench';
@@ -101,4 +102,77 @@ export async function runSuite(suite: BenchSuite): Promise<BenchFigure[]> {
 
 function round(value: number): number {
   return Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 1000) / 1000;
+}
+
+/** Runs `action` in a fresh directory under the system's temporary folder, removed afterwards. */
+export async function withTemporaryDirectory<T>(
+  prefix: string,
+  name: string,
+  action: (directory: string) => Promise<T>,
+): Promise<T> {
+  const root = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    return await action(path.join(root, name));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** What `runConcurrentAppends` measured: each append's latency (sorted) and the run's length. */
+export interface AppendRun {
+  readonly latenciesMs: number[];
+  readonly elapsedSeconds: number;
+}
+
+/**
+ * Runs `appenders` loops at once, each awaiting `appendOne` again and again until `runTimeMs`
+ * has passed or `appendOne` returns false (nothing left to append).
+ */
+export async function runConcurrentAppends(
+  appenders: number,
+  runTimeMs: number,
+  appendOne: () => Promise<boolean>,
+): Promise<AppendRun> {
+  const latenciesMs: number[] = [];
+  const startedMs = performance.now();
+  const deadlineMs = startedMs + runTimeMs;
+  const appender = async (): Promise<void> => {
+    while (performance.now() < deadlineMs) {
+      const beganMs = performance.now();
+      if (!(await appendOne())) return;
+      latenciesMs.push(performance.now() - beganMs);
+    }
+  };
+  await Promise.all(Array.from({ length: appenders }, appender));
+  latenciesMs.sort((a, b) => a - b);
+  return { latenciesMs, elapsedSeconds: (performance.now() - startedMs) / 1000 };
+}
+
+/** Records an append run's rate, fdatasync rate and latency under `label`. */
+export function recordAppendRun(
+  context: BenchContext,
+  label: string,
+  unit: string,
+  run: AppendRun,
+  fsyncs: number,
+): void {
+  context.record({
+    metric: `${label}: ${unit}/s`,
+    median: run.latenciesMs.length / run.elapsedSeconds,
+    unit: `${unit}/s`,
+    samples: run.latenciesMs.length,
+  });
+  context.record({
+    metric: `${label}: fsyncs/s`,
+    median: fsyncs / run.elapsedSeconds,
+    unit: 'fsyncs/s',
+    samples: fsyncs,
+  });
+  context.record({
+    metric: `${label}: latency`,
+    median: percentile(run.latenciesMs, 0.5),
+    p99: percentile(run.latenciesMs, 0.99),
+    unit: 'ms',
+    samples: run.latenciesMs.length,
+  });
 }

@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { NodeDisk, silentLogger } from '../src/lib/node/index.js';
 import { openRaftLogStore, type StoredEntry } from '../src/store/index.js';
-import { type BenchSuite, percentile } from './harness.js';
+import { type BenchSuite, recordAppendRun, runConcurrentAppends, withTemporaryDirectory } from './harness.js';
 
 const ENTRY_DATA_BYTES = 256;
 const APPENDER_COUNTS = [1, 16, 64] as const;
@@ -13,18 +10,10 @@ const APPEND_RUN_MAX_ENTRIES = 200_000;
 const RECOVERY_ENTRIES = 100_000;
 const RECOVERY_WRITE_BATCH_ENTRIES = 1_000;
 const RECOVERY_RUNS = 3;
+const TEMPORARY_PREFIX = 'meshos-store-bench-';
 
 function entryAt(index: number, data: Uint8Array): StoredEntry {
   return { index, term: 1, kind: 0, data };
-}
-
-async function withTemporaryDirectory<T>(action: (directory: string) => Promise<T>): Promise<T> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-store-bench-'));
-  try {
-    return await action(path.join(root, 'raft'));
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
 }
 
 /** Durable storage bounds Raft's commit latency: every entry is fsynced before it is acknowledged. */
@@ -35,50 +24,22 @@ export const suite: BenchSuite = {
     const data = new Uint8Array(ENTRY_DATA_BYTES).fill(7);
 
     for (const appenders of APPENDER_COUNTS) {
-      await withTemporaryDirectory(async (directory) => {
+      await withTemporaryDirectory(TEMPORARY_PREFIX, 'raft', async (directory) => {
         const { store } = await openRaftLogStore(disk, directory, { logger: silentLogger });
-        const latenciesMs: number[] = [];
         let nextIndex = 1;
-        const startedMs = performance.now();
         const fsyncsBefore = store.metrics.fsyncs;
-        const deadlineMs = startedMs + APPEND_RUN_TIME_MS;
-        const appender = async (): Promise<void> => {
-          while (performance.now() < deadlineMs && nextIndex <= APPEND_RUN_MAX_ENTRIES) {
-            const index = nextIndex++;
-            const beganMs = performance.now();
-            await store.append([entryAt(index, data)]);
-            latenciesMs.push(performance.now() - beganMs);
-          }
-        };
-        await Promise.all(Array.from({ length: appenders }, appender));
-        const elapsedSeconds = (performance.now() - startedMs) / 1000;
+        const run = await runConcurrentAppends(appenders, APPEND_RUN_TIME_MS, async () => {
+          if (nextIndex > APPEND_RUN_MAX_ENTRIES) return false;
+          await store.append([entryAt(nextIndex++, data)]);
+          return true;
+        });
         const fsyncs = store.metrics.fsyncs - fsyncsBefore;
         await store.close();
-        latenciesMs.sort((a, b) => a - b);
-        const label = `append 256 B, ${appenders} concurrent`;
-        context.record({
-          metric: `${label}: entries/s`,
-          median: latenciesMs.length / elapsedSeconds,
-          unit: 'entries/s',
-          samples: latenciesMs.length,
-        });
-        context.record({
-          metric: `${label}: fsyncs/s`,
-          median: fsyncs / elapsedSeconds,
-          unit: 'fsyncs/s',
-          samples: fsyncs,
-        });
-        context.record({
-          metric: `${label}: latency`,
-          median: percentile(latenciesMs, 0.5),
-          p99: percentile(latenciesMs, 0.99),
-          unit: 'ms',
-          samples: latenciesMs.length,
-        });
+        recordAppendRun(context, `append 256 B, ${appenders} concurrent`, 'entries', run, fsyncs);
       });
     }
 
-    await withTemporaryDirectory(async (directory) => {
+    await withTemporaryDirectory(TEMPORARY_PREFIX, 'raft', async (directory) => {
       const { store } = await openRaftLogStore(disk, directory, { logger: silentLogger });
       for (let first = 1; first <= RECOVERY_ENTRIES; first += RECOVERY_WRITE_BATCH_ENTRIES) {
         const batch: StoredEntry[] = [];

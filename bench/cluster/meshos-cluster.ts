@@ -6,6 +6,7 @@ import {
   fetchStatus,
   type LocalNodePlan,
   mainScript,
+  NODE_PROCESS_V8_FLAGS,
   nodeArguments,
 } from '../../src/cli/local-cluster.js';
 import { ProcessBenchCluster } from './process-bench-cluster.js';
@@ -22,7 +23,7 @@ export interface MeshosClusterOptions {
 }
 
 /**
- * Options for the diagnostic tools (counters, profile) from the environment:
+ * Options from the environment, for the suite, saturation, chaos and diagnostic (counters, profile) runs:
  * `MESHOS_BENCH_INSECURE=1` runs plaintext peers, `MESHOS_BENCH_NODE_FLAGS` adds node flags.
  */
 export function clusterOptionsFromEnvironment(): MeshosClusterOptions {
@@ -79,6 +80,8 @@ export class MeshosCluster extends ProcessBenchCluster {
       `n${plan.id}`,
       process.execPath,
       [
+        // As `npm start` runs its nodes; flags from the environment come later and win.
+        ...NODE_PROCESS_V8_FLAGS,
         ...flags,
         mainScript(),
         ...nodeArguments(plan, this.plans, path.join(this.root, 'certs')),

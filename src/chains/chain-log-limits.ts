@@ -11,7 +11,7 @@ export const MAX_CHAIN_SEGMENT_BYTES = 1024 * 1024 * 1024;
 /** One sparse index entry per this many bytes of a segment: a read skips at most this much. */
 export const CHAIN_INDEX_INTERVAL_BYTES = 4 * 1024;
 /** A read fetches a segment at least this many bytes at a time. */
-export const CHAIN_READ_CHUNK_BYTES = 64 * 1024;
+export const CHAIN_READ_CHUNK_BYTES = 16 * 1024;
 /** One `read` returns at most this many payload bytes, whatever the caller asks (one record excepted). */
 export const MAX_CHAIN_READ_BYTES = 8 * 1024 * 1024;
 /** One `read` returns at most this many records. */

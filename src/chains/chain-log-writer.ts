@@ -81,6 +81,7 @@ export class ChainLogWriter implements SegmentSource {
   private idleWaiters: (() => void)[] = [];
   private failure: MeshError | undefined;
   private timer: TimerId | undefined;
+  private lastSyncMs: number;
 
   constructor(
     private readonly directory: StoreDirectory,
@@ -91,6 +92,7 @@ export class ChainLogWriter implements SegmentSource {
     const endOffset = segments.at(-1)?.nextOffset ?? 0;
     this.writtenEndOffset = endOffset;
     this.durable = endOffset;
+    this.lastSyncMs = settings.clock.nowMs();
   }
 
   /** Opens the newest segment for appending (creating the first one of a new log). */
@@ -264,7 +266,10 @@ export class ChainLogWriter implements SegmentSource {
 
   private wantsSync(): boolean {
     if (this.syncRequested) return true;
-    if (this.settings.sync.mode !== 'batch') return false;
+    const sync = this.settings.sync;
+    // Besides its timer: appends arriving back to back (no turn of the event loop between
+    // them) would otherwise hold the timer off.
+    if (sync.mode === 'interval') return this.settings.clock.nowMs() - this.lastSyncMs >= sync.intervalMs;
     const first = this.durableWaiters[0];
     return first !== undefined && first.sequence <= this.executedSequence;
   }
@@ -273,6 +278,7 @@ export class ChainLogWriter implements SegmentSource {
     const coveredSequence = this.executedSequence;
     const coveredEndOffset = this.writtenEndOffset;
     this.syncRequested = false;
+    this.lastSyncMs = this.settings.clock.nowMs();
     if (this.unsynced) {
       this.unsynced = false;
       await this.directory.datasync(this.activeFile());

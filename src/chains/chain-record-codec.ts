@@ -81,9 +81,22 @@ export class ChainRecordDecoder {
     return this.uint64(record, view, 8);
   }
 
-  /** The record's entry; its payload is a copy, so it does not pin the bytes read. */
-  entry(record: ChainFramedRecord): ChainEntry {
-    return { ...this.fields(record), payload: record.payload.slice(CHAIN_ENTRY_FIXED_BYTES) };
+  /**
+   * The record's entry, its payload copied into `into` at `at` (one buffer for a whole read: a
+   * small allocation per record costs more than the copy, and a view of the bytes read would pin
+   * them).
+   */
+  entry(record: ChainFramedRecord, into: Uint8Array, at: number): ChainEntry {
+    const fields = this.fields(record);
+    const payload = into.subarray(at, at + record.payload.byteLength - CHAIN_ENTRY_FIXED_BYTES);
+    payload.set(record.payload.subarray(CHAIN_ENTRY_FIXED_BYTES));
+    return {
+      offset: fields.offset,
+      epoch: fields.epoch,
+      kind: fields.kind,
+      appendedAtMs: fields.appendedAtMs,
+      payload,
+    };
   }
 
   /** The record's fields without its payload (recovery needs only these). */
@@ -102,6 +115,13 @@ export class ChainRecordDecoder {
       kind,
       appendedAtMs,
     };
+  }
+
+  /** Just the record's offset (a read skipping records before the one it wants). */
+  offsetOf(record: ChainFramedRecord): number {
+    if (record.type !== ChainRecordType.entry) this.fail(record, 'a second segment header inside a segment');
+    if (record.payload.byteLength < CHAIN_ENTRY_FIXED_BYTES) this.fail(record, 'entry record too short');
+    return this.uint64(record, dataViewOf(record.payload), 0);
   }
 
   fail(record: ChainFramedRecord, reason: string): never {

@@ -4,17 +4,21 @@
  */
 import type { DiskFile } from '../lib/index.js';
 import { frameAt, RECORD_HEADER_BYTES } from '../store/index.js';
-import { CHAIN_READ_CHUNK_BYTES, MAX_CHAIN_READ_BYTES } from './chain-log-limits.js';
-import { CHAIN_FRAME_FORMAT, ChainRecordDecoder, type ChainRecordType } from './chain-record-codec.js';
+import {
+  CHAIN_INDEX_INTERVAL_BYTES,
+  CHAIN_READ_CHUNK_BYTES,
+  MAX_CHAIN_READ_BYTES,
+} from './chain-log-limits.js';
+import {
+  CHAIN_ENTRY_FIXED_BYTES,
+  CHAIN_FRAME_FORMAT,
+  type ChainFramedRecord,
+  ChainRecordDecoder,
+  type ChainRecordType,
+} from './chain-record-codec.js';
 import type { ChainSegment, SegmentPosition } from './chain-segment.js';
 import { ChainLogCorruptError } from './errors.js';
 import type { ChainEntry } from './types.js';
-
-export interface PositionedEntry {
-  readonly entry: ChainEntry;
-  /** Byte position of the record's frame in its file. */
-  readonly position: number;
-}
 
 /** The segments a read walks through, and an open file for each. */
 export interface SegmentSource {
@@ -23,70 +27,93 @@ export interface SegmentSource {
   fileOf(segment: ChainSegment): Promise<DiskFile>;
 }
 
-/** Walks one segment's records from a known record position, a chunk at a time. */
+/** A record found by a cursor: its frame, its offset and where it starts in the file. */
+interface PositionedRecord {
+  readonly record: ChainFramedRecord;
+  readonly offset: number;
+  readonly position: number;
+}
+
+/**
+ * Walks one segment's records from a known record position, reading a chunk at a time and
+ * checking each record's checksums only as it is reached, so a small read decodes little.
+ */
 class SegmentCursor {
   private readonly decoder: ChainRecordDecoder;
+  private buffer: Uint8Array = new Uint8Array(0);
+  private bufferStart: number;
+  private at = 0;
 
   constructor(
     private readonly file: DiskFile,
     private readonly segment: ChainSegment,
-    private position: number,
+    position: number,
     private expectedOffset: number,
     private readonly chunkBytes: number,
   ) {
     this.decoder = new ChainRecordDecoder(file.path);
+    this.bufferStart = position;
   }
 
-  /** The whole records of the next chunk; empty at the end of what the segment has written. */
-  async next(): Promise<PositionedEntry[]> {
-    const end = this.segment.sizeBytes;
-    if (this.position >= end) return [];
-    let bytes = await this.file.readAt(this.position, Math.min(end - this.position, this.chunkBytes));
-    const entries: PositionedEntry[] = [];
-    let at = 0;
-    while (at < bytes.byteLength) {
+  decode(found: PositionedRecord, into: Uint8Array, at: number): ChainEntry {
+    return this.decoder.entry(found.record, into, at);
+  }
+
+  /** The next record, or undefined at the end of what the segment has written. */
+  async next(): Promise<PositionedRecord | undefined> {
+    for (;;) {
+      const position = this.bufferStart + this.at;
+      if (position >= this.segment.sizeBytes) return undefined;
       const frame = frameAt<ChainRecordType>(
-        bytes,
-        at,
+        this.buffer,
+        this.at,
         this.file.path,
         CHAIN_FRAME_FORMAT,
-        this.position + at,
+        position,
       );
       if (frame.kind === 'record') {
-        const entry = this.decoder.entry(frame.record);
-        if (entry.offset !== this.expectedOffset) {
-          this.decoder.fail(frame.record, `record ${entry.offset} where ${this.expectedOffset} was expected`);
+        const offset = this.decoder.offsetOf(frame.record);
+        if (offset !== this.expectedOffset) {
+          this.decoder.fail(frame.record, `record ${offset} where ${this.expectedOffset} was expected`);
         }
-        entries.push({ entry, position: this.position + at });
         this.expectedOffset++;
-        at = frame.end;
-        continue;
+        this.at = frame.end;
+        return { record: frame.record, offset, position };
       }
       if (frame.kind !== 'incomplete') {
-        throw new ChainLogCorruptError(
-          this.file.path,
-          this.position + at,
-          `${frame.kind} in a written record`,
-        );
+        throw new ChainLogCorruptError(this.file.path, position, `${frame.kind} in a written record`);
       }
-      if (at > 0) break;
-      // One record larger than a chunk: read exactly that record.
-      const recordBytes = this.recordBytesAt(bytes);
-      if (recordBytes <= bytes.byteLength) {
-        throw new ChainLogCorruptError(this.file.path, this.position, 'file shorter than its records');
-      }
-      bytes = await this.file.readAt(this.position, recordBytes);
-      if (bytes.byteLength < recordBytes) {
-        throw new ChainLogCorruptError(this.file.path, this.position, 'file shorter than its records');
-      }
+      await this.refill(position);
     }
-    this.position += at;
-    return entries;
   }
 
-  private recordBytesAt(bytes: Uint8Array): number {
-    if (bytes.byteLength < RECORD_HEADER_BYTES) return 0;
-    return RECORD_HEADER_BYTES + new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  /** Reads from `position` on: a chunk, or the whole record there when it is larger. */
+  private async refill(position: number): Promise<void> {
+    const available = this.segment.sizeBytes - position;
+    const pending = this.buffer.subarray(this.at);
+    const recordBytes =
+      pending.byteLength >= RECORD_HEADER_BYTES
+        ? RECORD_HEADER_BYTES + new DataView(pending.buffer, pending.byteOffset, 4).getUint32(0, true)
+        : 0;
+    if (pending.byteLength > 0 && pending.byteLength >= available) {
+      throw new ChainLogCorruptError(
+        this.file.path,
+        position,
+        'a record runs past what the segment has written',
+      );
+    }
+    const length = Math.min(available, Math.max(this.chunkBytes, recordBytes));
+    const bytes = await this.file.readAt(position, length);
+    if (bytes.byteLength < length) {
+      throw new ChainLogCorruptError(
+        this.file.path,
+        position + bytes.byteLength,
+        'file shorter than its records',
+      );
+    }
+    this.buffer = bytes;
+    this.bufferStart = position;
+    this.at = 0;
   }
 }
 
@@ -117,25 +144,39 @@ export async function readRecords(
   maxRecords: number,
   maxBytes: number,
 ): Promise<ChainEntry[]> {
-  const result: ChainEntry[] = [];
+  const found: { readonly cursor: SegmentCursor; readonly record: PositionedRecord }[] = [];
   let payloadBytes = 0;
-  const chunkBytes = Math.max(CHAIN_READ_CHUNK_BYTES, Math.min(maxBytes, MAX_CHAIN_READ_BYTES));
-  for (let index = segmentIndexOf(source.segments, fromOffset); index < source.segments.length; index++) {
+  // The budget, a quarter more for framing, and the records the sparse index makes it skip;
+  // a read that needs more reads on.
+  const chunkBytes = Math.min(
+    MAX_CHAIN_READ_BYTES,
+    Math.max(CHAIN_READ_CHUNK_BYTES, Math.ceil(maxBytes * 1.25) + CHAIN_INDEX_INTERVAL_BYTES),
+  );
+  reading: for (
+    let index = segmentIndexOf(source.segments, fromOffset);
+    index < source.segments.length;
+    index++
+  ) {
     const segment = source.segments[index]!;
     const offset = Math.max(fromOffset, segment.firstOffset);
     if (offset >= segment.nextOffset) continue;
     const cursor = cursorAt(await source.fileOf(segment), segment, offset, chunkBytes);
-    for (let chunk = await cursor.next(); chunk.length > 0; chunk = await cursor.next()) {
-      for (const { entry } of chunk) {
-        if (entry.offset < fromOffset) continue;
-        if (result.length > 0 && payloadBytes + entry.payload.byteLength > maxBytes) return result;
-        result.push(entry);
-        payloadBytes += entry.payload.byteLength;
-        if (result.length >= maxRecords) return result;
-      }
+    for (let record = await cursor.next(); record !== undefined; record = await cursor.next()) {
+      if (record.offset < fromOffset) continue;
+      const recordPayloadBytes = record.record.payload.byteLength - CHAIN_ENTRY_FIXED_BYTES;
+      if (found.length > 0 && payloadBytes + recordPayloadBytes > maxBytes) break reading;
+      found.push({ cursor, record });
+      payloadBytes += recordPayloadBytes;
+      if (found.length >= maxRecords) break reading;
     }
   }
-  return result;
+  const payloads = new Uint8Array(payloadBytes);
+  let at = 0;
+  return found.map(({ cursor, record }) => {
+    const entry = cursor.decode(record, payloads, at);
+    at += entry.payload.byteLength;
+    return entry;
+  });
 }
 
 /** Where the record with `offset` starts in `segment` (its end of records for `nextOffset`). */
@@ -146,9 +187,8 @@ export async function locateRecord(
 ): Promise<SegmentPosition> {
   if (offset === segment.nextOffset) return { offset, position: segment.sizeBytes };
   const cursor = cursorAt(file, segment, offset, CHAIN_READ_CHUNK_BYTES);
-  for (let chunk = await cursor.next(); chunk.length > 0; chunk = await cursor.next()) {
-    const found = chunk.find((positioned) => positioned.entry.offset === offset);
-    if (found !== undefined) return { offset, position: found.position };
+  for (let found = await cursor.next(); found !== undefined; found = await cursor.next()) {
+    if (found.offset === offset) return { offset, position: found.position };
   }
   throw new ChainLogCorruptError(file.path, segment.sizeBytes, `record ${offset} not found in its segment`);
 }

@@ -22,6 +22,18 @@ const BASE_ADMIN_PORT = 2381;
  */
 export const LOCAL_AUTO_COMPACTION_MODE = 'periodic';
 export const LOCAL_AUTO_COMPACTION_RETENTION = '1m';
+/**
+ * V8 flags for the node processes `npm start` spawns (the benchmarks' clusters use the same):
+ * semi-spaces of at most 4 MB (V8's default grows them to 16 MB). About a fifth of what a loaded
+ * member allocates survives a scavenge (requests in flight, records and log entries it keeps), so
+ * a scavenge's pause grows with the young generation: under saturation on 2 shared cores
+ * scavenges over 50 ms fell from 32-50 to 5-11 per member per run and the longest from
+ * 140-240 ms to 70-180 ms, with as many full collections, the same RSS and no more CPU per put
+ * (docs/BENCHMARKS.md, "Garbage collection under saturation"). 32 and 64 MB made every pause
+ * longer. `meshos start` run by hand takes them through `node --max-semi-space-size=4` or
+ * `NODE_OPTIONS`.
+ */
+export const NODE_PROCESS_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 /** How often the launcher asks the nodes who leads, to report changes. */
 const LEADER_POLL_INTERVAL_MS = 250;
 /** How long children get to stop after Ctrl-C before they are killed. */
@@ -141,7 +153,8 @@ export async function startLocalCluster(io: CommandIo): Promise<number> {
   await ensureLocalCertificates(certificates, plans);
   io.out(`${resumed ? 'resuming' : 'creating'} local cluster '${LOCAL_CLUSTER_ID}' with data in ${root}`);
   const children: ChildProcess[] = plans.map((plan) => {
-    const child = spawn(process.execPath, [mainScript(), ...nodeArguments(plan, plans, certificates)], {
+    const nodeCommand = [...NODE_PROCESS_V8_FLAGS, mainScript(), ...nodeArguments(plan, plans, certificates)];
+    const child = spawn(process.execPath, nodeCommand, {
       stdio: ['ignore', 'pipe', 'inherit'],
       // Own process group: Ctrl-C reaches the launcher only, which then stops the nodes in order.
       detached: true,

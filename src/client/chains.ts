@@ -23,6 +23,7 @@ import { ChainSubscription } from './chain-subscription.js';
 import { toNumber } from './convert.js';
 import { chainRecordFromPb, chainStatusFromPb, chainSummaryFromPb } from './convert-chains.js';
 import type { EndpointConnection } from './endpoint.js';
+import { MeshClientError, TimeoutError } from './errors.js';
 import type { Bytes, CallOptions } from './types.js';
 
 export interface ChainCreateOptions extends CallOptions {
@@ -146,18 +147,27 @@ export class ChainsClient {
     return pb.chains.map(chainSummaryFromPb);
   }
 
-  private unary<Response>(
+  private async unary<Response>(
     kind: ChainCallKind,
     method: string,
     request: object,
     options: CallOptions,
   ): Promise<Response> {
-    return this.transport.call(`chains.${method}`, options, async (connection, deadline) => {
-      try {
-        return await connection.unary<Response>('chains', method, request, new grpc.Metadata(), deadline);
-      } catch (error) {
-        throw chainErrorFromGrpc(error, connection.address, kind);
+    try {
+      return await this.transport.call(`chains.${method}`, options, async (connection, deadline) => {
+        try {
+          return await connection.unary<Response>('chains', method, request, new grpc.Metadata(), deadline);
+        } catch (error) {
+          throw chainErrorFromGrpc(error, connection.address, kind);
+        }
+      });
+    } catch (error) {
+      // The budget ran out between retries: every attempt failed in a way that says it was not
+      // applied, so the last one's error says more than a bare TIMEOUT (which reads as "maybe").
+      if (error instanceof TimeoutError && error.cause instanceof MeshClientError && kind !== 'read') {
+        throw error.cause;
       }
-    });
+      throw error;
+    }
   }
 }

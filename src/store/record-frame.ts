@@ -103,16 +103,17 @@ export function frameAt<Type extends number>(
   if (remaining < RECORD_HEADER_BYTES) {
     return { kind: 'incomplete', reason: `incomplete record header (${remaining} bytes)` };
   }
-  const view = dataViewOf(bytes);
-  if (crc32c(bytes, 0, offset, offset + 8) !== view.getUint32(offset + 8, true)) {
+  // Plain byte reads: a DataView per frame would cost more than the checksum of a small record.
+  if (crc32c(bytes, 0, offset, offset + 8) !== uint32At(bytes, offset + 8)) {
     return { kind: 'header-mismatch' };
   }
-  const payloadBytes = view.getUint32(offset, true);
-  const type = view.getUint8(offset + 4);
+  const payloadBytes = uint32At(bytes, offset);
+  const type = bytes[offset + 4]!;
   if (
     !format.knownTypes.has(type) ||
-    view.getUint8(offset + 5) !== 0 ||
-    view.getUint16(offset + 6, true) !== 0
+    bytes[offset + 5] !== 0 ||
+    bytes[offset + 6] !== 0 ||
+    bytes[offset + 7] !== 0
   ) {
     throw format.corrupt(file, fileOffset, `unknown record type ${type}`);
   }
@@ -124,7 +125,7 @@ export function frameAt<Type extends number>(
   if (payloadEnd > bytes.byteLength) {
     return { kind: 'incomplete', reason: `record of ${payloadBytes} bytes runs past the end of the file` };
   }
-  if (crc32c(bytes, 0, payloadStart, payloadEnd) !== view.getUint32(offset + 12, true)) {
+  if (crc32c(bytes, 0, payloadStart, payloadEnd) !== uint32At(bytes, offset + 12)) {
     return { kind: 'payload-mismatch', end: payloadEnd };
   }
   const record = {
@@ -184,6 +185,14 @@ export function scanFrames<Type extends number>(
 /** Splits a Raft write-ahead log segment into records (see `scanFrames`). */
 export function scanSegment(bytes: Uint8Array, file: string, isLastSegment: boolean): SegmentScan {
   return scanFrames<RecordType>(bytes, file, isLastSegment, STORE_FRAME_FORMAT);
+}
+
+/** The little-endian u32 at `offset`. */
+function uint32At(bytes: Uint8Array, offset: number): number {
+  return (
+    (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>>
+    0
+  );
 }
 
 function allZero(bytes: Uint8Array, from: number): boolean {

@@ -74,6 +74,11 @@ export class FakeChainsBackend implements ChainsBackend {
     this.failures.set(method, queue);
   }
 
+  /** Drops every queued failure. */
+  clearFailures(): void {
+    this.failures.clear();
+  }
+
   /** Subscriptions whose iterator is still running. */
   get openSubscriptions(): number {
     let open = 0;

@@ -1,10 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { openChainLog } from '../../../src/chains/index.js';
+import { MemoryDisk } from '../../../src/lib/index.js';
 import { runChainFaults } from '../../support/chains/chain-fault-run.js';
 
 /** Runs per property; each is a few seconds of simulated faults. */
 const RUNS = 20;
 const STEPS_PER_RUN = 150;
+/** Runs over the disk log (slower: real segment files on a MemoryDisk). */
+const DISK_RUNS = 6;
 
 describe('chain replicas under random faults (seeded)', () => {
   it('one acknowledging leader per epoch, committed prefixes agree, acknowledged appends kept exactly once in one order', async () => {
@@ -37,5 +41,34 @@ describe('chain replicas under random faults (seeded)', () => {
     expect(totals.crashes).toBeGreaterThan(RUNS);
     expect(totals.epochs).toBeGreaterThan(2 * RUNS);
     expect(totals.acknowledged).toBeGreaterThan(10 * RUNS);
+  }, 300_000);
+
+  it('the same invariants over the disk ChainLog (partitions, pauses, lossy links; no crashes)', async () => {
+    let acknowledged = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom(3, 5),
+        async (seed, replicaCount) => {
+          const report = await runChainFaults({
+            seed,
+            acks: 'quorum',
+            replicaCount,
+            steps: STEPS_PER_RUN,
+            links: { minDelayMs: 1, maxDelayMs: 20, dropProbability: 0.05, duplicateProbability: 0.02 },
+            openLog: (id, clock) =>
+              openChainLog(new MemoryDisk(), `/node-${id}/chain-a`, {
+                sync: { mode: 'batch' },
+                retention: {},
+                clock,
+              }),
+          });
+          expect(report.problems, `seed=${seed} replicas=${replicaCount}`).toEqual([]);
+          acknowledged += report.acknowledged;
+        },
+      ),
+      { numRuns: DISK_RUNS, seed: 20261206 },
+    );
+    expect(acknowledged).toBeGreaterThan(10 * DISK_RUNS);
   }, 300_000);
 });

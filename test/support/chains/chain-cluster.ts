@@ -3,6 +3,7 @@ import {
   type AppendResult,
   type ChainDefinition,
   type ChainEntry,
+  type ChainLog,
   ChainReplica,
   type ChainReplicaMessage,
   decodeChainMessage,
@@ -11,6 +12,7 @@ import {
 import { ManualClock, type NodeId, SeededRandom } from '../../../src/lib/index.js';
 import { MicrotaskDrain } from '../../../src/sim/microtasks.js';
 import { MemoryChainDisk, MemoryChainLog } from './memory-chain-log.js';
+import { MirroredChainLog } from './mirrored-chain-log.js';
 import { NodeClock } from './node-clock.js';
 
 /** Link faults, each a named knob; every draw comes from the cluster's seed. */
@@ -42,6 +44,13 @@ export interface ChainClusterOptions {
   readonly syncDelayMs?: number;
   /** Leader of epoch 1 (default: the first replica). */
   readonly firstLeader?: NodeId;
+  /** The clock everything runs on (give it to logs opened before the cluster). */
+  readonly clock?: ManualClock;
+  /**
+   * Logs opened by the test (the disk `ChainLog`, say) for some nodes, used instead of a
+   * `MemoryChainLog`; those nodes cannot crash.
+   */
+  readonly logs?: ReadonlyMap<NodeId, ChainLog>;
 }
 
 /** One acknowledged append, as its appender saw it. */
@@ -54,7 +63,7 @@ export interface AcknowledgedAppend {
 interface SimNode {
   readonly id: NodeId;
   readonly disk: MemoryChainDisk;
-  log: MemoryChainLog;
+  log: MemoryChainLog | MirroredChainLog;
   clock: NodeClock;
   replica: ChainReplica;
   alive: boolean;
@@ -82,7 +91,7 @@ export function describeEntry(entry: ChainEntry): string {
  * when a replica suspects its leader. Safety is checked after every millisecond (`violations`).
  */
 export class ChainCluster {
-  readonly clock = new ManualClock(0);
+  readonly clock: ManualClock;
   readonly random: SeededRandom;
   readonly nodes = new Map<NodeId, SimNode>();
   readonly acknowledged: AcknowledgedAppend[] = [];
@@ -107,8 +116,11 @@ export class ChainCluster {
   private readonly queuedSuspicions: { leader: NodeId; epoch: number }[] = [];
   private readonly drain = new MicrotaskDrain();
   private readonly syncDelayMs: number | undefined;
+  private readonly givenLogs: ReadonlyMap<NodeId, ChainLog>;
 
   constructor(options: ChainClusterOptions) {
+    this.clock = options.clock ?? new ManualClock(0);
+    this.givenLogs = options.logs ?? new Map();
     this.random = new SeededRandom(options.seed);
     this.links = options.links ?? CALM_LINKS;
     this.syncDelayMs = options.syncDelayMs;
@@ -218,6 +230,7 @@ export class ChainCluster {
   crash(id: NodeId, keptUnsyncedWrites = 0): void {
     const node = this.node(id);
     if (!node.alive) return;
+    if (!(node.log instanceof MemoryChainLog)) throw new Error(`node ${id} runs on a log that cannot crash`);
     node.alive = false;
     node.clock.kill();
     node.log.crash(keptUnsyncedWrites);
@@ -310,7 +323,11 @@ export class ChainCluster {
   private boot(node: SimNode): void {
     const incarnation = node.incarnation;
     node.clock = new NodeClock(this.clock);
-    node.log = new MemoryChainLog(node.disk, node.clock, this.syncDelayMs);
+    const given = this.givenLogs.get(node.id);
+    node.log =
+      given === undefined
+        ? new MemoryChainLog(node.disk, node.clock, this.syncDelayMs)
+        : new MirroredChainLog(given);
     node.checkedCommit = 0;
     node.replica = new ChainReplica({
       self: node.id,

@@ -1,7 +1,8 @@
-import type { AcksPolicy } from '../../../src/chains/index.js';
-import { isMeshError, type NodeId } from '../../../src/lib/index.js';
+import type { AcksPolicy, ChainLog } from '../../../src/chains/index.js';
+import { isMeshError, ManualClock, type NodeId } from '../../../src/lib/index.js';
 import { type ChainAppendOperation, chainReplicaProblems, type ReplicaRecord } from '../chain-history.js';
 import { CALM_LINKS, ChainCluster, type LinkFaults } from './chain-cluster.js';
+import { MemoryChainLog } from './memory-chain-log.js';
 
 /** One randomized run's shape; every draw inside it comes from `seed`. */
 export interface FaultRunOptions {
@@ -11,6 +12,11 @@ export interface FaultRunOptions {
   /** Fault actions in the safety phase. */
   readonly steps: number;
   readonly links: LinkFaults;
+  /**
+   * Opens each replica's log (the disk `ChainLog`, say) instead of the test bed's
+   * `MemoryChainLog`; such runs have no crashes (their logs cannot crash here).
+   */
+  readonly openLog?: (id: NodeId, clock: ManualClock) => Promise<ChainLog>;
 }
 
 /** What a run did and found: `problems` is empty when every invariant held. */
@@ -39,12 +45,19 @@ const CHAIN_NAME = 'chain-a';
  */
 export async function runChainFaults(options: FaultRunOptions): Promise<FaultRunReport> {
   const replicas = Array.from({ length: options.replicaCount }, (_, index) => index + 1);
+  const clock = new ManualClock(0);
+  const logs = new Map<NodeId, ChainLog>();
+  if (options.openLog !== undefined)
+    for (const id of replicas) logs.set(id, await options.openLog(id, clock));
   const cluster = new ChainCluster({
     replicas,
     acks: options.acks,
     seed: options.seed,
     links: options.links,
+    clock,
+    logs,
   });
+  const canCrash = logs.size === 0;
   const random = cluster.random.fork('actions');
   const operations: ChainAppendOperation[] = [];
   let counter = 0;
@@ -89,16 +102,17 @@ export async function runChainFaults(options: FaultRunOptions): Promise<FaultRun
             ? (leaders[random.nextInt(leaders.length)] as NodeId)
             : node;
         if (cluster.node(through).alive) append(through, 1 + random.nextInt(3));
-      } else if (roll < 55) {
+      } else if (roll < 55 && canCrash) {
         if (target.alive) {
           crashes++;
-          cluster.crash(node, random.nextInt(target.log.unsyncedWriteCount + 1));
+          const unsynced = target.log instanceof MemoryChainLog ? target.log.unsyncedWriteCount : 0;
+          cluster.crash(node, random.nextInt(unsynced + 1));
           // Half the time a supervisor restarts it at once (kill -9, then restart).
           if (random.chance(0.5)) cluster.restart(node);
         } else {
           cluster.restart(node);
         }
-      } else if (roll < 62) {
+      } else if (roll < 62 || (roll < 55 && !canCrash)) {
         if (target.clock.isPaused) cluster.resume(node);
         else if (target.alive) {
           pauses++;
@@ -195,5 +209,6 @@ export async function runChainFaults(options: FaultRunOptions): Promise<FaultRun
     };
   } finally {
     cluster.close();
+    for (const log of logs.values()) await log.close();
   }
 }

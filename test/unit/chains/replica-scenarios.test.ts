@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AcksPolicy, AppendResult } from '../../../src/chains/index.js';
 import { isMeshError, type NodeId } from '../../../src/lib/index.js';
 import { ChainCluster, type ChainClusterOptions } from '../../support/chains/chain-cluster.js';
+import type { MemoryChainLog } from '../../support/chains/memory-chain-log.js';
 
 let cluster: ChainCluster | undefined;
 
@@ -324,7 +325,7 @@ describe('ChainReplica: a failing log', () => {
   it('a leader whose sync fails stops leading, fails its waiting appends as outcome unknown and asks for the next epoch', async () => {
     const chain = start('quorum');
     await leading(chain, 1);
-    chain.node(1).log.failSyncs(new Error('fdatasync: EIO'));
+    (chain.node(1).log as MemoryChainLog).failSyncs(new Error('fdatasync: EIO'));
     const waiting = chain.append(1, ['doomed']);
     failedWith(await settle(chain, waiting), 'CHAIN_APPEND_OUTCOME_UNKNOWN');
     expect(chain.replica(1).role).toBe('follower');

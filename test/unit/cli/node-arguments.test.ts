@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/cli/commands/common.js';
@@ -5,12 +6,39 @@ import {
   LOCAL_AUTO_COMPACTION_MODE,
   LOCAL_AUTO_COMPACTION_RETENTION,
   localClusterPlan,
+  NODE_PROCESS_V8_FLAGS,
   nodeArguments,
 } from '../../../src/cli/local-cluster.js';
 import { nodeConfigFromArguments } from '../../../src/cli/node-commands.js';
 import { validateMeshNodeConfig } from '../../../src/mesh/index.js';
 
 const BASE = ['--id', '2', '--data', 'd2', '--peers', '1=127.0.0.1:7001,2=127.0.0.1:7002', '--insecure'];
+
+/** Largest new space (both semi-spaces, MB) a node process reaches while it keeps many objects. */
+function largestNewSpaceMb(flags: readonly string[]): number {
+  const script = `
+    const v8 = require('node:v8');
+    const kept = [];
+    let largest = 0;
+    for (let index = 0; index < 300000; index++) {
+      kept.push({ index, text: 'x' + index });
+      if (index % 1000 === 0) {
+        const space = v8.getHeapSpaceStatistics().find((item) => item.space_name === 'new_space');
+        largest = Math.max(largest, space.space_size);
+      }
+    }
+    process.stdout.write(String(largest / 1048576));`;
+  const child = spawnSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' });
+  expect(child.status, child.stderr).toBe(0);
+  return Number(child.stdout);
+}
+
+describe('the node processes npm start spawns', () => {
+  it('run with a young generation capped at 4 MB per semi-space, which V8 otherwise grows past', () => {
+    expect(largestNewSpaceMb(NODE_PROCESS_V8_FLAGS)).toBeLessThanOrEqual(2 * 4);
+    expect(largestNewSpaceMb([])).toBeGreaterThan(2 * 4);
+  });
+});
 
 describe('meshos start arguments', () => {
   it('builds the node configuration, writing the log inline unless asked otherwise', () => {

@@ -10,7 +10,12 @@ import {
   ChainNotLeaderError,
   ChainUnavailableError,
 } from '../../../src/chains/index.js';
-import { bytesToText, MeshClient, type MeshClientError } from '../../../src/client/index.js';
+import {
+  bytesToText,
+  DEFAULT_MAX_ATTEMPTS,
+  MeshClient,
+  type MeshClientError,
+} from '../../../src/client/index.js';
 import { findFreeLoopbackPort } from '../../../src/lib/node/index.js';
 import { type LocalEtcd, startLocalEtcd } from '../../support/etcd-harness.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
@@ -129,6 +134,42 @@ describe('client.chains against one node', () => {
     expect(backend.appendCalls - callsBefore).toBe(1);
   });
 
+  it('an append past its deadline has an unknown outcome and is not sent again', async () => {
+    const name = await newChain();
+    const callsBefore = backend.appendCalls;
+    backend.holdAppends = true;
+    try {
+      const late = await rejection(client.chains.append(name, 'late', { timeoutMs: 300 }));
+      expect([late.code, late.retryable]).toEqual(['CHAIN_APPEND_OUTCOME_UNKNOWN', false]);
+    } finally {
+      backend.holdAppends = false;
+    }
+    expect(backend.appendCalls - callsBefore).toBe(1);
+  });
+
+  it('an append refused on every attempt fails with the refusal, which says it was not written', async () => {
+    const name = await newChain();
+    const callsBefore = backend.appendCalls;
+    // The client makes DEFAULT_MAX_ATTEMPTS attempts; each is refused.
+    backend.failNext('append', new ChainNotLeaderError(name, 2), DEFAULT_MAX_ATTEMPTS);
+    const refused = await rejection(client.chains.append(name, 'never'));
+    expect([refused.code, refused.retryable]).toEqual(['CHAIN_NOT_LEADER', true]);
+    expect(backend.appendCalls - callsBefore).toBe(DEFAULT_MAX_ATTEMPTS);
+    expect((await client.chains.read(name)).records).toEqual([]);
+
+    // Attempts enough to outlast the time budget: the refusal still comes back, not a bare TIMEOUT.
+    const patient = await MeshClient.connect({ endpoints: [node.server.address], maxAttempts: 100 });
+    backend.failNext('append', new ChainNotLeaderError(name, 2), 100);
+    try {
+      const outlasted = await rejection(patient.chains.append(name, 'never', { timeoutMs: 300 }));
+      expect([outlasted.code, outlasted.retryable]).toEqual(['CHAIN_NOT_LEADER', true]);
+    } finally {
+      backend.clearFailures();
+      patient.close();
+    }
+    expect((await client.chains.read(name)).records).toEqual([]);
+  });
+
   it('subscribes from an offset, receives live records, and ends the server side on break', async () => {
     const name = await newChain();
     await client.chains.append(name, ['a', 'b', 'c']);
@@ -176,6 +217,25 @@ describe('client.chains across endpoints', () => {
     } finally {
       client.close();
       await node.close();
+    }
+  });
+
+  it('a subscription gives up after maxAttempts failures in a row', async () => {
+    const deadAddress = `127.0.0.1:${await findFreeLoopbackPort()}`;
+    const client = await MeshClient.connect({
+      endpoints: [deadAddress],
+      discoverLeader: false,
+      maxAttempts: 3,
+    });
+    try {
+      const failure = await rejection(
+        (async () => {
+          for await (const _record of client.chains.subscribe('anything')) break;
+        })(),
+      );
+      expect(failure.code).toBe('UNAVAILABLE');
+    } finally {
+      client.close();
     }
   });
 

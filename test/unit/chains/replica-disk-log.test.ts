@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AppendResult, type ChainLog, openChainLog } from '../../../src/chains/index.js';
+import { ManualClock, MemoryDisk, type NodeId } from '../../../src/lib/index.js';
+import { ChainCluster, describeEntry } from '../../support/chains/chain-cluster.js';
+
+/** The replicas over the disk `ChainLog` (segments on a `MemoryDisk`) instead of the test bed's. */
+let cluster: ChainCluster | undefined;
+const opened: ChainLog[] = [];
+
+afterEach(async () => {
+  cluster?.close();
+  cluster = undefined;
+  for (const log of opened.splice(0)) await log.close();
+});
+
+async function startOnDisk(
+  replicas: readonly NodeId[],
+  learners: readonly NodeId[] = [],
+): Promise<ChainCluster> {
+  const clock = new ManualClock(0);
+  const logs = new Map<NodeId, ChainLog>();
+  for (const id of [...replicas, ...learners]) {
+    const log = await openChainLog(new MemoryDisk(), `/node-${id}/chain-a`, {
+      sync: { mode: 'batch' },
+      retention: {},
+      clock,
+      name: 'chain-a',
+    });
+    opened.push(log);
+    logs.set(id, log);
+  }
+  cluster = new ChainCluster({ replicas, learners, acks: 'quorum', seed: 7, clock, logs });
+  return cluster;
+}
+
+async function settle<T>(chain: ChainCluster, promise: Promise<T>): Promise<T> {
+  let done = false;
+  const watched = promise.finally(() => {
+    done = true;
+  });
+  await chain.runUntil(() => done, 3000, 'the append settles');
+  return watched;
+}
+
+function acknowledged(outcome: AppendResult | Error): AppendResult {
+  if (outcome instanceof Error) throw outcome;
+  return outcome;
+}
+
+describe('ChainReplica over the disk ChainLog', () => {
+  it('replicates, fails over to a new epoch that cuts off a divergent suffix, and catches a learner up', async () => {
+    const chain = await startOnDisk([1, 2, 3], [4]);
+    await chain.runUntil(() => chain.leaderId() === 1, 3000, 'node 1 leads');
+    for (let index = 0; index < 10; index++)
+      acknowledged(await settle(chain, chain.append(1, [`r${index}`])));
+    chain.partition([1]);
+    const lost = chain.append(1, ['only-on-1']);
+    await chain.runUntil(
+      () => chain.leaderId() !== undefined && chain.leaderId() !== 1,
+      3000,
+      'a new leader',
+    );
+    const leader = chain.leaderId() as NodeId;
+    acknowledged(await settle(chain, chain.append(leader, ['after'])));
+    chain.heal();
+    expect(await settle(chain, lost)).toBeInstanceOf(Error);
+    const end = chain.logOf(leader).length;
+    await chain.runUntil(
+      () => [1, 2, 3, 4].every((id) => chain.replica(id).commitOffset === end),
+      3000,
+      'every member reaches the commit offset',
+    );
+    for (const id of [1, 2, 3, 4]) {
+      expect(chain.logOf(id)).toEqual(chain.logOf(leader));
+      // What the disk log itself returns, not the test bed's mirror of it.
+      const stored = await (opened[id - 1] as ChainLog).read(0, 1000, 1 << 20);
+      expect(stored.map(describeEntry)).toEqual(chain.logOf(leader));
+    }
+    expect(chain.logOf(1)).not.toContain('1/data/only-on-1');
+    const read = await chain.replica(4).read(0, 100, 1 << 20);
+    expect(read.map((entry) => new TextDecoder().decode(entry.payload))).toEqual([
+      ...Array.from({ length: 10 }, (_, index) => `r${index}`),
+      'after',
+    ]);
+    expect(chain.violations).toEqual([]);
+  });
+});
