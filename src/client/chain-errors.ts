@@ -67,12 +67,8 @@ export function chainErrorFromGrpc(error: unknown, endpoint: string, kind: Chain
       { grpcCode, cause: error },
     );
   }
-  return new MeshClientError(
-    grpcCode === grpc.status.UNIMPLEMENTED ? 'UNIMPLEMENTED' : 'UNKNOWN',
-    `${endpoint}: ${text}`,
-    {
-      grpcCode,
-      cause: error,
-    },
-  );
+  // Refused before any handler ran (too large, unimplemented, ...): typed as for any call, but a
+  // write is not sent again on a guess.
+  const typed = errorFromGrpc(error, endpoint);
+  return typed.retryable ? new MeshClientError(typed.code, typed.message, { grpcCode, cause: error }) : typed;
 }

@@ -170,6 +170,14 @@ describe('client.chains against one node', () => {
     expect((await client.chains.read(name)).records).toEqual([]);
   });
 
+  it('an append larger than the port accepts is refused by gRPC before the backend, typed', async () => {
+    const name = await newChain();
+    const callsBefore = backend.appendCalls;
+    const tooLarge = await rejection(client.chains.append(name, new Uint8Array(3 * 1024 * 1024)));
+    expect([tooLarge.code, tooLarge.retryable]).toEqual(['RESOURCE_EXHAUSTED', false]);
+    expect(backend.appendCalls).toBe(callsBefore);
+  });
+
   it('subscribes from an offset, receives live records, and ends the server side on break', async () => {
     const name = await newChain();
     await client.chains.append(name, ['a', 'b', 'c']);
