@@ -77,6 +77,12 @@ export const CAPABILITIES: readonly Capability[] = [
       'ControlPlane (get, range, txn, watch, leases): in-process on every voter, over etcd v3 endpoints on workers (MeshOS voters or an external etcd)',
   },
   {
+    area: 'proximity',
+    status: 'running',
+    summary:
+      'every node pings every other (1 s): smoothed RTT and health published to proximity/<id>; meshos mesh rtt, peer RTT metrics',
+  },
+  {
     area: 'chains',
     status: 'planned',
     summary: 'replicated per-channel logs with the nearest-RTT election, fenced by epochs',

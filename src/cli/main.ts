@@ -8,7 +8,9 @@ import {
   KV_USAGE,
   kvCommand,
   MEMBER_USAGE,
+  MESH_USAGE,
   memberCommand,
+  meshCommand,
   NODES_USAGE,
   nodesCommand,
   SNAPSHOT_USAGE,
@@ -41,6 +43,7 @@ commands:
   chain         replicated chains: create, append, read, tail, status, list, delete
   member        list, add, remove, promote
   nodes         the mesh's registered nodes: role, zone, health, lease left
+  mesh rtt      the mesh's RTT matrix: each node's smoothed RTT to and health of its peers
   status        leader, term, indexes and lag of each endpoint; --admin: each node's services
   snapshot      save FILE: the whole state as a snapshot
   capabilities  list what this build contains
@@ -72,6 +75,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       chain: CHAIN_USAGE,
       member: MEMBER_USAGE,
       nodes: NODES_USAGE,
+      mesh: MESH_USAGE,
       status: STATUS_USAGE,
       snapshot: SNAPSHOT_USAGE,
     };
@@ -97,6 +101,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return memberCommand(rest, io);
     case 'nodes':
       return nodesCommand(rest, io);
+    case 'mesh':
+      return meshCommand(rest, io);
     case 'status':
       return statusCommand(rest, io);
     case 'snapshot':

@@ -3,6 +3,7 @@ import { chainsStatusView } from './chain-metrics.js';
 import type { WorkerNodeConfig } from './membership-config.js';
 import type { MeshNodeConfig } from './node-config.js';
 import { type NodeParts, part } from './node-parts.js';
+import { rttReport } from './proximity-service.js';
 import type { ServiceFaults } from './service-faults.js';
 import type { ServiceTreeStatus } from './service-status.js';
 import { workerName } from './worker-services.js';
@@ -76,7 +77,10 @@ export function workerAdminSource(
   };
 }
 
-/** `/nodes` from the running membership service, and (tests only) the crash endpoint. */
+/**
+ * `/nodes` from the running membership service, `/mesh/rtt` from the proximity service's view of
+ * the control plane's rows, and (tests only) the crash endpoint.
+ */
 function commonAdminAnswers(
   parts: NodeParts,
   faults: ServiceFaults | undefined,
@@ -85,6 +89,7 @@ function commonAdminAnswers(
     routes: {
       '/nodes': () =>
         parts.membership?.report() ?? Promise.resolve({ reporter: part(parts, 'identity').id, nodes: [] }),
+      '/mesh/rtt': async () => rttReport(part(parts, 'identity').id, parts.proximity?.follower.matrix()),
     },
     ...(faults === undefined ? {} : { crashService: crashTrigger(faults) }),
   };

@@ -105,7 +105,7 @@ export function adminService(
 ): NodeService {
   return {
     name: SERVICE.admin,
-    role: 'admin HTTP: /metrics, /health, /ready, /status, /nodes',
+    role: 'admin HTTP: /metrics, /health, /ready, /status, /nodes, /mesh/rtt',
     dependsOn,
     policy: 'restartable',
     async open() {

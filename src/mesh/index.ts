@@ -103,6 +103,13 @@ export {
   SHUTDOWN_TRANSFER_TIMEOUT_MS,
   voterServices,
 } from './node-services.js';
+export {
+  type ProximityParts,
+  type RttReport,
+  type RttReportRow,
+  registerProximityMetrics,
+  rttReport,
+} from './proximity-service.js';
 export { InjectedFaultError, ServiceFaults } from './service-faults.js';
 export {
   type ServicePhase,

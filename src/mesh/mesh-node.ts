@@ -21,6 +21,7 @@ import type { NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, validateMeshNodeConfig } from './node-config.js';
 import { type NodeParts, part } from './node-parts.js';
 import { voterServices } from './node-services.js';
+import { registerProximityMetrics } from './proximity-service.js';
 import { writeRemovedMark } from './removed-mark.js';
 import type { ServiceFaults } from './service-faults.js';
 import { registerServiceMetrics } from './service-metrics.js';
@@ -122,6 +123,7 @@ export class MeshNode {
     );
     registerServiceMetrics(node.metrics.registry, () => tree.status());
     registerChainMetrics(node.metrics.registry, () => parts.chainHost, chainCounters);
+    registerProximityMetrics(node.metrics.registry, () => parts.proximity?.graph);
     node.announceWhenLeaderKnown();
     return node;
   }

@@ -22,6 +22,7 @@ import type { Membership } from './membership.js';
 import type { MembershipConfig } from './membership-config.js';
 import type { NodeMetrics } from './metrics.js';
 import type { NodeIdentity } from './node-identity.js';
+import type { ProximityParts } from './proximity-service.js';
 
 /** What the services opened so far, for the services that depend on them. */
 export interface NodeParts {
@@ -40,6 +41,7 @@ export interface NodeParts {
   adminAddress?: Address;
   controlPlane?: ControlPlane;
   membership?: Membership;
+  proximity?: ProximityParts;
   /** The chains service's host and the requests the client port serves through it. */
   chainHost?: ChainHost<ChainMessage>;
   chains?: ChainsBackend;
@@ -95,4 +97,5 @@ export const SERVICE = {
   controlPlane: 'control-plane',
   membership: 'membership',
   chains: 'chains',
+  proximity: 'proximity',
 } as const;

@@ -20,6 +20,7 @@ import { type MeshNodeConfig, raftDirectory } from './node-config.js';
 import { loadOrCreateIdentity } from './node-identity.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
+import { proximityService } from './proximity-service.js';
 import { refuseIfRemoved } from './removed-mark.js';
 
 /** How long a stopping leader waits for another node to take over before it just stops. */
@@ -40,7 +41,8 @@ export interface NodeServiceContext extends CommonServiceContext {
 
 /**
  * A voter's services: lock, identity, transport, Raft with the KV store, etcd API (and
- * `meshos.v1.Chains`), admin HTTP, the control plane in-process, membership, and chains.
+ * `meshos.v1.Chains`), admin HTTP, the control plane in-process, membership, proximity and
+ * chains.
  */
 export function voterServices(context: NodeServiceContext): NodeService[] {
   return [
@@ -50,6 +52,7 @@ export function voterServices(context: NodeServiceContext): NodeService[] {
     adminService(context, [SERVICE.raft]),
     voterControlPlaneService(context),
     voterMembershipService(context),
+    proximityService(context),
     chainsService(context, chainReplicaRuntime),
   ];
 }

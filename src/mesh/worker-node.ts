@@ -20,6 +20,7 @@ import { validateWorkerNodeConfig, type WorkerNodeConfig } from './membership-co
 import { MembershipChangeRelay } from './membership-relay.js';
 import type { MembershipChange } from './membership-view.js';
 import { type NodeParts, part } from './node-parts.js';
+import { registerProximityMetrics } from './proximity-service.js';
 import type { ServiceFaults } from './service-faults.js';
 import { registerServiceMetrics } from './service-metrics.js';
 import type { ServiceTreeStatus } from './service-status.js';
@@ -108,6 +109,7 @@ export class WorkerNode {
     registerServiceMetrics(registry, () => tree.status());
     registerMembershipMetrics(registry, () => parts.membership);
     registerChainMetrics(registry, () => parts.chainHost, chainCounters);
+    registerProximityMetrics(registry, () => parts.proximity?.graph);
     const id = part(parts, 'identity').id;
     return new WorkerNode(
       id,

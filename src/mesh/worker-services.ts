@@ -21,6 +21,7 @@ import {
 import { checkIdentity, loadOrCreateIdentity, readIdentity } from './node-identity.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
+import { proximityService } from './proximity-service.js';
 import { allocateWorkerNodeId } from './worker-id.js';
 
 export interface WorkerServiceContext extends CommonServiceContext {
@@ -33,8 +34,8 @@ export interface WorkerServiceContext extends CommonServiceContext {
 
 /**
  * A worker's services: lock, identity, transport, the control-plane client, admin HTTP,
- * membership and chains. Only membership and chains use the control-plane client, so its restart
- * restarts nothing critical.
+ * membership, proximity and chains. Only membership, proximity and chains use the control-plane
+ * client, so its restart restarts nothing critical.
  */
 export function workerServices(context: WorkerServiceContext): NodeService[] {
   const { config, parts } = context;
@@ -57,6 +58,7 @@ export function workerServices(context: WorkerServiceContext): NodeService[] {
       dialRegisteredNodes: true,
       ...(context.membershipOpened === undefined ? {} : { opened: context.membershipOpened }),
     }),
+    proximityService(context),
     // A worker holds replicas and serves forwarded requests; it has no client port of its own.
     chainsService(context, chainReplicaRuntime),
   ];

@@ -9,6 +9,7 @@ export {
 } from './common.js';
 export { KV_USAGE, kvCommand } from './kv.js';
 export { MEMBER_USAGE, memberCommand } from './member.js';
+export { MESH_USAGE, meshCommand, rttMatrixTable } from './mesh.js';
 export { NODES_USAGE, nodesCommand } from './nodes.js';
 export { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.js';
 export { STATUS_USAGE, statusCommand } from './status.js';

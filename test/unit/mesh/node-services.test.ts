@@ -96,6 +96,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.admin,
       SERVICE.controlPlane,
       SERVICE.membership,
+      SERVICE.proximity,
       SERVICE.chains,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
@@ -110,6 +111,7 @@ describe("a voter node's supervision tree", () => {
       [SERVICE.admin]: RESTARTABLE,
       [SERVICE.controlPlane]: RESTARTABLE,
       [SERVICE.membership]: RESTARTABLE,
+      [SERVICE.proximity]: RESTARTABLE,
       [SERVICE.chains]: RESTARTABLE,
     });
     const api = voterTree().children.find((child) => child.name === SERVICE.etcdApi);
@@ -118,10 +120,13 @@ describe("a voter node's supervision tree", () => {
 
   it('restarting the client API touches only the membership that names it (and chains on it); Raft takes everything after it', () => {
     const tree = voterTree();
-    // The client port reaches the chains service through `parts`, so it does not depend on it.
-    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, SERVICE.membership, SERVICE.chains]);
-    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership, SERVICE.chains]);
-    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership, SERVICE.chains]);
+    // The client port reaches the chains service through `parts`, so it does not depend on it;
+    // chains read the matrix through `parts` too, so a proximity restart leaves them running.
+    const membershipOn = [SERVICE.membership, SERVICE.proximity, SERVICE.chains];
+    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, ...membershipOn]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual(membershipOn);
+    expect(restartSet(tree, SERVICE.proximity)).toEqual([SERVICE.proximity]);
     expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains]);
     expect(restartSet(tree, SERVICE.raft)).toEqual([
       SERVICE.raft,
@@ -129,6 +134,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.admin,
       SERVICE.controlPlane,
       SERVICE.membership,
+      SERVICE.proximity,
       SERVICE.chains,
     ]);
   });
@@ -144,35 +150,32 @@ describe("a worker node's supervision tree", () => {
       SERVICE.controlPlane,
       SERVICE.admin,
       SERVICE.membership,
+      SERVICE.proximity,
       SERVICE.chains,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
 
-  it('restarts the control-plane client, admin port and membership, never what holds the id and ports', () => {
+  it('restarts the control-plane client, admin port, membership and proximity, never what holds the id and ports', () => {
     const policies = restartBudgets(workerTree());
     expect(policies).toEqual({
       ...CRITICAL_BASE,
       [SERVICE.controlPlane]: RESTARTABLE,
       [SERVICE.admin]: RESTARTABLE,
       [SERVICE.membership]: RESTARTABLE,
+      [SERVICE.proximity]: RESTARTABLE,
       [SERVICE.chains]: RESTARTABLE,
     });
   });
 
-  it('a control-plane or admin restart takes only membership and chains with it', () => {
+  it('a control-plane or admin restart takes only membership, proximity and chains with it', () => {
     const tree = workerTree();
-    expect(restartSet(tree, SERVICE.controlPlane)).toEqual([
-      SERVICE.controlPlane,
-      SERVICE.membership,
-      SERVICE.chains,
-    ]);
-    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, SERVICE.membership, SERVICE.chains]);
-    expect(restartSet(tree, SERVICE.membership)).toEqual([SERVICE.membership, SERVICE.chains]);
-    expect(restartSet(tree, SERVICE.transport)).toEqual([
-      SERVICE.transport,
-      SERVICE.membership,
-      SERVICE.chains,
-    ]);
+    const membershipOn = [SERVICE.membership, SERVICE.proximity, SERVICE.chains];
+    expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, ...membershipOn]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual(membershipOn);
+    expect(restartSet(tree, SERVICE.proximity)).toEqual([SERVICE.proximity]);
+    expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains]);
+    expect(restartSet(tree, SERVICE.transport)).toEqual([SERVICE.transport, ...membershipOn]);
   });
 });
