@@ -76,7 +76,8 @@ describe('meshos start with fault injection', () => {
       [SERVICE.controlPlane, 'running', 0],
       // Restarted after the admin port it names in the node's record.
       [SERVICE.membership, 'running', 1],
-      // Restarted with the membership it stands on.
+      // Restarted with the membership it follows.
+      [SERVICE.proximity, 'running', 1],
       [SERVICE.chains, 'running', 1],
     ]);
     const table = meshos(['status', '--admin', admin]);

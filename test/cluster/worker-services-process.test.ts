@@ -71,7 +71,8 @@ describe('a worker process with fault injection', () => {
       [SERVICE.controlPlane, 'running', 0, 'restartable'],
       [SERVICE.admin, 'running', 1, 'restartable'],
       [SERVICE.membership, 'running', 2, 'restartable'],
-      // Restarted with the membership it stands on.
+      // Restarted with the membership it follows.
+      [SERVICE.proximity, 'running', 2, 'restartable'],
       [SERVICE.chains, 'running', 2, 'restartable'],
     ]);
     const table = meshos(['status', '--admin', admin]);

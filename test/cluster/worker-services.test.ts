@@ -129,6 +129,7 @@ describe('the worker as a supervision tree', () => {
       [SERVICE.controlPlane, 'running'],
       [SERVICE.admin, 'running'],
       [SERVICE.membership, 'running'],
+      [SERVICE.proximity, 'running'],
       [SERVICE.chains, 'running'],
     ]);
     await worker.stop();
