@@ -55,13 +55,21 @@ export async function createChain(client: MeshClient, name: string, replicas: nu
 
 /** Every committed data record of `chain` as the node behind `client` answers it. */
 export async function readAll(client: MeshClient, chain: string): Promise<ReplicaRecord[]> {
+  return (await readCommitted(client, chain)).records;
+}
+
+/** `readAll`, and the offset its last read stopped at (the node's commit offset then). */
+export async function readCommitted(
+  client: MeshClient,
+  chain: string,
+): Promise<{ records: ReplicaRecord[]; nextOffset: number }> {
   const records: ReplicaRecord[] = [];
   let offset = 0;
   for (;;) {
     const page = await client.chains.read(chain, { fromOffset: offset });
     for (const record of page.records)
       records.push({ offset: record.offset, value: new TextDecoder().decode(record.payload) });
-    if (page.nextOffset === offset) return records;
+    if (page.nextOffset === offset) return { records, nextOffset: offset };
     offset = page.nextOffset;
   }
 }

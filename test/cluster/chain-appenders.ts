@@ -1,0 +1,89 @@
+import { MeshClient, MeshClientError } from '../../src/client/index.js';
+import type { ChainAppendOperation } from '../support/chain-history.js';
+
+export interface ChainAppendersOptions {
+  /** Client endpoints; appender `c` starts at endpoint `c mod n` and fails over in order. */
+  readonly endpoints: readonly string[];
+  readonly chain: string;
+  readonly clients: number;
+  /** Bounds: each appender stops after this many appends or when the load has run this long. */
+  readonly maxAppendsPerClient: number;
+  readonly maxDurationMs: number;
+  /** Each append's budget, the client's retries included. */
+  readonly appendTimeoutMs: number;
+}
+
+/** Pause after a failed append, so appenders do not spin while no leader answers. */
+const FAILED_APPEND_PAUSE_MS = 50;
+
+/** The history's clock: nanoseconds of the process's monotonic clock. */
+export function nanosecondsNow(): number {
+  return Number(process.hrtime.bigint());
+}
+
+/**
+ * Closed-loop appenders on one chain, each writing values never written before
+ * (`<client>-<counter>`) and recording what it saw: acknowledged with its offset (`ok`), refused
+ * before it was proposed (`fail`: the client only gives up with a retryable error when no attempt
+ * was written), or anything else (`info`: it may or may not be in the chain).
+ */
+export class ChainAppenders {
+  readonly operations: ChainAppendOperation[] = [];
+  private running = true;
+  private readonly loops: Promise<void>[];
+
+  constructor(private readonly options: ChainAppendersOptions) {
+    const deadline = Date.now() + options.maxDurationMs;
+    this.loops = Array.from({ length: options.clients }, (_, client) => this.loop(client, deadline));
+  }
+
+  private async loop(client: number, deadline: number): Promise<void> {
+    const { endpoints, chain } = this.options;
+    const connection = await MeshClient.connect({
+      endpoints: endpoints.map((_, offset) => endpoints[(client + offset) % endpoints.length]!),
+      discoverLeader: false,
+      timeoutMs: this.options.appendTimeoutMs,
+    });
+    for (
+      let counter = 0;
+      this.running && counter < this.options.maxAppendsPerClient && Date.now() < deadline;
+      counter++
+    ) {
+      const value = `${client}-${counter}`;
+      const callTs = nanosecondsNow();
+      try {
+        const result = await connection.chains.append(chain, new TextEncoder().encode(value));
+        this.operations.push({
+          client,
+          chain,
+          value,
+          status: 'ok',
+          offset: result.firstOffset,
+          callTs,
+          returnTs: nanosecondsNow(),
+        });
+      } catch (error) {
+        const refused = error instanceof MeshClientError && error.retryable;
+        this.operations.push(
+          refused
+            ? { client, chain, value, status: 'fail', callTs, returnTs: nanosecondsNow() }
+            : { client, chain, value, status: 'info', callTs },
+        );
+        await new Promise((resolve) => setTimeout(resolve, FAILED_APPEND_PAUSE_MS));
+      }
+    }
+    connection.close();
+  }
+
+  /** Acknowledged appends so far; with `since` (nanoseconds), only those invoked after it. */
+  acknowledged(since = 0): number {
+    return this.operations.filter((operation) => operation.status === 'ok' && operation.callTs >= since)
+      .length;
+  }
+
+  /** Stops every appender after its append in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+}
