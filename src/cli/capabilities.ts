@@ -84,8 +84,9 @@ export const CAPABILITIES: readonly Capability[] = [
   },
   {
     area: 'chains',
-    status: 'planned',
-    summary: 'replicated per-channel logs with the nearest-RTT election, fenced by epochs',
+    status: 'running',
+    summary:
+      'replicated per-channel logs on every node (voters and workers): epochs by compare-and-swap, appends through any node to the leader, reads, failover, repair by the coordinator; meshos chain, client.chains',
   },
   {
     area: 'daemons',
