@@ -176,13 +176,14 @@ export class ChainLogWriter implements SegmentSource {
     return file;
   }
 
-  /** Writes and syncs everything queued, then closes the files. */
+  /** Writes and syncs everything queued, lets reads in progress finish, then closes the files. */
   async close(): Promise<void> {
     if (this.timer !== undefined) this.settings.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.syncRequested = true;
     this.schedule();
     if (this.writing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.whenReadersClear();
     const files = [...this.readFiles.values()];
     if (this.active !== undefined) files.push(this.active);
     this.readFiles.clear();

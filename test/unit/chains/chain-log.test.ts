@@ -61,6 +61,19 @@ describe('chain log round trip', () => {
     await log.close();
   });
 
+  it('serves a read from the log as it was when the read was called, even if a truncation follows at once', async () => {
+    const log = await openLog(new MemoryDisk());
+    log.append(records(0, 50, 1));
+    await log.durable();
+    const reading = log.read(0, 100, 1 << 20);
+    log.truncateFrom(10);
+    log.append(records(10, 5, 2));
+    const readingAfter = log.read(0, 100, 1 << 20);
+    expect(summary(await reading)).toEqual(summary(records(0, 50, 1)));
+    expect(summary(await readingAfter)).toEqual(summary([...records(0, 10, 1), ...records(10, 5, 2)]));
+    await log.close();
+  });
+
   it('keeps a read to its record and byte budgets, returning one record even when it alone is larger', async () => {
     const log = await openLog(new MemoryDisk(), { segmentBytes: 64 * 1024 });
     log.append([record(0, 1, 5000), ...records(1, 20, 1, 100)]);
