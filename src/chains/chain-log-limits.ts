@@ -16,6 +16,8 @@ export const CHAIN_READ_CHUNK_BYTES = 16 * 1024;
 export const MAX_CHAIN_READ_BYTES = 8 * 1024 * 1024;
 /** One `read` returns at most this many records. */
 export const MAX_CHAIN_READ_RECORDS = 65_536;
+/** Segment files one log keeps open for reads between them (the least recently read close first). */
+export const MAX_CHAIN_OPEN_READ_FILES = 2;
 /** Encoded bytes appended but not yet written beyond which `append` is refused (CHAIN_OVERLOADED). */
 export const MAX_CHAIN_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Writes, reads and `durable()` calls waiting on the log beyond which new ones are refused. */

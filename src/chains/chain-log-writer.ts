@@ -9,6 +9,7 @@
 import { assert, type Clock, type DiskFile, type MeshError, type TimerId } from '../lib/index.js';
 import { concatBytes, type StoreDirectory, type StoreMetrics, segmentFileName } from '../store/index.js';
 import { MAX_CHAIN_PENDING_OPERATIONS, MAX_CHAIN_QUEUED_BYTES } from './chain-log-limits.js';
+import { ChainReadFiles } from './chain-read-files.js';
 import { encodeChainSegmentHeader } from './chain-record-codec.js';
 import { ChainSegment } from './chain-segment.js';
 import { locateRecord, readRecords, type SegmentSource } from './chain-segment-reader.js';
@@ -58,7 +59,7 @@ export interface ChainLogWriterSettings {
 
 export class ChainLogWriter implements SegmentSource {
   private active: DiskFile | undefined;
-  private readonly readFiles = new Map<ChainSegment, DiskFile>();
+  private readonly readFiles: ChainReadFiles<ChainSegment>;
   private chunks: Uint8Array[] = [];
   private chunkBytes = 0;
   private chunkRecords: { readonly frameBytes: number; readonly appendedAtMs: number }[] = [];
@@ -76,7 +77,8 @@ export class ChainLogWriter implements SegmentSource {
   private readGrants: Waiter<void>[] = [];
   private readers = 0;
   private readersClearWaiters: (() => void)[] = [];
-  private syncRequested = false;
+  /** A sync is owed once the writes up to this sequence are written (close, the interval timer). */
+  private syncWantedThrough = 0;
   private writing = false;
   private idleWaiters: (() => void)[] = [];
   private failure: MeshError | undefined;
@@ -93,6 +95,7 @@ export class ChainLogWriter implements SegmentSource {
     this.writtenEndOffset = endOffset;
     this.durable = endOffset;
     this.lastSyncMs = settings.clock.nowMs();
+    this.readFiles = new ChainReadFiles(directory.disk);
   }
 
   /** Opens the newest segment for appending (creating the first one of a new log). */
@@ -167,28 +170,27 @@ export class ChainLogWriter implements SegmentSource {
     }
   }
 
-  async fileOf(segment: ChainSegment): Promise<DiskFile> {
-    let file = this.readFiles.get(segment);
-    if (file === undefined) {
-      file = await this.directory.disk.open(this.pathOf(segment), 'read');
-      this.readFiles.set(segment, file);
-    }
-    return file;
+  withFile<Result>(segment: ChainSegment, action: (file: DiskFile) => Promise<Result>): Promise<Result> {
+    return this.readFiles.use(segment, this.pathOf(segment), action);
   }
 
   /** Writes and syncs everything queued, lets reads in progress finish, then closes the files. */
   async close(): Promise<void> {
     if (this.timer !== undefined) this.settings.clock.clearTimer(this.timer);
     this.timer = undefined;
-    this.syncRequested = true;
-    this.schedule();
+    this.requestSync();
     if (this.writing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.whenReadersClear();
-    const files = [...this.readFiles.values()];
-    if (this.active !== undefined) files.push(this.active);
-    this.readFiles.clear();
+    await this.readFiles.closeAll();
+    const active = this.active;
     this.active = undefined;
-    await Promise.allSettled(files.map((file) => file.close()));
+    await active?.close().catch(() => undefined);
+  }
+
+  /** Asks for a sync covering every write queued so far (none is owed when they are all synced). */
+  private requestSync(): void {
+    this.syncWantedThrough = this.lastSequence;
+    this.schedule();
   }
 
   private schedule(): void {
@@ -266,7 +268,8 @@ export class ChainLogWriter implements SegmentSource {
   }
 
   private wantsSync(): boolean {
-    if (this.syncRequested) return true;
+    if (this.syncWantedThrough > this.syncedSequence && this.executedSequence >= this.syncWantedThrough)
+      return true;
     const sync = this.settings.sync;
     // Besides its timer: appends arriving back to back (no turn of the event loop between
     // them) would otherwise hold the timer off.
@@ -278,7 +281,6 @@ export class ChainLogWriter implements SegmentSource {
   private async sync(): Promise<void> {
     const coveredSequence = this.executedSequence;
     const coveredEndOffset = this.writtenEndOffset;
-    this.syncRequested = false;
     this.lastSyncMs = this.settings.clock.nowMs();
     if (this.unsynced) {
       this.unsynced = false;
@@ -382,7 +384,7 @@ export class ChainLogWriter implements SegmentSource {
     }
     const segment = this.activeSegment();
     if (reopen) this.active = await this.directory.disk.open(this.pathOf(segment), 'append');
-    const cut = await locateRecord(await this.fileOf(segment), segment, fromOffset);
+    const cut = await this.withFile(segment, (file) => locateRecord(file, segment, fromOffset));
     if (cut.position < segment.sizeBytes) {
       await this.activeFile().truncate(cut.position);
       segment.truncate(cut);
@@ -416,9 +418,7 @@ export class ChainLogWriter implements SegmentSource {
   }
 
   private async removeSegment(segment: ChainSegment): Promise<void> {
-    const readFile = this.readFiles.get(segment);
-    this.readFiles.delete(segment);
-    await readFile?.close();
+    await this.readFiles.forget(segment);
     await this.directory.remove(segmentFileName(segment.firstOffset));
     await this.directory.fsync();
     this.metrics.segments = this.segments.length;
@@ -450,8 +450,7 @@ export class ChainLogWriter implements SegmentSource {
 
   private armIntervalTimer(intervalMs: number): void {
     this.timer = this.settings.clock.setTimer(intervalMs, () => {
-      this.syncRequested = true;
-      this.schedule();
+      this.requestSync();
       this.armIntervalTimer(intervalMs);
     });
   }

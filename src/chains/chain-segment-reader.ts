@@ -20,11 +20,11 @@ import type { ChainSegment, SegmentPosition } from './chain-segment.js';
 import { ChainLogCorruptError } from './errors.js';
 import type { ChainEntry } from './types.js';
 
-/** The segments a read walks through, and an open file for each. */
+/** The segments a read walks through, and their files open for reading. */
 export interface SegmentSource {
   /** Segments in offset order; the last is the one being written. */
   readonly segments: readonly ChainSegment[];
-  fileOf(segment: ChainSegment): Promise<DiskFile>;
+  withFile<Result>(segment: ChainSegment, action: (file: DiskFile) => Promise<Result>): Promise<Result>;
 }
 
 /** A record found by a cursor: its frame, its offset and where it starts in the file. */
@@ -152,23 +152,23 @@ export async function readRecords(
     MAX_CHAIN_READ_BYTES,
     Math.max(CHAIN_READ_CHUNK_BYTES, Math.ceil(maxBytes * 1.25) + CHAIN_INDEX_INTERVAL_BYTES),
   );
-  reading: for (
-    let index = segmentIndexOf(source.segments, fromOffset);
-    index < source.segments.length;
-    index++
-  ) {
+  for (let index = segmentIndexOf(source.segments, fromOffset); index < source.segments.length; index++) {
     const segment = source.segments[index]!;
     const offset = Math.max(fromOffset, segment.firstOffset);
     if (offset >= segment.nextOffset) continue;
-    const cursor = cursorAt(await source.fileOf(segment), segment, offset, chunkBytes);
-    for (let record = await cursor.next(); record !== undefined; record = await cursor.next()) {
-      if (record.offset < fromOffset) continue;
-      const recordPayloadBytes = record.record.payload.byteLength - CHAIN_ENTRY_FIXED_BYTES;
-      if (found.length > 0 && payloadBytes + recordPayloadBytes > maxBytes) break reading;
-      found.push({ cursor, record });
-      payloadBytes += recordPayloadBytes;
-      if (found.length >= maxRecords) break reading;
-    }
+    const full = await source.withFile(segment, async (file) => {
+      const cursor = cursorAt(file, segment, offset, chunkBytes);
+      for (let record = await cursor.next(); record !== undefined; record = await cursor.next()) {
+        if (record.offset < fromOffset) continue;
+        const recordPayloadBytes = record.record.payload.byteLength - CHAIN_ENTRY_FIXED_BYTES;
+        if (found.length > 0 && payloadBytes + recordPayloadBytes > maxBytes) return true;
+        found.push({ cursor, record });
+        payloadBytes += recordPayloadBytes;
+        if (found.length >= maxRecords) return true;
+      }
+      return false;
+    });
+    if (full) break;
   }
   const payloads = new Uint8Array(payloadBytes);
   let at = 0;

@@ -92,6 +92,8 @@ export async function nodeFixture(): Promise<ChainDiskFixture> {
 export class CountingDisk implements Disk {
   datasyncs = 0;
   directoryFsyncs = 0;
+  /** Files opened for reading and not yet closed. */
+  readFilesOpen = 0;
   private gate: { promise: Promise<void>; release: () => void } | undefined;
 
   constructor(private readonly inner: Disk = new MemoryDisk()) {}
@@ -113,8 +115,13 @@ export class CountingDisk implements Disk {
 
   async open(filePath: string, mode: 'read' | 'append' | 'create'): Promise<DiskFile> {
     const file = await this.inner.open(filePath, mode);
+    if (mode === 'read') this.readFilesOpen++;
     return Object.assign(Object.create(file) as DiskFile, {
       path: file.path,
+      close: async () => {
+        if (mode === 'read') this.readFilesOpen--;
+        await file.close();
+      },
       datasync: async () => {
         this.datasyncs++;
         if (this.gate !== undefined) await this.gate.promise;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_CHAIN_OPEN_READ_FILES } from '../../../src/chains/index.js';
 import { isMeshError, ManualClock, MemoryDisk } from '../../../src/lib/index.js';
 import { until } from '../../support/until.js';
-import { DIRECTORY, openLog, readAll, record, records, summary } from './chain-log-support.js';
+import { CountingDisk, DIRECTORY, openLog, readAll, record, records, summary } from './chain-log-support.js';
 
 async function segmentFiles(disk: MemoryDisk, directory = DIRECTORY): Promise<string[]> {
   return (await disk.list(directory)).filter((name) => name.endsWith('.wal'));
@@ -53,6 +54,19 @@ describe('chain log round trip', () => {
     await reopened.close();
   });
 
+  it('syncs at close what was appended while an earlier call was still being carried out', async () => {
+    const disk = new MemoryDisk();
+    const log = await openLog(disk, { retention: { maxBytes: 3000 } });
+    // The retention resolves inside the writer's loop: the append and close come before it ends.
+    await log.applyRetention(0);
+    log.append(records(0, 1, 1));
+    await log.close();
+    disk.crash();
+    const reopened = await openLog(disk);
+    expect(reopened.endOffset).toBe(1);
+    await reopened.close();
+  });
+
   it('reads what was appended before the read, synced or not', async () => {
     const log = await openLog(new MemoryDisk());
     log.append(records(0, 5, 2));
@@ -72,6 +86,19 @@ describe('chain log round trip', () => {
     expect(summary(await reading)).toEqual(summary(records(0, 50, 1)));
     expect(summary(await readingAfter)).toEqual(summary([...records(0, 10, 1), ...records(10, 5, 2)]));
     await log.close();
+  });
+
+  it('keeps at most MAX_CHAIN_OPEN_READ_FILES segment files open for reads, and none after close', async () => {
+    const disk = new CountingDisk();
+    const log = await openLog(disk);
+    log.append(records(0, 200, 1));
+    await log.durable();
+    for (let offset = 0; offset < 200; offset += 10) await log.read(offset, 1, 1);
+    expect(disk.readFilesOpen).toBe(MAX_CHAIN_OPEN_READ_FILES);
+    await Promise.all([log.read(0, 200, 1 << 20), log.read(50, 200, 1 << 20), log.read(199, 1, 1)]);
+    expect(disk.readFilesOpen).toBe(MAX_CHAIN_OPEN_READ_FILES);
+    await log.close();
+    expect(disk.readFilesOpen).toBe(0);
   });
 
   it('keeps a read to its record and byte budgets, returning one record even when it alone is larger', async () => {
