@@ -104,6 +104,7 @@ export {
   voterServices,
 } from './node-services.js';
 export {
+  measuredMatrix,
   type ProximityParts,
   type RttReport,
   type RttReportRow,
