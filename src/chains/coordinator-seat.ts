@@ -8,6 +8,7 @@
 import { retryDelayMs } from '../client/index.js';
 import {
   absent,
+  ControlCompactedError,
   type ControlCompare,
   type ControlPlane,
   ControlPlaneError,
@@ -99,19 +100,29 @@ export class LeasedSeat {
     if (answer.succeeded) return { leaseId: lease.id, createRevision: answer.revision };
     await plane.revokeLease(lease.id).catch(() => undefined);
     const holder = answer.results[0]?.type === 'get' ? answer.results[0].entry : undefined;
-    if (holder !== undefined) await this.waitForRemoval(holder.modRevision);
+    // The key was there at the txn's revision: any later deletion shows up from the next one.
+    if (holder !== undefined) await this.waitForRemoval(answer.revision + 1);
     return undefined;
   }
 
-  private async waitForRemoval(modRevision: number): Promise<void> {
+  private async waitForRemoval(fromRevision: number): Promise<void> {
     const { plane, key } = this.options;
-    const watch = await plane.watch(key, { fromRevision: modRevision + 1 });
+    let watch: ControlWatch;
+    try {
+      watch = await plane.watch(key, { fromRevision });
+    } catch (error) {
+      // Compacted meanwhile: contend again, which looks at the key afresh at a newer revision.
+      if (error instanceof ControlCompactedError) return;
+      throw error;
+    }
     this.stopWaiting = () => watch.cancel();
     try {
       if (this.stopped) return;
       for await (const event of watch) {
         if (event.type === 'delete' && event.key === key) return;
       }
+    } catch (error) {
+      if (!(error instanceof ControlCompactedError)) throw error;
     } finally {
       this.stopWaiting = undefined;
       watch.cancel();

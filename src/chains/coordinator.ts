@@ -13,7 +13,12 @@ import type { ChainDirectory } from './directory.js';
 import { ChainConflictError, ChainFencedError, ChainNotFoundError } from './errors.js';
 import { matrixLeaderChoice } from './failover.js';
 import type { LearnerProgress } from './learner-progress.js';
-import { type PlacementAction, type PlacementNode, planPlacement } from './placement.js';
+import {
+  type PlacementAction,
+  type PlacementBlocked,
+  type PlacementNode,
+  planPlacement,
+} from './placement.js';
 import type { ProximityMatrix } from './proximity-matrix.js';
 import type { StoredChain } from './stored-chain.js';
 
@@ -67,6 +72,7 @@ export class ChainCoordinator {
   private planning: Promise<void> | undefined;
   private planAgain = false;
   private loaded = false;
+  private blockedReasons = new Map<string, string>();
   /** Actions this node applied while coordinating. */
   applied = 0;
 
@@ -154,9 +160,13 @@ export class ChainCoordinator {
         this.planAgain = false;
         await this.planOnce(term);
       } while (this.planAgain && this.seat.holding);
-    })().finally(() => {
-      this.planning = undefined;
-    });
+    })()
+      .catch((error: unknown) => {
+        this.options.logger?.error({ err: error }, 'chains coordinator: planning failed');
+      })
+      .finally(() => {
+        this.planning = undefined;
+      });
   }
 
   /** Starts the grace period of every node a chain names that is no longer registered. */
@@ -184,7 +194,7 @@ export class ChainCoordinator {
   }
 
   private async planOnce(term: SeatTerm): Promise<void> {
-    const { progress, proximity, clock, logger } = this.options;
+    const { progress, proximity, clock } = this.options;
     await progress.refresh?.([...this.chains.values()].map((chain) => chain.definition));
     if (!this.seat.holding) return;
     // Actions are compare-and-swaps at the revisions planned on: this snapshot's.
@@ -203,7 +213,7 @@ export class ChainCoordinator {
         ? {}
         : { rttMs: (from: NodeId, to: NodeId) => matrix.rows.get(from)?.peers.get(to)?.rttMs }),
     });
-    for (const blocked of plan.blocked) logger?.warn(blocked, 'chains coordinator: chain blocked');
+    this.logNewlyBlocked(plan.blocked);
     const queue = [...plan.actions];
     const workers = Math.min(
       queue.length,
@@ -217,6 +227,17 @@ export class ChainCoordinator {
         }
       }),
     );
+  }
+
+  /** Logs a blocked chain when it becomes blocked or its reason changes, not on every plan. */
+  private logNewlyBlocked(blocked: readonly PlacementBlocked[]): void {
+    const reasons = new Map(blocked.map((entry) => [entry.name, entry.reason]));
+    for (const [name, reason] of reasons) {
+      if (this.blockedReasons.get(name) !== reason) {
+        this.options.logger?.warn({ chain: name, reason }, 'chains coordinator: chain blocked');
+      }
+    }
+    this.blockedReasons = reasons;
   }
 
   private async apply(

@@ -281,4 +281,16 @@ describe('ChainCoordinator', () => {
     await advanceUntil(async () => (await definitionOf('a')).epoch === 2, 'the promotion');
     expect(await definitionOf('a')).toMatchObject({ replicas: [1, 2, 4], epoch: 2, leader: 1 });
   });
+
+  it("takes over even when the history since the holder's write was compacted", async () => {
+    const first = await startCoordinator(1);
+    await advanceUntil(() => first.coordinator.coordinating, 'the first coordinator holds the key');
+    for (let round = 0; round < 5; round++) await directory.plane.put('noise', new Uint8Array([round]));
+    const { revision } = await directory.plane.put('noise', new Uint8Array([9]));
+    await backend.execute({ type: 'compact', revision });
+    const second = await startCoordinator(2);
+    await advance(2 * PLAN_INTERVAL_MS, () => expect(holders()).toEqual([first]));
+    await first.coordinator.stop();
+    await advanceUntil(() => second.coordinator.coordinating, 'the second takes over');
+  });
 });
