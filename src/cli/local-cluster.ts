@@ -27,7 +27,7 @@ export const LOCAL_AUTO_COMPACTION_RETENTION = '1m';
  * semi-spaces of at most 4 MB (V8's default grows them to 16 MB). About a fifth of what a loaded
  * member allocates survives a scavenge (requests in flight, records and log entries it keeps), so
  * a scavenge's pause grows with the young generation: under saturation on 2 shared cores
- * scavenges over 50 ms fell from 32-50 to 5-11 per member per run and the longest from
+ * scavenges over 50 ms fell from 32-50 to 5-25 per member per run and the longest from
  * 140-240 ms to 70-180 ms, with as many full collections, the same RSS and no more CPU per put
  * (docs/BENCHMARKS.md, "Garbage collection under saturation"). 32 and 64 MB made every pause
  * longer. `meshos start` run by hand takes them through `node --max-semi-space-size=4` or
