@@ -77,7 +77,6 @@ function record(context: BenchContext, columns: readonly ChainsColumn[]): void {
 
 function reportMarkdown(
   settings: ChainsBenchSettings,
-  rounds: readonly RoundFigures[],
   columns: readonly ChainsColumn[],
   systems: readonly ChainsSystem[],
   skipped: readonly string[],
@@ -88,7 +87,7 @@ function reportMarkdown(
     [...system.syncModes].map(([mode, meaning]) => `- ${system.label}, \`${mode}\`: ${meaning}.`),
   );
   return [
-    `Run ${new Date().toISOString()} on ${machineDescription()}, ${os.type()} ${os.release()}; ${rounds.length} round(s); one-minute load average before each: ${loadAverages.join('; ')}.`,
+    `Run ${new Date().toISOString()} on ${machineDescription()}, ${os.type()} ${os.release()}; ${settings.runs} round(s) per system; one-minute load average before each: ${loadAverages.join('; ')}.`,
     '',
     renderChainsTable(columns, reference),
     ...settings.notes.map((note) => `Note: ${note}`),
@@ -147,7 +146,7 @@ export const suite: BenchSuite = {
     }
     const columns = chainsColumns(rounds);
     record(context, columns);
-    const markdown = reportMarkdown(settings, rounds, columns, systems, skipped, loadAverages);
+    const markdown = reportMarkdown(settings, columns, systems, skipped, loadAverages);
     log(`\n${markdown}`);
     if (settings.report) {
       writeReportSection(REPORT_FILE, REPORT_SECTION, markdown);

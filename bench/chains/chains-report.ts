@@ -90,7 +90,8 @@ export function renderChainsTable(columns: readonly ChainsColumn[], reference?: 
     const referenceValues = reference?.values.get(metric);
     const ratios = others.map((column) => {
       const values = column.values.get(metric);
-      if (values === undefined || referenceValues === undefined) return '';
+      // A count (how much there was to read) is context, not a figure to compare.
+      if (values === undefined || referenceValues === undefined || metric.endsWith('(count)')) return '';
       return (median(values) / median(referenceValues)).toFixed(2);
     });
     if (cells.every((cell) => cell === '')) continue;

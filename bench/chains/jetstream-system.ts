@@ -72,14 +72,25 @@ export class JetStreamSystem implements ChainsSystem {
   async createChain(name: string, sync: ChainSyncMode, timeoutMs: number): Promise<void> {
     if (!this.syncModes.has(sync)) throw new Error(`${this.label} has no '${sync}' sync mode`);
     const manager = await (await this.admin()).jetstreamManager({ timeout: timeoutMs });
-    await manager.streams.add({
-      name,
-      subjects: [subjectOf(name)],
-      num_replicas: REPLICAS,
-      storage: StorageType.File,
-      allow_direct: true,
-    });
-    await this.waitReplicated(name, timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    // Right after the meta leader is chosen it may not know every peer yet ("no suitable peers
+    // for placement" on a loaded machine): try again until the deadline.
+    for (;;) {
+      try {
+        await manager.streams.add({
+          name,
+          subjects: [subjectOf(name)],
+          num_replicas: REPLICAS,
+          storage: StorageType.File,
+          allow_direct: true,
+        });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await sleep(POLL_INTERVAL_MS);
+      }
+    }
+    await this.waitReplicated(name, Math.max(0, deadline - Date.now()));
   }
 
   async openAppenders(name: string, count: number): Promise<ChainAppender[]> {
