@@ -93,7 +93,7 @@ export class ClaimRound {
       endOffset: message.endOffset,
       lastEpoch: message.lastEpoch,
       historyTail: message.historyTail,
-      answeredAtMs: this.context.clock.nowMs(),
+      answeredAtMs: message.echoMs,
     });
     if (this.phase === 'collecting') this.adoptWhenMajority();
   }
@@ -131,7 +131,12 @@ export class ClaimRound {
     this.lastClaimSentMs = this.context.clock.nowMs();
     for (const node of this.replicas) {
       if (node === this.context.self || this.answers.has(node)) continue;
-      this.context.send(node, { type: 'claim', chain: this.context.chain, epoch: this.epoch });
+      this.context.send(node, {
+        type: 'claim',
+        chain: this.context.chain,
+        epoch: this.epoch,
+        sentAtMs: Math.floor(this.lastClaimSentMs),
+      });
     }
   }
 

@@ -82,9 +82,11 @@ export function encodeChainMessage(message: ChainReplicaMessage): Uint8Array {
   writer.text(message.chain).varuint(message.epoch);
   switch (message.type) {
     case 'claim':
+      writer.varuint(message.sentAtMs);
       break;
     case 'claimAck':
       writer.varuint(message.startOffset).varuint(message.endOffset).varuint(message.lastEpoch);
+      writer.varuint(message.echoMs);
       writeHistory(writer, message.historyTail);
       break;
     case 'epochRefused':
@@ -92,13 +94,14 @@ export function encodeChainMessage(message: ChainReplicaMessage): Uint8Array {
       break;
     case 'append':
       writer.varuint(message.fromOffset).varuint(message.prevEpoch).varuint(message.commitOffset);
+      writer.varuint(message.sentAtMs);
       writeEntries(writer, message.entries);
       break;
     case 'appendAck':
-      writer.varuint(message.matchEnd);
+      writer.varuint(message.matchEnd).varuint(message.echoMs);
       break;
     case 'appendRefused':
-      writer.varuint(message.fromOffset);
+      writer.varuint(message.fromOffset).varuint(message.echoMs);
       writeDivergence(writer, message);
       break;
     case 'fetch':
@@ -138,12 +141,22 @@ function decodeBody(
 ): ChainReplicaMessage {
   switch (type) {
     case 'claim':
-      return { type, chain, epoch };
+      return { type, chain, epoch, sentAtMs: reader.varuint() };
     case 'claimAck': {
       const startOffset = reader.varuint();
       const endOffset = reader.varuint();
       const lastEpoch = reader.varuint();
-      return { type, chain, epoch, startOffset, endOffset, lastEpoch, historyTail: readHistory(reader) };
+      const echoMs = reader.varuint();
+      return {
+        type,
+        chain,
+        epoch,
+        startOffset,
+        endOffset,
+        lastEpoch,
+        echoMs,
+        historyTail: readHistory(reader),
+      };
     }
     case 'epochRefused':
       return { type, chain, epoch, promisedEpoch: reader.varuint() };
@@ -151,6 +164,7 @@ function decodeBody(
       const fromOffset = reader.varuint();
       const prevEpoch = reader.varuint();
       const commitOffset = reader.varuint();
+      const sentAtMs = reader.varuint();
       return {
         type,
         chain,
@@ -158,14 +172,18 @@ function decodeBody(
         fromOffset,
         prevEpoch,
         commitOffset,
+        sentAtMs,
         entries: readEntries(reader, fromOffset),
       };
     }
-    case 'appendAck':
-      return { type, chain, epoch, matchEnd: reader.varuint() };
+    case 'appendAck': {
+      const matchEnd = reader.varuint();
+      return { type, chain, epoch, matchEnd, echoMs: reader.varuint() };
+    }
     case 'appendRefused': {
       const fromOffset = reader.varuint();
-      return { type, chain, epoch, fromOffset, ...readDivergence(reader) };
+      const echoMs = reader.varuint();
+      return { type, chain, epoch, fromOffset, echoMs, ...readDivergence(reader) };
     }
     case 'fetch': {
       const fromOffset = reader.varuint();

@@ -27,6 +27,7 @@ export function answerClaim(context: ReplicaContext, from: NodeId, message: Clai
       startOffset: log.startOffset,
       endOffset: log.endOffset,
       lastEpoch: log.lastEpoch,
+      echoMs: message.sentAtMs,
       historyTail: historyTail(log.epochHistory()),
     });
   });
@@ -46,6 +47,7 @@ export function acceptAppend(context: ReplicaContext, from: NodeId, message: App
       chain: context.chain,
       epoch: message.epoch,
       fromOffset: message.fromOffset,
+      echoMs: message.sentAtMs,
       ...divergence,
     });
     return;
@@ -61,6 +63,7 @@ export function acceptAppend(context: ReplicaContext, from: NodeId, message: App
       chain: context.chain,
       epoch: message.epoch,
       matchEnd: Math.min(matchEnd, durableOffset),
+      echoMs: message.sentAtMs,
     });
   });
 }

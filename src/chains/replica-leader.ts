@@ -167,7 +167,7 @@ export class ChainLeader {
     switch (message.type) {
       case 'claimAck':
         this.claim.onClaimAck(from, message);
-        this.heardFrom(from);
+        this.progress.get(from)?.heardAt(message.echoMs);
         return;
       case 'fetchReply':
         this.claim.onFetchReply(from, message);
@@ -259,14 +259,10 @@ export class ChainLeader {
     for (const progress of this.progress.values()) this.pusher.push(progress, this.context.commitOffset);
   }
 
-  private heardFrom(node: NodeId): void {
-    const progress = this.progress.get(node);
-    if (progress !== undefined) progress.lastHeardMs = this.context.clock.nowMs();
-  }
-
   private onAppendAck(from: NodeId, message: AppendAckMessage): void {
     const progress = this.progress.get(from);
     if (progress === undefined) return;
+    progress.heardAt(message.echoMs);
     progress.acknowledged(Math.min(message.matchEnd, this.context.log.endOffset), this.context.clock.nowMs());
     if (!progress.isLearner) this.advanceCommit();
     this.pusher.push(progress, this.context.commitOffset);
@@ -276,7 +272,7 @@ export class ChainLeader {
     const progress = this.progress.get(from);
     if (progress === undefined) return;
     const nowMs = this.context.clock.nowMs();
-    progress.lastHeardMs = nowMs;
+    progress.heardAt(message.echoMs);
     // A refusal at or below what is known to match (durable on the follower) is a stale answer.
     if (message.fromOffset <= progress.matchEnd) return;
     const { log } = this.context;

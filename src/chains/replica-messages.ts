@@ -10,6 +10,8 @@ export interface ClaimMessage {
   readonly type: 'claim';
   readonly chain: string;
   readonly epoch: number;
+  /** The leader's monotonic clock when it sent this (whole ms), echoed in the answer. */
+  readonly sentAtMs: number;
 }
 
 /** The replica promised `epoch`; its log as it stood, for the leader to pick the most up-to-date. */
@@ -20,6 +22,8 @@ export interface ClaimAckMessage {
   readonly startOffset: number;
   readonly endOffset: number;
   readonly lastEpoch: number;
+  /** The claim's `sentAtMs`: the leader's epoch lease counts from it, not from arrival. */
+  readonly echoMs: number;
   /** The newest entries of its epoch history (at most `MAX_CLAIM_HISTORY_ENTRIES`). */
   readonly historyTail: readonly EpochStart[];
 }
@@ -47,6 +51,8 @@ export interface AppendMessage {
   readonly prevEpoch: number;
   readonly entries: readonly ChainEntry[];
   readonly commitOffset: number;
+  /** The leader's monotonic clock when it sent this (whole ms), echoed in the answer. */
+  readonly sentAtMs: number;
 }
 
 /** Every record below `matchEnd` matches the leader's log and is durable on the follower. */
@@ -55,6 +61,8 @@ export interface AppendAckMessage {
   readonly chain: string;
   readonly epoch: number;
   readonly matchEnd: number;
+  /** The append's `sentAtMs`. */
+  readonly echoMs: number;
 }
 
 /**
@@ -73,6 +81,8 @@ export interface AppendRefusedMessage extends Divergence {
   readonly chain: string;
   readonly epoch: number;
   readonly fromOffset: number;
+  /** The append's `sentAtMs`. */
+  readonly echoMs: number;
 }
 
 /** A claiming leader asks the most up-to-date replica for records it lacks (same matching rule). */

@@ -21,7 +21,10 @@ export class FollowerProgress {
   mode: 'probe' | 'pipeline' = 'probe';
   /** When the unanswered probe went out, or undefined when none is out. */
   probeSentAtMs: number | undefined = undefined;
-  /** Anything from the follower in this epoch (the epoch lease counts it). */
+  /**
+   * When the newest request the follower answered in this epoch was sent (the epoch lease
+   * counts from it: an answer held up in the network proves nothing about the time it arrives).
+   */
   lastHeardMs: number;
   /** When an acknowledgement last moved `matchEnd` or the window (retransmission waits on it). */
   lastProgressMs: number;
@@ -75,9 +78,13 @@ export class FollowerProgress {
     }
   }
 
+  /** The follower answered a request of ours sent at `sentAtMs`. */
+  heardAt(sentAtMs: number): void {
+    if (sentAtMs > this.lastHeardMs) this.lastHeardMs = sentAtMs;
+  }
+
   /** The follower matches and holds durably every record below `matchEnd`. */
   acknowledged(matchEnd: number, nowMs: number): void {
-    this.lastHeardMs = nowMs;
     if (matchEnd > this.matchEnd) {
       this.matchEnd = matchEnd;
       this.lastProgressMs = nowMs;

@@ -137,6 +137,7 @@ export class RecordPusher {
       prevEpoch: prevEpochAt(this.context.log.epochHistory(), fromOffset),
       entries,
       commitOffset,
+      sentAtMs: Math.floor(this.context.clock.nowMs()),
     };
   }
 }

@@ -26,7 +26,7 @@ const entries = (fromOffset: number) =>
 const divergence = fc.record({ resumeOffset: small, conflictEpoch: small });
 
 const message: fc.Arbitrary<ChainReplicaMessage> = fc.oneof(
-  header.map((h) => ({ type: 'claim' as const, ...h })),
+  fc.tuple(header, count).map(([h, sentAtMs]) => ({ type: 'claim' as const, ...h, sentAtMs })),
   fc
     .tuple(
       header,
@@ -42,6 +42,7 @@ const message: fc.Arbitrary<ChainReplicaMessage> = fc.oneof(
       endOffset,
       lastEpoch,
       historyTail,
+      echoMs: lastEpoch * 7,
     })),
   fc
     .tuple(header, count)
@@ -53,13 +54,20 @@ const message: fc.Arbitrary<ChainReplicaMessage> = fc.oneof(
       fromOffset,
       prevEpoch,
       commitOffset,
+      sentAtMs: commitOffset,
       entries: items,
     })),
   ),
-  fc.tuple(header, count).map(([h, matchEnd]) => ({ type: 'appendAck' as const, ...h, matchEnd })),
   fc
-    .tuple(header, small, divergence)
-    .map(([h, fromOffset, d]) => ({ type: 'appendRefused' as const, ...h, fromOffset, ...d })),
+    .tuple(header, count, count)
+    .map(([h, matchEnd, echoMs]) => ({ type: 'appendAck' as const, ...h, matchEnd, echoMs })),
+  fc.tuple(header, small, count, divergence).map(([h, fromOffset, echoMs, d]) => ({
+    type: 'appendRefused' as const,
+    ...h,
+    fromOffset,
+    echoMs,
+    ...d,
+  })),
   fc
     .tuple(header, small, small)
     .map(([h, fromOffset, prevEpoch]) => ({ type: 'fetch' as const, ...h, fromOffset, prevEpoch })),

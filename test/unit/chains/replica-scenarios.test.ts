@@ -376,6 +376,26 @@ describe('ChainReplica: the epoch lease', () => {
     acknowledged(await settle(chain, chain.append(1, ['after-majority'])));
   });
 
+  it('answers held up while the leader was stopped do not renew its lease: it counts from when it asked', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    chain.automaticFailover = false;
+    // Slow links: whenever the leader stops, answers to its last heartbeats are on the way.
+    chain.links = { minDelayMs: 50, maxDelayMs: 50, dropProbability: 0, duplicateProbability: 0 };
+    acknowledged(await settle(chain, chain.append(1, ['before'])));
+    // Stopped just after its next heartbeats went out.
+    const sentBefore = chain.messagesSent;
+    await chain.runUntil(() => chain.messagesSent >= sentBefore + 2, 200, 'heartbeats');
+    chain.pause(1);
+    await chain.runUntil(() => chain.node(1).held.length > 0, 900, 'answers held for the stopped leader');
+    await chain.run(900);
+    chain.resume(1);
+    failedWith(await settle(chain, chain.append(1, ['too-early'])), 'CHAIN_NOT_LEADER');
+    // One round trip (100 ms) after the resumed leader's first heartbeats it holds the lease again.
+    await chain.run(110);
+    acknowledged(await settle(chain, chain.append(1, ['after-majority'])));
+  });
+
   it('a leader paused past a new epoch refuses appends on resume and steps down on the first answer', async () => {
     const chain = start('quorum');
     await leading(chain, 1);
