@@ -4,12 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fetchStatus } from '../../src/cli/local-cluster.js';
 import type { MeshClient } from '../../src/client/index.js';
 import { isMeshError } from '../../src/lib/index.js';
-import {
-  type ChainAppendOperation,
-  chainReplicaProblems,
-  historyLines,
-  type ReplicaRecord,
-} from '../support/chain-history.js';
+import { chainReplicaProblems, historyLines, type ReplicaRecord } from '../support/chain-history.js';
+import { ChainAppenders, nanosecondsNow } from './chain-appenders.js';
 import { CHAIN_CALL_TIMEOUT_MS, clientOf, createChain, eventually, readAll } from './chain-cluster.js';
 import { exitCode, meshos, UP_TIMEOUT_MS } from './meshos-process.js';
 import { ProcessCluster } from './process-cluster.js';
@@ -23,10 +19,8 @@ const APPENDS_AFTER_FAILOVER = 30;
 const APPENDERS = 3;
 /** Each appender stops after this many attempts even if the test never tells it to. */
 const MAX_APPENDS_PER_CLIENT = 2_000;
-
-function nanosecondsNow(): number {
-  return Number(process.hrtime.bigint());
-}
+/** ...or once they have run this long. */
+const APPENDERS_MAX_MS = 180_000;
 
 describe('chains on three meshos processes', () => {
   let cluster: ProcessCluster | undefined;
@@ -101,45 +95,18 @@ describe('chains on three meshos processes', () => {
     });
     const doomed = before.leader as number;
     const survivors = NODES.filter((id) => id !== doomed);
-    const operations: ChainAppendOperation[] = [];
-    let running = true;
-    let acknowledged = 0;
-    const appenders = Array.from({ length: APPENDERS }, async (_, index) => {
-      // Each appender talks to a node that stays up, so its calls measure the chain, not the client.
-      const through = on(survivors[index % survivors.length]!);
-      for (let counter = 0; running && counter < MAX_APPENDS_PER_CLIENT; counter++) {
-        const value = `${index}-${counter}`;
-        const callTs = nanosecondsNow();
-        try {
-          const result = await through.chains.append('events', value, { timeoutMs: CHAIN_CALL_TIMEOUT_MS });
-          acknowledged += 1;
-          operations.push({
-            client: index,
-            chain: 'events',
-            value,
-            status: 'ok',
-            offset: result.firstOffset,
-            callTs,
-            returnTs: nanosecondsNow(),
-          });
-        } catch (error) {
-          const notWritten =
-            isMeshError(error) &&
-            ['CHAIN_NOT_LEADER', 'CHAIN_UNAVAILABLE', 'CHAIN_OVERLOADED'].includes(error.code);
-          operations.push({
-            client: index,
-            chain: 'events',
-            value,
-            status: notWritten ? 'fail' : 'info',
-            callTs,
-            ...(notWritten ? { returnTs: nanosecondsNow() } : {}),
-          });
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      }
+    // Each appender talks to nodes that stay up, so its calls measure the chain, not the client.
+    const appenders = new ChainAppenders({
+      endpoints: survivors.map((id) => cluster!.plan(id).client),
+      chain: 'events',
+      clients: APPENDERS,
+      maxAppendsPerClient: MAX_APPENDS_PER_CLIENT,
+      maxDurationMs: APPENDERS_MAX_MS,
+      appendTimeoutMs: CHAIN_CALL_TIMEOUT_MS,
     });
+    const operations = appenders.operations;
     await eventually('appends acknowledged before the kill', async () =>
-      acknowledged >= APPENDS_BEFORE_KILL ? true : undefined,
+      appenders.acknowledged() >= APPENDS_BEFORE_KILL ? true : undefined,
     );
     const killedAtMs = Date.now();
     // For the report only: whether the control plane lost its Raft leader too.
@@ -152,9 +119,9 @@ describe('chains on three meshos processes', () => {
         ? status
         : undefined;
     });
-    const acknowledgedAtFailover = acknowledged;
+    const acknowledgedAtFailover = appenders.acknowledged();
     await eventually('appends acknowledged after the failover', async () =>
-      acknowledged >= acknowledgedAtFailover + APPENDS_AFTER_FAILOVER ? true : undefined,
+      appenders.acknowledged() >= acknowledgedAtFailover + APPENDS_AFTER_FAILOVER ? true : undefined,
     );
     const failoverMs = Date.now() - killedAtMs;
 
@@ -163,8 +130,7 @@ describe('chains on three meshos processes', () => {
     const restarted = await clientOf(cluster, doomed);
     clients.push(restarted);
     client.set(doomed, restarted);
-    running = false;
-    await Promise.all(appenders);
+    await appenders.stop();
 
     const copies = await eventually('every replica holds the same records', async () => {
       const read = new Map<string, ReplicaRecord[]>();
