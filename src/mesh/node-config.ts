@@ -46,6 +46,11 @@ export interface MeshNodeConfig {
   readonly autoCompaction?: AutoCompactionConfig;
   /** How the node registers in the mesh's nodes prefix (zone, capacity, lease TTL); defaults if unset. */
   readonly membership?: MembershipConfig;
+  /**
+   * Run the proximity service (pings, the row in `proximity/<id>`, the matrix); on unless false.
+   * Off only where no background writes may reach the store (a test of a tiny space quota).
+   */
+  readonly proximity?: boolean;
 }
 
 /** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */

@@ -52,7 +52,7 @@ export function voterServices(context: NodeServiceContext): NodeService[] {
     adminService(context, [SERVICE.raft]),
     voterControlPlaneService(context),
     voterMembershipService(context),
-    proximityService(context),
+    ...(context.config.proximity === false ? [] : [proximityService(context)]),
     chainsService(context, chainReplicaRuntime),
   ];
 }

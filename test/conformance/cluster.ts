@@ -33,7 +33,7 @@ export interface ConformanceCluster {
 
 export async function startConformanceCluster(
   name: string,
-  options: { readonly quotaBackendBytes?: number } = {},
+  options: { readonly quotaBackendBytes?: number; readonly proximity?: boolean } = {},
 ): Promise<ConformanceCluster> {
   const root = await mkdtemp(path.join(os.tmpdir(), `meshos-${name}-`));
   const peers = new Map<number, Address>();
