@@ -1,6 +1,5 @@
 /** `meshos mesh rtt`: the mesh's RTT matrix (every node's published row), as any node sees it. */
 import type { RttReport, RttReportRow } from '../../mesh/index.js';
-import { fetchAdminJson } from '../local-cluster.js';
 import {
   type CommandIo,
   EXIT_FAILED,
@@ -10,7 +9,7 @@ import {
   runCommand,
   UsageError,
 } from './common.js';
-import { DEFAULT_ADMIN_ENDPOINT, NODES_REQUEST_TIMEOUT_MS } from './nodes.js';
+import { DEFAULT_ADMIN_ENDPOINT, firstAdminReport } from './nodes.js';
 import { formatTable } from './status.js';
 
 export const MESH_USAGE = `usage:
@@ -52,17 +51,11 @@ export async function meshCommand(argv: string[], io: CommandIo): Promise<number
     const [subcommand, ...extra] = positionals;
     if (subcommand !== 'rtt') throw new UsageError(`unknown mesh subcommand '${subcommand ?? ''}'`);
     if (extra.length > 0) throw new UsageError(`mesh rtt takes no arguments, got '${extra.join(' ')}'`);
-    for (const endpoint of endpointsFrom(values.admin)) {
-      const report = await fetchAdminJson(endpoint, '/mesh/rtt', NODES_REQUEST_TIMEOUT_MS);
-      if (report === undefined || !Array.isArray(report.rows)) {
-        io.err(`meshos: ${endpoint}: no RTT matrix (not a MeshOS admin port, or not answering)`);
-        continue;
-      }
-      const { rows } = report as unknown as RttReport;
-      if (values.json === true) io.out(JSON.stringify(report));
-      else for (const line of formatTable(rttMatrixTable(rows))) io.out(line);
-      return EXIT_OK;
-    }
-    return EXIT_FAILED;
+    const report = await firstAdminReport(endpointsFrom(values.admin), '/mesh/rtt', 'rows', 'RTT matrix', io);
+    if (report === undefined) return EXIT_FAILED;
+    const { rows } = report as unknown as RttReport;
+    if (values.json === true) io.out(JSON.stringify(report));
+    else for (const line of formatTable(rttMatrixTable(rows))) io.out(line);
+    return EXIT_OK;
   });
 }

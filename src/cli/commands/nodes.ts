@@ -50,6 +50,25 @@ export function nodeRows(nodes: readonly ListedNode[]): string[][] {
   ]);
 }
 
+/**
+ * Asks each admin endpoint in turn for `path` and answers the first report whose `field` is an
+ * array; says on stderr why each one before it did not do.
+ */
+export async function firstAdminReport(
+  endpoints: readonly string[],
+  path: string,
+  field: string,
+  what: string,
+  io: CommandIo,
+): Promise<Record<string, unknown> | undefined> {
+  for (const endpoint of endpoints) {
+    const report = await fetchAdminJson(endpoint, path, NODES_REQUEST_TIMEOUT_MS);
+    if (report !== undefined && Array.isArray(report[field])) return report;
+    io.err(`meshos: ${endpoint}: no ${what} (not a MeshOS admin port, or not answering)`);
+  }
+  return undefined;
+}
+
 /** `meshos nodes`; argv starts after `nodes`. */
 export async function nodesCommand(argv: string[], io: CommandIo): Promise<number> {
   return runCommand(io, NODES_USAGE, async () => {
@@ -59,17 +78,17 @@ export async function nodesCommand(argv: string[], io: CommandIo): Promise<numbe
     });
     if (positionals.length > 0)
       throw new UsageError(`nodes takes no arguments, got '${positionals.join(' ')}'`);
-    for (const endpoint of endpointsFrom(values.endpoints)) {
-      const report = await fetchAdminJson(endpoint, '/nodes', NODES_REQUEST_TIMEOUT_MS);
-      if (report === undefined || !Array.isArray(report.nodes)) {
-        io.err(`meshos: ${endpoint}: no node list (not a MeshOS admin port, or not answering)`);
-        continue;
-      }
-      const nodes = report.nodes as ListedNode[];
-      if (values.json === true) io.out(JSON.stringify(nodes));
-      else for (const line of formatTable([HEADINGS, ...nodeRows(nodes)])) io.out(line);
-      return EXIT_OK;
-    }
-    return EXIT_FAILED;
+    const report = await firstAdminReport(
+      endpointsFrom(values.endpoints),
+      '/nodes',
+      'nodes',
+      'node list',
+      io,
+    );
+    if (report === undefined) return EXIT_FAILED;
+    const nodes = report.nodes as ListedNode[];
+    if (values.json === true) io.out(JSON.stringify(nodes));
+    else for (const line of formatTable([HEADINGS, ...nodeRows(nodes)])) io.out(line);
+    return EXIT_OK;
   });
 }
