@@ -1,0 +1,17 @@
+/** Named limits of the daemons layer; every collection a daemon member keeps is bounded by one. */
+
+/** A kind's name: 1 to this many characters of `KIND_NAME_PATTERN`. */
+export const MAX_KIND_NAME_CHARACTERS = 64;
+export const KIND_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Entries a `journal` keeps unless its config asks for fewer. */
+export const DEFAULT_JOURNAL_MAX_ENTRIES = 65_536;
+/** The most entries a `journal` config may ask for. */
+export const MAX_JOURNAL_ENTRIES_LIMIT = 1_048_576;
+/** Payload bytes (summed) a `journal` keeps unless its config asks for fewer. */
+export const DEFAULT_JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
+/** The most payload bytes a `journal` config may ask for. */
+export const MAX_JOURNAL_BYTES_LIMIT = 256 * 1024 * 1024;
+
+/** Decimal digits (sign excluded) a `counter` payload may have: enough for any safe integer. */
+export const MAX_COUNTER_PAYLOAD_DIGITS = 16;
