@@ -56,7 +56,7 @@ export {
   encodeChainDefinition,
   readChainDefinition,
 } from './definition-codec.js';
-export { ACKS_POLICIES } from './definition-fields.js';
+export { ACKS_POLICIES, checkOnlyFields } from './definition-fields.js';
 export {
   DEFAULT_CHAIN_REPLICAS,
   MAX_CHAIN_LEARNERS,

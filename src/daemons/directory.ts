@@ -1,0 +1,180 @@
+/**
+ * `DaemonDirectory`: deployed daemons' definitions in the control plane (`daemons/<name>`).
+ * Every change is a compare-and-swap on the definition's mod revision, so of two writers that
+ * read one version only one changes it: each daemon epoch has exactly one active. Writers may
+ * add fence compares (the coordinator's hold on its seat).
+ */
+import {
+  absent,
+  type ControlCompare,
+  type ControlEntry,
+  type ControlPlane,
+  type ControlTxnOpResult,
+  daemonKey,
+  KEYSPACE_PREFIXES,
+  PrefixFollower,
+  present,
+  unchangedSince,
+} from '../control/index.js';
+import type { Clock } from '../lib/index.js';
+import { DaemonExistsError, DeployedDaemonNotFoundError } from './cluster-errors.js';
+import { decodeDaemonDefinition, encodeDaemonDefinition } from './definition-codec.js';
+import type { DaemonDefinition } from './types.js';
+
+/** A definition as read, with the mod revision a compare-and-swap compares. */
+export interface StoredDaemon {
+  readonly definition: DaemonDefinition;
+  readonly modRevision: number;
+}
+
+export function storedDaemonOf(entry: ControlEntry): StoredDaemon {
+  return { definition: decodeDaemonDefinition(entry.key, entry.value), modRevision: entry.modRevision };
+}
+
+/** `applied`: `next` is stored; otherwise `current` is what another writer stored first. */
+export type DaemonSwapAnswer =
+  | { readonly applied: true; readonly daemon: StoredDaemon }
+  | { readonly applied: false; readonly current: StoredDaemon | undefined; readonly fenced: boolean };
+
+export class DaemonDirectory {
+  constructor(readonly plane: ControlPlane) {}
+
+  /** Stores a new definition; DAEMON_EXISTS if the name is taken. */
+  async create(definition: DaemonDefinition): Promise<StoredDaemon> {
+    const key = daemonKey(definition.name);
+    const answer = await this.plane.txn({
+      compare: [absent(key)],
+      success: [{ type: 'put', key, value: encodeDaemonDefinition(definition) }],
+      failure: [],
+    });
+    if (!answer.succeeded) throw new DaemonExistsError(definition.name);
+    return { definition, modRevision: answer.revision };
+  }
+
+  async get(name: string): Promise<StoredDaemon | undefined> {
+    const entry = await this.plane.get(daemonKey(name));
+    return entry === undefined ? undefined : storedDaemonOf(entry);
+  }
+
+  async require(name: string): Promise<StoredDaemon> {
+    const daemon = await this.get(name);
+    if (daemon === undefined) throw new DeployedDaemonNotFoundError(name);
+    return daemon;
+  }
+
+  /** Every decodable definition, by name (all pages at one revision). */
+  async list(): Promise<StoredDaemon[]> {
+    const daemons: StoredDaemon[] = [];
+    let page = await this.plane.range(KEYSPACE_PREFIXES.daemons);
+    const revision = page.revision;
+    for (;;) {
+      for (const entry of page.entries) {
+        try {
+          daemons.push(storedDaemonOf(entry));
+        } catch {
+          // Not a definition this code wrote: left out, as followers leave it out.
+        }
+      }
+      const last = page.entries[page.entries.length - 1];
+      if (!page.more || last === undefined) return daemons;
+      page = await this.plane.range(KEYSPACE_PREFIXES.daemons, { revision, startAfter: last.key });
+    }
+  }
+
+  /** Deletes the definition; DAEMON_NOT_FOUND if there is none. */
+  async delete(name: string): Promise<void> {
+    const key = daemonKey(name);
+    const answer = await this.plane.txn({
+      compare: [present(key)],
+      success: [{ type: 'delete', key }],
+      failure: [],
+    });
+    if (!answer.succeeded) throw new DeployedDaemonNotFoundError(name);
+  }
+
+  /** Stores `next` only if the definition is still at `current`'s revision and `fence` holds. */
+  async swap(
+    current: StoredDaemon,
+    next: DaemonDefinition,
+    fence: readonly ControlCompare[] = [],
+  ): Promise<DaemonSwapAnswer> {
+    const key = daemonKey(current.definition.name);
+    const answer = await this.plane.txn({
+      compare: [unchangedSince(key, current.modRevision), ...fence],
+      success: [{ type: 'put', key, value: encodeDaemonDefinition(next) }],
+      failure: [{ type: 'get', key }],
+    });
+    if (answer.succeeded)
+      return { applied: true, daemon: { definition: next, modRevision: answer.revision } };
+    const entry = entryOf(answer.results[0]);
+    const stored = entry === undefined ? undefined : storedDaemonOf(entry);
+    return { applied: false, current: stored, fenced: entry?.modRevision === current.modRevision };
+  }
+
+  /** Follows every definition; `onChange` gets the whole map after each listing and each change. */
+  follow(onChange: (daemons: ReadonlyMap<string, StoredDaemon>) => void, clock: Clock): DaemonFollower {
+    return new DaemonFollower(this.plane, onChange, clock);
+  }
+}
+
+/** The epoch-bumping change of active: the member `active` serves from `epoch + 1` on. */
+export function withActive(definition: DaemonDefinition, active: number): DaemonDefinition {
+  return { ...definition, active, epoch: definition.epoch + 1 };
+}
+
+export class DaemonFollower {
+  private readonly current = new Map<string, StoredDaemon>();
+  private readonly follower: PrefixFollower;
+
+  constructor(
+    plane: ControlPlane,
+    private readonly onChange: (daemons: ReadonlyMap<string, StoredDaemon>) => void,
+    clock: Clock,
+  ) {
+    this.follower = new PrefixFollower(
+      plane,
+      KEYSPACE_PREFIXES.daemons,
+      {
+        onReset: (entries) => {
+          this.current.clear();
+          for (const entry of entries.values()) this.take(entry.key, entry);
+          this.onChange(this.current);
+        },
+        onEvent: (event) => {
+          this.take(
+            event.type === 'put' ? event.entry.key : event.key,
+            event.type === 'put' ? event.entry : undefined,
+          );
+          this.onChange(this.current);
+        },
+      },
+      { clock },
+    );
+  }
+
+  get daemons(): ReadonlyMap<string, StoredDaemon> {
+    return this.current;
+  }
+
+  stop(): void {
+    this.follower.stop();
+  }
+
+  /** Keeps a decodable definition; a deleted or undecodable one leaves the map. */
+  private take(key: string, entry: ControlEntry | undefined): void {
+    const name = key.slice(KEYSPACE_PREFIXES.daemons.length);
+    if (entry === undefined) {
+      this.current.delete(name);
+      return;
+    }
+    try {
+      this.current.set(name, storedDaemonOf(entry));
+    } catch {
+      this.current.delete(name);
+    }
+  }
+}
+
+function entryOf(result: ControlTxnOpResult | undefined): ControlEntry | undefined {
+  return result?.type === 'get' ? result.entry : undefined;
+}

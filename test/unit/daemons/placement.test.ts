@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { DaemonPlacementError } from '../../../src/daemons/cluster-errors.js';
+import {
+  chooseFailoverMember,
+  daemonChainReplicas,
+  placeDaemonMembers,
+} from '../../../src/daemons/placement.js';
+import type { DaemonDefinition } from '../../../src/daemons/types.js';
+import type { NodeId } from '../../../src/lib/index.js';
+
+function deployed(name: string, nodes: readonly NodeId[], active = 0): DaemonDefinition {
+  return {
+    name,
+    kind: 'journal',
+    group: nodes.length === 1 ? 'single' : 'standby',
+    config: undefined,
+    members: nodes.map((node, index) => ({ index, node })),
+    active,
+    standbyMode: 'hot',
+    acks: 'quorum',
+    epoch: 1,
+    createdAtMs: 0,
+  };
+}
+
+const healthy = (ids: readonly NodeId[]) => ids.map((id) => ({ id, healthy: true }));
+
+describe('placeDaemonMembers', () => {
+  it('puts members on distinct healthy nodes, least loaded first, ties by node id', () => {
+    const nodes = [...healthy([4, 1, 3]), { id: 2, healthy: false }];
+    expect(placeDaemonMembers({ name: 'a', memberCount: 3, nodes, existing: [] })).toEqual([1, 3, 4]);
+    const existing = [deployed('x', [1, 3]), deployed('y', [1])];
+    expect(placeDaemonMembers({ name: 'a', memberCount: 2, nodes, existing })).toEqual([4, 3]);
+  });
+
+  it('fails with DAEMON_PLACEMENT_FAILED when too few nodes are healthy', () => {
+    const nodes = [...healthy([1]), { id: 2, healthy: false }];
+    expect(() => placeDaemonMembers({ name: 'a', memberCount: 2, nodes, existing: [] })).toThrow(
+      DaemonPlacementError,
+    );
+  });
+
+  it('extends a small daemon chains replica set with the least loaded other nodes', () => {
+    const nodes = healthy([1, 2, 3, 4]);
+    expect(daemonChainReplicas([3], nodes, [deployed('x', [1])])).toEqual([3, 2, 4]);
+    expect(daemonChainReplicas([3, 1, 2, 4], nodes, [])).toEqual([3, 1, 2, 4]);
+    expect(daemonChainReplicas([2], healthy([2]), [])).toEqual([2]);
+  });
+});
+
+describe('chooseFailoverMember', () => {
+  const definition = deployed('a', [1, 2, 3, 4]);
+  it('promotes the healthy standby with the highest syncedThrough, then nearest, then smallest id', () => {
+    const base = { definition, healthy: (node: NodeId) => node !== 4, rttMs: () => undefined };
+    expect(
+      chooseFailoverMember({
+        ...base,
+        syncedThrough: new Map([
+          [1, 5],
+          [2, 9],
+          [3, 40],
+        ]),
+      }),
+    ).toBe(2);
+    const tied = new Map([
+      [1, 9],
+      [2, 9],
+    ]);
+    expect(chooseFailoverMember({ ...base, syncedThrough: tied })).toBe(1);
+    expect(
+      chooseFailoverMember({ ...base, syncedThrough: tied, rttMs: (node) => (node === 3 ? 1 : undefined) }),
+    ).toBe(2);
+    expect(
+      chooseFailoverMember({ ...base, syncedThrough: tied, rttMs: (node) => (node === 2 ? 2 : 1) }),
+    ).toBe(2);
+  });
+
+  it('never picks the active, an unhealthy member or one that did not report', () => {
+    const syncedThrough = new Map([
+      [0, 100],
+      [3, 50],
+    ]);
+    expect(
+      chooseFailoverMember({ definition, healthy: () => true, syncedThrough, rttMs: () => undefined }),
+    ).toBe(3);
+    expect(
+      chooseFailoverMember({
+        definition,
+        healthy: (node) => node !== 4,
+        syncedThrough,
+        rttMs: () => undefined,
+      }),
+    ).toBeUndefined();
+  });
+});
