@@ -24,7 +24,9 @@ import {
   CERTS_USAGE,
   type CommandIo,
   certsCommand,
+  daemonModulesLoad,
   describeError,
+  EXIT_DAEMON_MODULE_FAILED,
   runNode,
   START_USAGE,
   startPlanFromArguments,
@@ -87,6 +89,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return startLocalCluster(io);
     case 'start': {
       const plan = startPlanFromArguments(rest);
+      if (!(await daemonModulesLoad(plan.config.daemonModules, io))) return EXIT_DAEMON_MODULE_FAILED;
       return plan.role === 'voter' ? runNode(plan.config, io) : runWorker(plan.config, io);
     }
     case 'join':

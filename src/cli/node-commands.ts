@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_DAEMON_MODULES } from '../daemons/index.js';
+import { loadKindCatalog } from '../daemons/node/index.js';
 import { formatAddress, isMeshError, type NodeId, nodeIdFromText, parseAddress } from '../lib/index.js';
 import { createLogger } from '../lib/node/index.js';
 import {
@@ -35,6 +37,8 @@ export interface CommandIo {
 export const EXIT_MEMBER_REMOVED = 3;
 /** ... and with this when a critical service of the node failed and the node stopped. */
 export const EXIT_NODE_FAILED = 4;
+/** ... and with this when a `--daemon-module` failed to load; the node did not start. */
+export const EXIT_DAEMON_MODULE_FAILED = 5;
 /**
  * Set to `1` for tests only: the node's admin port then serves `POST /faults/crash/<service>`,
  * which makes that service crash.
@@ -97,6 +101,8 @@ options:
   --certs DIR             cluster CA and node certificates (meshos certs init/issue)
   --insecure              plaintext peer traffic, for loopback only
   --wal-thread-pool       write and fsync the log on the thread pool (slow disks)
+  --daemon-module PATH    load the daemon kinds this ES module exports (repeatable); a module
+                          that fails to load stops the start (docs/DAEMONS.md)
 ${STORAGE_USAGE}
 ${ROLE_USAGE}`;
 
@@ -112,6 +118,7 @@ const NODE_OPTIONS = {
   certs: { type: 'string' },
   insecure: { type: 'boolean', default: false },
   'wal-thread-pool': { type: 'boolean', default: false },
+  'daemon-module': { type: 'string', multiple: true },
   ...STORAGE_OPTIONS,
   ...ROLE_OPTIONS,
 } as const;
@@ -141,10 +148,13 @@ export function startPlanFromArguments(argv: readonly string[]): StartPlan {
   if (roleFromValues(values) === 'worker') {
     return {
       role: 'worker',
-      config: workerConfigFromValues(
-        values,
-        VOTER_ONLY_FLAGS.filter((flag) => given.has(flag)),
-      ),
+      config: {
+        ...workerConfigFromValues(
+          values,
+          VOTER_ONLY_FLAGS.filter((flag) => given.has(flag)),
+        ),
+        ...daemonModulesFromValues(values),
+      },
     };
   }
   if (given.has('--control-plane')) {
@@ -187,8 +197,38 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
     ...(values['wal-thread-pool'] ? { walOnThreadPool: true } : {}),
     ...storage,
     membership,
+    ...daemonModulesFromValues(values),
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
+}
+
+/** The `--daemon-module` paths, made absolute; none when the flag is not given. */
+function daemonModulesFromValues(values: { readonly 'daemon-module'?: string[] | undefined }): {
+  readonly daemonModules?: readonly string[];
+} {
+  const paths = values['daemon-module'] ?? [];
+  if (paths.length > MAX_DAEMON_MODULES) {
+    throw new UsageError(`--daemon-module is given ${paths.length} times; at most ${MAX_DAEMON_MODULES}`);
+  }
+  return paths.length === 0 ? {} : { daemonModules: paths.map((modulePath) => path.resolve(modulePath)) };
+}
+
+/**
+ * Loads the `--daemon-module` kinds before the node starts, so a module that fails to load
+ * (DAEMON_MODULE_LOAD_FAILED) is said on stderr and the node refuses to start; true when all loaded.
+ */
+export async function daemonModulesLoad(
+  modulePaths: readonly string[] | undefined,
+  io: CommandIo,
+): Promise<boolean> {
+  try {
+    await loadKindCatalog(modulePaths ?? []);
+    return true;
+  } catch (error) {
+    if (!isMeshError(error, 'DAEMON_MODULE_LOAD_FAILED')) throw error;
+    io.err(`meshos: the node does not start: ${error.message}`);
+    return false;
+  }
 }
 
 /**

@@ -38,3 +38,16 @@ export class DaemonRecordDecodeError extends MeshError {
     super('DAEMON_RECORD_INVALID', `${subject} is invalid: ${problem}`, { details: { subject, problem } });
   }
 }
+
+/**
+ * A `--daemon-module` could not be used: it failed to import, exports no kind, exports an
+ * invalid kind, or a kind whose name another kind already has. The node does not start.
+ */
+export class DaemonModuleLoadError extends MeshError {
+  constructor(modulePath: string, reason: string, cause?: unknown) {
+    super('DAEMON_MODULE_LOAD_FAILED', `daemon module ${modulePath}: ${reason}`, {
+      cause,
+      details: { modulePath, reason },
+    });
+  }
+}

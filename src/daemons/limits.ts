@@ -15,3 +15,8 @@ export const MAX_JOURNAL_BYTES_LIMIT = 256 * 1024 * 1024;
 
 /** Decimal digits (sign excluded) a `counter` payload may have: enough for any safe integer. */
 export const MAX_COUNTER_PAYLOAD_DIGITS = 16;
+
+/** `--daemon-module` flags one node takes. */
+export const MAX_DAEMON_MODULES = 64;
+/** Kinds one daemon module may export. */
+export const MAX_KINDS_PER_MODULE = 256;

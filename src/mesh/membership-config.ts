@@ -37,6 +37,8 @@ export interface WorkerNodeConfig {
   /** `ca.pem`, and `ca-key.pem` to issue this node's certificate once its id is allocated. */
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
+  /** Absolute paths of `--daemon-module` files whose exported kinds this node runs (docs/DAEMONS.md). */
+  readonly daemonModules?: readonly string[];
 }
 
 /** PEM files of TLS to the control plane, read each time the worker opens it (so renewed files apply). */

@@ -51,6 +51,8 @@ export interface MeshNodeConfig {
    * Off only where no background writes may reach the store (a test of a tiny space quota).
    */
   readonly proximity?: boolean;
+  /** Absolute paths of `--daemon-module` files whose exported kinds this node runs (docs/DAEMONS.md). */
+  readonly daemonModules?: readonly string[];
 }
 
 /** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */

@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/cli/commands/common.js';
 import { startPlanFromArguments } from '../../../src/cli/node-commands.js';
 import { FlagError, machineCapacity } from '../../../src/cli/role-flags.js';
+import { MAX_DAEMON_MODULES } from '../../../src/daemons/index.js';
 import { DEFAULT_NODE_LEASE_TTL_SECONDS } from '../../../src/mesh/index.js';
 
 const VOTER = ['--id', '2', '--data', 'd2', '--peers', '1=127.0.0.1:7001,2=127.0.0.1:7002', '--insecure'];
@@ -140,5 +142,25 @@ describe('meshos start --role', () => {
     expect(problems.join('\n')).toMatch(/'memory=-1' is not RESOURCE=N/);
     expect(problems.join('\n')).toMatch(/--node-lease-ttl must be whole seconds from 2 to 3600, got '1'/);
     expect(flagProblems([...VOTER, '--node-lease-ttl', '5s'])[0]).toMatch(/got '5s'/);
+  });
+});
+
+describe('meshos start --daemon-module', () => {
+  it('gives voters and workers the module paths, absolute and in order', () => {
+    const modules = ['--daemon-module', 'kinds/a.mjs', '--daemon-module', '/opt/b.mjs'];
+    const voter = startPlanFromArguments([...VOTER, ...modules]);
+    const worker = startPlanFromArguments([...WORKER, ...modules]);
+    for (const plan of [voter, worker]) {
+      expect(plan.config.daemonModules).toEqual([path.resolve('kinds/a.mjs'), '/opt/b.mjs']);
+    }
+    expect('daemonModules' in startPlanFromArguments(VOTER).config).toBe(false);
+  });
+});
+
+describe('meshos start --daemon-module limits', () => {
+  it(`refuses more than ${MAX_DAEMON_MODULES} modules as a usage error`, () => {
+    const modules = new Array(MAX_DAEMON_MODULES + 1).fill(['--daemon-module', 'm.mjs']).flat();
+    expect(() => startPlanFromArguments([...VOTER, ...modules])).toThrow(UsageError);
+    expect(() => startPlanFromArguments([...VOTER, ...modules])).toThrow(/at most 64/);
   });
 });
