@@ -16,6 +16,7 @@ import type {
 } from '../protocol/index.js';
 import type { ChainsBackend } from './chains-backend.js';
 import { toChainServiceError } from './chains-error-map.js';
+import type { ClientPortService } from './client-port-server.js';
 import {
   appendRequestFromPb,
   appendResultToPb,
@@ -30,18 +31,17 @@ import {
 } from './convert-chains.js';
 import { unary, writable } from './grpc-call.js';
 import { DEFAULT_CHAIN_APPEND_TIMEOUT_MS } from './limits.js';
+import { chainsServiceDefinition } from './proto.js';
 
 type SubscribeCall = grpc.ServerWritableStream<PbSubscribeRequest, PbSubscribeResponse<Int64Out>>;
 
-export interface ChainsServiceHandle {
-  readonly implementation: grpc.UntypedServiceImplementation;
+/** `meshos.v1.Chains` on a client port; closing it ends every subscription (clients resume elsewhere). */
+export interface ChainsPortService extends ClientPortService {
   /** Subscriptions open now. */
   readonly subscriptions: number;
-  /** Ends every subscription (their clients resume elsewhere); for server shutdown. */
-  close(): void;
 }
 
-export function chainsService(backend: ChainsBackend, logger: Logger): ChainsServiceHandle {
+export function chainsPortService(backend: ChainsBackend, logger: Logger): ChainsPortService {
   /** Each open subscription's controller, aborted by the server when it closes. */
   const subscriptions = new Set<AbortController>();
   const chainsUnary = <Request, Response>(
@@ -79,6 +79,7 @@ export function chainsService(backend: ChainsBackend, logger: Logger): ChainsSer
   };
 
   return {
+    definition: chainsServiceDefinition(),
     implementation: {
       Create: chainsUnary('Create', async (request: PbCreateChainRequest) =>
         chainStatusToPb(await backend.create(createInputFromPb(request))),

@@ -3,25 +3,20 @@
  * insecure HTTP/2 port. Every answer's header carries the backend's cluster id, member id, revision
  * and Raft term; every failure carries etcd's gRPC code and message.
  */
-import * as grpc from '@grpc/grpc-js';
 import { assert, type Clock, type Logger, SystemClock, type TimerId } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { authService } from './auth-service.js';
 import type { ChainsBackend } from './chains-backend.js';
-import { type ChainsServiceHandle, chainsService } from './chains-service.js';
-import { type ClientPortCounters, listenClientPort } from './client-port.js';
+import { chainsPortService } from './chains-service.js';
+import type { ClientPortCounters } from './client-port.js';
+import { type ClientPortService, startClientPortServer } from './client-port-server.js';
 import { clusterService } from './cluster-service.js';
 import type { KvBackend } from './kv-backend.js';
 import { kvService } from './kv-service.js';
 import { leaseService } from './lease-service.js';
-import {
-  DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
-  MAX_RECEIVE_MESSAGE_BYTES,
-  MAX_SEND_MESSAGE_BYTES,
-  SHUTDOWN_GRACE_MS,
-} from './limits.js';
+import { DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS } from './limits.js';
 import { maintenanceService } from './maintenance-service.js';
-import { chainsServiceDefinition, etcdServices } from './proto.js';
+import { etcdServices } from './proto.js';
 import { type WatchCall, WatchStreamSession } from './watch-stream.js';
 
 export interface EtcdApiServerOptions {
@@ -30,6 +25,8 @@ export interface EtcdApiServerOptions {
   readonly backend: KvBackend;
   /** When given, `meshos.v1.Chains` is served on the same port over it. */
   readonly chains?: ChainsBackend;
+  /** More services on the same port (MeshOS's own, beside etcd's). */
+  readonly services?: readonly ClientPortService[];
   readonly logger?: Logger;
   /** Drives periodic watch progress; defaults to the system clock. */
   readonly clock?: Clock;
@@ -46,88 +43,74 @@ export interface EtcdApiServer {
   close(): Promise<void>;
 }
 
-function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(colon + 1));
-  assert(colon > 0 && Number.isInteger(port) && port >= 0 && port <= 65_535, `bad listen address ${address}`);
-  return { host, port };
+export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise<EtcdApiServer> {
+  const logger = options.logger ?? silentLogger;
+  const etcd = etcdPortServices(options.backend, {
+    logger,
+    clock: options.clock ?? new SystemClock(),
+    progressNotifyIntervalMs: options.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
+  });
+  const server = await startClientPortServer({
+    address: options.address,
+    logger,
+    services: [
+      ...etcd.services,
+      ...(options.chains === undefined ? [] : [chainsPortService(options.chains, logger)]),
+      ...(options.services ?? []),
+    ],
+  });
+  return {
+    address: server.address,
+    get watchStreams() {
+      return etcd.watchStreams();
+    },
+    connections: server.connections,
+    close: () => server.close(),
+  };
 }
 
-export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise<EtcdApiServer> {
-  const { backend } = options;
-  const logger = options.logger ?? silentLogger;
-  const clock = options.clock ?? new SystemClock();
-  const progressIntervalMs = options.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS;
-  assert(progressIntervalMs > 0, 'progressNotifyIntervalMs must be positive');
-  const { host, port } = splitAddress(options.address);
-
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
-  });
+/**
+ * etcd's six services over `backend`. The Watch service's streams get a progress tick every
+ * `progressNotifyIntervalMs` until it is closed.
+ */
+export function etcdPortServices(
+  backend: KvBackend,
+  options: { readonly logger: Logger; readonly clock: Clock; readonly progressNotifyIntervalMs: number },
+): { services: ClientPortService[]; watchStreams: () => number } {
+  const { logger, clock, progressNotifyIntervalMs } = options;
+  assert(progressNotifyIntervalMs > 0, 'progressNotifyIntervalMs must be positive');
+  const definitions = etcdServices();
   const sessions = new Set<WatchStreamSession>();
-  const services = etcdServices();
-  server.addService(services.kv, kvService(backend, logger));
-  server.addService(services.watch, {
-    Watch: (call: WatchCall) => {
-      sessions.add(new WatchStreamSession(call, backend, logger, (session) => sessions.delete(session)));
-    },
-  });
-  server.addService(services.lease, leaseService(backend, logger));
-  server.addService(services.cluster, clusterService(backend, logger));
-  server.addService(services.maintenance, maintenanceService(backend, logger));
-  server.addService(services.auth, authService(backend, logger));
-  let chains: ChainsServiceHandle | undefined;
-  if (options.chains !== undefined) {
-    chains = chainsService(options.chains, logger);
-    server.addService(chainsServiceDefinition(), chains.implementation);
-  }
-
-  const hostForUri = host.includes(':') ? `[${host}]` : host;
-  const clientPort = await listenClientPort({
-    host,
-    port,
-    injector: server.createConnectionInjector(grpc.ServerCredentials.createInsecure()),
-    logger,
-  });
-  const boundPort = clientPort.port;
-
   let progressTimer: TimerId | undefined;
   const scheduleProgress = (): void => {
-    progressTimer = clock.setTimer(progressIntervalMs, () => {
+    progressTimer = clock.setTimer(progressNotifyIntervalMs, () => {
       for (const session of sessions) session.progressTick();
       scheduleProgress();
     });
   };
   scheduleProgress();
-  logger.info({ address: `${hostForUri}:${boundPort}` }, 'etcd api: listening');
-
-  let closing: Promise<void> | undefined;
+  const watch: ClientPortService = {
+    definition: definitions.watch,
+    implementation: {
+      Watch: (call: WatchCall) => {
+        sessions.add(new WatchStreamSession(call, backend, logger, (session) => sessions.delete(session)));
+      },
+    },
+    close: () => {
+      if (progressTimer !== undefined) clock.clearTimer(progressTimer);
+      progressTimer = undefined;
+      for (const session of [...sessions]) session.end();
+    },
+  };
   return {
-    address: `${hostForUri}:${boundPort}`,
-    get watchStreams() {
-      return sessions.size;
-    },
-    connections: clientPort.counters,
-    close(): Promise<void> {
-      closing ??= (async () => {
-        if (progressTimer !== undefined) clock.clearTimer(progressTimer);
-        for (const session of [...sessions]) session.end();
-        chains?.close();
-        clientPort.close();
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, SHUTDOWN_GRACE_MS);
-          server.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        });
-      })();
-      return closing;
-    },
+    services: [
+      { definition: definitions.kv, implementation: kvService(backend, logger) },
+      watch,
+      { definition: definitions.lease, implementation: leaseService(backend, logger) },
+      { definition: definitions.cluster, implementation: clusterService(backend, logger) },
+      { definition: definitions.maintenance, implementation: maintenanceService(backend, logger) },
+      { definition: definitions.auth, implementation: authService(backend, logger) },
+    ],
+    watchStreams: () => sessions.size,
   };
 }

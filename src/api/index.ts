@@ -9,6 +9,13 @@ export type {
   ChainSummary,
   ChainsBackend,
 } from './chains-backend.js';
+export { type ChainsPortService, chainsPortService } from './chains-service.js';
+export {
+  type ClientPortServer,
+  type ClientPortServerOptions,
+  type ClientPortService,
+  startClientPortServer,
+} from './client-port-server.js';
 export { ETCD_ERRORS, type GrpcFailure, grpcFailureOf } from './error-map.js';
 export {
   BadLeaderTransfereeError,
@@ -20,7 +27,12 @@ export {
   MemberNotLearnerError,
   PeerUrlExistsError,
 } from './errors.js';
-export { type EtcdApiServer, type EtcdApiServerOptions, startEtcdApiServer } from './etcd-server.js';
+export {
+  type EtcdApiServer,
+  type EtcdApiServerOptions,
+  etcdPortServices,
+  startEtcdApiServer,
+} from './etcd-server.js';
 export {
   type AnswerTo,
   answerOf,
@@ -42,6 +54,7 @@ export {
   SERVED_ETCD_API_VERSION,
   SNAPSHOT_CHUNK_BYTES,
 } from './limits.js';
+export { EtcdApiNotServedError, refusedEtcdServices } from './refused-etcd-services.js';
 export {
   BadSessionError,
   CLIENT_ID_HEADER,

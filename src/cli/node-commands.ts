@@ -96,7 +96,8 @@ options:
   --name NAME             human name of the node (default nN)
   --cluster ID            cluster id (default meshos-local)
   --peer-listen H:P       Raft traffic (default: this node's address in --peers)
-  --client-listen H:P     etcd v3 gRPC API (default 127.0.0.1:2379)
+  --client-listen H:P     client port (default 127.0.0.1:2379): on a voter the etcd v3 API and
+                          MeshOS's services (chains); on a worker MeshOS's services only
   --admin-listen H:P      metrics, /health, /ready, /status (default 127.0.0.1:2381)
   --certs DIR             cluster CA and node certificates (meshos certs init/issue)
   --insecure              plaintext peer traffic, for loopback only
@@ -127,7 +128,6 @@ const NODE_OPTIONS = {
 const VOTER_ONLY_FLAGS = [
   '--id',
   '--peers',
-  '--client-listen',
   '--wal-thread-pool',
   ...Object.keys(STORAGE_OPTIONS).map((name) => `--${name}`),
 ];

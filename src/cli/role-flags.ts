@@ -146,6 +146,7 @@ export interface WorkerValues extends RoleValues {
   readonly cluster: string;
   readonly data?: string | undefined;
   readonly 'peer-listen'?: string | undefined;
+  readonly 'client-listen'?: string | undefined;
   readonly 'admin-listen'?: string | undefined;
   readonly certs?: string | undefined;
   readonly insecure: boolean;
@@ -153,12 +154,10 @@ export interface WorkerValues extends RoleValues {
 
 /**
  * A worker's settings from `meshos start --role worker`; `voterOnly` names the voter flags
- * that were given (a worker has no Raft, no etcd API and no fixed id), each a problem.
+ * that were given (a worker has no Raft, no KV and no fixed id), each a problem.
  */
 export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly string[]): WorkerNodeConfig {
-  const problems = voterOnly.map(
-    (flag) => `${flag} is for voters; a worker has no Raft, etcd API or fixed id`,
-  );
+  const problems = voterOnly.map((flag) => `${flag} is for voters; a worker has no Raft, KV or fixed id`);
   if (values.data === undefined) problems.push('--data DIR is required');
   if (values['peer-listen'] === undefined) problems.push('--peer-listen H:P is required for a worker');
   if (values['control-plane'] === undefined)
@@ -179,6 +178,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     }
   };
   const peerAddress = addressOf('--peer-listen', values['peer-listen'] ?? '127.0.0.1:0');
+  const clientAddress = addressOf('--client-listen', values['client-listen'] ?? DEFAULT_CLIENT_LISTEN);
   const adminAddress = addressOf('--admin-listen', values['admin-listen'] ?? DEFAULT_ADMIN_LISTEN);
   if (problems.length > 0) throw new FlagError(problems);
   return {
@@ -186,6 +186,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     clusterId: values.cluster,
     dataDirectory: path.resolve(values.data ?? ''),
     peerAddress,
+    clientAddress,
     adminAddress,
     controlPlaneEndpoints: endpoints,
     ...(controlPlaneTls === undefined ? {} : { controlPlaneTls }),

@@ -17,7 +17,7 @@ export async function runWorker(config: WorkerNodeConfig, io: CommandIo): Promis
   const faults = faultsFromEnvironment(io);
   const worker = await WorkerNode.start(config, { logger, ...(faults === undefined ? {} : { faults }) });
   io.out(
-    `worker ${worker.id} (${worker.name}) up: peer ${formatAddress(worker.endpoints.peer)}, admin http://${formatAddress(worker.endpoints.admin)}, control plane ${config.controlPlaneEndpoints.join(',')}`,
+    `worker ${worker.id} (${worker.name}) up: client ${formatAddress(worker.endpoints.client)}, peer ${formatAddress(worker.endpoints.peer)}, admin http://${formatAddress(worker.endpoints.admin)}, control plane ${config.controlPlaneEndpoints.join(',')}`,
   );
   worker.onMembershipChange((change) => {
     if (change.type === 'join' || change.type === 'leave') {

@@ -28,6 +28,8 @@ export interface WorkerNodeConfig {
   readonly clusterId: string;
   readonly dataDirectory: string;
   readonly peerAddress: Address;
+  /** Serves MeshOS's gRPC services (`meshos.v1.Chains`) to clients; etcd's are the voters'. */
+  readonly clientAddress: Address;
   readonly adminAddress: Address;
   /** host:port of the control plane's etcd v3 endpoints. */
   readonly controlPlaneEndpoints: readonly string[];

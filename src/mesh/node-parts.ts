@@ -62,6 +62,8 @@ export interface CommonNodeConfig {
   readonly clusterId: string;
   readonly dataDirectory: string;
   readonly peerAddress: Address;
+  /** The client port: etcd's API and MeshOS's services on voters, MeshOS's services on workers. */
+  readonly clientAddress: Address;
   readonly adminAddress: Address;
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
@@ -93,6 +95,8 @@ export const SERVICE = {
   transport: 'peer-transport',
   raft: 'raft',
   etcdApi: 'etcd-api',
+  /** A worker's client port (a voter's is `etcd-api`). */
+  clientPort: 'client-port',
   admin: 'admin-http',
   controlPlane: 'control-plane',
   membership: 'membership',

@@ -12,7 +12,7 @@ export const MAX_CAPACITY_RESOURCE_CHARACTERS = 64;
 /** Resources a node may declare in its capacity. */
 export const MAX_CAPACITY_RESOURCES = 16;
 
-/** Host:port of each listener a node has; workers have no client (etcd API) port. */
+/** Host:port of each listener a node has; `client` is required of voters (older workers had none). */
 export interface NodeAddresses {
   readonly peer: string;
   readonly client?: string;

@@ -2,8 +2,8 @@
  * The services of a voter node, in the order they depend on each other. Each one puts what it
  * opened into `NodeParts` for the services after it and takes it out again when it closes.
  */
-import { type EtcdApiServer, startEtcdApiServer } from '../api/index.js';
-import { type Address, formatAddress, parseAddress, type StepDurations } from '../lib/index.js';
+import { DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS, etcdPortServices } from '../api/index.js';
+import { type Address, parseAddress, type StepDurations } from '../lib/index.js';
 import {
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,
@@ -12,7 +12,8 @@ import {
 } from '../raft/index.js';
 import { type NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
 import { chainReplicaRuntime } from './chain-replicas.js';
-import { chainsBackendOf, chainsService } from './chain-service.js';
+import { chainsService } from './chain-service.js';
+import { clientPortService } from './client-port-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
 import { voterControlPlaneService, voterMembershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
@@ -169,24 +170,19 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
   return { raft, machine, backend, metrics };
 }
 
-function etcdApiService({ config, parts, clock, logger }: NodeServiceContext): NodeService {
-  return {
+function etcdApiService(context: NodeServiceContext): NodeService {
+  const { parts, clock } = context;
+  return clientPortService(context, {
     name: SERVICE.etcdApi,
-    role: 'etcd v3 gRPC API for clients',
+    role: 'etcd v3 gRPC API and MeshOS services for clients',
     dependsOn: [SERVICE.raft],
-    policy: 'restartable',
-    async open() {
-      const api: EtcdApiServer = await startEtcdApiServer({
-        address: formatAddress(parts.clientAddress ?? config.clientAddress),
-        backend: part(parts, 'backend'),
-        chains: chainsBackendOf(parts),
+    etcdServices: (logger) =>
+      etcdPortServices(part(parts, 'backend'), {
+        logger,
         clock,
-        ...(logger === undefined ? {} : { logger: logger.child({ part: 'api' }) }),
-      });
-      parts.clientAddress = parseAddress(api.address);
-      return { close: () => api.close() };
-    },
-  };
+        progressNotifyIntervalMs: DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
+      }).services,
+  });
 }
 
 /** A stable 64-bit number for the cluster's name, as etcd headers carry it. */

@@ -41,6 +41,8 @@ export interface WorkerNodeDependencies {
 /** The addresses a running worker listens on (port 0 resolved). */
 export interface WorkerNodeEndpoints {
   readonly peer: Address;
+  /** MeshOS's gRPC services for clients (`meshos.v1.Chains`). */
+  readonly client: Address;
   readonly admin: Address;
 }
 
@@ -114,7 +116,11 @@ export class WorkerNode {
     return new WorkerNode(
       id,
       workerName(config, id),
-      { peer: part(parts, 'peerAddress'), admin: part(parts, 'adminAddress') },
+      {
+        peer: part(parts, 'peerAddress'),
+        client: part(parts, 'clientAddress'),
+        admin: part(parts, 'adminAddress'),
+      },
       tree,
       parts,
       part(parts, 'membership'),

@@ -4,12 +4,14 @@
  * Raft, and membership.
  */
 import { readFile } from 'node:fs/promises';
+import { EtcdApiNotServedError, refusedEtcdServices } from '../api/index.js';
 import type { ClientTlsOptions } from '../client/index.js';
 import { openControlPlane } from '../control/index.js';
 import { type Clock, formatAddress, MeshError, type NodeId, type Random } from '../lib/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
 import { chainReplicaRuntime } from './chain-replicas.js';
 import { chainsService } from './chain-service.js';
+import { clientPortService } from './client-port-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
 import type { Membership } from './membership.js';
 import type { ControlPlaneTlsFiles, WorkerNodeConfig } from './membership-config.js';
@@ -33,8 +35,8 @@ export interface WorkerServiceContext extends CommonServiceContext {
 }
 
 /**
- * A worker's services: lock, identity, transport, the control-plane client, admin HTTP,
- * membership, proximity and chains. Only membership, proximity and chains use the control-plane
+ * A worker's services: lock, identity, transport, the control-plane client, admin HTTP, the
+ * client port (MeshOS's services), membership, proximity and chains. Only membership, proximity and chains use the control-plane
  * client, so its restart restarts nothing critical.
  */
 export function workerServices(context: WorkerServiceContext): NodeService[] {
@@ -47,19 +49,31 @@ export function workerServices(context: WorkerServiceContext): NodeService[] {
       connect: context.connect,
     }),
     adminService(context, [SERVICE.identity]),
-    // The record names the peer and admin ports, so they are bound first.
-    membershipService(context, [SERVICE.controlPlane, SERVICE.transport, SERVICE.admin], {
+    clientPortService(context, {
+      name: SERVICE.clientPort,
+      role: "MeshOS gRPC services for clients; etcd's are refused, naming the voters",
+      dependsOn: [SERVICE.identity],
+      etcdServices: () =>
+        refusedEtcdServices(
+          new EtcdApiNotServedError(
+            `node ${part(parts, 'identity').id} is a worker`,
+            config.controlPlaneEndpoints,
+          ),
+        ),
+    }),
+    // The record names the peer, client and admin ports, so they are bound first.
+    membershipService(context, [SERVICE.controlPlane, SERVICE.transport, SERVICE.clientPort, SERVICE.admin], {
       role: 'worker',
       name: () => workerName(config, part(parts, 'identity').id),
       addresses: () => ({
         peer: formatAddress(part(parts, 'peerAddress')),
+        client: formatAddress(part(parts, 'clientAddress')),
         admin: formatAddress(part(parts, 'adminAddress')),
       }),
       dialRegisteredNodes: true,
       ...(context.membershipOpened === undefined ? {} : { opened: context.membershipOpened }),
     }),
     proximityService(context),
-    // A worker holds replicas and serves forwarded requests; it has no client port of its own.
     chainsService(context, chainReplicaRuntime),
   ];
 }

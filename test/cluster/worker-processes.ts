@@ -21,6 +21,8 @@ const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');
 export interface WorkerPlan {
   readonly label: string;
   readonly peer: string;
+  /** Its client port: MeshOS's gRPC services (chains). */
+  readonly client: string;
   readonly admin: string;
   readonly data: string;
 }
@@ -64,6 +66,7 @@ export class WorkerProcesses {
     const plan = {
       label,
       peer: `127.0.0.1:${await this.ports.next()}`,
+      client: `127.0.0.1:${await this.ports.next()}`,
       admin: `127.0.0.1:${await this.ports.next()}`,
       data: path.join(this.options.root, label),
     };
@@ -99,6 +102,8 @@ export class WorkerProcesses {
           plan.data,
           '--peer-listen',
           plan.peer,
+          '--client-listen',
+          plan.client,
           '--admin-listen',
           plan.admin,
           '--certs',

@@ -70,6 +70,7 @@ describe('a worker process with fault injection', () => {
       [SERVICE.transport, 'running', 0, 'critical'],
       [SERVICE.controlPlane, 'running', 0, 'restartable'],
       [SERVICE.admin, 'running', 1, 'restartable'],
+      [SERVICE.clientPort, 'running', 0, 'restartable'],
       [SERVICE.membership, 'running', 2, 'restartable'],
       // Restarted with the membership it follows.
       [SERVICE.proximity, 'running', 2, 'restartable'],

@@ -48,6 +48,7 @@ async function workerConfig(overrides: Partial<WorkerNodeConfig> = {}): Promise<
     clusterId: 'worker-services-test',
     dataDirectory: path.join(root, 'w'),
     peerAddress: { host: '127.0.0.1', port: await findFreeLoopbackPort() },
+    clientAddress: { host: '127.0.0.1', port: 0 },
     adminAddress: { host: '127.0.0.1', port: 0 },
     // Not dialled: the tests lend the worker an in-process control plane.
     controlPlaneEndpoints: ['127.0.0.1:1'],
@@ -128,6 +129,7 @@ describe('the worker as a supervision tree', () => {
       [SERVICE.transport, 'running'],
       [SERVICE.controlPlane, 'running'],
       [SERVICE.admin, 'running'],
+      [SERVICE.clientPort, 'running'],
       [SERVICE.membership, 'running'],
       [SERVICE.proximity, 'running'],
       [SERVICE.chains, 'running'],

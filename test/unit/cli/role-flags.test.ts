@@ -59,6 +59,7 @@ describe('meshos start --role', () => {
     expect(plan.config.controlPlaneEndpoints).toEqual(['127.0.0.1:2379', '127.0.0.1:2479']);
     expect(plan.config.dataDirectory).toBe(path.resolve('w'));
     expect(plan.config.peerAddress).toEqual({ host: '127.0.0.1', port: 7100 });
+    expect(plan.config.clientAddress).toEqual({ host: '127.0.0.1', port: 2379 });
     expect(plan.config.adminAddress).toEqual({ host: '127.0.0.1', port: 2381 });
     expect(plan.config.membership).toEqual({
       zone: 'rack-7',
@@ -99,19 +100,18 @@ describe('meshos start --role', () => {
   });
 
   it('refuses voter flags on a worker and names every one at once', () => {
-    const problems = flagProblems([
-      ...WORKER,
-      '--id',
-      '7',
-      '--peers',
-      '7=127.0.0.1:1',
-      '--client-listen',
-      'x:1',
-    ]);
+    const problems = flagProblems([...WORKER, '--id', '7', '--peers', '7=127.0.0.1:1', '--wal-thread-pool']);
     expect(problems).toHaveLength(3);
     expect(problems.join('\n')).toMatch(/--id is for voters/);
     expect(problems.join('\n')).toMatch(/--peers is for voters/);
-    expect(problems.join('\n')).toMatch(/--client-listen is for voters/);
+    expect(problems.join('\n')).toMatch(/--wal-thread-pool is for voters/);
+  });
+
+  it('gives a worker a client port (--client-listen), as a voter has', () => {
+    const plan = startPlanFromArguments([...WORKER, '--client-listen', '127.0.0.1:7200']);
+    if (plan.role !== 'worker') throw new Error('expected a worker');
+    expect(plan.config.clientAddress).toEqual({ host: '127.0.0.1', port: 7200 });
+    expect(flagProblems([...WORKER, '--client-listen', 'nowhere'])[0]).toMatch(/^--client-listen: /);
   });
 
   it('refuses a worker without a control plane, data directory or peer address', () => {

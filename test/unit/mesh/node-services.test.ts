@@ -55,6 +55,7 @@ function workerTree() {
         clusterId: 'unit',
         dataDirectory: '/nowhere',
         peerAddress: { host: '127.0.0.1', port: 0 },
+        clientAddress: { host: '127.0.0.1', port: 0 },
         adminAddress: { host: '127.0.0.1', port: 0 },
         controlPlaneEndpoints: ['127.0.0.1:1'],
         membership: { zone: '', capacity: {}, leaseTtlSeconds: 5 },
@@ -149,6 +150,7 @@ describe("a worker node's supervision tree", () => {
       SERVICE.transport,
       SERVICE.controlPlane,
       SERVICE.admin,
+      SERVICE.clientPort,
       SERVICE.membership,
       SERVICE.proximity,
       SERVICE.chains,
@@ -156,23 +158,25 @@ describe("a worker node's supervision tree", () => {
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
 
-  it('restarts the control-plane client, admin port, membership and proximity, never what holds the id and ports', () => {
+  it('restarts the control-plane client, admin and client ports, membership and proximity, never what holds the id and ports', () => {
     const policies = restartBudgets(workerTree());
     expect(policies).toEqual({
       ...CRITICAL_BASE,
       [SERVICE.controlPlane]: RESTARTABLE,
       [SERVICE.admin]: RESTARTABLE,
+      [SERVICE.clientPort]: RESTARTABLE,
       [SERVICE.membership]: RESTARTABLE,
       [SERVICE.proximity]: RESTARTABLE,
       [SERVICE.chains]: RESTARTABLE,
     });
   });
 
-  it('a control-plane or admin restart takes only membership, proximity and chains with it', () => {
+  it('a control-plane, admin or client port restart takes only membership, proximity and chains with it', () => {
     const tree = workerTree();
     const membershipOn = [SERVICE.membership, SERVICE.proximity, SERVICE.chains];
     expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, ...membershipOn]);
     expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
+    expect(restartSet(tree, SERVICE.clientPort)).toEqual([SERVICE.clientPort, ...membershipOn]);
     expect(restartSet(tree, SERVICE.membership)).toEqual(membershipOn);
     expect(restartSet(tree, SERVICE.proximity)).toEqual([SERVICE.proximity]);
     expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains]);

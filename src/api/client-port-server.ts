@@ -1,0 +1,84 @@
+/**
+ * A node's client port: one gRPC server on one TCP port (`client-port.ts` listens) serving a list
+ * of services. Voters serve etcd's six services and MeshOS's own; workers serve MeshOS's own and
+ * answer etcd's with a refusal naming the voters. Each role builds its list, so a new MeshOS
+ * service is one more entry in the list both roles share.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { assert, type Logger } from '../lib/index.js';
+import { silentLogger } from '../lib/node/index.js';
+import { type ClientPortCounters, listenClientPort } from './client-port.js';
+import { MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES, SHUTDOWN_GRACE_MS } from './limits.js';
+
+/** One gRPC service on the client port. */
+export interface ClientPortService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+  /** Ends its open streams (their clients resume elsewhere); called when the port closes. */
+  close?(): void;
+}
+
+export interface ClientPortServerOptions {
+  /** host:port to listen on; port 0 picks a free one. */
+  readonly address: string;
+  readonly services: readonly ClientPortService[];
+  readonly logger?: Logger;
+}
+
+export interface ClientPortServer {
+  /** host:port actually bound (with the chosen port when 0 was asked for). */
+  readonly address: string;
+  /** Connections served natively and with rewritten authorities (see `client-port.ts`). */
+  readonly connections: ClientPortCounters;
+  /** Ends every service's streams, then lets calls finish for `SHUTDOWN_GRACE_MS` before cutting them. */
+  close(): Promise<void>;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(colon + 1));
+  assert(colon > 0 && Number.isInteger(port) && port >= 0 && port <= 65_535, `bad listen address ${address}`);
+  return { host, port };
+}
+
+export async function startClientPortServer(options: ClientPortServerOptions): Promise<ClientPortServer> {
+  const logger = options.logger ?? silentLogger;
+  const { host, port } = splitAddress(options.address);
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
+  });
+  for (const service of options.services) server.addService(service.definition, service.implementation);
+  const clientPort = await listenClientPort({
+    host,
+    port,
+    injector: server.createConnectionInjector(grpc.ServerCredentials.createInsecure()),
+    logger,
+  });
+  const address = `${host.includes(':') ? `[${host}]` : host}:${clientPort.port}`;
+  logger.info({ address }, 'client port: listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    connections: clientPort.counters,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        for (const service of options.services) service.close?.();
+        clientPort.close();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, SHUTDOWN_GRACE_MS);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+      })();
+      return closing;
+    },
+  };
+}
