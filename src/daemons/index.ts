@@ -9,4 +9,12 @@ export {
 } from './errors.js';
 export * from './kinds/index.js';
 export * from './limits.js';
+export {
+  decodeInboundEventRecord,
+  decodeOutputRecord,
+  encodeInboundEventRecord,
+  encodeOutputRecord,
+  MAX_INBOUND_RECORD_HEADER_BYTES,
+  MAX_OUTPUT_RECORD_HEADER_BYTES,
+} from './record-codec.js';
 export type * from './types.js';

@@ -20,3 +20,10 @@ export const MAX_COUNTER_PAYLOAD_DIGITS = 16;
 export const MAX_DAEMON_MODULES = 64;
 /** Kinds one daemon module may export. */
 export const MAX_KINDS_PER_MODULE = 256;
+
+/** Outputs one event may produce; more fail the event (`DAEMON_PROCESS_FAILED`, nothing applied). */
+export const MAX_DAEMON_OUTPUTS_PER_EVENT = 64;
+/** Largest single output, in bytes (its output-chain record adds a small header). */
+export const MAX_DAEMON_OUTPUT_BYTES = 256 * 1024;
+/** Largest sum of one event's outputs, in bytes. */
+export const MAX_DAEMON_OUTPUT_BYTES_PER_EVENT = 1024 * 1024;
