@@ -1,5 +1,5 @@
 import { MeshClient, MeshClientError } from '../../src/client/index.js';
-import { MeshosCluster } from '../cluster/meshos-cluster.js';
+import { clusterOptionsFromEnvironment, MeshosCluster } from '../cluster/meshos-cluster.js';
 import { sleep } from '../cluster/processes.js';
 import {
   APPENDER_CONNECTIONS_PER_MEMBER,
@@ -48,7 +48,7 @@ export class MeshosChainsSystem implements ChainsSystem {
   }
 
   static async create(): Promise<MeshosChainsSystem> {
-    return new MeshosChainsSystem(await MeshosCluster.create());
+    return new MeshosChainsSystem(await MeshosCluster.create(clusterOptionsFromEnvironment()));
   }
 
   start(timeoutMs: number): Promise<void> {

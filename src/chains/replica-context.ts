@@ -22,6 +22,11 @@ export interface ReplicaContext {
   whenDurable(then: (durableOffset: number) => void): void;
   /** The log refused a write or a sync: it is unusable until reopened. */
   logFailed(error: unknown): void;
+  /**
+   * Runs `action` once the work of the current turn is done (the host's end of turn), so what
+   * arrives together (appends, messages) shares one sync wait and one message per peer.
+   */
+  atEndOfTurn(action: () => void): void;
   /** Reports, once per epoch, that `leader` of `epoch` looks gone. */
   suspect(leader: NodeId, epoch: number): void;
 }

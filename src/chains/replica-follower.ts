@@ -9,6 +9,7 @@ import type { NodeId } from '../lib/index.js';
 import { MAX_MESSAGE_RECORD_BYTES, MAX_MESSAGE_RECORDS } from './replica-constants.js';
 import type { ReplicaContext } from './replica-context.js';
 import { divergenceAt, historyTail, reconcileEntries } from './replica-epochs.js';
+import type { FollowerAcks } from './replica-follower-acks.js';
 import type { AppendMessage, ClaimMessage, FetchMessage } from './replica-messages.js';
 
 function stillPromised(context: ReplicaContext, epoch: number): boolean {
@@ -36,9 +37,14 @@ export function answerClaim(context: ReplicaContext, from: NodeId, message: Clai
 /**
  * Takes the leader's records if the record before them matches ours (else says where our logs
  * part), cuts off a conflicting suffix, learns the commit offset for the records known to
- * match, and acknowledges what is durable.
+ * match, and acknowledges what is durable (with the other appends of the turn: `FollowerAcks`).
  */
-export function acceptAppend(context: ReplicaContext, from: NodeId, message: AppendMessage): void {
+export function acceptAppend(
+  context: ReplicaContext,
+  acks: FollowerAcks,
+  from: NodeId,
+  message: AppendMessage,
+): void {
   const { log } = context;
   const divergence = divergenceAt(log, message.fromOffset, message.prevEpoch);
   if (divergence !== undefined) {
@@ -56,16 +62,7 @@ export function acceptAppend(context: ReplicaContext, from: NodeId, message: App
   if (truncatedAt !== undefined) context.truncated(truncatedAt);
   const matchEnd = message.fromOffset + message.entries.length;
   context.advanceCommit(Math.min(message.commitOffset, matchEnd));
-  context.whenDurable((durableOffset) => {
-    if (!stillPromised(context, message.epoch)) return;
-    context.send(from, {
-      type: 'appendAck',
-      chain: context.chain,
-      epoch: message.epoch,
-      matchEnd: Math.min(matchEnd, durableOffset),
-      echoMs: message.sentAtMs,
-    });
-  });
+  acks.owe(from, message.epoch, matchEnd, message.sentAtMs);
 }
 
 /** Sends a claiming leader the records it lacks from our log, or where our logs part. */

@@ -52,6 +52,7 @@ export class ChainLeader {
   private selfMatchEnd = 0;
   private readonly pending: PendingAppend[] = [];
   private pendingRecords = 0;
+  private groupCommitScheduled = false;
 
   constructor(
     private readonly context: ReplicaContext,
@@ -136,14 +137,31 @@ export class ChainLeader {
       appendedAtMs,
       payload,
     }));
-    this.write(entries);
+    this.writeRecords(entries);
     const lastOffset = firstOffset + entries.length - 1;
     this.pendingRecords += entries.length;
     const result = new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ firstOffset, lastOffset, resolve, reject });
     });
-    this.pushAll();
+    this.scheduleGroupCommit();
     return result;
+  }
+
+  /**
+   * Group commit: the appends of one turn are in the log already (its writer puts them in one
+   * write); at the end of the turn they share one wait for durability (one fdatasync with
+   * `batch` sync) and go to each follower in as few append messages as the message budgets
+   * allow, instead of one of each per append.
+   */
+  private scheduleGroupCommit(): void {
+    if (this.groupCommitScheduled) return;
+    this.groupCommitScheduled = true;
+    this.context.atEndOfTurn(() => {
+      this.groupCommitScheduled = false;
+      if (this.stopped) return;
+      this.countWhenDurable(this.context.log.endOffset);
+      this.pushAll();
+    });
   }
 
   tick(nowMs: number): void {
@@ -239,15 +257,23 @@ export class ChainLeader {
 
   /** Writes our own records and counts them for us once they are durable. */
   private write(entries: readonly ChainEntry[]): void {
-    const { log } = this.context;
+    this.writeRecords(entries);
+    this.countWhenDurable(this.context.log.endOffset);
+  }
+
+  /** Hands records to the log (and keeps them for the push); not yet counted for us. */
+  private writeRecords(entries: readonly ChainEntry[]): void {
     try {
-      log.append(entries);
+      this.context.log.append(entries);
     } catch (error) {
       this.context.logFailed(error);
       throw error;
     }
     this.pusher.remember(entries);
-    const end = log.endOffset;
+  }
+
+  /** Counts our records below `end` for us once the log says they are durable. */
+  private countWhenDurable(end: number): void {
     this.context.whenDurable((durableOffset) => {
       if (this.stopped) return;
       this.selfMatchEnd = Math.max(this.selfMatchEnd, Math.min(end, durableOffset));

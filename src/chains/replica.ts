@@ -3,6 +3,7 @@ import { ChainNotLeaderError, ChainOffsetTruncatedError } from './errors.js';
 import { LEADER_STALE_MS, MAX_CHAIN_MEMBERS, REPLICA_TICK_INTERVAL_MS } from './replica-constants.js';
 import type { ReplicaContext } from './replica-context.js';
 import { acceptAppend, answerClaim, serveFetch } from './replica-follower.js';
+import { FollowerAcks } from './replica-follower-acks.js';
 import { type AppendResult, ChainLeader } from './replica-leader.js';
 import type { AppendMessage, ChainReplicaMessage, ClaimMessage, FetchMessage } from './replica-messages.js';
 import type { ChainDefinition, ChainEntry, ChainLog } from './types.js';
@@ -20,6 +21,12 @@ export interface ChainReplicaOptions {
    * per epoch; the host then proposes the next epoch by compare-and-swap.
    */
   onLeaderSuspected?(leader: NodeId, epoch: number): void;
+  /**
+   * Schedules work for the end of the current turn (group commit: appends and messages that
+   * arrive in one turn share a sync wait and one message per peer). Default `queueMicrotask`;
+   * a node passes `setImmediate`, so everything its sockets delivered in one poll joins in.
+   */
+  atEndOfTurn?(action: () => void): void;
 }
 
 /** `claiming`: named leader, the claim on its epoch is not finished; `idle`: not in the chain. */
@@ -65,6 +72,7 @@ export class ChainReplica {
   private readonly clock: Clock;
   private readonly options: ChainReplicaOptions;
   private readonly context: ReplicaContext;
+  private readonly followerAcks: FollowerAcks;
   private definition: ChainDefinition;
   /** The highest epoch known (from the definition or from a leader's request). */
   private epoch: number;
@@ -88,6 +96,7 @@ export class ChainReplica {
     this.epoch = options.log.promisedEpoch;
     this.lastHeardFromLeaderMs = options.clock.nowMs();
     this.context = this.makeContext();
+    this.followerAcks = new FollowerAcks(this.context);
     this.applyDefinition(options.definition);
     this.armTimer();
   }
@@ -254,6 +263,7 @@ export class ChainReplica {
         this.log.durable().then(then, (error: unknown) => replica.logFailed(error));
       },
       logFailed: (error) => replica.logFailed(error),
+      atEndOfTurn: this.options.atEndOfTurn ?? queueMicrotask,
     };
   }
 
@@ -344,7 +354,7 @@ export class ChainReplica {
           answerClaim(this.context, from, message);
           return;
         case 'append':
-          acceptAppend(this.context, from, message);
+          acceptAppend(this.context, this.followerAcks, from, message);
           return;
         case 'fetch':
           serveFetch(this.context, from, message);

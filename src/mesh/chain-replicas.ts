@@ -48,6 +48,11 @@ export function chainReplicaRuntime(context: CommonServiceContext): ChainReplica
         send: (peer, message) => {
           send(peer, message);
         },
+        // The check phase after the poll: every request and message the sockets delivered in
+        // this turn has been appended by then, so they share one sync and one push.
+        atEndOfTurn: (action) => {
+          setImmediate(action);
+        },
         onLeaderSuspected: (leader, epoch) => {
           if (suspected === undefined) early = { leader, epoch };
           else suspected(leader, epoch);

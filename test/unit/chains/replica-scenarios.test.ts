@@ -155,9 +155,8 @@ describe('ChainReplica: leader failure and epochs', () => {
     chain.detach(3);
     chain.cutLink(1, 3);
     void chain.append(1, ['unsynced']);
-    await chain.run(1);
     // Node 2 holds the record at offset 2 in epoch 1; node 1 had not synced it yet.
-    expect(chain.logOf(2)).toContain('1/data/unsynced');
+    await chain.runUntil(() => chain.logOf(2).includes('1/data/unsynced'), 10, 'node 2 holds the record');
     chain.crash(1, 0);
     chain.restoreLink(1, 3);
     chain.cutLink(1, 2);
