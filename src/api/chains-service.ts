@@ -29,7 +29,7 @@ import {
   readResultToPb,
   subscribeRequestFromPb,
 } from './convert-chains.js';
-import { unary, writable } from './grpc-call.js';
+import { serveStream, unary, writable } from './grpc-call.js';
 import { DEFAULT_CHAIN_APPEND_TIMEOUT_MS } from './limits.js';
 import { chainsServiceDefinition } from './proto.js';
 
@@ -55,29 +55,6 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
       toChainServiceError,
     );
 
-  const subscribe = (call: SubscribeCall): void => {
-    const controller = new AbortController();
-    let cancelledByClient = false;
-    subscriptions.add(controller);
-    call.once('cancelled', () => {
-      cancelledByClient = true;
-      controller.abort();
-    });
-    streamRecords(call, backend, controller.signal)
-      .then(
-        () => {
-          if (!cancelledByClient) call.end();
-        },
-        (error: unknown) => {
-          if (!cancelledByClient) call.emit('error', toChainServiceError(error, logger, 'Subscribe'));
-        },
-      )
-      .finally(() => {
-        subscriptions.delete(controller);
-        controller.abort();
-      });
-  };
-
   return {
     definition: chainsServiceDefinition(),
     implementation: {
@@ -97,7 +74,13 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
         const { name, fromOffset, limit, maxBytes } = readRequestFromPb(request);
         return readResultToPb(await backend.read(name, fromOffset, limit, maxBytes));
       }),
-      Subscribe: subscribe,
+      Subscribe: (call: SubscribeCall) =>
+        serveStream(
+          call,
+          subscriptions,
+          { logger, method: 'Subscribe', errorOf: toChainServiceError },
+          (signal) => streamRecords(call, backend, signal),
+        ),
       Status: chainsUnary('Status', async (request: PbChainName) =>
         chainStatusToPb(await backend.status(chainNameFromPb(request))),
       ),

@@ -7,7 +7,6 @@ import { InputProblems } from '../lib/index.js';
 import {
   ACKS_TO_PB,
   acksFromPb,
-  type Int64In,
   type Int64Out,
   type PbAppendRequest,
   type PbAppendResponse,
@@ -29,6 +28,7 @@ import type {
   ChainStatus,
   ChainSummary,
 } from './chains-backend.js';
+import { requiredName, safeIntegerField } from './convert-numbers.js';
 import {
   DEFAULT_CHAIN_READ_LIMIT_RECORDS,
   DEFAULT_CHAIN_READ_MAX_BYTES,
@@ -37,31 +37,17 @@ import {
   MAX_CHAIN_READ_MAX_BYTES,
 } from './limits.js';
 
-/** A uint64 field as a safe integer; a value past 2^53-1 is recorded as a problem (answered 0). */
-function safeInteger(problems: InputProblems, field: string, value: Int64In | number | undefined): number {
-  if (value === undefined || value === '') return 0;
-  const parsed = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (Number.isSafeInteger(parsed) && parsed >= 0) return parsed;
-  problems.add(`${field} ${String(value)} is not an integer from 0 to 2^53-1`);
-  return 0;
-}
-
-function checkName(problems: InputProblems, name: string): string {
-  if (name === '') problems.add('name is empty');
-  return name;
-}
-
 export function createInputFromPb(request: PbCreateChainRequest): ChainCreateInput {
   const problems = new InputProblems();
-  const name = checkName(problems, request.name);
+  const name = requiredName(problems, request.name);
   if (request.replicas < 1) problems.add('replicas must be at least 1');
   const acks =
     request.acks === 'ACKS_UNSPECIFIED' || request.acks === 0 ? 'quorum' : acksFromPb(request.acks);
   if (acks === undefined) problems.add(`acks ${String(request.acks)} is not one, quorum or all`);
   const sync = syncFromPb(problems, request);
   const retention: { maxBytes?: number; maxAgeMs?: number } = {};
-  const maxBytes = safeInteger(problems, 'retention_max_bytes', request.retention_max_bytes);
-  const maxAgeMs = safeInteger(problems, 'retention_max_age_ms', request.retention_max_age_ms);
+  const maxBytes = safeIntegerField(problems, 'retention_max_bytes', request.retention_max_bytes);
+  const maxAgeMs = safeIntegerField(problems, 'retention_max_age_ms', request.retention_max_age_ms);
   if (maxBytes > 0) retention.maxBytes = maxBytes;
   if (maxAgeMs > 0) retention.maxAgeMs = maxAgeMs;
   problems.throwIfAny('create chain request');
@@ -76,7 +62,7 @@ export function createInputFromPb(request: PbCreateChainRequest): ChainCreateInp
 }
 
 function syncFromPb(problems: InputProblems, request: PbCreateChainRequest): ChainSyncPolicy | undefined {
-  const intervalMs = safeInteger(problems, 'sync_interval_ms', request.sync_interval_ms);
+  const intervalMs = safeIntegerField(problems, 'sync_interval_ms', request.sync_interval_ms);
   switch (request.sync_mode) {
     case 'SYNC_INTERVAL':
     case 2:
@@ -96,7 +82,7 @@ function syncFromPb(problems: InputProblems, request: PbCreateChainRequest): Cha
 
 export function chainNameFromPb(request: { readonly name: string }): string {
   const problems = new InputProblems();
-  const name = checkName(problems, request.name);
+  const name = requiredName(problems, request.name);
   problems.throwIfAny('chain request');
   return name;
 }
@@ -106,7 +92,7 @@ export function appendRequestFromPb(request: PbAppendRequest): {
   payloads: readonly Uint8Array[];
 } {
   const problems = new InputProblems();
-  const name = checkName(problems, request.name);
+  const name = requiredName(problems, request.name);
   if (request.payloads.length === 0) problems.add('payloads is empty: an append carries at least one record');
   if (request.payloads.length > MAX_CHAIN_APPEND_BATCH_RECORDS) {
     problems.add(
@@ -124,8 +110,8 @@ export function readRequestFromPb(request: PbReadRequest): {
   maxBytes: number;
 } {
   const problems = new InputProblems();
-  const name = checkName(problems, request.name);
-  const fromOffset = safeInteger(problems, 'from_offset', request.from_offset);
+  const name = requiredName(problems, request.name);
+  const fromOffset = safeIntegerField(problems, 'from_offset', request.from_offset);
   if (request.limit > MAX_CHAIN_READ_LIMIT_RECORDS) {
     problems.add(`limit ${request.limit} is more than ${MAX_CHAIN_READ_LIMIT_RECORDS} records`);
   }
@@ -143,8 +129,8 @@ export function readRequestFromPb(request: PbReadRequest): {
 
 export function subscribeRequestFromPb(request: PbSubscribeRequest): { name: string; fromOffset: number } {
   const problems = new InputProblems();
-  const name = checkName(problems, request.name);
-  const fromOffset = safeInteger(problems, 'from_offset', request.from_offset);
+  const name = requiredName(problems, request.name);
+  const fromOffset = safeIntegerField(problems, 'from_offset', request.from_offset);
   problems.throwIfAny('subscribe request');
   return { name, fromOffset };
 }

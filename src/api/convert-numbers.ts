@@ -1,6 +1,6 @@
 /** 64-bit integer fields: decimal strings on the wire, safe integers (or bigints for ids) inside. */
 import { InvalidRequestError } from '../kv/index.js';
-import { type NodeId, nodeIdFromText } from '../lib/index.js';
+import { type InputProblems, type NodeId, nodeIdFromText } from '../lib/index.js';
 import type { Int64In } from '../protocol/index.js';
 
 const DECIMAL = /^-?\d+$/;
@@ -43,4 +43,26 @@ export function uint64ToNodeId(field: string, value: Int64In | number | undefine
 /** Unsigned 64-bit ids go out as decimal strings so every bit survives. */
 export function uint64Out(value: bigint | number): string {
   return typeof value === 'bigint' ? BigInt.asUintN(64, value).toString() : String(value);
+}
+
+/**
+ * An unsigned 64-bit field of a MeshOS service request as a safe integer; a value past 2^53-1 is
+ * recorded as a problem (and answered 0) so one refusal names every problem of the request.
+ */
+export function safeIntegerField(
+  problems: InputProblems,
+  field: string,
+  value: Int64In | number | undefined,
+): number {
+  if (value === undefined || value === '') return 0;
+  const parsed = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (Number.isSafeInteger(parsed) && parsed >= 0) return parsed;
+  problems.add(`${field} ${String(value)} is not an integer from 0 to 2^53-1`);
+  return 0;
+}
+
+/** A request's `name`, recorded as a problem when empty. */
+export function requiredName(problems: InputProblems, name: string): string {
+  if (name === '') problems.add('name is empty');
+  return name;
 }

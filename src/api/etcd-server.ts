@@ -11,6 +11,8 @@ import { chainsPortService } from './chains-service.js';
 import type { ClientPortCounters } from './client-port.js';
 import { type ClientPortService, startClientPortServer } from './client-port-server.js';
 import { clusterService } from './cluster-service.js';
+import type { DaemonsBackend } from './daemons-backend.js';
+import { daemonsPortService } from './daemons-service.js';
 import type { KvBackend } from './kv-backend.js';
 import { kvService } from './kv-service.js';
 import { leaseService } from './lease-service.js';
@@ -25,6 +27,8 @@ export interface EtcdApiServerOptions {
   readonly backend: KvBackend;
   /** When given, `meshos.v1.Chains` is served on the same port over it. */
   readonly chains?: ChainsBackend;
+  /** When given, `meshos.v1.Daemons` is served on the same port over it. */
+  readonly daemons?: DaemonsBackend;
   /** More services on the same port (MeshOS's own, beside etcd's). */
   readonly services?: readonly ClientPortService[];
   readonly logger?: Logger;
@@ -56,6 +60,7 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
     services: [
       ...etcd.services,
       ...(options.chains === undefined ? [] : [chainsPortService(options.chains, logger)]),
+      ...(options.daemons === undefined ? [] : [daemonsPortService(options.daemons, logger)]),
       ...(options.services ?? []),
     ],
   });

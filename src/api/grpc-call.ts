@@ -62,3 +62,37 @@ export function writable(stream: NodeJS.EventEmitter, closed: Promise<void>): Pr
     closed,
   ]);
 }
+
+/**
+ * Serves a server-streaming call with `write`, whose signal aborts when the client cancels the
+ * call or the server aborts the call's controller in `open` (to end every stream when it
+ * closes). A clean return ends the call; a failure ends it with the status `errorOf` makes;
+ * a client that cancelled is sent nothing more.
+ */
+export function serveStream(
+  call: grpc.ServerWritableStream<unknown, unknown>,
+  open: Set<AbortController>,
+  failure: { readonly logger: Logger; readonly method: string; readonly errorOf: ServiceErrorOf },
+  write: (signal: AbortSignal) => Promise<void>,
+): void {
+  const controller = new AbortController();
+  let cancelledByClient = false;
+  open.add(controller);
+  call.once('cancelled', () => {
+    cancelledByClient = true;
+    controller.abort();
+  });
+  write(controller.signal)
+    .then(
+      () => {
+        if (!cancelledByClient) call.end();
+      },
+      (error: unknown) => {
+        if (!cancelledByClient) call.emit('error', failure.errorOf(error, failure.logger, failure.method));
+      },
+    )
+    .finally(() => {
+      open.delete(controller);
+      controller.abort();
+    });
+}

@@ -16,6 +16,15 @@ export {
   type ClientPortService,
   startClientPortServer,
 } from './client-port-server.js';
+export type {
+  DaemonDeployInput,
+  DaemonMoveResult,
+  DaemonOutput,
+  DaemonSendResult,
+  DaemonStateResult,
+  DaemonsBackend,
+} from './daemons-backend.js';
+export { type DaemonsPortService, daemonsPortService } from './daemons-service.js';
 export { ETCD_ERRORS, type GrpcFailure, grpcFailureOf } from './error-map.js';
 export {
   BadLeaderTransfereeError,

@@ -43,3 +43,18 @@ export const MAX_CHAIN_READ_MAX_BYTES = 4 * 1024 * 1024;
 export const MAX_CHAIN_APPEND_BATCH_RECORDS = 10_000;
 /** How long an Append without a gRPC deadline may wait for its acknowledgement. */
 export const DEFAULT_CHAIN_APPEND_TIMEOUT_MS = 10_000;
+
+/** How long a daemons Send without a gRPC deadline may wait for its acknowledgement. */
+export const DEFAULT_DAEMON_SEND_TIMEOUT_MS = 10_000;
+/** How long a daemons Move without a gRPC deadline may take (six phases, a snapshot transfer). */
+export const DEFAULT_DAEMON_MOVE_TIMEOUT_MS = 60_000;
+/**
+ * Taken off a call's deadline before it is handed to the backend, so the backend's own typed
+ * answer (DAEMON_UNAVAILABLE: not applied) reaches the client before the client gives up on a
+ * bare deadline (which only says "maybe").
+ */
+export const DAEMON_ANSWER_MARGIN_MS = 100;
+/** Most outputs in one Outputs stream message. */
+export const MAX_DAEMON_OUTPUTS_PER_MESSAGE = 256;
+/** Payload bytes one Outputs stream message holds (about: at least one output is always sent). */
+export const MAX_DAEMON_OUTPUT_MESSAGE_BYTES = 1024 * 1024;

@@ -3,7 +3,13 @@
  * message shapes live there too (src/protocol/messages.ts).
  */
 import type * as grpc from '@grpc/grpc-js';
-import { CHAINS_SERVICE_NAME, chainsProtoDefinition, etcdProtoDefinition } from '../protocol/index.js';
+import {
+  CHAINS_SERVICE_NAME,
+  chainsProtoDefinition,
+  DAEMONS_SERVICE_NAME,
+  daemonsProtoDefinition,
+  etcdProtoDefinition,
+} from '../protocol/index.js';
 
 export interface EtcdServices {
   readonly kv: grpc.ServiceDefinition;
@@ -41,4 +47,9 @@ export function etcdServices(): EtcdServices {
 /** MeshOS's own `meshos.v1.Chains` service (src/protocol/chains-proto.ts). */
 export function chainsServiceDefinition(): grpc.ServiceDefinition {
   return chainsProtoDefinition()[CHAINS_SERVICE_NAME] as grpc.ServiceDefinition;
+}
+
+/** MeshOS's own `meshos.v1.Daemons` service (src/protocol/daemons-proto.ts). */
+export function daemonsServiceDefinition(): grpc.ServiceDefinition {
+  return daemonsProtoDefinition()[DAEMONS_SERVICE_NAME] as grpc.ServiceDefinition;
 }

@@ -8,9 +8,9 @@
  *   send it again (to any endpoint). Every other failure of an append is never retried.
  */
 import { status } from '@grpc/grpc-js';
+import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, type ServiceErrorRow } from './error-trailers.js';
 
-export interface ChainErrorRow {
-  readonly status: status;
+export interface ChainErrorRow extends ServiceErrorRow {
   readonly notWritten: boolean;
 }
 
@@ -32,6 +32,6 @@ export const CHAIN_ERRORS: Readonly<Record<string, ChainErrorRow>> = {
 };
 
 /** Trailer carrying the `MeshError` code of a failed chains call. */
-export const CHAIN_ERROR_CODE_TRAILER = 'meshos-error-code';
+export const CHAIN_ERROR_CODE_TRAILER = ERROR_CODE_TRAILER;
 /** Trailer carrying the error's details as JSON (leader, offsets, limits). */
-export const CHAIN_ERROR_DETAILS_TRAILER = 'meshos-error-details';
+export const CHAIN_ERROR_DETAILS_TRAILER = ERROR_DETAILS_TRAILER;

@@ -23,6 +23,33 @@ export type {
 } from './chains-messages.js';
 export { ACKS_TO_PB, acksFromPb } from './chains-messages.js';
 export { CHAINS_SERVICE_NAME, chainsProtoDefinition } from './chains-proto.js';
+export { DAEMON_ERRORS, type DaemonErrorRow } from './daemon-errors.js';
+export type {
+  PbDaemonDefinition,
+  PbDaemonGroup,
+  PbDaemonName,
+  PbDaemonStatus,
+  PbDeployRequest,
+  PbListDaemonsResponse,
+  PbMemberIndex,
+  PbMemberPlacement,
+  PbMemberRole,
+  PbMemberStatus,
+  PbMoveRequest,
+  PbMoveResponse,
+  PbOutput,
+  PbOutputsRequest,
+  PbOutputsResponse,
+  PbSendRequest,
+  PbSendResponse,
+  PbStandbyMode,
+  PbStateRequest,
+  PbStateResponse,
+  WireEnum,
+} from './daemons-messages.js';
+export { ACKS_PB, DAEMON_GROUP_PB, MEMBER_ROLE_PB, STANDBY_MODE_PB } from './daemons-messages.js';
+export { DAEMONS_SERVICE_NAME, daemonsProtoDefinition } from './daemons-proto.js';
+export { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, type ServiceErrorRow } from './error-trailers.js';
 export { ETCD_PROTO_LOADER_OPTIONS, etcdProtoDefinition } from './etcd-proto.js';
 export type {
   BytesIn,

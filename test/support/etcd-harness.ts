@@ -5,7 +5,12 @@
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { type ChainsBackend, type EtcdApiServer, startEtcdApiServer } from '../../src/api/index.js';
+import {
+  type ChainsBackend,
+  type DaemonsBackend,
+  type EtcdApiServer,
+  startEtcdApiServer,
+} from '../../src/api/index.js';
 import { ManualClock } from '../../src/lib/index.js';
 import { LocalKvBackend, type LocalKvBackendOptions } from './local-kv-backend.js';
 
@@ -20,10 +25,11 @@ export async function startLocalEtcd(
   options: Omit<LocalKvBackendOptions, 'clock'> & {
     progressNotifyIntervalMs?: number;
     chains?: ChainsBackend;
+    daemons?: DaemonsBackend;
   } = {},
 ): Promise<LocalEtcd> {
   const clock = new ManualClock();
-  const { progressNotifyIntervalMs, chains, ...backendOptions } = options;
+  const { progressNotifyIntervalMs, chains, daemons, ...backendOptions } = options;
   const backend = new LocalKvBackend({ clock, ...backendOptions });
   const server = await startEtcdApiServer({
     address: '127.0.0.1:0',
@@ -31,6 +37,7 @@ export async function startLocalEtcd(
     clock,
     ...(progressNotifyIntervalMs === undefined ? {} : { progressNotifyIntervalMs }),
     ...(chains === undefined ? {} : { chains }),
+    ...(daemons === undefined ? {} : { daemons }),
   });
   return {
     backend,

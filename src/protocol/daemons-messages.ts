@@ -1,0 +1,174 @@
+/**
+ * The shapes of `meshos.v1.Daemons` messages as the server and the client both see them, under
+ * the loader options of proto-descriptor.ts: 64-bit integers arrive as decimal strings and may be
+ * sent as numbers; enums travel as their names; bytes arrive as Buffers; an absent message field
+ * arrives as null. Also the enums' names on the wire and back.
+ */
+import { ACKS_TO_PB, type PbAcks } from './chains-messages.js';
+import type { BytesIn, Int64In, Int64Out } from './messages.js';
+
+export type PbDaemonGroup =
+  | 'GROUP_UNSPECIFIED'
+  | 'GROUP_SINGLE'
+  | 'GROUP_STANDBY'
+  | 'GROUP_REPLICA'
+  | 'GROUP_FORK';
+export type PbStandbyMode = 'STANDBY_MODE_UNSPECIFIED' | 'STANDBY_HOT' | 'STANDBY_WARM';
+export type PbMemberRole = 'ROLE_UNSPECIFIED' | 'ROLE_ACTIVE' | 'ROLE_STANDBY' | 'ROLE_REPLICA';
+
+export interface PbMemberIndex {
+  readonly index: number;
+}
+
+/** Enum fields of requests may also hold a number the schema does not name. */
+export interface PbDeployRequest {
+  readonly name: string;
+  readonly kind: string;
+  readonly group: PbDaemonGroup | number;
+  readonly members: number;
+  /** Empty: no config. */
+  readonly config_json: string;
+  readonly standby_mode: PbStandbyMode | number;
+  readonly acks: PbAcks | number;
+}
+
+export interface PbMemberStatus<Int64 extends Int64Out = Int64In> {
+  readonly index: number;
+  readonly node: Int64;
+  readonly role: PbMemberRole;
+  /** -1: unknown. */
+  readonly synced_through: Int64;
+  readonly healthy: boolean;
+}
+
+export interface PbDaemonStatus<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly kind: string;
+  readonly group: PbDaemonGroup;
+  readonly epoch: Int64;
+  readonly members: readonly PbMemberStatus<Int64>[];
+  readonly inbound_through: Int64;
+}
+
+export interface PbDaemonName {
+  readonly name: string;
+}
+
+export interface PbMemberPlacement<Int64 extends Int64Out = Int64In> {
+  readonly index: number;
+  readonly node: Int64;
+}
+
+export interface PbDaemonDefinition<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly kind: string;
+  readonly group: PbDaemonGroup;
+  /** Empty: no config. */
+  readonly config_json: string;
+  readonly members: readonly PbMemberPlacement<Int64>[];
+  /** Null for a replica group (no single active). */
+  readonly active: PbMemberIndex | null;
+  readonly standby_mode: PbStandbyMode;
+  readonly acks: PbAcks;
+  readonly epoch: Int64;
+  readonly created_at_ms: Int64;
+}
+
+export interface PbListDaemonsResponse<Int64 extends Int64Out = Int64In> {
+  readonly daemons: readonly PbDaemonDefinition<Int64>[];
+}
+
+export interface PbSendRequest<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly payload: BytesIn;
+  /** Empty: no key. */
+  readonly key: string;
+  /** Empty: no client id (and `sequence` 0). */
+  readonly client_id: string;
+  readonly sequence: Int64;
+}
+
+export interface PbSendResponse<Int64 extends Int64Out = Int64In> {
+  readonly epoch: Int64;
+  readonly inbound_offset: Int64;
+  readonly member_index: number;
+  readonly duplicate: boolean;
+  readonly outputs: readonly Uint8Array[];
+}
+
+export interface PbStateRequest {
+  readonly name: string;
+  /** Null: the active (the first member of a replica group). */
+  readonly member: PbMemberIndex | null;
+}
+
+export interface PbStateResponse<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly epoch: Int64;
+  readonly member_index: number;
+  readonly applied_through: Int64;
+  readonly state: Uint8Array;
+}
+
+export interface PbOutputsRequest<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly from_sequence: Int64;
+  readonly follow: boolean;
+}
+
+export interface PbOutput<Int64 extends Int64Out = Int64In> {
+  readonly sequence: Int64;
+  readonly inbound_offset: Int64;
+  readonly index: number;
+  readonly payload: Uint8Array;
+}
+
+export interface PbOutputsResponse<Int64 extends Int64Out = Int64In> {
+  readonly outputs: readonly PbOutput<Int64>[];
+}
+
+export interface PbMoveRequest<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly to: Int64;
+}
+
+export interface PbMoveResponse<Int64 extends Int64Out = Int64In> {
+  readonly name: string;
+  readonly epoch: Int64;
+  readonly from: Int64;
+  readonly to: Int64;
+  readonly pause_ms: number;
+  readonly phases: readonly { readonly phase: string; readonly duration_ms: number }[];
+}
+
+/** A MeshOS enum's values by their names on the wire, and back. */
+export interface WireEnum<Value extends string, Wire extends string> {
+  readonly toPb: Readonly<Record<Value, Wire>>;
+  /** Undefined for UNSPECIFIED, an unnamed number, or a name of no value. */
+  fromPb(wire: string | number): Value | undefined;
+}
+
+function wireEnum<Value extends string, Wire extends string>(
+  toPb: Readonly<Record<Value, Wire>>,
+): WireEnum<Value, Wire> {
+  const back = new Map<string | number, Value>();
+  for (const [value, wire] of Object.entries(toPb) as [Value, Wire][]) back.set(wire, value);
+  return { toPb, fromPb: (wire) => back.get(wire) };
+}
+
+export const DAEMON_GROUP_PB = wireEnum({
+  single: 'GROUP_SINGLE',
+  standby: 'GROUP_STANDBY',
+  replica: 'GROUP_REPLICA',
+  fork: 'GROUP_FORK',
+} as const);
+
+export const STANDBY_MODE_PB = wireEnum({ hot: 'STANDBY_HOT', warm: 'STANDBY_WARM' } as const);
+
+export const MEMBER_ROLE_PB = wireEnum({
+  active: 'ROLE_ACTIVE',
+  standby: 'ROLE_STANDBY',
+  replica: 'ROLE_REPLICA',
+} as const);
+
+export const ACKS_PB = wireEnum(ACKS_TO_PB);

@@ -1,0 +1,17 @@
+/**
+ * How MeshOS's own services (Chains, Daemons) send a failure: the gRPC status from the service's
+ * error table, the error's message as the status text, and the `MeshError` code and details in
+ * the trailers, so the client rebuilds the same typed error. No message text is part of the
+ * contract.
+ */
+import type { status } from '@grpc/grpc-js';
+
+/** Trailer carrying the `MeshError` code of a failed call. */
+export const ERROR_CODE_TRAILER = 'meshos-error-code';
+/** Trailer carrying the error's details as JSON. */
+export const ERROR_DETAILS_TRAILER = 'meshos-error-details';
+
+/** What every service's error table says of a code: the gRPC status it is sent with. */
+export interface ServiceErrorRow {
+  readonly status: status;
+}
