@@ -24,12 +24,28 @@ import type { StoredChain } from './stored-chain.js';
 
 /** How long a node must have been gone before its replicas are replaced. */
 export const DEFAULT_CHAIN_GRACE_PERIOD_MS = 60_000;
+/** Bounds of a configured grace period: past a second (a restart should not cost a replica), within a week. */
+export const MIN_CHAIN_GRACE_PERIOD_MS = 1_000;
+export const MAX_CHAIN_GRACE_PERIOD_MS = 7 * 24 * 3_600_000;
 /** The coordinator plans again at least this often (grace periods run out without an event). */
 export const DEFAULT_COORDINATOR_PLAN_INTERVAL_MS = 5_000;
 /** TTL of the lease the coordinator key is held under. */
 export const DEFAULT_COORDINATOR_LEASE_TTL_SECONDS = 5;
 /** Actions applied at once. */
 export const MAX_COORDINATOR_ACTIONS_IN_FLIGHT = 8;
+
+/** What is wrong with a configured grace period (empty when nothing). */
+export function chainGracePeriodProblems(gracePeriodMs: number): string[] {
+  if (
+    Number.isSafeInteger(gracePeriodMs) &&
+    gracePeriodMs >= MIN_CHAIN_GRACE_PERIOD_MS &&
+    gracePeriodMs <= MAX_CHAIN_GRACE_PERIOD_MS
+  )
+    return [];
+  return [
+    `the chain repair grace period must be whole milliseconds from ${MIN_CHAIN_GRACE_PERIOD_MS} to ${MAX_CHAIN_GRACE_PERIOD_MS}, got ${gracePeriodMs}`,
+  ];
+}
 
 /** The mesh's nodes as the coordinator needs them (the node's `MembershipView`, adapted). */
 export interface CoordinatorMembership {

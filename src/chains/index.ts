@@ -30,10 +30,13 @@ export {
   type ChainCoordinatorOptions,
   type CoordinatorActionRecord,
   type CoordinatorMembership,
+  chainGracePeriodProblems,
   DEFAULT_CHAIN_GRACE_PERIOD_MS,
   DEFAULT_COORDINATOR_LEASE_TTL_SECONDS,
   DEFAULT_COORDINATOR_PLAN_INTERVAL_MS,
+  MAX_CHAIN_GRACE_PERIOD_MS,
   MAX_COORDINATOR_ACTIONS_IN_FLIGHT,
+  MIN_CHAIN_GRACE_PERIOD_MS,
 } from './coordinator.js';
 export { LeasedSeat, type LeasedSeatOptions, type SeatTerm } from './coordinator-seat.js';
 export {
@@ -189,6 +192,7 @@ export {
   type CommitListener,
 } from './replica.js';
 export { decodeChainMessage, encodeChainMessage } from './replica-codec.js';
+export { majorityOf } from './replica-commit.js';
 export {
   APPEND_RETRANSMIT_AFTER_MS,
   CLAIM_RETRY_INTERVAL_MS,

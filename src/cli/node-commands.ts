@@ -17,6 +17,7 @@ import {
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
 import { UsageError } from './commands/common.js';
 import {
+  chainRepairFromValues,
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_CLIENT_LISTEN,
   FlagError,
@@ -183,6 +184,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
   const storage = storageConfigFromValues(values);
   const membershipProblems: string[] = [];
   const membership = membershipFromValues(values, membershipProblems);
+  const chainRepair = chainRepairFromValues(values, membershipProblems);
   if (membershipProblems.length > 0) throw new FlagError(membershipProblems);
   return {
     id,
@@ -198,6 +200,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
     ...storage,
     membership,
     ...daemonModulesFromValues(values),
+    ...chainRepair,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
 }

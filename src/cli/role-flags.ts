@@ -1,6 +1,7 @@
 /** `meshos start --role voter|worker` and the membership flags both roles take. */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { chainGracePeriodProblems, DEFAULT_CHAIN_GRACE_PERIOD_MS } from '../chains/index.js';
 import { MeshError, parseAddress } from '../lib/index.js';
 import {
   type ControlPlaneTlsFiles,
@@ -40,7 +41,10 @@ export const ROLE_USAGE = `roles:
   --control-plane-key FILE     its private key (PEM)
   --zone NAME             failure domain this node is in (rack, availability zone)
   --capacity R=N,...      what this node can carry (default cpus and memoryBytes of the machine)
-  --node-lease-ttl S      seconds without keep-alive before the node counts as gone (default ${DEFAULT_NODE_LEASE_TTL_SECONDS})`;
+  --node-lease-ttl S      seconds without keep-alive before the node counts as gone (default ${DEFAULT_NODE_LEASE_TTL_SECONDS})
+  --chain-repair-grace-ms N
+                          how long a node must be gone before the chain coordinator (when
+                          this node holds it) replaces its replicas (default ${DEFAULT_CHAIN_GRACE_PERIOD_MS})`;
 
 export const ROLE_OPTIONS = {
   role: { type: 'string', default: 'voter' },
@@ -51,6 +55,7 @@ export const ROLE_OPTIONS = {
   zone: { type: 'string', default: '' },
   capacity: { type: 'string' },
   'node-lease-ttl': { type: 'string' },
+  'chain-repair-grace-ms': { type: 'string' },
 } as const;
 
 interface RoleValues {
@@ -62,6 +67,7 @@ interface RoleValues {
   readonly zone: string;
   readonly capacity?: string | undefined;
   readonly 'node-lease-ttl'?: string | undefined;
+  readonly 'chain-repair-grace-ms'?: string | undefined;
 }
 
 /** The role named by `--role`; BAD_FLAGS for anything else. */
@@ -116,6 +122,19 @@ export function membershipFromValues(values: RoleValues, problems: string[]): Me
   return { zone: values.zone, capacity, leaseTtlSeconds };
 }
 
+/** `--chain-repair-grace-ms` as the node config holds it (absent when not given). */
+export function chainRepairFromValues(
+  values: RoleValues,
+  problems: string[],
+): { readonly chainRepairGraceMs?: number } {
+  const text = values['chain-repair-grace-ms'];
+  if (text === undefined) return {};
+  const chainRepairGraceMs = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const found = chainGracePeriodProblems(chainRepairGraceMs);
+  problems.push(...found.map((problem) => `--chain-repair-grace-ms: ${problem} ('${text}')`));
+  return found.length === 0 ? { chainRepairGraceMs } : {};
+}
+
 /** Parses `--control-plane a:1,b:2`. */
 export function controlPlaneEndpoints(text: string, problems: string[]): string[] {
   const endpoints = text
@@ -168,6 +187,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
   const controlPlane = values['control-plane'];
   const endpoints = controlPlane === undefined ? [] : controlPlaneEndpoints(controlPlane, problems);
   const membership = membershipFromValues(values, problems);
+  const chainRepair = chainRepairFromValues(values, problems);
   const controlPlaneTls = controlPlaneTlsFromValues(values, problems);
   const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
     try {
@@ -191,6 +211,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     controlPlaneEndpoints: endpoints,
     ...(controlPlaneTls === undefined ? {} : { controlPlaneTls }),
     membership,
+    ...chainRepair,
     insecure: values.insecure,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };

@@ -15,9 +15,6 @@ import type { Clock, NodeId } from '../lib/index.js';
 import type { ChainPlacer } from './chain-requests.js';
 import type { MembershipView } from './membership-view.js';
 
-/** How long a node must be gone before placement replaces its replicas (creation ignores it). */
-export const CHAIN_REPLACEMENT_GRACE_MS = 60_000;
-
 /**
  * The matrix as the membership view alone can tell it: a fresh row for each live node, naming
  * every other live node healthy, no RTT samples. Used while no measured rows are available.
@@ -51,6 +48,7 @@ export function meshChainPlacer(
   view: () => MembershipView,
   matrix: () => ProximityMatrix,
   clock: Clock,
+  gracePeriodMs: number,
 ): ChainPlacer {
   const membership = coordinatorMembership(view);
   return async ({ name, replicaCount, origin, existing }) =>
@@ -60,7 +58,7 @@ export function meshChainPlacer(
         chains: existing,
         nodes: membership.nodes(),
         nowMs: clock.nowMs(),
-        gracePeriodMs: CHAIN_REPLACEMENT_GRACE_MS,
+        gracePeriodMs,
         chooseLeader: matrixLeaderChoice(matrix),
       },
     );

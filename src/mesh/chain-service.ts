@@ -13,6 +13,7 @@ import {
   ChainHost,
   type ChainMessage,
   ChainUnavailableError,
+  DEFAULT_CHAIN_GRACE_PERIOD_MS,
   directoryFeed,
   type ProximityMatrix,
   proposeFailover,
@@ -49,6 +50,7 @@ export function chainsService<M extends ChainMessage>(
       const directory = new ChainDirectory(part(parts, 'controlPlane'), { clock });
       const matrix = (): ProximityMatrix => parts.proximityMatrix?.() ?? membershipMatrix(membership.view);
       const runtime = runtimeOf(context);
+      const gracePeriodMs = config.chainRepairGraceMs ?? DEFAULT_CHAIN_GRACE_PERIOD_MS;
       const host = new ChainHost<M>({
         self,
         chainsDirectory: `${config.dataDirectory}/chains`,
@@ -69,7 +71,7 @@ export function chainsService<M extends ChainMessage>(
       const requests = new ChainRequests<M>({
         host,
         store: directory,
-        place: meshChainPlacer(() => membership.view, matrix, clock),
+        place: meshChainPlacer(() => membership.view, matrix, clock, gracePeriodMs),
         clock,
         counters: counters,
       });
@@ -82,6 +84,7 @@ export function chainsService<M extends ChainMessage>(
         clock,
         random: random.fork('chain-coordinator'),
         proximity: matrix,
+        gracePeriodMs,
         ...(logger === undefined ? {} : { logger: logger.child({ part: 'chain-coordinator' }) }),
       });
       host.start();

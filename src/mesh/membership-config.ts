@@ -41,6 +41,8 @@ export interface WorkerNodeConfig {
   readonly insecure: boolean;
   /** Absolute paths of `--daemon-module` files whose exported kinds this node runs (docs/DAEMONS.md). */
   readonly daemonModules?: readonly string[];
+  /** `--chain-repair-grace-ms`: a node gone this long has its chain replicas replaced (default 60 s). */
+  readonly chainRepairGraceMs?: number;
 }
 
 /** PEM files of TLS to the control plane, read each time the worker opens it (so renewed files apply). */

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { chainGracePeriodProblems } from '../chains/index.js';
 import { MAX_QUOTA_BACKEND_BYTES } from '../kv/index.js';
 import {
   type Address,
@@ -53,6 +54,8 @@ export interface MeshNodeConfig {
   readonly proximity?: boolean;
   /** Absolute paths of `--daemon-module` files whose exported kinds this node runs (docs/DAEMONS.md). */
   readonly daemonModules?: readonly string[];
+  /** `--chain-repair-grace-ms`: a node gone this long has its chain replicas replaced (default 60 s). */
+  readonly chainRepairGraceMs?: number;
 }
 
 /** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */
@@ -146,6 +149,8 @@ export function validateMeshNodeConfig(config: MeshNodeConfig): void {
       ...autoCompactionProblems(config.autoCompaction).map((problem) => `autoCompaction: ${problem}`),
     );
   }
+  if (config.chainRepairGraceMs !== undefined)
+    problems.push(...chainGracePeriodProblems(config.chainRepairGraceMs));
   if (config.membership !== undefined) {
     problems.push(...membershipConfigProblems(config.membership).map((problem) => `membership.${problem}`));
   }

@@ -68,6 +68,8 @@ export interface CommonNodeConfig {
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
   readonly membership?: MembershipConfig;
+  /** How long a node must be gone before the chain coordinator replaces its replicas. */
+  readonly chainRepairGraceMs?: number;
 }
 
 /** What the services both roles run are built from. */

@@ -1,6 +1,10 @@
 /** Helpers of the multi-process chains tests: clients per node, bounded polling, record copies. */
+import * as path from 'node:path';
+import type { ChainStatus } from '../../src/api/index.js';
+import { openChainLog } from '../../src/chains/index.js';
 import { MeshClient } from '../../src/client/index.js';
-import { isMeshError } from '../../src/lib/index.js';
+import { isMeshError, SystemClock } from '../../src/lib/index.js';
+import { NodeDisk } from '../../src/lib/node/index.js';
 import type { ReplicaRecord } from '../support/chain-history.js';
 import type { ProcessCluster } from './process-cluster.js';
 
@@ -72,4 +76,64 @@ export async function readCommitted(
     if (page.nextOffset === offset) return { records, nextOffset: offset };
     offset = page.nextOffset;
   }
+}
+
+/** One client per node, each talking to that node only (a paused node stalls only its own calls). */
+export type NodeClients = ReadonlyMap<number, MeshClient>;
+
+/** Status calls in the tests' helpers get this long before the next node is asked. */
+const STATUS_CALL_TIMEOUT_MS = 2_000;
+const READ_BATCH_RECORDS = 1_000;
+const READ_BATCH_BYTES = 1_048_576;
+
+/** The chain's status from the first of `nodes` that answers in time. */
+export async function firstChainStatus(
+  clients: NodeClients,
+  chain: string,
+  nodes: readonly number[] = [...clients.keys()],
+): Promise<ChainStatus | undefined> {
+  for (const node of nodes) {
+    const status = await clients
+      .get(node)
+      ?.chains.status(chain, { timeoutMs: STATUS_CALL_TIMEOUT_MS })
+      .catch(() => undefined);
+    if (status !== undefined) return status;
+  }
+  return undefined;
+}
+
+/** A leader, `replicas` replicas, every one healthy and at the leader's end, everything committed. */
+export async function chainHealed(clients: NodeClients, chain: string, replicas: number): Promise<boolean> {
+  const status = await firstChainStatus(clients, chain);
+  return (
+    status !== undefined &&
+    status.leader !== 0 &&
+    status.replicas.length === replicas &&
+    status.replicas.every(
+      (replica) => replica.healthy && replica.lag === 0 && replica.offset === status.commitOffset,
+    )
+  );
+}
+
+/** A stopped node's copy of the chain, read from its data directory: data records in offset order. */
+export async function replicaCopy(dataDirectory: string, chain: string): Promise<ReplicaRecord[]> {
+  const log = await openChainLog(new NodeDisk(), path.join(dataDirectory, 'chains', chain), {
+    sync: { mode: 'batch' },
+    retention: {},
+    clock: new SystemClock(),
+  });
+  const records: ReplicaRecord[] = [];
+  try {
+    for (let offset = log.startOffset; offset < log.endOffset; ) {
+      const entries = await log.read(offset, READ_BATCH_RECORDS, READ_BATCH_BYTES);
+      for (const entry of entries) {
+        if (entry.kind === 'data')
+          records.push({ offset: entry.offset, value: new TextDecoder().decode(entry.payload) });
+      }
+      offset = (entries.at(-1)?.offset ?? offset) + 1;
+    }
+  } finally {
+    await log.close();
+  }
+  return records;
 }

@@ -1,14 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openChainLog } from '../../src/chains/index.js';
 import type { MeshClient } from '../../src/client/index.js';
-import { SystemClock } from '../../src/lib/index.js';
-import { NodeDisk } from '../../src/lib/node/index.js';
 import { chainReplicaProblems, historyLines, type ReplicaRecord } from '../support/chain-history.js';
 import { until } from '../support/until.js';
 import { ChainAppenders, nanosecondsNow } from './chain-appenders.js';
-import { clientOf, createChain, readCommitted } from './chain-cluster.js';
+import {
+  chainHealed,
+  clientOf,
+  createChain,
+  firstChainStatus,
+  readCommitted,
+  replicaCopy,
+} from './chain-cluster.js';
 import { ProcessCluster } from './process-cluster.js';
 
 const CHAIN = 'faults';
@@ -25,62 +29,8 @@ const PAUSE_MS = 4_000;
 const CLUSTER_TIMEOUT_MS = 30_000;
 /** Starting node processes on a loaded 2-core machine took 20 s for 3 nodes. */
 const STARTUP_TIMEOUT_MS = 90_000;
-const CALL_TIMEOUT_MS = 2_000;
-const READ_BATCH_RECORDS = 1_000;
-const READ_BATCH_BYTES = 1_048_576;
 
 type Fault = 'kill -9' | 'SIGSTOP';
-
-/** One client per node, each talking to that node only (a paused node stalls only its own calls). */
-type NodeClients = ReadonlyMap<number, MeshClient>;
-
-/** The chain's status from the first of `nodes` that answers in time. */
-async function chainStatus(clients: NodeClients, nodes: readonly number[] = [...clients.keys()]) {
-  for (const node of nodes) {
-    const status = await clients
-      .get(node)
-      ?.chains.status(CHAIN, { timeoutMs: CALL_TIMEOUT_MS })
-      .catch(() => undefined);
-    if (status !== undefined) return status;
-  }
-  return undefined;
-}
-
-/** Every replica healthy and at the leader's end, everything committed. */
-async function healed(clients: NodeClients): Promise<boolean> {
-  const status = await chainStatus(clients);
-  return (
-    status !== undefined &&
-    status.leader !== 0 &&
-    status.replicas.length === REPLICAS &&
-    status.replicas.every(
-      (replica) => replica.healthy && replica.lag === 0 && replica.offset === status.commitOffset,
-    )
-  );
-}
-
-/** A stopped node's copy of the chain, read from its data directory: data records in offset order. */
-async function replicaCopy(dataDirectory: string): Promise<ReplicaRecord[]> {
-  const log = await openChainLog(new NodeDisk(), path.join(dataDirectory, 'chains', CHAIN), {
-    sync: { mode: 'batch' },
-    retention: {},
-    clock: new SystemClock(),
-  });
-  const records: ReplicaRecord[] = [];
-  try {
-    for (let offset = log.startOffset; offset < log.endOffset; ) {
-      const entries = await log.read(offset, READ_BATCH_RECORDS, READ_BATCH_BYTES);
-      for (const entry of entries) {
-        if (entry.kind === 'data')
-          records.push({ offset: entry.offset, value: new TextDecoder().decode(entry.payload) });
-      }
-      offset = (entries.at(-1)?.offset ?? offset) + 1;
-    }
-  } finally {
-    await log.close();
-  }
-  return records;
-}
 
 /**
  * test/cluster/chains.test.ts kills a chain's leader on 3 nodes and reads every node back
@@ -103,7 +53,11 @@ describe('a chain with 3 replicas under faults of its leader', () => {
     for (const plan of cluster.plans) clients.set(plan.id, await clientOf(cluster, plan.id));
     // Retried while the mesh cannot place it yet (the nodes' proximity rows are not published).
     await createChain(clients.get(cluster.plans[0]!.id)!, CHAIN, REPLICAS);
-    await until(() => healed(clients), 'the chain to have a leader and 3 replicas', CLUSTER_TIMEOUT_MS);
+    await until(
+      () => chainHealed(clients, CHAIN, REPLICAS),
+      'the chain to have a leader and 3 replicas',
+      CLUSTER_TIMEOUT_MS,
+    );
 
     const appenders = new ChainAppenders({
       endpoints: cluster.clientEndpoints,
@@ -119,7 +73,7 @@ describe('a chain with 3 replicas under faults of its leader', () => {
         'appends before the fault',
         CLUSTER_TIMEOUT_MS,
       );
-      const before = await chainStatus(clients);
+      const before = await firstChainStatus(clients, CHAIN);
       const leader = before?.leader ?? 0;
       const epochBefore = before?.epoch ?? 0;
       expect(leader).not.toBe(0);
@@ -138,7 +92,7 @@ describe('a chain with 3 replicas under faults of its leader', () => {
       const survivors = cluster.plans.map((plan) => plan.id).filter((id) => id !== leader);
       await until(
         async () => {
-          const during = await chainStatus(clients, survivors);
+          const during = await firstChainStatus(clients, CHAIN, survivors);
           return (
             during !== undefined &&
             during.epoch > epochBefore &&
@@ -165,7 +119,11 @@ describe('a chain with 3 replicas under faults of its leader', () => {
     } finally {
       await appenders.stop();
     }
-    await until(() => healed(clients), 'every replica to catch up after healing', CLUSTER_TIMEOUT_MS);
+    await until(
+      () => chainHealed(clients, CHAIN, REPLICAS),
+      'every replica to catch up after healing',
+      CLUSTER_TIMEOUT_MS,
+    );
 
     const operations = appenders.operations;
     const directory = path.resolve('artifacts', 'cluster');
@@ -178,7 +136,7 @@ describe('a chain with 3 replicas under faults of its leader', () => {
     console.log(`chain append history (${operations.length} appends) written to ${historyFile}`);
 
     // What every node answers a reader, then every replica's own copy once the nodes are stopped.
-    const finalStatus = await chainStatus(clients);
+    const finalStatus = await firstChainStatus(clients, CHAIN);
     const commitOffset = finalStatus?.commitOffset ?? 0;
     const copies = new Map<string, readonly ReplicaRecord[]>();
     for (const [node, nodeClient] of clients) {
@@ -200,7 +158,7 @@ describe('a chain with 3 replicas under faults of its leader', () => {
     const replicaNodes = new Set(finalStatus?.replicas.map((replica) => replica.node));
     expect(replicaNodes.size).toBe(REPLICAS);
     for (const plan of cluster.plans) {
-      if (replicaNodes.has(plan.id)) copies.set(`n${plan.id} on disk`, await replicaCopy(plan.data));
+      if (replicaNodes.has(plan.id)) copies.set(`n${plan.id} on disk`, await replicaCopy(plan.data, CHAIN));
     }
 
     expect(appenders.acknowledged()).toBeGreaterThanOrEqual(ACKS_BEFORE_FAULT + 2 * ACKS_AFTER_FAULT);

@@ -42,9 +42,14 @@ export class ProcessCluster {
     readonly root: string,
     readonly plans: readonly ProcessNodePlan[],
     private readonly ports: PortPicker,
+    private readonly nodeArguments: readonly string[],
   ) {}
 
-  static async create(size: number): Promise<ProcessCluster> {
+  /** `nodeArguments` are added to every node's `meshos start` and `meshos join`. */
+  static async create(
+    size: number,
+    options: { nodeArguments?: readonly string[] } = {},
+  ): Promise<ProcessCluster> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-cluster-'));
     const plans: ProcessNodePlan[] = [];
     const ports = new PortPicker();
@@ -52,7 +57,7 @@ export class ProcessCluster {
     const certificates = path.join(root, 'certs');
     await createClusterCa(certificates, CLUSTER_ID);
     for (const plan of plans) await issueNodeCertificate(certificates, plan.id, []);
-    return new ProcessCluster(root, plans, ports);
+    return new ProcessCluster(root, plans, ports, options.nodeArguments ?? []);
   }
 
   get clientEndpoints(): string[] {
@@ -127,6 +132,7 @@ export class ProcessCluster {
       plan.admin,
       '--certs',
       path.join(this.root, 'certs'),
+      ...this.nodeArguments,
     ];
   }
 

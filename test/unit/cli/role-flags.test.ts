@@ -143,6 +143,21 @@ describe('meshos start --role', () => {
     expect(problems.join('\n')).toMatch(/--node-lease-ttl must be whole seconds from 2 to 3600, got '1'/);
     expect(flagProblems([...VOTER, '--node-lease-ttl', '5s'])[0]).toMatch(/got '5s'/);
   });
+
+  it('takes the chain repair grace period on both roles, absent unless given, and refuses one out of range', () => {
+    const voter = startPlanFromArguments(VOTER);
+    expect(voter.config.chainRepairGraceMs).toBeUndefined();
+    expect(
+      startPlanFromArguments([...VOTER, '--chain-repair-grace-ms', '5000']).config.chainRepairGraceMs,
+    ).toBe(5_000);
+    expect(
+      startPlanFromArguments([...WORKER, '--chain-repair-grace-ms', '2500']).config.chainRepairGraceMs,
+    ).toBe(2_500);
+    expect(flagProblems([...VOTER, '--chain-repair-grace-ms', '999'])[0]).toMatch(
+      /--chain-repair-grace-ms: .*from 1000 to 604800000, got 999/,
+    );
+    expect(flagProblems([...WORKER, '--chain-repair-grace-ms', '5s'])[0]).toMatch(/'5s'/);
+  });
 });
 
 describe('meshos start --daemon-module', () => {
