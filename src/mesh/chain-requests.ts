@@ -30,6 +30,7 @@ import {
   type HostedReplica,
   type HostedReplicaStatus,
   type HostRequest,
+  majorityOf,
   validateChainCreate,
 } from '../chains/index.js';
 import { type Clock, MeshError, type NodeId } from '../lib/index.js';
@@ -44,6 +45,13 @@ export const MAX_READ_RECORDS = 1_000;
 export const MAX_READ_BYTES = 1024 * 1024;
 /** How long one step of a subscription waits for new records before it asks again. */
 export const SUBSCRIBE_WAIT_MS = 1_000;
+/**
+ * How long create waits for the new leader to claim epoch 1 before it answers anyway (the claim
+ * pending: replicas shown unhealthy). Below clients' usual call deadlines, so the answer arrives.
+ */
+export const CREATE_CLAIM_WAIT_MS = 2_000;
+/** Between two looks at the new leader's status while create waits for its claim. */
+export const CREATE_CLAIM_POLL_MS = 25;
 
 /**
  * Codes that prove an append was not written, so it may go to the new leader (the
@@ -107,7 +115,26 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
       existing: host.definitions(),
     });
     const stored = await this.options.store.create(request, placement);
-    return statusView(stored.definition, undefined);
+    return this.claimedStatus(stored.definition);
+  }
+
+  /**
+   * The new chain's status once its leader has claimed epoch 1 (a majority of replicas healthy
+   * in the leader's view), so the answer and the next `status` agree; after
+   * `CREATE_CLAIM_WAIT_MS` the status as it stands, the claim still pending.
+   */
+  private async claimedStatus(definition: ChainDefinition): Promise<ChainStatus> {
+    const { clock } = this.options;
+    const deadlineMs = clock.nowMs() + CREATE_CLAIM_WAIT_MS;
+    for (;;) {
+      const status = await this.status(definition.name).catch(() => statusView(definition, undefined));
+      const healthy = status.replicas.filter((replica) => replica.healthy).length;
+      const remainingMs = deadlineMs - clock.nowMs();
+      if (healthy >= majorityOf(status.replicas.length) || remainingMs <= 0) return status;
+      await new Promise<void>((resolve) =>
+        clock.setTimer(Math.min(remainingMs, CREATE_CLAIM_POLL_MS), resolve),
+      );
+    }
   }
 
   delete(name: string): Promise<void> {

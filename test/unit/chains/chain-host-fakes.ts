@@ -75,6 +75,8 @@ export class FakeReplica implements HostedReplica<FakeMessage> {
     public definition: ChainDefinition,
     readonly directory: string,
     readonly send: (peer: NodeId, message: FakeMessage) => boolean,
+    /** False while a named leader has not claimed its epoch: it reports no leader's view yet. */
+    public claimed = true,
   ) {}
 
   receive(from: NodeId, message: FakeMessage): void {
@@ -131,7 +133,7 @@ export class FakeReplica implements HostedReplica<FakeMessage> {
   }
 
   status(): HostedReplicaStatus {
-    const leading = this.definition.leader === this.self;
+    const leading = this.definition.leader === this.self && this.claimed;
     return {
       leading,
       epoch: this.definition.epoch,
@@ -209,6 +211,7 @@ export function startHost(
   definitions: FakeDefinitions,
   clock: Clock,
   overrides: Partial<ChainHostOptions<FakeMessage>> = {},
+  replicas: { readonly claimPending?: boolean } = {},
 ): TestHost {
   const opened = new Map<string, FakeReplica[]>();
   const removed: string[] = [];
@@ -219,7 +222,7 @@ export function startHost(
     link: network.link(self),
     codec: fakeCodec,
     openReplica: async ({ definition, directory, send }) => {
-      const replica = new FakeReplica(self, definition, directory, send);
+      const replica = new FakeReplica(self, definition, directory, send, replicas.claimPending !== true);
       opened.set(definition.name, [...(opened.get(definition.name) ?? []), replica]);
       return replica;
     },

@@ -9,6 +9,8 @@ import { isMeshError, ManualClock, type NodeId } from '../../../src/lib/index.js
 import {
   type ChainDefinitionStore,
   ChainRequests,
+  CREATE_CLAIM_POLL_MS,
+  CREATE_CLAIM_WAIT_MS,
   SUBSCRIBE_WAIT_MS,
 } from '../../../src/mesh/chain-requests.js';
 import {
@@ -31,7 +33,7 @@ interface Mesh {
   readonly nodes: Map<NodeId, { node: TestHost; requests: ChainRequests<FakeMessage> }>;
 }
 
-async function mesh(ids: NodeId[]): Promise<Mesh> {
+async function mesh(ids: NodeId[], replicas: { readonly claimPending?: boolean } = {}): Promise<Mesh> {
   const clock = new ManualClock();
   const network = new FakeNetwork();
   const definitions = new FakeDefinitions();
@@ -53,7 +55,7 @@ async function mesh(ids: NodeId[]): Promise<Mesh> {
   };
   const nodes: Mesh['nodes'] = new Map();
   for (const id of ids) {
-    const node = startHost(id, network, definitions, clock);
+    const node = startHost(id, network, definitions, clock, {}, replicas);
     const requests = new ChainRequests<FakeMessage>({
       host: node.host,
       store,
@@ -70,6 +72,24 @@ async function mesh(ids: NodeId[]): Promise<Mesh> {
   return { clock, network, definitions, nodes };
 }
 
+/** Runs the manual clock a poll interval at a time until `call` settles (create waits on it). */
+async function withClockRunning<T>(world: Mesh, call: Promise<T>): Promise<T> {
+  let settled = false;
+  void call.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  for (let waitedMs = 0; !settled && waitedMs <= CREATE_CLAIM_WAIT_MS; waitedMs += CREATE_CLAIM_POLL_MS) {
+    await settle();
+    world.clock.advance(CREATE_CLAIM_POLL_MS);
+  }
+  return call;
+}
+
 function at(world: Mesh, id: NodeId): ChainRequests<FakeMessage> {
   return world.nodes.get(id)!.requests;
 }
@@ -81,8 +101,12 @@ function leaderReplica(world: Mesh, id: NodeId, chain: string) {
 describe('ChainRequests', () => {
   it('creates a chain placed with epoch 1 and its leader, and refuses a taken name', async () => {
     const world = await mesh([1, 2, 3, 4]);
-    const status = await at(world, 2).create({ name: 'orders', replicas: 3, acks: 'quorum' });
+    const status = await withClockRunning(
+      world,
+      at(world, 2).create({ name: 'orders', replicas: 3, acks: 'quorum' }),
+    );
     expect(status).toMatchObject({ name: 'orders', epoch: 1, leader: 2, acks: 'quorum' });
+    expect(status.replicas.every((replica) => replica.healthy)).toBe(true);
     const definition = world.definitions.byName.get('orders')!;
     expect(definition).toMatchObject({ replicas: [1, 2, 3], epoch: 1, leader: 2, origin: 2 });
     await expect(at(world, 4).create({ name: 'orders', replicas: 3, acks: 'quorum' })).rejects.toMatchObject({
@@ -99,6 +123,51 @@ describe('ChainRequests', () => {
     await expect(at(world, 3).delete('orders')).rejects.toMatchObject({ code: 'CHAIN_NOT_FOUND' });
     await settle();
     expect(await at(world, 4).list()).toEqual([]);
+  });
+
+  it('answers create once the leader has claimed its epoch, with its replicas healthy', async () => {
+    const world = await mesh([1, 2, 3], { claimPending: true });
+    let answered: Awaited<ReturnType<ChainRequests<FakeMessage>['create']>> | undefined;
+    const creating = at(world, 3).create({ name: 'orders', replicas: 3, acks: 'quorum' });
+    void creating.then((status) => {
+      answered = status;
+    });
+    await settle();
+    world.clock.advance(CREATE_CLAIM_POLL_MS);
+    await settle();
+    // Still claiming: no answer yet.
+    expect(answered).toBeUndefined();
+    leaderReplica(world, 3, 'orders').claimed = true;
+    world.clock.advance(CREATE_CLAIM_POLL_MS);
+    await settle();
+    expect(answered).toMatchObject({ name: 'orders', epoch: 1, leader: 3 });
+    expect(answered?.replicas.map((replica) => replica.healthy)).toEqual([true, true, true]);
+    // An immediate status agrees.
+    expect((await at(world, 1).status('orders')).replicas.every((replica) => replica.healthy)).toBe(true);
+  });
+
+  it('answers create with the claim pending (replicas unhealthy) once the wait is over', async () => {
+    const world = await mesh([1, 2, 3], { claimPending: true });
+    let answered: Awaited<ReturnType<ChainRequests<FakeMessage>['create']>> | undefined;
+    void at(world, 2)
+      .create({ name: 'orders', replicas: 3, acks: 'quorum' })
+      .then((status) => {
+        answered = status;
+      });
+    for (
+      let waitedMs = 0;
+      waitedMs < CREATE_CLAIM_WAIT_MS - CREATE_CLAIM_POLL_MS;
+      waitedMs += CREATE_CLAIM_POLL_MS
+    ) {
+      await settle();
+      world.clock.advance(CREATE_CLAIM_POLL_MS);
+    }
+    await settle();
+    expect(answered).toBeUndefined();
+    world.clock.advance(2 * CREATE_CLAIM_POLL_MS);
+    await settle();
+    expect(answered).toMatchObject({ name: 'orders', epoch: 1, leader: 2 });
+    expect(answered?.replicas.map((replica) => replica.healthy)).toEqual([false, false, false]);
   });
 
   it('appends through any node on the leader, and reads back from any node', async () => {
