@@ -44,17 +44,24 @@ export async function eventually<T>(
   }
 }
 
-/** Creates the chain through `client`, retrying while the mesh cannot place it yet. */
-export async function createChain(client: MeshClient, name: string, replicas: number): Promise<void> {
-  await eventually(`create chain ${name}`, async () => {
+/**
+ * Creates the chain through `client`, retrying while the mesh cannot place it yet; answers
+ * create's status, or undefined when an earlier attempt had created it (CHAIN_EXISTS).
+ */
+export async function createChain(
+  client: MeshClient,
+  name: string,
+  replicas: number,
+): Promise<ChainStatus | undefined> {
+  const created = await eventually(`create chain ${name}`, async () => {
     try {
-      await client.chains.create(name, { replicas, acks: 'quorum' });
-      return true;
+      return { status: await client.chains.create(name, { replicas, acks: 'quorum' }) };
     } catch (error) {
-      if (isMeshError(error, 'CHAIN_EXISTS')) return true;
+      if (isMeshError(error, 'CHAIN_EXISTS')) return { status: undefined };
       throw error;
     }
   });
+  return created.status;
 }
 
 /** Every committed data record of `chain` as the node behind `client` answers it. */

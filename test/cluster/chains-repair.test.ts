@@ -52,7 +52,15 @@ describe('a chain whose replica node is gone for good', () => {
     cluster.startAll();
     await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
     for (const plan of cluster.plans) clients.set(plan.id, await clientOf(cluster, plan.id));
-    await createChain(clients.get(1)!, CHAIN, REPLICAS);
+    // Create answers once the leader claimed its epoch: a majority healthy there and in a status
+    // asked at once through another node.
+    const answer = await createChain(clients.get(1)!, CHAIN, REPLICAS);
+    const majority = Math.floor(REPLICAS / 2) + 1;
+    if (answer !== undefined) {
+      expect(answer.replicas.filter((replica) => replica.healthy).length).toBeGreaterThanOrEqual(majority);
+      const immediate = await clients.get(2)!.chains.status(CHAIN);
+      expect(immediate.replicas.filter((replica) => replica.healthy).length).toBeGreaterThanOrEqual(majority);
+    }
     await until(
       () => chainHealed(clients, CHAIN, REPLICAS),
       'the chain to have 3 healthy replicas',
