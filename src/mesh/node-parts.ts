@@ -3,6 +3,7 @@
  * after it, the settings both roles have, and the services' names.
  */
 import type { Registry } from 'prom-client';
+import type { DaemonsBackend } from '../api/daemons-backend.js';
 import type { ChainsBackend } from '../api/index.js';
 import type { ChainCoordinator, ChainHost, ChainMessage, ProximityMatrix } from '../chains/index.js';
 import type { ControlPlane } from '../control/index.js';
@@ -46,6 +47,8 @@ export interface NodeParts {
   chainHost?: ChainHost<ChainMessage>;
   chains?: ChainsBackend;
   chainCoordinator?: ChainCoordinator;
+  /** The daemons service's backend (deploy, send, ...), which the client port serves. */
+  daemons?: DaemonsBackend;
   /** The shared RTT matrix, while the node follows one (chains fall back to membership's view). */
   proximityMatrix?: () => ProximityMatrix | undefined;
 }
@@ -104,4 +107,5 @@ export const SERVICE = {
   membership: 'membership',
   chains: 'chains',
   proximity: 'proximity',
+  daemons: 'daemons',
 } as const;

@@ -19,7 +19,7 @@ const CHANNEL_REQUEST = PEER_CHANNEL.request;
 const CHANNEL_RESPONSE = PEER_CHANNEL.response;
 /** Channel byte, then a 32-bit request id (0 on the Raft channel). */
 const HEADER_BYTES = 5;
-/** The other channels (proximity, chains) carry only the channel byte before their message. */
+/** The other channels (proximity, chains, daemons) carry only the channel byte before their message. */
 const LINK_HEADER_BYTES = 1;
 const RESPONSE_OK = 0;
 const RESPONSE_ERROR = 1;
@@ -110,7 +110,9 @@ export class PeerChannels {
    * shared transport (proximity pings, chain replication). The handler gets the message without
    * the channel byte.
    */
-  link(channel: typeof PEER_CHANNEL.proximity | typeof PEER_CHANNEL.chains): PeerChannelLink {
+  link(
+    channel: typeof PEER_CHANNEL.proximity | typeof PEER_CHANNEL.chains | typeof PEER_CHANNEL.daemons,
+  ): PeerChannelLink {
     return {
       send: (peer, payload) => this.transport.send(peer, framedOnLink(channel, payload)),
       onMessage: (handler) => {

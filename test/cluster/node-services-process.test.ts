@@ -79,6 +79,7 @@ describe('meshos start with fault injection', () => {
       // Restarted with the membership it follows.
       [SERVICE.proximity, 'running', 1],
       [SERVICE.chains, 'running', 1],
+      [SERVICE.daemons, 'running', 1],
     ]);
     const table = meshos(['status', '--admin', admin]);
     expect(await exitCode(table, UP_TIMEOUT_MS)).toBe(0);

@@ -135,6 +135,7 @@ describe('the node as a supervision tree', () => {
       [SERVICE.membership, 'running', 'restartable', 0],
       [SERVICE.proximity, 'running', 'restartable', 0],
       [SERVICE.chains, 'running', 'restartable', 0],
+      [SERVICE.daemons, 'running', 'restartable', 0],
     ]);
 
     expect(faults.crash(SERVICE.admin)).toBe(true);

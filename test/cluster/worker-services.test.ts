@@ -133,6 +133,7 @@ describe('the worker as a supervision tree', () => {
       [SERVICE.membership, 'running'],
       [SERVICE.proximity, 'running'],
       [SERVICE.chains, 'running'],
+      [SERVICE.daemons, 'running'],
     ]);
     await worker.stop();
     expect(await canListen(config.peerAddress)).toBe(true);

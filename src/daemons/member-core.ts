@@ -1,0 +1,100 @@
+/**
+ * One member's deterministic core: it applies the inbound chain's committed records in offset
+ * order and answers, for each, what became of it. Every member of a daemon runs the same core
+ * over the same chain, so every member reaches the same state; only the active writes outputs
+ * and answers clients. Pure: no clock, no IO.
+ *
+ * The epoch rule (docs/DAEMONS.md "Failover"): a record whose daemon epoch is below the highest
+ * epoch of any record before it on the chain is refused (applied by no member). A promoted
+ * active stamps its events with the new epoch, so once one of them is on the chain, anything a
+ * fenced old active still appends is refused everywhere, and the old active learns it was not
+ * applied. The rule reads the chain alone, so every member decides each record the same way.
+ */
+import type { InboundEventRecord } from './types.js';
+
+/** Outcomes of recently applied records kept for the senders waiting on them and the output writer. */
+export const MEMBER_RECENT_OUTCOMES = 8_192;
+
+export type ApplyOutcome =
+  | { readonly type: 'applied'; readonly outputs: readonly Uint8Array[]; readonly duplicate: boolean }
+  | { readonly type: 'refused'; readonly reason: string }
+  | { readonly type: 'failed'; readonly reason: string };
+
+/** Applies one event to the daemon's state (exactly-once included); throws when the kind fails. */
+export interface EventApplier {
+  apply(
+    record: InboundEventRecord,
+  ): Promise<{ readonly outputs: readonly Uint8Array[]; readonly duplicate: boolean }>;
+  /** The daemon's state as its kind snapshots it. */
+  state(): Uint8Array;
+}
+
+export class MemberCore {
+  private through = 0;
+  private highestEpoch = 0;
+  /** Offset -> outcome, oldest first, at most MEMBER_RECENT_OUTCOMES. */
+  private readonly recent = new Map<number, ApplyOutcome>();
+
+  constructor(private readonly applier: EventApplier) {}
+
+  /** Inbound offset up to which (exclusive) records are applied. */
+  get appliedThrough(): number {
+    return this.through;
+  }
+
+  get epochSeen(): number {
+    return this.highestEpoch;
+  }
+
+  state(): Uint8Array {
+    return this.applier.state();
+  }
+
+  /**
+   * Applies the record at `offset` (records come in offset order; gaps are chain markers).
+   * `record` undefined: the bytes were not an inbound record, refused like a stale one.
+   */
+  async apply(offset: number, record: InboundEventRecord | undefined): Promise<ApplyOutcome> {
+    if (offset < this.through)
+      throw new Error(`record ${offset} is below the applied offset ${this.through}`);
+    const outcome = await this.decide(record);
+    this.through = offset + 1;
+    this.recent.set(offset, outcome);
+    if (this.recent.size > MEMBER_RECENT_OUTCOMES) {
+      const oldest = this.recent.keys().next().value as number;
+      this.recent.delete(oldest);
+    }
+    return outcome;
+  }
+
+  /** What became of the record at `offset`, if it is applied and still remembered. */
+  outcome(offset: number): ApplyOutcome | undefined {
+    return this.recent.get(offset);
+  }
+
+  /** Applied records after `afterOffset` still remembered, in offset order. */
+  outcomesAfter(afterOffset: number): Array<[number, ApplyOutcome]> {
+    return [...this.recent].filter(([offset]) => offset > afterOffset);
+  }
+
+  /** The oldest offset still remembered (undefined before any). */
+  get oldestRemembered(): number | undefined {
+    return this.recent.keys().next().value;
+  }
+
+  private async decide(record: InboundEventRecord | undefined): Promise<ApplyOutcome> {
+    if (record === undefined) return { type: 'refused', reason: 'not an inbound event record' };
+    if (record.epoch < this.highestEpoch)
+      return {
+        type: 'refused',
+        reason: `appended under daemon epoch ${record.epoch} after epoch ${this.highestEpoch} began (fenced)`,
+      };
+    this.highestEpoch = record.epoch;
+    try {
+      const applied = await this.applier.apply(record);
+      return { type: 'applied', outputs: applied.outputs, duplicate: applied.duplicate };
+    } catch (error) {
+      return { type: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * One member of a deployed daemon running on this node: it follows the daemon's inbound chain
+ * (committed records, in offset order, from this node's replica when it holds one) and applies
+ * each through its `MemberCore`, so a hot standby is always as far as the chain's commit. While
+ * the definition names it active it also runs the output writer. Senders on this node wait here
+ * for the outcome of the offset their event got.
+ */
+import type { ChainsBackend } from '../api/index.js';
+import { inboundChainName } from '../daemons/chain-names.js';
+import { type ApplyOutcome, type EventApplier, MemberCore } from '../daemons/member-core.js';
+import type { DaemonDefinition } from '../daemons/types.js';
+import { type Clock, type Logger, MeshError, type TimerId } from '../lib/index.js';
+import { OutputWriter } from './daemon-output-writer.js';
+import { decodeInbound } from './daemon-records.js';
+
+/** Wait before following the inbound chain again after a failed read. */
+export const MEMBER_RETRY_DELAY_MS = 200;
+/** Senders waiting on one member at once; more are refused (their events were appended: unknown). */
+export const MAX_MEMBER_WAITERS = 10_000;
+
+interface Waiter {
+  readonly offset: number;
+  readonly resolve: (outcome: ApplyOutcome | undefined) => void;
+  readonly timer: TimerId;
+}
+
+export interface DaemonMemberOptions {
+  readonly definition: DaemonDefinition;
+  readonly index: number;
+  readonly applier: EventApplier;
+  readonly chains: ChainsBackend;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+}
+
+export class DaemonMember {
+  private readonly core: MemberCore;
+  private readonly abort = new AbortController();
+  private readonly waiters = new Set<Waiter>();
+  private definition: DaemonDefinition;
+  private writer: OutputWriter | undefined;
+  private loop: Promise<void> | undefined;
+  /** Whether the member's chain was deleted (the daemon is being removed). */
+  ended = false;
+
+  constructor(private readonly options: DaemonMemberOptions) {
+    this.definition = options.definition;
+    this.core = new MemberCore(options.applier);
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get index(): number {
+    return this.options.index;
+  }
+
+  get syncedThrough(): number {
+    return this.core.appliedThrough;
+  }
+
+  /** Whether the definition this member follows names it active (its epoch is the one it stamps). */
+  get active(): boolean {
+    return this.definition.active === this.options.index;
+  }
+
+  get epoch(): number {
+    return this.definition.epoch;
+  }
+
+  state(): Uint8Array {
+    return this.core.state();
+  }
+
+  start(): void {
+    this.loop ??= this.follow();
+    this.updateDefinition(this.definition);
+  }
+
+  /** A newer definition: the member becomes (or stops being) the active. */
+  updateDefinition(definition: DaemonDefinition): void {
+    this.definition = definition;
+    if (this.active && this.writer === undefined) {
+      const { chains, clock, logger } = this.options;
+      this.writer = new OutputWriter({
+        daemon: definition.name,
+        chains,
+        core: this.core,
+        clock,
+        ...(logger === undefined ? {} : { logger }),
+      });
+      this.writer.start();
+    } else if (!this.active && this.writer !== undefined) {
+      this.writer.stop();
+      this.writer = undefined;
+    }
+  }
+
+  /** The outcome of the record at `offset` once applied; undefined after `timeoutMs` or on stop. */
+  waitFor(offset: number, timeoutMs: number): Promise<ApplyOutcome | undefined> {
+    if (offset < this.core.appliedThrough) return Promise.resolve(this.core.outcome(offset));
+    if (this.waiters.size >= MAX_MEMBER_WAITERS || this.abort.signal.aborted)
+      return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        offset,
+        resolve,
+        timer: this.options.clock.setTimer(Math.max(0, timeoutMs), () => {
+          this.waiters.delete(waiter);
+          resolve(undefined);
+        }),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Resolves once the event's outputs are on the output chain, or `timeoutMs` passed (false). */
+  async outputsWritten(offset: number, timeoutMs: number): Promise<boolean> {
+    return (await this.writer?.waitWritten(offset, timeoutMs)) ?? false;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.writer?.stop();
+    this.writer = undefined;
+    for (const waiter of this.waiters) {
+      this.options.clock.clearTimer(waiter.timer);
+      waiter.resolve(undefined);
+    }
+    this.waiters.clear();
+    await this.loop;
+  }
+
+  private async follow(): Promise<void> {
+    const { chains, clock, logger } = this.options;
+    const chain = inboundChainName(this.definition.name);
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        for await (const record of chains.subscribe(chain, this.core.appliedThrough, signal)) {
+          let event: ReturnType<typeof decodeInbound> | undefined;
+          try {
+            event = decodeInbound(record.payload);
+          } catch (error) {
+            logger?.warn(
+              { err: error, daemon: this.name, offset: record.offset },
+              'daemons: refused an undecodable inbound record',
+            );
+          }
+          const outcome = await this.core.apply(record.offset, event);
+          this.settle(record.offset, outcome);
+          this.writer?.notify();
+          if (signal.aborted) return;
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof MeshError && error.code === 'CHAIN_NOT_FOUND') {
+          this.ended = true;
+          return;
+        }
+        logger?.warn(
+          { err: error, daemon: this.name },
+          'daemons: following the inbound chain failed; retrying',
+        );
+      }
+      await new Promise<void>((resolve) => clock.setTimer(MEMBER_RETRY_DELAY_MS, resolve));
+    }
+  }
+
+  private settle(offset: number, outcome: ApplyOutcome): void {
+    for (const waiter of this.waiters) {
+      if (waiter.offset > offset) continue;
+      this.waiters.delete(waiter);
+      this.options.clock.clearTimer(waiter.timer);
+      waiter.resolve(waiter.offset === offset ? outcome : this.core.outcome(waiter.offset));
+    }
+  }
+}

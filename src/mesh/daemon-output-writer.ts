@@ -1,0 +1,185 @@
+/**
+ * The active member's output writer: appends the outputs of the events its core applied to the
+ * daemon's output chain, in inbound order, one batch at a time. A new active first reads where
+ * the output chain ends (the inbound offset of its last record) and writes from the next event
+ * on, taking the outputs from its core's memory of recent outcomes: a hot standby applied every
+ * event and kept their outputs, so the events the old active applied but did not get to write
+ * are written now. An append whose outcome is unknown is written again, and a fenced old active
+ * may still write a few, so the chain may hold an output twice: every output record carries
+ * (inboundOffset, index), and readers drop any record not after the last one they delivered
+ * (`dedupOutputs`), so an output stream has each output once, in inbound order.
+ */
+import type { ChainsBackend } from '../api/index.js';
+import { outputChainName } from '../daemons/chain-names.js';
+import type { MemberCore } from '../daemons/member-core.js';
+import { type Clock, type Logger, MeshError, type TimerId } from '../lib/index.js';
+import { decodeOutput, encodeOutput } from './daemon-records.js';
+
+/** Most output records one append carries. */
+export const MAX_OUTPUT_BATCH_RECORDS = 1_000;
+/** Most payload bytes one append carries (at least one event's outputs go regardless). */
+export const MAX_OUTPUT_BATCH_BYTES = 1024 * 1024;
+/** How long one output append may take before it is tried again. */
+export const OUTPUT_APPEND_TIMEOUT_MS = 5_000;
+/** Wait before trying again after a failed append or read. */
+export const OUTPUT_RETRY_DELAY_MS = 200;
+/** Records read per step while looking for the output chain's last record. */
+export const OUTPUT_TAIL_WINDOW_RECORDS = 64;
+
+interface WrittenWaiter {
+  readonly offset: number;
+  readonly resolve: (written: boolean) => void;
+  readonly timer: TimerId;
+}
+
+export interface OutputWriterOptions {
+  readonly daemon: string;
+  readonly chains: ChainsBackend;
+  readonly core: MemberCore;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+}
+
+export class OutputWriter {
+  /** Inbound offset below which every event's outputs are on the chain; -1 until known. */
+  private writtenThrough = -1;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private readonly waiters = new Set<WrittenWaiter>();
+
+  constructor(private readonly options: OutputWriterOptions) {}
+
+  start(): void {
+    void this.run();
+  }
+
+  notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.notify();
+    for (const waiter of this.waiters) {
+      this.options.clock.clearTimer(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.waiters.clear();
+  }
+
+  waitWritten(offset: number, timeoutMs: number): Promise<boolean> {
+    if (offset < this.writtenThrough) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter: WrittenWaiter = {
+        offset,
+        resolve,
+        timer: this.options.clock.setTimer(Math.max(0, timeoutMs), () => {
+          this.waiters.delete(waiter);
+          resolve(false);
+        }),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { chains, daemon, core, logger } = this.options;
+    const chain = outputChainName(daemon);
+    while (!this.stopped && this.writtenThrough < 0) {
+      try {
+        this.writtenThrough = (await lastOutputInboundOffset(chains, chain)) + 1;
+      } catch (error) {
+        if (isChainGone(error)) return;
+        logger?.warn({ err: error, daemon }, 'daemons: reading the output chain tail failed; retrying');
+        await this.sleep(OUTPUT_RETRY_DELAY_MS);
+      }
+    }
+    const oldest = core.oldestRemembered;
+    if (oldest !== undefined && oldest > this.writtenThrough && core.appliedThrough > this.writtenThrough)
+      logger?.error(
+        { daemon, from: this.writtenThrough, oldestRemembered: oldest },
+        'daemons: outputs of events before the oldest remembered one cannot be written',
+      );
+    while (!this.stopped) {
+      const batch = this.nextBatch();
+      if (batch === undefined) {
+        this.settleWaiters(core.appliedThrough);
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      try {
+        await chains.append(chain, batch.records, OUTPUT_APPEND_TIMEOUT_MS);
+        this.writtenThrough = batch.through;
+        this.settleWaiters(batch.through);
+      } catch (error) {
+        if (isChainGone(error)) return;
+        logger?.warn({ err: error, daemon }, 'daemons: appending outputs failed; trying again');
+        await this.sleep(OUTPUT_RETRY_DELAY_MS);
+      }
+    }
+  }
+
+  /** The outputs of applied events from `writtenThrough` on, within the batch limits. */
+  private nextBatch(): { records: Uint8Array[]; through: number } | undefined {
+    const records: Uint8Array[] = [];
+    let bytes = 0;
+    let through = this.writtenThrough;
+    for (const [offset, outcome] of this.options.core.outcomesAfter(this.writtenThrough - 1)) {
+      const outputs = outcome.type === 'applied' && !outcome.duplicate ? outcome.outputs : [];
+      const size = outputs.reduce((sum, output) => sum + output.length, 0);
+      if (
+        records.length > 0 &&
+        (records.length + outputs.length > MAX_OUTPUT_BATCH_RECORDS || bytes + size > MAX_OUTPUT_BATCH_BYTES)
+      )
+        break;
+      outputs.forEach((payload, index) => {
+        records.push(encodeOutput({ inboundOffset: offset, index, payload }));
+      });
+      bytes += size;
+      through = offset + 1;
+    }
+    if (records.length === 0) {
+      // Events without outputs are written by writing nothing.
+      this.writtenThrough = Math.max(this.writtenThrough, through);
+      return undefined;
+    }
+    return { records, through };
+  }
+
+  private settleWaiters(through: number): void {
+    for (const waiter of this.waiters) {
+      if (waiter.offset >= through) continue;
+      this.waiters.delete(waiter);
+      this.options.clock.clearTimer(waiter.timer);
+      waiter.resolve(true);
+    }
+  }
+
+  private sleep(delayMs: number): Promise<void> {
+    return new Promise((resolve) => this.options.clock.setTimer(delayMs, resolve));
+  }
+}
+
+function isChainGone(error: unknown): boolean {
+  return error instanceof MeshError && error.code === 'CHAIN_NOT_FOUND';
+}
+
+/** The inbound offset of the output chain's last record, -1 when it holds none. */
+export async function lastOutputInboundOffset(chains: ChainsBackend, chain: string): Promise<number> {
+  const { commitOffset, startOffset } = await chains.status(chain);
+  let end = commitOffset;
+  while (end > startOffset) {
+    const from = Math.max(startOffset, end - OUTPUT_TAIL_WINDOW_RECORDS);
+    const { records } = await chains.read(chain, from, OUTPUT_TAIL_WINDOW_RECORDS, MAX_OUTPUT_BATCH_BYTES);
+    const inWindow = records.filter((record) => record.offset < end);
+    const last = inWindow[inWindow.length - 1];
+    if (last !== undefined) return decodeOutput(last.payload).inboundOffset;
+    end = from;
+  }
+  return -1;
+}

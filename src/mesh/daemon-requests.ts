@@ -1,0 +1,425 @@
+/**
+ * The node's `DaemonsBackend` (docs/DAEMONS.md): deploy places the members and creates the
+ * daemon's chains (replicas on the members' nodes, the chain leader on the active's node) before
+ * it commits the definition; send goes to the active's node (here, or forwarded over the daemons
+ * channel with what is left of the deadline), which appends the event to the inbound chain under
+ * its epoch, waits for its own member to apply it and answers with the outputs. Whether a failed
+ * event was applied is never guessed: `DAEMON_UNAVAILABLE` only when it was certainly not
+ * appended (or was appended and refused by the epoch rule), `DAEMON_EVENT_OUTCOME_UNKNOWN`
+ * otherwise.
+ */
+import type {
+  DaemonDeployInput,
+  DaemonMoveResult,
+  DaemonOutput,
+  DaemonSendResult,
+  DaemonStateResult,
+  DaemonsBackend,
+} from '../api/daemons-backend.js';
+import type { ChainsBackend } from '../api/index.js';
+import type { ChainDirectory } from '../chains/index.js';
+import { inboundChainName, outputChainName } from '../daemons/chain-names.js';
+import {
+  DaemonEventOutcomeUnknownError,
+  DaemonExistsError,
+  DaemonNotActiveHereError,
+  DaemonProcessFailedError,
+  DaemonUnavailableError,
+} from '../daemons/cluster-errors.js';
+import { validateDaemonDeploy } from '../daemons/deploy-request.js';
+import type { DaemonDirectory } from '../daemons/directory.js';
+import { checkDaemonEvent } from '../daemons/event-input.js';
+import { type DaemonPlacementNode, daemonChainReplicas, placeDaemonMembers } from '../daemons/placement.js';
+import type {
+  DaemonDefinition,
+  DaemonEventInput,
+  DaemonKindCatalog,
+  DaemonMemberStatus,
+  DaemonStatus,
+} from '../daemons/types.js';
+import { type Clock, type Logger, MeshError, type NodeId } from '../lib/index.js';
+import type { DaemonMembers } from './daemon-members.js';
+import { readOutputs } from './daemon-outputs.js';
+import { DaemonPeerRequestError, type DaemonPeerRequests, type PeerMessage } from './daemon-peer-requests.js';
+import { encodeInbound } from './daemon-records.js';
+
+/** Longest wait between two looks at a daemon whose active could not take an event. */
+export const ACTIVE_RETRY_WAIT_MS = 200;
+/** How long a status or state question to another node may take. */
+export const DAEMON_PEER_QUESTION_TIMEOUT_MS = 1_000;
+/** How long, at most, a send waits for its event's outputs to reach the output chain. */
+export const OUTPUT_WAIT_MS = 2_000;
+/** Time kept back from a forwarded send's deadline so its answer can come back in time. */
+export const FORWARD_ANSWER_MARGIN_MS = 100;
+
+/** Codes proving a chain append was not written. */
+const CHAIN_NOT_WRITTEN: ReadonlySet<string> = new Set([
+  'CHAIN_NOT_LEADER',
+  'CHAIN_UNAVAILABLE',
+  'CHAIN_OVERLOADED',
+]);
+/** Codes an active's node answers a send with when it did not apply the event: try the next active. */
+const SEND_ELSEWHERE: ReadonlySet<string> = new Set(['DAEMON_NOT_ACTIVE_HERE', 'DAEMON_UNAVAILABLE']);
+
+export interface DaemonRequestsOptions {
+  readonly self: NodeId;
+  readonly directory: DaemonDirectory;
+  readonly chainDirectory: Pick<ChainDirectory, 'create' | 'delete'>;
+  readonly chains: ChainsBackend;
+  readonly catalog: DaemonKindCatalog;
+  readonly members: DaemonMembers;
+  readonly peers: DaemonPeerRequests;
+  /** The definitions this node follows, by name. */
+  readonly definitions: () => ReadonlyMap<string, { readonly definition: DaemonDefinition }>;
+  /** Resolves when the followed definitions change, or after `timeoutMs`. */
+  readonly nextChange: (timeoutMs: number) => Promise<void>;
+  /** The mesh's nodes and whether each can run a member now. */
+  readonly nodes: () => readonly DaemonPlacementNode[];
+  readonly clock: Clock;
+  readonly logger?: Logger;
+}
+
+export class DaemonRequests implements DaemonsBackend {
+  constructor(private readonly options: DaemonRequestsOptions) {
+    options.peers.serve((_from, request) => this.serveForwarded(request));
+  }
+
+  async deploy(input: DaemonDeployInput): Promise<DaemonStatus> {
+    const { catalog, directory, chainDirectory, clock } = this.options;
+    const spec = validateDaemonDeploy(input);
+    catalog.get(spec.kind).validateConfig?.(spec.config);
+    if ((await directory.get(spec.name)) !== undefined) throw new DaemonExistsError(spec.name);
+    const existing = [...this.options.definitions().values()].map((stored) => stored.definition);
+    const nodes = this.options.nodes();
+    const memberNodes = placeDaemonMembers({
+      name: spec.name,
+      memberCount: spec.memberCount,
+      nodes,
+      existing,
+    });
+    const replicas = daemonChainReplicas(memberNodes, nodes, existing);
+    const leader = memberNodes[0] as NodeId;
+    for (const chain of [inboundChainName(spec.name), outputChainName(spec.name)]) {
+      try {
+        await chainDirectory.create(
+          { name: chain, replicas: replicas.length, acks: spec.acks, origin: leader },
+          { replicas, leader },
+        );
+      } catch (error) {
+        if (error instanceof MeshError && error.code === 'CHAIN_EXISTS')
+          throw new DaemonExistsError(
+            spec.name,
+            `its chain ${chain} exists (an unfinished deploy or remove?)`,
+          );
+        throw error;
+      }
+    }
+    const definition: DaemonDefinition = {
+      name: spec.name,
+      kind: spec.kind,
+      group: spec.group,
+      config: spec.config,
+      members: memberNodes.map((node, index) => ({ index, node })),
+      active: 0,
+      standbyMode: spec.standbyMode,
+      acks: spec.acks,
+      epoch: 1,
+      createdAtMs: clock.wallMs(),
+    };
+    await directory.create(definition);
+    return this.statusOf(definition);
+  }
+
+  async list(): Promise<readonly DaemonDefinition[]> {
+    return (await this.options.directory.list()).map((stored) => stored.definition);
+  }
+
+  async status(name: string): Promise<DaemonStatus> {
+    return this.statusOf(await this.definition(name));
+  }
+
+  async send(name: string, event: DaemonEventInput, timeoutMs: number): Promise<DaemonSendResult> {
+    const { clock, self } = this.options;
+    const definition = await this.definition(name);
+    checkDaemonEvent(name, event);
+    const deadlineMs = clock.nowMs() + timeoutMs;
+    let lastRefusal: unknown;
+    for (;;) {
+      const remainingMs = Math.floor(deadlineMs - clock.nowMs());
+      if (remainingMs <= 0)
+        throw new DaemonUnavailableError(
+          name,
+          `no active took the event within ${timeoutMs} ms`,
+          lastRefusal,
+        );
+      const current = this.options.definitions().get(name)?.definition ?? definition;
+      const activeNode = activeNodeOf(current);
+      try {
+        if (activeNode === self) return await this.sendLocally(name, event, remainingMs);
+        if (activeNode !== undefined) return await this.sendForwarded(activeNode, name, event, remainingMs);
+      } catch (error) {
+        if (!(error instanceof MeshError) || !SEND_ELSEWHERE.has(error.code)) throw error;
+        lastRefusal = error;
+      }
+      await this.options.nextChange(Math.min(ACTIVE_RETRY_WAIT_MS, Math.max(0, deadlineMs - clock.nowMs())));
+    }
+  }
+
+  async state(name: string, memberIndex?: number): Promise<DaemonStateResult> {
+    const definition = await this.definition(name);
+    const index = memberIndex ?? definition.active ?? 0;
+    const member = definition.members.find((candidate) => candidate.index === index);
+    if (member === undefined)
+      throw new MeshError('VALIDATION_FAILED', `daemon ${name} has no member ${index}`, {
+        details: { name, index },
+      });
+    if (member.node === this.options.self) return this.localState(name);
+    const answer = await this.options.peers.request(
+      member.node,
+      { header: { type: 'state', name }, blobs: [] },
+      DAEMON_PEER_QUESTION_TIMEOUT_MS,
+    );
+    const header = answer.header as { epoch: number; memberIndex: number; appliedThrough: number };
+    return { name, ...pick(header), state: answer.blobs[0] ?? new Uint8Array(0) };
+  }
+
+  outputs(
+    name: string,
+    fromSequence: number,
+    follow: boolean,
+    signal: AbortSignal,
+  ): AsyncIterable<DaemonOutput> {
+    const definition = this.definition(name);
+    const chains = this.options.chains;
+    return {
+      async *[Symbol.asyncIterator]() {
+        await definition;
+        yield* readOutputs(chains, outputChainName(name), fromSequence, follow, signal);
+      },
+    };
+  }
+
+  async move(name: string): Promise<DaemonMoveResult> {
+    await this.definition(name);
+    throw new MeshError('DAEMON_MOVE_NOT_BUILT', 'daemon move is not built yet on the cluster');
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.options.directory.delete(name);
+    for (const chain of [inboundChainName(name), outputChainName(name)]) {
+      await this.options.chainDirectory.delete(chain).catch((error: unknown) => {
+        if (!(error instanceof MeshError && error.code === 'CHAIN_NOT_FOUND')) throw error;
+      });
+    }
+  }
+
+  /** The definition this node follows, else the control plane's (DAEMON_NOT_FOUND). */
+  private async definition(name: string): Promise<DaemonDefinition> {
+    return (
+      this.options.definitions().get(name)?.definition ??
+      (await this.options.directory.require(name)).definition
+    );
+  }
+
+  private async statusOf(definition: DaemonDefinition): Promise<DaemonStatus> {
+    const { chains, nodes } = this.options;
+    const healthy = new Set(
+      nodes()
+        .filter((node) => node.healthy)
+        .map((node) => node.id),
+    );
+    const members = await Promise.all(
+      definition.members.map(async ({ index, node }): Promise<DaemonMemberStatus> => {
+        const progress = await this.progressOf(definition.name, node).catch(() => undefined);
+        return {
+          index,
+          node,
+          role: index === definition.active ? 'active' : 'standby',
+          syncedThrough: progress?.syncedThrough ?? -1,
+          healthy: healthy.has(node) && progress !== undefined && progress.index === index,
+        };
+      }),
+    );
+    const inboundThrough = await chains
+      .status(inboundChainName(definition.name))
+      .then((status) => status.commitOffset)
+      .catch(() => -1);
+    return {
+      name: definition.name,
+      kind: definition.kind,
+      group: definition.group,
+      epoch: definition.epoch,
+      members,
+      inboundThrough,
+    };
+  }
+
+  /** What the member of `name` on `node` has applied (undefined: none runs there). */
+  async progressOf(
+    name: string,
+    node: NodeId,
+  ): Promise<{ index: number; syncedThrough: number } | undefined> {
+    if (node === this.options.self) return this.localProgress(name);
+    const answer = await this.options.peers.request(
+      node,
+      { header: { type: 'progress', name }, blobs: [] },
+      DAEMON_PEER_QUESTION_TIMEOUT_MS,
+    );
+    const { index, syncedThrough } = answer.header;
+    return typeof index === 'number' && typeof syncedThrough === 'number'
+      ? { index, syncedThrough }
+      : undefined;
+  }
+
+  private localProgress(name: string): { index: number; syncedThrough: number } | undefined {
+    const member = this.options.members.get(name);
+    return member === undefined ? undefined : { index: member.index, syncedThrough: member.syncedThrough };
+  }
+
+  private localState(name: string): DaemonStateResult {
+    const member = this.options.members.get(name);
+    if (member === undefined)
+      throw new DaemonUnavailableError(name, `no member of it runs on node ${this.options.self}`);
+    return {
+      name,
+      epoch: member.epoch,
+      memberIndex: member.index,
+      appliedThrough: member.syncedThrough,
+      state: member.state(),
+    };
+  }
+
+  /** On the active's node: append under the member's epoch, wait for it to be applied. */
+  private async sendLocally(
+    name: string,
+    event: DaemonEventInput,
+    timeoutMs: number,
+  ): Promise<DaemonSendResult> {
+    const { members, chains, clock, self } = this.options;
+    const member = members.get(name);
+    if (member === undefined || !member.active) {
+      const epoch = this.options.definitions().get(name)?.definition.epoch ?? 0;
+      throw new DaemonNotActiveHereError(name, self, epoch);
+    }
+    const startedMs = clock.nowMs();
+    const epoch = member.epoch;
+    const record = encodeInbound({
+      epoch,
+      payload: event.payload,
+      ...(event.clientId === undefined || event.sequence === undefined
+        ? {}
+        : { clientId: event.clientId, sequence: event.sequence }),
+      ...(event.key === undefined ? {} : { key: event.key }),
+    });
+    let offset: number;
+    try {
+      offset = (await chains.append(inboundChainName(name), [record], timeoutMs)).firstOffset;
+    } catch (error) {
+      if (error instanceof MeshError && CHAIN_NOT_WRITTEN.has(error.code))
+        throw new DaemonUnavailableError(name, 'the inbound chain took no append', error);
+      throw new DaemonEventOutcomeUnknownError(name, 'the inbound append was not acknowledged', error);
+    }
+    const leftMs = Math.max(0, timeoutMs - (clock.nowMs() - startedMs));
+    const outcome = await member.waitFor(offset, leftMs);
+    if (outcome === undefined)
+      throw new DaemonEventOutcomeUnknownError(
+        name,
+        `appended at inbound offset ${offset}, not applied here in time`,
+      );
+    if (outcome.type === 'refused')
+      throw new DaemonUnavailableError(
+        name,
+        `the event at inbound offset ${offset} was refused: ${outcome.reason}`,
+      );
+    if (outcome.type === 'failed') throw new DaemonProcessFailedError(name, offset, outcome.reason);
+    await member.outputsWritten(
+      offset,
+      Math.min(OUTPUT_WAIT_MS, Math.max(0, timeoutMs - (clock.nowMs() - startedMs))),
+    );
+    return {
+      epoch,
+      inboundOffset: offset,
+      memberIndex: member.index,
+      duplicate: outcome.duplicate,
+      outputs: outcome.outputs,
+    };
+  }
+
+  private async sendForwarded(
+    node: NodeId,
+    name: string,
+    event: DaemonEventInput,
+    timeoutMs: number,
+  ): Promise<DaemonSendResult> {
+    const request: PeerMessage = {
+      header: {
+        type: 'send',
+        name,
+        timeoutMs: Math.max(1, timeoutMs - FORWARD_ANSWER_MARGIN_MS),
+        ...(event.clientId === undefined ? {} : { clientId: event.clientId }),
+        ...(event.sequence === undefined ? {} : { sequence: event.sequence }),
+        ...(event.key === undefined ? {} : { key: event.key }),
+      },
+      blobs: [event.payload],
+    };
+    let answer: PeerMessage;
+    try {
+      answer = await this.options.peers.request(node, request, timeoutMs);
+    } catch (error) {
+      if (error instanceof DaemonPeerRequestError) {
+        if (!error.sent) throw new DaemonUnavailableError(name, error.message, error);
+        throw new DaemonEventOutcomeUnknownError(name, error.message, error);
+      }
+      throw error;
+    }
+    const header = answer.header as {
+      epoch: number;
+      inboundOffset: number;
+      memberIndex: number;
+      duplicate: boolean;
+    };
+    return {
+      epoch: header.epoch,
+      inboundOffset: header.inboundOffset,
+      memberIndex: header.memberIndex,
+      duplicate: header.duplicate,
+      outputs: answer.blobs,
+    };
+  }
+
+  /** A request another node sent here. A forwarded send is served here only, never forwarded on. */
+  private async serveForwarded(request: PeerMessage): Promise<PeerMessage> {
+    const header = request.header;
+    const name = String(header.name);
+    switch (header.type) {
+      case 'send': {
+        const event: DaemonEventInput = {
+          payload: request.blobs[0] ?? new Uint8Array(0),
+          ...(typeof header.clientId === 'string' ? { clientId: header.clientId } : {}),
+          ...(typeof header.sequence === 'number' ? { sequence: header.sequence } : {}),
+          ...(typeof header.key === 'string' ? { key: header.key } : {}),
+        };
+        checkDaemonEvent(name, event);
+        const result = await this.sendLocally(name, event, Number(header.timeoutMs));
+        const { outputs, ...fields } = result;
+        return { header: { ...fields }, blobs: outputs };
+      }
+      case 'progress':
+        return { header: { ...this.localProgress(name) }, blobs: [] };
+      case 'state': {
+        const { state, ...fields } = this.localState(name);
+        return { header: { ...fields }, blobs: [state] };
+      }
+      default:
+        throw new MeshError('DAEMON_PEER_FRAME_INVALID', `unknown daemons request ${String(header.type)}`);
+    }
+  }
+}
+
+function activeNodeOf(definition: DaemonDefinition): NodeId | undefined {
+  return definition.members.find((member) => member.index === definition.active)?.node;
+}
+
+function pick(header: { epoch: number; memberIndex: number; appliedThrough: number }) {
+  return { epoch: header.epoch, memberIndex: header.memberIndex, appliedThrough: header.appliedThrough };
+}

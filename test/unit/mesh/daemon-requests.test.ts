@@ -1,0 +1,144 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { inboundChainName } from '../../../src/daemons/chain-names.js';
+import { decodeCounterState, decodeJournalState } from '../../../src/daemons/index.js';
+import { isMeshError } from '../../../src/lib/index.js';
+import { encodeInbound } from '../../../src/mesh/daemon-records.js';
+import { until } from '../../support/until.js';
+import { type DaemonMesh, openDaemonMesh } from './daemon-mesh.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+const SEND_TIMEOUT_MS = 5_000;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isMeshError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a failure');
+}
+
+let mesh: DaemonMesh;
+beforeEach(async () => {
+  mesh = await openDaemonMesh([1, 2, 3]);
+});
+afterEach(async () => {
+  await mesh.close();
+});
+
+describe('daemons across nodes (one process)', () => {
+  it('deploys a counter on the least loaded node and takes events from every node', async () => {
+    const status = await mesh
+      .node(2)
+      .requests.deploy({ name: 'tally', kind: 'counter', group: 'single', members: 1 });
+    expect(status).toMatchObject({ name: 'tally', kind: 'counter', group: 'single', epoch: 1 });
+    expect(status.members.map(({ index, node, role }) => ({ index, node, role }))).toEqual([
+      { index: 0, node: 1, role: 'active' },
+    ]);
+    const sums: string[] = [];
+    for (const [node, value] of [
+      [1, '5'],
+      [2, '7'],
+      [3, '-2'],
+    ] as const) {
+      const result = await mesh.node(node).requests.send('tally', { payload: bytes(value) }, SEND_TIMEOUT_MS);
+      expect(result).toMatchObject({ epoch: 1, memberIndex: 0, duplicate: false });
+      sums.push(...result.outputs.map(text));
+    }
+    expect(sums).toEqual(['5', '12', '10']);
+    const state = await mesh.node(3).requests.state('tally');
+    expect(decodeCounterState(state.state)).toEqual({ events: 3, sum: 10 });
+    expect(state.appliedThrough).toBe(3);
+    const outputs = [];
+    for await (const output of mesh.node(2).requests.outputs('tally', 0, false, new AbortController().signal))
+      outputs.push([output.inboundOffset, output.index, text(output.payload)]);
+    expect(outputs).toEqual([
+      [0, 0, '5'],
+      [1, 0, '12'],
+      [2, 0, '10'],
+    ]);
+    // A payload the kind refuses is applied nowhere and the state is unchanged.
+    expect(await codeOf(mesh.node(3).requests.send('tally', { payload: bytes('x') }, SEND_TIMEOUT_MS))).toBe(
+      'DAEMON_PROCESS_FAILED',
+    );
+    expect(decodeCounterState((await mesh.node(1).requests.state('tally')).state)).toEqual({
+      events: 3,
+      sum: 10,
+    });
+  });
+
+  it('runs a standby group: standbys apply every event, a retried (clientId, sequence) is applied once', async () => {
+    await mesh.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 3 });
+    for (let sequence = 1; sequence <= 4; sequence++) {
+      const node = ((sequence % 3) + 1) as 1 | 2 | 3;
+      await mesh
+        .node(node)
+        .requests.send('log', { payload: bytes(`e${sequence}`), clientId: 'c', sequence }, SEND_TIMEOUT_MS);
+    }
+    const retry = await mesh
+      .node(3)
+      .requests.send('log', { payload: bytes('e4'), clientId: 'c', sequence: 4 }, SEND_TIMEOUT_MS);
+    expect(retry.duplicate).toBe(true);
+    expect(retry.outputs.map(text)).toEqual(['3']);
+    await until(async () => {
+      const status = await mesh.node(2).requests.status('log');
+      return status.members.every(
+        (member) => member.syncedThrough === status.inboundThrough && member.healthy,
+      );
+    }, 'every member synced');
+    const status = await mesh.node(2).requests.status('log');
+    expect(status.inboundThrough).toBe(5);
+    expect(status.members.map((member) => member.role)).toEqual(['active', 'standby', 'standby']);
+    for (const index of [0, 1, 2]) {
+      const state = await mesh.node(1).requests.state('log', index);
+      expect(decodeJournalState(state.state).map(text)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    }
+  });
+
+  it('refuses bad input with typed errors and removes a daemon with its chains', async () => {
+    const requests = mesh.node(1).requests;
+    expect(await codeOf(requests.deploy({ name: 'x', kind: 'nope', group: 'single', members: 1 }))).toBe(
+      'DAEMON_KIND_UNKNOWN',
+    );
+    expect(await codeOf(requests.deploy({ name: 'x', kind: 'counter', group: 'standby', members: 5 }))).toBe(
+      'DAEMON_PLACEMENT_FAILED',
+    );
+    await requests.deploy({ name: 'x', kind: 'counter', group: 'single', members: 1 });
+    expect(await codeOf(requests.deploy({ name: 'x', kind: 'counter', group: 'single', members: 1 }))).toBe(
+      'DAEMON_EXISTS',
+    );
+    expect(await codeOf(requests.send('x', { payload: new Uint8Array(300 * 1024) }, SEND_TIMEOUT_MS))).toBe(
+      'DAEMON_EVENT_TOO_LARGE',
+    );
+    expect(await codeOf(requests.send('x', { payload: bytes('1'), clientId: 'c' }, SEND_TIMEOUT_MS))).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect(await codeOf(requests.send('missing', { payload: bytes('1') }, SEND_TIMEOUT_MS))).toBe(
+      'DAEMON_NOT_FOUND',
+    );
+    await requests.remove('x');
+    expect(await codeOf(requests.status('x'))).toBe('DAEMON_NOT_FOUND');
+    expect((await mesh.chains.list()).map((chain) => chain.name)).toEqual([]);
+    await until(() => mesh.nodes.get(1)?.members.size === 0, 'the member stopped');
+  });
+
+  it('refuses an event appended under an older epoch once a newer one is on the inbound chain', async () => {
+    await mesh.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 2 });
+    const chain = inboundChainName('log');
+    await mesh.chains.append(chain, [encodeInbound({ epoch: 1, payload: bytes('a') })], SEND_TIMEOUT_MS);
+    await mesh.chains.append(chain, [encodeInbound({ epoch: 2, payload: bytes('b') })], SEND_TIMEOUT_MS);
+    await mesh.chains.append(chain, [encodeInbound({ epoch: 1, payload: bytes('stale') })], SEND_TIMEOUT_MS);
+    await mesh.chains.append(chain, [bytes('not a record')], SEND_TIMEOUT_MS);
+    await mesh.chains.append(chain, [encodeInbound({ epoch: 2, payload: bytes('c') })], SEND_TIMEOUT_MS);
+    await until(
+      async () => (await mesh.node(2).requests.state('log', 1)).appliedThrough === 5,
+      'the standby applied all',
+    );
+    for (const index of [0, 1]) {
+      const state = await mesh.node(3).requests.state('log', index);
+      expect(decodeJournalState(state.state).map(text)).toEqual(['a', 'b', 'c']);
+    }
+  });
+});
