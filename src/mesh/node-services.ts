@@ -15,7 +15,7 @@ import { chainReplicaRuntime } from './chain-replicas.js';
 import { chainsService } from './chain-service.js';
 import { clientPortService } from './client-port-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
-import { daemonsService } from './daemon-service.js';
+import { daemonsBackendOf, daemonsService } from './daemon-service.js';
 import { voterControlPlaneService, voterMembershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, raftDirectory } from './node-config.js';
@@ -43,7 +43,7 @@ export interface NodeServiceContext extends CommonServiceContext {
 
 /**
  * A voter's services: lock, identity, transport, Raft with the KV store, etcd API (and
- * `meshos.v1.Chains`), admin HTTP, the control plane in-process, membership, proximity and
+ * `meshos.v1.Chains`, `meshos.v1.Daemons`), admin HTTP, the control plane in-process, membership, proximity and
  * chains.
  */
 export function voterServices(context: NodeServiceContext): NodeService[] {
