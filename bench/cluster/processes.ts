@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import * as path from 'node:path';
 
 /** How long a process gets after SIGTERM before its group is killed. */
 export const STOP_TIMEOUT_MS = 10_000;
@@ -48,6 +50,13 @@ export class ManagedProcess {
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
+    // For diagnostic runs (e.g. `--trace-gc` on the members): every process's whole output, appended to a file.
+    const outputDirectory = process.env.MESHOS_BENCH_OUTPUT_DIR;
+    if (outputDirectory !== undefined && outputDirectory !== '') {
+      const file = createWriteStream(path.join(outputDirectory, `${label}.log`), { flags: 'a' });
+      this.child.stdout?.pipe(file, { end: false });
+      this.child.stderr?.pipe(file, { end: false });
+    }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', () => {
         running.delete(this);
