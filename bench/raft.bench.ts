@@ -83,7 +83,7 @@ function runOnce(): number {
       for (const node of nodes.values()) {
         const applied = node.raft.status().applied;
         if (applied > node.storage.snapshot().metadata.index + 10_000) {
-          node.storage.createSnapshot(applied, node.raft.configAt(applied), new Uint8Array(0));
+          node.storage.createSnapshot(applied, node.raft.configAt(applied), 0);
           node.storage.compact(applied);
         }
       }

@@ -120,7 +120,7 @@ export function createNodeMetrics(
   );
   gauge(
     'meshos_raft_snapshot_bytes_in_memory',
-    'bytes of the latest Raft snapshot held in memory (sent to followers that fell behind the log)',
+    'bytes of a Raft snapshot held in memory: one encoded until saved, or received until restored (followers are sent snapshots from their files)',
     () => node.logMemory().snapshotBytes,
   );
   gauge('meshos_raft_is_leader', '1 when this node leads', () => (node.isLeader() ? 1 : 0));

@@ -5,6 +5,7 @@
  *     const ready = raft.ready();
  *     persist(ready.snapshot, ready.entries, ready.hardState);   // storage.applySnapshot / append / setHardState
  *     send(ready.messages);                                      // may also go before persisting
+ *     send(ready.snapshotReads.map(read => snapshotChunkOf(read, bytesOf(read)))); // like messages
  *     send(ready.messagesAfterPersist);                          // only once the above is durable
  *     apply(ready.committedEntries);                             // config entries are informational
  *     answer(ready.readStates) once applied >= index; fail(ready.droppedReads);
@@ -61,6 +62,7 @@ export {
   ProposalBacklogFullError,
   Raft,
 } from './raft.js';
+export { snapshotChunkOf, snapshotInfo } from './snapshot-chunks.js';
 export { EMPTY_HARD_STATE, MemoryRaftStorage, type RaftStorage } from './storage.js';
 export type {
   AppendRequest,
@@ -85,6 +87,8 @@ export type {
   Role,
   Snapshot,
   SnapshotChunk,
+  SnapshotChunkRead,
+  SnapshotInfo,
   SnapshotMetadata,
   SnapshotResponse,
   SoftState,

@@ -1,6 +1,6 @@
 import { assert } from '../lib/index.js';
 import { Inflights } from './inflights.js';
-import type { ProgressState, ProgressStatus, Snapshot } from './types.js';
+import type { ProgressState, ProgressStatus, SnapshotInfo } from './types.js';
 
 /**
  * The leader's view of one follower's log.
@@ -22,7 +22,7 @@ export class Progress {
   /** Largest `sentTick` of a heartbeat this follower acknowledged (for lease reads). */
   leaseAckTick = Number.NEGATIVE_INFINITY;
   /** In snapshot state: the snapshot being sent and how many of its bytes the follower holds. */
-  pendingSnapshot: Snapshot | undefined = undefined;
+  pendingSnapshot: SnapshotInfo | undefined = undefined;
   snapshotOffset = 0;
   readonly inflights: Inflights;
 
@@ -60,7 +60,7 @@ export class Progress {
     this.next = this.match + 1;
   }
 
-  becomeSnapshot(snapshot: Snapshot): void {
+  becomeSnapshot(snapshot: SnapshotInfo): void {
     this.resetState('snapshot');
     this.pendingSnapshot = snapshot;
   }

@@ -51,6 +51,7 @@ import type {
   Role,
   Snapshot,
   SnapshotChunk,
+  SnapshotChunkRead,
   SnapshotResponse,
   SoftState,
   VoteRequest,
@@ -147,6 +148,8 @@ export class Raft {
 
   private outbox: Message[] = [];
   private outboxAfterPersist: Message[] = [];
+  /** Snapshot chunks for the host to read and send (it holds the bytes). */
+  private snapshotReads: SnapshotChunkRead[] = [];
   private readStates: ReadState[] = [];
   private droppedReads: string[] = [];
   private readonly readOnly = new ReadOnlyQueue();
@@ -365,6 +368,7 @@ export class Raft {
     this.flushBroadcast();
     const common =
       this.outbox.length > 0 ||
+      this.snapshotReads.length > 0 ||
       this.log.hasNextCommittedEntries() ||
       this.readStates.length > 0 ||
       this.droppedReads.length > 0 ||
@@ -411,6 +415,7 @@ export class Raft {
       entries,
       messages: this.outbox,
       messagesAfterPersist: deferWrites ? [] : this.outboxAfterPersist,
+      snapshotReads: this.snapshotReads,
       committedEntries,
       readStates: this.readStates,
       droppedReads: this.droppedReads,
@@ -419,6 +424,7 @@ export class Raft {
     if (hardState !== undefined) ready.hardState = hardState;
     if (snapshot !== undefined) ready.snapshot = snapshot;
     this.outbox = [];
+    this.snapshotReads = [];
     if (!deferWrites) this.outboxAfterPersist = [];
     this.readStates = [];
     this.droppedReads = [];
@@ -951,8 +957,8 @@ export class Raft {
     // retransmissions never multiply into parallel streams.
     const restarted = message.nextOffset === 0 && progress.snapshotOffset > 0;
     if (message.nextOffset <= progress.snapshotOffset && !restarted) return;
-    progress.snapshotOffset = Math.min(message.nextOffset, snapshot.data.byteLength);
-    if (progress.snapshotOffset < snapshot.data.byteLength) this.sendSnapshotChunk(message.from, progress);
+    progress.snapshotOffset = Math.min(message.nextOffset, snapshot.byteLength);
+    if (progress.snapshotOffset < snapshot.byteLength) this.sendSnapshotChunk(message.from, progress);
   }
 
   private maybeCommit(): boolean {
@@ -1062,15 +1068,14 @@ export class Raft {
     const snapshot = progress.pendingSnapshot;
     assert(snapshot !== undefined, 'sending a chunk without a snapshot');
     const offset = progress.snapshotOffset;
-    this.outbox.push({
-      type: 'snapshot',
+    this.snapshotReads.push({
       from: this.id,
       to,
       term: this.currentTerm,
       metadata: snapshot.metadata,
       offset,
-      totalBytes: snapshot.data.byteLength,
-      data: snapshot.data.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES),
+      length: Math.min(SNAPSHOT_CHUNK_BYTES, snapshot.byteLength - offset),
+      totalBytes: snapshot.byteLength,
     });
   }
 

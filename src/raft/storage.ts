@@ -2,12 +2,12 @@ import { assert } from '../lib/index.js';
 import { BOOTSTRAP_TERM, bootstrapEntries, EMPTY_CONFIG } from './config-change.js';
 import { entrySizeBytes } from './entry-size.js';
 import { LogCompactedError, LogUnavailableError, SnapshotOutOfDateError } from './errors.js';
-import type { ClusterConfig, Entry, HardState, Snapshot } from './types.js';
+import type { ClusterConfig, Entry, HardState, SnapshotInfo } from './types.js';
 
 /**
  * What the core reads of durable state. Reads are synchronous; everything returned is durable.
  * Indexes below `firstIndex()` are compacted into `snapshot()`; `term(firstIndex() - 1)` is the
- * snapshot's term.
+ * snapshot's term. Storage knows a snapshot's metadata and size only: its bytes are the host's.
  */
 export interface RaftStorage {
   initialState(): { hardState: HardState; config: ClusterConfig };
@@ -16,7 +16,7 @@ export interface RaftStorage {
   term(index: number): number;
   firstIndex(): number;
   lastIndex(): number;
-  snapshot(): Snapshot;
+  snapshot(): SnapshotInfo;
 }
 
 export const EMPTY_HARD_STATE: HardState = { term: 0, vote: 0, commit: 0 };
@@ -62,7 +62,7 @@ export function withSharedData(entries: readonly Entry[]): readonly Entry[] {
  */
 export class MemoryRaftStorage implements RaftStorage {
   private hardState: HardState = EMPTY_HARD_STATE;
-  private currentSnapshot: Snapshot;
+  private currentSnapshot: SnapshotInfo;
   private log: Entry[];
 
   /**
@@ -71,7 +71,7 @@ export class MemoryRaftStorage implements RaftStorage {
    * `bootstrapEntries`), identical on every founder.
    */
   constructor(config: ClusterConfig = EMPTY_CONFIG) {
-    this.currentSnapshot = { metadata: { index: 0, term: 0, config: EMPTY_CONFIG }, data: new Uint8Array(0) };
+    this.currentSnapshot = { metadata: { index: 0, term: 0, config: EMPTY_CONFIG }, byteLength: 0 };
     this.log = [placeholder(0, 0)];
     const entries = bootstrapEntries(config);
     if (entries.length > 0) {
@@ -81,7 +81,7 @@ export class MemoryRaftStorage implements RaftStorage {
   }
 
   /** Storage that starts from `snapshot` (its configuration included) with an empty log after it. */
-  static fromSnapshot(snapshot: Snapshot): MemoryRaftStorage {
+  static fromSnapshot(snapshot: SnapshotInfo): MemoryRaftStorage {
     const storage = new MemoryRaftStorage();
     storage.currentSnapshot = snapshot;
     storage.log = [placeholder(snapshot.metadata.index, snapshot.metadata.term)];
@@ -142,7 +142,7 @@ export class MemoryRaftStorage implements RaftStorage {
     return result;
   }
 
-  snapshot(): Snapshot {
+  snapshot(): SnapshotInfo {
     return this.currentSnapshot;
   }
 
@@ -162,7 +162,7 @@ export class MemoryRaftStorage implements RaftStorage {
   }
 
   /** Replaces the whole log with a snapshot received from the leader. */
-  applySnapshot(snapshot: Snapshot): void {
+  applySnapshot(snapshot: SnapshotInfo): void {
     const current = this.currentSnapshot.metadata.index;
     if (snapshot.metadata.index <= current)
       throw new SnapshotOutOfDateError(snapshot.metadata.index, current);
@@ -173,15 +173,18 @@ export class MemoryRaftStorage implements RaftStorage {
     }
   }
 
-  /** Records a snapshot of the applied state at `index`; the host then may `compact(index)`. */
-  createSnapshot(index: number, config: ClusterConfig, data: Uint8Array): Snapshot {
+  /**
+   * Records a snapshot of the applied state at `index`, `byteLength` bytes that the host keeps;
+   * the host then may `compact(index)`.
+   */
+  createSnapshot(index: number, config: ClusterConfig, byteLength: number): SnapshotInfo {
     const current = this.currentSnapshot.metadata.index;
     if (index <= current) throw new SnapshotOutOfDateError(index, current);
     assert(
       index <= this.lastIndex(),
       () => `snapshot index ${index} is past the last index ${this.lastIndex()}`,
     );
-    this.currentSnapshot = { metadata: { index, term: this.term(index), config }, data };
+    this.currentSnapshot = { metadata: { index, term: this.term(index), config }, byteLength };
     return this.currentSnapshot;
   }
 

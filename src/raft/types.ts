@@ -39,6 +39,15 @@ export interface Snapshot {
   readonly data: Uint8Array;
 }
 
+/**
+ * What storage records of a snapshot: its metadata and size. The bytes stay with the host (in
+ * its snapshot file), which reads them a chunk at a time when the core asks (`SnapshotChunkRead`).
+ */
+export interface SnapshotInfo {
+  readonly metadata: SnapshotMetadata;
+  readonly byteLength: number;
+}
+
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader' | 'learner';
 
 export interface SoftState {
@@ -116,6 +125,18 @@ export interface SnapshotChunk extends MessageHeader {
   readonly data: Uint8Array;
 }
 
+/**
+ * The core asks the host to send `to` bytes [offset, offset + length) of the snapshot at
+ * `metadata.index` (a chunk; `snapshotChunkOf` makes the message). The core reads no snapshot
+ * bytes itself, so the host can serve them from a file without keeping them in memory.
+ */
+export interface SnapshotChunkRead extends MessageHeader {
+  readonly metadata: SnapshotMetadata;
+  readonly offset: number;
+  readonly length: number;
+  readonly totalBytes: number;
+}
+
 /** The follower holds `nextOffset` bytes of the snapshot at `index` and wants the rest. */
 export interface SnapshotResponse extends MessageHeader {
   readonly type: 'snapshotResponse';
@@ -175,6 +196,8 @@ export interface Ready {
   readonly snapshot?: Snapshot;
   readonly messages: readonly Message[];
   readonly messagesAfterPersist: readonly Message[];
+  /** Snapshot chunks to read and send, like `messages` (at once). */
+  readonly snapshotReads: readonly SnapshotChunkRead[];
   readonly committedEntries: readonly Entry[];
   readonly readStates: readonly ReadState[];
   /** Read request ids this node will never answer (it lost leadership, or the leader refused). */

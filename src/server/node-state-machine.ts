@@ -14,6 +14,7 @@ import {
   MeshError,
   runToEnd,
   type SteppedTask,
+  singleStep,
 } from '../lib/index.js';
 import type { Entry } from '../raft/index.js';
 import { MemberDirectory } from './member-directory.js';
@@ -98,9 +99,11 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
 
   /**
    * Starts a snapshot of the state as of now: sessions and members (small) are encoded at once,
-   * the key-value store a step at a time while entries go on being applied.
+   * the key-value store a step at a time while entries go on being applied. The result is the
+   * snapshot in parts (header, the key-value store's step chunks, sessions, members), never
+   * joined: the node writes them to the snapshot file one after another.
    */
-  startSnapshot(): SteppedTask<Uint8Array> {
+  startSnapshotParts(): SteppedTask<readonly Uint8Array[]> {
     const kv = this.kv.startSnapshot();
     const sessions = this.sessions.snapshot();
     const members = new TextEncoder().encode(this.members.snapshot());
@@ -113,8 +116,13 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
       view.setUint32(4, kvBytes);
       view.setUint32(8, sessions.byteLength);
       view.setUint32(12, members.byteLength);
-      return new ChunkConcatenation([header, ...kvChunks, sessions, members]);
+      return singleStep(() => [header, ...kvChunks, sessions, members]);
     });
+  }
+
+  /** The snapshot as one buffer (Maintenance.Snapshot), joined a bounded copy per step. */
+  startSnapshot(): SteppedTask<Uint8Array> {
+    return followedBy(this.startSnapshotParts(), (parts) => new ChunkConcatenation(parts));
   }
 
   snapshot(): Uint8Array {

@@ -34,6 +34,8 @@ import {
   type Ready,
   type Role,
   type Snapshot,
+  type SnapshotChunkRead,
+  snapshotInfo,
   TooManyPendingReadsError,
 } from '../raft/index.js';
 import { openRaftLogStore, type RaftLogStore, type StoreMetrics } from '../store/index.js';
@@ -44,6 +46,7 @@ import {
   toStoredHardState,
   toStoredSnapshot,
 } from './raft-records.js';
+import { SnapshotChunkSender } from './snapshot-chunk-sender.js';
 import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
 
 /**
@@ -85,11 +88,12 @@ export interface ReplicatedStateMachine<Result> {
   snapshot(): Uint8Array;
   restore(data: Uint8Array): void;
   /**
-   * Optional: a snapshot of the state as of now, encoded a bounded step at a time. The node
-   * applies entries between steps, which must not change what it encodes. Without it the node
-   * calls `snapshot` in one go.
+   * Optional: a snapshot of the state as of now, encoded a bounded step at a time, as parts
+   * whose concatenation is the snapshot (saved one after another: no snapshot-sized buffer is
+   * made). The node applies entries between steps, which must not change what it encodes.
+   * Without it the node calls `snapshot` in one go.
    */
-  startSnapshot?(): SteppedTask<Uint8Array>;
+  startSnapshotParts?(): SteppedTask<readonly Uint8Array[]>;
   /**
    * Optional: replaces the state with a snapshot's a bounded step at a time; the node applies
    * nothing until the last step. Without it the node calls `restore` in one go.
@@ -97,8 +101,8 @@ export interface ReplicatedStateMachine<Result> {
   startRestore?(data: Uint8Array): SteppedTask<void>;
 }
 
-function snapshotTask<Result>(machine: ReplicatedStateMachine<Result>): SteppedTask<Uint8Array> {
-  return machine.startSnapshot?.() ?? singleStep(() => machine.snapshot());
+function snapshotTask<Result>(machine: ReplicatedStateMachine<Result>): SteppedTask<readonly Uint8Array[]> {
+  return machine.startSnapshotParts?.() ?? singleStep(() => [machine.snapshot()]);
 }
 
 function restoreTask<Result>(machine: ReplicatedStateMachine<Result>, data: Uint8Array): SteppedTask<void> {
@@ -234,7 +238,13 @@ export class RaftNode<Result> {
   private readonly readTimeoutMs: number;
   private readonly snapshotEveryEntries: number;
   /** The snapshot being taken in the background, from encoding to log compaction. */
-  private snapshotting: SteppedTask<Uint8Array> | undefined;
+  private snapshotting: SteppedTask<readonly Uint8Array[]> | undefined;
+  /**
+   * Bytes of snapshots held in memory: one encoded until its file is saved, or one received
+   * until it is restored. Followers are sent snapshots from their files, so 0 otherwise.
+   */
+  private snapshotBytesHeld = 0;
+  private readonly snapshotChunks: SnapshotChunkSender;
   /** Settles once the background snapshot (if any) stopped. */
   private snapshotRun: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -269,6 +279,11 @@ export class RaftNode<Result> {
       storage,
       applied: appliedIndex,
       unsafeCommitByCountingOlderTerms: options.unsafeCommitByCountingOlderTerms === true,
+    });
+    this.snapshotChunks = new SnapshotChunkSender({
+      read: (index, offset, length) => this.store.readSnapshotData(index, offset, length),
+      send: (chunk) => this.send([chunk]),
+      failed: (read, error) => this.snapshotReadFailed(read, error),
     });
     options.link.onMessage((from, payload) => this.receive(from, payload));
     options.link.onUnreachable((peer) => {
@@ -306,7 +321,8 @@ export class RaftNode<Result> {
       }
     } else if (recovered.snapshot !== undefined) {
       const snapshot = fromStoredSnapshot(recovered.snapshot);
-      storage = MemoryRaftStorage.fromSnapshot(snapshot);
+      // Storage keeps the snapshot's size only: followers are sent its bytes from its file.
+      storage = MemoryRaftStorage.fromSnapshot(snapshotInfo(snapshot));
       // A step per turn: the process's other services (peer links, timers) go on meanwhile.
       await runInTurns(
         restoreTask(options.stateMachine, snapshot.data),
@@ -369,11 +385,14 @@ export class RaftNode<Result> {
     return this.appliedIndex;
   }
 
-  /** What the node holds in memory of its log: entries after the snapshot, and the snapshot's bytes. */
+  /**
+   * What the node holds in memory of its log: entries after the snapshot, and snapshot bytes
+   * (only while one is saved or installed; see `snapshotBytesHeld`).
+   */
   logMemory(): { readonly entries: number; readonly snapshotBytes: number } {
     return {
       entries: this.storage.lastIndex() - this.storage.firstIndex() + 1,
-      snapshotBytes: this.storage.snapshot().data.byteLength,
+      snapshotBytes: this.snapshotBytesHeld,
     };
   }
 
@@ -675,6 +694,7 @@ export class RaftNode<Result> {
   private handleReady(ready: Ready): void {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.send(ready.messages);
+    this.sendSnapshotChunks(ready.snapshotReads);
     const persisted = this.stageWrite(ready);
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;
@@ -713,11 +733,18 @@ export class RaftNode<Result> {
     await this.persistChain;
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.send(ready.messages);
+    this.sendSnapshotChunks(ready.snapshotReads);
     this.options.link.flush?.();
-    await this.store.saveSnapshot(toStoredSnapshot(snapshot));
+    this.snapshotBytesHeld = snapshot.data.byteLength;
+    await this.store.saveSnapshot(toStoredSnapshot(snapshot.metadata, snapshot.data));
     await this.store.resetToSnapshot(snapshot.metadata.index);
-    this.storage.applySnapshot(snapshot);
-    if (!(await this.runSteps(restoreTask(this.options.stateMachine, snapshot.data), 'restore-step'))) return;
+    this.storage.applySnapshot(snapshotInfo(snapshot));
+    const restored = await this.runSteps(
+      restoreTask(this.options.stateMachine, snapshot.data),
+      'restore-step',
+    );
+    this.snapshotBytesHeld = 0;
+    if (!restored) return;
     this.appliedIndex = snapshot.metadata.index;
     this.snapshotIndex = this.appliedIndex;
     this.proposals.skippedThrough(this.appliedIndex);
@@ -837,15 +864,27 @@ export class RaftNode<Result> {
 
   /** Encodes a step per turn, then records, saves and compacts, unless cancelled on the way. */
   private async takeSnapshot(
-    task: SteppedTask<Uint8Array>,
+    task: SteppedTask<readonly Uint8Array[]>,
     index: number,
     config: ReturnType<Raft['configAt']>,
   ): Promise<void> {
     if (!(await this.runSteps(task, 'snapshot-step')) || this.snapshotting !== task) return;
-    const snapshot = this.storage.createSnapshot(index, config, task.result());
+    const parts = task.result();
+    let byteLength = 0;
+    for (const part of parts) byteLength += part.byteLength;
     this.snapshotIndex = index;
-    await this.store.saveSnapshot(toStoredSnapshot(snapshot));
+    // Saved before storage records it: the core may ask for its chunks as soon as it knows it,
+    // and they are read from the file. The encoded parts are dropped once saved.
+    this.snapshotBytesHeld = byteLength;
+    try {
+      await this.store.saveSnapshot(
+        toStoredSnapshot({ index, term: this.storage.term(index), config }, parts),
+      );
+    } finally {
+      this.snapshotBytesHeld = 0;
+    }
     if (this.snapshotting !== task) return;
+    this.storage.createSnapshot(index, config, byteLength);
     const compactThrough =
       index - (this.options.logEntriesKeptAfterSnapshot ?? LOG_ENTRIES_KEPT_AFTER_SNAPSHOT);
     if (compactThrough > this.storage.firstIndex()) {
@@ -871,6 +910,25 @@ export class RaftNode<Result> {
 
   private send(messages: readonly Message[]): void {
     for (const message of messages) this.options.link.send(message.to, encodeMessage(message));
+  }
+
+  /** Chunks of the saved snapshot the core asked for, read from its file and sent when read. */
+  private sendSnapshotChunks(reads: readonly SnapshotChunkRead[]): void {
+    for (const read of reads) this.snapshotChunks.request(read);
+  }
+
+  /**
+   * A chunk could not be read: that snapshot's file was removed (newer snapshots replaced it)
+   * or the disk failed. The transfer starts over, from the newest snapshot.
+   */
+  private snapshotReadFailed(read: SnapshotChunkRead, error: unknown): void {
+    if (this.stopped) return;
+    this.logger.warn(
+      { peer: read.to, snapshotIndex: read.metadata.index, error: String(error) },
+      'snapshot chunk read failed; the transfer starts over',
+    );
+    this.raft.reportSnapshot(read.to, 'failure');
+    this.schedule();
   }
 
   private noteLeader(leaderId: NodeId | 0): void {

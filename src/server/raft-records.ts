@@ -1,6 +1,13 @@
 import { isNodeId, MeshError, type NodeId } from '../lib/index.js';
-import type { ClusterConfig, Entry, EntryKind, HardState, Snapshot } from '../raft/index.js';
-import type { StoredEntry, StoredHardState, StoredSnapshot } from '../store/index.js';
+import type {
+  ClusterConfig,
+  Entry,
+  EntryKind,
+  HardState,
+  Snapshot,
+  SnapshotMetadata,
+} from '../raft/index.js';
+import type { SnapshotToSave, StoredEntry, StoredHardState, StoredSnapshot } from '../store/index.js';
 
 /** Entry kinds as the store keeps them; the numbers are part of the on-disk format. */
 const KIND_CODES: Readonly<Record<EntryKind, number>> = { normal: 0, config: 1, noop: 2 };
@@ -42,13 +49,12 @@ export function decodeClusterConfig(bytes: Uint8Array): ClusterConfig {
   };
 }
 
-export function toStoredSnapshot(snapshot: Snapshot): StoredSnapshot {
-  return {
-    index: snapshot.metadata.index,
-    term: snapshot.metadata.term,
-    config: encodeClusterConfig(snapshot.metadata.config),
-    data: snapshot.data,
-  };
+/** A snapshot to save: its metadata, and its data whole or in the parts it was encoded in. */
+export function toStoredSnapshot(
+  metadata: SnapshotMetadata,
+  data: Uint8Array | readonly Uint8Array[],
+): SnapshotToSave {
+  return { index: metadata.index, term: metadata.term, config: encodeClusterConfig(metadata.config), data };
 }
 
 export function fromStoredSnapshot(stored: StoredSnapshot): Snapshot {

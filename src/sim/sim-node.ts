@@ -84,8 +84,8 @@ class ObservedStateMachine implements ReplicatedStateMachine<NodeApplyResult> {
   }
 
   // The node's own stepped snapshot and restore, so simulated runs apply entries between steps.
-  startSnapshot(): SteppedTask<Uint8Array> {
-    return this.inner.startSnapshot();
+  startSnapshotParts(): SteppedTask<readonly Uint8Array[]> {
+    return this.inner.startSnapshotParts();
   }
 
   startRestore(data: Uint8Array): SteppedTask<void> {

@@ -57,3 +57,12 @@ export class StoreClosedError extends MeshError {
     super('STORE_CLOSED', 'store is closed');
   }
 }
+
+/** A read of a saved snapshot's data outside it, or from a file that is not a snapshot. */
+export class SnapshotReadError extends MeshError {
+  constructor(file: string, reason: string) {
+    super('STORE_SNAPSHOT_READ', `cannot read snapshot data from ${file}: ${reason}`, {
+      details: { file, reason },
+    });
+  }
+}

@@ -4,6 +4,7 @@ export { crc32c } from './crc32c.js';
 export {
   CorruptionError,
   RecordTooLargeError,
+  SnapshotReadError,
   StoreClosedError,
   StoreFailedError,
   StoreOverloadedError,
@@ -37,6 +38,7 @@ export { StoreDirectory } from './store-io.js';
 export type {
   RecoveredState,
   SkippedSnapshot,
+  SnapshotToSave,
   StoredEntry,
   StoredHardState,
   StoredSnapshot,

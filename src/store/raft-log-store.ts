@@ -8,9 +8,9 @@ import { type RaftLogStoreOptions, type ResolvedStoreOptions, resolveStoreOption
 import { encodeEntry, encodeHardState, encodeTruncateSuffix } from './records.js';
 import { type RecoveredLayout, recoverStore } from './recovery.js';
 import { SegmentWriter, type WriterOperation } from './segment-writer.js';
-import { snapshotFileParts } from './snapshot-file.js';
+import { readSnapshotDataAt, snapshotFileParts } from './snapshot-file.js';
 import { StoreDirectory } from './store-io.js';
-import type { RecoveredState, StoredEntry, StoredHardState, StoredSnapshot } from './types.js';
+import type { RecoveredState, SnapshotToSave, StoredEntry, StoredHardState } from './types.js';
 
 interface Settle {
   readonly resolve: () => void;
@@ -173,7 +173,7 @@ export class RaftLogStore {
    * Snapshot writes do not hold up log appends, and are checksummed and written a part at a
    * time off the event loop.
    */
-  saveSnapshot(snapshot: StoredSnapshot): Promise<void> {
+  saveSnapshot(snapshot: SnapshotToSave): Promise<void> {
     const refusal = this.refusal();
     if (refusal !== undefined) return Promise.reject(refusal);
     assert(Number.isSafeInteger(snapshot.index) && snapshot.index >= 1, 'snapshot index must be >= 1');
@@ -197,6 +197,22 @@ export class RaftLogStore {
       });
     this.snapshotChain = saving.catch(() => undefined);
     return saving;
+  }
+
+  /**
+   * `length` bytes of the data of the saved snapshot at `index`, from `offset` on, read from its
+   * file (FILE_NOT_FOUND once retention removed it). The node serves snapshots to followers this
+   * way instead of keeping one in memory.
+   */
+  async readSnapshotData(index: number, offset: number, length: number): Promise<Uint8Array> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) throw refusal;
+    const file = await this.directory.disk.open(this.directory.pathOf(snapshotFileName(index)), 'read');
+    try {
+      return await readSnapshotDataAt(file, offset, length);
+    } finally {
+      await file.close();
+    }
   }
 
   /**

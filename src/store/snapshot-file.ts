@@ -1,8 +1,9 @@
-import { dataViewOf } from '../lib/index.js';
+import { type DiskFile, dataViewOf } from '../lib/index.js';
 import { readUint64, writeUint64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
+import { SnapshotReadError } from './errors.js';
 import { SNAPSHOT_FILE_PART_BYTES } from './limits.js';
-import type { StoredSnapshot } from './types.js';
+import type { SnapshotToSave, StoredSnapshot } from './types.js';
 
 /**
  * A snapshot file (little-endian):
@@ -28,9 +29,12 @@ const SNAPSHOT_TRAILER_BYTES = 4;
  * never spends longer than one part on the event loop.
  */
 export function* snapshotFileParts(
-  snapshot: StoredSnapshot,
+  snapshot: SnapshotToSave,
   partBytes = SNAPSHOT_FILE_PART_BYTES,
 ): Generator<Uint8Array> {
+  const dataParts = snapshot.data instanceof Uint8Array ? [snapshot.data] : snapshot.data;
+  let dataBytes = 0;
+  for (const part of dataParts) dataBytes += part.byteLength;
   const header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
   const view = dataViewOf(header);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
@@ -38,15 +42,17 @@ export function* snapshotFileParts(
   writeUint64(view, 8, snapshot.index);
   writeUint64(view, 16, snapshot.term);
   view.setUint32(24, snapshot.config.byteLength, true);
-  writeUint64(view, 32, snapshot.data.byteLength);
+  writeUint64(view, 32, dataBytes);
   let checksum = crc32c(header);
   yield header;
   checksum = crc32c(snapshot.config, checksum);
   yield snapshot.config;
-  for (let offset = 0; offset < snapshot.data.byteLength; offset += partBytes) {
-    const part = snapshot.data.subarray(offset, offset + partBytes);
-    checksum = crc32c(part, checksum);
-    yield part;
+  for (const data of dataParts) {
+    for (let offset = 0; offset < data.byteLength; offset += partBytes) {
+      const part = data.subarray(offset, offset + partBytes);
+      checksum = crc32c(part, checksum);
+      yield part;
+    }
   }
   const trailer = new Uint8Array(SNAPSHOT_TRAILER_BYTES);
   dataViewOf(trailer).setUint32(0, checksum, true);
@@ -95,4 +101,32 @@ export function decodeSnapshot(file: Uint8Array, expectedIndex: number): Snapsho
       data: file.slice(dataStart, bodyBytes),
     },
   };
+}
+
+/**
+ * Reads `length` bytes of a snapshot file's data from `offset` on (a chunk to send to a
+ * follower), without reading the rest of the file. The header says where the data starts and
+ * how long it is; the whole file's checksum was verified when it was written or opened, and
+ * the receiver checks what it assembles.
+ */
+export async function readSnapshotDataAt(
+  file: DiskFile,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
+  const header = await file.readAt(0, SNAPSHOT_HEADER_BYTES);
+  const view = dataViewOf(header);
+  if (header.byteLength < SNAPSHOT_HEADER_BYTES || view.getUint32(0, true) !== SNAPSHOT_MAGIC) {
+    throw new SnapshotReadError(file.path, 'no snapshot header');
+  }
+  const dataBytes = readUint64(view, 32);
+  if (dataBytes === undefined || offset < 0 || length < 0 || offset + length > dataBytes) {
+    throw new SnapshotReadError(
+      file.path,
+      `bytes ${offset}+${length} are outside its ${dataBytes} data bytes`,
+    );
+  }
+  const data = await file.readAt(SNAPSHOT_HEADER_BYTES + view.getUint32(24, true) + offset, length);
+  if (data.byteLength !== length) throw new SnapshotReadError(file.path, 'file ends before its data');
+  return data;
 }

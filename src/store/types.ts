@@ -23,6 +23,17 @@ export interface StoredSnapshot {
   readonly data: Uint8Array;
 }
 
+/**
+ * A snapshot to save. Its data may come as the parts it was encoded in, written one after
+ * another, so that no buffer as large as the whole snapshot is ever made.
+ */
+export interface SnapshotToSave {
+  readonly index: number;
+  readonly term: number;
+  readonly config: Uint8Array;
+  readonly data: Uint8Array | readonly Uint8Array[];
+}
+
 export const EMPTY_HARD_STATE: StoredHardState = Object.freeze({ term: 0, vote: 0, commit: 0 });
 
 /** A snapshot file that failed validation at open and was passed over. */

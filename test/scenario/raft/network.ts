@@ -8,6 +8,9 @@ import {
   type NodeId,
   Raft,
   type ReadState,
+  type Ready,
+  snapshotChunkOf,
+  snapshotInfo,
 } from '../../../src/raft/index.js';
 
 export interface NetworkOptions {
@@ -33,6 +36,8 @@ export interface NetworkOptions {
 export interface SimulatedNode {
   raft: Raft;
   readonly storage: MemoryRaftStorage;
+  /** The bytes of `storage.snapshot()`, which the host keeps (as a node keeps its snapshot file). */
+  snapshotData: Uint8Array;
   /** Data of applied normal entries, decoded as text, in apply order. */
   applied: string[];
   appliedEntries: Entry[];
@@ -77,7 +82,9 @@ export class Network {
         ? new MemoryRaftStorage()
         : options.logs === undefined
           ? new MemoryRaftStorage(config)
-          : MemoryRaftStorage.fromSnapshot({ metadata: { index: 0, term: 0, config }, data: bytes('[]') });
+          : MemoryRaftStorage.fromSnapshot(
+              snapshotInfo({ metadata: { index: 0, term: 0, config }, data: bytes('[]') }),
+            );
       if (log !== undefined) {
         storage.append(
           log.map((term, position) => ({
@@ -89,11 +96,16 @@ export class Network {
         );
         storage.setHardState({ term: options.terms?.[id] ?? log.at(-1) ?? 0, vote: 0, commit: 0 });
       }
-      this.nodes.set(id, this.makeNode(id, storage));
+      this.nodes.set(id, this.makeNode(id, storage, bytes('[]')));
     }
   }
 
-  private makeNode(id: NodeId, storage: MemoryRaftStorage, applied = 0): SimulatedNode {
+  private makeNode(
+    id: NodeId,
+    storage: MemoryRaftStorage,
+    snapshotData: Uint8Array,
+    applied = 0,
+  ): SimulatedNode {
     const options = this.options;
     const raft = new Raft({
       id,
@@ -110,7 +122,7 @@ export class Network {
       unsafeCommitByCountingOlderTerms: options.unsafeCommitByCountingOlderTerms ?? false,
       ...(options.leaseRead === undefined ? {} : { leaseRead: options.leaseRead }),
     });
-    return { raft, storage, applied: [], appliedEntries: [], readStates: [], droppedReads: [] };
+    return { raft, storage, snapshotData, applied: [], appliedEntries: [], readStates: [], droppedReads: [] };
   }
 
   node(id: NodeId): SimulatedNode {
@@ -126,7 +138,7 @@ export class Network {
   /** Restarts a node from its storage, as after a crash (unsaved state is lost). */
   restart(id: NodeId): void {
     const old = this.node(id);
-    const fresh = this.makeNode(id, old.storage, 0);
+    const fresh = this.makeNode(id, old.storage, old.snapshotData, 0);
     this.nodes.set(id, fresh);
   }
 
@@ -136,7 +148,7 @@ export class Network {
    */
   crashBeforePersist(id: NodeId): void {
     const node = this.node(id);
-    if (node.raft.hasReady()) this.queue.push(...node.raft.ready().messages);
+    if (node.raft.hasReady()) this.queue.push(...this.sentAtOnce(node, node.raft.ready()));
     this.restart(id);
   }
 
@@ -163,12 +175,13 @@ export class Network {
     if (!node.raft.hasReady()) return false;
     const ready = node.raft.ready();
     if (ready.snapshot !== undefined) {
-      node.storage.applySnapshot(ready.snapshot);
+      node.storage.applySnapshot(snapshotInfo(ready.snapshot));
+      node.snapshotData = ready.snapshot.data;
       node.applied = JSON.parse(decoder.decode(ready.snapshot.data)) as string[];
     }
     node.storage.append(ready.entries);
     if (ready.hardState !== undefined) node.storage.setHardState(ready.hardState);
-    this.queue.push(...ready.messages, ...ready.messagesAfterPersist);
+    this.queue.push(...this.sentAtOnce(node, ready), ...ready.messagesAfterPersist);
     for (const entry of ready.committedEntries) {
       node.appliedEntries.push(entry);
       if (entry.kind === 'normal') node.applied.push(decoder.decode(entry.data));
@@ -177,6 +190,25 @@ export class Network {
     node.droppedReads.push(...ready.droppedReads);
     node.raft.advance();
     return true;
+  }
+
+  /**
+   * A Ready's messages that may leave at once, with the snapshot chunks it asks for read. Only
+   * the latest snapshot's bytes are kept: a chunk of an older one fails the transfer, as a
+   * node's does when that snapshot's file is gone.
+   */
+  private sentAtOnce(node: SimulatedNode, ready: Ready): Message[] {
+    const chunks: Message[] = [];
+    for (const read of ready.snapshotReads) {
+      if (read.metadata.index === node.storage.snapshot().metadata.index) {
+        chunks.push(
+          snapshotChunkOf(read, node.snapshotData.subarray(read.offset, read.offset + read.length)),
+        );
+      } else {
+        node.raft.reportSnapshot(read.to, 'failure');
+      }
+    }
+    return [...ready.messages, ...chunks];
   }
 
   /** Processes every node's Ready until none has one; returns the queued messages. */
@@ -237,7 +269,8 @@ export class Network {
   snapshotAndCompact(id: NodeId): void {
     const node = this.node(id);
     const index = node.raft.status().applied;
-    node.storage.createSnapshot(index, node.raft.configAt(index), bytes(JSON.stringify(node.applied)));
+    node.snapshotData = bytes(JSON.stringify(node.applied));
+    node.storage.createSnapshot(index, node.raft.configAt(index), node.snapshotData.byteLength);
     node.storage.compact(index);
   }
 }

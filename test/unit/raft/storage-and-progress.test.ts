@@ -64,7 +64,7 @@ describe('MemoryRaftStorage', () => {
   it('compacts behind a snapshot and reports compacted and unavailable indexes with typed errors', () => {
     const storage = new MemoryRaftStorage();
     storage.append([entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)]);
-    storage.createSnapshot(3, { voters: [1], learners: [], outgoingVoters: [] }, new Uint8Array([1]));
+    storage.createSnapshot(3, { voters: [1], learners: [], outgoingVoters: [] }, 1);
     storage.compact(3);
     expect(storage.firstIndex()).toBe(4);
     expect(storage.term(3)).toBe(2);
@@ -80,9 +80,7 @@ describe('MemoryRaftStorage', () => {
     expect(codeOf(() => storage.entries(2, 4))).toBe('LOG_COMPACTED');
     expect(codeOf(() => storage.term(9))).toBe('LOG_UNAVAILABLE');
     expect(
-      codeOf(() =>
-        storage.createSnapshot(2, { voters: [1], learners: [], outgoingVoters: [] }, new Uint8Array()),
-      ),
+      codeOf(() => storage.createSnapshot(2, { voters: [1], learners: [], outgoingVoters: [] }, 0)),
     ).toBe('SNAPSHOT_OUT_OF_DATE');
   });
 

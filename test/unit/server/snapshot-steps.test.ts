@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KvCommand, RequestOp } from '../../../src/kv/index.js';
-import type { SteppedTask } from '../../../src/lib/index.js';
+import type { Disk, SteppedTask } from '../../../src/lib/index.js';
 import type { Entry, NodeId } from '../../../src/raft/index.js';
 import {
   MAX_APPLIED_ENTRIES_PER_TURN,
@@ -35,8 +35,8 @@ class RecordingMachine extends NodeStateMachine {
     return super.apply(entry);
   }
 
-  override startSnapshot(): SteppedTask<Uint8Array> {
-    return this.recorded('encoding', super.startSnapshot());
+  override startSnapshotParts(): SteppedTask<readonly Uint8Array[]> {
+    return this.recorded('encoding', super.startSnapshotParts());
   }
 
   override startRestore(data: Uint8Array): SteppedTask<void> {
@@ -136,6 +136,22 @@ function everyKey(machine: NodeStateMachine): string[] {
   ];
 }
 
+/** A node's snapshot files (name and bytes), oldest first. */
+async function snapshotFiles(entry: {
+  disk: Disk;
+  dataDirectory: string;
+}): Promise<Array<[string, Uint8Array]>> {
+  const names = (await entry.disk.list(entry.dataDirectory)).filter((name) => name.endsWith('.snap'));
+  return Promise.all(
+    names.map(
+      async (name): Promise<[string, Uint8Array]> => [
+        name,
+        await entry.disk.readFile(path.join(entry.dataDirectory, name)),
+      ],
+    ),
+  );
+}
+
 const terms = <Machine extends NodeStateMachine>(cluster: KvCluster<Machine>): number[] =>
   [...cluster.nodes.values()].map((entry) => entry.node.status().term);
 
@@ -224,6 +240,42 @@ describe('snapshots taken and installed a step at a time', () => {
     } finally {
       await backlogCluster.stop();
     }
+  });
+
+  it('sends a follower the snapshot from its file: no node keeps one in memory, the follower gets it byte for byte', {
+    timeout: 60_000,
+  }, async () => {
+    cluster = new KvCluster([1, 2, 3], () => new RecordingMachine(), 200, PRODUCTION_TIMING);
+    await cluster.start();
+    const leader = await cluster.waitForLeader(10_000);
+    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    cluster.links.isolated.add(lagging.id);
+    await load(cluster.backendOf(leader.id), 10_000, 25);
+    await cluster.until(
+      () =>
+        leader.node.storeMetrics().snapshotsSaved > 0 &&
+        leader.node.status().firstIndex > lagging.node.applied + 1,
+      'a snapshot on the leader past the follower',
+      30_000,
+    );
+    cluster.links.isolated.delete(lagging.id);
+    await cluster.until(
+      () =>
+        lagging.machine.events.includes('restoring finished') && lagging.node.applied === leader.node.applied,
+      'the follower to install the snapshot and catch up',
+      30_000,
+    );
+    expect(everyKey(lagging.machine)).toEqual(everyKey(leader.machine));
+    // The follower saved what it was sent: the leader's snapshot file, byte for byte.
+    const installed = await snapshotFiles(lagging);
+    expect(installed.length).toBeGreaterThan(0);
+    const leaderFiles = new Map(await snapshotFiles(leader));
+    for (const [name, bytes] of installed) {
+      if (leaderFiles.has(name)) expect(bytes).toEqual(leaderFiles.get(name));
+    }
+    expect(installed.some(([name]) => leaderFiles.has(name))).toBe(true);
+    // Snapshots live in their files only, once saved and once installed.
+    for (const entry of cluster.nodes.values()) expect(entry.node.logMemory().snapshotBytes).toBe(0);
   });
 
   it('catches a cut-off follower up from a 20,000-key snapshot under client load: no election, no client error', {

@@ -166,6 +166,31 @@ describe.each([
     await second.store.close();
   });
 
+  it('saves a snapshot given in parts as one file, and reads any range of its data back from the file', async () => {
+    const first = await open(fixture.disk, fixture.directory, { snapshotsRetained: 1 });
+    await first.store.append(entries(1, 20, 1));
+    const encoder = new TextEncoder();
+    const parts = [encoder.encode('header|'), encoder.encode('keys, '.repeat(50)), encoder.encode('|tail')];
+    const whole = new Uint8Array(Buffer.concat(parts));
+    await first.store.saveSnapshot({ index: 10, term: 1, config: new Uint8Array([7, 7]), data: parts });
+    expect(await first.store.readSnapshotData(10, 0, whole.byteLength)).toEqual(whole);
+    expect(await first.store.readSnapshotData(10, 5, 64)).toEqual(whole.subarray(5, 69));
+    expect(await first.store.readSnapshotData(10, whole.byteLength - 5, 5)).toEqual(encoder.encode('|tail'));
+    await expect(first.store.readSnapshotData(10, whole.byteLength - 4, 5)).rejects.toSatisfy(
+      (error) => isMeshError(error) && error.code === 'STORE_SNAPSHOT_READ',
+    );
+    // Retention removed its file once a newer snapshot was saved: nothing is kept to read from.
+    await first.store.saveSnapshot(snapshotAt(20, 1));
+    await expect(first.store.readSnapshotData(10, 0, 1)).rejects.toSatisfy(
+      (error) => isMeshError(error) && error.code === 'FILE_NOT_FOUND',
+    );
+    await first.store.close();
+
+    const second = await open(fixture.disk, fixture.directory);
+    expect(second.recovered.snapshot?.data).toEqual(snapshotAt(20, 1).data);
+    await second.store.close();
+  });
+
   it('starts a fresh log after a snapshot the log does not match', async () => {
     const first = await open(fixture.disk, fixture.directory);
     await first.store.append(entries(1, 5, 1), { term: 3, vote: 0, commit: 2 });
