@@ -18,6 +18,7 @@ import {
   type PbReadResponse,
 } from '../protocol/index.js';
 import { toBytes } from './bytes.js';
+import { SharedAppends } from './chain-append-batch.js';
 import { type ChainCallKind, chainErrorFromGrpc } from './chain-errors.js';
 import { ChainSubscription } from './chain-subscription.js';
 import { toNumber } from './convert.js';
@@ -66,7 +67,14 @@ export interface ChainsTransport {
 }
 
 export class ChainsClient {
-  constructor(private readonly transport: ChainsTransport) {}
+  private readonly sharedAppends: SharedAppends;
+
+  constructor(private readonly transport: ChainsTransport) {
+    this.sharedAppends = new SharedAppends(
+      (name, payloads, options) => this.sendAppend(name, payloads, options),
+      transport.clock,
+    );
+  }
 
   /** Creates a chain and answers its status. CHAIN_EXISTS when the name is taken. */
   async create(name: string, options: ChainCreateOptions): Promise<ChainStatus> {
@@ -91,6 +99,7 @@ export class ChainsClient {
   /**
    * Appends one record or a batch (consecutive offsets, never split). Resolves once the chain's
    * acks policy is met. CHAIN_APPEND_OUTCOME_UNKNOWN when it may or may not have been written.
+   * Appends made in the same turn to the same chain share one call (`SharedAppends`).
    */
   async append(
     name: string,
@@ -98,12 +107,15 @@ export class ChainsClient {
     options: CallOptions = {},
   ): Promise<ChainAppendResult> {
     const list = typeof payloads === 'string' || payloads instanceof Uint8Array ? [payloads] : payloads;
-    const pb = await this.unary<PbAppendResponse>(
-      'append',
-      'Append',
-      { name, payloads: list.map(toBytes) },
-      options,
-    );
+    return this.sharedAppends.append(name, list.map(toBytes), options);
+  }
+
+  private async sendAppend(
+    name: string,
+    payloads: readonly Uint8Array[],
+    options: CallOptions,
+  ): Promise<ChainAppendResult> {
+    const pb = await this.unary<PbAppendResponse>('append', 'Append', { name, payloads }, options);
     return {
       epoch: toNumber(pb.epoch),
       firstOffset: toNumber(pb.first_offset),

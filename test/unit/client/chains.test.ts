@@ -170,6 +170,62 @@ describe('client.chains against one node', () => {
     expect((await client.chains.read(name)).records).toEqual([]);
   });
 
+  it('appends made in one turn share one call, each answered with its own offsets', async () => {
+    const name = await newChain();
+    const callsBefore = backend.appendCalls;
+    const results = await Promise.all([
+      client.chains.append(name, 'a'),
+      client.chains.append(name, ['b', 'c']),
+      client.chains.append(name, 'd'),
+    ]);
+    expect(backend.appendCalls - callsBefore).toBe(1);
+    expect(results).toEqual([
+      { epoch: 1, firstOffset: 0, lastOffset: 0 },
+      { epoch: 1, firstOffset: 1, lastOffset: 2 },
+      { epoch: 1, firstOffset: 3, lastOffset: 3 },
+    ]);
+    const read = await client.chains.read(name);
+    expect(read.records.map((record) => bytesToText(record.payload))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('a shared call refused for one record: the others are written alone, that one fails', async () => {
+    const name = `client-chain-small-${chainCount}`;
+    await client.chains.create(name, { replicas: 3, maxRecordBytes: 4 });
+    const callsBefore = backend.appendCalls;
+    const outcomes = await Promise.allSettled([
+      client.chains.append(name, 'ok-1'),
+      client.chains.append(name, 'far too large'),
+      client.chains.append(name, 'ok-2'),
+    ]);
+    // The shared call, then each append alone.
+    expect(backend.appendCalls - callsBefore).toBe(4);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: { epoch: 1, firstOffset: 0, lastOffset: 0 } });
+    expect(outcomes[1]?.status).toBe('rejected');
+    expect(((outcomes[1] as PromiseRejectedResult).reason as MeshClientError).code).toBe(
+      'CHAIN_RECORD_TOO_LARGE',
+    );
+    expect(outcomes[2]).toEqual({ status: 'fulfilled', value: { epoch: 1, firstOffset: 1, lastOffset: 1 } });
+    const read = await client.chains.read(name);
+    expect(read.records.map((record) => bytesToText(record.payload))).toEqual(['ok-1', 'ok-2']);
+  });
+
+  it('a shared call whose outcome is unknown fails every append in it, none sent again', async () => {
+    const name = await newChain();
+    const callsBefore = backend.appendCalls;
+    backend.failNext('append', new ChainAppendOutcomeUnknownError(name, 'leader lost'));
+    const outcomes = await Promise.allSettled([
+      client.chains.append(name, 'x'),
+      client.chains.append(name, 'y'),
+    ]);
+    expect(backend.appendCalls - callsBefore).toBe(1);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect(((outcome as PromiseRejectedResult).reason as MeshClientError).code).toBe(
+        'CHAIN_APPEND_OUTCOME_UNKNOWN',
+      );
+    }
+  });
+
   it('an append larger than the port accepts is refused by gRPC before the backend, typed', async () => {
     const name = await newChain();
     const callsBefore = backend.appendCalls;
