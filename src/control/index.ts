@@ -46,6 +46,7 @@ export {
   auditKey,
   CHAINS_COORDINATOR_KEY,
   chainKey,
+  DAEMONS_COORDINATOR_KEY,
   DEFAULT_CONTROL_ROOT,
   daemonKey,
   groupKey,

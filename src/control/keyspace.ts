@@ -68,6 +68,8 @@ export const WORKER_ID_COUNTER_KEY = 'node-ids/last-worker';
  * only if absent, so one node holds it at a time; the others wait for it to disappear).
  */
 export const CHAINS_COORDINATOR_KEY = 'chains-coordinator';
+/** Held, the same way, by the node that promotes a standby when a daemon's active node leaves. */
+export const DAEMONS_COORDINATOR_KEY = 'daemons-coordinator';
 export const maintenanceKey = (id: NodeId): string => nodeSegment('maintenance', id);
 export const proximityKey = (id: NodeId): string => nodeSegment('proximity', id);
 export const chainKey = (name: string): string => nameSegment('chains', name);

@@ -12,6 +12,7 @@ import { DaemonDirectory, type StoredDaemon } from '../daemons/directory.js';
 import { BUILT_IN_KINDS, createKindCatalog } from '../daemons/index.js';
 import type { DaemonPlacementNode } from '../daemons/placement.js';
 import { PEER_CHANNEL } from '../lib/index.js';
+import { DaemonCoordinator } from './daemon-coordinator.js';
 import { DaemonMembers } from './daemon-members.js';
 import { DaemonPeerRequests } from './daemon-peer-requests.js';
 import { DaemonRequests } from './daemon-requests.js';
@@ -19,7 +20,7 @@ import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 
 export function daemonsService(context: CommonServiceContext): NodeService {
-  const { parts, clock, logger } = context;
+  const { parts, clock, random, logger } = context;
   return {
     name: SERVICE.daemons,
     role: 'deployed daemons: the members placed on this node, events from any node',
@@ -42,8 +43,10 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         ...(log === undefined ? {} : { logger: log }),
       });
       let changed: Array<() => void> = [];
+      let coordinator: DaemonCoordinator | undefined;
       const follower = directory.follow((daemons: ReadonlyMap<string, StoredDaemon>) => {
         members.reconcile(daemons);
+        coordinator?.notify();
         const waiting = changed;
         changed = [];
         for (const wake of waiting) wake();
@@ -71,10 +74,25 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         clock,
         ...(log === undefined ? {} : { logger: log }),
       });
+      coordinator = new DaemonCoordinator({
+        plane,
+        directory,
+        self,
+        definitions: () => follower.daemons,
+        nodes,
+        onNodesChange: (listener) => membership.view.onChange(() => listener()),
+        progressOf: (name, node) => requests.progressOf(name, node),
+        rttMs: (node) => parts.proximityMatrix?.()?.rows.get(self)?.peers.get(node)?.rttMs,
+        clock,
+        random: random.fork('daemon-coordinator'),
+        ...(log === undefined ? {} : { logger: log.child({ part: 'daemon-coordinator' }) }),
+      });
+      coordinator.start();
       parts.daemons = requests;
       return {
         close: async () => {
           delete parts.daemons;
+          await coordinator?.stop();
           follower.stop();
           peers.close();
           await members.close();

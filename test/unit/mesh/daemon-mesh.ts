@@ -6,7 +6,8 @@
 import { type ControlPlane, openControlPlane } from '../../../src/control/index.js';
 import { DaemonDirectory, type StoredDaemon } from '../../../src/daemons/directory.js';
 import { BUILT_IN_KINDS, createKindCatalog } from '../../../src/daemons/index.js';
-import { type NodeId, SystemClock } from '../../../src/lib/index.js';
+import { type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
+import { DaemonCoordinator } from '../../../src/mesh/daemon-coordinator.js';
 import { DaemonMembers } from '../../../src/mesh/daemon-members.js';
 import { DaemonPeerRequests } from '../../../src/mesh/daemon-peer-requests.js';
 import { DaemonRequests } from '../../../src/mesh/daemon-requests.js';
@@ -19,6 +20,7 @@ export interface DaemonNode {
   readonly requests: DaemonRequests;
   readonly members: DaemonMembers;
   readonly directory: DaemonDirectory;
+  readonly coordinator: DaemonCoordinator;
   definitions: ReadonlyMap<string, StoredDaemon>;
 }
 
@@ -61,9 +63,11 @@ export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh
       directory,
       definitions: new Map(),
     };
+    let coordinator: DaemonCoordinator | undefined;
     const follower = directory.follow((daemons) => {
       entry.definitions = daemons;
       members.reconcile(daemons);
+      coordinator?.notify();
       for (const wake of changes.splice(0)) wake();
     }, clock);
     const peers = new DaemonPeerRequests(link, clock);
@@ -97,9 +101,24 @@ export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh
       nodes: () => ids.map((node) => ({ id: node, healthy: !down.has(node) })),
       clock,
     });
-    const node = Object.assign(entry, { requests }) as DaemonNode;
+    const healthyNodes = () => ids.map((node) => ({ id: node, healthy: !down.has(node) }));
+    coordinator = new DaemonCoordinator({
+      plane,
+      directory,
+      self: id,
+      definitions: () => entry.definitions,
+      nodes: healthyNodes,
+      onNodesChange: () => () => undefined,
+      progressOf: (name, node) => requests.progressOf(name, node),
+      rttMs: () => undefined,
+      clock,
+      random: systemRandom(),
+    });
+    coordinator.start();
+    const node = Object.assign(entry, { requests, coordinator }) as DaemonNode;
     nodes.set(id, node);
     stops.push(async () => {
+      await coordinator?.stop();
       follower.stop();
       peers.close();
       await members.close();

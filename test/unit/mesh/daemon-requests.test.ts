@@ -142,3 +142,39 @@ describe('daemons across nodes (one process)', () => {
     }
   });
 });
+
+describe('failover (one process)', () => {
+  it("promotes the standby that applied the most when the active's node leaves; events go on, each once", async () => {
+    await mesh.node(2).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 3 });
+    for (let sequence = 1; sequence <= 3; sequence++)
+      await mesh
+        .node(3)
+        .requests.send('log', { payload: bytes(`e${sequence}`), clientId: 'c', sequence }, SEND_TIMEOUT_MS);
+    // Node 1 leaves: its channel drops everything and its coordinator stands down (were it the
+    // seat holder, its lease would lapse).
+    mesh.down.add(1);
+    await mesh.node(1).coordinator.stop();
+    // Sent through node 3 while node 1 is cut off: it waits for the promotion, then is served.
+    const during = await mesh
+      .node(3)
+      .requests.send('log', { payload: bytes('e4'), clientId: 'c', sequence: 4 }, SEND_TIMEOUT_MS);
+    expect(during.epoch).toBe(2);
+    const status = await mesh.node(2).requests.status('log');
+    expect(status.epoch).toBe(2);
+    expect(status.members.find((member) => member.role === 'active')?.node).not.toBe(1);
+    const promotions = [...mesh.nodes.values()].reduce((sum, node) => sum + node.coordinator.promotions, 0);
+    expect(promotions).toBe(1);
+    // A retry of an event applied before the failover is recognised by the new active.
+    const retry = await mesh
+      .node(2)
+      .requests.send('log', { payload: bytes('e2'), clientId: 'c', sequence: 2 }, SEND_TIMEOUT_MS);
+    expect(retry.duplicate).toBe(true);
+    const state = await mesh.node(2).requests.state('log');
+    expect(state.memberIndex).toBe(during.memberIndex);
+    expect(decodeJournalState(state.state).map(text)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    const outputs = [];
+    for await (const output of mesh.node(2).requests.outputs('log', 0, false, new AbortController().signal))
+      outputs.push(text(output.payload));
+    expect(outputs).toEqual(['0', '1', '2', '3']);
+  });
+});
