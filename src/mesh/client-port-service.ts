@@ -4,10 +4,16 @@
  * Voters serve etcd's API over their KV; workers have no KV and answer etcd's services with
  * where they are served (docs/CHAINS.md, "On a running node").
  */
-import { type ClientPortService, chainsPortService, startClientPortServer } from '../api/index.js';
+import {
+  type ClientPortService,
+  chainsPortService,
+  daemonsPortService,
+  startClientPortServer,
+} from '../api/index.js';
 import { formatAddress, type Logger, parseAddress } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { chainsBackendOf } from './chain-service.js';
+import { daemonsBackendOf } from './daemon-service.js';
 import type { CommonServiceContext, NodeParts } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 
@@ -17,7 +23,10 @@ import type { NodeService } from './node-service.js';
  * port may start before it (calls fail as unavailable until it runs).
  */
 export function meshPortServices(parts: NodeParts, logger: Logger): ClientPortService[] {
-  return [chainsPortService(chainsBackendOf(parts), logger)];
+  return [
+    chainsPortService(chainsBackendOf(parts), logger),
+    daemonsPortService(daemonsBackendOf(parts), logger),
+  ];
 }
 
 export interface ClientPortPlan {

@@ -15,7 +15,7 @@ import { chainReplicaRuntime } from './chain-replicas.js';
 import { chainsService } from './chain-service.js';
 import { clientPortService } from './client-port-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
-import { daemonsBackendOf, daemonsService } from './daemon-service.js';
+import { daemonsService } from './daemon-service.js';
 import { voterControlPlaneService, voterMembershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, raftDirectory } from './node-config.js';
