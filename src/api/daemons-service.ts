@@ -120,7 +120,8 @@ export function daemonsPortService(backend: DaemonsBackend, logger: Logger): Dae
 /**
  * Writes the backend's outputs to the call in batches, waiting whenever the call's buffer is
  * full: a client that reads slowly holds the backend's iterator back (through the bounded batch
- * buffer) rather than growing any queue.
+ * buffer) rather than growing any queue. A stream without `follow` that reaches the end says so
+ * in a last message (`complete`).
  */
 async function writeOutputs(call: OutputsCall, backend: DaemonsBackend, signal: AbortSignal): Promise<void> {
   const { name, fromSequence, follow } = outputsRequestFromPb(call.request);
@@ -134,6 +135,8 @@ async function writeOutputs(call: OutputsCall, backend: DaemonsBackend, signal: 
   );
   for await (const batch of batches) {
     if (signal.aborted) return;
-    if (!call.write({ outputs: batch.map(outputToPb) })) await writable(call, aborted);
+    if (!call.write({ outputs: batch.map(outputToPb), complete: false })) await writable(call, aborted);
   }
+  // Only an end the backend reached by itself is complete; a closing server's end is not.
+  if (!follow && !signal.aborted) call.write({ outputs: [], complete: true });
 }

@@ -6,10 +6,8 @@
  * (CHAIN_NOT_LEADER, CHAIN_UNAVAILABLE, CHAIN_OVERLOADED) or a call that never left the client.
  * An append whose outcome is unknown is never sent twice.
  */
-import * as grpc from '@grpc/grpc-js';
 import type { ChainAppendResult, ChainReadResult, ChainStatus, ChainSummary } from '../api/index.js';
 import type { AcksPolicy, ChainRetention, ChainSyncPolicy } from '../chains/index.js';
-import type { Clock, Random } from '../lib/index.js';
 import {
   ACKS_TO_PB,
   type PbAppendResponse,
@@ -23,8 +21,7 @@ import { type ChainCallKind, chainErrorFromGrpc } from './chain-errors.js';
 import { ChainSubscription } from './chain-subscription.js';
 import { toNumber } from './convert.js';
 import { chainRecordFromPb, chainStatusFromPb, chainSummaryFromPb } from './convert-chains.js';
-import type { EndpointConnection } from './endpoint.js';
-import { MeshClientError, TimeoutError } from './errors.js';
+import { type ServiceTransport, serviceUnary } from './service-transport.js';
 import type { Bytes, CallOptions } from './types.js';
 
 export interface ChainCreateOptions extends CallOptions {
@@ -48,23 +45,8 @@ export interface ChainReadOptions extends CallOptions {
   readonly maxBytes?: number;
 }
 
-/** What `client.chains` needs from the client: its retry loop, its endpoints, time and chance. */
-export interface ChainsTransport {
-  /** Runs `attempt` with failover and backoff while its typed error is `retryable`. */
-  call<T>(
-    label: string,
-    options: CallOptions,
-    attempt: (connection: EndpointConnection, deadline: Date) => Promise<T>,
-  ): Promise<T>;
-  /** The endpoint to try next, and its connection. */
-  pick(): EndpointConnection;
-  /** `address` failed: prefer another one next. */
-  failed(address: string): void;
-  checkOpen(): void;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly maxAttempts: number;
-}
+/** What `client.chains` needs from the client (the same as every MeshOS service client). */
+export type ChainsTransport = ServiceTransport;
 
 export class ChainsClient {
   private readonly sharedAppends: SharedAppends;
@@ -159,27 +141,22 @@ export class ChainsClient {
     return pb.chains.map(chainSummaryFromPb);
   }
 
-  private async unary<Response>(
+  private unary<Response>(
     kind: ChainCallKind,
     method: string,
     request: object,
     options: CallOptions,
   ): Promise<Response> {
-    try {
-      return await this.transport.call(`chains.${method}`, options, async (connection, deadline) => {
-        try {
-          return await connection.unary<Response>('chains', method, request, new grpc.Metadata(), deadline);
-        } catch (error) {
-          throw chainErrorFromGrpc(error, connection.address, kind);
-        }
-      });
-    } catch (error) {
-      // The budget ran out between retries: every attempt failed in a way that says it was not
-      // applied, so the last one's error says more than a bare TIMEOUT (which reads as "maybe").
-      if (error instanceof TimeoutError && error.cause instanceof MeshClientError && kind !== 'read') {
-        throw error.cause;
-      }
-      throw error;
-    }
+    return serviceUnary<Response>(
+      this.transport,
+      {
+        service: 'chains',
+        method,
+        request,
+        errorOf: (error, address) => chainErrorFromGrpc(error, address, kind),
+        changes: kind !== 'read',
+      },
+      options,
+    );
   }
 }

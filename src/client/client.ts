@@ -41,6 +41,7 @@ import {
   toNumber,
   txnResultFromPb,
 } from './convert.js';
+import { DaemonsClient } from './daemons.js';
 import { chooseLeader } from './discovery.js';
 import { channelCredentials, type EndpointConnection, normalizeEndpoint } from './endpoint.js';
 import { EndpointPool } from './endpoint-pool.js';
@@ -61,6 +62,7 @@ import {
   SNAPSHOT_DIGEST_BYTES,
 } from './limits.js';
 import { type MeshClientOptions, validateClientOptions } from './options.js';
+import type { ServiceTransport } from './service-transport.js';
 import { ClientSession, randomClientId } from './session.js';
 import { collectSnapshot, createWatch, keepAliveOnce } from './stream-calls.js';
 import { TxnIf } from './txn-builder.js';
@@ -111,6 +113,8 @@ export class MeshClient {
   private closed = false;
   /** Replicated chains (`meshos.v1.Chains`): create, append, read, subscribe, status, list, delete. */
   readonly chains: ChainsClient;
+  /** Daemons on the cluster (`meshos.v1.Daemons`): deploy, list, status, send, state, outputs, move, remove. */
+  readonly daemons: DaemonsClient;
 
   private constructor(options: MeshClientOptions) {
     this.random = options.random ?? systemRandom();
@@ -124,7 +128,7 @@ export class MeshClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.discoverLeader = options.discoverLeader ?? true;
-    this.chains = new ChainsClient({
+    const transport: ServiceTransport = {
       call: (label, callOptions, attempt) => this.call(label, callOptions, attempt),
       pick: () => this.pool.connection(this.pool.pick()),
       failed: (address) => this.pool.failed(address),
@@ -132,7 +136,9 @@ export class MeshClient {
       clock: this.clock,
       random: this.random,
       maxAttempts: this.maxAttempts,
-    });
+    };
+    this.chains = new ChainsClient(transport);
+    this.daemons = new DaemonsClient(transport);
   }
 
   /** Validates the options, then finds the leader (best effort: an unreachable cluster fails later calls, not this one). */

@@ -1,11 +1,11 @@
 /**
  * One node's client port: a gRPC channel shared by the five etcd services and MeshOS's Chains
- * service, and unary/stream helpers.
+ * and Daemons services, and unary/stream helpers.
  */
 import * as grpc from '@grpc/grpc-js';
 import { MAX_RECEIVE_MESSAGE_BYTES } from './limits.js';
 import type { ClientTlsOptions } from './options.js';
-import { chainsClientConstructor, etcdClientConstructors } from './proto.js';
+import { chainsClientConstructor, daemonsClientConstructor, etcdClientConstructors } from './proto.js';
 
 /** Reconnect quickly after a node restarts; the retry loop does its own backoff between attempts. */
 const CHANNEL_OPTIONS = {
@@ -48,7 +48,7 @@ export function channelCredentials(tls: ClientTlsOptions | undefined): grpc.Chan
   );
 }
 
-export type ServiceName = 'kv' | 'watch' | 'lease' | 'cluster' | 'maintenance' | 'chains';
+export type ServiceName = 'kv' | 'watch' | 'lease' | 'cluster' | 'maintenance' | 'chains' | 'daemons';
 
 export class EndpointConnection {
   private readonly clients: Record<ServiceName, grpc.Client>;
@@ -69,6 +69,7 @@ export class EndpointConnection {
       cluster: new constructors.cluster(address, credentials, shared),
       maintenance: new constructors.maintenance(address, credentials, shared),
       chains: new (chainsClientConstructor())(address, credentials, shared),
+      daemons: new (daemonsClientConstructor())(address, credentials, shared),
     };
   }
 

@@ -3,6 +3,13 @@ export { ALL_KEYS_RANGE_END, bytesToText, prefixRangeEnd, toBytes } from './byte
 export { ChainSubscription } from './chain-subscription.js';
 export { type ChainCreateOptions, type ChainReadOptions, ChainsClient } from './chains.js';
 export { type EndpointStatusResult, MeshClient } from './client.js';
+export { DaemonOutputStream } from './daemon-outputs.js';
+export {
+  type DaemonDeployOptions,
+  type DaemonOutputsOptions,
+  type DaemonSendOptions,
+  DaemonsClient,
+} from './daemons.js';
 export { chooseLeader, type LeaderChoice } from './discovery.js';
 export { normalizeEndpoint } from './endpoint.js';
 export {
@@ -19,6 +26,8 @@ export {
 } from './errors.js';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_DAEMON_CHANGE_TIMEOUT_MS,
+  DEFAULT_DAEMON_MOVE_TIMEOUT_MS,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_SNAPSHOT_TIMEOUT_MS,
   DISCOVERY_TIMEOUT_MS,

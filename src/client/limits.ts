@@ -44,3 +44,9 @@ export const MAX_QUEUED_WRITES = 10_000;
 
 /** Longest client id a caller may give; lane suffixes (".31") must still fit the node's 128. */
 export const MAX_CLIENT_ID_LENGTH = 120;
+
+/** Budget of a daemon deploy or remove (placement, chains created or deleted on several nodes). */
+export const DEFAULT_DAEMON_CHANGE_TIMEOUT_MS = 30_000;
+
+/** Budget of a daemon move (six phases, a snapshot transfer). */
+export const DEFAULT_DAEMON_MOVE_TIMEOUT_MS = 60_000;

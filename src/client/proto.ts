@@ -4,7 +4,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
-import { CHAINS_SERVICE_NAME, chainsProtoDefinition, etcdProtoDefinition } from '../protocol/index.js';
+import {
+  CHAINS_SERVICE_NAME,
+  chainsProtoDefinition,
+  DAEMONS_SERVICE_NAME,
+  daemonsProtoDefinition,
+  etcdProtoDefinition,
+} from '../protocol/index.js';
 
 /** The constructor grpc-js makes for a service: one method per rpc, untyped. */
 export type ServiceClientConstructor = grpc.ServiceClientConstructor;
@@ -55,13 +61,27 @@ export function etcdServiceDefinition(
   return found as grpc.ServiceDefinition;
 }
 
-let chainsClient: ServiceClientConstructor | undefined;
+const meshServiceClients = new Map<string, ServiceClientConstructor>();
+
+/** The client constructor of one of MeshOS's own services, made once per process. */
+function meshServiceClient(
+  name: string,
+  definition: protoLoader.PackageDefinition,
+): ServiceClientConstructor {
+  let found = meshServiceClients.get(name);
+  if (found === undefined) {
+    found = grpc.makeClientConstructor(definition[name] as grpc.ServiceDefinition, name);
+    meshServiceClients.set(name, found);
+  }
+  return found;
+}
 
 /** The client constructor of MeshOS's own `meshos.v1.Chains` service. */
 export function chainsClientConstructor(): ServiceClientConstructor {
-  chainsClient ??= grpc.makeClientConstructor(
-    chainsProtoDefinition()[CHAINS_SERVICE_NAME] as grpc.ServiceDefinition,
-    CHAINS_SERVICE_NAME,
-  );
-  return chainsClient;
+  return meshServiceClient(CHAINS_SERVICE_NAME, chainsProtoDefinition());
+}
+
+/** The client constructor of MeshOS's own `meshos.v1.Daemons` service. */
+export function daemonsClientConstructor(): ServiceClientConstructor {
+  return meshServiceClient(DAEMONS_SERVICE_NAME, daemonsProtoDefinition());
 }

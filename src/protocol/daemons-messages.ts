@@ -125,6 +125,11 @@ export interface PbOutput<Int64 extends Int64Out = Int64In> {
 
 export interface PbOutputsResponse<Int64 extends Int64Out = Int64In> {
   readonly outputs: readonly PbOutput<Int64>[];
+  /**
+   * Set on the last message of a stream without `follow` that reached the end of the outputs: a
+   * stream that ends without it was cut (the node closing), and the client resumes elsewhere.
+   */
+  readonly complete: boolean;
 }
 
 export interface PbMoveRequest<Int64 extends Int64Out = Int64In> {

@@ -97,7 +97,8 @@ const DAEMONS_DESCRIPTOR = meshosV1({
   }),
   OutputsRequest: message({ name: string(1), from_sequence: uint64(2), follow: bool(3) }),
   Output: message({ sequence: uint64(1), inbound_offset: uint64(2), index: uint32(3), payload: bytes(4) }),
-  OutputsResponse: message({ outputs: repeated('Output', 1) }),
+  /** `complete` ends a stream without `follow` that reached the end; a stream that ends without it was cut. */
+  OutputsResponse: message({ outputs: repeated('Output', 1), complete: bool(2) }),
   MoveRequest: message({ name: string(1), to: uint64(2) }),
   MovePhase: message({ phase: string(1), duration_ms: field('double', 2) }),
   MoveResponse: message({

@@ -64,6 +64,8 @@ export class FakeDaemonsBackend implements DaemonsBackend {
   openOutputStreams = 0;
   /** When set, sends wait out their timeout and end with DAEMON_EVENT_OUTCOME_UNKNOWN. */
   holdSends = false;
+  /** This many next sends apply their event, then fail with DAEMON_EVENT_OUTCOME_UNKNOWN (a lost answer). */
+  loseAnswers = 0;
 
   constructor(options: FakeDaemonsBackendOptions = {}) {
     const nodeCount = options.nodeCount ?? DEFAULT_NODE_COUNT;
@@ -171,6 +173,12 @@ export class FakeDaemonsBackend implements DaemonsBackend {
     };
     if (dedupKey !== undefined) daemon.answered.set(dedupKey, result);
     this.wake();
+    if (this.loseAnswers > 0) {
+      this.loseAnswers -= 1;
+      throw new MeshError('DAEMON_EVENT_OUTCOME_UNKNOWN', `the answer to an event for ${name} was lost`, {
+        details: { name },
+      });
+    }
     return result;
   }
 

@@ -289,15 +289,17 @@ describe('outputs', () => {
     const stream = client.Outputs({ name, from_sequence: fromSequence, follow });
     const outputs = new MessageQueue<RawClient>();
     const messages: number[] = [];
+    const completes: boolean[] = [];
     const ended: Promise<grpc.ServiceError | undefined> = new Promise((resolve) => {
       stream.on('error', resolve);
       stream.on('end', () => resolve(undefined));
     });
     stream.on('data', (response: RawClient) => {
       messages.push(response.outputs.length);
+      completes.push(response.complete);
       for (const output of response.outputs) outputs.push(output);
     });
-    return { stream, outputs, messages, ended };
+    return { stream, outputs, messages, completes, ended };
   }
 
   /** Straight into the backend: the history is what these cases read, not how it was sent. */
@@ -311,8 +313,14 @@ describe('outputs', () => {
     const name = await newDaemon('journal');
     const total = MAX_DAEMON_OUTPUTS_PER_MESSAGE * 2 + 10;
     await sendMany(name, total);
-    const { outputs, messages, ended } = openOutputs(daemons, name, 3, false);
+    const { outputs, messages, completes, ended } = openOutputs(daemons, name, 3, false);
     expect(await ended).toBeUndefined();
+    // The end reached is marked on the last message (empty), and only there.
+    expect([messages.at(-1), completes.indexOf(true), completes.length]).toEqual([
+      0,
+      completes.length - 1,
+      messages.length,
+    ]);
     expect(outputs.all.map((output) => output.sequence)).toEqual(
       Array.from({ length: total - 3 }, (_, index) => String(index + 3)),
     );
@@ -362,10 +370,13 @@ describe('outputs', () => {
     const client = rawDaemonsClient(own.server.address);
     try {
       await call(client, 'Deploy', { name: 'closing', kind: 'journal', group: 'GROUP_SINGLE', members: 1 });
-      const { ended } = openOutputs(client, 'closing', 0, true);
-      await until(() => ownBackend.openOutputStreams === 1, 'the stream to open');
+      await call(client, 'Send', { name: 'closing', payload: Buffer.from('seen') });
+      const { ended, completes, outputs } = openOutputs(client, 'closing', 0, true);
+      await outputs.atLeast(1);
       await own.close();
+      // Ended cleanly but not complete: the client resumes elsewhere.
       expect(await ended).toBeUndefined();
+      expect(completes).toEqual([false]);
       expect(ownBackend.openOutputStreams).toBe(0);
     } finally {
       client.close();
