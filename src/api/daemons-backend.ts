@@ -15,7 +15,9 @@
  * | `DAEMON_UNAVAILABLE`            | no active reachable; the event was never appended: not applied        |
  * | `DAEMON_EVENT_OUTCOME_UNKNOWN`  | the event reached the inbound chain's leader but was not acknowledged |
  * | `DAEMON_EVENT_TOO_LARGE`        | an event above the daemon's limit: not appended                       |
- * | `DAEMON_PROCESS_FAILED`         | the kind threw or missed its deadline applying the event              |
+ * | `DAEMON_PROCESS_FAILED`         | the kind threw or answered too much: the event changed nothing        |
+ * | `DAEMON_PROCESS_TIMEOUT`        | the kind missed its deadline: the event changed nothing               |
+ * | `DAEMON_SEQUENCE_STALE`         | a sequence below the client's last applied one: not applied           |
  * | `VALIDATION_FAILED`             | bad input                                                             |
  */
 

@@ -51,3 +51,48 @@ export class DaemonModuleLoadError extends MeshError {
     });
   }
 }
+
+/** An event's sequence is below its client's last applied one: its answer is gone; not applied. */
+export class DaemonSequenceStaleError extends MeshError {
+  constructor(clientId: string, sequence: number, lastSequence: number) {
+    super(
+      'DAEMON_SEQUENCE_STALE',
+      `client ${JSON.stringify(clientId)} sent sequence ${sequence}, below its last applied ${lastSequence}; not applied`,
+      { details: { clientId, sequence, lastSequence } },
+    );
+  }
+}
+
+/** `process` did not settle within its deadline; the event was undone (not applied). */
+export class DaemonProcessTimeoutError extends MeshError {
+  constructor(daemonName: string, inboundOffset: number, deadlineMs: number) {
+    super(
+      'DAEMON_PROCESS_TIMEOUT',
+      `daemon ${daemonName} did not finish the event at ${inboundOffset} within ${deadlineMs} ms; not applied`,
+      { details: { daemonName, inboundOffset, deadlineMs } },
+    );
+  }
+}
+
+/**
+ * A member cannot go on: undoing a failed event (restoring its checkpoint and re-applying the
+ * events since) failed, or its daemon could not take a snapshot. The node rebuilds it from its
+ * last snapshot and the inbound chain.
+ */
+export class DaemonMemberBrokenError extends MeshError {
+  constructor(daemonName: string, reason: string, cause?: unknown) {
+    super('DAEMON_MEMBER_BROKEN', `daemon ${daemonName}'s member is broken: ${reason}`, {
+      cause,
+      details: { daemonName, reason },
+    });
+  }
+}
+
+/** A member's applier was called while it was still applying an event (calls go one at a time). */
+export class DaemonMemberBusyError extends MeshError {
+  constructor(daemonName: string) {
+    super('DAEMON_MEMBER_BUSY', `daemon ${daemonName}'s member is still applying an event`, {
+      details: { daemonName },
+    });
+  }
+}

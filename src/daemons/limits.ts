@@ -27,3 +27,22 @@ export const MAX_DAEMON_OUTPUTS_PER_EVENT = 64;
 export const MAX_DAEMON_OUTPUT_BYTES = 256 * 1024;
 /** Largest sum of one event's outputs, in bytes. */
 export const MAX_DAEMON_OUTPUT_BYTES_PER_EVENT = 1024 * 1024;
+
+/** Clients whose last answer a member keeps for retries; the least recently applied is evicted past it. */
+export const MAX_DEDUP_CLIENTS = 16_384;
+/** Bytes (outputs, failure texts, client ids, plus `DEDUP_ENTRY_OVERHEAD_BYTES` each) the dedup table keeps. */
+export const MAX_DEDUP_TABLE_BYTES = 64 * 1024 * 1024;
+/** What one dedup entry costs beyond its outputs and texts, counted against `MAX_DEDUP_TABLE_BYTES`. */
+export const DEDUP_ENTRY_OVERHEAD_BYTES = 64;
+/** Longest failure message a dedup entry keeps, in characters (longer ones are cut). */
+export const MAX_DEDUP_FAILURE_MESSAGE_CHARACTERS = 1_024;
+
+/** How long one `process` call may take, in milliseconds, before it fails with `DAEMON_PROCESS_TIMEOUT`. */
+export const DAEMON_PROCESS_DEADLINE_MS = 5_000;
+/**
+ * A member checkpoints its daemon's state every this many applied events (or sooner, at
+ * `MAX_ROLLBACK_LOG_BYTES`), and keeps the events since, so that a failed event can be undone.
+ */
+export const ROLLBACK_CHECKPOINT_EVERY_EVENTS = 64;
+/** Payload bytes of the events kept since the last checkpoint. */
+export const MAX_ROLLBACK_LOG_BYTES = 4 * 1024 * 1024;
