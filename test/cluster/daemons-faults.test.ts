@@ -1,0 +1,155 @@
+/**
+ * A `journal` standby group (an active and 2 standbys) on three real processes under 16
+ * concurrent senders while the active's node is killed with -9 (then restarted) and, later, the
+ * active's node is paused (SIGSTOP 3 s, SIGCONT). At the end every member's journal holds every
+ * acknowledged event exactly once, each sender's events in its order, no failed event, and any
+ * event of unknown outcome at most once. The senders' history is written per HISTORY_FORMAT.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeJournalState } from '../../src/daemons/index.js';
+import { daemonHistoryLines, journalProblems } from '../support/daemon-history.js';
+import { until } from '../support/until.js';
+import { nanosecondsNow } from './chain-appenders.js';
+import { eventually } from './chain-cluster.js';
+import { DaemonSenders } from './daemon-senders.js';
+import { ProcessCluster } from './process-cluster.js';
+import { type RawDaemonStatus, RawDaemonsClient } from './raw-daemons-client.js';
+
+const DAEMON = 'audit';
+const SENDERS = 16;
+const MAX_SENDS_PER_SENDER = 2_000;
+const LOAD_MAX_MS = 150_000;
+const SEND_TIMEOUT_MS = 3_000;
+const ACKS_BEFORE_FAULT = 100;
+const ACKS_AFTER_FAULT = 60;
+const PAUSE_MS = 3_000;
+const CALL_TIMEOUT_MS = 5_000;
+const CLUSTER_TIMEOUT_MS = 60_000;
+const STARTUP_TIMEOUT_MS = 90_000;
+const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+
+describe('a journal standby group under faults of its active node', () => {
+  let cluster: ProcessCluster | undefined;
+  const clients = new Map<number, RawDaemonsClient>();
+  afterEach(async () => {
+    for (const client of clients.values()) client.close();
+    clients.clear();
+    await cluster?.stopAll();
+  });
+
+  /** The status as the first of `nodes` that answers gives it. */
+  async function statusVia(nodes: readonly number[]): Promise<RawDaemonStatus | undefined> {
+    for (const node of nodes) {
+      const status = await clients
+        .get(node)!
+        .status(DAEMON, CALL_TIMEOUT_MS)
+        .catch(() => undefined);
+      if (status !== undefined) return status;
+    }
+    return undefined;
+  }
+
+  const activeNodeOf = (status: RawDaemonStatus): number =>
+    status.members.find((member) => member.role === 'ROLE_ACTIVE')!.node;
+
+  it('16 senders, kill -9 of the active node then a 3 s pause of the active node: every acknowledged event once, in each sender order', async () => {
+    cluster = await ProcessCluster.create(3);
+    cluster.startAll();
+    await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
+    for (const plan of cluster.plans) clients.set(plan.id, new RawDaemonsClient(plan.client));
+    const ids = cluster.plans.map((plan) => plan.id);
+    await eventually('deploy', () =>
+      clients.get(ids[0]!)!.deploy(DAEMON, 'journal', 'GROUP_STANDBY', 3, CALL_TIMEOUT_MS),
+    );
+
+    const senders = new DaemonSenders({
+      endpoints: cluster.clientEndpoints,
+      daemon: DAEMON,
+      senders: SENDERS,
+      maxSendsPerSender: MAX_SENDS_PER_SENDER,
+      maxDurationMs: LOAD_MAX_MS,
+      sendTimeoutMs: SEND_TIMEOUT_MS,
+    });
+    let killed = 0;
+    let gapMs = 0;
+    try {
+      await until(
+        () => senders.acknowledged() >= ACKS_BEFORE_FAULT,
+        'events before the kill',
+        CLUSTER_TIMEOUT_MS,
+      );
+      const before = (await statusVia(ids))!;
+      killed = activeNodeOf(before);
+      const killedAt = nanosecondsNow();
+      await cluster.kill(killed);
+      await until(
+        () => senders.acknowledged(killedAt) >= ACKS_AFTER_FAULT,
+        'events after the kill',
+        CLUSTER_TIMEOUT_MS,
+      );
+      gapMs = ((senders.firstAcknowledgedAfter(killedAt) ?? killedAt) - killedAt) / 1e6;
+      const survivors = ids.filter((id) => id !== killed);
+      const after = (await statusVia(survivors))!;
+      expect(after.epoch).toBeGreaterThan(before.epoch);
+      expect(activeNodeOf(after)).not.toBe(killed);
+      cluster.start(killed);
+
+      const restartedAt = nanosecondsNow();
+      await until(
+        () => senders.acknowledged(restartedAt) >= ACKS_AFTER_FAULT,
+        'events after the restart',
+        CLUSTER_TIMEOUT_MS,
+      );
+      const paused = activeNodeOf((await statusVia(ids))!);
+      const pid = cluster.processes.get(paused)!.pid!;
+      process.kill(pid, 'SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      process.kill(pid, 'SIGCONT');
+      const resumedAt = nanosecondsNow();
+      await until(
+        () => senders.acknowledged(resumedAt) >= ACKS_AFTER_FAULT,
+        'events after the pause',
+        CLUSTER_TIMEOUT_MS,
+      );
+    } finally {
+      await senders.stop();
+    }
+
+    const operations = senders.operations;
+    const directory = path.resolve('artifacts', 'cluster');
+    mkdirSync(directory, { recursive: true });
+    const historyFile = path.join(directory, 'daemons-faults-history.jsonl');
+    writeFileSync(historyFile, daemonHistoryLines(operations));
+    const count = (status: string) => operations.filter((operation) => operation.status === status).length;
+    console.log(
+      `daemon send history (${operations.length} sends: ${count('ok')} ok, ${count('fail')} fail, ${count('info')} info) written to ${historyFile}; ` +
+        `kill -9 of node ${killed} to the first acknowledged event sent after it: ${gapMs.toFixed(0)} ms`,
+    );
+
+    // Every member, the restarted one included (it replays the inbound chain), catches up.
+    await until(
+      async () => {
+        const status = await statusVia(ids);
+        return (
+          status?.members.every(
+            (member) => member.healthy && member.syncedThrough === status.inboundThrough,
+          ) === true
+        );
+      },
+      'every member healthy and synced',
+      CLUSTER_TIMEOUT_MS,
+    );
+    const journals = await Promise.all(
+      [0, 1, 2].map(async (member) => {
+        const state = await clients.get(ids[member]!)!.state(DAEMON, member, CALL_TIMEOUT_MS);
+        return decodeJournalState(state.state).map(text);
+      }),
+    );
+    expect(journals[1]).toEqual(journals[0]);
+    expect(journals[2]).toEqual(journals[0]);
+    expect(journalProblems(operations, journals[0]!)).toEqual([]);
+    expect(senders.acknowledged()).toBeGreaterThanOrEqual(ACKS_BEFORE_FAULT + 3 * ACKS_AFTER_FAULT);
+  }, 400_000);
+});
