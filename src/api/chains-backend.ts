@@ -99,6 +99,15 @@ export interface ChainReadResult {
   readonly commitOffset: number;
 }
 
+/**
+ * A subscription's records, one by one, or as the batches they were read in (one read of the
+ * replica each, never empty) for a consumer that sends them on in bulk. Iterate one of the two,
+ * once.
+ */
+export interface ChainRecordStream extends AsyncIterable<ChainRecord> {
+  batches(): AsyncIterable<readonly ChainRecord[]>;
+}
+
 export interface ChainsBackend {
   /** Places the replicas, commits the definition, and answers the new chain's status. */
   create(input: ChainCreateInput): Promise<ChainStatus>;
@@ -119,10 +128,11 @@ export interface ChainsBackend {
   read(name: string, fromOffset: number, limit: number, maxBytes: number): Promise<ChainReadResult>;
   /**
    * Committed records from `fromOffset` on, as they commit, until `signal` aborts (the iterable
-   * then ends without an error). Buffering is bounded: a subscriber that falls too far behind is
-   * ended with CHAIN_SUBSCRIBER_TOO_SLOW; a deleted chain ends it with CHAIN_NOT_FOUND.
+   * then ends without an error): record by record, or (`batches()`) as the batches they were read
+   * in. Buffering is bounded: a subscriber that falls too far behind is ended with
+   * CHAIN_SUBSCRIBER_TOO_SLOW; a deleted chain ends it with CHAIN_NOT_FOUND.
    */
-  subscribe(name: string, fromOffset: number, signal: AbortSignal): AsyncIterable<ChainRecord>;
+  subscribe(name: string, fromOffset: number, signal: AbortSignal): ChainRecordStream;
   status(name: string): Promise<ChainStatus>;
   /** Every chain, by name. */
   list(): Promise<readonly ChainSummary[]>;

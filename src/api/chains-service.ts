@@ -14,7 +14,7 @@ import type {
   PbSubscribeRequest,
   PbSubscribeResponse,
 } from '../protocol/index.js';
-import type { ChainsBackend } from './chains-backend.js';
+import type { ChainRecord, ChainsBackend } from './chains-backend.js';
 import { toChainServiceError } from './chains-error-map.js';
 import type { ClientPortService } from './client-port-server.js';
 import {
@@ -30,7 +30,12 @@ import {
   subscribeRequestFromPb,
 } from './convert-chains.js';
 import { serveStream, unary, writable } from './grpc-call.js';
-import { DEFAULT_CHAIN_APPEND_TIMEOUT_MS } from './limits.js';
+import {
+  DEFAULT_CHAIN_APPEND_TIMEOUT_MS,
+  MAX_SUBSCRIBE_MESSAGE_BYTES,
+  MAX_SUBSCRIBE_MESSAGE_RECORDS,
+  MAX_SUBSCRIBE_UNSENT_BYTES,
+} from './limits.js';
 import { chainsServiceDefinition } from './proto.js';
 
 type SubscribeCall = grpc.ServerWritableStream<PbSubscribeRequest, PbSubscribeResponse<Int64Out>>;
@@ -96,9 +101,11 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
 }
 
 /**
- * Writes the backend's records to the call one per message, waiting whenever the call's buffer is
- * full: a client that reads slowly holds the backend's iterator back, whose bounded buffer then
- * ends the subscription with CHAIN_SUBSCRIBER_TOO_SLOW.
+ * Writes the backend's records to the call as they were read, each read's records in one
+ * message (split by `MAX_SUBSCRIBE_MESSAGE_RECORDS` and `MAX_SUBSCRIBE_MESSAGE_BYTES`), waiting
+ * while the call holds more than `MAX_SUBSCRIBE_UNSENT_BYTES` not yet sent (or its buffer is
+ * full): a client that reads slowly holds the backend's iterator back, whose bounded buffer
+ * then ends the subscription with CHAIN_SUBSCRIBER_TOO_SLOW.
  */
 async function streamRecords(
   call: SubscribeCall,
@@ -109,8 +116,48 @@ async function streamRecords(
   const aborted = new Promise<void>((resolve) =>
     signal.addEventListener('abort', () => resolve(), { once: true }),
   );
-  for await (const record of backend.subscribe(name, fromOffset, signal)) {
-    if (signal.aborted) return;
-    if (!call.write({ records: [chainRecordToPb(record)] })) await writable(call, aborted);
+  let unsentBytes = 0;
+  let sent: (() => void) | undefined;
+  for await (const batch of backend.subscribe(name, fromOffset, signal).batches()) {
+    for (const message of subscribeMessages(batch)) {
+      if (signal.aborted) return;
+      const bytes = payloadBytes(message);
+      unsentBytes += bytes;
+      const accepted = call.write({ records: message.map(chainRecordToPb) }, () => {
+        unsentBytes -= bytes;
+        sent?.();
+      });
+      if (!accepted) await writable(call, aborted);
+      while (unsentBytes > MAX_SUBSCRIBE_UNSENT_BYTES && !signal.aborted) {
+        await Promise.race([new Promise<void>((resolve) => (sent = resolve)), aborted]);
+      }
+    }
   }
+}
+
+function payloadBytes(records: readonly ChainRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += record.payload.byteLength;
+  return bytes;
+}
+
+/** `records` cut into messages within the Subscribe message budget, in order, none empty. */
+export function subscribeMessages(records: readonly ChainRecord[]): ChainRecord[][] {
+  const messages: ChainRecord[][] = [];
+  let current: ChainRecord[] = [];
+  let currentBytes = 0;
+  for (const record of records) {
+    const full =
+      current.length >= MAX_SUBSCRIBE_MESSAGE_RECORDS ||
+      currentBytes + record.payload.byteLength > MAX_SUBSCRIBE_MESSAGE_BYTES;
+    if (full && current.length > 0) {
+      messages.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(record);
+    currentBytes += record.payload.byteLength;
+  }
+  if (current.length > 0) messages.push(current);
+  return messages;
 }

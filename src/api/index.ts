@@ -1,9 +1,11 @@
 export { AuthNotEnabledError } from './auth-service.js';
+export { chainRecordStream } from './chain-record-stream.js';
 export type {
   ChainAppendResult,
   ChainCreateInput,
   ChainReadResult,
   ChainRecord,
+  ChainRecordStream,
   ChainReplicaStatus,
   ChainStatus,
   ChainSummary,

@@ -39,6 +39,20 @@ export const MAX_CHAIN_READ_LIMIT_RECORDS = 10_000;
 export const DEFAULT_CHAIN_READ_MAX_BYTES = 1024 * 1024;
 /** Most payload bytes one chains Read may ask for (well under the client's message limit). */
 export const MAX_CHAIN_READ_MAX_BYTES = 4 * 1024 * 1024;
+/** Most records one Subscribe message carries (the records of one read go out together, split by these). */
+export const MAX_SUBSCRIBE_MESSAGE_RECORDS = 1_000;
+/**
+ * About how many payload bytes one Subscribe message carries; at least one record, so a message
+ * stays under this plus one record (1 MiB at most), well inside a client's 4 MiB receive limit.
+ */
+export const MAX_SUBSCRIBE_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Payload bytes of Subscribe messages written to a call and not yet handed to the connection;
+ * past it the stream stops taking records from the backend (whose bounded buffer then decides
+ * whether the subscriber is too slow). Batching made messages large: this, not a message
+ * count, bounds a subscriber's memory on the port.
+ */
+export const MAX_SUBSCRIBE_UNSENT_BYTES = 1024 * 1024;
 /** Most records in one chains Append (their bytes are bounded by `MAX_RECEIVE_MESSAGE_BYTES`). */
 export const MAX_CHAIN_APPEND_BATCH_RECORDS = 10_000;
 /** How long an Append without a gRPC deadline may wait for its acknowledgement. */

@@ -6,15 +6,17 @@
  * new leader only while it is known not to have been written; otherwise its outcome is reported
  * unknown, never guessed. The client port serves it as `meshos.v1.Chains`.
  */
-import type {
-  ChainAppendResult,
-  ChainCreateInput,
-  ChainReadResult,
-  ChainRecord,
-  ChainReplicaStatus,
-  ChainStatus,
-  ChainSummary,
-  ChainsBackend,
+import {
+  type ChainAppendResult,
+  type ChainCreateInput,
+  type ChainReadResult,
+  type ChainRecord,
+  type ChainRecordStream,
+  type ChainReplicaStatus,
+  type ChainStatus,
+  type ChainSummary,
+  type ChainsBackend,
+  chainRecordStream,
 } from '../api/index.js';
 import {
   ChainAppendOutcomeUnknownError,
@@ -210,15 +212,22 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
   }
 
   /** Every committed record from `fromOffset` on, as they commit, until `signal` aborts. */
-  async *subscribe(name: string, fromOffset: number, signal: AbortSignal): AsyncGenerator<ChainRecord> {
+  subscribe(name: string, fromOffset: number, signal: AbortSignal): ChainRecordStream {
+    return chainRecordStream(() => this.subscribeBatches(name, fromOffset, signal), signal);
+  }
+
+  /** One read at a time (so the buffer is one read), waiting for the next commit between reads. */
+  private async *subscribeBatches(
+    name: string,
+    fromOffset: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<readonly ChainRecord[]> {
     let offset = fromOffset;
     while (!signal.aborted) {
       const batch = await this.readWaiting(name, offset, MAX_READ_RECORDS, MAX_READ_BYTES, SUBSCRIBE_WAIT_MS);
       offset = batch.nextOffset;
-      for (const record of batch.records) {
-        if (signal.aborted) return;
-        yield record;
-      }
+      if (signal.aborted) return;
+      if (batch.records.length > 0) yield batch.records;
     }
   }
 

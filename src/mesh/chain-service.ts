@@ -123,7 +123,9 @@ export function chainsBackendOf(parts: { readonly chains?: ChainsBackend }): Cha
     delete: async (name) => running(name).delete(name),
     append: async (name, payloads, timeoutMs) => running(name).append(name, payloads, timeoutMs),
     read: async (name, fromOffset, limit, maxBytes) => running(name).read(name, fromOffset, limit, maxBytes),
+    // Asked when iterated, so a subscription opened while the service restarts fails as unavailable.
     subscribe: (name, fromOffset, signal) => ({
+      batches: () => running(name).subscribe(name, fromOffset, signal).batches(),
       [Symbol.asyncIterator]: () => running(name).subscribe(name, fromOffset, signal)[Symbol.asyncIterator](),
     }),
     status: async (name) => running(name).status(name),

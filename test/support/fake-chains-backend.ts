@@ -4,14 +4,16 @@
  * knobs for what a test must provoke: queued failures per method, appends held until their
  * deadline, and a small subscriber buffer.
  */
-import type {
-  ChainAppendResult,
-  ChainCreateInput,
-  ChainReadResult,
-  ChainRecord,
-  ChainStatus,
-  ChainSummary,
-  ChainsBackend,
+import {
+  type ChainAppendResult,
+  type ChainCreateInput,
+  type ChainReadResult,
+  type ChainRecord,
+  type ChainRecordStream,
+  type ChainStatus,
+  type ChainSummary,
+  type ChainsBackend,
+  chainRecordStream,
 } from '../../src/api/index.js';
 import {
   type AcksPolicy,
@@ -151,9 +153,9 @@ export class FakeChainsBackend implements ChainsBackend {
     };
   }
 
-  subscribe(name: string, fromOffset: number, signal: AbortSignal): AsyncIterable<ChainRecord> {
+  subscribe(name: string, fromOffset: number, signal: AbortSignal): ChainRecordStream {
     this.takeFailure('subscribe');
-    return this.subscription(name, fromOffset, signal);
+    return chainRecordStream(() => this.subscription(name, fromOffset, signal), signal);
   }
 
   async status(name: string): Promise<ChainStatus> {
@@ -178,7 +180,7 @@ export class FakeChainsBackend implements ChainsBackend {
     name: string,
     fromOffset: number,
     signal: AbortSignal,
-  ): AsyncGenerator<ChainRecord> {
+  ): AsyncGenerator<readonly ChainRecord[]> {
     const chain = this.chainNamed(name);
     if (fromOffset < 0) throw new ChainOffsetTruncatedError(name, fromOffset, 0);
     const subscriber: Subscriber = {
@@ -194,10 +196,12 @@ export class FakeChainsBackend implements ChainsBackend {
       while (!signal.aborted) {
         if (chain.deleted) throw new ChainNotFoundError(name);
         if (subscriber.tooSlow) throw new ChainSubscriberTooSlowError(name, this.subscriberBufferRecords);
-        const record = chain.records[subscriber.next];
-        if (record !== undefined) {
-          subscriber.next += 1;
-          yield record;
+        // Everything committed since the last batch, as one batch (a node's read is bounded; the
+        // port splits batches into messages by its own budget anyway).
+        if (subscriber.next < chain.records.length) {
+          const batch = chain.records.slice(subscriber.next);
+          subscriber.next = chain.records.length;
+          yield batch;
           continue;
         }
         await new Promise<void>((resolve) => {

@@ -6,7 +6,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CHAIN_APPEND_TIMEOUT_MS } from '../../../src/api/limits.js';
+import { subscribeMessages } from '../../../src/api/chains-service.js';
+import {
+  DEFAULT_CHAIN_APPEND_TIMEOUT_MS,
+  MAX_SUBSCRIBE_MESSAGE_BYTES,
+  MAX_SUBSCRIBE_MESSAGE_RECORDS,
+} from '../../../src/api/limits.js';
 import { ChainAppendOutcomeUnknownError, ChainNotLeaderError } from '../../../src/chains/index.js';
 import { chainsProtoDefinition } from '../../../src/protocol/index.js';
 import {
@@ -255,6 +260,47 @@ describe('subscribe', () => {
     stream.cancel();
   });
 
+  it('sends the records of one read in one message, cut by the message budget', async () => {
+    const name = await newChain();
+    await call(chains, 'Append', {
+      name,
+      payloads: payloads(...Array.from({ length: 50 }, (_, index) => `r${index}`)),
+    });
+    const stream = chains.Subscribe({ name, from_offset: 0 });
+    const messages = new MessageQueue<RawClient>();
+    stream.on('data', (response: RawClient) => messages.push(response));
+    const [first] = await messages.atLeast(1);
+    expect(first.records.map((record: RawClient) => record.offset)).toEqual(
+      Array.from({ length: 50 }, (_, index) => String(index)),
+    );
+    stream.cancel();
+  });
+
+  it('a message holds at most MAX_SUBSCRIBE_MESSAGE_RECORDS records and about MAX_SUBSCRIBE_MESSAGE_BYTES', () => {
+    const record = (offset: number, bytes: number) => ({
+      offset,
+      epoch: 1,
+      appendedAtMs: 0,
+      payload: new Uint8Array(bytes),
+    });
+    const small = Array.from({ length: MAX_SUBSCRIBE_MESSAGE_RECORDS + 5 }, (_, offset) => record(offset, 1));
+    expect(subscribeMessages(small).map((message) => message.length)).toEqual([
+      MAX_SUBSCRIBE_MESSAGE_RECORDS,
+      5,
+    ]);
+    const third = Math.floor(MAX_SUBSCRIBE_MESSAGE_BYTES / 3);
+    const large = Array.from({ length: 7 }, (_, offset) => record(offset, third));
+    expect(subscribeMessages(large).map((message) => message.map((entry) => entry.offset))).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6],
+    ]);
+    // A record above the budget still goes, alone.
+    const huge = [record(0, 10), record(1, MAX_SUBSCRIBE_MESSAGE_BYTES + 1), record(2, 10)];
+    expect(subscribeMessages(huge).map((message) => message.length)).toEqual([1, 1, 1]);
+    expect(subscribeMessages([])).toEqual([]);
+  });
+
   it('a cancelled call ends the backend subscription', async () => {
     const name = await newChain();
     await until(() => backend.openSubscriptions === 0, 'earlier subscriptions to end');
@@ -284,10 +330,11 @@ describe('subscribe', () => {
     const { stream, records, ended } = subscribe(name, 0);
     stream.pause();
     await until(() => backend.openSubscriptions > 0, 'the subscription to open');
-    // Large records fill the call's buffers and HTTP/2 window, so the server stops taking
-    // records from the backend, whose bounded buffer then overflows.
+    // Large records fill the call's buffers and the connection (a paused grpc-js client still
+    // takes about 12 MB in), so the server stops taking records from the backend, whose bounded
+    // buffer then overflows.
     const big = Buffer.alloc(64 * 1024, 1);
-    for (let batch = 0; batch < 20; batch++) {
+    for (let batch = 0; batch < 40; batch++) {
       await call(chains, 'Append', { name, payloads: Array.from({ length: 10 }, () => big) });
     }
     stream.resume();
@@ -296,7 +343,7 @@ describe('subscribe', () => {
       grpc.status.RESOURCE_EXHAUSTED,
       'CHAIN_SUBSCRIBER_TOO_SLOW',
     ]);
-    expect(records.all.length).toBeLessThan(200);
+    expect(records.all.length).toBeLessThan(400);
   });
 
   it('closing the server ends open subscriptions cleanly so clients resume elsewhere', async () => {

@@ -266,4 +266,29 @@ describe('ChainRequests', () => {
     await subscription;
     expect(seen).toEqual(['b', 'c']);
   });
+
+  it('hands a subscription over in the batches it read: everything committed, then each new commit', async () => {
+    const world = await mesh([1, 2]);
+    world.definitions.put(definitionOf('c', [1], 1));
+    await settle();
+    await at(world, 1).append('c', [bytes('a'), bytes('b'), bytes('c')], 1_000);
+    const abort = new AbortController();
+    const batches: string[][] = [];
+    const subscription = (async () => {
+      for await (const batch of at(world, 2).subscribe('c', 0, abort.signal).batches()) {
+        batches.push(batch.map((record) => text(record.payload)));
+      }
+    })();
+    await settle(50);
+    await at(world, 1).append('c', [bytes('d'), bytes('e')], 1_000);
+    await settle(50);
+    expect(batches).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
+    abort.abort();
+    world.clock.advance(SUBSCRIBE_WAIT_MS);
+    await settle(50);
+    await subscription;
+  });
 });
