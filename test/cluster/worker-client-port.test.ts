@@ -122,6 +122,9 @@ describe("a worker's client port", () => {
     await appendWhenReady(client, 'by-cli', 'x');
     expect((await readAll(client, 'by-cli')).map((record) => record.value)).toEqual(['x']);
 
+    // MeshOS's other services are on the same list: the worker serves Daemons too.
+    expect(await eventually('the worker lists daemons', () => client!.daemons.list())).toEqual([]);
+
     // The etcd API is the voters': the worker says so, naming them.
     const refused = await client.get('any').then(
       () => undefined,
