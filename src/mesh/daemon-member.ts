@@ -8,10 +8,10 @@
 import type { ChainsBackend } from '../api/index.js';
 import { inboundChainName } from '../daemons/chain-names.js';
 import { type ApplyOutcome, type EventApplier, MemberCore } from '../daemons/member-core.js';
+import { decodeInboundEventRecord } from '../daemons/record-codec.js';
 import type { DaemonDefinition } from '../daemons/types.js';
 import { type Clock, type Logger, MeshError, type TimerId } from '../lib/index.js';
 import { OutputWriter } from './daemon-output-writer.js';
-import { decodeInbound } from './daemon-records.js';
 
 /** Wait before following the inbound chain again after a failed read. */
 export const MEMBER_RETRY_DELAY_MS = 200;
@@ -139,9 +139,9 @@ export class DaemonMember {
     while (!signal.aborted) {
       try {
         for await (const record of chains.subscribe(chain, this.core.appliedThrough, signal)) {
-          let event: ReturnType<typeof decodeInbound> | undefined;
+          let event: ReturnType<typeof decodeInboundEventRecord> | undefined;
           try {
-            event = decodeInbound(record.payload);
+            event = decodeInboundEventRecord(record.payload);
           } catch (error) {
             logger?.warn(
               { err: error, daemon: this.name, offset: record.offset },

@@ -12,8 +12,8 @@
 import type { ChainsBackend } from '../api/index.js';
 import { outputChainName } from '../daemons/chain-names.js';
 import type { MemberCore } from '../daemons/member-core.js';
+import { decodeOutputRecord, encodeOutputRecord } from '../daemons/record-codec.js';
 import { type Clock, type Logger, MeshError, type TimerId } from '../lib/index.js';
-import { decodeOutput, encodeOutput } from './daemon-records.js';
 
 /** Most output records one append carries. */
 export const MAX_OUTPUT_BATCH_RECORDS = 1_000;
@@ -138,7 +138,7 @@ export class OutputWriter {
       )
         break;
       outputs.forEach((payload, index) => {
-        records.push(encodeOutput({ inboundOffset: offset, index, payload }));
+        records.push(encodeOutputRecord({ inboundOffset: offset, index, payload }));
       });
       bytes += size;
       through = offset + 1;
@@ -178,7 +178,7 @@ export async function lastOutputInboundOffset(chains: ChainsBackend, chain: stri
     const { records } = await chains.read(chain, from, OUTPUT_TAIL_WINDOW_RECORDS, MAX_OUTPUT_BATCH_BYTES);
     const inWindow = records.filter((record) => record.offset < end);
     const last = inWindow[inWindow.length - 1];
-    if (last !== undefined) return decodeOutput(last.payload).inboundOffset;
+    if (last !== undefined) return decodeOutputRecord(last.payload).inboundOffset;
     end = from;
   }
   return -1;

@@ -7,7 +7,7 @@
  */
 import type { DaemonOutput } from '../api/daemons-backend.js';
 import type { ChainRecord, ChainsBackend } from '../api/index.js';
-import { decodeOutput } from './daemon-records.js';
+import { decodeOutputRecord } from '../daemons/record-codec.js';
 
 /** Records a reader looks back over from its start to recognise copies of earlier outputs. */
 export const OUTPUT_DEDUP_LOOKBACK_RECORDS = 1_024;
@@ -37,7 +37,7 @@ export async function* readOutputs(
   let last = { inboundOffset: -1, index: -1 };
   const lookbackFrom = Math.max(0, fromSequence - OUTPUT_DEDUP_LOOKBACK_RECORDS);
   for await (const record of committed(chains, chain, lookbackFrom, fromSequence, signal)) {
-    const output = decodeOutput(record.payload);
+    const output = decodeOutputRecord(record.payload);
     if (after(output, last)) last = output;
   }
   const records = follow
@@ -45,7 +45,7 @@ export async function* readOutputs(
     : committed(chains, chain, fromSequence, Number.POSITIVE_INFINITY, signal);
   for await (const record of records) {
     if (signal.aborted) return;
-    const output = decodeOutput(record.payload);
+    const output = decodeOutputRecord(record.payload);
     if (!after(output, last)) continue;
     last = output;
     yield {

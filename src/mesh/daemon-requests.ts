@@ -30,6 +30,7 @@ import { validateDaemonDeploy } from '../daemons/deploy-request.js';
 import type { DaemonDirectory } from '../daemons/directory.js';
 import { checkDaemonEvent } from '../daemons/event-input.js';
 import { type DaemonPlacementNode, daemonChainReplicas, placeDaemonMembers } from '../daemons/placement.js';
+import { encodeInboundEventRecord } from '../daemons/record-codec.js';
 import type {
   DaemonDefinition,
   DaemonEventInput,
@@ -41,7 +42,6 @@ import { type Clock, type Logger, MeshError, type NodeId } from '../lib/index.js
 import type { DaemonMembers } from './daemon-members.js';
 import { readOutputs } from './daemon-outputs.js';
 import { DaemonPeerRequestError, type DaemonPeerRequests, type PeerMessage } from './daemon-peer-requests.js';
-import { encodeInbound } from './daemon-records.js';
 
 /** Longest wait between two looks at a daemon whose active could not take an event. */
 export const ACTIVE_RETRY_WAIT_MS = 200;
@@ -303,7 +303,7 @@ export class DaemonRequests implements DaemonsBackend {
     }
     const startedMs = clock.nowMs();
     const epoch = member.epoch;
-    const record = encodeInbound({
+    const record = encodeInboundEventRecord({
       epoch,
       payload: event.payload,
       ...(event.clientId === undefined || event.sequence === undefined

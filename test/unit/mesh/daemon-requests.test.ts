@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inboundChainName } from '../../../src/daemons/chain-names.js';
-import { decodeCounterState, decodeJournalState } from '../../../src/daemons/index.js';
+import {
+  decodeCounterState,
+  decodeJournalState,
+  encodeInboundEventRecord,
+} from '../../../src/daemons/index.js';
 import { isMeshError } from '../../../src/lib/index.js';
-import { encodeInbound } from '../../../src/mesh/daemon-records.js';
 import { until } from '../../support/until.js';
 import { type DaemonMesh, openDaemonMesh } from './daemon-mesh.js';
 
@@ -127,11 +130,27 @@ describe('daemons across nodes (one process)', () => {
   it('refuses an event appended under an older epoch once a newer one is on the inbound chain', async () => {
     await mesh.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 2 });
     const chain = inboundChainName('log');
-    await mesh.chains.append(chain, [encodeInbound({ epoch: 1, payload: bytes('a') })], SEND_TIMEOUT_MS);
-    await mesh.chains.append(chain, [encodeInbound({ epoch: 2, payload: bytes('b') })], SEND_TIMEOUT_MS);
-    await mesh.chains.append(chain, [encodeInbound({ epoch: 1, payload: bytes('stale') })], SEND_TIMEOUT_MS);
+    await mesh.chains.append(
+      chain,
+      [encodeInboundEventRecord({ epoch: 1, payload: bytes('a') })],
+      SEND_TIMEOUT_MS,
+    );
+    await mesh.chains.append(
+      chain,
+      [encodeInboundEventRecord({ epoch: 2, payload: bytes('b') })],
+      SEND_TIMEOUT_MS,
+    );
+    await mesh.chains.append(
+      chain,
+      [encodeInboundEventRecord({ epoch: 1, payload: bytes('stale') })],
+      SEND_TIMEOUT_MS,
+    );
     await mesh.chains.append(chain, [bytes('not a record')], SEND_TIMEOUT_MS);
-    await mesh.chains.append(chain, [encodeInbound({ epoch: 2, payload: bytes('c') })], SEND_TIMEOUT_MS);
+    await mesh.chains.append(
+      chain,
+      [encodeInboundEventRecord({ epoch: 2, payload: bytes('c') })],
+      SEND_TIMEOUT_MS,
+    );
     await until(
       async () => (await mesh.node(2).requests.state('log', 1)).appliedThrough === 5,
       'the standby applied all',
