@@ -5,6 +5,8 @@ import { UsageError } from './commands/common.js';
 import {
   CHAIN_USAGE,
   chainCommand,
+  DAEMON_USAGE,
+  daemonCommand,
   KV_USAGE,
   kvCommand,
   MEMBER_USAGE,
@@ -43,6 +45,7 @@ commands:
   certs         create the cluster CA and node certificates
   kv            get, put, del, watch, txn (meshos kv --help)
   chain         replicated chains: create, append, read, tail, status, list, delete
+  daemon        daemons on the cluster: deploy, list, status, send, state, outputs, move, remove
   member        list, add, remove, promote
   nodes         the mesh's registered nodes: role, zone, health, lease left
   mesh rtt      the mesh's RTT matrix: each node's smoothed RTT to and health of its peers
@@ -75,6 +78,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       join: JOIN_USAGE,
       kv: KV_USAGE,
       chain: CHAIN_USAGE,
+      daemon: DAEMON_USAGE,
       member: MEMBER_USAGE,
       nodes: NODES_USAGE,
       mesh: MESH_USAGE,
@@ -100,6 +104,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return kvCommand(rest, io);
     case 'chain':
       return chainCommand(rest, io);
+    case 'daemon':
+      return daemonCommand(rest, io);
     case 'member':
       return memberCommand(rest, io);
     case 'nodes':

@@ -13,6 +13,7 @@ import {
   runSubcommand,
   type Subcommands,
   stopRequested,
+  tableLines,
   UsageError,
   withClient,
 } from './common.js';
@@ -121,15 +122,7 @@ export function chainListLines(chains: readonly ChainSummary[]): string[] {
     chain.acks,
     chain.replicas.join(','),
   ]);
-  const header = ['NAME', 'EPOCH', 'LEADER', 'ACKS', 'REPLICAS'];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
-  );
-  return [header, ...rows].map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join('  '),
-  );
+  return tableLines(['NAME', 'EPOCH', 'LEADER', 'ACKS', 'REPLICAS'], rows);
 }
 
 /** Stdin lines as records, in batches bounded by count and bytes (a trailing newline adds none). */

@@ -167,3 +167,15 @@ export function stopRequested(io: CommandIo): { promise: Promise<void>; dispose:
   });
   return { promise, dispose: () => process.removeListener('SIGINT', onInterrupt) };
 }
+
+/** Rows under a header as columns two spaces apart, each as wide as its widest cell (the last one unpadded). */
+export function tableLines(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  return [header, ...rows].map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  '),
+  );
+}

@@ -7,6 +7,7 @@ export {
   EXIT_OK,
   EXIT_USAGE,
 } from './common.js';
+export { DAEMON_USAGE, daemonCommand } from './daemon.js';
 export { KV_USAGE, kvCommand } from './kv.js';
 export { MEMBER_USAGE, memberCommand } from './member.js';
 export { MESH_USAGE, meshCommand, rttMatrixTable } from './mesh.js';

@@ -1,0 +1,345 @@
+/** `meshos daemon deploy|list|status|send|state|outputs|move|remove`: daemons on the cluster through any endpoint. */
+import type { DaemonMoveResult, DaemonOutput, DaemonSendResult, DaemonStateResult } from '../../api/index.js';
+import { bytesToText, type DaemonDeployOptions } from '../../client/index.js';
+import type { DaemonDefinition, DaemonGroupKind, DaemonStatus, StandbyMode } from '../../daemons/index.js';
+import { parseAcks } from './chain.js';
+import {
+  type CommandIo,
+  ENDPOINTS_OPTION,
+  EXIT_OK,
+  endpointsFrom,
+  integerOption,
+  parseCommandLine,
+  runSubcommand,
+  type Subcommands,
+  stopRequested,
+  tableLines,
+  UsageError,
+  withClient,
+} from './common.js';
+
+export const DAEMON_USAGE = `usage:
+  meshos daemon deploy NAME --kind K --group single|standby|replica|fork --members N
+                            [--config JSON] [--standby-mode hot|warm] [--acks one|quorum|all]
+  meshos daemon list
+  meshos daemon status NAME
+  meshos daemon send NAME DATA [--key K] [--id CLIENT:SEQUENCE]
+  meshos daemon state NAME [--member I]
+  meshos daemon outputs NAME [--from SEQ] [--follow] [--count N]   (--follow: until Ctrl-C)
+  meshos daemon move NAME --to NODE
+  meshos daemon remove NAME
+options:
+  --id CLIENT:SEQUENCE     the event's identity: a repeat of it is answered, not applied again
+                           (and is sent again when its outcome is unknown); SEQUENCE is the
+                           integer after the last ':', increasing per CLIENT
+  --json                   machine-readable output (outputs: one JSON object per output)
+  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)`;
+
+const JSON_OPTION = { json: { type: 'boolean' } } as const;
+const GROUPS: readonly DaemonGroupKind[] = ['single', 'standby', 'replica', 'fork'];
+
+function daemonName(args: string[], expected: string, count: number): string {
+  const [name] = args;
+  if (args.length !== count || name === undefined || name === '') {
+    throw new UsageError(`expected ${expected}, got ${args.length} argument(s)`);
+  }
+  return name;
+}
+
+export function parseGroup(text: string | undefined): DaemonGroupKind {
+  if (text === undefined) throw new UsageError('--group single|standby|replica|fork is required');
+  const group = GROUPS.find((candidate) => candidate === text);
+  if (group === undefined)
+    throw new UsageError(`--group must be single, standby, replica or fork, got '${text}'`);
+  return group;
+}
+
+export function parseStandbyMode(text: string | undefined, group: DaemonGroupKind): StandbyMode | undefined {
+  if (text === undefined) return undefined;
+  if (text !== 'hot' && text !== 'warm')
+    throw new UsageError(`--standby-mode must be hot or warm, got '${text}'`);
+  if (group !== 'standby') throw new UsageError(`--standby-mode applies to standby groups, not ${group}`);
+  return text;
+}
+
+export function parseConfig(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--config must be JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** `CLIENT:SEQUENCE`: the client id is everything before the last ':' (non-empty). */
+export function parseEventId(text: string | undefined): { clientId: string; sequence: number } | undefined {
+  if (text === undefined) return undefined;
+  const colon = text.lastIndexOf(':');
+  const clientId = colon < 0 ? '' : text.slice(0, colon);
+  const digits = colon < 0 ? '' : text.slice(colon + 1);
+  const sequence = /^\d+$/.test(digits) ? Number(digits) : Number.NaN;
+  if (clientId === '' || !Number.isSafeInteger(sequence)) {
+    throw new UsageError(`--id must be CLIENT:SEQUENCE (a non-empty client id, an integer), got '${text}'`);
+  }
+  return { clientId, sequence };
+}
+
+export function deployOptionsFrom(values: {
+  kind?: string | undefined;
+  group?: string | undefined;
+  members?: string | undefined;
+  config?: string | undefined;
+  'standby-mode'?: string | undefined;
+  acks?: string | undefined;
+}): DaemonDeployOptions {
+  if (values.kind === undefined || values.kind === '') throw new UsageError('--kind K is required');
+  const group = parseGroup(values.group);
+  const members = integerOption('members', values.members) ?? (group === 'single' ? 1 : undefined);
+  if (members === undefined || members < 1) throw new UsageError('--members N (at least 1) is required');
+  if (group === 'single' && members !== 1)
+    throw new UsageError(`a single daemon has 1 member, not ${members}`);
+  const config = parseConfig(values.config);
+  const standbyMode = parseStandbyMode(values['standby-mode'], group);
+  const acks = parseAcks(values.acks);
+  return {
+    kind: values.kind,
+    group,
+    members,
+    ...(config === undefined ? {} : { config }),
+    ...(standbyMode === undefined ? {} : { standbyMode }),
+    ...(acks === undefined ? {} : { acks }),
+  };
+}
+
+/** A status as `status --json` prints it: exactly these fields, in this order. */
+export function daemonStatusJson(status: DaemonStatus): Record<string, unknown> {
+  return {
+    name: status.name,
+    kind: status.kind,
+    group: status.group,
+    epoch: status.epoch,
+    members: status.members.map(({ index, node, role, syncedThrough, healthy }) => ({
+      index,
+      node,
+      role,
+      syncedThrough,
+      healthy,
+    })),
+    inboundThrough: status.inboundThrough,
+  };
+}
+
+export function daemonStatusLines(status: DaemonStatus): string[] {
+  return [
+    `daemon ${status.name}: kind ${status.kind}, group ${status.group}, epoch ${status.epoch}, inbound through ${status.inboundThrough}`,
+    ...status.members.map(
+      (member) =>
+        `  member ${member.index} on node ${member.node}: ${member.role}, synced through ` +
+        `${member.syncedThrough < 0 ? 'unknown' : member.syncedThrough}, ${member.healthy ? 'healthy' : 'UNHEALTHY'}`,
+    ),
+  ];
+}
+
+export function daemonListLines(daemons: readonly DaemonDefinition[]): string[] {
+  const rows = daemons.map((daemon) => {
+    const active = daemon.active === undefined ? undefined : daemon.members[daemon.active];
+    return [
+      daemon.name,
+      daemon.kind,
+      daemon.group,
+      String(daemon.epoch),
+      active === undefined ? '-' : String(active.node),
+      daemon.members.map((member) => member.node).join(','),
+    ];
+  });
+  return tableLines(['NAME', 'KIND', 'GROUP', 'EPOCH', 'ACTIVE', 'NODES'], rows);
+}
+
+export function sendResultJson(result: DaemonSendResult): Record<string, unknown> {
+  return { ...result, outputs: result.outputs.map(bytesToText) };
+}
+
+export function sendResultLines(name: string, result: DaemonSendResult): string[] {
+  return [
+    `sent to ${name}: inbound offset ${result.inboundOffset}, member ${result.memberIndex}, epoch ${result.epoch}` +
+      (result.duplicate ? ' (a duplicate: answered, not applied again)' : ''),
+    ...result.outputs.map((output) => `  output: ${bytesToText(output)}`),
+  ];
+}
+
+export function stateResultJson(result: DaemonStateResult): Record<string, unknown> {
+  return { ...result, state: bytesToText(result.state) };
+}
+
+export function outputJson(output: DaemonOutput): Record<string, unknown> {
+  return { ...output, payload: bytesToText(output.payload) };
+}
+
+/** An output as one line of text: its sequence, a tab, its payload as UTF-8. */
+export function outputLine(output: DaemonOutput): string {
+  return `${output.sequence}\t${bytesToText(output.payload)}`;
+}
+
+export function moveResultLines(result: DaemonMoveResult): string[] {
+  return [
+    `moved ${result.name} from node ${result.from} to node ${result.to} (epoch ${result.epoch}), events paused ${result.pauseMs} ms`,
+    ...result.phases.map((phase) => `  ${phase.phase}: ${phase.durationMs} ms`),
+  ];
+}
+
+async function deploy(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    kind: { type: 'string' },
+    group: { type: 'string' },
+    members: { type: 'string' },
+    config: { type: 'string' },
+    'standby-mode': { type: 'string' },
+    acks: { type: 'string' },
+  });
+  const name = daemonName(args, 'NAME', 1);
+  const options = deployOptionsFrom(values);
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const status = await client.daemons.deploy(name, options);
+    if (values.json === true) io.out(JSON.stringify(daemonStatusJson(status)));
+    else for (const line of daemonStatusLines(status)) io.out(line);
+    return EXIT_OK;
+  });
+}
+
+async function list(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
+  if (args.length !== 0) throw new UsageError(`list takes no arguments, got ${args.length}`);
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const daemons = await client.daemons.list();
+    if (values.json === true) io.out(JSON.stringify(daemons));
+    else for (const line of daemonListLines(daemons)) io.out(line);
+    return EXIT_OK;
+  });
+}
+
+async function status(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
+  const name = daemonName(args, 'NAME', 1);
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const answer = await client.daemons.status(name);
+    if (values.json === true) io.out(JSON.stringify(daemonStatusJson(answer)));
+    else for (const line of daemonStatusLines(answer)) io.out(line);
+    return EXIT_OK;
+  });
+}
+
+async function send(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    key: { type: 'string' },
+    id: { type: 'string' },
+  });
+  const name = daemonName(args, 'NAME DATA', 2);
+  const data = args[1] ?? '';
+  if (values.key === '') throw new UsageError('--key must not be empty (leave it out for no key)');
+  const id = parseEventId(values.id);
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const result = await client.daemons.send(name, data, {
+      ...(values.key === undefined ? {} : { key: values.key }),
+      ...(id ?? {}),
+    });
+    if (values.json === true) io.out(JSON.stringify(sendResultJson(result)));
+    else for (const line of sendResultLines(name, result)) io.out(line);
+    return EXIT_OK;
+  });
+}
+
+async function state(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    member: { type: 'string' },
+  });
+  const name = daemonName(args, 'NAME', 1);
+  const member = integerOption('member', values.member);
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const result = await client.daemons.state(name, member === undefined ? {} : { member });
+    if (values.json === true) {
+      io.out(JSON.stringify(stateResultJson(result)));
+    } else {
+      io.out(
+        `daemon ${result.name}, member ${result.memberIndex} (epoch ${result.epoch}), applied through ${result.appliedThrough}:`,
+      );
+      io.out(bytesToText(result.state));
+    }
+    return EXIT_OK;
+  });
+}
+
+async function outputs(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    from: { type: 'string' },
+    follow: { type: 'boolean' },
+    count: { type: 'string' },
+  });
+  const name = daemonName(args, 'NAME', 1);
+  const fromSequence = integerOption('from', values.from) ?? 0;
+  const count = integerOption('count', values.count);
+  if (count === 0) throw new UsageError('--count must be at least 1');
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const stop = stopRequested(io);
+    const stopped = new AbortController();
+    void stop.promise.then(() => stopped.abort());
+    const stream = client.daemons.outputs(name, {
+      fromSequence,
+      follow: values.follow === true,
+      signal: stopped.signal,
+    });
+    let seen = 0;
+    try {
+      for await (const output of stream) {
+        io.out(values.json === true ? JSON.stringify(outputJson(output)) : outputLine(output));
+        seen += 1;
+        if (count !== undefined && seen >= count) break;
+      }
+    } finally {
+      stop.dispose();
+      stream.close();
+    }
+    return EXIT_OK;
+  });
+}
+
+async function move(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    to: { type: 'string' },
+  });
+  const name = daemonName(args, 'NAME', 1);
+  const to = integerOption('to', values.to);
+  if (to === undefined || to < 1) throw new UsageError('--to NODE (a node id, at least 1) is required');
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const result = await client.daemons.move(name, to);
+    if (values.json === true) io.out(JSON.stringify(result));
+    else for (const line of moveResultLines(result)) io.out(line);
+    return EXIT_OK;
+  });
+}
+
+async function remove(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
+  const name = daemonName(args, 'NAME', 1);
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    await client.daemons.remove(name);
+    io.out(values.json === true ? JSON.stringify({ removed: name }) : `removed ${name}`);
+    return EXIT_OK;
+  });
+}
+
+const SUBCOMMANDS: Subcommands = { deploy, list, status, send, state, outputs, move, remove };
+
+/** `meshos daemon ...`; argv starts after `daemon`. */
+export async function daemonCommand(argv: string[], io: CommandIo): Promise<number> {
+  return runSubcommand('daemon', DAEMON_USAGE, SUBCOMMANDS, argv, io);
+}
