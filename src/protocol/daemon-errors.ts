@@ -30,6 +30,10 @@ export const DAEMON_ERRORS: Readonly<Record<string, DaemonErrorRow>> = {
   DAEMON_EVENT_TOO_LARGE: { status: status.INVALID_ARGUMENT, notApplied: false, outcomeUnknown: false },
   // The daemon's own code failed on the event; sending it again would fail the same way.
   DAEMON_PROCESS_FAILED: { status: status.ABORTED, notApplied: false, outcomeUnknown: false },
+  // A retry of an event whose timeout elapsed would time out again; the event changed nothing.
+  DAEMON_PROCESS_TIMEOUT: { status: status.ABORTED, notApplied: false, outcomeUnknown: false },
+  // An event of a client older than its last applied one: refused, its answer no longer kept.
+  DAEMON_SEQUENCE_STALE: { status: status.FAILED_PRECONDITION, notApplied: false, outcomeUnknown: false },
   VALIDATION_FAILED: { status: status.INVALID_ARGUMENT, notApplied: false, outcomeUnknown: false },
   NODE_STOPPED: { status: status.UNAVAILABLE, notApplied: false, outcomeUnknown: true },
   TIMEOUT: { status: status.DEADLINE_EXCEEDED, notApplied: false, outcomeUnknown: true },
