@@ -8,11 +8,13 @@ import {
   EXIT_OK,
   endpointsFrom,
   integerOption,
+  JSON_OPTION,
   parseCommandLine,
+  printAnswer,
+  printStream,
   readProcessInput,
   runSubcommand,
   type Subcommands,
-  stopRequested,
   tableLines,
   UsageError,
   withClient,
@@ -35,8 +37,6 @@ options:
 export const CLI_APPEND_BATCH_RECORDS = 1_000;
 /** Payload bytes per Append when `append -` sends stdin lines (below the server's message limit). */
 export const CLI_APPEND_BATCH_BYTES = 1024 * 1024;
-
-const JSON_OPTION = { json: { type: 'boolean' } } as const;
 
 export function parseAcks(text: string | undefined): AcksPolicy | undefined {
   if (text === undefined) return undefined;
@@ -169,7 +169,7 @@ async function create(argv: string[], io: CommandIo): Promise<number> {
   const maxBytes = integerOption('retention-bytes', values['retention-bytes']);
   const maxAgeMs = integerOption('retention-age-ms', values['retention-age-ms']);
   return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const status = await client.chains.create(name, {
+    const created = await client.chains.create(name, {
       replicas,
       ...(acks === undefined ? {} : { acks }),
       ...(sync === undefined ? {} : { sync }),
@@ -183,9 +183,12 @@ async function create(argv: string[], io: CommandIo): Promise<number> {
             },
           }),
     });
-    if (values.json === true) io.out(JSON.stringify(chainStatusJson(status)));
-    else for (const line of chainStatusLines(status)) io.out(line);
-    return EXIT_OK;
+    return printAnswer(
+      io,
+      values.json,
+      () => chainStatusJson(created),
+      () => chainStatusLines(created),
+    );
   });
 }
 
@@ -251,20 +254,9 @@ async function tail(argv: string[], io: CommandIo): Promise<number> {
     // Without --from, tail starts at the records committed from now on.
     const start = fromOffset ?? (await client.chains.status(name)).commitOffset;
     const subscription = client.chains.subscribe(name, { fromOffset: start });
-    const stop = stopRequested(io);
-    void stop.promise.then(() => subscription.close());
-    let seen = 0;
-    try {
-      for await (const record of subscription) {
-        io.out(values.json === true ? JSON.stringify(chainRecordJson(record)) : chainRecordLine(record));
-        seen += 1;
-        if (count !== undefined && seen >= count) break;
-      }
-    } finally {
-      stop.dispose();
-      subscription.close();
-    }
-    return EXIT_OK;
+    return printStream(io, subscription, count, (record) =>
+      values.json === true ? JSON.stringify(chainRecordJson(record)) : chainRecordLine(record),
+    );
   });
 }
 
@@ -273,9 +265,12 @@ async function status(argv: string[], io: CommandIo): Promise<number> {
   const name = exactlyName(args);
   return withClient(endpointsFrom(values.endpoints), async (client) => {
     const answer = await client.chains.status(name);
-    if (values.json === true) io.out(JSON.stringify(chainStatusJson(answer)));
-    else for (const line of chainStatusLines(answer)) io.out(line);
-    return EXIT_OK;
+    return printAnswer(
+      io,
+      values.json,
+      () => chainStatusJson(answer),
+      () => chainStatusLines(answer),
+    );
   });
 }
 
@@ -284,9 +279,12 @@ async function list(argv: string[], io: CommandIo): Promise<number> {
   if (args.length !== 0) throw new UsageError(`list takes no arguments, got ${args.length}`);
   return withClient(endpointsFrom(values.endpoints), async (client) => {
     const chains = await client.chains.list();
-    if (values.json === true) io.out(JSON.stringify(chains));
-    else for (const line of chainListLines(chains)) io.out(line);
-    return EXIT_OK;
+    return printAnswer(
+      io,
+      values.json,
+      () => chains,
+      () => chainListLines(chains),
+    );
   });
 }
 

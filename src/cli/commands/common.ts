@@ -179,3 +179,44 @@ export function tableLines(header: readonly string[], rows: readonly (readonly s
       .join('  '),
   );
 }
+
+/** `--json`: machine-readable output. */
+export const JSON_OPTION = { json: { type: 'boolean' } } as const;
+
+/** Prints an answer: one line of JSON with `--json`, else its text lines. */
+export function printAnswer(
+  io: CommandIo,
+  json: boolean | undefined,
+  asJson: () => unknown,
+  asLines: () => readonly string[],
+): number {
+  if (json === true) io.out(JSON.stringify(asJson()));
+  else for (const line of asLines()) io.out(line);
+  return EXIT_OK;
+}
+
+/**
+ * Prints one line per item of `stream` until it ends, `count` items were printed, or the command
+ * is asked to stop (the io's signal, or SIGINT); the stream is closed in every case.
+ */
+export async function printStream<T>(
+  io: CommandIo,
+  stream: AsyncIterable<T> & { close(): void },
+  count: number | undefined,
+  line: (item: T) => string,
+): Promise<number> {
+  const stop = stopRequested(io);
+  void stop.promise.then(() => stream.close());
+  let seen = 0;
+  try {
+    for await (const item of stream) {
+      io.out(line(item));
+      seen += 1;
+      if (count !== undefined && seen >= count) break;
+    }
+  } finally {
+    stop.dispose();
+    stream.close();
+  }
+  return EXIT_OK;
+}

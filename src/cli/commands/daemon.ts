@@ -9,10 +9,12 @@ import {
   EXIT_OK,
   endpointsFrom,
   integerOption,
+  JSON_OPTION,
   parseCommandLine,
+  printAnswer,
+  printStream,
   runSubcommand,
   type Subcommands,
-  stopRequested,
   tableLines,
   UsageError,
   withClient,
@@ -35,7 +37,6 @@ options:
   --json                   machine-readable output (outputs: one JSON object per output)
   --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)`;
 
-const JSON_OPTION = { json: { type: 'boolean' } } as const;
 const GROUPS: readonly DaemonGroupKind[] = ['single', 'standby', 'replica', 'fork'];
 
 function daemonName(args: string[], expected: string, count: number): string {
@@ -171,6 +172,13 @@ export function stateResultJson(result: DaemonStateResult): Record<string, unkno
   return { ...result, state: bytesToText(result.state) };
 }
 
+export function stateResultLines(result: DaemonStateResult): string[] {
+  return [
+    `daemon ${result.name}, member ${result.memberIndex} (epoch ${result.epoch}), applied through ${result.appliedThrough}:`,
+    bytesToText(result.state),
+  ];
+}
+
 export function outputJson(output: DaemonOutput): Record<string, unknown> {
   return { ...output, payload: bytesToText(output.payload) };
 }
@@ -201,10 +209,13 @@ async function deploy(argv: string[], io: CommandIo): Promise<number> {
   const name = daemonName(args, 'NAME', 1);
   const options = deployOptionsFrom(values);
   return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const status = await client.daemons.deploy(name, options);
-    if (values.json === true) io.out(JSON.stringify(daemonStatusJson(status)));
-    else for (const line of daemonStatusLines(status)) io.out(line);
-    return EXIT_OK;
+    const deployed = await client.daemons.deploy(name, options);
+    return printAnswer(
+      io,
+      values.json,
+      () => daemonStatusJson(deployed),
+      () => daemonStatusLines(deployed),
+    );
   });
 }
 
@@ -213,9 +224,12 @@ async function list(argv: string[], io: CommandIo): Promise<number> {
   if (args.length !== 0) throw new UsageError(`list takes no arguments, got ${args.length}`);
   return withClient(endpointsFrom(values.endpoints), async (client) => {
     const daemons = await client.daemons.list();
-    if (values.json === true) io.out(JSON.stringify(daemons));
-    else for (const line of daemonListLines(daemons)) io.out(line);
-    return EXIT_OK;
+    return printAnswer(
+      io,
+      values.json,
+      () => daemons,
+      () => daemonListLines(daemons),
+    );
   });
 }
 
@@ -224,9 +238,12 @@ async function status(argv: string[], io: CommandIo): Promise<number> {
   const name = daemonName(args, 'NAME', 1);
   return withClient(endpointsFrom(values.endpoints), async (client) => {
     const answer = await client.daemons.status(name);
-    if (values.json === true) io.out(JSON.stringify(daemonStatusJson(answer)));
-    else for (const line of daemonStatusLines(answer)) io.out(line);
-    return EXIT_OK;
+    return printAnswer(
+      io,
+      values.json,
+      () => daemonStatusJson(answer),
+      () => daemonStatusLines(answer),
+    );
   });
 }
 
@@ -246,9 +263,12 @@ async function send(argv: string[], io: CommandIo): Promise<number> {
       ...(values.key === undefined ? {} : { key: values.key }),
       ...(id ?? {}),
     });
-    if (values.json === true) io.out(JSON.stringify(sendResultJson(result)));
-    else for (const line of sendResultLines(name, result)) io.out(line);
-    return EXIT_OK;
+    return printAnswer(
+      io,
+      values.json,
+      () => sendResultJson(result),
+      () => sendResultLines(name, result),
+    );
   });
 }
 
@@ -287,26 +307,10 @@ async function outputs(argv: string[], io: CommandIo): Promise<number> {
   const count = integerOption('count', values.count);
   if (count === 0) throw new UsageError('--count must be at least 1');
   return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const stop = stopRequested(io);
-    const stopped = new AbortController();
-    void stop.promise.then(() => stopped.abort());
-    const stream = client.daemons.outputs(name, {
-      fromSequence,
-      follow: values.follow === true,
-      signal: stopped.signal,
-    });
-    let seen = 0;
-    try {
-      for await (const output of stream) {
-        io.out(values.json === true ? JSON.stringify(outputJson(output)) : outputLine(output));
-        seen += 1;
-        if (count !== undefined && seen >= count) break;
-      }
-    } finally {
-      stop.dispose();
-      stream.close();
-    }
-    return EXIT_OK;
+    const stream = client.daemons.outputs(name, { fromSequence, follow: values.follow === true });
+    return printStream(io, stream, count, (output) =>
+      values.json === true ? JSON.stringify(outputJson(output)) : outputLine(output),
+    );
   });
 }
 
@@ -321,9 +325,12 @@ async function move(argv: string[], io: CommandIo): Promise<number> {
   if (to === undefined || to < 1) throw new UsageError('--to NODE (a node id, at least 1) is required');
   return withClient(endpointsFrom(values.endpoints), async (client) => {
     const result = await client.daemons.move(name, to);
-    if (values.json === true) io.out(JSON.stringify(result));
-    else for (const line of moveResultLines(result)) io.out(line);
-    return EXIT_OK;
+    return printAnswer(
+      io,
+      values.json,
+      () => result,
+      () => moveResultLines(result),
+    );
   });
 }
 
