@@ -98,7 +98,8 @@ export class ChainDirectory {
     options: Pick<ChainWriteOptions, 'fence'> = {},
   ): Promise<StoredChain> {
     const spec = validateChainCreate(input);
-    const definition = newChainDefinition(spec, placement, this.options.clock.wallMs());
+    // The definition holds whole milliseconds; a clock may answer fractions (the simulator's does).
+    const definition = newChainDefinition(spec, placement, Math.floor(this.options.clock.wallMs()));
     const key = chainKey(spec.name);
     const fence = options.fence ?? [];
     const answer = await this.plane.txn({
