@@ -15,15 +15,28 @@ import {
   openChainLog,
   type ReplicaProgress,
 } from '../chains/index.js';
-import type { NodeId, TimerId } from '../lib/index.js';
+import type { Clock, Disk, Logger, NodeId, TimerId } from '../lib/index.js';
 import type { ChainReplicaRuntime } from './chain-service.js';
 import { type CommonServiceContext, part } from './node-parts.js';
 
 /** How often a replica's log drops the segments its chain's retention no longer keeps. */
 export const CHAIN_RETENTION_INTERVAL_MS = 10_000;
 
+/** What a node's replicas run on: its id, disk and clock (the simulator passes its own). */
+export interface ChainReplicaSeams {
+  readonly self: NodeId;
+  readonly disk: Disk;
+  readonly clock: Clock;
+  readonly logger?: Logger | undefined;
+}
+
 export function chainReplicaRuntime(context: CommonServiceContext): ChainReplicaRuntime<ChainReplicaMessage> {
   const { disk, clock, logger, parts } = context;
+  return chainReplicaRuntimeOn({ self: part(parts, 'identity').id, disk, clock, logger });
+}
+
+export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRuntime<ChainReplicaMessage> {
+  const { self, disk, clock, logger } = seams;
   return {
     codec: { encode: encodeChainMessage, decode: decodeChainMessage },
     openReplica: async ({ definition, directory, send }) => {
@@ -41,7 +54,7 @@ export function chainReplicaRuntime(context: CommonServiceContext): ChainReplica
       let suspected: ((leader: NodeId, epoch: number) => void) | undefined;
       let early: { leader: NodeId; epoch: number } | undefined;
       const replica = new ChainReplica({
-        self: part(parts, 'identity').id,
+        self,
         definition,
         log,
         clock,
