@@ -1,0 +1,8 @@
+/** The chain append history and its check live with the simulator, which runs them too. */
+export {
+  type AppendStatus,
+  type ChainAppendOperation,
+  chainReplicaProblems,
+  historyLines,
+  type ReplicaRecord,
+} from '../../src/sim/chain-history.js';
