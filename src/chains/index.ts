@@ -117,6 +117,7 @@ export {
 } from './forwarded-requests.js';
 export {
   ChainHostMessageError,
+  decodeHostFrame,
   type HostAnswer,
   type HostRequest,
   MAX_FORWARDED_PAYLOADS,

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMeshError, ValidationError } from '../lib/index.js';
+import { historyLines } from './chain-history.js';
 import { FAULT_NAMES, type FaultName, parseFaultList } from './fault-plan.js';
 import { checkHistory, formatHistory, parseHistory } from './linearizability/index.js';
 import { DEFAULT_STEPS, runSimulation, type SimulationOptions, type SimulationResult } from './simulation.js';
@@ -15,10 +16,10 @@ const ARTIFACT_DIRECTORY = path.join('artifacts', 'sim');
 const MIN_NODES = 3;
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--first-seed F] [--seed S] [--steps K] [--faults LIST]
-                      [--nodes 3|5] [--unsafe-commit] [--unsafe-reads] [--lying-disk]
-                      [--silent-loss] [--check-history FILE]
+                      [--nodes 3|5] [--chains] [--unsafe-commit] [--unsafe-reads] [--lying-disk]
+                      [--unsafe-chain-acks] [--silent-loss] [--check-history FILE]
 Runs the production node (RaftNode, NodeStateMachine, RaftKvBackend, the log store) over a
-simulated clock, network and disks.
+simulated clock, network and disks; with --chains, replicated chains beside it.
   --seeds N          run seeds F .. F+N-1 (default 100)
   --first-seed F     first seed of a batch (default 1)
   --seed S           replay exactly one seed, keeping its whole trace
@@ -26,10 +27,14 @@ simulated clock, network and disks.
   --faults LIST      comma list of fault knobs, or all / none (default all):
                      ${FAULT_NAMES.join(', ')}
   --nodes N          cluster size, at least ${MIN_NODES} (default: 3 or 5, drawn from the seed)
+  --chains           also run chains (chain host, replicas on the disk log, appenders) with
+                     the simulated Raft KV as their control plane, and check them
   --unsafe-commit    run the deliberately broken commit rule, one entry per append
                      (expect violations)
   --unsafe-reads     clients read serializably, skipping ReadIndex (expect violations)
   --lying-disk       disks acknowledge fsyncs without making writes durable (expect violations)
+  --unsafe-chain-acks  chain replicas acknowledge appends alone, whatever the acks policy
+                     (implies --chains; expect violations)
   --silent-loss      senders never learn of lost messages (no reportUnreachable)
   --check-history F  only check a JSON Lines history file for linearizability`;
 
@@ -44,6 +49,8 @@ interface CliOptions {
   readonly unsafeReads: boolean;
   readonly lyingDisk: boolean;
   readonly silentLoss: boolean;
+  readonly chains: boolean;
+  readonly unsafeChainAcks: boolean;
   readonly checkHistoryFile: string | undefined;
 }
 
@@ -61,6 +68,8 @@ function parseOptions(argv: readonly string[]): CliOptions {
       'unsafe-reads': { type: 'boolean' },
       'lying-disk': { type: 'boolean' },
       'silent-loss': { type: 'boolean' },
+      chains: { type: 'boolean' },
+      'unsafe-chain-acks': { type: 'boolean' },
       'check-history': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -107,6 +116,8 @@ function parseOptions(argv: readonly string[]): CliOptions {
     unsafeReads: values['unsafe-reads'] === true,
     lyingDisk: values['lying-disk'] === true,
     silentLoss: values['silent-loss'] === true,
+    chains: values.chains === true || values['unsafe-chain-acks'] === true,
+    unsafeChainAcks: values['unsafe-chain-acks'] === true,
     checkHistoryFile: values['check-history'],
   };
 }
@@ -122,6 +133,8 @@ function simulationOptions(options: CliOptions, seed: number, traceLines: number
     unsafeLocalReads: options.unsafeReads,
     unsafeDiskIgnoresSyncs: options.lyingDisk,
     reportLostMessages: !options.silentLoss,
+    chains: options.chains,
+    unsafeChainAcks: options.unsafeChainAcks,
     ...(options.nodeCount === undefined ? {} : { nodeCount: options.nodeCount }),
     traceLines,
   };
@@ -132,6 +145,8 @@ function writeArtifacts(result: SimulationResult): string {
   mkdirSync(directory, { recursive: true });
   writeFileSync(path.join(directory, 'trace.txt'), result.trace.text());
   writeFileSync(path.join(directory, 'history.jsonl'), formatHistory(result.history));
+  if (result.chains !== undefined)
+    writeFileSync(path.join(directory, 'chain-history.jsonl'), historyLines(result.chains.history));
   return directory;
 }
 
@@ -161,6 +176,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const replay = options.singleSeed !== undefined;
   let events = 0;
   let commits = 0;
+  let chainAcknowledged = 0;
   let violations = 0;
   let unknown = 0;
   const failedSeeds: number[] = [];
@@ -171,6 +187,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const result = await runSimulation(simulationOptions(options, seed, replay ? REPLAY_TRACE_LINES : 0));
     events += result.events;
     commits += result.commits;
+    chainAcknowledged += result.chains?.acknowledgedValues ?? 0;
     for (const [name, count] of Object.entries(result.faultCounts))
       faultTotals.set(name, (faultTotals.get(name) ?? 0) + count);
     if (result.linearizability?.verdict === 'unknown') unknown++;
@@ -178,6 +195,10 @@ async function main(argv: readonly string[]): Promise<number> {
       console.log(
         `seed=${seed} nodes=${result.nodeCount} events=${result.events} commits=${result.commits} simulated=${(result.simulatedUs / 1e6).toFixed(2)}s trace=${result.traceDigest} linearizability=${result.linearizability?.verdict ?? 'not checked'}`,
       );
+      if (result.chains !== undefined)
+        console.log(
+          `chains: ${result.chains.chains.map((chain) => `${chain.name} acks=${chain.acks} replicas=${chain.replicas.join(',')}`).join('; ')}; acknowledged=${result.chains.acknowledgedValues} highest epoch=${result.chains.highestEpoch} committed offsets compared=${result.chains.committedOffsetsCompared}`,
+        );
     }
     if (result.violation !== undefined) {
       violations++;
@@ -206,7 +227,10 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(
     `faults injected: ${[...faultTotals].map(([name, count]) => `${name}=${count}`).join(' ')}; linearizability unknown=${unknown}; ${seconds.toFixed(1)} s`,
   );
-  console.log(`seeds=${seeds.length} events=${events} commits=${commits} violations=${violations}`);
+  const chainPart = options.chains ? ` chain-acks=${chainAcknowledged}` : '';
+  console.log(
+    `seeds=${seeds.length} events=${events} commits=${commits}${chainPart} violations=${violations}`,
+  );
   for (const seed of failedSeeds) console.log(`seed=${seed}`);
   return violations > 0 ? 1 : 0;
 }

@@ -252,7 +252,9 @@ export class SimChaos {
     }
   }
 
-  private isolate(node: NodeId, durationUs: number): void {
+  /** Cuts `node` off from every other node, both ways, for `durationUs` (while chaos is active). */
+  isolate(node: NodeId, durationUs: number): void {
+    if (!this.active) return;
     this.partition(this.isolationLinks(new Set([node])), 'partition', durationUs);
   }
 

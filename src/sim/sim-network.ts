@@ -95,36 +95,64 @@ export class SimNetwork {
   }
 
   send(message: Message): void {
+    this.transmit(
+      message.from,
+      message.to,
+      DELIVER_LABELS[message.type],
+      message.term,
+      () => this.deliver(message),
+      () => this.onLost(message),
+    );
+  }
+
+  /**
+   * Sends a message of another channel than Raft's (the chains channel, say) under the same
+   * knobs: `deliver` runs when it arrives (twice if duplicated, unless not `duplicable`),
+   * `lost` when the network lost it.
+   */
+  carry(
+    from: NodeId,
+    to: NodeId,
+    label: string,
+    duplicable: boolean,
+    deliver: () => void,
+    lost: () => void,
+  ): void {
+    this.transmit(from, to, label, -1, deliver, lost, duplicable);
+  }
+
+  private transmit(
+    from: NodeId,
+    to: NodeId,
+    label: string,
+    tag: number,
+    deliver: () => void,
+    lost: () => void,
+    duplicable = true,
+  ): void {
     // Partitions are counted where they are made; a blocked link just loses the message.
-    if (this.isBlocked(message.from, message.to)) {
-      this.onLost(message);
+    if (this.isBlocked(from, to)) {
+      lost();
       return;
     }
     if (this.faultsActive && this.dropRandom.chance(this.plan.dropProbability)) {
       this.counts.drop++;
-      this.onLost(message);
+      lost();
       return;
     }
-    this.schedule(message);
-    if (this.faultsActive && this.duplicateRandom.chance(this.plan.duplicateProbability)) {
+    this.schedule(from, to, label, tag, deliver);
+    if (this.faultsActive && this.duplicateRandom.chance(this.plan.duplicateProbability) && duplicable) {
       this.counts.duplicate++;
-      this.schedule(message);
+      this.schedule(from, to, label, tag, deliver);
     }
   }
 
-  private schedule(message: Message): void {
+  private schedule(from: NodeId, to: NodeId, label: string, tag: number, deliver: () => void): void {
     let delay = this.sampleDelayUs();
     if (this.faultsActive && this.reorderRandom.chance(this.plan.reorderProbability)) {
       this.counts.reorder++;
       delay += drawBelow(this.reorderRandom, REORDER_EXTRA_DELAY_MAX_US);
     }
-    this.scheduler.schedule(
-      delay,
-      DELIVER_LABELS[message.type],
-      () => this.deliver(message),
-      message.from,
-      message.to,
-      message.term,
-    );
+    this.scheduler.schedule(delay, label, deliver, from, to, tag);
   }
 }

@@ -52,6 +52,23 @@ export interface RunningProcess {
   readonly node: RaftNode<NodeApplyResult>;
   readonly machine: NodeStateMachine;
   readonly backend: RaftKvBackend;
+  /** The process's own seams, for the services it runs beside the Raft node. */
+  readonly clock: IncarnationClock;
+  readonly disk: IncarnationDisk;
+  /** A fork of the seed for this process. */
+  readonly random: Random;
+}
+
+/**
+ * Services a process runs beside its Raft node (the chains, say): started once the node and
+ * its backend are up, closed before a graceful stop, dropped when the process ends.
+ */
+export interface ProcessAddOn {
+  started(process: RunningProcess): void;
+  /** Closes what `started` opened; the process then stops its node. */
+  stopping(process: RunningProcess): Promise<void>;
+  /** The process of `node` ended (crash or stop): nothing of it runs any more. */
+  ended(node: NodeId): void;
 }
 
 /** Passes every call to the node's state machine, telling the observer first. */
@@ -117,6 +134,7 @@ export class SimNode {
     private readonly observer: NodeObserver,
     /** Builds the channel a process forwards follower writes on; none: followers answer NOT_LEADER. */
     private readonly forwardFor: ((life: Life) => ForwardToLeader) | undefined,
+    private readonly addOn?: ProcessAddOn,
   ) {}
 
   /** True while a process is running or starting. */
@@ -181,8 +199,17 @@ export class SimNode {
         electionTimeoutMs: this.settings.tickIntervalMs * this.settings.electionTicks,
         ...(this.forwardFor === undefined ? {} : { forward: this.forwardFor(life) }),
       });
-      this.process = { life, node, machine, backend };
+      this.process = {
+        life,
+        node,
+        machine,
+        backend,
+        clock,
+        disk,
+        random: this.random.fork(`process-${life.incarnation}`),
+      };
       this.observer.onStarted(this.id, life.incarnation);
+      this.addOn?.started(this.process);
     } catch (error) {
       if (life.alive) this.observer.onStartFailure(this.id, error);
     }
@@ -196,12 +223,14 @@ export class SimNode {
     const process = this.process;
     if (process === undefined) return;
     this.process = undefined;
+    await this.addOn?.stopping(process);
     process.backend.close();
     await process.node.stop(transferTimeoutMs);
     if (process.life.alive) {
       process.life.alive = false;
       this.gracefulStops++;
       this.links.processEnded(this.id);
+      this.addOn?.ended(this.id);
     }
   }
 
@@ -215,6 +244,7 @@ export class SimNode {
     this.process = undefined;
     this.crashes++;
     this.links.processEnded(this.id);
+    this.addOn?.ended(this.id);
     this.disk.crash({ random, tornWriteProbability: TORN_WRITE_PROBABILITY });
   }
 }

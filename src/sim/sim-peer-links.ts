@@ -4,11 +4,42 @@ import { type Life, whenRunning } from './incarnation.js';
 import type { Scheduler } from './scheduler.js';
 import type { SimNetwork } from './sim-network.js';
 
-interface Endpoint {
+/** One process's end of a channel: what it handles, for as long as its life lasts. */
+export interface ChannelEndpoint {
   readonly life: Life;
   onMessage: ((from: NodeId, payload: Uint8Array) => void) | undefined;
-  onUnreachable: ((peer: NodeId) => void) | undefined;
   onPeerLost: ((peer: NodeId) => void) | undefined;
+}
+
+interface Endpoint extends ChannelEndpoint {
+  onUnreachable: ((peer: NodeId) => void) | undefined;
+}
+
+/**
+ * Node `node`'s process ended: every live peer endpoint of one channel that it can still reach
+ * sees its connection close a network delay later (behind a partition the close never
+ * arrives, as with TCP).
+ */
+export function announceProcessEnd(
+  scheduler: Scheduler,
+  network: SimNetwork,
+  endpoints: ReadonlyMap<NodeId, ChannelEndpoint>,
+  node: NodeId,
+): void {
+  for (const [peer, endpoint] of endpoints) {
+    if (peer === node || !endpoint.life.alive || network.isBlocked(node, peer)) continue;
+    const life = endpoint.life;
+    scheduler.schedule(
+      network.sampleDelayUs(),
+      'peer lost',
+      () => {
+        if (endpoints.get(peer) !== endpoint) return;
+        whenRunning(scheduler, life, 'paused peer lost', () => endpoint.onPeerLost?.(node));
+      },
+      peer,
+      node,
+    );
+  }
 }
 
 /**
@@ -84,20 +115,7 @@ export class SimPeerLinks {
    * later. Behind a partition the close never arrives, as with TCP.
    */
   processEnded(node: NodeId): void {
-    for (const [peer, endpoint] of this.endpoints) {
-      if (peer === node || !endpoint.life.alive || this.network.isBlocked(node, peer)) continue;
-      const life = endpoint.life;
-      this.scheduler.schedule(
-        this.network.sampleDelayUs(),
-        'peer lost',
-        () => {
-          if (this.endpoints.get(peer) !== endpoint) return;
-          whenRunning(this.scheduler, life, 'paused peer lost', () => endpoint.onPeerLost?.(node));
-        },
-        peer,
-        node,
-      );
-    }
+    announceProcessEnd(this.scheduler, this.network, this.endpoints, node);
   }
 
   /**

@@ -41,6 +41,16 @@ export class SimRequestChannels {
     answer: (outcome: RequestOutcome) => void,
     isWrite: boolean,
   ): boolean {
+    return this.requestProcess(nodeId, (process) => work(process.backend), answer, isWrite);
+  }
+
+  /** Like `request`, for work on any part of the node's process (its chains, say). */
+  requestProcess(
+    nodeId: NodeId,
+    work: (process: RunningProcess) => Promise<unknown>,
+    answer: (outcome: RequestOutcome) => void,
+    isWrite: boolean,
+  ): boolean {
     const deliver = (replay: boolean): void => {
       const process = this.processOf(nodeId);
       if (process === undefined) return;
@@ -50,7 +60,7 @@ export class SimRequestChannels {
       }
       let pending: Promise<unknown>;
       try {
-        pending = work(process.backend);
+        pending = work(process);
       } catch (error) {
         pending = Promise.reject(error);
       }

@@ -16,6 +16,7 @@ import { type CheckResult, checkHistory, type HistoryOperation } from './lineari
 import { MicrotaskDrain } from './microtasks.js';
 import { compareReplicas, hashBytes, type ReplicaComparison } from './replica-check.js';
 import { Scheduler } from './scheduler.js';
+import { ChainRun, type ChainRunReport } from './sim-chain-run.js';
 import { SimChaos } from './sim-chaos.js';
 import { CLIENT_ATTEMPT_TIMEOUT_US, SimClient } from './sim-client.js';
 import { SimNetwork } from './sim-network.js';
@@ -41,6 +42,12 @@ const CONVERGE_BOUND_US = 5_000_000;
  * heartbeats and the last operations over at most 20 s simulated); more is a message storm.
  */
 const HEALED_PHASE_MAX_EVENTS = 100_000;
+/** Share of the chaos's leader crashes and cut-offs aimed at a chain's leader when chains run. */
+const CHAIN_LEADER_TARGET_PROBABILITY = 0.5;
+/** Chains are created before the faults begin; this long at most. */
+const CHAIN_CREATE_BOUND_US = 10_000_000;
+/** More events allowed after healing when chains run (their heartbeats, probes and catch-up). */
+const CHAIN_HEALED_PHASE_EXTRA_EVENTS = 200_000;
 /** Every this many events, leaders' replication progress is compared with their followers' logs. */
 const PROGRESS_CHECK_EVERY_EVENTS = 1_000;
 /** Every this many indexes, each replica's serialized state is hashed and compared. */
@@ -85,6 +92,13 @@ export interface SimulationOptions {
   readonly maxAppendBytes?: number;
   /** Self-test: clients read serializably, from one node's local state, skipping ReadIndex. */
   readonly unsafeLocalReads?: boolean;
+  /**
+   * Run chains beside the Raft KV (docs/SIMULATION.md "Chains"): the production chain host on
+   * every machine, its control plane the simulated Raft KV, appenders and the chain checks.
+   */
+  readonly chains?: boolean;
+  /** Self-test (with `chains`): replicas acknowledge appends alone, whatever the acks policy. */
+  readonly unsafeChainAcks?: boolean;
 }
 
 export interface Violation {
@@ -120,6 +134,8 @@ export interface SimulationResult {
   readonly trace: Trace;
   readonly settings: NodeSettings;
   readonly forwardWrites: boolean;
+  /** The chains part of the run, when it ran chains. */
+  readonly chains: ChainRunReport | undefined;
 }
 
 function drawSettings(random: Random, plan: FaultPlan, options: SimulationOptions): NodeSettings {
@@ -160,6 +176,8 @@ export class Simulation {
   private readonly links: SimPeerLinks;
   private readonly channels: SimRequestChannels;
   private readonly chaos: SimChaos;
+  private readonly chainRun: ChainRun | undefined;
+  private readonly chainChaosRandom: Random;
   private readonly invariants = new InvariantChecker();
   private readonly clients: SimClient[] = [];
   private readonly checkpoints = new Map<number, { hash: number; node: NodeId }>();
@@ -204,7 +222,7 @@ export class Simulation {
         plan: this.plan,
         counts: this.counts,
         trace: this.trace,
-        leader: () => this.leader(),
+        leader: () => this.chaosLeader(),
       },
       this.root.fork('chaos'),
     );
@@ -217,11 +235,30 @@ export class Simulation {
       options.requestReplayProbability ?? 0,
       this.counts,
     );
-    this.forwardWrites = options.forwardWrites ?? this.root.fork('forward').chance(0.5);
+    // The chains' control plane writes from every node: followers must forward them.
+    this.forwardWrites =
+      options.forwardWrites ?? (options.chains === true || this.root.fork('forward').chance(0.5));
+    this.chainChaosRandom = this.root.fork('chain-chaos');
+    this.chainRun =
+      options.chains === true
+        ? new ChainRun({
+            scheduler: this.scheduler,
+            network: this.network,
+            channels: this.channels,
+            nodes: this.nodes,
+            random: this.root.fork('chains'),
+            trace: this.trace,
+            unsafeAcknowledgeAlone: options.unsafeChainAcks === true,
+            fail: (invariant, message) => this.fail(invariant, message),
+            runUntil: (done, untilUs) => this.runUntil(done, untilUs),
+            isolate: (node, durationUs) => this.chaos.isolate(node, durationUs),
+          })
+        : undefined;
     this.buildNodes();
+    this.chainRun?.plan();
     this.buildClients();
     this.trace.record(
-      `seed=${this.seed} nodes=${this.nodeCount} churn=${this.plan.churn} faults=${[...this.plan.enabled].join(',')} forward=${this.forwardWrites} settings=${JSON.stringify(this.settings)}`,
+      `seed=${this.seed} nodes=${this.nodeCount} churn=${this.plan.churn} faults=${[...this.plan.enabled].join(',')} forward=${this.forwardWrites} ${this.chainRun === undefined ? '' : 'chains=on '}settings=${JSON.stringify(this.settings)}`,
     );
   }
 
@@ -242,6 +279,7 @@ export class Simulation {
           this.plan.tickRateByNode[id - 1] ?? 1,
           observer,
           forwardFor,
+          this.chainRun?.chains,
         ),
       );
     }
@@ -387,6 +425,18 @@ export class Simulation {
     return best;
   }
 
+  /**
+   * The leader the chaos aims at: the Raft leader, or when chains run, half the time the
+   * leader of a random chain (their failover has its own narrow windows).
+   */
+  private chaosLeader(): SimNode | undefined {
+    if (this.chainRun === undefined || !this.chainChaosRandom.chance(CHAIN_LEADER_TARGET_PROBABILITY))
+      return this.leader();
+    const leaders = this.chainRun.leaderNodes();
+    const chosen = leaders[this.chainChaosRandom.nextInt(Math.max(1, leaders.length))];
+    return chosen === undefined ? this.leader() : this.node(chosen);
+  }
+
   /** Runs events until `done` holds or simulated time reaches `untilUs`. */
   private async runUntil(
     done: () => boolean,
@@ -402,7 +452,10 @@ export class Simulation {
       }
       // The promise continuations this event queued run at its simulated time.
       await this.microtasks?.drain();
-      if (scheduler.eventCount % PROGRESS_CHECK_EVERY_EVENTS === 0) this.checkAcknowledgedAppends();
+      if (scheduler.eventCount % PROGRESS_CHECK_EVERY_EVENTS === 0) {
+        this.checkAcknowledgedAppends();
+        this.chainRun?.check();
+      }
     }
     if (scheduler.eventCount >= this.eventLimit) {
       // A storm is a symptom; name the cause when it is a lost acknowledgement (see docs).
@@ -452,9 +505,31 @@ export class Simulation {
   /** The fault phase: the workload runs and chaos strikes until the step budget is spent. */
   private async runFaultPhase(): Promise<void> {
     for (const node of this.nodes) node.boot();
+    if (this.chainRun !== undefined) await this.createChains(this.chainRun);
+    if (this.violation !== undefined) return;
     for (const client of this.clients) client.start();
+    this.chainRun?.start();
     this.chaos.start();
     await this.runUntil(() => false, FAULT_PHASE_MAX_US, this.options.steps ?? DEFAULT_STEPS);
+  }
+
+  /**
+   * Chains exist before the faults begin, as in a deployment: they are created through the
+   * nodes' chain requests while the network is calm (a churn seed would otherwise keep the
+   * control plane too busy to create them until it heals).
+   */
+  private async createChains(chainRun: ChainRun): Promise<void> {
+    this.network.faultsActive = false;
+    this.chaos.active = false;
+    chainRun.create();
+    await this.runUntil(() => chainRun.created, this.scheduler.nowUs + CHAIN_CREATE_BOUND_US);
+    if (!chainRun.created && this.violation === undefined)
+      this.fail(
+        'chain-liveness',
+        `the chains were not created within ${CHAIN_CREATE_BOUND_US} us on a calm network`,
+      );
+    this.network.faultsActive = true;
+    this.chaos.active = true;
   }
 
   /**
@@ -475,6 +550,7 @@ export class Simulation {
     await this.runUntil(() => this.converged(), this.scheduler.nowUs + CONVERGE_BOUND_US);
     if (this.violation === undefined && !this.converged())
       this.fail('liveness', 'replicas did not converge on one applied index after healing');
+    if (this.violation === undefined) await this.chainRun?.liveness();
   }
 
   private heal(): void {
@@ -487,8 +563,12 @@ export class Simulation {
       if (node.process !== undefined) node.process.life.pausedUntilUs = 0;
     }
     for (const client of this.clients) client.running = false;
+    this.chainRun?.heal();
     this.trace.record('heal');
-    this.eventLimit = this.scheduler.eventCount + HEALED_PHASE_MAX_EVENTS;
+    this.eventLimit =
+      this.scheduler.eventCount +
+      HEALED_PHASE_MAX_EVENTS +
+      (this.chainRun === undefined ? 0 : CHAIN_HEALED_PHASE_EXTRA_EVENTS);
   }
 
   /** Every node up, and all applied through the same index. */
@@ -572,7 +652,11 @@ export class Simulation {
       });
     }
     this.replicas = compareReplicas(states);
-    if (this.replicas.mismatch !== undefined) this.fail('replica-identity', this.replicas.mismatch);
+    if (this.replicas.mismatch !== undefined) {
+      this.fail('replica-identity', this.replicas.mismatch);
+      return;
+    }
+    await this.chainRun?.endChecks();
   }
 
   private report(): SimulationResult {
@@ -599,6 +683,7 @@ export class Simulation {
       trace: this.trace,
       settings: this.settings,
       forwardWrites: this.forwardWrites,
+      chains: this.chainRun?.result(),
     };
   }
 }
