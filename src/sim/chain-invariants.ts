@@ -38,28 +38,12 @@ export class ChainInvariants {
   /** `node`'s replica of `chain` acknowledged appends in `epoch`. */
   onAcknowledged(chain: string, node: NodeId, epoch: number): ChainProblem | undefined {
     this.acknowledgements++;
-    const key = `${chain}/${epoch}`;
-    const earlier = this.acknowledgedBy.get(key);
-    if (earlier === undefined) this.acknowledgedBy.set(key, node);
-    else if (earlier !== node)
-      return {
-        invariant: 'chain-one-leader-per-epoch',
-        message: `chain ${chain}: nodes ${earlier} and ${node} both acknowledged appends in epoch ${epoch}`,
-      };
-    return undefined;
+    return onlyOne(this.acknowledgedBy, chain, epoch, node, 'acknowledged appends in');
   }
 
   /** `node`'s replica of `chain` reports that it leads `epoch`. */
   onLeading(chain: string, node: NodeId, epoch: number): ChainProblem | undefined {
-    const key = `${chain}/${epoch}`;
-    const earlier = this.ledBy.get(key);
-    if (earlier === undefined) this.ledBy.set(key, node);
-    else if (earlier !== node)
-      return {
-        invariant: 'chain-one-leader-per-epoch',
-        message: `chain ${chain}: nodes ${earlier} and ${node} both led epoch ${epoch}`,
-      };
-    return undefined;
+    return onlyOne(this.ledBy, chain, epoch, node, 'led');
   }
 
   /**
@@ -94,4 +78,22 @@ export class ChainInvariants {
     }
     return undefined;
   }
+}
+
+/** Records `node` as the one that did `what` in `chain`'s `epoch`; a second node is a problem. */
+function onlyOne(
+  nodes: Map<string, NodeId>,
+  chain: string,
+  epoch: number,
+  node: NodeId,
+  what: string,
+): ChainProblem | undefined {
+  const key = `${chain}/${epoch}`;
+  const earlier = nodes.get(key);
+  if (earlier === undefined) nodes.set(key, node);
+  if (earlier === undefined || earlier === node) return undefined;
+  return {
+    invariant: 'chain-one-leader-per-epoch',
+    message: `chain ${chain}: nodes ${earlier} and ${node} both ${what} epoch ${epoch}`,
+  };
 }
