@@ -28,6 +28,16 @@ export interface ChainReplicaSeams {
   readonly disk: Disk;
   readonly clock: Clock;
   readonly logger?: Logger | undefined;
+  /**
+   * Runs work at the end of the current turn (the replicas' group commit); default
+   * `setImmediate`, the check phase after the poll, so everything the sockets delivered in
+   * this turn has been appended by then and shares one sync and one push.
+   */
+  readonly defer?: (work: () => void) => void;
+}
+
+function deferToCheckPhase(work: () => void): void {
+  setImmediate(work);
 }
 
 export function chainReplicaRuntime(context: CommonServiceContext): ChainReplicaRuntime<ChainReplicaMessage> {
@@ -37,6 +47,7 @@ export function chainReplicaRuntime(context: CommonServiceContext): ChainReplica
 
 export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRuntime<ChainReplicaMessage> {
   const { self, disk, clock, logger } = seams;
+  const defer = seams.defer ?? deferToCheckPhase;
   return {
     codec: { encode: encodeChainMessage, decode: decodeChainMessage },
     openReplica: async ({ definition, directory, send }) => {
@@ -61,11 +72,7 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
         send: (peer, message) => {
           send(peer, message);
         },
-        // The check phase after the poll: every request and message the sockets delivered in
-        // this turn has been appended by then, so they share one sync and one push.
-        atEndOfTurn: (action) => {
-          setImmediate(action);
-        },
+        atEndOfTurn: defer,
         onLeaderSuspected: (leader, epoch) => {
           if (suspected === undefined) early = { leader, epoch };
           else suspected(leader, epoch);

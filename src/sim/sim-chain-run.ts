@@ -287,7 +287,7 @@ export class ChainRun {
       if (!(await this.probe(plan.name))) {
         environment.fail(
           'chain-liveness',
-          `chain ${plan.name} acknowledged no append within ${CHAIN_LIVENESS_BOUND_US} us of healing`,
+          `chain ${plan.name} acknowledged no append within ${CHAIN_LIVENESS_BOUND_US} us of healing: ${this.describeProgress()}`,
         );
         return;
       }

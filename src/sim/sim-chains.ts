@@ -98,7 +98,14 @@ export class SimChains implements ProcessAddOn {
     void plane.then((opened) => {
       if (!process.life.alive) return;
       const directory = new ChainDirectory(opened, { clock });
-      const runtime = chainReplicaRuntimeOn({ self, disk, clock, logger: silentLogger });
+      const runtime = chainReplicaRuntimeOn({
+        self,
+        disk,
+        clock,
+        logger: silentLogger,
+        // Group commit at the end of the turn: an event at this simulated time, not the host's.
+        defer: (work) => clock.defer(work),
+      });
       const host = new ChainHost<ChainReplicaMessage>({
         self,
         chainsDirectory: CHAINS_DIRECTORY,
