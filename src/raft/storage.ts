@@ -1,6 +1,6 @@
 import { assert } from '../lib/index.js';
 import { BOOTSTRAP_TERM, bootstrapEntries, EMPTY_CONFIG } from './config-change.js';
-import { entrySizeBytes } from './entry-size.js';
+import { EntryColumns } from './entry-columns.js';
 import { LogCompactedError, LogUnavailableError, SnapshotOutOfDateError } from './errors.js';
 import type { ClusterConfig, Entry, HardState, SnapshotInfo } from './types.js';
 
@@ -22,48 +22,16 @@ export interface RaftStorage {
 export const EMPTY_HARD_STATE: HardState = { term: 0, vote: 0, commit: 0 };
 
 /**
- * Entries appended together whose data is at most this large share one buffer. A small buffer of
- * its own costs about 360 bytes of memory besides its contents (V8's ArrayBuffer object and backing
- * store record, the allocator's overhead), more than a typical command; a log of 100,000 entries
- * holds that many. Larger entries keep their own buffer.
- */
-export const MAX_SHARED_ENTRY_DATA_BYTES = 4096;
-
-/**
- * `entries` with the data of the small ones copied into one buffer. The log drops entries from its
- * front (and replaces a suffix rarely), so a shared buffer lives about as long as its entries.
- */
-export function withSharedData(entries: readonly Entry[]): readonly Entry[] {
-  let sharedBytes = 0;
-  let shared = 0;
-  for (const entry of entries) {
-    const length = entry.data.byteLength;
-    if (length > 0 && length <= MAX_SHARED_ENTRY_DATA_BYTES) {
-      sharedBytes += length;
-      shared++;
-    }
-  }
-  if (shared < 2) return entries;
-  const buffer = new Uint8Array(sharedBytes);
-  let offset = 0;
-  return entries.map((entry) => {
-    const length = entry.data.byteLength;
-    if (length === 0 || length > MAX_SHARED_ENTRY_DATA_BYTES) return entry;
-    buffer.set(entry.data, offset);
-    const data = buffer.subarray(offset, offset + length);
-    offset += length;
-    return { term: entry.term, index: entry.index, kind: entry.kind, data };
-  });
-}
-
-/**
- * The reference in-memory storage. `entries[0]` is a placeholder for the snapshot's last
- * entry, so index arithmetic needs no special case for an empty log.
+ * The reference in-memory storage. The log after the snapshot (or after what was compacted) is
+ * kept as columns (`EntryColumns`); `offsetIndex` and `offsetTerm` are the index and term of the
+ * entry just before it, so index arithmetic needs no special case for an empty log.
  */
 export class MemoryRaftStorage implements RaftStorage {
   private hardState: HardState = EMPTY_HARD_STATE;
   private currentSnapshot: SnapshotInfo;
-  private log: Entry[];
+  private offsetIndex = 0;
+  private offsetTerm = 0;
+  private columns = new EntryColumns();
 
   /**
    * Without `config`, an empty node that will join an existing cluster. With it, a founding
@@ -72,10 +40,9 @@ export class MemoryRaftStorage implements RaftStorage {
    */
   constructor(config: ClusterConfig = EMPTY_CONFIG) {
     this.currentSnapshot = { metadata: { index: 0, term: 0, config: EMPTY_CONFIG }, byteLength: 0 };
-    this.log = [placeholder(0, 0)];
     const entries = bootstrapEntries(config);
     if (entries.length > 0) {
-      this.log.push(...entries);
+      this.columns.push(entries);
       this.hardState = { term: BOOTSTRAP_TERM, vote: 0, commit: entries.length };
     }
   }
@@ -84,7 +51,8 @@ export class MemoryRaftStorage implements RaftStorage {
   static fromSnapshot(snapshot: SnapshotInfo): MemoryRaftStorage {
     const storage = new MemoryRaftStorage();
     storage.currentSnapshot = snapshot;
-    storage.log = [placeholder(snapshot.metadata.index, snapshot.metadata.term)];
+    storage.offsetIndex = snapshot.metadata.index;
+    storage.offsetTerm = snapshot.metadata.term;
     storage.hardState = { term: snapshot.metadata.term, vote: 0, commit: snapshot.metadata.index };
     return storage;
   }
@@ -102,19 +70,18 @@ export class MemoryRaftStorage implements RaftStorage {
   }
 
   firstIndex(): number {
-    return this.log[0]!.index + 1;
+    return this.offsetIndex + 1;
   }
 
   lastIndex(): number {
-    return this.log[0]!.index + this.log.length - 1;
+    return this.offsetIndex + this.columns.length;
   }
 
   term(index: number): number {
-    const offset = this.log[0]!.index;
-    if (index < offset) throw new LogCompactedError(index, offset + 1);
-    const entry = this.log[index - offset];
-    if (entry === undefined) throw new LogUnavailableError(index, this.lastIndex());
-    return entry.term;
+    if (index < this.offsetIndex) throw new LogCompactedError(index, this.offsetIndex + 1);
+    if (index === this.offsetIndex) return this.offsetTerm;
+    if (index > this.lastIndex()) throw new LogUnavailableError(index, this.lastIndex());
+    return this.columns.term(index - this.offsetIndex - 1);
   }
 
   entries(
@@ -122,22 +89,19 @@ export class MemoryRaftStorage implements RaftStorage {
     highIndexExclusive: number,
     maxBytes = Number.POSITIVE_INFINITY,
   ): readonly Entry[] {
-    const offset = this.log[0]!.index;
-    if (lowIndex <= offset) throw new LogCompactedError(lowIndex, offset + 1);
+    if (lowIndex <= this.offsetIndex) throw new LogCompactedError(lowIndex, this.offsetIndex + 1);
     assert(
       highIndexExclusive <= this.lastIndex() + 1,
       () => `entries(${lowIndex}, ${highIndexExclusive}) past end`,
     );
     assert(lowIndex <= highIndexExclusive, 'entries range is inverted');
-    if (maxBytes === Number.POSITIVE_INFINITY)
-      return this.log.slice(lowIndex - offset, highIndexExclusive - offset);
     const result: Entry[] = [];
     let bytes = 0;
     for (let index = lowIndex; index < highIndexExclusive; index++) {
-      const entry = this.log[index - offset]!;
-      bytes += entrySizeBytes(entry);
+      const position = index - this.offsetIndex - 1;
+      bytes += this.columns.sizeBytes(position);
       if (result.length > 0 && bytes > maxBytes) break;
-      result.push(entry);
+      result.push(this.columns.entry(position, index));
     }
     return result;
   }
@@ -150,15 +114,14 @@ export class MemoryRaftStorage implements RaftStorage {
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const first = entries[0]!.index;
-    const offset = this.log[0]!.index;
+    const offset = this.offsetIndex;
     if (first + entries.length - 1 <= offset) return;
     assert(first <= this.lastIndex() + 1, () => `append at ${first} leaves a gap after ${this.lastIndex()}`);
     let skip = 0;
     if (first <= offset) skip = offset + 1 - first;
-    const position = first + skip - offset;
-    if (position < this.log.length) this.log.length = position;
-    const kept = withSharedData(skip === 0 ? entries : entries.slice(skip));
-    for (const entry of kept) this.log.push(entry);
+    const position = first + skip - offset - 1;
+    if (position < this.columns.length) this.columns.truncate(position);
+    this.columns.push(skip === 0 ? entries : entries.slice(skip));
   }
 
   /** Replaces the whole log with a snapshot received from the leader. */
@@ -167,7 +130,9 @@ export class MemoryRaftStorage implements RaftStorage {
     if (snapshot.metadata.index <= current)
       throw new SnapshotOutOfDateError(snapshot.metadata.index, current);
     this.currentSnapshot = snapshot;
-    this.log = [placeholder(snapshot.metadata.index, snapshot.metadata.term)];
+    this.offsetIndex = snapshot.metadata.index;
+    this.offsetTerm = snapshot.metadata.term;
+    this.columns = new EntryColumns();
     if (this.hardState.commit < snapshot.metadata.index) {
       this.hardState = { ...this.hardState, commit: snapshot.metadata.index };
     }
@@ -190,15 +155,11 @@ export class MemoryRaftStorage implements RaftStorage {
 
   /** Drops entries up to and including `index`, which must be covered by the snapshot. */
   compact(index: number): void {
-    const offset = this.log[0]!.index;
-    if (index <= offset) return;
+    if (index <= this.offsetIndex) return;
     assert(index <= this.currentSnapshot.metadata.index, 'compact past the snapshot would lose entries');
-    const kept = this.log.slice(index - offset);
-    kept[0] = placeholder(index, kept[0]!.term);
-    this.log = kept;
+    const term = this.term(index);
+    this.columns.dropFront(index - this.offsetIndex);
+    this.offsetIndex = index;
+    this.offsetTerm = term;
   }
-}
-
-function placeholder(index: number, term: number): Entry {
-  return { index, term, kind: 'noop', data: new Uint8Array(0) };
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError, isMeshError } from '../../../src/lib/index.js';
+import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/entry-columns.js';
 import { type Entry, MemoryRaftStorage } from '../../../src/raft/index.js';
 import { Inflights } from '../../../src/raft/inflights.js';
 import { Progress } from '../../../src/raft/progress.js';
 import { quorumIndex, voteResult } from '../../../src/raft/quorum.js';
-import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/storage.js';
 
 const entry = (index: number, term: number): Entry => ({
   index,
@@ -82,6 +82,24 @@ describe('MemoryRaftStorage', () => {
     expect(
       codeOf(() => storage.createSnapshot(2, { voters: [1], learners: [], outgoingVoters: [] }, 0)),
     ).toBe('SNAPSHOT_OUT_OF_DATE');
+  });
+
+  it('reads back every entry as it was appended after compaction and replaced suffixes', () => {
+    const storage = new MemoryRaftStorage();
+    const made = (index: number, term: number, kind: Entry['kind'] = 'normal'): Entry => ({
+      index,
+      term,
+      kind,
+      data: new TextEncoder().encode(`entry ${index} of term ${term}`),
+    });
+    storage.append([made(1, 1), made(2, 1, 'config'), made(3, 1)]);
+    storage.append([made(4, 2), made(5, 2)]);
+    storage.append([made(5, 3), made(6, 3, 'noop')]);
+    storage.createSnapshot(2, { voters: [1], learners: [], outgoingVoters: [] }, 1);
+    storage.compact(2);
+    expect(storage.term(2)).toBe(1);
+    expect(storage.entries(3, 7)).toEqual([made(3, 1), made(4, 2), made(5, 3), made(6, 3, 'noop')]);
+    expect(storage.entries(3, 7, 1)).toEqual([made(3, 1)]);
   });
 
   it('limits entries by bytes but always returns at least one', () => {
