@@ -8,7 +8,7 @@ import { type RaftLogStoreOptions, type ResolvedStoreOptions, resolveStoreOption
 import { encodeEntry, encodeHardState, encodeTruncateSuffix } from './records.js';
 import { type RecoveredLayout, recoverStore } from './recovery.js';
 import { SegmentWriter, type WriterOperation } from './segment-writer.js';
-import { readSnapshotDataAt, snapshotFileParts } from './snapshot-file.js';
+import { SnapshotDataReader, snapshotFileParts } from './snapshot-file.js';
 import { StoreDirectory } from './store-io.js';
 import type { RecoveredState, SnapshotToSave, StoredEntry, StoredHardState } from './types.js';
 
@@ -67,6 +67,8 @@ export class RaftLogStore {
   private durableSnapshotIndex: number;
   private snapshotChain: Promise<void> = Promise.resolve();
   private pendingSnapshotSaves = 0;
+  /** Snapshot files open for reading chunks, by index (see `readSnapshotData`). */
+  private readonly snapshotReaders = new Map<number, Promise<SnapshotDataReader>>();
 
   private readonly writer: SegmentWriter;
 
@@ -202,17 +204,33 @@ export class RaftLogStore {
   /**
    * `length` bytes of the data of the saved snapshot at `index`, from `offset` on, read from its
    * file (FILE_NOT_FOUND once retention removed it). The node serves snapshots to followers this
-   * way instead of keeping one in memory.
+   * way instead of keeping one in memory. The file stays open for the next chunks until
+   * retention removes it or the store closes (at most `snapshotsRetained` files are open).
    */
   async readSnapshotData(index: number, offset: number, length: number): Promise<Uint8Array> {
     const refusal = this.refusal();
     if (refusal !== undefined) throw refusal;
-    const file = await this.directory.disk.open(this.directory.pathOf(snapshotFileName(index)), 'read');
-    try {
-      return await readSnapshotDataAt(file, offset, length);
-    } finally {
-      await file.close();
+    let reader = this.snapshotReaders.get(index);
+    if (reader === undefined) {
+      reader = SnapshotDataReader.open(this.directory.disk, this.directory.pathOf(snapshotFileName(index)));
+      this.snapshotReaders.set(index, reader);
+      // A file that cannot be opened (removed, say) is not remembered.
+      reader.catch(() => {
+        if (this.snapshotReaders.get(index) === reader) this.snapshotReaders.delete(index);
+      });
     }
+    return (await reader).read(offset, length);
+  }
+
+  /** Closes the reader of the snapshot file at `index`, if one is open. */
+  private async closeSnapshotReader(index: number): Promise<void> {
+    const reader = this.snapshotReaders.get(index);
+    if (reader === undefined) return;
+    this.snapshotReaders.delete(index);
+    await reader.then(
+      (open) => open.close(),
+      () => undefined,
+    );
   }
 
   /**
@@ -253,6 +271,7 @@ export class RaftLogStore {
     this.closed = true;
     await this.whenIdle();
     await this.snapshotChain;
+    for (const index of [...this.snapshotReaders.keys()]) await this.closeSnapshotReader(index);
     await this.writer.close();
   }
 
@@ -337,7 +356,10 @@ export class RaftLogStore {
       .filter((index): index is number => index !== undefined)
       .sort((a, b) => b - a);
     const surplus = indexes.slice(this.options.snapshotsRetained);
-    for (const index of surplus) await this.directory.remove(snapshotFileName(index));
+    for (const index of surplus) {
+      await this.closeSnapshotReader(index);
+      await this.directory.remove(snapshotFileName(index));
+    }
     if (surplus.length > 0) await this.directory.fsync();
   }
 }

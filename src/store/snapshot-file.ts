@@ -1,4 +1,4 @@
-import { type DiskFile, dataViewOf } from '../lib/index.js';
+import { type Disk, type DiskFile, dataViewOf } from '../lib/index.js';
 import { readUint64, writeUint64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
 import { SnapshotReadError } from './errors.js';
@@ -104,29 +104,50 @@ export function decodeSnapshot(file: Uint8Array, expectedIndex: number): Snapsho
 }
 
 /**
- * Reads `length` bytes of a snapshot file's data from `offset` on (a chunk to send to a
- * follower), without reading the rest of the file. The header says where the data starts and
- * how long it is; the whole file's checksum was verified when it was written or opened, and
- * the receiver checks what it assembles.
+ * An open snapshot file, to read ranges of its data (chunks to send to a follower) without
+ * reading the rest. The header, read once at open, says where the data starts and how long it
+ * is; the whole file's checksum was verified when it was written or opened, and the receiver
+ * checks what it assembles. Each read is one positional read.
  */
-export async function readSnapshotDataAt(
-  file: DiskFile,
-  offset: number,
-  length: number,
-): Promise<Uint8Array> {
-  const header = await file.readAt(0, SNAPSHOT_HEADER_BYTES);
-  const view = dataViewOf(header);
-  if (header.byteLength < SNAPSHOT_HEADER_BYTES || view.getUint32(0, true) !== SNAPSHOT_MAGIC) {
-    throw new SnapshotReadError(file.path, 'no snapshot header');
+export class SnapshotDataReader {
+  private constructor(
+    private readonly file: DiskFile,
+    private readonly dataStart: number,
+    private readonly dataBytes: number,
+  ) {}
+
+  static async open(disk: Disk, filePath: string): Promise<SnapshotDataReader> {
+    const file = await disk.open(filePath, 'read');
+    try {
+      const header = await file.readAt(0, SNAPSHOT_HEADER_BYTES);
+      const view = dataViewOf(header);
+      const dataBytes = header.byteLength < SNAPSHOT_HEADER_BYTES ? undefined : readUint64(view, 32);
+      if (dataBytes === undefined || view.getUint32(0, true) !== SNAPSHOT_MAGIC) {
+        throw new SnapshotReadError(filePath, 'no snapshot header');
+      }
+      return new SnapshotDataReader(file, SNAPSHOT_HEADER_BYTES + view.getUint32(24, true), dataBytes);
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
   }
-  const dataBytes = readUint64(view, 32);
-  if (dataBytes === undefined || offset < 0 || length < 0 || offset + length > dataBytes) {
-    throw new SnapshotReadError(
-      file.path,
-      `bytes ${offset}+${length} are outside its ${dataBytes} data bytes`,
-    );
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new SnapshotReadError(this.file.path, `bad range ${offset}+${length}`);
+    }
+    if (offset + length > this.dataBytes) {
+      throw new SnapshotReadError(
+        this.file.path,
+        `bytes ${offset}+${length} are outside its ${this.dataBytes} data bytes`,
+      );
+    }
+    const data = await this.file.readAt(this.dataStart + offset, length);
+    if (data.byteLength !== length) throw new SnapshotReadError(this.file.path, 'file ends before its data');
+    return data;
   }
-  const data = await file.readAt(SNAPSHOT_HEADER_BYTES + view.getUint32(24, true) + offset, length);
-  if (data.byteLength !== length) throw new SnapshotReadError(file.path, 'file ends before its data');
-  return data;
+
+  close(): Promise<void> {
+    return this.file.close();
+  }
 }
