@@ -1,7 +1,9 @@
 /**
  * Failover of deployed daemons (docs/DAEMONS.md "Failover"). Every node runs a
  * `DaemonCoordinator`; the one holding `daemons-coordinator` (a leased seat, like the chains
- * coordinator's) acts: whenever the membership or the definitions change, and every
+ * coordinator's) acts, and so does the healthy node of smallest id in its own view (the seat's
+ * lease would otherwise hold a failover up when its holder died with the active; two proposers
+ * race on one compare-and-swap and one wins): whenever the membership or the definitions change, and every
  * `DAEMON_COORDINATOR_CHECK_INTERVAL_MS`, it looks for daemons whose active's node is not
  * healthy (its registration gone with its lease, or suspected after a lost connection, the
  * early hint) and promotes the standby that applied the most (`chooseFailoverMember`) by a
@@ -18,8 +20,11 @@ import type { Clock, Logger, NodeId, Random } from '../lib/index.js';
 
 /** How often the seat holder looks at every daemon even when nothing changed. */
 export const DAEMON_COORDINATOR_CHECK_INTERVAL_MS = 1_000;
-/** The seat's lease: a holder that stops renewing loses the seat this long after. */
-export const DAEMON_COORDINATOR_LEASE_TTL_SECONDS = 5;
+/**
+ * The seat's lease: a holder that stops renewing loses the seat this long after. Short (the
+ * plane's minimum), because when the holder's node is also the active's, a failover waits for it.
+ */
+export const DAEMON_COORDINATOR_LEASE_TTL_SECONDS = 2;
 
 export interface DaemonCoordinatorOptions {
   readonly plane: ControlPlane;
@@ -43,6 +48,9 @@ export interface DaemonCoordinatorOptions {
 export class DaemonCoordinator {
   private readonly seat: LeasedSeat;
   private wake: (() => void) | undefined;
+  private term: SeatTerm | undefined;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
   /** Promotions this node committed. */
   promotions = 0;
 
@@ -60,11 +68,12 @@ export class DaemonCoordinator {
   }
 
   get holding(): boolean {
-    return this.seat.holding;
+    return this.term !== undefined;
   }
 
   start(): void {
     this.seat.start();
+    this.loop ??= this.run();
   }
 
   /** Something changed (definitions): look again now. */
@@ -74,23 +83,29 @@ export class DaemonCoordinator {
     wake?.();
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
+    this.stopped = true;
     this.notify();
-    return this.seat.stop();
+    await this.seat.stop();
+    await this.loop;
   }
 
+  /** While seated, this node acts on every check; the term's fence goes with its writes. */
   private async hold(term: SeatTerm): Promise<void> {
+    this.term = term;
+    this.notify();
+    await term.ended;
+    if (this.term === term) this.term = undefined;
+  }
+
+  /** Checks on every change and every interval until stopped. */
+  private async run(): Promise<void> {
     const { clock } = this.options;
-    let ended = false;
-    void term.ended.then(() => {
-      ended = true;
-      this.notify();
-    });
     const unsubscribe = this.options.onNodesChange(() => this.notify());
     try {
-      while (!ended) {
-        await this.check(term);
-        if (ended) break;
+      while (!this.stopped) {
+        await this.check();
+        if (this.stopped) break;
         await new Promise<void>((resolve) => {
           const timer = clock.setTimer(DAEMON_COORDINATOR_CHECK_INTERVAL_MS, () => {
             this.wake = undefined;
@@ -108,13 +123,17 @@ export class DaemonCoordinator {
   }
 
   /** Promotes a standby of every daemon whose active's node is not healthy. */
-  private async check(term: SeatTerm): Promise<void> {
+  private async check(): Promise<void> {
     const healthy = new Set(
       this.options
         .nodes()
         .filter((node) => node.healthy)
         .map((node) => node.id),
     );
+    const term = this.term;
+    // The seat holder acts; so does the healthy node of smallest id in this node's view, so a
+    // failover does not wait for the seat's lease when the holder died with the active.
+    if (term === undefined && Math.min(...healthy) !== this.options.self) return;
     for (const stored of this.options.definitions().values()) {
       const { definition } = stored;
       const active = definition.members.find((member) => member.index === definition.active);
@@ -130,7 +149,11 @@ export class DaemonCoordinator {
     }
   }
 
-  private async failover(stored: StoredDaemon, healthy: ReadonlySet<NodeId>, term: SeatTerm): Promise<void> {
+  private async failover(
+    stored: StoredDaemon,
+    healthy: ReadonlySet<NodeId>,
+    term: SeatTerm | undefined,
+  ): Promise<void> {
     const { definition } = stored;
     const { logger } = this.options;
     const reports = await Promise.all(
@@ -157,7 +180,11 @@ export class DaemonCoordinator {
       );
       return;
     }
-    const answer = await this.options.directory.swap(stored, withActive(definition, chosen), term.fence);
+    const answer = await this.options.directory.swap(
+      stored,
+      withActive(definition, chosen),
+      term?.fence ?? [],
+    );
     if (answer.applied) {
       this.promotions += 1;
       logger?.info(
@@ -170,7 +197,7 @@ export class DaemonCoordinator {
         'daemons: promoted a standby',
       );
     } else if (answer.fenced) {
-      term.end('a write found the seat taken');
+      term?.end('a write found the seat taken');
     }
   }
 }
