@@ -8,7 +8,7 @@
  * suspecting its leader makes the host propose the next epoch, once per epoch.
  */
 import type { Clock, Logger, NodeId, TimerId } from '../lib/index.js';
-import { ChainOverloadedError } from './errors.js';
+import { CHAINS_PER_NODE_LIMIT, ChainLimitError, ChainOverloadedError } from './errors.js';
 import { ForwardedRequests } from './forwarded-requests.js';
 import {
   decodeHostFrame,
@@ -25,6 +25,7 @@ import type {
   ReplicaMessageCodec,
   ReplicaOpener,
 } from './host-ports.js';
+import { DEFAULT_MAX_CHAINS_PER_NODE } from './placement.js';
 import type { ChainDefinition, ChainPeerLink } from './types.js';
 
 /** Least time between two failover proposals for one chain from this node. */
@@ -45,6 +46,13 @@ export interface ChainHostOptions<M extends ChainMessage> {
   readonly proposeFailover: FailoverProposer;
   readonly clock: Clock;
   readonly logger?: Logger;
+  /**
+   * Chains (replicas and learners) this node holds at most (its `capacity.chains`,
+   * `DEFAULT_MAX_CHAINS_PER_NODE` when absent). A definition naming this node past it is
+   * refused: no replica is opened, the refusal is logged and listed (`refusedChains`), and it is
+   * tried again when a held chain closes.
+   */
+  readonly maxChains?: number;
 }
 
 /** Serves a request forwarded by another node (the local side of `ChainRequests`). */
@@ -66,6 +74,10 @@ export class ChainHost<M extends ChainMessage> {
   private requestHandler: ForwardedRequestHandler | undefined;
   private failureListener: ((error: Error) => void) | undefined;
   private servedInFlight = 0;
+  /** Replicas open or opening: what counts against `maxChains`. */
+  private occupied = 0;
+  /** Chains naming this node that it refused to open (past `maxChains`). */
+  private readonly refused = new Set<string>();
   private following: { stop(): void } | undefined;
   private loadedResolve: (() => void) | undefined;
   private closed = false;
@@ -219,9 +231,16 @@ export class ChainHost<M extends ChainMessage> {
       return;
     }
     if (chain.replica === undefined) {
+      if (this.occupied >= this.maxChains) {
+        this.refuse(name);
+        return;
+      }
+      this.refused.delete(name);
+      this.occupied += 1;
       try {
         chain.replica = await this.openReplica(definition);
       } catch (error) {
+        this.occupied -= 1;
         this.counters.openFailures += 1;
         throw error;
       }
@@ -246,12 +265,46 @@ export class ChainHost<M extends ChainMessage> {
   private async closeReplica(name: string, chain: HeldChain<M>, remove: boolean): Promise<void> {
     const replica = chain.replica;
     chain.replica = undefined;
-    if (replica !== undefined) await replica.close();
+    this.refused.delete(name);
+    if (replica !== undefined) {
+      await replica.close();
+      this.occupied -= 1;
+      this.retryRefused();
+    }
     if (!remove) return;
     await this.options.removeDirectory(this.directoryOf(name));
     // Put back in the set meanwhile: the step that change queued opens it afresh.
     const definition = this.definitionsByName.get(name);
     if (definition === undefined || !this.isInSet(definition)) this.held.delete(name);
+  }
+
+  private get maxChains(): number {
+    return this.options.maxChains ?? DEFAULT_MAX_CHAINS_PER_NODE;
+  }
+
+  /** Chains naming this node that it holds no replica of, refused past its chain limit; by name. */
+  refusedChains(): string[] {
+    return [...this.refused].sort();
+  }
+
+  private refuse(name: string): void {
+    if (this.refused.has(name)) return;
+    this.refused.add(name);
+    const error = new ChainLimitError(
+      CHAINS_PER_NODE_LIMIT,
+      `node ${this.options.self} holds ${this.maxChains} chains, its most (${CHAINS_PER_NODE_LIMIT}): chain ${name} names it but is not opened here`,
+      { name, node: this.options.self, maxChains: this.maxChains },
+    );
+    this.options.logger?.warn({ chain: name, err: error }, 'chain replica refused: chain limit reached');
+  }
+
+  /** A slot came free: the refused chains try again, in name order (the first takes it). */
+  private retryRefused(): void {
+    if (this.closed) return;
+    for (const name of this.refusedChains()) {
+      const chain = this.held.get(name);
+      if (chain !== undefined) void this.enqueue(name, chain, () => this.reconcile(name, chain));
+    }
   }
 
   private directoryOf(name: string): string {

@@ -49,8 +49,8 @@ export function chainGracePeriodProblems(gracePeriodMs: number): string[] {
 
 /** The mesh's nodes as the coordinator needs them (the node's `MembershipView`, adapted). */
 export interface CoordinatorMembership {
-  /** Every registered node; `healthy` false while it is suspected. */
-  nodes(): readonly { readonly id: NodeId; readonly healthy: boolean }[];
+  /** Every registered node; `healthy` false while it is suspected; `maxChains` its chain limit. */
+  nodes(): readonly Omit<PlacementNode, 'goneSinceMs'>[];
   /** Calls `listener` on every change; returns an unsubscribe. */
   onChange(listener: () => void): () => void;
 }
@@ -202,9 +202,7 @@ export class ChainCoordinator {
   }
 
   private placementNodes(): PlacementNode[] {
-    const nodes: PlacementNode[] = this.options.membership
-      .nodes()
-      .map((node) => ({ id: node.id, healthy: node.healthy }));
+    const nodes: PlacementNode[] = [...this.options.membership.nodes()];
     for (const [id, goneSinceMs] of this.goneSinceMs) nodes.push({ id, healthy: false, goneSinceMs });
     return nodes;
   }

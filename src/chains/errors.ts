@@ -104,12 +104,15 @@ export class ChainSubscriberTooSlowError extends MeshError {
   }
 }
 
-/** A node-wide limit on chains (chains held, subscriptions open) refused the request. */
+/** A node-wide limit on chains (chains held, subscriptions open) refused the request; `limit` names it. */
 export class ChainLimitError extends MeshError {
-  constructor(limit: string, value: number) {
-    super('CHAIN_LIMIT_REACHED', `${limit} (${value}) reached`, { details: { limit, value } });
+  constructor(limit: string, message: string, details: Readonly<Record<string, unknown>> = {}) {
+    super('CHAIN_LIMIT_REACHED', message, { details: { limit, ...details } });
   }
 }
+
+/** The name `ChainLimitError` gives the per-node chain limit (`capacity.chains`). */
+export const CHAINS_PER_NODE_LIMIT = 'max chains per node';
 
 /**
  * A definition changed since the caller read it (its compare-and-swap lost): re-read and decide

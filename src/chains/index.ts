@@ -85,6 +85,7 @@ export {
 } from './directory.js';
 export { type ElectionOutcome, elect, winnerOf } from './election.js';
 export {
+  CHAINS_PER_NODE_LIMIT,
   ChainAppendOutcomeUnknownError,
   ChainConflictError,
   ChainEntryInvalidError,

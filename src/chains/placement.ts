@@ -10,7 +10,11 @@
 import type { NodeId } from '../lib/index.js';
 import type { ChainDefinition } from './types.js';
 
-/** Chains (replicas and learners) one node holds at most; placement never goes past it. */
+/**
+ * Chains (replicas and learners) one node holds at most unless its record says otherwise
+ * (`capacity.chains`, `--capacity chains=N`); placement never goes past a node's limit, and a
+ * node's chain host refuses to open more.
+ */
 export const DEFAULT_MAX_CHAINS_PER_NODE = 10_000;
 
 /** A node as placement sees it. */
@@ -20,6 +24,8 @@ export interface PlacementNode {
   readonly healthy: boolean;
   /** When its registration disappeared (set only once it is gone). */
   readonly goneSinceMs?: number;
+  /** The most chains it holds (its `capacity.chains`); the plan's `maxChainsPerNode` when absent. */
+  readonly maxChains?: number;
 }
 
 /** A chain to place: its name, how many replicas, where its appends come from. */
@@ -54,6 +60,7 @@ export interface PlacementInput {
   readonly nowMs: number;
   /** How long a node must have been gone before its replicas are replaced. */
   readonly gracePeriodMs: number;
+  /** The limit of a node that states none (`DEFAULT_MAX_CHAINS_PER_NODE` when absent). */
   readonly maxChainsPerNode?: number;
   /** RTT from one node to another when known: new replicas are placed near the origin. */
   readonly rttMs?: (from: NodeId, to: NodeId) => number | undefined;
@@ -87,6 +94,8 @@ export type PlacementAction =
 export interface PlacementBlocked {
   readonly name: string;
   readonly reason: string;
+  /** A new chain's placement only: healthy nodes with room, and those left out as full. */
+  readonly healthyNodes?: { readonly withRoom: number; readonly full: number };
 }
 
 export interface PlacementPlan {
@@ -101,7 +110,7 @@ interface PlanContext {
   readonly input: PlacementInput;
   readonly stateOf: (node: NodeId) => NodeState;
   readonly load: Map<NodeId, number>;
-  readonly maxChainsPerNode: number;
+  readonly maxChainsOf: (node: NodeId) => number;
   readonly chooseLeader: PlacementLeaderChoice;
 }
 
@@ -143,11 +152,12 @@ function planContext(input: PlacementInput): PlanContext {
     for (const node of [...chain.replicas, ...(chain.learners ?? [])])
       load.set(node, (load.get(node) ?? 0) + 1);
   }
+  const maxChainsPerNode = input.maxChainsPerNode ?? DEFAULT_MAX_CHAINS_PER_NODE;
   return {
     input,
     stateOf,
     load,
-    maxChainsPerNode: input.maxChainsPerNode ?? DEFAULT_MAX_CHAINS_PER_NODE,
+    maxChainsOf: (id) => nodes.get(id)?.maxChains ?? maxChainsPerNode,
     chooseLeader: input.chooseLeader ?? originOrSmallestId,
   };
 }
@@ -188,9 +198,13 @@ function repairOf(
 function placementOf(context: PlanContext, request: PlacementRequest): PlacementAction | PlacementBlocked {
   const candidates = choosableNodes(context, new Set(), request.origin);
   if (candidates.length < request.replicaCount) {
+    const fullNodes = context.input.nodes.filter(
+      (node) => context.stateOf(node.id) === 'healthy' && !hasRoom(context, node.id),
+    ).length;
     return {
       name: request.name,
-      reason: `${request.replicaCount} replicas asked for, ${candidates.length} healthy nodes with room`,
+      reason: `${request.replicaCount} replicas asked for, ${candidates.length} healthy nodes with room${fullNodes > 0 ? ` (${fullNodes} more hold their most chains)` : ''}`,
+      healthyNodes: { withRoom: candidates.length, full: fullNodes },
     };
   }
   const replicas = candidates.slice(0, request.replicaCount);
@@ -216,10 +230,14 @@ function choosableNodes(
   };
   return input.nodes
     .filter((node) => !taken.has(node.id) && context.stateOf(node.id) === 'healthy')
-    .filter((node) => (load.get(node.id) ?? 0) < context.maxChainsPerNode)
+    .filter((node) => hasRoom(context, node.id))
     .map((node) => ({ id: node.id, load: load.get(node.id) ?? 0, distance: distance(node.id) }))
     .sort((a, b) => a.load - b.load || compareDistances(a.distance, b.distance) || a.id - b.id)
     .map((node) => node.id);
+}
+
+function hasRoom(context: PlanContext, node: NodeId): boolean {
+  return (context.load.get(node) ?? 0) < context.maxChainsOf(node);
 }
 
 function compareDistances(a: number, b: number): number {

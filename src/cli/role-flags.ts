@@ -1,7 +1,11 @@
 /** `meshos start --role voter|worker` and the membership flags both roles take. */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chainGracePeriodProblems, DEFAULT_CHAIN_GRACE_PERIOD_MS } from '../chains/index.js';
+import {
+  chainGracePeriodProblems,
+  DEFAULT_CHAIN_GRACE_PERIOD_MS,
+  DEFAULT_MAX_CHAINS_PER_NODE,
+} from '../chains/index.js';
 import { MeshError, parseAddress } from '../lib/index.js';
 import {
   type ControlPlaneTlsFiles,
@@ -40,7 +44,8 @@ export const ROLE_USAGE = `roles:
   --control-plane-cert FILE    client certificate (PEM) for a control plane that requires one
   --control-plane-key FILE     its private key (PEM)
   --zone NAME             failure domain this node is in (rack, availability zone)
-  --capacity R=N,...      what this node can carry (default cpus and memoryBytes of the machine)
+  --capacity R=N,...      what this node can carry (default cpus and memoryBytes of the machine);
+                          chains=N: the most chains it holds (default ${DEFAULT_MAX_CHAINS_PER_NODE})
   --node-lease-ttl S      seconds without keep-alive before the node counts as gone (default ${DEFAULT_NODE_LEASE_TTL_SECONDS})
   --chain-repair-grace-ms N
                           how long a node must be gone before the chain coordinator (when

@@ -28,6 +28,11 @@ export function registerChainMetrics(
     'chains this node holds a replica (or learner) of',
     () => host()?.replicas().length ?? 0,
   );
+  gauge(
+    'meshos_chain_replicas_refused',
+    'chains naming this node that it refused to open: it holds its most chains (capacity.chains)',
+    () => host()?.refusedChains().length ?? 0,
+  );
   gauge('meshos_chain_leaders', 'chains this node leads', () => leaderStatuses().length);
   gauge(
     'meshos_chain_appends',
@@ -80,6 +85,8 @@ export function chainsStatusView(
     coordinating: coordinator?.coordinating === true,
     held: held.length,
     leading: statuses.filter((status) => status.leading).length,
+    // Named by a definition, not opened: this node holds its most chains.
+    refused: host.refusedChains().slice(0, MAX_STATUS_CHAINS),
     chains: statuses.slice(0, MAX_STATUS_CHAINS).map((status) => ({
       name: status.name,
       leading: status.leading,

@@ -14,6 +14,10 @@ import {
 import type { Clock, NodeId } from '../lib/index.js';
 import type { ChainPlacer } from './chain-requests.js';
 import type { MembershipView } from './membership-view.js';
+import type { NodeRecord } from './node-record.js';
+
+/** The capacity resource that is a node's chain limit (`--capacity chains=N`). */
+export const CHAINS_CAPACITY_RESOURCE = 'chains';
 
 /**
  * The matrix as the membership view alone can tell it: a fresh row for each live node, naming
@@ -38,9 +42,22 @@ export function coordinatorMembership(view: () => MembershipView): CoordinatorMe
     nodes: () =>
       view()
         .nodes()
-        .map((node) => ({ id: node.record.id, healthy: node.health === 'alive' })),
+        .map((node) => ({
+          id: node.record.id,
+          healthy: node.health === 'alive',
+          ...chainLimitOf(node.record),
+        })),
     onChange: (listener) => view().onChange(() => listener()),
   };
+}
+
+/**
+ * A node's chain limit as its record states it (`capacity.chains`, from `--capacity chains=N`);
+ * none when it states none (placement then uses `DEFAULT_MAX_CHAINS_PER_NODE`).
+ */
+export function chainLimitOf(record: Pick<NodeRecord, 'capacity'>): { maxChains?: number } {
+  const limit = record.capacity[CHAINS_CAPACITY_RESOURCE];
+  return limit === undefined ? {} : { maxChains: limit };
 }
 
 /** Places a new chain (`placeNewChain`) over the nodes of `view()`. */

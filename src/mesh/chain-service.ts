@@ -22,7 +22,7 @@ import {
   StatusLearnerProgress,
 } from '../chains/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
-import { coordinatorMembership, membershipMatrix, meshChainPlacer } from './chain-placement.js';
+import { chainLimitOf, coordinatorMembership, membershipMatrix, meshChainPlacer } from './chain-placement.js';
 import { ChainRequests, newChainRequestCounters } from './chain-requests.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
@@ -67,6 +67,8 @@ export function chainsService<M extends ChainMessage>(
         },
         clock,
         ...(logger === undefined ? {} : { logger: logger.child({ part: 'chains' }) }),
+        // The limit its record states, so placement elsewhere and this host agree.
+        ...chainLimitOf({ capacity: config.membership?.capacity ?? {} }),
       });
       const requests = new ChainRequests<M>({
         host,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAILOVER_PROPOSAL_MIN_INTERVAL_MS } from '../../../src/chains/chain-host.js';
 import { encodeReplicaFrame } from '../../../src/chains/host-messages.js';
-import { ManualClock } from '../../../src/lib/index.js';
+import { type Logger, ManualClock, type MeshError } from '../../../src/lib/index.js';
 import {
   definitionOf,
   FakeDefinitions,
@@ -52,6 +52,38 @@ describe('ChainHost', () => {
     await settle();
     expect(node.opened.get('b')).toHaveLength(2);
     expect(node.host.replica('b')).toBe(node.opened.get('b')![1]);
+  });
+
+  it('refuses to open more chains than its limit, says so, and opens a refused one once a slot frees', async () => {
+    const definitions = new FakeDefinitions();
+    definitions.put(definitionOf('a', [1, 2], 1));
+    definitions.put(definitionOf('b', [1, 2], 1));
+    definitions.put(definitionOf('c', [1, 2], 1));
+    const warnings: unknown[] = [];
+    const logger = {
+      warn: (fields: unknown) => warnings.push(fields),
+      child: () => logger,
+    } as unknown as Logger;
+    const node = startHost(1, new FakeNetwork(), definitions, new ManualClock(), { maxChains: 2, logger });
+    await settle();
+    const open = () => [...node.opened.keys()].filter((name) => node.host.replica(name) !== undefined).sort();
+    expect(open()).toEqual(['a', 'b']);
+    expect(node.host.refusedChains()).toEqual(['c']);
+    expect(node.host.replica('c')).toBeUndefined();
+    const [warning] = warnings as { chain: string; err: MeshError }[];
+    expect(warning?.chain).toBe('c');
+    expect(warning?.err.code).toBe('CHAIN_LIMIT_REACHED');
+    expect(warning?.err.message).toMatch(/node 1 holds 2 chains, its most \(max chains per node\): chain c/);
+    // A new epoch of the refused chain is refused again, without a second warning.
+    definitions.put(definitionOf('c', [1, 2], 2, 2));
+    await settle();
+    expect(warnings).toHaveLength(1);
+
+    definitions.remove('a');
+    await settle();
+    expect(open()).toEqual(['b', 'c']);
+    expect(node.host.refusedChains()).toEqual([]);
+    await node.host.close();
   });
 
   it('routes replica messages by chain name, drops unknown chains and bad frames, reports peer losses', async () => {

@@ -22,7 +22,7 @@ const plan = (input: Partial<PlacementInput>) =>
 describe('planPlacement: new chains', () => {
   it('places replicas on distinct healthy nodes, fewest chains first, ties by id', () => {
     const result = plan({
-      chains: [chain('a', [1, 2]), chain('b', [1, 3])],
+      chains: [chain('a', [1, 2]), chain('b', [1, 3]), chain('c', [3])],
       nodes: [...healthy(1, 2, 3, 4, 5), { id: 6, healthy: false }],
       requests: [{ name: 'new', replicaCount: 3 }],
     });
@@ -70,8 +70,47 @@ describe('planPlacement: new chains', () => {
     });
     expect(result.actions).toEqual([]);
     expect(result.blocked).toEqual([
-      { name: 'wide', reason: '2 replicas asked for, 1 healthy nodes with room' },
+      {
+        name: 'wide',
+        reason: '2 replicas asked for, 1 healthy nodes with room (1 more hold their most chains)',
+        healthyNodes: { withRoom: 1, full: 1 },
+      },
     ]);
+  });
+
+  it("holds each node to its own chain limit (maxChains), the plan's default for nodes stating none", () => {
+    const result = plan({
+      chains: [chain('a', [1, 2]), chain('b', [1, 3]), chain('c', [3])],
+      // Node 1 may hold 5, node 2 only 1 (full), node 3 the default of 2 (full), node 4 none.
+      nodes: [
+        { id: 1, healthy: true, maxChains: 5 },
+        { id: 2, healthy: true, maxChains: 1 },
+        { id: 3, healthy: true },
+        { id: 4, healthy: true, maxChains: 0 },
+      ],
+      maxChainsPerNode: 2,
+      requests: [
+        { name: 'one', replicaCount: 1 },
+        { name: 'two', replicaCount: 2 },
+      ],
+    });
+    expect(result.actions).toEqual([{ type: 'place', name: 'one', replicas: [1], leader: 1 }]);
+    expect(result.blocked).toEqual([
+      {
+        name: 'two',
+        reason: '2 replicas asked for, 1 healthy nodes with room (3 more hold their most chains)',
+        healthyNodes: { withRoom: 1, full: 3 },
+      },
+    ]);
+  });
+
+  it('never adds a learner on a full node: repair is blocked instead', () => {
+    const result = plan({
+      chains: [chain('a', [1, 2, 3]), chain('b', [4])],
+      nodes: [...healthy(1, 2), gone(3, NOW_MS - GRACE_MS), { id: 4, healthy: true, maxChains: 1 }],
+    });
+    expect(result.actions).toEqual([]);
+    expect(result.blocked).toEqual([{ name: 'a', reason: 'no healthy node to replace replica 3' }]);
   });
 });
 
