@@ -30,11 +30,14 @@ export type ChainWrite =
       readonly frames: readonly Uint8Array[];
     }
   | { readonly kind: 'truncate'; readonly fromOffset: number }
+  | { readonly kind: 'restart'; readonly offset: number }
   | { readonly kind: 'promise'; readonly epoch: number }
   | {
       readonly kind: 'retention';
       readonly nowMs: number;
       readonly retention: ChainRetention;
+      /** No segment holding a record at or after this offset is dropped. */
+      readonly keepFrom: number;
       readonly settle: Settle<void>;
     };
 
@@ -133,7 +136,8 @@ export class ChainLogWriter implements SegmentSource {
   enqueue(write: ChainWrite, endOffsetAfter: number): void {
     let bytes = 0;
     if (write.kind === 'append') for (const frame of write.frames) bytes += frame.byteLength;
-    if (write.kind === 'truncate') this.durable = Math.min(this.durable, write.fromOffset);
+    const cutAt = cutOffset(write);
+    if (cutAt !== undefined) this.durable = Math.min(this.durable, cutAt);
     this.lastSequence++;
     this.queue.push({ ...write, sequence: this.lastSequence, endOffsetAfter, bytes });
     this.queuedBytes += bytes;
@@ -239,11 +243,13 @@ export class ChainLogWriter implements SegmentSource {
           }
           break;
         case 'truncate':
+        case 'restart':
         case 'retention':
           await this.flush();
           if (done !== undefined) this.markExecuted(done);
           await this.whenReadersClear();
           if (write.kind === 'truncate') await this.truncate(write.fromOffset);
+          else if (write.kind === 'restart') await this.restart(write.offset);
           else await this.retain(write);
           break;
       }
@@ -303,9 +309,8 @@ export class ChainLogWriter implements SegmentSource {
   private pendingTruncationFloor(): number {
     let floor = Number.POSITIVE_INFINITY;
     for (const write of [...this.inFlight, ...this.queue]) {
-      if (write.kind === 'truncate' && write.sequence > this.executedSequence) {
-        floor = Math.min(floor, write.fromOffset);
-      }
+      const cutAt = cutOffset(write);
+      if (cutAt !== undefined && write.sequence > this.executedSequence) floor = Math.min(floor, cutAt);
     }
     return floor;
   }
@@ -393,10 +398,34 @@ export class ChainLogWriter implements SegmentSource {
     await this.directory.datasync(this.activeFile());
   }
 
-  /** Drops whole segments from the front (never the active one, nor one a queued truncation cuts into). */
+  /**
+   * Drops every segment, oldest first (a crash part way leaves a suffix of the old log, as
+   * retention would), then starts an empty one at `offset`. The old segments stay listed until
+   * the new one exists, so the writer always has a first segment.
+   */
+  private async restart(offset: number): Promise<void> {
+    this.metrics.truncations++;
+    await this.activeFile().close();
+    this.active = undefined;
+    const old = [...this.segments];
+    for (const segment of old) {
+      await this.readFiles.forget(segment);
+      await this.directory.remove(segmentFileName(segment.firstOffset));
+      await this.directory.fsync();
+    }
+    await this.createSegment(offset);
+    this.unsynced = false;
+    this.segments.splice(0, old.length);
+    this.metrics.segments = this.segments.length;
+  }
+
+  /**
+   * Drops whole segments from the front (never the active one, one a queued truncation cuts
+   * into, nor one holding a record at or after the write's `keepFrom`).
+   */
   private async retain(write: Extract<QueuedWrite, { kind: 'retention' }>): Promise<void> {
     const { maxBytes, maxAgeMs } = write.retention;
-    const floor = this.pendingTruncationFloor();
+    const floor = Math.min(this.pendingTruncationFloor(), write.keepFrom);
     let totalBytes = 0;
     for (const segment of this.segments) totalBytes += segment.sizeBytes;
     let drop = 0;
@@ -482,4 +511,11 @@ export class ChainLogWriter implements SegmentSource {
     assert(this.active !== undefined, 'chain log has no active segment file');
     return this.active;
   }
+}
+
+/** Where a write cuts the log (records from there on are gone once it is carried out), if it does. */
+function cutOffset(write: ChainWrite): number | undefined {
+  if (write.kind === 'truncate') return write.fromOffset;
+  if (write.kind === 'restart') return write.offset;
+  return undefined;
 }

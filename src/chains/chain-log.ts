@@ -105,6 +105,8 @@ export class SegmentedChainLog implements ChainLog {
   private readonly history: EpochStart[];
   private end: number;
   private promised: number;
+  /** Where a `restartAt` not yet carried out by the writer put the log's start (else 0). */
+  private restartedAt = 0;
   private closed = false;
 
   /** Use `openChainLog`. */
@@ -139,7 +141,7 @@ export class SegmentedChainLog implements ChainLog {
   }
 
   get startOffset(): number {
-    return this.writer.startOffset;
+    return Math.max(this.writer.startOffset, this.restartedAt);
   }
 
   get endOffset(): number {
@@ -195,6 +197,17 @@ export class SegmentedChainLog implements ChainLog {
     this.writer.enqueue({ kind: 'truncate', fromOffset: offset }, this.end);
   }
 
+  restartAt(offset: number): void {
+    this.checkUsable();
+    if (!Number.isSafeInteger(offset) || offset < this.startOffset) {
+      throw new ChainOffsetOutOfRangeError(this.name, offset, this.startOffset, this.end, 'restart');
+    }
+    this.history.length = 0;
+    this.end = offset;
+    this.restartedAt = offset;
+    this.writer.enqueue({ kind: 'restart', offset }, this.end);
+  }
+
   setPromisedEpoch(epoch: number): void {
     this.checkUsable();
     assert(
@@ -231,13 +244,16 @@ export class SegmentedChainLog implements ChainLog {
     return this.writer.read(fromOffset, records, bytes);
   }
 
-  applyRetention(nowMs: number): Promise<void> {
+  applyRetention(nowMs: number, keepFrom = Number.POSITIVE_INFINITY): Promise<void> {
     const refusal = this.refusal();
     if (refusal !== undefined) return Promise.reject(refusal);
     const { retention } = this.options;
     if (retention.maxBytes === undefined && retention.maxAgeMs === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.writer.enqueue({ kind: 'retention', nowMs, retention, settle: { resolve, reject } }, this.end);
+      this.writer.enqueue(
+        { kind: 'retention', nowMs, retention, keepFrom, settle: { resolve, reject } },
+        this.end,
+      );
     });
   }
 

@@ -9,11 +9,13 @@ import {
   prevEpochAt,
   reconcileEntries,
 } from './replica-epochs.js';
+import { joinAtLogStart } from './replica-log-start.js';
 import type { ClaimAckMessage, FetchReplyMessage } from './replica-messages.js';
 
 /** One replica's answer to the claim: its log as it stood when it promised. */
 interface ClaimAnswer {
   readonly node: NodeId;
+  readonly startOffset: number;
   readonly endOffset: number;
   readonly lastEpoch: number;
   readonly historyTail: ClaimAckMessage['historyTail'];
@@ -36,6 +38,8 @@ export class ClaimRound {
   private lastClaimSentMs = Number.NEGATIVE_INFINITY;
   private source: ClaimAnswer | undefined;
   private fetchOffset = 0;
+  /** Where the source's log starts: records fetched from there join ours unchecked. */
+  private sourceStartOffset = 0;
   private lastFetchSentMs = Number.NEGATIVE_INFINITY;
   private stopped = false;
 
@@ -63,6 +67,7 @@ export class ClaimRound {
       this.phase = 'collecting';
       this.answers.set(this.context.self, {
         node: this.context.self,
+        startOffset: log.startOffset,
         endOffset: log.endOffset,
         lastEpoch: log.lastEpoch,
         historyTail: historyTail(log.epochHistory()),
@@ -90,6 +95,7 @@ export class ClaimRound {
     if (!this.replicas.includes(from) || this.answers.has(from)) return;
     this.answers.set(from, {
       node: from,
+      startOffset: message.startOffset,
       endOffset: message.endOffset,
       lastEpoch: message.lastEpoch,
       historyTail: message.historyTail,
@@ -102,6 +108,13 @@ export class ClaimRound {
     if (this.phase !== 'fetching' || from !== this.source?.node || message.fromOffset !== this.fetchOffset)
       return;
     const { log } = this.context;
+    if (message.divergence !== undefined && message.divergence.resumeOffset > message.fromOffset) {
+      // Retention moved the source's start past what we asked for: ask from its start.
+      this.sourceStartOffset = message.divergence.resumeOffset;
+      this.fetchOffset = this.sourceStartOffset;
+      this.sendFetch();
+      return;
+    }
     if (message.divergence !== undefined) {
       this.fetchOffset = nextProbeOffset(
         log.epochHistory(),
@@ -112,6 +125,8 @@ export class ClaimRound {
       this.sendFetch();
       return;
     }
+    if (message.fromOffset <= this.sourceStartOffset)
+      joinAtLogStart(this.context, message.fromOffset, message.entries[0]);
     const truncatedAt = reconcileEntries(log, message.fromOffset, message.entries);
     if (truncatedAt !== undefined) this.context.truncated(truncatedAt);
     this.fetchOffset = message.fromOffset + message.entries.length;
@@ -158,7 +173,11 @@ export class ClaimRound {
     }
     const { log } = this.context;
     this.source = best;
-    this.fetchOffset = agreementGuess(log.epochHistory(), log.endOffset, best.historyTail, best.endOffset);
+    this.sourceStartOffset = best.startOffset;
+    this.fetchOffset = Math.max(
+      agreementGuess(log.epochHistory(), log.endOffset, best.historyTail, best.endOffset),
+      best.startOffset,
+    );
     this.phase = 'fetching';
     this.sendFetch();
   }

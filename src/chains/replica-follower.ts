@@ -10,6 +10,7 @@ import { MAX_MESSAGE_RECORD_BYTES, MAX_MESSAGE_RECORDS } from './replica-constan
 import type { ReplicaContext } from './replica-context.js';
 import { divergenceAt, historyTail, reconcileEntries } from './replica-epochs.js';
 import type { FollowerAcks } from './replica-follower-acks.js';
+import { joinAtLogStart, sentFromLogStart } from './replica-log-start.js';
 import type { AppendMessage, ClaimMessage, FetchMessage } from './replica-messages.js';
 
 function stillPromised(context: ReplicaContext, epoch: number): boolean {
@@ -46,7 +47,12 @@ export function acceptAppend(
   message: AppendMessage,
 ): void {
   const { log } = context;
-  const divergence = divergenceAt(log, message.fromOffset, message.prevEpoch);
+  const fromLeaderStart = sentFromLogStart(message.fromOffset, message.prevEpoch);
+  const divergence = fromLeaderStart
+    ? joinAtLogStart(context, message.fromOffset, message.entries[0])
+      ? undefined
+      : { resumeOffset: log.startOffset, conflictEpoch: 0 }
+    : divergenceAt(log, message.fromOffset, message.prevEpoch);
   if (divergence !== undefined) {
     context.send(from, {
       type: 'appendRefused',
@@ -74,7 +80,11 @@ export function serveFetch(context: ReplicaContext, from: NodeId, message: Fetch
     epoch: message.epoch,
     fromOffset: message.fromOffset,
   };
-  const divergence = divergenceAt(log, message.fromOffset, message.prevEpoch);
+  // Retention dropped what was asked for: the answer says where our log starts (past the ask).
+  const divergence =
+    message.fromOffset < log.startOffset
+      ? { resumeOffset: log.startOffset, conflictEpoch: 0 }
+      : divergenceAt(log, message.fromOffset, message.prevEpoch);
   if (divergence !== undefined || message.fromOffset >= log.endOffset) {
     context.send(from, { ...reply, divergence, entries: [] });
     return;

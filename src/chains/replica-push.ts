@@ -73,6 +73,9 @@ export class RecordPusher {
   /** Sends as much as the follower's window allows. */
   push(progress: FollowerProgress, commitOffset: number): void {
     const { log } = this.context;
+    // Retention dropped what the follower needs next: it joins at our log's start.
+    if (progress.nextOffset < log.startOffset)
+      progress.probeFrom(log.startOffset, this.context.clock.nowMs());
     while (progress.canSend() && progress.nextOffset < log.endOffset) {
       const fromOffset = progress.nextOffset;
       if (fromOffset >= this.recentStartOffset) {

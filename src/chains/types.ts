@@ -102,8 +102,18 @@ export interface ChainLog {
   durable(): Promise<number>;
   /** Records from `fromOffset`, at most `maxRecords` and about `maxBytes` (always at least one). */
   read(fromOffset: number, maxRecords: number, maxBytes: number): Promise<ChainEntry[]>;
-  /** Applies the retention policy: drops whole segments that fall outside it. */
-  applyRetention(nowMs: number): Promise<void>;
+  /**
+   * Applies the retention policy: drops whole segments that fall outside it, never one holding a
+   * record at or after `keepFrom` (a replica passes its commit offset: only committed records go).
+   */
+  applyRetention(nowMs: number, keepFrom?: number): Promise<void>;
+  /**
+   * Drops every record and continues empty at `offset` (at least `startOffset`), durably before
+   * the next `durable()` resolves: for a replica whose leader no longer holds the records that
+   * would join the two logs (retention dropped them), so it starts over where the leader's log
+   * starts. `startOffset` and `endOffset` are `offset` at once; the epoch history is empty.
+   */
+  restartAt(offset: number): void;
   close(): Promise<void>;
 }
 

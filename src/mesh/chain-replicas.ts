@@ -81,7 +81,8 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
       let retentionTimer: TimerId | undefined;
       const retain = (): void => {
         retentionTimer = clock.setTimer(CHAIN_RETENTION_INTERVAL_MS, () => {
-          log.applyRetention(clock.wallMs()).then(retain, (error: unknown) => {
+          // Only records this replica knows are committed go (a lagging replica joins at the start).
+          log.applyRetention(clock.wallMs(), replica.commitOffset).then(retain, (error: unknown) => {
             logger?.warn({ chain: definition.name, err: error }, 'chain retention failed');
             retain();
           });

@@ -11,7 +11,7 @@ import {
 } from '../../../src/chains/index.js';
 import { ManualClock, type NodeId, SeededRandom } from '../../../src/lib/index.js';
 import { MicrotaskDrain } from '../../../src/sim/microtasks.js';
-import { MemoryChainDisk, MemoryChainLog } from './memory-chain-log.js';
+import { MemoryChainDisk, MemoryChainLog, type MemoryRetention } from './memory-chain-log.js';
 import { MirroredChainLog } from './mirrored-chain-log.js';
 import { NodeClock } from './node-clock.js';
 
@@ -38,6 +38,8 @@ export const CONTROL_PLANE_DELAY_MS = 5;
 export interface ChainClusterOptions {
   readonly replicas: readonly NodeId[];
   readonly learners?: readonly NodeId[];
+  /** Nodes running outside the chain at first (idle), for `addLearner`. */
+  readonly spares?: readonly NodeId[];
   readonly acks: AcksPolicy;
   readonly seed: number;
   readonly links?: LinkFaults;
@@ -51,7 +53,15 @@ export interface ChainClusterOptions {
    * `MemoryChainLog`; those nodes cannot crash.
    */
   readonly logs?: ReadonlyMap<NodeId, ChainLog>;
+  /**
+   * Retention of every `MemoryChainLog`: applied every `RETENTION_INTERVAL_MS`, bounded by what
+   * the replica knows is committed (and the test bed has checked). Given logs apply their own.
+   */
+  readonly retention?: MemoryRetention;
 }
+
+/** How often each node applies its log's retention. */
+export const RETENTION_INTERVAL_MS = 50;
 
 /** One acknowledged append, as its appender saw it. */
 export interface AcknowledgedAppend {
@@ -79,6 +89,15 @@ interface SimNode {
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
+/** Committed data records as `committed` has them (acks quorum and all: the chain's whole history). */
+export function committedHistory(cluster: ChainCluster): { offset: number; value: string }[] {
+  return [...cluster.committed]
+    .map(([offset, record]) => ({ offset: Number(offset), record }))
+    .filter(({ record }) => record.split('/')[1] === 'data')
+    .sort((left, right) => left.offset - right.offset)
+    .map(({ offset, record }) => ({ offset, value: record.split('/').slice(2).join('/') }));
+}
+
 export function describeEntry(entry: ChainEntry): string {
   return `${entry.epoch}/${entry.kind}/${textDecoder.decode(entry.payload)}`;
 }
@@ -98,8 +117,12 @@ export class ChainCluster {
   readonly violations: string[] = [];
   /** Every `onLeaderSuspected` report: which node, about which leader and epoch. */
   readonly suspicions: { by: NodeId; leader: NodeId; epoch: number }[] = [];
-  /** The first record seen committed at each offset, on any replica. */
-  readonly committed = new Map<number, string>();
+  /**
+   * The first record seen committed at each offset, on any replica. With acks `one` a committed
+   * record may be replaced in a later epoch, so there the key is the offset and the epoch:
+   * still, no epoch ever commits two records at one offset.
+   */
+  readonly committed = new Map<string, string>();
   definition: ChainDefinition;
   links: LinkFaults;
   /** When false, suspicions are only recorded: the test changes epochs itself (`proposeEpoch`). */
@@ -117,8 +140,10 @@ export class ChainCluster {
   private readonly drain = new MicrotaskDrain();
   private readonly syncDelayMs: number | undefined;
   private readonly givenLogs: ReadonlyMap<NodeId, ChainLog>;
+  private readonly retention: MemoryRetention | undefined;
 
   constructor(options: ChainClusterOptions) {
+    this.retention = options.retention;
     this.clock = options.clock ?? new ManualClock(0);
     this.givenLogs = options.logs ?? new Map();
     this.random = new SeededRandom(options.seed);
@@ -134,7 +159,7 @@ export class ChainCluster {
       epoch: 0,
       createdAtMs: 0,
     };
-    for (const id of [...options.replicas, ...(options.learners ?? [])]) {
+    for (const id of [...options.replicas, ...(options.learners ?? []), ...(options.spares ?? [])]) {
       const disk = new MemoryChainDisk();
       const node = {
         id,
@@ -302,6 +327,44 @@ export class ChainCluster {
     for (const { leader, epoch } of suspicions) this.onSuspected(leader, epoch);
   }
 
+  /** The coordinator's first repair step: `id` (a spare or a former replica) becomes a learner. */
+  addLearner(id: NodeId): void {
+    this.node(id);
+    const learners = this.definition.learners ?? [];
+    if (learners.includes(id) || this.definition.replicas.includes(id)) return;
+    this.changeDefinition({ ...this.definition, learners: [...learners, id] });
+  }
+
+  removeLearner(id: NodeId): void {
+    const learners = this.definition.learners ?? [];
+    if (!learners.includes(id)) return;
+    this.changeDefinition({ ...this.definition, learners: learners.filter((learner) => learner !== id) });
+  }
+
+  /**
+   * The coordinator's second step: `learner` takes `replaced`'s place among the replicas in the
+   * next epoch, the leader unchanged (never the one replaced). False when that does not fit the
+   * definition. The caller checks the learner caught up and the replaced node is gone, as the
+   * coordinator does.
+   */
+  promoteLearner(learner: NodeId, replaced: NodeId): boolean {
+    const definition = this.definition;
+    const learners = definition.learners ?? [];
+    if (
+      !learners.includes(learner) ||
+      !definition.replicas.includes(replaced) ||
+      replaced === definition.leader
+    )
+      return false;
+    this.changeDefinition({
+      ...definition,
+      epoch: definition.epoch + 1,
+      replicas: definition.replicas.map((node) => (node === replaced ? learner : node)),
+      learners: learners.filter((node) => node !== learner),
+    });
+    return true;
+  }
+
   /** The fake control plane's compare-and-swap: the next epoch, led by `leader`. */
   proposeEpoch(expectedEpoch: number, leader: NodeId): boolean {
     if (this.definition.epoch !== expectedEpoch) return false;
@@ -309,11 +372,11 @@ export class ChainCluster {
     return true;
   }
 
-  /** Data records of `id`'s log below `endOffset`, as `epoch/kind/payload` strings. */
-  logOf(id: NodeId, endOffset = this.node(id).log.endOffset): string[] {
+  /** Records of `id`'s log from `fromOffset` (default 0) below `endOffset`, as `epoch/kind/payload` strings. */
+  logOf(id: NodeId, endOffset = this.node(id).log.endOffset, fromOffset = 0): string[] {
     const log = this.node(id).log;
     const records: string[] = [];
-    for (let offset = 0; offset < endOffset; offset++) {
+    for (let offset = fromOffset; offset < endOffset; offset++) {
       const entry = log.entryAt(offset);
       records.push(entry === undefined ? '<missing>' : describeEntry(entry));
     }
@@ -326,9 +389,10 @@ export class ChainCluster {
     const given = this.givenLogs.get(node.id);
     node.log =
       given === undefined
-        ? new MemoryChainLog(node.disk, node.clock, this.syncDelayMs)
+        ? new MemoryChainLog(node.disk, node.clock, this.syncDelayMs, this.retention)
         : new MirroredChainLog(given);
     node.checkedCommit = 0;
+    if (this.retention !== undefined) this.retainEvery(node, node.clock);
     node.replica = new ChainReplica({
       self: node.id,
       definition: node.definition,
@@ -340,6 +404,18 @@ export class ChainCluster {
         if (this.detached.has(node.id)) this.queuedSuspicions.push({ leader, epoch });
         else this.clock.setTimer(CONTROL_PLANE_DELAY_MS, () => this.onSuspected(leader, epoch));
       },
+    });
+  }
+
+  /**
+   * The node's retention timer (on its process clock: it stops with the process). Only records
+   * the invariant checks have seen committed go, so every committed record is checked once.
+   */
+  private retainEvery(node: SimNode, clock: NodeClock): void {
+    clock.setTimer(RETENTION_INTERVAL_MS, () => {
+      const keepFrom = Math.min(node.replica.commitOffset, node.checkedCommit);
+      void node.log.applyRetention(clock.wallMs(), keepFrom);
+      this.retainEvery(node, clock);
     });
   }
 
@@ -419,7 +495,10 @@ export class ChainCluster {
     this.acknowledgingLeader.set(append.result.epoch, append.node);
   }
 
-  /** Every replica's committed prefix agrees with every other's, and commit offsets never go back. */
+  /**
+   * Every replica's committed prefix agrees with every other's, and commit offsets never go back
+   * (with acks `one`: no two records committed at one offset in one epoch).
+   */
   private checkCommittedPrefixes(): void {
     for (const node of this.nodes.values()) {
       if (!node.alive) continue;
@@ -429,11 +508,13 @@ export class ChainCluster {
           `node ${node.id}: commit offset went back from ${node.checkedCommit} to ${commitOffset}`,
         );
       }
-      for (let offset = node.checkedCommit; offset < commitOffset; offset++) {
+      // Below the log's start: dropped by retention, checked before (or restarted past: joined at a leader's start).
+      for (let offset = Math.max(node.checkedCommit, node.log.startOffset); offset < commitOffset; offset++) {
         const entry = node.log.entryAt(offset);
         const seen = entry === undefined ? '<missing>' : describeEntry(entry);
-        const first = this.committed.get(offset);
-        if (first === undefined) this.committed.set(offset, seen);
+        const key = this.definition.acks === 'one' ? `${offset}@${entry?.epoch ?? 0}` : `${offset}`;
+        const first = this.committed.get(key);
+        if (first === undefined) this.committed.set(key, seen);
         else if (first !== seen) {
           this.violations.push(
             `offset ${offset}: committed as ${first} elsewhere, as ${seen} on node ${node.id}`,

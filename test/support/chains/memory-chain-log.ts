@@ -1,16 +1,30 @@
-import type { ChainEntry, ChainLog, EpochStart } from '../../../src/chains/index.js';
+import {
+  type ChainEntry,
+  type ChainLog,
+  ChainOffsetTruncatedError,
+  type EpochStart,
+} from '../../../src/chains/index.js';
 import { assert, type Clock } from '../../../src/lib/index.js';
 
 /** What survives a crash of the process holding a `MemoryChainLog`: only synced writes. */
 export class MemoryChainDisk {
+  /** The records kept, from `startOffset` on. */
   entries: ChainEntry[] = [];
+  startOffset = 0;
   promisedEpoch = 0;
+}
+
+/** Retention as the test bed models it: at most this many records kept (always the last one). */
+export interface MemoryRetention {
+  readonly maxRecords: number;
 }
 
 type PendingWrite =
   | { readonly kind: 'append'; readonly entries: readonly ChainEntry[] }
   | { readonly kind: 'truncate'; readonly offset: number }
-  | { readonly kind: 'promise'; readonly epoch: number };
+  | { readonly kind: 'promise'; readonly epoch: number }
+  /** Everything below `offset` dropped (retention), or everything and the log restarted there. */
+  | { readonly kind: 'drop-before' | 'restart'; readonly offset: number };
 
 /** How long a sync takes by default (every `durable()` waiting meanwhile shares it). */
 export const MEMORY_SYNC_DELAY_MS = 2;
@@ -24,6 +38,7 @@ export const MEMORY_SYNC_DELAY_MS = 2;
  */
 export class MemoryChainLog implements ChainLog {
   private entries: ChainEntry[];
+  private start: number;
   private history: EpochStart[] = [];
   private promised: number;
   private durableEnd: number;
@@ -37,19 +52,21 @@ export class MemoryChainLog implements ChainLog {
     private readonly disk: MemoryChainDisk,
     private readonly clock: Clock,
     private readonly syncDelayMs = MEMORY_SYNC_DELAY_MS,
+    private readonly retention?: MemoryRetention,
   ) {
     this.entries = [...disk.entries];
+    this.start = disk.startOffset;
     this.promised = disk.promisedEpoch;
-    this.durableEnd = this.entries.length;
+    this.durableEnd = this.endOffset;
     for (const entry of this.entries) this.noteEpoch(entry);
   }
 
   get startOffset(): number {
-    return 0;
+    return this.start;
   }
 
   get endOffset(): number {
-    return this.entries.length;
+    return this.start + this.entries.length;
   }
 
   get durableOffset(): number {
@@ -75,15 +92,15 @@ export class MemoryChainLog implements ChainLog {
 
   /** The record at `offset` as this process sees it (for invariant checks). */
   entryAt(offset: number): ChainEntry | undefined {
-    return this.entries[offset];
+    return offset < this.start ? undefined : this.entries[offset - this.start];
   }
 
   append(entries: readonly ChainEntry[]): void {
     if (!this.isOpen()) return;
     for (const entry of entries) {
       assert(
-        entry.offset === this.entries.length,
-        () => `append at ${entry.offset}, log ends at ${this.entries.length}`,
+        entry.offset === this.endOffset,
+        () => `append at ${entry.offset}, log ends at ${this.endOffset}`,
       );
       this.entries.push(entry);
       this.noteEpoch(entry);
@@ -93,8 +110,9 @@ export class MemoryChainLog implements ChainLog {
 
   truncateFrom(offset: number): void {
     if (!this.isOpen()) return;
-    if (offset >= this.entries.length) return;
-    this.entries.length = offset;
+    if (offset >= this.endOffset) return;
+    assert(offset >= this.start, () => `truncation at ${offset}, below the log's start ${this.start}`);
+    this.entries.length = offset - this.start;
     while (
       this.history.length > 0 &&
       (this.history[this.history.length - 1] as EpochStart).offset >= offset
@@ -122,11 +140,23 @@ export class MemoryChainLog implements ChainLog {
     });
   }
 
+  restartAt(offset: number): void {
+    if (!this.isOpen()) return;
+    assert(offset >= this.start, () => `restart at ${offset}, below the log's start ${this.start}`);
+    this.entries = [];
+    this.start = offset;
+    this.history = [];
+    this.durableEnd = Math.min(this.durableEnd, offset);
+    this.pending.push({ kind: 'restart', offset });
+  }
+
   read(fromOffset: number, maxRecords: number, maxBytes: number): Promise<ChainEntry[]> {
+    if (fromOffset < this.start)
+      return Promise.reject(new ChainOffsetTruncatedError('memory', fromOffset, this.start));
     const found: ChainEntry[] = [];
     let bytes = 0;
-    for (let offset = fromOffset; offset < this.entries.length && found.length < maxRecords; offset++) {
-      const entry = this.entries[offset] as ChainEntry;
+    for (let offset = fromOffset; offset < this.endOffset && found.length < maxRecords; offset++) {
+      const entry = this.entries[offset - this.start] as ChainEntry;
       bytes += entry.payload.byteLength;
       if (found.length > 0 && bytes > maxBytes) break;
       found.push(entry);
@@ -134,8 +164,24 @@ export class MemoryChainLog implements ChainLog {
     return Promise.resolve(found);
   }
 
-  /** Retention is not modelled: every record is kept. */
-  applyRetention(): Promise<void> {
+  /**
+   * Drops records from the front while more than `maxRecords` are kept, never one at or after
+   * `keepFrom`, never the last one (its epoch is the log's last epoch, which claims compare).
+   */
+  applyRetention(_nowMs: number, keepFrom = Number.POSITIVE_INFINITY): Promise<void> {
+    if (!this.isOpen() || this.retention === undefined) return Promise.resolve();
+    const keep = Math.max(1, this.retention.maxRecords);
+    const newStart = Math.min(this.endOffset - keep, keepFrom);
+    if (newStart <= this.start) return Promise.resolve();
+    this.entries = this.entries.slice(newStart - this.start);
+    this.start = newStart;
+    // The first epoch kept now begins at the new start.
+    while (this.history.length > 1 && (this.history[1] as EpochStart).offset <= newStart)
+      this.history.shift();
+    const first = this.history[0];
+    if (first !== undefined && first.offset < newStart)
+      this.history[0] = { epoch: first.epoch, offset: newStart };
+    this.pending.push({ kind: 'drop-before', offset: newStart });
     return Promise.resolve();
   }
 
@@ -169,18 +215,34 @@ export class MemoryChainLog implements ChainLog {
     }
     this.applyToDisk(this.pending);
     this.pending = [];
-    this.durableEnd = this.entries.length;
+    this.durableEnd = this.endOffset;
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) waiter.resolve();
   }
 
   private applyToDisk(writes: readonly PendingWrite[]): void {
+    const disk = this.disk;
     for (const write of writes) {
-      if (write.kind === 'append') this.disk.entries.push(...write.entries);
-      else if (write.kind === 'truncate')
-        this.disk.entries.length = Math.min(this.disk.entries.length, write.offset);
-      else this.disk.promisedEpoch = write.epoch;
+      switch (write.kind) {
+        case 'append':
+          disk.entries.push(...write.entries);
+          break;
+        case 'truncate':
+          disk.entries.length = Math.max(0, Math.min(disk.entries.length, write.offset - disk.startOffset));
+          break;
+        case 'promise':
+          disk.promisedEpoch = write.epoch;
+          break;
+        case 'drop-before':
+          disk.entries = disk.entries.slice(Math.max(0, write.offset - disk.startOffset));
+          disk.startOffset = Math.max(disk.startOffset, write.offset);
+          break;
+        case 'restart':
+          disk.entries = [];
+          disk.startOffset = write.offset;
+          break;
+      }
     }
   }
 

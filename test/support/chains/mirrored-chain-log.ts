@@ -30,7 +30,9 @@ export class MirroredChainLog implements ChainLog {
   }
 
   entryAt(offset: number): ChainEntry | undefined {
-    return offset < this.inner.endOffset ? this.mirror[offset] : undefined;
+    return offset < this.inner.endOffset && offset >= this.inner.startOffset
+      ? this.mirror[offset]
+      : undefined;
   }
 
   epochHistory(): readonly EpochStart[] {
@@ -47,6 +49,11 @@ export class MirroredChainLog implements ChainLog {
     this.mirror.length = Math.min(this.mirror.length, offset);
   }
 
+  restartAt(offset: number): void {
+    this.inner.restartAt(offset);
+    this.mirror.length = 0;
+  }
+
   setPromisedEpoch(epoch: number): void {
     this.inner.setPromisedEpoch(epoch);
   }
@@ -59,8 +66,8 @@ export class MirroredChainLog implements ChainLog {
     return this.inner.read(fromOffset, maxRecords, maxBytes);
   }
 
-  applyRetention(nowMs: number): Promise<void> {
-    return this.inner.applyRetention(nowMs);
+  applyRetention(nowMs: number, keepFrom?: number): Promise<void> {
+    return this.inner.applyRetention(nowMs, keepFrom);
   }
 
   close(): Promise<void> {

@@ -295,6 +295,72 @@ describe('retention', () => {
   });
 });
 
+describe('retention bounded by a keep-from offset', () => {
+  it('never drops a segment holding a record at or after keepFrom', async () => {
+    const disk = new MemoryDisk();
+    const log = await openLog(disk, { retention: { maxBytes: 0 } });
+    log.append(records(0, 200, 1));
+    await log.durable();
+    await log.applyRetention(0, 50);
+    expect(log.startOffset).toBeGreaterThan(0);
+    expect(log.startOffset).toBeLessThanOrEqual(50);
+    expect(summary(await log.read(50, 1, 1 << 20))).toEqual(summary(records(50, 1, 1)));
+    await log.applyRetention(0);
+    expect(log.startOffset).toBeGreaterThan(50);
+    await log.close();
+  });
+});
+
+describe('restart at an offset', () => {
+  it('drops every record and continues empty at the offset, durably and across a reopen', async () => {
+    const disk = new MemoryDisk();
+    const log = await openLog(disk);
+    log.append([...records(0, 60, 1), ...records(60, 40, 2)]);
+    await log.durable();
+    log.restartAt(250);
+    // The shape moves at once; the durable offset never claims records the log no longer has.
+    expect([log.startOffset, log.endOffset, log.lastEpoch]).toEqual([250, 250, 0]);
+    expect(log.epochHistory()).toEqual([]);
+    expect(log.durableOffset).toBeLessThanOrEqual(250);
+    log.append(records(250, 30, 5));
+    expect(await log.durable()).toBe(280);
+    expect(await segmentFiles(disk)).not.toContain('log-00000000000000000000.wal');
+    expect(await rejectionCode(log.read(249, 1, 1))).toBe('CHAIN_OFFSET_TRUNCATED');
+    expect(summary(await readAll(log))).toEqual(summary(records(250, 30, 5)));
+    expect(log.epochHistory()).toEqual([{ epoch: 5, offset: 250 }]);
+    await log.close();
+    disk.crash();
+    const reopened = await openLog(disk);
+    expect([reopened.startOffset, reopened.endOffset]).toEqual([250, 280]);
+    expect(summary(await readAll(reopened))).toEqual(summary(records(250, 30, 5)));
+    // Never back below the start: offsets are not reused.
+    expect(codeOf(() => reopened.restartAt(249))).toBe('CHAIN_OFFSET_OUT_OF_RANGE');
+    await reopened.close();
+  });
+
+  it('a restart not yet synced is lost whole in a crash, or kept whole', async () => {
+    const disk = new MemoryDisk();
+    const log = await openLog(disk);
+    log.append(records(0, 30, 1));
+    await log.durable();
+    log.restartAt(100);
+    log.append(records(100, 5, 2));
+    await log.durable();
+    log.restartAt(200);
+    disk.crash();
+    await log.close().catch(() => undefined);
+    const reopened = await openLog(disk);
+    // Either the durable state before the second restart, or an empty log: never a mix with a gap.
+    const shape = [reopened.startOffset, reopened.endOffset];
+    expect([
+      [100, 105],
+      [200, 200],
+      [0, 0],
+    ]).toContainEqual(shape);
+    await reopened.close();
+  });
+});
+
 describe('interval sync policy', () => {
   it('answers durable() with the written offset and syncs on the timer', async () => {
     const clock = new ManualClock();

@@ -362,6 +362,119 @@ describe('ChainReplica: learners and catch-up', () => {
   });
 });
 
+describe('ChainReplica: retention and replicas that lag past it', () => {
+  /** Every replica at the leader's end and commit offset, holding the leader's records from its own start. */
+  async function caughtUp(chain: ChainCluster, leader: NodeId, ids: readonly NodeId[]): Promise<void> {
+    const end = () => chain.node(leader).log.endOffset;
+    await chain.runUntil(
+      () =>
+        ids.every((id) => chain.node(id).log.endOffset === end() && chain.replica(id).commitOffset === end()),
+      5000,
+      'every replica catches up',
+    );
+    for (const id of ids) {
+      const from = Math.max(chain.node(id).log.startOffset, chain.node(leader).log.startOffset);
+      expect(chain.logOf(id, end(), from)).toEqual(chain.logOf(leader, end(), from));
+    }
+  }
+
+  it('a follower whose log ends before the leader’s kept records starts its log at the leader’s start and catches up', async () => {
+    const chain = start('quorum', { retention: { maxRecords: 20 } });
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['before'])));
+    await chain.run(100);
+    chain.crash(3);
+    for (let index = 0; index < 100; index++)
+      acknowledged(await settle(chain, chain.append(1, [`r${index}`])));
+    await chain.run(200);
+    const leaderStart = chain.node(1).log.startOffset;
+    expect(leaderStart).toBeGreaterThan(chain.node(3).disk.entries.length);
+    chain.restart(3);
+    await caughtUp(chain, 1, [2, 3]);
+    // It joined at the leader's start (or later, once its own retention ran): nothing below it.
+    expect(chain.node(3).log.startOffset).toBeGreaterThanOrEqual(leaderStart);
+    expect(chain.logOf(3, undefined, chain.node(3).log.startOffset)).not.toContain('1/data/before');
+    acknowledged(await settle(chain, chain.append(1, ['after'])));
+    await caughtUp(chain, 1, [2, 3]);
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('an old leader with a divergent suffix below the new leader’s start drops it and catches up', async () => {
+    const chain = start('quorum', { retention: { maxRecords: 20 } });
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['a'])));
+    await chain.run(100);
+    // Cut off, the old leader writes records no majority ever holds.
+    chain.partition([1]);
+    const lost = chain.append(1, ['divergent-1', 'divergent-2']);
+    await chain.runUntil(() => chain.leader() !== undefined && chain.leaderId() !== 1, 3000, 'a new leader');
+    const leader = chain.leaderId() as NodeId;
+    for (let index = 0; index < 100; index++)
+      acknowledged(await settle(chain, chain.append(leader, [`r${index}`])));
+    await chain.run(200);
+    expect(chain.node(leader).log.startOffset).toBeGreaterThan(chain.node(1).log.endOffset);
+    chain.heal();
+    await caughtUp(
+      chain,
+      leader,
+      [1, 2, 3].filter((id) => id !== leader),
+    );
+    expect(chain.logOf(1, undefined, chain.node(1).log.startOffset).join()).not.toContain('divergent');
+    failedWith(await settle(chain, lost), 'CHAIN_APPEND_OUTCOME_UNKNOWN');
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('a new leader whose log ends before the other replicas’ kept records starts it at their start in its claim', async () => {
+    const chain = start('quorum', { retention: { maxRecords: 20 } });
+    await leading(chain, 1);
+    acknowledged(await settle(chain, chain.append(1, ['before'])));
+    await chain.run(100);
+    chain.crash(3);
+    for (let index = 0; index < 100; index++)
+      acknowledged(await settle(chain, chain.append(1, [`r${index}`])));
+    await chain.run(200);
+    const sourceStart = chain.node(2).log.startOffset;
+    expect(sourceStart).toBeGreaterThan(chain.node(3).disk.entries.length);
+    const end = chain.node(1).log.endOffset;
+    // The leader goes; the lagging replica is named leader and claims with 2's answer.
+    chain.automaticFailover = false;
+    chain.crash(1);
+    chain.restart(3);
+    expect(chain.proposeEpoch(1, 3)).toBe(true);
+    await leading(chain, 3);
+    expect(chain.node(3).log.startOffset).toBeGreaterThanOrEqual(sourceStart);
+    expect(chain.logOf(3, end, chain.node(3).log.startOffset)).toEqual(
+      chain.logOf(2, end, chain.node(3).log.startOffset),
+    );
+    acknowledged(await settle(chain, chain.append(3, ['after'])));
+    chain.restart(1);
+    await caughtUp(chain, 3, [1, 2]);
+    expect(chain.violations).toEqual([]);
+  });
+
+  it('a learner added after retention dropped the chain’s first records joins at the leader’s start', async () => {
+    const chain = start('quorum', { retention: { maxRecords: 20 }, spares: [4] });
+    await leading(chain, 1);
+    for (let index = 0; index < 60; index++)
+      acknowledged(await settle(chain, chain.append(1, [`r${index}`])));
+    await chain.run(200);
+    expect(chain.node(1).log.startOffset).toBeGreaterThan(0);
+    chain.addLearner(4);
+    const learner = () =>
+      chain
+        .replica(1)
+        .status()
+        .replicas.find((member) => member.node === 4);
+    await chain.runUntil(
+      () => learner()?.matchOffset === chain.node(1).log.endOffset,
+      5000,
+      'the learner catches up',
+    );
+    expect(chain.node(4).log.startOffset).toBeGreaterThan(0);
+    expect(chain.violations).toEqual([]);
+  });
+});
+
 describe('ChainReplica: the epoch lease', () => {
   it('a leader resumed after a pause refuses appends until it hears from a majority again', async () => {
     const chain = start('quorum');
