@@ -57,11 +57,26 @@ function describeRecord(record: ReplicaRecord | undefined): string {
  * once, every value was appended by a client and not refused, and every acknowledged append is
  * there exactly once at the offset its acknowledgement named.
  */
+export interface ReplicaCheckOptions {
+  /**
+   * Acknowledged appends allowed to be missing from the copies (acks `one`: those acknowledged in
+   * an epoch whose leader later lost its place). Present, they must still be at their offset.
+   */
+  readonly mayBeLost?: (operation: ChainAppendOperation) => boolean;
+  /**
+   * Per copy, the first offset it holds (retention dropped what was below): records below it
+   * are not expected there, and two copies are compared from the later of their starts.
+   */
+  readonly startOffsets?: ReadonlyMap<string, number>;
+}
+
 export function chainReplicaProblems(
   chain: string,
   operations: readonly ChainAppendOperation[],
   replicas: ReadonlyMap<string, readonly ReplicaRecord[]>,
+  options: ReplicaCheckOptions = {},
 ): string[] {
+  const startOf = (name: string): number => options.startOffsets?.get(name) ?? 0;
   const problems: string[] = [];
   const appended = new Map(
     operations
@@ -72,11 +87,14 @@ export function chainReplicaProblems(
   const [first] = copies;
   if (first === undefined) return [`${chain}: no replica to check`];
   const [firstName, firstRecords] = first;
-  for (const [name, records] of copies.slice(1)) {
-    const length = Math.max(records.length, firstRecords.length);
+  for (const [name, allRecords] of copies.slice(1)) {
+    const from = Math.max(startOf(name), startOf(firstName));
+    const records = allRecords.filter((record) => record.offset >= from);
+    const theirRecords = firstRecords.filter((record) => record.offset >= from);
+    const length = Math.max(records.length, theirRecords.length);
     for (let index = 0; index < length; index++) {
       const mine = records[index];
-      const theirs = firstRecords[index];
+      const theirs = theirRecords[index];
       if (mine?.offset !== theirs?.offset || mine?.value !== theirs?.value) {
         problems.push(
           `${chain}: replica ${name} differs from ${firstName} at record ${index}: ${describeRecord(mine)} vs ${describeRecord(theirs)}`,
@@ -107,6 +125,8 @@ export function chainReplicaProblems(
     for (const operation of appended.values()) {
       if (operation.status !== 'ok') continue;
       const offset = seen.get(operation.value);
+      if (offset === undefined && (operation.offset ?? 0) < startOf(name)) continue;
+      if (offset === undefined && options.mayBeLost?.(operation) === true) continue;
       if (offset === undefined) {
         problems.push(
           `${chain}: replica ${name}: acknowledged ${operation.value}@${operation.offset} is lost`,

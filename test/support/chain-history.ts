@@ -4,5 +4,6 @@ export {
   type ChainAppendOperation,
   chainReplicaProblems,
   historyLines,
+  type ReplicaCheckOptions,
   type ReplicaRecord,
 } from '../../src/sim/chain-history.js';

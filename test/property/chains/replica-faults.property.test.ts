@@ -9,6 +9,7 @@ const RUNS = 20;
 const STEPS_PER_RUN = 150;
 /** Runs over the disk log (slower: real segment files on a MemoryDisk). */
 const DISK_RUNS = 6;
+const LOSSY_LINKS = { minDelayMs: 1, maxDelayMs: 20, dropProbability: 0.05, duplicateProbability: 0.02 };
 
 describe('chain replicas under random faults (seeded)', () => {
   it('one acknowledging leader per epoch, committed prefixes agree, acknowledged appends kept exactly once in one order', async () => {
@@ -40,6 +41,75 @@ describe('chain replicas under random faults (seeded)', () => {
     // The runs exercised failover, not just a calm leader.
     expect(totals.crashes).toBeGreaterThan(RUNS);
     expect(totals.epochs).toBeGreaterThan(2 * RUNS);
+    expect(totals.acknowledged).toBeGreaterThan(10 * RUNS);
+  }, 300_000);
+
+  it('the same with retention and replica-set changes: lagging replicas join at the leader’s start, learners promoted in place of crashed replicas', async () => {
+    const totals = { acknowledged: 0, promotions: 0, withRetention: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom('quorum' as const, 'all' as const),
+        fc.constantFrom(3, 5),
+        fc.integer({ min: 3, max: 30 }),
+        async (seed, acks, replicaCount, maxRecords) => {
+          const report = await runChainFaults({
+            seed,
+            acks,
+            replicaCount,
+            steps: STEPS_PER_RUN,
+            links: LOSSY_LINKS,
+            retention: { maxRecords },
+            membershipChanges: true,
+          });
+          expect(
+            report.problems,
+            `seed=${seed} acks=${acks} replicas=${replicaCount} keep=${maxRecords}`,
+          ).toEqual([]);
+          expect(report.acknowledged).toBeGreaterThan(0);
+          totals.acknowledged += report.acknowledged;
+          totals.promotions += report.promotions;
+          if (report.maxStartOffset > 0) totals.withRetention++;
+        },
+      ),
+      { numRuns: RUNS, seed: 20261207 },
+    );
+    // Retention dropped records and learners were promoted in most runs, not just once.
+    expect(totals.withRetention).toBeGreaterThan(RUNS / 2);
+    expect(totals.promotions).toBeGreaterThan(RUNS / 2);
+    expect(totals.acknowledged).toBeGreaterThan(10 * RUNS);
+  }, 300_000);
+
+  it('acks one: one acknowledging leader per epoch, one record per offset and epoch, copies agree, nothing acknowledged in the final epoch lost', async () => {
+    const totals = { acknowledged: 0, epochs: 0, promotions: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom(3, 5),
+        fc.boolean(),
+        async (seed, replicaCount, withRetention) => {
+          const report = await runChainFaults({
+            seed,
+            acks: 'one',
+            replicaCount,
+            steps: STEPS_PER_RUN,
+            links: LOSSY_LINKS,
+            ...(withRetention ? { retention: { maxRecords: 10 } } : {}),
+            membershipChanges: true,
+          });
+          expect(report.problems, `seed=${seed} replicas=${replicaCount} retention=${withRetention}`).toEqual(
+            [],
+          );
+          expect(report.acknowledged).toBeGreaterThan(0);
+          totals.acknowledged += report.acknowledged;
+          totals.epochs += report.epochs;
+          totals.promotions += report.promotions;
+        },
+      ),
+      { numRuns: RUNS, seed: 20261208 },
+    );
+    expect(totals.epochs).toBeGreaterThan(2 * RUNS);
+    expect(totals.promotions).toBeGreaterThan(0);
     expect(totals.acknowledged).toBeGreaterThan(10 * RUNS);
   }, 300_000);
 
