@@ -22,6 +22,7 @@ type Step =
   | { readonly kind: 'promise'; readonly bump: number }
   | { readonly kind: 'read'; readonly back: number; readonly maxRecords: number; readonly maxBytes: number }
   | { readonly kind: 'retention' }
+  | { readonly kind: 'restart'; readonly ahead: number }
   | { readonly kind: 'reopen' }
   | {
       readonly kind: 'crash';
@@ -53,6 +54,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retention' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), ahead: fc.nat({ max: 30 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const) }) },
   {
     weight: 2,
@@ -165,6 +167,16 @@ async function runSteps(steps: readonly Step[], seed: number): Promise<void> {
         model.start = log.startOffset;
         model.records = model.records.filter((entry) => entry.offset >= model.start);
         break;
+      case 'restart': {
+        // As a replica joining a leader's start: everything goes, the log continues there.
+        const offset = log.endOffset + step.ahead;
+        log.restartAt(offset);
+        model.records = [];
+        model.start = offset;
+        // Until the next durable() a crash may leave the old log, a suffix of it, or nothing.
+        model.confirmed = 0;
+        break;
+      }
       case 'reopen':
         await log.close();
         log = await openLog(crashable.view(), options);
@@ -217,7 +229,7 @@ async function runSteps(steps: readonly Step[], seed: number): Promise<void> {
 }
 
 describe('chain log durability (model test)', () => {
-  it('keeps everything durable() confirmed across appends, truncations, retention, reopens and crashes', async () => {
+  it('keeps everything durable() confirmed across appends, truncations, retention, restarts at an offset, reopens and crashes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }), fc.integer(), runSteps),
       { numRuns: 80 },
