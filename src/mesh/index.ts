@@ -15,6 +15,7 @@ export {
   type NodeListing,
   type NodesReport,
   nodesToDial,
+  nodesToMeasure,
   registerMembershipMetrics,
 } from './membership.js';
 export {

@@ -46,6 +46,26 @@ export function nodesToDial(
     .map((entry) => entry.id);
 }
 
+/**
+ * The nodes `self` can measure: those it dials that dial it back. A pong travels on the
+ * answering node's own outbound link, so a node that `self` dials but that does not dial `self`
+ * could never answer, and would read as unhealthy for a reason that is only the dialing plan.
+ * Up to `limit + 1` nodes every node dials every other, so this is all of them; in a larger
+ * mesh each node measures about `limit * limit / (nodes - 1)` peers and the other pairs stay
+ * unmeasured by design (docs/CHAINS.md "Election"). The relation is symmetric: `a` measures `b`
+ * exactly when `b` measures `a`.
+ */
+export function nodesToMeasure(
+  self: NodeId,
+  others: readonly NodeId[],
+  limit: number = MAX_DIALED_NODES,
+): NodeId[] {
+  const everyone = [...new Set([self, ...others])];
+  return nodesToDial(self, everyone, limit).filter((peer) =>
+    nodesToDial(peer, everyone, limit).includes(self),
+  );
+}
+
 export interface MembershipOptions {
   readonly plane: ControlPlane;
   readonly record: NodeRecord;

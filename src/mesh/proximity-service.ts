@@ -12,7 +12,7 @@ import {
   ProximityPublisher,
 } from '../chains/index.js';
 import { type NodeId, PEER_CHANNEL } from '../lib/index.js';
-import { nodesToDial } from './membership.js';
+import { nodesToMeasure } from './membership.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 
@@ -36,10 +36,10 @@ export function proximityService(context: CommonServiceContext): NodeService {
       const membership = part(parts, 'membership');
       const log = logger?.child({ part: 'proximity' });
       const graph = new ProximityGraph({ link: part(parts, 'channels').link(PEER_CHANNEL.proximity), clock });
-      // The nodes the transport links to (membership dials the same share), so pongs can return.
+      // The nodes linked both ways (membership dials the share), so pongs can return.
       const refreshPeers = (): void =>
         graph.setPeers(
-          nodesToDial(
+          nodesToMeasure(
             self,
             membership.view.nodes().map((node) => node.record.id),
           ),

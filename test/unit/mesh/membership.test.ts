@@ -16,6 +16,7 @@ import {
   type NodeRecord,
   NodeRegistration,
   nodesToDial,
+  nodesToMeasure,
 } from '../../../src/mesh/index.js';
 import { InMemoryNetwork } from '../../../src/transport/index.js';
 import { LEASE_EXPIRY_CHECK_INTERVAL_MS, LocalKvBackend } from '../../support/local-kv-backend.js';
@@ -304,6 +305,35 @@ describe('which nodes a worker dials', () => {
     const before = nodesToDial(ids[0]!, ids, MAX_DIALED_NODES);
     const after = nodesToDial(ids[0]!, ids.slice(0, -1), MAX_DIALED_NODES);
     expect(before.filter((id) => after.includes(id)).length).toBeGreaterThanOrEqual(MAX_DIALED_NODES - 1);
+  });
+});
+
+describe('which nodes a node measures (pings)', () => {
+  const idsOf = (count: number) => Array.from({ length: count }, (_, index) => index + 1);
+
+  it('measures every other node while every node dials every other', () => {
+    const ids = idsOf(MAX_DIALED_NODES + 1);
+    for (const self of ids) expect(nodesToMeasure(self, ids)).toEqual(ids.filter((id) => id !== self));
+  });
+
+  it('in a 40-node mesh, measures only the nodes it dials that dial it back, both ways alike', () => {
+    const ids = idsOf(40);
+    const measured = new Map(ids.map((self) => [self, nodesToMeasure(self, ids)]));
+    let oneWayPairs = 0;
+    for (const self of ids) {
+      const dialed = nodesToDial(self, ids);
+      for (const peer of dialed) {
+        const dialsBack = nodesToDial(peer, ids).includes(self);
+        // A peer that does not dial back could never answer a ping: it is not pinged at all.
+        expect(measured.get(self)!.includes(peer)).toBe(dialsBack);
+        if (!dialsBack) oneWayPairs += 1;
+      }
+      for (const peer of measured.get(self)!) expect(measured.get(peer)).toContain(self);
+    }
+    // Beyond MAX_DIALED_NODES + 1 nodes, some dialed pairs are one-way by design.
+    expect(oneWayPairs).toBeGreaterThan(0);
+    // Each node still measures most of what it dials (about 32 * 32 / 39 of 32 here).
+    for (const self of ids) expect(measured.get(self)!.length).toBeGreaterThan(MAX_DIALED_NODES / 2);
   });
 });
 
