@@ -219,6 +219,13 @@ export type {
   FetchMessage,
   FetchReplyMessage,
 } from './replica-messages.js';
+export {
+  MAX_SHARED_APPEND_BYTES,
+  MAX_SHARED_APPEND_RECORDS,
+  type SendAppend,
+  type SharedAppendResult,
+  SharedAppends,
+} from './shared-appends.js';
 export { type StoredChain, storedChainOf } from './stored-chain.js';
 export type {
   AcksPolicy,

@@ -8,6 +8,7 @@
  */
 import type { ChainAppendResult, ChainReadResult, ChainStatus, ChainSummary } from '../api/index.js';
 import type { AcksPolicy, ChainRetention, ChainSyncPolicy } from '../chains/index.js';
+import { SharedAppends } from '../chains/shared-appends.js';
 import {
   ACKS_TO_PB,
   type PbAppendResponse,
@@ -16,7 +17,6 @@ import {
   type PbReadResponse,
 } from '../protocol/index.js';
 import { toBytes } from './bytes.js';
-import { SharedAppends } from './chain-append-batch.js';
 import { type ChainCallKind, chainErrorFromGrpc } from './chain-errors.js';
 import { ChainSubscription } from './chain-subscription.js';
 import { toNumber } from './convert.js';
@@ -49,11 +49,13 @@ export interface ChainReadOptions extends CallOptions {
 export type ChainsTransport = ServiceTransport;
 
 export class ChainsClient {
-  private readonly sharedAppends: SharedAppends;
+  /** Appends of one turn to one chain with one timeout share a call. */
+  private readonly sharedAppends: SharedAppends<string>;
 
   constructor(private readonly transport: ChainsTransport) {
     this.sharedAppends = new SharedAppends(
-      (name, payloads, options) => this.sendAppend(name, payloads, options),
+      (name, payloads, timeoutMs) =>
+        this.sendAppend(name, payloads, timeoutMs === undefined ? {} : { timeoutMs }),
       transport.clock,
     );
   }
@@ -89,7 +91,8 @@ export class ChainsClient {
     options: CallOptions = {},
   ): Promise<ChainAppendResult> {
     const list = typeof payloads === 'string' || payloads instanceof Uint8Array ? [payloads] : payloads;
-    return this.sharedAppends.append(name, list.map(toBytes), options);
+    const key = `${options.timeoutMs ?? ''}:${name}`;
+    return this.sharedAppends.append(key, name, list.map(toBytes), options.timeoutMs);
   }
 
   private async sendAppend(

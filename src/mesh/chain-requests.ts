@@ -33,12 +33,15 @@ import {
   type HostedReplicaStatus,
   type HostRequest,
   majorityOf,
+  SharedAppends,
   validateChainCreate,
 } from '../chains/index.js';
 import { type Clock, MeshError, type NodeId } from '../lib/index.js';
 
 /** Longest wait between two looks at a chain with no usable leader, within the deadline. */
 export const LEADER_RETRY_WAIT_MS = 200;
+/** A forwarded append whose callers gave no budget (never on the gRPC path, which always does). */
+export const DEFAULT_FORWARDED_APPEND_TIMEOUT_MS = 10_000;
 /** A read, status or subscription step waits this long for a remote answer. */
 export const CHAIN_READ_TIMEOUT_MS = 5_000;
 /** Most records one read answers; a reader asks again from where it stopped. */
@@ -95,13 +98,23 @@ export interface ChainRequestsOptions<M extends ChainMessage> {
   readonly store: ChainDefinitionStore;
   readonly place: ChainPlacer;
   readonly clock: Clock;
+  /** Where forwarded appends of one turn are sent together; default `setImmediate`. */
+  readonly atEndOfTurn?: (action: () => void) => void;
 }
 
 export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
   readonly counters: ChainRequestCounters;
+  /** Appends of one turn forwarded to one chain's leader share one request. */
+  private readonly sharedForwards: SharedAppends<{ readonly name: string; readonly leader: NodeId }>;
 
   constructor(private readonly options: ChainRequestsOptions<M>) {
     this.counters = options.counters ?? newChainRequestCounters();
+    this.sharedForwards = new SharedAppends(
+      ({ name, leader }, payloads, timeoutMs) =>
+        this.forwardAppend(name, leader, payloads, timeoutMs ?? DEFAULT_FORWARDED_APPEND_TIMEOUT_MS),
+      options.clock,
+      options.atEndOfTurn,
+    );
     options.host.onRequest((_from, request) => this.serveForwarded(request));
   }
 
@@ -287,6 +300,7 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
     return outcome;
   }
 
+  /** Forwards the append to `leader`, together with the other appends to it in this turn. */
   private async appendOnLeader(
     name: string,
     leader: NodeId,
@@ -294,6 +308,20 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
     timeoutMs: number,
   ): Promise<ChainAppendResult> {
     this.counters.forwardedAppends += 1;
+    const shared = this.sharedForwards.append(`${leader}:${name}`, { name, leader }, payloads, timeoutMs);
+    // The shared request runs to the longest budget among its appends; this one ends at its own.
+    const outcome = await withDeadline(shared, timeoutMs, this.options.clock);
+    if (outcome === undefined)
+      throw new ChainAppendOutcomeUnknownError(name, `not acknowledged within ${timeoutMs} ms`);
+    return outcome;
+  }
+
+  private async forwardAppend(
+    name: string,
+    leader: NodeId,
+    payloads: readonly Uint8Array[],
+    timeoutMs: number,
+  ): Promise<ChainAppendResult> {
     let answer: HostAnswer;
     try {
       const request: HostRequest = { type: 'append', chain: name, payloads, timeoutMs };

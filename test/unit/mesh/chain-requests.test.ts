@@ -65,6 +65,8 @@ async function mesh(ids: NodeId[], replicas: { readonly claimPending?: boolean }
         return { replicas, leader: replicas.includes(origin) ? origin : replicas[0]! };
       },
       clock,
+      // Forwarded appends of a turn go out within the microtasks `settle` runs.
+      atEndOfTurn: queueMicrotask,
     });
     nodes.set(id, { node, requests });
   }
@@ -198,6 +200,31 @@ describe('ChainRequests', () => {
     const status = await at(world, 4).status('c');
     expect(status).toMatchObject({ leader: 2, commitOffset: 4 });
     expect(status.replicas.map((replica) => replica.node)).toEqual([1, 2, 3]);
+  });
+
+  it('forwards the appends a follower takes in one turn as one request, each answered with its own offsets', async () => {
+    const world = await mesh([1, 2, 3]);
+    world.definitions.put(definitionOf('c', [1, 2, 3], 2));
+    await settle();
+    const leader = leaderReplica(world, 2, 'c');
+    const appendOnLeader = leader.append.bind(leader);
+    const leaderCalls: number[] = [];
+    leader.append = (payloads) => {
+      leaderCalls.push(payloads.length);
+      return appendOnLeader(payloads);
+    };
+    const results = await Promise.all([
+      at(world, 3).append('c', [bytes('a')], 1_000),
+      at(world, 3).append('c', [bytes('b'), bytes('c')], 2_000),
+      at(world, 3).append('c', [bytes('d')], 1_000),
+    ]);
+    expect(leaderCalls).toEqual([4]);
+    expect(results).toEqual([
+      { epoch: 1, firstOffset: 0, lastOffset: 0 },
+      { epoch: 1, firstOffset: 1, lastOffset: 2 },
+      { epoch: 1, firstOffset: 3, lastOffset: 3 },
+    ]);
+    expect(leader.entries.map((entry) => text(entry.payload))).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('retries an append refused unwritten on the new leader once the definition names it', async () => {
