@@ -10,6 +10,7 @@
  * fenced old active still appends is refused everywhere, and the old active learns it was not
  * applied. The rule reads the chain alone, so every member decides each record the same way.
  */
+import { isMeshError } from '../lib/index.js';
 import type { InboundEventRecord } from './types.js';
 
 /** Outcomes of recently applied records kept for the senders waiting on them and the output writer. */
@@ -18,12 +19,16 @@ export const MEMBER_RECENT_OUTCOMES = 8_192;
 export type ApplyOutcome =
   | { readonly type: 'applied'; readonly outputs: readonly Uint8Array[]; readonly duplicate: boolean }
   | { readonly type: 'refused'; readonly reason: string }
-  | { readonly type: 'failed'; readonly reason: string };
+  | { readonly type: 'failed'; readonly code: string; readonly reason: string };
 
-/** Applies one event to the daemon's state (exactly-once included); throws when the kind fails. */
+/**
+ * Applies one event to the daemon's state, exactly once per (clientId, sequence) (the
+ * `ExactlyOnceApplier`); rejects with the event's typed error when it changed nothing.
+ */
 export interface EventApplier {
   apply(
     record: InboundEventRecord,
+    inboundOffset: number,
   ): Promise<{ readonly outputs: readonly Uint8Array[]; readonly duplicate: boolean }>;
   /** The daemon's state as its kind snapshots it. */
   state(): Uint8Array;
@@ -32,6 +37,7 @@ export interface EventApplier {
 export class MemberCore {
   private through = 0;
   private highestEpoch = 0;
+  private applying: Promise<ApplyOutcome> | undefined;
   /** Offset -> outcome, oldest first, at most MEMBER_RECENT_OUTCOMES. */
   private readonly recent = new Map<number, ApplyOutcome>();
 
@@ -46,8 +52,13 @@ export class MemberCore {
     return this.highestEpoch;
   }
 
-  state(): Uint8Array {
-    return this.applier.state();
+  /**
+   * The daemon's state between two events (an event being applied is waited for), with the
+   * offset it reflects.
+   */
+  async state(): Promise<{ readonly state: Uint8Array; readonly appliedThrough: number }> {
+    while (this.applying !== undefined) await this.applying.catch(() => undefined);
+    return { state: this.applier.state(), appliedThrough: this.through };
   }
 
   /**
@@ -57,7 +68,14 @@ export class MemberCore {
   async apply(offset: number, record: InboundEventRecord | undefined): Promise<ApplyOutcome> {
     if (offset < this.through)
       throw new Error(`record ${offset} is below the applied offset ${this.through}`);
-    const outcome = await this.decide(record);
+    const applying = this.decide(offset, record);
+    this.applying = applying;
+    let outcome: ApplyOutcome;
+    try {
+      outcome = await applying;
+    } finally {
+      this.applying = undefined;
+    }
     this.through = offset + 1;
     this.recent.set(offset, outcome);
     if (this.recent.size > MEMBER_RECENT_OUTCOMES) {
@@ -82,7 +100,7 @@ export class MemberCore {
     return this.recent.keys().next().value;
   }
 
-  private async decide(record: InboundEventRecord | undefined): Promise<ApplyOutcome> {
+  private async decide(offset: number, record: InboundEventRecord | undefined): Promise<ApplyOutcome> {
     if (record === undefined) return { type: 'refused', reason: 'not an inbound event record' };
     if (record.epoch < this.highestEpoch)
       return {
@@ -91,10 +109,12 @@ export class MemberCore {
       };
     this.highestEpoch = record.epoch;
     try {
-      const applied = await this.applier.apply(record);
+      const applied = await this.applier.apply(record, offset);
       return { type: 'applied', outputs: applied.outputs, duplicate: applied.duplicate };
     } catch (error) {
-      return { type: 'failed', reason: error instanceof Error ? error.message : String(error) };
+      // Only a typed error is an event's answer; anything else is a bug, not a member's outcome.
+      if (!isMeshError(error)) throw error;
+      return { type: 'failed', code: error.code, reason: error.message };
     }
   }
 }

@@ -27,14 +27,15 @@ interface Waiter {
 export interface DaemonMemberOptions {
   readonly definition: DaemonDefinition;
   readonly index: number;
-  readonly applier: EventApplier;
+  /** A fresh applier (empty state): the member's first, and again after it broke. */
+  readonly newApplier: () => EventApplier;
   readonly chains: ChainsBackend;
   readonly clock: Clock;
   readonly logger?: Logger;
 }
 
 export class DaemonMember {
-  private readonly core: MemberCore;
+  private core: MemberCore;
   private readonly abort = new AbortController();
   private readonly waiters = new Set<Waiter>();
   private definition: DaemonDefinition;
@@ -45,7 +46,7 @@ export class DaemonMember {
 
   constructor(private readonly options: DaemonMemberOptions) {
     this.definition = options.definition;
-    this.core = new MemberCore(options.applier);
+    this.core = new MemberCore(options.newApplier());
   }
 
   get name(): string {
@@ -69,7 +70,7 @@ export class DaemonMember {
     return this.definition.epoch;
   }
 
-  state(): Uint8Array {
+  state(): Promise<{ readonly state: Uint8Array; readonly appliedThrough: number }> {
     return this.core.state();
   }
 
@@ -149,6 +150,10 @@ export class DaemonMember {
             );
           }
           const outcome = await this.core.apply(record.offset, event);
+          if (outcome.type === 'failed' && outcome.code === 'DAEMON_MEMBER_BROKEN') {
+            this.rebuild(outcome.reason);
+            break;
+          }
           this.settle(record.offset, outcome);
           this.writer?.notify();
           if (signal.aborted) return;
@@ -166,6 +171,18 @@ export class DaemonMember {
       }
       await new Promise<void>((resolve) => clock.setTimer(MEMBER_RETRY_DELAY_MS, resolve));
     }
+  }
+
+  /** The applier cannot go on: a fresh one replays the inbound chain from its start. */
+  private rebuild(reason: string): void {
+    this.options.logger?.error(
+      { daemon: this.name, reason },
+      'daemons: the member broke; replaying its chain',
+    );
+    this.writer?.stop();
+    this.writer = undefined;
+    this.core = new MemberCore(this.options.newApplier());
+    this.updateDefinition(this.definition);
   }
 
   private settle(offset: number, outcome: ApplyOutcome): void {

@@ -6,9 +6,9 @@
  */
 import type { ChainsBackend } from '../api/index.js';
 import type { StoredDaemon } from '../daemons/directory.js';
+import { ExactlyOnceApplier } from '../daemons/exactly-once-applier.js';
 import type { DaemonDefinition, DaemonKindCatalog } from '../daemons/types.js';
 import type { Clock, Logger, NodeId } from '../lib/index.js';
-import { DedupApplier } from './daemon-applier.js';
 import { DaemonMember } from './daemon-member.js';
 
 export interface DaemonMembersOptions {
@@ -71,12 +71,22 @@ export class DaemonMembers {
 
   private startMember(definition: DaemonDefinition, index: number): void {
     const { catalog, chains, clock, logger, self } = this.options;
-    let daemon: ReturnType<ReturnType<DaemonKindCatalog['get']>['create']>;
+    const newApplier = () =>
+      ExactlyOnceApplier.create({
+        kind: catalog.get(definition.kind),
+        config: definition.config,
+        context: { daemonName: definition.name, memberIndex: index, node: self },
+        clock,
+      });
+    let member: DaemonMember;
     try {
-      daemon = catalog.get(definition.kind).create(definition.config, {
-        daemonName: definition.name,
-        memberIndex: index,
-        node: self,
+      member = new DaemonMember({
+        definition,
+        index,
+        newApplier,
+        chains,
+        clock,
+        ...(logger === undefined ? {} : { logger }),
       });
     } catch (error) {
       logger?.error(
@@ -85,14 +95,6 @@ export class DaemonMembers {
       );
       return;
     }
-    const member = new DaemonMember({
-      definition,
-      index,
-      applier: new DedupApplier(daemon),
-      chains,
-      clock,
-      ...(logger === undefined ? {} : { logger }),
-    });
     this.running.set(definition.name, member);
     member.start();
   }

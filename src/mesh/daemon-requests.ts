@@ -23,7 +23,6 @@ import {
   DaemonEventOutcomeUnknownError,
   DaemonExistsError,
   DaemonNotActiveHereError,
-  DaemonProcessFailedError,
   DaemonUnavailableError,
 } from '../daemons/cluster-errors.js';
 import { validateDaemonDeploy } from '../daemons/deploy-request.js';
@@ -276,17 +275,12 @@ export class DaemonRequests implements DaemonsBackend {
     return member === undefined ? undefined : { index: member.index, syncedThrough: member.syncedThrough };
   }
 
-  private localState(name: string): DaemonStateResult {
+  private async localState(name: string): Promise<DaemonStateResult> {
     const member = this.options.members.get(name);
     if (member === undefined)
       throw new DaemonUnavailableError(name, `no member of it runs on node ${this.options.self}`);
-    return {
-      name,
-      epoch: member.epoch,
-      memberIndex: member.index,
-      appliedThrough: member.syncedThrough,
-      state: member.state(),
-    };
+    const { state, appliedThrough } = await member.state();
+    return { name, epoch: member.epoch, memberIndex: member.index, appliedThrough, state };
   }
 
   /** On the active's node: append under the member's epoch, wait for it to be applied. */
@@ -331,7 +325,15 @@ export class DaemonRequests implements DaemonsBackend {
         name,
         `the event at inbound offset ${offset} was refused: ${outcome.reason}`,
       );
-    if (outcome.type === 'failed') throw new DaemonProcessFailedError(name, offset, outcome.reason);
+    if (outcome.type === 'failed') {
+      // A broken member is rebuilt from the chain; what the event did there is not known yet.
+      if (outcome.code === 'DAEMON_MEMBER_BROKEN')
+        throw new DaemonEventOutcomeUnknownError(
+          name,
+          `the member broke at inbound offset ${offset}: ${outcome.reason}`,
+        );
+      throw new MeshError(outcome.code, outcome.reason, { details: { name, inboundOffset: offset } });
+    }
     await member.outputsWritten(
       offset,
       Math.min(OUTPUT_WAIT_MS, Math.max(0, timeoutMs - (clock.nowMs() - startedMs))),
@@ -407,7 +409,7 @@ export class DaemonRequests implements DaemonsBackend {
       case 'progress':
         return { header: { ...this.localProgress(name) }, blobs: [] };
       case 'state': {
-        const { state, ...fields } = this.localState(name);
+        const { state, ...fields } = await this.localState(name);
         return { header: { ...fields }, blobs: [state] };
       }
       default:

@@ -9,7 +9,7 @@ import type { DaemonsBackend } from '../api/daemons-backend.js';
 import { ChainDirectory } from '../chains/index.js';
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { DaemonDirectory, type StoredDaemon } from '../daemons/directory.js';
-import { BUILT_IN_KINDS, createKindCatalog } from '../daemons/index.js';
+import { loadKindCatalog } from '../daemons/node/index.js';
 import type { DaemonPlacementNode } from '../daemons/placement.js';
 import { PEER_CHANNEL } from '../lib/index.js';
 import { DaemonCoordinator } from './daemon-coordinator.js';
@@ -32,7 +32,8 @@ export function daemonsService(context: CommonServiceContext): NodeService {
       const membership = part(parts, 'membership');
       const chains = part(parts, 'chains');
       const log = logger?.child({ part: 'daemons' });
-      const catalog = createKindCatalog(BUILT_IN_KINDS);
+      // The CLI loaded these before the node started (a failing module stops the start there).
+      const catalog = await loadKindCatalog(context.config.daemonModules ?? []);
       const directory = new DaemonDirectory(plane);
       const peers = new DaemonPeerRequests(part(parts, 'channels').link(PEER_CHANNEL.daemons), clock, log);
       const members = new DaemonMembers({

@@ -169,6 +169,9 @@ describe('failover (one process)', () => {
       await mesh
         .node(3)
         .requests.send('log', { payload: bytes(`e${sequence}`), clientId: 'c', sequence }, SEND_TIMEOUT_MS);
+    const beforeFailover = await mesh
+      .node(3)
+      .requests.send('log', { payload: bytes('d1'), clientId: 'd', sequence: 1 }, SEND_TIMEOUT_MS);
     // Node 1 leaves: its channel drops everything and its coordinator stands down (were it the
     // seat holder, its lease would lapse).
     mesh.down.add(1);
@@ -183,17 +186,18 @@ describe('failover (one process)', () => {
     expect(status.members.find((member) => member.role === 'active')?.node).not.toBe(1);
     const promotions = [...mesh.nodes.values()].reduce((sum, node) => sum + node.coordinator.promotions, 0);
     expect(promotions).toBe(1);
-    // A retry of an event applied before the failover is recognised by the new active.
+    // A retry of an event the old active applied is recognised by the new one: the first answer.
     const retry = await mesh
       .node(2)
-      .requests.send('log', { payload: bytes('e2'), clientId: 'c', sequence: 2 }, SEND_TIMEOUT_MS);
+      .requests.send('log', { payload: bytes('d1'), clientId: 'd', sequence: 1 }, SEND_TIMEOUT_MS);
     expect(retry.duplicate).toBe(true);
+    expect(retry.outputs.map(text)).toEqual(beforeFailover.outputs.map(text));
     const state = await mesh.node(2).requests.state('log');
     expect(state.memberIndex).toBe(during.memberIndex);
-    expect(decodeJournalState(state.state).map(text)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    expect(decodeJournalState(state.state).map(text)).toEqual(['e1', 'e2', 'e3', 'd1', 'e4']);
     const outputs = [];
     for await (const output of mesh.node(2).requests.outputs('log', 0, false, new AbortController().signal))
       outputs.push(text(output.payload));
-    expect(outputs).toEqual(['0', '1', '2', '3']);
+    expect(outputs).toEqual(['0', '1', '2', '3', '4']);
   });
 });
