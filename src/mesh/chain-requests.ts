@@ -288,20 +288,17 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
     };
   }
 
-  private async appendLocally(
+  private appendLocally(
     name: string,
     replica: HostedReplica<M>,
     payloads: readonly Uint8Array[],
     timeoutMs: number,
   ): Promise<ChainAppendResult> {
-    const outcome = await withDeadline(replica.append(payloads), timeoutMs, this.options.clock);
-    if (outcome === undefined)
-      throw new ChainAppendOutcomeUnknownError(name, `not acknowledged within ${timeoutMs} ms`);
-    return outcome;
+    return this.acknowledgedWithin(name, replica.append(payloads), timeoutMs);
   }
 
   /** Forwards the append to `leader`, together with the other appends to it in this turn. */
-  private async appendOnLeader(
+  private appendOnLeader(
     name: string,
     leader: NodeId,
     payloads: readonly Uint8Array[],
@@ -310,7 +307,16 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
     this.counters.forwardedAppends += 1;
     const shared = this.sharedForwards.append(`${leader}:${name}`, { name, leader }, payloads, timeoutMs);
     // The shared request runs to the longest budget among its appends; this one ends at its own.
-    const outcome = await withDeadline(shared, timeoutMs, this.options.clock);
+    return this.acknowledgedWithin(name, shared, timeoutMs);
+  }
+
+  /** The append's result, or outcome unknown once `timeoutMs` passed without one. */
+  private async acknowledgedWithin(
+    name: string,
+    append: Promise<ChainAppendResult>,
+    timeoutMs: number,
+  ): Promise<ChainAppendResult> {
+    const outcome = await withDeadline(append, timeoutMs, this.options.clock);
     if (outcome === undefined)
       throw new ChainAppendOutcomeUnknownError(name, `not acknowledged within ${timeoutMs} ms`);
     return outcome;

@@ -1,16 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AppendResult, type ChainLog, openChainLog } from '../../../src/chains/index.js';
-import { ManualClock, MemoryDisk, type NodeId } from '../../../src/lib/index.js';
+import type { AppendResult, ChainLog } from '../../../src/chains/index.js';
+import { ManualClock, type NodeId } from '../../../src/lib/index.js';
 import { ChainCluster, describeEntry } from '../../support/chains/chain-cluster.js';
+import { DiskChainLogs } from '../../support/chains/disk-chain-logs.js';
 
 /** The replicas over the disk `ChainLog` (segments on a `MemoryDisk`) instead of the test bed's. */
 let cluster: ChainCluster | undefined;
-const opened: ChainLog[] = [];
+const disk = new DiskChainLogs();
 
 afterEach(async () => {
   cluster?.close();
   cluster = undefined;
-  for (const log of opened.splice(0)) await log.close();
+  await disk.closeAll();
 });
 
 async function startOnDisk(
@@ -18,17 +19,7 @@ async function startOnDisk(
   learners: readonly NodeId[] = [],
 ): Promise<ChainCluster> {
   const clock = new ManualClock(0);
-  const logs = new Map<NodeId, ChainLog>();
-  for (const id of [...replicas, ...learners]) {
-    const log = await openChainLog(new MemoryDisk(), `/node-${id}/chain-a`, {
-      sync: { mode: 'batch' },
-      retention: {},
-      clock,
-      name: 'chain-a',
-    });
-    opened.push(log);
-    logs.set(id, log);
-  }
+  const logs = await disk.open([...replicas, ...learners], clock);
   cluster = new ChainCluster({ replicas, learners, acks: 'quorum', seed: 7, clock, logs });
   return cluster;
 }
@@ -73,7 +64,7 @@ describe('ChainReplica over the disk ChainLog', () => {
     for (const id of [1, 2, 3, 4]) {
       expect(chain.logOf(id)).toEqual(chain.logOf(leader));
       // What the disk log itself returns, not the test bed's mirror of it.
-      const stored = await (opened[id - 1] as ChainLog).read(0, 1000, 1 << 20);
+      const stored = await (disk.logs.get(id) as ChainLog).read(0, 1000, 1 << 20);
       expect(stored.map(describeEntry)).toEqual(chain.logOf(leader));
     }
     expect(chain.logOf(1)).not.toContain('1/data/only-on-1');

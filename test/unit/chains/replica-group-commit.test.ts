@@ -1,41 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type AppendResult,
-  type ChainLog,
-  type ChainReplicaMessage,
-  openChainLog,
-} from '../../../src/chains/index.js';
-import { ManualClock, MemoryDisk, type NodeId } from '../../../src/lib/index.js';
+import type { AppendResult, ChainReplicaMessage } from '../../../src/chains/index.js';
+import { ManualClock, type MemoryDisk, type NodeId } from '../../../src/lib/index.js';
 import { ChainCluster } from '../../support/chains/chain-cluster.js';
+import { DiskChainLogs } from '../../support/chains/disk-chain-logs.js';
 
 /** Group commit on the disk `ChainLog` (segments on a `MemoryDisk`, whose syncs are counted). */
 const REPLICAS: readonly NodeId[] = [1, 2, 3];
 const CONCURRENT_APPENDS = 20;
 let cluster: ChainCluster | undefined;
-const opened: ChainLog[] = [];
+const disk = new DiskChainLogs();
 
 afterEach(async () => {
   cluster?.close();
   cluster = undefined;
-  for (const log of opened.splice(0)) await log.close();
+  await disk.closeAll();
 });
 
-async function startOnDisks(): Promise<{ chain: ChainCluster; disks: Map<NodeId, MemoryDisk> }> {
+async function startOnDisks(): Promise<{ chain: ChainCluster; disks: ReadonlyMap<NodeId, MemoryDisk> }> {
   const clock = new ManualClock(0);
-  const logs = new Map<NodeId, ChainLog>();
-  const disks = new Map<NodeId, MemoryDisk>();
-  for (const id of REPLICAS) {
-    const disk = new MemoryDisk();
-    const log = await openChainLog(disk, `/node-${id}/chain-a`, {
-      sync: { mode: 'batch' },
-      retention: {},
-      clock,
-      name: 'chain-a',
-    });
-    opened.push(log);
-    logs.set(id, log);
-    disks.set(id, disk);
-  }
+  const logs = await disk.open(REPLICAS, clock);
+  const disks = disk.disks;
   const chain = new ChainCluster({ replicas: REPLICAS, acks: 'quorum', seed: 11, clock, logs });
   cluster = chain;
   await chain.runUntil(() => chain.leaderId() === 1, 3000, 'node 1 leads');
