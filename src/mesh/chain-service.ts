@@ -22,6 +22,7 @@ import {
   StatusLearnerProgress,
 } from '../chains/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
+import { followChainLinks } from './chain-links.js';
 import { chainLimitOf, coordinatorMembership, membershipMatrix, meshChainPlacer } from './chain-placement.js';
 import { ChainRequests, newChainRequestCounters } from './chain-requests.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
@@ -91,6 +92,14 @@ export function chainsService<M extends ChainMessage>(
       });
       host.start();
       coordinator.start();
+      const links = followChainLinks({
+        self,
+        transport: part(parts, 'transport'),
+        view: membership.view,
+        definitions: () => host.definitions(),
+        nextChange: (waitMs) => host.nextChange(waitMs),
+        clock,
+      });
       parts.chainHost = host;
       parts.chains = requests;
       parts.chainCoordinator = coordinator;
@@ -100,6 +109,7 @@ export function chainsService<M extends ChainMessage>(
           delete parts.chains;
           delete parts.chainHost;
           delete parts.chainCoordinator;
+          links.stop();
           await coordinator.stop();
           await host.close();
         },
