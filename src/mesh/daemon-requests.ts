@@ -9,14 +9,14 @@
  * otherwise.
  */
 import type {
+  ChainsBackend,
   DaemonDeployInput,
   DaemonMoveResult,
   DaemonOutput,
   DaemonSendResult,
   DaemonStateResult,
   DaemonsBackend,
-} from '../api/daemons-backend.js';
-import type { ChainsBackend } from '../api/index.js';
+} from '../api/index.js';
 import type { ChainDirectory } from '../chains/index.js';
 import { inboundChainName, outputChainName } from '../daemons/chain-names.js';
 import {

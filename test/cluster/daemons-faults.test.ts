@@ -13,9 +13,9 @@ import { daemonHistoryLines, journalProblems } from '../support/daemon-history.j
 import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { eventually } from './chain-cluster.js';
+import { type DaemonCluster, startDaemonCluster, textOf } from './daemon-cluster.js';
 import { DaemonSenders } from './daemon-senders.js';
-import { ProcessCluster } from './process-cluster.js';
-import { type RawDaemonStatus, RawDaemonsClient } from './raw-daemons-client.js';
+import type { RawDaemonStatus } from './raw-daemons-client.js';
 
 const DAEMON = 'audit';
 const SENDERS = 16;
@@ -27,23 +27,19 @@ const ACKS_AFTER_FAULT = 60;
 const PAUSE_MS = 3_000;
 const CALL_TIMEOUT_MS = 5_000;
 const CLUSTER_TIMEOUT_MS = 60_000;
-const STARTUP_TIMEOUT_MS = 90_000;
-const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+const text = textOf;
 
 describe('a journal standby group under faults of its active node', () => {
-  let cluster: ProcessCluster | undefined;
-  const clients = new Map<number, RawDaemonsClient>();
+  let mesh: DaemonCluster | undefined;
   afterEach(async () => {
-    for (const client of clients.values()) client.close();
-    clients.clear();
-    await cluster?.stopAll();
+    await mesh?.stop();
   });
 
   /** The status as the first of `nodes` that answers gives it. */
   async function statusVia(nodes: readonly number[]): Promise<RawDaemonStatus | undefined> {
     for (const node of nodes) {
-      const status = await clients
-        .get(node)!
+      const status = await mesh!
+        .client(node)
         .status(DAEMON, CALL_TIMEOUT_MS)
         .catch(() => undefined);
       if (status !== undefined) return status;
@@ -55,13 +51,11 @@ describe('a journal standby group under faults of its active node', () => {
     status.members.find((member) => member.role === 'ROLE_ACTIVE')!.node;
 
   it('16 senders, kill -9 of the active node then a 3 s pause of the active node: every acknowledged event once, in each sender order', async () => {
-    cluster = await ProcessCluster.create(3);
-    cluster.startAll();
-    await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
-    for (const plan of cluster.plans) clients.set(plan.id, new RawDaemonsClient(plan.client));
-    const ids = cluster.plans.map((plan) => plan.id);
+    const started = await startDaemonCluster(3);
+    mesh = started;
+    const { cluster, ids } = started;
     await eventually('deploy', () =>
-      clients.get(ids[0]!)!.deploy(DAEMON, 'journal', 'GROUP_STANDBY', 3, CALL_TIMEOUT_MS),
+      started.client(ids[0]!).deploy(DAEMON, 'journal', 'GROUP_STANDBY', 3, CALL_TIMEOUT_MS),
     );
 
     const senders = new DaemonSenders({
@@ -152,7 +146,7 @@ describe('a journal standby group under faults of its active node', () => {
       [0, 1, 2].map(async (member) => {
         // Through any node (a client's channel to the restarted node may still be backing off).
         const state = await eventually(`member ${member}'s state`, () =>
-          clients.get(ids[(member + 1) % ids.length]!)!.state(DAEMON, member, CALL_TIMEOUT_MS),
+          started.client(ids[(member + 1) % ids.length]!).state(DAEMON, member, CALL_TIMEOUT_MS),
         );
         return decodeJournalState(state.state).map(text);
       }),
@@ -164,7 +158,7 @@ describe('a journal standby group under faults of its active node', () => {
     // output once, in inbound order, although the active changed twice.
     const outputs = await eventually(
       `the outputs (process exits: ${JSON.stringify([...cluster.exits])})`,
-      () => clients.get(ids[1]!)!.outputs(DAEMON, CALL_TIMEOUT_MS),
+      () => started.client(ids[1]!).outputs(DAEMON, CALL_TIMEOUT_MS),
     );
     expect(outputs.map((output) => output.payload)).toEqual(journals[0]!.map((_, index) => String(index)));
     expect(senders.acknowledged()).toBeGreaterThanOrEqual(ACKS_BEFORE_FAULT + 3 * ACKS_AFTER_FAULT);

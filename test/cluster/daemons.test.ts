@@ -8,29 +8,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJournalState } from '../../src/daemons/index.js';
 import { until } from '../support/until.js';
 import { eventually } from './chain-cluster.js';
-import { ProcessCluster } from './process-cluster.js';
-import { RawDaemonsClient } from './raw-daemons-client.js';
+import { type DaemonCluster, startDaemonCluster, textOf } from './daemon-cluster.js';
 
 const CALL_TIMEOUT_MS = 10_000;
 const CLUSTER_TIMEOUT_MS = 30_000;
-const STARTUP_TIMEOUT_MS = 90_000;
-const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+const text = textOf;
 
 describe('daemons on three nodes', () => {
-  let cluster: ProcessCluster | undefined;
-  const clients = new Map<number, RawDaemonsClient>();
+  let mesh: DaemonCluster | undefined;
   afterEach(async () => {
-    for (const client of clients.values()) client.close();
-    clients.clear();
-    await cluster?.stopAll();
+    await mesh?.stop();
   });
 
   it('deploys a counter and a journal standby group, takes events from every node, and shows status, state and outputs', async () => {
-    cluster = await ProcessCluster.create(3);
-    cluster.startAll();
-    await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
-    for (const plan of cluster.plans) clients.set(plan.id, new RawDaemonsClient(plan.client));
-    const ids = cluster.plans.map((plan) => plan.id);
+    mesh = await startDaemonCluster(3);
+    const { clients, ids } = mesh;
     const first = clients.get(ids[0]!)!;
 
     // Placement needs every node registered: retried until the mesh can place three members.
