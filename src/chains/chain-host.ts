@@ -97,6 +97,11 @@ export class ChainHost<M extends ChainMessage> {
     return this.options.self;
   }
 
+  /** True once `close` was called: it opens no replica and serves nothing any more. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Starts following the definitions and serving the chains channel. */
   start(): void {
     const { link } = this.options;

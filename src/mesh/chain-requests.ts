@@ -186,6 +186,11 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
     const deadlineMs = clock.nowMs() + timeoutMs;
     let notWritten: unknown;
     for (;;) {
+      // A closed host answers every wait at once: looking again would spin until the deadline.
+      if (host.isClosed) {
+        this.counters.appendFailures += 1;
+        throw new ChainUnavailableError(name, `the chains service of node ${host.self} stopped`, notWritten);
+      }
       // Whole milliseconds: the deadline crosses the wire with a forwarded append.
       const remainingMs = Math.floor(deadlineMs - clock.nowMs());
       if (remainingMs <= 0) {

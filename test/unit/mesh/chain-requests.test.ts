@@ -269,6 +269,21 @@ describe('ChainRequests', () => {
     expect(isMeshError(error, 'CHAIN_UNAVAILABLE')).toBe(true);
   });
 
+  it('answers unavailable (not written) at once when the host closes while an append waits for a leader', async () => {
+    const world = await mesh([1, 2, 3]);
+    world.definitions.put(definitionOf('c', [1, 2, 3], 2));
+    await settle();
+    world.network.kill(2);
+    const append = at(world, 3).append('c', [bytes('x')], 1_000);
+    await settle();
+    await world.nodes.get(3)!.node.host.close();
+    // No time passes: the append must not go on looking for a leader (a closed host's waits
+    // resolve at once, so it would spin without end here, and until the deadline on a node).
+    const error = await append.catch((caught: unknown) => caught);
+    expect(isMeshError(error, 'CHAIN_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toMatch(/stopped/);
+  });
+
   it('subscribes from an offset and gets each record once as it commits', async () => {
     const world = await mesh([1, 2]);
     world.definitions.put(definitionOf('c', [1], 1));
