@@ -236,7 +236,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  // Exit explicitly: a run stopped for a busy loop leaves that loop spinning in the process.
+  process.exit(await main(process.argv.slice(2)));
 } catch (error) {
   if (isMeshError(error) || (error instanceof Error && error.name === 'TypeError' && 'code' in error)) {
     console.error(error.message);

@@ -18,12 +18,19 @@ export class MicrotaskDrain {
     this.stopHook = () => stop();
   }
 
-  async drain(): Promise<void> {
+  /**
+   * Resolves true once the queue is empty; false if more than `maxContinuations` ran first
+   * (a promise loop that never waits on a timer or I/O: it would spin forever at this
+   * simulated time, since nothing else can run).
+   */
+  async drain(maxContinuations = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const start = this.continuations;
     for (;;) {
       const before = this.continuations;
       await null;
       // Our own continuation counts one; anything more ran ahead of it and may have queued more.
-      if (this.continuations - before <= 1) return;
+      if (this.continuations - before <= 1) return true;
+      if (this.continuations - start > maxContinuations) return false;
     }
   }
 

@@ -48,6 +48,11 @@ const CHAIN_LEADER_TARGET_PROBABILITY = 0.5;
 const CHAIN_CREATE_BOUND_US = 10_000_000;
 /** More events allowed after healing when chains run (their heartbeats, probes and catch-up). */
 const CHAIN_HEALED_PHASE_EXTRA_EVENTS = 200_000;
+/**
+ * Promise continuations one event may set off. The busiest events run a few thousand (a
+ * snapshot install, a chain's catch-up); millions mean a loop that awaits only promises.
+ */
+const MAX_CONTINUATIONS_PER_EVENT = 2_000_000;
 /** Every this many events, leaders' replication progress is compared with their followers' logs. */
 const PROGRESS_CHECK_EVERY_EVENTS = 1_000;
 /** Every this many indexes, each replica's serialized state is hashed and compared. */
@@ -451,7 +456,13 @@ export class Simulation {
         return;
       }
       // The promise continuations this event queued run at its simulated time.
-      await this.microtasks?.drain();
+      if ((await this.microtasks?.drain(MAX_CONTINUATIONS_PER_EVENT)) === false) {
+        this.fail(
+          'busy-loop',
+          `more than ${MAX_CONTINUATIONS_PER_EVENT} promise continuations after event ${scheduler.eventCount}: a loop that never waits on time or I/O`,
+        );
+        return;
+      }
       if (scheduler.eventCount % PROGRESS_CHECK_EVERY_EVENTS === 0) {
         this.checkAcknowledgedAppends();
         this.chainRun?.check();
