@@ -5,6 +5,8 @@ import type { BenchSuite } from './harness.js';
 const SEEDS_PER_RUN = 3;
 const STEPS_PER_SEED = 20_000;
 const RUNS = 5;
+/** Seeds measured with chains (one seed per run). */
+const CHAIN_RUNS = 3;
 
 /**
  * Speed of the simulator (`npm run sim`), which runs the production node code (RaftNode,
@@ -55,6 +57,24 @@ export const suite: BenchSuite = {
       p99: quiet.p99,
       unit: 'events/s',
       samples: RUNS,
+    });
+    const chainEvents = await context.repeat(CHAIN_RUNS, async () => {
+      const startedMs = performance.now();
+      const result = await runSimulation({
+        seed: seed++,
+        steps: STEPS_PER_SEED,
+        chains: true,
+        traceLines: 0,
+        checkLinearizability: false,
+      });
+      return result.events / ((performance.now() - startedMs) / 1000);
+    });
+    context.record({
+      metric: 'simulated events per second with chains (all faults, 3 chains, 6 appenders, chain checks)',
+      median: chainEvents.median,
+      p99: chainEvents.p99,
+      unit: 'events/s',
+      samples: CHAIN_RUNS,
     });
     const seedsPerSecond = await context.repeat(RUNS, async () => {
       const startedMs = performance.now();
