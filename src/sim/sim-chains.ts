@@ -133,6 +133,8 @@ export class SimChains implements ProcessAddOn {
         store: directory,
         place: this.options.place,
         clock,
+        // Forwarded appends of one turn share a request: the turn ends at this simulated time.
+        atEndOfTurn: (work) => clock.defer(work),
       });
       host.start();
       this.processes.set(self, { host, requests, plane: opened });
