@@ -13,6 +13,7 @@
  */
 import { LeasedSeat, type SeatTerm } from '../chains/index.js';
 import { type ControlPlane, DAEMONS_COORDINATOR_KEY } from '../control/index.js';
+import { inboundChainName, outputChainName } from '../daemons/chain-names.js';
 import type { DaemonDirectory, StoredDaemon } from '../daemons/directory.js';
 import { withActive } from '../daemons/directory.js';
 import { chooseFailoverMember, type DaemonPlacementNode } from '../daemons/placement.js';
@@ -40,6 +41,12 @@ export interface DaemonCoordinatorOptions {
     node: NodeId,
   ) => Promise<{ index: number; syncedThrough: number } | undefined>;
   readonly rttMs: (node: NodeId) => number | undefined;
+  /**
+   * After a promotion: proposes `leader` (the new active's node) to lead `chain` when the chain's
+   * leader is not among `healthy` nodes, so the daemon's appends need not wait for the chain's
+   * own failover (a compare-and-swap of the chain's epoch, as any chain failover proposer makes).
+   */
+  readonly leadChain?: (chain: string, leader: NodeId, healthy: ReadonlySet<NodeId>) => Promise<void>;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger?: Logger;
@@ -187,6 +194,17 @@ export class DaemonCoordinator {
     );
     if (answer.applied) {
       this.promotions += 1;
+      const leader = definition.members.find((member) => member.index === chosen)?.node;
+      if (leader !== undefined && this.options.leadChain !== undefined) {
+        for (const chain of [inboundChainName(definition.name), outputChainName(definition.name)]) {
+          await this.options.leadChain(chain, leader, healthy).catch((error: unknown) => {
+            logger?.warn(
+              { err: error, chain },
+              'daemons: proposing the new active as the chain leader failed',
+            );
+          });
+        }
+      }
       logger?.info(
         {
           daemon: definition.name,

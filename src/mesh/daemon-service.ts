@@ -35,6 +35,7 @@ export function daemonsService(context: CommonServiceContext): NodeService {
       // The CLI loaded these before the node started (a failing module stops the start there).
       const catalog = await loadKindCatalog(context.config.daemonModules ?? []);
       const directory = new DaemonDirectory(plane);
+      const chainDirectory = new ChainDirectory(plane, { clock });
       const peers = new DaemonPeerRequests(part(parts, 'channels').link(PEER_CHANNEL.daemons), clock, log);
       const members = new DaemonMembers({
         self,
@@ -57,7 +58,7 @@ export function daemonsService(context: CommonServiceContext): NodeService {
       const requests = new DaemonRequests({
         self,
         directory,
-        chainDirectory: new ChainDirectory(plane, { clock }),
+        chainDirectory,
         chains,
         catalog,
         members,
@@ -84,6 +85,14 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         onNodesChange: (listener) => membership.view.onChange(() => listener()),
         progressOf: (name, node) => requests.progressOf(name, node),
         rttMs: (node) => parts.proximityMatrix?.()?.rows.get(self)?.peers.get(node)?.rttMs,
+        leadChain: async (chain, leader, healthy) => {
+          const current = await chainDirectory.get(chain);
+          const definition = current?.definition;
+          if (current === undefined || definition === undefined) return;
+          if (definition.leader !== undefined && healthy.has(definition.leader)) return;
+          if (!definition.replicas.includes(leader)) return;
+          await chainDirectory.proposeNextEpoch(chain, { expectedModRevision: current.modRevision, leader });
+        },
         clock,
         random: random.fork('daemon-coordinator'),
         ...(log === undefined ? {} : { logger: log.child({ part: 'daemon-coordinator' }) }),
