@@ -10,6 +10,7 @@ import {
   type FaultName,
   type FaultPlan,
 } from './fault-plan.js';
+import { HostTimerGuard } from './host-timer-guard.js';
 import type { Life } from './incarnation.js';
 import { InvariantChecker } from './invariants.js';
 import { type CheckResult, checkHistory, type HistoryOperation } from './linearizability/index.js';
@@ -500,6 +501,12 @@ export class Simulation {
 
   async run(): Promise<SimulationResult> {
     this.microtasks = new MicrotaskDrain();
+    const timers = new HostTimerGuard((timer, stack) =>
+      this.fail(
+        'host-timer',
+        `the run called the host's ${timer}, a seam the simulator does not fill: ${stack}`,
+      ),
+    );
     try {
       await this.runFaultPhase();
       if (this.violation === undefined) await this.runLivenessPhase();
@@ -507,6 +514,7 @@ export class Simulation {
     } catch (error) {
       this.fail('harness', error instanceof Error ? (error.stack ?? error.message) : String(error));
     } finally {
+      timers.close();
       this.microtasks.close();
       this.microtasks = undefined;
     }
