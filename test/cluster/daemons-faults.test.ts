@@ -1,5 +1,5 @@
 /**
- * A `journal` standby group (an active and 2 standbys) on three real processes under 16
+ * A `journal` standby group (an active and 2 standbys) on three (and five) real processes under 16
  * concurrent senders while the active's node is killed with -9 (then restarted) and, later, the
  * active's node is paused (SIGSTOP 3 s, SIGCONT). At the end every member's journal holds every
  * acknowledged event exactly once, each sender's events in its order, no failed event, and any
@@ -50,8 +50,8 @@ describe('a journal standby group under faults of its active node', () => {
   const activeNodeOf = (status: RawDaemonStatus): number =>
     status.members.find((member) => member.role === 'ROLE_ACTIVE')!.node;
 
-  it('16 senders, kill -9 of the active node then a 3 s pause of the active node: every acknowledged event once, in each sender order', async () => {
-    const started = await startDaemonCluster(3);
+  async function run(nodes: number): Promise<void> {
+    const started = await startDaemonCluster(nodes);
     mesh = started;
     const { cluster, ids } = started;
     await eventually('deploy', () =>
@@ -121,7 +121,7 @@ describe('a journal standby group under faults of its active node', () => {
     const operations = senders.operations;
     const directory = path.resolve('artifacts', 'cluster');
     mkdirSync(directory, { recursive: true });
-    const historyFile = path.join(directory, 'daemons-faults-history.jsonl');
+    const historyFile = path.join(directory, `daemons-faults-${nodes}-nodes-history.jsonl`);
     writeFileSync(historyFile, daemonHistoryLines(operations));
     const count = (status: string) => operations.filter((operation) => operation.status === status).length;
     console.log(
@@ -162,5 +162,13 @@ describe('a journal standby group under faults of its active node', () => {
     );
     expect(outputs.map((output) => output.payload)).toEqual(journals[0]!.map((_, index) => String(index)));
     expect(senders.acknowledged()).toBeGreaterThanOrEqual(ACKS_BEFORE_FAULT + 3 * ACKS_AFTER_FAULT);
+  }
+
+  it('3 nodes, 16 senders, kill -9 of the active node then a 3 s pause of the active node: every acknowledged event once, in each sender order', async () => {
+    await run(3);
+  }, 400_000);
+
+  it('5 nodes (the group on 3 of them), the same faults: every acknowledged event once, in each sender order', async () => {
+    await run(5);
   }, 400_000);
 });
