@@ -28,6 +28,7 @@ import {
 import { validateDaemonDeploy } from '../daemons/deploy-request.js';
 import type { DaemonDirectory } from '../daemons/directory.js';
 import { checkDaemonEvent } from '../daemons/event-input.js';
+import { validateKindConfig } from '../daemons/kinds/index.js';
 import { type DaemonPlacementNode, daemonChainReplicas, placeDaemonMembers } from '../daemons/placement.js';
 import { encodeInboundEventRecord } from '../daemons/record-codec.js';
 import type {
@@ -86,7 +87,7 @@ export class DaemonRequests implements DaemonsBackend {
   async deploy(input: DaemonDeployInput): Promise<DaemonStatus> {
     const { catalog, directory, chainDirectory, clock } = this.options;
     const spec = validateDaemonDeploy(input);
-    catalog.get(spec.kind).validateConfig?.(spec.config);
+    validateKindConfig(catalog.get(spec.kind), spec.config);
     if ((await directory.get(spec.name)) !== undefined) throw new DaemonExistsError(spec.name);
     const existing = [...this.options.definitions().values()].map((stored) => stored.definition);
     const nodes = this.options.nodes();

@@ -1,5 +1,5 @@
 import { DuplicateKindError, UnknownKindError } from '../../compute/index.js';
-import { describeValue, InputProblems, isRecord } from '../../lib/index.js';
+import { describeValue, InputProblems, isMeshError, isRecord, ValidationError } from '../../lib/index.js';
 import { KIND_NAME_PATTERN, MAX_KIND_NAME_CHARACTERS } from '../limits.js';
 import type { DaemonKind, DaemonKindCatalog } from '../types.js';
 import { counterKind } from './counter.js';
@@ -26,6 +26,20 @@ export function kindProblems(value: unknown): string[] {
   problems.func('kind.create', value.create);
   if (value.validateConfig !== undefined) problems.func('kind.validateConfig', value.validateConfig);
   return problems.list;
+}
+
+/**
+ * Runs the kind's `validateConfig` (when it has one). A kind from a module may throw any
+ * error; one that is not a `MeshError` becomes a `ValidationError` naming the kind and its message.
+ */
+export function validateKindConfig(kind: DaemonKind, config: unknown): void {
+  try {
+    kind.validateConfig?.(config);
+  } catch (error) {
+    if (isMeshError(error)) throw error;
+    const message = error instanceof Error ? error.message : describeValue(error);
+    throw new ValidationError(`config of daemon kind '${kind.name}'`, [message]);
+  }
 }
 
 class KindCatalog implements DaemonKindCatalog {

@@ -1,4 +1,10 @@
-export { BUILT_IN_KINDS, createKindCatalog, kindProblems, looksLikeKind } from './catalog.js';
+export {
+  BUILT_IN_KINDS,
+  createKindCatalog,
+  kindProblems,
+  looksLikeKind,
+  validateKindConfig,
+} from './catalog.js';
 export {
   COUNTER_KIND_NAME,
   CounterDaemon,
