@@ -5,8 +5,10 @@
  * inbound-offset order, one event at a time; its snapshot is the member envelope
  * (member-snapshot.ts) and `ExactlyOnceApplier.restore` rebuilds it from one.
  *
- * Undo: every `ROLLBACK_CHECKPOINT_EVERY_EVENTS` applied events (or `MAX_ROLLBACK_LOG_BYTES` of
- * payload) the applier keeps a checkpoint of its daemon's state and the events applied since.
+ * Undo: the applier keeps a checkpoint of its daemon's state and the events applied since; it
+ * checkpoints again after `ROLLBACK_CHECKPOINT_MIN_EVENTS` events, or more for a large state (so
+ * that copying it costs at most `ROLLBACK_CHECKPOINT_STATE_BYTES_PER_EVENT` an event), and always
+ * by `MAX_ROLLBACK_LOG_EVENTS` events or `MAX_ROLLBACK_LOG_BYTES` of payload.
  * When an event fails (the kind throws, misses the deadline, or answers too much) the daemon
  * instance is dropped, a fresh one is created from the kind, restored from the checkpoint, and
  * the events since are applied to it again; the failed event then counts as applied with no
@@ -32,7 +34,12 @@ import {
   guardedProcess,
   type ProcessSite,
 } from './guarded-process.js';
-import { MAX_ROLLBACK_LOG_BYTES, ROLLBACK_CHECKPOINT_EVERY_EVENTS } from './limits.js';
+import {
+  MAX_ROLLBACK_LOG_BYTES,
+  MAX_ROLLBACK_LOG_EVENTS,
+  ROLLBACK_CHECKPOINT_MIN_EVENTS,
+  ROLLBACK_CHECKPOINT_STATE_BYTES_PER_EVENT,
+} from './limits.js';
 import { decodeMemberSnapshot, encodeMemberSnapshot } from './member-snapshot.js';
 import type { DaemonKind, DaemonKindContext, InboundEventRecord } from './types.js';
 
@@ -199,8 +206,13 @@ export class ExactlyOnceApplier {
   private logApplied(logged: LoggedEvent): void {
     this.sinceCheckpoint.push(logged);
     this.sinceCheckpointBytes += logged.event.payload.length;
+    const checkpointBytes = this.checkpoint?.length ?? 0;
+    const worthIt = Math.max(
+      ROLLBACK_CHECKPOINT_MIN_EVENTS,
+      Math.ceil(checkpointBytes / ROLLBACK_CHECKPOINT_STATE_BYTES_PER_EVENT),
+    );
     if (
-      this.sinceCheckpoint.length >= ROLLBACK_CHECKPOINT_EVERY_EVENTS ||
+      this.sinceCheckpoint.length >= Math.min(worthIt, MAX_ROLLBACK_LOG_EVENTS) ||
       this.sinceCheckpointBytes >= MAX_ROLLBACK_LOG_BYTES
     ) {
       this.checkpoint = this.daemonState();

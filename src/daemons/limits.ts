@@ -40,9 +40,12 @@ export const MAX_DEDUP_FAILURE_MESSAGE_CHARACTERS = 1_024;
 /** How long one `process` call may take, in milliseconds, before it fails with `DAEMON_PROCESS_TIMEOUT`. */
 export const DAEMON_PROCESS_DEADLINE_MS = 5_000;
 /**
- * A member checkpoints its daemon's state every this many applied events (or sooner, at
- * `MAX_ROLLBACK_LOG_BYTES`), and keeps the events since, so that a failed event can be undone.
+ * A member checkpoints its daemon's state and keeps the events applied since, so that a failed
+ * event can be undone. It checkpoints after at least this many events...
  */
-export const ROLLBACK_CHECKPOINT_EVERY_EVENTS = 64;
-/** Payload bytes of the events kept since the last checkpoint. */
+export const ROLLBACK_CHECKPOINT_MIN_EVENTS = 64;
+/** ...and after enough events that copying the state costs at most this many bytes an event... */
+export const ROLLBACK_CHECKPOINT_STATE_BYTES_PER_EVENT = 1024;
+/** ...but always by this many events or this many payload bytes kept, which bound an undo. */
+export const MAX_ROLLBACK_LOG_EVENTS = 16_384;
 export const MAX_ROLLBACK_LOG_BYTES = 4 * 1024 * 1024;

@@ -6,7 +6,8 @@ import {
   ExactlyOnceApplier,
   type ExactlyOnceApplierOptions,
   type InboundEventRecord,
-  ROLLBACK_CHECKPOINT_EVERY_EVENTS,
+  ROLLBACK_CHECKPOINT_MIN_EVENTS,
+  ROLLBACK_CHECKPOINT_STATE_BYTES_PER_EVENT,
 } from '../../../src/daemons/index.js';
 import { AssertionError, ManualClock, type MeshError } from '../../../src/lib/index.js';
 import { context, ScriptedDaemon, textDecoder, textEncoder, texts } from './fixtures.js';
@@ -107,10 +108,39 @@ describe('the exactly-once applier', () => {
 
   it('undoes across a checkpoint: the events since it are applied again to a fresh daemon', async () => {
     const applier = ExactlyOnceApplier.create(options(scriptedKind));
-    const names = Array.from({ length: ROLLBACK_CHECKPOINT_EVERY_EVENTS + 5 }, (_, index) => `e${index}`);
+    const names = Array.from({ length: ROLLBACK_CHECKPOINT_MIN_EVENTS + 5 }, (_, index) => `e${index}`);
     for (const name of names) await applyNext(applier, record(name));
     expect(((await applyNext(applier, record('throw'))) as MeshError).code).toBe('DAEMON_PROCESS_FAILED');
     expect(seen(applier)).toEqual(names);
+  });
+
+  it('checkpoints a large state less often, so copying it costs a bounded amount an event', async () => {
+    const stateBytes = 200 * ROLLBACK_CHECKPOINT_STATE_BYTES_PER_EVENT;
+    let snapshots = 0;
+    const large: DaemonKind = {
+      name: 'large',
+      create: (_config, kindContext) => {
+        const daemon = new ScriptedDaemon(kindContext.daemonName);
+        daemon.snapshot = () => {
+          snapshots += 1;
+          return new Uint8Array(stateBytes);
+        };
+        daemon.restore = () => {};
+        return daemon;
+      },
+    };
+    const applier = ExactlyOnceApplier.create(options(large));
+    const applyMany = async (count: number) => {
+      for (let index = 0; index < count; index++) await applyNext(applier, record('x'));
+    };
+    // The first checkpoint (of the empty start) comes after the minimum of events...
+    await applyMany(ROLLBACK_CHECKPOINT_MIN_EVENTS);
+    expect(snapshots).toBe(1);
+    // ...the next, of 200 KiB, only after 200 more.
+    await applyMany(199);
+    expect(snapshots).toBe(1);
+    await applyMany(1);
+    expect(snapshots).toBe(2);
   });
 
   it('fails a hung event with DAEMON_PROCESS_TIMEOUT, and its late answer changes nothing', async () => {
