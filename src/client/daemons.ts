@@ -83,17 +83,17 @@ function checkCount(problems: InputProblems, field: string, value: number | unde
 /** The config as the JSON the wire carries (empty: none). */
 function configJson(problems: InputProblems, config: unknown): string {
   if (config === undefined) return '';
+  let text: string | undefined;
   try {
-    const text = JSON.stringify(config);
-    if (text !== undefined) return text;
+    text = JSON.stringify(config);
   } catch (error) {
     problems.add(
       `config cannot be written as JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
     return '';
   }
-  problems.add('config cannot be written as JSON');
-  return '';
+  if (text === undefined) problems.add('config cannot be written as JSON');
+  return text ?? '';
 }
 
 export class DaemonsClient {

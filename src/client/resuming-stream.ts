@@ -33,22 +33,24 @@ export class ResumingStream<Message, Item> implements AsyncIterable<Item> {
   private closed = false;
   private started = false;
   protected position: number;
+  private readonly onAbort = (): void => this.close();
 
   constructor(
     private readonly source: StreamSource<Message, Item>,
     from: number,
     private readonly transport: ServiceTransport,
-    signal?: AbortSignal,
+    private readonly signal?: AbortSignal,
   ) {
     this.position = from;
     if (signal?.aborted === true) this.closed = true;
-    else signal?.addEventListener('abort', () => this.close(), { once: true });
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Ends the stream; a `for await` over it finishes without an error. */
   close(): void {
     this.closed = true;
     this.current?.cancel();
+    this.signal?.removeEventListener('abort', this.onAbort);
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
@@ -92,6 +94,7 @@ export class ResumingStream<Message, Item> implements AsyncIterable<Item> {
     } finally {
       this.closed = true;
       this.current = undefined;
+      this.signal?.removeEventListener('abort', this.onAbort);
     }
   }
 }
