@@ -924,7 +924,7 @@ export class RaftNode<Result> {
   private snapshotReadFailed(read: SnapshotChunkRead, error: unknown): void {
     if (this.stopped) return;
     this.logger.warn(
-      { peer: read.to, snapshotIndex: read.metadata.index, error: String(error) },
+      { err: error, peer: read.to, snapshotIndex: read.metadata.index },
       'snapshot chunk read failed; the transfer starts over',
     );
     this.raft.reportSnapshot(read.to, 'failure');
