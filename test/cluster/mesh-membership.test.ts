@@ -109,10 +109,11 @@ describe('mesh membership across processes', () => {
         expect(nodes.filter((node) => node.role === 'voter').map((node) => node.id)).toEqual([1, 2, 3]);
         const workerNodes = nodes.filter((node) => node.role === 'worker');
         expect(workerNodes.map((node) => node.zone).sort()).toEqual(['zone-w1', 'zone-w2', 'zone-w3']);
-        for (const node of workerNodes) {
-          expect(node.id).toBeGreaterThanOrEqual(FIRST_WORKER_NODE_ID);
-          expect(node.addresses.client).toBeUndefined();
-        }
+        // A worker registers the client port it serves (workers answer MeshOS's own services).
+        expect(workerNodes.map((node) => node.addresses.client).sort()).toEqual(
+          ['w1', 'w2', 'w3'].map((label) => workers.plan(label).client).sort(),
+        );
+        for (const node of workerNodes) expect(node.id).toBeGreaterThanOrEqual(FIRST_WORKER_NODE_ID);
         for (const node of nodes) {
           expect(node.health).toBe('alive');
           expect(node.leaseRemainingSeconds).toBeGreaterThan(0);
