@@ -86,7 +86,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'chains',
     status: 'running',
     summary:
-      'replicated per-channel logs on every node (voters and workers): epochs by compare-and-swap, appends through the client port of any node, voter or worker, to the leader, reads, subscribe, failover in a new epoch; replica repair by the coordinator (shown in-process only); meshos chain, client.chains',
+      'replicated per-channel logs on every node (voters and workers): epochs by compare-and-swap, appends through the client port of any node, voter or worker, to the leader, reads, subscribe, failover in a new epoch; replica repair by the coordinator after a grace period (--chain-repair-grace-ms; shown on processes), a replica lagging past retention joins at the leader’s start; meshos chain, client.chains',
   },
   {
     area: 'daemons',
