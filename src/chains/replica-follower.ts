@@ -11,7 +11,7 @@ import type { ReplicaContext } from './replica-context.js';
 import { divergenceAt, historyTail, reconcileEntries } from './replica-epochs.js';
 import type { FollowerAcks } from './replica-follower-acks.js';
 import { joinAtLogStart, sentFromLogStart } from './replica-log-start.js';
-import type { AppendMessage, ClaimMessage, FetchMessage } from './replica-messages.js';
+import type { AppendMessage, ClaimMessage, Divergence, FetchMessage } from './replica-messages.js';
 
 function stillPromised(context: ReplicaContext, epoch: number): boolean {
   return context.log.promisedEpoch === epoch;
@@ -47,12 +47,7 @@ export function acceptAppend(
   message: AppendMessage,
 ): void {
   const { log } = context;
-  const fromLeaderStart = sentFromLogStart(message.fromOffset, message.prevEpoch);
-  const divergence = fromLeaderStart
-    ? joinAtLogStart(context, message.fromOffset, message.entries[0])
-      ? undefined
-      : { resumeOffset: log.startOffset, conflictEpoch: 0 }
-    : divergenceAt(log, message.fromOffset, message.prevEpoch);
+  const divergence = partingFrom(context, message);
   if (divergence !== undefined) {
     context.send(from, {
       type: 'appendRefused',
@@ -69,6 +64,19 @@ export function acceptAppend(
   const matchEnd = message.fromOffset + message.entries.length;
   context.advanceCommit(Math.min(message.commitOffset, matchEnd));
   acks.owe(from, message.epoch, matchEnd, message.sentAtMs);
+}
+
+/**
+ * Where our log parts from the leader's before the append's records (undefined: it takes them).
+ * Sent from the leader's start, they join our log (restarting it if need be), or are refused
+ * when no record came to tell by: the leader's next probe sends records.
+ */
+function partingFrom(context: ReplicaContext, message: AppendMessage): Divergence | undefined {
+  const { log } = context;
+  if (!sentFromLogStart(message.fromOffset, message.prevEpoch))
+    return divergenceAt(log, message.fromOffset, message.prevEpoch);
+  if (joinAtLogStart(context, message.fromOffset, message.entries[0])) return undefined;
+  return { resumeOffset: log.startOffset, conflictEpoch: 0 };
 }
 
 /** Sends a claiming leader the records it lacks from our log, or where our logs part. */
