@@ -62,7 +62,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'compute',
     status: 'part',
     summary:
-      'library: daemons on causal chains; standby, replica and fork groups in one process; no node runs it yet',
+      'library: causal event chains; standby, replica and fork groups inside one process; no node runs these groups (nodes run daemons through the daemons service)',
   },
   {
     area: 'membership',
@@ -90,8 +90,9 @@ export const CAPABILITIES: readonly Capability[] = [
   },
   {
     area: 'daemons',
-    status: 'planned',
-    summary: 'daemons deployed on the cluster with fenced standbys on other nodes',
+    status: 'running',
+    summary:
+      'single daemons and hot-standby groups deployed across nodes (voters and workers): events through any node to the active over an inbound chain, outputs on an output chain, exactly once per client sequence, failover to the most-synced standby by an epoch compare-and-swap; built-in counter and journal kinds, --daemon-module; meshos daemon, client.daemons. Not yet: replica and fork groups across nodes, warm standbys, move, member snapshots',
   },
   {
     area: 'reconcile',
