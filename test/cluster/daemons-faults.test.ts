@@ -156,9 +156,15 @@ describe('a journal standby group under faults of its active node', () => {
     expect(journalProblems(operations, journals[0]!)).toEqual([]);
     // A journal answers each event with its index: the output stream holds each applied event's
     // output once, in inbound order, although the active changed twice.
+    // The active writes outputs after it applies (and answers) an event, so the output chain may
+    // still be catching up when every member reports itself synced: wait for all of them.
+    const expectedOutputs = journals[0]!.length;
     const outputs = await eventually(
-      `the outputs (process exits: ${JSON.stringify([...cluster.exits])})`,
-      () => started.client(ids[1]!).outputs(DAEMON, CALL_TIMEOUT_MS),
+      `${expectedOutputs} outputs (process exits: ${JSON.stringify([...cluster.exits])})`,
+      async () => {
+        const read = await started.client(ids[1]!).outputs(DAEMON, CALL_TIMEOUT_MS);
+        return read.length >= expectedOutputs ? read : undefined;
+      },
     );
     expect(outputs.map((output) => output.payload)).toEqual(journals[0]!.map((_, index) => String(index)));
     expect(senders.acknowledged()).toBeGreaterThanOrEqual(ACKS_BEFORE_FAULT + 3 * ACKS_AFTER_FAULT);
