@@ -180,10 +180,14 @@ export class ChainReplica {
     let offset = fromOffset;
     // Loops only past runs of markers: each read returns at least one record.
     while (found.length === 0 && offset < this.commit) {
+      // The log answers as it stood when asked; the commit offset may move on meanwhile, past
+      // records a truncation then replaces (an append from a new leader), so only the commit
+      // offset of that moment tells which of the records read are committed.
+      const committed = this.commit;
       const entries = await this.log.read(offset, maxRecords, maxBytes);
       if (entries.length === 0) break;
       for (const entry of entries) {
-        if (entry.offset >= this.commit) return found;
+        if (entry.offset >= committed) return found;
         if (entry.kind === 'data') found.push(entry);
       }
       offset = (entries[entries.length - 1] as ChainEntry).offset + 1;
