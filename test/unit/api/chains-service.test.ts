@@ -268,12 +268,15 @@ describe('subscribe', () => {
     });
     const stream = chains.Subscribe({ name, from_offset: 0 });
     const messages = new MessageQueue<RawClient>();
+    // Cancelling ends the call with CANCELLED as an 'error' event: listened to, so it is not uncaught.
+    const ended = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
     stream.on('data', (response: RawClient) => messages.push(response));
     const [first] = await messages.atLeast(1);
     expect(first.records.map((record: RawClient) => record.offset)).toEqual(
       Array.from({ length: 50 }, (_, index) => String(index)),
     );
     stream.cancel();
+    expect((await ended).code).toBe(grpc.status.CANCELLED);
   });
 
   it('a message holds at most MAX_SUBSCRIBE_MESSAGE_RECORDS records and about MAX_SUBSCRIBE_MESSAGE_BYTES', () => {
