@@ -11,6 +11,11 @@ export interface ChainAppendersOptions {
   readonly maxDurationMs: number;
   /** Each append's budget, the client's retries included. */
   readonly appendTimeoutMs: number;
+  /**
+   * Pause between one appender's appends (default none): a paced load lasts its whole time bound
+   * instead of spending its count early, for tests that need appends after a slow event.
+   */
+  readonly paceMs?: number;
 }
 
 /** Pause after a failed append, so appenders do not spin while no leader answers. */
@@ -70,7 +75,10 @@ export class ChainAppenders {
             : { client, chain, value, status: 'info', callTs },
         );
         await new Promise((resolve) => setTimeout(resolve, FAILED_APPEND_PAUSE_MS));
+        continue;
       }
+      if (this.options.paceMs !== undefined)
+        await new Promise((resolve) => setTimeout(resolve, this.options.paceMs));
     }
     connection.close();
   }

@@ -21,7 +21,11 @@ const REPLICAS = 3;
 /** Short, so the test sees a repair; the node default is 60 s. */
 const REPAIR_GRACE_MS = 4_000;
 const APPENDERS = 3;
-const MAX_APPENDS_PER_CLIENT = 2_000;
+// Paced so the load outlasts the repair (14-24 s measured, up to REPAIR_TIMEOUT_MS): unpaced, the
+// appenders spent their count in about 17 s on a quiet machine and none were left to show the
+// repaired set acknowledging appends. The time bound ends the load first (150 s at 50/s each).
+const APPEND_PACE_MS = 20;
+const MAX_APPENDS_PER_CLIENT = 8_000;
 const LOAD_MAX_MS = 150_000;
 const APPEND_TIMEOUT_MS = 3_000;
 const ACKS_BEFORE_KILL = 40;
@@ -80,6 +84,7 @@ describe('a chain whose replica node is gone for good', () => {
       maxAppendsPerClient: MAX_APPENDS_PER_CLIENT,
       maxDurationMs: LOAD_MAX_MS,
       appendTimeoutMs: APPEND_TIMEOUT_MS,
+      paceMs: APPEND_PACE_MS,
     });
     let repairedAt = 0;
     let killedAt = 0;
