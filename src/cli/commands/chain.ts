@@ -10,7 +10,7 @@ import {
   integerOption,
   JSON_OPTION,
   parseCommandLine,
-  printAnswer,
+  printCall,
   printStream,
   readProcessInput,
   runSubcommand,
@@ -168,28 +168,27 @@ async function create(argv: string[], io: CommandIo): Promise<number> {
   const maxRecordBytes = integerOption('max-record-bytes', values['max-record-bytes']);
   const maxBytes = integerOption('retention-bytes', values['retention-bytes']);
   const maxAgeMs = integerOption('retention-age-ms', values['retention-age-ms']);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const created = await client.chains.create(name, {
-      replicas,
-      ...(acks === undefined ? {} : { acks }),
-      ...(sync === undefined ? {} : { sync }),
-      ...(maxRecordBytes === undefined ? {} : { maxRecordBytes }),
-      ...(maxBytes === undefined && maxAgeMs === undefined
-        ? {}
-        : {
-            retention: {
-              ...(maxBytes === undefined ? {} : { maxBytes }),
-              ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
-            },
-          }),
-    });
-    return printAnswer(
-      io,
-      values.json,
-      () => chainStatusJson(created),
-      () => chainStatusLines(created),
-    );
-  });
+  return printCall(
+    io,
+    values,
+    (client) =>
+      client.chains.create(name, {
+        replicas,
+        ...(acks === undefined ? {} : { acks }),
+        ...(sync === undefined ? {} : { sync }),
+        ...(maxRecordBytes === undefined ? {} : { maxRecordBytes }),
+        ...(maxBytes === undefined && maxAgeMs === undefined
+          ? {}
+          : {
+              retention: {
+                ...(maxBytes === undefined ? {} : { maxBytes }),
+                ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
+              },
+            }),
+      }),
+    chainStatusJson,
+    chainStatusLines,
+  );
 }
 
 async function append(argv: string[], io: CommandIo): Promise<number> {
@@ -222,21 +221,17 @@ async function read(argv: string[], io: CommandIo): Promise<number> {
   const fromOffset = integerOption('from', values.from) ?? 0;
   const limit = integerOption('limit', values.limit);
   if (limit === 0) throw new UsageError('--limit must be at least 1');
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const result = await client.chains.read(name, { fromOffset, ...(limit === undefined ? {} : { limit }) });
-    if (values.json === true) {
-      io.out(
-        JSON.stringify({
-          records: result.records.map(chainRecordJson),
-          nextOffset: result.nextOffset,
-          commitOffset: result.commitOffset,
-        }),
-      );
-    } else {
-      for (const record of result.records) io.out(chainRecordLine(record));
-    }
-    return EXIT_OK;
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.chains.read(name, { fromOffset, ...(limit === undefined ? {} : { limit }) }),
+    (result) => ({
+      records: result.records.map(chainRecordJson),
+      nextOffset: result.nextOffset,
+      commitOffset: result.commitOffset,
+    }),
+    (result) => result.records.map(chainRecordLine),
+  );
 }
 
 async function tail(argv: string[], io: CommandIo): Promise<number> {
@@ -263,39 +258,31 @@ async function tail(argv: string[], io: CommandIo): Promise<number> {
 async function status(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
   const name = exactlyName(args);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const answer = await client.chains.status(name);
-    return printAnswer(
-      io,
-      values.json,
-      () => chainStatusJson(answer),
-      () => chainStatusLines(answer),
-    );
-  });
+  return printCall(io, values, (client) => client.chains.status(name), chainStatusJson, chainStatusLines);
 }
 
 async function list(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
   if (args.length !== 0) throw new UsageError(`list takes no arguments, got ${args.length}`);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const chains = await client.chains.list();
-    return printAnswer(
-      io,
-      values.json,
-      () => chains,
-      () => chainListLines(chains),
-    );
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.chains.list(),
+    (chains) => chains,
+    chainListLines,
+  );
 }
 
 async function remove(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
   const name = exactlyName(args);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    await client.chains.delete(name);
-    io.out(values.json === true ? JSON.stringify({ deleted: name }) : `deleted ${name}`);
-    return EXIT_OK;
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.chains.delete(name),
+    () => ({ deleted: name }),
+    () => [`deleted ${name}`],
+  );
 }
 
 const SUBCOMMANDS: Subcommands = {

@@ -184,7 +184,7 @@ export function tableLines(header: readonly string[], rows: readonly (readonly s
 export const JSON_OPTION = { json: { type: 'boolean' } } as const;
 
 /** Prints an answer: one line of JSON with `--json`, else its text lines. */
-export function printAnswer(
+function printAnswer(
   io: CommandIo,
   json: boolean | undefined,
   asJson: () => unknown,
@@ -193,6 +193,28 @@ export function printAnswer(
   if (json === true) io.out(JSON.stringify(asJson()));
   else for (const line of asLines()) io.out(line);
   return EXIT_OK;
+}
+
+/**
+ * A unary command's whole run: connects to `--endpoints`, makes one call, prints its answer as
+ * `printAnswer` does (one JSON line with `--json`, else its text lines), closes.
+ */
+export async function printCall<T>(
+  io: CommandIo,
+  values: { readonly endpoints?: string | undefined; readonly json?: boolean | undefined },
+  call: (client: MeshClient) => Promise<T>,
+  asJson: (answer: T) => unknown,
+  asLines: (answer: T) => readonly string[],
+): Promise<number> {
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    const answer = await call(client);
+    return printAnswer(
+      io,
+      values.json,
+      () => asJson(answer),
+      () => asLines(answer),
+    );
+  });
 }
 
 /**

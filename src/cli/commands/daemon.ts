@@ -6,12 +6,11 @@ import { parseAcks } from './chain.js';
 import {
   type CommandIo,
   ENDPOINTS_OPTION,
-  EXIT_OK,
   endpointsFrom,
   integerOption,
   JSON_OPTION,
   parseCommandLine,
-  printAnswer,
+  printCall,
   printStream,
   runSubcommand,
   type Subcommands,
@@ -208,43 +207,31 @@ async function deploy(argv: string[], io: CommandIo): Promise<number> {
   });
   const name = daemonName(args, 'NAME', 1);
   const options = deployOptionsFrom(values);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const deployed = await client.daemons.deploy(name, options);
-    return printAnswer(
-      io,
-      values.json,
-      () => daemonStatusJson(deployed),
-      () => daemonStatusLines(deployed),
-    );
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.daemons.deploy(name, options),
+    daemonStatusJson,
+    daemonStatusLines,
+  );
 }
 
 async function list(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
   if (args.length !== 0) throw new UsageError(`list takes no arguments, got ${args.length}`);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const daemons = await client.daemons.list();
-    return printAnswer(
-      io,
-      values.json,
-      () => daemons,
-      () => daemonListLines(daemons),
-    );
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.daemons.list(),
+    (daemons) => daemons,
+    daemonListLines,
+  );
 }
 
 async function status(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
   const name = daemonName(args, 'NAME', 1);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const answer = await client.daemons.status(name);
-    return printAnswer(
-      io,
-      values.json,
-      () => daemonStatusJson(answer),
-      () => daemonStatusLines(answer),
-    );
-  });
+  return printCall(io, values, (client) => client.daemons.status(name), daemonStatusJson, daemonStatusLines);
 }
 
 async function send(argv: string[], io: CommandIo): Promise<number> {
@@ -258,18 +245,14 @@ async function send(argv: string[], io: CommandIo): Promise<number> {
   const data = args[1] ?? '';
   if (values.key === '') throw new UsageError('--key must not be empty (leave it out for no key)');
   const id = parseEventId(values.id);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const result = await client.daemons.send(name, data, {
-      ...(values.key === undefined ? {} : { key: values.key }),
-      ...(id ?? {}),
-    });
-    return printAnswer(
-      io,
-      values.json,
-      () => sendResultJson(result),
-      () => sendResultLines(name, result),
-    );
-  });
+  const key = values.key;
+  return printCall(
+    io,
+    values,
+    (client) => client.daemons.send(name, data, { ...(key === undefined ? {} : { key }), ...(id ?? {}) }),
+    sendResultJson,
+    (result) => sendResultLines(name, result),
+  );
 }
 
 async function state(argv: string[], io: CommandIo): Promise<number> {
@@ -280,18 +263,13 @@ async function state(argv: string[], io: CommandIo): Promise<number> {
   });
   const name = daemonName(args, 'NAME', 1);
   const member = integerOption('member', values.member);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const result = await client.daemons.state(name, member === undefined ? {} : { member });
-    if (values.json === true) {
-      io.out(JSON.stringify(stateResultJson(result)));
-    } else {
-      io.out(
-        `daemon ${result.name}, member ${result.memberIndex} (epoch ${result.epoch}), applied through ${result.appliedThrough}:`,
-      );
-      io.out(bytesToText(result.state));
-    }
-    return EXIT_OK;
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.daemons.state(name, member === undefined ? {} : { member }),
+    stateResultJson,
+    stateResultLines,
+  );
 }
 
 async function outputs(argv: string[], io: CommandIo): Promise<number> {
@@ -323,25 +301,25 @@ async function move(argv: string[], io: CommandIo): Promise<number> {
   const name = daemonName(args, 'NAME', 1);
   const to = integerOption('to', values.to);
   if (to === undefined || to < 1) throw new UsageError('--to NODE (a node id, at least 1) is required');
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const result = await client.daemons.move(name, to);
-    return printAnswer(
-      io,
-      values.json,
-      () => result,
-      () => moveResultLines(result),
-    );
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.daemons.move(name, to),
+    (result) => result,
+    moveResultLines,
+  );
 }
 
 async function remove(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
   const name = daemonName(args, 'NAME', 1);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    await client.daemons.remove(name);
-    io.out(values.json === true ? JSON.stringify({ removed: name }) : `removed ${name}`);
-    return EXIT_OK;
-  });
+  return printCall(
+    io,
+    values,
+    (client) => client.daemons.remove(name),
+    () => ({ removed: name }),
+    () => [`removed ${name}`],
+  );
 }
 
 const SUBCOMMANDS: Subcommands = { deploy, list, status, send, state, outputs, move, remove };
