@@ -29,7 +29,7 @@ import {
   readResultToPb,
   subscribeRequestFromPb,
 } from './convert-chains.js';
-import { serveStream, unary, writable } from './grpc-call.js';
+import { serveStream, unaryWithTimeout, writable } from './grpc-call.js';
 import {
   DEFAULT_CHAIN_APPEND_TIMEOUT_MS,
   MAX_SUBSCRIBE_MESSAGE_BYTES,
@@ -49,16 +49,7 @@ export interface ChainsPortService extends ClientPortService {
 export function chainsPortService(backend: ChainsBackend, logger: Logger): ChainsPortService {
   /** Each open subscription's controller, aborted by the server when it closes. */
   const subscriptions = new Set<AbortController>();
-  const chainsUnary = <Request, Response>(
-    method: string,
-    handler: (request: Request, timeoutMs: number | undefined) => Promise<Response>,
-  ) =>
-    unary<Request, Response>(
-      method,
-      logger,
-      (request, _metadata, options) => handler(request, options.timeoutMs),
-      toChainServiceError,
-    );
+  const chainsUnary = unaryWithTimeout(logger, toChainServiceError);
 
   return {
     definition: chainsServiceDefinition(),

@@ -33,7 +33,7 @@ import {
   stateResultToPb,
 } from './convert-daemons.js';
 import type { DaemonsBackend } from './daemons-backend.js';
-import { serveStream, unary, writable } from './grpc-call.js';
+import { serveStream, unaryWithTimeout, writable } from './grpc-call.js';
 import {
   DAEMON_ANSWER_MARGIN_MS,
   DEFAULT_DAEMON_MOVE_TIMEOUT_MS,
@@ -62,16 +62,7 @@ function budgetMs(timeoutMs: number | undefined, defaultMs: number): number {
 export function daemonsPortService(backend: DaemonsBackend, logger: Logger): DaemonsPortService {
   /** Each open Outputs stream's controller, aborted when the call is cancelled or the port closes. */
   const streams = new Set<AbortController>();
-  const daemonsUnary = <Request, Response>(
-    method: string,
-    handler: (request: Request, timeoutMs: number | undefined) => Promise<Response>,
-  ) =>
-    unary<Request, Response>(
-      method,
-      logger,
-      (request, _metadata, options) => handler(request, options.timeoutMs),
-      toDaemonServiceError,
-    );
+  const daemonsUnary = unaryWithTimeout(logger, toDaemonServiceError);
 
   return {
     definition: daemonsServiceDefinition(),

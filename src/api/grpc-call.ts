@@ -53,6 +53,23 @@ export function unary<Request, Response>(
   };
 }
 
+/**
+ * A service's maker of unary methods whose handlers take the request and the call's timeout (ms,
+ * none without a client deadline); every failure is sent as `errorOf` says.
+ */
+export function unaryWithTimeout(logger: Logger, errorOf: ServiceErrorOf) {
+  return <Request, Response>(
+    method: string,
+    handler: (request: Request, timeoutMs: number | undefined) => Promise<Response>,
+  ): grpc.handleUnaryCall<Request, Response> =>
+    unary<Request, Response>(
+      method,
+      logger,
+      (request, _metadata, options) => handler(request, options.timeoutMs),
+      errorOf,
+    );
+}
+
 /** Resolves when the stream can take more writes, or when it is closed (whichever comes first). */
 export function writable(stream: NodeJS.EventEmitter, closed: Promise<void>): Promise<void> {
   return Promise.race([
