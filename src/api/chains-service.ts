@@ -1,21 +1,21 @@
 /**
  * `meshos.v1.Chains` over a `ChainsBackend`: Create, Delete, Append, Read, Subscribe (a server
  * stream from an offset), Status, List. Failures carry the status from the chains error table and
- * the `MeshError` code in the trailers (chains-error-map.ts).
+ * the `MeshError` code in the trailers (service-error-map.ts).
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/index.js';
-import type {
-  Int64Out,
-  PbAppendRequest,
-  PbChainName,
-  PbCreateChainRequest,
-  PbReadRequest,
-  PbSubscribeRequest,
-  PbSubscribeResponse,
+import {
+  CHAIN_ERRORS,
+  type Int64Out,
+  type PbAppendRequest,
+  type PbChainName,
+  type PbCreateChainRequest,
+  type PbReadRequest,
+  type PbSubscribeRequest,
+  type PbSubscribeResponse,
 } from '../protocol/index.js';
 import type { ChainRecord, ChainsBackend } from './chains-backend.js';
-import { toChainServiceError } from './chains-error-map.js';
 import type { ClientPortService } from './client-port-server.js';
 import {
   appendRequestFromPb,
@@ -37,8 +37,11 @@ import {
   MAX_SUBSCRIBE_UNSENT_BYTES,
 } from './limits.js';
 import { chainsServiceDefinition } from './proto.js';
+import { serviceErrorOf } from './service-error-map.js';
 
 type SubscribeCall = grpc.ServerWritableStream<PbSubscribeRequest, PbSubscribeResponse<Int64Out>>;
+
+const toChainServiceError = serviceErrorOf(CHAIN_ERRORS, 'chains api');
 
 /** `meshos.v1.Chains` on a client port; closing it ends every subscription (clients resume elsewhere). */
 export interface ChainsPortService extends ClientPortService {
