@@ -63,16 +63,21 @@ export type SnapshotDecoding =
   | { readonly ok: true; readonly snapshot: StoredSnapshot }
   | { readonly ok: false; readonly reason: string };
 
-/** Checks length, magic, version, checksum and the index named by the file before trusting anything. */
-export function decodeSnapshot(file: Uint8Array, expectedIndex: number): SnapshotDecoding {
-  if (file.byteLength < SNAPSHOT_HEADER_BYTES + SNAPSHOT_TRAILER_BYTES) {
-    return { ok: false, reason: `file of ${file.byteLength} bytes is shorter than a snapshot header` };
+interface SnapshotHeader {
+  readonly index: number;
+  readonly term: number;
+  readonly configBytes: number;
+  readonly dataBytes: number;
+}
+
+/** The header at the start of `bytes`: its magic, version and integer fields checked. */
+function decodeSnapshotHeader(
+  bytes: Uint8Array,
+): { readonly ok: true; readonly header: SnapshotHeader } | { readonly ok: false; readonly reason: string } {
+  if (bytes.byteLength < SNAPSHOT_HEADER_BYTES) {
+    return { ok: false, reason: `file of ${bytes.byteLength} bytes is shorter than a snapshot header` };
   }
-  const view = dataViewOf(file);
-  const bodyBytes = file.byteLength - SNAPSHOT_TRAILER_BYTES;
-  if (crc32c(file, 0, 0, bodyBytes) !== view.getUint32(bodyBytes, true)) {
-    return { ok: false, reason: 'checksum mismatch' };
-  }
+  const view = dataViewOf(bytes);
   if (view.getUint32(0, true) !== SNAPSHOT_MAGIC) return { ok: false, reason: 'bad magic' };
   const version = view.getUint32(4, true);
   if (version !== SNAPSHOT_FORMAT_VERSION)
@@ -84,6 +89,21 @@ export function decodeSnapshot(file: Uint8Array, expectedIndex: number): Snapsho
   if (index === undefined || term === undefined || dataBytes === undefined) {
     return { ok: false, reason: 'integer field beyond the safe range' };
   }
+  return { ok: true, header: { index, term, configBytes, dataBytes } };
+}
+
+/** Checks length, magic, version, checksum and the index named by the file before trusting anything. */
+export function decodeSnapshot(file: Uint8Array, expectedIndex: number): SnapshotDecoding {
+  if (file.byteLength < SNAPSHOT_HEADER_BYTES + SNAPSHOT_TRAILER_BYTES) {
+    return { ok: false, reason: `file of ${file.byteLength} bytes is shorter than a snapshot header` };
+  }
+  const bodyBytes = file.byteLength - SNAPSHOT_TRAILER_BYTES;
+  if (crc32c(file, 0, 0, bodyBytes) !== dataViewOf(file).getUint32(bodyBytes, true)) {
+    return { ok: false, reason: 'checksum mismatch' };
+  }
+  const decoded = decodeSnapshotHeader(file);
+  if (!decoded.ok) return decoded;
+  const { index, term, configBytes, dataBytes } = decoded.header;
   if (SNAPSHOT_HEADER_BYTES + configBytes + dataBytes !== bodyBytes) {
     return { ok: false, reason: 'lengths do not match the file size' };
   }
@@ -119,13 +139,10 @@ export class SnapshotDataReader {
   static async open(disk: Disk, filePath: string): Promise<SnapshotDataReader> {
     const file = await disk.open(filePath, 'read');
     try {
-      const header = await file.readAt(0, SNAPSHOT_HEADER_BYTES);
-      const view = dataViewOf(header);
-      const dataBytes = header.byteLength < SNAPSHOT_HEADER_BYTES ? undefined : readUint64(view, 32);
-      if (dataBytes === undefined || view.getUint32(0, true) !== SNAPSHOT_MAGIC) {
-        throw new SnapshotReadError(filePath, 'no snapshot header');
-      }
-      return new SnapshotDataReader(file, SNAPSHOT_HEADER_BYTES + view.getUint32(24, true), dataBytes);
+      const decoded = decodeSnapshotHeader(await file.readAt(0, SNAPSHOT_HEADER_BYTES));
+      if (!decoded.ok) throw new SnapshotReadError(filePath, decoded.reason);
+      const { configBytes, dataBytes } = decoded.header;
+      return new SnapshotDataReader(file, SNAPSHOT_HEADER_BYTES + configBytes, dataBytes);
     } catch (error) {
       await file.close();
       throw error;
