@@ -693,8 +693,7 @@ export class RaftNode<Result> {
    */
   private handleReady(ready: Ready): void {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
-    this.send(ready.messages);
-    this.sendSnapshotChunks(ready.snapshotReads);
+    this.sendAtOnce(ready);
     const persisted = this.stageWrite(ready);
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;
@@ -732,8 +731,7 @@ export class RaftNode<Result> {
     this.cancelSnapshot();
     await this.persistChain;
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
-    this.send(ready.messages);
-    this.sendSnapshotChunks(ready.snapshotReads);
+    this.sendAtOnce(ready);
     this.options.link.flush?.();
     this.snapshotBytesHeld = snapshot.data.byteLength;
     await this.store.saveSnapshot(toStoredSnapshot(snapshot.metadata, snapshot.data));
@@ -912,9 +910,13 @@ export class RaftNode<Result> {
     for (const message of messages) this.options.link.send(message.to, encodeMessage(message));
   }
 
-  /** Chunks of the saved snapshot the core asked for, read from its file and sent when read. */
-  private sendSnapshotChunks(reads: readonly SnapshotChunkRead[]): void {
-    for (const read of reads) this.snapshotChunks.request(read);
+  /**
+   * What of `ready` may leave before its write: its messages, and the chunks of the saved
+   * snapshot the core asked for (read from the file, each sent once read).
+   */
+  private sendAtOnce(ready: Ready): void {
+    this.send(ready.messages);
+    for (const read of ready.snapshotReads) this.snapshotChunks.request(read);
   }
 
   /**
