@@ -378,7 +378,11 @@ describe('ChainReplica: retention and replicas that lag past it', () => {
     }
   }
 
-  it('a follower whose log ends before the leader’s kept records starts its log at the leader’s start and catches up', async () => {
+  /**
+   * Node 3, crashed after `before`, misses the 100 appends node 1 leads next: retention (20
+   * records kept) moves the others' log start past 3's end.
+   */
+  async function crashedPastRetention(): Promise<ChainCluster> {
     const chain = start('quorum', { retention: { maxRecords: 20 } });
     await leading(chain, 1);
     acknowledged(await settle(chain, chain.append(1, ['before'])));
@@ -387,6 +391,11 @@ describe('ChainReplica: retention and replicas that lag past it', () => {
     for (let index = 0; index < 100; index++)
       acknowledged(await settle(chain, chain.append(1, [`r${index}`])));
     await chain.run(200);
+    return chain;
+  }
+
+  it('a follower whose log ends before the leader’s kept records starts its log at the leader’s start and catches up', async () => {
+    const chain = await crashedPastRetention();
     const leaderStart = chain.node(1).log.startOffset;
     expect(leaderStart).toBeGreaterThan(chain.node(3).disk.entries.length);
     chain.restart(3);
@@ -425,14 +434,7 @@ describe('ChainReplica: retention and replicas that lag past it', () => {
   });
 
   it('a new leader whose log ends before the other replicas’ kept records starts it at their start in its claim', async () => {
-    const chain = start('quorum', { retention: { maxRecords: 20 } });
-    await leading(chain, 1);
-    acknowledged(await settle(chain, chain.append(1, ['before'])));
-    await chain.run(100);
-    chain.crash(3);
-    for (let index = 0; index < 100; index++)
-      acknowledged(await settle(chain, chain.append(1, [`r${index}`])));
-    await chain.run(200);
+    const chain = await crashedPastRetention();
     const sourceStart = chain.node(2).log.startOffset;
     expect(sourceStart).toBeGreaterThan(chain.node(3).disk.entries.length);
     const end = chain.node(1).log.endOffset;
