@@ -36,10 +36,6 @@ export interface ChainReplicaSeams {
   readonly defer?: (work: () => void) => void;
 }
 
-function deferToCheckPhase(work: () => void): void {
-  setImmediate(work);
-}
-
 export function chainReplicaRuntime(context: CommonServiceContext): ChainReplicaRuntime<ChainReplicaMessage> {
   const { disk, clock, logger, parts } = context;
   return chainReplicaRuntimeOn({ self: part(parts, 'identity').id, disk, clock, logger });
@@ -47,7 +43,7 @@ export function chainReplicaRuntime(context: CommonServiceContext): ChainReplica
 
 export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRuntime<ChainReplicaMessage> {
   const { self, disk, clock, logger } = seams;
-  const defer = seams.defer ?? deferToCheckPhase;
+  const defer = seams.defer ?? setImmediate;
   return {
     codec: { encode: encodeChainMessage, decode: decodeChainMessage },
     openReplica: async ({ definition, directory, send }) => {

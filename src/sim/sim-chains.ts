@@ -98,13 +98,14 @@ export class SimChains implements ProcessAddOn {
     void plane.then((opened) => {
       if (!process.life.alive) return;
       const directory = new ChainDirectory(opened, { clock });
+      // Group commit and shared forwards at the end of the turn: an event at this simulated time, not the host's.
+      const atEndOfTurn = (work: () => void): void => clock.defer(work);
       const runtime = chainReplicaRuntimeOn({
         self,
         disk,
         clock,
         logger: silentLogger,
-        // Group commit at the end of the turn: an event at this simulated time, not the host's.
-        defer: (work) => clock.defer(work),
+        defer: atEndOfTurn,
       });
       const host = new ChainHost<ChainReplicaMessage>({
         self,
@@ -133,8 +134,7 @@ export class SimChains implements ProcessAddOn {
         store: directory,
         place: this.options.place,
         clock,
-        // Forwarded appends of one turn share a request: the turn ends at this simulated time.
-        atEndOfTurn: (work) => clock.defer(work),
+        atEndOfTurn,
       });
       host.start();
       this.processes.set(self, { host, requests, plane: opened });
