@@ -108,20 +108,15 @@ export class ClaimRound {
     if (this.phase !== 'fetching' || from !== this.source?.node || message.fromOffset !== this.fetchOffset)
       return;
     const { log } = this.context;
-    if (message.divergence !== undefined && message.divergence.resumeOffset > message.fromOffset) {
-      // Retention moved the source's start past what we asked for: ask from its start.
-      this.sourceStartOffset = message.divergence.resumeOffset;
-      this.fetchOffset = this.sourceStartOffset;
-      this.sendFetch();
-      return;
-    }
-    if (message.divergence !== undefined) {
-      this.fetchOffset = nextProbeOffset(
-        log.epochHistory(),
-        log.endOffset,
-        message.fromOffset,
-        message.divergence,
-      );
+    const { divergence } = message;
+    if (divergence !== undefined) {
+      if (divergence.resumeOffset > message.fromOffset) {
+        // Retention moved the source's start past what we asked for: ask from its start.
+        this.sourceStartOffset = divergence.resumeOffset;
+        this.fetchOffset = divergence.resumeOffset;
+      } else {
+        this.fetchOffset = nextProbeOffset(log.epochHistory(), log.endOffset, message.fromOffset, divergence);
+      }
       this.sendFetch();
       return;
     }

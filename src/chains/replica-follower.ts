@@ -10,7 +10,7 @@ import { MAX_MESSAGE_RECORD_BYTES, MAX_MESSAGE_RECORDS } from './replica-constan
 import type { ReplicaContext } from './replica-context.js';
 import { divergenceAt, historyTail, reconcileEntries } from './replica-epochs.js';
 import type { FollowerAcks } from './replica-follower-acks.js';
-import { joinAtLogStart, sentFromLogStart } from './replica-log-start.js';
+import { joinAtLogStart, resumeAtLogStart, sentFromLogStart } from './replica-log-start.js';
 import type { AppendMessage, ClaimMessage, Divergence, FetchMessage } from './replica-messages.js';
 
 function stillPromised(context: ReplicaContext, epoch: number): boolean {
@@ -76,7 +76,7 @@ function partingFrom(context: ReplicaContext, message: AppendMessage): Divergenc
   if (!sentFromLogStart(message.fromOffset, message.prevEpoch))
     return divergenceAt(log, message.fromOffset, message.prevEpoch);
   if (joinAtLogStart(context, message.fromOffset, message.entries[0])) return undefined;
-  return { resumeOffset: log.startOffset, conflictEpoch: 0 };
+  return resumeAtLogStart(log);
 }
 
 /** Sends a claiming leader the records it lacks from our log, or where our logs part. */
@@ -91,7 +91,7 @@ export function serveFetch(context: ReplicaContext, from: NodeId, message: Fetch
   // Retention dropped what was asked for: the answer says where our log starts (past the ask).
   const divergence =
     message.fromOffset < log.startOffset
-      ? { resumeOffset: log.startOffset, conflictEpoch: 0 }
+      ? resumeAtLogStart(log)
       : divergenceAt(log, message.fromOffset, message.prevEpoch);
   if (divergence !== undefined || message.fromOffset >= log.endOffset) {
     context.send(from, { ...reply, divergence, entries: [] });

@@ -9,7 +9,8 @@
  */
 import type { ReplicaContext } from './replica-context.js';
 import { epochAt } from './replica-epochs.js';
-import type { ChainEntry } from './types.js';
+import type { Divergence } from './replica-messages.js';
+import type { ChainEntry, ChainLog } from './types.js';
 
 /** The previous epoch an append or fetch answer names when its sender's log starts at `fromOffset`. */
 export const UNKNOWN_PREVIOUS_EPOCH = 0;
@@ -17,6 +18,11 @@ export const UNKNOWN_PREVIOUS_EPOCH = 0;
 /** Whether records sent from `fromOffset` after `prevEpoch` come from the start of the sender's log. */
 export function sentFromLogStart(fromOffset: number, prevEpoch: number): boolean {
   return fromOffset > 0 && prevEpoch === UNKNOWN_PREVIOUS_EPOCH;
+}
+
+/** The divergence that has the other side go on from our log's start (nothing below it to match). */
+export function resumeAtLogStart(log: Pick<ChainLog, 'startOffset'>): Divergence {
+  return { resumeOffset: log.startOffset, conflictEpoch: 0 };
 }
 
 /**
