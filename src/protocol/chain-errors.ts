@@ -8,7 +8,7 @@
  *   send it again (to any endpoint). Every other failure of an append is never retried.
  */
 import { status } from '@grpc/grpc-js';
-import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, type ServiceErrorRow } from './error-trailers.js';
+import type { ServiceErrorRow } from './error-trailers.js';
 
 export interface ChainErrorRow extends ServiceErrorRow {
   readonly notWritten: boolean;
@@ -30,8 +30,3 @@ export const CHAIN_ERRORS: Readonly<Record<string, ChainErrorRow>> = {
   NODE_STOPPED: { status: status.UNAVAILABLE, notWritten: false },
   TIMEOUT: { status: status.DEADLINE_EXCEEDED, notWritten: false },
 };
-
-/** Trailer carrying the `MeshError` code of a failed chains call. */
-export const CHAIN_ERROR_CODE_TRAILER = ERROR_CODE_TRAILER;
-/** Trailer carrying the error's details as JSON (leader, offsets, limits). */
-export const CHAIN_ERROR_DETAILS_TRAILER = ERROR_DETAILS_TRAILER;

@@ -1,9 +1,4 @@
-export {
-  CHAIN_ERROR_CODE_TRAILER,
-  CHAIN_ERROR_DETAILS_TRAILER,
-  CHAIN_ERRORS,
-  type ChainErrorRow,
-} from './chain-errors.js';
+export { CHAIN_ERRORS, type ChainErrorRow } from './chain-errors.js';
 export type {
   PbAcks,
   PbAppendRequest,
