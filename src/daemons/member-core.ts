@@ -90,9 +90,17 @@ export class MemberCore {
     return this.recent.get(offset);
   }
 
-  /** Applied records after `afterOffset` still remembered, in offset order. */
-  outcomesAfter(afterOffset: number): Array<[number, ApplyOutcome]> {
-    return [...this.recent].filter(([offset]) => offset > afterOffset);
+  /**
+   * Applied records after `afterOffset` still remembered, in offset order. Walks the offsets
+   * from there (not the whole memory): the output writer asks after every applied event.
+   */
+  *outcomesAfter(afterOffset: number): Generator<[number, ApplyOutcome]> {
+    const oldest = this.oldestRemembered;
+    if (oldest === undefined) return;
+    for (let offset = Math.max(afterOffset + 1, oldest); offset < this.through; offset++) {
+      const outcome = this.recent.get(offset);
+      if (outcome !== undefined) yield [offset, outcome];
+    }
   }
 
   /** The oldest offset still remembered (undefined before any). */
