@@ -10,19 +10,14 @@ import { inboundChainName } from '../daemons/chain-names.js';
 import { type ApplyOutcome, type EventApplier, MemberCore } from '../daemons/member-core.js';
 import { decodeInboundEventRecord } from '../daemons/record-codec.js';
 import type { DaemonDefinition } from '../daemons/types.js';
-import { type Clock, type Logger, MeshError, type TimerId } from '../lib/index.js';
+import { type Clock, type Logger, MeshError } from '../lib/index.js';
+import { OffsetWaiters } from './daemon-offset-waiters.js';
 import { OutputWriter } from './daemon-output-writer.js';
 
 /** Wait before following the inbound chain again after a failed read. */
 export const MEMBER_RETRY_DELAY_MS = 200;
 /** Senders waiting on one member at once; more are refused (their events were appended: unknown). */
 export const MAX_MEMBER_WAITERS = 10_000;
-
-interface Waiter {
-  readonly offset: number;
-  readonly resolve: (outcome: ApplyOutcome | undefined) => void;
-  readonly timer: TimerId;
-}
 
 export interface DaemonMemberOptions {
   readonly definition: DaemonDefinition;
@@ -37,7 +32,7 @@ export interface DaemonMemberOptions {
 export class DaemonMember {
   private core: MemberCore;
   private readonly abort = new AbortController();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters: OffsetWaiters<ApplyOutcome | undefined>;
   private definition: DaemonDefinition;
   private writer: OutputWriter | undefined;
   private loop: Promise<void> | undefined;
@@ -47,6 +42,7 @@ export class DaemonMember {
   constructor(private readonly options: DaemonMemberOptions) {
     this.definition = options.definition;
     this.core = new MemberCore(options.newApplier());
+    this.waiters = new OffsetWaiters<ApplyOutcome | undefined>(options.clock, MAX_MEMBER_WAITERS, undefined);
   }
 
   get name(): string {
@@ -101,19 +97,7 @@ export class DaemonMember {
   /** The outcome of the record at `offset` once applied; undefined after `timeoutMs` or on stop. */
   waitFor(offset: number, timeoutMs: number): Promise<ApplyOutcome | undefined> {
     if (offset < this.core.appliedThrough) return Promise.resolve(this.core.outcome(offset));
-    if (this.waiters.size >= MAX_MEMBER_WAITERS || this.abort.signal.aborted)
-      return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        offset,
-        resolve,
-        timer: this.options.clock.setTimer(Math.max(0, timeoutMs), () => {
-          this.waiters.delete(waiter);
-          resolve(undefined);
-        }),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(offset, timeoutMs);
   }
 
   /** Resolves once the event's outputs are on the output chain, or `timeoutMs` passed (false). */
@@ -125,11 +109,7 @@ export class DaemonMember {
     this.abort.abort();
     this.writer?.stop();
     this.writer = undefined;
-    for (const waiter of this.waiters) {
-      this.options.clock.clearTimer(waiter.timer);
-      waiter.resolve(undefined);
-    }
-    this.waiters.clear();
+    this.waiters.close();
     await this.loop;
   }
 
@@ -186,11 +166,8 @@ export class DaemonMember {
   }
 
   private settle(offset: number, outcome: ApplyOutcome): void {
-    for (const waiter of this.waiters) {
-      if (waiter.offset > offset) continue;
-      this.waiters.delete(waiter);
-      this.options.clock.clearTimer(waiter.timer);
-      waiter.resolve(waiter.offset === offset ? outcome : this.core.outcome(waiter.offset));
-    }
+    this.waiters.settleBelow(offset + 1, (waited) =>
+      waited === offset ? outcome : this.core.outcome(waited),
+    );
   }
 }

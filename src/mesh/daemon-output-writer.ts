@@ -13,7 +13,8 @@ import type { ChainsBackend } from '../api/index.js';
 import { outputChainName } from '../daemons/chain-names.js';
 import type { MemberCore } from '../daemons/member-core.js';
 import { decodeOutputRecord, encodeOutputRecord } from '../daemons/record-codec.js';
-import { type Clock, type Logger, MeshError, type TimerId } from '../lib/index.js';
+import { type Clock, type Logger, MeshError } from '../lib/index.js';
+import { OffsetWaiters } from './daemon-offset-waiters.js';
 
 /** Most output records one append carries. */
 export const MAX_OUTPUT_BATCH_RECORDS = 1_000;
@@ -25,12 +26,8 @@ export const OUTPUT_APPEND_TIMEOUT_MS = 5_000;
 export const OUTPUT_RETRY_DELAY_MS = 200;
 /** Records read per step while looking for the output chain's last record. */
 export const OUTPUT_TAIL_WINDOW_RECORDS = 64;
-
-interface WrittenWaiter {
-  readonly offset: number;
-  readonly resolve: (written: boolean) => void;
-  readonly timer: TimerId;
-}
+/** Senders waiting at once for their event's outputs to be written; more are answered "not yet". */
+export const MAX_OUTPUT_WAITERS = 10_000;
 
 export interface OutputWriterOptions {
   readonly daemon: string;
@@ -45,9 +42,11 @@ export class OutputWriter {
   private writtenThrough = -1;
   private stopped = false;
   private wake: (() => void) | undefined;
-  private readonly waiters = new Set<WrittenWaiter>();
+  private readonly waiters: OffsetWaiters<boolean>;
 
-  constructor(private readonly options: OutputWriterOptions) {}
+  constructor(private readonly options: OutputWriterOptions) {
+    this.waiters = new OffsetWaiters(options.clock, MAX_OUTPUT_WAITERS, false);
+  }
 
   start(): void {
     void this.run();
@@ -62,27 +61,13 @@ export class OutputWriter {
   stop(): void {
     this.stopped = true;
     this.notify();
-    for (const waiter of this.waiters) {
-      this.options.clock.clearTimer(waiter.timer);
-      waiter.resolve(false);
-    }
-    this.waiters.clear();
+    this.waiters.close();
   }
 
+  /** Resolves true once the outputs of the event at `offset` are written; false on timeout or stop. */
   waitWritten(offset: number, timeoutMs: number): Promise<boolean> {
     if (offset < this.writtenThrough) return Promise.resolve(true);
-    if (this.stopped) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter: WrittenWaiter = {
-        offset,
-        resolve,
-        timer: this.options.clock.setTimer(Math.max(0, timeoutMs), () => {
-          this.waiters.delete(waiter);
-          resolve(false);
-        }),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(offset, timeoutMs);
   }
 
   private async run(): Promise<void> {
@@ -106,7 +91,7 @@ export class OutputWriter {
     while (!this.stopped) {
       const batch = this.nextBatch();
       if (batch === undefined) {
-        this.settleWaiters(core.appliedThrough);
+        this.waiters.settleBelow(core.appliedThrough, () => true);
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
@@ -115,7 +100,7 @@ export class OutputWriter {
       try {
         await chains.append(chain, batch.records, OUTPUT_APPEND_TIMEOUT_MS);
         this.writtenThrough = batch.through;
-        this.settleWaiters(batch.through);
+        this.waiters.settleBelow(batch.through, () => true);
       } catch (error) {
         if (isChainGone(error)) return;
         logger?.warn({ err: error, daemon }, 'daemons: appending outputs failed; trying again');
@@ -149,15 +134,6 @@ export class OutputWriter {
       return undefined;
     }
     return { records, through };
-  }
-
-  private settleWaiters(through: number): void {
-    for (const waiter of this.waiters) {
-      if (waiter.offset >= through) continue;
-      this.waiters.delete(waiter);
-      this.options.clock.clearTimer(waiter.timer);
-      waiter.resolve(true);
-    }
   }
 
   private sleep(delayMs: number): Promise<void> {
