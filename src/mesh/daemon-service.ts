@@ -11,7 +11,7 @@ import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { DaemonDirectory, type StoredDaemon } from '../daemons/directory.js';
 import { loadKindCatalog } from '../daemons/node/index.js';
 import type { DaemonPlacementNode } from '../daemons/placement.js';
-import { PEER_CHANNEL } from '../lib/index.js';
+import { ChangeWaiters, PEER_CHANNEL } from '../lib/index.js';
 import { DaemonCoordinator } from './daemon-coordinator.js';
 import { DaemonMembers } from './daemon-members.js';
 import { DaemonPeerRequests } from './daemon-peer-requests.js';
@@ -44,14 +44,12 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         clock,
         ...(log === undefined ? {} : { logger: log }),
       });
-      let changed: Array<() => void> = [];
+      const changed = new ChangeWaiters(clock);
       let coordinator: DaemonCoordinator | undefined;
       const follower = directory.follow((daemons: ReadonlyMap<string, StoredDaemon>) => {
         members.reconcile(daemons);
         coordinator?.notify();
-        const waiting = changed;
-        changed = [];
-        for (const wake of waiting) wake();
+        changed.wakeAll();
       }, clock);
       const nodes = (): DaemonPlacementNode[] =>
         membership.view.nodes().map((node) => ({ id: node.record.id, healthy: node.health === 'alive' }));
@@ -64,14 +62,7 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         members,
         peers,
         definitions: () => follower.daemons,
-        nextChange: (timeoutMs) =>
-          new Promise<void>((resolve) => {
-            const timer = clock.setTimer(timeoutMs, resolve);
-            changed.push(() => {
-              clock.clearTimer(timer);
-              resolve();
-            });
-          }),
+        nextChange: (timeoutMs) => changed.next(timeoutMs),
         nodes,
         clock,
         ...(log === undefined ? {} : { logger: log }),
@@ -106,7 +97,7 @@ export function daemonsService(context: CommonServiceContext): NodeService {
           follower.stop();
           peers.close();
           await members.close();
-          for (const wake of changed.splice(0)) wake();
+          changed.wakeAll();
         },
       };
     },
