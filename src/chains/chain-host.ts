@@ -7,7 +7,7 @@
  * requests go to the request handler, answers to the requests this node forwarded. A replica
  * suspecting its leader makes the host propose the next epoch, once per epoch.
  */
-import type { Clock, Logger, NodeId, TimerId } from '../lib/index.js';
+import { ChangeWaiters, type Clock, type Logger, type NodeId } from '../lib/index.js';
 import { CHAINS_PER_NODE_LIMIT, ChainLimitError, ChainOverloadedError } from './errors.js';
 import { ForwardedRequests } from './forwarded-requests.js';
 import {
@@ -70,7 +70,7 @@ export class ChainHost<M extends ChainMessage> {
   private readonly held = new Map<string, HeldChain<M>>();
   private readonly forwarded: ForwardedRequests;
   private readonly lastProposal = new Map<string, { epoch: number; atMs: number }>();
-  private readonly changeWaiters = new Set<() => void>();
+  private readonly changeWaiters: ChangeWaiters;
   private requestHandler: ForwardedRequestHandler | undefined;
   private failureListener: ((error: Error) => void) | undefined;
   private servedInFlight = 0;
@@ -87,6 +87,7 @@ export class ChainHost<M extends ChainMessage> {
   readonly counters = { decodeFailures: 0, openFailures: 0 };
 
   constructor(private readonly options: ChainHostOptions<M>) {
+    this.changeWaiters = new ChangeWaiters(options.clock);
     this.forwarded = new ForwardedRequests((peer, frame) => options.link.send(peer, frame), options.clock);
     this.loaded = new Promise((resolve) => {
       this.loadedResolve = resolve;
@@ -173,20 +174,11 @@ export class ChainHost<M extends ChainMessage> {
    */
   nextChange(waitMs: number): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      let timer: TimerId | undefined;
-      const wake = (): void => {
-        this.changeWaiters.delete(wake);
-        if (timer !== undefined) this.options.clock.clearTimer(timer);
-        resolve();
-      };
-      timer = this.options.clock.setTimer(Math.max(0, waitMs), wake);
-      this.changeWaiters.add(wake);
-    });
+    return this.changeWaiters.next(waitMs);
   }
 
   private wakeWaiters(): void {
-    for (const wake of [...this.changeWaiters]) wake();
+    this.changeWaiters.wakeAll();
   }
 
   private reset(definitions: ReadonlyMap<string, ChainDefinition>): void {
