@@ -11,3 +11,8 @@ export function inboundChainName(daemon: string): string {
 export function outputChainName(daemon: string): string {
   return `daemon.${daemon}.outputs`;
 }
+
+/** Both of a daemon's chains, inbound first (deploy creates, failover leads, remove deletes both). */
+export function daemonChainNames(daemon: string): readonly [string, string] {
+  return [inboundChainName(daemon), outputChainName(daemon)];
+}

@@ -16,7 +16,7 @@ import {
   present,
   unchangedSince,
 } from '../control/index.js';
-import type { Clock } from '../lib/index.js';
+import type { Clock, NodeId } from '../lib/index.js';
 import { DaemonExistsError, DeployedDaemonNotFoundError } from './cluster-errors.js';
 import { decodeDaemonDefinition, encodeDaemonDefinition } from './definition-codec.js';
 import type { DaemonDefinition } from './types.js';
@@ -115,6 +115,11 @@ export class DaemonDirectory {
   follow(onChange: (daemons: ReadonlyMap<string, StoredDaemon>) => void, clock: Clock): DaemonFollower {
     return new DaemonFollower(this.plane, onChange, clock);
   }
+}
+
+/** The node of the definition's member `index` (its active when `index` is `definition.active`). */
+export function memberNode(definition: DaemonDefinition, index: number | undefined): NodeId | undefined {
+  return definition.members.find((member) => member.index === index)?.node;
 }
 
 /** The epoch-bumping change of active: the member `active` serves from `epoch + 1` on. */

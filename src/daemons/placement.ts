@@ -30,6 +30,11 @@ export function memberLoad(existing: readonly DaemonDefinition[]): Map<NodeId, n
   return load;
 }
 
+/** The ids of the nodes that can run a member now. */
+export function healthyNodeIds(nodes: readonly DaemonPlacementNode[]): Set<NodeId> {
+  return new Set(nodes.filter((node) => node.healthy).map((node) => node.id));
+}
+
 /** Healthy nodes, least loaded first, ties by node id. */
 function byLoad(nodes: readonly DaemonPlacementNode[], load: ReadonlyMap<NodeId, number>): NodeId[] {
   return nodes

@@ -13,10 +13,10 @@
  */
 import { LeasedSeat, type SeatTerm } from '../chains/index.js';
 import { type ControlPlane, DAEMONS_COORDINATOR_KEY } from '../control/index.js';
-import { inboundChainName, outputChainName } from '../daemons/chain-names.js';
+import { daemonChainNames } from '../daemons/chain-names.js';
 import type { DaemonDirectory, StoredDaemon } from '../daemons/directory.js';
-import { withActive } from '../daemons/directory.js';
-import { chooseFailoverMember, type DaemonPlacementNode } from '../daemons/placement.js';
+import { memberNode, withActive } from '../daemons/directory.js';
+import { chooseFailoverMember, type DaemonPlacementNode, healthyNodeIds } from '../daemons/placement.js';
 import type { Clock, Logger, NodeId, Random } from '../lib/index.js';
 
 /** How often the seat holder looks at every daemon even when nothing changed. */
@@ -131,20 +131,15 @@ export class DaemonCoordinator {
 
   /** Promotes a standby of every daemon whose active's node is not healthy. */
   private async check(): Promise<void> {
-    const healthy = new Set(
-      this.options
-        .nodes()
-        .filter((node) => node.healthy)
-        .map((node) => node.id),
-    );
+    const healthy = healthyNodeIds(this.options.nodes());
     const term = this.term;
     // The seat holder acts; so does the healthy node of smallest id in this node's view, so a
     // failover does not wait for the seat's lease when the holder died with the active.
     if (term === undefined && Math.min(...healthy) !== this.options.self) return;
     for (const stored of this.options.definitions().values()) {
       const { definition } = stored;
-      const active = definition.members.find((member) => member.index === definition.active);
-      if (active === undefined || healthy.has(active.node)) continue;
+      const activeNode = memberNode(definition, definition.active);
+      if (activeNode === undefined || healthy.has(activeNode)) continue;
       try {
         await this.failover(stored, healthy, term);
       } catch (error) {
@@ -194,9 +189,9 @@ export class DaemonCoordinator {
     );
     if (answer.applied) {
       this.promotions += 1;
-      const leader = definition.members.find((member) => member.index === chosen)?.node;
+      const leader = memberNode(definition, chosen);
       if (leader !== undefined && this.options.leadChain !== undefined) {
-        for (const chain of [inboundChainName(definition.name), outputChainName(definition.name)]) {
+        for (const chain of daemonChainNames(definition.name)) {
           await this.options.leadChain(chain, leader, healthy).catch((error: unknown) => {
             logger?.warn(
               { err: error, chain },

@@ -18,7 +18,7 @@ import type {
   DaemonsBackend,
 } from '../api/index.js';
 import type { ChainDirectory } from '../chains/index.js';
-import { inboundChainName, outputChainName } from '../daemons/chain-names.js';
+import { daemonChainNames, inboundChainName, outputChainName } from '../daemons/chain-names.js';
 import {
   DaemonEventOutcomeUnknownError,
   DaemonExistsError,
@@ -26,10 +26,15 @@ import {
   DaemonUnavailableError,
 } from '../daemons/cluster-errors.js';
 import { validateDaemonDeploy } from '../daemons/deploy-request.js';
-import type { DaemonDirectory } from '../daemons/directory.js';
+import { type DaemonDirectory, memberNode } from '../daemons/directory.js';
 import { checkDaemonEvent } from '../daemons/event-input.js';
 import { validateKindConfig } from '../daemons/kinds/index.js';
-import { type DaemonPlacementNode, daemonChainReplicas, placeDaemonMembers } from '../daemons/placement.js';
+import {
+  type DaemonPlacementNode,
+  daemonChainReplicas,
+  healthyNodeIds,
+  placeDaemonMembers,
+} from '../daemons/placement.js';
 import { encodeInboundEventRecord } from '../daemons/record-codec.js';
 import type {
   DaemonDefinition,
@@ -99,7 +104,7 @@ export class DaemonRequests implements DaemonsBackend {
     });
     const replicas = daemonChainReplicas(memberNodes, nodes, existing);
     const leader = memberNodes[0] as NodeId;
-    for (const chain of [inboundChainName(spec.name), outputChainName(spec.name)]) {
+    for (const chain of daemonChainNames(spec.name)) {
       try {
         await chainDirectory.create(
           { name: chain, replicas: replicas.length, acks: spec.acks, origin: leader },
@@ -153,7 +158,7 @@ export class DaemonRequests implements DaemonsBackend {
           lastRefusal,
         );
       const current = this.options.definitions().get(name)?.definition ?? definition;
-      const activeNode = activeNodeOf(current);
+      const activeNode = memberNode(current, current.active);
       try {
         if (activeNode === self) return await this.sendLocally(name, event, remainingMs);
         if (activeNode !== undefined) return await this.sendForwarded(activeNode, name, event, remainingMs);
@@ -168,14 +173,14 @@ export class DaemonRequests implements DaemonsBackend {
   async state(name: string, memberIndex?: number): Promise<DaemonStateResult> {
     const definition = await this.definition(name);
     const index = memberIndex ?? definition.active ?? 0;
-    const member = definition.members.find((candidate) => candidate.index === index);
-    if (member === undefined)
+    const node = memberNode(definition, index);
+    if (node === undefined)
       throw new MeshError('VALIDATION_FAILED', `daemon ${name} has no member ${index}`, {
         details: { name, index },
       });
-    if (member.node === this.options.self) return this.localState(name);
+    if (node === this.options.self) return this.localState(name);
     const answer = await this.options.peers.request(
-      member.node,
+      node,
       { header: { type: 'state', name }, blobs: [] },
       DAEMON_PEER_QUESTION_TIMEOUT_MS,
     );
@@ -206,7 +211,7 @@ export class DaemonRequests implements DaemonsBackend {
 
   async remove(name: string): Promise<void> {
     await this.options.directory.delete(name);
-    for (const chain of [inboundChainName(name), outputChainName(name)]) {
+    for (const chain of daemonChainNames(name)) {
       await this.options.chainDirectory.delete(chain).catch((error: unknown) => {
         if (!(error instanceof MeshError && error.code === 'CHAIN_NOT_FOUND')) throw error;
       });
@@ -223,11 +228,7 @@ export class DaemonRequests implements DaemonsBackend {
 
   private async statusOf(definition: DaemonDefinition): Promise<DaemonStatus> {
     const { chains, nodes } = this.options;
-    const healthy = new Set(
-      nodes()
-        .filter((node) => node.healthy)
-        .map((node) => node.id),
-    );
+    const healthy = healthyNodeIds(nodes());
     const members = await Promise.all(
       definition.members.map(async ({ index, node }): Promise<DaemonMemberStatus> => {
         const progress = await this.progressOf(definition.name, node).catch(() => undefined);
@@ -417,10 +418,6 @@ export class DaemonRequests implements DaemonsBackend {
         throw new MeshError('DAEMON_PEER_FRAME_INVALID', `unknown daemons request ${String(header.type)}`);
     }
   }
-}
-
-function activeNodeOf(definition: DaemonDefinition): NodeId | undefined {
-  return definition.members.find((member) => member.index === definition.active)?.node;
 }
 
 function pick(header: { epoch: number; memberIndex: number; appliedThrough: number }) {
