@@ -91,6 +91,17 @@ export function rawClients(address: string, options: grpc.ChannelOptions = {}): 
   };
 }
 
+/** A plain gRPC client of one of MeshOS's own services (`meshos.v1.<service>`), to check the wire exactly. */
+export function rawMeshosClient(
+  address: string,
+  definition: protoLoader.PackageDefinition,
+  service: 'Chains' | 'Daemons',
+): RawClient {
+  // biome-ignore lint/suspicious/noExplicitAny: generated package object.
+  const root = grpc.loadPackageDefinition(definition) as any;
+  return new root.meshos.v1[service](address, grpc.credentials.createInsecure());
+}
+
 /** Calls a unary method and resolves with its response or its gRPC error. */
 export function call<Response = RawClient>(
   client: RawClient,

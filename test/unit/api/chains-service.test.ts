@@ -20,6 +20,7 @@ import {
   type LocalEtcd,
   MessageQueue,
   type RawClient,
+  rawMeshosClient,
   startLocalEtcd,
 } from '../../support/etcd-harness.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
@@ -33,9 +34,7 @@ let chains: RawClient;
 let chainCount = 0;
 
 function rawChainsClient(address: string): RawClient {
-  // biome-ignore lint/suspicious/noExplicitAny: generated package object.
-  const root = grpc.loadPackageDefinition(chainsProtoDefinition()) as any;
-  return new root.meshos.v1.Chains(address, grpc.credentials.createInsecure());
+  return rawMeshosClient(address, chainsProtoDefinition(), 'Chains');
 }
 
 /** A fresh chain per case, so cases do not depend on each other's records. */

@@ -20,6 +20,7 @@ import {
   type LocalEtcd,
   MessageQueue,
   type RawClient,
+  rawMeshosClient,
   startLocalEtcd,
 } from '../../support/etcd-harness.js';
 import { FakeDaemonsBackend } from '../../support/fake-daemons-backend.js';
@@ -31,9 +32,7 @@ let daemons: RawClient;
 let daemonCount = 0;
 
 function rawDaemonsClient(address: string): RawClient {
-  // biome-ignore lint/suspicious/noExplicitAny: generated package object.
-  const root = grpc.loadPackageDefinition(daemonsProtoDefinition()) as any;
-  return new root.meshos.v1.Daemons(address, grpc.credentials.createInsecure());
+  return rawMeshosClient(address, daemonsProtoDefinition(), 'Daemons');
 }
 
 /** A fresh daemon per case, so cases do not depend on each other's events. */
