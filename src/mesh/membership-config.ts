@@ -1,4 +1,5 @@
-import { type Address, formatAddress, InputProblems, ValidationError } from '../lib/index.js';
+import { type Address, InputProblems, ValidationError } from '../lib/index.js';
+import { commonNodeConfigProblems } from './common-node-config.js';
 import { capacityProblems, MAX_ZONE_CHARACTERS, type NodeCapacity } from './node-record.js';
 
 /** A node that misses keep-alives for this long is gone from the mesh (`--node-lease-ttl`). */
@@ -87,12 +88,7 @@ export function validateWorkerNodeConfig(config: WorkerNodeConfig): void {
   if (!config.insecure && config.certificateDirectory === undefined) {
     problems.add('give a certificate directory (meshos certs init), or --insecure for plaintext on loopback');
   }
-  if (
-    config.peerAddress.port !== 0 &&
-    formatAddress(config.peerAddress) === formatAddress(config.adminAddress)
-  ) {
-    problems.add(`peer and admin addresses must differ: ${formatAddress(config.peerAddress)}`);
-  }
+  problems.addAll(commonNodeConfigProblems(config));
   problems.nested('membership', membershipConfigProblems(config.membership));
   if (problems.list.length > 0) throw new ValidationError('worker configuration', problems.list);
 }

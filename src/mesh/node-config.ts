@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { chainGracePeriodProblems } from '../chains/index.js';
 import { MAX_QUOTA_BACKEND_BYTES } from '../kv/index.js';
 import {
   type Address,
@@ -11,6 +10,7 @@ import {
   ValidationError,
 } from '../lib/index.js';
 import { type AutoCompactionConfig, autoCompactionProblems } from '../server/index.js';
+import { commonNodeConfigProblems } from './common-node-config.js';
 import { type MembershipConfig, membershipConfigProblems } from './membership-config.js';
 
 /** One node's settings, as given on the command line or by the local-cluster launcher. */
@@ -130,13 +130,7 @@ export function validateMeshNodeConfig(config: MeshNodeConfig): void {
       'give a certificate directory (meshos certs init/issue), or --insecure for plaintext on loopback',
     );
   }
-  // Port 0 means "any free port", so only fixed ports can collide.
-  const fixed = [config.peerAddress, config.clientAddress, config.adminAddress]
-    .filter((address) => address.port !== 0)
-    .map(formatAddress);
-  if (new Set(fixed).size !== fixed.length) {
-    problems.push(`peer, client and admin addresses must differ: ${fixed.join(', ')}`);
-  }
+  problems.push(...commonNodeConfigProblems(config));
   const quota = config.quotaBackendBytes;
   if (
     quota !== undefined &&
@@ -149,8 +143,6 @@ export function validateMeshNodeConfig(config: MeshNodeConfig): void {
       ...autoCompactionProblems(config.autoCompaction).map((problem) => `autoCompaction: ${problem}`),
     );
   }
-  if (config.chainRepairGraceMs !== undefined)
-    problems.push(...chainGracePeriodProblems(config.chainRepairGraceMs));
   if (config.membership !== undefined) {
     problems.push(...membershipConfigProblems(config.membership).map((problem) => `membership.${problem}`));
   }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/lib/index.js';
-import { type MeshNodeConfig, parsePeerList, validateMeshNodeConfig } from '../../../src/mesh/index.js';
+import {
+  type MeshNodeConfig,
+  parsePeerList,
+  validateMeshNodeConfig,
+  validateWorkerNodeConfig,
+  type WorkerNodeConfig,
+} from '../../../src/mesh/index.js';
 
 const loopback = (port: number) => ({ host: '127.0.0.1', port });
 
@@ -19,9 +25,12 @@ function config(overrides: Partial<MeshNodeConfig> = {}): MeshNodeConfig {
   };
 }
 
-function problemsOf(candidate: MeshNodeConfig): readonly string[] {
+function problemsOf<Config>(
+  candidate: Config,
+  validate: (candidate: Config) => void = validateMeshNodeConfig as (candidate: Config) => void,
+): readonly string[] {
   try {
-    validateMeshNodeConfig(candidate);
+    validate(candidate);
     return [];
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
@@ -60,5 +69,36 @@ describe('node configuration', () => {
     expect(() => parsePeerList('0=h:1,1e3=h:2,9007199254740992=h:3')).toThrow(
       /'0=h:1' is not id=host:port; '1e3=h:2' is not id=host:port; '9007199254740992=h:3' is not id=host:port/,
     );
+  });
+});
+
+describe('worker configuration', () => {
+  const worker = (overrides: Partial<WorkerNodeConfig> = {}): WorkerNodeConfig => ({
+    clusterId: 'c',
+    dataDirectory: '/tmp/w1',
+    peerAddress: loopback(2390),
+    clientAddress: loopback(2391),
+    adminAddress: loopback(2392),
+    controlPlaneEndpoints: ['127.0.0.1:2379'],
+    membership: { zone: '', capacity: {}, leaseTtlSeconds: 5 },
+    insecure: true,
+    ...overrides,
+  });
+
+  it('accepts a complete configuration', () => {
+    expect(problemsOf(worker(), validateWorkerNodeConfig)).toEqual([]);
+  });
+
+  it('checks its listeners and chain repair grace period as a voter does', () => {
+    expect(
+      problemsOf(
+        worker({ peerAddress: loopback(0), adminAddress: loopback(2391) }),
+        validateWorkerNodeConfig,
+      ),
+    ).toEqual(['peer, client and admin addresses must differ: 127.0.0.1:2391, 127.0.0.1:2391']);
+    const graceProblems = problemsOf(worker({ chainRepairGraceMs: 5 }), validateWorkerNodeConfig);
+    expect(graceProblems).toHaveLength(1);
+    expect(graceProblems[0]).toContain('chain repair grace period');
+    expect(problemsOf(config({ chainRepairGraceMs: 5 }))).toEqual(graceProblems);
   });
 });

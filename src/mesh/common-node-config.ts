@@ -1,0 +1,21 @@
+import { chainGracePeriodProblems } from '../chains/index.js';
+import { formatAddress } from '../lib/index.js';
+import type { CommonNodeConfig } from './node-parts.js';
+
+/**
+ * What is wrong with the settings voters and workers both have and check alike: their three
+ * listeners, and the chain repair grace period (empty when nothing).
+ */
+export function commonNodeConfigProblems(config: CommonNodeConfig): string[] {
+  const problems: string[] = [];
+  // Port 0 means "any free port", so only fixed ports can collide.
+  const fixed = [config.peerAddress, config.clientAddress, config.adminAddress]
+    .filter((address) => address.port !== 0)
+    .map(formatAddress);
+  if (new Set(fixed).size !== fixed.length) {
+    problems.push(`peer, client and admin addresses must differ: ${fixed.join(', ')}`);
+  }
+  if (config.chainRepairGraceMs !== undefined)
+    problems.push(...chainGracePeriodProblems(config.chainRepairGraceMs));
+  return problems;
+}
