@@ -7,6 +7,7 @@
  * complete ends it; a stream the node ends without one was cut, and is resumed.
  */
 import * as grpc from '@grpc/grpc-js';
+import { assert } from '../lib/index.js';
 import { retryDelayMs } from './backoff.js';
 import type { EndpointConnection } from './endpoint.js';
 import { type MeshClientError, UnavailableError } from './errors.js';
@@ -54,7 +55,7 @@ export class ResumingStream<Message, Item> implements AsyncIterable<Item> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
-    if (this.started) throw new Error('a resuming stream can be iterated once');
+    assert(!this.started, 'a resuming stream can be iterated once');
     this.started = true;
     let failuresInRow = 0;
     try {

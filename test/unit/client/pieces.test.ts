@@ -18,6 +18,8 @@ import {
   TimeoutError,
   UnavailableError,
 } from '../../../src/client/index.js';
+import { ResumingStream, type StreamSource } from '../../../src/client/resuming-stream.js';
+import type { ServiceTransport } from '../../../src/client/service-transport.js';
 import { CLIENT_ID_HEADER, ClientSession, SEQUENCE_HEADER } from '../../../src/client/session.js';
 import { SeededRandom } from '../../../src/lib/index.js';
 
@@ -200,5 +202,22 @@ describe('chooseLeader', () => {
   it('knows no leader when nobody does', () => {
     expect(chooseLeader([status('a:1', 1n, 0n, 2)])).toEqual({ kind: 'none' });
     expect(chooseLeader([])).toEqual({ kind: 'none' });
+  });
+});
+
+describe('ResumingStream', () => {
+  it('refuses a second iteration with ASSERTION_FAILED', async () => {
+    const closed = new Error('the client is closed');
+    const transport = {
+      checkOpen: () => {
+        throw closed;
+      },
+    } as unknown as ServiceTransport;
+    const stream = new ResumingStream({} as StreamSource<unknown, unknown>, 0, transport);
+    await expect(stream[Symbol.asyncIterator]().next()).rejects.toBe(closed);
+    await expect(stream[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: 'a resuming stream can be iterated once',
+    });
   });
 });
