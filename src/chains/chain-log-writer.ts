@@ -408,11 +408,7 @@ export class ChainLogWriter implements SegmentSource {
     await this.activeFile().close();
     this.active = undefined;
     const old = [...this.segments];
-    for (const segment of old) {
-      await this.readFiles.forget(segment);
-      await this.directory.remove(segmentFileName(segment.firstOffset));
-      await this.directory.fsync();
-    }
+    for (const segment of old) await this.removeSegment(segment);
     await this.createSegment(offset);
     this.unsynced = false;
     this.segments.splice(0, old.length);
