@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppendResult, ChainLog } from '../../../src/chains/index.js';
+import type { ChainLog } from '../../../src/chains/index.js';
 import { ManualClock, type NodeId } from '../../../src/lib/index.js';
+import { acknowledged, settle } from '../../support/chains/append-outcomes.js';
 import { ChainCluster, describeEntry } from '../../support/chains/chain-cluster.js';
 import { DiskChainLogs } from '../../support/chains/disk-chain-logs.js';
 
@@ -22,20 +23,6 @@ async function startOnDisk(
   const logs = await disk.open([...replicas, ...learners], clock);
   cluster = new ChainCluster({ replicas, learners, acks: 'quorum', seed: 7, clock, logs });
   return cluster;
-}
-
-async function settle<T>(chain: ChainCluster, promise: Promise<T>): Promise<T> {
-  let done = false;
-  const watched = promise.finally(() => {
-    done = true;
-  });
-  await chain.runUntil(() => done, 3000, 'the append settles');
-  return watched;
-}
-
-function acknowledged(outcome: AppendResult | Error): AppendResult {
-  if (outcome instanceof Error) throw outcome;
-  return outcome;
 }
 
 describe('ChainReplica over the disk ChainLog', () => {

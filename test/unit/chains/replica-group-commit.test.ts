@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppendResult, ChainReplicaMessage } from '../../../src/chains/index.js';
 import { ManualClock, type MemoryDisk, type NodeId } from '../../../src/lib/index.js';
+import { acknowledged, settle } from '../../support/chains/append-outcomes.js';
 import { ChainCluster } from '../../support/chains/chain-cluster.js';
 import { DiskChainLogs } from '../../support/chains/disk-chain-logs.js';
 
@@ -23,13 +24,7 @@ async function startOnDisks(): Promise<{ chain: ChainCluster; disks: ReadonlyMap
   const chain = new ChainCluster({ replicas: REPLICAS, acks: 'quorum', seed: 11, clock, logs });
   cluster = chain;
   await chain.runUntil(() => chain.leaderId() === 1, 3000, 'node 1 leads');
-  const warmUp = chain.append(1, ['warm-up']);
-  let settled = false;
-  void warmUp.finally(() => {
-    settled = true;
-  });
-  await chain.runUntil(() => settled, 3000, 'the warm-up append is acknowledged');
-  expect(await warmUp).not.toBeInstanceOf(Error);
+  acknowledged(await settle(chain, chain.append(1, ['warm-up'])));
   // Every follower acknowledged it too: nothing of the warm-up is left to sync.
   await chain.runUntil(
     () => REPLICAS.every((id) => chain.replica(id).commitOffset === chain.replica(1).status().endOffset),
@@ -65,10 +60,7 @@ describe('ChainReplica group commit', () => {
       void chain.append(1, [`concurrent-${index}`]).then((outcome) => outcomes.push(outcome));
     }
     await chain.runUntil(() => outcomes.length === CONCURRENT_APPENDS, 3000, 'every append settles');
-    const results = outcomes.map((outcome) => {
-      if (outcome instanceof Error) throw outcome;
-      return outcome;
-    });
+    const results = outcomes.map(acknowledged);
     // Each append has its own offset, consecutive across the batch.
     const offsets = results.map((result) => result.firstOffset).sort((a, b) => a - b);
     expect(offsets).toEqual(Array.from({ length: CONCURRENT_APPENDS }, (_, index) => offsets[0]! + index));

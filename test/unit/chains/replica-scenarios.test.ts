@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AcksPolicy, AppendResult } from '../../../src/chains/index.js';
 import { isMeshError, type NodeId } from '../../../src/lib/index.js';
+import { acknowledged, settle } from '../../support/chains/append-outcomes.js';
 import { ChainCluster, type ChainClusterOptions } from '../../support/chains/chain-cluster.js';
 import type { MemoryChainLog } from '../../support/chains/memory-chain-log.js';
 
@@ -16,11 +17,6 @@ afterEach(() => {
   cluster = undefined;
 });
 
-function acknowledged(outcome: AppendResult | Error): AppendResult {
-  if (outcome instanceof Error) throw outcome;
-  return outcome;
-}
-
 function failedWith(outcome: AppendResult | Error, code: string): void {
   expect(outcome).toBeInstanceOf(Error);
   expect(isMeshError(outcome, code), String(outcome)).toBe(true);
@@ -28,16 +24,6 @@ function failedWith(outcome: AppendResult | Error, code: string): void {
 
 async function leading(chain: ChainCluster, id: NodeId): Promise<void> {
   await chain.runUntil(() => chain.leaderId() === id, 3000, `node ${id} leads`);
-}
-
-/** Settles a promise while the simulation runs (it only moves when the clock does). */
-async function settle<T>(chain: ChainCluster, promise: Promise<T>, limitMs = 3000): Promise<T> {
-  let done = false;
-  const watched = promise.finally(() => {
-    done = true;
-  });
-  await chain.runUntil(() => done, limitMs, 'the append settles');
-  return watched;
 }
 
 describe('ChainReplica: appends under each acks policy', () => {
