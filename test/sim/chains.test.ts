@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation, type SimulationResult } from '../../src/sim/index.js';
+import { describeViolation } from './seed-range.js';
 
 const SEEDS = 6;
 const STEPS = 6_000;
-
-function describeFailure(result: SimulationResult): string {
-  const violation = result.violation;
-  return violation === undefined
-    ? ''
-    : `seed=${result.seed} ${violation.invariant} at ${violation.atUs} us: ${violation.message}\n${result.trace.text()}`;
-}
 
 /** Values the appenders (not the liveness probes) had acknowledged. */
 function appendersAcknowledged(result: SimulationResult): number {
@@ -24,7 +18,7 @@ describe('simulation with chains (production chain host, disk logs, Raft KV cont
     let compared = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const result = await runSimulation({ seed, steps: STEPS, chains: true, traceLines: 300 });
-      expect(result.violation, describeFailure(result)).toBeUndefined();
+      expect(result.violation, describeViolation(result)).toBeUndefined();
       const chains = result.chains!;
       expect(chains.chains.length).toBeGreaterThan(1);
       // Real work under faults: appenders got acknowledgements, replicas' prefixes were compared.

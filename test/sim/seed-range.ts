@@ -18,11 +18,17 @@ export interface RangeSummary {
   readonly faultsInjected: number;
 }
 
-function describeFailure(result: SimulationResult): string {
+/** The run's violation with its seed and trace; empty when every invariant held. */
+export function describeViolation(result: SimulationResult): string {
   const violation = result.violation;
-  if (violation !== undefined) {
-    return `seed=${result.seed} ${violation.invariant} at ${violation.atUs} us: ${violation.message}\n${result.trace.text()}`;
-  }
+  return violation === undefined
+    ? ''
+    : `seed=${result.seed} ${violation.invariant} at ${violation.atUs} us: ${violation.message}\n${result.trace.text()}`;
+}
+
+function describeFailure(result: SimulationResult): string {
+  const violation = describeViolation(result);
+  if (violation !== '') return violation;
   if (result.linearizability?.verdict !== 'linearizable')
     return `seed=${result.seed} history verdict ${result.linearizability?.verdict}`;
   if (result.replicas?.comparedPairs !== result.nodeCount - 1)
