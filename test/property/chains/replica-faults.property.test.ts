@@ -125,7 +125,7 @@ describe('chain replicas under random faults (seeded)', () => {
             acks: 'quorum',
             replicaCount,
             steps: STEPS_PER_RUN,
-            links: { minDelayMs: 1, maxDelayMs: 20, dropProbability: 0.05, duplicateProbability: 0.02 },
+            links: LOSSY_LINKS,
             openLog: (id, clock) =>
               openChainLog(new MemoryDisk(), `/node-${id}/chain-a`, {
                 sync: { mode: 'batch' },
