@@ -1,4 +1,4 @@
-import { runSimulation } from '../src/sim/index.js';
+import { runSimulation, type SimulationOptions } from '../src/sim/index.js';
 import type { BenchSuite } from './harness.js';
 
 /** Seeds per measured run and fault-phase events per seed. */
@@ -7,6 +7,13 @@ const STEPS_PER_SEED = 20_000;
 const RUNS = 5;
 /** Seeds measured with chains (one seed per run). */
 const CHAIN_RUNS = 3;
+
+/** Events per second of wall time of one whole run (no linearizability check, no trace). */
+async function eventsPerSecond(options: SimulationOptions): Promise<number> {
+  const startedMs = performance.now();
+  const result = await runSimulation({ ...options, traceLines: 0, checkLinearizability: false });
+  return result.events / ((performance.now() - startedMs) / 1000);
+}
 
 /**
  * Speed of the simulator (`npm run sim`), which runs the production node code (RaftNode,
@@ -40,17 +47,9 @@ export const suite: BenchSuite = {
       samples: RUNS,
       target: '>= 100000',
     });
-    const quiet = await context.repeat(RUNS, async () => {
-      const startedMs = performance.now();
-      const result = await runSimulation({
-        seed: seed++,
-        steps: STEPS_PER_SEED,
-        faults: [],
-        traceLines: 0,
-        checkLinearizability: false,
-      });
-      return result.events / ((performance.now() - startedMs) / 1000);
-    });
+    const quiet = await context.repeat(RUNS, () =>
+      eventsPerSecond({ seed: seed++, steps: STEPS_PER_SEED, faults: [] }),
+    );
     context.record({
       metric: 'simulated events per second (no faults)',
       median: quiet.median,
@@ -58,17 +57,9 @@ export const suite: BenchSuite = {
       unit: 'events/s',
       samples: RUNS,
     });
-    const chainEvents = await context.repeat(CHAIN_RUNS, async () => {
-      const startedMs = performance.now();
-      const result = await runSimulation({
-        seed: seed++,
-        steps: STEPS_PER_SEED,
-        chains: true,
-        traceLines: 0,
-        checkLinearizability: false,
-      });
-      return result.events / ((performance.now() - startedMs) / 1000);
-    });
+    const chainEvents = await context.repeat(CHAIN_RUNS, () =>
+      eventsPerSecond({ seed: seed++, steps: STEPS_PER_SEED, chains: true }),
+    );
     context.record({
       metric: 'simulated events per second with chains (all faults, 3 chains, 6 appenders, chain checks)',
       median: chainEvents.median,
