@@ -56,6 +56,8 @@ export class ManagedProcess {
       const file = createWriteStream(path.join(outputDirectory, `${label}.log`), { flags: 'a' });
       this.child.stdout?.pipe(file, { end: false });
       this.child.stderr?.pipe(file, { end: false });
+      // Both pipes write to it, so neither ends it: it is closed once the process's output is.
+      this.child.once('close', () => file.end());
     }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', () => {
