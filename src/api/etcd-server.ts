@@ -29,8 +29,6 @@ export interface EtcdApiServerOptions {
   readonly chains?: ChainsBackend;
   /** When given, `meshos.v1.Daemons` is served on the same port over it. */
   readonly daemons?: DaemonsBackend;
-  /** More services on the same port (MeshOS's own, beside etcd's). */
-  readonly services?: readonly ClientPortService[];
   readonly logger?: Logger;
   /** Drives periodic watch progress; defaults to the system clock. */
   readonly clock?: Clock;
@@ -61,7 +59,6 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
       ...etcd.services,
       ...(options.chains === undefined ? [] : [chainsPortService(options.chains, logger)]),
       ...(options.daemons === undefined ? [] : [daemonsPortService(options.daemons, logger)]),
-      ...(options.services ?? []),
     ],
   });
   return {
