@@ -57,7 +57,8 @@ export class EntryColumns {
       const length = entry.data.byteLength;
       if (length > 0 && length <= MAX_SHARED_ENTRY_DATA_BYTES) sharedBytes += length;
     }
-    const shared = new Uint8Array(sharedBytes);
+    // Appends of only empty or large entries (no-ops, config changes, big values) need none.
+    const shared = sharedBytes === 0 ? NO_DATA : new Uint8Array(sharedBytes);
     let offset = 0;
     for (const entry of entries) {
       const length = entry.data.byteLength;
