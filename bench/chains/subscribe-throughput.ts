@@ -16,12 +16,16 @@ import { wholeNumberFlag } from '../flags.js';
 
 const RECORD_BYTES = 256;
 const DEFAULT_RECORDS = 100_000;
+/** Most records a run may ask for (2.56 GB of records). */
+const MAX_RECORDS = 10_000_000;
 const APPEND_BATCH_RECORDS = 1_000;
 const READY_TIMEOUT_MS = 30_000;
+/** Deadline of each client call (create, each batch of appends). */
+const CALL_TIMEOUT_MS = 10_000;
 const ROUNDS = 3;
 
 async function main(): Promise<void> {
-  const records = wholeNumberFlag('records', process.argv[2], DEFAULT_RECORDS, 1, 10_000_000);
+  const records = wholeNumberFlag('records', process.argv[2], DEFAULT_RECORDS, 1, MAX_RECORDS);
   const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-subscribe-bench-'));
   const peerAddress: Address = { host: '127.0.0.1', port: await findFreeLoopbackPort() };
   const node = await new NodeBuilder({
@@ -38,7 +42,7 @@ async function main(): Promise<void> {
   }).start();
   const client = await MeshClient.connect({
     endpoints: [formatAddress(node.endpoints.client)],
-    timeoutMs: 10_000,
+    timeoutMs: CALL_TIMEOUT_MS,
   });
   try {
     await node.waitReady(READY_TIMEOUT_MS);
