@@ -11,6 +11,7 @@ import {
   type EtcdApiServer,
   startEtcdApiServer,
 } from '../../src/api/index.js';
+import type { MeshClientError } from '../../src/client/index.js';
 import { ManualClock } from '../../src/lib/index.js';
 import { LocalKvBackend, type LocalKvBackendOptions } from './local-kv-backend.js';
 
@@ -116,15 +117,19 @@ export function call<Response = RawClient>(
   });
 }
 
-/** Resolves with the gRPC error of a call that must fail. */
-export async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+/** Resolves with the error of a call that must fail: a gRPC error, unless the caller names another type. */
+export async function failure<Failure = grpc.ServiceError>(promise: Promise<unknown>): Promise<Failure> {
   try {
     await promise;
   } catch (error) {
-    return error as grpc.ServiceError;
+    return error as Failure;
   }
   throw new Error('expected the call to fail');
 }
+
+/** Resolves with the typed error of a `MeshClient` call that must fail. */
+export const rejection = (promise: Promise<unknown>): Promise<MeshClientError> =>
+  failure<MeshClientError>(promise);
 
 /** Collects stream messages and lets a test wait for the n-th one. */
 export class MessageQueue<Message> {

@@ -17,18 +17,9 @@ import {
   type MeshClientError,
 } from '../../../src/client/index.js';
 import { findFreeLoopbackPort } from '../../../src/lib/node/index.js';
-import { type LocalEtcd, startLocalEtcd } from '../../support/etcd-harness.js';
+import { type LocalEtcd, rejection, startLocalEtcd } from '../../support/etcd-harness.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { until } from '../../support/until.js';
-
-async function rejection(promise: Promise<unknown>): Promise<MeshClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as MeshClientError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('client.chains against one node', () => {
   let backend: FakeChainsBackend;

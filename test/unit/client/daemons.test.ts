@@ -12,22 +12,12 @@ import {
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_DAEMON_MOVE_TIMEOUT_MS,
   MeshClient,
-  type MeshClientError,
 } from '../../../src/client/index.js';
 import { MeshError } from '../../../src/lib/index.js';
 import { DAEMON_ERRORS } from '../../../src/protocol/index.js';
-import { type LocalEtcd, startLocalEtcd } from '../../support/etcd-harness.js';
+import { type LocalEtcd, rejection, startLocalEtcd } from '../../support/etcd-harness.js';
 import { FakeDaemonsBackend } from '../../support/fake-daemons-backend.js';
 import { until } from '../../support/until.js';
-
-async function rejection(promise: Promise<unknown>): Promise<MeshClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as MeshClientError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const unavailable = (name: string) => new MeshError('DAEMON_UNAVAILABLE', `daemon ${name} is unavailable`);
 describe('client.daemons against one node', () => {
