@@ -1,5 +1,5 @@
 import type { AcksPolicy, ChainReplicaMessage, HostedReplica } from '../chains/index.js';
-import type { NodeId, Random } from '../lib/index.js';
+import { assert, type NodeId, type Random } from '../lib/index.js';
 import { type ChainAppendOperation, chainReplicaProblems, type ReplicaRecord } from './chain-history.js';
 import { ChainInvariants, type ChainProblem } from './chain-invariants.js';
 import type { Scheduler } from './scheduler.js';
@@ -107,7 +107,7 @@ export class ChainRun {
       isUp: (node) => environment.nodes[node - 1]?.process !== undefined,
       place: async ({ name }) => {
         const plan = this.plans.find((candidate) => candidate.name === name);
-        if (plan === undefined) throw new Error(`no plan for chain ${name}`);
+        assert(plan !== undefined, () => `no plan for chain ${name}`);
         return { replicas: plan.replicas, leader: plan.leader };
       },
       observer: {

@@ -1,6 +1,6 @@
 import type { ChainAppendResult } from '../api/index.js';
-import type { AcksPolicy } from '../chains/index.js';
-import { isMeshError, MeshError, type NodeId, type Random } from '../lib/index.js';
+import { type AcksPolicy, ChainUnavailableError } from '../chains/index.js';
+import { isMeshError, type NodeId, type Random } from '../lib/index.js';
 import { CHAIN_ERRORS } from '../protocol/chain-errors.js';
 import type { ChainAppendOperation } from './chain-history.js';
 import type { Scheduler } from './scheduler.js';
@@ -46,10 +46,13 @@ export interface ChainClientEnvironment {
 const encoder = new TextEncoder();
 
 /** A request to a process whose chains have not started yet is refused, unwritten. */
-function chainsOrUnavailable(environment: ChainClientEnvironment, process: RunningProcess): ChainProcess {
+function chainsOrUnavailable(
+  environment: ChainClientEnvironment,
+  process: RunningProcess,
+  chain: string,
+): ChainProcess {
   const chains = environment.chainsOf(process);
-  if (chains === undefined)
-    throw new MeshError('CHAIN_UNAVAILABLE', 'the chains of this process are starting');
+  if (chains === undefined) throw new ChainUnavailableError(chain, 'the chains of this process are starting');
   return chains;
 }
 
@@ -94,7 +97,7 @@ export class ChainCreator {
     environment.request(
       node,
       (process) =>
-        chainsOrUnavailable(environment, process).requests.create({
+        chainsOrUnavailable(environment, process, plan.name).requests.create({
           name: plan.name,
           replicas: plan.replicas.length,
           acks: plan.acks,
@@ -172,7 +175,7 @@ export class ChainAppender {
     environment.request(
       node,
       (process) =>
-        chainsOrUnavailable(environment, process).requests.append(
+        chainsOrUnavailable(environment, process, this.chain).requests.append(
           this.chain,
           values.map((value) => encoder.encode(value)),
           CHAIN_APPEND_TIMEOUT_MS,
