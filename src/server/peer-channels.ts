@@ -4,6 +4,7 @@ import {
   MeshError,
   type NodeId,
   PEER_CHANNEL,
+  type PeerChannelId,
   scratchBytes,
   type TimerId,
 } from '../lib/index.js';
@@ -19,8 +20,13 @@ const CHANNEL_REQUEST = PEER_CHANNEL.request;
 const CHANNEL_RESPONSE = PEER_CHANNEL.response;
 /** Channel byte, then a 32-bit request id (0 on the Raft channel). */
 const HEADER_BYTES = 5;
-/** The other channels (proximity, chains, daemons) carry only the channel byte before their message. */
+/** The other channels carry only the channel byte before their message. */
 const LINK_HEADER_BYTES = 1;
+/** The channels `link` serves: every one but Raft's and request forwarding's. */
+type LinkChannelId = Exclude<
+  PeerChannelId,
+  typeof CHANNEL_RAFT | typeof CHANNEL_REQUEST | typeof CHANNEL_RESPONSE
+>;
 const RESPONSE_OK = 0;
 const RESPONSE_ERROR = 1;
 
@@ -110,9 +116,7 @@ export class PeerChannels {
    * shared transport (proximity pings, chain replication). The handler gets the message without
    * the channel byte.
    */
-  link(
-    channel: typeof PEER_CHANNEL.proximity | typeof PEER_CHANNEL.chains | typeof PEER_CHANNEL.daemons,
-  ): PeerChannelLink {
+  link(channel: LinkChannelId): PeerChannelLink {
     return {
       send: (peer, payload) => this.transport.send(peer, framedOnLink(channel, payload)),
       onMessage: (handler) => {
