@@ -6,14 +6,18 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { daemonStatusToPb } from '../../../src/api/convert-daemons.js';
 import {
   DAEMON_ANSWER_MARGIN_MS,
   DEFAULT_DAEMON_MOVE_TIMEOUT_MS,
   DEFAULT_DAEMON_SEND_TIMEOUT_MS,
   MAX_DAEMON_OUTPUTS_PER_MESSAGE,
 } from '../../../src/api/limits.js';
+import { daemonsServiceDefinition } from '../../../src/api/proto.js';
+import { daemonStatusFromPb } from '../../../src/client/convert-daemons.js';
+import type { DaemonStatus } from '../../../src/daemons/index.js';
 import { MeshError } from '../../../src/lib/index.js';
-import { DAEMON_ERRORS, daemonsProtoDefinition } from '../../../src/protocol/index.js';
+import { DAEMON_ERRORS, daemonsProtoDefinition, type PbDaemonStatus } from '../../../src/protocol/index.js';
 import {
   call,
   failure,
@@ -377,6 +381,26 @@ describe('outputs', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('conversions across the wire', () => {
+  it('a member whose progress is unknown (synced through -1) reaches the client as -1', () => {
+    const status: DaemonStatus = {
+      name: 'unknown-progress',
+      kind: 'counter',
+      group: 'standby',
+      epoch: 2,
+      members: [
+        { index: 0, node: 1, role: 'active', syncedThrough: 5, healthy: true },
+        { index: 1, node: 3, role: 'standby', syncedThrough: -1, healthy: false },
+      ],
+      inboundThrough: 5,
+    };
+    const method = daemonsServiceDefinition().Status;
+    if (method === undefined) throw new Error('the Daemons service has no Status method');
+    const wire = method.responseSerialize(daemonStatusToPb(status));
+    expect(daemonStatusFromPb(method.responseDeserialize(wire) as PbDaemonStatus)).toEqual(status);
   });
 });
 
