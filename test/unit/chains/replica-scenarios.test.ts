@@ -26,6 +26,14 @@ async function leading(chain: ChainCluster, id: NodeId): Promise<void> {
   await chain.runUntil(() => chain.leaderId() === id, 3000, `node ${id} leads`);
 }
 
+/** How `leader`'s status shows `member` (its match offset, lag, learner or not). */
+function memberSeenBy(chain: ChainCluster, leader: NodeId, member: NodeId) {
+  return chain
+    .replica(leader)
+    .status()
+    .replicas.find((entry) => entry.node === member);
+}
+
 describe('ChainReplica: appends under each acks policy', () => {
   it('quorum: epoch 1 is claimed, its marker written, appends acknowledged once a majority holds them', async () => {
     const chain = start('quorum');
@@ -332,11 +340,7 @@ describe('ChainReplica: learners and catch-up', () => {
       acknowledged(await settle(chain, chain.append(1, [`${index}:${big}`])));
     chain.restart(4);
     const leaderLog = chain.logOf(1);
-    const learner = () =>
-      chain
-        .replica(1)
-        .status()
-        .replicas.find((member) => member.node === 4);
+    const learner = () => memberSeenBy(chain, 1, 4);
     await chain.runUntil(() => learner()?.matchOffset === leaderLog.length, 5000, 'the learner catches up');
     expect(chain.logOf(4)).toEqual(leaderLog);
     expect(learner()).toMatchObject({ learner: true, lag: 0 });
@@ -448,11 +452,7 @@ describe('ChainReplica: retention and replicas that lag past it', () => {
     await chain.run(200);
     expect(chain.node(1).log.startOffset).toBeGreaterThan(0);
     chain.addLearner(4);
-    const learner = () =>
-      chain
-        .replica(1)
-        .status()
-        .replicas.find((member) => member.node === 4);
+    const learner = () => memberSeenBy(chain, 1, 4);
     await chain.runUntil(
       () => learner()?.matchOffset === chain.node(1).log.endOffset,
       5000,
