@@ -39,6 +39,11 @@ import type {
   DaemonStateResult,
 } from './daemons-backend.js';
 
+/** An enum field left out: 0, or its `*_UNSPECIFIED` name. */
+function unspecified(value: string | number): boolean {
+  return value === 0 || (typeof value === 'string' && value.endsWith('_UNSPECIFIED'));
+}
+
 /** An optional enum field: undefined when UNSPECIFIED (0), a problem when it names no value. */
 function optionalEnum<Value extends string>(
   problems: InputProblems,
@@ -46,7 +51,7 @@ function optionalEnum<Value extends string>(
   wire: WireEnum<Value, string>,
   value: string | number,
 ): Value | undefined {
-  if (value === 0 || (typeof value === 'string' && value.endsWith('_UNSPECIFIED'))) return undefined;
+  if (unspecified(value)) return undefined;
   const known = wire.fromPb(value);
   if (known === undefined) {
     problems.add(`${field} ${String(value)} is not ${Object.keys(wire.toPb).join(', ')}`);
@@ -69,9 +74,7 @@ export function deployInputFromPb(request: PbDeployRequest): DaemonDeployInput {
   const name = requiredName(problems, request.name);
   if (request.kind === '') problems.add('kind is empty');
   const group = optionalEnum(problems, 'group', DAEMON_GROUP_PB, request.group);
-  if (group === undefined && (request.group === 0 || request.group === 'GROUP_UNSPECIFIED')) {
-    problems.add('group is required: single, standby, replica or fork');
-  }
+  if (unspecified(request.group)) problems.add('group is required: single, standby, replica or fork');
   if (request.members < 1) problems.add('members must be at least 1');
   const config = configFromJson(problems, request.config_json);
   const standbyMode = optionalEnum(problems, 'standby_mode', STANDBY_MODE_PB, request.standby_mode);
