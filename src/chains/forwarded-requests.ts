@@ -4,7 +4,7 @@
  * honest: a request the transport refused was never sent (`sent: false`); one lost to a timeout
  * or a closed connection may have been served.
  */
-import { type Clock, MeshError, type NodeId, type TimerId } from '../lib/index.js';
+import { type Clock, MeshError, type NodeId, PendingPeerRequests } from '../lib/index.js';
 import { ChainOverloadedError } from './errors.js';
 import { encodeRequestFrame, type HostAnswer, type HostRequest } from './host-messages.js';
 
@@ -22,69 +22,44 @@ export class ChainForwardError extends MeshError {
   }
 }
 
-interface Pending {
-  readonly peer: NodeId;
-  readonly timer: TimerId;
-  readonly resolve: (answer: HostAnswer) => void;
-  readonly reject: (error: ChainForwardError) => void;
-}
-
 export class ForwardedRequests {
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly pending: PendingPeerRequests<HostAnswer>;
 
-  constructor(
-    private readonly send: (peer: NodeId, frame: Uint8Array) => boolean,
-    private readonly clock: Clock,
-  ) {}
+  constructor(send: (peer: NodeId, frame: Uint8Array) => boolean, clock: Clock) {
+    this.pending = new PendingPeerRequests({
+      send,
+      clock,
+      maxInFlight: MAX_FORWARDED_REQUESTS_IN_FLIGHT,
+      unanswered: (peer, sent, reason) => new ChainForwardError(peer, sent, reason),
+    });
+  }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.pending.inFlight;
   }
 
   /** Sends `request` to `peer`; resolves with its answer, or rejects after `timeoutMs`. */
   request(peer: NodeId, request: HostRequest, timeoutMs: number): Promise<HostAnswer> {
-    if (this.pending.size >= MAX_FORWARDED_REQUESTS_IN_FLIGHT)
-      return Promise.reject(new ChainOverloadedError(request.chain, 'MAX_FORWARDED_REQUESTS_IN_FLIGHT'));
-    const id = this.nextId++;
-    return new Promise<HostAnswer>((resolve, reject) => {
-      if (!this.send(peer, encodeRequestFrame(id, request))) {
-        reject(new ChainForwardError(peer, false, 'the transport could not send it'));
-        return;
-      }
-      const timer = this.clock.setTimer(Math.max(0, timeoutMs), () => {
-        this.pending.delete(id);
-        reject(new ChainForwardError(peer, true, `no answer within ${timeoutMs} ms`));
-      });
-      this.pending.set(id, { peer, timer, resolve, reject });
-    });
+    return this.pending.request(
+      peer,
+      (id) => encodeRequestFrame(id, request),
+      timeoutMs,
+      () => new ChainOverloadedError(request.chain, 'MAX_FORWARDED_REQUESTS_IN_FLIGHT'),
+    );
   }
 
   /** The answer to request `id` arrived (late or unknown answers are dropped). */
   settle(from: NodeId, id: number, answer: HostAnswer): void {
-    const pending = this.pending.get(id);
-    if (pending === undefined || pending.peer !== from) return;
-    this.pending.delete(id);
-    this.clock.clearTimer(pending.timer);
-    pending.resolve(answer);
+    this.pending.resolve(from, id, answer);
   }
 
   /** The connection to `peer` closed: no answer will come to what is in flight there. */
   peerLost(peer: NodeId): void {
-    for (const [id, pending] of this.pending) {
-      if (pending.peer !== peer) continue;
-      this.fail(id, pending, 'the connection closed');
-    }
+    this.pending.peerLost(peer);
   }
 
   /** Fails everything in flight (the host is closing). */
   close(): void {
-    for (const [id, pending] of this.pending) this.fail(id, pending, 'this node stopped serving chains');
-  }
-
-  private fail(id: number, pending: Pending, reason: string): void {
-    this.pending.delete(id);
-    this.clock.clearTimer(pending.timer);
-    pending.reject(new ChainForwardError(pending.peer, true, reason));
+    this.pending.failAll('this node stopped serving chains');
   }
 }

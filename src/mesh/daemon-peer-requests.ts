@@ -5,7 +5,7 @@
  * (it never left: safe to retry), `sent: true` after a timeout or a lost connection (it may have
  * been served).
  */
-import { type Clock, type Logger, MeshError, type NodeId, type TimerId } from '../lib/index.js';
+import { type Clock, type Logger, MeshError, type NodeId, PendingPeerRequests } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import { decodePeerFrame, encodePeerFrame, type PeerFrame } from './daemon-peer-frames.js';
 
@@ -31,28 +31,26 @@ export class DaemonPeerRequestError extends MeshError {
   }
 }
 
-interface Pending {
-  readonly peer: NodeId;
-  readonly timer: TimerId;
-  readonly resolve: (answer: PeerMessage) => void;
-  readonly reject: (error: Error) => void;
-}
-
 export type PeerRequestHandler = (from: NodeId, request: PeerMessage) => Promise<PeerMessage>;
 
 export class DaemonPeerRequests {
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly pending: PendingPeerRequests<PeerMessage>;
   private handler: PeerRequestHandler | undefined;
   private closed = false;
 
   constructor(
     private readonly link: PeerChannelLink,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly logger?: Logger,
   ) {
+    this.pending = new PendingPeerRequests({
+      send: (peer, frame) => link.send(peer, frame),
+      clock,
+      maxInFlight: MAX_DAEMON_PEER_REQUESTS_IN_FLIGHT,
+      unanswered: (peer, sent, reason) => new DaemonPeerRequestError(peer, sent, reason),
+    });
     link.onMessage((from, bytes) => this.receive(from, bytes));
-    link.onPeerLost((peer) => this.failPending((pending) => pending.peer === peer, 'the connection closed'));
+    link.onPeerLost((peer) => this.pending.peerLost(peer));
   }
 
   /** Serves requests from other nodes (one handler; an error answers with its code). */
@@ -63,25 +61,17 @@ export class DaemonPeerRequests {
   /** Sends a request; resolves with the answer, or rejects after `timeoutMs`. */
   request(peer: NodeId, message: PeerMessage, timeoutMs: number): Promise<PeerMessage> {
     if (this.closed) return Promise.reject(new DaemonPeerRequestError(peer, false, 'this node stopped'));
-    if (this.pending.size >= MAX_DAEMON_PEER_REQUESTS_IN_FLIGHT)
-      return Promise.reject(new DaemonPeerRequestError(peer, false, 'too many requests in flight'));
-    const id = this.nextId++;
-    return new Promise<PeerMessage>((resolve, reject) => {
-      if (!this.link.send(peer, encodePeerFrame({ kind: 'request', id, ...message }))) {
-        reject(new DaemonPeerRequestError(peer, false, 'the transport could not send it'));
-        return;
-      }
-      const timer = this.clock.setTimer(Math.max(0, timeoutMs), () => {
-        this.pending.delete(id);
-        reject(new DaemonPeerRequestError(peer, true, `no answer within ${timeoutMs} ms`));
-      });
-      this.pending.set(id, { peer, timer, resolve, reject });
-    });
+    return this.pending.request(
+      peer,
+      (id) => encodePeerFrame({ kind: 'request', id, ...message }),
+      timeoutMs,
+      () => new DaemonPeerRequestError(peer, false, 'too many requests in flight'),
+    );
   }
 
   close(): void {
     this.closed = true;
-    this.failPending(() => true, 'this node stopped');
+    this.pending.failAll('this node stopped');
   }
 
   private receive(from: NodeId, bytes: Uint8Array): void {
@@ -93,13 +83,9 @@ export class DaemonPeerRequests {
       return;
     }
     if (frame.kind === 'answer') {
-      const pending = this.pending.get(frame.id);
-      if (pending === undefined || pending.peer !== from) return;
-      this.pending.delete(frame.id);
-      this.clock.clearTimer(pending.timer);
       const error = frame.header.error;
-      if (error === undefined) pending.resolve(frame);
-      else pending.reject(remoteError(error));
+      if (error === undefined) this.pending.resolve(from, frame.id, frame);
+      else this.pending.reject(from, frame.id, remoteError(error));
       return;
     }
     const handler = this.handler;
@@ -131,15 +117,6 @@ export class DaemonPeerRequests {
   private answer(to: NodeId, id: number, answer: PeerMessage): void {
     if (this.closed) return;
     this.link.send(to, encodePeerFrame({ kind: 'answer', id, ...answer }));
-  }
-
-  private failPending(matches: (pending: Pending) => boolean, reason: string): void {
-    for (const [id, pending] of this.pending) {
-      if (!matches(pending)) continue;
-      this.pending.delete(id);
-      this.clock.clearTimer(pending.timer);
-      pending.reject(new DaemonPeerRequestError(pending.peer, true, reason));
-    }
   }
 }
 

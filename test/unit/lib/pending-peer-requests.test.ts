@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock, type NodeId, PendingPeerRequests } from '../../../src/lib/index.js';
+
+class Unanswered extends Error {
+  constructor(
+    readonly peer: NodeId,
+    readonly sent: boolean,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function table(options: { accepts?: boolean; maxInFlight?: number } = {}) {
+  const clock = new ManualClock();
+  const sent: Array<{ peer: NodeId; frame: Uint8Array }> = [];
+  const pending = new PendingPeerRequests<string>({
+    send: (peer, frame) => {
+      sent.push({ peer, frame });
+      return options.accepts ?? true;
+    },
+    clock,
+    maxInFlight: options.maxInFlight ?? 10,
+    unanswered: (peer, sent, reason) => new Unanswered(peer, sent, reason),
+  });
+  const ask = (peer: NodeId, timeoutMs = 1_000) =>
+    pending.request(
+      peer,
+      (id) => Uint8Array.of(id),
+      timeoutMs,
+      () => new Error('overloaded'),
+    );
+  return { clock, sent, pending, ask };
+}
+
+describe('PendingPeerRequests', () => {
+  it('resolves a request with the answer its peer sent under its id, and drops answers from others', async () => {
+    const { sent, pending, ask, clock } = table();
+    const asked = ask(2 as NodeId);
+    const id = sent[0]?.frame[0] as number;
+    pending.resolve(3 as NodeId, id, 'from the wrong node');
+    expect(pending.inFlight).toBe(1);
+    pending.resolve(2 as NodeId, id, 'answer');
+    await expect(asked).resolves.toBe('answer');
+    expect(pending.inFlight).toBe(0);
+    expect(clock.pendingTimerCount()).toBe(0);
+  });
+
+  it('says sent: false when the transport refused it, sent: true after a timeout, a lost peer or failAll', async () => {
+    await expect(table({ accepts: false }).ask(2 as NodeId)).rejects.toMatchObject({ sent: false });
+    const { pending, ask, clock } = table();
+    const timedOut = ask(2 as NodeId, 100);
+    const lost = ask(3 as NodeId);
+    const failed = ask(4 as NodeId);
+    clock.advance(100);
+    await expect(timedOut).rejects.toMatchObject({ peer: 2, sent: true });
+    pending.peerLost(3 as NodeId);
+    await expect(lost).rejects.toMatchObject({ peer: 3, sent: true, message: 'the connection closed' });
+    expect(pending.inFlight).toBe(1);
+    pending.failAll('closing');
+    await expect(failed).rejects.toMatchObject({ peer: 4, sent: true, message: 'closing' });
+  });
+
+  it('refuses a request past its bound without sending it, and rejects an error answer', async () => {
+    const { sent, pending, ask } = table({ maxInFlight: 1 });
+    const first = ask(2 as NodeId);
+    await expect(ask(2 as NodeId)).rejects.toThrow('overloaded');
+    expect(sent).toHaveLength(1);
+    pending.reject(2 as NodeId, sent[0]?.frame[0] as number, new Error('refused there'));
+    await expect(first).rejects.toThrow('refused there');
+  });
+});
