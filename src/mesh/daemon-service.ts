@@ -8,14 +8,9 @@
 import type { DaemonsBackend } from '../api/daemons-backend.js';
 import { ChainDirectory } from '../chains/index.js';
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
-import { DaemonDirectory, type StoredDaemon } from '../daemons/directory.js';
 import { loadKindCatalog } from '../daemons/node/index.js';
-import type { DaemonPlacementNode } from '../daemons/placement.js';
-import { ChangeWaiters, PEER_CHANNEL } from '../lib/index.js';
-import { DaemonCoordinator } from './daemon-coordinator.js';
-import { DaemonMembers } from './daemon-members.js';
-import { DaemonPeerRequests } from './daemon-peer-requests.js';
-import { DaemonRequests } from './daemon-requests.js';
+import { PEER_CHANNEL } from '../lib/index.js';
+import { openDaemonsNode } from './daemon-node.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 
@@ -34,47 +29,17 @@ export function daemonsService(context: CommonServiceContext): NodeService {
       const log = logger?.child({ part: 'daemons' });
       // The CLI loaded these before the node started (a failing module stops the start there).
       const catalog = await loadKindCatalog(context.config.daemonModules ?? []);
-      const directory = new DaemonDirectory(plane);
       const chainDirectory = new ChainDirectory(plane, { clock });
-      const peers = new DaemonPeerRequests(part(parts, 'channels').link(PEER_CHANNEL.daemons), clock, log);
-      const members = new DaemonMembers({
+      const daemonsNode = openDaemonsNode({
         self,
-        catalog,
-        chains,
-        clock,
-        ...(log === undefined ? {} : { logger: log }),
-      });
-      const changed = new ChangeWaiters(clock);
-      let coordinator: DaemonCoordinator | undefined;
-      const follower = directory.follow((daemons: ReadonlyMap<string, StoredDaemon>) => {
-        members.reconcile(daemons);
-        coordinator?.notify();
-        changed.wakeAll();
-      }, clock);
-      const nodes = (): DaemonPlacementNode[] =>
-        membership.view.nodes().map((node) => ({ id: node.record.id, healthy: node.health === 'alive' }));
-      const requests = new DaemonRequests({
-        self,
-        directory,
-        chainDirectory,
-        chains,
-        catalog,
-        members,
-        peers,
-        definitions: () => follower.daemons,
-        nextChange: (timeoutMs) => changed.next(timeoutMs),
-        nodes,
-        clock,
-        ...(log === undefined ? {} : { logger: log }),
-      });
-      coordinator = new DaemonCoordinator({
         plane,
-        directory,
-        self,
-        definitions: () => follower.daemons,
-        nodes,
+        chains,
+        chainDirectory,
+        catalog,
+        link: part(parts, 'channels').link(PEER_CHANNEL.daemons),
+        nodes: () =>
+          membership.view.nodes().map((node) => ({ id: node.record.id, healthy: node.health === 'alive' })),
         onNodesChange: (listener) => membership.view.onChange(() => listener()),
-        progressOf: (name, node) => requests.progressOf(name, node),
         rttMs: (node) => parts.proximityMatrix?.()?.rows.get(self)?.peers.get(node)?.rttMs,
         leadChain: async (chain, leader, healthy) => {
           const current = await chainDirectory.get(chain);
@@ -86,18 +51,13 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         },
         clock,
         random: random.fork('daemon-coordinator'),
-        ...(log === undefined ? {} : { logger: log.child({ part: 'daemon-coordinator' }) }),
+        ...(log === undefined ? {} : { logger: log }),
       });
-      coordinator.start();
-      parts.daemons = requests;
+      parts.daemons = daemonsNode.requests;
       return {
         close: async () => {
           delete parts.daemons;
-          await coordinator?.stop();
-          follower.stop();
-          peers.close();
-          await members.close();
-          changed.wakeAll();
+          await daemonsNode.close();
         },
       };
     },

@@ -4,24 +4,15 @@
  * in-memory daemons channel between them, on which a test can cut a node off.
  */
 import { type ControlPlane, openControlPlane } from '../../../src/control/index.js';
-import { DaemonDirectory, type StoredDaemon } from '../../../src/daemons/directory.js';
 import { BUILT_IN_KINDS, createKindCatalog } from '../../../src/daemons/index.js';
 import { type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
-import { DaemonCoordinator } from '../../../src/mesh/daemon-coordinator.js';
-import { DaemonMembers } from '../../../src/mesh/daemon-members.js';
-import { DaemonPeerRequests } from '../../../src/mesh/daemon-peer-requests.js';
-import { DaemonRequests } from '../../../src/mesh/daemon-requests.js';
+import { type DaemonsNode, openDaemonsNode } from '../../../src/mesh/daemon-node.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
-export interface DaemonNode {
+export interface DaemonNode extends DaemonsNode {
   readonly id: NodeId;
-  readonly requests: DaemonRequests;
-  readonly members: DaemonMembers;
-  readonly directory: DaemonDirectory;
-  readonly coordinator: DaemonCoordinator;
-  definitions: ReadonlyMap<string, StoredDaemon>;
 }
 
 export interface DaemonMesh {
@@ -54,26 +45,11 @@ export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh
       onPeerLost: () => undefined,
     };
     const catalog = createKindCatalog(BUILT_IN_KINDS);
-    const directory = new DaemonDirectory(plane);
-    const members = new DaemonMembers({ self: id, catalog, chains, clock });
-    const changes: Array<() => void> = [];
-    const entry: Partial<DaemonNode> & { definitions: ReadonlyMap<string, StoredDaemon> } = {
-      id,
-      members,
-      directory,
-      definitions: new Map(),
-    };
-    let coordinator: DaemonCoordinator | undefined;
-    const follower = directory.follow((daemons) => {
-      entry.definitions = daemons;
-      members.reconcile(daemons);
-      coordinator?.notify();
-      for (const wake of changes.splice(0)) wake();
-    }, clock);
-    const peers = new DaemonPeerRequests(link, clock);
-    const requests = new DaemonRequests({
+    const healthyNodes = () => ids.map((node) => ({ id: node, healthy: !down.has(node) }));
+    const daemonsNode = openDaemonsNode({
       self: id,
-      directory,
+      plane,
+      chains,
       chainDirectory: {
         create: async (request, placement) => {
           await chains.create({
@@ -85,44 +61,16 @@ export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh
         },
         delete: (name) => chains.delete(name),
       },
-      chains,
       catalog,
-      members,
-      peers,
-      definitions: () => entry.definitions,
-      nextChange: (timeoutMs) =>
-        new Promise((resolve) => {
-          const timer = setTimeout(resolve, timeoutMs);
-          changes.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        }),
-      nodes: () => ids.map((node) => ({ id: node, healthy: !down.has(node) })),
-      clock,
-    });
-    const healthyNodes = () => ids.map((node) => ({ id: node, healthy: !down.has(node) }));
-    coordinator = new DaemonCoordinator({
-      plane,
-      directory,
-      self: id,
-      definitions: () => entry.definitions,
+      link,
       nodes: healthyNodes,
       onNodesChange: () => () => undefined,
-      progressOf: (name, node) => requests.progressOf(name, node),
       rttMs: () => undefined,
       clock,
       random: systemRandom(),
     });
-    coordinator.start();
-    const node = Object.assign(entry, { requests, coordinator }) as DaemonNode;
-    nodes.set(id, node);
-    stops.push(async () => {
-      await coordinator?.stop();
-      follower.stop();
-      peers.close();
-      await members.close();
-    });
+    nodes.set(id, { id, ...daemonsNode });
+    stops.push(() => daemonsNode.close());
   }
   return {
     nodes,
