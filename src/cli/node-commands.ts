@@ -98,7 +98,7 @@ options:
   --cluster ID            cluster id (default meshos-local)
   --peer-listen H:P       Raft traffic (default: this node's address in --peers)
   --client-listen H:P     client port (default 127.0.0.1:2379): on a voter the etcd v3 API and
-                          MeshOS's services (chains); on a worker MeshOS's services only
+                          MeshOS's services (chains, daemons); on a worker MeshOS's only
   --admin-listen H:P      metrics, /health, /ready, /status (default 127.0.0.1:2381)
   --certs DIR             cluster CA and node certificates (meshos certs init/issue)
   --insecure              plaintext peer traffic, for loopback only
