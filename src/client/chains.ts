@@ -45,14 +45,11 @@ export interface ChainReadOptions extends CallOptions {
   readonly maxBytes?: number;
 }
 
-/** What `client.chains` needs from the client (the same as every MeshOS service client). */
-export type ChainsTransport = ServiceTransport;
-
 export class ChainsClient {
   /** Appends of one turn to one chain with one timeout share a call. */
   private readonly sharedAppends: SharedAppends<string>;
 
-  constructor(private readonly transport: ChainsTransport) {
+  constructor(private readonly transport: ServiceTransport) {
     this.sharedAppends = new SharedAppends(
       (name, payloads, timeoutMs) =>
         this.sendAppend(name, payloads, timeoutMs === undefined ? {} : { timeoutMs }),
