@@ -1,28 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChainLog } from '../../../src/chains/index.js';
-import { ManualClock, type NodeId } from '../../../src/lib/index.js';
+import type { NodeId } from '../../../src/lib/index.js';
 import { acknowledged, settle } from '../../support/chains/append-outcomes.js';
-import { ChainCluster, describeEntry } from '../../support/chains/chain-cluster.js';
-import { DiskChainLogs } from '../../support/chains/disk-chain-logs.js';
+import { type ChainCluster, describeEntry } from '../../support/chains/chain-cluster.js';
+import { DiskChainCluster } from '../../support/chains/disk-chain-cluster.js';
 
 /** The replicas over the disk `ChainLog` (segments on a `MemoryDisk`) instead of the test bed's. */
-let cluster: ChainCluster | undefined;
-const disk = new DiskChainLogs();
+const disk = new DiskChainCluster();
 
-afterEach(async () => {
-  cluster?.close();
-  cluster = undefined;
-  await disk.closeAll();
-});
+afterEach(() => disk.close());
 
 async function startOnDisk(
   replicas: readonly NodeId[],
   learners: readonly NodeId[] = [],
 ): Promise<ChainCluster> {
-  const clock = new ManualClock(0);
-  const logs = await disk.open([...replicas, ...learners], clock);
-  cluster = new ChainCluster({ replicas, learners, acks: 'quorum', seed: 7, clock, logs });
-  return cluster;
+  return disk.start({ replicas, learners, acks: 'quorum', seed: 7 });
 }
 
 describe('ChainReplica over the disk ChainLog', () => {

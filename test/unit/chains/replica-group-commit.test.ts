@@ -1,28 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppendResult, ChainReplicaMessage } from '../../../src/chains/index.js';
-import { ManualClock, type MemoryDisk, type NodeId } from '../../../src/lib/index.js';
+import type { MemoryDisk, NodeId } from '../../../src/lib/index.js';
 import { acknowledged, settle } from '../../support/chains/append-outcomes.js';
-import { ChainCluster } from '../../support/chains/chain-cluster.js';
-import { DiskChainLogs } from '../../support/chains/disk-chain-logs.js';
+import type { ChainCluster } from '../../support/chains/chain-cluster.js';
+import { DiskChainCluster } from '../../support/chains/disk-chain-cluster.js';
 
 /** Group commit on the disk `ChainLog` (segments on a `MemoryDisk`, whose syncs are counted). */
 const REPLICAS: readonly NodeId[] = [1, 2, 3];
 const CONCURRENT_APPENDS = 20;
-let cluster: ChainCluster | undefined;
-const disk = new DiskChainLogs();
+const disk = new DiskChainCluster();
 
-afterEach(async () => {
-  cluster?.close();
-  cluster = undefined;
-  await disk.closeAll();
-});
+afterEach(() => disk.close());
 
 async function startOnDisks(): Promise<{ chain: ChainCluster; disks: ReadonlyMap<NodeId, MemoryDisk> }> {
-  const clock = new ManualClock(0);
-  const logs = await disk.open(REPLICAS, clock);
-  const disks = disk.disks;
-  const chain = new ChainCluster({ replicas: REPLICAS, acks: 'quorum', seed: 11, clock, logs });
-  cluster = chain;
+  const chain = await disk.start({ replicas: REPLICAS, acks: 'quorum', seed: 11 });
   await chain.runUntil(() => chain.leaderId() === 1, 3000, 'node 1 leads');
   acknowledged(await settle(chain, chain.append(1, ['warm-up'])));
   // Every follower acknowledged it too: nothing of the warm-up is left to sync.
@@ -31,7 +22,7 @@ async function startOnDisks(): Promise<{ chain: ChainCluster; disks: ReadonlyMap
     3000,
     'every replica holds the warm-up',
   );
-  return { chain, disks };
+  return { chain, disks: disk.disks };
 }
 
 function syncCounts(disks: ReadonlyMap<NodeId, MemoryDisk>): number[] {
