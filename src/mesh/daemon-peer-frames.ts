@@ -4,7 +4,8 @@
  * cross without base64. Decoding is bounds-checked: a malformed frame is
  * `DAEMON_PEER_FRAME_INVALID`, dropped by the receiver.
  */
-import { BinaryReader, BinaryWriter, MeshError } from '../lib/index.js';
+import { DaemonPeerFrameError } from '../daemons/cluster-errors.js';
+import { BinaryReader, BinaryWriter } from '../lib/index.js';
 
 const REQUEST_TAG = 0;
 const ANSWER_TAG = 1;
@@ -33,7 +34,7 @@ export function decodePeerFrame(bytes: Uint8Array): PeerFrame {
   const reader = new BinaryReader(
     bytes,
     'daemons peer frame',
-    (subject, problem) => new MeshError('DAEMON_PEER_FRAME_INVALID', `${subject}: ${problem}`),
+    (subject, problem) => new DaemonPeerFrameError(`${subject}: ${problem}`),
   );
   const tag = reader.byte();
   if (tag !== REQUEST_TAG && tag !== ANSWER_TAG) reader.fail(`unknown tag ${tag}`);

@@ -5,6 +5,7 @@
  * (it never left: safe to retry), `sent: true` after a timeout or a lost connection (it may have
  * been served).
  */
+import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { type Clock, type Logger, MeshError, type NodeId, PendingPeerRequests } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import { decodePeerFrame, encodePeerFrame, type PeerFrame } from './daemon-peer-frames.js';
@@ -92,7 +93,10 @@ export class DaemonPeerRequests {
     const answered =
       handler === undefined || this.closed
         ? Promise.reject(
-            new MeshError('DAEMON_UNAVAILABLE', 'the daemons service of this node is not running'),
+            new DaemonUnavailableError(
+              String(frame.header.name),
+              'the daemons service of this node is not running',
+            ),
           )
         : handler(from, frame);
     answered.then(

@@ -22,7 +22,9 @@ import { daemonChainNames, inboundChainName, outputChainName } from '../daemons/
 import {
   DaemonEventOutcomeUnknownError,
   DaemonExistsError,
+  DaemonMoveNotBuiltError,
   DaemonNotActiveHereError,
+  DaemonPeerFrameError,
   DaemonUnavailableError,
 } from '../daemons/cluster-errors.js';
 import { validateDaemonDeploy } from '../daemons/deploy-request.js';
@@ -43,7 +45,7 @@ import type {
   DaemonMemberStatus,
   DaemonStatus,
 } from '../daemons/types.js';
-import { type Clock, type Logger, MeshError, type NodeId } from '../lib/index.js';
+import { type Clock, type Logger, MeshError, type NodeId, ValidationError } from '../lib/index.js';
 import type { DaemonMembers } from './daemon-members.js';
 import { readOutputs } from './daemon-outputs.js';
 import { DaemonPeerRequestError, type DaemonPeerRequests, type PeerMessage } from './daemon-peer-requests.js';
@@ -175,9 +177,7 @@ export class DaemonRequests implements DaemonsBackend {
     const index = memberIndex ?? definition.active ?? 0;
     const node = memberNode(definition, index);
     if (node === undefined)
-      throw new MeshError('VALIDATION_FAILED', `daemon ${name} has no member ${index}`, {
-        details: { name, index },
-      });
+      throw new ValidationError(`state request of daemon ${name}`, [`it has no member ${index}`]);
     if (node === this.options.self) return this.localState(name);
     const answer = await this.options.peers.request(
       node,
@@ -206,7 +206,7 @@ export class DaemonRequests implements DaemonsBackend {
 
   async move(name: string): Promise<DaemonMoveResult> {
     await this.definition(name);
-    throw new MeshError('DAEMON_MOVE_NOT_BUILT', 'daemon move is not built yet on the cluster');
+    throw new DaemonMoveNotBuiltError(name);
   }
 
   async remove(name: string): Promise<void> {
@@ -415,7 +415,7 @@ export class DaemonRequests implements DaemonsBackend {
         return { header: { ...fields }, blobs: [state] };
       }
       default:
-        throw new MeshError('DAEMON_PEER_FRAME_INVALID', `unknown daemons request ${String(header.type)}`);
+        throw new DaemonPeerFrameError(`unknown daemons request ${String(header.type)}`);
     }
   }
 }
