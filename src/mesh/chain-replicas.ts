@@ -33,7 +33,7 @@ export interface ChainReplicaSeams {
    * `setImmediate`, the check phase after the poll, so everything the sockets delivered in
    * this turn has been appended by then and shares one sync and one push.
    */
-  readonly defer?: (work: () => void) => void;
+  readonly atEndOfTurn?: (work: () => void) => void;
 }
 
 export function chainReplicaRuntime(context: CommonServiceContext): ChainReplicaRuntime<ChainReplicaMessage> {
@@ -43,7 +43,7 @@ export function chainReplicaRuntime(context: CommonServiceContext): ChainReplica
 
 export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRuntime<ChainReplicaMessage> {
   const { self, disk, clock, logger } = seams;
-  const defer = seams.defer ?? setImmediate;
+  const atEndOfTurn = seams.atEndOfTurn ?? setImmediate;
   return {
     codec: { encode: encodeChainMessage, decode: decodeChainMessage },
     openReplica: async ({ definition, directory, send }) => {
@@ -68,7 +68,7 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
         send: (peer, message) => {
           send(peer, message);
         },
-        atEndOfTurn: defer,
+        atEndOfTurn,
         onLeaderSuspected: (leader, epoch) => {
           if (suspected === undefined) early = { leader, epoch };
           else suspected(leader, epoch);

@@ -105,7 +105,7 @@ export class SimChains implements ProcessAddOn {
         disk,
         clock,
         logger: silentLogger,
-        defer: atEndOfTurn,
+        atEndOfTurn,
       });
       const host = new ChainHost<ChainReplicaMessage>({
         self,
