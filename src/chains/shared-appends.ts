@@ -73,7 +73,12 @@ export class SharedAppends<Target> {
     timeoutMs: number | undefined,
   ): Promise<SharedAppendResult> {
     const bytes = payloadBytes(payloads);
-    if (payloads.length >= MAX_SHARED_APPEND_RECORDS || bytes >= MAX_SHARED_APPEND_BYTES) {
+    // An empty append goes alone too: in a batch it would be answered with offsets, not refused.
+    if (
+      payloads.length === 0 ||
+      payloads.length >= MAX_SHARED_APPEND_RECORDS ||
+      bytes >= MAX_SHARED_APPEND_BYTES
+    ) {
       return this.send(target, payloads, timeoutMs);
     }
     let batch = this.open.get(key);
