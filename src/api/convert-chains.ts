@@ -5,8 +5,7 @@
 import type { ChainRetention, ChainSyncPolicy } from '../chains/index.js';
 import { InputProblems } from '../lib/index.js';
 import {
-  ACKS_TO_PB,
-  acksFromPb,
+  ACKS_PB,
   type Int64Out,
   type PbAppendRequest,
   type PbAppendResponse,
@@ -42,7 +41,7 @@ export function createInputFromPb(request: PbCreateChainRequest): ChainCreateInp
   const name = requiredName(problems, request.name);
   if (request.replicas < 1) problems.add('replicas must be at least 1');
   const acks =
-    request.acks === 'ACKS_UNSPECIFIED' || request.acks === 0 ? 'quorum' : acksFromPb(request.acks);
+    request.acks === 'ACKS_UNSPECIFIED' || request.acks === 0 ? 'quorum' : ACKS_PB.fromPb(request.acks);
   if (acks === undefined) problems.add(`acks ${String(request.acks)} is not one, quorum or all`);
   const sync = syncFromPb(problems, request);
   const retention: { maxBytes?: number; maxAgeMs?: number } = {};
@@ -144,7 +143,7 @@ export function chainStatusToPb(status: ChainStatus): PbChainStatus<Int64Out> {
     name: status.name,
     epoch: status.epoch,
     leader: status.leader,
-    acks: ACKS_TO_PB[status.acks],
+    acks: ACKS_PB.toPb[status.acks],
     replicas: status.replicas.map(replicaToPb),
     learners: (status.learners ?? []).map(replicaToPb),
     commit_offset: status.commitOffset,
@@ -157,7 +156,7 @@ export function chainSummaryToPb(summary: ChainSummary): PbChainSummary<Int64Out
     name: summary.name,
     epoch: summary.epoch,
     leader: summary.leader,
-    acks: ACKS_TO_PB[summary.acks],
+    acks: ACKS_PB.toPb[summary.acks],
     replicas: [...summary.replicas],
   };
 }

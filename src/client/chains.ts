@@ -10,7 +10,7 @@ import type { ChainAppendResult, ChainReadResult, ChainStatus, ChainSummary } fr
 import type { AcksPolicy, ChainRetention, ChainSyncPolicy } from '../chains/index.js';
 import { SharedAppends } from '../chains/shared-appends.js';
 import {
-  ACKS_TO_PB,
+  ACKS_PB,
   type PbAppendResponse,
   type PbChainStatus,
   type PbListChainsResponse,
@@ -63,7 +63,7 @@ export class ChainsClient {
     const request = {
       name,
       replicas: options.replicas,
-      acks: ACKS_TO_PB[options.acks ?? 'quorum'],
+      acks: ACKS_PB.toPb[options.acks ?? 'quorum'],
       sync_mode: sync.mode === 'interval' ? 'SYNC_INTERVAL' : 'SYNC_BATCH',
       sync_interval_ms: sync.mode === 'interval' ? sync.intervalMs : 0,
       retention_max_bytes: options.retention?.maxBytes ?? 0,

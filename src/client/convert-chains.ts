@@ -2,7 +2,7 @@
 import type { ChainRecord, ChainReplicaStatus, ChainStatus, ChainSummary } from '../api/index.js';
 import type { AcksPolicy } from '../chains/index.js';
 import {
-  acksFromPb,
+  ACKS_PB,
   type PbChainRecord,
   type PbChainReplica,
   type PbChainStatus,
@@ -11,7 +11,7 @@ import {
 import { toNumber } from './convert.js';
 
 function acksOf(value: PbChainStatus['acks']): AcksPolicy {
-  return acksFromPb(value) ?? 'quorum';
+  return ACKS_PB.fromPb(value) ?? 'quorum';
 }
 
 function replicaFromPb(pb: PbChainReplica): ChainReplicaStatus {

@@ -100,14 +100,3 @@ export interface PbChainSummary<Int64 extends Int64Out = Int64In> {
 export interface PbListChainsResponse<Int64 extends Int64Out = Int64In> {
   readonly chains: readonly PbChainSummary<Int64>[];
 }
-
-/** The acks policies by their names in MeshOS and on the wire. */
-export const ACKS_TO_PB = { one: 'ACKS_ONE', quorum: 'ACKS_QUORUM', all: 'ACKS_ALL' } as const;
-
-/** The wire name of an acks policy back to MeshOS's (undefined for UNSPECIFIED or unknown). */
-export function acksFromPb(value: PbAcks | number): keyof typeof ACKS_TO_PB | undefined {
-  for (const [policy, name] of Object.entries(ACKS_TO_PB)) {
-    if (name === value) return policy as keyof typeof ACKS_TO_PB;
-  }
-  return undefined;
-}

@@ -4,8 +4,9 @@
  * sent as numbers; enums travel as their names; bytes arrive as Buffers; an absent message field
  * arrives as null. Also the enums' names on the wire and back.
  */
-import { ACKS_TO_PB, type PbAcks } from './chains-messages.js';
+import type { PbAcks } from './chains-messages.js';
 import type { BytesIn, Int64In, Int64Out } from './messages.js';
+import { wireEnum } from './wire-enum.js';
 
 export type PbDaemonGroup =
   | 'GROUP_UNSPECIFIED'
@@ -146,21 +147,6 @@ export interface PbMoveResponse<Int64 extends Int64Out = Int64In> {
   readonly phases: readonly { readonly phase: string; readonly duration_ms: number }[];
 }
 
-/** A MeshOS enum's values by their names on the wire, and back. */
-export interface WireEnum<Value extends string, Wire extends string> {
-  readonly toPb: Readonly<Record<Value, Wire>>;
-  /** Undefined for UNSPECIFIED, an unnamed number, or a name of no value. */
-  fromPb(wire: string | number): Value | undefined;
-}
-
-function wireEnum<Value extends string, Wire extends string>(
-  toPb: Readonly<Record<Value, Wire>>,
-): WireEnum<Value, Wire> {
-  const back = new Map<string | number, Value>();
-  for (const [value, wire] of Object.entries(toPb) as [Value, Wire][]) back.set(wire, value);
-  return { toPb, fromPb: (wire) => back.get(wire) };
-}
-
 export const DAEMON_GROUP_PB = wireEnum({
   single: 'GROUP_SINGLE',
   standby: 'GROUP_STANDBY',
@@ -175,5 +161,3 @@ export const MEMBER_ROLE_PB = wireEnum({
   standby: 'ROLE_STANDBY',
   replica: 'ROLE_REPLICA',
 } as const);
-
-export const ACKS_PB = wireEnum(ACKS_TO_PB);

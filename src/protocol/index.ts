@@ -16,7 +16,6 @@ export type {
   PbSubscribeResponse,
   PbSyncMode,
 } from './chains-messages.js';
-export { ACKS_TO_PB, acksFromPb } from './chains-messages.js';
 export { CHAINS_SERVICE_NAME, chainsProtoDefinition } from './chains-proto.js';
 export { DAEMON_ERRORS, type DaemonErrorRow } from './daemon-errors.js';
 export type {
@@ -40,9 +39,8 @@ export type {
   PbStandbyMode,
   PbStateRequest,
   PbStateResponse,
-  WireEnum,
 } from './daemons-messages.js';
-export { ACKS_PB, DAEMON_GROUP_PB, MEMBER_ROLE_PB, STANDBY_MODE_PB } from './daemons-messages.js';
+export { DAEMON_GROUP_PB, MEMBER_ROLE_PB, STANDBY_MODE_PB } from './daemons-messages.js';
 export { DAEMONS_SERVICE_NAME, daemonsProtoDefinition } from './daemons-proto.js';
 export { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, type ServiceErrorRow } from './error-trailers.js';
 export { ETCD_PROTO_LOADER_OPTIONS, etcdProtoDefinition } from './etcd-proto.js';
@@ -81,3 +79,4 @@ export type {
   PbWatchResponse,
   Uint64Id,
 } from './messages.js';
+export { ACKS_PB, type WireEnum } from './wire-enum.js';
