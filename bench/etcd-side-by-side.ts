@@ -34,6 +34,8 @@ import { machineDescription } from './harness.js';
  *          --saturation (see cluster/saturation.ts) or --chaos (cluster/chaos.ts) instead of the suite,
  *          with --duration SECONDS (saturation: each load phase, default 300; chaos: the run, default 45);
  *          they write their own section of the page.
+ *          --catch-up [--keys N] (cluster/catch-up.ts): a follower catching up from a snapshot after N keys
+ *          (default 1,000,000) were loaded without it, with clients writing; its own section too.
  *          --soak [--duration 30m] [--note TEXT]: instead, the put soak of cluster/soak.ts (memory, errors and elections
  *          under a steady load with auto-compaction on both), written into docs/BENCHMARKS.md.
  */
@@ -53,6 +55,12 @@ const SOAK_REPORT_FILE = path.join('docs', 'BENCHMARKS.md');
 const DEFAULT_SOAK_DURATION = '30m';
 /** The soak's guard: its duration per system plus this much for starting and stopping clusters. */
 const SOAK_GUARD_EXTRA_MS = 10 * 60 * 1000;
+
+function positiveKeys(text: string): number {
+  const keys = Number(text);
+  if (!Number.isSafeInteger(keys) || keys < 1) throw new Error('--keys must be a positive integer');
+  return keys;
+}
 
 function log(line: string): void {
   console.log(line);
@@ -83,6 +91,8 @@ async function main(): Promise<void> {
       note: { type: 'string', multiple: true, default: [] },
       saturation: { type: 'boolean', default: false },
       chaos: { type: 'boolean', default: false },
+      'catch-up': { type: 'boolean', default: false },
+      keys: { type: 'string' },
       soak: { type: 'boolean', default: false },
       duration: { type: 'string' },
     },
@@ -112,12 +122,13 @@ async function main(): Promise<void> {
   }, runTimeoutMs);
   guard.unref();
   const loadAverage = os.loadavg().map((value) => value.toFixed(2));
-  if (values.saturation || values.chaos) {
+  if (values.saturation || values.chaos || values['catch-up']) {
     const durationSeconds = values.duration === undefined ? undefined : Number(values.duration);
     if (durationSeconds !== undefined && !(durationSeconds > 0))
       throw new Error('--duration must be positive');
     await runStressMode({
-      mode: values.saturation ? 'saturation' : 'chaos',
+      mode: values.saturation ? 'saturation' : values.chaos ? 'chaos' : 'catch-up',
+      ...(values.keys === undefined ? {} : { keys: positiveKeys(values.keys) }),
       systems,
       ...(durationSeconds === undefined ? {} : { durationMs: durationSeconds * 1000 }),
       suite: options,

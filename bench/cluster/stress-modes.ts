@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import type { BenchCluster } from './bench-cluster.js';
+import { type CatchUpResult, DEFAULT_CATCH_UP_OPTIONS, renderCatchUp, runCatchUp } from './catch-up.js';
 import { type ChaosResult, DEFAULT_CHAOS_OPTIONS, renderChaos, runChaos } from './chaos.js';
 import { EtcdCluster } from './etcd-cluster.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.js';
@@ -34,10 +35,12 @@ export async function withCluster<Result>(
 }
 
 export interface StressModeOptions {
-  readonly mode: 'saturation' | 'chaos';
+  readonly mode: 'saturation' | 'chaos' | 'catch-up';
   readonly systems: ReadonlySet<string>;
   /** Saturation: length of each load phase; chaos: length of the run. Defaults per mode. */
   readonly durationMs?: number;
+  /** Catch-up: keys loaded while the follower is down. */
+  readonly keys?: number;
   readonly suite: SuiteOptions;
   /** The page the mode's section is written into. */
   readonly output: string;
@@ -67,6 +70,20 @@ export async function runStressMode(options: StressModeOptions): Promise<void> {
       );
     }
     section = renderSaturation(results, saturation, context);
+  } else if (options.mode === 'catch-up') {
+    const catchUp = {
+      ...DEFAULT_CATCH_UP_OPTIONS,
+      ...(options.keys === undefined ? {} : { keys: options.keys }),
+    };
+    const results: CatchUpResult[] = [];
+    for (const system of systems) {
+      results.push(
+        await withCluster(await clusterFor(system), options.suite.clusterTimeoutMs, options.log, (cluster) =>
+          runCatchUp(cluster, catchUp, options.log),
+        ),
+      );
+    }
+    section = renderCatchUp(results, catchUp, context);
   } else {
     const chaos = {
       ...DEFAULT_CHAOS_OPTIONS,
