@@ -96,8 +96,9 @@ export const CAPABILITIES: readonly Capability[] = [
   },
   {
     area: 'reconcile',
-    status: 'planned',
-    summary: 'desired vs observed state to actions, executor, maintenance, audit',
+    status: 'part',
+    summary:
+      'library: reconcile(observed, desired) -> actions for daemons, chains, blobs, the avoid list and maintenance; executor with rate limits and backpressure; crash-loop backoff; no node runs it yet (docs/RECONCILE.md). Not yet: blob store, audit chain, node/maintenance/audit CLI',
   },
   { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
 ];

@@ -13,6 +13,7 @@ const PURE_ENTRY_POINTS = [
   'src/kv/index.ts',
   'src/supervisor/index.ts',
   'src/compute/index.ts',
+  'src/reconcile/index.ts',
 ];
 
 const IO_MODULES = new Set([

@@ -1,0 +1,129 @@
+/**
+ * A node's maintenance state machine (seed 002's maintenance transitions):
+ *
+ *   Active -> EnteringMaintenance -> Maintenance -> ExitingMaintenance -> Recovery -> Active
+ *   EnteringMaintenance -> DrainFailed {reason}   (the drain deadline passed)
+ *   EnteringMaintenance | DrainFailed -> ExitingMaintenance   (the operator asks for Active)
+ *   Recovery -> EnteringMaintenance                (maintenance asked for again)
+ *
+ * The state is committed in the control plane, so its times are wall-clock milliseconds.
+ * Applying a transition to the state it leads to is a no-op, so a commit repeated after a lost
+ * answer changes nothing.
+ */
+import type { NodeId } from '../lib/index.js';
+import { DEFAULT_DRAIN_DEADLINE_MS, RECOVERY_RAMP_UP_MS } from './constants.js';
+import { MaintenanceTransitionError } from './errors.js';
+
+export type MaintenanceState =
+  | { readonly phase: 'Active' }
+  /** Draining: no new placements; daemons and replicas move away until the deadline. */
+  | { readonly phase: 'EnteringMaintenance'; readonly deadlineWallMs: number }
+  /** Drained: nothing runs or is held here. */
+  | { readonly phase: 'Maintenance' }
+  | { readonly phase: 'ExitingMaintenance' }
+  /** Back, but avoided for new placements until the ramp-up ends. */
+  | { readonly phase: 'Recovery'; readonly untilWallMs: number }
+  /** The drain did not finish by its deadline; the operator decides (exit, then enter again). */
+  | { readonly phase: 'DrainFailed'; readonly reason: string };
+
+export type MaintenancePhase = MaintenanceState['phase'];
+
+export const ACTIVE: MaintenanceState = { phase: 'Active' };
+
+/** What an operator asked for one node (`meshos node maintenance enter|exit NODE`). */
+export interface MaintenanceRequest {
+  readonly node: NodeId;
+  readonly target: 'maintenance' | 'active';
+  /** When entering: the drain deadline; `DEFAULT_DRAIN_DEADLINE_MS` after entering when absent. */
+  readonly deadlineWallMs?: number;
+}
+
+const ALLOWED: Readonly<Record<MaintenancePhase, readonly MaintenancePhase[]>> = {
+  Active: ['EnteringMaintenance'],
+  EnteringMaintenance: ['Maintenance', 'DrainFailed', 'ExitingMaintenance'],
+  Maintenance: ['ExitingMaintenance'],
+  ExitingMaintenance: ['Recovery'],
+  Recovery: ['Active', 'EnteringMaintenance'],
+  DrainFailed: ['ExitingMaintenance'],
+};
+
+/**
+ * The state after committing `target`: `current` itself when it is already in `target`'s phase
+ * (idempotent), `target` when the machine allows the step, else MAINTENANCE_TRANSITION_INVALID.
+ */
+export function applyMaintenanceTransition(
+  node: NodeId,
+  current: MaintenanceState,
+  target: MaintenanceState,
+): MaintenanceState {
+  if (current.phase === target.phase) return current;
+  if (!isAllowedTransition(current.phase, target.phase))
+    throw new MaintenanceTransitionError(node, current.phase, target.phase);
+  return target;
+}
+
+/** Whether the machine has a step from `from` to `to`. */
+export function isAllowedTransition(from: MaintenancePhase, to: MaintenancePhase): boolean {
+  return ALLOWED[from].includes(to);
+}
+
+/** What the node holds that a drain must move away first. */
+export interface DrainProgress {
+  readonly daemons: number;
+  readonly replicas: number;
+}
+
+/**
+ * The one transition a node's state takes next given the operator's request, what it still holds
+ * and the wall clock; undefined when it stays.
+ */
+export function nextMaintenanceTransition(
+  state: MaintenanceState,
+  request: MaintenanceRequest | undefined,
+  left: DrainProgress,
+  nowWallMs: number,
+): MaintenanceState | undefined {
+  const wanted = request?.target;
+  switch (state.phase) {
+    case 'Active':
+      return wanted === 'maintenance'
+        ? {
+            phase: 'EnteringMaintenance',
+            deadlineWallMs: request?.deadlineWallMs ?? nowWallMs + DEFAULT_DRAIN_DEADLINE_MS,
+          }
+        : undefined;
+    case 'EnteringMaintenance':
+      if (wanted === 'active') return { phase: 'ExitingMaintenance' };
+      if (left.daemons === 0 && left.replicas === 0) return { phase: 'Maintenance' };
+      if (nowWallMs >= state.deadlineWallMs) {
+        return {
+          phase: 'DrainFailed',
+          reason: `drain deadline passed with ${left.daemons} daemons and ${left.replicas} chain replicas still on the node`,
+        };
+      }
+      return undefined;
+    case 'Maintenance':
+    case 'DrainFailed':
+      return wanted === 'active' ? { phase: 'ExitingMaintenance' } : undefined;
+    case 'ExitingMaintenance':
+      return { phase: 'Recovery', untilWallMs: nowWallMs + RECOVERY_RAMP_UP_MS };
+    case 'Recovery':
+      if (wanted === 'maintenance') {
+        return {
+          phase: 'EnteringMaintenance',
+          deadlineWallMs: request?.deadlineWallMs ?? nowWallMs + DEFAULT_DRAIN_DEADLINE_MS,
+        };
+      }
+      return nowWallMs >= state.untilWallMs ? ACTIVE : undefined;
+  }
+}
+
+/** Whether the node takes no new placements in this state (anything but Active). */
+export function freezesPlacement(state: MaintenanceState): boolean {
+  return state.phase !== 'Active';
+}
+
+/** Whether what the node runs and holds must move away (a drain, or left after one). */
+export function isDraining(state: MaintenanceState): boolean {
+  return state.phase === 'EnteringMaintenance' || state.phase === 'Maintenance';
+}

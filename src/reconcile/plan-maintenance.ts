@@ -1,0 +1,24 @@
+/**
+ * Maintenance step of a pass: for every node with a request or not Active, the next transition
+ * of its state machine, judged on what the node really still runs and holds. A node whose last
+ * transition is still pending waits for it (commits to the control plane go one at a time).
+ */
+import type { NodeId } from '../lib/index.js';
+import type { Emitter } from './emitter.js';
+import { type MaintenanceRequest, nextMaintenanceTransition } from './maintenance.js';
+import type { DesiredState } from './state.js';
+
+export function planMaintenance(out: Emitter, desired: DesiredState): void {
+  const { view } = out;
+  const requests = new Map<NodeId, MaintenanceRequest>();
+  for (const request of desired.maintenance) requests.set(request.node, request);
+  for (const id of view.nodeIds) {
+    const node = view.node(id);
+    const request = requests.get(id);
+    if (request === undefined && node.maintenance.phase === 'Active') continue;
+    if (view.maintenanceCommitsPending.has(id)) continue;
+    const left = { daemons: node.observed.daemons.length, replicas: node.observed.replicas.length };
+    const target = nextMaintenanceTransition(node.maintenance, request, left, view.time.wallMs);
+    if (target !== undefined) out.emit({ kind: 'CommitMaintenanceTransition', node: id, target });
+  }
+}

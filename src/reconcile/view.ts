@@ -1,0 +1,272 @@
+/**
+ * The mesh as reconcile plans on it: the observed state, indexed, with the effect of every
+ * pending action already applied (an action asked for is counted as done, so it is not asked for
+ * twice), and with each action reconcile emits applied as it is emitted (later steps of the same
+ * pass see it). What nodes really run and hold (`actual...`) is kept apart: draining and choosing
+ * sources go by what is there, never by what was asked for.
+ */
+import { assert, type NodeId } from '../lib/index.js';
+import { actionKey, type ReconcileAction } from './actions.js';
+import { DOWN_NODE_GRACE_MS } from './constants.js';
+import { isAllowedTransition, isDraining, type MaintenanceState } from './maintenance.js';
+import { NodePicker } from './node-picker.js';
+import type { ObservedNode, ObservedState } from './state.js';
+import { type ReconcileTime, wallFromMonotonic } from './time.js';
+
+export interface DaemonInstance {
+  /** Running, or asked to start. */
+  running: boolean;
+  /** Running as the node reported it. */
+  readonly actuallyRunning: boolean;
+  readonly crashTimesWallMs: readonly number[];
+  backoffUntilWallMs: number | undefined;
+}
+
+export interface NodeState {
+  readonly observed: ObservedNode;
+  maintenance: MaintenanceState;
+  avoided: boolean;
+  readonly daemons: Map<string, DaemonInstance>;
+  /** Replicas held or being pulled: the lag as reported, undefined while a pull is pending. */
+  readonly replicas: Map<string, number | undefined>;
+  /** Replicas as the node reported them. */
+  readonly actualReplicas: ReadonlyMap<string, number>;
+}
+
+export interface ChainState {
+  readonly members: NodeId[];
+  leader: NodeId | undefined;
+}
+
+export interface BlobState {
+  readonly holders: NodeId[];
+  /** Holders as observed (a pending migration's target is not a source yet). */
+  readonly actualHolders: ReadonlySet<NodeId>;
+  heat: number;
+  readonly hottestReader: NodeId | undefined;
+}
+
+export class MeshView {
+  readonly time: ReconcileTime;
+  readonly nodes = new Map<NodeId, NodeState>();
+  /** Node ids, ascending. */
+  readonly nodeIds: readonly NodeId[];
+  readonly chains = new Map<string, ChainState>();
+  readonly blobs = new Map<string, BlobState>();
+  /** For each daemon, the nodes with a member of it (asked-for ones included). */
+  readonly daemonNodes = new Map<string, Set<NodeId>>();
+  /** Keys of the pending actions and of those emitted in this pass. */
+  readonly actionKeys = new Set<string>();
+  /** Nodes with a maintenance transition pending: one commit at a time per node. */
+  readonly maintenanceCommitsPending = new Set<NodeId>();
+  /** Blobs with a migration pending: a hot blob moves only once its copies stopped changing. */
+  readonly blobsMigrating = new Set<string>();
+  readonly observed: ObservedState;
+
+  constructor(observed: ObservedState, time: ReconcileTime) {
+    this.observed = observed;
+    this.time = time;
+    const avoided = new Set<NodeId>();
+    for (const entry of observed.avoid) if (entry.untilWallMs > time.wallMs) avoided.add(entry.node);
+    for (const node of observed.nodes) this.addNode(node, avoided.has(node.id));
+    this.nodeIds = [...this.nodes.keys()].sort((a, b) => a - b);
+    for (const chain of observed.chains) {
+      this.chains.set(chain.name, { members: [...chain.members], leader: chain.leader });
+    }
+    for (const blob of observed.blobs) {
+      this.blobs.set(blob.id, {
+        holders: [...blob.holders],
+        actualHolders: new Set(blob.holders),
+        heat: blob.heat,
+        hottestReader: blob.hottestReader,
+      });
+    }
+    for (const pending of observed.pending) {
+      this.apply(pending.action);
+      if (pending.action.kind === 'CommitMaintenanceTransition')
+        this.maintenanceCommitsPending.add(pending.action.node);
+      if (pending.action.kind === 'MigrateBlob') this.blobsMigrating.add(pending.action.blob);
+    }
+  }
+
+  private addNode(node: ObservedNode, avoided: boolean): void {
+    const daemons = new Map<string, DaemonInstance>();
+    for (const daemon of node.daemons) {
+      daemons.set(daemon.name, {
+        running: daemon.running,
+        actuallyRunning: daemon.running,
+        crashTimesWallMs: daemon.crashTimesWallMs,
+        backoffUntilWallMs: daemon.backoffUntilWallMs,
+      });
+      this.daemonNodesOf(daemon.name).add(node.id);
+    }
+    const actualReplicas = new Map<string, number>(
+      node.replicas.map((replica) => [replica.chain, replica.lagRecords]),
+    );
+    this.nodes.set(node.id, {
+      observed: node,
+      maintenance: node.maintenance,
+      avoided,
+      daemons,
+      replicas: new Map(actualReplicas),
+      actualReplicas,
+    });
+  }
+
+  daemonNodesOf(daemon: string): Set<NodeId> {
+    let nodes = this.daemonNodes.get(daemon);
+    if (nodes === undefined) {
+      nodes = new Set();
+      this.daemonNodes.set(daemon, nodes);
+    }
+    return nodes;
+  }
+
+  node(id: NodeId): NodeState {
+    const node = this.nodes.get(id);
+    assert(node !== undefined, () => `reconcile view has no node ${id}`);
+    return node;
+  }
+
+  /** Its lease is alive (healthy or suspect). */
+  isUp(id: NodeId): boolean {
+    const node = this.nodes.get(id);
+    return node !== undefined && node.observed.health !== 'down';
+  }
+
+  /** Up and not draining: what it runs counts toward a daemon's members, and it pulls its replicas. */
+  isStaying(id: NodeId): boolean {
+    const node = this.nodes.get(id);
+    return node !== undefined && node.observed.health !== 'down' && !isDraining(node.maintenance);
+  }
+
+  /** Its chain replicas and blob copies count: up and not draining, or down for less than the grace. */
+  keepsCopies(id: NodeId): boolean {
+    const node = this.nodes.get(id);
+    if (node === undefined) return false;
+    if (node.observed.health !== 'down') return !isDraining(node.maintenance);
+    const downSince = node.observed.downSinceWallMs ?? Number.NEGATIVE_INFINITY;
+    return this.time.wallMs - downSince < DOWN_NODE_GRACE_MS;
+  }
+
+  /** New daemons, replicas and blobs may go there: healthy, Active, not avoided. */
+  isPlaceable(id: NodeId): boolean {
+    const node = this.nodes.get(id);
+    return (
+      node !== undefined &&
+      node.observed.health === 'healthy' &&
+      node.maintenance.phase === 'Active' &&
+      !node.avoided
+    );
+  }
+
+  /**
+   * A picker over the placeable nodes for one kind of thing: each holds `held(id)` of it and has
+   * room for `capacity(node)`.
+   */
+  placeablePicker(held: (id: NodeId) => number, capacity: (node: ObservedNode) => number): NodePicker {
+    return new NodePicker(
+      this.nodeIds
+        .filter((id) => this.isPlaceable(id))
+        .map((id) => {
+          const node = this.node(id);
+          return {
+            id,
+            zone: node.observed.zone,
+            load: node.observed.load,
+            held: held(id),
+            capacity: capacity(node.observed),
+          };
+        }),
+    );
+  }
+
+  /** Records `action`'s effect as if it were done (pending actions, and each one emitted). */
+  apply(action: ReconcileAction): void {
+    this.actionKeys.add(actionKey(action));
+    switch (action.kind) {
+      case 'StartDaemon': {
+        const node = this.nodes.get(action.node);
+        if (node === undefined) return;
+        const instance = node.daemons.get(action.daemon);
+        if (instance !== undefined) instance.running = true;
+        else {
+          node.daemons.set(action.daemon, {
+            running: true,
+            actuallyRunning: false,
+            crashTimesWallMs: [],
+            backoffUntilWallMs: undefined,
+          });
+        }
+        this.daemonNodesOf(action.daemon).add(action.node);
+        return;
+      }
+      case 'StopDaemon':
+        this.nodes.get(action.node)?.daemons.delete(action.daemon);
+        this.daemonNodes.get(action.daemon)?.delete(action.node);
+        return;
+      case 'ApplyBackoff': {
+        const instance = this.nodes.get(action.node)?.daemons.get(action.daemon);
+        if (instance !== undefined)
+          instance.backoffUntilWallMs = wallFromMonotonic(this.time, action.untilMonotonicMs);
+        return;
+      }
+      case 'PullReplica': {
+        const replicas = this.nodes.get(action.node)?.replicas;
+        if (replicas !== undefined && !replicas.has(action.chain)) replicas.set(action.chain, undefined);
+        return;
+      }
+      case 'DropReplica':
+        this.nodes.get(action.node)?.replicas.delete(action.chain);
+        return;
+      case 'RequestPlacement': {
+        const chain = this.chains.get(action.chain);
+        if (chain !== undefined && action.target !== undefined && !chain.members.includes(action.target))
+          chain.members.push(action.target);
+        return;
+      }
+      case 'RequestEviction': {
+        const chain = this.chains.get(action.chain);
+        if (chain === undefined) return;
+        removeFrom(chain.members, action.victim);
+        if (chain.leader === action.victim) chain.leader = undefined;
+        return;
+      }
+      case 'MigrateBlob': {
+        const blob = this.blobs.get(action.blob);
+        if (blob === undefined) return;
+        if (!blob.holders.includes(action.to)) blob.holders.push(action.to);
+        if (!action.keepSource) removeFrom(blob.holders, action.from);
+        return;
+      }
+      case 'ReduceHeat': {
+        const blob = this.blobs.get(action.blob);
+        if (blob !== undefined) blob.heat = Math.max(0, blob.heat - action.by);
+        return;
+      }
+      case 'MarkAvoid': {
+        const node = this.nodes.get(action.peer);
+        if (node !== undefined) node.avoided = true;
+        return;
+      }
+      case 'CommitMaintenanceTransition': {
+        const node = this.nodes.get(action.node);
+        if (node === undefined) return;
+        // A pending commit the machine would refuse changes nothing: its owner fails it.
+        if (isAllowedTransition(node.maintenance.phase, action.target.phase))
+          node.maintenance = action.target;
+        return;
+      }
+    }
+  }
+
+  /** True when an action with the same key is pending or was emitted in this pass. */
+  isAsked(action: ReconcileAction): boolean {
+    return this.actionKeys.has(actionKey(action));
+  }
+}
+
+function removeFrom(list: NodeId[], value: NodeId): void {
+  const index = list.indexOf(value);
+  if (index >= 0) list.splice(index, 1);
+}

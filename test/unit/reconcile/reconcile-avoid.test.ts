@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { SLOW_PEER_AVOID_TTL_MS, SLOW_PEER_RTT_MS } from '../../../src/reconcile/index.js';
+import {
+  actionsOf,
+  desiredOf,
+  NOW,
+  nodes,
+  observedNode,
+  observedOf,
+  pass,
+} from '../../support/reconcile/builders.js';
+
+/** Every node measures every other at 1 ms, except to node `slow` at `slowRttMs`. */
+function rttRows(count: number, slow: number, slowRttMs: number) {
+  const rows = [];
+  for (let from = 1; from <= count; from++) {
+    for (let to = 1; to <= count; to++) {
+      if (from !== to) rows.push({ from, to, rttMs: to === slow ? slowRttMs : 1 });
+    }
+  }
+  return rows;
+}
+
+describe('reconcile: avoid list', () => {
+  it('avoids a peer whose median RTT from the others reached the slow threshold', () => {
+    const observed = observedOf({ nodes: nodes(4), rtt: rttRows(4, 3, SLOW_PEER_RTT_MS) });
+    expect(actionsOf(pass(observed, desiredOf()))).toEqual([
+      {
+        kind: 'MarkAvoid',
+        peer: 3,
+        reason: `median RTT ${SLOW_PEER_RTT_MS} ms from 3 peers (slow from ${SLOW_PEER_RTT_MS} ms)`,
+        ttlMs: SLOW_PEER_AVOID_TTL_MS,
+      },
+    ]);
+    const justBelow = observedOf({ nodes: nodes(4), rtt: rttRows(4, 3, SLOW_PEER_RTT_MS - 1) });
+    expect(pass(justBelow, desiredOf()).actions).toEqual([]);
+  });
+
+  it('does not mark a peer already avoided, and marks it again once its entry expired', () => {
+    const avoid = [{ node: 3, reason: 'slow', untilWallMs: NOW.wallMs + 10 }];
+    const observed = observedOf({ nodes: nodes(4), rtt: rttRows(4, 3, 900), avoid });
+    expect(pass(observed, desiredOf()).actions).toEqual([]);
+    const expired = { monotonicMs: NOW.monotonicMs + 10, wallMs: NOW.wallMs + 10 };
+    expect(actionsOf(pass(observed, desiredOf(), expired)).map((action) => action.kind)).toEqual([
+      'MarkAvoid',
+    ]);
+  });
+
+  it('keeps a node ramping up after maintenance avoided until its ramp-up ends', () => {
+    const recovering = observedNode(2, {
+      maintenance: { phase: 'Recovery', untilWallMs: NOW.wallMs + 30_000 },
+    });
+    const observed = observedOf({ nodes: [observedNode(1), recovering] });
+    expect(actionsOf(pass(observed, desiredOf({ maintenance: [{ node: 2, target: 'active' }] })))).toEqual([
+      { kind: 'MarkAvoid', peer: 2, reason: 'ramping up after maintenance', ttlMs: 30_000 },
+    ]);
+  });
+});
