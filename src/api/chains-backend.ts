@@ -64,6 +64,13 @@ export interface ChainStatus {
   readonly commitOffset: number;
   /** The first offset still kept (retention drops whole segments). */
   readonly startOffset: number;
+  /**
+   * Where the leader's `epoch-start` marker is, present only when the status is the leader's own
+   * view while it leads. Every record committed in an earlier epoch lies below it, while
+   * `commitOffset` may still lag them right after a leader change: a copy caught up with the
+   * chain reaches both.
+   */
+  readonly epochStartOffset?: number;
 }
 
 /** A chain in `list()`: what its definition says, without asking its replicas. */

@@ -1,13 +1,16 @@
 /**
- * `meshos.v1.Chains` over a `ChainsBackend`: Create, Delete, Append, Read, Subscribe (a server
- * stream from an offset), Status, List. Failures carry the status from the chains error table and
- * the `MeshError` code in the trailers (service-error-map.ts).
+ * `meshos.v1.Chains` over a `ChainsBackend`: Create, Delete, Append, AppendStream (appends
+ * pipelined on one call, chain-append-stream.ts), Read, Subscribe (a server stream from an
+ * offset), Status, List. Failures carry the status from the chains error table and the
+ * `MeshError` code in the trailers (service-error-map.ts); an AppendStream's per-append failures
+ * carry the same in its answer.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { Logger } from '../lib/index.js';
+import { isMeshError, type Logger } from '../lib/index.js';
 import {
   CHAIN_ERRORS,
   type Int64Out,
+  type PbAppendFailure,
   type PbAppendRequest,
   type PbChainName,
   type PbCreateChainRequest,
@@ -15,6 +18,7 @@ import {
   type PbSubscribeRequest,
   type PbSubscribeResponse,
 } from '../protocol/index.js';
+import { type AppendStreamCall, AppendStreamSession } from './chain-append-stream.js';
 import type { ChainRecord, ChainsBackend } from './chains-backend.js';
 import type { ClientPortService } from './client-port-server.js';
 import {
@@ -37,22 +41,35 @@ import {
   MAX_SUBSCRIBE_UNSENT_BYTES,
 } from './limits.js';
 import { chainsServiceDefinition } from './proto.js';
-import { serviceErrorOf } from './service-error-map.js';
+import { loggedServiceFailure, serviceErrorOf } from './service-error-map.js';
 
 type SubscribeCall = grpc.ServerWritableStream<PbSubscribeRequest, PbSubscribeResponse<Int64Out>>;
 
-const toChainServiceError = serviceErrorOf(CHAIN_ERRORS, 'chains api');
+const CHAINS_LOG_LABEL = 'chains api';
+const toChainServiceError = serviceErrorOf(CHAIN_ERRORS, CHAINS_LOG_LABEL);
 
 /** `meshos.v1.Chains` on a client port; closing it ends every subscription (clients resume elsewhere). */
 export interface ChainsPortService extends ClientPortService {
   /** Subscriptions open now. */
   readonly subscriptions: number;
+  /** Append streams open now. */
+  readonly appendStreams: number;
 }
 
 export function chainsPortService(backend: ChainsBackend, logger: Logger): ChainsPortService {
   /** Each open subscription's controller, aborted by the server when it closes. */
   const subscriptions = new Set<AbortController>();
   const chainsUnary = unaryWithTimeout(logger, toChainServiceError);
+  const appendStreams = new Set<AppendStreamSession>();
+  const appendFailureOf = (error: unknown): PbAppendFailure => {
+    const failure = loggedServiceFailure(CHAIN_ERRORS, CHAINS_LOG_LABEL, error, logger, 'AppendStream');
+    return {
+      code: failure.meshCode ?? '',
+      message: failure.message,
+      details_json: JSON.stringify(isMeshError(error) ? error.details : {}),
+      status: failure.code,
+    };
+  };
 
   return {
     definition: chainsServiceDefinition(),
@@ -69,6 +86,15 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
         const budgetMs = timeoutMs ?? DEFAULT_CHAIN_APPEND_TIMEOUT_MS;
         return appendResultToPb(await backend.append(name, payloads, Math.max(0, budgetMs)));
       }),
+      AppendStream: (call: AppendStreamCall) => {
+        const session: AppendStreamSession = new AppendStreamSession(call, {
+          backend,
+          failureOf: appendFailureOf,
+          protocolError: (error) => toChainServiceError(error, logger, 'AppendStream'),
+          onEnd: () => appendStreams.delete(session),
+        });
+        appendStreams.add(session);
+      },
       Read: chainsUnary('Read', async (request: PbReadRequest) => {
         const { name, fromOffset, limit, maxBytes } = readRequestFromPb(request);
         return readResultToPb(await backend.read(name, fromOffset, limit, maxBytes));
@@ -88,8 +114,12 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
     get subscriptions() {
       return subscriptions.size;
     },
+    get appendStreams() {
+      return appendStreams.size;
+    },
     close(): void {
       for (const controller of [...subscriptions]) controller.abort();
+      for (const session of [...appendStreams]) session.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type Int64Out,
   type PbAppendRequest,
   type PbAppendResponse,
+  type PbAppendStreamRequest,
   type PbChainRecord,
   type PbChainReplica,
   type PbChainStatus,
@@ -29,6 +30,7 @@ import type {
 } from './chains-backend.js';
 import { requiredName, safeIntegerField } from './convert-numbers.js';
 import {
+  DEFAULT_CHAIN_APPEND_TIMEOUT_MS,
   DEFAULT_CHAIN_READ_LIMIT_RECORDS,
   DEFAULT_CHAIN_READ_MAX_BYTES,
   MAX_CHAIN_APPEND_BATCH_RECORDS,
@@ -102,6 +104,20 @@ export function appendRequestFromPb(request: PbAppendRequest): {
   return { name, payloads: request.payloads };
 }
 
+/** One append of an AppendStream: the Append checks, and its timeout (0: the default). */
+export function appendStreamRequestFromPb(request: PbAppendStreamRequest): {
+  name: string;
+  payloads: readonly Uint8Array[];
+  timeoutMs: number;
+} {
+  const { name, payloads } = appendRequestFromPb(request);
+  return {
+    name,
+    payloads,
+    timeoutMs: request.timeout_ms === 0 ? DEFAULT_CHAIN_APPEND_TIMEOUT_MS : request.timeout_ms,
+  };
+}
+
 export function readRequestFromPb(request: PbReadRequest): {
   name: string;
   fromOffset: number;
@@ -148,6 +164,8 @@ export function chainStatusToPb(status: ChainStatus): PbChainStatus<Int64Out> {
     learners: (status.learners ?? []).map(replicaToPb),
     commit_offset: status.commitOffset,
     start_offset: status.startOffset,
+    epoch_start_offset: status.epochStartOffset ?? 0,
+    leader_view: status.epochStartOffset !== undefined,
   };
 }
 

@@ -5,7 +5,7 @@
  * services, no message text is part of the contract.
  */
 import * as grpc from '@grpc/grpc-js';
-import { isMeshError } from '../lib/index.js';
+import { isMeshError, type Logger } from '../lib/index.js';
 import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, type ServiceErrorRow } from '../protocol/index.js';
 import type { ServiceErrorOf } from './grpc-call.js';
 
@@ -24,16 +24,28 @@ export function serviceFailureOf(
   };
 }
 
+/** `serviceFailureOf`, logged by a service named `label`: a bug as an error, a refusal at debug. */
+export function loggedServiceFailure(
+  table: ServiceErrorTable,
+  label: string,
+  error: unknown,
+  logger: Logger,
+  method: string,
+): ReturnType<typeof serviceFailureOf> {
+  const failure = serviceFailureOf(table, error);
+  if (failure.code === grpc.status.INTERNAL) {
+    logger.error({ err: error, method }, `${label}: unexpected error`);
+  } else {
+    logger.debug({ err: error, method, code: failure.code }, `${label}: request failed`);
+  }
+  return failure;
+}
+
 /** How a service named `label` (in its log lines) turns a failure into the status grpc-js sends. */
 export function serviceErrorOf(table: ServiceErrorTable, label: string): ServiceErrorOf {
   return (error, logger, method) => {
-    const failure = serviceFailureOf(table, error);
+    const failure = loggedServiceFailure(table, label, error, logger, method);
     const metadata = new grpc.Metadata();
-    if (failure.code === grpc.status.INTERNAL) {
-      logger.error({ err: error, method }, `${label}: unexpected error`);
-    } else {
-      logger.debug({ err: error, method, code: failure.code }, `${label}: request failed`);
-    }
     if (failure.meshCode !== undefined && isMeshError(error)) {
       metadata.set(ERROR_CODE_TRAILER, failure.meshCode);
       metadata.set(ERROR_DETAILS_TRAILER, JSON.stringify(error.details));

@@ -35,6 +35,8 @@ export interface HostedReplicaStatus {
   readonly startOffset: number;
   readonly endOffset: number;
   readonly commitOffset: number;
+  /** The leader's epoch-start marker, while it leads (see `ChainReplicaStatus`). */
+  readonly epochStartOffset?: number;
   /** The leader's view of each replica and learner; absent on a follower. */
   readonly replicas?: readonly ReplicaProgress[];
   readonly learners?: readonly ReplicaProgress[];

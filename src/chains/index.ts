@@ -140,6 +140,7 @@ export {
   type LearnerProgress,
   LearnerProgressBoard,
   type LearnerStatus,
+  learnerCaughtUp,
   MAX_LEARNER_STATUS_REQUESTS_IN_FLIGHT,
   StatusLearnerProgress,
 } from './learner-progress.js';
@@ -222,6 +223,7 @@ export type {
 export {
   MAX_SHARED_APPEND_BYTES,
   MAX_SHARED_APPEND_RECORDS,
+  payloadBytes,
   type SendAppend,
   type SharedAppendResult,
   SharedAppends,

@@ -47,12 +47,25 @@ export class LearnerProgressBoard implements LearnerProgress {
 /** What a chain's leader says of its learners (the `status` of the chains backend fits it). */
 export interface LearnerStatus {
   readonly commitOffset: number;
+  /** The leader's epoch-start marker; absent when the status is not a leading leader's own view. */
+  readonly epochStartOffset?: number;
   readonly learners?: readonly { readonly node: NodeId; readonly offset: number }[];
 }
 
 /**
- * Asks each chain with learners for its leader's status and counts a learner caught up once its
- * end offset has reached the leader's commit offset. A chain whose status cannot be had keeps no
+ * Whether `learnerOffset` (the end of what the learner holds matching the leader) covers every
+ * committed record. The commit offset alone does not say: right after a leader change it can lag
+ * records committed in older epochs (they count once the new leader's marker is on a majority),
+ * and all of those lie below the marker. A status that is not the leader's own view proves nothing.
+ */
+export function learnerCaughtUp(status: LearnerStatus, learnerOffset: number): boolean {
+  if (status.epochStartOffset === undefined) return false;
+  return learnerOffset >= Math.max(status.commitOffset, status.epochStartOffset);
+}
+
+/**
+ * Asks each chain with learners for its leader's status and counts a learner caught up once it
+ * holds every committed record (`learnerCaughtUp`). A chain whose status cannot be had keeps no
  * caught-up learner (its promotion waits for the next refresh).
  */
 export class StatusLearnerProgress implements LearnerProgress {
@@ -91,7 +104,7 @@ export class StatusLearnerProgress implements LearnerProgress {
       const learners = new Set(chain.learners ?? []);
       return new Set(
         (status.learners ?? [])
-          .filter((learner) => learners.has(learner.node) && learner.offset >= status.commitOffset)
+          .filter((learner) => learners.has(learner.node) && learnerCaughtUp(status, learner.offset))
           .map((learner) => learner.node),
       );
     } catch {

@@ -226,6 +226,11 @@ export class ChainLeader {
     return this.selfMatchEnd;
   }
 
+  /** Where this epoch's epoch-start marker is, once leading (every record of older epochs lies below it). */
+  get epochStart(): number | undefined {
+    return this.leading ? this.epochStartOffset : undefined;
+  }
+
   private startLeading(): void {
     const { log, clock } = this.context;
     this.epochStartOffset = log.endOffset;

@@ -53,6 +53,12 @@ export interface ChainReplicaStatus {
   readonly endOffset: number;
   readonly commitOffset: number;
   readonly durableOffset: number;
+  /**
+   * On a leader that has claimed its epoch: where its epoch-start marker is. Every record
+   * committed in an older epoch lies below it, while `commitOffset` may not have reached them yet
+   * (they commit with the marker).
+   */
+  readonly epochStartOffset?: number;
   /** On a leader every replica and learner as it sees them; elsewhere only this replica. */
   readonly replicas: readonly ChainReplicaMemberStatus[];
 }
@@ -224,6 +230,7 @@ export class ChainReplica {
           : Number.POSITIVE_INFINITY,
       });
     }
+    const epochStartOffset = this.leader?.epochStart;
     return {
       chain: this.chain,
       epoch: this.epoch,
@@ -233,6 +240,7 @@ export class ChainReplica {
       endOffset,
       commitOffset: this.commit,
       durableOffset: this.log.durableOffset,
+      ...(epochStartOffset === undefined ? {} : { epochStartOffset }),
       replicas,
     };
   }

@@ -45,7 +45,8 @@ interface OpenBatch<Target> {
   bytes: number;
 }
 
-function payloadBytes(payloads: readonly Uint8Array[]): number {
+/** Payload bytes of a batch of records. */
+export function payloadBytes(payloads: readonly Uint8Array[]): number {
   let bytes = 0;
   for (const payload of payloads) bytes += payload.byteLength;
   return bytes;

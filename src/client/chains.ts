@@ -3,25 +3,35 @@
  * not lead it forwards), so calls go wherever the client's endpoint choice points and fail over
  * like every other call. Reads are retried on any transport failure; a write (create, delete,
  * append) only when the failure says it was not applied: an append refused before it was proposed
- * (CHAIN_NOT_LEADER, CHAIN_UNAVAILABLE, CHAIN_OVERLOADED) or a call that never left the client.
- * An append whose outcome is unknown is never sent twice.
+ * (CHAIN_NOT_LEADER, CHAIN_UNAVAILABLE, CHAIN_OVERLOADED) or one that never left the client.
+ * An append whose outcome is unknown is never sent twice. Appends travel on one `AppendStream`
+ * per node (chain-append-stream.ts), pipelined, instead of a gRPC call each.
  */
 import type { ChainAppendResult, ChainReadResult, ChainStatus, ChainSummary } from '../api/index.js';
 import type { AcksPolicy, ChainRetention, ChainSyncPolicy } from '../chains/index.js';
-import { SharedAppends } from '../chains/shared-appends.js';
+import { payloadBytes, SharedAppends } from '../chains/shared-appends.js';
 import {
   ACKS_PB,
+  MAX_STREAMED_APPEND_BYTES,
   type PbAppendResponse,
   type PbChainStatus,
   type PbListChainsResponse,
   type PbReadResponse,
 } from '../protocol/index.js';
 import { toBytes } from './bytes.js';
+import { ChainAppendStreams } from './chain-append-stream.js';
 import { type ChainCallKind, chainErrorFromGrpc } from './chain-errors.js';
 import { ChainSubscription } from './chain-subscription.js';
 import { toNumber } from './convert.js';
 import { chainRecordFromPb, chainStatusFromPb, chainSummaryFromPb } from './convert-chains.js';
-import { type ServiceTransport, serviceUnary } from './service-transport.js';
+import type { EndpointConnection } from './endpoint.js';
+import {
+  type ServiceTransport,
+  type ServiceUnaryCall,
+  serviceCall,
+  serviceUnary,
+  unaryOn,
+} from './service-transport.js';
 import type { Bytes, CallOptions } from './types.js';
 
 export interface ChainCreateOptions extends CallOptions {
@@ -46,10 +56,13 @@ export interface ChainReadOptions extends CallOptions {
 }
 
 export class ChainsClient {
-  /** Appends of one turn to one chain with one timeout share a call. */
+  /** Appends of one turn to one chain with one timeout share a message. */
   private readonly sharedAppends: SharedAppends<string>;
+  /** One append stream per node. */
+  private readonly streams: ChainAppendStreams;
 
   constructor(private readonly transport: ServiceTransport) {
+    this.streams = new ChainAppendStreams(transport.clock);
     this.sharedAppends = new SharedAppends(
       (name, payloads, timeoutMs) =>
         this.sendAppend(name, payloads, timeoutMs === undefined ? {} : { timeoutMs }),
@@ -80,7 +93,8 @@ export class ChainsClient {
   /**
    * Appends one record or a batch (consecutive offsets, never split). Resolves once the chain's
    * acks policy is met. CHAIN_APPEND_OUTCOME_UNKNOWN when it may or may not have been written.
-   * Appends made in the same turn to the same chain share one call (`SharedAppends`).
+   * Appends made in the same turn to the same chain share one message (`SharedAppends`) on the
+   * node's append stream.
    */
   async append(
     name: string,
@@ -92,17 +106,61 @@ export class ChainsClient {
     return this.sharedAppends.append(key, name, list.map(toBytes), options.timeoutMs);
   }
 
-  private async sendAppend(
+  /**
+   * One append (a shared batch) through the retry loop: on the node's append stream, or as a
+   * unary call when it is too large for a stream message or the node serves no AppendStream.
+   */
+  private sendAppend(
     name: string,
     payloads: readonly Uint8Array[],
     options: CallOptions,
   ): Promise<ChainAppendResult> {
-    const pb = await this.unary<PbAppendResponse>('append', 'Append', { name, payloads }, options);
+    const unary = this.appendCall(name, payloads);
+    if (payloadBytes(payloads) > MAX_STREAMED_APPEND_BYTES) {
+      return serviceCall(this.transport, 'chains.Append', true, options, (connection, deadline) =>
+        this.appendUnaryOn(connection, unary, deadline),
+      );
+    }
+    return serviceCall(this.transport, 'chains.AppendStream', true, options, async (connection, deadline) => {
+      const stream = this.streams.to(connection);
+      if (stream !== undefined) {
+        try {
+          return await stream.append(name, payloads, deadline.getTime() - Date.now());
+        } catch (error) {
+          // An older node refused the stream before reading anything: go unary there.
+          if (!this.streams.refuses(connection.address)) throw error;
+        }
+      }
+      return this.appendUnaryOn(connection, unary, deadline);
+    });
+  }
+
+  private appendCall(name: string, payloads: readonly Uint8Array[]): ServiceUnaryCall {
+    return {
+      service: 'chains',
+      method: 'Append',
+      request: { name, payloads },
+      errorOf: (error, address) => chainErrorFromGrpc(error, address, 'append'),
+      changes: true,
+    };
+  }
+
+  private async appendUnaryOn(
+    connection: EndpointConnection,
+    call: ServiceUnaryCall,
+    deadline: Date,
+  ): Promise<ChainAppendResult> {
+    const pb = await unaryOn<PbAppendResponse>(connection, call, deadline);
     return {
       epoch: toNumber(pb.epoch),
       firstOffset: toNumber(pb.first_offset),
       lastOffset: toNumber(pb.last_offset),
     };
+  }
+
+  /** Ends the append streams: `MeshClient.close()` calls it. */
+  close(): void {
+    this.streams.closeAll();
   }
 
   /** Committed records from `fromOffset`; `nextOffset` is where the next read continues. */

@@ -457,6 +457,7 @@ export class MeshClient {
     if (this.closed) return;
     this.closed = true;
     for (const watch of [...this.watches]) watch.close();
+    this.chains.close();
     this.pool.closeAll();
   }
 

@@ -28,6 +28,7 @@ export function chainStatusFromPb(pb: PbChainStatus): ChainStatus {
     ...(pb.learners.length === 0 ? {} : { learners: pb.learners.map(replicaFromPb) }),
     commitOffset: toNumber(pb.commit_offset),
     startOffset: toNumber(pb.start_offset),
+    ...(pb.leader_view ? { epochStartOffset: toNumber(pb.epoch_start_offset) } : {}),
   };
 }
 

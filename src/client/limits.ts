@@ -50,3 +50,15 @@ export const DEFAULT_DAEMON_CHANGE_TIMEOUT_MS = 30_000;
 
 /** Budget of a daemon move (six phases, a snapshot transfer). */
 export const DEFAULT_DAEMON_MOVE_TIMEOUT_MS = 60_000;
+
+/** How long an append stream with nothing in flight stays open before the client ends it. */
+export const APPEND_STREAM_IDLE_CLOSE_MS = 2_000;
+
+/**
+ * How long past an append's deadline the node may take to answer it on its stream (the node
+ * answers every append by its deadline) before the client takes the stream as broken.
+ */
+export const APPEND_STREAM_ANSWER_GRACE_MS = 5_000;
+
+/** Appends waiting for room on one append stream; beyond this an append fails at once, not sent. */
+export const MAX_APPEND_STREAM_WAITING_APPENDS = 10_000;

@@ -30,8 +30,14 @@ interface GrpcFailureLike {
   readonly metadata?: grpc.Metadata;
 }
 
-function detailsOf(metadata: grpc.Metadata): Record<string, unknown> {
-  const text = metadata.get(ERROR_DETAILS_TRAILER)[0];
+/** Whether a gRPC failure says the call never left the client (no connection was made for it). */
+export function callNeverLeft(error: unknown): boolean {
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as GrpcFailureLike;
+  return failure.code === grpc.status.UNAVAILABLE && (failure.details ?? '').includes(NOT_SENT_TEXT);
+}
+
+/** An error's details as the server sent them (JSON text); empty when absent or not an object. */
+export function detailsOf(text: unknown): Record<string, unknown> {
   if (typeof text !== 'string') return {};
   try {
     const parsed: unknown = JSON.parse(text);
@@ -39,6 +45,24 @@ function detailsOf(metadata: grpc.Metadata): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** A `MeshError` the server raised, as the client's typed error: `retryable` from the policy. */
+export function typedServiceError(
+  failure: {
+    readonly code: string;
+    readonly message: string;
+    readonly details: Record<string, unknown>;
+    readonly grpcCode: number;
+  },
+  endpoint: string,
+  policy: Pick<ServiceCallPolicy, 'retryable'>,
+): MeshClientError {
+  return new MeshClientError(failure.code, `${endpoint}: ${failure.message}`, {
+    grpcCode: failure.grpcCode,
+    retryable: policy.retryable(failure.code),
+    details: failure.details,
+  });
 }
 
 /** The typed error for a call's failure; `retryable` says whether the call is sent again. */
@@ -53,13 +77,14 @@ export function serviceErrorFromGrpc(
   const text = failure.details ?? String(error);
   const meshCode = failure.metadata?.get(ERROR_CODE_TRAILER)[0];
   if (typeof meshCode === 'string' && failure.metadata !== undefined) {
-    return new MeshClientError(meshCode, `${endpoint}: ${text}`, {
-      grpcCode,
-      retryable: policy.retryable(meshCode),
-      details: detailsOf(failure.metadata),
-    });
+    const detailsText = failure.metadata.get(ERROR_DETAILS_TRAILER)[0];
+    return typedServiceError(
+      { code: meshCode, message: text, details: detailsOf(detailsText), grpcCode },
+      endpoint,
+      policy,
+    );
   }
-  if (grpcCode === grpc.status.UNAVAILABLE && text.includes(NOT_SENT_TEXT)) {
+  if (callNeverLeft(error)) {
     return new UnavailableError(`${endpoint}: ${text}`, { grpcCode, cause: error });
   }
   if (policy.cutOffCode === undefined) return errorFromGrpc(error, endpoint);

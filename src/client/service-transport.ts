@@ -34,32 +34,55 @@ export interface ServiceUnaryCall {
 }
 
 /**
- * Runs `call` through the client's retry loop. When the budget runs out between retries of a
- * call that changes something, every attempt failed in a way its `errorOf` called safe to repeat,
+ * Runs `attempt` through the client's retry loop. When the budget runs out between retries of a
+ * call that `changes` something, every attempt failed in a way its error called safe to repeat,
  * so the last one's error is thrown: it says more than a bare TIMEOUT (which reads as "maybe").
  */
-export async function serviceUnary<Response>(
+export async function serviceCall<T>(
+  transport: ServiceTransport,
+  label: string,
+  changes: boolean,
+  options: CallOptions,
+  attempt: (connection: EndpointConnection, deadline: Date) => Promise<T>,
+): Promise<T> {
+  try {
+    return await transport.call(label, options, attempt);
+  } catch (error) {
+    if (error instanceof TimeoutError && error.cause instanceof MeshClientError && changes) throw error.cause;
+    throw error;
+  }
+}
+
+/** One unary call through the client's retry loop (`serviceCall`), its failures typed by `errorOf`. */
+export function serviceUnary<Response>(
   transport: ServiceTransport,
   call: ServiceUnaryCall,
   options: CallOptions,
 ): Promise<Response> {
+  return serviceCall(
+    transport,
+    `${call.service}.${call.method}`,
+    call.changes,
+    options,
+    (connection, deadline) => unaryOn<Response>(connection, call, deadline),
+  );
+}
+
+/** One attempt of a unary call on `connection`, its failure typed by `call.errorOf`. */
+export async function unaryOn<Response>(
+  connection: EndpointConnection,
+  call: ServiceUnaryCall,
+  deadline: Date,
+): Promise<Response> {
   try {
-    return await transport.call(`${call.service}.${call.method}`, options, async (connection, deadline) => {
-      try {
-        return await connection.unary<Response>(
-          call.service,
-          call.method,
-          call.request,
-          new grpc.Metadata(),
-          deadline,
-        );
-      } catch (error) {
-        throw call.errorOf(error, connection.address);
-      }
-    });
+    return await connection.unary<Response>(
+      call.service,
+      call.method,
+      call.request,
+      new grpc.Metadata(),
+      deadline,
+    );
   } catch (error) {
-    if (error instanceof TimeoutError && error.cause instanceof MeshClientError && call.changes)
-      throw error.cause;
-    throw error;
+    throw call.errorOf(error, connection.address);
   }
 }

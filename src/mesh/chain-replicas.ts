@@ -131,6 +131,9 @@ function hostedStatus(status: ChainReplicaStatus): HostedReplicaStatus {
     startOffset: status.startOffset,
     endOffset: status.endOffset,
     commitOffset: status.commitOffset,
+    ...(leading && status.epochStartOffset !== undefined
+      ? { epochStartOffset: status.epochStartOffset }
+      : {}),
     ...(leading ? { replicas: progress(false), learners: progress(true) } : {}),
   };
 }

@@ -474,5 +474,6 @@ function statusView(definition: ChainDefinition, replica: HostedReplicaStatus | 
     ...(learners.length === 0 ? {} : { learners }),
     commitOffset: replica?.commitOffset ?? 0,
     startOffset: replica?.startOffset ?? 0,
+    ...(replica?.epochStartOffset === undefined ? {} : { epochStartOffset: replica.epochStartOffset }),
   };
 }

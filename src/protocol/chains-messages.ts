@@ -41,6 +41,10 @@ export interface PbChainStatus<Int64 extends Int64Out = Int64In> {
   readonly learners: readonly PbChainReplica<Int64>[];
   readonly commit_offset: Int64;
   readonly start_offset: Int64;
+  /** Where the leader's epoch-start marker is; meaningful only with `leader_view`. */
+  readonly epoch_start_offset: Int64;
+  /** The status is the leader's own, leading its epoch (else a replica's or the definition's). */
+  readonly leader_view: boolean;
 }
 
 export interface PbChainName {
@@ -56,6 +60,32 @@ export interface PbAppendResponse<Int64 extends Int64Out = Int64In> {
   readonly epoch: Int64;
   readonly first_offset: Int64;
   readonly last_offset: Int64;
+}
+
+/** One append on an AppendStream: its id is unique among the stream's appends in flight. */
+export interface PbAppendStreamRequest<Int64 extends Int64Out = Int64In> {
+  readonly request_id: Int64;
+  readonly name: string;
+  readonly payloads: readonly BytesIn[];
+  /** 0: the server's default. */
+  readonly timeout_ms: number;
+}
+
+/** Why one append of a stream failed: its `MeshError` code, message and details, and the gRPC status a unary Append would have ended with. */
+export interface PbAppendFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly details_json: string;
+  readonly status: number;
+}
+
+/** The answer to one append of a stream: offsets, or `failure` (null on success). */
+export interface PbAppendStreamResponse<Int64 extends Int64Out = Int64In> {
+  readonly request_id: Int64;
+  readonly epoch: Int64;
+  readonly first_offset: Int64;
+  readonly last_offset: Int64;
+  readonly failure: PbAppendFailure | null;
 }
 
 export interface PbReadRequest<Int64 extends Int64Out = Int64In> {

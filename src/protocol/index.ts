@@ -1,8 +1,16 @@
+export {
+  MAX_APPEND_STREAM_IN_FLIGHT_APPENDS,
+  MAX_APPEND_STREAM_IN_FLIGHT_BYTES,
+  MAX_STREAMED_APPEND_BYTES,
+} from './chain-append-stream.js';
 export { CHAIN_ERRORS, type ChainErrorRow } from './chain-errors.js';
 export type {
   PbAcks,
+  PbAppendFailure,
   PbAppendRequest,
   PbAppendResponse,
+  PbAppendStreamRequest,
+  PbAppendStreamResponse,
   PbChainName,
   PbChainRecord,
   PbChainReplica,

@@ -29,10 +29,17 @@ export const bytes = (id: number): Field => field('bytes', id);
 export const bool = (id: number): Field => field('bool', id);
 export const repeated = (type: string, id: number): Field => ({ type, id, rule: 'repeated' });
 
-export const rpc = (requestType: string, responseType: string, responseStream = false) => ({
+/** A method; `responseStream` and `requestStream` make it a server, client or bidirectional stream. */
+export const rpc = (
+  requestType: string,
+  responseType: string,
+  responseStream = false,
+  requestStream = false,
+) => ({
   requestType,
   responseType,
   responseStream,
+  ...(requestStream ? { requestStream } : {}),
   comment: '',
 });
 

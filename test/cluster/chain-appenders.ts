@@ -16,6 +16,12 @@ export interface ChainAppendersOptions {
    * instead of spending its count early, for tests that need appends after a slow event.
    */
   readonly paceMs?: number;
+  /**
+   * Closed loops per client sharing its `MeshClient` (default 1): each has one append in flight,
+   * so a client pipelines this many on its append stream. Each loop is its own history client
+   * (`client * lanes + lane`).
+   */
+  readonly lanes?: number;
 }
 
 /** Pause after a failed append, so appenders do not spin while no leader answers. */
@@ -39,16 +45,28 @@ export class ChainAppenders {
 
   constructor(private readonly options: ChainAppendersOptions) {
     const deadline = Date.now() + options.maxDurationMs;
-    this.loops = Array.from({ length: options.clients }, (_, client) => this.loop(client, deadline));
+    this.loops = Array.from({ length: options.clients }, (_, client) => this.runClient(client, deadline));
   }
 
-  private async loop(client: number, deadline: number): Promise<void> {
-    const { endpoints, chain } = this.options;
+  private async runClient(client: number, deadline: number): Promise<void> {
+    const { endpoints } = this.options;
+    const lanes = this.options.lanes ?? 1;
     const connection = await MeshClient.connect({
       endpoints: endpoints.map((_, offset) => endpoints[(client + offset) % endpoints.length]!),
       discoverLeader: false,
       timeoutMs: this.options.appendTimeoutMs,
     });
+    try {
+      await Promise.all(
+        Array.from({ length: lanes }, (_, lane) => this.loop(connection, client * lanes + lane, deadline)),
+      );
+    } finally {
+      connection.close();
+    }
+  }
+
+  private async loop(connection: MeshClient, client: number, deadline: number): Promise<void> {
+    const { chain } = this.options;
     for (
       let counter = 0;
       this.running && counter < this.options.maxAppendsPerClient && Date.now() < deadline;
@@ -80,7 +98,6 @@ export class ChainAppenders {
       if (this.options.paceMs !== undefined)
         await new Promise((resolve) => setTimeout(resolve, this.options.paceMs));
     }
-    connection.close();
   }
 
   /** Acknowledged appends so far; with `since` (nanoseconds), only those invoked after it. */

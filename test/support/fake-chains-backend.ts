@@ -63,6 +63,8 @@ export class FakeChainsBackend implements ChainsBackend {
   appendCalls = 0;
   /** When set, appends wait out their timeout and end with CHAIN_APPEND_OUTCOME_UNKNOWN. */
   holdAppends = false;
+  /** When set, appends wait for it (then go on as usual): a test holds appends in flight. */
+  appendGate: Promise<void> | undefined;
 
   constructor(options: FakeChainsBackendOptions = {}) {
     this.subscriberBufferRecords = options.subscriberBufferRecords ?? DEFAULT_SUBSCRIBER_BUFFER_RECORDS;
@@ -113,6 +115,7 @@ export class FakeChainsBackend implements ChainsBackend {
       if (payload.length > maxRecordBytes)
         throw new ChainRecordTooLargeError(name, payload.length, maxRecordBytes);
     }
+    if (this.appendGate !== undefined) await this.appendGate;
     if (this.holdAppends) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
       throw new ChainAppendOutcomeUnknownError(name, `not acknowledged within ${timeoutMs} ms`);

@@ -1,4 +1,4 @@
-import type { AcksPolicy, ChainLog } from '../../../src/chains/index.js';
+import { type AcksPolicy, type ChainLog, learnerCaughtUp } from '../../../src/chains/index.js';
 import { isMeshError, ManualClock, type NodeId, type Random } from '../../../src/lib/index.js';
 import { type ChainAppendOperation, chainReplicaProblems, type ReplicaRecord } from '../chain-history.js';
 import { CALM_LINKS, ChainCluster, committedHistory, type LinkFaults } from './chain-cluster.js';
@@ -261,8 +261,9 @@ export async function runChainFaults(options: FaultRunOptions): Promise<FaultRun
 /**
  * One replica-set change, as the coordinator would make it: with no learner, a node outside the
  * replica set becomes one; with one, it is promoted in place of a crashed replica that is not the
- * leader once it holds everything the current epoch's leader holds (that leader has every
- * committed record, so a majority of the new set still does), or now and then removed. Answers
+ * leader once the leader's status counts it caught up as the coordinator does (`learnerCaughtUp`:
+ * past the commit offset and the leader's epoch start, so every committed record, and a majority
+ * of the new set still holds each), or now and then removed. Answers
  * whether a promotion was made.
  */
 function changeMembership(cluster: ChainCluster, random: Random): boolean {
@@ -279,7 +280,7 @@ function changeMembership(cluster: ChainCluster, random: Random): boolean {
   const caughtUp =
     status !== undefined &&
     status.epoch === definition.epoch &&
-    status.replicas.some((member) => member.node === learner && member.matchOffset >= status.endOffset);
+    status.replicas.some((member) => member.node === learner && learnerCaughtUp(status, member.matchOffset));
   const gone = definition.replicas.filter((id) => id !== definition.leader && !cluster.node(id).alive);
   const replaced = gone[random.nextInt(Math.max(1, gone.length))];
   if (caughtUp && replaced !== undefined) return cluster.promoteLearner(learner, replaced);

@@ -78,6 +78,9 @@ describe('unary calls', () => {
       learners: [],
       commit_offset: '0',
       start_offset: '0',
+      // The fake answers no leader's own view: no epoch start.
+      epoch_start_offset: '0',
+      leader_view: false,
     });
     const explicit = await call(chains, 'Create', {
       name: 'created-all',

@@ -268,7 +268,11 @@ describe('ChainCoordinator', () => {
     const statusProgress = new StatusLearnerProgress(async (name) => {
       asked.push(name);
       const { learners = [] } = await definitionOf(name);
-      return { commitOffset: 10, learners: learners.map((node) => ({ node, offset: learnerOffset })) };
+      return {
+        commitOffset: 10,
+        epochStartOffset: 4,
+        learners: learners.map((node) => ({ node, offset: learnerOffset })),
+      };
     });
     await startCoordinator(1, { progress: statusProgress });
     membership.leave(3);

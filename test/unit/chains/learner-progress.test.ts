@@ -10,10 +10,10 @@ describe('StatusLearnerProgress', () => {
   it("counts a learner caught up once its offset reaches the leader's commit offset, asking only chains with learners", async () => {
     const asked: string[] = [];
     const statuses: Record<string, LearnerStatus> = {
-      behind: { commitOffset: 10, learners: [{ node: 4, offset: 9 }] },
-      level: { commitOffset: 10, learners: [{ node: 4, offset: 10 }] },
+      behind: { commitOffset: 10, epochStartOffset: 6, learners: [{ node: 4, offset: 9 }] },
+      level: { commitOffset: 10, epochStartOffset: 6, learners: [{ node: 4, offset: 10 }] },
       // A node the definition no longer names as a learner does not count.
-      stale: { commitOffset: 10, learners: [{ node: 7, offset: 12 }] },
+      stale: { commitOffset: 10, epochStartOffset: 6, learners: [{ node: 7, offset: 12 }] },
     };
     const progress = new StatusLearnerProgress(async (name) => {
       asked.push(name);
@@ -32,6 +32,22 @@ describe('StatusLearnerProgress', () => {
     for (const name of ['behind', 'stale', 'down', 'none']) expect(progress.caughtUp(name).size).toBe(0);
     await progress.refresh([]);
     expect(progress.caughtUp('level').size).toBe(0);
+  });
+
+  it("right after a leader change, a learner at the lagging commit offset is not caught up until it reaches the leader's epoch start", async () => {
+    // The new leader's commit offset (3) still lags the records committed in the old epoch (up to
+    // its marker at 8): they commit only once the marker is on a majority.
+    const statuses: Record<string, LearnerStatus> = {
+      atCommit: { commitOffset: 3, epochStartOffset: 8, learners: [{ node: 4, offset: 5 }] },
+      atMarker: { commitOffset: 3, epochStartOffset: 8, learners: [{ node: 4, offset: 8 }] },
+      // Not the leader's own view (its node answered for it): it proves nothing.
+      notLeader: { commitOffset: 3, learners: [{ node: 4, offset: 9 }] },
+    };
+    const progress = new StatusLearnerProgress(async (name) => statuses[name]!);
+    await progress.refresh(Object.keys(statuses).map((name) => chain(name, [1, 2, 3], { learners: [4] })));
+    expect(progress.caughtUp('atCommit').size).toBe(0);
+    expect([...progress.caughtUp('atMarker')]).toEqual([4]);
+    expect(progress.caughtUp('notLeader').size).toBe(0);
   });
 });
 

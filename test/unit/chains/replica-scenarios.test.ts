@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AcksPolicy, AppendResult } from '../../../src/chains/index.js';
+import { type AcksPolicy, type AppendResult, learnerCaughtUp } from '../../../src/chains/index.js';
 import { isMeshError, type NodeId } from '../../../src/lib/index.js';
 import { acknowledged, settle } from '../../support/chains/append-outcomes.js';
 import { ChainCluster, type ChainClusterOptions } from '../../support/chains/chain-cluster.js';
@@ -349,6 +349,42 @@ describe('ChainReplica: learners and catch-up', () => {
       500,
       'the learner learns the commit',
     );
+  });
+});
+
+describe('ChainReplica: the leader’s epoch start in its status', () => {
+  it('right after a leader change the commit offset lags records committed in the old epoch; the epoch start covers them', async () => {
+    const chain = start('quorum');
+    await leading(chain, 1);
+    await chain.runUntil(
+      () => [1, 2, 3].every((id) => chain.replica(id).commitOffset === 1),
+      1000,
+      'every replica knows the marker committed',
+    );
+    expect(chain.replica(1).status().epochStartOffset).toBe(0);
+    // The followers get the records but never hear they committed: later appends from node 1 are lost.
+    chain.automaticFailover = false;
+    chain.dropMessage = (from, _to, message) =>
+      from === 1 && message.type === 'append' && message.commitOffset > 1;
+    const result = acknowledged(await settle(chain, chain.append(1, ['a', 'b', 'c'])));
+    expect(result.lastOffset).toBe(3);
+    chain.crash(1);
+    // Node 2 claims epoch 2; its marker reaches no one, so nothing of epoch 2 commits yet.
+    chain.dropMessage = (from, _to, message) => from === 2 && message.type === 'append';
+    chain.proposeEpoch(1, 2);
+    await leading(chain, 2);
+    const status = chain.replica(2).status();
+    expect(status.epochStartOffset).toBe(4);
+    // Records 1-3 were acknowledged, yet the new leader's commit offset does not cover them:
+    // a learner counted caught up at it would lack them. The epoch start does cover them.
+    expect(status.commitOffset).toBe(1);
+    expect(learnerCaughtUp(status, status.commitOffset)).toBe(false);
+    expect(learnerCaughtUp(status, result.lastOffset + 1)).toBe(true);
+    // A follower's status names no epoch start.
+    expect(chain.replica(3).status().epochStartOffset).toBeUndefined();
+    chain.dropMessage = undefined;
+    await chain.runUntil(() => chain.replica(2).commitOffset === 5, 1000, 'the marker commits');
+    expect(chain.violations).toEqual([]);
   });
 });
 
