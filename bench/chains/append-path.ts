@@ -100,6 +100,14 @@ async function main(): Promise<void> {
         new grpc.Metadata(),
         deadline(),
       );
+    const appendsOn = (where: string, member: number): Kind[] => [
+      { label: `Append unary, ${where}`, member, call: (counter) => unaryAppend(member, counter) },
+      {
+        label: `AppendStream, ${where}`,
+        member,
+        call: (counter) => streams[member]!.append(CHAIN, [payload(counter)], CALL_TIMEOUT_MS),
+      },
+    ];
     const kinds: Kind[] = [
       {
         label: 'Status unary, leader node (gRPC round trip, no replication)',
@@ -113,32 +121,14 @@ async function main(): Promise<void> {
             deadline(),
           ),
       },
-      {
-        label: 'Append unary, leader node',
-        member: leaderMember,
-        call: (counter) => unaryAppend(leaderMember, counter),
-      },
-      {
-        label: 'AppendStream, leader node',
-        member: leaderMember,
-        call: (counter) => streams[leaderMember]!.append(CHAIN, [payload(counter)], CALL_TIMEOUT_MS),
-      },
+      ...appendsOn('leader node', leaderMember),
       {
         label: 'client.chains.append, leader node',
         member: leaderMember,
         call: (counter) =>
           leaderClient.chains.append(CHAIN, payload(counter), { timeoutMs: CALL_TIMEOUT_MS }),
       },
-      {
-        label: 'Append unary, through a follower',
-        member: followerMember,
-        call: (counter) => unaryAppend(followerMember, counter),
-      },
-      {
-        label: 'AppendStream, through a follower',
-        member: followerMember,
-        call: (counter) => streams[followerMember]!.append(CHAIN, [payload(counter)], CALL_TIMEOUT_MS),
-      },
+      ...appendsOn('through a follower', followerMember),
     ];
     const figures = new Map<string, Figures>(
       kinds.map((kind) => [kind.label, { samplesMs: [], clientCpuMs: 0, membersCpuMs: 0 }]),

@@ -112,3 +112,27 @@ export class ChainAppenders {
     await Promise.all(this.loops);
   }
 }
+
+/**
+ * Where one loop's acknowledged appends are out of the order it made them in: a loop makes its
+ * appends one after another, so their offsets must grow in that order.
+ */
+export function loopOrderProblems(operations: readonly ChainAppendOperation[]): string[] {
+  const offsetsByLoop = new Map<number, { callTs: number; offset: number }[]>();
+  for (const operation of operations) {
+    if (operation.status !== 'ok' || operation.offset === undefined) continue;
+    const offsets = offsetsByLoop.get(operation.client) ?? [];
+    offsets.push({ callTs: operation.callTs, offset: operation.offset });
+    offsetsByLoop.set(operation.client, offsets);
+  }
+  const problems: string[] = [];
+  for (const [loop, offsets] of offsetsByLoop) {
+    offsets.sort((a, b) => a.callTs - b.callTs);
+    for (let index = 1; index < offsets.length; index++) {
+      const [earlier, later] = [offsets[index - 1]!, offsets[index]!];
+      if (later.offset <= earlier.offset)
+        problems.push(`loop ${loop}: offset ${earlier.offset} then ${later.offset}`);
+    }
+  }
+  return problems;
+}

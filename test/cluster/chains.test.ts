@@ -5,7 +5,7 @@ import { fetchStatus } from '../../src/cli/local-cluster.js';
 import type { MeshClient } from '../../src/client/index.js';
 import { isMeshError } from '../../src/lib/index.js';
 import { chainReplicaProblems, historyLines, type ReplicaRecord } from '../support/chain-history.js';
-import { ChainAppenders, nanosecondsNow } from './chain-appenders.js';
+import { ChainAppenders, loopOrderProblems, nanosecondsNow } from './chain-appenders.js';
 import { CHAIN_CALL_TIMEOUT_MS, clientOf, createChain, eventually, readAll } from './chain-cluster.js';
 import { exitCode, meshos, UP_TIMEOUT_MS } from './meshos-process.js';
 import { ProcessCluster } from './process-cluster.js';
@@ -17,6 +17,8 @@ const LEADER_TIMEOUT_MS = 30_000;
 const APPENDS_BEFORE_KILL = 30;
 const APPENDS_AFTER_FAILOVER = 30;
 const APPENDERS = 3;
+/** Appends each appender keeps in flight (pipelined on its client's append stream to a node). */
+const LANES_PER_APPENDER = 4;
 /** Each appender stops after this many attempts even if the test never tells it to. */
 const MAX_APPENDS_PER_CLIENT = 2_000;
 /** ...or once they have run this long. */
@@ -88,6 +90,8 @@ describe('chains on three meshos processes', () => {
     }
 
     // Appenders run while the chain's leader is killed; a new leader takes over in a new epoch.
+    // Each keeps LANES_PER_APPENDER appends in flight on its client's append stream: every
+    // acknowledged one is read back once at its offset, each loop's in the order it made them.
     await createChain(on(1), 'events', 3);
     const before = await eventually('events has a leader', async () => {
       const status = await on(1).chains.status('events');
@@ -100,6 +104,7 @@ describe('chains on three meshos processes', () => {
       endpoints: survivors.map((id) => cluster!.plan(id).client),
       chain: 'events',
       clients: APPENDERS,
+      lanes: LANES_PER_APPENDER,
       maxAppendsPerClient: MAX_APPENDS_PER_CLIENT,
       maxDurationMs: APPENDERS_MAX_MS,
       appendTimeoutMs: CHAIN_CALL_TIMEOUT_MS,
@@ -139,6 +144,7 @@ describe('chains on three meshos processes', () => {
     });
     writeFileSync(path.join(cluster.root, 'events-history.jsonl'), historyLines(operations));
     expect(chainReplicaProblems('events', operations, copies)).toEqual([]);
+    expect(loopOrderProblems(operations)).toEqual([]);
     const okCount = operations.filter((operation) => operation.status === 'ok').length;
     const firstAckAfterKillNs = Math.min(
       ...operations

@@ -63,8 +63,8 @@ export class FakeChainsBackend implements ChainsBackend {
   appendCalls = 0;
   /** When set, appends wait out their timeout and end with CHAIN_APPEND_OUTCOME_UNKNOWN. */
   holdAppends = false;
-  /** When set, appends wait for it (then go on as usual): a test holds appends in flight. */
-  appendGate: Promise<void> | undefined;
+  /** While set, appends wait for it (then go on as usual): `gateAppends`. */
+  private appendGate: Promise<void> | undefined;
 
   constructor(options: FakeChainsBackendOptions = {}) {
     this.subscriberBufferRecords = options.subscriberBufferRecords ?? DEFAULT_SUBSCRIBER_BUFFER_RECORDS;
@@ -76,6 +76,18 @@ export class FakeChainsBackend implements ChainsBackend {
     const queue = this.failures.get(method) ?? [];
     for (let index = 0; index < count; index++) queue.push(error);
     this.failures.set(method, queue);
+  }
+
+  /** Holds every append (new and waiting) until the answered release is called. */
+  gateAppends(): () => void {
+    let release = (): void => {};
+    this.appendGate = new Promise<void>((resolve) => {
+      release = () => {
+        this.appendGate = undefined;
+        resolve();
+      };
+    });
+    return release;
   }
 
   /** Drops every queued failure. */

@@ -59,12 +59,7 @@ afterEach(async () => {
 });
 
 function holdAppends(): void {
-  backend.appendGate = new Promise<void>((resolve) => {
-    release = () => {
-      backend.appendGate = undefined;
-      resolve();
-    };
-  });
+  release = backend.gateAppends();
 }
 
 function openStream(): RawStream {

@@ -51,12 +51,7 @@ afterEach(async () => {
 });
 
 function holdAppends(): void {
-  backend.appendGate = new Promise<void>((resolve) => {
-    release = () => {
-      backend.appendGate = undefined;
-      resolve();
-    };
-  });
+  release = backend.gateAppends();
 }
 
 /** A client of the port recording the path of every call it makes. */
