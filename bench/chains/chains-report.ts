@@ -59,7 +59,7 @@ export function chainsMetrics(): string[] {
   ];
 }
 
-function format(value: number): string {
+export function format(value: number): string {
   if (Number.isNaN(value)) return '—';
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(value >= 10 ? 1 : 2);

@@ -24,7 +24,8 @@ export interface MeshosClusterOptions {
 
 /**
  * Options from the environment, for the suite, saturation, chaos and diagnostic (counters, profile) runs:
- * `MESHOS_BENCH_INSECURE=1` runs plaintext peers, `MESHOS_BENCH_NODE_FLAGS` adds node flags.
+ * `MESHOS_BENCH_INSECURE=1` runs plaintext peers, `MESHOS_BENCH_NODE_FLAGS` adds node flags
+ * (members log at `MESHOS_BENCH_LOG`, default warn).
  */
 export function clusterOptionsFromEnvironment(): MeshosClusterOptions {
   const nodeFlags = (process.env.MESHOS_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
@@ -87,7 +88,8 @@ export class MeshosCluster extends ProcessBenchCluster {
         ...nodeArguments(plan, this.plans, path.join(this.root, 'certs')),
         ...(this.options.startArguments ?? []),
       ],
-      { ...process.env, MESHOS_LOG: 'warn' },
+      // MESHOS_BENCH_LOG=info (with MESHOS_BENCH_OUTPUT_DIR) keeps the members' logs for diagnosis.
+      { ...process.env, MESHOS_LOG: process.env.MESHOS_BENCH_LOG ?? 'warn' },
     );
   }
 

@@ -1,5 +1,5 @@
 import * as http2 from 'node:http2';
-import { status as grpcStatus } from '@grpc/grpc-js';
+import { status as grpcStatus, type MethodDefinition } from '@grpc/grpc-js';
 import { etcdServices } from '../../src/api/proto.js';
 
 /**
@@ -33,6 +33,11 @@ interface InFlight {
 export function kvRequestFrame(method: string, request: object): Buffer {
   const definition = etcdServices().kv[method];
   if (definition === undefined) throw new Error(`no KV method ${method}`);
+  return grpcRequestFrame(definition, request);
+}
+
+/** Serializes a request message of any method (a gRPC service definition's entry) into a frame. */
+export function grpcRequestFrame(definition: MethodDefinition<object, unknown>, request: object): Buffer {
   const message = definition.requestSerialize(request);
   const frame = Buffer.allocUnsafe(GRPC_FRAME_HEADER_BYTES + message.byteLength);
   frame[0] = 0;
@@ -71,8 +76,16 @@ export class RawKvChannels {
     return this.endpoints[index % this.endpoints.length] ?? '';
   }
 
-  /** One unary call on channel `index`; resolves when the server answers with status OK. */
+  /** One unary KV call on channel `index`; resolves when the server answers with status OK. */
   call(index: number, method: string, frame: Buffer, timeoutMs: number): Promise<void> {
+    return this.callPath(index, `/etcdserverpb.KV/${method}`, frame, timeoutMs);
+  }
+
+  /**
+   * One unary call of any service's method by its gRPC path (`/meshos.v1.Daemons/Send`): the
+   * daemons bench measures its events with the same cheap client as the KV puts it compares to.
+   */
+  callPath(index: number, grpcPath: string, frame: Buffer, timeoutMs: number): Promise<void> {
     const slot = index % this.sessions.length;
     let session = this.sessions[slot];
     if (session === undefined || session.closed || session.destroyed) {
@@ -90,9 +103,11 @@ export class RawKvChannels {
       try {
         stream = session.request({
           ':method': 'POST',
-          ':path': `/etcdserverpb.KV/${method}`,
+          ':path': grpcPath,
           'content-type': 'application/grpc',
           te: 'trailers',
+          // The deadline as gRPC clients send it, so the server answers (or gives up) within it.
+          'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
         });
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error)));

@@ -1,0 +1,51 @@
+import { runAppendLoad } from '../chains/append-load.js';
+import { sleep } from '../cluster/processes.js';
+import type { DaemonsBenchCluster } from './daemons-cluster.js';
+
+/** The pause `daemon move` reported, or why it was not measured. */
+export type MoveMeasurement = { readonly pauseMs: number } | { readonly notMeasured: string };
+
+export interface MoveOptions {
+  readonly senders: number;
+  readonly warmupMs: number;
+  readonly sendTimeoutMs: number;
+  readonly maxSends: number;
+  readonly moveTimeoutMs: number;
+  readonly clusterTimeoutMs: number;
+}
+
+/**
+ * Moves the active to a standby's node under a closed-loop event load and answers the pause the
+ * move reports (its cutover). A node that answers DAEMON_MOVE_NOT_BUILT has no move yet: the
+ * figure is left out with that reason.
+ */
+export async function measureMovePause(
+  cluster: DaemonsBenchCluster,
+  options: MoveOptions,
+): Promise<MoveMeasurement> {
+  const active = await cluster.activeNode(options.clusterTimeoutMs);
+  const target = Math.min(...[1, 2, 3].filter((node) => node !== active));
+  const { senders, close } = cluster.openSenders(options.senders);
+  const stop = new AbortController();
+  const load = runAppendLoad({
+    appenders: senders,
+    maxAppends: options.maxSends,
+    maxDurationMs: options.warmupMs + options.moveTimeoutMs,
+    appendTimeoutMs: options.sendTimeoutMs,
+    signal: stop.signal,
+  });
+  try {
+    await sleep(options.warmupMs);
+    return { pauseMs: await cluster.move(target, options.moveTimeoutMs) };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'DAEMON_MOVE_NOT_BUILT')
+      return { notMeasured: '`daemon move` is not built on this main yet' };
+    throw error;
+  } finally {
+    stop.abort();
+    await load;
+    close();
+    await cluster.waitSynced(options.clusterTimeoutMs);
+  }
+}
