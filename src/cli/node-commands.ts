@@ -17,7 +17,6 @@ import {
 import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
 import { UsageError } from './commands/common.js';
 import {
-  chainRepairFromValues,
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_CLIENT_LISTEN,
   FlagError,
@@ -25,6 +24,7 @@ import {
   membershipFromValues,
   ROLE_OPTIONS,
   ROLE_USAGE,
+  repairGraceFromValues,
   roleFromValues,
   workerConfigFromValues,
 } from './role-flags.js';
@@ -184,7 +184,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
   const storage = storageConfigFromValues(values);
   const membershipProblems: string[] = [];
   const membership = membershipFromValues(values, membershipProblems);
-  const chainRepair = chainRepairFromValues(values, membershipProblems);
+  const repairGrace = repairGraceFromValues(values, membershipProblems);
   if (membershipProblems.length > 0) throw new FlagError(membershipProblems);
   return {
     id,
@@ -200,7 +200,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
     ...storage,
     membership,
     ...daemonModulesFromValues(values),
-    ...chainRepair,
+    ...repairGrace,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
 }

@@ -6,6 +6,7 @@ import {
   DEFAULT_CHAIN_GRACE_PERIOD_MS,
   DEFAULT_MAX_CHAINS_PER_NODE,
 } from '../chains/index.js';
+import { DEFAULT_DAEMON_REPAIR_GRACE_MS, daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
 import { MeshError, parseAddress } from '../lib/index.js';
 import {
   type ControlPlaneTlsFiles,
@@ -49,7 +50,10 @@ export const ROLE_USAGE = `roles:
   --node-lease-ttl S      seconds without keep-alive before the node counts as gone (default ${DEFAULT_NODE_LEASE_TTL_SECONDS})
   --chain-repair-grace-ms N
                           how long a node must be gone before the chain coordinator (when
-                          this node holds it) replaces its replicas (default ${DEFAULT_CHAIN_GRACE_PERIOD_MS})`;
+                          this node holds it) replaces its replicas (default ${DEFAULT_CHAIN_GRACE_PERIOD_MS})
+  --daemon-repair-grace-ms N
+                          how long a daemon member's node must be gone before the member is
+                          replaced on another node (default ${DEFAULT_DAEMON_REPAIR_GRACE_MS})`;
 
 export const ROLE_OPTIONS = {
   role: { type: 'string', default: 'voter' },
@@ -61,6 +65,7 @@ export const ROLE_OPTIONS = {
   capacity: { type: 'string' },
   'node-lease-ttl': { type: 'string' },
   'chain-repair-grace-ms': { type: 'string' },
+  'daemon-repair-grace-ms': { type: 'string' },
 } as const;
 
 interface RoleValues {
@@ -73,6 +78,7 @@ interface RoleValues {
   readonly capacity?: string | undefined;
   readonly 'node-lease-ttl'?: string | undefined;
   readonly 'chain-repair-grace-ms'?: string | undefined;
+  readonly 'daemon-repair-grace-ms'?: string | undefined;
 }
 
 /** The role named by `--role`; BAD_FLAGS for anything else. */
@@ -127,17 +133,40 @@ export function membershipFromValues(values: RoleValues, problems: string[]): Me
   return { zone: values.zone, capacity, leaseTtlSeconds };
 }
 
-/** `--chain-repair-grace-ms` as the node config holds it (absent when not given). */
-export function chainRepairFromValues(
+/**
+ * `--chain-repair-grace-ms` and `--daemon-repair-grace-ms` as the node config holds them (each
+ * absent when not given).
+ */
+export function repairGraceFromValues(
   values: RoleValues,
   problems: string[],
-): { readonly chainRepairGraceMs?: number } {
-  const text = values['chain-repair-grace-ms'];
-  if (text === undefined) return {};
-  const chainRepairGraceMs = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  const found = chainGracePeriodProblems(chainRepairGraceMs);
-  problems.push(...found.map((problem) => `--chain-repair-grace-ms: ${problem} ('${text}')`));
-  return found.length === 0 ? { chainRepairGraceMs } : {};
+): { readonly chainRepairGraceMs?: number; readonly daemonRepairGraceMs?: number } {
+  const chainRepairGraceMs = graceFlag(values, 'chain-repair-grace-ms', chainGracePeriodProblems, problems);
+  const daemonRepairGraceMs = graceFlag(
+    values,
+    'daemon-repair-grace-ms',
+    daemonRepairGraceProblems,
+    problems,
+  );
+  return {
+    ...(chainRepairGraceMs === undefined ? {} : { chainRepairGraceMs }),
+    ...(daemonRepairGraceMs === undefined ? {} : { daemonRepairGraceMs }),
+  };
+}
+
+/** A grace period flag in whole milliseconds; undefined when absent or wrong (then a problem). */
+function graceFlag(
+  values: RoleValues,
+  flag: 'chain-repair-grace-ms' | 'daemon-repair-grace-ms',
+  problemsOf: (graceMs: number) => string[],
+  problems: string[],
+): number | undefined {
+  const text = values[flag];
+  if (text === undefined) return undefined;
+  const graceMs = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const found = problemsOf(graceMs);
+  problems.push(...found.map((problem) => `--${flag}: ${problem} ('${text}')`));
+  return found.length === 0 ? graceMs : undefined;
 }
 
 /** Parses `--control-plane a:1,b:2`. */
@@ -192,7 +221,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
   const controlPlane = values['control-plane'];
   const endpoints = controlPlane === undefined ? [] : controlPlaneEndpoints(controlPlane, problems);
   const membership = membershipFromValues(values, problems);
-  const chainRepair = chainRepairFromValues(values, problems);
+  const repairGrace = repairGraceFromValues(values, problems);
   const controlPlaneTls = controlPlaneTlsFromValues(values, problems);
   const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
     try {
@@ -216,7 +245,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     controlPlaneEndpoints: endpoints,
     ...(controlPlaneTls === undefined ? {} : { controlPlaneTls }),
     membership,
-    ...chainRepair,
+    ...repairGrace,
     insecure: values.insecure,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };

@@ -162,6 +162,12 @@ export interface LeaseKeepAlive {
   readonly lost: Promise<LeaseLoss>;
   /** Renewals that succeeded so far. */
   readonly renewals: number;
+  /**
+   * Until when (this node's clock) the lease is certainly alive: the last successful renewal's
+   * send time plus its TTL. A holder that acts only while the lease lives (an active daemon)
+   * stops by then, before the store can expire the lease and let another take over.
+   */
+  readonly aliveUntilMs: number;
   /** Stops renewing; the lease then expires by itself unless revoked. */
   stop(): void;
 }

@@ -51,6 +51,10 @@ export class LeaseKeeper implements LeaseKeepAlive {
     return this.renewalCount;
   }
 
+  get aliveUntilMs(): number {
+    return this.deadlineMs;
+  }
+
   stop(): void {
     this.end();
   }

@@ -23,3 +23,25 @@ export const MAX_DAEMON_EVENT_BYTES = 256 * 1024;
 export const MAX_DAEMON_CLIENT_ID_CHARACTERS = 256;
 /** Longest routing key of an event, in characters. */
 export const MAX_DAEMON_EVENT_KEY_CHARACTERS = 1_024;
+/**
+ * How long a member's node must be gone (its registration expired) before the coordinator puts
+ * a new member on another node in its place (`--daemon-repair-grace-ms`): long enough that a
+ * restarting node keeps its member, which rebuilds itself from the chain.
+ */
+export const DEFAULT_DAEMON_REPAIR_GRACE_MS = 60_000;
+/** Bounds of a configured grace period: at least a second, at most a week. */
+export const MIN_DAEMON_REPAIR_GRACE_MS = 1_000;
+export const MAX_DAEMON_REPAIR_GRACE_MS = 7 * 24 * 3_600_000;
+
+/** What is wrong with a configured repair grace period (empty when nothing). */
+export function daemonRepairGraceProblems(graceMs: number): string[] {
+  if (
+    Number.isSafeInteger(graceMs) &&
+    graceMs >= MIN_DAEMON_REPAIR_GRACE_MS &&
+    graceMs <= MAX_DAEMON_REPAIR_GRACE_MS
+  )
+    return [];
+  return [
+    `the daemon repair grace period must be whole milliseconds from ${MIN_DAEMON_REPAIR_GRACE_MS} to ${MAX_DAEMON_REPAIR_GRACE_MS}, got ${graceMs}`,
+  ];
+}

@@ -9,6 +9,7 @@ import {
   type ControlCompare,
   type ControlEntry,
   type ControlPlane,
+  type ControlTxnOp,
   type ControlTxnOpResult,
   daemonKey,
   KEYSPACE_PREFIXES,
@@ -92,16 +93,24 @@ export class DaemonDirectory {
     if (!answer.succeeded) throw new DeployedDaemonNotFoundError(name);
   }
 
-  /** Stores `next` only if the definition is still at `current`'s revision and `fence` holds. */
+  /**
+   * Stores `next` only if the definition is still at `current`'s revision and `fence` holds;
+   * `also` joins more compares and writes to the same transaction (a promotion's chain epochs).
+   * `fenced` in the answer: the definition was unchanged, another compare failed.
+   */
   async swap(
     current: StoredDaemon,
     next: DaemonDefinition,
     fence: readonly ControlCompare[] = [],
+    also: { readonly compare: readonly ControlCompare[]; readonly success: readonly ControlTxnOp[] } = {
+      compare: [],
+      success: [],
+    },
   ): Promise<DaemonSwapAnswer> {
     const key = daemonKey(current.definition.name);
     const answer = await this.plane.txn({
-      compare: [unchangedSince(key, current.modRevision), ...fence],
-      success: [{ type: 'put', key, value: encodeDaemonDefinition(next) }],
+      compare: [unchangedSince(key, current.modRevision), ...fence, ...also.compare],
+      success: [{ type: 'put', key, value: encodeDaemonDefinition(next) }, ...also.success],
       failure: [{ type: 'get', key }],
     });
     if (answer.succeeded)
@@ -125,6 +134,18 @@ export function memberNode(definition: DaemonDefinition, index: number | undefin
 /** The epoch-bumping change of active: the member `active` serves from `epoch + 1` on. */
 export function withActive(definition: DaemonDefinition, active: number): DaemonDefinition {
   return { ...definition, active, epoch: definition.epoch + 1 };
+}
+
+/** Member `index` moves to `node` (its old node is gone); the active and the epoch stay. */
+export function withReplacedMember(
+  definition: DaemonDefinition,
+  index: number,
+  node: NodeId,
+): DaemonDefinition {
+  return {
+    ...definition,
+    members: definition.members.map((member) => (member.index === index ? { index, node } : member)),
+  };
 }
 
 export class DaemonFollower {

@@ -71,6 +71,19 @@ export function daemonChainReplicas(
   return replicas;
 }
 
+/**
+ * The node to take the place of a member whose node is gone: a healthy node holding no member of
+ * this daemon, least loaded first, ties by node id; undefined when there is none.
+ */
+export function replacementNode(
+  definition: DaemonDefinition,
+  nodes: readonly DaemonPlacementNode[],
+  existing: readonly DaemonDefinition[],
+): NodeId | undefined {
+  const members = new Set(definition.members.map((member) => member.node));
+  return byLoad(nodes, memberLoad(existing)).find((node) => !members.has(node));
+}
+
 export interface FailoverQuestion {
   readonly definition: DaemonDefinition;
   /** Whether a node can take the active now (registered, not suspected). */

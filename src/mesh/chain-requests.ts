@@ -36,7 +36,7 @@ import {
   SharedAppends,
   validateChainCreate,
 } from '../chains/index.js';
-import { type Clock, MeshError, type NodeId } from '../lib/index.js';
+import { type Clock, isMeshError, MeshError, type NodeId } from '../lib/index.js';
 
 /** Longest wait between two looks at a chain with no usable leader, within the deadline. */
 export const LEADER_RETRY_WAIT_MS = 200;
@@ -218,10 +218,31 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
           throw error;
         }
         notWritten = error;
-        // The leader moved (or is being replaced): look again once the definition changes.
-        await host.nextChange(Math.min(deadlineMs - clock.nowMs(), LEADER_RETRY_WAIT_MS));
+        // The leader moved (or is being replaced): look again once the definition changes; a
+        // leader still claiming its epoch also once this node's replica commits (its marker).
+        const waitMs = Math.min(deadlineMs - clock.nowMs(), LEADER_RETRY_WAIT_MS);
+        await (isMeshError(error, 'CHAIN_NOT_LEADER')
+          ? this.nextCommitOrChange(name, waitMs)
+          : host.nextChange(waitMs));
       }
     }
+  }
+
+  /**
+   * Resolves at the next definition change, at the next commit of this node's replica of `name`
+   * (a new leader still claiming refuses appends until its epoch starts; its marker's commit is
+   * the sign, here or on a follower), or after `waitMs`.
+   */
+  private nextCommitOrChange(name: string, waitMs: number): Promise<void> {
+    const { host } = this.options;
+    const change = host.nextChange(waitMs);
+    const replica = host.replica(name);
+    if (replica === undefined) return change;
+    let unsubscribe: () => void = () => undefined;
+    const committed = new Promise<void>((resolve) => {
+      unsubscribe = replica.onCommit(() => resolve());
+    });
+    return Promise.race([change, committed]).finally(() => unsubscribe());
   }
 
   /** Committed records from `fromOffset`: this node's replica, else the leader's (or another's). */

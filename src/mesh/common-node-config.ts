@@ -1,10 +1,11 @@
 import { chainGracePeriodProblems } from '../chains/index.js';
+import { daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
 import { formatAddress } from '../lib/index.js';
 import type { CommonNodeConfig } from './node-parts.js';
 
 /**
  * What is wrong with the settings voters and workers both have and check alike: their three
- * listeners, and the chain repair grace period (empty when nothing).
+ * listeners, and the chain and daemon repair grace periods (empty when nothing).
  */
 export function commonNodeConfigProblems(config: CommonNodeConfig): string[] {
   const problems: string[] = [];
@@ -17,5 +18,7 @@ export function commonNodeConfigProblems(config: CommonNodeConfig): string[] {
   }
   if (config.chainRepairGraceMs !== undefined)
     problems.push(...chainGracePeriodProblems(config.chainRepairGraceMs));
+  if (config.daemonRepairGraceMs !== undefined)
+    problems.push(...daemonRepairGraceProblems(config.daemonRepairGraceMs));
   return problems;
 }

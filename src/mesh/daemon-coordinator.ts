@@ -7,17 +7,23 @@
  * `DAEMON_COORDINATOR_CHECK_INTERVAL_MS`, it looks for daemons whose active's node is not
  * healthy (its registration gone with its lease, or suspected after a lost connection, the
  * early hint) and promotes the standby that applied the most (`chooseFailoverMember`) by a
- * compare-and-swap of the definition that raises the epoch, fenced by the seat. The promoted
- * member starts stamping its events with the new epoch; from its first one on the inbound
- * chain, whatever the old active still appends is refused by every member (the epoch rule).
+ * compare-and-swap of the definition that raises the epoch, fenced by the seat; the same
+ * transaction starts the next epoch of the daemon's chains whose leader is gone, led by the new
+ * active's node (`chainTakeover`). The promoted member starts stamping its events with the new
+ * epoch; from its first one on the inbound chain, whatever the old active still appends is
+ * refused by every member (the epoch rule). Members whose node is gone past the repair grace
+ * period are replaced on other nodes (`DaemonRepair`).
  */
-import { LeasedSeat, type SeatTerm } from '../chains/index.js';
+import { LeasedSeat, type SeatTerm, type StoredChain } from '../chains/index.js';
 import { type ControlPlane, DAEMONS_COORDINATOR_KEY } from '../control/index.js';
-import { daemonChainNames } from '../daemons/chain-names.js';
+import { DEFAULT_DAEMON_REPAIR_GRACE_MS } from '../daemons/cluster-limits.js';
 import type { DaemonDirectory, StoredDaemon } from '../daemons/directory.js';
 import { memberNode, withActive } from '../daemons/directory.js';
 import { chooseFailoverMember, type DaemonPlacementNode, healthyNodeIds } from '../daemons/placement.js';
+import type { DaemonDefinition } from '../daemons/types.js';
 import type { Clock, Logger, NodeId, Random } from '../lib/index.js';
+import { chainTakeover } from './daemon-chain-takeover.js';
+import { DaemonRepair } from './daemon-repair.js';
 
 /** How often the seat holder looks at every daemon even when nothing changed. */
 export const DAEMON_COORDINATOR_CHECK_INTERVAL_MS = 1_000;
@@ -26,6 +32,8 @@ export const DAEMON_COORDINATOR_CHECK_INTERVAL_MS = 1_000;
  * plane's minimum), because when the holder's node is also the active's, a failover waits for it.
  */
 export const DAEMON_COORDINATOR_LEASE_TTL_SECONDS = 2;
+/** Promotion transactions tried when a chain's own failover changed the chain first. */
+export const MAX_PROMOTION_ATTEMPTS = 3;
 
 export interface DaemonCoordinatorOptions {
   readonly plane: ControlPlane;
@@ -42,11 +50,13 @@ export interface DaemonCoordinatorOptions {
   ) => Promise<{ index: number; syncedThrough: number } | undefined>;
   readonly rttMs: (node: NodeId) => number | undefined;
   /**
-   * After a promotion: proposes `leader` (the new active's node) to lead `chain` when the chain's
-   * leader is not among `healthy` nodes, so the daemon's appends need not wait for the chain's
-   * own failover (a compare-and-swap of the chain's epoch, as any chain failover proposer makes).
+   * The definitions of the daemon's chains: a promotion also starts the next epoch of those whose
+   * leader is not healthy, led by the new active's node, in the same transaction
+   * (`chainTakeover`), so the daemon's appends need not wait for the chains' own failover.
    */
-  readonly leadChain?: (chain: string, leader: NodeId, healthy: ReadonlySet<NodeId>) => Promise<void>;
+  readonly chainsOf?: (daemon: string) => Promise<readonly StoredChain[]>;
+  /** How long a member's node must be gone before the member is replaced (default 60 s). */
+  readonly repairGraceMs?: number;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger?: Logger;
@@ -58,10 +68,17 @@ export class DaemonCoordinator {
   private term: SeatTerm | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  readonly repair: DaemonRepair;
   /** Promotions this node committed. */
   promotions = 0;
 
   constructor(private readonly options: DaemonCoordinatorOptions) {
+    this.repair = new DaemonRepair({
+      directory: options.directory,
+      graceMs: options.repairGraceMs ?? DEFAULT_DAEMON_REPAIR_GRACE_MS,
+      clock: options.clock,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
     this.seat = new LeasedSeat({
       plane: options.plane,
       key: DAEMONS_COORDINATOR_KEY,
@@ -129,14 +146,20 @@ export class DaemonCoordinator {
     }
   }
 
-  /** Promotes a standby of every daemon whose active's node is not healthy. */
+  /**
+   * Promotes a standby of every daemon whose active's node is not healthy, then replaces the
+   * standbys whose node is gone past the grace period.
+   */
   private async check(): Promise<void> {
-    const healthy = healthyNodeIds(this.options.nodes());
+    const nodes = this.options.nodes();
+    const healthy = healthyNodeIds(nodes);
+    const daemons = [...this.options.definitions().values()];
+    this.repair.notice(daemons, nodes);
     const term = this.term;
     // The seat holder acts; so does the healthy node of smallest id in this node's view, so a
     // failover does not wait for the seat's lease when the holder died with the active.
     if (term === undefined && Math.min(...healthy) !== this.options.self) return;
-    for (const stored of this.options.definitions().values()) {
+    for (const stored of daemons) {
       const { definition } = stored;
       const activeNode = memberNode(definition, definition.active);
       if (activeNode === undefined || healthy.has(activeNode)) continue;
@@ -149,6 +172,9 @@ export class DaemonCoordinator {
         );
       }
     }
+    await this.repair.repair(daemons, nodes, term?.fence ?? []).catch((error: unknown) => {
+      this.options.logger?.warn({ err: error }, 'daemons: replacing a member failed');
+    });
   }
 
   private async failover(
@@ -156,8 +182,73 @@ export class DaemonCoordinator {
     healthy: ReadonlySet<NodeId>,
     term: SeatTerm | undefined,
   ): Promise<void> {
+    const { clock, logger } = this.options;
+    const startedMs = clock.nowMs();
+    // The standbys' progress and the chains' definitions are asked at once: both are needed
+    // before the one transaction that promotes.
+    const [syncedThrough, chainsAsked] = await Promise.all([
+      this.standbyProgress(stored.definition, healthy),
+      this.chainsOf(stored.definition.name),
+    ]);
+    const askedMs = clock.nowMs();
+    let chains = chainsAsked;
     const { definition } = stored;
-    const { logger } = this.options;
+    const chosen = chooseFailoverMember({
+      definition,
+      healthy: (node) => healthy.has(node),
+      syncedThrough,
+      rttMs: this.options.rttMs,
+    });
+    const leader = memberNode(definition, chosen);
+    if (chosen === undefined || leader === undefined) {
+      logger?.warn(
+        { daemon: definition.name, epoch: definition.epoch },
+        'daemons: the active is gone and no standby can take over',
+      );
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const takeover = chainTakeover(chains, leader, healthy);
+      const answer = await this.options.directory.swap(
+        stored,
+        withActive(definition, chosen),
+        term?.fence ?? [],
+        takeover,
+      );
+      if (answer.applied) {
+        this.promotions += 1;
+        logger?.info(
+          {
+            daemon: definition.name,
+            epoch: answer.daemon.definition.epoch,
+            active: chosen,
+            node: leader,
+            syncedThrough: syncedThrough.get(chosen),
+            chainsLed: takeover.chains,
+            askedMs: Math.round(askedMs - startedMs),
+            committedMs: Math.round(clock.nowMs() - startedMs),
+          },
+          'daemons: promoted a standby',
+        );
+        return;
+      }
+      // Another writer changed the definition first: nothing more to do here.
+      if (!answer.fenced) return;
+      // The definition unchanged: the seat was lost, or a chain's own failover came first.
+      if (takeover.chains.length === 0) {
+        term?.end('a write found the seat taken');
+        return;
+      }
+      if (attempt >= MAX_PROMOTION_ATTEMPTS) return;
+      chains = await this.chainsOf(definition.name);
+    }
+  }
+
+  /** What each healthy standby reports it applied, by member index (no report: left out). */
+  private async standbyProgress(
+    definition: DaemonDefinition,
+    healthy: ReadonlySet<NodeId>,
+  ): Promise<Map<number, number>> {
     const reports = await Promise.all(
       definition.members
         .filter((member) => member.index !== definition.active && healthy.has(member.node))
@@ -168,49 +259,11 @@ export class DaemonCoordinator {
             : undefined;
         }),
     );
-    const syncedThrough = new Map(reports.filter((report) => report !== undefined));
-    const chosen = chooseFailoverMember({
-      definition,
-      healthy: (node) => healthy.has(node),
-      syncedThrough,
-      rttMs: this.options.rttMs,
-    });
-    if (chosen === undefined) {
-      logger?.warn(
-        { daemon: definition.name, epoch: definition.epoch },
-        'daemons: the active is gone and no standby can take over',
-      );
-      return;
-    }
-    const answer = await this.options.directory.swap(
-      stored,
-      withActive(definition, chosen),
-      term?.fence ?? [],
-    );
-    if (answer.applied) {
-      this.promotions += 1;
-      const leader = memberNode(definition, chosen);
-      if (leader !== undefined && this.options.leadChain !== undefined) {
-        for (const chain of daemonChainNames(definition.name)) {
-          await this.options.leadChain(chain, leader, healthy).catch((error: unknown) => {
-            logger?.warn(
-              { err: error, chain },
-              'daemons: proposing the new active as the chain leader failed',
-            );
-          });
-        }
-      }
-      logger?.info(
-        {
-          daemon: definition.name,
-          epoch: answer.daemon.definition.epoch,
-          active: chosen,
-          syncedThrough: syncedThrough.get(chosen),
-        },
-        'daemons: promoted a standby',
-      );
-    } else if (answer.fenced) {
-      term?.end('a write found the seat taken');
-    }
+    return new Map(reports.filter((report) => report !== undefined));
+  }
+
+  /** The daemon's chains as the control plane holds them (none known: the promotion goes alone). */
+  private async chainsOf(name: string): Promise<readonly StoredChain[]> {
+    return (await this.options.chainsOf?.(name).catch(() => undefined)) ?? [];
   }
 }

@@ -11,6 +11,7 @@ import { type ApplyOutcome, type EventApplier, MemberCore } from '../daemons/mem
 import { decodeInboundEventRecord } from '../daemons/record-codec.js';
 import type { DaemonDefinition } from '../daemons/types.js';
 import { type Clock, type Logger, MeshError } from '../lib/index.js';
+import { ActiveFence, type NodeLease } from './daemon-active-fence.js';
 import { OffsetWaiters } from './daemon-offset-waiters.js';
 import { OutputWriter } from './daemon-output-writer.js';
 
@@ -25,6 +26,11 @@ export interface DaemonMemberOptions {
   /** A fresh applier (empty state): the member's first, and again after it broke. */
   readonly newApplier: () => EventApplier;
   readonly chains: ChainsBackend;
+  /**
+   * The node's lease (undefined: not registered). Absent: no lease check (a test's nodes without
+   * registrations); the active is then fenced by epochs alone.
+   */
+  readonly nodeLease?: () => NodeLease | undefined;
   readonly clock: Clock;
   readonly logger?: Logger;
 }
@@ -36,6 +42,7 @@ export class DaemonMember {
   private definition: DaemonDefinition;
   private writer: OutputWriter | undefined;
   private loop: Promise<void> | undefined;
+  private readonly fence: ActiveFence;
   /** Whether the member's chain was deleted (the daemon is being removed). */
   ended = false;
 
@@ -43,6 +50,7 @@ export class DaemonMember {
     this.definition = options.definition;
     this.core = new MemberCore(options.newApplier());
     this.waiters = new OffsetWaiters<ApplyOutcome | undefined>(options.clock, MAX_MEMBER_WAITERS, undefined);
+    this.fence = new ActiveFence(options.clock, options.nodeLease);
   }
 
   get name(): string {
@@ -62,6 +70,19 @@ export class DaemonMember {
     return this.definition.active === this.options.index;
   }
 
+  /**
+   * Whether it may take events as the active now (docs/DAEMONS.md "Fencing"): named active, no
+   * record of a newer epoch seen on the inbound chain, and its node's lease holds (`ActiveFence`).
+   */
+  servesAsActive(): boolean {
+    return this.active && this.core.epochSeen <= this.definition.epoch && this.fence.leaseHolds();
+  }
+
+  /** A definition read after the node registered again: the same epoch naming it active re-arms it. */
+  confirm(definition: DaemonDefinition): void {
+    this.fence.confirm(this.definition, definition, this.options.index);
+  }
+
   get epoch(): number {
     return this.definition.epoch;
   }
@@ -78,12 +99,25 @@ export class DaemonMember {
   /** A newer definition: the member becomes (or stops being) the active. */
   updateDefinition(definition: DaemonDefinition): void {
     this.definition = definition;
+    if (this.active && this.fence.isNewEpoch(definition)) {
+      this.fence.arm(definition.epoch);
+      this.options.logger?.info(
+        {
+          daemon: definition.name,
+          epoch: definition.epoch,
+          member: this.index,
+          syncedThrough: this.syncedThrough,
+        },
+        'daemons: this member is the active',
+      );
+    }
     if (this.active && this.writer === undefined) {
       const { chains, clock, logger } = this.options;
       this.writer = new OutputWriter({
         daemon: definition.name,
         chains,
         core: this.core,
+        mayWrite: () => this.servesAsActive(),
         clock,
         ...(logger === undefined ? {} : { logger }),
       });

@@ -9,12 +9,15 @@ import type { StoredDaemon } from '../daemons/directory.js';
 import { ExactlyOnceApplier } from '../daemons/exactly-once-applier.js';
 import type { DaemonDefinition, DaemonKindCatalog } from '../daemons/types.js';
 import type { Clock, Logger, NodeId } from '../lib/index.js';
+import type { NodeLease } from './daemon-active-fence.js';
 import { DaemonMember } from './daemon-member.js';
 
 export interface DaemonMembersOptions {
   readonly self: NodeId;
   readonly catalog: DaemonKindCatalog;
   readonly chains: ChainsBackend;
+  /** The node's lease an active serves under (absent: no lease check; see DaemonMember). */
+  readonly nodeLease?: () => NodeLease | undefined;
   readonly clock: Clock;
   readonly logger?: Logger;
 }
@@ -70,7 +73,7 @@ export class DaemonMembers {
   }
 
   private startMember(definition: DaemonDefinition, index: number): void {
-    const { catalog, chains, clock, logger, self } = this.options;
+    const { catalog, chains, clock, logger, self, nodeLease } = this.options;
     const newApplier = () =>
       ExactlyOnceApplier.create({
         kind: catalog.get(definition.kind),
@@ -85,6 +88,7 @@ export class DaemonMembers {
         index,
         newApplier,
         chains,
+        ...(nodeLease === undefined ? {} : { nodeLease }),
         clock,
         ...(logger === undefined ? {} : { logger }),
       });

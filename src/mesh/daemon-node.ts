@@ -13,10 +13,16 @@ import type { DaemonPlacementNode } from '../daemons/placement.js';
 import type { DaemonKindCatalog } from '../daemons/types.js';
 import { ChangeWaiters, type Clock, type Logger, type NodeId, type Random } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
+import type { NodeLease } from './daemon-active-fence.js';
 import { DaemonCoordinator, type DaemonCoordinatorOptions } from './daemon-coordinator.js';
+import type { DaemonMember } from './daemon-member.js';
 import { DaemonMembers } from './daemon-members.js';
 import { DaemonPeerRequests } from './daemon-peer-requests.js';
 import { DaemonRequests } from './daemon-requests.js';
+
+/** Reads of its definition an active tries after its node registered again, and the pause between. */
+export const MAX_ACTIVE_CONFIRM_ATTEMPTS = 20;
+export const ACTIVE_CONFIRM_RETRY_MS = 500;
 
 export interface DaemonsNodeOptions {
   readonly self: NodeId;
@@ -30,7 +36,17 @@ export interface DaemonsNodeOptions {
   readonly nodes: () => readonly DaemonPlacementNode[];
   readonly onNodesChange: DaemonCoordinatorOptions['onNodesChange'];
   readonly rttMs: DaemonCoordinatorOptions['rttMs'];
-  readonly leadChain?: DaemonCoordinatorOptions['leadChain'];
+  readonly chainsOf?: DaemonCoordinatorOptions['chainsOf'];
+  readonly repairGraceMs?: number;
+  /**
+   * The node's registration: the lease its actives serve under, and a call after each new
+   * registration (a new lease), when each active re-reads its definition to serve on. Absent:
+   * actives are fenced by epochs alone (tests without registrations).
+   */
+  readonly registration?: {
+    readonly lease: () => NodeLease | undefined;
+    readonly onRegistered: (listener: () => void) => () => void;
+  };
   readonly clock: Clock;
   readonly random: Random;
   readonly logger?: Logger;
@@ -50,7 +66,15 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
   const withLogger = logger === undefined ? {} : { logger };
   const directory = new DaemonDirectory(plane);
   const peers = new DaemonPeerRequests(options.link, clock, logger);
-  const members = new DaemonMembers({ self, catalog, chains, clock, ...withLogger });
+  const registration = options.registration;
+  const members = new DaemonMembers({
+    self,
+    catalog,
+    chains,
+    ...(registration === undefined ? {} : { nodeLease: registration.lease }),
+    clock,
+    ...withLogger,
+  });
   const changed = new ChangeWaiters(clock);
   let coordinator: DaemonCoordinator | undefined;
   const follower = directory.follow((daemons) => {
@@ -81,19 +105,39 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     onNodesChange: options.onNodesChange,
     progressOf: (name, node) => requests.progressOf(name, node),
     rttMs: options.rttMs,
-    ...(options.leadChain === undefined ? {} : { leadChain: options.leadChain }),
+    ...(options.chainsOf === undefined ? {} : { chainsOf: options.chainsOf }),
+    ...(options.repairGraceMs === undefined ? {} : { repairGraceMs: options.repairGraceMs }),
     clock,
     random: options.random,
     ...(logger === undefined ? {} : { logger: logger.child({ part: 'daemon-coordinator' }) }),
   });
   coordinator.start();
   const started = coordinator;
+  // After a new registration, each active serves on only if the control plane still names it.
+  let closed = false;
+  const confirm = async (member: DaemonMember): Promise<void> => {
+    for (let attempt = 1; !closed && attempt <= MAX_ACTIVE_CONFIRM_ATTEMPTS; attempt++) {
+      try {
+        const stored = await directory.get(member.name);
+        if (stored !== undefined) member.confirm(stored.definition);
+        return;
+      } catch (error) {
+        logger?.warn({ err: error, daemon: member.name, attempt }, 'daemons: confirming the active failed');
+        await new Promise<void>((resolve) => clock.setTimer(ACTIVE_CONFIRM_RETRY_MS, resolve));
+      }
+    }
+  };
+  const unsubscribe = registration?.onRegistered(() => {
+    for (const member of members.all()) if (member.active) void confirm(member);
+  });
   return {
     directory,
     members,
     requests,
     coordinator: started,
     async close() {
+      closed = true;
+      unsubscribe?.();
       await started.stop();
       follower.stop();
       peers.close();

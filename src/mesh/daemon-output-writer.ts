@@ -33,6 +33,8 @@ export interface OutputWriterOptions {
   readonly daemon: string;
   readonly chains: ChainsBackend;
   readonly core: MemberCore;
+  /** Whether the member still serves as the active (a fenced one writes nothing). */
+  readonly mayWrite: () => boolean;
   readonly clock: Clock;
   readonly logger?: Logger;
 }
@@ -89,6 +91,10 @@ export class OutputWriter {
         'daemons: outputs of events before the oldest remembered one cannot be written',
       );
     while (!this.stopped) {
+      if (!this.options.mayWrite()) {
+        await this.sleep(OUTPUT_RETRY_DELAY_MS);
+        continue;
+      }
       const batch = this.nextBatch();
       if (batch === undefined) {
         this.waiters.settleBelow(core.appliedThrough, () => true);

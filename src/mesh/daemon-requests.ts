@@ -293,7 +293,8 @@ export class DaemonRequests implements DaemonsBackend {
   ): Promise<DaemonSendResult> {
     const { members, chains, clock, self } = this.options;
     const member = members.get(name);
-    if (member === undefined || !member.active) {
+    // Checked in the same turn as the append below is handed on: a fenced active appends nothing.
+    if (member === undefined || !member.servesAsActive()) {
       const epoch = this.options.definitions().get(name)?.definition.epoch ?? 0;
       throw new DaemonNotActiveHereError(name, self, epoch);
     }

@@ -10,6 +10,7 @@ import { ChainDirectory } from '../chains/index.js';
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { loadKindCatalog } from '../daemons/node/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
+import { daemonChainDefinitions } from './daemon-chain-takeover.js';
 import { openDaemonsNode } from './daemon-node.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
@@ -40,15 +41,15 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         nodes: () =>
           membership.view.nodes().map((node) => ({ id: node.record.id, healthy: node.health === 'alive' })),
         onNodesChange: (listener) => membership.view.onChange(() => listener()),
-        rttMs: (node) => parts.proximityMatrix?.()?.rows.get(self)?.peers.get(node)?.rttMs,
-        leadChain: async (chain, leader, healthy) => {
-          const current = await chainDirectory.get(chain);
-          const definition = current?.definition;
-          if (current === undefined || definition === undefined) return;
-          if (definition.leader !== undefined && healthy.has(definition.leader)) return;
-          if (!definition.replicas.includes(leader)) return;
-          await chainDirectory.proposeNextEpoch(chain, { expectedModRevision: current.modRevision, leader });
+        ...(context.config.daemonRepairGraceMs === undefined
+          ? {}
+          : { repairGraceMs: context.config.daemonRepairGraceMs }),
+        registration: {
+          lease: () => membership.registration.lease,
+          onRegistered: (listener) => membership.registration.onRegistered(listener),
         },
+        rttMs: (node) => parts.proximityMatrix?.()?.rows.get(self)?.peers.get(node)?.rttMs,
+        chainsOf: (daemon) => daemonChainDefinitions(chainDirectory, daemon),
         clock,
         random: random.fork('daemon-coordinator'),
         ...(log === undefined ? {} : { logger: log }),

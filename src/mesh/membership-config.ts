@@ -44,6 +44,8 @@ export interface WorkerNodeConfig {
   readonly daemonModules?: readonly string[];
   /** `--chain-repair-grace-ms`: a node gone this long has its chain replicas replaced (default 60 s). */
   readonly chainRepairGraceMs?: number;
+  /** `--daemon-repair-grace-ms`: a member whose node is gone this long is replaced (default 60 s). */
+  readonly daemonRepairGraceMs?: number;
 }
 
 /** PEM files of TLS to the control plane, read each time the worker opens it (so renewed files apply). */

@@ -56,6 +56,8 @@ export interface MeshNodeConfig {
   readonly daemonModules?: readonly string[];
   /** `--chain-repair-grace-ms`: a node gone this long has its chain replicas replaced (default 60 s). */
   readonly chainRepairGraceMs?: number;
+  /** `--daemon-repair-grace-ms`: a member whose node is gone this long is replaced (default 60 s). */
+  readonly daemonRepairGraceMs?: number;
 }
 
 /** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */

@@ -73,6 +73,8 @@ export interface CommonNodeConfig {
   readonly membership?: MembershipConfig;
   /** How long a node must be gone before the chain coordinator replaces its replicas. */
   readonly chainRepairGraceMs?: number;
+  /** How long a member's node must be gone before the daemon coordinator replaces the member. */
+  readonly daemonRepairGraceMs?: number;
   /** Absolute paths of `--daemon-module` files whose kinds the daemons service runs. */
   readonly daemonModules?: readonly string[];
 }

@@ -73,6 +73,14 @@ export class NodeRegistration {
     return this.keepAlive?.leaseId;
   }
 
+  /** The lease the record is under and until when it is certainly alive, while registered. */
+  get lease(): { readonly id: number; readonly aliveUntilMs: number } | undefined {
+    const keepAlive = this.keepAlive;
+    return keepAlive === undefined
+      ? undefined
+      : { id: keepAlive.leaseId, aliveUntilMs: keepAlive.aliveUntilMs };
+  }
+
   get isRegistered(): boolean {
     return this.keepAlive !== undefined;
   }

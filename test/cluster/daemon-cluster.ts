@@ -16,9 +16,15 @@ export interface DaemonCluster {
   stop(): Promise<void>;
 }
 
-/** `size` voters started with the built `meshos start`, once they agree on a Raft leader. */
-export async function startDaemonCluster(size: number): Promise<DaemonCluster> {
-  const cluster = await ProcessCluster.create(size);
+/**
+ * `size` voters started with the built `meshos start` (with `nodeArguments` added), once they
+ * agree on a Raft leader.
+ */
+export async function startDaemonCluster(
+  size: number,
+  options: { nodeArguments?: readonly string[] } = {},
+): Promise<DaemonCluster> {
+  const cluster = await ProcessCluster.create(size, options);
   const clients = new Map<number, RawDaemonsClient>();
   const stop = async (): Promise<void> => {
     for (const client of clients.values()) client.close();

@@ -158,6 +158,20 @@ describe('meshos start --role', () => {
     );
     expect(flagProblems([...WORKER, '--chain-repair-grace-ms', '5s'])[0]).toMatch(/'5s'/);
   });
+
+  it('takes the daemon repair grace period on both roles, absent unless given, and refuses one out of range', () => {
+    expect(startPlanFromArguments(VOTER).config.daemonRepairGraceMs).toBeUndefined();
+    expect(
+      startPlanFromArguments([...VOTER, '--daemon-repair-grace-ms', '4000']).config.daemonRepairGraceMs,
+    ).toBe(4_000);
+    expect(
+      startPlanFromArguments([...WORKER, '--daemon-repair-grace-ms', '1500']).config.daemonRepairGraceMs,
+    ).toBe(1_500);
+    expect(flagProblems([...VOTER, '--daemon-repair-grace-ms', '999'])[0]).toMatch(
+      /--daemon-repair-grace-ms: .*from 1000 to 604800000, got 999/,
+    );
+    expect(flagProblems([...WORKER, '--daemon-repair-grace-ms', 'soon'])[0]).toMatch(/'soon'/);
+  });
 });
 
 describe('meshos start --daemon-module', () => {

@@ -4,6 +4,7 @@ import {
   chooseFailoverMember,
   daemonChainReplicas,
   placeDaemonMembers,
+  replacementNode,
 } from '../../../src/daemons/placement.js';
 import type { DaemonDefinition } from '../../../src/daemons/types.js';
 import type { NodeId } from '../../../src/lib/index.js';
@@ -90,6 +91,23 @@ describe('chooseFailoverMember', () => {
         syncedThrough,
         rttMs: () => undefined,
       }),
+    ).toBeUndefined();
+  });
+});
+
+describe('replacementNode', () => {
+  it('picks a healthy node holding no member of the daemon, least loaded first, ties by node id', () => {
+    const definition = deployed('a', [1, 2, 3]);
+    const nodes = [...healthy([1, 2, 3, 6, 5]), { id: 4, healthy: false }];
+    expect(replacementNode(definition, nodes, [definition])).toBe(5);
+    const busy = deployed('b', [5]);
+    expect(replacementNode(definition, nodes, [definition, busy])).toBe(6);
+  });
+
+  it('answers undefined when every healthy node already holds a member', () => {
+    const definition = deployed('a', [1, 2, 3]);
+    expect(
+      replacementNode(definition, [...healthy([1, 2, 3]), { id: 4, healthy: false }], []),
     ).toBeUndefined();
   });
 });

@@ -1,11 +1,16 @@
 /**
  * Daemons services of several nodes in this process: their `DaemonRequests` and members over one
- * in-process control plane, one in-memory chains backend (the chains every node reaches) and an
- * in-memory daemons channel between them, on which a test can cut a node off.
+ * in-process control plane, one in-memory chains backend (the chains every node reaches; their
+ * definitions are in the control plane too, for the promotion's chain takeover) and an in-memory
+ * daemons channel between them, on which a test can cut a node off. A test can also take a
+ * node's registration away (`gone`) and give each node a lease its actives serve under.
  */
+import { ChainDirectory } from '../../../src/chains/index.js';
 import { type ControlPlane, openControlPlane } from '../../../src/control/index.js';
 import { BUILT_IN_KINDS, createKindCatalog } from '../../../src/daemons/index.js';
 import { type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
+import type { NodeLease } from '../../../src/mesh/daemon-active-fence.js';
+import { daemonChainDefinitions } from '../../../src/mesh/daemon-chain-takeover.js';
 import { type DaemonsNode, openDaemonsNode } from '../../../src/mesh/daemon-node.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
@@ -21,16 +26,37 @@ export interface DaemonMesh {
   readonly plane: ControlPlane;
   /** Nodes whose daemons channel drops everything (and which placement sees unhealthy). */
   readonly down: Set<NodeId>;
+  /** Nodes no longer registered at all (their lease expired): absent from every node's view. */
+  readonly gone: Set<NodeId>;
+  /** Each node's lease, with `leases: true`; a test sets it (undefined: not registered). */
+  readonly leases: Map<NodeId, NodeLease | undefined>;
   node(id: NodeId): DaemonNode;
+  /** Tells node `id`'s daemons it registered again (call after setting its new lease). */
+  registered(id: NodeId): void;
   close(): Promise<void>;
 }
 
-export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh> {
+export interface DaemonMeshOptions {
+  readonly repairGraceMs?: number;
+  /** Actives serve under the leases in `DaemonMesh.leases` (each node's starts alive for an hour). */
+  readonly leases?: boolean;
+}
+
+const LEASE_ALIVE_MS = 3_600_000;
+
+export async function openDaemonMesh(
+  ids: readonly NodeId[],
+  options: DaemonMeshOptions = {},
+): Promise<DaemonMesh> {
   const clock = new SystemClock();
   const backend = new LocalKvBackend({ clock });
   const plane = await openControlPlane({ kind: 'in-process', backend, clock });
   const chains = new FakeChainsBackend();
+  const chainDirectory = new ChainDirectory(plane, { clock });
   const down = new Set<NodeId>();
+  const gone = new Set<NodeId>();
+  const leases = new Map<NodeId, NodeLease | undefined>();
+  const registeredListeners = new Map<NodeId, (() => void)[]>();
   const handlers = new Map<NodeId, (from: NodeId, payload: Uint8Array) => void>();
   const nodes = new Map<NodeId, DaemonNode>();
   const stops: Array<() => Promise<void>> = [];
@@ -45,7 +71,10 @@ export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh
       onPeerLost: () => undefined,
     };
     const catalog = createKindCatalog(BUILT_IN_KINDS);
-    const healthyNodes = () => ids.map((node) => ({ id: node, healthy: !down.has(node) }));
+    const healthyNodes = () =>
+      ids.filter((node) => !gone.has(node)).map((node) => ({ id: node, healthy: !down.has(node) }));
+    leases.set(id, { id: id * 100, aliveUntilMs: clock.nowMs() + LEASE_ALIVE_MS });
+    registeredListeners.set(id, []);
     const daemonsNode = openDaemonsNode({
       self: id,
       plane,
@@ -57,10 +86,26 @@ export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh
             replicas: placement.replicas.length,
             acks: request.acks ?? 'quorum',
           });
-          return undefined as never;
+          return chainDirectory.create(request, placement);
         },
-        delete: (name) => chains.delete(name),
+        delete: async (name) => {
+          await chains.delete(name);
+          await chainDirectory.delete(name);
+        },
       },
+      chainsOf: (daemon) => daemonChainDefinitions(chainDirectory, daemon),
+      ...(options.repairGraceMs === undefined ? {} : { repairGraceMs: options.repairGraceMs }),
+      ...(options.leases === true
+        ? {
+            registration: {
+              lease: () => leases.get(id),
+              onRegistered: (listener: () => void) => {
+                registeredListeners.get(id)?.push(listener);
+                return () => undefined;
+              },
+            },
+          }
+        : {}),
       catalog,
       link,
       nodes: healthyNodes,
@@ -77,7 +122,12 @@ export async function openDaemonMesh(ids: readonly NodeId[]): Promise<DaemonMesh
     chains,
     plane,
     down,
+    gone,
+    leases,
     node: (id) => nodes.get(id) as DaemonNode,
+    registered: (id) => {
+      for (const listener of registeredListeners.get(id) ?? []) listener();
+    },
     async close() {
       for (const stop of stops) await stop();
       await plane.close();

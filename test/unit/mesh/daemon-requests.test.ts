@@ -1,13 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inboundChainName } from '../../../src/daemons/chain-names.js';
+import { ChainDirectory } from '../../../src/chains/index.js';
+import { inboundChainName, outputChainName } from '../../../src/daemons/chain-names.js';
 import {
   decodeCounterState,
+  decodeInboundEventRecord,
   decodeJournalState,
   encodeInboundEventRecord,
 } from '../../../src/daemons/index.js';
-import { isMeshError } from '../../../src/lib/index.js';
+import { isMeshError, SystemClock } from '../../../src/lib/index.js';
 import { until } from '../../support/until.js';
 import { type DaemonMesh, openDaemonMesh } from './daemon-mesh.js';
+
+/** A send's deadline while the active is fenced: long enough for two looks at the definitions. */
+const FENCED_SEND_TIMEOUT_MS = 600;
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
@@ -186,6 +191,12 @@ describe('failover (one process)', () => {
     expect(status.members.find((member) => member.role === 'active')?.node).not.toBe(1);
     const promotions = [...mesh.nodes.values()].reduce((sum, node) => sum + node.coordinator.promotions, 0);
     expect(promotions).toBe(1);
+    // The same transaction started the next epoch of both chains, led from the new active's node.
+    const activeNode = status.members.find((member) => member.role === 'active')!.node;
+    for (const chain of [inboundChainName('log'), outputChainName('log')]) {
+      const stored = await new ChainDirectory(mesh.plane, { clock: new SystemClock() }).get(chain);
+      expect(stored?.definition).toMatchObject({ epoch: 2, leader: activeNode, origin: activeNode });
+    }
     // A retry of an event the old active applied is recognised by the new one: the first answer.
     const retry = await mesh
       .node(2)
@@ -199,5 +210,102 @@ describe('failover (one process)', () => {
     for await (const output of mesh.node(2).requests.outputs('log', 0, false, new AbortController().signal))
       outputs.push(text(output.payload));
     expect(outputs).toEqual(['0', '1', '2', '3', '4']);
+  });
+});
+
+describe('fencing of the active (one process)', () => {
+  let fenced: DaemonMesh;
+  afterEach(async () => {
+    await fenced?.close();
+  });
+
+  const inboundPayloads = async (mesh: DaemonMesh): Promise<string[]> =>
+    (await mesh.chains.read(inboundChainName('log'), 0, 100, 1 << 20)).records.map((record) =>
+      text(decodeInboundEventRecord(record.payload).payload),
+    );
+
+  it('an active whose node lease ran out appends nothing until a definition read under its new lease names it', async () => {
+    fenced = await openDaemonMesh([1, 2, 3], { leases: true });
+    await fenced.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 3 });
+    await fenced.node(3).requests.send('log', { payload: bytes('before') }, SEND_TIMEOUT_MS);
+    const clock = new SystemClock();
+    // Its last renewal's TTL has run out: node 1 stops taking events as the active.
+    fenced.leases.set(1, { id: 100, aliveUntilMs: clock.nowMs() });
+    expect(
+      await codeOf(fenced.node(3).requests.send('log', { payload: bytes('lost') }, FENCED_SEND_TIMEOUT_MS)),
+    ).toBe('DAEMON_UNAVAILABLE');
+    // Registered again under a new lease: still fenced until it re-reads its definition...
+    fenced.leases.set(1, { id: 101, aliveUntilMs: clock.nowMs() + 60_000 });
+    expect(
+      await codeOf(fenced.node(2).requests.send('log', { payload: bytes('lost') }, FENCED_SEND_TIMEOUT_MS)),
+    ).toBe('DAEMON_UNAVAILABLE');
+    // ...which still names it active in the same epoch: it serves again.
+    fenced.registered(1);
+    await until(async () => {
+      const sent = await fenced
+        .node(2)
+        .requests.send('log', { payload: bytes('after') }, FENCED_SEND_TIMEOUT_MS)
+        .catch(() => undefined);
+      return sent !== undefined;
+    }, 'the confirmed active serves');
+    expect(await inboundPayloads(fenced)).toEqual(['before', 'after']);
+  });
+
+  it('an active that sees a newer epoch on the inbound chain stops taking events before its definition changes', async () => {
+    fenced = await openDaemonMesh([1, 2, 3], { leases: true });
+    await fenced.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 3 });
+    await fenced.node(1).requests.send('log', { payload: bytes('a') }, SEND_TIMEOUT_MS);
+    // A promoted member's first event, on the chain before this node's definition shows epoch 2.
+    await fenced.chains.append(
+      inboundChainName('log'),
+      [encodeInboundEventRecord({ epoch: 2, payload: bytes('b') })],
+      SEND_TIMEOUT_MS,
+    );
+    await until(
+      async () => (await fenced.node(1).requests.state('log', 0)).appliedThrough === 2,
+      'the active applied the newer epoch',
+    );
+    expect(
+      await codeOf(fenced.node(1).requests.send('log', { payload: bytes('stale') }, FENCED_SEND_TIMEOUT_MS)),
+    ).toBe('DAEMON_UNAVAILABLE');
+    expect(await inboundPayloads(fenced)).toEqual(['a', 'b']);
+  });
+});
+
+describe('replacement of a member whose node is gone (one process)', () => {
+  let repaired: DaemonMesh;
+  afterEach(async () => {
+    await repaired?.close();
+  });
+
+  it('moves a standby whose node is gone past the grace period to a node without a member; it replays the chain', async () => {
+    const graceMs = 300;
+    repaired = await openDaemonMesh([1, 2, 3, 4], { repairGraceMs: graceMs });
+    await repaired.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 3 });
+    const before = await repaired.node(1).requests.status('log');
+    const standby = before.members.find((member) => member.role === 'standby')!;
+    const spare = [1, 2, 3, 4].find((node) => !before.members.some((member) => member.node === node))!;
+    for (const payload of ['a', 'b', 'c'])
+      await repaired.node(4).requests.send('log', { payload: bytes(payload) }, SEND_TIMEOUT_MS);
+    const goneAt = Date.now();
+    repaired.down.add(standby.node);
+    repaired.gone.add(standby.node);
+    await repaired.node(standby.node).coordinator.stop();
+    await until(async () => {
+      const status = await repaired.node(spare).requests.status('log');
+      const member = status.members.find((candidate) => candidate.index === standby.index)!;
+      return member.node === spare && member.healthy && member.syncedThrough === status.inboundThrough;
+    }, 'the replacement member placed and synced');
+    expect(Date.now() - goneAt).toBeGreaterThanOrEqual(graceMs);
+    const status = await repaired.node(spare).requests.status('log');
+    expect(status.epoch).toBe(before.epoch);
+    expect(status.members.map((member) => member.node)).not.toContain(standby.node);
+    const state = await repaired.node(spare).requests.state('log', standby.index);
+    expect(decodeJournalState(state.state).map(text)).toEqual(['a', 'b', 'c']);
+    const replacements = [...repaired.nodes.values()].reduce(
+      (sum, node) => sum + node.coordinator.repair.replacements,
+      0,
+    );
+    expect(replacements).toBe(1);
   });
 });

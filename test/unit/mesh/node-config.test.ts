@@ -100,5 +100,9 @@ describe('worker configuration', () => {
     expect(graceProblems).toHaveLength(1);
     expect(graceProblems[0]).toContain('chain repair grace period');
     expect(problemsOf(config({ chainRepairGraceMs: 5 }))).toEqual(graceProblems);
+    const daemonGraceProblems = problemsOf(worker({ daemonRepairGraceMs: 5 }), validateWorkerNodeConfig);
+    expect(daemonGraceProblems).toHaveLength(1);
+    expect(daemonGraceProblems[0]).toContain('daemon repair grace period');
+    expect(problemsOf(config({ daemonRepairGraceMs: 5 }))).toEqual(daemonGraceProblems);
   });
 });
