@@ -65,6 +65,8 @@ export interface DaemonCoordinatorOptions {
 export class DaemonCoordinator {
   private readonly seat: LeasedSeat;
   private wake: (() => void) | undefined;
+  /** Whether something changed since the last check began. */
+  private changed = false;
   private term: SeatTerm | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -102,6 +104,8 @@ export class DaemonCoordinator {
 
   /** Something changed (definitions): look again now. */
   notify(): void {
+    // A change during a check is looked at right after it, not an interval later.
+    this.changed = true;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -128,8 +132,10 @@ export class DaemonCoordinator {
     const unsubscribe = this.options.onNodesChange(() => this.notify());
     try {
       while (!this.stopped) {
+        this.changed = false;
         await this.check();
         if (this.stopped) break;
+        if (this.changed) continue;
         await new Promise<void>((resolve) => {
           const timer = clock.setTimer(DAEMON_COORDINATOR_CHECK_INTERVAL_MS, () => {
             this.wake = undefined;

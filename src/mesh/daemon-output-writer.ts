@@ -66,9 +66,14 @@ export class OutputWriter {
     this.waiters.close();
   }
 
-  /** Resolves true once the outputs of the event at `offset` are written; false on timeout or stop. */
+  /**
+   * Resolves true once the outputs of the event at `offset` are written; false on timeout or
+   * stop, and at once while the writer is still finding the output chain's end (a new active
+   * right after a failover: its sends are not held up by the output chain's own failover).
+   */
   waitWritten(offset: number, timeoutMs: number): Promise<boolean> {
     if (offset < this.writtenThrough) return Promise.resolve(true);
+    if (this.writtenThrough < 0) return Promise.resolve(false);
     return this.waiters.wait(offset, timeoutMs);
   }
 

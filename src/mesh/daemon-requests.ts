@@ -163,6 +163,10 @@ export class DaemonRequests implements DaemonsBackend {
       const activeNode = memberNode(current, current.active);
       try {
         if (activeNode === self) return await this.sendLocally(name, event, remainingMs);
+        // A node whose connection closed (or whose registration is gone) would hold the event
+        // in a queue until the deadline: wait for the promotion instead (the early hint).
+        if (activeNode !== undefined && !this.isHealthy(activeNode))
+          throw new DaemonUnavailableError(name, `the active's node ${activeNode} is not healthy`);
         if (activeNode !== undefined) return await this.sendForwarded(activeNode, name, event, remainingMs);
       } catch (error) {
         if (!(error instanceof MeshError) || !SEND_ELSEWHERE.has(error.code)) throw error;
@@ -216,6 +220,11 @@ export class DaemonRequests implements DaemonsBackend {
         if (!(error instanceof MeshError && error.code === 'CHAIN_NOT_FOUND')) throw error;
       });
     }
+  }
+
+  /** Whether `node` is registered and not suspected in this node's view. */
+  private isHealthy(node: NodeId): boolean {
+    return this.options.nodes().some((candidate) => candidate.id === node && candidate.healthy);
   }
 
   /** The definition this node follows, else the control plane's (DAEMON_NOT_FOUND). */

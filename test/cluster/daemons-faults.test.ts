@@ -130,9 +130,11 @@ describe('a journal standby group under faults of its active node', () => {
     );
 
     // Every member, the restarted one included (it replays the inbound chain), catches up.
+    let lastStatus: RawDaemonStatus | undefined;
     await until(
       async () => {
         const status = await statusVia(ids);
+        lastStatus = status ?? lastStatus;
         return (
           status?.members.every(
             (member) => member.healthy && member.syncedThrough === status.inboundThrough,
@@ -141,7 +143,11 @@ describe('a journal standby group under faults of its active node', () => {
       },
       'every member healthy and synced',
       CLUSTER_TIMEOUT_MS,
-    );
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; last status ${JSON.stringify(lastStatus)}\n${cluster.describeOutput()}`,
+      );
+    });
     const journals = await Promise.all(
       [0, 1, 2].map(async (member) => {
         // Through any node (a client's channel to the restarted node may still be backing off).

@@ -24,7 +24,10 @@ export interface DaemonMesh {
   readonly nodes: Map<NodeId, DaemonNode>;
   readonly chains: FakeChainsBackend;
   readonly plane: ControlPlane;
-  /** Nodes whose daemons channel drops everything (and which placement sees unhealthy). */
+  /**
+   * Nodes whose daemons channel takes messages and never delivers them (a lost peer's queue),
+   * and which every node sees unhealthy.
+   */
   readonly down: Set<NodeId>;
   /** Nodes no longer registered at all (their lease expired): absent from every node's view. */
   readonly gone: Set<NodeId>;
@@ -63,7 +66,9 @@ export async function openDaemonMesh(
   for (const id of ids) {
     const link: PeerChannelLink = {
       send: (peer, payload) => {
-        if (down.has(id) || down.has(peer) || !handlers.has(peer)) return false;
+        if (!handlers.has(peer)) return false;
+        // Taken and never delivered, as a transport queues messages for a peer it lost.
+        if (down.has(id) || down.has(peer)) return true;
         queueMicrotask(() => handlers.get(peer)?.(id, payload));
         return true;
       },
