@@ -1,6 +1,6 @@
 import { sleep } from '../cluster/processes.js';
-import { runAppendLoad } from './append-load.js';
-import type { ChainsSystem } from './chains-system.js';
+import { type AppendLoadResult, runAppendLoad } from './append-load.js';
+import type { ChainAppender, ChainsSystem } from './chains-system.js';
 
 export interface FailoverOptions {
   readonly clients: number;
@@ -31,35 +31,67 @@ export async function measureFailoverGap(
   name: string,
   options: FailoverOptions,
 ): Promise<FailoverResult> {
-  const appenders = await system.openAppenders(name, options.clients);
-  const stop = new AbortController();
-  let killedAt = Number.POSITIVE_INFINITY;
-  let firstAckAfterKill: number | undefined;
-  const load = runAppendLoad({
-    appenders,
+  const watch = new FirstAckAfterMark(await system.openAppenders(name, options.clients), {
     maxAppends: options.maxAppends,
     maxDurationMs: options.warmupMs + options.maxGapMs + options.appendTimeoutMs,
     appendTimeoutMs: options.appendTimeoutMs,
-    signal: stop.signal,
-    observe(sentAt, doneAt, acknowledged) {
-      if (!acknowledged || sentAt < killedAt || firstAckAfterKill !== undefined) return;
-      firstAckAfterKill = doneAt;
-      stop.abort();
-    },
   });
   let leader: number;
   try {
     await sleep(options.warmupMs);
     leader = await system.leaderIndex(name, options.clusterTimeoutMs);
-    killedAt = performance.now();
+    watch.mark();
     await system.kill(leader);
   } catch (error) {
-    stop.abort();
-    await load;
+    await watch.stop();
     throw error;
   }
-  const result = await load;
+  const result = await watch.load;
   await system.restart(leader, name, options.clusterTimeoutMs);
-  const gapMs = firstAckAfterKill === undefined ? Number.NaN : firstAckAfterKill - killedAt;
-  return { gapMs, killedMember: leader, failedAppends: result.failed };
+  return { gapMs: watch.gapMs, killedMember: leader, failedAppends: result.failed };
+}
+
+/**
+ * A closed-loop load that ends at the first acknowledgement of an operation sent after `mark()`
+ * (a kill, say); `gapMs` is the time from the mark to that acknowledgement (NaN: none came).
+ */
+export class FirstAckAfterMark {
+  readonly load: Promise<AppendLoadResult>;
+  private readonly ended = new AbortController();
+  private markedAt = Number.POSITIVE_INFINITY;
+  private firstAck: number | undefined;
+
+  constructor(
+    appenders: readonly ChainAppender[],
+    options: {
+      readonly maxAppends: number;
+      readonly maxDurationMs: number;
+      readonly appendTimeoutMs: number;
+    },
+  ) {
+    this.load = runAppendLoad({
+      appenders,
+      ...options,
+      signal: this.ended.signal,
+      observe: (sentAt, doneAt, acknowledged) => {
+        if (!acknowledged || sentAt < this.markedAt || this.firstAck !== undefined) return;
+        this.firstAck = doneAt;
+        this.ended.abort();
+      },
+    });
+  }
+
+  mark(): void {
+    this.markedAt = performance.now();
+  }
+
+  get gapMs(): number {
+    return this.firstAck === undefined ? Number.NaN : this.firstAck - this.markedAt;
+  }
+
+  /** Ends the load early (the operations in flight finish). */
+  async stop(): Promise<AppendLoadResult> {
+    this.ended.abort();
+    return this.load;
+  }
 }

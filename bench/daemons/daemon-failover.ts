@@ -1,4 +1,4 @@
-import { runAppendLoad } from '../chains/append-load.js';
+import { FirstAckAfterMark } from '../chains/failover.js';
 import { sleep } from '../cluster/processes.js';
 import { DaemonsBenchCluster } from './daemons-cluster.js';
 
@@ -42,20 +42,10 @@ export async function measureDaemonFailover(
     failoverCase === 'leads-raft' ? active : Math.min(...[1, 2, 3].filter((node) => node !== active));
   await cluster.moveRaftLeader(raftLeader, options.clusterTimeoutMs);
   const { senders, close } = cluster.openSenders(options.senders);
-  const stop = new AbortController();
-  let killedAt = Number.POSITIVE_INFINITY;
-  let firstAckAfterKill: number | undefined;
-  const load = runAppendLoad({
-    appenders: senders,
+  const watch = new FirstAckAfterMark(senders, {
     maxAppends: options.maxSends,
     maxDurationMs: options.warmupMs + options.maxGapMs + options.sendTimeoutMs,
     appendTimeoutMs: options.sendTimeoutMs,
-    signal: stop.signal,
-    observe(sentAt, doneAt, acknowledged) {
-      if (!acknowledged || sentAt < killedAt || firstAckAfterKill !== undefined) return;
-      firstAckAfterKill = doneAt;
-      stop.abort();
-    },
   });
   const index = DaemonsBenchCluster.indexOf(active);
   let failedSends: number;
@@ -63,16 +53,14 @@ export async function measureDaemonFailover(
   try {
     await sleep(options.warmupMs);
     killedAtWallMs = Date.now();
-    killedAt = performance.now();
+    watch.mark();
     await cluster.processes.kill(index);
-    failedSends = (await load).failed;
+    failedSends = (await watch.load).failed;
   } finally {
-    stop.abort();
-    await load;
+    await watch.stop();
     close();
   }
   await cluster.processes.restart(index, options.clusterTimeoutMs);
   await cluster.waitSynced(options.clusterTimeoutMs);
-  const gapMs = firstAckAfterKill === undefined ? Number.NaN : firstAckAfterKill - killedAt;
-  return { failoverCase, gapMs, killedNode: active, killedAtWallMs, failedSends };
+  return { failoverCase, gapMs: watch.gapMs, killedNode: active, killedAtWallMs, failedSends };
 }
