@@ -50,6 +50,8 @@ function planMembers(
   picker: NodePicker,
 ): void {
   const { view } = out;
+  // The common case, cheaply: as many members as asked for, all keeping their copies.
+  if (chain.members.length === spec.replicas && chain.members.every((id) => view.keepsCopies(id))) return;
   const members = [...chain.members].sort((a, b) => a - b);
   const staying = members.filter((id) => view.keepsCopies(id));
   const zones = new Set(staying.map((id) => view.node(id).observed.zone));
@@ -115,13 +117,13 @@ function planReplicas(out: Emitter): void {
   for (const id of view.nodeIds) {
     if (!view.isUp(id)) continue;
     const node = view.node(id);
-    for (const name of [...node.replicas.keys()].sort(compareText)) {
+    for (const name of node.replicas.keys()) {
       const chain = view.chains.get(name);
       if (chain === undefined || !chain.members.includes(id))
         out.emit({ kind: 'DropReplica', chain: name, node: id });
     }
   }
-  for (const [name, chain] of [...view.chains].sort((a, b) => compareText(a[0], b[0]))) {
+  for (const [name, chain] of view.chains) {
     for (const member of chain.members) {
       if (!view.isStaying(member) || view.node(member).replicas.has(name)) continue;
       const source = sourceOf(view, name, chain, member);

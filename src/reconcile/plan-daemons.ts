@@ -35,6 +35,7 @@ export function planDaemons(out: Emitter, desired: DesiredState): void {
 
 function planDaemon(out: Emitter, spec: DaemonSpec, picker: NodePicker): void {
   const { view } = out;
+  if (isSettled(view, spec)) return;
   const holders = [...view.daemonNodesOf(spec.name)].filter((id) => view.isUp(id)).sort((a, b) => a - b);
   const staying = holders.filter((id) => view.isStaying(id));
   const leaving = holders.filter((id) => !view.isStaying(id));
@@ -72,6 +73,17 @@ function planDaemon(out: Emitter, spec: DaemonSpec, picker: NodePicker): void {
     return;
   }
   for (const id of leaving) stop(out, spec.name, id, `node ${id} is draining for maintenance`);
+}
+
+/** Exactly the asked-for members, all running on staying nodes, none elsewhere: nothing to do. */
+function isSettled(view: MeshView, spec: DaemonSpec): boolean {
+  let running = 0;
+  for (const id of view.daemonNodesOf(spec.name)) {
+    if (!view.isUp(id)) continue;
+    if (!view.isStaying(id) || !instanceOf(view, spec.name, id).running) return false;
+    running += 1;
+  }
+  return running === spec.members;
 }
 
 /** The backoff of a member that is not running, then its restart once the backoff has passed. */
