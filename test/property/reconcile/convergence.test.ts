@@ -53,7 +53,7 @@ describe('reconcile model', () => {
           if (bound !== undefined) convergeWithin(world, bound, JSON.stringify(change));
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
   });
 

@@ -31,7 +31,10 @@ export interface WorldShape {
 
 export type Perturbation =
   | { readonly type: 'lose-node' | 'slow-node' | 'enter-maintenance'; readonly pick: number }
-  | { readonly type: 'crash' | 'crash-loop' | 'lose-replica' | 'exit-maintenance'; readonly pick: number }
+  | {
+      readonly type: 'crash' | 'crash-loop' | 'lose-replica' | 'exit-maintenance' | 'return-node';
+      readonly pick: number;
+    }
   | { readonly type: 'hot-blob'; readonly pick: number; readonly reader: number };
 
 const MAX_COUNT = 3;
@@ -58,6 +61,7 @@ export const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
       'crash-loop' as const,
       'lose-replica' as const,
       'exit-maintenance' as const,
+      'return-node' as const,
     ),
     pick: fc.nat(20),
   }),
@@ -109,8 +113,20 @@ export function perturb(world: World, change: Perturbation): number | undefined 
       if (node === undefined) return undefined;
       node.health = 'down';
       node.downSinceWallMs = wallMs;
+      node.cutOffDaemons = new Map(node.daemons);
       node.daemons.clear();
       return BASE_ROUNDS + DOWN_NODE_GRACE_MS / ROUND_MS;
+    }
+    case 'return-node': {
+      // A partition heals: the node comes back with what it ran and held when it was cut off.
+      const down = [...world.nodes.values()].filter((node) => node.health === 'down');
+      const node = pickOf(down, change.pick);
+      if (node === undefined) return undefined;
+      node.health = 'healthy';
+      node.downSinceWallMs = undefined;
+      for (const [name, daemon] of node.cutOffDaemons ?? []) node.daemons.set(name, daemon);
+      node.cutOffDaemons = undefined;
+      return BASE_ROUNDS;
     }
     case 'slow-node': {
       const node = spareNode(world, change.pick);

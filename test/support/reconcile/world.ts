@@ -53,6 +53,8 @@ export interface WorldNode {
   readonly replicas: Map<string, number>;
   /** Actions on a slow node finish one round late. */
   slow: boolean;
+  /** While down: the daemons it ran when it was cut off (a partition, not a crash, keeps them). */
+  cutOffDaemons: Map<string, WorldDaemon> | undefined;
 }
 
 export interface WorldChain {
@@ -117,6 +119,7 @@ export class World {
       daemons: new Map(),
       replicas: new Map(),
       slow: false,
+      cutOffDaemons: undefined,
     });
   }
 
