@@ -224,6 +224,34 @@ export class WatchHub {
     }
   }
 
+  /**
+   * The store was replaced in place by a snapshot's state (a follower installing its leader's
+   * snapshot), at a later revision, with no events published for the revisions between. Every
+   * synced watcher had seen everything up to `previousRevision`: it reads on from there through
+   * the store's history like a watcher started in the past, or is cancelled as compacted when
+   * the snapshot no longer holds that history (its owner lists again). Without this, it would
+   * silently miss every change the snapshot carried.
+   */
+  restored(previousRevision: number): void {
+    for (const watcher of [...this.watchers.values()]) {
+      if (!watcher.synced) continue;
+      this.unmarkSynced(watcher);
+      watcher.nextRevision = Math.max(watcher.nextRevision, previousRevision + 1);
+      this.catchUp(watcher);
+    }
+  }
+
+  private unmarkSynced(watcher: Watcher): void {
+    watcher.synced = false;
+    if (watcher.range.single) {
+      const set = this.byKey.get(watcher.range.start);
+      set?.delete(watcher);
+      if (set?.size === 0) this.byKey.delete(watcher.range.start);
+    } else {
+      this.rangeWatchers.delete(watcher);
+    }
+  }
+
   /** @internal Reads history into an unsynced watcher's buffer until full or caught up. */
   catchUp(watcher: Watcher): void {
     while (!watcher.canceled && !watcher.synced && watcher.bufferedEvents < this.bufferEvents) {
@@ -313,13 +341,7 @@ export class WatchHub {
     const watcher = this.watchers.get(watchId);
     if (watcher === undefined) return false;
     this.watchers.delete(watchId);
-    if (watcher.range.single) {
-      const set = this.byKey.get(watcher.range.start);
-      set?.delete(watcher);
-      if (set?.size === 0) this.byKey.delete(watcher.range.start);
-    } else {
-      this.rangeWatchers.delete(watcher);
-    }
+    this.unmarkSynced(watcher);
     const revision = this.source.revision;
     if (reason === 'compacted') {
       this.canceledCompacted++;

@@ -131,7 +131,8 @@ export class DaemonRequests implements DaemonsBackend {
       standbyMode: spec.standbyMode,
       acks: spec.acks,
       epoch: 1,
-      createdAtMs: clock.wallMs(),
+      // The definition's codec takes whole milliseconds; a clock may answer a fraction.
+      createdAtMs: Math.floor(clock.wallMs()),
     };
     await directory.create(definition);
     return this.statusOf(definition);

@@ -146,6 +146,7 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
     }
     const sessionsStart = SNAPSHOT_HEADER_BYTES + kvBytes;
     const kv = this.kv.startRestore(data.subarray(SNAPSHOT_HEADER_BYTES, sessionsStart));
+    const revisionBefore = this.kv.revision;
     let done = false;
     return {
       step: () => {
@@ -154,6 +155,8 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
         done = true;
         this.sessions.restore(data.subarray(sessionsStart, sessionsStart + sessionBytes));
         this.members.restore(new TextDecoder().decode(data.subarray(sessionsStart + sessionBytes)));
+        // No events were published for what the snapshot carried: watchers read it from history.
+        this.watches.restored(revisionBefore);
         this.onRestore();
         return true;
       },

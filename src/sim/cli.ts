@@ -3,8 +3,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMeshError, ValidationError } from '../lib/index.js';
 import { historyLines } from './chain-history.js';
+import { daemonHistoryLines } from './daemon-history.js';
 import { FAULT_NAMES, type FaultName, parseFaultList } from './fault-plan.js';
 import { checkHistory, formatHistory, parseHistory } from './linearizability/index.js';
+import type { UnsafeMemberReads } from './sim-daemons.js';
 import { DEFAULT_STEPS, runSimulation, type SimulationOptions, type SimulationResult } from './simulation.js';
 
 /** Trace lines kept when replaying one seed (the batch run keeps fewer). */
@@ -17,9 +19,11 @@ const MIN_NODES = 3;
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--first-seed F] [--seed S] [--steps K] [--faults LIST]
                       [--nodes 3|5] [--chains] [--unsafe-commit] [--unsafe-reads] [--lying-disk]
-                      [--unsafe-chain-acks] [--silent-loss] [--check-history FILE]
+                      [--unsafe-chain-acks] [--daemons] [--unsafe-daemon-dedup]
+                      [--unsafe-daemon-epochs] [--silent-loss] [--check-history FILE]
 Runs the production node (RaftNode, NodeStateMachine, RaftKvBackend, the log store) over a
-simulated clock, network and disks; with --chains, replicated chains beside it.
+simulated clock, network and disks; with --chains, replicated chains beside it; with --daemons,
+deployed daemons on those chains.
   --seeds N          run seeds F .. F+N-1 (default 100)
   --first-seed F     first seed of a batch (default 1)
   --seed S           replay exactly one seed, keeping its whole trace
@@ -35,6 +39,12 @@ simulated clock, network and disks; with --chains, replicated chains beside it.
   --lying-disk       disks acknowledge fsyncs without making writes durable (expect violations)
   --unsafe-chain-acks  chain replicas acknowledge appends alone, whatever the acks policy
                      (implies --chains; expect violations)
+  --daemons          also run deployed daemons (the production daemons service, journal
+                     standby groups, senders with retries) on the chains, and check them
+  --unsafe-daemon-dedup   members apply events without their client id and sequence, so a
+                     retry is applied again (implies --daemons; expect violations)
+  --unsafe-daemon-epochs  members apply events as if all had one epoch, so a fenced old
+                     active's appends are applied (implies --daemons; expect violations)
   --silent-loss      senders never learn of lost messages (no reportUnreachable)
   --check-history F  only check a JSON Lines history file for linearizability`;
 
@@ -51,6 +61,8 @@ interface CliOptions {
   readonly silentLoss: boolean;
   readonly chains: boolean;
   readonly unsafeChainAcks: boolean;
+  readonly daemons: boolean;
+  readonly unsafeDaemonReads: UnsafeMemberReads | undefined;
   readonly checkHistoryFile: string | undefined;
 }
 
@@ -70,6 +82,9 @@ function parseOptions(argv: readonly string[]): CliOptions {
       'silent-loss': { type: 'boolean' },
       chains: { type: 'boolean' },
       'unsafe-chain-acks': { type: 'boolean' },
+      daemons: { type: 'boolean' },
+      'unsafe-daemon-dedup': { type: 'boolean' },
+      'unsafe-daemon-epochs': { type: 'boolean' },
       'check-history': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -104,7 +119,16 @@ function parseOptions(argv: readonly string[]): CliOptions {
       else throw error;
     }
   }
+  if (values['unsafe-daemon-dedup'] === true && values['unsafe-daemon-epochs'] === true)
+    problems.push('--unsafe-daemon-dedup and --unsafe-daemon-epochs break one rule each: choose one');
   if (problems.length > 0) throw new ValidationError('sim options', problems);
+  const unsafeDaemonReads: UnsafeMemberReads | undefined =
+    values['unsafe-daemon-dedup'] === true
+      ? 'skip-dedup'
+      : values['unsafe-daemon-epochs'] === true
+        ? 'skip-epochs'
+        : undefined;
+  const daemons = values.daemons === true || unsafeDaemonReads !== undefined;
   return {
     seeds,
     firstSeed,
@@ -116,8 +140,10 @@ function parseOptions(argv: readonly string[]): CliOptions {
     unsafeReads: values['unsafe-reads'] === true,
     lyingDisk: values['lying-disk'] === true,
     silentLoss: values['silent-loss'] === true,
-    chains: values.chains === true || values['unsafe-chain-acks'] === true,
+    chains: values.chains === true || values['unsafe-chain-acks'] === true || daemons,
     unsafeChainAcks: values['unsafe-chain-acks'] === true,
+    daemons,
+    unsafeDaemonReads,
     checkHistoryFile: values['check-history'],
   };
 }
@@ -135,6 +161,8 @@ function simulationOptions(options: CliOptions, seed: number, traceLines: number
     reportLostMessages: !options.silentLoss,
     chains: options.chains,
     unsafeChainAcks: options.unsafeChainAcks,
+    daemons: options.daemons,
+    ...(options.unsafeDaemonReads === undefined ? {} : { unsafeDaemonReads: options.unsafeDaemonReads }),
     ...(options.nodeCount === undefined ? {} : { nodeCount: options.nodeCount }),
     traceLines,
   };
@@ -147,6 +175,8 @@ function writeArtifacts(result: SimulationResult): string {
   writeFileSync(path.join(directory, 'history.jsonl'), formatHistory(result.history));
   if (result.chains !== undefined)
     writeFileSync(path.join(directory, 'chain-history.jsonl'), historyLines(result.chains.history));
+  if (result.daemons !== undefined)
+    writeFileSync(path.join(directory, 'daemon-history.jsonl'), daemonHistoryLines(result.daemons.history));
   return directory;
 }
 
@@ -177,6 +207,8 @@ async function main(argv: readonly string[]): Promise<number> {
   let events = 0;
   let commits = 0;
   let chainAcknowledged = 0;
+  let daemonAcknowledged = 0;
+  let daemonFailovers = 0;
   let violations = 0;
   let unknown = 0;
   const failedSeeds: number[] = [];
@@ -188,6 +220,8 @@ async function main(argv: readonly string[]): Promise<number> {
     events += result.events;
     commits += result.commits;
     chainAcknowledged += result.chains?.acknowledgedValues ?? 0;
+    daemonAcknowledged += result.daemons?.acknowledgedEvents ?? 0;
+    daemonFailovers += (result.daemons?.highestEpoch ?? 1) - 1;
     for (const [name, count] of Object.entries(result.faultCounts))
       faultTotals.set(name, (faultTotals.get(name) ?? 0) + count);
     if (result.linearizability?.verdict === 'unknown') unknown++;
@@ -199,6 +233,12 @@ async function main(argv: readonly string[]): Promise<number> {
         console.log(
           `chains: ${result.chains.chains.map((chain) => `${chain.name} acks=${chain.acks} replicas=${chain.replicas.join(',')}`).join('; ')}; acknowledged=${result.chains.acknowledgedValues} highest epoch=${result.chains.highestEpoch} committed offsets compared=${result.chains.committedOffsetsCompared}`,
         );
+    }
+    if (replay && result.daemons !== undefined) {
+      const daemons = result.daemons;
+      console.log(
+        `daemons: ${daemons.daemons.join(', ')}; events acknowledged=${daemons.acknowledgedEvents} unknown=${daemons.unknownEvents} failed=${daemons.failedEvents}; highest epoch=${daemons.highestEpoch} active strikes=${daemons.activeStrikes} outcomes compared=${daemons.outcomesCompared} fenced=${daemons.fencedEvents}`,
+      );
     }
     if (result.violation !== undefined) {
       violations++;
@@ -228,8 +268,11 @@ async function main(argv: readonly string[]): Promise<number> {
     `faults injected: ${[...faultTotals].map(([name, count]) => `${name}=${count}`).join(' ')}; linearizability unknown=${unknown}; ${seconds.toFixed(1)} s`,
   );
   const chainPart = options.chains ? ` chain-acks=${chainAcknowledged}` : '';
+  const daemonPart = options.daemons
+    ? ` daemon-acks=${daemonAcknowledged} daemon-epochs-beyond-first=${daemonFailovers}`
+    : '';
   console.log(
-    `seeds=${seeds.length} events=${events} commits=${commits}${chainPart} violations=${violations}`,
+    `seeds=${seeds.length} events=${events} commits=${commits}${chainPart}${daemonPart} violations=${violations}`,
   );
   for (const seed of failedSeeds) console.log(`seed=${seed}`);
   return violations > 0 ? 1 : 0;

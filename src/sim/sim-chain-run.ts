@@ -3,7 +3,6 @@ import { assert, type NodeId, type Random } from '../lib/index.js';
 import { type ChainAppendOperation, chainReplicaProblems, type ReplicaRecord } from './chain-history.js';
 import { ChainInvariants, type ChainProblem } from './chain-invariants.js';
 import type { Scheduler } from './scheduler.js';
-import { SimChainLinks } from './sim-chain-links.js';
 import {
   CHAIN_APPEND_TIMEOUT_MS,
   ChainAppender,
@@ -12,7 +11,8 @@ import {
   type ChainPlan,
   operationOf,
 } from './sim-chain-workload.js';
-import { SimChains } from './sim-chains.js';
+import { type ChainServices, SimChains } from './sim-chains.js';
+import { chainFrameKind, SimChannelLinks } from './sim-channel-links.js';
 import type { SimNetwork } from './sim-network.js';
 import type { SimNode } from './sim-node.js';
 import type { SimRequestChannels } from './sim-request-channels.js';
@@ -56,6 +56,8 @@ export interface ChainRunEnvironment {
   readonly random: Random;
   readonly trace: Trace;
   readonly unsafeAcknowledgeAlone: boolean;
+  /** What each process runs on its chains (the daemons part of a run). */
+  readonly services?: ChainServices;
   fail(invariant: string, message: string): void;
   runUntil(done: () => boolean, untilUs: number): Promise<void>;
   /** Cuts a node off from all others for a while (the chaos's partition, counted as one). */
@@ -99,7 +101,7 @@ export class ChainRun {
 
   constructor(private readonly environment: ChainRunEnvironment) {
     const { random, scheduler } = environment;
-    const links = new SimChainLinks(scheduler, environment.network);
+    const links = new SimChannelLinks(scheduler, environment.network, 'chains', chainFrameKind);
     const nodeIds = (): NodeId[] => environment.nodes.map((node) => node.id);
     this.chains = new SimChains({
       scheduler,
@@ -118,6 +120,7 @@ export class ChainRun {
       },
       random: random.fork('matrix'),
       unsafeAcknowledgeAlone: environment.unsafeAcknowledgeAlone,
+      ...(environment.services === undefined ? {} : { services: environment.services }),
     });
     this.client = {
       scheduler,

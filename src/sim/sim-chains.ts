@@ -17,7 +17,7 @@ import { silentLogger } from '../lib/node/index.js';
 import { chainReplicaRuntimeOn } from '../mesh/chain-replicas.js';
 import { type ChainPlacer, ChainRequests } from '../mesh/chain-requests.js';
 import type { Scheduler } from './scheduler.js';
-import type { SimChainLinks } from './sim-chain-links.js';
+import type { SimChannelLinks } from './sim-channel-links.js';
 import type { ProcessAddOn, RunningProcess } from './sim-node.js';
 
 /** Where each machine keeps its chains' logs, beside the Raft data directory. */
@@ -31,6 +31,16 @@ export interface ChainProcess {
   readonly host: ChainHost<ChainReplicaMessage>;
   readonly requests: ChainRequests<ChainReplicaMessage>;
   readonly plane: ControlPlane;
+  readonly directory: ChainDirectory;
+}
+
+/** Services a process runs on its chains (the daemons): started after them, closed before them. */
+export interface ChainServices {
+  started(process: RunningProcess, chains: ChainProcess): void;
+  /** Closes what `started` opened for `node`'s process (a graceful stop). */
+  stopping(node: NodeId): Promise<void>;
+  /** The process of `node` ended (crash or stop). */
+  ended(node: NodeId): void;
 }
 
 /** What the simulation watches on the chains. */
@@ -41,7 +51,7 @@ export interface ChainObserver {
 
 export interface SimChainsOptions {
   readonly scheduler: Scheduler;
-  readonly links: SimChainLinks;
+  readonly links: SimChannelLinks;
   readonly isUp: (node: NodeId) => boolean;
   readonly place: ChainPlacer;
   readonly observer: ChainObserver;
@@ -51,6 +61,8 @@ export interface SimChainsOptions {
    * acknowledges appends no other replica holds yet (the checks must catch the loss).
    */
   readonly unsafeAcknowledgeAlone?: boolean;
+  /** What each process runs on its chains once they started. */
+  readonly services?: ChainServices;
 }
 
 /**
@@ -64,7 +76,7 @@ export interface SimChainsOptions {
  */
 export class SimChains implements ProcessAddOn {
   private readonly processes = new Map<NodeId, ChainProcess>();
-  private readonly rttMs = new Map<string, number>();
+  private readonly drawnRttMs = new Map<string, number>();
   private nodeIds: readonly NodeId[] = [];
 
   constructor(private readonly options: SimChainsOptions) {}
@@ -75,10 +87,15 @@ export class SimChains implements ProcessAddOn {
     for (const from of ids)
       for (const to of ids)
         if (from < to)
-          this.rttMs.set(
+          this.drawnRttMs.set(
             `${from}-${to}`,
             this.options.random.nextIntBetween(MATRIX_RTT_MIN_MS, MATRIX_RTT_MAX_MS),
           );
+  }
+
+  /** The stand-in matrix's round-trip time between two nodes. */
+  rttMs(from: NodeId, to: NodeId): number {
+    return this.drawnRttMs.get(from < to ? `${from}-${to}` : `${to}-${from}`) ?? MATRIX_RTT_MAX_MS;
   }
 
   /** The running chain parts of `node`, once its process started them. */
@@ -137,7 +154,9 @@ export class SimChains implements ProcessAddOn {
         atEndOfTurn,
       });
       host.start();
-      this.processes.set(self, { host, requests, plane: opened });
+      const chains: ChainProcess = { host, requests, plane: opened, directory };
+      this.processes.set(self, chains);
+      this.options.services?.started(process, chains);
     });
   }
 
@@ -145,6 +164,7 @@ export class SimChains implements ProcessAddOn {
     const chains = this.processes.get(process.life.node);
     this.processes.delete(process.life.node);
     if (chains === undefined) return;
+    await this.options.services?.stopping(process.life.node);
     await chains.host.close();
     await chains.plane.close();
   }
@@ -152,6 +172,7 @@ export class SimChains implements ProcessAddOn {
   ended(node: NodeId): void {
     this.processes.delete(node);
     this.options.links.processEnded(node);
+    this.options.services?.ended(node);
   }
 
   /** The definition as replicas see it: its own, unless the self-test weakens the acks policy. */
@@ -195,9 +216,8 @@ export class SimChains implements ProcessAddOn {
       const peers = new Map<NodeId, PeerProximity>();
       for (const peer of ids) {
         if (peer === node) continue;
-        const key = node < peer ? `${node}-${peer}` : `${peer}-${node}`;
         peers.set(peer, {
-          rttMs: this.rttMs.get(key) ?? MATRIX_RTT_MAX_MS,
+          rttMs: this.rttMs(node, peer),
           healthy: this.options.isUp(peer),
         });
       }

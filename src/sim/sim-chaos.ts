@@ -153,16 +153,21 @@ export class SimChaos {
     const random = this.random;
     const nodes = this.targets.nodes;
     const target = nodes[random.nextInt(nodes.length)]!;
+    if (target.process === undefined) return;
+    this.pauseFor(target, random.nextIntBetween(PAUSE_MIN_US, PAUSE_MAX_US));
+  }
+
+  /** Stops `target`'s running process for `pauseUs` (a SIGSTOP, a long GC): it runs nothing meanwhile. */
+  pauseFor(target: SimNode, pauseUs: number): void {
     const life = target.process?.life;
-    if (life === undefined) return;
+    if (!this.active || life === undefined) return;
     this.targets.counts.pause++;
-    const pauseUs = random.nextIntBetween(PAUSE_MIN_US, PAUSE_MAX_US);
     this.targets.trace.record(`pause ${target.id} for ${pauseUs} us`);
     life.pausedUntilUs = Math.max(life.pausedUntilUs, this.targets.scheduler.nowUs + pauseUs);
   }
 
   /** Crashes `target` unless that would take a majority down; it restarts after a downtime. */
-  private crash(target: SimNode, reason: 'crash' | 'leader-crash'): void {
+  crash(target: SimNode, reason: 'crash' | 'leader-crash'): void {
     const nodes = this.targets.nodes;
     const down = nodes.filter((node) => !node.isUp).length;
     if (!this.active || !target.isUp || down >= Math.floor((nodes.length - 1) / 2)) return;

@@ -1,3 +1,4 @@
+import { CONTROL_CALL_TIMEOUT_MS } from '../control/limits.js';
 import { type Random, SeededRandom } from '../lib/index.js';
 import type { Entry, NodeId } from '../raft/index.js';
 import type { NodeStateMachine } from '../server/index.js';
@@ -20,6 +21,8 @@ import { Scheduler } from './scheduler.js';
 import { ChainRun, type ChainRunReport } from './sim-chain-run.js';
 import { SimChaos } from './sim-chaos.js';
 import { CLIENT_ATTEMPT_TIMEOUT_US, SimClient } from './sim-client.js';
+import { DAEMON_DEPLOY_BOUND_US, DaemonRun, type DaemonRunReport } from './sim-daemon-run.js';
+import type { UnsafeMemberReads } from './sim-daemons.js';
 import { SimNetwork } from './sim-network.js';
 import { DATA_DIRECTORY, type NodeObserver, type NodeSettings, SimNode } from './sim-node.js';
 import { SimPeerLinks } from './sim-peer-links.js';
@@ -39,6 +42,12 @@ const SETTLE_BOUND_US = 5_000_000;
 /** Replicas get this long to apply everything committed before their states are compared. */
 const CONVERGE_BOUND_US = 5_000_000;
 /**
+ * More when daemons run: a node stopping gracefully when the run heals first closes its daemons
+ * service, whose coordinator waits for its control-plane calls in flight (a failover's
+ * compare-and-swap, the seat's lease revoke), each bounded by `CONTROL_CALL_TIMEOUT_MS`.
+ */
+const DAEMON_CONVERGE_EXTRA_US = CONTROL_CALL_TIMEOUT_MS * 1_000;
+/**
  * Events allowed from healing to the end. A healthy cluster needs a fraction of this (ticks,
  * heartbeats and the last operations over at most 20 s simulated); more is a message storm.
  */
@@ -49,6 +58,10 @@ const CHAIN_LEADER_TARGET_PROBABILITY = 0.5;
 const CHAIN_CREATE_BOUND_US = 10_000_000;
 /** More events allowed after healing when chains run (their heartbeats, probes and catch-up). */
 const CHAIN_HEALED_PHASE_EXTRA_EVENTS = 200_000;
+/** Longest gap between two chaos actions when daemons run (see `pacedForDaemons`). */
+const DAEMON_CHAOS_INTERVAL_MAX_US = 2_000_000;
+/** More again when daemons run (senders finishing, probes, members catching up). */
+const DAEMON_HEALED_PHASE_EXTRA_EVENTS = 200_000;
 /**
  * Promise continuations one event may set off. The busiest events run a few thousand (a
  * snapshot install, a chain's catch-up); millions mean a loop that awaits only promises.
@@ -105,6 +118,13 @@ export interface SimulationOptions {
   readonly chains?: boolean;
   /** Self-test (with `chains`): replicas acknowledge appends alone, whatever the acks policy. */
   readonly unsafeChainAcks?: boolean;
+  /**
+   * Run deployed daemons on the chains (docs/SIMULATION.md "Daemons"; implies `chains`): the
+   * production daemons service on every machine, standby groups, senders and the daemon checks.
+   */
+  readonly daemons?: boolean;
+  /** Self-test (implies `daemons`): members read their inbound chain with a safety rule broken. */
+  readonly unsafeDaemonReads?: UnsafeMemberReads;
 }
 
 export interface Violation {
@@ -142,6 +162,26 @@ export interface SimulationResult {
   readonly forwardWrites: boolean;
   /** The chains part of the run, when it ran chains. */
   readonly chains: ChainRunReport | undefined;
+  /** The daemons part of the run, when it ran daemons. */
+  readonly daemons: DaemonRunReport | undefined;
+}
+
+/**
+ * The fault plan of a run with daemons: the same knobs, at a daemon's pace. A failover takes a
+ * suspicion delay, a compare-and-swap and a chain append (about a second), so the chaos acts
+ * about once a second rather than every 50-800 ms, and the churn aimed at Raft's narrowest
+ * windows (new leaders crashed or cut off within milliseconds) is left to the runs without
+ * daemons: under it the control plane is down most of the time and no event gets through.
+ */
+function pacedForDaemons(plan: FaultPlan): FaultPlan {
+  return {
+    ...plan,
+    churn: false,
+    chaosIntervalMaxUs: DAEMON_CHAOS_INTERVAL_MAX_US,
+    leaderCrashProbability: 0,
+    leaderIsolateProbability: 0,
+    partialBroadcastProbability: 0,
+  };
 }
 
 function drawSettings(random: Random, plan: FaultPlan, options: SimulationOptions): NodeSettings {
@@ -183,6 +223,7 @@ export class Simulation {
   private readonly channels: SimRequestChannels;
   private readonly chaos: SimChaos;
   private readonly chainRun: ChainRun | undefined;
+  private readonly daemonRun: DaemonRun | undefined;
   private readonly chainChaosRandom: Random;
   private readonly invariants = new InvariantChecker();
   private readonly clients: SimClient[] = [];
@@ -207,7 +248,9 @@ export class Simulation {
     this.trace = new Trace(options.traceLines ?? DEFAULT_TRACE_LINES);
     this.scheduler = new Scheduler(this.trace);
     this.nodeCount = options.nodeCount ?? (this.root.fork('shape').chance(0.5) ? 3 : 5);
-    this.plan = deriveFaultPlan(this.root.fork('fault-plan'), options.faults ?? FAULT_NAMES, this.nodeCount);
+    const plan = deriveFaultPlan(this.root.fork('fault-plan'), options.faults ?? FAULT_NAMES, this.nodeCount);
+    this.plan =
+      options.daemons === true || options.unsafeDaemonReads !== undefined ? pacedForDaemons(plan) : plan;
     this.counts['clock-drift'] = this.plan.tickRateByNode.filter((rate) => rate !== 1).length;
     this.settings = drawSettings(this.root.fork('settings'), this.plan, options);
     this.links = new SimPeerLinks(this.scheduler, options.reportLostMessages ?? true);
@@ -241,31 +284,53 @@ export class Simulation {
       options.requestReplayProbability ?? 0,
       this.counts,
     );
+    const daemons = options.daemons === true || options.unsafeDaemonReads !== undefined;
+    const chains = options.chains === true || daemons;
     // The chains' control plane writes from every node: followers must forward them.
-    this.forwardWrites =
-      options.forwardWrites ?? (options.chains === true || this.root.fork('forward').chance(0.5));
+    this.forwardWrites = options.forwardWrites ?? (chains || this.root.fork('forward').chance(0.5));
     this.chainChaosRandom = this.root.fork('chain-chaos');
-    this.chainRun =
-      options.chains === true
-        ? new ChainRun({
-            scheduler: this.scheduler,
-            network: this.network,
-            channels: this.channels,
-            nodes: this.nodes,
-            random: this.root.fork('chains'),
-            trace: this.trace,
-            unsafeAcknowledgeAlone: options.unsafeChainAcks === true,
-            fail: (invariant, message) => this.fail(invariant, message),
-            runUntil: (done, untilUs) => this.runUntil(done, untilUs),
-            isolate: (node, durationUs) => this.chaos.isolate(node, durationUs),
-          })
-        : undefined;
+    this.daemonRun = daemons ? this.newDaemonRun(options.unsafeDaemonReads) : undefined;
+    this.chainRun = chains
+      ? new ChainRun({
+          scheduler: this.scheduler,
+          network: this.network,
+          channels: this.channels,
+          nodes: this.nodes,
+          random: this.root.fork('chains'),
+          trace: this.trace,
+          unsafeAcknowledgeAlone: options.unsafeChainAcks === true,
+          fail: (invariant, message) => this.fail(invariant, message),
+          runUntil: (done, untilUs) => this.runUntil(done, untilUs),
+          isolate: (node, durationUs) => this.chaos.isolate(node, durationUs),
+          ...(this.daemonRun === undefined ? {} : { services: this.daemonRun.daemons }),
+        })
+      : undefined;
     this.buildNodes();
     this.chainRun?.plan();
+    this.daemonRun?.plan();
     this.buildClients();
     this.trace.record(
-      `seed=${this.seed} nodes=${this.nodeCount} churn=${this.plan.churn} faults=${[...this.plan.enabled].join(',')} forward=${this.forwardWrites} ${this.chainRun === undefined ? '' : 'chains=on '}settings=${JSON.stringify(this.settings)}`,
+      `seed=${this.seed} nodes=${this.nodeCount} churn=${this.plan.churn} faults=${[...this.plan.enabled].join(',')} forward=${this.forwardWrites} ${this.chainRun === undefined ? '' : 'chains=on '}${this.daemonRun === undefined ? '' : 'daemons=on '}settings=${JSON.stringify(this.settings)}`,
     );
+  }
+
+  private newDaemonRun(unsafeMemberReads: UnsafeMemberReads | undefined): DaemonRun {
+    return new DaemonRun({
+      scheduler: this.scheduler,
+      network: this.network,
+      channels: this.channels,
+      nodes: this.nodes,
+      random: this.root.fork('daemons'),
+      trace: this.trace,
+      ...(unsafeMemberReads === undefined ? {} : { unsafeMemberReads }),
+      rttMs: (from, to) => this.chainRun?.chains.rttMs(from, to) ?? 1,
+      chainsOf: (node) => this.chainRun?.chains.processOf(node),
+      fail: (invariant, message) => this.fail(invariant, message),
+      runUntil: (done, untilUs) => this.runUntil(done, untilUs),
+      isolate: (node, durationUs) => this.chaos.isolate(node, durationUs),
+      pause: (node, durationUs) => this.chaos.pauseFor(this.node(node), durationUs),
+      crash: (node) => this.chaos.crash(this.node(node), 'crash'),
+    });
   }
 
   private buildNodes(): void {
@@ -467,6 +532,7 @@ export class Simulation {
       if (scheduler.eventCount % PROGRESS_CHECK_EVERY_EVENTS === 0) {
         this.checkAcknowledgedAppends();
         this.chainRun?.check();
+        this.daemonRun?.check();
       }
     }
     if (scheduler.eventCount >= this.eventLimit) {
@@ -525,9 +591,12 @@ export class Simulation {
   private async runFaultPhase(): Promise<void> {
     for (const node of this.nodes) node.boot();
     if (this.chainRun !== undefined) await this.createChains(this.chainRun);
+    if (this.daemonRun !== undefined && this.violation === undefined)
+      await this.deployDaemons(this.daemonRun);
     if (this.violation !== undefined) return;
     for (const client of this.clients) client.start();
     this.chainRun?.start();
+    this.daemonRun?.start();
     this.chaos.start();
     await this.runUntil(() => false, FAULT_PHASE_MAX_US, this.options.steps ?? DEFAULT_STEPS);
   }
@@ -551,6 +620,21 @@ export class Simulation {
     this.chaos.active = true;
   }
 
+  /** Daemons are deployed before the faults begin too, through the nodes' daemon requests. */
+  private async deployDaemons(daemonRun: DaemonRun): Promise<void> {
+    this.network.faultsActive = false;
+    this.chaos.active = false;
+    daemonRun.deploy();
+    await this.runUntil(() => daemonRun.deployed, this.scheduler.nowUs + DAEMON_DEPLOY_BOUND_US);
+    if (!daemonRun.deployed && this.violation === undefined)
+      this.fail(
+        'daemon-liveness',
+        `the daemons were not deployed within ${DAEMON_DEPLOY_BOUND_US} us on a calm network`,
+      );
+    this.network.faultsActive = true;
+    this.chaos.active = true;
+  }
+
   /**
    * The liveness phase: no more faults, every machine up again; a leader must commit a fresh
    * write, clients must finish what they started, and every replica must catch up.
@@ -566,10 +650,12 @@ export class Simulation {
       this.fail('liveness', 'client operations still unfinished long after the cluster healed');
       return;
     }
-    await this.runUntil(() => this.converged(), this.scheduler.nowUs + CONVERGE_BOUND_US);
+    const convergeBoundUs = CONVERGE_BOUND_US + (this.daemonRun === undefined ? 0 : DAEMON_CONVERGE_EXTRA_US);
+    await this.runUntil(() => this.converged(), this.scheduler.nowUs + convergeBoundUs);
     if (this.violation === undefined && !this.converged())
       this.fail('liveness', 'replicas did not converge on one applied index after healing');
     if (this.violation === undefined) await this.chainRun?.liveness();
+    if (this.violation === undefined) await this.daemonRun?.liveness();
   }
 
   private heal(): void {
@@ -583,11 +669,13 @@ export class Simulation {
     }
     for (const client of this.clients) client.running = false;
     this.chainRun?.heal();
+    this.daemonRun?.heal();
     this.trace.record('heal');
     this.eventLimit =
       this.scheduler.eventCount +
       HEALED_PHASE_MAX_EVENTS +
-      (this.chainRun === undefined ? 0 : CHAIN_HEALED_PHASE_EXTRA_EVENTS);
+      (this.chainRun === undefined ? 0 : CHAIN_HEALED_PHASE_EXTRA_EVENTS) +
+      (this.daemonRun === undefined ? 0 : DAEMON_HEALED_PHASE_EXTRA_EVENTS);
   }
 
   /** Every node up, and all applied through the same index. */
@@ -676,6 +764,7 @@ export class Simulation {
       return;
     }
     await this.chainRun?.endChecks();
+    if (this.violation === undefined) await this.daemonRun?.endChecks();
   }
 
   private report(): SimulationResult {
@@ -703,6 +792,7 @@ export class Simulation {
       settings: this.settings,
       forwardWrites: this.forwardWrites,
       chains: this.chainRun?.result(),
+      daemons: this.daemonRun?.result(),
     };
   }
 }

@@ -8,7 +8,7 @@
 import { ChainDirectory } from '../../../src/chains/index.js';
 import { type ControlPlane, openControlPlane } from '../../../src/control/index.js';
 import { BUILT_IN_KINDS, createKindCatalog } from '../../../src/daemons/index.js';
-import { type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
+import { type Clock, type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
 import type { NodeLease } from '../../../src/mesh/daemon-active-fence.js';
 import { daemonChainDefinitions } from '../../../src/mesh/daemon-chain-takeover.js';
 import { type DaemonsNode, openDaemonsNode } from '../../../src/mesh/daemon-node.js';
@@ -43,6 +43,8 @@ export interface DaemonMeshOptions {
   readonly repairGraceMs?: number;
   /** Actives serve under the leases in `DaemonMesh.leases` (each node's starts alive for an hour). */
   readonly leases?: boolean;
+  /** The nodes' clock (the system clock by default). */
+  readonly clock?: Clock;
 }
 
 const LEASE_ALIVE_MS = 3_600_000;
@@ -51,7 +53,7 @@ export async function openDaemonMesh(
   ids: readonly NodeId[],
   options: DaemonMeshOptions = {},
 ): Promise<DaemonMesh> {
-  const clock = new SystemClock();
+  const clock = options.clock ?? new SystemClock();
   const backend = new LocalKvBackend({ clock });
   const plane = await openControlPlane({ kind: 'in-process', backend, clock });
   const chains = new FakeChainsBackend();
