@@ -46,8 +46,8 @@ const CHECK_READ_BYTES = 64 * 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** What the simulation lends the chains part of a run. */
-export interface ChainRunEnvironment {
+/** What the simulation lends a part of a run (the chains, the daemons). */
+export interface RunPartEnvironment {
   readonly scheduler: Scheduler;
   readonly network: SimNetwork;
   readonly channels: SimRequestChannels;
@@ -55,13 +55,17 @@ export interface ChainRunEnvironment {
   readonly nodes: readonly SimNode[];
   readonly random: Random;
   readonly trace: Trace;
-  readonly unsafeAcknowledgeAlone: boolean;
-  /** What each process runs on its chains (the daemons part of a run). */
-  readonly services?: ChainServices;
   fail(invariant: string, message: string): void;
   runUntil(done: () => boolean, untilUs: number): Promise<void>;
   /** Cuts a node off from all others for a while (the chaos's partition, counted as one). */
   isolate(node: NodeId, durationUs: number): void;
+}
+
+/** What the simulation lends the chains part of a run. */
+export interface ChainRunEnvironment extends RunPartEnvironment {
+  readonly unsafeAcknowledgeAlone: boolean;
+  /** What each process runs on its chains (the daemons part of a run). */
+  readonly services?: ChainServices;
 }
 
 export interface ChainRunReport {

@@ -3,6 +3,7 @@ import { type AcksPolicy, ChainUnavailableError } from '../chains/index.js';
 import { isMeshError, type NodeId, type Random } from '../lib/index.js';
 import { CHAIN_ERRORS } from '../protocol/chain-errors.js';
 import type { ChainAppendOperation } from './chain-history.js';
+import { type ProcessRequest, requestOnce } from './client-request.js';
 import type { Scheduler } from './scheduler.js';
 import type { ChainProcess } from './sim-chains.js';
 import type { RequestOutcome } from './sim-client.js';
@@ -34,11 +35,7 @@ export interface ChainClientEnvironment {
   /** The chain parts of a running process, once started. */
   chainsOf(process: RunningProcess): ChainProcess | undefined;
   /** One request over the client network; `answer` runs at most once, never when it was lost. */
-  request(
-    node: NodeId,
-    work: (process: RunningProcess) => Promise<unknown>,
-    answer: (outcome: RequestOutcome) => void,
-  ): void;
+  readonly request: ProcessRequest;
   record(operation: ChainAppendOperation): void;
   trace(line: string): void;
 }
@@ -80,10 +77,8 @@ export class ChainCreator {
   private attempt(plan: ChainPlan): void {
     const { environment } = this;
     const node = environment.nodeIds[this.random.nextInt(environment.nodeIds.length)]!;
-    let settled = false;
     const settle = (outcome: RequestOutcome | undefined): void => {
-      if (settled || !this.pending.has(plan.name)) return;
-      settled = true;
+      if (!this.pending.has(plan.name)) return;
       if (outcome !== undefined && (outcome.ok || isMeshError(outcome.error, 'CHAIN_EXISTS'))) {
         this.pending.delete(plan.name);
         environment.trace(`chain ${plan.name} created`);
@@ -94,7 +89,9 @@ export class ChainCreator {
       );
       environment.scheduler.schedule(CREATE_RETRY_US, 'chain create retry', () => this.attempt(plan));
     };
-    environment.request(
+    requestOnce(
+      environment.scheduler,
+      environment.request,
       node,
       (process) =>
         chainsOrUnavailable(environment, process, plan.name).requests.create({
@@ -102,9 +99,10 @@ export class ChainCreator {
           replicas: plan.replicas.length,
           acks: plan.acks,
         }),
+      CHAIN_CLIENT_TIMEOUT_US,
+      'chain create timeout',
       settle,
     );
-    environment.scheduler.schedule(CHAIN_CLIENT_TIMEOUT_US, 'chain create timeout', () => settle(undefined));
   }
 }
 
@@ -157,10 +155,7 @@ export class ChainAppender {
     const values = Array.from({ length: count }, () => `a${this.client}-${this.counter++}`);
     const callTs = environment.scheduler.nowUs * 1_000;
     const node = environment.nodeIds[this.random.nextInt(environment.nodeIds.length)]!;
-    let settled = false;
     const finish = (outcome: RequestOutcome | undefined): void => {
-      if (settled) return;
-      settled = true;
       const returnTs = environment.scheduler.nowUs * 1_000;
       if (outcome?.ok !== true)
         environment.trace(
@@ -172,7 +167,9 @@ export class ChainAppender {
       this.busy = false;
       this.scheduleNext();
     };
-    environment.request(
+    requestOnce(
+      environment.scheduler,
+      environment.request,
       node,
       (process) =>
         chainsOrUnavailable(environment, process, this.chain).requests.append(
@@ -180,9 +177,10 @@ export class ChainAppender {
           values.map((value) => encoder.encode(value)),
           CHAIN_APPEND_TIMEOUT_MS,
         ),
+      CHAIN_CLIENT_TIMEOUT_US,
+      'chain append timeout',
       finish,
     );
-    environment.scheduler.schedule(CHAIN_CLIENT_TIMEOUT_US, 'chain append timeout', () => finish(undefined));
   }
 }
 

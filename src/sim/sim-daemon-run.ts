@@ -6,16 +6,12 @@ import type { NodeId, Random } from '../lib/index.js';
 import type { DaemonMember } from '../mesh/daemon-member.js';
 import type { DaemonsNode } from '../mesh/daemon-node.js';
 import { type DaemonSendOperation, daemonJournalProblems } from './daemon-history.js';
-import type { Scheduler } from './scheduler.js';
+import type { RunPartEnvironment } from './sim-chain-run.js';
 import type { ChainProcess } from './sim-chains.js';
 import { SimChannelLinks } from './sim-channel-links.js';
 import { type DaemonClientEnvironment, DaemonDeployer, DaemonSender } from './sim-daemon-workload.js';
 import { SimDaemons, type UnsafeMemberReads } from './sim-daemons.js';
 import { SimHealthView } from './sim-health-view.js';
-import type { SimNetwork } from './sim-network.js';
-import type { SimNode } from './sim-node.js';
-import type { SimRequestChannels } from './sim-request-channels.js';
-import type { Trace } from './trace.js';
 
 /** The daemons of a run: `journal` standby groups (an active and hot standbys). */
 const DAEMON_PLANS = [
@@ -50,23 +46,15 @@ const READ_BYTES = 64 * 1024 * 1024;
 const decoder = new TextDecoder();
 
 /** What the simulation lends the daemons part of a run. */
-export interface DaemonRunEnvironment {
-  readonly scheduler: Scheduler;
-  readonly network: SimNetwork;
-  readonly channels: SimRequestChannels;
-  /** Filled once the machines are built. */
-  readonly nodes: readonly SimNode[];
-  readonly random: Random;
-  readonly trace: Trace;
+export interface DaemonRunEnvironment extends RunPartEnvironment {
   readonly unsafeMemberReads?: UnsafeMemberReads;
   /** The chains' stand-in RTTs (read once the chains exist). */
   rttMs(from: NodeId, to: NodeId): number;
   /** The chains of a node's running process (their backend is what the daemons run on). */
   chainsOf(node: NodeId): ChainProcess | undefined;
-  fail(invariant: string, message: string): void;
-  runUntil(done: () => boolean, untilUs: number): Promise<void>;
-  isolate(node: NodeId, durationUs: number): void;
+  /** Stops a node's process for a while (the chaos's pause, counted as one). */
   pause(node: NodeId, durationUs: number): void;
+  /** Crashes a node (unless a majority would be down); it restarts after a downtime. */
   crash(node: NodeId): void;
 }
 

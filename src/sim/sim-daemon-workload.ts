@@ -2,6 +2,7 @@ import type { DaemonDeployInput } from '../api/index.js';
 import type { DaemonStatus } from '../daemons/types.js';
 import type { NodeId, Random } from '../lib/index.js';
 import type { DaemonsNode } from '../mesh/daemon-node.js';
+import { type ProcessRequest, requestOnce } from './client-request.js';
 import type { DaemonSendOperation } from './daemon-history.js';
 import type { Scheduler } from './scheduler.js';
 import type { RequestOutcome } from './sim-client.js';
@@ -39,11 +40,7 @@ export interface DaemonClientEnvironment {
   /** The daemons parts of a running process; throws DAEMON_UNAVAILABLE while they are starting. */
   daemonsOf(process: RunningProcess, daemon: string): DaemonsNode;
   /** One request over the client network; `answer` runs at most once, never when it was lost. */
-  request(
-    node: NodeId,
-    work: (process: RunningProcess) => Promise<unknown>,
-    answer: (outcome: RequestOutcome) => void,
-  ): void;
+  readonly request: ProcessRequest;
   record(operation: DaemonSendOperation): void;
   trace(line: string): void;
 }
@@ -87,10 +84,7 @@ export class DaemonDeployer {
   start(): void {
     const { environment, input } = this;
     const node = environment.nodeIds[this.random.nextInt(environment.nodeIds.length)]!;
-    let settled = false;
     const settle = (outcome: RequestOutcome | undefined): void => {
-      if (settled) return;
-      settled = true;
       if (outcome?.ok === true) {
         this.status = outcome.value as DaemonStatus;
         environment.trace(`daemon ${input.name} deployed: ${JSON.stringify(this.status.members)}`);
@@ -99,13 +93,14 @@ export class DaemonDeployer {
       environment.trace(`daemon ${input.name} not deployed via ${node}: ${describe(outcome)}`);
       environment.scheduler.schedule(DEPLOY_RETRY_US, 'daemon deploy retry', () => this.start());
     };
-    environment.request(
+    requestOnce(
+      environment.scheduler,
+      environment.request,
       node,
       (process) => environment.daemonsOf(process, input.name).requests.deploy(input),
+      DEPLOY_CLIENT_TIMEOUT_US,
+      'daemon deploy timeout',
       settle,
-    );
-    environment.scheduler.schedule(DEPLOY_CLIENT_TIMEOUT_US, 'daemon deploy timeout', () =>
-      settle(undefined),
     );
   }
 }
@@ -172,10 +167,7 @@ export class DaemonSender {
     const { environment, daemon } = this;
     event.attempts++;
     const node = environment.nodeIds[this.random.nextInt(environment.nodeIds.length)]!;
-    let settled = false;
     const settle = (outcome: RequestOutcome | undefined): void => {
-      if (settled) return;
-      settled = true;
       if (outcome?.ok === true) {
         const { inboundOffset } = outcome.value as { inboundOffset: number };
         this.finish(event, 'ok', inboundOffset);
@@ -194,7 +186,9 @@ export class DaemonSender {
       }
       this.finish(event, event.maybeApplied ? 'info' : 'fail');
     };
-    environment.request(
+    requestOnce(
+      environment.scheduler,
+      environment.request,
       node,
       (process) =>
         environment
@@ -204,9 +198,10 @@ export class DaemonSender {
             { payload: encoder.encode(event.payload), clientId: this.client, sequence: event.sequence },
             DAEMON_SEND_TIMEOUT_MS,
           ),
+      DAEMON_CLIENT_TIMEOUT_US,
+      'daemon send timeout',
       settle,
     );
-    environment.scheduler.schedule(DAEMON_CLIENT_TIMEOUT_US, 'daemon send timeout', () => settle(undefined));
   }
 
   private finish(event: PendingEvent, status: DaemonSendOperation['status'], inboundOffset?: number): void {
