@@ -52,9 +52,9 @@ export class AvoidListError extends MeshError {
   }
 }
 
-/** An action id the executor never saw, or a time that runs backwards, given to the executor. */
+/** An action id the executor never saw, an unknown action kind, or a time that runs backwards. */
 export class ExecutorInputError extends MeshError {
-  constructor(code: 'ACTION_ID_INVALID' | 'EXECUTOR_TIME_INVALID', message: string) {
+  constructor(code: 'ACTION_ID_INVALID' | 'ACTION_KIND_INVALID' | 'EXECUTOR_TIME_INVALID', message: string) {
     super(code, message);
   }
 }

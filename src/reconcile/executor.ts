@@ -8,7 +8,14 @@
  * back with `complete` or `fail`; reporting twice is a no-op. Times are monotonic milliseconds.
  */
 import { assert, type NodeId } from '../lib/index.js';
-import { type ActionId, type ActionOwner, actionKey, ownerOf, type PendingAction } from './actions.js';
+import {
+  ACTION_KINDS,
+  type ActionId,
+  type ActionOwner,
+  actionKey,
+  ownerOf,
+  type PendingAction,
+} from './actions.js';
 import { Admission } from './admission.js';
 import {
   BACKPRESSURE_OFF_QUEUED_ACTIONS,
@@ -101,6 +108,11 @@ export class ActionExecutor {
   private submitOne(pending: PendingAction, nowMs: number): SubmitOutcome {
     if (!Number.isSafeInteger(pending.id) || pending.id < 1)
       throw new ExecutorInputError('ACTION_ID_INVALID', `action ids are integers >= 1, got ${pending.id}`);
+    if (!ACTION_KINDS.includes(pending.action.kind))
+      throw new ExecutorInputError(
+        'ACTION_KIND_INVALID',
+        `unknown action kind ${String(pending.action.kind)}`,
+      );
     const key = actionKey(pending.action);
     if (this.keys.has(key) || this.held.has(pending.id)) {
       this.counts.duplicates += 1;

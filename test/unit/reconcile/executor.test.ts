@@ -250,5 +250,9 @@ describe('action executor', () => {
         ),
       ),
     ).toBe('ACTION_ID_INVALID');
+    const unknownKind = { kind: 'Reboot', node: 1 } as unknown as ReconcileAction;
+    expect(codeOf(() => executor.submit([{ id: 9, emittedAtMonotonicMs: 5, action: unknownKind }], 5))).toBe(
+      'ACTION_KIND_INVALID',
+    );
   });
 });
