@@ -16,7 +16,7 @@
 
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { ChainAppendStream } from '../../src/client/chain-append-stream.js';
+import { ChainAppendStreams } from '../../src/client/chain-append-stream.js';
 import { EndpointConnection } from '../../src/client/endpoint.js';
 import { MeshClient } from '../../src/client/index.js';
 import { SystemClock } from '../../src/lib/index.js';
@@ -85,7 +85,8 @@ async function main(): Promise<void> {
     const connections = endpoints.map(
       (address) => new EndpointConnection(address, [], grpc.credentials.createInsecure()),
     );
-    const streams = connections.map((connection) => new ChainAppendStream(connection, clock, () => {}));
+    // An idle stream is closed after a while: each kind's warm-up opens it again.
+    const streams = new ChainAppendStreams(clock);
     const leaderClient = await MeshClient.connect({
       endpoints: [endpoints[leaderMember]!],
       discoverLeader: false,
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
       {
         label: `AppendStream, ${where}`,
         member,
-        call: (counter) => streams[member]!.append(CHAIN, [payload(counter)], CALL_TIMEOUT_MS),
+        call: (counter) =>
+          streams.to(connections[member]!)!.append(CHAIN, [payload(counter)], CALL_TIMEOUT_MS),
       },
     ];
     const kinds: Kind[] = [
@@ -172,7 +174,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`peer RTT (leader's /mesh/rtt): ${rtt.trim()}`);
-    for (const stream of streams) stream.close();
+    streams.closeAll();
     for (const connection of connections) connection.close();
     leaderClient.close();
     admin.close();
