@@ -27,7 +27,7 @@ const store = new MvccStore();
 let written = 0;
 const put = (): void => {
   store.begin();
-  store.put(`bench/key/${String(written % keys).padStart(8, '0')}`, `${VALUE}${written}`, 0);
+  store.put(`bench/key/${String(written % keys).padStart(8, '0')}`, Buffer.from(`${VALUE}${written}`), 0);
   store.commit();
   written++;
 };

@@ -1,52 +1,89 @@
 import { encodeKvCommand, KvStateMachine } from '../src/kv/index.js';
 
 /**
- * Heap bytes per stored revision of the key-value state machine: puts `--revisions` revisions
+ * Memory per stored revision of the key-value state machine: puts `--revisions` revisions
  * (default 200,000) cycling over `--keys` keys (default 10,000) with 256-byte values, nothing
- * compacted, and reports the heap growth after a full GC divided by the revisions stored.
- * Run: `node --expose-gc dist/bench/mvcc-memory.js [--revisions N] [--keys N] [--value-bytes N]`.
+ * compacted unless `--retain N` (then a compaction every `COMPACT_EVERY_PUTS` puts keeps the last N
+ * revisions, as auto-compaction would). Reports, after full GCs, the growth of the V8 heap and of
+ * ArrayBuffer memory per revision stored, and what a forced full GC then costs (wall and CPU ms:
+ * its cost follows the live objects it marks).
+ * Run: `node --expose-gc dist/bench/mvcc-memory.js [--revisions N] [--keys N] [--value-bytes N] [--retain N]`.
  */
 const DEFAULT_REVISIONS = 200_000;
 const DEFAULT_KEYS = 10_000;
 const DEFAULT_VALUE_BYTES = 256;
+const COMPACT_EVERY_PUTS = 10_000;
+const TIMED_COLLECTIONS = 5;
 
 function argument(name: string, fallback: number): number {
   const position = process.argv.indexOf(`--${name}`);
   const value = position < 0 ? fallback : Number(process.argv[position + 1]);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`--${name} must be a non-negative integer`);
   return value;
 }
 
-function settledHeapBytes(): number {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined) throw new Error('run with node --expose-gc');
+function collect(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  gc();
+}
+
+function settledMemory(): { heap: number; arrayBuffers: number; rss: number } {
   collect();
   collect();
-  return process.memoryUsage().heapUsed;
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed, arrayBuffers: usage.arrayBuffers, rss: usage.rss };
+}
+
+/** Median wall and CPU ms of a forced full GC, over `TIMED_COLLECTIONS` after a first. */
+function fullGcMs(): { wallMs: number; cpuMs: number } {
+  collect();
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let run = 0; run < TIMED_COLLECTIONS; run++) {
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    collect();
+    walls.push(performance.now() - wallBefore);
+    const cpu = process.cpuUsage(cpuBefore);
+    cpus.push((cpu.user + cpu.system) / 1000);
+  }
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[values.length >>> 1] as number;
+  return { wallMs: Math.round(median(walls) * 10) / 10, cpuMs: Math.round(median(cpus) * 10) / 10 };
 }
 
 const revisions = argument('revisions', DEFAULT_REVISIONS);
 const keys = argument('keys', DEFAULT_KEYS);
 const valueBytes = argument('value-bytes', DEFAULT_VALUE_BYTES);
+const retain = argument('retain', 0);
 const machine = new KvStateMachine();
 const key = (index: number): Uint8Array => Buffer.from(`bench/put/${String(index).padStart(10, '0')}`);
 let logIndex = 0;
 const put = (index: number): void => {
   const value = Buffer.alloc(valueBytes, 0x61 + (index % 26));
   machine.apply(++logIndex, encodeKvCommand({ type: 'put', key: key(index % keys), value }));
+  if (retain > 0 && index % COMPACT_EVERY_PUTS === 0 && machine.revision - retain > machine.compactRevision) {
+    machine.apply(++logIndex, encodeKvCommand({ type: 'compact', revision: machine.revision - retain }));
+  }
 };
 for (let index = 0; index < keys; index++) put(index);
-const before = settledHeapBytes();
-const rssBefore = process.memoryUsage().rss;
+const before = settledMemory();
 for (let index = 0; index < revisions; index++) put(index);
-const after = settledHeapBytes();
-const rssAfter = process.memoryUsage().rss;
+const after = settledMemory();
+const stored = machine.storedRecordCount - keys;
+const perRevision = (bytes: number): number => Math.round(bytes / Math.max(1, stored));
 console.log(
   JSON.stringify({
     revisions,
     keys,
     valueBytes,
-    heapBytesPerRevision: Math.round((after - before) / revisions),
-    rssBytesPerRevision: Math.round((rssAfter - rssBefore) / revisions),
+    retain,
+    storedRevisions: machine.storedRecordCount,
+    heapBytesPerRevision: perRevision(after.heap - before.heap),
+    arrayBufferBytesPerRevision: perRevision(after.arrayBuffers - before.arrayBuffers),
+    rssBytesPerRevision: perRevision(after.rss - before.rss),
+    heapUsedMb: Math.round(after.heap / 1e5) / 10,
+    arrayBuffersMb: Math.round(after.arrayBuffers / 1e5) / 10,
+    fullGc: fullGcMs(),
   }),
 );

@@ -1,6 +1,13 @@
+import { Buffer } from 'node:buffer';
 import * as zlib from 'node:zlib';
 
 export { binaryToBytes, bytesToBinary, writeBinary } from '../lib/index.js';
+
+/** A copy of `bytes` (small ones carved from Node's buffer pool, not one allocation each). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const copy = Buffer.from(bytes);
+  return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
+}
 
 export function compareBytes(left: Uint8Array, right: Uint8Array): number {
   const length = Math.min(left.length, right.length);

@@ -1,4 +1,4 @@
-import { binaryToBytes } from './bytes.js';
+import { binaryToBytes, copyBytes } from './bytes.js';
 import type { KeyRecord } from './mvcc.js';
 import type { KeyValue } from './types.js';
 
@@ -7,7 +7,8 @@ const EMPTY = new Uint8Array(0);
 export function recordToKeyValue(record: KeyRecord, keysOnly = false): KeyValue {
   return {
     key: binaryToBytes(record.key),
-    value: keysOnly || record.value === null ? EMPTY : binaryToBytes(record.value),
+    // A copy: the record's value is a view of the store's memory, which callers must not pin.
+    value: keysOnly || record.value === null ? EMPTY : copyBytes(record.value),
     createRevision: record.createRevision,
     modRevision: record.modRevision,
     version: record.version,

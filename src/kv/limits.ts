@@ -57,3 +57,9 @@ export const SNAPSHOT_SORT_STEP_RECORDS = 65_536;
  * auto-compactor's steps are the same size).
  */
 export const HELD_DROP_STEP_RECORDS = 10_000;
+
+/**
+ * Records one step of a value evacuation looks at (see value-arena.ts): each write group and each
+ * compaction takes one such step while an evacuation runs (well under a millisecond).
+ */
+export const EVACUATION_STEP_RECORDS = 1_024;

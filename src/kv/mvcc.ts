@@ -1,28 +1,35 @@
 /**
  * Multi-version key store. Each key keeps its records (one per change) in revision order, packed
- * (see key-entry.ts); a deleted key ends with a tombstone record. The change log lists every change
- * since the compact revision in (revision, sub-revision) order, which serves watches from the past
- * without a scan over all keys. Writes are grouped: `begin`, then puts and deletes at the next revision, then
- * `commit` (the revision advances once if anything changed) or `rollback`.
+ * (see key-entry.ts), their values' bytes in a `ValueArena`; a deleted key ends with a tombstone
+ * record. The change log lists every change since the compact revision in (revision,
+ * sub-revision) order, which serves watches from the past without a scan over all keys. Writes
+ * are grouped: `begin`, then puts and deletes at the next revision, then `commit` (the revision
+ * advances once if anything changed) or `rollback`.
  */
 import { assert } from '../lib/index.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
 import {
   appendRecord,
   dropRecordsBefore,
+  isTombstoneAt,
   type KeyEntry,
   type KeyRecord,
   modRevisionAt,
   newKeyEntry,
   positionAtOrBelow,
+  type RecordNumbers,
   recordAt,
   recordCount,
   removeLastRecord,
-  valueAt,
+  setValueAddressAt,
+  TOMBSTONE_LENGTH,
+  valueAddressAt,
+  valueLengthAt,
 } from './key-entry.js';
-import { HELD_DROP_STEP_RECORDS } from './limits.js';
+import { EVACUATION_STEP_RECORDS, HELD_DROP_STEP_RECORDS } from './limits.js';
 import { OrderedIndex } from './ordered-index.js';
 import { type KeyRange, rangeContains } from './validate.js';
+import { type ValueAddress, ValueArena } from './value-arena.js';
 
 export type { KeyEntry, KeyRecord } from './key-entry.js';
 
@@ -40,7 +47,7 @@ export function storedRecordBytes(record: Pick<KeyRecord, 'key' | 'value'>): num
 
 /** The bytes record `position` of `entry` counts for the space quota. */
 function storedBytesAt(entry: KeyEntry, position: number): number {
-  return entry.key.length + (valueAt(entry, position)?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+  return entry.key.length + Math.max(0, valueLengthAt(entry, position)) + RECORD_OVERHEAD_BYTES;
 }
 
 /**
@@ -61,6 +68,8 @@ export interface StoreView {
   readonly compactRevision: number;
   /** Keys in the view: every one has a record at or below `revision`. */
   readonly keyCount: number;
+  /** Where the entries' values are (see `valueAt`); read them in the step that scanned them. */
+  readonly values: ValueArena;
   /**
    * Visits entries with key >= start in key order until `visit` returns false. Entries may hold
    * records above `revision` and keys created after the view: the reader skips those.
@@ -70,13 +79,32 @@ export interface StoreView {
 }
 
 /** What a change-log slot before the live part holds once its record was dropped. */
-const COMPACTED_ENTRY: KeyEntry = Object.freeze(newKeyEntry('', []));
+const COMPACTED_ENTRY: KeyEntry = Object.freeze(newKeyEntry(''));
 
 /** What the stored records count for the space quota (see `storedRecordBytes`). */
 export interface StoredTotals {
   readonly storedBytes: number;
   readonly storedRecordCount: number;
 }
+
+/** What a store holds, all at once (a decoded snapshot's, to build a store from). */
+export interface StoreContents {
+  readonly index: OrderedIndex<KeyEntry>;
+  readonly values: ValueArena;
+  readonly currentRevision: number;
+  readonly compactRevision: number;
+  readonly changeLog: ChangeLog;
+  readonly totals: StoredTotals;
+}
+
+const EMPTY_STORE: () => StoreContents = () => ({
+  index: new OrderedIndex<KeyEntry>(),
+  values: new ValueArena(),
+  currentRevision: 1,
+  compactRevision: 0,
+  changeLog: { entries: [], revisions: [] },
+  totals: { storedBytes: 0, storedRecordCount: 0 },
+});
 
 /** One change made by a write group: the new record and the live record it replaced, if any. */
 export interface StoreChange {
@@ -86,6 +114,8 @@ export interface StoreChange {
 
 export class MvccStore {
   readonly index: OrderedIndex<KeyEntry>;
+  /** The records' values (node-local memory layout: never part of the replicated state). */
+  readonly values: ValueArena;
   currentRevision: number;
   compactRevision: number;
   /**
@@ -112,37 +142,36 @@ export class MvccStore {
   private dropCursor = 0;
   /** The revision the drop in progress walked towards in its last step. */
   private dropTarget: number;
+  /** Key the value evacuation in progress continues at; undefined while none runs. */
+  private evacuationCursor: string | undefined;
 
-  constructor(
-    index = new OrderedIndex<KeyEntry>(),
-    currentRevision = 1,
-    compactRevision = 0,
-    changeLog: ChangeLog = { entries: [], revisions: [] },
-    /** The stored totals of `index` when the caller already has them (a decoded snapshot). */
-    totals?: StoredTotals,
-  ) {
+  constructor(contents: StoreContents = EMPTY_STORE()) {
+    const { changeLog, totals } = contents;
     assert(changeLog.entries.length === changeLog.revisions.length, 'mvcc: change log columns differ');
-    this.index = index;
-    this.currentRevision = currentRevision;
-    this.compactRevision = compactRevision;
+    this.index = contents.index;
+    this.values = contents.values;
+    this.currentRevision = contents.currentRevision;
+    this.compactRevision = contents.compactRevision;
     this.changeEntries = changeLog.entries;
     this.changeRevisions = changeLog.revisions;
-    this.droppedThrough = compactRevision;
-    this.dropTarget = compactRevision;
-    if (totals !== undefined) {
-      this.storedBytes = totals.storedBytes;
-      this.storedRecordCount = totals.storedRecordCount;
-      return;
-    }
-    index.forEach((entry) => {
-      for (let position = 0; position < recordCount(entry); position++) this.count(entry, position, 1);
-    });
+    this.droppedThrough = contents.compactRevision;
+    this.dropTarget = contents.compactRevision;
+    this.storedBytes = totals.storedBytes;
+    this.storedRecordCount = totals.storedRecordCount;
   }
 
-  /** Adds (`sign` 1) or removes (-1) record `position` of `entry` from the stored totals. */
-  private count(entry: KeyEntry, position: number, sign: 1 | -1): void {
-    this.storedBytes += sign * storedBytesAt(entry, position);
-    this.storedRecordCount += sign;
+  /** Adds record `position` of `entry` to the stored totals. */
+  private count(entry: KeyEntry, position: number): void {
+    this.storedBytes += storedBytesAt(entry, position);
+    this.storedRecordCount++;
+  }
+
+  /** Record `position` of `entry` is no longer stored: out of the totals, its value released. */
+  private forget(entry: KeyEntry, position: number): void {
+    this.storedBytes -= storedBytesAt(entry, position);
+    this.storedRecordCount--;
+    const length = valueLengthAt(entry, position);
+    if (length !== TOMBSTONE_LENGTH) this.values.release(valueAddressAt(entry, position), length);
   }
 
   /** The live record of `key` as of now (including writes of the open group). */
@@ -150,7 +179,7 @@ export class MvccStore {
     const entry = this.index.get(key);
     if (entry === undefined) return undefined;
     const last = recordCount(entry) - 1;
-    return valueAt(entry, last) === null ? undefined : recordAt(entry, last);
+    return isTombstoneAt(entry, last) ? undefined : recordAt(entry, last, this.values);
   }
 
   /** The revision a read sees: the open group's revision once it changed something. */
@@ -168,21 +197,21 @@ export class MvccStore {
   }
 
   /** The live record of `entry` as of `revision`, if any. */
-  static recordAt(entry: KeyEntry, revision: number): KeyRecord | undefined {
+  private liveRecordAt(entry: KeyEntry, revision: number): KeyRecord | undefined {
     const position = positionAtOrBelow(entry, revision);
-    return position < 0 || valueAt(entry, position) === null ? undefined : recordAt(entry, position);
+    return position < 0 || isTombstoneAt(entry, position) ? undefined : recordAt(entry, position, this.values);
   }
 
   /** Visits the live records in `range` at `revision`, in key order, until `visit` returns false. */
   scan(range: KeyRange, revision: number, visit: (record: KeyRecord) => boolean | undefined): void {
     if (range.single) {
       const entry = this.index.get(range.start);
-      const record = entry === undefined ? undefined : MvccStore.recordAt(entry, revision);
+      const record = entry === undefined ? undefined : this.liveRecordAt(entry, revision);
       if (record !== undefined) visit(record);
       return;
     }
     this.index.scan(range.start, range.end, (entry) => {
-      const record = MvccStore.recordAt(entry, revision);
+      const record = this.liveRecordAt(entry, revision);
       return record === undefined ? true : visit(record);
     });
   }
@@ -194,30 +223,35 @@ export class MvccStore {
   }
 
   /**
-   * Appends `record` to its key (a new entry when `entry` is undefined) and to the change log;
-   * `previous` is the live record it replaces.
+   * Appends a record to `key` (a new entry when `entry` is undefined) and to the change log, its
+   * value at `address` (`length` `TOMBSTONE_LENGTH`: a tombstone); `previous` is the live record
+   * it replaces.
    */
   private append(
+    key: string,
     entry: KeyEntry | undefined,
-    record: KeyRecord,
+    numbers: RecordNumbers,
+    address: ValueAddress,
+    length: number,
     previous: KeyRecord | undefined,
   ): StoreChange {
     let target = entry;
     if (target === undefined) {
-      target = newKeyEntry(record.key, [record]);
+      target = newKeyEntry(key);
       this.index.insert(target);
-    } else {
-      appendRecord(target, record);
     }
+    appendRecord(target, numbers, address, length);
     this.changeEntries.push(target);
-    this.changeRevisions.push(record.modRevision);
-    this.count(target, recordCount(target) - 1, 1);
-    const change = { record, previous };
+    this.changeRevisions.push(numbers.modRevision);
+    const position = recordCount(target) - 1;
+    this.count(target, position);
+    const change = { record: recordAt(target, position, this.values), previous };
     this.pending.push(change);
     return change;
   }
 
-  put(key: string, value: string, lease: number): StoreChange {
+  /** Puts `value` (copied in: the caller may reuse its buffer). */
+  put(key: string, value: Uint8Array, lease: number): StoreChange {
     assert(this.writing, 'mvcc: put outside a write group');
     const revision = this.currentRevision + 1;
     const entry = this.index.get(key);
@@ -226,17 +260,16 @@ export class MvccStore {
       entry === undefined || modRevisionAt(entry, last) < revision,
       'mvcc: key written twice in one group',
     );
-    const previous = entry === undefined || valueAt(entry, last) === null ? undefined : recordAt(entry, last);
-    const record: KeyRecord = {
-      key: entry === undefined ? key : entry.key, // share the stored key string, not a fresh copy
+    const previous =
+      entry === undefined || isTombstoneAt(entry, last) ? undefined : recordAt(entry, last, this.values);
+    const numbers: RecordNumbers = {
       modRevision: revision,
       subRevision: this.pending.length,
       createRevision: previous === undefined ? revision : previous.createRevision,
       version: previous === undefined ? 1 : previous.version + 1,
       lease,
-      value,
     };
-    return this.append(entry, record, previous);
+    return this.append(key, entry, numbers, this.values.store(value), value.byteLength, previous);
   }
 
   /** Deletes a live key; returns undefined if the key is not live. */
@@ -244,16 +277,14 @@ export class MvccStore {
     assert(this.writing, 'mvcc: delete outside a write group');
     const previous = this.latest(key);
     if (previous === undefined) return undefined;
-    const record: KeyRecord = {
-      key: previous.key,
+    const numbers: RecordNumbers = {
       modRevision: this.currentRevision + 1,
       subRevision: this.pending.length,
       createRevision: 0,
       version: 0,
       lease: 0,
-      value: null,
     };
-    return this.append(this.index.get(key), record, previous);
+    return this.append(key, this.index.get(key), numbers, 0, TOMBSTONE_LENGTH, previous);
   }
 
   commit(): StoreChange[] {
@@ -261,7 +292,10 @@ export class MvccStore {
     this.writing = false;
     const changes = this.pending;
     this.pending = [];
-    if (changes.length > 0) this.currentRevision++;
+    if (changes.length > 0) {
+      this.currentRevision++;
+      this.evacuateSome(EVACUATION_STEP_RECORDS);
+    }
     return changes;
   }
 
@@ -270,7 +304,7 @@ export class MvccStore {
     for (let position = this.pending.length - 1; position >= 0; position--) {
       const key = (this.pending[position] as StoreChange).record.key;
       const entry = this.index.get(key) as KeyEntry;
-      this.count(entry, recordCount(entry) - 1, -1);
+      this.forget(entry, recordCount(entry) - 1);
       removeLastRecord(entry);
       this.changeEntries.pop();
       this.changeRevisions.pop();
@@ -323,6 +357,7 @@ export class MvccStore {
       revision: this.currentRevision,
       compactRevision: this.compactRevision,
       keyCount: this.index.size,
+      values: this.values,
       scanFrom: (start, visit) => {
         assert(open, 'mvcc: scan of a closed view');
         this.index.scan(start, null, visit);
@@ -355,6 +390,44 @@ export class MvccStore {
     const held = this.heldHistoryPending;
     this.compactRevision = revision;
     if (this.openViews === 0) this.dropHeldHistory(held ? HELD_DROP_STEP_RECORDS : Number.POSITIVE_INFINITY);
+    this.evacuateSome(EVACUATION_STEP_RECORDS);
+  }
+
+  /**
+   * One step of moving values out of the value arena's emptiest slabs (see value-arena.ts): walks
+   * keys from where the last step stopped until about `maxRecords` records were looked at. The
+   * arena starts an evacuation when released values pin more than is live; writes and
+   * compactions each take a step, so it keeps up with what they release.
+   */
+  private evacuateSome(maxRecords: number): void {
+    if (this.evacuationCursor === undefined) {
+      if (!this.values.startEvacuation()) return;
+      this.evacuationCursor = '';
+    }
+    let looked = 0;
+    let next: string | undefined;
+    this.index.scan(this.evacuationCursor, null, (entry) => {
+      if (looked >= maxRecords) {
+        next = entry.key;
+        return false;
+      }
+      const count = recordCount(entry);
+      looked += count;
+      for (let position = 0; position < count; position++) {
+        const address = valueAddressAt(entry, position);
+        const length = valueLengthAt(entry, position);
+        if (this.values.isVictim(address, length))
+          setValueAddressAt(entry, position, this.values.move(address, length));
+      }
+      // The last victim went with its last value: nothing left to move.
+      return this.values.evacuating;
+    });
+    if (this.values.evacuating && next !== undefined) {
+      this.evacuationCursor = next;
+      return;
+    }
+    this.values.finishEvacuation();
+    this.evacuationCursor = undefined;
   }
 
   /**
@@ -406,10 +479,10 @@ export class MvccStore {
     if (entry === undefined) return;
     const count = recordCount(entry);
     // Already reduced (a key seen earlier in this pass, or never rewritten): nothing to drop.
-    if (count === 1 && valueAt(entry, 0) !== null) return;
+    if (count === 1 && !isTombstoneAt(entry, 0)) return;
     let keepFrom = Math.max(0, positionAtOrBelow(entry, revision));
-    if (valueAt(entry, keepFrom) === null && modRevisionAt(entry, keepFrom) < revision) keepFrom++;
-    for (let index = 0; index < keepFrom; index++) this.count(entry, index, -1);
+    if (isTombstoneAt(entry, keepFrom) && modRevisionAt(entry, keepFrom) < revision) keepFrom++;
+    for (let index = 0; index < keepFrom; index++) this.forget(entry, index);
     if (keepFrom >= count) this.index.remove(key);
     else if (keepFrom > 0) dropRecordsBefore(entry, keepFrom);
   }
@@ -435,7 +508,7 @@ export class MvccStore {
       for (; position < revisions.length && revisions[position] === revision; position++, scanned++) {
         const entry = this.changeEntries[position] as KeyEntry;
         if (rangeContains(range, entry.key))
-          records.push(recordAt(entry, positionAtOrBelow(entry, revision)));
+          records.push(recordAt(entry, positionAtOrBelow(entry, revision), this.values));
       }
     }
     return { records, nextRevision: this.currentRevision + 1 };
@@ -445,7 +518,6 @@ export class MvccStore {
   previousOf(record: KeyRecord): KeyRecord | undefined {
     const entry = this.index.get(record.key);
     if (entry === undefined) return undefined;
-    const position = positionAtOrBelow(entry, record.modRevision - 1);
-    return position < 0 || valueAt(entry, position) === null ? undefined : recordAt(entry, position);
+    return this.liveRecordAt(entry, record.modRevision - 1);
   }
 }

@@ -13,16 +13,20 @@ import { assert, BinaryReader, BinaryWriter, SteppedMergeSort, type SteppedTask 
 import { crc32 } from './bytes.js';
 import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
 import {
+  isTombstoneAt,
   type KeyEntry,
   type KeyRecord,
   modRevisionAt,
+  NUMBER_SLOTS,
   newKeyEntry,
   RECORD_SLOTS,
-  type RecordFields,
-  type RecordSlot,
   recordAt,
   recordCount,
+  subRevisionAt,
+  TOMBSTONE_LENGTH,
   valueAt,
+  valueLengthAt,
+  writeRecordSlots,
 } from './key-entry.js';
 import {
   SNAPSHOT_CHECKSUM_STEP_BYTES,
@@ -30,9 +34,10 @@ import {
   SNAPSHOT_STEP_BYTES,
   SNAPSHOT_STEP_KEYS,
 } from './limits.js';
-import { type ChangeLog, type StoredTotals, type StoreView, storedRecordBytes } from './mvcc.js';
+import { type ChangeLog, type StoreContents, type StoreView, storedRecordBytes } from './mvcc.js';
 import { OrderedIndex } from './ordered-index.js';
 import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
+import { ValueArena } from './value-arena.js';
 
 const MAGIC = [0x4d, 0x4b, 0x56, 0x53];
 export const KV_SNAPSHOT_VERSION = 2;
@@ -77,17 +82,12 @@ export interface SnapshotSource {
   readonly view: StoreView;
 }
 
-export interface DecodedSnapshot {
+/** The store's contents (totalled while decoding: no second pass over a million keys) and the rest. */
+export interface DecodedSnapshot extends StoreContents {
   readonly appliedIndex: number;
-  readonly currentRevision: number;
-  readonly compactRevision: number;
   readonly nextLeaseId: number;
-  readonly index: OrderedIndex<KeyEntry>;
-  readonly changeLog: ChangeLog;
   readonly leases: Map<number, LeaseEntry>;
   readonly alarms: readonly AlarmMember[];
-  /** Totalled while decoding, so the store needs no second pass over a million keys. */
-  readonly totals: StoredTotals;
 }
 
 /** Records of `entry` at or below `revision` (a prefix: records are in revision order). */
@@ -153,11 +153,12 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
       batch.push(entry);
       capacityBytes += MAX_ENTRY_FIXED_BYTES + entry.key.length;
       for (let position = 0; position < recordCount(entry); position++) {
-        capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + (valueAt(entry, position)?.length ?? 0);
+        capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + Math.max(0, valueLengthAt(entry, position));
       }
       return true;
     });
     const writer = new BinaryWriter(capacityBytes);
+    const values = this.source.view.values;
     for (const entry of batch) {
       // Keys created after the view have no record at or below its revision.
       const count = recordsThrough(entry, revision);
@@ -165,12 +166,13 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
       this.keysWritten++;
       writer.binary(entry.key).varuint(count);
       const slots = entry.slots;
-      for (let slot = 0; slot < count * RECORD_SLOTS; slot += RECORD_SLOTS) {
+      for (let position = 0; position < count; position++) {
         // The record's four numbers and lease, then its value (see key-entry.ts).
-        for (let field = 0; field < RECORD_SLOTS - 1; field++) writer.varuint(slots[slot + field] as number);
-        const value = slots[slot + RECORD_SLOTS - 1] as RecordSlot;
+        const base = position * RECORD_SLOTS;
+        for (let field = 0; field < NUMBER_SLOTS; field++) writer.varuint(slots[base + field] as number);
+        const value = valueAt(entry, position, values);
         writer.byte(value === null ? 0 : 1);
-        if (value !== null) writer.binary(value as string);
+        if (value !== null) writer.bytes(value);
       }
     }
     if (writer.size > 0) this.push(writer.view());
@@ -243,6 +245,7 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
   private previousKey: string | undefined;
   private previousLeaseId = 0;
   private readonly index = new OrderedIndex<KeyEntry>();
+  private readonly values = new ValueArena();
   private readonly changes: Change[] = [];
   /** The sorted changes as the store's columns, filled a step at a time. */
   private readonly changeLog: ChangeLog = { entries: [], revisions: [] };
@@ -348,10 +351,11 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
     if (this.previousKey !== undefined && key <= this.previousKey)
       throw new SnapshotCorruptError('keys out of order');
     this.previousKey = key;
-    const recordCount = reader.count(MIN_RECORD_BYTES);
-    if (recordCount === 0) throw new SnapshotCorruptError('key without records');
-    const records: RecordFields[] = [];
-    for (let recordIndex = 0; recordIndex < recordCount; recordIndex++) {
+    const count = reader.count(MIN_RECORD_BYTES);
+    if (count === 0) throw new SnapshotCorruptError('key without records');
+    const slots = new Array<number>(count * RECORD_SLOTS);
+    let lastRevision = 0;
+    for (let position = 0; position < count; position++) {
       const modRevision = reader.varuint();
       const subRevision = reader.varuint();
       const createRevision = reader.varuint();
@@ -359,22 +363,27 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
       const lease = reader.varuint();
       const live = reader.byte();
       if (live > 1) throw new SnapshotCorruptError('bad record flag');
-      const value = live === 1 ? reader.binary() : null;
-      const last = records.at(-1);
-      if (modRevision > this.currentRevision || (last !== undefined && modRevision <= last.modRevision)) {
+      const value = live === 1 ? reader.bytes() : null;
+      if (modRevision > this.currentRevision || (position > 0 && modRevision <= lastRevision)) {
         throw new SnapshotCorruptError('record revisions out of order');
       }
-      records.push({ modRevision, subRevision, createRevision, version, lease, value });
+      lastRevision = modRevision;
+      const numbers = { modRevision, subRevision, createRevision, version, lease };
+      if (value === null) writeRecordSlots(slots, position * RECORD_SLOTS, numbers, 0, TOMBSTONE_LENGTH);
+      else writeRecordSlots(slots, position * RECORD_SLOTS, numbers, this.values.store(value), value.length);
       this.storedBytes += storedRecordBytes({ key, value });
       this.storedRecordCount++;
     }
-    const entry = newKeyEntry(key, records);
-    for (const record of records) {
-      if (record.modRevision >= this.compactRevision)
-        this.changes.push({ entry, modRevision: record.modRevision, subRevision: record.subRevision });
+    const entry = newKeyEntry(key, slots);
+    for (let position = 0; position < count; position++) {
+      const modRevision = modRevisionAt(entry, position);
+      if (modRevision >= this.compactRevision)
+        this.changes.push({ entry, modRevision, subRevision: subRevisionAt(entry, position) });
     }
-    const latest = recordAt(entry, records.length - 1);
-    if (latest.value !== null && latest.lease !== 0) this.leased.push(latest);
+    if (!isTombstoneAt(entry, count - 1)) {
+      const latest = recordAt(entry, count - 1, this.values);
+      if (latest.lease !== 0) this.leased.push(latest);
+    }
     this.index.appendLast(entry);
   }
 
@@ -439,6 +448,7 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
       compactRevision: this.compactRevision,
       nextLeaseId: this.nextLeaseId,
       index: this.index,
+      values: this.values,
       changeLog: this.changeLog,
       leases: this.leases,
       alarms: this.alarms,

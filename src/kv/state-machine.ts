@@ -5,7 +5,7 @@
  * invariants (programmer errors) throw.
  */
 import { assert, ChunkConcatenation, followedBy, runToEnd, type SteppedTask } from '../lib/index.js';
-import { bytesToBinary, compareBinary } from './bytes.js';
+import { bytesToBinary, compareBinary, compareBytes } from './bytes.js';
 import { decodeKvCommand } from './codec.js';
 import {
   CompactedError,
@@ -81,6 +81,7 @@ interface MutableHeader {
 }
 
 const NO_EVENTS: readonly KvEvent[] = [];
+const EMPTY_BYTES = new Uint8Array(0);
 const NO_LEASE_CHANGES: LeaseChanges = { granted: [], revoked: [] };
 
 /** Scans a watch catch-up step may make over the change log, so one step stays short. */
@@ -127,6 +128,14 @@ export class KvStateMachine {
   /** Records kept (every revision of every key since the compact revision, tombstones included). */
   get storedRecordCount(): number {
     return this.store.storedRecordCount;
+  }
+
+  /**
+   * Memory (outside the V8 heap) of the slabs holding the stored values: node-local, at most about
+   * twice the live values' bytes plus a slab or a few (see value-arena.ts).
+   */
+  get valueSlabBytes(): number {
+    return this.store.values.slabBytes;
   }
 
   /** What the stored data counts for the space quota: every kept record and every lease. */
@@ -276,7 +285,7 @@ export class KvStateMachine {
     if ((op.ignoreValue === true || op.ignoreLease === true) && previous === undefined) {
       throw new KeyNotFoundError();
     }
-    const value = op.ignoreValue === true ? (previous?.value as string) : bytesToBinary(op.value);
+    const value = op.ignoreValue === true ? (previous?.value as Uint8Array) : op.value;
     const lease = op.ignoreLease === true ? (previous?.lease ?? 0) : requestedLease;
     this.store.put(key, value, lease);
     return op.prevKv === true && previous !== undefined
@@ -325,7 +334,7 @@ export class KvStateMachine {
     return records.every((record) => {
       const difference =
         compare.target === 'value'
-          ? compareBinary(record.value as string, bytesToBinary(compare.value ?? new Uint8Array(0)))
+          ? compareBytes(record.value as Uint8Array, compare.value ?? EMPTY_BYTES)
           : KvStateMachine.targetNumber(compare, record) - (compare.number ?? 0);
       return KvStateMachine.holds(compare, difference);
     });
@@ -423,7 +432,7 @@ export class KvStateMachine {
       case 'mod':
         return left.modRevision - right.modRevision;
       case 'value':
-        return compareBinary(left.value ?? '', right.value ?? '');
+        return compareBytes(left.value ?? EMPTY_BYTES, right.value ?? EMPTY_BYTES);
       default:
         return compareBinary(left.key, right.key);
     }
@@ -603,13 +612,7 @@ export class KvStateMachine {
         if (!decoder.step()) return false;
         swapped = true;
         const decoded = decoder.result();
-        this.store = new MvccStore(
-          decoded.index,
-          decoded.currentRevision,
-          decoded.compactRevision,
-          decoded.changeLog,
-          decoded.totals,
-        );
+        this.store = new MvccStore(decoded);
         this.leases = decoded.leases;
         this.nextLeaseId = decoded.nextLeaseId;
         this.lastApplied = decoded.appliedIndex;

@@ -150,6 +150,11 @@ export function createNodeMetrics(
     () => machine.kv.storedBytes,
   );
   gauge(
+    'meshos_mvcc_value_slab_bytes',
+    'memory of the slabs that hold the stored values (ArrayBuffers, outside the V8 heap)',
+    () => machine.kv.valueSlabBytes,
+  );
+  gauge(
     'meshos_server_quota_backend_bytes',
     'space quota (--quota-backend-bytes)',
     () => backend.quotaBackendBytes,

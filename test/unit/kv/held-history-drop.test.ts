@@ -11,7 +11,7 @@ function writeHistory(store: MvccStore, rounds = ROUNDS): void {
   for (let round = 0; round < rounds; round++) {
     for (let key = 0; key < KEYS; key++) {
       store.begin();
-      store.put(`key-${key}`, `value-${round}`, 0);
+      store.put(`key-${key}`, utf8(`value-${round}`), 0);
       store.commit();
     }
   }
@@ -25,7 +25,7 @@ function writeHistory(store: MvccStore, rounds = ROUNDS): void {
 function liveAt(store: MvccStore, revision: number): string[] {
   const seen: string[] = [];
   store.scan({ start: '', end: null, single: false }, revision, (record) => {
-    seen.push(`${record.key}=${record.value}@${record.modRevision}`);
+    seen.push(`${record.key}=${new TextDecoder().decode(record.value as Uint8Array)}@${record.modRevision}`);
     return true;
   });
   return seen;
@@ -76,13 +76,13 @@ describe('dropping held history a step at a time', () => {
       }
     };
     for (let round = 0; round < 4; round++) {
-      for (let key = 0; key < KEYS; key++) write((store) => store.put(`key-${key}`, `value-${round}`, 0));
+      for (let key = 0; key < KEYS; key++) write((store) => store.put(`key-${key}`, utf8(`value-${round}`), 0));
     }
     const changesBefore = 4 * KEYS;
     // One revision: a tombstone of key-0, then a put of key-1.
     write((store) => {
       store.delete('key-0');
-      store.put('key-1', 'same revision', 0);
+      store.put('key-1', utf8('same revision'), 0);
     });
     const view = held.openView();
     const firstTarget = held.currentRevision;
@@ -92,7 +92,7 @@ describe('dropping held history a step at a time', () => {
     // The walk passes key-0's tombstone (at exactly the target: kept) but not the put after it.
     expect(held.dropHeldHistory(changesBefore + 1)).toBe(false);
     expect(held.index.get('key-0')).toBeDefined();
-    write((store) => store.put('key-2', 'later', 0));
+    write((store) => store.put('key-2', utf8('later'), 0));
     // A later compaction: the tombstone of key-0 is now older than the target and must go.
     held.compact(held.currentRevision);
     direct.compact(direct.currentRevision);
@@ -121,7 +121,7 @@ describe('dropping held history a step at a time', () => {
     for (let round = 0; round < 3; round++) {
       for (let key = 0; key < HELD_DROP_STEP_RECORDS; key++) {
         store.begin();
-        store.put(`key-${key}`, `value-${round}`, 0);
+        store.put(`key-${key}`, utf8(`value-${round}`), 0);
         store.commit();
       }
     }
