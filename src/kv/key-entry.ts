@@ -144,7 +144,12 @@ export function positionAtOrBelow(entry: KeyEntry, revision: number): number {
 }
 
 /** Appends a record (its revision above every record's there) whose value is at `address`. */
-export function appendRecord(entry: KeyEntry, numbers: RecordNumbers, address: ValueAddress, length: number): void {
+export function appendRecord(
+  entry: KeyEntry,
+  numbers: RecordNumbers,
+  address: ValueAddress,
+  length: number,
+): void {
   const at = entry.slots.length;
   if (at < EXACT_RECORD_LIST_LENGTH * RECORD_SLOTS) {
     // A fresh array of the exact size: growing one in place would reserve spare slots.

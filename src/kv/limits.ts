@@ -45,9 +45,6 @@ export const SNAPSHOT_STEP_KEYS = 1_000;
 /** Bytes one snapshot encode or decode step handles at most (large values end a step sooner). */
 export const SNAPSHOT_STEP_BYTES = 512 * 1024;
 
-/** Bytes of a snapshot one checksum step covers. */
-export const SNAPSHOT_CHECKSUM_STEP_BYTES = 4 * 1024 * 1024;
-
 /** Records one step of sorting a decoded snapshot's change log moves. */
 export const SNAPSHOT_SORT_STEP_RECORDS = 65_536;
 

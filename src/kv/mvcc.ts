@@ -199,7 +199,9 @@ export class MvccStore {
   /** The live record of `entry` as of `revision`, if any. */
   private liveRecordAt(entry: KeyEntry, revision: number): KeyRecord | undefined {
     const position = positionAtOrBelow(entry, revision);
-    return position < 0 || isTombstoneAt(entry, position) ? undefined : recordAt(entry, position, this.values);
+    return position < 0 || isTombstoneAt(entry, position)
+      ? undefined
+      : recordAt(entry, position, this.values);
   }
 
   /** Visits the live records in `range` at `revision`, in key order, until `visit` returns false. */

@@ -1,15 +1,22 @@
 /**
  * Binary snapshot of the replicated state. Layout: magic "MKVS", format version, applied index,
  * revisions and the next automatic lease id; every key in key order with its records; every lease
- * in id order; the raised alarms (from version 2 on); then a CRC-32 of all preceding bytes. Lease key sets and the change log are rebuilt
- * from the records, so they cannot disagree with them.
+ * in id order; the raised alarms (from version 2 on); then a CRC-32 of all preceding bytes. Lease
+ * key sets and the change log are rebuilt from the records, so they cannot disagree with them.
  *
  * Both directions run a bounded step at a time (a million keys take seconds): the encoder reads a
  * `StoreView` that stays as of one revision while applies go on between its steps, and the decoder
  * builds the new state aside for the caller to swap in at the end. How the work is cut into steps
  * never changes the bytes.
  */
-import { assert, BinaryReader, BinaryWriter, SteppedMergeSort, type SteppedTask } from '../lib/index.js';
+import {
+  assert,
+  BinaryReader,
+  BinaryWriter,
+  type FedTask,
+  SteppedMergeSort,
+  type SteppedTask,
+} from '../lib/index.js';
 import { crc32 } from './bytes.js';
 import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
 import {
@@ -22,18 +29,14 @@ import {
   RECORD_SLOTS,
   recordAt,
   recordCount,
+  setValueAddressAt,
   subRevisionAt,
   TOMBSTONE_LENGTH,
   valueAt,
   valueLengthAt,
   writeRecordSlots,
 } from './key-entry.js';
-import {
-  SNAPSHOT_CHECKSUM_STEP_BYTES,
-  SNAPSHOT_SORT_STEP_RECORDS,
-  SNAPSHOT_STEP_BYTES,
-  SNAPSHOT_STEP_KEYS,
-} from './limits.js';
+import { SNAPSHOT_SORT_STEP_RECORDS, SNAPSHOT_STEP_BYTES, SNAPSHOT_STEP_KEYS } from './limits.js';
 import { type ChangeLog, type StoreContents, type StoreView, storedRecordBytes } from './mvcc.js';
 import { OrderedIndex } from './ordered-index.js';
 import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
@@ -210,7 +213,7 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
   }
 }
 
-type DecodePhase = 'checksum' | 'keys' | 'leases' | 'leaseKeys' | 'changeLog' | 'changeColumns' | 'done';
+type DecodePhase = 'header' | 'keys' | 'leases' | 'leaseKeys' | 'changeLog' | 'changeColumns' | 'done';
 
 /** A change-log item while the decoder sorts them. */
 interface Change {
@@ -222,18 +225,30 @@ interface Change {
 const compareChanges = (left: Change, right: Change): number =>
   left.modRevision - right.modRevision || left.subRevision - right.subRevision;
 
+const NO_BYTES = new Uint8Array(0);
+
 /**
- * Decodes and checks a snapshot a step at a time, building the state aside: checksum, keys,
- * leases, lease key sets, then the change log sorted in revision order. Any problem is a
- * `SnapshotCorruptError` from the step that finds it.
+ * Decodes and checks a snapshot a step at a time, building the state aside: keys, leases, lease
+ * key sets, then the change log sorted in revision order; the checksum is checked once every byte
+ * is in, before the state can be swapped in. The snapshot's bytes come in parts (`push`), read
+ * from a file a part at a time, so no copy of the whole snapshot need be held: a key cut by the
+ * end of a part waits for the next (`wantsBytes`). Any problem is a `SnapshotCorruptError` from
+ * the step that finds it.
  */
-export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
-  private phase: DecodePhase = 'checksum';
-  private readonly body: Uint8Array;
-  private readonly storedChecksum: number;
+export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
+  private phase: DecodePhase = 'header';
+  private readonly bodyBytes: number;
+  /** Bytes pushed and not decoded yet, and a reader over them. */
+  private window: Uint8Array = NO_BYTES;
+  private reader: BinaryReader;
+  /** Parts pushed and not yet joined to the window (see `wantsBytes`). */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Set when a read ran past the window; cleared once enough was pushed to read it again. */
+  private starved = false;
+  private pushed = 0;
   private checksum = 0;
-  private checksummed = 0;
-  private readonly reader: BinaryReader;
+  private readonly storedChecksum = new Uint8Array(CHECKSUM_BYTES);
   private version = 0;
   private alarms: AlarmMember[] = [];
   private appliedIndex = 0;
@@ -241,7 +256,7 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
   private compactRevision = 0;
   private nextLeaseId = 0;
   private keysLeft = 0;
-  private leasesLeft = 0;
+  private leasesLeft: number | undefined;
   private previousKey: string | undefined;
   private previousLeaseId = 0;
   private readonly index = new OrderedIndex<KeyEntry>();
@@ -257,18 +272,76 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
   private leasedAttached = 0;
   private sort: SteppedMergeSort<Change> | undefined;
 
+  /** A decoder of a snapshot of `totalBytes`, to be pushed in parts. */
   constructor(
-    bytes: Uint8Array,
+    private readonly totalBytes: number,
     private readonly limits = SNAPSHOT_STEP_LIMITS,
   ) {
-    if (bytes.length < MAGIC.length + 1 + CHECKSUM_BYTES) throw new SnapshotCorruptError('too short');
-    this.body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
-    this.storedChecksum = new BinaryReader(
-      bytes.subarray(bytes.length - CHECKSUM_BYTES),
-      'snapshot',
-      kvCodecError,
-    ).uint32();
-    this.reader = new BinaryReader(this.body, 'snapshot', kvCodecError);
+    if (totalBytes < MAGIC.length + 1 + CHECKSUM_BYTES) throw new SnapshotCorruptError('too short');
+    this.bodyBytes = totalBytes - CHECKSUM_BYTES;
+    this.reader = new BinaryReader(this.window, 'snapshot', kvCodecError);
+  }
+
+  private get allPushed(): boolean {
+    return this.pushed === this.totalBytes;
+  }
+
+  /**
+   * True while the next step cannot go on without more bytes. A key cut by a part's end needs the
+   * next part; one longer than a part waits until what is pushed doubles what is held, so a large
+   * key is joined in a few copies rather than one per part.
+   */
+  get wantsBytes(): boolean {
+    if (!this.starved || this.allPushed) return false;
+    // The tail (leases, alarms) is read once every byte is in.
+    if (this.phase === 'leases') return true;
+    return this.pendingBytes === 0 || this.pendingBytes < this.reader.remaining;
+  }
+
+  push(part: Uint8Array): void {
+    assert(this.pushed + part.byteLength <= this.totalBytes, 'snapshot: more bytes pushed than it holds');
+    const bodyEnd = Math.max(0, Math.min(part.byteLength, this.bodyBytes - this.pushed));
+    if (bodyEnd < part.byteLength) {
+      this.storedChecksum.set(part.subarray(bodyEnd), this.pushed + bodyEnd - this.bodyBytes);
+    }
+    const body = part.subarray(0, bodyEnd);
+    this.checksum = crc32(body, this.checksum);
+    this.pushed += part.byteLength;
+    if (body.byteLength === 0) return;
+    this.pending.push(body);
+    this.pendingBytes += body.byteLength;
+    if (this.reader.remaining === 0 && this.pending.length === 1) this.joinPending();
+  }
+
+  /** Joins the pending parts to what is left of the window. */
+  private joinPending(): void {
+    const rest = this.window.subarray(this.reader.offset);
+    const parts = rest.byteLength === 0 ? this.pending : [rest, ...this.pending];
+    this.window = parts.length === 1 ? (parts[0] as Uint8Array) : concatParts(parts);
+    this.reader = new BinaryReader(this.window, 'snapshot', kvCodecError);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.starved = false;
+  }
+
+  /**
+   * Runs `read` over the window and returns the bytes it read; when it ran past the window's end
+   * with more bytes to come, undoes it (reads change nothing until they have read all they need),
+   * waits for them and returns -1.
+   */
+  private readWhole(read: () => void): number {
+    if (this.pendingBytes > 0) this.joinPending();
+    const start = this.reader.offset;
+    try {
+      read();
+      return this.reader.offset - start;
+    } catch (error) {
+      if (!(error instanceof KvCodecError) || this.allPushed) throw error;
+      this.window = this.window.subarray(start);
+      this.reader = new BinaryReader(this.window, 'snapshot', kvCodecError);
+      this.starved = true;
+      return -1;
+    }
   }
 
   step(): boolean {
@@ -283,9 +356,10 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
   }
 
   private advance(): void {
+    assert(!this.wantsBytes, 'snapshot: stepped while waiting for bytes');
     switch (this.phase) {
-      case 'checksum':
-        this.checkSome();
+      case 'header':
+        this.readWhole(() => this.readHeader());
         break;
       case 'keys':
         this.readKeys();
@@ -307,15 +381,6 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
     }
   }
 
-  private checkSome(): void {
-    const end = Math.min(this.body.length, this.checksummed + SNAPSHOT_CHECKSUM_STEP_BYTES);
-    this.checksum = crc32(this.body.subarray(this.checksummed, end), this.checksum);
-    this.checksummed = end;
-    if (end < this.body.length) return;
-    if (this.checksum !== this.storedChecksum) throw new SnapshotCorruptError('checksum mismatch');
-    this.readHeader();
-  }
-
   private readHeader(): void {
     const reader = this.reader;
     for (const expected of MAGIC) if (reader.byte() !== expected) throw new SnapshotCorruptError('bad magic');
@@ -329,31 +394,36 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
     this.nextLeaseId = reader.varuint();
     if (this.currentRevision < 1 || this.compactRevision > this.currentRevision)
       throw new SnapshotCorruptError('bad revisions');
-    this.keysLeft = reader.count(2);
+    // Counted against the whole snapshot: the window holds only part of it.
+    const keys = reader.varuint();
+    if (keys * 2 > this.bodyBytes) throw new SnapshotCorruptError(`key count ${keys} exceeds the snapshot`);
+    this.keysLeft = keys;
     this.phase = 'keys';
   }
 
   private readKeys(): void {
-    const reader = this.reader;
-    const stopOffset = reader.offset + this.limits.bytes;
-    for (let read = 0; this.keysLeft > 0 && read < this.limits.keys && reader.offset < stopOffset; read++) {
-      this.readKey();
+    let bytesRead = 0;
+    for (
+      let read = 0;
+      this.keysLeft > 0 && read < this.limits.keys && bytesRead < this.limits.bytes;
+      read++
+    ) {
+      const consumed = this.readWhole(() => this.readKey());
+      if (consumed < 0) return;
+      bytesRead += consumed;
       this.keysLeft--;
     }
-    if (this.keysLeft > 0) return;
-    this.leasesLeft = reader.count(2);
-    this.phase = 'leases';
+    if (this.keysLeft === 0) this.phase = 'leases';
   }
 
+  /** Reads one key and its records; changes nothing unless the whole key was read. */
   private readKey(): void {
     const reader = this.reader;
     const key = reader.binary();
-    if (this.previousKey !== undefined && key <= this.previousKey)
-      throw new SnapshotCorruptError('keys out of order');
-    this.previousKey = key;
     const count = reader.count(MIN_RECORD_BYTES);
     if (count === 0) throw new SnapshotCorruptError('key without records');
     const slots = new Array<number>(count * RECORD_SLOTS);
+    const values: (Uint8Array | null)[] = new Array(count);
     let lastRevision = 0;
     for (let position = 0; position < count; position++) {
       const modRevision = reader.varuint();
@@ -369,13 +439,25 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
       }
       lastRevision = modRevision;
       const numbers = { modRevision, subRevision, createRevision, version, lease };
-      if (value === null) writeRecordSlots(slots, position * RECORD_SLOTS, numbers, 0, TOMBSTONE_LENGTH);
-      else writeRecordSlots(slots, position * RECORD_SLOTS, numbers, this.values.store(value), value.length);
-      this.storedBytes += storedRecordBytes({ key, value });
-      this.storedRecordCount++;
+      writeRecordSlots(
+        slots,
+        position * RECORD_SLOTS,
+        numbers,
+        0,
+        value === null ? TOMBSTONE_LENGTH : value.length,
+      );
+      values[position] = value;
     }
+    if (this.previousKey !== undefined && key <= this.previousKey)
+      throw new SnapshotCorruptError('keys out of order');
+    // The whole key was read: from here on the decoded state changes.
+    this.previousKey = key;
     const entry = newKeyEntry(key, slots);
     for (let position = 0; position < count; position++) {
+      const value = values[position] as Uint8Array | null;
+      if (value !== null) setValueAddressAt(entry, position, this.values.store(value));
+      this.storedBytes += storedRecordBytes({ key, value });
+      this.storedRecordCount++;
       const modRevision = modRevisionAt(entry, position);
       if (modRevision >= this.compactRevision)
         this.changes.push({ entry, modRevision, subRevision: subRevisionAt(entry, position) });
@@ -387,8 +469,19 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
     this.index.appendLast(entry);
   }
 
+  /** Leases and alarms (the small tail), once every byte is in and the checksum checks out. */
   private readLeases(): void {
+    if (!this.allPushed) {
+      this.starved = true;
+      return;
+    }
+    if (this.pendingBytes > 0) this.joinPending();
     const reader = this.reader;
+    if (this.leasesLeft === undefined) {
+      const stored = new BinaryReader(this.storedChecksum, 'snapshot', kvCodecError).uint32();
+      if (this.checksum !== stored) throw new SnapshotCorruptError('checksum mismatch');
+      this.leasesLeft = reader.count(2);
+    }
     for (let read = 0; this.leasesLeft > 0 && read < this.limits.keys; read++, this.leasesLeft--) {
       const id = reader.varuint();
       const ttlSeconds = reader.varuint();
@@ -399,9 +492,9 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
     if (this.leasesLeft > 0) return;
     if (this.version !== KV_SNAPSHOT_VERSION_WITHOUT_ALARMS) this.readAlarms();
     reader.end();
+    this.window = NO_BYTES;
     this.phase = 'leaseKeys';
   }
-
   private readAlarms(): void {
     const count = this.reader.count(2);
     for (let position = 0; position < count; position++) {
@@ -459,4 +552,17 @@ export class SnapshotDecoder implements SteppedTask<DecodedSnapshot> {
   cancel(): void {
     this.phase = 'done';
   }
+}
+
+/** The parts joined into one buffer. */
+function concatParts(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  return joined;
 }

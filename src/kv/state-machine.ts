@@ -4,7 +4,14 @@
  * replica. A failed command leaves the state unchanged and yields an error result; only broken
  * invariants (programmer errors) throw.
  */
-import { assert, ChunkConcatenation, followedBy, runToEnd, type SteppedTask } from '../lib/index.js';
+import {
+  assert,
+  ChunkConcatenation,
+  type FedTask,
+  followedBy,
+  runToEnd,
+  type SteppedTask,
+} from '../lib/index.js';
 import { bytesToBinary, compareBinary, compareBytes } from './bytes.js';
 import { decodeKvCommand } from './codec.js';
 import {
@@ -604,9 +611,23 @@ export class KvStateMachine {
    * `SnapshotCorruptError` if the snapshot does not check out (the state is then unchanged).
    */
   startRestore(bytes: Uint8Array, limits: SnapshotStepLimits = SNAPSHOT_STEP_LIMITS): SteppedTask<void> {
-    const decoder = new SnapshotDecoder(bytes, limits);
+    const task = this.startRestoreFrom(bytes.byteLength, limits);
+    task.push(bytes);
+    return task;
+  }
+
+  /**
+   * `startRestore` for a snapshot of `byteLength` bytes pushed in parts (read from a file a part
+   * at a time, so the whole snapshot is never held in memory).
+   */
+  startRestoreFrom(byteLength: number, limits: SnapshotStepLimits = SNAPSHOT_STEP_LIMITS): FedTask<void> {
+    const decoder = new SnapshotDecoder(byteLength, limits);
     let swapped = false;
     return {
+      get wantsBytes() {
+        return decoder.wantsBytes;
+      },
+      push: (part) => decoder.push(part),
       step: () => {
         if (swapped) return true;
         if (!decoder.step()) return false;

@@ -44,6 +44,7 @@ export {
 export {
   ChunkConcatenation,
   CONCATENATE_STEP_BYTES,
+  type FedTask,
   followedBy,
   runToEnd,
   SteppedMergeSort,

@@ -13,6 +13,16 @@ export interface SteppedTask<Result> {
   cancel(): void;
 }
 
+/**
+ * A stepped task fed its input in parts (a snapshot read from its file a part at a time): while
+ * `wantsBytes`, the runner pushes the next part instead of stepping; the parts, in order, are the
+ * whole input.
+ */
+export interface FedTask<Result> extends SteppedTask<Result> {
+  readonly wantsBytes: boolean;
+  push(part: Uint8Array): void;
+}
+
 /** Runs a task to its end in one go (callers that may block, such as a process starting up). */
 export function runToEnd<Result>(task: SteppedTask<Result>): Result {
   while (!task.step()) {}

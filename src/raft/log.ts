@@ -1,7 +1,7 @@
 import { assert, isMeshError } from '../lib/index.js';
 import { entrySizeBytes } from './entry-size.js';
 import type { RaftStorage } from './storage.js';
-import type { Entry, Snapshot } from './types.js';
+import type { Entry, SnapshotInfo } from './types.js';
 
 /** Term returned for an index the log cannot answer (compacted away or not there yet). */
 export const UNKNOWN_TERM = -1;
@@ -19,7 +19,7 @@ export class RaftLog {
    * entries are not offered again, but count as durable only once `stableTo` says so.
    */
   private inProgressThrough: number;
-  unstableSnapshot: Snapshot | undefined = undefined;
+  unstableSnapshot: SnapshotInfo | undefined = undefined;
   committed: number;
   /** Highest index handed to the host to apply (possibly not yet confirmed by `advance`). */
   applying: number;
@@ -240,7 +240,7 @@ export class RaftLog {
   }
 
   /** Replaces the log with a snapshot; entries after it are discarded. */
-  restore(snapshot: Snapshot): void {
+  restore(snapshot: SnapshotInfo): void {
     const index = snapshot.metadata.index;
     this.unstableSnapshot = snapshot;
     this.unstable = [];

@@ -49,9 +49,9 @@ import type {
   Ready,
   ReadyOptions,
   Role,
-  Snapshot,
   SnapshotChunk,
   SnapshotChunkRead,
+  SnapshotInfo,
   SnapshotResponse,
   SoftState,
   VoteRequest,
@@ -150,6 +150,8 @@ export class Raft {
   private outboxAfterPersist: Message[] = [];
   /** Snapshot chunks for the host to read and send (it holds the bytes). */
   private snapshotReads: SnapshotChunkRead[] = [];
+  /** Chunks of the snapshot being received, for the host to write (see `Ready.snapshotWrites`). */
+  private snapshotWrites: SnapshotChunk[] = [];
   private readStates: ReadState[] = [];
   private droppedReads: string[] = [];
   private readonly readOnly = new ReadOnlyQueue();
@@ -377,6 +379,7 @@ export class Raft {
     if (options.deferWrites === true) return false;
     return (
       this.outboxAfterPersist.length > 0 ||
+      this.snapshotWrites.length > 0 ||
       this.log.unstableEntries().length > 0 ||
       this.log.unstableSnapshot !== undefined ||
       this.hardStateChanged()
@@ -416,6 +419,7 @@ export class Raft {
       messages: this.outbox,
       messagesAfterPersist: deferWrites ? [] : this.outboxAfterPersist,
       snapshotReads: this.snapshotReads,
+      snapshotWrites: deferWrites ? [] : this.snapshotWrites,
       committedEntries,
       readStates: this.readStates,
       droppedReads: this.droppedReads,
@@ -425,7 +429,10 @@ export class Raft {
     if (snapshot !== undefined) ready.snapshot = snapshot;
     this.outbox = [];
     this.snapshotReads = [];
-    if (!deferWrites) this.outboxAfterPersist = [];
+    if (!deferWrites) {
+      this.outboxAfterPersist = [];
+      this.snapshotWrites = [];
+    }
     this.readStates = [];
     this.droppedReads = [];
     this.readyInFlight = {
@@ -829,15 +836,17 @@ export class Raft {
     }
     const outcome = this.snapshotReceiver.accept(message);
     if (outcome.kind === 'partial') {
+      if (outcome.accepted) this.snapshotWrites.push(message);
       this.sendSnapshotResponse(message.from, message.metadata.index, outcome.nextOffset);
       return;
     }
-    const index = this.restore(outcome.snapshot) ? this.log.lastIndex() : this.log.committed;
+    this.snapshotWrites.push(message);
+    const index = this.restore(outcome.info) ? this.log.lastIndex() : this.log.committed;
     this.sendAppendResponse(message.from, true, index, 0, 0);
   }
 
   /** Installs a snapshot from the leader; false when the log already covers it. */
-  private restore(snapshot: Snapshot): boolean {
+  private restore(snapshot: SnapshotInfo): boolean {
     const { index, term } = snapshot.metadata;
     if (index <= this.log.committed) return false;
     if (this.log.matchTerm(index, term)) {

@@ -1,59 +1,55 @@
 import { MAX_SNAPSHOT_BYTES } from './constants.js';
-import type { Snapshot, SnapshotChunk, SnapshotMetadata } from './types.js';
+import type { SnapshotChunk, SnapshotInfo, SnapshotMetadata } from './types.js';
 
 export type ChunkOutcome =
-  | { readonly kind: 'partial'; readonly nextOffset: number }
-  | { readonly kind: 'complete'; readonly snapshot: Snapshot };
+  /** More is to come; `accepted` when this chunk continued the snapshot (the host writes it). */
+  | { readonly kind: 'partial'; readonly nextOffset: number; readonly accepted: boolean }
+  /** This chunk (the host writes it too) was the last one. */
+  | { readonly kind: 'complete'; readonly info: SnapshotInfo };
 
-interface Assembly {
+interface Reception {
   readonly metadata: SnapshotMetadata;
   readonly totalBytes: number;
-  /** The whole snapshot, filled chunk by chunk as they arrive. */
-  readonly data: Uint8Array;
   received: number;
 }
 
 /**
- * Reassembles a snapshot a follower receives in chunks. Chunks must arrive in order; a chunk
- * at offset 0 starts over, anything else that does not continue the current assembly is
- * ignored and answered with the offset we hold, so the leader resumes from there. Each chunk is
- * copied into place as it arrives: joining a 150 MB snapshot at the end would hold the event
- * loop for a long moment.
+ * Follows a snapshot a follower receives in chunks; the bytes go to the host (`Ready.snapshotWrites`),
+ * which writes them to a file as they arrive, so no node holds a snapshot in memory. Chunks must
+ * arrive in order; a chunk at offset 0 starts over, anything else that does not continue the
+ * current reception is ignored and answered with the offset we hold, so the leader resumes from
+ * there.
  */
 export class SnapshotReceiver {
-  private assembly: Assembly | undefined = undefined;
+  private reception: Reception | undefined = undefined;
 
   reset(): void {
-    this.assembly = undefined;
+    this.reception = undefined;
   }
 
   accept(chunk: SnapshotChunk): ChunkOutcome {
     const metadata = chunk.metadata;
     if (chunk.offset === 0 && chunk.totalBytes <= MAX_SNAPSHOT_BYTES) {
-      this.assembly = {
-        metadata,
-        totalBytes: chunk.totalBytes,
-        data: new Uint8Array(chunk.totalBytes),
-        received: 0,
-      };
+      this.reception = { metadata, totalBytes: chunk.totalBytes, received: 0 };
     }
-    const assembly = this.assembly;
+    const reception = this.reception;
     if (
-      assembly === undefined ||
-      assembly.metadata.index !== metadata.index ||
-      assembly.metadata.term !== metadata.term ||
-      assembly.totalBytes !== chunk.totalBytes ||
-      assembly.received !== chunk.offset ||
+      reception === undefined ||
+      reception.metadata.index !== metadata.index ||
+      reception.metadata.term !== metadata.term ||
+      reception.totalBytes !== chunk.totalBytes ||
+      reception.received !== chunk.offset ||
       chunk.offset + chunk.data.byteLength > chunk.totalBytes
     ) {
       const held =
-        assembly !== undefined && assembly.metadata.index === metadata.index ? assembly.received : 0;
-      return { kind: 'partial', nextOffset: held };
+        reception !== undefined && reception.metadata.index === metadata.index ? reception.received : 0;
+      return { kind: 'partial', nextOffset: held, accepted: false };
     }
-    assembly.data.set(chunk.data, assembly.received);
-    assembly.received += chunk.data.byteLength;
-    if (assembly.received < assembly.totalBytes) return { kind: 'partial', nextOffset: assembly.received };
-    this.assembly = undefined;
-    return { kind: 'complete', snapshot: { metadata, data: assembly.data } };
+    reception.received += chunk.data.byteLength;
+    if (reception.received < reception.totalBytes) {
+      return { kind: 'partial', nextOffset: reception.received, accepted: true };
+    }
+    this.reception = undefined;
+    return { kind: 'complete', info: { metadata, byteLength: reception.totalBytes } };
   }
 }

@@ -193,11 +193,21 @@ export interface Ready {
   readonly softState?: SoftState;
   readonly hardState?: HardState;
   readonly entries: readonly Entry[];
-  readonly snapshot?: Snapshot;
+  /**
+   * A snapshot received from the leader, to install: its bytes are the `snapshotWrites` of this
+   * Ready and earlier ones since the chunk at offset 0.
+   */
+  readonly snapshot?: SnapshotInfo;
   readonly messages: readonly Message[];
   readonly messagesAfterPersist: readonly Message[];
   /** Snapshot chunks to read and send, like `messages` (at once). */
   readonly snapshotReads: readonly SnapshotChunkRead[];
+  /**
+   * Chunks of a snapshot the leader is sending, in order, to write like `entries` (before
+   * `messagesAfterPersist`, which acknowledge them); a chunk at offset 0 starts a new snapshot.
+   * The host keeps the bytes (a file), the core only the offset.
+   */
+  readonly snapshotWrites: readonly SnapshotChunk[];
   readonly committedEntries: readonly Entry[];
   readonly readStates: readonly ReadState[];
   /** Read request ids this node will never answer (it lost leadership, or the leader refused). */

@@ -8,8 +8,10 @@ import {
   WatchHub,
 } from '../kv/index.js';
 import {
+  assert,
   ChunkConcatenation,
   dataViewOf,
+  type FedTask,
   followedBy,
   MeshError,
   runToEnd,
@@ -134,38 +136,109 @@ export class NodeStateMachine implements ReplicatedStateMachine<NodeApplyResult>
    * time and swapped in by the last step, together with sessions and members.
    */
   startRestore(data: Uint8Array): SteppedTask<void> {
-    const view = dataViewOf(data);
-    if (data.byteLength < SNAPSHOT_HEADER_BYTES || view.getUint32(0) !== SNAPSHOT_MAGIC) {
-      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot has no valid header');
-    }
-    const kvBytes = view.getUint32(4);
-    const sessionBytes = view.getUint32(8);
-    const memberBytes = view.getUint32(12);
-    if (SNAPSHOT_HEADER_BYTES + kvBytes + sessionBytes + memberBytes !== data.byteLength) {
-      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot section lengths do not add up');
-    }
-    const sessionsStart = SNAPSHOT_HEADER_BYTES + kvBytes;
-    const kv = this.kv.startRestore(data.subarray(SNAPSHOT_HEADER_BYTES, sessionsStart));
-    const revisionBefore = this.kv.revision;
-    let done = false;
-    return {
-      step: () => {
-        if (done) return true;
-        if (!kv.step()) return false;
-        done = true;
-        this.sessions.restore(data.subarray(sessionsStart, sessionsStart + sessionBytes));
-        this.members.restore(new TextDecoder().decode(data.subarray(sessionsStart + sessionBytes)));
-        // No events were published for what the snapshot carried: watchers read it from history.
-        this.watches.restored(revisionBefore);
-        this.onRestore();
-        return true;
-      },
-      result: () => undefined,
-      cancel: () => kv.cancel(),
-    };
+    const task = new NodeRestore(data.byteLength, this);
+    task.push(data);
+    return task;
+  }
+
+  /** `startRestore` for a snapshot of `byteLength` bytes pushed in parts (read from its file). */
+  startRestoreFrom(byteLength: number): FedTask<void> {
+    return new NodeRestore(byteLength, this);
   }
 
   restore(data: Uint8Array): void {
     runToEnd(this.startRestore(data));
+  }
+}
+
+/**
+ * A node snapshot's restore fed in parts: the header, then the key-value section (decoded a step
+ * at a time as its bytes come), then sessions and members (small: gathered, restored with the
+ * key-value store's swap in the last step).
+ */
+class NodeRestore implements FedTask<void> {
+  private readonly header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
+  private pushed = 0;
+  private kv: FedTask<void> | undefined;
+  private kvBytes = 0;
+  private kvPushed = 0;
+  /** The sessions then the members section. */
+  private rest = new Uint8Array(0);
+  private sessionBytes = 0;
+  private done = false;
+  /** The store's revision when the restore started (see `WatchHub.restored`). */
+  private readonly revisionBefore: number;
+
+  constructor(
+    private readonly byteLength: number,
+    private readonly machine: NodeStateMachine,
+  ) {
+    if (byteLength < SNAPSHOT_HEADER_BYTES)
+      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot has no valid header');
+    this.revisionBefore = machine.kv.revision;
+  }
+
+  /** Until every byte is in, bytes are wanted whenever the key-value decoder wants them or has all of its own. */
+  get wantsBytes(): boolean {
+    if (this.pushed === this.byteLength) return false;
+    return this.kv === undefined || this.kv.wantsBytes || this.kvPushed === this.kvBytes;
+  }
+
+  push(part: Uint8Array): void {
+    assert(
+      this.pushed + part.byteLength <= this.byteLength,
+      'node snapshot: more bytes pushed than it holds',
+    );
+    let at = 0;
+    if (this.pushed < SNAPSHOT_HEADER_BYTES) {
+      at = Math.min(part.byteLength, SNAPSHOT_HEADER_BYTES - this.pushed);
+      this.header.set(part.subarray(0, at), this.pushed);
+      if (this.pushed + at === SNAPSHOT_HEADER_BYTES) this.readHeader();
+    }
+    const kvPart = Math.min(part.byteLength - at, this.kvBytes - this.kvPushed);
+    if (kvPart > 0) {
+      (this.kv as FedTask<void>).push(part.subarray(at, at + kvPart));
+      this.kvPushed += kvPart;
+      at += kvPart;
+    }
+    const restStart = this.pushed + at - SNAPSHOT_HEADER_BYTES - this.kvBytes;
+    if (at < part.byteLength) this.rest.set(part.subarray(at), restStart);
+    this.pushed += part.byteLength;
+  }
+
+  private readHeader(): void {
+    const view = dataViewOf(this.header);
+    if (view.getUint32(0) !== SNAPSHOT_MAGIC)
+      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot has no valid header');
+    this.kvBytes = view.getUint32(4);
+    this.sessionBytes = view.getUint32(8);
+    const memberBytes = view.getUint32(12);
+    if (SNAPSHOT_HEADER_BYTES + this.kvBytes + this.sessionBytes + memberBytes !== this.byteLength) {
+      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot section lengths do not add up');
+    }
+    this.rest = new Uint8Array(this.sessionBytes + memberBytes);
+    this.kv = this.machine.kv.startRestoreFrom(this.kvBytes);
+  }
+
+  step(): boolean {
+    if (this.done) return true;
+    assert(this.kv !== undefined, 'node snapshot: stepped before its header was pushed');
+    if (!this.kv.step()) return false;
+    assert(this.pushed === this.byteLength, 'node snapshot: restored before every byte was pushed');
+    this.done = true;
+    this.machine.sessions.restore(this.rest.subarray(0, this.sessionBytes));
+    this.machine.members.restore(new TextDecoder().decode(this.rest.subarray(this.sessionBytes)));
+    // No events were published for what the snapshot carried: watchers read it from history.
+    this.machine.watches.restored(this.revisionBefore);
+    this.machine.onRestore();
+    return true;
+  }
+
+  result(): undefined {
+    return undefined;
+  }
+
+  cancel(): void {
+    this.kv?.cancel();
   }
 }

@@ -1,6 +1,8 @@
 import {
+  assert,
   type Clock,
   type Disk,
+  type FedTask,
   type Logger,
   MeshError,
   type Random,
@@ -33,12 +35,17 @@ import {
   type RaftStatus,
   type Ready,
   type Role,
-  type Snapshot,
   type SnapshotChunkRead,
+  type SnapshotInfo,
   snapshotInfo,
   TooManyPendingReadsError,
 } from '../raft/index.js';
-import { openRaftLogStore, type RaftLogStore, type StoreMetrics } from '../store/index.js';
+import {
+  openRaftLogStore,
+  type RaftLogStore,
+  type SnapshotReception,
+  type StoreMetrics,
+} from '../store/index.js';
 import {
   fromStoredEntry,
   fromStoredSnapshot,
@@ -54,6 +61,9 @@ import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
  * step at a time while the node goes on (seconds for a million keys), so it should stay rare.
  */
 export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 100_000;
+/** Bytes of a snapshot file read per part while a restore is fed from it. */
+export const RESTORE_READ_BYTES = 1024 * 1024;
+
 /** Entries kept in the log behind a snapshot, so slightly lagging followers need no snapshot. */
 export const LOG_ENTRIES_KEPT_AFTER_SNAPSHOT = 5_000;
 /** Proposals waiting for apply at once; more are refused so memory stays bounded. */
@@ -99,6 +109,12 @@ export interface ReplicatedStateMachine<Result> {
    * nothing until the last step. Without it the node calls `restore` in one go.
    */
   startRestore?(data: Uint8Array): SteppedTask<void>;
+  /**
+   * Optional: `startRestore` of a snapshot of `byteLength` bytes fed in parts as they are read
+   * from its file, so the node never holds the whole snapshot. Without it the node reads the file
+   * whole and calls `startRestore`.
+   */
+  startRestoreFrom?(byteLength: number): FedTask<void>;
 }
 
 function snapshotTask<Result>(machine: ReplicatedStateMachine<Result>): SteppedTask<readonly Uint8Array[]> {
@@ -245,6 +261,8 @@ export class RaftNode<Result> {
    */
   private snapshotBytesHeld = 0;
   private readonly snapshotChunks: SnapshotChunkSender;
+  /** The file of the snapshot being received from the leader, written chunk by chunk. */
+  private reception: SnapshotReception | undefined;
   /** Settles once the background snapshot (if any) stopped. */
   private snapshotRun: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
@@ -528,6 +546,7 @@ export class RaftNode<Result> {
     this.cancelSnapshot();
     await this.whenIdle();
     await this.snapshotRun;
+    await this.abandonReception();
     this.proposals.rejectAll(new NodeStoppedError());
     this.reads.rejectAll(new NodeStoppedError());
     for (const timer of this.readTimers.values()) this.options.clock.clearTimer(timer);
@@ -694,7 +713,7 @@ export class RaftNode<Result> {
   private handleReady(ready: Ready): void {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.sendAtOnce(ready);
-    const persisted = this.stageWrite(ready);
+    const persisted = bothSettled(this.stageWrite(ready), this.writeSnapshotChunks(ready));
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;
     this.applyReady(ready);
@@ -726,23 +745,25 @@ export class RaftNode<Result> {
    * state machine restores a step at a time; messages that arrive meanwhile are stepped into Raft
    * (heartbeats keep this follower from campaigning) and answered by the next Ready.
    */
-  private async handleSnapshotReady(ready: Ready, snapshot: Snapshot): Promise<void> {
+  private async handleSnapshotReady(ready: Ready, snapshot: SnapshotInfo): Promise<void> {
     // Our own snapshot in progress is older than this one.
     this.cancelSnapshot();
     await this.persistChain;
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.sendAtOnce(ready);
     this.options.link.flush?.();
-    this.snapshotBytesHeld = snapshot.data.byteLength;
-    await this.store.saveSnapshot(toStoredSnapshot(snapshot.metadata, snapshot.data));
-    await this.store.resetToSnapshot(snapshot.metadata.index);
-    this.storage.applySnapshot(snapshotInfo(snapshot));
-    const restored = await this.runSteps(
-      restoreTask(this.options.stateMachine, snapshot.data),
-      'restore-step',
+    // The last chunks, then the received file becomes the saved snapshot.
+    await this.writeSnapshotChunks(ready);
+    const reception = this.reception;
+    assert(
+      reception?.index === snapshot.metadata.index && reception.complete,
+      () => `snapshot ${snapshot.metadata.index} installed without its whole file`,
     );
-    this.snapshotBytesHeld = 0;
-    if (!restored) return;
+    this.reception = undefined;
+    await this.store.installReceivedSnapshot(reception);
+    await this.store.resetToSnapshot(snapshot.metadata.index);
+    this.storage.applySnapshot(snapshot);
+    if (!(await this.restoreFromFile(snapshot))) return;
     this.appliedIndex = snapshot.metadata.index;
     this.snapshotIndex = this.appliedIndex;
     this.proposals.skippedThrough(this.appliedIndex);
@@ -786,6 +807,75 @@ export class RaftNode<Result> {
         );
       }
     }
+  }
+
+  /**
+   * Restores the state machine from the saved snapshot file, a step per turn. A machine that
+   * takes its snapshot in parts is fed the file `RESTORE_READ_BYTES` at a time as it asks for
+   * them, so no copy of the whole snapshot is made; otherwise the file is read whole first.
+   */
+  private async restoreFromFile(snapshot: SnapshotInfo): Promise<boolean> {
+    const { index } = snapshot.metadata;
+    const machine = this.options.stateMachine;
+    if (machine.startRestoreFrom === undefined) {
+      const data = await this.store.readSnapshotData(index, 0, snapshot.byteLength);
+      this.snapshotBytesHeld = data.byteLength;
+      try {
+        return await this.runSteps(restoreTask(machine, data), 'restore-step');
+      } finally {
+        this.snapshotBytesHeld = 0;
+      }
+    }
+    const task = machine.startRestoreFrom(snapshot.byteLength);
+    let offset = 0;
+    const feed = async (): Promise<void> => {
+      while (task.wantsBytes) {
+        assert(offset < snapshot.byteLength, 'a restore asked for bytes past the end of its snapshot');
+        const length = Math.min(RESTORE_READ_BYTES, snapshot.byteLength - offset);
+        const part = await this.store.readSnapshotData(index, offset, length);
+        offset += part.byteLength;
+        task.push(part);
+      }
+    };
+    return runInTurns(task, 'restore-step', this.options, () => this.stopped, feed);
+  }
+
+  /**
+   * Writes the chunks of a snapshot being received to its file as they arrive (a chunk at offset
+   * 0 starts a new file and gives up the one before), so no snapshot is assembled in memory.
+   * Settles once they are written: the acknowledgements (`messagesAfterPersist`) wait for it.
+   */
+  private writeSnapshotChunks(ready: Ready): Promise<void> | undefined {
+    let written: Promise<void> | undefined;
+    for (const chunk of ready.snapshotWrites) {
+      if (chunk.offset === 0) {
+        void this.abandonReception();
+        this.reception = this.store.receiveSnapshot(toStoredSnapshot(chunk.metadata, []), chunk.totalBytes);
+      }
+      const reception = this.reception;
+      assert(
+        reception?.index === chunk.metadata.index && reception.receivedBytes === chunk.offset,
+        () => `snapshot chunk at ${chunk.offset} of ${chunk.metadata.index} does not continue the reception`,
+      );
+      written = reception.write(chunk.data);
+    }
+    // A whole snapshot the core does not install (its log covered it meanwhile) is not kept.
+    const reception = this.reception;
+    if (reception?.complete === true && ready.snapshot?.metadata.index !== reception.index)
+      void this.abandonReception();
+    return written;
+  }
+
+  /** Gives up the snapshot being received, if any (its temporary file is removed). */
+  private async abandonReception(): Promise<void> {
+    const reception = this.reception;
+    this.reception = undefined;
+    await reception?.abort().catch((error: unknown) => {
+      this.logger.warn(
+        { err: error, snapshotIndex: reception.index },
+        'could not remove a received snapshot',
+      );
+    });
   }
 
   /** Mirrors the Ready's entries and hard state in memory and starts writing them. */
@@ -1027,9 +1117,18 @@ async function runInTurns<T, Result>(
   source: StepSource,
   options: RaftNodeOptions<Result>,
   stopped: () => boolean,
+  /** Called before each step: gives the task the input it waits for (a fed restore). */
+  beforeStep?: () => Promise<void>,
 ): Promise<boolean> {
   const defer = options.defer ?? setImmediate;
   for (;;) {
+    if (beforeStep !== undefined) {
+      await beforeStep();
+      if (stopped()) {
+        task.cancel();
+        return false;
+      }
+    }
     const startedMs = options.clock.nowMs();
     const finished = task.step();
     options.onStep?.(source, options.clock.nowMs() - startedMs);
@@ -1040,6 +1139,16 @@ async function runInTurns<T, Result>(
       return false;
     }
   }
+}
+
+/** Settles once both writes (either may be absent) are done; undefined when neither is. */
+function bothSettled(
+  first: Promise<void> | undefined,
+  second: Promise<void> | undefined,
+): Promise<void> | undefined {
+  if (first === undefined) return second;
+  if (second === undefined) return first;
+  return Promise.all([first, second]).then(() => undefined);
 }
 
 /** Whether `config` keeps `id` as a member: a voter of its (new) voter set, or a learner. */

@@ -1,4 +1,4 @@
-import { MemoryDisk, type Random, type SteppedTask } from '../lib/index.js';
+import { type FedTask, MemoryDisk, type Random, type SteppedTask } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import type { Entry, NodeId } from '../raft/index.js';
 import {
@@ -107,6 +107,10 @@ class ObservedStateMachine implements ReplicatedStateMachine<NodeApplyResult> {
 
   startRestore(data: Uint8Array): SteppedTask<void> {
     return this.inner.startRestore(data);
+  }
+
+  startRestoreFrom(byteLength: number): FedTask<void> {
+    return this.inner.startRestoreFrom(byteLength);
   }
 }
 

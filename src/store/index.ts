@@ -34,6 +34,7 @@ export {
   type SegmentScan,
   scanFrames,
 } from './record-frame.js';
+export { SnapshotReception } from './snapshot-reception.js';
 export { StoreDirectory } from './store-io.js';
 export type {
   RecoveredState,

@@ -9,6 +9,7 @@ import { encodeEntry, encodeHardState, encodeTruncateSuffix } from './records.js
 import { type RecoveredLayout, recoverStore } from './recovery.js';
 import { SegmentWriter, type WriterOperation } from './segment-writer.js';
 import { SnapshotDataReader, snapshotFileParts } from './snapshot-file.js';
+import { SnapshotReception } from './snapshot-reception.js';
 import { StoreDirectory } from './store-io.js';
 import type { RecoveredState, SnapshotToSave, StoredEntry, StoredHardState } from './types.js';
 
@@ -67,6 +68,8 @@ export class RaftLogStore {
   private durableSnapshotIndex: number;
   private snapshotChain: Promise<void> = Promise.resolve();
   private pendingSnapshotSaves = 0;
+  /** Snapshot receptions started (each writes a file of its own). */
+  private receptions = 0;
   /** Snapshot files open for reading chunks, by index (see `readSnapshotData`). */
   private readonly snapshotReaders = new Map<number, Promise<SnapshotDataReader>>();
 
@@ -190,13 +193,41 @@ export class RaftLogStore {
           snapshotFileParts(snapshot),
           true,
         );
-        this.durableSnapshotIndex = Math.max(this.durableSnapshotIndex, snapshot.index);
-        this.counters.snapshotsSaved++;
-        await this.removeOldSnapshots();
+        await this.snapshotSaved(snapshot.index);
       })
       .finally(() => {
         this.pendingSnapshotSaves--;
       });
+    this.snapshotChain = saving.catch(() => undefined);
+    return saving;
+  }
+
+  private async snapshotSaved(index: number): Promise<void> {
+    this.durableSnapshotIndex = Math.max(this.durableSnapshotIndex, index);
+    this.counters.snapshotsSaved++;
+    await this.removeOldSnapshots();
+  }
+
+  /**
+   * Starts the file of a snapshot being received (`SnapshotReception`: its data is written as it
+   * arrives); `installReceivedSnapshot` then makes it the saved snapshot, as `saveSnapshot` would.
+   */
+  receiveSnapshot(snapshot: Omit<SnapshotToSave, 'data'>, dataBytes: number): SnapshotReception {
+    const refusal = this.refusal();
+    if (refusal !== undefined) throw refusal;
+    assert(Number.isSafeInteger(snapshot.index) && snapshot.index >= 1, 'snapshot index must be >= 1');
+    this.receptions++;
+    return new SnapshotReception(this.directory, snapshot, dataBytes, this.receptions);
+  }
+
+  /** Finishes a completely received snapshot's file and makes it the saved snapshot at its index. */
+  installReceivedSnapshot(reception: SnapshotReception): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const saving = this.snapshotChain.then(async () => {
+      await reception.finish();
+      await this.snapshotSaved(reception.index);
+    });
     this.snapshotChain = saving.catch(() => undefined);
     return saving;
   }

@@ -35,14 +35,7 @@ export function* snapshotFileParts(
   const dataParts = snapshot.data instanceof Uint8Array ? [snapshot.data] : snapshot.data;
   let dataBytes = 0;
   for (const part of dataParts) dataBytes += part.byteLength;
-  const header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
-  const view = dataViewOf(header);
-  view.setUint32(0, SNAPSHOT_MAGIC, true);
-  view.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
-  writeUint64(view, 8, snapshot.index);
-  writeUint64(view, 16, snapshot.term);
-  view.setUint32(24, snapshot.config.byteLength, true);
-  writeUint64(view, 32, dataBytes);
+  const header = snapshotFileHeader(snapshot, dataBytes);
   let checksum = crc32c(header);
   yield header;
   checksum = crc32c(snapshot.config, checksum);
@@ -54,9 +47,27 @@ export function* snapshotFileParts(
       yield part;
     }
   }
+  yield snapshotFileTrailer(checksum);
+}
+
+/** The header of a snapshot file whose data is `dataBytes` long. */
+export function snapshotFileHeader(snapshot: Omit<SnapshotToSave, 'data'>, dataBytes: number): Uint8Array {
+  const header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
+  const view = dataViewOf(header);
+  view.setUint32(0, SNAPSHOT_MAGIC, true);
+  view.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
+  writeUint64(view, 8, snapshot.index);
+  writeUint64(view, 16, snapshot.term);
+  view.setUint32(24, snapshot.config.byteLength, true);
+  writeUint64(view, 32, dataBytes);
+  return header;
+}
+
+/** The trailer of a snapshot file: the CRC-32C of everything before it. */
+export function snapshotFileTrailer(checksum: number): Uint8Array {
   const trailer = new Uint8Array(SNAPSHOT_TRAILER_BYTES);
   dataViewOf(trailer).setUint32(0, checksum, true);
-  yield trailer;
+  return trailer;
 }
 
 export type SnapshotDecoding =

@@ -130,7 +130,8 @@ describe('MvccStore (packed records)', () => {
             store.begin();
             const written: KeyRecord[] = [];
             for (const op of step.ops) {
-              const change = op.value === null ? store.delete(op.key) : store.put(op.key, utf8(op.value), op.lease);
+              const change =
+                op.value === null ? store.delete(op.key) : store.put(op.key, utf8(op.value), op.lease);
               if (change === undefined) {
                 expect(reference.live(op.key, reference.currentRevision)).toBeUndefined();
                 continue;

@@ -38,6 +38,8 @@ export interface SimulatedNode {
   readonly storage: MemoryRaftStorage;
   /** The bytes of `storage.snapshot()`, which the host keeps (as a node keeps its snapshot file). */
   snapshotData: Uint8Array;
+  /** The chunks written so far of a snapshot being received (`Ready.snapshotWrites`). */
+  receiving: Uint8Array[];
   /** Data of applied normal entries, decoded as text, in apply order. */
   applied: string[];
   appliedEntries: Entry[];
@@ -122,7 +124,16 @@ export class Network {
       unsafeCommitByCountingOlderTerms: options.unsafeCommitByCountingOlderTerms ?? false,
       ...(options.leaseRead === undefined ? {} : { leaseRead: options.leaseRead }),
     });
-    return { raft, storage, snapshotData, applied: [], appliedEntries: [], readStates: [], droppedReads: [] };
+    return {
+      raft,
+      storage,
+      snapshotData,
+      receiving: [],
+      applied: [],
+      appliedEntries: [],
+      readStates: [],
+      droppedReads: [],
+    };
   }
 
   node(id: NodeId): SimulatedNode {
@@ -174,10 +185,23 @@ export class Network {
     const node = this.node(id);
     if (!node.raft.hasReady()) return false;
     const ready = node.raft.ready();
+    for (const chunk of ready.snapshotWrites) {
+      if (chunk.offset === 0) node.receiving = [];
+      node.receiving.push(chunk.data);
+    }
     if (ready.snapshot !== undefined) {
-      node.storage.applySnapshot(snapshotInfo(ready.snapshot));
-      node.snapshotData = ready.snapshot.data;
-      node.applied = JSON.parse(decoder.decode(ready.snapshot.data)) as string[];
+      const data = new Uint8Array(ready.snapshot.byteLength);
+      let offset = 0;
+      for (const part of node.receiving) {
+        data.set(part, offset);
+        offset += part.byteLength;
+      }
+      if (offset !== ready.snapshot.byteLength)
+        throw new Error(`node ${id} wrote ${offset} of ${ready.snapshot.byteLength} snapshot bytes`);
+      node.receiving = [];
+      node.storage.applySnapshot(ready.snapshot);
+      node.snapshotData = data;
+      node.applied = JSON.parse(decoder.decode(data)) as string[];
     }
     node.storage.append(ready.entries);
     if (ready.hardState !== undefined) node.storage.setHardState(ready.hardState);

@@ -76,7 +76,8 @@ describe('dropping held history a step at a time', () => {
       }
     };
     for (let round = 0; round < 4; round++) {
-      for (let key = 0; key < KEYS; key++) write((store) => store.put(`key-${key}`, utf8(`value-${round}`), 0));
+      for (let key = 0; key < KEYS; key++)
+        write((store) => store.put(`key-${key}`, utf8(`value-${round}`), 0));
     }
     const changesBefore = 4 * KEYS;
     // One revision: a tombstone of key-0, then a put of key-1.

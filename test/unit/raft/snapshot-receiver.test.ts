@@ -19,28 +19,26 @@ function chunk(offset: number, length: number, totalBytes = data.length): Snapsh
 }
 
 describe('SnapshotReceiver', () => {
-  it('reassembles in-order chunks into the whole snapshot', () => {
+  it('accepts in-order chunks (for the host to write) and completes with the size of the snapshot', () => {
     const receiver = new SnapshotReceiver();
-    expect(receiver.accept(chunk(0, 4))).toEqual({ kind: 'partial', nextOffset: 4 });
-    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 8 });
-    const outcome = receiver.accept(chunk(8, 2));
-    expect(outcome.kind).toBe('complete');
-    if (outcome.kind === 'complete') expect(outcome.snapshot).toEqual({ metadata, data });
+    expect(receiver.accept(chunk(0, 4))).toEqual({ kind: 'partial', nextOffset: 4, accepted: true });
+    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 8, accepted: true });
+    expect(receiver.accept(chunk(8, 2))).toEqual({ kind: 'complete', info: { metadata, byteLength: 10 } });
   });
 
   it('ignores duplicates and gaps, answering with the offset it holds', () => {
     const receiver = new SnapshotReceiver();
     receiver.accept(chunk(0, 4));
-    expect(receiver.accept(chunk(0 + 8, 2))).toEqual({ kind: 'partial', nextOffset: 4 });
-    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 8 });
-    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 8 });
+    expect(receiver.accept(chunk(0 + 8, 2))).toEqual({ kind: 'partial', nextOffset: 4, accepted: false });
+    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 8, accepted: true });
+    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 8, accepted: false });
     expect(receiver.accept(chunk(8, 2)).kind).toBe('complete');
   });
 
   it('asks to start over when it holds nothing, and refuses chunks that overrun the snapshot', () => {
     const receiver = new SnapshotReceiver();
-    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 0 });
-    expect(receiver.accept(chunk(0, 10, 5))).toEqual({ kind: 'partial', nextOffset: 0 });
+    expect(receiver.accept(chunk(4, 4))).toEqual({ kind: 'partial', nextOffset: 0, accepted: false });
+    expect(receiver.accept(chunk(0, 10, 5))).toEqual({ kind: 'partial', nextOffset: 0, accepted: false });
   });
 
   it('accepts an empty snapshot in one empty chunk', () => {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KvCommand, RequestOp } from '../../../src/kv/index.js';
-import type { Disk, SteppedTask } from '../../../src/lib/index.js';
+import type { Disk, FedTask, SteppedTask } from '../../../src/lib/index.js';
 import type { Entry, NodeId } from '../../../src/raft/index.js';
 import {
   MAX_APPLIED_ENTRIES_PER_TURN,
@@ -11,6 +11,7 @@ import {
   NodeStateMachine,
   RaftKvBackend,
 } from '../../../src/server/index.js';
+import { RESTORE_READ_BYTES } from '../../../src/server/raft-node.js';
 import { GenericTestCluster, type TestNodeTiming } from './cluster-harness.js';
 
 /**
@@ -41,6 +42,26 @@ class RecordingMachine extends NodeStateMachine {
 
   override startRestore(data: Uint8Array): SteppedTask<void> {
     return this.recorded('restoring', super.startRestore(data));
+  }
+
+  /** Sizes of the parts a restore fed from a file was given, in order. */
+  readonly restoreParts: number[] = [];
+
+  override startRestoreFrom(byteLength: number): FedTask<void> {
+    const task = super.startRestoreFrom(byteLength);
+    const recorded = this.recorded('restoring', task);
+    return {
+      get wantsBytes() {
+        return task.wantsBytes;
+      },
+      push: (part) => {
+        this.restoreParts.push(part.byteLength);
+        task.push(part);
+      },
+      step: () => recorded.step(),
+      result: () => recorded.result(),
+      cancel: () => recorded.cancel(),
+    };
   }
 
   /** Notes the start, a timer set at the start firing, and the end of `task`. */
@@ -276,6 +297,59 @@ describe('snapshots taken and installed a step at a time', () => {
     expect(installed.some(([name]) => leaderFiles.has(name))).toBe(true);
     // Snapshots live in their files only, once saved and once installed.
     for (const entry of cluster.nodes.values()) expect(entry.node.logMemory().snapshotBytes).toBe(0);
+  });
+
+  it('a follower writes a received snapshot to its file as it comes and restores it fed from the file: never the whole snapshot in memory', {
+    timeout: 120_000,
+  }, async () => {
+    cluster = new KvCluster([1, 2, 3], () => new RecordingMachine(), 200, PRODUCTION_TIMING);
+    await cluster.start();
+    const leader = await cluster.waitForLeader(10_000);
+    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    cluster.links.isolated.add(lagging.id);
+    // 300 entries: the snapshot at 200 holds some 10,000 keys, more than one part of a restore.
+    await load(cluster.backendOf(leader.id), 15_000, 50);
+    await cluster.until(
+      () =>
+        leader.node.storeMetrics().snapshotsSaved > 0 &&
+        leader.node.status().firstIndex > lagging.node.applied + 1,
+      'a snapshot on the leader past the follower',
+      30_000,
+    );
+    // What the follower holds of a snapshot in memory, looked at every turn of the event loop
+    // from the reconnection until its restore finished.
+    let mostHeld = 0;
+    let sampling = true;
+    const sample = (): void => {
+      mostHeld = Math.max(mostHeld, lagging.node.logMemory().snapshotBytes);
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    cluster.links.isolated.delete(lagging.id);
+    await cluster.until(
+      () => lagging.machine.events.includes('restoring finished'),
+      'the follower to install the snapshot',
+      30_000,
+    );
+    sampling = false;
+    await cluster.until(
+      () => lagging.node.applied === leader.node.applied,
+      'the follower to catch up',
+      30_000,
+    );
+    expect(everyKey(lagging.machine)).toEqual(everyKey(leader.machine));
+    // Fed from the file a part at a time: several parts, none larger than one read.
+    const parts = lagging.machine.restoreParts;
+    const snapshotBytes = parts.reduce((total, part) => total + part, 0);
+    expect(snapshotBytes).toBeGreaterThan(RESTORE_READ_BYTES);
+    expect(parts.length).toBe(Math.ceil(snapshotBytes / RESTORE_READ_BYTES));
+    expect(Math.max(...parts)).toBeLessThanOrEqual(RESTORE_READ_BYTES);
+    // Neither receiving (chunks go to the file as they arrive) nor restoring held it whole.
+    expect(mostHeld).toBe(0);
+    const installed = new Map(await snapshotFiles(lagging));
+    const sent = (await snapshotFiles(leader)).filter(([name]) => installed.has(name));
+    expect(sent.length).toBeGreaterThan(0);
+    for (const [name, bytes] of sent) expect(installed.get(name)).toEqual(bytes);
   });
 
   it('catches a cut-off follower up from a 20,000-key snapshot under client load: no election, no client error', {

@@ -191,6 +191,53 @@ describe.each([
     await second.store.close();
   });
 
+  it('writes a received snapshot chunk by chunk into the same file a save makes; an abandoned one leaves none', async () => {
+    const first = await open(fixture.disk, fixture.directory);
+    const encoder = new TextEncoder();
+    const chunks = [
+      encoder.encode('first chunk|'),
+      encoder.encode('second, '.repeat(40)),
+      encoder.encode('|last'),
+    ];
+    const whole = new Uint8Array(Buffer.concat(chunks));
+    const header = { index: 30, term: 4, config: new Uint8Array([7, 7]) };
+    const reception = first.store.receiveSnapshot(header, whole.byteLength);
+    for (const chunk of chunks) {
+      expect(reception.complete).toBe(false);
+      await reception.write(chunk);
+    }
+    expect(reception.complete).toBe(true);
+    // Nothing under a snapshot's name until it is installed.
+    expect(await snapshotNames(fixture)).toEqual([]);
+    await first.store.installReceivedSnapshot(reception);
+    expect(await first.store.readSnapshotData(30, 0, whole.byteLength)).toEqual(whole);
+    const received = await fixture.disk.readFile(`${fixture.directory}/${(await snapshotNames(fixture))[0]}`);
+
+    const namesBefore = await fixture.disk.list(fixture.directory);
+    const abandoned = first.store.receiveSnapshot({ ...header, index: 40 }, whole.byteLength);
+    await abandoned.write(chunks[0] as Uint8Array);
+    expect(await fixture.disk.list(fixture.directory)).not.toEqual(namesBefore);
+    await abandoned.abort();
+    expect(await fixture.disk.list(fixture.directory)).toEqual(namesBefore);
+    await first.store.close();
+
+    // The same bytes as a snapshot saved whole.
+    const saved = await makeFixture();
+    try {
+      const other = await open(saved.disk, saved.directory);
+      await other.store.saveSnapshot({ ...header, data: whole });
+      await other.store.close();
+      const name = (await snapshotNames(saved))[0];
+      expect(await saved.disk.readFile(`${saved.directory}/${name}`)).toEqual(received);
+    } finally {
+      await saved.cleanup();
+    }
+    const second = await open(fixture.disk, fixture.directory);
+    expect(second.recovered.snapshot?.index).toBe(30);
+    expect(second.recovered.snapshot?.data).toEqual(whole);
+    await second.store.close();
+  });
+
   it('starts a fresh log after a snapshot the log does not match', async () => {
     const first = await open(fixture.disk, fixture.directory);
     await first.store.append(entries(1, 5, 1), { term: 3, vote: 0, commit: 2 });
