@@ -12,7 +12,7 @@ import type { Emitter } from './emitter.js';
 import type { NodePicker } from './node-picker.js';
 import type { DaemonSpec, DesiredState } from './state.js';
 import { monotonicFromWall } from './time.js';
-import type { DaemonInstance, MeshView } from './view.js';
+import { type DaemonInstance, type MeshView, reallyRuns } from './view.js';
 
 export function planDaemons(out: Emitter, desired: DesiredState): void {
   const { view } = out;
@@ -63,7 +63,7 @@ function planDaemon(out: Emitter, spec: DaemonSpec, picker: NodePicker): void {
     zones.add(view.node(node).observed.zone);
     out.emit({ kind: 'StartDaemon', daemon: spec.name, node });
   }
-  const runningElsewhere = kept.filter((id) => instanceOf(view, spec.name, id).actuallyRunning).length;
+  const runningElsewhere = kept.filter((id) => reallyRuns(instanceOf(view, spec.name, id))).length;
   if (runningElsewhere < spec.members) {
     if (leaving.length > 0)
       out.block(

@@ -13,13 +13,22 @@ import { NodePicker } from './node-picker.js';
 import type { ObservedNode, ObservedState } from './state.js';
 import { type ReconcileTime, wallFromMonotonic } from './time.js';
 
+/**
+ * A daemon member as planned on: the observed one as it is until an action changes it (then a
+ * copy), so a pass allocates nothing for the members it leaves alone.
+ */
 export interface DaemonInstance {
   /** Running, or asked to start. */
-  running: boolean;
-  /** Running as the node reported it. */
-  readonly actuallyRunning: boolean;
+  readonly running: boolean;
+  /** Running as the node reported it; absent while `running` is still the reported value. */
+  readonly actuallyRunning?: boolean;
   readonly crashTimesWallMs: readonly number[];
-  backoffUntilWallMs: number | undefined;
+  readonly backoffUntilWallMs?: number | undefined;
+}
+
+/** Whether the node reported the member running (an asked-for start does not count). */
+export function reallyRuns(instance: DaemonInstance): boolean {
+  return instance.actuallyRunning ?? instance.running;
 }
 
 export interface NodeState {
@@ -27,8 +36,12 @@ export interface NodeState {
   maintenance: MaintenanceState;
   avoided: boolean;
   readonly daemons: Map<string, DaemonInstance>;
-  /** Replicas held or being pulled: the lag as reported, undefined while a pull is pending. */
-  readonly replicas: Map<string, number | undefined>;
+  /**
+   * Replicas held or being pulled: the lag as reported, undefined while a pull is pending. The
+   * reported map itself until an action changes it (`ownsReplicas`), then a copy.
+   */
+  replicas: Map<string, number | undefined>;
+  ownsReplicas: boolean;
   /** Replicas as the node reported them. */
   readonly actualReplicas: ReadonlyMap<string, number>;
 }
@@ -92,23 +105,18 @@ export class MeshView {
   private addNode(node: ObservedNode, avoided: boolean): void {
     const daemons = new Map<string, DaemonInstance>();
     for (const daemon of node.daemons) {
-      daemons.set(daemon.name, {
-        running: daemon.running,
-        actuallyRunning: daemon.running,
-        crashTimesWallMs: daemon.crashTimesWallMs,
-        backoffUntilWallMs: daemon.backoffUntilWallMs,
-      });
+      daemons.set(daemon.name, daemon);
       this.daemonNodesOf(daemon.name).add(node.id);
     }
-    const actualReplicas = new Map<string, number>(
-      node.replicas.map((replica) => [replica.chain, replica.lagRecords]),
-    );
+    const actualReplicas = new Map<string, number>();
+    for (const replica of node.replicas) actualReplicas.set(replica.chain, replica.lagRecords);
     this.nodes.set(node.id, {
       observed: node,
       maintenance: node.maintenance,
       avoided,
       daemons,
-      replicas: new Map(actualReplicas),
+      replicas: actualReplicas,
+      ownsReplicas: false,
       actualReplicas,
     });
   }
@@ -189,15 +197,12 @@ export class MeshView {
         const node = this.nodes.get(action.node);
         if (node === undefined) return;
         const instance = node.daemons.get(action.daemon);
-        if (instance !== undefined) instance.running = true;
-        else {
-          node.daemons.set(action.daemon, {
-            running: true,
-            actuallyRunning: false,
-            crashTimesWallMs: [],
-            backoffUntilWallMs: undefined,
-          });
-        }
+        node.daemons.set(
+          action.daemon,
+          instance === undefined
+            ? { running: true, actuallyRunning: false, crashTimesWallMs: [] }
+            : { ...withoutName(instance), running: true, actuallyRunning: reallyRuns(instance) },
+        );
         this.daemonNodesOf(action.daemon).add(action.node);
         return;
       }
@@ -206,19 +211,27 @@ export class MeshView {
         this.daemonNodes.get(action.daemon)?.delete(action.node);
         return;
       case 'ApplyBackoff': {
-        const instance = this.nodes.get(action.node)?.daemons.get(action.daemon);
-        if (instance !== undefined)
-          instance.backoffUntilWallMs = wallFromMonotonic(this.time, action.untilMonotonicMs);
+        const daemons = this.nodes.get(action.node)?.daemons;
+        const instance = daemons?.get(action.daemon);
+        if (daemons === undefined || instance === undefined) return;
+        daemons.set(action.daemon, {
+          ...withoutName(instance),
+          actuallyRunning: reallyRuns(instance),
+          backoffUntilWallMs: wallFromMonotonic(this.time, action.untilMonotonicMs),
+        });
         return;
       }
       case 'PullReplica': {
-        const replicas = this.nodes.get(action.node)?.replicas;
-        if (replicas !== undefined && !replicas.has(action.chain)) replicas.set(action.chain, undefined);
+        const node = this.nodes.get(action.node);
+        if (node !== undefined && !node.replicas.has(action.chain))
+          ownReplicas(node).set(action.chain, undefined);
         return;
       }
-      case 'DropReplica':
-        this.nodes.get(action.node)?.replicas.delete(action.chain);
+      case 'DropReplica': {
+        const node = this.nodes.get(action.node);
+        if (node?.replicas.has(action.chain)) ownReplicas(node).delete(action.chain);
         return;
+      }
       case 'RequestPlacement': {
         const chain = this.chains.get(action.chain);
         if (chain !== undefined && action.target !== undefined && !chain.members.includes(action.target))
@@ -264,6 +277,25 @@ export class MeshView {
   isAsked(action: ReconcileAction): boolean {
     return this.actionKeys.has(actionKey(action));
   }
+}
+
+/** The node's planned replicas as its own map (copied from the reported one on first change). */
+function ownReplicas(node: NodeState): Map<string, number | undefined> {
+  if (!node.ownsReplicas) {
+    node.replicas = new Map(node.replicas);
+    node.ownsReplicas = true;
+  }
+  return node.replicas;
+}
+
+/** A member's fields without the observed record's name (a copy holds only what planning reads). */
+function withoutName(instance: DaemonInstance): DaemonInstance {
+  return {
+    running: instance.running,
+    crashTimesWallMs: instance.crashTimesWallMs,
+    ...(instance.actuallyRunning === undefined ? {} : { actuallyRunning: instance.actuallyRunning }),
+    ...(instance.backoffUntilWallMs === undefined ? {} : { backoffUntilWallMs: instance.backoffUntilWallMs }),
+  };
 }
 
 function removeFrom(list: NodeId[], value: NodeId): void {
