@@ -104,6 +104,16 @@ describe('client.chains.append on append streams', () => {
     );
   });
 
+  it('an idle stream is ended (the node ends its side too); the next append opens a new one', async () => {
+    const { client, paths } = await recordingClient();
+    await client.chains.append(CHAIN, 'before');
+    expect(service.appendStreams).toBe(1);
+    // APPEND_STREAM_IDLE_CLOSE_MS (2 s) after the last answer the client half-closes.
+    await until(() => service.appendStreams === 0, 'the idle stream to end');
+    expect(await client.chains.append(CHAIN, 'after')).toMatchObject({ firstOffset: 1 });
+    expect(paths).toEqual(['/meshos.v1.Chains/AppendStream', '/meshos.v1.Chains/AppendStream']);
+  });
+
   it('an append refused unwritten on the stream is sent again and written once', async () => {
     const { client } = await recordingClient();
     backend.failNext('append', new ChainNotLeaderError(CHAIN, 2, 3));
