@@ -83,13 +83,6 @@ export class DaemonNotActiveHereError extends MeshError {
   }
 }
 
-/** `move` of a deployed daemon: not built yet on the cluster (docs/DAEMONS.md names what is). */
-export class DaemonMoveNotBuiltError extends MeshError {
-  constructor(name: string) {
-    super('DAEMON_MOVE_NOT_BUILT', 'daemon move is not built yet on the cluster', { details: { name } });
-  }
-}
-
 /** A frame on the daemons channel that is not one this code sent; the receiver drops it. */
 export class DaemonPeerFrameError extends MeshError {
   constructor(problem: string) {

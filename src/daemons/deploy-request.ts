@@ -42,10 +42,7 @@ export function validateDaemonDeploy(input: DaemonDeployInput): DaemonDeploySpec
     const [min, max] = memberCountRange(group);
     problems.integer('members', input.members, min, max);
   }
-  if (input.standbyMode !== undefined) {
-    problems.oneOf('standbyMode', input.standbyMode, STANDBY_MODES);
-    if (input.standbyMode === 'warm') problems.add('standbyMode warm is not run across nodes yet (hot is)');
-  }
+  if (input.standbyMode !== undefined) problems.oneOf('standbyMode', input.standbyMode, STANDBY_MODES);
   if (input.acks !== undefined) problems.oneOf('acks', input.acks, ACKS_POLICIES);
   problems.throwIfAny('daemon deploy');
   return {

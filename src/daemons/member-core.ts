@@ -32,16 +32,39 @@ export interface EventApplier {
   ): Promise<{ readonly outputs: readonly Uint8Array[]; readonly duplicate: boolean }>;
   /** The daemon's state as its kind snapshots it. */
   state(): Uint8Array;
+  /** The member snapshot (applied offset, dedup table, state); only between events. */
+  snapshot(): Uint8Array;
+}
+
+/** Where a core starts: at the chain's start, or where a restored checkpoint left off. */
+export interface MemberCoreStart {
+  readonly appliedThrough: number;
+  readonly epochSeen: number;
+}
+
+/** What a checkpoint of the core holds besides the daemon's deployment. */
+export interface CoreCheckpoint {
+  readonly epochSeen: number;
+  readonly appliedThrough: number;
+  readonly snapshot: Uint8Array;
 }
 
 export class MemberCore {
-  private through = 0;
-  private highestEpoch = 0;
+  private through: number;
+  private highestEpoch: number;
+  /** Records this core applied (refused ones included) since it was made or restored. */
+  appliedRecords = 0;
   private applying: Promise<ApplyOutcome> | undefined;
   /** Offset -> outcome, oldest first, at most MEMBER_RECENT_OUTCOMES. */
   private readonly recent = new Map<number, ApplyOutcome>();
 
-  constructor(private readonly applier: EventApplier) {}
+  constructor(
+    private readonly applier: EventApplier,
+    start: MemberCoreStart = { appliedThrough: 0, epochSeen: 0 },
+  ) {
+    this.through = start.appliedThrough;
+    this.highestEpoch = start.epochSeen;
+  }
 
   /** Inbound offset up to which (exclusive) records are applied. */
   get appliedThrough(): number {
@@ -61,6 +84,12 @@ export class MemberCore {
     return { state: this.applier.state(), appliedThrough: this.through };
   }
 
+  /** A checkpoint between two events (an event being applied is waited for). */
+  async checkpoint(): Promise<CoreCheckpoint> {
+    while (this.applying !== undefined) await this.applying.catch(() => undefined);
+    return { epochSeen: this.highestEpoch, appliedThrough: this.through, snapshot: this.applier.snapshot() };
+  }
+
   /**
    * Applies the record at `offset` (records come in offset order; gaps are chain markers).
    * `record` undefined: the bytes were not an inbound record, refused like a stale one.
@@ -77,6 +106,7 @@ export class MemberCore {
       this.applying = undefined;
     }
     this.through = offset + 1;
+    this.appliedRecords += 1;
     this.recent.set(offset, outcome);
     if (this.recent.size > MEMBER_RECENT_OUTCOMES) {
       const oldest = this.recent.keys().next().value as number;

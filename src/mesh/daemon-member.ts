@@ -1,56 +1,125 @@
 /**
- * One member of a deployed daemon running on this node: it follows the daemon's inbound chain
- * (committed records, in offset order, from this node's replica when it holds one) and applies
- * each through its `MemberCore`, so a hot standby is always as far as the chain's commit. While
- * the definition names it active it also runs the output writer. Senders on this node wait here
- * for the outcome of the offset their event got.
+ * One member of a deployed daemon running on this node. It starts from its checkpoint on the
+ * node's disk (or one fetched from another member, for a member new here), else from an empty
+ * state, and then, as an active or a hot standby, follows the daemon's inbound chain from where
+ * that left off (committed records, in offset order, from this node's replica when it holds one),
+ * applying each through its `MemberCore` and taking a checkpoint every so many records. While
+ * the definition names it active it also runs the output writer. A warm standby applies nothing:
+ * it holds a checkpoint fetched from the active now and then (`WarmHolder`), and when promoted
+ * restores it and replays the chain's tail. Senders on this node wait here for the outcome of
+ * the offset their event got.
  */
 import type { ChainsBackend } from '../api/index.js';
 import { inboundChainName } from '../daemons/chain-names.js';
+import { memberNode } from '../daemons/directory.js';
+import type { MemberCheckpoint } from '../daemons/member-checkpoint.js';
 import { type ApplyOutcome, type EventApplier, MemberCore } from '../daemons/member-core.js';
+import { decodeMemberSnapshot } from '../daemons/member-snapshot.js';
 import { decodeInboundEventRecord } from '../daemons/record-codec.js';
 import type { DaemonDefinition } from '../daemons/types.js';
-import { type Clock, type Logger, MeshError } from '../lib/index.js';
+import { type Clock, type Logger, MeshError, type NodeId } from '../lib/index.js';
 import { ActiveFence, type NodeLease } from './daemon-active-fence.js';
+import type { MemberCheckpointStore } from './daemon-checkpoint-store.js';
+import {
+  type CheckpointThresholds,
+  DEFAULT_CHECKPOINT_THRESHOLDS,
+  MemberCheckpoints,
+  type ServedCheckpoint,
+} from './daemon-member-checkpoints.js';
 import { OffsetWaiters } from './daemon-offset-waiters.js';
 import { OutputWriter } from './daemon-output-writer.js';
+import { SendGate } from './daemon-send-gate.js';
+import { pause, WarmHolder } from './daemon-warm-holder.js';
 
 /** Wait before following the inbound chain again after a failed read. */
 export const MEMBER_RETRY_DELAY_MS = 200;
 /** Senders waiting on one member at once; more are refused (their events were appended: unknown). */
 export const MAX_MEMBER_WAITERS = 10_000;
+/** How long an active waits for its outputs to reach the output chain before a checkpoint is saved. */
+export const CHECKPOINT_OUTPUTS_WAIT_MS = 2_000;
 
 export interface DaemonMemberOptions {
   readonly definition: DaemonDefinition;
   readonly index: number;
   /** A fresh applier (empty state): the member's first, and again after it broke. */
   readonly newApplier: () => EventApplier;
+  /** An applier restored from a member snapshot (throws when the daemon refuses it). */
+  readonly restoreApplier: (snapshot: Uint8Array) => EventApplier;
   readonly chains: ChainsBackend;
   /**
    * The node's lease (undefined: not registered). Absent: no lease check (a test's nodes without
    * registrations); the active is then fenced by epochs alone.
    */
   readonly nodeLease?: () => NodeLease | undefined;
+  /** This node's checkpoint files; without it the member keeps checkpoints in memory only. */
+  readonly checkpoints?: MemberCheckpointStore;
+  /**
+   * The checkpoint of the member of daemon `name` on `node`, at least at `minAppliedThrough`
+   * (`fetchMemberCheckpoint`): a member that starts without one of its own, or a warm standby,
+   * takes the active's.
+   */
+  readonly fetchFrom?: (node: NodeId, name: string, minAppliedThrough: number) => Promise<MemberCheckpoint>;
+  readonly checkpointEvery?: CheckpointThresholds;
+  /** A checkpoint to start from instead of looking for one (a move's target fetched it). */
+  readonly initialCheckpoint?: MemberCheckpoint;
   readonly clock: Clock;
   readonly logger?: Logger;
 }
 
+type MemberMode = 'applying' | 'warm';
+
 export class DaemonMember {
   private core: MemberCore;
-  private readonly abort = new AbortController();
   private readonly waiters: OffsetWaiters<ApplyOutcome | undefined>;
+  private readonly checkpoints: MemberCheckpoints;
+  private readonly warm: WarmHolder;
+  private readonly every: CheckpointThresholds;
   private definition: DaemonDefinition;
   private writer: OutputWriter | undefined;
+  private writerCore: MemberCore | undefined;
+  private mode: MemberMode | undefined;
+  private modeAbort: AbortController | undefined;
+  private stopped = false;
   private loop: Promise<void> | undefined;
-  private readonly fence: ActiveFence;
+  /** Where the member's first core started (0, or a restored checkpoint's offset). */
+  startedAt = 0;
   /** Whether the member's chain was deleted (the daemon is being removed). */
   ended = false;
+  /** Resolves once the member's first core is set up (restored from its checkpoint, if any). */
+  readonly ready: Promise<void>;
+  private readied: () => void = () => undefined;
+  /** Applies every record even as a warm standby (a move's target catching up). */
+  private applyingWanted = false;
+  /** The sends appending through this member; a move's cutover closes it. */
+  readonly gate: SendGate;
+  private readonly fence: ActiveFence;
 
   constructor(private readonly options: DaemonMemberOptions) {
     this.definition = options.definition;
+    this.ready = new Promise((resolve) => {
+      this.readied = resolve;
+    });
     this.core = new MemberCore(options.newApplier());
-    this.waiters = new OffsetWaiters<ApplyOutcome | undefined>(options.clock, MAX_MEMBER_WAITERS, undefined);
+    this.gate = new SendGate(options.clock);
     this.fence = new ActiveFence(options.clock, options.nodeLease);
+    this.waiters = new OffsetWaiters<ApplyOutcome | undefined>(options.clock, MAX_MEMBER_WAITERS, undefined);
+    const every = options.checkpointEvery ?? DEFAULT_CHECKPOINT_THRESHOLDS;
+    this.every = every;
+    this.checkpoints = new MemberCheckpoints({
+      name: options.definition.name,
+      every,
+      ...(options.checkpoints === undefined ? {} : { store: options.checkpoints }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    this.warm = new WarmHolder({
+      chain: inboundChainName(options.definition.name),
+      chains: options.chains,
+      every,
+      clock: options.clock,
+      fetch: (minAppliedThrough) => this.fetchFromActive(minAppliedThrough),
+      keep: (checkpoint) => this.checkpoints.save(checkpoint, async () => true),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
   }
 
   get name(): string {
@@ -61,8 +130,19 @@ export class DaemonMember {
     return this.options.index;
   }
 
+  /** What this member reflects: applied records, or for a warm standby its held checkpoint's. */
   get syncedThrough(): number {
-    return this.core.appliedThrough;
+    return this.mode === 'warm' ? (this.warm.held?.appliedThrough ?? 0) : this.core.appliedThrough;
+  }
+
+  /** Records applied by the member's current core (a restored core counts from its checkpoint). */
+  get appliedRecords(): number {
+    return this.core.appliedRecords;
+  }
+
+  /** Checkpoints this member wrote to its node's disk. */
+  get checkpointsSaved(): number {
+    return this.checkpoints.saved;
   }
 
   /** Whether the definition this member follows names it active (its epoch is the one it stamps). */
@@ -78,25 +158,60 @@ export class DaemonMember {
     return this.active && this.core.epochSeen <= this.definition.epoch && this.fence.leaseHolds();
   }
 
+  /** Whether a send may append under this member's epoch now: it serves, and no move holds it. */
+  get accepting(): boolean {
+    return this.servesAsActive() && this.gate.open;
+  }
+
   /** A definition read after the node registered again: the same epoch naming it active re-arms it. */
   confirm(definition: DaemonDefinition): void {
     this.fence.confirm(this.definition, definition, this.options.index);
+  }
+
+  /** Applies every record from now on even as a warm standby: a move's target must catch up. */
+  applyEveryRecord(): void {
+    this.applyingWanted = true;
+    if (this.mode === 'warm') this.modeAbort?.abort();
   }
 
   get epoch(): number {
     return this.definition.epoch;
   }
 
-  state(): Promise<{ readonly state: Uint8Array; readonly appliedThrough: number }> {
-    return this.core.state();
+  /** The daemon's state and the offset it reflects (a warm standby's: its held checkpoint's). */
+  async state(): Promise<{ readonly state: Uint8Array; readonly appliedThrough: number }> {
+    if (this.mode !== 'warm') return this.core.state();
+    const held = this.warm.held;
+    if (held === undefined) return { state: new Uint8Array(0), appliedThrough: 0 };
+    return { state: decodeMemberSnapshot(held.snapshot).state, appliedThrough: held.appliedThrough };
+  }
+
+  /**
+   * The checkpoint peers fetch: the last one taken when it reflects at least
+   * `minAppliedThrough`, else one taken now (an applying member; a warm one serves what it holds).
+   */
+  async checkpointToServe(minAppliedThrough: number): Promise<ServedCheckpoint | undefined> {
+    const served = this.checkpoints.served;
+    if (served !== undefined && served.appliedThrough >= minAppliedThrough) return served;
+    if (this.mode === 'warm') return served;
+    const checkpoint = await this.takeCheckpoint();
+    // A member restored from it writes the outputs of later events only: the active hands out
+    // a checkpoint once the outputs of the events it reflects are written.
+    const writer = this.writer;
+    if (
+      writer !== undefined &&
+      !(await writer.waitWritten(checkpoint.appliedThrough - 1, CHECKPOINT_OUTPUTS_WAIT_MS))
+    )
+      return served;
+    return this.checkpoints.hold(checkpoint);
   }
 
   start(): void {
-    this.loop ??= this.follow();
+    this.loop ??= this.drive();
     this.updateDefinition(this.definition);
   }
 
-  /** A newer definition: the member becomes (or stops being) the active. */
+  /** A newer definition: the member becomes (or stops being) the active, hot or warm. */
   updateDefinition(definition: DaemonDefinition): void {
     this.definition = definition;
     if (this.active && this.fence.isNewEpoch(definition)) {
@@ -111,21 +226,8 @@ export class DaemonMember {
         'daemons: this member is the active',
       );
     }
-    if (this.active && this.writer === undefined) {
-      const { chains, clock, logger } = this.options;
-      this.writer = new OutputWriter({
-        daemon: definition.name,
-        chains,
-        core: this.core,
-        mayWrite: () => this.servesAsActive(),
-        clock,
-        ...(logger === undefined ? {} : { logger }),
-      });
-      this.writer.start();
-    } else if (!this.active && this.writer !== undefined) {
-      this.writer.stop();
-      this.writer = undefined;
-    }
+    if (this.mode !== undefined && this.wantedMode() !== this.mode) this.modeAbort?.abort();
+    this.syncWriter();
   }
 
   /** The outcome of the record at `offset` once applied; undefined after `timeoutMs` or on stop. */
@@ -140,17 +242,105 @@ export class DaemonMember {
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.writer?.stop();
-    this.writer = undefined;
+    this.stopped = true;
+    this.readied();
+    this.modeAbort?.abort();
+    this.stopWriter();
     this.waiters.close();
     await this.loop;
+    await this.checkpoints.settled();
   }
 
-  private async follow(): Promise<void> {
+  private wantedMode(): MemberMode {
+    const warm = this.definition.standbyMode === 'warm' && !this.active && !this.applyingWanted;
+    return warm ? 'warm' : 'applying';
+  }
+
+  /** Starts from a checkpoint, then applies or holds as the definition asks, until stopped. */
+  private async drive(): Promise<void> {
+    const start = this.options.initialCheckpoint ?? (await this.startingCheckpoint());
+    if (start !== undefined) {
+      this.warm.held = start;
+      this.startedAt = start.appliedThrough;
+    }
+    while (!this.stopped && !this.ended) {
+      const mode = this.wantedMode();
+      const abort = new AbortController();
+      this.modeAbort = abort;
+      this.mode = mode;
+      if (mode === 'warm') {
+        this.syncWriter();
+        if (this.core.appliedThrough > (this.warm.held?.appliedThrough ?? 0))
+          this.warm.held = await this.takeCheckpoint();
+        this.readied();
+        if (await this.warm.run(abort.signal, () => this.definition)) this.ended = true;
+      } else {
+        this.restoreHeld();
+        this.syncWriter();
+        this.readied();
+        await this.follow(abort.signal);
+      }
+    }
+  }
+
+  /** The member's own checkpoint of this deployment, else another member's, else none. */
+  private async startingCheckpoint(): Promise<MemberCheckpoint | undefined> {
+    const { checkpoints, chains, logger } = this.options;
+    const createdAtMs = this.definition.createdAtMs;
+    const own = await checkpoints?.load(this.name).catch((error: unknown) => {
+      logger?.warn({ err: error, daemon: this.name }, 'daemons: reading the member checkpoint failed');
+      return undefined;
+    });
+    if (own !== undefined && own.createdAtMs === createdAtMs) return own;
+    try {
+      // A short chain is cheaper to replay than a checkpoint is to take and send.
+      const { commitOffset } = await chains.status(inboundChainName(this.name));
+      if (commitOffset < this.every.events) return undefined;
+      const fetched = await this.fetchFromActive(0);
+      if (fetched?.createdAtMs !== createdAtMs) return undefined;
+      this.checkpoints.save(fetched, async () => true);
+      return fetched;
+    } catch (error) {
+      logger?.info({ err: error, daemon: this.name }, 'daemons: no checkpoint from another member');
+      return undefined;
+    }
+  }
+
+  /** The active's checkpoint (undefined when this member is the active or none can fetch). */
+  private async fetchFromActive(minAppliedThrough: number): Promise<MemberCheckpoint | undefined> {
+    const { definition } = this;
+    const fetchFrom = this.options.fetchFrom;
+    if (fetchFrom === undefined || definition.active === undefined || this.active) return undefined;
+    const node = memberNode(definition, definition.active);
+    return node === undefined ? undefined : fetchFrom(node, definition.name, minAppliedThrough);
+  }
+
+  /** A held checkpoint ahead of the core becomes the core (a restart, a promoted warm standby). */
+  private restoreHeld(): void {
+    const held = this.warm.held;
+    if (held === undefined || held.appliedThrough <= this.core.appliedThrough) return;
+    try {
+      this.core = new MemberCore(this.options.restoreApplier(held.snapshot), held);
+      this.options.logger?.info(
+        { daemon: this.name, appliedThrough: held.appliedThrough },
+        'daemons: member restored from a checkpoint; replaying the chain from there',
+      );
+    } catch (error) {
+      this.options.logger?.warn(
+        { err: error, daemon: this.name },
+        'daemons: the member cannot restore its checkpoint; replaying its chain from the start',
+      );
+    }
+  }
+
+  private async takeCheckpoint(): Promise<MemberCheckpoint> {
+    const core = await this.core.checkpoint();
+    return { createdAtMs: this.definition.createdAtMs, ...core };
+  }
+
+  private async follow(signal: AbortSignal): Promise<void> {
     const { chains, clock, logger } = this.options;
     const chain = inboundChainName(this.definition.name);
-    const signal = this.abort.signal;
     while (!signal.aborted) {
       try {
         for await (const record of chains.subscribe(chain, this.core.appliedThrough, signal)) {
@@ -170,6 +360,7 @@ export class DaemonMember {
           }
           this.settle(record.offset, outcome);
           this.writer?.notify();
+          if (this.checkpoints.counted(record.payload.length)) this.saveCheckpoint();
           if (signal.aborted) return;
         }
       } catch (error) {
@@ -183,8 +374,25 @@ export class DaemonMember {
           'daemons: following the inbound chain failed; retrying',
         );
       }
-      await new Promise<void>((resolve) => clock.setTimer(MEMBER_RETRY_DELAY_MS, resolve));
+      await pause(clock, MEMBER_RETRY_DELAY_MS, signal);
     }
+  }
+
+  /** Takes a checkpoint now (between two records) and saves it; the active's after its outputs. */
+  private saveCheckpoint(): void {
+    this.takeCheckpoint().then(
+      (checkpoint) => {
+        const writer = this.writer;
+        this.checkpoints.save(checkpoint, async () =>
+          writer === undefined
+            ? true
+            : writer.waitWritten(checkpoint.appliedThrough - 1, CHECKPOINT_OUTPUTS_WAIT_MS),
+        );
+      },
+      (error: unknown) => {
+        this.options.logger?.warn({ err: error, daemon: this.name }, 'daemons: taking a checkpoint failed');
+      },
+    );
   }
 
   /** The applier cannot go on: a fresh one replays the inbound chain from its start. */
@@ -193,10 +401,33 @@ export class DaemonMember {
       { daemon: this.name, reason },
       'daemons: the member broke; replaying its chain',
     );
+    this.core = new MemberCore(this.options.newApplier());
+    this.syncWriter();
+  }
+
+  /** An active applying member runs an output writer over its current core; others none. */
+  private syncWriter(): void {
+    const wanted = this.active && !this.stopped && this.mode === 'applying';
+    if (wanted && this.writer !== undefined && this.writerCore === this.core) return;
+    this.stopWriter();
+    if (!wanted) return;
+    const { chains, clock, logger } = this.options;
+    this.writer = new OutputWriter({
+      daemon: this.definition.name,
+      chains,
+      core: this.core,
+      mayWrite: () => this.servesAsActive(),
+      clock,
+      ...(logger === undefined ? {} : { logger }),
+    });
+    this.writerCore = this.core;
+    this.writer.start();
+  }
+
+  private stopWriter(): void {
     this.writer?.stop();
     this.writer = undefined;
-    this.core = new MemberCore(this.options.newApplier());
-    this.updateDefinition(this.definition);
+    this.writerCore = undefined;
   }
 
   private settle(offset: number, outcome: ApplyOutcome): void {

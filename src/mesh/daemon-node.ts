@@ -14,8 +14,11 @@ import type { DaemonKindCatalog } from '../daemons/types.js';
 import { ChangeWaiters, type Clock, type Logger, type NodeId, type Random } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import type { NodeLease } from './daemon-active-fence.js';
+import type { MemberCheckpointStore } from './daemon-checkpoint-store.js';
+import { fetchMemberCheckpoint } from './daemon-checkpoint-transfer.js';
 import { DaemonCoordinator, type DaemonCoordinatorOptions } from './daemon-coordinator.js';
 import type { DaemonMember } from './daemon-member.js';
+import type { CheckpointThresholds } from './daemon-member-checkpoints.js';
 import { DaemonMembers } from './daemon-members.js';
 import { DaemonPeerRequests } from './daemon-peer-requests.js';
 import { DaemonRequests } from './daemon-requests.js';
@@ -47,6 +50,10 @@ export interface DaemonsNodeOptions {
     readonly lease: () => NodeLease | undefined;
     readonly onRegistered: (listener: () => void) => () => void;
   };
+  /** Where members keep their checkpoints (the node's disk); none: in memory only. */
+  readonly checkpoints?: MemberCheckpointStore;
+  /** When members take checkpoints (default every `MEMBER_CHECKPOINT_EVERY_EVENTS` records). */
+  readonly checkpointEvery?: CheckpointThresholds;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger?: Logger;
@@ -72,6 +79,9 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     catalog,
     chains,
     ...(registration === undefined ? {} : { nodeLease: registration.lease }),
+    fetchFrom: (node, name, minAppliedThrough) => fetchMemberCheckpoint(peers, node, name, minAppliedThrough),
+    ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
+    ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     clock,
     ...withLogger,
   });

@@ -22,15 +22,15 @@ import { daemonChainNames, inboundChainName, outputChainName } from '../daemons/
 import {
   DaemonEventOutcomeUnknownError,
   DaemonExistsError,
-  DaemonMoveNotBuiltError,
   DaemonNotActiveHereError,
   DaemonPeerFrameError,
   DaemonUnavailableError,
 } from '../daemons/cluster-errors.js';
 import { validateDaemonDeploy } from '../daemons/deploy-request.js';
-import { type DaemonDirectory, memberNode } from '../daemons/directory.js';
+import { type DaemonDirectory, memberNode, type StoredDaemon } from '../daemons/directory.js';
 import { checkDaemonEvent } from '../daemons/event-input.js';
 import { validateKindConfig } from '../daemons/kinds/index.js';
+import { checkMoveTarget } from '../daemons/move-target.js';
 import {
   type DaemonPlacementNode,
   daemonChainReplicas,
@@ -46,7 +46,10 @@ import type {
   DaemonStatus,
 } from '../daemons/types.js';
 import { type Clock, type Logger, MeshError, type NodeId, ValidationError } from '../lib/index.js';
+import { serveCheckpointChunk } from './daemon-checkpoint-transfer.js';
+import type { DaemonMember } from './daemon-member.js';
 import type { DaemonMembers } from './daemon-members.js';
+import { DaemonMover, MOVE_REQUESTS } from './daemon-move.js';
 import { readOutputs } from './daemon-outputs.js';
 import { DaemonPeerRequestError, type DaemonPeerRequests, type PeerMessage } from './daemon-peer-requests.js';
 
@@ -77,7 +80,7 @@ export interface DaemonRequestsOptions {
   readonly members: DaemonMembers;
   readonly peers: DaemonPeerRequests;
   /** The definitions this node follows, by name. */
-  readonly definitions: () => ReadonlyMap<string, { readonly definition: DaemonDefinition }>;
+  readonly definitions: () => ReadonlyMap<string, StoredDaemon>;
   /** Resolves when the followed definitions change, or after `timeoutMs`. */
   readonly nextChange: (timeoutMs: number) => Promise<void>;
   /** The mesh's nodes and whether each can run a member now. */
@@ -87,7 +90,10 @@ export interface DaemonRequestsOptions {
 }
 
 export class DaemonRequests implements DaemonsBackend {
+  private readonly mover: DaemonMover;
+
   constructor(private readonly options: DaemonRequestsOptions) {
+    this.mover = new DaemonMover(options);
     options.peers.serve((_from, request) => this.serveForwarded(request));
   }
 
@@ -209,9 +215,20 @@ export class DaemonRequests implements DaemonsBackend {
     };
   }
 
-  async move(name: string): Promise<DaemonMoveResult> {
-    await this.definition(name);
-    throw new DaemonMoveNotBuiltError(name);
+  /** Runs on the active's node (`DaemonMover`): here, or forwarded there. */
+  async move(name: string, to: NodeId, timeoutMs: number): Promise<DaemonMoveResult> {
+    const definition = await this.definition(name);
+    const activeNode = checkMoveTarget(definition, to, this.options.nodes());
+    if (activeNode === this.options.self) return this.mover.move(name, to, timeoutMs);
+    const answer = await this.options.peers.request(
+      activeNode,
+      {
+        header: { type: 'move', name, to, timeoutMs: Math.max(1, timeoutMs - FORWARD_ANSWER_MARGIN_MS) },
+        blobs: [],
+      },
+      timeoutMs,
+    );
+    return answer.header as unknown as DaemonMoveResult;
   }
 
   async remove(name: string): Promise<void> {
@@ -301,13 +318,28 @@ export class DaemonRequests implements DaemonsBackend {
     event: DaemonEventInput,
     timeoutMs: number,
   ): Promise<DaemonSendResult> {
-    const { members, chains, clock, self } = this.options;
+    const { members, self } = this.options;
     const member = members.get(name);
     // Checked in the same turn as the append below is handed on: a fenced active appends nothing.
-    if (member === undefined || !member.servesAsActive()) {
+    if (member === undefined || !member.accepting) {
       const epoch = this.options.definitions().get(name)?.definition.epoch ?? 0;
       throw new DaemonNotActiveHereError(name, self, epoch);
     }
+    const done = member.gate.enter();
+    try {
+      return await this.appendAndApply(name, event, timeoutMs, member);
+    } finally {
+      done();
+    }
+  }
+
+  private async appendAndApply(
+    name: string,
+    event: DaemonEventInput,
+    timeoutMs: number,
+    member: DaemonMember,
+  ): Promise<DaemonSendResult> {
+    const { chains, clock } = this.options;
     const startedMs = clock.nowMs();
     const epoch = member.epoch;
     const record = encodeInboundEventRecord({
@@ -406,6 +438,7 @@ export class DaemonRequests implements DaemonsBackend {
   private async serveForwarded(request: PeerMessage): Promise<PeerMessage> {
     const header = request.header;
     const name = String(header.name);
+    if (MOVE_REQUESTS.has(String(header.type))) return this.mover.serve(header);
     switch (header.type) {
       case 'send': {
         const event: DaemonEventInput = {
@@ -425,6 +458,8 @@ export class DaemonRequests implements DaemonsBackend {
         const { state, ...fields } = await this.localState(name);
         return { header: { ...fields }, blobs: [state] };
       }
+      case 'checkpoint':
+        return serveCheckpointChunk(this.options.members.get(name), name, header);
       default:
         throw new DaemonPeerFrameError(`unknown daemons request ${String(header.type)}`);
     }

@@ -2,21 +2,24 @@
  * The `daemons` service of a node's supervision tree, voters and workers alike (docs/DAEMONS.md):
  * it follows the deployed daemons' definitions, runs the members placed on this node over their
  * chains, serves the node's `DaemonsBackend` (and other nodes' forwarded sends on the daemons
- * channel of the peer transport). Restartable: a member's state is rebuilt by replaying its
- * inbound chain; it starts after the chains service it runs on.
+ * channel of the peer transport). Restartable: a member's state is rebuilt from its checkpoint
+ * (`<data>/daemons/<name>.checkpoint`) and the inbound chain's tail; it starts after the chains
+ * service it runs on.
  */
+import * as path from 'node:path';
 import type { DaemonsBackend } from '../api/daemons-backend.js';
 import { ChainDirectory } from '../chains/index.js';
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { loadKindCatalog } from '../daemons/node/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
 import { daemonChainDefinitions } from './daemon-chain-takeover.js';
+import { DiskCheckpointStore } from './daemon-checkpoint-store.js';
 import { openDaemonsNode } from './daemon-node.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 
 export function daemonsService(context: CommonServiceContext): NodeService {
-  const { parts, clock, random, logger } = context;
+  const { parts, clock, random, logger, disk } = context;
   return {
     name: SERVICE.daemons,
     role: 'deployed daemons: the members placed on this node, events from any node',
@@ -38,6 +41,7 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         chainDirectory,
         catalog,
         link: part(parts, 'channels').link(PEER_CHANNEL.daemons),
+        checkpoints: new DiskCheckpointStore(disk, path.join(context.config.dataDirectory, 'daemons'), log),
         nodes: () =>
           membership.view.nodes().map((node) => ({ id: node.record.id, healthy: node.health === 'alive' })),
         onNodesChange: (listener) => membership.view.onChange(() => listener()),

@@ -35,6 +35,16 @@ export const DAEMON_ERRORS: Readonly<Record<string, DaemonErrorRow>> = {
   // An event of a client older than its last applied one: refused, its answer no longer kept.
   DAEMON_SEQUENCE_STALE: { status: status.FAILED_PRECONDITION, notApplied: false, outcomeUnknown: false },
   VALIDATION_FAILED: { status: status.INVALID_ARGUMENT, notApplied: false, outcomeUnknown: false },
+  // A move refused before anything changed, or failed before its cutover: the active stayed.
+  DAEMON_MOVE_TARGET_UNKNOWN: { status: status.NOT_FOUND, notApplied: false, outcomeUnknown: false },
+  DAEMON_MOVE_TARGET_UNHEALTHY: {
+    status: status.FAILED_PRECONDITION,
+    notApplied: false,
+    outcomeUnknown: false,
+  },
+  DAEMON_MOVE_ALREADY_THERE: { status: status.ALREADY_EXISTS, notApplied: false, outcomeUnknown: false },
+  DAEMON_MOVE_IN_PROGRESS: { status: status.ABORTED, notApplied: false, outcomeUnknown: false },
+  DAEMON_MOVE_FAILED: { status: status.ABORTED, notApplied: false, outcomeUnknown: false },
   NODE_STOPPED: { status: status.UNAVAILABLE, notApplied: false, outcomeUnknown: true },
   TIMEOUT: { status: status.DEADLINE_EXCEEDED, notApplied: false, outcomeUnknown: true },
 };

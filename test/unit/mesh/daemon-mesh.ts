@@ -11,6 +11,8 @@ import { BUILT_IN_KINDS, createKindCatalog } from '../../../src/daemons/index.js
 import { type Clock, type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
 import type { NodeLease } from '../../../src/mesh/daemon-active-fence.js';
 import { daemonChainDefinitions } from '../../../src/mesh/daemon-chain-takeover.js';
+import { MemoryCheckpointStore } from '../../../src/mesh/daemon-checkpoint-store.js';
+import type { CheckpointThresholds } from '../../../src/mesh/daemon-member-checkpoints.js';
 import { type DaemonsNode, openDaemonsNode } from '../../../src/mesh/daemon-node.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
@@ -18,6 +20,8 @@ import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
 export interface DaemonNode extends DaemonsNode {
   readonly id: NodeId;
+  /** The node's checkpoint files. */
+  readonly checkpoints: MemoryCheckpointStore;
 }
 
 export interface DaemonMesh {
@@ -45,6 +49,8 @@ export interface DaemonMeshOptions {
   readonly leases?: boolean;
   /** The nodes' clock (the system clock by default). */
   readonly clock?: Clock;
+  /** When members take checkpoints (the default thresholds when absent). */
+  readonly checkpointEvery?: CheckpointThresholds;
 }
 
 const LEASE_ALIVE_MS = 3_600_000;
@@ -82,7 +88,10 @@ export async function openDaemonMesh(
       ids.filter((node) => !gone.has(node)).map((node) => ({ id: node, healthy: !down.has(node) }));
     leases.set(id, { id: id * 100, aliveUntilMs: clock.nowMs() + LEASE_ALIVE_MS });
     registeredListeners.set(id, []);
+    const checkpoints = new MemoryCheckpointStore();
     const daemonsNode = openDaemonsNode({
+      checkpoints,
+      ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
       self: id,
       plane,
       chains,
@@ -121,7 +130,7 @@ export async function openDaemonMesh(
       clock,
       random: systemRandom(),
     });
-    nodes.set(id, { id, ...daemonsNode });
+    nodes.set(id, { id, checkpoints, ...daemonsNode });
     stops.push(() => daemonsNode.close());
   }
   return {

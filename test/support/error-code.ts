@@ -1,0 +1,12 @@
+import { isMeshError } from '../../src/lib/index.js';
+
+/** The code of the `MeshError` `promise` rejects with; fails the test when it resolves or rejects otherwise. */
+export async function rejectionCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isMeshError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a failure');
+}

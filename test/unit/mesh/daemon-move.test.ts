@@ -1,0 +1,142 @@
+/**
+ * `move` across three nodes' daemons services in one process: the active of a journal standby
+ * group moves to a node without a member (all six phases) and then to the node of its standby,
+ * while senders keep sending; every acknowledged event is in every member's journal once, in
+ * each sender's order. Bad targets and a second move during one get the move's typed errors.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeJournalState } from '../../../src/daemons/index.js';
+import { isMeshError } from '../../../src/lib/index.js';
+import { MOVE_PHASES } from '../../../src/mesh/daemon-move.js';
+import { rejectionCode } from '../../support/error-code.js';
+import { until } from '../../support/until.js';
+import { type DaemonMesh, openDaemonMesh } from './daemon-mesh.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+const SEND_TIMEOUT_MS = 5_000;
+const MOVE_TIMEOUT_MS = 20_000;
+const SENDERS = 4;
+
+let mesh: DaemonMesh;
+beforeEach(async () => {
+  mesh = await openDaemonMesh([1, 2, 3], { checkpointEvery: { events: 8, bytes: 1 << 30 } });
+});
+afterEach(async () => {
+  await mesh.close();
+});
+
+/** Senders that each send `s<sender>-<n>` with increasing sequences until stopped; acknowledged payloads. */
+function startSenders(): { stop(): Promise<string[][]> } {
+  let running = true;
+  const acknowledged: string[][] = Array.from({ length: SENDERS }, () => []);
+  const loops = acknowledged.map(async (mine, sender) => {
+    for (let sequence = 1; running; sequence++) {
+      // The in-memory chains answer in microtasks: give timers (the test's polls) their turn.
+      await new Promise((resolve) => setImmediate(resolve));
+      const payload = `s${sender}-${sequence}`;
+      const node = mesh.node(((sender + sequence) % 3) + 1);
+      // A send refused as unavailable was applied nowhere; an unknown outcome is sent again.
+      for (;;) {
+        try {
+          await node.requests.send(
+            'log',
+            { payload: bytes(payload), clientId: `s${sender}`, sequence },
+            SEND_TIMEOUT_MS,
+          );
+          mine.push(payload);
+          break;
+        } catch (error) {
+          if (!isMeshError(error) || error.code !== 'DAEMON_EVENT_OUTCOME_UNKNOWN') break;
+        }
+      }
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return acknowledged;
+    },
+  };
+}
+
+describe('daemon move across nodes (one process)', () => {
+  it('moves the active to a node without a member, then to its standby, under load: every acknowledged event once, in order', async () => {
+    const deployed = await mesh
+      .node(1)
+      .requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 2 });
+    expect(deployed.members.map((member) => member.node)).toEqual([1, 2]);
+    const senders = startSenders();
+    await until(
+      async () => (await mesh.node(1).requests.status('log')).inboundThrough >= 40,
+      'events before the move',
+    );
+
+    const first = await mesh.node(2).requests.move('log', 3, MOVE_TIMEOUT_MS);
+    expect(first).toMatchObject({ name: 'log', epoch: 2, from: 1, to: 3 });
+    expect(first.phases.map((phase) => phase.phase)).toEqual([...MOVE_PHASES]);
+    expect(first.pauseMs).toBeGreaterThanOrEqual(0);
+    const moved = await mesh.node(1).requests.status('log');
+    expect(moved.members.map(({ index, node, role }) => ({ index, node, role }))).toEqual([
+      { index: 0, node: 3, role: 'active' },
+      { index: 1, node: 2, role: 'standby' },
+    ]);
+    await until(() => mesh.node(1).members.get('log') === undefined, "the old node's member stopped");
+    await until(() => !mesh.node(1).checkpoints.files.has('log'), "the old node's checkpoint removed");
+    const inboundAtMove = moved.inboundThrough;
+    await until(
+      async () => (await mesh.node(1).requests.status('log')).inboundThrough >= inboundAtMove + 20,
+      'events after the first move',
+    );
+
+    const second = await mesh.node(1).requests.move('log', 2, MOVE_TIMEOUT_MS);
+    expect(second).toMatchObject({ epoch: 3, from: 3, to: 2 });
+    expect(second.phases.map((phase) => phase.phase)).toEqual([...MOVE_PHASES]);
+    await until(
+      async () => (await mesh.node(1).requests.status('log')).inboundThrough >= inboundAtMove + 40,
+      'events after the second move',
+    );
+    const acknowledged = await senders.stop();
+
+    const status = await mesh.node(3).requests.status('log');
+    expect(status.members.map((member) => member.role)).toEqual(['standby', 'active']);
+    await until(async () => {
+      const now = await mesh.node(3).requests.status('log');
+      return now.members.every((member) => member.syncedThrough === now.inboundThrough);
+    }, 'both members synced');
+    const journals = await Promise.all(
+      [0, 1].map(async (member) =>
+        decodeJournalState((await mesh.node(1).requests.state('log', member)).state).map(text),
+      ),
+    );
+    expect(journals[1]).toEqual(journals[0]);
+    const journal = journals[0]!;
+    for (const [sender, payloads] of acknowledged.entries()) {
+      const mine = journal.filter((payload) => payload.startsWith(`s${sender}-`));
+      // Every acknowledged event once, in the sender's order, and no other (a failed send is absent).
+      expect(mine).toEqual(payloads);
+    }
+    expect(new Set(journal).size).toBe(journal.length);
+  });
+
+  it('refuses an unknown node, an unhealthy node, the active node and a second move during one', async () => {
+    await mesh.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 2 });
+    const requests = mesh.node(3).requests;
+    expect(await rejectionCode(requests.move('log', 9, MOVE_TIMEOUT_MS))).toBe('DAEMON_MOVE_TARGET_UNKNOWN');
+    expect(await rejectionCode(requests.move('log', 1, MOVE_TIMEOUT_MS))).toBe('DAEMON_MOVE_ALREADY_THERE');
+    expect(await rejectionCode(requests.move('missing', 2, MOVE_TIMEOUT_MS))).toBe('DAEMON_NOT_FOUND');
+    mesh.down.add(3);
+    expect(await rejectionCode(mesh.node(1).requests.move('log', 3, MOVE_TIMEOUT_MS))).toBe(
+      'DAEMON_MOVE_TARGET_UNHEALTHY',
+    );
+    mesh.down.delete(3);
+    const moves = [
+      mesh.node(1).requests.move('log', 3, MOVE_TIMEOUT_MS),
+      mesh.node(1).requests.move('log', 2, MOVE_TIMEOUT_MS),
+    ];
+    const outcomes = await Promise.allSettled(moves);
+    expect(outcomes[0]?.status).toBe('fulfilled');
+    expect(await rejectionCode(moves[1]!)).toBe('DAEMON_MOVE_IN_PROGRESS');
+  });
+});
