@@ -22,6 +22,7 @@ describe('the output writer of a new active', () => {
     const core = new MemberCore({
       apply: async (record) => ({ outputs: [record.payload], duplicate: false }),
       state: () => new Uint8Array(0),
+      snapshot: () => new Uint8Array(0),
     });
     const clock = new ManualClock();
     const writer = new OutputWriter({ daemon: 'd', chains, core, mayWrite: () => true, clock });
@@ -51,6 +52,7 @@ describe('the output writer of a new active', () => {
     const core = new MemberCore({
       apply: async (record) => ({ outputs: [record.payload], duplicate: false }),
       state: () => new Uint8Array(0),
+      snapshot: () => new Uint8Array(0),
     });
     const clock = new ManualClock();
     let serves = false;
