@@ -1,10 +1,13 @@
-import { inboundChainName } from '../daemons/chain-names.js';
+import type { ChainsBackend } from '../api/index.js';
+import { inboundChainName, outputChainName } from '../daemons/chain-names.js';
 import { decodeJournalState } from '../daemons/kinds/index.js';
 import type { ApplyOutcome } from '../daemons/member-core.js';
 import { decodeInboundEventRecord } from '../daemons/record-codec.js';
 import type { NodeId, Random } from '../lib/index.js';
 import type { DaemonMember } from '../mesh/daemon-member.js';
 import type { DaemonsNode } from '../mesh/daemon-node.js';
+import { lastOutputInboundOffset } from '../mesh/daemon-output-writer.js';
+import { readOutputs } from '../mesh/daemon-outputs.js';
 import { type DaemonSendOperation, daemonJournalProblems } from './daemon-history.js';
 import type { RunPartEnvironment } from './sim-chain-run.js';
 import type { ChainProcess } from './sim-chains.js';
@@ -329,6 +332,13 @@ export class DaemonRun {
         );
         return;
       }
+      if (!(await this.outputsReach(plan.name, offset))) {
+        environment.fail(
+          'daemon-liveness',
+          `daemon ${plan.name}'s output chain did not reach the outputs of inbound offset ${offset}: ${this.describeMembers(plan.name)}`,
+        );
+        return;
+      }
     }
   }
 
@@ -353,6 +363,42 @@ export class DaemonRun {
     next();
     await environment.runUntil(() => offset !== undefined, deadlineUs);
     return offset;
+  }
+
+  /** Polls the output chain (through a node's chains) until it holds the outputs of `offset`. */
+  private async outputsReach(daemon: string, offset: number): Promise<boolean> {
+    const { environment } = this;
+    const deadlineUs = environment.scheduler.nowUs + DAEMON_CONVERGE_BOUND_US;
+    let through = -1;
+    let polling = false;
+    const poll = (): void => {
+      if (through >= offset || environment.scheduler.nowUs >= deadlineUs) return;
+      const chains = this.anyChains();
+      if (!polling && chains !== undefined) {
+        polling = true;
+        lastOutputInboundOffset(chains, outputChainName(daemon))
+          .then(
+            (last) => {
+              through = last;
+            },
+            () => {},
+          )
+          .finally(() => {
+            polling = false;
+          });
+      }
+      environment.scheduler.schedule(CONVERGE_POLL_US, 'daemon outputs poll', poll);
+    };
+    poll();
+    await environment.runUntil(() => through >= offset, deadlineUs);
+    return through >= offset;
+  }
+
+  /** The chains backend of some running process (the end checks read through it). */
+  private anyChains(): ChainsBackend | undefined {
+    return this.environment.nodes
+      .map((node) => this.environment.chainsOf(node.id)?.requests)
+      .find((backend) => backend !== undefined);
   }
 
   /** Every member the deploy placed runs, and has applied through `offset`. */
@@ -414,15 +460,47 @@ export class DaemonRun {
           return;
         }
       }
+      const first = members[0];
+      const problem = first === undefined ? undefined : await this.outputProblem(plan.name, first[1]);
+      if (problem !== undefined) {
+        this.environment.fail('daemon-outputs', problem);
+        return;
+      }
     }
+  }
+
+  /**
+   * The output stream (read as clients read it, `readOutputs`) against `member`'s outcomes: each
+   * applied event's one output (a journal's entry index) once, in inbound order, and no output
+   * of an event that was refused or answered as a duplicate.
+   */
+  private async outputProblem(daemon: string, member: DaemonMember): Promise<string | undefined> {
+    const chains = this.anyChains();
+    if (chains === undefined) return undefined;
+    const expected: string[] = [];
+    for (let offset = 0; offset < member.syncedThrough; offset++) {
+      const outcome = await member.waitFor(offset, 0);
+      if (outcome === undefined) return undefined;
+      if (outcome.type === 'applied' && !outcome.duplicate)
+        expected.push(
+          ...outcome.outputs.map((output, index) => `${offset}/${index}=${decoder.decode(output)}`),
+        );
+    }
+    const seen: string[] = [];
+    const signal = new AbortController().signal;
+    for await (const output of readOutputs(chains, outputChainName(daemon), 0, false, signal))
+      seen.push(`${output.inboundOffset}/${output.index}=${decoder.decode(output.payload)}`);
+    const length = Math.max(expected.length, seen.length);
+    for (let position = 0; position < length; position++)
+      if (seen[position] !== expected[position])
+        return `daemon ${daemon}: output ${position} is ${seen[position] ?? 'missing'}, member ${member.index} applied ${expected[position] ?? 'nothing more'}`;
+    return undefined;
   }
 
   /** The daemon epoch of every record on `daemon`'s inbound chain, by offset. */
   private async inboundEpochs(daemon: string): Promise<Map<number, number>> {
     const epochs = new Map<number, number>();
-    const chains = this.environment.nodes
-      .map((node) => this.environment.chainsOf(node.id)?.requests)
-      .find((backend) => backend !== undefined);
+    const chains = this.anyChains();
     if (chains === undefined) return epochs;
     let from = 0;
     for (;;) {
