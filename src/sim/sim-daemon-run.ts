@@ -332,10 +332,12 @@ export class DaemonRun {
         );
         return;
       }
-      if (!(await this.outputsReach(plan.name, offset))) {
+      // The liveness event's answer may be a retry's (a duplicate has no outputs of its own).
+      const withOutputs = await this.lastEventWithOutputs(plan.name);
+      if (withOutputs !== undefined && !(await this.outputsReach(plan.name, withOutputs))) {
         environment.fail(
           'daemon-liveness',
-          `daemon ${plan.name}'s output chain did not reach the outputs of inbound offset ${offset}: ${this.describeMembers(plan.name)}`,
+          `daemon ${plan.name}'s output chain did not reach the outputs of inbound offset ${withOutputs}: ${this.describeMembers(plan.name)}`,
         );
         return;
       }
@@ -363,6 +365,19 @@ export class DaemonRun {
     next();
     await environment.runUntil(() => offset !== undefined, deadlineUs);
     return offset;
+  }
+
+  /** The last inbound offset whose event a member applied with outputs (undefined: none known). */
+  private async lastEventWithOutputs(daemon: string): Promise<number | undefined> {
+    const [first] = this.runningMembers(daemon);
+    if (first === undefined) return undefined;
+    const member = first[1];
+    for (let offset = member.syncedThrough - 1; offset >= 0; offset--) {
+      const outcome = await member.waitFor(offset, 0);
+      if (outcome === undefined) return undefined;
+      if (outcome.type === 'applied' && !outcome.duplicate && outcome.outputs.length > 0) return offset;
+    }
+    return undefined;
   }
 
   /** Polls the output chain (through a node's chains) until it holds the outputs of `offset`. */
