@@ -5,9 +5,12 @@
  * restores the checkpoint and replays the chain's tail. At the end its journal holds every
  * acknowledged event exactly once, each sender's events in its order, no failed event, and any
  * event of unknown outcome at most once; the output stream holds each applied event's output
- * once, in order.
+ * once, in order. The killed node kept its own checkpoint file, and restarted starts from it.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeMemberCheckpoint } from '../../src/daemons/member-checkpoint.js';
 import { MEMBER_CHECKPOINT_EVERY_EVENTS } from '../../src/mesh/daemon-member-checkpoints.js';
 import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
@@ -128,5 +131,20 @@ describe('a warm standby under load', () => {
     );
     const journal = await journalOf(started.client(survivor), DAEMON);
     await expectEveryEventOnce(started.client(survivor), DAEMON, senders.operations, journal);
+
+    // The killed active kept its own checkpoint on its disk; restarted, its member (a warm standby
+    // now) starts from that file and shows its offset without replaying anything.
+    const file = path.join(cluster.plan(activeNode).data, 'daemons', `${DAEMON}.checkpoint`);
+    const kept = decodeMemberCheckpoint(new Uint8Array(readFileSync(file)));
+    expect(kept.appliedThrough).toBeGreaterThanOrEqual(MEMBER_CHECKPOINT_EVERY_EVENTS);
+    cluster.start(activeNode);
+    await until(
+      async () => {
+        const restarted = (await statusOf())?.members.find((member) => member.node === activeNode);
+        return restarted?.healthy === true && restarted.syncedThrough >= kept.appliedThrough;
+      },
+      'the restarted member starting from its checkpoint',
+      CLUSTER_TIMEOUT_MS,
+    );
   }, 400_000);
 });
