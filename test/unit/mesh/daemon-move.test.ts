@@ -2,7 +2,8 @@
  * `move` across three nodes' daemons services in one process: the active of a journal standby
  * group moves to a node without a member (all six phases) and then to the node of its standby,
  * while senders keep sending; every acknowledged event is in every member's journal once, in
- * each sender's order. Bad targets and a second move during one get the move's typed errors.
+ * each sender's order. A warm standby moved to restores its checkpoint and replays the tail. Bad
+ * targets and a second move during one get the move's typed errors.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeJournalState } from '../../../src/daemons/index.js';
@@ -118,6 +119,34 @@ describe('daemon move across nodes (one process)', () => {
       expect(mine).toEqual(payloads);
     }
     expect(new Set(journal).size).toBe(journal.length);
+  });
+
+  it('moves the active to a warm standby: it restores its checkpoint, replays the tail and serves', async () => {
+    await mesh.node(1).requests.deploy({
+      name: 'log',
+      kind: 'journal',
+      group: 'standby',
+      members: 2,
+      standbyMode: 'warm',
+    });
+    const sent: string[] = [];
+    for (let event = 1; event <= 30; event++) {
+      const payload = `e${event}`;
+      await mesh.node(1).requests.send('log', { payload: bytes(payload) }, SEND_TIMEOUT_MS);
+      sent.push(payload);
+    }
+    // The warm standby applies nothing: it holds the active's checkpoint (every 8 records here).
+    await until(
+      async () => (await mesh.node(1).requests.status('log')).members[1]!.syncedThrough >= 8,
+      'a held checkpoint',
+    );
+    expect(mesh.node(2).members.get('log')?.appliedRecords).toBe(0);
+    const moved = await mesh.node(3).requests.move('log', 2, MOVE_TIMEOUT_MS);
+    expect(moved).toMatchObject({ epoch: 2, from: 1, to: 2 });
+    const answer = await mesh.node(3).requests.send('log', { payload: bytes('after') }, SEND_TIMEOUT_MS);
+    expect(answer).toMatchObject({ epoch: 2, memberIndex: 1, outputs: [bytes('30')] });
+    const journal = decodeJournalState((await mesh.node(3).requests.state('log', 1)).state).map(text);
+    expect(journal).toEqual([...sent, 'after']);
   });
 
   it('refuses an unknown node, an unhealthy node, the active node and a second move during one', async () => {
