@@ -18,6 +18,7 @@ import {
   type PbDaemonDefinition,
   type PbDaemonStatus,
   type PbDeployRequest,
+  type PbForkPoint,
   type PbMemberStatus,
   type PbMoveRequest,
   type PbMoveResponse,
@@ -79,6 +80,7 @@ export function deployInputFromPb(request: PbDeployRequest): DaemonDeployInput {
   const config = configFromJson(problems, request.config_json);
   const standbyMode = optionalEnum(problems, 'standby_mode', STANDBY_MODE_PB, request.standby_mode);
   const acks = optionalEnum(problems, 'acks', ACKS_PB, request.acks);
+  const forkOf = forkPointFromPb(problems, request.fork_of ?? null);
   problems.throwIfAny('deploy daemon request');
   return {
     name,
@@ -88,6 +90,21 @@ export function deployInputFromPb(request: PbDeployRequest): DaemonDeployInput {
     ...(config === undefined ? {} : { config }),
     ...(standbyMode === undefined ? {} : { standbyMode }),
     ...(acks === undefined ? {} : { acks }),
+    ...(forkOf === undefined ? {} : { forkOf }),
+  };
+}
+
+function forkPointFromPb(
+  problems: InputProblems,
+  pb: PbForkPoint<Int64Out> | null,
+): DaemonDeployInput['forkOf'] {
+  if (pb === null) return undefined;
+  if (pb.parent === '') problems.add('fork_of.parent is empty');
+  const parent = pb.parent;
+  if (pb.inbound_offset === null) return { parent };
+  return {
+    parent,
+    inboundOffset: safeIntegerField(problems, 'fork_of.inbound_offset', pb.inbound_offset.offset),
   };
 }
 
@@ -123,12 +140,19 @@ export function outputsRequestFromPb(request: PbOutputsRequest): {
   name: string;
   fromSequence: number;
   follow: boolean;
+  memberIndex?: number;
 } {
   const problems = new InputProblems();
   const name = requiredName(problems, request.name);
   const fromSequence = safeIntegerField(problems, 'from_sequence', request.from_sequence);
   problems.throwIfAny('outputs request');
-  return { name, fromSequence, follow: request.follow };
+  const member = request.member ?? null;
+  return {
+    name,
+    fromSequence,
+    follow: request.follow,
+    ...(member === null ? {} : { memberIndex: member.index }),
+  };
 }
 
 export function moveRequestFromPb(request: PbMoveRequest): { name: string; to: NodeId } {
@@ -173,6 +197,10 @@ export function daemonDefinitionToPb(definition: DaemonDefinition): PbDaemonDefi
     acks: ACKS_PB.toPb[definition.acks],
     epoch: definition.epoch,
     created_at_ms: definition.createdAtMs,
+    fork_of:
+      definition.forkOf === undefined
+        ? null
+        : { parent: definition.forkOf.parent, inbound_offset: { offset: definition.forkOf.inboundOffset } },
   };
 }
 

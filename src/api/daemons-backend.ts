@@ -42,6 +42,11 @@ export interface DaemonDeployInput {
   readonly standbyMode?: StandbyMode;
   /** Defaults to `quorum`. */
   readonly acks?: AcksPolicy;
+  /**
+   * A fork group's parent daemon and fork point (its inbound offset; default: its inbound
+   * chain's commit offset at deploy). Fork groups only, and required for them.
+   */
+  readonly forkOf?: { readonly parent: string; readonly inboundOffset?: number };
 }
 
 export interface DaemonSendResult {
@@ -96,12 +101,14 @@ export interface DaemonsBackend {
   /**
    * Outputs from `fromSequence` on. Without `follow` the iterable ends at the current end; with
    * it, it waits for more until `signal` aborts (the iterable then ends without an error).
+   * `memberIndex` picks a replica group's member (each has its own outputs; default the first).
    */
   outputs(
     name: string,
     fromSequence: number,
     follow: boolean,
     signal: AbortSignal,
+    memberIndex?: number,
   ): AsyncIterable<DaemonOutput>;
   /** Moves the active (or the member on `from`, for replica/fork groups) to `to`. */
   move(name: string, to: NodeId, timeoutMs: number): Promise<DaemonMoveResult>;

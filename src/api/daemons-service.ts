@@ -115,12 +115,12 @@ export function daemonsPortService(backend: DaemonsBackend, logger: Logger): Dae
  * in a last message (`complete`).
  */
 async function writeOutputs(call: OutputsCall, backend: DaemonsBackend, signal: AbortSignal): Promise<void> {
-  const { name, fromSequence, follow } = outputsRequestFromPb(call.request);
+  const { name, fromSequence, follow, memberIndex } = outputsRequestFromPb(call.request);
   const aborted = new Promise<void>((resolve) =>
     signal.addEventListener('abort', () => resolve(), { once: true }),
   );
   const batches = batchedStream(
-    backend.outputs(name, fromSequence, follow, signal),
+    backend.outputs(name, fromSequence, follow, signal, memberIndex),
     { maxItems: MAX_DAEMON_OUTPUTS_PER_MESSAGE, maxBytes: MAX_DAEMON_OUTPUT_MESSAGE_BYTES },
     (output) => output.payload.byteLength,
   );

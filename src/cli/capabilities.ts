@@ -92,7 +92,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'daemons',
     status: 'running',
     summary:
-      'single daemons and hot-standby groups deployed across nodes (voters and workers): events through any node to the active over an inbound chain, outputs on an output chain, exactly once per client sequence, failover to the most-synced standby by an epoch compare-and-swap that also hands the new active the chains of the daemon, an active fenced by its node lease and by newer epochs, a member whose node is gone past --daemon-repair-grace-ms replaced on another node; member checkpoints on disk (a restart replays only the tail), warm standbys, meshos daemon move (six phases, epoch cutover, pause reported); built-in counter and journal kinds, --daemon-module; meshos daemon, client.daemons. Not yet: replica and fork groups across nodes',
+      'single daemons, hot-standby groups, replica groups (events by key hash, a lost member rebuilt elsewhere) and fork groups (from a point of a parent daemon history) deployed across nodes (voters and workers): events through any node to the active over an inbound chain, outputs on an output chain, exactly once per client sequence, failover to the most-synced standby by an epoch compare-and-swap that also hands the new active the chains of the daemon, an active fenced by its node lease and by newer epochs, a member whose node is gone past --daemon-repair-grace-ms replaced on another node; member checkpoints on disk (a restart replays only the tail), warm standbys, meshos daemon move (six phases, epoch cutover, pause reported); built-in counter and journal kinds, --daemon-module; meshos daemon, client.daemons',
   },
   {
     area: 'reconcile',

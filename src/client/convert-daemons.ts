@@ -49,6 +49,14 @@ export function daemonDefinitionFromPb(pb: PbDaemonDefinition): DaemonDefinition
     acks: ACKS_PB.fromPb(pb.acks) ?? 'quorum',
     epoch: toNumber(pb.epoch),
     createdAtMs: toNumber(pb.created_at_ms),
+    ...(pb.fork_of === null || pb.fork_of === undefined
+      ? {}
+      : {
+          forkOf: {
+            parent: pb.fork_of.parent,
+            inboundOffset: toNumber(pb.fork_of.inbound_offset?.offset ?? 0),
+          },
+        }),
   };
 }
 

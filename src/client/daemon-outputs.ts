@@ -11,10 +11,20 @@ import { daemonErrorFromGrpc } from './daemon-errors.js';
 import { ResumingStream, type StreamSource } from './resuming-stream.js';
 import type { ServiceTransport } from './service-transport.js';
 
-function outputsSource(name: string, follow: boolean): StreamSource<PbOutputsResponse, DaemonOutput> {
+function outputsSource(
+  name: string,
+  follow: boolean,
+  member: number | undefined,
+): StreamSource<PbOutputsResponse, DaemonOutput> {
+  const memberIndex = member === undefined ? null : { index: member };
   return {
     open: (connection, sequence, metadata) =>
-      connection.serverStream('daemons', 'Outputs', { name, from_sequence: sequence, follow }, metadata),
+      connection.serverStream(
+        'daemons',
+        'Outputs',
+        { name, from_sequence: sequence, follow, member: memberIndex },
+        metadata,
+      ),
     items: (response) => response.outputs.map(outputFromPb),
     positionAfter: (output) => output.sequence + 1,
     complete: (response) => response.complete,
@@ -25,11 +35,11 @@ function outputsSource(name: string, follow: boolean): StreamSource<PbOutputsRes
 export class DaemonOutputStream extends ResumingStream<PbOutputsResponse, DaemonOutput> {
   constructor(
     name: string,
-    options: { readonly fromSequence: number; readonly follow: boolean },
+    options: { readonly fromSequence: number; readonly follow: boolean; readonly member?: number },
     transport: ServiceTransport,
     signal?: AbortSignal,
   ) {
-    super(outputsSource(name, options.follow), options.fromSequence, transport, signal);
+    super(outputsSource(name, options.follow, options.member), options.fromSequence, transport, signal);
   }
 
   /** Where the stream continues: one past the last output delivered. */

@@ -19,6 +19,7 @@ import {
   ACKS_PB,
   DAEMON_GROUP_PB,
   type PbDaemonStatus,
+  type PbForkPoint,
   type PbListDaemonsResponse,
   type PbMoveResponse,
   type PbSendResponse,
@@ -59,6 +60,8 @@ export interface DaemonOutputsOptions {
   readonly fromSequence?: number;
   /** Keep waiting for new outputs after the current end (until `close()` or `signal`). */
   readonly follow?: boolean;
+  /** A replica group's member (each has its own outputs); defaults to the active, or member 0. */
+  readonly member?: number;
   /** Aborting it ends the iteration without an error. */
   readonly signal?: AbortSignal;
 }
@@ -78,6 +81,20 @@ function checkCount(problems: InputProblems, field: string, value: number | unde
   if (value === undefined) return;
   if (!Number.isSafeInteger(value) || value < min)
     problems.add(`${field} must be an integer of at least ${min}, got ${value}`);
+}
+
+/** A fork's parent and fork point as the wire carries them (null: not a fork). */
+function forkPointToPb(
+  problems: InputProblems,
+  forkOf: DaemonDeployOptions['forkOf'],
+): PbForkPoint<number> | null {
+  if (forkOf === undefined) return null;
+  checkName(problems, forkOf.parent);
+  checkCount(problems, 'forkOf.inboundOffset', forkOf.inboundOffset, 0);
+  return {
+    parent: forkOf.parent,
+    inbound_offset: forkOf.inboundOffset === undefined ? null : { offset: forkOf.inboundOffset },
+  };
 }
 
 /** The config as the JSON the wire carries (empty: none). */
@@ -115,6 +132,7 @@ export class DaemonsClient {
         config_json: configJson(problems, options.config),
         standby_mode: options.standbyMode === undefined ? 0 : STANDBY_MODE_PB.toPb[options.standbyMode],
         acks: options.acks === undefined ? 0 : ACKS_PB.toPb[options.acks],
+        fork_of: forkPointToPb(problems, options.forkOf),
       };
     });
     const pb = await this.unary<PbDaemonStatus>('change', 'Deploy', request, {
@@ -184,11 +202,16 @@ export class DaemonsClient {
     checked('outputs options', (problems) => {
       checkName(problems, name);
       checkCount(problems, 'fromSequence', options.fromSequence, 0);
+      checkCount(problems, 'member', options.member, 0);
     });
     this.transport.checkOpen();
     return new DaemonOutputStream(
       name,
-      { fromSequence: options.fromSequence ?? 0, follow: options.follow ?? false },
+      {
+        fromSequence: options.fromSequence ?? 0,
+        follow: options.follow ?? false,
+        ...(options.member === undefined ? {} : { member: options.member }),
+      },
       this.transport,
       options.signal,
     );

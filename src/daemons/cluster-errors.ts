@@ -83,6 +83,17 @@ export class DaemonNotActiveHereError extends MeshError {
   }
 }
 
+/** A fork's parent state at the fork point is larger than the record that starts the fork's chain. */
+export class DaemonForkStateTooLargeError extends MeshError {
+  constructor(name: string, parent: string, stateBytes: number, maxStateBytes: number) {
+    super(
+      'DAEMON_FORK_STATE_TOO_LARGE',
+      `daemon ${name} cannot fork ${parent}: its state at the fork point is ${stateBytes} bytes, a fork starts from at most ${maxStateBytes}`,
+      { details: { name, parent, stateBytes, maxStateBytes } },
+    );
+  }
+}
+
 /** A frame on the daemons channel that is not one this code sent; the receiver drops it. */
 export class DaemonPeerFrameError extends MeshError {
   constructor(problem: string) {

@@ -29,6 +29,7 @@ const DEFINITION_FIELDS = [
   'acks',
   'epoch',
   'createdAtMs',
+  'forkOf',
 ];
 
 /** The keyspace's name rules, and short enough for the daemon's chain names. */
@@ -80,6 +81,8 @@ export function daemonDefinitionProblems(value: unknown): string[] {
     } else {
       problems.integer('active', value.active, 0, Math.max(0, count - 1));
     }
+    if (group === 'fork') checkForkPoint(problems, value.forkOf);
+    else if (value.forkOf !== undefined) problems.add(`a ${group} group has no forkOf (fork groups only)`);
   }
   problems.oneOf('standbyMode', value.standbyMode, STANDBY_MODES);
   problems.oneOf('acks', value.acks, ACKS_POLICIES);
@@ -87,6 +90,15 @@ export function daemonDefinitionProblems(value: unknown): string[] {
   problems.integer('createdAtMs', value.createdAtMs, 0, Number.MAX_SAFE_INTEGER);
   checkOnlyFields(problems, 'definition', value, DEFINITION_FIELDS);
   return problems.list;
+}
+
+/** A fork group's parent (a daemon name) and fork point (an inbound offset). */
+export function checkForkPoint(problems: InputProblems, value: unknown): void {
+  if (!problems.record('forkOf', value)) return;
+  if (typeof value.parent !== 'string') problems.add('forkOf.parent must be a daemon name');
+  else checkDaemonName(problems, value.parent);
+  problems.integer('forkOf.inboundOffset', value.inboundOffset, 0, Number.MAX_SAFE_INTEGER);
+  checkOnlyFields(problems, 'forkOf', value, ['parent', 'inboundOffset']);
 }
 
 /** Members with indices 0..n-1 in order, each on its own node; answers their nodes. */

@@ -148,6 +148,19 @@ export function withReplacedMember(
   };
 }
 
+/**
+ * The epoch-bumping move of member `index` to `node` (a replica member whose node is lost): it
+ * serves there from `epoch + 1` on, so whatever its old node still appends is fenced.
+ */
+export function withMemberOn(definition: DaemonDefinition, index: number, node: NodeId): DaemonDefinition {
+  return { ...withReplacedMember(definition, index, node), epoch: definition.epoch + 1 };
+}
+
+/** Whether member `index` takes events: the active, or any member of a replica group. */
+export function servesEvents(definition: DaemonDefinition, index: number): boolean {
+  return definition.group === 'replica' || definition.active === index;
+}
+
 export class DaemonFollower {
   private readonly current = new Map<string, StoredDaemon>();
   private readonly follower: PrefixFollower;

@@ -140,6 +140,16 @@ export class ExactlyOnceApplier {
     }
   }
 
+  /** The daemon's own load in [0, 1]; a kind that throws or answers no number counts as full. */
+  saturation(): number {
+    try {
+      const value = this.daemonInstance.saturation();
+      return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 1;
+    } catch {
+      return 1;
+    }
+  }
+
   /** The daemon's own snapshot (what `meshos daemon state` shows). */
   state(): Uint8Array {
     this.checkUsable();

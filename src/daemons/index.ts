@@ -41,4 +41,12 @@ export {
   MAX_INBOUND_RECORD_HEADER_BYTES,
   MAX_OUTPUT_RECORD_HEADER_BYTES,
 } from './record-codec.js';
+export {
+  leastSaturatedReplica,
+  type ReplicaLoad,
+  type ReplicaRoute,
+  type ReplicaRouteReason,
+  replicaForKey,
+  routeReplicaEvent,
+} from './replica-routing.js';
 export type * from './types.js';

@@ -34,6 +34,8 @@ export interface EventApplier {
   state(): Uint8Array;
   /** The member snapshot (applied offset, dedup table, state); only between events. */
   snapshot(): Uint8Array;
+  /** The daemon's load in [0, 1] (its kind's `saturation()`). */
+  saturation(): number;
 }
 
 /** Where a core starts: at the chain's start, or where a restored checkpoint left off. */
@@ -69,6 +71,11 @@ export class MemberCore {
   /** Inbound offset up to which (exclusive) records are applied. */
   get appliedThrough(): number {
     return this.through;
+  }
+
+  /** The daemon's load in [0, 1], as its kind reports it. */
+  saturation(): number {
+    return this.applier.saturation();
   }
 
   get epochSeen(): number {

@@ -116,3 +116,27 @@ export function chooseFailoverMember(question: FailoverQuestion): number | undef
   );
   return candidates[0]?.index;
 }
+
+export interface ReplicaRelocationQuestion {
+  readonly definition: DaemonDefinition;
+  readonly nodes: readonly DaemonPlacementNode[];
+  /** The other deployed daemons: each member counts as load on its node. */
+  readonly existing: readonly DaemonDefinition[];
+}
+
+/**
+ * For a replica group: the first member (by index) whose node is not healthy, and the node it is
+ * rebuilt on: a healthy node that runs no member of the group, least loaded first, ties by node
+ * id. Undefined when every member's node is healthy or no node is free (the member then waits
+ * for its node to come back and rebuild it from its chain).
+ */
+export function chooseReplicaRelocation(
+  question: ReplicaRelocationQuestion,
+): { readonly index: number; readonly node: NodeId } | undefined {
+  const { definition } = question;
+  const healthy = healthyNodeIds(question.nodes);
+  const lost = definition.members.find((member) => !healthy.has(member.node));
+  if (lost === undefined) return undefined;
+  const free = replacementNode(definition, question.nodes, question.existing);
+  return free === undefined ? undefined : { index: lost.index, node: free };
+}

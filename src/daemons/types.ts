@@ -53,6 +53,16 @@ export interface DaemonMemberPlacement {
 }
 
 /**
+ * Where a fork group's history begins: its parent daemon's member state after the parent's
+ * inbound events below `inboundOffset` (the fork point), as the fork record that starts the
+ * fork's own inbound chain holds it.
+ */
+export interface DaemonForkPoint {
+  readonly parent: string;
+  readonly inboundOffset: number;
+}
+
+/**
  * A deployed daemon as the control plane holds it (`daemons/<name>`). Changed only by
  * compare-and-swap on its mod revision; `epoch` grows by one with every change of active (or of
  * any member's node), so an old active is fenced by the epoch its appends carry.
@@ -70,6 +80,8 @@ export interface DaemonDefinition {
   readonly acks: AcksPolicy;
   readonly epoch: number;
   readonly createdAtMs: number;
+  /** A fork group's parent and fork point (fork groups only). */
+  readonly forkOf?: DaemonForkPoint;
 }
 
 /** An event as a client sends it. `clientId` and `sequence` together make a retry recognisable. */

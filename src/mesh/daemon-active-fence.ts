@@ -7,6 +7,7 @@
  * this first thing on resume. After its node registers again (a new lease) it serves only once a
  * definition read from the control plane still names it in the same epoch (`confirm`).
  */
+import { servesEvents } from '../daemons/directory.js';
 import type { DaemonDefinition } from '../daemons/types.js';
 import type { Clock } from '../lib/index.js';
 
@@ -44,9 +45,12 @@ export class ActiveFence {
     this.servingLeaseId = this.nodeLease?.()?.id;
   }
 
-  /** A definition read after the node registered again: the same epoch naming `index` re-arms it. */
+  /**
+   * A definition read after the node registered again: the same epoch naming `index` as a member
+   * that takes events (the active, or a replica) re-arms it.
+   */
   confirm(current: DaemonDefinition, read: DaemonDefinition, index: number): void {
-    if (read.epoch === current.epoch && read.active === index) this.arm(read.epoch);
+    if (read.epoch === current.epoch && servesEvents(read, index)) this.arm(read.epoch);
   }
 
   /** Whether the node's lease lets the member act as the active now. */

@@ -15,6 +15,7 @@ import {
 } from '../chains/index.js';
 import { type ControlCompare, type ControlTxnOp, chainKey, unchangedSince } from '../control/index.js';
 import { daemonChainNames } from '../daemons/chain-names.js';
+import type { DaemonDefinition } from '../daemons/types.js';
 import type { NodeId } from '../lib/index.js';
 
 export interface ChainTakeover {
@@ -46,10 +47,13 @@ export function chainTakeover(
   };
 }
 
-/** The definitions of the daemon's chains as the control plane holds them (a deleted one left out). */
+/**
+ * The definitions of the daemon's chains (every replica member's, in a replica group) as the
+ * control plane holds them (a deleted one left out).
+ */
 export async function daemonChainDefinitions(
   directory: Pick<ChainDirectory, 'get'>,
-  daemon: string,
+  daemon: DaemonDefinition,
 ): Promise<StoredChain[]> {
   const chains = await Promise.all(daemonChainNames(daemon).map((chain) => directory.get(chain)));
   return chains.filter((chain) => chain !== undefined);

@@ -16,10 +16,16 @@
  */
 import { LeasedSeat, type SeatTerm, type StoredChain } from '../chains/index.js';
 import { type ControlPlane, DAEMONS_COORDINATOR_KEY } from '../control/index.js';
+import { memberChains } from '../daemons/chain-names.js';
 import { DEFAULT_DAEMON_REPAIR_GRACE_MS } from '../daemons/cluster-limits.js';
 import type { DaemonDirectory, StoredDaemon } from '../daemons/directory.js';
-import { memberNode, withActive } from '../daemons/directory.js';
-import { chooseFailoverMember, type DaemonPlacementNode, healthyNodeIds } from '../daemons/placement.js';
+import { memberNode, withActive, withMemberOn } from '../daemons/directory.js';
+import {
+  chooseFailoverMember,
+  chooseReplicaRelocation,
+  type DaemonPlacementNode,
+  healthyNodeIds,
+} from '../daemons/placement.js';
 import type { DaemonDefinition } from '../daemons/types.js';
 import type { Clock, Logger, NodeId, Random } from '../lib/index.js';
 import { chainTakeover } from './daemon-chain-takeover.js';
@@ -54,7 +60,7 @@ export interface DaemonCoordinatorOptions {
    * leader is not healthy, led by the new active's node, in the same transaction
    * (`chainTakeover`), so the daemon's appends need not wait for the chains' own failover.
    */
-  readonly chainsOf?: (daemon: string) => Promise<readonly StoredChain[]>;
+  readonly chainsOf?: (daemon: DaemonDefinition) => Promise<readonly StoredChain[]>;
   /** How long a member's node must be gone before the member is replaced (default 60 s). */
   readonly repairGraceMs?: number;
   readonly clock: Clock;
@@ -73,6 +79,8 @@ export class DaemonCoordinator {
   readonly repair: DaemonRepair;
   /** Promotions this node committed. */
   promotions = 0;
+  /** Replica-group members this node moved off a lost node. */
+  relocations = 0;
 
   constructor(private readonly options: DaemonCoordinatorOptions) {
     this.repair = new DaemonRepair({
@@ -153,8 +161,9 @@ export class DaemonCoordinator {
   }
 
   /**
-   * Promotes a standby of every daemon whose active's node is not healthy, then replaces the
-   * standbys whose node is gone past the grace period.
+   * Promotes a standby of every daemon whose active's node is not healthy and moves each
+   * replica-group member whose node is not healthy to a free node, then replaces the standbys
+   * whose node is gone past the grace period.
    */
   private async check(): Promise<void> {
     const nodes = this.options.nodes();
@@ -165,6 +174,7 @@ export class DaemonCoordinator {
     // The seat holder acts; so does the healthy node of smallest id in this node's view, so a
     // failover does not wait for the seat's lease when the holder died with the active.
     if (term === undefined && Math.min(...healthy) !== this.options.self) return;
+    await this.relocateReplicas(daemons, nodes, healthy, term);
     for (const stored of daemons) {
       const { definition } = stored;
       const activeNode = memberNode(definition, definition.active);
@@ -194,7 +204,7 @@ export class DaemonCoordinator {
     // before the one transaction that promotes.
     const [syncedThrough, chainsAsked] = await Promise.all([
       this.standbyProgress(stored.definition, healthy),
-      this.chainsOf(stored.definition.name),
+      this.chainsOf(stored.definition),
     ]);
     const askedMs = clock.nowMs();
     let chains = chainsAsked;
@@ -246,7 +256,7 @@ export class DaemonCoordinator {
         return;
       }
       if (attempt >= MAX_PROMOTION_ATTEMPTS) return;
-      chains = await this.chainsOf(definition.name);
+      chains = await this.chainsOf(definition);
     }
   }
 
@@ -269,7 +279,53 @@ export class DaemonCoordinator {
   }
 
   /** The daemon's chains as the control plane holds them (none known: the promotion goes alone). */
-  private async chainsOf(name: string): Promise<readonly StoredChain[]> {
-    return (await this.options.chainsOf?.(name).catch(() => undefined)) ?? [];
+  private async chainsOf(definition: DaemonDefinition): Promise<readonly StoredChain[]> {
+    return (await this.options.chainsOf?.(definition).catch(() => undefined)) ?? [];
+  }
+
+  /**
+   * A replica member whose node is not healthy is placed on a free healthy node
+   * (`chooseReplicaRelocation`) by a compare-and-swap that raises the epoch, as a promotion does
+   * (each replica member takes events as an active does), with the member's chains taken over by
+   * the new node in the same transaction. The new node's member replays the member's own inbound
+   * chain and stamps the new epoch, so a cut-off old node's later appends are refused by the
+   * epoch rule.
+   */
+  private async relocateReplicas(
+    daemons: readonly StoredDaemon[],
+    nodes: readonly DaemonPlacementNode[],
+    healthy: ReadonlySet<NodeId>,
+    term: SeatTerm | undefined,
+  ): Promise<void> {
+    const existing = daemons.map((stored) => stored.definition);
+    for (const stored of daemons) {
+      const { definition } = stored;
+      if (definition.group !== 'replica') continue;
+      const move = chooseReplicaRelocation({ definition, nodes, existing });
+      if (move === undefined) continue;
+      try {
+        const own = memberChains(definition, move.index);
+        const chains = (await this.chainsOf(definition)).filter(
+          (chain) => chain.definition.name === own.inbound || chain.definition.name === own.outputs,
+        );
+        const next = withMemberOn(definition, move.index, move.node);
+        const takeover = chainTakeover(chains, move.node, healthy);
+        const answer = await this.options.directory.swap(stored, next, term?.fence ?? [], takeover);
+        if (answer.applied) {
+          this.relocations += 1;
+          this.options.logger?.info(
+            { daemon: definition.name, epoch: next.epoch, member: move.index, node: move.node },
+            'daemons: moved a replica member off a lost node',
+          );
+        } else if (answer.fenced && takeover.chains.length === 0) {
+          term?.end('a write found the seat taken');
+        }
+      } catch (error) {
+        this.options.logger?.warn(
+          { err: error, daemon: definition.name },
+          'daemons: moving a replica member failed',
+        );
+      }
+    }
   }
 }

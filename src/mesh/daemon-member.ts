@@ -10,12 +10,12 @@
  * the offset their event got.
  */
 import type { ChainsBackend } from '../api/index.js';
-import { inboundChainName } from '../daemons/chain-names.js';
-import { memberNode } from '../daemons/directory.js';
+import { type MemberChains, memberChains } from '../daemons/chain-names.js';
+import { memberNode, servesEvents } from '../daemons/directory.js';
+import { applyInboundRecord } from '../daemons/inbound-step.js';
 import type { MemberCheckpoint } from '../daemons/member-checkpoint.js';
 import { type ApplyOutcome, type EventApplier, MemberCore } from '../daemons/member-core.js';
 import { decodeMemberSnapshot } from '../daemons/member-snapshot.js';
-import { decodeInboundEventRecord } from '../daemons/record-codec.js';
 import type { DaemonDefinition } from '../daemons/types.js';
 import { type Clock, type Logger, MeshError, type NodeId } from '../lib/index.js';
 import { ActiveFence, type NodeLease } from './daemon-active-fence.js';
@@ -37,6 +37,8 @@ export const MEMBER_RETRY_DELAY_MS = 200;
 export const MAX_MEMBER_WAITERS = 10_000;
 /** How long an active waits for its outputs to reach the output chain before a checkpoint is saved. */
 export const CHECKPOINT_OUTPUTS_WAIT_MS = 2_000;
+/** Senders waiting on a member at which it reports itself saturated (to replica-group routers). */
+export const MEMBER_SATURATED_WAITERS = 256;
 
 export interface DaemonMemberOptions {
   readonly definition: DaemonDefinition;
@@ -112,7 +114,7 @@ export class DaemonMember {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     this.warm = new WarmHolder({
-      chain: inboundChainName(options.definition.name),
+      chain: memberChains(options.definition, options.index).inbound,
       chains: options.chains,
       every,
       clock: options.clock,
@@ -145,9 +147,22 @@ export class DaemonMember {
     return this.checkpoints.saved;
   }
 
-  /** Whether the definition this member follows names it active (its epoch is the one it stamps). */
+  /** The chains this member appends to and follows (its own in a replica group). */
+  get ownChains(): MemberChains {
+    return memberChains(this.definition, this.options.index);
+  }
+
+  /**
+   * Whether this member takes events under the epoch it stamps: the member the definition names
+   * active, or any member of a replica group (each serves its own share on its own chain).
+   */
   get active(): boolean {
-    return this.definition.active === this.options.index;
+    return servesEvents(this.definition, this.options.index);
+  }
+
+  /** Load in [0, 1]: the kind's own saturation, or the senders waiting here, whichever is higher. */
+  get saturation(): number {
+    return Math.max(this.core.saturation(), Math.min(1, this.waiters.size / MEMBER_SATURATED_WAITERS));
   }
 
   /**
@@ -294,7 +309,7 @@ export class DaemonMember {
     if (own !== undefined && own.createdAtMs === createdAtMs) return own;
     try {
       // A short chain is cheaper to replay than a checkpoint is to take and send.
-      const { commitOffset } = await chains.status(inboundChainName(this.name));
+      const { commitOffset } = await chains.status(this.ownChains.inbound);
       if (commitOffset < this.every.events) return undefined;
       const fetched = await this.fetchFromActive(0);
       if (fetched?.createdAtMs !== createdAtMs) return undefined;
@@ -340,20 +355,24 @@ export class DaemonMember {
 
   private async follow(signal: AbortSignal): Promise<void> {
     const { chains, clock, logger } = this.options;
-    const chain = inboundChainName(this.definition.name);
+    const chain = this.ownChains.inbound;
     while (!signal.aborted) {
       try {
         for await (const record of chains.subscribe(chain, this.core.appliedThrough, signal)) {
-          let event: ReturnType<typeof decodeInboundEventRecord> | undefined;
-          try {
-            event = decodeInboundEventRecord(record.payload);
-          } catch (error) {
-            logger?.warn(
-              { err: error, daemon: this.name, offset: record.offset },
-              'daemons: refused an undecodable inbound record',
-            );
+          const step = await applyInboundRecord(this.core, record.offset, record.payload, {
+            restore: this.options.restoreApplier,
+            onUndecodable: (error) =>
+              logger?.warn(
+                { err: error, daemon: this.name, offset: record.offset },
+                'daemons: refused an undecodable inbound record',
+              ),
+          });
+          if (step.core !== this.core) {
+            // A fork record started the chain: the member goes on from the parent's state.
+            this.core = step.core;
+            this.syncWriter();
           }
-          const outcome = await this.core.apply(record.offset, event);
+          const outcome = step.outcome;
           if (outcome.type === 'failed' && outcome.code === 'DAEMON_MEMBER_BROKEN') {
             this.rebuild(outcome.reason);
             break;
@@ -414,6 +433,7 @@ export class DaemonMember {
     const { chains, clock, logger } = this.options;
     this.writer = new OutputWriter({
       daemon: this.definition.name,
+      chain: this.ownChains.outputs,
       chains,
       core: this.core,
       mayWrite: () => this.servesAsActive(),

@@ -21,6 +21,11 @@ export class OffsetWaiters<Answer> {
     private readonly notReached: Answer,
   ) {}
 
+  /** Callers waiting now. */
+  get size(): number {
+    return this.waiting.size;
+  }
+
   /** Resolves with what `settleBelow` answers for `offset`, or `notReached`. */
   wait(offset: number, timeoutMs: number): Promise<Answer> {
     if (this.closed || this.waiting.size >= this.maxWaiters) return Promise.resolve(this.notReached);

@@ -10,7 +10,6 @@
  * (`dedupOutputs`), so an output stream has each output once, in inbound order.
  */
 import type { ChainsBackend } from '../api/index.js';
-import { outputChainName } from '../daemons/chain-names.js';
 import type { MemberCore } from '../daemons/member-core.js';
 import { decodeOutputRecord, encodeOutputRecord } from '../daemons/record-codec.js';
 import { type Clock, type Logger, MeshError } from '../lib/index.js';
@@ -31,6 +30,8 @@ export const MAX_OUTPUT_WAITERS = 10_000;
 
 export interface OutputWriterOptions {
   readonly daemon: string;
+  /** The output chain it appends to (the daemon's, or a replica member's own). */
+  readonly chain: string;
   readonly chains: ChainsBackend;
   readonly core: MemberCore;
   /** Whether the member still serves as the active (a fenced one writes nothing). */
@@ -78,8 +79,7 @@ export class OutputWriter {
   }
 
   private async run(): Promise<void> {
-    const { chains, daemon, core, logger } = this.options;
-    const chain = outputChainName(daemon);
+    const { chains, daemon, chain, core, logger } = this.options;
     while (!this.stopped && this.writtenThrough < 0) {
       try {
         this.writtenThrough = (await lastOutputInboundOffset(chains, chain)) + 1;

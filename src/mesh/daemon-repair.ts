@@ -50,6 +50,9 @@ export class DaemonRepair {
     const existing = daemons.map((stored) => stored.definition);
     for (const stored of daemons) {
       const { definition } = stored;
+      // Every replica member takes events: one whose node is lost is moved at once, at a new
+      // epoch (the coordinator's relocateReplicas), not here.
+      if (definition.group === 'replica') continue;
       const gone = definition.members.find((member) => {
         const since = this.goneSince.get(member.node);
         return member.index !== definition.active && since !== undefined && clock.nowMs() - since >= graceMs;

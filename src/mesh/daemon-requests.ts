@@ -18,7 +18,7 @@ import type {
   DaemonsBackend,
 } from '../api/index.js';
 import type { ChainDirectory } from '../chains/index.js';
-import { daemonChainNames, inboundChainName, outputChainName } from '../daemons/chain-names.js';
+import { daemonChainNames, daemonChainPairs, memberChains } from '../daemons/chain-names.js';
 import {
   DaemonEventOutcomeUnknownError,
   DaemonExistsError,
@@ -29,6 +29,7 @@ import {
 import { validateDaemonDeploy } from '../daemons/deploy-request.js';
 import { type DaemonDirectory, memberNode, type StoredDaemon } from '../daemons/directory.js';
 import { checkDaemonEvent } from '../daemons/event-input.js';
+import { encodeForkRecord, type ForkRecord } from '../daemons/fork-record.js';
 import { validateKindConfig } from '../daemons/kinds/index.js';
 import { checkMoveTarget } from '../daemons/move-target.js';
 import {
@@ -38,6 +39,7 @@ import {
   placeDaemonMembers,
 } from '../daemons/placement.js';
 import { encodeInboundEventRecord } from '../daemons/record-codec.js';
+import { routeReplicaEvent } from '../daemons/replica-routing.js';
 import type {
   DaemonDefinition,
   DaemonEventInput,
@@ -47,11 +49,13 @@ import type {
 } from '../daemons/types.js';
 import { type Clock, type Logger, MeshError, type NodeId, ValidationError } from '../lib/index.js';
 import { serveCheckpointChunk } from './daemon-checkpoint-transfer.js';
+import { forkRecordFor } from './daemon-fork.js';
 import type { DaemonMember } from './daemon-member.js';
 import type { DaemonMembers } from './daemon-members.js';
 import { DaemonMover, MOVE_REQUESTS } from './daemon-move.js';
 import { readOutputs } from './daemon-outputs.js';
 import { DaemonPeerRequestError, type DaemonPeerRequests, type PeerMessage } from './daemon-peer-requests.js';
+import { ReplicaLoads } from './daemon-replica-loads.js';
 
 /** Longest wait between two looks at a daemon whose active could not take an event. */
 export const ACTIVE_RETRY_WAIT_MS = 200;
@@ -61,6 +65,8 @@ export const DAEMON_PEER_QUESTION_TIMEOUT_MS = 1_000;
 export const OUTPUT_WAIT_MS = 2_000;
 /** Time kept back from a forwarded send's deadline so its answer can come back in time. */
 export const FORWARD_ANSWER_MARGIN_MS = 100;
+/** How long a fork's deploy waits for the record that starts its chain to be durable. */
+export const FORK_START_TIMEOUT_MS = 10_000;
 
 /** Codes proving a chain append was not written. */
 const CHAIN_NOT_WRITTEN: ReadonlySet<string> = new Set([
@@ -89,8 +95,15 @@ export interface DaemonRequestsOptions {
   readonly logger?: Logger;
 }
 
+/** The member a send goes to and its node. */
+interface SendTarget {
+  readonly index: number;
+  readonly node: NodeId;
+}
+
 export class DaemonRequests implements DaemonsBackend {
   private readonly mover: DaemonMover;
+  private readonly replicaLoads = new ReplicaLoads();
 
   constructor(private readonly options: DaemonRequestsOptions) {
     this.mover = new DaemonMover(options);
@@ -98,10 +111,19 @@ export class DaemonRequests implements DaemonsBackend {
   }
 
   async deploy(input: DaemonDeployInput): Promise<DaemonStatus> {
-    const { catalog, directory, chainDirectory, clock } = this.options;
+    const { catalog, directory, chainDirectory, chains, clock, self } = this.options;
     const spec = validateDaemonDeploy(input);
-    validateKindConfig(catalog.get(spec.kind), spec.config);
+    const kind = catalog.get(spec.kind);
     if ((await directory.get(spec.name)) !== undefined) throw new DaemonExistsError(spec.name);
+    const forkOf = spec.forkOf;
+    const parent = forkOf === undefined ? undefined : await this.definition(forkOf.parent);
+    // A fork starts from its parent's state at the fork point, the first record of its chain.
+    const fork =
+      forkOf === undefined || parent === undefined
+        ? undefined
+        : await forkRecordFor({ spec: { ...spec, forkOf }, parent, chains, catalog, self, clock });
+    const config = parent === undefined ? spec.config : parent.config;
+    validateKindConfig(kind, config);
     const existing = [...this.options.definitions().values()].map((stored) => stored.definition);
     const nodes = this.options.nodes();
     const memberNodes = placeDaemonMembers({
@@ -110,38 +132,62 @@ export class DaemonRequests implements DaemonsBackend {
       nodes,
       existing,
     });
-    const replicas = daemonChainReplicas(memberNodes, nodes, existing);
-    const leader = memberNodes[0] as NodeId;
-    for (const chain of daemonChainNames(spec.name)) {
-      try {
-        await chainDirectory.create(
-          { name: chain, replicas: replicas.length, acks: spec.acks, origin: leader },
-          { replicas, leader },
-        );
-      } catch (error) {
-        if (error instanceof MeshError && error.code === 'CHAIN_EXISTS')
-          throw new DaemonExistsError(
-            spec.name,
-            `its chain ${chain} exists (an unfinished deploy or remove?)`,
-          );
-        throw error;
-      }
-    }
     const definition: DaemonDefinition = {
       name: spec.name,
       kind: spec.kind,
       group: spec.group,
-      config: spec.config,
+      config,
       members: memberNodes.map((node, index) => ({ index, node })),
-      active: 0,
+      ...(spec.group === 'replica' ? {} : { active: 0 }),
       standbyMode: spec.standbyMode,
       acks: spec.acks,
       epoch: 1,
       // The definition's codec takes whole milliseconds; a clock may answer a fraction.
       createdAtMs: Math.floor(clock.wallMs()),
+      ...(fork === undefined ? {} : { forkOf: { parent: fork.parent, inboundOffset: fork.inboundOffset } }),
     };
+    for (const [index, pair] of daemonChainPairs(definition, memberNodes.length).entries()) {
+      // A replica member's chains lead on its node, their other replicas on the nodes running
+      // fewest members (this daemon's counted), where a lost member is rebuilt; a group's
+      // chains lead on the active's node, replicated on every member's.
+      const leader = memberNodes[spec.group === 'replica' ? index : 0] as NodeId;
+      const replicas =
+        spec.group === 'replica'
+          ? daemonChainReplicas([leader], nodes, [...existing, definition])
+          : daemonChainReplicas(memberNodes, nodes, existing);
+      for (const chain of [pair.inbound, pair.outputs]) {
+        try {
+          await chainDirectory.create(
+            { name: chain, replicas: replicas.length, acks: spec.acks, origin: leader },
+            { replicas, leader },
+          );
+        } catch (error) {
+          if (error instanceof MeshError && error.code === 'CHAIN_EXISTS')
+            throw new DaemonExistsError(
+              spec.name,
+              `its chain ${chain} exists (an unfinished deploy or remove?)`,
+            );
+          throw error;
+        }
+      }
+    }
+    if (fork !== undefined) await this.startFork(definition, fork);
     await directory.create(definition);
     return this.statusOf(definition);
+  }
+
+  /**
+   * Appends the fork record as the first record of the fork's inbound chain. When it fails the
+   * fork's chains are deleted again (nothing is deployed) and the deploy may be tried again.
+   */
+  private async startFork(definition: DaemonDefinition, fork: ForkRecord): Promise<void> {
+    const chain = memberChains(definition, 0).inbound;
+    try {
+      await this.options.chains.append(chain, [encodeForkRecord(fork)], FORK_START_TIMEOUT_MS);
+    } catch (error) {
+      await this.deleteChains(definition).catch(() => undefined);
+      throw new DaemonUnavailableError(definition.name, `its fork record did not reach ${chain}`, error);
+    }
   }
 
   async list(): Promise<readonly DaemonDefinition[]> {
@@ -153,7 +199,7 @@ export class DaemonRequests implements DaemonsBackend {
   }
 
   async send(name: string, event: DaemonEventInput, timeoutMs: number): Promise<DaemonSendResult> {
-    const { clock, self } = this.options;
+    const { clock } = this.options;
     const definition = await this.definition(name);
     checkDaemonEvent(name, event);
     const deadlineMs = clock.nowMs() + timeoutMs;
@@ -167,19 +213,58 @@ export class DaemonRequests implements DaemonsBackend {
           lastRefusal,
         );
       const current = this.options.definitions().get(name)?.definition ?? definition;
-      const activeNode = memberNode(current, current.active);
+      const target = this.targetOf(current, event);
       try {
-        if (activeNode === self) return await this.sendLocally(name, event, remainingMs);
         // A node whose connection closed (or whose registration is gone) would hold the event
-        // in a queue until the deadline: wait for the promotion instead (the early hint).
-        if (activeNode !== undefined && !this.isHealthy(activeNode))
-          throw new DaemonUnavailableError(name, `the active's node ${activeNode} is not healthy`);
-        if (activeNode !== undefined) return await this.sendForwarded(activeNode, name, event, remainingMs);
+        // in a queue until the deadline: wait for the promotion (or a replica's move) instead.
+        if (target !== undefined && target.node !== this.options.self && !this.isHealthy(target.node))
+          throw new DaemonUnavailableError(
+            name,
+            `the node ${target.node} of member ${target.index} is not healthy`,
+          );
+        if (target !== undefined) return await this.sendTo(current, target, event, remainingMs);
       } catch (error) {
         if (!(error instanceof MeshError) || !SEND_ELSEWHERE.has(error.code)) throw error;
         lastRefusal = error;
       }
       await this.options.nextChange(Math.min(ACTIVE_RETRY_WAIT_MS, Math.max(0, deadlineMs - clock.nowMs())));
+    }
+  }
+
+  /** The member that takes `event`: the active, or for a replica group the routed member. */
+  private targetOf(definition: DaemonDefinition, event: DaemonEventInput): SendTarget | undefined {
+    let index = definition.active;
+    if (definition.group === 'replica') {
+      const healthy = healthyNodeIds(this.options.nodes());
+      const loads = this.replicaLoads.loads(definition, (node) => healthy.has(node));
+      index = routeReplicaEvent(event, loads, this.replicaLoads.nextTurn())?.index;
+    }
+    const node = memberNode(definition, index);
+    return index === undefined || node === undefined ? undefined : { index, node };
+  }
+
+  /** Sends to `target`'s node (here or forwarded); a replica group's router counts it as load. */
+  private async sendTo(
+    definition: DaemonDefinition,
+    target: SendTarget,
+    event: DaemonEventInput,
+    timeoutMs: number,
+  ): Promise<DaemonSendResult> {
+    const { name } = definition;
+    const finished =
+      definition.group === 'replica' ? this.replicaLoads.started(name, target.index) : undefined;
+    let saturation: number | undefined;
+    try {
+      if (target.node === this.options.self) {
+        const result = await this.sendLocally(name, event, timeoutMs, target.index);
+        saturation = this.options.members.get(name)?.saturation;
+        return result;
+      }
+      const answer = await this.sendForwarded(target, name, event, timeoutMs);
+      saturation = answer.saturation;
+      return answer.result;
+    } finally {
+      finished?.(saturation);
     }
   }
 
@@ -204,13 +289,17 @@ export class DaemonRequests implements DaemonsBackend {
     fromSequence: number,
     follow: boolean,
     signal: AbortSignal,
+    memberIndex?: number,
   ): AsyncIterable<DaemonOutput> {
     const definition = this.definition(name);
     const chains = this.options.chains;
     return {
       async *[Symbol.asyncIterator]() {
-        await definition;
-        yield* readOutputs(chains, outputChainName(name), fromSequence, follow, signal);
+        const found = await definition;
+        const index = memberIndex ?? found.active ?? 0;
+        if (memberNode(found, index) === undefined)
+          throw new ValidationError(`outputs request of daemon ${name}`, [`it has no member ${index}`]);
+        yield* readOutputs(chains, memberChains(found, index).outputs, fromSequence, follow, signal);
       },
     };
   }
@@ -232,8 +321,13 @@ export class DaemonRequests implements DaemonsBackend {
   }
 
   async remove(name: string): Promise<void> {
+    const definition = await this.definition(name);
     await this.options.directory.delete(name);
-    for (const chain of daemonChainNames(name)) {
+    await this.deleteChains(definition);
+  }
+
+  private async deleteChains(definition: DaemonDefinition): Promise<void> {
+    for (const chain of daemonChainNames(definition)) {
       await this.options.chainDirectory.delete(chain).catch((error: unknown) => {
         if (!(error instanceof MeshError && error.code === 'CHAIN_NOT_FOUND')) throw error;
       });
@@ -262,16 +356,23 @@ export class DaemonRequests implements DaemonsBackend {
         return {
           index,
           node,
-          role: index === definition.active ? 'active' : 'standby',
+          role: memberRole(definition, index),
           syncedThrough: progress?.syncedThrough ?? -1,
           healthy: healthy.has(node) && progress !== undefined && progress.index === index,
         };
       }),
     );
-    const inboundThrough = await chains
-      .status(inboundChainName(definition.name))
-      .then((status) => status.commitOffset)
-      .catch(() => -1);
+    // A replica group's members each have an inbound chain: the group's is their sum, which the
+    // members' syncedThrough add up to exactly when every member applied its chain's end.
+    const commits = await Promise.all(
+      daemonChainPairs(definition, definition.members.length).map((pair) =>
+        chains
+          .status(pair.inbound)
+          .then((status) => status.commitOffset)
+          .catch(() => -1),
+      ),
+    );
+    const inboundThrough = commits.includes(-1) ? -1 : commits.reduce((sum, commit) => sum + commit, 0);
     return {
       name: definition.name,
       kind: definition.kind,
@@ -317,11 +418,16 @@ export class DaemonRequests implements DaemonsBackend {
     name: string,
     event: DaemonEventInput,
     timeoutMs: number,
+    memberIndex: number | undefined,
   ): Promise<DaemonSendResult> {
     const { members, self } = this.options;
     const member = members.get(name);
     // Checked in the same turn as the append below is handed on: a fenced active appends nothing.
-    if (member === undefined || !member.accepting) {
+    if (
+      member === undefined ||
+      !member.accepting ||
+      (memberIndex !== undefined && member.index !== memberIndex)
+    ) {
       const epoch = this.options.definitions().get(name)?.definition.epoch ?? 0;
       throw new DaemonNotActiveHereError(name, self, epoch);
     }
@@ -352,7 +458,7 @@ export class DaemonRequests implements DaemonsBackend {
     });
     let offset: number;
     try {
-      offset = (await chains.append(inboundChainName(name), [record], timeoutMs)).firstOffset;
+      offset = (await chains.append(member.ownChains.inbound, [record], timeoutMs)).firstOffset;
     } catch (error) {
       if (error instanceof MeshError && CHAIN_NOT_WRITTEN.has(error.code))
         throw new DaemonUnavailableError(name, 'the inbound chain took no append', error);
@@ -392,16 +498,18 @@ export class DaemonRequests implements DaemonsBackend {
     };
   }
 
+  /** The member's answer and the saturation its node reported with it. */
   private async sendForwarded(
-    node: NodeId,
+    target: SendTarget,
     name: string,
     event: DaemonEventInput,
     timeoutMs: number,
-  ): Promise<DaemonSendResult> {
+  ): Promise<{ readonly result: DaemonSendResult; readonly saturation: number | undefined }> {
     const request: PeerMessage = {
       header: {
         type: 'send',
         name,
+        member: target.index,
         timeoutMs: Math.max(1, timeoutMs - FORWARD_ANSWER_MARGIN_MS),
         ...(event.clientId === undefined ? {} : { clientId: event.clientId }),
         ...(event.sequence === undefined ? {} : { sequence: event.sequence }),
@@ -411,7 +519,7 @@ export class DaemonRequests implements DaemonsBackend {
     };
     let answer: PeerMessage;
     try {
-      answer = await this.options.peers.request(node, request, timeoutMs);
+      answer = await this.options.peers.request(target.node, request, timeoutMs);
     } catch (error) {
       if (error instanceof DaemonPeerRequestError) {
         if (!error.sent) throw new DaemonUnavailableError(name, error.message, error);
@@ -424,13 +532,17 @@ export class DaemonRequests implements DaemonsBackend {
       inboundOffset: number;
       memberIndex: number;
       duplicate: boolean;
+      saturation?: unknown;
     };
     return {
-      epoch: header.epoch,
-      inboundOffset: header.inboundOffset,
-      memberIndex: header.memberIndex,
-      duplicate: header.duplicate,
-      outputs: answer.blobs,
+      result: {
+        epoch: header.epoch,
+        inboundOffset: header.inboundOffset,
+        memberIndex: header.memberIndex,
+        duplicate: header.duplicate,
+        outputs: answer.blobs,
+      },
+      saturation: typeof header.saturation === 'number' ? header.saturation : undefined,
     };
   }
 
@@ -448,9 +560,11 @@ export class DaemonRequests implements DaemonsBackend {
           ...(typeof header.key === 'string' ? { key: header.key } : {}),
         };
         checkDaemonEvent(name, event);
-        const result = await this.sendLocally(name, event, Number(header.timeoutMs));
+        const memberIndex = typeof header.member === 'number' ? header.member : undefined;
+        const result = await this.sendLocally(name, event, Number(header.timeoutMs), memberIndex);
         const { outputs, ...fields } = result;
-        return { header: { ...fields }, blobs: outputs };
+        const saturation = this.options.members.get(name)?.saturation;
+        return { header: { ...fields, ...(saturation === undefined ? {} : { saturation }) }, blobs: outputs };
       }
       case 'progress':
         return { header: { ...this.localProgress(name) }, blobs: [] };
@@ -464,6 +578,12 @@ export class DaemonRequests implements DaemonsBackend {
         throw new DaemonPeerFrameError(`unknown daemons request ${String(header.type)}`);
     }
   }
+}
+
+/** A member's role in status: the active, a standby, or (in a replica group) a replica. */
+function memberRole(definition: DaemonDefinition, index: number): DaemonMemberStatus['role'] {
+  if (definition.group === 'replica') return 'replica';
+  return index === definition.active ? 'active' : 'standby';
 }
 
 function pick(header: { epoch: number; memberIndex: number; appliedThrough: number }) {

@@ -86,9 +86,9 @@ export function daemonsBackendOf(parts: { readonly daemons?: DaemonsBackend }): 
     status: async (name) => running(name).status(name),
     send: async (name, event, timeoutMs) => running(name).send(name, event, timeoutMs),
     state: async (name, memberIndex) => running(name).state(name, memberIndex),
-    outputs: (name, fromSequence, follow, signal) => ({
+    outputs: (name, fromSequence, follow, signal, memberIndex) => ({
       [Symbol.asyncIterator]: () =>
-        running(name).outputs(name, fromSequence, follow, signal)[Symbol.asyncIterator](),
+        running(name).outputs(name, fromSequence, follow, signal, memberIndex)[Symbol.asyncIterator](),
     }),
     move: async (name, to, timeoutMs) => running(name).move(name, to, timeoutMs),
     remove: async (name) => running(name).remove(name),

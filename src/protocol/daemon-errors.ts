@@ -34,6 +34,12 @@ export const DAEMON_ERRORS: Readonly<Record<string, DaemonErrorRow>> = {
   DAEMON_PROCESS_TIMEOUT: { status: status.ABORTED, notApplied: false, outcomeUnknown: false },
   // An event of a client older than its last applied one: refused, its answer no longer kept.
   DAEMON_SEQUENCE_STALE: { status: status.FAILED_PRECONDITION, notApplied: false, outcomeUnknown: false },
+  // A fork whose parent's state does not fit the record that starts the fork's chain.
+  DAEMON_FORK_STATE_TOO_LARGE: {
+    status: status.FAILED_PRECONDITION,
+    notApplied: false,
+    outcomeUnknown: false,
+  },
   VALIDATION_FAILED: { status: status.INVALID_ARGUMENT, notApplied: false, outcomeUnknown: false },
   // A move refused before anything changed, or failed before its cutover: the active stayed.
   DAEMON_MOVE_TARGET_UNKNOWN: { status: status.NOT_FOUND, notApplied: false, outcomeUnknown: false },

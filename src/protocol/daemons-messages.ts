@@ -21,6 +21,16 @@ export interface PbMemberIndex {
   readonly index: number;
 }
 
+export interface PbInboundOffset<Int64 extends Int64Out = Int64In> {
+  readonly offset: Int64;
+}
+
+/** A fork group's parent and fork point (null offset in a deploy: the parent's commit offset). */
+export interface PbForkPoint<Int64 extends Int64Out = Int64In> {
+  readonly parent: string;
+  readonly inbound_offset: PbInboundOffset<Int64> | null;
+}
+
 /** Enum fields of requests may also hold a number the schema does not name. */
 export interface PbDeployRequest {
   readonly name: string;
@@ -31,6 +41,8 @@ export interface PbDeployRequest {
   readonly config_json: string;
   readonly standby_mode: PbStandbyMode | number;
   readonly acks: PbAcks | number;
+  /** Null: not a fork. */
+  readonly fork_of: PbForkPoint<Int64Out> | null;
 }
 
 export interface PbMemberStatus<Int64 extends Int64Out = Int64In> {
@@ -73,6 +85,8 @@ export interface PbDaemonDefinition<Int64 extends Int64Out = Int64In> {
   readonly acks: PbAcks;
   readonly epoch: Int64;
   readonly created_at_ms: Int64;
+  /** Null: not a fork group. */
+  readonly fork_of: PbForkPoint<Int64> | null;
 }
 
 export interface PbListDaemonsResponse<Int64 extends Int64Out = Int64In> {
@@ -115,6 +129,8 @@ export interface PbOutputsRequest<Int64 extends Int64Out = Int64In> {
   readonly name: string;
   readonly from_sequence: Int64;
   readonly follow: boolean;
+  /** Null: the active's (the first member's of a replica group, whose members each have their own). */
+  readonly member: PbMemberIndex | null;
 }
 
 export interface PbOutput<Int64 extends Int64Out = Int64In> {

@@ -30,6 +30,9 @@ const DAEMONS_DESCRIPTOR = meshosV1({
   StandbyMode: { values: { STANDBY_MODE_UNSPECIFIED: 0, STANDBY_HOT: 1, STANDBY_WARM: 2 } },
   MemberRole: { values: { ROLE_UNSPECIFIED: 0, ROLE_ACTIVE: 1, ROLE_STANDBY: 2, ROLE_REPLICA: 3 } },
   MemberIndex: message({ index: uint32(1) }),
+  InboundOffset: message({ offset: uint64(1) }),
+  /** A fork group's parent and fork point; in a deploy, no offset: the parent's commit offset. */
+  ForkPoint: message({ parent: string(1), inbound_offset: field('InboundOffset', 2) }),
   DeployRequest: message({
     name: string(1),
     kind: string(2),
@@ -39,6 +42,7 @@ const DAEMONS_DESCRIPTOR = meshosV1({
     config_json: string(5),
     standby_mode: field('StandbyMode', 6),
     acks: field('Acks', 7),
+    fork_of: field('ForkPoint', 8),
   }),
   MemberStatus: message({
     index: uint32(1),
@@ -68,6 +72,7 @@ const DAEMONS_DESCRIPTOR = meshosV1({
     acks: field('Acks', 8),
     epoch: uint64(9),
     created_at_ms: uint64(10),
+    fork_of: field('ForkPoint', 11),
   }),
   ListDaemonsRequest: message({}),
   ListDaemonsResponse: message({ daemons: repeated('DaemonDefinition', 1) }),
@@ -95,7 +100,12 @@ const DAEMONS_DESCRIPTOR = meshosV1({
     applied_through: uint64(4),
     state: bytes(5),
   }),
-  OutputsRequest: message({ name: string(1), from_sequence: uint64(2), follow: bool(3) }),
+  OutputsRequest: message({
+    name: string(1),
+    from_sequence: uint64(2),
+    follow: bool(3),
+    member: field('MemberIndex', 4),
+  }),
   Output: message({ sequence: uint64(1), inbound_offset: uint64(2), index: uint32(3), payload: bytes(4) }),
   /** `complete` ends a stream without `follow` that reached the end; a stream that ends without it was cut. */
   OutputsResponse: message({ outputs: repeated('Output', 1), complete: bool(2) }),

@@ -32,6 +32,8 @@ export type {
   PbDaemonName,
   PbDaemonStatus,
   PbDeployRequest,
+  PbForkPoint,
+  PbInboundOffset,
   PbListDaemonsResponse,
   PbMemberIndex,
   PbMemberPlacement,

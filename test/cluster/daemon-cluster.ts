@@ -1,6 +1,12 @@
-/** Helpers of the multi-process daemons tests: a started cluster with a daemons client per node. */
+/**
+ * Helpers of the multi-process daemons tests: a started cluster with a daemons client per node,
+ * the status as the first answering node gives it, and the senders' history written to a file.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { type DaemonSendOperation, daemonHistoryLines } from '../support/daemon-history.js';
 import { ProcessCluster } from './process-cluster.js';
-import { RawDaemonsClient } from './raw-daemons-client.js';
+import { type RawDaemonStatus, RawDaemonsClient } from './raw-daemons-client.js';
 
 /** Starting node processes on a loaded 2-core machine took 20 s for 3 nodes. */
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -13,7 +19,26 @@ export interface DaemonCluster {
   readonly clients: ReadonlyMap<number, RawDaemonsClient>;
   readonly ids: readonly number[];
   client(id: number): RawDaemonsClient;
+  /** The status of `daemon` as the first of `nodes` that answers gives it. */
+  statusVia(
+    daemon: string,
+    nodes: readonly number[],
+    timeoutMs: number,
+  ): Promise<RawDaemonStatus | undefined>;
   stop(): Promise<void>;
+}
+
+/**
+ * Writes the senders' history to `artifacts/cluster/<name>-history.jsonl` (HISTORY_FORMAT) and
+ * answers a line saying where, with how many sends ended each way.
+ */
+export function writeSendHistory(name: string, operations: readonly DaemonSendOperation[]): string {
+  const directory = path.resolve('artifacts', 'cluster');
+  mkdirSync(directory, { recursive: true });
+  const file = path.join(directory, `${name}-history.jsonl`);
+  writeFileSync(file, daemonHistoryLines(operations));
+  const count = (status: string) => operations.filter((operation) => operation.status === status).length;
+  return `daemon send history (${operations.length} sends: ${count('ok')} ok, ${count('fail')} fail, ${count('info')} info) written to ${file}`;
 }
 
 /**
@@ -44,6 +69,16 @@ export async function startDaemonCluster(
     clients,
     ids: cluster.plans.map((plan) => plan.id),
     client: (id) => clients.get(id)!,
+    async statusVia(daemon, nodes, timeoutMs) {
+      for (const node of nodes) {
+        const status = await clients
+          .get(node)
+          ?.status(daemon, timeoutMs)
+          .catch(() => undefined);
+        if (status !== undefined) return status;
+      }
+      return undefined;
+    },
     stop,
   };
 }

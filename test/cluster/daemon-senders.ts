@@ -6,6 +6,7 @@
  * call fails moves on to the next endpoint.
  */
 import type { DaemonSendOperation } from '../support/daemon-history.js';
+import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { RawDaemonsClient, RawDaemonsError } from './raw-daemons-client.js';
 
@@ -29,6 +30,8 @@ export interface DaemonSendersOptions {
   readonly maxSendsPerSender: number;
   readonly maxDurationMs: number;
   readonly sendTimeoutMs: number;
+  /** The routing key of each send (replica groups route by it); none when absent. */
+  readonly keyOf?: (client: number, counter: number) => string;
 }
 
 export class DaemonSenders {
@@ -51,18 +54,25 @@ export class DaemonSenders {
       counter++
     ) {
       const value = `${client}-${counter}`;
+      const key = this.options.keyOf?.(client, counter);
+      const routed = key === undefined ? {} : { key };
       const callTs = nanosecondsNow();
       try {
-        const result = await clients[endpoint]!.send(daemon, value, this.options.sendTimeoutMs, {
-          clientId: `sender-${client}`,
-          sequence: counter,
-        });
+        const result = await clients[endpoint]!.send(
+          daemon,
+          value,
+          this.options.sendTimeoutMs,
+          { clientId: `sender-${client}`, sequence: counter },
+          key,
+        );
         this.operations.push({
           client,
           daemon,
           value,
           counter,
+          ...routed,
           status: 'ok',
+          memberIndex: result.memberIndex,
           inboundOffset: result.inboundOffset,
           callTs,
           returnTs: nanosecondsNow(),
@@ -76,8 +86,17 @@ export class DaemonSenders {
               /No connection established/.test(error.message)));
         this.operations.push(
           notApplied
-            ? { client, daemon, value, counter, status: 'fail', callTs, returnTs: nanosecondsNow() }
-            : { client, daemon, value, counter, status: 'info', callTs },
+            ? {
+                client,
+                daemon,
+                value,
+                counter,
+                ...routed,
+                status: 'fail',
+                callTs,
+                returnTs: nanosecondsNow(),
+              }
+            : { client, daemon, value, counter, ...routed, status: 'info', callTs },
         );
         endpoint = (endpoint + 1) % clients.length;
         await new Promise((resolve) => setTimeout(resolve, FAILED_SEND_PAUSE_MS));
@@ -90,6 +109,11 @@ export class DaemonSenders {
   acknowledged(since = 0): number {
     return this.operations.filter((operation) => operation.status === 'ok' && operation.callTs >= since)
       .length;
+  }
+
+  /** Waits until `count` sends invoked after `since` (nanoseconds) were acknowledged, failing after `timeoutMs`. */
+  async awaitAcknowledged(count: number, what: string, timeoutMs: number, since = 0): Promise<void> {
+    await until(() => this.acknowledged(since) >= count, what, timeoutMs);
   }
 
   /** The first acknowledged send invoked after `since`: its return time (nanoseconds). */

@@ -5,15 +5,13 @@
  * acknowledged event exactly once, each sender's events in its order, no failed event, and any
  * event of unknown outcome at most once. The senders' history is written per HISTORY_FORMAT.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJournalState } from '../../src/daemons/index.js';
-import { daemonHistoryLines, journalProblems } from '../support/daemon-history.js';
+import { journalProblems } from '../support/daemon-history.js';
 import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { eventually } from './chain-cluster.js';
-import { type DaemonCluster, startDaemonCluster, textOf } from './daemon-cluster.js';
+import { type DaemonCluster, startDaemonCluster, textOf, writeSendHistory } from './daemon-cluster.js';
 import { DaemonSenders } from './daemon-senders.js';
 import type { RawDaemonStatus } from './raw-daemons-client.js';
 
@@ -35,17 +33,8 @@ describe('a journal standby group under faults of its active node', () => {
     await mesh?.stop();
   });
 
-  /** The status as the first of `nodes` that answers gives it. */
-  async function statusVia(nodes: readonly number[]): Promise<RawDaemonStatus | undefined> {
-    for (const node of nodes) {
-      const status = await mesh!
-        .client(node)
-        .status(DAEMON, CALL_TIMEOUT_MS)
-        .catch(() => undefined);
-      if (status !== undefined) return status;
-    }
-    return undefined;
-  }
+  const statusVia = (nodes: readonly number[]): Promise<RawDaemonStatus | undefined> =>
+    mesh!.statusVia(DAEMON, nodes, CALL_TIMEOUT_MS);
 
   const activeNodeOf = (status: RawDaemonStatus): number =>
     status.members.find((member) => member.role === 'ROLE_ACTIVE')!.node;
@@ -70,11 +59,7 @@ describe('a journal standby group under faults of its active node', () => {
     let gapMs = 0;
     let promotedMs = 0;
     try {
-      await until(
-        () => senders.acknowledged() >= ACKS_BEFORE_FAULT,
-        'events before the kill',
-        CLUSTER_TIMEOUT_MS,
-      );
+      await senders.awaitAcknowledged(ACKS_BEFORE_FAULT, 'events before the kill', CLUSTER_TIMEOUT_MS);
       const before = (await statusVia(ids))!;
       killed = activeNodeOf(before);
       const killedAt = nanosecondsNow();
@@ -86,10 +71,11 @@ describe('a journal standby group under faults of its active node', () => {
         CLUSTER_TIMEOUT_MS,
       );
       promotedMs = (nanosecondsNow() - killedAt) / 1e6;
-      await until(
-        () => senders.acknowledged(killedAt) >= ACKS_AFTER_FAULT,
+      await senders.awaitAcknowledged(
+        ACKS_AFTER_FAULT,
         'events after the kill',
         CLUSTER_TIMEOUT_MS,
+        killedAt,
       );
       gapMs = ((senders.firstAcknowledgedAfter(killedAt) ?? killedAt) - killedAt) / 1e6;
       const after = (await statusVia(survivors))!;
@@ -98,10 +84,11 @@ describe('a journal standby group under faults of its active node', () => {
       cluster.start(killed);
 
       const restartedAt = nanosecondsNow();
-      await until(
-        () => senders.acknowledged(restartedAt) >= ACKS_AFTER_FAULT,
+      await senders.awaitAcknowledged(
+        ACKS_AFTER_FAULT,
         'events after the restart',
         CLUSTER_TIMEOUT_MS,
+        restartedAt,
       );
       const paused = activeNodeOf((await statusVia(ids))!);
       const pid = cluster.processes.get(paused)!.pid!;
@@ -109,23 +96,19 @@ describe('a journal standby group under faults of its active node', () => {
       await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
       process.kill(pid, 'SIGCONT');
       const resumedAt = nanosecondsNow();
-      await until(
-        () => senders.acknowledged(resumedAt) >= ACKS_AFTER_FAULT,
+      await senders.awaitAcknowledged(
+        ACKS_AFTER_FAULT,
         'events after the pause',
         CLUSTER_TIMEOUT_MS,
+        resumedAt,
       );
     } finally {
       await senders.stop();
     }
 
     const operations = senders.operations;
-    const directory = path.resolve('artifacts', 'cluster');
-    mkdirSync(directory, { recursive: true });
-    const historyFile = path.join(directory, `daemons-faults-${nodes}-nodes-history.jsonl`);
-    writeFileSync(historyFile, daemonHistoryLines(operations));
-    const count = (status: string) => operations.filter((operation) => operation.status === status).length;
     console.log(
-      `daemon send history (${operations.length} sends: ${count('ok')} ok, ${count('fail')} fail, ${count('info')} info) written to ${historyFile}; ` +
+      `${writeSendHistory(`daemons-faults-${nodes}-nodes`, operations)}; ` +
         `kill -9 of node ${killed} to the first acknowledged event sent after it: ${gapMs.toFixed(0)} ms (promotion seen after ${promotedMs.toFixed(0)} ms)`,
     );
 

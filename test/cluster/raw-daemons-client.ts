@@ -76,11 +76,16 @@ export class RawDaemonsClient {
   async deploy(
     name: string,
     kind: string,
-    group: 'GROUP_SINGLE' | 'GROUP_STANDBY',
+    group: 'GROUP_SINGLE' | 'GROUP_STANDBY' | 'GROUP_REPLICA' | 'GROUP_FORK',
     members: number,
     timeoutMs: number,
+    forkOf?: { parent: string; inboundOffset: number },
   ): Promise<RawDaemonStatus> {
-    return statusOf(await this.call('Deploy', { name, kind, group, members }, timeoutMs));
+    const fork =
+      forkOf === undefined
+        ? {}
+        : { fork_of: { parent: forkOf.parent, inbound_offset: { offset: String(forkOf.inboundOffset) } } };
+    return statusOf(await this.call('Deploy', { name, kind, group, members, ...fork }, timeoutMs));
   }
 
   async status(name: string, timeoutMs: number): Promise<RawDaemonStatus> {
@@ -92,6 +97,7 @@ export class RawDaemonsClient {
     payload: string,
     timeoutMs: number,
     identity?: { clientId: string; sequence: number },
+    key?: string,
   ): Promise<RawSendResult> {
     const response = await this.call<{
       epoch: string;
@@ -104,6 +110,7 @@ export class RawDaemonsClient {
       {
         name,
         payload: Buffer.from(payload),
+        ...(key === undefined ? {} : { key }),
         ...(identity === undefined
           ? {}
           : { client_id: identity.clientId, sequence: String(identity.sequence) }),
@@ -140,6 +147,7 @@ export class RawDaemonsClient {
   outputs(
     name: string,
     timeoutMs: number,
+    member?: number,
   ): Promise<Array<{ sequence: number; inboundOffset: number; payload: string }>> {
     return new Promise((resolve, reject) => {
       const outputs: Array<{ sequence: number; inboundOffset: number; payload: string }> = [];
@@ -150,7 +158,12 @@ export class RawDaemonsClient {
         >
       ).Outputs!.bind(this.client);
       const stream = open(
-        { name, from_sequence: '0', follow: false },
+        {
+          name,
+          from_sequence: '0',
+          follow: false,
+          ...(member === undefined ? {} : { member: { index: member } }),
+        },
         { deadline: new Date(Date.now() + timeoutMs) },
       );
       stream.on(

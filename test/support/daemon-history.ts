@@ -1,6 +1,6 @@
 /**
  * What the senders of a multi-process daemons test saw, as a HISTORY_FORMAT file (op `send`,
- * key: the daemon), and the check of a journal daemon's entries against it: every acknowledged
+ * key: the daemon; a replica group's sends add `routing_key` and the answering `member`), and the check of a journal daemon's entries against it: every acknowledged
  * event exactly once, nothing that failed, an event of unknown outcome at most once, nothing
  * never sent, and each sender's events in the order it sent them.
  */
@@ -11,7 +11,11 @@ export interface DaemonSendOperation {
   /** `<client>-<counter>`: never sent twice in a run. */
   readonly value: string;
   readonly counter: number;
+  /** The event's routing key (replica groups route by it). */
+  readonly key?: string;
   readonly status: 'ok' | 'fail' | 'info';
+  /** The member that answered (acknowledged sends). */
+  readonly memberIndex?: number;
   readonly inboundOffset?: number;
   readonly callTs: number;
   readonly returnTs?: number;
@@ -25,6 +29,8 @@ export function daemonHistoryLines(operations: readonly DaemonSendOperation[]): 
         op: 'send',
         key: operation.daemon,
         value: operation.value,
+        ...(operation.key === undefined ? {} : { routing_key: operation.key }),
+        ...(operation.memberIndex === undefined ? {} : { member: operation.memberIndex }),
         ...(operation.inboundOffset === undefined ? {} : { inbound_offset: operation.inboundOffset }),
         ...(operation.status === 'ok' ? {} : { status: operation.status }),
         call_ts: operation.callTs,

@@ -114,6 +114,9 @@ export class FakeDaemonsBackend implements DaemonsBackend {
       acks: input.acks ?? 'quorum',
       epoch: 1,
       createdAtMs: FAKE_CREATED_AT_MS,
+      ...(input.forkOf === undefined
+        ? {}
+        : { forkOf: { parent: input.forkOf.parent, inboundOffset: input.forkOf.inboundOffset ?? 0 } }),
     };
     this.daemons.set(input.name, {
       definition,

@@ -22,11 +22,13 @@ import {
 export const DAEMON_USAGE = `usage:
   meshos daemon deploy NAME --kind K --group single|standby|replica|fork --members N
                             [--config JSON] [--standby-mode hot|warm] [--acks one|quorum|all]
+                            [--from PARENT [--at OFFSET]]   (fork: PARENT's state at OFFSET)
   meshos daemon list
   meshos daemon status NAME
   meshos daemon send NAME DATA [--key K] [--id CLIENT:SEQUENCE]
   meshos daemon state NAME [--member I]
-  meshos daemon outputs NAME [--from SEQ] [--follow] [--count N]   (--follow: until Ctrl-C)
+  meshos daemon outputs NAME [--from SEQ] [--follow] [--count N] [--member I]
+                                                         (--follow: until Ctrl-C)
   meshos daemon move NAME --to NODE
   meshos daemon remove NAME
 options:
@@ -91,6 +93,8 @@ export function deployOptionsFrom(values: {
   config?: string | undefined;
   'standby-mode'?: string | undefined;
   acks?: string | undefined;
+  from?: string | undefined;
+  at?: string | undefined;
 }): DaemonDeployOptions {
   if (values.kind === undefined || values.kind === '') throw new UsageError('--kind K is required');
   const group = parseGroup(values.group);
@@ -101,6 +105,7 @@ export function deployOptionsFrom(values: {
   const config = parseConfig(values.config);
   const standbyMode = parseStandbyMode(values['standby-mode'], group);
   const acks = parseAcks(values.acks);
+  const forkOf = parseForkOf(values.from, values.at, group);
   return {
     kind: values.kind,
     group,
@@ -108,7 +113,24 @@ export function deployOptionsFrom(values: {
     ...(config === undefined ? {} : { config }),
     ...(standbyMode === undefined ? {} : { standbyMode }),
     ...(acks === undefined ? {} : { acks }),
+    ...(forkOf === undefined ? {} : { forkOf }),
   };
+}
+
+/** `--from PARENT [--at OFFSET]`: a fork group's parent and fork point (fork groups only). */
+function parseForkOf(
+  parent: string | undefined,
+  at: string | undefined,
+  group: DaemonGroupKind,
+): DaemonDeployOptions['forkOf'] {
+  if (group !== 'fork') {
+    if (parent !== undefined || at !== undefined)
+      throw new UsageError(`--from and --at apply to fork groups, not ${group}`);
+    return undefined;
+  }
+  if (parent === undefined || parent === '') throw new UsageError('a fork group needs --from PARENT');
+  const inboundOffset = integerOption('at', at);
+  return inboundOffset === undefined ? { parent } : { parent, inboundOffset };
 }
 
 /** A status as `status --json` prints it: exactly these fields, in this order. */
@@ -150,9 +172,10 @@ export function daemonListLines(daemons: readonly DaemonDefinition[]): string[] 
       String(daemon.epoch),
       active === undefined ? '-' : String(active.node),
       daemon.members.map((member) => member.node).join(','),
+      daemon.forkOf === undefined ? '-' : `${daemon.forkOf.parent}@${daemon.forkOf.inboundOffset}`,
     ];
   });
-  return tableLines(['NAME', 'KIND', 'GROUP', 'EPOCH', 'ACTIVE', 'NODES'], rows);
+  return tableLines(['NAME', 'KIND', 'GROUP', 'EPOCH', 'ACTIVE', 'NODES', 'FORK OF'], rows);
 }
 
 export function sendResultJson(result: DaemonSendResult): Record<string, unknown> {
@@ -204,6 +227,8 @@ async function deploy(argv: string[], io: CommandIo): Promise<number> {
     config: { type: 'string' },
     'standby-mode': { type: 'string' },
     acks: { type: 'string' },
+    from: { type: 'string' },
+    at: { type: 'string' },
   });
   const name = daemonName(args, 'NAME', 1);
   const options = deployOptionsFrom(values);
@@ -279,13 +304,19 @@ async function outputs(argv: string[], io: CommandIo): Promise<number> {
     from: { type: 'string' },
     follow: { type: 'boolean' },
     count: { type: 'string' },
+    member: { type: 'string' },
   });
   const name = daemonName(args, 'NAME', 1);
   const fromSequence = integerOption('from', values.from) ?? 0;
+  const member = integerOption('member', values.member);
   const count = integerOption('count', values.count);
   if (count === 0) throw new UsageError('--count must be at least 1');
   return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const stream = client.daemons.outputs(name, { fromSequence, follow: values.follow === true });
+    const stream = client.daemons.outputs(name, {
+      fromSequence,
+      follow: values.follow === true,
+      ...(member === undefined ? {} : { member }),
+    });
     return printStream(io, stream, count, (output) =>
       values.json === true ? JSON.stringify(outputJson(output)) : outputLine(output),
     );

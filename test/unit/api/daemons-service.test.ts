@@ -115,6 +115,7 @@ describe('unary calls', () => {
       acks: 'ACKS_QUORUM',
       epoch: '1',
       created_at_ms: '1700000000000',
+      fork_of: null,
     });
     expect(byName.get('deployed-replica')).toMatchObject({
       config_json: '',
@@ -122,6 +123,27 @@ describe('unary calls', () => {
       standby_mode: 'STANDBY_WARM',
       acks: 'ACKS_ALL',
     });
+    await call(daemons, 'Deploy', {
+      name: 'deployed-fork',
+      kind: 'counter',
+      group: 'GROUP_FORK',
+      members: 1,
+      fork_of: { parent: 'deployed', inbound_offset: { offset: '12' } },
+    });
+    const forks = await call(daemons, 'List', {});
+    expect(forks.daemons.find((daemon: RawClient) => daemon.name === 'deployed-fork')).toMatchObject({
+      group: 'GROUP_FORK',
+      fork_of: { parent: 'deployed', inbound_offset: { offset: '12' } },
+    });
+    await expect(
+      call(daemons, 'Deploy', {
+        name: 'x',
+        kind: 'counter',
+        group: 'GROUP_FORK',
+        members: 1,
+        fork_of: { parent: '' },
+      }),
+    ).rejects.toMatchObject({ message: expect.stringContaining('fork_of.parent is empty') });
   });
 
   it('send answers where the event sits and what it produced; a repeated id is a duplicate', async () => {

@@ -54,7 +54,29 @@ describe('parsing', () => {
       standbyMode: 'warm',
       acks: 'all',
     });
+    expect(
+      deployOptionsFrom({ kind: 'journal', group: 'fork', members: '2', from: 'origin', at: '7' }),
+    ).toEqual({
+      kind: 'journal',
+      group: 'fork',
+      members: 2,
+      forkOf: { parent: 'origin', inboundOffset: 7 },
+    });
+    expect(
+      deployOptionsFrom({ kind: 'journal', group: 'fork', members: '1', from: 'origin' }).forkOf,
+    ).toEqual({
+      parent: 'origin',
+    });
     const refusals: [Record<string, string>, string][] = [
+      [{ kind: 'k', group: 'fork', members: '1' }, 'a fork group needs --from PARENT'],
+      [
+        { kind: 'k', group: 'standby', members: '2', from: 'p' },
+        '--from and --at apply to fork groups, not standby',
+      ],
+      [
+        { kind: 'k', group: 'fork', members: '1', from: 'p', at: 'x' },
+        "--at must be a non-negative integer, got 'x'",
+      ],
       [{ group: 'single' }, '--kind K is required'],
       [{ kind: 'k' }, '--group single|standby|replica|fork is required'],
       [{ kind: 'k', group: 'pair' }, "--group must be single, standby, replica or fork, got 'pair'"],
@@ -64,7 +86,7 @@ describe('parsing', () => {
         "--members must be a non-negative integer, got 'two'",
       ],
       [{ kind: 'k', group: 'single', members: '2' }, 'a single daemon has 1 member, not 2'],
-      [{ kind: 'k', group: 'fork', members: '2', config: '{x' }, '--config must be JSON: '],
+      [{ kind: 'k', group: 'fork', members: '2', config: '{x', from: 'p' }, '--config must be JSON: '],
       [
         { kind: 'k', group: 'standby', members: '2', 'standby-mode': 'cold' },
         "--standby-mode must be hot or warm, got 'cold'",
@@ -74,7 +96,7 @@ describe('parsing', () => {
         '--standby-mode applies to standby groups, not replica',
       ],
       [
-        { kind: 'k', group: 'fork', members: '2', acks: 'most' },
+        { kind: 'k', group: 'fork', members: '2', acks: 'most', from: 'p' },
         "--acks must be one, quorum or all, got 'most'",
       ],
     ];
@@ -139,11 +161,22 @@ describe('output', () => {
           epoch: 1,
           members: [{ index: 0, node: 2 }],
         },
+        {
+          ...definition,
+          name: 'branch',
+          kind: 'counter',
+          group: 'fork',
+          epoch: 2,
+          active: 0,
+          members: [{ index: 0, node: 5 }],
+          forkOf: { parent: 'tally', inboundOffset: 40 },
+        },
       ]),
     ).toEqual([
-      'NAME        KIND     GROUP    EPOCH  ACTIVE  NODES',
-      'tally       counter  standby  3      7       4,7',
-      'spread-out  journal  replica  1      -       2',
+      'NAME        KIND     GROUP    EPOCH  ACTIVE  NODES  FORK OF',
+      'tally       counter  standby  3      7       4,7    -',
+      'spread-out  journal  replica  1      -       2      -',
+      'branch      counter  fork     2      5       5      tally@40',
     ]);
   });
 });
@@ -245,8 +278,8 @@ describe('against a node', () => {
     });
 
     expect((await run(['list'])).out).toEqual([
-      'NAME   KIND     GROUP    EPOCH  ACTIVE  NODES',
-      'tally  counter  standby  1      1       1,2',
+      'NAME   KIND     GROUP    EPOCH  ACTIVE  NODES  FORK OF',
+      'tally  counter  standby  1      1       1,2    -',
     ]);
     expect(json(await run(['list', '--json']))).toEqual([
       {

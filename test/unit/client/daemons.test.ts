@@ -113,6 +113,25 @@ describe('client.daemons against one node', () => {
     ]);
   });
 
+  it('a fork group travels with its parent and fork point, and lists them', async () => {
+    await client.daemons.deploy('branch', {
+      kind: 'counter',
+      group: 'fork',
+      members: 1,
+      forkOf: { parent: 'tally', inboundOffset: 40 },
+    });
+    const definition = (await client.daemons.list()).find((daemon) => daemon.name === 'branch');
+    expect(definition?.forkOf).toEqual({ parent: 'tally', inboundOffset: 40 });
+    await expect(
+      client.daemons.deploy('bad', {
+        kind: 'counter',
+        group: 'fork',
+        members: 1,
+        forkOf: { parent: '', inboundOffset: -1 },
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it('a replica group lists no active', async () => {
     await client.daemons.deploy('replicas', { kind: 'journal', group: 'replica', members: 3 });
     const definition = (await client.daemons.list()).find((daemon) => daemon.name === 'replicas');

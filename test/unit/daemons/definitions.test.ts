@@ -69,6 +69,18 @@ describe('the stored definition', () => {
     expect(daemonDefinitionProblems({ ...journal, group: 'replica' })).toEqual([
       'a replica group has no active member',
     ]);
+    // A fork group names its parent and fork point; no other group does.
+    expect(daemonDefinitionProblems({ ...journal, group: 'fork' })).toEqual([
+      'forkOf must be an object, got undefined',
+    ]);
+    const fork = { ...journal, group: 'fork', forkOf: { parent: 'origin', inboundOffset: 4 } };
+    expect(daemonDefinitionProblems(fork)).toEqual([]);
+    expect(
+      daemonDefinitionProblems({ ...fork, forkOf: { parent: 'origin', inboundOffset: -1, at: 1 } }),
+    ).toEqual([expect.stringContaining('forkOf.inboundOffset'), "forkOf has an unknown field 'at'"]);
+    expect(daemonDefinitionProblems({ ...journal, forkOf: fork.forkOf })).toEqual([
+      'a standby group has no forkOf (fork groups only)',
+    ]);
   });
 
   it('refuses bytes stored under another daemon name, or not a definition', () => {
@@ -80,7 +92,7 @@ describe('the stored definition', () => {
 });
 
 describe('a deploy request', () => {
-  it('takes the defaults and refuses groups not run across nodes, naming every problem', () => {
+  it('takes the defaults and refuses bad requests, naming every problem', () => {
     expect(validateDaemonDeploy({ name: 'sum', kind: 'counter', group: 'single', members: 1 })).toEqual({
       name: 'sum',
       kind: 'counter',
@@ -98,6 +110,7 @@ describe('a deploy request', () => {
         group: 'replica',
         members: 0,
         acks: 'most' as never,
+        forkOf: { parent: 'origin' },
       });
     } catch (caught) {
       error = caught;
@@ -106,7 +119,29 @@ describe('a deploy request', () => {
     const problems = (error as ValidationError).problems;
     expect(problems).toHaveLength(5);
     expect(problems.join('\n')).toMatch(/name/);
-    expect(problems.join('\n')).toMatch(/group replica is not run across nodes yet/);
+    expect(problems.join('\n')).toMatch(/forkOf is for fork groups only/);
+    // A fork names its parent; its fork point, when given, is an inbound offset.
+    expect(() => validateDaemonDeploy({ name: 'f', kind: 'journal', group: 'fork', members: 1 })).toThrow(
+      /forkOf must be an object/,
+    );
+    expect(() =>
+      validateDaemonDeploy({
+        name: 'f',
+        kind: 'journal',
+        group: 'fork',
+        members: 1,
+        forkOf: { parent: 'origin', inboundOffset: -1 },
+      }),
+    ).toThrow(/forkOf.inboundOffset/);
+    expect(
+      validateDaemonDeploy({
+        name: 'f',
+        kind: 'journal',
+        group: 'fork',
+        members: 2,
+        forkOf: { parent: 'origin' },
+      }).forkOf,
+    ).toEqual({ parent: 'origin', inboundOffset: undefined });
     expect(() =>
       validateDaemonDeploy({ name: 'sum', kind: 'counter', group: 'standby', members: 1 }),
     ).toThrow(/members/);

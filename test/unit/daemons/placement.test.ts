@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DaemonPlacementError } from '../../../src/daemons/cluster-errors.js';
 import {
   chooseFailoverMember,
+  chooseReplicaRelocation,
   daemonChainReplicas,
   placeDaemonMembers,
   replacementNode,
@@ -109,5 +110,33 @@ describe('replacementNode', () => {
     expect(
       replacementNode(definition, [...healthy([1, 2, 3]), { id: 4, healthy: false }], []),
     ).toBeUndefined();
+  });
+});
+
+describe('chooseReplicaRelocation', () => {
+  const replicas = (nodes: readonly NodeId[]): DaemonDefinition => {
+    const { active: _active, ...definition } = deployed('r', nodes);
+    return { ...definition, group: 'replica' };
+  };
+
+  it('moves the first member whose node is lost to the least loaded node running no member of the group', () => {
+    const nodes = [...healthy([1, 3, 4, 5]), { id: 2, healthy: false }];
+    const definition = replicas([1, 2, 3]);
+    expect(chooseReplicaRelocation({ definition, nodes, existing: [definition] })).toEqual({
+      index: 1,
+      node: 4,
+    });
+    // Node 4 runs another daemon's member: node 5 is less loaded.
+    const existing = [definition, deployed('x', [4])];
+    expect(chooseReplicaRelocation({ definition, nodes, existing })).toEqual({ index: 1, node: 5 });
+  });
+
+  it('leaves the group as it is when every member node is healthy or no node is free', () => {
+    const definition = replicas([1, 2, 3]);
+    expect(
+      chooseReplicaRelocation({ definition, nodes: healthy([1, 2, 3, 4]), existing: [] }),
+    ).toBeUndefined();
+    const nodes = [...healthy([1, 3]), { id: 2, healthy: false }];
+    expect(chooseReplicaRelocation({ definition, nodes, existing: [] })).toBeUndefined();
   });
 });

@@ -7,26 +7,12 @@ import {
   decodeJournalState,
   encodeInboundEventRecord,
 } from '../../../src/daemons/index.js';
-import { isMeshError, SystemClock } from '../../../src/lib/index.js';
+import { SystemClock } from '../../../src/lib/index.js';
 import { until } from '../../support/until.js';
-import { type DaemonMesh, openDaemonMesh } from './daemon-mesh.js';
+import { bytes, codeOf, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
 
 /** A send's deadline while the active is fenced: long enough for two looks at the definitions. */
 const FENCED_SEND_TIMEOUT_MS = 600;
-
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
-const SEND_TIMEOUT_MS = 5_000;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMeshError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 let mesh: DaemonMesh;
 beforeEach(async () => {

@@ -1,0 +1,153 @@
+/**
+ * A `journal` replica group of 3 members on four real processes under 16 concurrent senders whose
+ * events carry keys, while the node of one member is killed with -9 (its member is rebuilt on the
+ * free fourth node at a higher epoch, from its own inbound chain) and later restarted. At the end
+ * each member's journal holds exactly the events whose keys hash to it: every acknowledged one
+ * exactly once, no failed one, any of unknown outcome at most once, each sender's events in its
+ * order; each acknowledged answer named that member. The senders' history is written per
+ * HISTORY_FORMAT.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeJournalState, replicaForKey } from '../../src/daemons/index.js';
+import { journalProblems } from '../support/daemon-history.js';
+import { until } from '../support/until.js';
+import { nanosecondsNow } from './chain-appenders.js';
+import { eventually } from './chain-cluster.js';
+import { type DaemonCluster, startDaemonCluster, textOf, writeSendHistory } from './daemon-cluster.js';
+import { DaemonSenders } from './daemon-senders.js';
+import type { RawDaemonStatus } from './raw-daemons-client.js';
+
+const DAEMON = 'shares';
+const NODES = 4;
+const MEMBERS = 3;
+const SENDERS = 16;
+const KEYS = 24;
+const MAX_SENDS_PER_SENDER = 2_000;
+const LOAD_MAX_MS = 150_000;
+const SEND_TIMEOUT_MS = 3_000;
+const ACKS_BEFORE_FAULT = 120;
+const ACKS_AFTER_FAULT = 90;
+const CALL_TIMEOUT_MS = 5_000;
+const CLUSTER_TIMEOUT_MS = 60_000;
+
+/** Sender `client`'s `counter`th event's key: every sender writes to every key in turn. */
+const keyOf = (client: number, counter: number): string => `key-${(client * 5 + counter) % KEYS}`;
+
+describe('a journal replica group under a kill -9 of a member node', () => {
+  let mesh: DaemonCluster | undefined;
+  afterEach(async () => {
+    await mesh?.stop();
+  });
+
+  it('4 nodes, 3 replicas, 16 keyed senders: every acknowledged event once, in the member its key hashes to, in each sender order', async () => {
+    const started = await startDaemonCluster(NODES);
+    mesh = started;
+    const { cluster, ids } = started;
+    const statusVia = (nodes: readonly number[]): Promise<RawDaemonStatus | undefined> =>
+      started.statusVia(DAEMON, nodes, CALL_TIMEOUT_MS);
+    const deployed = await eventually('deploy', () =>
+      started.client(ids[0]!).deploy(DAEMON, 'journal', 'GROUP_REPLICA', MEMBERS, CALL_TIMEOUT_MS),
+    );
+    expect(deployed.members.map((member) => member.role)).toEqual([
+      'ROLE_REPLICA',
+      'ROLE_REPLICA',
+      'ROLE_REPLICA',
+    ]);
+    expect(new Set(deployed.members.map((member) => member.node)).size).toBe(MEMBERS);
+
+    const senders = new DaemonSenders({
+      endpoints: cluster.clientEndpoints,
+      daemon: DAEMON,
+      senders: SENDERS,
+      maxSendsPerSender: MAX_SENDS_PER_SENDER,
+      maxDurationMs: LOAD_MAX_MS,
+      sendTimeoutMs: SEND_TIMEOUT_MS,
+      keyOf,
+    });
+    const victim = 1;
+    let killed = 0;
+    let rebuiltMs = 0;
+    try {
+      await senders.awaitAcknowledged(ACKS_BEFORE_FAULT, 'events before the kill', CLUSTER_TIMEOUT_MS);
+      const before = (await statusVia(ids))!;
+      killed = before.members[victim]!.node;
+      const killedAt = nanosecondsNow();
+      await cluster.kill(killed);
+      const survivors = ids.filter((id) => id !== killed);
+      await until(
+        async () => {
+          const status = await statusVia(survivors);
+          return (
+            status !== undefined && status.epoch > before.epoch && status.members[victim]!.node !== killed
+          );
+        },
+        'the lost member rebuilt on another node',
+        CLUSTER_TIMEOUT_MS,
+      );
+      rebuiltMs = (nanosecondsNow() - killedAt) / 1e6;
+      // Events keep landing in every member, the rebuilt one included.
+      const ackedBy = (member: number) => () =>
+        senders.operations.filter(
+          (operation) =>
+            operation.status === 'ok' && operation.callTs >= killedAt && operation.memberIndex === member,
+        ).length;
+      await senders.awaitAcknowledged(
+        ACKS_AFTER_FAULT,
+        'events after the kill',
+        CLUSTER_TIMEOUT_MS,
+        killedAt,
+      );
+      await until(() => ackedBy(victim)() >= 10, 'events in the rebuilt member', CLUSTER_TIMEOUT_MS);
+      const after = (await statusVia(survivors))!;
+      expect(after.members.map((member) => member.node)).not.toContain(killed);
+      expect(new Set(after.members.map((member) => member.node)).size).toBe(MEMBERS);
+      cluster.start(killed);
+      const restartedAt = nanosecondsNow();
+      await senders.awaitAcknowledged(
+        ACKS_AFTER_FAULT,
+        'events after the restart',
+        CLUSTER_TIMEOUT_MS,
+        restartedAt,
+      );
+    } finally {
+      await senders.stop();
+    }
+
+    const operations = senders.operations;
+    console.log(
+      `${writeSendHistory('daemons-replica-4-nodes', operations)}; ` +
+        `kill -9 of node ${killed} (member ${victim}) to its member rebuilt elsewhere: ${rebuiltMs.toFixed(0)} ms`,
+    );
+    // A replica group's inboundThrough is the sum of its members' chains: synced when they add up.
+    await until(
+      async () => {
+        const status = await statusVia(ids);
+        if (status === undefined || !status.members.every((member) => member.healthy)) return false;
+        return (
+          status.members.reduce((sum, member) => sum + member.syncedThrough, 0) === status.inboundThrough
+        );
+      },
+      'every member healthy and synced',
+      CLUSTER_TIMEOUT_MS,
+    );
+    for (const member of [0, 1, 2]) {
+      const mine = operations.filter((operation) => replicaForKey(operation.key!, MEMBERS) === member);
+      expect(mine.length).toBeGreaterThan(0);
+      for (const operation of mine.filter((candidate) => candidate.status === 'ok'))
+        expect(operation.memberIndex).toBe(member);
+      const state = await eventually(`member ${member}'s state`, () =>
+        started.client(ids[(member + 2) % ids.length]!).state(DAEMON, member, CALL_TIMEOUT_MS),
+      );
+      const journal = decodeJournalState(state.state).map(textOf);
+      // Anything sent to another member shows up here as "never sent".
+      expect(journalProblems(mine, journal)).toEqual([]);
+      // Each member's own output chain holds each of its events' output once, in order.
+      const outputs = await eventually(`member ${member}'s ${journal.length} outputs`, async () => {
+        const read = await started.client(ids[member]!).outputs(DAEMON, CALL_TIMEOUT_MS, member);
+        return read.length >= journal.length ? read : undefined;
+      });
+      expect(outputs.map((output) => output.payload)).toEqual(journal.map((_, index) => String(index)));
+    }
+    expect(senders.acknowledged()).toBeGreaterThanOrEqual(ACKS_BEFORE_FAULT + 2 * ACKS_AFTER_FAULT);
+  }, 400_000);
+});
