@@ -5,11 +5,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type DaemonSendOperation, daemonHistoryLines } from '../support/daemon-history.js';
+import { until } from '../support/until.js';
 import { ProcessCluster } from './process-cluster.js';
 import { type RawDaemonStatus, RawDaemonsClient } from './raw-daemons-client.js';
 
 /** Starting node processes on a loaded 2-core machine took 20 s for 3 nodes. */
 const STARTUP_TIMEOUT_MS = 90_000;
+/** How long one status call of `awaitStatus` may take. */
+const STATUS_CALL_TIMEOUT_MS = 5_000;
 
 export const textOf = (payload: Uint8Array): string => new TextDecoder().decode(payload);
 
@@ -25,7 +28,23 @@ export interface DaemonCluster {
     nodes: readonly number[],
     timeoutMs: number,
   ): Promise<RawDaemonStatus | undefined>;
+  /**
+   * Waits until `daemon`'s status (through the first of `nodes` that answers) satisfies `holds`;
+   * a timeout names the last status seen and the nodes' output.
+   */
+  awaitStatus(
+    daemon: string,
+    nodes: readonly number[],
+    what: string,
+    timeoutMs: number,
+    holds: (status: RawDaemonStatus) => boolean,
+  ): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Every member healthy and applied through its inbound chain's commit offset. */
+export function everyMemberSynced(status: RawDaemonStatus): boolean {
+  return status.members.every((member) => member.healthy && member.syncedThrough === status.inboundThrough);
 }
 
 /**
@@ -64,20 +83,38 @@ export async function startDaemonCluster(
     throw error;
   }
   for (const plan of cluster.plans) clients.set(plan.id, new RawDaemonsClient(plan.client));
+  const statusVia: DaemonCluster['statusVia'] = async (daemon, nodes, timeoutMs) => {
+    for (const node of nodes) {
+      const status = await clients
+        .get(node)
+        ?.status(daemon, timeoutMs)
+        .catch(() => undefined);
+      if (status !== undefined) return status;
+    }
+    return undefined;
+  };
   return {
     cluster,
     clients,
     ids: cluster.plans.map((plan) => plan.id),
     client: (id) => clients.get(id)!,
-    async statusVia(daemon, nodes, timeoutMs) {
-      for (const node of nodes) {
-        const status = await clients
-          .get(node)
-          ?.status(daemon, timeoutMs)
-          .catch(() => undefined);
-        if (status !== undefined) return status;
+    statusVia,
+    async awaitStatus(daemon, nodes, what, timeoutMs, holds) {
+      let last: RawDaemonStatus | undefined;
+      try {
+        await until(
+          async () => {
+            last = await statusVia(daemon, nodes, STATUS_CALL_TIMEOUT_MS);
+            return last !== undefined && holds(last);
+          },
+          what,
+          timeoutMs,
+        );
+      } catch (error) {
+        throw new Error(
+          `${(error as Error).message}; last status: ${JSON.stringify(last)}\n${cluster.describeOutput()}`,
+        );
       }
-      return undefined;
     },
     stop,
   };

@@ -11,7 +11,13 @@ import { journalProblems } from '../support/daemon-history.js';
 import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { eventually } from './chain-cluster.js';
-import { type DaemonCluster, startDaemonCluster, textOf, writeSendHistory } from './daemon-cluster.js';
+import {
+  type DaemonCluster,
+  everyMemberSynced,
+  startDaemonCluster,
+  textOf,
+  writeSendHistory,
+} from './daemon-cluster.js';
 import { DaemonSenders } from './daemon-senders.js';
 import type { RawDaemonStatus } from './raw-daemons-client.js';
 
@@ -113,24 +119,13 @@ describe('a journal standby group under faults of its active node', () => {
     );
 
     // Every member, the restarted one included (it replays the inbound chain), catches up.
-    let lastStatus: RawDaemonStatus | undefined;
-    await until(
-      async () => {
-        const status = await statusVia(ids);
-        lastStatus = status ?? lastStatus;
-        return (
-          status?.members.every(
-            (member) => member.healthy && member.syncedThrough === status.inboundThrough,
-          ) === true
-        );
-      },
+    await started.awaitStatus(
+      DAEMON,
+      ids,
       'every member healthy and synced',
       CLUSTER_TIMEOUT_MS,
-    ).catch((error: Error) => {
-      throw new Error(
-        `${error.message}; last status ${JSON.stringify(lastStatus)}\n${cluster.describeOutput()}`,
-      );
-    });
+      everyMemberSynced,
+    );
     const journals = await Promise.all(
       [0, 1, 2].map(async (member) => {
         // Through any node (a client's channel to the restarted node may still be backing off).

@@ -7,9 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJournalState } from '../../src/daemons/index.js';
-import { until } from '../support/until.js';
 import { eventually } from './chain-cluster.js';
-import { type DaemonCluster, startDaemonCluster, textOf } from './daemon-cluster.js';
+import { type DaemonCluster, everyMemberSynced, startDaemonCluster, textOf } from './daemon-cluster.js';
 
 const CALL_TIMEOUT_MS = 5_000;
 const SEND_TIMEOUT_MS = 3_000;
@@ -77,17 +76,12 @@ describe('a fork group on processes', () => {
     );
     expect(afterKill.epoch).toBeGreaterThan(before.epoch);
     cluster.start(killed);
-    await until(
-      async () => {
-        const status = await started.statusVia('branch', ids, CALL_TIMEOUT_MS);
-        return (
-          status?.members.every(
-            (member) => member.healthy && member.syncedThrough === status.inboundThrough,
-          ) === true
-        );
-      },
+    await started.awaitStatus(
+      'branch',
+      ids,
       'both fork members healthy and synced',
       CLUSTER_TIMEOUT_MS,
+      everyMemberSynced,
     );
     for (const member of [0, 1])
       expect(await journalOf('branch', member)).toEqual([...parentBelowFork, ...forkEvents, 'f5']);

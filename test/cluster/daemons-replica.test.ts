@@ -119,16 +119,14 @@ describe('a journal replica group under a kill -9 of a member node', () => {
         `kill -9 of node ${killed} (member ${victim}) to its member rebuilt elsewhere: ${rebuiltMs.toFixed(0)} ms`,
     );
     // A replica group's inboundThrough is the sum of its members' chains: synced when they add up.
-    await until(
-      async () => {
-        const status = await statusVia(ids);
-        if (status === undefined || !status.members.every((member) => member.healthy)) return false;
-        return (
-          status.members.reduce((sum, member) => sum + member.syncedThrough, 0) === status.inboundThrough
-        );
-      },
+    await started.awaitStatus(
+      DAEMON,
+      ids,
       'every member healthy and synced',
       CLUSTER_TIMEOUT_MS,
+      (status) =>
+        status.members.every((member) => member.healthy) &&
+        status.members.reduce((sum, member) => sum + member.syncedThrough, 0) === status.inboundThrough,
     );
     for (const member of [0, 1, 2]) {
       const mine = operations.filter((operation) => replicaForKey(operation.key!, MEMBERS) === member);
