@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChainUnavailableError } from '../../../src/chains/index.js';
 import { outputChainName } from '../../../src/daemons/chain-names.js';
 import { decodeOutputRecord } from '../../../src/daemons/index.js';
-import { MemberCore } from '../../../src/daemons/member-core.js';
+import { type EventApplier, MemberCore } from '../../../src/daemons/member-core.js';
 import { ManualClock } from '../../../src/lib/index.js';
 import { OUTPUT_RETRY_DELAY_MS, OutputWriter } from '../../../src/mesh/daemon-output-writer.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
@@ -12,6 +12,14 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 /** Far longer than the test: a wait that ran to it would fail the test by its own timeout. */
 const LONG_WAIT_MS = 600_000;
 
+/** An applier whose one output of an event is its payload. */
+const echoApplier = (): EventApplier => ({
+  apply: async (record) => ({ outputs: [record.payload], duplicate: false }),
+  state: () => new Uint8Array(0),
+  saturation: () => 0,
+  snapshot: () => new Uint8Array(0),
+});
+
 describe('the output writer of a new active', () => {
   it('does not hold a send while it is still finding the output chain end, and writes its outputs once found', async () => {
     const chains = new FakeChainsBackend();
@@ -19,13 +27,9 @@ describe('the output writer of a new active', () => {
     await chains.create({ name: chain, replicas: 3, acks: 'quorum' });
     // The output chain's leader is failing over: asking where the chain ends fails for now.
     chains.failNext('status', new ChainUnavailableError(chain, 'its leader is gone'), 1_000);
-    const core = new MemberCore({
-      apply: async (record) => ({ outputs: [record.payload], duplicate: false }),
-      state: () => new Uint8Array(0),
-      snapshot: () => new Uint8Array(0),
-    });
+    const core = new MemberCore(echoApplier());
     const clock = new ManualClock();
-    const writer = new OutputWriter({ daemon: 'd', chains, core, mayWrite: () => true, clock });
+    const writer = new OutputWriter({ daemon: 'd', chain, chains, core, mayWrite: () => true, clock });
     writer.start();
     await core.apply(0, { epoch: 2, payload: bytes('a') });
     writer.notify();
@@ -49,14 +53,10 @@ describe('the output writer of a new active', () => {
     const chains = new FakeChainsBackend();
     const chain = outputChainName('d');
     await chains.create({ name: chain, replicas: 3, acks: 'quorum' });
-    const core = new MemberCore({
-      apply: async (record) => ({ outputs: [record.payload], duplicate: false }),
-      state: () => new Uint8Array(0),
-      snapshot: () => new Uint8Array(0),
-    });
+    const core = new MemberCore(echoApplier());
     const clock = new ManualClock();
     let serves = false;
-    const writer = new OutputWriter({ daemon: 'd', chains, core, mayWrite: () => serves, clock });
+    const writer = new OutputWriter({ daemon: 'd', chain, chains, core, mayWrite: () => serves, clock });
     writer.start();
     await core.apply(0, { epoch: 1, payload: bytes('a') });
     writer.notify();
