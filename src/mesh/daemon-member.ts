@@ -301,6 +301,9 @@ export class DaemonMember {
   /** The member's own checkpoint of this deployment, else another member's, else none. */
   private async startingCheckpoint(): Promise<MemberCheckpoint | undefined> {
     const { checkpoints, chains, logger } = this.options;
+    // A node's checkpoint file is per daemon, and each replica member has its own chain: a file
+    // left by another member this node ran cannot tell, so a replica member replays its chain.
+    if (this.definition.group === 'replica') return undefined;
     const createdAtMs = this.definition.createdAtMs;
     const own = await checkpoints?.load(this.name).catch((error: unknown) => {
       logger?.warn({ err: error, daemon: this.name }, 'daemons: reading the member checkpoint failed');
