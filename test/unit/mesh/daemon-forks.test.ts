@@ -7,8 +7,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeJournalState } from '../../../src/daemons/index.js';
 import type { NodeId } from '../../../src/lib/index.js';
+import { rejectionCode } from '../../support/error-code.js';
 import { until } from '../../support/until.js';
-import { bytes, codeOf, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
+import { bytes, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
 
 let mesh: DaemonMesh;
 beforeEach(async () => {
@@ -125,15 +126,17 @@ describe('a fork group across nodes (one process)', () => {
         forkOf,
         ...(config === undefined ? {} : { config }),
       });
-    expect(await codeOf(fork({ parent: 'missing' }))).toBe('DAEMON_NOT_FOUND');
-    expect(await codeOf(fork({ parent: 'origin', inboundOffset: 99 }))).toBe('VALIDATION_FAILED');
-    expect(await codeOf(fork({ parent: 'origin' }, 'counter'))).toBe('VALIDATION_FAILED');
-    expect(await codeOf(fork({ parent: 'origin' }, 'journal', { maxEntries: 5 }))).toBe('VALIDATION_FAILED');
-    expect(await codeOf(requests.deploy({ name: 'bad', kind: 'journal', group: 'fork', members: 1 }))).toBe(
+    expect(await rejectionCode(fork({ parent: 'missing' }))).toBe('DAEMON_NOT_FOUND');
+    expect(await rejectionCode(fork({ parent: 'origin', inboundOffset: 99 }))).toBe('VALIDATION_FAILED');
+    expect(await rejectionCode(fork({ parent: 'origin' }, 'counter'))).toBe('VALIDATION_FAILED');
+    expect(await rejectionCode(fork({ parent: 'origin' }, 'journal', { maxEntries: 5 }))).toBe(
       'VALIDATION_FAILED',
     );
     expect(
-      await codeOf(
+      await rejectionCode(requests.deploy({ name: 'bad', kind: 'journal', group: 'fork', members: 1 })),
+    ).toBe('VALIDATION_FAILED');
+    expect(
+      await rejectionCode(
         requests.deploy({
           name: 'bad',
           kind: 'journal',
@@ -144,7 +147,7 @@ describe('a fork group across nodes (one process)', () => {
       ),
     ).toBe('VALIDATION_FAILED');
     await requests.deploy({ name: 'shares', kind: 'journal', group: 'replica', members: 2 });
-    expect(await codeOf(fork({ parent: 'shares' }))).toBe('VALIDATION_FAILED');
+    expect(await rejectionCode(fork({ parent: 'shares' }))).toBe('VALIDATION_FAILED');
     // Nothing of the refused deploys is left behind.
     expect((await requests.list()).map((daemon) => daemon.name).sort()).toEqual(['origin', 'shares']);
   });

@@ -8,7 +8,7 @@
 import { ChainDirectory } from '../../../src/chains/index.js';
 import { type ControlPlane, openControlPlane } from '../../../src/control/index.js';
 import { BUILT_IN_KINDS, createKindCatalog } from '../../../src/daemons/index.js';
-import { type Clock, isMeshError, type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
+import { type Clock, type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
 import type { NodeLease } from '../../../src/mesh/daemon-active-fence.js';
 import { daemonChainDefinitions } from '../../../src/mesh/daemon-chain-takeover.js';
 import { MemoryCheckpointStore } from '../../../src/mesh/daemon-checkpoint-store.js';
@@ -156,14 +156,3 @@ export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text
 export const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
 /** The deadline of the sends of the in-process daemons tests. */
 export const SEND_TIMEOUT_MS = 5_000;
-
-/** The code of the typed error `promise` rejects with. */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isMeshError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}

@@ -8,8 +8,9 @@ import {
   encodeInboundEventRecord,
 } from '../../../src/daemons/index.js';
 import { SystemClock } from '../../../src/lib/index.js';
+import { rejectionCode } from '../../support/error-code.js';
 import { until } from '../../support/until.js';
-import { bytes, codeOf, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
+import { bytes, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
 
 /** A send's deadline while the active is fenced: long enough for two looks at the definitions. */
 const FENCED_SEND_TIMEOUT_MS = 600;
@@ -54,9 +55,9 @@ describe('daemons across nodes (one process)', () => {
       [2, 0, '10'],
     ]);
     // A payload the kind refuses is applied nowhere and the state is unchanged.
-    expect(await codeOf(mesh.node(3).requests.send('tally', { payload: bytes('x') }, SEND_TIMEOUT_MS))).toBe(
-      'DAEMON_PROCESS_FAILED',
-    );
+    expect(
+      await rejectionCode(mesh.node(3).requests.send('tally', { payload: bytes('x') }, SEND_TIMEOUT_MS)),
+    ).toBe('DAEMON_PROCESS_FAILED');
     expect(decodeCounterState((await mesh.node(1).requests.state('tally')).state)).toEqual({
       events: 3,
       sum: 10,
@@ -93,27 +94,27 @@ describe('daemons across nodes (one process)', () => {
 
   it('refuses bad input with typed errors and removes a daemon with its chains', async () => {
     const requests = mesh.node(1).requests;
-    expect(await codeOf(requests.deploy({ name: 'x', kind: 'nope', group: 'single', members: 1 }))).toBe(
-      'DAEMON_KIND_UNKNOWN',
-    );
-    expect(await codeOf(requests.deploy({ name: 'x', kind: 'counter', group: 'standby', members: 5 }))).toBe(
-      'DAEMON_PLACEMENT_FAILED',
-    );
+    expect(
+      await rejectionCode(requests.deploy({ name: 'x', kind: 'nope', group: 'single', members: 1 })),
+    ).toBe('DAEMON_KIND_UNKNOWN');
+    expect(
+      await rejectionCode(requests.deploy({ name: 'x', kind: 'counter', group: 'standby', members: 5 })),
+    ).toBe('DAEMON_PLACEMENT_FAILED');
     await requests.deploy({ name: 'x', kind: 'counter', group: 'single', members: 1 });
-    expect(await codeOf(requests.deploy({ name: 'x', kind: 'counter', group: 'single', members: 1 }))).toBe(
-      'DAEMON_EXISTS',
-    );
-    expect(await codeOf(requests.send('x', { payload: new Uint8Array(300 * 1024) }, SEND_TIMEOUT_MS))).toBe(
-      'DAEMON_EVENT_TOO_LARGE',
-    );
-    expect(await codeOf(requests.send('x', { payload: bytes('1'), clientId: 'c' }, SEND_TIMEOUT_MS))).toBe(
-      'VALIDATION_FAILED',
-    );
-    expect(await codeOf(requests.send('missing', { payload: bytes('1') }, SEND_TIMEOUT_MS))).toBe(
+    expect(
+      await rejectionCode(requests.deploy({ name: 'x', kind: 'counter', group: 'single', members: 1 })),
+    ).toBe('DAEMON_EXISTS');
+    expect(
+      await rejectionCode(requests.send('x', { payload: new Uint8Array(300 * 1024) }, SEND_TIMEOUT_MS)),
+    ).toBe('DAEMON_EVENT_TOO_LARGE');
+    expect(
+      await rejectionCode(requests.send('x', { payload: bytes('1'), clientId: 'c' }, SEND_TIMEOUT_MS)),
+    ).toBe('VALIDATION_FAILED');
+    expect(await rejectionCode(requests.send('missing', { payload: bytes('1') }, SEND_TIMEOUT_MS))).toBe(
       'DAEMON_NOT_FOUND',
     );
     await requests.remove('x');
-    expect(await codeOf(requests.status('x'))).toBe('DAEMON_NOT_FOUND');
+    expect(await rejectionCode(requests.status('x'))).toBe('DAEMON_NOT_FOUND');
     expect((await mesh.chains.list()).map((chain) => chain.name)).toEqual([]);
     await until(() => mesh.nodes.get(1)?.members.size === 0, 'the member stopped');
   });
@@ -218,12 +219,16 @@ describe('fencing of the active (one process)', () => {
     // Its last renewal's TTL has run out: node 1 stops taking events as the active.
     fenced.leases.set(1, { id: 100, aliveUntilMs: clock.nowMs() });
     expect(
-      await codeOf(fenced.node(3).requests.send('log', { payload: bytes('lost') }, FENCED_SEND_TIMEOUT_MS)),
+      await rejectionCode(
+        fenced.node(3).requests.send('log', { payload: bytes('lost') }, FENCED_SEND_TIMEOUT_MS),
+      ),
     ).toBe('DAEMON_UNAVAILABLE');
     // Registered again under a new lease: still fenced until it re-reads its definition...
     fenced.leases.set(1, { id: 101, aliveUntilMs: clock.nowMs() + 60_000 });
     expect(
-      await codeOf(fenced.node(2).requests.send('log', { payload: bytes('lost') }, FENCED_SEND_TIMEOUT_MS)),
+      await rejectionCode(
+        fenced.node(2).requests.send('log', { payload: bytes('lost') }, FENCED_SEND_TIMEOUT_MS),
+      ),
     ).toBe('DAEMON_UNAVAILABLE');
     // ...which still names it active in the same epoch: it serves again.
     fenced.registered(1);
@@ -252,7 +257,9 @@ describe('fencing of the active (one process)', () => {
       'the active applied the newer epoch',
     );
     expect(
-      await codeOf(fenced.node(1).requests.send('log', { payload: bytes('stale') }, FENCED_SEND_TIMEOUT_MS)),
+      await rejectionCode(
+        fenced.node(1).requests.send('log', { payload: bytes('stale') }, FENCED_SEND_TIMEOUT_MS),
+      ),
     ).toBe('DAEMON_UNAVAILABLE');
     expect(await inboundPayloads(fenced)).toEqual(['a', 'b']);
   });
