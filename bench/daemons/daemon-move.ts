@@ -2,9 +2,6 @@ import { runAppendLoad } from '../chains/append-load.js';
 import { sleep } from '../cluster/processes.js';
 import type { DaemonsBenchCluster } from './daemons-cluster.js';
 
-/** The pause `daemon move` reported, or why it was not measured. */
-export type MoveMeasurement = { readonly pauseMs: number } | { readonly notMeasured: string };
-
 export interface MoveOptions {
   readonly senders: number;
   readonly warmupMs: number;
@@ -16,13 +13,9 @@ export interface MoveOptions {
 
 /**
  * Moves the active to a standby's node under a closed-loop event load and answers the pause the
- * move reports (its cutover). A node that answers DAEMON_MOVE_NOT_BUILT has no move yet: the
- * figure is left out with that reason.
+ * move reports (its cutover), in ms.
  */
-export async function measureMovePause(
-  cluster: DaemonsBenchCluster,
-  options: MoveOptions,
-): Promise<MoveMeasurement> {
+export async function measureMovePause(cluster: DaemonsBenchCluster, options: MoveOptions): Promise<number> {
   const active = await cluster.activeNode(options.clusterTimeoutMs);
   const target = Math.min(...[1, 2, 3].filter((node) => node !== active));
   const { senders, close } = cluster.openSenders(options.senders);
@@ -36,12 +29,7 @@ export async function measureMovePause(
   });
   try {
     await sleep(options.warmupMs);
-    return { pauseMs: await cluster.move(target, options.moveTimeoutMs) };
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'DAEMON_MOVE_NOT_BUILT')
-      return { notMeasured: '`daemon move` is not built on this main yet' };
-    throw error;
+    return await cluster.move(target, options.moveTimeoutMs);
   } finally {
     stop.abort();
     await load;
