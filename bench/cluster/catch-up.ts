@@ -3,6 +3,7 @@ import { etcdStatus } from './etcd-cluster.js';
 import { KvChannels } from './kv-channels.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, describeLoad, MAX_REQUESTS_PER_TIMED_LOAD, runLoad } from './load.js';
 import { residentBytes, sleep } from './processes.js';
+import { formatErrors } from './report-section.js';
 import type { Log } from './suite.js';
 
 /**
@@ -190,12 +191,8 @@ export function renderCatchUp(
     '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |',
   ];
   for (const result of results) {
-    const errors = Object.entries(result.errors)
-      .sort((a, b) => b[1] - a[1])
-      .map(([message, count]) => `${count} × \`${message}\``)
-      .join('<br>');
     lines.push(
-      `| ${result.system} | ${result.keys} | ${(result.loadMs / 1000).toFixed(1)} | ${result.backlogIndex} | ${(result.catchUpMs / 1000).toFixed(1)} | ${result.writesDuring} | ${errors || '0'} | ${result.termBefore} → ${result.termAfter} | ${result.followerRssMiB} / ${result.leaderRssMiB} |`,
+      `| ${result.system} | ${result.keys} | ${(result.loadMs / 1000).toFixed(1)} | ${result.backlogIndex} | ${(result.catchUpMs / 1000).toFixed(1)} | ${result.writesDuring} | ${formatErrors(result.errors)} | ${result.termBefore} → ${result.termAfter} | ${result.followerRssMiB} / ${result.leaderRssMiB} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -2,6 +2,7 @@ import type { BenchCluster } from './bench-cluster.js';
 import { describeLoad, MAX_REQUESTS_PER_TIMED_LOAD, runLoad } from './load.js';
 import { sleep } from './processes.js';
 import { NOT_CONNECTED_MESSAGE } from './raw-kv-channels.js';
+import { formatErrors } from './report-section.js';
 import type { Log } from './suite.js';
 
 /**
@@ -97,12 +98,8 @@ export function renderChaos(results: readonly ChaosResult[], options: ChaosOptio
     '| --- | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const result of results) {
-    const errors = Object.entries(result.errors)
-      .sort((a, b) => b[1] - a[1])
-      .map(([message, count]) => `${count} × \`${message}\``)
-      .join('<br>');
     lines.push(
-      `| ${result.system} | ${result.kills} | ${result.succeeded} | ${result.unknownOutcome} | ${result.neverApplied} | ${errors || '0'} |`,
+      `| ${result.system} | ${result.kills} | ${result.succeeded} | ${result.unknownOutcome} | ${result.neverApplied} | ${formatErrors(result.errors)} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -17,3 +17,10 @@ export function writeReportSection(file: string, name: string, markdown: string)
       : `${page.trimEnd()}\n\n${block}`;
   writeFileSync(file, next);
 }
+
+/** A table cell of failures by message, most frequent first ("0" when there were none). */
+export function formatErrors(errors: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return '0';
+  return entries.map(([message, count]) => `${count} × \`${message}\``).join('<br>');
+}

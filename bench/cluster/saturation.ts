@@ -11,6 +11,7 @@ import {
 } from './load.js';
 import { MeshosCluster } from './meshos-cluster.js';
 import { sleep } from './processes.js';
+import { formatErrors } from './report-section.js';
 import { KILL_LEADER, type LeaderDisruption, type Log, measureFailover, type SuiteOptions } from './suite.js';
 
 /**
@@ -302,12 +303,6 @@ function describeMemory(member: MemberEventLoop): string {
     .map(([kind, { count, totalMs }]) => `${kind} ${count} (${totalMs.toFixed(0)} ms)`)
     .join(', ');
   return `GCs: ${gc}; RSS ${member.rssMb.toFixed(0)} MB, heap used ${member.heapUsedMb.toFixed(0)} MB`;
-}
-
-function formatErrors(errors: Readonly<Record<string, number>>): string {
-  const entries = Object.entries(errors).sort((a, b) => b[1] - a[1]);
-  if (entries.length === 0) return '0';
-  return entries.map(([message, count]) => `${count} × \`${message}\``).join('<br>');
 }
 
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(0) : 'none');
