@@ -4,9 +4,25 @@
  * the `unanswered` error it gets says `sent: false` when the transport refused the request (it
  * never left), `sent: true` after a timeout, a lost connection or a close (it may have been
  * served). The owner encodes the frames and routes the answers here by request id.
+ *
+ * Request ids are unique across restarts, not just within one table: a peer may answer a
+ * request after this node (or the part owning the table) restarted, and the answer then comes
+ * to the new table. Were ids counted from 1 again, that late answer would settle the new
+ * request that reused the id (seed 124 of the simulator: a chain append acknowledged with the
+ * offsets of another chain's append). So a table counts from its start on the wall clock,
+ * `REQUEST_IDS_PER_MS` ids per millisecond: a table started later begins above every id an
+ * earlier one issued, unless that one averaged more ids per millisecond of the gap.
  */
 import type { Clock, TimerId } from './clock.js';
 import type { NodeId } from './node-id.js';
+
+/** Ids a table may issue per millisecond since its start before it reaches a later table's first id. */
+export const REQUEST_IDS_PER_MS = 1_024;
+
+/** The first request id of a table started at `wallMs`; ids stay safe integers until the year 2248. */
+export function firstRequestId(wallMs: number): number {
+  return 1 + Math.max(0, Math.floor(wallMs)) * REQUEST_IDS_PER_MS;
+}
 
 export interface PendingPeerRequestsOptions {
   /** Hands a frame to the transport; false when it could not take it. */
@@ -27,9 +43,11 @@ interface Pending<Answer> {
 
 export class PendingPeerRequests<Answer> {
   private readonly pending = new Map<number, Pending<Answer>>();
-  private nextId = 1;
+  private nextId: number;
 
-  constructor(private readonly options: PendingPeerRequestsOptions) {}
+  constructor(private readonly options: PendingPeerRequestsOptions) {
+    this.nextId = firstRequestId(options.clock.wallMs());
+  }
 
   get inFlight(): number {
     return this.pending.size;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type NodeId, PendingPeerRequests } from '../../../src/lib/index.js';
+import { REQUEST_IDS_PER_MS } from '../../../src/lib/pending-peer-requests.js';
 
 class Unanswered extends Error {
   constructor(
@@ -11,12 +12,12 @@ class Unanswered extends Error {
   }
 }
 
-function table(options: { accepts?: boolean; maxInFlight?: number } = {}) {
-  const clock = new ManualClock();
-  const sent: Array<{ peer: NodeId; frame: Uint8Array }> = [];
+function table(options: { accepts?: boolean; maxInFlight?: number; clock?: ManualClock } = {}) {
+  const clock = options.clock ?? new ManualClock();
+  const sent: Array<{ peer: NodeId; id: number }> = [];
   const pending = new PendingPeerRequests<string>({
     send: (peer, frame) => {
-      sent.push({ peer, frame });
+      sent.push({ peer, id: new DataView(frame.buffer).getFloat64(0) });
       return options.accepts ?? true;
     },
     clock,
@@ -26,7 +27,11 @@ function table(options: { accepts?: boolean; maxInFlight?: number } = {}) {
   const ask = (peer: NodeId, timeoutMs = 1_000) =>
     pending.request(
       peer,
-      (id) => Uint8Array.of(id),
+      (id) => {
+        const frame = new Uint8Array(8);
+        new DataView(frame.buffer).setFloat64(0, id);
+        return frame;
+      },
       timeoutMs,
       () => new Error('overloaded'),
     );
@@ -37,7 +42,7 @@ describe('PendingPeerRequests', () => {
   it('resolves a request with the answer its peer sent under its id, and drops answers from others', async () => {
     const { sent, pending, ask, clock } = table();
     const asked = ask(2 as NodeId);
-    const id = sent[0]?.frame[0] as number;
+    const id = sent[0]?.id as number;
     pending.resolve(3 as NodeId, id, 'from the wrong node');
     expect(pending.inFlight).toBe(1);
     pending.resolve(2 as NodeId, id, 'answer');
@@ -66,7 +71,35 @@ describe('PendingPeerRequests', () => {
     const first = ask(2 as NodeId);
     await expect(ask(2 as NodeId)).rejects.toThrow('overloaded');
     expect(sent).toHaveLength(1);
-    pending.reject(2 as NodeId, sent[0]?.frame[0] as number, new Error('refused there'));
+    pending.reject(2 as NodeId, sent[0]?.id as number, new Error('refused there'));
     await expect(first).rejects.toThrow('refused there');
+  });
+
+  it('a late answer to a request of an earlier table (its node restarted) settles no request of the new one', async () => {
+    const clock = new ManualClock();
+    const before = table({ clock });
+    void before.ask(2 as NodeId).catch(() => undefined);
+    const lateId = before.sent[0]?.id as number;
+    // The node restarts a few milliseconds later; the peer still serves the old request.
+    clock.advance(5);
+    const after = table({ clock });
+    const asked = after.ask(2 as NodeId);
+    after.pending.resolve(2 as NodeId, lateId, 'the answer to the earlier request');
+    expect(after.pending.inFlight).toBe(1);
+    after.pending.resolve(2 as NodeId, after.sent[0]?.id as number, 'its own answer');
+    await expect(asked).resolves.toBe('its own answer');
+  });
+
+  it('issues ids that stay distinct from an earlier table until it averages REQUEST_IDS_PER_MS per millisecond', () => {
+    const clock = new ManualClock();
+    const before = table({ clock, maxInFlight: REQUEST_IDS_PER_MS + 1 });
+    for (let index = 0; index < REQUEST_IDS_PER_MS; index++)
+      void before.ask(2 as NodeId).catch(() => undefined);
+    clock.advance(1);
+    const after = table({ clock });
+    void after.ask(2 as NodeId).catch(() => undefined);
+    const earlier = new Set(before.sent.map((request) => request.id));
+    expect(earlier.size).toBe(REQUEST_IDS_PER_MS);
+    expect(earlier.has(after.sent[0]?.id as number)).toBe(false);
   });
 });
