@@ -30,7 +30,11 @@ export {
 } from './network.js';
 export { isNodeId, type NodeId, nodeIdFromText, parseNodeId } from './node-id.js';
 export { PEER_CHANNEL, type PeerChannelId } from './peer-channel-ids.js';
-export { PendingPeerRequests, type PendingPeerRequestsOptions } from './pending-peer-requests.js';
+export {
+  firstRequestId,
+  PendingPeerRequests,
+  type PendingPeerRequestsOptions,
+} from './pending-peer-requests.js';
 export { type Random, SeededRandom, systemRandom } from './random.js';
 export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scratch-buffer.js';
 export { describeValue, InputProblems, isRecord } from './shape.js';

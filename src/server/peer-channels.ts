@@ -1,6 +1,7 @@
 import {
   type Clock,
   dataViewOf,
+  firstRequestId,
   MeshError,
   type NodeId,
   PEER_CHANNEL,
@@ -18,8 +19,9 @@ export const MAX_FORWARDS_IN_FLIGHT = 10_000;
 const CHANNEL_RAFT = PEER_CHANNEL.raft;
 const CHANNEL_REQUEST = PEER_CHANNEL.request;
 const CHANNEL_RESPONSE = PEER_CHANNEL.response;
-/** Channel byte, then a 32-bit request id (0 on the Raft channel). */
-const HEADER_BYTES = 5;
+/** Channel byte, then a 64-bit request id, a safe integer (0 on the Raft channel). */
+const HEADER_BYTES = 9;
+const UINT32_SPAN = 2 ** 32;
 /** The other channels carry only the channel byte before their message. */
 const LINK_HEADER_BYTES = 1;
 /** The channels `link` serves: every one but Raft's and request forwarding's. */
@@ -78,7 +80,12 @@ export class PeerChannels {
   /** In sending order, which is deadline order too (every request gets the same timeout). */
   private readonly pending = new Map<number, PendingForward>();
   private sweepTimer: TimerId | undefined;
-  private nextRequestId = 1;
+  /**
+   * Counted from this node's start on the wall clock, not from 1: the leader may answer a
+   * request sent before this node restarted, and that late answer must not settle a new request
+   * that reused its id (see `firstRequestId`).
+   */
+  private nextRequestId: number;
   private raftHandler: (from: NodeId, payload: Uint8Array) => void = () => {};
   /** The handlers of the channels other parts own (`link`), by channel byte. */
   private readonly linkHandlers = new Map<number, (from: NodeId, payload: Uint8Array) => void>();
@@ -92,6 +99,7 @@ export class PeerChannels {
     private readonly transport: PeerDatagrams,
     private readonly clock: Clock,
   ) {
+    this.nextRequestId = firstRequestId(clock.wallMs());
     transport.onMessage((from, payload) => this.receive(from, payload));
     transport.onPeerLost?.((peer) => {
       this.failForwardsTo(peer);
@@ -197,11 +205,11 @@ export class PeerChannels {
     }
     if (payload.byteLength < HEADER_BYTES) return;
     const view = dataViewOf(payload);
-    const requestId = view.getUint32(1);
+    const requestId = view.getUint32(1) * UINT32_SPAN + view.getUint32(5);
     const body = payload.subarray(HEADER_BYTES);
     if (channel === CHANNEL_RAFT) this.raftHandler(from, body);
     else if (channel === CHANNEL_REQUEST) this.serve(from, requestId, body);
-    else if (channel === CHANNEL_RESPONSE) this.settle(requestId, body);
+    else if (channel === CHANNEL_RESPONSE) this.settle(from, requestId, body);
   }
 
   private serve(from: NodeId, requestId: number, body: Uint8Array): void {
@@ -218,9 +226,10 @@ export class PeerChannels {
     );
   }
 
-  private settle(requestId: number, body: Uint8Array): void {
+  private settle(from: NodeId, requestId: number, body: Uint8Array): void {
     const pending = this.pending.get(requestId);
-    if (pending === undefined || body.byteLength === 0) return;
+    // Only the peer asked may answer.
+    if (pending === undefined || pending.peer !== from || body.byteLength === 0) return;
     this.pending.delete(requestId);
     if (body[0] === RESPONSE_OK) {
       pending.resolve(body.subarray(1));
@@ -258,7 +267,10 @@ function framed(
   // Written to the peer link and dropped once framed, so pooled memory is fine.
   const out = scratchBytes(body.byteLength + headerBytes);
   out[0] = channel;
-  dataViewOf(out).setUint32(1, requestId);
+  const view = dataViewOf(out);
+  view.setUint32(1, Math.floor(requestId / UINT32_SPAN));
+  // ToUint32 keeps the low 32 bits of any safe integer.
+  view.setUint32(5, requestId >>> 0);
   if (status !== undefined) out[HEADER_BYTES] = status;
   out.set(body, headerBytes);
   return out;

@@ -37,13 +37,18 @@ class FakeDatagrams implements PeerDatagrams {
   answer(index: number, body: Uint8Array): void {
     const request = this.sent[index];
     if (request === undefined) throw new Error(`nothing sent at ${index}`);
-    const response = new Uint8Array(6 + body.byteLength);
-    response[0] = 2; // the response channel
-    response.set(request.payload.subarray(1, 5), 1); // the request id
-    response[5] = 0; // ok
-    response.set(body, 6);
-    this.messageHandler(request.peer, response);
+    this.messageHandler(request.peer, answerFrame(request.payload, body));
   }
+}
+
+/** The response frame that answers `request` (a frame `PeerChannels` sent) with `body`. */
+function answerFrame(request: Uint8Array, body: Uint8Array): Uint8Array {
+  const response = new Uint8Array(10 + body.byteLength);
+  response[0] = 2; // the response channel
+  response.set(request.subarray(1, 9), 1); // the 64-bit request id
+  response[9] = 0; // ok
+  response.set(body, 10);
+  return response;
 }
 
 async function settle(): Promise<void> {
@@ -136,5 +141,37 @@ describe('PeerChannels', () => {
     expect(received).toEqual([{ from: 5, payload: [1, 2, 3] }]);
     datagrams.lose(4);
     expect(lost).toEqual([40]);
+  });
+  it('ignores a late answer to a request sent before a restart: the new request keeps its own', async () => {
+    const clock = new ManualClock();
+    const datagrams = new FakeDatagrams();
+    const before = new PeerChannels(datagrams, clock);
+    void before.request(1, new Uint8Array([1])).catch(() => {});
+    const sentBefore = datagrams.sent[0]!.payload;
+    clock.advance(5);
+    // The node restarts: a new PeerChannels takes the transport's messages.
+    const after = new PeerChannels(datagrams, clock);
+    const freshAnswer = after.request(1, new Uint8Array([2]));
+    const fresh = track(freshAnswer);
+    datagrams.deliver(1, answerFrame(sentBefore, new Uint8Array([0xbe])));
+    await settle();
+    expect(fresh.outcome).toBe('pending');
+    datagrams.answer(1, new Uint8Array([0xef]));
+    await settle();
+    expect(fresh.outcome).toBe('resolved');
+    expect([...(await freshAnswer)]).toEqual([0xef]);
+  });
+
+  it('takes an answer only from the peer the request was sent to', async () => {
+    const clock = new ManualClock();
+    const datagrams = new FakeDatagrams();
+    const channels = new PeerChannels(datagrams, clock);
+    const request = track(channels.request(1, new Uint8Array([3])));
+    datagrams.deliver(2, answerFrame(datagrams.sent[0]!.payload, new Uint8Array([9])));
+    await settle();
+    expect(request.outcome).toBe('pending');
+    datagrams.answer(0, new Uint8Array([4]));
+    await settle();
+    expect(request.outcome).toBe('resolved');
   });
 });
