@@ -61,8 +61,16 @@ import { ReplicaLoads } from './daemon-replica-loads.js';
 export const ACTIVE_RETRY_WAIT_MS = 200;
 /** How long a status or state question to another node may take. */
 export const DAEMON_PEER_QUESTION_TIMEOUT_MS = 1_000;
-/** How long, at most, a send waits for its event's outputs to reach the output chain. */
-export const OUTPUT_WAIT_MS = 2_000;
+/**
+ * A send does not wait for its event's outputs to reach the output chain, unless the output
+ * writer has fallen this many events behind: then it waits (at most OUTPUT_LAG_WAIT_MS) for the
+ * writer to come within it. That backpressure keeps the writer inside the outcomes a member
+ * remembers (MEMBER_RECENT_OUTCOMES) when the output chain stalls, without making every event
+ * wait for a second replicated append.
+ */
+export const MAX_OUTPUT_LAG_EVENTS = 1_024;
+/** How long, at most, a send waits for a lagging output writer. */
+export const OUTPUT_LAG_WAIT_MS = 2_000;
 /** Time kept back from a forwarded send's deadline so its answer can come back in time. */
 export const FORWARD_ANSWER_MARGIN_MS = 100;
 /** How long a fork's deploy waits for the record that starts its chain to be durable. */
@@ -486,8 +494,8 @@ export class DaemonRequests implements DaemonsBackend {
       throw new MeshError(outcome.code, outcome.reason, { details: { name, inboundOffset: offset } });
     }
     await member.outputsWritten(
-      offset,
-      Math.min(OUTPUT_WAIT_MS, Math.max(0, timeoutMs - (clock.nowMs() - startedMs))),
+      offset - MAX_OUTPUT_LAG_EVENTS,
+      Math.min(OUTPUT_LAG_WAIT_MS, Math.max(0, timeoutMs - (clock.nowMs() - startedMs))),
     );
     return {
       epoch,

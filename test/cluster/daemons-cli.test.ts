@@ -87,7 +87,8 @@ describe('meshos daemon on three nodes', () => {
     expect(members.map((member) => member.role)).toEqual(['active', 'standby', 'standby']);
 
     // Sequences are the output chain's offsets: increasing, not necessarily from 0 or dense.
-    const outputs = await daemon(ids[0]!, ['outputs', 'log', '--from', '0']);
+    // Followed: the active writes outputs after it answered the sends.
+    const outputs = await daemon(ids[0]!, ['outputs', 'log', '--from', '0', '--follow', '--count', '3']);
     expect(outputs.code).toBe(0);
     const lines = outputs.output
       .trimEnd()

@@ -85,7 +85,11 @@ describe('daemons on three nodes', () => {
       expect(decodeJournalState(state.state).map(text)).toEqual(sent);
     }
     for (const id of ids) {
-      const outputs = await clients.get(id)!.outputs('log', CALL_TIMEOUT_MS);
+      // The active writes outputs after it answered an event: wait for all of them.
+      const outputs = await eventually(`${sent.length} outputs through node ${id}`, async () => {
+        const read = await clients.get(id)!.outputs('log', CALL_TIMEOUT_MS);
+        return read.length >= sent.length ? read : undefined;
+      });
       expect(outputs.map((output) => output.payload)).toEqual(sent.map((_, index) => String(index)));
     }
   }, 300_000);

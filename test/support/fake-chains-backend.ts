@@ -63,8 +63,8 @@ export class FakeChainsBackend implements ChainsBackend {
   appendCalls = 0;
   /** When set, appends wait out their timeout and end with CHAIN_APPEND_OUTCOME_UNKNOWN. */
   holdAppends = false;
-  /** While set, appends wait for it (then go on as usual): `gateAppends`. */
-  private appendGate: Promise<void> | undefined;
+  /** While set, appends (to its chain only, when it names one) wait for it: `gateAppends`. */
+  private appendGate: { readonly opened: Promise<void>; readonly chain?: string } | undefined;
 
   constructor(options: FakeChainsBackendOptions = {}) {
     this.subscriberBufferRecords = options.subscriberBufferRecords ?? DEFAULT_SUBSCRIBER_BUFFER_RECORDS;
@@ -78,15 +78,16 @@ export class FakeChainsBackend implements ChainsBackend {
     this.failures.set(method, queue);
   }
 
-  /** Holds every append (new and waiting) until the answered release is called. */
-  gateAppends(): () => void {
+  /** Holds every append (or those to `chain`), new and waiting, until the answered release is called. */
+  gateAppends(chain?: string): () => void {
     let release = (): void => {};
-    this.appendGate = new Promise<void>((resolve) => {
+    const opened = new Promise<void>((resolve) => {
       release = () => {
         this.appendGate = undefined;
         resolve();
       };
     });
+    this.appendGate = { opened, ...(chain === undefined ? {} : { chain }) };
     return release;
   }
 
@@ -127,7 +128,8 @@ export class FakeChainsBackend implements ChainsBackend {
       if (payload.length > maxRecordBytes)
         throw new ChainRecordTooLargeError(name, payload.length, maxRecordBytes);
     }
-    if (this.appendGate !== undefined) await this.appendGate;
+    const gate = this.appendGate;
+    if (gate !== undefined && (gate.chain === undefined || gate.chain === name)) await gate.opened;
     if (this.holdAppends) {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
       throw new ChainAppendOutcomeUnknownError(name, `not acknowledged within ${timeoutMs} ms`);

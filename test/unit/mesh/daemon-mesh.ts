@@ -156,3 +156,32 @@ export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text
 export const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
 /** The deadline of the sends of the in-process daemons tests. */
 export const SEND_TIMEOUT_MS = 5_000;
+
+/** How long `followOutputs` waits for the outputs it expects. */
+const FOLLOW_OUTPUTS_TIMEOUT_MS = 20_000;
+
+/**
+ * The first `count` outputs of daemon `name` (of replica `member`), followed from the start as
+ * they land: a send answers before its outputs reach the output chain.
+ */
+export async function followOutputs(
+  node: DaemonNode,
+  name: string,
+  count: number,
+  member?: number,
+): Promise<{ inboundOffset: number; index: number; payload: Uint8Array }[]> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), FOLLOW_OUTPUTS_TIMEOUT_MS);
+  const outputs = [];
+  try {
+    for await (const output of node.requests.outputs(name, 0, true, controller.signal, member)) {
+      outputs.push(output);
+      if (outputs.length === count) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  if (outputs.length < count) throw new Error(`${name}: ${outputs.length} of ${count} outputs in time`);
+  return outputs;
+}

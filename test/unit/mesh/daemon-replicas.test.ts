@@ -8,7 +8,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memberChains } from '../../../src/daemons/chain-names.js';
 import { decodeJournalState, replicaForKey } from '../../../src/daemons/index.js';
 import { until } from '../../support/until.js';
-import { bytes, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
+import {
+  bytes,
+  type DaemonMesh,
+  followOutputs,
+  openDaemonMesh,
+  SEND_TIMEOUT_MS,
+  text,
+} from './daemon-mesh.js';
 
 const MEMBERS = 3;
 
@@ -65,11 +72,7 @@ describe('a replica group across nodes (one process)', () => {
     }, 'every member synced');
     // The group's inbound position is its members' chains together.
     expect((await mesh.node(2).requests.status('shares')).inboundThrough).toBe(12);
-    const outputs = [];
-    for await (const output of mesh
-      .node(3)
-      .requests.outputs('shares', 0, false, new AbortController().signal, 2))
-      outputs.push(text(output.payload));
+    const outputs = (await followOutputs(mesh.node(3), 'shares', 4, 2)).map((output) => text(output.payload));
     expect(outputs).toEqual(['0', '1', '2', '3']);
   });
 

@@ -10,7 +10,14 @@ import {
 import { SystemClock } from '../../../src/lib/index.js';
 import { rejectionCode } from '../../support/error-code.js';
 import { until } from '../../support/until.js';
-import { bytes, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
+import {
+  bytes,
+  type DaemonMesh,
+  followOutputs,
+  openDaemonMesh,
+  SEND_TIMEOUT_MS,
+  text,
+} from './daemon-mesh.js';
 
 /** A send's deadline while the active is fenced: long enough for two looks at the definitions. */
 const FENCED_SEND_TIMEOUT_MS = 600;
@@ -46,9 +53,11 @@ describe('daemons across nodes (one process)', () => {
     const state = await mesh.node(3).requests.state('tally');
     expect(decodeCounterState(state.state)).toEqual({ events: 3, sum: 10 });
     expect(state.appliedThrough).toBe(3);
-    const outputs = [];
-    for await (const output of mesh.node(2).requests.outputs('tally', 0, false, new AbortController().signal))
-      outputs.push([output.inboundOffset, output.index, text(output.payload)]);
+    const outputs = (await followOutputs(mesh.node(2), 'tally', 3)).map((output) => [
+      output.inboundOffset,
+      output.index,
+      text(output.payload),
+    ]);
     expect(outputs).toEqual([
       [0, 0, '5'],
       [1, 0, '12'],
@@ -193,9 +202,7 @@ describe('failover (one process)', () => {
     const state = await mesh.node(2).requests.state('log');
     expect(state.memberIndex).toBe(during.memberIndex);
     expect(decodeJournalState(state.state).map(text)).toEqual(['e1', 'e2', 'e3', 'd1', 'e4']);
-    const outputs = [];
-    for await (const output of mesh.node(2).requests.outputs('log', 0, false, new AbortController().signal))
-      outputs.push(text(output.payload));
+    const outputs = (await followOutputs(mesh.node(2), 'log', 5)).map((output) => text(output.payload));
     expect(outputs).toEqual(['0', '1', '2', '3', '4']);
   });
 });
