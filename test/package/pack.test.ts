@@ -79,6 +79,15 @@ describe('the packed meshos package', () => {
     await Promise.all(temporaries.map((directory) => rm(directory, { recursive: true, force: true })));
   });
 
+  it('runs as `npx meshos` in the repository itself, as the README quick start does', async () => {
+    // The built bin must be executable: npm runs the project's own bin straight from dist/.
+    const version = await run('npx', ['--no-install', 'meshos', 'version'], {
+      cwd: REPOSITORY,
+      timeout: CHECK_TIMEOUT_MS,
+    });
+    expect(version.stdout).toMatch(/\d+\.\d+\.\d+/);
+  });
+
   it('installs from its tarball, imports as meshos, runs a node and its client, and ships its bin', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-pack-'));
     temporaries.push(root);
