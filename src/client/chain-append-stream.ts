@@ -163,10 +163,9 @@ export class ChainAppendStream {
     if (append === undefined || append.settled) return;
     append.settled = true;
     append.reject(
-      new MeshClientError(
-        'CHAIN_APPEND_OUTCOME_UNKNOWN',
-        `${this.connection.address}: the append was sent but not answered within ${timeoutMs} ms, so it may have been written`,
-        { grpcCode: grpc.status.DEADLINE_EXCEEDED },
+      this.outcomeUnknown(
+        `the append was sent but not answered within ${timeoutMs} ms`,
+        grpc.status.DEADLINE_EXCEEDED,
       ),
     );
     append.timer = this.clock.setTimer(APPEND_STREAM_ANSWER_GRACE_MS, () => {
@@ -233,11 +232,7 @@ export class ChainAppendStream {
       append.settled = true;
       append.reject(
         reachedNode
-          ? new MeshClientError(
-              'CHAIN_APPEND_OUTCOME_UNKNOWN',
-              `${this.connection.address}: ${text} after the append was sent, so it may have been written`,
-              { grpcCode: status.code },
-            )
+          ? this.outcomeUnknown(`${text} after the append was sent`, status.code)
           : this.notSent(text, status.code),
       );
     }
@@ -248,6 +243,15 @@ export class ChainAppendStream {
       waiter.reject(this.notSent(text, status.code));
     }
     this.onEnd(this, { refused });
+  }
+
+  /** The append was sent but no answer came: it may have been written, so it is never sent again. */
+  private outcomeUnknown(reason: string, grpcCode: number): MeshClientError {
+    return new MeshClientError(
+      'CHAIN_APPEND_OUTCOME_UNKNOWN',
+      `${this.connection.address}: ${reason}, so it may have been written`,
+      { grpcCode },
+    );
   }
 
   /** The append never left: sending it again (here or elsewhere) cannot double it. */
