@@ -176,6 +176,27 @@ async function snapshotFiles(entry: {
 const terms = <Machine extends NodeStateMachine>(cluster: KvCluster<Machine>): number[] =>
   [...cluster.nodes.values()].map((entry) => entry.node.status().term);
 
+/** Starts the cluster, cuts one follower off and loads the leader until its snapshot is past that follower. */
+async function isolateAFollowerBehindASnapshot(
+  cluster: KvCluster<RecordingMachine>,
+  keyCount: number,
+  putsPerTxn: number,
+) {
+  await cluster.start();
+  const leader = await cluster.waitForLeader(10_000);
+  const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+  cluster.links.isolated.add(lagging.id);
+  await load(cluster.backendOf(leader.id), keyCount, putsPerTxn);
+  await cluster.until(
+    () =>
+      leader.node.storeMetrics().snapshotsSaved > 0 &&
+      leader.node.status().firstIndex > lagging.node.applied + 1,
+    'a snapshot on the leader past the follower',
+    30_000,
+  );
+  return { leader, lagging };
+}
+
 describe('snapshots taken and installed a step at a time', () => {
   let cluster: KvCluster<RecordingMachine> | undefined;
   let dataRoot: string | undefined;
@@ -267,18 +288,7 @@ describe('snapshots taken and installed a step at a time', () => {
     timeout: 60_000,
   }, async () => {
     cluster = new KvCluster([1, 2, 3], () => new RecordingMachine(), 200, PRODUCTION_TIMING);
-    await cluster.start();
-    const leader = await cluster.waitForLeader(10_000);
-    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
-    cluster.links.isolated.add(lagging.id);
-    await load(cluster.backendOf(leader.id), 10_000, 25);
-    await cluster.until(
-      () =>
-        leader.node.storeMetrics().snapshotsSaved > 0 &&
-        leader.node.status().firstIndex > lagging.node.applied + 1,
-      'a snapshot on the leader past the follower',
-      30_000,
-    );
+    const { leader, lagging } = await isolateAFollowerBehindASnapshot(cluster, 10_000, 25);
     cluster.links.isolated.delete(lagging.id);
     await cluster.until(
       () =>
@@ -303,19 +313,8 @@ describe('snapshots taken and installed a step at a time', () => {
     timeout: 120_000,
   }, async () => {
     cluster = new KvCluster([1, 2, 3], () => new RecordingMachine(), 200, PRODUCTION_TIMING);
-    await cluster.start();
-    const leader = await cluster.waitForLeader(10_000);
-    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
-    cluster.links.isolated.add(lagging.id);
     // 300 entries: the snapshot at 200 holds some 10,000 keys, more than one part of a restore.
-    await load(cluster.backendOf(leader.id), 15_000, 50);
-    await cluster.until(
-      () =>
-        leader.node.storeMetrics().snapshotsSaved > 0 &&
-        leader.node.status().firstIndex > lagging.node.applied + 1,
-      'a snapshot on the leader past the follower',
-      30_000,
-    );
+    const { leader, lagging } = await isolateAFollowerBehindASnapshot(cluster, 15_000, 50);
     // What the follower holds of a snapshot in memory, looked at every turn of the event loop
     // from the reconnection until its restore finished.
     let mostHeld = 0;
