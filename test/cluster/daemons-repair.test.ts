@@ -40,15 +40,8 @@ describe('a standby whose node is gone for good', () => {
     await eventually('deploy', () =>
       client(ids[0]!).deploy(DAEMON, 'journal', 'GROUP_STANDBY', 3, CALL_TIMEOUT_MS),
     );
-    const statusVia = async (nodes: readonly number[]): Promise<RawDaemonStatus | undefined> => {
-      for (const node of nodes) {
-        const status = await client(node)
-          .status(DAEMON, CALL_TIMEOUT_MS)
-          .catch(() => undefined);
-        if (status !== undefined) return status;
-      }
-      return undefined;
-    };
+    const statusVia = (nodes: readonly number[]): Promise<RawDaemonStatus | undefined> =>
+      mesh!.statusVia(DAEMON, nodes, CALL_TIMEOUT_MS);
     const before = (await statusVia(ids))!;
     const standby = before.members.find((member) => member.role === 'ROLE_STANDBY')!;
     const spare = ids.find((id) => !before.members.some((member) => member.node === id))!;
