@@ -11,7 +11,8 @@ import {
   journalKind,
   MAX_JOURNAL_ENTRIES_LIMIT,
 } from '../../../src/daemons/index.js';
-import { isMeshError, ValidationError } from '../../../src/lib/index.js';
+import { ValidationError } from '../../../src/lib/index.js';
+import { thrownCode } from '../../support/error-code.js';
 import { context, eventOf, textDecoder, textEncoder, texts } from './fixtures.js';
 
 function counter(): CounterDaemon {
@@ -20,15 +21,6 @@ function counter(): CounterDaemon {
 
 function journal(config?: unknown): JournalDaemon {
   return journalKind.create(config, context()) as JournalDaemon;
-}
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (error) {
-    return isMeshError(error) ? error.code : 'not a MeshError';
-  }
-  return undefined;
 }
 
 describe('the counter kind', () => {
@@ -58,11 +50,11 @@ describe('the counter kind', () => {
       '9007199254740993',
     ]) {
       expect(
-        codeOf(() => daemon.process(eventOf(bad))),
+        thrownCode(() => daemon.process(eventOf(bad))),
         bad,
       ).toBe('DAEMON_PAYLOAD_INVALID');
     }
-    expect(codeOf(() => daemon.process({ payload: new Uint8Array([0xff, 0xfe]) }))).toBe(
+    expect(thrownCode(() => daemon.process({ payload: new Uint8Array([0xff, 0xfe]) }))).toBe(
       'DAEMON_PAYLOAD_INVALID',
     );
     expect(daemon.state()).toEqual({ events: 1, sum: 2 });
@@ -71,7 +63,7 @@ describe('the counter kind', () => {
   it('refuses an event that would take the sum out of the safe integer range', () => {
     const daemon = counter();
     daemon.process(eventOf(String(Number.MAX_SAFE_INTEGER)));
-    expect(codeOf(() => daemon.process(eventOf('1')))).toBe('DAEMON_PAYLOAD_INVALID');
+    expect(thrownCode(() => daemon.process(eventOf('1')))).toBe('DAEMON_PAYLOAD_INVALID');
     expect(daemon.state()).toEqual({ events: 1, sum: Number.MAX_SAFE_INTEGER });
   });
 
@@ -95,13 +87,13 @@ describe('the counter kind', () => {
       '{"events":1.5,"sum":0}',
     ]) {
       expect(
-        codeOf(() => decodeCounterState(textEncoder.encode(bad))),
+        thrownCode(() => decodeCounterState(textEncoder.encode(bad))),
         bad,
       ).toBe('DAEMON_STATE_INVALID');
     }
     const daemon = counter();
     daemon.process(eventOf('4'));
-    expect(codeOf(() => daemon.restore(textEncoder.encode('{"sum":1}')))).toBe('DAEMON_STATE_INVALID');
+    expect(thrownCode(() => daemon.restore(textEncoder.encode('{"sum":1}')))).toBe('DAEMON_STATE_INVALID');
     expect(daemon.state()).toEqual({ events: 1, sum: 4 });
   });
 
@@ -138,12 +130,12 @@ describe('the journal kind', () => {
     const byEntries = journal({ maxEntries: 2 });
     byEntries.process(eventOf('x'));
     byEntries.process(eventOf('y'));
-    expect(codeOf(() => byEntries.process(eventOf('z')))).toBe('DAEMON_JOURNAL_FULL');
+    expect(thrownCode(() => byEntries.process(eventOf('z')))).toBe('DAEMON_JOURNAL_FULL');
     expect(byEntries.payloads()).toHaveLength(2);
 
     const byBytes = journal({ maxBytes: 5 });
     byBytes.process(eventOf('abc'));
-    expect(codeOf(() => byBytes.process(eventOf('def')))).toBe('DAEMON_JOURNAL_FULL');
+    expect(thrownCode(() => byBytes.process(eventOf('def')))).toBe('DAEMON_JOURNAL_FULL');
     byBytes.process(eventOf('de'));
     expect(byBytes.payloads().map((payload) => textDecoder.decode(payload))).toEqual(['abc', 'de']);
   });
@@ -157,14 +149,16 @@ describe('the journal kind', () => {
     expect(texts(second.payloads())).toEqual(['one', 'two', 'three', 'four']);
 
     const small = journal({ maxEntries: 2 });
-    expect(codeOf(() => small.restore(first.snapshot()))).toBe('DAEMON_STATE_INVALID');
+    expect(thrownCode(() => small.restore(first.snapshot()))).toBe('DAEMON_STATE_INVALID');
     expect(small.payloads()).toHaveLength(0);
     const snapshot = first.snapshot();
-    expect(codeOf(() => decodeJournalState(snapshot.subarray(0, snapshot.length - 1)))).toBe(
+    expect(thrownCode(() => decodeJournalState(snapshot.subarray(0, snapshot.length - 1)))).toBe(
       'DAEMON_STATE_INVALID',
     );
-    expect(codeOf(() => decodeJournalState(new Uint8Array([9, 0])))).toBe('DAEMON_STATE_INVALID');
-    expect(codeOf(() => decodeJournalState(new Uint8Array([...snapshot, 0])))).toBe('DAEMON_STATE_INVALID');
+    expect(thrownCode(() => decodeJournalState(new Uint8Array([9, 0])))).toBe('DAEMON_STATE_INVALID');
+    expect(thrownCode(() => decodeJournalState(new Uint8Array([...snapshot, 0])))).toBe(
+      'DAEMON_STATE_INVALID',
+    );
   });
 
   it('checks its config, listing every problem', () => {
@@ -187,6 +181,6 @@ describe('the journal kind', () => {
     const full = journal({ maxEntries: DEFAULT_JOURNAL_MAX_ENTRIES, maxBytes: DEFAULT_JOURNAL_MAX_BYTES });
     expect(daemon.snapshot()).toEqual(full.snapshot());
     const big = new Uint8Array(DEFAULT_JOURNAL_MAX_BYTES + 1);
-    expect(codeOf(() => daemon.process({ payload: big }))).toBe('DAEMON_JOURNAL_FULL');
+    expect(thrownCode(() => daemon.process({ payload: big }))).toBe('DAEMON_JOURNAL_FULL');
   });
 });

@@ -6,7 +6,7 @@ import {
   type MemberCheckpoint,
 } from '../../../src/daemons/member-checkpoint.js';
 import { checkMoveTarget } from '../../../src/daemons/move-target.js';
-import { isMeshError } from '../../../src/lib/index.js';
+import { thrownCode } from '../../support/error-code.js';
 
 const checkpoint: MemberCheckpoint = {
   createdAtMs: 1_764_000_000_000,
@@ -14,16 +14,6 @@ const checkpoint: MemberCheckpoint = {
   appliedThrough: 1_234,
   snapshot: new Uint8Array([1, 2, 3, 250, 0, 7]),
 };
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (isMeshError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('member checkpoint codec', () => {
   it('round-trips every field', () => {
@@ -35,15 +25,15 @@ describe('member checkpoint codec', () => {
     for (let at = 0; at < bytes.length; at++) {
       const damaged = bytes.slice();
       damaged[at] = (damaged[at] as number) ^ 0x10;
-      expect(codeOf(() => decodeMemberCheckpoint(damaged))).toBe('DAEMON_CHECKPOINT_INVALID');
+      expect(thrownCode(() => decodeMemberCheckpoint(damaged))).toBe('DAEMON_CHECKPOINT_INVALID');
     }
     for (let length = 0; length < bytes.length; length++)
-      expect(codeOf(() => decodeMemberCheckpoint(bytes.subarray(0, length)))).toBe(
+      expect(thrownCode(() => decodeMemberCheckpoint(bytes.subarray(0, length)))).toBe(
         'DAEMON_CHECKPOINT_INVALID',
       );
     const extended = new Uint8Array(bytes.length + 1);
     extended.set(bytes);
-    expect(codeOf(() => decodeMemberCheckpoint(extended))).toBe('DAEMON_CHECKPOINT_INVALID');
+    expect(thrownCode(() => decodeMemberCheckpoint(extended))).toBe('DAEMON_CHECKPOINT_INVALID');
   });
 });
 
@@ -76,11 +66,11 @@ describe('move target checks', () => {
   });
 
   it('refuses an unknown node, an unhealthy node, the active node and a group without an active', () => {
-    expect(codeOf(() => checkMoveTarget(definition, 9, nodes))).toBe('DAEMON_MOVE_TARGET_UNKNOWN');
-    expect(codeOf(() => checkMoveTarget(definition, 4, nodes))).toBe('DAEMON_MOVE_TARGET_UNHEALTHY');
-    expect(codeOf(() => checkMoveTarget(definition, 1, nodes))).toBe('DAEMON_MOVE_ALREADY_THERE');
+    expect(thrownCode(() => checkMoveTarget(definition, 9, nodes))).toBe('DAEMON_MOVE_TARGET_UNKNOWN');
+    expect(thrownCode(() => checkMoveTarget(definition, 4, nodes))).toBe('DAEMON_MOVE_TARGET_UNHEALTHY');
+    expect(thrownCode(() => checkMoveTarget(definition, 1, nodes))).toBe('DAEMON_MOVE_ALREADY_THERE');
     const { active: _active, ...replica } = definition;
-    expect(codeOf(() => checkMoveTarget({ ...replica, group: 'replica' }, 3, nodes))).toBe(
+    expect(thrownCode(() => checkMoveTarget({ ...replica, group: 'replica' }, 3, nodes))).toBe(
       'DAEMON_MOVE_FAILED',
     );
   });
