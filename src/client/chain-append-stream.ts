@@ -206,13 +206,18 @@ export class ChainAppendStream {
     }
   }
 
+  /** Open with nothing sent or waiting. */
+  private get idle(): boolean {
+    return this.state === 'open' && this.sent.size === 0 && this.waiting.length === 0;
+  }
+
   /** An idle stream is half-closed after a while, so an idle client holds no call open. */
   private closeWhenIdle(): void {
-    if (this.state !== 'open' || this.sent.size > 0 || this.waiting.length > 0) return;
+    if (!this.idle) return;
     if (this.idleTimer !== undefined) this.clock.clearTimer(this.idleTimer);
     this.idleTimer = this.clock.setTimer(APPEND_STREAM_IDLE_CLOSE_MS, () => {
       this.idleTimer = undefined;
-      if (this.state !== 'open' || this.sent.size > 0 || this.waiting.length > 0) return;
+      if (!this.idle) return;
       this.state = 'ending';
       this.onEnd(this, { refused: false });
       this.call.end();
