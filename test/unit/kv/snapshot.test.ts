@@ -1,6 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { encodeKvCommand, KvStateMachine, SnapshotCorruptError } from '../../../src/kv/index.js';
+import {
+  encodeKvCommand,
+  KvStateMachine,
+  SnapshotCorruptError,
+  type SnapshotStepLimits,
+} from '../../../src/kv/index.js';
 import { bytes, Harness, text } from './helpers.js';
+
+/** Restores `snapshot` into `machine` fed `partBytes` at a time, only when it wants bytes; returns the bytes pushed. */
+function restoreInParts(
+  machine: KvStateMachine,
+  snapshot: Uint8Array,
+  partBytes: number,
+  limits: SnapshotStepLimits,
+): number {
+  const task = machine.startRestoreFrom(snapshot.length, limits);
+  let pushed = 0;
+  for (let steps = 1; ; steps++) {
+    while (task.wantsBytes) {
+      const part = snapshot.subarray(pushed, pushed + partBytes);
+      task.push(part);
+      pushed += part.byteLength;
+    }
+    if (task.step()) return pushed;
+    expect(steps).toBeLessThan(100_000);
+  }
+}
 
 function busyHistory(harness: Harness): void {
   harness.ok({ type: 'leaseGrant', id: 5, ttlSeconds: 20 }, 'leaseGrant');
@@ -80,19 +105,7 @@ describe('snapshot', () => {
     const snapshot = harness.machine.snapshot();
     for (const partBytes of [1, 7, 100, 4096, snapshot.length]) {
       const restored = new KvStateMachine();
-      const task = restored.startRestoreFrom(snapshot.length, { keys: 3, bytes: 200 });
-      let pushed = 0;
-      let steps = 0;
-      for (;;) {
-        while (task.wantsBytes) {
-          const part = snapshot.subarray(pushed, pushed + partBytes);
-          task.push(part);
-          pushed += part.byteLength;
-        }
-        steps++;
-        if (task.step()) break;
-        expect(steps).toBeLessThan(100_000);
-      }
+      const pushed = restoreInParts(restored, snapshot, partBytes, { keys: 3, bytes: 200 });
       expect(pushed).toBe(snapshot.length);
       expect(restored.snapshot()).toEqual(snapshot);
       expect(
@@ -111,18 +124,9 @@ describe('snapshot', () => {
       const target = new Harness();
       target.put('mine', 'kept');
       const before = target.machine.snapshot();
-      const task = target.machine.startRestoreFrom(corrupted.length, { keys: 2, bytes: 50 });
-      let pushed = 0;
-      const run = (): void => {
-        for (;;) {
-          while (task.wantsBytes) {
-            task.push(corrupted.subarray(pushed, pushed + 13));
-            pushed += Math.min(13, corrupted.length - pushed);
-          }
-          if (task.step()) return;
-        }
-      };
-      expect(run).toThrow(SnapshotCorruptError);
+      expect(() => restoreInParts(target.machine, corrupted, 13, { keys: 2, bytes: 50 })).toThrow(
+        SnapshotCorruptError,
+      );
       expect(target.machine.snapshot()).toEqual(before);
     }
   });
