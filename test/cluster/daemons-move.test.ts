@@ -12,7 +12,7 @@ import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { eventually } from './chain-cluster.js';
 import { expectEveryEventOnce, journalOf, writeSendHistory } from './daemon-checks.js';
-import { type DaemonCluster, startDaemonCluster } from './daemon-cluster.js';
+import { type DaemonCluster, everyMemberSynced, startDaemonCluster } from './daemon-cluster.js';
 import { DaemonSenders } from './daemon-senders.js';
 import { exitCode, meshos } from './meshos-process.js';
 import type { RawDaemonStatus } from './raw-daemons-client.js';
@@ -130,20 +130,12 @@ describe('daemon move under load', () => {
       `daemon move history (${writeSendHistory('daemons-move-3-nodes-history.jsonl', senders.operations)}); moves: ${moves.map(describeMove).join('; ')}`,
     );
 
-    await until(
-      async () => {
-        const status = await started
-          .client(ids[0]!)
-          .status(DAEMON, CALL_TIMEOUT_MS)
-          .catch(() => undefined);
-        return (
-          status?.members.every(
-            (member) => member.healthy && member.syncedThrough === status.inboundThrough,
-          ) === true
-        );
-      },
+    await started.awaitStatus(
+      DAEMON,
+      [ids[0]!],
       'both members healthy and synced',
       CLUSTER_TIMEOUT_MS,
+      everyMemberSynced,
     );
     const journals = await Promise.all(
       [0, 1].map((member) => journalOf(started.client(ids[member]!), DAEMON, member)),
