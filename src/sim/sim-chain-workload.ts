@@ -4,6 +4,7 @@ import { isMeshError, type NodeId, type Random } from '../lib/index.js';
 import { CHAIN_ERRORS } from '../protocol/chain-errors.js';
 import type { ChainAppendOperation } from './chain-history.js';
 import { type ProcessRequest, requestOnce } from './client-request.js';
+import { ClosedLoopClient } from './closed-loop-client.js';
 import type { Scheduler } from './scheduler.js';
 import type { ChainProcess } from './sim-chains.js';
 import type { RequestOutcome } from './sim-client.js';
@@ -120,37 +121,26 @@ function describeError(outcome: RequestOutcome): string {
  * recorded: `ok` with the offset the acknowledgement named, `fail` when the error proves it
  * was not written, `info` otherwise (including no answer).
  */
-export class ChainAppender {
+export class ChainAppender extends ClosedLoopClient {
   private counter = 0;
-  private busy = false;
-  running = true;
 
   constructor(
     readonly client: number,
     private readonly chain: string,
     private readonly environment: ChainClientEnvironment,
     private readonly random: Random,
-  ) {}
-
-  get idle(): boolean {
-    return !this.busy;
+  ) {
+    super({
+      scheduler: environment.scheduler,
+      random,
+      thinkTimeMaxUs: CHAIN_THINK_TIME_MAX_US,
+      label: 'chain append',
+    });
   }
 
-  start(): void {
-    this.scheduleNext();
-  }
-
-  private scheduleNext(): void {
-    if (!this.running) return;
-    this.environment.scheduler.schedule(this.random.nextInt(CHAIN_THINK_TIME_MAX_US), 'chain append', () =>
-      this.appendOnce(),
-    );
-  }
-
-  private appendOnce(): void {
-    if (!this.running) return;
+  protected step(): void {
     const { environment } = this;
-    this.busy = true;
+    this.begun();
     const count = 1 + this.random.nextInt(MAX_RECORDS_PER_SIM_APPEND);
     const values = Array.from({ length: count }, () => `a${this.client}-${this.counter++}`);
     const callTs = environment.scheduler.nowUs * 1_000;
@@ -164,8 +154,7 @@ export class ChainAppender {
       values.forEach((value, position) => {
         environment.record(operationOf(this.client, this.chain, value, position, outcome, callTs, returnTs));
       });
-      this.busy = false;
-      this.scheduleNext();
+      this.done();
     };
     requestOnce(
       environment.scheduler,

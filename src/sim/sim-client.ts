@@ -2,6 +2,7 @@ import type { KvCommand, KvResult, RangeResponse } from '../kv/index.js';
 import { isMeshError, type Random } from '../lib/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
 import type { RaftKvBackend } from '../server/index.js';
+import { ClosedLoopClient } from './closed-loop-client.js';
 import type { HistoryOperation } from './linearizability/index.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -48,14 +49,12 @@ const decoder = new TextDecoder();
  * any node, writes (put and compare-and-swap) on the leader with a session, retried under
  * the same sequence so a write applies at most once however often it is resent.
  */
-export class SimClient {
+export class SimClient extends ClosedLoopClient {
   private sequence = 0;
   private counter = 0;
   private attemptToken = 0;
   private leaderHint: NodeId | undefined;
   private readonly lastSeen = new Map<string, string | null>();
-  private busy = false;
-  running = true;
   readonly name: string;
 
   constructor(
@@ -63,33 +62,21 @@ export class SimClient {
     private readonly environment: ClientEnvironment,
     private readonly random: Random,
   ) {
+    super({
+      scheduler: environment.scheduler,
+      random,
+      thinkTimeMaxUs: THINK_TIME_MAX_US,
+      label: 'client op',
+      order: index,
+    });
     this.name = `c${index}`;
   }
 
-  get idle(): boolean {
-    return !this.busy;
-  }
-
-  start(): void {
-    this.scheduleNext();
-  }
-
-  private scheduleNext(): void {
-    if (!this.running) return;
-    this.environment.scheduler.schedule(
-      this.random.nextInt(THINK_TIME_MAX_US),
-      'client op',
-      () => this.nextOperation(),
-      this.index,
-    );
-  }
-
-  private nextOperation(): void {
-    if (!this.running) return;
+  protected step(): void {
     const keys = this.environment.keys;
     const key = keys[this.random.nextInt(keys.length)]!;
     const roll = this.random.nextFloat();
-    this.busy = true;
+    this.begun();
     if (roll < 0.4) this.read(key);
     else if (roll < 0.8) this.put(key);
     else this.compareAndSwap(key);
@@ -97,8 +84,7 @@ export class SimClient {
 
   private finish(operation: HistoryOperation): void {
     this.environment.record(operation);
-    this.busy = false;
-    this.scheduleNext();
+    this.done();
   }
 
   private now(): number {

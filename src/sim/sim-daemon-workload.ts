@@ -3,6 +3,7 @@ import type { DaemonStatus } from '../daemons/types.js';
 import type { NodeId, Random } from '../lib/index.js';
 import type { DaemonsNode } from '../mesh/daemon-node.js';
 import { type ProcessRequest, requestOnce } from './client-request.js';
+import { ClosedLoopClient } from './closed-loop-client.js';
 import type { DaemonSendOperation } from './daemon-history.js';
 import type { Scheduler } from './scheduler.js';
 import type { RequestOutcome } from './sim-client.js';
@@ -122,36 +123,30 @@ interface PendingEvent {
  * recorded: `ok` once acknowledged, `fail` when every attempt proved it was not applied, `info`
  * otherwise.
  */
-export class DaemonSender {
+export class DaemonSender extends ClosedLoopClient {
   private sequence = 0;
-  private busy = false;
-  running = true;
 
   constructor(
     readonly client: string,
     private readonly daemon: string,
     private readonly environment: DaemonClientEnvironment,
     private readonly random: Random,
-  ) {}
-
-  get idle(): boolean {
-    return !this.busy;
-  }
-
-  start(): void {
-    this.scheduleNext();
-  }
-
-  private scheduleNext(): void {
-    if (!this.running) return;
-    this.environment.scheduler.schedule(this.random.nextInt(THINK_TIME_MAX_US), 'daemon send', () => {
-      if (this.running) this.sendOne();
+  ) {
+    super({
+      scheduler: environment.scheduler,
+      random,
+      thinkTimeMaxUs: THINK_TIME_MAX_US,
+      label: 'daemon send',
     });
+  }
+
+  protected step(): void {
+    this.sendOne();
   }
 
   /** Sends the next event; `onDone` gets its recorded operation (the loop goes on only without one). */
   sendOne(onDone?: (operation: DaemonSendOperation) => void): void {
-    this.busy = true;
+    this.begun();
     const sequence = ++this.sequence;
     this.attempt({
       sequence,
@@ -218,8 +213,7 @@ export class DaemonSender {
       ...(status === 'info' ? {} : { returnTs: nowNs }),
     };
     this.environment.record(operation);
-    this.busy = false;
-    if (event.onDone !== undefined) event.onDone(operation);
-    else this.scheduleNext();
+    this.done(event.onDone === undefined);
+    event.onDone?.(operation);
   }
 }
