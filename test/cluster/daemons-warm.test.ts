@@ -84,10 +84,7 @@ describe('a warm standby under load', () => {
       // The standby fetches the active's checkpoint once the chain is a threshold past what it holds.
       await until(
         async () => {
-          held = await started
-            .client(survivor)
-            .status(DAEMON, CALL_TIMEOUT_MS)
-            .catch(() => undefined);
+          held = await statusOf();
           return held !== undefined && standbyOf(held).syncedThrough >= MEMBER_CHECKPOINT_EVERY_EVENTS;
         },
         'the warm standby holding a checkpoint',
@@ -100,10 +97,7 @@ describe('a warm standby under load', () => {
       await cluster.kill(activeNode);
       await until(
         async () => {
-          const status = await started
-            .client(survivor)
-            .status(DAEMON, CALL_TIMEOUT_MS)
-            .catch(() => undefined);
+          const status = await statusOf();
           return status !== undefined && standbyOf(status).role === 'ROLE_ACTIVE';
         },
         'the warm standby promoted',
