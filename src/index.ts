@@ -171,14 +171,30 @@ export {
 } from './lib/index.js';
 export { findFreeLoopbackPort, silentLogger } from './lib/node/index.js';
 // Running a node in this process: `await new NodeBuilder(config).start()`, then `node.stop()`.
-export type { MeshNodeConfig, MeshNodeDependencies, MeshNodeEndpoints } from './mesh/index.js';
+// The reconciler's audit chain, read from any control plane (`meshos audit`, `meshos actions`):
+// `const { reader, plane } = await openAuditReader({ endpoints })`, then `reader.verify()`.
+export type {
+  ActionState,
+  ActionsReport,
+  ActionView,
+  AuditFollow,
+  AuditProblem,
+  AuditProblemKind,
+  AuditRecord,
+  AuditVerifyReport,
+  MeshNodeConfig,
+  MeshNodeDependencies,
+  MeshNodeEndpoints,
+} from './mesh/index.js';
 export {
+  AuditReader,
   DataDirectoryLock,
   DataDirectoryLockedError,
   formatPeerList,
   IdentityMismatchError,
   MeshNode,
   NodeBuilder,
+  openAuditReader,
   parsePeerList,
 } from './mesh/index.js';
 // Supervision trees.

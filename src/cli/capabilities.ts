@@ -98,7 +98,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'reconcile',
     status: 'part',
     summary:
-      'library: reconcile(observed, desired) -> actions for daemons, chains, blobs, the avoid list and maintenance; executor with rate limits and backpressure; crash-loop backoff; no node runs it yet (docs/RECONCILE.md). Not yet: blob store, audit chain, node/maintenance/audit CLI',
+      'library: reconcile(observed, desired) -> actions for daemons, chains, blobs, the avoid list and maintenance; executor with rate limits and backpressure; crash-loop backoff; the hash-linked audit chain in the control plane (recorder, verify, meshos audit [--follow] [verify], meshos actions); no node runs it yet (docs/RECONCILE.md). Not yet: blob store, node/maintenance CLI',
   },
   { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
 ];

@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { CAPABILITIES } from './capabilities.js';
 import { UsageError } from './commands/common.js';
 import {
+  ACTIONS_USAGE,
+  AUDIT_USAGE,
+  actionsCommand,
+  auditCommand,
   CHAIN_USAGE,
   chainCommand,
   DAEMON_USAGE,
@@ -49,6 +53,8 @@ commands:
   member        list, add, remove, promote
   nodes         the mesh's registered nodes: role, zone, health, lease left
   mesh rtt      the mesh's RTT matrix: each node's smoothed RTT to and health of its peers
+  audit         the reconciler's hash-linked audit chain: list, --follow, verify
+  actions       each action the reconciler emitted: pending, in flight, done, failed; queue latency
   status        leader, term, indexes and lag of each endpoint; --admin: each node's services
   snapshot      save FILE: the whole state as a snapshot
   capabilities  list what this build contains
@@ -82,6 +88,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       member: MEMBER_USAGE,
       nodes: NODES_USAGE,
       mesh: MESH_USAGE,
+      audit: AUDIT_USAGE,
+      actions: ACTIONS_USAGE,
       status: STATUS_USAGE,
       snapshot: SNAPSHOT_USAGE,
     };
@@ -112,6 +120,10 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return nodesCommand(rest, io);
     case 'mesh':
       return meshCommand(rest, io);
+    case 'audit':
+      return auditCommand(rest, io);
+    case 'actions':
+      return actionsCommand(rest, io);
     case 'status':
       return statusCommand(rest, io);
     case 'snapshot':

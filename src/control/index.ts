@@ -41,9 +41,12 @@ export {
 } from './errors.js';
 export { ControlKeys, MAX_CONTROL_ROOT_BYTES, rootProblems } from './keys.js';
 export {
+  AUDIT_ANCHOR_KEY,
+  AUDIT_HEAD_KEY,
   AUDIT_SEQUENCE_DIGITS,
   actionKey,
   auditKey,
+  auditSequenceOfKey,
   CHAINS_COORDINATOR_KEY,
   chainKey,
   DAEMONS_COORDINATOR_KEY,

@@ -70,6 +70,13 @@ export const WORKER_ID_COUNTER_KEY = 'node-ids/last-worker';
 export const CHAINS_COORDINATOR_KEY = 'chains-coordinator';
 /** Held, the same way, by the node that promotes a standby when a daemon's active node leaves. */
 export const DAEMONS_COORDINATOR_KEY = 'daemons-coordinator';
+/**
+ * The audit chain's last record (its seq and hash): the reconciler appends with a compare-and-swap
+ * on it, so a second writer cannot fork the chain. Outside `audit/`, so listing the records skips it.
+ */
+export const AUDIT_HEAD_KEY = 'audit-head';
+/** The last record trimmed from the audit chain (its seq and hash): the first kept record links to it. */
+export const AUDIT_ANCHOR_KEY = 'audit-anchor';
 export const maintenanceKey = (id: NodeId): string => nodeSegment('maintenance', id);
 export const proximityKey = (id: NodeId): string => nodeSegment('proximity', id);
 export const chainKey = (name: string): string => nameSegment('chains', name);
@@ -83,6 +90,16 @@ export function auditKey(sequence: number): string {
     throw new ControlBadKeyError(`audit/${sequence}`, 'an audit sequence is a non-negative safe integer');
   }
   return `${KEYSPACE_PREFIXES.audit}${String(sequence).padStart(AUDIT_SEQUENCE_DIGITS, '0')}`;
+}
+
+const AUDIT_KEY_PATTERN = new RegExp(`^${KEYSPACE_PREFIXES.audit}(\\d{${AUDIT_SEQUENCE_DIGITS}})$`);
+
+/** The sequence an `audit/` key names, undefined when it is not one `auditKey` builds. */
+export function auditSequenceOfKey(key: string): number | undefined {
+  const digits = AUDIT_KEY_PATTERN.exec(key)?.[1];
+  if (digits === undefined) return undefined;
+  const sequence = Number(digits);
+  return Number.isSafeInteger(sequence) ? sequence : undefined;
 }
 
 /** The node id a `nodes/`, `maintenance/` or `proximity/` key names, undefined for any other key. */

@@ -1,3 +1,59 @@
+export {
+  ACTION_STATES,
+  type ActionState,
+  type ActionsReport,
+  type ActionView,
+  actionsFromAudit,
+  describeWireAction,
+  type QueueLatencySummary,
+} from './audit-actions.js';
+export { type AuditedEvent, AuditFeed, type AuditFeedOptions } from './audit-feed.js';
+export {
+  AUDIT_BATCH_RECORDS,
+  AUDIT_BUFFER_RECORDS,
+  AUDIT_CLOSE_TIMEOUT_MS,
+  AUDIT_READ_PAGE_RECORDS,
+  AUDIT_RETAINED_RECORDS,
+  AUDIT_TRIM_RECORDS_PER_WRITE,
+  MAX_AUDIT_REASON_CHARACTERS,
+  MAX_AUDIT_RECORD_BYTES,
+  MIN_AUDIT_RETAINED_RECORDS,
+} from './audit-limits.js';
+export {
+  type AuditBounds,
+  type AuditFollow,
+  type AuditListOptions,
+  AuditReader,
+  openAuditReader,
+} from './audit-reader.js';
+export {
+  AUDIT_EMPTY_ANCHOR,
+  AUDIT_GENESIS_HASH,
+  AUDIT_RECORD_VERSION,
+  type AuditAnchor,
+  type AuditEntry,
+  type AuditEntryType,
+  type AuditHead,
+  type AuditRecord,
+  type AuditWriter,
+  auditRecordHash,
+  canonicalJson,
+  decodeAuditRecord,
+  sealAuditRecord,
+} from './audit-record.js';
+export {
+  AuditRecorder,
+  type AuditRecorderOptions,
+  type AuditRecorderStatus,
+  type AuditTerm,
+} from './audit-recorder.js';
+export {
+  AuditChainVerifier,
+  type AuditGap,
+  type AuditProblem,
+  type AuditProblemKind,
+  type AuditVerifyReport,
+} from './audit-verify.js';
 export { DATA_DIRECTORY_LOCK_START_TIMEOUT_MS } from './common-services.js';
 export {
   claimIsLive,

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchStatus } from '../../src/cli/local-cluster.js';
 import { EXIT_MEMBER_REMOVED } from '../../src/cli/node-commands.js';
 import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
+import { etcdctl } from './etcdctl.js';
 import { ProcessCluster } from './process-cluster.js';
 import { PutLoad, type PutLoadResult } from './put-load.js';
 
@@ -15,7 +15,6 @@ const LOAD_MAX_DURATION_MS = 60_000;
 /** Puts acknowledged before and after each change: the load really runs across it. */
 const LOAD_PROGRESS_PUTS = 50;
 const LOAD_PROGRESS_TIMEOUT_MS = 20_000;
-const ETCDCTL_TIMEOUT_MS = 20_000;
 
 interface NodeView {
   readonly term: number;
@@ -39,20 +38,6 @@ async function viewOf(cluster: ProcessCluster, id: number): Promise<NodeView | u
 async function termOf(cluster: ProcessCluster, ids: readonly number[]): Promise<number> {
   const views = await Promise.all(ids.map((id) => viewOf(cluster, id)));
   return Math.max(...views.map((view) => view?.term ?? 0));
-}
-
-function etcdctl(endpoints: readonly string[], args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'etcdctl',
-      [`--endpoints=${endpoints.join(',')}`, '--command-timeout=15s', ...args],
-      { timeout: ETCDCTL_TIMEOUT_MS, env: { ...process.env, ETCDCTL_API: '3' } },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`etcdctl ${args.join(' ')} failed: ${stderr || error.message}`));
-        else resolve(stdout);
-      },
-    );
-  });
 }
 
 const hex = (id: number): string => id.toString(16);

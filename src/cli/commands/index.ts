@@ -1,3 +1,4 @@
+export { ACTIONS_USAGE, AUDIT_USAGE, actionsCommand, auditCommand } from './audit.js';
 export { CHAIN_USAGE, chainCommand } from './chain.js';
 export {
   type CommandHandler,
