@@ -10,7 +10,6 @@ import {
   auditKey,
   type ControlEntry,
   type ControlPlane,
-  ControlRecordDecodeError,
   type ControlWatch,
   KEYSPACE_PREFIXES,
   openControlPlane,
@@ -25,6 +24,7 @@ import {
   decodeAuditAnchor,
   decodeAuditHead,
   decodeAuditRecord,
+  decodedOrUndefined,
 } from './audit-record.js';
 import { AuditChainVerifier, type AuditVerifyReport } from './audit-verify.js';
 
@@ -82,12 +82,12 @@ export class AuditReader {
     const verifier = new AuditChainVerifier(
       anchor === undefined
         ? AUDIT_EMPTY_ANCHOR
-        : (readOrUndefined(() => decodeAuditAnchor(AUDIT_ANCHOR_KEY, anchor.value)) ?? AUDIT_EMPTY_ANCHOR),
+        : (decodedOrUndefined(() => decodeAuditAnchor(AUDIT_ANCHOR_KEY, anchor.value)) ?? AUDIT_EMPTY_ANCHOR),
     );
     for (const entry of entries) verifier.add(entry.key, entry.value);
     if (head === undefined) return verifier.finish(undefined);
     return verifier.finish(
-      readOrUndefined(() => decodeAuditHead(AUDIT_HEAD_KEY, head.value)) ?? 'unreadable',
+      decodedOrUndefined(() => decodeAuditHead(AUDIT_HEAD_KEY, head.value)) ?? 'unreadable',
     );
   }
 
@@ -144,15 +144,6 @@ export class AuditReader {
         startAfter: last.key,
       });
     }
-  }
-}
-
-function readOrUndefined<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof ControlRecordDecodeError) return undefined;
-    throw error;
   }
 }
 

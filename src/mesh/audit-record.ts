@@ -6,7 +6,7 @@
  * record's seq and hash) are stored beside the records.
  */
 import { createHash } from 'node:crypto';
-import { readRecord } from '../control/index.js';
+import { ControlRecordDecodeError, readRecord } from '../control/index.js';
 import { assert, isNodeId, isRecord, type NodeId } from '../lib/index.js';
 import { ACTION_KINDS, type ActionId, type ActionKind, type WireActionRecord } from '../reconcile/index.js';
 
@@ -219,6 +219,16 @@ export function decodeAuditAnchor(key: string, bytes: Uint8Array): AuditAnchor {
     checkHash('hash', value.hash);
     return { seq: value.seq, hash: value.hash };
   });
+}
+
+/** What `read` decodes, or undefined when the stored bytes are not the record (CONTROL_RECORD_DECODE). */
+export function decodedOrUndefined<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ControlRecordDecodeError) return undefined;
+    throw error;
+  }
 }
 
 /** The action an entry is about, if any. */

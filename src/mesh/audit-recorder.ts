@@ -18,7 +18,6 @@ import {
   type ControlEntry,
   type ControlPlane,
   ControlPlaneError,
-  ControlRecordDecodeError,
   type ControlTxnOp,
   encodeRecord,
   unchangedSince,
@@ -29,14 +28,12 @@ import {
   AUDIT_BATCH_RECORDS,
   AUDIT_BUFFER_RECORDS,
   AUDIT_RETAINED_RECORDS,
-  AUDIT_TRIM_RECORDS_PER_WRITE,
   MAX_AUDIT_REASON_CHARACTERS,
   MAX_AUDIT_RECORD_BYTES,
   MIN_AUDIT_RETAINED_RECORDS,
 } from './audit-limits.js';
 import {
   AUDIT_EMPTY_ANCHOR,
-  AUDIT_GENESIS_HASH,
   type AuditAnchor,
   type AuditEntry,
   type AuditHead,
@@ -44,9 +41,10 @@ import {
   type AuditWriter,
   decodeAuditAnchor,
   decodeAuditHead,
-  decodeAuditRecord,
+  decodedOrUndefined,
   sealAuditRecord,
 } from './audit-record.js';
+import { planAuditTrim } from './audit-trim.js';
 
 /** The reconciler's term of the seat, as the records name it and its writes are fenced by. */
 export interface AuditTerm extends Omit<AuditWriter, 'leaseId'> {
@@ -331,7 +329,7 @@ export class AuditRecorder {
     const last = records[records.length - 1];
     assert(last !== undefined, 'an audit batch holds at least one record');
     const newHead: AuditHead = { seq: last.seq, hash: last.hash, ...this.writer() };
-    const trim = await this.planTrim(last.seq);
+    const trim = await planAuditTrim(this.options.plane, this.anchor, last.seq, this.retainedRecords);
     const puts: ControlTxnOp[] = records.map((record) => {
       const key = auditKey(record.seq);
       const value = encodeRecord(key, record);
@@ -374,7 +372,10 @@ export class AuditRecorder {
    * another writer's now (or the seat's fence broke).
    */
   private appliedEarlier(stored: ControlEntry | undefined, wanted: AuditHead): number {
-    const head = stored === undefined ? undefined : decodeStoredHead(stored);
+    const head =
+      stored === undefined
+        ? undefined
+        : decodedOrUndefined(() => decodeAuditHead(AUDIT_HEAD_KEY, stored.value));
     if (
       head !== undefined &&
       head.hash === wanted.hash &&
@@ -390,41 +391,6 @@ export class AuditRecorder {
     throw new AuditFencedError('the audit write was fenced: the reconciler seat is no longer this term');
   }
 
-  /** Deletes of the oldest records past the retention, and the anchor that sums them up. */
-  private async planTrim(lastSeq: number): Promise<{
-    compare: ControlCompare[];
-    ops: ControlTxnOp[];
-    anchor?: AuditAnchor;
-  }> {
-    const excess = lastSeq - this.anchor.seq - this.retainedRecords;
-    if (excess <= 0) return { compare: [], ops: [] };
-    const trimmed = Math.min(excess, AUDIT_TRIM_RECORDS_PER_WRITE);
-    const lastTrimmed = this.anchor.seq + trimmed;
-    // The first record kept names the last trimmed one's hash: that is the anchor's.
-    const firstKeptKey = auditKey(lastTrimmed + 1);
-    const firstKept = await this.options.plane.get(firstKeptKey);
-    const anchor = { seq: lastTrimmed, hash: this.linkOf(firstKeptKey, firstKept) };
-    const ops: ControlTxnOp[] = [];
-    for (let seq = this.anchor.seq + 1; seq <= lastTrimmed; seq++)
-      ops.push({ type: 'delete', key: auditKey(seq) });
-    ops.push({ type: 'put', key: AUDIT_ANCHOR_KEY, value: encodeRecord(AUDIT_ANCHOR_KEY, anchor) });
-    return { compare: [unchangedSince(firstKeptKey, firstKept?.modRevision ?? 0)], ops, anchor };
-  }
-
-  /**
-   * The `prev` of a stored record. A record that is missing or not a record (the chain was
-   * tampered with) anchors to the genesis hash, so trimming goes on and verify reports the break.
-   */
-  private linkOf(key: string, entry: ControlEntry | undefined): string {
-    if (entry === undefined) return AUDIT_GENESIS_HASH;
-    try {
-      return decodeAuditRecord(key, entry.value).prev;
-    } catch (error) {
-      if (!(error instanceof ControlRecordDecodeError)) throw error;
-      return AUDIT_GENESIS_HASH;
-    }
-  }
-
   private sleep(delayMs: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = (): void => {
@@ -433,14 +399,5 @@ export class AuditRecorder {
       };
       this.retryTimer = { id: this.options.clock.setTimer(delayMs, wake), wake };
     });
-  }
-}
-
-function decodeStoredHead(entry: ControlEntry): AuditHead | undefined {
-  try {
-    return decodeAuditHead(AUDIT_HEAD_KEY, entry.value);
-  } catch (error) {
-    if (!(error instanceof ControlRecordDecodeError)) throw error;
-    return undefined;
   }
 }

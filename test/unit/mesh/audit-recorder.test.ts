@@ -157,6 +157,19 @@ describe('the audit recorder', () => {
     ]);
   });
 
+  it('refuses a write once the seat is gone, even before anyone else wrote', async () => {
+    const plane = await newPlane();
+    const first = await takeSeat(plane, 1);
+    const { recorder: old, stops } = recorder(plane, first);
+    await old.flushed();
+    await plane.revokeLease(first.leaseId);
+    await takeSeat(plane, 2);
+    old.record({ type: 'queued', id: 1, atMs: clock.nowMs() });
+    await old.flushed();
+    expect(stops).toEqual([{ reason: expect.stringMatching(/seat is no longer this term/), fenced: true }]);
+    expect((await new AuditReader(plane).bounds()).head?.seq).toBe(1);
+  });
+
   it('does not fork the chain when two writers race with valid fences: the later one stops', async () => {
     const plane = await newPlane();
     const shared = await takeSeat(plane, 1);
