@@ -2,7 +2,8 @@
  * One reconcile pass (pure function) over a mesh of 1,000 nodes, 10,000 daemons of 2 members and
  * 10,000 chains of 3 replicas (plus 1,000 blobs of 2 copies and 16 RTT rows per node): when
  * nothing is to do, after one node was lost past the grace period, and from a cold start where
- * every member and replica is still to place.
+ * every member and replica is still to place. Then, on three processes, the time from a node's
+ * loss to all its daemons serving elsewhere (reconcile-node-loss.ts).
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -16,6 +17,7 @@ import {
   reconcile,
 } from '../src/reconcile/index.js';
 import { type BenchSuite, percentile } from './harness.js';
+import { measureNodeLoss } from './reconcile-node-loss.js';
 
 const NODES = 1_000;
 const DAEMONS = 10_000;
@@ -153,5 +155,6 @@ export const suite: BenchSuite = {
         samples: runs,
       });
     }
+    await measureNodeLoss(context);
   },
 };

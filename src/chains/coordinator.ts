@@ -78,6 +78,11 @@ export interface ChainCoordinatorOptions {
   readonly maxActionsInFlight?: number;
   /** Called after each action applied (or refused), in order of completion. */
   readonly onAction?: (record: CoordinatorActionRecord) => void;
+  /**
+   * False: only leaders are elected here; replacing replicas (learners added, promoted, removed)
+   * is the mesh's reconciler's (docs/RECONCILE.md). True by default.
+   */
+  readonly repairsReplicas?: boolean;
 }
 
 export class ChainCoordinator {
@@ -228,7 +233,9 @@ export class ChainCoordinator {
         : { rttMs: (from: NodeId, to: NodeId) => matrix.rows.get(from)?.peers.get(to)?.rttMs }),
     });
     this.logNewlyBlocked(plan.blocked);
-    const queue = [...plan.actions];
+    const queue = plan.actions.filter(
+      (action) => this.options.repairsReplicas !== false || action.type === 'elect',
+    );
     const workers = Math.min(
       queue.length,
       this.options.maxActionsInFlight ?? MAX_COORDINATOR_ACTIONS_IN_FLIGHT,

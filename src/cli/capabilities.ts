@@ -96,9 +96,15 @@ export const CAPABILITIES: readonly Capability[] = [
   },
   {
     area: 'reconcile',
+    status: 'running',
+    summary:
+      "one reconciler per mesh under a control-plane lease (another node takes over when its holder dies; a stale holder's writes are fenced): it re-places daemon members whose node is gone past the repair grace, backs crash-looping members off and cools them down, keeps the avoid list; /status shows it (docs/RECONCILE.md)",
+  },
+  {
+    area: 'reconcile core',
     status: 'part',
     summary:
-      'library: reconcile(observed, desired) -> actions for daemons, chains, blobs, the avoid list and maintenance; executor with rate limits and backpressure; crash-loop backoff; the hash-linked audit chain in the control plane (recorder, verify, meshos audit [--follow] [verify], meshos actions); no node runs it yet (docs/RECONCILE.md). Not yet: blob store, node/maintenance CLI',
+      'library: the chain, blob and maintenance steps of reconcile(observed, desired) -> actions, and the hash-linked audit chain in the control plane (recorder, verify, meshos audit [--follow] [verify], meshos actions); no node runs them yet (the running reconciler is fed no chain, blob or maintenance state and records no audit yet). Not yet: blob store, node/maintenance CLI',
   },
   { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
 ];

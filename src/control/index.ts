@@ -62,6 +62,15 @@ export {
   nodeKey,
   placementKey,
   proximityKey,
+  RECONCILER_KEY,
+  reconcileAvoidKey,
+  reconcileAvoidPrefix,
+  reconcileBackoffKey,
+  reconcileBackoffPrefix,
+  reconcileReportKey,
+  reconcileReportsPrefix,
+  reconcileRestartKey,
+  reconcileRestartsPrefix,
   WORKER_ID_COUNTER_KEY,
 } from './keyspace.js';
 export {

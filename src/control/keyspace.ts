@@ -41,6 +41,12 @@ export const KEYSPACE_PREFIXES = {
   audit: 'audit/',
   /** `proximity/<nodeId>`: a node's measured RTT and health of its peers, under the node's lease. */
   proximity: 'proximity/',
+  /**
+   * `reconcile/...`: the reconciler's records (docs/RECONCILE.md): `reports/<nodeId>` (what a
+   * node runs, under its lease), `backoff/<daemon>/<nodeId>`, `restarts/<nodeId>/<daemon>`,
+   * `avoid/<nodeId>` (under a lease of the entry's TTL).
+   */
+  reconcile: 'reconcile/',
 } as const;
 
 export type KeyspaceKind = keyof typeof KEYSPACE_PREFIXES;
@@ -77,6 +83,22 @@ export const DAEMONS_COORDINATOR_KEY = 'daemons-coordinator';
 export const AUDIT_HEAD_KEY = 'audit-head';
 /** The last record trimmed from the audit chain (its seq and hash): the first kept record links to it. */
 export const AUDIT_ANCHOR_KEY = 'audit-anchor';
+/** Held, the same way, by the one node that runs reconcile passes for the whole mesh. */
+export const RECONCILER_KEY = 'reconciler';
+export const reconcileReportsPrefix = `${KEYSPACE_PREFIXES.reconcile}reports/`;
+export const reconcileBackoffPrefix = `${KEYSPACE_PREFIXES.reconcile}backoff/`;
+export const reconcileAvoidPrefix = `${KEYSPACE_PREFIXES.reconcile}avoid/`;
+export const reconcileReportKey = (id: NodeId): string =>
+  `${reconcileReportsPrefix}${nodeSegment('nodes', id).slice(KEYSPACE_PREFIXES.nodes.length)}`;
+export const reconcileAvoidKey = (id: NodeId): string =>
+  `${reconcileAvoidPrefix}${nodeSegment('nodes', id).slice(KEYSPACE_PREFIXES.nodes.length)}`;
+export const reconcileBackoffKey = (daemon: string, id: NodeId): string =>
+  `${reconcileBackoffPrefix}${nameSegment('daemons', daemon).slice(KEYSPACE_PREFIXES.daemons.length)}/${nodeSegment('nodes', id).slice(KEYSPACE_PREFIXES.nodes.length)}`;
+/** Where node `id` finds the restarts the reconciler asked of it. */
+export const reconcileRestartsPrefix = (id: NodeId): string =>
+  `${KEYSPACE_PREFIXES.reconcile}restarts/${nodeSegment('nodes', id).slice(KEYSPACE_PREFIXES.nodes.length)}/`;
+export const reconcileRestartKey = (id: NodeId, daemon: string): string =>
+  `${reconcileRestartsPrefix(id)}${nameSegment('daemons', daemon).slice(KEYSPACE_PREFIXES.daemons.length)}`;
 export const maintenanceKey = (id: NodeId): string => nodeSegment('maintenance', id);
 export const proximityKey = (id: NodeId): string => nodeSegment('proximity', id);
 export const chainKey = (name: string): string => nameSegment('chains', name);

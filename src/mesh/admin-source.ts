@@ -4,6 +4,7 @@ import type { WorkerNodeConfig } from './membership-config.js';
 import type { MeshNodeConfig } from './node-config.js';
 import { type NodeParts, part } from './node-parts.js';
 import { rttReport } from './proximity-service.js';
+import { reconcileStatusView } from './reconcile-service.js';
 import type { ServiceFaults } from './service-faults.js';
 import type { ServiceTreeStatus } from './service-status.js';
 import { workerName } from './worker-services.js';
@@ -31,6 +32,7 @@ export function nodeAdminSource(
       ...raftStatusView(part(parts, 'raft')),
       services: serviceTree(),
       chains: chainsStatusView(parts.chainHost, parts.chainCoordinator),
+      reconcile: reconcileStatusView(parts),
     }),
     ...commonAdminAnswers(parts, faults),
   };
@@ -71,6 +73,7 @@ export function workerAdminSource(
         nodes: parts.membership?.view.size,
         services: serviceTree(),
         chains: chainsStatusView(parts.chainHost, parts.chainCoordinator),
+        reconcile: reconcileStatusView(parts),
       };
     },
     ...commonAdminAnswers(parts, faults),

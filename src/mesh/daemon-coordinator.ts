@@ -12,12 +12,11 @@
  * active's node (`chainTakeover`). The promoted member starts stamping its events with the new
  * epoch; from its first one on the inbound chain, whatever the old active still appends is
  * refused by every member (the epoch rule). Members whose node is gone past the repair grace
- * period are replaced on other nodes (`DaemonRepair`).
+ * period are re-placed on other nodes by the reconciler (`StartDaemon`, reconcile-daemons-owner.ts).
  */
 import { LeasedSeat, type SeatTerm, type StoredChain } from '../chains/index.js';
 import { type ControlPlane, DAEMONS_COORDINATOR_KEY } from '../control/index.js';
 import { memberChains } from '../daemons/chain-names.js';
-import { DEFAULT_DAEMON_REPAIR_GRACE_MS } from '../daemons/cluster-limits.js';
 import type { DaemonDirectory, StoredDaemon } from '../daemons/directory.js';
 import { memberNode, withActive, withMemberOn } from '../daemons/directory.js';
 import {
@@ -29,7 +28,6 @@ import {
 import type { DaemonDefinition } from '../daemons/types.js';
 import type { Clock, Logger, NodeId, Random } from '../lib/index.js';
 import { chainTakeover } from './daemon-chain-takeover.js';
-import { DaemonRepair } from './daemon-repair.js';
 
 /** How often the seat holder looks at every daemon even when nothing changed. */
 export const DAEMON_COORDINATOR_CHECK_INTERVAL_MS = 1_000;
@@ -61,8 +59,6 @@ export interface DaemonCoordinatorOptions {
    * (`chainTakeover`), so the daemon's appends need not wait for the chains' own failover.
    */
   readonly chainsOf?: (daemon: DaemonDefinition) => Promise<readonly StoredChain[]>;
-  /** How long a member's node must be gone before the member is replaced (default 60 s). */
-  readonly repairGraceMs?: number;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger?: Logger;
@@ -76,19 +72,12 @@ export class DaemonCoordinator {
   private term: SeatTerm | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
-  readonly repair: DaemonRepair;
   /** Promotions this node committed. */
   promotions = 0;
   /** Replica-group members this node moved off a lost node. */
   relocations = 0;
 
   constructor(private readonly options: DaemonCoordinatorOptions) {
-    this.repair = new DaemonRepair({
-      directory: options.directory,
-      graceMs: options.repairGraceMs ?? DEFAULT_DAEMON_REPAIR_GRACE_MS,
-      clock: options.clock,
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-    });
     this.seat = new LeasedSeat({
       plane: options.plane,
       key: DAEMONS_COORDINATOR_KEY,
@@ -162,14 +151,12 @@ export class DaemonCoordinator {
 
   /**
    * Promotes a standby of every daemon whose active's node is not healthy and moves each
-   * replica-group member whose node is not healthy to a free node, then replaces the standbys
-   * whose node is gone past the grace period.
+   * replica-group member whose node is not healthy to a free node.
    */
   private async check(): Promise<void> {
     const nodes = this.options.nodes();
     const healthy = healthyNodeIds(nodes);
     const daemons = [...this.options.definitions().values()];
-    this.repair.notice(daemons, nodes);
     const term = this.term;
     // The seat holder acts; so does the healthy node of smallest id in this node's view, so a
     // failover does not wait for the seat's lease when the holder died with the active.
@@ -188,9 +175,6 @@ export class DaemonCoordinator {
         );
       }
     }
-    await this.repair.repair(daemons, nodes, term?.fence ?? []).catch((error: unknown) => {
-      this.options.logger?.warn({ err: error }, 'daemons: replacing a member failed');
-    });
   }
 
   private async failover(

@@ -13,6 +13,7 @@ import type { MemberCheckpoint } from '../daemons/member-checkpoint.js';
 import { DaemonMoveFailedError } from '../daemons/move-errors.js';
 import type { DaemonDefinition, DaemonKindCatalog } from '../daemons/types.js';
 import type { Clock, Logger, NodeId, TimerId } from '../lib/index.js';
+import { crashBackoff, MAX_CRASH_TIMES_KEPT } from '../reconcile/index.js';
 import type { NodeLease } from './daemon-active-fence.js';
 import type { MemberCheckpointStore } from './daemon-checkpoint-store.js';
 import { DaemonMember } from './daemon-member.js';
@@ -36,6 +37,16 @@ export interface DaemonMembersOptions {
 /** How long a move's prepared member waits to be placed here by a definition before it is dropped. */
 export const PREPARED_MEMBER_TTL_MS = 60_000;
 
+/** A member of this node as the node reports it to the reconciler. */
+export interface MemberReport {
+  readonly name: string;
+  readonly running: boolean;
+  /** Its recent crashes while placed here, oldest first (at most MAX_CRASH_TIMES_KEPT). */
+  readonly crashTimesWallMs: readonly number[];
+  /** Its crashes while placed here, all of them: a restart asked for after an older crash is stale. */
+  readonly crashes: number;
+}
+
 interface PreparedMember {
   readonly member: DaemonMember;
   readonly timer: TimerId;
@@ -46,6 +57,12 @@ export class DaemonMembers {
   /** Members a move's target prepared, by daemon name, until a definition places them here. */
   private readonly prepared = new Map<string, PreparedMember>();
   private closed = false;
+  /** Crashes of the members placed here, by daemon (forgotten once not placed here). */
+  private readonly crashHistory = new Map<string, { times: number[]; count: number }>();
+  /** Members that crashed: they wait for a restart the reconciler asks for (`restart`). */
+  private readonly crashed = new Set<string>();
+  /** The definitions last reconciled against (the follower's live map). */
+  private daemons: ReadonlyMap<string, StoredDaemon> = new Map();
 
   constructor(private readonly options: DaemonMembersOptions) {}
 
@@ -89,6 +106,14 @@ export class DaemonMembers {
   /** Starts, updates and stops members to match `daemons` (the whole followed map). */
   reconcile(daemons: ReadonlyMap<string, StoredDaemon>): void {
     if (this.closed) return;
+    this.daemons = daemons;
+    for (const name of this.crashHistory.keys()) {
+      const definition = daemons.get(name)?.definition;
+      if (definition === undefined || this.ownIndex(definition) === undefined) {
+        this.crashHistory.delete(name);
+        this.crashed.delete(name);
+      }
+    }
     for (const [name, member] of this.running) {
       const definition = daemons.get(name)?.definition;
       const index = definition === undefined ? undefined : this.ownIndex(definition);
@@ -101,10 +126,45 @@ export class DaemonMembers {
     }
     for (const name of this.prepared.keys()) if (!daemons.has(name)) this.dropPrepared(name);
     for (const { definition } of daemons.values()) {
-      if (this.running.has(definition.name)) continue;
+      if (this.running.has(definition.name) || this.crashed.has(definition.name)) continue;
       const index = this.ownIndex(definition);
       if (index !== undefined) this.startMember(definition, index);
     }
+  }
+
+  /**
+   * Starts again the crashed member of `name` (the reconciler asked, its backoff over) if it
+   * crashed `crashes` times and its crash-loop backoff is over: a request made before its last
+   * crash was seen is stale. False when nothing restarted (it runs, is not placed here, or the
+   * request is stale or early): asking twice is a no-op.
+   */
+  restart(name: string, crashes: number): boolean {
+    if (this.closed || !this.crashed.has(name)) return false;
+    const history = this.crashHistory.get(name);
+    if ((history?.count ?? 0) !== crashes) return false;
+    // Never before its backoff, whatever asks (a request from a stale view is asked again later).
+    const backoff = crashBackoff(history?.times ?? []);
+    if (backoff !== undefined && this.options.clock.wallMs() < backoff.untilWallMs) return false;
+    this.crashed.delete(name);
+    const definition = this.daemons.get(name)?.definition;
+    const index = definition === undefined ? undefined : this.ownIndex(definition);
+    if (definition !== undefined && index !== undefined) this.startMember(definition, index);
+    return true;
+  }
+
+  /** Every member placed here, running or crashed, by name. */
+  report(): MemberReport[] {
+    const report: MemberReport[] = [];
+    for (const name of [...this.running.keys(), ...this.crashed].sort()) {
+      const crashes = this.crashHistory.get(name);
+      report.push({
+        name,
+        running: !this.crashed.has(name),
+        crashTimesWallMs: crashes?.times ?? [],
+        crashes: crashes?.count ?? 0,
+      });
+    }
+    return report;
   }
 
   /** Drops the member a move prepared here (the move failed before its cutover). */
@@ -155,6 +215,18 @@ export class DaemonMembers {
       member?.start();
     }
     if (member !== undefined) this.running.set(definition.name, member);
+    else this.noteCrash(definition.name);
+  }
+
+  /** The member could not start: it waits for the reconciler's restart (after its backoff). */
+  private noteCrash(name: string): void {
+    const crashes = this.crashHistory.get(name) ?? { times: [], count: 0 };
+    crashes.times.push(this.options.clock.wallMs());
+    if (crashes.times.length > MAX_CRASH_TIMES_KEPT)
+      crashes.times.splice(0, crashes.times.length - MAX_CRASH_TIMES_KEPT);
+    crashes.count += 1;
+    this.crashHistory.set(name, crashes);
+    this.crashed.add(name);
   }
 
   private newMember(

@@ -40,7 +40,6 @@ export interface DaemonsNodeOptions {
   readonly onNodesChange: DaemonCoordinatorOptions['onNodesChange'];
   readonly rttMs: DaemonCoordinatorOptions['rttMs'];
   readonly chainsOf?: DaemonCoordinatorOptions['chainsOf'];
-  readonly repairGraceMs?: number;
   /**
    * The node's registration: the lease its actives serve under, and a call after each new
    * registration (a new lease), when each active re-reads its definition to serve on. Absent:
@@ -116,7 +115,6 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     progressOf: (name, node) => requests.progressOf(name, node),
     rttMs: options.rttMs,
     ...(options.chainsOf === undefined ? {} : { chainsOf: options.chainsOf }),
-    ...(options.repairGraceMs === undefined ? {} : { repairGraceMs: options.repairGraceMs }),
     clock,
     random: options.random,
     ...(logger === undefined ? {} : { logger: logger.child({ part: 'daemon-coordinator' }) }),

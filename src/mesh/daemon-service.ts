@@ -45,9 +45,6 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         nodes: () =>
           membership.view.nodes().map((node) => ({ id: node.record.id, healthy: node.health === 'alive' })),
         onNodesChange: (listener) => membership.view.onChange(() => listener()),
-        ...(context.config.daemonRepairGraceMs === undefined
-          ? {}
-          : { repairGraceMs: context.config.daemonRepairGraceMs }),
         registration: {
           lease: () => membership.registration.lease,
           onRegistered: (listener) => membership.registration.onRegistered(listener),
@@ -59,9 +56,11 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         ...(log === undefined ? {} : { logger: log }),
       });
       parts.daemons = daemonsNode.requests;
+      parts.daemonMembers = daemonsNode.members;
       return {
         close: async () => {
           delete parts.daemons;
+          delete parts.daemonMembers;
           await daemonsNode.close();
         },
       };

@@ -168,6 +168,19 @@ export {
   registerProximityMetrics,
   rttReport,
 } from './proximity-service.js';
+export { ReconcileActionRefusedError, ReconcileTermFencedError } from './reconcile-errors.js';
+export {
+  type ReconcileDispatch,
+  type ReconcileEventRecord,
+  ReconcileHub,
+  type ReconcileOwner,
+  type ReconcileStateSource,
+  type ReconcileTerm,
+  reconcileHubOf,
+} from './reconcile-hub.js';
+export { reconcileService } from './reconcile-service.js';
+export { fencedPut } from './reconcile-writes.js';
+export { Reconciler, type ReconcilerStatus } from './reconciler.js';
 export { InjectedFaultError, ServiceFaults } from './service-faults.js';
 export {
   type ServicePhase,

@@ -18,12 +18,15 @@ import type {
 } from '../server/index.js';
 import type { PeerTransport, TlsMaterial } from '../transport/index.js';
 import type { ChainRequestCounters } from './chain-requests.js';
+import type { DaemonMembers } from './daemon-members.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
 import type { Membership } from './membership.js';
 import type { MembershipConfig } from './membership-config.js';
 import type { NodeMetrics } from './metrics.js';
 import type { NodeIdentity } from './node-identity.js';
 import type { ProximityParts } from './proximity-service.js';
+import type { ReconcileHub } from './reconcile-hub.js';
+import type { Reconciler } from './reconciler.js';
 
 /** What the services opened so far, for the services that depend on them. */
 export interface NodeParts {
@@ -49,6 +52,12 @@ export interface NodeParts {
   chainCoordinator?: ChainCoordinator;
   /** The daemons service's backend (deploy, send, ...), which the client port serves. */
   daemons?: DaemonsBackend;
+  /** The members of deployed daemons this node runs (the reconcile service reports them). */
+  daemonMembers?: DaemonMembers;
+  /** Where the node's parts plug into the reconcile service (made on first use, never removed). */
+  reconcileHub?: ReconcileHub;
+  /** The reconcile service's reconciler, while the service runs. */
+  reconciler?: Reconciler;
   /** The shared RTT matrix, while the node follows one (chains fall back to membership's view). */
   proximityMatrix?: () => ProximityMatrix | undefined;
 }
@@ -73,7 +82,7 @@ export interface CommonNodeConfig {
   readonly membership?: MembershipConfig;
   /** How long a node must be gone before the chain coordinator replaces its replicas. */
   readonly chainRepairGraceMs?: number;
-  /** How long a member's node must be gone before the daemon coordinator replaces the member. */
+  /** How long a member's node must be gone before the reconciler re-places the member. */
   readonly daemonRepairGraceMs?: number;
   /** Absolute paths of `--daemon-module` files whose kinds the daemons service runs. */
   readonly daemonModules?: readonly string[];
@@ -112,4 +121,5 @@ export const SERVICE = {
   chains: 'chains',
   proximity: 'proximity',
   daemons: 'daemons',
+  reconcile: 'reconcile',
 } as const;

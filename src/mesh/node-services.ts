@@ -23,6 +23,7 @@ import { loadOrCreateIdentity } from './node-identity.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 import { proximityService } from './proximity-service.js';
+import { reconcileService } from './reconcile-service.js';
 import { refuseIfRemoved } from './removed-mark.js';
 
 /** How long a stopping leader waits for another node to take over before it just stops. */
@@ -57,6 +58,7 @@ export function voterServices(context: NodeServiceContext): NodeService[] {
     ...(context.config.proximity === false ? [] : [proximityService(context)]),
     chainsService(context, chainReplicaRuntime),
     daemonsService(context),
+    reconcileService(context),
   ];
 }
 

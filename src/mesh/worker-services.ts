@@ -25,6 +25,7 @@ import { checkIdentity, loadOrCreateIdentity, readIdentity } from './node-identi
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 import { proximityService } from './proximity-service.js';
+import { reconcileService } from './reconcile-service.js';
 import { allocateWorkerNodeId } from './worker-id.js';
 
 export interface WorkerServiceContext extends CommonServiceContext {
@@ -77,6 +78,7 @@ export function workerServices(context: WorkerServiceContext): NodeService[] {
     proximityService(context),
     chainsService(context, chainReplicaRuntime),
     daemonsService(context),
+    reconcileService(context),
   ];
 }
 

@@ -1,6 +1,6 @@
 // The reconcile loop's pure core (docs/RECONCILE.md): reconcile(observed, desired) -> actions,
-// the executor, crash-loop backoff, the avoid list and the maintenance state machine. A part:
-// no node runs it yet.
+// the executor, crash-loop backoff, the avoid list and the maintenance state machine. Nodes run
+// it through src/mesh/reconcile-service.ts (one holder of the reconciler lease at a time).
 export {
   ACTION_KINDS,
   type ActionId,
@@ -94,4 +94,5 @@ export type {
 } from './state.js';
 export { monotonicFromWall, type ReconcileTime, wallFromMonotonic } from './time.js';
 export { validateReconcileInput } from './validate.js';
+export type { ReconcileOptions } from './view.js';
 export { toWireRecord, type WireAction, type WireActionRecord } from './wire-record.js';

@@ -47,10 +47,12 @@ function planDaemon(out: Emitter, spec: DaemonSpec, picker: NodePicker): void {
       stop(out, spec.name, id, `${staying.length} members run, ${spec.members} asked for`);
   }
   const kept = staying.filter((id) => view.node(id).daemons.has(spec.name));
+  // Members of a node down for less than the daemon grace are waited for, not replaced yet.
+  const waitedFor = [...view.daemonNodesOf(spec.name)].filter((id) => view.holdsDaemonsWhileDown(id)).length;
   for (const id of kept) restartIfCrashed(out, spec.name, id, instanceOf(view, spec.name, id));
   const excluded = new Set(holders);
   const zones = new Set(kept.map((id) => view.node(id).observed.zone));
-  for (let missing = spec.members - kept.length; missing > 0; missing--) {
+  for (let missing = spec.members - kept.length - waitedFor; missing > 0; missing--) {
     const node = picker.pick(excluded, zones);
     if (node === undefined) {
       out.block(

@@ -16,16 +16,17 @@ import { planMaintenance } from './plan-maintenance.js';
 import type { DesiredState, ObservedState } from './state.js';
 import type { ReconcileTime } from './time.js';
 import { validateReconcileInput } from './validate.js';
-import { MeshView } from './view.js';
+import { MeshView, type ReconcileOptions } from './view.js';
 
 export function reconcile(
   observed: ObservedState,
   desired: DesiredState,
   time: ReconcileTime,
   ids: ActionIds,
+  options: ReconcileOptions = {},
 ): ReconcileResult {
   validateReconcileInput(observed, desired, time);
-  const out = new Emitter(new MeshView(observed, time), ids);
+  const out = new Emitter(new MeshView(observed, time, options), ids);
   planMaintenance(out, desired);
   planAvoid(out);
   planDaemons(out, desired);

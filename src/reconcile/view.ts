@@ -59,6 +59,14 @@ export interface BlobState {
   readonly hottestReader: NodeId | undefined;
 }
 
+/** What a deployment may tune of a pass (both default to the core's constants). */
+export interface ReconcileOptions {
+  /** A down node's chain replicas and blob copies count this long (DOWN_NODE_GRACE_MS). */
+  readonly copyDownGraceMs?: number;
+  /** A down node's daemon members are replaced only after this long (0: at once). */
+  readonly daemonDownGraceMs?: number;
+}
+
 export class MeshView {
   readonly time: ReconcileTime;
   readonly nodes = new Map<NodeId, NodeState>();
@@ -75,10 +83,15 @@ export class MeshView {
   /** Blobs with a migration pending: a hot blob moves only once its copies stopped changing. */
   readonly blobsMigrating = new Set<string>();
   readonly observed: ObservedState;
+  readonly options: Required<ReconcileOptions>;
 
-  constructor(observed: ObservedState, time: ReconcileTime) {
+  constructor(observed: ObservedState, time: ReconcileTime, options: ReconcileOptions = {}) {
     this.observed = observed;
     this.time = time;
+    this.options = {
+      copyDownGraceMs: options.copyDownGraceMs ?? DOWN_NODE_GRACE_MS,
+      daemonDownGraceMs: options.daemonDownGraceMs ?? 0,
+    };
     const avoided = new Set<NodeId>();
     for (const entry of observed.avoid) if (entry.untilWallMs > time.wallMs) avoided.add(entry.node);
     for (const node of observed.nodes) this.addNode(node, avoided.has(node.id));
@@ -153,8 +166,21 @@ export class MeshView {
     const node = this.nodes.get(id);
     if (node === undefined) return false;
     if (node.observed.health !== 'down') return !isDraining(node.maintenance);
-    const downSince = node.observed.downSinceWallMs ?? Number.NEGATIVE_INFINITY;
-    return this.time.wallMs - downSince < DOWN_NODE_GRACE_MS;
+    return this.downFor(node) < this.options.copyDownGraceMs;
+  }
+
+  /** Down, and for less than the daemon grace: its members wait for it rather than being replaced. */
+  holdsDaemonsWhileDown(id: NodeId): boolean {
+    const node = this.nodes.get(id);
+    return (
+      node !== undefined &&
+      node.observed.health === 'down' &&
+      this.downFor(node) < this.options.daemonDownGraceMs
+    );
+  }
+
+  private downFor(node: NodeState): number {
+    return this.time.wallMs - (node.observed.downSinceWallMs ?? Number.NEGATIVE_INFINITY);
   }
 
   /** New daemons, replicas and blobs may go there: healthy, Active, not avoided. */

@@ -76,6 +76,7 @@ describe('a worker process with fault injection', () => {
       [SERVICE.proximity, 'running', 2, 'restartable'],
       [SERVICE.chains, 'running', 2, 'restartable'],
       [SERVICE.daemons, 'running', 2, 'restartable'],
+      [SERVICE.reconcile, 'running', 2, 'restartable'],
     ]);
     const table = meshos(['status', '--admin', admin]);
     expect(await exitCode(table, UP_TIMEOUT_MS)).toBe(0);

@@ -134,6 +134,7 @@ describe('the worker as a supervision tree', () => {
       [SERVICE.proximity, 'running'],
       [SERVICE.chains, 'running'],
       [SERVICE.daemons, 'running'],
+      [SERVICE.reconcile, 'running'],
     ]);
     await worker.stop();
     expect(await canListen(config.peerAddress)).toBe(true);

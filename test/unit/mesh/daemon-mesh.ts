@@ -7,7 +7,7 @@
  */
 import { ChainDirectory } from '../../../src/chains/index.js';
 import { type ControlPlane, openControlPlane } from '../../../src/control/index.js';
-import { BUILT_IN_KINDS, createKindCatalog } from '../../../src/daemons/index.js';
+import { BUILT_IN_KINDS, createKindCatalog, type DaemonKind } from '../../../src/daemons/index.js';
 import { type Clock, type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
 import type { NodeLease } from '../../../src/mesh/daemon-active-fence.js';
 import { daemonChainDefinitions } from '../../../src/mesh/daemon-chain-takeover.js';
@@ -44,7 +44,8 @@ export interface DaemonMesh {
 }
 
 export interface DaemonMeshOptions {
-  readonly repairGraceMs?: number;
+  /** Kinds the nodes run besides the built-ins. */
+  readonly kinds?: readonly DaemonKind[];
   /** Actives serve under the leases in `DaemonMesh.leases` (each node's starts alive for an hour). */
   readonly leases?: boolean;
   /** The nodes' clock (the system clock by default). */
@@ -83,7 +84,7 @@ export async function openDaemonMesh(
       onMessage: (handler) => handlers.set(id, handler),
       onPeerLost: () => undefined,
     };
-    const catalog = createKindCatalog(BUILT_IN_KINDS);
+    const catalog = createKindCatalog([...BUILT_IN_KINDS, ...(options.kinds ?? [])]);
     const healthyNodes = () =>
       ids.filter((node) => !gone.has(node)).map((node) => ({ id: node, healthy: !down.has(node) }));
     leases.set(id, { id: id * 100, aliveUntilMs: clock.nowMs() + LEASE_ALIVE_MS });
@@ -110,7 +111,6 @@ export async function openDaemonMesh(
         },
       },
       chainsOf: (daemon) => daemonChainDefinitions(chainDirectory, daemon),
-      ...(options.repairGraceMs === undefined ? {} : { repairGraceMs: options.repairGraceMs }),
       ...(options.leases === true
         ? {
             registration: {

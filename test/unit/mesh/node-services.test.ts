@@ -100,6 +100,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,
+      SERVICE.reconcile,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -116,6 +117,7 @@ describe("a voter node's supervision tree", () => {
       [SERVICE.proximity]: RESTARTABLE,
       [SERVICE.chains]: RESTARTABLE,
       [SERVICE.daemons]: RESTARTABLE,
+      [SERVICE.reconcile]: RESTARTABLE,
     });
     const api = voterTree().children.find((child) => child.name === SERVICE.etcdApi);
     expect(api?.restart.periodMs).toBe(RESTARTABLE_SERVICE_PERIOD_MS);
@@ -125,12 +127,18 @@ describe("a voter node's supervision tree", () => {
     const tree = voterTree();
     // The client port reaches the chains service through `parts`, so it does not depend on it;
     // chains read the matrix through `parts` too, so a proximity restart leaves them running.
-    const membershipOn = [SERVICE.membership, SERVICE.proximity, SERVICE.chains, SERVICE.daemons];
+    const membershipOn = [
+      SERVICE.membership,
+      SERVICE.proximity,
+      SERVICE.chains,
+      SERVICE.daemons,
+      SERVICE.reconcile,
+    ];
     expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, ...membershipOn]);
     expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
     expect(restartSet(tree, SERVICE.membership)).toEqual(membershipOn);
     expect(restartSet(tree, SERVICE.proximity)).toEqual([SERVICE.proximity]);
-    expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains, SERVICE.daemons]);
+    expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains, SERVICE.daemons, SERVICE.reconcile]);
     expect(restartSet(tree, SERVICE.raft)).toEqual([
       SERVICE.raft,
       SERVICE.etcdApi,
@@ -140,6 +148,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,
+      SERVICE.reconcile,
     ]);
   });
 });
@@ -158,6 +167,7 @@ describe("a worker node's supervision tree", () => {
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,
+      SERVICE.reconcile,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -173,18 +183,25 @@ describe("a worker node's supervision tree", () => {
       [SERVICE.proximity]: RESTARTABLE,
       [SERVICE.chains]: RESTARTABLE,
       [SERVICE.daemons]: RESTARTABLE,
+      [SERVICE.reconcile]: RESTARTABLE,
     });
   });
 
   it('a control-plane, admin or client port restart takes only membership, proximity and chains with it', () => {
     const tree = workerTree();
-    const membershipOn = [SERVICE.membership, SERVICE.proximity, SERVICE.chains, SERVICE.daemons];
+    const membershipOn = [
+      SERVICE.membership,
+      SERVICE.proximity,
+      SERVICE.chains,
+      SERVICE.daemons,
+      SERVICE.reconcile,
+    ];
     expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, ...membershipOn]);
     expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
     expect(restartSet(tree, SERVICE.clientPort)).toEqual([SERVICE.clientPort, ...membershipOn]);
     expect(restartSet(tree, SERVICE.membership)).toEqual(membershipOn);
     expect(restartSet(tree, SERVICE.proximity)).toEqual([SERVICE.proximity]);
-    expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains, SERVICE.daemons]);
+    expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains, SERVICE.daemons, SERVICE.reconcile]);
     expect(restartSet(tree, SERVICE.transport)).toEqual([SERVICE.transport, ...membershipOn]);
   });
 });

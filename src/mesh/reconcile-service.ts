@@ -1,0 +1,97 @@
+/**
+ * The `reconcile` service of a node's supervision tree, voters and workers alike
+ * (docs/RECONCILE.md): the node's reports and restarts (`ReconcileNode`), and its `Reconciler`,
+ * which runs the mesh's reconcile passes while this node holds the reconciler lease. The owners
+ * this service carries itself ('daemons', 'avoid-list') are registered on the node's hub unless a
+ * part registered its own; other parts register theirs on the same hub (`reconcileHubOf`).
+ * Restartable: its state is the control plane's; a restarted one follows it afresh.
+ */
+import { DEFAULT_CHAIN_GRACE_PERIOD_MS } from '../chains/index.js';
+import { DEFAULT_DAEMON_REPAIR_GRACE_MS } from '../daemons/cluster-limits.js';
+import type { ActionOwner } from '../reconcile/index.js';
+import { type CommonServiceContext, type NodeParts, part, SERVICE } from './node-parts.js';
+import type { NodeService } from './node-service.js';
+import { avoidListOwner } from './reconcile-avoid-owner.js';
+import { daemonsOwner } from './reconcile-daemons-owner.js';
+import { type ReconcileHub, type ReconcileOwner, reconcileHubOf } from './reconcile-hub.js';
+import { ReconcileNode } from './reconcile-node.js';
+import { ReconcileState } from './reconcile-state.js';
+import { Reconciler } from './reconciler.js';
+
+export function reconcileService(context: CommonServiceContext): NodeService {
+  const { config, parts, clock, random, logger } = context;
+  return {
+    name: SERVICE.reconcile,
+    role: "the mesh's reconciler (while this node holds its lease); this node's reports and restarts",
+    dependsOn: [SERVICE.controlPlane, SERVICE.membership, SERVICE.daemons],
+    policy: 'restartable',
+    async open() {
+      const self = part(parts, 'identity').id;
+      const plane = part(parts, 'controlPlane');
+      const membership = part(parts, 'membership');
+      const hub = reconcileHubOf(parts);
+      const log = logger?.child({ part: 'reconcile' });
+      const unregister = [
+        registerUnlessTaken(
+          hub,
+          'daemons',
+          daemonsOwner({ plane, isRegistered: (node) => membership.view.get(node) !== undefined, clock }),
+        ),
+        registerUnlessTaken(hub, 'avoid-list', avoidListOwner(plane, clock)),
+      ];
+      const node = new ReconcileNode({
+        self,
+        plane,
+        members: () => parts.daemonMembers,
+        leaseId: () => membership.registration.leaseId,
+        clock,
+        ...(log === undefined ? {} : { logger: log }),
+      });
+      const reconciler = new Reconciler({
+        plane,
+        self,
+        hub,
+        openState: (handlers) =>
+          new ReconcileState({
+            plane,
+            nodes: () => membership.view.nodes(),
+            onNodesChange: (listener) => membership.view.onChange(() => listener()),
+            proximity: () => parts.proximityMatrix?.(),
+            hub,
+            clock,
+            ...(log === undefined ? {} : { logger: log }),
+            ...handlers,
+          }),
+        reconcileOptions: {
+          daemonDownGraceMs: config.daemonRepairGraceMs ?? DEFAULT_DAEMON_REPAIR_GRACE_MS,
+          copyDownGraceMs: config.chainRepairGraceMs ?? DEFAULT_CHAIN_GRACE_PERIOD_MS,
+        },
+        clock,
+        random: random.fork('reconciler'),
+        ...(log === undefined ? {} : { logger: log }),
+      });
+      reconciler.start();
+      parts.reconciler = reconciler;
+      return {
+        close: async () => {
+          delete parts.reconciler;
+          node.stop();
+          await reconciler.stop();
+          for (const stop of unregister) stop();
+        },
+      };
+    },
+  };
+}
+
+/** What `/status` shows under `reconcile`: the reconciler as this node runs it, and its members' reports. */
+export function reconcileStatusView(parts: NodeParts): Record<string, unknown> | undefined {
+  const reconciler = parts.reconciler;
+  if (reconciler === undefined) return undefined;
+  return { ...reconciler.status(), members: parts.daemonMembers?.report() ?? [] };
+}
+
+/** Registers `handler` for `owner` unless another part did; answers the unregister. */
+function registerUnlessTaken(hub: ReconcileHub, owner: ActionOwner, handler: ReconcileOwner): () => void {
+  return hub.owner(owner) === undefined ? hub.registerOwner(owner, handler) : () => {};
+}

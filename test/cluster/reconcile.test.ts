@@ -1,0 +1,220 @@
+/**
+ * The reconcile service on real processes (docs/RECONCILE.md):
+ *
+ * - four voters started with `--daemon-repair-grace-ms 1000`, three `journal` standby groups of
+ *   3 members (so every node runs members), 4 senders on one of them through the nodes that
+ *   stay up, and the node holding the reconciler lease killed with -9: another node takes the
+ *   lease (a later term) and re-places every member the killed node ran; each daemon ends with
+ *   3 healthy, synced members on live nodes, and the journals hold every acknowledged event once,
+ *   each sender's in order;
+ * - three voters given a `--daemon-module` whose kind throws when a member starts: the member's
+ *   crashes are backed off (each restart at least 500 ms x 2^(n-1) after the crash before) and
+ *   the fifth crash in 60 s puts it in the 5-minute cooldown the reconciler commits.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { decodeJournalState } from '../../src/daemons/index.js';
+import { CRASH_LOOP_COOLDOWN_MS, CRASH_LOOP_CRASHES } from '../../src/reconcile/index.js';
+import { journalProblems } from '../support/daemon-history.js';
+import { until } from '../support/until.js';
+import { nanosecondsNow } from './chain-appenders.js';
+import { eventually } from './chain-cluster.js';
+import {
+  type DaemonCluster,
+  everyMemberSynced,
+  startDaemonCluster,
+  textOf,
+  writeSendHistory,
+} from './daemon-cluster.js';
+import { DaemonSenders } from './daemon-senders.js';
+import { RawKvClient } from './raw-client.js';
+
+const DAEMONS = ['ledger-a', 'ledger-b', 'ledger-c'];
+const SENT_TO = 'ledger-a';
+const REPAIR_GRACE_MS = 1_000;
+const SENDERS = 4;
+const CALL_TIMEOUT_MS = 5_000;
+/** The committed cooldown may end this much before the pure one (clocks read a moment apart); far above an 8 s backoff. */
+const COOLDOWN_SLACK_MS = 1_000;
+const CLUSTER_TIMEOUT_MS = 90_000;
+const ACKS_BEFORE_KILL = 40;
+const ACKS_AFTER_REPAIR = 40;
+const ROOT = '/meshos/v1/';
+
+const CRASHING_MODULE = `export const crashing = {
+  name: 'crashing',
+  create() {
+    throw new Error('this kind refuses to start');
+  },
+};
+`;
+
+interface ReconcileView {
+  readonly holding: boolean;
+  readonly epoch?: number;
+  readonly passes: number;
+  readonly completed: Readonly<Record<string, number>>;
+  readonly members?: readonly {
+    name: string;
+    running: boolean;
+    crashes: number;
+    crashTimesWallMs: number[];
+  }[];
+}
+
+async function reconcileView(admin: string): Promise<ReconcileView | undefined> {
+  const status = await fetchStatus(admin, 1_000);
+  return status?.reconcile as ReconcileView | undefined;
+}
+
+async function holderOf(mesh: DaemonCluster, nodes: readonly number[]): Promise<number | undefined> {
+  for (const id of nodes) {
+    if ((await reconcileView(mesh.cluster.plan(id).admin))?.holding === true) return id;
+  }
+  return undefined;
+}
+
+describe('the reconcile service on processes', () => {
+  let mesh: DaemonCluster | undefined;
+  let directory: string | undefined;
+  afterEach(async () => {
+    await mesh?.stop();
+    mesh = undefined;
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+    directory = undefined;
+  });
+
+  it('kill -9 of the reconciler node: another node takes the lease and re-places its members; no acknowledged event is lost', async () => {
+    mesh = await startDaemonCluster(4, {
+      nodeArguments: ['--daemon-repair-grace-ms', String(REPAIR_GRACE_MS)],
+    });
+    const { cluster, ids } = mesh;
+    for (const daemon of DAEMONS)
+      await eventually(`deploy ${daemon}`, () =>
+        mesh!.client(ids[0]!).deploy(daemon, 'journal', 'GROUP_STANDBY', 3, CALL_TIMEOUT_MS),
+      );
+    const holder = await eventually('a reconciler holder', () => holderOf(mesh!, ids), CLUSTER_TIMEOUT_MS);
+    const firstEpoch = (await reconcileView(cluster.plan(holder).admin))!.epoch!;
+    const before = new Map(
+      await Promise.all(
+        DAEMONS.map(
+          async (daemon) => [daemon, (await mesh!.statusVia(daemon, ids, CALL_TIMEOUT_MS))!] as const,
+        ),
+      ),
+    );
+    const ran = DAEMONS.filter((daemon) =>
+      before.get(daemon)!.members.some((member) => member.node === holder),
+    );
+    expect(ran.length).toBeGreaterThan(0);
+    const survivors = ids.filter((id) => id !== holder);
+
+    const senders = new DaemonSenders({
+      endpoints: survivors.map((id) => cluster.plan(id).client),
+      daemon: SENT_TO,
+      senders: SENDERS,
+      maxSendsPerSender: 2_000,
+      maxDurationMs: 150_000,
+      sendTimeoutMs: 3_000,
+    });
+    let replacedMs = 0;
+    try {
+      await until(
+        () => senders.acknowledged() >= ACKS_BEFORE_KILL,
+        'events before the kill',
+        CLUSTER_TIMEOUT_MS,
+      );
+      const killedAt = Date.now();
+      await cluster.kill(holder);
+      for (const daemon of DAEMONS)
+        await mesh.awaitStatus(
+          daemon,
+          survivors,
+          `${daemon} whole on live nodes`,
+          CLUSTER_TIMEOUT_MS,
+          (status) =>
+            status.members.length === 3 &&
+            status.members.every((member) => member.node !== holder && member.healthy),
+        );
+      replacedMs = Date.now() - killedAt;
+      const repairedAt = nanosecondsNow();
+      await until(
+        () => senders.acknowledged(repairedAt) >= ACKS_AFTER_REPAIR,
+        'events after the repair',
+        CLUSTER_TIMEOUT_MS,
+      );
+    } finally {
+      await senders.stop();
+    }
+    console.log(
+      `kill -9 of reconciler node ${holder} (members of ${ran.join(', ')}) to every daemon whole on live nodes: ${replacedMs} ms; ${writeSendHistory('reconcile-kill', senders.operations)}`,
+    );
+    const next = await holderOf(mesh, survivors);
+    expect(next).toBeDefined();
+    const view = (await reconcileView(cluster.plan(next!).admin))!;
+    expect(view.epoch).toBeGreaterThan(firstEpoch);
+    // The new holder dispatched and completed the re-placements (one per member the node ran).
+    expect(view.completed.StartDaemon ?? 0).toBeGreaterThanOrEqual(ran.length);
+    // The other daemons took no event: their chains end with an epoch marker no member applies.
+    await mesh.awaitStatus(SENT_TO, survivors, `${SENT_TO} synced`, CLUSTER_TIMEOUT_MS, everyMemberSynced);
+    const journals = await Promise.all(
+      [0, 1, 2].map(async (member) => {
+        const state = await eventually(`member ${member}'s state`, () =>
+          mesh!.client(survivors[member % survivors.length]!).state(SENT_TO, member, CALL_TIMEOUT_MS),
+        );
+        return decodeJournalState(state.state).map(textOf);
+      }),
+    );
+    expect(journals[1]).toEqual(journals[0]);
+    expect(journals[2]).toEqual(journals[0]);
+    expect(journalProblems(senders.operations, journals[0]!)).toEqual([]);
+  }, 300_000);
+
+  it('backs a crash-looping kind off and cools it down after 5 crashes', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-reconcile-'));
+    const module = path.join(directory, 'crashing.mjs');
+    await writeFile(module, CRASHING_MODULE);
+    mesh = await startDaemonCluster(3, { nodeArguments: ['--daemon-module', module] });
+    const { cluster, ids } = mesh;
+    await eventually('deploy', () =>
+      mesh!.client(ids[0]!).deploy('loop', 'crashing', 'GROUP_SINGLE', 1, CALL_TIMEOUT_MS),
+    );
+    const node = (await mesh.statusVia('loop', ids, CALL_TIMEOUT_MS))!.members[0]!.node;
+    const crashTimes = async (): Promise<readonly number[]> =>
+      (await reconcileView(cluster.plan(node).admin))?.members?.find((member) => member.name === 'loop')
+        ?.crashTimesWallMs ?? [];
+    await until(
+      async () => (await crashTimes()).length >= CRASH_LOOP_CRASHES,
+      '5 crashes',
+      CLUSTER_TIMEOUT_MS,
+    );
+    const times = await crashTimes();
+    expect(times).toHaveLength(CRASH_LOOP_CRASHES);
+    const gaps = times.slice(1).map((time, index) => time - times[index]!);
+    for (const [index, gapMs] of gaps.entries()) expect(gapMs).toBeGreaterThanOrEqual(500 * 2 ** index);
+    const kv = new RawKvClient(cluster.plan(ids[0]!).client);
+    try {
+      await until(
+        async () => {
+          const record = await kv
+            .get(`${ROOT}reconcile/backoff/loop/${node}`, CALL_TIMEOUT_MS)
+            .catch(() => null);
+          return (
+            record !== null &&
+            (JSON.parse(record) as { untilWallMs: number }).untilWallMs >=
+              times.at(-1)! + CRASH_LOOP_COOLDOWN_MS - COOLDOWN_SLACK_MS
+          );
+        },
+        'the cooldown committed',
+        CLUSTER_TIMEOUT_MS,
+      );
+    } finally {
+      kv.close();
+    }
+    console.log(
+      `crash gaps ${gaps.map((gap) => `${gap} ms`).join(', ')}; then the ${CRASH_LOOP_COOLDOWN_MS / 60_000}-minute cooldown`,
+    );
+  }, 300_000);
+});

@@ -1,0 +1,291 @@
+/**
+ * The reconcile service in one process: the daemons services of four nodes over one in-process
+ * control plane (daemon-mesh.ts), each with a `Reconciler` over the same plane and its own hub,
+ * and each node's `ReconcileNode` reporting its members. Shows that one node holds the lease and
+ * re-places a member whose node is gone past the grace period (with the actions it ran, in the
+ * hub's event feed), that another takes over when the holder stops, that a stale term's writes
+ * are refused, and that a crash-looping member is backed off and then cooled down.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ControlPlane,
+  RECONCILER_KEY,
+  reconcileBackoffKey,
+  reconcileReportKey,
+} from '../../../src/control/index.js';
+import { decodeJournalState } from '../../../src/daemons/index.js';
+import type { DaemonKind } from '../../../src/daemons/types.js';
+import { type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
+import type { MemberNode } from '../../../src/mesh/membership-view.js';
+import { daemonsOwner } from '../../../src/mesh/reconcile-daemons-owner.js';
+import {
+  type ReconcileEventRecord,
+  ReconcileHub,
+  type ReconcileTerm,
+} from '../../../src/mesh/reconcile-hub.js';
+import { ReconcileNode } from '../../../src/mesh/reconcile-node.js';
+import { readBackoffRecord, readNodeReport } from '../../../src/mesh/reconcile-records.js';
+import { ReconcileState } from '../../../src/mesh/reconcile-state.js';
+import { fencedPut } from '../../../src/mesh/reconcile-writes.js';
+import { Reconciler } from '../../../src/mesh/reconciler.js';
+import { CRASH_LOOP_COOLDOWN_MS, CRASH_LOOP_CRASHES } from '../../../src/reconcile/index.js';
+import { rejectionCode } from '../../support/error-code.js';
+import { until } from '../../support/until.js';
+import { bytes, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
+
+const NODES: readonly NodeId[] = [1, 2, 3, 4];
+const DAEMON_GRACE_MS = 300;
+const PASS_INTERVAL_MS = 100;
+/** The committed cooldown may end this much before the pure one (clocks read a moment apart); far above an 8 s backoff. */
+const COOLDOWN_SLACK_MS = 1_000;
+const TAKEOVER_TIMEOUT_MS = 15_000;
+/** Five crashes with backoffs of 0.5, 1, 2 and 4 s between them, and passes on the way. */
+const CRASH_LOOP_TIMEOUT_MS = 30_000;
+
+const crashingKind: DaemonKind = {
+  name: 'crashing',
+  create() {
+    throw new Error('this kind refuses to start');
+  },
+};
+
+interface ReconcileMesh {
+  readonly daemons: DaemonMesh;
+  readonly reconcilers: Map<NodeId, Reconciler>;
+  readonly events: ReconcileEventRecord[];
+  close(): Promise<void>;
+}
+
+function memberNode(id: NodeId): MemberNode {
+  return {
+    record: {
+      id,
+      name: `n${id}`,
+      role: 'voter',
+      addresses: { peer: '127.0.0.1:1', admin: '127.0.0.1:2' },
+      zone: `zone-${id % 2}`,
+      capacity: {},
+      version: 'test',
+      startedAt: 0,
+    },
+    leaseId: id,
+    health: 'alive',
+  };
+}
+
+async function openReconcileMesh(kinds: readonly DaemonKind[] = []): Promise<ReconcileMesh> {
+  const daemons = await openDaemonMesh(NODES, { kinds });
+  const clock = new SystemClock();
+  const { plane } = daemons;
+  const registered = (node: NodeId): boolean => NODES.includes(node) && !daemons.gone.has(node);
+  const events: ReconcileEventRecord[] = [];
+  const reconcilers = new Map<NodeId, Reconciler>();
+  const nodes: ReconcileNode[] = [];
+  const lease = await plane.grantLease(3_600);
+  for (const id of NODES) {
+    const hub = new ReconcileHub();
+    hub.registerOwner('daemons', daemonsOwner({ plane, isRegistered: registered, clock }));
+    hub.onEvent((record) => events.push(record));
+    const reconciler = new Reconciler({
+      plane,
+      self: id,
+      hub,
+      openState: (handlers) =>
+        new ReconcileState({
+          plane,
+          nodes: () => NODES.filter(registered).map(memberNode),
+          onNodesChange: () => () => {},
+          proximity: () => undefined,
+          hub,
+          clock,
+          ...handlers,
+        }),
+      reconcileOptions: { daemonDownGraceMs: DAEMON_GRACE_MS },
+      passIntervalMs: PASS_INTERVAL_MS,
+      clock,
+      random: systemRandom(),
+    });
+    reconciler.start();
+    reconcilers.set(id, reconciler);
+    nodes.push(
+      new ReconcileNode({
+        self: id,
+        plane,
+        members: () => daemons.node(id).members,
+        leaseId: () => lease.id,
+        clock,
+      }),
+    );
+  }
+  return {
+    daemons,
+    reconcilers,
+    events,
+    async close() {
+      for (const node of nodes) node.stop();
+      for (const reconciler of reconcilers.values()) await reconciler.stop();
+      await daemons.close();
+    },
+  };
+}
+
+function holders(mesh: ReconcileMesh): NodeId[] {
+  return [...mesh.reconcilers].filter(([, reconciler]) => reconciler.isHolding).map(([id]) => id);
+}
+
+async function holderNode(plane: ControlPlane): Promise<NodeId | undefined> {
+  const entry = await plane.get(RECONCILER_KEY);
+  return entry === undefined ? undefined : (JSON.parse(text(entry.value)) as { node: NodeId }).node;
+}
+
+describe('the reconcile service (one process)', () => {
+  let mesh: ReconcileMesh | undefined;
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('one node holds the lease; it re-places a standby whose node is gone past the grace period, and the member replays the chain', async () => {
+    mesh = await openReconcileMesh();
+    const { daemons } = mesh;
+    await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
+    await daemons.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 3 });
+    const before = await daemons.node(1).requests.status('log');
+    const standby = before.members.find((member) => member.role === 'standby')!;
+    const spare = NODES.find((node) => !before.members.some((member) => member.node === node))!;
+    for (const payload of ['a', 'b', 'c'])
+      await daemons.node(spare).requests.send('log', { payload: bytes(payload) }, SEND_TIMEOUT_MS);
+    // The standby's node must not be the holder: its reconciler stops with it.
+    const holder = holders(mesh)[0]!;
+    if (holder === standby.node) await mesh.reconcilers.get(holder)!.stop();
+    const goneAt = Date.now();
+    daemons.down.add(standby.node);
+    daemons.gone.add(standby.node);
+    await daemons.node(standby.node).coordinator.stop();
+    await until(async () => {
+      const status = await daemons.node(spare).requests.status('log');
+      const member = status.members.find((candidate) => candidate.index === standby.index)!;
+      return member.node === spare && member.healthy && member.syncedThrough === status.inboundThrough;
+    }, 'the member re-placed on the spare node and synced');
+    expect(Date.now() - goneAt).toBeGreaterThanOrEqual(DAEMON_GRACE_MS);
+    const status = await daemons.node(spare).requests.status('log');
+    expect(status.epoch).toBe(before.epoch);
+    expect(status.members.map((member) => member.node)).not.toContain(standby.node);
+    const state = await daemons.node(spare).requests.state('log', standby.index);
+    expect(decodeJournalState(state.state).map(text)).toEqual(['a', 'b', 'c']);
+    // The reconciler decided it: its StartDaemon on the spare node was dispatched and completed.
+    const started = mesh.events.filter(
+      (record) =>
+        record.action.action.kind === 'StartDaemon' &&
+        record.action.action.node === spare &&
+        record.event.type === 'completed',
+    );
+    expect(started).toHaveLength(1);
+    const kinds = mesh.events
+      .filter((record) => record.action.id === started[0]!.action.id)
+      .map((r) => r.event.type);
+    expect(kinds).toEqual(['queued', 'dispatched', 'completed']);
+  });
+
+  it('another node takes the lease when the holder stands down, and goes on reconciling', async () => {
+    mesh = await openReconcileMesh();
+    await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
+    const first = holders(mesh)[0]!;
+    expect(await holderNode(mesh.daemons.plane)).toBe(first);
+    const firstEpoch = mesh.reconcilers.get(first)!.status().epoch!;
+    await mesh.reconcilers.get(first)!.stop();
+    await until(
+      () => holders(mesh!).length === 1,
+      'another reconciler holding the lease',
+      TAKEOVER_TIMEOUT_MS,
+    );
+    const second = holders(mesh)[0]!;
+    expect(second).not.toBe(first);
+    const status = mesh.reconcilers.get(second)!.status();
+    expect(status.epoch).toBeGreaterThan(firstEpoch);
+    const passes = status.passes;
+    await until(() => mesh!.reconcilers.get(second)!.status().passes > passes, 'a pass by the new holder');
+  });
+
+  it("refuses a stale term's writes: an old holder's dispatch changes nothing", async () => {
+    mesh = await openReconcileMesh();
+    await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
+    const { plane } = mesh.daemons;
+    const current = (await plane.get(RECONCILER_KEY))!;
+    const stale: ReconcileTerm = {
+      holder: 9,
+      epoch: current.createRevision - 1,
+      fence: [
+        { key: RECONCILER_KEY, target: 'createRevision', operator: '=', operand: current.createRevision - 1 },
+      ],
+    };
+    expect(await rejectionCode(fencedPut(plane, stale, 'reconcile/probe', { a: 1 }))).toBe(
+      'RECONCILE_TERM_FENCED',
+    );
+    expect(await plane.get('reconcile/probe')).toBeUndefined();
+    await mesh.daemons
+      .node(1)
+      .requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 2 });
+    const before = await mesh.daemons.node(1).requests.status('log');
+    const standby = before.members.find((member) => member.role === 'standby')!;
+    const spare = NODES.find((node) => !before.members.some((member) => member.node === node))!;
+    const owner = daemonsOwner({
+      plane,
+      isRegistered: (node) => node !== standby.node,
+      clock: new SystemClock(),
+    });
+    const pending = {
+      id: 1,
+      emittedAtMonotonicMs: 0,
+      action: { kind: 'StartDaemon' as const, daemon: 'log', node: spare },
+    };
+    const dispatch = { term: stale, signal: new AbortController().signal };
+    expect(await rejectionCode(owner.handle(pending, dispatch))).toBe('RECONCILE_TERM_FENCED');
+    const after = await mesh.daemons.node(1).requests.status('log');
+    expect(after.members.map((member) => member.node)).toEqual(before.members.map((member) => member.node));
+  });
+
+  it('backs a crash-looping member off (500 ms doubling) and cools it down after 5 crashes in 60 s', async () => {
+    mesh = await openReconcileMesh([crashingKind]);
+    const { daemons } = mesh;
+    await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
+    await daemons.node(1).requests.deploy({ name: 'loop', kind: 'crashing', group: 'single', members: 1 });
+    const node = (await daemons.node(1).requests.status('loop')).members[0]?.node;
+    expect(node).toBeDefined();
+    const crashTimes = async (): Promise<readonly number[]> => {
+      const entry = await daemons.plane.get(reconcileReportKey(node!));
+      const report = entry === undefined ? undefined : readNodeReport(entry.key, entry.value);
+      return report?.daemons.find((member) => member.name === 'loop')?.crashTimesWallMs ?? [];
+    };
+    await until(
+      async () => (await crashTimes()).length >= CRASH_LOOP_CRASHES,
+      '5 crashes',
+      CRASH_LOOP_TIMEOUT_MS,
+    );
+    const times = await crashTimes();
+    expect(times).toHaveLength(CRASH_LOOP_CRASHES);
+    // Each restart waited at least its backoff: 500, 1000, 2000, 4000 ms.
+    const gaps = times.slice(1).map((time, index) => time - times[index]!);
+    for (const [index, gapMs] of gaps.entries()) expect(gapMs).toBeGreaterThanOrEqual(500 * 2 ** index);
+    // The fifth crash puts it in the cooldown: committed, and no restart meanwhile.
+    await until(async () => {
+      const entry = await daemons.plane.get(reconcileBackoffKey('loop', node!));
+      return (
+        entry !== undefined &&
+        readBackoffRecord(entry.key, entry.value).untilWallMs >=
+          times.at(-1)! + CRASH_LOOP_COOLDOWN_MS - COOLDOWN_SLACK_MS
+      );
+    }, 'the cooldown committed');
+    // Every restart was the reconciler's: a backoff, then a start on the member's own node.
+    const completed = (kind: string) =>
+      mesh!.events.filter(
+        (record) =>
+          record.action.action.kind === kind &&
+          'node' in record.action.action &&
+          record.action.action.node === node &&
+          record.event.type === 'completed',
+      ).length;
+    expect(completed('ApplyBackoff')).toBeGreaterThanOrEqual(CRASH_LOOP_CRASHES);
+    expect(completed('StartDaemon')).toBe(CRASH_LOOP_CRASHES - 1);
+  }, 60_000);
+});
