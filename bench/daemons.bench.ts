@@ -36,7 +36,7 @@ export const suite: BenchSuite = {
       context.record({ metric, median: median(values), unit, samples: values.length });
     }
     const markdown = [
-      `Run ${new Date().toISOString()} on ${machineDescription()}, ${os.type()} ${os.release()}; ${settings.runs} round(s), ${settings.failoversPerCase} kill(s) per failover case per round; one-minute load average before each phase: ${rounds.map((round) => round.loadAverages.join(', ')).join('; ')}.`,
+      `Run ${new Date().toISOString()} on ${machineDescription()}, ${os.type()} ${os.release()}; ${settings.runs} round(s), ${settings.loadsOnly ? 'loads only (no failover, no move)' : `${settings.failoversPerCase} kill(s) per failover case per round`}; one-minute load average before each phase: ${rounds.map((round) => round.loadAverages.join(', ')).join('; ')}.`,
       '',
       renderDaemonsReport(rounds),
       ...settings.notes.map((note) => `Note: ${note}`),

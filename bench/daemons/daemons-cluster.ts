@@ -3,7 +3,11 @@ import { daemonsServiceDefinition, etcdServices } from '../../src/api/proto.js';
 import { MeshClient } from '../../src/client/index.js';
 import type { DaemonStatus } from '../../src/daemons/index.js';
 import type { ChainAppender } from '../chains/chains-system.js';
-import { clusterOptionsFromEnvironment, MeshosCluster } from '../cluster/meshos-cluster.js';
+import {
+  clusterOptionsFromEnvironment,
+  MeshosCluster,
+  type MeshosClusterOptions,
+} from '../cluster/meshos-cluster.js';
 import { sleep } from '../cluster/processes.js';
 import { grpcRequestFrame, RawKvChannels } from '../cluster/raw-kv-channels.js';
 
@@ -26,8 +30,11 @@ export class DaemonsBenchCluster {
 
   private constructor(readonly processes: MeshosCluster) {}
 
-  static async start(timeoutMs: number): Promise<DaemonsBenchCluster> {
-    const processes = await MeshosCluster.create(clusterOptionsFromEnvironment());
+  static async start(
+    timeoutMs: number,
+    options: MeshosClusterOptions = clusterOptionsFromEnvironment(),
+  ): Promise<DaemonsBenchCluster> {
+    const processes = await MeshosCluster.create(options);
     const cluster = new DaemonsBenchCluster(processes);
     try {
       await processes.start(timeoutMs);
@@ -139,42 +146,59 @@ export class DaemonsBenchCluster {
   }
 
   /**
-   * `count` closed-loop senders of the event `1`, spread over the nodes; a sender whose event
-   * failed tries the next node. Shaped as the chains bench's appenders, so its load runner drives
-   * them (the record it hands in is not a counter's event and is not sent).
+   * `count` closed-loop senders of the event `1`, spread over the nodes (or over `endpoints`);
+   * a sender whose event failed tries the next node.
    */
-  openSenders(count: number): { readonly senders: ChainAppender[]; close(): void } {
-    const channels = new RawKvChannels(this.endpoints, SENDER_CONNECTIONS_PER_NODE);
-    const method = sendMethod();
-    const frame = grpcRequestFrame(method, {
+  openSenders(
+    count: number,
+    endpoints: readonly string[] = this.endpoints,
+  ): { readonly senders: ChainAppender[]; close(): void } {
+    const frame = grpcRequestFrame(sendMethod(), {
       name: DAEMON_NAME,
       payload: Buffer.from('1'),
       key: '',
       client_id: '',
       sequence: 0,
     });
-    const senders = Array.from({ length: count }, (_, index): ChainAppender => {
-      let channel = index % channels.size;
-      return {
-        async append(_record, timeoutMs) {
-          try {
-            await channels.callPath(channel, method.path, frame, timeoutMs);
-          } catch (error) {
-            // The load runner pauses before the next event; that one goes to the next node.
-            channel = (channel + 1) % channels.size;
-            throw error;
-          }
-        },
-      };
-    });
-    return { senders, close: () => channels.close() };
+    return openRawCallers(endpoints, sendMethod().path, frame, count);
   }
 
-  async stop(): Promise<void> {
+  /** Stops the processes; `keepData` leaves their folders (profiles written on exit, logs). */
+  async stop(keepData = false): Promise<void> {
     this.admin?.close();
     this.admin = undefined;
-    await this.processes.stop();
+    await this.processes.stop(keepData);
   }
+}
+
+/**
+ * `count` closed-loop callers of one unary method with one request `frame`, spread over
+ * `endpoints` on `SENDER_CONNECTIONS_PER_NODE` HTTP/2 connections each; a caller whose call
+ * failed moves to the next connection. Shaped as the chains bench's appenders, so its load
+ * runner drives them (the record it hands in is not sent: every call sends `frame`).
+ */
+export function openRawCallers(
+  endpoints: readonly string[],
+  grpcPath: string,
+  frame: Buffer,
+  count: number,
+): { readonly senders: ChainAppender[]; close(): void } {
+  const channels = new RawKvChannels(endpoints, SENDER_CONNECTIONS_PER_NODE);
+  const senders = Array.from({ length: count }, (_, index): ChainAppender => {
+    let channel = index % channels.size;
+    return {
+      async append(_record, timeoutMs) {
+        try {
+          await channels.callPath(channel, grpcPath, frame, timeoutMs);
+        } catch (error) {
+          // The load runner pauses before the next call; that one goes to the next connection.
+          channel = (channel + 1) % channels.size;
+          throw error;
+        }
+      },
+    };
+  });
+  return { senders, close: () => channels.close() };
 }
 
 type MoveLeaderMethod = (

@@ -79,9 +79,16 @@ export function daemonsFigures(rounds: readonly DaemonsRoundFigures[]): Map<stri
   }
   figures.set(
     MOVE_METRIC,
-    rounds.map((round) => round.movePauseMs),
+    rounds.flatMap((round) => (round.movePauseMs === undefined ? [] : [round.movePauseMs])),
   );
   return figures;
+}
+
+/** The median ratio, each round's in brackets when several. */
+function ratioCell(ratios: readonly number[]): string {
+  if (ratios.length === 0) return '—';
+  const samples = ratios.length > 1 ? ` (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})` : '';
+  return `${median(ratios).toFixed(2)}${samples}`;
 }
 
 /** The report: events against the cluster's own KV puts, the failover gaps and the move pause. */
@@ -95,8 +102,10 @@ export function renderDaemonsReport(rounds: readonly DaemonsRoundFigures[]): str
   for (const concurrency of SENDER_COUNTS) {
     const events = at(`events x${concurrency} (events/s)`);
     const puts = at(`KV puts x${concurrency} (puts/s)`);
+    // Each round's events against its own puts (the same cluster, minutes apart).
+    const ratios = events.map((rate, round) => rate / (puts[round] ?? Number.NaN));
     lines.push(
-      `| ${concurrency} | ${cell(events)} | ${cell(at(`events x${concurrency} p50 (ms)`))} | ${cell(at(`events x${concurrency} p99 (ms)`))} | ${cell(puts)} | ${cell(at(`KV puts x${concurrency} p50 (ms)`))} | ${cell(at(`KV puts x${concurrency} p99 (ms)`))} | ${(median(events) / median(puts)).toFixed(2)} |`,
+      `| ${concurrency} | ${cell(events)} | ${cell(at(`events x${concurrency} p50 (ms)`))} | ${cell(at(`events x${concurrency} p99 (ms)`))} | ${cell(puts)} | ${cell(at(`KV puts x${concurrency} p50 (ms)`))} | ${cell(at(`KV puts x${concurrency} p99 (ms)`))} | ${ratioCell(ratios)} |`,
     );
   }
   lines.push('', '| figure | median (each sample) | target |', '| --- | ---: | ---: |');

@@ -35,8 +35,8 @@ export interface DaemonsRoundFigures {
   /** `counter` events through the 3-member standby group at each concurrency. */
   readonly events: readonly LoadFigures[];
   readonly failovers: readonly DaemonFailoverResult[];
-  /** The pause `daemon move` reported, in ms. */
-  readonly movePauseMs: number;
+  /** The pause `daemon move` reported, in ms (undefined: not measured, `--loads-only`). */
+  readonly movePauseMs: number | undefined;
   /** One-minute load average before each phase. */
   readonly loadAverages: readonly string[];
 }
@@ -110,6 +110,7 @@ export async function runDaemonsRound(
       );
     }
     await cluster.waitSynced(CLUSTER_TIMEOUT_MS);
+    if (settings.loadsOnly) return { kvPuts, events, failovers: [], movePauseMs: undefined, loadAverages };
 
     const failovers: DaemonFailoverResult[] = [];
     for (let repetition = 0; repetition < settings.failoversPerCase; repetition++) {

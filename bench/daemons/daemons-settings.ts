@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { wholeNumberFlag } from '../flags.js';
 
 /**
- * `npm run bench -- daemons [--runs=N] [--duration=SECONDS] [--failovers=N] [--report]
- * [--note=TEXT ...]`
+ * `npm run bench -- daemons [--runs=N] [--duration=SECONDS] [--failovers=N] [--loads-only]
+ * [--report] [--note=TEXT ...]`
  */
 export interface DaemonsBenchSettings {
   /** Rounds, each on a fresh 3-node cluster; figures are medians over rounds. */
@@ -12,6 +12,8 @@ export interface DaemonsBenchSettings {
   readonly loadDurationMs: number;
   /** Kills of the active's node per case (it leads Raft / it does not) per round. */
   readonly failoversPerCase: number;
+  /** Only the loads (KV puts and events): no failovers, no move (a shorter run for comparing rates). */
+  readonly loadsOnly: boolean;
   /** Writes the daemons section of docs/BENCHMARKS.md. */
   readonly report: boolean;
   /** Lines added to the report's notes (e.g. what else ran on the machine). */
@@ -32,6 +34,7 @@ export function daemonsBenchSettings(argv: readonly string[]): DaemonsBenchSetti
       runs: { type: 'string' },
       duration: { type: 'string' },
       failovers: { type: 'string' },
+      'loads-only': { type: 'boolean', default: false },
       report: { type: 'boolean', default: false },
       note: { type: 'string', multiple: true },
     },
@@ -49,6 +52,7 @@ export function daemonsBenchSettings(argv: readonly string[]): DaemonsBenchSetti
       1,
       MAX_FAILOVERS_PER_CASE,
     ),
+    loadsOnly: values['loads-only'] === true,
     report: values.report === true,
     notes: (Array.isArray(values.note) ? values.note : []).filter((note) => typeof note === 'string'),
   };
