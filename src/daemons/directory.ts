@@ -120,6 +120,24 @@ export class DaemonDirectory {
     return { applied: false, current: stored, fenced: entry?.modRevision === current.modRevision };
   }
 
+  /**
+   * Commits `also`'s writes only while the definition is still at `current`'s revision (and
+   * `also`'s compares hold), leaving the definition itself as it is: what only the active the
+   * control plane names may do (its node taking the daemon's chains). True when committed.
+   */
+  async whileUnchanged(
+    current: StoredDaemon,
+    also: { readonly compare: readonly ControlCompare[]; readonly success: readonly ControlTxnOp[] },
+  ): Promise<boolean> {
+    const key = daemonKey(current.definition.name);
+    const answer = await this.plane.txn({
+      compare: [unchangedSince(key, current.modRevision), ...also.compare],
+      success: [...also.success],
+      failure: [],
+    });
+    return answer.succeeded;
+  }
+
   /** Follows every definition; `onChange` gets the whole map after each listing and each change. */
   follow(onChange: (daemons: ReadonlyMap<string, StoredDaemon>) => void, clock: Clock): DaemonFollower {
     return new DaemonFollower(this.plane, onChange, clock);

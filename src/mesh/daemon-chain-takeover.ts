@@ -1,11 +1,15 @@
 /**
- * A promotion's hold on the daemon's chains (docs/DAEMONS.md "Failover"): for each of the
- * daemon's chains whose leader is not healthy and which has the new active's node among its
- * replicas, the compare-and-swap that starts the chain's next epoch with that node as leader (and
- * as origin, since the daemon's appends now come from there). The coordinator commits these in
- * the same control-plane transaction as the promotion, so the new active's node claims its
- * chains at once, instead of after one more round trip per chain; a chain whose own failover
- * proposer got there first fails the compare, and the promotion is tried again without it.
+ * The daemon's chains follow its active (docs/DAEMONS.md "Failover", "Move"): for each chain
+ * of the daemon not led by the active's node and which has that node among its replicas, the
+ * compare-and-swap that starts the chain's next epoch with that node as leader (and as origin,
+ * since the daemon's appends come from there, and the chains' own failover prefers the origin).
+ * A promotion and a move's cutover commit these in the same control-plane transaction as the new
+ * definition, so the new active's node claims its chains at once (instead of after the chains'
+ * own failover, or never when that elected another node) and its appends do not pay a hop to
+ * another node. The chain's epoch change is the chains' own fencing: the old leader's epoch
+ * ends, the new leader claims the next one on a majority, never two leaders in one epoch. A
+ * chain changed meanwhile (its own failover came first) fails the compare, and the caller
+ * reads the chains again.
  */
 import {
   type ChainDirectory,
@@ -25,15 +29,13 @@ export interface ChainTakeover {
   readonly success: readonly ControlTxnOp[];
 }
 
-export function chainTakeover(
-  chains: readonly StoredChain[],
-  leader: NodeId,
-  healthy: ReadonlySet<NodeId>,
-): ChainTakeover {
-  const taken = chains.filter(({ definition }) => {
-    const current = definition.leader;
-    return (current === undefined || !healthy.has(current)) && definition.replicas.includes(leader);
-  });
+/** Nothing to take over: a transaction's compares and writes left as they are. */
+export const NO_CHAIN_TAKEOVER: ChainTakeover = Object.freeze({ chains: [], compare: [], success: [] });
+
+export function chainTakeover(chains: readonly StoredChain[], leader: NodeId): ChainTakeover {
+  const taken = chains.filter(
+    ({ definition }) => definition.leader !== leader && definition.replicas.includes(leader),
+  );
   return {
     chains: taken.map(({ definition }) => definition.name),
     compare: taken.map(({ definition, modRevision }) =>

@@ -8,8 +8,8 @@
  * healthy (its registration gone with its lease, or suspected after a lost connection, the
  * early hint) and promotes the standby that applied the most (`chooseFailoverMember`) by a
  * compare-and-swap of the definition that raises the epoch, fenced by the seat; the same
- * transaction starts the next epoch of the daemon's chains whose leader is gone, led by the new
- * active's node (`chainTakeover`). The promoted member starts stamping its events with the new
+ * transaction starts the next epoch of the daemon's chains not led by the new active's node,
+ * led by it (`chainTakeover`). The promoted member starts stamping its events with the new
  * epoch; from its first one on the inbound chain, whatever the old active still appends is
  * refused by every member (the epoch rule). Members whose node is gone past the repair grace
  * period are re-placed on other nodes by the reconciler (`StartDaemon`, reconcile-daemons-owner.ts).
@@ -54,9 +54,9 @@ export interface DaemonCoordinatorOptions {
   ) => Promise<{ index: number; syncedThrough: number } | undefined>;
   readonly rttMs: (node: NodeId) => number | undefined;
   /**
-   * The definitions of the daemon's chains: a promotion also starts the next epoch of those whose
-   * leader is not healthy, led by the new active's node, in the same transaction
-   * (`chainTakeover`), so the daemon's appends need not wait for the chains' own failover.
+   * The definitions of the daemon's chains: a promotion also starts the next epoch of those not
+   * led by the new active's node, led by it, in the same transaction (`chainTakeover`), so the
+   * daemon's appends need not wait for the chains' own failover nor pay a hop to another node.
    */
   readonly chainsOf?: (daemon: DaemonDefinition) => Promise<readonly StoredChain[]>;
   readonly clock: Clock;
@@ -161,7 +161,7 @@ export class DaemonCoordinator {
     // The seat holder acts; so does the healthy node of smallest id in this node's view, so a
     // failover does not wait for the seat's lease when the holder died with the active.
     if (term === undefined && Math.min(...healthy) !== this.options.self) return;
-    await this.relocateReplicas(daemons, nodes, healthy, term);
+    await this.relocateReplicas(daemons, nodes, term);
     for (const stored of daemons) {
       const { definition } = stored;
       const activeNode = memberNode(definition, definition.active);
@@ -208,7 +208,7 @@ export class DaemonCoordinator {
       return;
     }
     for (let attempt = 1; ; attempt++) {
-      const takeover = chainTakeover(chains, leader, healthy);
+      const takeover = chainTakeover(chains, leader);
       const answer = await this.options.directory.swap(
         stored,
         withActive(definition, chosen),
@@ -278,7 +278,6 @@ export class DaemonCoordinator {
   private async relocateReplicas(
     daemons: readonly StoredDaemon[],
     nodes: readonly DaemonPlacementNode[],
-    healthy: ReadonlySet<NodeId>,
     term: SeatTerm | undefined,
   ): Promise<void> {
     const existing = daemons.map((stored) => stored.definition);
@@ -293,7 +292,7 @@ export class DaemonCoordinator {
           (chain) => chain.definition.name === own.inbound || chain.definition.name === own.outputs,
         );
         const next = withMemberOn(definition, move.index, move.node);
-        const takeover = chainTakeover(chains, move.node, healthy);
+        const takeover = chainTakeover(chains, move.node);
         const answer = await this.options.directory.swap(stored, next, term?.fence ?? [], takeover);
         if (answer.applied) {
           this.relocations += 1;

@@ -189,6 +189,22 @@ export class DaemonMember {
     if (this.mode === 'warm') this.modeAbort?.abort();
   }
 
+  /**
+   * The move that asked `applyEveryRecord` did not make this member active (it failed, or was
+   * abandoned): a warm standby goes back to holding checkpoints (its applied state becomes the
+   * checkpoint it holds), rather than staying hot for good.
+   */
+  stopApplyingEveryRecord(): void {
+    if (!this.applyingWanted) return;
+    this.applyingWanted = false;
+    if (this.mode !== undefined && this.wantedMode() !== this.mode) this.modeAbort?.abort();
+  }
+
+  /** Whether it holds a checkpoint instead of applying events (a warm standby). */
+  get holdsCheckpoint(): boolean {
+    return this.mode === 'warm';
+  }
+
   get epoch(): number {
     return this.definition.epoch;
   }
@@ -229,6 +245,9 @@ export class DaemonMember {
   /** A newer definition: the member becomes (or stops being) the active, hot or warm. */
   updateDefinition(definition: DaemonDefinition): void {
     this.definition = definition;
+    // Active now: a move's wish that it apply every record is fulfilled, and once it is a
+    // standby again it is the standby its definition says (warm or hot).
+    if (this.active) this.applyingWanted = false;
     if (this.active && this.fence.isNewEpoch(definition)) {
       this.fence.arm(definition.epoch);
       this.options.logger?.info(

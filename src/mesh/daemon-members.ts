@@ -30,11 +30,20 @@ export interface DaemonMembersOptions {
   /** Fetches a checkpoint from another node's member (`fetchMemberCheckpoint`). */
   readonly fetchFrom?: (node: NodeId, name: string, minAppliedThrough: number) => Promise<MemberCheckpoint>;
   readonly checkpointEvery?: CheckpointThresholds;
+  /**
+   * How long a move's target keeps what it prepared (a member started from a checkpoint, or its
+   * warm standby applying every record) without being made active (default `PREPARED_MEMBER_TTL_MS`).
+   */
+  readonly preparedTtlMs?: number;
   readonly clock: Clock;
   readonly logger?: Logger;
 }
 
-/** How long a move's prepared member waits to be placed here by a definition before it is dropped. */
+/**
+ * How long a move's prepared member waits to be placed here by a definition before it is
+ * dropped, and a warm standby a move made apply every record goes on doing so without becoming
+ * active (when the move's abandon never arrives).
+ */
 export const PREPARED_MEMBER_TTL_MS = 60_000;
 
 /** A member of this node as the node reports it to the reconciler. */
@@ -56,6 +65,8 @@ export class DaemonMembers {
   private readonly running = new Map<string, DaemonMember>();
   /** Members a move's target prepared, by daemon name, until a definition places them here. */
   private readonly prepared = new Map<string, PreparedMember>();
+  /** Warm standbys a move's target made apply every record, by daemon name: when they stop. */
+  private readonly catchingUp = new Map<string, TimerId>();
   private closed = false;
   /** Crashes of the members placed here, by daemon (forgotten once not placed here). */
   private readonly crashHistory = new Map<string, { times: number[]; count: number }>();
@@ -87,7 +98,7 @@ export class DaemonMembers {
     const member = this.newMember({ ...standbyView, standbyMode: 'hot' }, index, checkpoint);
     if (member === undefined)
       throw new DaemonMoveFailedError(definition.name, 'restore', 'the target cannot run its kind');
-    const timer = this.options.clock.setTimer(PREPARED_MEMBER_TTL_MS, () => {
+    const timer = this.options.clock.setTimer(this.preparedTtlMs, () => {
       if (this.prepared.get(definition.name)?.member === member) this.dropPrepared(definition.name);
     });
     this.prepared.set(definition.name, { member, timer });
@@ -119,9 +130,11 @@ export class DaemonMembers {
       const index = definition === undefined ? undefined : this.ownIndex(definition);
       if (definition === undefined || index !== member.index || member.ended) {
         this.running.delete(name);
+        this.stopCatchingUp(name);
         void this.retire(member);
       } else {
         member.updateDefinition(definition);
+        if (member.active) this.stopCatchingUp(name);
       }
     }
     for (const name of this.prepared.keys()) if (!daemons.has(name)) this.dropPrepared(name);
@@ -167,9 +180,44 @@ export class DaemonMembers {
     return report;
   }
 
-  /** Drops the member a move prepared here (the move failed before its cutover). */
+  /**
+   * A move's target runs its own member of `name` (a standby): it applies every record, even a
+   * warm one, until the move makes it active, abandons it, or `preparedTtlMs` passes.
+   */
+  catchUp(name: string): DaemonMember | undefined {
+    const member = this.running.get(name);
+    if (member === undefined) return undefined;
+    this.stopCatchingUp(name);
+    member.applyEveryRecord();
+    this.catchingUp.set(
+      name,
+      this.options.clock.setTimer(this.preparedTtlMs, () => {
+        this.catchingUp.delete(name);
+        this.running.get(name)?.stopApplyingEveryRecord();
+      }),
+    );
+    return member;
+  }
+
+  /**
+   * Undoes what a move prepared here (it failed before its cutover): its prepared member is
+   * dropped, and a warm standby made to apply every record goes back to holding checkpoints.
+   */
   abandon(name: string): void {
     this.dropPrepared(name);
+    this.stopCatchingUp(name);
+    this.running.get(name)?.stopApplyingEveryRecord();
+  }
+
+  private get preparedTtlMs(): number {
+    return this.options.preparedTtlMs ?? PREPARED_MEMBER_TTL_MS;
+  }
+
+  private stopCatchingUp(name: string): void {
+    const timer = this.catchingUp.get(name);
+    if (timer === undefined) return;
+    this.catchingUp.delete(name);
+    this.options.clock.clearTimer(timer);
   }
 
   private dropPrepared(name: string): void {
@@ -183,6 +231,7 @@ export class DaemonMembers {
   async close(): Promise<void> {
     this.closed = true;
     for (const name of [...this.prepared.keys()]) this.dropPrepared(name);
+    for (const name of [...this.catchingUp.keys()]) this.stopCatchingUp(name);
     const members = [...this.running.values()];
     this.running.clear();
     await Promise.all(members.map((member) => member.stop()));

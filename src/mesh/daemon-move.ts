@@ -13,7 +13,9 @@
  *    and its outputs are written, then compare-and-swaps the definition: the member's node (or,
  *    when the target runs a standby, the active member) changes and the epoch rises, so the old
  *    active is fenced (any append it still made under the old epoch after the new active's first
- *    event is refused by every member); the cutover ends when the target serves as the active;
+ *    event is refused by every member); the same transaction hands the daemon's chains to the
+ *    target's node where it replicates them (`chainTakeover`); the cutover ends when the target
+ *    serves as the active;
  * 6. **complete**: this node follows the new definition (its old member stops or goes on as a
  *    standby).
  *
@@ -23,15 +25,26 @@
  * compare-and-swap leaves the active where it was (`DAEMON_MOVE_FAILED` names the phase).
  */
 import type { DaemonMoveResult } from '../api/index.js';
+import type { StoredChain } from '../chains/index.js';
+import { memberChains } from '../daemons/chain-names.js';
 import { DaemonNotActiveHereError, DeployedDaemonNotFoundError } from '../daemons/cluster-errors.js';
-import { type StoredDaemon, withActive, withReplacedMember } from '../daemons/directory.js';
+import {
+  type DaemonSwapAnswer,
+  type StoredDaemon,
+  withActive,
+  withReplacedMember,
+} from '../daemons/directory.js';
 import { DaemonMoveFailedError, DaemonMoveInProgressError } from '../daemons/move-errors.js';
 import { checkMoveTarget } from '../daemons/move-target.js';
+import type { DaemonDefinition } from '../daemons/types.js';
 import { type Clock, MeshError, type NodeId } from '../lib/index.js';
+import { chainTakeover, NO_CHAIN_TAKEOVER } from './daemon-chain-takeover.js';
 import { fetchMemberCheckpoint } from './daemon-checkpoint-transfer.js';
 import type { PeerMessage } from './daemon-peer-requests.js';
 import type { DaemonRequestsOptions } from './daemon-requests.js';
 
+/** Cutover transactions tried when a chain of the daemon changed meanwhile (the last without the chains). */
+export const MAX_CUTOVER_ATTEMPTS = 3;
 /** The target is close enough to hold sends once it is this few records behind the active. */
 export const MOVE_CUTOVER_LAG_RECORDS = 64;
 /** Catch-up rounds of the replay phase before the cutover goes ahead anyway. */
@@ -55,7 +68,16 @@ export const MOVE_REQUESTS: ReadonlySet<string> = new Set([
 /** What a mover needs of its node: the `DaemonRequests` options it shares. */
 export type DaemonMoverOptions = Pick<
   DaemonRequestsOptions,
-  'self' | 'directory' | 'members' | 'peers' | 'definitions' | 'nextChange' | 'nodes' | 'clock' | 'logger'
+  | 'self'
+  | 'directory'
+  | 'members'
+  | 'peers'
+  | 'definitions'
+  | 'nextChange'
+  | 'nodes'
+  | 'chainsOf'
+  | 'clock'
+  | 'logger'
 >;
 
 type Phase = (typeof MOVE_PHASES)[number];
@@ -152,7 +174,7 @@ export class DaemonMover {
           targetIndex === undefined
             ? { ...withReplacedMember(definition, movingIndex, to), epoch: definition.epoch + 1 }
             : withActive(definition, targetIndex);
-        const answer = await this.options.directory.swap(stored, nextDefinition);
+        const answer = await this.swapWithChains(stored, nextDefinition, to);
         if (!answer.applied)
           throw new DaemonMoveFailedError(
             name,
@@ -193,6 +215,37 @@ export class DaemonMover {
     }
   }
 
+  /**
+   * The cutover's compare-and-swap of the definition, with the moving member's chains handed to
+   * `to` in the same transaction (`chainTakeover`: their next epoch led there), so the new
+   * active appends on its own node from its first event. Nothing is in flight on them (sends
+   * are held and drained). A chain changed meanwhile (its own failover) is read again; after
+   * `MAX_CUTOVER_ATTEMPTS` the definition is swapped alone.
+   */
+  private async swapWithChains(
+    stored: StoredDaemon,
+    next: DaemonDefinition,
+    to: NodeId,
+  ): Promise<DaemonSwapAnswer> {
+    const { directory } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const takeover =
+        attempt < MAX_CUTOVER_ATTEMPTS
+          ? chainTakeover(await this.movingChains(stored.definition), to)
+          : undefined;
+      const answer = await directory.swap(stored, next, [], takeover ?? NO_CHAIN_TAKEOVER);
+      if (answer.applied || !answer.fenced || takeover === undefined || takeover.chains.length === 0)
+        return answer;
+    }
+  }
+
+  /** The chains of the moving member (a standby group's: the daemon's), as the control plane holds them. */
+  private async movingChains(definition: DaemonDefinition): Promise<readonly StoredChain[]> {
+    const own = memberChains(definition, definition.active ?? 0);
+    const chains = (await this.options.chainsOf?.(definition).catch(() => undefined)) ?? [];
+    return chains.filter(({ definition: chain }) => chain.name === own.inbound || chain.name === own.outputs);
+  }
+
   /** Serves the move requests of another node (`MOVE_REQUESTS`): this node is the target or the active. */
   async serve(header: Readonly<Record<string, unknown>>): Promise<PeerMessage> {
     const name = String(header.name);
@@ -221,14 +274,12 @@ export class DaemonMover {
     const { clock, members, peers } = this.options;
     const { definition } = this.stored(name);
     if (header.existing === true) {
-      const member = members.get(name);
-      if (member === undefined)
+      if (members.catchUp(name) === undefined)
         throw new DaemonMoveFailedError(
           name,
           'transfer',
           `no member of it runs on node ${this.options.self}`,
         );
-      member.applyEveryRecord();
       return { header: { restoreMs: 0 }, blobs: [] };
     }
     const checkpoint = await fetchMemberCheckpoint(

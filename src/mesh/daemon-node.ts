@@ -14,6 +14,7 @@ import type { DaemonKindCatalog } from '../daemons/types.js';
 import { ChangeWaiters, type Clock, type Logger, type NodeId, type Random } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import type { NodeLease } from './daemon-active-fence.js';
+import { ActiveChainLeads } from './daemon-chain-leads.js';
 import type { MemberCheckpointStore } from './daemon-checkpoint-store.js';
 import { fetchMemberCheckpoint } from './daemon-checkpoint-transfer.js';
 import { DaemonCoordinator, type DaemonCoordinatorOptions } from './daemon-coordinator.js';
@@ -53,6 +54,8 @@ export interface DaemonsNodeOptions {
   readonly checkpoints?: MemberCheckpointStore;
   /** When members take checkpoints (default every `MEMBER_CHECKPOINT_EVERY_EVENTS` records). */
   readonly checkpointEvery?: CheckpointThresholds;
+  /** How long a move's target keeps what it prepared (default `PREPARED_MEMBER_TTL_MS`). */
+  readonly preparedTtlMs?: number;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger?: Logger;
@@ -60,6 +63,8 @@ export interface DaemonsNodeOptions {
 
 export interface DaemonsNode {
   readonly directory: DaemonDirectory;
+  /** Takes the chains of this node's actives back when they are led elsewhere (with `chainsOf`). */
+  readonly chainLeads: ActiveChainLeads | undefined;
   readonly members: DaemonMembers;
   readonly requests: DaemonRequests;
   readonly coordinator: DaemonCoordinator;
@@ -81,14 +86,17 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     fetchFrom: (node, name, minAppliedThrough) => fetchMemberCheckpoint(peers, node, name, minAppliedThrough),
     ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
+    ...(options.preparedTtlMs === undefined ? {} : { preparedTtlMs: options.preparedTtlMs }),
     clock,
     ...withLogger,
   });
   const changed = new ChangeWaiters(clock);
   let coordinator: DaemonCoordinator | undefined;
+  let chainLeads: ActiveChainLeads | undefined;
   const follower = directory.follow((daemons) => {
     members.reconcile(daemons);
     coordinator?.notify();
+    void chainLeads?.notify();
     changed.wakeAll();
   }, clock);
   const requests = new DaemonRequests({
@@ -102,6 +110,7 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     definitions: () => follower.daemons,
     nextChange: (timeoutMs) => changed.next(timeoutMs),
     nodes,
+    ...(options.chainsOf === undefined ? {} : { chainsOf: options.chainsOf }),
     clock,
     ...withLogger,
   });
@@ -121,6 +130,21 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
   });
   coordinator.start();
   const started = coordinator;
+  const chainsOf = options.chainsOf;
+  if (chainsOf !== undefined) {
+    chainLeads = new ActiveChainLeads({
+      self,
+      directory,
+      members,
+      definitions: () => follower.daemons,
+      chainsHere: () => chains.list(),
+      chainsOf,
+      clock,
+      ...withLogger,
+    });
+    chainLeads.start();
+  }
+  const leads = chainLeads;
   // After a new registration, each active serves on only if the control plane still names it.
   let closed = false;
   const confirm = async (member: DaemonMember): Promise<void> => {
@@ -140,6 +164,7 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
   });
   return {
     directory,
+    chainLeads: leads,
     members,
     requests,
     coordinator: started,
@@ -147,6 +172,7 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
       closed = true;
       unsubscribe?.();
       await started.stop();
+      await leads?.stop();
       follower.stop();
       peers.close();
       await members.close();

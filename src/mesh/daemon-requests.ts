@@ -17,7 +17,7 @@ import type {
   DaemonStateResult,
   DaemonsBackend,
 } from '../api/index.js';
-import type { ChainDirectory } from '../chains/index.js';
+import type { ChainDirectory, StoredChain } from '../chains/index.js';
 import { daemonChainNames, daemonChainPairs, memberChains } from '../daemons/chain-names.js';
 import {
   DaemonEventOutcomeUnknownError,
@@ -99,6 +99,11 @@ export interface DaemonRequestsOptions {
   readonly nextChange: (timeoutMs: number) => Promise<void>;
   /** The mesh's nodes and whether each can run a member now. */
   readonly nodes: () => readonly DaemonPlacementNode[];
+  /**
+   * The definitions of the daemon's chains as the control plane holds them: a move's cutover
+   * hands them to the new active's node in its transaction (`chainTakeover`). Absent: not moved.
+   */
+  readonly chainsOf?: (daemon: DaemonDefinition) => Promise<readonly StoredChain[]>;
   readonly clock: Clock;
   readonly logger?: Logger;
 }

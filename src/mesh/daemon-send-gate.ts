@@ -1,19 +1,20 @@
 /**
  * The gate sends pass on the active's node: it counts the sends appending through the member,
- * and a move's cutover closes it (no new send appends under the old active's epoch) and waits
- * for the sends already through to finish, so they are answered before the active changes.
+ * and a move's cutover (or the handover of the member's chains to its node) closes it (no new
+ * send appends meanwhile) and waits for the sends already through to finish, so they are
+ * answered first. Each `close` is undone by one `reopen`: the gate is open when all were.
  */
 import type { Clock } from '../lib/index.js';
 
 export class SendGate {
-  private closed = false;
+  private closers = 0;
   private inFlight = 0;
   private drainedWaiters: Array<() => void> = [];
 
   constructor(private readonly clock: Clock) {}
 
   get open(): boolean {
-    return !this.closed;
+    return this.closers === 0;
   }
 
   /** Counts a send until the answer's `done` is called (once; later calls do nothing). */
@@ -28,13 +29,13 @@ export class SendGate {
     };
   }
 
-  /** No new sends until `reopen`; those already through go on. */
+  /** No new sends until this close's `reopen`; those already through go on. */
   close(): void {
-    this.closed = true;
+    this.closers += 1;
   }
 
   reopen(): void {
-    this.closed = false;
+    this.closers = Math.max(0, this.closers - 1);
   }
 
   /** Resolves true once no send is in flight, false after `timeoutMs`. */

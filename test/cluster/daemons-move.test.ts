@@ -2,12 +2,15 @@
  * `meshos daemon move --json` on three real processes under 16 concurrent senders: a `journal`
  * standby group of two members (the third node runs none) is moved to the third node (every
  * phase: the checkpoint crosses the peer channel, the target restores it and replays the tail),
- * then to the node of its standby. At the end both members' journals are identical and hold every
+ * then to the node of its standby; after each move both of the daemon's chains are led by the new
+ * active's node (their leadership follows the active). At the end both members' journals are identical and hold every
  * acknowledged event exactly once, each sender's events in its order, no failed event, and any
  * event of unknown outcome at most once; the output stream holds each applied event's output
  * once, in order. The senders' history is written per HISTORY_FORMAT.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { MeshClient } from '../../src/client/index.js';
+import { inboundChainName, outputChainName } from '../../src/daemons/chain-names.js';
 import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { eventually } from './chain-cluster.js';
@@ -64,6 +67,31 @@ describe('daemon move under load', () => {
     return JSON.parse(running.output()) as MoveJson;
   }
 
+  /** Waits until both of the daemon's chains are led by `node` (their leader follows the active). */
+  async function untilChainsLedBy(node: number): Promise<void> {
+    const client = await MeshClient.connect({
+      endpoints: [mesh!.cluster.plan(node).client],
+      discoverLeader: false,
+    });
+    try {
+      const leaders = () =>
+        Promise.all(
+          [inboundChainName(DAEMON), outputChainName(DAEMON)].map(
+            async (chain) =>
+              (await client.chains.status(chain, { timeoutMs: CALL_TIMEOUT_MS }).catch(() => undefined))
+                ?.leader,
+          ),
+        );
+      await until(
+        async () => (await leaders()).every((leader) => leader === node),
+        `the daemon's chains led by node ${node}`,
+        CLUSTER_TIMEOUT_MS,
+      );
+    } finally {
+      client.close();
+    }
+  }
+
   it('3 nodes, 16 senders: moves to a node without a member, then to the standby; every acknowledged event once, in each sender order', async () => {
     const started = await startDaemonCluster(3);
     mesh = started;
@@ -95,6 +123,7 @@ describe('daemon move under load', () => {
       const afterFirst = await started.client(freeNode).status(DAEMON, CALL_TIMEOUT_MS);
       expect(activeNodeOf(afterFirst)).toBe(freeNode);
       expect(afterFirst.members.map((member) => member.node).sort()).toEqual([freeNode, standbyNode].sort());
+      await untilChainsLedBy(freeNode);
       const movedAt = nanosecondsNow();
       await until(
         () => senders.acknowledged(movedAt) >= ACKS_AFTER_MOVE,
@@ -103,6 +132,7 @@ describe('daemon move under load', () => {
       );
 
       moves.push(await moveWithCli(activeNode, standbyNode));
+      await untilChainsLedBy(standbyNode);
       const secondAt = nanosecondsNow();
       await until(
         () => senders.acknowledged(secondAt) >= ACKS_AFTER_MOVE,

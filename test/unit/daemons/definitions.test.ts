@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ControlPlane,
   ControlRecordDecodeError,
+  chainKey,
   daemonKey,
   encodeRecord,
   openControlPlane,
@@ -194,6 +195,22 @@ describe('DaemonDirectory', () => {
     expect(second.fenced).toBe(false);
     expect(second.current).toEqual(first.daemon);
     expect(first.daemon.definition).toMatchObject({ active: 1, epoch: 2 });
+  });
+
+  it('writes beside an unchanged definition only (whileUnchanged), leaving the definition as it is', async () => {
+    const created = await directory.create(journal);
+    const write = (value: string) => ({
+      compare: [],
+      success: [
+        { type: 'put' as const, key: chainKey('audit.inbound'), value: new TextEncoder().encode(value) },
+      ],
+    });
+    expect(await directory.whileUnchanged(created, write('first'))).toBe(true);
+    expect(await directory.get('audit')).toEqual(created);
+    await directory.swap(created, withActive(created.definition, 1));
+    expect(await directory.whileUnchanged(created, write('second'))).toBe(false);
+    const stored = await plane.get(chainKey('audit.inbound'));
+    expect(new TextDecoder().decode(stored?.value)).toBe('first');
   });
 
   it('follows the definitions: the whole map first, then each change', async () => {

@@ -14,6 +14,7 @@ import { daemonChainDefinitions } from '../../../src/mesh/daemon-chain-takeover.
 import { MemoryCheckpointStore } from '../../../src/mesh/daemon-checkpoint-store.js';
 import type { CheckpointThresholds } from '../../../src/mesh/daemon-member-checkpoints.js';
 import { type DaemonsNode, openDaemonsNode } from '../../../src/mesh/daemon-node.js';
+import { decodePeerFrame } from '../../../src/mesh/daemon-peer-frames.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
@@ -35,6 +36,8 @@ export interface DaemonMesh {
   readonly down: Set<NodeId>;
   /** Nodes no longer registered at all (their lease expired): absent from every node's view. */
   readonly gone: Set<NodeId>;
+  /** Types of daemons requests (`move-await`, ...) every node's channel takes and never delivers. */
+  readonly droppedRequests: Set<string>;
   /** Each node's lease, with `leases: true`; a test sets it (undefined: not registered). */
   readonly leases: Map<NodeId, NodeLease | undefined>;
   node(id: NodeId): DaemonNode;
@@ -52,6 +55,8 @@ export interface DaemonMeshOptions {
   readonly clock?: Clock;
   /** When members take checkpoints (the default thresholds when absent). */
   readonly checkpointEvery?: CheckpointThresholds;
+  /** How long a move's target keeps what it prepared (the default when absent). */
+  readonly preparedTtlMs?: number;
 }
 
 const LEASE_ALIVE_MS = 3_600_000;
@@ -67,6 +72,12 @@ export async function openDaemonMesh(
   const chainDirectory = new ChainDirectory(plane, { clock });
   const down = new Set<NodeId>();
   const gone = new Set<NodeId>();
+  const droppedRequests = new Set<string>();
+  const dropped = (payload: Uint8Array): boolean => {
+    if (droppedRequests.size === 0) return false;
+    const frame = decodePeerFrame(payload);
+    return frame.kind === 'request' && droppedRequests.has(String(frame.header.type));
+  };
   const leases = new Map<NodeId, NodeLease | undefined>();
   const registeredListeners = new Map<NodeId, (() => void)[]>();
   const handlers = new Map<NodeId, (from: NodeId, payload: Uint8Array) => void>();
@@ -77,7 +88,7 @@ export async function openDaemonMesh(
       send: (peer, payload) => {
         if (!handlers.has(peer)) return false;
         // Taken and never delivered, as a transport queues messages for a peer it lost.
-        if (down.has(id) || down.has(peer)) return true;
+        if (down.has(id) || down.has(peer) || dropped(payload)) return true;
         queueMicrotask(() => handlers.get(peer)?.(id, payload));
         return true;
       },
@@ -93,6 +104,7 @@ export async function openDaemonMesh(
     const daemonsNode = openDaemonsNode({
       checkpoints,
       ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
+      ...(options.preparedTtlMs === undefined ? {} : { preparedTtlMs: options.preparedTtlMs }),
       self: id,
       plane,
       chains,
@@ -139,6 +151,7 @@ export async function openDaemonMesh(
     plane,
     down,
     gone,
+    droppedRequests,
     leases,
     node: (id) => nodes.get(id) as DaemonNode,
     registered: (id) => {

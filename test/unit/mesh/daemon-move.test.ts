@@ -1,13 +1,15 @@
 /**
  * `move` across three nodes' daemons services in one process: the active of a journal standby
  * group moves to a node without a member (all six phases) and then to the node of its standby,
- * while senders keep sending; every acknowledged event is in every member's journal once, in
+ * while senders keep sending; each cutover hands the daemon's chains to the new active's node; every acknowledged event is in every member's journal once, in
  * each sender's order. A warm standby moved to restores its checkpoint and replays the tail. Bad
  * targets and a second move during one get the move's typed errors.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChainDirectory } from '../../../src/chains/index.js';
+import { daemonChainNames } from '../../../src/daemons/chain-names.js';
 import { decodeJournalState } from '../../../src/daemons/index.js';
-import { isMeshError } from '../../../src/lib/index.js';
+import { isMeshError, SystemClock } from '../../../src/lib/index.js';
 import { MOVE_PHASES } from '../../../src/mesh/daemon-move.js';
 import { rejectionCode } from '../../support/error-code.js';
 import { until } from '../../support/until.js';
@@ -26,6 +28,21 @@ beforeEach(async () => {
 afterEach(async () => {
   await mesh.close();
 });
+
+/** The leader, origin and epoch of daemon `log`'s inbound and output chains in the control plane. */
+async function chainLeaders(): Promise<
+  { leader: number | undefined; origin: number | undefined; epoch: number | undefined }[]
+> {
+  const directory = new ChainDirectory(mesh.plane, { clock: new SystemClock() });
+  const stored = await mesh.node(1).directory.get('log');
+  if (stored === undefined) throw new Error('daemon log is not deployed');
+  return Promise.all(
+    daemonChainNames(stored.definition).map(async (name) => {
+      const chain = (await directory.get(name))?.definition;
+      return { leader: chain?.leader, origin: chain?.origin, epoch: chain?.epoch };
+    }),
+  );
+}
 
 /** Senders that each send `s<sender>-<n>` with increasing sequences until stopped; acknowledged payloads. */
 function startSenders(): { stop(): Promise<string[][]> } {
@@ -83,6 +100,11 @@ describe('daemon move across nodes (one process)', () => {
       { index: 0, node: 3, role: 'active' },
       { index: 1, node: 2, role: 'standby' },
     ]);
+    // The daemon's chains follow the active: their next epoch is led by its new node.
+    expect(await chainLeaders()).toEqual([
+      { leader: 3, origin: 3, epoch: 2 },
+      { leader: 3, origin: 3, epoch: 2 },
+    ]);
     await until(() => mesh.node(1).members.get('log') === undefined, "the old node's member stopped");
     await until(() => !mesh.node(1).checkpoints.files.has('log'), "the old node's checkpoint removed");
     const inboundAtMove = moved.inboundThrough;
@@ -94,6 +116,10 @@ describe('daemon move across nodes (one process)', () => {
     const second = await mesh.node(1).requests.move('log', 2, MOVE_TIMEOUT_MS);
     expect(second).toMatchObject({ epoch: 3, from: 3, to: 2 });
     expect(second.phases.map((phase) => phase.phase)).toEqual([...MOVE_PHASES]);
+    expect(await chainLeaders()).toEqual([
+      { leader: 2, origin: 2, epoch: 3 },
+      { leader: 2, origin: 2, epoch: 3 },
+    ]);
     await until(
       async () => (await mesh.node(1).requests.status('log')).inboundThrough >= inboundAtMove + 40,
       'events after the second move',
