@@ -98,13 +98,13 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'reconcile',
     status: 'running',
     summary:
-      "one reconciler per mesh under a control-plane lease (another node takes over when its holder dies; a stale holder's writes are fenced): it re-places daemon members whose node is gone past the repair grace, backs crash-looping members off and cools them down, keeps the avoid list; /status shows it (docs/RECONCILE.md)",
+      "one reconciler per mesh under a control-plane lease (another node takes over when its holder dies; a stale holder's writes are fenced): it re-places daemon members whose node is gone past the repair grace, backs crash-looping members off and cools them down, keeps the avoid list; records every action and executor event in a hash-linked audit chain (meshos audit [--follow] [verify], meshos actions); /status shows it (docs/RECONCILE.md)",
   },
   {
     area: 'reconcile core',
     status: 'part',
     summary:
-      'library: the chain, blob and maintenance steps of reconcile(observed, desired) -> actions, and the hash-linked audit chain in the control plane (recorder, verify, meshos audit [--follow] [verify], meshos actions); no node runs them yet (the running reconciler is fed no chain, blob or maintenance state and records no audit yet). Not yet: blob store, node/maintenance CLI',
+      'library: the chain, blob and maintenance steps of reconcile(observed, desired) -> actions; no node runs them yet (the running reconciler is fed no chain, blob or maintenance state). Not yet: blob store, node/maintenance CLI',
   },
   { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
 ];

@@ -7,8 +7,10 @@
  * Restartable: its state is the control plane's; a restarted one follows it afresh.
  */
 import { DEFAULT_CHAIN_GRACE_PERIOD_MS } from '../chains/index.js';
+import { RECONCILER_KEY } from '../control/index.js';
 import { DEFAULT_DAEMON_REPAIR_GRACE_MS } from '../daemons/cluster-limits.js';
 import type { ActionOwner } from '../reconcile/index.js';
+import { AuditFeed } from './audit-feed.js';
 import { type CommonServiceContext, type NodeParts, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 import { avoidListOwner } from './reconcile-avoid-owner.js';
@@ -39,6 +41,15 @@ export function reconcileService(context: CommonServiceContext): NodeService {
         ),
         registerUnlessTaken(hub, 'avoid-list', avoidListOwner(plane, clock)),
       ];
+      // Every executor event of the terms this node holds goes into the audit chain.
+      const audit = new AuditFeed({
+        plane,
+        seatKey: RECONCILER_KEY,
+        clock,
+        random: random.fork('audit'),
+        ...(log === undefined ? {} : { logger: log }),
+      });
+      const unsubscribeAudit = hub.onEvent((record) => audit.record(record));
       const node = new ReconcileNode({
         self,
         plane,
@@ -76,6 +87,9 @@ export function reconcileService(context: CommonServiceContext): NodeService {
         close: async () => {
           delete parts.reconciler;
           node.stop();
+          // The term's last records are written while it still holds the seat.
+          await audit.close();
+          unsubscribeAudit();
           await reconciler.stop();
           for (const stop of unregister) stop();
         },

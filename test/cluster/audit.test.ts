@@ -1,12 +1,17 @@
 /**
- * The audit chain on three real `meshos start` processes. A reconciler term (a seat taken in the
- * control plane, an ActionExecutor whose owners complete or fail actions, an AuditRecorder) runs
- * in this process against the voters' client ports; the built CLI then reads the chain from other
- * nodes: `meshos audit verify` passes, `meshos audit --json` lists every record, `meshos actions
- * --json` tells each action's state and queue latency. A second term continues the chain from its
- * head while `meshos audit --follow` prints its records, and the first term is fenced. A record
- * changed with etcdctl makes `audit verify` exit 1 naming it; put back, verify passes again; a
- * record deleted with etcdctl is reported missing.
+ * The audit chain as the running reconciler writes it, on four real `meshos start` voters with
+ * `--daemon-repair-grace-ms 1000` and a 3-member journal standby group:
+ *
+ * - a node other than the reconciler's, running a member, is killed with -9: the reconciler
+ *   re-places the member and records it (term, emitted StartDaemon, queued, dispatched,
+ *   completed);
+ * - the killed node is restarted, then the reconciler's own node is killed with -9: another node
+ *   takes the seat and its term continues the chain from the head (`meshos audit --follow`,
+ *   started before, prints that term's records);
+ * - `meshos audit verify` passes through a surviving node, `meshos audit --json` lists two terms
+ *   of two nodes, `meshos actions --json` tells each re-placement done with its queue latency;
+ * - a record changed with etcdctl makes `audit verify` exit 1 naming it; put back, verify passes
+ *   again; a record deleted with etcdctl is reported missing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,177 +19,191 @@ import {
   type ControlPlane,
   DEFAULT_CONTROL_ROOT,
   openControlPlane,
+  RECONCILER_KEY,
 } from '../../src/control/index.js';
-import { SeededRandom, SystemClock } from '../../src/lib/index.js';
-import { type AuditRecord, AuditRecorder, type AuditTerm } from '../../src/mesh/index.js';
-import { ActionExecutor, type PendingAction, toWireRecord } from '../../src/reconcile/index.js';
-import { everyOwner, TEST_SEAT_KEY, takeSeat } from '../support/audit-term.js';
+import type { AuditRecord } from '../../src/mesh/index.js';
 import { until } from '../support/until.js';
+import { eventually } from './chain-cluster.js';
+import { type DaemonCluster, startDaemonCluster } from './daemon-cluster.js';
 import { etcdctl } from './etcdctl.js';
-import { exitCode, meshos } from './meshos-process.js';
-import { ProcessCluster } from './process-cluster.js';
+import { exitCode, meshos, type Running } from './meshos-process.js';
 
-const STARTUP_TIMEOUT_MS = 90_000;
+const DAEMON = 'ledger';
+const REPAIR_GRACE_MS = 1_000;
+const CALL_TIMEOUT_MS = 5_000;
+const CLUSTER_TIMEOUT_MS = 90_000;
 const CLI_TIMEOUT_MS = 30_000;
-const ROOT = DEFAULT_CONTROL_ROOT;
 
-const clock = new SystemClock();
-
-/** A reconciler term: executor and recorder; owners fail a StartDaemon of `broken`, complete the rest. */
-function reconcilerTerm(plane: ControlPlane, term: AuditTerm) {
-  const stops: Array<{ reason: string; fenced: boolean }> = [];
-  const recorder = new AuditRecorder({
-    plane,
-    term,
-    clock,
-    random: new SeededRandom(term.node),
-    onStopped: (stop) => stops.push(stop),
-  });
-  const owner = {
-    handle: (pending: PendingAction) =>
-      setTimeout(() => {
-        const broken = pending.action.kind === 'StartDaemon' && pending.action.daemon === 'broken';
-        if (broken) executor.fail(pending.id, 'no room on node 3', clock.nowMs());
-        else executor.complete(pending.id, clock.nowMs());
-      }, 5),
-  };
-  const executor = new ActionExecutor({
-    owners: everyOwner(owner),
-    zoneOf: () => 'z',
-    onEvent: (event) => recorder.record(event),
-  });
-  let nextId = 1;
-  const submit = (actions: ReadonlyArray<PendingAction['action']>): void => {
-    const now = clock.nowMs();
-    const pending = actions.map((action) => ({ id: nextId++, emittedAtMonotonicMs: now, action }));
-    const time = { monotonicMs: now, wallMs: clock.wallMs() };
-    recorder.emitted(pending.map((entry) => toWireRecord(entry, term.node, time)));
-    executor.submit(pending, now);
-    executor.drain(now);
-  };
-  return { recorder, executor, submit, stops };
-}
-
-describe('the audit chain on three nodes', () => {
-  let cluster: ProcessCluster | undefined;
+describe('the audit chain of the running reconciler', () => {
+  let mesh: DaemonCluster | undefined;
   let plane: ControlPlane | undefined;
+  let follow: Running | undefined;
   afterEach(async () => {
+    if (follow?.child.exitCode === null) follow.child.kill('SIGKILL');
     await plane?.close();
-    await cluster?.stopAll();
+    await mesh?.stop();
   });
 
   async function cli(id: number, args: string[]): Promise<{ code: number | null; output: string }> {
-    const running = meshos([...args, '--endpoints', cluster!.plan(id).client]);
+    const running = meshos([...args, '--endpoints', mesh!.cluster.plan(id).client]);
     const code = await exitCode(running, CLI_TIMEOUT_MS);
     return { code, output: running.output() };
   }
 
-  it('verifies, lists, follows, continues after a takeover, and catches a tampered record', async () => {
-    cluster = await ProcessCluster.create(3);
-    cluster.startAll();
-    await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
-    plane = await openControlPlane({ kind: 'etcd', endpoints: cluster.clientEndpoints });
+  async function cliJson<T>(id: number, args: string[]): Promise<T> {
+    const result = await cli(id, [...args, '--json']);
+    if (result.code !== 0)
+      throw new Error(`meshos ${args.join(' ')} exited ${result.code}: ${result.output}`);
+    return JSON.parse(result.output) as T;
+  }
 
-    // Term 1 on "node 1": four actions done, one failed, one duplicate.
-    const first = reconcilerTerm(plane, await takeSeat(plane, 1));
-    first.submit([
-      { kind: 'StartDaemon', daemon: 'web', node: 2 },
-      { kind: 'StartDaemon', daemon: 'web', node: 2 },
-      { kind: 'StartDaemon', daemon: 'broken', node: 3 },
-      { kind: 'PullReplica', chain: 'orders', node: 3, source: 1 },
-      { kind: 'MarkAvoid', peer: 2, reason: 'slow', ttlMs: 60_000 },
-      { kind: 'DropReplica', chain: 'orders', node: 2 },
-    ]);
-    await until(
-      () => first.executor.status().inFlight === 0 && first.executor.status().queued === 0,
-      'term 1 idle',
+  /** The node holding the reconciler seat, as the seat key says. */
+  async function holder(): Promise<number | undefined> {
+    const seat = await plane!.get(RECONCILER_KEY);
+    return seat === undefined
+      ? undefined
+      : (JSON.parse(new TextDecoder().decode(seat.value)) as { node: number }).node;
+  }
+
+  /** Waits until the daemon has 3 healthy members, none on `gone`; answers their nodes. */
+  async function wholeWithout(gone: number, nodes: readonly number[]): Promise<number[]> {
+    let members: number[] = [];
+    await mesh!.awaitStatus(
+      DAEMON,
+      nodes,
+      `${DAEMON} whole without node ${gone}`,
+      CLUSTER_TIMEOUT_MS,
+      (status) => {
+        members = status.members.map((member) => member.node);
+        return (
+          status.members.length === 3 &&
+          status.members.every((member) => member.node !== gone && member.healthy)
+        );
+      },
     );
-    await first.recorder.flushed();
-    const firstHead = first.recorder.status().headSeq;
-    // term + 6 emitted + 5 queued + 1 duplicate + 5 dispatched + 4 completed + 1 failed.
-    expect(firstHead).toBe(23);
+    return members;
+  }
 
-    const verified = await cli(2, ['audit', 'verify']);
+  it('records re-placements of two terms, verifies, follows, and catches a tampered record', async () => {
+    mesh = await startDaemonCluster(4, {
+      nodeArguments: ['--daemon-repair-grace-ms', String(REPAIR_GRACE_MS)],
+    });
+    const { cluster, ids } = mesh;
+    plane = await openControlPlane({ kind: 'etcd', endpoints: cluster.clientEndpoints });
+    await eventually(`deploy ${DAEMON}`, () =>
+      mesh!.client(ids[0]!).deploy(DAEMON, 'journal', 'GROUP_STANDBY', 3, CALL_TIMEOUT_MS),
+    );
+    const first = await eventually('a reconciler', holder, CLUSTER_TIMEOUT_MS);
+    const placed = (await mesh.statusVia(DAEMON, ids, CALL_TIMEOUT_MS))!.members.map((member) => member.node);
+    const victim = placed.find((node) => node !== first)!;
+
+    // Term 1: the reconciler re-places the member of a killed node.
+    await cluster.kill(victim);
+    const afterFirst = await wholeWithout(
+      victim,
+      ids.filter((id) => id !== victim),
+    );
+    // Three live nodes, three members: the reconciler's node runs one now.
+    expect(afterFirst).toContain(first);
+    const firstVerify = await cliJson<{ ok: boolean; headSeq: number }>(first, ['audit', 'verify']);
+    expect(firstVerify.ok).toBe(true);
+
+    // Term 2: the victim comes back, the reconciler's node is killed; another takes the seat.
+    cluster.start(victim);
+    const bystander = ids.find((id) => id !== first && id !== victim)!;
+    follow = meshos([
+      'audit',
+      '--follow',
+      '--from',
+      String(firstVerify.headSeq + 1),
+      '--endpoints',
+      cluster.plan(bystander).client,
+    ]);
+    await cluster.kill(first);
+    const survivors = ids.filter((id) => id !== first);
+    await wholeWithout(first, survivors);
+    const second = await eventually('another reconciler', async () => {
+      const node = await holder();
+      return node === undefined || node === first ? undefined : node;
+    });
+    await until(
+      () => new RegExp(`term: node ${second} holds the reconciler seat`).test(follow!.output()),
+      `audit --follow to print term 2's first record\n${follow.output()}`,
+      CLUSTER_TIMEOUT_MS,
+    );
+    follow.child.kill('SIGINT');
+    expect(await exitCode(follow, CLI_TIMEOUT_MS)).toBe(0);
+
+    const verified = await cli(survivors[0]!, ['audit', 'verify']);
     expect(verified.code, verified.output).toBe(0);
-    expect(verified.output).toMatch(/audit chain intact: records 1\.\.23/);
-
-    const listed = await cli(3, ['audit', '--json']);
+    expect(verified.output).toMatch(/^audit chain intact: records 1\.\.\d+, head [0-9a-f]{64}$/m);
+    const listed = await cli(survivors[1]!, ['audit', '--json']);
     expect(listed.code, listed.output).toBe(0);
     const records = listed.output
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as AuditRecord);
-    expect(records.map((record) => record.seq)).toEqual(Array.from({ length: 23 }, (_, index) => index + 1));
+    // One term record per term that acted (a seat lost under load would add one between).
+    const terms = records.filter((record) => record.entry.type === 'term');
+    const [firstTerm, lastTerm] = [terms[0]!, terms[terms.length - 1]!];
+    expect([firstTerm.node, lastTerm.node]).toEqual([first, second]);
+    for (const [index, term] of terms.entries()) {
+      if (index > 0) expect(term.epoch).toBeGreaterThan(terms[index - 1]!.epoch);
+      expect(term.leaseId).toBeGreaterThan(0);
+    }
+    // The last term linked its first record to the head the one before it left.
+    const beforeLast = records[records.indexOf(lastTerm) - 1]!;
+    expect(lastTerm.prev).toBe(beforeLast.hash);
+    expect(beforeLast.epoch).toBeLessThan(lastTerm.epoch);
 
-    const actions = await cli(3, ['actions', '--json']);
-    expect(actions.code, actions.output).toBe(0);
-    const report = JSON.parse(actions.output) as {
-      counts: Record<string, number>;
-      queueLatency: { count: number };
-      actions: { id: number; state: string; reason?: string }[];
-    };
-    expect(report.counts).toMatchObject({ done: 4, failed: 1, duplicate: 1, pending: 0, 'in-flight': 0 });
-    expect(report.queueLatency.count).toBe(5);
-    expect(report.actions.find((view) => view.id === 3)).toMatchObject({
-      state: 'failed',
-      reason: 'no room on node 3',
-    });
-
-    // Term 2 on "node 2" takes over while `audit --follow` watches from the next record.
-    const follow = meshos([
-      'audit',
-      '--follow',
-      '--from',
-      String(firstHead + 1),
-      '--endpoints',
-      cluster.plan(1).client,
-    ]);
-    await plane.revokeLease((await plane.get(TEST_SEAT_KEY))!.lease);
-    const second = reconcilerTerm(plane, await takeSeat(plane, 2));
-    second.submit([{ kind: 'StartDaemon', daemon: 'web', node: 3 }]);
-    await until(() => second.executor.status().completed === 1, 'term 2 action done');
-    await second.recorder.flushed();
-    await until(
-      () => /term: node 2 holds the reconciler seat/.test(follow.output()),
-      'follow prints term 2',
-      CLI_TIMEOUT_MS,
+    const actions = await cliJson<{
+      actions: {
+        epoch: number;
+        state: string;
+        action?: { kind: string; node: number };
+        queueLatencyMs?: number;
+      }[];
+    }>(survivors[2]!, ['actions']);
+    const replacements = actions.actions.filter(
+      (view) => view.state === 'done' && view.action?.kind === 'StartDaemon',
     );
-    const completion = new RegExp(`^${firstHead + 5} {2}.*completed #1$`, 'm');
-    await until(() => completion.test(follow.output()), 'follow prints the completion', CLI_TIMEOUT_MS);
-    follow.child.kill('SIGINT');
-    expect(await exitCode(follow, CLI_TIMEOUT_MS)).toBe(0);
-    // The first term, unaware, records once more: refused, it stops fenced.
-    first.recorder.record({ type: 'completed', id: 99, atMs: clock.nowMs() });
-    await first.recorder.flushed();
-    expect(first.stops).toEqual([expect.objectContaining({ fenced: true })]);
-    const afterTakeover = await cli(1, ['audit', 'verify', '--json']);
-    expect(afterTakeover.code, afterTakeover.output).toBe(0);
-    expect(JSON.parse(afterTakeover.output)).toMatchObject({ ok: true, headSeq: firstHead + 5 });
+    const replacedIn = new Set(replacements.map((view) => view.epoch));
+    expect(replacedIn.has(firstTerm.epoch) && replacedIn.has(lastTerm.epoch)).toBe(true);
+    for (const view of replacements) expect(view.queueLatencyMs).toBeGreaterThanOrEqual(0);
+    console.log(
+      `audit: ${records.length} records in ${terms.length} terms (nodes ${terms.map((term) => term.node).join(', ')}); re-placements' queue latency: ${replacements.map((view) => `${view.queueLatencyMs} ms`).join(', ')}`,
+    );
 
-    // Tamper: change what the emitted record of action 3 says, with etcdctl.
-    const emittedThird = records.find(
-      (record) => record.entry.type === 'emitted' && record.entry.action.id === 3,
-    )!;
-    const key = `${ROOT}${auditKey(emittedThird.seq)}`;
-    const original = (await etcdctl(cluster.clientEndpoints, ['get', key, '--print-value-only'])).trim();
-    expect(JSON.parse(original)).toEqual(emittedThird);
-    await etcdctl(cluster.clientEndpoints, ['put', key, original.replace('"broken"', '"harmless"')]);
-    const tampered = await cli(3, ['audit', 'verify']);
+    // Tamper with etcdctl: where the first re-placement was made to.
+    const endpoints = survivors.map((id) => cluster.plan(id).client);
+    const emitted = records.find((record) => record.entry.type === 'emitted')!;
+    const key = `${DEFAULT_CONTROL_ROOT}${auditKey(emitted.seq)}`;
+    const original = (await etcdctl(endpoints, ['get', key, '--print-value-only'])).trim();
+    expect(JSON.parse(original)).toEqual(emitted);
+    await etcdctl(endpoints, [
+      'put',
+      key,
+      original.replace(/"node":(\d+)/, (_, node) => `"node":${Number(node) + 1}`),
+    ]);
+    const tampered = await cli(survivors[0]!, ['audit', 'verify']);
     expect(tampered.code).toBe(1);
-    expect(tampered.output).toContain(`broken at record ${emittedThird.seq} (changed)`);
-    const tamperedJson = await cli(2, ['audit', 'verify', '--json']);
+    expect(tampered.output).toContain(`audit chain broken at record ${emitted.seq} (changed)`);
+    const tamperedJson = await cli(survivors[1]!, ['audit', 'verify', '--json']);
     expect(tamperedJson.code).toBe(1);
     expect(JSON.parse(tamperedJson.output)).toMatchObject({
       ok: false,
-      problem: { kind: 'changed', seq: emittedThird.seq },
+      problem: { kind: 'changed', seq: emitted.seq },
     });
 
-    // Put back, the chain verifies; a record deleted is missing.
-    await etcdctl(cluster.clientEndpoints, ['put', key, original]);
-    expect((await cli(1, ['audit', 'verify'])).code).toBe(0);
-    await etcdctl(cluster.clientEndpoints, ['del', `${ROOT}${auditKey(7)}`]);
-    const missing = await cli(2, ['audit', 'verify', '--json']);
+    // Put back, the chain verifies again; a record deleted is missing.
+    await etcdctl(endpoints, ['put', key, original]);
+    expect((await cli(survivors[2]!, ['audit', 'verify'])).code).toBe(0);
+    await etcdctl(endpoints, ['del', `${DEFAULT_CONTROL_ROOT}${auditKey(emitted.seq + 1)}`]);
+    const missing = await cli(survivors[0]!, ['audit', 'verify', '--json']);
     expect(missing.code).toBe(1);
-    expect(JSON.parse(missing.output)).toMatchObject({ ok: false, problem: { kind: 'missing', seq: 7 } });
-  }, 300_000);
+    expect(JSON.parse(missing.output)).toMatchObject({
+      ok: false,
+      problem: { kind: 'missing', seq: emitted.seq + 1 },
+    });
+  }, 420_000);
 });
