@@ -254,6 +254,7 @@ export class ChainHost<M extends ChainMessage> {
       definition,
       directory: this.directoryOf(definition.name),
       send: (peer, message) => link.send(peer, encodeReplicaFrame(codec.encode(message))),
+      flush: () => link.flush?.(),
     });
     replica.onLeaderSuspected((leader, epoch) => this.leaderSuspected(definition.name, leader, epoch));
     return replica;

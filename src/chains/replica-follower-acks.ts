@@ -51,6 +51,8 @@ export class FollowerAcks {
         matchEnd: Math.min(owed.matchEnd, durableOffset),
         echoMs: owed.echoMs,
       });
+      // The leader waits on it: written now, not a turn of the event loop later.
+      context.flush();
     });
   }
 }

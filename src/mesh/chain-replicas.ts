@@ -46,7 +46,7 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
   const atEndOfTurn = seams.atEndOfTurn ?? setImmediate;
   return {
     codec: { encode: encodeChainMessage, decode: decodeChainMessage },
-    openReplica: async ({ definition, directory, send }) => {
+    openReplica: async ({ definition, directory, send, flush }) => {
       const log = await openChainLog(disk, directory, {
         sync: definition.sync,
         retention: definition.retention,
@@ -68,6 +68,7 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
         send: (peer, message) => {
           send(peer, message);
         },
+        ...(flush === undefined ? {} : { flush }),
         atEndOfTurn,
         onLeaderSuspected: (leader, epoch) => {
           if (suspected === undefined) early = { leader, epoch };

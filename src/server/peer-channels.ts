@@ -51,6 +51,8 @@ export interface PeerChannelLink {
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   /** An established connection to `peer` closed. */
   onPeerLost(handler: (peer: NodeId) => void): void;
+  /** Writes what is queued for every peer now rather than at the end of the turn (optional). */
+  flush?(): void;
 }
 
 export class ForwardError extends MeshError {
@@ -133,6 +135,7 @@ export class PeerChannels {
       onPeerLost: (handler) => {
         this.linkLostHandlers.set(channel, handler);
       },
+      flush: () => this.transport.flush?.(),
     };
   }
 
