@@ -163,9 +163,15 @@ export class ChainHost<M extends ChainMessage> {
     return open;
   }
 
-  /** Sends `request` to `peer`'s host; rejects with `ChainForwardError` when no answer came. */
+  /**
+   * Sends `request` to `peer`'s host, written to the link at once (a replica's inline fdatasync
+   * later in this turn would otherwise hold it back); rejects with `ChainForwardError` when no
+   * answer came.
+   */
   forward(peer: NodeId, request: HostRequest, timeoutMs: number): Promise<HostAnswer> {
-    return this.forwarded.request(peer, request, timeoutMs);
+    const answer = this.forwarded.request(peer, request, timeoutMs);
+    this.options.link.flush?.();
+    return answer;
   }
 
   /**
