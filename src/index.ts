@@ -171,6 +171,7 @@ export {
 } from './lib/index.js';
 export { findFreeLoopbackPort, silentLogger } from './lib/node/index.js';
 // Running a node in this process: `await new NodeBuilder(config).start()`, then `node.stop()`.
+// Maintenance: `meshos node drain|maintenance` for programs (MaintenanceClient).
 // The reconciler's audit chain, read from any control plane (`meshos audit`, `meshos actions`):
 // `const { reader, plane } = await openAuditReader({ endpoints })`, then `reader.verify()`.
 export type {
@@ -182,6 +183,8 @@ export type {
   AuditProblemKind,
   AuditRecord,
   AuditVerifyReport,
+  MaintenanceClientOptions,
+  MaintenanceStatus,
   MeshNodeConfig,
   MeshNodeDependencies,
   MeshNodeEndpoints,
@@ -192,6 +195,7 @@ export {
   DataDirectoryLockedError,
   formatPeerList,
   IdentityMismatchError,
+  MaintenanceClient,
   MeshNode,
   NodeBuilder,
   openAuditReader,

@@ -26,6 +26,13 @@ export interface PlacementNode {
   readonly goneSinceMs?: number;
   /** The most chains it holds (its `capacity.chains`); the plan's `maxChainsPerNode` when absent. */
   readonly maxChains?: number;
+  /**
+   * Draining for maintenance: its replicas are replaced at once (as a node gone past the grace
+   * period) and it leads nothing, though it still serves until each replacement caught up.
+   */
+  readonly leaving?: boolean;
+  /** False while it takes no new replicas (maintenance, Recovery); absent: it does. */
+  readonly placeable?: boolean;
 }
 
 /** A chain to place: its name, how many replicas, where its appends come from. */
@@ -142,6 +149,7 @@ function planContext(input: PlacementInput): PlanContext {
   const stateOf = (id: NodeId): NodeState => {
     const node = nodes.get(id);
     if (node === undefined) return 'unhealthy';
+    if (node.leaving === true) return 'gone-past-grace';
     if (node.goneSinceMs !== undefined) {
       return input.nowMs - node.goneSinceMs >= input.gracePeriodMs ? 'gone-past-grace' : 'unhealthy';
     }
@@ -230,7 +238,7 @@ function choosableNodes(
   };
   return input.nodes
     .filter((node) => !taken.has(node.id) && context.stateOf(node.id) === 'healthy')
-    .filter((node) => hasRoom(context, node.id))
+    .filter((node) => node.placeable !== false && hasRoom(context, node.id))
     .map((node) => ({ id: node.id, load: load.get(node.id) ?? 0, distance: distance(node.id) }))
     .sort((a, b) => a.load - b.load || compareDistances(a.distance, b.distance) || a.id - b.id)
     .map((node) => node.id);

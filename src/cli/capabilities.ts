@@ -106,5 +106,11 @@ export const CAPABILITIES: readonly Capability[] = [
     summary:
       'library: the chain, blob and maintenance steps of reconcile(observed, desired) -> actions; no node runs them yet (the running reconciler is fed no chain, blob or maintenance state). Not yet: blob store, node/maintenance CLI',
   },
+  {
+    area: 'maintenance',
+    status: 'running',
+    summary:
+      'meshos node drain|maintenance enter|exit|status (MaintenanceClient): committed states in the control plane; a draining node takes no placements, moves its actives to synced standbys (daemon move), re-homes its standbys and chain replicas, ends in Maintenance or DrainFailed with its reason; exit through Recovery (ramp-up) to Active',
+  },
   { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
 ];

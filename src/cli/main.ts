@@ -17,7 +17,9 @@ import {
   MESH_USAGE,
   memberCommand,
   meshCommand,
+  NODE_USAGE,
   NODES_USAGE,
+  nodeCommand,
   nodesCommand,
   SNAPSHOT_USAGE,
   STATUS_USAGE,
@@ -52,6 +54,7 @@ commands:
   daemon        daemons on the cluster: deploy, list, status, send, state, outputs, move, remove
   member        list, add, remove, promote
   nodes         the mesh's registered nodes: role, zone, health, lease left
+  node          drain NODE, maintenance enter|exit|status NODE
   mesh rtt      the mesh's RTT matrix: each node's smoothed RTT to and health of its peers
   audit         the reconciler's hash-linked audit chain: list, --follow, verify
   actions       each action the reconciler emitted: pending, in flight, done, failed; queue latency
@@ -87,6 +90,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       daemon: DAEMON_USAGE,
       member: MEMBER_USAGE,
       nodes: NODES_USAGE,
+      node: NODE_USAGE,
       mesh: MESH_USAGE,
       audit: AUDIT_USAGE,
       actions: ACTIONS_USAGE,
@@ -118,6 +122,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return memberCommand(rest, io);
     case 'nodes':
       return nodesCommand(rest, io);
+    case 'node':
+      return nodeCommand(rest, io);
     case 'mesh':
       return meshCommand(rest, io);
     case 'audit':

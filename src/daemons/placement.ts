@@ -11,6 +11,8 @@ import type { DaemonDefinition } from './types.js';
 export interface DaemonPlacementNode {
   readonly id: NodeId;
   readonly healthy: boolean;
+  /** False while the node takes no new members (maintenance, Recovery); absent: it does. */
+  readonly placeable?: boolean;
 }
 
 export interface DaemonPlacementQuestion {
@@ -35,10 +37,10 @@ export function healthyNodeIds(nodes: readonly DaemonPlacementNode[]): Set<NodeI
   return new Set(nodes.filter((node) => node.healthy).map((node) => node.id));
 }
 
-/** Healthy nodes, least loaded first, ties by node id. */
+/** Healthy nodes that take placements, least loaded first, ties by node id. */
 function byLoad(nodes: readonly DaemonPlacementNode[], load: ReadonlyMap<NodeId, number>): NodeId[] {
   return nodes
-    .filter((node) => node.healthy)
+    .filter((node) => node.healthy && node.placeable !== false)
     .map((node) => node.id)
     .sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0) || a - b);
 }

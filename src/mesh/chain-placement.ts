@@ -13,6 +13,7 @@ import {
 } from '../chains/index.js';
 import type { Clock, NodeId } from '../lib/index.js';
 import type { ChainPlacer } from './chain-requests.js';
+import type { MaintenanceStates, MaintenanceView } from './maintenance-view.js';
 import type { MembershipView } from './membership-view.js';
 import type { NodeRecord } from './node-record.js';
 
@@ -36,8 +37,15 @@ export function membershipMatrix(view: MembershipView): ProximityMatrix {
   return { rows };
 }
 
-/** The membership view as the coordinator reads it. */
-export function coordinatorMembership(view: () => MembershipView): CoordinatorMembership {
+/**
+ * The membership view as the coordinator reads it, with each node's maintenance state: a draining
+ * node is `leaving` (its replicas are re-homed, it leads nothing), a node that is not Active is
+ * not `placeable`. Changes of either wake the coordinator.
+ */
+export function coordinatorMembership(
+  view: () => MembershipView,
+  maintenance: () => MaintenanceView | undefined = () => undefined,
+): CoordinatorMembership {
   return {
     nodes: () =>
       view()
@@ -46,9 +54,23 @@ export function coordinatorMembership(view: () => MembershipView): CoordinatorMe
           id: node.record.id,
           healthy: node.health === 'alive',
           ...chainLimitOf(node.record),
+          ...maintenanceOf(maintenance(), node.record.id),
         })),
-    onChange: (listener) => view().onChange(() => listener()),
+    onChange: (listener) => {
+      const unsubscribe = [view().onChange(() => listener()), maintenance()?.onChange(listener)];
+      return () => {
+        for (const stop of unsubscribe) stop?.();
+      };
+    },
   };
+}
+
+function maintenanceOf(
+  maintenance: MaintenanceStates | undefined,
+  node: NodeId,
+): { leaving?: boolean; placeable?: boolean } {
+  if (maintenance === undefined || maintenance.placeable(node)) return {};
+  return { placeable: false, ...(maintenance.leaving(node) ? { leaving: true } : {}) };
 }
 
 /**
@@ -60,14 +82,15 @@ export function chainLimitOf(record: Pick<NodeRecord, 'capacity'>): { maxChains?
   return limit === undefined ? {} : { maxChains: limit };
 }
 
-/** Places a new chain (`placeNewChain`) over the nodes of `view()`. */
+/** Places a new chain (`placeNewChain`) over the nodes of `view()` that take placements. */
 export function meshChainPlacer(
   view: () => MembershipView,
   matrix: () => ProximityMatrix,
   clock: Clock,
   gracePeriodMs: number,
+  maintenance: () => MaintenanceView | undefined = () => undefined,
 ): ChainPlacer {
-  const membership = coordinatorMembership(view);
+  const membership = coordinatorMembership(view, maintenance);
   return async ({ name, replicaCount, origin, existing }) =>
     placeNewChain(
       { name, replicaCount, origin },

@@ -74,14 +74,23 @@ export function chainsService<M extends ChainMessage>(
       const requests = new ChainRequests<M>({
         host,
         store: directory,
-        place: meshChainPlacer(() => membership.view, matrix, clock, gracePeriodMs),
+        place: meshChainPlacer(
+          () => membership.view,
+          matrix,
+          clock,
+          gracePeriodMs,
+          () => parts.maintenance,
+        ),
         clock,
         counters: counters,
       });
       const coordinator = new ChainCoordinator({
         directory,
         self,
-        membership: coordinatorMembership(() => membership.view),
+        membership: coordinatorMembership(
+          () => membership.view,
+          () => parts.maintenance,
+        ),
         // The leaders' own view of their learners, asked through this node's requests.
         progress: new StatusLearnerProgress((name) => requests.status(name)),
         clock,

@@ -15,6 +15,7 @@ import { PEER_CHANNEL } from '../lib/index.js';
 import { daemonChainDefinitions } from './daemon-chain-takeover.js';
 import { DiskCheckpointStore } from './daemon-checkpoint-store.js';
 import { openDaemonsNode } from './daemon-node.js';
+import { placementNodes } from './maintenance-service.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 
@@ -42,8 +43,7 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         catalog,
         link: part(parts, 'channels').link(PEER_CHANNEL.daemons),
         checkpoints: new DiskCheckpointStore(disk, path.join(context.config.dataDirectory, 'daemons'), log),
-        nodes: () =>
-          membership.view.nodes().map((node) => ({ id: node.record.id, healthy: node.health === 'alive' })),
+        nodes: () => placementNodes(membership.view, parts.maintenance),
         onNodesChange: (listener) => membership.view.onChange(() => listener()),
         registration: {
           lease: () => membership.registration.lease,

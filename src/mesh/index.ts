@@ -64,6 +64,33 @@ export {
   type ProcessProbe,
 } from './data-directory-lock.js';
 export {
+  DRAIN_MOVE_TIMEOUT_MS,
+  MAINTENANCE_CHECK_INTERVAL_MS,
+  MaintenanceAgent,
+  type MaintenanceAgentOptions,
+} from './maintenance-agent.js';
+export {
+  DRAIN_OUTCOME_MARGIN_MS,
+  DRAIN_POLL_INTERVAL_MS,
+  MaintenanceClient,
+  type MaintenanceClientOptions,
+  type MaintenanceStatus,
+} from './maintenance-client.js';
+export { type DaemonDrainStep, planDaemonDrain } from './maintenance-drain-plan.js';
+export {
+  MaintenanceDrainFailedError,
+  MaintenanceDurationError,
+  MaintenanceNodeUnknownError,
+  MaintenanceNotEnteredError,
+  MaintenanceWriteConflictError,
+  MaintenanceWriteFencedError,
+} from './maintenance-errors.js';
+export { describeHoldings, holdingsOf, type NodeHoldings } from './maintenance-holdings.js';
+export { MaintenanceOwner, type OwnerDispatch } from './maintenance-owner.js';
+export type { MaintenanceRecord, StoredMaintenanceRequest } from './maintenance-record.js';
+export { MAX_MAINTENANCE_WRITE_ATTEMPTS, MaintenanceStore } from './maintenance-store.js';
+export { type MaintenanceStates, MaintenanceView } from './maintenance-view.js';
+export {
   MAX_DIALED_NODES,
   MAX_LEASE_QUERIES_IN_FLIGHT,
   Membership,
@@ -101,6 +128,7 @@ export {
 } from './mesh-node.js';
 export { createNodeMetrics, type NodeMetrics } from './metrics.js';
 export {
+  durationMs,
   formatPeerList,
   type MeshNodeConfig,
   parseAutoCompaction,

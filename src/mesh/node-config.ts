@@ -85,7 +85,19 @@ export function parsePeerList(text: string): Map<NodeId, Address> {
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const DURATION_UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/**
+ * Milliseconds of a duration as operators write it (`1500ms`, `30s`, `5m`, `1h`; a bare number
+ * is in `bareUnit`), rounded; undefined when `text` is not one.
+ */
+export function durationMs(text: string, bareUnit: keyof typeof DURATION_UNIT_MS): number | undefined {
+  const match = DURATION.exec(text);
+  if (match === null) return undefined;
+  return Math.round(
+    Number(match[1]) * DURATION_UNIT_MS[(match[2] as keyof typeof DURATION_UNIT_MS | undefined) ?? bareUnit],
+  );
+}
 
 /**
  * etcd's `--auto-compaction-mode` and `--auto-compaction-retention`: for `periodic` a duration
@@ -100,9 +112,7 @@ export function parseAutoCompaction(mode: string, retention: string): AutoCompac
   if (mode === 'revision') {
     amount = /^\d+$/.test(retention) ? Number(retention) : Number.NaN;
   } else {
-    const match = DURATION.exec(retention);
-    amount =
-      match === null ? Number.NaN : Math.round(Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? 'h'] ?? 0));
+    amount = durationMs(retention, 'h') ?? Number.NaN;
   }
   const config = { mode, retention: amount } as const;
   const problems = Number.isNaN(amount)

@@ -20,6 +20,7 @@ import type { PeerTransport, TlsMaterial } from '../transport/index.js';
 import type { ChainRequestCounters } from './chain-requests.js';
 import type { DaemonMembers } from './daemon-members.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
+import type { MaintenanceView } from './maintenance-view.js';
 import type { Membership } from './membership.js';
 import type { MembershipConfig } from './membership-config.js';
 import type { NodeMetrics } from './metrics.js';
@@ -58,6 +59,8 @@ export interface NodeParts {
   reconcileHub?: ReconcileHub;
   /** The reconcile service's reconciler, while the service runs. */
   reconciler?: Reconciler;
+  /** Every node's maintenance state, which placement asks (the maintenance service's). */
+  maintenance?: MaintenanceView;
   /** The shared RTT matrix, while the node follows one (chains fall back to membership's view). */
   proximityMatrix?: () => ProximityMatrix | undefined;
 }
@@ -122,4 +125,5 @@ export const SERVICE = {
   proximity: 'proximity',
   daemons: 'daemons',
   reconcile: 'reconcile',
+  maintenance: 'maintenance',
 } as const;

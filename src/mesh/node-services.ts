@@ -16,6 +16,7 @@ import { chainsService } from './chain-service.js';
 import { clientPortService } from './client-port-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
 import { daemonsService } from './daemon-service.js';
+import { maintenanceService } from './maintenance-service.js';
 import { voterControlPlaneService, voterMembershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
 import { type MeshNodeConfig, raftDirectory } from './node-config.js';
@@ -55,6 +56,7 @@ export function voterServices(context: NodeServiceContext): NodeService[] {
     adminService(context, [SERVICE.raft]),
     voterControlPlaneService(context),
     voterMembershipService(context),
+    maintenanceService(context),
     ...(context.config.proximity === false ? [] : [proximityService(context)]),
     chainsService(context, chainReplicaRuntime),
     daemonsService(context),

@@ -14,6 +14,7 @@ import { chainsService } from './chain-service.js';
 import { clientPortService } from './client-port-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
 import { daemonsService } from './daemon-service.js';
+import { maintenanceService } from './maintenance-service.js';
 import type { Membership } from './membership.js';
 import type { ControlPlaneTlsFiles, WorkerNodeConfig } from './membership-config.js';
 import {
@@ -75,6 +76,7 @@ export function workerServices(context: WorkerServiceContext): NodeService[] {
       dialRegisteredNodes: true,
       ...(context.membershipOpened === undefined ? {} : { opened: context.membershipOpened }),
     }),
+    maintenanceService(context),
     proximityService(context),
     chainsService(context, chainReplicaRuntime),
     daemonsService(context),

@@ -50,6 +50,11 @@ export const DOWN_NODE_GRACE_MS = 60_000;
 export const DEFAULT_DRAIN_DEADLINE_MS = 300_000;
 /** After maintenance a node stays avoided for new placements this long (ramp-up). */
 export const RECOVERY_RAMP_UP_MS = 60_000;
+/** Longest drain deadline and ramp-up an operator may ask for. */
+export const MAX_DRAIN_DEADLINE_MS = 24 * 3_600_000;
+export const MAX_RECOVERY_RAMP_UP_MS = 24 * 3_600_000;
+/** What a DrainFailed reason names at most of what was left on the node (the rest is counted). */
+export const MAX_DRAIN_REASON_ITEMS = 8;
 
 /** A blob whose read heat reaches this moves toward its hottest reader. */
 export const BLOB_HOT_HEAT = 1_000;

@@ -11,7 +11,7 @@
  * answer changes nothing.
  */
 import type { NodeId } from '../lib/index.js';
-import { DEFAULT_DRAIN_DEADLINE_MS, RECOVERY_RAMP_UP_MS } from './constants.js';
+import { DEFAULT_DRAIN_DEADLINE_MS, MAX_DRAIN_REASON_ITEMS, RECOVERY_RAMP_UP_MS } from './constants.js';
 import { MaintenanceTransitionError } from './errors.js';
 
 export type MaintenanceState =
@@ -36,6 +36,8 @@ export interface MaintenanceRequest {
   readonly target: 'maintenance' | 'active';
   /** When entering: the drain deadline; `DEFAULT_DRAIN_DEADLINE_MS` after entering when absent. */
   readonly deadlineWallMs?: number;
+  /** When leaving: how long Recovery keeps the node avoided; `RECOVERY_RAMP_UP_MS` when absent. */
+  readonly rampUpMs?: number;
 }
 
 const ALLOWED: Readonly<Record<MaintenancePhase, readonly MaintenancePhase[]>> = {
@@ -71,6 +73,19 @@ export function isAllowedTransition(from: MaintenancePhase, to: MaintenancePhase
 export interface DrainProgress {
   readonly daemons: number;
   readonly replicas: number;
+  /** What is left, named (`daemon orders member 1: ...`), for a DrainFailed reason. */
+  readonly left?: readonly string[];
+}
+
+/** Why a drain failed: what was left when its deadline passed, the first items named. */
+export function drainFailedReason(left: DrainProgress): string {
+  const counts = `drain deadline passed with ${left.daemons} daemons and ${left.replicas} chain replicas still on the node`;
+  const named = left.left ?? [];
+  if (named.length === 0) return counts;
+  const shown = named.slice(0, MAX_DRAIN_REASON_ITEMS).join('; ');
+  const more =
+    named.length > MAX_DRAIN_REASON_ITEMS ? `; and ${named.length - MAX_DRAIN_REASON_ITEMS} more` : '';
+  return `${counts}: ${shown}${more}`;
 }
 
 /**
@@ -96,17 +111,14 @@ export function nextMaintenanceTransition(
       if (wanted === 'active') return { phase: 'ExitingMaintenance' };
       if (left.daemons === 0 && left.replicas === 0) return { phase: 'Maintenance' };
       if (nowWallMs >= state.deadlineWallMs) {
-        return {
-          phase: 'DrainFailed',
-          reason: `drain deadline passed with ${left.daemons} daemons and ${left.replicas} chain replicas still on the node`,
-        };
+        return { phase: 'DrainFailed', reason: drainFailedReason(left) };
       }
       return undefined;
     case 'Maintenance':
     case 'DrainFailed':
       return wanted === 'active' ? { phase: 'ExitingMaintenance' } : undefined;
     case 'ExitingMaintenance':
-      return { phase: 'Recovery', untilWallMs: nowWallMs + RECOVERY_RAMP_UP_MS };
+      return { phase: 'Recovery', untilWallMs: nowWallMs + (request?.rampUpMs ?? RECOVERY_RAMP_UP_MS) };
     case 'Recovery':
       if (wanted === 'maintenance') {
         return {

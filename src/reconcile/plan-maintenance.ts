@@ -17,7 +17,15 @@ export function planMaintenance(out: Emitter, desired: DesiredState): void {
     const request = requests.get(id);
     if (request === undefined && node.maintenance.phase === 'Active') continue;
     if (view.maintenanceCommitsPending.has(id)) continue;
-    const left = { daemons: node.observed.daemons.length, replicas: node.observed.replicas.length };
+    const { daemons, replicas } = node.observed;
+    const left = {
+      daemons: daemons.length,
+      replicas: replicas.length,
+      left: [
+        ...daemons.map((daemon) => `daemon ${daemon.name}`),
+        ...replicas.map((replica) => `chain ${replica.chain}`),
+      ],
+    };
     const target = nextMaintenanceTransition(node.maintenance, request, left, view.time.wallMs);
     if (target !== undefined) out.emit({ kind: 'CommitMaintenanceTransition', node: id, target });
   }

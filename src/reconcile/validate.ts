@@ -10,6 +10,7 @@ import {
   MAX_CRASH_TIMES_KEPT,
   MAX_DAEMON_MEMBERS,
   MAX_RECONCILE_NAME_CHARS,
+  MAX_RECOVERY_RAMP_UP_MS,
   MAX_REPORTED_PROBLEMS,
 } from './constants.js';
 import { ReconcileInputError, type ReconcileProblem, type ReconcileProblemCode } from './errors.js';
@@ -239,5 +240,18 @@ function checkDesired(problems: Problems, desired: DesiredState, known: Readonly
         `must be maintenance or active, got ${String(request.target)}`,
       );
     problems.time(() => `${path()}.deadlineWallMs`, request.deadlineWallMs);
+    if (
+      request.rampUpMs !== undefined &&
+      !(
+        Number.isSafeInteger(request.rampUpMs) &&
+        request.rampUpMs >= 0 &&
+        request.rampUpMs <= MAX_RECOVERY_RAMP_UP_MS
+      )
+    )
+      problems.add(
+        'INVALID_TIME',
+        () => `${path()}.rampUpMs`,
+        `must be whole milliseconds in 0..${MAX_RECOVERY_RAMP_UP_MS}, got ${request.rampUpMs}`,
+      );
   });
 }

@@ -76,6 +76,7 @@ describe('meshos start with fault injection', () => {
       [SERVICE.controlPlane, 'running', 0],
       // Restarted after the admin port it names in the node's record.
       [SERVICE.membership, 'running', 1],
+      [SERVICE.maintenance, 'running', 1],
       // Restarted with the membership it follows.
       [SERVICE.proximity, 'running', 1],
       [SERVICE.chains, 'running', 1],

@@ -133,6 +133,7 @@ describe('the node as a supervision tree', () => {
       [SERVICE.admin, 'running', 'restartable', 0],
       [SERVICE.controlPlane, 'running', 'restartable', 0],
       [SERVICE.membership, 'running', 'restartable', 0],
+      [SERVICE.maintenance, 'running', 'restartable', 0],
       [SERVICE.proximity, 'running', 'restartable', 0],
       [SERVICE.chains, 'running', 'restartable', 0],
       [SERVICE.daemons, 'running', 'restartable', 0],

@@ -72,6 +72,7 @@ describe('a worker process with fault injection', () => {
       [SERVICE.admin, 'running', 1, 'restartable'],
       [SERVICE.clientPort, 'running', 0, 'restartable'],
       [SERVICE.membership, 'running', 2, 'restartable'],
+      [SERVICE.maintenance, 'running', 2, 'restartable'],
       // Restarted with the membership it follows.
       [SERVICE.proximity, 'running', 2, 'restartable'],
       [SERVICE.chains, 'running', 2, 'restartable'],

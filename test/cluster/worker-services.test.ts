@@ -131,6 +131,7 @@ describe('the worker as a supervision tree', () => {
       [SERVICE.admin, 'running'],
       [SERVICE.clientPort, 'running'],
       [SERVICE.membership, 'running'],
+      [SERVICE.maintenance, 'running'],
       [SERVICE.proximity, 'running'],
       [SERVICE.chains, 'running'],
       [SERVICE.daemons, 'running'],

@@ -12,6 +12,7 @@ export { DAEMON_USAGE, daemonCommand } from './daemon.js';
 export { KV_USAGE, kvCommand } from './kv.js';
 export { MEMBER_USAGE, memberCommand } from './member.js';
 export { MESH_USAGE, meshCommand, rttMatrixTable } from './mesh.js';
+export { NODE_USAGE, nodeCommand } from './node.js';
 export { NODES_USAGE, nodesCommand } from './nodes.js';
 export { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.js';
 export { STATUS_USAGE, statusCommand } from './status.js';

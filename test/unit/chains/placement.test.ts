@@ -246,6 +246,42 @@ const isGonePastGrace = (input: PlacementInput, node: NodeId) =>
     (entry) => entry.id === node && entry.goneSinceMs !== undefined && NOW_MS - entry.goneSinceMs >= GRACE_MS,
   );
 
+describe('planPlacement: a node in maintenance', () => {
+  it('takes no new replica on a node that is not placeable (maintenance, Recovery)', () => {
+    const result = plan({
+      nodes: [...healthy(1, 2), { id: 3, healthy: true, placeable: false }, ...healthy(4)],
+      requests: [{ name: 'new', replicaCount: 3 }],
+    });
+    expect(result.actions).toEqual([{ type: 'place', name: 'new', replicas: [1, 2, 4], leader: 1 }]);
+  });
+
+  it('re-homes a leaving node: a new leader first, then a learner on a placeable node, promoted in its place', () => {
+    const leaving: PlacementNode = { id: 1, healthy: true, leaving: true, placeable: false };
+    const nodes = [leaving, ...healthy(2, 3), { id: 4, healthy: true, placeable: false }, ...healthy(5)];
+    let chains = [chain('a', [1, 2, 3])];
+    const first = plan({ chains, nodes });
+    expect(first.actions).toEqual([{ type: 'elect', name: 'a', epoch: 1, leader: 2 }]);
+    chains = applyActions(chains, first.actions);
+    const second = plan({ chains, nodes });
+    // Not node 4 (not placeable): node 5, at once (no grace period for a leaving node).
+    expect(second.actions).toEqual([{ type: 'add-learner', name: 'a', node: 5, replacing: 1 }]);
+    chains = applyActions(chains, second.actions);
+    expect(plan({ chains, nodes }).actions).toEqual([]);
+    const third = plan({ chains, nodes, caughtUpLearners: new Map([['a', new Set([5])]]) });
+    expect(third.actions).toEqual([{ type: 'promote-learner', name: 'a', learner: 5, replaced: 1 }]);
+    chains = applyActions(chains, third.actions);
+    expect(chains[0]!.replicas).not.toContain(1);
+    expect(plan({ chains, nodes }).actions).toEqual([]);
+  });
+
+  it("blocks, naming the replica, when no placeable node is left to take a leaving node's place", () => {
+    const nodes = [{ id: 1, healthy: true, leaving: true }, ...healthy(2, 3)];
+    const result = plan({ chains: [chain('a', [2, 3, 1], { leader: 2 })], nodes });
+    expect(result.actions).toEqual([]);
+    expect(result.blocked).toEqual([{ name: 'a', reason: 'no healthy node to replace replica 1' }]);
+  });
+});
+
 describe('planPlacement properties', () => {
   it('one action per chain at most, on healthy nodes only, never two replicas on one node', () => {
     fc.assert(

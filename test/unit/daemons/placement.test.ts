@@ -50,6 +50,16 @@ describe('placeDaemonMembers', () => {
   });
 });
 
+describe('placement skips nodes that take no placements', () => {
+  it('places no member, chain replica or replacement on a node that is not placeable', () => {
+    const nodes = [...healthy([1, 2]), { id: 3, healthy: true, placeable: false }, ...healthy([4])];
+    expect(placeDaemonMembers({ name: 'a', memberCount: 3, nodes, existing: [] })).toEqual([1, 2, 4]);
+    expect(daemonChainReplicas([1], nodes, [])).toEqual([1, 2, 4]);
+    expect(replacementNode(deployed('a', [1, 2]), nodes, [])).toBe(4);
+    expect(replacementNode(deployed('a', [1, 2, 4]), nodes, [])).toBeUndefined();
+  });
+});
+
 describe('chooseFailoverMember', () => {
   const definition = deployed('a', [1, 2, 3, 4]);
   it('promotes the healthy standby with the highest syncedThrough, then nearest, then smallest id', () => {

@@ -97,6 +97,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.admin,
       SERVICE.controlPlane,
       SERVICE.membership,
+      SERVICE.maintenance,
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,
@@ -114,6 +115,7 @@ describe("a voter node's supervision tree", () => {
       [SERVICE.admin]: RESTARTABLE,
       [SERVICE.controlPlane]: RESTARTABLE,
       [SERVICE.membership]: RESTARTABLE,
+      [SERVICE.maintenance]: RESTARTABLE,
       [SERVICE.proximity]: RESTARTABLE,
       [SERVICE.chains]: RESTARTABLE,
       [SERVICE.daemons]: RESTARTABLE,
@@ -129,6 +131,7 @@ describe("a voter node's supervision tree", () => {
     // chains read the matrix through `parts` too, so a proximity restart leaves them running.
     const membershipOn = [
       SERVICE.membership,
+      SERVICE.maintenance,
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,
@@ -145,6 +148,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.admin,
       SERVICE.controlPlane,
       SERVICE.membership,
+      SERVICE.maintenance,
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,
@@ -164,6 +168,7 @@ describe("a worker node's supervision tree", () => {
       SERVICE.admin,
       SERVICE.clientPort,
       SERVICE.membership,
+      SERVICE.maintenance,
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,
@@ -180,6 +185,7 @@ describe("a worker node's supervision tree", () => {
       [SERVICE.admin]: RESTARTABLE,
       [SERVICE.clientPort]: RESTARTABLE,
       [SERVICE.membership]: RESTARTABLE,
+      [SERVICE.maintenance]: RESTARTABLE,
       [SERVICE.proximity]: RESTARTABLE,
       [SERVICE.chains]: RESTARTABLE,
       [SERVICE.daemons]: RESTARTABLE,
@@ -191,6 +197,7 @@ describe("a worker node's supervision tree", () => {
     const tree = workerTree();
     const membershipOn = [
       SERVICE.membership,
+      SERVICE.maintenance,
       SERVICE.proximity,
       SERVICE.chains,
       SERVICE.daemons,

@@ -4,6 +4,7 @@ import {
   ACTIVE,
   applyMaintenanceTransition,
   DEFAULT_DRAIN_DEADLINE_MS,
+  MAX_DRAIN_REASON_ITEMS,
   type MaintenanceState,
   nextMaintenanceTransition,
   RECOVERY_RAMP_UP_MS,
@@ -45,6 +46,16 @@ describe('maintenance state machine', () => {
     expect(seen[3]).toEqual({ phase: 'Recovery', untilWallMs: NOW + 1_000 + RECOVERY_RAMP_UP_MS });
   });
 
+  it('keeps the node in Recovery for the ramp-up its exit request asks for', () => {
+    const exiting: MaintenanceState = { phase: 'ExitingMaintenance' };
+    expect(
+      nextMaintenanceTransition(exiting, { node: 1, target: 'active', rampUpMs: 2_500 }, EMPTY, NOW),
+    ).toEqual({
+      phase: 'Recovery',
+      untilWallMs: NOW + 2_500,
+    });
+  });
+
   it('gives a request without a deadline the default drain deadline', () => {
     expect(nextMaintenanceTransition(ACTIVE, { node: 1, target: 'maintenance' }, EMPTY, NOW)).toEqual({
       phase: 'EnteringMaintenance',
@@ -59,6 +70,13 @@ describe('maintenance state machine', () => {
     expect(nextMaintenanceTransition(entering, request, BUSY, NOW)).toEqual({
       phase: 'DrainFailed',
       reason: 'drain deadline passed with 2 daemons and 1 chain replicas still on the node',
+    });
+    // Named what is left, the first MAX_DRAIN_REASON_ITEMS, then a count.
+    const named = Array.from({ length: MAX_DRAIN_REASON_ITEMS + 2 }, (_, index) => `chain c${index}`);
+    const many = { daemons: 0, replicas: named.length, left: named };
+    expect(nextMaintenanceTransition(entering, request, many, NOW)).toEqual({
+      phase: 'DrainFailed',
+      reason: `drain deadline passed with 0 daemons and ${named.length} chain replicas still on the node: ${named.slice(0, MAX_DRAIN_REASON_ITEMS).join('; ')}; and 2 more`,
     });
     // A drain that finished exactly at the deadline is not a failure.
     expect(nextMaintenanceTransition(entering, request, EMPTY, NOW)).toEqual({ phase: 'Maintenance' });

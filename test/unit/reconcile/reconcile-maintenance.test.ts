@@ -78,7 +78,8 @@ describe('reconcile: maintenance', () => {
         node: 2,
         target: {
           phase: 'DrainFailed',
-          reason: 'drain deadline passed with 1 daemons and 0 chain replicas still on the node',
+          reason:
+            'drain deadline passed with 1 daemons and 0 chain replicas still on the node: daemon counter',
         },
       },
     ]);

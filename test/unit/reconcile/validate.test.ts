@@ -48,7 +48,7 @@ describe('reconcile input validation', () => {
         { name: 'd', members: MAX_DAEMON_MEMBERS + 1 },
       ],
       chains: [{ name: 'c', replicas: 1.5 }],
-      maintenance: [{ node: 5, target: 'maintenance' }],
+      maintenance: [{ node: 5, target: 'maintenance', rampUpMs: -1 }],
     });
     expect(
       problemsOf(() => reconcile(observed, desired, { monotonicMs: Number.NaN, wallMs: 0 }, new ActionIds())),
@@ -71,6 +71,7 @@ describe('reconcile input validation', () => {
       'INVALID_COUNT desired.daemons[1].members',
       'INVALID_COUNT desired.chains[0].replicas',
       'UNKNOWN_NODE desired.maintenance[0].node',
+      'INVALID_TIME desired.maintenance[0].rampUpMs',
     ]);
   });
 

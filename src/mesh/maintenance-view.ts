@@ -1,0 +1,126 @@
+/**
+ * A node's view of every node's maintenance record (`maintenance/`, list and watch): what
+ * placement asks (does a node take new daemons and replicas? is it draining?), what the drain
+ * agent and the reconcile service read, and a change signal. A record that does not decode is
+ * left out (its node counts as Active) and logged.
+ */
+import {
+  type ControlEntry,
+  type ControlPlane,
+  KEYSPACE_PREFIXES,
+  nodeIdOfKey,
+  PrefixFollower,
+} from '../control/index.js';
+import type { Clock, Logger, NodeId } from '../lib/index.js';
+import {
+  ACTIVE,
+  freezesPlacement,
+  isDraining,
+  type MaintenanceRequest,
+  type MaintenanceState,
+} from '../reconcile/index.js';
+import { type MaintenanceRecord, maintenanceRequestOf, storedMaintenanceOf } from './maintenance-record.js';
+
+/** What placement and the drain need to know of nodes' maintenance. */
+export interface MaintenanceStates {
+  state(node: NodeId): MaintenanceState;
+  /** Takes new daemon members and chain replicas: Active (and not in Recovery). */
+  placeable(node: NodeId): boolean;
+  /** Draining (EnteringMaintenance or Maintenance): what it holds moves away. */
+  leaving(node: NodeId): boolean;
+}
+
+export class MaintenanceView implements MaintenanceStates {
+  private readonly records = new Map<NodeId, MaintenanceRecord>();
+  private readonly listeners = new Set<() => void>();
+  private readonly follower: PrefixFollower;
+
+  constructor(
+    plane: ControlPlane,
+    clock: Clock,
+    private readonly logger?: Logger,
+  ) {
+    const take = (key: string, entry: ControlEntry | undefined) => this.take(key, entry);
+    this.follower = new PrefixFollower(
+      plane,
+      KEYSPACE_PREFIXES.maintenance,
+      {
+        onReset: (entries) => {
+          this.records.clear();
+          for (const entry of entries.values()) take(entry.key, entry);
+          this.changed();
+        },
+        onEvent: (event) => {
+          take(
+            event.type === 'put' ? event.entry.key : event.key,
+            event.type === 'put' ? event.entry : undefined,
+          );
+          this.changed();
+        },
+        onError: (error) => this.logger?.error({ err: error }, 'maintenance: following the records failed'),
+      },
+      { clock },
+    );
+  }
+
+  record(node: NodeId): MaintenanceRecord | undefined {
+    return this.records.get(node);
+  }
+
+  all(): readonly MaintenanceRecord[] {
+    return [...this.records.values()].sort((a, b) => a.node - b.node);
+  }
+
+  state(node: NodeId): MaintenanceState {
+    return this.records.get(node)?.state ?? ACTIVE;
+  }
+
+  placeable(node: NodeId): boolean {
+    return !freezesPlacement(this.state(node));
+  }
+
+  leaving(node: NodeId): boolean {
+    return isDraining(this.state(node));
+  }
+
+  /** Every node's state that is not Active (reconcile's observed maintenance states). */
+  states(): ReadonlyMap<NodeId, MaintenanceState> {
+    return new Map(this.all().map((record) => [record.node, record.state]));
+  }
+
+  /** The operators' requests, as reconcile's desired state holds them. */
+  requests(): MaintenanceRequest[] {
+    return this.all().flatMap((record) => {
+      const request = maintenanceRequestOf(record);
+      return request === undefined ? [] : [request];
+    });
+  }
+
+  /** Calls `listener` after every change; returns an unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): void {
+    this.follower.stop();
+    this.listeners.clear();
+  }
+
+  private take(key: string, entry: ControlEntry | undefined): void {
+    const node = nodeIdOfKey(key);
+    if (node === undefined) return;
+    this.records.delete(node);
+    if (entry === undefined) return;
+    try {
+      const { record } = storedMaintenanceOf(entry);
+      if (record.node === node) this.records.set(node, record);
+    } catch (error) {
+      this.logger?.warn({ err: error, key }, 'maintenance: a record that does not decode is left out');
+    }
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
