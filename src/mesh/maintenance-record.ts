@@ -8,6 +8,7 @@ import { type ControlEntry, encodeRecord, maintenanceKey, readRecord } from '../
 import { isNodeId, type NodeId } from '../lib/index.js';
 import {
   ACTIVE,
+  MAINTENANCE_PHASES,
   type MaintenancePhase,
   type MaintenanceRequest,
   type MaintenanceState,
@@ -42,15 +43,6 @@ export function activeRecord(node: NodeId): MaintenanceRecord {
   return { node, state: ACTIVE, changedAtWallMs: 0 };
 }
 
-const PHASES: readonly MaintenancePhase[] = [
-  'Active',
-  'EnteringMaintenance',
-  'Maintenance',
-  'ExitingMaintenance',
-  'Recovery',
-  'DrainFailed',
-];
-
 function wallTime(value: unknown, what: string): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0)
     throw new Error(`${what} is not a wall-clock time`);
@@ -59,7 +51,11 @@ function wallTime(value: unknown, what: string): number {
 
 function readState(value: unknown): MaintenanceState {
   const state = value as Record<string, unknown> | null;
-  if (typeof state !== 'object' || state === null || !PHASES.includes(state.phase as MaintenancePhase))
+  if (
+    typeof state !== 'object' ||
+    state === null ||
+    !MAINTENANCE_PHASES.includes(state.phase as MaintenancePhase)
+  )
     throw new Error('state has no known phase');
   switch (state.phase as MaintenancePhase) {
     case 'EnteringMaintenance':

@@ -75,6 +75,7 @@ export {
   freezesPlacement,
   isAllowedTransition,
   isDraining,
+  MAINTENANCE_PHASES,
   type MaintenancePhase,
   type MaintenanceRequest,
   type MaintenanceState,

@@ -28,6 +28,16 @@ export type MaintenanceState =
 
 export type MaintenancePhase = MaintenanceState['phase'];
 
+/** Every phase of the machine. */
+export const MAINTENANCE_PHASES: readonly MaintenancePhase[] = [
+  'Active',
+  'EnteringMaintenance',
+  'Maintenance',
+  'ExitingMaintenance',
+  'Recovery',
+  'DrainFailed',
+];
+
 export const ACTIVE: MaintenanceState = { phase: 'Active' };
 
 /** What an operator asked for one node (`meshos node maintenance enter|exit NODE`). */

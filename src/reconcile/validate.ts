@@ -14,19 +14,12 @@ import {
   MAX_REPORTED_PROBLEMS,
 } from './constants.js';
 import { ReconcileInputError, type ReconcileProblem, type ReconcileProblemCode } from './errors.js';
-import type { MaintenanceState } from './maintenance.js';
+import { MAINTENANCE_PHASES, type MaintenanceState } from './maintenance.js';
 import type { DesiredState, ObservedNode, ObservedState } from './state.js';
 import type { ReconcileTime } from './time.js';
 
 const HEALTHS = new Set(['healthy', 'suspect', 'down']);
-const PHASES = new Set([
-  'Active',
-  'EnteringMaintenance',
-  'Maintenance',
-  'ExitingMaintenance',
-  'Recovery',
-  'DrainFailed',
-]);
+const PHASES: ReadonlySet<string> = new Set(MAINTENANCE_PHASES);
 
 /** Where a problem is; built only when there is one (validation runs on every pass). */
 type Path = () => string;

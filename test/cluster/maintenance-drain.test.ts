@@ -85,8 +85,17 @@ describe('node drain and maintenance on processes', () => {
     return { phases, ...(recovery === undefined ? {} : { recovery }) };
   }
 
-  function startSenders(started: DaemonCluster): DaemonSenders {
-    return new DaemonSenders({
+  /**
+   * Runs `meshos node drain NODE --deadline D --json` through node `via` while 8 senders send:
+   * from ACKS_BEFORE_DRAIN acknowledged events on, until ACKS_AFTER_DRAIN more after it ended.
+   */
+  async function drainUnderLoad(
+    started: DaemonCluster,
+    via: number,
+    node: number,
+    deadline: string,
+  ): Promise<{ drain: { code: number | null; output: string }; senders: DaemonSenders; tookMs: number }> {
+    const senders = new DaemonSenders({
       endpoints: started.cluster.clientEndpoints,
       daemon: DAEMON,
       senders: SENDERS,
@@ -94,6 +103,25 @@ describe('node drain and maintenance on processes', () => {
       maxDurationMs: LOAD_MAX_MS,
       sendTimeoutMs: SEND_TIMEOUT_MS,
     });
+    try {
+      await until(
+        () => senders.acknowledged() >= ACKS_BEFORE_DRAIN,
+        'events before the drain',
+        CLUSTER_TIMEOUT_MS,
+      );
+      const startedAt = Date.now();
+      const drain = await cli(via, ['drain', String(node), '--deadline', deadline, '--json']);
+      const tookMs = Date.now() - startedAt;
+      const endedAt = nanosecondsNow();
+      await until(
+        () => senders.acknowledged(endedAt) >= ACKS_AFTER_DRAIN,
+        'events after the drain',
+        CLUSTER_TIMEOUT_MS,
+      );
+      return { drain, senders, tookMs };
+    } finally {
+      await senders.stop();
+    }
   }
 
   it('4 nodes, 8 senders: drains the active node to Maintenance within its deadline, no event lost; exit through Recovery', async () => {
@@ -108,32 +136,13 @@ describe('node drain and maintenance on processes', () => {
     const via = ids.find((id) => id !== drained)!;
     client = await MaintenanceClient.connect({ endpoints: [started.cluster.plan(via).client] });
 
-    const senders = startSenders(started);
-    let drain: { code: number | null; output: string };
-    try {
-      await until(
-        () => senders.acknowledged() >= ACKS_BEFORE_DRAIN,
-        'events before the drain',
-        CLUSTER_TIMEOUT_MS,
-      );
-      const startedAt = Date.now();
-      drain = await cli(via, [
-        'drain',
-        String(drained),
-        '--deadline',
-        `${DRAIN_DEADLINE_MS / 1_000}s`,
-        '--json',
-      ]);
-      console.log(`node ${drained} drained in ${Date.now() - startedAt} ms`);
-      const drainedAt = nanosecondsNow();
-      await until(
-        () => senders.acknowledged(drainedAt) >= ACKS_AFTER_DRAIN,
-        'events after the drain',
-        CLUSTER_TIMEOUT_MS,
-      );
-    } finally {
-      await senders.stop();
-    }
+    const { drain, senders, tookMs } = await drainUnderLoad(
+      started,
+      via,
+      drained,
+      `${DRAIN_DEADLINE_MS / 1_000}s`,
+    );
+    console.log(`node ${drained} drained in ${tookMs} ms`);
     expect(drain.code, drain.output).toBe(0);
     const outcome = printedStatus(drain.output);
     expect(outcome.state).toEqual({ phase: 'Maintenance' });
@@ -195,30 +204,7 @@ describe('node drain and maintenance on processes', () => {
     const via = ids.find((id) => id !== standby.node)!;
     client = await MaintenanceClient.connect({ endpoints: [started.cluster.plan(via).client] });
 
-    const senders = startSenders(started);
-    let drain: { code: number | null; output: string };
-    try {
-      await until(
-        () => senders.acknowledged() >= ACKS_BEFORE_DRAIN,
-        'events before the drain',
-        CLUSTER_TIMEOUT_MS,
-      );
-      drain = await cli(via, [
-        'drain',
-        String(standby.node),
-        '--deadline',
-        `${FAILING_DEADLINE_MS}ms`,
-        '--json',
-      ]);
-      const failedAt = nanosecondsNow();
-      await until(
-        () => senders.acknowledged(failedAt) >= ACKS_AFTER_DRAIN,
-        'events after the failed drain',
-        CLUSTER_TIMEOUT_MS,
-      );
-    } finally {
-      await senders.stop();
-    }
+    const { drain, senders } = await drainUnderLoad(started, via, standby.node, `${FAILING_DEADLINE_MS}ms`);
     expect(drain.code, drain.output).toBe(1);
     const outcome = printedStatus(drain.output);
     expect(outcome.state.phase).toBe('DrainFailed');
