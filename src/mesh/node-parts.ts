@@ -17,6 +17,7 @@ import type {
   RaftNode,
 } from '../server/index.js';
 import type { PeerTransport, TlsMaterial } from '../transport/index.js';
+import type { AuditFeed } from './audit-feed.js';
 import type { ChainRequestCounters } from './chain-requests.js';
 import type { DaemonMembers } from './daemon-members.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
@@ -61,6 +62,8 @@ export interface NodeParts {
   reconciler?: Reconciler;
   /** Every node's maintenance state, which placement asks (the maintenance service's). */
   maintenance?: MaintenanceView;
+  /** The reconcile service's audit recorder of the terms this node holds, while the service runs. */
+  auditFeed?: AuditFeed;
   /** The shared RTT matrix, while the node follows one (chains fall back to membership's view). */
   proximityMatrix?: () => ProximityMatrix | undefined;
 }

@@ -50,6 +50,7 @@ export function reconcileService(context: CommonServiceContext): NodeService {
         ...(log === undefined ? {} : { logger: log }),
       });
       const unsubscribeAudit = hub.onEvent((record) => audit.record(record));
+      parts.auditFeed = audit;
       const node = new ReconcileNode({
         self,
         plane,
@@ -90,6 +91,7 @@ export function reconcileService(context: CommonServiceContext): NodeService {
           // The term's last records are written while it still holds the seat.
           await audit.close();
           unsubscribeAudit();
+          delete parts.auditFeed;
           await reconciler.stop();
           for (const stop of unregister) stop();
         },
@@ -98,11 +100,19 @@ export function reconcileService(context: CommonServiceContext): NodeService {
   };
 }
 
-/** What `/status` shows under `reconcile`: the reconciler as this node runs it, and its members' reports. */
+/**
+ * What `/status` shows under `reconcile`: the reconciler as this node runs it, its members'
+ * reports, and the audit recorder of the term this node holds or held last.
+ */
 export function reconcileStatusView(parts: NodeParts): Record<string, unknown> | undefined {
   const reconciler = parts.reconciler;
   if (reconciler === undefined) return undefined;
-  return { ...reconciler.status(), members: parts.daemonMembers?.report() ?? [] };
+  const audit = parts.auditFeed?.status();
+  return {
+    ...reconciler.status(),
+    members: parts.daemonMembers?.report() ?? [],
+    ...(audit === undefined ? {} : { audit }),
+  };
 }
 
 /** Registers `handler` for `owner` unless another part did; answers the unregister. */

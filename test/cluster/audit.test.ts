@@ -7,13 +7,14 @@
  *   completed);
  * - the killed node is restarted, then the reconciler's own node is killed with -9: another node
  *   takes the seat and its term continues the chain from the head (`meshos audit --follow`,
- *   started before, prints that term's records);
+ *   started before, prints that term's records; its `/status` shows the recorder);
  * - `meshos audit verify` passes through a surviving node, `meshos audit --json` lists two terms
  *   of two nodes, `meshos actions --json` tells each re-placement done with its queue latency;
  * - a record changed with etcdctl makes `audit verify` exit 1 naming it; put back, verify passes
  *   again; a record deleted with etcdctl is reported missing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { fetchStatus } from '../../src/cli/local-cluster.js';
 import {
   auditKey,
   type ControlPlane,
@@ -133,6 +134,12 @@ describe('the audit chain of the running reconciler', () => {
     );
     follow.child.kill('SIGINT');
     expect(await exitCode(follow, CLI_TIMEOUT_MS)).toBe(0);
+    // The new holder's /status shows its recorder: writing, nothing dropped.
+    const reconcileStatus = (await fetchStatus(cluster.plan(second).admin, CALL_TIMEOUT_MS))?.reconcile as
+      | { audit?: { headSeq: number; dropped: number; stopped: boolean } }
+      | undefined;
+    expect(reconcileStatus?.audit).toMatchObject({ dropped: 0, stopped: false });
+    expect(reconcileStatus?.audit?.headSeq).toBeGreaterThan(firstVerify.headSeq);
 
     const verified = await cli(survivors[0]!, ['audit', 'verify']);
     expect(verified.code, verified.output).toBe(0);
