@@ -1,0 +1,43 @@
+/**
+ * Every limit of the blob store, with its unit in its name; their relations are asserted at load.
+ * See docs/BLOBS.md.
+ */
+import { assert } from '../lib/index.js';
+
+/** Largest blob a node stores (a put past it is refused with BLOB_TOO_LARGE). */
+export const MAX_BLOB_BYTES = 1024 * 1024 * 1024;
+/** Bytes one read of a stored blob, one peer answer and one streamed gRPC message carry at most. */
+export const BLOB_CHUNK_BYTES = 1024 * 1024;
+/** Chunk requests one node-to-node copy keeps in flight (a window, so a copy is not one round trip per chunk). */
+export const BLOB_FETCH_WINDOW_CHUNKS = 4;
+/** How long one chunk request to a holder may take. */
+export const BLOB_CHUNK_TIMEOUT_MS = 10_000;
+/** Blob copies (fetches, replications, served transfers) running on one node at once; more wait. */
+export const MAX_CONCURRENT_BLOB_TRANSFERS = 8;
+/** Transfers waiting for a slot at most; past it a transfer is refused with BLOB_BUSY. */
+export const MAX_WAITING_BLOB_TRANSFERS = 64;
+/** How long a replicate request (the target copies the whole blob) may take before the asker gives up. */
+export const BLOB_REPLICATE_TIMEOUT_MS = 300_000;
+
+/** Read heat halves in this time: a blob nobody reads cools by itself. */
+export const BLOB_HEAT_HALF_LIFE_MS = 60_000;
+/** Heat one read adds on the node that reads. */
+export const BLOB_HEAT_PER_READ = 1;
+/** Heat below this is forgotten (a blob read once an hour ago is cold). */
+export const MIN_TRACKED_BLOB_HEAT = 0.01;
+/** Blobs whose heat one node tracks and publishes at most (the coolest are dropped first); a row of them stays well inside one control-plane value (256 KiB). */
+export const MAX_HEAT_ENTRIES_PER_NODE = 1_000;
+/** A node publishes its heat row at most this often (and only when it changed). */
+export const BLOB_HEAT_PUBLISH_INTERVAL_MS = 2_000;
+
+/** Compare-and-swap attempts on one blob record before a change gives up (BLOB_CONFLICT). */
+export const MAX_BLOB_RECORD_CAS_ATTEMPTS = 16;
+/** Blob records one listing answers at most. */
+export const MAX_LISTED_BLOBS = 10_000;
+
+assert(
+  BLOB_CHUNK_BYTES <= 4 * 1024 * 1024,
+  'a chunk and its frame must fit well inside a peer frame (8 MiB)',
+);
+assert(MAX_BLOB_BYTES >= BLOB_CHUNK_BYTES, 'a blob may span at least one chunk');
+assert(MIN_TRACKED_BLOB_HEAT < BLOB_HEAT_PER_READ, 'one read must be tracked');
