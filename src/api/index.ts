@@ -1,4 +1,11 @@
 export { AuthNotEnabledError } from './auth-service.js';
+export type { BlobPutResult, BlobRead, BlobsBackend } from './blobs-backend.js';
+export {
+  type BlobsPortService,
+  blobStatusToPb,
+  blobsPortService,
+  DEFAULT_BLOB_REPLICAS,
+} from './blobs-service.js';
 export { chainRecordStream } from './chain-record-stream.js';
 export type {
   ChainAppendResult,

@@ -4,6 +4,8 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import {
+  BLOBS_SERVICE_NAME,
+  blobsProtoDefinition,
   CHAINS_SERVICE_NAME,
   chainsProtoDefinition,
   DAEMONS_SERVICE_NAME,
@@ -47,6 +49,11 @@ export function etcdServices(): EtcdServices {
 /** MeshOS's own `meshos.v1.Chains` service (src/protocol/chains-proto.ts). */
 export function chainsServiceDefinition(): grpc.ServiceDefinition {
   return chainsProtoDefinition()[CHAINS_SERVICE_NAME] as grpc.ServiceDefinition;
+}
+
+/** MeshOS's own `meshos.v1.Blobs` service (src/protocol/blobs-proto.ts). */
+export function blobsServiceDefinition(): grpc.ServiceDefinition {
+  return blobsProtoDefinition()[BLOBS_SERVICE_NAME] as grpc.ServiceDefinition;
 }
 
 /** MeshOS's own `meshos.v1.Daemons` service (src/protocol/daemons-proto.ts). */

@@ -95,6 +95,12 @@ export const CAPABILITIES: readonly Capability[] = [
       'single daemons, hot-standby groups, replica groups (events by key hash, a lost member rebuilt elsewhere) and fork groups (from a point of a parent daemon history) deployed across nodes (voters and workers): events through any node to the active over an inbound chain, outputs on an output chain, exactly once per client sequence, failover to the most-synced standby by an epoch compare-and-swap that also hands the new active the chains of the daemon, an active fenced by its node lease and by newer epochs, a member whose node is gone past --daemon-repair-grace-ms replaced on another node; member checkpoints on disk (a restart replays only the tail), warm standbys, meshos daemon move (six phases, epoch cutover, pause reported); built-in counter and journal kinds, --daemon-module; meshos daemon, client.daemons',
   },
   {
+    area: 'blobs',
+    status: 'running',
+    summary:
+      'content-addressed blobs on every node: meshos blob put (id = SHA-256, acknowledged once --replicas nodes hold a durable checked copy), get from the nearest holder with fallback, status, list, delete; copies checked before serving, corrupt ones dropped; decaying per-node read heat; client.blobs; the reconcile blobs owner (MigrateBlob, ReduceHeat) is built, not yet run by a node (docs/BLOBS.md)',
+  },
+  {
     area: 'reconcile',
     status: 'running',
     summary:
@@ -104,7 +110,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'reconcile core',
     status: 'part',
     summary:
-      'library: the chain, blob and maintenance steps of reconcile(observed, desired) -> actions; no node runs them yet (the running reconciler is fed no chain, blob or maintenance state). Not yet: blob store, node/maintenance CLI',
+      'library: the chain, blob and maintenance steps of reconcile(observed, desired) -> actions; no node runs them yet (the running reconciler is fed no chain, blob or maintenance state). Not yet: node/maintenance CLI',
   },
   {
     area: 'maintenance',

@@ -7,6 +7,8 @@ import {
   AUDIT_USAGE,
   actionsCommand,
   auditCommand,
+  BLOB_USAGE,
+  blobCommand,
   CHAIN_USAGE,
   chainCommand,
   DAEMON_USAGE,
@@ -52,6 +54,7 @@ commands:
   kv            get, put, del, watch, txn (meshos kv --help)
   chain         replicated chains: create, append, read, tail, status, list, delete
   daemon        daemons on the cluster: deploy, list, status, send, state, outputs, move, remove
+  blob          content-addressed blobs: put, get, status, list, delete
   member        list, add, remove, promote
   nodes         the mesh's registered nodes: role, zone, health, lease left
   node          drain NODE, maintenance enter|exit|status NODE
@@ -88,6 +91,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       kv: KV_USAGE,
       chain: CHAIN_USAGE,
       daemon: DAEMON_USAGE,
+      blob: BLOB_USAGE,
       member: MEMBER_USAGE,
       nodes: NODES_USAGE,
       node: NODE_USAGE,
@@ -118,6 +122,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return chainCommand(rest, io);
     case 'daemon':
       return daemonCommand(rest, io);
+    case 'blob':
+      return blobCommand(rest, io);
     case 'member':
       return memberCommand(rest, io);
     case 'nodes':

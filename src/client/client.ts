@@ -23,6 +23,7 @@ import type {
   PbTxnResponse,
 } from '../protocol/index.js';
 import { retryDelayMs } from './backoff.js';
+import { BlobsClient } from './blobs.js';
 import { rangeEndFor, toBytes } from './bytes.js';
 import { ChainsClient } from './chains.js';
 import {
@@ -115,6 +116,8 @@ export class MeshClient {
   readonly chains: ChainsClient;
   /** Daemons on the cluster (`meshos.v1.Daemons`): deploy, list, status, send, state, outputs, move, remove. */
   readonly daemons: DaemonsClient;
+  /** Content-addressed blobs (`meshos.v1.Blobs`): put, get, status, list, delete. */
+  readonly blobs: BlobsClient;
 
   private constructor(options: MeshClientOptions) {
     this.random = options.random ?? systemRandom();
@@ -139,6 +142,7 @@ export class MeshClient {
     };
     this.chains = new ChainsClient(transport);
     this.daemons = new DaemonsClient(transport);
+    this.blobs = new BlobsClient(transport);
   }
 
   /** Validates the options, then finds the leader (best effort: an unreachable cluster fails later calls, not this one). */

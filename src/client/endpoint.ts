@@ -1,11 +1,16 @@
 /**
- * One node's client port: a gRPC channel shared by the five etcd services and MeshOS's Chains
- * and Daemons services, and unary/stream helpers.
+ * One node's client port: a gRPC channel shared by the five etcd services and MeshOS's Chains,
+ * Daemons and Blobs services, and unary/stream helpers.
  */
 import * as grpc from '@grpc/grpc-js';
 import { MAX_RECEIVE_MESSAGE_BYTES } from './limits.js';
 import type { ClientTlsOptions } from './options.js';
-import { chainsClientConstructor, daemonsClientConstructor, etcdClientConstructors } from './proto.js';
+import {
+  blobsClientConstructor,
+  chainsClientConstructor,
+  daemonsClientConstructor,
+  etcdClientConstructors,
+} from './proto.js';
 
 /** Reconnect quickly after a node restarts; the retry loop does its own backoff between attempts. */
 const CHANNEL_OPTIONS = {
@@ -32,6 +37,11 @@ type StreamMethod = (
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
 ) => grpc.ClientDuplexStream<unknown, unknown>;
+type ClientStreamMethod = (
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: unknown) => void,
+) => grpc.ClientWritableStream<unknown>;
 type ServerStreamMethod = (
   request: unknown,
   metadata: grpc.Metadata,
@@ -48,7 +58,15 @@ export function channelCredentials(tls: ClientTlsOptions | undefined): grpc.Chan
   );
 }
 
-export type ServiceName = 'kv' | 'watch' | 'lease' | 'cluster' | 'maintenance' | 'chains' | 'daemons';
+export type ServiceName =
+  | 'kv'
+  | 'watch'
+  | 'lease'
+  | 'cluster'
+  | 'maintenance'
+  | 'chains'
+  | 'daemons'
+  | 'blobs';
 
 export class EndpointConnection {
   private readonly clients: Record<ServiceName, grpc.Client>;
@@ -70,6 +88,7 @@ export class EndpointConnection {
       maintenance: new constructors.maintenance(address, credentials, shared),
       chains: new (chainsClientConstructor())(address, credentials, shared),
       daemons: new (daemonsClientConstructor())(address, credentials, shared),
+      blobs: new (blobsClientConstructor())(address, credentials, shared),
     };
   }
 
@@ -101,6 +120,26 @@ export class EndpointConnection {
     const call = (client as unknown as Record<string, StreamMethod>)[method];
     if (call === undefined) throw new Error(`etcd proto: ${service} has no method ${method}`);
     return call.call(client, metadata, deadline === undefined ? {} : { deadline });
+  }
+
+  /** A client-streaming call: write the requests, end it, and `answer` resolves with the one response. */
+  clientStream<Response>(
+    service: ServiceName,
+    method: string,
+    metadata: grpc.Metadata,
+    deadline?: Date,
+  ): { readonly stream: grpc.ClientWritableStream<unknown>; readonly answer: Promise<Response> } {
+    const client = this.clients[service];
+    const call = (client as unknown as Record<string, ClientStreamMethod>)[method];
+    if (call === undefined) throw new Error(`etcd proto: ${service} has no method ${method}`);
+    let stream: grpc.ClientWritableStream<unknown> | undefined;
+    const answer = new Promise<Response>((resolve, reject) => {
+      stream = call.call(client, metadata, deadline === undefined ? {} : { deadline }, (error, response) => {
+        if (error !== null) reject(error);
+        else resolve(response as Response);
+      });
+    });
+    return { stream: stream as unknown as grpc.ClientWritableStream<unknown>, answer };
   }
 
   serverStream(

@@ -1,4 +1,5 @@
 export { retryDelayMs } from './backoff.js';
+export { type BlobDownload, type BlobPutOptions, type BlobSource, BlobsClient } from './blobs.js';
 export { ALL_KEYS_RANGE_END, bytesToText, prefixRangeEnd, toBytes } from './bytes.js';
 export { ChainSubscription } from './chain-subscription.js';
 export { type ChainCreateOptions, type ChainReadOptions, ChainsClient } from './chains.js';

@@ -62,3 +62,8 @@ export const APPEND_STREAM_ANSWER_GRACE_MS = 5_000;
 
 /** Appends waiting for room on one append stream; beyond this an append fails at once, not sent. */
 export const MAX_APPEND_STREAM_WAITING_APPENDS = 10_000;
+
+/** Budget of a blob put or get, retries included (a large blob takes a while to stream). */
+export const DEFAULT_BLOB_TIMEOUT_MS = 300_000;
+/** Bytes of a blob one Put message carries (well below the server's message limit). */
+export const MAX_CLIENT_BLOB_CHUNK_BYTES = 1024 * 1024;

@@ -5,6 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import {
+  BLOBS_SERVICE_NAME,
+  blobsProtoDefinition,
   CHAINS_SERVICE_NAME,
   chainsProtoDefinition,
   DAEMONS_SERVICE_NAME,
@@ -84,4 +86,9 @@ export function chainsClientConstructor(): ServiceClientConstructor {
 /** The client constructor of MeshOS's own `meshos.v1.Daemons` service. */
 export function daemonsClientConstructor(): ServiceClientConstructor {
   return meshServiceClient(DAEMONS_SERVICE_NAME, daemonsProtoDefinition());
+}
+
+/** The client constructor of MeshOS's own `meshos.v1.Blobs` service. */
+export function blobsClientConstructor(): ServiceClientConstructor {
+  return meshServiceClient(BLOBS_SERVICE_NAME, blobsProtoDefinition());
 }

@@ -47,6 +47,8 @@ export {
   actionKey,
   auditKey,
   auditSequenceOfKey,
+  blobHeatKey,
+  blobKey,
   CHAINS_COORDINATOR_KEY,
   chainKey,
   DAEMONS_COORDINATOR_KEY,

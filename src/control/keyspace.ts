@@ -47,6 +47,10 @@ export const KEYSPACE_PREFIXES = {
    * `avoid/<nodeId>` (under a lease of the entry's TTL).
    */
   reconcile: 'reconcile/',
+  /** `blobs/<id>`: a blob's size, copies asked for and holders (docs/BLOBS.md). */
+  blobs: 'blobs/',
+  /** `blob-heat/<nodeId>`: a node's read heat per blob, under the node's lease. */
+  blobHeat: 'blob-heat/',
 } as const;
 
 export type KeyspaceKind = keyof typeof KEYSPACE_PREFIXES;
@@ -106,6 +110,8 @@ export const daemonKey = (name: string): string => nameSegment('daemons', name);
 export const groupKey = (name: string): string => nameSegment('groups', name);
 export const placementKey = (daemon: string): string => nameSegment('placement', daemon);
 export const actionKey = (id: string): string => nameSegment('actions', id);
+export const blobKey = (id: string): string => nameSegment('blobs', id);
+export const blobHeatKey = (id: NodeId): string => nodeSegment('blobHeat', id);
 
 export function auditKey(sequence: number): string {
   if (!Number.isSafeInteger(sequence) || sequence < 0 || String(sequence).length > AUDIT_SEQUENCE_DIGITS) {

@@ -5,6 +5,7 @@
  * where they are served (docs/CHAINS.md, "On a running node").
  */
 import {
+  blobsPortService,
   type ClientPortService,
   chainsPortService,
   daemonsPortService,
@@ -12,6 +13,7 @@ import {
 } from '../api/index.js';
 import { formatAddress, type Logger, parseAddress } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
+import { blobsBackendOf } from './blob-service.js';
 import { chainsBackendOf } from './chain-service.js';
 import { daemonsBackendOf } from './daemon-service.js';
 import type { CommonServiceContext, NodeParts } from './node-parts.js';
@@ -26,6 +28,7 @@ export function meshPortServices(parts: NodeParts, logger: Logger): ClientPortSe
   return [
     chainsPortService(chainsBackendOf(parts), logger),
     daemonsPortService(daemonsBackendOf(parts), logger),
+    blobsPortService(blobsBackendOf(parts), logger),
   ];
 }
 

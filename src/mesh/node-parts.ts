@@ -18,6 +18,7 @@ import type {
 } from '../server/index.js';
 import type { PeerTransport, TlsMaterial } from '../transport/index.js';
 import type { AuditFeed } from './audit-feed.js';
+import type { BlobsNode } from './blob-node.js';
 import type { ChainRequestCounters } from './chain-requests.js';
 import type { DaemonMembers } from './daemon-members.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
@@ -64,6 +65,8 @@ export interface NodeParts {
   maintenance?: MaintenanceView;
   /** The reconcile service's audit recorder of the terms this node holds, while the service runs. */
   auditFeed?: AuditFeed;
+  /** The blobs service's node (store, copies, heat), which the client port and the blobs owner use. */
+  blobs?: BlobsNode;
   /** The shared RTT matrix, while the node follows one (chains fall back to membership's view). */
   proximityMatrix?: () => ProximityMatrix | undefined;
 }
@@ -129,4 +132,5 @@ export const SERVICE = {
   daemons: 'daemons',
   reconcile: 'reconcile',
   maintenance: 'maintenance',
+  blobs: 'blobs',
 } as const;

@@ -11,6 +11,7 @@ import {
   type NodeId,
 } from '../raft/index.js';
 import { type NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
+import { blobsService } from './blob-service.js';
 import { chainReplicaRuntime } from './chain-replicas.js';
 import { chainsService } from './chain-service.js';
 import { clientPortService } from './client-port-service.js';
@@ -61,6 +62,7 @@ export function voterServices(context: NodeServiceContext): NodeService[] {
     chainsService(context, chainReplicaRuntime),
     daemonsService(context),
     reconcileService(context),
+    blobsService(context),
   ];
 }
 

@@ -9,6 +9,7 @@ import type { ClientTlsOptions } from '../client/index.js';
 import { openControlPlane } from '../control/index.js';
 import { type Clock, formatAddress, MeshError, type NodeId, type Random } from '../lib/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
+import { blobsService } from './blob-service.js';
 import { chainReplicaRuntime } from './chain-replicas.js';
 import { chainsService } from './chain-service.js';
 import { clientPortService } from './client-port-service.js';
@@ -81,6 +82,7 @@ export function workerServices(context: WorkerServiceContext): NodeService[] {
     chainsService(context, chainReplicaRuntime),
     daemonsService(context),
     reconcileService(context),
+    blobsService(context),
   ];
 }
 

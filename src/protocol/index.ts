@@ -1,4 +1,16 @@
 export {
+  BLOB_ERRORS,
+  type BlobErrorRow,
+  type PbBlobId,
+  type PbBlobNodeHeat,
+  type PbBlobStatus,
+  type PbGetBlobResponse,
+  type PbListBlobsResponse,
+  type PbPutBlobRequest,
+  type PbPutBlobResponse,
+} from './blobs-messages.js';
+export { BLOBS_SERVICE_NAME, blobsProtoDefinition } from './blobs-proto.js';
+export {
   MAX_APPEND_STREAM_IN_FLIGHT_APPENDS,
   MAX_APPEND_STREAM_IN_FLIGHT_BYTES,
   MAX_STREAMED_APPEND_BYTES,

@@ -1,4 +1,5 @@
 export { ACTIONS_USAGE, AUDIT_USAGE, actionsCommand, auditCommand } from './audit.js';
+export { BLOB_USAGE, blobCommand, blobStatusJson, blobStatusLines } from './blob.js';
 export { CHAIN_USAGE, chainCommand } from './chain.js';
 export {
   type CommandHandler,

@@ -102,6 +102,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.chains,
       SERVICE.daemons,
       SERVICE.reconcile,
+      SERVICE.blobs,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -120,6 +121,7 @@ describe("a voter node's supervision tree", () => {
       [SERVICE.chains]: RESTARTABLE,
       [SERVICE.daemons]: RESTARTABLE,
       [SERVICE.reconcile]: RESTARTABLE,
+      [SERVICE.blobs]: RESTARTABLE,
     });
     const api = voterTree().children.find((child) => child.name === SERVICE.etcdApi);
     expect(api?.restart.periodMs).toBe(RESTARTABLE_SERVICE_PERIOD_MS);
@@ -136,6 +138,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.chains,
       SERVICE.daemons,
       SERVICE.reconcile,
+      SERVICE.blobs,
     ];
     expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, ...membershipOn]);
     expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
@@ -153,6 +156,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.chains,
       SERVICE.daemons,
       SERVICE.reconcile,
+      SERVICE.blobs,
     ]);
   });
 });
@@ -173,6 +177,7 @@ describe("a worker node's supervision tree", () => {
       SERVICE.chains,
       SERVICE.daemons,
       SERVICE.reconcile,
+      SERVICE.blobs,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -190,6 +195,7 @@ describe("a worker node's supervision tree", () => {
       [SERVICE.chains]: RESTARTABLE,
       [SERVICE.daemons]: RESTARTABLE,
       [SERVICE.reconcile]: RESTARTABLE,
+      [SERVICE.blobs]: RESTARTABLE,
     });
   });
 
@@ -202,6 +208,7 @@ describe("a worker node's supervision tree", () => {
       SERVICE.chains,
       SERVICE.daemons,
       SERVICE.reconcile,
+      SERVICE.blobs,
     ];
     expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, ...membershipOn]);
     expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
