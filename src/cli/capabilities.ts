@@ -98,7 +98,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'blobs',
     status: 'running',
     summary:
-      'content-addressed blobs on every node: meshos blob put (id = SHA-256, acknowledged once --replicas nodes hold a durable checked copy), get from the nearest holder with fallback, status, list, delete; copies checked before serving, corrupt ones dropped; decaying per-node read heat; client.blobs; the reconcile blobs owner (MigrateBlob, ReduceHeat) is built, not yet run by a node (docs/BLOBS.md)',
+      'content-addressed blobs on every node: meshos blob put (id = SHA-256, acknowledged once --replicas nodes hold a durable checked copy), get from the nearest holder with fallback, status, list, delete; copies checked before serving, corrupt ones dropped; decaying per-node read heat; client.blobs; the reconciler keeps copy counts and moves hot blobs to their readers (MigrateBlob, ReduceHeat) (docs/BLOBS.md)',
   },
   {
     area: 'reconcile',
@@ -110,7 +110,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'reconcile core',
     status: 'part',
     summary:
-      'library: the chain, blob and maintenance steps of reconcile(observed, desired) -> actions; no node runs them yet (the running reconciler is fed no chain, blob or maintenance state). Not yet: node/maintenance CLI',
+      'library: the chain and maintenance steps of reconcile(observed, desired) -> actions; no node runs them yet (the running reconciler is fed no chain or maintenance state). Not yet: node/maintenance CLI',
   },
   {
     area: 'maintenance',

@@ -1,7 +1,9 @@
 /**
  * The `blobs` service of a node's supervision tree, voters and workers alike (docs/BLOBS.md): the
  * node's blob store in `<data>/blobs/`, its records in the control plane, the copies it serves
- * to other nodes on the blobs channel of the peer transport, and its published read heat.
+ * to other nodes on the blobs channel of the peer transport, and its published read heat. It
+ * registers the reconcile service's `blobs` owner and the blobs' observed and desired state on
+ * the node's reconcile hub (used while this node holds the reconciler lease).
  * Restartable: everything it keeps is on disk or in the control plane.
  */
 import * as path from 'node:path';
@@ -9,8 +11,10 @@ import type { BlobsBackend } from '../api/blobs-backend.js';
 import { BlobServiceUnavailableError, BlobStore } from '../blobs/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
 import { BlobsNode } from './blob-node.js';
+import { BlobsOwner } from './blob-owner.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
+import { reconcileHubOf } from './reconcile-hub.js';
 
 export function blobsService(context: CommonServiceContext): NodeService {
   const { parts, clock, logger, disk } = context;
@@ -39,6 +43,17 @@ export function blobsService(context: CommonServiceContext): NodeService {
         ...(log === undefined ? {} : { logger: log }),
       });
       parts.blobs = blobs;
+      const hub = reconcileHubOf(parts);
+      const owner = new BlobsOwner(() => parts.blobs);
+      const unregister = [
+        hub.registerOwner('blobs', {
+          handle: (pending, dispatch) => owner.carryOut(pending, dispatch.term.fence),
+        }),
+        hub.registerStateSource('blobs', {
+          blobs: () => blobs.reconcileState.state(),
+          onChange: (listener) => blobs.reconcileState.onChange(listener),
+        }),
+      ];
       void blobs.leaveHoldersOfMissingCopies().then(
         (left) => {
           if (left > 0)
@@ -48,6 +63,7 @@ export function blobsService(context: CommonServiceContext): NodeService {
       );
       return {
         close: async () => {
+          for (const stop of unregister) stop();
           delete parts.blobs;
           blobs.close();
         },

@@ -3,12 +3,16 @@
  * put with --replicas 2 prints its SHA-256 and is held (checked) by two nodes; the node without a
  * copy serves a get (fetched from a holder) byte for byte; status --json has its documented
  * shape and counts the reads on the reading node; after kill -9 of a holder the blob is still
- * read, through the node without a copy and through the surviving holder.
+ * read, through the node without a copy and through the surviving holder. With the reconciler
+ * running: a blob read hot through a node without a copy moves there (and is cooled), and a blob
+ * whose holder is killed gets its copy count back on the remaining node.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MeshClient } from '../../src/client/index.js';
+import { BLOB_HOT_HEAT } from '../../src/reconcile/index.js';
 import { eventually } from './chain-cluster.js';
 import { exitCode, meshos } from './meshos-process.js';
 import { ProcessCluster } from './process-cluster.js';
@@ -17,13 +21,31 @@ const CLI_TIMEOUT_MS = 60_000;
 const CLUSTER_TIMEOUT_MS = 60_000;
 const STARTUP_TIMEOUT_MS = 90_000;
 const FILE_BYTES = 3 * 1024 * 1024 + 17;
+/** How long a lost node's copies still count before reconcile replaces them (`--chain-repair-grace-ms`). */
+const COPY_GRACE_MS = 2_000;
+/** Gets in flight at once while a blob is read hot (below the node's transfer slots and queue). */
+const HOT_READERS = 12;
 
 describe('meshos blob on three nodes', () => {
   let cluster: ProcessCluster | undefined;
+  let clients: MeshClient[] = [];
   afterEach(async () => {
+    for (const client of clients) client.close();
+    clients = [];
     await cluster?.stopAll();
     cluster = undefined;
   });
+
+  async function clientOf(id: number): Promise<MeshClient> {
+    // Every call on node `id` (no leader discovery): its gets are its reads.
+    const client = await MeshClient.connect({ endpoints: [cluster!.plan(id).client], discoverLeader: false });
+    clients.push(client);
+    return client;
+  }
+
+  async function holdersOf(client: MeshClient, blobId: string): Promise<number[]> {
+    return (await client.blobs.status(blobId)).holders.map((holder) => holder.node).sort((a, b) => a - b);
+  }
 
   async function blob(id: number, args: string[]): Promise<{ code: number | null; output: string }> {
     const running = meshos(['blob', ...args, '--endpoints', cluster!.plan(id).client]);
@@ -96,5 +118,58 @@ describe('meshos blob on three nodes', () => {
       expect(missing.output).toContain('BLOB_NOT_FOUND');
     },
     4 * CLUSTER_TIMEOUT_MS,
+  );
+
+  it(
+    'moves a blob read hot through a node without a copy to that node, and restores the copy count after kill -9 of a holder',
+    async () => {
+      cluster = await ProcessCluster.create(3, {
+        nodeArguments: ['--chain-repair-grace-ms', String(COPY_GRACE_MS)],
+      });
+      cluster.startAll();
+      await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
+      const writer = await clientOf(1);
+      const reader = await clientOf(3);
+
+      const hot = randomBytes(64 * 1024);
+      const hotPut = await eventually(
+        'a put through node 1',
+        () => writer.blobs.put(hot),
+        CLUSTER_TIMEOUT_MS,
+      );
+      expect(hotPut.holders).toEqual([1]);
+      // A tenth more reads than the threshold: the heat decays a little while they run.
+      let left = Math.ceil(1.1 * BLOB_HOT_HEAT);
+      await Promise.all(
+        Array.from({ length: HOT_READERS }, async () => {
+          while (left > 0) {
+            left -= 1;
+            expect(Buffer.from(await reader.blobs.getBytes(hotPut.id)).equals(hot)).toBe(true);
+          }
+        }),
+      );
+      await eventually(
+        'the hot blob moved to the node that reads it',
+        async () => ((await holdersOf(reader, hotPut.id)).join() === '3' ? true : undefined),
+        CLUSTER_TIMEOUT_MS,
+      );
+      expect((await reader.blobs.status(hotPut.id)).heat).toBeLessThan(BLOB_HOT_HEAT);
+      expect((await reader.blobs.get(hotPut.id)).source).toBe(3);
+
+      const kept = randomBytes(256 * 1024);
+      const keptPut = await writer.blobs.put(kept, { replicas: 2 });
+      const lost = keptPut.holders.find((id) => id !== 1)!;
+      const remaining = [2, 3].find((id) => id !== lost)!;
+      await cluster.kill(lost);
+      const survivor = await clientOf(remaining);
+      await eventually(
+        'a new copy on the remaining node',
+        async () => ((await holdersOf(survivor, keptPut.id)).includes(remaining) ? true : undefined),
+        3 * CLUSTER_TIMEOUT_MS,
+      );
+      expect((await survivor.blobs.get(keptPut.id)).source).toBe(remaining);
+      expect(Buffer.from(await survivor.blobs.getBytes(keptPut.id)).equals(kept)).toBe(true);
+    },
+    6 * CLUSTER_TIMEOUT_MS,
   );
 });

@@ -30,6 +30,9 @@ options:
   --json                   machine-readable output (put, status, list)
   --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)`;
 
+/** Blob calls stay on the endpoints given: a get is served (and counted as a read) by the node asked. */
+const ON_GIVEN_ENDPOINTS = { discoverLeader: false } as const;
+
 /** Bytes read from FILE per chunk of a put. */
 export const CLI_BLOB_READ_BYTES = 1024 * 1024;
 
@@ -88,6 +91,7 @@ async function put(argv: string[], io: CommandIo): Promise<number> {
     (client) => client.blobs.put(source, replicas === undefined ? {} : { replicas }),
     (result) => ({ id: result.id, size: result.size, replicas: result.replicas, holders: result.holders }),
     (result) => [result.id],
+    ON_GIVEN_ENDPOINTS,
   );
 }
 
@@ -98,35 +102,46 @@ async function get(argv: string[], _io: CommandIo): Promise<number> {
   });
   const id = exactlyOne(positionals, 'ID');
   const target = values.output;
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const download = await client.blobs.get(id);
-    if (target === undefined) {
-      for await (const chunk of download.chunks) {
-        if (!process.stdout.write(chunk))
-          await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+  return withClient(
+    endpointsFrom(values.endpoints),
+    async (client) => {
+      const download = await client.blobs.get(id);
+      if (target === undefined) {
+        for await (const chunk of download.chunks) {
+          if (!process.stdout.write(chunk))
+            await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+        }
+        return EXIT_OK;
       }
-      return EXIT_OK;
-    }
-    const part = `${target}.part`;
-    const file = await open(part, 'w');
-    try {
-      for await (const chunk of download.chunks) await file.write(chunk);
-      await file.sync();
-    } catch (error) {
+      const part = `${target}.part`;
+      const file = await open(part, 'w');
+      try {
+        for await (const chunk of download.chunks) await file.write(chunk);
+        await file.sync();
+      } catch (error) {
+        await file.close();
+        await rm(part, { force: true });
+        throw error;
+      }
       await file.close();
-      await rm(part, { force: true });
-      throw error;
-    }
-    await file.close();
-    await rename(part, target);
-    return EXIT_OK;
-  });
+      await rename(part, target);
+      return EXIT_OK;
+    },
+    ON_GIVEN_ENDPOINTS,
+  );
 }
 
 async function status(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...JSON_OPTION, ...ENDPOINTS_OPTION });
   const id = exactlyOne(positionals, 'ID');
-  return printCall(io, values, (client) => client.blobs.status(id), blobStatusJson, blobStatusLines);
+  return printCall(
+    io,
+    values,
+    (client) => client.blobs.status(id),
+    blobStatusJson,
+    blobStatusLines,
+    ON_GIVEN_ENDPOINTS,
+  );
 }
 
 async function list(argv: string[], io: CommandIo): Promise<number> {
@@ -148,13 +163,14 @@ async function list(argv: string[], io: CommandIo): Promise<number> {
           heatText(blob.heat),
         ]),
       ),
+    ON_GIVEN_ENDPOINTS,
   );
 }
 
 async function remove(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...ENDPOINTS_OPTION });
   const id = exactlyOne(positionals, 'ID');
-  await withClient(endpointsFrom(values.endpoints), (client) => client.blobs.delete(id));
+  await withClient(endpointsFrom(values.endpoints), (client) => client.blobs.delete(id), ON_GIVEN_ENDPOINTS);
   io.out(`deleted ${id}`);
   return EXIT_OK;
 }

@@ -115,11 +115,17 @@ export async function runSubcommand(
   });
 }
 
+/** `discoverLeader: false` keeps every call on the endpoints given (blobs: reads heat the node asked). */
+export interface ConnectChoices {
+  readonly discoverLeader?: boolean;
+}
+
 export async function withClient<T>(
   endpoints: string[],
   body: (client: MeshClient) => Promise<T>,
+  choices: ConnectChoices = {},
 ): Promise<T> {
-  const client = await MeshClient.connect({ endpoints });
+  const client = await MeshClient.connect({ endpoints, ...choices });
   try {
     return await body(client);
   } finally {
@@ -205,16 +211,21 @@ export async function printCall<T>(
   call: (client: MeshClient) => Promise<T>,
   asJson: (answer: T) => unknown,
   asLines: (answer: T) => readonly string[],
+  choices: ConnectChoices = {},
 ): Promise<number> {
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
-    const answer = await call(client);
-    return printAnswer(
-      io,
-      values.json,
-      () => asJson(answer),
-      () => asLines(answer),
-    );
-  });
+  return withClient(
+    endpointsFrom(values.endpoints),
+    async (client) => {
+      const answer = await call(client);
+      return printAnswer(
+        io,
+        values.json,
+        () => asJson(answer),
+        () => asLines(answer),
+      );
+    },
+    choices,
+  );
 }
 
 /**
