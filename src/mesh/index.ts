@@ -82,11 +82,12 @@ export {
   MaintenanceDurationError,
   MaintenanceNodeUnknownError,
   MaintenanceNotEnteredError,
+  MaintenanceOutcomeByNodeError,
   MaintenanceWriteConflictError,
   MaintenanceWriteFencedError,
 } from './maintenance-errors.js';
 export { describeHoldings, holdingsOf, type NodeHoldings } from './maintenance-holdings.js';
-export { MaintenanceOwner, type OwnerDispatch } from './maintenance-owner.js';
+export { MaintenanceOwner, type MaintenanceOwnerOptions, type OwnerDispatch } from './maintenance-owner.js';
 export type { MaintenanceRecord, StoredMaintenanceRequest } from './maintenance-record.js';
 export { MAX_MAINTENANCE_WRITE_ATTEMPTS, MaintenanceStore } from './maintenance-store.js';
 export { type MaintenanceStates, MaintenanceView } from './maintenance-view.js';

@@ -74,3 +74,14 @@ export class MaintenanceWriteFencedError extends MeshError {
     );
   }
 }
+
+/** The reconciler asked for a drain's outcome of a node that is up: the node's agent commits it. */
+export class MaintenanceOutcomeByNodeError extends MeshError {
+  constructor(node: NodeId, phase: string) {
+    super(
+      'MAINTENANCE_OUTCOME_BY_NODE',
+      `node ${node} is up: its own maintenance agent commits ${phase} (it sees what the node holds and why)`,
+      { details: { node, phase } },
+    );
+  }
+}

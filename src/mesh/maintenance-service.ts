@@ -13,11 +13,13 @@ import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { DaemonDirectory } from '../daemons/directory.js';
 import type { DaemonPlacementNode } from '../daemons/placement.js';
 import { type DrainDaemons, MaintenanceAgent } from './maintenance-agent.js';
+import { MaintenanceOwner } from './maintenance-owner.js';
 import { MaintenanceStore } from './maintenance-store.js';
 import { MaintenanceView } from './maintenance-view.js';
 import type { MembershipView } from './membership-view.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
+import { reconcileHubOf } from './reconcile-hub.js';
 
 export function maintenanceService(context: CommonServiceContext): NodeService {
   const { parts, clock, logger } = context;
@@ -52,10 +54,25 @@ export function maintenanceService(context: CommonServiceContext): NodeService {
         clock,
         ...(log === undefined ? {} : { logger: log }),
       });
+      // The reconcile service: this node's owner of CommitMaintenanceTransition while it holds
+      // the reconciler lease, and every node's state and requests for its passes (its placement
+      // skips nodes that are not Active).
+      const hub = reconcileHubOf(parts);
+      const unregister = [
+        hub.registerOwner(
+          'maintenance',
+          new MaintenanceOwner(store, { isUp: (node) => membership.view.get(node) !== undefined }),
+        ),
+        hub.registerStateSource('maintenance', {
+          maintenance: () => ({ states: view.states(), requests: view.requests() }),
+          onChange: (listener) => view.onChange(listener),
+        }),
+      ];
       parts.maintenance = view;
       agent.start();
       return {
         close: async () => {
+          for (const stop of unregister) stop();
           delete parts.maintenance;
           await agent.stop();
           view.stop();

@@ -104,6 +104,32 @@ describe('MaintenanceOwner', () => {
     expect(executor.status()).toMatchObject({ completed: 2, failed: 1, inFlight: 0, queued: 0 });
   });
 
+  it("leaves a drain's outcome of a node that is up to its agent, and commits it for a node that is down", async () => {
+    const store = new MaintenanceStore(plane, clock);
+    let up = true;
+    const owner = new MaintenanceOwner(store, { isUp: () => up });
+    const commit = (target: MaintenanceState, id: number) =>
+      owner.handle({
+        id,
+        emittedAtMonotonicMs: 0,
+        action: { kind: 'CommitMaintenanceTransition', node: 4, target },
+      });
+    await store.enter(4);
+    // Steps other than the outcome are committed for a node that is up.
+    await commit({ phase: 'EnteringMaintenance', deadlineWallMs: clock.wallMs() + 1_000 }, 1);
+    expect(await rejectionCode(commit({ phase: 'Maintenance' }, 2))).toBe('MAINTENANCE_OUTCOME_BY_NODE');
+    expect(await rejectionCode(commit({ phase: 'DrainFailed', reason: 'r' }, 3))).toBe(
+      'MAINTENANCE_OUTCOME_BY_NODE',
+    );
+    expect((await store.get(4))?.record.state.phase).toBe('EnteringMaintenance');
+    up = false;
+    await commit({ phase: 'DrainFailed', reason: 'drain deadline passed with 1 daemons' }, 4);
+    expect((await store.get(4))?.record.state).toEqual({
+      phase: 'DrainFailed',
+      reason: 'drain deadline passed with 1 daemons',
+    });
+  });
+
   it('commits nothing for a reconciler term that ended (its fence fails): MAINTENANCE_WRITE_FENCED', async () => {
     const store = new MaintenanceStore(plane, clock);
     await store.enter(4);
