@@ -54,6 +54,7 @@ import {
   toStoredSnapshot,
 } from './raft-records.js';
 import { SnapshotChunkSender } from './snapshot-chunk-sender.js';
+import { TickSchedule } from './tick-schedule.js';
 import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
 
 /**
@@ -229,6 +230,7 @@ export class RaftNode<Result> {
   private wasMember = false;
   private removed = false;
   private tickTimer: TimerId | undefined;
+  private readonly ticks: TickSchedule;
   private processing = false;
   private scheduled = false;
   private stopped = false;
@@ -274,6 +276,7 @@ export class RaftNode<Result> {
     appliedIndex: number,
   ) {
     this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
+    this.ticks = new TickSchedule(this.tickIntervalMs, options.clock.nowMs());
     this.electionTimeoutMs = this.tickIntervalMs * (options.electionTicks ?? DEFAULT_ELECTION_TICKS);
     this.readTimeoutMs = 2 * this.electionTimeoutMs;
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? DEFAULT_SNAPSHOT_EVERY_ENTRIES;
@@ -607,9 +610,11 @@ export class RaftNode<Result> {
 
   private scheduleTick(): void {
     if (this.stopped || this.removed) return;
-    this.tickTimer = this.options.clock.setTimer(this.tickIntervalMs, () => {
+    const clock = this.options.clock;
+    this.tickTimer = clock.setTimer(this.ticks.delayMs(clock.nowMs()), () => {
       if (this.stopped || this.removed) return;
-      this.raft.tick();
+      const due = this.ticks.take(clock.nowMs());
+      for (let tick = 0; tick < due; tick++) this.raft.tick();
       this.schedule();
       this.scheduleTick();
     });
