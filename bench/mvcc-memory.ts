@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { encodeKvCommand, KvStateMachine } from '../src/kv/index.js';
 
 /**
@@ -5,8 +6,9 @@ import { encodeKvCommand, KvStateMachine } from '../src/kv/index.js';
  * (default 200,000) cycling over `--keys` keys (default 10,000) with 256-byte values, nothing
  * compacted unless `--retain N` (then a compaction every `COMPACT_EVERY_PUTS` puts keeps the last N
  * revisions, as auto-compaction would). Reports, after full GCs, the growth of the V8 heap and of
- * ArrayBuffer memory per revision stored, and what a forced full GC then costs (wall and CPU ms:
- * its cost follows the live objects it marks).
+ * ArrayBuffer memory per revision stored, what a forced full GC then costs (wall and CPU ms:
+ * its cost follows the live objects it marks), and the collections V8 made by itself during the
+ * puts (count and total pause by kind: what the store's own churn costs).
  * Run: `node --expose-gc dist/bench/mvcc-memory.js [--revisions N] [--keys N] [--value-bytes N] [--retain N]`.
  */
 const DEFAULT_REVISIONS = 200_000;
@@ -66,9 +68,46 @@ const put = (index: number): void => {
     machine.apply(++logIndex, encodeKvCommand({ type: 'compact', revision: machine.revision - retain }));
   }
 };
+/** Puts between two turns of the event loop while collections are counted (their entries come then). */
+const PUTS_PER_TURN = 10_000;
+
+/**
+ * V8's own collections during `puts` puts (from `first`), by kind: count and total pause ms. The
+ * puts yield to the event loop every `PUTS_PER_TURN`, when the observer receives the entries.
+ */
+async function collectionsDuring(
+  first: number,
+  puts: number,
+): Promise<Record<string, { count: number; totalMs: number }>> {
+  const kinds: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  const seen: Record<string, { count: number; totalMs: number }> = {};
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = kinds[(entry as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+      const totals = seen[kind] ?? { count: 0, totalMs: 0 };
+      totals.count++;
+      totals.totalMs = Math.round((totals.totalMs + entry.duration) * 10) / 10;
+      seen[kind] = totals;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  for (let index = first; index < first + puts; index++) {
+    put(index);
+    if (index % PUTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  observer.disconnect();
+  return seen;
+}
+
 for (let index = 0; index < keys; index++) put(index);
 const before = settledMemory();
-for (let index = 0; index < revisions; index++) put(index);
+const collections = await collectionsDuring(0, revisions);
 const after = settledMemory();
 const stored = machine.storedRecordCount - keys;
 const perRevision = (bytes: number): number => Math.round(bytes / Math.max(1, stored));
@@ -85,5 +124,6 @@ console.log(
     heapUsedMb: Math.round(after.heap / 1e5) / 10,
     arrayBuffersMb: Math.round(after.arrayBuffers / 1e5) / 10,
     fullGc: fullGcMs(),
+    collectionsDuringPuts: collections,
   }),
 );
