@@ -26,7 +26,7 @@ import {
   decodeAuditRecord,
   decodedOrUndefined,
 } from './audit-record.js';
-import { AuditChainVerifier, type AuditVerifyReport } from './audit-verify.js';
+import { AuditChainVerifier, type AuditExpectation, type AuditVerifyReport } from './audit-verify.js';
 
 export interface AuditListOptions {
   /** First seq listed (default: the first kept). */
@@ -71,7 +71,7 @@ export class AuditReader {
   }
 
   /** Recomputes every hash and link from the anchor to the head; the first problem found is reported. */
-  async verify(): Promise<AuditVerifyReport> {
+  async verify(options: { readonly expect?: AuditExpectation } = {}): Promise<AuditVerifyReport> {
     const entries: ControlEntry[] = [];
     const revision = await this.scan(0, (entry) => entries.push(entry));
     const [head, anchor] = await Promise.all([
@@ -83,6 +83,7 @@ export class AuditReader {
       anchor === undefined
         ? AUDIT_EMPTY_ANCHOR
         : (decodedOrUndefined(() => decodeAuditAnchor(AUDIT_ANCHOR_KEY, anchor.value)) ?? AUDIT_EMPTY_ANCHOR),
+      options.expect,
     );
     for (const entry of entries) verifier.add(entry.key, entry.value);
     if (head === undefined) return verifier.finish(undefined);

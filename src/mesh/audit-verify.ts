@@ -29,7 +29,18 @@ export type AuditProblemKind =
   /** The record's writer epoch is older than the record before it: a stale writer appended. */
   | 'epoch-regressed'
   /** The head key is missing, or names another last record than the one stored. */
-  | 'head-mismatch';
+  | 'head-mismatch'
+  /**
+   * The record at a seq the caller saved a hash of has another hash: the chain was rewritten from
+   * there (every record after it and the head included, or a link would have broken).
+   */
+  | 'rewritten';
+
+/** A record's hash saved elsewhere (say, the head hash an earlier verify printed), to compare. */
+export interface AuditExpectation {
+  readonly seq: number;
+  readonly hash: string;
+}
 
 export interface AuditProblem {
   readonly kind: AuditProblemKind;
@@ -70,7 +81,10 @@ export class AuditChainVerifier {
   private readonly gaps: AuditGap[] = [];
   private problem: AuditProblem | undefined;
 
-  constructor(private readonly anchor: AuditAnchor = AUDIT_EMPTY_ANCHOR) {
+  constructor(
+    private readonly anchor: AuditAnchor = AUDIT_EMPTY_ANCHOR,
+    private readonly expected?: AuditExpectation,
+  ) {
     this.expectedSeq = anchor.seq + 1;
     this.lastHash = anchor.hash;
   }
@@ -132,6 +146,12 @@ export class AuditChainVerifier {
         seq,
         `record ${seq} was written in epoch ${record.epoch}, after a record of epoch ${this.lastEpoch}`,
       );
+    } else if (this.expected?.seq === seq && this.expected.hash !== record.hash) {
+      this.fail(
+        'rewritten',
+        seq,
+        `record ${seq} has hash ${record.hash}, not the expected ${this.expected.hash}`,
+      );
     } else {
       if (record.entry.type === 'gap') {
         const { dropped, firstDroppedAtWallMs, lastDroppedAtWallMs } = record.entry;
@@ -165,9 +185,24 @@ export class AuditChainVerifier {
         this.fail('head-mismatch', lastSeq, `the head names another hash for record ${lastSeq} than it has`);
       }
     }
+    this.checkExpectedOutside(lastSeq);
     const counts = { checked: this.checked, anchor: this.anchor, gaps: [...this.gaps] };
     if (this.problem !== undefined) return { ok: false, problem: this.problem, ...counts };
     return { ok: true, headSeq: lastSeq, headHash: this.lastHash, ...counts };
+  }
+
+  /** An expectation of a seq no kept record has: the anchor's, or one that cannot be compared. */
+  private checkExpectedOutside(lastSeq: number): void {
+    const expected = this.expected;
+    if (expected === undefined || (expected.seq > this.anchor.seq && expected.seq <= lastSeq)) return;
+    if (expected.seq === this.anchor.seq && expected.seq > 0) {
+      if (expected.hash !== this.anchor.hash)
+        this.fail('rewritten', expected.seq, `the anchor (record ${expected.seq}) is not the expected hash`);
+    } else if (expected.seq < this.anchor.seq) {
+      this.fail('missing', expected.seq, `record ${expected.seq} was trimmed: it cannot be compared`);
+    } else {
+      this.fail('missing', expected.seq, `record ${expected.seq} is not stored (the last is ${lastSeq})`);
+    }
   }
 
   private fail(kind: AuditProblemKind, seq: number, message: string): void {

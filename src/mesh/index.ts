@@ -49,6 +49,7 @@ export {
 } from './audit-recorder.js';
 export {
   AuditChainVerifier,
+  type AuditExpectation,
   type AuditGap,
   type AuditProblem,
   type AuditProblemKind,

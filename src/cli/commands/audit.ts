@@ -5,6 +5,7 @@
  */
 import {
   type ActionView,
+  type AuditExpectation,
   type AuditReader,
   type AuditRecord,
   type AuditVerifyReport,
@@ -28,13 +29,15 @@ import {
 
 export const AUDIT_USAGE = `usage:
   meshos audit [--from SEQ] [--follow] [--json]
-  meshos audit verify [--json]
+  meshos audit verify [--expect SEQ:HASH] [--json]
 options:
   --endpoints a,b,c        client endpoints of the voters, or of the etcd the mesh runs on
                            (default 127.0.0.1:2379)
   --from SEQ               first record shown (default: the oldest kept)
   --follow                 after the kept records, print each one appended until Ctrl-C
   --json                   one JSON object per record and line; verify: one JSON object
+  --expect SEQ:HASH        verify also checks that record SEQ still has HASH (a head hash an earlier
+                           verify printed, kept elsewhere): catches a rewrite of the whole tail
 verify recomputes every record's hash and link from the anchor (the last trimmed record) to the
 head and exits 1 naming the first record changed, missing or moved; gap records (entries the
 recorder dropped when its buffer was full) are listed but do not fail it`;
@@ -131,12 +134,27 @@ async function listOrFollow(argv: string[], io: CommandIo): Promise<number> {
   });
 }
 
+/** `--expect SEQ:HASH`: a record's seq and its 64 hex digit hash. */
+export function parseExpectation(text: string | undefined): AuditExpectation | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+):([0-9a-f]{64})$/.exec(text);
+  const seq = Number(match?.[1]);
+  if (match === null || !Number.isSafeInteger(seq) || seq < 1)
+    throw new UsageError(`--expect must be SEQ:HASH (a seq >= 1 and 64 lowercase hex digits), got '${text}'`);
+  return { seq, hash: match[2] as string };
+}
+
 async function verify(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
+  const { values, positionals } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    expect: { type: 'string' },
+  });
   if (positionals.length > 0)
     throw new UsageError(`audit verify takes no arguments, got '${positionals.join(' ')}'`);
+  const expect = parseExpectation(values.expect);
   return withReader(values.endpoints, async (reader) => {
-    const report = await reader.verify();
+    const report = await reader.verify(expect === undefined ? {} : { expect });
     if (values.json === true) io.out(JSON.stringify(report));
     else
       for (const text of verifyReportLines(report)) {

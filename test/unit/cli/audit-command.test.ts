@@ -4,6 +4,8 @@
  * asked to stop, verify's exit codes, and usage errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExpectation } from '../../../src/cli/commands/audit.js';
+import { UsageError } from '../../../src/cli/commands/common.js';
 import { actionsCommand, auditCommand } from '../../../src/cli/commands/index.js';
 import {
   absent,
@@ -115,6 +117,11 @@ describe('meshos audit and meshos actions', () => {
     const intact = await run(auditCommand, ['verify']);
     expect(intact.code).toBe(0);
     expect(intact.out[0]).toMatch(/^audit chain intact: records 1\.\.6, head [0-9a-f]{64}$/);
+    const head = intact.out[0]!.split(' ').pop()!;
+    expect((await run(auditCommand, ['verify', '--expect', `6:${head}`])).code).toBe(0);
+    const other = await run(auditCommand, ['verify', '--expect', `6:${'0'.repeat(64)}`]);
+    expect(other.code).toBe(1);
+    expect(other.err[0]).toMatch(/^audit chain broken at record 6 \(rewritten\): /);
     const key = auditKey(3);
     const stored = (await plane.get(key))!;
     const record = JSON.parse(new TextDecoder().decode(stored.value)) as AuditRecord;
@@ -144,5 +151,8 @@ describe('meshos audit and meshos actions', () => {
     expect((await run(auditCommand, ['verify', 'extra'])).code).toBe(2);
     expect((await run(auditCommand, ['list'])).code).toBe(2);
     expect((await run(actionsCommand, ['--follow'])).code).toBe(2);
+    expect((await run(auditCommand, ['verify', '--expect', '5:abc'])).code).toBe(2);
+    expect(parseExpectation(`7:${'a'.repeat(64)}`)).toEqual({ seq: 7, hash: 'a'.repeat(64) });
+    expect(() => parseExpectation(`0:${'a'.repeat(64)}`)).toThrow(UsageError);
   });
 });

@@ -16,10 +16,10 @@ import {
 const WRITER = { node: 1, leaseId: 77, epoch: 10 };
 
 /** Records `first..last` linked from `prev`, each a deferral of action `seq`. */
-function chain(first: number, last: number, prev = AUDIT_GENESIS_HASH): AuditRecord[] {
+function chain(first: number, last: number, prev = AUDIT_GENESIS_HASH, reason = 'cooldown'): AuditRecord[] {
   const records: AuditRecord[] = [];
   for (let seq = first; seq <= last; seq++) {
-    const entry: AuditEntry = { type: 'deferred', id: seq, reason: `cooldown ${seq}` };
+    const entry: AuditEntry = { type: 'deferred', id: seq, reason: `${reason} ${seq}` };
     const record = sealAuditRecord({ seq, prev, atWallMs: 1_000 + seq, ...WRITER, entry });
     records.push(record);
     prev = record.hash;
@@ -173,6 +173,30 @@ describe('verifying the audit chain', () => {
       kind: 'stray-key',
       seq: 3,
     });
+  });
+
+  it('catches a rewrite of the whole tail, head included, only against a hash saved before', () => {
+    const records = chain(1, 5);
+    const saved = { seq: 5, hash: records[4]!.hash };
+    // Records 3, 4, 5 and the head written again, with other content: every link holds.
+    const relinked = [...records.slice(0, 2), ...chain(3, 5, records[1]!.hash, 'forged')];
+    expect(verify(stored(relinked), headOf(relinked))).toMatchObject({ ok: true });
+    const withSaved = (expected: { seq: number; hash: string }, anchor?: AuditAnchor) => {
+      const verifier = new AuditChainVerifier(anchor, expected);
+      const kept = anchor === undefined ? relinked : relinked.filter((record) => record.seq > anchor.seq);
+      for (const entry of stored(kept)) verifier.add(entry.key, entry.value);
+      return verifier.finish(headOf(relinked));
+    };
+    expect(problemOf(withSaved(saved))).toEqual({ kind: 'rewritten', seq: 5 });
+    expect(withSaved({ seq: 2, hash: records[1]!.hash })).toMatchObject({ ok: true });
+    expect(problemOf(withSaved({ seq: 9, hash: saved.hash }))).toEqual({ kind: 'missing', seq: 9 });
+    // Below the anchor a record cannot be compared; at the anchor, its hash is.
+    const anchor = { seq: 2, hash: relinked[1]!.hash };
+    expect(problemOf(withSaved({ seq: 1, hash: records[0]!.hash }, anchor))).toEqual({
+      kind: 'missing',
+      seq: 1,
+    });
+    expect(withSaved({ seq: 2, hash: records[1]!.hash }, anchor)).toMatchObject({ ok: true });
   });
 
   it('lists gap records without failing', () => {
