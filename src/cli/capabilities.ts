@@ -104,13 +104,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'reconcile',
     status: 'running',
     summary:
-      "one reconciler per mesh under a control-plane lease (another node takes over when its holder dies; a stale holder's writes are fenced): it re-places daemon members whose node is gone past the repair grace, backs crash-looping members off and cools them down, keeps the avoid list; records every action and executor event in a hash-linked audit chain (meshos audit [--follow] [verify], meshos actions); /status shows it (docs/RECONCILE.md)",
-  },
-  {
-    area: 'reconcile core',
-    status: 'part',
-    summary:
-      'library: the chain and maintenance steps of reconcile(observed, desired) -> actions; no node runs them yet (the running reconciler is fed no chain or maintenance state). Not yet: node/maintenance CLI',
+      "one reconciler per mesh under a control-plane lease (another node takes over when its holder dies; a stale holder's writes are fenced): it re-places daemon members and chain replicas whose node is gone past the repair grace, backs crash-looping members off and cools them down, keeps the avoid list; records every action and executor event in a hash-linked audit chain (meshos audit [--follow] [verify], meshos actions); /status shows it (docs/RECONCILE.md)",
   },
   {
     area: 'maintenance',

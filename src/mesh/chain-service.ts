@@ -97,6 +97,8 @@ export function chainsService<M extends ChainMessage>(
         random: random.fork('chain-coordinator'),
         proximity: matrix,
         gracePeriodMs,
+        // Replicas are replaced by the mesh's reconciler (reconcile-service.ts); leaders are elected here.
+        repairsReplicas: false,
         ...(logger === undefined ? {} : { logger: logger.child({ part: 'chain-coordinator' }) }),
       });
       host.start();

@@ -6,7 +6,12 @@
  * part registered its own; other parts register theirs on the same hub (`reconcileHubOf`).
  * Restartable: its state is the control plane's; a restarted one follows it afresh.
  */
-import { DEFAULT_CHAIN_GRACE_PERIOD_MS } from '../chains/index.js';
+import {
+  ChainDirectory,
+  ChainUnavailableError,
+  DEFAULT_CHAIN_GRACE_PERIOD_MS,
+  StatusLearnerProgress,
+} from '../chains/index.js';
 import { RECONCILER_KEY } from '../control/index.js';
 import { DEFAULT_DAEMON_REPAIR_GRACE_MS } from '../daemons/cluster-limits.js';
 import type { ActionOwner } from '../reconcile/index.js';
@@ -14,6 +19,7 @@ import { AuditFeed } from './audit-feed.js';
 import { type CommonServiceContext, type NodeParts, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 import { avoidListOwner } from './reconcile-avoid-owner.js';
+import { placementOwner, replicasOwner } from './reconcile-chains-owner.js';
 import { daemonsOwner } from './reconcile-daemons-owner.js';
 import { type ReconcileHub, type ReconcileOwner, reconcileHubOf } from './reconcile-hub.js';
 import { ReconcileNode } from './reconcile-node.js';
@@ -33,6 +39,14 @@ export function reconcileService(context: CommonServiceContext): NodeService {
       const membership = part(parts, 'membership');
       const hub = reconcileHubOf(parts);
       const log = logger?.child({ part: 'reconcile' });
+      const chainDirectory = new ChainDirectory(plane, { clock });
+      // The chains' leaders' own view of their learners, asked through this node's chains service.
+      const progress = new StatusLearnerProgress((name) => {
+        const chains = parts.chains;
+        if (chains === undefined)
+          throw new ChainUnavailableError(name, 'the chains service of this node is not running');
+        return chains.status(name);
+      });
       const unregister = [
         registerUnlessTaken(
           hub,
@@ -40,6 +54,12 @@ export function reconcileService(context: CommonServiceContext): NodeService {
           daemonsOwner({ plane, isRegistered: (node) => membership.view.get(node) !== undefined, clock }),
         ),
         registerUnlessTaken(hub, 'avoid-list', avoidListOwner(plane, clock)),
+        registerUnlessTaken(
+          hub,
+          'placement',
+          placementOwner({ directory: chainDirectory, caughtUp: (chain) => progress.caughtUp(chain) }),
+        ),
+        registerUnlessTaken(hub, 'replicas', replicasOwner),
       ];
       // Every executor event of the terms this node holds goes into the audit chain.
       const audit = new AuditFeed({
@@ -70,6 +90,7 @@ export function reconcileService(context: CommonServiceContext): NodeService {
             onNodesChange: (listener) => membership.view.onChange(() => listener()),
             proximity: () => parts.proximityMatrix?.(),
             hub,
+            chains: { directory: chainDirectory, progress },
             clock,
             ...(log === undefined ? {} : { logger: log }),
             ...handlers,
