@@ -55,6 +55,18 @@ export interface CoordinatorMembership {
   onChange(listener: () => void): () => void;
 }
 
+/** The node a repair step concerns: the one replaced, or the learner removed. */
+function replacedNodeOf(action: Exclude<PlacementAction, { type: 'place' | 'elect' }>): NodeId {
+  switch (action.type) {
+    case 'add-learner':
+      return action.replacing;
+    case 'promote-learner':
+      return action.replaced;
+    case 'remove-learner':
+      return action.node;
+  }
+}
+
 /** What became of one applied action. */
 export interface CoordinatorActionRecord {
   readonly action: PlacementAction;
@@ -79,8 +91,9 @@ export interface ChainCoordinatorOptions {
   /** Called after each action applied (or refused), in order of completion. */
   readonly onAction?: (record: CoordinatorActionRecord) => void;
   /**
-   * False: only leaders are elected here; replacing replicas (learners added, promoted, removed)
-   * is the mesh's reconciler's (docs/RECONCILE.md). True by default.
+   * False: leaders are elected here, and the replicas of a node draining for maintenance re-homed
+   * (the drain's part); replacing those of a node gone past the grace period is the mesh's
+   * reconciler's (docs/RECONCILE.md). True by default: every repair here.
    */
   readonly repairsReplicas?: boolean;
 }
@@ -233,8 +246,17 @@ export class ChainCoordinator {
         : { rttMs: (from: NodeId, to: NodeId) => matrix.rows.get(from)?.peers.get(to)?.rttMs }),
     });
     this.logNewlyBlocked(plan.blocked);
+    const leaving = new Set(
+      this.options.membership
+        .nodes()
+        .filter((node) => node.leaving === true)
+        .map((node) => node.id),
+    );
     const queue = plan.actions.filter(
-      (action) => this.options.repairsReplicas !== false || action.type === 'elect',
+      (action) =>
+        this.options.repairsReplicas !== false ||
+        action.type === 'elect' ||
+        (action.type !== 'place' && leaving.has(replacedNodeOf(action))),
     );
     const workers = Math.min(
       queue.length,

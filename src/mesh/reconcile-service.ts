@@ -91,6 +91,7 @@ export function reconcileService(context: CommonServiceContext): NodeService {
             proximity: () => parts.proximityMatrix?.(),
             hub,
             chains: { directory: chainDirectory, progress },
+            maintenance: () => parts.maintenance,
             clock,
             ...(log === undefined ? {} : { logger: log }),
             ...handlers,

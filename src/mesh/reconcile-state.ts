@@ -33,13 +33,15 @@ import {
   type ObservedBlob,
   type ObservedDaemon,
   type ObservedNode,
+  type ObservedReplica,
   type ObservedState,
   type PendingAction,
   type ReconcileTime,
   type RttRow,
 } from '../reconcile/index.js';
+import type { MaintenanceStates } from './maintenance-view.js';
 import type { MemberNode } from './membership-view.js';
-import { ReconcileChains } from './reconcile-chains.js';
+import { type ChainsInput, ReconcileChains } from './reconcile-chains.js';
 import type { ReconcileHub } from './reconcile-hub.js';
 import { DEFAULT_NODE_DAEMON_CAPACITY } from './reconcile-limits.js';
 import {
@@ -65,6 +67,12 @@ export interface ReconcileStateOptions {
   readonly logger?: Logger;
   /** The chains' definitions and learners' progress; absent: chains are left to the chain coordinator. */
   readonly chains?: { readonly directory: ChainDirectory; readonly progress: StatusLearnerProgress };
+  /**
+   * Nodes' maintenance as the maintenance service keeps it (its states also reach the passes
+   * through its state source): daemons and chains with a member on a draining node that is up are
+   * left to the drain (the node's maintenance agent and the chain coordinator) until it is done.
+   */
+  readonly maintenance?: () => MaintenanceStates | undefined;
   /** Something changed: a pass should follow. */
   readonly onChange: () => void;
   /** A follower failed for good: the term should end (the next holder lists afresh). */
@@ -169,19 +177,24 @@ export class ReconcileState {
         blobSpecs.push(...blobState.desired);
       }
     }
-    const definitions = [...this.daemons.daemons.values()].map((stored) => stored.definition);
+    const registered = new Map(this.options.nodes().map((node) => [node.record.id, node]));
+    // A draining node that is up is drained by its own agent: what it holds is left out of passes.
+    const states = this.options.maintenance?.();
+    const leaving = (node: NodeId): boolean => registered.has(node) && states?.leaving(node) === true;
+    const definitions = [...this.daemons.daemons.values()]
+      .map((stored) => stored.definition)
+      .filter((definition) => !definition.members.some((member) => leaving(member.node)));
     const named = new Set<NodeId>();
     for (const definition of definitions) for (const member of definition.members) named.add(member.node);
     for (const blob of blobs) {
       for (const holder of blob.holders) named.add(holder);
       if (blob.hottestReader !== undefined) named.add(blob.hottestReader);
     }
-    const chains = this.chains?.input();
+    const chains = withoutLeaving(this.chains?.input(), leaving);
     for (const node of chains?.named ?? []) named.add(node);
     for (const node of maintenance.keys()) named.add(node);
     for (const request of requests) named.add(request.node);
 
-    const registered = new Map(this.options.nodes().map((node) => [node.record.id, node]));
     this.noteDown(registered, named, time.wallMs);
     const daemonsOn = this.daemonsPerNode(definitions);
     const nodes: ObservedNode[] = [];
@@ -301,6 +314,30 @@ export class ReconcileState {
       this.options.logger?.warn({ err: error, key }, 'reconcile: skipped a record that does not decode');
     }
   }
+}
+
+/** The chains with no member on a draining node (those are the drain's). */
+function withoutLeaving(
+  chains: ChainsInput | undefined,
+  leaving: (node: NodeId) => boolean,
+): ChainsInput | undefined {
+  if (chains === undefined) return undefined;
+  const drained = new Set(
+    chains.chains.filter((chain) => chain.members.some(leaving)).map((chain) => chain.name),
+  );
+  if (drained.size === 0) return chains;
+  const replicasOn = new Map<NodeId, ObservedReplica[]>();
+  for (const [node, replicas] of chains.replicasOn)
+    replicasOn.set(
+      node,
+      replicas.filter((replica) => !drained.has(replica.chain)),
+    );
+  return {
+    chains: chains.chains.filter((chain) => !drained.has(chain.name)),
+    specs: chains.specs.filter((spec) => !drained.has(spec.name)),
+    replicasOn,
+    named: chains.named,
+  };
 }
 
 function capacityOf(member: MemberNode | undefined, resource: string, fallback: number): number {
