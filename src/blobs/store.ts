@@ -7,7 +7,7 @@
  * served. Nothing holds a whole blob in memory: reads and writes go by BLOB_CHUNK_BYTES.
  */
 import * as path from 'node:path';
-import type { Disk, DiskFile } from '../lib/index.js';
+import { assert, type Disk, type DiskFile } from '../lib/index.js';
 import { BlobHasher, type BlobId, checkBlobId, isBlobId } from './blob-id.js';
 import { BlobCorruptError, BlobNotFoundError, BlobTooLargeError } from './errors.js';
 import { BLOB_CHUNK_BYTES, MAX_BLOB_BYTES } from './limits.js';
@@ -141,8 +141,12 @@ export class BlobStore {
     await this.disk.fsyncDirectory(this.directory);
   }
 
-  /** A new temporary part to stream a blob into. */
-  async writer(): Promise<BlobWriter> {
+  /**
+   * A new temporary part to stream a blob into. `durable: false` skips the fdatasync: for a copy
+   * only served once and discarded (a get on a node without a copy), never committed.
+   */
+  async writer(options: { readonly durable?: boolean } = {}): Promise<BlobWriter> {
+    const durable = options.durable ?? true;
     const part = path.join(this.directory, TEMPORARY_DIRECTORY, `${this.nextPart++}${TEMPORARY_SUFFIX}`);
     const file = await this.disk.open(part, 'create', { background: true });
     const hasher = new BlobHasher();
@@ -166,25 +170,26 @@ export class BlobStore {
         await file.append(chunk);
       },
       finish: async (expected) => {
-        await file.datasync();
+        if (durable) await file.datasync();
         await close();
         const id = hasher.digest();
         if (expected !== undefined && id !== expected) {
           await removePart();
           throw new BlobCorruptError(expected, `its copy to ${this.where}`, id);
         }
-        return this.staged(part, id, hasher.bytes);
+        return this.staged(part, id, hasher.bytes, durable);
       },
       abort: removePart,
     };
   }
 
-  private staged(part: string, id: BlobId, size: number): StagedBlob {
+  private staged(part: string, id: BlobId, size: number, durable: boolean): StagedBlob {
     return {
       id,
       size,
       chunks: () => chunksOf(this.disk, part),
       commit: async () => {
+        assert(durable, 'a part written without fdatasync is never committed');
         const file = this.fileOf(id);
         if (await this.disk.exists(file)) {
           await this.disk.remove(part);

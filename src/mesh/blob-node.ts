@@ -187,8 +187,9 @@ export class BlobsNode implements BlobsBackend, BlobActions {
     }
     const live = new Set(this.liveNodes());
     const sources = this.nearestFirst(record.holders.filter((node) => node !== self && live.has(node)));
+    // Served once and discarded: not synced.
     const { staged, source } = await this.slots.run(() =>
-      fetchFromAny(this.peers, sources, id, () => store.writer()),
+      fetchFromAny(this.peers, sources, id, () => store.writer({ durable: false })),
     );
     return { id, size: staged.size, source, chunks: servedThenDiscarded(staged) };
   }
