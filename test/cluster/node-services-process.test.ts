@@ -82,6 +82,7 @@ describe('meshos start with fault injection', () => {
       [SERVICE.chains, 'running', 1],
       [SERVICE.daemons, 'running', 1],
       [SERVICE.reconcile, 'running', 1],
+      [SERVICE.blobs, 'running', 1],
     ]);
     const table = meshos(['status', '--admin', admin]);
     expect(await exitCode(table, UP_TIMEOUT_MS)).toBe(0);

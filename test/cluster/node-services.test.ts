@@ -138,6 +138,7 @@ describe('the node as a supervision tree', () => {
       [SERVICE.chains, 'running', 'restartable', 0],
       [SERVICE.daemons, 'running', 'restartable', 0],
       [SERVICE.reconcile, 'running', 'restartable', 0],
+      [SERVICE.blobs, 'running', 'restartable', 0],
     ]);
 
     expect(faults.crash(SERVICE.admin)).toBe(true);

@@ -78,6 +78,7 @@ describe('a worker process with fault injection', () => {
       [SERVICE.chains, 'running', 2, 'restartable'],
       [SERVICE.daemons, 'running', 2, 'restartable'],
       [SERVICE.reconcile, 'running', 2, 'restartable'],
+      [SERVICE.blobs, 'running', 2, 'restartable'],
     ]);
     const table = meshos(['status', '--admin', admin]);
     expect(await exitCode(table, UP_TIMEOUT_MS)).toBe(0);

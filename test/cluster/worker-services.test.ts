@@ -136,6 +136,7 @@ describe('the worker as a supervision tree', () => {
       [SERVICE.chains, 'running'],
       [SERVICE.daemons, 'running'],
       [SERVICE.reconcile, 'running'],
+      [SERVICE.blobs, 'running'],
     ]);
     await worker.stop();
     expect(await canListen(config.peerAddress)).toBe(true);
