@@ -11,11 +11,13 @@ import {
   DaemonCheckpointInvalidError,
   DaemonCheckpointUnavailableError,
 } from '../daemons/checkpoint-errors.js';
+import { memberNode } from '../daemons/directory.js';
 import {
   decodeMemberCheckpoint,
   MAX_MEMBER_CHECKPOINT_BYTES,
   type MemberCheckpoint,
 } from '../daemons/member-checkpoint.js';
+import type { DaemonDefinition } from '../daemons/types.js';
 import type { NodeId } from '../lib/index.js';
 import type { DaemonMember } from './daemon-member.js';
 import type { DaemonPeerRequests, PeerMessage } from './daemon-peer-requests.js';
@@ -114,4 +116,24 @@ export async function serveCheckpointChunk(
     header: { appliedThrough: served.appliedThrough, totalBytes: served.bytes.length },
     blobs: [served.bytes.subarray(from, from + CHECKPOINT_CHUNK_BYTES)],
   };
+}
+
+/**
+ * A member's last checkpoint of daemon `definition` (one taken now when it has none): this
+ * node's member's when one runs here (`local`), else the one of the member on its active's node,
+ * fetched. Undefined when the daemon has no active elsewhere (a replica group).
+ */
+export async function lastMemberCheckpoint(
+  peers: DaemonPeerRequests,
+  definition: DaemonDefinition,
+  local: Pick<DaemonMember, 'checkpointToServe'> | undefined,
+): Promise<MemberCheckpoint | undefined> {
+  if (local !== undefined) {
+    const served = await local.checkpointToServe(0);
+    return served === undefined
+      ? undefined
+      : decodeMemberCheckpoint(served.bytes, `checkpoint of daemon ${definition.name} here`);
+  }
+  const node = memberNode(definition, definition.active);
+  return node === undefined ? undefined : fetchMemberCheckpoint(peers, node, definition.name, 0);
 }

@@ -48,7 +48,7 @@ import type {
   DaemonStatus,
 } from '../daemons/types.js';
 import { type Clock, type Logger, MeshError, type NodeId, ValidationError } from '../lib/index.js';
-import { serveCheckpointChunk } from './daemon-checkpoint-transfer.js';
+import { lastMemberCheckpoint, serveCheckpointChunk } from './daemon-checkpoint-transfer.js';
 import { forkRecordFor } from './daemon-fork.js';
 import type { DaemonMember } from './daemon-member.js';
 import type { DaemonMembers } from './daemon-members.js';
@@ -134,7 +134,16 @@ export class DaemonRequests implements DaemonsBackend {
     const fork =
       forkOf === undefined || parent === undefined
         ? undefined
-        : await forkRecordFor({ spec: { ...spec, forkOf }, parent, chains, catalog, self, clock });
+        : await forkRecordFor({
+            spec: { ...spec, forkOf },
+            parent,
+            chains,
+            catalog,
+            self,
+            clock,
+            parentCheckpoint: () =>
+              lastMemberCheckpoint(this.options.peers, parent, this.options.members.get(parent.name)),
+          });
     const config = parent === undefined ? spec.config : parent.config;
     validateKindConfig(kind, config);
     const existing = [...this.options.definitions().values()].map((stored) => stored.definition);
