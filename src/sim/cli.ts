@@ -6,6 +6,7 @@ import { historyLines } from './chain-history.js';
 import { daemonHistoryLines } from './daemon-history.js';
 import { FAULT_NAMES, type FaultName, parseFaultList } from './fault-plan.js';
 import { checkHistory, formatHistory, parseHistory } from './linearizability/index.js';
+import { parseDaemonGroups, type SimDaemonGroup } from './sim-daemon-plans.js';
 import type { UnsafeMemberReads } from './sim-daemons.js';
 import { DEFAULT_STEPS, runSimulation, type SimulationOptions, type SimulationResult } from './simulation.js';
 
@@ -19,7 +20,7 @@ const MIN_NODES = 3;
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--first-seed F] [--seed S] [--steps K] [--faults LIST]
                       [--nodes 3|5] [--chains] [--unsafe-commit] [--unsafe-reads] [--lying-disk]
-                      [--unsafe-chain-acks] [--daemons] [--unsafe-daemon-dedup]
+                      [--unsafe-chain-acks] [--daemons] [--daemon-groups LIST] [--unsafe-daemon-dedup]
                       [--unsafe-daemon-epochs] [--silent-loss] [--check-history FILE]
 Runs the production node (RaftNode, NodeStateMachine, RaftKvBackend, the log store) over a
 simulated clock, network and disks; with --chains, replicated chains beside it; with --daemons,
@@ -41,6 +42,10 @@ deployed daemons on those chains.
                      (implies --chains; expect violations)
   --daemons          also run deployed daemons (the production daemons service, journal
                      standby groups, senders with retries) on the chains, and check them
+  --daemon-groups LIST  the daemon group kinds deployed (implies --daemons): a comma list of
+                     standby, replica, fork, or all (default standby: journal-a and journal-b;
+                     replica adds journal-r, routed by key; fork adds journal-f, a fork of
+                     journal-a at a point of its history)
   --unsafe-daemon-dedup   members apply events without their client id and sequence, so a
                      retry is applied again (implies --daemons; expect violations)
   --unsafe-daemon-epochs  members apply events as if all had one epoch, so a fenced old
@@ -63,6 +68,7 @@ interface CliOptions {
   readonly unsafeChainAcks: boolean;
   readonly daemons: boolean;
   readonly unsafeDaemonReads: UnsafeMemberReads | undefined;
+  readonly daemonGroups: SimDaemonGroup[] | undefined;
   readonly checkHistoryFile: string | undefined;
 }
 
@@ -85,6 +91,7 @@ function parseOptions(argv: readonly string[]): CliOptions {
       daemons: { type: 'boolean' },
       'unsafe-daemon-dedup': { type: 'boolean' },
       'unsafe-daemon-epochs': { type: 'boolean' },
+      'daemon-groups': { type: 'string' },
       'check-history': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -119,6 +126,15 @@ function parseOptions(argv: readonly string[]): CliOptions {
       else throw error;
     }
   }
+  let daemonGroups: SimDaemonGroup[] | undefined;
+  if (values['daemon-groups'] !== undefined) {
+    try {
+      daemonGroups = parseDaemonGroups(values['daemon-groups']);
+    } catch (error) {
+      if (error instanceof ValidationError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
   if (values['unsafe-daemon-dedup'] === true && values['unsafe-daemon-epochs'] === true)
     problems.push('--unsafe-daemon-dedup and --unsafe-daemon-epochs break one rule each: choose one');
   if (problems.length > 0) throw new ValidationError('sim options', problems);
@@ -128,7 +144,7 @@ function parseOptions(argv: readonly string[]): CliOptions {
       : values['unsafe-daemon-epochs'] === true
         ? 'skip-epochs'
         : undefined;
-  const daemons = values.daemons === true || unsafeDaemonReads !== undefined;
+  const daemons = values.daemons === true || unsafeDaemonReads !== undefined || daemonGroups !== undefined;
   return {
     seeds,
     firstSeed,
@@ -144,6 +160,7 @@ function parseOptions(argv: readonly string[]): CliOptions {
     unsafeChainAcks: values['unsafe-chain-acks'] === true,
     daemons,
     unsafeDaemonReads,
+    daemonGroups,
     checkHistoryFile: values['check-history'],
   };
 }
@@ -163,6 +180,7 @@ function simulationOptions(options: CliOptions, seed: number, traceLines: number
     unsafeChainAcks: options.unsafeChainAcks,
     daemons: options.daemons,
     ...(options.unsafeDaemonReads === undefined ? {} : { unsafeDaemonReads: options.unsafeDaemonReads }),
+    ...(options.daemonGroups === undefined ? {} : { daemonGroups: options.daemonGroups }),
     ...(options.nodeCount === undefined ? {} : { nodeCount: options.nodeCount }),
     traceLines,
   };
@@ -237,7 +255,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (replay && result.daemons !== undefined) {
       const daemons = result.daemons;
       console.log(
-        `daemons: ${daemons.daemons.join(', ')}; events acknowledged=${daemons.acknowledgedEvents} unknown=${daemons.unknownEvents} failed=${daemons.failedEvents}; highest epoch=${daemons.highestEpoch} active strikes=${daemons.activeStrikes} outcomes compared=${daemons.outcomesCompared} fenced=${daemons.fencedEvents}`,
+        `daemons: ${daemons.daemons.join(', ')}; events acknowledged=${daemons.acknowledgedEvents} unknown=${daemons.unknownEvents} failed=${daemons.failedEvents}; highest epoch=${daemons.highestEpoch} active strikes=${daemons.activeStrikes} outcomes compared=${daemons.outcomesCompared} fenced=${daemons.fencedEvents} replica members checked=${daemons.replicaMembersChecked} fork prefix events=${daemons.forkPrefixEvents}`,
       );
     }
     if (result.violation !== undefined) {

@@ -6,6 +6,7 @@
  * `fail` / `info`.
  */
 
+import { replicaForKey } from '../daemons/replica-routing.js';
 import type { AppendStatus } from './chain-history.js';
 
 export interface DaemonSendOperation {
@@ -21,6 +22,10 @@ export interface DaemonSendOperation {
    */
   readonly status: AppendStatus;
   readonly attempts: number;
+  /** A replica group's event: its routing key (absent: routed by the client id). */
+  readonly key?: string;
+  /** A replica group's event: the member the acknowledgement named (`ok` only). */
+  readonly memberIndex?: number;
   /** The inbound offset the acknowledgement named (`ok` only). */
   readonly inboundOffset?: number;
   /** Nanoseconds from the start of the run. */
@@ -39,6 +44,8 @@ export function daemonHistoryLines(operations: readonly DaemonSendOperation[]): 
           value: operation.payload,
           sequence: operation.sequence,
           attempts: operation.attempts,
+          ...(operation.key === undefined ? {} : { routing_key: operation.key }),
+          ...(operation.memberIndex === undefined ? {} : { member: operation.memberIndex }),
           ...(operation.inboundOffset === undefined ? {} : { inbound_offset: operation.inboundOffset }),
           ...(operation.status === 'ok' ? {} : { status: operation.status }),
           call_ts: operation.callTs,
@@ -107,5 +114,125 @@ export function daemonJournalProblems(
       if (operation.status === 'ok' && !seenAt.has(operation.payload))
         problems.push(`${daemon}: member ${name} lost acknowledged ${operation.payload}`);
   }
+  return problems;
+}
+
+/** The member of a replica group of `memberCount` an event goes to: by its key, else its client id. */
+export function routedMember(operation: DaemonSendOperation, memberCount: number): number {
+  return replicaForKey(operation.key ?? operation.client, memberCount);
+}
+
+/**
+ * Every problem with the journals of member `member` of replica group `daemon` (one journal per
+ * node running that member): the events routed to it (by key, else client id) checked as a
+ * standby group's are (`daemonJournalProblems`), no event routed elsewhere, each acknowledgement
+ * naming this member, and per key the order in which events were acknowledged and sent.
+ */
+export function replicaJournalProblems(
+  daemon: string,
+  member: number,
+  memberCount: number,
+  operations: readonly DaemonSendOperation[],
+  journals: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const own = operations.filter(
+    (operation) => operation.daemon === daemon && routedMember(operation, memberCount) === member,
+  );
+  const label = `${daemon} member ${member}`;
+  const problems: string[] = [];
+  const routedElsewhere = new Map(
+    operations
+      .filter((operation) => operation.daemon === daemon && routedMember(operation, memberCount) !== member)
+      .map((operation) => [operation.payload, operation]),
+  );
+  for (const [name, journal] of journals) {
+    for (const payload of journal) {
+      const elsewhere = routedElsewhere.get(payload);
+      if (elsewhere !== undefined)
+        problems.push(
+          `${label}: ${name} holds ${payload}, routed to member ${routedMember(elsewhere, memberCount)}`,
+        );
+    }
+    problems.push(...keyOrderProblems(`${label}: ${name}`, own, journal));
+  }
+  for (const operation of own)
+    if (operation.status === 'ok' && operation.memberIndex !== member)
+      problems.push(
+        `${label}: ${operation.payload} was acknowledged by member ${operation.memberIndex}, not the member its ${operation.key === undefined ? 'client id' : 'key'} routes to`,
+      );
+  // Payloads routed elsewhere are reported above; the standby check sees only this member's.
+  const ownJournals = new Map(
+    [...journals].map(([name, journal]) => [
+      name,
+      journal.filter((payload) => !routedElsewhere.has(payload)),
+    ]),
+  );
+  problems.push(...daemonJournalProblems(daemon, own, ownJournals));
+  return problems;
+}
+
+/** What the per-key order check reads of a send (the multi-process tests' sends map to it). */
+export interface KeyedSend {
+  readonly payload: string;
+  readonly key?: string | undefined;
+  readonly status: AppendStatus;
+  /** Nanoseconds (any origin, the same for every send). */
+  readonly callTs: number;
+  readonly returnTs?: number | undefined;
+}
+
+/**
+ * Per key, real-time order: an event acknowledged before another event of its key was sent is
+ * before it in `journal` (events of one key from several senders are ordered only that way).
+ */
+export function keyOrderProblems(
+  label: string,
+  operations: readonly KeyedSend[],
+  journal: readonly string[],
+): string[] {
+  const position = new Map(journal.map((payload, index) => [payload, index]));
+  const byKey = new Map<string, Array<{ operation: KeyedSend; index: number }>>();
+  for (const operation of operations) {
+    const index = position.get(operation.payload);
+    if (operation.key === undefined || index === undefined) continue;
+    const events = byKey.get(operation.key) ?? [];
+    events.push({ operation, index });
+    byKey.set(operation.key, events);
+  }
+  const problems: string[] = [];
+  for (const [key, events] of byKey)
+    for (const before of events) {
+      const returnTs = before.operation.returnTs;
+      if (before.operation.status !== 'ok' || returnTs === undefined) continue;
+      for (const after of events)
+        if (after.operation.callTs > returnTs && after.index < before.index)
+          problems.push(
+            `${label}: key ${key}'s ${after.operation.payload} (sent after ${before.operation.payload} was acknowledged) is at entry ${after.index}, before it at ${before.index}`,
+          );
+    }
+  return problems;
+}
+
+/**
+ * Every problem with the journals of fork group `daemon`: each starts with `parentPrefix` (the
+ * parent's journal as it was at the fork point) and the rest is the fork's own events, checked
+ * as a standby group's are.
+ */
+export function forkJournalProblems(
+  daemon: string,
+  operations: readonly DaemonSendOperation[],
+  journals: ReadonlyMap<string, readonly string[]>,
+  parentPrefix: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  for (const [name, journal] of journals) {
+    const index = parentPrefix.findIndex((payload, at) => journal[at] !== payload);
+    if (index >= 0)
+      problems.push(
+        `${daemon}: member ${name}'s entry ${index} is ${journal[index] ?? 'nothing'}, the parent's was ${parentPrefix[index]} at the fork point`,
+      );
+  }
+  const own = new Map([...journals].map(([name, journal]) => [name, journal.slice(parentPrefix.length)]));
+  problems.push(...daemonJournalProblems(daemon, operations, own));
   return problems;
 }

@@ -1,27 +1,47 @@
 import type { ChainsBackend } from '../api/index.js';
-import { inboundChainName, outputChainName } from '../daemons/chain-names.js';
+import { inboundChainName } from '../daemons/chain-names.js';
+import { decodeForkRecord, isForkRecord } from '../daemons/fork-record.js';
 import { decodeJournalState } from '../daemons/kinds/index.js';
 import type { ApplyOutcome } from '../daemons/member-core.js';
 import { decodeInboundEventRecord } from '../daemons/record-codec.js';
+import { replicaForKey } from '../daemons/replica-routing.js';
 import type { NodeId, Random } from '../lib/index.js';
 import type { DaemonMember } from '../mesh/daemon-member.js';
 import type { DaemonsNode } from '../mesh/daemon-node.js';
 import { lastOutputInboundOffset } from '../mesh/daemon-output-writer.js';
 import { readOutputs } from '../mesh/daemon-outputs.js';
-import { type DaemonSendOperation, daemonJournalProblems } from './daemon-history.js';
+import {
+  type DaemonSendOperation,
+  daemonJournalProblems,
+  forkJournalProblems,
+  replicaJournalProblems,
+} from './daemon-history.js';
 import type { RunPartEnvironment } from './sim-chain-run.js';
 import type { ChainProcess } from './sim-chains.js';
 import { SimChannelLinks } from './sim-channel-links.js';
-import { type DaemonClientEnvironment, DaemonDeployer, DaemonSender } from './sim-daemon-workload.js';
+import {
+  type DaemonLane,
+  type DaemonPlan,
+  daemonPlans,
+  lanesOf,
+  type SimDaemonGroup,
+} from './sim-daemon-plans.js';
+import {
+  type DaemonClientEnvironment,
+  DaemonDeployer,
+  DaemonSender,
+  ForkDeployer,
+  type SimDeploy,
+} from './sim-daemon-workload.js';
 import { SimDaemons, type UnsafeMemberReads } from './sim-daemons.js';
 import { SimHealthView } from './sim-health-view.js';
 
-/** The daemons of a run: `journal` standby groups (an active and hot standbys). */
-const DAEMON_PLANS = [
-  { name: 'journal-a', members: 3 },
-  { name: 'journal-b', members: 2 },
-] as const;
 const SENDERS_PER_DAEMON = 3;
+/** Events sent to a fork's parent before the fork is deployed (drawn between these). */
+const FORK_PREFIX_EVENTS_MIN = 2;
+const FORK_PREFIX_EVENTS_MAX = 12;
+/** Keys tried for a replica member's liveness probe until one routes to it. */
+const MAX_PROBE_KEYS = 1_000;
 /**
  * Every so often in the fault phase a daemon's active is struck: paused (longer than the
  * others wait before they suspect it, sometimes), cut off, or crashed; a standby is promoted
@@ -51,6 +71,8 @@ const decoder = new TextDecoder();
 /** What the simulation lends the daemons part of a run. */
 export interface DaemonRunEnvironment extends RunPartEnvironment {
   readonly unsafeMemberReads?: UnsafeMemberReads;
+  /** The group kinds deployed (default standby groups only). */
+  readonly groups?: readonly SimDaemonGroup[];
   /** The chains' stand-in RTTs (read once the chains exist). */
   rttMs(from: NodeId, to: NodeId): number;
   /** The chains of a node's running process (their backend is what the daemons run on). */
@@ -75,6 +97,12 @@ export interface DaemonRunReport {
   readonly outcomesCompared: number;
   /** Inbound records the members refused (the epoch rule fenced an old active's append). */
   readonly fencedEvents: number;
+  /** Replica members whose journals the end checks held against the events routed to them. */
+  readonly replicaMembersChecked: number;
+  /** Parent events the forks' journals were checked to start with (their fork points' prefixes). */
+  readonly forkPrefixEvents: number;
+  /** Output chains checked against a member's outcomes at the end (one per lane, when it could be). */
+  readonly outputStreamsChecked: number;
   readonly history: readonly DaemonSendOperation[];
 }
 
@@ -100,13 +128,14 @@ function outcomeKey(outcome: ApplyOutcome): string {
 export class DaemonRun {
   readonly daemons: SimDaemons;
   readonly history: DaemonSendOperation[] = [];
+  private readonly plans: readonly DaemonPlan[];
   private readonly health: SimHealthView;
   private readonly client: DaemonClientEnvironment;
-  private readonly deployers: DaemonDeployer[] = [];
+  private readonly deploys = new Map<string, SimDeploy>();
   private readonly senders: DaemonSender[] = [];
-  /** `daemon/epoch` -> the node seen active in it, or acknowledged appending in it. */
+  /** `lane/epoch` -> the node seen active in it, or acknowledged appending in it. */
   private readonly activeByEpoch = new Map<string, NodeId>();
-  /** `daemon/offset` -> the outcome the first member to report it had, and on which node. */
+  /** `lane/offset` -> the outcome the first member to report it had, and on which node. */
   private readonly outcomes = new Map<string, { readonly key: string; readonly node: NodeId }>();
   private readonly checkedThrough = new WeakMap<DaemonMember, number>();
   private readonly checking = new WeakSet<DaemonMember>();
@@ -114,10 +143,14 @@ export class DaemonRun {
   private fencedEvents = 0;
   private highestEpoch = 1;
   private activeStrikes = 0;
+  private replicaMembersChecked = 0;
+  private forkPrefixEvents = 0;
+  private outputStreamsChecked = 0;
   private chaosActive = false;
 
   constructor(private readonly environment: DaemonRunEnvironment) {
     const { scheduler, network } = environment;
+    this.plans = daemonPlans(environment.groups ?? ['standby']);
     this.health = new SimHealthView(scheduler, network, environment.nodes);
     this.daemons = new SimDaemons({
       links: new SimChannelLinks(scheduler, network, 'daemons', () => DAEMON_FRAME),
@@ -125,7 +158,9 @@ export class DaemonRun {
       rttMs: (from, to) => environment.rttMs(from, to),
       observer: {
         onInboundAcknowledged: (chain, node, epochs) => {
-          for (const epoch of epochs) this.onActive(chain, epoch, node, 'had events acknowledged');
+          const lane = this.lanes().find((candidate) => candidate.inbound === chain);
+          if (lane !== undefined)
+            for (const epoch of epochs) this.onActive(lane, epoch, node, 'had events acknowledged');
         },
       },
       ...(environment.unsafeMemberReads === undefined
@@ -148,21 +183,51 @@ export class DaemonRun {
     };
   }
 
+  /** Members `plan` is deployed with: what it wants, at most one per node. */
+  private memberCount(plan: DaemonPlan): number {
+    return Math.min(plan.members, this.environment.nodes.length);
+  }
+
+  private lanes(): DaemonLane[] {
+    return this.plans.flatMap((plan) => lanesOf(plan, this.memberCount(plan)));
+  }
+
   /** Draws the deploys and senders once the machines exist. */
   plan(): void {
     const { random } = this.environment;
-    const count = this.environment.nodes.length;
-    for (const plan of DAEMON_PLANS) {
-      this.deployers.push(
-        new DaemonDeployer(
+    for (const plan of this.plans) {
+      const input = { name: plan.name, kind: 'journal', members: this.memberCount(plan) };
+      const deployRandom = random.fork(`deploy-${plan.name}`);
+      const parent = plan.parent === undefined ? undefined : this.deploys.get(plan.parent);
+      if (plan.parent !== undefined && parent !== undefined) {
+        const prefix = new DaemonSender(
+          `${plan.parent}-before-${plan.name}`,
+          plan.parent,
           this.client,
-          { name: plan.name, kind: 'journal', group: 'standby', members: Math.min(plan.members, count) },
-          random.fork(`deploy-${plan.name}`),
-        ),
-      );
+          random.fork(`prefix-${plan.name}`),
+        );
+        const events = deployRandom.nextIntBetween(FORK_PREFIX_EVENTS_MIN, FORK_PREFIX_EVENTS_MAX);
+        this.deploys.set(
+          plan.name,
+          new ForkDeployer(
+            this.client,
+            input,
+            { name: plan.parent, deploy: parent },
+            prefix,
+            events,
+            deployRandom,
+          ),
+        );
+      } else {
+        const group = plan.group === 'replica' ? 'replica' : 'standby';
+        this.deploys.set(plan.name, new DaemonDeployer(this.client, { ...input, group }, deployRandom));
+      }
       for (let sender = 0; sender < SENDERS_PER_DAEMON; sender++) {
         const client = `${plan.name}-s${sender}`;
-        this.senders.push(new DaemonSender(client, plan.name, this.client, random.fork(client)));
+        // A replica group's last sender sends without keys: its events are routed by its client id.
+        const routing =
+          plan.keys === undefined ? undefined : { keys: sender === SENDERS_PER_DAEMON - 1 ? [] : plan.keys };
+        this.senders.push(new DaemonSender(client, plan.name, this.client, random.fork(client), routing));
       }
     }
   }
@@ -170,11 +235,11 @@ export class DaemonRun {
   /** Deploys the daemons through the nodes' requests (before the faults begin). */
   deploy(): void {
     this.health.start();
-    for (const deployer of this.deployers) deployer.start();
+    for (const deploy of this.deploys.values()) deploy.start();
   }
 
   get deployed(): boolean {
-    return this.deployers.every((deployer) => deployer.done);
+    return [...this.deploys.values()].every((deploy) => deploy.done);
   }
 
   /** The fault phase's workload and strikes at the actives. */
@@ -196,13 +261,14 @@ export class DaemonRun {
     );
   }
 
-  /** Pauses, cuts off or crashes the node of a random daemon's active. */
+  /** Pauses, cuts off or crashes the node of a random daemon's active (a replica group's: a member's). */
   private strike(random: Random): void {
-    const plan = DAEMON_PLANS[random.nextInt(DAEMON_PLANS.length)]!;
-    const active = this.activeNode(plan.name);
+    const plan = this.plans[random.nextInt(this.plans.length)]!;
+    const active =
+      plan.group === 'replica' ? this.anyMemberNode(plan.name, random) : this.activeNode(plan.name);
     if (active === undefined) {
       this.environment.trace.record(
-        `daemon chaos: no active of ${plan.name} runs: ${this.describeMembers(plan.name)}`,
+        `daemon chaos: no active of ${plan.name} runs: ${this.describeLanes(plan.name)}`,
       );
       return;
     }
@@ -226,12 +292,24 @@ export class DaemonRun {
     return best?.node;
   }
 
+  /** The node of a random running member of `daemon` (every replica member serves events). */
+  private anyMemberNode(daemon: string, random: Random): NodeId | undefined {
+    const nodes = [...this.runningMembers(daemon)].map(([node]) => node);
+    return nodes.length === 0 ? undefined : nodes[random.nextInt(nodes.length)];
+  }
+
   /** The members of `daemon` on running, unpaused processes. */
   private *runningMembers(daemon: string): Generator<[NodeId, DaemonMember]> {
     for (const [node, daemons] of this.runningDaemons()) {
       const member = daemons.members.get(daemon);
       if (member !== undefined) yield [node, member];
     }
+  }
+
+  /** The running members that follow `lane`'s chain. */
+  private *laneMembers(lane: DaemonLane): Generator<[NodeId, DaemonMember]> {
+    for (const [node, member] of this.runningMembers(lane.plan.name))
+      if (lane.member === undefined || member.index === lane.member) yield [node, member];
   }
 
   private *runningDaemons(): Generator<[NodeId, DaemonsNode]> {
@@ -250,34 +328,33 @@ export class DaemonRun {
     for (const sender of this.senders) sender.running = false;
   }
 
-  /** One active per daemon epoch: `node` acted as `daemon`'s (or its inbound chain's) active in `epoch`. */
-  private onActive(daemonOrChain: string, epoch: number, node: NodeId, what: string): void {
-    const daemon = DAEMON_PLANS.find(
-      (plan) => plan.name === daemonOrChain || inboundChainName(plan.name) === daemonOrChain,
-    )?.name;
-    if (daemon === undefined) return;
+  /**
+   * One active per epoch and chain: `node` acted as the active of `lane` (a group's chain, or a
+   * replica member's) in `epoch`.
+   */
+  private onActive(lane: DaemonLane, epoch: number, node: NodeId, what: string): void {
     this.highestEpoch = Math.max(this.highestEpoch, epoch);
-    const key = `${daemon}/${epoch}`;
+    const key = `${lane.label}/${epoch}`;
     const earlier = this.activeByEpoch.get(key);
     if (earlier === undefined) this.activeByEpoch.set(key, node);
     else if (earlier !== node)
       this.environment.fail(
         'daemon-one-active-per-epoch',
-        `daemon ${daemon}: nodes ${earlier} and ${node} both acted as its active in epoch ${epoch} (node ${node} ${what})`,
+        `daemon ${lane.label}: nodes ${earlier} and ${node} both acted as its active in epoch ${epoch} (node ${node} ${what})`,
       );
   }
 
   /** The checks while the run goes: one active per epoch, members agree on every outcome. */
   check(): void {
-    for (const plan of DAEMON_PLANS)
-      for (const [node, member] of this.runningMembers(plan.name)) {
-        if (member.active) this.onActive(plan.name, member.epoch, node, 'runs as active');
-        if (!this.checking.has(member)) void this.compareOutcomes(plan.name, node, member);
+    for (const lane of this.lanes())
+      for (const [node, member] of this.laneMembers(lane)) {
+        if (member.active) this.onActive(lane, member.epoch, node, 'runs as active');
+        if (!this.checking.has(member)) void this.compareOutcomes(lane, node, member);
       }
   }
 
   /** Compares what `member` decided for each offset since its last check with the other members. */
-  private async compareOutcomes(daemon: string, node: NodeId, member: DaemonMember): Promise<void> {
+  private async compareOutcomes(lane: DaemonLane, node: NodeId, member: DaemonMember): Promise<void> {
     this.checking.add(member);
     try {
       const through = member.syncedThrough;
@@ -285,15 +362,15 @@ export class DaemonRun {
         const outcome = await member.waitFor(offset, 0);
         if (outcome === undefined) continue;
         const key = outcomeKey(outcome);
-        const seen = this.outcomes.get(`${daemon}/${offset}`);
+        const seen = this.outcomes.get(`${lane.label}/${offset}`);
         this.outcomesCompared++;
         if (seen === undefined) {
-          this.outcomes.set(`${daemon}/${offset}`, { key, node });
+          this.outcomes.set(`${lane.label}/${offset}`, { key, node });
           if (key === 'refused') this.fencedEvents++;
         } else if (seen.key !== key)
           this.environment.fail(
             'daemon-members-agree',
-            `daemon ${daemon}: inbound offset ${offset} was ${seen.key} on node ${seen.node} but ${key} on node ${node}`,
+            `daemon ${lane.label}: inbound offset ${offset} was ${seen.key} on node ${seen.node} but ${key} on node ${node}`,
           );
       }
       this.checkedThrough.set(member, through);
@@ -303,8 +380,8 @@ export class DaemonRun {
   }
 
   /**
-   * After healing: senders finish, each daemon acknowledges a fresh event, and every member
-   * applies through it.
+   * After healing: senders finish, each daemon (each replica member) acknowledges a fresh event,
+   * and every member applies through it.
    */
   async liveness(): Promise<void> {
     const { environment } = this;
@@ -314,44 +391,48 @@ export class DaemonRun {
       environment.fail('daemon-liveness', 'daemon sends still unfinished long after healing');
       return;
     }
-    for (const plan of DAEMON_PLANS) {
-      const offset = await this.probe(plan.name);
+    for (const lane of this.lanes()) {
+      const offset = await this.probe(lane);
       if (offset === undefined) {
         environment.fail(
           'daemon-liveness',
-          `daemon ${plan.name} acknowledged no event within ${DAEMON_LIVENESS_BOUND_US} us of healing: ${this.describeMembers(plan.name)}`,
+          `daemon ${lane.label} acknowledged no event within ${DAEMON_LIVENESS_BOUND_US} us of healing: ${this.describeLanes(lane.plan.name)}`,
         );
         return;
       }
-      const converged = (): boolean => this.converged(plan.name, offset);
+      const converged = (): boolean => this.converged(lane, offset);
       await environment.runUntil(converged, environment.scheduler.nowUs + DAEMON_CONVERGE_BOUND_US);
       if (!converged()) {
         environment.fail(
           'daemon-liveness',
-          `daemon ${plan.name}'s members did not apply through inbound offset ${offset}: ${this.describeMembers(plan.name)}`,
+          `daemon ${lane.label}'s members did not apply through inbound offset ${offset}: ${this.describeLanes(lane.plan.name)}`,
         );
         return;
       }
       // The liveness event's answer may be a retry's (a duplicate has no outputs of its own).
-      const withOutputs = await this.lastEventWithOutputs(plan.name);
-      if (withOutputs !== undefined && !(await this.outputsReach(plan.name, withOutputs))) {
+      const withOutputs = await this.lastEventWithOutputs(lane);
+      if (withOutputs !== undefined && !(await this.outputsReach(lane, withOutputs))) {
         environment.fail(
           'daemon-liveness',
-          `daemon ${plan.name}'s output chain did not reach the outputs of inbound offset ${withOutputs}: ${this.describeMembers(plan.name)}`,
+          `daemon ${lane.label}'s output chain did not reach the outputs of inbound offset ${withOutputs}: ${this.describeLanes(lane.plan.name)}`,
         );
         return;
       }
     }
   }
 
-  /** Sends fresh events until one is acknowledged; its inbound offset, or undefined in time. */
-  private async probe(daemon: string): Promise<number | undefined> {
+  /** Sends fresh events (to `lane`'s member) until one is acknowledged; its inbound offset, or undefined in time. */
+  private async probe(lane: DaemonLane): Promise<number | undefined> {
     const { environment } = this;
+    const daemon = lane.plan.name;
+    const client = lane.member === undefined ? `${daemon}-probe` : `${daemon}-probe-${lane.member}`;
+    const key = lane.member === undefined ? undefined : this.keyRoutedTo(lane.plan, lane.member);
     const sender = new DaemonSender(
-      `${daemon}-probe`,
+      client,
       daemon,
       this.client,
-      environment.random.fork(`probe-${daemon}`),
+      environment.random.fork(`probe-${lane.label}`),
+      key === undefined ? undefined : { keys: [key] },
     );
     const deadlineUs = environment.scheduler.nowUs + DAEMON_LIVENESS_BOUND_US;
     let offset: number | undefined;
@@ -367,21 +448,32 @@ export class DaemonRun {
     return offset;
   }
 
+  /** A key that replica group `plan` routes to `member`. */
+  private keyRoutedTo(plan: DaemonPlan, member: number): string {
+    const count = this.memberCount(plan);
+    for (let attempt = 0; attempt < MAX_PROBE_KEYS; attempt++) {
+      const key = `probe-${attempt}`;
+      if (replicaForKey(key, count) === member) return key;
+    }
+    throw new Error(`no key of ${MAX_PROBE_KEYS} routes to member ${member} of ${count}`);
+  }
+
   /** The last inbound offset whose event a member applied with outputs (undefined: none known). */
-  private async lastEventWithOutputs(daemon: string): Promise<number | undefined> {
-    const [first] = this.runningMembers(daemon);
+  private async lastEventWithOutputs(lane: DaemonLane): Promise<number | undefined> {
+    const [first] = this.laneMembers(lane);
     if (first === undefined) return undefined;
     const member = first[1];
     for (let offset = member.syncedThrough - 1; offset >= 0; offset--) {
+      // No outcome: a chain's epoch marker (not a record), or one no longer remembered.
       const outcome = await member.waitFor(offset, 0);
-      if (outcome === undefined) return undefined;
+      if (outcome === undefined) continue;
       if (outcome.type === 'applied' && !outcome.duplicate && outcome.outputs.length > 0) return offset;
     }
     return undefined;
   }
 
   /** Polls the output chain (through a node's chains) until it holds the outputs of `offset`. */
-  private async outputsReach(daemon: string, offset: number): Promise<boolean> {
+  private async outputsReach(lane: DaemonLane, offset: number): Promise<boolean> {
     const { environment } = this;
     const deadlineUs = environment.scheduler.nowUs + DAEMON_CONVERGE_BOUND_US;
     let through = -1;
@@ -391,7 +483,7 @@ export class DaemonRun {
       const chains = this.anyChains();
       if (!polling && chains !== undefined) {
         polling = true;
-        lastOutputInboundOffset(chains, outputChainName(daemon))
+        lastOutputInboundOffset(chains, lane.outputs)
           .then(
             (last) => {
               through = last;
@@ -409,74 +501,106 @@ export class DaemonRun {
     return through >= offset;
   }
 
-  /** The chains backend of some running process (the end checks read through it). */
+  /**
+   * The chains backend of a running process holding a replica of `chain`, its leader's when it
+   * runs (a follower may not know yet what was committed last): the end checks run without the
+   * scheduler, so they read locally (a read forwarded to another node would never be answered).
+   */
+  private chainsHolding(chain: string): ChainsBackend | undefined {
+    let holder: ChainsBackend | undefined;
+    for (const node of this.environment.nodes) {
+      const chains = this.environment.chainsOf(node.id);
+      const replica = chains?.host.replica(chain);
+      if (chains === undefined || replica === undefined) continue;
+      if (replica.status().leading) return chains.requests;
+      holder ??= chains.requests;
+    }
+    return holder;
+  }
+
+  /** The chains backend of some running process (the liveness phase reads through it). */
   private anyChains(): ChainsBackend | undefined {
     return this.environment.nodes
       .map((node) => this.environment.chainsOf(node.id)?.requests)
       .find((backend) => backend !== undefined);
   }
 
-  /** Every member the deploy placed runs, and has applied through `offset`. */
-  private converged(daemon: string, offset: number): boolean {
-    const placed = this.deployers.find((deployer) => deployer.status?.name === daemon)?.status?.members ?? [];
+  /**
+   * Every member the deploy placed runs and has applied through `offset`; for a replica member
+   * (moved when its node was lost), some running node runs it and has.
+   */
+  private converged(lane: DaemonLane, offset: number): boolean {
+    const daemon = lane.plan.name;
+    if (lane.member !== undefined)
+      return [...this.laneMembers(lane)].some(([, member]) => member.syncedThrough > offset);
+    const placed = this.deploys.get(daemon)?.status?.members ?? [];
     return placed.every(({ index, node }) => {
       const member = this.daemons.processOf(node)?.members.get(daemon);
       return member !== undefined && member.index === index && member.syncedThrough > offset;
     });
   }
 
-  /** Each node's member of `daemon` and replica of its inbound chain, for a liveness failure. */
-  private describeMembers(daemon: string): string {
+  /** Each node's member of `daemon` and replicas of its inbound chains, for a liveness failure. */
+  private describeLanes(daemon: string): string {
+    const plan = this.plans.find((candidate) => candidate.name === daemon);
+    const chains =
+      plan === undefined ? [] : lanesOf(plan, this.memberCount(plan)).map((lane) => lane.inbound);
     const parts: string[] = [];
     for (const node of this.environment.nodes) {
       const member = this.daemons.processOf(node.id)?.members.get(daemon);
-      const replica = this.environment.chainsOf(node.id)?.host.replica(inboundChainName(daemon))?.status();
-      if (member === undefined && replica === undefined) continue;
+      const replicas = chains.flatMap((chain) => {
+        const replica = this.environment.chainsOf(node.id)?.host.replica(chain)?.status();
+        return replica === undefined ? [] : [{ chain, replica }];
+      });
+      if (member === undefined && replicas.length === 0) continue;
       const memberPart =
         member === undefined
           ? 'no member'
           : `member ${member.index} epoch ${member.epoch}${member.active ? ' active' : ''} synced ${member.syncedThrough}`;
       const replicaPart =
-        replica === undefined
+        replicas.length === 0
           ? 'no inbound replica'
-          : `inbound epoch ${replica.epoch}${replica.leading ? ' leading' : ''} end ${replica.endOffset} commit ${replica.commitOffset}`;
+          : replicas
+              .map(
+                ({ chain, replica }) =>
+                  `${chains.length > 1 ? chain : 'inbound'} epoch ${replica.epoch}${replica.leading ? ' leading' : ''} end ${replica.endOffset} commit ${replica.commitOffset}`,
+              )
+              .join(', ');
       parts.push(`node ${node.id}: ${memberPart}, ${replicaPart}`);
     }
     return parts.join('; ') || 'no member runs';
   }
 
   /**
-   * End checks, per daemon: every member's journal against the history (exactly once, in each
-   * sender's order, nothing failed or unsent), and the epoch rule as members applied it: an
-   * event of an older epoch after a newer one on the inbound chain is applied by no member.
+   * End checks, per lane: every member's journal against the history (exactly once, in each
+   * sender's order, nothing failed or unsent; a replica member's: the events routed to it, in
+   * each key's order; a fork's: the parent's journal at the fork point, then its own events),
+   * the epoch rule as members applied it (an event of an older epoch after a newer one on the
+   * inbound chain is applied by no member), and the output stream.
    */
   async endChecks(): Promise<void> {
-    for (const plan of DAEMON_PLANS) {
+    for (const lane of this.lanes()) {
+      const members = [...this.laneMembers(lane)];
       const journals = new Map<string, string[]>();
-      const members: Array<[NodeId, DaemonMember]> = [];
-      for (const [node, member] of this.runningMembers(plan.name)) {
-        members.push([node, member]);
-        const { state } = await member.state();
-        journals.set(
-          `${member.index}@node-${node}`,
-          decodeJournalState(state).map((payload) => decoder.decode(payload)),
-        );
-      }
-      const problems = daemonJournalProblems(plan.name, this.history, journals);
+      for (const [node, member] of members)
+        journals.set(`${member.index}@node-${node}`, await journalOf(member));
+      const problems = await this.journalProblems(lane, journals);
       if (problems.length > 0) {
         this.environment.fail('daemon-acknowledged-events', problems.slice(0, 5).join('; '));
         return;
       }
-      const epochs = await this.inboundEpochs(plan.name);
+      const epochs = await this.inboundEpochs(lane.inbound);
+      // No running node holds the chain (none can after healing): nothing to read it from.
+      if (epochs === undefined) continue;
       for (const [node, member] of members) {
-        const problem = await fencedEventApplied(plan.name, node, member, epochs);
+        const problem = await fencedEventApplied(lane.label, node, member, epochs);
         if (problem !== undefined) {
           this.environment.fail('daemon-fenced-event-applied', problem);
           return;
         }
       }
       const first = members[0];
-      const problem = first === undefined ? undefined : await this.outputProblem(plan.name, first[1]);
+      const problem = first === undefined ? undefined : await this.outputProblem(lane, first[1], epochs);
       if (problem !== undefined) {
         this.environment.fail('daemon-outputs', problem);
         return;
@@ -484,48 +608,95 @@ export class DaemonRun {
     }
   }
 
+  private async journalProblems(
+    lane: DaemonLane,
+    journals: ReadonlyMap<string, string[]>,
+  ): Promise<string[]> {
+    const { plan } = lane;
+    if (lane.member !== undefined) {
+      if (journals.size === 0) return [`${lane.label}: no member's journal to check`];
+      this.replicaMembersChecked++;
+      return replicaJournalProblems(plan.name, lane.member, this.memberCount(plan), this.history, journals);
+    }
+    const deploy = this.deploys.get(plan.name);
+    if (plan.parent === undefined || !(deploy instanceof ForkDeployer) || deploy.forkPoint === undefined)
+      return daemonJournalProblems(plan.name, this.history, journals);
+    // A fork's parent has one history: the daemon's inbound chain.
+    const parentRecords = await this.inboundEpochs(inboundChainName(plan.parent));
+    const prefix =
+      parentRecords === undefined
+        ? undefined
+        : await this.parentPrefix(plan.parent, deploy.forkPoint, parentRecords);
+    if (prefix === undefined)
+      return [`${plan.name}: no member of ${plan.parent} knows its outcomes below the fork point`];
+    this.forkPrefixEvents += prefix.length;
+    return forkJournalProblems(plan.name, this.history, journals, prefix);
+  }
+
+  /**
+   * The parent's journal as it was at `forkPoint`: the entries of the events a parent member
+   * applied (not as duplicates) below it, read from a member that remembers every outcome there.
+   */
+  private async parentPrefix(
+    parent: string,
+    forkPoint: number,
+    records: ReadonlyMap<number, number>,
+  ): Promise<string[] | undefined> {
+    for (const [, member] of this.runningMembers(parent)) {
+      const outcomes = await outcomesOf(member, records, forkPoint);
+      if (outcomes === undefined) continue;
+      const applied = outcomes.filter(([, outcome]) => outcome.type === 'applied' && !outcome.duplicate);
+      return (await journalOf(member)).slice(0, applied.length);
+    }
+    return undefined;
+  }
+
   /**
    * The output stream (read as clients read it, `readOutputs`) against `member`'s outcomes: each
    * applied event's one output (a journal's entry index) once, in inbound order, and no output
    * of an event that was refused or answered as a duplicate.
    */
-  private async outputProblem(daemon: string, member: DaemonMember): Promise<string | undefined> {
-    const chains = this.anyChains();
-    if (chains === undefined) return undefined;
+  private async outputProblem(
+    lane: DaemonLane,
+    member: DaemonMember,
+    records: ReadonlyMap<number, number>,
+  ): Promise<string | undefined> {
+    const chains = this.chainsHolding(lane.outputs);
+    const outcomes = await outcomesOf(member, records, member.syncedThrough);
+    if (chains === undefined || outcomes === undefined) return undefined;
+    this.outputStreamsChecked++;
     const expected: string[] = [];
-    for (let offset = 0; offset < member.syncedThrough; offset++) {
-      const outcome = await member.waitFor(offset, 0);
-      if (outcome === undefined) return undefined;
+    for (const [offset, outcome] of outcomes)
       if (outcome.type === 'applied' && !outcome.duplicate)
         expected.push(
           ...outcome.outputs.map((output, index) => `${offset}/${index}=${decoder.decode(output)}`),
         );
-    }
     const seen: string[] = [];
     const signal = new AbortController().signal;
-    for await (const output of readOutputs(chains, outputChainName(daemon), 0, false, signal))
+    for await (const output of readOutputs(chains, lane.outputs, 0, false, signal))
       seen.push(`${output.inboundOffset}/${output.index}=${decoder.decode(output.payload)}`);
     const length = Math.max(expected.length, seen.length);
     for (let position = 0; position < length; position++)
       if (seen[position] !== expected[position])
-        return `daemon ${daemon}: output ${position} is ${seen[position] ?? 'missing'}, member ${member.index} applied ${expected[position] ?? 'nothing more'}`;
+        return `daemon ${lane.label}: output ${position} is ${seen[position] ?? 'missing'}, member ${member.index} applied ${expected[position] ?? 'nothing more'}`;
     return undefined;
   }
 
-  /** The daemon epoch of every record on `daemon`'s inbound chain, by offset. */
-  private async inboundEpochs(daemon: string): Promise<Map<number, number>> {
+  /** The daemon epoch of every record on inbound chain `chain`, by offset (a fork record's: the fork's first). */
+  private async inboundEpochs(chain: string): Promise<Map<number, number> | undefined> {
+    const chains = this.chainsHolding(chain);
+    if (chains === undefined) return undefined;
     const epochs = new Map<number, number>();
-    const chains = this.anyChains();
-    if (chains === undefined) return epochs;
     let from = 0;
     for (;;) {
-      const { records, nextOffset } = await chains.read(
-        inboundChainName(daemon),
-        from,
-        READ_RECORDS,
-        READ_BYTES,
-      );
-      for (const record of records) epochs.set(record.offset, decodeInboundEventRecord(record.payload).epoch);
+      const { records, nextOffset } = await chains.read(chain, from, READ_RECORDS, READ_BYTES);
+      for (const record of records)
+        epochs.set(
+          record.offset,
+          isForkRecord(record.payload)
+            ? decodeForkRecord(record.payload).epoch
+            : decodeInboundEventRecord(record.payload).epoch,
+        );
       // A read past only epoch markers answers no record but moves on; at the commit offset it stays.
       if (nextOffset <= from) return epochs;
       from = nextOffset;
@@ -536,7 +707,7 @@ export class DaemonRun {
     const count = (status: DaemonSendOperation['status']): number =>
       this.history.filter((operation) => operation.status === status).length;
     return {
-      daemons: DAEMON_PLANS.map((plan) => plan.name),
+      daemons: this.plans.map((plan) => plan.name),
       acknowledgedEvents: count('ok'),
       unknownEvents: count('info'),
       failedEvents: count('fail'),
@@ -544,9 +715,37 @@ export class DaemonRun {
       activeStrikes: this.activeStrikes,
       outcomesCompared: this.outcomesCompared,
       fencedEvents: this.fencedEvents,
+      replicaMembersChecked: this.replicaMembersChecked,
+      forkPrefixEvents: this.forkPrefixEvents,
+      outputStreamsChecked: this.outputStreamsChecked,
       history: this.history,
     };
   }
+}
+
+/**
+ * `member`'s outcome of each record of its chain below `below` (`records`: the chain's record
+ * offsets; the offsets between are epoch markers), in offset order; undefined when it no longer
+ * remembers one of them.
+ */
+async function outcomesOf(
+  member: DaemonMember,
+  records: ReadonlyMap<number, number>,
+  below: number,
+): Promise<Array<[number, ApplyOutcome]> | undefined> {
+  const outcomes: Array<[number, ApplyOutcome]> = [];
+  for (const offset of [...records.keys()].filter((offset) => offset < below).sort((a, b) => a - b)) {
+    const outcome = await member.waitFor(offset, 0);
+    if (outcome === undefined) return undefined;
+    outcomes.push([offset, outcome]);
+  }
+  return outcomes;
+}
+
+/** `member`'s journal, each payload as text. */
+async function journalOf(member: DaemonMember): Promise<string[]> {
+  const { state } = await member.state();
+  return decodeJournalState(state).map((payload) => decoder.decode(payload));
 }
 
 const DAEMON_FRAME = { label: 'deliver daemons frame', duplicable: false } as const;

@@ -69,7 +69,7 @@ function describeError(error: unknown): string {
 }
 
 /** Deploys one daemon through any node, trying again until its definition is committed. */
-export class DaemonDeployer {
+export class DaemonDeployer implements SimDeploy {
   status: DaemonStatus | undefined;
 
   constructor(
@@ -106,9 +106,73 @@ export class DaemonDeployer {
   }
 }
 
+/** Something that deploys one daemon of a run, trying again until it is committed. */
+export interface SimDeploy {
+  readonly status: DaemonStatus | undefined;
+  readonly done: boolean;
+  start(): void;
+}
+
+/**
+ * Deploys a fork group once its parent is deployed: first `prefixEvents` events are sent to the
+ * parent, one at a time, so the fork point falls inside a history; then the fork is deployed at a
+ * point drawn from 0 to the parent's last acknowledged offset + 1 (`forkPoint`).
+ */
+export class ForkDeployer implements SimDeploy {
+  private deployer: DaemonDeployer | undefined;
+  private started = false;
+  forkPoint: number | undefined;
+
+  constructor(
+    private readonly environment: DaemonClientEnvironment,
+    private readonly input: Omit<DaemonDeployInput, 'group' | 'forkOf'>,
+    private readonly parent: { readonly name: string; readonly deploy: SimDeploy },
+    private readonly prefix: DaemonSender,
+    private readonly prefixEvents: number,
+    private readonly random: Random,
+  ) {}
+
+  get status(): DaemonStatus | undefined {
+    return this.deployer?.status;
+  }
+
+  get done(): boolean {
+    return this.deployer?.done ?? false;
+  }
+
+  start(): void {
+    if (this.started) return;
+    if (!this.parent.deploy.done) {
+      this.environment.scheduler.schedule(DEPLOY_RETRY_US, 'fork waits for its parent', () => this.start());
+      return;
+    }
+    this.started = true;
+    this.sendPrefix(this.prefixEvents, -1);
+  }
+
+  private sendPrefix(remaining: number, lastOffset: number): void {
+    if (remaining > 0) {
+      this.prefix.sendOne((operation) =>
+        this.sendPrefix(remaining - 1, Math.max(lastOffset, operation.inboundOffset ?? -1)),
+      );
+      return;
+    }
+    const forkPoint = this.random.nextInt(lastOffset + 2);
+    this.forkPoint = forkPoint;
+    this.environment.trace(`fork ${this.input.name} of ${this.parent.name} at inbound offset ${forkPoint}`);
+    this.deployer = new DaemonDeployer(
+      this.environment,
+      { ...this.input, group: 'fork', forkOf: { parent: this.parent.name, inboundOffset: forkPoint } },
+      this.random.fork('deploy'),
+    );
+    this.deployer.start();
+  }
+}
+
 interface PendingEvent {
   readonly sequence: number;
   readonly payload: string;
+  readonly key: string | undefined;
   readonly callTs: number;
   attempts: number;
   /** Whether an attempt may have applied it. */
@@ -126,11 +190,16 @@ interface PendingEvent {
 export class DaemonSender extends ClosedLoopClient {
   private sequence = 0;
 
+  /**
+   * `routing` makes it a replica group's sender: each event gets a key drawn from `keys` (none
+   * when empty: routed by the client id), and its record the key and the answering member.
+   */
   constructor(
     readonly client: string,
     private readonly daemon: string,
     private readonly environment: DaemonClientEnvironment,
     private readonly random: Random,
+    private readonly routing?: { readonly keys: readonly string[] },
   ) {
     super({
       scheduler: environment.scheduler,
@@ -148,9 +217,11 @@ export class DaemonSender extends ClosedLoopClient {
   sendOne(onDone?: (operation: DaemonSendOperation) => void): void {
     this.begun();
     const sequence = ++this.sequence;
+    const keys = this.routing?.keys ?? [];
     this.attempt({
       sequence,
       payload: `${this.client}:${sequence}`,
+      key: keys.length === 0 ? undefined : keys[this.random.nextInt(keys.length)],
       callTs: this.environment.scheduler.nowUs * 1_000,
       attempts: 0,
       maybeApplied: false,
@@ -164,8 +235,11 @@ export class DaemonSender extends ClosedLoopClient {
     const node = environment.nodeIds[this.random.nextInt(environment.nodeIds.length)]!;
     const settle = (outcome: RequestOutcome | undefined): void => {
       if (outcome?.ok === true) {
-        const { inboundOffset } = outcome.value as { inboundOffset: number };
-        this.finish(event, 'ok', inboundOffset);
+        const { inboundOffset, memberIndex } = outcome.value as {
+          inboundOffset: number;
+          memberIndex: number;
+        };
+        this.finish(event, 'ok', { inboundOffset, memberIndex });
         return;
       }
       const code = codeOf(outcome);
@@ -186,20 +260,27 @@ export class DaemonSender extends ClosedLoopClient {
       environment.request,
       node,
       (process) =>
-        environment
-          .daemonsOf(process, daemon)
-          .requests.send(
-            daemon,
-            { payload: encoder.encode(event.payload), clientId: this.client, sequence: event.sequence },
-            DAEMON_SEND_TIMEOUT_MS,
-          ),
+        environment.daemonsOf(process, daemon).requests.send(
+          daemon,
+          {
+            payload: encoder.encode(event.payload),
+            ...(event.key === undefined ? {} : { key: event.key }),
+            clientId: this.client,
+            sequence: event.sequence,
+          },
+          DAEMON_SEND_TIMEOUT_MS,
+        ),
       DAEMON_CLIENT_TIMEOUT_US,
       'daemon send timeout',
       settle,
     );
   }
 
-  private finish(event: PendingEvent, status: DaemonSendOperation['status'], inboundOffset?: number): void {
+  private finish(
+    event: PendingEvent,
+    status: DaemonSendOperation['status'],
+    answer?: { readonly inboundOffset: number; readonly memberIndex: number },
+  ): void {
     const nowNs = this.environment.scheduler.nowUs * 1_000;
     const operation: DaemonSendOperation = {
       client: this.client,
@@ -208,7 +289,9 @@ export class DaemonSender extends ClosedLoopClient {
       payload: event.payload,
       status,
       attempts: event.attempts,
-      ...(inboundOffset === undefined ? {} : { inboundOffset }),
+      ...(event.key === undefined ? {} : { key: event.key }),
+      ...(this.routing === undefined || answer === undefined ? {} : { memberIndex: answer.memberIndex }),
+      ...(answer === undefined ? {} : { inboundOffset: answer.inboundOffset }),
       callTs: event.callTs,
       ...(status === 'info' ? {} : { returnTs: nowNs }),
     };

@@ -1,5 +1,6 @@
 import { type ChainRecord, type ChainsBackend, chainRecordStream } from '../api/index.js';
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
+import { isForkRecord } from '../daemons/fork-record.js';
 import { BUILT_IN_KINDS, createKindCatalog } from '../daemons/kinds/index.js';
 import { decodeInboundEventRecord, encodeInboundEventRecord } from '../daemons/record-codec.js';
 import type { InboundEventRecord } from '../daemons/types.js';
@@ -34,7 +35,8 @@ export interface SimDaemonsOptions {
   readonly unsafeMemberReads?: UnsafeMemberReads;
 }
 
-const INBOUND_CHAIN = /^daemon\..+\.inbound$/;
+/** A daemon's inbound chain, or a replica member's (`.inbound.<index>`). */
+const INBOUND_CHAIN = /^daemon\..+\.inbound(\.\d+)?$/;
 
 /**
  * The daemons service of every simulated process, run by the production code
@@ -104,11 +106,13 @@ export class SimDaemons implements ChainServices {
       delete: (name) => chains.delete(name),
       append: async (name, payloads, timeoutMs) => {
         const result = await chains.append(name, payloads, timeoutMs);
-        if (INBOUND_CHAIN.test(name))
+        // A fork's deploy appends the record that starts the fork's chain: no active's event.
+        const events = payloads.filter((payload) => !isForkRecord(payload));
+        if (INBOUND_CHAIN.test(name) && events.length > 0)
           observer.onInboundAcknowledged(
             name,
             self,
-            payloads.map((payload) => decodeInboundEventRecord(payload).epoch),
+            events.map((payload) => decodeInboundEventRecord(payload).epoch),
           );
         return result;
       },

@@ -21,6 +21,7 @@ import { Scheduler } from './scheduler.js';
 import { ChainRun, type ChainRunReport } from './sim-chain-run.js';
 import { SimChaos } from './sim-chaos.js';
 import { CLIENT_ATTEMPT_TIMEOUT_US, SimClient } from './sim-client.js';
+import type { SimDaemonGroup } from './sim-daemon-plans.js';
 import { DAEMON_DEPLOY_BOUND_US, DaemonRun, type DaemonRunReport } from './sim-daemon-run.js';
 import type { UnsafeMemberReads } from './sim-daemons.js';
 import { SimNetwork } from './sim-network.js';
@@ -125,6 +126,11 @@ export interface SimulationOptions {
   readonly daemons?: boolean;
   /** Self-test (implies `daemons`): members read their inbound chain with a safety rule broken. */
   readonly unsafeDaemonReads?: UnsafeMemberReads;
+  /**
+   * The daemon group kinds deployed (implies `daemons`; default standby groups only):
+   * docs/SIMULATION.md "Daemons".
+   */
+  readonly daemonGroups?: readonly SimDaemonGroup[];
 }
 
 export interface Violation {
@@ -164,6 +170,13 @@ export interface SimulationResult {
   readonly chains: ChainRunReport | undefined;
   /** The daemons part of the run, when it ran daemons. */
   readonly daemons: DaemonRunReport | undefined;
+}
+
+/** Whether a run deploys daemons: asked for, or implied by a daemons self-test or group kinds. */
+function runsDaemons(options: SimulationOptions): boolean {
+  return (
+    options.daemons === true || options.unsafeDaemonReads !== undefined || options.daemonGroups !== undefined
+  );
 }
 
 /**
@@ -249,8 +262,7 @@ export class Simulation {
     this.scheduler = new Scheduler(this.trace);
     this.nodeCount = options.nodeCount ?? (this.root.fork('shape').chance(0.5) ? 3 : 5);
     const plan = deriveFaultPlan(this.root.fork('fault-plan'), options.faults ?? FAULT_NAMES, this.nodeCount);
-    this.plan =
-      options.daemons === true || options.unsafeDaemonReads !== undefined ? pacedForDaemons(plan) : plan;
+    this.plan = runsDaemons(options) ? pacedForDaemons(plan) : plan;
     this.counts['clock-drift'] = this.plan.tickRateByNode.filter((rate) => rate !== 1).length;
     this.settings = drawSettings(this.root.fork('settings'), this.plan, options);
     this.links = new SimPeerLinks(this.scheduler, options.reportLostMessages ?? true);
@@ -284,12 +296,12 @@ export class Simulation {
       options.requestReplayProbability ?? 0,
       this.counts,
     );
-    const daemons = options.daemons === true || options.unsafeDaemonReads !== undefined;
+    const daemons = runsDaemons(options);
     const chains = options.chains === true || daemons;
     // The chains' control plane writes from every node: followers must forward them.
     this.forwardWrites = options.forwardWrites ?? (chains || this.root.fork('forward').chance(0.5));
     this.chainChaosRandom = this.root.fork('chain-chaos');
-    this.daemonRun = daemons ? this.newDaemonRun(options.unsafeDaemonReads) : undefined;
+    this.daemonRun = daemons ? this.newDaemonRun(options.unsafeDaemonReads, options.daemonGroups) : undefined;
     this.chainRun = chains
       ? new ChainRun({
           scheduler: this.scheduler,
@@ -314,8 +326,12 @@ export class Simulation {
     );
   }
 
-  private newDaemonRun(unsafeMemberReads: UnsafeMemberReads | undefined): DaemonRun {
+  private newDaemonRun(
+    unsafeMemberReads: UnsafeMemberReads | undefined,
+    groups: readonly SimDaemonGroup[] | undefined,
+  ): DaemonRun {
     return new DaemonRun({
+      ...(groups === undefined ? {} : { groups }),
       scheduler: this.scheduler,
       network: this.network,
       channels: this.channels,
