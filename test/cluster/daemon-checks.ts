@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { decodeJournalState } from '../../src/daemons/index.js';
+import { decodeJournalState, replicaForKey } from '../../src/daemons/index.js';
+import { keyOrderProblems } from '../../src/sim/daemon-history.js';
 import { type DaemonSendOperation, daemonHistoryLines, journalProblems } from '../support/daemon-history.js';
 import { eventually } from './chain-cluster.js';
 import { textOf } from './daemon-cluster.js';
@@ -54,4 +55,36 @@ export async function expectEveryEventOnce(
     return read.length >= journal.length ? read : undefined;
   });
   expect(outputs.map((output) => output.payload)).toEqual(journal.map((_, index) => String(index)));
+}
+
+/**
+ * Each member of replica group `daemon` (of `memberCount`) holds exactly the events whose keys
+ * hash to it: every acknowledged one once, no failed one, any of unknown outcome at most once,
+ * each sender's in its order, and per key in real-time order (an event acknowledged before
+ * another of its key was sent comes first); every acknowledgement names that member; and each
+ * member's own output chain holds its outputs once, in order. Journals and outputs are read
+ * through `clientFor(member)`.
+ */
+export async function expectReplicaJournals(
+  clientFor: (member: number) => RawDaemonsClient,
+  daemon: string,
+  memberCount: number,
+  operations: readonly DaemonSendOperation[],
+): Promise<void> {
+  for (let member = 0; member < memberCount; member++) {
+    const mine = operations.filter((operation) => replicaForKey(operation.key!, memberCount) === member);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const operation of mine.filter((candidate) => candidate.status === 'ok'))
+      expect(operation.memberIndex).toBe(member);
+    const journal = await journalOf(clientFor(member), daemon, member);
+    // Anything sent to another member shows up here as "never sent".
+    expect(journalProblems(mine, journal)).toEqual([]);
+    const keyed = mine.map((operation) => ({ ...operation, payload: operation.value }));
+    expect(keyOrderProblems(`member ${member}`, keyed, journal)).toEqual([]);
+    const outputs = await eventually(`member ${member}'s ${journal.length} outputs`, async () => {
+      const read = await clientFor(member).outputs(daemon, CALL_TIMEOUT_MS, member);
+      return read.length >= journal.length ? read : undefined;
+    });
+    expect(outputs.map((output) => output.payload)).toEqual(journal.map((_, index) => String(index)));
+  }
 }

@@ -8,12 +8,11 @@
  * HISTORY_FORMAT.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeJournalState, replicaForKey } from '../../src/daemons/index.js';
-import { journalProblems } from '../support/daemon-history.js';
 import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { eventually } from './chain-cluster.js';
-import { type DaemonCluster, startDaemonCluster, textOf, writeSendHistory } from './daemon-cluster.js';
+import { expectReplicaJournals } from './daemon-checks.js';
+import { type DaemonCluster, startDaemonCluster, writeSendHistory } from './daemon-cluster.js';
 import { DaemonSenders } from './daemon-senders.js';
 import type { RawDaemonStatus } from './raw-daemons-client.js';
 
@@ -128,24 +127,12 @@ describe('a journal replica group under a kill -9 of a member node', () => {
         status.members.every((member) => member.healthy) &&
         status.members.reduce((sum, member) => sum + member.syncedThrough, 0) === status.inboundThrough,
     );
-    for (const member of [0, 1, 2]) {
-      const mine = operations.filter((operation) => replicaForKey(operation.key!, MEMBERS) === member);
-      expect(mine.length).toBeGreaterThan(0);
-      for (const operation of mine.filter((candidate) => candidate.status === 'ok'))
-        expect(operation.memberIndex).toBe(member);
-      const state = await eventually(`member ${member}'s state`, () =>
-        started.client(ids[(member + 2) % ids.length]!).state(DAEMON, member, CALL_TIMEOUT_MS),
-      );
-      const journal = decodeJournalState(state.state).map(textOf);
-      // Anything sent to another member shows up here as "never sent".
-      expect(journalProblems(mine, journal)).toEqual([]);
-      // Each member's own output chain holds each of its events' output once, in order.
-      const outputs = await eventually(`member ${member}'s ${journal.length} outputs`, async () => {
-        const read = await started.client(ids[member]!).outputs(DAEMON, CALL_TIMEOUT_MS, member);
-        return read.length >= journal.length ? read : undefined;
-      });
-      expect(outputs.map((output) => output.payload)).toEqual(journal.map((_, index) => String(index)));
-    }
+    await expectReplicaJournals(
+      (member) => started.client(ids[(member + 2) % ids.length]!),
+      DAEMON,
+      MEMBERS,
+      operations,
+    );
     expect(senders.acknowledged()).toBeGreaterThanOrEqual(ACKS_BEFORE_FAULT + 2 * ACKS_AFTER_FAULT);
   }, 400_000);
 });
