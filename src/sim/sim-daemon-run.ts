@@ -1,6 +1,6 @@
 import type { ChainsBackend } from '../api/index.js';
 import { inboundChainName } from '../daemons/chain-names.js';
-import { decodeForkRecord, isForkRecord } from '../daemons/fork-record.js';
+import { isForkRecord } from '../daemons/fork-record.js';
 import { decodeJournalState } from '../daemons/kinds/index.js';
 import type { ApplyOutcome } from '../daemons/member-core.js';
 import { decodeInboundEventRecord } from '../daemons/record-codec.js';
@@ -682,7 +682,7 @@ export class DaemonRun {
     return undefined;
   }
 
-  /** The daemon epoch of every record on inbound chain `chain`, by offset (a fork record's: the fork's first). */
+  /** The daemon epoch of every event record on inbound chain `chain`, by offset (undefined: no copy to read). */
   private async inboundEpochs(chain: string): Promise<Map<number, number> | undefined> {
     const chains = this.chainsHolding(chain);
     if (chains === undefined) return undefined;
@@ -690,13 +690,10 @@ export class DaemonRun {
     let from = 0;
     for (;;) {
       const { records, nextOffset } = await chains.read(chain, from, READ_RECORDS, READ_BYTES);
+      // A fork record (a fork's first) is no event: it has no outcome or output of its own.
       for (const record of records)
-        epochs.set(
-          record.offset,
-          isForkRecord(record.payload)
-            ? decodeForkRecord(record.payload).epoch
-            : decodeInboundEventRecord(record.payload).epoch,
-        );
+        if (!isForkRecord(record.payload))
+          epochs.set(record.offset, decodeInboundEventRecord(record.payload).epoch);
       // A read past only epoch markers answers no record but moves on; at the commit offset it stays.
       if (nextOffset <= from) return epochs;
       from = nextOffset;

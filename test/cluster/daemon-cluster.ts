@@ -6,8 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type DaemonSendOperation, daemonHistoryLines } from '../support/daemon-history.js';
 import { until } from '../support/until.js';
+import { eventually } from './chain-cluster.js';
 import { ProcessCluster } from './process-cluster.js';
-import { type RawDaemonStatus, RawDaemonsClient } from './raw-daemons-client.js';
+import { type RawDaemonStatus, RawDaemonsClient, RawDaemonsError } from './raw-daemons-client.js';
 
 /** Starting node processes on a loaded 2-core machine took 20 s for 3 nodes. */
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -39,6 +40,19 @@ export interface DaemonCluster {
     timeoutMs: number,
     holds: (status: RawDaemonStatus) => boolean,
   ): Promise<void>;
+  /**
+   * Deploys a fresh daemon through node `via`, tried again while the mesh settles. A retry refused
+   * with DAEMON_EXISTS means an earlier attempt whose answer missed its deadline deployed it: the
+   * daemon's status is then the answer.
+   */
+  deploy(
+    via: number,
+    daemon: string,
+    kind: string,
+    group: 'GROUP_STANDBY' | 'GROUP_REPLICA',
+    members: number,
+    timeoutMs: number,
+  ): Promise<RawDaemonStatus>;
   stop(): Promise<void>;
 }
 
@@ -116,6 +130,17 @@ export async function startDaemonCluster(
         );
       }
     },
+    deploy: (via, daemon, kind, group, members, timeoutMs) =>
+      eventually('deploy', async () => {
+        const client = clients.get(via)!;
+        try {
+          return await client.deploy(daemon, kind, group, members, timeoutMs);
+        } catch (error) {
+          if (error instanceof RawDaemonsError && error.code === 'DAEMON_EXISTS')
+            return client.status(daemon, timeoutMs);
+          throw error;
+        }
+      }),
     stop,
   };
 }

@@ -10,7 +10,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
-import { eventually } from './chain-cluster.js';
 import { expectReplicaJournals } from './daemon-checks.js';
 import { type DaemonCluster, startDaemonCluster, writeSendHistory } from './daemon-cluster.js';
 import { DaemonSenders } from './daemon-senders.js';
@@ -44,8 +43,13 @@ describe('a journal replica group under a pause of a member node', () => {
     const started = await startDaemonCluster(NODES);
     mesh = started;
     const { cluster, ids } = started;
-    const deployed = await eventually('deploy', () =>
-      started.client(ids[0]!).deploy(DAEMON, 'journal', 'GROUP_REPLICA', MEMBERS, CALL_TIMEOUT_MS),
+    const deployed = await started.deploy(
+      ids[0]!,
+      DAEMON,
+      'journal',
+      'GROUP_REPLICA',
+      MEMBERS,
+      CALL_TIMEOUT_MS,
     );
     const victim = 1;
     const paused = deployed.members[victim]!.node;
