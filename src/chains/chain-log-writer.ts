@@ -4,7 +4,10 @@
  * once no read is using them, and syncs follow the sync policy. With `batch`, every `durable()`
  * waiting while a sync is in flight shares the next single fdatasync (group commit); with
  * `interval`, `durable()` answers once the writes before it reached the OS, and a timer syncs
- * every `intervalMs`.
+ * every `intervalMs` through a second, background handle of the segment: nobody waits on that
+ * sync, so it runs on the thread pool rather than blocking the event loop (a disk that writes
+ * inline would run it there), and its length, which grows with a second's writes, does not tell
+ * the disk's inline policy that the device is slow.
  */
 import { assert, type Clock, type DiskFile, type MeshError, type TimerId } from '../lib/index.js';
 import { concatBytes, type StoreDirectory, type StoreMetrics, segmentFileName } from '../store/index.js';
@@ -62,6 +65,8 @@ export interface ChainLogWriterSettings {
 
 export class ChainLogWriter implements SegmentSource {
   private active: DiskFile | undefined;
+  /** With `interval` sync: the handle its periodic syncs go through, and the segment it is of. */
+  private intervalSyncFile: { readonly segment: ChainSegment; readonly file: DiskFile } | undefined;
   private readonly readFiles: ChainReadFiles<ChainSegment>;
   private chunks: Uint8Array[] = [];
   private chunkBytes = 0;
@@ -189,6 +194,8 @@ export class ChainLogWriter implements SegmentSource {
     const active = this.active;
     this.active = undefined;
     await active?.close().catch(() => undefined);
+    await this.intervalSyncFile?.file.close().catch(() => undefined);
+    this.intervalSyncFile = undefined;
   }
 
   /** Asks for a sync covering every write queued so far (none is owed when they are all synced). */
@@ -290,13 +297,27 @@ export class ChainLogWriter implements SegmentSource {
     this.lastSyncMs = this.settings.clock.nowMs();
     if (this.unsynced) {
       this.unsynced = false;
-      await this.directory.datasync(this.activeFile());
+      await this.directory.datasync(
+        this.settings.sync.mode === 'interval' ? await this.backgroundFile() : this.activeFile(),
+      );
     }
     this.syncedSequence = coveredSequence;
     if (this.settings.sync.mode === 'batch') {
       this.durable = Math.min(coveredEndOffset, this.pendingTruncationFloor());
       this.confirm(coveredSequence);
     }
+  }
+
+  /** The active segment's background handle (opened again once a newer segment is active). */
+  private async backgroundFile(): Promise<DiskFile> {
+    const segment = this.activeSegment();
+    const current = this.intervalSyncFile;
+    if (current?.segment === segment) return current.file;
+    this.intervalSyncFile = undefined;
+    await current?.file.close();
+    const file = await this.directory.disk.open(this.pathOf(segment), 'append', { background: true });
+    this.intervalSyncFile = { segment, file };
+    return file;
   }
 
   private confirm(sequence: number): void {

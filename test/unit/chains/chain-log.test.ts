@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CHAIN_OPEN_READ_FILES } from '../../../src/chains/index.js';
-import { isMeshError, ManualClock, MemoryDisk } from '../../../src/lib/index.js';
+import { DEFAULT_CHAIN_SEGMENT_BYTES, MAX_CHAIN_OPEN_READ_FILES } from '../../../src/chains/index.js';
+import {
+  type Disk,
+  isMeshError,
+  ManualClock,
+  MemoryDisk,
+  type OpenMode,
+  type OpenOptions,
+} from '../../../src/lib/index.js';
 import { until } from '../../support/until.js';
 import { CountingDisk, DIRECTORY, openLog, readAll, record, records, summary } from './chain-log-support.js';
 
@@ -361,7 +368,52 @@ describe('restart at an offset', () => {
   });
 });
 
+/** A memory disk that notes, for each fdatasync, whether its file was opened as a background one. */
+function syncRecordingDisk(syncs: string[]): MemoryDisk {
+  const disk = new MemoryDisk();
+  const open = disk.open.bind(disk);
+  (disk as Disk).open = async (filePath: string, mode: OpenMode, options: OpenOptions = {}) => {
+    const file = await open(filePath, mode);
+    const datasync = file.datasync.bind(file);
+    file.datasync = async () => {
+      syncs.push(options.background === true ? 'background' : 'writing');
+      await datasync();
+    };
+    return file;
+  };
+  return disk;
+}
+
 describe('interval sync policy', () => {
+  it('syncs on the timer through a background handle (the thread pool), batch syncs through the writing one', async () => {
+    const clock = new ManualClock();
+    const syncs: string[] = [];
+    const disk = syncRecordingDisk(syncs);
+    // One segment throughout: sealing a full one syncs it through the writing handle.
+    const segmentBytes = DEFAULT_CHAIN_SEGMENT_BYTES;
+    const log = await openLog(disk, { clock, sync: { mode: 'interval', intervalMs: 50 }, segmentBytes });
+    syncs.length = 0;
+    log.append(records(0, 10, 1));
+    expect(await log.durable()).toBe(10);
+    expect(syncs).toEqual([]);
+    clock.advance(50);
+    await until(() => syncs.length === 1, 'the interval sync');
+    log.append(records(10, 5, 1));
+    await log.durable();
+    clock.advance(50);
+    await until(() => syncs.length === 2, 'the next interval sync');
+    expect(syncs).toEqual(['background', 'background']);
+    await log.close();
+    disk.crash();
+    const batch = await openLog(disk, { clock, sync: { mode: 'batch' }, segmentBytes });
+    expect(batch.endOffset).toBe(15);
+    syncs.length = 0;
+    batch.append(records(15, 1, 1));
+    await batch.durable();
+    expect(syncs).toEqual(['writing']);
+    await batch.close();
+  });
+
   it('answers durable() with the written offset and syncs on the timer', async () => {
     const clock = new ManualClock();
     const disk = new MemoryDisk();
