@@ -7,12 +7,14 @@
  * are refused, and that a crash-looping member is backed off and then cooled down.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ChainDirectory, type StatusLearnerProgress } from '../../../src/chains/index.js';
 import {
   type ControlPlane,
   RECONCILER_KEY,
   reconcileBackoffKey,
   reconcileReportKey,
 } from '../../../src/control/index.js';
+import { inboundChainName, outputChainName } from '../../../src/daemons/chain-names.js';
 import { decodeJournalState } from '../../../src/daemons/index.js';
 import type { DaemonKind } from '../../../src/daemons/types.js';
 import { type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
@@ -288,4 +290,58 @@ describe('the reconcile service (one process)', () => {
     expect(completed('ApplyBackoff')).toBeGreaterThanOrEqual(CRASH_LOOP_CRASHES);
     expect(completed('StartDaemon')).toBe(CRASH_LOOP_CRASHES - 1);
   }, 60_000);
+});
+
+describe('the reconcile state with nodes in maintenance', () => {
+  let mesh: ReconcileMesh | undefined;
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it("leaves daemons and chains with a member on a draining node that is up to the drain; a draining node that is down is the reconciler's", async () => {
+    mesh = await openReconcileMesh();
+    const { daemons } = mesh;
+    await daemons.node(1).requests.deploy({ name: 'log', kind: 'journal', group: 'standby', members: 3 });
+    const member = (await daemons.node(1).requests.status('log')).members[0]!.node;
+    const clock = new SystemClock();
+    const progress = { caughtUp: () => new Set(), refresh: async () => {}, onChange: () => () => {} };
+    const registered = new Set(NODES);
+    const state = new ReconcileState({
+      plane: daemons.plane,
+      nodes: () => [...registered].map(memberNode),
+      onNodesChange: () => () => {},
+      proximity: () => undefined,
+      hub: new ReconcileHub(),
+      chains: {
+        directory: new ChainDirectory(daemons.plane, { clock }),
+        progress: progress as unknown as StatusLearnerProgress,
+      },
+      maintenance: () => ({
+        state: (node) => (node === member ? { phase: 'Maintenance' } : { phase: 'Active' }),
+        placeable: (node) => node !== member,
+        leaving: (node) => node === member,
+      }),
+      clock,
+      onChange: () => {},
+      onError: () => {},
+    });
+    try {
+      await until(() => state.loaded, 'the state followed');
+      const time = { monotonicMs: clock.nowMs(), wallMs: clock.wallMs() };
+      const drained = state.input(time, []);
+      expect(drained.desired.daemons).toEqual([]);
+      expect(drained.observed.chains).toEqual([]);
+      registered.delete(member);
+      const gone = state.input(time, []);
+      expect(gone.desired.daemons).toEqual([{ name: 'log', members: 3 }]);
+      expect(gone.observed.chains.map((chain) => chain.name).sort()).toEqual([
+        inboundChainName('log'),
+        outputChainName('log'),
+      ]);
+      expect(gone.observed.nodes.find((node) => node.id === member)?.health).toBe('down');
+    } finally {
+      state.stop();
+    }
+  });
 });
