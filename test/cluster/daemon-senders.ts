@@ -23,6 +23,19 @@ const GRPC_UNAVAILABLE = 14;
 /** Pause after a failed send, so senders do not spin while no active answers. */
 const FAILED_SEND_PAUSE_MS = 50;
 
+/** The load of the daemons fault tests: 16 closed-loop senders, 3 s a send, at most 2,000 sends each and 150 s. */
+export const FAULT_TEST_LOAD = {
+  senders: 16,
+  maxSendsPerSender: 2_000,
+  maxDurationMs: 150_000,
+  sendTimeoutMs: 3_000,
+} as const;
+
+/** Routing keys among `keys`: sender `client`'s `counter`th event's, every sender writing every key in turn. */
+export function rotatingKeys(keys: number): (client: number, counter: number) => string {
+  return (client, counter) => `key-${(client * 5 + counter) % keys}`;
+}
+
 export interface DaemonSendersOptions {
   readonly endpoints: readonly string[];
   readonly daemon: string;

@@ -12,16 +12,12 @@ import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { expectReplicaJournals } from './daemon-checks.js';
 import { type DaemonCluster, startDaemonCluster, writeSendHistory } from './daemon-cluster.js';
-import { DaemonSenders } from './daemon-senders.js';
+import { DaemonSenders, FAULT_TEST_LOAD, rotatingKeys } from './daemon-senders.js';
 
 const DAEMON = 'shares';
 const NODES = 3;
 const MEMBERS = 3;
-const SENDERS = 16;
 const KEYS = 24;
-const MAX_SENDS_PER_SENDER = 2_000;
-const LOAD_MAX_MS = 150_000;
-const SEND_TIMEOUT_MS = 3_000;
 const ACKS_BEFORE_FAULT = 120;
 const ACKS_AFTER_FAULT = 90;
 /** Acknowledged events of the paused member after SIGCONT: it serves again. */
@@ -29,9 +25,6 @@ const PAUSED_MEMBER_ACKS_AFTER = 10;
 const PAUSE_MS = 3_000;
 const CALL_TIMEOUT_MS = 5_000;
 const CLUSTER_TIMEOUT_MS = 60_000;
-
-/** Sender `client`'s `counter`th event's key: every sender writes to every key in turn. */
-const keyOf = (client: number, counter: number): string => `key-${(client * 5 + counter) % KEYS}`;
 
 describe('a journal replica group under a pause of a member node', () => {
   let mesh: DaemonCluster | undefined;
@@ -57,11 +50,8 @@ describe('a journal replica group under a pause of a member node', () => {
     const senders = new DaemonSenders({
       endpoints: cluster.clientEndpoints,
       daemon: DAEMON,
-      senders: SENDERS,
-      maxSendsPerSender: MAX_SENDS_PER_SENDER,
-      maxDurationMs: LOAD_MAX_MS,
-      sendTimeoutMs: SEND_TIMEOUT_MS,
-      keyOf,
+      ...FAULT_TEST_LOAD,
+      keyOf: rotatingKeys(KEYS),
     });
     const ackedBy = (member: number, since: number): number =>
       senders.operations.filter(
