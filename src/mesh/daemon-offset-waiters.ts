@@ -3,18 +3,19 @@
  * wrote its outputs), each with its own deadline. Bounded: past `maxWaiters`, after a deadline
  * and once closed, a caller gets `notReached` and learns nothing more than that.
  *
- * Kept in offset order (senders' offsets mostly arrive in order: an insert is nearly always at
- * the end), so settling the waiters below an offset takes only those, from the front: a member
- * settles after every record it applies, and looking at every waiter each time cost a
- * noticeable share of the active's CPU at 64 senders.
+ * Cheap per wait, since every send waits here once: the waiters are kept in offset order
+ * (senders' offsets mostly arrive in order: an insert is nearly always at the end), so settling
+ * the waiters below an offset takes only those, from the front; and one timer serves every
+ * deadline (armed for the earliest, it answers the expired ones and arms for the next), instead of
+ * a timer per wait (each a distinct duration: a new timer list in Node).
  */
 import type { Clock, TimerId } from '../lib/index.js';
 
 interface OffsetWaiter<Answer> {
   readonly offset: number;
+  readonly deadlineMs: number;
   readonly resolve: (answer: Answer) => void;
-  readonly timer: TimerId;
-  /** Answered (settled, timed out or closed); left in the queue until passed or compacted. */
+  /** Answered (settled, expired or closed); left in the queue until passed or swept. */
   done: boolean;
 }
 
@@ -24,6 +25,8 @@ export class OffsetWaiters<Answer> {
   private head = 0;
   private live = 0;
   private closed = false;
+  private timer: TimerId | undefined;
+  private timerDueMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock,
@@ -40,20 +43,10 @@ export class OffsetWaiters<Answer> {
   wait(offset: number, timeoutMs: number): Promise<Answer> {
     if (this.closed || this.live >= this.maxWaiters) return Promise.resolve(this.notReached);
     return new Promise((resolve) => {
-      const waiter: OffsetWaiter<Answer> = {
-        offset,
-        resolve,
-        done: false,
-        timer: this.clock.setTimer(Math.max(0, timeoutMs), () => {
-          if (waiter.done) return;
-          waiter.done = true;
-          this.live -= 1;
-          resolve(this.notReached);
-          this.compactIfMostlyDone();
-        }),
-      };
-      this.insert(waiter);
+      const deadlineMs = this.clock.nowMs() + Math.max(0, timeoutMs);
+      this.insert({ offset, deadlineMs, resolve, done: false });
       this.live += 1;
+      this.armFor(deadlineMs);
     });
   }
 
@@ -66,7 +59,6 @@ export class OffsetWaiters<Answer> {
       if (waiter.done) continue;
       waiter.done = true;
       this.live -= 1;
-      this.clock.clearTimer(waiter.timer);
       waiter.resolve(answerOf(waiter.offset));
     }
     if (this.head === queue.length) {
@@ -76,6 +68,7 @@ export class OffsetWaiters<Answer> {
       this.queue = queue.slice(this.head);
       this.head = 0;
     }
+    if (this.live === 0) this.disarm();
   }
 
   /** Answers every waiter `notReached`, and every later one at once. */
@@ -102,10 +95,43 @@ export class OffsetWaiters<Answer> {
     queue.splice(low, 0, waiter);
   }
 
-  /** Waiters that timed out stay queued until passed; past the bound of live ones they are dropped. */
-  private compactIfMostlyDone(): void {
-    if (this.queue.length - this.head - this.live <= this.maxWaiters) return;
-    this.queue = this.queue.slice(this.head).filter((waiter) => !waiter.done);
+  /** The one timer fires at `deadlineMs` at the latest (earlier when a waiter due sooner armed it). */
+  private armFor(deadlineMs: number): void {
+    if (deadlineMs >= this.timerDueMs) return;
+    this.disarm();
+    this.timerDueMs = deadlineMs;
+    this.timer = this.clock.setTimer(Math.max(0, deadlineMs - this.clock.nowMs()), () => {
+      this.timer = undefined;
+      this.timerDueMs = Number.POSITIVE_INFINITY;
+      this.expire();
+    });
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerDueMs = Number.POSITIVE_INFINITY;
+  }
+
+  /** Answers the waiters past their deadline, drops the answered ones, arms for the next deadline. */
+  private expire(): void {
+    const nowMs = this.clock.nowMs();
+    let nextMs = Number.POSITIVE_INFINITY;
+    const waiting: OffsetWaiter<Answer>[] = [];
+    for (let index = this.head; index < this.queue.length; index++) {
+      const waiter = this.queue[index] as OffsetWaiter<Answer>;
+      if (waiter.done) continue;
+      if (waiter.deadlineMs <= nowMs) {
+        waiter.done = true;
+        this.live -= 1;
+        waiter.resolve(this.notReached);
+        continue;
+      }
+      waiting.push(waiter);
+      nextMs = Math.min(nextMs, waiter.deadlineMs);
+    }
+    this.queue = waiting;
     this.head = 0;
+    if (nextMs !== Number.POSITIVE_INFINITY) this.armFor(nextMs);
   }
 }

@@ -27,6 +27,15 @@ export const OUTPUT_RETRY_DELAY_MS = 200;
 export const OUTPUT_TAIL_WINDOW_RECORDS = 64;
 /** Senders waiting at once for their event's outputs to be written; more are answered "not yet". */
 export const MAX_OUTPUT_WAITERS = 10_000;
+/**
+ * How long the writer lets outputs gather before it appends them, unless someone waits for them
+ * (a checkpoint, a move's cutover, a send held by the lag bound) or a batch is full. An output
+ * append is a replicated write with a sync on every replica: without the pause the writer made
+ * one per event or two at low rates, as many as the events' own inbound appends, and they cost
+ * the events' rate (docs/BENCHMARKS.md "Daemons"). Outputs reach `outputs --follow` this much
+ * later; their durability is unchanged (written to the output chain under its acks policy).
+ */
+export const OUTPUT_LINGER_MS = 20;
 
 export interface OutputWriterOptions {
   readonly daemon: string;
@@ -37,6 +46,8 @@ export interface OutputWriterOptions {
   /** Whether the member still serves as the active (a fenced one writes nothing). */
   readonly mayWrite: () => boolean;
   readonly clock: Clock;
+  /** How long outputs gather before an append nobody waits for (default `OUTPUT_LINGER_MS`). */
+  readonly lingerMs?: number;
   readonly logger?: Logger;
 }
 
@@ -45,6 +56,8 @@ export class OutputWriter {
   private writtenThrough = -1;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** Ends the linger at once: someone waits for outputs, or the writer stops. */
+  private endLinger: (() => void) | undefined;
   private readonly waiters: OffsetWaiters<boolean>;
 
   constructor(private readonly options: OutputWriterOptions) {
@@ -64,6 +77,7 @@ export class OutputWriter {
   stop(): void {
     this.stopped = true;
     this.notify();
+    this.flush();
     this.waiters.close();
   }
 
@@ -75,7 +89,16 @@ export class OutputWriter {
   waitWritten(offset: number, timeoutMs: number): Promise<boolean> {
     if (offset < this.writtenThrough) return Promise.resolve(true);
     if (this.writtenThrough < 0) return Promise.resolve(false);
-    return this.waiters.wait(offset, timeoutMs);
+    const written = this.waiters.wait(offset, timeoutMs);
+    this.flush();
+    return written;
+  }
+
+  /** Someone waits for outputs: no lingering. */
+  private flush(): void {
+    const end = this.endLinger;
+    this.endLinger = undefined;
+    end?.();
   }
 
   private async run(): Promise<void> {
@@ -95,6 +118,7 @@ export class OutputWriter {
         { daemon, from: this.writtenThrough, oldestRemembered: oldest },
         'daemons: outputs of events before the oldest remembered one cannot be written',
       );
+    let lingered = false;
     while (!this.stopped) {
       if (!this.options.mayWrite()) {
         await this.sleep(OUTPUT_RETRY_DELAY_MS);
@@ -108,6 +132,13 @@ export class OutputWriter {
         });
         continue;
       }
+      // Let more outputs join this append, once, unless someone waits or the batch is full.
+      if (!lingered && this.mayLinger(batch)) {
+        lingered = true;
+        await this.linger();
+        continue;
+      }
+      lingered = false;
       try {
         await chains.append(chain, batch.records, OUTPUT_APPEND_TIMEOUT_MS);
         this.writtenThrough = batch.through;
@@ -121,7 +152,7 @@ export class OutputWriter {
   }
 
   /** The outputs of applied events from `writtenThrough` on, within the batch limits. */
-  private nextBatch(): { records: Uint8Array[]; through: number } | undefined {
+  private nextBatch(): { records: Uint8Array[]; bytes: number; through: number } | undefined {
     const records: Uint8Array[] = [];
     let bytes = 0;
     let through = this.writtenThrough;
@@ -144,7 +175,30 @@ export class OutputWriter {
       this.writtenThrough = Math.max(this.writtenThrough, through);
       return undefined;
     }
-    return { records, through };
+    return { records, bytes, through };
+  }
+
+  private mayLinger(batch: { readonly records: readonly Uint8Array[]; readonly bytes: number }): boolean {
+    return (
+      (this.options.lingerMs ?? OUTPUT_LINGER_MS) > 0 &&
+      this.waiters.size === 0 &&
+      batch.records.length < MAX_OUTPUT_BATCH_RECORDS &&
+      batch.bytes < MAX_OUTPUT_BATCH_BYTES
+    );
+  }
+
+  /** Resolves after the linger, or at once when someone waits for outputs or the writer stops. */
+  private linger(): Promise<void> {
+    const { clock } = this.options;
+    return new Promise((resolve) => {
+      const done = () => {
+        clock.clearTimer(timer);
+        this.endLinger = undefined;
+        resolve();
+      };
+      const timer = clock.setTimer(this.options.lingerMs ?? OUTPUT_LINGER_MS, done);
+      this.endLinger = done;
+    });
   }
 
   private sleep(delayMs: number): Promise<void> {

@@ -4,7 +4,11 @@ import { outputChainName } from '../../../src/daemons/chain-names.js';
 import { decodeOutputRecord } from '../../../src/daemons/index.js';
 import { type EventApplier, MemberCore } from '../../../src/daemons/member-core.js';
 import { ManualClock } from '../../../src/lib/index.js';
-import { OUTPUT_RETRY_DELAY_MS, OutputWriter } from '../../../src/mesh/daemon-output-writer.js';
+import {
+  OUTPUT_LINGER_MS,
+  OUTPUT_RETRY_DELAY_MS,
+  OutputWriter,
+} from '../../../src/mesh/daemon-output-writer.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { until } from '../../support/until.js';
 
@@ -29,7 +33,15 @@ describe('the output writer of a new active', () => {
     chains.failNext('status', new ChainUnavailableError(chain, 'its leader is gone'), 1_000);
     const core = new MemberCore(echoApplier());
     const clock = new ManualClock();
-    const writer = new OutputWriter({ daemon: 'd', chain, chains, core, mayWrite: () => true, clock });
+    const writer = new OutputWriter({
+      daemon: 'd',
+      chain,
+      chains,
+      core,
+      mayWrite: () => true,
+      clock,
+      lingerMs: 0,
+    });
     writer.start();
     await core.apply(0, { epoch: 2, payload: bytes('a') });
     writer.notify();
@@ -56,7 +68,15 @@ describe('the output writer of a new active', () => {
     const core = new MemberCore(echoApplier());
     const clock = new ManualClock();
     let serves = false;
-    const writer = new OutputWriter({ daemon: 'd', chain, chains, core, mayWrite: () => serves, clock });
+    const writer = new OutputWriter({
+      daemon: 'd',
+      chain,
+      chains,
+      core,
+      mayWrite: () => serves,
+      clock,
+      lingerMs: 0,
+    });
     writer.start();
     await core.apply(0, { epoch: 1, payload: bytes('a') });
     writer.notify();
@@ -71,6 +91,44 @@ describe('the output writer of a new active', () => {
       async () => (await chains.read(chain, 0, 10, 1 << 20)).records.length === 1,
       'the output written',
     );
+    writer.stop();
+  });
+});
+
+describe('the output writer lingers', () => {
+  it('puts the outputs of events applied within OUTPUT_LINGER_MS into one append, and appends at once for a waiter', async () => {
+    const chains = new FakeChainsBackend();
+    const chain = outputChainName('d');
+    await chains.create({ name: chain, replicas: 3, acks: 'quorum' });
+    const appendSizes: number[] = [];
+    const append = chains.append.bind(chains);
+    chains.append = async (name, payloads, timeoutMs) => {
+      appendSizes.push(payloads.length);
+      return append(name, payloads, timeoutMs);
+    };
+    const records = async () => (await chains.read(chain, 0, 10, 1 << 20)).records.length;
+    const core = new MemberCore(echoApplier());
+    const clock = new ManualClock();
+    const writer = new OutputWriter({ daemon: 'd', chain, chains, core, mayWrite: () => true, clock });
+    writer.start();
+    for (const [offset, payload] of ['a', 'b'].entries()) {
+      await core.apply(offset, { epoch: 1, payload: bytes(payload) });
+      writer.notify();
+    }
+    await until(() => clock.pendingTimerCount() > 0, 'the writer lingering');
+    await core.apply(2, { epoch: 1, payload: bytes('c') });
+    writer.notify();
+    expect(await records()).toBe(0);
+    clock.advance(OUTPUT_LINGER_MS);
+    await until(async () => (await records()) === 3, 'the three outputs written');
+    expect(appendSizes).toEqual([3]);
+
+    await core.apply(3, { epoch: 1, payload: bytes('d') });
+    writer.notify();
+    await until(() => clock.pendingTimerCount() > 0, 'the writer lingering again');
+    // A waiter (a checkpoint, a move) does not wait out the linger: the clock does not move here.
+    expect(await writer.waitWritten(3, LONG_WAIT_MS)).toBe(true);
+    expect(appendSizes).toEqual([3, 1]);
     writer.stop();
   });
 });
