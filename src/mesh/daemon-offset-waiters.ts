@@ -100,7 +100,10 @@ export class OffsetWaiters<Answer> {
     if (deadlineMs >= this.timerDueMs) return;
     this.disarm();
     this.timerDueMs = deadlineMs;
-    this.timer = this.clock.setTimer(Math.max(0, deadlineMs - this.clock.nowMs()), () => {
+    // Whole milliseconds, at least one: a clock that rounds a fraction down would fire before the
+    // deadline, find nothing expired and arm again, without end.
+    const delayMs = Math.max(1, Math.ceil(deadlineMs - this.clock.nowMs()));
+    this.timer = this.clock.setTimer(delayMs, () => {
       this.timer = undefined;
       this.timerDueMs = Number.POSITIVE_INFINITY;
       this.expire();

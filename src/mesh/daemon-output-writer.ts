@@ -28,11 +28,12 @@ export const OUTPUT_TAIL_WINDOW_RECORDS = 64;
 /** Senders waiting at once for their event's outputs to be written; more are answered "not yet". */
 export const MAX_OUTPUT_WAITERS = 10_000;
 /**
- * How long the writer lets outputs gather before it appends them, unless someone waits for them
- * (a checkpoint, a move's cutover, a send held by the lag bound) or a batch is full. An output
- * append is a replicated write with a sync on every replica: without the pause the writer made
- * one per event or two at low rates, as many as the events' own inbound appends, and they cost
- * the events' rate (docs/BENCHMARKS.md "Daemons"). Outputs reach `outputs --follow` this much
+ * When outputs keep coming (the last append ended less than this long ago), how long the writer
+ * lets them gather before it appends them, unless someone waits for them (a checkpoint, a move's
+ * cutover, a send held by the lag bound) or a batch is full. An output append is a replicated
+ * write with a sync on every replica: without the pause a busy writer made one per event or two,
+ * as many as the events' own inbound appends, and they cost the events' rate (docs/BENCHMARKS.md
+ * "Daemons"). An idle writer appends at once. Outputs reach `outputs --follow` up to this much
  * later; their durability is unchanged (written to the output chain under its acks policy).
  */
 export const OUTPUT_LINGER_MS = 20;
@@ -56,6 +57,8 @@ export class OutputWriter {
   private writtenThrough = -1;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** When the last append ended (the writer lingers only while outputs keep coming). */
+  private lastAppendEndMs = Number.NEGATIVE_INFINITY;
   /** Ends the linger at once: someone waits for outputs, or the writer stops. */
   private endLinger: (() => void) | undefined;
   private readonly waiters: OffsetWaiters<boolean>;
@@ -141,6 +144,7 @@ export class OutputWriter {
       lingered = false;
       try {
         await chains.append(chain, batch.records, OUTPUT_APPEND_TIMEOUT_MS);
+        this.lastAppendEndMs = this.options.clock.nowMs();
         this.writtenThrough = batch.through;
         this.waiters.settleBelow(batch.through, () => true);
       } catch (error) {
@@ -179,8 +183,10 @@ export class OutputWriter {
   }
 
   private mayLinger(batch: { readonly records: readonly Uint8Array[]; readonly bytes: number }): boolean {
+    const lingerMs = this.options.lingerMs ?? OUTPUT_LINGER_MS;
     return (
-      (this.options.lingerMs ?? OUTPUT_LINGER_MS) > 0 &&
+      lingerMs > 0 &&
+      this.options.clock.nowMs() - this.lastAppendEndMs < lingerMs &&
       this.waiters.size === 0 &&
       batch.records.length < MAX_OUTPUT_BATCH_RECORDS &&
       batch.bytes < MAX_OUTPUT_BATCH_BYTES

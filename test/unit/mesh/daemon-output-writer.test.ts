@@ -96,7 +96,7 @@ describe('the output writer of a new active', () => {
 });
 
 describe('the output writer lingers', () => {
-  it('puts the outputs of events applied within OUTPUT_LINGER_MS into one append, and appends at once for a waiter', async () => {
+  it('appends at once when idle; while outputs keep coming, gathers them for OUTPUT_LINGER_MS, unless someone waits', async () => {
     const chains = new FakeChainsBackend();
     const chain = outputChainName('d');
     await chains.create({ name: chain, replicas: 3, acks: 'quorum' });
@@ -111,24 +111,33 @@ describe('the output writer lingers', () => {
     const clock = new ManualClock();
     const writer = new OutputWriter({ daemon: 'd', chain, chains, core, mayWrite: () => true, clock });
     writer.start();
-    for (const [offset, payload] of ['a', 'b'].entries()) {
+    const apply = async (offset: number, payload: string) => {
       await core.apply(offset, { epoch: 1, payload: bytes(payload) });
       writer.notify();
-    }
+    };
+    // Idle: the first output goes at once (the clock does not move).
+    await apply(0, 'a');
+    await until(async () => (await records()) === 1, 'the first output written at once');
+    expect(appendSizes).toEqual([1]);
+    // Right after an append: the next outputs gather.
+    await apply(1, 'b');
     await until(() => clock.pendingTimerCount() > 0, 'the writer lingering');
-    await core.apply(2, { epoch: 1, payload: bytes('c') });
-    writer.notify();
-    expect(await records()).toBe(0);
+    await apply(2, 'c');
+    expect(await records()).toBe(1);
     clock.advance(OUTPUT_LINGER_MS);
-    await until(async () => (await records()) === 3, 'the three outputs written');
-    expect(appendSizes).toEqual([3]);
+    await until(async () => (await records()) === 3, 'the next two outputs written');
+    expect(appendSizes).toEqual([1, 2]);
 
-    await core.apply(3, { epoch: 1, payload: bytes('d') });
-    writer.notify();
+    await apply(3, 'd');
     await until(() => clock.pendingTimerCount() > 0, 'the writer lingering again');
     // A waiter (a checkpoint, a move) does not wait out the linger: the clock does not move here.
     expect(await writer.waitWritten(3, LONG_WAIT_MS)).toBe(true);
-    expect(appendSizes).toEqual([3, 1]);
+    expect(appendSizes).toEqual([1, 2, 1]);
+    // Quiet for longer than the linger: the next output goes at once again.
+    clock.advance(OUTPUT_LINGER_MS);
+    await apply(4, 'e');
+    await until(async () => (await records()) === 5, 'an output after a quiet spell written at once');
+    expect(appendSizes).toEqual([1, 2, 1, 1]);
     writer.stop();
   });
 });
