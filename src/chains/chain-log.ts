@@ -17,6 +17,7 @@ import {
   MIN_CHAIN_SEGMENT_BYTES,
 } from './chain-log-limits.js';
 import { recoverChainLog } from './chain-log-recovery.js';
+import { ChainLogTail } from './chain-log-tail.js';
 import { ChainLogWriter } from './chain-log-writer.js';
 import { encodeChainEntry } from './chain-record-codec.js';
 import { MAX_CHAIN_RECORD_BYTES } from './definition-limits.js';
@@ -105,6 +106,8 @@ export class SegmentedChainLog implements ChainLog {
   private readonly history: EpochStart[];
   private end: number;
   private promised: number;
+  /** The newest records, for readers at the log's end. */
+  private readonly tail = new ChainLogTail();
   /** Where a `restartAt` not yet carried out by the writer put the log's start (else 0). */
   private restartedAt = 0;
   private closed = false;
@@ -184,6 +187,7 @@ export class SegmentedChainLog implements ChainLog {
     this.counters.appends++;
     this.counters.appendedEntries += entries.length;
     this.writer.enqueue({ kind: 'append', entries, frames }, this.end);
+    this.tail.add(entries);
   }
 
   truncateFrom(offset: number): void {
@@ -195,6 +199,7 @@ export class SegmentedChainLog implements ChainLog {
     while (this.history.length > 0 && this.history.at(-1)!.offset >= offset) this.history.pop();
     this.end = offset;
     this.writer.enqueue({ kind: 'truncate', fromOffset: offset }, this.end);
+    this.tail.truncateFrom(offset);
   }
 
   restartAt(offset: number): void {
@@ -206,6 +211,7 @@ export class SegmentedChainLog implements ChainLog {
     this.end = offset;
     this.restartedAt = offset;
     this.writer.enqueue({ kind: 'restart', offset }, this.end);
+    this.tail.clear();
   }
 
   setPromisedEpoch(epoch: number): void {
@@ -241,6 +247,9 @@ export class SegmentedChainLog implements ChainLog {
     if (fromOffset === this.end) return Promise.resolve([]);
     const records = Math.min(MAX_CHAIN_READ_RECORDS, Math.max(1, Math.floor(maxRecords)));
     const bytes = Math.min(MAX_CHAIN_READ_BYTES, Math.max(1, Math.floor(maxBytes)));
+    // A reader at the log's end (following it as records commit) gets them from memory.
+    const kept = this.tail.read(fromOffset, records, bytes);
+    if (kept !== undefined) return Promise.resolve(kept);
     return this.writer.read(fromOffset, records, bytes);
   }
 
