@@ -17,25 +17,20 @@ import { validateDaemonDeploy } from '../../../src/daemons/deploy-request.js';
 import { DaemonDirectory, type StoredDaemon, withActive } from '../../../src/daemons/directory.js';
 import type { DaemonDefinition } from '../../../src/daemons/types.js';
 import { ManualClock, ValidationError } from '../../../src/lib/index.js';
+import { standbyDefinition } from '../../support/daemon-definition.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
 import { until } from '../../support/until.js';
 
-const journal: DaemonDefinition = {
+const journal: DaemonDefinition = standbyDefinition({
   name: 'audit',
-  kind: 'journal',
-  group: 'standby',
   config: { maxEntries: 100 },
   members: [
     { index: 0, node: 2 },
     { index: 1, node: 1 },
     { index: 2, node: 3 },
   ],
-  active: 0,
-  standbyMode: 'hot',
-  acks: 'quorum',
-  epoch: 1,
   createdAtMs: 1_000,
-};
+});
 
 describe('the stored definition', () => {
   it('round-trips through the control plane codec', () => {

@@ -6,6 +6,7 @@ import {
   type MemberCheckpoint,
 } from '../../../src/daemons/member-checkpoint.js';
 import { checkMoveTarget } from '../../../src/daemons/move-target.js';
+import { standbyDefinition } from '../../support/daemon-definition.js';
 import { thrownCode } from '../../support/error-code.js';
 
 const checkpoint: MemberCheckpoint = {
@@ -38,21 +39,7 @@ describe('member checkpoint codec', () => {
 });
 
 describe('move target checks', () => {
-  const definition: DaemonDefinition = {
-    name: 'log',
-    kind: 'journal',
-    group: 'standby',
-    config: undefined,
-    members: [
-      { index: 0, node: 1 },
-      { index: 1, node: 2 },
-    ],
-    active: 0,
-    standbyMode: 'hot',
-    acks: 'quorum',
-    epoch: 1,
-    createdAtMs: 1,
-  };
+  const definition: DaemonDefinition = standbyDefinition({ createdAtMs: 1 });
   const nodes = [
     { id: 1, healthy: true },
     { id: 2, healthy: true },

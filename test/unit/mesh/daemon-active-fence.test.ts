@@ -6,23 +6,10 @@ import {
   ActiveFence,
   type NodeLease,
 } from '../../../src/mesh/daemon-active-fence.js';
+import { standbyDefinition } from '../../support/daemon-definition.js';
 
 function definition(epoch: number, active: number): DaemonDefinition {
-  return {
-    name: 'log',
-    kind: 'journal',
-    group: 'standby',
-    config: undefined,
-    members: [
-      { index: 0, node: 1 },
-      { index: 1, node: 2 },
-    ],
-    active,
-    standbyMode: 'hot',
-    acks: 'quorum',
-    epoch,
-    createdAtMs: 0,
-  };
+  return standbyDefinition({ epoch, active });
 }
 
 describe('ActiveFence', () => {

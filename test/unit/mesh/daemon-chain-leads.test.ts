@@ -19,27 +19,14 @@ import { ManualClock } from '../../../src/lib/index.js';
 import { ActiveChainLeads, CHAIN_LEADS_MIN_INTERVAL_MS } from '../../../src/mesh/daemon-chain-leads.js';
 import type { DaemonMember } from '../../../src/mesh/daemon-member.js';
 import { SendGate } from '../../../src/mesh/daemon-send-gate.js';
+import { standbyDefinition } from '../../support/daemon-definition.js';
 import { chain } from '../chains/placement-fixtures.js';
 
 const SELF = 2;
 const INBOUND = 'daemon.log.inbound';
 const OUTPUTS = 'daemon.log.outputs';
 
-const definition: DaemonDefinition = {
-  name: 'log',
-  kind: 'journal',
-  group: 'standby',
-  config: undefined,
-  members: [
-    { index: 0, node: 1 },
-    { index: 1, node: 2 },
-  ],
-  active: 1,
-  standbyMode: 'hot',
-  acks: 'quorum',
-  epoch: 3,
-  createdAtMs: 0,
-};
+const definition: DaemonDefinition = standbyDefinition({ active: 1, epoch: 3 });
 const stored: StoredDaemon = { definition, modRevision: 40 };
 
 interface Taken {

@@ -19,21 +19,15 @@ import {
 import type { DaemonDefinition } from '../../../src/daemons/types.js';
 import { SystemClock } from '../../../src/lib/index.js';
 import { forkRecordFor } from '../../../src/mesh/daemon-fork.js';
+import { standbyDefinition } from '../../support/daemon-definition.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { bytes, text } from './daemon-mesh.js';
 
-const PARENT: DaemonDefinition = {
+const PARENT: DaemonDefinition = standbyDefinition({
   name: 'origin',
-  kind: 'journal',
-  group: 'standby',
-  config: undefined,
   members: [{ index: 0, node: 1 }],
-  active: 0,
-  standbyMode: 'hot',
-  acks: 'quorum',
-  epoch: 1,
   createdAtMs: 1,
-};
+});
 const EVENTS = 5;
 /** The copy read here knows records below this offset committed, for its first reads. */
 const LAGGING_COMMIT = 2;

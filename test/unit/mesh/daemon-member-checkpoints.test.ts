@@ -17,6 +17,7 @@ import { decodeMemberCheckpoint } from '../../../src/daemons/member-checkpoint.j
 import { SystemClock } from '../../../src/lib/index.js';
 import { MemoryCheckpointStore } from '../../../src/mesh/daemon-checkpoint-store.js';
 import { DaemonMember, type DaemonMemberOptions } from '../../../src/mesh/daemon-member.js';
+import { standbyDefinition } from '../../support/daemon-definition.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { until } from '../../support/until.js';
 
@@ -25,21 +26,7 @@ const EVERY = { events: 10, bytes: 1 << 30 };
 const APPEND_TIMEOUT_MS = 1_000;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
-const hot: DaemonDefinition = {
-  name: NAME,
-  kind: 'journal',
-  group: 'standby',
-  config: undefined,
-  members: [
-    { index: 0, node: 1 },
-    { index: 1, node: 2 },
-  ],
-  active: 0,
-  standbyMode: 'hot',
-  acks: 'quorum',
-  epoch: 1,
-  createdAtMs: 5_000,
-};
+const hot: DaemonDefinition = standbyDefinition({ name: NAME, createdAtMs: 5_000 });
 
 let chains: FakeChainsBackend;
 const started: DaemonMember[] = [];

@@ -12,6 +12,17 @@ import {
 } from '../../../src/mesh/index.js';
 import { compileOrThrow, restartSet } from '../../../src/supervisor/index.js';
 
+/** Membership and the services that stand on it, in start order: the tail of both trees. */
+const MEMBERSHIP_AND_ON = [
+  SERVICE.membership,
+  SERVICE.maintenance,
+  SERVICE.proximity,
+  SERVICE.chains,
+  SERVICE.daemons,
+  SERVICE.reconcile,
+  SERVICE.blobs,
+];
+
 const common = {
   parts: {},
   disk: new MemoryDisk(),
@@ -96,13 +107,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.etcdApi,
       SERVICE.admin,
       SERVICE.controlPlane,
-      SERVICE.membership,
-      SERVICE.maintenance,
-      SERVICE.proximity,
-      SERVICE.chains,
-      SERVICE.daemons,
-      SERVICE.reconcile,
-      SERVICE.blobs,
+      ...MEMBERSHIP_AND_ON,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -131,18 +136,9 @@ describe("a voter node's supervision tree", () => {
     const tree = voterTree();
     // The client port reaches the chains service through `parts`, so it does not depend on it;
     // chains read the matrix through `parts` too, so a proximity restart leaves them running.
-    const membershipOn = [
-      SERVICE.membership,
-      SERVICE.maintenance,
-      SERVICE.proximity,
-      SERVICE.chains,
-      SERVICE.daemons,
-      SERVICE.reconcile,
-      SERVICE.blobs,
-    ];
-    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, ...membershipOn]);
-    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
-    expect(restartSet(tree, SERVICE.membership)).toEqual(membershipOn);
+    expect(restartSet(tree, SERVICE.etcdApi)).toEqual([SERVICE.etcdApi, ...MEMBERSHIP_AND_ON]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...MEMBERSHIP_AND_ON]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual(MEMBERSHIP_AND_ON);
     expect(restartSet(tree, SERVICE.proximity)).toEqual([SERVICE.proximity]);
     expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains, SERVICE.daemons, SERVICE.reconcile]);
     expect(restartSet(tree, SERVICE.raft)).toEqual([
@@ -150,13 +146,7 @@ describe("a voter node's supervision tree", () => {
       SERVICE.etcdApi,
       SERVICE.admin,
       SERVICE.controlPlane,
-      SERVICE.membership,
-      SERVICE.maintenance,
-      SERVICE.proximity,
-      SERVICE.chains,
-      SERVICE.daemons,
-      SERVICE.reconcile,
-      SERVICE.blobs,
+      ...MEMBERSHIP_AND_ON,
     ]);
   });
 });
@@ -171,13 +161,7 @@ describe("a worker node's supervision tree", () => {
       SERVICE.controlPlane,
       SERVICE.admin,
       SERVICE.clientPort,
-      SERVICE.membership,
-      SERVICE.maintenance,
-      SERVICE.proximity,
-      SERVICE.chains,
-      SERVICE.daemons,
-      SERVICE.reconcile,
-      SERVICE.blobs,
+      ...MEMBERSHIP_AND_ON,
     ]);
     expect(tree.stopOrder).toEqual([...tree.startOrder].reverse());
   });
@@ -201,21 +185,12 @@ describe("a worker node's supervision tree", () => {
 
   it('a control-plane, admin or client port restart takes only membership, proximity and chains with it', () => {
     const tree = workerTree();
-    const membershipOn = [
-      SERVICE.membership,
-      SERVICE.maintenance,
-      SERVICE.proximity,
-      SERVICE.chains,
-      SERVICE.daemons,
-      SERVICE.reconcile,
-      SERVICE.blobs,
-    ];
-    expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, ...membershipOn]);
-    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...membershipOn]);
-    expect(restartSet(tree, SERVICE.clientPort)).toEqual([SERVICE.clientPort, ...membershipOn]);
-    expect(restartSet(tree, SERVICE.membership)).toEqual(membershipOn);
+    expect(restartSet(tree, SERVICE.controlPlane)).toEqual([SERVICE.controlPlane, ...MEMBERSHIP_AND_ON]);
+    expect(restartSet(tree, SERVICE.admin)).toEqual([SERVICE.admin, ...MEMBERSHIP_AND_ON]);
+    expect(restartSet(tree, SERVICE.clientPort)).toEqual([SERVICE.clientPort, ...MEMBERSHIP_AND_ON]);
+    expect(restartSet(tree, SERVICE.membership)).toEqual(MEMBERSHIP_AND_ON);
     expect(restartSet(tree, SERVICE.proximity)).toEqual([SERVICE.proximity]);
     expect(restartSet(tree, SERVICE.chains)).toEqual([SERVICE.chains, SERVICE.daemons, SERVICE.reconcile]);
-    expect(restartSet(tree, SERVICE.transport)).toEqual([SERVICE.transport, ...membershipOn]);
+    expect(restartSet(tree, SERVICE.transport)).toEqual([SERVICE.transport, ...MEMBERSHIP_AND_ON]);
   });
 });
