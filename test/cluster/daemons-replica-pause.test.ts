@@ -12,19 +12,20 @@ import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { expectReplicaJournals } from './daemon-checks.js';
 import { type DaemonCluster, startDaemonCluster, writeSendHistory } from './daemon-cluster.js';
-import { DaemonSenders, FAULT_TEST_LOAD, rotatingKeys } from './daemon-senders.js';
+import {
+  ACKS_AFTER_FAULT,
+  ACKS_BEFORE_FAULT,
+  CLUSTER_TIMEOUT_MS,
+  REPLICA_DAEMON as DAEMON,
+  deployReplicaGroup,
+  keyedReplicaSenders,
+  REPLICA_MEMBERS as MEMBERS,
+} from './replica-group-load.js';
 
-const DAEMON = 'shares';
 const NODES = 3;
-const MEMBERS = 3;
-const KEYS = 24;
-const ACKS_BEFORE_FAULT = 120;
-const ACKS_AFTER_FAULT = 90;
 /** Acknowledged events of the paused member after SIGCONT: it serves again. */
 const PAUSED_MEMBER_ACKS_AFTER = 10;
 const PAUSE_MS = 3_000;
-const CALL_TIMEOUT_MS = 5_000;
-const CLUSTER_TIMEOUT_MS = 60_000;
 
 describe('a journal replica group under a pause of a member node', () => {
   let mesh: DaemonCluster | undefined;
@@ -36,23 +37,11 @@ describe('a journal replica group under a pause of a member node', () => {
     const started = await startDaemonCluster(NODES);
     mesh = started;
     const { cluster, ids } = started;
-    const deployed = await started.deploy(
-      ids[0]!,
-      DAEMON,
-      'journal',
-      'GROUP_REPLICA',
-      MEMBERS,
-      CALL_TIMEOUT_MS,
-    );
+    const deployed = await deployReplicaGroup(started);
     const victim = 1;
     const paused = deployed.members[victim]!.node;
 
-    const senders = new DaemonSenders({
-      endpoints: cluster.clientEndpoints,
-      daemon: DAEMON,
-      ...FAULT_TEST_LOAD,
-      keyOf: rotatingKeys(KEYS),
-    });
+    const senders = keyedReplicaSenders(started);
     const ackedBy = (member: number, since: number): number =>
       senders.operations.filter(
         (operation) =>

@@ -12,17 +12,19 @@ import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { expectReplicaJournals } from './daemon-checks.js';
 import { type DaemonCluster, startDaemonCluster, writeSendHistory } from './daemon-cluster.js';
-import { DaemonSenders, FAULT_TEST_LOAD, rotatingKeys } from './daemon-senders.js';
 import type { RawDaemonStatus } from './raw-daemons-client.js';
+import {
+  ACKS_AFTER_FAULT,
+  ACKS_BEFORE_FAULT,
+  CALL_TIMEOUT_MS,
+  CLUSTER_TIMEOUT_MS,
+  REPLICA_DAEMON as DAEMON,
+  deployReplicaGroup,
+  keyedReplicaSenders,
+  REPLICA_MEMBERS as MEMBERS,
+} from './replica-group-load.js';
 
-const DAEMON = 'shares';
 const NODES = 4;
-const MEMBERS = 3;
-const KEYS = 24;
-const ACKS_BEFORE_FAULT = 120;
-const ACKS_AFTER_FAULT = 90;
-const CALL_TIMEOUT_MS = 5_000;
-const CLUSTER_TIMEOUT_MS = 60_000;
 
 describe('a journal replica group under a kill -9 of a member node', () => {
   let mesh: DaemonCluster | undefined;
@@ -36,14 +38,7 @@ describe('a journal replica group under a kill -9 of a member node', () => {
     const { cluster, ids } = started;
     const statusVia = (nodes: readonly number[]): Promise<RawDaemonStatus | undefined> =>
       started.statusVia(DAEMON, nodes, CALL_TIMEOUT_MS);
-    const deployed = await started.deploy(
-      ids[0]!,
-      DAEMON,
-      'journal',
-      'GROUP_REPLICA',
-      MEMBERS,
-      CALL_TIMEOUT_MS,
-    );
+    const deployed = await deployReplicaGroup(started);
     expect(deployed.members.map((member) => member.role)).toEqual([
       'ROLE_REPLICA',
       'ROLE_REPLICA',
@@ -51,12 +46,7 @@ describe('a journal replica group under a kill -9 of a member node', () => {
     ]);
     expect(new Set(deployed.members.map((member) => member.node)).size).toBe(MEMBERS);
 
-    const senders = new DaemonSenders({
-      endpoints: cluster.clientEndpoints,
-      daemon: DAEMON,
-      ...FAULT_TEST_LOAD,
-      keyOf: rotatingKeys(KEYS),
-    });
+    const senders = keyedReplicaSenders(started);
     const victim = 1;
     let killed = 0;
     let rebuiltMs = 0;
