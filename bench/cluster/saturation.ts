@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../harness.js';
 import type { BenchCluster } from './bench-cluster.js';
+import { IdleProbe, type IdleProbeResult } from './idle-probe.js';
 import {
   describeLoad,
   type LoadOperation,
@@ -60,12 +61,23 @@ export interface MemberEventLoop {
   readonly member: number;
   readonly windows: number;
   readonly stalledWindows: number;
+  /**
+   * Windows whose worst delay less the main thread's run-queue wait over it passed 50 ms: the
+   * member's own work (`meshos_event_loop_window_max_own_delay_seconds`).
+   */
+  readonly ownStalledWindows: number;
+  /** The member's main thread's time waiting for a CPU during the loads. */
+  readonly runQueueWaitMs: number;
   /** Upper bound of the bucket holding the worst window, in ms (Infinity past the last bucket). */
   readonly worstWindowAtMostMs: number;
   /** The member's own longest synchronous step by source since it started (warm-up included). */
   readonly longestStepMs: Readonly<Record<string, number>>;
   /** The member's own steps over 50 ms during the loads, by source. */
   readonly longSteps: Readonly<Record<string, number>>;
+  /** The longest step by source by its own time (wall less run-queue wait), since start. */
+  readonly longestOwnStepMs: Readonly<Record<string, number>>;
+  /** Steps whose own time passed 50 ms during the loads, by source. */
+  readonly longOwnSteps: Readonly<Record<string, number>>;
   /** V8's garbage collections during the loads by kind (minor, major, incremental, weakcb): count and total ms. */
   readonly gc: Readonly<Record<string, { readonly count: number; readonly totalMs: number }>>;
   /** Resident set and V8 heap in use at the end of the loads, in MB. */
@@ -81,6 +93,8 @@ export interface SaturationResult {
    * the same delay as one doing long work.
    */
   readonly benchEventLoopMaxMs: number;
+  /** An idle process's event loop over the loads: the machine's scheduling delay alone. */
+  readonly idleProbe: IdleProbeResult | undefined;
   readonly termBefore: number;
   readonly termAfter: number;
   readonly phases: readonly PhaseResult[];
@@ -126,9 +140,9 @@ async function runPhase(
 }
 
 /** Cumulative bucket counts of the per-window worst event-loop delay, by upper bound in seconds. */
-function windowBuckets(metrics: string | undefined): Map<number, number> {
+function windowBuckets(metrics: string | undefined, name: string): Map<number, number> {
   const buckets = new Map<number, number>();
-  const pattern = /^meshos_event_loop_window_max_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm;
+  const pattern = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm');
   for (const match of (metrics ?? '').matchAll(pattern)) {
     buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
   }
@@ -163,8 +177,12 @@ const GC_HISTOGRAM = 'meshos_process_nodejs_gc_duration_seconds';
 
 interface MemberScrape {
   readonly windows: Map<number, number>;
+  readonly ownWindows: Map<number, number>;
+  readonly runQueueWaitSeconds: number;
   readonly longestStepMs: Record<string, number>;
   readonly longSteps: Record<string, number>;
+  readonly longestOwnStepMs: Record<string, number>;
+  readonly longOwnSteps: Record<string, number>;
   readonly gcCount: Record<string, number>;
   readonly gcSeconds: Record<string, number>;
   readonly rssBytes: number;
@@ -177,9 +195,13 @@ async function scrapeMembers(cluster: BenchCluster): Promise<MemberScrape[]> {
     cluster.endpoints.map(async (_, index) => {
       const text = await cluster.metricsText(index);
       return {
-        windows: windowBuckets(text),
+        windows: windowBuckets(text, 'meshos_event_loop_window_max_delay_seconds'),
+        ownWindows: windowBuckets(text, 'meshos_event_loop_window_max_own_delay_seconds'),
+        runQueueWaitSeconds: gaugeValue(text, 'meshos_main_thread_run_queue_wait_seconds'),
         longestStepMs: bySource(text, 'meshos_longest_step_seconds', 1000),
         longSteps: bySource(text, 'meshos_long_steps', 1),
+        longestOwnStepMs: bySource(text, 'meshos_longest_step_own_seconds', 1000),
+        longOwnSteps: bySource(text, 'meshos_long_own_steps', 1),
         gcCount: byKind(text, `${GC_HISTOGRAM}_count`),
         gcSeconds: byKind(text, `${GC_HISTOGRAM}_sum`),
         rssBytes: gaugeValue(text, 'meshos_process_process_resident_memory_bytes'),
@@ -195,10 +217,11 @@ function eventLoopBetween(
 ): MemberEventLoop[] {
   return after.map((scrape, member) => {
     const buckets = scrape.windows;
-    const longSteps: Record<string, number> = {};
-    for (const [source, count] of Object.entries(scrape.longSteps)) {
-      longSteps[source] = count - (before[member]?.longSteps[source] ?? 0);
-    }
+    const since = (counts: Record<string, number>, earlier: Record<string, number> | undefined) => {
+      const during: Record<string, number> = {};
+      for (const [source, count] of Object.entries(counts)) during[source] = count - (earlier?.[source] ?? 0);
+      return during;
+    };
     const gc: Record<string, { count: number; totalMs: number }> = {};
     for (const [kind, count] of Object.entries(scrape.gcCount)) {
       gc[kind] = {
@@ -208,6 +231,8 @@ function eventLoopBetween(
     }
     const delta = (bound: number): number =>
       (buckets.get(bound) ?? 0) - (before[member]?.windows.get(bound) ?? 0);
+    const ownDelta = (bound: number): number =>
+      (scrape.ownWindows.get(bound) ?? 0) - (before[member]?.ownWindows.get(bound) ?? 0);
     const windows = delta(Number.POSITIVE_INFINITY);
     const bounds = [...buckets.keys()].sort((a, b) => a - b);
     const worst = bounds.find((bound) => delta(bound) === windows) ?? Number.POSITIVE_INFINITY;
@@ -215,9 +240,13 @@ function eventLoopBetween(
       member: member + 1,
       windows,
       stalledWindows: windows - delta(STALL_THRESHOLD_SECONDS),
+      ownStalledWindows: ownDelta(Number.POSITIVE_INFINITY) - ownDelta(STALL_THRESHOLD_SECONDS),
+      runQueueWaitMs: (scrape.runQueueWaitSeconds - (before[member]?.runQueueWaitSeconds ?? 0)) * 1000,
       worstWindowAtMostMs: worst * 1000,
       longestStepMs: scrape.longestStepMs,
-      longSteps,
+      longSteps: since(scrape.longSteps, before[member]?.longSteps),
+      longestOwnStepMs: scrape.longestOwnStepMs,
+      longOwnSteps: since(scrape.longOwnSteps, before[member]?.longOwnSteps),
       gc,
       rssMb: scrape.rssBytes / BYTES_PER_MB,
       heapUsedMb: scrape.heapUsedBytes / BYTES_PER_MB,
@@ -256,20 +285,22 @@ export async function runSaturation(
   const membersBefore = await scrapeMembers(cluster);
   const benchDelay = monitorEventLoopDelay({ resolution: BENCH_DELAY_RESOLUTION_MS });
   benchDelay.enable();
+  const idle = IdleProbe.start();
   const phases = [
     await runPhase(cluster, 'put', options.putClients, options.phaseMs, log),
     await runPhase(cluster, 'get-linearizable', options.getClients, options.phaseMs, log),
   ];
   benchDelay.disable();
+  const idleProbe = await idle.stop();
   const benchEventLoopMaxMs = benchDelay.max / NANOSECONDS_PER_MILLISECOND;
   const termAfter = await cluster.raftTerm();
   const eventLoop = eventLoopBetween(membersBefore, await scrapeMembers(cluster));
   log(
-    `  term ${termBefore} -> ${termAfter}; bench process's own worst event-loop delay ${benchEventLoopMaxMs.toFixed(0)} ms`,
+    `  term ${termBefore} -> ${termAfter}; bench process's own worst event-loop delay ${benchEventLoopMaxMs.toFixed(0)} ms; ${describeIdleProbe(idleProbe)}`,
   );
   for (const member of eventLoop) {
     log(
-      `  member ${member.member}: ${member.stalledWindows} of ${member.windows} windows stalled over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst <= ${member.worstWindowAtMostMs} ms; own steps: ${describeSteps(member)}; ${describeMemory(member)}`,
+      `  member ${member.member}: ${describeWindows(member)}; steps (wall): ${describeSteps(member)}; by own time: ${describeOwnSteps(member)}; ${describeMemory(member)}`,
     );
   }
   const pausedLeaderGapMs = await measureFailover(cluster, suite, log, pauseLeader(options.pauseMs));
@@ -277,6 +308,7 @@ export async function runSaturation(
   return {
     system: cluster.system,
     benchEventLoopMaxMs,
+    idleProbe,
     termBefore,
     termAfter,
     phases,
@@ -295,6 +327,29 @@ function describeSteps(member: MemberEventLoop): string {
       ([source, longest]) => `${source} ${longest.toFixed(1)} ms (${member.longSteps[source] ?? 0} > 50 ms)`,
     )
     .join(', ');
+}
+
+/** Windows over 50 ms by wall-clock delay and by own work, and the time spent waiting for a CPU. */
+function describeWindows(member: MemberEventLoop): string {
+  return `${member.stalledWindows} of ${member.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms (worst <= ${ms(member.worstWindowAtMostMs)} ms), ${member.ownStalledWindows} of them by own work; main thread waited for a CPU ${(member.runQueueWaitMs / 1000).toFixed(1)} s`;
+}
+
+/** Longest step per source by own time (and how many passed 50 ms of own time during the loads). */
+function describeOwnSteps(member: MemberEventLoop): string {
+  return Object.entries(member.longestOwnStepMs)
+    .filter(([, longest]) => longest > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(
+      ([source, longest]) =>
+        `${source} ${longest.toFixed(1)} ms (${member.longOwnSteps[source] ?? 0} > 50 ms)`,
+    )
+    .join(', ');
+}
+
+/** The idle control process's windows: its delays are the machine's scheduling alone. */
+function describeIdleProbe(probe: IdleProbeResult | undefined): string {
+  if (probe === undefined) return 'idle probe: no figures';
+  return `idle probe process: ${probe.wallOver} of ${probe.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms (worst ${probe.wallMaxMs.toFixed(0)} ms; ${probe.ownOver} over 50 ms less its run-queue wait, worst ${probe.ownMaxMs.toFixed(0)} ms), waited for a CPU ${(probe.runQueueWaitMs / 1000).toFixed(1)} s`;
 }
 
 /** GC count and total pause per kind during the loads, then RSS and heap in use at their end. */
@@ -343,17 +398,18 @@ export function renderSaturation(
     lines.push(
       '',
       `MeshOS event loop over both loads (from each member's \`meshos_event_loop_window_max_delay_seconds\`, one observation per 1 s window): ${meshos.eventLoop
-        .map(
-          (member) =>
-            `member ${member.member}: ${member.stalledWindows} of ${member.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms, worst ≤ ${ms(member.worstWindowAtMostMs)} ms`,
-        )
+        .map((member) => `member ${member.member}: ${describeWindows(member)}`)
         .join(
           '; ',
         )}. The members' own longest synchronous steps by source (\`meshos_longest_step_seconds\`, since start; in brackets how many passed 50 ms during the loads): ${meshos.eventLoop
         .map((member) => `member ${member.member}: ${describeSteps(member)}; ${describeMemory(member)}`)
         .join(
           '; ',
-        )}. For scale, the bench process's own worst event-loop delay over the same loads: ${ms(meshos.benchEventLoopMaxMs)} ms (on a machine with spare cores it stays near 10-20 ms; larger means CPU starvation, which no member can tell from its own stalls).`,
+        )}. The same by own time (wall less the member's main-thread run-queue wait, from Linux schedstat: \`meshos_longest_step_own_seconds\`, \`meshos_long_own_steps\`): ${meshos.eventLoop
+        .map((member) => `member ${member.member}: ${describeOwnSteps(member)}`)
+        .join(
+          '; ',
+        )}. For scale, the bench process's own worst event-loop delay over the same loads: ${ms(meshos.benchEventLoopMaxMs)} ms; ${describeIdleProbe(meshos.idleProbe)} (an idle process's delays are waiting for a CPU only).`,
     );
   }
   return `${lines.join('\n')}\n`;

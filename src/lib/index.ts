@@ -17,6 +17,7 @@ export {
   type OpenOptions,
 } from './disk.js';
 export { AssertionError, assert, assertNever, isMeshError, MeshError, ValidationError } from './errors.js';
+export { type DelayWindow, EventLoopOwnDelay } from './event-loop-own-delay.js';
 export { Hash64Result, hash64, hash64Into, hash64PrefixedInto } from './hash64.js';
 export { type CrashOptions, MemoryDisk } from './memory-disk.js';
 export {
@@ -36,6 +37,14 @@ export {
   type PendingPeerRequestsOptions,
 } from './pending-peer-requests.js';
 export { type Random, SeededRandom, systemRandom } from './random.js';
+export {
+  FRESH_READING_MS,
+  parseSchedstat,
+  RUN_QUEUE_READINGS_KEPT,
+  RunQueueWaitLog,
+  type RunQueueWaitSource,
+  type ThreadSchedule,
+} from './run-queue-wait.js';
 export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scratch-buffer.js';
 export { describeValue, InputProblems, isRecord } from './shape.js';
 export {
@@ -44,6 +53,7 @@ export {
   StepDurations,
   type StepObserver,
   type StepSource,
+  type StepStartObserver,
 } from './step-durations.js';
 export {
   ChunkConcatenation,

@@ -1,3 +1,5 @@
+import type { RunQueueWaitLog } from './run-queue-wait.js';
+
 /**
  * The synchronous pieces of a node's own work that hold the event loop, by source. A wall-clock
  * event-loop delay mixes a node's long work with waiting for a CPU (on a busy machine the
@@ -34,15 +36,43 @@ export const LONG_STEP_THRESHOLD_MS = 50;
 /** Told how long one synchronous piece of work held the event loop. */
 export type StepObserver = (source: StepSource, durationMs: number) => void;
 
-/** Longest step and count of long steps per source since start: one slot per source, bounded. */
+/** Told that a synchronous piece of work starts now (so its start can be read off the scheduler). */
+export type StepStartObserver = () => void;
+
+/**
+ * Longest step and count of long steps per source since start, by wall time and by the node's
+ * own time (wall less the main thread's run-queue wait, when a `RunQueueWaitLog` is given; else
+ * equal to wall): one slot per source, bounded.
+ */
 export class StepDurations {
   private readonly longest = new Map<StepSource, number>();
   private readonly long = new Map<StepSource, number>();
+  private readonly longestOwn = new Map<StepSource, number>();
+  private readonly longOwn = new Map<StepSource, number>();
+
+  constructor(private readonly waits?: RunQueueWaitLog) {}
+
+  /** Called as a step starts: keeps a reading of the run queue within `FRESH_READING_MS`. */
+  readonly started: StepStartObserver = () => {
+    this.waits?.refresh();
+  };
 
   readonly observe: StepObserver = (source, durationMs) => {
-    if (durationMs > (this.longest.get(source) ?? 0)) this.longest.set(source, durationMs);
-    if (durationMs > LONG_STEP_THRESHOLD_MS) this.long.set(source, (this.long.get(source) ?? 0) + 1);
+    this.observeWall(source, durationMs);
+    // Own time is at most the wall time: only a step that could set a record or count as long
+    // pays for a reading.
+    if (!this.couldMatter(source, durationMs)) return;
+    const waitMs = this.waits?.waitSinceMs(this.waits.nowMs() - durationMs) ?? 0;
+    this.observeOwn(source, Math.max(0, durationMs - waitMs));
   };
+
+  /** A pause reported after it ended (V8's garbage collections), by its start on the log's clock. */
+  observePast(source: StepSource, startMs: number, durationMs: number): void {
+    this.observeWall(source, durationMs);
+    if (!this.couldMatter(source, durationMs)) return;
+    const waitMs = this.waits?.waitOverMs(startMs, startMs + durationMs) ?? 0;
+    this.observeOwn(source, Math.max(0, durationMs - waitMs));
+  }
 
   longestMs(source: StepSource): number {
     return this.longest.get(source) ?? 0;
@@ -51,5 +81,29 @@ export class StepDurations {
   /** Steps of `source` longer than `LONG_STEP_THRESHOLD_MS`. */
   longCount(source: StepSource): number {
     return this.long.get(source) ?? 0;
+  }
+
+  /** The longest step of `source` by the node's own time. */
+  longestOwnMs(source: StepSource): number {
+    return this.longestOwn.get(source) ?? 0;
+  }
+
+  /** Steps of `source` whose own time passed `LONG_STEP_THRESHOLD_MS`. */
+  longOwnCount(source: StepSource): number {
+    return this.longOwn.get(source) ?? 0;
+  }
+
+  private couldMatter(source: StepSource, durationMs: number): boolean {
+    return durationMs > LONG_STEP_THRESHOLD_MS || durationMs > this.longestOwnMs(source);
+  }
+
+  private observeWall(source: StepSource, durationMs: number): void {
+    if (durationMs > this.longestMs(source)) this.longest.set(source, durationMs);
+    if (durationMs > LONG_STEP_THRESHOLD_MS) this.long.set(source, this.longCount(source) + 1);
+  }
+
+  private observeOwn(source: StepSource, ownMs: number): void {
+    if (ownMs > this.longestOwnMs(source)) this.longestOwn.set(source, ownMs);
+    if (ownMs > LONG_STEP_THRESHOLD_MS) this.longOwn.set(source, this.longOwnCount(source) + 1);
   }
 }

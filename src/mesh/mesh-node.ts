@@ -9,7 +9,7 @@ import {
   SystemClock,
   systemRandom,
 } from '../lib/index.js';
-import { NodeDisk } from '../lib/node/index.js';
+import { mainThreadRunQueueWaits, NodeDisk } from '../lib/node/index.js';
 import type { LeaderInfo, NodeApplyResult, RaftKvBackend, RaftNode } from '../server/index.js';
 import type { EscalationError } from '../supervisor/index.js';
 import { nodeAdminSource } from './admin-source.js';
@@ -80,10 +80,14 @@ export class MeshNode {
    */
   static async start(config: MeshNodeConfig, dependencies: MeshNodeDependencies = {}): Promise<MeshNode> {
     validateMeshNodeConfig(config);
-    const steps = new StepDurations();
+    const steps = new StepDurations(mainThreadRunQueueWaits());
     const disk =
       dependencies.disk ??
-      new NodeDisk({ inlineWrites: config.walOnThreadPool !== true, onStep: steps.observe });
+      new NodeDisk({
+        inlineWrites: config.walOnThreadPool !== true,
+        onStep: steps.observe,
+        onStepStart: steps.started,
+      });
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();
     const parts: NodeParts = {};

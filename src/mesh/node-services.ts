@@ -136,6 +136,7 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     heartbeatTicks: config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
     onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
     onStep: steps.observe,
+    onStepStart: steps.started,
     onProposalSettled: (applied) => {
       metrics?.proposals.inc();
       if (!applied) metrics?.proposalFailures.inc();

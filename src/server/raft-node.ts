@@ -9,6 +9,7 @@ import {
   type StepObserver,
   type SteppedTask,
   type StepSource,
+  type StepStartObserver,
   singleStep,
   type TimerId,
 } from '../lib/index.js';
@@ -152,6 +153,8 @@ export interface RaftNodeOptions<Result> {
   readonly onPersisted?: (durationMs: number) => void;
   /** Told how long each synchronous piece of the node's work held the event loop, for metrics. */
   readonly onStep?: StepObserver;
+  /** Told as each such piece starts (so its start can be read off the scheduler). */
+  readonly onStepStart?: StepStartObserver;
   readonly logger?: Logger;
   /** Largest append message, in bytes (default DEFAULT_MAX_APPEND_BYTES); the simulator varies it. */
   readonly maxAppendBytes?: number;
@@ -622,7 +625,7 @@ export class RaftNode<Result> {
 
   private receive(from: NodeId, payload: Uint8Array): void {
     if (this.stopped || this.removed) return;
-    const startedMs = this.options.clock.nowMs();
+    const startedMs = this.startStep();
     this.stepMessage(from, payload);
     this.observeStep('peer-message', startedMs);
   }
@@ -646,6 +649,12 @@ export class RaftNode<Result> {
     this.schedule();
   }
 
+  /** Marks the start of a synchronous piece of work; returns when it started. */
+  private startStep(): number {
+    this.options.onStepStart?.();
+    return this.options.clock.nowMs();
+  }
+
   /** Reports the synchronous work that started at `startedMs` and ends now. */
   private observeStep(source: StepSource, startedMs: number): void {
     this.options.onStep?.(source, this.options.clock.nowMs() - startedMs);
@@ -666,7 +675,7 @@ export class RaftNode<Result> {
     if (this.processing) return;
     this.processing = true;
     // The synchronous stretch of this drain: Readys are handled back to back in one turn.
-    let stretchStartedMs = this.options.clock.nowMs();
+    let stretchStartedMs = this.startStep();
     let handBack = false;
     let appliedThisTurn = 0;
     try {
@@ -688,7 +697,7 @@ export class RaftNode<Result> {
         else {
           this.observeStep('ready', stretchStartedMs);
           await this.handleSnapshotReady(ready, ready.snapshot);
-          stretchStartedMs = this.options.clock.nowMs();
+          stretchStartedMs = this.startStep();
         }
         if (this.snapshotDue()) this.startSnapshot();
       }
@@ -785,7 +794,7 @@ export class RaftNode<Result> {
     // Committed entries are durable on a quorum already (the leader counts its own copy only
     // once persisted), so applying them need not wait for this Ready's own write.
     if (ready.committedEntries.length > 0) {
-      const startedMs = this.options.clock.nowMs();
+      const startedMs = this.startStep();
       for (const entry of ready.committedEntries) this.applyEntry(entry);
       this.observeStep('apply', startedMs);
     }
@@ -1134,6 +1143,7 @@ async function runInTurns<T, Result>(
         return false;
       }
     }
+    options.onStepStart?.();
     const startedMs = options.clock.nowMs();
     const finished = task.step();
     options.onStep?.(source, options.clock.nowMs() - startedMs);

@@ -141,6 +141,18 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     expect(longest('ready')).toBeGreaterThan(0);
     expect(longest('apply')).toBeGreaterThan(0);
     expect(scraped).toMatch(/^meshos_long_steps\{source="inline-sync"\} \d+$/m);
+    // The same by own time (wall less run-queue wait): never more than the wall time.
+    const longestOwn = (source: string): number =>
+      Number(
+        new RegExp(`^meshos_longest_step_own_seconds\\{source="${source}"\\} (\\S+)$`, 'm').exec(
+          scraped,
+        )?.[1],
+      );
+    expect(longestOwn('apply')).toBeGreaterThan(0);
+    expect(longestOwn('apply')).toBeLessThanOrEqual(longest('apply'));
+    expect(scraped).toMatch(/^meshos_long_own_steps\{source="ready"\} \d+$/m);
+    expect(scraped).toMatch(/^meshos_event_loop_window_max_own_delay_seconds_count [1-9]\d*$/m);
+    expect(scraped).toMatch(/^meshos_main_thread_run_queue_wait_seconds \S+$/m);
     for (const node of nodes) {
       const admin = `http://${formatAddress(node.endpoints.admin)}`;
       expect((await fetch(`${admin}/health`)).status).toBe(200);

@@ -8,13 +8,14 @@ import {
   type OpenMode,
   type OpenOptions,
 } from '../disk.js';
-import type { StepObserver } from '../step-durations.js';
+import type { StepObserver, StepStartObserver } from '../step-durations.js';
 import { InlineIoPolicy } from './inline-io-policy.js';
 
 /** How a file opened for inline IO decides, and reports, what runs on the event loop. */
 interface InlineIo {
   readonly policy: InlineIoPolicy;
   readonly onStep: StepObserver;
+  readonly onStepStart: StepStartObserver;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -64,6 +65,7 @@ class NodeDiskFile implements DiskFile {
       return;
     }
     await wrap(operation, this.path, async () => {
+      inline.onStepStart();
       const startedMs = performance.now();
       let written = 0;
       while (written < data.byteLength) {
@@ -103,8 +105,10 @@ class NodeDiskFile implements DiskFile {
       await wrap('fdatasync', this.path, () => this.handle.datasync());
       return;
     }
+    const inlineSync = inline.policy.inline(bytes);
+    if (inlineSync) inline.onStepStart();
     const startedMs = performance.now();
-    if (inline.policy.inline(bytes)) {
+    if (inlineSync) {
       await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
       inline.onStep('inline-sync', performance.now() - startedMs);
     } else {
@@ -138,9 +142,12 @@ export interface NodeDiskOptions {
   readonly inlineWrites?: boolean;
   /** Told how long each inline write and fdatasync held the event loop. */
   readonly onStep?: StepObserver;
+  /** Told as each inline write and fdatasync starts. */
+  readonly onStepStart?: StepStartObserver;
 }
 
 const ignoreStep: StepObserver = () => {};
+const ignoreStepStart: StepStartObserver = () => {};
 
 /** The production disk: Node's file system with real fdatasync and directory fsync. */
 export class NodeDisk implements Disk {
@@ -150,7 +157,11 @@ export class NodeDisk implements Disk {
   constructor(options: NodeDiskOptions = {}) {
     this.inlineIo =
       options.inlineWrites === true
-        ? { policy: new InlineIoPolicy(), onStep: options.onStep ?? ignoreStep }
+        ? {
+            policy: new InlineIoPolicy(),
+            onStep: options.onStep ?? ignoreStep,
+            onStepStart: options.onStepStart ?? ignoreStepStart,
+          }
         : undefined;
   }
 

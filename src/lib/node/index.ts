@@ -4,4 +4,5 @@
 export { NodeDisk, type NodeDiskOptions } from './disk.js';
 export { INLINE_MAX_BATCH_BYTES, INLINE_SYNC_SLOW_MS, InlineIoPolicy } from './inline-io-policy.js';
 export { createLogger, silentLogger } from './logger.js';
+export { MainThreadSchedule, mainThreadRunQueueWaits } from './main-thread-schedule.js';
 export { findFreeLoopbackPort, NodeNetwork, type NodeNetworkOptions } from './network.js';
