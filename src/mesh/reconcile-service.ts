@@ -16,6 +16,7 @@ import { RECONCILER_KEY } from '../control/index.js';
 import { DEFAULT_DAEMON_REPAIR_GRACE_MS } from '../daemons/cluster-limits.js';
 import type { ActionOwner } from '../reconcile/index.js';
 import { AuditFeed } from './audit-feed.js';
+import { daemonChainDefinitions } from './daemon-chain-takeover.js';
 import { type CommonServiceContext, type NodeParts, part, SERVICE } from './node-parts.js';
 import type { NodeService } from './node-service.js';
 import { avoidListOwner } from './reconcile-avoid-owner.js';
@@ -51,7 +52,12 @@ export function reconcileService(context: CommonServiceContext): NodeService {
         registerUnlessTaken(
           hub,
           'daemons',
-          daemonsOwner({ plane, isRegistered: (node) => membership.view.get(node) !== undefined, clock }),
+          daemonsOwner({
+            plane,
+            isRegistered: (node) => membership.view.get(node) !== undefined,
+            chainsOf: (daemon) => daemonChainDefinitions(chainDirectory, daemon),
+            clock,
+          }),
         ),
         registerUnlessTaken(hub, 'avoid-list', avoidListOwner(plane, clock)),
         registerUnlessTaken(

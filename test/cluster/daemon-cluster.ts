@@ -49,7 +49,7 @@ export interface DaemonCluster {
     via: number,
     daemon: string,
     kind: string,
-    group: 'GROUP_STANDBY' | 'GROUP_REPLICA',
+    group: 'GROUP_SINGLE' | 'GROUP_STANDBY' | 'GROUP_REPLICA',
     members: number,
     timeoutMs: number,
   ): Promise<RawDaemonStatus>;

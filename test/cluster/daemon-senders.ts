@@ -31,6 +31,9 @@ export const FAULT_TEST_LOAD = {
   sendTimeoutMs: 3_000,
 } as const;
 
+/** The load of the repair tests (a member re-placed while events flow): 4 senders, otherwise as FAULT_TEST_LOAD. */
+export const REPAIR_TEST_LOAD = { ...FAULT_TEST_LOAD, senders: 4 } as const;
+
 /** Routing keys among `keys`: sender `client`'s `counter`th event's, every sender writing every key in turn. */
 export function rotatingKeys(keys: number): (client: number, counter: number) => string {
   return (client, counter) => `key-${(client * 5 + counter) % keys}`;
@@ -127,6 +130,22 @@ export class DaemonSenders {
   /** Waits until `count` sends invoked after `since` (nanoseconds) were acknowledged, failing after `timeoutMs`. */
   async awaitAcknowledged(count: number, what: string, timeoutMs: number, since = 0): Promise<void> {
     await until(() => this.acknowledged(since) >= count, what, timeoutMs);
+  }
+
+  /**
+   * Waits for a repair (`repaired` resolves once it is seen), then until `count` sends invoked
+   * after it were acknowledged: the mesh serves again after the repair, not only before it.
+   * Answers when the repair was seen (nanoseconds).
+   */
+  async awaitRepairThenAcknowledged(
+    repaired: () => Promise<void>,
+    count: number,
+    timeoutMs: number,
+  ): Promise<number> {
+    await repaired();
+    const repairedAt = nanosecondsNow();
+    await this.awaitAcknowledged(count, 'events after the repair', timeoutMs, repairedAt);
+    return repairedAt;
   }
 
   /** The first acknowledged send invoked after `since`: its return time (nanoseconds). */

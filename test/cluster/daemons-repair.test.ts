@@ -13,13 +13,12 @@ import { until } from '../support/until.js';
 import { nanosecondsNow } from './chain-appenders.js';
 import { eventually } from './chain-cluster.js';
 import { type DaemonCluster, startDaemonCluster, textOf } from './daemon-cluster.js';
-import { DaemonSenders } from './daemon-senders.js';
+import { DaemonSenders, REPAIR_TEST_LOAD } from './daemon-senders.js';
 import type { RawDaemonStatus } from './raw-daemons-client.js';
 
 const DAEMON = 'repaired';
 const NODES = 4;
 const REPAIR_GRACE_MS = 2_000;
-const SENDERS = 4;
 const CALL_TIMEOUT_MS = 5_000;
 const CLUSTER_TIMEOUT_MS = 60_000;
 const ACKS_BEFORE_KILL = 40;
@@ -50,41 +49,33 @@ describe('a standby whose node is gone for good', () => {
     const senders = new DaemonSenders({
       endpoints: survivors.map((id) => cluster.plan(id).client),
       daemon: DAEMON,
-      senders: SENDERS,
-      maxSendsPerSender: 2_000,
-      maxDurationMs: 150_000,
-      sendTimeoutMs: 3_000,
+      ...REPAIR_TEST_LOAD,
     });
     let killedAt = 0;
     let repairedMs = 0;
     try {
-      await until(
-        () => senders.acknowledged() >= ACKS_BEFORE_KILL,
-        'events before the kill',
-        CLUSTER_TIMEOUT_MS,
-      );
+      await senders.awaitAcknowledged(ACKS_BEFORE_KILL, 'events before the kill', CLUSTER_TIMEOUT_MS);
       killedAt = nanosecondsNow();
       await cluster.kill(standby.node);
-      await until(
-        async () => {
-          const status = await statusVia(survivors);
-          const member = status?.members.find((candidate) => candidate.index === standby.index);
-          return member?.node === spare && member.healthy;
-        },
-        'the member placed on the spare node',
+      const repairedAt = await senders.awaitRepairThenAcknowledged(
+        () =>
+          until(
+            async () => {
+              const status = await statusVia(survivors);
+              const member = status?.members.find((candidate) => candidate.index === standby.index);
+              return member?.node === spare && member.healthy;
+            },
+            'the member placed on the spare node',
+            CLUSTER_TIMEOUT_MS,
+          ),
+        ACKS_AFTER_REPAIR,
         CLUSTER_TIMEOUT_MS,
       );
-      const repairedAt = nanosecondsNow();
       repairedMs = (repairedAt - killedAt) / 1e6;
-      expect(repairedMs).toBeGreaterThanOrEqual(REPAIR_GRACE_MS);
-      await until(
-        () => senders.acknowledged(repairedAt) >= ACKS_AFTER_REPAIR,
-        'events after the repair',
-        CLUSTER_TIMEOUT_MS,
-      );
     } finally {
       await senders.stop();
     }
+    expect(repairedMs).toBeGreaterThanOrEqual(REPAIR_GRACE_MS);
     console.log(
       `kill -9 of node ${standby.node} to member ${standby.index} placed on node ${spare} and healthy: ${repairedMs.toFixed(0)} ms (${senders.acknowledged()} events acknowledged)`,
     );

@@ -31,13 +31,12 @@ import {
   textOf,
   writeSendHistory,
 } from './daemon-cluster.js';
-import { DaemonSenders } from './daemon-senders.js';
+import { DaemonSenders, REPAIR_TEST_LOAD } from './daemon-senders.js';
 import { RawKvClient } from './raw-client.js';
 
 const DAEMONS = ['ledger-a', 'ledger-b', 'ledger-c'];
 const SENT_TO = 'ledger-a';
 const REPAIR_GRACE_MS = 1_000;
-const SENDERS = 4;
 const CALL_TIMEOUT_MS = 5_000;
 /** The committed cooldown may end this much before the pure one (clocks read a moment apart); far above an 8 s backoff. */
 const COOLDOWN_SLACK_MS = 1_000;
@@ -135,37 +134,30 @@ describe('the reconcile service on processes', () => {
     const senders = new DaemonSenders({
       endpoints: survivors.map((id) => cluster.plan(id).client),
       daemon: SENT_TO,
-      senders: SENDERS,
-      maxSendsPerSender: 2_000,
-      maxDurationMs: 150_000,
-      sendTimeoutMs: 3_000,
+      ...REPAIR_TEST_LOAD,
     });
     let replacedMs = 0;
     try {
-      await until(
-        () => senders.acknowledged() >= ACKS_BEFORE_KILL,
-        'events before the kill',
-        CLUSTER_TIMEOUT_MS,
-      );
-      const killedAt = Date.now();
+      await senders.awaitAcknowledged(ACKS_BEFORE_KILL, 'events before the kill', CLUSTER_TIMEOUT_MS);
+      const killedAt = nanosecondsNow();
       await cluster.kill(holder);
-      for (const daemon of DAEMONS)
-        await mesh.awaitStatus(
-          daemon,
-          survivors,
-          `${daemon} whole on live nodes`,
-          CLUSTER_TIMEOUT_MS,
-          (status) =>
-            status.members.length === 3 &&
-            status.members.every((member) => member.node !== holder && member.healthy),
-        );
-      replacedMs = Date.now() - killedAt;
-      const repairedAt = nanosecondsNow();
-      await until(
-        () => senders.acknowledged(repairedAt) >= ACKS_AFTER_REPAIR,
-        'events after the repair',
+      const repairedAt = await senders.awaitRepairThenAcknowledged(
+        async () => {
+          for (const daemon of DAEMONS)
+            await mesh!.awaitStatus(
+              daemon,
+              survivors,
+              `${daemon} whole on live nodes`,
+              CLUSTER_TIMEOUT_MS,
+              (status) =>
+                status.members.length === 3 &&
+                status.members.every((member) => member.node !== holder && member.healthy),
+            );
+        },
+        ACKS_AFTER_REPAIR,
         CLUSTER_TIMEOUT_MS,
       );
+      replacedMs = Math.round((repairedAt - killedAt) / 1e6);
     } finally {
       await senders.stop();
     }

@@ -189,6 +189,43 @@ describe('the reconcile service (one process)', () => {
     expect(kinds).toEqual(['queued', 'dispatched', 'completed']);
   });
 
+  it('restarts a single daemon whose node is gone on another node at a new epoch, from its inbound chain', async () => {
+    mesh = await openReconcileMesh();
+    const { daemons } = mesh;
+    await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
+    await daemons.node(1).requests.deploy({ name: 'solo', kind: 'journal', group: 'single', members: 1 });
+    const before = await daemons.node(1).requests.status('solo');
+    const lost = before.members[0]!.node;
+    const survivor = NODES.find((node) => node !== lost)!;
+    for (const payload of ['a', 'b', 'c'])
+      await daemons.node(survivor).requests.send('solo', { payload: bytes(payload) }, SEND_TIMEOUT_MS);
+    const holder = holders(mesh)[0]!;
+    if (holder === lost) await mesh.reconcilers.get(holder)!.stop();
+    daemons.down.add(lost);
+    daemons.gone.add(lost);
+    await daemons.node(lost).coordinator.stop();
+    await until(async () => {
+      const status = await daemons.node(survivor).requests.status('solo');
+      const member = status.members[0]!;
+      return member.node !== lost && member.healthy && member.syncedThrough === status.inboundThrough;
+    }, 'the single daemon restarted on a live node and synced');
+    const status = await daemons.node(survivor).requests.status('solo');
+    // A new epoch: whatever the old member could still append is refused by the epoch rule.
+    expect(status.epoch).toBe(before.epoch + 1);
+    expect(status.members).toHaveLength(1);
+    const moved = status.members[0]!.node;
+    await daemons.node(survivor).requests.send('solo', { payload: bytes('d') }, SEND_TIMEOUT_MS);
+    const state = await daemons.node(moved).requests.state('solo', 0);
+    expect(decodeJournalState(state.state).map(text)).toEqual(['a', 'b', 'c', 'd']);
+    const started = mesh.events.filter(
+      (record) =>
+        record.action.action.kind === 'StartDaemon' &&
+        record.action.action.node === moved &&
+        record.event.type === 'completed',
+    );
+    expect(started).toHaveLength(1);
+  });
+
   it('another node takes the lease when the holder stands down, and goes on reconciling', async () => {
     mesh = await openReconcileMesh();
     await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
