@@ -63,12 +63,12 @@ export class DaemonEventTooLargeError extends MeshError {
 
 /** The kind threw (or missed its deadline) applying the event: applied nowhere, state unchanged. */
 export class DaemonProcessFailedError extends MeshError {
-  constructor(name: string, inboundOffset: number, reason: string) {
+  constructor(name: string, inboundOffset: number, reason: string, crashed = false) {
     super(
       'DAEMON_PROCESS_FAILED',
       `daemon ${name} failed applying the event at ${inboundOffset}: ${reason}`,
       {
-        details: { name, inboundOffset, reason },
+        details: { name, inboundOffset, reason, crashed },
       },
     );
   }

@@ -4,7 +4,8 @@
  *
  * - an event above `maxEventBytes`: `DAEMON_EVENT_TOO_LARGE`, `process` is not called;
  * - `process` throws, its promise rejects, or it answers something other than an array of
- *   `Uint8Array`s: `DAEMON_PROCESS_FAILED`;
+ *   `Uint8Array`s: `DAEMON_PROCESS_FAILED` (`details.crashed` unless the kind threw a typed
+ *   `MeshError`: that is its refusal of the event, not a crash);
  * - more than `maxOutputsPerEvent` outputs, one above `maxOutputBytes`, or more than
  *   `maxOutputBytesPerEvent` together: `DAEMON_PROCESS_FAILED` naming the limit;
  * - its promise does not settle within `deadlineMs` (on the given clock):
@@ -16,7 +17,7 @@
  * The guard does not undo anything: `DaemonMember` does, by rebuilding the daemon.
  */
 import type { DaemonEvent, MeshDaemon } from '../compute/index.js';
-import { type Clock, describeValue, type MeshError } from '../lib/index.js';
+import { type Clock, describeValue, isMeshError, type MeshError } from '../lib/index.js';
 import { DaemonEventTooLargeError, DaemonProcessFailedError } from './cluster-errors.js';
 import { MAX_DAEMON_EVENT_BYTES } from './cluster-limits.js';
 import { DaemonProcessTimeoutError } from './errors.js';
@@ -64,7 +65,7 @@ export async function guardedProcess(
   try {
     answer = daemon.process(event);
   } catch (error) {
-    throw processFailed(site, `the kind threw ${describeError(error)}`);
+    throw processFailed(site, `the kind threw ${describeError(error)}`, !isMeshError(error));
   }
   if (answer instanceof Promise) answer = await withinDeadline(answer, site, clock, limits.deadlineMs);
   return checkedOutputs(answer, site, limits);
@@ -87,7 +88,13 @@ function withinDeadline(
       },
       (error: unknown) => {
         clock.clearTimer(timer);
-        reject(processFailed(site, `the kind's promise rejected with ${describeError(error)}`));
+        reject(
+          processFailed(
+            site,
+            `the kind's promise rejected with ${describeError(error)}`,
+            !isMeshError(error),
+          ),
+        );
       },
     );
   });
@@ -127,8 +134,20 @@ function checkedOutputs(answer: unknown, site: ProcessSite, limits: GuardLimits)
   return outputs;
 }
 
-function processFailed(site: ProcessSite, reason: string): DaemonProcessFailedError {
-  return new DaemonProcessFailedError(site.daemonName, site.inboundOffset, reason);
+/** `crashed` unless the kind refused the event with a typed error (its way of saying no). */
+function processFailed(site: ProcessSite, reason: string, crashed = true): DaemonProcessFailedError {
+  return new DaemonProcessFailedError(site.daemonName, site.inboundOffset, reason, crashed);
+}
+
+/**
+ * Whether a failed event was the kind crashing rather than refusing it (docs/RECONCILE.md
+ * "Crash-loop backoff on a running node"): it threw or rejected with something other than a
+ * typed `MeshError`, answered a value that is not its outputs or above their limits, or did not
+ * settle within its deadline. A crash stops the member until the reconciler restarts it.
+ */
+export function isKindCrash(error: MeshError): boolean {
+  if (error.code === 'DAEMON_PROCESS_TIMEOUT') return true;
+  return error.code === 'DAEMON_PROCESS_FAILED' && error.details.crashed === true;
 }
 
 function describeError(error: unknown): string {

@@ -11,6 +11,7 @@
  * applied. The rule reads the chain alone, so every member decides each record the same way.
  */
 import { isMeshError } from '../lib/index.js';
+import { isKindCrash } from './guarded-process.js';
 import type { InboundEventRecord } from './types.js';
 
 /** Outcomes of recently applied records kept for the senders waiting on them and the output writer. */
@@ -19,7 +20,13 @@ export const MEMBER_RECENT_OUTCOMES = 8_192;
 export type ApplyOutcome =
   | { readonly type: 'applied'; readonly outputs: readonly Uint8Array[]; readonly duplicate: boolean }
   | { readonly type: 'refused'; readonly reason: string }
-  | { readonly type: 'failed'; readonly code: string; readonly reason: string };
+  | {
+      readonly type: 'failed';
+      readonly code: string;
+      readonly reason: string;
+      /** The kind crashed on it (`isKindCrash`), rather than refusing it. */
+      readonly crashed?: true;
+    };
 
 /**
  * Applies one event to the daemon's state, exactly once per (clientId, sequence) (the
@@ -159,7 +166,12 @@ export class MemberCore {
     } catch (error) {
       // Only a typed error is an event's answer; anything else is a bug, not a member's outcome.
       if (!isMeshError(error)) throw error;
-      return { type: 'failed', code: error.code, reason: error.message };
+      return {
+        type: 'failed',
+        code: error.code,
+        reason: error.message,
+        ...(isKindCrash(error) ? { crashed: true as const } : {}),
+      };
     }
   }
 }

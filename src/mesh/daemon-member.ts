@@ -64,6 +64,14 @@ export interface DaemonMemberOptions {
   readonly checkpointEvery?: CheckpointThresholds;
   /** A checkpoint to start from instead of looking for one (a move's target fetched it). */
   readonly initialCheckpoint?: MemberCheckpoint;
+  /**
+   * Told when the kind crashes on a record above `crashedThrough` (`isKindCrash`): the member
+   * stops following its chain (its owner stops it and counts the crash). A crash at or below
+   * `crashedThrough` is the replay of one already counted and goes by as the failed event it is.
+   */
+  readonly onKindCrash?: (offset: number, reason: string) => void;
+  /** The offset of this node's member's last counted crash (-1: none). */
+  readonly crashedThrough?: number;
   readonly clock: Clock;
   readonly logger?: Logger;
 }
@@ -402,6 +410,7 @@ export class DaemonMember {
           this.settle(record.offset, outcome);
           this.writer?.notify();
           if (this.checkpoints.counted(record.payload.length)) this.saveCheckpoint();
+          if (this.crashedOn(record.offset, outcome)) return;
           if (signal.aborted) return;
         }
       } catch (error) {
@@ -417,6 +426,19 @@ export class DaemonMember {
       }
       await pause(clock, MEMBER_RETRY_DELAY_MS, signal);
     }
+  }
+
+  /** A crash of the kind not counted before: the owner is told, and the member follows no more. */
+  private crashedOn(offset: number, outcome: ApplyOutcome): boolean {
+    const { onKindCrash, crashedThrough = -1 } = this.options;
+    if (onKindCrash === undefined || outcome.type !== 'failed' || outcome.crashed !== true) return false;
+    if (offset <= crashedThrough) return false;
+    this.options.logger?.warn(
+      { daemon: this.name, offset, reason: outcome.reason },
+      'daemons: the kind crashed on an event; the member stops until the reconciler restarts it',
+    );
+    onKindCrash(offset, outcome.reason);
+    return true;
   }
 
   /** Takes a checkpoint now (between two records) and saves it; the active's after its outputs. */

@@ -56,6 +56,13 @@ export interface MemberReport {
   readonly crashes: number;
 }
 
+interface CrashHistory {
+  readonly times: number[];
+  count: number;
+  /** The inbound offset its kind last crashed on (-1: it crashed when created, or never). */
+  crashedThrough: number;
+}
+
 interface PreparedMember {
   readonly member: DaemonMember;
   readonly timer: TimerId;
@@ -69,7 +76,7 @@ export class DaemonMembers {
   private readonly catchingUp = new Map<string, TimerId>();
   private closed = false;
   /** Crashes of the members placed here, by daemon (forgotten once not placed here). */
-  private readonly crashHistory = new Map<string, { times: number[]; count: number }>();
+  private readonly crashHistory = new Map<string, CrashHistory>();
   /** Members that crashed: they wait for a restart the reconciler asks for (`restart`). */
   private readonly crashed = new Set<string>();
   /** The definitions last reconciled against (the follower's live map). */
@@ -267,15 +274,31 @@ export class DaemonMembers {
     else this.noteCrash(definition.name);
   }
 
-  /** The member could not start: it waits for the reconciler's restart (after its backoff). */
-  private noteCrash(name: string): void {
-    const crashes = this.crashHistory.get(name) ?? { times: [], count: 0 };
+  /**
+   * The member could not start, or its kind crashed on the event at `offset`: it waits for the
+   * reconciler's restart (after its backoff).
+   */
+  private noteCrash(name: string, offset?: number): void {
+    const crashes = this.crashHistory.get(name) ?? { times: [], count: 0, crashedThrough: -1 };
     crashes.times.push(this.options.clock.wallMs());
     if (crashes.times.length > MAX_CRASH_TIMES_KEPT)
       crashes.times.splice(0, crashes.times.length - MAX_CRASH_TIMES_KEPT);
     crashes.count += 1;
+    if (offset !== undefined) crashes.crashedThrough = Math.max(crashes.crashedThrough, offset);
     this.crashHistory.set(name, crashes);
     this.crashed.add(name);
+  }
+
+  /**
+   * The kind of `member` crashed on an event (docs/RECONCILE.md "Crash-loop backoff on a running
+   * node"): the member stops (its checkpoint stays: the restart starts from it) and counts a crash.
+   */
+  private kindCrashed(member: DaemonMember, offset: number): void {
+    if (this.running.get(member.name) !== member) return;
+    this.running.delete(member.name);
+    this.stopCatchingUp(member.name);
+    this.noteCrash(member.name, offset);
+    void member.stop();
   }
 
   private newMember(
@@ -291,10 +314,13 @@ export class DaemonMembers {
       context: { daemonName: definition.name, memberIndex: index, node: self },
       clock,
     });
+    const crashedThrough = this.crashHistory.get(definition.name)?.crashedThrough ?? -1;
     try {
-      return new DaemonMember({
+      const member: DaemonMember = new DaemonMember({
         definition,
         index,
+        onKindCrash: (offset) => this.kindCrashed(member, offset),
+        crashedThrough,
         newApplier: () => ExactlyOnceApplier.create(applierOptions()),
         restoreApplier: (snapshot) => ExactlyOnceApplier.restore(applierOptions(), snapshot),
         chains,
@@ -306,6 +332,7 @@ export class DaemonMembers {
         ...(initialCheckpoint === undefined ? {} : { initialCheckpoint }),
         ...(logger === undefined ? {} : { logger }),
       });
+      return member;
     } catch (error) {
       logger?.error(
         { err: error, daemon: definition.name, kind: definition.kind },

@@ -10,7 +10,10 @@
  *   hold every acknowledged event once, each sender's in order;
  * - three voters given a `--daemon-module` whose kind throws when a member starts: the member's
  *   crashes are backed off (each restart at least 500 ms x 2^(n-1) after the crash before) and
- *   the fifth crash in 60 s puts it in the 5-minute cooldown the reconciler commits.
+ *   the fifth crash in 60 s puts it in the 5-minute cooldown the reconciler commits;
+ * - the same with a kind that crashes in `process` on `boom...` events: each crash fails its
+ *   event and stops the member, which takes events again only once the reconciler restarted it
+ *   after its backoff, with every applied event in its state once and no failed one.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -33,6 +36,7 @@ import {
 } from './daemon-cluster.js';
 import { DaemonSenders, REPAIR_TEST_LOAD } from './daemon-senders.js';
 import { RawKvClient } from './raw-client.js';
+import { RawDaemonsError } from './raw-daemons-client.js';
 
 const DAEMONS = ['ledger-a', 'ledger-b', 'ledger-c'];
 const SENT_TO = 'ledger-a';
@@ -52,6 +56,31 @@ const CRASHING_MODULE = `export const crashing = {
   },
 };
 `;
+
+/** A journal of text entries whose `process` throws a plain Error on a payload `boom...`. */
+const FRAGILE_MODULE = `export const fragile = {
+  name: 'fragile',
+  create(config, context) {
+    let entries = [];
+    return {
+      name: context.daemonName,
+      process(event) {
+        const text = new TextDecoder().decode(event.payload);
+        if (text.startsWith('boom')) throw new Error('this kind breaks on ' + text);
+        entries.push(text);
+        return [];
+      },
+      snapshot() { return new TextEncoder().encode(JSON.stringify(entries)); },
+      restore(state) { entries = state.length === 0 ? [] : JSON.parse(new TextDecoder().decode(state)); },
+      health() { return { status: 'healthy' }; },
+      saturation() { return 0; },
+      onControl() {},
+    };
+  },
+};
+`;
+/** A send while the member may be backed off: short, and retried. */
+const SHORT_SEND_TIMEOUT_MS = 1_000;
 
 interface ReconcileView {
   readonly holding: boolean;
@@ -215,32 +244,37 @@ describe('the reconcile service on processes', () => {
     expect(journalProblems(senders.operations, journals[0]!)).toEqual([]);
   }, 300_000);
 
-  it('backs a crash-looping kind off and cools it down after 5 crashes', async () => {
+  /** Three voters given `source` as their `--daemon-module`, and `daemon` of `kind` deployed single: its node. */
+  async function startWithModule(source: string, daemon: string, kind: string): Promise<number> {
     directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-reconcile-'));
-    const module = path.join(directory, 'crashing.mjs');
-    await writeFile(module, CRASHING_MODULE);
+    const module = path.join(directory, `${kind}.mjs`);
+    await writeFile(module, source);
     mesh = await startDaemonCluster(3, { nodeArguments: ['--daemon-module', module] });
-    const { cluster, ids } = mesh;
-    await eventually('deploy', () => deployed(mesh!, ids[0]!, 'loop', 'crashing', 'GROUP_SINGLE', 1));
-    const node = (await mesh.statusVia('loop', ids, CALL_TIMEOUT_MS))!.members[0]!.node;
-    const crashTimes = async (): Promise<readonly number[]> =>
-      (await reconcileView(cluster.plan(node).admin))?.members?.find((member) => member.name === 'loop')
-        ?.crashTimesWallMs ?? [];
-    await until(
-      async () => (await crashTimes()).length >= CRASH_LOOP_CRASHES,
-      '5 crashes',
-      CLUSTER_TIMEOUT_MS,
-    );
-    const times = await crashTimes();
+    await eventually('deploy', () => deployed(mesh!, mesh!.ids[0]!, daemon, kind, 'GROUP_SINGLE', 1));
+    return (await mesh.statusVia(daemon, mesh.ids, CALL_TIMEOUT_MS))!.members[0]!.node;
+  }
+
+  /** The crash times `node` reports for its member of `daemon`. */
+  async function crashTimes(node: number, daemon: string): Promise<readonly number[]> {
+    const view = await reconcileView(mesh!.cluster.plan(node).admin);
+    return view?.members?.find((member) => member.name === daemon)?.crashTimesWallMs ?? [];
+  }
+
+  /**
+   * Each restart came at least its backoff (500 ms x 2^(n-1)) after the crash before, and the
+   * fifth crash committed the 5-minute cooldown; answers the gaps.
+   */
+  async function expectBackedOffAndCooled(node: number, daemon: string): Promise<number[]> {
+    const times = await crashTimes(node, daemon);
     expect(times).toHaveLength(CRASH_LOOP_CRASHES);
     const gaps = times.slice(1).map((time, index) => time - times[index]!);
     for (const [index, gapMs] of gaps.entries()) expect(gapMs).toBeGreaterThanOrEqual(500 * 2 ** index);
-    const kv = new RawKvClient(cluster.plan(ids[0]!).client);
+    const kv = new RawKvClient(mesh!.cluster.plan(mesh!.ids[0]!).client);
     try {
       await until(
         async () => {
           const record = await kv
-            .get(`${ROOT}reconcile/backoff/loop/${node}`, CALL_TIMEOUT_MS)
+            .get(`${ROOT}reconcile/backoff/${daemon}/${node}`, CALL_TIMEOUT_MS)
             .catch(() => null);
           return (
             record !== null &&
@@ -254,8 +288,65 @@ describe('the reconcile service on processes', () => {
     } finally {
       kv.close();
     }
+    return gaps;
+  }
+
+  it('backs a crash-looping kind off and cools it down after 5 crashes', async () => {
+    const node = await startWithModule(CRASHING_MODULE, 'loop', 'crashing');
+    await until(
+      async () => (await crashTimes(node, 'loop')).length >= CRASH_LOOP_CRASHES,
+      '5 crashes',
+      CLUSTER_TIMEOUT_MS,
+    );
+    const gaps = await expectBackedOffAndCooled(node, 'loop');
     console.log(
       `crash gaps ${gaps.map((gap) => `${gap} ms`).join(', ')}; then the ${CRASH_LOOP_COOLDOWN_MS / 60_000}-minute cooldown`,
     );
+  }, 300_000);
+
+  it('a kind that crashes in process: the member stops, restarts after its backoff, and is cooled down after 5 crashes', async () => {
+    const node = await startWithModule(FRAGILE_MODULE, 'frail', 'fragile');
+    const client = mesh!.client(node);
+    let sequence = 0;
+    /** Sends `payload` (one sequence, retried while no member takes it) until it is answered. */
+    const sendUntilAnswered = async (payload: string): Promise<string> => {
+      const identity = { clientId: 'tester', sequence: ++sequence };
+      return eventually(
+        `an answer to ${payload}`,
+        () =>
+          client.send('frail', payload, SHORT_SEND_TIMEOUT_MS, identity).then(
+            () => 'applied',
+            (error: unknown) => {
+              if (error instanceof RawDaemonsError && error.code === 'DAEMON_PROCESS_FAILED')
+                return 'DAEMON_PROCESS_FAILED';
+              throw error;
+            },
+          ),
+        CLUSTER_TIMEOUT_MS,
+      );
+    };
+    expect(await sendUntilAnswered('first')).toBe('applied');
+    const applied = ['first'];
+    for (let crash = 1; crash <= CRASH_LOOP_CRASHES; crash++) {
+      if (crash === CRASH_LOOP_CRASHES) {
+        // Before the last crash: the restarted member's state holds every applied event once, no failed one.
+        const state = await client.state('frail', 0, CALL_TIMEOUT_MS);
+        expect(JSON.parse(textOf(state.state))).toEqual(applied);
+      }
+      expect(await sendUntilAnswered(`boom-${crash}`)).toBe('DAEMON_PROCESS_FAILED');
+      await until(
+        async () => (await crashTimes(node, 'frail')).length >= crash,
+        `crash ${crash} reported`,
+        CLUSTER_TIMEOUT_MS,
+      );
+      if (crash === CRASH_LOOP_CRASHES) break;
+      // The next send is taken once the reconciler restarted the member: after its backoff.
+      expect(await sendUntilAnswered(`after-${crash}`)).toBe('applied');
+      applied.push(`after-${crash}`);
+    }
+    const gaps = await expectBackedOffAndCooled(node, 'frail');
+    // Cooling down: not restarted, so a send is not taken.
+    await expect(client.send('frail', 'cooling', SHORT_SEND_TIMEOUT_MS)).rejects.toThrow();
+    console.log(`crashes in process: gaps ${gaps.map((gap) => `${gap} ms`).join(', ')}; then the cooldown`);
   }, 300_000);
 });

@@ -4,7 +4,9 @@
  * and each node's `ReconcileNode` reporting its members. Shows that one node holds the lease and
  * re-places a member whose node is gone past the grace period (with the actions it ran, in the
  * hub's event feed), that another takes over when the holder stops, that a stale term's writes
- * are refused, and that a crash-looping member is backed off and then cooled down.
+ * are refused, that a crash-looping member is backed off and then cooled down, that a single
+ * daemon whose node is gone restarts elsewhere, and that a kind crashing in `process` stops its
+ * member until the reconciler restarts it after its backoff.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChainDirectory, type StatusLearnerProgress } from '../../../src/chains/index.js';
@@ -15,7 +17,7 @@ import {
   reconcileReportKey,
 } from '../../../src/control/index.js';
 import { inboundChainName, outputChainName } from '../../../src/daemons/chain-names.js';
-import { decodeJournalState } from '../../../src/daemons/index.js';
+import { decodeJournalState, journalKind } from '../../../src/daemons/index.js';
 import type { DaemonKind } from '../../../src/daemons/types.js';
 import { type NodeId, SystemClock, systemRandom } from '../../../src/lib/index.js';
 import type { MemberNode } from '../../../src/mesh/membership-view.js';
@@ -48,6 +50,27 @@ const crashingKind: DaemonKind = {
   name: 'crashing',
   create() {
     throw new Error('this kind refuses to start');
+  },
+};
+
+/** A journal whose `process` throws a plain Error on a payload `boom...`: a crash, not a refusal. */
+const fragileKind: DaemonKind = {
+  name: 'fragile',
+  create(config, context) {
+    const journal = journalKind.create(config, context);
+    return {
+      ...journal,
+      name: journal.name,
+      process: (event) => {
+        if (text(event.payload).startsWith('boom')) throw new Error('this kind breaks on boom');
+        return journal.process(event);
+      },
+      snapshot: () => journal.snapshot!(),
+      restore: (state) => journal.restore!(state),
+      health: () => journal.health(),
+      saturation: () => journal.saturation(),
+      onControl: (signal) => journal.onControl(signal),
+    };
   },
 };
 
@@ -327,6 +350,63 @@ describe('the reconcile service (one process)', () => {
     expect(completed('ApplyBackoff')).toBeGreaterThanOrEqual(CRASH_LOOP_CRASHES);
     expect(completed('StartDaemon')).toBe(CRASH_LOOP_CRASHES - 1);
   }, 60_000);
+});
+
+describe('a kind that crashes in process (one process)', () => {
+  let mesh: ReconcileMesh | undefined;
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('stops the member on each crash and restarts it only after its backoff; a typed refusal is no crash', async () => {
+    mesh = await openReconcileMesh([fragileKind]);
+    const { daemons } = mesh;
+    await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
+    await daemons.node(1).requests.deploy({ name: 'frail', kind: 'fragile', group: 'single', members: 1 });
+    await daemons.node(1).requests.deploy({ name: 'sum', kind: 'counter', group: 'single', members: 1 });
+    const node = (await daemons.node(1).requests.status('frail')).members[0]!.node;
+    const report = async (name: string) => {
+      const entry = await daemons.plane.get(reconcileReportKey(node));
+      const reported = entry === undefined ? undefined : readNodeReport(entry.key, entry.value);
+      return reported?.daemons.find((member) => member.name === name);
+    };
+    // Each payload its own sequence: a retry of a send whose outcome was unknown is applied once.
+    let sequence = 0;
+    const sequences = new Map<string, number>();
+    const send = (name: string, payload: string) => {
+      const key = `${name}/${payload}`;
+      if (!sequences.has(key)) sequences.set(key, ++sequence);
+      const event = { payload: bytes(payload), clientId: 'tester', sequence: sequences.get(key)! };
+      return daemons.node(node).requests.send(name, event, SEND_TIMEOUT_MS);
+    };
+    await send('frail', 'a');
+    const restarts: number[] = [];
+    for (let crash = 1; crash <= 2; crash++) {
+      expect(await rejectionCode(send('frail', `boom-${crash}`))).toBe('DAEMON_PROCESS_FAILED');
+      await until(async () => (await report('frail'))?.crashes === crash, `crash ${crash} reported`);
+      const crashedAt = (await report('frail'))!.crashTimesWallMs.at(-1)!;
+      // Stopped: the next send is taken only once the reconciler restarted the member.
+      await until(
+        async () =>
+          await send('frail', `after-${crash}`).then(
+            () => true,
+            () => false,
+          ),
+        `a send after crash ${crash}`,
+      );
+      restarts.push(Date.now() - crashedAt);
+    }
+    // The restart after the n-th crash waits 500 ms x 2^(n-1).
+    expect(restarts[0]).toBeGreaterThanOrEqual(500);
+    expect(restarts[1]).toBeGreaterThanOrEqual(1_000);
+    const state = await daemons.node(node).requests.state('frail', 0);
+    expect(decodeJournalState(state.state).map(text)).toEqual(['a', 'after-1', 'after-2']);
+    // The counter refuses a payload with a typed error: the event fails, the member runs on.
+    expect(await rejectionCode(send('sum', 'not a number'))).toBe('DAEMON_PROCESS_FAILED');
+    await send('sum', '2');
+    expect((await report('sum'))?.crashes ?? 0).toBe(0);
+  }, 30_000);
 });
 
 describe('the reconcile state with nodes in maintenance', () => {
