@@ -1,3 +1,4 @@
+import { GcInsideSteps } from './gc-inside-steps.js';
 import type { RunQueueWaitLog } from './run-queue-wait.js';
 
 /**
@@ -49,6 +50,8 @@ export class StepDurations {
   private readonly long = new Map<StepSource, number>();
   private readonly longestOwn = new Map<StepSource, number>();
   private readonly longOwn = new Map<StepSource, number>();
+  /** Long steps by own time, with the GC pauses inside them taken out once heard of. */
+  private readonly gcInside = new GcInsideSteps(LONG_STEP_THRESHOLD_MS);
 
   constructor(private readonly waits?: RunQueueWaitLog) {}
 
@@ -62,16 +65,41 @@ export class StepDurations {
     // Own time is at most the wall time: only a step that could set a record or count as long
     // pays for a reading.
     if (!this.couldMatter(source, durationMs)) return;
-    const waitMs = this.waits?.waitSinceMs(this.waits.nowMs() - durationMs) ?? 0;
-    this.observeOwn(source, Math.max(0, durationMs - waitMs));
+    const nowMs = this.waits?.nowMs();
+    const waitMs = nowMs === undefined ? 0 : (this.waits?.waitSinceMs(nowMs - durationMs) ?? 0);
+    const ownMs = Math.max(0, durationMs - waitMs);
+    this.observeOwn(source, ownMs);
+    if (nowMs !== undefined && ownMs > LONG_STEP_THRESHOLD_MS)
+      this.gcInside.longStep(source, nowMs - durationMs, nowMs, ownMs);
   };
 
   /** A pause reported after it ended (V8's garbage collections), by its start on the log's clock. */
   observePast(source: StepSource, startMs: number, durationMs: number): void {
     this.observeWall(source, durationMs);
-    if (!this.couldMatter(source, durationMs)) return;
+    // Every pause is split (a few dozen a second): it is taken out of the long steps it fell in.
     const waitMs = this.waits?.waitOverMs(startMs, startMs + durationMs) ?? 0;
-    this.observeOwn(source, Math.max(0, durationMs - waitMs));
+    const ownMs = Math.max(0, durationMs - waitMs);
+    this.observeOwn(source, ownMs);
+    this.gcInside.pause(startMs, durationMs, ownMs);
+  }
+
+  /** Judges the long steps that no unheard GC pause can still fall in (before a scrape). */
+  settle(): void {
+    const nowMs = this.waits?.nowMs();
+    if (nowMs !== undefined) this.gcInside.settle(nowMs);
+  }
+
+  /**
+   * Steps of `source` whose own time less the GC pauses inside them passed
+   * `LONG_STEP_THRESHOLD_MS` (judged a second after they end; needs a run-queue log).
+   */
+  longOwnCountOutsideGc(source: StepSource): number {
+    return this.gcInside.countOutsideGc(source);
+  }
+
+  /** The longest own time less GC among the steps of `source` whose own time passed the threshold. */
+  longestOwnOutsideGcMs(source: StepSource): number {
+    return this.gcInside.longestOutsideGcMs(source);
   }
 
   longestMs(source: StepSource): number {

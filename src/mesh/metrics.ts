@@ -142,6 +142,26 @@ function registerStepDurations(registry: Registry, steps: StepDurations): () => 
       for (const source of STEP_SOURCES) this.set({ source }, steps.longOwnCount(source));
     },
   });
+  new Gauge({
+    name: 'meshos_long_own_steps_outside_gc',
+    help: `synchronous pieces of the node's own work whose own time less the GC pauses inside them passed ${LONG_STEP_THRESHOLD_MS} ms since start, by source (judged a second after they end)`,
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      steps.settle();
+      for (const source of STEP_SOURCES) this.set({ source }, steps.longOwnCountOutsideGc(source));
+    },
+  });
+  new Gauge({
+    name: 'meshos_longest_step_own_outside_gc_seconds',
+    help: `among the steps whose own time passed ${LONG_STEP_THRESHOLD_MS} ms: the longest own time less the GC pauses inside it, by source`,
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      steps.settle();
+      for (const source of STEP_SOURCES) this.set({ source }, steps.longestOwnOutsideGcMs(source) / 1000);
+    },
+  });
   return () => gcObserver.disconnect();
 }
 

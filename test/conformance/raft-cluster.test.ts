@@ -151,6 +151,7 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     expect(longestOwn('apply')).toBeGreaterThan(0);
     expect(longestOwn('apply')).toBeLessThanOrEqual(longest('apply'));
     expect(scraped).toMatch(/^meshos_long_own_steps\{source="ready"\} \d+$/m);
+    expect(scraped).toMatch(/^meshos_long_own_steps_outside_gc\{source="ready"\} \d+$/m);
     expect(scraped).toMatch(/^meshos_event_loop_window_max_own_delay_seconds_count [1-9]\d*$/m);
     expect(scraped).toMatch(/^meshos_main_thread_run_queue_wait_seconds \S+$/m);
     for (const node of nodes) {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GC_REPORT_DELAY_MS,
+  GcInsideSteps,
+  LONG_STEPS_PENDING,
+  RunQueueWaitLog,
+  type RunQueueWaitSource,
+  StepDurations,
+} from '../../../src/lib/index.js';
+
+class ScriptedThread implements RunQueueWaitSource {
+  nowMsValue = 1_000;
+  waitMsValue = 0;
+
+  nowMs(): number {
+    return this.nowMsValue;
+  }
+
+  runQueueWaitMs(): number {
+    return this.waitMsValue;
+  }
+
+  pass(ms: number, waitMs = 0): void {
+    this.nowMsValue += ms;
+    this.waitMsValue += waitMs;
+  }
+}
+
+describe('GcInsideSteps', () => {
+  it('takes the GC pauses heard about later out of the long steps they fell in', () => {
+    const judged = new GcInsideSteps(50);
+    judged.longStep('apply', 0, 90, 90);
+    judged.longStep('ready', 100, 160, 60);
+    judged.pause(20, 50, 50); // inside the apply
+    judged.pause(150, 20, 10); // half inside the ready
+    judged.settle(160 + GC_REPORT_DELAY_MS);
+    expect([judged.countOutsideGc('apply'), judged.longestOutsideGcMs('apply')]).toEqual([0, 40]);
+    expect([judged.countOutsideGc('ready'), judged.longestOutsideGcMs('ready')]).toEqual([1, 55]);
+  });
+
+  it('judges a step only once no pause inside it can still be unheard of', () => {
+    const judged = new GcInsideSteps(50);
+    judged.longStep('peer-message', 0, 80, 80);
+    judged.settle(80 + GC_REPORT_DELAY_MS - 1);
+    expect(judged.countOutsideGc('peer-message')).toBe(0);
+    judged.pause(10, 60, 60);
+    judged.settle(80 + GC_REPORT_DELAY_MS);
+    expect([judged.countOutsideGc('peer-message'), judged.longestOutsideGcMs('peer-message')]).toEqual([
+      0, 20,
+    ]);
+  });
+
+  it(`keeps at most ${LONG_STEPS_PENDING} steps waiting, judging the oldest first`, () => {
+    const judged = new GcInsideSteps(50);
+    for (let step = 0; step <= LONG_STEPS_PENDING; step++) judged.longStep('ready', step, step + 0.5, 70);
+    expect(judged.countOutsideGc('ready')).toBe(1);
+  });
+});
+
+describe('StepDurations: own time outside GC', () => {
+  it('counts a long own step only when it stays long once the GC inside it is taken out', () => {
+    const thread = new ScriptedThread();
+    const steps = new StepDurations(new RunQueueWaitLog(thread));
+    // A 100 ms apply, 80 ms of it a GC pause (no run-queue wait anywhere).
+    steps.started();
+    const applyStartMs = thread.nowMs();
+    thread.pass(100);
+    steps.observe('apply', 100);
+    // A 70 ms Ready with no GC in it.
+    steps.started();
+    thread.pass(70);
+    steps.observe('ready', 70);
+    steps.observePast('gc-major', applyStartMs + 10, 80);
+    thread.pass(GC_REPORT_DELAY_MS);
+    steps.settle();
+    expect([steps.longOwnCount('apply'), steps.longOwnCountOutsideGc('apply')]).toEqual([1, 0]);
+    expect(steps.longestOwnOutsideGcMs('apply')).toBe(20);
+    expect([steps.longOwnCount('ready'), steps.longOwnCountOutsideGc('ready')]).toEqual([1, 1]);
+    expect([steps.longestOwnMs('gc-major'), steps.longOwnCount('gc-major')]).toEqual([80, 1]);
+  });
+});
