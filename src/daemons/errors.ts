@@ -14,6 +14,19 @@ export class DaemonPayloadError extends MeshError {
   }
 }
 
+/** A `counter` counts its limit of keys and the event brings a new one; the event was not applied. */
+export class CounterKeysFullError extends MeshError {
+  constructor(limit: number) {
+    super(
+      'DAEMON_COUNTER_KEYS_FULL',
+      `counter holds its limit of ${limit} keys; send events with a key it counts, or none`,
+      {
+        details: { limit },
+      },
+    );
+  }
+}
+
 /** A `journal` holds its limit of entries or bytes; the event was not applied. */
 export class JournalFullError extends MeshError {
   constructor(limit: 'entries' | 'bytes', limitValue: number) {

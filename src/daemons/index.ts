@@ -9,6 +9,7 @@ export {
   type RecordedOutcome,
 } from './dedup-table.js';
 export {
+  CounterKeysFullError,
   DaemonMemberBrokenError,
   DaemonMemberBusyError,
   DaemonModuleLoadError,

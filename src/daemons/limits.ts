@@ -15,6 +15,8 @@ export const MAX_JOURNAL_BYTES_LIMIT = 256 * 1024 * 1024;
 
 /** Decimal digits (sign excluded) a `counter` payload may have: enough for any safe integer. */
 export const MAX_COUNTER_PAYLOAD_DIGITS = 16;
+/** Distinct event keys a `counter` counts; an event with a new key past them is refused. */
+export const MAX_COUNTER_KEYS = 1024;
 
 /** `--daemon-module` flags one node takes. */
 export const MAX_DAEMON_MODULES = 64;

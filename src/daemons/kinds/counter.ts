@@ -1,15 +1,17 @@
 /**
  * The built-in `counter` kind: each payload is an integer written as UTF-8 decimal text (an
- * optional `-` and 1 to 16 digits, a safe integer); the state is `{events, sum}`; each event's
- * one output is the running sum as decimal text. A payload that is not such an integer, or
- * that would take the sum out of the safe integer range, is refused with
- * `DAEMON_PAYLOAD_INVALID` before anything changes. The snapshot is the state as UTF-8 JSON,
- * `{"events":3,"sum":6}`, so `meshos daemon state` shows it as it is.
+ * optional `-` and 1 to 16 digits, a safe integer); the state is `{events, sum}`, plus `keys`,
+ * the events counted per event key, once an event with a key arrived; each event's one output is
+ * the running sum as decimal text. A payload that is not such an integer, or that would take the
+ * sum out of the safe integer range, is refused with `DAEMON_PAYLOAD_INVALID`, and a new key past
+ * `MAX_COUNTER_KEYS` with `DAEMON_COUNTER_KEYS_FULL`, before anything changes. The snapshot is
+ * the state as UTF-8 JSON, `{"events":3,"sum":6}` or `{"events":3,"sum":6,"keys":{"a":2}}` (keys
+ * sorted), so `meshos daemon state` shows it as it is.
  */
 import type { DaemonEvent } from '../../compute/index.js';
 import { InputProblems } from '../../lib/index.js';
-import { DaemonPayloadError, DaemonStateInvalidError } from '../errors.js';
-import { MAX_COUNTER_PAYLOAD_DIGITS } from '../limits.js';
+import { CounterKeysFullError, DaemonPayloadError, DaemonStateInvalidError } from '../errors.js';
+import { MAX_COUNTER_KEYS, MAX_COUNTER_PAYLOAD_DIGITS } from '../limits.js';
 import type { DaemonKind, DaemonKindContext } from '../types.js';
 import { BuiltInDaemon, configFields } from './built-in-daemon.js';
 
@@ -18,6 +20,8 @@ export const COUNTER_KIND_NAME = 'counter';
 export interface CounterState {
   readonly events: number;
   readonly sum: number;
+  /** Events counted per event key, keys sorted; absent until an event with a key arrived. */
+  readonly keys?: Readonly<Record<string, number>>;
 }
 
 const INTEGER_TEXT = new RegExp(`^-?[0-9]{1,${MAX_COUNTER_PAYLOAD_DIGITS}}$`);
@@ -57,16 +61,32 @@ export function decodeCounterState(state: Uint8Array): CounterState {
   if (problems.record('state', value)) {
     problems.integer('events', value.events, 0, Number.MAX_SAFE_INTEGER);
     problems.integer('sum', value.sum, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    if (Object.keys(value).length !== 2) problems.add('state must have exactly the fields events and sum');
+    const fields = Object.keys(value).filter((field) => field !== 'keys');
+    if (fields.length !== 2) problems.add('state must have the fields events and sum, and keys only');
+    if (value.keys !== undefined) keyCountProblems(problems, value.keys);
   }
   if (problems.list.length > 0) throw new DaemonStateInvalidError('counter state', problems.list.join('; '));
-  const record = value as { events: number; sum: number };
-  return { events: record.events, sum: record.sum };
+  const record = value as { events: number; sum: number; keys?: Record<string, number> };
+  return {
+    events: record.events,
+    sum: record.sum,
+    ...(record.keys === undefined ? {} : { keys: record.keys }),
+  };
+}
+
+function keyCountProblems(problems: InputProblems, keys: unknown): void {
+  if (!problems.record('keys', keys)) return;
+  const entries = Object.entries(keys);
+  if (entries.length === 0 || entries.length > MAX_COUNTER_KEYS)
+    problems.add(`keys must hold 1 to ${MAX_COUNTER_KEYS} keys, got ${entries.length}`);
+  for (const [key, count] of entries)
+    problems.integer(`keys[${JSON.stringify(key)}]`, count, 1, Number.MAX_SAFE_INTEGER);
 }
 
 export class CounterDaemon extends BuiltInDaemon {
   private events = 0;
   private sum = 0;
+  private readonly keys = new Map<string, number>();
 
   process(event: DaemonEvent): readonly Uint8Array[] {
     const value = parseCounterPayload(event.payload);
@@ -77,13 +97,20 @@ export class CounterDaemon extends BuiltInDaemon {
         `adding ${value} to ${this.sum} leaves the safe integer range`,
       );
     }
+    const key = event.key;
+    if (key !== undefined && !this.keys.has(key) && this.keys.size >= MAX_COUNTER_KEYS)
+      throw new CounterKeysFullError(MAX_COUNTER_KEYS);
     this.sum = sum;
     this.events += 1;
+    if (key !== undefined) this.keys.set(key, (this.keys.get(key) ?? 0) + 1);
     return [textEncoder.encode(String(sum))];
   }
 
+  /** The state; `keys` sorted, so every member writes the same snapshot bytes. */
   state(): CounterState {
-    return { events: this.events, sum: this.sum };
+    if (this.keys.size === 0) return { events: this.events, sum: this.sum };
+    const keys = [...this.keys.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return { events: this.events, sum: this.sum, keys: Object.fromEntries(keys) };
   }
 
   snapshot(): Uint8Array {
@@ -94,6 +121,8 @@ export class CounterDaemon extends BuiltInDaemon {
     const restored = decodeCounterState(state);
     this.events = restored.events;
     this.sum = restored.sum;
+    this.keys.clear();
+    for (const [key, count] of Object.entries(restored.keys ?? {})) this.keys.set(key, count);
   }
 }
 

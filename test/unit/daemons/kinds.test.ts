@@ -9,6 +9,7 @@ import {
   decodeJournalState,
   type JournalDaemon,
   journalKind,
+  MAX_COUNTER_KEYS,
   MAX_JOURNAL_ENTRIES_LIMIT,
 } from '../../../src/daemons/index.js';
 import { ValidationError } from '../../../src/lib/index.js';
@@ -95,6 +96,44 @@ describe('the counter kind', () => {
     daemon.process(eventOf('4'));
     expect(thrownCode(() => daemon.restore(textEncoder.encode('{"sum":1}')))).toBe('DAEMON_STATE_INVALID');
     expect(daemon.state()).toEqual({ events: 1, sum: 4 });
+  });
+
+  it('counts the events of each key, keys sorted in its snapshot, and restores them', () => {
+    const daemon = counter();
+    daemon.process({ ...eventOf('1'), key: 'b' });
+    daemon.process(eventOf('1'));
+    daemon.process({ ...eventOf('1'), key: 'a' });
+    daemon.process({ ...eventOf('1'), key: 'b' });
+    expect(() => daemon.process({ ...eventOf('x'), key: 'c' })).toThrow();
+    expect(daemon.state()).toEqual({ events: 4, sum: 4, keys: { a: 1, b: 2 } });
+    expect(textDecoder.decode(daemon.snapshot())).toBe('{"events":4,"sum":4,"keys":{"a":1,"b":2}}');
+    const restored = counter();
+    restored.restore(daemon.snapshot());
+    restored.process({ ...eventOf('1'), key: 'a' });
+    expect(restored.state()).toEqual({ events: 5, sum: 5, keys: { a: 2, b: 2 } });
+    for (const bad of [
+      '{"events":1,"sum":1,"keys":{}}',
+      '{"events":1,"sum":1,"keys":{"a":0}}',
+      '{"events":1,"sum":1,"keys":[1]}',
+    ]) {
+      expect(
+        thrownCode(() => decodeCounterState(textEncoder.encode(bad))),
+        bad,
+      ).toBe('DAEMON_STATE_INVALID');
+    }
+  });
+
+  it('refuses an event with a new key past MAX_COUNTER_KEYS and changes nothing', () => {
+    const daemon = counter();
+    for (let index = 0; index < MAX_COUNTER_KEYS; index++)
+      daemon.process({ ...eventOf('1'), key: `k${index}` });
+    expect(thrownCode(() => daemon.process({ ...eventOf('1'), key: 'one-too-many' }))).toBe(
+      'DAEMON_COUNTER_KEYS_FULL',
+    );
+    daemon.process({ ...eventOf('1'), key: 'k0' });
+    expect(daemon.state().events).toBe(MAX_COUNTER_KEYS + 1);
+    expect(daemon.state().keys?.k0).toBe(2);
+    expect(Object.keys(daemon.state().keys ?? {})).toHaveLength(MAX_COUNTER_KEYS);
   });
 
   it('takes no config', () => {
