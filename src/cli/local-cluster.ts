@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPeerList } from '../mesh/index.js';
 import { certificateFiles, createClusterCa, issueNodeCertificate } from '../transport/index.js';
-import type { CommandIo } from './node-commands.js';
+import { type CommandIo, integerOption, parseCommandLine, UsageError } from './commands/common.js';
+import { printTryLines, startDemo } from './demo/local-demo.js';
+import { LocalNodeProcesses } from './local-node-processes.js';
 
 /** The embedded default: three nodes on loopback, data under ./.meshos, ports as etcd's. */
 export const LOCAL_CLUSTER_SIZE = 3;
@@ -15,6 +16,7 @@ const PORT_STRIDE = 100;
 const BASE_CLIENT_PORT = 2379;
 const BASE_PEER_PORT = 2380;
 const BASE_ADMIN_PORT = 2381;
+const MAX_PORT = 65_535;
 /**
  * `npm start` compacts history older than a minute: watchers can resume after a minute's outage,
  * and at 5,000 writes a second about 300,000 revisions (~120 MB) stay in memory (etcd leaves
@@ -36,8 +38,6 @@ export const LOCAL_AUTO_COMPACTION_RETENTION = '1m';
 export const NODE_PROCESS_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 /** How often the launcher asks the nodes who leads, to report changes. */
 const LEADER_POLL_INTERVAL_MS = 250;
-/** How long children get to stop after Ctrl-C before they are killed. */
-const CHILD_STOP_TIMEOUT_MS = 10_000;
 
 export interface LocalNodePlan {
   readonly id: number;
@@ -144,43 +144,55 @@ export function fetchAdminJson(
   });
 }
 
-/** `npm start`: runs the local cluster until Ctrl-C, then stops every node cleanly. */
-export async function startLocalCluster(io: CommandIo): Promise<number> {
-  const root = path.resolve(LOCAL_DATA_DIRECTORY);
-  const plans = localClusterPlan(root);
-  const certificates = path.join(root, 'certs');
-  const resumed = plans.some((plan) => existsSync(plan.data));
-  await ensureLocalCertificates(certificates, plans);
-  io.out(`${resumed ? 'resuming' : 'creating'} local cluster '${LOCAL_CLUSTER_ID}' with data in ${root}`);
-  const children: ChildProcess[] = plans.map((plan) => {
-    const nodeCommand = [...NODE_PROCESS_V8_FLAGS, mainScript(), ...nodeArguments(plan, plans, certificates)];
-    const child = spawn(process.execPath, nodeCommand, {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      // Own process group: Ctrl-C reaches the launcher only, which then stops the nodes in order.
-      detached: true,
-      env: { ...process.env, MESHOS_LOG: process.env.MESHOS_LOG ?? 'warn' },
-    });
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line.startsWith('node ')) io.out(`  ${line}`);
-    });
-    return child;
-  });
-  for (const plan of plans) {
-    io.out(`  n${plan.id}: etcd API ${plan.client}  admin http://${plan.admin}  data ${plan.data}`);
-  }
-  io.out(
-    `try: ETCDCTL_API=3 etcdctl --endpoints=${plans.map((plan) => plan.client).join(',')} put greeting hello`,
-  );
+export const START_LOCAL_USAGE = `usage: meshos start-local [--data DIR] [--base-port PORT] [--no-demo]
+  (what \`npm start\` runs; \`npm start -- --no-demo\` passes flags through)
+options:
+  --data DIR        the cluster's data folder (default ./${LOCAL_DATA_DIRECTORY}); a later start resumes it
+  --base-port PORT  node 1's client port (default ${BASE_CLIENT_PORT}); its peer and admin ports follow it,
+                    and each next node's ports are ${PORT_STRIDE} higher
+  --no-demo         run only the cluster: no sample app, no load`;
 
+export interface LocalClusterOptions {
+  readonly root: string;
+  /** Whether `root` is the default folder (commands to try then need no `--data`). */
+  readonly defaultRoot: boolean;
+  readonly portOffset: number;
+  readonly demo: boolean;
+}
+
+export function localClusterOptions(argv: string[]): LocalClusterOptions {
+  const { values, positionals } = parseCommandLine(argv, {
+    data: { type: 'string', default: LOCAL_DATA_DIRECTORY },
+    'base-port': { type: 'string' },
+    'no-demo': { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`start-local takes no arguments, got '${positionals[0]}'`);
+  const basePort = integerOption('base-port', values['base-port']) ?? BASE_CLIENT_PORT;
+  const highestPort =
+    basePort + (LOCAL_CLUSTER_SIZE - 1) * PORT_STRIDE + (BASE_ADMIN_PORT - BASE_CLIENT_PORT);
+  if (basePort < 1 || highestPort > MAX_PORT) {
+    throw new UsageError(
+      `--base-port must leave every node's ports between 1 and ${MAX_PORT}, got ${basePort}`,
+    );
+  }
+  const root = path.resolve(values.data);
+  return {
+    root,
+    defaultRoot: root === path.resolve(LOCAL_DATA_DIRECTORY),
+    portOffset: basePort - BASE_CLIENT_PORT,
+    demo: values['no-demo'] !== true,
+  };
+}
+
+/** Prints which node leads whenever that changes, until the returned function is called. */
+function reportLeaderChanges(plans: readonly LocalNodePlan[], io: CommandIo): () => void {
   let lastLeader = 0;
-  let stopping = false;
+  let stopped = false;
   const poll = setInterval(() => {
     void Promise.all(plans.map((plan) => fetchStatus(plan.admin, LEADER_POLL_INTERVAL_MS))).then(
       (statuses) => {
-        const leaders = statuses.map((status) => Number(status?.leaderId ?? 0)).filter((id) => id !== 0);
-        const leader = leaders[0] ?? 0;
-        if (!stopping && leader !== 0 && leader !== lastLeader) {
+        const leader = statuses.map((status) => Number(status?.leaderId ?? 0)).find((id) => id !== 0) ?? 0;
+        if (!stopped && leader !== 0 && leader !== lastLeader) {
           const term = statuses.find((status) => Number(status?.leaderId) === leader)?.term;
           io.out(`leader: n${leader} (term ${String(term)})`);
           lastLeader = leader;
@@ -188,34 +200,58 @@ export async function startLocalCluster(io: CommandIo): Promise<number> {
       },
     );
   }, LEADER_POLL_INTERVAL_MS);
+  return () => {
+    stopped = true;
+    clearInterval(poll);
+  };
+}
 
-  const exited = children.map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
-  process.once('exit', () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      stopping = true;
+/** Resolves on Ctrl-C or SIGTERM. */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
+      resolve(signal);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    void Promise.race(exited).then(() => {
-      if (stopping) return;
-      io.err('a node exited on its own; stopping the local cluster');
-      stop();
-    });
   });
-  clearInterval(poll);
+}
+
+/** `npm start`: runs the local cluster (and the demo) until Ctrl-C, then stops every node cleanly. */
+export async function startLocalCluster(argv: string[], io: CommandIo): Promise<number> {
+  const options = localClusterOptions(argv);
+  const plans = localClusterPlan(options.root, LOCAL_CLUSTER_SIZE, options.portOffset);
+  const certificates = path.join(options.root, 'certs');
+  const resumed = plans.some((plan) => existsSync(plan.data));
+  await ensureLocalCertificates(certificates, plans);
+  io.out(
+    `${resumed ? 'resuming' : 'creating'} local cluster '${LOCAL_CLUSTER_ID}' with data in ${options.root}`,
+  );
+  const nodes = new LocalNodeProcesses(
+    options.root,
+    LOCAL_CLUSTER_ID,
+    plans.map((plan) => ({
+      ...plan,
+      argv: [...NODE_PROCESS_V8_FLAGS, mainScript(), ...nodeArguments(plan, plans, certificates)],
+    })),
+    io,
+  );
+  nodes.startAll();
+  for (const plan of plans) {
+    io.out(`  n${plan.id}: etcd API ${plan.client}  admin http://${plan.admin}  data ${plan.data}`);
+  }
+  const stopReporting = reportLeaderChanges(plans, io);
+  const stopped = stopSignal();
+  const demo = options.demo ? startDemo(options, plans, io) : undefined;
+  if (demo === undefined) printTryLines(options, plans, io, false);
+  const reason = await Promise.race([stopped.then(() => undefined), nodes.failed]);
+  if (reason !== undefined) io.err(`${reason}; stopping the local cluster`);
+  stopReporting();
   io.out('stopping the local cluster');
-  for (const child of children) child.kill('SIGTERM');
-  const killTimer = setTimeout(() => {
-    for (const child of children) child.kill('SIGKILL');
-  }, CHILD_STOP_TIMEOUT_MS);
-  await Promise.all(exited);
-  clearTimeout(killTimer);
+  await demo?.stop();
+  await nodes.stop();
   io.out('stopped');
-  return 0;
+  return reason === undefined ? 0 : 1;
 }

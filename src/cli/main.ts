@@ -12,7 +12,9 @@ import {
   CHAIN_USAGE,
   chainCommand,
   DAEMON_USAGE,
+  DEMO_USAGE,
   daemonCommand,
+  demoCommand,
   KV_USAGE,
   kvCommand,
   MEMBER_USAGE,
@@ -29,7 +31,7 @@ import {
   statusCommand,
 } from './commands/index.js';
 import { JOIN_USAGE, joinCommand } from './join-command.js';
-import { startLocalCluster } from './local-cluster.js';
+import { START_LOCAL_USAGE, startLocalCluster } from './local-cluster.js';
 import {
   CERTS_USAGE,
   type CommandIo,
@@ -54,6 +56,7 @@ commands:
   kv            get, put, del, watch, txn (meshos kv --help)
   chain         replicated chains: create, append, read, tail, status, list, delete
   daemon        daemons on the cluster: deploy, list, status, send, state, outputs, move, remove
+  demo failover kill the counter's active node of the \`npm start\` cluster; gap and lost events
   blob          content-addressed blobs: put, get, status, list, delete
   member        list, add, remove, promote
   nodes         the mesh's registered nodes: role, zone, health, lease left
@@ -87,10 +90,12 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
     const usages: Record<string, string> = {
       certs: CERTS_USAGE,
       start: START_USAGE,
+      'start-local': START_LOCAL_USAGE,
       join: JOIN_USAGE,
       kv: KV_USAGE,
       chain: CHAIN_USAGE,
       daemon: DAEMON_USAGE,
+      demo: DEMO_USAGE,
       blob: BLOB_USAGE,
       member: MEMBER_USAGE,
       nodes: NODES_USAGE,
@@ -106,7 +111,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   }
   switch (command) {
     case 'start-local':
-      return startLocalCluster(io);
+      return startLocalCluster(rest, io);
     case 'start': {
       const plan = startPlanFromArguments(rest);
       if (!(await daemonModulesLoad(plan.config.daemonModules, io))) return EXIT_DAEMON_MODULE_FAILED;
@@ -122,6 +127,8 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return chainCommand(rest, io);
     case 'daemon':
       return daemonCommand(rest, io);
+    case 'demo':
+      return demoCommand(rest, io);
     case 'blob':
       return blobCommand(rest, io);
     case 'member':

@@ -10,6 +10,7 @@ export {
   EXIT_USAGE,
 } from './common.js';
 export { DAEMON_USAGE, daemonCommand } from './daemon.js';
+export { DEMO_USAGE, demoCommand } from './demo.js';
 export { KV_USAGE, kvCommand } from './kv.js';
 export { MEMBER_USAGE, memberCommand } from './member.js';
 export { MESH_USAGE, meshCommand, rttMatrixTable } from './mesh.js';
