@@ -112,5 +112,11 @@ export const CAPABILITIES: readonly Capability[] = [
     summary:
       'meshos node drain|maintenance enter|exit|status (MaintenanceClient): committed states in the control plane; a draining node takes no placements, moves its actives to synced standbys (daemon move), re-homes its standbys and chain replicas, ends in Maintenance or DrainFailed with its reason; exit through Recovery (ramp-up) to Active',
   },
+  {
+    area: 'demo',
+    status: 'running',
+    summary:
+      "npm start (meshos start-local): the local 3-node cluster (nodes that exit are started again) plus a counter standby group, a chain and a small keyed load (--no-demo: the cluster only), reused on a later start; meshos demo failover kills (SIGKILL) the active's node while events flow, prints the failover gap and checks every acknowledged event was counted exactly once, then waits for the node to rejoin (docs/DEMO.md)",
+  },
   { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
 ];
