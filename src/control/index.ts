@@ -69,6 +69,8 @@ export {
   reconcileAvoidPrefix,
   reconcileBackoffKey,
   reconcileBackoffPrefix,
+  reconcileDesiredKey,
+  reconcileDesiredPrefix,
   reconcileReportKey,
   reconcileReportsPrefix,
   reconcileRestartKey,

@@ -44,7 +44,8 @@ export const KEYSPACE_PREFIXES = {
   /**
    * `reconcile/...`: the reconciler's records (docs/RECONCILE.md): `reports/<nodeId>` (what a
    * node runs, under its lease), `backoff/<daemon>/<nodeId>`, `restarts/<nodeId>/<daemon>`,
-   * `avoid/<nodeId>` (under a lease of the entry's TTL).
+   * `avoid/<nodeId>` (under a lease of the entry's TTL), `desired/<daemon>` (an operator's member
+   * count).
    */
   reconcile: 'reconcile/',
   /** `blobs/<id>`: a blob's size, copies asked for and holders (docs/BLOBS.md). */
@@ -92,6 +93,10 @@ export const RECONCILER_KEY = 'reconciler';
 export const reconcileReportsPrefix = `${KEYSPACE_PREFIXES.reconcile}reports/`;
 export const reconcileBackoffPrefix = `${KEYSPACE_PREFIXES.reconcile}backoff/`;
 export const reconcileAvoidPrefix = `${KEYSPACE_PREFIXES.reconcile}avoid/`;
+export const reconcileDesiredPrefix = `${KEYSPACE_PREFIXES.reconcile}desired/`;
+/** An operator's member count for a daemon, apart from what its definition places now. */
+export const reconcileDesiredKey = (daemon: string): string =>
+  `${reconcileDesiredPrefix}${nameSegment('daemons', daemon).slice(KEYSPACE_PREFIXES.daemons.length)}`;
 export const reconcileReportKey = (id: NodeId): string =>
   `${reconcileReportsPrefix}${nodeSegment('nodes', id).slice(KEYSPACE_PREFIXES.nodes.length)}`;
 export const reconcileAvoidKey = (id: NodeId): string =>

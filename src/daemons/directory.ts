@@ -174,6 +174,12 @@ export function withMemberOn(definition: DaemonDefinition, index: number, node: 
   return { ...withReplacedMember(definition, index, node), epoch: definition.epoch + 1 };
 }
 
+/** A new member on `node` with the next free index (a standby: the active and the epoch stay). */
+export function withAddedMember(definition: DaemonDefinition, node: NodeId): DaemonDefinition {
+  const index = Math.max(-1, ...definition.members.map((member) => member.index)) + 1;
+  return { ...definition, members: [...definition.members, { index, node }] };
+}
+
 /** Whether member `index` takes events: the active, or any member of a replica group. */
 export function servesEvents(definition: DaemonDefinition, index: number): boolean {
   return definition.group === 'replica' || definition.active === index;

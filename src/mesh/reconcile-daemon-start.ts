@@ -14,16 +14,20 @@
  *   epoch fences the old member if its node was only cut off (the epoch rule on the inbound
  *   chain, and its lease check stops it taking events once its registration lapsed);
  * - an active whose node is down while a standby lives: refused, the daemon coordinator promotes
- *   the standby first; a replica group's member: refused, the coordinator moves it.
+ *   the standby first; a replica group's member: refused, the coordinator moves it;
+ * - no member on a down node (an operator asked for more members, `reconcile/desired/<daemon>`):
+ *   a standby on `node` with the next index.
  *
  * Every write carries the term's fence; asked again once done, it finds nothing to change.
  */
 import type { StoredChain } from '../chains/index.js';
 import { type ControlPlane, reconcileReportKey, reconcileRestartKey } from '../control/index.js';
+import { memberCountRange } from '../daemons/definition-codec.js';
 import {
   type DaemonDirectory,
   memberNode,
   type StoredDaemon,
+  withAddedMember,
   withMemberOn,
   withReplacedMember,
 } from '../daemons/directory.js';
@@ -72,10 +76,7 @@ export async function startDaemon(
     return swapOrRefuse(options, stored, withReplacedMember(definition, movable.index, node), term);
   const activeNode = memberNode(definition, definition.active);
   if (definition.active === undefined || activeNode === undefined || options.isRegistered(activeNode))
-    throw new ReconcileActionRefusedError(
-      'StartDaemon',
-      `daemon ${daemon} has no member on a down node to re-place on node ${node}`,
-    );
+    return addMember(options, stored, node, term);
   if (gone.length < definition.members.length)
     throw new ReconcileActionRefusedError(
       'StartDaemon',
@@ -89,6 +90,27 @@ export async function startDaemon(
     term,
     chains.length === 0 ? NO_CHAIN_TAKEOVER : chainTakeover(chains, node),
   );
+}
+
+/**
+ * Nothing to re-place, so reconcile asks for more members than the definition places (an
+ * operator's count, `reconcile/desired/<daemon>`): a standby on `node` (the next index), which
+ * starts from the active's checkpoint and the chain like any new member.
+ */
+async function addMember(
+  options: DaemonStartOptions,
+  stored: StoredDaemon,
+  node: NodeId,
+  term: ReconcileTerm,
+): Promise<void> {
+  const { definition } = stored;
+  const [, max] = memberCountRange(definition.group);
+  if (definition.group === 'single' || definition.members.length >= max)
+    throw new ReconcileActionRefusedError(
+      'StartDaemon',
+      `daemon ${definition.name} has no member on a down node to re-place on node ${node}, and its ${definition.group} group has its most members`,
+    );
+  return swapOrRefuse(options, stored, withAddedMember(definition, node), term);
 }
 
 /** The node restarts its crashed member only if it has not crashed since the count it reported. */

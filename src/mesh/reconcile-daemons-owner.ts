@@ -7,8 +7,8 @@
  *   (reconcile-daemon-start.ts).
  * - `ApplyBackoff {daemon, node, until}`: `reconcile/backoff/<daemon>/<node>`, under a lease that
  *   ends with the backoff, so the record goes by itself.
- * - `StopDaemon`: done when no member is on the node; a placed member is moved, never stopped
- *   alone (its definition names it), so the reconciler is told so.
+ * - `StopDaemon`: the member on the node leaves the definition (reconcile-daemon-stop.ts); none
+ *   there: done.
  *
  * Each write carries the term's fence: a holder that lost the lease changes nothing. Every action
  * is idempotent: asked again once done, it finds nothing to change.
@@ -20,6 +20,7 @@ import type { DaemonDefinition } from '../daemons/types.js';
 import type { Clock, NodeId } from '../lib/index.js';
 import type { PendingAction } from '../reconcile/index.js';
 import { startDaemon } from './reconcile-daemon-start.js';
+import { stopDaemon } from './reconcile-daemon-stop.js';
 import { ReconcileActionRefusedError } from './reconcile-errors.js';
 import type { ReconcileDispatch, ReconcileOwner } from './reconcile-hub.js';
 import type { BackoffRecord } from './reconcile-records.js';
@@ -46,15 +47,14 @@ export function daemonsOwner(options: DaemonsOwnerOptions): ReconcileOwner {
       switch (action.kind) {
         case 'StartDaemon':
           return startDaemon({ ...options, directory }, action.daemon, action.node, pending, term);
-        case 'StopDaemon': {
-          const stored = await directory.get(action.daemon);
-          if (stored?.definition.members.some((member) => member.node === action.node) === true)
-            throw new ReconcileActionRefusedError(
-              action.kind,
-              `daemon ${action.daemon}'s member on node ${action.node} is placed by its definition: it is moved (meshos daemon move), not stopped alone`,
-            );
-          return;
-        }
+        case 'StopDaemon':
+          return stopDaemon(
+            { directory, clock },
+            action.daemon,
+            action.node,
+            action.deadlineMonotonicMs,
+            term,
+          );
         case 'ApplyBackoff': {
           // Rounded up past the conversion's jitter, so the record never ends before the backoff
           // reconcile computed (it would then ask to commit it again on every pass).

@@ -5,6 +5,7 @@
  * that names every problem.
  */
 import { readRecord } from '../control/index.js';
+import { MAX_DAEMON_MEMBERS } from '../daemons/cluster-limits.js';
 import { InputProblems } from '../lib/index.js';
 import type { MemberReport } from './daemon-members.js';
 import {
@@ -42,6 +43,24 @@ export interface RestartRecord {
 export interface AvoidRecord {
   readonly reason: string;
   readonly untilWallMs: number;
+}
+
+/**
+ * `reconcile/desired/<daemon>`: the members a standby or fork daemon should have, when an operator
+ * asked for another count than its definition places (reconcile starts or stops members to match).
+ */
+export interface DesiredMembersRecord {
+  readonly members: number;
+}
+
+export function readDesiredMembersRecord(key: string, bytes: Uint8Array): DesiredMembersRecord {
+  return readRecord(key, bytes, (value) => {
+    const problems = new InputProblems();
+    if (problems.record('desired', value))
+      problems.integer('desired.members', value.members, 1, MAX_DAEMON_MEMBERS);
+    problems.throwIfAny(key);
+    return value as unknown as DesiredMembersRecord;
+  });
 }
 
 export function readNodeReport(key: string, bytes: Uint8Array): NodeReport {

@@ -19,9 +19,17 @@ import {
   PrefixFollower,
   reconcileAvoidPrefix,
   reconcileBackoffPrefix,
+  reconcileDesiredPrefix,
   reconcileReportsPrefix,
 } from '../control/index.js';
-import { DaemonDirectory, type DaemonFollower, type StoredDaemon } from '../daemons/directory.js';
+import { memberCountRange } from '../daemons/definition-codec.js';
+import {
+  DaemonDirectory,
+  type DaemonFollower,
+  type StoredDaemon,
+  servesEvents,
+} from '../daemons/directory.js';
+import type { DaemonDefinition } from '../daemons/types.js';
 import { type Clock, type Logger, type NodeId, nodeIdFromText } from '../lib/index.js';
 import {
   ACTIVE,
@@ -50,6 +58,7 @@ import {
   type NodeReport,
   readAvoidRecord,
   readBackoffRecord,
+  readDesiredMembersRecord,
   readNodeReport,
 } from './reconcile-records.js';
 
@@ -94,6 +103,8 @@ export class ReconcileState {
   private readonly reports = new Map<NodeId, NodeReport>();
   private readonly backoffs = new Map<string, BackoffRecord>();
   private readonly avoid = new Map<NodeId, AvoidRecord>();
+  /** Operators' member counts, by daemon. */
+  private readonly desiredMembers = new Map<string, number>();
   /** Nodes named by the state but not registered, and since when (wall clock) this holder knows. */
   private readonly downSinceWallMs = new Map<NodeId, number>();
   private readonly unsubscribe: (() => void)[];
@@ -114,6 +125,7 @@ export class ReconcileState {
           this.reports.clear();
           this.backoffs.clear();
           this.avoid.clear();
+          this.desiredMembers.clear();
           for (const entry of entries.values()) this.take(entry.key, entry);
           this.recordsLoaded = true;
           onChange();
@@ -230,7 +242,7 @@ export class ReconcileState {
       desired: {
         daemons: definitions.map((definition) => ({
           name: definition.name,
-          members: definition.members.length,
+          members: this.membersWanted(definition),
         })),
         chains: chains?.specs ?? [],
         blobs: blobSpecs,
@@ -239,11 +251,23 @@ export class ReconcileState {
     };
   }
 
+  /**
+   * The members a daemon should have: an operator's count for a standby or fork group (within
+   * what its group allows), else what its definition places.
+   */
+  private membersWanted(definition: DaemonDefinition): number {
+    const asked = this.desiredMembers.get(definition.name);
+    if (asked === undefined || definition.group === 'single' || definition.group === 'replica')
+      return definition.members.length;
+    const [min, max] = memberCountRange(definition.group);
+    return Math.min(max, Math.max(min, asked));
+  }
+
   /** Each node's members as the definitions place them, with what the node reports of them. */
-  private daemonsPerNode(definitions: readonly { name: string; members: readonly { node: NodeId }[] }[]) {
+  private daemonsPerNode(definitions: readonly DaemonDefinition[]) {
     const perNode = new Map<NodeId, ObservedDaemon[]>();
     for (const definition of definitions) {
-      for (const { node } of definition.members) {
+      for (const { node, index } of definition.members) {
         const reported = this.reports.get(node)?.daemons.find((member) => member.name === definition.name);
         const backoff = this.backoffs.get(`${definition.name}/${node}`);
         const daemon: ObservedDaemon = {
@@ -252,6 +276,7 @@ export class ReconcileState {
           running: reported?.running ?? true,
           crashTimesWallMs: reported?.crashTimesWallMs ?? [],
           ...(backoff === undefined ? {} : { backoffUntilWallMs: backoff.untilWallMs }),
+          ...(servesEvents(definition, index) ? { serving: true } : {}),
         };
         const list = perNode.get(node) ?? [];
         list.push(daemon);
@@ -303,6 +328,10 @@ export class ReconcileState {
         const member = key.slice(reconcileBackoffPrefix.length);
         if (entry === undefined) this.backoffs.delete(member);
         else this.backoffs.set(member, readBackoffRecord(key, entry.value));
+      } else if (key.startsWith(reconcileDesiredPrefix)) {
+        const daemon = key.slice(reconcileDesiredPrefix.length);
+        if (entry === undefined) this.desiredMembers.delete(daemon);
+        else this.desiredMembers.set(daemon, readDesiredMembersRecord(key, entry.value).members);
       } else if (key.startsWith(reconcileAvoidPrefix)) {
         const node = nodeIdFromText(key.slice(reconcileAvoidPrefix.length));
         if (node === undefined) return;

@@ -111,8 +111,14 @@ function stop(out: Emitter, daemon: string, node: NodeId, reason: string): void 
   out.emit({ kind: 'StopDaemon', daemon, node, reason, deadlineMonotonicMs });
 }
 
-/** Which extra member stops first: one not running, then on a node not placeable, then the highest id. */
+/**
+ * Which extra member stops first: one not serving (the active last: stopping it would leave the
+ * daemon without one), then one not running, then on a node not placeable, then the highest id.
+ */
 function stopOrder(view: MeshView, daemon: string, a: NodeId, b: NodeId): number {
+  const servingA = instanceOf(view, daemon, a).serving === true ? 1 : 0;
+  const servingB = instanceOf(view, daemon, b).serving === true ? 1 : 0;
+  if (servingA !== servingB) return servingA - servingB;
   const runningA = instanceOf(view, daemon, a).running ? 1 : 0;
   const runningB = instanceOf(view, daemon, b).running ? 1 : 0;
   if (runningA !== runningB) return runningA - runningB;

@@ -19,6 +19,8 @@ export interface ObservedDaemon {
   readonly crashTimesWallMs: readonly number[];
   /** The committed backoff: no restart before this. */
   readonly backoffUntilWallMs?: number;
+  /** It takes the daemon's events (its active): of extra members it is stopped last. */
+  readonly serving?: boolean;
 }
 
 /** One chain replica a node holds. */

@@ -24,6 +24,7 @@ export interface DaemonInstance {
   readonly actuallyRunning?: boolean;
   readonly crashTimesWallMs: readonly number[];
   readonly backoffUntilWallMs?: number | undefined;
+  readonly serving?: boolean;
 }
 
 /** Whether the node reported the member running (an asked-for start does not count). */
@@ -321,6 +322,7 @@ function withoutName(instance: DaemonInstance): DaemonInstance {
     crashTimesWallMs: instance.crashTimesWallMs,
     ...(instance.actuallyRunning === undefined ? {} : { actuallyRunning: instance.actuallyRunning }),
     ...(instance.backoffUntilWallMs === undefined ? {} : { backoffUntilWallMs: instance.backoffUntilWallMs }),
+    ...(instance.serving === undefined ? {} : { serving: instance.serving }),
   };
 }
 

@@ -12,8 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChainDirectory, type StatusLearnerProgress } from '../../../src/chains/index.js';
 import {
   type ControlPlane,
+  encodeRecord,
   RECONCILER_KEY,
   reconcileBackoffKey,
+  reconcileDesiredKey,
   reconcileReportKey,
 } from '../../../src/control/index.js';
 import { inboundChainName, outputChainName } from '../../../src/daemons/chain-names.js';
@@ -247,6 +249,59 @@ describe('the reconcile service (one process)', () => {
         record.event.type === 'completed',
     );
     expect(started).toHaveLength(1);
+  });
+
+  it("stops a standby beyond an operator's member count (StopDaemon) and starts one when the count grows", async () => {
+    mesh = await openReconcileMesh();
+    const { daemons } = mesh;
+    const { plane } = daemons;
+    await until(() => holders(mesh!).length === 1, 'one reconciler holding the lease');
+    await daemons.node(1).requests.deploy({ name: 'scaled', kind: 'journal', group: 'standby', members: 3 });
+    const before = await daemons.node(1).requests.status('scaled');
+    for (const payload of ['a', 'b'])
+      await daemons.node(1).requests.send('scaled', { payload: bytes(payload) }, SEND_TIMEOUT_MS);
+    const askMembers = (members: number) =>
+      plane.put(reconcileDesiredKey('scaled'), encodeRecord(reconcileDesiredKey('scaled'), { members }));
+    await askMembers(2);
+    await until(
+      async () => (await daemons.node(1).requests.status('scaled')).members.length === 2,
+      '2 members',
+    );
+    const shrunk = await daemons.node(1).requests.status('scaled');
+    const stopped = before.members.find(
+      (member) => !shrunk.members.some((kept) => kept.node === member.node),
+    )!;
+    // A standby went, the active stayed where it was, at the same epoch.
+    expect(stopped.role).toBe('standby');
+    expect(shrunk.members.find((member) => member.role === 'active')?.node).toBe(
+      before.members.find((member) => member.role === 'active')?.node,
+    );
+    expect(shrunk.epoch).toBe(before.epoch);
+    await until(
+      () => daemons.node(stopped.node).members.get('scaled') === undefined,
+      'the member stopped on its node',
+    );
+    const stops = mesh.events.filter(
+      (record) =>
+        record.action.action.kind === 'StopDaemon' &&
+        record.action.action.node === stopped.node &&
+        record.event.type === 'completed',
+    );
+    expect(stops).toHaveLength(1);
+    await daemons.node(1).requests.send('scaled', { payload: bytes('c') }, SEND_TIMEOUT_MS);
+    await askMembers(4);
+    await until(async () => {
+      const status = await daemons.node(1).requests.status('scaled');
+      return (
+        status.members.length === 4 &&
+        status.members.every((member) => member.healthy && member.syncedThrough === status.inboundThrough)
+      );
+    }, '4 members, every one synced');
+    const grown = await daemons.node(1).requests.status('scaled');
+    for (const member of grown.members) {
+      const state = await daemons.node(member.node).requests.state('scaled', member.index);
+      expect(decodeJournalState(state.state).map(text)).toEqual(['a', 'b', 'c']);
+    }
   });
 
   it('another node takes the lease when the holder stands down, and goes on reconciling', async () => {

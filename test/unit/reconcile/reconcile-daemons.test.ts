@@ -99,6 +99,19 @@ describe('reconcile: daemons', () => {
     ]);
   });
 
+  it('stops the serving member (the active) last among the extras', () => {
+    const observed = observedOf({
+      nodes: [
+        observedNode(1, { daemons: [running('counter')] }),
+        observedNode(2, { daemons: [running('counter')] }),
+        observedNode(3, { daemons: [{ ...running('counter'), serving: true }] }),
+      ],
+    });
+    expect(actionsOf(pass(observed, counter(1))).map((action) => 'node' in action && action.node)).toEqual([
+      2, 1,
+    ]);
+  });
+
   it('backs a crashed member off before restarting it on its node', () => {
     const crashedAt = NOW.wallMs - 100;
     const crashed = { name: 'counter', running: false, crashTimesWallMs: [crashedAt] };
