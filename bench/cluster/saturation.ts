@@ -175,6 +175,7 @@ function gaugeValue(metrics: string | undefined, name: string): number {
 }
 
 const BYTES_PER_MB = 1024 * 1024;
+const SCRAPE_ATTEMPTS = 5;
 const GC_HISTOGRAM = 'meshos_process_nodejs_gc_duration_seconds';
 
 interface MemberScrape {
@@ -196,7 +197,10 @@ async function scrapeMembers(cluster: BenchCluster): Promise<MemberScrape[]> {
   if (!(cluster instanceof MeshosCluster)) return [];
   return Promise.all(
     cluster.endpoints.map(async (_, index) => {
-      const text = await cluster.metricsText(index);
+      // A loaded member may miss the scrape's short deadline; a missing "before" would count the warm-up.
+      let text = await cluster.metricsText(index);
+      for (let attempt = 1; attempt < SCRAPE_ATTEMPTS && text === undefined; attempt++)
+        text = await cluster.metricsText(index);
       return {
         windows: windowBuckets(text, 'meshos_event_loop_window_max_delay_seconds'),
         ownWindows: windowBuckets(text, 'meshos_event_loop_window_max_own_delay_seconds'),

@@ -4,27 +4,9 @@ import {
   GcInsideSteps,
   LONG_STEPS_PENDING,
   RunQueueWaitLog,
-  type RunQueueWaitSource,
   StepDurations,
 } from '../../../src/lib/index.js';
-
-class ScriptedThread implements RunQueueWaitSource {
-  nowMsValue = 1_000;
-  waitMsValue = 0;
-
-  nowMs(): number {
-    return this.nowMsValue;
-  }
-
-  runQueueWaitMs(): number {
-    return this.waitMsValue;
-  }
-
-  pass(ms: number, waitMs = 0): void {
-    this.nowMsValue += ms;
-    this.waitMsValue += waitMs;
-  }
-}
+import { ScriptedThread } from './scripted-thread.js';
 
 describe('GcInsideSteps', () => {
   it('takes the GC pauses heard about later out of the long steps they fell in', () => {

@@ -4,35 +4,12 @@ import {
   FRESH_READING_MS,
   parseSchedstat,
   RunQueueWaitLog,
-  type RunQueueWaitSource,
   StepDurations,
 } from '../../../src/lib/index.js';
 import { MainThreadSchedule } from '../../../src/lib/node/index.js';
+import { ScriptedThread } from './scripted-thread.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-/** A thread whose clock and run-queue wait the test moves by hand; counts the reads. */
-class ScriptedThread implements RunQueueWaitSource {
-  nowMsValue = 1_000;
-  waitMsValue = 0;
-  reads = 0;
-  readable = true;
-
-  nowMs(): number {
-    return this.nowMsValue;
-  }
-
-  runQueueWaitMs(): number | undefined {
-    this.reads++;
-    return this.readable ? this.waitMsValue : undefined;
-  }
-
-  /** `ms` pass, `waitMs` of them waiting for a CPU. */
-  pass(ms: number, waitMs = 0): void {
-    this.nowMsValue += ms;
-    this.waitMsValue += waitMs;
-  }
-}
 
 describe('parseSchedstat', () => {
   it('reads on-CPU and run-queue wait from nanoseconds', () => {
