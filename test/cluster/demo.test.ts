@@ -71,6 +71,14 @@ describe('npm start (meshos start-local) and meshos demo failover', () => {
     expect(record.nodes.map((node) => processIsRunning(node.pid))).toEqual([false, false, false]);
   }
 
+  it('demo failover without a local cluster in the data folder exits 1 naming LOCAL_CLUSTER_UNKNOWN', async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'meshos-demo-'));
+    const failover = meshos(['demo', 'failover', '--data', root]);
+    running.push(failover);
+    expect(await exitCode(failover, STOP_TIMEOUT_MS)).toBe(1);
+    expect(failover.output()).toMatch(/LOCAL_CLUSTER_UNKNOWN: .*local-cluster\.json/);
+  });
+
   it(
     'runs the cluster, the counter group, the chain and its load; fails over losing nothing; restarts on the same data',
     async () => {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { MeshClient } from '../../client/index.js';
 import { type DaemonStatus, decodeCounterState } from '../../daemons/index.js';
-import { MeshError } from '../../lib/index.js';
+import { isMeshError, MeshError } from '../../lib/index.js';
 import { fetchStatus } from '../local-cluster.js';
 import {
   type LocalClusterRecord,
@@ -80,7 +80,10 @@ async function pollUntil<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const found = await check().catch(() => undefined);
+    const found = await check().catch((error: unknown) => {
+      if (error instanceof DemoFailoverError) throw error;
+      return undefined;
+    });
     if (found !== undefined) return found;
     if (Date.now() >= deadline) throw new DemoFailoverError(`${what} within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
@@ -90,7 +93,14 @@ async function pollUntil<T>(
 /** The group's status once it has an active and every member is healthy and synced. */
 async function readyStatus(client: MeshClient, daemon: string): Promise<DaemonStatus> {
   return pollUntil(`'${daemon}' has no active with healthy, synced standbys`, READY_TIMEOUT_MS, async () => {
-    const status = await client.daemons.status(daemon, { timeoutMs: CALL_TIMEOUT_MS });
+    const status = await client.daemons
+      .status(daemon, { timeoutMs: CALL_TIMEOUT_MS })
+      .catch((error: unknown) => {
+        if (!isMeshError(error, 'DAEMON_NOT_FOUND')) throw error;
+        throw new DemoFailoverError(
+          `no daemon '${daemon}' is deployed (was the cluster started with --no-demo?)`,
+        );
+      });
     if (status.group === 'replica')
       throw new DemoFailoverError(`'${daemon}' is a replica group: it has no active`);
     const ready =
