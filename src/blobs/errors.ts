@@ -83,6 +83,22 @@ export class BlobServiceUnavailableError extends MeshError {
   }
 }
 
+/**
+ * A request to another node's blobs (a chunk, a copy, a drop) got no answer; `sent` says whether
+ * it may have reached the peer.
+ */
+export class BlobPeerRequestError extends MeshError {
+  constructor(
+    readonly peer: NodeId,
+    readonly sent: boolean,
+    reason: string,
+  ) {
+    super('BLOB_PEER_REQUEST_FAILED', `blobs request to node ${peer}: ${reason}`, {
+      details: { peer, sent },
+    });
+  }
+}
+
 /** A change made for a reconciler whose term ended (its fence no longer holds): not written. */
 export class BlobActionFencedError extends MeshError {
   constructor(id: string) {

@@ -18,6 +18,8 @@ export const MAX_CONCURRENT_BLOB_TRANSFERS = 8;
 export const MAX_WAITING_BLOB_TRANSFERS = 64;
 /** How long a replicate request (the target copies the whole blob) may take before the asker gives up. */
 export const BLOB_REPLICATE_TIMEOUT_MS = 300_000;
+/** Requests on the blobs channel in flight from one node at once; more are refused unsent. */
+export const MAX_BLOB_PEER_REQUESTS_IN_FLIGHT = 10_000;
 
 /** Read heat halves in this time: a blob nobody reads cools by itself. */
 export const BLOB_HEAT_HALF_LIFE_MS = 60_000;

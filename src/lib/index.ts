@@ -36,6 +36,7 @@ export {
   firstRequestId,
   PendingPeerRequests,
   type PendingPeerRequestsOptions,
+  type UnansweredCause,
 } from './pending-peer-requests.js';
 export { type Random, SeededRandom, systemRandom } from './random.js';
 export {

@@ -24,6 +24,13 @@ export function firstRequestId(wallMs: number): number {
   return 1 + Math.max(0, Math.floor(wallMs)) * REQUEST_IDS_PER_MS;
 }
 
+/**
+ * Why a request got no answer: the transport refused it (`unsent`, it never left), its deadline
+ * passed (`timeout`), the connection to its peer closed (`peer-lost`), or the owner failed
+ * everything in flight (`closed`). Every cause but `unsent` may have reached the peer.
+ */
+export type UnansweredCause = 'unsent' | 'timeout' | 'peer-lost' | 'closed';
+
 export interface PendingPeerRequestsOptions {
   /** Hands a frame to the transport; false when it could not take it. */
   readonly send: (peer: NodeId, frame: Uint8Array) => boolean;
@@ -31,12 +38,21 @@ export interface PendingPeerRequestsOptions {
   /** Requests in flight at once; past it a request is refused unsent. */
   readonly maxInFlight: number;
   /** The error of a request that got no answer (`sent`: it may have reached the peer). */
-  readonly unanswered: (peer: NodeId, sent: boolean, reason: string) => Error;
+  readonly unanswered: (peer: NodeId, sent: boolean, reason: string, cause: UnansweredCause) => Error;
+  /**
+   * When given, one timer every `sweepIntervalMs` checks every request against its deadline
+   * (a request fails up to that much after it), instead of a timer per request: for tables that
+   * hold many requests at once.
+   */
+  readonly sweepIntervalMs?: number;
 }
 
 interface Pending<Answer> {
   readonly peer: NodeId;
-  readonly timer: TimerId;
+  /** Its own deadline timer; undefined when the sweep checks it. */
+  readonly timer: TimerId | undefined;
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
   readonly resolve: (answer: Answer) => void;
   readonly reject: (error: Error) => void;
 }
@@ -44,6 +60,7 @@ interface Pending<Answer> {
 export class PendingPeerRequests<Answer> {
   private readonly pending = new Map<number, Pending<Answer>>();
   private nextId: number;
+  private sweepTimer: TimerId | undefined;
 
   constructor(private readonly options: PendingPeerRequestsOptions) {
     this.nextId = firstRequestId(options.clock.wallMs());
@@ -63,19 +80,33 @@ export class PendingPeerRequests<Answer> {
     timeoutMs: number,
     overloaded: () => Error,
   ): Promise<Answer> {
-    const { clock, unanswered } = this.options;
+    const { clock, unanswered, sweepIntervalMs } = this.options;
     if (this.pending.size >= this.options.maxInFlight) return Promise.reject(overloaded());
     const id = this.nextId++;
+    const waitMs = Math.max(0, timeoutMs);
     return new Promise<Answer>((resolve, reject) => {
+      // Listed before it is sent, so an answer delivered during the send finds it.
+      const timer =
+        sweepIntervalMs === undefined
+          ? clock.setTimer(waitMs, () => {
+              this.pending.delete(id);
+              reject(unanswered(peer, true, `no answer within ${timeoutMs} ms`, 'timeout'));
+            })
+          : undefined;
+      this.pending.set(id, {
+        peer,
+        timer,
+        deadlineMs: clock.nowMs() + waitMs,
+        timeoutMs,
+        resolve,
+        reject,
+      });
       if (!this.options.send(peer, encode(id))) {
-        reject(unanswered(peer, false, 'the transport could not send it'));
+        this.take(peer, id);
+        reject(unanswered(peer, false, 'the transport could not send it', 'unsent'));
         return;
       }
-      const timer = clock.setTimer(Math.max(0, timeoutMs), () => {
-        this.pending.delete(id);
-        reject(unanswered(peer, true, `no answer within ${timeoutMs} ms`));
-      });
-      this.pending.set(id, { peer, timer, resolve, reject });
+      this.scheduleSweep();
     });
   }
 
@@ -91,28 +122,68 @@ export class PendingPeerRequests<Answer> {
 
   /** The connection to `peer` closed: no answer will come to what is in flight there. */
   peerLost(peer: NodeId): void {
-    this.failWhere((pending) => pending.peer === peer, 'the connection closed');
+    this.failWhere((pending) => pending.peer === peer, 'the connection closed', 'peer-lost');
   }
 
   /** Fails everything in flight with `reason` (the owner is closing). */
   failAll(reason: string): void {
-    this.failWhere(() => true, reason);
+    this.failWhere(() => true, reason, 'closed');
+  }
+
+  /**
+   * Stops every deadline timer; what is in flight is left to its callers' own deadlines (a later
+   * request starts the sweep again).
+   */
+  stopTimers(): void {
+    const { clock } = this.options;
+    if (this.sweepTimer !== undefined) clock.clearTimer(this.sweepTimer);
+    this.sweepTimer = undefined;
+    for (const pending of this.pending.values())
+      if (pending.timer !== undefined) clock.clearTimer(pending.timer);
   }
 
   private take(from: NodeId, id: number): Pending<Answer> | undefined {
     const pending = this.pending.get(id);
     if (pending === undefined || pending.peer !== from) return undefined;
     this.pending.delete(id);
-    this.options.clock.clearTimer(pending.timer);
+    if (pending.timer !== undefined) this.options.clock.clearTimer(pending.timer);
     return pending;
   }
 
-  private failWhere(matches: (pending: Pending<Answer>) => boolean, reason: string): void {
+  private failWhere(
+    matches: (pending: Pending<Answer>) => boolean,
+    reason: string,
+    cause: UnansweredCause,
+  ): void {
     for (const [id, pending] of this.pending) {
       if (!matches(pending)) continue;
       this.pending.delete(id);
-      this.options.clock.clearTimer(pending.timer);
-      pending.reject(this.options.unanswered(pending.peer, true, reason));
+      if (pending.timer !== undefined) this.options.clock.clearTimer(pending.timer);
+      pending.reject(this.options.unanswered(pending.peer, true, reason, cause));
+    }
+  }
+
+  /** With a sweep interval: one timer while anything is in flight. */
+  private scheduleSweep(): void {
+    const { clock, sweepIntervalMs } = this.options;
+    if (sweepIntervalMs === undefined) return;
+    if (this.sweepTimer !== undefined || this.pending.size === 0) return;
+    this.sweepTimer = clock.setTimer(sweepIntervalMs, () => {
+      this.sweepTimer = undefined;
+      this.expire();
+      this.scheduleSweep();
+    });
+  }
+
+  /** Fails every swept request whose deadline passed. */
+  private expire(): void {
+    const nowMs = this.options.clock.nowMs();
+    for (const [id, pending] of this.pending) {
+      if (pending.timer !== undefined || pending.deadlineMs > nowMs) continue;
+      this.pending.delete(id);
+      pending.reject(
+        this.options.unanswered(pending.peer, true, `no answer within ${pending.timeoutMs} ms`, 'timeout'),
+      );
     }
   }
 }

@@ -46,8 +46,9 @@ import { type BlobSpec, MAX_BLOB_REPLICAS, type ObservedBlob } from '../reconcil
 import type { PeerChannelLink } from '../server/index.js';
 import { BlobCatalog } from './blob-catalog.js';
 import { BlobStateFollower } from './blob-follower.js';
+import { BlobPeerRequests } from './blob-peer-requests.js';
 import { fetchFromAny, TransferSlots } from './blob-transfer.js';
-import { DaemonPeerRequests, type PeerMessage } from './daemon-peer-requests.js';
+import type { PeerMessage } from './peer-request-channel.js';
 
 /** A node of the mesh as the blobs see it. */
 export interface BlobPeer {
@@ -90,7 +91,7 @@ export interface BlobActions {
 }
 
 export class BlobsNode implements BlobsBackend, BlobActions {
-  private readonly peers: DaemonPeerRequests;
+  private readonly peers: BlobPeerRequests;
   private readonly catalog: BlobCatalog;
   private readonly heat = new HeatCounter();
   private readonly slots = new TransferSlots();
@@ -103,7 +104,7 @@ export class BlobsNode implements BlobsBackend, BlobActions {
   corruptCopies = 0;
 
   constructor(private readonly options: BlobsNodeOptions) {
-    this.peers = new DaemonPeerRequests(options.link, options.clock, options.logger);
+    this.peers = new BlobPeerRequests(options.link, options.clock, options.logger);
     this.peers.serve((from, request) => this.serve(from, request));
     this.catalog = new BlobCatalog(options.plane, options.logger);
     this.reconcileState = new BlobStateFollower(options.plane, options.clock, options.logger);

@@ -20,7 +20,7 @@ import {
   type StagedBlob,
 } from '../blobs/index.js';
 import { MeshError, type NodeId } from '../lib/index.js';
-import type { DaemonPeerRequests, PeerMessage } from './daemon-peer-requests.js';
+import type { PeerMessage, PeerRequestChannel } from './peer-request-channel.js';
 
 /** At most `running` transfers at once and `waiting` queued for a slot; past that BLOB_BUSY. */
 export class TransferSlots {
@@ -62,7 +62,7 @@ export function chunkRequest(id: BlobId, offset: number): PeerMessage {
   return { header: { type: 'chunk', id, offset }, blobs: [] };
 }
 
-async function askChunk(peers: DaemonPeerRequests, node: NodeId, id: BlobId, offset: number): Promise<Chunk> {
+async function askChunk(peers: PeerRequestChannel, node: NodeId, id: BlobId, offset: number): Promise<Chunk> {
   const answer = await peers.request(node, chunkRequest(id, offset), BLOB_CHUNK_TIMEOUT_MS);
   const size = answer.header.size;
   const bytes = answer.blobs[0];
@@ -84,7 +84,7 @@ async function askChunk(peers: DaemonPeerRequests, node: NodeId, id: BlobId, off
  * to the id; the part is removed on any failure).
  */
 export async function fetchBlob(
-  peers: DaemonPeerRequests,
+  peers: PeerRequestChannel,
   node: NodeId,
   id: BlobId,
   writer: BlobWriter,
@@ -121,7 +121,7 @@ export async function fetchBlob(
  * given), and answers which one did; BLOB_UNAVAILABLE naming each source's failure when none does.
  */
 export async function fetchFromAny(
-  peers: DaemonPeerRequests,
+  peers: PeerRequestChannel,
   sources: readonly NodeId[],
   id: BlobId,
   newWriter: () => Promise<BlobWriter>,

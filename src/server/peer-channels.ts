@@ -1,13 +1,13 @@
 import {
   type Clock,
   dataViewOf,
-  firstRequestId,
   MeshError,
   type NodeId,
   PEER_CHANNEL,
   type PeerChannelId,
+  PendingPeerRequests,
   scratchBytes,
-  type TimerId,
+  type UnansweredCause,
 } from '../lib/index.js';
 import type { PeerLink } from './raft-node.js';
 
@@ -61,13 +61,6 @@ export class ForwardError extends MeshError {
   }
 }
 
-interface PendingForward {
-  readonly peer: NodeId;
-  readonly resolve: (bytes: Uint8Array) => void;
-  readonly reject: (error: unknown) => void;
-  readonly deadlineMs: number;
-}
-
 /** How often requests in flight are checked against their deadline (one timer for all). */
 const FORWARD_SWEEP_INTERVAL_MS = 100;
 
@@ -79,15 +72,12 @@ const FORWARD_SWEEP_INTERVAL_MS = 100;
  * too) so callers retry elsewhere instead of waiting out the timeout.
  */
 export class PeerChannels {
-  /** In sending order, which is deadline order too (every request gets the same timeout). */
-  private readonly pending = new Map<number, PendingForward>();
-  private sweepTimer: TimerId | undefined;
   /**
-   * Counted from this node's start on the wall clock, not from 1: the leader may answer a
-   * request sent before this node restarted, and that late answer must not settle a new request
-   * that reused its id (see `firstRequestId`).
+   * Forwarded requests waiting for answers. Ids count from this node's start on the wall clock,
+   * not from 1: the leader may answer a request sent before this node restarted, and that late
+   * answer must not settle a new request that reused its id (see `firstRequestId`).
    */
-  private nextRequestId: number;
+  private readonly pending: PendingPeerRequests<Uint8Array>;
   private raftHandler: (from: NodeId, payload: Uint8Array) => void = () => {};
   /** The handlers of the channels other parts own (`link`), by channel byte. */
   private readonly linkHandlers = new Map<number, (from: NodeId, payload: Uint8Array) => void>();
@@ -99,12 +89,18 @@ export class PeerChannels {
 
   constructor(
     private readonly transport: PeerDatagrams,
-    private readonly clock: Clock,
+    clock: Clock,
   ) {
-    this.nextRequestId = firstRequestId(clock.wallMs());
+    this.pending = new PendingPeerRequests({
+      send: (peer, frame) => transport.send(peer, frame),
+      clock,
+      maxInFlight: MAX_FORWARDS_IN_FLIGHT,
+      unanswered: forwardFailure,
+      sweepIntervalMs: FORWARD_SWEEP_INTERVAL_MS,
+    });
     transport.onMessage((from, payload) => this.receive(from, payload));
     transport.onPeerLost?.((peer) => {
-      this.failForwardsTo(peer);
+      this.pending.peerLost(peer);
       for (const handler of this.linkLostHandlers.values()) handler(peer);
     });
   }
@@ -144,58 +140,17 @@ export class PeerChannels {
   }
 
   request(peer: NodeId, body: Uint8Array): Promise<Uint8Array> {
-    if (this.pending.size >= MAX_FORWARDS_IN_FLIGHT) {
-      return Promise.reject(
-        new ForwardError('TOO_MANY_REQUESTS', `${MAX_FORWARDS_IN_FLIGHT} forwarded requests in flight`),
-      );
-    }
-    const requestId = this.nextRequestId++;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const deadlineMs = this.clock.nowMs() + FORWARD_TIMEOUT_MS;
-      this.pending.set(requestId, { peer, resolve, reject, deadlineMs });
-      if (!this.transport.send(peer, framed(CHANNEL_REQUEST, requestId, undefined, body))) {
-        this.pending.delete(requestId);
-        // Never sent, so never proposed: the caller may try again.
-        reject(new ForwardError('LEADER_UNREACHABLE', `cannot reach node ${peer}`));
-        return;
-      }
-      this.scheduleSweep();
-    });
+    return this.pending.request(
+      peer,
+      (requestId) => framed(CHANNEL_REQUEST, requestId, undefined, body),
+      FORWARD_TIMEOUT_MS,
+      () => new ForwardError('TOO_MANY_REQUESTS', `${MAX_FORWARDS_IN_FLIGHT} forwarded requests in flight`),
+    );
   }
 
   /** Stops the deadline timer; requests in flight are left to their callers' own deadlines. */
   close(): void {
-    if (this.sweepTimer !== undefined) this.clock.clearTimer(this.sweepTimer);
-    this.sweepTimer = undefined;
-  }
-
-  private scheduleSweep(): void {
-    if (this.sweepTimer !== undefined || this.pending.size === 0) return;
-    this.sweepTimer = this.clock.setTimer(FORWARD_SWEEP_INTERVAL_MS, () => {
-      this.sweepTimer = undefined;
-      this.expire();
-      this.scheduleSweep();
-    });
-  }
-
-  private expire(): void {
-    const now = this.clock.nowMs();
-    for (const [requestId, pending] of this.pending) {
-      if (pending.deadlineMs > now) return;
-      this.pending.delete(requestId);
-      pending.reject(
-        new ForwardError('TIMEOUT', `no answer from node ${pending.peer} within ${FORWARD_TIMEOUT_MS} ms`),
-      );
-    }
-  }
-
-  /** Fails every request in flight to `peer`: its connection closed, so no answer will come. */
-  private failForwardsTo(peer: NodeId): void {
-    for (const [requestId, pending] of this.pending) {
-      if (pending.peer !== peer) continue;
-      this.pending.delete(requestId);
-      pending.reject(new ForwardError('UNAVAILABLE', `lost the connection to node ${peer}`));
-    }
+    this.pending.stopTimers();
   }
 
   private receive(from: NodeId, payload: Uint8Array): void {
@@ -230,24 +185,41 @@ export class PeerChannels {
   }
 
   private settle(from: NodeId, requestId: number, body: Uint8Array): void {
-    const pending = this.pending.get(requestId);
-    // Only the peer asked may answer.
-    if (pending === undefined || pending.peer !== from || body.byteLength === 0) return;
-    this.pending.delete(requestId);
+    // Only the peer asked may answer (the table drops any other).
+    if (body.byteLength === 0) return;
     if (body[0] === RESPONSE_OK) {
-      pending.resolve(body.subarray(1));
+      this.pending.resolve(from, requestId, body.subarray(1));
       return;
     }
+    let error: MeshError;
     try {
       const parsed = JSON.parse(new TextDecoder().decode(body.subarray(1))) as {
         code: string;
         message: string;
         details: Record<string, unknown>;
       };
-      pending.reject(new MeshError(parsed.code, parsed.message, { details: parsed.details }));
-    } catch (error) {
-      pending.reject(new ForwardError('INTERNAL', `undecodable error answer: ${String(error)}`));
+      error = new MeshError(parsed.code, parsed.message, { details: parsed.details });
+    } catch (failure) {
+      error = new ForwardError('INTERNAL', `undecodable error answer: ${String(failure)}`);
     }
+    this.pending.reject(from, requestId, error);
+  }
+}
+
+/**
+ * A forwarded request that got no answer. Never sent: LEADER_UNREACHABLE (never proposed, the
+ * caller may try again); otherwise its outcome is unknown: TIMEOUT, or UNAVAILABLE when the
+ * connection closed (so callers retry elsewhere instead of waiting out the timeout).
+ */
+function forwardFailure(peer: NodeId, _sent: boolean, _reason: string, cause: UnansweredCause): ForwardError {
+  switch (cause) {
+    case 'unsent':
+      return new ForwardError('LEADER_UNREACHABLE', `cannot reach node ${peer}`);
+    case 'timeout':
+      return new ForwardError('TIMEOUT', `no answer from node ${peer} within ${FORWARD_TIMEOUT_MS} ms`);
+    case 'peer-lost':
+    case 'closed':
+      return new ForwardError('UNAVAILABLE', `lost the connection to node ${peer}`);
   }
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, type NodeId, PendingPeerRequests } from '../../../src/lib/index.js';
+import {
+  ManualClock,
+  type NodeId,
+  PendingPeerRequests,
+  type UnansweredCause,
+} from '../../../src/lib/index.js';
 import { REQUEST_IDS_PER_MS } from '../../../src/lib/pending-peer-requests.js';
 
 class Unanswered extends Error {
@@ -7,12 +12,15 @@ class Unanswered extends Error {
     readonly peer: NodeId,
     readonly sent: boolean,
     reason: string,
+    readonly why: UnansweredCause,
   ) {
     super(reason);
   }
 }
 
-function table(options: { accepts?: boolean; maxInFlight?: number; clock?: ManualClock } = {}) {
+function table(
+  options: { accepts?: boolean; maxInFlight?: number; clock?: ManualClock; sweepIntervalMs?: number } = {},
+) {
   const clock = options.clock ?? new ManualClock();
   const sent: Array<{ peer: NodeId; id: number }> = [];
   const pending = new PendingPeerRequests<string>({
@@ -22,7 +30,8 @@ function table(options: { accepts?: boolean; maxInFlight?: number; clock?: Manua
     },
     clock,
     maxInFlight: options.maxInFlight ?? 10,
-    unanswered: (peer, sent, reason) => new Unanswered(peer, sent, reason),
+    unanswered: (peer, sent, reason, cause) => new Unanswered(peer, sent, reason, cause),
+    ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
   });
   const ask = (peer: NodeId, timeoutMs = 1_000) =>
     pending.request(
@@ -52,18 +61,26 @@ describe('PendingPeerRequests', () => {
   });
 
   it('says sent: false when the transport refused it, sent: true after a timeout, a lost peer or failAll', async () => {
-    await expect(table({ accepts: false }).ask(2 as NodeId)).rejects.toMatchObject({ sent: false });
+    await expect(table({ accepts: false }).ask(2 as NodeId)).rejects.toMatchObject({
+      sent: false,
+      why: 'unsent',
+    });
     const { pending, ask, clock } = table();
     const timedOut = ask(2 as NodeId, 100);
     const lost = ask(3 as NodeId);
     const failed = ask(4 as NodeId);
     clock.advance(100);
-    await expect(timedOut).rejects.toMatchObject({ peer: 2, sent: true });
+    await expect(timedOut).rejects.toMatchObject({ peer: 2, sent: true, why: 'timeout' });
     pending.peerLost(3 as NodeId);
-    await expect(lost).rejects.toMatchObject({ peer: 3, sent: true, message: 'the connection closed' });
+    await expect(lost).rejects.toMatchObject({
+      peer: 3,
+      sent: true,
+      message: 'the connection closed',
+      why: 'peer-lost',
+    });
     expect(pending.inFlight).toBe(1);
     pending.failAll('closing');
-    await expect(failed).rejects.toMatchObject({ peer: 4, sent: true, message: 'closing' });
+    await expect(failed).rejects.toMatchObject({ peer: 4, sent: true, message: 'closing', why: 'closed' });
   });
 
   it('refuses a request past its bound without sending it, and rejects an error answer', async () => {
@@ -101,5 +118,54 @@ describe('PendingPeerRequests', () => {
     const earlier = new Set(before.sent.map((request) => request.id));
     expect(earlier.size).toBe(REQUEST_IDS_PER_MS);
     expect(earlier.has(after.sent[0]?.id as number)).toBe(false);
+  });
+
+  it('with a sweep interval, checks every request against its own deadline with one timer, and stops when none is left', async () => {
+    const { pending, ask, clock, sent } = table({ sweepIntervalMs: 100 });
+    const short = ask(2 as NodeId, 150);
+    const long = ask(3 as NodeId, 1_000);
+    const answered = ask(4 as NodeId, 1_000);
+    expect(clock.pendingTimerCount()).toBe(1);
+    clock.advance(100);
+    expect(pending.inFlight).toBe(3);
+    // Failed at the first sweep past its deadline, not before.
+    clock.advance(100);
+    await expect(short).rejects.toMatchObject({ peer: 2, sent: true, why: 'timeout' });
+    pending.resolve(4 as NodeId, sent[2]?.id as number, 'in time');
+    await expect(answered).resolves.toBe('in time');
+    clock.advance(700);
+    expect(pending.inFlight).toBe(1);
+    clock.advance(100);
+    await expect(long).rejects.toMatchObject({
+      peer: 3,
+      why: 'timeout',
+      message: 'no answer within 1000 ms',
+    });
+    clock.advance(1_000);
+    expect(clock.pendingTimerCount()).toBe(0);
+  });
+
+  it('stopTimers leaves what is in flight to its callers, and a later request starts the sweep again', async () => {
+    const { pending, ask, clock } = table({ sweepIntervalMs: 100 });
+    void ask(2 as NodeId, 100).catch(() => undefined);
+    void ask(3 as NodeId, 100).catch(() => undefined);
+    pending.stopTimers();
+    expect(clock.pendingTimerCount()).toBe(0);
+    clock.advance(1_000);
+    expect(pending.inFlight).toBe(2);
+    const later = ask(4 as NodeId, 100);
+    expect(clock.pendingTimerCount()).toBe(1);
+    clock.advance(100);
+    await expect(later).rejects.toMatchObject({ peer: 4, why: 'timeout' });
+    // The sweep fails every request past its deadline, those left earlier too.
+    expect(pending.inFlight).toBe(0);
+  });
+
+  it('a per-request table stops its timers too', () => {
+    const { pending, ask, clock } = table();
+    void ask(2 as NodeId, 100).catch(() => undefined);
+    expect(clock.pendingTimerCount()).toBe(1);
+    pending.stopTimers();
+    expect(clock.pendingTimerCount()).toBe(0);
   });
 });

@@ -14,7 +14,7 @@ import { daemonChainDefinitions } from '../../../src/mesh/daemon-chain-takeover.
 import { MemoryCheckpointStore } from '../../../src/mesh/daemon-checkpoint-store.js';
 import type { CheckpointThresholds } from '../../../src/mesh/daemon-member-checkpoints.js';
 import { type DaemonsNode, openDaemonsNode } from '../../../src/mesh/daemon-node.js';
-import { decodePeerFrame } from '../../../src/mesh/daemon-peer-frames.js';
+import { decodePeerFrame } from '../../../src/mesh/peer-request-frames.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';

@@ -1,11 +1,11 @@
 /**
- * The frames of the daemons channel of the peer transport: a request or an answer, its id, a
- * JSON header and any number of binary blobs (event payloads, outputs, states), so payloads
- * cross without base64. Decoding is bounds-checked: a malformed frame is
- * `DAEMON_PEER_FRAME_INVALID`, dropped by the receiver.
+ * The frames of a peer-request channel (peer-request-channel.ts: the daemons' and the blobs'
+ * channels of the peer transport): a request or an answer, its id, a JSON header and any number
+ * of binary blobs (event payloads, outputs, states, blob chunks), so payloads cross without
+ * base64. Decoding is bounds-checked: a malformed frame is `PEER_REQUEST_FRAME_INVALID`, dropped
+ * by the receiver.
  */
-import { DaemonPeerFrameError } from '../daemons/cluster-errors.js';
-import { BinaryReader, BinaryWriter } from '../lib/index.js';
+import { BinaryReader, BinaryWriter, MeshError } from '../lib/index.js';
 
 const REQUEST_TAG = 0;
 const ANSWER_TAG = 1;
@@ -30,11 +30,19 @@ export function encodePeerFrame(frame: PeerFrame): Uint8Array {
   return writer.finish();
 }
 
-export function decodePeerFrame(bytes: Uint8Array): PeerFrame {
+/** A frame on a peer-request channel that is not one this code sent; the receiver drops it. */
+export class PeerRequestFrameError extends MeshError {
+  constructor(problem: string) {
+    super('PEER_REQUEST_FRAME_INVALID', problem);
+  }
+}
+
+/** `channel` names the channel in the error ('daemons', 'blobs'). */
+export function decodePeerFrame(bytes: Uint8Array, channel = 'peer-request'): PeerFrame {
   const reader = new BinaryReader(
     bytes,
-    'daemons peer frame',
-    (subject, problem) => new DaemonPeerFrameError(`${subject}: ${problem}`),
+    `${channel} peer frame`,
+    (subject, problem) => new PeerRequestFrameError(`${subject}: ${problem}`),
   );
   const tag = reader.byte();
   if (tag !== REQUEST_TAG && tag !== ANSWER_TAG) reader.fail(`unknown tag ${tag}`);

@@ -1,0 +1,151 @@
+/**
+ * The generic peer-request channel (two nodes on an in-memory link): answers travel back by
+ * request id, a served error keeps its code, and each owner's own errors name what failed (a
+ * blobs channel's unanswered request is BLOB_PEER_REQUEST_FAILED, a daemons one's
+ * DAEMON_PEER_REQUEST_FAILED), with `sent` telling a refused request from an unanswered one.
+ */
+import { describe, expect, it } from 'vitest';
+import { ManualClock, MeshError, type NodeId } from '../../../src/lib/index.js';
+import { BlobPeerRequests } from '../../../src/mesh/blob-peer-requests.js';
+import { DaemonPeerRequests } from '../../../src/mesh/daemon-peer-requests.js';
+import { PeerRequestChannel } from '../../../src/mesh/peer-request-channel.js';
+import type { PeerChannelLink } from '../../../src/server/index.js';
+
+/** Links between nodes that deliver on a later microtask; `accepts` false refuses every send; `lose` closes a peer. */
+function network() {
+  const handlers = new Map<NodeId, (from: NodeId, payload: Uint8Array) => void>();
+  const lostHandlers = new Map<NodeId, (peer: NodeId) => void>();
+  const state = { accepts: true, delivers: true };
+  const link = (self: NodeId): PeerChannelLink => ({
+    send: (peer, payload) => {
+      if (!state.accepts) return false;
+      if (state.delivers) queueMicrotask(() => handlers.get(peer)?.(self, payload));
+      return true;
+    },
+    onMessage: (handler) => handlers.set(self, handler),
+    onPeerLost: (handler) => lostHandlers.set(self, handler),
+  });
+  const deliverRaw = (from: NodeId, to: NodeId, payload: Uint8Array) => handlers.get(to)?.(from, payload);
+  const lose = (at: NodeId, peer: NodeId) => lostHandlers.get(at)?.(peer);
+  return { link, state, deliverRaw, lose };
+}
+
+class OwnerError extends MeshError {
+  constructor(
+    readonly peer: NodeId,
+    readonly sent: boolean,
+    reason: string,
+  ) {
+    super('OWNER_REQUEST_FAILED', `owner request to node ${peer}: ${reason}`);
+  }
+}
+
+function channel(link: PeerChannelLink, clock: ManualClock, maxInFlight = 10) {
+  return new PeerRequestChannel({
+    link,
+    clock,
+    name: 'owner',
+    maxInFlight,
+    unanswered: (peer, sent, reason) => new OwnerError(peer, sent, reason),
+    notServing: (request) =>
+      new MeshError('OWNER_NOT_SERVING', `nothing serves ${String(request.header.type)}`),
+  });
+}
+
+async function caught(promise: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Record<string, unknown>;
+  }
+  throw new Error('the request did not fail');
+}
+
+describe('PeerRequestChannel', () => {
+  it('answers a request with its handler and carries the header and binary parts both ways', async () => {
+    const clock = new ManualClock();
+    const net = network();
+    const asker = channel(net.link(1), clock);
+    const server = channel(net.link(2), clock);
+    server.serve(async (from, request) => ({
+      header: { from, echoed: request.header.word },
+      blobs: [Uint8Array.from([...(request.blobs[0] ?? [])].reverse())],
+    }));
+    const answer = await asker.request(2, { header: { word: 'hi' }, blobs: [Uint8Array.of(1, 2, 3)] }, 1_000);
+    expect(answer.header).toMatchObject({ from: 1, echoed: 'hi' });
+    expect([...(answer.blobs[0] ?? [])]).toEqual([3, 2, 1]);
+    expect(asker.inFlight).toBe(0);
+  });
+
+  it("rebuilds a served error with its code and details, and answers the owner's notServing error when nothing serves", async () => {
+    const clock = new ManualClock();
+    const net = network();
+    const asker = channel(net.link(1), clock);
+    const server = channel(net.link(2), clock);
+    const idle = await caught(asker.request(2, { header: { type: 'chunk' }, blobs: [] }, 1_000));
+    expect(idle).toMatchObject({ code: 'OWNER_NOT_SERVING', message: 'nothing serves chunk' });
+    server.serve(async () => {
+      throw new MeshError('SOMETHING_WRONG', 'it went wrong there', { details: { where: 2 } });
+    });
+    const failed = await caught(asker.request(2, { header: {}, blobs: [] }, 1_000));
+    expect(failed).toMatchObject({ code: 'SOMETHING_WRONG', details: { where: 2 } });
+  });
+
+  it("fails an unanswered request with the owner's error: sent false when refused or closed, true after a timeout or a lost peer", async () => {
+    const clock = new ManualClock();
+    const net = network();
+    const asker = channel(net.link(1), clock, 2);
+    net.state.accepts = false;
+    expect(await caught(asker.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({
+      code: 'OWNER_REQUEST_FAILED',
+      peer: 2,
+      sent: false,
+    });
+    net.state.accepts = true;
+    net.state.delivers = false;
+    const timedOut = caught(asker.request(2, { header: {}, blobs: [] }, 100));
+    const lost = caught(asker.request(3, { header: {}, blobs: [] }, 1_000));
+    // Past the bound: refused unsent.
+    expect(await caught(asker.request(4, { header: {}, blobs: [] }, 1_000))).toMatchObject({ sent: false });
+    clock.advance(100);
+    expect(await timedOut).toMatchObject({ code: 'OWNER_REQUEST_FAILED', peer: 2, sent: true });
+    net.lose(1, 3);
+    expect(await lost).toMatchObject({ peer: 3, sent: true });
+    asker.close();
+    expect(await caught(asker.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({ sent: false });
+  });
+
+  it('drops a malformed frame and goes on serving', async () => {
+    const clock = new ManualClock();
+    const net = network();
+    const asker = channel(net.link(1), clock);
+    const server = channel(net.link(2), clock);
+    server.serve(async () => ({ header: { ok: true }, blobs: [] }));
+    net.deliverRaw(1, 2, Uint8Array.of(9, 9, 9));
+    await expect(asker.request(2, { header: {}, blobs: [] }, 1_000)).resolves.toMatchObject({
+      header: { ok: true },
+    });
+  });
+
+  it("gives each owner its own codes: the blobs channel's and the daemons channel's", async () => {
+    const clock = new ManualClock();
+    const net = network();
+    net.state.accepts = false;
+    const blobs = new BlobPeerRequests(net.link(1), clock);
+    const daemons = new DaemonPeerRequests(net.link(5), clock);
+    expect(await caught(blobs.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({
+      code: 'BLOB_PEER_REQUEST_FAILED',
+      sent: false,
+    });
+    expect(await caught(daemons.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({
+      code: 'DAEMON_PEER_REQUEST_FAILED',
+      sent: false,
+    });
+    net.state.accepts = true;
+    // Each channel answers with its own code while nothing serves on it.
+    const blobsIdle = await caught(daemons.request(1, { header: { name: 'x' }, blobs: [] }, 1_000));
+    const daemonsIdle = await caught(blobs.request(5, { header: { name: 'x' }, blobs: [] }, 1_000));
+    expect(blobsIdle).toMatchObject({ code: 'BLOBS_UNAVAILABLE' });
+    expect(daemonsIdle).toMatchObject({ code: 'DAEMON_UNAVAILABLE' });
+  });
+});
