@@ -99,6 +99,26 @@ export class BlobPeerRequestError extends MeshError {
   }
 }
 
+/** A node was asked to delete its copy of a blob whose record still names it: the copy stays. */
+export class BlobCopyListedError extends MeshError {
+  constructor(id: string, node: NodeId) {
+    super('BLOB_COPY_LISTED', `blob ${id}: node ${node}'s copy is still among its holders, so it stays`, {
+      details: { id, node },
+    });
+  }
+}
+
+/** Dropping a node's copy would leave a blob fewer holders than its replica count: not dropped. */
+export class BlobCopyNeededError extends MeshError {
+  constructor(id: string, node: NodeId, replicas: number) {
+    super(
+      'BLOB_COPY_NEEDED',
+      `blob ${id}: node ${node}'s copy is one of the ${replicas} it keeps, so it stays`,
+      { details: { id, node, replicas } },
+    );
+  }
+}
+
 /** A change made for a reconciler whose term ended (its fence no longer holds): not written. */
 export class BlobActionFencedError extends MeshError {
   constructor(id: string) {

@@ -5,6 +5,8 @@ export {
   BlobActionFencedError,
   BlobBusyError,
   BlobConflictError,
+  BlobCopyListedError,
+  BlobCopyNeededError,
   BlobCorruptError,
   BlobIdInvalidError,
   BlobNotFoundError,
@@ -18,11 +20,14 @@ export { decayedHeat, HeatCounter } from './heat.js';
 export {
   BLOB_CHUNK_BYTES,
   BLOB_CHUNK_TIMEOUT_MS,
+  BLOB_DROP_TIMEOUT_MS,
   BLOB_FETCH_WINDOW_CHUNKS,
   BLOB_HEAT_HALF_LIFE_MS,
   BLOB_HEAT_PER_READ,
   BLOB_HEAT_PUBLISH_INTERVAL_MS,
+  BLOB_ORPHAN_GRACE_MS,
   BLOB_REPLICATE_TIMEOUT_MS,
+  blobOrphanGraceProblems,
   MAX_BLOB_BYTES,
   MAX_BLOB_PEER_REQUESTS_IN_FLIGHT,
   MAX_BLOB_RECORD_CAS_ATTEMPTS,
@@ -31,6 +36,7 @@ export {
   MAX_LISTED_BLOBS,
   MAX_WAITING_BLOB_TRANSFERS,
   MIN_TRACKED_BLOB_HEAT,
+  orphanCheckIntervalMs,
 } from './limits.js';
 export {
   type BlobReaderHeat,

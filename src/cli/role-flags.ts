@@ -1,6 +1,7 @@
 /** `meshos start --role voter|worker` and the membership flags both roles take. */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { BLOB_ORPHAN_GRACE_MS, blobOrphanGraceProblems } from '../blobs/index.js';
 import {
   chainGracePeriodProblems,
   DEFAULT_CHAIN_GRACE_PERIOD_MS,
@@ -53,7 +54,10 @@ export const ROLE_USAGE = `roles:
                           this node holds it) replaces its replicas (default ${DEFAULT_CHAIN_GRACE_PERIOD_MS})
   --daemon-repair-grace-ms N
                           how long a daemon member's node must be gone before the member is
-                          replaced on another node (default ${DEFAULT_DAEMON_REPAIR_GRACE_MS})`;
+                          replaced on another node (default ${DEFAULT_DAEMON_REPAIR_GRACE_MS})
+  --blob-orphan-grace-ms N
+                          how long a blob copy that no record names stays on this node's disk
+                          before it is deleted (default ${BLOB_ORPHAN_GRACE_MS})`;
 
 export const ROLE_OPTIONS = {
   role: { type: 'string', default: 'voter' },
@@ -66,6 +70,7 @@ export const ROLE_OPTIONS = {
   'node-lease-ttl': { type: 'string' },
   'chain-repair-grace-ms': { type: 'string' },
   'daemon-repair-grace-ms': { type: 'string' },
+  'blob-orphan-grace-ms': { type: 'string' },
 } as const;
 
 interface RoleValues {
@@ -79,6 +84,7 @@ interface RoleValues {
   readonly 'node-lease-ttl'?: string | undefined;
   readonly 'chain-repair-grace-ms'?: string | undefined;
   readonly 'daemon-repair-grace-ms'?: string | undefined;
+  readonly 'blob-orphan-grace-ms'?: string | undefined;
 }
 
 /** The role named by `--role`; BAD_FLAGS for anything else. */
@@ -134,13 +140,17 @@ export function membershipFromValues(values: RoleValues, problems: string[]): Me
 }
 
 /**
- * `--chain-repair-grace-ms` and `--daemon-repair-grace-ms` as the node config holds them (each
- * absent when not given).
+ * `--chain-repair-grace-ms`, `--daemon-repair-grace-ms` and `--blob-orphan-grace-ms` as the node
+ * config holds them (each absent when not given).
  */
 export function repairGraceFromValues(
   values: RoleValues,
   problems: string[],
-): { readonly chainRepairGraceMs?: number; readonly daemonRepairGraceMs?: number } {
+): {
+  readonly chainRepairGraceMs?: number;
+  readonly daemonRepairGraceMs?: number;
+  readonly blobOrphanGraceMs?: number;
+} {
   const chainRepairGraceMs = graceFlag(values, 'chain-repair-grace-ms', chainGracePeriodProblems, problems);
   const daemonRepairGraceMs = graceFlag(
     values,
@@ -148,16 +158,18 @@ export function repairGraceFromValues(
     daemonRepairGraceProblems,
     problems,
   );
+  const blobOrphanGraceMs = graceFlag(values, 'blob-orphan-grace-ms', blobOrphanGraceProblems, problems);
   return {
     ...(chainRepairGraceMs === undefined ? {} : { chainRepairGraceMs }),
     ...(daemonRepairGraceMs === undefined ? {} : { daemonRepairGraceMs }),
+    ...(blobOrphanGraceMs === undefined ? {} : { blobOrphanGraceMs }),
   };
 }
 
 /** A grace period flag in whole milliseconds; undefined when absent or wrong (then a problem). */
 function graceFlag(
   values: RoleValues,
-  flag: 'chain-repair-grace-ms' | 'daemon-repair-grace-ms',
+  flag: 'chain-repair-grace-ms' | 'daemon-repair-grace-ms' | 'blob-orphan-grace-ms',
   problemsOf: (graceMs: number) => string[],
   problems: string[],
 ): number | undefined {

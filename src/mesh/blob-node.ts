@@ -13,9 +13,13 @@
 import type { BlobPutResult, BlobRead, BlobsBackend } from '../api/blobs-backend.js';
 import {
   BLOB_CHUNK_BYTES,
+  BLOB_DROP_TIMEOUT_MS,
   BLOB_HEAT_PER_READ,
   BLOB_HEAT_PUBLISH_INTERVAL_MS,
+  BLOB_ORPHAN_GRACE_MS,
   BLOB_REPLICATE_TIMEOUT_MS,
+  BlobCopyListedError,
+  BlobCopyNeededError,
   type BlobHeatRow,
   type BlobId,
   BlobNotFoundError,
@@ -29,6 +33,7 @@ import {
   HeatCounter,
   heatsByBlob,
   observeBlobs,
+  orphanCheckIntervalMs,
   withHolder,
   withoutHolder,
 } from '../blobs/index.js';
@@ -71,6 +76,8 @@ export interface BlobsNodeOptions {
   readonly leaseId: () => number | undefined;
   readonly clock: Clock;
   readonly logger?: Logger;
+  /** How long a copy no record names stays before it is deleted (default BLOB_ORPHAN_GRACE_MS). */
+  readonly orphanGraceMs?: number;
 }
 
 /**
@@ -86,6 +93,12 @@ export interface BlobActions {
     keepSource: boolean,
     fence?: readonly ControlCompare[],
   ): Promise<void>;
+  /**
+   * Leaves `node` off `blob`'s holders (refused with BLOB_COPY_NEEDED when that would leave fewer
+   * than its replica count), then asks `node` to delete its copy (a node that is away is not
+   * asked: it keeps the copy unlisted until its orphan check deletes it).
+   */
+  dropCopy(blob: BlobId, node: NodeId, fence?: readonly ControlCompare[]): Promise<void>;
   /** Takes `by` off `blob`'s heat, once per `actionId`. */
   reduceHeat(blob: BlobId, by: number, actionId: number, fence?: readonly ControlCompare[]): Promise<void>;
 }
@@ -95,6 +108,13 @@ export class BlobsNode implements BlobsBackend, BlobActions {
   private readonly catalog: BlobCatalog;
   private readonly heat = new HeatCounter();
   private readonly slots = new TransferSlots();
+  /** Copies something on this node is storing or copying now (by use count): never orphans. */
+  private readonly inUse = new Map<BlobId, number>();
+  /** Copies the last checks found unlisted, with when (monotonic) they were first found so. */
+  private readonly unlistedSinceMs = new Map<BlobId, number>();
+  private orphanTimer: TimerId | undefined;
+  /** Copies this node deleted because no record named them past the grace. */
+  orphansDeleted = 0;
   /** What the reconciler reads each pass (followed from the control plane from its first read). */
   readonly reconcileState: BlobStateFollower;
   private heatDirty = false;
@@ -109,6 +129,7 @@ export class BlobsNode implements BlobsBackend, BlobActions {
     this.catalog = new BlobCatalog(options.plane, options.logger);
     this.reconcileState = new BlobStateFollower(options.plane, options.clock, options.logger);
     this.schedulePublish();
+    this.scheduleOrphanCheck();
   }
 
   get self(): NodeId {
@@ -117,7 +138,7 @@ export class BlobsNode implements BlobsBackend, BlobActions {
 
   async put(chunks: AsyncIterable<Uint8Array>, replicas: number): Promise<BlobPutResult> {
     checkReplicas(replicas);
-    const { store, self } = this.options;
+    const { store } = this.options;
     const staged = await this.slots.run(async () => {
       const writer = await store.writer();
       try {
@@ -128,9 +149,20 @@ export class BlobsNode implements BlobsBackend, BlobActions {
       }
       const written = await writer.finish();
       await written.commit();
+      this.use(written.id);
       return written;
     });
     const { id, size } = staged;
+    try {
+      return await this.recordPut(id, size, replicas);
+    } finally {
+      this.release(id);
+    }
+  }
+
+  /** The rest of a put once this node holds the copy: more copies, then the record. */
+  private async recordPut(id: BlobId, size: number, replicas: number): Promise<BlobPutResult> {
+    const { self } = this.options;
     const existing = await this.catalog.get(id);
     const wanted = Math.max(replicas, existing?.replicas ?? 0);
     const live = new Set(this.liveNodes());
@@ -250,6 +282,65 @@ export class BlobsNode implements BlobsBackend, BlobActions {
     }
   }
 
+  async dropCopy(blob: BlobId, node: NodeId, fence: readonly ControlCompare[] = []): Promise<void> {
+    const id = checkBlobId(blob);
+    const after = await this.catalog.update(
+      id,
+      (current) => {
+        if (current === undefined || !current.holders.includes(node)) return current;
+        if (current.holders.length - 1 < current.replicas)
+          throw new BlobCopyNeededError(id, node, current.replicas);
+        return withoutHolder(current, node);
+      },
+      fence,
+    );
+    if (after?.holders.includes(node) === true) return;
+    try {
+      await this.dropAt(node, id);
+    } catch (error) {
+      // No longer listed: the node's orphan check deletes the copy once it is back.
+      this.options.logger?.warn({ err: error, blob: id, node }, 'blobs: deleting a dropped copy failed');
+    }
+  }
+
+  /**
+   * Checks this node's copies against their records once: a copy no record names (the blob
+   * deleted, or this node no longer a holder) is deleted once checks at least the orphan grace
+   * apart all found it unlisted and nothing here used it in between. Answers how many it deleted.
+   */
+  async checkOrphans(): Promise<number> {
+    const { store, self, clock } = this.options;
+    const graceMs = this.options.orphanGraceMs ?? BLOB_ORPHAN_GRACE_MS;
+    const stored = await store.list();
+    const present = new Set(stored);
+    for (const id of this.unlistedSinceMs.keys()) if (!present.has(id)) this.unlistedSinceMs.delete(id);
+    let deleted = 0;
+    for (const id of stored) {
+      if (this.closed) break;
+      if (this.inUse.has(id)) continue;
+      const record = await this.catalog.get(id);
+      if (record?.holders.includes(self) === true || this.inUse.has(id)) {
+        this.unlistedSinceMs.delete(id);
+        continue;
+      }
+      const since = this.unlistedSinceMs.get(id);
+      if (since === undefined) {
+        this.unlistedSinceMs.set(id, clock.nowMs());
+        continue;
+      }
+      if (clock.nowMs() - since < graceMs) continue;
+      await store.remove(id);
+      this.unlistedSinceMs.delete(id);
+      deleted += 1;
+      this.orphansDeleted += 1;
+      this.options.logger?.info(
+        { blob: id, unlistedForMs: clock.nowMs() - since },
+        'blobs: deleted a copy no record names',
+      );
+    }
+    return deleted;
+  }
+
   async reduceHeat(
     blob: BlobId,
     by: number,
@@ -309,8 +400,34 @@ export class BlobsNode implements BlobsBackend, BlobActions {
   close(): void {
     this.closed = true;
     if (this.publishTimer !== undefined) this.options.clock.clearTimer(this.publishTimer);
+    if (this.orphanTimer !== undefined) this.options.clock.clearTimer(this.orphanTimer);
     this.reconcileState.stop();
     this.peers.close();
+  }
+
+  private scheduleOrphanCheck(): void {
+    if (this.closed) return;
+    const intervalMs = orphanCheckIntervalMs(this.options.orphanGraceMs ?? BLOB_ORPHAN_GRACE_MS);
+    this.orphanTimer = this.options.clock.setTimer(intervalMs, () => {
+      void this.checkOrphans()
+        .catch((error: unknown) =>
+          this.options.logger?.warn({ err: error }, 'blobs: checking copies against their records failed'),
+        )
+        .finally(() => this.scheduleOrphanCheck());
+    });
+  }
+
+  /** Something here stores or copies `id` now: its copy is no orphan, and its unlisted time starts over. */
+  private use(id: BlobId): void {
+    this.inUse.set(id, (this.inUse.get(id) ?? 0) + 1);
+    this.unlistedSinceMs.delete(id);
+  }
+
+  private release(id: BlobId): void {
+    const count = (this.inUse.get(id) ?? 1) - 1;
+    if (count <= 0) this.inUse.delete(id);
+    else this.inUse.set(id, count);
+    this.unlistedSinceMs.delete(id);
   }
 
   private schedulePublish(): void {
@@ -357,14 +474,36 @@ export class BlobsNode implements BlobsBackend, BlobActions {
     );
   }
 
+  /**
+   * Has `node` delete its copy of `id` (which no record may name then). A node that is away is
+   * not asked: its orphan check deletes the copy once it is back.
+   */
   private async dropAt(node: NodeId, id: BlobId): Promise<void> {
-    if (node === this.options.self) await this.options.store.remove(id);
-    else
-      await this.peers.request(node, { header: { type: 'drop', id }, blobs: [] }, BLOB_REPLICATE_TIMEOUT_MS);
+    if (node === this.options.self) await this.dropHere(id);
+    else if (this.liveNodes().includes(node))
+      await this.peers.request(node, { header: { type: 'drop', id }, blobs: [] }, BLOB_DROP_TIMEOUT_MS);
+  }
+
+  /** Deletes this node's copy of `id`, unless the record still names this node (BLOB_COPY_LISTED). */
+  private async dropHere(id: BlobId): Promise<void> {
+    const { self, store } = this.options;
+    if ((await this.catalog.get(id))?.holders.includes(self) === true)
+      throw new BlobCopyListedError(id, self);
+    await store.remove(id);
+    this.unlistedSinceMs.delete(id);
   }
 
   /** This node holds a checked copy of `id` (kept if it has a good one); answers its size. */
   private async holdHere(id: BlobId, sources: readonly NodeId[]): Promise<number> {
+    this.use(id);
+    try {
+      return await this.copyHere(id, sources);
+    } finally {
+      this.release(id);
+    }
+  }
+
+  private async copyHere(id: BlobId, sources: readonly NodeId[]): Promise<number> {
     const { store, self } = this.options;
     if (await store.has(id)) {
       try {
@@ -412,7 +551,7 @@ export class BlobsNode implements BlobsBackend, BlobActions {
       return { header: { size: await this.holdHere(id, sources) }, blobs: [] };
     }
     if (type === 'drop') {
-      await this.options.store.remove(id);
+      await this.dropHere(id);
       return { header: {}, blobs: [] };
     }
     throw new BlobNotFoundError(id, `a request of unknown type ${String(type)}`);

@@ -1,7 +1,8 @@
 /**
  * The reconcile executor's `blobs` owner (docs/BLOBS.md, docs/RECONCILE.md): it carries out
  * `MigrateBlob` (make `to` hold a checked copy, fetched from `from` or another holder, record it,
- * then drop `from`'s copy unless `keepSource`) and `ReduceHeat` (take `by` off the blob's heat,
+ * then drop `from`'s copy unless `keepSource`), `DropBlobCopy` (MeshOS's own: the record leaves
+ * the node, never below the replica count, and the node deletes its copy) and `ReduceHeat` (take `by` off the blob's heat,
  * once per action id) through the node's blobs. Both are idempotent: a migration whose target is
  * already a holder copies nothing, and a source already dropped is dropped again as a no-op; a
  * cooling already applied for the action's id changes nothing. Every node's blobs reach the
@@ -31,6 +32,8 @@ export class BlobsOwner {
     switch (action.kind) {
       case 'MigrateBlob':
         return blobs.migrate(action.blob, action.from, action.to, action.keepSource, fence);
+      case 'DropBlobCopy':
+        return blobs.dropCopy(action.blob, action.node, fence);
       case 'ReduceHeat':
         return blobs.reduceHeat(action.blob, action.by, id, fence);
       default:

@@ -40,6 +40,9 @@ export function blobsService(context: CommonServiceContext): NodeService {
         rttMs: (node) => parts.proximityMatrix?.()?.rows.get(self)?.peers.get(node)?.rttMs,
         leaseId: () => membership.registration.leaseId,
         clock,
+        ...(context.config.blobOrphanGraceMs === undefined
+          ? {}
+          : { orphanGraceMs: context.config.blobOrphanGraceMs }),
         ...(log === undefined ? {} : { logger: log }),
       });
       parts.blobs = blobs;

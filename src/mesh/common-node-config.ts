@@ -1,3 +1,4 @@
+import { blobOrphanGraceProblems } from '../blobs/index.js';
 import { chainGracePeriodProblems } from '../chains/index.js';
 import { daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
 import { formatAddress } from '../lib/index.js';
@@ -20,5 +21,7 @@ export function commonNodeConfigProblems(config: CommonNodeConfig): string[] {
     problems.push(...chainGracePeriodProblems(config.chainRepairGraceMs));
   if (config.daemonRepairGraceMs !== undefined)
     problems.push(...daemonRepairGraceProblems(config.daemonRepairGraceMs));
+  if (config.blobOrphanGraceMs !== undefined)
+    problems.push(...blobOrphanGraceProblems(config.blobOrphanGraceMs));
   return problems;
 }

@@ -46,6 +46,8 @@ export interface WorkerNodeConfig {
   readonly chainRepairGraceMs?: number;
   /** `--daemon-repair-grace-ms`: a member whose node is gone this long is replaced (default 60 s). */
   readonly daemonRepairGraceMs?: number;
+  /** `--blob-orphan-grace-ms`: a copy no blob record names is deleted after this long (default 10 min). */
+  readonly blobOrphanGraceMs?: number;
 }
 
 /** PEM files of TLS to the control plane, read each time the worker opens it (so renewed files apply). */

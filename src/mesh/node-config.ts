@@ -58,6 +58,8 @@ export interface MeshNodeConfig {
   readonly chainRepairGraceMs?: number;
   /** `--daemon-repair-grace-ms`: a member whose node is gone this long is replaced (default 60 s). */
   readonly daemonRepairGraceMs?: number;
+  /** `--blob-orphan-grace-ms`: a copy no blob record names is deleted after this long (default 10 min). */
+  readonly blobOrphanGraceMs?: number;
 }
 
 /** Parses `1=127.0.0.1:2380,2=127.0.0.1:2381` into ids and addresses. */

@@ -93,6 +93,8 @@ export interface CommonNodeConfig {
   readonly chainRepairGraceMs?: number;
   /** How long a member's node must be gone before the reconciler re-places the member. */
   readonly daemonRepairGraceMs?: number;
+  /** `--blob-orphan-grace-ms`: a copy no blob record names is deleted after this long (default 10 min). */
+  readonly blobOrphanGraceMs?: number;
   /** Absolute paths of `--daemon-module` files whose kinds the daemons service runs. */
   readonly daemonModules?: readonly string[];
 }

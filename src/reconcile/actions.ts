@@ -49,6 +49,11 @@ export type ReconcileAction =
       readonly to: NodeId;
       readonly keepSource: boolean;
     }
+  /**
+   * MeshOS's addition (seed 002 has no drop for blobs): `node` gives up its copy of `blob`, one
+   * beyond the replica count (the record leaves `node` first and never falls below the count).
+   */
+  | { readonly kind: 'DropBlobCopy'; readonly blob: string; readonly node: NodeId }
   /** Subtract `by` from `blob`'s read heat (a move it caused is not repeated until reads reheat it). */
   | { readonly kind: 'ReduceHeat'; readonly blob: string; readonly by: number }
   /** Placement skips `peer` for `ttlMs`. */
@@ -77,6 +82,7 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   'RequestPlacement',
   'RequestEviction',
   'MigrateBlob',
+  'DropBlobCopy',
   'ReduceHeat',
   'MarkAvoid',
   'ApplyBackoff',
@@ -135,6 +141,7 @@ export function ownerOf(action: ReconcileAction): ActionOwner {
     case 'RequestEviction':
       return 'placement';
     case 'MigrateBlob':
+    case 'DropBlobCopy':
     case 'ReduceHeat':
       return 'blobs';
     case 'MarkAvoid':
@@ -152,6 +159,7 @@ export function nodeOf(action: ReconcileAction): NodeId | undefined {
     case 'ApplyBackoff':
     case 'PullReplica':
     case 'DropReplica':
+    case 'DropBlobCopy':
     case 'CommitMaintenanceTransition':
       return action.node;
     case 'RequestPlacement':
@@ -185,6 +193,8 @@ export function actionKey(action: ReconcileAction): string {
       return `${action.kind}:${action.chain}-${action.victim}`;
     case 'MigrateBlob':
       return `${action.kind}:${action.blob}:${action.from}->${action.to}`;
+    case 'DropBlobCopy':
+      return `${action.kind}:${action.blob}@${action.node}`;
     case 'ReduceHeat':
       return `${action.kind}:${action.blob}`;
     case 'MarkAvoid':

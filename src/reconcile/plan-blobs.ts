@@ -4,12 +4,14 @@
  * A blob whose read heat reached BLOB_HOT_HEAT moves from the holder farthest from its hottest
  * reader to that reader (MigrateBlob dropping the source, so the count stays), and its heat is
  * reduced by what triggered the move (ReduceHeat), so it moves again only once reads reheat it.
- * A blob with a migration pending is not moved for heat until that one is done.
+ * A blob with a migration pending is not moved for heat until that one is done. A blob with its
+ * count kept loses its copies beyond it (plan-blob-extras.ts, `DropBlobCopy`).
  */
 import type { NodeId } from '../lib/index.js';
 import { BLOB_HOT_HEAT, MAX_HEAT_REDUCTION } from './constants.js';
 import type { Emitter } from './emitter.js';
 import { countPerNode, type NodePicker } from './node-picker.js';
+import { dropExtraCopies } from './plan-blob-extras.js';
 import { compareText } from './plan-daemons.js';
 import type { BlobSpec, DesiredState } from './state.js';
 import type { BlobState, MeshView } from './view.js';
@@ -29,7 +31,10 @@ export function planBlobs(out: Emitter, desired: DesiredState): void {
     }
     const staying = blob.holders.filter((id) => view.keepsCopies(id));
     if (staying.length < spec.replicas) repair(out, spec, blob, staying, picker);
-    else moveTowardReader(out, spec, blob, staying);
+    else {
+      moveTowardReader(out, spec, blob, staying);
+      dropExtraCopies(out, spec, blob, staying, held);
+    }
   }
 }
 

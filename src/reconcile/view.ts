@@ -81,7 +81,10 @@ export class MeshView {
   readonly actionKeys = new Set<string>();
   /** Nodes with a maintenance transition pending: one commit at a time per node. */
   readonly maintenanceCommitsPending = new Set<NodeId>();
-  /** Blobs with a migration pending: a hot blob moves only once its copies stopped changing. */
+  /**
+   * Blobs with a migration or a drop pending or emitted this pass: a hot blob moves, and extra
+   * copies go, only once its copies stopped changing.
+   */
   readonly blobsMigrating = new Set<string>();
   readonly observed: ObservedState;
   readonly options: Required<ReconcileOptions>;
@@ -112,7 +115,6 @@ export class MeshView {
       this.apply(pending.action);
       if (pending.action.kind === 'CommitMaintenanceTransition')
         this.maintenanceCommitsPending.add(pending.action.node);
-      if (pending.action.kind === 'MigrateBlob') this.blobsMigrating.add(pending.action.blob);
     }
   }
 
@@ -273,10 +275,17 @@ export class MeshView {
         return;
       }
       case 'MigrateBlob': {
+        this.blobsMigrating.add(action.blob);
         const blob = this.blobs.get(action.blob);
         if (blob === undefined) return;
         if (!blob.holders.includes(action.to)) blob.holders.push(action.to);
         if (!action.keepSource) removeFrom(blob.holders, action.from);
+        return;
+      }
+      case 'DropBlobCopy': {
+        this.blobsMigrating.add(action.blob);
+        const blob = this.blobs.get(action.blob);
+        if (blob !== undefined) removeFrom(blob.holders, action.node);
         return;
       }
       case 'ReduceHeat': {

@@ -70,7 +70,12 @@ export function differences(world: World): string[] {
     const blob = world.blobs.get(spec.id);
     if (blob === undefined) continue;
     const kept = [...blob.holders].filter((holder) => staying(world.nodes.get(holder))).length;
-    if (kept < spec.replicas) found.push(`blob ${spec.id}: ${kept} copies kept, ${spec.replicas} asked for`);
+    if (kept !== spec.replicas)
+      found.push(`blob ${spec.id}: ${kept} copies kept, ${spec.replicas} asked for`);
+    for (const holder of blob.holders) {
+      if (!staying(world.nodes.get(holder)))
+        found.push(`blob ${spec.id}: node ${holder} is down or draining and still listed`);
+    }
     const reader = blob.hottestReader === undefined ? undefined : world.nodes.get(blob.hottestReader);
     if (
       blob.heat >= BLOB_HOT_HEAT &&
@@ -114,6 +119,8 @@ function effectOf(action: ReconcileAction): string | undefined {
       return `-member:${action.chain}@${action.victim}`;
     case 'MigrateBlob':
       return `+blob:${action.blob}@${action.to}`;
+    case 'DropBlobCopy':
+      return `-blob:${action.blob}@${action.node}`;
     default:
       return undefined;
   }

@@ -138,6 +138,12 @@ function blobAction(world: World, action: ReconcileAction): Outcome {
       if (!action.keepSource) blob.holders.delete(action.from);
       return undefined;
     }
+    case 'DropBlobCopy': {
+      const blob = world.blobs.get(action.blob);
+      if (blob === undefined) return `no blob ${action.blob}`;
+      blob.holders.delete(action.node);
+      return undefined;
+    }
     case 'ReduceHeat': {
       const blob = world.blobs.get(action.blob);
       if (blob === undefined) return `no blob ${action.blob}`;

@@ -31,7 +31,10 @@ export interface BlobMesh {
   close(): Promise<void>;
 }
 
-export async function openBlobMesh(ids: readonly NodeId[]): Promise<BlobMesh> {
+export async function openBlobMesh(
+  ids: readonly NodeId[],
+  options: { readonly orphanGraceMs?: number } = {},
+): Promise<BlobMesh> {
   const clock = new SystemClock();
   const backend = new LocalKvBackend({ clock });
   const plane = await openControlPlane({ kind: 'in-process', backend, clock });
@@ -63,6 +66,7 @@ export async function openBlobMesh(ids: readonly NodeId[]): Promise<BlobMesh> {
       rttMs: (node) => rtt.get(`${id}->${node}`),
       leaseId: () => lease.id,
       clock,
+      ...options,
     });
     nodes.set(id, { id, disk, store, blobs });
   }

@@ -1,7 +1,8 @@
 /**
  * The blobs owner under the real reconcile and executor, in process: what the nodes' blobs
  * report (`observe`) goes into `reconcile`, its actions through the `ActionExecutor` to the
- * `BlobsOwner`, until a pass emits nothing. A blob whose holder is lost gets its copy count back;
+ * `BlobsOwner`, until a pass emits nothing. A blob whose holder is lost gets its copy count back,
+ * and loses the extra copy when that holder returns;
  * a blob read hot on a node that holds no copy moves there and is cooled, and the next passes
  * leave it there.
  */
@@ -87,6 +88,22 @@ describe('the blobs owner under reconcile', () => {
     const { observed } = await mesh.node(3).blobs.observe(new Set([1, 3]));
     expect(observed[0]?.holders).toEqual([1, 3]);
     expect(await converge(1, [1, 3])).toEqual([]);
+  });
+
+  it('drops the extra copy when a holder whose copy was replaced comes back, down to the count asked for', async () => {
+    mesh = await openBlobMesh([1, 2, 3]);
+    const bytes = patternBytes(100_000, 5);
+    const { id } = await mesh.node(1).blobs.put(chunksOf(bytes), 2);
+    mesh.down.add(2);
+    await converge(1, [1, 3]);
+    mesh.down.delete(2);
+    const emitted = await converge(1, [1, 2, 3]);
+    expect(emitted).toEqual([{ kind: 'DropBlobCopy', blob: id, node: 3 }]);
+    expect(await mesh.node(3).store.has(id)).toBe(false);
+    const status = await mesh.node(3).blobs.status(id);
+    expect(status.holders.map((holder) => holder.node)).toEqual([1, 2]);
+    expect(await mesh.node(2).store.verify(id)).toBe(bytes.byteLength);
+    expect(await converge(1, [1, 2, 3])).toEqual([]);
   });
 
   it('moves a blob read hot on a node without a copy to that node, cools it, and leaves it there', async () => {

@@ -3,6 +3,7 @@ import { BLOB_HOT_HEAT } from '../../../src/reconcile/index.js';
 import {
   actionsOf,
   desiredOf,
+  kindsOf,
   nodes,
   observedNode,
   observedOf,
@@ -55,5 +56,72 @@ describe('reconcile: blobs', () => {
     expect(pass(observedOf({ nodes: nodes(3), blobs: [] }), photo(2)).blocked).toEqual([
       { subject: 'blob/photo', reason: 'the blob is not stored' },
     ]);
+  });
+
+  it('drops copies beyond the replica count from the fullest up node, never the hottest reader, and never below the count', () => {
+    const observed = observedOf({
+      nodes: nodes(4),
+      blobs: [
+        { id: 'photo', holders: [1, 2, 3, 4], heat: 1, hottestReader: 4 },
+        { id: 'video', holders: [2], heat: 0 },
+      ],
+    });
+    // Node 2 holds two copies: it gives one up first; node 4 reads the photo most: it keeps it.
+    expect(
+      actionsOf(
+        pass(
+          observed,
+          desiredOf({
+            blobs: [
+              { id: 'photo', replicas: 2 },
+              { id: 'video', replicas: 1 },
+            ],
+          }),
+        ),
+      ),
+    ).toEqual([
+      { kind: 'DropBlobCopy', blob: 'photo', node: 2 },
+      { kind: 'DropBlobCopy', blob: 'photo', node: 3 },
+    ]);
+    expect(pass(observed, desiredOf({ blobs: [{ id: 'photo', replicas: 4 }] })).actions).toEqual([]);
+  });
+
+  it('drops the record entries of nodes whose copies no longer count once the count holds without them', () => {
+    const observed = observedOf({
+      nodes: [
+        ...nodes(3),
+        observedNode(4, { health: 'down', downSinceWallMs: 0 }),
+        observedNode(5, { maintenance: { phase: 'Maintenance' } }),
+      ],
+      blobs: [{ id: 'photo', holders: [1, 2, 4, 5], heat: 0 }],
+    });
+    expect(actionsOf(pass(observed, photo(2)))).toEqual([
+      { kind: 'DropBlobCopy', blob: 'photo', node: 4 },
+      { kind: 'DropBlobCopy', blob: 'photo', node: 5 },
+    ]);
+    // Short of the count, the draining node's copy stays (a source) and a new one is made.
+    expect(kindsOf(pass(observed, photo(3)))).toEqual(['MigrateBlob']);
+  });
+
+  it('drops nothing while a migration or a drop of the blob is pending, and a pending drop is not asked twice', () => {
+    const blob = { id: 'photo', holders: [1, 2, 3], heat: 0 };
+    const migrating = observedOf({
+      nodes: nodes(4),
+      blobs: [blob],
+      pending: [
+        {
+          id: 7,
+          emittedAtMonotonicMs: 0,
+          action: { kind: 'MigrateBlob', blob: 'photo', from: 1, to: 4, keepSource: false },
+        },
+      ],
+    });
+    expect(pass(migrating, photo(2)).actions).toEqual([]);
+    const dropping = observedOf({
+      nodes: nodes(3),
+      blobs: [blob],
+      pending: [{ id: 7, emittedAtMonotonicMs: 0, action: { kind: 'DropBlobCopy', blob: 'photo', node: 3 } }],
+    });
+    expect(pass(dropping, photo(2)).actions).toEqual([]);
   });
 });
