@@ -98,7 +98,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'blobs',
     status: 'running',
     summary:
-      'content-addressed blobs on every node: meshos blob put (id = SHA-256, acknowledged once --replicas nodes hold a durable checked copy), get from the nearest holder with fallback, status, list, delete; copies checked before serving, corrupt ones dropped; decaying per-node read heat; client.blobs; the reconciler keeps copy counts and moves hot blobs to their readers (MigrateBlob, ReduceHeat) (docs/BLOBS.md)',
+      'content-addressed blobs on every node: meshos blob put (id = SHA-256, acknowledged once --replicas nodes hold a durable checked copy), get from the nearest holder with fallback, status, list, delete; copies checked before serving, corrupt ones dropped; decaying per-node read heat; client.blobs; the reconciler keeps copy counts, moves hot blobs to their readers (MigrateBlob, ReduceHeat) and drops copies beyond the count (DropBlobCopy, never below it); each node deletes copies no record names after --blob-orphan-grace-ms (docs/BLOBS.md)',
   },
   {
     area: 'reconcile',

@@ -247,7 +247,7 @@ export class BlobsNode implements BlobsBackend, BlobActions {
     const record = await this.catalog.get(id);
     if (record === undefined) throw new BlobNotFoundError(id);
     await this.catalog.update(id, () => undefined);
-    // Best effort: a holder that is down keeps an unlisted copy (docs/BLOBS.md, "Not done").
+    // Best effort: a holder that is away keeps an unlisted copy until its orphan check deletes it.
     await Promise.allSettled(record.holders.map((node) => this.dropAt(node, id)));
   }
 
@@ -276,7 +276,7 @@ export class BlobsNode implements BlobsBackend, BlobActions {
       try {
         await this.dropAt(from, blob);
       } catch (error) {
-        // The copy is no longer listed; a node that was away keeps it unlisted (docs/BLOBS.md).
+        // The copy is no longer listed: the node's orphan check deletes it (docs/BLOBS.md).
         this.options.logger?.warn({ err: error, blob, node: from }, 'blobs: dropping a moved copy failed');
       }
     }

@@ -192,4 +192,18 @@ describe('meshos start --daemon-module limits', () => {
     expect(() => startPlanFromArguments([...VOTER, ...modules])).toThrow(UsageError);
     expect(() => startPlanFromArguments([...VOTER, ...modules])).toThrow(/at most 64/);
   });
+
+  it('takes the blob orphan grace period on both roles, absent unless given, and refuses one out of range', () => {
+    expect(startPlanFromArguments(VOTER).config.blobOrphanGraceMs).toBeUndefined();
+    expect(
+      startPlanFromArguments([...VOTER, '--blob-orphan-grace-ms', '3000']).config.blobOrphanGraceMs,
+    ).toBe(3_000);
+    expect(
+      startPlanFromArguments([...WORKER, '--blob-orphan-grace-ms', '2000']).config.blobOrphanGraceMs,
+    ).toBe(2_000);
+    expect(flagProblems([...VOTER, '--blob-orphan-grace-ms', '999'])[0]).toMatch(
+      /--blob-orphan-grace-ms: .*from 1000 to 86400000, got 999/,
+    );
+    expect(flagProblems([...WORKER, '--blob-orphan-grace-ms', 'later'])[0]).toMatch(/'later'/);
+  });
 });
