@@ -1,6 +1,6 @@
 /**
  * Multi-version key store. Each key keeps its records (one per change) in revision order, packed
- * (see key-entry.ts), their values' bytes in a `ValueArena`; a deleted key ends with a tombstone
+ * in a `KeyTable` (see key-table.ts), their values' bytes in a `ValueArena`; a deleted key ends with a tombstone
  * record. The change log lists every change since the compact revision in (revision,
  * sub-revision) order, which serves watches from the past without a scan over all keys. Writes
  * are grouped: `begin`, then puts and deletes at the next revision, then `commit` (the revision
@@ -8,30 +8,13 @@
  */
 import { assert } from '../lib/index.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
-import {
-  appendRecord,
-  dropRecordsBefore,
-  isTombstoneAt,
-  type KeyEntry,
-  type KeyRecord,
-  modRevisionAt,
-  newKeyEntry,
-  positionAtOrBelow,
-  type RecordNumbers,
-  recordAt,
-  recordCount,
-  removeLastRecord,
-  setValueAddressAt,
-  TOMBSTONE_LENGTH,
-  valueAddressAt,
-  valueLengthAt,
-} from './key-entry.js';
+import { type KeyId, type KeyRecord, KeyTable, type RecordNumbers, TOMBSTONE_LENGTH } from './key-table.js';
 import { EVACUATION_STEP_RECORDS, HELD_DROP_STEP_RECORDS } from './limits.js';
-import { OrderedIndex } from './ordered-index.js';
+import type { OrderedIndex } from './ordered-index.js';
 import { type KeyRange, rangeContains } from './validate.js';
 import { type ValueAddress, ValueArena } from './value-arena.js';
 
-export type { KeyEntry, KeyRecord } from './key-entry.js';
+export type { KeyId, KeyRecord } from './key-table.js';
 
 /**
  * What one stored record counts for the space quota besides its key and value bytes: its revision
@@ -45,17 +28,17 @@ export function storedRecordBytes(record: Pick<KeyRecord, 'key' | 'value'>): num
   return record.key.length + (record.value?.length ?? 0) + RECORD_OVERHEAD_BYTES;
 }
 
-/** The bytes record `position` of `entry` counts for the space quota. */
-function storedBytesAt(entry: KeyEntry, position: number): number {
-  return entry.key.length + Math.max(0, valueLengthAt(entry, position)) + RECORD_OVERHEAD_BYTES;
+/** The bytes record `position` of key `id` counts for the space quota. */
+function storedBytesAt(keys: KeyTable, id: KeyId, position: number): number {
+  return keys.key(id).length + Math.max(0, keys.valueLengthAt(id, position)) + RECORD_OVERHEAD_BYTES;
 }
 
 /**
  * Every change since the compact revision in (revision, sub-revision) order, as two columns: the
- * changed key's entry and the change's revision (its record is the entry's record at that revision).
+ * changed key's id and the change's revision (its record is the key's record at that revision).
  */
 export interface ChangeLog {
-  readonly entries: KeyEntry[];
+  readonly keyIds: KeyId[];
   readonly revisions: number[];
 }
 
@@ -68,18 +51,20 @@ export interface StoreView {
   readonly compactRevision: number;
   /** Keys in the view: every one has a record at or below `revision`. */
   readonly keyCount: number;
-  /** Where the entries' values are (see `valueAt`); read them in the step that scanned them. */
+  /** The keys' records; read them in the step that scanned their ids. */
+  readonly keys: KeyTable;
+  /** Where the records' values are (see `KeyTable.valueAt`); read them in the same step. */
   readonly values: ValueArena;
   /**
-   * Visits entries with key >= start in key order until `visit` returns false. Entries may hold
+   * Visits key ids with key >= start in key order until `visit` returns false. Keys may hold
    * records above `revision` and keys created after the view: the reader skips those.
    */
-  scanFrom(start: string, visit: (entry: KeyEntry) => boolean | undefined): void;
+  scanFrom(start: string, visit: (id: KeyId) => boolean | undefined): void;
   close(): void;
 }
 
 /** What a change-log slot before the live part holds once its record was dropped. */
-const COMPACTED_ENTRY: KeyEntry = Object.freeze(newKeyEntry(''));
+const COMPACTED_ID: KeyId = -1;
 
 /** What the stored records count for the space quota (see `storedRecordBytes`). */
 export interface StoredTotals {
@@ -89,7 +74,7 @@ export interface StoredTotals {
 
 /** What a store holds, all at once (a decoded snapshot's, to build a store from). */
 export interface StoreContents {
-  readonly index: OrderedIndex<KeyEntry>;
+  readonly keys: KeyTable;
   readonly values: ValueArena;
   readonly currentRevision: number;
   readonly compactRevision: number;
@@ -98,11 +83,11 @@ export interface StoreContents {
 }
 
 const EMPTY_STORE: () => StoreContents = () => ({
-  index: new OrderedIndex<KeyEntry>(),
+  keys: new KeyTable(),
   values: new ValueArena(),
   currentRevision: 1,
   compactRevision: 0,
-  changeLog: { entries: [], revisions: [] },
+  changeLog: { keyIds: [], revisions: [] },
   totals: { storedBytes: 0, storedRecordCount: 0 },
 });
 
@@ -113,7 +98,7 @@ export interface StoreChange {
 }
 
 export class MvccStore {
-  readonly index: OrderedIndex<KeyEntry>;
+  readonly keys: KeyTable;
   /** The records' values (node-local memory layout: never part of the replicated state). */
   readonly values: ValueArena;
   currentRevision: number;
@@ -122,7 +107,7 @@ export class MvccStore {
    * Changes with modRevision >= compactRevision, in (modRevision, subRevision) order; positions
    * before `changeLogStart` are compacted away and wait to be cut off in one go.
    */
-  private readonly changeEntries: KeyEntry[];
+  private readonly changeKeyIds: KeyId[];
   private readonly changeRevisions: number[];
   private changeLogStart = 0;
   /** Sum of `storedRecordBytes` over every record kept (live, superseded and tombstones). */
@@ -147,12 +132,12 @@ export class MvccStore {
 
   constructor(contents: StoreContents = EMPTY_STORE()) {
     const { changeLog, totals } = contents;
-    assert(changeLog.entries.length === changeLog.revisions.length, 'mvcc: change log columns differ');
-    this.index = contents.index;
+    assert(changeLog.keyIds.length === changeLog.revisions.length, 'mvcc: change log columns differ');
+    this.keys = contents.keys;
     this.values = contents.values;
     this.currentRevision = contents.currentRevision;
     this.compactRevision = contents.compactRevision;
-    this.changeEntries = changeLog.entries;
+    this.changeKeyIds = changeLog.keyIds;
     this.changeRevisions = changeLog.revisions;
     this.droppedThrough = contents.compactRevision;
     this.dropTarget = contents.compactRevision;
@@ -160,26 +145,31 @@ export class MvccStore {
     this.storedRecordCount = totals.storedRecordCount;
   }
 
-  /** Adds record `position` of `entry` to the stored totals. */
-  private count(entry: KeyEntry, position: number): void {
-    this.storedBytes += storedBytesAt(entry, position);
+  /** The stored keys' ids in key order. */
+  get index(): OrderedIndex<KeyId> {
+    return this.keys.index;
+  }
+
+  /** Adds record `position` of `id` to the stored totals. */
+  private count(id: KeyId, position: number): void {
+    this.storedBytes += storedBytesAt(this.keys, id, position);
     this.storedRecordCount++;
   }
 
-  /** Record `position` of `entry` is no longer stored: out of the totals, its value released. */
-  private forget(entry: KeyEntry, position: number): void {
-    this.storedBytes -= storedBytesAt(entry, position);
+  /** Record `position` of `id` is no longer stored: out of the totals, its value released. */
+  private forget(id: KeyId, position: number): void {
+    this.storedBytes -= storedBytesAt(this.keys, id, position);
     this.storedRecordCount--;
-    const length = valueLengthAt(entry, position);
-    if (length !== TOMBSTONE_LENGTH) this.values.release(valueAddressAt(entry, position), length);
+    const length = this.keys.valueLengthAt(id, position);
+    if (length !== TOMBSTONE_LENGTH) this.values.release(this.keys.valueAddressAt(id, position), length);
   }
 
   /** The live record of `key` as of now (including writes of the open group). */
   latest(key: string): KeyRecord | undefined {
-    const entry = this.index.get(key);
-    if (entry === undefined) return undefined;
-    const last = recordCount(entry) - 1;
-    return isTombstoneAt(entry, last) ? undefined : recordAt(entry, last, this.values);
+    const id = this.keys.find(key);
+    if (id === undefined) return undefined;
+    const last = this.keys.recordCount(id) - 1;
+    return this.keys.isTombstoneAt(id, last) ? undefined : this.keys.recordAt(id, last, this.values);
   }
 
   /** The revision a read sees: the open group's revision once it changed something. */
@@ -196,24 +186,24 @@ export class MvccStore {
     return requested;
   }
 
-  /** The live record of `entry` as of `revision`, if any. */
-  private liveRecordAt(entry: KeyEntry, revision: number): KeyRecord | undefined {
-    const position = positionAtOrBelow(entry, revision);
-    return position < 0 || isTombstoneAt(entry, position)
+  /** The live record of `id` as of `revision`, if any. */
+  private liveRecordAt(id: KeyId, revision: number): KeyRecord | undefined {
+    const position = this.keys.positionAtOrBelow(id, revision);
+    return position < 0 || this.keys.isTombstoneAt(id, position)
       ? undefined
-      : recordAt(entry, position, this.values);
+      : this.keys.recordAt(id, position, this.values);
   }
 
   /** Visits the live records in `range` at `revision`, in key order, until `visit` returns false. */
   scan(range: KeyRange, revision: number, visit: (record: KeyRecord) => boolean | undefined): void {
     if (range.single) {
-      const entry = this.index.get(range.start);
-      const record = entry === undefined ? undefined : this.liveRecordAt(entry, revision);
+      const id = this.keys.find(range.start);
+      const record = id === undefined ? undefined : this.liveRecordAt(id, revision);
       if (record !== undefined) visit(record);
       return;
     }
-    this.index.scan(range.start, range.end, (entry) => {
-      const record = this.liveRecordAt(entry, revision);
+    this.keys.index.scan(range.start, range.end, (id) => {
+      const record = this.liveRecordAt(id, revision);
       return record === undefined ? true : visit(record);
     });
   }
@@ -225,29 +215,25 @@ export class MvccStore {
   }
 
   /**
-   * Appends a record to `key` (a new entry when `entry` is undefined) and to the change log, its
+   * Appends a record to `key` (added when `existing` is undefined) and to the change log, its
    * value at `address` (`length` `TOMBSTONE_LENGTH`: a tombstone); `previous` is the live record
    * it replaces.
    */
   private append(
     key: string,
-    entry: KeyEntry | undefined,
+    existing: KeyId | undefined,
     numbers: RecordNumbers,
     address: ValueAddress,
     length: number,
     previous: KeyRecord | undefined,
   ): StoreChange {
-    let target = entry;
-    if (target === undefined) {
-      target = newKeyEntry(key);
-      this.index.insert(target);
-    }
-    appendRecord(target, numbers, address, length);
-    this.changeEntries.push(target);
+    const id = existing ?? this.keys.create(key);
+    this.keys.append(id, numbers, address, length);
+    this.changeKeyIds.push(id);
     this.changeRevisions.push(numbers.modRevision);
-    const position = recordCount(target) - 1;
-    this.count(target, position);
-    const change = { record: recordAt(target, position, this.values), previous };
+    const position = this.keys.recordCount(id) - 1;
+    this.count(id, position);
+    const change = { record: this.keys.recordAt(id, position, this.values), previous };
     this.pending.push(change);
     return change;
   }
@@ -256,14 +242,16 @@ export class MvccStore {
   put(key: string, value: Uint8Array, lease: number): StoreChange {
     assert(this.writing, 'mvcc: put outside a write group');
     const revision = this.currentRevision + 1;
-    const entry = this.index.get(key);
-    const last = entry === undefined ? -1 : recordCount(entry) - 1;
+    const id = this.keys.find(key);
+    const last = id === undefined ? -1 : this.keys.recordCount(id) - 1;
     assert(
-      entry === undefined || modRevisionAt(entry, last) < revision,
+      id === undefined || this.keys.modRevisionAt(id, last) < revision,
       'mvcc: key written twice in one group',
     );
     const previous =
-      entry === undefined || isTombstoneAt(entry, last) ? undefined : recordAt(entry, last, this.values);
+      id === undefined || this.keys.isTombstoneAt(id, last)
+        ? undefined
+        : this.keys.recordAt(id, last, this.values);
     const numbers: RecordNumbers = {
       modRevision: revision,
       subRevision: this.pending.length,
@@ -271,7 +259,7 @@ export class MvccStore {
       version: previous === undefined ? 1 : previous.version + 1,
       lease,
     };
-    return this.append(key, entry, numbers, this.values.store(value), value.byteLength, previous);
+    return this.append(key, id, numbers, this.values.store(value), value.byteLength, previous);
   }
 
   /** Deletes a live key; returns undefined if the key is not live. */
@@ -286,7 +274,7 @@ export class MvccStore {
       version: 0,
       lease: 0,
     };
-    return this.append(key, this.index.get(key), numbers, 0, TOMBSTONE_LENGTH, previous);
+    return this.append(key, this.keys.find(key), numbers, 0, TOMBSTONE_LENGTH, previous);
   }
 
   commit(): StoreChange[] {
@@ -305,12 +293,12 @@ export class MvccStore {
     assert(this.writing, 'mvcc: rollback without a write group');
     for (let position = this.pending.length - 1; position >= 0; position--) {
       const key = (this.pending[position] as StoreChange).record.key;
-      const entry = this.index.get(key) as KeyEntry;
-      this.forget(entry, recordCount(entry) - 1);
-      removeLastRecord(entry);
-      this.changeEntries.pop();
+      const id = this.keys.find(key) as KeyId;
+      this.forget(id, this.keys.recordCount(id) - 1);
+      this.keys.removeLast(id);
+      this.changeKeyIds.pop();
       this.changeRevisions.pop();
-      if (recordCount(entry) === 0) this.index.remove(key);
+      if (this.keys.recordCount(id) === 0) this.keys.remove(id);
     }
     this.pending = [];
     this.writing = false;
@@ -358,11 +346,12 @@ export class MvccStore {
     return {
       revision: this.currentRevision,
       compactRevision: this.compactRevision,
-      keyCount: this.index.size,
+      keyCount: this.keys.size,
+      keys: this.keys,
       values: this.values,
       scanFrom: (start, visit) => {
         assert(open, 'mvcc: scan of a closed view');
-        this.index.scan(start, null, visit);
+        this.keys.index.scan(start, null, visit);
       },
       close: () => {
         assert(open, 'mvcc: view closed twice');
@@ -408,18 +397,19 @@ export class MvccStore {
     }
     let looked = 0;
     let next: string | undefined;
-    this.index.scan(this.evacuationCursor, null, (entry) => {
+    const keys = this.keys;
+    keys.index.scan(this.evacuationCursor, null, (id) => {
       if (looked >= maxRecords) {
-        next = entry.key;
+        next = keys.key(id);
         return false;
       }
-      const count = recordCount(entry);
+      const count = keys.recordCount(id);
       looked += count;
       for (let position = 0; position < count; position++) {
-        const address = valueAddressAt(entry, position);
-        const length = valueLengthAt(entry, position);
+        const address = keys.valueAddressAt(id, position);
+        const length = keys.valueLengthAt(id, position);
         if (this.values.isVictim(address, length))
-          setValueAddressAt(entry, position, this.values.move(address, length));
+          keys.setValueAddressAt(id, position, this.values.move(address, length));
       }
       // The last victim went with its last value: nothing left to move.
       return this.values.evacuating;
@@ -455,10 +445,12 @@ export class MvccStore {
     const newStart = this.changeLogPosition(target);
     const stop = Math.min(upTo, this.dropCursor + maxRecords);
     for (let position = this.dropCursor; position < stop; position++) {
-      const key = (this.changeEntries[position] as KeyEntry).key;
-      // A dead slot must not keep a dropped entry alive until the front is cut off.
-      if (position < newStart) this.changeEntries[position] = COMPACTED_ENTRY;
-      this.dropBefore(key, target);
+      const id = this.changeKeyIds[position] as KeyId;
+      // Marked so a walk again from an earlier position skips it: its key may be gone.
+      if (position < newStart) this.changeKeyIds[position] = COMPACTED_ID;
+      // An id whose key was removed earlier in this drop is free, or taken by a key added since,
+      // whose records are all above `target`: `dropBefore` keeps them all.
+      if (id !== COMPACTED_ID && this.keys.holds(id)) this.dropBefore(id, target);
     }
     this.dropCursor = stop;
     if (stop < upTo) return false;
@@ -466,7 +458,7 @@ export class MvccStore {
     // larger half: each change is moved a bounded number of times however often compaction runs.
     this.changeLogStart = newStart;
     if (this.changeLogStart * 2 >= this.changeRevisions.length) {
-      this.changeEntries.splice(0, this.changeLogStart);
+      this.changeKeyIds.splice(0, this.changeLogStart);
       this.changeRevisions.splice(0, this.changeLogStart);
       this.changeLogStart = 0;
     }
@@ -475,18 +467,17 @@ export class MvccStore {
     return true;
   }
 
-  /** Drops the records of `key` that compaction at `revision` does not keep. */
-  private dropBefore(key: string, revision: number): void {
-    const entry = this.index.get(key);
-    if (entry === undefined) return;
-    const count = recordCount(entry);
+  /** Drops the records of key `id` that compaction at `revision` does not keep. */
+  private dropBefore(id: KeyId, revision: number): void {
+    const keys = this.keys;
+    const count = keys.recordCount(id);
     // Already reduced (a key seen earlier in this pass, or never rewritten): nothing to drop.
-    if (count === 1 && !isTombstoneAt(entry, 0)) return;
-    let keepFrom = Math.max(0, positionAtOrBelow(entry, revision));
-    if (isTombstoneAt(entry, keepFrom) && modRevisionAt(entry, keepFrom) < revision) keepFrom++;
-    for (let index = 0; index < keepFrom; index++) this.forget(entry, index);
-    if (keepFrom >= count) this.index.remove(key);
-    else if (keepFrom > 0) dropRecordsBefore(entry, keepFrom);
+    if (count === 1 && !keys.isTombstoneAt(id, 0)) return;
+    let keepFrom = Math.max(0, keys.positionAtOrBelow(id, revision));
+    if (keys.isTombstoneAt(id, keepFrom) && keys.modRevisionAt(id, keepFrom) < revision) keepFrom++;
+    for (let index = 0; index < keepFrom; index++) this.forget(id, index);
+    if (keepFrom >= count) keys.remove(id);
+    else if (keepFrom > 0) keys.dropBefore(id, keepFrom);
   }
 
   /**
@@ -508,9 +499,9 @@ export class MvccStore {
       const revision = revisions[position] as number;
       if (records.length >= maxEvents || scanned >= maxScanned) return { records, nextRevision: revision };
       for (; position < revisions.length && revisions[position] === revision; position++, scanned++) {
-        const entry = this.changeEntries[position] as KeyEntry;
-        if (rangeContains(range, entry.key))
-          records.push(recordAt(entry, positionAtOrBelow(entry, revision), this.values));
+        const id = this.changeKeyIds[position] as KeyId;
+        if (id !== COMPACTED_ID && rangeContains(range, this.keys.key(id)))
+          records.push(this.keys.recordAt(id, this.keys.positionAtOrBelow(id, revision), this.values));
       }
     }
     return { records, nextRevision: this.currentRevision + 1 };
@@ -518,8 +509,8 @@ export class MvccStore {
 
   /** The live record a change-log record replaced (for a watch event's prevKv). */
   previousOf(record: KeyRecord): KeyRecord | undefined {
-    const entry = this.index.get(record.key);
-    if (entry === undefined) return undefined;
-    return this.liveRecordAt(entry, record.modRevision - 1);
+    const id = this.keys.find(record.key);
+    if (id === undefined) return undefined;
+    return this.liveRecordAt(id, record.modRevision - 1);
   }
 }

@@ -5,7 +5,8 @@ import { assert } from '../lib/index.js';
  * `MAX_BLOCK_ITEMS`, so an insert moves at most one block's items plus the block list, and finding
  * a position is two binary searches. Point lookups go through a hash map beside the blocks: string
  * comparisons are not free, and gets and puts are the common case. Keys are binary strings, which
- * compare in byte order.
+ * compare in byte order. Items are anything whose key `keyOf` gives: the store's are small integer
+ * ids (see key-table.ts), which cost the blocks and the map no object each.
  */
 export const MAX_BLOCK_ITEMS = 512;
 
@@ -13,9 +14,13 @@ export interface Keyed {
   readonly key: string;
 }
 
-export class OrderedIndex<T extends Keyed> {
+const keyField = (item: unknown): string => (item as Keyed).key;
+
+export class OrderedIndex<T> {
   private blocks: T[][] = [];
   private readonly byKey = new Map<string, T>();
+
+  constructor(private readonly keyOf: (item: T) => string = keyField) {}
 
   get size(): number {
     return this.byKey.size;
@@ -28,18 +33,18 @@ export class OrderedIndex<T extends Keyed> {
     while (low < high) {
       const middle = (low + high) >>> 1;
       const block = this.blocks[middle] as T[];
-      if ((block[block.length - 1] as T).key < key) low = middle + 1;
+      if (this.keyOf(block[block.length - 1] as T) < key) low = middle + 1;
       else high = middle;
     }
     return low;
   }
 
-  private static lowerBound<T extends Keyed>(block: readonly T[], key: string): number {
+  private lowerBound(block: readonly T[], key: string): number {
     let low = 0;
     let high = block.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if ((block[middle] as T).key < key) low = middle + 1;
+      if (this.keyOf(block[middle] as T) < key) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -51,16 +56,17 @@ export class OrderedIndex<T extends Keyed> {
 
   /** Inserts an item whose key is not present. */
   insert(item: T): void {
-    assert(!this.byKey.has(item.key), 'ordered index: duplicate insert');
-    this.byKey.set(item.key, item);
+    const key = this.keyOf(item);
+    assert(!this.byKey.has(key), 'ordered index: duplicate insert');
+    this.byKey.set(key, item);
     if (this.blocks.length === 0) {
       this.blocks.push([item]);
       return;
     }
-    let blockIndex = this.blockFor(item.key);
+    let blockIndex = this.blockFor(key);
     if (blockIndex === this.blocks.length) blockIndex--;
     const block = this.blocks[blockIndex] as T[];
-    const position = OrderedIndex.lowerBound(block, item.key);
+    const position = this.lowerBound(block, key);
     if (position === block.length) block.push(item);
     else block.splice(position, 0, item);
     if (block.length >= MAX_BLOCK_ITEMS) {
@@ -74,8 +80,11 @@ export class OrderedIndex<T extends Keyed> {
     const blockIndex = this.blockFor(key);
     const block = this.blocks[blockIndex];
     assert(block !== undefined, 'ordered index: key in the map but not in a block');
-    const position = OrderedIndex.lowerBound(block, key);
-    assert(block[position]?.key === key, 'ordered index: key in the map but not in its block');
+    const position = this.lowerBound(block, key);
+    assert(
+      position < block.length && this.keyOf(block[position] as T) === key,
+      'ordered index: key in the map but not in its block',
+    );
     block.splice(position, 1);
     if (block.length === 0) this.blocks.splice(blockIndex, 1);
     return true;
@@ -88,12 +97,12 @@ export class OrderedIndex<T extends Keyed> {
   scan(start: string, end: string | null, visit: (item: T) => boolean | undefined): void {
     let blockIndex = this.blockFor(start);
     let position =
-      blockIndex < this.blocks.length ? OrderedIndex.lowerBound(this.blocks[blockIndex] as T[], start) : 0;
+      blockIndex < this.blocks.length ? this.lowerBound(this.blocks[blockIndex] as T[], start) : 0;
     for (; blockIndex < this.blocks.length; blockIndex++, position = 0) {
       const block = this.blocks[blockIndex] as T[];
       for (; position < block.length; position++) {
         const item = block[position] as T;
-        if (end !== null && item.key >= end) return;
+        if (end !== null && this.keyOf(item) >= end) return;
         if (visit(item) === false) return;
       }
     }
@@ -112,20 +121,14 @@ export class OrderedIndex<T extends Keyed> {
    * index this way, a step at a time). Blocks fill to half size, leaving room for inserts.
    */
   appendLast(item: T): void {
+    const key = this.keyOf(item);
     const last = this.blocks[this.blocks.length - 1];
     assert(
-      last === undefined || (last[last.length - 1] as T).key < item.key,
+      last === undefined || this.keyOf(last[last.length - 1] as T) < key,
       'ordered index: appended key is not the greatest',
     );
-    this.byKey.set(item.key, item);
+    this.byKey.set(key, item);
     if (last === undefined || last.length >= MAX_BLOCK_ITEMS >>> 1) this.blocks.push([item]);
     else last.push(item);
-  }
-
-  /** Builds the index from items already in strictly increasing key order. */
-  static fromSorted<T extends Keyed>(items: readonly T[]): OrderedIndex<T> {
-    const index = new OrderedIndex<T>();
-    for (const item of items) index.appendLast(item);
-    return index;
   }
 }

@@ -20,25 +20,15 @@ import {
 import { crc32 } from './bytes.js';
 import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
 import {
-  isTombstoneAt,
-  type KeyEntry,
+  type KeyId,
   type KeyRecord,
-  modRevisionAt,
+  KeyTable,
   NUMBER_SLOTS,
-  newKeyEntry,
-  RECORD_SLOTS,
-  recordAt,
-  recordCount,
-  setValueAddressAt,
-  subRevisionAt,
+  type RecordNumbers,
   TOMBSTONE_LENGTH,
-  valueAt,
-  valueLengthAt,
-  writeRecordSlots,
-} from './key-entry.js';
+} from './key-table.js';
 import { SNAPSHOT_SORT_STEP_RECORDS, SNAPSHOT_STEP_BYTES, SNAPSHOT_STEP_KEYS } from './limits.js';
 import { type ChangeLog, type StoreContents, type StoreView, storedRecordBytes } from './mvcc.js';
-import { OrderedIndex } from './ordered-index.js';
 import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
 import { ValueArena } from './value-arena.js';
 
@@ -93,10 +83,10 @@ export interface DecodedSnapshot extends StoreContents {
   readonly alarms: readonly AlarmMember[];
 }
 
-/** Records of `entry` at or below `revision` (a prefix: records are in revision order). */
-function recordsThrough(entry: KeyEntry, revision: number): number {
-  let count = recordCount(entry);
-  while (count > 0 && modRevisionAt(entry, count - 1) > revision) count--;
+/** Records of key `id` at or below `revision` (a prefix: records are in revision order). */
+function recordsThrough(keys: KeyTable, id: KeyId, revision: number): number {
+  let count = keys.recordCount(id);
+  while (count > 0 && keys.modRevisionAt(id, count - 1) > revision) count--;
   return count;
 }
 
@@ -144,36 +134,33 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
 
   /** Encodes up to the step's limit of keys (or bytes) from `start` on. */
   private encodeKeys(start: string): void {
-    const revision = this.source.view.revision;
-    const batch: KeyEntry[] = [];
+    const { revision, keys, values } = this.source.view;
+    const batch: KeyId[] = [];
     let capacityBytes = 0;
     this.nextKey = undefined;
-    this.source.view.scanFrom(start, (entry) => {
+    this.source.view.scanFrom(start, (id) => {
       if (batch.length >= this.limits.keys || capacityBytes >= this.limits.bytes) {
-        this.nextKey = entry.key;
+        this.nextKey = keys.key(id);
         return false;
       }
-      batch.push(entry);
-      capacityBytes += MAX_ENTRY_FIXED_BYTES + entry.key.length;
-      for (let position = 0; position < recordCount(entry); position++) {
-        capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + Math.max(0, valueLengthAt(entry, position));
+      batch.push(id);
+      capacityBytes += MAX_ENTRY_FIXED_BYTES + keys.key(id).length;
+      for (let position = 0; position < keys.recordCount(id); position++) {
+        capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + Math.max(0, keys.valueLengthAt(id, position));
       }
       return true;
     });
     const writer = new BinaryWriter(capacityBytes);
-    const values = this.source.view.values;
-    for (const entry of batch) {
+    for (const id of batch) {
       // Keys created after the view have no record at or below its revision.
-      const count = recordsThrough(entry, revision);
+      const count = recordsThrough(keys, id, revision);
       if (count === 0) continue;
       this.keysWritten++;
-      writer.binary(entry.key).varuint(count);
-      const slots = entry.slots;
+      writer.binary(keys.key(id)).varuint(count);
       for (let position = 0; position < count; position++) {
-        // The record's four numbers and lease, then its value (see key-entry.ts).
-        const base = position * RECORD_SLOTS;
-        for (let field = 0; field < NUMBER_SLOTS; field++) writer.varuint(slots[base + field] as number);
-        const value = valueAt(entry, position, values);
+        // The record's four numbers and lease, then its value (see key-table.ts).
+        for (let field = 0; field < NUMBER_SLOTS; field++) writer.varuint(keys.fieldAt(id, position, field));
+        const value = keys.valueAt(id, position, values);
         writer.byte(value === null ? 0 : 1);
         if (value !== null) writer.bytes(value);
       }
@@ -217,7 +204,7 @@ type DecodePhase = 'header' | 'keys' | 'leases' | 'leaseKeys' | 'changeLog' | 'c
 
 /** A change-log item while the decoder sorts them. */
 interface Change {
-  readonly entry: KeyEntry;
+  readonly id: KeyId;
   readonly modRevision: number;
   readonly subRevision: number;
 }
@@ -259,11 +246,11 @@ export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
   private leasesLeft: number | undefined;
   private previousKey: string | undefined;
   private previousLeaseId = 0;
-  private readonly index = new OrderedIndex<KeyEntry>();
+  private readonly keys = new KeyTable();
   private readonly values = new ValueArena();
   private readonly changes: Change[] = [];
   /** The sorted changes as the store's columns, filled a step at a time. */
-  private readonly changeLog: ChangeLog = { entries: [], revisions: [] };
+  private readonly changeLog: ChangeLog = { keyIds: [], revisions: [] };
   private readonly leases = new Map<number, LeaseEntry>();
   private storedBytes = 0;
   private storedRecordCount = 0;
@@ -422,7 +409,7 @@ export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
     const key = reader.binary();
     const count = reader.count(MIN_RECORD_BYTES);
     if (count === 0) throw new SnapshotCorruptError('key without records');
-    const slots = new Array<number>(count * RECORD_SLOTS);
+    const records: RecordNumbers[] = new Array(count);
     const values: (Uint8Array | null)[] = new Array(count);
     let lastRevision = 0;
     for (let position = 0; position < count; position++) {
@@ -438,35 +425,28 @@ export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
         throw new SnapshotCorruptError('record revisions out of order');
       }
       lastRevision = modRevision;
-      const numbers = { modRevision, subRevision, createRevision, version, lease };
-      writeRecordSlots(
-        slots,
-        position * RECORD_SLOTS,
-        numbers,
-        0,
-        value === null ? TOMBSTONE_LENGTH : value.length,
-      );
+      records[position] = { modRevision, subRevision, createRevision, version, lease };
       values[position] = value;
     }
     if (this.previousKey !== undefined && key <= this.previousKey)
       throw new SnapshotCorruptError('keys out of order');
     // The whole key was read: from here on the decoded state changes.
     this.previousKey = key;
-    const entry = newKeyEntry(key, slots);
+    const id = this.keys.create(key, true);
     for (let position = 0; position < count; position++) {
+      const numbers = records[position] as RecordNumbers;
       const value = values[position] as Uint8Array | null;
-      if (value !== null) setValueAddressAt(entry, position, this.values.store(value));
+      if (value === null) this.keys.append(id, numbers, 0, TOMBSTONE_LENGTH);
+      else this.keys.append(id, numbers, this.values.store(value), value.length);
       this.storedBytes += storedRecordBytes({ key, value });
       this.storedRecordCount++;
-      const modRevision = modRevisionAt(entry, position);
-      if (modRevision >= this.compactRevision)
-        this.changes.push({ entry, modRevision, subRevision: subRevisionAt(entry, position) });
+      const { modRevision, subRevision } = numbers;
+      if (modRevision >= this.compactRevision) this.changes.push({ id, modRevision, subRevision });
     }
-    if (!isTombstoneAt(entry, count - 1)) {
-      const latest = recordAt(entry, count - 1, this.values);
+    if (!this.keys.isTombstoneAt(id, count - 1)) {
+      const latest = this.keys.recordAt(id, count - 1, this.values);
       if (latest.lease !== 0) this.leased.push(latest);
     }
-    this.index.appendLast(entry);
   }
 
   /** Leases and alarms (the small tail), once every byte is in and the checksum checks out. */
@@ -521,14 +501,14 @@ export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
   }
 
   private fillChangeColumns(): void {
-    const { entries, revisions } = this.changeLog;
-    const stop = Math.min(this.changes.length, entries.length + SNAPSHOT_SORT_STEP_RECORDS);
-    for (let position = entries.length; position < stop; position++) {
+    const { keyIds, revisions } = this.changeLog;
+    const stop = Math.min(this.changes.length, keyIds.length + SNAPSHOT_SORT_STEP_RECORDS);
+    for (let position = keyIds.length; position < stop; position++) {
       const change = this.changes[position] as Change;
-      entries.push(change.entry);
+      keyIds.push(change.id);
       revisions.push(change.modRevision);
     }
-    if (entries.length < this.changes.length) return;
+    if (keyIds.length < this.changes.length) return;
     this.changes.length = 0;
     this.phase = 'done';
   }
@@ -540,7 +520,7 @@ export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
       currentRevision: this.currentRevision,
       compactRevision: this.compactRevision,
       nextLeaseId: this.nextLeaseId,
-      index: this.index,
+      keys: this.keys,
       values: this.values,
       changeLog: this.changeLog,
       leases: this.leases,

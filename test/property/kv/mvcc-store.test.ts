@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../../src/kv/bytes.js';
-import type { KeyRecord } from '../../../src/kv/key-entry.js';
-import { MvccStore, type StoreView, storedRecordBytes } from '../../../src/kv/mvcc.js';
+import { type KeyRecord, MvccStore, type StoreView, storedRecordBytes } from '../../../src/kv/mvcc.js';
 import type { KeyRange } from '../../../src/kv/validate.js';
 
 /**
- * The packed store (records as slots of one array per key, values in slabs, the change log as two columns) against
+ * The packed store (records in a key table's pooled slots, values in slabs, the change log as two columns) against
  * the plainest reference: every record ever committed, in a list. Reads at any kept revision,
  * history (watch catch-up) from any kept revision with each change's previous record, and what
  * compaction keeps must agree.
