@@ -82,6 +82,11 @@ export class KeyTable {
     return this.pool.chunkBytes;
   }
 
+  /** Bytes of `recordBytes` in free extents (spare chunks included). */
+  get freeRecordBytes(): number {
+    return this.pool.freeBytes;
+  }
+
   find(key: string): KeyId | undefined {
     return this.index.get(key);
   }

@@ -8,7 +8,9 @@
  * A buddy allocator: extents come in size classes of 2^c records, aligned to their size inside a
  * chunk of one extent of the largest shared class. A class with none free splits the smallest
  * larger free extent in halves; a freed extent merges with its free buddy, class by class, and a
- * chunk wholly free again is dropped. Free extents are kept in a doubly linked list per class,
+ * chunk wholly free again is kept as a spare (up to `MAX_SPARE_CHUNKS`) or dropped: dropping and
+ * making chunks again as keys grow and shrink would count towards V8's external memory and so
+ * schedule needless full collections. Free extents are kept in a doubly linked list per class,
  * linked through their own first slots (nothing else is stored there while they are free). An
  * extent larger than a chunk gets a chunk of its own, dropped when freed.
  */
@@ -22,6 +24,8 @@ export const MAX_SHARED_CLASS = 12;
 const CHUNK_RECORDS = 2 ** MAX_SHARED_CLASS;
 /** Largest class at all: a key with more records than 2^26 cannot be stored. */
 export const MAX_RECORD_CLASS = 26;
+/** Wholly free chunks kept for reuse (about 3.6 MiB). */
+export const MAX_SPARE_CHUNKS = 16;
 /** An extent, packed: `chunk * EXTENT_CHUNK_SPAN + its first record in the chunk`. */
 const EXTENT_CHUNK_SPAN = 2 ** 16;
 /** No extent (an empty list's head, a list end). */
@@ -50,6 +54,9 @@ export class RecordPool {
   private readonly heads: number[] = new Array<number>(MAX_SHARED_CLASS + 1).fill(NONE);
   /** Bytes of the chunks held. */
   chunkBytes = 0;
+  /** Bytes of the free extents in them. */
+  freeBytes = 0;
+  private spareChunks = 0;
 
   /** An extent of class `recordClass`, packed; `chunkOf` and `firstSlotOf` unpack it. */
   allocate(recordClass: number): number {
@@ -92,7 +99,7 @@ export class RecordPool {
       first = Math.min(first, buddy);
       merged++;
     }
-    if (merged === MAX_SHARED_CLASS) {
+    if (merged === MAX_SHARED_CLASS && this.spareChunks >= MAX_SPARE_CHUNKS) {
       this.freeClasses[chunk] = undefined;
       this.dropChunk(chunk);
     } else this.link(chunk * EXTENT_CHUNK_SPAN + first, merged);
@@ -109,6 +116,8 @@ export class RecordPool {
       (this.chunks[chunkOf(next)] as Float64Array)[firstSlotOf(next) + PREVIOUS_SLOT] = extent;
     this.heads[recordClass] = extent;
     (this.freeClasses[chunkOf(extent)] as Int8Array)[extent % EXTENT_CHUNK_SPAN] = recordClass;
+    this.freeBytes += 2 ** recordClass * RECORD_SLOTS * Float64Array.BYTES_PER_ELEMENT;
+    if (recordClass === MAX_SHARED_CLASS) this.spareChunks++;
   }
 
   /** Takes a free extent out of its class's list. */
@@ -122,6 +131,8 @@ export class RecordPool {
     if (next !== NONE)
       (this.chunks[chunkOf(next)] as Float64Array)[firstSlotOf(next) + PREVIOUS_SLOT] = previous;
     (this.freeClasses[chunkOf(extent)] as Int8Array)[extent % EXTENT_CHUNK_SPAN] = NOT_FREE;
+    this.freeBytes -= 2 ** recordClass * RECORD_SLOTS * Float64Array.BYTES_PER_ELEMENT;
+    if (recordClass === MAX_SHARED_CLASS) this.spareChunks--;
   }
 
   private newChunk(records: number): number {
