@@ -163,15 +163,9 @@ export class ChainHost<M extends ChainMessage> {
     return open;
   }
 
-  /**
-   * Sends `request` to `peer`'s host, written to the link at once (a replica's inline fdatasync
-   * later in this turn would otherwise hold it back); rejects with `ChainForwardError` when no
-   * answer came.
-   */
+  /** Sends `request` to `peer`'s host; rejects with `ChainForwardError` when no answer came. */
   forward(peer: NodeId, request: HostRequest, timeoutMs: number): Promise<HostAnswer> {
-    const answer = this.forwarded.request(peer, request, timeoutMs);
-    this.options.link.flush?.();
-    return answer;
+    return this.forwarded.request(peer, request, timeoutMs);
   }
 
   /**
@@ -260,7 +254,6 @@ export class ChainHost<M extends ChainMessage> {
       definition,
       directory: this.directoryOf(definition.name),
       send: (peer, message) => link.send(peer, encodeReplicaFrame(codec.encode(message))),
-      flush: () => link.flush?.(),
     });
     replica.onLeaderSuspected((leader, epoch) => this.leaderSuspected(definition.name, leader, epoch));
     return replica;

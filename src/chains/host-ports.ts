@@ -79,8 +79,6 @@ export type ReplicaOpener<M extends ChainMessage> = (options: {
   readonly definition: ChainDefinition;
   readonly directory: string;
   readonly send: (peer: NodeId, message: M) => boolean;
-  /** Writes the messages sent so far now (before an inline fdatasync blocks the loop). */
-  readonly flush?: () => void;
 }) => Promise<HostedReplica<M>>;
 
 /** A stream of the chain definitions in the control plane: the whole set, then each change. */

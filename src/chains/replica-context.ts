@@ -9,8 +9,6 @@ export interface ReplicaContext {
   readonly log: ChainLog;
   readonly clock: Clock;
   send(peer: NodeId, message: ChainReplicaMessage): void;
-  /** Writes the messages sent so far now (they go at the end of the turn otherwise). */
-  flush(): void;
   /** Records below this offset are committed. */
   readonly commitOffset: number;
   /** Moves the commit offset forward (never back) and tells the listeners. */

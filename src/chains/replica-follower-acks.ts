@@ -51,8 +51,6 @@ export class FollowerAcks {
         matchEnd: Math.min(owed.matchEnd, durableOffset),
         echoMs: owed.echoMs,
       });
-      // The leader waits on it: written now, not a turn of the event loop later.
-      context.flush();
     });
   }
 }

@@ -151,9 +151,9 @@ export class ChainLeader {
    * Group commit: the appends of one turn are in the log already (its writer puts them in one
    * write); at the end of the turn they share one wait for durability (one fdatasync with
    * `batch` sync) and go to each follower in as few append messages as the message budgets
-   * allow, instead of one of each per append. The pushes are written to the peers at once:
-   * the log's sync runs in the microtasks after this (inline, it blocks the loop), and the
-   * followers write and sync their copies meanwhile rather than after it.
+   * allow, instead of one of each per append. The transport writes the pushes after this
+   * turn's work, or before the log's inline sync blocks the loop if that comes first, so the
+   * followers write and sync their copies beside the leader rather than after it.
    */
   private scheduleGroupCommit(): void {
     if (this.groupCommitScheduled) return;
@@ -163,7 +163,6 @@ export class ChainLeader {
       if (this.stopped) return;
       this.countWhenDurable(this.context.log.endOffset);
       this.pushAll();
-      this.context.flush();
     });
   }
 

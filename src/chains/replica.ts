@@ -16,12 +16,6 @@ export interface ChainReplicaOptions {
   /** Hands a message to the peer transport (the host encodes it; it may be lost). */
   send(peer: NodeId, message: ChainReplicaMessage): void;
   /**
-   * Writes the messages sent so far to the peers now, not at the transport's end of the turn:
-   * called before a wait for durability, whose fdatasync may block the loop, so that pushes
-   * and acknowledgements travel meanwhile. Absent: nothing to do (the messages go anyway).
-   */
-  flush?(): void;
-  /**
    * `leader` of `epoch` looks gone (its connection closed, or nothing came from it for
    * `LEADER_STALE_MS`), or this replica, named leader, cannot lead `epoch`. Called at most once
    * per epoch; the host then proposes the next epoch by compare-and-swap.
@@ -269,7 +263,6 @@ export class ChainReplica {
       send: (peer, message) => {
         if (!replica.closed) replica.options.send(peer, message);
       },
-      flush: () => replica.options.flush?.(),
       get commitOffset() {
         return replica.commit;
       },

@@ -124,9 +124,4 @@ export interface ChainPeerLink {
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   /** An established connection to `peer` closed: the peer probably died. */
   onPeerLost(handler: (peer: NodeId) => void): void;
-  /**
-   * Writes the messages sent so far now rather than at the end of the turn (transports that
-   * always write at once omit it).
-   */
-  flush?(): void;
 }

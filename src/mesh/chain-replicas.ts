@@ -16,6 +16,7 @@ import {
   type ReplicaProgress,
 } from '../chains/index.js';
 import type { Clock, Disk, Logger, NodeId, TimerId } from '../lib/index.js';
+import { endOfTurn } from '../lib/node/index.js';
 import type { ChainReplicaRuntime } from './chain-service.js';
 import { type CommonServiceContext, part } from './node-parts.js';
 
@@ -29,9 +30,10 @@ export interface ChainReplicaSeams {
   readonly clock: Clock;
   readonly logger?: Logger | undefined;
   /**
-   * Runs work at the end of the current turn (the replicas' group commit); default
-   * `setImmediate`, the check phase after the poll, so everything the sockets delivered in
-   * this turn has been appended by then and shares one sync and one push.
+   * Runs work at the end of the current turn (the replicas' group commit); default the
+   * process's `endOfTurn` (the check phase after the poll, so everything the sockets delivered
+   * in this turn has been appended by then and shares one sync and one push; the peer links
+   * write what the work sent right after it, in the same turn).
    */
   readonly atEndOfTurn?: (work: () => void) => void;
 }
@@ -43,10 +45,10 @@ export function chainReplicaRuntime(context: CommonServiceContext): ChainReplica
 
 export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRuntime<ChainReplicaMessage> {
   const { self, disk, clock, logger } = seams;
-  const atEndOfTurn = seams.atEndOfTurn ?? setImmediate;
+  const atEndOfTurn = seams.atEndOfTurn ?? ((work: () => void) => endOfTurn.defer(work));
   return {
     codec: { encode: encodeChainMessage, decode: decodeChainMessage },
-    openReplica: async ({ definition, directory, send, flush }) => {
+    openReplica: async ({ definition, directory, send }) => {
       const log = await openChainLog(disk, directory, {
         sync: definition.sync,
         retention: definition.retention,
@@ -68,7 +70,6 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
         send: (peer, message) => {
           send(peer, message);
         },
-        ...(flush === undefined ? {} : { flush }),
         atEndOfTurn,
         onLeaderSuspected: (leader, epoch) => {
           if (suspected === undefined) early = { leader, epoch };

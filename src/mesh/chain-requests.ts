@@ -98,7 +98,7 @@ export interface ChainRequestsOptions<M extends ChainMessage> {
   readonly store: ChainDefinitionStore;
   readonly place: ChainPlacer;
   readonly clock: Clock;
-  /** Where forwarded appends of one turn are sent together; default `setImmediate`. */
+  /** Where forwarded appends of one turn are sent together; default `setImmediate` (a node passes its `endOfTurn`). */
   readonly atEndOfTurn?: (action: () => void) => void;
 }
 

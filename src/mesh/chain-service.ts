@@ -22,6 +22,7 @@ import {
   StatusLearnerProgress,
 } from '../chains/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
+import { endOfTurn } from '../lib/node/index.js';
 import { followChainLinks } from './chain-links.js';
 import { chainLimitOf, coordinatorMembership, membershipMatrix, meshChainPlacer } from './chain-placement.js';
 import { ChainRequests, newChainRequestCounters } from './chain-requests.js';
@@ -83,6 +84,8 @@ export function chainsService<M extends ChainMessage>(
         ),
         clock,
         counters: counters,
+        // The forwarded appends of a turn go out with the turn's other messages to the leader.
+        atEndOfTurn: (work) => endOfTurn.defer(work),
       });
       const coordinator = new ChainCoordinator({
         directory,

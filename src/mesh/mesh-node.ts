@@ -9,7 +9,7 @@ import {
   SystemClock,
   systemRandom,
 } from '../lib/index.js';
-import { mainThreadRunQueueWaits, NodeDisk } from '../lib/node/index.js';
+import { endOfTurn, mainThreadRunQueueWaits, NodeDisk } from '../lib/node/index.js';
 import type { LeaderInfo, NodeApplyResult, RaftKvBackend, RaftNode } from '../server/index.js';
 import type { EscalationError } from '../supervisor/index.js';
 import { nodeAdminSource } from './admin-source.js';
@@ -87,6 +87,8 @@ export class MeshNode {
         inlineWrites: config.walOnThreadPool !== true,
         onStep: steps.observe,
         onStepStart: steps.started,
+        // Messages waiting for the end of the turn leave before an fdatasync blocks the loop.
+        beforeInlineSync: () => endOfTurn.writeNow(),
       });
     const clock = dependencies.clock ?? new SystemClock();
     const random = dependencies.random ?? systemRandom();

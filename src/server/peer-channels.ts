@@ -51,8 +51,6 @@ export interface PeerChannelLink {
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   /** An established connection to `peer` closed. */
   onPeerLost(handler: (peer: NodeId) => void): void;
-  /** Writes what is queued for every peer now rather than at the end of the turn (optional). */
-  flush?(): void;
 }
 
 export class ForwardError extends MeshError {
@@ -131,7 +129,6 @@ export class PeerChannels {
       onPeerLost: (handler) => {
         this.linkLostHandlers.set(channel, handler);
       },
-      flush: () => this.transport.flush?.(),
     };
   }
 

@@ -210,9 +210,10 @@ export class OutboundLink {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.state !== 'connected') return;
     this.flushScheduled = true;
-    // Everything sent in the same turn of the event loop (all its I/O callbacks, not just the
-    // current one) goes out together, in as few frames and socket writes as fit.
-    setImmediate(() => {
+    // Everything sent in the same turn of the event loop (all its I/O callbacks and the work
+    // deferred to its end, not just the current callback) goes out together, in as few frames
+    // and socket writes as fit.
+    this.context.atEndOfTurn(() => {
       this.flushScheduled = false;
       this.flush();
     });

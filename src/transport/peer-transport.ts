@@ -13,7 +13,7 @@ import {
   type Random,
   ValidationError,
 } from '../lib/index.js';
-import { silentLogger } from '../lib/node/index.js';
+import { endOfTurn, silentLogger } from '../lib/node/index.js';
 import { decodeBatch } from './batch.js';
 import { encodeFrame, type Frame, FrameType } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -70,6 +70,11 @@ export interface PeerTransportOptions {
   readonly handshakeTimeoutMs?: number;
   readonly reconnectBackoffMinMs?: number;
   readonly reconnectBackoffMaxMs?: number;
+  /**
+   * Runs a link's write of its queue at the end of the turn: by default the process's
+   * `endOfTurn`, after the turn's deferred work (docs/TRANSPORT.md).
+   */
+  readonly atEndOfTurn?: (write: () => void) => void;
 }
 
 export type MessageHandler = (from: NodeId, payload: Uint8Array) => void;
@@ -176,6 +181,7 @@ export class PeerTransport {
       backoffMaxMs: options.reconnectBackoffMaxMs ?? RECONNECT_BACKOFF_MAX_MS,
       sendQueueMessages: options.sendQueueMessages ?? PEER_SEND_QUEUE_MESSAGES,
       sendQueueBytes: options.sendQueueBytes ?? PEER_SEND_QUEUE_BYTES,
+      atEndOfTurn: options.atEndOfTurn ?? ((write) => endOfTurn.deferWrite(write)),
       expectations: (expectedNodeId) => ({
         clusterId: options.clusterId,
         authority,

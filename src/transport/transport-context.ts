@@ -45,6 +45,8 @@ export interface TransportContext {
   readonly backoffMaxMs: number;
   readonly sendQueueMessages: number;
   readonly sendQueueBytes: number;
+  /** Where a link's write of what was sent in this turn is deferred to. */
+  atEndOfTurn(write: () => void): void;
   expectations(expectedNodeId?: NodeId): PeerExpectations;
   deliver(from: NodeId, frame: Frame): void;
   refuse(reason: RefusalReason, remote: string, details?: Record<string, unknown>): void;

@@ -16,6 +16,7 @@ interface InlineIo {
   readonly policy: InlineIoPolicy;
   readonly onStep: StepObserver;
   readonly onStepStart: StepStartObserver;
+  readonly beforeInlineSync: () => void;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -106,7 +107,11 @@ class NodeDiskFile implements DiskFile {
       return;
     }
     const inlineSync = inline.policy.inline(bytes);
-    if (inlineSync) inline.onStepStart();
+    if (inlineSync) {
+      // Before the loop blocks (and outside the step the sync is measured as).
+      inline.beforeInlineSync();
+      inline.onStepStart();
+    }
     const startedMs = performance.now();
     if (inlineSync) {
       await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
@@ -144,10 +149,16 @@ export interface NodeDiskOptions {
   readonly onStep?: StepObserver;
   /** Told as each inline write and fdatasync starts. */
   readonly onStepStart?: StepStartObserver;
+  /**
+   * Called right before an inline fdatasync blocks the event loop: the node hands its sockets
+   * what waits for the end of the turn (`endOfTurn.writeNow`), so messages travel meanwhile.
+   */
+  readonly beforeInlineSync?: () => void;
 }
 
 const ignoreStep: StepObserver = () => {};
 const ignoreStepStart: StepStartObserver = () => {};
+const ignoreBlocking = (): void => {};
 
 /** The production disk: Node's file system with real fdatasync and directory fsync. */
 export class NodeDisk implements Disk {
@@ -161,6 +172,7 @@ export class NodeDisk implements Disk {
             policy: new InlineIoPolicy(),
             onStep: options.onStep ?? ignoreStep,
             onStepStart: options.onStepStart ?? ignoreStepStart,
+            beforeInlineSync: options.beforeInlineSync ?? ignoreBlocking,
           }
         : undefined;
   }

@@ -6,3 +6,4 @@ export { INLINE_MAX_BATCH_BYTES, INLINE_SYNC_SLOW_MS, InlineIoPolicy } from './i
 export { createLogger, silentLogger } from './logger.js';
 export { MainThreadSchedule, mainThreadRunQueueWaits } from './main-thread-schedule.js';
 export { findFreeLoopbackPort, NodeNetwork, type NodeNetworkOptions } from './network.js';
+export { endOfTurn, TurnEnd } from './turn-end.js';

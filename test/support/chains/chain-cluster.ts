@@ -129,8 +129,6 @@ export class ChainCluster {
   automaticFailover = true;
   /** A test's own message loss: messages it returns true for are dropped. */
   dropMessage: ((from: NodeId, to: NodeId, message: ChainReplicaMessage) => boolean) | undefined;
-  /** Told each time a node's replica asks for its messages to be written now (`flush`). */
-  onFlush: ((node: NodeId) => void) | undefined;
   messagesSent = 0;
   messagesDropped = 0;
   epochChanges = 0;
@@ -401,7 +399,6 @@ export class ChainCluster {
       log: node.log,
       clock: node.clock,
       send: (peer, message) => this.send(node.id, incarnation, peer, message),
-      flush: () => this.onFlush?.(node.id),
       onLeaderSuspected: (leader, epoch) => {
         this.suspicions.push({ by: node.id, leader, epoch });
         if (this.detached.has(node.id)) this.queuedSuspicions.push({ leader, epoch });

@@ -112,33 +112,6 @@ describe('ChainHost', () => {
     expect(oneB.lostPeers).toEqual([2]);
   });
 
-  it('writes a forwarded request to its link at once, not at the end of the turn', async () => {
-    const network = new FakeNetwork();
-    const definitions = new FakeDefinitions();
-    definitions.put(definitionOf('held', [1, 2, 3], 2));
-    const clock = new ManualClock();
-    const writes: string[] = [];
-    const link = network.link(1);
-    const node = startHost(1, network, definitions, clock, {
-      link: {
-        ...link,
-        send: (peer, payload) => {
-          writes.push(`send to ${peer}`);
-          return link.send(peer, payload);
-        },
-        flush: () => writes.push('flush'),
-      },
-    });
-    const leader = startHost(2, network, definitions, clock);
-    leader.host.onRequest(async () => ({ type: 'status', json: '{}' }));
-    await settle();
-    const answered = node.host.forward(2, { type: 'status', chain: 'held' }, 1_000);
-    expect(writes).toEqual(['send to 2', 'flush']);
-    expect((await answered).type).toBe('status');
-    await node.host.close();
-    await leader.host.close();
-  });
-
   it('proposes a failover once per epoch when a replica suspects its leader, rate limited', async () => {
     const clock = new ManualClock();
     const definitions = new FakeDefinitions();

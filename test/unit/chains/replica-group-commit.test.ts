@@ -62,39 +62,6 @@ describe('ChainReplica group commit', () => {
     expect(chain.violations).toEqual([]);
   });
 
-  it("writes a batch's pushes and acknowledgements to the links at once, the pushes before the leader's own sync", async () => {
-    const { chain, disks } = await startOnDisks();
-    const leaderDisk = disks.get(1) as MemoryDisk;
-    const syncsBefore = leaderDisk.syncCount;
-    // What each node sent and flushed, in order; a flush notes the leader's syncs so far.
-    const events: string[] = [];
-    chain.dropMessage = (from, to, message) => {
-      if (message.type === 'append' && message.entries.length > 0) events.push(`${from} append to ${to}`);
-      if (message.type === 'appendAck') events.push(`${from} ack to ${to}`);
-      return false;
-    };
-    chain.onFlush = (node) =>
-      events.push(
-        node === 1 ? `1 flush, leader syncs ${leaderDisk.syncCount - syncsBefore}` : `${node} flush`,
-      );
-    const outcomes: (AppendResult | Error)[] = [];
-    for (let index = 0; index < CONCURRENT_APPENDS; index++) {
-      void chain.append(1, [`flushed-${index}`]).then((outcome) => outcomes.push(outcome));
-    }
-    await chain.runUntil(() => outcomes.length === CONCURRENT_APPENDS, 3000, 'every append settles');
-    expect(outcomes.every((outcome) => !(outcome instanceof Error))).toBe(true);
-    // The leader's batch: one push per follower, written before its own fdatasync began.
-    expect(events.slice(0, 3)).toEqual(['1 append to 2', '1 append to 3', '1 flush, leader syncs 0']);
-    expect(leaderDisk.syncCount - syncsBefore).toBe(1);
-    // Each follower writes its acknowledgement as soon as it sent it.
-    for (const follower of [2, 3]) {
-      const ack = events.indexOf(`${follower} ack to 1`);
-      expect(ack).toBeGreaterThan(2);
-      expect(events[ack + 1]).toBe(`${follower} flush`);
-    }
-    expect(chain.violations).toEqual([]);
-  });
-
   it('answers appends only after a quorum synced their batch', async () => {
     const { chain, disks } = await startOnDisks();
     const syncsBefore = syncCounts(disks);

@@ -133,6 +133,21 @@ describe('NodeDisk with inline writes', () => {
     expect(stored[small.byteLength]).toBe(2);
     expect(stored.at(-1)).toBe(2);
   });
+  it('tells beforeInlineSync right before an fdatasync blocks the event loop', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const events: string[] = [];
+    const disk = new NodeDisk({
+      inlineWrites: true,
+      onStep: (source) => events.push(source),
+      beforeInlineSync: () => events.push('before-inline-sync'),
+    });
+    const file = await disk.open(path.join(directory, 'wal'), 'create');
+    await file.append(new Uint8Array(100).fill(1));
+    // A new disk's first sync is inline (no slow sync seen yet).
+    await file.datasync();
+    await file.close();
+    expect(events).toEqual(['inline-write', 'before-inline-sync', 'inline-sync']);
+  });
 });
 
 describe('MemoryDisk', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, SeededRandom, ValidationError } from '../../../src/lib/index.js';
+import { endOfTurn } from '../../../src/lib/node/index.js';
 import {
   createTcpTransport,
   encodeFrame,
@@ -314,6 +315,22 @@ describe('PeerTransport over the in-memory network', () => {
     expect(first.counters.sentFrames).toBe(framesBefore + 1);
     expect(first.queuedMessages(2)).toBe(0);
     expect((await arrived).map((frame) => decodeText(frame.payload))).toEqual(['a', 'b', 'c']);
+  });
+
+  it("writes what the turn's deferred work sent with the turn's other messages, in one frame, in that turn", async () => {
+    const { first, second } = await connectedPair();
+    const arrived = collectMessages(second, 2);
+    const framesBefore = first.counters.sentFrames;
+    first.send(2, encodeText('sent in the poll'));
+    // A group commit's push: work deferred to the end of the turn.
+    endOfTurn.defer(() => first.send(2, encodeText('sent by deferred work')));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(first.queuedMessages(2)).toBe(0);
+    expect(first.counters.sentFrames).toBe(framesBefore + 1);
+    expect((await arrived).map((frame) => decodeText(frame.payload))).toEqual([
+      'sent in the poll',
+      'sent by deferred work',
+    ]);
   });
 
   it('closes links to peers removed from the membership and discards their queue', async () => {
