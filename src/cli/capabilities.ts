@@ -104,7 +104,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'reconcile',
     status: 'running',
     summary:
-      "one reconciler per mesh under a control-plane lease (another node takes over when its holder dies; a stale holder's writes are fenced): it re-places daemon members and chain replicas whose node is gone past the repair grace (a single daemon restarted elsewhere at a new epoch from its inbound chain), backs crash-looping members off (a crash on create or in process stops the member until it restarts it) and cools them down, keeps the avoid list; records every action and executor event in a hash-linked audit chain (meshos audit [--follow] [verify], meshos actions); /status shows it (docs/RECONCILE.md)",
+      "one reconciler per mesh under a control-plane lease (another node takes over when its holder dies; a stale holder's writes are fenced): it re-places daemon members and chain replicas whose node is gone past the repair grace (a single daemon restarted elsewhere at a new epoch from its inbound chain), backs crash-looping members off (a crash on create or in process stops the member until it restarts it) and cools them down, keeps the avoid list (meshos node avoid NODE --ttl D --reason TEXT, avoid list, avoid clear: the reconciler marks an operator's request as MarkAvoid, every placement skips the node); records every action and executor event in a hash-linked audit chain (meshos audit [--follow] [verify], meshos actions); /status shows it (docs/RECONCILE.md)",
   },
   {
     area: 'maintenance',

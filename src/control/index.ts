@@ -71,6 +71,8 @@ export {
   reconcileBackoffPrefix,
   reconcileDesiredKey,
   reconcileDesiredPrefix,
+  reconcileOperatorAvoidKey,
+  reconcileOperatorAvoidPrefix,
   reconcileReportKey,
   reconcileReportsPrefix,
   reconcileRestartKey,

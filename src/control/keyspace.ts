@@ -45,7 +45,7 @@ export const KEYSPACE_PREFIXES = {
    * `reconcile/...`: the reconciler's records (docs/RECONCILE.md): `reports/<nodeId>` (what a
    * node runs, under its lease), `backoff/<daemon>/<nodeId>`, `restarts/<nodeId>/<daemon>`,
    * `avoid/<nodeId>` (under a lease of the entry's TTL), `desired/<daemon>` (an operator's member
-   * count).
+   * count), `operator-avoid/<nodeId>` (an operator's avoid request, under a lease of its TTL).
    */
   reconcile: 'reconcile/',
   /** `blobs/<id>`: a blob's size, copies asked for and holders (docs/BLOBS.md). */
@@ -94,6 +94,10 @@ export const reconcileReportsPrefix = `${KEYSPACE_PREFIXES.reconcile}reports/`;
 export const reconcileBackoffPrefix = `${KEYSPACE_PREFIXES.reconcile}backoff/`;
 export const reconcileAvoidPrefix = `${KEYSPACE_PREFIXES.reconcile}avoid/`;
 export const reconcileDesiredPrefix = `${KEYSPACE_PREFIXES.reconcile}desired/`;
+export const reconcileOperatorAvoidPrefix = `${KEYSPACE_PREFIXES.reconcile}operator-avoid/`;
+/** An operator's request that placement skip node `id` (`meshos node avoid`), under a lease of its TTL. */
+export const reconcileOperatorAvoidKey = (id: NodeId): string =>
+  `${reconcileOperatorAvoidPrefix}${nodeSegment('nodes', id).slice(KEYSPACE_PREFIXES.nodes.length)}`;
 /** An operator's member count for a daemon, apart from what its definition places now. */
 export const reconcileDesiredKey = (daemon: string): string =>
   `${reconcileDesiredPrefix}${nameSegment('daemons', daemon).slice(KEYSPACE_PREFIXES.daemons.length)}`;

@@ -55,6 +55,13 @@ export {
   type AuditProblemKind,
   type AuditVerifyReport,
 } from './audit-verify.js';
+export {
+  AvoidClient,
+  type AvoidClientOptions,
+  type AvoidListEntry,
+  AvoidRequestInvalidError,
+  MAX_AVOID_REASON_CHARACTERS,
+} from './avoid-client.js';
 export { DATA_DIRECTORY_LOCK_START_TIMEOUT_MS } from './common-services.js';
 export {
   claimIsLive,

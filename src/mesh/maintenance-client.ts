@@ -19,6 +19,20 @@ export const DRAIN_POLL_INTERVAL_MS = 250;
 /** How long `drain` waits past the drain deadline for the node's agent to commit the outcome. */
 export const DRAIN_OUTCOME_MARGIN_MS = 10_000;
 
+/** The control plane an operator's client reaches through `endpoints` (voters' client ports, or etcd). */
+export async function openOperatorPlane(
+  options: MaintenanceClientOptions,
+): Promise<{ plane: ControlPlane; clock: Clock }> {
+  const clock = options.clock ?? new SystemClock();
+  const plane = await openControlPlane({
+    kind: 'etcd',
+    endpoints: options.endpoints,
+    clock,
+    ...(options.root === undefined ? {} : { root: options.root }),
+  });
+  return { plane, clock };
+}
+
 /** `meshos node maintenance status --json` prints exactly this. */
 export interface MaintenanceStatus {
   readonly node: NodeId;
@@ -50,13 +64,7 @@ export class MaintenanceClient {
   }
 
   static async connect(options: MaintenanceClientOptions): Promise<MaintenanceClient> {
-    const clock = options.clock ?? new SystemClock();
-    const plane = await openControlPlane({
-      kind: 'etcd',
-      endpoints: options.endpoints,
-      clock,
-      ...(options.root === undefined ? {} : { root: options.root }),
-    });
+    const { plane, clock } = await openOperatorPlane(options);
     return new MaintenanceClient(plane, clock, true);
   }
 

@@ -1,6 +1,7 @@
 /**
  * A node's view of every node's maintenance record (`maintenance/`, list and watch): what
- * placement asks (does a node take new daemons and replicas? is it draining?), what the drain
+ * placement asks (does a node take new daemons and replicas? is it draining? is it on the avoid
+ * list, `reconcile/avoid/`?), what the drain
  * agent and the reconcile service read, and a change signal. A record that does not decode is
  * left out (its node counts as Active) and logged.
  */
@@ -10,8 +11,9 @@ import {
   KEYSPACE_PREFIXES,
   nodeIdOfKey,
   PrefixFollower,
+  reconcileAvoidPrefix,
 } from '../control/index.js';
-import type { Clock, Logger, NodeId } from '../lib/index.js';
+import { type Clock, type Logger, type NodeId, nodeIdFromText } from '../lib/index.js';
 import {
   ACTIVE,
   freezesPlacement,
@@ -20,11 +22,12 @@ import {
   type MaintenanceState,
 } from '../reconcile/index.js';
 import { type MaintenanceRecord, maintenanceRequestOf, storedMaintenanceOf } from './maintenance-record.js';
+import { readAvoidRecord } from './reconcile-records.js';
 
 /** What placement and the drain need to know of nodes' maintenance. */
 export interface MaintenanceStates {
   state(node: NodeId): MaintenanceState;
-  /** Takes new daemon members and chain replicas: Active (and not in Recovery). */
+  /** Takes new daemon members and chain replicas: Active (not in Recovery), not avoided. */
   placeable(node: NodeId): boolean;
   /** Draining (EnteringMaintenance or Maintenance): what it holds moves away. */
   leaving(node: NodeId): boolean;
@@ -34,32 +37,51 @@ export class MaintenanceView implements MaintenanceStates {
   private readonly records = new Map<NodeId, MaintenanceRecord>();
   private readonly listeners = new Set<() => void>();
   private readonly follower: PrefixFollower;
+  /** The avoid list (`reconcile/avoid/`): node -> until (wall clock). */
+  private readonly avoided = new Map<NodeId, number>();
+  private readonly avoidFollower: PrefixFollower;
 
   constructor(
     plane: ControlPlane,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly logger?: Logger,
   ) {
-    const take = (key: string, entry: ControlEntry | undefined) => this.take(key, entry);
-    this.follower = new PrefixFollower(
+    this.avoidFollower = this.follow(plane, reconcileAvoidPrefix, 'the avoid list', {
+      clear: () => this.avoided.clear(),
+      take: (key, entry) => this.takeAvoid(key, entry),
+    });
+    this.follower = this.follow(plane, KEYSPACE_PREFIXES.maintenance, 'the records', {
+      clear: () => this.records.clear(),
+      take: (key, entry) => this.take(key, entry),
+    });
+  }
+
+  /** Follows `prefix` into one of the view's maps (`clear` on a new listing, `take` per entry). */
+  private follow(
+    plane: ControlPlane,
+    prefix: string,
+    what: string,
+    into: { clear(): void; take(key: string, entry: ControlEntry | undefined): void },
+  ): PrefixFollower {
+    return new PrefixFollower(
       plane,
-      KEYSPACE_PREFIXES.maintenance,
+      prefix,
       {
         onReset: (entries) => {
-          this.records.clear();
-          for (const entry of entries.values()) take(entry.key, entry);
+          into.clear();
+          for (const entry of entries.values()) into.take(entry.key, entry);
           this.changed();
         },
         onEvent: (event) => {
-          take(
+          into.take(
             event.type === 'put' ? event.entry.key : event.key,
             event.type === 'put' ? event.entry : undefined,
           );
           this.changed();
         },
-        onError: (error) => this.logger?.error({ err: error }, 'maintenance: following the records failed'),
+        onError: (error) => this.logger?.error({ err: error }, `maintenance: following ${what} failed`),
       },
-      { clock },
+      { clock: this.clock },
     );
   }
 
@@ -75,8 +97,13 @@ export class MaintenanceView implements MaintenanceStates {
     return this.records.get(node)?.state ?? ACTIVE;
   }
 
+  /** Active (not in Recovery) and not on the avoid list (an operator's or the reconciler's entry). */
   placeable(node: NodeId): boolean {
-    return !freezesPlacement(this.state(node));
+    return !freezesPlacement(this.state(node)) && !this.isAvoided(node);
+  }
+
+  isAvoided(node: NodeId): boolean {
+    return (this.avoided.get(node) ?? 0) > this.clock.wallMs();
   }
 
   leaving(node: NodeId): boolean {
@@ -104,6 +131,7 @@ export class MaintenanceView implements MaintenanceStates {
 
   stop(): void {
     this.follower.stop();
+    this.avoidFollower.stop();
     this.listeners.clear();
   }
 
@@ -117,6 +145,18 @@ export class MaintenanceView implements MaintenanceStates {
       if (record.node === node) this.records.set(node, record);
     } catch (error) {
       this.logger?.warn({ err: error, key }, 'maintenance: a record that does not decode is left out');
+    }
+  }
+
+  private takeAvoid(key: string, entry: ControlEntry | undefined): void {
+    const node = nodeIdFromText(key.slice(reconcileAvoidPrefix.length));
+    if (node === undefined) return;
+    this.avoided.delete(node);
+    if (entry === undefined) return;
+    try {
+      this.avoided.set(node, readAvoidRecord(key, entry.value).untilWallMs);
+    } catch (error) {
+      this.logger?.warn({ err: error, key }, 'maintenance: an avoid entry that does not decode is left out');
     }
   }
 

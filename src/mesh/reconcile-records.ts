@@ -63,6 +63,26 @@ export function readDesiredMembersRecord(key: string, bytes: Uint8Array): Desire
   });
 }
 
+/** `reconcile/operator-avoid/<nodeId>` (under a lease of its TTL): an operator's avoid request. */
+export interface OperatorAvoidRecord {
+  readonly reason: string;
+  readonly requestedAtWallMs: number;
+  readonly untilWallMs: number;
+}
+
+export function readOperatorAvoidRecord(key: string, bytes: Uint8Array): OperatorAvoidRecord {
+  return readRecord(key, bytes, (value) => {
+    const problems = new InputProblems();
+    if (problems.record('operator avoid', value)) {
+      problems.text('avoid.reason', value.reason);
+      problems.integer('avoid.requestedAtWallMs', value.requestedAtWallMs, 0, Number.MAX_SAFE_INTEGER);
+      problems.integer('avoid.untilWallMs', value.untilWallMs, 0, Number.MAX_SAFE_INTEGER);
+    }
+    problems.throwIfAny(key);
+    return value as unknown as OperatorAvoidRecord;
+  });
+}
+
 export function readNodeReport(key: string, bytes: Uint8Array): NodeReport {
   return readRecord(key, bytes, (value) => {
     const problems = new InputProblems();

@@ -20,6 +20,7 @@ import {
   reconcileAvoidPrefix,
   reconcileBackoffPrefix,
   reconcileDesiredPrefix,
+  reconcileOperatorAvoidPrefix,
   reconcileReportsPrefix,
 } from '../control/index.js';
 import { memberCountRange } from '../daemons/definition-codec.js';
@@ -56,10 +57,12 @@ import {
   type AvoidRecord,
   type BackoffRecord,
   type NodeReport,
+  type OperatorAvoidRecord,
   readAvoidRecord,
   readBackoffRecord,
   readDesiredMembersRecord,
   readNodeReport,
+  readOperatorAvoidRecord,
 } from './reconcile-records.js';
 
 /** The zone of a node whose record names none. */
@@ -103,6 +106,8 @@ export class ReconcileState {
   private readonly reports = new Map<NodeId, NodeReport>();
   private readonly backoffs = new Map<string, BackoffRecord>();
   private readonly avoid = new Map<NodeId, AvoidRecord>();
+  /** Operators' avoid requests, by node. */
+  private readonly operatorAvoids = new Map<NodeId, OperatorAvoidRecord>();
   /** Operators' member counts, by daemon. */
   private readonly desiredMembers = new Map<string, number>();
   /** Nodes named by the state but not registered, and since when (wall clock) this holder knows. */
@@ -126,6 +131,7 @@ export class ReconcileState {
           this.backoffs.clear();
           this.avoid.clear();
           this.desiredMembers.clear();
+          this.operatorAvoids.clear();
           for (const entry of entries.values()) this.take(entry.key, entry);
           this.recordsLoaded = true;
           onChange();
@@ -247,6 +253,9 @@ export class ReconcileState {
         chains: chains?.specs ?? [],
         blobs: blobSpecs,
         maintenance: requests.filter((request) => known.has(request.node)),
+        avoid: [...this.operatorAvoids]
+          .filter(([node]) => known.has(node))
+          .map(([node, record]) => ({ node, reason: record.reason, untilWallMs: record.untilWallMs })),
       },
     };
   }
@@ -328,6 +337,11 @@ export class ReconcileState {
         const member = key.slice(reconcileBackoffPrefix.length);
         if (entry === undefined) this.backoffs.delete(member);
         else this.backoffs.set(member, readBackoffRecord(key, entry.value));
+      } else if (key.startsWith(reconcileOperatorAvoidPrefix)) {
+        const node = nodeIdFromText(key.slice(reconcileOperatorAvoidPrefix.length));
+        if (node === undefined) return;
+        if (entry === undefined) this.operatorAvoids.delete(node);
+        else this.operatorAvoids.set(node, readOperatorAvoidRecord(key, entry.value));
       } else if (key.startsWith(reconcileDesiredPrefix)) {
         const daemon = key.slice(reconcileDesiredPrefix.length);
         if (entry === undefined) this.desiredMembers.delete(daemon);

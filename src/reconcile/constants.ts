@@ -39,6 +39,8 @@ export const SLOW_PEER_RTT_MS = 250;
 export const SLOW_PEER_AVOID_TTL_MS = 60_000;
 /** Longest avoid TTL an operator or reconcile may ask for. */
 export const MAX_AVOID_TTL_MS = 24 * 3_600_000;
+/** An operator's avoid request counts as marked by an entry ending at most this much before it (clocks read apart). */
+export const OPERATOR_AVOID_SLACK_MS = 1_000;
 /** Avoid entries the avoid list holds at most (one per node: the mesh's node limit). */
 export const MAX_AVOID_ENTRIES = 10_000;
 /** A replica this many records or fewer behind its leader counts as caught up. */

@@ -43,6 +43,7 @@ export {
   MAX_DRAIN_REASON_ITEMS,
   MAX_DRAINS_PER_ZONE_PER_WINDOW,
   MAX_RECOVERY_RAMP_UP_MS,
+  OPERATOR_AVOID_SLACK_MS,
   RECOVERY_RAMP_UP_MS,
   REPLICA_PULL_COOLDOWN_MS,
   SLOW_PEER_AVOID_TTL_MS,
@@ -84,6 +85,7 @@ export {
 export { reconcile } from './reconcile.js';
 export type {
   AvoidEntry,
+  AvoidRequest,
   BlobSpec,
   ChainSpec,
   DaemonSpec,

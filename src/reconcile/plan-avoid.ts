@@ -1,15 +1,22 @@
 /**
- * Avoid step of a pass: a peer whose median RTT from the other live nodes reached
+ * Avoid step of a pass: an operator's avoid request is marked until its time; a peer whose median RTT from the other live nodes reached
  * SLOW_PEER_RTT_MS is avoided for SLOW_PEER_AVOID_TTL_MS, and a node ramping up after maintenance
  * is avoided until its ramp-up ends. A peer already avoided is left alone (its entry is renewed
  * only once it expired and the cause is still there).
  */
 import type { NodeId } from '../lib/index.js';
-import { MAX_AVOID_TTL_MS, SLOW_PEER_AVOID_TTL_MS, SLOW_PEER_RTT_MS } from './constants.js';
+import {
+  MAX_AVOID_TTL_MS,
+  OPERATOR_AVOID_SLACK_MS,
+  SLOW_PEER_AVOID_TTL_MS,
+  SLOW_PEER_RTT_MS,
+} from './constants.js';
 import type { Emitter } from './emitter.js';
+import type { AvoidRequest, DesiredState } from './state.js';
 
-export function planAvoid(out: Emitter): void {
+export function planAvoid(out: Emitter, desired: DesiredState): void {
   const { view } = out;
+  planOperatorAvoids(out, desired.avoid ?? []);
   const measured = new Map<NodeId, number[]>();
   for (const row of view.observed.rtt) {
     if (row.from === row.to || !view.isUp(row.from)) continue;
@@ -39,6 +46,20 @@ export function planAvoid(out: Emitter): void {
         ttlMs: SLOW_PEER_AVOID_TTL_MS,
       });
     }
+  }
+}
+
+/**
+ * An operator's request (`meshos node avoid`) is marked (`MarkAvoid`, so the audit shows it) unless
+ * an entry lasting about as long is there or pending; it ends at its own time, not renewed.
+ */
+function planOperatorAvoids(out: Emitter, requests: readonly AvoidRequest[]): void {
+  const { view } = out;
+  for (const request of [...requests].sort((a, b) => a.node - b.node)) {
+    const node = view.node(request.node);
+    const ttlMs = Math.min(MAX_AVOID_TTL_MS, Math.ceil(request.untilWallMs - view.time.wallMs));
+    if (ttlMs <= 0 || node.avoidedUntilWallMs >= request.untilWallMs - OPERATOR_AVOID_SLACK_MS) continue;
+    out.emit({ kind: 'MarkAvoid', peer: request.node, reason: `operator: ${request.reason}`, ttlMs });
   }
 }
 

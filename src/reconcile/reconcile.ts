@@ -28,7 +28,7 @@ export function reconcile(
   validateReconcileInput(observed, desired, time);
   const out = new Emitter(new MeshView(observed, time, options), ids);
   planMaintenance(out, desired);
-  planAvoid(out);
+  planAvoid(out, desired);
   planDaemons(out, desired);
   planChains(out, desired);
   planBlobs(out, desired);

@@ -109,4 +109,13 @@ export interface DesiredState {
   readonly chains: readonly ChainSpec[];
   readonly blobs: readonly BlobSpec[];
   readonly maintenance: readonly MaintenanceRequest[];
+  /** Operators' avoid requests (`meshos node avoid`): each node avoided until its time. */
+  readonly avoid?: readonly AvoidRequest[];
+}
+
+/** An operator asks placement to skip `node` until `untilWallMs`. */
+export interface AvoidRequest {
+  readonly node: NodeId;
+  readonly reason: string;
+  readonly untilWallMs: number;
 }

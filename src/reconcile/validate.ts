@@ -221,6 +221,13 @@ function checkDesired(problems: Problems, desired: DesiredState, known: Readonly
       problems.count(() => `${path()}.${what === 'daemons' ? 'members' : 'replicas'}`, countOf(index), max);
     });
   }
+  const avoided = new Set<NodeId>();
+  (desired.avoid ?? []).forEach((request, index) => {
+    const path = () => `desired.avoid[${index}]`;
+    problems.node(() => `${path()}.node`, request.node, known);
+    problems.unique(() => `${path()}.node`, avoided, request.node);
+    problems.time(() => `${path()}.untilWallMs`, request.untilWallMs);
+  });
   const nodes = new Set<NodeId>();
   desired.maintenance.forEach((request, index) => {
     const path = () => `desired.maintenance[${index}]`;

@@ -36,6 +36,8 @@ export interface NodeState {
   readonly observed: ObservedNode;
   maintenance: MaintenanceState;
   avoided: boolean;
+  /** When its latest avoid entry (or a pending MarkAvoid) ends; NEGATIVE_INFINITY: none. */
+  avoidedUntilWallMs: number;
   readonly daemons: Map<string, DaemonInstance>;
   /**
    * Replicas held or being pulled: the lag as reported, undefined while a pull is pending. The
@@ -96,9 +98,11 @@ export class MeshView {
       copyDownGraceMs: options.copyDownGraceMs ?? DOWN_NODE_GRACE_MS,
       daemonDownGraceMs: options.daemonDownGraceMs ?? 0,
     };
-    const avoided = new Set<NodeId>();
-    for (const entry of observed.avoid) if (entry.untilWallMs > time.wallMs) avoided.add(entry.node);
-    for (const node of observed.nodes) this.addNode(node, avoided.has(node.id));
+    const avoided = new Map<NodeId, number>();
+    for (const entry of observed.avoid)
+      if (entry.untilWallMs > time.wallMs)
+        avoided.set(entry.node, Math.max(entry.untilWallMs, avoided.get(entry.node) ?? 0));
+    for (const node of observed.nodes) this.addNode(node, avoided.get(node.id));
     this.nodeIds = [...this.nodes.keys()].sort((a, b) => a - b);
     for (const chain of observed.chains) {
       this.chains.set(chain.name, { members: [...chain.members], leader: chain.leader });
@@ -118,7 +122,7 @@ export class MeshView {
     }
   }
 
-  private addNode(node: ObservedNode, avoided: boolean): void {
+  private addNode(node: ObservedNode, avoidedUntilWallMs: number | undefined): void {
     const daemons = new Map<string, DaemonInstance>();
     for (const daemon of node.daemons) {
       daemons.set(daemon.name, daemon);
@@ -129,7 +133,8 @@ export class MeshView {
     this.nodes.set(node.id, {
       observed: node,
       maintenance: node.maintenance,
-      avoided,
+      avoided: avoidedUntilWallMs !== undefined,
+      avoidedUntilWallMs: avoidedUntilWallMs ?? Number.NEGATIVE_INFINITY,
       daemons,
       replicas: actualReplicas,
       ownsReplicas: false,
@@ -295,7 +300,9 @@ export class MeshView {
       }
       case 'MarkAvoid': {
         const node = this.nodes.get(action.peer);
-        if (node !== undefined) node.avoided = true;
+        if (node === undefined) return;
+        node.avoided = true;
+        node.avoidedUntilWallMs = Math.max(node.avoidedUntilWallMs, this.time.wallMs + action.ttlMs);
         return;
       }
       case 'CommitMaintenanceTransition': {

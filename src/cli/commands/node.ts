@@ -1,11 +1,18 @@
 /**
  * `meshos node drain NODE` and `meshos node maintenance enter|exit|status NODE`: an operator asks
- * a node into or out of maintenance (docs/RECONCILE.md "Maintenance on a running mesh"). The
+ * a node into or out of maintenance (docs/RECONCILE.md "Maintenance on a running mesh").
+ * `meshos node avoid NODE|list|clear` keeps placement off a node for a while ("Operator avoid"). The
  * requests go to the control plane through `--endpoints` (voters' client ports); the node's own
  * maintenance agent drains it. `drain` waits for the outcome and shows progress.
  */
 import { type NodeId, nodeIdFromText } from '../../lib/index.js';
-import { durationMs, MaintenanceClient, type MaintenanceStatus } from '../../mesh/index.js';
+import {
+  AvoidClient,
+  type AvoidListEntry,
+  durationMs,
+  MaintenanceClient,
+  type MaintenanceStatus,
+} from '../../mesh/index.js';
 import {
   type CommandIo,
   DEFAULT_ENDPOINT,
@@ -28,15 +35,25 @@ export const NODE_USAGE = `usage:
       ask NODE back: ExitingMaintenance, then Recovery (avoided for the ramp-up), then Active
   meshos node maintenance status NODE [--json]
       its state, last request and what it still holds
+  meshos node avoid NODE --ttl D --reason TEXT [--json]
+      ask placement to skip NODE for D (the reconciler marks it: MarkAvoid, in meshos actions)
+  meshos node avoid list [--json]
+      the avoided nodes: operators' requests and the reconciler's own entries, with their ends
+  meshos node avoid clear NODE
+      end NODE's avoidance now
 options:
   --endpoints a,b,c   client ports of voters (the control plane) (default ${DEFAULT_ENDPOINT})
   --deadline D        drain budget from now: 1500ms, 30s, 5m, 1h (default 5m)
-  --ramp-up D         how long Recovery keeps the node avoided (default 60s)`;
+  --ramp-up D         how long Recovery keeps the node avoided (default 60s)
+  --ttl D             how long an avoid request lasts: 1s to 24h
+  --reason TEXT       why, recorded with the request and in the audit`;
 
 const OPTIONS = {
   endpoints: { type: 'string', default: DEFAULT_ENDPOINT },
   deadline: { type: 'string' },
   'ramp-up': { type: 'string' },
+  ttl: { type: 'string' },
+  reason: { type: 'string' },
   ...JSON_OPTION,
 } as const;
 
@@ -45,6 +62,9 @@ export async function nodeCommand(argv: string[], io: CommandIo): Promise<number
   return runCommand(io, NODE_USAGE, async () => {
     const { values, positionals } = parseCommandLine(argv, OPTIONS);
     const [verb, ...rest] = positionals;
+    if (verb === 'avoid') return avoidCommand(rest, values, io);
+    if (values.ttl !== undefined || values.reason !== undefined)
+      throw new UsageError('--ttl and --reason go with node avoid');
     const action = verb === 'maintenance' ? rest.shift() : verb;
     if (verb === 'maintenance' && !['enter', 'exit', 'status'].includes(action ?? ''))
       throw new UsageError(`node maintenance needs enter, exit or status, got '${action ?? ''}'`);
@@ -94,6 +114,60 @@ export async function nodeCommand(argv: string[], io: CommandIo): Promise<number
       await client.close();
     }
   });
+}
+
+/** `meshos node avoid NODE --ttl D --reason TEXT`, `node avoid list`, `node avoid clear NODE`. */
+async function avoidCommand(
+  rest: readonly string[],
+  values: { endpoints: string; ttl?: string; reason?: string; json?: boolean },
+  io: CommandIo,
+): Promise<number> {
+  const [first, second, ...extra] = rest;
+  const action = first === 'list' || first === 'clear' ? first : 'avoid';
+  const nodeText = action === 'avoid' ? first : second;
+  if (
+    action === 'list'
+      ? rest.length !== 1
+      : nodeText === undefined || extra.length > 0 || (action === 'avoid' && second !== undefined)
+  )
+    throw new UsageError(
+      action === 'list'
+        ? 'node avoid list takes no NODE'
+        : `node avoid${action === 'clear' ? ' clear' : ''} takes one NODE id`,
+    );
+  const ttlMs = durationOption('ttl', values.ttl);
+  if (action === 'avoid' && (ttlMs === undefined || values.reason === undefined))
+    throw new UsageError('node avoid NODE needs --ttl D and --reason TEXT');
+  if (action !== 'avoid' && (ttlMs !== undefined || values.reason !== undefined))
+    throw new UsageError(`--ttl and --reason go with node avoid NODE, not node avoid ${action}`);
+  const client = await AvoidClient.connect({ endpoints: endpointsFrom(values.endpoints) });
+  try {
+    if (action === 'list') {
+      const entries = await client.list();
+      if (values.json === true) io.out(JSON.stringify(entries));
+      else if (entries.length === 0) io.out('no node is avoided');
+      else for (const entry of entries) io.out(avoidLine(entry));
+      return EXIT_OK;
+    }
+    const node = nodeIdOf(nodeText!);
+    if (action === 'clear') {
+      await client.clear(node);
+      io.out(`node ${node}: no longer avoided`);
+      return EXIT_OK;
+    }
+    const record = await client.avoid(node, ttlMs!, values.reason!);
+    if (values.json === true) io.out(JSON.stringify({ node, ...record }));
+    else
+      io.out(`node ${node}: avoided until ${new Date(record.untilWallMs).toISOString()} (${record.reason})`);
+    return EXIT_OK;
+  } finally {
+    await client.close();
+  }
+}
+
+function avoidLine(entry: AvoidListEntry): string {
+  const marked = entry.source === 'operator' && entry.marked !== true ? ', not marked yet' : '';
+  return `node ${entry.node}: avoided until ${new Date(entry.untilWallMs).toISOString()} by ${entry.source}${marked}: ${entry.reason}`;
 }
 
 function nodeIdOf(text: string): NodeId {

@@ -46,6 +46,29 @@ describe('reconcile: avoid list', () => {
     ]);
   });
 
+  it("marks an operator's request until its time, once, and leaves a node already avoided as long alone", () => {
+    const request = { node: 2, reason: 'disk swap', untilWallMs: NOW.wallMs + 20_000 };
+    const observed = observedOf({ nodes: nodes(3) });
+    const desired = desiredOf({ avoid: [request] });
+    const result = pass(observed, desired);
+    expect(actionsOf(result)).toEqual([
+      { kind: 'MarkAvoid', peer: 2, reason: 'operator: disk swap', ttlMs: 20_000 },
+    ]);
+    // Pending counts as done: asked again, nothing new.
+    expect(pass({ ...observed, pending: result.actions }, desired).actions).toEqual([]);
+    // An entry lasting as long (another node's clock: up to a second less) is the request marked.
+    const marked = observedOf({
+      nodes: nodes(3),
+      avoid: [{ ...request, untilWallMs: request.untilWallMs - 500 }],
+    });
+    expect(pass(marked, desired).actions).toEqual([]);
+    // A shorter entry (a slow-peer mark) does not stand for it; an expired request asks nothing.
+    const shorter = observedOf({ nodes: nodes(3), avoid: [{ ...request, untilWallMs: NOW.wallMs + 5_000 }] });
+    expect(actionsOf(pass(shorter, desired)).map((action) => action.kind)).toEqual(['MarkAvoid']);
+    const later = { monotonicMs: NOW.monotonicMs + 20_000, wallMs: NOW.wallMs + 20_000 };
+    expect(pass(observed, desired, later).actions).toEqual([]);
+  });
+
   it('keeps a node ramping up after maintenance avoided until its ramp-up ends', () => {
     const recovering = observedNode(2, {
       maintenance: { phase: 'Recovery', untilWallMs: NOW.wallMs + 30_000 },
