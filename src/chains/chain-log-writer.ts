@@ -41,6 +41,8 @@ export type ChainWrite =
       readonly retention: ChainRetention;
       /** No segment holding a record at or after this offset is dropped. */
       readonly keepFrom: number;
+      /** Segments whose records are all below this offset go whatever the policy (a trim floor). */
+      readonly trimBelow: number;
       readonly settle: Settle<void>;
     };
 
@@ -438,7 +440,8 @@ export class ChainLogWriter implements SegmentSource {
 
   /**
    * Drops whole segments from the front (never the active one, one a queued truncation cuts
-   * into, nor one holding a record at or after the write's `keepFrom`).
+   * into, nor one holding a record at or after the write's `keepFrom`): while the policy says
+   * so, or while every record of the segment is below the write's `trimBelow`.
    */
   private async retain(write: Extract<QueuedWrite, { kind: 'retention' }>): Promise<void> {
     const { maxBytes, maxAgeMs } = write.retention;
@@ -451,7 +454,8 @@ export class ChainLogWriter implements SegmentSource {
       if (segment.nextOffset > floor) break;
       const overSize = maxBytes !== undefined && totalBytes > maxBytes;
       const overAge = maxAgeMs !== undefined && segment.newestAppendedAtMs < write.nowMs - maxAgeMs;
-      if (!overSize && !overAge) break;
+      const belowTrim = segment.nextOffset <= write.trimBelow;
+      if (!overSize && !overAge && !belowTrim) break;
       totalBytes -= segment.sizeBytes;
       drop++;
     }

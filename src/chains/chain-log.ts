@@ -253,14 +253,15 @@ export class SegmentedChainLog implements ChainLog {
     return this.writer.read(fromOffset, records, bytes);
   }
 
-  applyRetention(nowMs: number, keepFrom = Number.POSITIVE_INFINITY): Promise<void> {
+  applyRetention(nowMs: number, keepFrom = Number.POSITIVE_INFINITY, trimBelow = 0): Promise<void> {
     const refusal = this.refusal();
     if (refusal !== undefined) return Promise.reject(refusal);
     const { retention } = this.options;
-    if (retention.maxBytes === undefined && retention.maxAgeMs === undefined) return Promise.resolve();
+    if (retention.maxBytes === undefined && retention.maxAgeMs === undefined && trimBelow <= this.startOffset)
+      return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.writer.enqueue(
-        { kind: 'retention', nowMs, retention, keepFrom, settle: { resolve, reject } },
+        { kind: 'retention', nowMs, retention, keepFrom, trimBelow, settle: { resolve, reject } },
         this.end,
       );
     });

@@ -105,8 +105,9 @@ export interface ChainLog {
   /**
    * Applies the retention policy: drops whole segments that fall outside it, never one holding a
    * record at or after `keepFrom` (a replica passes its commit offset: only committed records go).
+   * Whole segments entirely below `trimBelow` (a chain's trim floor) go whatever the policy.
    */
-  applyRetention(nowMs: number, keepFrom?: number): Promise<void>;
+  applyRetention(nowMs: number, keepFrom?: number, trimBelow?: number): Promise<void>;
   /**
    * Drops every record and continues empty at `offset` (at least `startOffset`), durably before
    * the next `durable()` resolves: for a replica whose leader no longer holds the records that

@@ -52,6 +52,12 @@ export const KEYSPACE_PREFIXES = {
   blobs: 'blobs/',
   /** `blob-heat/<nodeId>`: a node's read heat per blob, under the node's lease. */
   blobHeat: 'blob-heat/',
+  /**
+   * `chain-trim/<chain>/floor` (the offset below which the chain's replicas may drop whole
+   * segments) and `chain-trim/<chain>/checkpoints/<nodeId>` (a daemon member's latest durable
+   * checkpoint offset on that chain): docs/CHAINS.md "Trim floor".
+   */
+  chainTrim: 'chain-trim/',
 } as const;
 
 export type KeyspaceKind = keyof typeof KEYSPACE_PREFIXES;

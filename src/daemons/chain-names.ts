@@ -49,3 +49,8 @@ export function daemonChainNames(definition: DaemonDefinition): string[] {
     pair.outputs,
   ]);
 }
+
+/** A standby, single or fork group's inbound chain (the chains a trim floor applies to). */
+export function isDaemonInboundChain(chain: string): boolean {
+  return chain.startsWith('daemon.') && chain.endsWith('.inbound');
+}

@@ -15,9 +15,11 @@ import {
   openChainLog,
   type ReplicaProgress,
 } from '../chains/index.js';
+import { isDaemonInboundChain } from '../daemons/chain-names.js';
 import type { Clock, Disk, Logger, NodeId, TimerId } from '../lib/index.js';
 import { endOfTurn } from '../lib/node/index.js';
 import type { ChainReplicaRuntime } from './chain-service.js';
+import { readTrimFloor } from './daemon-trim-floor.js';
 import { type CommonServiceContext, part } from './node-parts.js';
 
 /** How often a replica's log drops the segments its chain's retention no longer keeps. */
@@ -36,11 +38,21 @@ export interface ChainReplicaSeams {
    * write what the work sent right after it, in the same turn).
    */
   readonly atEndOfTurn?: (work: () => void) => void;
+  /**
+   * The trim floor of a chain that has one (a daemon's inbound chain), else undefined: whole
+   * segments below it go at each retention pass (docs/CHAINS.md "Trim floor").
+   */
+  readonly trimFloorOf?: (chain: string) => (() => Promise<number>) | undefined;
 }
 
 export function chainReplicaRuntime(context: CommonServiceContext): ChainReplicaRuntime<ChainReplicaMessage> {
   const { disk, clock, logger, parts } = context;
-  return chainReplicaRuntimeOn({ self: part(parts, 'identity').id, disk, clock, logger });
+  const trimFloorOf = (chain: string): (() => Promise<number>) | undefined => {
+    const plane = parts.controlPlane;
+    if (plane === undefined || !isDaemonInboundChain(chain)) return undefined;
+    return () => readTrimFloor(plane, chain);
+  };
+  return chainReplicaRuntimeOn({ self: part(parts, 'identity').id, disk, clock, logger, trimFloorOf });
 }
 
 export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRuntime<ChainReplicaMessage> {
@@ -77,16 +89,23 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
         },
       });
       let retentionTimer: TimerId | undefined;
+      const trimFloor = seams.trimFloorOf?.(definition.name);
       const retain = (): void => {
         retentionTimer = clock.setTimer(CHAIN_RETENTION_INTERVAL_MS, () => {
           // Only records this replica knows are committed go (a lagging replica joins at the start).
-          log.applyRetention(clock.wallMs(), replica.commitOffset).then(retain, (error: unknown) => {
-            logger?.warn({ chain: definition.name, err: error }, 'chain retention failed');
-            retain();
-          });
+          (trimFloor?.() ?? Promise.resolve(0))
+            .then((trimBelow) => log.applyRetention(clock.wallMs(), replica.commitOffset, trimBelow))
+            .then(retain, (error: unknown) => {
+              logger?.warn({ chain: definition.name, err: error }, 'chain retention failed');
+              retain();
+            });
         });
       };
-      if (definition.retention.maxBytes !== undefined || definition.retention.maxAgeMs !== undefined)
+      if (
+        definition.retention.maxBytes !== undefined ||
+        definition.retention.maxAgeMs !== undefined ||
+        trimFloor !== undefined
+      )
         retain();
       const hosted: HostedReplica<ChainReplicaMessage> = {
         receive: (from, message) => replica.receive(from, message),

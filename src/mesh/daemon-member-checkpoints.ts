@@ -39,6 +39,8 @@ export interface MemberCheckpointsOptions {
   readonly store?: MemberCheckpointStore;
   readonly every: CheckpointThresholds;
   readonly logger?: Logger;
+  /** Told each checkpoint's offset once it is on the node's disk (the chain's trim floor uses it). */
+  readonly onSaved?: (appliedThrough: number) => void;
 }
 
 export class MemberCheckpoints {
@@ -94,6 +96,7 @@ export class MemberCheckpoints {
         if (!(await ready())) return;
         await store.save(name, checkpoint);
         this.saved += 1;
+        this.options.onSaved?.(checkpoint.appliedThrough);
       } catch (error) {
         logger?.warn({ err: error, daemon: name }, 'daemons: saving a member checkpoint failed');
       } finally {

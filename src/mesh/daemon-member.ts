@@ -62,6 +62,8 @@ export interface DaemonMemberOptions {
    */
   readonly fetchFrom?: (node: NodeId, name: string, minAppliedThrough: number) => Promise<MemberCheckpoint>;
   readonly checkpointEvery?: CheckpointThresholds;
+  /** Told the offset of each checkpoint saved on this node's disk. */
+  readonly onCheckpointSaved?: (daemon: string, appliedThrough: number) => void;
   /** A checkpoint to start from instead of looking for one (a move's target fetched it). */
   readonly initialCheckpoint?: MemberCheckpoint;
   /**
@@ -120,6 +122,9 @@ export class DaemonMember {
       every,
       ...(options.checkpoints === undefined ? {} : { store: options.checkpoints }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.onCheckpointSaved === undefined
+        ? {}
+        : { onSaved: (offset: number) => options.onCheckpointSaved?.(options.definition.name, offset) }),
     });
     this.warm = new WarmHolder({
       chain: memberChains(options.definition, options.index).inbound,
@@ -338,9 +343,10 @@ export class DaemonMember {
     });
     if (own !== undefined && own.createdAtMs === createdAtMs) return own;
     try {
-      // A short chain is cheaper to replay than a checkpoint is to take and send.
-      const { commitOffset } = await chains.status(this.ownChains.inbound);
-      if (commitOffset < this.every.events) return undefined;
+      // A short chain is cheaper to replay than a checkpoint is to take and send, unless its
+      // start was trimmed (docs/CHAINS.md "Trim floor"): then only a checkpoint can start it.
+      const { commitOffset, startOffset } = await chains.status(this.ownChains.inbound);
+      if (commitOffset < this.every.events && startOffset === 0) return undefined;
       const fetched = await this.fetchFromActive(0);
       if (fetched?.createdAtMs !== createdAtMs) return undefined;
       this.checkpoints.save(fetched, async () => true);

@@ -30,6 +30,8 @@ export interface DaemonMembersOptions {
   /** Fetches a checkpoint from another node's member (`fetchMemberCheckpoint`). */
   readonly fetchFrom?: (node: NodeId, name: string, minAppliedThrough: number) => Promise<MemberCheckpoint>;
   readonly checkpointEvery?: CheckpointThresholds;
+  /** Told the offset of each member checkpoint saved on this node's disk. */
+  readonly onCheckpointSaved?: (daemon: string, appliedThrough: number) => void;
   /**
    * How long a move's target keeps what it prepared (a member started from a checkpoint, or its
    * warm standby applying every record) without being made active (default `PREPARED_MEMBER_TTL_MS`).
@@ -308,6 +310,7 @@ export class DaemonMembers {
   ): DaemonMember | undefined {
     const { catalog, chains, clock, logger, self, nodeLease, checkpoints, fetchFrom, checkpointEvery } =
       this.options;
+    const { onCheckpointSaved } = this.options;
     const applierOptions = () => ({
       kind: catalog.get(definition.kind),
       config: definition.config,
@@ -329,6 +332,7 @@ export class DaemonMembers {
         ...(checkpoints === undefined ? {} : { checkpoints }),
         ...(fetchFrom === undefined ? {} : { fetchFrom }),
         ...(checkpointEvery === undefined ? {} : { checkpointEvery }),
+        ...(onCheckpointSaved === undefined ? {} : { onCheckpointSaved }),
         ...(initialCheckpoint === undefined ? {} : { initialCheckpoint }),
         ...(logger === undefined ? {} : { logger }),
       });

@@ -23,6 +23,7 @@ import type { CheckpointThresholds } from './daemon-member-checkpoints.js';
 import { DaemonMembers } from './daemon-members.js';
 import { DaemonPeerRequests } from './daemon-peer-requests.js';
 import { DaemonRequests } from './daemon-requests.js';
+import { publishTrimFloor } from './daemon-trim-floor.js';
 
 /** Reads of its definition an active tries after its node registered again, and the pause between. */
 export const MAX_ACTIVE_CONFIRM_ATTEMPTS = 20;
@@ -87,6 +88,12 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     ...(options.preparedTtlMs === undefined ? {} : { preparedTtlMs: options.preparedTtlMs }),
+    // Raises the inbound chain's trim floor once every member checkpointed past it.
+    onCheckpointSaved: (daemon, appliedThrough) => {
+      publishTrimFloor(plane, daemon, self, appliedThrough).catch((error: unknown) => {
+        logger?.warn({ err: error, daemon }, 'daemons: publishing the trim floor failed');
+      });
+    },
     clock,
     ...withLogger,
   });

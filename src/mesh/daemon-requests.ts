@@ -8,6 +8,7 @@
  * appended (or was appended and refused by the epoch rule), `DAEMON_EVENT_OUTCOME_UNKNOWN`
  * otherwise.
  */
+
 import type {
   ChainAppendResult,
   ChainsBackend,
@@ -41,6 +42,7 @@ import {
 } from '../daemons/placement.js';
 import { encodeInboundEventRecord } from '../daemons/record-codec.js';
 import { routeReplicaEvent } from '../daemons/replica-routing.js';
+import { trimChainPrefix } from '../daemons/trim-floor.js';
 import type {
   DaemonDefinition,
   DaemonEventInput,
@@ -184,6 +186,9 @@ export class DaemonRequests implements DaemonsBackend {
       createdAtMs: Math.floor(clock.wallMs()),
       ...(fork === undefined ? {} : { forkOf: { parent: fork.parent, inboundOffset: fork.inboundOffset } }),
     };
+    // A floor left by an earlier deployment under this name (a remove that did not finish) goes.
+    for (const chain of daemonChainNames(definition))
+      await this.options.directory.plane.deletePrefix(trimChainPrefix(chain));
     for (const [index, pair] of daemonChainPairs(definition, memberNodes.length).entries()) {
       // A replica member's chains lead on its node, their other replicas on the nodes running
       // fewest members (this daemon's counted), where a lost member is rebuilt; a group's
@@ -366,6 +371,8 @@ export class DaemonRequests implements DaemonsBackend {
 
   private async deleteChains(definition: DaemonDefinition): Promise<void> {
     for (const chain of daemonChainNames(definition)) {
+      // A later deploy under this name starts its chains at 0: no floor of this one may apply.
+      await this.options.directory.plane.deletePrefix(trimChainPrefix(chain));
       await this.options.chainDirectory.delete(chain).catch((error: unknown) => {
         if (!(error instanceof MeshError && error.code === 'CHAIN_NOT_FOUND')) throw error;
       });

@@ -320,6 +320,35 @@ describe('retention bounded by a keep-from offset', () => {
   });
 });
 
+describe('trim floor', () => {
+  it('drops whole segments entirely below the floor without a retention policy, never past keepFrom', async () => {
+    const disk = new MemoryDisk();
+    const log = await openLog(disk);
+    log.append(records(0, 200, 1));
+    await log.durable();
+    const segmentsBefore = (await segmentFiles(disk)).length;
+    expect(segmentsBefore).toBeGreaterThan(3);
+    // No policy and a floor at the start: nothing moves.
+    await log.applyRetention(0, Number.POSITIVE_INFINITY, 0);
+    expect(log.startOffset).toBe(0);
+    await log.applyRetention(0, Number.POSITIVE_INFINITY, 120);
+    // Every record below the new start was below the floor; the segment holding 120 stays.
+    expect(log.startOffset).toBeGreaterThan(0);
+    expect(log.startOffset).toBeLessThanOrEqual(120);
+    expect((await segmentFiles(disk)).length).toBeLessThan(segmentsBefore);
+    expect(await rejectionCode(log.read(0, 1, 1))).toBe('CHAIN_OFFSET_TRUNCATED');
+    expect(summary(await readAll(log))).toEqual(summary(records(log.startOffset, 200 - log.startOffset, 1)));
+    // keepFrom (the commit offset) bounds the floor.
+    const start = log.startOffset;
+    await log.applyRetention(0, start, 190);
+    expect(log.startOffset).toBe(start);
+    await log.close();
+    const reopened = await openLog(disk);
+    expect(reopened.startOffset).toBe(start);
+    await reopened.close();
+  });
+});
+
 describe('restart at an offset', () => {
   it('drops every record and continues empty at the offset, durably and across a reopen', async () => {
     const disk = new MemoryDisk();

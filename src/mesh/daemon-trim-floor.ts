@@ -1,0 +1,91 @@
+/**
+ * Publishing a daemon's trim floor (docs/CHAINS.md "Trim floor"). A member that saved a checkpoint
+ * durably publishes its offset under its node, then raises the chain's floor to the lowest offset
+ * of the definition's members. The floor write is one transaction fenced on the definition's mod
+ * revision (a member added since the read pins 0 and fails it) and on the floor's own (two
+ * publishers at once: the later one reads again), and it never lowers the floor, so a stale
+ * member can neither raise it past what a current member needs nor pull it back.
+ */
+import { absent, type ControlPlane, daemonKey } from '../control/index.js';
+import { decodeDaemonDefinition } from '../daemons/definition-codec.js';
+import {
+  daemonTrimFloor,
+  decodeTrimOffset,
+  encodeTrimOffset,
+  trimCheckpointKey,
+  trimCheckpointsPrefix,
+  trimFloorKey,
+  trimmedInboundChain,
+} from '../daemons/trim-floor.js';
+import { isNodeId, type NodeId } from '../lib/index.js';
+
+/** Attempts when concurrent publishers keep changing the floor or the definition. */
+const MAX_TRIM_FLOOR_ATTEMPTS = 3;
+
+/**
+ * Records `appliedThrough` as `self`'s durable checkpoint offset on `daemon`'s inbound chain and
+ * raises the floor; answers the floor now in force (undefined when the daemon is not trimmed).
+ */
+export async function publishTrimFloor(
+  plane: ControlPlane,
+  daemon: string,
+  self: NodeId,
+  appliedThrough: number,
+): Promise<number | undefined> {
+  for (let attempt = 0; attempt < MAX_TRIM_FLOOR_ATTEMPTS; attempt++) {
+    const definitionEntry = await plane.get(daemonKey(daemon));
+    if (definitionEntry === undefined) return undefined;
+    const definition = decodeDaemonDefinition(definitionEntry.key, definitionEntry.value);
+    const chain = trimmedInboundChain(definition);
+    if (chain === undefined) return undefined;
+    if (!definition.members.some((member) => member.node === self)) return undefined;
+    const definitionUnchanged = {
+      key: definitionEntry.key,
+      target: 'modRevision',
+      operator: '=',
+      operand: definitionEntry.modRevision,
+    } as const;
+    // Fenced like the floor: a member of a removed or changed deployment records nothing.
+    const recorded = await plane.txn({
+      compare: [definitionUnchanged],
+      success: [
+        { type: 'put', key: trimCheckpointKey(chain, self), value: encodeTrimOffset(appliedThrough) },
+      ],
+      failure: [],
+    });
+    if (!recorded.succeeded) continue;
+    const listed = await plane.range(trimCheckpointsPrefix(chain));
+    const checkpoints = new Map<NodeId, number>();
+    for (const entry of listed.entries) {
+      const offset = decodeTrimOffset(entry.value);
+      const node = Number(entry.key.slice(trimCheckpointsPrefix(chain).length));
+      if (offset !== undefined && isNodeId(node)) checkpoints.set(node, offset);
+    }
+    const wanted = daemonTrimFloor(
+      definition.members.map((member) => member.node),
+      checkpoints,
+    );
+    const floorKey = trimFloorKey(chain);
+    const current = await plane.get(floorKey);
+    const floor = current === undefined ? 0 : (decodeTrimOffset(current.value) ?? 0);
+    if (wanted <= floor) return floor;
+    const answer = await plane.txn({
+      compare: [
+        definitionUnchanged,
+        current === undefined
+          ? absent(floorKey)
+          : { key: floorKey, target: 'modRevision', operator: '=', operand: current.modRevision },
+      ],
+      success: [{ type: 'put', key: floorKey, value: encodeTrimOffset(wanted) }],
+      failure: [],
+    });
+    if (answer.succeeded) return wanted;
+  }
+  return undefined;
+}
+
+/** The floor of `chain` (0 when none was published or the value is not one). */
+export async function readTrimFloor(plane: ControlPlane, chain: string): Promise<number> {
+  const entry = await plane.get(trimFloorKey(chain));
+  return entry === undefined ? 0 : (decodeTrimOffset(entry.value) ?? 0);
+}

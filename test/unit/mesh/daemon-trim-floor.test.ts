@@ -1,0 +1,84 @@
+/**
+ * Publishing a daemon's trim floor over an in-process control plane: the floor is the lowest
+ * member's durable checkpoint, pinned at 0 by a member without one, never lowered, and a write
+ * computed before a membership change does not land.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ControlPlane, daemonKey, openControlPlane } from '../../../src/control/index.js';
+import { encodeDaemonDefinition } from '../../../src/daemons/definition-codec.js';
+import { decodeTrimOffset, trimFloorKey } from '../../../src/daemons/trim-floor.js';
+import type { DaemonDefinition } from '../../../src/daemons/types.js';
+import { ManualClock } from '../../../src/lib/index.js';
+import { publishTrimFloor, readTrimFloor } from '../../../src/mesh/daemon-trim-floor.js';
+import { standbyDefinition } from '../../support/daemon-definition.js';
+import { LocalKvBackend } from '../../support/local-kv-backend.js';
+
+const CHAIN = 'daemon.log.inbound';
+let clock: ManualClock;
+let backend: LocalKvBackend;
+let plane: ControlPlane;
+
+async function define(definition: DaemonDefinition): Promise<void> {
+  await plane.put(daemonKey(definition.name), encodeDaemonDefinition(definition));
+}
+
+beforeEach(async () => {
+  clock = new ManualClock();
+  backend = new LocalKvBackend({ clock });
+  plane = await openControlPlane({ kind: 'in-process', backend, clock });
+});
+
+afterEach(async () => {
+  await plane.close();
+  backend.close();
+});
+
+describe('publishTrimFloor', () => {
+  it('stays at 0 until every member has a checkpoint, then follows the lowest', async () => {
+    await define(standbyDefinition());
+    expect(await publishTrimFloor(plane, 'log', 1, 400)).toBe(0);
+    expect(await readTrimFloor(plane, CHAIN)).toBe(0);
+    expect(await publishTrimFloor(plane, 'log', 2, 250)).toBe(250);
+    expect(await readTrimFloor(plane, CHAIN)).toBe(250);
+    expect(await publishTrimFloor(plane, 'log', 2, 900)).toBe(400);
+    expect(await readTrimFloor(plane, CHAIN)).toBe(400);
+  });
+
+  it('never lowers the floor: a member added later pins nothing below it', async () => {
+    await define(standbyDefinition());
+    await publishTrimFloor(plane, 'log', 1, 400);
+    await publishTrimFloor(plane, 'log', 2, 500);
+    expect(await readTrimFloor(plane, CHAIN)).toBe(400);
+    await define(
+      standbyDefinition({
+        members: [
+          { index: 0, node: 1 },
+          { index: 1, node: 2 },
+          { index: 2, node: 3 },
+        ],
+      }),
+    );
+    // Node 3 has no checkpoint yet: the computed floor is 0, the stored one stays.
+    expect(await publishTrimFloor(plane, 'log', 1, 1_000)).toBe(400);
+    expect(await publishTrimFloor(plane, 'log', 3, 700)).toBe(500);
+  });
+
+  it('ignores a node that is not a member, and daemons that are not trimmed', async () => {
+    await define(standbyDefinition());
+    expect(await publishTrimFloor(plane, 'log', 9, 5_000)).toBeUndefined();
+    expect(await plane.get(trimFloorKey(CHAIN))).toBeUndefined();
+    const { active: _none, ...replica } = standbyDefinition({ name: 'rep', group: 'replica' });
+    await define(replica);
+    expect(await publishTrimFloor(plane, 'rep', 1, 5_000)).toBeUndefined();
+    expect(await publishTrimFloor(plane, 'gone', 1, 5_000)).toBeUndefined();
+  });
+
+  it('stores the floor as fixed-width digits', async () => {
+    await define(standbyDefinition());
+    await publishTrimFloor(plane, 'log', 1, 12);
+    await publishTrimFloor(plane, 'log', 2, 34);
+    const entry = await plane.get(trimFloorKey(CHAIN));
+    expect(new TextDecoder().decode(entry?.value)).toBe('00000000000000000012');
+    expect(decodeTrimOffset(entry!.value)).toBe(12);
+  });
+});
