@@ -27,6 +27,7 @@ export const TEST_PREREQUISITES: readonly TestPrerequisite[] = [
     neededBy: 'control-plane conformance on a real etcd 3.4 cluster (test/conformance/control-plane)',
   },
   { command: 'openssl', debianPackage: 'openssl', neededBy: 'node certificates (multi-process tests)' },
+  { command: 'chromium', debianPackage: 'chromium', neededBy: 'the Deck in a headless browser (test/deck)' },
 ];
 
 const ROOT_UID = 0;

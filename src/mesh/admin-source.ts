@@ -1,9 +1,9 @@
 import type { AdminStatusSource, NodeApplyResult, RaftNode } from '../server/index.js';
 import { chainsStatusView } from './chain-metrics.js';
+import { deckAdminAnswers } from './deck-admin.js';
 import type { WorkerNodeConfig } from './membership-config.js';
 import type { MeshNodeConfig } from './node-config.js';
 import { type NodeParts, part } from './node-parts.js';
-import { rttReport } from './proximity-service.js';
 import { reconcileStatusView } from './reconcile-service.js';
 import type { ServiceFaults } from './service-faults.js';
 import type { ServiceTreeStatus } from './service-status.js';
@@ -34,7 +34,7 @@ export function nodeAdminSource(
       chains: chainsStatusView(parts.chainHost, parts.chainCoordinator),
       reconcile: reconcileStatusView(parts),
     }),
-    ...commonAdminAnswers(parts, faults),
+    ...commonAdminAnswers(parts, 'voter', faults),
   };
 }
 
@@ -76,24 +76,21 @@ export function workerAdminSource(
         reconcile: reconcileStatusView(parts),
       };
     },
-    ...commonAdminAnswers(parts, faults),
+    ...commonAdminAnswers(parts, 'worker', faults),
   };
 }
 
 /**
- * `/nodes` from the running membership service, `/mesh/rtt` from the proximity service's view of
- * the control plane's rows, and (tests only) the crash endpoint.
+ * The Deck's documents (`/nodes`, `/mesh/rtt`, `/consensus`, ...), its page, events and actions,
+ * and (tests only) the crash endpoint.
  */
 function commonAdminAnswers(
   parts: NodeParts,
+  role: 'voter' | 'worker',
   faults: ServiceFaults | undefined,
-): Pick<AdminStatusSource, 'routes' | 'crashService'> {
+): Pick<AdminStatusSource, 'routes' | 'actions' | 'eventStreams' | 'files' | 'crashService'> {
   return {
-    routes: {
-      '/nodes': () =>
-        parts.membership?.report() ?? Promise.resolve({ reporter: part(parts, 'identity').id, nodes: [] }),
-      '/mesh/rtt': async () => rttReport(part(parts, 'identity').id, parts.proximity?.follower.matrix()),
-    },
+    ...deckAdminAnswers(parts, role),
     ...(faults === undefined ? {} : { crashService: crashTrigger(faults) }),
   };
 }

@@ -1,4 +1,22 @@
 export {
+  type ActionsDocument,
+  ADMIN_SCHEMA_VERSION,
+  type ChainsDocument,
+  type ConsensusDocument,
+  type DaemonStatusDocument,
+  type DaemonsDocument,
+  type DeckSnapshot,
+  type LeaderChange,
+  type MaintenanceDocument,
+  type MaintenanceStatusDocument,
+  type NodesDocument,
+  type ReconcileDocument,
+  type RttDocument,
+  type Versioned,
+  versioned,
+} from './admin-documents.js';
+export { ADMIN_SCHEMA, type SchemaNode, schemaProblems } from './admin-schema.js';
+export {
   ACTION_STATES,
   type ActionState,
   type ActionsReport,

@@ -22,6 +22,7 @@ import type { BlobsNode } from './blob-node.js';
 import type { ChainRequestCounters } from './chain-requests.js';
 import type { DaemonMembers } from './daemon-members.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
+import type { LeaderChanges } from './leader-changes.js';
 import type { MaintenanceView } from './maintenance-view.js';
 import type { Membership } from './membership.js';
 import type { MembershipConfig } from './membership-config.js';
@@ -43,6 +44,8 @@ export interface NodeParts {
   machine?: NodeStateMachine;
   backend?: RaftKvBackend;
   metrics?: NodeMetrics;
+  /** The leader changes this voter saw (kept across restarts of its Raft service). */
+  leaderChanges?: LeaderChanges;
   /** The ports actually bound; a restarted service binds the same one again. */
   clientAddress?: Address;
   adminAddress?: Address;

@@ -2,6 +2,7 @@
  * The services of a voter node, in the order they depend on each other. Each one puts what it
  * opened into `NodeParts` for the services after it and takes it out again when it closes.
  */
+
 import { DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS, etcdPortServices } from '../api/index.js';
 import { type Address, parseAddress, type StepDurations } from '../lib/index.js';
 import {
@@ -17,6 +18,7 @@ import { chainsService } from './chain-service.js';
 import { clientPortService } from './client-port-service.js';
 import { adminService, foundationServices, type IdentityLoader } from './common-services.js';
 import { daemonsService } from './daemon-service.js';
+import { LeaderChanges } from './leader-changes.js';
 import { maintenanceService } from './maintenance-service.js';
 import { voterControlPlaneService, voterMembershipService } from './membership-services.js';
 import { createNodeMetrics, type NodeMetrics } from './metrics.js';
@@ -96,9 +98,14 @@ function raftService(context: NodeServiceContext): NodeService {
       parts.machine = machine;
       parts.backend = backend;
       parts.metrics = metrics;
+      parts.leaderChanges ??= new LeaderChanges(context.clock);
+      const leaderChanges = parts.leaderChanges;
+      leaderChanges.record(raft.leaderInfo());
+      const stopRecording = raft.onLeaderChange((info) => leaderChanges.record(info));
       return {
         onFailure: (listener) => raft.onFailed(listener),
         close: async () => {
+          stopRecording();
           backend.close();
           await raft.stop(SHUTDOWN_TRANSFER_TIMEOUT_MS);
           metrics.close();

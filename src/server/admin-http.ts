@@ -1,6 +1,11 @@
 import * as http from 'node:http';
 import type { Registry } from 'prom-client';
 import { type Address, MeshError } from '../lib/index.js';
+import { type AdminEventFeed, AdminEventStream } from './admin-events.js';
+import { type AdminFiles, fileAnswer } from './admin-files.js';
+
+/** Largest JSON body a POST to the admin port may carry. */
+export const ADMIN_MAX_REQUEST_BYTES = 64 * 1024;
 
 /** What the admin port reports; answered fresh on every request. */
 export interface AdminStatusSource {
@@ -16,6 +21,16 @@ export interface AdminStatusSource {
   crashService?(service: string): (() => void) | undefined;
   /** More JSON endpoints by path (`/nodes`), answered fresh on every request. */
   readonly routes?: Readonly<Record<string, () => Promise<unknown>>>;
+  /**
+   * Operator actions by path (`POST /actions/maintenance`): the JSON body in, a JSON answer out;
+   * a `MeshError` answers 400 with its code. Only `content-type: application/json` is taken, which
+   * a page of another origin cannot send without the browser asking first.
+   */
+  readonly actions?: Readonly<Record<string, (body: unknown) => Promise<unknown>>>;
+  /** Server-sent event streams by path (`/deck/events`), a snapshot a second while listened to. */
+  readonly eventStreams?: Readonly<Record<string, AdminEventFeed>>;
+  /** Fixed files served by path (the Deck's page and bundle). */
+  readonly files?: AdminFiles;
 }
 
 interface Answer {
@@ -41,8 +56,16 @@ export async function startAdminServer(
   registry: Registry,
   source: AdminStatusSource,
 ): Promise<AdminServer> {
+  const streams = new Map(
+    Object.entries(source.eventStreams ?? {}).map(([path, feed]) => [path, new AdminEventStream(feed)]),
+  );
   const server = http.createServer((request, response) => {
-    void answer(request.method ?? 'GET', request.url ?? '/', registry, source)
+    const stream = streams.get(pathOf(request.url ?? '/'));
+    if (stream !== undefined && request.method === 'GET') {
+      stream.attach(request, response);
+      return;
+    }
+    void answer(request, registry, source)
       .then(({ status, type, body, afterSent }) => {
         response.writeHead(status, { 'content-type': type });
         response.end(body, afterSent);
@@ -66,6 +89,7 @@ export async function startAdminServer(
     address: { host: address.host, port },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const stream of streams.values()) stream.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -74,13 +98,23 @@ export async function startAdminServer(
 
 const CRASH_PATH_PREFIX = '/faults/crash/';
 
+const pathOf = (url: string): string => url.split('?')[0] ?? '/';
+
 async function answer(
-  method: string,
-  url: string,
+  request: http.IncomingMessage,
   registry: Registry,
   source: AdminStatusSource,
 ): Promise<Answer> {
-  const pathname = url.split('?')[0] ?? '/';
+  const method = request.method ?? 'GET';
+  const pathname = pathOf(request.url ?? '/');
+  const action =
+    source.actions !== undefined && Object.hasOwn(source.actions, pathname)
+      ? source.actions[pathname]
+      : undefined;
+  if (action !== undefined)
+    return method === 'POST' ? actionAnswer(request, action) : json(405, { error: 'POST only' });
+  const file = source.files === undefined ? undefined : await fileAnswer(source.files, pathname);
+  if (file !== undefined) return file;
   if (pathname.startsWith(CRASH_PATH_PREFIX) && source.crashService !== undefined && method === 'POST') {
     return crashAnswer(decodeURIComponent(pathname.slice(CRASH_PATH_PREFIX.length)), source.crashService);
   }
@@ -110,6 +144,41 @@ function crashAnswer(service: string, crashService: (service: string) => (() => 
   const crash = crashService(service);
   if (crash === undefined) return json(404, { service, error: 'no such running service' });
   return { ...json(202, { service, crash: 'requested' }), afterSent: crash };
+}
+
+async function actionAnswer(
+  request: http.IncomingMessage,
+  action: (body: unknown) => Promise<unknown>,
+): Promise<Answer> {
+  if (!(request.headers['content-type'] ?? '').startsWith('application/json'))
+    return json(415, { code: 'ADMIN_BAD_REQUEST', error: 'send the body as application/json' });
+  let body: unknown;
+  try {
+    body = JSON.parse(await requestText(request));
+  } catch (error) {
+    return json(400, {
+      code: 'ADMIN_BAD_REQUEST',
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  try {
+    return json(200, await action(body));
+  } catch (error) {
+    if (error instanceof MeshError) return json(400, { code: error.code, error: error.message });
+    throw error;
+  }
+}
+
+/** The request's body as text, refused past `ADMIN_MAX_REQUEST_BYTES`. */
+async function requestText(request: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > ADMIN_MAX_REQUEST_BYTES) throw new Error(`the body is over ${ADMIN_MAX_REQUEST_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function json(status: number, body: unknown): Answer {

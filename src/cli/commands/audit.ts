@@ -11,6 +11,7 @@ import {
   type AuditVerifyReport,
   describeWireAction,
   openAuditReader,
+  versioned,
 } from '../../mesh/index.js';
 import {
   type CommandIo,
@@ -181,7 +182,7 @@ export async function actionsCommand(argv: string[], io: CommandIo): Promise<num
     return withReader(values.endpoints, async (reader) => {
       const report = await reader.actions();
       if (values.json === true) {
-        io.out(JSON.stringify(report));
+        io.out(JSON.stringify(versioned(report)));
         return EXIT_OK;
       }
       const header = ['EPOCH', 'ID', 'STATE', 'QUEUED', 'LATENCY', 'DEFERRALS', 'ACTION', 'REASON'];

@@ -2,6 +2,7 @@
 import type { DaemonMoveResult, DaemonOutput, DaemonSendResult, DaemonStateResult } from '../../api/index.js';
 import { bytesToText, type DaemonDeployOptions } from '../../client/index.js';
 import type { DaemonDefinition, DaemonGroupKind, DaemonStatus, StandbyMode } from '../../daemons/index.js';
+import { ADMIN_SCHEMA_VERSION, type DaemonStatusDocument } from '../../mesh/index.js';
 import { parseAcks } from './chain.js';
 import {
   type CommandIo,
@@ -133,9 +134,10 @@ function parseForkOf(
   return inboundOffset === undefined ? { parent } : { parent, inboundOffset };
 }
 
-/** A status as `status --json` prints it: exactly these fields, in this order. */
-export function daemonStatusJson(status: DaemonStatus): Record<string, unknown> {
+/** A status as `status --json` prints it: exactly these fields, in this order (docs/ADMIN_API.md). */
+export function daemonStatusJson(status: DaemonStatus): DaemonStatusDocument {
   return {
+    schemaVersion: ADMIN_SCHEMA_VERSION,
     name: status.name,
     kind: status.kind,
     group: status.group,

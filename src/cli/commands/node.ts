@@ -12,6 +12,7 @@ import {
   durationMs,
   MaintenanceClient,
   type MaintenanceStatus,
+  versioned,
 } from '../../mesh/index.js';
 import {
   type CommandIo,
@@ -86,7 +87,7 @@ export async function nodeCommand(argv: string[], io: CommandIo): Promise<number
     const client = await MaintenanceClient.connect({ endpoints: endpointsFrom(values.endpoints) });
     try {
       const print = (status: MaintenanceStatus): void => {
-        if (values.json === true) io.out(JSON.stringify(status));
+        if (values.json === true) io.out(JSON.stringify(versioned(status)));
         else for (const line of statusLines(status)) io.out(line);
       };
       switch (action) {

@@ -87,7 +87,7 @@ export async function nodesCommand(argv: string[], io: CommandIo): Promise<numbe
     );
     if (report === undefined) return EXIT_FAILED;
     const nodes = report.nodes as ListedNode[];
-    if (values.json === true) io.out(JSON.stringify(nodes));
+    if (values.json === true) io.out(JSON.stringify(report));
     else for (const line of formatTable([HEADINGS, ...nodeRows(nodes)])) io.out(line);
     return EXIT_OK;
   });

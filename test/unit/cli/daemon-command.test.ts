@@ -119,9 +119,9 @@ describe('parsing', () => {
 });
 
 describe('output', () => {
-  it('status --json is exactly name, kind, group, epoch, members, inboundThrough', () => {
+  it('status --json is exactly schemaVersion, name, kind, group, epoch, members, inboundThrough', () => {
     expect(JSON.stringify(daemonStatusJson(STATUS))).toBe(
-      '{"name":"tally","kind":"counter","group":"standby","epoch":3,"members":[' +
+      '{"schemaVersion":1,"name":"tally","kind":"counter","group":"standby","epoch":3,"members":[' +
         '{"index":0,"node":4,"role":"active","syncedThrough":12,"healthy":true},' +
         '{"index":1,"node":7,"role":"standby","syncedThrough":-1,"healthy":false}],"inboundThrough":12}',
     );
@@ -227,6 +227,7 @@ describe('against a node', () => {
     ]);
     expect(deployed.code).toBe(0);
     expect(json(deployed)).toEqual({
+      schemaVersion: 1,
       name: 'tally',
       kind: 'counter',
       group: 'standby',
@@ -257,7 +258,7 @@ describe('against a node', () => {
 
     const statusJson = await run(['status', 'tally', '--json']);
     expect(statusJson.out).toEqual([
-      '{"name":"tally","kind":"counter","group":"standby","epoch":1,"members":[' +
+      '{"schemaVersion":1,"name":"tally","kind":"counter","group":"standby","epoch":1,"members":[' +
         '{"index":0,"node":1,"role":"active","syncedThrough":2,"healthy":true},' +
         '{"index":1,"node":2,"role":"standby","syncedThrough":2,"healthy":true}],"inboundThrough":2}',
     ]);

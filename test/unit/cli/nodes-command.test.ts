@@ -76,7 +76,7 @@ describe('meshos nodes', () => {
     expect(await nodesCommand(['--json', '--endpoints', `${notAdmin},${await adminPort(REPORT)}`], io)).toBe(
       0,
     );
-    expect(JSON.parse(out.join(''))).toEqual(REPORT.nodes);
+    expect(JSON.parse(out.join(''))).toEqual(REPORT);
     expect(err).toEqual([`meshos: ${notAdmin}: no node list (not a MeshOS admin port, or not answering)`]);
   });
 

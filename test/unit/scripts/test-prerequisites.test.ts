@@ -22,12 +22,13 @@ const present =
     commands.includes(command);
 
 describe('test prerequisites', () => {
-  it('the table names etcdctl, etcd and openssl with their Debian packages', () => {
+  it('the table names etcdctl, etcd, openssl and chromium with their Debian packages', () => {
     expect(TEST_PREREQUISITES.map((item) => [item.command, item.debianPackage])).toEqual(
       expect.arrayContaining([
         ['etcdctl', 'etcd-client'],
         ['etcd', 'etcd-server'],
         ['openssl', 'openssl'],
+        ['chromium', 'chromium'],
       ]),
     );
   });
