@@ -118,5 +118,9 @@ export const CAPABILITIES: readonly Capability[] = [
     summary:
       "npm start (meshos start-local): the local 3-node cluster (nodes that exit are started again) plus a counter standby group, a chain and a small keyed load (--no-demo: the cluster only), reused on a later start; meshos demo failover kills (SIGKILL) the active's node while events flow, prints the failover gap and checks every acknowledged event was counted exactly once, then waits for the node to rejoin (docs/DEMO.md)",
   },
-  { area: 'deck', status: 'planned', summary: 'operator web dashboard' },
+    area: 'deck',
+    status: 'running',
+    summary:
+      'every admin port serves the Deck at /deck (preact + htm bundled at build): mesh with RTT graph, consensus, daemons and groups, chains, actions/audit/backoffs/avoid list, live over SSE (/deck/events), drain/maintenance exit and daemon move with confirmation; admin documents versioned (schemaVersion 1, docs/ADMIN_API.md) and shared with the CLI --json',
+  },
 ];

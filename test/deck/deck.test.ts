@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAdminJson } from '../../src/cli/local-cluster.js';
 import { ADMIN_SCHEMA, schemaProblems } from '../../src/mesh/index.js';
 import { clientOf, createChain } from '../cluster/chain-cluster.js';
-import { type DaemonCluster, everyMemberSynced, startDaemonCluster } from '../cluster/daemon-cluster.js';
+import { type DaemonCluster, startDaemonCluster } from '../cluster/daemon-cluster.js';
 import { exitCode, meshos } from '../cluster/meshos-process.js';
 import { until } from '../support/until.js';
 
@@ -26,7 +26,8 @@ const TEST_TIMEOUT_MS = 300_000;
 /** Conditions on a loaded 2-core machine: a lease to expire, a failover, a node to restart. */
 const CONDITION_TIMEOUT_MS = 90_000;
 const CALL_TIMEOUT_MS = 5_000;
-const CLI_TIMEOUT_MS = 30_000;
+/** A CLI process (a node's start-up cost) took over 30 s at load 28 on 2 cores. */
+const CLI_TIMEOUT_MS = 90_000;
 
 describe('the Deck in headless Chromium', () => {
   let mesh: DaemonCluster;
@@ -167,9 +168,12 @@ describe('the Deck in headless Chromium', () => {
       await mesh.awaitStatus(
         DAEMON,
         mesh.ids,
-        'both members healthy and synced',
+        'a healthy active and standby',
         CONDITION_TIMEOUT_MS,
-        (status) => status.members.length === 2 && everyMemberSynced(status),
+        (status) =>
+          ['ROLE_ACTIVE', 'ROLE_STANDBY'].every((role) =>
+            status.members.some((member) => member.role === role && member.healthy),
+          ),
       );
       const status = await mesh.statusVia(DAEMON, mesh.ids, CALL_TIMEOUT_MS);
       const active = status?.members.find((member) => member.role === 'ROLE_ACTIVE')?.node;

@@ -133,7 +133,7 @@ export function ReconcileView({ snapshot }: { snapshot: DeckSnapshot }) {
   if (document === undefined) return missing('reconcile');
   const now = snapshot.atWallMs;
   const { counts, queueLatency } = document.actions;
-  return html`<section class="view">
+  return html`<section class="view" data-view="reconcile">
     <div class="panel wide">
       <h2>Actions</h2>
       <p>
