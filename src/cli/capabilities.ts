@@ -118,6 +118,7 @@ export const CAPABILITIES: readonly Capability[] = [
     summary:
       "npm start (meshos start-local): the local 3-node cluster (nodes that exit are started again) plus a counter standby group, a chain and a small keyed load (--no-demo: the cluster only), reused on a later start; meshos demo failover kills (SIGKILL) the active's node while events flow, prints the failover gap and checks every acknowledged event was counted exactly once, then waits for the node to rejoin (docs/DEMO.md)",
   },
+  {
     area: 'deck',
     status: 'running',
     summary:
