@@ -21,7 +21,6 @@ const EVENTS = 40;
 const STEP_TIMEOUT_MS = 120_000;
 const RETRY_INTERVAL_MS = 500;
 const OUTPUT = path.resolve('docs', 'deck');
-const VIEWS = ['mesh', 'consensus', 'daemons', 'chains', 'reconcile'] as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -108,7 +108,11 @@ describe('the packed meshos package', () => {
     );
     expect(
       files.filter(
-        (file) => !file.startsWith('dist/src/') && file !== 'package.json' && file !== 'README.md',
+        (file) =>
+          !file.startsWith('dist/src/') &&
+          !file.startsWith('dist/deck/') &&
+          file !== 'package.json' &&
+          file !== 'README.md',
       ),
     ).toEqual([]);
 

@@ -90,7 +90,7 @@ export function MeshView({ snapshot, ask }: { snapshot: DeckSnapshot; ask: Ask }
                 ${node.id === snapshot.reporter ? html` <span class="badge">this node</span>` : null}
               </td>
               <td>${node.role}</td>
-              <td>${node.zone}</td>
+              <td>${node.zone === '' ? '-' : node.zone}</td>
               <td><span class=${`health ${node.health}`}>${node.health}</span></td>
               <td>${state.phase}${'reason' in state ? html`<div class="muted">${state.reason}</div>` : null}</td>
               <td class="actions">

@@ -137,7 +137,7 @@ export function ReconcileView({ snapshot }: { snapshot: DeckSnapshot }) {
     <div class="panel wide">
       <h2>Actions</h2>
       <p>
-        Reconciler: ${document.reconcilerNode === 0 ? 'none known' : `node ${document.reconcilerNode}`} ·
+        Reconciler: ${document.reconcilerNode === 0 ? 'no term recorded yet' : `node ${document.reconcilerNode}`} ·
         ${Object.entries(counts)
           .filter(([, count]) => count > 0)
           .map(([state, count]) => html`<span class="chip">${state} ${count}</span> `)}
