@@ -33,6 +33,8 @@ export const MAX_DECK_ACTIONS = 40;
 export const MAX_DECK_AUDIT_RECORDS = 20;
 /** How long one status call for the Deck may take (one slow daemon or chain is left out). */
 export const DECK_CALL_TIMEOUT_MS = 2_000;
+/** How long the leases' time left may take before the Deck shows the membership view without it. */
+export const DECK_LEASE_QUERY_TIMEOUT_MS = 1_000;
 /** How long one part of a snapshot may take (the snapshot goes out without it). */
 export const DECK_PART_TIMEOUT_MS = 3_000;
 
@@ -73,9 +75,24 @@ export class DeckSource {
     return part(this.parts, 'identity').id;
   }
 
+  /**
+   * The membership report (each lease asked for its time left); when the control plane is slow to
+   * answer (an election), the view as this node holds it, with each node's health from its links.
+   */
   async nodes(): Promise<NodesDocument> {
-    const report = (await this.parts.membership?.report()) ?? { reporter: this.id, nodes: [] };
-    return versioned(report);
+    const membership = this.parts.membership;
+    if (membership === undefined) return versioned({ reporter: this.id, nodes: [] });
+    const fromView = (): NodesDocument =>
+      versioned({
+        reporter: this.id,
+        nodes: membership.view
+          .nodes()
+          .map((node) => ({ ...node.record, health: node.health, leaseId: node.leaseId })),
+      });
+    return withDeadline(membership.report(), DECK_LEASE_QUERY_TIMEOUT_MS, 'the membership report').then(
+      (report) => versioned(report),
+      fromView,
+    );
   }
 
   rtt(): RttDocument {

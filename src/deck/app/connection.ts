@@ -54,6 +54,20 @@ export function follow(onChange: (state: ConnectionState) => void): () => void {
   };
 }
 
+const PARTS = ['nodes', 'rtt', 'maintenance', 'consensus', 'daemons', 'chains', 'reconcile'] as const;
+
+/**
+ * A part the node could not read this time (its `problems` say why) is shown as it was last
+ * read, so a slow control plane leaves the view as it was rather than empty.
+ */
+function withLastKnownParts(previous: DeckSnapshot | undefined, next: DeckSnapshot): DeckSnapshot {
+  if (previous === undefined || previous.reporter !== next.reporter) return next;
+  const kept: Record<string, unknown> = {};
+  for (const part of PARTS)
+    if (next[part] === undefined && previous[part] !== undefined) kept[part] = previous[part];
+  return { ...next, ...kept };
+}
+
 /** POSTs an operator action; answers the node's JSON answer, or throws with its message. */
 export async function postAction(path: string, body: unknown): Promise<unknown> {
   const response = await fetch(path, {
