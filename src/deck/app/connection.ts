@@ -33,10 +33,8 @@ export function follow(onChange: (state: ConnectionState) => void): () => void {
   const source = new EventSource(EVENTS_PATH);
   const heard = (): void => update({ reachable: true, lastMessageAtMs: Date.now() });
   source.addEventListener('snapshot', (event) => {
-    update({
-      snapshot: JSON.parse((event as MessageEvent<string>).data) as DeckSnapshot,
-      problem: undefined,
-    });
+    const next = JSON.parse((event as MessageEvent<string>).data) as DeckSnapshot;
+    update({ snapshot: withLastKnownParts(state.snapshot, next), problem: undefined });
     heard();
   });
   source.addEventListener('heartbeat', heard);
