@@ -1,7 +1,7 @@
 /**
  * A node's view of every node's maintenance record (`maintenance/`, list and watch): what
- * placement asks (does a node take new daemons and replicas? is it draining? is it on the avoid
- * list, `reconcile/avoid/`?), what the drain
+ * placement asks (does a node take new daemons and replicas? is it draining? did an operator ask
+ * that it be avoided, `reconcile/operator-avoid/`?), what the drain
  * agent and the reconcile service read, and a change signal. A record that does not decode is
  * left out (its node counts as Active) and logged.
  */
@@ -11,7 +11,7 @@ import {
   KEYSPACE_PREFIXES,
   nodeIdOfKey,
   PrefixFollower,
-  reconcileAvoidPrefix,
+  reconcileOperatorAvoidPrefix,
 } from '../control/index.js';
 import { type Clock, type Logger, type NodeId, nodeIdFromText } from '../lib/index.js';
 import {
@@ -22,7 +22,7 @@ import {
   type MaintenanceState,
 } from '../reconcile/index.js';
 import { type MaintenanceRecord, maintenanceRequestOf, storedMaintenanceOf } from './maintenance-record.js';
-import { readAvoidRecord } from './reconcile-records.js';
+import { readOperatorAvoidRecord } from './reconcile-records.js';
 
 /** What placement and the drain need to know of nodes' maintenance. */
 export interface MaintenanceStates {
@@ -37,7 +37,7 @@ export class MaintenanceView implements MaintenanceStates {
   private readonly records = new Map<NodeId, MaintenanceRecord>();
   private readonly listeners = new Set<() => void>();
   private readonly follower: PrefixFollower;
-  /** The avoid list (`reconcile/avoid/`): node -> until (wall clock). */
+  /** Operators' avoid requests (`reconcile/operator-avoid/`): node -> until (wall clock). */
   private readonly avoided = new Map<NodeId, number>();
   private readonly avoidFollower: PrefixFollower;
 
@@ -46,7 +46,7 @@ export class MaintenanceView implements MaintenanceStates {
     private readonly clock: Clock,
     private readonly logger?: Logger,
   ) {
-    this.avoidFollower = this.follow(plane, reconcileAvoidPrefix, 'the avoid list', {
+    this.avoidFollower = this.follow(plane, reconcileOperatorAvoidPrefix, "operators' avoid requests", {
       clear: () => this.avoided.clear(),
       take: (key, entry) => this.takeAvoid(key, entry),
     });
@@ -97,7 +97,11 @@ export class MaintenanceView implements MaintenanceStates {
     return this.records.get(node)?.state ?? ACTIVE;
   }
 
-  /** Active (not in Recovery) and not on the avoid list (an operator's or the reconciler's entry). */
+  /**
+   * Active (not in Recovery) and not avoided by an operator (`meshos node avoid`). The reconciler's
+   * own marks (a slow peer) steer only its own placements: on a loaded mesh every node may look
+   * slow, and a deploy should not fail for it.
+   */
   placeable(node: NodeId): boolean {
     return !freezesPlacement(this.state(node)) && !this.isAvoided(node);
   }
@@ -149,12 +153,12 @@ export class MaintenanceView implements MaintenanceStates {
   }
 
   private takeAvoid(key: string, entry: ControlEntry | undefined): void {
-    const node = nodeIdFromText(key.slice(reconcileAvoidPrefix.length));
+    const node = nodeIdFromText(key.slice(reconcileOperatorAvoidPrefix.length));
     if (node === undefined) return;
     this.avoided.delete(node);
     if (entry === undefined) return;
     try {
-      this.avoided.set(node, readAvoidRecord(key, entry.value).untilWallMs);
+      this.avoided.set(node, readOperatorAvoidRecord(key, entry.value).untilWallMs);
     } catch (error) {
       this.logger?.warn({ err: error, key }, 'maintenance: an avoid entry that does not decode is left out');
     }

@@ -1,6 +1,6 @@
 /**
- * `meshos node avoid` on real processes: four voters; an operator avoids node 4 for a minute with
- * a reason. The reconciler marks it (`MarkAvoid` with the operator's reason, done in `meshos
+ * `meshos node avoid` on real processes: four voters; an operator avoids node 4 for 90 s (longer
+ * than a slow peer's 60 s mark, which would otherwise stand for it) with a reason. The reconciler marks it (`MarkAvoid` with the operator's reason, done in `meshos
  * actions`), `node avoid list` shows it marked, and a standby group of 3 deployed then is placed on
  * the three other nodes. `node avoid clear` ends it at once (the list is empty again); a request
  * with a 2 s TTL expires by itself. Bad requests are refused with their codes.
@@ -35,10 +35,20 @@ describe('meshos node avoid', () => {
     return JSON.parse(result.output) as AvoidListEntry[];
   }
 
+  /**
+   * The entries an operator made: requests, and the reconciler's marks of them. (On a loaded
+   * machine the reconciler also marks slow peers, RTT medians of 600 ms seen: those stay.)
+   */
+  async function operatorEntries(): Promise<AvoidListEntry[]> {
+    return (await avoidList()).filter(
+      (entry) => entry.source === 'operator' || entry.reason.startsWith('operator: '),
+    );
+  }
+
   it('keeps placement off an avoided node until cleared; a request expires at its TTL; the reconciler records MarkAvoid', async () => {
     mesh = await startDaemonCluster(4);
     const avoided = mesh.ids[3]!;
-    const asked = await cli(['node', 'avoid', String(avoided), '--ttl', '60s', '--reason', 'disk swap']);
+    const asked = await cli(['node', 'avoid', String(avoided), '--ttl', '90s', '--reason', 'disk swap']);
     expect(asked.code, asked.output).toBe(0);
     expect(asked.output).toContain(`node ${avoided}: avoided until`);
     await until(
@@ -65,7 +75,7 @@ describe('meshos node avoid', () => {
 
     const cleared = await cli(['node', 'avoid', 'clear', String(avoided)]);
     expect(cleared.code, cleared.output).toBe(0);
-    expect(await avoidList()).toEqual([]);
+    expect(await operatorEntries()).toEqual([]);
 
     const short = await cli([
       'node',
