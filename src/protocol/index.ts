@@ -99,6 +99,8 @@ export type {
   PbWatchCreateRequest,
   PbWatchRequest,
   PbWatchResponse,
+  Uint64Halves,
   Uint64Id,
+  Uint64IdOut,
 } from './messages.js';
 export { ACKS_PB, type WireEnum } from './wire-enum.js';

@@ -10,12 +10,23 @@ export type Int64In = string;
 export type Int64Out = number | string;
 /** Cluster and member ids span all of uint64, so they travel as decimal strings both ways. */
 export type Uint64Id = string;
+/**
+ * An unsigned 64-bit value as its two 32-bit halves, which protobufjs encodes without parsing a
+ * decimal string (one long object per field instead of a few dozen: every response has a header).
+ */
+export interface Uint64Halves {
+  readonly low: number;
+  readonly high: number;
+  readonly unsigned: true;
+}
+/** Ids we send: as received, a safe integer, or halves. */
+export type Uint64IdOut = Uint64Id | number | Uint64Halves;
 /** Bytes arrive as Buffers (a Uint8Array subclass). */
 export type BytesIn = Uint8Array;
 
 export interface PbResponseHeader<Int64 extends Int64Out = Int64In> {
-  readonly cluster_id: Uint64Id;
-  readonly member_id: Uint64Id;
+  readonly cluster_id: [Int64] extends [Int64In] ? Uint64Id : Uint64IdOut;
+  readonly member_id: [Int64] extends [Int64In] ? Uint64Id : Uint64IdOut;
   readonly revision: Int64;
   readonly raft_term: Int64;
 }
