@@ -110,7 +110,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'maintenance',
     status: 'running',
     summary:
-      'meshos node drain|maintenance enter|exit|status (MaintenanceClient): committed states in the control plane; a draining node takes no placements, moves its actives to synced standbys (daemon move), re-homes its standbys and chain replicas, ends in Maintenance or DrainFailed with its reason; exit through Recovery (ramp-up) to Active',
+      'meshos node drain|maintenance enter|exit|status (MaintenanceClient): committed states in the control plane; a draining node takes no placements, moves its actives to synced standbys (daemon move), re-homes its standbys and chain replicas, waits until every blob copy it holds has its replica count on other nodes, ends in Maintenance or DrainFailed with its reason; exit through Recovery (ramp-up) to Active',
   },
   {
     area: 'demo',

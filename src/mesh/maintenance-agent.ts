@@ -6,7 +6,9 @@
  * operator's request, what the node still holds and the wall clock, and commits it through the
  * maintenance store (a compare-and-swap; a repeated commit is a no-op). While the node is
  * EnteringMaintenance it moves its daemon members away (`planDaemonDrain`); its chain replicas
- * are re-homed by the chain coordinator, which sees it leaving. Past the deadline with anything
+ * are re-homed by the chain coordinator, which sees it leaving, and its blob copies by the
+ * reconciler (copies on a draining node stop counting): the drain waits until every blob it holds
+ * has its replica count on other nodes. Past the deadline with anything
  * left, the transition is DrainFailed, naming what is left and why it did not move.
  *
  * The node itself drains because it runs the actives a move starts from and knows what it holds;
@@ -24,7 +26,7 @@ import {
   nextMaintenanceTransition,
 } from '../reconcile/index.js';
 import { type DaemonDrainStep, planDaemonDrain } from './maintenance-drain-plan.js';
-import { describeHoldings, holdingsOf } from './maintenance-holdings.js';
+import { type BlobHolders, describeHoldings, holdingsOf, neededBlobCopies } from './maintenance-holdings.js';
 import { type MaintenanceRecord, maintenanceRequestOf } from './maintenance-record.js';
 
 /** The agent looks again at least this often (deadlines and ramp-ups end without an event). */
@@ -58,6 +60,10 @@ export interface MaintenanceAgentOptions {
   readonly chains: () => Promise<readonly ChainDefinition[]>;
   /** Every node, `healthy` and `placeable` as placement sees them. */
   readonly nodes: () => readonly DaemonPlacementNode[];
+  /** Every blob's record (absent: a node without blobs); the drain waits for copies they need. */
+  readonly blobs?: () => Promise<readonly BlobHolders[]>;
+  /** Whether `node`'s blob copies count toward a replica count (up and not draining). */
+  readonly keepsCopies?: (node: NodeId) => boolean;
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly intervalMs?: number;
@@ -135,11 +141,17 @@ export class MaintenanceAgent {
   /** What the node still holds, and why each thing left did not move when that is known. */
   private async left(): Promise<DrainProgress> {
     const { self, nodes } = this.options;
-    const [daemons, chains] = await Promise.all([this.options.daemons.list(), this.options.chains()]);
+    const { blobs, keepsCopies } = this.options;
+    const [daemons, chains, records] = await Promise.all([
+      this.options.daemons.list(),
+      this.options.chains(),
+      blobs?.() ?? [],
+    ]);
     const holdings = holdingsOf(
       self,
       daemons.map((stored) => stored.definition),
       chains,
+      neededBlobCopies(self, records, keepsCopies ?? (() => true)),
     );
     const takers = nodes()
       .filter((node) => node.healthy && node.placeable !== false)
@@ -148,6 +160,7 @@ export class MaintenanceAgent {
     return {
       daemons: holdings.daemons.length,
       replicas: holdings.chains.length,
+      blobs: holdings.blobs.length,
       left: describeHoldings(holdings, {
         daemon: (member) => this.blocked.get(`${member.daemon}/${member.index}`),
         chain: (replica) => {

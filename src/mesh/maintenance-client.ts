@@ -8,8 +8,15 @@ import { ChainDirectory } from '../chains/index.js';
 import { type ControlPlane, openControlPlane } from '../control/index.js';
 import { DaemonDirectory } from '../daemons/directory.js';
 import { type Clock, type NodeId, SystemClock } from '../lib/index.js';
-import { DEFAULT_DRAIN_DEADLINE_MS, type MaintenanceState } from '../reconcile/index.js';
-import { holdingsOf, isEmpty, type NodeHoldings } from './maintenance-holdings.js';
+import { DEFAULT_DRAIN_DEADLINE_MS, isDraining, type MaintenanceState } from '../reconcile/index.js';
+import { BlobCatalog } from './blob-catalog.js';
+import {
+  type BlobHolders,
+  holdingsOf,
+  isEmpty,
+  type NodeHoldings,
+  neededBlobCopies,
+} from './maintenance-holdings.js';
 import type { MaintenanceRecord, StoredMaintenanceRequest } from './maintenance-record.js';
 import { allChains } from './maintenance-service.js';
 import { type EnterOptions, type ExitOptions, MaintenanceStore } from './maintenance-store.js';
@@ -39,7 +46,7 @@ export interface MaintenanceStatus {
   readonly state: MaintenanceState;
   readonly changedAtWallMs: number;
   readonly request?: StoredMaintenanceRequest;
-  /** What the node still holds (daemon members, chain replicas); empty once drained. */
+  /** What the node still holds (daemon members, chain replicas, blob copies still needed); empty once drained. */
   readonly holdings: NodeHoldings;
   readonly empty: boolean;
 }
@@ -82,17 +89,39 @@ export class MaintenanceClient {
 
   /** The node's committed state, its last request and what it still holds. */
   async status(node: NodeId): Promise<MaintenanceStatus> {
-    const [record, daemons, chains] = await Promise.all([
+    const [record, daemons, chains, blobs] = await Promise.all([
       this.store.require(node),
       new DaemonDirectory(this.plane).list(),
       allChains(new ChainDirectory(this.plane, { clock: this.clock })),
+      new BlobCatalog(this.plane).list(),
     ]);
     const holdings = holdingsOf(
       node,
       daemons.map((stored) => stored.definition),
       chains,
+      neededBlobCopies(node, blobs, await this.keepingCopies(node, blobs)),
     );
     return statusOf(record, holdings);
+  }
+
+  /**
+   * Which other holders of `node`'s blobs keep copies as far as the control plane tells: known
+   * (registered or with a record) and not draining.
+   */
+  private async keepingCopies(
+    node: NodeId,
+    blobs: readonly BlobHolders[],
+  ): Promise<(holder: NodeId) => boolean> {
+    const holders = new Set(
+      blobs.filter((blob) => blob.holders.includes(node)).flatMap((blob) => blob.holders),
+    );
+    holders.delete(node);
+    const keeping = new Set<NodeId>();
+    for (const holder of holders) {
+      const record = await this.store.require(holder).catch(() => undefined);
+      if (record !== undefined && !isDraining(record.state)) keeping.add(holder);
+    }
+    return (holder) => keeping.has(holder);
   }
 
   /**

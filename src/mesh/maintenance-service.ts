@@ -4,7 +4,8 @@
  * daemon member or a chain replica) and runs this node's `MaintenanceAgent`, which drains the
  * node when it is asked to enter maintenance. Restartable: its state is the records in the
  * control plane. It starts before chains and daemons, which read its view; it reaches the
- * daemons service, which starts after it, only when it drains.
+ * daemons service, which starts after it, only when it drains. A drain also waits for the blob
+ * copies the node holds to have their replica count elsewhere (read from the blob records).
  */
 
 import type { DaemonsBackend } from '../api/daemons-backend.js';
@@ -12,6 +13,7 @@ import { type ChainDefinition, ChainDirectory } from '../chains/index.js';
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { DaemonDirectory } from '../daemons/directory.js';
 import type { DaemonPlacementNode } from '../daemons/placement.js';
+import { BlobCatalog } from './blob-catalog.js';
 import { type DrainDaemons, MaintenanceAgent } from './maintenance-agent.js';
 import { MaintenanceOwner } from './maintenance-owner.js';
 import { MaintenanceStore } from './maintenance-store.js';
@@ -37,6 +39,7 @@ export function maintenanceService(context: CommonServiceContext): NodeService {
       const store = new MaintenanceStore(plane, clock);
       const daemonDirectory = new DaemonDirectory(plane);
       const chainDirectory = new ChainDirectory(plane, { clock });
+      const blobCatalog = new BlobCatalog(plane, log);
       const daemons = (): DaemonsBackend => {
         const running = parts.daemons;
         if (running === undefined)
@@ -51,6 +54,8 @@ export function maintenanceService(context: CommonServiceContext): NodeService {
         daemons: drainDaemonsOf(daemonDirectory, daemons),
         chains: () => allChains(chainDirectory),
         nodes: () => placementNodes(membership.view, view),
+        blobs: () => blobCatalog.list(),
+        keepsCopies: (node) => membership.view.get(node)?.health === 'alive' && !view.leaving(node),
         clock,
         ...(log === undefined ? {} : { logger: log }),
       });

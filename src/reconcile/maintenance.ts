@@ -83,13 +83,17 @@ export function isAllowedTransition(from: MaintenancePhase, to: MaintenancePhase
 export interface DrainProgress {
   readonly daemons: number;
   readonly replicas: number;
+  /** Blob copies on the node whose blob has fewer than its replica count elsewhere (absent: none). */
+  readonly blobs?: number;
   /** What is left, named (`daemon orders member 1: ...`), for a DrainFailed reason. */
   readonly left?: readonly string[];
 }
 
 /** Why a drain failed: what was left when its deadline passed, the first items named. */
 export function drainFailedReason(left: DrainProgress): string {
-  const counts = `drain deadline passed with ${left.daemons} daemons and ${left.replicas} chain replicas still on the node`;
+  const blobs = left.blobs ?? 0;
+  const copies = blobs > 0 ? `, and ${blobs} blob copies not yet made elsewhere` : '';
+  const counts = `drain deadline passed with ${left.daemons} daemons and ${left.replicas} chain replicas still on the node${copies}`;
   const named = left.left ?? [];
   if (named.length === 0) return counts;
   const shown = named.slice(0, MAX_DRAIN_REASON_ITEMS).join('; ');
@@ -119,7 +123,8 @@ export function nextMaintenanceTransition(
         : undefined;
     case 'EnteringMaintenance':
       if (wanted === 'active') return { phase: 'ExitingMaintenance' };
-      if (left.daemons === 0 && left.replicas === 0) return { phase: 'Maintenance' };
+      if (left.daemons === 0 && left.replicas === 0 && (left.blobs ?? 0) === 0)
+        return { phase: 'Maintenance' };
       if (nowWallMs >= state.deadlineWallMs) {
         return { phase: 'DrainFailed', reason: drainFailedReason(left) };
       }

@@ -210,5 +210,7 @@ export function statusLines(status: MaintenanceStatus): string[] {
   for (const member of status.holdings.daemons)
     lines.push(`holds: daemon ${member.daemon} member ${member.index} (${member.role})`);
   for (const replica of status.holdings.chains) lines.push(`holds: chain ${replica.chain} (${replica.role})`);
+  for (const copy of status.holdings.blobs)
+    lines.push(`holds: blob ${copy.blob} (${copy.kept} of ${copy.replicas} copies on other nodes)`);
   return lines;
 }

@@ -46,7 +46,7 @@ describe('meshos node', () => {
       node: 2,
       state: { phase: 'Active' },
       request: { target: 'maintenance' },
-      holdings: { daemons: [], chains: [] },
+      holdings: { daemons: [], chains: [], blobs: [] },
       empty: true,
     });
     expect(status.request!.deadlineWallMs! - status.request!.requestedAtWallMs).toBe(30_000);

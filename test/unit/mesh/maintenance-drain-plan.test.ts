@@ -10,6 +10,7 @@ import type { DaemonPlacementNode } from '../../../src/daemons/placement.js';
 import type { DaemonDefinition } from '../../../src/daemons/types.js';
 import type { NodeId } from '../../../src/lib/index.js';
 import { describeHoldings, holdingsOf, planDaemonDrain } from '../../../src/mesh/index.js';
+import { isEmpty, neededBlobCopies } from '../../../src/mesh/maintenance-holdings.js';
 
 function daemon(
   name: string,
@@ -156,6 +157,7 @@ describe('holdingsOf', () => {
         { chain: 'y', role: 'replica' },
         { chain: 'z', role: 'learner' },
       ],
+      blobs: [],
     });
     const reasons = {
       daemon: (member: { daemon: string }) => (member.daemon === 'b' ? 'nowhere to go' : undefined),
@@ -172,6 +174,40 @@ describe('holdingsOf', () => {
     expect(holdingsOf(4, [daemon('b', [1, 2])], [chain('y', [1, 2], 1)])).toEqual({
       daemons: [],
       chains: [],
+      blobs: [],
     });
+  });
+
+  it('names the blob copies on the node whose blob has fewer than its count on other nodes that keep copies', () => {
+    const blobs = [
+      { id: 'b-short', replicas: 2, holders: [1, 2] },
+      { id: 'a-kept', replicas: 2, holders: [1, 2, 3] },
+      { id: 'c-draining-other', replicas: 2, holders: [2, 3, 4] },
+      { id: 'd-elsewhere', replicas: 1, holders: [3] },
+    ];
+    // Node 4 is draining too: its copy does not count.
+    const needed = neededBlobCopies(2, blobs, (node) => node !== 4);
+    expect(needed).toEqual([
+      { blob: 'b-short', replicas: 2, kept: 1 },
+      { blob: 'c-draining-other', replicas: 2, kept: 1 },
+    ]);
+    const holdings = holdingsOf(2, [], [], needed);
+    expect(isEmpty(holdings)).toBe(false);
+    expect(describeHoldings(holdings)).toEqual([
+      'blob b-short (1 of 2 copies on other nodes)',
+      'blob c-draining-other (1 of 2 copies on other nodes)',
+    ]);
+    expect(
+      isEmpty(
+        holdingsOf(
+          2,
+          [],
+          [],
+          neededBlobCopies(2, blobs, () => true),
+        ),
+      ),
+    ).toBe(false);
+    expect(neededBlobCopies(3, blobs, () => true)).toEqual([{ blob: 'd-elsewhere', replicas: 1, kept: 0 }]);
+    expect(neededBlobCopies(1, blobs.slice(1, 2), () => true)).toEqual([]);
   });
 });

@@ -78,6 +78,14 @@ describe('maintenance state machine', () => {
       phase: 'DrainFailed',
       reason: `drain deadline passed with 0 daemons and ${named.length} chain replicas still on the node: ${named.slice(0, MAX_DRAIN_REASON_ITEMS).join('; ')}; and 2 more`,
     });
+    // Blob copies not yet made elsewhere hold the drain too, and are named in its failure.
+    const copies = { daemons: 0, replicas: 0, blobs: 1, left: ['blob b1 (1 of 2 copies on other nodes)'] };
+    expect(nextMaintenanceTransition(entering, request, copies, NOW - 1)).toBeUndefined();
+    expect(nextMaintenanceTransition(entering, request, copies, NOW)).toEqual({
+      phase: 'DrainFailed',
+      reason:
+        'drain deadline passed with 0 daemons and 0 chain replicas still on the node, and 1 blob copies not yet made elsewhere: blob b1 (1 of 2 copies on other nodes)',
+    });
     // A drain that finished exactly at the deadline is not a failure.
     expect(nextMaintenanceTransition(entering, request, EMPTY, NOW)).toEqual({ phase: 'Maintenance' });
     // DrainFailed waits for the operator: only an exit moves it.

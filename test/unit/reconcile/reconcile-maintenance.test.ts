@@ -85,6 +85,35 @@ describe('reconcile: maintenance', () => {
     ]);
   });
 
+  it("copies a draining node's blob elsewhere, commits Maintenance only once the copy is there, then drops the node's copy", () => {
+    const desired = desiredOf({ blobs: [{ id: 'photo', replicas: 2 }], maintenance: [drain2] });
+    const observed = observedOf({
+      nodes: [observedNode(1), observedNode(2, { maintenance: entering }), observedNode(3)],
+      blobs: [{ id: 'photo', holders: [1, 2], heat: 0 }],
+    });
+    expect(actionsOf(pass(observed, desired))).toEqual([
+      { kind: 'MigrateBlob', blob: 'photo', from: 1, to: 3, keepSource: true },
+    ]);
+    const copied = observedOf({
+      nodes: [observedNode(1), observedNode(2, { maintenance: entering }), observedNode(3)],
+      blobs: [{ id: 'photo', holders: [1, 2, 3], heat: 0 }],
+    });
+    expect(actionsOf(pass(copied, desired))).toEqual([
+      { kind: 'CommitMaintenanceTransition', node: 2, target: { phase: 'Maintenance' } },
+      { kind: 'DropBlobCopy', blob: 'photo', node: 2 },
+    ]);
+    const atDeadline = { monotonicMs: NOW.monotonicMs + 60_000, wallMs: deadlineWallMs };
+    expect(actionsOf(pass(observed, desired, atDeadline))[0]).toEqual({
+      kind: 'CommitMaintenanceTransition',
+      node: 2,
+      target: {
+        phase: 'DrainFailed',
+        reason:
+          'drain deadline passed with 0 daemons and 0 chain replicas still on the node, and 1 blob copies not yet made elsewhere: blob photo (1 of 2 copies on other nodes)',
+      },
+    });
+  });
+
   it("moves a draining node's chain replica away before evicting it", () => {
     const desired = desiredOf({ chains: [{ name: 'orders', replicas: 1 }], maintenance: [drain2] });
     const holds = { replicas: [{ chain: 'orders', lagRecords: 0 }] };
