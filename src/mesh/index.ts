@@ -81,6 +81,7 @@ export {
   MAX_AVOID_REASON_CHARACTERS,
 } from './avoid-client.js';
 export { DATA_DIRECTORY_LOCK_START_TIMEOUT_MS } from './common-services.js';
+export { DaemonScaleClient, DaemonScaleInvalidError, type DaemonScaleResult } from './daemon-scale-client.js';
 export {
   claimIsLive,
   DATA_DIRECTORY_LOCK_ATTEMPTS,

@@ -94,3 +94,14 @@ export async function adminServiceStatus(admin: string, name: string): Promise<S
     (entry) => entry.name === name,
   );
 }
+
+/** `meshos ARGS --endpoints ENDPOINT` to its end: its exit code and output (stdout and stderr). */
+export async function runMeshos(
+  args: readonly string[],
+  endpoint: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
+  const running = meshos([...args, '--endpoints', endpoint]);
+  const code = await exitCode(running, timeoutMs);
+  return { code, output: running.output() };
+}

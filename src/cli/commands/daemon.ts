@@ -1,12 +1,22 @@
-/** `meshos daemon deploy|list|status|send|state|outputs|move|remove`: daemons on the cluster through any endpoint. */
+/**
+ * `meshos daemon deploy|list|status|send|state|outputs|move|remove`: daemons on the cluster through
+ * any endpoint; `meshos daemon scale` writes the operator's member count to the control plane (the
+ * voters' client ports), which reconcile then meets.
+ */
 import type { DaemonMoveResult, DaemonOutput, DaemonSendResult, DaemonStateResult } from '../../api/index.js';
 import { bytesToText, type DaemonDeployOptions } from '../../client/index.js';
 import type { DaemonDefinition, DaemonGroupKind, DaemonStatus, StandbyMode } from '../../daemons/index.js';
-import { ADMIN_SCHEMA_VERSION, type DaemonStatusDocument } from '../../mesh/index.js';
+import {
+  ADMIN_SCHEMA_VERSION,
+  DaemonScaleClient,
+  type DaemonScaleResult,
+  type DaemonStatusDocument,
+} from '../../mesh/index.js';
 import { parseAcks } from './chain.js';
 import {
   type CommandIo,
   ENDPOINTS_OPTION,
+  EXIT_OK,
   endpointsFrom,
   integerOption,
   JSON_OPTION,
@@ -31,6 +41,8 @@ export const DAEMON_USAGE = `usage:
   meshos daemon outputs NAME [--from SEQ] [--follow] [--count N] [--member I]
                                                          (--follow: until Ctrl-C)
   meshos daemon move NAME --to NODE
+  meshos daemon scale NAME --members N    (standby or fork: reconcile starts or stops members,
+                                           the active last; --endpoints: voters' client ports)
   meshos daemon remove NAME
 options:
   --id CLIENT:SEQUENCE     the event's identity: a repeat of it is answered, not applied again
@@ -343,6 +355,33 @@ async function move(argv: string[], io: CommandIo): Promise<number> {
   );
 }
 
+export function scaleResultLines(result: DaemonScaleResult): string[] {
+  return [
+    `daemon ${result.name} (${result.group}): ${result.members} members asked for, ${result.placed} placed now` +
+      (result.members === result.placed ? '' : ' (reconcile starts or stops members to match)'),
+  ];
+}
+
+async function scale(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    members: { type: 'string' },
+  });
+  const name = daemonName(args, 'NAME', 1);
+  const members = integerOption('members', values.members);
+  if (members === undefined) throw new UsageError('--members N is required');
+  const client = await DaemonScaleClient.connect({ endpoints: endpointsFrom(values.endpoints) });
+  try {
+    const result = await client.scale(name, members);
+    if (values.json === true) io.out(JSON.stringify(result));
+    else for (const line of scaleResultLines(result)) io.out(line);
+    return EXIT_OK;
+  } finally {
+    await client.close();
+  }
+}
+
 async function remove(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
   const name = daemonName(args, 'NAME', 1);
@@ -355,7 +394,7 @@ async function remove(argv: string[], io: CommandIo): Promise<number> {
   );
 }
 
-const SUBCOMMANDS: Subcommands = { deploy, list, status, send, state, outputs, move, remove };
+const SUBCOMMANDS: Subcommands = { deploy, list, status, send, state, outputs, move, scale, remove };
 
 /** `meshos daemon ...`; argv starts after `daemon`. */
 export async function daemonCommand(argv: string[], io: CommandIo): Promise<number> {
