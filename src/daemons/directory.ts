@@ -15,6 +15,7 @@ import {
   KEYSPACE_PREFIXES,
   PrefixFollower,
   present,
+  reconcileDesiredKey,
   unchangedSince,
 } from '../control/index.js';
 import type { Clock, NodeId } from '../lib/index.js';
@@ -82,12 +83,18 @@ export class DaemonDirectory {
     }
   }
 
-  /** Deletes the definition; DAEMON_NOT_FOUND if there is none. */
+  /**
+   * Deletes the definition, and with it an operator's member count (`meshos daemon scale`), so a
+   * daemon deployed again under the name starts from its own; DAEMON_NOT_FOUND if there is none.
+   */
   async delete(name: string): Promise<void> {
     const key = daemonKey(name);
     const answer = await this.plane.txn({
       compare: [present(key)],
-      success: [{ type: 'delete', key }],
+      success: [
+        { type: 'delete', key },
+        { type: 'delete', key: reconcileDesiredKey(name) },
+      ],
       failure: [],
     });
     if (!answer.succeeded) throw new DeployedDaemonNotFoundError(name);

@@ -24,6 +24,7 @@ function definition(name: string, group: DaemonGroupKind, nodes: readonly number
     acks: 'quorum',
     epoch: 1,
     createdAtMs: 1,
+    ...(group === 'fork' ? { forkOf: { parent: 'tally', inboundOffset: 0 } } : {}),
   };
 }
 
@@ -94,6 +95,15 @@ describe('meshos daemon scale', () => {
     expect(await stored('solo')).toBeUndefined();
     expect(await stored('shards')).toBeUndefined();
     expect(await stored('tally')).toBe(2);
+  });
+
+  it('a removed daemon takes its asked-for count with it', async () => {
+    const directory = new DaemonDirectory(plane);
+    await directory.create(definition('brief', 'fork', [1, 2]));
+    expect((await run(['brief', '--members', '3'])).code).toBe(0);
+    expect(await stored('brief')).toBe(3);
+    await directory.delete('brief');
+    expect(await stored('brief')).toBeUndefined();
   });
 
   it('usage errors: a non-integer count, no count, no name', async () => {
