@@ -177,3 +177,17 @@ try {
     process.exitCode = 1;
   }
 }
+
+/**
+ * A command that has returned has finished its work (a node has said "stopped" after closing its
+ * parts). If something still holds the event loop this long after, name it on stderr, so the leak
+ * can be found, and exit rather than linger as a process that looks alive. Unref'd: a process
+ * whose loop drains exits before it fires.
+ */
+const EXIT_AFTER_RETURN_MS = 5_000;
+setTimeout(() => {
+  io.err(
+    `meshos: still running ${EXIT_AFTER_RETURN_MS} ms after the command ended, held by: ${process.getActiveResourcesInfo().join(', ')}; exiting`,
+  );
+  process.exit();
+}, EXIT_AFTER_RETURN_MS).unref();

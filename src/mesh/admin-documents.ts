@@ -47,7 +47,11 @@ export interface ConsensusMember {
   /** Commit index minus match. */
   readonly lag?: number;
   readonly state?: string;
-  /** Only for the answering node itself. */
+  /**
+   * The member's own commit and applied index: the answering node's, and in the Deck's snapshot
+   * each other voter's as its admin port answered (left out when it did not).
+   */
+  readonly commit?: number;
   readonly applied?: number;
 }
 

@@ -79,12 +79,18 @@ const consensus = documentOf({
   commitIndex: integer,
   appliedIndex: integer,
   members: list(
-    object({ id: nodeId, voter: boolean, match: integer, lag: integer, state: string, applied: integer }, [
-      'match',
-      'lag',
-      'state',
-      'applied',
-    ]),
+    object(
+      {
+        id: nodeId,
+        voter: boolean,
+        match: integer,
+        lag: integer,
+        state: string,
+        commit: integer,
+        applied: integer,
+      },
+      ['match', 'lag', 'state', 'commit', 'applied'],
+    ),
   ),
   elections: list(object({ term: integer, leaderId: nodeId, atWallMs: integer })),
 });

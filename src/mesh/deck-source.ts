@@ -38,6 +38,21 @@ export const DECK_LEASE_QUERY_TIMEOUT_MS = 1_000;
 /** How long one part of a snapshot may take (the snapshot goes out without it). */
 export const DECK_PART_TIMEOUT_MS = 3_000;
 
+/** How long another voter's admin port may take to give its own commit and applied index. */
+export const DECK_PEER_CONSENSUS_TIMEOUT_MS = 1_000;
+
+/** A voter's own commit and applied index from its admin port's `/consensus`. */
+async function peerIndexes(admin: string): Promise<{ commit: number; applied: number } | undefined> {
+  const response = await fetch(`http://${admin}/consensus`, {
+    signal: AbortSignal.timeout(DECK_PEER_CONSENSUS_TIMEOUT_MS),
+  });
+  if (!response.ok) return undefined;
+  const document = (await response.json()) as { commitIndex?: unknown; appliedIndex?: unknown };
+  const { commitIndex, appliedIndex } = document;
+  if (!Number.isSafeInteger(commitIndex) || !Number.isSafeInteger(appliedIndex)) return undefined;
+  return { commit: commitIndex as number, applied: appliedIndex as number };
+}
+
 /** `promise`, or a rejection naming `what` once `timeoutMs` passed. */
 function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -115,7 +130,7 @@ export class DeckSource {
     const status = raft.status();
     const member = (id: NodeId, voter: boolean) => {
       const progress = status.progress?.get(id);
-      const own = id === status.id ? { applied: raft.applied } : {};
+      const own = id === status.id ? { commit: status.commit, applied: raft.applied } : {};
       if (progress === undefined) return { id, voter, ...own };
       return {
         id,
@@ -139,6 +154,31 @@ export class DeckSource {
       ],
       elections: this.parts.leaderChanges?.list() ?? [],
     });
+  }
+
+  /**
+   * `consensus()` with every other voter's own commit and applied index, asked of its admin port
+   * (only the leader knows the others' match, and only each node its own applied index). A voter
+   * that does not answer in time keeps what this node knows of it.
+   */
+  async consensusOfVoters(): Promise<ConsensusDocument | undefined> {
+    const local = this.consensus();
+    if (local === undefined) return undefined;
+    const admins = new Map(
+      (this.parts.membership?.view.nodes() ?? []).map((node) => [
+        node.record.id,
+        node.record.addresses.admin,
+      ]),
+    );
+    const members = await Promise.all(
+      local.members.map(async (member) => {
+        const admin = admins.get(member.id);
+        if (member.id === local.reporter || admin === undefined) return member;
+        const indexes = await peerIndexes(admin).catch(() => undefined);
+        return indexes === undefined ? member : { ...member, ...indexes };
+      }),
+    );
+    return { ...local, members };
   }
 
   async daemons(nowMs: number): Promise<DaemonsDocument> {
@@ -242,7 +282,7 @@ export class DeckSource {
       attempt('nodes', () => this.nodes()),
       attempt('rtt', () => this.rtt()),
       attempt('maintenance', () => this.maintenance()),
-      attempt('consensus', () => this.consensus()),
+      attempt('consensus', () => this.consensusOfVoters()),
       attempt('daemons', () => this.daemons(nowMs)),
       attempt('chains', () => this.chains()),
       attempt('reconcile', () => this.reconcile()),

@@ -94,8 +94,15 @@ describe('the Deck in headless Chromium', () => {
         nodes: { nodes: unknown[] };
         daemons: { daemons: { name: string }[] };
         chains: { chains: { name: string }[] };
+        consensus: { members: { id: number; commit?: number; applied?: number }[] };
       };
       expect(snapshot.nodes.nodes).toHaveLength(3);
+      // Each voter's own commit and applied index, not only the answering node's.
+      expect(snapshot.consensus.members).toHaveLength(3);
+      for (const member of snapshot.consensus.members) {
+        expect(member.commit, `commit of node ${member.id}`).toBeGreaterThan(0);
+        expect(member.applied, `applied of node ${member.id}`).toBeGreaterThan(0);
+      }
       expect(snapshot.daemons.daemons.map((daemon) => daemon.name)).toContain(DAEMON);
       expect(snapshot.chains.chains.map((chain) => chain.name)).toContain(CHAIN);
       expect(schemaProblems(ADMIN_SCHEMA.actions!, await cliJson(['actions']))).toEqual([]);

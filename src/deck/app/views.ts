@@ -22,12 +22,12 @@ export function ConsensusView({ snapshot }: { snapshot: DeckSnapshot }) {
         <dt>Answered by</dt><dd>node ${consensus.reporter} (${consensus.role})</dd>
       </dl>
       <table>
-        <thead><tr><th>Member</th><th>Kind</th><th>Match</th><th>Lag</th><th>Progress</th><th>Applied</th></tr></thead>
+        <thead><tr><th>Member</th><th>Kind</th><th>Match</th><th>Lag</th><th>Progress</th><th>Commit</th><th>Applied</th></tr></thead>
         <tbody>${consensus.members.map(
           (member) => html`<tr>
             <td>node ${member.id}${member.id === consensus.leaderId ? html` <span class="badge leader">leader</span>` : null}</td>
             <td>${member.voter ? 'voter' : 'learner'}</td>
-            <td>${member.match ?? '-'}</td><td>${member.lag ?? '-'}</td><td>${member.state ?? '-'}</td><td>${member.applied ?? '-'}</td>
+            <td>${member.match ?? '-'}</td><td>${member.lag ?? '-'}</td><td>${member.state ?? '-'}</td><td>${member.commit ?? '-'}</td><td>${member.applied ?? '-'}</td>
           </tr>`,
         )}</tbody>
       </table>
