@@ -155,7 +155,7 @@ export class WorkerProcesses {
   }
 }
 
-/** `meshos nodes --json --endpoints ADMIN` run as its own process, parsed. */
+/** `meshos nodes --json --endpoints ADMIN` run as its own process: the nodes of its `NodesDocument`. */
 export async function meshosNodes(adminEndpoints: readonly string[]): Promise<NodeListing[]> {
   const { stdout } = await promisify(execFile)(process.execPath, [
     MAIN_SCRIPT,
@@ -164,7 +164,7 @@ export async function meshosNodes(adminEndpoints: readonly string[]): Promise<No
     '--endpoints',
     adminEndpoints.join(','),
   ]);
-  return JSON.parse(stdout) as NodeListing[];
+  return (JSON.parse(stdout) as { nodes: NodeListing[] }).nodes;
 }
 
 /** A membership watcher in the test process, over the control plane's etcd API; changes timestamped. */
