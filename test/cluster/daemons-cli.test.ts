@@ -78,7 +78,15 @@ describe('meshos daemon on three nodes', () => {
       'every member to be healthy and synced',
       CLUSTER_TIMEOUT_MS,
     );
-    expect(Object.keys(status)).toEqual(['name', 'kind', 'group', 'epoch', 'members', 'inboundThrough']);
+    expect(Object.keys(status)).toEqual([
+      'schemaVersion',
+      'name',
+      'kind',
+      'group',
+      'epoch',
+      'members',
+      'inboundThrough',
+    ]);
     expect(status).toMatchObject({ name: 'log', kind: 'journal', group: 'standby', epoch: 1 });
     const members = status.members as Record<string, unknown>[];
     for (const member of members) {
