@@ -8,6 +8,19 @@ export const DEFAULT_CHAIN_SEGMENT_BYTES = 16 * 1024 * 1024;
 export const MIN_CHAIN_SEGMENT_BYTES = 1024;
 /** Largest segment size accepted; a segment is read whole when the log is opened. */
 export const MAX_CHAIN_SEGMENT_BYTES = 1024 * 1024 * 1024;
+
+/** What is wrong with a segment size (a log's option, a node's `--chain-segment-bytes`); empty when nothing. */
+export function chainSegmentBytesProblems(segmentBytes: number): string[] {
+  if (
+    Number.isSafeInteger(segmentBytes) &&
+    segmentBytes >= MIN_CHAIN_SEGMENT_BYTES &&
+    segmentBytes <= MAX_CHAIN_SEGMENT_BYTES
+  )
+    return [];
+  return [
+    `the chain segment size must be whole bytes from ${MIN_CHAIN_SEGMENT_BYTES} to ${MAX_CHAIN_SEGMENT_BYTES}, got ${segmentBytes}`,
+  ];
+}
 /** One sparse index entry per this many bytes of a segment: a read skips at most this much. */
 export const CHAIN_INDEX_INTERVAL_BYTES = 4 * 1024;
 /** A read fetches a segment at least this many bytes at a time. */

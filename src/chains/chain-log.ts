@@ -10,11 +10,10 @@ import * as path from 'node:path';
 import { assert, type Clock, type Disk, type Logger, ValidationError } from '../lib/index.js';
 import { createStoreMetrics, StoreDirectory, type StoreMetrics } from '../store/index.js';
 import {
+  chainSegmentBytesProblems,
   DEFAULT_CHAIN_SEGMENT_BYTES,
   MAX_CHAIN_READ_BYTES,
   MAX_CHAIN_READ_RECORDS,
-  MAX_CHAIN_SEGMENT_BYTES,
-  MIN_CHAIN_SEGMENT_BYTES,
 } from './chain-log-limits.js';
 import { recoverChainLog } from './chain-log-recovery.js';
 import { ChainLogTail } from './chain-log-tail.js';
@@ -50,16 +49,8 @@ const ENTRY_KINDS = new Set<string>(['data', 'epoch-start']);
 export function validateChainLogOptions(options: ChainLogOptions): string[] {
   const problems: string[] = [];
   const { segmentBytes, maxRecordBytes, sync, retention } = options;
-  if (
-    segmentBytes !== undefined &&
-    (!Number.isSafeInteger(segmentBytes) ||
-      segmentBytes < MIN_CHAIN_SEGMENT_BYTES ||
-      segmentBytes > MAX_CHAIN_SEGMENT_BYTES)
-  ) {
-    problems.push(
-      `segmentBytes must be an integer in ${MIN_CHAIN_SEGMENT_BYTES}..${MAX_CHAIN_SEGMENT_BYTES}`,
-    );
-  }
+  if (segmentBytes !== undefined)
+    problems.push(...chainSegmentBytesProblems(segmentBytes).map((problem) => `segmentBytes: ${problem}`));
   if (
     maxRecordBytes !== undefined &&
     (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_CHAIN_RECORD_BYTES)

@@ -24,8 +24,8 @@ import {
   membershipFromValues,
   ROLE_OPTIONS,
   ROLE_USAGE,
-  repairGraceFromValues,
   roleFromValues,
+  serviceTuningFromValues,
   workerConfigFromValues,
 } from './role-flags.js';
 
@@ -184,7 +184,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
   const storage = storageConfigFromValues(values);
   const membershipProblems: string[] = [];
   const membership = membershipFromValues(values, membershipProblems);
-  const repairGrace = repairGraceFromValues(values, membershipProblems);
+  const tuning = serviceTuningFromValues(values, membershipProblems);
   if (membershipProblems.length > 0) throw new FlagError(membershipProblems);
   return {
     id,
@@ -200,7 +200,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
     ...storage,
     membership,
     ...daemonModulesFromValues(values),
-    ...repairGrace,
+    ...tuning,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
 }

@@ -4,17 +4,25 @@ import * as path from 'node:path';
 import { BLOB_ORPHAN_GRACE_MS, blobOrphanGraceProblems } from '../blobs/index.js';
 import {
   chainGracePeriodProblems,
+  chainSegmentBytesProblems,
   DEFAULT_CHAIN_GRACE_PERIOD_MS,
+  DEFAULT_CHAIN_SEGMENT_BYTES,
   DEFAULT_MAX_CHAINS_PER_NODE,
+  MAX_CHAIN_SEGMENT_BYTES,
+  MIN_CHAIN_SEGMENT_BYTES,
 } from '../chains/index.js';
 import { DEFAULT_DAEMON_REPAIR_GRACE_MS, daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
 import { MeshError, parseAddress } from '../lib/index.js';
 import {
   type ControlPlaneTlsFiles,
   capacityProblems,
+  checkpointEveryEventsProblems,
   DEFAULT_NODE_LEASE_TTL_SECONDS,
+  MAX_MEMBER_CHECKPOINT_EVERY_EVENTS,
   MAX_NODE_LEASE_TTL_SECONDS,
+  MEMBER_CHECKPOINT_EVERY_EVENTS,
   type MembershipConfig,
+  MIN_MEMBER_CHECKPOINT_EVERY_EVENTS,
   MIN_NODE_LEASE_TTL_SECONDS,
   NODE_ROLES,
   type NodeCapacity,
@@ -57,7 +65,14 @@ export const ROLE_USAGE = `roles:
                           replaced on another node (default ${DEFAULT_DAEMON_REPAIR_GRACE_MS})
   --blob-orphan-grace-ms N
                           how long a blob copy that no record names stays on this node's disk
-                          before it is deleted (default ${BLOB_ORPHAN_GRACE_MS})`;
+                          before it is deleted (default ${BLOB_ORPHAN_GRACE_MS})
+  --daemon-checkpoint-events N
+                          a daemon member on this node saves a checkpoint every N applied
+                          records, ${MIN_MEMBER_CHECKPOINT_EVERY_EVENTS} to ${MAX_MEMBER_CHECKPOINT_EVERY_EVENTS} (default ${MEMBER_CHECKPOINT_EVERY_EVENTS}); the inbound
+                          chain is trimmed below the members' checkpoints
+  --chain-segment-bytes N chain logs on this node start a new segment file at N bytes,
+                          ${MIN_CHAIN_SEGMENT_BYTES} to ${MAX_CHAIN_SEGMENT_BYTES} (default ${DEFAULT_CHAIN_SEGMENT_BYTES}); retention and
+                          trimming drop whole segments`;
 
 export const ROLE_OPTIONS = {
   role: { type: 'string', default: 'voter' },
@@ -71,6 +86,8 @@ export const ROLE_OPTIONS = {
   'chain-repair-grace-ms': { type: 'string' },
   'daemon-repair-grace-ms': { type: 'string' },
   'blob-orphan-grace-ms': { type: 'string' },
+  'daemon-checkpoint-events': { type: 'string' },
+  'chain-segment-bytes': { type: 'string' },
 } as const;
 
 interface RoleValues {
@@ -85,6 +102,8 @@ interface RoleValues {
   readonly 'chain-repair-grace-ms'?: string | undefined;
   readonly 'daemon-repair-grace-ms'?: string | undefined;
   readonly 'blob-orphan-grace-ms'?: string | undefined;
+  readonly 'daemon-checkpoint-events'?: string | undefined;
+  readonly 'chain-segment-bytes'?: string | undefined;
 }
 
 /** The role named by `--role`; BAD_FLAGS for anything else. */
@@ -139,46 +158,36 @@ export function membershipFromValues(values: RoleValues, problems: string[]): Me
   return { zone: values.zone, capacity, leaseTtlSeconds };
 }
 
-/**
- * `--chain-repair-grace-ms`, `--daemon-repair-grace-ms` and `--blob-orphan-grace-ms` as the node
- * config holds them (each absent when not given).
- */
-export function repairGraceFromValues(
-  values: RoleValues,
-  problems: string[],
-): {
-  readonly chainRepairGraceMs?: number;
-  readonly daemonRepairGraceMs?: number;
-  readonly blobOrphanGraceMs?: number;
-} {
-  const chainRepairGraceMs = graceFlag(values, 'chain-repair-grace-ms', chainGracePeriodProblems, problems);
-  const daemonRepairGraceMs = graceFlag(
-    values,
-    'daemon-repair-grace-ms',
-    daemonRepairGraceProblems,
-    problems,
-  );
-  const blobOrphanGraceMs = graceFlag(values, 'blob-orphan-grace-ms', blobOrphanGraceProblems, problems);
-  return {
-    ...(chainRepairGraceMs === undefined ? {} : { chainRepairGraceMs }),
-    ...(daemonRepairGraceMs === undefined ? {} : { daemonRepairGraceMs }),
-    ...(blobOrphanGraceMs === undefined ? {} : { blobOrphanGraceMs }),
-  };
-}
+/** The flags that tune a node's services (whole numbers, each absent when not given). */
+const SERVICE_TUNING_FLAGS = {
+  'chain-repair-grace-ms': { field: 'chainRepairGraceMs', problemsOf: chainGracePeriodProblems },
+  'daemon-repair-grace-ms': { field: 'daemonRepairGraceMs', problemsOf: daemonRepairGraceProblems },
+  'blob-orphan-grace-ms': { field: 'blobOrphanGraceMs', problemsOf: blobOrphanGraceProblems },
+  'daemon-checkpoint-events': { field: 'daemonCheckpointEvents', problemsOf: checkpointEveryEventsProblems },
+  'chain-segment-bytes': { field: 'chainSegmentBytes', problemsOf: chainSegmentBytesProblems },
+} as const satisfies Record<string, { field: string; problemsOf: (value: number) => string[] }>;
 
-/** A grace period flag in whole milliseconds; undefined when absent or wrong (then a problem). */
-function graceFlag(
+type ServiceTuningField = (typeof SERVICE_TUNING_FLAGS)[keyof typeof SERVICE_TUNING_FLAGS]['field'];
+
+/**
+ * `--chain-repair-grace-ms`, `--daemon-repair-grace-ms`, `--blob-orphan-grace-ms`,
+ * `--daemon-checkpoint-events` and `--chain-segment-bytes` as the node config holds them (each
+ * absent when not given); `problems` collects the ones that are not whole numbers in their bounds.
+ */
+export function serviceTuningFromValues(
   values: RoleValues,
-  flag: 'chain-repair-grace-ms' | 'daemon-repair-grace-ms' | 'blob-orphan-grace-ms',
-  problemsOf: (graceMs: number) => string[],
   problems: string[],
-): number | undefined {
-  const text = values[flag];
-  if (text === undefined) return undefined;
-  const graceMs = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  const found = problemsOf(graceMs);
-  problems.push(...found.map((problem) => `--${flag}: ${problem} ('${text}')`));
-  return found.length === 0 ? graceMs : undefined;
+): { readonly [field in ServiceTuningField]?: number } {
+  const tuning: { [field in ServiceTuningField]?: number } = {};
+  for (const [flag, { field, problemsOf }] of Object.entries(SERVICE_TUNING_FLAGS)) {
+    const text = values[flag as keyof typeof SERVICE_TUNING_FLAGS];
+    if (text === undefined) continue;
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    const found = problemsOf(value);
+    problems.push(...found.map((problem) => `--${flag}: ${problem} ('${text}')`));
+    if (found.length === 0) tuning[field] = value;
+  }
+  return tuning;
 }
 
 /** Parses `--control-plane a:1,b:2`. */
@@ -233,7 +242,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
   const controlPlane = values['control-plane'];
   const endpoints = controlPlane === undefined ? [] : controlPlaneEndpoints(controlPlane, problems);
   const membership = membershipFromValues(values, problems);
-  const repairGrace = repairGraceFromValues(values, problems);
+  const tuning = serviceTuningFromValues(values, problems);
   const controlPlaneTls = controlPlaneTlsFromValues(values, problems);
   const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
     try {
@@ -257,7 +266,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     controlPlaneEndpoints: endpoints,
     ...(controlPlaneTls === undefined ? {} : { controlPlaneTls }),
     membership,
-    ...repairGrace,
+    ...tuning,
     insecure: values.insecure,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };

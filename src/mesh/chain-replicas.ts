@@ -43,16 +43,25 @@ export interface ChainReplicaSeams {
    * segments below it go at each retention pass (docs/CHAINS.md "Trim floor").
    */
   readonly trimFloorOf?: (chain: string) => (() => Promise<number>) | undefined;
+  /** Size at which the logs seal a segment (`--chain-segment-bytes`); the log's default when absent. */
+  readonly segmentBytes?: number;
 }
 
 export function chainReplicaRuntime(context: CommonServiceContext): ChainReplicaRuntime<ChainReplicaMessage> {
-  const { disk, clock, logger, parts } = context;
+  const { disk, clock, logger, parts, config } = context;
   const trimFloorOf = (chain: string): (() => Promise<number>) | undefined => {
     const plane = parts.controlPlane;
     if (plane === undefined || !isDaemonInboundChain(chain)) return undefined;
     return () => readTrimFloor(plane, chain);
   };
-  return chainReplicaRuntimeOn({ self: part(parts, 'identity').id, disk, clock, logger, trimFloorOf });
+  return chainReplicaRuntimeOn({
+    self: part(parts, 'identity').id,
+    disk,
+    clock,
+    logger,
+    trimFloorOf,
+    ...(config.chainSegmentBytes === undefined ? {} : { segmentBytes: config.chainSegmentBytes }),
+  });
 }
 
 export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRuntime<ChainReplicaMessage> {
@@ -67,6 +76,7 @@ export function chainReplicaRuntimeOn(seams: ChainReplicaSeams): ChainReplicaRun
         clock,
         name: definition.name,
         ...(definition.maxRecordBytes === undefined ? {} : { maxRecordBytes: definition.maxRecordBytes }),
+        ...(seams.segmentBytes === undefined ? {} : { segmentBytes: seams.segmentBytes }),
         ...(logger === undefined
           ? {}
           : { logger: logger.child({ part: 'chain-log', chain: definition.name }) }),

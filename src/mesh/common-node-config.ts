@@ -1,12 +1,14 @@
 import { blobOrphanGraceProblems } from '../blobs/index.js';
-import { chainGracePeriodProblems } from '../chains/index.js';
+import { chainGracePeriodProblems, chainSegmentBytesProblems } from '../chains/index.js';
 import { daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
 import { formatAddress } from '../lib/index.js';
+import { checkpointEveryEventsProblems } from './daemon-member-checkpoints.js';
 import type { CommonNodeConfig } from './node-parts.js';
 
 /**
  * What is wrong with the settings voters and workers both have and check alike: their three
- * listeners, and the chain and daemon repair grace periods (empty when nothing).
+ * listeners, the chain and daemon repair grace periods, the blob orphan grace, the daemon
+ * checkpoint interval and the chain segment size (empty when nothing).
  */
 export function commonNodeConfigProblems(config: CommonNodeConfig): string[] {
   const problems: string[] = [];
@@ -23,5 +25,9 @@ export function commonNodeConfigProblems(config: CommonNodeConfig): string[] {
     problems.push(...daemonRepairGraceProblems(config.daemonRepairGraceMs));
   if (config.blobOrphanGraceMs !== undefined)
     problems.push(...blobOrphanGraceProblems(config.blobOrphanGraceMs));
+  if (config.daemonCheckpointEvents !== undefined)
+    problems.push(...checkpointEveryEventsProblems(config.daemonCheckpointEvents));
+  if (config.chainSegmentBytes !== undefined)
+    problems.push(...chainSegmentBytesProblems(config.chainSegmentBytes));
   return problems;
 }

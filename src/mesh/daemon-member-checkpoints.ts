@@ -10,13 +10,20 @@ import {
   MAX_MEMBER_CHECKPOINT_BYTES,
   type MemberCheckpoint,
 } from '../daemons/member-checkpoint.js';
-import type { Logger } from '../lib/index.js';
+import { assert, type Logger } from '../lib/index.js';
 import type { MemberCheckpointStore } from './daemon-checkpoint-store.js';
 
 /** A member takes a checkpoint after this many applied records... */
 export const MEMBER_CHECKPOINT_EVERY_EVENTS = 1_000;
 /** ...or after this many payload bytes of them, whichever comes first. */
 export const MEMBER_CHECKPOINT_EVERY_BYTES = 8 * 1024 * 1024;
+/**
+ * Bounds of a node's `--daemon-checkpoint-events`: at least a few records between two checkpoints
+ * (each one snapshots the whole state and writes a file), at most what a replay after a restart
+ * should cost.
+ */
+export const MIN_MEMBER_CHECKPOINT_EVERY_EVENTS = 10;
+export const MAX_MEMBER_CHECKPOINT_EVERY_EVENTS = 1_000_000;
 
 export interface CheckpointThresholds {
   readonly events: number;
@@ -27,6 +34,32 @@ export const DEFAULT_CHECKPOINT_THRESHOLDS: CheckpointThresholds = Object.freeze
   events: MEMBER_CHECKPOINT_EVERY_EVENTS,
   bytes: MEMBER_CHECKPOINT_EVERY_BYTES,
 });
+
+assert(
+  MIN_MEMBER_CHECKPOINT_EVERY_EVENTS <= MEMBER_CHECKPOINT_EVERY_EVENTS &&
+    MEMBER_CHECKPOINT_EVERY_EVENTS <= MAX_MEMBER_CHECKPOINT_EVERY_EVENTS,
+  'the default checkpoint interval outside its bounds',
+);
+
+/** What is wrong with a configured checkpoint interval in records (empty when nothing). */
+export function checkpointEveryEventsProblems(events: number): string[] {
+  if (
+    Number.isSafeInteger(events) &&
+    events >= MIN_MEMBER_CHECKPOINT_EVERY_EVENTS &&
+    events <= MAX_MEMBER_CHECKPOINT_EVERY_EVENTS
+  )
+    return [];
+  return [
+    `the daemon checkpoint interval must be whole records from ${MIN_MEMBER_CHECKPOINT_EVERY_EVENTS} to ${MAX_MEMBER_CHECKPOINT_EVERY_EVENTS}, got ${events}`,
+  ];
+}
+
+/** The thresholds of a node started with `--daemon-checkpoint-events` (the default when not). */
+export function checkpointThresholdsOf(events: number | undefined): CheckpointThresholds {
+  return events === undefined
+    ? DEFAULT_CHECKPOINT_THRESHOLDS
+    : { events, bytes: MEMBER_CHECKPOINT_EVERY_BYTES };
+}
 
 /** The last checkpoint a member took, as peers fetch it. */
 export interface ServedCheckpoint {

@@ -14,6 +14,7 @@ import { loadKindCatalog } from '../daemons/node/index.js';
 import { PEER_CHANNEL } from '../lib/index.js';
 import { daemonChainDefinitions } from './daemon-chain-takeover.js';
 import { DiskCheckpointStore } from './daemon-checkpoint-store.js';
+import { checkpointThresholdsOf } from './daemon-member-checkpoints.js';
 import { openDaemonsNode } from './daemon-node.js';
 import { placementNodes } from './maintenance-service.js';
 import { type CommonServiceContext, part, SERVICE } from './node-parts.js';
@@ -43,6 +44,7 @@ export function daemonsService(context: CommonServiceContext): NodeService {
         catalog,
         link: part(parts, 'channels').link(PEER_CHANNEL.daemons),
         checkpoints: new DiskCheckpointStore(disk, path.join(context.config.dataDirectory, 'daemons'), log),
+        checkpointEvery: checkpointThresholdsOf(context.config.daemonCheckpointEvents),
         nodes: () => placementNodes(membership.view, parts.maintenance),
         onNodesChange: (listener) => membership.view.onChange(() => listener()),
         registration: {

@@ -81,6 +81,12 @@ export {
   MAX_AVOID_REASON_CHARACTERS,
 } from './avoid-client.js';
 export { DATA_DIRECTORY_LOCK_START_TIMEOUT_MS } from './common-services.js';
+export {
+  checkpointEveryEventsProblems,
+  MAX_MEMBER_CHECKPOINT_EVERY_EVENTS,
+  MEMBER_CHECKPOINT_EVERY_EVENTS,
+  MIN_MEMBER_CHECKPOINT_EVERY_EVENTS,
+} from './daemon-member-checkpoints.js';
 export { DaemonScaleClient, DaemonScaleInvalidError, type DaemonScaleResult } from './daemon-scale-client.js';
 export {
   claimIsLive,

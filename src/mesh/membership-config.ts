@@ -48,6 +48,10 @@ export interface WorkerNodeConfig {
   readonly daemonRepairGraceMs?: number;
   /** `--blob-orphan-grace-ms`: a copy no blob record names is deleted after this long (default 10 min). */
   readonly blobOrphanGraceMs?: number;
+  /** `--daemon-checkpoint-events`: a member checkpoints every this many records (default 1,000). */
+  readonly daemonCheckpointEvents?: number;
+  /** `--chain-segment-bytes`: chain logs on this node seal a segment at this size (default 16 MiB). */
+  readonly chainSegmentBytes?: number;
 }
 
 /** PEM files of TLS to the control plane, read each time the worker opens it (so renewed files apply). */

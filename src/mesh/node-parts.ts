@@ -98,6 +98,10 @@ export interface CommonNodeConfig {
   readonly daemonRepairGraceMs?: number;
   /** `--blob-orphan-grace-ms`: a copy no blob record names is deleted after this long (default 10 min). */
   readonly blobOrphanGraceMs?: number;
+  /** `--daemon-checkpoint-events`: a member checkpoints every this many records (default 1,000). */
+  readonly daemonCheckpointEvents?: number;
+  /** `--chain-segment-bytes`: chain logs on this node seal a segment at this size (default 16 MiB). */
+  readonly chainSegmentBytes?: number;
   /** Absolute paths of `--daemon-module` files whose kinds the daemons service runs. */
   readonly daemonModules?: readonly string[];
 }

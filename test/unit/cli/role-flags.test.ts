@@ -206,4 +206,46 @@ describe('meshos start --daemon-module limits', () => {
     );
     expect(flagProblems([...WORKER, '--blob-orphan-grace-ms', 'later'])[0]).toMatch(/'later'/);
   });
+
+  it('takes the daemon checkpoint interval on both roles, absent unless given, and refuses one out of range', () => {
+    expect(startPlanFromArguments(VOTER).config.daemonCheckpointEvents).toBeUndefined();
+    expect(
+      startPlanFromArguments([...VOTER, '--daemon-checkpoint-events', '50']).config.daemonCheckpointEvents,
+    ).toBe(50);
+    expect(
+      startPlanFromArguments([...WORKER, '--daemon-checkpoint-events', '200']).config.daemonCheckpointEvents,
+    ).toBe(200);
+    expect(flagProblems([...VOTER, '--daemon-checkpoint-events', '9'])[0]).toMatch(
+      /--daemon-checkpoint-events: .*from 10 to 1000000, got 9/,
+    );
+    expect(flagProblems([...VOTER, '--daemon-checkpoint-events', '1000001'])[0]).toMatch(/got 1000001/);
+    expect(flagProblems([...WORKER, '--daemon-checkpoint-events', '1e3'])[0]).toMatch(/'1e3'/);
+  });
+
+  it('takes the chain segment size on both roles, absent unless given, and refuses one out of range', () => {
+    expect(startPlanFromArguments(VOTER).config.chainSegmentBytes).toBeUndefined();
+    expect(startPlanFromArguments([...VOTER, '--chain-segment-bytes', '4096']).config.chainSegmentBytes).toBe(
+      4_096,
+    );
+    expect(
+      startPlanFromArguments([...WORKER, '--chain-segment-bytes', '1024']).config.chainSegmentBytes,
+    ).toBe(1_024);
+    expect(flagProblems([...VOTER, '--chain-segment-bytes', '1023'])[0]).toMatch(
+      /--chain-segment-bytes: .*from 1024 to 1073741824, got 1023/,
+    );
+    expect(flagProblems([...WORKER, '--chain-segment-bytes', '16MiB'])[0]).toMatch(/'16MiB'/);
+  });
+
+  it('names every bad tuning flag at once', () => {
+    const problems = flagProblems([
+      ...VOTER,
+      '--chain-segment-bytes',
+      '0',
+      '--daemon-checkpoint-events',
+      'x',
+    ]);
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/--daemon-checkpoint-events/);
+    expect(problems.join('\n')).toMatch(/--chain-segment-bytes/);
+  });
 });

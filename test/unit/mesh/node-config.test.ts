@@ -105,4 +105,18 @@ describe('worker configuration', () => {
     expect(daemonGraceProblems[0]).toContain('daemon repair grace period');
     expect(problemsOf(config({ daemonRepairGraceMs: 5 }))).toEqual(daemonGraceProblems);
   });
+
+  it('checks the daemon checkpoint interval and the chain segment size as a voter does', () => {
+    const checkpointProblems = problemsOf(worker({ daemonCheckpointEvents: 0 }), validateWorkerNodeConfig);
+    expect(checkpointProblems).toEqual([
+      'the daemon checkpoint interval must be whole records from 10 to 1000000, got 0',
+    ]);
+    expect(problemsOf(config({ daemonCheckpointEvents: 0 }))).toEqual(checkpointProblems);
+    const segmentProblems = problemsOf(worker({ chainSegmentBytes: 1.5e9 }), validateWorkerNodeConfig);
+    expect(segmentProblems).toEqual([
+      'the chain segment size must be whole bytes from 1024 to 1073741824, got 1500000000',
+    ]);
+    expect(problemsOf(config({ chainSegmentBytes: 1.5e9 }))).toEqual(segmentProblems);
+    expect(problemsOf(config({ daemonCheckpointEvents: 10, chainSegmentBytes: 1024 }))).toEqual([]);
+  });
 });
