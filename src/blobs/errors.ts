@@ -83,22 +83,6 @@ export class BlobServiceUnavailableError extends MeshError {
   }
 }
 
-/**
- * A request to another node's blobs (a chunk, a copy, a drop) got no answer; `sent` says whether
- * it may have reached the peer.
- */
-export class BlobPeerRequestError extends MeshError {
-  constructor(
-    readonly peer: NodeId,
-    readonly sent: boolean,
-    reason: string,
-  ) {
-    super('BLOB_PEER_REQUEST_FAILED', `blobs request to node ${peer}: ${reason}`, {
-      details: { peer, sent },
-    });
-  }
-}
-
 /** A node was asked to delete its copy of a blob whose record still names it: the copy stays. */
 export class BlobCopyListedError extends MeshError {
   constructor(id: string, node: NodeId) {

@@ -10,7 +10,6 @@ export {
   BlobCorruptError,
   BlobIdInvalidError,
   BlobNotFoundError,
-  BlobPeerRequestError,
   BlobReplicasUnavailableError,
   BlobServiceUnavailableError,
   BlobTooLargeError,

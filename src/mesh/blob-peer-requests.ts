@@ -3,11 +3,7 @@
  * between nodes' blobs. A request that got no answer fails with `BLOB_PEER_REQUEST_FAILED`; a
  * request arriving while this node's blobs service does not run is answered `BLOBS_UNAVAILABLE`.
  */
-import {
-  BlobPeerRequestError,
-  BlobServiceUnavailableError,
-  MAX_BLOB_PEER_REQUESTS_IN_FLIGHT,
-} from '../blobs/index.js';
+import { BlobServiceUnavailableError, MAX_BLOB_PEER_REQUESTS_IN_FLIGHT } from '../blobs/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import { PeerRequestChannel } from './peer-request-channel.js';
@@ -20,7 +16,7 @@ export class BlobPeerRequests extends PeerRequestChannel {
       ...(logger === undefined ? {} : { logger }),
       name: 'blobs',
       maxInFlight: MAX_BLOB_PEER_REQUESTS_IN_FLIGHT,
-      unanswered: (peer, sent, reason) => new BlobPeerRequestError(peer, sent, reason),
+      unansweredCode: 'BLOB_PEER_REQUEST_FAILED',
       notServing: () => new BlobServiceUnavailableError('the blobs service of this node is not running'),
     });
   }

@@ -5,7 +5,7 @@
  * run is answered `DAEMON_UNAVAILABLE`.
  */
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
-import { type Clock, type Logger, MeshError, type NodeId } from '../lib/index.js';
+import type { Clock, Logger } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import { PeerRequestChannel } from './peer-request-channel.js';
 
@@ -13,19 +13,6 @@ export type { PeerMessage, PeerRequestHandler } from './peer-request-channel.js'
 
 /** Requests in flight from this node at once; more are refused unsent. */
 export const MAX_DAEMON_PEER_REQUESTS_IN_FLIGHT = 10_000;
-
-/** A request got no answer; `sent` says whether it may have reached the peer. */
-export class DaemonPeerRequestError extends MeshError {
-  constructor(
-    readonly peer: NodeId,
-    readonly sent: boolean,
-    reason: string,
-  ) {
-    super('DAEMON_PEER_REQUEST_FAILED', `daemons request to node ${peer}: ${reason}`, {
-      details: { peer, sent },
-    });
-  }
-}
 
 export class DaemonPeerRequests extends PeerRequestChannel {
   constructor(link: PeerChannelLink, clock: Clock, logger?: Logger) {
@@ -35,7 +22,7 @@ export class DaemonPeerRequests extends PeerRequestChannel {
       ...(logger === undefined ? {} : { logger }),
       name: 'daemons',
       maxInFlight: MAX_DAEMON_PEER_REQUESTS_IN_FLIGHT,
-      unanswered: (peer, sent, reason) => new DaemonPeerRequestError(peer, sent, reason),
+      unansweredCode: 'DAEMON_PEER_REQUEST_FAILED',
       notServing: (request) =>
         new DaemonUnavailableError(
           String(request.header.name),

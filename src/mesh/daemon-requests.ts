@@ -57,8 +57,9 @@ import type { DaemonMember } from './daemon-member.js';
 import type { DaemonMembers } from './daemon-members.js';
 import { DaemonMover, MOVE_REQUESTS } from './daemon-move.js';
 import { readOutputs } from './daemon-outputs.js';
-import { DaemonPeerRequestError, type DaemonPeerRequests, type PeerMessage } from './daemon-peer-requests.js';
+import type { DaemonPeerRequests, PeerMessage } from './daemon-peer-requests.js';
 import { ReplicaLoads } from './daemon-replica-loads.js';
+import { PeerRequestError } from './peer-request-channel.js';
 
 /** Longest wait between two looks at a daemon whose active could not take an event. */
 export const ACTIVE_RETRY_WAIT_MS = 200;
@@ -587,7 +588,7 @@ export class DaemonRequests implements DaemonsBackend {
     try {
       answer = await this.options.peers.request(target.node, request, timeoutMs);
     } catch (error) {
-      if (error instanceof DaemonPeerRequestError) {
+      if (error instanceof PeerRequestError) {
         if (!error.sent) throw new DaemonUnavailableError(name, error.message, error);
         throw new DaemonEventOutcomeUnknownError(name, error.message, error);
       }

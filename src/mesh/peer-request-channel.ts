@@ -2,11 +2,11 @@
  * Requests between one service's instances on different nodes over that service's own channel
  * of the peer transport: the daemons' (sends routed to the active's node, members' progress, a
  * member's state) and the blobs' (chunks, copies, drops). Each owner names its channel and gives
- * its own errors, so a failed blob copy reads as a blobs failure and a failed daemons request as
- * a daemons one. The caller learns honestly what it can about a request that got no answer: the
- * owner's `unanswered` error says `sent: false` when the transport refused it (it never left:
- * safe to retry), `sent: true` after a timeout or a lost connection (it may have been served).
- * The requests in flight live in a `PendingPeerRequests` table.
+ * its own error codes, so a failed blob copy reads as a blobs failure and a failed daemons request
+ * as a daemons one. The caller learns honestly what it can about a request that got no answer: its
+ * `PeerRequestError` says `sent: false` when the transport refused it (it never left: safe to
+ * retry), `sent: true` after a timeout or a lost connection (it may have been served). The
+ * requests in flight live in a `PendingPeerRequests` table.
  */
 import { type Clock, type Logger, MeshError, type NodeId, PendingPeerRequests } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
@@ -28,10 +28,26 @@ export interface PeerRequestChannelOptions {
   readonly name: string;
   /** Requests in flight from this node at once; more are refused unsent. */
   readonly maxInFlight: number;
-  /** The owner's error for a request that got no answer (`sent`: it may have reached the peer). */
-  readonly unanswered: (peer: NodeId, sent: boolean, reason: string) => MeshError;
+  /** The code of the owner's `PeerRequestError` for a request that got no answer. */
+  readonly unansweredCode: string;
   /** The owner's error answered to a request that arrives while nothing serves here. */
   readonly notServing: (request: PeerMessage) => MeshError;
+}
+
+/**
+ * A request on a peer-request channel got no answer; `sent` says whether it may have reached the
+ * peer. Its code is the channel owner's (`BLOB_PEER_REQUEST_FAILED`, `DAEMON_PEER_REQUEST_FAILED`).
+ */
+export class PeerRequestError extends MeshError {
+  constructor(
+    code: string,
+    channel: string,
+    readonly peer: NodeId,
+    readonly sent: boolean,
+    reason: string,
+  ) {
+    super(code, `${channel} request to node ${peer}: ${reason}`, { details: { peer, sent } });
+  }
 }
 
 export class PeerRequestChannel {
@@ -40,12 +56,12 @@ export class PeerRequestChannel {
   private closed = false;
 
   constructor(private readonly options: PeerRequestChannelOptions) {
-    const { link, clock, maxInFlight, unanswered } = options;
+    const { link, clock, maxInFlight } = options;
     this.pending = new PendingPeerRequests({
       send: (peer, frame) => link.send(peer, frame),
       clock,
       maxInFlight,
-      unanswered: (peer, sent, reason) => unanswered(peer, sent, reason),
+      unanswered: (peer, sent, reason) => this.unanswered(peer, sent, reason),
     });
     link.onMessage((from, bytes) => this.receive(from, bytes));
     link.onPeerLost((peer) => this.pending.peerLost(peer));
@@ -62,19 +78,23 @@ export class PeerRequestChannel {
 
   /** Sends a request; resolves with the answer, or rejects after `timeoutMs`. */
   request(peer: NodeId, message: PeerMessage, timeoutMs: number): Promise<PeerMessage> {
-    const { unanswered } = this.options;
-    if (this.closed) return Promise.reject(unanswered(peer, false, 'this node stopped'));
+    if (this.closed) return Promise.reject(this.unanswered(peer, false, 'this node stopped'));
     return this.pending.request(
       peer,
       (id) => encodePeerFrame({ kind: 'request', id, ...message }),
       timeoutMs,
-      () => unanswered(peer, false, 'too many requests in flight'),
+      () => this.unanswered(peer, false, 'too many requests in flight'),
     );
   }
 
   close(): void {
     this.closed = true;
     this.pending.failAll('this node stopped');
+  }
+
+  private unanswered(peer: NodeId, sent: boolean, reason: string): PeerRequestError {
+    const { unansweredCode, name } = this.options;
+    return new PeerRequestError(unansweredCode, name, peer, sent, reason);
   }
 
   private receive(from: NodeId, bytes: Uint8Array): void {

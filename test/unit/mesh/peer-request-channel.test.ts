@@ -1,14 +1,14 @@
 /**
  * The generic peer-request channel (two nodes on an in-memory link): answers travel back by
- * request id, a served error keeps its code, and each owner's own errors name what failed (a
- * blobs channel's unanswered request is BLOB_PEER_REQUEST_FAILED, a daemons one's
+ * request id, a served error keeps its code, and an unanswered request is one PeerRequestError
+ * with its owner's code (a blobs channel's BLOB_PEER_REQUEST_FAILED, a daemons one's
  * DAEMON_PEER_REQUEST_FAILED), with `sent` telling a refused request from an unanswered one.
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock, MeshError, type NodeId } from '../../../src/lib/index.js';
 import { BlobPeerRequests } from '../../../src/mesh/blob-peer-requests.js';
 import { DaemonPeerRequests } from '../../../src/mesh/daemon-peer-requests.js';
-import { PeerRequestChannel } from '../../../src/mesh/peer-request-channel.js';
+import { PeerRequestChannel, PeerRequestError } from '../../../src/mesh/peer-request-channel.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 
 /** Links between nodes that deliver on a later microtask; `accepts` false refuses every send; `lose` closes a peer. */
@@ -30,23 +30,13 @@ function network() {
   return { link, state, deliverRaw, lose };
 }
 
-class OwnerError extends MeshError {
-  constructor(
-    readonly peer: NodeId,
-    readonly sent: boolean,
-    reason: string,
-  ) {
-    super('OWNER_REQUEST_FAILED', `owner request to node ${peer}: ${reason}`);
-  }
-}
-
 function channel(link: PeerChannelLink, clock: ManualClock, maxInFlight = 10) {
   return new PeerRequestChannel({
     link,
     clock,
     name: 'owner',
     maxInFlight,
-    unanswered: (peer, sent, reason) => new OwnerError(peer, sent, reason),
+    unansweredCode: 'OWNER_REQUEST_FAILED',
     notServing: (request) =>
       new MeshError('OWNER_NOT_SERVING', `nothing serves ${String(request.header.type)}`),
   });
@@ -96,10 +86,14 @@ describe('PeerRequestChannel', () => {
     const net = network();
     const asker = channel(net.link(1), clock, 2);
     net.state.accepts = false;
-    expect(await caught(asker.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({
+    const refused = await caught(asker.request(2, { header: {}, blobs: [] }, 1_000));
+    expect(refused).toBeInstanceOf(PeerRequestError);
+    expect(refused).toMatchObject({
       code: 'OWNER_REQUEST_FAILED',
+      message: expect.stringContaining('owner request to node 2: '),
       peer: 2,
       sent: false,
+      details: { peer: 2, sent: false },
     });
     net.state.accepts = true;
     net.state.delivers = false;
@@ -135,10 +129,12 @@ describe('PeerRequestChannel', () => {
     const daemons = new DaemonPeerRequests(net.link(5), clock);
     expect(await caught(blobs.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({
       code: 'BLOB_PEER_REQUEST_FAILED',
+      message: expect.stringContaining('blobs request to node 2: '),
       sent: false,
     });
     expect(await caught(daemons.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({
       code: 'DAEMON_PEER_REQUEST_FAILED',
+      message: expect.stringContaining('daemons request to node 2: '),
       sent: false,
     });
     net.state.accepts = true;
