@@ -1,4 +1,4 @@
-import { fdatasyncSync, constants as fsConstants, writeSync } from 'node:fs';
+import { constants as fsConstants, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import {
   type Disk,
@@ -9,7 +9,8 @@ import {
   type OpenOptions,
 } from '../disk.js';
 import type { StepObserver, StepStartObserver } from '../step-durations.js';
-import { InlineIoPolicy } from './inline-io-policy.js';
+import { INLINE_SYNC_WAIT_MS, InlineIoPolicy } from './inline-io-policy.js';
+import { SyncThread } from './sync-thread.js';
 
 /** How a file opened for inline IO decides, and reports, what runs on the event loop. */
 interface InlineIo {
@@ -17,6 +18,8 @@ interface InlineIo {
   readonly onStep: StepObserver;
   readonly onStepStart: StepStartObserver;
   readonly beforeInlineSync: () => void;
+  /** The device's sync thread, started at the first inline sync. */
+  syncThread(): SyncThread;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -36,6 +39,8 @@ class NodeDiskFile implements DiskFile {
   private endOffset: number;
   /** Bytes written since the last fdatasync. */
   private unsyncedBytes = 0;
+  /** The fdatasync in flight, which `close` waits for: the sync thread holds the descriptor. */
+  private syncing: Promise<void> | undefined;
 
   constructor(
     readonly path: string,
@@ -99,6 +104,16 @@ class NodeDiskFile implements DiskFile {
   }
 
   async datasync(): Promise<void> {
+    const sync = this.sync();
+    this.syncing = sync;
+    try {
+      await sync;
+    } finally {
+      if (this.syncing === sync) this.syncing = undefined;
+    }
+  }
+
+  private async sync(): Promise<void> {
     const inline = this.inline;
     const bytes = this.unsyncedBytes;
     this.unsyncedBytes = 0;
@@ -106,16 +121,23 @@ class NodeDiskFile implements DiskFile {
       await wrap('fdatasync', this.path, () => this.handle.datasync());
       return;
     }
-    const inlineSync = inline.policy.inline(bytes);
-    if (inlineSync) {
-      // Before the loop blocks (and outside the step the sync is measured as).
+    const startedMs = performance.now();
+    const syncThread = inline.policy.inline(bytes) ? inline.syncThread() : undefined;
+    if (syncThread !== undefined && !syncThread.busy) {
+      // Before the loop waits (and outside the step the wait is measured as).
       inline.beforeInlineSync();
       inline.onStepStart();
-    }
-    const startedMs = performance.now();
-    if (inlineSync) {
-      await wrap('fdatasync', this.path, async () => fdatasyncSync(this.handle.fd));
+      let rest: Promise<void> | undefined;
+      let failure: unknown;
+      try {
+        rest = syncThread.sync(this.handle.fd, INLINE_SYNC_WAIT_MS);
+      } catch (error) {
+        failure = error;
+      }
+      // Measured before any await, so the step holds the wait alone.
       inline.onStep('inline-sync', performance.now() - startedMs);
+      if (failure !== undefined) rest = Promise.reject(failure);
+      if (rest !== undefined) await wrap('fdatasync', this.path, () => rest as Promise<void>);
     } else {
       await wrap('fdatasync', this.path, () => this.handle.datasync());
     }
@@ -123,6 +145,7 @@ class NodeDiskFile implements DiskFile {
   }
 
   async close(): Promise<void> {
+    await this.syncing?.catch(() => {});
     await wrap('close', this.path, () => this.handle.close());
   }
 }
@@ -137,12 +160,14 @@ async function writeFully(handle: fs.FileHandle, data: Uint8Array, offset: numbe
 
 export interface NodeDiskOptions {
   /**
-   * Write and fdatasync on the calling thread instead of Node's thread pool while the disk is
+   * Write on the calling thread, and fdatasync on the disk's sync thread with the calling thread
+   * waiting up to `INLINE_SYNC_WAIT_MS`, instead of through Node's thread pool while the disk is
    * quick (`InlineIoPolicy`). Each trip through the pool costs a turn of the event loop, which
    * on a busy node is milliseconds, while an fdatasync on a local SSD takes tens of
-   * microseconds: inline, a Ready's persist finishes in the same turn. After a slow sync, or for
-   * a large batch, writes and syncs go through the pool until syncs are quick again, so a busy
-   * device does not stall the node. Reads, opens and directory operations always use the pool.
+   * microseconds: inline, a Ready's persist finishes in the same turn, and a sync that turns out
+   * slow holds the loop no longer than the wait. After a slow sync, or for a large batch, writes
+   * and syncs go through the pool until syncs are quick again. Reads, opens and directory
+   * operations always use the pool.
    */
   readonly inlineWrites?: boolean;
   /** Told how long each inline write and fdatasync held the event loop. */
@@ -150,7 +175,7 @@ export interface NodeDiskOptions {
   /** Told as each inline write and fdatasync starts. */
   readonly onStepStart?: StepStartObserver;
   /**
-   * Called right before an inline fdatasync blocks the event loop: the node hands its sockets
+   * Called right before the event loop waits for an inline fdatasync: the node hands its sockets
    * what waits for the end of the turn (`endOfTurn.writeNow`), so messages travel meanwhile.
    */
   readonly beforeInlineSync?: () => void;
@@ -164,6 +189,7 @@ const ignoreBlocking = (): void => {};
 export class NodeDisk implements Disk {
   /** One policy for the device: a slow sync on one file says the disk is busy for all. */
   private readonly inlineIo: InlineIo | undefined;
+  private thread: SyncThread | undefined;
 
   constructor(options: NodeDiskOptions = {}) {
     this.inlineIo =
@@ -173,6 +199,10 @@ export class NodeDisk implements Disk {
             onStep: options.onStep ?? ignoreStep,
             onStepStart: options.onStepStart ?? ignoreStepStart,
             beforeInlineSync: options.beforeInlineSync ?? ignoreBlocking,
+            syncThread: () => {
+              this.thread ??= new SyncThread();
+              return this.thread;
+            },
           }
         : undefined;
   }

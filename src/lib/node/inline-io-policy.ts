@@ -3,10 +3,18 @@
  * Node's thread pool instead. Inline IO saves a turn of the event loop per write, which is most
  * of a small write's latency, while an fdatasync on a quiet SSD takes a fraction of a ms; but
  * when the device is busy (three nodes syncing on one disk, a large batch of dirty pages) one
- * fdatasync can take 50-250 ms, all of it a stall of the node. So: inline while syncs are
- * quick and the batch small; through the pool after a slow sync, or for a large batch, until a
- * sync is quick again. Durability is the same either way: the caller waits for the sync.
+ * fdatasync can take 50-250 ms. So an "inline" sync runs on the disk's sync thread while the
+ * loop waits at most `INLINE_SYNC_WAIT_MS` for it (`SyncThread`); the rest of a slow sync
+ * passes as ordinary IO. Inline while syncs are quick and the batch small; through the pool
+ * after a slow sync, or for a large batch, until a sync is quick again. Durability is the same
+ * either way: the caller waits for the sync.
  */
+
+/**
+ * The longest the event loop waits for an inline sync before it lets the sync finish as
+ * ordinary IO. A quick sync (well under a millisecond on a quiet SSD) ends in the same turn.
+ */
+export const INLINE_SYNC_WAIT_MS = 5;
 
 /** A sync that took longer than this sends the next writes and syncs through the thread pool. */
 export const INLINE_SYNC_SLOW_MS = 5;
