@@ -33,7 +33,14 @@ function withinMessageBudget(entries: readonly ChainEntry[]): readonly ChainEntr
  * a time.
  */
 export class RecordPusher {
-  private recent: ChainEntry[] = [];
+  /**
+   * The kept records are `recent[recentHead..]`, the first at `recentStartOffset`. Dropping
+   * clears a slot and moves the head; the array is cut only once the dropped part outgrows the
+   * kept one, so each record is copied a bounded number of times (a cut per append, of a full
+   * 8 MiB window, cost the leader more than the append itself once a busy chain's had filled).
+   */
+  private recent: (ChainEntry | undefined)[] = [];
+  private recentHead = 0;
   private recentStartOffset = 0;
   private recentBytes = 0;
 
@@ -46,6 +53,7 @@ export class RecordPusher {
   /** Forgets the kept records; the next ones remembered start at `offset`. */
   resetRecent(offset: number): void {
     this.recent = [];
+    this.recentHead = 0;
     this.recentStartOffset = offset;
     this.recentBytes = 0;
   }
@@ -53,20 +61,21 @@ export class RecordPusher {
   remember(entries: readonly ChainEntry[]): void {
     for (const entry of entries) {
       assert(
-        entry.offset === this.recentStartOffset + this.recent.length,
+        entry.offset === this.recentStartOffset + this.recent.length - this.recentHead,
         'kept records run on without gaps',
       );
       this.recent.push(entry);
       this.recentBytes += recordBytes(entry);
     }
-    let dropped = 0;
-    while (this.recentBytes > LEADER_RECENT_RECORDS_BYTES && dropped < this.recent.length - 1) {
-      this.recentBytes -= recordBytes(this.recent[dropped] as ChainEntry);
-      dropped++;
+    while (this.recentBytes > LEADER_RECENT_RECORDS_BYTES && this.recentHead < this.recent.length - 1) {
+      this.recentBytes -= recordBytes(this.recent[this.recentHead] as ChainEntry);
+      this.recent[this.recentHead] = undefined;
+      this.recentHead++;
+      this.recentStartOffset++;
     }
-    if (dropped > 0) {
-      this.recent = this.recent.slice(dropped);
-      this.recentStartOffset += dropped;
+    if (this.recentHead > 0 && this.recentHead >= this.recent.length - this.recentHead) {
+      this.recent = this.recent.slice(this.recentHead);
+      this.recentHead = 0;
     }
   }
 
@@ -79,11 +88,11 @@ export class RecordPusher {
     while (progress.canSend() && progress.nextOffset < log.endOffset) {
       const fromOffset = progress.nextOffset;
       if (fromOffset >= this.recentStartOffset) {
-        const start = fromOffset - this.recentStartOffset;
+        const start = this.recentHead + fromOffset - this.recentStartOffset;
         this.sendAppend(
           progress,
           fromOffset,
-          withinMessageBudget(this.recent.slice(start, start + MAX_MESSAGE_RECORDS)),
+          withinMessageBudget(this.recent.slice(start, start + MAX_MESSAGE_RECORDS) as ChainEntry[]),
           commitOffset,
         );
         continue;
