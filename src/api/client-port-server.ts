@@ -30,7 +30,10 @@ export interface ClientPortServer {
   readonly address: string;
   /** Connections served natively and with rewritten authorities (see `client-port.ts`). */
   readonly connections: ClientPortCounters;
-  /** Ends every service's streams, then lets calls finish for `SHUTDOWN_GRACE_MS` before cutting them. */
+  /**
+   * Ends every service's streams, then lets calls finish for `SHUTDOWN_GRACE_MS` before cutting
+   * them; resolves with no connection of the port left open.
+   */
   close(): Promise<void>;
 }
 
@@ -77,6 +80,9 @@ export async function startClientPortServer(options: ClientPortServerOptions): P
             resolve();
           });
         });
+        const cut = clientPort.destroyConnections();
+        if (cut > 0)
+          logger.info({ connections: cut }, 'client port: cut connections whose clients did not read');
       })();
       return closing;
     },

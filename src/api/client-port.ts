@@ -41,6 +41,13 @@ export interface ClientPort {
    * over belong to the gRPC server, whose shutdown ends them.
    */
   close(): void;
+  /**
+   * Destroys every connection still open; answers how many there were. For after the gRPC
+   * server's shutdown: it ends a connection by flushing what it wrote first, which never
+   * completes while the client does not read (a stopped or starved process), and an open
+   * socket keeps the node's process alive.
+   */
+  destroyConnections(): number;
 }
 
 export function listenClientPort(options: {
@@ -50,8 +57,11 @@ export function listenClientPort(options: {
   readonly logger: Logger;
 }): Promise<ClientPort> {
   const undecided = new Set<net.Socket>();
+  const open = new Set<net.Socket>();
   const counters = { native: 0, repaired: 0 };
   const server = net.createServer((socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     undecided.add(socket);
     judge(socket, options.injector, options.logger, (verdict) => {
       undecided.delete(socket);
@@ -74,6 +84,12 @@ export function listenClientPort(options: {
         close: () => {
           server.close();
           for (const socket of undecided) socket.destroy();
+        },
+        destroyConnections: () => {
+          const count = open.size;
+          for (const socket of open) socket.destroy();
+          open.clear();
+          return count;
         },
       });
     });

@@ -31,6 +31,13 @@ import {
   statusCommand,
 } from './commands/index.js';
 import { JOIN_USAGE, joinCommand } from './join-command.js';
+import {
+  DEBUG_HANDLES_ENVIRONMENT_VARIABLE,
+  describeLingeringHandles,
+  EXIT_AFTER_RETURN_MS,
+  EXIT_GUARD_MESSAGE,
+  trackHandlesWhenAsked,
+} from './lingering-handles.js';
 import { START_LOCAL_USAGE, startLocalCluster } from './local-cluster.js';
 import {
   CERTS_USAGE,
@@ -161,6 +168,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   }
 }
 
+trackHandlesWhenAsked();
 const io: CommandIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
 try {
   process.exitCode = await main(process.argv.slice(2), io);
@@ -178,16 +186,19 @@ try {
   }
 }
 
+if (process.env[DEBUG_HANDLES_ENVIRONMENT_VARIABLE] === '1') {
+  // What is left the moment the command returned, then each second: what ends late, and when.
+  setImmediate(() => io.err(`meshos: the command ended; still open: ${describeLingeringHandles()}`));
+  setInterval(() => io.err(`meshos: still open: ${describeLingeringHandles()}`), 1_000).unref();
+}
+
 /**
  * A command that has returned has finished its work (a node has said "stopped" after closing its
  * parts). If something still holds the event loop this long after, name it on stderr, so the leak
  * can be found, and exit rather than linger as a process that looks alive. Unref'd: a process
  * whose loop drains exits before it fires.
  */
-const EXIT_AFTER_RETURN_MS = 5_000;
 setTimeout(() => {
-  io.err(
-    `meshos: still running ${EXIT_AFTER_RETURN_MS} ms after the command ended, held by: ${process.getActiveResourcesInfo().join(', ')}; exiting`,
-  );
+  io.err(`${EXIT_GUARD_MESSAGE}, held by: ${describeLingeringHandles()}; exiting`);
   process.exit();
 }, EXIT_AFTER_RETURN_MS).unref();
