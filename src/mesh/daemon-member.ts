@@ -39,6 +39,8 @@ export const MAX_MEMBER_WAITERS = 10_000;
 export const CHECKPOINT_OUTPUTS_WAIT_MS = 2_000;
 /** Senders waiting on a member at which it reports itself saturated (to replica-group routers). */
 export const MEMBER_SATURATED_WAITERS = 256;
+/** Tries of a starting member to claim its start on the trim floor (a fetch from another member between). */
+export const MAX_START_CLAIM_ATTEMPTS = 20;
 
 export interface DaemonMemberOptions {
   readonly definition: DaemonDefinition;
@@ -64,6 +66,11 @@ export interface DaemonMemberOptions {
   readonly checkpointEvery?: CheckpointThresholds;
   /** Told the offset of each checkpoint saved on this node's disk. */
   readonly onCheckpointSaved?: (daemon: string, appliedThrough: number) => void;
+  /**
+   * Records where the member starts as its node's checkpoint on the trim floor and answers the
+   * floor in force (`claimTrimStart`; undefined: not trimmed). Absent: no trim floor.
+   */
+  readonly claimStart?: (daemon: string, offset: number) => Promise<number | undefined>;
   /** A checkpoint to start from instead of looking for one (a move's target fetched it). */
   readonly initialCheckpoint?: MemberCheckpoint;
   /**
@@ -305,7 +312,9 @@ export class DaemonMember {
 
   /** Starts from a checkpoint, then applies or holds as the definition asks, until stopped. */
   private async drive(): Promise<void> {
-    const start = this.options.initialCheckpoint ?? (await this.startingCheckpoint());
+    const start = await this.startAboveFloor(
+      this.options.initialCheckpoint ?? (await this.startingCheckpoint()),
+    );
     if (start !== undefined) {
       this.warm.held = start;
       this.startedAt = start.appliedThrough;
@@ -355,6 +364,60 @@ export class DaemonMember {
       logger?.info({ err: error, daemon: this.name }, 'daemons: no checkpoint from another member');
       return undefined;
     }
+  }
+
+  /**
+   * Claims the member's start on its inbound chain's trim floor (docs/CHAINS.md "Trim floor"): its
+   * node's record becomes `start`'s offset, so the floor cannot rise past what this member needs.
+   * When the floor is above it already (the node's earlier record named a checkpoint this member
+   * no longer has: its disk was replaced), the records it would replay may be gone, and it takes a
+   * checkpoint at or above the floor from another member instead. A member that cannot claim in
+   * `MAX_START_CLAIM_ATTEMPTS` goes on from `start`; its next saved checkpoint corrects its record.
+   */
+  private async startAboveFloor(start: MemberCheckpoint | undefined): Promise<MemberCheckpoint | undefined> {
+    const { claimStart, clock, logger } = this.options;
+    if (claimStart === undefined) return start;
+    const never = new AbortController().signal;
+    for (let attempt = 0; attempt < MAX_START_CLAIM_ATTEMPTS && !this.stopped; attempt++) {
+      const offset = start?.appliedThrough ?? 0;
+      try {
+        const floor = await claimStart(this.name, offset);
+        if (floor === undefined || floor <= offset) return start;
+        const fetched = await this.fetchFromAnyMember(floor);
+        if (fetched !== undefined) {
+          this.checkpoints.save(fetched, async () => true);
+          start = fetched;
+          continue;
+        }
+        logger?.warn(
+          { daemon: this.name, offset, floor },
+          "daemons: the member starts below its chain's trim floor and no member has a checkpoint above it yet",
+        );
+      } catch (error) {
+        logger?.warn(
+          { err: error, daemon: this.name },
+          "daemons: claiming the member's start on the trim floor failed",
+        );
+      }
+      await pause(clock, MEMBER_RETRY_DELAY_MS, never);
+    }
+    return start;
+  }
+
+  /** A checkpoint of this deployment at or above `minAppliedThrough` from another member (the active first). */
+  private async fetchFromAnyMember(minAppliedThrough: number): Promise<MemberCheckpoint | undefined> {
+    const { definition } = this;
+    const fetchFrom = this.options.fetchFrom;
+    if (fetchFrom === undefined) return undefined;
+    const others = definition.members
+      .filter((member) => member.index !== this.options.index)
+      .sort((a, b) => Number(b.index === definition.active) - Number(a.index === definition.active));
+    for (const member of others) {
+      const fetched = await fetchFrom(member.node, definition.name, minAppliedThrough).catch(() => undefined);
+      if (fetched?.createdAtMs === definition.createdAtMs && fetched.appliedThrough >= minAppliedThrough)
+        return fetched;
+    }
+    return undefined;
   }
 
   /** The active's checkpoint (undefined when this member is the active or none can fetch). */

@@ -32,6 +32,8 @@ export interface DaemonMembersOptions {
   readonly checkpointEvery?: CheckpointThresholds;
   /** Told the offset of each member checkpoint saved on this node's disk. */
   readonly onCheckpointSaved?: (daemon: string, appliedThrough: number) => void;
+  /** Records where a member starts on its chain's trim floor (`DaemonMemberOptions.claimStart`). */
+  readonly claimStart?: (daemon: string, offset: number) => Promise<number | undefined>;
   /**
    * How long a move's target keeps what it prepared (a member started from a checkpoint, or its
    * warm standby applying every record) without being made active (default `PREPARED_MEMBER_TTL_MS`).
@@ -310,7 +312,7 @@ export class DaemonMembers {
   ): DaemonMember | undefined {
     const { catalog, chains, clock, logger, self, nodeLease, checkpoints, fetchFrom, checkpointEvery } =
       this.options;
-    const { onCheckpointSaved } = this.options;
+    const { onCheckpointSaved, claimStart } = this.options;
     const applierOptions = () => ({
       kind: catalog.get(definition.kind),
       config: definition.config,
@@ -333,6 +335,7 @@ export class DaemonMembers {
         ...(fetchFrom === undefined ? {} : { fetchFrom }),
         ...(checkpointEvery === undefined ? {} : { checkpointEvery }),
         ...(onCheckpointSaved === undefined ? {} : { onCheckpointSaved }),
+        ...(claimStart === undefined ? {} : { claimStart }),
         ...(initialCheckpoint === undefined ? {} : { initialCheckpoint }),
         ...(logger === undefined ? {} : { logger }),
       });

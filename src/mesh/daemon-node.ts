@@ -23,7 +23,7 @@ import type { CheckpointThresholds } from './daemon-member-checkpoints.js';
 import { DaemonMembers } from './daemon-members.js';
 import { DaemonPeerRequests } from './daemon-peer-requests.js';
 import { DaemonRequests } from './daemon-requests.js';
-import { publishTrimFloor } from './daemon-trim-floor.js';
+import { claimTrimStart, publishTrimFloor } from './daemon-trim-floor.js';
 
 /** Reads of its definition an active tries after its node registered again, and the pause between. */
 export const MAX_ACTIVE_CONFIRM_ATTEMPTS = 20;
@@ -94,6 +94,8 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
         logger?.warn({ err: error, daemon }, 'daemons: publishing the trim floor failed');
       });
     },
+    // A member's start replaces its node's record first: a replaced disk leaves a stale one.
+    claimStart: (daemon, offset) => claimTrimStart(plane, daemon, self, offset),
     clock,
     ...withLogger,
   });

@@ -7,6 +7,7 @@
  * member can neither raise it past what a current member needs nor pull it back.
  */
 import { absent, type ControlPlane, daemonKey } from '../control/index.js';
+import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { decodeDaemonDefinition } from '../daemons/definition-codec.js';
 import {
   daemonTrimFloor,
@@ -82,6 +83,55 @@ export async function publishTrimFloor(
     if (answer.succeeded) return wanted;
   }
   return undefined;
+}
+
+/**
+ * Records `offset` as where `self`'s member of `daemon` starts (the checkpoint it restored, or 0),
+ * replacing whatever its node published before: a node whose disk was replaced left a record of a
+ * checkpoint it no longer has, which would let the floor rise past records its member now needs.
+ * The record may go down; the floor never does. Rewriting the floor's value in the same
+ * transaction changes its mod revision, so a publisher that read the stale record fails its floor
+ * write and reads again. Answers the floor in force (undefined when the daemon is not trimmed or
+ * `self` is not a member): above `offset`, records the member needs may be gone, and it must start
+ * from a checkpoint at or above the floor instead.
+ */
+export async function claimTrimStart(
+  plane: ControlPlane,
+  daemon: string,
+  self: NodeId,
+  offset: number,
+): Promise<number | undefined> {
+  for (let attempt = 0; attempt < MAX_TRIM_FLOOR_ATTEMPTS; attempt++) {
+    const definitionEntry = await plane.get(daemonKey(daemon));
+    if (definitionEntry === undefined) return undefined;
+    const definition = decodeDaemonDefinition(definitionEntry.key, definitionEntry.value);
+    const chain = trimmedInboundChain(definition);
+    if (chain === undefined) return undefined;
+    if (!definition.members.some((member) => member.node === self)) return undefined;
+    const floorKey = trimFloorKey(chain);
+    const current = await plane.get(floorKey);
+    const floor = current === undefined ? 0 : (decodeTrimOffset(current.value) ?? 0);
+    const answer = await plane.txn({
+      compare: [
+        {
+          key: definitionEntry.key,
+          target: 'modRevision',
+          operator: '=',
+          operand: definitionEntry.modRevision,
+        },
+        current === undefined
+          ? absent(floorKey)
+          : { key: floorKey, target: 'modRevision', operator: '=', operand: current.modRevision },
+      ],
+      success: [
+        { type: 'put', key: trimCheckpointKey(chain, self), value: encodeTrimOffset(offset) },
+        { type: 'put', key: floorKey, value: encodeTrimOffset(floor) },
+      ],
+      failure: [],
+    });
+    if (answer.succeeded) return floor;
+  }
+  throw new DaemonUnavailableError(daemon, 'the trim floor kept changing while a member claimed its start');
 }
 
 /** The floor of `chain` (0 when none was published or the value is not one). */

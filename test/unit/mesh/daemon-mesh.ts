@@ -43,6 +43,11 @@ export interface DaemonMesh {
   node(id: NodeId): DaemonNode;
   /** Tells node `id`'s daemons it registered again (call after setting its new lease). */
   registered(id: NodeId): void;
+  /**
+   * Closes node `id`'s daemons and opens them again, with its checkpoint files kept or, with
+   * `freshDisk`, none (a node whose disk was replaced).
+   */
+  restart(id: NodeId, options?: { freshDisk?: boolean }): Promise<DaemonNode>;
   close(): Promise<void>;
 }
 
@@ -82,8 +87,7 @@ export async function openDaemonMesh(
   const registeredListeners = new Map<NodeId, (() => void)[]>();
   const handlers = new Map<NodeId, (from: NodeId, payload: Uint8Array) => void>();
   const nodes = new Map<NodeId, DaemonNode>();
-  const stops: Array<() => Promise<void>> = [];
-  for (const id of ids) {
+  const openNode = (id: NodeId, checkpoints: MemoryCheckpointStore): DaemonNode => {
     const link: PeerChannelLink = {
       send: (peer, payload) => {
         if (!handlers.has(peer)) return false;
@@ -98,9 +102,6 @@ export async function openDaemonMesh(
     const catalog = createKindCatalog([...BUILT_IN_KINDS, ...(options.kinds ?? [])]);
     const healthyNodes = () =>
       ids.filter((node) => !gone.has(node)).map((node) => ({ id: node, healthy: !down.has(node) }));
-    leases.set(id, { id: id * 100, aliveUntilMs: clock.nowMs() + LEASE_ALIVE_MS });
-    registeredListeners.set(id, []);
-    const checkpoints = new MemoryCheckpointStore();
     const daemonsNode = openDaemonsNode({
       checkpoints,
       ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
@@ -142,8 +143,14 @@ export async function openDaemonMesh(
       clock,
       random: systemRandom(),
     });
-    nodes.set(id, { id, checkpoints, ...daemonsNode });
-    stops.push(() => daemonsNode.close());
+    const node = { id, checkpoints, ...daemonsNode };
+    nodes.set(id, node);
+    return node;
+  };
+  for (const id of ids) {
+    leases.set(id, { id: id * 100, aliveUntilMs: clock.nowMs() + LEASE_ALIVE_MS });
+    registeredListeners.set(id, []);
+    openNode(id, new MemoryCheckpointStore());
   }
   return {
     nodes,
@@ -157,8 +164,15 @@ export async function openDaemonMesh(
     registered: (id) => {
       for (const listener of registeredListeners.get(id) ?? []) listener();
     },
+    async restart(id, restartOptions = {}) {
+      const node = nodes.get(id) as DaemonNode;
+      await node.close();
+      handlers.delete(id);
+      registeredListeners.set(id, []);
+      return openNode(id, restartOptions.freshDisk === true ? new MemoryCheckpointStore() : node.checkpoints);
+    },
     async close() {
-      for (const stop of stops) await stop();
+      for (const node of nodes.values()) await node.close();
       await plane.close();
       backend.close();
     },

@@ -6,10 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ControlPlane, daemonKey, openControlPlane } from '../../../src/control/index.js';
 import { encodeDaemonDefinition } from '../../../src/daemons/definition-codec.js';
-import { decodeTrimOffset, trimFloorKey } from '../../../src/daemons/trim-floor.js';
+import { decodeTrimOffset, trimCheckpointKey, trimFloorKey } from '../../../src/daemons/trim-floor.js';
 import type { DaemonDefinition } from '../../../src/daemons/types.js';
 import { ManualClock } from '../../../src/lib/index.js';
-import { publishTrimFloor, readTrimFloor } from '../../../src/mesh/daemon-trim-floor.js';
+import { claimTrimStart, publishTrimFloor, readTrimFloor } from '../../../src/mesh/daemon-trim-floor.js';
 import { standbyDefinition } from '../../support/daemon-definition.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
@@ -80,5 +80,50 @@ describe('publishTrimFloor', () => {
     const entry = await plane.get(trimFloorKey(CHAIN));
     expect(new TextDecoder().decode(entry?.value)).toBe('00000000000000000012');
     expect(decodeTrimOffset(entry!.value)).toBe(12);
+  });
+});
+
+describe('claimTrimStart', () => {
+  const recordOf = async (node: number) => {
+    const entry = await plane.get(trimCheckpointKey(CHAIN, node));
+    return entry === undefined ? undefined : decodeTrimOffset(entry.value);
+  };
+
+  it("replaces a node's stale record with where its member starts; the floor stays and is answered", async () => {
+    await define(standbyDefinition());
+    await publishTrimFloor(plane, 'log', 1, 800);
+    await publishTrimFloor(plane, 'log', 2, 500);
+    expect(await readTrimFloor(plane, CHAIN)).toBe(500);
+    // Node 1 came back on a fresh disk: its member starts at 0, below the floor.
+    expect(await claimTrimStart(plane, 'log', 1, 0)).toBe(500);
+    expect(await recordOf(1)).toBe(0);
+    expect(await readTrimFloor(plane, CHAIN)).toBe(500);
+    // With the stale 800 gone, node 2's later checkpoint cannot lift the floor past node 1's start.
+    expect(await publishTrimFloor(plane, 'log', 2, 900)).toBe(500);
+    // Node 1 restored a checkpoint at 600 fetched from node 2: the floor follows it, not 800.
+    expect(await claimTrimStart(plane, 'log', 1, 600)).toBe(500);
+    expect(await publishTrimFloor(plane, 'log', 2, 1_000)).toBe(600);
+  });
+
+  it('answers 0 before any floor, and nothing for a non-member or an untrimmed daemon', async () => {
+    await define(standbyDefinition());
+    expect(await claimTrimStart(plane, 'log', 2, 0)).toBe(0);
+    expect(await recordOf(2)).toBe(0);
+    expect(await claimTrimStart(plane, 'log', 9, 0)).toBeUndefined();
+    expect(await recordOf(9)).toBeUndefined();
+    const { active: _none, ...replica } = standbyDefinition({ name: 'rep', group: 'replica' });
+    await define(replica);
+    expect(await claimTrimStart(plane, 'rep', 1, 0)).toBeUndefined();
+  });
+
+  it("fails a floor write computed from the record it replaced (the floor's mod revision moved)", async () => {
+    await define(standbyDefinition());
+    await publishTrimFloor(plane, 'log', 1, 800);
+    await publishTrimFloor(plane, 'log', 2, 500);
+    const before = await plane.get(trimFloorKey(CHAIN));
+    await claimTrimStart(plane, 'log', 1, 0);
+    const after = await plane.get(trimFloorKey(CHAIN));
+    expect(after!.modRevision).toBeGreaterThan(before!.modRevision);
+    expect(decodeTrimOffset(after!.value)).toBe(500);
   });
 });
