@@ -2,8 +2,9 @@
  * A daemon's trim floor on its inbound chain: the lowest offset any member may still read. Each
  * member needs the chain from its latest durable checkpoint on (a restart restores it and
  * replays from there); a member with none pins the floor at 0. Pure, so every node computes the
- * same floor from the same control-plane snapshot. Replica groups (one chain per member, taken
- * over by spare nodes that replay it) and forks in progress are not trimmed: no floor for them.
+ * same floor from the same control-plane snapshot; a fork of the daemon being built pins the
+ * offset it reads from. Replica groups (one chain per member, taken over by spare nodes that
+ * replay it) are not trimmed: no floor for them.
  */
 import { KEYSPACE_PREFIXES } from '../control/keyspace.js';
 import type { NodeId } from '../lib/index.js';
@@ -27,6 +28,15 @@ export function trimCheckpointsPrefix(chain: string): string {
 
 export function trimCheckpointKey(chain: string, node: NodeId): string {
   return `${trimCheckpointsPrefix(chain)}${node}`;
+}
+
+/** Where forks of `chain`'s daemon being built pin the offset they read from, one key per fork. */
+export function trimPinsPrefix(chain: string): string {
+  return `${trimChainPrefix(chain)}pins/`;
+}
+
+export function trimPinKey(chain: string, fork: string): string {
+  return `${trimPinsPrefix(chain)}${fork}`;
 }
 
 const OFFSET_DIGITS = 20;

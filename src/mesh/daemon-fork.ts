@@ -18,6 +18,7 @@ import type { MemberCheckpoint } from '../daemons/member-checkpoint.js';
 import { type EventApplier, MemberCore } from '../daemons/member-core.js';
 import type { DaemonDefinition, DaemonKindCatalog } from '../daemons/types.js';
 import { type Clock, type NodeId, ValidationError } from '../lib/index.js';
+import type { TrimPin } from './daemon-trim-floor.js';
 
 /** Records read per step while replaying a parent's chain to the fork point. */
 export const FORK_REPLAY_READ_RECORDS = 512;
@@ -40,6 +41,11 @@ export interface ForkQuestion {
    * replay starts from it when it is of this deployment and at or below the fork point.
    */
   readonly parentCheckpoint?: () => Promise<MemberCheckpoint | undefined>;
+  /**
+   * Holds the parent's trim floor at or below `offset` until released (`pinTrimFloor`), so the
+   * records the replay reads stay. Absent: no floor is held.
+   */
+  readonly pinParentFloor?: (offset: number) => Promise<TrimPin>;
 }
 
 /** Where a replay to the fork point starts: a restored checkpoint's core and offset, or the start. */
@@ -73,7 +79,7 @@ export async function forkRecordFor(question: ForkQuestion): Promise<ForkRecord>
 
 /** The parent's member snapshot after its records below `through`, rebuilt from its chain. */
 async function replayTo(question: ForkQuestion, chain: string, through: number): Promise<Uint8Array> {
-  const { parent, chains, catalog, self, clock } = question;
+  const { parent, catalog, self, clock } = question;
   const options = () => ({
     kind: catalog.get(parent.kind),
     config: parent.config,
@@ -85,6 +91,23 @@ async function replayTo(question: ForkQuestion, chain: string, through: number):
     core: new MemberCore(ExactlyOnceApplier.create(options())),
     offset: 0,
   };
+  const pin = await question.pinParentFloor?.(start.offset);
+  try {
+    return await replayFrom(question, chain, start, through, restore);
+  } finally {
+    await pin?.release();
+  }
+}
+
+/** Applies the parent's records from `start` up to `through`; answers the member snapshot there. */
+async function replayFrom(
+  question: ForkQuestion,
+  chain: string,
+  start: ReplayStart,
+  through: number,
+  restore: (snapshot: Uint8Array) => EventApplier,
+): Promise<Uint8Array> {
+  const { parent, chains, clock } = question;
   let core = start.core;
   let next = start.offset;
   const catchUpDeadlineMs = clock.nowMs() + FORK_REPLAY_CATCH_UP_MS;

@@ -59,6 +59,7 @@ import { DaemonMover, MOVE_REQUESTS } from './daemon-move.js';
 import { readOutputs } from './daemon-outputs.js';
 import type { DaemonPeerRequests, PeerMessage } from './daemon-peer-requests.js';
 import { ReplicaLoads } from './daemon-replica-loads.js';
+import { pinTrimFloor } from './daemon-trim-floor.js';
 import { PeerRequestError } from './peer-request-channel.js';
 
 /** Longest wait between two looks at a daemon whose active could not take an event. */
@@ -162,6 +163,8 @@ export class DaemonRequests implements DaemonsBackend {
             clock,
             parentCheckpoint: () =>
               lastMemberCheckpoint(this.options.peers, parent, this.options.members.get(parent.name)),
+            pinParentFloor: (offset) =>
+              pinTrimFloor(this.options.directory.plane, parent.name, spec.name, offset),
           });
     const config = parent === undefined ? spec.config : parent.config;
     validateKindConfig(kind, config);

@@ -17,6 +17,8 @@ import {
   trimCheckpointsPrefix,
   trimFloorKey,
   trimmedInboundChain,
+  trimPinKey,
+  trimPinsPrefix,
 } from '../daemons/trim-floor.js';
 import { isNodeId, type NodeId } from '../lib/index.js';
 
@@ -62,9 +64,14 @@ export async function publishTrimFloor(
       const node = Number(entry.key.slice(trimCheckpointsPrefix(chain).length));
       if (offset !== undefined && isNodeId(node)) checkpoints.set(node, offset);
     }
+    const pinned = await plane.range(trimPinsPrefix(chain));
+    const pins = pinned.entries
+      .map((entry) => decodeTrimOffset(entry.value))
+      .filter((offset): offset is number => offset !== undefined);
     const wanted = daemonTrimFloor(
       definition.members.map((member) => member.node),
       checkpoints,
+      pins,
     );
     const floorKey = trimFloorKey(chain);
     const current = await plane.get(floorKey);
@@ -132,6 +139,71 @@ export async function claimTrimStart(
     if (answer.succeeded) return floor;
   }
   throw new DaemonUnavailableError(daemon, 'the trim floor kept changing while a member claimed its start');
+}
+
+/**
+ * How long a fork's pin outlives the node that builds the fork (it is released when the build
+ * ends; a node that dies mid-build leaves it to expire with its lease). A build is bounded by its
+ * reads and `FORK_REPLAY_CATCH_UP_MS`, far below this.
+ */
+export const FORK_PIN_TTL_SECONDS = 60;
+
+/** A fork's hold on its parent's floor: the floor when it was pinned, and its release. */
+export interface TrimPin {
+  /** The parent chain's floor when pinned (undefined: the parent's chain is not trimmed). */
+  readonly floor: number | undefined;
+  /** Removes the pin (its lease revoked); never rejects. */
+  release(): Promise<void>;
+}
+
+/**
+ * Pins `offset` of `parent`'s inbound chain while fork `fork` is built from it: publishers then
+ * keep the floor at or below it. Written under a lease of `FORK_PIN_TTL_SECONDS` with the
+ * floor's value rewritten in the same transaction (as `claimTrimStart`: a publisher that read
+ * before the pin fails its floor write and reads again). The answered floor above `offset` means
+ * records from `offset` may be gone already.
+ */
+export async function pinTrimFloor(
+  plane: ControlPlane,
+  parent: string,
+  fork: string,
+  offset: number,
+): Promise<TrimPin> {
+  const definitionEntry = await plane.get(daemonKey(parent));
+  const chain =
+    definitionEntry === undefined
+      ? undefined
+      : trimmedInboundChain(decodeDaemonDefinition(definitionEntry.key, definitionEntry.value));
+  if (chain === undefined) return { floor: undefined, release: async () => undefined };
+  const lease = await plane.grantLease(FORK_PIN_TTL_SECONDS);
+  const release = async (): Promise<void> => {
+    await plane.revokeLease(lease.id).catch(() => undefined);
+  };
+  try {
+    for (let attempt = 0; attempt < MAX_TRIM_FLOOR_ATTEMPTS; attempt++) {
+      const floorKey = trimFloorKey(chain);
+      const current = await plane.get(floorKey);
+      const floor = current === undefined ? 0 : (decodeTrimOffset(current.value) ?? 0);
+      const answer = await plane.txn({
+        compare: [
+          current === undefined
+            ? absent(floorKey)
+            : { key: floorKey, target: 'modRevision', operator: '=', operand: current.modRevision },
+        ],
+        success: [
+          { type: 'put', key: trimPinKey(chain, fork), value: encodeTrimOffset(offset), lease: lease.id },
+          { type: 'put', key: floorKey, value: encodeTrimOffset(floor) },
+        ],
+        failure: [],
+      });
+      if (answer.succeeded) return { floor, release };
+    }
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  await release();
+  throw new DaemonUnavailableError(parent, 'the trim floor kept changing while a fork pinned its start');
 }
 
 /** The floor of `chain` (0 when none was published or the value is not one). */

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inboundChainName } from '../../../src/daemons/chain-names.js';
 import { decodeJournalState } from '../../../src/daemons/index.js';
+import { decodeTrimOffset, trimPinKey, trimPinsPrefix } from '../../../src/daemons/trim-floor.js';
 import type { NodeId } from '../../../src/lib/index.js';
 import { until } from '../../support/until.js';
 import { bytes, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
@@ -93,5 +94,22 @@ describe("a fork's deploy starts from a parent checkpoint at or below the fork p
     const reads = await forkAt(3, 'past', point);
     expect(reads[0]).toBe(0);
     expect(await journalOf('past')).toEqual(parentEvents(point));
+  });
+
+  it("pins the parent's trim floor at the replay's start while it is built, and releases it", async () => {
+    const checkpointed = await deployParent();
+    const txn = vi.spyOn(mesh.plane, 'txn');
+    await forkAt(3, 'branch', PARENT_EVENTS);
+    const pins = txn.mock.calls
+      .flatMap(([request]) => request.success)
+      .filter(
+        (operation) => operation.type === 'put' && operation.key.startsWith(trimPinsPrefix(PARENT_CHAIN)),
+      );
+    expect(pins).toHaveLength(1);
+    const pin = pins[0] as { key: string; value: Uint8Array; lease?: number };
+    expect(pin.key).toBe(trimPinKey(PARENT_CHAIN, 'branch'));
+    expect(decodeTrimOffset(pin.value)).toBe(checkpointed);
+    expect(pin.lease).toBeGreaterThan(0);
+    expect((await mesh.plane.range(trimPinsPrefix(PARENT_CHAIN))).entries).toEqual([]);
   });
 });

@@ -6,10 +6,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ControlPlane, daemonKey, openControlPlane } from '../../../src/control/index.js';
 import { encodeDaemonDefinition } from '../../../src/daemons/definition-codec.js';
-import { decodeTrimOffset, trimCheckpointKey, trimFloorKey } from '../../../src/daemons/trim-floor.js';
+import {
+  decodeTrimOffset,
+  trimCheckpointKey,
+  trimFloorKey,
+  trimPinsPrefix,
+} from '../../../src/daemons/trim-floor.js';
 import type { DaemonDefinition } from '../../../src/daemons/types.js';
 import { ManualClock } from '../../../src/lib/index.js';
-import { claimTrimStart, publishTrimFloor, readTrimFloor } from '../../../src/mesh/daemon-trim-floor.js';
+import {
+  claimTrimStart,
+  FORK_PIN_TTL_SECONDS,
+  pinTrimFloor,
+  publishTrimFloor,
+  readTrimFloor,
+} from '../../../src/mesh/daemon-trim-floor.js';
 import { standbyDefinition } from '../../support/daemon-definition.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
 
@@ -125,5 +136,42 @@ describe('claimTrimStart', () => {
     const after = await plane.get(trimFloorKey(CHAIN));
     expect(after!.modRevision).toBeGreaterThan(before!.modRevision);
     expect(decodeTrimOffset(after!.value)).toBe(500);
+  });
+});
+
+describe('pinTrimFloor', () => {
+  it("holds the floor at or below a fork's start until released", async () => {
+    await define(standbyDefinition());
+    const pin = await pinTrimFloor(plane, 'log', 'branch', 250);
+    expect(pin.floor).toBe(0);
+    await publishTrimFloor(plane, 'log', 1, 400);
+    expect(await publishTrimFloor(plane, 'log', 2, 500)).toBe(250);
+    expect(await readTrimFloor(plane, CHAIN)).toBe(250);
+    await pin.release();
+    expect((await plane.range(trimPinsPrefix(CHAIN))).entries).toEqual([]);
+    expect(await publishTrimFloor(plane, 'log', 1, 600)).toBe(500);
+  });
+
+  it('answers the floor in force (a start below it may have lost its records), and nothing for an untrimmed parent', async () => {
+    await define(standbyDefinition());
+    await publishTrimFloor(plane, 'log', 1, 400);
+    await publishTrimFloor(plane, 'log', 2, 500);
+    const late = await pinTrimFloor(plane, 'log', 'late', 100);
+    expect(late.floor).toBe(400);
+    await late.release();
+    const { active: _none, ...replica } = standbyDefinition({ name: 'rep', group: 'replica' });
+    await define(replica);
+    const none = await pinTrimFloor(plane, 'rep', 'branch', 0);
+    expect(none.floor).toBeUndefined();
+    await none.release();
+  });
+
+  it('puts the pin under a lease, so a builder that dies leaves nothing once the lease expires', async () => {
+    await define(standbyDefinition());
+    await pinTrimFloor(plane, 'log', 'branch', 250);
+    const [entry] = (await plane.range(trimPinsPrefix(CHAIN))).entries;
+    expect(entry!.lease).toBeGreaterThan(0);
+    const ttl = await plane.leaseTimeToLive(entry!.lease);
+    expect(ttl!.remainingSeconds).toBeLessThanOrEqual(FORK_PIN_TTL_SECONDS);
   });
 });
