@@ -190,6 +190,10 @@ if (process.env[DEBUG_HANDLES_ENVIRONMENT_VARIABLE] === '1') {
   // What is left the moment the command returned, then each second: what ends late, and when.
   setImmediate(() => io.err(`meshos: the command ended; still open: ${describeLingeringHandles()}`));
   setInterval(() => io.err(`meshos: still open: ${describeLingeringHandles()}`), 1_000).unref();
+  const endedAtMs = performance.now();
+  process.once('exit', () =>
+    io.err(`meshos: exiting ${Math.round(performance.now() - endedAtMs)} ms after the command ended`),
+  );
 }
 
 /**

@@ -271,6 +271,7 @@ export async function runNode(
     (signal) => node.run(signal),
     () => io.out(`node ${config.id} stopping`),
   );
+  reportAbandonedServices(`node ${config.id}`, node.abandonedServices(), io);
   if (exit === 'removed') {
     io.err(
       `node ${config.id} was removed from the cluster (etcdctl member remove); it stopped and serves nothing more. Its data directory ${config.dataDirectory} belongs to no cluster now: delete it, or join again with a new one.`,
@@ -283,6 +284,14 @@ export async function runNode(
   }
   io.out(`node ${config.id} stopped`);
   return 0;
+}
+
+/**
+ * Names on stderr each service whose close the node stopped waiting for: what it still holds is
+ * the first suspect when the process outlives its "stopped".
+ */
+export function reportAbandonedServices(who: string, abandoned: readonly string[], io: CommandIo): void {
+  for (const service of abandoned) io.err(`${who}: service ${service}; its close goes on in the background`);
 }
 
 /** The crash switch `MESHOS_FAULT_INJECTION=1` asks for (tests only; said on stderr), or none. */

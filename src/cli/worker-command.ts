@@ -5,6 +5,7 @@ import {
   type CommandIo,
   EXIT_NODE_FAILED,
   faultsFromEnvironment,
+  reportAbandonedServices,
   runUntilSignalled,
 } from './node-commands.js';
 
@@ -30,6 +31,7 @@ export async function runWorker(config: WorkerNodeConfig, io: CommandIo): Promis
     (signal) => worker.run(signal),
     () => io.out(`worker ${worker.id} stopping`),
   );
+  reportAbandonedServices(`worker ${worker.id}`, worker.abandonedServices(), io);
   if (exit === 'failed') {
     io.err(`worker ${worker.id} stopped: ${worker.failure()?.message ?? 'a critical service failed'}`);
     return EXIT_NODE_FAILED;

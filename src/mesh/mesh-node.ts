@@ -157,6 +157,11 @@ export class MeshNode {
     return this.tree.status();
   }
 
+  /** The services whose close outlived its shutdown timeout (see `ServiceTree.abandoned`). */
+  abandonedServices(): readonly string[] {
+    return this.tree.abandoned();
+  }
+
   /** Set once a critical service failed and the node stopped: which service, and why. */
   failure(): EscalationError | undefined {
     return this.tree.failure();

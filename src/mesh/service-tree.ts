@@ -31,6 +31,7 @@ export class ServiceTree {
   private readonly supervisor: Supervisor;
   private failureError: EscalationError | undefined;
   private readonly failureListeners = new Set<(error: EscalationError) => void>();
+  private readonly abandonedCloses: string[] = [];
 
   constructor(
     private readonly services: readonly NodeService[],
@@ -48,6 +49,18 @@ export class ServiceTree {
         onNodeStop: (error) => this.failed(error),
       },
     );
+    this.supervisor.subscribe((event) => {
+      if (event.action === 'force-stop' && event.child !== undefined)
+        this.abandonedCloses.push(`${event.child}: ${event.reason ?? 'abandoned'}`);
+    });
+  }
+
+  /**
+   * The services whose close outlived its shutdown timeout, with why: the tree went on without
+   * them, so what they still hold (sockets, timers) may keep the process alive after "stopped".
+   */
+  abandoned(): readonly string[] {
+    return [...this.abandonedCloses];
   }
 
   /**

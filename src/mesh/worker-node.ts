@@ -149,6 +149,11 @@ export class WorkerNode {
     return this.tree.status();
   }
 
+  /** The services whose close outlived its shutdown timeout (see `ServiceTree.abandoned`). */
+  abandonedServices(): readonly string[] {
+    return this.tree.abandoned();
+  }
+
   /** Set once a critical service failed and the worker stopped: which service, and why. */
   failure(): EscalationError | undefined {
     return this.tree.failure();
