@@ -7,68 +7,30 @@
  * are deleted from its disk by its orphan check, while every blob still asked for is read whole.
  */
 import { randomBytes } from 'node:crypto';
-import { access } from 'node:fs/promises';
-import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MeshClient } from '../../src/client/index.js';
+import { describe, expect, it } from 'vitest';
+import { blobClusterPerTest, holdersOf } from './blob-cluster.js';
 import { eventually } from './chain-cluster.js';
-import { ProcessCluster } from './process-cluster.js';
 
 const CLUSTER_TIMEOUT_MS = 60_000;
-const STARTUP_TIMEOUT_MS = 90_000;
 /** How long a lost node's copies still count before reconcile replaces them. */
 const COPY_GRACE_MS = 2_000;
 /** How long a copy no record names stays on a node's disk. */
 const ORPHAN_GRACE_MS = 2_000;
 
 describe('blob copies beyond what is asked for on three nodes', () => {
-  let cluster: ProcessCluster | undefined;
-  let clients: MeshClient[] = [];
-  afterEach(async () => {
-    for (const client of clients) client.close();
-    clients = [];
-    await cluster?.stopAll();
-    cluster = undefined;
-  });
-
-  async function clientOf(id: number): Promise<MeshClient> {
-    const client = await MeshClient.connect({ endpoints: [cluster!.plan(id).client], discoverLeader: false });
-    clients.push(client);
-    return client;
-  }
-
-  async function holdersOf(client: MeshClient, blobId: string): Promise<number[]> {
-    return (await client.blobs.status(blobId)).holders.map((holder) => holder.node).sort((a, b) => a - b);
-  }
-
-  async function onDisk(node: number, blobId: string): Promise<boolean> {
-    return access(path.join(cluster!.plan(node).data, 'blobs', blobId)).then(
-      () => true,
-      () => false,
-    );
-  }
-
-  async function disksHolding(blobId: string): Promise<number[]> {
-    const found: number[] = [];
-    for (const plan of cluster!.plans) if (await onDisk(plan.id, blobId)) found.push(plan.id);
-    return found;
-  }
+  const blobs = blobClusterPerTest();
 
   it(
     'drops an extra copy, and a returning holder deletes the copies no record names',
     async () => {
-      cluster = await ProcessCluster.create(3, {
-        nodeArguments: [
-          '--chain-repair-grace-ms',
-          String(COPY_GRACE_MS),
-          '--blob-orphan-grace-ms',
-          String(ORPHAN_GRACE_MS),
-        ],
-      });
-      cluster.startAll();
-      await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
-      const first = await clientOf(1);
-      const second = await clientOf(2);
+      const cluster = await blobs.start([
+        '--chain-repair-grace-ms',
+        String(COPY_GRACE_MS),
+        '--blob-orphan-grace-ms',
+        String(ORPHAN_GRACE_MS),
+      ]);
+      const first = await blobs.clientOf(1);
+      const second = await blobs.clientOf(2);
 
       // One copy asked for; put again through node 2, which stores its own: two holders.
       const single = randomBytes(64 * 1024);
@@ -84,7 +46,7 @@ describe('blob copies beyond what is asked for on three nodes', () => {
         'the extra copy dropped',
         async () => {
           const holders = await holdersOf(first, singlePut.id);
-          const disks = await disksHolding(singlePut.id);
+          const disks = await blobs.disksHolding(singlePut.id);
           if (holders.length === 1 && disks.join() === holders.join()) return true;
           throw new Error(`holders ${holders}, on the disks of ${disks}`);
         },
@@ -103,7 +65,7 @@ describe('blob copies beyond what is asked for on three nodes', () => {
       await cluster.kill(lost);
       // Deleted while the lost node is away: its copy is not deleted with the others.
       await first.blobs.delete(everywherePut.id);
-      expect(await onDisk(lost, everywherePut.id)).toBe(true);
+      expect(await blobs.onDisk(lost, everywherePut.id)).toBe(true);
       await eventually(
         'the lost holder replaced and left off the record',
         async () => {
@@ -119,8 +81,8 @@ describe('blob copies beyond what is asked for on three nodes', () => {
         'the returned node deleted the copies no record names',
         async () => {
           const left = [
-            ...((await onDisk(lost, everywherePut.id)) ? ['the deleted blob'] : []),
-            ...((await onDisk(lost, keptPut.id)) ? ['the re-homed blob'] : []),
+            ...((await blobs.onDisk(lost, everywherePut.id)) ? ['the deleted blob'] : []),
+            ...((await blobs.onDisk(lost, keptPut.id)) ? ['the re-homed blob'] : []),
           ];
           if (left.length === 0) return true;
           throw new Error(`node ${lost} still holds ${left.join(' and ')}`);
@@ -128,10 +90,10 @@ describe('blob copies beyond what is asked for on three nodes', () => {
         3 * CLUSTER_TIMEOUT_MS,
       );
       expect(await holdersOf(first, keptPut.id)).toEqual([1, remaining]);
-      expect(await disksHolding(keptPut.id)).toEqual([1, remaining]);
-      const returned = await clientOf(lost);
+      expect(await blobs.disksHolding(keptPut.id)).toEqual([1, remaining]);
+      const returned = await blobs.clientOf(lost);
       expect(Buffer.from(await returned.blobs.getBytes(keptPut.id)).equals(kept)).toBe(true);
-      expect(await disksHolding(everywherePut.id)).toEqual([]);
+      expect(await blobs.disksHolding(everywherePut.id)).toEqual([]);
     },
     8 * CLUSTER_TIMEOUT_MS,
   );

@@ -8,59 +8,34 @@
  * the blob, and the node keeps its copy.
  */
 import { randomBytes } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MeshClient } from '../../src/client/index.js';
+import { describe, expect, it } from 'vitest';
+import { blobClusterPerTest, holdersOf } from './blob-cluster.js';
 import { eventually } from './chain-cluster.js';
-import { exitCode, meshos } from './meshos-process.js';
-import { ProcessCluster } from './process-cluster.js';
+import { runMeshos } from './meshos-process.js';
 
 const CLUSTER_TIMEOUT_MS = 60_000;
-const STARTUP_TIMEOUT_MS = 90_000;
 const DRAIN_DEADLINE = '120s';
 const FAILING_DEADLINE = '8s';
 const CLI_TIMEOUT_MS = 180_000;
 const BLOB_BYTES = 2 * 1024 * 1024 + 5;
 
 describe('a drain of a node holding a blob copy', () => {
-  let cluster: ProcessCluster | undefined;
-  let client: MeshClient | undefined;
-  afterEach(async () => {
-    client?.close();
-    client = undefined;
-    await cluster?.stopAll();
-    cluster = undefined;
-  });
+  const blobs = blobClusterPerTest();
 
-  async function run(args: readonly string[], via: number): Promise<{ code: number | null; output: string }> {
-    const running = meshos([...args, '--endpoints', cluster!.plan(via).client]);
-    const code = await exitCode(running, CLI_TIMEOUT_MS);
-    return { code, output: running.output() };
-  }
-
-  async function holdersOf(blobId: string): Promise<number[]> {
-    return (await client!.blobs.status(blobId)).holders.map((holder) => holder.node).sort((a, b) => a - b);
-  }
-
-  async function onDisk(node: number, blobId: string): Promise<boolean> {
-    return access(path.join(cluster!.plan(node).data, 'blobs', blobId)).then(
-      () => true,
-      () => false,
-    );
-  }
+  const run = (args: readonly string[], via: number) =>
+    runMeshos(args, blobs.cluster.plan(via).client, CLI_TIMEOUT_MS);
 
   it(
     'reaches Maintenance only once the blob has its two copies on the other nodes; blob get works',
     async () => {
-      cluster = await ProcessCluster.create(3);
-      cluster.startAll();
-      await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
-      client = await MeshClient.connect({ endpoints: [cluster.plan(1).client], discoverLeader: false });
+      const cluster = await blobs.start();
+      const client = await blobs.clientOf(1);
       const bytes = randomBytes(BLOB_BYTES);
       const put = await eventually(
         'a put with two copies',
-        () => client!.blobs.put(bytes, { replicas: 2 }),
+        () => client.blobs.put(bytes, { replicas: 2 }),
         CLUSTER_TIMEOUT_MS,
       );
       expect(put.holders).toHaveLength(2);
@@ -76,19 +51,19 @@ describe('a drain of a node holding a blob copy', () => {
       expect(status.state.phase).toBe('Maintenance');
       expect(status.holdings.blobs).toEqual([]);
       // When Maintenance was committed, the other two nodes already held recorded copies.
-      const atMaintenance = await holdersOf(put.id);
+      const atMaintenance = await holdersOf(client, put.id);
       expect(atMaintenance.filter((id) => id !== drained)).toEqual([1, other]);
       await eventually(
         'the drained node off the record',
         async () => {
-          const holders = await holdersOf(put.id);
+          const holders = await holdersOf(client, put.id);
           if (holders.join() === [1, other].join()) return true;
           throw new Error(`holders ${holders}`);
         },
         CLUSTER_TIMEOUT_MS,
       );
-      expect(await onDisk(1, put.id)).toBe(true);
-      expect(await onDisk(other, put.id)).toBe(true);
+      expect(await blobs.onDisk(1, put.id)).toBe(true);
+      expect(await blobs.onDisk(other, put.id)).toBe(true);
       for (const via of [1, other, drained]) {
         const target = path.join(cluster.root, `through-${via}.bin`);
         const get = await run(['blob', 'get', put.id, '-o', target], via);
@@ -102,13 +77,11 @@ describe('a drain of a node holding a blob copy', () => {
   it(
     'ends in DrainFailed naming the blob when the other nodes cannot keep its count',
     async () => {
-      cluster = await ProcessCluster.create(3);
-      cluster.startAll();
-      await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
-      client = await MeshClient.connect({ endpoints: [cluster.plan(1).client], discoverLeader: false });
+      await blobs.start();
+      const client = await blobs.clientOf(1);
       const put = await eventually(
         'a put with three copies',
-        () => client!.blobs.put(randomBytes(64 * 1024), { replicas: 3 }),
+        () => client.blobs.put(randomBytes(64 * 1024), { replicas: 3 }),
         CLUSTER_TIMEOUT_MS,
       );
       expect(put.holders).toEqual([1, 2, 3]);
@@ -121,8 +94,8 @@ describe('a drain of a node holding a blob copy', () => {
       expect(status.state.phase).toBe('DrainFailed');
       expect(status.state.reason).toContain(`blob ${put.id} (2 of 3 copies on other nodes)`);
       expect(status.holdings.blobs).toEqual([{ blob: put.id, replicas: 3, kept: 2 }]);
-      expect(await holdersOf(put.id)).toEqual([1, 2, 3]);
-      expect(await onDisk(2, put.id)).toBe(true);
+      expect(await holdersOf(client, put.id)).toEqual([1, 2, 3]);
+      expect(await blobs.onDisk(2, put.id)).toBe(true);
     },
     4 * CLUSTER_TIMEOUT_MS,
   );

@@ -10,16 +10,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MeshClient } from '../../src/client/index.js';
+import { describe, expect, it } from 'vitest';
 import { BLOB_HOT_HEAT } from '../../src/reconcile/index.js';
+import { blobClusterPerTest, holdersOf } from './blob-cluster.js';
 import { eventually } from './chain-cluster.js';
-import { exitCode, meshos } from './meshos-process.js';
-import { ProcessCluster } from './process-cluster.js';
+import { runMeshos } from './meshos-process.js';
 
 const CLI_TIMEOUT_MS = 60_000;
 const CLUSTER_TIMEOUT_MS = 60_000;
-const STARTUP_TIMEOUT_MS = 90_000;
 const FILE_BYTES = 3 * 1024 * 1024 + 17;
 /** How long a lost node's copies still count before reconcile replaces them (`--chain-repair-grace-ms`). */
 const COPY_GRACE_MS = 2_000;
@@ -29,31 +27,10 @@ const HOT_READ_ROUND = 50;
 const MAX_HOT_READS = 5 * BLOB_HOT_HEAT;
 
 describe('meshos blob on three nodes', () => {
-  let cluster: ProcessCluster | undefined;
-  let clients: MeshClient[] = [];
-  afterEach(async () => {
-    for (const client of clients) client.close();
-    clients = [];
-    await cluster?.stopAll();
-    cluster = undefined;
-  });
+  const blobs = blobClusterPerTest();
 
-  async function clientOf(id: number): Promise<MeshClient> {
-    // Every call on node `id` (no leader discovery): its gets are its reads.
-    const client = await MeshClient.connect({ endpoints: [cluster!.plan(id).client], discoverLeader: false });
-    clients.push(client);
-    return client;
-  }
-
-  async function holdersOf(client: MeshClient, blobId: string): Promise<number[]> {
-    return (await client.blobs.status(blobId)).holders.map((holder) => holder.node).sort((a, b) => a - b);
-  }
-
-  async function blob(id: number, args: string[]): Promise<{ code: number | null; output: string }> {
-    const running = meshos(['blob', ...args, '--endpoints', cluster!.plan(id).client]);
-    const code = await exitCode(running, CLI_TIMEOUT_MS);
-    return { code, output: running.output() };
-  }
+  const blob = (id: number, args: string[]) =>
+    runMeshos(['blob', ...args], blobs.cluster.plan(id).client, CLI_TIMEOUT_MS);
 
   async function blobJson(id: number, args: string[]): Promise<Record<string, unknown>> {
     const result = await blob(id, [...args, '--json']);
@@ -64,7 +41,7 @@ describe('meshos blob on three nodes', () => {
 
   /** `blob get` through node `via` into a file; its bytes. */
   async function getThrough(via: number, blobId: string, name: string): Promise<Buffer> {
-    const target = path.join(cluster!.root, name);
+    const target = path.join(blobs.cluster.root, name);
     const result = await blob(via, ['get', blobId, '-o', target]);
     if (result.code !== 0)
       throw new Error(`blob get through node ${via} exited ${result.code}: ${result.output}`);
@@ -74,9 +51,7 @@ describe('meshos blob on three nodes', () => {
   it(
     'puts with --replicas 2, gets through a node without a copy, and still gets after kill -9 of a holder',
     async () => {
-      cluster = await ProcessCluster.create(3);
-      cluster.startAll();
-      await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
+      const cluster = await blobs.start();
       const file = path.join(cluster.root, 'payload.bin');
       const bytes = randomBytes(FILE_BYTES);
       await writeFile(file, bytes);
@@ -125,13 +100,9 @@ describe('meshos blob on three nodes', () => {
   it(
     'moves a blob read hot through a node without a copy to that node, and restores the copy count after kill -9 of a holder',
     async () => {
-      cluster = await ProcessCluster.create(3, {
-        nodeArguments: ['--chain-repair-grace-ms', String(COPY_GRACE_MS)],
-      });
-      cluster.startAll();
-      await cluster.waitForLeader(STARTUP_TIMEOUT_MS);
-      const writer = await clientOf(1);
-      const reader = await clientOf(3);
+      const cluster = await blobs.start(['--chain-repair-grace-ms', String(COPY_GRACE_MS)]);
+      const writer = await blobs.clientOf(1);
+      const reader = await blobs.clientOf(3);
 
       const hot = randomBytes(64 * 1024);
       const hotPut = await eventually(
@@ -171,7 +142,7 @@ describe('meshos blob on three nodes', () => {
       const lost = keptPut.holders.find((id) => id !== 1)!;
       const remaining = [2, 3].find((id) => id !== lost)!;
       await cluster.kill(lost);
-      const survivor = await clientOf(remaining);
+      const survivor = await blobs.clientOf(remaining);
       await eventually(
         'a new copy on the remaining node',
         async () => ((await holdersOf(survivor, keptPut.id)).includes(remaining) ? true : undefined),
