@@ -22,6 +22,7 @@ import {
 } from './admin-documents.js';
 import { actionsFromAudit } from './audit-actions.js';
 import { AuditReader } from './audit-reader.js';
+import { DeckPeerIndexes } from './deck-peer-indexes.js';
 import { type NodeParts, part } from './node-parts.js';
 import { rttReport } from './proximity-service.js';
 import { readAvoidRecord, readBackoffRecord } from './reconcile-records.js';
@@ -37,21 +38,6 @@ export const DECK_CALL_TIMEOUT_MS = 2_000;
 export const DECK_LEASE_QUERY_TIMEOUT_MS = 1_000;
 /** How long one part of a snapshot may take (the snapshot goes out without it). */
 export const DECK_PART_TIMEOUT_MS = 3_000;
-
-/** How long another voter's admin port may take to give its own commit and applied index. */
-export const DECK_PEER_CONSENSUS_TIMEOUT_MS = 1_000;
-
-/** A voter's own commit and applied index from its admin port's `/consensus`. */
-async function peerIndexes(admin: string): Promise<{ commit: number; applied: number } | undefined> {
-  const response = await fetch(`http://${admin}/consensus`, {
-    signal: AbortSignal.timeout(DECK_PEER_CONSENSUS_TIMEOUT_MS),
-  });
-  if (!response.ok) return undefined;
-  const document = (await response.json()) as { commitIndex?: unknown; appliedIndex?: unknown };
-  const { commitIndex, appliedIndex } = document;
-  if (!Number.isSafeInteger(commitIndex) || !Number.isSafeInteger(appliedIndex)) return undefined;
-  return { commit: commitIndex as number, applied: appliedIndex as number };
-}
 
 /** `promise`, or a rejection naming `what` once `timeoutMs` passed. */
 function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
@@ -80,6 +66,7 @@ interface InboundSample {
 
 export class DeckSource {
   private readonly inbound = new Map<string, InboundSample>();
+  private readonly peerIndexes = new DeckPeerIndexes();
 
   constructor(
     private readonly parts: NodeParts,
@@ -157,11 +144,12 @@ export class DeckSource {
   }
 
   /**
-   * `consensus()` with every other voter's own commit and applied index, asked of its admin port
-   * (only the leader knows the others' match, and only each node its own applied index). A voter
-   * that does not answer in time keeps what this node knows of it.
+   * `consensus()` with every other voter's own commit and applied index as its admin port
+   * answered within the last few seconds (`DeckPeerIndexes`: only the leader knows the others'
+   * match, and only each node its own applied index). A voter that does not answer in time keeps
+   * what this node knows of it.
    */
-  async consensusOfVoters(): Promise<ConsensusDocument | undefined> {
+  async consensusOfVoters(nowMs: number): Promise<ConsensusDocument | undefined> {
     const local = this.consensus();
     if (local === undefined) return undefined;
     const admins = new Map(
@@ -170,11 +158,12 @@ export class DeckSource {
         node.record.addresses.admin,
       ]),
     );
+    this.peerIndexes.keepOnly(new Set(local.members.map((member) => member.id)));
     const members = await Promise.all(
       local.members.map(async (member) => {
         const admin = admins.get(member.id);
         if (member.id === local.reporter || admin === undefined) return member;
-        const indexes = await peerIndexes(admin).catch(() => undefined);
+        const indexes = await this.peerIndexes.indexesOf(member.id, admin, nowMs);
         return indexes === undefined ? member : { ...member, ...indexes };
       }),
     );
@@ -282,7 +271,7 @@ export class DeckSource {
       attempt('nodes', () => this.nodes()),
       attempt('rtt', () => this.rtt()),
       attempt('maintenance', () => this.maintenance()),
-      attempt('consensus', () => this.consensusOfVoters()),
+      attempt('consensus', () => this.consensusOfVoters(nowMs)),
       attempt('daemons', () => this.daemons(nowMs)),
       attempt('chains', () => this.chains()),
       attempt('reconcile', () => this.reconcile()),

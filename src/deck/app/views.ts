@@ -2,6 +2,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import type { DaemonView, DeckSnapshot } from '../../mesh/admin-documents.js';
+import { DECK_PEER_INDEXES_REFRESH_MS } from '../../mesh/deck-peer-indexes.js';
 import type { Ask } from './confirm.js';
 import { ago, rate, until } from './format.js';
 
@@ -32,6 +33,7 @@ export function ConsensusView({ snapshot }: { snapshot: DeckSnapshot }) {
         )}</tbody>
       </table>
       ${consensus.role === 'leader' ? null : html`<p class="muted">Match and lag per member are known to the leader; open the leader's Deck for them.</p>`}
+      <p class="muted">Commit and applied of the other members are as each answered in the last ${DECK_PEER_INDEXES_REFRESH_MS / 1000} s.</p>
     </div>
     <div class="panel">
       <h2>Recent leader changes</h2>
