@@ -94,7 +94,8 @@ describe('meshos blob on three nodes', () => {
       expect(missing.code).toBe(1);
       expect(missing.output).toContain('BLOB_NOT_FOUND');
     },
-    4 * CLUSTER_TIMEOUT_MS,
+    // Seven CLI processes, each a node's start-up cost: at load 18 on 2 cores the test took 250 s.
+    8 * CLUSTER_TIMEOUT_MS,
   );
 
   it(
