@@ -182,6 +182,7 @@ export function daemonStatusToPb(status: DaemonStatus): PbDaemonStatus<Int64Out>
     epoch: status.epoch,
     members: status.members.map(memberStatusToPb),
     inbound_through: status.inboundThrough,
+    desired_members: status.desiredMembers === undefined ? null : { count: status.desiredMembers },
   };
 }
 

@@ -34,6 +34,9 @@ export function daemonStatusFromPb(pb: PbDaemonStatus): DaemonStatus {
     epoch: toNumber(pb.epoch),
     members: pb.members.map(memberStatusFromPb),
     inboundThrough: toNumber(pb.inbound_through),
+    ...(pb.desired_members === null || pb.desired_members === undefined
+      ? {}
+      : { desiredMembers: pb.desired_members.count }),
   };
 }
 

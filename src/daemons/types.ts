@@ -133,4 +133,9 @@ export interface DaemonStatus {
   readonly members: readonly DaemonMemberStatus[];
   /** The inbound chain's commit offset: events below it are durable. */
   readonly inboundThrough: number;
+  /**
+   * The member count an operator asked for (`meshos daemon scale`, `reconcile/desired/<daemon>`),
+   * which reconcile moves `members` towards; absent when none was asked for.
+   */
+  readonly desiredMembers?: number;
 }

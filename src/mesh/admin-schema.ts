@@ -110,10 +110,11 @@ const daemonStatus = {
       healthy: boolean,
     }),
   ),
+  desiredMembers: integer,
 };
 
 const daemons = documentOf({
-  daemons: list(object({ ...daemonStatus, eventsPerSecond: number }, ['eventsPerSecond'])),
+  daemons: list(object({ ...daemonStatus, eventsPerSecond: number }, ['eventsPerSecond', 'desiredMembers'])),
   omitted: integer,
 });
 

@@ -61,6 +61,7 @@ import type { DaemonPeerRequests, PeerMessage } from './daemon-peer-requests.js'
 import { ReplicaLoads } from './daemon-replica-loads.js';
 import { pinTrimFloor } from './daemon-trim-floor.js';
 import { PeerRequestError } from './peer-request-channel.js';
+import { readDesiredMembers } from './reconcile-records.js';
 
 /** Longest wait between two looks at a daemon whose active could not take an event. */
 export const ACTIVE_RETRY_WAIT_MS = 200;
@@ -399,7 +400,7 @@ export class DaemonRequests implements DaemonsBackend {
   private async statusOf(definition: DaemonDefinition): Promise<DaemonStatus> {
     const { chains, nodes } = this.options;
     const healthy = healthyNodeIds(nodes());
-    const members = await Promise.all(
+    const membersRead = Promise.all(
       definition.members.map(async ({ index, node }): Promise<DaemonMemberStatus> => {
         const progress = await this.progressOf(definition.name, node).catch(() => undefined);
         return {
@@ -413,7 +414,7 @@ export class DaemonRequests implements DaemonsBackend {
     );
     // A replica group's members each have an inbound chain: the group's is their sum, which the
     // members' syncedThrough add up to exactly when every member applied its chain's end.
-    const commits = await Promise.all(
+    const commitsRead = Promise.all(
       daemonChainPairs(definition, definition.members.length).map((pair) =>
         chains
           .status(pair.inbound)
@@ -421,6 +422,13 @@ export class DaemonRequests implements DaemonsBackend {
           .catch(() => -1),
       ),
     );
+    // The operator's count (`meshos daemon scale`) shows whether reconcile still has members to
+    // start or stop.
+    const [members, commits, desired] = await Promise.all([
+      membersRead,
+      commitsRead,
+      readDesiredMembers(this.options.directory.plane, definition.name),
+    ]);
     const inboundThrough = commits.includes(-1) ? -1 : commits.reduce((sum, commit) => sum + commit, 0);
     return {
       name: definition.name,
@@ -429,6 +437,7 @@ export class DaemonRequests implements DaemonsBackend {
       epoch: definition.epoch,
       members,
       inboundThrough,
+      ...(desired === undefined ? {} : { desiredMembers: desired }),
     };
   }
 

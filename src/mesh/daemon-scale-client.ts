@@ -11,7 +11,7 @@ import { DaemonDirectory } from '../daemons/directory.js';
 import type { DaemonGroupKind } from '../daemons/types.js';
 import { MeshError } from '../lib/index.js';
 import { type MaintenanceClientOptions, openOperatorPlane } from './maintenance-client.js';
-import { readDesiredMembersRecord } from './reconcile-records.js';
+import { readDesiredMembers } from './reconcile-records.js';
 
 /** `meshos daemon scale --json` prints this. */
 export interface DaemonScaleResult {
@@ -69,9 +69,7 @@ export class DaemonScaleClient {
 
   /** The operator's count for `name`, if one was asked for. */
   async desired(name: string): Promise<number | undefined> {
-    const key = reconcileDesiredKey(name);
-    const entry = await this.plane.get(key);
-    return entry === undefined ? undefined : readDesiredMembersRecord(key, entry.value).members;
+    return readDesiredMembers(this.plane, name);
   }
 
   async close(): Promise<void> {

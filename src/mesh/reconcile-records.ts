@@ -4,7 +4,7 @@
  * restarts the reconciler committed, and the avoid list. JSON, each read back through a checker
  * that names every problem.
  */
-import { readRecord } from '../control/index.js';
+import { type ControlPlane, readRecord, reconcileDesiredKey } from '../control/index.js';
 import { MAX_DAEMON_MEMBERS } from '../daemons/cluster-limits.js';
 import { InputProblems } from '../lib/index.js';
 import type { MemberReport } from './daemon-members.js';
@@ -61,6 +61,16 @@ export function readDesiredMembersRecord(key: string, bytes: Uint8Array): Desire
     problems.throwIfAny(key);
     return value as unknown as DesiredMembersRecord;
   });
+}
+
+/** The operator's member count for `daemon` (`meshos daemon scale`), if one was asked for. */
+export async function readDesiredMembers(
+  plane: Pick<ControlPlane, 'get'>,
+  daemon: string,
+): Promise<number | undefined> {
+  const key = reconcileDesiredKey(daemon);
+  const entry = await plane.get(key);
+  return entry === undefined ? undefined : readDesiredMembersRecord(key, entry.value).members;
 }
 
 /** `reconcile/operator-avoid/<nodeId>` (under a lease of its TTL): an operator's avoid request. */

@@ -21,6 +21,10 @@ export interface PbMemberIndex {
   readonly index: number;
 }
 
+export interface PbMemberCount {
+  readonly count: number;
+}
+
 export interface PbInboundOffset<Int64 extends Int64Out = Int64In> {
   readonly offset: Int64;
 }
@@ -61,6 +65,8 @@ export interface PbDaemonStatus<Int64 extends Int64Out = Int64In> {
   readonly epoch: Int64;
   readonly members: readonly PbMemberStatus<Int64>[];
   readonly inbound_through: Int64;
+  /** Null (or absent, from a node before it): no count asked for. */
+  readonly desired_members?: PbMemberCount | null;
 }
 
 export interface PbDaemonName {

@@ -30,6 +30,7 @@ const DAEMONS_DESCRIPTOR = meshosV1({
   StandbyMode: { values: { STANDBY_MODE_UNSPECIFIED: 0, STANDBY_HOT: 1, STANDBY_WARM: 2 } },
   MemberRole: { values: { ROLE_UNSPECIFIED: 0, ROLE_ACTIVE: 1, ROLE_STANDBY: 2, ROLE_REPLICA: 3 } },
   MemberIndex: message({ index: uint32(1) }),
+  MemberCount: message({ count: uint32(1) }),
   InboundOffset: message({ offset: uint64(1) }),
   /** A fork group's parent and fork point; in a deploy, no offset: the parent's commit offset. */
   ForkPoint: message({ parent: string(1), inbound_offset: field('InboundOffset', 2) }),
@@ -58,6 +59,8 @@ const DAEMONS_DESCRIPTOR = meshosV1({
     epoch: uint64(4),
     members: repeated('MemberStatus', 5),
     inbound_through: uint64(6),
+    /** The count an operator asked for (`meshos daemon scale`); absent: none. */
+    desired_members: field('MemberCount', 7),
   }),
   DaemonName: message({ name: string(1) }),
   MemberPlacement: message({ index: uint32(1), node: uint64(2) }),

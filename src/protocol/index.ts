@@ -47,6 +47,7 @@ export type {
   PbForkPoint,
   PbInboundOffset,
   PbListDaemonsResponse,
+  PbMemberCount,
   PbMemberIndex,
   PbMemberPlacement,
   PbMemberRole,

@@ -162,6 +162,7 @@ export function daemonStatusJson(status: DaemonStatus): DaemonStatusDocument {
       healthy,
     })),
     inboundThrough: status.inboundThrough,
+    ...(status.desiredMembers === undefined ? {} : { desiredMembers: status.desiredMembers }),
   };
 }
 
@@ -173,7 +174,21 @@ export function daemonStatusLines(status: DaemonStatus): string[] {
         `  member ${member.index} on node ${member.node}: ${member.role}, synced through ` +
         `${member.syncedThrough < 0 ? 'unknown' : member.syncedThrough}, ${member.healthy ? 'healthy' : 'UNHEALTHY'}`,
     ),
+    ...desiredMembersLines(status),
   ];
+}
+
+/** The operator's count from `daemon scale`, and whether reconcile still moves towards it. */
+function desiredMembersLines({ members, desiredMembers }: DaemonStatus): string[] {
+  if (desiredMembers === undefined) return [];
+  const placed = members.length;
+  const pending =
+    desiredMembers > placed
+      ? ' (reconcile is starting members)'
+      : desiredMembers < placed
+        ? ' (reconcile is stopping members)'
+        : '';
+  return [`  members: ${placed} placed, ${desiredMembers} asked for${pending}`];
 }
 
 export function daemonListLines(daemons: readonly DaemonDefinition[]): string[] {

@@ -89,6 +89,7 @@ describe('unary calls', () => {
         { index: 2, node: '3', role: 'ROLE_STANDBY', synced_through: '0', healthy: true },
       ],
       inbound_through: '0',
+      desired_members: null,
     });
     await call(daemons, 'Deploy', {
       name: 'deployed-replica',
@@ -423,6 +424,37 @@ describe('conversions across the wire', () => {
     if (method === undefined) throw new Error('the Daemons service has no Status method');
     const wire = method.responseSerialize(daemonStatusToPb(status));
     expect(daemonStatusFromPb(method.responseDeserialize(wire) as PbDaemonStatus)).toEqual(status);
+  });
+
+  it("the operator's member count travels when asked for and stays absent when not", () => {
+    const method = daemonsServiceDefinition().Status;
+    if (method === undefined) throw new Error('the Daemons service has no Status method');
+    const roundTrip = (status: DaemonStatus) =>
+      daemonStatusFromPb(
+        method.responseDeserialize(method.responseSerialize(daemonStatusToPb(status))) as PbDaemonStatus,
+      );
+    const placed: DaemonStatus = {
+      name: 'scaled',
+      kind: 'journal',
+      group: 'standby',
+      epoch: 4,
+      members: [
+        { index: 0, node: 1, role: 'active', syncedThrough: 9, healthy: true },
+        { index: 1, node: 2, role: 'standby', syncedThrough: 9, healthy: true },
+      ],
+      inboundThrough: 9,
+    };
+    const asked = { ...placed, desiredMembers: 3 };
+    expect(roundTrip(asked)).toEqual(asked);
+    const unasked = roundTrip(placed);
+    expect(unasked).toEqual(placed);
+    expect('desiredMembers' in unasked).toBe(false);
+    // A status from a node that predates the field decodes as no count asked for.
+    const { desired_members: _dropped, ...older } = daemonStatusToPb(asked);
+    const fromOlder = daemonStatusFromPb(
+      method.responseDeserialize(method.responseSerialize(older)) as PbDaemonStatus,
+    );
+    expect(fromOlder).toEqual(placed);
   });
 });
 

@@ -127,6 +127,25 @@ describe('output', () => {
     );
   });
 
+  it("status --json carries the operator's count last, only when one was asked for", () => {
+    expect(JSON.stringify(daemonStatusJson({ ...STATUS, desiredMembers: 3 }))).toBe(
+      '{"schemaVersion":1,"name":"tally","kind":"counter","group":"standby","epoch":3,"members":[' +
+        '{"index":0,"node":4,"role":"active","syncedThrough":12,"healthy":true},' +
+        '{"index":1,"node":7,"role":"standby","syncedThrough":-1,"healthy":false}],"inboundThrough":12,' +
+        '"desiredMembers":3}',
+    );
+    expect(daemonStatusJson(STATUS)).not.toHaveProperty('desiredMembers');
+  });
+
+  it('status as text says how many members are placed and asked for, and which way reconcile goes', () => {
+    const header = daemonStatusLines(STATUS).length;
+    const countLine = (desiredMembers: number) =>
+      daemonStatusLines({ ...STATUS, desiredMembers }).slice(header);
+    expect(countLine(3)).toEqual(['  members: 2 placed, 3 asked for (reconcile is starting members)']);
+    expect(countLine(2)).toEqual(['  members: 2 placed, 2 asked for']);
+    expect(countLine(1)).toEqual(['  members: 2 placed, 1 asked for (reconcile is stopping members)']);
+  });
+
   it('status and list as text', () => {
     expect(daemonStatusLines(STATUS)).toEqual([
       'daemon tally: kind counter, group standby, epoch 3, inbound through 12',

@@ -268,6 +268,9 @@ describe('the reconcile service (one process)', () => {
       '2 members',
     );
     const shrunk = await daemons.node(1).requests.status('scaled');
+    // The node's status carries the operator's count (absent before one was asked for).
+    expect(before).not.toHaveProperty('desiredMembers');
+    expect(shrunk.desiredMembers).toBe(2);
     const stopped = before.members.find(
       (member) => !shrunk.members.some((kept) => kept.node === member.node),
     )!;
@@ -298,6 +301,7 @@ describe('the reconcile service (one process)', () => {
       );
     }, '4 members, every one synced');
     const grown = await daemons.node(1).requests.status('scaled');
+    expect(grown.desiredMembers).toBe(4);
     for (const member of grown.members) {
       const state = await daemons.node(member.node).requests.state('scaled', member.index);
       expect(decodeJournalState(state.state).map(text)).toEqual(['a', 'b', 'c']);
