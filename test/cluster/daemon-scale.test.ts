@@ -1,8 +1,9 @@
 /**
  * `meshos daemon scale` on real processes: four voters, a `journal` standby group of 2, 4 senders.
- * `--members 3`: the reconciler starts a third member (`StartDaemon`), shown healthy and synced by
- * `meshos daemon status`; `--members 2`: it stops one (`StopDaemon`), never the active, which keeps
- * serving (events acknowledged after the stop). The active's journal holds every acknowledged event
+ * `meshos daemon status` shows the count asked for as soon as it is stored. `--members 3`: the
+ * reconciler starts a third member (`StartDaemon`), shown healthy and synced by `meshos daemon
+ * status`; `--members 2`: it stops one (`StopDaemon`), never the active, which keeps serving
+ * (events acknowledged after the stop). The active's journal holds every acknowledged event
  * once, each sender's in order. A count below the group's minimum is refused with its code.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +49,10 @@ describe('meshos daemon scale', () => {
       const up = await cli(['daemon', 'scale', DAEMON, '--members', '3', '--json']);
       expect(up.code, up.output).toBe(0);
       expect(JSON.parse(up.output)).toEqual({ name: DAEMON, group: 'standby', members: 3, placed: 2 });
+      // Status shows the count asked for from the moment it is stored, placed or not yet.
+      const pending = await cli(['daemon', 'status', DAEMON]);
+      expect(pending.code, pending.output).toBe(0);
+      expect(pending.output).toMatch(/members: [23] placed, 3 asked for/);
       await mesh.awaitStatus(
         DAEMON,
         ids,
@@ -59,6 +64,7 @@ describe('meshos daemon scale', () => {
       expect(shown.code, shown.output).toBe(0);
       const grown = JSON.parse(shown.output) as DaemonStatusDocument;
       expect(grown.members).toHaveLength(3);
+      expect(grown.desiredMembers).toBe(3);
       expect(grown.members.every((member) => member.healthy)).toBe(true);
       expect(new Set(grown.members.map((member) => member.node)).size).toBe(3);
       const grownAt = nanosecondsNow();
@@ -80,6 +86,9 @@ describe('meshos daemon scale', () => {
         (status) => status.members.length === 2 && status.members.every((member) => member.healthy),
       );
       const shrunk = (await mesh.statusVia(DAEMON, ids, CALL_TIMEOUT_MS))!;
+      const shrunkText = await cli(['daemon', 'status', DAEMON]);
+      expect(shrunkText.code, shrunkText.output).toBe(0);
+      expect(shrunkText.output).toMatch(/members: 2 placed, 2 asked for$/m);
       expect(shrunk.members.find((member) => member.role === 'ROLE_ACTIVE')?.node).toBe(activeNode);
       const shrunkAt = nanosecondsNow();
       await senders.awaitAcknowledged(

@@ -85,6 +85,7 @@ export function DaemonsView({ snapshot, ask }: { snapshot: DeckSnapshot; ask: As
           <dt>Epoch</dt><dd>${daemon.epoch}</dd>
           <dt>Inbound through</dt><dd>${daemon.inboundThrough}</dd>
           <dt>Events/s</dt><dd>${rate(daemon.eventsPerSecond)}</dd>
+          ${daemon.desiredMembers === undefined ? null : html`<dt>Members asked for</dt><dd data-desired-members>${daemon.desiredMembers} (${daemon.members.length} placed)</dd>`}
         </dl>
         <table>
           <thead><tr><th>Member</th><th>Node</th><th>Role</th><th>Synced through</th><th>Behind</th><th>Health</th></tr></thead>

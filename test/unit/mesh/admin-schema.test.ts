@@ -52,6 +52,24 @@ describe('admin schema', () => {
     ]);
   });
 
+  it("takes a daemon's desiredMembers as optional: absent or an integer", () => {
+    const daemons = ADMIN_SCHEMA['/daemons']!;
+    const daemon = {
+      name: 'tally',
+      kind: 'counter',
+      group: 'standby',
+      epoch: 1,
+      inboundThrough: 4,
+      members: [{ index: 0, node: 1, role: 'active', syncedThrough: 4, healthy: true }],
+    };
+    const document = (entry: object) => ({ schemaVersion: 1, daemons: [entry], omitted: 0 });
+    expect(schemaProblems(daemons, document(daemon))).toEqual([]);
+    expect(schemaProblems(daemons, document({ ...daemon, desiredMembers: 3 }))).toEqual([]);
+    expect(schemaProblems(daemons, document({ ...daemon, desiredMembers: 'three' }))).toEqual([
+      '$.daemons[0].desiredMembers: must be integer, is string',
+    ]);
+  });
+
   it('reads operator action bodies, naming every problem at once', () => {
     expect(maintenanceRequest({ node: 3, target: 'enter', deadlineMs: 60_000 })).toEqual({
       node: 3,
