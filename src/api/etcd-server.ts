@@ -91,6 +91,7 @@ export function etcdPortServices(
     });
   };
   scheduleProgress();
+  const lease = leaseService(backend, logger);
   const watch: ClientPortService = {
     definition: definitions.watch,
     implementation: {
@@ -108,7 +109,7 @@ export function etcdPortServices(
     services: [
       { definition: definitions.kv, implementation: kvService(backend, logger) },
       watch,
-      { definition: definitions.lease, implementation: leaseService(backend, logger) },
+      { definition: definitions.lease, ...lease },
       { definition: definitions.cluster, implementation: clusterService(backend, logger) },
       { definition: definitions.maintenance, implementation: maintenanceService(backend, logger) },
       { definition: definitions.auth, implementation: authService(backend, logger) },

@@ -12,8 +12,16 @@ import { sessionFromMetadata } from './session-metadata.js';
 
 type KeepAliveCall = grpc.ServerDuplexStream<{ ID: Int64In }, PbLeaseKeepAliveResponse<Int64Out>>;
 
-export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
-  return {
+/**
+ * The Lease service's calls, and `close` to end its open keepalive streams (their clients
+ * resume elsewhere) when the port closes, so the gRPC server's shutdown need not wait them out.
+ */
+export function leaseService(
+  backend: KvBackend,
+  logger: Logger,
+): { implementation: grpc.UntypedServiceImplementation; close(): void } {
+  const openStreams = new Set<() => void>();
+  const implementation: grpc.UntypedServiceImplementation = {
     LeaseGrant: unary(
       'LeaseGrant',
       logger,
@@ -43,7 +51,7 @@ export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedSe
       );
       return { header: responseHeader(backend, result.header.revision) };
     }),
-    LeaseKeepAlive: (call: KeepAliveCall) => serveKeepAlive(call, backend, logger),
+    LeaseKeepAlive: (call: KeepAliveCall) => serveKeepAlive(call, backend, logger, openStreams),
     LeaseTimeToLive: unary('LeaseTimeToLive', logger, async (request: { ID: Int64In; keys: boolean }) => {
       const answer = await backend.leaseTimeToLive(int64ToNumber('ID', request.ID), request.keys);
       return leaseTimeToLiveToPb(answer, responseHeader(backend));
@@ -53,13 +61,24 @@ export function leaseService(backend: KvBackend, logger: Logger): grpc.UntypedSe
       return { header: responseHeader(backend), leases: leases.map((lease) => ({ ID: lease.id })) };
     }),
   };
+  return {
+    implementation,
+    close: () => {
+      for (const end of [...openStreams]) end();
+    },
+  };
 }
 
 /**
  * Answers keepalives one at a time, in order. As in etcd, a lease that does not exist is answered
  * with TTL 0 rather than an error; any other failure ends the stream with its status.
  */
-function serveKeepAlive(call: KeepAliveCall, backend: KvBackend, logger: Logger): void {
+function serveKeepAlive(
+  call: KeepAliveCall,
+  backend: KvBackend,
+  logger: Logger,
+  openStreams: Set<() => void>,
+): void {
   const pending: Int64In[] = [];
   let running = false;
   let ended = false;
@@ -70,8 +89,16 @@ function serveKeepAlive(call: KeepAliveCall, backend: KvBackend, logger: Logger)
   });
   const close = (): void => {
     closed = true;
+    openStreams.delete(end);
     signalClosed();
   };
+  /** The port is closing: answers nothing more and ends the stream. */
+  const end = (): void => {
+    if (closed) return;
+    close();
+    call.end();
+  };
+  openStreams.add(end);
   const fail = (error: unknown): void => {
     if (closed) return;
     close();
