@@ -61,8 +61,8 @@ describe('a member stopped under client load exits by itself', () => {
     await cluster?.stopAll();
   });
 
-  /** SIGTERM to `id`; answers how long after its "stopped" line the process was gone. */
-  async function stopAndTimeExit(running: ProcessCluster, id: number): Promise<number> {
+  /** SIGTERM to `id`; describes how long it took to say "stopped", and to be gone after that. */
+  async function stopAndTimeExit(running: ProcessCluster, id: number): Promise<string> {
     const child = running.processes.get(id)!;
     let stoppedAtMs: number | undefined;
     let printed = '';
@@ -74,6 +74,7 @@ describe('a member stopped under client load exits by itself', () => {
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
     });
+    const signalledAtMs = Date.now();
     child.kill('SIGTERM');
     const exit = await running.waitForExit(id, STOPPED_TIMEOUT_MS + EXIT_AFTER_STOPPED_TIMEOUT_MS);
     expect(stoppedAtMs, running.describeOutput()).toBeDefined();
@@ -82,7 +83,7 @@ describe('a member stopped under client load exits by itself', () => {
     expect(stderr, `the exit guard had to end node ${id}'s process`).not.toContain(EXIT_GUARD_MESSAGE);
     expect(exit).toBe(0);
     expect(lingeredMs).toBeLessThan(EXIT_AFTER_STOPPED_TIMEOUT_MS);
-    return lingeredMs;
+    return `stopped ${stoppedAtMs! - signalledAtMs} ms after SIGTERM, gone ${lingeredMs} ms after "stopped"`;
   }
 
   it('a follower, then the leader, each exit after "stopped" with watches, keepalives, puts and paused watchers', async () => {
@@ -106,7 +107,7 @@ describe('a member stopped under client load exits by itself', () => {
     }
     const bulkMs = Date.now() - bulkStartMs;
 
-    const followerMs = await stopAndTimeExit(cluster, follower);
+    const followerStop = await stopAndTimeExit(cluster, follower);
     await load.waitForProgress(LOAD_PROGRESS_STEPS, LOAD_PROGRESS_TIMEOUT_MS);
     cluster.start(follower);
     await cluster.waitForLeader(LEADER_TIMEOUT_MS);
@@ -114,11 +115,11 @@ describe('a member stopped under client load exits by itself', () => {
 
     // Still the leader unless an election moved it; it is the member with paused watchers either way.
     const leaderNow = await cluster.waitForLeader(LEADER_TIMEOUT_MS);
-    const leaderMs = await stopAndTimeExit(cluster, leader);
+    const leaderStop = await stopAndTimeExit(cluster, leader);
     await load.waitForProgress(LOAD_PROGRESS_STEPS, LOAD_PROGRESS_TIMEOUT_MS);
     const progress = await load.stop();
     console.log(
-      `stop under load: follower n${follower} gone ${followerMs} ms after "stopped", n${leader} (leader now: n${leaderNow}) ${leaderMs} ms; load ${JSON.stringify(progress)}; paused watchers and bulk puts took ${bulkMs} ms`,
+      `stop under load: follower n${follower} ${followerStop}; n${leader} (leader now: n${leaderNow}) ${leaderStop}; load ${JSON.stringify(progress)}; paused watchers and bulk puts took ${bulkMs} ms`,
     );
   }, 600_000);
 });
