@@ -41,6 +41,11 @@ export const CHECKPOINT_OUTPUTS_WAIT_MS = 2_000;
 export const MEMBER_SATURATED_WAITERS = 256;
 /** Tries of a starting member to claim its start on the trim floor (a fetch from another member between). */
 export const MAX_START_CLAIM_ATTEMPTS = 20;
+/**
+ * Claims that fail (the control plane unreachable: each call may take CONTROL_CALL_TIMEOUT_MS)
+ * after which a starting member goes on from its start unclaimed, rather than wait for the plane.
+ */
+export const MAX_START_CLAIM_FAILURES = 3;
 
 export interface DaemonMemberOptions {
   readonly definition: DaemonDefinition;
@@ -372,12 +377,14 @@ export class DaemonMember {
    * When the floor is above it already (the node's earlier record named a checkpoint this member
    * no longer has: its disk was replaced), the records it would replay may be gone, and it takes a
    * checkpoint at or above the floor from another member instead. A member that cannot claim in
-   * `MAX_START_CLAIM_ATTEMPTS` goes on from `start`; its next saved checkpoint corrects its record.
+   * `MAX_START_CLAIM_ATTEMPTS` (or whose claims fail `MAX_START_CLAIM_FAILURES` times: no control
+   * plane) goes on from `start`; its next saved checkpoint corrects its record.
    */
   private async startAboveFloor(start: MemberCheckpoint | undefined): Promise<MemberCheckpoint | undefined> {
     const { claimStart, clock, logger } = this.options;
     if (claimStart === undefined) return start;
     const never = new AbortController().signal;
+    let failures = 0;
     for (let attempt = 0; attempt < MAX_START_CLAIM_ATTEMPTS && !this.stopped; attempt++) {
       const offset = start?.appliedThrough ?? 0;
       try {
@@ -398,6 +405,8 @@ export class DaemonMember {
           { err: error, daemon: this.name },
           "daemons: claiming the member's start on the trim floor failed",
         );
+        failures += 1;
+        if (failures >= MAX_START_CLAIM_FAILURES) return start;
       }
       await pause(clock, MEMBER_RETRY_DELAY_MS, never);
     }

@@ -5,11 +5,12 @@
  * replay may be gone), it starts from another member's checkpoint at or above the floor instead:
  * no member ever needs a record below the floor, and it ends with every event once.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inboundChainName } from '../../../src/daemons/chain-names.js';
 import { decodeJournalState } from '../../../src/daemons/index.js';
 import { decodeTrimOffset, trimCheckpointKey } from '../../../src/daemons/trim-floor.js';
 import type { NodeId } from '../../../src/lib/index.js';
+import { MAX_START_CLAIM_FAILURES } from '../../../src/mesh/daemon-member.js';
 import { readTrimFloor } from '../../../src/mesh/daemon-trim-floor.js';
 import { until } from '../../support/until.js';
 import { bytes, type DaemonMesh, openDaemonMesh, SEND_TIMEOUT_MS, text } from './daemon-mesh.js';
@@ -74,5 +75,40 @@ describe('a member back on a fresh disk', () => {
     // Every member checkpoints again: the floor moves on, never above one of them.
     await until(async () => (await readTrimFloor(mesh.plane, CHAIN)) >= 32, 'the floor past the 32nd record');
     for (const node of NODES) expect(await recordOf(node)).toBeGreaterThanOrEqual(32);
+  });
+
+  it('starts unclaimed after MAX_START_CLAIM_FAILURES failed claims (no control plane), rather than wait for one', async () => {
+    await mesh.node(1).requests.deploy({ name: 'busy', kind: 'journal', group: 'standby', members: 3 });
+    await send(1, 9);
+    await until(async () => (await readTrimFloor(mesh.plane, CHAIN)) >= 8, 'every member checkpointed');
+    const status = await mesh.node(1).requests.status('busy');
+    const standby = status.members.find((member) => member.role !== 'active')!;
+    const txn = mesh.plane.txn.bind(mesh.plane);
+    let refused = 0;
+    const claims = vi.spyOn(mesh.plane, 'txn').mockImplementation(async (request) => {
+      const keys = request.success.map((operation) => operation.key);
+      if (keys.some((key) => key.includes('/checkpoints/')) && keys.some((key) => key.endsWith('/floor'))) {
+        refused += 1;
+        throw new Error('the control plane is unreachable');
+      }
+      return txn(request);
+    });
+    const restarted = await mesh.restart(standby.node);
+    await until(() => restarted.members.get('busy') !== undefined, 'the member started again');
+    const member = restarted.members.get('busy')!;
+    await member.ready;
+    expect(refused).toBe(MAX_START_CLAIM_FAILURES);
+    // It goes on from its own checkpoint, as before there was a floor to claim.
+    expect(member.startedAt).toBeGreaterThanOrEqual(8);
+    claims.mockRestore();
+    await send(10, 13);
+    const expected = Array.from({ length: 13 }, (_, index) => `e${index + 1}`);
+    const journal = async () =>
+      decodeJournalState((await mesh.node(3).requests.state('busy', standby.index)).state).map(text);
+    await until(
+      async () => (await journal()).length === expected.length,
+      'the restarted member at 13 events',
+    );
+    expect(await journal()).toEqual(expected);
   });
 });
