@@ -124,9 +124,14 @@ export class SyncThread {
     if (previous === State.Done) {
       // The thread posted before it marked the word: the outcome is on the port now.
       const received = receiveMessageOnPort(this.port);
+      if (received === undefined) {
+        // A Done left by the previous, detached sync: the thread marks the word after it posts,
+        // and the event loop may have taken that post and started this sync in between. This
+        // sync's outcome is still to come, as a message.
+        Atomics.store(this.word, STATE, State.Detached);
+        return this.detached();
+      }
       Atomics.store(this.word, STATE, State.Idle);
-      if (received === undefined)
-        throw new SyncThreadError(undefined, 'the sync thread marked a sync done without its outcome');
       settle(received.message as SyncOutcome);
       return undefined;
     }
