@@ -36,7 +36,7 @@ const SEGMENT_BYTES = 4_096;
 /** Repairs would replace the killed standby's member and replicas: kept out of this test's way. */
 const REPAIR_GRACE_MS = 600_000;
 const SENDERS = 4;
-const MAX_SENDS_PER_SENDER = 3_000;
+const MAX_SENDS_PER_SENDER = 6_000;
 const LOAD_MAX_MS = 400_000;
 const SEND_TIMEOUT_MS = 3_000;
 /** How far (in records) the others' checkpoints must pass the lagging standby's. */
