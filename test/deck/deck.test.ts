@@ -3,6 +3,7 @@
  * `meshos start` processes with a `tally` counter standby group of 2 and an `orders` chain:
  *
  * - every admin document a live node serves, and the CLI's `--json` documents, fit the schema;
+ *   a member count asked for with `meshos daemon scale` shows in `daemon status` and on the page;
  * - the page shows the three nodes and the Raft leader; a drain asked and confirmed on the page
  *   puts the node into maintenance (as the CLI sees it), and exit brings it back;
  * - kill -9 of the active's node: without a reload the page shows its health flip and the active
@@ -119,6 +120,25 @@ describe('the Deck in headless Chromium', () => {
       });
       expect(bad.status).toBe(400);
       expect(await bad.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+
+      // The count an operator asked for (the count placed, so reconcile has nothing to do) shows
+      // in the daemon's status document and on the page.
+      expect(await cliJson(['daemon', 'scale', DAEMON, '--members', '2'])).toMatchObject({
+        members: 2,
+        placed: 2,
+      });
+      const scaled = await cliJson(['daemon', 'status', DAEMON]);
+      expect(scaled).toMatchObject({ name: DAEMON, desiredMembers: 2 });
+      const page = await openDeck(1, 'daemons');
+      try {
+        const shown = page.locator(`[data-daemon="${DAEMON}"] [data-desired-members]`);
+        await shown.waitFor({ timeout: CONDITION_TIMEOUT_MS });
+        expect(await shown.textContent()).toBe('2 (2 placed)');
+      } finally {
+        await page.close();
+      }
+      const daemons = await fetchAdminJson(admin(1), '/daemons', CALL_TIMEOUT_MS);
+      expect(schemaProblems(ADMIN_SCHEMA['/daemons']!, daemons)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
