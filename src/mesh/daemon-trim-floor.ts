@@ -6,7 +6,13 @@
  * publishers at once: the later one reads again), and it never lowers the floor, so a stale
  * member can neither raise it past what a current member needs nor pull it back.
  */
-import { absent, type ControlPlane, daemonKey } from '../control/index.js';
+import {
+  absent,
+  type ControlCompare,
+  type ControlPlane,
+  daemonKey,
+  unchangedSince,
+} from '../control/index.js';
 import { DaemonUnavailableError } from '../daemons/cluster-errors.js';
 import { decodeDaemonDefinition } from '../daemons/definition-codec.js';
 import {
@@ -20,10 +26,45 @@ import {
   trimPinKey,
   trimPinsPrefix,
 } from '../daemons/trim-floor.js';
+import type { DaemonDefinition } from '../daemons/types.js';
 import { isNodeId, type NodeId } from '../lib/index.js';
 
 /** Attempts when concurrent publishers keep changing the floor or the definition. */
 const MAX_TRIM_FLOOR_ATTEMPTS = 3;
+
+/** A member's view of a trimmed daemon: its definition and the inbound chain trimmed. */
+interface TrimmedMembership {
+  readonly definition: DaemonDefinition;
+  readonly chain: string;
+  /** Compares the definition's mod revision: a write fenced on it fails if the deployment changed. */
+  readonly definitionUnchanged: ControlCompare;
+}
+
+/** `daemon` as `self`'s member sees it; undefined when it is gone, not trimmed, or `self` is not a member. */
+async function trimmedMembership(
+  plane: ControlPlane,
+  daemon: string,
+  self: NodeId,
+): Promise<TrimmedMembership | undefined> {
+  const definitionEntry = await plane.get(daemonKey(daemon));
+  if (definitionEntry === undefined) return undefined;
+  const definition = decodeDaemonDefinition(definitionEntry.key, definitionEntry.value);
+  const chain = trimmedInboundChain(definition);
+  if (chain === undefined) return undefined;
+  if (!definition.members.some((member) => member.node === self)) return undefined;
+  const definitionUnchanged = unchangedSince(definitionEntry.key, definitionEntry.modRevision);
+  return { definition, chain, definitionUnchanged };
+}
+
+/** The chain's floor key, its value (0 while none was written) and a compare that holds while nobody writes it. */
+async function currentFloor(plane: ControlPlane, chain: string) {
+  const floorKey = trimFloorKey(chain);
+  const current = await plane.get(floorKey);
+  const floor = current === undefined ? 0 : (decodeTrimOffset(current.value) ?? 0);
+  const floorUnchanged =
+    current === undefined ? absent(floorKey) : unchangedSince(floorKey, current.modRevision);
+  return { floorKey, floor, floorUnchanged };
+}
 
 /**
  * Records `appliedThrough` as `self`'s durable checkpoint offset on `daemon`'s inbound chain and
@@ -36,18 +77,9 @@ export async function publishTrimFloor(
   appliedThrough: number,
 ): Promise<number | undefined> {
   for (let attempt = 0; attempt < MAX_TRIM_FLOOR_ATTEMPTS; attempt++) {
-    const definitionEntry = await plane.get(daemonKey(daemon));
-    if (definitionEntry === undefined) return undefined;
-    const definition = decodeDaemonDefinition(definitionEntry.key, definitionEntry.value);
-    const chain = trimmedInboundChain(definition);
-    if (chain === undefined) return undefined;
-    if (!definition.members.some((member) => member.node === self)) return undefined;
-    const definitionUnchanged = {
-      key: definitionEntry.key,
-      target: 'modRevision',
-      operator: '=',
-      operand: definitionEntry.modRevision,
-    } as const;
+    const membership = await trimmedMembership(plane, daemon, self);
+    if (membership === undefined) return undefined;
+    const { definition, chain, definitionUnchanged } = membership;
     // Fenced like the floor: a member of a removed or changed deployment records nothing.
     const recorded = await plane.txn({
       compare: [definitionUnchanged],
@@ -73,17 +105,10 @@ export async function publishTrimFloor(
       checkpoints,
       pins,
     );
-    const floorKey = trimFloorKey(chain);
-    const current = await plane.get(floorKey);
-    const floor = current === undefined ? 0 : (decodeTrimOffset(current.value) ?? 0);
+    const { floorKey, floor, floorUnchanged } = await currentFloor(plane, chain);
     if (wanted <= floor) return floor;
     const answer = await plane.txn({
-      compare: [
-        definitionUnchanged,
-        current === undefined
-          ? absent(floorKey)
-          : { key: floorKey, target: 'modRevision', operator: '=', operand: current.modRevision },
-      ],
+      compare: [definitionUnchanged, floorUnchanged],
       success: [{ type: 'put', key: floorKey, value: encodeTrimOffset(wanted) }],
       failure: [],
     });
@@ -109,27 +134,12 @@ export async function claimTrimStart(
   offset: number,
 ): Promise<number | undefined> {
   for (let attempt = 0; attempt < MAX_TRIM_FLOOR_ATTEMPTS; attempt++) {
-    const definitionEntry = await plane.get(daemonKey(daemon));
-    if (definitionEntry === undefined) return undefined;
-    const definition = decodeDaemonDefinition(definitionEntry.key, definitionEntry.value);
-    const chain = trimmedInboundChain(definition);
-    if (chain === undefined) return undefined;
-    if (!definition.members.some((member) => member.node === self)) return undefined;
-    const floorKey = trimFloorKey(chain);
-    const current = await plane.get(floorKey);
-    const floor = current === undefined ? 0 : (decodeTrimOffset(current.value) ?? 0);
+    const membership = await trimmedMembership(plane, daemon, self);
+    if (membership === undefined) return undefined;
+    const { chain, definitionUnchanged } = membership;
+    const { floorKey, floor, floorUnchanged } = await currentFloor(plane, chain);
     const answer = await plane.txn({
-      compare: [
-        {
-          key: definitionEntry.key,
-          target: 'modRevision',
-          operator: '=',
-          operand: definitionEntry.modRevision,
-        },
-        current === undefined
-          ? absent(floorKey)
-          : { key: floorKey, target: 'modRevision', operator: '=', operand: current.modRevision },
-      ],
+      compare: [definitionUnchanged, floorUnchanged],
       success: [
         { type: 'put', key: trimCheckpointKey(chain, self), value: encodeTrimOffset(offset) },
         { type: 'put', key: floorKey, value: encodeTrimOffset(floor) },
@@ -181,15 +191,9 @@ export async function pinTrimFloor(
   };
   try {
     for (let attempt = 0; attempt < MAX_TRIM_FLOOR_ATTEMPTS; attempt++) {
-      const floorKey = trimFloorKey(chain);
-      const current = await plane.get(floorKey);
-      const floor = current === undefined ? 0 : (decodeTrimOffset(current.value) ?? 0);
+      const { floorKey, floor, floorUnchanged } = await currentFloor(plane, chain);
       const answer = await plane.txn({
-        compare: [
-          current === undefined
-            ? absent(floorKey)
-            : { key: floorKey, target: 'modRevision', operator: '=', operand: current.modRevision },
-        ],
+        compare: [floorUnchanged],
         success: [
           { type: 'put', key: trimPinKey(chain, fork), value: encodeTrimOffset(offset), lease: lease.id },
           { type: 'put', key: floorKey, value: encodeTrimOffset(floor) },
