@@ -1,6 +1,6 @@
 /**
  * Where one client's append round trip goes, stage by stage (`node dist/bench/chains/append-stages.js
- * [--appends=N] [--sync=interval|batch]`): three `meshos start` processes and this load generator,
+ * [--appends=N] [--sync=interval|batch] [--clients=N --seconds=S]`): three `meshos start` processes and this load generator,
  * each loaded with `stage-trace.js`, one client making N sequential appends to a chain of 3
  * replicas (acks quorum) led by member 0. Every process records when each append reached each
  * stage; the stages are joined across processes by the stream's request id and the record's
@@ -8,6 +8,12 @@
  * stream write, the gRPC hop, the node's handler, the leader's group commit and push, the peer
  * link's write, the follower's log write and acknowledgement, the commit and the answer's way
  * back. Cross-process steps use the wall clock all processes share.
+ *
+ * `--clients=N` (N > 1) runs N closed-loop clients for `--seconds` instead, spread over one
+ * `MeshClient` per member as in the chains bench (so most appends are forwarded), and takes each
+ * of the leader's group commits as a round: the leader's sync, the push, each follower's
+ * receive, sync and acknowledgement, the commit; and each member's syncs per second and their
+ * durations.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -179,9 +185,175 @@ function stageTable(client: Stages, leader: Stages, followers: readonly Stages[]
   return table;
 }
 
+/** p50 / p90 of each named duration, in µs. */
+function printDurations(title: string, durations: Map<string, number[]>): void {
+  console.log(`\n${title}\n`);
+  console.log('| step | p50 (µs) | p90 (µs) | samples |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const [step, samples] of durations) {
+    samples.sort((a, b) => a - b);
+    console.log(
+      `| ${step} | ${percentile(samples, 0.5).toFixed(0)} | ${percentile(samples, 0.9).toFixed(0)} | ${samples.length} |`,
+    );
+  }
+}
+
+function within(events: readonly StageEvent[], fromMicros: number, toMicros: number): StageEvent[] {
+  return events.filter((event) => event[0] >= fromMicros && event[0] <= toMicros);
+}
+
+/**
+ * Many clients: each leader group commit is a round's start; where the round's time goes
+ * (the leader's sync, the push, each follower's receive, sync and acknowledgement, the commit,
+ * then the clients' way back to the next group commit), and what each member's syncs cost.
+ */
+function roundTable(
+  leaderId: number,
+  leader: Stages,
+  followers: ReadonlyMap<number, Stages>,
+  fromMicros: number,
+  toMicros: number,
+): void {
+  const rounds = new Map<string, number[]>();
+  const add = (step: string, from: number | undefined, to: number | undefined): void => {
+    if (from === undefined || to === undefined) return;
+    const list = rounds.get(step) ?? [];
+    list.push(to - from);
+    rounds.set(step, list);
+  };
+  const commits = within(list(leader, 'leader-group-commit'), fromMicros, toMicros);
+  const sizes: number[] = [];
+  let syncInFlight = 0;
+  for (const [index, commit] of commits.entries()) {
+    const at = commit[0];
+    const end = commit[2] as number;
+    const previousEnd = (commits[index - 1]?.[2] as number | undefined) ?? end;
+    if (index > 0) sizes.push(end - previousEnd);
+    const syncStart = firstAfter(list(leader, 'log-syncs'), at);
+    const synced = syncStart === undefined ? undefined : firstAfter(list(leader, 'log-synced'), syncStart[0]);
+    const lastStartBefore = list(leader, 'log-syncs')
+      .filter((event) => event[0] < at)
+      .at(-1);
+    const lastEndBefore = list(leader, 'log-synced')
+      .filter((event) => event[0] < at)
+      .at(-1);
+    if (
+      lastStartBefore !== undefined &&
+      (lastEndBefore === undefined || lastEndBefore[0] < lastStartBefore[0])
+    )
+      syncInFlight++;
+    add('leader: group commit -> its sync starts', at, syncStart?.[0]);
+    add('leader: its fdatasync', syncStart?.[0], synced?.[0]);
+    add('leader: group commit -> its sync done', at, synced?.[0]);
+    let firstAck: number | undefined;
+    for (const [node, follower] of followers) {
+      const push = firstAfter(
+        list(leader, 'leader-pushes'),
+        at,
+        (event) => event[2] === node && covers(end - 1)(event),
+      );
+      if (push === undefined) continue;
+      const written = firstAfter(list(leader, 'link-writes'), push[0], (event) => event[2] === node);
+      const received = firstAfter(
+        list(follower, 'receives-append'),
+        (written?.[0] ?? push[0]) - CLOCK_SLACK_MICROS,
+        covers(end - 1),
+      );
+      const ack = firstAfter(
+        list(leader, 'receives-appendAck'),
+        push[0],
+        (event) => event[2] === node && (event[3] as number) >= end,
+      );
+      if (received === undefined || ack === undefined) continue;
+      const followerSync = firstAfter(list(follower, 'log-syncs'), received[0]);
+      const followerSynced =
+        followerSync === undefined ? undefined : firstAfter(list(follower, 'log-synced'), followerSync[0]);
+      const ackWritten =
+        followerSynced === undefined
+          ? undefined
+          : firstAfter(list(follower, 'link-writes'), followerSynced[0], (event) => event[2] === leaderId);
+      add('leader: group commit -> push written', at, written?.[0]);
+      add('peer link: push written -> follower receives', written?.[0], received[0]);
+      add('follower: receives -> its sync starts', received[0], followerSync?.[0]);
+      add('follower: its fdatasync', followerSync?.[0], followerSynced?.[0]);
+      add('follower: sync done -> ack written', followerSynced?.[0], ackWritten?.[0]);
+      add('peer link: ack written -> leader receives', ackWritten?.[0], ack[0]);
+      add('leader: group commit -> this follower acks', at, ack[0]);
+      if (firstAck === undefined || ack[0] < firstAck) firstAck = ack[0];
+    }
+    add('leader: group commit -> first follower ack', at, firstAck);
+    const committed = firstAfter(list(leader, 'leader-commits'), at, (event) => (event[2] as number) >= end);
+    add('leader: group commit -> commit', at, committed?.[0]);
+    const next = commits[index + 1];
+    add('commit -> next group commit (answers, clients, forwarding)', committed?.[0], next?.[0]);
+    add('round: group commit -> next group commit', at, next?.[0]);
+  }
+  sizes.sort((a, b) => a - b);
+  console.log(
+    `\n${commits.length} group commits, records each p50 ${percentile(sizes, 0.5)} p90 ${percentile(sizes, 0.9)}; a sync of the leader's was in flight at ${syncInFlight} of them`,
+  );
+  printDurations('Rounds (each leader group commit), µs:', rounds);
+  const seconds = (toMicros - fromMicros) / 1e6;
+  console.log('\n| member | syncs/s | fdatasync p50 / p90 (µs) | group commits or acks owed /s |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const [name, stages] of [
+    ['leader', leader] as const,
+    ...[...followers].map(([node, stages]) => [`follower ${node}`, stages] as const),
+  ]) {
+    const starts = within(list(stages, 'log-syncs'), fromMicros, toMicros);
+    const durations = starts
+      .map((start) => firstAfter(list(stages, 'log-synced'), start[0]))
+      .map((end, position) => (end === undefined ? undefined : end[0] - (starts[position] as StageEvent)[0]))
+      .filter((value): value is number => value !== undefined)
+      .sort((a, b) => a - b);
+    const batches = within(
+      list(stages, name === 'leader' ? 'leader-group-commit' : 'follower-owes-ack'),
+      fromMicros,
+      toMicros,
+    ).length;
+    console.log(
+      `| ${name} | ${(starts.length / seconds).toFixed(0)} | ${percentile(durations, 0.5).toFixed(0)} / ${percentile(durations, 0.9).toFixed(0)} | ${(batches / seconds).toFixed(0)} |`,
+    );
+  }
+}
+
+/** `clients` closed-loop clients spread over one `MeshClient` per member, as the chains bench. */
+async function runClients(endpoints: readonly string[], clients: number, seconds: number): Promise<number> {
+  const meshClients = await Promise.all(
+    endpoints.map((endpoint) => MeshClient.connect({ endpoints: [endpoint], discoverLeader: false })),
+  );
+  let acknowledged = 0;
+  const deadline = performance.now() + seconds * 1000;
+  try {
+    await Promise.all(
+      Array.from({ length: clients }, async (_, index) => {
+        const client = meshClients[index % meshClients.length] as MeshClient;
+        for (let counter = 0; performance.now() < deadline; counter++) {
+          await client.chains.append(CHAIN, recordPayload(index + 2, counter), {
+            timeoutMs: CALL_TIMEOUT_MS,
+          });
+          acknowledged++;
+        }
+      }),
+    );
+  } finally {
+    for (const client of meshClients) client.close();
+  }
+  return acknowledged;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { appends: { type: 'string' }, sync: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      appends: { type: 'string' },
+      sync: { type: 'string' },
+      clients: { type: 'string' },
+      seconds: { type: 'string' },
+    },
+  });
   const appends = wholeNumberFlag('appends', values.appends, DEFAULT_APPENDS, 10, 100_000);
+  const clients = wholeNumberFlag('clients', values.clients, 1, 1, 256);
+  const seconds = wholeNumberFlag('seconds', values.seconds, 3, 1, 60);
   const sync = values.sync ?? 'interval';
   if (sync !== 'interval' && sync !== 'batch') throw new Error(`--sync takes interval or batch, got ${sync}`);
   const directory = await mkdtemp(path.join(os.tmpdir(), 'append-stages-'));
@@ -208,15 +380,21 @@ async function main(): Promise<void> {
     for (let counter = 0; counter < WARMUP_APPENDS; counter++) {
       await client.chains.append(CHAIN, recordPayload(0, counter), { timeoutMs: CALL_TIMEOUT_MS });
     }
+    const loadStartMicros = (performance.timeOrigin + performance.now()) * 1000;
     const startedAt = performance.now();
-    for (let counter = 0; counter < appends; counter++) {
+    let done = 0;
+    if (clients > 1) done = await runClients(cluster.endpoints, clients, seconds);
+    for (let counter = 0; clients === 1 && counter < appends; counter++) {
       markStage('append-called', counter);
       const result = await client.chains.append(CHAIN, recordPayload(1, counter), {
         timeoutMs: CALL_TIMEOUT_MS,
       });
       markStage('append-resolved', result.firstOffset);
+      done++;
     }
     const elapsedMs = performance.now() - startedAt;
+    const loadEndMicros = (performance.timeOrigin + performance.now()) * 1000;
+    const pids = [0, 1, 2].map((index) => cluster.pid(index));
     client.close();
     for (let index = 0; index < 3; index++) {
       const pid = cluster.pid(index);
@@ -231,12 +409,25 @@ async function main(): Promise<void> {
       })),
     );
     const clientStages = processes.find((entry) => entry.file.startsWith('client'))?.stages;
-    const members = processes.filter((entry) => entry.file.startsWith('member')).map((entry) => entry.stages);
+    const memberEntries = processes.filter((entry) => entry.file.startsWith('member'));
+    const members = memberEntries.map((entry) => entry.stages);
     const leader = members.find((stages) => list(stages, 'leader-appends').length > 0);
     if (clientStages === undefined || leader === undefined) throw new Error('no client or leader events');
     console.log(
-      `append stages: ${appends} sequential appends, ${sync} sync, ${((appends * 1000) / elapsedMs).toFixed(0)} appends/s, one-minute load ${os.loadavg()[0]?.toFixed(1)}`,
+      `append stages: ${done} appends from ${clients} client(s), ${sync} sync, ${((done * 1000) / elapsedMs).toFixed(0)} appends/s, one-minute load ${os.loadavg()[0]?.toFixed(1)}`,
     );
+    if (clients > 1) {
+      // Node ids are the members' indexes plus one; the event files are named by process id.
+      const byNode = new Map<number, Stages>();
+      for (const entry of memberEntries) {
+        const index = pids.findIndex((pid) => pid !== undefined && entry.file === `member-${pid}.json`);
+        if (index >= 0) byNode.set(index + 1, entry.stages);
+      }
+      const leaderId = [...byNode].find(([, stages]) => stages === leader)?.[0] ?? 1;
+      byNode.delete(leaderId);
+      roundTable(leaderId, leader, byNode, loadStartMicros, loadEndMicros);
+      return;
+    }
     stageTable(
       clientStages,
       leader,

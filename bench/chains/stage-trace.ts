@@ -62,6 +62,19 @@ function observe<A extends unknown[]>(
   };
 }
 
+/** Like `observe`, and calls `after` once the promise the method returns settles. */
+function observeSettled(prototype: object, name: string, before: () => void, after: () => void): void {
+  const methods = prototype as Record<string, Method>;
+  const original = methods[name];
+  if (typeof original !== 'function') throw new Error(`stage trace: no method ${name}`);
+  methods[name] = function (this: Fields, ...args: never[]) {
+    before();
+    const result = original.apply(this, args) as Promise<unknown>;
+    void result.then(after, after);
+    return result;
+  };
+}
+
 type Message = { type: string; fromOffset?: number; matchEnd?: number; entries?: readonly unknown[] };
 type Outcome = { first_offset?: number };
 
@@ -101,7 +114,12 @@ observe(OutboundLink.prototype, 'flush', (self) => {
 observe(ChainLogWriter.prototype, 'flush', (self) => {
   if ((self.chunkBytes as number) > 0) record('log-writes');
 });
-observe(ChainLogWriter.prototype, 'sync', () => record('log-syncs'));
+observeSettled(
+  ChainLogWriter.prototype,
+  'sync',
+  () => record('log-syncs'),
+  () => record('log-synced'),
+);
 // The client's append stream.
 observe(ChainAppendStream.prototype, 'send', (self) => record('client-sends', self.nextId as number));
 observe(ChainAppendStream.prototype, 'answered', (_self, response: { request_id: unknown }) =>

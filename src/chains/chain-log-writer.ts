@@ -20,6 +20,14 @@ import { CHAIN_STATE_FILE_NAME, encodeChainStateFile } from './chain-state-file.
 import { ChainLogFailedError, ChainOffsetTruncatedError, ChainOverloadedError } from './errors.js';
 import type { ChainEntry, ChainRetention, ChainSyncPolicy } from './types.js';
 
+/**
+ * The writing handle of a segment syncs off the event loop: while a batch's fdatasync runs, the
+ * node keeps taking appends (they form the next batch), pushes and acknowledgements. An inline
+ * sync would hold every message to the node until the disk answered, so each hop of a
+ * replication round could wait out another process's sync (docs/CHAINS.md "Group commit").
+ */
+const SEGMENT_OPEN_OPTIONS = { syncOffThread: true } as const;
+
 interface Settle<Value> {
   readonly resolve: (value: Value) => void;
   readonly reject: (error: unknown) => void;
@@ -112,7 +120,7 @@ export class ChainLogWriter implements SegmentSource {
   async start(): Promise<void> {
     const last = this.segments.at(-1);
     if (last === undefined) await this.createSegment(0);
-    else this.active = await this.directory.disk.open(this.pathOf(last), 'append');
+    else this.active = await this.directory.disk.open(this.pathOf(last), 'append', SEGMENT_OPEN_OPTIONS);
     this.metrics.segments = this.segments.length;
     if (this.settings.sync.mode === 'interval') this.armIntervalTimer(this.settings.sync.intervalMs);
   }
@@ -368,6 +376,7 @@ export class ChainLogWriter implements SegmentSource {
     const file = await this.directory.disk.open(
       this.directory.pathOf(segmentFileName(firstOffset)),
       'create',
+      SEGMENT_OPEN_OPTIONS,
     );
     const header = encodeChainSegmentHeader(firstOffset);
     await file.append(header);
@@ -411,7 +420,8 @@ export class ChainLogWriter implements SegmentSource {
       await this.removeSegment(this.segments.pop()!);
     }
     const segment = this.activeSegment();
-    if (reopen) this.active = await this.directory.disk.open(this.pathOf(segment), 'append');
+    if (reopen)
+      this.active = await this.directory.disk.open(this.pathOf(segment), 'append', SEGMENT_OPEN_OPTIONS);
     const cut = await this.withFile(segment, (file) => locateRecord(file, segment, fromOffset));
     if (cut.position < segment.sizeBytes) {
       await this.activeFile().truncate(cut.position);

@@ -24,6 +24,12 @@ export interface OpenOptions {
    * calling thread, even on a disk that writes inline, so they cannot hold up the event loop.
    */
   readonly background?: boolean;
+  /**
+   * A file whose fdatasync many callers share while the process keeps taking work (a chain
+   * segment's group commit): its syncs never hold up the calling thread, even on a disk that
+   * writes inline (its small writes still may run there).
+   */
+  readonly syncOffThread?: boolean;
 }
 
 /**

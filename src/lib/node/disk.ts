@@ -48,6 +48,8 @@ class NodeDiskFile implements DiskFile {
     initialSize: number,
     /** Set when writes and syncs may run on the calling thread (see `InlineIoPolicy`). */
     private readonly inline: InlineIo | undefined,
+    /** Syncs go through the thread pool whatever `inline` allows (`OpenOptions.syncOffThread`). */
+    private readonly syncOffThread = false,
   ) {
     this.endOffset = initialSize;
   }
@@ -117,7 +119,9 @@ class NodeDiskFile implements DiskFile {
     const inline = this.inline;
     const bytes = this.unsyncedBytes;
     this.unsyncedBytes = 0;
-    if (inline === undefined) {
+    // Off the thread: its duration includes waiting for a turn of the loop, which would tell the
+    // policy the device is slow when the loop is merely busy.
+    if (inline === undefined || this.syncOffThread) {
       await wrap('fdatasync', this.path, () => this.handle.datasync());
       return;
     }
@@ -218,7 +222,7 @@ export class NodeDisk implements Disk {
     return wrap('open', filePath, async () => {
       const handle = await fs.open(filePath, flags, 0o644);
       const { size } = await handle.stat();
-      return new NodeDiskFile(filePath, handle, size, inline);
+      return new NodeDiskFile(filePath, handle, size, inline, options.syncOffThread === true);
     });
   }
 

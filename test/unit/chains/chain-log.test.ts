@@ -399,7 +399,7 @@ describe('restart at an offset', () => {
   });
 });
 
-/** A memory disk that notes, for each fdatasync, whether its file was opened as a background one. */
+/** A memory disk that notes, for each fdatasync, how its file was opened (background, syncing off the loop). */
 function syncRecordingDisk(syncs: string[]): MemoryDisk {
   const disk = new MemoryDisk();
   const open = disk.open.bind(disk);
@@ -407,7 +407,13 @@ function syncRecordingDisk(syncs: string[]): MemoryDisk {
     const file = await open(filePath, mode);
     const datasync = file.datasync.bind(file);
     file.datasync = async () => {
-      syncs.push(options.background === true ? 'background' : 'writing');
+      syncs.push(
+        options.background === true
+          ? 'background'
+          : options.syncOffThread === true
+            ? 'writing, off the loop'
+            : 'writing',
+      );
       await datasync();
     };
     return file;
@@ -416,7 +422,7 @@ function syncRecordingDisk(syncs: string[]): MemoryDisk {
 }
 
 describe('interval sync policy', () => {
-  it('syncs on the timer through a background handle (the thread pool), batch syncs through the writing one', async () => {
+  it('syncs on the timer through a background handle (the thread pool), batch syncs through the writing one, off the event loop', async () => {
     const clock = new ManualClock();
     const syncs: string[] = [];
     const disk = syncRecordingDisk(syncs);
@@ -441,7 +447,7 @@ describe('interval sync policy', () => {
     syncs.length = 0;
     batch.append(records(15, 1, 1));
     await batch.durable();
-    expect(syncs).toEqual(['writing']);
+    expect(syncs).toEqual(['writing, off the loop']);
     await batch.close();
   });
 

@@ -148,6 +148,33 @@ describe('NodeDisk with inline writes', () => {
     await file.close();
     expect(events).toEqual(['inline-write', 'before-inline-sync', 'inline-sync']);
   });
+
+  it('syncs a file opened with syncOffThread through the pool, its small writes still inline', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const events: string[] = [];
+    const disk = new NodeDisk({
+      inlineWrites: true,
+      onStep: (source) => events.push(source),
+      beforeInlineSync: () => events.push('before-inline-sync'),
+    });
+    const filePath = path.join(directory, 'segment');
+    const file = await disk.open(filePath, 'create', { syncOffThread: true });
+    const record = new Uint8Array(100).fill(3);
+    await file.append(record);
+    // A new disk's first sync would be inline on any other file (the test above).
+    await file.datasync();
+    await file.append(record);
+    await file.datasync();
+    await file.close();
+    expect(events).toEqual(['inline-write', 'inline-write']);
+    expect((await disk.readFile(filePath)).byteLength).toBe(2 * record.byteLength);
+    // The device's policy heard nothing from those syncs: another file's first sync is inline.
+    const other = await disk.open(path.join(directory, 'wal'), 'create');
+    await other.append(record);
+    await other.datasync();
+    await other.close();
+    expect(events.slice(2)).toEqual(['inline-write', 'before-inline-sync', 'inline-sync']);
+  });
 });
 
 describe('MemoryDisk', () => {
