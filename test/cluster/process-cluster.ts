@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -139,7 +140,7 @@ export class ProcessCluster {
   private spawnNode(id: number, argv: readonly string[]): void {
     const child = spawn(process.execPath, [MAIN_SCRIPT, ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MESHOS_LOG: 'warn' },
+      env: { ...process.env, MESHOS_LOG: process.env.MESHOS_CLUSTER_LOG ?? 'warn' },
     });
     const lines = this.output.get(id) ?? [];
     this.output.set(id, lines);
@@ -149,6 +150,14 @@ export class ProcessCluster {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    // For diagnosis (MESHOS_CLUSTER_LOG=info with it): each node's whole output, appended to a file.
+    const outputDirectory = process.env.MESHOS_CLUSTER_OUTPUT_DIR;
+    if (outputDirectory !== undefined && outputDirectory !== '') {
+      const file = createWriteStream(path.join(outputDirectory, `n${id}.log`), { flags: 'a' });
+      child.stdout?.pipe(file, { end: false });
+      child.stderr?.pipe(file, { end: false });
+      child.once('close', () => file.end());
+    }
     this.exits.delete(id);
     child.once('exit', (code, signal) => this.exits.set(id, code ?? signal ?? 'unknown'));
     this.processes.set(id, child);
