@@ -113,6 +113,13 @@ export interface ChainReadResult {
  */
 export interface ChainRecordStream extends AsyncIterable<ChainRecord> {
   batches(): AsyncIterable<readonly ChainRecord[]>;
+  /**
+   * The offset the subscription has passed: every record below it was handed over and the
+   * consumer asked for more, and the `epoch-start` markers below it were read past. It runs
+   * ahead of the last record's offset + 1 when the chain's committed end is a marker (a new
+   * leader's, with no record after it yet), which a consumer never sees as a record.
+   */
+  readonly position: number;
 }
 
 export interface ChainsBackend {

@@ -252,17 +252,27 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
 
   /** Every committed record from `fromOffset` on, as they commit, until `signal` aborts. */
   subscribe(name: string, fromOffset: number, signal: AbortSignal): ChainRecordStream {
-    return chainRecordStream(() => this.subscribeBatches(name, fromOffset, signal), signal);
+    const passed = { offset: fromOffset };
+    return chainRecordStream(
+      () => this.subscribeBatches(name, passed, signal),
+      signal,
+      () => passed.offset,
+    );
   }
 
-  /** One read at a time (so the buffer is one read), waiting for the next commit between reads. */
+  /**
+   * One read at a time (so the buffer is one read), waiting for the next commit between reads.
+   * `passed.offset` moves where the next read starts once the consumer asked for it: past the
+   * records it took, and past markers a read found without a record after them.
+   */
   private async *subscribeBatches(
     name: string,
-    fromOffset: number,
+    passed: { offset: number },
     signal: AbortSignal,
   ): AsyncGenerator<readonly ChainRecord[]> {
-    let offset = fromOffset;
+    let offset = passed.offset;
     while (!signal.aborted) {
+      passed.offset = offset;
       const batch = await this.readWaiting(name, offset, MAX_READ_RECORDS, MAX_READ_BYTES, SUBSCRIBE_WAIT_MS);
       offset = batch.nextOffset;
       if (signal.aborted) return;

@@ -6,7 +6,7 @@
  * disk, reopened on restart; it depends on the transport, the control plane (definitions) and
  * membership (placement, failover).
  */
-import type { ChainsBackend } from '../api/index.js';
+import type { ChainRecordStream, ChainsBackend } from '../api/index.js';
 import {
   ChainCoordinator,
   ChainDirectory,
@@ -150,10 +150,20 @@ export function chainsBackendOf(parts: { readonly chains?: ChainsBackend }): Cha
     append: async (name, payloads, timeoutMs) => running(name).append(name, payloads, timeoutMs),
     read: async (name, fromOffset, limit, maxBytes) => running(name).read(name, fromOffset, limit, maxBytes),
     // Asked when iterated, so a subscription opened while the service restarts fails as unavailable.
-    subscribe: (name, fromOffset, signal) => ({
-      batches: () => running(name).subscribe(name, fromOffset, signal).batches(),
-      [Symbol.asyncIterator]: () => running(name).subscribe(name, fromOffset, signal)[Symbol.asyncIterator](),
-    }),
+    subscribe: (name, fromOffset, signal) => {
+      let opened: ChainRecordStream | undefined;
+      const open = (): ChainRecordStream => {
+        opened ??= running(name).subscribe(name, fromOffset, signal);
+        return opened;
+      };
+      return {
+        batches: () => open().batches(),
+        [Symbol.asyncIterator]: () => open()[Symbol.asyncIterator](),
+        get position() {
+          return opened?.position ?? fromOffset;
+        },
+      };
+    },
     status: async (name) => running(name).status(name),
     list: async () => running('*').list(),
   };

@@ -9,7 +9,7 @@
  * restores it and replays the chain's tail. Senders on this node wait here for the outcome of
  * the offset their event got.
  */
-import type { ChainsBackend } from '../api/index.js';
+import type { ChainRecordStream, ChainsBackend } from '../api/index.js';
 import { type MemberChains, memberChains } from '../daemons/chain-names.js';
 import { memberNode, servesEvents } from '../daemons/directory.js';
 import { applyInboundRecord } from '../daemons/inbound-step.js';
@@ -105,6 +105,8 @@ export class DaemonMember {
   private modeAbort: AbortController | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
+  /** The subscription the member reads its inbound chain with, while it follows it into `core`. */
+  private following: ChainRecordStream | undefined;
   /** Where the member's first core started (0, or a restored checkpoint's offset). */
   startedAt = 0;
   /** Whether the member's chain was deleted (the daemon is being removed). */
@@ -160,6 +162,19 @@ export class DaemonMember {
   /** What this member reflects: applied records, or for a warm standby its held checkpoint's. */
   get syncedThrough(): number {
     return this.mode === 'warm' ? (this.warm.held?.appliedThrough ?? 0) : this.core.appliedThrough;
+  }
+
+  /**
+   * How far it followed its inbound chain: `syncedThrough`, or past the `epoch-start` markers its
+   * subscription read after the last record it applied. A new chain leader's marker takes an
+   * offset but holds no event, so a chain whose committed end is a marker (its leader changed
+   * after its last event) would leave `syncedThrough` short of the commit offset until the next
+   * event. Status and progress report this: at the chain's commit offset exactly when the member
+   * applied everything committed.
+   */
+  get followedThrough(): number {
+    const synced = this.syncedThrough;
+    return this.following === undefined ? synced : Math.max(synced, this.following.position);
   }
 
   /** Records applied by the member's current core (a restored core counts from its checkpoint). */
@@ -466,7 +481,9 @@ export class DaemonMember {
     const chain = this.ownChains.inbound;
     while (!signal.aborted) {
       try {
-        for await (const record of chains.subscribe(chain, this.core.appliedThrough, signal)) {
+        const stream = chains.subscribe(chain, this.core.appliedThrough, signal);
+        this.following = stream;
+        for await (const record of stream) {
           const step = await applyInboundRecord(this.core, record.offset, record.payload, {
             restore: this.options.restoreApplier,
             onUndecodable: (error) =>
@@ -501,6 +518,8 @@ export class DaemonMember {
           { err: error, daemon: this.name },
           'daemons: following the inbound chain failed; retrying',
         );
+      } finally {
+        this.following = undefined;
       }
       await pause(clock, MEMBER_RETRY_DELAY_MS, signal);
     }
@@ -542,6 +561,8 @@ export class DaemonMember {
       { daemon: this.name, reason },
       'daemons: the member broke; replaying its chain',
     );
+    // The fresh core starts at 0: the old subscription's position says nothing about it.
+    this.following = undefined;
     this.core = new MemberCore(this.options.newApplier());
     this.syncWriter();
   }

@@ -460,7 +460,8 @@ export class DaemonRequests implements DaemonsBackend {
 
   private localProgress(name: string): { index: number; syncedThrough: number } | undefined {
     const member = this.options.members.get(name);
-    return member === undefined ? undefined : { index: member.index, syncedThrough: member.syncedThrough };
+    // Past the markers it read too, so a member at its chain's end reports the commit offset.
+    return member === undefined ? undefined : { index: member.index, syncedThrough: member.followedThrough };
   }
 
   private async localState(name: string): Promise<DaemonStateResult> {

@@ -120,7 +120,11 @@ export class SimDaemons implements ChainServices {
       subscribe: (name, fromOffset, signal) => {
         const stream = chains.subscribe(name, fromOffset, signal);
         if (unsafeMemberReads === undefined || !INBOUND_CHAIN.test(name)) return stream;
-        return chainRecordStream(() => lensed(stream.batches(), unsafeMemberReads), signal);
+        return chainRecordStream(
+          () => lensed(stream.batches(), unsafeMemberReads),
+          signal,
+          () => stream.position,
+        );
       },
       status: (name) => chains.status(name),
       list: () => chains.list(),

@@ -2,7 +2,7 @@
  * An in-memory `ChainsBackend` for tests of the chains API, client and CLI: one process, no
  * replication (every chain is led by node 1 in epoch 1 and every append commits at once), with
  * knobs for what a test must provoke: queued failures per method, appends held until their
- * deadline, and a small subscriber buffer.
+ * deadline, a small subscriber buffer, and offsets taken by a leader's epoch-start marker.
  */
 import {
   type ChainAppendResult,
@@ -34,7 +34,8 @@ const FAKE_LEADER: NodeId = 1;
 
 interface FakeChain {
   readonly input: ChainCreateInput;
-  readonly records: ChainRecord[];
+  /** By offset; undefined where an epoch-start marker is (readers skip it). */
+  readonly records: (ChainRecord | undefined)[];
   deleted: boolean;
 }
 
@@ -89,6 +90,16 @@ export class FakeChainsBackend implements ChainsBackend {
     });
     this.appendGate = { opened, ...(chain === undefined ? {} : { chain }) };
     return release;
+  }
+
+  /**
+   * Commits an epoch-start marker at the chain's end, as a new leader does: an offset that no
+   * reader gets a record for. (The fake's epoch and leader stay as they are.)
+   */
+  appendMarker(name: string): void {
+    const chain = this.chainNamed(name);
+    chain.records.push(undefined);
+    for (const subscriber of this.subscribers.get(name) ?? []) subscriber.wake();
   }
 
   /** Drops every queued failure. */
@@ -157,7 +168,8 @@ export class FakeChainsBackend implements ChainsBackend {
     const records: ChainRecord[] = [];
     let bytes = 0;
     for (let offset = fromOffset; offset < chain.records.length && records.length < limit; offset++) {
-      const record = chain.records[offset] as ChainRecord;
+      const record = chain.records[offset];
+      if (record === undefined) continue;
       if (records.length > 0 && bytes + record.payload.length > maxBytes) break;
       records.push(record);
       bytes += record.payload.length;
@@ -165,14 +177,20 @@ export class FakeChainsBackend implements ChainsBackend {
     const last = records.at(-1);
     return {
       records,
-      nextOffset: last === undefined ? fromOffset : last.offset + 1,
+      // As a node answers: nothing below the end but markers, and the next read starts at the end.
+      nextOffset: last === undefined ? Math.max(fromOffset, chain.records.length) : last.offset + 1,
       commitOffset: chain.records.length,
     };
   }
 
   subscribe(name: string, fromOffset: number, signal: AbortSignal): ChainRecordStream {
     this.takeFailure('subscribe');
-    return chainRecordStream(() => this.subscription(name, fromOffset, signal), signal);
+    const passed = { offset: fromOffset };
+    return chainRecordStream(
+      () => this.subscription(name, passed, signal),
+      signal,
+      () => passed.offset,
+    );
   }
 
   async status(name: string): Promise<ChainStatus> {
@@ -195,9 +213,10 @@ export class FakeChainsBackend implements ChainsBackend {
 
   private async *subscription(
     name: string,
-    fromOffset: number,
+    passed: { offset: number },
     signal: AbortSignal,
   ): AsyncGenerator<readonly ChainRecord[]> {
+    const fromOffset = passed.offset;
     const chain = this.chainNamed(name);
     if (fromOffset < 0) throw new ChainOffsetTruncatedError(name, fromOffset, 0);
     const subscriber: Subscriber = {
@@ -215,10 +234,12 @@ export class FakeChainsBackend implements ChainsBackend {
         if (subscriber.tooSlow) throw new ChainSubscriberTooSlowError(name, this.subscriberBufferRecords);
         // Everything committed since the last batch, as one batch (a node's read is bounded; the
         // port splits batches into messages by its own budget anyway).
+        // What was handed over is taken once the consumer asks again.
+        passed.offset = subscriber.next;
         if (subscriber.next < chain.records.length) {
-          const batch = chain.records.slice(subscriber.next);
+          const batch = chain.records.slice(subscriber.next).filter((record) => record !== undefined);
           subscriber.next = chain.records.length;
-          yield batch;
+          if (batch.length > 0) yield batch;
           continue;
         }
         await new Promise<void>((resolve) => {

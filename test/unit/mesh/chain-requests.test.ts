@@ -309,6 +309,44 @@ describe('ChainRequests', () => {
     expect(seen).toEqual(['b', 'c']);
   });
 
+  it("passes markers at the chain's committed end: its position reaches the commit offset without a record", async () => {
+    const world = await mesh([1, 2]);
+    world.definitions.put(definitionOf('c', [1], 1));
+    await settle();
+    await at(world, 1).append('c', [bytes('a')], 1_000);
+    const abort = new AbortController();
+    const seen: number[] = [];
+    const stream = at(world, 2).subscribe('c', 0, abort.signal);
+    expect(stream.position).toBe(0);
+    const subscription = (async () => {
+      for await (const record of stream) seen.push(record.offset);
+    })();
+    await settle(50);
+    expect(seen).toEqual([0]);
+    expect(stream.position).toBe(1);
+    // Two leader changes after the last record: their markers commit, no record follows yet.
+    const leader = leaderReplica(world, 1, 'c');
+    for (const epoch of [2, 3])
+      leader.entries.push({
+        offset: leader.entries.length,
+        epoch,
+        kind: 'epoch-start',
+        appendedAtMs: 0,
+        payload: new Uint8Array(0),
+      });
+    leader.commit(leader.entries.length);
+    await settle(50);
+    expect(seen).toEqual([0]);
+    expect(stream.position).toBe(3);
+    await at(world, 1).append('c', [bytes('b')], 1_000);
+    await settle(50);
+    expect(seen).toEqual([0, 3]);
+    abort.abort();
+    world.clock.advance(SUBSCRIBE_WAIT_MS);
+    await settle(50);
+    await subscription;
+  });
+
   it('hands a subscription over in the batches it read: everything committed, then each new commit', async () => {
     const world = await mesh([1, 2]);
     world.definitions.put(definitionOf('c', [1], 1));

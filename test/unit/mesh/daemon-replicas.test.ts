@@ -76,6 +76,30 @@ describe('a replica group across nodes (one process)', () => {
     expect(outputs).toEqual(['0', '1', '2', '3']);
   });
 
+  it("reports a member synced at its chain's commit offset when the chain ends in a new leader's markers", async () => {
+    await mesh.node(1).requests.deploy({ name: 'shares', kind: 'journal', group: 'replica', members: 3 });
+    for (const key of keys)
+      await mesh.node(4).requests.send('shares', { payload: bytes(`${key}/0`), key }, SEND_TIMEOUT_MS);
+    // Member 1's chain changes leader twice after its last event (a failover, then its active's
+    // node taking it back): two offsets taken by epoch-start markers, no event after them.
+    const chain = memberChains({ name: 'shares', group: 'replica' }, 1).inbound;
+    mesh.chains.appendMarker(chain);
+    mesh.chains.appendMarker(chain);
+    await until(async () => {
+      const current = await mesh.node(2).requests.status('shares');
+      return (
+        current.inboundThrough === 5 &&
+        current.members.map((member) => member.syncedThrough).join() === [1, 3, 1].join()
+      );
+    }, "every member at its chain's commit offset");
+    // The member applied its one event and stands past the markers: the next event follows them.
+    const next = await mesh
+      .node(3)
+      .requests.send('shares', { payload: bytes(`${keys[1]}/1`), key: keys[1]! }, SEND_TIMEOUT_MS);
+    expect(next).toMatchObject({ memberIndex: 1, inboundOffset: 3 });
+    expect(await journalOf(1)).toEqual([`${keys[1]}/0`, `${keys[1]}/1`]);
+  });
+
   it('sends an event without key or client id to the least saturated member, turn by turn when tied', async () => {
     await mesh.node(1).requests.deploy({ name: 'shares', kind: 'journal', group: 'replica', members: 3 });
     const members: number[] = [];
