@@ -1,4 +1,5 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { assert } from '../errors.js';
 
 /**
  * One thread that runs fdatasync for the event loop, which waits for it only a bounded time.
@@ -14,38 +15,61 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
  * One request at a time: a caller that finds the thread busy uses the thread pool instead.
  */
 
-/** The shared word's states. */
-const State = { Idle: 0, Waiting: 1, Done: 2, Detached: 3 } as const;
+/** A sync's states, in the state word's low two bits. */
+export const SyncState = { Idle: 0, Waiting: 1, Done: 2, Detached: 3 } as const;
+export type SyncState = (typeof SyncState)[keyof typeof SyncState];
+const STATE_BITS = 2;
+const STATE_MASK = (1 << STATE_BITS) - 1;
+/** Sequences wrap within the word's other 30 bits, so a word stays one Int32. */
+const SEQUENCE_MASK = (1 << (32 - STATE_BITS)) - 1;
+/** The shared words: the sync's sequence and state, and the file to sync. */
 const STATE = 0;
 const FILE_DESCRIPTOR = 1;
-const SEQUENCE = 2;
+
+/**
+ * The state word of sync `sequence` in `state`. The sequence ties a mark to one sync: the
+ * thread marks Done after it posts, so its mark can come after the event loop took the post
+ * and handed over the next sync, and only the sequence keeps that mark off the next sync.
+ */
+export function syncStateWord(sequence: number, state: SyncState): number {
+  return ((sequence & SEQUENCE_MASK) << STATE_BITS) | state;
+}
 
 /** How a sync ended, as the thread posts it. */
 interface SyncOutcome {
+  readonly sequence: number;
   readonly code?: string;
   readonly message?: string;
 }
 
-// CommonJS, evaluated by the worker: waits for a request, syncs, posts the outcome, then
-// marks the word Done unless the event loop stopped waiting (Detached) and needs the message.
+// CommonJS, evaluated by the worker: waits for the word of a sequence it has not synced, asked
+// (Waiting) or already given up on by the event loop (Detached), syncs, posts the outcome, then
+// marks that same sequence Done unless the event loop stopped waiting and needs the message.
 const THREAD_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { fdatasyncSync } = require('node:fs');
 const word = new Int32Array(workerData.shared);
 const port = workerData.port;
-let seen = 0;
+let synced = 0;
 for (;;) {
-  Atomics.wait(word, ${SEQUENCE}, seen);
-  seen = Atomics.load(word, ${SEQUENCE});
-  let outcome = {};
+  const value = Atomics.load(word, ${STATE});
+  const sequence = value >>> ${STATE_BITS};
+  const state = value & ${STATE_MASK};
+  if (sequence === synced || (state !== ${SyncState.Waiting} && state !== ${SyncState.Detached})) {
+    Atomics.wait(word, ${STATE}, value);
+    continue;
+  }
+  synced = sequence;
+  let outcome = { sequence };
   try {
     fdatasyncSync(Atomics.load(word, ${FILE_DESCRIPTOR}));
   } catch (error) {
-    outcome = { code: error && error.code, message: String(error && error.message) };
+    outcome = { sequence, code: error && error.code, message: String(error && error.message) };
   }
   port.postMessage(outcome);
-  Atomics.compareExchange(word, ${STATE}, ${State.Waiting}, ${State.Done});
-  Atomics.notify(word, ${STATE});
+  const waiting = (value & ~${STATE_MASK}) | ${SyncState.Waiting};
+  const done = (value & ~${STATE_MASK}) | ${SyncState.Done};
+  if (Atomics.compareExchange(word, ${STATE}, waiting, done) === waiting) Atomics.notify(word, ${STATE});
 }
 `;
 
@@ -60,12 +84,17 @@ class SyncThreadError extends Error {
   }
 }
 
-function settle(outcome: SyncOutcome): void {
+/** Ends sync `sequence` with `outcome`, which must be that sync's own. */
+function settle(sequence: number, outcome: SyncOutcome): void {
+  assert(
+    outcome.sequence === sequence,
+    () => `the sync thread answered sync ${outcome.sequence} to sync ${sequence}`,
+  );
   if (outcome.message !== undefined) throw new SyncThreadError(outcome.code, outcome.message);
 }
 
 export class SyncThread {
-  private readonly word = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
+  private readonly word = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private sequence = 0;
@@ -105,7 +134,7 @@ export class SyncThread {
 
   /** Whether the thread cannot take a sync now (one in flight, or the thread gone). */
   get busy(): boolean {
-    return this.ended !== undefined || Atomics.load(this.word, STATE) !== State.Idle;
+    return this.ended !== undefined || (Atomics.load(this.word, STATE) & STATE_MASK) !== SyncState.Idle;
   }
 
   /**
@@ -114,40 +143,44 @@ export class SyncThread {
    * promise of its end otherwise. The caller checks `busy` first.
    */
   sync(fileDescriptor: number, waitMs: number): Promise<void> | undefined {
+    assert(!this.busy, 'a sync was handed to a busy sync thread');
+    const sequence = (this.sequence + 1) & SEQUENCE_MASK;
+    this.sequence = sequence;
+    const waiting = syncStateWord(sequence, SyncState.Waiting);
     Atomics.store(this.word, FILE_DESCRIPTOR, fileDescriptor);
-    Atomics.store(this.word, STATE, State.Waiting);
-    this.sequence = (this.sequence + 1) | 0;
-    Atomics.store(this.word, SEQUENCE, this.sequence);
-    Atomics.notify(this.word, SEQUENCE);
-    if (waitMs > 0) Atomics.wait(this.word, STATE, State.Waiting, waitMs);
-    const previous = Atomics.compareExchange(this.word, STATE, State.Waiting, State.Detached);
-    if (previous === State.Done) {
-      // The thread posted before it marked the word: the outcome is on the port now.
-      const received = receiveMessageOnPort(this.port);
-      if (received === undefined) {
-        // A Done left by the previous, detached sync: the thread marks the word after it posts,
-        // and the event loop may have taken that post and started this sync in between. This
-        // sync's outcome is still to come, as a message.
-        Atomics.store(this.word, STATE, State.Detached);
-        return this.detached();
-      }
-      Atomics.store(this.word, STATE, State.Idle);
-      settle(received.message as SyncOutcome);
-      return undefined;
-    }
-    return this.detached();
+    Atomics.store(this.word, STATE, waiting);
+    Atomics.notify(this.word, STATE);
+    if (waitMs > 0) Atomics.wait(this.word, STATE, waiting, waitMs);
+    const previous = Atomics.compareExchange(
+      this.word,
+      STATE,
+      waiting,
+      syncStateWord(sequence, SyncState.Detached),
+    );
+    if (previous === waiting) return this.detached(sequence);
+    // Only the thread moves the word on from Waiting, and only to this sequence's Done.
+    assert(
+      previous === syncStateWord(sequence, SyncState.Done),
+      () => `sync ${sequence} found the state word at ${previous}`,
+    );
+    // The thread posted before it marked the word: the outcome is on the port now.
+    const received = receiveMessageOnPort(this.port);
+    assert(received !== undefined, () => `sync ${sequence} was marked done without its outcome`);
+    Atomics.store(this.word, STATE, syncStateWord(sequence, SyncState.Idle));
+    settle(sequence, received.message as SyncOutcome);
+    return undefined;
   }
 
-  private detached(): Promise<void> {
+  private detached(sequence: number): Promise<void> {
     this.port.ref();
     return new Promise<void>((resolve, reject) => {
       this.rejectDetached = reject;
       this.port.once('message', (outcome: SyncOutcome) => {
         this.rejectDetached = undefined;
         this.port.unref();
-        Atomics.store(this.word, STATE, State.Idle);
+        Atomics.store(this.word, STATE, syncStateWord(sequence, SyncState.Idle));
         try {
-          settle(outcome);
+          settle(sequence, outcome);
           resolve();
         } catch (error) {
           reject(error);
