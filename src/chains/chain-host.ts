@@ -163,7 +163,7 @@ export class ChainHost<M extends ChainMessage> {
     return open;
   }
 
-  /** Sends `request` to `peer`'s host; rejects with `ChainForwardError` when no answer came. */
+  /** Sends `request` to `peer`'s host; rejects with a `PeerRequestError` (`CHAIN_FORWARD_FAILED`) when no answer came. */
   forward(peer: NodeId, request: HostRequest, timeoutMs: number): Promise<HostAnswer> {
     return this.forwarded.request(peer, request, timeoutMs);
   }

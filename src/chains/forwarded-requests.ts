@@ -4,23 +4,15 @@
  * honest: a request the transport refused was never sent (`sent: false`); one lost to a timeout
  * or a closed connection may have been served.
  */
-import { type Clock, MeshError, type NodeId, PendingPeerRequests } from '../lib/index.js';
+import { type Clock, type NodeId, PeerRequestError, PendingPeerRequests } from '../lib/index.js';
 import { ChainOverloadedError } from './errors.js';
 import { encodeRequestFrame, type HostAnswer, type HostRequest } from './host-messages.js';
 
 /** Forwarded requests in flight from this node at once; more are refused (not sent). */
 export const MAX_FORWARDED_REQUESTS_IN_FLIGHT = 10_000;
 
-/** A forwarded request got no answer; `sent` says whether it may have reached the peer. */
-export class ChainForwardError extends MeshError {
-  constructor(
-    readonly peer: NodeId,
-    readonly sent: boolean,
-    reason: string,
-  ) {
-    super('CHAIN_FORWARD_FAILED', `request to node ${peer}: ${reason}`, { details: { peer, sent } });
-  }
-}
+/** The code of a forwarded request's `PeerRequestError` when no answer came. */
+export const CHAIN_FORWARD_FAILED = 'CHAIN_FORWARD_FAILED';
 
 export class ForwardedRequests {
   private readonly pending: PendingPeerRequests<HostAnswer>;
@@ -30,7 +22,8 @@ export class ForwardedRequests {
       send,
       clock,
       maxInFlight: MAX_FORWARDED_REQUESTS_IN_FLIGHT,
-      unanswered: (peer, sent, reason) => new ChainForwardError(peer, sent, reason),
+      unanswered: (peer, sent, reason) =>
+        new PeerRequestError(CHAIN_FORWARD_FAILED, undefined, peer, sent, reason),
     });
   }
 

@@ -113,7 +113,7 @@ export {
   proposeFailover,
 } from './failover.js';
 export {
-  ChainForwardError,
+  CHAIN_FORWARD_FAILED,
   ForwardedRequests,
   MAX_FORWARDED_REQUESTS_IN_FLIGHT,
 } from './forwarded-requests.js';

@@ -34,6 +34,7 @@ export { isNodeId, type NodeId, nodeIdFromText, parseNodeId } from './node-id.js
 export { PEER_CHANNEL, type PeerChannelId } from './peer-channel-ids.js';
 export {
   firstRequestId,
+  PeerRequestError,
   PendingPeerRequests,
   type PendingPeerRequestsOptions,
   type UnansweredCause,

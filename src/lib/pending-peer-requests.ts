@@ -14,6 +14,7 @@
  * earlier one issued, unless that one averaged more ids per millisecond of the gap.
  */
 import type { Clock, TimerId } from './clock.js';
+import { MeshError } from './errors.js';
 import type { NodeId } from './node-id.js';
 
 /** Ids a table may issue per millisecond since its start before it reaches a later table's first id. */
@@ -30,6 +31,24 @@ export function firstRequestId(wallMs: number): number {
  * everything in flight (`closed`). Every cause but `unsent` may have reached the peer.
  */
 export type UnansweredCause = 'unsent' | 'timeout' | 'peer-lost' | 'closed';
+
+/**
+ * A request to another node got no answer; `sent` says whether it may have reached the peer.
+ * Its code is its owner's (`BLOB_PEER_REQUEST_FAILED`, `DAEMON_PEER_REQUEST_FAILED`,
+ * `CHAIN_FORWARD_FAILED`); `channel`, when given, names the requests in the message.
+ */
+export class PeerRequestError extends MeshError {
+  constructor(
+    code: string,
+    channel: string | undefined,
+    readonly peer: NodeId,
+    readonly sent: boolean,
+    reason: string,
+  ) {
+    const request = channel === undefined ? 'request' : `${channel} request`;
+    super(code, `${request} to node ${peer}: ${reason}`, { details: { peer, sent } });
+  }
+}
 
 export interface PendingPeerRequestsOptions {
   /** Hands a frame to the transport; false when it could not take it. */

@@ -23,7 +23,6 @@ import {
   type ChainDefinition,
   type ChainDirectory,
   type ChainEntry,
-  ChainForwardError,
   type ChainHost,
   type ChainMessage,
   ChainNotFoundError,
@@ -36,7 +35,7 @@ import {
   SharedAppends,
   validateChainCreate,
 } from '../chains/index.js';
-import { type Clock, isMeshError, MeshError, type NodeId } from '../lib/index.js';
+import { type Clock, isMeshError, MeshError, type NodeId, PeerRequestError } from '../lib/index.js';
 
 /** Longest wait between two looks at a chain with no usable leader, within the deadline. */
 export const LEADER_RETRY_WAIT_MS = 200;
@@ -369,7 +368,7 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
       const request: HostRequest = { type: 'append', chain: name, payloads, timeoutMs };
       answer = await this.options.host.forward(leader, request, timeoutMs);
     } catch (error) {
-      if (error instanceof ChainForwardError && error.sent)
+      if (error instanceof PeerRequestError && error.sent)
         throw new ChainAppendOutcomeUnknownError(name, error.message, error);
       throw error;
     }
@@ -396,7 +395,7 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
         return expectAnswer(answer, 'read');
       } catch (error) {
         // A typed refusal (truncated offset, deleted chain) is the answer; a silent replica is not.
-        if (!(error instanceof ChainForwardError) && !knownNotWritten(error)) throw error;
+        if (!(error instanceof PeerRequestError) && !knownNotWritten(error)) throw error;
         lastError = error;
       }
     }
@@ -460,7 +459,7 @@ export class ChainRequests<M extends ChainMessage> implements ChainsBackend {
 }
 
 function knownNotWritten(error: unknown): boolean {
-  if (error instanceof ChainForwardError) return !error.sent;
+  if (error instanceof PeerRequestError) return !error.sent;
   return error instanceof MeshError && NOT_WRITTEN_CODES.has(error.code);
 }
 

@@ -50,7 +50,14 @@ import type {
   DaemonMemberStatus,
   DaemonStatus,
 } from '../daemons/types.js';
-import { type Clock, type Logger, MeshError, type NodeId, ValidationError } from '../lib/index.js';
+import {
+  type Clock,
+  type Logger,
+  MeshError,
+  type NodeId,
+  PeerRequestError,
+  ValidationError,
+} from '../lib/index.js';
 import { lastMemberCheckpoint, serveCheckpointChunk } from './daemon-checkpoint-transfer.js';
 import { forkRecordFor } from './daemon-fork.js';
 import type { DaemonMember } from './daemon-member.js';
@@ -60,7 +67,6 @@ import { readOutputs } from './daemon-outputs.js';
 import type { DaemonPeerRequests, PeerMessage } from './daemon-peer-requests.js';
 import { ReplicaLoads } from './daemon-replica-loads.js';
 import { pinTrimFloor } from './daemon-trim-floor.js';
-import { PeerRequestError } from './peer-request-channel.js';
 import { readDesiredMembers } from './reconcile-records.js';
 
 /** Longest wait between two looks at a daemon whose active could not take an event. */

@@ -8,7 +8,14 @@
  * retry), `sent: true` after a timeout or a lost connection (it may have been served). The
  * requests in flight live in a `PendingPeerRequests` table.
  */
-import { type Clock, type Logger, MeshError, type NodeId, PendingPeerRequests } from '../lib/index.js';
+import {
+  type Clock,
+  type Logger,
+  MeshError,
+  type NodeId,
+  PeerRequestError,
+  PendingPeerRequests,
+} from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import { decodePeerFrame, encodePeerFrame, type PeerFrame } from './peer-request-frames.js';
 
@@ -32,22 +39,6 @@ export interface PeerRequestChannelOptions {
   readonly unansweredCode: string;
   /** The owner's error answered to a request that arrives while nothing serves here. */
   readonly notServing: (request: PeerMessage) => MeshError;
-}
-
-/**
- * A request on a peer-request channel got no answer; `sent` says whether it may have reached the
- * peer. Its code is the channel owner's (`BLOB_PEER_REQUEST_FAILED`, `DAEMON_PEER_REQUEST_FAILED`).
- */
-export class PeerRequestError extends MeshError {
-  constructor(
-    code: string,
-    channel: string,
-    readonly peer: NodeId,
-    readonly sent: boolean,
-    reason: string,
-  ) {
-    super(code, `${channel} request to node ${peer}: ${reason}`, { details: { peer, sent } });
-  }
 }
 
 export class PeerRequestChannel {

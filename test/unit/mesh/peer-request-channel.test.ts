@@ -5,10 +5,10 @@
  * DAEMON_PEER_REQUEST_FAILED), with `sent` telling a refused request from an unanswered one.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock, MeshError, type NodeId } from '../../../src/lib/index.js';
+import { ManualClock, MeshError, type NodeId, PeerRequestError } from '../../../src/lib/index.js';
 import { BlobPeerRequests } from '../../../src/mesh/blob-peer-requests.js';
 import { DaemonPeerRequests } from '../../../src/mesh/daemon-peer-requests.js';
-import { PeerRequestChannel, PeerRequestError } from '../../../src/mesh/peer-request-channel.js';
+import { PeerRequestChannel } from '../../../src/mesh/peer-request-channel.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 
 /** Links between nodes that deliver on a later microtask; `accepts` false refuses every send; `lose` closes a peer. */
