@@ -288,6 +288,18 @@ function roundTable(
     add('commit -> next group commit (answers, clients, forwarding)', committed?.[0], next?.[0]);
     add('round: group commit -> next group commit', at, next?.[0]);
   }
+  // Each append from the leader taking it to its commit (the rest of a client's wait is outside).
+  for (const appended of within(list(leader, 'leader-appends'), fromMicros, toMicros)) {
+    const offset = appended[2] as number;
+    const taken = firstAfter(list(leader, 'leader-group-commit'), appended[0]);
+    const committed = firstAfter(
+      list(leader, 'leader-commits'),
+      appended[0],
+      (event) => (event[2] as number) > offset,
+    );
+    add('an append: leader takes it -> its group commit', appended[0], taken?.[0]);
+    add('an append: leader takes it -> committed', appended[0], committed?.[0]);
+  }
   sizes.sort((a, b) => a - b);
   console.log(
     `\n${commits.length} group commits, records each p50 ${percentile(sizes, 0.5)} p90 ${percentile(sizes, 0.9)}; a sync of the leader's was in flight at ${syncInFlight} of them`,
@@ -319,6 +331,7 @@ function roundTable(
 
 /** `clients` closed-loop clients spread over one `MeshClient` per member, as the chains bench. */
 async function runClients(endpoints: readonly string[], clients: number, seconds: number): Promise<number> {
+  const latencies: number[] = [];
   const meshClients = await Promise.all(
     endpoints.map((endpoint) => MeshClient.connect({ endpoints: [endpoint], discoverLeader: false })),
   );
@@ -329,9 +342,11 @@ async function runClients(endpoints: readonly string[], clients: number, seconds
       Array.from({ length: clients }, async (_, index) => {
         const client = meshClients[index % meshClients.length] as MeshClient;
         for (let counter = 0; performance.now() < deadline; counter++) {
+          const calledAt = performance.now();
           await client.chains.append(CHAIN, recordPayload(index + 2, counter), {
             timeoutMs: CALL_TIMEOUT_MS,
           });
+          latencies.push((performance.now() - calledAt) * 1000);
           acknowledged++;
         }
       }),
@@ -339,6 +354,10 @@ async function runClients(endpoints: readonly string[], clients: number, seconds
   } finally {
     for (const client of meshClients) client.close();
   }
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `client: an append's whole wait p50 ${percentile(latencies, 0.5).toFixed(0)} µs, p90 ${percentile(latencies, 0.9).toFixed(0)} µs`,
+  );
   return acknowledged;
 }
 
