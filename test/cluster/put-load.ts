@@ -2,6 +2,8 @@ import { RawKvClient } from './raw-client.js';
 
 /** Each put gets this long; a slower answer counts as a client error. */
 const PUT_TIMEOUT_MS = 5_000;
+/** A client that goes on after a failed put (`failedPuts: 'pause'`) first waits this long. */
+const FAILED_PUT_PAUSE_MS = 100;
 
 export interface PutLoadOptions {
   /** Clients spread over these endpoints, one connection each, round robin. */
@@ -10,6 +12,14 @@ export interface PutLoadOptions {
   /** Bounds: each client stops after this many puts or when the load has run this long. */
   readonly maxPutsPerClient: number;
   readonly maxDurationMs: number;
+  /** Client `n` puts the key `${keyPrefix}${n}`; 'load-' unless given. */
+  readonly keyPrefix?: string;
+  /**
+   * What a failed put leaves: 'record' (the default) keeps its error for the result, so a test
+   * can assert there were none; 'pause' (members are expected to stop under this load) waits
+   * `FAILED_PUT_PAUSE_MS` and goes on, recording nothing.
+   */
+  readonly failedPuts?: 'record' | 'pause';
 }
 
 export interface PutLoadResult {
@@ -20,7 +30,8 @@ export interface PutLoadResult {
 
 /**
  * A bounded put load: `clients` loops, each putting its own key over and over, until stopped
- * or a bound is reached. Failed puts are recorded, not retried, so a test can assert none.
+ * or a bound is reached. Failed puts are not retried: recorded (so a test can assert none), or
+ * only paused after (`failedPuts`).
  */
 export class PutLoad {
   private running = true;
@@ -30,9 +41,11 @@ export class PutLoad {
 
   constructor(options: PutLoadOptions) {
     const deadline = Date.now() + options.maxDurationMs;
+    const keyPrefix = options.keyPrefix ?? 'load-';
+    const pauseAfterFailure = options.failedPuts === 'pause';
     this.loops = Array.from({ length: options.clients }, async (_, client) => {
       const endpoint = options.endpoints[client % options.endpoints.length]!;
-      const connection = new RawKvClient(endpoint);
+      const connection = new RawKvClient(endpoint, { ownConnection: true });
       try {
         for (
           let count = 0;
@@ -40,10 +53,11 @@ export class PutLoad {
           count++
         ) {
           try {
-            await connection.put(`load-${client}`, String(count), PUT_TIMEOUT_MS);
+            await connection.put(`${keyPrefix}${client}`, String(count), PUT_TIMEOUT_MS);
             this.acknowledged++;
           } catch (error) {
-            this.errors.push(`${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+            if (pauseAfterFailure) await new Promise((resolve) => setTimeout(resolve, FAILED_PUT_PAUSE_MS));
+            else this.errors.push(`${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
       } finally {

@@ -6,9 +6,17 @@ import { etcdServices } from '../../src/api/proto.js';
 export class RawKvClient {
   private readonly client: grpc.Client;
 
-  constructor(readonly endpoint: string) {
+  /** `ownConnection`: a connection of its own (grpc-js otherwise shares one per endpoint). */
+  constructor(
+    readonly endpoint: string,
+    options: { readonly ownConnection?: boolean } = {},
+  ) {
     const Constructor = grpc.makeGenericClientConstructor(etcdServices().kv, 'KV');
-    this.client = new Constructor(endpoint, grpc.credentials.createInsecure());
+    this.client = new Constructor(
+      endpoint,
+      grpc.credentials.createInsecure(),
+      options.ownConnection === true ? { 'grpc.use_local_subchannel_pool': 1 } : {},
+    );
   }
 
   private call<T>(method: string, request: object, timeoutMs: number): Promise<T> {

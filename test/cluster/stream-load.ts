@@ -1,9 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { etcdServices } from '../../src/api/proto.js';
+import { PutLoad } from './put-load.js';
 
 /** A lease's TTL: long enough that keepalives every `KEEPALIVE_INTERVAL_MS` keep it alive. */
 const LEASE_TTL_SECONDS = 10;
 const KEEPALIVE_INTERVAL_MS = 200;
+/** The put clients' keys, and the end of the range the watchers watch: every key with the prefix. */
+const PUT_KEY_PREFIX = 'stream-load-';
+const PUT_KEY_RANGE_END = 'stream-load.';
 /** Each unary call gets this long. */
 const CALL_TIMEOUT_MS = 5_000;
 /** Pause before a client reopens a stream the server ended (or reconnects after an error). */
@@ -16,7 +20,7 @@ export interface StreamLoadOptions {
   readonly watchers: number;
   /** Clients that grant a lease and keep it alive on a LeaseKeepAlive stream. */
   readonly keepers: number;
-  /** Clients that put their own key over and over. */
+  /** Clients that put their own key over and over (a `PutLoad`). */
   readonly putters: number;
   /** Bounds: every loop ends after this long (or at `stop()`), each putter after this many puts. */
   readonly maxDurationMs: number;
@@ -51,7 +55,8 @@ function clientFor(definition: grpc.ServiceDefinition, endpoint: string): grpc.C
  */
 export class StreamLoad {
   private running = true;
-  private readonly counts = { puts: 0, watchEvents: 0, keepalives: 0 };
+  private readonly counts = { watchEvents: 0, keepalives: 0 };
+  private readonly puts: PutLoad;
   private readonly loops: Promise<void>[] = [];
   private readonly clients: grpc.Client[] = [];
   private readonly streams = new Set<grpc.ClientDuplexStream<object, unknown>>();
@@ -69,14 +74,18 @@ export class StreamLoad {
       const client = this.keep(clientFor(services.lease, endpointOf(index + 1)));
       this.loops.push(this.keepAliveLoop(client));
     }
-    for (let index = 0; index < options.putters; index++) {
-      const client = this.keep(clientFor(services.kv, endpointOf(index + 2)));
-      this.loops.push(this.putLoop(client, index));
-    }
+    this.puts = new PutLoad({
+      endpoints: options.endpoints.map((_, index) => endpointOf(index + 2)),
+      clients: options.putters,
+      maxPutsPerClient: options.maxPutsPerClient,
+      maxDurationMs: options.maxDurationMs,
+      keyPrefix: PUT_KEY_PREFIX,
+      failedPuts: 'pause',
+    });
   }
 
   get progress(): StreamLoadProgress {
-    return { ...this.counts };
+    return { puts: this.puts.acknowledgedSoFar, ...this.counts };
   }
 
   /** Waits (bounded) until every kind of traffic made `count` more steps: the load really runs. */
@@ -100,7 +109,7 @@ export class StreamLoad {
   async stop(): Promise<StreamLoadProgress> {
     this.running = false;
     for (const stream of this.streams) stream.cancel();
-    await Promise.all(this.loops);
+    await Promise.all([...this.loops, this.puts.stop()]);
     for (const client of this.clients) client.close();
     return this.progress;
   }
@@ -157,7 +166,7 @@ export class StreamLoad {
           this.counts.watchEvents += response.events?.length ?? 0;
         });
         stream.write({
-          create_request: { key: Buffer.from('stream-load-'), range_end: Buffer.from('stream-load.') },
+          create_request: { key: Buffer.from(PUT_KEY_PREFIX), range_end: Buffer.from(PUT_KEY_RANGE_END) },
         });
       });
       if (this.active) await this.pause();
@@ -186,20 +195,6 @@ export class StreamLoad {
         send();
       });
       if (this.active) await this.pause();
-    }
-  }
-
-  private async putLoop(client: grpc.Client, index: number): Promise<void> {
-    for (let count = 0; this.active && count < this.options.maxPutsPerClient; count++) {
-      try {
-        await this.unary(client, 'Put', {
-          key: Buffer.from(`stream-load-${index}`),
-          value: Buffer.from(String(count)),
-        });
-        this.counts.puts += 1;
-      } catch {
-        await this.pause();
-      }
     }
   }
 }
