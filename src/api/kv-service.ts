@@ -1,5 +1,6 @@
 /** The KV service: Range, Put, DeleteRange, Txn, Compact. */
 import type * as grpc from '@grpc/grpc-js';
+import type { DeleteRangeResponse, PutResponse, RangeResponse, TxnResponse } from '../kv/index.js';
 import type { Logger } from '../lib/index.js';
 import type {
   Int64Out,
@@ -29,27 +30,27 @@ import { sessionFromMetadata } from './session-metadata.js';
 
 export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
   const header: HeaderAt = (revision) => responseHeader(backend, revision);
+  // The handlers chain the conversion onto the backend's promise instead of awaiting it: an
+  // async frame per call would be one more object held for the call's life (under load, into
+  // the old generation). The converters are made once.
+  const rangeAnswer = (response: RangeResponse) => rangeResponseToPb(response, header);
+  const putAnswer = (answer: PutResponse) => putResponseToPb(answer, header);
+  const deleteRangeAnswer = (answer: DeleteRangeResponse) => deleteRangeResponseToPb(answer, header);
+  const txnAnswer = (answer: TxnResponse) => txnResponseToPb(answer, header);
   return {
-    Range: unary('Range', logger, async (request: PbRangeRequest, _metadata, options) =>
-      rangeResponseToPb(await backend.range(rangeRequestFromPb(request), options), header),
+    Range: unary('Range', logger, (request: PbRangeRequest, _metadata, options) =>
+      backend.range(rangeRequestFromPb(request), options).then(rangeAnswer),
     ),
-    Put: unary('Put', logger, async (request: PbPutRequest, metadata, options) =>
-      putResponseToPb(
-        await backend.execute(putRequestFromPb(request), sessionFromMetadata(metadata), options),
-        header,
-      ),
+    Put: unary('Put', logger, (request: PbPutRequest, metadata, options) =>
+      backend.execute(putRequestFromPb(request), sessionFromMetadata(metadata), options).then(putAnswer),
     ),
-    DeleteRange: unary('DeleteRange', logger, async (request: PbDeleteRangeRequest, metadata, options) =>
-      deleteRangeResponseToPb(
-        await backend.execute(deleteRangeRequestFromPb(request), sessionFromMetadata(metadata), options),
-        header,
-      ),
+    DeleteRange: unary('DeleteRange', logger, (request: PbDeleteRangeRequest, metadata, options) =>
+      backend
+        .execute(deleteRangeRequestFromPb(request), sessionFromMetadata(metadata), options)
+        .then(deleteRangeAnswer),
     ),
-    Txn: unary('Txn', logger, async (request: PbTxnRequest, metadata, options) =>
-      txnResponseToPb(
-        await backend.execute(txnRequestFromPb(request), sessionFromMetadata(metadata), options),
-        header,
-      ),
+    Txn: unary('Txn', logger, (request: PbTxnRequest, metadata, options) =>
+      backend.execute(txnRequestFromPb(request), sessionFromMetadata(metadata), options).then(txnAnswer),
     ),
     Compact: unary(
       'Compact',

@@ -165,6 +165,11 @@ export class WatchHub {
   /** Synced single-key watchers by key; ranges are checked one by one. */
   private readonly byKey = new Map<string, Set<Watcher>>();
   private readonly rangeWatchers = new Set<Watcher>();
+  /**
+   * `rangeWatchers` as an array, made again after a change: every apply walks it, and walking
+   * the set made an iterator result per watcher per event.
+   */
+  private rangeWatcherList: Watcher[] | undefined;
   private nextWatchId = 1;
   private readonly bufferEvents: number;
   private readonly catchUpBatchEvents: number;
@@ -221,6 +226,7 @@ export class WatchHub {
       set.add(watcher);
     } else {
       this.rangeWatchers.add(watcher);
+      this.rangeWatcherList = undefined;
     }
   }
 
@@ -249,6 +255,7 @@ export class WatchHub {
       if (set?.size === 0) this.byKey.delete(watcher.range.start);
     } else {
       this.rangeWatchers.delete(watcher);
+      this.rangeWatcherList = undefined;
     }
   }
 
@@ -302,22 +309,28 @@ export class WatchHub {
   /** Fans out the events of one apply (all at `revision`) to synced watchers. */
   publish(events: readonly KvEvent[], revision: number): void {
     if (events.length === 0 || this.watchers.size === 0) return;
-    const matched = new Map<Watcher, WatchEvent[]>();
+    // Made on the first match: most applies under a put load match no watcher.
+    let matched: Map<Watcher, WatchEvent[]> | undefined;
     const add = (watcher: Watcher, event: KvEvent): void => {
       const shaped = this.shape(watcher, event);
       if (shaped === undefined) return;
+      matched ??= new Map();
       const list = matched.get(watcher);
       if (list === undefined) matched.set(watcher, [shaped]);
       else list.push(shaped);
     };
+    this.rangeWatcherList ??= [...this.rangeWatchers];
+    const rangeWatchers = this.rangeWatcherList;
     for (const event of events) {
       const keyWatchers = this.byKey.get(event.key);
       if (keyWatchers !== undefined) for (const watcher of keyWatchers) add(watcher, event);
-      for (const watcher of this.rangeWatchers) {
+      for (let index = 0; index < rangeWatchers.length; index++) {
+        const watcher = rangeWatchers[index] as Watcher;
         const range = watcher.range;
         if (event.key >= range.start && (range.end === null || event.key < range.end)) add(watcher, event);
       }
     }
+    if (matched === undefined) return;
     for (const [watcher, list] of matched) {
       if (watcher.bufferedEvents > 0 && watcher.bufferedEvents + list.length > this.bufferEvents) {
         this.cancel(watcher.id, 'slow');

@@ -101,21 +101,50 @@ export class LeaderWait {
    * `retryable` accepts, tries again with the next leader, until `waitMs` has passed. The last
    * refusal is what the caller sees.
    */
-  async run<Result>(
+  run<Result>(
     attempt: (leader: LeaderInfo) => Promise<Result>,
     retryable: (error: unknown) => boolean,
     waitMs = LEADER_WAIT_TIMEOUT_MS,
   ): Promise<Result> {
     const deadlineMs = this.clock.nowMs() + waitMs;
-    for (let attempts = 1; ; attempts++) {
-      // Almost every request finds a leader: take it without the promise hop of `known`.
+    // Almost every request finds a leader and succeeds at once: that path holds no async frame
+    // (an object kept until the request ends) and takes no promise hop through `known`.
+    const leader = this.knownNow();
+    if (leader === undefined) return this.retry(attempt, retryable, deadlineMs);
+    let first: Promise<Result>;
+    try {
+      first = attempt(leader);
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    return first.then(undefined, (error: unknown) =>
+      this.retry(attempt, retryable, deadlineMs, { error, leader }),
+    );
+  }
+
+  /**
+   * `run`'s attempts after a refusal (`refused`), or from the first when no leader was known:
+   * each waits for a leader (a new one after a refusal, or `LEADER_RETRY_PAUSE_MS`).
+   */
+  private async retry<Result>(
+    attempt: (leader: LeaderInfo) => Promise<Result>,
+    retryable: (error: unknown) => boolean,
+    deadlineMs: number,
+    refused?: { readonly error: unknown; readonly leader: LeaderInfo },
+  ): Promise<Result> {
+    let last = refused;
+    for (let attempts = refused === undefined ? 0 : 1; ; ) {
+      if (last !== undefined) {
+        if (!retryable(last.error) || attempts >= MAX_LEADER_ATTEMPTS || this.clock.nowMs() >= deadlineMs)
+          throw last.error;
+        await this.changedFrom(last.leader, Math.min(deadlineMs, this.clock.nowMs() + LEADER_RETRY_PAUSE_MS));
+      }
       const leader = this.knownNow() ?? (await this.known(deadlineMs));
+      attempts++;
       try {
         return await attempt(leader);
       } catch (error) {
-        if (!retryable(error) || attempts >= MAX_LEADER_ATTEMPTS || this.clock.nowMs() >= deadlineMs)
-          throw error;
-        await this.changedFrom(leader, Math.min(deadlineMs, this.clock.nowMs() + LEADER_RETRY_PAUSE_MS));
+        last = { error, leader };
       }
     }
   }

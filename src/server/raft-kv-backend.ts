@@ -136,26 +136,38 @@ export class RaftKvBackend implements KvBackend {
     return this.options.quotaBackendBytes ?? DEFAULT_QUOTA_BACKEND_BYTES;
   }
 
-  async execute<Command extends KvCommand>(
+  /**
+   * Not an async function, here and in `propose`: a write's frames would each be an object held
+   * until it is applied (under load, long enough to reach the old generation). Failures before
+   * the proposal are rejections all the same.
+   */
+  execute<Command extends KvCommand>(
     command: Command,
     session?: ClientSession,
     options: RequestOptions = {},
   ): Promise<AnswerTo<Command>> {
-    if (command.type === 'range') return answerOf(command, await this.range(command, options));
-    if (exceedsQuota(this.machine.kv.storedBytes, command, this.quotaBackendBytes)) {
-      this.raiseNoSpace();
-      throw new NoSpaceError();
+    try {
+      if (command.type === 'range')
+        return this.range(command, options).then((response) => answerOf(command, response));
+      if (exceedsQuota(this.machine.kv.storedBytes, command, this.quotaBackendBytes)) {
+        this.raiseNoSpace();
+        throw new NoSpaceError();
+      }
+      return this.propose(
+        {
+          type: 'kv',
+          command,
+          ...(session === undefined ? {} : { session }),
+        },
+        options,
+      ).then((result) => {
+        if (result === undefined)
+          throw new MeshError('INTERNAL', 'a key-value command applied without a result');
+        return answerOf(command, result);
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const result = await this.propose(
-      {
-        type: 'kv',
-        command,
-        ...(session === undefined ? {} : { session }),
-      },
-      options,
-    );
-    if (result === undefined) throw new MeshError('INTERNAL', 'a key-value command applied without a result');
-    return answerOf(command, result);
   }
 
   async range(request: RangeRequest, options: RequestOptions = {}): Promise<RangeResponse> {
@@ -201,7 +213,19 @@ export class RaftKvBackend implements KvBackend {
   }
 
   /** Serves a request a follower forwarded to this node (which believes itself leader). */
-  async handleForwarded(body: Uint8Array): Promise<Uint8Array> {
+  handleForwarded(body: Uint8Array): Promise<Uint8Array> {
+    // A forwarded write, the common case, without an async frame held until it applies.
+    if (body[0] === FORWARD_PROPOSAL && this.node.isLeader()) {
+      try {
+        return this.node.propose(body.subarray(1)).then(encodeForwardedResult);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.handleOtherForwarded(body);
+  }
+
+  private async handleOtherForwarded(body: Uint8Array): Promise<Uint8Array> {
     if (body[0] === FORWARD_MEMBERSHIP) return this.membership.serveForwarded(body.subarray(1));
     if (!this.node.isLeader()) throw new NotLeaderError(this.node.leaderInfo().leaderId);
     if (body[0] === FORWARD_KEEPALIVE && body.byteLength === 9) {
@@ -214,8 +238,7 @@ export class RaftKvBackend implements KvBackend {
       return answer;
     }
     if (body[0] !== FORWARD_PROPOSAL) throw new MeshError('BAD_REQUEST', 'unknown forwarded request');
-    const result = await this.node.propose(body.subarray(1));
-    return result === undefined ? new Uint8Array(0) : encodeKvResult(result);
+    return encodeForwardedResult(await this.node.propose(body.subarray(1)));
   }
 
   async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer> {
@@ -330,24 +353,31 @@ export class RaftKvBackend implements KvBackend {
    * longer leads (so never proposed), the command waits for the next leader; a proposal that was
    * in flight when leadership changed fails with its outcome unknown.
    */
-  private async propose(command: NodeCommand, options: RequestOptions = {}): Promise<NodeApplyResult> {
-    this.node.checkRunning();
-    const encoded = encodeNodeCommand(command);
-    // As etcd: refused before it reaches the log, where it would only fail to apply.
-    if (encoded.byteLength > MAX_REQUEST_BYTES)
-      throw new RequestTooLargeError(encoded.byteLength, MAX_REQUEST_BYTES);
-    return this.leaderWait.run(
-      async (leader) => {
-        if (leader.leaderId === this.node.id) return this.node.propose(encoded);
-        const body = new Uint8Array(encoded.byteLength + 1);
-        body[0] = FORWARD_PROPOSAL;
-        body.set(encoded, 1);
-        const answer = await this.forwardTo(leader.leaderId, body);
-        return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
-      },
-      this.retryableWrite,
-      leaderWaitMs(options.timeoutMs),
-    );
+  private propose(command: NodeCommand, options: RequestOptions = {}): Promise<NodeApplyResult> {
+    try {
+      this.node.checkRunning();
+      const encoded = encodeNodeCommand(command);
+      // As etcd: refused before it reaches the log, where it would only fail to apply.
+      if (encoded.byteLength > MAX_REQUEST_BYTES)
+        throw new RequestTooLargeError(encoded.byteLength, MAX_REQUEST_BYTES);
+      return this.leaderWait.run(
+        (leader) =>
+          leader.leaderId === this.node.id
+            ? this.node.propose(encoded)
+            : this.forwardProposal(leader.leaderId, encoded),
+        this.retryableWrite,
+        leaderWaitMs(options.timeoutMs),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private forwardProposal(leader: NodeId, encoded: Uint8Array): Promise<NodeApplyResult> {
+    const body = new Uint8Array(encoded.byteLength + 1);
+    body[0] = FORWARD_PROPOSAL;
+    body.set(encoded, 1);
+    return this.forwardTo(leader, body).then(decodeForwardedResult);
   }
 
   /** Without forwarding, a follower's refusal names the leader for the client to ask instead. */
@@ -383,4 +413,13 @@ export class RaftKvBackend implements KvBackend {
     }
     this.membership.promoteCaughtUpLearners();
   }
+}
+
+/** A forwarded proposal's answer: its encoded result, or nothing for a command without one. */
+function encodeForwardedResult(result: NodeApplyResult): Uint8Array {
+  return result === undefined ? new Uint8Array(0) : encodeKvResult(result);
+}
+
+function decodeForwardedResult(answer: Uint8Array): NodeApplyResult {
+  return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
 }

@@ -85,6 +85,32 @@ describe('LeaderWait', () => {
     expect(result.outcome).toBe('resolved');
   });
 
+  it('treats an attempt that throws at once like one that rejects: retried if refused, else answered', async () => {
+    const { wait, change } = setup({ leaderId: 1, term: 1 });
+    const tried: number[] = [];
+    const retried = track(
+      wait.run((leader) => {
+        tried.push(leader.leaderId);
+        if (leader.leaderId === 1) throw new NotLeaderError(2);
+        return Promise.resolve('applied');
+      }, neverProposed),
+    );
+    change({ leaderId: 2, term: 2 });
+    await settle();
+    expect(tried).toEqual([1, 2]);
+    expect(retried.outcome).toBe('resolved');
+
+    const failure = new LeaderChangedError(7);
+    const answered = track(
+      wait.run(() => {
+        throw failure;
+      }, neverProposed),
+    );
+    await settle();
+    expect(answered.outcome).toBe('rejected');
+    expect(answered.error).toBe(failure);
+  });
+
   it('does not retry a proposal whose outcome is unknown: it answers leader changed', async () => {
     const { wait } = setup({ leaderId: 1, term: 1 });
     let attempts = 0;
