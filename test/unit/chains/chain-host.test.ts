@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FAILOVER_PROPOSAL_MIN_INTERVAL_MS } from '../../../src/chains/chain-host.js';
+import {
+  FAILOVER_PROPOSAL_FIRST_RETRY_MS,
+  FAILOVER_PROPOSAL_MIN_INTERVAL_MS,
+} from '../../../src/chains/chain-host.js';
 import { encodeReplicaFrame } from '../../../src/chains/host-messages.js';
 import { type Logger, ManualClock, type MeshError } from '../../../src/lib/index.js';
 import {
@@ -133,6 +136,41 @@ describe('ChainHost', () => {
     expect(node.proposals).toEqual([
       { chain: 'a', epoch: 4, suspected: 2 },
       { chain: 'a', epoch: 5, suspected: 3 },
+    ]);
+  });
+
+  it('tries a proposal that was not committed again soon, backing off to the interval', async () => {
+    const clock = new ManualClock();
+    const definitions = new FakeDefinitions();
+    definitions.put(definitionOf('a', [1, 2, 3], 2, 4));
+    const attemptsAtMs: number[] = [];
+    let failuresLeft = 6;
+    const node = startHost(1, new FakeNetwork(), definitions, clock, {
+      proposeFailover: async () => {
+        attemptsAtMs.push(clock.nowMs());
+        // As a control plane without a leader answers while it elects one.
+        if (failuresLeft-- > 0) throw new Error('no leader is known');
+      },
+    });
+    await settle();
+    const startMs = clock.nowMs();
+    node.opened.get('a')![0]!.suspectLeader();
+    for (let step = 0; step < 80; step++) {
+      await settle();
+      clock.advance(FAILOVER_PROPOSAL_FIRST_RETRY_MS);
+    }
+    await settle();
+    const first = FAILOVER_PROPOSAL_FIRST_RETRY_MS;
+    const waits = attemptsAtMs.slice(1).map((atMs, index) => atMs - attemptsAtMs[index]!);
+    expect(attemptsAtMs[0]).toBe(startMs);
+    // 50, 100, 200, 400, 800 ms, then the interval; the seventh attempt commits and ends it.
+    expect(waits).toEqual([
+      first,
+      2 * first,
+      4 * first,
+      8 * first,
+      16 * first,
+      FAILOVER_PROPOSAL_MIN_INTERVAL_MS,
     ]);
   });
 });
