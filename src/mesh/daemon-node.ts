@@ -24,6 +24,7 @@ import { DaemonMembers } from './daemon-members.js';
 import { DaemonPeerRequests } from './daemon-peer-requests.js';
 import { DaemonRequests } from './daemon-requests.js';
 import { claimTrimStart, publishTrimFloor } from './daemon-trim-floor.js';
+import { DesiredMembersFollower } from './desired-members-follower.js';
 
 /** Reads of its definition an active tries after its node registered again, and the pause between. */
 export const MAX_ACTIVE_CONFIRM_ATTEMPTS = 20;
@@ -108,6 +109,7 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     void chainLeads?.notify();
     changed.wakeAll();
   }, clock);
+  const desiredMembers = new DesiredMembersFollower(plane, clock);
   const requests = new DaemonRequests({
     self,
     directory,
@@ -117,6 +119,7 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
     members,
     peers,
     definitions: () => follower.daemons,
+    desiredMembers: (daemon) => desiredMembers.membersOf(daemon),
     nextChange: (timeoutMs) => changed.next(timeoutMs),
     nodes,
     ...(options.chainsOf === undefined ? {} : { chainsOf: options.chainsOf }),
@@ -183,6 +186,7 @@ export function openDaemonsNode(options: DaemonsNodeOptions): DaemonsNode {
       await started.stop();
       await leads?.stop();
       follower.stop();
+      desiredMembers.stop();
       peers.close();
       await members.close();
       changed.wakeAll();

@@ -67,7 +67,6 @@ import { readOutputs } from './daemon-outputs.js';
 import type { DaemonPeerRequests, PeerMessage } from './daemon-peer-requests.js';
 import { ReplicaLoads } from './daemon-replica-loads.js';
 import { pinTrimFloor } from './daemon-trim-floor.js';
-import { readDesiredMembers } from './reconcile-records.js';
 
 /** Longest wait between two looks at a daemon whose active could not take an event. */
 export const ACTIVE_RETRY_WAIT_MS = 200;
@@ -109,6 +108,8 @@ export interface DaemonRequestsOptions {
   readonly peers: DaemonPeerRequests;
   /** The definitions this node follows, by name. */
   readonly definitions: () => ReadonlyMap<string, StoredDaemon>;
+  /** The operator's member count for a daemon (`meshos daemon scale`), as this node follows it. */
+  readonly desiredMembers: (daemon: string) => Promise<number | undefined>;
   /** Resolves when the followed definitions change, or after `timeoutMs`. */
   readonly nextChange: (timeoutMs: number) => Promise<void>;
   /** The mesh's nodes and whether each can run a member now. */
@@ -433,7 +434,7 @@ export class DaemonRequests implements DaemonsBackend {
     const [members, commits, desired] = await Promise.all([
       membersRead,
       commitsRead,
-      readDesiredMembers(this.options.directory.plane, definition.name),
+      this.options.desiredMembers(definition.name),
     ]);
     const inboundThrough = commits.includes(-1) ? -1 : commits.reduce((sum, commit) => sum + commit, 0);
     return {
