@@ -95,7 +95,11 @@ export class ChainHost<M extends ChainMessage> {
 
   constructor(private readonly options: ChainHostOptions<M>) {
     this.changeWaiters = new ChangeWaiters(options.clock);
-    this.forwarded = new ForwardedRequests((peer, frame) => options.link.send(peer, frame), options.clock);
+    this.forwarded = new ForwardedRequests(
+      (peer, frame) => options.link.send(peer, frame),
+      options.clock,
+      options.link.onConnected !== undefined,
+    );
     this.loaded = new Promise((resolve) => {
       this.loadedResolve = resolve;
     });
@@ -115,6 +119,7 @@ export class ChainHost<M extends ChainMessage> {
     const { link } = this.options;
     link.onMessage((from, payload) => this.receive(from, payload));
     link.onPeerLost((peer) => this.peerLost(peer));
+    link.onConnected?.((peer) => this.forwarded.peerConnected(peer));
     this.following = this.options.definitions.follow({
       onReset: (definitions) => this.reset(definitions),
       onChange: (name, definition) => this.changed(name, definition),

@@ -125,4 +125,9 @@ export interface ChainPeerLink {
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   /** An established connection to `peer` closed: the peer probably died. */
   onPeerLost(handler: (peer: NodeId) => void): void;
+  /**
+   * The connection to `peer` is up (again). Links that tell it let a forwarded request to a
+   * peer whose connection is down be refused at once rather than queued for its return.
+   */
+  onConnected?(handler: (peer: NodeId) => void): void;
 }

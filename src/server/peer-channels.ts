@@ -41,6 +41,8 @@ export interface PeerDatagrams {
   flush?(): void;
   /** An established connection to `peer` closed; transports that cannot tell omit it. */
   onPeerLost?(handler: (peer: NodeId) => void): void;
+  /** A connection to `peer` completed its handshake; transports that cannot tell omit it. */
+  onConnected?(handler: (peer: NodeId) => void): void;
 }
 
 /** One channel of the shared transport, as `PeerChannels.link` hands it out. */
@@ -51,6 +53,8 @@ export interface PeerChannelLink {
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   /** An established connection to `peer` closed. */
   onPeerLost(handler: (peer: NodeId) => void): void;
+  /** A connection to `peer` is up (again); absent when the transport cannot tell. */
+  onConnected?(handler: (peer: NodeId) => void): void;
 }
 
 export class ForwardError extends MeshError {
@@ -81,6 +85,7 @@ export class PeerChannels {
   private readonly linkHandlers = new Map<number, (from: NodeId, payload: Uint8Array) => void>();
   /** One per channel, so a part that reopens its link replaces its handler rather than adding one. */
   private readonly linkLostHandlers = new Map<number, (peer: NodeId) => void>();
+  private readonly linkConnectedHandlers = new Map<number, (peer: NodeId) => void>();
   private requestHandler: (from: NodeId, body: Uint8Array) => Promise<Uint8Array> = async () => {
     throw new ForwardError('LEADER_UNREACHABLE', 'this node does not serve forwarded requests yet');
   };
@@ -100,6 +105,9 @@ export class PeerChannels {
     transport.onPeerLost?.((peer) => {
       this.pending.peerLost(peer);
       for (const handler of this.linkLostHandlers.values()) handler(peer);
+    });
+    transport.onConnected?.((peer) => {
+      for (const handler of this.linkConnectedHandlers.values()) handler(peer);
     });
   }
 
@@ -129,6 +137,13 @@ export class PeerChannels {
       onPeerLost: (handler) => {
         this.linkLostHandlers.set(channel, handler);
       },
+      ...(this.transport.onConnected === undefined
+        ? {}
+        : {
+            onConnected: (handler: (peer: NodeId) => void) => {
+              this.linkConnectedHandlers.set(channel, handler);
+            },
+          }),
     };
   }
 

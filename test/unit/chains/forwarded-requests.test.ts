@@ -23,6 +23,17 @@ async function failure(answer: Promise<unknown>): Promise<unknown> {
   );
 }
 
+/** Forwarded requests whose transport takes every frame and records the peers they went to. */
+function recordingForwards(tellsConnections: boolean) {
+  const clock = new ManualClock();
+  const sent: number[] = [];
+  const send = (peer: number): boolean => {
+    sent.push(peer);
+    return true;
+  };
+  return { clock, sent, forwards: new ForwardedRequests(send, clock, tellsConnections) };
+}
+
 describe('ForwardedRequests', () => {
   it('fails a refused request as not sent and a timed-out one as maybe served, both CHAIN_FORWARD_FAILED', async () => {
     const clock = new ManualClock();
@@ -47,5 +58,34 @@ describe('ForwardedRequests', () => {
       sent: true,
     });
     expect(forwards.inFlight).toBe(0);
+  });
+
+  it('refuses a request to a peer whose connection was lost, unsent and without queuing it, until it is up again', async () => {
+    const { clock, sent, forwards } = recordingForwards(true);
+    const inFlight = failure(forwards.request(2, READ, 1_000));
+    forwards.peerLost(2);
+    expect(await inFlight).toMatchObject({ code: CHAIN_FORWARD_FAILED, peer: 2, sent: true });
+
+    const whileDown = await failure(forwards.request(2, READ, 1_000));
+    expect(whileDown).toMatchObject({ code: CHAIN_FORWARD_FAILED, peer: 2, sent: false });
+    expect(sent).toEqual([2]);
+    const toAnother = failure(forwards.request(3, READ, 1_000));
+    expect(sent).toEqual([2, 3]);
+
+    forwards.peerConnected(2);
+    const afterReturn = failure(forwards.request(2, READ, 1_000));
+    expect(sent).toEqual([2, 3, 2]);
+    clock.advance(1_000);
+    expect(await afterReturn).toMatchObject({ sent: true });
+    expect(await toAnother).toMatchObject({ sent: true });
+  });
+
+  it('queues a request to a lost peer as before when the link does not tell when connections come up', async () => {
+    const { clock, sent, forwards } = recordingForwards(false);
+    forwards.peerLost(2);
+    const queued = failure(forwards.request(2, READ, 1_000));
+    expect(sent).toEqual([2]);
+    clock.advance(1_000);
+    expect(await queued).toMatchObject({ sent: true });
   });
 });

@@ -142,6 +142,21 @@ describe('PeerChannels', () => {
     datagrams.lose(4);
     expect(lost).toEqual([40]);
   });
+
+  it('tells a channel link when a connection comes up, only when the transport tells it', () => {
+    const connectedHandlers: Array<(peer: NodeId) => void> = [];
+    const telling = Object.assign(new FakeDatagrams(), {
+      onConnected: (handler: (peer: NodeId) => void) => connectedHandlers.push(handler),
+    });
+    const link = new PeerChannels(telling, new ManualClock()).link(PEER_CHANNEL.chains);
+    const connected: NodeId[] = [];
+    link.onConnected?.((peer) => connected.push(peer));
+    for (const handler of connectedHandlers) handler(3);
+    expect(connected).toEqual([3]);
+
+    const silent = new PeerChannels(new FakeDatagrams(), new ManualClock()).link(PEER_CHANNEL.chains);
+    expect(silent.onConnected).toBeUndefined();
+  });
   it('ignores a late answer to a request sent before a restart: the new request keeps its own', async () => {
     const clock = new ManualClock();
     const datagrams = new FakeDatagrams();
