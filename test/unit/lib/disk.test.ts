@@ -103,6 +103,17 @@ describe('InlineIoPolicy', () => {
   });
 });
 
+/** A disk that writes inline and records its inline steps, and the moment before each inline sync. */
+function recordingInlineDisk(): { disk: NodeDisk; events: string[] } {
+  const events: string[] = [];
+  const disk = new NodeDisk({
+    inlineWrites: true,
+    onStep: (source) => events.push(source),
+    beforeInlineSync: () => events.push('before-inline-sync'),
+  });
+  return { disk, events };
+}
+
 describe('NodeDisk with inline writes', () => {
   let directory: string | undefined;
   afterEach(async () => {
@@ -135,12 +146,7 @@ describe('NodeDisk with inline writes', () => {
   });
   it('tells beforeInlineSync right before an fdatasync blocks the event loop', async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
-    const events: string[] = [];
-    const disk = new NodeDisk({
-      inlineWrites: true,
-      onStep: (source) => events.push(source),
-      beforeInlineSync: () => events.push('before-inline-sync'),
-    });
+    const { disk, events } = recordingInlineDisk();
     const file = await disk.open(path.join(directory, 'wal'), 'create');
     await file.append(new Uint8Array(100).fill(1));
     // A new disk's first sync is inline (no slow sync seen yet).
@@ -151,12 +157,7 @@ describe('NodeDisk with inline writes', () => {
 
   it('syncs a file opened with syncOffThread through the pool, its small writes still inline', async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
-    const events: string[] = [];
-    const disk = new NodeDisk({
-      inlineWrites: true,
-      onStep: (source) => events.push(source),
-      beforeInlineSync: () => events.push('before-inline-sync'),
-    });
+    const { disk, events } = recordingInlineDisk();
     const filePath = path.join(directory, 'segment');
     const file = await disk.open(filePath, 'create', { syncOffThread: true });
     const record = new Uint8Array(100).fill(3);
