@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isMeshError, SeededRandom } from '../../../src/lib/index.js';
-import type { Entry, NodeId } from '../../../src/raft/index.js';
+import type { Entry, NodeId, Raft } from '../../../src/raft/index.js';
 import { bytes, Network } from '../../scenario/raft/network.js';
 
 const STEPS_PER_RUN = 400;
@@ -93,24 +93,34 @@ function run(seed: number, size: number, preVote: boolean, checkQuorum: boolean)
   return observed;
 }
 
-/** Once faults stop, some leader must commit a new entry on every node within a bounded time. */
+/**
+ * Once faults stop, some leader must commit a new entry on every node within a bounded time.
+ * A leader of an old term may still hold its role when faults stop; an entry proposed to it is
+ * rightly lost when it steps down, so the marker is proposed again to each new leader, as a
+ * client would retry.
+ */
 function expectLiveness(network: Network, observed: Observed): void {
   const marker = 'liveness';
-  let proposed = false;
+  let proposedTo: { id: NodeId; term: number } | undefined;
   for (let round = 0; round < 300; round++) {
     network.tickAll(1);
     check(network, observed);
-    const leader = [...network.nodes.values()].find((node) => node.raft.role === 'leader');
-    if (leader !== undefined && !proposed) {
+    const leader = newestLeader(network);
+    const proposedToThisLeader = proposedTo?.id === leader?.id && proposedTo?.term === leader?.raft.term;
+    if (leader !== undefined && !proposedToThisLeader) {
       try {
         leader.raft.propose(bytes(marker));
-        proposed = true;
+        proposedTo = { id: leader.id, term: leader.raft.term };
       } catch {
         // A transfer may be in progress; try again next round.
       }
     }
     const voters = leader?.raft.config.voters ?? [];
-    if (proposed && voters.length > 0 && voters.every((id) => network.node(id).applied.includes(marker))) {
+    if (
+      proposedTo !== undefined &&
+      voters.length > 0 &&
+      voters.every((id) => network.node(id).applied.includes(marker))
+    ) {
       expectReadAnswered(network, observed);
       return;
     }
@@ -118,15 +128,24 @@ function expectLiveness(network: Network, observed: Observed): void {
   throw new Error('no progress after faults stopped');
 }
 
+function newestLeader(network: Network): { id: NodeId; raft: Raft } | undefined {
+  let newest: { id: NodeId; raft: Raft } | undefined;
+  for (const [id, node] of network.nodes) {
+    if (node.raft.role === 'leader' && (newest === undefined || node.raft.term > newest.raft.term))
+      newest = { id, raft: node.raft };
+  }
+  return newest;
+}
+
 /** With the cluster healthy, a read at the leader is answered within a few heartbeats. */
 function expectReadAnswered(network: Network, observed: Observed): void {
   const before = observed.readsAnswered;
   for (let round = 0; round < 50; round++) {
-    const leader = [...network.nodes.entries()].find(([, node]) => node.raft.role === 'leader');
+    const leader = newestLeader(network);
     if (leader !== undefined && round === 0) {
       const floor = Math.max(...[...network.nodes.values()].map((node) => node.raft.status().commit));
       observed.readFloor.set('final-read', floor);
-      leader[1].raft.readIndex('final-read');
+      leader.raft.readIndex('final-read');
     }
     network.tickAll(1);
     check(network, observed);
