@@ -95,10 +95,11 @@ export class ChainHost<M extends ChainMessage> {
 
   constructor(private readonly options: ChainHostOptions<M>) {
     this.changeWaiters = new ChangeWaiters(options.clock);
+    const { link } = options;
     this.forwarded = new ForwardedRequests(
-      (peer, frame) => options.link.send(peer, frame),
+      (peer, frame) => link.send(peer, frame),
       options.clock,
-      options.link.onConnected !== undefined,
+      link.connectionLost === undefined ? undefined : (peer) => link.connectionLost?.(peer) === true,
     );
     this.loaded = new Promise((resolve) => {
       this.loadedResolve = resolve;
@@ -119,7 +120,6 @@ export class ChainHost<M extends ChainMessage> {
     const { link } = this.options;
     link.onMessage((from, payload) => this.receive(from, payload));
     link.onPeerLost((peer) => this.peerLost(peer));
-    link.onConnected?.((peer) => this.forwarded.peerConnected(peer));
     this.following = this.options.definitions.follow({
       onReset: (definitions) => this.reset(definitions),
       onChange: (name, definition) => this.changed(name, definition),

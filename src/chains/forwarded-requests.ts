@@ -3,11 +3,9 @@
  * it waits for, each with its own deadline. What the caller learns when no answer comes is kept
  * honest: a request the transport refused was never sent (`sent: false`); one lost to a timeout
  * or a closed connection may have been served.
- *
- * A request to a peer whose connection closed and has not come back is refused at once, unsent,
- * when the link tells when connections come up: the transport would queue it for the peer's
- * return, and the caller would wait out its whole deadline for a dead leader instead of
- * looking for the new one (a chain's failover took over 1 s that way).
+ * A request to a peer whose connection was lost and is not up again is refused at once, unsent
+ * (`PendingPeerRequests`, when the link tells): a survivor's append for its killed leader looks
+ * for the new one rather than waiting out its deadline in the transport's queue.
  */
 import { type Clock, type NodeId, PeerRequestError, PendingPeerRequests } from '../lib/index.js';
 import { ChainOverloadedError } from './errors.js';
@@ -21,14 +19,12 @@ export const CHAIN_FORWARD_FAILED = 'CHAIN_FORWARD_FAILED';
 
 export class ForwardedRequests {
   private readonly pending: PendingPeerRequests<HostAnswer>;
-  /** Peers whose connection closed and has not come up again (only when the link tells). */
-  private readonly down = new Set<NodeId>();
 
-  /** `tellsConnections`: the link reports connections coming up (`peerConnected` is called). */
+  /** `connectionLost`: the link's (`ChainPeerLink.connectionLost`), when it can tell. */
   constructor(
     send: (peer: NodeId, frame: Uint8Array) => boolean,
     clock: Clock,
-    private readonly tellsConnections = false,
+    connectionLost?: (peer: NodeId) => boolean,
   ) {
     this.pending = new PendingPeerRequests({
       send,
@@ -36,6 +32,7 @@ export class ForwardedRequests {
       maxInFlight: MAX_FORWARDED_REQUESTS_IN_FLIGHT,
       unanswered: (peer, sent, reason) =>
         new PeerRequestError(CHAIN_FORWARD_FAILED, undefined, peer, sent, reason),
+      ...(connectionLost === undefined ? {} : { connectionLost }),
     });
   }
 
@@ -45,16 +42,6 @@ export class ForwardedRequests {
 
   /** Sends `request` to `peer`; resolves with its answer, or rejects after `timeoutMs`. */
   request(peer: NodeId, request: HostRequest, timeoutMs: number): Promise<HostAnswer> {
-    if (this.down.has(peer))
-      return Promise.reject(
-        new PeerRequestError(
-          CHAIN_FORWARD_FAILED,
-          undefined,
-          peer,
-          false,
-          'its connection is down (not sent)',
-        ),
-      );
     return this.pending.request(
       peer,
       (id) => encodeRequestFrame(id, request),
@@ -71,12 +58,6 @@ export class ForwardedRequests {
   /** The connection to `peer` closed: no answer will come to what is in flight there. */
   peerLost(peer: NodeId): void {
     this.pending.peerLost(peer);
-    if (this.tellsConnections) this.down.add(peer);
-  }
-
-  /** The connection to `peer` is up: requests go to it again. */
-  peerConnected(peer: NodeId): void {
-    this.down.delete(peer);
   }
 
   /** Fails everything in flight (the host is closing). */

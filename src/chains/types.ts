@@ -126,8 +126,9 @@ export interface ChainPeerLink {
   /** An established connection to `peer` closed: the peer probably died. */
   onPeerLost(handler: (peer: NodeId) => void): void;
   /**
-   * The connection to `peer` is up (again). Links that tell it let a forwarded request to a
-   * peer whose connection is down be refused at once rather than queued for its return.
+   * True while the connection to `peer` is lost and not up again: a forwarded request to it is
+   * then refused at once, unsent, rather than queued for the peer's return. Links that cannot
+   * tell omit it.
    */
-  onConnected?(handler: (peer: NodeId) => void): void;
+  connectionLost?(peer: NodeId): boolean;
 }

@@ -5,6 +5,14 @@
  * never left), `sent: true` after a timeout, a lost connection or a close (it may have been
  * served). The owner encodes the frames and routes the answers here by request id.
  *
+ * A request to a peer whose connection was lost and has not come up again is refused at once,
+ * unsent, when the owner's link tells (`connectionLost`): the transport would hold it in its
+ * queue until the peer is back, and its caller would wait out the whole deadline for a dead
+ * node (a chain append for its killed leader, a follower's put for the killed Raft leader)
+ * instead of trying elsewhere or waiting for the new leader. A request written before the loss
+ * keeps its honest `sent: true` (`peerLost`). Links that cannot tell (the simulator's) leave
+ * requests to the transport's queue as before.
+ *
  * Request ids are unique across restarts, not just within one table: a peer may answer a
  * request after this node (or the part owning the table) restarted, and the answer then comes
  * to the new table. Were ids counted from 1 again, that late answer would settle the new
@@ -64,6 +72,11 @@ export interface PendingPeerRequestsOptions {
    * hold many requests at once.
    */
   readonly sweepIntervalMs?: number;
+  /**
+   * True while the connection to `peer` is lost and not up again (`PeerTransport.connectionLost`):
+   * a request to it is then refused at once, unsent. Absent: every request goes to `send`.
+   */
+  readonly connectionLost?: (peer: NodeId) => boolean;
 }
 
 interface Pending<Answer> {
@@ -99,8 +112,10 @@ export class PendingPeerRequests<Answer> {
     timeoutMs: number,
     overloaded: () => Error,
   ): Promise<Answer> {
-    const { clock, unanswered, sweepIntervalMs } = this.options;
+    const { clock, unanswered, sweepIntervalMs, connectionLost } = this.options;
     if (this.pending.size >= this.options.maxInFlight) return Promise.reject(overloaded());
+    if (connectionLost?.(peer) === true)
+      return Promise.reject(unanswered(peer, false, 'its connection is down (not sent)', 'unsent'));
     const id = this.nextId++;
     const waitMs = Math.max(0, timeoutMs);
     return new Promise<Answer>((resolve, reject) => {

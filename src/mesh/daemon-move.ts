@@ -351,10 +351,13 @@ export class DaemonMover {
     return Math.max(0, Math.floor(deadlineMs - this.options.clock.nowMs()));
   }
 
-  /** A move request to `node` with what is left of the deadline. */
+  /**
+   * A move request to `node` with what is left of the deadline; held while the connection to the
+   * target is lost (the move has no other target), as the transport's queue held it before.
+   */
   private ask(node: NodeId, deadlineMs: number, header: Record<string, unknown>): Promise<PeerMessage> {
     const leftMs = this.leftMs(deadlineMs);
-    return this.options.peers.request(
+    return this.options.peers.requestWhenConnected(
       node,
       { header: { ...header, timeoutMs: Math.max(1, leftMs - MOVE_ANSWER_MARGIN_MS) }, blobs: [] },
       Math.max(1, leftMs),

@@ -330,7 +330,7 @@ export class DaemonRequests implements DaemonsBackend {
     if (node === undefined)
       throw new ValidationError(`state request of daemon ${name}`, [`it has no member ${index}`]);
     if (node === this.options.self) return this.localState(name);
-    const answer = await this.options.peers.request(
+    const answer = await this.options.peers.requestWhenConnected(
       node,
       { header: { type: 'state', name }, blobs: [] },
       DAEMON_PEER_QUESTION_TIMEOUT_MS,
@@ -364,7 +364,7 @@ export class DaemonRequests implements DaemonsBackend {
     const definition = await this.definition(name);
     const activeNode = checkMoveTarget(definition, to, this.options.nodes());
     if (activeNode === this.options.self) return this.mover.move(name, to, timeoutMs);
-    const answer = await this.options.peers.request(
+    const answer = await this.options.peers.requestWhenConnected(
       activeNode,
       {
         header: { type: 'move', name, to, timeoutMs: Math.max(1, timeoutMs - FORWARD_ANSWER_MARGIN_MS) },

@@ -6,7 +6,8 @@
  * as a daemons one. The caller learns honestly what it can about a request that got no answer: its
  * `PeerRequestError` says `sent: false` when the transport refused it (it never left: safe to
  * retry), `sent: true` after a timeout or a lost connection (it may have been served). The
- * requests in flight live in a `PendingPeerRequests` table.
+ * requests in flight live in a `PendingPeerRequests` table, which also refuses at once, unsent,
+ * a request to a peer whose connection was lost and is not up again.
  */
 import {
   type Clock,
@@ -18,6 +19,9 @@ import {
 } from '../lib/index.js';
 import type { PeerChannelLink } from '../server/index.js';
 import { decodePeerFrame, encodePeerFrame, type PeerFrame } from './peer-request-frames.js';
+
+/** How often a request held for a lost connection (`requestWhenConnected`) looks whether it is back. */
+export const LOST_CONNECTION_POLL_MS = 50;
 
 /** A request's or an answer's body. */
 export interface PeerMessage {
@@ -53,6 +57,9 @@ export class PeerRequestChannel {
       clock,
       maxInFlight,
       unanswered: (peer, sent, reason) => this.unanswered(peer, sent, reason),
+      ...(link.connectionLost === undefined
+        ? {}
+        : { connectionLost: (peer: NodeId) => link.connectionLost?.(peer) === true }),
     });
     link.onMessage((from, bytes) => this.receive(from, bytes));
     link.onPeerLost((peer) => this.pending.peerLost(peer));
@@ -76,6 +83,26 @@ export class PeerRequestChannel {
       timeoutMs,
       () => this.unanswered(peer, false, 'too many requests in flight'),
     );
+  }
+
+  /**
+   * As `request`, for a question with nowhere else to go (a member's state, a move on the
+   * active's node): while the connection to `peer` is lost, the request waits here, unsent, and
+   * goes out with what is left of its deadline once the connection is up again, as it waited in
+   * the transport's queue before the refusal; still down at its deadline, it fails unsent.
+   */
+  async requestWhenConnected(peer: NodeId, message: PeerMessage, timeoutMs: number): Promise<PeerMessage> {
+    const { clock, link } = this.options;
+    const deadlineMs = clock.nowMs() + timeoutMs;
+    while (!this.closed && link.connectionLost?.(peer) === true) {
+      const leftMs = deadlineMs - clock.nowMs();
+      if (leftMs <= 0)
+        throw this.unanswered(peer, false, `its connection stayed down for ${timeoutMs} ms (not sent)`);
+      await new Promise<void>((resolve) => {
+        clock.setTimer(Math.min(LOST_CONNECTION_POLL_MS, leftMs), resolve);
+      });
+    }
+    return this.request(peer, message, Math.max(1, deadlineMs - clock.nowMs()));
   }
 
   close(): void {

@@ -41,8 +41,11 @@ export interface PeerDatagrams {
   flush?(): void;
   /** An established connection to `peer` closed; transports that cannot tell omit it. */
   onPeerLost?(handler: (peer: NodeId) => void): void;
-  /** A connection to `peer` completed its handshake; transports that cannot tell omit it. */
-  onConnected?(handler: (peer: NodeId) => void): void;
+  /**
+   * True while the connection this node sends to `peer` over is lost and not up again, so a
+   * message would wait in a queue for the peer's return; transports that cannot tell omit it.
+   */
+  connectionLost?(peer: NodeId): boolean;
 }
 
 /** One channel of the shared transport, as `PeerChannels.link` hands it out. */
@@ -53,8 +56,12 @@ export interface PeerChannelLink {
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   /** An established connection to `peer` closed. */
   onPeerLost(handler: (peer: NodeId) => void): void;
-  /** A connection to `peer` is up (again); absent when the transport cannot tell. */
-  onConnected?(handler: (peer: NodeId) => void): void;
+  /**
+   * True while the connection to `peer` is lost and not up again (`PeerDatagrams.connectionLost`):
+   * a request over the link is then refused at once rather than queued. Links that cannot tell
+   * omit it.
+   */
+  connectionLost?(peer: NodeId): boolean;
 }
 
 export class ForwardError extends MeshError {
@@ -71,7 +78,9 @@ const FORWARD_SWEEP_INTERVAL_MS = 100;
  * followers use to hand client requests to the leader. A request that gets no answer in
  * FORWARD_TIMEOUT_MS fails with TIMEOUT: its outcome is unknown to the caller. When the
  * connection to the peer is lost, its requests fail at once with UNAVAILABLE (outcome unknown
- * too) so callers retry elsewhere instead of waiting out the timeout.
+ * too) so callers retry elsewhere instead of waiting out the timeout; until it is up again, a
+ * new request to that peer is refused at once with LEADER_UNREACHABLE (never sent, so never
+ * proposed: the caller waits for the next leader) rather than queued for the peer's return.
  */
 export class PeerChannels {
   /**
@@ -85,7 +94,6 @@ export class PeerChannels {
   private readonly linkHandlers = new Map<number, (from: NodeId, payload: Uint8Array) => void>();
   /** One per channel, so a part that reopens its link replaces its handler rather than adding one. */
   private readonly linkLostHandlers = new Map<number, (peer: NodeId) => void>();
-  private readonly linkConnectedHandlers = new Map<number, (peer: NodeId) => void>();
   private requestHandler: (from: NodeId, body: Uint8Array) => Promise<Uint8Array> = async () => {
     throw new ForwardError('LEADER_UNREACHABLE', 'this node does not serve forwarded requests yet');
   };
@@ -100,14 +108,12 @@ export class PeerChannels {
       maxInFlight: MAX_FORWARDS_IN_FLIGHT,
       unanswered: forwardFailure,
       sweepIntervalMs: FORWARD_SWEEP_INTERVAL_MS,
+      connectionLost: (peer) => this.connectionLost(peer),
     });
     transport.onMessage((from, payload) => this.receive(from, payload));
     transport.onPeerLost?.((peer) => {
       this.pending.peerLost(peer);
       for (const handler of this.linkLostHandlers.values()) handler(peer);
-    });
-    transport.onConnected?.((peer) => {
-      for (const handler of this.linkConnectedHandlers.values()) handler(peer);
     });
   }
 
@@ -137,13 +143,7 @@ export class PeerChannels {
       onPeerLost: (handler) => {
         this.linkLostHandlers.set(channel, handler);
       },
-      ...(this.transport.onConnected === undefined
-        ? {}
-        : {
-            onConnected: (handler: (peer: NodeId) => void) => {
-              this.linkConnectedHandlers.set(channel, handler);
-            },
-          }),
+      connectionLost: (peer) => this.connectionLost(peer),
     };
   }
 
@@ -158,6 +158,11 @@ export class PeerChannels {
       FORWARD_TIMEOUT_MS,
       () => new ForwardError('TOO_MANY_REQUESTS', `${MAX_FORWARDS_IN_FLIGHT} forwarded requests in flight`),
     );
+  }
+
+  /** False when the transport cannot tell: requests then wait in its queue as before. */
+  private connectionLost(peer: NodeId): boolean {
+    return this.transport.connectionLost?.(peer) === true;
   }
 
   /** Stops the deadline timer; requests in flight are left to their callers' own deadlines. */

@@ -29,6 +29,8 @@ export class OutboundLink {
   private writeBlocked = false;
   private flushScheduled = false;
   private decoder: FrameDecoder | undefined;
+  /** An established connection closed and no new one completed its handshake since. */
+  private lost = false;
 
   constructor(
     private readonly context: TransportContext,
@@ -54,6 +56,15 @@ export class OutboundLink {
 
   isConnected(): boolean {
     return this.state === 'connected';
+  }
+
+  /**
+   * True from the loss of an established connection until a new one completes its handshake:
+   * what is sent meanwhile waits in the queue for the peer's return. False before the first
+   * connection (a starting peer is expected, not lost).
+   */
+  connectionLost(): boolean {
+    return this.lost;
   }
 
   /** Closes for good; returns how many queued messages were discarded. */
@@ -169,6 +180,7 @@ export class OutboundLink {
     if (this.timer !== undefined) this.context.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.state = 'connected';
+    this.lost = false;
     this.decoder?.setMaxPayloadBytes(MAX_FRAME_PAYLOAD_BYTES);
     this.failedAttempts = 0;
     this.context.counters.linksEstablished++;
@@ -181,6 +193,7 @@ export class OutboundLink {
   private fail(): void {
     if (this.state === 'closed' || this.state === 'waiting') return;
     const wasConnected = this.state === 'connected';
+    if (wasConnected) this.lost = true;
     this.abandonStream();
     this.context.counters.connectFailures++;
     this.failedAttempts++;

@@ -340,6 +340,16 @@ export class PeerTransport {
     return this.links.get(peerId)?.isConnected() ?? false;
   }
 
+  /**
+   * True while the link to `peerId` has lost its established connection and not completed a
+   * new handshake: a message sent now waits in its queue until the peer is back. A request
+   * that waits for an answer is better refused at once (`PendingPeerRequests`). An inbound
+   * connection's loss alone does not count: sends leave over the outbound link.
+   */
+  connectionLost(peerId: NodeId): boolean {
+    return this.links.get(peerId)?.connectionLost() ?? false;
+  }
+
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';

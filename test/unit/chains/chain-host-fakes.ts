@@ -31,9 +31,12 @@ export class FakeNetwork {
   readonly down = new Set<NodeId>();
   /** Messages to these nodes are sent but never arrive. */
   readonly blackholed = new Set<NodeId>();
+  /** Nodes whose connection every link reports lost (its requests are refused unsent). */
+  readonly lostConnections = new Set<NodeId>();
 
   link(self: NodeId): ChainPeerLink {
     return {
+      connectionLost: (peer) => this.lostConnections.has(peer),
       send: (peer, payload) => {
         if (this.down.has(peer) || !this.handlers.has(peer)) return false;
         const copy = payload.slice();

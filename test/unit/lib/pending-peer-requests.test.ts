@@ -19,8 +19,16 @@ class Unanswered extends Error {
 }
 
 function table(
-  options: { accepts?: boolean; maxInFlight?: number; clock?: ManualClock; sweepIntervalMs?: number } = {},
+  options: {
+    accepts?: boolean;
+    maxInFlight?: number;
+    clock?: ManualClock;
+    sweepIntervalMs?: number;
+    /** Peers whose connection the link reports lost (the table then asks it). */
+    lostConnections?: ReadonlySet<NodeId>;
+  } = {},
 ) {
+  const { lostConnections } = options;
   const clock = options.clock ?? new ManualClock();
   const sent: Array<{ peer: NodeId; id: number }> = [];
   const pending = new PendingPeerRequests<string>({
@@ -32,6 +40,7 @@ function table(
     maxInFlight: options.maxInFlight ?? 10,
     unanswered: (peer, sent, reason, cause) => new Unanswered(peer, sent, reason, cause),
     ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
+    ...(lostConnections === undefined ? {} : { connectionLost: (peer: NodeId) => lostConnections.has(peer) }),
   });
   const ask = (peer: NodeId, timeoutMs = 1_000) =>
     pending.request(
@@ -159,6 +168,45 @@ describe('PendingPeerRequests', () => {
     await expect(later).rejects.toMatchObject({ peer: 4, why: 'timeout' });
     // The sweep fails every request past its deadline, those left earlier too.
     expect(pending.inFlight).toBe(0);
+  });
+
+  it('refuses at once, unsent and never handed to the transport, a request to a peer whose connection is lost, until it is up again', async () => {
+    const lostConnections = new Set<NodeId>();
+    const { pending, ask, clock, sent } = table({ lostConnections });
+    const written = ask(2 as NodeId);
+    lostConnections.add(2 as NodeId);
+    pending.peerLost(2 as NodeId);
+    // Written before the loss: it may have been served.
+    await expect(written).rejects.toMatchObject({ peer: 2, sent: true, why: 'peer-lost' });
+
+    await expect(ask(2 as NodeId)).rejects.toMatchObject({
+      peer: 2,
+      sent: false,
+      why: 'unsent',
+      message: 'its connection is down (not sent)',
+    });
+    expect(sent.map((request) => request.peer)).toEqual([2]);
+    expect(pending.inFlight).toBe(0);
+    expect(clock.pendingTimerCount()).toBe(0);
+    const toAnother = ask(3 as NodeId);
+    expect(sent.map((request) => request.peer)).toEqual([2, 3]);
+
+    lostConnections.delete(2 as NodeId);
+    const afterReturn = ask(2 as NodeId);
+    expect(sent.map((request) => request.peer)).toEqual([2, 3, 2]);
+    pending.resolve(2 as NodeId, sent[2]?.id as number, 'served after the return');
+    await expect(afterReturn).resolves.toBe('served after the return');
+    pending.resolve(3 as NodeId, sent[1]?.id as number, 'served');
+    await expect(toAnother).resolves.toBe('served');
+  });
+
+  it('without a link that tells, hands a request to a lost peer to the transport as before (it queues it for the return)', async () => {
+    const { pending, ask, sent } = table();
+    pending.peerLost(2 as NodeId);
+    const queued = ask(2 as NodeId);
+    expect(sent.map((request) => request.peer)).toEqual([2]);
+    pending.resolve(2 as NodeId, sent[0]?.id as number, 'served after the return');
+    await expect(queued).resolves.toBe('served after the return');
   });
 
   it('a per-request table stops its timers too', () => {

@@ -244,6 +244,34 @@ describe('ChainRequests', () => {
     expect(leaderReplica(world, 2, 'c').entries).toEqual([]);
   });
 
+  it("sends an append taken after its leader's connection was lost to the new leader, not into the lost one's queue", async () => {
+    const world = await mesh([1, 2, 3]);
+    world.definitions.put(definitionOf('c', [1, 2, 3], 2));
+    await settle();
+    // Node 2 was killed: the transport would hold what is sent to it until it is back, and says so.
+    world.network.blackholed.add(2);
+    world.network.lostConnections.add(2);
+    let outcome: unknown;
+    void at(world, 3)
+      .append('c', [bytes('x')], 2_000)
+      .then(
+        (result) => {
+          outcome = result;
+        },
+        (error: unknown) => {
+          outcome = error;
+        },
+      );
+    await settle();
+    world.definitions.put(definitionOf('c', [1, 2, 3], 1, 2));
+    await settle();
+    world.clock.advance(200);
+    await settle();
+    // Served by the new leader long before the append's deadline.
+    expect(outcome).toMatchObject({ epoch: 2, firstOffset: 0 });
+    expect(leaderReplica(world, 1, 'c').entries.map((entry) => text(entry.payload))).toEqual(['x']);
+  });
+
   it('answers outcome unknown, never a retry, when the leader is lost after the append reached it', async () => {
     const world = await mesh([1, 2, 3]);
     world.definitions.put(definitionOf('c', [1, 2, 3], 2));

@@ -34,6 +34,13 @@ export interface DaemonMesh {
    * and which every node sees unhealthy.
    */
   readonly down: Set<NodeId>;
+  /**
+   * Nodes whose connection every other node's daemons channel reports lost (still healthy in the
+   * nodes' views): requests to them are refused unsent, or held until it is back.
+   */
+  readonly lostConnections: Set<NodeId>;
+  /** How often a channel found a connection lost (a request refused or held). */
+  readonly lostConnectionChecks: { count: number };
   /** Nodes no longer registered at all (their lease expired): absent from every node's view. */
   readonly gone: Set<NodeId>;
   /** Types of daemons requests (`move-await`, ...) every node's channel takes and never delivers. */
@@ -76,6 +83,8 @@ export async function openDaemonMesh(
   const chains = new FakeChainsBackend();
   const chainDirectory = new ChainDirectory(plane, { clock });
   const down = new Set<NodeId>();
+  const lostConnections = new Set<NodeId>();
+  const lostConnectionChecks = { count: 0 };
   const gone = new Set<NodeId>();
   const droppedRequests = new Set<string>();
   const dropped = (payload: Uint8Array): boolean => {
@@ -98,6 +107,11 @@ export async function openDaemonMesh(
       },
       onMessage: (handler) => handlers.set(id, handler),
       onPeerLost: () => undefined,
+      connectionLost: (peer) => {
+        const lost = lostConnections.has(peer);
+        if (lost) lostConnectionChecks.count++;
+        return lost;
+      },
     };
     const catalog = createKindCatalog([...BUILT_IN_KINDS, ...(options.kinds ?? [])]);
     const healthyNodes = () =>
@@ -157,6 +171,8 @@ export async function openDaemonMesh(
     chains,
     plane,
     down,
+    lostConnections,
+    lostConnectionChecks,
     gone,
     droppedRequests,
     leases,

@@ -8,6 +8,7 @@ import {
   encodeInboundEventRecord,
 } from '../../../src/daemons/index.js';
 import { SystemClock } from '../../../src/lib/index.js';
+import { DAEMON_PEER_QUESTION_TIMEOUT_MS } from '../../../src/mesh/daemon-requests.js';
 import { rejectionCode } from '../../support/error-code.js';
 import { until } from '../../support/until.js';
 import {
@@ -71,6 +72,42 @@ describe('daemons across nodes (one process)', () => {
       events: 3,
       sum: 10,
     });
+  });
+
+  it('a send to an active whose connection is lost is refused unsent and tried again: served once it is back, once', async () => {
+    await mesh.node(2).requests.deploy({ name: 'tally', kind: 'counter', group: 'single', members: 1 });
+    const active = (await mesh.node(2).requests.status('tally')).members[0]?.node as 1 | 2 | 3;
+    const sender = active === 3 ? 2 : 3;
+    mesh.lostConnections.add(active);
+    // A deadline far off: the send ends when the connection is back, not at its deadline.
+    const sent = mesh.node(sender).requests.send('tally', { payload: bytes('5') }, 60_000);
+    await until(() => mesh.lostConnectionChecks.count >= 2, 'the send refused, then tried again');
+    mesh.lostConnections.delete(active);
+    const result = await sent;
+    expect(result.outputs.map(text)).toEqual(['5']);
+    expect(result.duplicate).toBe(false);
+    expect(decodeCounterState((await mesh.node(sender).requests.state('tally')).state)).toEqual({
+      events: 1,
+      sum: 5,
+    });
+  });
+
+  it("a member's state is asked once the connection to its node is back, and refused unsent if it stays down", async () => {
+    await mesh.node(2).requests.deploy({ name: 'tally', kind: 'counter', group: 'single', members: 1 });
+    const active = (await mesh.node(2).requests.status('tally')).members[0]?.node as 1 | 2 | 3;
+    const asker = active === 3 ? 2 : 3;
+    mesh.lostConnections.add(active);
+    // Held for its whole deadline, not refused at once: the connection might have come back.
+    const refusal = await mesh
+      .node(asker)
+      .requests.state('tally')
+      .catch((error: unknown) => error);
+    expect(refusal).toMatchObject({
+      code: 'DAEMON_PEER_REQUEST_FAILED',
+      sent: false,
+      message: expect.stringContaining(`stayed down for ${DAEMON_PEER_QUESTION_TIMEOUT_MS} ms`),
+    });
+    expect(mesh.lostConnectionChecks.count).toBeGreaterThan(1);
   });
 
   it('runs a standby group: standbys apply every event, a retried (clientId, sequence) is applied once', async () => {

@@ -8,15 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock, MeshError, type NodeId, PeerRequestError } from '../../../src/lib/index.js';
 import { BlobPeerRequests } from '../../../src/mesh/blob-peer-requests.js';
 import { DaemonPeerRequests } from '../../../src/mesh/daemon-peer-requests.js';
-import { PeerRequestChannel } from '../../../src/mesh/peer-request-channel.js';
+import { LOST_CONNECTION_POLL_MS, PeerRequestChannel } from '../../../src/mesh/peer-request-channel.js';
 import type { PeerChannelLink } from '../../../src/server/index.js';
 
-/** Links between nodes that deliver on a later microtask; `accepts` false refuses every send; `lose` closes a peer. */
+/**
+ * Links between nodes that deliver on a later microtask; `accepts` false refuses every send;
+ * `lose` closes a peer; the links report the connections to `lostConnections`' nodes lost.
+ */
 function network() {
   const handlers = new Map<NodeId, (from: NodeId, payload: Uint8Array) => void>();
   const lostHandlers = new Map<NodeId, (peer: NodeId) => void>();
   const state = { accepts: true, delivers: true };
+  const lostConnections = new Set<NodeId>();
   const link = (self: NodeId): PeerChannelLink => ({
+    connectionLost: (peer) => lostConnections.has(peer),
     send: (peer, payload) => {
       if (!state.accepts) return false;
       if (state.delivers) queueMicrotask(() => handlers.get(peer)?.(self, payload));
@@ -27,7 +32,24 @@ function network() {
   });
   const deliverRaw = (from: NodeId, to: NodeId, payload: Uint8Array) => handlers.get(to)?.(from, payload);
   const lose = (at: NodeId, peer: NodeId) => lostHandlers.get(at)?.(peer);
-  return { link, state, deliverRaw, lose };
+  return { link, state, deliverRaw, lose, lostConnections };
+}
+
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+}
+
+/** Node 1 asking node 2, which counts the requests it served. */
+function askerAndServer(clock: ManualClock) {
+  const net = network();
+  const asker = channel(net.link(1), clock);
+  const server = channel(net.link(2), clock);
+  const served = { count: 0 };
+  server.serve(async () => {
+    served.count++;
+    return { header: { ok: true }, blobs: [] };
+  });
+  return { net, asker, served };
 }
 
 function channel(link: PeerChannelLink, clock: ManualClock, maxInFlight = 10) {
@@ -107,6 +129,56 @@ describe('PeerRequestChannel', () => {
     expect(await lost).toMatchObject({ peer: 3, sent: true });
     asker.close();
     expect(await caught(asker.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({ sent: false });
+  });
+
+  it('refuses at once, unsent, a request to a peer whose connection is lost, and sends again once it is up', async () => {
+    const clock = new ManualClock();
+    const { net, asker, served } = askerAndServer(clock);
+    net.lostConnections.add(2);
+    expect(await caught(asker.request(2, { header: {}, blobs: [] }, 1_000))).toMatchObject({
+      code: 'OWNER_REQUEST_FAILED',
+      peer: 2,
+      sent: false,
+      message: expect.stringContaining('its connection is down'),
+    });
+    expect(asker.inFlight).toBe(0);
+    net.lostConnections.delete(2);
+    await expect(asker.request(2, { header: {}, blobs: [] }, 1_000)).resolves.toMatchObject({
+      header: { ok: true },
+    });
+    expect(served.count).toBe(1);
+  });
+
+  it('requestWhenConnected holds a request while the connection is lost and sends it once it is up; still down at its deadline, it fails unsent', async () => {
+    const clock = new ManualClock();
+    const { net, asker, served } = askerAndServer(clock);
+    net.lostConnections.add(2);
+    let answered: unknown;
+    const held = asker.requestWhenConnected(2, { header: {}, blobs: [] }, 1_000).then((answer) => {
+      answered = answer;
+    });
+    clock.advance(LOST_CONNECTION_POLL_MS);
+    await settle();
+    expect(served.count).toBe(0);
+    expect(answered).toBeUndefined();
+    net.lostConnections.delete(2);
+    clock.advance(LOST_CONNECTION_POLL_MS);
+    await held;
+    expect(answered).toMatchObject({ header: { ok: true } });
+    expect(served.count).toBe(1);
+
+    net.lostConnections.add(2);
+    const givenUp = caught(asker.requestWhenConnected(2, { header: {}, blobs: [] }, 120));
+    for (let elapsedMs = 0; elapsedMs < 120; elapsedMs += LOST_CONNECTION_POLL_MS) {
+      await settle();
+      clock.advance(LOST_CONNECTION_POLL_MS);
+    }
+    expect(await givenUp).toMatchObject({
+      code: 'OWNER_REQUEST_FAILED',
+      sent: false,
+      message: expect.stringContaining('its connection stayed down for 120 ms'),
+    });
+    expect(served.count).toBe(1);
   });
 
   it('drops a malformed frame and goes on serving', async () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { isMeshError, ManualClock, PEER_CHANNEL } from '../../../src/lib/index.js';
 import type { NodeId } from '../../../src/raft/index.js';
-import { FORWARD_TIMEOUT_MS, PeerChannels, type PeerDatagrams } from '../../../src/server/index.js';
+import {
+  FORWARD_TIMEOUT_MS,
+  LEADER_RETRY_PAUSE_MS,
+  type LeaderInfo,
+  LeaderWait,
+  neverProposed,
+  PeerChannels,
+  type PeerDatagrams,
+} from '../../../src/server/index.js';
 import { track } from './promise-state.js';
 
 /** Datagrams that record what is sent and let the test play the peers and the transport. */
@@ -41,6 +49,15 @@ class FakeDatagrams implements PeerDatagrams {
   }
 }
 
+/** Datagrams over a transport that tells which peers' connections are lost and not up again. */
+class TellingDatagrams extends FakeDatagrams {
+  readonly lostConnections = new Set<NodeId>();
+
+  connectionLost(peer: NodeId): boolean {
+    return this.lostConnections.has(peer);
+  }
+}
+
 /** The response frame that answers `request` (a frame `PeerChannels` sent) with `body`. */
 function answerFrame(request: Uint8Array, body: Uint8Array): Uint8Array {
   const response = new Uint8Array(10 + body.byteLength);
@@ -52,7 +69,7 @@ function answerFrame(request: Uint8Array, body: Uint8Array): Uint8Array {
 }
 
 async function settle(): Promise<void> {
-  for (let turn = 0; turn < 3; turn++) await Promise.resolve();
+  for (let turn = 0; turn < 10; turn++) await Promise.resolve();
 }
 
 describe('PeerChannels', () => {
@@ -143,20 +160,71 @@ describe('PeerChannels', () => {
     expect(lost).toEqual([40]);
   });
 
-  it('tells a channel link when a connection comes up, only when the transport tells it', () => {
-    const connectedHandlers: Array<(peer: NodeId) => void> = [];
-    const telling = Object.assign(new FakeDatagrams(), {
-      onConnected: (handler: (peer: NodeId) => void) => connectedHandlers.push(handler),
-    });
-    const link = new PeerChannels(telling, new ManualClock()).link(PEER_CHANNEL.chains);
-    const connected: NodeId[] = [];
-    link.onConnected?.((peer) => connected.push(peer));
-    for (const handler of connectedHandlers) handler(3);
-    expect(connected).toEqual([3]);
+  it('refuses a request to a peer whose connection is lost, unsent, with LEADER_UNREACHABLE until it is up again; its links tell the same', async () => {
+    const datagrams = new TellingDatagrams();
+    const channels = new PeerChannels(datagrams, new ManualClock());
+    const link = channels.link(PEER_CHANNEL.chains);
+    datagrams.lostConnections.add(1);
+    datagrams.lose(1);
 
-    const silent = new PeerChannels(new FakeDatagrams(), new ManualClock()).link(PEER_CHANNEL.chains);
-    expect(silent.onConnected).toBeUndefined();
+    const whileDown = track(channels.request(1, new Uint8Array([7])));
+    await settle();
+    // Never proposed, so a follower's put waits for the next leader (LeaderWait retries it).
+    expect(whileDown.outcome).toBe('rejected');
+    expect(isMeshError(whileDown.error, 'LEADER_UNREACHABLE')).toBe(true);
+    expect(datagrams.sent).toHaveLength(0);
+    expect(link.connectionLost?.(1)).toBe(true);
+    expect(link.connectionLost?.(2)).toBe(false);
+
+    datagrams.lostConnections.delete(1);
+    const afterReturn = track(channels.request(1, new Uint8Array([8])));
+    expect(datagrams.sent).toHaveLength(1);
+    expect(link.connectionLost?.(1)).toBe(false);
+    datagrams.answer(0, new Uint8Array([9]));
+    await settle();
+    expect(afterReturn.outcome).toBe('resolved');
   });
+
+  it("a follower's put forwarded to a leader whose connection is lost waits for the next leader and is served there", async () => {
+    const clock = new ManualClock();
+    const datagrams = new TellingDatagrams();
+    const channels = new PeerChannels(datagrams, clock);
+    let leader: LeaderInfo = { leaderId: 1, term: 1 };
+    const wait = new LeaderWait(clock, () => leader);
+    datagrams.lostConnections.add(1);
+    datagrams.lose(1);
+    // As RaftKvBackend proposes through a follower: refusals that prove it was never proposed are retried.
+    const put = track(
+      wait.run((known) => channels.request(known.leaderId, new Uint8Array([7])), neverProposed, 2_000),
+    );
+    await settle();
+    clock.advance(LEADER_RETRY_PAUSE_MS);
+    await settle();
+    // Tried again against the same leader, refused again, nothing queued for it: still waiting.
+    expect(put.outcome).toBe('pending');
+    expect(datagrams.sent).toHaveLength(0);
+
+    leader = { leaderId: 2, term: 2 };
+    wait.leaderChanged(leader);
+    await settle();
+    expect(datagrams.sent.map((sent) => sent.peer)).toEqual([2]);
+    datagrams.answer(0, new Uint8Array([9]));
+    await settle();
+    expect(put.outcome).toBe('resolved');
+  });
+
+  it('hands a request to a lost peer to the transport as before when the transport cannot tell', async () => {
+    const datagrams = new FakeDatagrams();
+    const channels = new PeerChannels(datagrams, new ManualClock());
+    datagrams.lose(1);
+    const queued = track(channels.request(1, new Uint8Array([7])));
+    expect(datagrams.sent).toHaveLength(1);
+    expect(channels.link(PEER_CHANNEL.chains).connectionLost?.(1) ?? false).toBe(false);
+    datagrams.answer(0, new Uint8Array([9]));
+    await settle();
+    expect(queued.outcome).toBe('resolved');
+  });
+
   it('ignores a late answer to a request sent before a restart: the new request keeps its own', async () => {
     const clock = new ManualClock();
     const datagrams = new FakeDatagrams();

@@ -171,6 +171,40 @@ describe('PeerTransport over the in-memory network', () => {
     expect(first.counters.linksEstablished).toBe(2);
   });
 
+  it('tells a connection lost from its loss until a new one completes its handshake; not before the first one, nor for an inbound loss alone', async () => {
+    const network = new InMemoryNetwork();
+    const clock = new ManualClock();
+    const lone = memoryTransport(network, clock, 3);
+    await lone.start();
+    lone.setPeers(new Map([[4, memoryAddress(4)]]));
+    // Never connected yet (the peer may be starting): sends queue as always.
+    expect(lone.connectionLost(4)).toBe(false);
+    await lone.stop();
+
+    const { first, second } = await connectedPair(network, clock);
+    expect(first.connectionLost(2)).toBe(false);
+    expect(first.connectionLost(9)).toBe(false);
+    // The peer drops its link to this node only: this node's own link, which its sends take, is up.
+    const inboundLost = nextEvent((handler) => first.onPeerLost(handler));
+    second.setPeers(new Map());
+    expect(await inboundLost).toBe(2);
+    expect(first.isConnected(2)).toBe(true);
+    expect(first.connectionLost(2)).toBe(false);
+
+    const outboundLost = nextEvent((handler) => first.onUnreachable(handler));
+    await second.stop();
+    expect(await outboundLost).toBe(2);
+    expect(first.connectionLost(2)).toBe(true);
+
+    const restarted = memoryTransport(network, clock, 2);
+    restarted.setPeers(new Map([[1, memoryAddress(1)]]));
+    const relinked = nextEvent((handler) => first.onConnected(handler));
+    await restarted.start();
+    expect(await relinked).toBe(2);
+    expect(first.connectionLost(2)).toBe(false);
+    await Promise.all([first.stop(), restarted.stop()]);
+  });
+
   it('redials a restarted peer as soon as it dials in, without waiting out the backoff', async () => {
     const { network, clock, first, second } = await connectedPair();
     const lost = nextEvent((handler) => first.onUnreachable(handler));
