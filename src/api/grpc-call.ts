@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../lib/index.js';
 import { grpcFailureOf } from './error-map.js';
+import type { RequestMetadata } from './grpc-server/index.js';
 import type { RequestOptions } from './kv-backend.js';
 
 /** The error object grpc-js sends as a status: etcd's code and message. */
@@ -35,7 +36,7 @@ export type ServiceErrorOf = (error: unknown, logger: Logger, method: string) =>
 export function unary<Request, Response>(
   method: string,
   logger: Logger,
-  handler: (request: Request, metadata: grpc.Metadata, options: RequestOptions) => Promise<Response>,
+  handler: (request: Request, metadata: RequestMetadata, options: RequestOptions) => Promise<Response>,
   errorOf: ServiceErrorOf = toServiceError,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {

@@ -1,5 +1,5 @@
-import type * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../lib/index.js';
+import type { RequestMetadata } from './grpc-server/index.js';
 import type { ClientSession } from './kv-backend.js';
 
 /** gRPC metadata a MeshOS client sends with each write, so a retry applies at most once. */
@@ -14,7 +14,7 @@ export class BadSessionError extends MeshError {
 }
 
 /** The session a request carries, or undefined for clients that send none (etcdctl, etcd3). */
-export function sessionFromMetadata(metadata: grpc.Metadata | undefined): ClientSession | undefined {
+export function sessionFromMetadata(metadata: RequestMetadata | undefined): ClientSession | undefined {
   if (metadata === undefined) return undefined;
   const [clientId] = metadata.get(CLIENT_ID_HEADER);
   const [sequenceText] = metadata.get(SEQUENCE_HEADER);
