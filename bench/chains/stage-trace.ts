@@ -114,12 +114,15 @@ observe(OutboundLink.prototype, 'flush', (self) => {
 observe(ChainLogWriter.prototype, 'flush', (self) => {
   if ((self.chunkBytes as number) > 0) record('log-writes');
 });
+// `interval`: the periodic sync; `batch`: a sync started, and its result counted (they overlap).
 observeSettled(
   ChainLogWriter.prototype,
   'sync',
   () => record('log-syncs'),
   () => record('log-synced'),
 );
+observe(ChainLogWriter.prototype, 'startBatchSync', () => record('log-syncs'));
+observe(ChainLogWriter.prototype, 'batchSynced', () => record('log-synced'));
 // The client's append stream.
 observe(ChainAppendStream.prototype, 'send', (self) => record('client-sends', self.nextId as number));
 observe(ChainAppendStream.prototype, 'answered', (_self, response: { request_id: unknown }) =>

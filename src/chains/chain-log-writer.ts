@@ -1,8 +1,10 @@
 /**
  * The one place a chain log's files change. Calls are queued in order and a single loop carries
  * them out: appends are written to the OS as they come, truncations and retention change files
- * once no read is using them, and syncs follow the sync policy. With `batch`, every `durable()`
- * waiting while a sync is in flight shares the next single fdatasync (group commit); with
+ * once no read is using them, and syncs follow the sync policy. With `batch`, the `durable()`
+ * calls of one batch share one fdatasync (group commit), and a batch written while a sync is in
+ * flight starts its own beside it (up to `MAX_CHAIN_BATCH_SYNCS_IN_FLIGHT`, each covering every
+ * write made before it started) rather than waiting for that sync to end; with
  * `interval`, `durable()` answers once the writes before it reached the OS, and a timer syncs
  * every `intervalMs` through a second, background handle of the segment: nobody waits on that
  * sync, so it runs on the thread pool rather than blocking the event loop (a disk that writes
@@ -11,7 +13,11 @@
  */
 import { assert, type Clock, type DiskFile, type MeshError, type TimerId } from '../lib/index.js';
 import { concatBytes, type StoreDirectory, type StoreMetrics, segmentFileName } from '../store/index.js';
-import { MAX_CHAIN_PENDING_OPERATIONS, MAX_CHAIN_QUEUED_BYTES } from './chain-log-limits.js';
+import {
+  MAX_CHAIN_BATCH_SYNCS_IN_FLIGHT,
+  MAX_CHAIN_PENDING_OPERATIONS,
+  MAX_CHAIN_QUEUED_BYTES,
+} from './chain-log-limits.js';
 import { ChainReadFiles } from './chain-read-files.js';
 import { encodeChainSegmentHeader } from './chain-record-codec.js';
 import { ChainSegment } from './chain-segment.js';
@@ -89,6 +95,10 @@ export class ChainLogWriter implements SegmentSource {
   private lastSequence = 0;
   private executedSequence = 0;
   private syncedSequence = 0;
+  /** The newest sequence a sync started (or finished) covers: a write at or below it needs no new sync. */
+  private syncStartedSequence = 0;
+  /** With `batch` sync: the fdatasyncs in flight, each settled once its result is counted. */
+  private readonly batchSyncs = new Set<Promise<void>>();
   private writtenEndOffset: number;
   private durable: number;
   private durableWaiters: Waiter<number>[] = [];
@@ -198,7 +208,7 @@ export class ChainLogWriter implements SegmentSource {
     if (this.timer !== undefined) this.settings.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.requestSync();
-    if (this.writing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.whenIdle();
     await this.whenReadersClear();
     await this.readFiles.closeAll();
     const active = this.active;
@@ -206,6 +216,19 @@ export class ChainLogWriter implements SegmentSource {
     await active?.close().catch(() => undefined);
     await this.intervalSyncFile?.file.close().catch(() => undefined);
     this.intervalSyncFile = undefined;
+  }
+
+  /** Once the loop has stopped and no sync is in flight (a finishing sync may start the loop again). */
+  private async whenIdle(): Promise<void> {
+    while (this.writing || this.batchSyncs.size > 0) {
+      if (this.writing) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      else await this.whenSyncsSettled();
+    }
+  }
+
+  /** Once every fdatasync in flight has finished (before a file is cut, closed or left). */
+  private async whenSyncsSettled(): Promise<void> {
+    while (this.batchSyncs.size > 0) await Promise.allSettled([...this.batchSyncs]);
   }
 
   /** Asks for a sync covering every write queued so far (none is owed when they are all synced). */
@@ -230,8 +253,15 @@ export class ChainLogWriter implements SegmentSource {
         this.queuedBytes = 0;
         if (batch.length > 0) await this.execute(batch);
         if (this.wantsSync()) {
-          await this.sync();
-          continue;
+          if (this.settings.sync.mode === 'interval') {
+            await this.sync();
+            continue;
+          }
+          // Writes go on while syncs run; with every slot taken, a finishing sync drains again.
+          if (this.batchSyncs.size < MAX_CHAIN_BATCH_SYNCS_IN_FLIGHT) {
+            this.startBatchSync();
+            continue;
+          }
         }
         if (batch.length === 0) break;
       }
@@ -264,6 +294,8 @@ export class ChainLogWriter implements SegmentSource {
         case 'retention':
           await this.flush();
           if (done !== undefined) this.markExecuted(done);
+          // A sync still running would count writes this one removes as durable.
+          await this.whenSyncsSettled();
           await this.whenReadersClear();
           if (write.kind === 'truncate') await this.truncate(write.fromOffset);
           else if (write.kind === 'restart') await this.restart(write.offset);
@@ -291,31 +323,71 @@ export class ChainLogWriter implements SegmentSource {
   }
 
   private wantsSync(): boolean {
-    if (this.syncWantedThrough > this.syncedSequence && this.executedSequence >= this.syncWantedThrough)
+    if (this.syncWantedThrough > this.syncStartedSequence && this.executedSequence >= this.syncWantedThrough)
       return true;
     const sync = this.settings.sync;
     // Besides its timer: appends arriving back to back (no turn of the event loop between
     // them) would otherwise hold the timer off.
     if (sync.mode === 'interval') return this.settings.clock.nowMs() - this.lastSyncMs >= sync.intervalMs;
+    // A waiter whose writes are done, and writes no sync started yet covers.
     const first = this.durableWaiters[0];
-    return first !== undefined && first.sequence <= this.executedSequence;
+    return (
+      first !== undefined &&
+      first.sequence <= this.executedSequence &&
+      this.executedSequence > this.syncStartedSequence
+    );
   }
 
+  /** With `interval` sync: the periodic (or closing) sync through the background handle. */
   private async sync(): Promise<void> {
     const coveredSequence = this.executedSequence;
-    const coveredEndOffset = this.writtenEndOffset;
+    this.syncStartedSequence = coveredSequence;
     this.lastSyncMs = this.settings.clock.nowMs();
     if (this.unsynced) {
       this.unsynced = false;
-      await this.directory.datasync(
-        this.settings.sync.mode === 'interval' ? await this.backgroundFile() : this.activeFile(),
-      );
+      await this.directory.datasync(await this.backgroundFile());
     }
+    this.syncedSequence = Math.max(this.syncedSequence, coveredSequence);
+  }
+
+  /**
+   * With `batch` sync: an fdatasync of the active segment covering every write executed so far,
+   * not waited for by the loop. With nothing written since the newest sync in flight started,
+   * that sync covers the same writes, so its end is waited for instead of a new one.
+   */
+  private startBatchSync(): void {
+    const coveredSequence = this.executedSequence;
+    const coveredEndOffset = this.writtenEndOffset;
+    this.syncStartedSequence = coveredSequence;
+    this.lastSyncMs = this.settings.clock.nowMs();
+    let synced: Promise<void>;
+    if (this.unsynced) {
+      this.unsynced = false;
+      synced = this.directory.datasync(this.activeFile());
+    } else {
+      synced = [...this.batchSyncs].at(-1) ?? Promise.resolve();
+    }
+    const counted: Promise<void> = synced
+      .then(
+        () => this.batchSynced(coveredSequence, coveredEndOffset),
+        (error: unknown) => {
+          if (this.failure === undefined) this.fail(error);
+        },
+      )
+      .finally(() => {
+        this.batchSyncs.delete(counted);
+        // Waiters may have come while every slot was taken.
+        this.schedule();
+      });
+    this.batchSyncs.add(counted);
+  }
+
+  /** A batch sync covering the writes up to `coveredSequence` finished (syncs may finish out of order). */
+  private batchSynced(coveredSequence: number, coveredEndOffset: number): void {
+    if (this.failure !== undefined || coveredSequence <= this.syncedSequence) return;
     this.syncedSequence = coveredSequence;
-    if (this.settings.sync.mode === 'batch') {
-      this.durable = Math.min(coveredEndOffset, this.pendingTruncationFloor());
-      this.confirm(coveredSequence);
-    }
+    this.durable = Math.min(coveredEndOffset, this.pendingTruncationFloor());
+    this.confirm(coveredSequence);
   }
 
   /** The active segment's background handle (opened again once a newer segment is active). */
@@ -362,6 +434,8 @@ export class ChainLogWriter implements SegmentSource {
     if (segment.recordCount + this.chunkRecords.length === 0) return;
     if (segment.sizeBytes + this.chunkBytes + frameBytes <= this.settings.segmentBytes) return;
     await this.flush();
+    // The syncs in flight are of this segment: they finish before it is synced and closed.
+    await this.whenSyncsSettled();
     if (this.unsynced) {
       this.unsynced = false;
       await this.directory.datasync(this.activeFile());

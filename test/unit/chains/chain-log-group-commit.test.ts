@@ -21,7 +21,7 @@ describe('group commit with the batch sync policy', () => {
     await log.close();
   });
 
-  it('makes the callers that come while a sync is in flight share the next one', async () => {
+  it('starts a second fdatasync for the callers that come while one is in flight, and no third', async () => {
     const disk = new CountingDisk();
     const log = await openLog(disk, { segmentBytes: BIG_SEGMENT_BYTES });
     const syncsAtOpen = disk.datasyncs;
@@ -29,18 +29,70 @@ describe('group commit with the batch sync policy', () => {
     log.append(records(0, 1, 1));
     const first = log.durable();
     await until(() => disk.datasyncs === syncsAtOpen + 1, 'the first sync to start');
-    const later: Promise<number>[] = [];
+    const second: Promise<number>[] = [];
     for (let offset = 1; offset <= 10; offset++) {
       log.append(records(offset, 1, 1));
-      later.push(log.durable());
+      second.push(log.durable());
     }
-    await yieldTurns(20);
-    expect(disk.datasyncs - syncsAtOpen).toBe(1);
+    await until(() => disk.datasyncs === syncsAtOpen + 2, 'a second sync to start beside the first');
+    log.append(records(11, 2, 1));
+    const third = log.durable();
+    // A read waits until every write queued before it is written: the third batch is on disk.
+    expect((await log.read(11, 10, 1 << 20)).length).toBe(2);
+    await yieldTurns(50);
+    expect(disk.datasyncs - syncsAtOpen).toBe(2);
     expect(log.durableOffset).toBe(0);
     disk.release();
     expect(await first).toBeGreaterThanOrEqual(1);
-    expect(await Promise.all(later)).toEqual(new Array(10).fill(11));
-    expect(disk.datasyncs - syncsAtOpen).toBe(2);
+    expect(Math.min(...(await Promise.all(second)))).toBeGreaterThanOrEqual(11);
+    expect(await third).toBe(13);
+    expect(disk.datasyncs - syncsAtOpen).toBe(3);
+    await log.close();
+  });
+
+  it('confirms only what a finished sync covers, whichever of two finishes first', async () => {
+    const memory = new MemoryDisk();
+    const gates: (() => void)[] = [];
+    let holding = false;
+    const disk = new CountingDisk(memory);
+    const log = await openLog(
+      Object.assign(Object.create(disk) as CountingDisk, {
+        open: async (filePath: string, mode: 'read' | 'append' | 'create') => {
+          const file = await disk.open(filePath, mode);
+          return Object.assign(Object.create(file) as object, {
+            datasync: async () => {
+              if (holding) await new Promise<void>((resolve) => gates.push(resolve));
+              await file.datasync();
+            },
+          });
+        },
+      }),
+      { segmentBytes: BIG_SEGMENT_BYTES },
+    );
+    // Each sync from here on waits for its own gate.
+    holding = true;
+    log.append(records(0, 3, 1));
+    const first = log.durable();
+    await until(() => gates.length === 1, 'the first sync to start');
+    log.append(records(3, 4, 1));
+    const second = log.durable();
+    await until(() => gates.length === 2, 'the second sync to start');
+    const settled: number[] = [];
+    void first.then((offset) => settled.push(offset));
+    gates[1]!();
+    // The second sync started after every write of both batches: it covers the first's too.
+    expect(await second).toBe(7);
+    expect(await first).toBe(7);
+    expect(settled).toEqual([7]);
+    gates[0]!();
+    await yieldTurns(20);
+    expect(log.durableOffset).toBe(7);
+    log.append(records(7, 1, 1));
+    const later = log.durable();
+    await until(() => gates.length === 3, 'a sync for the later append');
+    expect(log.durableOffset).toBe(7);
+    gates[2]!();
+    expect(await later).toBe(8);
     await log.close();
   });
 
