@@ -75,7 +75,7 @@ export class MeshosChainsSystem implements ChainsSystem {
     const admin = await this.admin();
     const deadline = Date.now() + timeoutMs;
     // The chains service places replicas on healthy nodes: right after start, it may not know them yet.
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       try {
         await admin.chains.create(name, {
           replicas: REPLICAS,
@@ -88,6 +88,9 @@ export class MeshosChainsSystem implements ChainsSystem {
         if (error instanceof MeshClientError && error.grpcCode === GRPC_UNIMPLEMENTED) {
           throw new SystemUnavailableError(`the nodes do not serve meshos.v1.Chains: ${error.message}`);
         }
+        // A starved earlier attempt may have been applied though its answer was lost: the name
+        // is then taken by this very chain (each round starts a fresh cluster).
+        if (attempt > 0 && error instanceof MeshClientError && error.code === 'CHAIN_EXISTS') break;
         if (Date.now() > deadline) throw error;
         await sleep(POLL_INTERVAL_MS);
       }
