@@ -30,6 +30,14 @@ export interface OpenOptions {
    * writes inline (its small writes still may run there).
    */
   readonly syncOffThread?: boolean;
+  /**
+   * A file written in small pieces whose syncs nobody waits on (an `interval`-synced chain
+   * segment): on a disk that writes inline, its writes up to the policy's batch size run on the
+   * calling thread whatever the device's last sync took. A slow sync says the device is busy,
+   * not that a write to the page cache is slow, and a thread-pool trip per write costs a turn
+   * of the event loop and a thread's wake-up.
+   */
+  readonly writeInline?: boolean;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type OpenOptions,
 } from '../disk.js';
 import type { StepObserver, StepStartObserver } from '../step-durations.js';
-import { INLINE_SYNC_WAIT_MS, InlineIoPolicy } from './inline-io-policy.js';
+import { INLINE_MAX_BATCH_BYTES, INLINE_SYNC_WAIT_MS, InlineIoPolicy } from './inline-io-policy.js';
 import { SyncThread } from './sync-thread.js';
 
 /** How a file opened for inline IO decides, and reports, what runs on the event loop. */
@@ -50,6 +50,8 @@ class NodeDiskFile implements DiskFile {
     private readonly inline: InlineIo | undefined,
     /** Syncs go through the thread pool whatever `inline` allows (`OpenOptions.syncOffThread`). */
     private readonly syncOffThread = false,
+    /** Small writes run inline whatever the last sync took (`OpenOptions.writeInline`). */
+    private readonly writeInline = false,
   ) {
     this.endOffset = initialSize;
   }
@@ -68,7 +70,10 @@ class NodeDiskFile implements DiskFile {
   private async write(operation: string, data: Uint8Array, offset: number): Promise<void> {
     this.unsyncedBytes += data.byteLength;
     const inline = this.inline;
-    if (inline === undefined || !inline.policy.inline(data.byteLength)) {
+    const onThisThread =
+      inline !== undefined &&
+      (this.writeInline ? data.byteLength <= INLINE_MAX_BATCH_BYTES : inline.policy.inline(data.byteLength));
+    if (inline === undefined || !onThisThread) {
       await wrap(operation, this.path, () => writeFully(this.handle, data, offset));
       return;
     }
@@ -222,7 +227,14 @@ export class NodeDisk implements Disk {
     return wrap('open', filePath, async () => {
       const handle = await fs.open(filePath, flags, 0o644);
       const { size } = await handle.stat();
-      return new NodeDiskFile(filePath, handle, size, inline, options.syncOffThread === true);
+      return new NodeDiskFile(
+        filePath,
+        handle,
+        size,
+        inline,
+        options.syncOffThread === true,
+        options.writeInline === true,
+      );
     });
   }
 

@@ -176,6 +176,28 @@ describe('NodeDisk with inline writes', () => {
     await other.close();
     expect(events.slice(2)).toEqual(['inline-write', 'before-inline-sync', 'inline-sync']);
   });
+
+  it('writes a file opened with writeInline on the event loop after a slow sync, other files through the pool', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const { disk, events } = recordingInlineDisk();
+    // As if the device's last sync had been slow (any file's): writes now go through the pool.
+    (disk as unknown as { inlineIo: { policy: InlineIoPolicy } }).inlineIo.policy.synced(
+      INLINE_SYNC_SLOW_MS + 20,
+    );
+    const record = new Uint8Array(100).fill(4);
+    const segment = await disk.open(path.join(directory, 'segment'), 'create', {
+      syncOffThread: true,
+      writeInline: true,
+    });
+    await segment.append(record);
+    const wal = await disk.open(path.join(directory, 'wal'), 'create');
+    await wal.append(record);
+    await segment.append(new Uint8Array(INLINE_MAX_BATCH_BYTES + 1));
+    await segment.close();
+    await wal.close();
+    expect(events).toEqual(['inline-write']);
+    expect((await disk.readFile(path.join(directory, 'wal'))).byteLength).toBe(record.byteLength);
+  });
 });
 
 describe('MemoryDisk', () => {
