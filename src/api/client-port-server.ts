@@ -3,11 +3,15 @@
  * of services. Voters serve etcd's six services and MeshOS's own; workers serve MeshOS's own and
  * answer etcd's with a refusal naming the voters. Each role builds its list, so a new MeshOS
  * service is one more entry in the list both roles share.
+ *
+ * The gRPC server is MeshOS's own (`grpc-server/`, on node:http2). grpc-js's `Server` stays
+ * selectable for A/B measurements: `MESHOS_CLIENT_PORT_SERVER=grpc-js`.
  */
 import * as grpc from '@grpc/grpc-js';
 import { assert, type Logger } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
-import { type ClientPortCounters, listenClientPort } from './client-port.js';
+import { type ClientPortCounters, type ConnectionInjector, listenClientPort } from './client-port.js';
+import { GrpcServer } from './grpc-server/index.js';
 import { MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES, SHUTDOWN_GRACE_MS } from './limits.js';
 
 /** One gRPC service on the client port. */
@@ -23,7 +27,15 @@ export interface ClientPortServerOptions {
   readonly address: string;
   readonly services: readonly ClientPortService[];
   readonly logger?: Logger;
+  /** Which gRPC server serves the port; default from `MESHOS_CLIENT_PORT_SERVER`, else MeshOS's own. */
+  readonly grpcServer?: GrpcServerChoice;
 }
+
+/** MeshOS's own gRPC server, or grpc-js's (kept for A/B measurements). */
+export type GrpcServerChoice = 'meshos' | 'grpc-js';
+
+/** Environment variable choosing the client port's gRPC server (`grpc-js` for grpc-js's). */
+export const CLIENT_PORT_SERVER_ENV = 'MESHOS_CLIENT_PORT_SERVER';
 
 export interface ClientPortServer {
   /** host:port actually bound (with the chosen port when 0 was asked for). */
@@ -45,9 +57,25 @@ function splitAddress(address: string): { host: string; port: number } {
   return { host, port };
 }
 
-export async function startClientPortServer(options: ClientPortServerOptions): Promise<ClientPortServer> {
-  const logger = options.logger ?? silentLogger;
-  const { host, port } = splitAddress(options.address);
+/** A gRPC server as the port drives it: takes connections, shuts down within a grace time. */
+interface PortGrpcServer extends ConnectionInjector {
+  /** Stops taking calls, lets calls in flight finish for `graceMs`, then cuts them. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+function meshosGrpcServer(services: readonly ClientPortService[]): PortGrpcServer {
+  const server = new GrpcServer({
+    maxReceiveMessageBytes: MAX_RECEIVE_MESSAGE_BYTES,
+    maxSendMessageBytes: MAX_SEND_MESSAGE_BYTES,
+  });
+  for (const service of services) server.addService(service.definition, service.implementation);
+  return {
+    injectConnection: (connection) => server.injectConnection(connection),
+    shutdown: (graceMs) => server.close(graceMs),
+  };
+}
+
+function grpcJsServer(services: readonly ClientPortService[]): PortGrpcServer {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
@@ -56,13 +84,41 @@ export async function startClientPortServer(options: ClientPortServerOptions): P
     // into the old generation).
     'grpc.enable_channelz': 0,
   });
-  for (const service of options.services) server.addService(service.definition, service.implementation);
-  const clientPort = await listenClientPort({
-    host,
-    port,
-    injector: server.createConnectionInjector(grpc.ServerCredentials.createInsecure()),
-    logger,
-  });
+  for (const service of services) server.addService(service.definition, service.implementation);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  return {
+    injectConnection: (connection) => injector.injectConnection(connection),
+    shutdown: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+function chosenGrpcServer(choice: GrpcServerChoice | undefined): GrpcServerChoice {
+  const chosen = choice ?? process.env[CLIENT_PORT_SERVER_ENV] ?? 'meshos';
+  assert(
+    chosen === 'meshos' || chosen === 'grpc-js',
+    `${CLIENT_PORT_SERVER_ENV} must be meshos or grpc-js, not ${chosen}`,
+  );
+  return chosen;
+}
+
+export async function startClientPortServer(options: ClientPortServerOptions): Promise<ClientPortServer> {
+  const logger = options.logger ?? silentLogger;
+  const { host, port } = splitAddress(options.address);
+  const server =
+    chosenGrpcServer(options.grpcServer) === 'grpc-js'
+      ? grpcJsServer(options.services)
+      : meshosGrpcServer(options.services);
+  const clientPort = await listenClientPort({ host, port, injector: server, logger });
   const address = `${host.includes(':') ? `[${host}]` : host}:${clientPort.port}`;
   logger.info({ address }, 'client port: listening');
 
@@ -74,16 +130,7 @@ export async function startClientPortServer(options: ClientPortServerOptions): P
       closing ??= (async () => {
         for (const service of options.services) service.close?.();
         clientPort.close();
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, SHUTDOWN_GRACE_MS);
-          server.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        });
+        await server.shutdown(SHUTDOWN_GRACE_MS);
         const cut = clientPort.destroyConnections();
         if (cut > 0)
           logger.info({ connections: cut }, 'client port: cut connections whose clients did not read');
