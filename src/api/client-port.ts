@@ -1,5 +1,5 @@
 /**
- * The etcd API's TCP listener. grpc-js's own listener hands every connection straight to Node's
+ * The etcd API's TCP listener. A plain listener would hand every connection straight to Node's
  * HTTP/2 server, which resets any request whose `:authority` is not a plain host[:port]; etcd's Go
  * client sends `http://host:port` there for its per-endpoint calls (`etcdctl endpoint status`,
  * `defrag`, `move-leader`, clientv3 `Status`). This listener reads each connection's first
@@ -21,7 +21,7 @@ export const AUTHORITY_CHECK_WINDOW_MS = 2_000;
 /** Client bytes held while a connection is undecided; past this it is handed over as it is. */
 export const MAX_UNDECIDED_BYTES = 256 * 1024;
 
-/** What grpc-js's `Server.createConnectionInjector` returns, as far as the port uses it. */
+/** Where the port hands its connections: MeshOS's gRPC server, or grpc-js's connection injector. */
 export interface ConnectionInjector {
   injectConnection(connection: Duplex): void;
 }
