@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
 import { parseGrpcTimeout } from './grpc-timeout.js';
+import type { CallLimits, ServedMethod } from './served-methods.js';
 import { type CallStatus, END_STREAM, trailersOnly } from './status-headers.js';
 
 /** The timeout the client set, in ms; undefined for none; a status when the header is malformed. */
@@ -35,15 +36,27 @@ export const BAD_REQUEST_MESSAGE: CallStatus = Object.freeze({
   details: 'Error deserializing request',
 });
 
-export const BAD_RESPONSE_MESSAGE: CallStatus = Object.freeze({
+const BAD_RESPONSE_MESSAGE: CallStatus = Object.freeze({
   code: Status.INTERNAL,
   details: 'Error serializing response',
 });
 
-export function tooLargeToSend(bytes: number, limitBytes: number): CallStatus {
+/** A response message's protobuf bytes, or the status that ends the call when it cannot be sent. */
+export function encodeResponse(
+  method: ServedMethod,
+  limits: CallLimits,
+  value: unknown,
+): Buffer | CallStatus {
+  let bytes: Buffer;
+  try {
+    bytes = method.serialize(value);
+  } catch {
+    return BAD_RESPONSE_MESSAGE;
+  }
+  if (bytes.length <= limits.sendMessageBytes) return bytes;
   return {
     code: Status.RESOURCE_EXHAUSTED,
-    details: `Sent message larger than max (${bytes} vs. ${limitBytes})`,
+    details: `Sent message larger than max (${bytes.length} vs. ${limits.sendMessageBytes})`,
   };
 }
 

@@ -14,8 +14,8 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Duplex } from 'node:stream';
 import { status as Status } from '@grpc/grpc-js';
 import {
-  BAD_RESPONSE_MESSAGE,
   DEADLINE_EXCEEDED,
+  encodeResponse,
   encodingOf,
   HANDLER_THREW,
   noRequestMessage,
@@ -23,7 +23,6 @@ import {
   secondRequestMessage,
   streamGone,
   timeoutOf,
-  tooLargeToSend,
 } from './call-start.js';
 import { CallStatusError } from './call-status-error.js';
 import { decodeRequest } from './decode-request.js';
@@ -118,16 +117,9 @@ export class StreamCall extends Duplex {
       callback();
       return;
     }
-    let bytes: Buffer;
-    try {
-      bytes = this.method.serialize(message);
-    } catch {
-      this.sendStatus(BAD_RESPONSE_MESSAGE);
-      callback();
-      return;
-    }
-    if (bytes.length > this.limits.sendMessageBytes) {
-      this.sendStatus(tooLargeToSend(bytes.length, this.limits.sendMessageBytes));
+    const bytes = encodeResponse(this.method, this.limits, message);
+    if (!Buffer.isBuffer(bytes)) {
+      this.sendStatus(bytes);
       callback();
       return;
     }

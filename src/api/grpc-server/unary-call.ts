@@ -10,8 +10,8 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
 import {
-  BAD_RESPONSE_MESSAGE,
   DEADLINE_EXCEEDED,
+  encodeResponse,
   encodingOf,
   HANDLER_THREW,
   noRequestMessage,
@@ -19,7 +19,6 @@ import {
   secondRequestMessage,
   streamGone,
   timeoutOf,
-  tooLargeToSend,
 } from './call-start.js';
 import { CallStatusError } from './call-status-error.js';
 import { decodeRequest } from './decode-request.js';
@@ -135,15 +134,9 @@ export class UnaryCall {
       return;
     }
     if (this.answered) return;
-    let bytes: Buffer;
-    try {
-      bytes = this.method.serialize(value);
-    } catch {
-      this.fail(BAD_RESPONSE_MESSAGE);
-      return;
-    }
-    if (bytes.length > this.limits.sendMessageBytes) {
-      this.fail(tooLargeToSend(bytes.length, this.limits.sendMessageBytes));
+    const bytes = encodeResponse(this.method, this.limits, value);
+    if (!Buffer.isBuffer(bytes)) {
+      this.fail(bytes);
       return;
     }
     this.answered = true;

@@ -1,5 +1,8 @@
 /** The gRPC framing pieces of MeshOS's server: message prefixes across chunks, grpc-timeout, grpc-message. */
+
+import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { encodeResponse } from '../../../src/api/grpc-server/call-start.js';
 import { parseGrpcTimeout, percentEncode } from '../../../src/api/grpc-server/index.js';
 import {
   type FramedMessage,
@@ -62,5 +65,37 @@ describe('grpc-message', () => {
     expect(percentEncode('plain text: ok')).toBe('plain text: ok');
     expect(percentEncode('50% off\r\n')).toBe('50%25 off%0D%0A');
     expect(percentEncode('schön ✓')).toBe('sch%C3%B6n %E2%9C%93');
+  });
+});
+
+describe('encodeResponse', () => {
+  const method = {
+    path: '/test.Echo/Echo',
+    kind: 'unary' as const,
+    deserialize: (bytes: Buffer) => bytes,
+    serialize: (value: unknown) => {
+      if (typeof value !== 'string') throw new TypeError('not a string');
+      return Buffer.from(value);
+    },
+    handler: () => {},
+  };
+  const limits = { receiveMessageBytes: 8, sendMessageBytes: 8 };
+
+  it('answers the bytes of a message within the send limit', () => {
+    expect(encodeResponse(method, limits, 'eight ch')).toEqual(Buffer.from('eight ch'));
+  });
+
+  it('answers RESOURCE_EXHAUSTED for a message over the send limit', () => {
+    expect(encodeResponse(method, limits, 'nine char')).toEqual({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: 'Sent message larger than max (9 vs. 8)',
+    });
+  });
+
+  it('answers INTERNAL for a message that does not serialize', () => {
+    expect(encodeResponse(method, limits, 42)).toEqual({
+      code: grpc.status.INTERNAL,
+      details: 'Error serializing response',
+    });
   });
 });
