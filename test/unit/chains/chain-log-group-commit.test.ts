@@ -5,6 +5,21 @@ import { CountingDisk, openLog, records, yieldTurns } from './chain-log-support.
 
 const BIG_SEGMENT_BYTES = 1024 * 1024;
 
+/** `disk` whose files run `before` ahead of each fdatasync (to hold it at a gate, or fail it). */
+function beforeEachDatasync(disk: CountingDisk, before: () => Promise<void> | void): CountingDisk {
+  return Object.assign(Object.create(disk) as CountingDisk, {
+    open: async (filePath: string, mode: 'read' | 'append' | 'create') => {
+      const file = await disk.open(filePath, mode);
+      return Object.assign(Object.create(file) as object, {
+        datasync: async () => {
+          await before();
+          await file.datasync();
+        },
+      });
+    },
+  });
+}
+
 describe('group commit with the batch sync policy', () => {
   it('shares one fdatasync among every durable() call made together', async () => {
     const disk = new CountingDisk();
@@ -51,21 +66,11 @@ describe('group commit with the batch sync policy', () => {
   });
 
   it('confirms only what a finished sync covers, whichever of two finishes first', async () => {
-    const memory = new MemoryDisk();
     const gates: (() => void)[] = [];
     let holding = false;
-    const disk = new CountingDisk(memory);
     const log = await openLog(
-      Object.assign(Object.create(disk) as CountingDisk, {
-        open: async (filePath: string, mode: 'read' | 'append' | 'create') => {
-          const file = await disk.open(filePath, mode);
-          return Object.assign(Object.create(file) as object, {
-            datasync: async () => {
-              if (holding) await new Promise<void>((resolve) => gates.push(resolve));
-              await file.datasync();
-            },
-          });
-        },
+      beforeEachDatasync(new CountingDisk(new MemoryDisk()), async () => {
+        if (holding) await new Promise<void>((resolve) => gates.push(resolve));
       }),
       { segmentBytes: BIG_SEGMENT_BYTES },
     );
@@ -112,20 +117,10 @@ describe('group commit with the batch sync policy', () => {
   });
 
   it('fails every waiting and later call after a failed sync', async () => {
-    const memory = new MemoryDisk();
     let failSyncs = false;
-    const disk = new CountingDisk(memory);
     const log = await openLog(
-      Object.assign(Object.create(disk) as CountingDisk, {
-        open: async (filePath: string, mode: 'read' | 'append' | 'create') => {
-          const file = await disk.open(filePath, mode);
-          return Object.assign(Object.create(file) as object, {
-            datasync: async () => {
-              if (failSyncs) throw new MeshError('DISK_IO', 'injected fdatasync failure');
-              await file.datasync();
-            },
-          });
-        },
+      beforeEachDatasync(new CountingDisk(new MemoryDisk()), () => {
+        if (failSyncs) throw new MeshError('DISK_IO', 'injected fdatasync failure');
       }),
       { segmentBytes: BIG_SEGMENT_BYTES },
     );
