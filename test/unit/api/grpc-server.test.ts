@@ -508,13 +508,19 @@ describe('streaming calls', () => {
 });
 
 describe('close', () => {
-  it('lets calls in flight finish, refuses new ones, and resolves with no connection left', async () => {
+  /** A server of its own (the suite's stays open), its port and a client of it. */
+  async function serverToClose() {
     const closing = new GrpcServer({ maxReceiveMessageBytes: LIMIT_BYTES, maxSendMessageBytes: LIMIT_BYTES });
     closing.addService(definition, implementation);
     const port = net.createServer((socket) => closing.injectConnection(socket));
     await new Promise<void>((resolve) => port.listen(0, '127.0.0.1', () => resolve()));
     const target = `127.0.0.1:${(port.address() as net.AddressInfo).port}`;
     const closingClient = new EchoClient(target, grpc.credentials.createInsecure()) as typeof client;
+    return { closing, port, closingClient };
+  }
+
+  it('lets calls in flight finish, refuses new ones, and resolves with no connection left', async () => {
+    const { closing, port, closingClient } = await serverToClose();
     try {
       const held = new Promise<Message>((resolve, reject) =>
         closingClient.Hold?.({ text: 'h' }, (error: unknown, value: Message) =>
@@ -543,12 +549,7 @@ describe('close', () => {
   });
 
   it('cuts a call still open when the grace time ends', async () => {
-    const closing = new GrpcServer({ maxReceiveMessageBytes: LIMIT_BYTES, maxSendMessageBytes: LIMIT_BYTES });
-    closing.addService(definition, implementation);
-    const port = net.createServer((socket) => closing.injectConnection(socket));
-    await new Promise<void>((resolve) => port.listen(0, '127.0.0.1', () => resolve()));
-    const target = `127.0.0.1:${(port.address() as net.AddressInfo).port}`;
-    const closingClient = new EchoClient(target, grpc.credentials.createInsecure()) as typeof client;
+    const { closing, port, closingClient } = await serverToClose();
     try {
       const held = failureOf(
         new Promise((resolve, reject) =>
