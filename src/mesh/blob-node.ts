@@ -118,6 +118,8 @@ export class BlobsNode implements BlobsBackend, BlobActions {
   /** What the reconciler reads each pass (followed from the control plane from its first read). */
   readonly reconcileState: BlobStateFollower;
   private heatDirty = false;
+  /** The lease the last published heat row is under: a new lease (the old one lost, and the row with it) publishes again. */
+  private publishedLeaseId: number | undefined;
   private publishTimer: TimerId | undefined;
   private closed = false;
   /** Copies this node found corrupt (and dropped). */
@@ -384,13 +386,18 @@ export class BlobsNode implements BlobsBackend, BlobActions {
     return left;
   }
 
-  /** Publishes the heat row now if it changed (the timer does it every BLOB_HEAT_PUBLISH_INTERVAL_MS). */
+  /**
+   * Publishes the heat row now if it changed or the node's lease did (the row is under the lease,
+   * so a lost lease took it away); the timer does it every BLOB_HEAT_PUBLISH_INTERVAL_MS.
+   */
   async publishHeat(): Promise<void> {
     const leaseId = this.options.leaseId();
-    if (!this.heatDirty || leaseId === undefined) return;
+    const rowLost = this.publishedLeaseId !== undefined && leaseId !== this.publishedLeaseId;
+    if (leaseId === undefined || !(this.heatDirty || rowLost)) return;
     this.heatDirty = false;
     try {
       await this.catalog.publishHeat(this.ownHeatRow(), leaseId);
+      this.publishedLeaseId = leaseId;
     } catch (error) {
       this.heatDirty = true;
       this.options.logger?.warn({ err: error }, 'blobs: publishing the heat row failed');

@@ -98,6 +98,28 @@ describe('meshos blob on three nodes', () => {
     8 * CLUSTER_TIMEOUT_MS,
   );
 
+  /**
+   * A failed wait for reconcile says what the reconciler did meanwhile (its actions and the
+   * mesh's status), so a rare failure on a loaded machine can be told from a wrong plan.
+   */
+  async function withReconcileDiagnostics<T>(waiting: Promise<T>): Promise<T> {
+    try {
+      return await waiting;
+    } catch (error) {
+      const endpoint = blobs.cluster.plan(1).client;
+      const described = await Promise.all(
+        [
+          ['actions', '--json'],
+          ['status', '--json'],
+        ].map(async (args) => {
+          const result = await runMeshos(args, endpoint, CLI_TIMEOUT_MS).catch(String);
+          return `meshos ${args.join(' ')}: ${typeof result === 'string' ? result : result.output}`;
+        }),
+      );
+      throw new Error(`${String(error)}\n${described.join('\n')}`);
+    }
+  }
+
   it(
     'moves a blob read hot through a node without a copy to that node, and restores the copy count after kill -9 of a holder',
     async () => {
@@ -126,14 +148,16 @@ describe('meshos blob on three nodes', () => {
         );
         reads += HOT_READ_ROUND;
       }
-      await eventually(
-        'the hot blob moved to the node that reads it',
-        async () => {
-          const status = await reader.blobs.status(hotPut.id);
-          if (status.holders.map((holder) => holder.node).join() === '3') return true;
-          throw new Error(`holders ${JSON.stringify(status.holders)}, heat ${status.heat}`);
-        },
-        CLUSTER_TIMEOUT_MS,
+      await withReconcileDiagnostics(
+        eventually(
+          'the hot blob moved to the node that reads it',
+          async () => {
+            const status = await reader.blobs.status(hotPut.id);
+            if (status.holders.map((holder) => holder.node).join() === '3') return true;
+            throw new Error(`holders ${JSON.stringify(status.holders)}, heat ${status.heat}`);
+          },
+          CLUSTER_TIMEOUT_MS,
+        ),
       );
       expect((await reader.blobs.status(hotPut.id)).heat).toBeLessThan(BLOB_HOT_HEAT);
       expect((await reader.blobs.get(hotPut.id)).source).toBe(3);

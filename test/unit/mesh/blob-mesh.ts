@@ -28,6 +28,8 @@ export interface BlobMesh {
   /** RTTs by `${from}->${to}`. */
   readonly rtt: Map<string, number>;
   node(id: NodeId): BlobMeshNode;
+  /** Revokes node `id`'s lease (and with it what it published) and gives the node a new one, as a re-registration does. */
+  replaceLease(id: NodeId): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function openBlobMesh(
   const down = new Set<NodeId>();
   const rtt = new Map<string, number>();
   const nodes = new Map<NodeId, BlobMeshNode>();
+  const leases = new Map<NodeId, number>();
   for (const id of ids) {
     const link: PeerChannelLink = {
       send: (peer, payload) => {
@@ -54,7 +57,7 @@ export async function openBlobMesh(
       onPeerLost: () => undefined,
     };
     // Heat rows live under the node's lease, as under a registration.
-    const lease = await plane.grantLease(NODE_LEASE_TTL_SECONDS);
+    leases.set(id, (await plane.grantLease(NODE_LEASE_TTL_SECONDS)).id);
     const disk = new MemoryDisk();
     const store = await BlobStore.open(disk, BLOB_DIRECTORY, { where: `node ${id}` });
     const blobs = new BlobsNode({
@@ -64,7 +67,7 @@ export async function openBlobMesh(
       link,
       nodes: () => ids.map((node) => ({ id: node, healthy: !down.has(node) })),
       rttMs: (node) => rtt.get(`${id}->${node}`),
-      leaseId: () => lease.id,
+      leaseId: () => leases.get(id),
       clock,
       ...options,
     });
@@ -76,6 +79,11 @@ export async function openBlobMesh(
     down,
     rtt,
     node: (id) => nodes.get(id) as BlobMeshNode,
+    async replaceLease(id) {
+      const old = leases.get(id);
+      if (old !== undefined) await plane.revokeLease(old);
+      leases.set(id, (await plane.grantLease(NODE_LEASE_TTL_SECONDS)).id);
+    },
     async close() {
       for (const node of nodes.values()) node.blobs.close();
       await plane.close();

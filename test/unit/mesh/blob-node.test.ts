@@ -144,6 +144,27 @@ describe('blobs on three in-process nodes', () => {
     }
   });
 
+  it('publishes its heat row again under a new lease when the old lease (and the row with it) was lost', async () => {
+    mesh = await openBlobMesh([1, 2, 3]);
+    const follower = new BlobStateFollower(mesh.plane, new SystemClock());
+    try {
+      const { id } = await putOn(1, patternBytes(700), 1);
+      for (let read = 0; read < 3; read++) await collect((await mesh.node(3).blobs.get(id)).chunks);
+      await mesh.node(3).blobs.publishHeat();
+      await until(() => follower.state().observed[0]?.hottestReader === 3, 'the heat row followed');
+      await mesh.replaceLease(3);
+      await until(
+        () => follower.state().observed[0]?.hottestReader === undefined,
+        'the row gone with its lease',
+      );
+      // No read since: the heat did not change, but the row is missing.
+      await mesh.node(3).blobs.publishHeat();
+      await until(() => follower.state().observed[0]?.hottestReader === 3, 'the row published again');
+    } finally {
+      follower.stop();
+    }
+  });
+
   it('heats the node that reads, not the holder that serves', async () => {
     mesh = await openBlobMesh([1, 2, 3]);
     const { id } = await putOn(1, patternBytes(100), 1);
