@@ -1,5 +1,5 @@
 import type { ClusterMember } from '../api/index.js';
-import type { NodeId } from '../lib/index.js';
+import { isNodeId, MeshError, type NodeId } from '../lib/index.js';
 
 /** A directory record: how to reach one member. Replicated, so every node agrees on it. */
 export interface MemberRecord {
@@ -11,9 +11,53 @@ export interface MemberRecord {
   readonly autoPromote?: boolean;
 }
 
-interface DirectoryState {
+export interface DirectoryState {
   readonly members: readonly MemberRecord[];
   readonly removed: readonly NodeId[];
+}
+
+/** A member directory in a snapshot that does not read as one (SNAPSHOT_CORRUPT). */
+export class MemberDirectoryDecodeError extends MeshError {
+  constructor(problem: string) {
+    super('SNAPSHOT_CORRUPT', `member directory in the snapshot: ${problem}`, { details: { problem } });
+  }
+}
+
+function isTextList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** `value` as a member record when it has a record's fields and types, else undefined. */
+export function readMemberRecord(value: unknown): MemberRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (!isNodeId(record.id) || typeof record.name !== 'string') return undefined;
+  if (!isTextList(record.peerUrls) || !isTextList(record.clientUrls)) return undefined;
+  if (record.autoPromote !== undefined && typeof record.autoPromote !== 'boolean') return undefined;
+  return value as MemberRecord;
+}
+
+/**
+ * The directory state in a snapshot's text, every record checked, so a damaged snapshot is refused
+ * before anything is replaced; a snapshot from before removed ids were kept is a bare member list.
+ */
+export function parseDirectoryState(text: string): DirectoryState {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new MemberDirectoryDecodeError('not JSON');
+  }
+  const state = Array.isArray(parsed) ? { members: parsed, removed: [] } : parsed;
+  if (typeof state !== 'object' || state === null) throw new MemberDirectoryDecodeError('not an object');
+  const { members, removed } = state as { members?: unknown; removed?: unknown };
+  if (!Array.isArray(members) || !members.every((member) => readMemberRecord(member) !== undefined)) {
+    throw new MemberDirectoryDecodeError('members is not a list of member records');
+  }
+  if (!Array.isArray(removed) || !removed.every(isNodeId)) {
+    throw new MemberDirectoryDecodeError('removed is not a list of node ids');
+  }
+  return { members, removed };
 }
 
 /** Member addresses and names; Raft's configuration says who votes, this says where they are. */
@@ -73,10 +117,12 @@ export class MemberDirectory {
     return JSON.stringify(state);
   }
 
-  /** Takes a snapshot's state; a snapshot from before removed ids were kept is a bare member list. */
+  /** Takes a snapshot's state (`parseDirectoryState`); throws SNAPSHOT_CORRUPT, changing nothing, on bad text. */
   restore(text: string): void {
-    const parsed = JSON.parse(text) as DirectoryState | MemberRecord[];
-    const state = Array.isArray(parsed) ? { members: parsed, removed: [] } : parsed;
+    this.restoreState(parseDirectoryState(text));
+  }
+
+  restoreState(state: DirectoryState): void {
     this.records = new Map(state.members.map((record) => [record.id, record]));
     this.removed = new Set(state.removed);
     this.onChange();

@@ -1,6 +1,6 @@
 import { decodeKvCommand, encodeKvCommand, type KvCommand } from '../kv/index.js';
 import { isNodeId, MeshError, type NodeId } from '../lib/index.js';
-import type { MemberRecord } from './member-directory.js';
+import { type MemberRecord, readMemberRecord } from './member-directory.js';
 import { decodeSessionEnvelope, encodeSessionEnvelope } from './session-table.js';
 
 /**
@@ -53,17 +53,31 @@ export function decodeNodeCommand(bytes: Uint8Array): NodeCommand {
         session: { clientId: envelope.clientId, sequence: envelope.sequence },
       };
     }
-    case TAG_MEMBER: {
-      const parsed = JSON.parse(new TextDecoder().decode(body)) as NodeCommand;
-      if (parsed.type !== 'setMember' && parsed.type !== 'removeMember')
-        throw new NodeCommandDecodeError('bad member change');
-      const id = parsed.type === 'setMember' ? parsed.member?.id : parsed.id;
-      if (!isNodeId(id)) throw new NodeCommandDecodeError(`member change names ${String(id)}, not a node id`);
-      return parsed;
-    }
+    case TAG_MEMBER:
+      return decodeMemberChange(body);
     default:
       throw new NodeCommandDecodeError(`unknown tag ${bytes[0]}`);
   }
+}
+
+function decodeMemberChange(body: Uint8Array): NodeCommand {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new NodeCommandDecodeError('member change is not JSON');
+  }
+  const change = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (change.type !== 'setMember' && change.type !== 'removeMember') {
+    throw new NodeCommandDecodeError('bad member change');
+  }
+  const member = change.type === 'setMember' ? change.member : undefined;
+  const id = change.type === 'setMember' ? (member as { id?: unknown } | null | undefined)?.id : change.id;
+  if (!isNodeId(id)) throw new NodeCommandDecodeError(`member change names ${String(id)}, not a node id`);
+  if (change.type === 'removeMember') return { type: 'removeMember', id };
+  const record = readMemberRecord(member);
+  if (record === undefined) throw new NodeCommandDecodeError('member change holds no valid member record');
+  return { type: 'setMember', member: record };
 }
 
 /** `body` behind one tag byte. */

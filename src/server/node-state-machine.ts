@@ -19,10 +19,10 @@ import {
   singleStep,
 } from '../lib/index.js';
 import type { Entry } from '../raft/index.js';
-import { MemberDirectory } from './member-directory.js';
+import { type DirectoryState, MemberDirectory, parseDirectoryState } from './member-directory.js';
 import { decodeNodeCommand } from './node-command.js';
 import type { ReplicatedStateMachine } from './raft-node.js';
-import { SessionTable } from './session-table.js';
+import { type DecodedSessions, decodeSessionSnapshot, SessionTable } from './session-table.js';
 
 /** What applying one entry gave: a KV result for KV commands, nothing for the rest. */
 export type NodeApplyResult = KvResult | undefined;
@@ -165,6 +165,8 @@ class NodeRestore implements FedTask<void> {
   /** The sessions then the members section. */
   private rest = new Uint8Array(0);
   private sessionBytes = 0;
+  /** Sessions and members, decoded once every byte is in. */
+  private tail: { readonly sessions: DecodedSessions; readonly members: DirectoryState } | undefined;
   private done = false;
   /** The store's revision when the restore started (see `WatchHub.restored`). */
   private readonly revisionBefore: number;
@@ -223,11 +225,19 @@ class NodeRestore implements FedTask<void> {
   step(): boolean {
     if (this.done) return true;
     assert(this.kv !== undefined, 'node snapshot: stepped before its header was pushed');
+    // Sessions and members are read (and refused if damaged) before the key-value store's last
+    // step swaps its new state in, so a bad snapshot leaves the whole state as it was.
+    if (this.tail === undefined && this.pushed === this.byteLength) {
+      this.tail = {
+        sessions: decodeSessionSnapshot(this.rest.subarray(0, this.sessionBytes)),
+        members: parseDirectoryState(new TextDecoder().decode(this.rest.subarray(this.sessionBytes))),
+      };
+    }
     if (!this.kv.step()) return false;
-    assert(this.pushed === this.byteLength, 'node snapshot: restored before every byte was pushed');
+    assert(this.tail !== undefined, 'node snapshot: restored before every byte was pushed');
     this.done = true;
-    this.machine.sessions.restore(this.rest.subarray(0, this.sessionBytes));
-    this.machine.members.restore(new TextDecoder().decode(this.rest.subarray(this.sessionBytes)));
+    this.machine.sessions.restoreDecoded(this.tail.sessions);
+    this.machine.members.restoreState(this.tail.members);
     // No events were published for what the snapshot carried: watchers read it from history.
     this.machine.watches.restored(this.revisionBefore);
     this.machine.onRestore();

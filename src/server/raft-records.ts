@@ -39,8 +39,21 @@ export function encodeClusterConfig(config: ClusterConfig): Uint8Array {
   );
 }
 
+/** A snapshot's stored cluster configuration that is not one (its file passed its checksum, so it was written so). */
+export class ClusterConfigDecodeError extends MeshError {
+  constructor(problem: string) {
+    super('SNAPSHOT_CORRUPT', `cluster configuration in the snapshot: ${problem}`, { details: { problem } });
+  }
+}
+
 export function decodeClusterConfig(bytes: Uint8Array): ClusterConfig {
-  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<ClusterConfig>;
+  let parsed: Partial<ClusterConfig>;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<ClusterConfig>;
+  } catch {
+    throw new ClusterConfigDecodeError('not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new ClusterConfigDecodeError('not an object');
   const ids = (value: unknown): NodeId[] => (Array.isArray(value) && value.every(isNodeId) ? value : []);
   return {
     voters: ids(parsed.voters),

@@ -107,24 +107,38 @@ export class SessionTable {
     return writer.finish();
   }
 
-  /** Replaces the table with one from `snapshot()`; throws MessageDecodeError on bad bytes. */
+  /** Replaces the table with one from `snapshot()`; throws MessageDecodeError, changing nothing, on bad bytes. */
   restore(bytes: Uint8Array): void {
-    const reader = new BinaryReader(bytes, 'session table', sessionDecodeError);
-    if (reader.byte() !== SESSION_SNAPSHOT_VERSION) reader.fail('unsupported version');
-    const lastIndex = reader.varuint();
-    const count = reader.count(4, MAX_SESSIONS);
-    const sessions = new Map<string, Session>();
-    for (let position = 0; position < count; position++) {
-      const clientId = reader.text(MAX_CLIENT_ID_LENGTH);
-      const lastSequence = reader.varuint();
-      const lastUsedIndex = reader.varuint();
-      const result = reader.boolean() ? reader.bytesCopy(MAX_SESSION_RESULT_BYTES) : undefined;
-      sessions.set(clientId, { lastSequence, result, lastUsedIndex });
-    }
-    reader.end();
-    this.sessions = sessions;
-    this.lastIndex = lastIndex;
+    this.restoreDecoded(decodeSessionSnapshot(bytes));
   }
+
+  restoreDecoded(decoded: DecodedSessions): void {
+    this.sessions = decoded.sessions;
+    this.lastIndex = decoded.lastIndex;
+  }
+}
+
+/** A session table read from a snapshot, not yet in use (`SessionTable.restoreDecoded`). */
+export interface DecodedSessions {
+  readonly sessions: Map<string, Session>;
+  readonly lastIndex: number;
+}
+
+export function decodeSessionSnapshot(bytes: Uint8Array): DecodedSessions {
+  const reader = new BinaryReader(bytes, 'session table', sessionDecodeError);
+  if (reader.byte() !== SESSION_SNAPSHOT_VERSION) reader.fail('unsupported version');
+  const lastIndex = reader.varuint();
+  const count = reader.count(4, MAX_SESSIONS);
+  const sessions = new Map<string, Session>();
+  for (let position = 0; position < count; position++) {
+    const clientId = reader.text(MAX_CLIENT_ID_LENGTH);
+    const lastSequence = reader.varuint();
+    const lastUsedIndex = reader.varuint();
+    const result = reader.boolean() ? reader.bytesCopy(MAX_SESSION_RESULT_BYTES) : undefined;
+    sessions.set(clientId, { lastSequence, result, lastUsedIndex });
+  }
+  reader.end();
+  return { sessions, lastIndex };
 }
 
 export interface SessionEnvelope {

@@ -1,0 +1,7 @@
+/** Every fuzzed decoder, grouped by where its bytes come from. */
+import type { FuzzTarget } from './support/fuzz-target.js';
+import { peerTargets } from './targets/peer-targets.js';
+import { stateTargets } from './targets/state-targets.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: targets of every input type
+export const allTargets: readonly FuzzTarget<any>[] = [...peerTargets, ...stateTargets];

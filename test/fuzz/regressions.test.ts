@@ -1,0 +1,114 @@
+/**
+ * The inputs the fuzzers found crashing a decoder, shrunk by fast-check, each held here with the
+ * typed error its decoder now throws (docs/SECURITY.md, "Fuzzed decoders").
+ */
+import { describe, expect, it } from 'vitest';
+import { utf8 } from '../../src/kv/index.js';
+import { isMeshError } from '../../src/lib/index.js';
+import { decodeClusterConfig, decodeNodeCommand, NodeStateMachine } from '../../src/server/index.js';
+import { runFedTask } from './targets/state-targets.js';
+
+function thrownBy(run: () => void): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+const text = (value: string): number[] => [...new TextEncoder().encode(value)];
+
+describe('decoder crashes found by fuzzing', () => {
+  it('a member-change log entry whose JSON is damaged is BAD_COMMAND, not a SyntaxError', () => {
+    const entry = Uint8Array.from([3, 255, 255, 255, 255, ...text('pe":"removeMember","id":210}')]);
+    const error = thrownBy(() => decodeNodeCommand(entry));
+    expect(isMeshError(error, 'BAD_COMMAND')).toBe(true);
+    // JSON of the wrong shape too: null, a member without its URLs.
+    for (const body of [
+      'null',
+      '{"type":"setMember","member":{"id":4,"name":"n"}}',
+      '{"type":"removeMember"}',
+    ]) {
+      expect(
+        isMeshError(
+          thrownBy(() => decodeNodeCommand(Uint8Array.from([3, ...text(body)]))),
+          'BAD_COMMAND',
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it("a snapshot's cluster configuration that is not JSON is SNAPSHOT_CORRUPT, not a SyntaxError", () => {
+    const config = Uint8Array.from([
+      255,
+      255,
+      255,
+      255,
+      ...text('ters":[],"learners":[],"outgoingVoters":[]}'),
+    ]);
+    expect(
+      isMeshError(
+        thrownBy(() => decodeClusterConfig(config)),
+        'SNAPSHOT_CORRUPT',
+      ),
+    ).toBe(true);
+    expect(
+      isMeshError(
+        thrownBy(() => decodeClusterConfig(Uint8Array.from(text('null')))),
+        'SNAPSHOT_CORRUPT',
+      ),
+    ).toBe(true);
+  });
+
+  it('a node snapshot with a damaged member directory is SNAPSHOT_CORRUPT and leaves the state as it was', () => {
+    // Header (16 B key-value section, 3 B sessions, 27 B members), an empty key-value store, no
+    // sessions, and a member directory with one byte flipped ('{' to 'z').
+    const snapshot = Uint8Array.from([
+      77,
+      83,
+      78,
+      49,
+      0,
+      0,
+      0,
+      16,
+      0,
+      0,
+      0,
+      3,
+      0,
+      0,
+      0,
+      27,
+      77,
+      75,
+      86,
+      83,
+      2,
+      0,
+      1,
+      0,
+      1,
+      0,
+      0,
+      0,
+      238,
+      96,
+      214,
+      219,
+      1,
+      0,
+      0,
+      ...text('z"members":[],"removed":[]}'),
+    ]);
+    const machine = new NodeStateMachine();
+    machine.kv.applyCommand(1, { type: 'put', key: utf8('kept'), value: utf8('value') });
+    machine.members.set({ id: 7, name: 'seven', peerUrls: [], clientUrls: [] });
+    const error = thrownBy(() => runFedTask(machine.startRestoreFrom(snapshot.byteLength), [snapshot]));
+    expect(isMeshError(error, 'SNAPSHOT_CORRUPT')).toBe(true);
+    // Nothing was swapped in: the key-value store and the members are the ones from before.
+    expect(machine.kv.range({ type: 'range', key: utf8('kept') }).kvs).toHaveLength(1);
+    expect(machine.members.get(7)?.name).toBe('seven');
+  });
+});
