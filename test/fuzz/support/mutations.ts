@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 
-type Mutation =
+export type Mutation =
   | { readonly kind: 'flip'; readonly at: number; readonly bit: number }
   | { readonly kind: 'set'; readonly at: number; readonly value: number }
   | { readonly kind: 'truncate'; readonly at: number }
@@ -32,7 +32,7 @@ const HUGE_WORDS: readonly Uint8Array[] = [
 
 const position = fc.nat();
 
-const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
+export const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: position, bit: fc.nat(7) }) },
   {
     weight: 3,
@@ -112,11 +112,16 @@ export function join(parts: readonly Uint8Array[]): Uint8Array {
   return joined;
 }
 
+/** One to four mutations. */
+export const mutationsArbitrary = fc.array(mutationArbitrary, { minLength: 1, maxLength: 4 });
+
+export function applyMutations(bytes: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
+  return mutations.reduce(applyMutation, bytes);
+}
+
 /** `valid` damaged by one to four mutations. */
 export function mutated(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
-  return fc
-    .tuple(valid, fc.array(mutationArbitrary, { minLength: 1, maxLength: 4 }))
-    .map(([bytes, mutations]) => mutations.reduce(applyMutation, bytes));
+  return fc.tuple(valid, mutationsArbitrary).map(([bytes, mutations]) => applyMutations(bytes, mutations));
 }
 
 /** Random bytes up to `maxLength`. */

@@ -14,6 +14,8 @@ export interface NodeCorpus {
   readonly sessionTables: readonly Uint8Array[];
   /** Node snapshots (header, key-value store, sessions, members), smallest first. */
   readonly snapshots: readonly Uint8Array[];
+  /** The key-value store's own snapshots (the node snapshot's largest section). */
+  readonly kvSnapshots: readonly Uint8Array[];
 }
 
 const CORPUS_SEED = 19;
@@ -50,6 +52,7 @@ export function nodeCorpus(): NodeCorpus {
   const results: Uint8Array[] = [];
   const sessionTables: Uint8Array[] = [];
   const snapshots: Uint8Array[] = [machine.snapshot()];
+  const kvSnapshots: Uint8Array[] = [machine.kv.snapshot()];
   for (const [position, command] of nodeCommands().entries()) {
     const data = encodeNodeCommand(command);
     commands.push(data);
@@ -57,9 +60,10 @@ export function nodeCorpus(): NodeCorpus {
     if (result !== undefined) results.push(encodeKvResult(result));
     if ((position + 1) % SNAPSHOT_EVERY === 0) {
       snapshots.push(machine.snapshot());
+      kvSnapshots.push(machine.kv.snapshot());
       sessionTables.push(machine.sessions.snapshot());
     }
   }
-  corpus = { commands, results, sessionTables, snapshots };
+  corpus = { commands, results, sessionTables, snapshots, kvSnapshots };
   return corpus;
 }
