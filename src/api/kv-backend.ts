@@ -6,6 +6,7 @@
 import type {
   AlarmMember,
   KvCommand,
+  KvHash,
   KvResult,
   LeaseStatus,
   RangeRequest,
@@ -138,4 +139,9 @@ export interface KvBackend {
   status(): Promise<BackendStatus>;
   /** The whole state as a snapshot stream, for `meshos snapshot save` and Maintenance.Snapshot. */
   snapshot(): Promise<Uint8Array>;
+  /**
+   * This member's hash of its key-value history up to `revision` (0: its current revision), as
+   * Maintenance.HashKV answers it (src/kv/hash.ts); KV_COMPACTED or KV_FUTURE_REVISION as etcd.
+   */
+  hashKv(revision: number): Promise<KvHash>;
 }

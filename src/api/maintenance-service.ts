@@ -2,24 +2,22 @@
  * The Maintenance service: Status, Snapshot and Alarm (NOSPACE alarms: list, raise, clear through
  * the log) are served; Defragment succeeds without work (compaction frees memory itself, there is
  * no on-disk B-tree to defragment); MoveLeader hands leadership to a voter through any member
- * and answers once it leads; Hash, HashKV and Downgrade answer UNIMPLEMENTED.
+ * and answers once it leads; HashKV answers this member's hash of its key-value history
+ * (src/kv/hash.ts) and Hash the same at its current revision; Downgrade answers UNIMPLEMENTED.
  */
-import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { AlarmMember } from '../kv/index.js';
 import type { Logger } from '../lib/index.js';
-import type { Int64In, Int64Out, PbSnapshotResponse } from '../protocol/index.js';
+import { type Int64In, type Int64Out, type PbSnapshotResponse, sealSnapshot } from '../protocol/index.js';
 import { type AlarmCall, alarmCallFromPb, alarmMemberToPb, type PbAlarmRequest } from './convert-alarm.js';
 import { memberId, statusToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
+import { int64ToNumber } from './convert-numbers.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
 import type { KvBackend } from './kv-backend.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
 
 type SnapshotCall = grpc.ServerWritableStream<Record<string, never>, PbSnapshotResponse<Int64Out>>;
-
-/** Length of the SHA-256 digest that follows the snapshot data, as in etcd's snapshot stream. */
-const SNAPSHOT_DIGEST_BYTES = 32;
 
 export function maintenanceService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
   return {
@@ -35,6 +33,18 @@ export function maintenanceService(backend: KvBackend, logger: Logger): grpc.Unt
     MoveLeader: unary('MoveLeader', logger, async (request: { targetID: Int64In }) => {
       await backend.moveLeader(memberId(request.targetID));
       return { header: responseHeader(backend) };
+    }),
+    HashKV: unary('HashKV', logger, async (request: { revision?: Int64In }) => {
+      const answer = await backend.hashKv(int64ToNumber('revision', request.revision));
+      return {
+        header: responseHeader(backend),
+        hash: answer.hash,
+        compact_revision: answer.compactRevision,
+      };
+    }),
+    Hash: unary('Hash', logger, async () => {
+      const answer = await backend.hashKv(0);
+      return { header: responseHeader(backend, answer.revision), hash: answer.hash };
     }),
     Snapshot: (call: SnapshotCall) => {
       streamSnapshot(call, backend).catch((error: unknown) => {
@@ -60,7 +70,7 @@ async function answerAlarm(backend: KvBackend, call: AlarmCall): Promise<readonl
   return result.alarms;
 }
 
-/** The snapshot bytes followed by their SHA-256, in chunks, each saying how many bytes remain after it. */
+/** The snapshot bytes, padded and followed by their SHA-256 (`sealSnapshot`), in chunks, each saying how many bytes remain after it. */
 async function streamSnapshot(call: SnapshotCall, backend: KvBackend): Promise<void> {
   let closed = false;
   const closedSignal = new Promise<void>((resolve) => {
@@ -69,11 +79,7 @@ async function streamSnapshot(call: SnapshotCall, backend: KvBackend): Promise<v
       resolve();
     });
   });
-  const data = await backend.snapshot();
-  const digest = createHash('sha256').update(data).digest();
-  const whole = new Uint8Array(data.length + SNAPSHOT_DIGEST_BYTES);
-  whole.set(data, 0);
-  whole.set(digest, data.length);
+  const whole = sealSnapshot(await backend.snapshot());
   const header = responseHeader(backend);
   for (let offset = 0; offset < whole.length && !closed; offset += SNAPSHOT_CHUNK_BYTES) {
     const blob = whole.subarray(offset, Math.min(offset + SNAPSHOT_CHUNK_BYTES, whole.length));

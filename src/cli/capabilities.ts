@@ -48,6 +48,12 @@ export const CAPABILITIES: readonly Capability[] = [
     summary: 'etcd v3 gRPC API checked with etcdctl and the etcd3 client',
   },
   {
+    area: 'backup',
+    status: 'running',
+    summary:
+      'etcdctl/meshos snapshot save (file ends with its SHA-256), meshos snapshot status and restore (a new cluster from a file); HashKV and Hash (etcdctl endpoint hashkv)',
+  },
+  {
     area: 'client',
     status: 'running',
     summary: 'TypeScript client: leader discovery, exactly-once retries, watch iterators',

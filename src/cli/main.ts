@@ -72,7 +72,7 @@ commands:
   audit         the reconciler's hash-linked audit chain: list, --follow, verify
   actions       each action the reconciler emitted: pending, in flight, done, failed; queue latency
   status        leader, term, indexes and lag of each endpoint; --admin: each node's services
-  snapshot      save FILE: the whole state as a snapshot
+  snapshot      save FILE, status FILE, restore FILE --data DIR ...: backup and restore
   capabilities  list what this build contains
   version       print the version
   help          show this text`;

@@ -8,19 +8,19 @@
  * the call's time budget. Writes carry the client session (see session.ts) so a retried write is
  * applied once.
  */
-import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { type Clock, type Random, SystemClock, systemRandom, ValidationError } from '../lib/index.js';
-import type {
-  PbDeleteRangeResponse,
-  PbLeaseGrantResponse,
-  PbLeaseTimeToLiveResponse,
-  PbMember,
-  PbPutResponse,
-  PbRangeResponse,
-  PbResponseHeader,
-  PbStatusResponse,
-  PbTxnResponse,
+import {
+  type PbDeleteRangeResponse,
+  type PbLeaseGrantResponse,
+  type PbLeaseTimeToLiveResponse,
+  type PbMember,
+  type PbPutResponse,
+  type PbRangeResponse,
+  type PbResponseHeader,
+  type PbStatusResponse,
+  type PbTxnResponse,
+  sealedSnapshotProblem,
 } from '../protocol/index.js';
 import { retryDelayMs } from './backoff.js';
 import { BlobsClient } from './blobs.js';
@@ -60,7 +60,6 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_SNAPSHOT_TIMEOUT_MS,
   DISCOVERY_TIMEOUT_MS,
-  SNAPSHOT_DIGEST_BYTES,
 } from './limits.js';
 import { type MeshClientOptions, validateClientOptions } from './options.js';
 import type { ServiceTransport } from './service-transport.js';
@@ -440,19 +439,17 @@ export class MeshClient {
   }
 
   /**
-   * The node's whole state as its snapshot stream delivers it: the data followed by its 32-byte
-   * SHA-256, which is checked before the bytes are returned (SNAPSHOT_CORRUPT otherwise).
+   * The node's whole state as its snapshot stream delivers it: the data, zero-padded to a multiple
+   * of 512 bytes, followed by its 32-byte SHA-256, which is checked before the bytes are returned
+   * (SNAPSHOT_CORRUPT otherwise); what `snapshot save` writes (src/protocol/snapshot-file.ts).
    */
   async snapshot(options: SnapshotOptions = {}): Promise<Uint8Array> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS;
     const whole = await this.call('snapshot', { timeoutMs }, (connection, deadline) =>
       collectSnapshot(connection, deadline, options.onProgress),
     );
-    if (whole.length < SNAPSHOT_DIGEST_BYTES) throw new SnapshotCorruptError('shorter than its digest');
-    const dataBytes = whole.length - SNAPSHOT_DIGEST_BYTES;
-    const digest = createHash('sha256').update(whole.subarray(0, dataBytes)).digest();
-    if (!digest.equals(whole.subarray(dataBytes)))
-      throw new SnapshotCorruptError('SHA-256 digest does not match');
+    const problem = sealedSnapshotProblem(whole);
+    if (problem !== undefined) throw new SnapshotCorruptError(problem);
     return whole;
   }
 

@@ -27,8 +27,8 @@ export const MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 /** Largest gRPC message the client accepts (a range answer may hold many keys). */
 export const MAX_RECEIVE_MESSAGE_BYTES = 512 * 1024 * 1024;
 
-/** Length of the SHA-256 digest that ends a snapshot stream. */
-export const SNAPSHOT_DIGEST_BYTES = 32;
+/** Length of the SHA-256 digest that ends a snapshot stream (src/protocol/snapshot-file.ts). */
+export { SNAPSHOT_DIGEST_BYTES } from '../protocol/index.js';
 
 /** Most endpoints a client keeps (given ones plus those learned from the member list). */
 export const MAX_ENDPOINTS = 64;

@@ -26,6 +26,7 @@ export {
   TooManyOperationsError,
 } from './errors.js';
 export { KvEvent, type KvEventType } from './events.js';
+export { type KvHash, KvHasher } from './hash.js';
 export { Lessor, NotPrimaryLessorError } from './lessor.js';
 export {
   DEFAULT_MIN_LEASE_TTL_SECONDS,

@@ -25,6 +25,7 @@ import {
   RequestTooLargeError,
 } from './errors.js';
 import { KvEvent, recordToKeyValue } from './events.js';
+import { type KvHash, KvHasher } from './hash.js';
 import {
   DEFAULT_MIN_LEASE_TTL_SECONDS,
   HELD_DROP_STEP_RECORDS,
@@ -585,6 +586,22 @@ export class KvStateMachine {
     );
     const dropRecords = limits.heldDropRecords ?? HELD_DROP_STEP_RECORDS;
     return followedBy(encoder, (chunks) => this.heldHistoryDrop(chunks, dropRecords));
+  }
+
+  /**
+   * Starts hashing the history up to `revision` (0 or less: the current one) as HashKV answers it (see
+   * hash.ts), a bounded step at a time; applies may go on between the steps. Refuses a revision
+   * at or below the compact revision (KV_COMPACTED) or above the current one (KV_FUTURE_REVISION),
+   * as etcd does.
+   */
+  startHashKv(revision: number, limits: SnapshotStepLimits = SNAPSHOT_STEP_LIMITS): SteppedTask<KvHash> {
+    const current = this.store.currentRevision;
+    const compacted = this.store.compactRevision;
+    if (revision > current) throw new FutureRevisionError(current);
+    if (revision > 0 && revision <= compacted) throw new CompactedError(compacted);
+    const hasher = new KvHasher(this.store.openView(), revision <= 0 ? current : revision, limits);
+    const dropRecords = limits.heldDropRecords ?? HELD_DROP_STEP_RECORDS;
+    return followedBy(hasher, (hash) => this.heldHistoryDrop(hash, dropRecords));
   }
 
   /** Drops the history a closed view held back, a step at a time; its result is `result`. */

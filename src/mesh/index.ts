@@ -1,4 +1,11 @@
 export {
+  type OpenedSnapshotFile,
+  openSnapshotFile,
+  SnapshotFileCorruptError,
+  type SnapshotFileSummary,
+  summarizeSnapshotFile,
+} from '../server/index.js';
+export {
   type ActionsDocument,
   ADMIN_SCHEMA_VERSION,
   type ChainsDocument,
@@ -251,6 +258,12 @@ export {
   serviceTreeStatus,
 } from './service-status.js';
 export { NodeStartError, ServiceTree } from './service-tree.js';
+export {
+  type RestoredDirectory,
+  type RestorePlan,
+  RestoreTargetError,
+  restoreDataDirectory,
+} from './snapshot-restore.js';
 export { meshosVersion } from './version.js';
 export {
   allocateWorkerNodeId,

@@ -167,6 +167,6 @@ export function validateMeshNodeConfig(config: MeshNodeConfig): void {
   if (problems.length > 0) throw new ValidationError('node configuration', problems);
 }
 
-export function raftDirectory(config: MeshNodeConfig): string {
+export function raftDirectory(config: Pick<MeshNodeConfig, 'dataDirectory'>): string {
   return path.join(config.dataDirectory, 'raft');
 }

@@ -104,4 +104,11 @@ export type {
   Uint64Id,
   Uint64IdOut,
 } from './messages.js';
+export {
+  SNAPSHOT_ALIGNMENT_BYTES,
+  SNAPSHOT_DIGEST_BYTES,
+  sealedSnapshotData,
+  sealedSnapshotProblem,
+  sealSnapshot,
+} from './snapshot-file.js';
 export { ACKS_PB, type WireEnum } from './wire-enum.js';

@@ -88,4 +88,12 @@ export {
   type SessionEnvelope,
   SessionTable,
 } from './session-table.js';
+export {
+  type OpenedSnapshotFile,
+  type OpenSnapshotFileOptions,
+  openSnapshotFile,
+  SnapshotFileCorruptError,
+  type SnapshotFileSummary,
+  summarizeSnapshotFile,
+} from './snapshot-file-reader.js';
 export { LeaderChangedError, ProposalDroppedError, ReadDroppedError } from './waiters.js';

@@ -41,6 +41,18 @@ const SNAPSHOT_MAGIC = 0x4d534e31; // "MSN1"
 const SNAPSHOT_HEADER_BYTES = 16;
 
 /**
+ * The length a node snapshot's header says the whole snapshot has (header and sections), or
+ * undefined when `bytes` does not start with a valid header. Lets a reader tell the snapshot
+ * from what follows it (a snapshot file's padding).
+ */
+export function nodeSnapshotByteLength(bytes: Uint8Array): number | undefined {
+  if (bytes.byteLength < SNAPSHOT_HEADER_BYTES) return undefined;
+  const view = dataViewOf(bytes);
+  if (view.getUint32(0) !== SNAPSHOT_MAGIC) return undefined;
+  return SNAPSHOT_HEADER_BYTES + view.getUint32(4) + view.getUint32(8) + view.getUint32(12);
+}
+
+/**
  * The replicated state of one MeshOS node: the key-value store, client sessions and the
  * member directory. Applying is deterministic; watch events and lease changes are handed
  * to node-local listeners after each apply.

@@ -17,6 +17,7 @@ import {
   encodeKvResult,
   exceedsQuota,
   type KvCommand,
+  type KvHash,
   type LeaseStatus,
   Lessor,
   MAX_REQUEST_BYTES,
@@ -335,6 +336,13 @@ export class RaftKvBackend implements KvBackend {
   async snapshot(): Promise<Uint8Array> {
     await this.linearizableBarrier();
     const task = this.machine.startSnapshot();
+    while (!task.step()) await new Promise<void>((resolve) => this.options.clock.setTimer(0, resolve));
+    return task.result();
+  }
+
+  /** This member's own hash (no read barrier, as etcd: members are compared, not the cluster). */
+  async hashKv(revision: number): Promise<KvHash> {
+    const task = this.machine.kv.startHashKv(revision);
     while (!task.step()) await new Promise<void>((resolve) => this.options.clock.setTimer(0, resolve));
     return task.result();
   }

@@ -156,9 +156,7 @@ describe('errors carry etcd codes and messages', () => {
   });
 
   it('unserved methods answer UNIMPLEMENTED', async () => {
-    expect((await failure(call(clients.maintenance, 'Hash', {}))).code).toBe(status.UNIMPLEMENTED);
     expect((await failure(call(clients.auth, 'AuthEnable', {}))).code).toBe(status.UNIMPLEMENTED);
-    expect((await failure(call(clients.maintenance, 'HashKV', {}))).code).toBe(status.UNIMPLEMENTED);
   });
 
   it('serves MemberUpdate and MoveLeader with etcd’s refusals for a bad member', async () => {
@@ -316,10 +314,28 @@ describe('Maintenance', () => {
         chunks[index].blob.length,
       );
     }
-    expect(whole.subarray(0, whole.length - 32).equals(Buffer.from(expected))).toBe(true);
-    expect(whole.subarray(whole.length - 32).equals(createHash('sha256').update(expected).digest())).toBe(
-      true,
-    );
+    // The data, zero bytes up to a multiple of 512 (etcdctl checks the length), then the SHA-256.
+    const padded = whole.subarray(0, whole.length - 32);
+    expect(padded.length % 512).toBe(0);
+    expect(padded.length - expected.length).toBeLessThan(512);
+    expect(padded.subarray(0, expected.length).equals(Buffer.from(expected))).toBe(true);
+    expect(padded.subarray(expected.length).every((byte) => byte === 0)).toBe(true);
+    expect(whole.subarray(whole.length - 32).equals(createHash('sha256').update(padded).digest())).toBe(true);
+  });
+
+  it('answers HashKV with the member’s hash and compact revision, Hash with the hash now', async () => {
+    const first = await put('hash/a', '1');
+    await put('hash/a', '2');
+    await call(clients.kv, 'Compact', { revision: first.header.revision });
+    const revision = Number((await put('hash/b', '3')).header.revision);
+    const answer = await call(clients.maintenance, 'HashKV', { revision });
+    const expected = await leader.backend.hashKv(revision);
+    expect(answer.hash).toBe(expected.hash);
+    expect(answer.compact_revision).toBe(String(first.header.revision));
+    const compacted = await failure(call(clients.maintenance, 'HashKV', { revision: first.header.revision }));
+    expect(compacted.details).toBe('etcdserver: mvcc: required revision has been compacted');
+    const now = await call(clients.maintenance, 'Hash', {});
+    expect(now.hash).toBe((await leader.backend.hashKv(Number(now.header.revision))).hash);
   });
 
   it('answers Alarm with no alarms and AuthStatus as disabled', async () => {

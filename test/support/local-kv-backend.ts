@@ -28,6 +28,7 @@ import {
   encodeKvCommand,
   exceedsQuota,
   type KvCommand,
+  type KvHash,
   KvStateMachine,
   type LeaseStatus,
   Lessor,
@@ -38,7 +39,15 @@ import {
   WatchHub,
   type WatchRequest,
 } from '../../src/kv/index.js';
-import { assert, type Clock, isMeshError, isNodeId, type NodeId, type TimerId } from '../../src/lib/index.js';
+import {
+  assert,
+  type Clock,
+  isMeshError,
+  isNodeId,
+  type NodeId,
+  runToEnd,
+  type TimerId,
+} from '../../src/lib/index.js';
 
 /** How often lease deadlines are checked. */
 export const LEASE_EXPIRY_CHECK_INTERVAL_MS = 250;
@@ -233,6 +242,10 @@ export class LocalKvBackend implements KvBackend {
       isLearner: false,
       errors: this.machine.alarms.map(describeAlarm),
     };
+  }
+
+  async hashKv(revision: number): Promise<KvHash> {
+    return runToEnd(this.machine.startHashKv(revision));
   }
 
   async snapshot(): Promise<Uint8Array> {

@@ -1,54 +1,190 @@
-/** `meshos snapshot save FILE`: downloads a node's snapshot, showing progress, and writes it atomically. */
-import { rename, writeFile } from 'node:fs/promises';
+/**
+ * `meshos snapshot save|status|restore`: a cluster's backup as a file that ends with its own
+ * SHA-256 (as etcd's), what a file holds, and the data directory of a new cluster built from one
+ * (docs/OPERATIONS.md "Backup and restore").
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { formatAddress, type NodeId, nodeIdFromText } from '../../lib/index.js';
+import { NodeDisk } from '../../lib/node/index.js';
+import {
+  openSnapshotFile,
+  parsePeerList,
+  restoreDataDirectory,
+  type SnapshotFileSummary,
+  summarizeSnapshotFile,
+} from '../../mesh/index.js';
 import {
   type CommandIo,
   ENDPOINTS_OPTION,
   EXIT_OK,
   endpointsFrom,
+  JSON_OPTION,
   parseCommandLine,
-  runCommand,
+  runSubcommand,
   UsageError,
   withClient,
 } from './common.js';
 
 export const SNAPSHOT_USAGE = `usage:
-  meshos snapshot save FILE
+  meshos snapshot save FILE [--endpoints a,b,c]
+  meshos snapshot status FILE [--json]
+  meshos snapshot restore FILE --data DIR --id N --initial-cluster ID=HOST:PORT,...
+                          [--name NAME] [--cluster ID] [--skip-hash-check] [--json]
+save: the leader's snapshot, padded to 512-byte pages and followed by its 32-byte SHA-256 (as
+  etcd's; etcdctl snapshot save writes the same file)
+status: checks the SHA-256 and prints revision, compact revision, keys, records, leases, the
+  Raft index, the old members and the HashKV hash at the revision
+restore: builds member N's data directory of a NEW cluster (run it once per member, with the
+  same FILE and --initial-cluster), then start each member with meshos start on it
 options:
-  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379); the leader's snapshot is taken
-the file holds the snapshot data followed by its 32-byte SHA-256`;
+  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+  --data DIR               the new member's data directory; must not exist or be empty
+  --id N                   the new member's id (etcd's --name picks the member: here the id does)
+  --initial-cluster L      every new member as ID=HOST:PORT (its peer address, as meshos start
+                          --peers; an http:// prefix is allowed); etcd's --initial-cluster
+  --name NAME              the member's name (default nN)
+  --cluster ID             the new cluster's id (default meshos-local); etcd's
+                          --initial-cluster-token is taken as the same
+  --initial-advertise-peer-urls URL
+                          checked against this member's address in --initial-cluster
+  --skip-hash-check        restore a file without (or with a wrong) SHA-256, as etcd's flag`;
 
 /** Progress is reported each time another tenth of the snapshot has arrived. */
 const PROGRESS_STEPS = 10;
 
 /** `meshos snapshot ...`; argv starts after `snapshot`. */
 export async function snapshotCommand(argv: string[], io: CommandIo): Promise<number> {
-  return runCommand(io, SNAPSHOT_USAGE, async () => {
-    const { values, positionals } = parseCommandLine(argv, { ...ENDPOINTS_OPTION });
-    const [subcommand, file, ...extra] = positionals;
-    if (subcommand !== 'save') {
-      throw new UsageError(
-        subcommand === undefined
-          ? 'snapshot needs a subcommand'
-          : `unknown snapshot subcommand '${subcommand}'`,
-      );
-    }
-    if (file === undefined || extra.length > 0) throw new UsageError('snapshot save takes one FILE');
-    return withClient(endpointsFrom(values.endpoints), async (client) => {
-      let reportedStep = -1;
-      const data = await client.snapshot({
-        onProgress: (received, total) => {
-          const step = total === 0 ? PROGRESS_STEPS : Math.floor((received / total) * PROGRESS_STEPS);
-          if (step === reportedStep) return;
-          reportedStep = step;
-          io.err(`snapshot: ${received} of ${total} bytes (${Math.round((step * 100) / PROGRESS_STEPS)}%)`);
-        },
-      });
-      // Written beside the target and renamed, so a crash never leaves a half file under FILE.
-      const partial = `${file}.part`;
-      await writeFile(partial, data);
-      await rename(partial, file);
-      io.out(`Snapshot saved at ${file} (${data.length} bytes)`);
-      return EXIT_OK;
+  return runSubcommand('snapshot', SNAPSHOT_USAGE, { save, status, restore }, argv, io);
+}
+
+/** The one FILE a subcommand takes. */
+function onlyFile(subcommand: string, positionals: readonly string[]): string {
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) throw new UsageError(`snapshot ${subcommand} takes one FILE`);
+  return file;
+}
+
+async function save(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, { ...ENDPOINTS_OPTION });
+  const file = onlyFile('save', positionals);
+  return withClient(endpointsFrom(values.endpoints), async (client) => {
+    let reportedStep = -1;
+    const data = await client.snapshot({
+      onProgress: (received, total) => {
+        const step = total === 0 ? PROGRESS_STEPS : Math.floor((received / total) * PROGRESS_STEPS);
+        if (step === reportedStep) return;
+        reportedStep = step;
+        io.err(`snapshot: ${received} of ${total} bytes (${Math.round((step * 100) / PROGRESS_STEPS)}%)`);
+      },
     });
+    // Written beside the target and renamed, so a crash never leaves a half file under FILE.
+    const partial = `${file}.part`;
+    await writeFile(partial, data);
+    await rename(partial, file);
+    io.out(`Snapshot saved at ${file} (${data.length} bytes)`);
+    return EXIT_OK;
   });
+}
+
+async function status(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, { ...JSON_OPTION });
+  const file = onlyFile('status', positionals);
+  const summary = summarizeSnapshotFile(openSnapshotFile(file, await readFile(file)));
+  if (values.json === true) io.out(JSON.stringify(summary));
+  else for (const line of summaryLines(summary)) io.out(line);
+  return EXIT_OK;
+}
+
+function summaryLines(summary: SnapshotFileSummary): string[] {
+  return [
+    `file:             ${summary.file} (${summary.fileBytes} bytes)`,
+    `sha256:           ${summary.hashChecked ? 'ok' : 'not checked'}`,
+    `revision:         ${summary.revision}`,
+    `compact revision: ${summary.compactRevision}`,
+    `keys:             ${summary.keys}`,
+    `records:          ${summary.records}`,
+    `leases:           ${summary.leases}`,
+    `raft index:       ${summary.raftIndex}`,
+    `members:          ${summary.members.join(',')}`,
+    `hashkv:           ${summary.hashKv} (at revision ${summary.revision})`,
+  ];
+}
+
+const RESTORE_OPTIONS = {
+  data: { type: 'string' },
+  id: { type: 'string' },
+  name: { type: 'string' },
+  cluster: { type: 'string' },
+  'initial-cluster': { type: 'string' },
+  'initial-cluster-token': { type: 'string' },
+  'initial-advertise-peer-urls': { type: 'string' },
+  'skip-hash-check': { type: 'boolean', default: false },
+  ...JSON_OPTION,
+} as const;
+
+async function restore(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, RESTORE_OPTIONS);
+  const file = onlyFile('restore', positionals);
+  if (values.data === undefined) throw new UsageError('snapshot restore needs --data DIR');
+  const id = nodeIdFromText(values.id ?? '');
+  if (id === undefined)
+    throw new UsageError(`--id must be a positive integer (a node id), got '${values.id ?? ''}'`);
+  const members = initialCluster(values['initial-cluster']);
+  const address = members.get(id);
+  if (address === undefined) throw new UsageError(`--initial-cluster does not name member ${id}`);
+  const advertised = values['initial-advertise-peer-urls'];
+  if (advertised !== undefined && withoutScheme(advertised) !== formatAddress(address)) {
+    throw new UsageError(
+      `--initial-advertise-peer-urls ${advertised} is not member ${id}'s address ${formatAddress(address)} in --initial-cluster`,
+    );
+  }
+  const clusterId = clusterIdFrom(values.cluster, values['initial-cluster-token']);
+  const dataDirectory = path.resolve(values.data);
+  const opened = openSnapshotFile(file, await readFile(file), { skipHashCheck: values['skip-hash-check'] });
+  const restored = await restoreDataDirectory(new NodeDisk(), opened, {
+    dataDirectory,
+    id,
+    name: values.name ?? `n${id}`,
+    clusterId,
+    members,
+  });
+  if (values.json === true) {
+    io.out(JSON.stringify({ dataDirectory, id, clusterId, ...restored }));
+    return EXIT_OK;
+  }
+  io.out(
+    `restored member ${id} of cluster '${clusterId}' into ${dataDirectory}: revision ${restored.revision}, raft index ${restored.raftIndex}, voters ${restored.voters.join(',')}`,
+  );
+  io.out(
+    `start it with: meshos start --id ${id} --cluster ${clusterId} --data ${dataDirectory} --peers ${values['initial-cluster'] ?? ''} ...`,
+  );
+  return EXIT_OK;
+}
+
+/** `--initial-cluster ID=HOST:PORT,...`, each address with or without an http(s):// prefix. */
+function initialCluster(text: string | undefined): Map<NodeId, { host: string; port: number }> {
+  if (text === undefined) throw new UsageError('snapshot restore needs --initial-cluster ID=HOST:PORT,...');
+  const members = parsePeerList(
+    text
+      .split(',')
+      .map((item) => item.replace(/=\s*[a-z]+:\/\//i, '='))
+      .join(','),
+  );
+  if (members.size === 0) throw new UsageError('--initial-cluster names no member');
+  return members;
+}
+
+function withoutScheme(url: string): string {
+  return url
+    .trim()
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/$/, '');
+}
+
+/** `--cluster`, or etcd's `--initial-cluster-token` for it; both given must agree. */
+function clusterIdFrom(cluster: string | undefined, token: string | undefined): string {
+  if (cluster !== undefined && token !== undefined && cluster !== token)
+    throw new UsageError(`--cluster ${cluster} and --initial-cluster-token ${token} disagree`);
+  return cluster ?? token ?? 'meshos-local';
 }
