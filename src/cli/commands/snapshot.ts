@@ -3,7 +3,7 @@
  * SHA-256 (as etcd's), what a file holds, and the data directory of a new cluster built from one
  * (docs/OPERATIONS.md "Backup and restore").
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { formatAddress, type NodeId, nodeIdFromText } from '../../lib/index.js';
 import { NodeDisk } from '../../lib/node/index.js';
@@ -78,9 +78,16 @@ async function save(argv: string[], io: CommandIo): Promise<number> {
         io.err(`snapshot: ${received} of ${total} bytes (${Math.round((step * 100) / PROGRESS_STEPS)}%)`);
       },
     });
-    // Written beside the target and renamed, so a crash never leaves a half file under FILE.
+    // Written beside the target, synced and renamed (as etcdctl does), so a crash never leaves a
+    // half file under FILE.
     const partial = `${file}.part`;
-    await writeFile(partial, data);
+    const handle = await open(partial, 'w', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(partial, file);
     io.out(`Snapshot saved at ${file} (${data.length} bytes)`);
     return EXIT_OK;
