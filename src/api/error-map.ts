@@ -47,6 +47,32 @@ export const ETCD_ERRORS = {
   tooManyRequests: { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' },
   noSpace: { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded' },
   authNotEnabled: { code: status.FAILED_PRECONDITION, message: 'etcdserver: authentication is not enabled' },
+  authFailed: {
+    code: status.INVALID_ARGUMENT,
+    message: 'etcdserver: authentication failed, invalid user ID or password',
+  },
+  permissionDenied: { code: status.PERMISSION_DENIED, message: 'etcdserver: permission denied' },
+  invalidAuthToken: { code: status.UNAUTHENTICATED, message: 'etcdserver: invalid auth token' },
+  userEmpty: { code: status.INVALID_ARGUMENT, message: 'etcdserver: user name is empty' },
+  roleEmpty: { code: status.INVALID_ARGUMENT, message: 'etcdserver: role name is empty' },
+  userExists: { code: status.FAILED_PRECONDITION, message: 'etcdserver: user name already exists' },
+  userNotFound: { code: status.FAILED_PRECONDITION, message: 'etcdserver: user name not found' },
+  roleExists: { code: status.FAILED_PRECONDITION, message: 'etcdserver: role name already exists' },
+  roleNotFound: { code: status.FAILED_PRECONDITION, message: 'etcdserver: role name not found' },
+  roleNotGranted: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: role is not granted to the user',
+  },
+  permissionNotGranted: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: permission is not granted to the role',
+  },
+  rootUserMissing: { code: status.FAILED_PRECONDITION, message: 'etcdserver: root user does not exist' },
+  rootRoleMissing: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: root user does not have root role',
+  },
+  invalidAuthManagement: { code: status.INVALID_ARGUMENT, message: 'etcdserver: invalid auth management' },
   noLeader: { code: status.UNAVAILABLE, message: 'etcdserver: no leader' },
   // etcd answers FAILED_PRECONDITION here; our followers answer it where etcd would forward, so we
   // say UNAVAILABLE and clients fail over to another endpoint.
@@ -110,6 +136,21 @@ const BY_CODE: Readonly<Record<string, GrpcFailure>> = {
   LEARNER_NOT_READY: ETCD_ERRORS.learnerNotReady,
   TOO_MANY_LEARNERS: ETCD_ERRORS.tooManyLearners,
   AUTH_NOT_ENABLED: ETCD_ERRORS.authNotEnabled,
+  AUTH_FAILED: ETCD_ERRORS.authFailed,
+  AUTH_PERMISSION_DENIED: ETCD_ERRORS.permissionDenied,
+  AUTH_INVALID_TOKEN: ETCD_ERRORS.invalidAuthToken,
+  AUTH_USER_EMPTY: ETCD_ERRORS.userEmpty,
+  AUTH_ROLE_EMPTY: ETCD_ERRORS.roleEmpty,
+  AUTH_USER_EXISTS: ETCD_ERRORS.userExists,
+  AUTH_USER_NOT_FOUND: ETCD_ERRORS.userNotFound,
+  AUTH_ROLE_EXISTS: ETCD_ERRORS.roleExists,
+  AUTH_ROLE_NOT_FOUND: ETCD_ERRORS.roleNotFound,
+  AUTH_ROLE_NOT_GRANTED: ETCD_ERRORS.roleNotGranted,
+  AUTH_PERMISSION_NOT_GRANTED: ETCD_ERRORS.permissionNotGranted,
+  AUTH_ROOT_USER_MISSING: ETCD_ERRORS.rootUserMissing,
+  AUTH_ROOT_ROLE_MISSING: ETCD_ERRORS.rootRoleMissing,
+  AUTH_INVALID_MANAGEMENT: ETCD_ERRORS.invalidAuthManagement,
+  AUTH_SNAPSHOT_CORRUPT: ETCD_ERRORS.corrupt,
   MEMBER_REMOVED: ETCD_ERRORS.memberRemoved,
   BAD_LEADER_TRANSFEREE: ETCD_ERRORS.badLeaderTransferee,
   INVALID_TRANSFER_TARGET: ETCD_ERRORS.badLeaderTransferee,
@@ -131,6 +172,7 @@ function fromDetails(error: MeshError): GrpcFailure | undefined {
     case 'STALE_REQUEST':
     case 'INVALID_CONFIG_CHANGE':
     case 'VALIDATION_FAILED':
+    case 'AUTH_BAD_REQUEST':
       return { code: status.INVALID_ARGUMENT, message: `etcdserver: ${error.message}` };
     default:
       return undefined;

@@ -3,6 +3,7 @@
  * a method resolves with its answer or rejects with a typed `MeshError` (which `error-map.ts`
  * turns into etcd's gRPC status). No error travels as a value across this interface.
  */
+import type { AuthCommand, AuthRefusals, AuthStateView } from '../auth/index.js';
 import type {
   AlarmMember,
   KvCommand,
@@ -23,6 +24,12 @@ export interface RequestOptions {
    * request that meets no leader waits for one until shortly before then.
    */
   readonly timeoutMs?: number;
+  /**
+   * The authenticated user the request acts as, set by the API layer when auth is on; the
+   * backend checks its permissions (reads after the read barrier, writes as they apply). Unset
+   * for the node's own calls, which reach the backend in-process and act as the node itself.
+   */
+  readonly user?: string;
 }
 
 /** A client's identity and request number, for exactly-once retries. */
@@ -120,8 +127,8 @@ export interface KvBackend {
   leaseKeepAlive(id: number): Promise<number>;
   leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer>;
   leaseList(): Promise<readonly LeaseStatus[]>;
-  /** Starts a watch; the watcher yields responses until cancelled. */
-  watch(request: WatchRequest): Watcher;
+  /** Starts a watch (refused with PermissionDenied when `user` may not read its range); the watcher yields responses until cancelled. */
+  watch(request: WatchRequest, user?: string): Watcher;
   /** Asks every watcher to report progress at the current revision. */
   requestWatchProgress(): void;
   members(): Promise<readonly ClusterMember[]>;
@@ -144,4 +151,12 @@ export interface KvBackend {
    * Maintenance.HashKV answers it (src/kv/hash.ts); KV_COMPACTED or KV_FUTURE_REVISION as etcd.
    */
   hashKv(revision: number): Promise<KvHash>;
+  /** The auth store as this member has applied it (users, roles, permissions, enabled). */
+  readonly auth: AuthStateView;
+  /** This node's auth refusals, for /metrics and the log. */
+  readonly authRefusals: AuthRefusals;
+  /** The auth store after a linearizable barrier: every change acknowledged before is in it. */
+  currentAuth(options?: RequestOptions): Promise<AuthStateView>;
+  /** An auth-store change through consensus; rejects with the `AuthError` it was refused with. */
+  changeAuth(command: AuthCommand, options?: RequestOptions): Promise<void>;
 }

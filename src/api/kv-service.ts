@@ -26,6 +26,7 @@ import {
 } from './convert-kv.js';
 import { unary } from './grpc-call.js';
 import type { KvBackend } from './kv-backend.js';
+import { asCaller } from './request-auth.js';
 import { sessionFromMetadata } from './session-metadata.js';
 
 export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServiceImplementation {
@@ -38,19 +39,37 @@ export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServi
   const deleteRangeAnswer = (answer: DeleteRangeResponse) => deleteRangeResponseToPb(answer, header);
   const txnAnswer = (answer: TxnResponse) => txnResponseToPb(answer, header);
   return {
-    Range: unary('Range', logger, (request: PbRangeRequest, _metadata, options) =>
-      backend.range(rangeRequestFromPb(request), options).then(rangeAnswer),
+    Range: unary('Range', logger, (request: PbRangeRequest, metadata, options) =>
+      backend
+        .range(rangeRequestFromPb(request), asCaller(backend, metadata, options, 'Range'))
+        .then(rangeAnswer),
     ),
     Put: unary('Put', logger, (request: PbPutRequest, metadata, options) =>
-      backend.execute(putRequestFromPb(request), sessionFromMetadata(metadata), options).then(putAnswer),
+      backend
+        .execute(
+          putRequestFromPb(request),
+          sessionFromMetadata(metadata),
+          asCaller(backend, metadata, options, 'Put'),
+        )
+        .then(putAnswer),
     ),
     DeleteRange: unary('DeleteRange', logger, (request: PbDeleteRangeRequest, metadata, options) =>
       backend
-        .execute(deleteRangeRequestFromPb(request), sessionFromMetadata(metadata), options)
+        .execute(
+          deleteRangeRequestFromPb(request),
+          sessionFromMetadata(metadata),
+          asCaller(backend, metadata, options, 'DeleteRange'),
+        )
         .then(deleteRangeAnswer),
     ),
     Txn: unary('Txn', logger, (request: PbTxnRequest, metadata, options) =>
-      backend.execute(txnRequestFromPb(request), sessionFromMetadata(metadata), options).then(txnAnswer),
+      backend
+        .execute(
+          txnRequestFromPb(request),
+          sessionFromMetadata(metadata),
+          asCaller(backend, metadata, options, 'Txn'),
+        )
+        .then(txnAnswer),
     ),
     Compact: unary(
       'Compact',
@@ -63,7 +82,7 @@ export function kvService(backend: KvBackend, logger: Logger): grpc.UntypedServi
         const result = await backend.execute(
           compactRequestFromPb(request),
           sessionFromMetadata(metadata),
-          options,
+          asCaller(backend, metadata, options, 'Compact'),
         );
         return { header: header(result.header.revision) };
       },

@@ -8,6 +8,7 @@ import { int64ToNumber } from './convert-numbers.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
 import type { KvBackend } from './kv-backend.js';
 import { MAX_PENDING_KEEPALIVES_PER_STREAM } from './limits.js';
+import { asCaller, callerOf } from './request-auth.js';
 import { sessionFromMetadata } from './session-metadata.js';
 
 type KeepAliveCall = grpc.ServerDuplexStream<{ ID: Int64In }, PbLeaseKeepAliveResponse<Int64Out>>;
@@ -33,7 +34,7 @@ export function leaseService(
             ttlSeconds: int64ToNumber('TTL', request.TTL),
           },
           sessionFromMetadata(metadata),
-          options,
+          asCaller(backend, metadata, options, 'LeaseGrant'),
         );
         return {
           header: responseHeader(backend, result.header.revision),
@@ -47,16 +48,23 @@ export function leaseService(
       const result = await backend.execute(
         { type: 'leaseRevoke', id: int64ToNumber('ID', request.ID) },
         sessionFromMetadata(metadata),
-        options,
+        // Checked as it applies: write on every key attached to the lease, as etcd.
+        asCaller(backend, metadata, options, 'LeaseRevoke'),
       );
       return { header: responseHeader(backend, result.header.revision) };
     }),
     LeaseKeepAlive: (call: KeepAliveCall) => serveKeepAlive(call, backend, logger, openStreams),
-    LeaseTimeToLive: unary('LeaseTimeToLive', logger, async (request: { ID: Int64In; keys: boolean }) => {
-      const answer = await backend.leaseTimeToLive(int64ToNumber('ID', request.ID), request.keys);
-      return leaseTimeToLiveToPb(answer, responseHeader(backend));
-    }),
-    LeaseLeases: unary('LeaseLeases', logger, async () => {
+    LeaseTimeToLive: unary(
+      'LeaseTimeToLive',
+      logger,
+      async (request: { ID: Int64In; keys: boolean }, metadata) => {
+        callerOf(backend, metadata, 'LeaseTimeToLive');
+        const answer = await backend.leaseTimeToLive(int64ToNumber('ID', request.ID), request.keys);
+        return leaseTimeToLiveToPb(answer, responseHeader(backend));
+      },
+    ),
+    LeaseLeases: unary('LeaseLeases', logger, async (_request, metadata) => {
+      callerOf(backend, metadata, 'LeaseLeases');
       const leases = await backend.leaseList();
       return { header: responseHeader(backend), leases: leases.map((lease) => ({ ID: lease.id })) };
     }),

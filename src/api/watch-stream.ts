@@ -14,6 +14,7 @@ import { ETCD_ERRORS, grpcFailureOf } from './error-map.js';
 import { writable } from './grpc-call.js';
 import type { KvBackend } from './kv-backend.js';
 import { MAX_WATCHES_PER_STREAM } from './limits.js';
+import { callerOf } from './request-auth.js';
 
 export type WatchCall = grpc.ServerDuplexStream<PbWatchRequest, PbWatchResponse<Int64Out>>;
 
@@ -121,7 +122,7 @@ export class WatchStreamSession {
         return;
       }
       id = created.watchId ?? this.autoId();
-      watcher = this.backend.watch(created.request);
+      watcher = this.backend.watch(created.request, callerOf(this.backend, this.call.metadata, 'Watch'));
     } catch (error) {
       // Refused on the stream rather than thrown: a throw here would escape the call's event handler.
       if (!isMeshError(error)) this.logger.error({ err: error }, 'etcd api: watch create failed');

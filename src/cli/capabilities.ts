@@ -54,6 +54,12 @@ export const CAPABILITIES: readonly Capability[] = [
       'etcdctl/meshos snapshot save (file ends with its SHA-256), meshos snapshot status and restore (a new cluster from a file); HashKV and Hash (etcdctl endpoint hashkv)',
   },
   {
+    area: 'auth',
+    status: 'running',
+    summary:
+      'etcd auth and roles (etcdctl auth/user/role, --user): scrypt hashes, key-range permissions checked as writes apply, tokens any member accepts, refusals in /metrics',
+  },
+  {
     area: 'client',
     status: 'running',
     summary: 'TypeScript client: leader discovery, exactly-once retries, watch iterators',

@@ -257,6 +257,21 @@ export function createNodeMetrics(
         this.set({ reason }, count);
     },
   });
+  new Gauge({
+    name: 'meshos_auth_refusals',
+    help: 'client requests this node refused for authentication or permission, by error code (AUTH_FAILED: wrong user or password; AUTH_INVALID_TOKEN; AUTH_USER_EMPTY: no token with auth on; AUTH_PERMISSION_DENIED)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      for (const [code, count] of backend.authRefusals.byCode()) this.set({ code }, count);
+    },
+  });
+  gauge('meshos_auth_enabled', '1 when authentication is on', () => (machine.auth.enabled ? 1 : 0));
+  gauge(
+    'meshos_auth_revision',
+    'auth store revision (bumped by every user, role or permission change)',
+    () => machine.auth.revision,
+  );
   const stopGcObserver = registerStepDurations(registry, steps);
   const proposals = new Counter({
     name: 'meshos_proposals_total',

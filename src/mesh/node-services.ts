@@ -159,6 +159,8 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     ...(config.autoCompaction === undefined ? {} : { autoCompaction: config.autoCompaction }),
   });
   channels.onRequest((_from, body) => backend.handleForwarded(body));
+  const authLogger = logger?.child({ part: 'auth' });
+  backend.authRefusals.onRefusal = (refusal) => authLogger?.warn(refusal, 'auth: request refused');
 
   const refreshPeers = (): void => {
     // A joined node stores no initial peers; the ones given to this start (`--peers`) let it

@@ -1,3 +1,9 @@
+import {
+  type AuthCommand,
+  decodeAuthCommand,
+  encodeAuthCommand,
+  MAX_AUTH_NAME_BYTES,
+} from '../auth/index.js';
 import { decodeKvCommand, encodeKvCommand, type KvCommand } from '../kv/index.js';
 import { isNodeId, MeshError, type NodeId } from '../lib/index.js';
 import { type MemberRecord, readMemberRecord } from './member-directory.js';
@@ -5,7 +11,8 @@ import { decodeSessionEnvelope, encodeSessionEnvelope } from './session-table.js
 
 /**
  * What a normal log entry of a MeshOS node holds: a key-value command (with the client's
- * session when it has one, so a retried request applies once) or a member-directory change.
+ * session when it has one, so a retried request applies once, and the user it acts as when
+ * auth is on, checked as it applies), a member-directory change or an auth-store change.
  * The first byte says which; the numbers are part of the log format.
  */
 export type NodeCommand =
@@ -13,13 +20,18 @@ export type NodeCommand =
       readonly type: 'kv';
       readonly command: KvCommand;
       readonly session?: { clientId: string; sequence: number };
+      readonly user?: string;
     }
   | { readonly type: 'setMember'; readonly member: MemberRecord }
-  | { readonly type: 'removeMember'; readonly id: NodeId };
+  | { readonly type: 'removeMember'; readonly id: NodeId }
+  | { readonly type: 'auth'; readonly command: AuthCommand };
 
 const TAG_KV = 1;
 const TAG_KV_WITH_SESSION = 2;
 const TAG_MEMBER = 3;
+const TAG_AUTH = 4;
+/** One byte of name length, the user's name (UTF-8), then a TAG_KV or TAG_KV_WITH_SESSION entry. */
+const TAG_KV_AS_USER = 5;
 
 export class NodeCommandDecodeError extends MeshError {
   constructor(reason: string) {
@@ -30,6 +42,10 @@ export class NodeCommandDecodeError extends MeshError {
 export function encodeNodeCommand(command: NodeCommand): Uint8Array {
   switch (command.type) {
     case 'kv': {
+      if (command.user !== undefined) {
+        const { user, ...withoutUser } = command;
+        return encodeAsUser(user, withoutUser);
+      }
       const body = encodeKvCommand(command.command);
       if (command.session === undefined) return tagged(TAG_KV, body);
       return tagged(TAG_KV_WITH_SESSION, encodeSessionEnvelope({ ...command.session, payload: body }));
@@ -37,7 +53,36 @@ export function encodeNodeCommand(command: NodeCommand): Uint8Array {
     case 'setMember':
     case 'removeMember':
       return tagged(TAG_MEMBER, new TextEncoder().encode(JSON.stringify(command)));
+    case 'auth':
+      return tagged(TAG_AUTH, encodeAuthCommand(command.command));
   }
+}
+
+function encodeAsUser(user: string, command: NodeCommand): Uint8Array {
+  const name = new TextEncoder().encode(user);
+  if (name.byteLength > MAX_AUTH_NAME_BYTES)
+    throw new NodeCommandDecodeError(
+      `user name of ${name.byteLength} bytes, more than ${MAX_AUTH_NAME_BYTES}`,
+    );
+  const inner = encodeNodeCommand(command);
+  const out = new Uint8Array(2 + name.byteLength + inner.byteLength);
+  out[0] = TAG_KV_AS_USER;
+  out[1] = name.byteLength;
+  out.set(name, 2);
+  out.set(inner, 2 + name.byteLength);
+  return out;
+}
+
+function decodeAsUser(body: Uint8Array): NodeCommand {
+  const length = body[0];
+  if (length === undefined || body.byteLength < 1 + length)
+    throw new NodeCommandDecodeError('user name cut short');
+  const user = new TextDecoder().decode(body.subarray(1, 1 + length));
+  const inner = body.subarray(1 + length);
+  if (inner[0] !== TAG_KV && inner[0] !== TAG_KV_WITH_SESSION)
+    throw new NodeCommandDecodeError('a user-tagged entry holds no key-value command');
+  const command = decodeNodeCommand(inner);
+  return { ...(command as Extract<NodeCommand, { type: 'kv' }>), user };
 }
 
 export function decodeNodeCommand(bytes: Uint8Array): NodeCommand {
@@ -55,6 +100,10 @@ export function decodeNodeCommand(bytes: Uint8Array): NodeCommand {
     }
     case TAG_MEMBER:
       return decodeMemberChange(body);
+    case TAG_AUTH:
+      return { type: 'auth', command: decodeAuthCommand(body) };
+    case TAG_KV_AS_USER:
+      return decodeAsUser(body);
     default:
       throw new NodeCommandDecodeError(`unknown tag ${bytes[0]}`);
   }

@@ -11,6 +11,13 @@ import {
   type RequestOptions,
 } from '../api/index.js';
 import {
+  type AuthCommand,
+  AuthRefusals,
+  type AuthStateView,
+  kvCommandRefusal,
+  watchRefusal,
+} from '../auth/index.js';
+import {
   type AlarmMember,
   DEFAULT_QUOTA_BACKEND_BYTES,
   decodeKvResult,
@@ -74,6 +81,7 @@ export class RaftKvBackend implements KvBackend {
   private readonly membership: Membership;
   private dutyTimer: TimerId | undefined;
   private closed = false;
+  readonly authRefusals = new AuthRefusals();
   /** Set while this node's NOSPACE alarm is being proposed, so a burst of writes proposes it once. */
   private raisingNoSpace = false;
 
@@ -154,16 +162,21 @@ export class RaftKvBackend implements KvBackend {
         this.raiseNoSpace();
         throw new NoSpaceError();
       }
+      // A user's write is checked where it applies (see NodeStateMachine): with auth off, none.
+      const user = options.user !== undefined && this.machine.auth.enabled ? options.user : undefined;
       return this.propose(
         {
           type: 'kv',
           command,
           ...(session === undefined ? {} : { session }),
+          ...(user === undefined ? {} : { user }),
         },
         options,
       ).then((result) => {
         if (result === undefined)
           throw new MeshError('INTERNAL', 'a key-value command applied without a result');
+        if (result.type === 'error' && user !== undefined && result.error.code === 'AUTH_PERMISSION_DENIED')
+          this.authRefusals.record(result.error, command.type);
         return answerOf(command, result);
       });
     } catch (error) {
@@ -174,7 +187,30 @@ export class RaftKvBackend implements KvBackend {
   async range(request: RangeRequest, options: RequestOptions = {}): Promise<RangeResponse> {
     this.node.checkRunning();
     if (request.serializable !== true) await this.linearizableBarrier(options);
+    // After the barrier: a revoke acknowledged before this read is applied here by now.
+    if (options.user !== undefined && this.machine.auth.enabled) {
+      const refusal = kvCommandRefusal(this.machine.auth, options.user, request, () => []);
+      if (refusal !== undefined) {
+        this.authRefusals.record(refusal, 'range');
+        throw refusal;
+      }
+    }
     return this.machine.kv.range(request);
+  }
+
+  get auth(): AuthStateView {
+    return this.machine.auth;
+  }
+
+  async currentAuth(options: RequestOptions = {}): Promise<AuthStateView> {
+    this.node.checkRunning();
+    await this.linearizableBarrier(options);
+    return this.machine.auth;
+  }
+
+  async changeAuth(command: AuthCommand, options: RequestOptions = {}): Promise<void> {
+    const result = await this.propose({ type: 'auth', command }, options);
+    if (result?.type === 'error') throw result.error;
   }
 
   async alarms(): Promise<readonly AlarmMember[]> {
@@ -259,8 +295,15 @@ export class RaftKvBackend implements KvBackend {
     return this.machine.kv.leaseList();
   }
 
-  watch(request: WatchRequest): Watcher {
+  watch(request: WatchRequest, user?: string): Watcher {
     this.node.checkRunning();
+    if (user !== undefined && this.machine.auth.enabled) {
+      const refusal = watchRefusal(this.machine.auth, user, request);
+      if (refusal !== undefined) {
+        this.authRefusals.record(refusal, 'watch');
+        throw refusal;
+      }
+    }
     return this.machine.watches.watch(request);
   }
 

@@ -156,7 +156,7 @@ describe('errors carry etcd codes and messages', () => {
   });
 
   it('unserved methods answer UNIMPLEMENTED', async () => {
-    expect((await failure(call(clients.auth, 'AuthEnable', {}))).code).toBe(status.UNIMPLEMENTED);
+    expect((await failure(call(clients.maintenance, 'Downgrade', {}))).code).toBe(status.UNIMPLEMENTED);
   });
 
   it('serves MemberUpdate and MoveLeader with etcd’s refusals for a bad member', async () => {
@@ -336,6 +336,14 @@ describe('Maintenance', () => {
     expect(compacted.details).toBe('etcdserver: mvcc: required revision has been compacted');
     const now = await call(clients.maintenance, 'Hash', {});
     expect(now.hash).toBe((await leader.backend.hashKv(Number(now.header.revision))).hash);
+  });
+
+  it('refuses AuthEnable without a root user, as etcd', async () => {
+    const refused = await failure(call(clients.auth, 'AuthEnable', {}));
+    expect([refused.code, refused.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      'etcdserver: root user does not exist',
+    ]);
   });
 
   it('answers Alarm with no alarms and AuthStatus as disabled', async () => {

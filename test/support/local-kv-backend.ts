@@ -19,8 +19,17 @@ import {
   MemberNotFoundError,
   MemberNotLearnerError,
   PeerUrlExistsError,
+  type RequestOptions,
   SERVED_ETCD_API_VERSION,
 } from '../../src/api/index.js';
+import {
+  type AuthCommand,
+  AuthRefusals,
+  type AuthStateView,
+  AuthStore,
+  kvCommandRefusal,
+  watchRefusal,
+} from '../../src/auth/index.js';
 import {
   type AlarmMember,
   type ApplyOutcome,
@@ -135,7 +144,38 @@ export class LocalKvBackend implements KvBackend {
     return this.hub;
   }
 
-  async execute<Command extends KvCommand>(command: Command): Promise<AnswerTo<Command>> {
+  /** Auth as the Raft backend keeps it, changed in place (no log) and checked before each apply. */
+  readonly authStore = new AuthStore();
+  readonly authRefusals = new AuthRefusals();
+
+  get auth(): AuthStateView {
+    return this.authStore;
+  }
+
+  async currentAuth(): Promise<AuthStateView> {
+    return this.authStore;
+  }
+
+  async changeAuth(command: AuthCommand): Promise<void> {
+    this.authStore.apply(command);
+  }
+
+  private checkUser(user: string | undefined, command: KvCommand): void {
+    if (user === undefined || !this.authStore.enabled) return;
+    const refusal = kvCommandRefusal(this.authStore, user, command, (id) =>
+      this.machine.hasLease(id) ? this.machine.leaseTimeToLive(id, true).keys : [],
+    );
+    if (refusal === undefined) return;
+    this.authRefusals.record(refusal, command.type);
+    throw refusal;
+  }
+
+  async execute<Command extends KvCommand>(
+    command: Command,
+    _session?: unknown,
+    options: RequestOptions = {},
+  ): Promise<AnswerTo<Command>> {
+    this.checkUser(options.user, command);
     if (exceedsQuota(this.machine.storedBytes, command, this.quotaBackendBytes)) {
       const memberId = Number(this.memberId);
       this.apply({ type: 'alarm', action: 'activate', memberId, alarm: 'NOSPACE' });
@@ -148,7 +188,8 @@ export class LocalKvBackend implements KvBackend {
     return this.machine.alarms;
   }
 
-  async range(request: RangeRequest): Promise<RangeResponse> {
+  async range(request: RangeRequest, options: RequestOptions = {}): Promise<RangeResponse> {
+    this.checkUser(options.user, request);
     return this.machine.range(request);
   }
 
@@ -171,7 +212,10 @@ export class LocalKvBackend implements KvBackend {
     return this.machine.leaseList();
   }
 
-  watch(request: WatchRequest): Watcher {
+  watch(request: WatchRequest, user?: string): Watcher {
+    const refusal =
+      user === undefined || !this.authStore.enabled ? undefined : watchRefusal(this.authStore, user, request);
+    if (refusal !== undefined) throw refusal;
     return this.hub.watch(request);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AuthCommand } from '../../../src/auth/index.js';
 import { isMeshError } from '../../../src/lib/index.js';
 import type { Entry } from '../../../src/raft/index.js';
 import {
@@ -7,6 +8,7 @@ import {
   type NodeCommand,
   NodeStateMachine,
 } from '../../../src/server/index.js';
+import { rootAndAlice } from '../auth/fixtures.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -83,5 +85,93 @@ describe('NodeStateMachine', () => {
       }
       expect(isMeshError(caught, 'SNAPSHOT_CORRUPT')).toBe(true);
     }
+  });
+});
+
+const setUp: AuthCommand[] = [
+  ...rootAndAlice('writer', 'readwrite'),
+  { type: 'authEnable', tokenSecret: 'ab' },
+];
+
+function machineWithAuth(): { machine: NodeStateMachine; next: number } {
+  const machine = new NodeStateMachine();
+  let index = 1;
+  for (const command of setUp)
+    expect(machine.apply(entry(index++, { type: 'auth', command }))).toBeUndefined();
+  return { machine, next: index };
+}
+
+const putAs = (user: string, key: string, session?: { clientId: string; sequence: number }): NodeCommand => ({
+  type: 'kv',
+  command: { type: 'put', key: bytes(key), value: bytes('v') },
+  user,
+  ...(session === undefined ? {} : { session }),
+});
+
+describe('NodeStateMachine with auth', () => {
+  it('carries the user of a key-value command, with or without a session, through the log encoding', () => {
+    for (const command of [putAs('alice', 'app/x'), putAs('ålice', 'app/x', { clientId: 'c', sequence: 3 })])
+      expect(decodeNodeCommand(encodeNodeCommand(command))).toEqual(command);
+  });
+
+  it('applies auth changes in log order, answering a refused one with its error and no change', () => {
+    const { machine, next } = machineWithAuth();
+    const revision = machine.auth.revision;
+    const refused = machine.apply(
+      entry(next, { type: 'auth', command: { type: 'roleAdd', name: 'writer' } }),
+    );
+    expect(refused?.type === 'error' && refused.error.code).toBe('AUTH_ROLE_EXISTS');
+    expect(machine.auth.revision).toBe(revision);
+    expect(machine.kv.appliedIndex).toBe(next);
+  });
+
+  it('checks a user-tagged write as it applies: permitted until the revoke entry, refused after it', () => {
+    const { machine, next } = machineWithAuth();
+    expect(machine.apply(entry(next, putAs('alice', 'app/x')))?.type).toBe('put');
+    expect(machine.apply(entry(next + 1, putAs('alice', 'other/x')))).toMatchObject({
+      type: 'error',
+      error: { code: 'AUTH_PERMISSION_DENIED' },
+    });
+    machine.apply(
+      entry(next + 2, { type: 'auth', command: { type: 'userRevokeRole', name: 'alice', role: 'writer' } }),
+    );
+    const afterRevoke = machine.apply(
+      entry(next + 3, putAs('alice', 'app/x', { clientId: 'c', sequence: 1 })),
+    );
+    expect(afterRevoke?.type === 'error' && afterRevoke.error.code).toBe('AUTH_PERMISSION_DENIED');
+    // The retried request gets the same refusal from its session.
+    const retried = machine.apply(entry(next + 4, putAs('alice', 'app/x', { clientId: 'c', sequence: 1 })));
+    expect(retried?.type === 'error' && [retried.error.code, retried.error.message]).toEqual(
+      afterRevoke?.type === 'error' && [afterRevoke.error.code, afterRevoke.error.message],
+    );
+    expect(machine.kv.range({ type: 'range', key: bytes('app/x') }).kvs[0]?.version).toBe(1);
+    expect(machine.kv.range({ type: 'range', key: bytes('other/x') }).count).toBe(0);
+  });
+
+  it('keeps the auth state in its snapshot, and restores a version-1 snapshot (before auth) as auth off', () => {
+    const { machine } = machineWithAuth();
+    const snapshot = machine.snapshot();
+    const restored = new NodeStateMachine();
+    restored.restore(snapshot);
+    expect(restored.snapshot()).toEqual(snapshot);
+    expect(restored.auth.enabled).toBe(true);
+    expect(restored.auth.user('alice')?.roles).toEqual(['writer']);
+
+    // Version 1: magic "MSN1", three section lengths, no auth section.
+    const empty = new NodeStateMachine().snapshot();
+    const view = new DataView(empty.buffer, empty.byteOffset);
+    const kvBytes = view.getUint32(4);
+    const sessionBytes = view.getUint32(8);
+    const memberBytes = view.getUint32(12);
+    const v1 = new Uint8Array(16 + kvBytes + sessionBytes + memberBytes);
+    const v1View = new DataView(v1.buffer);
+    v1View.setUint32(0, 0x4d534e31);
+    v1View.setUint32(4, kvBytes);
+    v1View.setUint32(8, sessionBytes);
+    v1View.setUint32(12, memberBytes);
+    v1.set(empty.subarray(20, 20 + kvBytes + sessionBytes + memberBytes), 16);
+    restored.restore(v1);
+    expect(restored.auth.enabled).toBe(false);
+    expect(restored.auth.users()).toEqual([]);
   });
 });

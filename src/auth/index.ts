@@ -1,0 +1,49 @@
+export {
+  type AuthCommand,
+  checkAuthName,
+  decodeAuthCommand,
+  encodeAuthCommand,
+  PERMISSION_TYPES,
+  type Permission,
+  type PermissionType,
+} from './auth-commands.js';
+export {
+  type Access,
+  type AuthSnapshotState,
+  type AuthStateView,
+  AuthStore,
+  decodeAuthSnapshot,
+  type RoleRecord,
+  type UserRecord,
+} from './auth-store.js';
+export { issueToken, newTokenSecret, tokenUser } from './auth-tokens.js';
+export {
+  AuthError,
+  AuthFailedError,
+  BadAuthRequestError,
+  InvalidAuthManagementError,
+  InvalidAuthTokenError,
+  PermissionDeniedError,
+  PermissionNotGrantedError,
+  RoleEmptyError,
+  RoleExistsError,
+  RoleNotFoundError,
+  RoleNotGrantedError,
+  RootRoleMissingError,
+  RootUserMissingError,
+  UserEmptyError,
+  UserExistsError,
+  UserNotFoundError,
+} from './errors.js';
+export { type RequestCredentials, requestUser } from './identity.js';
+export {
+  coveredBy,
+  type KeyInterval,
+  mergeIntervals,
+  permissionInterval,
+  requestInterval,
+} from './key-intervals.js';
+export { kvCommandRefusal, watchRefusal } from './kv-access.js';
+export { AUTH_TOKEN_TTL_MS, MAX_AUTH_NAME_BYTES, ROOT_NAME } from './limits.js';
+export { hashPassword, verifyPassword } from './password-hash.js';
+export { type AuthRefusal, AuthRefusals } from './refusals.js';
