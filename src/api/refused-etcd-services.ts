@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../lib/index.js';
-import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER } from '../protocol/index.js';
+import { detailsTrailerText, ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER } from '../protocol/index.js';
 import type { ClientPortService } from './client-port-server.js';
 import { etcdServices } from './proto.js';
 
@@ -25,7 +25,7 @@ export class EtcdApiNotServedError extends MeshError {
 export function refusedEtcdServices(error: EtcdApiNotServedError): ClientPortService[] {
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_TRAILER, error.code);
-  metadata.set(ERROR_DETAILS_TRAILER, JSON.stringify(error.details));
+  metadata.set(ERROR_DETAILS_TRAILER, detailsTrailerText(error.details));
   const status = (): grpc.ServiceError =>
     Object.assign(new Error(error.message), {
       code: grpc.status.UNIMPLEMENTED,

@@ -6,7 +6,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { isMeshError, type Logger } from '../lib/index.js';
-import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, type ServiceErrorRow } from '../protocol/index.js';
+import {
+  detailsTrailerText,
+  ERROR_CODE_TRAILER,
+  ERROR_DETAILS_TRAILER,
+  type ServiceErrorRow,
+} from '../protocol/index.js';
 import type { ServiceErrorOf } from './grpc-call.js';
 
 export type ServiceErrorTable = Readonly<Record<string, ServiceErrorRow>>;
@@ -48,7 +53,7 @@ export function serviceErrorOf(table: ServiceErrorTable, label: string): Service
     const metadata = new grpc.Metadata();
     if (failure.meshCode !== undefined && isMeshError(error)) {
       metadata.set(ERROR_CODE_TRAILER, failure.meshCode);
-      metadata.set(ERROR_DETAILS_TRAILER, JSON.stringify(error.details));
+      metadata.set(ERROR_DETAILS_TRAILER, detailsTrailerText(error.details));
     }
     return Object.assign(new Error(failure.message), {
       code: failure.code,

@@ -15,3 +15,16 @@ export const ERROR_DETAILS_TRAILER = 'meshos-error-details';
 export interface ServiceErrorRow {
   readonly status: status;
 }
+
+/**
+ * An error's details as the text of the details trailer: JSON with every character outside
+ * printable ASCII written as a `\u` escape, because a metadata value must be printable ASCII
+ * (grpc-js throws on anything else) and a detail often holds a name the client chose. `JSON.parse`
+ * reads the escapes back, so nothing is lost.
+ */
+export function detailsTrailerText(details: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(details).replace(
+    /[^\x20-\x7e]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

@@ -65,7 +65,12 @@ export type {
 } from './daemons-messages.js';
 export { DAEMON_GROUP_PB, MEMBER_ROLE_PB, STANDBY_MODE_PB } from './daemons-messages.js';
 export { DAEMONS_SERVICE_NAME, daemonsProtoDefinition } from './daemons-proto.js';
-export { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, type ServiceErrorRow } from './error-trailers.js';
+export {
+  detailsTrailerText,
+  ERROR_CODE_TRAILER,
+  ERROR_DETAILS_TRAILER,
+  type ServiceErrorRow,
+} from './error-trailers.js';
 export { ETCD_PROTO_LOADER_OPTIONS, etcdProtoDefinition } from './etcd-proto.js';
 export type {
   BytesIn,

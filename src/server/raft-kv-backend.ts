@@ -32,6 +32,7 @@ import {
   type RangeRequest,
   type RangeResponse,
   RequestTooLargeError,
+  validateKvCommand,
   type Watcher,
   type WatchRequest,
 } from '../kv/index.js';
@@ -407,6 +408,9 @@ export class RaftKvBackend implements KvBackend {
   private propose(command: NodeCommand, options: RequestOptions = {}): Promise<NodeApplyResult> {
     try {
       this.node.checkRunning();
+      // A command the log format cannot hold (a negative revision, lease or TTL from a client)
+      // is refused with its typed error here; encoding it would fail an assertion.
+      if (command.type === 'kv') validateKvCommand(command.command);
       const encoded = encodeNodeCommand(command);
       // As etcd: refused before it reaches the log, where it would only fail to apply.
       if (encoded.byteLength > MAX_REQUEST_BYTES)

@@ -2,10 +2,16 @@
  * The inputs the fuzzers found crashing a decoder, shrunk by fast-check, each held here with the
  * typed error its decoder now throws (docs/SECURITY.md, "Fuzzed decoders").
  */
+import type * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { HeaderMetadata } from '../../src/api/grpc-server/request-metadata.js';
+import { chainsPortService } from '../../src/api/index.js';
 import { utf8 } from '../../src/kv/index.js';
 import { isMeshError } from '../../src/lib/index.js';
+import { silentLogger } from '../../src/lib/node/index.js';
+import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER } from '../../src/protocol/index.js';
 import { decodeClusterConfig, decodeNodeCommand, NodeStateMachine } from '../../src/server/index.js';
+import { FakeChainsBackend } from '../support/fake-chains-backend.js';
 import { runFedTask } from './targets/state-targets.js';
 
 function thrownBy(run: () => void): unknown {
@@ -110,5 +116,30 @@ describe('decoder crashes found by fuzzing', () => {
     // Nothing was swapped in: the key-value store and the members are the ones from before.
     expect(machine.kv.range({ type: 'range', key: utf8('kept') }).kvs).toHaveLength(1);
     expect(machine.members.get(7)?.name).toBe('seven');
+  });
+
+  it('a Chains request naming a chain with non-ASCII characters is answered with its typed error, not left hanging', async () => {
+    // The error's details went into a trailer as raw JSON; grpc-js refuses a metadata value that is
+    // not printable ASCII, so building the status threw inside the call's promise: no answer, and
+    // an unhandled rejection (which ends a Node process).
+    const name = 'x\u0010\u00e9\u{1f600}';
+    const port = chainsPortService(new FakeChainsBackend(), silentLogger);
+    const status = port.implementation.Status as grpc.handleUnaryCall<unknown, unknown>;
+    const answer = await new Promise<grpc.ServiceError>((resolve, reject) => {
+      const noAnswer = setTimeout(() => reject(new Error('no answer in 5 s')), 5_000);
+      const call = {
+        request: { name },
+        metadata: new HeaderMetadata({}),
+        getDeadline: () => Number.POSITIVE_INFINITY,
+      };
+      status(call as never, (error) => {
+        clearTimeout(noAnswer);
+        resolve(error as grpc.ServiceError);
+      });
+    });
+    expect(answer.metadata.get(ERROR_CODE_TRAILER)).toEqual(['CHAIN_NOT_FOUND']);
+    const details = answer.metadata.get(ERROR_DETAILS_TRAILER)[0] as string;
+    expect(details).toMatch(/^[\x20-\x7e]*$/);
+    expect(JSON.parse(details)).toMatchObject({ name });
   });
 });

@@ -23,6 +23,7 @@ import {
   ChainOffsetTruncatedError,
   ChainRecordTooLargeError,
   ChainSubscriberTooSlowError,
+  validateChainCreate,
 } from '../../src/chains/index.js';
 import type { NodeId } from '../../src/lib/index.js';
 
@@ -116,6 +117,8 @@ export class FakeChainsBackend implements ChainsBackend {
 
   async create(input: ChainCreateInput): Promise<ChainStatus> {
     this.takeFailure('create');
+    // The real backend's checks (replicas in range, a valid name), so no request is held here that a node refuses.
+    validateChainCreate(input);
     if (this.chains.has(input.name)) throw new ChainExistsError(input.name);
     this.chains.set(input.name, { input, records: [], deleted: false });
     return this.statusOf(input.name);

@@ -44,6 +44,7 @@ import {
   NoSpaceError,
   type RangeRequest,
   type RangeResponse,
+  validateKvCommand,
   type Watcher,
   WatchHub,
   type WatchRequest,
@@ -298,6 +299,8 @@ export class LocalKvBackend implements KvBackend {
 
   /** Applies one command as the next log entry and fans its effects out. */
   private apply(command: KvCommand): ApplyOutcome {
+    // As a node's backend: refused with its typed error before it is encoded for the log.
+    validateKvCommand(command);
     this.applyIndex += 1;
     const outcome = this.machine.apply(this.applyIndex, encodeKvCommand(command));
     this.lessor.observe(outcome.leases, this.clock.nowMs());

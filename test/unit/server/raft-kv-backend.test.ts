@@ -36,6 +36,21 @@ describe('RaftKvBackend on a three-node cluster', () => {
     expect(range.header.revision).toBe(3);
   });
 
+  it('refuses a command the log cannot hold (a negative revision, lease id or TTL) with KV_INVALID_REQUEST', async () => {
+    // Found by fuzzing the gRPC requests (npm run fuzz): these failed an encoder assertion and
+    // were answered INTERNAL, logged as unexpected.
+    const { leader } = await started();
+    for (const command of [
+      { type: 'compact', revision: -1 },
+      { type: 'leaseGrant', id: -1, ttlSeconds: 10 },
+      { type: 'leaseGrant', id: 0, ttlSeconds: -1 },
+      { type: 'leaseRevoke', id: -1 },
+    ] as const) {
+      const error = await leader.execute(command).catch((caught: unknown) => caught);
+      expect(isMeshError(error, 'KV_INVALID_REQUEST')).toBe(true);
+    }
+  });
+
   it('refuses writes on a follower with NOT_LEADER', async () => {
     const { follower } = await started();
     const error = await follower.execute({ type: 'put', key: bytes('k'), value: bytes('v') }).catch((e) => e);
