@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { assert, type Logger } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { type ClientPortCounters, type ConnectionInjector, listenClientPort } from './client-port.js';
+import type { ClientPortTls, ClientTlsRefusals } from './client-port-tls.js';
 import { GrpcServer } from './grpc-server/index.js';
 import { MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES, SHUTDOWN_GRACE_MS } from './limits.js';
 
@@ -29,6 +30,10 @@ export interface ClientPortServerOptions {
   readonly logger?: Logger;
   /** Which gRPC server serves the port; default from `MESHOS_CLIENT_PORT_SERVER`, else MeshOS's own. */
   readonly grpcServer?: GrpcServerChoice;
+  /** Serve TLS (and require client certificates when it says so); plaintext without it. */
+  readonly tls?: ClientPortTls;
+  /** Where TLS refusals are counted, by reason. */
+  readonly tlsRefusals?: ClientTlsRefusals;
 }
 
 /** MeshOS's own gRPC server, or grpc-js's (kept for A/B measurements). */
@@ -118,9 +123,22 @@ export async function startClientPortServer(options: ClientPortServerOptions): P
     chosenGrpcServer(options.grpcServer) === 'grpc-js'
       ? grpcJsServer(options.services)
       : meshosGrpcServer(options.services);
-  const clientPort = await listenClientPort({ host, port, injector: server, logger });
+  const clientPort = await listenClientPort({
+    host,
+    port,
+    injector: server,
+    logger,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.tlsRefusals === undefined ? {} : { tlsRefusals: options.tlsRefusals }),
+  });
   const address = `${host.includes(':') ? `[${host}]` : host}:${clientPort.port}`;
-  logger.info({ address }, 'client port: listening');
+  logger.info(
+    {
+      address,
+      tls: options.tls === undefined ? 'off' : options.tls.clientCertificateAuth ? 'client-cert-auth' : 'on',
+    },
+    'client port: listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -9,10 +9,23 @@
  *   from here in the way of later requests;
  * - through a `RepairedConnection` otherwise: every byte the client sends passes through the
  *   filter, which rewrites header blocks with a bad authority.
+ *
+ * With TLS (`client-port-tls.ts`) the listener is a `tls.Server` and the same judgement runs on
+ * each TLS socket once its handshake ended and its client passed the certificate check.
  */
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
+import type * as tls from 'node:tls';
+import { createServer as createTlsServer } from 'node:tls';
 import { type Logger, MeshError } from '../lib/index.js';
+import {
+  type ClientPortTls,
+  type ClientTlsRefusalReason,
+  type ClientTlsRefusals,
+  clientPortServerOptions,
+  newClientTlsRefusals,
+  refusalOf,
+} from './client-port-tls.js';
 import { ClientStreamFilter } from './client-stream-filter.js';
 import { EMPTY_SETTINGS_FRAME } from './http2-frames.js';
 
@@ -20,6 +33,8 @@ import { EMPTY_SETTINGS_FRAME } from './http2-frames.js';
 export const AUTHORITY_CHECK_WINDOW_MS = 2_000;
 /** Client bytes held while a connection is undecided; past this it is handed over as it is. */
 export const MAX_UNDECIDED_BYTES = 256 * 1024;
+/** At most one log line per this long about TLS refusals (a scanner must not flood the log). */
+export const TLS_REFUSAL_LOG_INTERVAL_MS = 1_000;
 
 /** Where the port hands its connections: MeshOS's gRPC server, or grpc-js's connection injector. */
 export interface ConnectionInjector {
@@ -50,23 +65,41 @@ export interface ClientPort {
   destroyConnections(): number;
 }
 
-export function listenClientPort(options: {
+export interface ClientPortOptions {
   readonly host: string;
   readonly port: number;
   readonly injector: ConnectionInjector;
   readonly logger: Logger;
-}): Promise<ClientPort> {
+  /** Serve TLS with this material; plaintext without it. */
+  readonly tls?: ClientPortTls;
+  /** Where TLS refusals are counted (the node keeps one across restarts of its port). */
+  readonly tlsRefusals?: ClientTlsRefusals;
+}
+
+export function listenClientPort(options: ClientPortOptions): Promise<ClientPort> {
   const undecided = new Set<net.Socket>();
   const open = new Set<net.Socket>();
   const counters = { native: 0, repaired: 0 };
-  const server = net.createServer((socket) => {
-    open.add(socket);
-    socket.once('close', () => open.delete(socket));
+  let closed = false;
+  const accept = (socket: net.Socket): void => {
+    if (closed) {
+      socket.destroy();
+      return;
+    }
     undecided.add(socket);
     judge(socket, options.injector, options.logger, (verdict) => {
       undecided.delete(socket);
       counters[verdict] += 1;
     });
+  };
+  const server =
+    options.tls === undefined
+      ? net.createServer(accept)
+      : secureListener(options.tls, options.tlsRefusals ?? newClientTlsRefusals(), options.logger, accept);
+  // The TCP socket under each connection (under its TLS socket with TLS), destroyed at the end.
+  server.on('connection', (socket: net.Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
   });
   return new Promise((resolve, reject) => {
     const refuse = (error: Error): void =>
@@ -82,6 +115,7 @@ export function listenClientPort(options: {
         port: (server.address() as net.AddressInfo).port,
         counters,
         close: () => {
+          closed = true;
           server.close();
           for (const socket of undecided) socket.destroy();
         },
@@ -94,6 +128,56 @@ export function listenClientPort(options: {
       });
     });
   });
+}
+
+/**
+ * A TLS listener that hands `accept` each connection whose handshake ended and whose client passed
+ * the certificate check; every other connection is refused, counted in `refusals` and logged.
+ */
+function secureListener(
+  settings: ClientPortTls,
+  refusals: ClientTlsRefusals,
+  logger: Logger,
+  accept: (socket: net.Socket) => void,
+): tls.Server {
+  const log = refusalLog(logger);
+  const server = createTlsServer(clientPortServerOptions(settings), (socket) => {
+    const reason = refusalOf(socket, settings);
+    if (reason === undefined) {
+      accept(socket);
+      return;
+    }
+    refusals[reason] += 1;
+    log(reason, socket.remoteAddress, socket.authorizationError?.message);
+    socket.destroy();
+  });
+  server.on('tlsClientError', (error, socket) => {
+    refusals.handshake += 1;
+    log('handshake', socket.remoteAddress, error.message);
+    socket.destroy();
+  });
+  return server;
+}
+
+/** Logs a refusal, at most one line per `TLS_REFUSAL_LOG_INTERVAL_MS` with how many went unlogged. */
+function refusalLog(
+  logger: Logger,
+): (reason: ClientTlsRefusalReason, remote: string | undefined, detail: string | undefined) => void {
+  let lastLoggedAtMs = Number.NEGATIVE_INFINITY;
+  let unlogged = 0;
+  return (reason, remote, detail) => {
+    const nowMs = Date.now();
+    if (nowMs - lastLoggedAtMs < TLS_REFUSAL_LOG_INTERVAL_MS) {
+      unlogged += 1;
+      return;
+    }
+    lastLoggedAtMs = nowMs;
+    logger.warn(
+      { reason, remote, detail, unloggedBefore: unlogged },
+      'client port: refused a TLS connection',
+    );
+    unlogged = 0;
+  };
 }
 
 /** Reads the connection's first frames until the filter can say which way it goes. */
@@ -211,6 +295,16 @@ class RepairedConnection extends Duplex {
 
   get localPort(): number | undefined {
     return this.socket.localPort;
+  }
+
+  /** With TLS: whether the client's certificate was verified (see `grpc-server/auth-context.ts`). */
+  get authorized(): boolean | undefined {
+    return (this.socket as Partial<tls.TLSSocket>).authorized;
+  }
+
+  getPeerCertificate(): tls.PeerCertificate | Record<string, never> {
+    const socket = this.socket as Partial<tls.TLSSocket>;
+    return socket.getPeerCertificate === undefined ? {} : socket.getPeerCertificate.call(socket);
   }
 
   override _read(): void {

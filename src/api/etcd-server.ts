@@ -1,6 +1,6 @@
 /**
  * The etcd v3 gRPC API over a `KvBackend`: KV, Watch, Lease, Cluster, Maintenance and Auth on one
- * insecure HTTP/2 port. Every answer's header carries the backend's cluster id, member id, revision
+ * HTTP/2 port (plaintext, or TLS when given). Every answer's header carries the backend's cluster id, member id, revision
  * and Raft term; every failure carries etcd's gRPC code and message.
  */
 import { assert, type Clock, type Logger, SystemClock, type TimerId } from '../lib/index.js';
@@ -10,6 +10,7 @@ import type { ChainsBackend } from './chains-backend.js';
 import { chainsPortService } from './chains-service.js';
 import type { ClientPortCounters } from './client-port.js';
 import { type ClientPortService, startClientPortServer } from './client-port-server.js';
+import type { ClientPortTls, ClientTlsRefusals } from './client-port-tls.js';
 import { clusterService } from './cluster-service.js';
 import type { DaemonsBackend } from './daemons-backend.js';
 import { daemonsPortService } from './daemons-service.js';
@@ -33,6 +34,10 @@ export interface EtcdApiServerOptions {
   /** Drives periodic watch progress; defaults to the system clock. */
   readonly clock?: Clock;
   readonly progressNotifyIntervalMs?: number;
+  /** Serve TLS (client certificates required when it says so); plaintext without it. */
+  readonly tls?: ClientPortTls;
+  /** Where TLS refusals are counted, by reason. */
+  readonly tlsRefusals?: ClientTlsRefusals;
 }
 
 export interface EtcdApiServer {
@@ -55,6 +60,8 @@ export async function startEtcdApiServer(options: EtcdApiServerOptions): Promise
   const server = await startClientPortServer({
     address: options.address,
     logger,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.tlsRefusals === undefined ? {} : { tlsRefusals: options.tlsRefusals }),
     services: [
       ...etcd.services,
       ...(options.chains === undefined ? [] : [chainsPortService(options.chains, logger)]),

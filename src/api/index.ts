@@ -19,12 +19,22 @@ export type {
   ChainsBackend,
 } from './chains-backend.js';
 export { type ChainsPortService, chainsPortService } from './chains-service.js';
+export { type CallWithAuthContext, clientCertificateCommonName } from './client-certificate.js';
 export {
   type ClientPortServer,
   type ClientPortServerOptions,
   type ClientPortService,
   startClientPortServer,
 } from './client-port-server.js';
+export {
+  CLIENT_TLS_REFUSAL_REASONS,
+  type ClientPortTls,
+  ClientTlsError,
+  type ClientTlsRefusalReason,
+  type ClientTlsRefusals,
+  clientPortTlsProblems,
+  newClientTlsRefusals,
+} from './client-port-tls.js';
 export type {
   DaemonDeployInput,
   DaemonMoveResult,

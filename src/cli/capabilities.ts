@@ -38,6 +38,12 @@ export const CAPABILITIES: readonly Capability[] = [
   },
   { area: 'transport', status: 'running', summary: 'framed, batched peer links over TCP and mutual TLS 1.3' },
   {
+    area: 'client TLS',
+    status: 'running',
+    summary:
+      'the client port over TLS (--cert-file, --key-file) with client certificates required on request (--trusted-ca-file, --client-cert-auth): refusals counted in /metrics and logged, the certificate CN shown to handlers; meshos certs client; --cacert/--cert/--key on the CLI, tls on the client; etcdctl works (docs/SECURITY.md)',
+  },
+  {
     area: 'server',
     status: 'running',
     summary: 'RaftNode host, forwarding, admin HTTP, meshos start/join, the local cluster',

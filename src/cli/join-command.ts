@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
@@ -12,6 +13,7 @@ import {
   STORAGE_USAGE,
   storageConfigFromValues,
 } from './node-commands.js';
+import { CLIENT_TLS_OPTIONS, CLIENT_TLS_USAGE, clientTlsFromValues, FlagError } from './role-flags.js';
 
 /** How often a joined learner asks to be promoted while it catches up, and for how long. */
 const PROMOTE_RETRY_INTERVAL_MS = 500;
@@ -27,7 +29,11 @@ options:
   --certs DIR      the cluster CA directory (a certificate for the new id is issued when missing)
   --insecure       plaintext peer traffic, for loopback only
   --no-promote     stay a learner
-${STORAGE_USAGE}`;
+  --via-cacert FILE  CA certificate (PEM) of a --via member whose client port serves TLS
+  --via-cert FILE, --via-key FILE
+                   client certificate and key (PEM) for a member with --client-cert-auth
+${STORAGE_USAGE}
+${CLIENT_TLS_USAGE}`;
 
 export async function joinCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
@@ -43,7 +49,11 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
       certs: { type: 'string' },
       insecure: { type: 'boolean', default: false },
       'no-promote': { type: 'boolean', default: false },
+      'via-cacert': { type: 'string' },
+      'via-cert': { type: 'string' },
+      'via-key': { type: 'string' },
       ...STORAGE_OPTIONS,
+      ...CLIENT_TLS_OPTIONS,
     },
     strict: true,
   });
@@ -53,9 +63,18 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
   if (!values.insecure && values.certs === undefined) throw new UsageError('give --certs DIR, or --insecure');
   const peerAddress = parseAddress(values['peer-listen']);
   const storage = storageConfigFromValues(values);
+  const problems: string[] = [];
+  const clientTls = clientTlsFromValues(values, problems);
+  const viaTls = viaTlsFromValues(values, problems);
+  if (problems.length > 0) throw new FlagError(problems);
+  const viaCredentials = viaTls === undefined ? undefined : await readViaCredentials(viaTls);
   // Taken before the cluster is asked for an id: a directory in use must not add a member.
   const lock = await DataDirectoryLock.acquire(path.resolve(values.data));
-  const client = new Etcd3({ hosts: [values.via], dialTimeout: 5_000 });
+  const client = new Etcd3({
+    hosts: [values.via],
+    dialTimeout: 5_000,
+    ...(viaCredentials === undefined ? {} : { credentials: viaCredentials }),
+  });
   try {
     const before = await client.cluster.memberList({});
     const seedPeers = new Map<number, Address>();
@@ -83,6 +102,7 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
       insecure: values.insecure,
       ...storage,
       ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
+      ...(clientTls === undefined ? {} : { clientTls }),
     };
     const promote = values['no-promote']
       ? undefined
@@ -93,6 +113,46 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
     // The node released it on stop; this covers failures before the node started.
     await lock.release();
   }
+}
+
+/** `--via-cacert/--via-cert/--via-key`: TLS to the member named by `--via`. */
+function viaTlsFromValues(
+  values: {
+    'via-cacert'?: string | undefined;
+    'via-cert'?: string | undefined;
+    'via-key'?: string | undefined;
+  },
+  problems: string[],
+): { caFile: string; certificateFile?: string; keyFile?: string } | undefined {
+  const caFile = values['via-cacert'];
+  const certificateFile = values['via-cert'];
+  const keyFile = values['via-key'];
+  if ((certificateFile === undefined) !== (keyFile === undefined))
+    problems.push('--via-cert and --via-key go together');
+  if (caFile === undefined) {
+    if (certificateFile !== undefined) problems.push('--via-cert/--via-key need --via-cacert');
+    return undefined;
+  }
+  return {
+    caFile,
+    ...(certificateFile === undefined || keyFile === undefined ? {} : { certificateFile, keyFile }),
+  };
+}
+
+async function readViaCredentials(files: { caFile: string; certificateFile?: string; keyFile?: string }) {
+  const read = async (file: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    rootCertificate: await read(files.caFile),
+    ...(files.certificateFile === undefined || files.keyFile === undefined
+      ? {}
+      : { certChain: await read(files.certificateFile), privateKey: await read(files.keyFile) }),
+  };
 }
 
 /**

@@ -59,7 +59,7 @@ commands:
   start-local   run a local 3-node cluster on loopback (what \`npm start\` runs)
   start         run one node (see meshos start --help)
   join          run one node that joins an existing cluster as a learner
-  certs         create the cluster CA and node certificates
+  certs         create the cluster CA, node and client certificates
   kv            get, put, del, watch, txn (meshos kv --help)
   chain         replicated chains: create, append, read, tail, status, list, delete
   daemon        daemons on the cluster: deploy, list, status, send, state, outputs, move, remove

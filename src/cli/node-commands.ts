@@ -14,9 +14,12 @@ import {
   ServiceFaults,
   type WorkerNodeConfig,
 } from '../mesh/index.js';
-import { createClusterCa, issueNodeCertificate } from '../transport/index.js';
+import { createClusterCa, issueClientCertificate, issueNodeCertificate } from '../transport/index.js';
 import { UsageError } from './commands/common.js';
 import {
+  CLIENT_TLS_OPTIONS,
+  CLIENT_TLS_USAGE,
+  clientTlsFromValues,
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_CLIENT_LISTEN,
   FlagError,
@@ -106,6 +109,7 @@ options:
   --daemon-module PATH    load the daemon kinds this ES module exports (repeatable); a module
                           that fails to load stops the start (docs/DAEMONS.md)
 ${STORAGE_USAGE}
+${CLIENT_TLS_USAGE}
 ${ROLE_USAGE}`;
 
 const NODE_OPTIONS = {
@@ -122,6 +126,7 @@ const NODE_OPTIONS = {
   'wal-thread-pool': { type: 'boolean', default: false },
   'daemon-module': { type: 'string', multiple: true },
   ...STORAGE_OPTIONS,
+  ...CLIENT_TLS_OPTIONS,
   ...ROLE_OPTIONS,
 } as const;
 
@@ -185,6 +190,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
   const membershipProblems: string[] = [];
   const membership = membershipFromValues(values, membershipProblems);
   const tuning = serviceTuningFromValues(values, membershipProblems);
+  const clientTls = clientTlsFromValues(values, membershipProblems);
   if (membershipProblems.length > 0) throw new FlagError(membershipProblems);
   return {
     id,
@@ -202,6 +208,7 @@ function voterConfigFromValues(values: ReturnType<typeof parseNodeArguments>): M
     ...daemonModulesFromValues(values),
     ...tuning,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
+    ...(clientTls === undefined ? {} : { clientTls }),
   };
 }
 
@@ -327,9 +334,18 @@ export async function runUntilSignalled<T>(
 }
 
 export const CERTS_USAGE = `usage: meshos certs init --dir DIR [--cluster ID]
-       meshos certs issue NODE_ID --dir DIR [--host NAME_OR_IP ...]`;
+       meshos certs issue NODE_ID --dir DIR [--host NAME_OR_IP ...]
+       meshos certs client NAME --dir DIR [--out DIR]
 
-/** `meshos certs init` and `meshos certs issue <node>`: the cluster CA and node certificates. */
+init    the cluster CA (ca.pem, ca-key.pem)
+issue   node NODE_ID's certificate, for peer mutual TLS and the client port (--cert-file)
+client  a client certificate with common name NAME (client-NAME.pem, client-NAME-key.pem in
+        --out, default --dir), for clients of a port with --client-cert-auth`;
+
+/**
+ * `meshos certs init`, `meshos certs issue <node>` and `meshos certs client <name>`: the cluster
+ * CA, node certificates and client certificates.
+ */
 export async function certsCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -337,6 +353,7 @@ export async function certsCommand(argv: readonly string[], io: CommandIo): Prom
       dir: { type: 'string' },
       cluster: { type: 'string', default: 'meshos-local' },
       host: { type: 'string', multiple: true, default: [] },
+      out: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -352,6 +369,14 @@ export async function certsCommand(argv: readonly string[], io: CommandIo): Prom
     const nodeId = nodeIdArgument('issue NODE_ID', positionals[1]);
     await issueNodeCertificate(directory, nodeId, values.host);
     io.out(`certificate for node ${nodeId} written to ${directory}`);
+    return 0;
+  }
+  if (positionals[0] === 'client') {
+    const name = positionals[1];
+    if (name === undefined) throw new UsageError("certs client needs a NAME (the certificate's common name)");
+    const out = path.resolve(values.out ?? values.dir);
+    const files = await issueClientCertificate(directory, name, out);
+    io.out(`client certificate for '${name}' written to ${files.certificateFile} (key ${files.keyFile})`);
     return 0;
   }
   throw new UsageError(CERTS_USAGE);

@@ -1,4 +1,5 @@
 /** `meshos start --role voter|worker` and the membership flags both roles take. */
+import { accessSync, constants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BLOB_ORPHAN_GRACE_MS, blobOrphanGraceProblems } from '../blobs/index.js';
@@ -14,6 +15,7 @@ import {
 import { DEFAULT_DAEMON_REPAIR_GRACE_MS, daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
 import { MeshError, parseAddress } from '../lib/index.js';
 import {
+  type ClientPortTlsFiles,
   type ControlPlaneTlsFiles,
   capacityProblems,
   checkpointEveryEventsProblems,
@@ -29,6 +31,75 @@ import {
   type NodeRole,
   type WorkerNodeConfig,
 } from '../mesh/index.js';
+
+/** The client port's TLS flags, as etcd names them; voters, workers and `meshos join` take them. */
+export const CLIENT_TLS_USAGE = `client TLS (plaintext without --cert-file):
+  --cert-file FILE        serve the client port over TLS with this certificate (PEM; a node
+                          certificate from 'meshos certs issue' serves)
+  --key-file FILE         its private key (PEM)
+  --trusted-ca-file FILE  CA that client certificates must chain to
+  --client-cert-auth      refuse clients without a certificate signed by --trusted-ca-file`;
+
+export const CLIENT_TLS_OPTIONS = {
+  'cert-file': { type: 'string' },
+  'key-file': { type: 'string' },
+  'trusted-ca-file': { type: 'string' },
+  'client-cert-auth': { type: 'boolean', default: false },
+} as const;
+
+export interface ClientTlsValues {
+  readonly 'cert-file'?: string | undefined;
+  readonly 'key-file'?: string | undefined;
+  readonly 'trusted-ca-file'?: string | undefined;
+  readonly 'client-cert-auth': boolean;
+}
+
+/**
+ * `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth` as the node config holds
+ * them (undefined without `--cert-file`: plaintext); `problems` collects flags that do not fit
+ * together and files that cannot be read.
+ */
+export function clientTlsFromValues(
+  values: ClientTlsValues,
+  problems: string[],
+): ClientPortTlsFiles | undefined {
+  const certificateFile = values['cert-file'];
+  const keyFile = values['key-file'];
+  const trustedCaFile = values['trusted-ca-file'];
+  const clientCertificateAuth = values['client-cert-auth'];
+  if ((certificateFile === undefined) !== (keyFile === undefined))
+    problems.push('--cert-file and --key-file go together');
+  if (clientCertificateAuth && trustedCaFile === undefined)
+    problems.push(
+      '--client-cert-auth needs --trusted-ca-file, the CA that client certificates must chain to',
+    );
+  if (certificateFile === undefined && (clientCertificateAuth || trustedCaFile !== undefined))
+    problems.push(
+      '--client-cert-auth and --trusted-ca-file need --cert-file and --key-file (TLS on the client port)',
+    );
+  const given = [
+    ['--cert-file', certificateFile],
+    ['--key-file', keyFile],
+    ['--trusted-ca-file', trustedCaFile],
+  ] as const;
+  for (const [flag, file] of given) {
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      problems.push(
+        `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
+    }
+  }
+  if (certificateFile === undefined || keyFile === undefined) return undefined;
+  return {
+    certificateFile: path.resolve(certificateFile),
+    keyFile: path.resolve(keyFile),
+    ...(trustedCaFile === undefined ? {} : { trustedCaFile: path.resolve(trustedCaFile) }),
+    clientCertificateAuth,
+  };
+}
 
 /** Command-line flags that do not fit together or do not parse; every problem at once. */
 export class FlagError extends MeshError {
@@ -215,7 +286,7 @@ export function givenFlags(argv: readonly string[]): Set<string> {
 }
 
 /** The worker flags `meshos start --role worker` takes, as parsed. */
-export interface WorkerValues extends RoleValues {
+export interface WorkerValues extends RoleValues, ClientTlsValues {
   readonly name?: string | undefined;
   readonly cluster: string;
   readonly data?: string | undefined;
@@ -244,6 +315,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
   const membership = membershipFromValues(values, problems);
   const tuning = serviceTuningFromValues(values, problems);
   const controlPlaneTls = controlPlaneTlsFromValues(values, problems);
+  const clientTls = clientTlsFromValues(values, problems);
   const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
     try {
       return parseAddress(text);
@@ -265,6 +337,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     adminAddress,
     controlPlaneEndpoints: endpoints,
     ...(controlPlaneTls === undefined ? {} : { controlPlaneTls }),
+    ...(clientTls === undefined ? {} : { clientTls }),
     membership,
     ...tuning,
     insecure: values.insecure,

@@ -61,7 +61,7 @@ import {
   DEFAULT_SNAPSHOT_TIMEOUT_MS,
   DISCOVERY_TIMEOUT_MS,
 } from './limits.js';
-import { type MeshClientOptions, validateClientOptions } from './options.js';
+import { effectiveTls, type MeshClientOptions, validateClientOptions } from './options.js';
 import type { ServiceTransport } from './service-transport.js';
 import { ClientSession, randomClientId } from './session.js';
 import { collectSnapshot, createWatch, keepAliveOnce } from './stream-calls.js';
@@ -125,7 +125,7 @@ export class MeshClient {
     this.pool = new EndpointPool(
       options.endpoints.map(normalizeEndpoint),
       options.interceptors ?? [],
-      channelCredentials(options.tls),
+      channelCredentials(effectiveTls(options)),
     );
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;

@@ -52,7 +52,7 @@ type ServerStreamMethod = (
 export function channelCredentials(tls: ClientTlsOptions | undefined): grpc.ChannelCredentials {
   if (tls === undefined) return grpc.credentials.createInsecure();
   return grpc.credentials.createSsl(
-    Buffer.from(tls.caCertificatePem),
+    tls.caCertificatePem === undefined ? null : Buffer.from(tls.caCertificatePem),
     tls.privateKeyPem === undefined ? null : Buffer.from(tls.privateKeyPem),
     tls.certificatePem === undefined ? null : Buffer.from(tls.certificatePem),
   );

@@ -4,10 +4,13 @@ import type { Random } from '../lib/index.js';
 import { normalizeEndpoint } from './endpoint.js';
 import { MAX_ATTEMPTS_LIMIT, MAX_CLIENT_ID_LENGTH, MAX_ENDPOINTS } from './limits.js';
 
-/** TLS to the endpoints (an etcd cluster serving https); without it the client speaks plaintext. */
+/**
+ * TLS to the endpoints (nodes or an etcd cluster serving https); without it, and without an
+ * `https://` endpoint, the client speaks plaintext.
+ */
 export interface ClientTlsOptions {
-  /** PEM of the CA that signed the endpoints' certificates. */
-  readonly caCertificatePem: string;
+  /** PEM of the CA that signed the endpoints' certificates; the system's trusted CAs when unset. */
+  readonly caCertificatePem?: string;
   /** This client's certificate and key (PEM), for endpoints that require client certificates. */
   readonly certificatePem?: string;
   readonly privateKeyPem?: string;
@@ -28,8 +31,17 @@ export interface MeshClientOptions {
   readonly random?: Random;
   /** Extra gRPC client interceptors (tracing, tests). */
   readonly interceptors?: readonly grpc.Interceptor[];
-  /** TLS (and mutual TLS with a client certificate) to every endpoint. */
+  /**
+   * TLS (and mutual TLS with a client certificate) to every endpoint; an `https://` endpoint turns
+   * TLS on with the system's trusted CAs when this is unset.
+   */
   readonly tls?: ClientTlsOptions;
+}
+
+/** The TLS the client speaks: as given, or the defaults when an endpoint is `https://`; none for plaintext. */
+export function effectiveTls(options: MeshClientOptions): ClientTlsOptions | undefined {
+  if (options.tls !== undefined) return options.tls;
+  return options.endpoints.some((endpoint) => /^\s*https:\/\//i.test(endpoint)) ? {} : undefined;
 }
 
 /** Every problem with the options, not just the first. */
@@ -67,7 +79,10 @@ export function validateClientOptions(options: MeshClientOptions): string[] {
 
 function tlsProblems(tls: ClientTlsOptions): string[] {
   const problems: string[] = [];
-  if (typeof tls.caCertificatePem !== 'string' || !tls.caCertificatePem.includes('BEGIN CERTIFICATE')) {
+  if (
+    tls.caCertificatePem !== undefined &&
+    (typeof tls.caCertificatePem !== 'string' || !tls.caCertificatePem.includes('BEGIN CERTIFICATE'))
+  ) {
     problems.push('tls.caCertificatePem: must be a PEM certificate');
   }
   if ((tls.certificatePem === undefined) !== (tls.privateKeyPem === undefined)) {

@@ -4,6 +4,8 @@
  * became of each action. A listing is read at one revision, head and anchor included, so a
  * write landing meanwhile cannot look like a break.
  */
+
+import type { ClientTlsOptions } from '../client/index.js';
 import {
   AUDIT_ANCHOR_KEY,
   AUDIT_HEAD_KEY,
@@ -152,11 +154,13 @@ export class AuditReader {
 export async function openAuditReader(options: {
   readonly endpoints: readonly string[];
   readonly root?: string;
+  readonly tls?: ClientTlsOptions;
 }): Promise<{ readonly reader: AuditReader; readonly plane: ControlPlane }> {
   const plane = await openControlPlane({
     kind: 'etcd',
     endpoints: options.endpoints,
     ...(options.root === undefined ? {} : { root: options.root }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   return { reader: new AuditReader(plane), plane };
 }

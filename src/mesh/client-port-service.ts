@@ -9,12 +9,14 @@ import {
   type ClientPortService,
   chainsPortService,
   daemonsPortService,
+  newClientTlsRefusals,
   startClientPortServer,
 } from '../api/index.js';
 import { formatAddress, type Logger, parseAddress } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { blobsBackendOf } from './blob-service.js';
 import { chainsBackendOf } from './chain-service.js';
+import { readClientPortTls } from './client-tls-files.js';
 import { daemonsBackendOf } from './daemon-service.js';
 import type { CommonServiceContext, NodeParts } from './node-parts.js';
 import type { NodeService } from './node-service.js';
@@ -49,10 +51,14 @@ export function clientPortService(context: CommonServiceContext, plan: ClientPor
     policy: 'restartable',
     async open() {
       const logger = context.logger?.child({ part: 'api' }) ?? silentLogger;
+      const tls = config.clientTls === undefined ? undefined : await readClientPortTls(config.clientTls);
+      parts.clientTlsRefusals ??= newClientTlsRefusals();
       const server = await startClientPortServer({
         address: formatAddress(parts.clientAddress ?? config.clientAddress),
         services: [...plan.etcdServices(logger), ...meshPortServices(parts, logger)],
         logger,
+        ...(tls === undefined ? {} : { tls }),
+        tlsRefusals: parts.clientTlsRefusals,
       });
       parts.clientAddress = parseAddress(server.address);
       return { close: () => server.close() };

@@ -2,6 +2,7 @@ import { blobOrphanGraceProblems } from '../blobs/index.js';
 import { chainGracePeriodProblems, chainSegmentBytesProblems } from '../chains/index.js';
 import { daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
 import { formatAddress } from '../lib/index.js';
+import { clientPortTlsFilesProblems } from './client-tls-files.js';
 import { checkpointEveryEventsProblems } from './daemon-member-checkpoints.js';
 import type { CommonNodeConfig } from './node-parts.js';
 
@@ -29,5 +30,6 @@ export function commonNodeConfigProblems(config: CommonNodeConfig): string[] {
     problems.push(...checkpointEveryEventsProblems(config.daemonCheckpointEvents));
   if (config.chainSegmentBytes !== undefined)
     problems.push(...chainSegmentBytesProblems(config.chainSegmentBytes));
+  if (config.clientTls !== undefined) problems.push(...clientPortTlsFilesProblems(config.clientTls));
   return problems;
 }

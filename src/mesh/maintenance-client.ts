@@ -5,6 +5,7 @@
  * worker node does; the nodes' maintenance agents carry the requests out.
  */
 import { ChainDirectory } from '../chains/index.js';
+import type { ClientTlsOptions } from '../client/index.js';
 import { type ControlPlane, openControlPlane } from '../control/index.js';
 import { DaemonDirectory } from '../daemons/directory.js';
 import { type Clock, type NodeId, SystemClock } from '../lib/index.js';
@@ -36,6 +37,7 @@ export async function openOperatorPlane(
     endpoints: options.endpoints,
     clock,
     ...(options.root === undefined ? {} : { root: options.root }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   return { plane, clock };
 }
@@ -57,6 +59,8 @@ export interface MaintenanceClientOptions {
   /** The plane's root prefix (default `/meshos/v1/`). */
   readonly root?: string;
   readonly clock?: Clock;
+  /** TLS to the endpoints (`--cacert/--cert/--key`); plaintext without it. */
+  readonly tls?: ClientTlsOptions;
 }
 
 export class MaintenanceClient {

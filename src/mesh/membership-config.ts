@@ -1,4 +1,5 @@
 import { type Address, InputProblems, ValidationError } from '../lib/index.js';
+import type { ClientPortTlsFiles } from './client-tls-files.js';
 import { commonNodeConfigProblems } from './common-node-config.js';
 import { capacityProblems, MAX_ZONE_CHARACTERS, type NodeCapacity } from './node-record.js';
 
@@ -40,6 +41,8 @@ export interface WorkerNodeConfig {
   /** `ca.pem`, and `ca-key.pem` to issue this node's certificate once its id is allocated. */
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
+  /** TLS on the client port (`--cert-file`, `--key-file`, ...); plaintext without it. */
+  readonly clientTls?: ClientPortTlsFiles;
   /** Absolute paths of `--daemon-module` files whose exported kinds this node runs (docs/DAEMONS.md). */
   readonly daemonModules?: readonly string[];
   /** `--chain-repair-grace-ms`: a node gone this long has its chain replicas replaced (default 60 s). */

@@ -15,6 +15,7 @@ import type { EscalationError } from '../supervisor/index.js';
 import { nodeAdminSource } from './admin-source.js';
 import { registerChainMetrics } from './chain-metrics.js';
 import { newChainRequestCounters } from './chain-requests.js';
+import { registerClientPortMetrics } from './client-port-metrics.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
 import type { Membership } from './membership.js';
 import type { NodeMetrics } from './metrics.js';
@@ -129,6 +130,7 @@ export class MeshNode {
     );
     registerServiceMetrics(node.metrics.registry, () => tree.status());
     registerChainMetrics(node.metrics.registry, () => parts.chainHost, chainCounters);
+    registerClientPortMetrics(node.metrics.registry, () => parts.clientTlsRefusals);
     registerProximityMetrics(node.metrics.registry, () => parts.proximity?.graph);
     node.announceWhenLeaderKnown();
     return node;

@@ -10,6 +10,7 @@ import {
   ValidationError,
 } from '../lib/index.js';
 import { type AutoCompactionConfig, autoCompactionProblems } from '../server/index.js';
+import type { ClientPortTlsFiles } from './client-tls-files.js';
 import { commonNodeConfigProblems } from './common-node-config.js';
 import { type MembershipConfig, membershipConfigProblems } from './membership-config.js';
 
@@ -32,6 +33,8 @@ export interface MeshNodeConfig {
   /** Directory with `ca.pem` and this node's certificate; absent only with `insecure`. */
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
+  /** TLS on the client port (`--cert-file`, `--key-file`, ...); plaintext without it. */
+  readonly clientTls?: ClientPortTlsFiles;
   /**
    * Write and fdatasync the write-ahead log on Node's thread pool instead of inline on the
    * event loop. Inline is faster on a local SSD (no event-loop round trip per write); the pool

@@ -4,7 +4,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { DaemonsBackend } from '../api/daemons-backend.js';
-import type { ChainsBackend } from '../api/index.js';
+import type { ChainsBackend, ClientTlsRefusals } from '../api/index.js';
 import type { ChainCoordinator, ChainHost, ChainMessage, ProximityMatrix } from '../chains/index.js';
 import type { ControlPlane } from '../control/index.js';
 import { type Address, assert, type Clock, type Disk, type Logger, type Random } from '../lib/index.js';
@@ -20,6 +20,7 @@ import type { PeerTransport, TlsMaterial } from '../transport/index.js';
 import type { AuditFeed } from './audit-feed.js';
 import type { BlobsNode } from './blob-node.js';
 import type { ChainRequestCounters } from './chain-requests.js';
+import type { ClientPortTlsFiles } from './client-tls-files.js';
 import type { DaemonMembers } from './daemon-members.js';
 import type { DataDirectoryLock } from './data-directory-lock.js';
 import type { LeaderChanges } from './leader-changes.js';
@@ -48,6 +49,8 @@ export interface NodeParts {
   leaderChanges?: LeaderChanges;
   /** The ports actually bound; a restarted service binds the same one again. */
   clientAddress?: Address;
+  /** The client port's TLS refusals by reason (kept across restarts of the port, for `/metrics`). */
+  clientTlsRefusals?: ClientTlsRefusals;
   adminAddress?: Address;
   controlPlane?: ControlPlane;
   membership?: Membership;
@@ -91,6 +94,8 @@ export interface CommonNodeConfig {
   readonly adminAddress: Address;
   readonly certificateDirectory?: string;
   readonly insecure: boolean;
+  /** TLS on the client port (`--cert-file`, `--key-file`, ...); plaintext without it. */
+  readonly clientTls?: ClientPortTlsFiles;
   readonly membership?: MembershipConfig;
   /** How long a node must be gone before the chain coordinator replaces its replicas. */
   readonly chainRepairGraceMs?: number;

@@ -15,6 +15,7 @@ import type { EscalationError } from '../supervisor/index.js';
 import { workerAdminSource } from './admin-source.js';
 import { registerChainMetrics } from './chain-metrics.js';
 import { newChainRequestCounters } from './chain-requests.js';
+import { registerClientPortMetrics } from './client-port-metrics.js';
 import { type Membership, registerMembershipMetrics } from './membership.js';
 import { validateWorkerNodeConfig, type WorkerNodeConfig } from './membership-config.js';
 import { MembershipChangeRelay } from './membership-relay.js';
@@ -111,6 +112,7 @@ export class WorkerNode {
     registerServiceMetrics(registry, () => tree.status());
     registerMembershipMetrics(registry, () => parts.membership);
     registerChainMetrics(registry, () => parts.chainHost, chainCounters);
+    registerClientPortMetrics(registry, () => parts.clientTlsRefusals);
     registerProximityMetrics(registry, () => parts.proximity?.graph);
     const id = part(parts, 'identity').id;
     return new WorkerNode(

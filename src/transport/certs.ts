@@ -17,6 +17,8 @@ export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1
 
 const CLUSTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const HOST_NAME_PATTERN = /^[A-Za-z0-9*]([A-Za-z0-9.-]{0,252})$/;
+/** A client certificate's name: its CN (an etcd user name) and part of its file names. */
+const CLIENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 /** The files of a certificate directory. */
 export const certificateFiles = {
@@ -24,6 +26,8 @@ export const certificateFiles = {
   caKey: (directory: string) => path.join(directory, 'ca-key.pem'),
   nodeCertificate: (directory: string, nodeId: NodeId) => path.join(directory, `node-${nodeId}.pem`),
   nodeKey: (directory: string, nodeId: NodeId) => path.join(directory, `node-${nodeId}-key.pem`),
+  clientCertificate: (directory: string, name: string) => path.join(directory, `client-${name}.pem`),
+  clientKey: (directory: string, name: string) => path.join(directory, `client-${name}-key.pem`),
 };
 
 /**
@@ -125,7 +129,8 @@ export async function createClusterCa(directory: string, clusterId: string): Pro
 /**
  * Issues a node certificate signed by the cluster CA in `directory`: key, signing request,
  * certificate. The node id is bound as CN `meshos-node-<id>` and SAN `URI:meshos://node/<id>`;
- * SANs also name the loopback addresses and `hosts`. Usable as both TLS server and client.
+ * SANs also name the loopback addresses and `hosts`. Usable as both TLS server and client (and
+ * as the certificate of the node's client port: `--cert-file`).
  */
 export async function issueNodeCertificate(
   directory: string,
@@ -133,6 +138,47 @@ export async function issueNodeCertificate(
   hosts: readonly string[] = [],
 ): Promise<void> {
   checkNodeId(nodeId);
+  await signCertificate(directory, {
+    commonName: nodeCommonName(nodeId),
+    extendedKeyUsage: 'serverAuth,clientAuth',
+    subjectAltNames: [...hostAltNames(hosts), `URI:${nodeUri(nodeId)}`],
+    certificatePath: certificateFiles.nodeCertificate(directory, nodeId),
+    keyPath: certificateFiles.nodeKey(directory, nodeId),
+  });
+}
+
+/**
+ * Issues a client certificate signed by the cluster CA in `directory`, for clients of the client
+ * port under `--client-cert-auth`: CN `name` (the user etcd's auth takes it for), client use only.
+ * Written to `outDirectory` (default `directory`) as `client-<name>.pem` and `client-<name>-key.pem`.
+ */
+export async function issueClientCertificate(
+  directory: string,
+  name: string,
+  outDirectory: string = directory,
+): Promise<{ certificateFile: string; keyFile: string }> {
+  if (!CLIENT_NAME_PATTERN.test(name)) {
+    throw new ValidationError('client name', [
+      `${JSON.stringify(name)} must be 1..64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`,
+    ]);
+  }
+  await mkdir(outDirectory, { recursive: true, mode: 0o700 });
+  const files = {
+    certificateFile: certificateFiles.clientCertificate(outDirectory, name),
+    keyFile: certificateFiles.clientKey(outDirectory, name),
+  };
+  await signCertificate(directory, {
+    commonName: name,
+    extendedKeyUsage: 'clientAuth',
+    subjectAltNames: [],
+    certificatePath: files.certificateFile,
+    keyPath: files.keyFile,
+  });
+  return files;
+}
+
+/** SAN entries for the loopback names and `hosts`; VALIDATION_FAILED names any that is neither IP nor DNS. */
+function hostAltNames(hosts: readonly string[]): string[] {
   const badHosts = hosts.filter((host) => isIP(host) === 0 && !HOST_NAME_PATTERN.test(host));
   if (badHosts.length > 0) {
     throw new ValidationError(
@@ -140,20 +186,32 @@ export async function issueNodeCertificate(
       badHosts.map((host) => `${JSON.stringify(host)} is neither an IP address nor a DNS name`),
     );
   }
-  const names = [...new Set([...LOOPBACK_HOSTS, ...hosts])].map((host) =>
+  return [...new Set([...LOOPBACK_HOSTS, ...hosts])].map((host) =>
     isIP(host) === 0 ? `DNS:${host}` : `IP:${host}`,
   );
-  const keyPath = certificateFiles.nodeKey(directory, nodeId);
-  const requestPath = path.join(directory, `node-${nodeId}.csr`);
-  const extensionsPath = path.join(directory, `node-${nodeId}.ext`);
-  await generateKey(keyPath);
+}
+
+/** A leaf certificate to sign with the cluster CA. */
+interface LeafCertificate {
+  readonly commonName: string;
+  readonly extendedKeyUsage: string;
+  readonly subjectAltNames: readonly string[];
+  readonly certificatePath: string;
+  readonly keyPath: string;
+}
+
+/** Key, signing request and certificate of `leaf`, signed by the CA in `directory`. */
+async function signCertificate(directory: string, leaf: LeafCertificate): Promise<void> {
+  const requestPath = `${leaf.certificatePath}.csr`;
+  const extensionsPath = `${leaf.certificatePath}.ext`;
+  await generateKey(leaf.keyPath);
   await runOpenssl([
     'req',
     '-new',
     '-key',
-    keyPath,
+    leaf.keyPath,
     '-subj',
-    `/O=meshos/CN=${nodeCommonName(nodeId)}`,
+    `/O=meshos/CN=${leaf.commonName}`,
     '-out',
     requestPath,
   ]);
@@ -162,8 +220,8 @@ export async function issueNodeCertificate(
     [
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth,clientAuth',
-      `subjectAltName=${[...names, `URI:${nodeUri(nodeId)}`].join(',')}`,
+      `extendedKeyUsage=${leaf.extendedKeyUsage}`,
+      ...(leaf.subjectAltNames.length === 0 ? [] : [`subjectAltName=${leaf.subjectAltNames.join(',')}`]),
       '',
     ].join('\n'),
   );
@@ -185,7 +243,7 @@ export async function issueNodeCertificate(
       '-extfile',
       extensionsPath,
       '-out',
-      certificateFiles.nodeCertificate(directory, nodeId),
+      leaf.certificatePath,
     ]);
   } finally {
     await rm(requestPath, { force: true });

@@ -6,6 +6,7 @@ export {
   certificateFiles,
   createClusterCa,
   ensureNodeCertificate,
+  issueClientCertificate,
   issueNodeCertificate,
   LOOPBACK_HOSTS,
   loadTlsMaterial,

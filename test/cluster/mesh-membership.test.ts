@@ -149,7 +149,7 @@ describe('mesh membership across processes', () => {
         leaseTtlSeconds: LEASE_TTL_SECONDS,
         commonArguments: [
           '--control-plane-cacert',
-          await tlsFile('etcd-ca.pem', etcdTls.caCertificatePem),
+          await tlsFile('etcd-ca.pem', etcdTls.caCertificatePem!),
           '--control-plane-cert',
           await tlsFile('etcd-client.pem', etcdTls.certificatePem!),
           '--control-plane-key',

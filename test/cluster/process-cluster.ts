@@ -22,6 +22,9 @@ async function planNode(root: string, id: number, ports: PortPicker): Promise<Pr
 const MAIN_SCRIPT = path.resolve('dist/src/cli/main.js');
 export const CLUSTER_ID = 'cluster-test';
 
+/** A node's own extra arguments, from its plan and the certificate directory. */
+export type NodeArgumentsOf = (plan: ProcessNodePlan, certificates: string) => readonly string[];
+
 export interface ProcessNodePlan {
   readonly id: number;
   readonly peer: string;
@@ -44,12 +47,16 @@ export class ProcessCluster {
     readonly plans: readonly ProcessNodePlan[],
     private readonly ports: PortPicker,
     private readonly nodeArguments: readonly string[],
+    private readonly argumentsOf: NodeArgumentsOf,
   ) {}
 
-  /** `nodeArguments` are added to every node's `meshos start` and `meshos join`. */
+  /**
+   * `nodeArguments` are added to every node's `meshos start` and `meshos join`; `argumentsOf`
+   * adds a node's own (its certificate files, say).
+   */
   static async create(
     size: number,
-    options: { nodeArguments?: readonly string[] } = {},
+    options: { nodeArguments?: readonly string[]; argumentsOf?: NodeArgumentsOf } = {},
   ): Promise<ProcessCluster> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-cluster-'));
     const plans: ProcessNodePlan[] = [];
@@ -58,7 +65,18 @@ export class ProcessCluster {
     const certificates = path.join(root, 'certs');
     await createClusterCa(certificates, CLUSTER_ID);
     for (const plan of plans) await issueNodeCertificate(certificates, plan.id, []);
-    return new ProcessCluster(root, plans, ports, options.nodeArguments ?? []);
+    return new ProcessCluster(
+      root,
+      plans,
+      ports,
+      options.nodeArguments ?? [],
+      options.argumentsOf ?? (() => []),
+    );
+  }
+
+  /** The directory of the cluster CA and the nodes' certificates. */
+  get certificates(): string {
+    return path.join(this.root, 'certs');
   }
 
   get clientEndpoints(): string[] {
@@ -132,8 +150,9 @@ export class ProcessCluster {
       '--admin-listen',
       plan.admin,
       '--certs',
-      path.join(this.root, 'certs'),
+      this.certificates,
       ...this.nodeArguments,
+      ...this.argumentsOf(plan, this.certificates),
     ];
   }
 

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import {
   type ChainsBackend,
+  type ClientPortTls,
   type DaemonsBackend,
   type EtcdApiServer,
   startEtcdApiServer,
@@ -27,10 +28,11 @@ export async function startLocalEtcd(
     progressNotifyIntervalMs?: number;
     chains?: ChainsBackend;
     daemons?: DaemonsBackend;
+    tls?: ClientPortTls;
   } = {},
 ): Promise<LocalEtcd> {
   const clock = new ManualClock();
-  const { progressNotifyIntervalMs, chains, daemons, ...backendOptions } = options;
+  const { progressNotifyIntervalMs, chains, daemons, tls, ...backendOptions } = options;
   const backend = new LocalKvBackend({ clock, ...backendOptions });
   const server = await startEtcdApiServer({
     address: '127.0.0.1:0',
@@ -39,6 +41,7 @@ export async function startLocalEtcd(
     ...(progressNotifyIntervalMs === undefined ? {} : { progressNotifyIntervalMs }),
     ...(chains === undefined ? {} : { chains }),
     ...(daemons === undefined ? {} : { daemons }),
+    ...(tls === undefined ? {} : { tls }),
   });
   return {
     backend,
@@ -65,7 +68,11 @@ export interface RawClients {
 }
 
 /** Plain gRPC clients from etcd's protos, for checking codes, messages and stream details exactly. */
-export function rawClients(address: string, options: grpc.ChannelOptions = {}): RawClients {
+export function rawClients(
+  address: string,
+  options: grpc.ChannelOptions = {},
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): RawClients {
   const definition = protoLoader.loadSync(createRequire(import.meta.url).resolve('etcd3/proto/rpc.proto'), {
     keepCase: true,
     longs: String,
@@ -75,7 +82,6 @@ export function rawClients(address: string, options: grpc.ChannelOptions = {}): 
   });
   // biome-ignore lint/suspicious/noExplicitAny: generated package object.
   const root = grpc.loadPackageDefinition(definition).etcdserverpb as any;
-  const credentials = grpc.credentials.createInsecure();
   const clients = {
     kv: new root.KV(address, credentials, options),
     watch: new root.Watch(address, credentials, options),

@@ -13,6 +13,7 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Duplex } from 'node:stream';
 import { status as Status } from '@grpc/grpc-js';
+import { type AuthContext, authContextOf } from './auth-context.js';
 import {
   DEADLINE_EXCEEDED,
   encodeResponse,
@@ -88,6 +89,11 @@ export class StreamCall extends Duplex {
 
   getPath(): string {
     return this.method.path;
+  }
+
+  /** The connection's TLS as grpc-js's `getAuthContext()` answers it (a verified client certificate). */
+  getAuthContext(): AuthContext {
+    return authContextOf(this.stream);
   }
 
   /** Runs the handler now (client and bidi streams), or once the request is read (server streams). */

@@ -9,6 +9,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
+import { type AuthContext, authContextOf } from './auth-context.js';
 import {
   DEADLINE_EXCEEDED,
   encodeResponse,
@@ -70,6 +71,11 @@ export class UnaryCall {
 
   getPath(): string {
     return this.method.path;
+  }
+
+  /** The connection's TLS as grpc-js's `getAuthContext()` answers it (a verified client certificate). */
+  getAuthContext(): AuthContext {
+    return authContextOf(this.stream);
   }
 
   take(chunk: Buffer): void {

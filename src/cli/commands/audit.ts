@@ -13,12 +13,14 @@ import {
   openAuditReader,
   versioned,
 } from '../../mesh/index.js';
+import type { ClientTlsValues } from './client-tls-flags.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_FAILED,
   EXIT_OK,
-  endpointsFrom,
   integerOption,
   JSON_OPTION,
   parseCommandLine,
@@ -34,6 +36,7 @@ export const AUDIT_USAGE = `usage:
 options:
   --endpoints a,b,c        client endpoints of the voters, or of the etcd the mesh runs on
                            (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}
   --from SEQ               first record shown (default: the oldest kept)
   --follow                 after the kept records, print each one appended until Ctrl-C
   --json                   one JSON object per record and line; verify: one JSON object
@@ -48,12 +51,16 @@ export const ACTIONS_USAGE = `usage:
 options:
   --endpoints a,b,c        client endpoints of the voters, or of the etcd the mesh runs on
                            (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}
   --json                   one JSON object: every action, the counts per state, queue latency
 every action the kept audit records tell of: pending, in-flight, done, failed, refused,
 duplicate, or abandoned (its reconciler's term ended first); latency is dispatched - queued`;
 
-async function withReader(endpoints: string | undefined, body: (reader: AuditReader) => Promise<number>) {
-  const { reader, plane } = await openAuditReader({ endpoints: endpointsFrom(endpoints) });
+async function withReader(
+  values: ClientTlsValues & { readonly endpoints?: string | undefined },
+  body: (reader: AuditReader) => Promise<number>,
+) {
+  const { reader, plane } = await openAuditReader(clientTarget(values));
   try {
     return await body(reader);
   } finally {
@@ -128,7 +135,7 @@ async function listOrFollow(argv: string[], io: CommandIo): Promise<number> {
   const fromSeq = integerOption('from', values.from) ?? 0;
   const line = (record: AuditRecord): string =>
     values.json === true ? JSON.stringify(record) : auditRecordLine(record);
-  return withReader(values.endpoints, async (reader) => {
+  return withReader(values, async (reader) => {
     if (values.follow === true) return printStream(io, reader.follow({ fromSeq }), undefined, line);
     for (const record of (await reader.list({ fromSeq })).records) io.out(line(record));
     return EXIT_OK;
@@ -154,7 +161,7 @@ async function verify(argv: string[], io: CommandIo): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`audit verify takes no arguments, got '${positionals.join(' ')}'`);
   const expect = parseExpectation(values.expect);
-  return withReader(values.endpoints, async (reader) => {
+  return withReader(values, async (reader) => {
     const report = await reader.verify(expect === undefined ? {} : { expect });
     if (values.json === true) io.out(JSON.stringify(report));
     else
@@ -179,7 +186,7 @@ export async function actionsCommand(argv: string[], io: CommandIo): Promise<num
     const { values, positionals } = parseCommandLine(argv, { ...ENDPOINTS_OPTION, ...JSON_OPTION });
     if (positionals.length > 0)
       throw new UsageError(`actions takes no arguments, got '${positionals.join(' ')}'`);
-    return withReader(values.endpoints, async (reader) => {
+    return withReader(values, async (reader) => {
       const report = await reader.actions();
       if (values.json === true) {
         io.out(JSON.stringify(versioned(report)));

@@ -3,10 +3,11 @@ import { constants, createReadStream } from 'node:fs';
 import { access, open, rename, rm } from 'node:fs/promises';
 import type { BlobStatus } from '../../blobs/index.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_OK,
-  endpointsFrom,
   integerOption,
   JSON_OPTION,
   parseCommandLine,
@@ -28,7 +29,8 @@ export const BLOB_USAGE = `usage:
   meshos blob delete ID
 options:
   --json                   machine-readable output (put, status, list)
-  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)`;
+  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}`;
 
 /** Blob calls stay on the endpoints given: a get is served (and counted as a read) by the node asked. */
 const ON_GIVEN_ENDPOINTS = { discoverLeader: false } as const;
@@ -103,7 +105,7 @@ async function get(argv: string[], _io: CommandIo): Promise<number> {
   const id = exactlyOne(positionals, 'ID');
   const target = values.output;
   return withClient(
-    endpointsFrom(values.endpoints),
+    clientTarget(values),
     async (client) => {
       const download = await client.blobs.get(id);
       if (target === undefined) {
@@ -170,7 +172,7 @@ async function list(argv: string[], io: CommandIo): Promise<number> {
 async function remove(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...ENDPOINTS_OPTION });
   const id = exactlyOne(positionals, 'ID');
-  await withClient(endpointsFrom(values.endpoints), (client) => client.blobs.delete(id), ON_GIVEN_ENDPOINTS);
+  await withClient(clientTarget(values), (client) => client.blobs.delete(id), ON_GIVEN_ENDPOINTS);
   io.out(`deleted ${id}`);
   return EXIT_OK;
 }

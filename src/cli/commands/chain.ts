@@ -3,10 +3,11 @@ import type { ChainRecord, ChainStatus, ChainSummary } from '../../api/index.js'
 import type { AcksPolicy, ChainSyncPolicy } from '../../chains/index.js';
 import { bytesToText, type MeshClient } from '../../client/index.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_OK,
-  endpointsFrom,
   integerOption,
   JSON_OPTION,
   parseCommandLine,
@@ -31,7 +32,8 @@ export const CHAIN_USAGE = `usage:
   meshos chain delete NAME
 options:
   --json                   machine-readable output (tail: one JSON object per record)
-  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)`;
+  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}`;
 
 /** Records per Append when `append -` sends stdin lines. */
 export const CLI_APPEND_BATCH_RECORDS = 1_000;
@@ -200,7 +202,7 @@ async function append(argv: string[], io: CommandIo): Promise<number> {
     data.length === 1 && data[0] === '-'
       ? batchesOfLines(await (io.readInput ?? readProcessInput)())
       : [data];
-  return withClient(endpointsFrom(values.endpoints), async (client: MeshClient) => {
+  return withClient(clientTarget(values), async (client: MeshClient) => {
     for (const batch of batches) {
       const result = await client.chains.append(name, batch);
       if (values.json === true) io.out(JSON.stringify(result));
@@ -245,7 +247,7 @@ async function tail(argv: string[], io: CommandIo): Promise<number> {
   const fromOffset = integerOption('from', values.from);
   const count = integerOption('count', values.count);
   if (count === 0) throw new UsageError('--count must be at least 1');
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
+  return withClient(clientTarget(values), async (client) => {
     // Without --from, tail starts at the records committed from now on.
     const start = fromOffset ?? (await client.chains.status(name)).commitOffset;
     const subscription = client.chains.subscribe(name, { fromOffset: start });

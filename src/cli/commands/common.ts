@@ -3,8 +3,9 @@
  * errors (exit 2) and operating errors (exit 1, printed with their code).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { MeshClient } from '../../client/index.js';
+import { type ClientTlsOptions, MeshClient } from '../../client/index.js';
 import { isMeshError } from '../../lib/index.js';
+import { CLIENT_TLS_OPTION, type ClientTlsValues, clientTlsOptionsFrom } from './client-tls-flags.js';
 
 export interface CommandIo {
   out(line: string): void;
@@ -31,7 +32,31 @@ export class UsageError extends Error {
   }
 }
 
-export const ENDPOINTS_OPTION = { endpoints: { type: 'string', default: DEFAULT_ENDPOINT } } as const;
+/** `--endpoints` and the TLS flags (etcdctl's names) every client command takes. */
+export const ENDPOINTS_OPTION = {
+  endpoints: { type: 'string', default: DEFAULT_ENDPOINT },
+  ...CLIENT_TLS_OPTION,
+} as const;
+
+/** Usage lines of `CLIENT_TLS_OPTION`, for the commands' usage texts. */
+export const CLIENT_TLS_OPTION_USAGE = `  --cacert FILE            CA certificate (PEM) of client ports serving TLS (https:// endpoints
+                           alone trust the system's CAs)
+  --cert FILE, --key FILE  client certificate and key (PEM) for ports with --client-cert-auth
+                           (--cert-key FILE is --key, for 'daemon send', whose --key is the event's)`;
+
+/** Where a client command connects: its endpoints, and TLS when asked for. */
+export interface ClientTarget {
+  readonly endpoints: string[];
+  readonly tls?: ClientTlsOptions;
+}
+
+/** `--endpoints`, `--cacert`, `--cert` and `--key` as a client connects with them. */
+export function clientTarget(
+  values: ClientTlsValues & { readonly endpoints?: string | undefined },
+): ClientTarget {
+  const tls = clientTlsOptionsFrom(values);
+  return { endpoints: endpointsFrom(values.endpoints), ...(tls === undefined ? {} : { tls }) };
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -121,11 +146,11 @@ export interface ConnectChoices {
 }
 
 export async function withClient<T>(
-  endpoints: string[],
+  target: ClientTarget,
   body: (client: MeshClient) => Promise<T>,
   choices: ConnectChoices = {},
 ): Promise<T> {
-  const client = await MeshClient.connect({ endpoints, ...choices });
+  const client = await MeshClient.connect({ ...target, ...choices });
   try {
     return await body(client);
   } finally {
@@ -207,14 +232,14 @@ function printAnswer(
  */
 export async function printCall<T>(
   io: CommandIo,
-  values: { readonly endpoints?: string | undefined; readonly json?: boolean | undefined },
+  values: ClientTlsValues & { readonly endpoints?: string | undefined; readonly json?: boolean | undefined },
   call: (client: MeshClient) => Promise<T>,
   asJson: (answer: T) => unknown,
   asLines: (answer: T) => readonly string[],
   choices: ConnectChoices = {},
 ): Promise<number> {
   return withClient(
-    endpointsFrom(values.endpoints),
+    clientTarget(values),
     async (client) => {
       const answer = await call(client);
       return printAnswer(

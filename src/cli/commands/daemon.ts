@@ -14,10 +14,11 @@ import {
 } from '../../mesh/index.js';
 import { parseAcks } from './chain.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_OK,
-  endpointsFrom,
   integerOption,
   JSON_OPTION,
   parseCommandLine,
@@ -49,7 +50,8 @@ options:
                            (and is sent again when its outcome is unknown); SEQUENCE is the
                            integer after the last ':', increasing per CLIENT
   --json                   machine-readable output (outputs: one JSON object per output)
-  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)`;
+  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}`;
 
 const GROUPS: readonly DaemonGroupKind[] = ['single', 'standby', 'replica', 'fork'];
 
@@ -300,9 +302,11 @@ async function send(argv: string[], io: CommandIo): Promise<number> {
   if (values.key === '') throw new UsageError('--key must not be empty (leave it out for no key)');
   const id = parseEventId(values.id);
   const key = values.key;
+  // Here --key is the event's key; the TLS key comes by --cert-key.
+  const { key: _eventKey, ...connection } = values;
   return printCall(
     io,
-    values,
+    connection,
     (client) => client.daemons.send(name, data, { ...(key === undefined ? {} : { key }), ...(id ?? {}) }),
     sendResultJson,
     (result) => sendResultLines(name, result),
@@ -340,7 +344,7 @@ async function outputs(argv: string[], io: CommandIo): Promise<number> {
   const member = integerOption('member', values.member);
   const count = integerOption('count', values.count);
   if (count === 0) throw new UsageError('--count must be at least 1');
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
+  return withClient(clientTarget(values), async (client) => {
     const stream = client.daemons.outputs(name, {
       fromSequence,
       follow: values.follow === true,
@@ -386,7 +390,7 @@ async function scale(argv: string[], io: CommandIo): Promise<number> {
   const name = daemonName(args, 'NAME', 1);
   const members = integerOption('members', values.members);
   if (members === undefined) throw new UsageError('--members N is required');
-  const client = await DaemonScaleClient.connect({ endpoints: endpointsFrom(values.endpoints) });
+  const client = await DaemonScaleClient.connect(clientTarget(values));
   try {
     const result = await client.scale(name, members);
     if (values.json === true) io.out(JSON.stringify(result));

@@ -45,7 +45,7 @@ async function failover(argv: string[], io: CommandIo): Promise<number> {
       ? readLocalClusterRecord(root).nodes.map((node) => node.client)
       : endpointsFrom(values.endpoints);
   const progress = values.json === true ? () => {} : io.out;
-  const report = await withClient(endpoints, (client) =>
+  const report = await withClient({ endpoints }, (client) =>
     runFailoverDemo(client, { root, endpoints, daemon: values.daemon }, progress),
   );
   if (values.json === true) io.out(JSON.stringify(report));

@@ -8,10 +8,11 @@ import {
   type WatchEvent,
 } from '../../client/index.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_OK,
-  endpointsFrom,
   integerOption,
   parseCommandLine,
   readProcessInput,
@@ -30,7 +31,8 @@ export const KV_USAGE = `usage:
   meshos kv watch KEY [--prefix] [--rev N] [--count N] [--prev-kv]
   meshos kv txn            (reads compares, blank line, success ops, blank line, failure ops from stdin)
 options:
-  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)`;
+  --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}`;
 
 function keyValueJson(kv: KeyValue): Record<string, unknown> {
   return {
@@ -66,7 +68,7 @@ async function get(argv: string[], io: CommandIo): Promise<number> {
   const [key = ''] = positionals(args, 1, 'KEY');
   const revision = integerOption('rev', values.rev);
   const limit = integerOption('limit', values.limit);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
+  return withClient(clientTarget(values), async (client) => {
     const result = await client.range(key, {
       prefix: values.prefix === true,
       serializable: values.serializable === true,
@@ -96,7 +98,7 @@ async function put(argv: string[], io: CommandIo): Promise<number> {
   });
   const [key = '', value = ''] = positionals(args, 2, 'KEY VALUE');
   const lease = integerOption('lease', values.lease);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
+  return withClient(clientTarget(values), async (client) => {
     await client.put(key, value, lease === undefined ? {} : { lease });
     io.out('OK');
     return EXIT_OK;
@@ -109,7 +111,7 @@ async function del(argv: string[], io: CommandIo): Promise<number> {
     prefix: { type: 'boolean' },
   });
   const [key = ''] = positionals(args, 1, 'KEY');
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
+  return withClient(clientTarget(values), async (client) => {
     const result = await client.delete(key, { prefix: values.prefix === true });
     io.out(String(result.deleted));
     return EXIT_OK;
@@ -133,7 +135,7 @@ async function watch(argv: string[], io: CommandIo): Promise<number> {
   const startRevision = integerOption('rev', values.rev);
   const count = integerOption('count', values.count);
   if (count === 0) throw new UsageError('--count must be at least 1');
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
+  return withClient(clientTarget(values), async (client) => {
     const watcher = await client.watch(key, {
       prefix: values.prefix === true,
       prevKv: values['prev-kv'] === true,
@@ -186,7 +188,7 @@ async function txn(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals: args } = parseCommandLine(argv, { ...ENDPOINTS_OPTION });
   positionals(args, 0, 'no arguments (the transaction is read from stdin)');
   const request = parseTxnScript(await (io.readInput ?? readProcessInput)());
-  return withClient(endpointsFrom(values.endpoints), async (client: MeshClient) => {
+  return withClient(clientTarget(values), async (client: MeshClient) => {
     printTxnResult(io, await client.txn(request));
     return EXIT_OK;
   });

@@ -1,10 +1,11 @@
 /** `meshos member list|add|remove|promote|update`: cluster membership, through any member. */
 import type { Member } from '../../client/index.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_OK,
-  endpointsFrom,
   idToHex,
   parseCommandLine,
   parseMemberId,
@@ -21,6 +22,7 @@ export const MEMBER_USAGE = `usage:
   meshos member update ID PEER_URL[,PEER_URL...]
 options:
   --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}
 member IDs are hexadecimal, as 'member list' shows them`;
 
 /** One line per member: id, started or not, name, peer URLs, client URLs, learner. */
@@ -57,11 +59,11 @@ export async function memberCommand(argv: string[], io: CommandIo): Promise<numb
     const expect = (count: number, names: string): void => {
       if (args.length !== count) throw new UsageError(`member ${subcommand} takes ${names}`);
     };
-    const endpoints = endpointsFrom(values.endpoints);
+    const target = clientTarget(values);
     switch (subcommand) {
       case 'list': {
         expect(0, 'no arguments');
-        return withClient(endpoints, async (client) => {
+        return withClient(target, async (client) => {
           const members = await client.members();
           if (values.json === true) io.out(JSON.stringify({ members: members.map(memberJson) }));
           else for (const member of members) io.out(memberLine(member));
@@ -71,7 +73,7 @@ export async function memberCommand(argv: string[], io: CommandIo): Promise<numb
       case 'add': {
         expect(1, 'PEER_URL');
         const peerUrl = args[0] ?? '';
-        return withClient(endpoints, async (client) => {
+        return withClient(target, async (client) => {
           const added = await client.memberAdd(peerUrl, { learner: values.learner === true });
           io.out(`Member ${idToHex(added.member.id)} added${added.member.isLearner ? ' as a learner' : ''}`);
           for (const member of added.members) io.out(memberLine(member));
@@ -82,7 +84,7 @@ export async function memberCommand(argv: string[], io: CommandIo): Promise<numb
       case 'promote': {
         expect(1, 'ID');
         const id = parseMemberId(args[0] ?? '');
-        return withClient(endpoints, async (client) => {
+        return withClient(target, async (client) => {
           if (subcommand === 'remove') await client.memberRemove(id);
           else await client.memberPromote(id);
           io.out(`Member ${idToHex(id)} ${subcommand === 'remove' ? 'removed' : 'promoted'}`);
@@ -93,7 +95,7 @@ export async function memberCommand(argv: string[], io: CommandIo): Promise<numb
         expect(2, 'ID PEER_URL[,PEER_URL...]');
         const id = parseMemberId(args[0] ?? '');
         const peerUrls = (args[1] ?? '').split(',').filter((url) => url.length > 0);
-        return withClient(endpoints, async (client) => {
+        return withClient(target, async (client) => {
           const members = await client.memberUpdate(id, peerUrls);
           io.out(`Member ${idToHex(id)} updated`);
           for (const member of members) io.out(memberLine(member));

@@ -15,11 +15,13 @@ import {
   versioned,
 } from '../../mesh/index.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   DEFAULT_ENDPOINT,
+  ENDPOINTS_OPTION,
   EXIT_FAILED,
   EXIT_OK,
-  endpointsFrom,
   JSON_OPTION,
   parseCommandLine,
   runCommand,
@@ -44,13 +46,14 @@ export const NODE_USAGE = `usage:
       end NODE's avoidance now
 options:
   --endpoints a,b,c   client ports of voters (the control plane) (default ${DEFAULT_ENDPOINT})
+${CLIENT_TLS_OPTION_USAGE}
   --deadline D        drain budget from now: 1500ms, 30s, 5m, 1h (default 5m)
   --ramp-up D         how long Recovery keeps the node avoided (default 60s)
   --ttl D             how long an avoid request lasts: 1s to 24h
   --reason TEXT       why, recorded with the request and in the audit`;
 
 const OPTIONS = {
-  endpoints: { type: 'string', default: DEFAULT_ENDPOINT },
+  ...ENDPOINTS_OPTION,
   deadline: { type: 'string' },
   'ramp-up': { type: 'string' },
   ttl: { type: 'string' },
@@ -84,7 +87,7 @@ export async function nodeCommand(argv: string[], io: CommandIo): Promise<number
       throw new UsageError('--deadline goes with drain and maintenance enter');
     if (rampUpMs !== undefined && action !== 'exit')
       throw new UsageError('--ramp-up goes with maintenance exit');
-    const client = await MaintenanceClient.connect({ endpoints: endpointsFrom(values.endpoints) });
+    const client = await MaintenanceClient.connect(clientTarget(values));
     try {
       const print = (status: MaintenanceStatus): void => {
         if (values.json === true) io.out(JSON.stringify(versioned(status)));
@@ -141,7 +144,7 @@ async function avoidCommand(
     throw new UsageError('node avoid NODE needs --ttl D and --reason TEXT');
   if (action !== 'avoid' && (ttlMs !== undefined || values.reason !== undefined))
     throw new UsageError(`--ttl and --reason go with node avoid NODE, not node avoid ${action}`);
-  const client = await AvoidClient.connect({ endpoints: endpointsFrom(values.endpoints) });
+  const client = await AvoidClient.connect(clientTarget(values));
   try {
     if (action === 'list') {
       const entries = await client.list();

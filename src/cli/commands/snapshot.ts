@@ -16,9 +16,9 @@ import {
 } from '../../mesh/index.js';
 import {
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_OK,
-  endpointsFrom,
   JSON_OPTION,
   parseCommandLine,
   runSubcommand,
@@ -68,7 +68,7 @@ function onlyFile(subcommand: string, positionals: readonly string[]): string {
 async function save(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...ENDPOINTS_OPTION });
   const file = onlyFile('save', positionals);
-  return withClient(endpointsFrom(values.endpoints), async (client) => {
+  return withClient(clientTarget(values), async (client) => {
     let reportedStep = -1;
     const data = await client.snapshot({
       onProgress: (received, total) => {

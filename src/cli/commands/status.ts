@@ -3,7 +3,9 @@ import { type EndpointStatusResult, normalizeEndpoint } from '../../client/index
 import type { ServiceTreeStatus } from '../../mesh/index.js';
 import { fetchStatus } from '../local-cluster.js';
 import {
+  CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
+  clientTarget,
   ENDPOINTS_OPTION,
   EXIT_FAILED,
   EXIT_OK,
@@ -20,6 +22,7 @@ export const STATUS_USAGE = `usage:
   meshos status --admin a,b,c [--json]
 options:
   --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
+${CLIENT_TLS_OPTION_USAGE}
   --admin a,b,c            admin HTTP addresses: show each node's services instead
 columns: endpoint, member id, leader id, term, raft index, applied index, revision,
          lag (entries this member has yet to apply behind the highest raft index seen)
@@ -118,10 +121,10 @@ export async function statusCommand(argv: string[], io: CommandIo): Promise<numb
       throw new UsageError(`status takes no arguments, got '${positionals.join(' ')}'`);
     if (values.admin !== undefined)
       return serviceStatus(endpointsFrom(values.admin), values.json === true, io);
-    const endpoints = endpointsFrom(values.endpoints);
-    return withClient(endpoints, async (client) => {
+    const target = clientTarget(values);
+    return withClient(target, async (client) => {
       // Only the endpoints asked about, not ones learned from the member list.
-      const asked = new Set(endpoints.map(normalizeEndpoint));
+      const asked = new Set(target.endpoints.map(normalizeEndpoint));
       const results = (await client.statusAll()).filter((result) => asked.has(result.endpoint));
       if (values.json === true) {
         const rows = statusRows(results);

@@ -41,7 +41,7 @@ describe('control plane on etcd: mutual TLS', () => {
   });
 
   it('refuses a plane without a client certificate, or without TLS, with CONTROL_UNAVAILABLE', async () => {
-    const { caCertificatePem } = etcd.clientTls!;
+    const caCertificatePem = etcd.clientTls!.caCertificatePem!;
     for (const tls of [{ caCertificatePem }, undefined]) {
       const plane = await openControlPlane({
         kind: 'etcd',
