@@ -52,6 +52,8 @@ export interface ClientPortServer {
    * them; resolves with no connection of the port left open.
    */
   close(): Promise<void>;
+  /** New TLS material for new connections (see `ClientPort.reloadTls`); a TLS port only. */
+  reloadTls(material: ClientPortTls): void;
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -144,6 +146,7 @@ export async function startClientPortServer(options: ClientPortServerOptions): P
   return {
     address,
     connections: clientPort.counters,
+    reloadTls: (material) => clientPort.reloadTls(material),
     close(): Promise<void> {
       closing ??= (async () => {
         for (const service of options.services) service.close?.();

@@ -17,7 +17,7 @@ import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import { createServer as createTlsServer } from 'node:tls';
-import { type Logger, MeshError } from '../lib/index.js';
+import { assert, type Logger, MeshError } from '../lib/index.js';
 import {
   type ClientPortTls,
   type ClientTlsRefusalReason,
@@ -63,6 +63,12 @@ export interface ClientPort {
    * socket keeps the node's process alive.
    */
   destroyConnections(): number;
+  /**
+   * Serves new connections with this TLS material from now on (connections open keep theirs);
+   * CLIENT_TLS when it does not load, and the port keeps what it had. Only for a TLS port, and
+   * client certificate auth stays as the port started.
+   */
+  reloadTls(material: ClientPortTls): void;
 }
 
 export interface ClientPortOptions {
@@ -92,10 +98,11 @@ export function listenClientPort(options: ClientPortOptions): Promise<ClientPort
       counters[verdict] += 1;
     });
   };
-  const server =
+  const secure =
     options.tls === undefined
-      ? net.createServer(accept)
+      ? undefined
       : secureListener(options.tls, options.tlsRefusals ?? newClientTlsRefusals(), options.logger, accept);
+  const server = secure?.server ?? net.createServer(accept);
   // The TCP socket under each connection (under its TLS socket with TLS), destroyed at the end.
   server.on('connection', (socket: net.Socket) => {
     open.add(socket);
@@ -125,6 +132,10 @@ export function listenClientPort(options: ClientPortOptions): Promise<ClientPort
           open.clear();
           return count;
         },
+        reloadTls: (material) => {
+          assert(secure !== undefined, 'reloadTls on a plaintext client port');
+          secure.reload(material);
+        },
       });
     });
   });
@@ -139,7 +150,7 @@ function secureListener(
   refusals: ClientTlsRefusals,
   logger: Logger,
   accept: (socket: net.Socket) => void,
-): tls.Server {
+): { server: tls.Server; reload: (material: ClientPortTls) => void } {
   const log = refusalLog(logger);
   const server = createTlsServer(clientPortServerOptions(settings), (socket) => {
     const reason = refusalOf(socket, settings);
@@ -156,7 +167,11 @@ function secureListener(
     log('handshake', socket.remoteAddress, error.message);
     socket.destroy();
   });
-  return server;
+  const reload = (material: ClientPortTls): void => {
+    const next = { ...material, clientCertificateAuth: settings.clientCertificateAuth };
+    server.setSecureContext(clientPortServerOptions(next));
+  };
+  return { server, reload };
 }
 
 /** Logs a refusal, at most one line per `TLS_REFUSAL_LOG_INTERVAL_MS` with how many went unlogged. */

@@ -16,7 +16,7 @@ import { formatAddress, type Logger, parseAddress } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { blobsBackendOf } from './blob-service.js';
 import { chainsBackendOf } from './chain-service.js';
-import { readClientPortTls } from './client-tls-files.js';
+import { readClientPortTls, watchClientPortTls } from './client-tls-files.js';
 import { daemonsBackendOf } from './daemon-service.js';
 import type { CommonServiceContext, NodeParts } from './node-parts.js';
 import type { NodeService } from './node-service.js';
@@ -61,7 +61,16 @@ export function clientPortService(context: CommonServiceContext, plan: ClientPor
         tlsRefusals: parts.clientTlsRefusals,
       });
       parts.clientAddress = parseAddress(server.address);
-      return { close: () => server.close() };
+      const stopWatching =
+        config.clientTls === undefined
+          ? () => {}
+          : watchClientPortTls(config.clientTls, (material) => server.reloadTls(material), logger);
+      return {
+        close: () => {
+          stopWatching();
+          return server.close();
+        },
+      };
     },
   };
 }

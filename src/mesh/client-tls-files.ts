@@ -1,10 +1,15 @@
 /**
  * The client port's TLS files (`--cert-file`, `--key-file`, `--trusted-ca-file`,
- * `--client-cert-auth`, as etcd names them), read each time the port opens, so a port restarted
- * after the files were replaced serves the new ones (docs/OPERATIONS.md, "Rotating certificates").
+ * `--client-cert-auth`, as etcd names them), read when the port opens and read again when they
+ * change, so replaced files serve new connections without a restart (docs/OPERATIONS.md,
+ * "Rotating certificates").
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { type ClientPortTls, ClientTlsError } from '../api/index.js';
+import type { Logger } from '../lib/index.js';
+
+/** How often the files are looked at (size and modification time) for a change. */
+export const CLIENT_TLS_FILES_CHECK_INTERVAL_MS = 5_000;
 
 export interface ClientPortTlsFiles {
   /** The port's certificate (PEM; a node certificate from `meshos certs issue` serves). */
@@ -43,4 +48,59 @@ export async function readClientPortTls(files: ClientPortTlsFiles): Promise<Clie
       : { trustedCaPem: await read(files.trustedCaFile, 'trusted CA') }),
     clientCertificateAuth: files.clientCertificateAuth,
   };
+}
+
+/** What the files look like now: each one's size and modification time ('missing' when unreadable). */
+async function filesVersion(files: ClientPortTlsFiles): Promise<string> {
+  const paths = [files.certificateFile, files.keyFile, files.trustedCaFile].filter(
+    (file): file is string => file !== undefined,
+  );
+  const versions = await Promise.all(
+    paths.map((file) =>
+      stat(file).then(
+        (found) => `${found.size}:${found.mtimeMs}`,
+        () => 'missing',
+      ),
+    ),
+  );
+  return versions.join('|');
+}
+
+/**
+ * Looks at the files every `intervalMs` and, once they changed, reads them and hands `reload` the
+ * new material. Material that does not read or load is logged and skipped (the port keeps serving
+ * what it had) and tried again at the next change. Answers the stop.
+ */
+export function watchClientPortTls(
+  files: ClientPortTlsFiles,
+  reload: (material: ClientPortTls) => void,
+  logger: Logger,
+  intervalMs: number = CLIENT_TLS_FILES_CHECK_INTERVAL_MS,
+): () => void {
+  let known: Promise<string> = filesVersion(files);
+  let checking = false;
+  const check = async (): Promise<void> => {
+    const before = await known;
+    const now = await filesVersion(files);
+    if (now === before) return;
+    known = Promise.resolve(now);
+    try {
+      reload(await readClientPortTls(files));
+      logger.info({ certificate: files.certificateFile }, 'client port: TLS certificate reloaded');
+    } catch (error) {
+      logger.warn(
+        { err: error },
+        'client port: the changed TLS files do not load; serving the previous ones',
+      );
+    }
+  };
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void check().finally(() => {
+      checking = false;
+    });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -87,7 +87,12 @@ export {
   AvoidRequestInvalidError,
   MAX_AVOID_REASON_CHARACTERS,
 } from './avoid-client.js';
-export { type ClientPortTlsFiles, readClientPortTls } from './client-tls-files.js';
+export {
+  CLIENT_TLS_FILES_CHECK_INTERVAL_MS,
+  type ClientPortTlsFiles,
+  readClientPortTls,
+  watchClientPortTls,
+} from './client-tls-files.js';
 export { DATA_DIRECTORY_LOCK_START_TIMEOUT_MS } from './common-services.js';
 export {
   checkpointEveryEventsProblems,

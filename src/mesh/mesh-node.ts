@@ -208,7 +208,9 @@ export class MeshNode {
       id: this.config.id,
       name: this.config.name,
       peerUrls: [`http://${formatAddress(this.endpoints.peer)}`],
-      clientUrls: [`http://${formatAddress(this.endpoints.client)}`],
+      clientUrls: [
+        `${this.config.clientTls === undefined ? 'http' : 'https'}://${formatAddress(this.endpoints.client)}`,
+      ],
     };
     const attempt = (): void => {
       this.backend.announce(record).catch(() => {

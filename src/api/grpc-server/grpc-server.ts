@@ -10,6 +10,7 @@
 import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { type ServiceDefinition, status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { INJECTED_CONNECTION, type MarkedSession } from './auth-context.js';
 import { ignoreStreamError } from './call-start.js';
 import { addServedMethods, type CallLimits, type ServedMethod } from './served-methods.js';
 import { END_STREAM, trailersOnly, UNSUPPORTED_MEDIA_TYPE_HEADERS } from './status-headers.js';
@@ -29,6 +30,8 @@ export class GrpcServer {
   private readonly http2Server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private closing = false;
+  /** The connection being handed to Node's server, for the session it makes of it at once. */
+  private injecting: Duplex | undefined = undefined;
 
   constructor(options: GrpcServerOptions) {
     this.limits = {
@@ -56,7 +59,12 @@ export class GrpcServer {
       connection.destroy();
       return;
     }
-    this.http2Server.emit('connection', connection);
+    this.injecting = connection;
+    try {
+      this.http2Server.emit('connection', connection);
+    } finally {
+      this.injecting = undefined;
+    }
   }
 
   /** Open HTTP/2 connections. */
@@ -92,6 +100,8 @@ export class GrpcServer {
       session.destroy();
       return;
     }
+    if (this.injecting !== undefined)
+      (session as http2.ServerHttp2Session & MarkedSession)[INJECTED_CONNECTION] = this.injecting;
     this.sessions.add(session);
     session.on('error', ignoreStreamError);
     session.once('close', () => this.sessions.delete(session));

@@ -111,13 +111,20 @@ const identityImplementation: grpc.UntypedServiceImplementation = {
   },
 };
 
-function identityClient(address: string, material: ClientMaterial | undefined): IdentityStub {
+function identityClient(
+  address: string,
+  material: ClientMaterial | undefined,
+  options: grpc.ChannelOptions = {},
+): IdentityStub {
   const credentials =
     material === undefined
       ? grpc.credentials.createInsecure()
       : grpc.credentials.createSsl(material.ca, material.key ?? null, material.certificate ?? null);
   // Own connection per client, so each case makes its own handshake.
-  return new IdentityClient(address, credentials, { 'grpc.use_local_subchannel_pool': 1 }) as IdentityStub;
+  return new IdentityClient(address, credentials, {
+    'grpc.use_local_subchannel_pool': 1,
+    ...options,
+  }) as IdentityStub;
 }
 
 function who(client: IdentityStub): Promise<string> {
@@ -169,6 +176,19 @@ describe.each<GrpcServerChoice>(['meshos', 'grpc-js'])(
       }
     });
 
+    it('shows the common name on a connection whose authorities the port rewrites (MeshOS server only)', async () => {
+      // etcd's Go client sends its endpoint URL as the authority of per-endpoint calls.
+      const client = identityClient(server.address, trusted, {
+        'grpc.default_authority': `http://${server.address}`,
+      });
+      try {
+        expect(await who(client)).toBe(choice === 'meshos' ? 'alice' : '');
+        expect(server.connections.repaired).toBeGreaterThan(0);
+      } finally {
+        client.close();
+      }
+    });
+
     const refused: [string, () => ClientMaterial | undefined, keyof ClientTlsRefusals][] = [
       ['no certificate', () => ({ ca: trusted.ca }), 'no_certificate'],
       ["another CA's certificate", () => stranger, 'untrusted_certificate'],
@@ -187,6 +207,42 @@ describe.each<GrpcServerChoice>(['meshos', 'grpc-js'])(
     });
   },
 );
+
+describe('a TLS client port given new material', () => {
+  it('serves new connections with it: the new CA trusted, the old one no more', async () => {
+    const other = path.join(root, 'other');
+    await issueNodeCertificate(other, 7);
+    const server = await startClientPortServer({
+      address: '127.0.0.1:0',
+      services: [{ definition: identityService, implementation: identityImplementation }],
+      tls: portTls,
+    });
+    const clients: IdentityStub[] = [];
+    const connect = (material: ClientMaterial): IdentityStub => {
+      const client = identityClient(server.address, material);
+      clients.push(client);
+      return client;
+    };
+    try {
+      expect(await who(connect(trusted))).toBe('alice');
+      const otherCa = await readFile(certificateFiles.caCertificate(other));
+      server.reloadTls({
+        certificatePem: await readFile(certificateFiles.nodeCertificate(other, 7), 'utf8'),
+        privateKeyPem: await readFile(certificateFiles.nodeKey(other, 7), 'utf8'),
+        trustedCaPem: otherCa.toString(),
+        clientCertificateAuth: true,
+      });
+      expect(await who(connect({ ...stranger, ca: otherCa }))).toBe('mallory');
+      expect((await failure(who(connect({ ...trusted, ca: otherCa })))).code).toBe(grpc.status.UNAVAILABLE);
+      expect(() => server.reloadTls({ ...portTls, privateKeyPem: 'no key' })).toThrow(
+        /not a PEM private key/,
+      );
+    } finally {
+      for (const client of clients) client.close();
+      await server.close();
+    }
+  });
+});
 
 describe('the etcd API over TLS', () => {
   it('answers KV calls of a client with a certificate', async () => {
