@@ -312,6 +312,9 @@ class NodeRestore implements FedTask<void> {
 
   step(): boolean {
     if (this.done) return true;
+    // A version 2 magic in a file only a version 1 header long: every byte is in, no header read.
+    if (this.kv === undefined && this.pushed === this.byteLength)
+      throw new MeshError('SNAPSHOT_CORRUPT', 'node snapshot ends inside its header');
     assert(this.kv !== undefined, 'node snapshot: stepped before its header was pushed');
     // Sessions and members are read (and refused if damaged) before the key-value store's last
     // step swaps its new state in, so a bad snapshot leaves the whole state as it was.

@@ -118,6 +118,14 @@ describe('decoder crashes found by fuzzing', () => {
     expect(machine.members.get(7)?.name).toBe('seven');
   });
 
+  it('a node snapshot of 16 bytes with the version 2 magic is SNAPSHOT_CORRUPT, not an assertion', () => {
+    // "MSN2" wants a 20-byte header; the file ends after 16, so no header was ever read.
+    const snapshot = Uint8Array.from([77, 83, 78, 50, 0, 0, 0, 16, 0, 0, 0, 3, 0, 0, 0, 27]);
+    const machine = new NodeStateMachine();
+    const error = thrownBy(() => runFedTask(machine.startRestoreFrom(snapshot.byteLength), [snapshot]));
+    expect(isMeshError(error, 'SNAPSHOT_CORRUPT')).toBe(true);
+  });
+
   it('a Chains request naming a chain with non-ASCII characters is answered with its typed error, not left hanging', async () => {
     // The error's details went into a trailer as raw JSON; grpc-js refuses a metadata value that is
     // not printable ASCII, so building the status threw inside the call's promise: no answer, and

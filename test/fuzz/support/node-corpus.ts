@@ -4,6 +4,7 @@
  * them once keeps every input cheap.
  */
 import fc from 'fast-check';
+import type { AuthCommand } from '../../../src/auth/index.js';
 import { encodeKvResult } from '../../../src/kv/index.js';
 import { encodeNodeCommand, type NodeCommand, NodeStateMachine } from '../../../src/server/index.js';
 import { kvCommandArbitrary } from '../../support/arbitraries/kv-command.js';
@@ -37,11 +38,31 @@ function nodeCommands(): NodeCommand[] {
       };
     }
     if (index % 29 === 7) return { type: 'removeMember', id: index };
+    const auth = authCommands[index % 37];
+    if (auth !== undefined) return { type: 'auth', command: auth };
+    if (index % 11 === 4) return { type: 'kv', command, user: index % 2 === 0 ? 'root' : 'reader' };
     if (index % 3 === 0)
       return { type: 'kv', command, session: { clientId: `client-${index % 5}`, sequence: index + 1 } };
     return { type: 'kv', command };
   });
 }
+
+/** Users, a role with a key range, then auth switched on: the snapshot's auth section is not empty. */
+const authCommands: readonly (AuthCommand | undefined)[] = [
+  undefined,
+  { type: 'userAdd', name: 'root', passwordHash: 'scrypt$00$00' },
+  { type: 'roleAdd', name: 'root' },
+  { type: 'userGrantRole', name: 'root', role: 'root' },
+  { type: 'userAdd', name: 'reader' },
+  { type: 'roleAdd', name: 'app-reader' },
+  {
+    type: 'roleGrantPermission',
+    name: 'app-reader',
+    permission: { type: 'read', key: 'app/', rangeEnd: 'app0' },
+  },
+  { type: 'userGrantRole', name: 'reader', role: 'app-reader' },
+  { type: 'authEnable', tokenSecret: '00112233445566778899aabbccddeeff' },
+];
 
 let corpus: NodeCorpus | undefined;
 

@@ -99,7 +99,7 @@ export function runFedTask(task: FedTask<unknown>, parts: readonly Uint8Array[])
 }
 
 export const nodeSnapshots = fuzzTarget({
-  name: 'node snapshot (KV store, sessions, members)',
+  name: 'node snapshot (KV, sessions, members, auth)',
   fuzzRuns: 60_000,
   inputs: fc.tuple(
     decoderInputs(fc.constantFrom(...corpus.snapshots), 512),
