@@ -37,7 +37,7 @@ export function describeTargets(
       const elapsedMs = outcomes.reduce((sum, outcome) => sum + outcome.elapsedMs, 0);
       const lines = outcomes.map(
         (outcome) =>
-          `  ${outcome.name.padEnd(44)} ${String(outcome.runs).padStart(9)} inputs ${(outcome.elapsedMs / 1000).toFixed(1).padStart(7)} s`,
+          `  ${outcome.name.padEnd(52)} ${String(outcome.runs).padStart(9)} inputs ${(outcome.elapsedMs / 1000).toFixed(1).padStart(7)} s`,
       );
       console.log(
         [

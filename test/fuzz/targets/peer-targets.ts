@@ -17,7 +17,9 @@ import {
   decodeMessage,
   encodeConfigChange,
   encodeMessage,
+  MessageDecodeError,
 } from '../../../src/raft/index.js';
+import { SnapshotReceiver } from '../../../src/raft/snapshot-receiver.js';
 import { MAX_HANDSHAKE_PAYLOAD_BYTES } from '../../../src/transport/handshake.js';
 import {
   decodeBatch,
@@ -32,7 +34,7 @@ import {
 import { chainReplicaMessageArbitrary } from '../../support/arbitraries/chain-message.js';
 import { raftMessageArbitrary } from '../../support/arbitraries/raft-message.js';
 import { fuzzTarget } from '../support/fuzz-target.js';
-import { cutAt, decoderInputs, join } from '../support/mutations.js';
+import { applyMutations, cutAt, decoderInputs, join, mutationsArbitrary } from '../support/mutations.js';
 
 const raftMessageBytes = raftMessageArbitrary.map(encodeMessage);
 
@@ -219,7 +221,75 @@ export const peerRequestFrames = fuzzTarget({
   },
 });
 
+/** A snapshot of `totalBytes` sent as chunks cut at `cuts`, each chunk a Raft snapshot message. */
+const snapshotChunkMessages = fc
+  .record({
+    index: fc.integer({ min: 1, max: 1000 }),
+    term: fc.integer({ min: 1, max: 9 }),
+    totalBytes: fc.integer({ min: 1, max: 300 }),
+    cuts: fc.array(fc.nat(), { maxLength: 5 }),
+  })
+  .map(({ index, term, totalBytes, cuts }) => {
+    const data = new Uint8Array(totalBytes).map((_, position) => position & 0xff);
+    let offset = 0;
+    return cutAt(data, cuts).map((chunk) => {
+      const message = encodeMessage({
+        type: 'snapshot',
+        from: 1,
+        to: 2,
+        term,
+        metadata: { index, term, config: { voters: [1, 2, 3], learners: [], outgoingVoters: [] } },
+        offset,
+        totalBytes,
+        data: chunk,
+      });
+      offset += chunk.byteLength;
+      return message;
+    });
+  });
+
+export const snapshotChunks = fuzzTarget({
+  name: 'snapshot chunks a follower receives',
+  fuzzRuns: 50_000,
+  inputs: fc.tuple(
+    snapshotChunkMessages,
+    fc.array(fc.record({ pick: fc.nat(), damage: fc.option(mutationsArbitrary, { nil: undefined }) }), {
+      minLength: 1,
+      maxLength: 12,
+    }),
+  ),
+  check: ([messages, deliveries]) => {
+    // Delivered in any order, repeated, lost or damaged; the receiver must only ever accept a
+    // contiguous run from offset 0 and complete exactly at the snapshot's size.
+    const receiver = new SnapshotReceiver();
+    let held = 0;
+    for (const { pick, damage } of deliveries) {
+      const bytes = messages[pick % messages.length]!;
+      let message: ReturnType<typeof decodeMessage>;
+      try {
+        message = decodeMessage(damage === undefined ? bytes : applyMutations(bytes, damage));
+      } catch (error) {
+        if (error instanceof MessageDecodeError) continue;
+        throw error;
+      }
+      if (message.type !== 'snapshot') continue;
+      const outcome = receiver.accept(message);
+      if (outcome.kind === 'partial' && !outcome.accepted) continue;
+      if (message.offset === 0) held = 0;
+      if (message.offset !== held)
+        throw new Error(`accepted a chunk at ${message.offset} holding ${held} bytes`);
+      held += message.data.byteLength;
+      if (outcome.kind === 'complete') {
+        if (held !== outcome.info.byteLength)
+          throw new Error(`completed with ${held} of ${outcome.info.byteLength} bytes`);
+        held = 0;
+      }
+    }
+  },
+});
+
 export const peerTargets = [
+  snapshotChunks,
   transportFrames,
   raftMessages,
   raftConfigChanges,
