@@ -20,6 +20,7 @@ import {
 import type { BlobsBackend } from './blobs-backend.js';
 import type { ClientPortService } from './client-port-server.js';
 import { serveStream, unaryWithTimeout, writable } from './grpc-call.js';
+import { type MeshAccessCheck, OPEN_MESH_ACCESS } from './mesh-access.js';
 import { blobsServiceDefinition } from './proto.js';
 import { serviceErrorOf } from './service-error-map.js';
 
@@ -47,33 +48,47 @@ export interface BlobsPortService extends ClientPortService {
   readonly streams: number;
 }
 
-export function blobsPortService(backend: BlobsBackend, logger: Logger): BlobsPortService {
+export function blobsPortService(
+  backend: BlobsBackend,
+  logger: Logger,
+  access: MeshAccessCheck = OPEN_MESH_ACCESS,
+): BlobsPortService {
   const streams = new Set<AbortController>();
   const blobsUnary = unaryWithTimeout(logger, toBlobServiceError);
   return {
     definition: blobsServiceDefinition(),
     implementation: {
       Put: (call: PutCall, callback: grpc.sendUnaryData<PbPutBlobResponse<Int64Out>>) => {
-        putFrom(call, backend).then(
-          (result) =>
-            callback(null, {
-              id: result.id,
-              size: result.size,
-              replicas: result.replicas,
-              holders: [...result.holders],
-            }),
-          (error: unknown) => callback(toBlobServiceError(error, logger, 'Put')),
-        );
+        // A blob's id is its content's hash, known only at the end: a put needs write on every blob.
+        Promise.resolve()
+          .then(() => access(call.metadata, 'write', 'blobs', undefined, 'blobs Put'))
+          .then(() => putFrom(call, backend))
+          .then(
+            (result) =>
+              callback(null, {
+                id: result.id,
+                size: result.size,
+                replicas: result.replicas,
+                holders: [...result.holders],
+              }),
+            (error: unknown) => callback(toBlobServiceError(error, logger, 'Put')),
+          );
       },
       Get: (call: GetCall) =>
-        serveStream(call, streams, { logger, method: 'Get', errorOf: toBlobServiceError }, (signal) =>
-          writeBlob(call, backend, signal),
-        ),
-      Status: blobsUnary('Status', async (request: PbBlobId) =>
-        blobStatusToPb(await backend.status(request.id)),
-      ),
-      List: blobsUnary('List', async () => ({ blobs: (await backend.list()).map(blobStatusToPb) })),
-      Delete: blobsUnary('Delete', async (request: PbBlobId) => {
+        serveStream(call, streams, { logger, method: 'Get', errorOf: toBlobServiceError }, async (signal) => {
+          access(call.metadata, 'read', 'blobs', call.request.id, 'blobs Get');
+          return writeBlob(call, backend, signal);
+        }),
+      Status: blobsUnary('Status', async (request: PbBlobId, _timeoutMs, metadata) => {
+        access(metadata, 'read', 'blobs', request.id, 'blobs Status');
+        return blobStatusToPb(await backend.status(request.id));
+      }),
+      List: blobsUnary('List', async (_request, _timeoutMs, metadata) => {
+        access(metadata, 'read', 'blobs', undefined, 'blobs List');
+        return { blobs: (await backend.list()).map(blobStatusToPb) };
+      }),
+      Delete: blobsUnary('Delete', async (request: PbBlobId, _timeoutMs, metadata) => {
+        access(metadata, 'write', 'blobs', request.id, 'blobs Delete');
         await backend.remove(request.id);
         return {};
       }),

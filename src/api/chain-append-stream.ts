@@ -36,6 +36,8 @@ export interface AppendStreamOptions {
   readonly protocolError: (error: ValidationError) => grpc.ServiceError;
   /** The call is over (answered out, cancelled or failed). */
   readonly onEnd: () => void;
+  /** Throws the refusal when the caller may not append to chain `name` (see mesh-access.ts). */
+  readonly authorize?: (name: string) => void;
 }
 
 export class AppendStreamSession {
@@ -95,6 +97,7 @@ export class AppendStreamSession {
     }
     let appended: Promise<ChainAppendResult>;
     try {
+      this.options.authorize?.(name);
       appended = this.options.backend.append(name, payloads, timeoutMs);
     } catch (error) {
       appended = Promise.reject(error);

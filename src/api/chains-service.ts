@@ -40,6 +40,7 @@ import {
   MAX_SUBSCRIBE_MESSAGE_RECORDS,
   MAX_SUBSCRIBE_UNSENT_BYTES,
 } from './limits.js';
+import { type MeshAccessCheck, OPEN_MESH_ACCESS } from './mesh-access.js';
 import { chainsServiceDefinition } from './proto.js';
 import { loggedServiceFailure, serviceErrorOf } from './service-error-map.js';
 
@@ -56,7 +57,11 @@ export interface ChainsPortService extends ClientPortService {
   readonly appendStreams: number;
 }
 
-export function chainsPortService(backend: ChainsBackend, logger: Logger): ChainsPortService {
+export function chainsPortService(
+  backend: ChainsBackend,
+  logger: Logger,
+  access: MeshAccessCheck = OPEN_MESH_ACCESS,
+): ChainsPortService {
   /** Each open subscription's controller, aborted by the server when it closes. */
   const subscriptions = new Set<AbortController>();
   const chainsUnary = unaryWithTimeout(logger, toChainServiceError);
@@ -74,15 +79,20 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
   return {
     definition: chainsServiceDefinition(),
     implementation: {
-      Create: chainsUnary('Create', async (request: PbCreateChainRequest) =>
-        chainStatusToPb(await backend.create(createInputFromPb(request))),
-      ),
-      Delete: chainsUnary('Delete', async (request: PbChainName) => {
-        await backend.delete(chainNameFromPb(request));
+      Create: chainsUnary('Create', async (request: PbCreateChainRequest, _timeoutMs, metadata) => {
+        const input = createInputFromPb(request);
+        access(metadata, 'write', 'chains', input.name, 'chains Create');
+        return chainStatusToPb(await backend.create(input));
+      }),
+      Delete: chainsUnary('Delete', async (request: PbChainName, _timeoutMs, metadata) => {
+        const name = chainNameFromPb(request);
+        access(metadata, 'write', 'chains', name, 'chains Delete');
+        await backend.delete(name);
         return {};
       }),
-      Append: chainsUnary('Append', async (request: PbAppendRequest, timeoutMs) => {
+      Append: chainsUnary('Append', async (request: PbAppendRequest, timeoutMs, metadata) => {
         const { name, payloads } = appendRequestFromPb(request);
+        access(metadata, 'write', 'chains', name, 'chains Append');
         const budgetMs = timeoutMs ?? DEFAULT_CHAIN_APPEND_TIMEOUT_MS;
         return appendResultToPb(await backend.append(name, payloads, Math.max(0, budgetMs)));
       }),
@@ -92,11 +102,13 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
           failureOf: appendFailureOf,
           protocolError: (error) => toChainServiceError(error, logger, 'AppendStream'),
           onEnd: () => appendStreams.delete(session),
+          authorize: (name) => access(call.metadata, 'write', 'chains', name, 'chains AppendStream'),
         });
         appendStreams.add(session);
       },
-      Read: chainsUnary('Read', async (request: PbReadRequest) => {
+      Read: chainsUnary('Read', async (request: PbReadRequest, _timeoutMs, metadata) => {
         const { name, fromOffset, limit, maxBytes } = readRequestFromPb(request);
+        access(metadata, 'read', 'chains', name, 'chains Read');
         return readResultToPb(await backend.read(name, fromOffset, limit, maxBytes));
       }),
       Subscribe: (call: SubscribeCall) =>
@@ -104,12 +116,26 @@ export function chainsPortService(backend: ChainsBackend, logger: Logger): Chain
           call,
           subscriptions,
           { logger, method: 'Subscribe', errorOf: toChainServiceError },
-          (signal) => streamRecords(call, backend, signal),
+          async (signal) => {
+            access(
+              call.metadata,
+              'read',
+              'chains',
+              subscribeRequestFromPb(call.request).name,
+              'chains Subscribe',
+            );
+            return streamRecords(call, backend, signal);
+          },
         ),
-      Status: chainsUnary('Status', async (request: PbChainName) =>
-        chainStatusToPb(await backend.status(chainNameFromPb(request))),
-      ),
-      List: chainsUnary('List', async () => ({ chains: (await backend.list()).map(chainSummaryToPb) })),
+      Status: chainsUnary('Status', async (request: PbChainName, _timeoutMs, metadata) => {
+        const name = chainNameFromPb(request);
+        access(metadata, 'read', 'chains', name, 'chains Status');
+        return chainStatusToPb(await backend.status(name));
+      }),
+      List: chainsUnary('List', async (_request, _timeoutMs, metadata) => {
+        access(metadata, 'read', 'chains', undefined, 'chains List');
+        return { chains: (await backend.list()).map(chainSummaryToPb) };
+      }),
     },
     get subscriptions() {
       return subscriptions.size;

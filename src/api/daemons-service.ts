@@ -41,6 +41,7 @@ import {
   MAX_DAEMON_OUTPUT_MESSAGE_BYTES,
   MAX_DAEMON_OUTPUTS_PER_MESSAGE,
 } from './limits.js';
+import { type MeshAccessCheck, OPEN_MESH_ACCESS } from './mesh-access.js';
 import { daemonsServiceDefinition } from './proto.js';
 import { serviceErrorOf } from './service-error-map.js';
 
@@ -59,7 +60,11 @@ function budgetMs(timeoutMs: number | undefined, defaultMs: number): number {
   return timeoutMs === undefined ? defaultMs : Math.max(0, timeoutMs - DAEMON_ANSWER_MARGIN_MS);
 }
 
-export function daemonsPortService(backend: DaemonsBackend, logger: Logger): DaemonsPortService {
+export function daemonsPortService(
+  backend: DaemonsBackend,
+  logger: Logger,
+  access: MeshAccessCheck = OPEN_MESH_ACCESS,
+): DaemonsPortService {
   /** Each open Outputs stream's controller, aborted when the call is cancelled or the port closes. */
   const streams = new Set<AbortController>();
   const daemonsUnary = unaryWithTimeout(logger, toDaemonServiceError);
@@ -67,35 +72,59 @@ export function daemonsPortService(backend: DaemonsBackend, logger: Logger): Dae
   return {
     definition: daemonsServiceDefinition(),
     implementation: {
-      Deploy: daemonsUnary('Deploy', async (request: PbDeployRequest) =>
-        daemonStatusToPb(await backend.deploy(deployInputFromPb(request))),
-      ),
-      List: daemonsUnary('List', async () => ({ daemons: (await backend.list()).map(daemonDefinitionToPb) })),
-      Status: daemonsUnary('Status', async (request: PbDaemonName) =>
-        daemonStatusToPb(await backend.status(daemonNameFromPb(request))),
-      ),
-      Send: daemonsUnary('Send', async (request: PbSendRequest, timeoutMs) => {
+      Deploy: daemonsUnary('Deploy', async (request: PbDeployRequest, _timeoutMs, metadata) => {
+        const input = deployInputFromPb(request);
+        access(metadata, 'write', 'daemons', input.name, 'daemons Deploy');
+        return daemonStatusToPb(await backend.deploy(input));
+      }),
+      List: daemonsUnary('List', async (_request, _timeoutMs, metadata) => {
+        access(metadata, 'read', 'daemons', undefined, 'daemons List');
+        return { daemons: (await backend.list()).map(daemonDefinitionToPb) };
+      }),
+      Status: daemonsUnary('Status', async (request: PbDaemonName, _timeoutMs, metadata) => {
+        const name = daemonNameFromPb(request);
+        access(metadata, 'read', 'daemons', name, 'daemons Status');
+        return daemonStatusToPb(await backend.status(name));
+      }),
+      Send: daemonsUnary('Send', async (request: PbSendRequest, timeoutMs, metadata) => {
         const { name, event } = sendRequestFromPb(request);
+        access(metadata, 'write', 'daemons', name, 'daemons Send');
         return sendResultToPb(
           await backend.send(name, event, budgetMs(timeoutMs, DEFAULT_DAEMON_SEND_TIMEOUT_MS)),
         );
       }),
-      State: daemonsUnary('State', async (request: PbStateRequest) => {
+      State: daemonsUnary('State', async (request: PbStateRequest, _timeoutMs, metadata) => {
         const { name, memberIndex } = stateRequestFromPb(request);
+        access(metadata, 'read', 'daemons', name, 'daemons State');
         return stateResultToPb(await backend.state(name, memberIndex));
       }),
       Outputs: (call: OutputsCall) =>
-        serveStream(call, streams, { logger, method: 'Outputs', errorOf: toDaemonServiceError }, (signal) =>
-          writeOutputs(call, backend, signal),
+        serveStream(
+          call,
+          streams,
+          { logger, method: 'Outputs', errorOf: toDaemonServiceError },
+          async (signal) => {
+            access(
+              call.metadata,
+              'read',
+              'daemons',
+              outputsRequestFromPb(call.request).name,
+              'daemons Outputs',
+            );
+            return writeOutputs(call, backend, signal);
+          },
         ),
-      Move: daemonsUnary('Move', async (request: PbMoveRequest, timeoutMs) => {
+      Move: daemonsUnary('Move', async (request: PbMoveRequest, timeoutMs, metadata) => {
         const { name, to } = moveRequestFromPb(request);
+        access(metadata, 'write', 'daemons', name, 'daemons Move');
         return moveResultToPb(
           await backend.move(name, to, budgetMs(timeoutMs, DEFAULT_DAEMON_MOVE_TIMEOUT_MS)),
         );
       }),
-      Remove: daemonsUnary('Remove', async (request: PbDaemonName) => {
-        await backend.remove(daemonNameFromPb(request));
+      Remove: daemonsUnary('Remove', async (request: PbDaemonName, _timeoutMs, metadata) => {
+        const name = daemonNameFromPb(request);
+        access(metadata, 'write', 'daemons', name, 'daemons Remove');
+        await backend.remove(name);
         return {};
       }),
     },

@@ -55,18 +55,22 @@ export function unary<Request, Response>(
 }
 
 /**
- * A service's maker of unary methods whose handlers take the request and the call's timeout (ms,
- * none without a client deadline); every failure is sent as `errorOf` says.
+ * A service's maker of unary methods whose handlers take the request, the call's timeout (ms,
+ * none without a client deadline) and its metadata; every failure is sent as `errorOf` says.
  */
 export function unaryWithTimeout(logger: Logger, errorOf: ServiceErrorOf) {
   return <Request, Response>(
     method: string,
-    handler: (request: Request, timeoutMs: number | undefined) => Promise<Response>,
+    handler: (
+      request: Request,
+      timeoutMs: number | undefined,
+      metadata: RequestMetadata,
+    ) => Promise<Response>,
   ): grpc.handleUnaryCall<Request, Response> =>
     unary<Request, Response>(
       method,
       logger,
-      (request, _metadata, options) => handler(request, options.timeoutMs),
+      (request, metadata, options) => handler(request, options.timeoutMs, metadata),
       errorOf,
     );
 }

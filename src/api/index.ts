@@ -82,7 +82,14 @@ export {
   SERVED_ETCD_API_VERSION,
   SNAPSHOT_CHUNK_BYTES,
 } from './limits.js';
+export {
+  type MeshAccessCheck,
+  type MeshResourceKind,
+  meshAccess,
+  OPEN_MESH_ACCESS,
+} from './mesh-access.js';
 export { EtcdApiNotServedError, refusedEtcdServices } from './refused-etcd-services.js';
+export { asCaller, callerOf, credentialsOf, requireRoot, TOKEN_METADATA } from './request-auth.js';
 export {
   BadSessionError,
   CLIENT_ID_HEADER,

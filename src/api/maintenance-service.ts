@@ -4,6 +4,7 @@
  * no on-disk B-tree to defragment); MoveLeader hands leadership to a voter through any member
  * and answers once it leads; HashKV answers this member's hash of its key-value history
  * (src/kv/hash.ts) and Hash the same at its current revision; Downgrade answers UNIMPLEMENTED.
+ * With auth on, Snapshot, Hash, HashKV, Defragment, MoveLeader and alarm changes are root's.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { AlarmMember } from '../kv/index.js';
@@ -16,6 +17,7 @@ import { int64ToNumber } from './convert-numbers.js';
 import { toServiceError, unary, writable } from './grpc-call.js';
 import type { KvBackend } from './kv-backend.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
+import { requireRoot } from './request-auth.js';
 
 type SnapshotCall = grpc.ServerWritableStream<Record<string, never>, PbSnapshotResponse<Int64Out>>;
 
@@ -25,16 +27,24 @@ export function maintenanceService(backend: KvBackend, logger: Logger): grpc.Unt
       const status = await backend.status();
       return statusToPb(status, responseHeader(backend, status.revision));
     }),
-    Alarm: unary('Alarm', logger, async (request: PbAlarmRequest) => {
-      const alarms = await answerAlarm(backend, alarmCallFromPb(request));
+    Alarm: unary('Alarm', logger, async (request: PbAlarmRequest, metadata) => {
+      const call = alarmCallFromPb(request);
+      // With auth on, raising and clearing alarms is root's (listing is anyone's), as in etcd.
+      if (call.action !== 'get') requireRoot(backend, metadata, 'Alarm');
+      const alarms = await answerAlarm(backend, call);
       return { header: responseHeader(backend), alarms: alarms.map(alarmMemberToPb) };
     }),
-    Defragment: unary('Defragment', logger, async () => ({ header: responseHeader(backend) })),
-    MoveLeader: unary('MoveLeader', logger, async (request: { targetID: Int64In }) => {
+    Defragment: unary('Defragment', logger, async (_request, metadata) => {
+      requireRoot(backend, metadata, 'Defragment');
+      return { header: responseHeader(backend) };
+    }),
+    MoveLeader: unary('MoveLeader', logger, async (request: { targetID: Int64In }, metadata) => {
+      requireRoot(backend, metadata, 'MoveLeader');
       await backend.moveLeader(memberId(request.targetID));
       return { header: responseHeader(backend) };
     }),
-    HashKV: unary('HashKV', logger, async (request: { revision?: Int64In }) => {
+    HashKV: unary('HashKV', logger, async (request: { revision?: Int64In }, metadata) => {
+      requireRoot(backend, metadata, 'HashKV');
       const answer = await backend.hashKv(int64ToNumber('revision', request.revision));
       return {
         header: responseHeader(backend),
@@ -42,14 +52,18 @@ export function maintenanceService(backend: KvBackend, logger: Logger): grpc.Unt
         compact_revision: answer.compactRevision,
       };
     }),
-    Hash: unary('Hash', logger, async () => {
+    Hash: unary('Hash', logger, async (_request, metadata) => {
+      requireRoot(backend, metadata, 'Hash');
       const answer = await backend.hashKv(0);
       return { header: responseHeader(backend, answer.revision), hash: answer.hash };
     }),
     Snapshot: (call: SnapshotCall) => {
-      streamSnapshot(call, backend).catch((error: unknown) => {
-        call.emit('error', toServiceError(error, logger, 'Snapshot'));
-      });
+      Promise.resolve()
+        .then(() => requireRoot(backend, call.metadata, 'Snapshot'))
+        .then(() => streamSnapshot(call, backend))
+        .catch((error: unknown) => {
+          call.emit('error', toServiceError(error, logger, 'Snapshot'));
+        });
     },
   };
 }

@@ -12,6 +12,7 @@ import {
   ERROR_DETAILS_TRAILER,
   type ServiceErrorRow,
 } from '../protocol/index.js';
+import { grpcFailureOf } from './error-map.js';
 import type { ServiceErrorOf } from './grpc-call.js';
 
 export type ServiceErrorTable = Readonly<Record<string, ServiceErrorRow>>;
@@ -22,8 +23,10 @@ export function serviceFailureOf(
   error: unknown,
 ): { code: grpc.status; message: string; meshCode?: string } {
   if (!isMeshError(error)) return { code: grpc.status.INTERNAL, message: `internal error: ${String(error)}` };
+  // Auth refusals keep etcd's statuses (PERMISSION_DENIED, UNAUTHENTICATED, ...) on every service.
+  const authStatus = error.code.startsWith('AUTH_') ? grpcFailureOf(error).code : undefined;
   return {
-    code: table[error.code]?.status ?? grpc.status.UNKNOWN,
+    code: table[error.code]?.status ?? authStatus ?? grpc.status.UNKNOWN,
     message: error.message,
     meshCode: error.code,
   };

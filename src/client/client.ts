@@ -22,6 +22,7 @@ import {
   type PbTxnResponse,
   sealedSnapshotProblem,
 } from '../protocol/index.js';
+import { AuthTokenHolder } from './auth-token.js';
 import { retryDelayMs } from './backoff.js';
 import { BlobsClient } from './blobs.js';
 import { rangeEndFor, toBytes } from './bytes.js';
@@ -50,7 +51,7 @@ import {
   ClientClosedError,
   errorFromGrpc,
   LeaseNotFoundError,
-  type MeshClientError,
+  MeshClientError,
   SnapshotCorruptError,
   TimeoutError,
   UnavailableError,
@@ -111,6 +112,8 @@ export class MeshClient {
   private readonly watches = new Set<Watch>();
   private discovery: Promise<void> | undefined;
   private closed = false;
+  /** The auth token, when the client was given credentials. */
+  private readonly tokens: AuthTokenHolder | undefined;
   /** Replicated chains (`meshos.v1.Chains`): create, append, read, subscribe, status, list, delete. */
   readonly chains: ChainsClient;
   /** Daemons on the cluster (`meshos.v1.Daemons`): deploy, list, status, send, state, outputs, move, remove. */
@@ -122,9 +125,14 @@ export class MeshClient {
     this.random = options.random ?? systemRandom();
     this.clientId = options.clientId ?? randomClientId(this.random);
     this.session = new ClientSession(this.clientId);
+    const credentials = options.credentials;
+    this.tokens =
+      credentials === undefined
+        ? undefined
+        : new AuthTokenHolder(() => this.authenticate(credentials.user, credentials.password), this.clock);
     this.pool = new EndpointPool(
       options.endpoints.map(normalizeEndpoint),
-      options.interceptors ?? [],
+      [...(options.interceptors ?? []), ...(this.tokens === undefined ? [] : [this.tokens.interceptor()])],
       channelCredentials(effectiveTls(options)),
     );
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -150,7 +158,27 @@ export class MeshClient {
     if (problems.length > 0) throw new ValidationError('client options', problems);
     const client = new MeshClient(options);
     if (client.discoverLeader) await client.discover(client.clock.nowMs() + client.timeoutMs);
+    await client.tokens?.renew();
     return client;
+  }
+
+  /** A token for `user` (etcd's Authenticate), or undefined when the cluster's auth is off. */
+  private async authenticate(user: string, password: string): Promise<string | undefined> {
+    try {
+      const answer = await this.call('authenticate', {}, (connection, deadline) =>
+        connection.unary<{ token: string }>(
+          'auth',
+          'Authenticate',
+          { name: user, password },
+          new grpc.Metadata(),
+          deadline,
+        ),
+      );
+      return answer.token;
+    } catch (error) {
+      if (error instanceof MeshClientError && error.code === 'AUTH_NOT_ENABLED') return undefined;
+      throw error;
+    }
   }
 
   /** Endpoints known (given and learned), and the one believed to lead. */
@@ -525,6 +553,7 @@ export class MeshClient {
     const budgetMs = options.timeoutMs ?? this.timeoutMs;
     const deadlineMs = this.clock.nowMs() + budgetMs;
     let lastError: MeshClientError | undefined;
+    let renewedToken = false;
     for (let attemptIndex = 0; attemptIndex < this.maxAttempts; attemptIndex++) {
       if (attemptIndex > 0) {
         const waitMs = Math.min(retryDelayMs(attemptIndex - 1, this.random), deadlineMs - this.clock.nowMs());
@@ -540,6 +569,12 @@ export class MeshClient {
       } catch (error) {
         if (this.closed) throw new ClientClosedError();
         const typed = errorFromGrpc(error, address);
+        // An expired or voided token: authenticate again, once per call, and retry.
+        if (typed.code === 'AUTH_INVALID_TOKEN' && this.tokens !== undefined && !renewedToken) {
+          renewedToken = true;
+          await this.tokens.renew();
+          continue;
+        }
         if (!typed.retryable) throw typed;
         lastError = typed;
         this.pool.failed(address);

@@ -64,6 +64,7 @@ export type ServiceName =
   | 'lease'
   | 'cluster'
   | 'maintenance'
+  | 'auth'
   | 'chains'
   | 'daemons'
   | 'blobs';
@@ -86,6 +87,7 @@ export class EndpointConnection {
       lease: new constructors.lease(address, credentials, shared),
       cluster: new constructors.cluster(address, credentials, shared),
       maintenance: new constructors.maintenance(address, credentials, shared),
+      auth: new constructors.auth(address, credentials, shared),
       chains: new (chainsClientConstructor())(address, credentials, shared),
       daemons: new (daemonsClientConstructor())(address, credentials, shared),
       blobs: new (blobsClientConstructor())(address, credentials, shared),

@@ -36,6 +36,12 @@ export interface MeshClientOptions {
    * TLS on with the system's trusted CAs when this is unset.
    */
   readonly tls?: ClientTlsOptions;
+  /**
+   * A user and password for a cluster with auth on: the client authenticates when it connects,
+   * sends the token with every call and authenticates again before the token expires or when a
+   * call is refused for it. Ignored (no token sent) while the cluster's auth is off.
+   */
+  readonly credentials?: { readonly user: string; readonly password: string };
 }
 
 /** The TLS the client speaks: as given, or the defaults when an endpoint is `https://`; none for plaintext. */
@@ -74,6 +80,12 @@ export function validateClientOptions(options: MeshClientOptions): string[] {
     problems.push(`clientId: 1 to ${MAX_CLIENT_ID_LENGTH} printable ASCII characters without spaces`);
   }
   if (options.tls !== undefined) problems.push(...tlsProblems(options.tls));
+  if (
+    options.credentials !== undefined &&
+    (typeof options.credentials.user !== 'string' || options.credentials.user.length === 0)
+  ) {
+    problems.push('credentials.user: must be a non-empty user name');
+  }
   return problems;
 }
 

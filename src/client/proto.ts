@@ -23,6 +23,7 @@ export interface EtcdClientConstructors {
   readonly lease: ServiceClientConstructor;
   readonly cluster: ServiceClientConstructor;
   readonly maintenance: ServiceClientConstructor;
+  readonly auth: ServiceClientConstructor;
 }
 
 let loaded: { definition: protoLoader.PackageDefinition; clients: EtcdClientConstructors } | undefined;
@@ -44,6 +45,7 @@ function load(): { definition: protoLoader.PackageDefinition; clients: EtcdClien
       lease: service('Lease'),
       cluster: service('Cluster'),
       maintenance: service('Maintenance'),
+      auth: service('Auth'),
     },
   };
   return loaded;

@@ -9,9 +9,11 @@ import {
   type ClientPortService,
   chainsPortService,
   daemonsPortService,
+  meshAccess,
   newClientTlsRefusals,
   startClientPortServer,
 } from '../api/index.js';
+import { DEFAULT_CONTROL_ROOT } from '../control/index.js';
 import { formatAddress, type Logger, parseAddress } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { blobsBackendOf } from './blob-service.js';
@@ -28,7 +30,12 @@ import type { NodeService } from './node-service.js';
  */
 export function meshPortServices(parts: NodeParts, logger: Logger): ClientPortService[] {
   return [
-    chainsPortService(chainsBackendOf(parts), logger),
+    // Checked against the voter's auth store; a worker has none and checks nothing (docs/SECURITY.md).
+    chainsPortService(
+      chainsBackendOf(parts),
+      logger,
+      meshAccess(() => parts.backend, DEFAULT_CONTROL_ROOT),
+    ),
     daemonsPortService(daemonsBackendOf(parts), logger),
     blobsPortService(blobsBackendOf(parts), logger),
   ];

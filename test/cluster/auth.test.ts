@@ -5,6 +5,9 @@
  * state survives a restart of every member.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { MeshClient } from '../../src/client/index.js';
+import { isMeshError } from '../../src/lib/index.js';
+import { CHAIN_CALL_TIMEOUT_MS, createChain } from './chain-cluster.js';
 import { etcdctl } from './etcdctl.js';
 import { ProcessCluster } from './process-cluster.js';
 
@@ -20,6 +23,20 @@ async function failure(run: Promise<string>): Promise<string> {
   } catch (error) {
     return String(error);
   }
+}
+
+/** The typed error code a MeshOS client call was refused with. */
+async function refusedCode(run: Promise<unknown>): Promise<string> {
+  try {
+    await run;
+    return 'accepted';
+  } catch (error) {
+    return isMeshError(error) ? error.code : String(error);
+  }
+}
+
+function connectAs(endpoints: readonly string[], user: string, password: string): Promise<MeshClient> {
+  return MeshClient.connect({ endpoints, timeoutMs: CHAIN_CALL_TIMEOUT_MS, credentials: { user, password } });
 }
 
 async function metric(admin: string, name: string, label: string): Promise<number> {
@@ -66,6 +83,14 @@ describe('etcd auth on three meshos processes', () => {
     expect(await etcdctl(all, [...ROOT, 'get', 'other/y', '--print-value-only'])).toBe('hidden\n');
     expect(await etcdctl(all, [...ROOT, 'user', 'get', 'alice'])).toMatch(/Roles: reader writer/);
     expect(await etcdctl(all, [...ROOT, 'role', 'get', 'reader'])).toContain('[app/, app0)');
+    // Admin calls are root's.
+    expect(await failure(etcdctl(all, [...ALICE, 'endpoint', 'hashkv']))).toContain(
+      'etcdserver: permission denied',
+    );
+    expect(await failure(etcdctl(all, [...ALICE, 'user', 'list']))).toContain(
+      'etcdserver: permission denied',
+    );
+    expect(await etcdctl(each[0]!, [...ROOT, 'endpoint', 'hashkv'])).toContain(each[0]![0]);
 
     // A wrong password is refused by the member asked, and counted there.
     const [firstAdmin] = cluster.plans.map((plan) => plan.admin);
@@ -88,6 +113,39 @@ describe('etcd auth on three meshos processes', () => {
       );
       expect(await etcdctl(endpoint, [...ALICE, 'get', 'app/x', '--print-value-only'])).toBe('visible\n');
     }
+
+    // The MeshOS client with --user semantics: the same rights on keys, and chains by their
+    // control-plane key (/meshos/v1/chains/NAME).
+    const root = await connectAs(all, 'root', 'root-secret');
+    await createChain(root, 'orders', 3);
+    await createChain(root, 'payments', 3);
+    root.close();
+    await etcdctl(all, [...ROOT, 'role', 'add', 'orders-writer']);
+    await etcdctl(all, [
+      ...ROOT,
+      'role',
+      'grant-permission',
+      'orders-writer',
+      'readwrite',
+      '/meshos/v1/chains/orders',
+    ]);
+    await etcdctl(all, [...ROOT, 'user', 'grant-role', 'alice', 'orders-writer']);
+    const alice = await connectAs(all, 'alice', 'alice-secret');
+    try {
+      expect(new TextDecoder().decode((await alice.get('app/x'))?.value)).toBe('visible');
+      expect(await refusedCode(alice.put('app/x', 'changed'))).toBe('AUTH_PERMISSION_DENIED');
+      expect(await refusedCode(alice.get('other/y'))).toBe('AUTH_PERMISSION_DENIED');
+      expect((await alice.chains.append('orders', 'order-1')).firstOffset).toBeGreaterThanOrEqual(0);
+      expect((await alice.chains.read('orders')).records.length).toBeGreaterThan(0);
+      expect(await refusedCode(alice.chains.append('payments', 'stolen'))).toBe('AUTH_PERMISSION_DENIED');
+      expect(await refusedCode(alice.chains.read('payments'))).toBe('AUTH_PERMISSION_DENIED');
+      expect(await refusedCode(alice.chains.list())).toBe('AUTH_PERMISSION_DENIED');
+    } finally {
+      alice.close();
+    }
+    expect(await refusedCode(connectAs(all, 'alice', 'wrong').then((client) => client.close()))).toBe(
+      'AUTH_FAILED',
+    );
 
     // Every member restarts; users, roles, grants and the enabled flag come back.
     await cluster.stopAll();
