@@ -4,7 +4,8 @@ import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.j
 /**
  * `node dist/bench/cluster/counters.js [operation] [clients] [seconds] [warm-up seconds]`: a 3-node MeshOS cluster
  * under one load, then each node's work counters (peer frames and messages, fsyncs) per
- * successful request — the figures that explain CPU per request.
+ * successful request — the figures that explain CPU per request. `MESHOS_BENCH_CLIENT_TLS=1` serves
+ * the client ports over TLS with client certificate auth, and the load connects with a certificate.
  */
 const CLUSTER_TIMEOUT_MS = 30_000;
 /** Counters printed per successful request. */
@@ -38,19 +39,20 @@ async function main(): Promise<void> {
   try {
     await cluster.start(CLUSTER_TIMEOUT_MS);
     const leader = await cluster.leaderIndex(CLUSTER_TIMEOUT_MS);
+    const tls = await cluster.clientTls();
     if (warmupSeconds > 0) {
-      const warmup = await timedLoad(cluster.endpoints, operation, clients, warmupSeconds * 1000);
+      const warmup = await timedLoad(cluster.endpoints, operation, clients, warmupSeconds * 1000, tls);
       console.log(`warm-up: ${describeLoad(warmup)}`);
     }
     const admins = cluster.endpoints.map((_, index) => cluster.adminAddress(index));
     const before = await Promise.all(admins.map(readCounters));
     const cpuBefore = process.cpuUsage();
-    const result = await timedLoad(cluster.endpoints, operation, clients, seconds * 1000);
+    const result = await timedLoad(cluster.endpoints, operation, clients, seconds * 1000, tls);
     const after = await Promise.all(admins.map(readCounters));
     const cpu = process.cpuUsage(cpuBefore);
     const generatorCores = (cpu.user + cpu.system) / 1000 / result.durationMs;
     console.log(
-      `${describeLoad(result)}; leader n${leader + 1}; load generator ${generatorCores.toFixed(2)} cores`,
+      `${tls === undefined ? 'plaintext' : 'TLS'} ${describeLoad(result)}; leader n${leader + 1}; load generator ${generatorCores.toFixed(2)} cores`,
     );
     for (let index = 0; index < admins.length; index++) {
       const delta = (name: string): number =>

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../harness.js';
 import { KvChannels } from './kv-channels.js';
-import { kvRequestFrame, RawKvChannels } from './raw-kv-channels.js';
+import { type BenchClientTls, kvRequestFrame, RawKvChannels } from './raw-kv-channels.js';
 
 /**
  * Closed-loop load over the etcd v3 KV API: N clients, each with exactly one request in flight,
@@ -28,6 +28,8 @@ export interface LoadOptions {
   readonly observe?: (sentAtMs: number, doneAtMs: number, succeeded: boolean, error?: string) => void;
   /** Ends the run early (the in-flight requests still finish). */
   readonly signal?: AbortSignal;
+  /** TLS to the client ports; plaintext without it. */
+  readonly tls?: BenchClientTls;
 }
 
 export interface LoadResult {
@@ -86,6 +88,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const channels = new RawKvChannels(
     options.endpoints,
     options.channelsPerEndpoint ?? DEFAULT_CHANNELS_PER_ENDPOINT,
+    options.tls,
   );
   const value = Buffer.alloc(options.valueBytes ?? DEFAULT_VALUE_BYTES, 0x62);
   const keySpace = options.keySpace ?? DEFAULT_KEY_SPACE;
@@ -183,6 +186,7 @@ export function timedLoad(
   operation: LoadOperation,
   clients: number,
   durationMs: number,
+  tls?: BenchClientTls,
 ): Promise<LoadResult> {
   return runLoad({
     endpoints,
@@ -190,6 +194,7 @@ export function timedLoad(
     clients,
     maxRequests: MAX_REQUESTS_PER_TIMED_LOAD,
     maxDurationMs: durationMs,
+    ...(tls === undefined ? {} : { tls }),
   });
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -9,10 +9,14 @@ import {
   NODE_PROCESS_V8_FLAGS,
   nodeArguments,
 } from '../../src/cli/local-cluster.js';
+import { certificateFiles, issueClientCertificate } from '../../src/transport/index.js';
 import { ProcessBenchCluster } from './process-bench-cluster.js';
 import { freePort, ManagedProcess } from './processes.js';
+import { type BenchClientTls, kvRequestFrame, RawKvChannels } from './raw-kv-channels.js';
 
 const STATUS_TIMEOUT_MS = 500;
+/** The common name of the load's client certificate. */
+const BENCH_CLIENT = 'bench';
 
 export interface MeshosClusterOptions {
   readonly size?: number;
@@ -20,6 +24,8 @@ export interface MeshosClusterOptions {
   readonly nodeFlags?: (index: number) => readonly string[];
   /** Extra `meshos start` arguments for every member (e.g. `--insecure`). */
   readonly startArguments?: readonly string[];
+  /** Serve the client ports over TLS with client certificate auth (`clientTls()` gives the load its PEM). */
+  readonly clientTls?: boolean;
 }
 
 /**
@@ -32,6 +38,7 @@ export function clusterOptionsFromEnvironment(): MeshosClusterOptions {
   return {
     ...(nodeFlags.length > 0 ? { nodeFlags: () => nodeFlags } : {}),
     ...(process.env.MESHOS_BENCH_INSECURE === '1' ? { startArguments: ['--insecure'] } : {}),
+    ...(process.env.MESHOS_BENCH_CLIENT_TLS === '1' ? { clientTls: true } : {}),
   };
 }
 
@@ -63,7 +70,55 @@ export class MeshosCluster extends ProcessBenchCluster {
       });
     }
     await ensureLocalCertificates(path.join(root, 'certs'), plans);
+    if (options.clientTls === true) await issueClientCertificate(path.join(root, 'certs'), BENCH_CLIENT);
     return new MeshosCluster(root, plans, options);
+  }
+
+  /** The load's TLS material when the cluster serves TLS; undefined for plaintext. */
+  async clientTls(): Promise<BenchClientTls | undefined> {
+    if (this.options.clientTls !== true) return undefined;
+    const certificates = path.join(this.root, 'certs');
+    return {
+      ca: await readFile(certificateFiles.caCertificate(certificates), 'utf8'),
+      cert: await readFile(certificateFiles.clientCertificate(certificates, BENCH_CLIENT), 'utf8'),
+      key: await readFile(certificateFiles.clientKey(certificates, BENCH_CLIENT), 'utf8'),
+    };
+  }
+
+  /** Under client TLS the probe's Put goes over TLS with the load's certificate. */
+  protected override async acceptsWrite(timeoutMs: number): Promise<boolean> {
+    const tls = await this.clientTls();
+    if (tls === undefined) return super.acceptsWrite(timeoutMs);
+    const channels = new RawKvChannels(this.endpoints, 1, tls);
+    const put = kvRequestFrame('Put', { key: Buffer.from('bench/probe'), value: Buffer.from('1') });
+    try {
+      for (let index = 0; index < channels.size; index++) {
+        try {
+          await channels.call(index, 'Put', put, timeoutMs);
+          return true;
+        } catch {
+          // Try the next member.
+        }
+      }
+      return false;
+    } finally {
+      channels.close();
+    }
+  }
+
+  /** A member's client TLS flags (its node certificate serves its port), when asked for. */
+  private clientTlsArguments(id: number): string[] {
+    if (this.options.clientTls !== true) return [];
+    const certificates = path.join(this.root, 'certs');
+    return [
+      '--cert-file',
+      certificateFiles.nodeCertificate(certificates, id),
+      '--key-file',
+      certificateFiles.nodeKey(certificates, id),
+      '--trusted-ca-file',
+      certificateFiles.caCertificate(certificates),
+      '--client-cert-auth',
+    ];
   }
 
   get endpoints(): string[] {
@@ -87,6 +142,7 @@ export class MeshosCluster extends ProcessBenchCluster {
         mainScript(),
         ...nodeArguments(plan, this.plans, path.join(this.root, 'certs')),
         ...(this.options.startArguments ?? []),
+        ...this.clientTlsArguments(plan.id),
       ],
       // MESHOS_BENCH_LOG=info (with MESHOS_BENCH_OUTPUT_DIR) keeps the members' logs for diagnosis.
       { ...process.env, MESHOS_LOG: process.env.MESHOS_BENCH_LOG ?? 'warn' },

@@ -47,6 +47,13 @@ export function grpcRequestFrame(definition: MethodDefinition<object, unknown>, 
 }
 
 /** A call on a connection that never opened (refused): the request was never sent. */
+/** PEM of the CA the client ports' certificates chain to, and the load's client certificate. */
+export interface BenchClientTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
 export const NOT_CONNECTED_MESSAGE = 'connection not established (request never sent)';
 
 /**
@@ -63,6 +70,8 @@ export class RawKvChannels {
   constructor(
     readonly endpoints: readonly string[],
     channelsPerEndpoint: number,
+    /** TLS to the client ports (with a client certificate); plaintext without it. */
+    private readonly tls?: BenchClientTls,
   ) {
     this.sessions = new Array(endpoints.length * channelsPerEndpoint).fill(undefined);
     this.sweep = setInterval(() => this.expire(), DEADLINE_SWEEP_MS);
@@ -89,7 +98,10 @@ export class RawKvChannels {
     const slot = index % this.sessions.length;
     let session = this.sessions[slot];
     if (session === undefined || session.closed || session.destroyed) {
-      session = http2.connect(`http://${this.endpointOf(slot)}`);
+      session =
+        this.tls === undefined
+          ? http2.connect(`http://${this.endpointOf(slot)}`)
+          : http2.connect(`https://${this.endpointOf(slot)}`, { ...this.tls, servername: '' });
       session.on('error', () => {});
       const opened = session;
       opened.once('connect', () => this.connected.add(opened));
