@@ -2,14 +2,16 @@
  * The client port over TLS with client certificate auth on three real nodes (`--cert-file`,
  * `--key-file`, `--trusted-ca-file`, `--client-cert-auth`): etcdctl and the `meshos` CLI with a
  * client certificate from `meshos certs client` put and get through every node; etcdctl without
- * a certificate and a plaintext client are refused, and each refusal is counted in `/metrics`.
+ * a certificate and a plaintext client are refused, and each refusal is counted in `/metrics`; a
+ * worker reaches the voters through `--control-plane-cacert/-cert/-key` and joins the mesh.
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
 import { etcdctl } from './etcdctl.js';
 import { exitCode, meshos } from './meshos-process.js';
-import { ProcessCluster } from './process-cluster.js';
+import { CLUSTER_ID, ProcessCluster } from './process-cluster.js';
+import { meshosNodes, WorkerProcesses } from './worker-processes.js';
 
 const STARTUP_TIMEOUT_MS = 90_000;
 const CLI_TIMEOUT_MS = 30_000;
@@ -122,4 +124,34 @@ describe('client TLS with client certificate auth on three nodes', () => {
     ]);
     expect(await exitCode(refused, CLI_TIMEOUT_MS)).toBe(1);
   }, 120_000);
+
+  it('lets a worker with a client certificate use the voters as its control plane', async () => {
+    const workers = new WorkerProcesses({
+      root: cluster.root,
+      clusterId: CLUSTER_ID,
+      certificates: cluster.certificates,
+      controlPlane: cluster.clientEndpoints,
+      leaseTtlSeconds: 5,
+      commonArguments: [
+        '--control-plane-cacert',
+        clientFlags.cacert,
+        '--control-plane-cert',
+        clientFlags.cert,
+        '--control-plane-key',
+        clientFlags.key,
+      ],
+    });
+    try {
+      await workers.add('w1');
+      // Its id is allocated, and its record written, through the voters' TLS client ports.
+      const id = await workers.nodeId('w1');
+      await until(
+        async () => (await meshosNodes([cluster.plan(1).admin])).some((node) => node.id === id),
+        'the worker registered in the mesh',
+        STARTUP_TIMEOUT_MS,
+      );
+    } finally {
+      await workers.stopAll();
+    }
+  }, 180_000);
 });
