@@ -3,10 +3,18 @@
  * `--key-file`, `--trusted-ca-file`, `--client-cert-auth`): etcdctl and the `meshos` CLI with a
  * client certificate from `meshos certs client` put and get through every node; etcdctl without
  * a certificate and a plaintext client are refused, and each refusal is counted in `/metrics`; a
- * worker reaches the voters through `--control-plane-cacert/-cert/-key` and joins the mesh.
+ * worker reaches the voters through `--control-plane-cacert/-cert/-key` and joins the mesh; a
+ * port's certificate, key and trusted CA replaced on disk are served without a restart.
  */
+import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  certificateFiles,
+  createClusterCa,
+  issueClientCertificate,
+  issueNodeCertificate,
+} from '../../src/transport/index.js';
 import { until } from '../support/until.js';
 import { etcdctl } from './etcdctl.js';
 import { exitCode, meshos } from './meshos-process.js';
@@ -22,18 +30,34 @@ const REFUSED_ETCDCTL_FLAGS = ['--dial-timeout=2s', '--command-timeout=4s'];
 let cluster: ProcessCluster;
 let clientFlags: { cacert: string; cert: string; key: string };
 
+/** The client port's own copies of a node's certificate files (rotated without touching the peers'). */
+const portFiles = (certificates: string, id: number) => ({
+  certificate: path.join(certificates, `port-${id}.pem`),
+  key: path.join(certificates, `port-${id}-key.pem`),
+  trustedCa: path.join(certificates, 'port-trusted-ca.pem'),
+});
+
 beforeAll(async () => {
   cluster = await ProcessCluster.create(3, {
     argumentsOf: (plan, certificates) => [
       '--cert-file',
-      path.join(certificates, `node-${plan.id}.pem`),
+      portFiles(certificates, plan.id).certificate,
       '--key-file',
-      path.join(certificates, `node-${plan.id}-key.pem`),
+      portFiles(certificates, plan.id).key,
       '--trusted-ca-file',
-      path.join(certificates, 'ca.pem'),
+      portFiles(certificates, plan.id).trustedCa,
       '--client-cert-auth',
     ],
   });
+  for (const plan of cluster.plans) {
+    const files = portFiles(cluster.certificates, plan.id);
+    await copyFile(certificateFiles.nodeCertificate(cluster.certificates, plan.id), files.certificate);
+    await copyFile(certificateFiles.nodeKey(cluster.certificates, plan.id), files.key);
+  }
+  await copyFile(
+    certificateFiles.caCertificate(cluster.certificates),
+    portFiles(cluster.certificates, 1).trustedCa,
+  );
   const clients = path.join(cluster.root, 'clients');
   const issued = meshos(['certs', 'client', 'alice', '--dir', cluster.certificates, '--out', clients]);
   expect(await exitCode(issued, CLI_TIMEOUT_MS), issued.output()).toBe(0);
@@ -153,5 +177,53 @@ describe('client TLS with client certificate auth on three nodes', () => {
     } finally {
       await workers.stopAll();
     }
+  }, 180_000);
+
+  it('serves a certificate and a trusted CA replaced on disk without a restart', async () => {
+    const rotated = path.join(cluster.root, 'rotated');
+    await createClusterCa(rotated, 'rotated');
+    await issueNodeCertificate(rotated, 1);
+    const bob = await issueClientCertificate(rotated, 'bob');
+    const rotatedCa = certificateFiles.caCertificate(rotated);
+    const files = portFiles(cluster.certificates, 1);
+    // Old and new CA trusted at once (a bundle), then the port's new key and certificate, each
+    // written beside its target and renamed over it.
+    const bundle = `${await readFile(clientFlags.cacert, 'utf8')}${await readFile(rotatedCa, 'utf8')}`;
+    const replace = async (target: string, content: string): Promise<void> => {
+      await writeFile(`${target}.new`, content);
+      await rename(`${target}.new`, target);
+    };
+    const endpoint = [cluster.plan(1).client];
+    const aliceTrustingRotated = [
+      `--cacert=${rotatedCa}`,
+      `--cert=${clientFlags.cert}`,
+      `--key=${clientFlags.key}`,
+    ];
+    // Before: node 1's certificate is the cluster CA's, which a client trusting only the new CA refuses.
+    await expect(
+      etcdctl(endpoint, [...aliceTrustingRotated, ...REFUSED_ETCDCTL_FLAGS, 'get', 'tls/greeting']),
+    ).rejects.toThrow();
+    await replace(files.trustedCa, bundle);
+    await replace(files.key, await readFile(certificateFiles.nodeKey(rotated, 1), 'utf8'));
+    await replace(files.certificate, await readFile(certificateFiles.nodeCertificate(rotated, 1), 'utf8'));
+    // Node 1 now proves itself with the rotated CA's certificate, to alice (old CA) and bob (new).
+    await until(
+      async () =>
+        etcdctl(endpoint, [...aliceTrustingRotated, ...REFUSED_ETCDCTL_FLAGS, 'get', 'tls/greeting']).then(
+          () => true,
+          () => false,
+        ),
+      'node 1 to serve the rotated certificate',
+      REFUSED_TIMEOUT_MS,
+    );
+    const got = await etcdctl(endpoint, [
+      `--cacert=${rotatedCa}`,
+      `--cert=${bob.certificateFile}`,
+      `--key=${bob.keyFile}`,
+      'get',
+      'tls/greeting',
+      '--print-value-only',
+    ]);
+    expect(got.trim()).toBe('hello');
   }, 180_000);
 });
