@@ -9,6 +9,7 @@ import { MeshClient } from '../../src/client/index.js';
 import { isMeshError } from '../../src/lib/index.js';
 import { CHAIN_CALL_TIMEOUT_MS, createChain } from './chain-cluster.js';
 import { etcdctl } from './etcdctl.js';
+import { runMeshos } from './meshos-process.js';
 import { ProcessCluster } from './process-cluster.js';
 
 const LEADER_TIMEOUT_MS = 60_000;

@@ -6,6 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type ClientTlsOptions, MeshClient } from '../../client/index.js';
 import { isMeshError } from '../../lib/index.js';
 import { CLIENT_TLS_OPTION, type ClientTlsValues, clientTlsOptionsFrom } from './client-tls-flags.js';
+import { CLIENT_USER_OPTION, type ClientUserValues, clientCredentialsFrom } from './client-user-flags.js';
 
 export interface CommandIo {
   out(line: string): void;
@@ -32,30 +33,39 @@ export class UsageError extends Error {
   }
 }
 
-/** `--endpoints` and the TLS flags (etcdctl's names) every client command takes. */
+/** `--endpoints`, the TLS flags and `--user`/`--password` (etcdctl's names) every client command takes. */
 export const ENDPOINTS_OPTION = {
   endpoints: { type: 'string', default: DEFAULT_ENDPOINT },
   ...CLIENT_TLS_OPTION,
+  ...CLIENT_USER_OPTION,
 } as const;
 
 /** Usage lines of `CLIENT_TLS_OPTION`, for the commands' usage texts. */
 export const CLIENT_TLS_OPTION_USAGE = `  --cacert FILE            CA certificate (PEM) of client ports serving TLS (https:// endpoints
                            alone trust the system's CAs)
   --cert FILE, --key FILE  client certificate and key (PEM) for ports with --client-cert-auth
-                           (--cert-key FILE is --key, for 'daemon send', whose --key is the event's)`;
+                           (--cert-key FILE is --key, for 'daemon send', whose --key is the event's)
+  --user NAME[:PASSWORD], --password PASSWORD
+                           act as this user on a cluster with auth on (docs/SECURITY.md)`;
 
-/** Where a client command connects: its endpoints, and TLS when asked for. */
+/** Where a client command connects: its endpoints, TLS when asked for, and the user it acts as. */
 export interface ClientTarget {
   readonly endpoints: string[];
   readonly tls?: ClientTlsOptions;
+  readonly credentials?: { readonly user: string; readonly password: string };
 }
 
 /** `--endpoints`, `--cacert`, `--cert` and `--key` as a client connects with them. */
 export function clientTarget(
-  values: ClientTlsValues & { readonly endpoints?: string | undefined },
+  values: ClientTlsValues & ClientUserValues & { readonly endpoints?: string | undefined },
 ): ClientTarget {
   const tls = clientTlsOptionsFrom(values);
-  return { endpoints: endpointsFrom(values.endpoints), ...(tls === undefined ? {} : { tls }) };
+  const credentials = clientCredentialsFrom(values);
+  return {
+    endpoints: endpointsFrom(values.endpoints),
+    ...(tls === undefined ? {} : { tls }),
+    ...(credentials === undefined ? {} : { credentials }),
+  };
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
