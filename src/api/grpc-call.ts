@@ -25,8 +25,9 @@ export function toServiceError(error: unknown, logger: Logger, method: string): 
 export function requestOptionsOf(call: { getDeadline(): grpc.Deadline }): RequestOptions {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-  if (!Number.isFinite(deadlineMs)) return {};
-  return { timeoutMs: deadlineMs - Date.now() };
+  // User '' until the API layer names one: a client's request, never the node's own (see asCaller).
+  if (!Number.isFinite(deadlineMs)) return { user: '' };
+  return { timeoutMs: deadlineMs - Date.now(), user: '' };
 }
 
 /** How a service turns a failure into the status it sends. */

@@ -13,7 +13,7 @@ import {
   type WatchRequest,
 } from '../kv/index.js';
 import type { Access, AuthStateView } from './auth-store.js';
-import { PermissionDeniedError } from './errors.js';
+import { type AuthError, PermissionDeniedError, UserEmptyError } from './errors.js';
 import { requestInterval } from './key-intervals.js';
 
 /** One thing a request needs: `access` to every key of `range`. */
@@ -25,14 +25,16 @@ interface Need {
 /**
  * The refusal for `user` running `command`, or undefined when it may. `leaseKeys` answers the
  * keys attached to a lease (for a revoke). A request whose range does not even resolve is let
- * through: the store refuses it with its own error.
+ * through: the store refuses it with its own error. The user '' is a client that sent no
+ * identity (its member saw auth off when it took the request): refused, as etcd's empty user.
  */
 export function kvCommandRefusal(
   auth: AuthStateView,
   user: string,
   command: KvCommand,
   leaseKeys: (id: number) => readonly Uint8Array[],
-): PermissionDeniedError | undefined {
+): AuthError | undefined {
+  if (user === '') return new UserEmptyError();
   if (auth.isRoot(user)) return undefined;
   if (command.type === 'alarm') return new PermissionDeniedError(user, 'raise or clear alarms');
   if (command.type === 'compact' || command.type === 'leaseGrant') return undefined;

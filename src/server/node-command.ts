@@ -32,6 +32,9 @@ const TAG_MEMBER = 3;
 const TAG_AUTH = 4;
 /** One byte of name length, the user's name (UTF-8), then a TAG_KV or TAG_KV_WITH_SESSION entry. */
 const TAG_KV_AS_USER = 5;
+/** As TAG_KV and TAG_KV_WITH_SESSION, from a client that named no user (user ''). */
+const TAG_KV_ANONYMOUS = 6;
+const TAG_KV_ANONYMOUS_WITH_SESSION = 7;
 
 export class NodeCommandDecodeError extends MeshError {
   constructor(reason: string) {
@@ -42,13 +45,17 @@ export class NodeCommandDecodeError extends MeshError {
 export function encodeNodeCommand(command: NodeCommand): Uint8Array {
   switch (command.type) {
     case 'kv': {
-      if (command.user !== undefined) {
+      if (command.user !== undefined && command.user !== '') {
         const { user, ...withoutUser } = command;
         return encodeAsUser(user, withoutUser);
       }
+      const anonymous = command.user === '';
       const body = encodeKvCommand(command.command);
-      if (command.session === undefined) return tagged(TAG_KV, body);
-      return tagged(TAG_KV_WITH_SESSION, encodeSessionEnvelope({ ...command.session, payload: body }));
+      if (command.session === undefined) return tagged(anonymous ? TAG_KV_ANONYMOUS : TAG_KV, body);
+      return tagged(
+        anonymous ? TAG_KV_ANONYMOUS_WITH_SESSION : TAG_KV_WITH_SESSION,
+        encodeSessionEnvelope({ ...command.session, payload: body }),
+      );
     }
     case 'setMember':
     case 'removeMember':
@@ -90,12 +97,16 @@ export function decodeNodeCommand(bytes: Uint8Array): NodeCommand {
   switch (bytes[0]) {
     case TAG_KV:
       return { type: 'kv', command: decodeKvCommand(body) };
-    case TAG_KV_WITH_SESSION: {
+    case TAG_KV_ANONYMOUS:
+      return { type: 'kv', command: decodeKvCommand(body), user: '' };
+    case TAG_KV_WITH_SESSION:
+    case TAG_KV_ANONYMOUS_WITH_SESSION: {
       const envelope = decodeSessionEnvelope(body);
       return {
         type: 'kv',
         command: decodeKvCommand(envelope.payload),
         session: { clientId: envelope.clientId, sequence: envelope.sequence },
+        ...(bytes[0] === TAG_KV_ANONYMOUS_WITH_SESSION ? { user: '' } : {}),
       };
     }
     case TAG_MEMBER:

@@ -163,8 +163,9 @@ export class RaftKvBackend implements KvBackend {
         this.raiseNoSpace();
         throw new NoSpaceError();
       }
-      // A user's write is checked where it applies (see NodeStateMachine): with auth off, none.
-      const user = options.user !== undefined && this.machine.auth.enabled ? options.user : undefined;
+      // A client's write is checked where it applies (see NodeStateMachine), even when this member
+      // saw auth off: it may be on by the time the entry applies.
+      const user = options.user;
       return this.propose(
         {
           type: 'kv',
@@ -176,7 +177,7 @@ export class RaftKvBackend implements KvBackend {
       ).then((result) => {
         if (result === undefined)
           throw new MeshError('INTERNAL', 'a key-value command applied without a result');
-        if (result.type === 'error' && user !== undefined && result.error.code === 'AUTH_PERMISSION_DENIED')
+        if (result.type === 'error' && user !== undefined && result.error.code.startsWith('AUTH_'))
           this.authRefusals.record(result.error, command.type);
         return answerOf(command, result);
       });

@@ -148,6 +148,26 @@ describe('etcd auth on three meshos processes', () => {
       'AUTH_FAILED',
     );
 
+    // The meshos CLI with etcdctl's --user (and --password).
+    const cliTimeoutMs = 30_000;
+    const cliGet = await runMeshos(
+      ['kv', 'get', 'app/x', '--user', 'alice:alice-secret'],
+      all[1]!,
+      cliTimeoutMs,
+    );
+    expect(cliGet.code).toBe(0);
+    expect(cliGet.output).toContain('visible');
+    const cliPut = await runMeshos(
+      ['kv', 'put', 'app/x', 'changed', '--user', 'alice', '--password', 'alice-secret'],
+      all[2]!,
+      cliTimeoutMs,
+    );
+    expect(cliPut.code).toBe(1);
+    expect(cliPut.output).toContain('AUTH_PERMISSION_DENIED');
+    const cliAnonymous = await runMeshos(['kv', 'get', 'app/x'], all[0]!, cliTimeoutMs);
+    expect(cliAnonymous.code).toBe(1);
+    expect(cliAnonymous.output).toContain('AUTH_USER_EMPTY');
+
     // Every member restarts; users, roles, grants and the enabled flag come back.
     await cluster.stopAll();
     cluster.startAll();

@@ -13,7 +13,10 @@ function refusal(values: { user?: string; password?: string }): string {
 describe('--user and --password', () => {
   it('take the password after the first colon of --user, or from --password', () => {
     expect(clientCredentialsFrom({ user: 'alice:s3:cret' })).toEqual({ user: 'alice', password: 's3:cret' });
-    expect(clientCredentialsFrom({ user: 'alice', password: 'pw' })).toEqual({ user: 'alice', password: 'pw' });
+    expect(clientCredentialsFrom({ user: 'alice', password: 'pw' })).toEqual({
+      user: 'alice',
+      password: 'pw',
+    });
     expect(clientCredentialsFrom({})).toBeUndefined();
   });
 

@@ -109,6 +109,23 @@ const putAs = (user: string, key: string, session?: { clientId: string; sequence
 });
 
 describe('NodeStateMachine with auth', () => {
+  it('refuses, once auth is on, a client write its member took while it still saw auth off', () => {
+    const { machine, next } = machineWithAuth();
+    const anonymous: NodeCommand = {
+      type: 'kv',
+      command: { type: 'put', key: bytes('app/x'), value: bytes('v') },
+      user: '',
+    };
+    expect(decodeNodeCommand(encodeNodeCommand(anonymous))).toEqual(anonymous);
+    const withSession = { ...anonymous, session: { clientId: 'c', sequence: 1 } };
+    expect(decodeNodeCommand(encodeNodeCommand(withSession))).toEqual(withSession);
+    const refused = machine.apply(entry(next, anonymous));
+    expect(refused?.type === 'error' && refused.error.code).toBe('AUTH_USER_EMPTY');
+    // The node's own writes (no user at all) are not checked.
+    const own: NodeCommand = { type: 'kv', command: { type: 'put', key: bytes('app/x'), value: bytes('v') } };
+    expect(machine.apply(entry(next + 1, own))?.type).toBe('put');
+  });
+
   it('carries the user of a key-value command, with or without a session, through the log encoding', () => {
     for (const command of [putAs('alice', 'app/x'), putAs('ålice', 'app/x', { clientId: 'c', sequence: 3 })])
       expect(decodeNodeCommand(encodeNodeCommand(command))).toEqual(command);
