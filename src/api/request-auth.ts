@@ -5,18 +5,23 @@
  * through the backend's `authRefusals`.
  */
 import { AuthError, PermissionDeniedError, type RequestCredentials, requestUser } from '../auth/index.js';
+import { type CallWithAuthContext, clientCertificateCommonName } from './client-certificate.js';
 import type { RequestMetadata } from './grpc-server/index.js';
 import type { KvBackend, RequestOptions } from './kv-backend.js';
 
 /** The metadata key etcd's clients put their token in. */
 export const TOKEN_METADATA = 'token';
 
-/** What a call presents: its token, and its client certificate's common name when verified. */
-export function credentialsOf(
-  metadata: RequestMetadata | undefined,
-  certificateCommonName?: string,
-): RequestCredentials {
+/**
+ * What a call presents: its token, and its client certificate's common name when verified
+ * (read through the metadata of MeshOS's gRPC server; grpc-js's metadata cannot tell it).
+ */
+export function credentialsOf(metadata: RequestMetadata | undefined): RequestCredentials {
   const [token] = metadata?.get(TOKEN_METADATA) ?? [];
+  const certificateCommonName =
+    metadata?.getAuthContext === undefined
+      ? undefined
+      : clientCertificateCommonName(metadata as CallWithAuthContext);
   return {
     ...(typeof token === 'string' ? { token } : {}),
     ...(certificateCommonName === undefined ? {} : { certificateCommonName }),

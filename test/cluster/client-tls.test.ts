@@ -4,7 +4,8 @@
  * client certificate from `meshos certs client` put and get through every node; etcdctl without
  * a certificate and a plaintext client are refused, and each refusal is counted in `/metrics`; a
  * worker reaches the voters through `--control-plane-cacert/-cert/-key` and joins the mesh; a
- * port's certificate, key and trusted CA replaced on disk are served without a restart.
+ * port's certificate, key and trusted CA replaced on disk are served without a restart; with auth
+ * on, the certificate's common name is the user of a request that carries no token.
  */
 import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -225,5 +226,32 @@ describe('client TLS with client certificate auth on three nodes', () => {
       '--print-value-only',
     ]);
     expect(got.trim()).toBe('hello');
+  }, 180_000);
+
+  // Last: it turns auth on for the rest of the cluster's life.
+  it("takes a verified client certificate's common name as the user once auth is on", async () => {
+    // Node 1 serves the rotated certificate since the test before; alice's CA file trusts the others.
+    const endpoints = [cluster.plan(2).client, cluster.plan(3).client];
+    const asAlice = (args: string[]) => etcdctl(endpoints, [...etcdctlTls(), ...args]);
+    for (const args of [
+      ['user', 'add', 'root:root-secret'],
+      ['user', 'grant-role', 'root', 'root'],
+      ['role', 'add', 'reader'],
+      ['role', 'grant-permission', 'reader', 'read', 'app/', '--prefix'],
+      ['user', 'add', 'alice:alice-secret'],
+      ['user', 'grant-role', 'alice', 'reader'],
+      ['put', 'app/x', 'visible'],
+      ['put', 'other/y', 'hidden'],
+      ['auth', 'enable'],
+    ])
+      await asAlice(args);
+    // No --user: the certificate (CN alice) names the caller, with alice's role.
+    expect(await asAlice(['get', 'app/x', '--print-value-only'])).toBe('visible\n');
+    await expect(asAlice(['put', 'app/x', 'changed'])).rejects.toThrow(/permission denied/);
+    await expect(asAlice(['get', 'other/y'])).rejects.toThrow(/permission denied/);
+    // A token names the caller before the certificate does.
+    expect(await asAlice(['--user', 'root:root-secret', 'get', 'other/y', '--print-value-only'])).toBe(
+      'hidden\n',
+    );
   }, 180_000);
 });

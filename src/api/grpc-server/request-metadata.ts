@@ -3,12 +3,18 @@
  * for it and holding nothing but the headers object Node already made. `get` answers as grpc-js's
  * `Metadata.get` does (binary `-bin` values base64-decoded, a comma-joined binary value split).
  */
-import type { IncomingHttpHeaders } from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { MetadataValue } from '@grpc/grpc-js';
+import { type AuthContext, authContextOf } from './auth-context.js';
 
-/** What handlers read of a call's metadata (grpc-js's `Metadata` has it too). */
+/**
+ * What handlers read of a call's metadata (grpc-js's `Metadata` has `get` too). MeshOS's server
+ * also answers the connection's TLS through it, so code that is handed only the metadata (the
+ * auth checks) can take a verified client certificate's name as the caller; grpc-js's has not.
+ */
 export interface RequestMetadata {
   get(key: string): MetadataValue[];
+  getAuthContext?(): AuthContext;
 }
 
 /** Headers that are transport, not metadata (grpc-js removes them from what handlers see). */
@@ -22,7 +28,15 @@ const NOT_METADATA = new Set([
 ]);
 
 export class HeaderMetadata implements RequestMetadata {
-  constructor(private readonly headers: IncomingHttpHeaders) {}
+  constructor(
+    private readonly headers: IncomingHttpHeaders,
+    /** The call's stream, whose connection answers the TLS (none: plaintext, as in tests). */
+    private readonly stream?: ServerHttp2Stream,
+  ) {}
+
+  getAuthContext(): AuthContext {
+    return this.stream === undefined ? {} : authContextOf(this.stream);
+  }
 
   get(key: string): MetadataValue[] {
     const name = key.toLowerCase();

@@ -79,7 +79,7 @@ export class StreamCall extends Duplex {
   }
 
   get metadata(): RequestMetadata {
-    this.metadataView ??= new HeaderMetadata(this.headers);
+    this.metadataView ??= new HeaderMetadata(this.headers, this.stream);
     return this.metadataView;
   }
 

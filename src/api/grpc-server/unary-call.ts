@@ -60,7 +60,7 @@ export class UnaryCall {
   ) {}
 
   get metadata(): RequestMetadata {
-    this.metadataView ??= new HeaderMetadata(this.headers);
+    this.metadataView ??= new HeaderMetadata(this.headers, this.stream);
     return this.metadataView;
   }
 
