@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientTlsOptionsFrom } from '../../../src/cli/commands/client-tls-flags.js';
 import { clientTarget } from '../../../src/cli/commands/common.js';
 import { startPlanFromArguments } from '../../../src/cli/node-commands.js';
-import { FlagError } from '../../../src/cli/role-flags.js';
 import { isMeshError } from '../../../src/lib/index.js';
+import { flagProblems } from './start-flag-problems.js';
 
 const VOTER = ['--id', '1', '--data', 'd1', '--peers', '1=127.0.0.1:7001', '--insecure'];
 const WORKER = [
@@ -45,17 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-function flagProblems(argv: readonly string[]): readonly string[] {
-  try {
-    startPlanFromArguments(argv);
-  } catch (error) {
-    expect(error).toBeInstanceOf(FlagError);
-    expect((error as FlagError).code).toBe('BAD_FLAGS');
-    return (error as FlagError).problems;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be refused`);
-}
 
 describe('meshos start client TLS flags', () => {
   it('leave the client port plaintext when none is given', () => {

@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/cli/commands/common.js';
 import { startPlanFromArguments } from '../../../src/cli/node-commands.js';
-import { FlagError, machineCapacity } from '../../../src/cli/role-flags.js';
+import { machineCapacity } from '../../../src/cli/role-flags.js';
 import { MAX_DAEMON_MODULES } from '../../../src/daemons/index.js';
 import { DEFAULT_NODE_LEASE_TTL_SECONDS } from '../../../src/mesh/index.js';
+import { flagProblems } from './start-flag-problems.js';
 
 const VOTER = ['--id', '2', '--data', 'd2', '--peers', '1=127.0.0.1:7001,2=127.0.0.1:7002', '--insecure'];
 const WORKER = [
@@ -18,17 +19,6 @@ const WORKER = [
   '127.0.0.1:7100',
   '--insecure',
 ];
-
-function flagProblems(argv: readonly string[]): readonly string[] {
-  try {
-    startPlanFromArguments(argv);
-  } catch (error) {
-    expect(error).toBeInstanceOf(FlagError);
-    expect((error as FlagError).code).toBe('BAD_FLAGS');
-    return (error as FlagError).problems;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be refused`);
-}
 
 describe('meshos start --role', () => {
   it('runs a voter by default, registering with the default lease and the machine capacity', () => {
