@@ -9,7 +9,12 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { AlarmMember } from '../kv/index.js';
 import type { Logger } from '../lib/index.js';
-import { type Int64In, type Int64Out, type PbSnapshotResponse, sealSnapshot } from '../protocol/index.js';
+import {
+  type Int64In,
+  type Int64Out,
+  type PbSnapshotResponse,
+  sealedSnapshotTail,
+} from '../protocol/index.js';
 import { type AlarmCall, alarmCallFromPb, alarmMemberToPb, type PbAlarmRequest } from './convert-alarm.js';
 import { memberId, statusToPb } from './convert-cluster.js';
 import { responseHeader } from './convert-header.js';
@@ -84,7 +89,11 @@ async function answerAlarm(backend: KvBackend, call: AlarmCall): Promise<readonl
   return result.alarms;
 }
 
-/** The snapshot bytes, padded and followed by their SHA-256 (`sealSnapshot`), in chunks, each saying how many bytes remain after it. */
+/**
+ * The snapshot bytes in chunks, then their padding and SHA-256 (`sealedSnapshotTail`) as the last
+ * chunk, each saying how many bytes remain after it. The data is sent from the snapshot itself,
+ * not from a sealed copy of it.
+ */
 async function streamSnapshot(call: SnapshotCall, backend: KvBackend): Promise<void> {
   let closed = false;
   const closedSignal = new Promise<void>((resolve) => {
@@ -93,12 +102,16 @@ async function streamSnapshot(call: SnapshotCall, backend: KvBackend): Promise<v
       resolve();
     });
   });
-  const whole = sealSnapshot(await backend.snapshot());
+  const data = await backend.snapshot();
+  const tail = sealedSnapshotTail(data);
   const header = responseHeader(backend);
-  for (let offset = 0; offset < whole.length && !closed; offset += SNAPSHOT_CHUNK_BYTES) {
-    const blob = whole.subarray(offset, Math.min(offset + SNAPSHOT_CHUNK_BYTES, whole.length));
-    const remaining = whole.length - offset - blob.length;
+  let remaining = data.length + tail.length;
+  const send = async (blob: Uint8Array): Promise<void> => {
+    remaining -= blob.length;
     if (!call.write({ header, remaining_bytes: remaining, blob })) await writable(call, closedSignal);
-  }
+  };
+  for (let offset = 0; offset < data.length && !closed; offset += SNAPSHOT_CHUNK_BYTES)
+    await send(data.subarray(offset, Math.min(offset + SNAPSHOT_CHUNK_BYTES, data.length)));
+  if (!closed) await send(tail);
   if (!closed) call.end();
 }

@@ -114,6 +114,7 @@ export {
   SNAPSHOT_DIGEST_BYTES,
   sealedSnapshotData,
   sealedSnapshotProblem,
+  sealedSnapshotTail,
   sealSnapshot,
 } from './snapshot-file.js';
 export { ACKS_PB, type WireEnum } from './wire-enum.js';

@@ -12,14 +12,30 @@ export const SNAPSHOT_DIGEST_BYTES = 32;
 /** The data (padded) is a whole number of these, as a bbolt file is of its pages. */
 export const SNAPSHOT_ALIGNMENT_BYTES = 512;
 
-/** `data` zero-padded to a multiple of `SNAPSHOT_ALIGNMENT_BYTES`, then the SHA-256 of that. */
+/**
+ * What follows `data` in a sealed snapshot: zero bytes up to the next multiple of
+ * `SNAPSHOT_ALIGNMENT_BYTES`, then the SHA-256 of the data and that padding. A stream sends the
+ * data as it is and this after it, with no copy of the data.
+ */
+export function sealedSnapshotTail(data: Uint8Array): Uint8Array {
+  const padding = paddedLength(data.length) - data.length;
+  const tail = new Uint8Array(padding + SNAPSHOT_DIGEST_BYTES);
+  const digest = createHash('sha256').update(data).update(tail.subarray(0, padding)).digest();
+  tail.set(digest, padding);
+  return tail;
+}
+
+/** `data` followed by its `sealedSnapshotTail`, in one buffer (a file's whole content). */
 export function sealSnapshot(data: Uint8Array): Uint8Array {
-  const paddedBytes = Math.ceil(data.length / SNAPSHOT_ALIGNMENT_BYTES) * SNAPSHOT_ALIGNMENT_BYTES;
-  const whole = new Uint8Array(paddedBytes + SNAPSHOT_DIGEST_BYTES);
+  const tail = sealedSnapshotTail(data);
+  const whole = new Uint8Array(data.length + tail.length);
   whole.set(data, 0);
-  const digest = createHash('sha256').update(whole.subarray(0, paddedBytes)).digest();
-  whole.set(digest, paddedBytes);
+  whole.set(tail, data.length);
   return whole;
+}
+
+function paddedLength(dataBytes: number): number {
+  return Math.ceil(dataBytes / SNAPSHOT_ALIGNMENT_BYTES) * SNAPSHOT_ALIGNMENT_BYTES;
 }
 
 /** The problem with a sealed snapshot's length or digest, or undefined when it checks out. */
