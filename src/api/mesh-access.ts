@@ -6,6 +6,7 @@
  * (`/meshos/v1/chains/`). Reading calls need read, changing calls write; root passes all.
  */
 import { type Access, PermissionDeniedError, requestInterval } from '../auth/index.js';
+import { bytesToBinary, prefixRangeEnd, utf8 } from '../kv/index.js';
 import type { RequestMetadata } from './grpc-server/index.js';
 import type { KvBackend } from './kv-backend.js';
 import { callerOf } from './request-auth.js';
@@ -38,19 +39,16 @@ export function meshAccess(
     if (backend === undefined) return;
     const user = callerOf(backend, metadata, what);
     if (user === undefined) return;
-    const key = `${root}${kind}/${name ?? ''}`;
+    // Keys as the auth store holds them: each byte of the UTF-8 key one character.
+    const key = utf8(`${root}${kind}/${name ?? ''}`);
+    const start = bytesToBinary(key);
     const range =
       name === undefined
-        ? { start: key, end: prefixEnd(key), single: false }
-        : { start: key, end: key, single: true };
+        ? { start, end: bytesToBinary(prefixRangeEnd(key)), single: false }
+        : { start, end: start, single: true };
     if (backend.auth.permits(user, access, requestInterval(range))) return;
     const refusal = new PermissionDeniedError(user, `${access} ${kind} ${name ?? '(all)'}`);
     backend.authRefusals.record(refusal, what);
     throw refusal;
   };
-}
-
-/** The end of the range of keys starting with `prefix` (ASCII control-plane prefixes). */
-function prefixEnd(prefix: string): string {
-  return `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
 }

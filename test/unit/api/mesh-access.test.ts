@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { meshAccess, TOKEN_METADATA } from '../../../src/api/index.js';
 import { AuthRefusals, AuthStore, issueToken } from '../../../src/auth/index.js';
+import { bytesToBinary, utf8 } from '../../../src/kv/index.js';
 import { isMeshError } from '../../../src/lib/index.js';
 
 function metadataWith(token: string | undefined) {
@@ -32,6 +33,12 @@ describe('mesh API access by control-plane key', () => {
       name: 'orders',
       permission: { type: 'read', key: '/meshos/v1/daemons/', rangeEnd: '/meshos/v1/daemons0' },
     },
+    {
+      // As etcdctl grants it: the key's UTF-8 bytes, one character each.
+      type: 'roleGrantPermission',
+      name: 'orders',
+      permission: { type: 'write', key: bytesToBinary(utf8('/meshos/v1/chains/commandes-é')), rangeEnd: '' },
+    },
     { type: 'userAdd', name: 'alice', passwordHash: 'h' },
     { type: 'userGrantRole', name: 'alice', role: 'orders' },
   ] as const)
@@ -52,6 +59,10 @@ describe('mesh API access by control-plane key', () => {
     expect(codeOf(() => access(alice, 'read', 'chains', 'orders', 'test'))).toBe('allowed');
     expect(codeOf(() => access(alice, 'write', 'chains', 'orders2', 'test'))).toBe('AUTH_PERMISSION_DENIED');
     expect(codeOf(() => access(alice, 'read', 'chains', undefined, 'test'))).toBe('AUTH_PERMISSION_DENIED');
+    expect(codeOf(() => access(alice, 'write', 'chains', 'commandes-é', 'test'))).toBe('allowed');
+    expect(codeOf(() => access(alice, 'write', 'chains', 'commandes-è', 'test'))).toBe(
+      'AUTH_PERMISSION_DENIED',
+    );
     expect(codeOf(() => access(alice, 'read', 'daemons', undefined, 'test'))).toBe('allowed');
     expect(codeOf(() => access(alice, 'write', 'daemons', 'counter', 'test'))).toBe('AUTH_PERMISSION_DENIED');
     expect(codeOf(() => access(metadataWith(undefined), 'read', 'blobs', 'x', 'test'))).toBe(
@@ -59,7 +70,7 @@ describe('mesh API access by control-plane key', () => {
     );
     const root = metadataWith(issueToken(auth, 'root', Date.now()));
     expect(codeOf(() => access(root, 'write', 'blobs', undefined, 'test'))).toBe('allowed');
-    expect(refusals.byCode().get('AUTH_PERMISSION_DENIED')).toBe(3);
+    expect(refusals.byCode().get('AUTH_PERMISSION_DENIED')).toBe(4);
     expect(refusals.byCode().get('AUTH_USER_EMPTY')).toBe(1);
   });
 });
