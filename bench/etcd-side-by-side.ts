@@ -48,6 +48,7 @@ const RUN_TIMEOUT_MS = 15 * 60 * 1000;
 const QUICK_OPTIONS: Partial<SuiteOptions> = {
   loadDurationMs: 3_000,
   warmupMs: 4_000,
+  settleMs: 1_000,
   failoverRuns: 1,
 };
 const DEFAULT_ROUNDS = 2;
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
         `MeshOS: \`meshos start\` ×3 as in production — mutual TLS 1.3 between peers, write-ahead log fdatasync on, Raft tick ${DEFAULT_TICK_INTERVAL_MS} ms, election ${DEFAULT_TICK_INTERVAL_MS * DEFAULT_ELECTION_TICKS} ms, heartbeat ${DEFAULT_TICK_INTERVAL_MS * DEFAULT_HEARTBEAT_TICKS} ms — plaintext gRPC clients, log level warn.`,
         `Load generator (bench/cluster/load.ts over bench/cluster/raw-kv-channels.ts, in the bench process): unary gRPC calls on plain node:http2 sessions, request bodies serialized with etcd's protobuf definitions, the answer's grpc-status checked (bodies not decoded) — a fraction of @grpc/grpc-js's CPU per call, so the generator squeezes the measured system less; closed loop, each client keeps exactly one request in flight; clients share ${DEFAULT_CHANNELS_PER_ENDPOINT} HTTP/2 channels per member and are spread evenly over all 3 members (both systems: followers forward writes to the leader, reads use ReadIndex on the member asked).`,
         `Puts: ${DEFAULT_VALUE_BYTES}-byte values, each client cycling through 1,000 keys of its own. Gets: 1,000 preloaded ${DEFAULT_VALUE_BYTES}-byte keys; linearizable is the default Range, serializable sets serializable=true.`,
-        `Each load runs ${options.loadDurationMs / 1000} s or ${options.maxRequestsPerLoad} requests, whichever ends first, after a ${options.warmupMs / 1000} s warm-up of 64-client puts (and half that of gets before the gets); p50/p99 are per-request latencies of successful requests.`,
+        `Each load runs ${options.loadDurationMs / 1000} s or ${options.maxRequestsPerLoad} requests, whichever ends first, after a ${options.warmupMs / 1000} s warm-up of 64-client puts (and half that of gets before the gets) and ${options.settleMs / 1000} s of the point's own load, unmeasured; p50/p99 are per-request latencies of successful requests.`,
         `${rounds} round(s), each system on a fresh cluster per round, alternating (etcd, MeshOS, MeshOS, etcd, ...) so drift in the machine's load hits both alike; each figure is the mean over rounds, failover gaps are pooled. One-minute load average before each: ${loadAverages.join('; ')}.`,
         `Failover: during a ${options.failoverClients}-client put load (per-request deadline ${options.failoverRequestTimeoutMs} ms, failed clients move to the next member after 10 ms), the leader is killed with SIGKILL; the gap is the time from the kill to the first successful put that was sent after the kill. ${options.failoverRuns} runs per round, the killed member restarted between runs; the median of all runs is reported.`,
         'Ratios are MeshOS/etcd: above 1 is better for throughput, below 1 is better for latency and failover gap.',

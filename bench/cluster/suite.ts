@@ -11,6 +11,8 @@ export interface SuiteOptions {
   readonly loadDurationMs: number;
   readonly maxRequestsPerLoad: number;
   readonly warmupMs: number;
+  /** Unmeasured load at a point's own operation and client count right before it is measured. */
+  readonly settleMs: number;
   readonly failoverRuns: number;
   readonly failoverClients: number;
   /** Steady load before the leader is killed. */
@@ -36,6 +38,11 @@ export const DEFAULT_SUITE_OPTIONS: SuiteOptions = {
   // A JIT runtime runs its hot paths interpreted, then compiles them on the same two cores;
   // measuring in its first seconds would measure the compiler. The same warm-up for every system.
   warmupMs: 10_000,
+  // A change of load pattern (64 clients to 1) makes the JIT drop code specialised for the
+  // previous pattern and compile again: MeshOS's put x1 took 4-6 s after the 64-client warm-up
+  // to reach its steady latency (docs/BENCHMARKS.md, "Put x1 after a change of load"). Each
+  // point is measured after this much of its own load, the same for every system.
+  settleMs: 3_000,
   failoverRuns: 2,
   failoverClients: 16,
   failoverSteadyMs: 1_500,
@@ -144,6 +151,7 @@ export async function runClusterSuite(
     return total;
   };
   const load = async (operation: LoadResult['operation'], clients: number): Promise<MeasuredLoad> => {
+    if (options.settleMs > 0) await timedLoad(cluster.endpoints, operation, clients, options.settleMs);
     const serverBefore = await clusterCpuMs();
     const clientBefore = process.cpuUsage();
     const result = await runLoad({
