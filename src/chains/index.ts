@@ -1,3 +1,23 @@
+export {
+  type ByteDigest,
+  CHAIN_BACKUP_DIGEST_BYTES,
+  CHAIN_BACKUP_VERSION,
+  ChainBackupCorruptError,
+  type ChainBackupDefinition,
+  type ChainBackupEnd,
+  type ChainBackupHeader,
+  type ChainBackupItem,
+  type ChainBackupRecord,
+  ChainRestoreTargetNotEmptyError,
+  chainBackupHeaderProblems,
+  checkChainBackup,
+  encodeChainBackupEnd,
+  encodeChainBackupHeader,
+  encodeChainBackupPreamble,
+  encodeChainBackupRecords,
+  MAX_CHAIN_BACKUP_FRAME_BYTES,
+  readChainBackup,
+} from './backup-format.js';
 export { type ChainChange, ChainFollower, type ChainFollowHandlers } from './chain-follower.js';
 export {
   ChainHost,

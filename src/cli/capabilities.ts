@@ -57,7 +57,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'backup',
     status: 'running',
     summary:
-      'etcdctl/meshos snapshot save (file ends with its SHA-256), meshos snapshot status and restore (a new cluster from a file); HashKV and Hash (etcdctl endpoint hashkv)',
+      'etcdctl/meshos snapshot save (file ends with its SHA-256), meshos snapshot status and restore (a new cluster from a file); HashKV and Hash (etcdctl endpoint hashkv); meshos chain backup|restore (a chain definition and records, streamed, SHA-256 checked; new offsets); daemon checkpoints and blobs are not backed up',
   },
   {
     area: 'auth',

@@ -3,6 +3,14 @@ import type { ChainRecord, ChainStatus, ChainSummary } from '../../api/index.js'
 import type { AcksPolicy, ChainSyncPolicy } from '../../chains/index.js';
 import { bytesToText, type MeshClient } from '../../client/index.js';
 import {
+  backupAllChains,
+  backupChain,
+  type ChainBackupSummary,
+  type ChainRestoreSummary,
+  inspectChainBackup,
+  restoreChain,
+} from './chain-backup.js';
+import {
   CLIENT_TLS_OPTION_USAGE,
   type CommandIo,
   clientTarget,
@@ -30,6 +38,11 @@ export const CHAIN_USAGE = `usage:
   meshos chain status NAME
   meshos chain list
   meshos chain delete NAME
+  meshos chain backup NAME FILE | --all DIR   (definition and committed records up to the commit
+                                               offset at the start; SHA-256 at the end)
+  meshos chain restore FILE [--name NEW]      (creates the chain, appends the records in order;
+                                               refused if it holds records or the file is bad)
+  meshos chain backup-status FILE             (checks the file; prints its header and record count)
 options:
   --json                   machine-readable output (tail: one JSON object per record)
   --endpoints a,b,c        client endpoints (default 127.0.0.1:2379)
@@ -287,7 +300,80 @@ async function remove(argv: string[], io: CommandIo): Promise<number> {
   );
 }
 
+function backupLine(summary: ChainBackupSummary): string {
+  return `backed up chain ${summary.name} to ${summary.file}: ${summary.records} records of offsets ${summary.startOffset}..${summary.endOffset - 1} (${summary.bytes} bytes)`;
+}
+
+async function backup(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    all: { type: 'string' },
+  });
+  const directory = values.all;
+  if (directory !== undefined && args.length !== 0)
+    throw new UsageError('backup --all DIR takes no NAME or FILE');
+  if (directory === undefined && args.length !== 2) throw new UsageError('expected NAME FILE (or --all DIR)');
+  return printCall(
+    io,
+    values,
+    async (client) =>
+      directory === undefined
+        ? [await backupChain(client, chainName(args, ' FILE'), args[1] as string)]
+        : backupAllChains(client, directory),
+    (summaries) => (directory === undefined ? summaries[0] : summaries),
+    (summaries) => summaries.map(backupLine),
+  );
+}
+
+function restoreLines(summary: ChainRestoreSummary): string[] {
+  const offsets =
+    summary.firstOffset === undefined ? '' : ` at offsets ${summary.firstOffset}..${summary.lastOffset}`;
+  return [
+    `restored ${summary.records} records into chain ${summary.name}${summary.created ? ' (created)' : ''}${offsets}`,
+    `  (they had offsets ${summary.sourceStartOffset}..${summary.sourceEndOffset - 1} in the backed-up chain)`,
+  ];
+}
+
+async function restore(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, {
+    ...ENDPOINTS_OPTION,
+    ...JSON_OPTION,
+    name: { type: 'string' },
+  });
+  if (args.length !== 1) throw new UsageError(`expected FILE, got ${args.length} argument(s)`);
+  const file = args[0] as string;
+  return printCall(
+    io,
+    values,
+    (client) => restoreChain(client, file, values.name),
+    (summary) => summary,
+    restoreLines,
+  );
+}
+
+async function backupStatus(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals: args } = parseCommandLine(argv, { ...JSON_OPTION });
+  if (args.length !== 1) throw new UsageError(`expected FILE, got ${args.length} argument(s)`);
+  const { header, end } = await inspectChainBackup(args[0] as string);
+  if (values.json === true) io.out(JSON.stringify({ ...header, records: end.records }));
+  else {
+    const { definition } = header;
+    const sync = definition.sync.mode === 'batch' ? 'batch' : `interval:${definition.sync.intervalMs}`;
+    io.out(
+      `chain ${header.name}: ${end.records} records of offsets ${header.startOffset}..${header.endOffset - 1}, sha256 ok`,
+    );
+    io.out(
+      `  replicas ${definition.replicas}, acks ${definition.acks}, sync ${sync}, saved ${new Date(header.savedAtMs).toISOString()}`,
+    );
+  }
+  return EXIT_OK;
+}
+
 const SUBCOMMANDS: Subcommands = {
+  backup,
+  restore,
+  'backup-status': backupStatus,
   create,
   append,
   read,
