@@ -14,56 +14,15 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { MeshClient } from '../../src/client/index.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from '../cluster/meshos-cluster.js';
-import { cpuTimeMs, sleep } from '../cluster/processes.js';
 import { wholeNumberFlag } from '../flags.js';
 import { runAppendLoad } from './append-load.js';
+import { createBenchChain, sampleMembers } from './member-samples.js';
 
 const START_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 5_000;
 const INTERVAL_SYNC_MS = 1_000;
 const MEMBERS = 3;
 const WARM_UP_MS = 1_000;
-
-interface MemberSample {
-  readonly cpuMs: number;
-  readonly frames: number;
-  readonly messages: number;
-}
-
-async function metric(cluster: MeshosCluster, member: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://${cluster.adminAddress(member)}/metrics`)).text();
-  const line = text.split('\n').find((entry) => entry.startsWith(`${name} `));
-  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
-}
-
-async function sampleMembers(cluster: MeshosCluster): Promise<MemberSample[]> {
-  const samples: MemberSample[] = [];
-  for (let member = 0; member < MEMBERS; member++) {
-    samples.push({
-      cpuMs: await cpuTimeMs(cluster.pid(member) as number),
-      frames: await metric(cluster, member, 'meshos_transport_sent_frames'),
-      messages: await metric(cluster, member, 'meshos_transport_sent_messages'),
-    });
-  }
-  return samples;
-}
-
-async function createChain(client: MeshClient, name: string, sync: 'interval' | 'batch'): Promise<void> {
-  for (const deadline = Date.now() + START_TIMEOUT_MS; ; ) {
-    try {
-      await client.chains.create(name, {
-        replicas: MEMBERS,
-        acks: 'quorum',
-        sync: sync === 'batch' ? { mode: 'batch' } : { mode: 'interval', intervalMs: INTERVAL_SYNC_MS },
-        timeoutMs: CALL_TIMEOUT_MS,
-      });
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -92,7 +51,13 @@ async function main(): Promise<void> {
       );
     }
     const chain = 'append-cpu';
-    await createChain(meshClients[0]!, chain, sync);
+    await createBenchChain(meshClients[0]!, chain, {
+      replicas: MEMBERS,
+      sync,
+      intervalMs: INTERVAL_SYNC_MS,
+      callTimeoutMs: CALL_TIMEOUT_MS,
+      timeoutMs: START_TIMEOUT_MS,
+    });
     const appenders = Array.from({ length: clients }, (_, index) => {
       const client = meshClients[index % MEMBERS]!;
       return {
@@ -111,7 +76,7 @@ async function main(): Promise<void> {
     console.log('| --- | ---: | --- | --- | --- | ---: | ---: |');
     for (let round = 1; round <= rounds; round++) {
       const load = loadavg()[0]!.toFixed(1);
-      const before = await sampleMembers(cluster);
+      const before = await sampleMembers(cluster, MEMBERS);
       const generatorBefore = process.cpuUsage();
       const result = await runAppendLoad({
         appenders,
@@ -119,7 +84,7 @@ async function main(): Promise<void> {
         maxDurationMs: seconds * 1_000,
       });
       const generator = process.cpuUsage(generatorBefore);
-      const after = await sampleMembers(cluster);
+      const after = await sampleMembers(cluster, MEMBERS);
       const acks = Math.max(1, result.acknowledged);
       const cells = after.map((sample, member) => {
         const was = before[member]!;
