@@ -12,6 +12,7 @@ import {
   STORAGE_OPTIONS,
   STORAGE_USAGE,
   storageConfigFromValues,
+  usageOnParseError,
 } from './node-commands.js';
 import { CLIENT_TLS_OPTIONS, CLIENT_TLS_USAGE, clientTlsFromValues, FlagError } from './role-flags.js';
 
@@ -35,43 +36,55 @@ options:
 ${STORAGE_USAGE}
 ${CLIENT_TLS_USAGE}`;
 
-export async function joinCommand(argv: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      via: { type: 'string' },
-      name: { type: 'string' },
-      cluster: { type: 'string', default: 'meshos-local' },
-      data: { type: 'string' },
-      'peer-listen': { type: 'string' },
-      'client-listen': { type: 'string', default: '127.0.0.1:2379' },
-      'admin-listen': { type: 'string', default: '127.0.0.1:2381' },
-      certs: { type: 'string' },
-      insecure: { type: 'boolean', default: false },
-      'no-promote': { type: 'boolean', default: false },
-      'via-cacert': { type: 'string' },
-      'via-cert': { type: 'string' },
-      'via-key': { type: 'string' },
-      ...STORAGE_OPTIONS,
-      ...CLIENT_TLS_OPTIONS,
-    },
-    strict: true,
-  });
-  if (values.via === undefined) throw new UsageError('--via CLIENT_HOST:PORT of a member is required');
-  if (values.data === undefined) throw new UsageError('--data DIR is required');
+/** `meshos join` arguments checked before anything is read or dialled; usage errors or BAD_FLAGS. */
+export function joinSettingsFromArguments(argv: readonly string[]) {
+  const { values } = usageOnParseError(() =>
+    parseArgs({
+      args: [...argv],
+      options: {
+        via: { type: 'string' },
+        name: { type: 'string' },
+        cluster: { type: 'string', default: 'meshos-local' },
+        data: { type: 'string' },
+        'peer-listen': { type: 'string' },
+        'client-listen': { type: 'string', default: '127.0.0.1:2379' },
+        'admin-listen': { type: 'string', default: '127.0.0.1:2381' },
+        certs: { type: 'string' },
+        insecure: { type: 'boolean', default: false },
+        'no-promote': { type: 'boolean', default: false },
+        'via-cacert': { type: 'string' },
+        'via-cert': { type: 'string' },
+        'via-key': { type: 'string' },
+        ...STORAGE_OPTIONS,
+        ...CLIENT_TLS_OPTIONS,
+      },
+      strict: true,
+    }),
+  );
+  const { via, data } = values;
+  if (via === undefined) throw new UsageError('--via CLIENT_HOST:PORT of a member is required');
+  if (data === undefined) throw new UsageError('--data DIR is required');
   if (values['peer-listen'] === undefined) throw new UsageError('--peer-listen H:P is required');
   if (!values.insecure && values.certs === undefined) throw new UsageError('give --certs DIR, or --insecure');
   const peerAddress = parseAddress(values['peer-listen']);
+  const clientAddress = parseAddress(values['client-listen']);
+  const adminAddress = parseAddress(values['admin-listen']);
   const storage = storageConfigFromValues(values);
   const problems: string[] = [];
   const clientTls = clientTlsFromValues(values, problems);
   const viaTls = viaTlsFromValues(values, problems);
   if (problems.length > 0) throw new FlagError(problems);
+  return { values, via, data, peerAddress, clientAddress, adminAddress, storage, clientTls, viaTls };
+}
+
+export async function joinCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values, via, data, peerAddress, clientAddress, adminAddress, storage, clientTls, viaTls } =
+    joinSettingsFromArguments(argv);
   const viaCredentials = viaTls === undefined ? undefined : await readViaCredentials(viaTls);
   // Taken before the cluster is asked for an id: a directory in use must not add a member.
-  const lock = await DataDirectoryLock.acquire(path.resolve(values.data));
+  const lock = await DataDirectoryLock.acquire(path.resolve(data));
   const client = new Etcd3({
-    hosts: [values.via],
+    hosts: [via],
     dialTimeout: 5_000,
     ...(viaCredentials === undefined ? {} : { credentials: viaCredentials }),
   });
@@ -93,10 +106,10 @@ export async function joinCommand(argv: readonly string[], io: CommandIo): Promi
       id,
       name: values.name ?? `n${id}`,
       clusterId: values.cluster,
-      dataDirectory: path.resolve(values.data),
+      dataDirectory: path.resolve(data),
       peerAddress,
-      clientAddress: parseAddress(values['client-listen']),
-      adminAddress: parseAddress(values['admin-listen']),
+      clientAddress,
+      adminAddress,
       initialPeers: new Map(),
       seedPeers,
       insecure: values.insecure,

@@ -144,7 +144,24 @@ export type StartPlan =
   | { readonly role: 'worker'; readonly config: WorkerNodeConfig };
 
 function parseNodeArguments(argv: readonly string[]) {
-  return parseArgs({ args: [...argv], options: NODE_OPTIONS, strict: true, allowPositionals: false }).values;
+  return usageOnParseError(
+    () => parseArgs({ args: [...argv], options: NODE_OPTIONS, strict: true, allowPositionals: false }).values,
+  );
+}
+
+/**
+ * Runs node:util's parseArgs, whose complaints (an unknown flag, a flag without its value, a
+ * value for a switch, a stray positional) are TypeErrors, turning them into usage errors.
+ */
+export function usageOnParseError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if ((error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS_')) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
+  }
 }
 
 /** `meshos start` arguments: `--role` picks the voter or the worker settings; BAD_FLAGS when they mix. */

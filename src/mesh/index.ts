@@ -185,6 +185,7 @@ export {
 } from './node-config.js';
 export {
   checkIdentity,
+  IdentityCorruptError,
   IdentityMismatchError,
   loadOrCreateIdentity,
   type NodeIdentity,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { type Address, type Disk, MeshError, type NodeId } from '../lib/index.js';
-import type { NodeRole } from './node-record.js';
+import { NODE_ROLES, type NodeRole } from './node-record.js';
 
 /** What a node must remember about itself across restarts, beside its Raft data. */
 export interface NodeIdentity {
@@ -22,6 +22,15 @@ export class IdentityMismatchError extends MeshError {
       `the data directory belongs to a node with ${field} ${JSON.stringify(stored)}, not ${JSON.stringify(given)}`,
       { details: { field, stored, given } },
     );
+  }
+}
+
+/** The identity file is not JSON of an identity's shape: the node refuses to start on it. */
+export class IdentityCorruptError extends MeshError {
+  constructor(file: string, reason: string) {
+    super('IDENTITY_CORRUPT', `the node identity file ${file} is damaged: ${reason}`, {
+      details: { file, reason },
+    });
   }
 }
 
@@ -57,7 +66,41 @@ export async function loadOrCreateIdentity(
 export async function readIdentity(disk: Disk, directory: string): Promise<NodeIdentity | undefined> {
   const file = path.join(directory, IDENTITY_FILE);
   if (!(await disk.exists(file))) return undefined;
-  return JSON.parse(new TextDecoder().decode(await disk.readFile(file))) as NodeIdentity;
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await disk.readFile(file)));
+  } catch (error) {
+    throw new IdentityCorruptError(file, error instanceof Error ? error.message : String(error));
+  }
+  const problem = identityProblem(value);
+  if (problem !== undefined) throw new IdentityCorruptError(file, problem);
+  return value as NodeIdentity;
+}
+
+const isNodeId = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0;
+
+/** What is wrong with a parsed identity file, or undefined when it has an identity's shape. */
+function identityProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'not an object';
+  const identity = value as Record<string, unknown>;
+  if (!isNodeId(identity.id)) return 'id is not a positive integer';
+  if (typeof identity.name !== 'string') return 'name is not a string';
+  if (typeof identity.clusterId !== 'string') return 'clusterId is not a string';
+  if (identity.role !== undefined && !NODE_ROLES.includes(identity.role as NodeRole)) {
+    return `unknown role ${JSON.stringify(identity.role)}`;
+  }
+  if (!Array.isArray(identity.initialPeers)) return 'initialPeers is not a list';
+  for (const peer of identity.initialPeers as unknown[]) {
+    const [id, address] = Array.isArray(peer) ? peer : [];
+    const { host, port } = (typeof address === 'object' && address !== null ? address : {}) as Record<
+      string,
+      unknown
+    >;
+    if (!isNodeId(id) || typeof host !== 'string' || !Number.isSafeInteger(port)) {
+      return 'initialPeers holds an entry that is not [id, {host, port}]';
+    }
+  }
+  return undefined;
 }
 
 /** Refuses a stored identity of another cluster or role (a voter's directory given to a worker). */

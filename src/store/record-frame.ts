@@ -171,11 +171,16 @@ export function scanFrames<Type extends number>(
       case 'incomplete':
         return torn(frame.reason);
       case 'header-mismatch':
-        // A header cut short by a crash leaves zeros or nothing; anything else is damage.
+        // A header cut short by a crash leaves zeros or nothing; a garbled one is torn only
+        // when no whole record follows it (it was the last write). Anything else is damage.
         if (allZero(bytes, offset)) return torn('zero-filled tail');
+        if (isLastSegment && !holdsRecordAfter(bytes, offset, format)) {
+          return torn('garbled header of the final record');
+        }
         throw format.corrupt(file, offset, 'record header checksum mismatch');
       case 'payload-mismatch':
-        if (frame.end === bytes.byteLength) return torn('checksum mismatch in the final record');
+        // Zeros after it: the file's size reached the disk before its data did.
+        if (allZero(bytes, frame.end)) return torn('checksum mismatch in the final record');
         throw format.corrupt(file, offset, 'record checksum mismatch');
     }
   }
@@ -198,4 +203,26 @@ function uint32At(bytes: Uint8Array, offset: number): number {
 function allZero(bytes: Uint8Array, from: number): boolean {
   for (let index = from; index < bytes.byteLength; index++) if (bytes[index] !== 0) return false;
   return true;
+}
+
+/**
+ * Whether a whole valid record starts anywhere after the damaged header at `from`. A torn final
+ * record is at most one record long, so past that length the answer is yes (damage, not a tear).
+ */
+function holdsRecordAfter(bytes: Uint8Array, from: number, format: FrameFormat): boolean {
+  if (bytes.byteLength - from > RECORD_HEADER_BYTES + format.maxPayloadBytes) return true;
+  for (let offset = from + 1; offset + RECORD_HEADER_BYTES <= bytes.byteLength; offset++) {
+    if (crc32c(bytes, 0, offset, offset + 8) !== uint32At(bytes, offset + 8)) continue;
+    const payloadBytes = uint32At(bytes, offset);
+    const payloadEnd = offset + RECORD_HEADER_BYTES + payloadBytes;
+    if (
+      format.knownTypes.has(bytes[offset + 4]!) &&
+      payloadBytes <= format.maxPayloadBytes &&
+      payloadEnd <= bytes.byteLength &&
+      crc32c(bytes, 0, offset + RECORD_HEADER_BYTES, payloadEnd) === uint32At(bytes, offset + 12)
+    ) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -6,9 +6,13 @@ import type * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { HeaderMetadata } from '../../src/api/grpc-server/request-metadata.js';
 import { chainsPortService } from '../../src/api/index.js';
+import { UsageError } from '../../src/cli/commands/common.js';
+import { joinSettingsFromArguments } from '../../src/cli/join-command.js';
+import { startPlanFromArguments } from '../../src/cli/node-commands.js';
 import { utf8 } from '../../src/kv/index.js';
-import { isMeshError } from '../../src/lib/index.js';
+import { isMeshError, MemoryDisk } from '../../src/lib/index.js';
 import { silentLogger } from '../../src/lib/node/index.js';
+import { loadOrCreateIdentity } from '../../src/mesh/index.js';
 import { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER } from '../../src/protocol/index.js';
 import { decodeClusterConfig, decodeNodeCommand, NodeStateMachine } from '../../src/server/index.js';
 import { FakeChainsBackend } from '../support/fake-chains-backend.js';
@@ -149,5 +153,42 @@ describe('decoder crashes found by fuzzing', () => {
     const details = answer.metadata.get(ERROR_DETAILS_TRAILER)[0] as string;
     expect(details).toMatch(/^[\x20-\x7e]*$/);
     expect(JSON.parse(details)).toMatchObject({ name });
+  });
+
+  it('a start or join flag without its value, a value for a switch or a stray word is a usage error, not a TypeError', () => {
+    // node:util's parseArgs reports these as TypeErrors (ERR_PARSE_ARGS_*); the CLI printed them
+    // as failures (exit 1) instead of usage errors (exit 2) for all but an unknown flag.
+    const voter = ['--id', '2', '--data', 'd', '--peers', '1=127.0.0.1:7001,2=127.0.0.1:7002', '--insecure'];
+    for (const argv of [['--id'], [...voter, '--insecure=yes'], [...voter, 'stray'], [...voter, '--data']]) {
+      expect(thrownBy(() => startPlanFromArguments(argv))).toBeInstanceOf(UsageError);
+    }
+    const join = ['--via', '127.0.0.1:2379', '--data', 'j', '--peer-listen', '127.0.0.1:7200', '--insecure'];
+    expect(thrownBy(() => joinSettingsFromArguments([...join, '--no-promote=1']))).toBeInstanceOf(UsageError);
+  });
+
+  it('meshos join refuses a bad --client-listen before it asks the cluster to add a member', () => {
+    // The address was parsed after MemberAdd, leaving a learner in the cluster that never started.
+    const join = ['--via', '127.0.0.1:2379', '--data', 'j', '--peer-listen', '127.0.0.1:7200', '--insecure'];
+    const error = thrownBy(() => joinSettingsFromArguments([...join, '--client-listen', 'host:']));
+    expect(isMeshError(error)).toBe(true);
+  });
+
+  it('a damaged node identity file is IDENTITY_CORRUPT, not a SyntaxError or TypeError', async () => {
+    const given = { id: 2, name: 'n2', clusterId: 'c', initialPeers: [], role: 'voter' as const };
+    for (const stored of [
+      '{"id":2,"name":"n2","clusterId":"c","initialPe',
+      'null',
+      '{"id":2,"name":"n2","clusterId":"c","initialPeers":[[1,null]]}',
+    ]) {
+      const disk = new MemoryDisk();
+      await disk.makeDirectory('/data');
+      const file = await disk.open('/data/node.json', 'create');
+      await file.append(new TextEncoder().encode(stored));
+      const error = await loadOrCreateIdentity(disk, '/data', given).then(
+        () => new Error('expected a refusal'),
+        (refusal: unknown) => refusal,
+      );
+      expect(isMeshError(error, 'IDENTITY_CORRUPT')).toBe(true);
+    }
   });
 });

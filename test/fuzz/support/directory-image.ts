@@ -64,7 +64,7 @@ const damageArbitrary: fc.Arbitrary<DirectoryDamage> = fc.oneof(
 );
 
 /** Start and end of each whole record frame in a segment, read from its length fields alone. */
-function recordSpans(bytes: Uint8Array): { start: number; end: number }[] {
+export function recordSpans(bytes: Uint8Array): { start: number; end: number }[] {
   const spans: { start: number; end: number }[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;

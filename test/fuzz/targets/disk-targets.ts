@@ -71,7 +71,7 @@ function chainEntry(offset: number, epoch: number): ChainEntry {
   };
 }
 
-function chainLogOptions() {
+export function chainLogOptions() {
   return {
     sync: { mode: 'batch' as const },
     retention: {},

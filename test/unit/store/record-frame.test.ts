@@ -67,4 +67,38 @@ describe('record framing', () => {
       expect.objectContaining({ code: 'STORE_CORRUPT', offset: first.byteLength }),
     );
   });
+  // Found by the torn-write fuzzer (test/fuzz/targets/crash-targets.ts): a crash that garbles the
+  // header of the last record written, or leaves zeros after a half-written one, stopped the open.
+  it('treats a garbled header of the final record as torn, but not with a whole record after it', () => {
+    const first = encodeEntry(entry(1, 1, 20));
+    const bytes = segmentOf(first, encodeEntry(entry(2, 1, 20)));
+    bytes[first.byteLength]! ^= 0x01;
+    const scan = scanSegment(bytes, 'segment', true);
+    expect(scan.tornReason).toBe('garbled header of the final record');
+    expect(scan.validEndOffset).toBe(first.byteLength);
+    expect(() => scanSegment(bytes, 'sealed', false)).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT' }),
+    );
+    const followed = segmentOf(bytes, encodeEntry(entry(3, 1, 20)));
+    expect(() => scanSegment(followed, 'segment', true)).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT', offset: first.byteLength }),
+    );
+  });
+
+  it('treats a final record with a bad checksum and zeros after it as torn', () => {
+    const first = encodeEntry(entry(1, 1, 20));
+    const second = encodeEntry(entry(2, 1, 20));
+    const bytes = segmentOf(first, second, new Uint8Array(64));
+    bytes[first.byteLength + second.byteLength - 3] = 0;
+    bytes[first.byteLength + second.byteLength - 2] = 0;
+    bytes[first.byteLength + second.byteLength - 1] = 0;
+    expect(scanSegment(bytes, 'segment', true).validEndOffset).toBe(first.byteLength);
+    expect(() => scanSegment(bytes, 'sealed', false)).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT' }),
+    );
+    bytes[bytes.byteLength - 1] = 7;
+    expect(() => scanSegment(bytes, 'segment', true)).toThrow(
+      expect.objectContaining({ code: 'STORE_CORRUPT', offset: first.byteLength }),
+    );
+  });
 });
