@@ -22,6 +22,7 @@ import {
   type PbTxnResponse,
   sealedSnapshotProblem,
 } from '../protocol/index.js';
+import { AuthClient } from './auth.js';
 import { AuthTokenHolder } from './auth-token.js';
 import { retryDelayMs } from './backoff.js';
 import { BlobsClient } from './blobs.js';
@@ -120,6 +121,8 @@ export class MeshClient {
   readonly daemons: DaemonsClient;
   /** Content-addressed blobs (`meshos.v1.Blobs`): put, get, status, list, delete. */
   readonly blobs: BlobsClient;
+  /** etcd's auth (auth on and off, users, roles and their permissions), as etcdctl's auth/user/role. */
+  readonly auth: AuthClient;
 
   private constructor(options: MeshClientOptions) {
     this.random = options.random ?? systemRandom();
@@ -150,6 +153,7 @@ export class MeshClient {
     this.chains = new ChainsClient(transport);
     this.daemons = new DaemonsClient(transport);
     this.blobs = new BlobsClient(transport);
+    this.auth = new AuthClient(transport);
   }
 
   /** Validates the options, then finds the leader (best effort: an unreachable cluster fails later calls, not this one). */

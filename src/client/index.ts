@@ -1,3 +1,13 @@
+export {
+  AuthClient,
+  type AuthStatus,
+  type NewUserPassword,
+  PERMISSION_TYPES,
+  type Permission,
+  type PermissionRangeOptions,
+  type PermissionType,
+  permissionRangeEnd,
+} from './auth.js';
 export { retryDelayMs } from './backoff.js';
 export { type BlobDownload, type BlobPutOptions, type BlobSource, BlobsClient } from './blobs.js';
 export { ALL_KEYS_RANGE_END, bytesToText, prefixRangeEnd, toBytes } from './bytes.js';

@@ -1,0 +1,214 @@
+/**
+ * `client.auth`: etcd's Auth service (auth on and off, users, roles and their key-range
+ * permissions), as etcdctl's `auth`, `user` and `role` commands use it. Calls go where every call
+ * goes and fail over like them; a change is retried only when the node said it was not applied
+ * (not leader, unreachable). With auth on, changes are root's (a user may read itself and its
+ * roles, and change its own password): connect with root's `credentials`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ValidationError } from '../lib/index.js';
+import type { PbResponseHeader } from '../protocol/index.js';
+import { ALL_KEYS_RANGE_END, rangeEndFor, toBytes } from './bytes.js';
+import { headerFromPb, toNumber } from './convert.js';
+import type { ServiceTransport } from './service-transport.js';
+import type { Bytes, CallOptions, ResponseHeader } from './types.js';
+
+/** What a permission lets a role's users do on its keys. */
+export type PermissionType = 'read' | 'write' | 'readwrite';
+
+export const PERMISSION_TYPES: readonly PermissionType[] = ['read', 'write', 'readwrite'];
+
+/**
+ * One key-range permission of a role: the key alone (`rangeEnd` empty), the range
+ * `[key, rangeEnd)`, or every key from `key` on (`rangeEnd` "\0").
+ */
+export interface Permission {
+  readonly type: PermissionType;
+  readonly key: Uint8Array;
+  readonly rangeEnd: Uint8Array;
+}
+
+/** The keys a permission covers: one key, a range (`rangeEnd`), a prefix or every key from `key` on. */
+export interface PermissionRangeOptions {
+  /** Every key starting with the key (stored as the range it stands for). */
+  readonly prefix?: boolean;
+  /** Every key at or after the key (range end "\0"). */
+  readonly fromKey?: boolean;
+  /** End of the half-open range [key, rangeEnd). */
+  readonly rangeEnd?: Bytes;
+}
+
+export interface AuthStatus {
+  readonly header: ResponseHeader;
+  readonly enabled: boolean;
+  /** Bumped by every change of users, roles or the enabled flag. */
+  readonly authRevision: number;
+}
+
+/** The password of a new user, or none (a user that only logs in with a client certificate). */
+export type NewUserPassword = string | { readonly noPassword: true };
+
+/** Permission types as etcd's auth.proto spells them (the loader gives and takes enum names). */
+const PERMISSION_TYPE_TO_PB: Readonly<Record<PermissionType, string>> = {
+  read: 'Read',
+  write: 'Write',
+  readwrite: 'Readwrite',
+};
+const PERMISSION_TYPE_FROM_PB: Readonly<Record<string, PermissionType>> = {
+  Read: 'read',
+  Write: 'write',
+  Readwrite: 'readwrite',
+};
+
+interface PbPermission {
+  readonly permType: string;
+  readonly key: Uint8Array;
+  readonly range_end: Uint8Array;
+}
+
+/** The range end a permission is stored with for `options` (empty for one key). */
+export function permissionRangeEnd(key: Uint8Array, options: PermissionRangeOptions): Uint8Array {
+  const given = [
+    options.prefix === true ? 'prefix' : undefined,
+    options.fromKey === true ? 'fromKey' : undefined,
+    options.rangeEnd === undefined ? undefined : 'rangeEnd',
+  ].filter((name) => name !== undefined);
+  if (given.length > 1)
+    throw new ValidationError('permission range', [`${given.join(' and ')} do not go together: give one`]);
+  if (options.fromKey === true) return ALL_KEYS_RANGE_END;
+  return rangeEndFor(key, options);
+}
+
+function permissionFromPb(pb: PbPermission): Permission {
+  return {
+    // An unknown name cannot come from a node that loaded the same .proto; read is the narrowest.
+    type: PERMISSION_TYPE_FROM_PB[pb.permType] ?? 'read',
+    key: new Uint8Array(pb.key ?? []),
+    rangeEnd: new Uint8Array(pb.range_end ?? []),
+  };
+}
+
+export class AuthClient {
+  constructor(private readonly transport: ServiceTransport) {}
+
+  /** Turns auth on; refused until user `root` exists and holds role `root`. */
+  async enable(options: CallOptions = {}): Promise<ResponseHeader> {
+    return this.change('AuthEnable', {}, options);
+  }
+
+  async disable(options: CallOptions = {}): Promise<ResponseHeader> {
+    return this.change('AuthDisable', {}, options);
+  }
+
+  async status(options: CallOptions = {}): Promise<AuthStatus> {
+    const pb = await this.unary<{ header: PbResponseHeader; enabled: boolean; authRevision: string }>(
+      'AuthStatus',
+      {},
+      options,
+    );
+    return { header: headerFromPb(pb.header), enabled: pb.enabled, authRevision: toNumber(pb.authRevision) };
+  }
+
+  async userAdd(name: string, password: NewUserPassword, options: CallOptions = {}): Promise<ResponseHeader> {
+    const request =
+      typeof password === 'string'
+        ? { name, password }
+        : { name, password: '', options: { no_password: password.noPassword } };
+    return this.change('UserAdd', request, options);
+  }
+
+  async userDelete(name: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return this.change('UserDelete', { name }, options);
+  }
+
+  /** The roles user `name` holds. */
+  async userGet(name: string, options: CallOptions = {}): Promise<readonly string[]> {
+    return (await this.unary<{ roles: string[] }>('UserGet', { name }, options)).roles;
+  }
+
+  /** Every user's name, sorted. */
+  async userList(options: CallOptions = {}): Promise<readonly string[]> {
+    return (await this.unary<{ users: string[] }>('UserList', {}, options)).users;
+  }
+
+  /** A new password for `name`; the tokens it had stop working. */
+  async userChangePassword(
+    name: string,
+    password: string,
+    options: CallOptions = {},
+  ): Promise<ResponseHeader> {
+    return this.change('UserChangePassword', { name, password }, options);
+  }
+
+  async userGrantRole(user: string, role: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return this.change('UserGrantRole', { user, role }, options);
+  }
+
+  async userRevokeRole(user: string, role: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return this.change('UserRevokeRole', { name: user, role }, options);
+  }
+
+  async roleAdd(name: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return this.change('RoleAdd', { name }, options);
+  }
+
+  async roleDelete(name: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return this.change('RoleDelete', { role: name }, options);
+  }
+
+  /** The permissions role `name` holds, in key order. */
+  async roleGet(name: string, options: CallOptions = {}): Promise<readonly Permission[]> {
+    const pb = await this.unary<{ perm: PbPermission[] }>('RoleGet', { role: name }, options);
+    return pb.perm.map(permissionFromPb);
+  }
+
+  /** Every role's name, sorted. */
+  async roleList(options: CallOptions = {}): Promise<readonly string[]> {
+    return (await this.unary<{ roles: string[] }>('RoleList', {}, options)).roles;
+  }
+
+  /** Grants `type` on `key` (one key, or the range `range` says) to role `role`. */
+  async roleGrantPermission(
+    role: string,
+    type: PermissionType,
+    key: Bytes,
+    range: PermissionRangeOptions & CallOptions = {},
+  ): Promise<ResponseHeader> {
+    if (!PERMISSION_TYPES.includes(type))
+      throw new ValidationError('permission', [
+        `type must be read, write or readwrite, got '${String(type)}'`,
+      ]);
+    const start = toBytes(key);
+    const perm: PbPermission = {
+      permType: PERMISSION_TYPE_TO_PB[type],
+      key: start,
+      range_end: permissionRangeEnd(start, range),
+    };
+    return this.change('RoleGrantPermission', { name: role, perm }, range);
+  }
+
+  /** Takes back the permission of role `role` on exactly this key or range, whatever its type. */
+  async roleRevokePermission(
+    role: string,
+    key: Bytes,
+    range: PermissionRangeOptions & CallOptions = {},
+  ): Promise<ResponseHeader> {
+    const start = toBytes(key);
+    return this.change(
+      'RoleRevokePermission',
+      { role, key: start, range_end: permissionRangeEnd(start, range) },
+      range,
+    );
+  }
+
+  private async change(method: string, request: object, options: CallOptions): Promise<ResponseHeader> {
+    return headerFromPb((await this.unary<{ header: PbResponseHeader }>(method, request, options)).header);
+  }
+
+  private unary<Response>(method: string, request: object, options: CallOptions): Promise<Response> {
+    this.transport.checkOpen();
+    return this.transport.call(`auth.${method}`, options, (connection, deadline) =>
+      connection.unary<Response>('auth', method, request, new grpc.Metadata(), deadline),
+    );
+  }
+}
