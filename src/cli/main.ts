@@ -5,8 +5,10 @@ import { UsageError } from './commands/common.js';
 import {
   ACTIONS_USAGE,
   AUDIT_USAGE,
+  AUTH_USAGE,
   actionsCommand,
   auditCommand,
+  authCommand,
   BLOB_USAGE,
   blobCommand,
   CHAIN_USAGE,
@@ -25,10 +27,14 @@ import {
   NODES_USAGE,
   nodeCommand,
   nodesCommand,
+  ROLE_USAGE,
+  roleCommand,
   SNAPSHOT_USAGE,
   STATUS_USAGE,
   snapshotCommand,
   statusCommand,
+  USER_USAGE,
+  userCommand,
 } from './commands/index.js';
 import { JOIN_USAGE, joinCommand } from './join-command.js';
 import {
@@ -73,6 +79,9 @@ commands:
   actions       each action the reconciler emitted: pending, in flight, done, failed; queue latency
   status        leader, term, indexes and lag of each endpoint; --admin: each node's services
   snapshot      save FILE, status FILE, restore FILE --data DIR ...: backup and restore
+  auth          enable, disable, status: etcd's authentication (docs/SECURITY.md)
+  user          add, delete, get, list, passwd, grant-role, revoke-role
+  role          add, delete, get, list, grant-permission, revoke-permission
   capabilities  list what this build contains
   version       print the version
   help          show this text`;
@@ -112,6 +121,9 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       actions: ACTIONS_USAGE,
       status: STATUS_USAGE,
       snapshot: SNAPSHOT_USAGE,
+      auth: AUTH_USAGE,
+      user: USER_USAGE,
+      role: ROLE_USAGE,
     };
     io.out(usages[command] ?? USAGE);
     return 0;
@@ -154,6 +166,12 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
       return statusCommand(rest, io);
     case 'snapshot':
       return snapshotCommand(rest, io);
+    case 'auth':
+      return authCommand(rest, io);
+    case 'user':
+      return userCommand(rest, io);
+    case 'role':
+      return roleCommand(rest, io);
     case 'capabilities':
       printCapabilities(io);
       return 0;

@@ -1,4 +1,5 @@
 export { ACTIONS_USAGE, AUDIT_USAGE, actionsCommand, auditCommand } from './audit.js';
+export { AUTH_USAGE, authCommand } from './auth.js';
 export { BLOB_USAGE, blobCommand, blobStatusJson, blobStatusLines } from './blob.js';
 export { CHAIN_USAGE, chainCommand } from './chain.js';
 export {
@@ -16,5 +17,7 @@ export { MEMBER_USAGE, memberCommand } from './member.js';
 export { MESH_USAGE, meshCommand, rttMatrixTable } from './mesh.js';
 export { NODE_USAGE, nodeCommand } from './node.js';
 export { NODES_USAGE, nodesCommand } from './nodes.js';
+export { ROLE_USAGE, roleCommand } from './role.js';
 export { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.js';
 export { STATUS_USAGE, statusCommand } from './status.js';
+export { USER_USAGE, userCommand } from './user.js';
