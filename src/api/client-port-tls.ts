@@ -47,6 +47,19 @@ export class ClientTlsError extends MeshError {
   }
 }
 
+/**
+ * Client certificate auth checks certificates against a trusted CA, so it cannot go without one:
+ * the rule for the node's settings (its files) and for the PEM the port is given alike.
+ */
+export function clientCertificateAuthProblem(
+  clientCertificateAuth: boolean,
+  trustedCaGiven: boolean,
+): string | undefined {
+  return clientCertificateAuth && !trustedCaGiven
+    ? 'client certificate auth needs a trusted CA to check client certificates against'
+    : undefined;
+}
+
 /** Every problem with the settings at once (empty when none). */
 export function clientPortTlsProblems(settings: ClientPortTls): string[] {
   const problems: string[] = [];
@@ -54,8 +67,11 @@ export function clientPortTlsProblems(settings: ClientPortTls): string[] {
     problems.push('the certificate is not a PEM certificate');
   if (!/BEGIN [A-Z ]*PRIVATE KEY/.test(settings.privateKeyPem))
     problems.push('the key is not a PEM private key');
-  if (settings.clientCertificateAuth && settings.trustedCaPem === undefined)
-    problems.push('client certificate auth needs a trusted CA to check client certificates against');
+  const authProblem = clientCertificateAuthProblem(
+    settings.clientCertificateAuth,
+    settings.trustedCaPem !== undefined,
+  );
+  if (authProblem !== undefined) problems.push(authProblem);
   if (settings.trustedCaPem !== undefined && !settings.trustedCaPem.includes('BEGIN CERTIFICATE'))
     problems.push('the trusted CA is not a PEM certificate');
   return problems;

@@ -32,6 +32,7 @@ export {
   ClientTlsError,
   type ClientTlsRefusalReason,
   type ClientTlsRefusals,
+  clientCertificateAuthProblem,
   clientPortTlsProblems,
   newClientTlsRefusals,
 } from './client-port-tls.js';

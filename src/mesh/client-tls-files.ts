@@ -5,8 +5,8 @@
  * "Rotating certificates").
  */
 import { readFile, stat } from 'node:fs/promises';
-import { type ClientPortTls, ClientTlsError } from '../api/index.js';
-import type { Logger } from '../lib/index.js';
+import { type ClientPortTls, ClientTlsError, clientCertificateAuthProblem } from '../api/index.js';
+import type { Clock, Logger, TimerId } from '../lib/index.js';
 
 /** How often the files are looked at (size and modification time) for a change. */
 export const CLIENT_TLS_FILES_CHECK_INTERVAL_MS = 5_000;
@@ -23,9 +23,11 @@ export interface ClientPortTlsFiles {
 
 /** Every problem with the settings themselves (the files are read when the port opens). */
 export function clientPortTlsFilesProblems(files: ClientPortTlsFiles): string[] {
-  return files.clientCertificateAuth && files.trustedCaFile === undefined
-    ? ['clientTls: client certificate auth needs a trusted CA file to check client certificates against']
-    : [];
+  const problem = clientCertificateAuthProblem(
+    files.clientCertificateAuth,
+    files.trustedCaFile !== undefined,
+  );
+  return problem === undefined ? [] : [`clientTls: ${problem}`];
 }
 
 /** The files' PEM; CLIENT_TLS names the file that could not be read. */
@@ -67,22 +69,25 @@ async function filesVersion(files: ClientPortTlsFiles): Promise<string> {
 }
 
 /**
- * Looks at the files every `intervalMs` and, once they changed, reads them and hands `reload` the
- * new material. Material that does not read or load is logged and skipped (the port keeps serving
- * what it had) and tried again at the next change. Answers the stop.
+ * Looks at the files every `intervalMs` of `clock` and, once they changed, reads them and hands
+ * `reload` the new material. Material that does not read or load is logged and skipped (the port
+ * keeps serving what it had) and tried again at the next change. The next look is set when one
+ * ends, so looks never overlap. Answers the stop.
  */
 export function watchClientPortTls(
   files: ClientPortTlsFiles,
   reload: (material: ClientPortTls) => void,
   logger: Logger,
+  clock: Clock,
   intervalMs: number = CLIENT_TLS_FILES_CHECK_INTERVAL_MS,
 ): () => void {
   let known: Promise<string> = filesVersion(files);
-  let checking = false;
+  let stopped = false;
+  let timer: TimerId | undefined;
   const check = async (): Promise<void> => {
     const before = await known;
     const now = await filesVersion(files);
-    if (now === before) return;
+    if (now === before || stopped) return;
     known = Promise.resolve(now);
     try {
       reload(await readClientPortTls(files));
@@ -94,13 +99,16 @@ export function watchClientPortTls(
       );
     }
   };
-  const timer = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    void check().finally(() => {
-      checking = false;
+  const schedule = (): void => {
+    timer = clock.setTimer(intervalMs, () => {
+      void check().finally(() => {
+        if (!stopped) schedule();
+      });
     });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  };
+  schedule();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clock.clearTimer(timer);
+  };
 }
