@@ -71,7 +71,12 @@ export function clientPortService(context: CommonServiceContext, plan: ClientPor
       const stopWatching =
         config.clientTls === undefined
           ? () => {}
-          : watchClientPortTls(config.clientTls, (material) => server.reloadTls(material), logger);
+          : watchClientPortTls(
+              config.clientTls,
+              (material) => server.reloadTls(material),
+              logger,
+              context.clock,
+            );
       return {
         close: () => {
           stopWatching();

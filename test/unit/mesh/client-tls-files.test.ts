@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientPortTls } from '../../../src/api/index.js';
-import { isMeshError } from '../../../src/lib/index.js';
+import { isMeshError, SystemClock } from '../../../src/lib/index.js';
 import { silentLogger } from '../../../src/lib/node/index.js';
 import { type ClientPortTlsFiles, readClientPortTls, watchClientPortTls } from '../../../src/mesh/index.js';
 import { until } from '../../support/until.js';
@@ -59,6 +59,7 @@ describe('client port TLS files', () => {
         reloaded.push(material);
       },
       silentLogger,
+      new SystemClock(),
       10,
     );
     try {
