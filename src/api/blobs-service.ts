@@ -76,19 +76,19 @@ export function blobsPortService(
       },
       Get: (call: GetCall) =>
         serveStream(call, streams, { logger, method: 'Get', errorOf: toBlobServiceError }, async (signal) => {
-          access(call.metadata, 'read', 'blobs', call.request.id, 'blobs Get');
+          await access(call.metadata, 'read', 'blobs', call.request.id, 'blobs Get');
           return writeBlob(call, backend, signal);
         }),
       Status: blobsUnary('Status', async (request: PbBlobId, _timeoutMs, metadata) => {
-        access(metadata, 'read', 'blobs', request.id, 'blobs Status');
+        await access(metadata, 'read', 'blobs', request.id, 'blobs Status');
         return blobStatusToPb(await backend.status(request.id));
       }),
       List: blobsUnary('List', async (_request, _timeoutMs, metadata) => {
-        access(metadata, 'read', 'blobs', undefined, 'blobs List');
+        await access(metadata, 'read', 'blobs', undefined, 'blobs List');
         return { blobs: (await backend.list()).map(blobStatusToPb) };
       }),
       Delete: blobsUnary('Delete', async (request: PbBlobId, _timeoutMs, metadata) => {
-        access(metadata, 'write', 'blobs', request.id, 'blobs Delete');
+        await access(metadata, 'write', 'blobs', request.id, 'blobs Delete');
         await backend.remove(request.id);
         return {};
       }),

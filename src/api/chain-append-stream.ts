@@ -36,8 +36,11 @@ export interface AppendStreamOptions {
   readonly protocolError: (error: ValidationError) => grpc.ServiceError;
   /** The call is over (answered out, cancelled or failed). */
   readonly onEnd: () => void;
-  /** Throws the refusal when the caller may not append to chain `name` (see mesh-access.ts). */
-  readonly authorize?: (name: string) => void;
+  /**
+   * Throws (or rejects with) the refusal when the caller may not append to chain `name` (see
+   * mesh-access.ts); a worker's check may have to ask the control plane first.
+   */
+  readonly authorize?: (name: string) => void | Promise<void>;
 }
 
 export class AppendStreamSession {
@@ -48,6 +51,8 @@ export class AppendStreamSession {
   private halfClosed = false;
   private closing = false;
   private over = false;
+  /** Settles once the last check that had to wait is over: appends behind it wait, keeping their order. */
+  private authorizing: Promise<void> | undefined;
 
   constructor(
     private readonly call: AppendStreamCall,
@@ -71,6 +76,16 @@ export class AppendStreamSession {
   close(): void {
     this.closing = true;
     this.endWhenAnswered();
+  }
+
+  /** The caller's check for an append to `name`: undefined when it passed at once, behind any that waits. */
+  private authorized(name: string): Promise<void> | undefined {
+    const authorize = this.options.authorize;
+    if (authorize === undefined) return undefined;
+    const waiting = this.authorizing;
+    if (waiting !== undefined) return waiting.then(() => authorize(name));
+    const check = authorize(name);
+    return check === undefined ? undefined : check;
   }
 
   private take(request: PbAppendStreamRequest): void {
@@ -97,8 +112,22 @@ export class AppendStreamSession {
     }
     let appended: Promise<ChainAppendResult>;
     try {
-      this.options.authorize?.(name);
-      appended = this.options.backend.append(name, payloads, timeoutMs);
+      const authorized = this.authorized(name);
+      appended =
+        authorized === undefined
+          ? this.options.backend.append(name, payloads, timeoutMs)
+          : authorized.then(() => this.options.backend.append(name, payloads, timeoutMs));
+      if (authorized !== undefined) {
+        // Registered after the append above, so the next append is sent after this one.
+        const barrier = authorized.then(
+          () => {},
+          () => {},
+        );
+        this.authorizing = barrier;
+        void barrier.then(() => {
+          if (this.authorizing === barrier) this.authorizing = undefined;
+        });
+      }
     } catch (error) {
       appended = Promise.reject(error);
     }

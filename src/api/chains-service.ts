@@ -81,18 +81,18 @@ export function chainsPortService(
     implementation: {
       Create: chainsUnary('Create', async (request: PbCreateChainRequest, _timeoutMs, metadata) => {
         const input = createInputFromPb(request);
-        access(metadata, 'write', 'chains', input.name, 'chains Create');
+        await access(metadata, 'write', 'chains', input.name, 'chains Create');
         return chainStatusToPb(await backend.create(input));
       }),
       Delete: chainsUnary('Delete', async (request: PbChainName, _timeoutMs, metadata) => {
         const name = chainNameFromPb(request);
-        access(metadata, 'write', 'chains', name, 'chains Delete');
+        await access(metadata, 'write', 'chains', name, 'chains Delete');
         await backend.delete(name);
         return {};
       }),
       Append: chainsUnary('Append', async (request: PbAppendRequest, timeoutMs, metadata) => {
         const { name, payloads } = appendRequestFromPb(request);
-        access(metadata, 'write', 'chains', name, 'chains Append');
+        await access(metadata, 'write', 'chains', name, 'chains Append');
         const budgetMs = timeoutMs ?? DEFAULT_CHAIN_APPEND_TIMEOUT_MS;
         return appendResultToPb(await backend.append(name, payloads, Math.max(0, budgetMs)));
       }),
@@ -108,7 +108,7 @@ export function chainsPortService(
       },
       Read: chainsUnary('Read', async (request: PbReadRequest, _timeoutMs, metadata) => {
         const { name, fromOffset, limit, maxBytes } = readRequestFromPb(request);
-        access(metadata, 'read', 'chains', name, 'chains Read');
+        await access(metadata, 'read', 'chains', name, 'chains Read');
         return readResultToPb(await backend.read(name, fromOffset, limit, maxBytes));
       }),
       Subscribe: (call: SubscribeCall) =>
@@ -117,7 +117,7 @@ export function chainsPortService(
           subscriptions,
           { logger, method: 'Subscribe', errorOf: toChainServiceError },
           async (signal) => {
-            access(
+            await access(
               call.metadata,
               'read',
               'chains',
@@ -129,11 +129,11 @@ export function chainsPortService(
         ),
       Status: chainsUnary('Status', async (request: PbChainName, _timeoutMs, metadata) => {
         const name = chainNameFromPb(request);
-        access(metadata, 'read', 'chains', name, 'chains Status');
+        await access(metadata, 'read', 'chains', name, 'chains Status');
         return chainStatusToPb(await backend.status(name));
       }),
       List: chainsUnary('List', async (_request, _timeoutMs, metadata) => {
-        access(metadata, 'read', 'chains', undefined, 'chains List');
+        await access(metadata, 'read', 'chains', undefined, 'chains List');
         return { chains: (await backend.list()).map(chainSummaryToPb) };
       }),
     },

@@ -74,28 +74,28 @@ export function daemonsPortService(
     implementation: {
       Deploy: daemonsUnary('Deploy', async (request: PbDeployRequest, _timeoutMs, metadata) => {
         const input = deployInputFromPb(request);
-        access(metadata, 'write', 'daemons', input.name, 'daemons Deploy');
+        await access(metadata, 'write', 'daemons', input.name, 'daemons Deploy');
         return daemonStatusToPb(await backend.deploy(input));
       }),
       List: daemonsUnary('List', async (_request, _timeoutMs, metadata) => {
-        access(metadata, 'read', 'daemons', undefined, 'daemons List');
+        await access(metadata, 'read', 'daemons', undefined, 'daemons List');
         return { daemons: (await backend.list()).map(daemonDefinitionToPb) };
       }),
       Status: daemonsUnary('Status', async (request: PbDaemonName, _timeoutMs, metadata) => {
         const name = daemonNameFromPb(request);
-        access(metadata, 'read', 'daemons', name, 'daemons Status');
+        await access(metadata, 'read', 'daemons', name, 'daemons Status');
         return daemonStatusToPb(await backend.status(name));
       }),
       Send: daemonsUnary('Send', async (request: PbSendRequest, timeoutMs, metadata) => {
         const { name, event } = sendRequestFromPb(request);
-        access(metadata, 'write', 'daemons', name, 'daemons Send');
+        await access(metadata, 'write', 'daemons', name, 'daemons Send');
         return sendResultToPb(
           await backend.send(name, event, budgetMs(timeoutMs, DEFAULT_DAEMON_SEND_TIMEOUT_MS)),
         );
       }),
       State: daemonsUnary('State', async (request: PbStateRequest, _timeoutMs, metadata) => {
         const { name, memberIndex } = stateRequestFromPb(request);
-        access(metadata, 'read', 'daemons', name, 'daemons State');
+        await access(metadata, 'read', 'daemons', name, 'daemons State');
         return stateResultToPb(await backend.state(name, memberIndex));
       }),
       Outputs: (call: OutputsCall) =>
@@ -104,7 +104,7 @@ export function daemonsPortService(
           streams,
           { logger, method: 'Outputs', errorOf: toDaemonServiceError },
           async (signal) => {
-            access(
+            await access(
               call.metadata,
               'read',
               'daemons',
@@ -116,14 +116,14 @@ export function daemonsPortService(
         ),
       Move: daemonsUnary('Move', async (request: PbMoveRequest, timeoutMs, metadata) => {
         const { name, to } = moveRequestFromPb(request);
-        access(metadata, 'write', 'daemons', name, 'daemons Move');
+        await access(metadata, 'write', 'daemons', name, 'daemons Move');
         return moveResultToPb(
           await backend.move(name, to, budgetMs(timeoutMs, DEFAULT_DAEMON_MOVE_TIMEOUT_MS)),
         );
       }),
       Remove: daemonsUnary('Remove', async (request: PbDaemonName, _timeoutMs, metadata) => {
         const name = daemonNameFromPb(request);
-        access(metadata, 'write', 'daemons', name, 'daemons Remove');
+        await access(metadata, 'write', 'daemons', name, 'daemons Remove');
         await backend.remove(name);
         return {};
       }),

@@ -62,6 +62,7 @@ export {
   etcdPortServices,
   startEtcdApiServer,
 } from './etcd-server.js';
+export { type AuthForwarder, forwardedAuthService } from './forwarded-auth-service.js';
 export {
   type AnswerTo,
   answerOf,
@@ -87,6 +88,7 @@ export {
   type MeshAccessCheck,
   type MeshResourceKind,
   meshAccess,
+  meshResourceInterval,
   OPEN_MESH_ACCESS,
 } from './mesh-access.js';
 export { EtcdApiNotServedError, refusedEtcdServices } from './refused-etcd-services.js';

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { MeshError } from '../lib/index.js';
 import { detailsTrailerText, ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER } from '../protocol/index.js';
 import type { ClientPortService } from './client-port-server.js';
-import { etcdServices } from './proto.js';
+import { type EtcdServices, etcdServices } from './proto.js';
 
 /** An etcd API call on a node that does not serve the etcd API; `servedBy` says which nodes do. */
 export class EtcdApiNotServedError extends MeshError {
@@ -21,8 +21,11 @@ export class EtcdApiNotServedError extends MeshError {
   }
 }
 
-/** etcd's services, each method failing with `error`. */
-export function refusedEtcdServices(error: EtcdApiNotServedError): ClientPortService[] {
+/** etcd's services, each method failing with `error` but those `served` implements (by service). */
+export function refusedEtcdServices(
+  error: EtcdApiNotServedError,
+  served: Partial<Record<keyof EtcdServices, grpc.UntypedServiceImplementation>> = {},
+): ClientPortService[] {
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_TRAILER, error.code);
   metadata.set(ERROR_DETAILS_TRAILER, detailsTrailerText(error.details));
@@ -32,12 +35,15 @@ export function refusedEtcdServices(error: EtcdApiNotServedError): ClientPortSer
       details: error.message,
       metadata: metadata.clone(),
     });
-  return Object.values(etcdServices()).map((definition: grpc.ServiceDefinition) => {
+  return Object.entries(etcdServices()).map(([service, definition]: [string, grpc.ServiceDefinition]) => {
     const implementation: grpc.UntypedServiceImplementation = {};
+    const own = served[service as keyof EtcdServices] ?? {};
     for (const [method, shape] of Object.entries(definition)) {
-      implementation[method] = shape.responseStream
-        ? (call: grpc.ServerWritableStream<unknown, unknown>) => call.emit('error', status())
-        : (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(status());
+      implementation[method] =
+        own[method] ??
+        (shape.responseStream
+          ? (call: grpc.ServerWritableStream<unknown, unknown>) => call.emit('error', status())
+          : (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(status()));
     }
     return { definition, implementation };
   });

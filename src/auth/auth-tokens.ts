@@ -39,6 +39,24 @@ export function issueToken(
   return `${encoded}.${sign(secret, encoded)}`;
 }
 
+/**
+ * What a token says of itself, unchecked: a node without the secret (a worker) reads the user to
+ * ask the cluster about, which checks the signature; undefined when it is not a MeshOS token.
+ */
+export function tokenClaims(token: string): { user: string; expiresAtMs: number } | undefined {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return undefined;
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'),
+    ) as Partial<TokenPayload>;
+    if (typeof payload.user !== 'string' || typeof payload.expiresAtMs !== 'number') return undefined;
+    return { user: payload.user, expiresAtMs: payload.expiresAtMs };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The user a token names, or `InvalidAuthTokenError` saying why it is not accepted. */
 export function tokenUser(auth: AuthStateView, token: string, nowMs: number): string {
   const secret = auth.tokenSecret;

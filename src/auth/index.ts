@@ -16,7 +16,7 @@ export {
   type RoleRecord,
   type UserRecord,
 } from './auth-store.js';
-export { issueToken, newTokenSecret, tokenUser } from './auth-tokens.js';
+export { issueToken, newTokenSecret, tokenClaims, tokenUser } from './auth-tokens.js';
 export {
   AuthError,
   AuthFailedError,

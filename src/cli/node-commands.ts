@@ -180,8 +180,11 @@ export function startPlanFromArguments(argv: readonly string[]): StartPlan {
       },
     };
   }
-  if (given.has('--control-plane')) {
-    throw new FlagError(['--control-plane is for workers (--role worker); a voter is the control plane']);
+  const workerOnly = [...given].filter((flag) => flag.startsWith('--control-plane'));
+  if (workerOnly.length > 0) {
+    throw new FlagError(
+      workerOnly.map((flag) => `${flag} is for workers (--role worker); a voter is the control plane`),
+    );
   }
   return { role: 'voter', config: voterConfigFromValues(values) };
 }

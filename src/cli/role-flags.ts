@@ -16,6 +16,7 @@ import { DEFAULT_DAEMON_REPAIR_GRACE_MS, daemonRepairGraceProblems } from '../da
 import { MeshError, parseAddress } from '../lib/index.js';
 import {
   type ClientPortTlsFiles,
+  type ControlPlaneCredentialFiles,
   type ControlPlaneTlsFiles,
   capacityProblems,
   checkpointEveryEventsProblems,
@@ -124,6 +125,10 @@ export const ROLE_USAGE = `roles:
   --control-plane-cacert FILE  CA certificate (PEM) of an https control plane (worker only)
   --control-plane-cert FILE    client certificate (PEM) for a control plane that requires one
   --control-plane-key FILE     its private key (PEM)
+  --control-plane-user NAME    etcd user the worker acts as on a control plane with auth on
+                               (readwrite on /meshos/v1/, or root; docs/SECURITY.md)
+  --control-plane-password-file FILE
+                               its password: the file's first line (never on the command line)
   --zone NAME             failure domain this node is in (rack, availability zone)
   --capacity R=N,...      what this node can carry (default cpus and memoryBytes of the machine);
                           chains=N: the most chains it holds (default ${DEFAULT_MAX_CHAINS_PER_NODE})
@@ -151,6 +156,8 @@ export const ROLE_OPTIONS = {
   'control-plane-cacert': { type: 'string' },
   'control-plane-cert': { type: 'string' },
   'control-plane-key': { type: 'string' },
+  'control-plane-user': { type: 'string' },
+  'control-plane-password-file': { type: 'string' },
   zone: { type: 'string', default: '' },
   capacity: { type: 'string' },
   'node-lease-ttl': { type: 'string' },
@@ -167,6 +174,8 @@ interface RoleValues {
   readonly 'control-plane-cacert'?: string | undefined;
   readonly 'control-plane-cert'?: string | undefined;
   readonly 'control-plane-key'?: string | undefined;
+  readonly 'control-plane-user'?: string | undefined;
+  readonly 'control-plane-password-file'?: string | undefined;
   readonly zone: string;
   readonly capacity?: string | undefined;
   readonly 'node-lease-ttl'?: string | undefined;
@@ -315,6 +324,7 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
   const membership = membershipFromValues(values, problems);
   const tuning = serviceTuningFromValues(values, problems);
   const controlPlaneTls = controlPlaneTlsFromValues(values, problems);
+  const controlPlaneCredentials = controlPlaneCredentialsFromValues(values, problems);
   const clientTls = clientTlsFromValues(values, problems);
   const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
     try {
@@ -337,12 +347,46 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
     adminAddress,
     controlPlaneEndpoints: endpoints,
     ...(controlPlaneTls === undefined ? {} : { controlPlaneTls }),
+    ...(controlPlaneCredentials === undefined ? {} : { controlPlaneCredentials }),
     ...(clientTls === undefined ? {} : { clientTls }),
     membership,
     ...tuning,
     insecure: values.insecure,
     ...(values.certs === undefined ? {} : { certificateDirectory: path.resolve(values.certs) }),
   };
+}
+
+/**
+ * `--control-plane-user NAME --control-plane-password-file FILE`: the etcd user a worker
+ * authenticates as. The password comes from a file only: a command line is visible to every
+ * user of the machine (`ps`), so etcdctl's `--user NAME:PASSWORD` form is not taken.
+ */
+function controlPlaneCredentialsFromValues(
+  values: RoleValues,
+  problems: string[],
+): ControlPlaneCredentialFiles | undefined {
+  const user = values['control-plane-user'];
+  const passwordFile = values['control-plane-password-file'];
+  if (user === undefined) {
+    if (passwordFile !== undefined) problems.push('--control-plane-password-file needs --control-plane-user');
+    return undefined;
+  }
+  if (user === '' || user.includes(':'))
+    problems.push(
+      `--control-plane-user must be a user name (the password goes in --control-plane-password-file), got '${user}'`,
+    );
+  if (passwordFile === undefined) {
+    problems.push('--control-plane-user needs --control-plane-password-file FILE (the password, first line)');
+    return undefined;
+  }
+  try {
+    accessSync(passwordFile, constants.R_OK);
+  } catch (error) {
+    problems.push(
+      `--control-plane-password-file: cannot read ${passwordFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  return { user, passwordFile: path.resolve(passwordFile) };
 }
 
 /** `--control-plane-cacert/-cert/-key`: files a worker reads each time it opens the control plane. */

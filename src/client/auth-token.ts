@@ -41,7 +41,8 @@ export class AuthTokenHolder {
     return (options, nextCall) =>
       new grpc.InterceptingCall(nextCall(options), {
         start: (metadata, listener, next) => {
-          if (this.token !== undefined) {
+          // A call that carries a token already makes it as someone else (client.auth's lookups).
+          if (this.token !== undefined && metadata.get(TOKEN_METADATA).length === 0) {
             metadata.set(TOKEN_METADATA, this.token);
             if (this.clock.nowMs() - this.obtainedAtMs > AUTH_TOKEN_RENEW_MS)
               this.renew().catch(() => {

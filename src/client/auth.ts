@@ -3,13 +3,19 @@
  * permissions), as etcdctl's `auth`, `user` and `role` commands use it. Calls go where every call
  * goes and fail over like them; a change is retried only when the node said it was not applied
  * (not leader, unreachable). With auth on, changes are root's (a user may read itself and its
- * roles, and change its own password): connect with root's `credentials`.
+ * roles, and change its own password): connect with root's `credentials`. A node checking
+ * callers it holds no auth state for (a worker's port) authenticates for them and reads a
+ * caller's user and roles with the caller's own token (`AuthLookupOptions.token`).
  */
 import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../lib/index.js';
 import type { PbResponseHeader } from '../protocol/index.js';
+import { TOKEN_METADATA } from './auth-token.js';
 import { ALL_KEYS_RANGE_END, rangeEndFor, toBytes } from './bytes.js';
 import { headerFromPb, toNumber } from './convert.js';
+import type { EndpointConnection } from './endpoint.js';
+import { errorFromGrpc, type MeshClientError, UnavailableError } from './errors.js';
+import { DEFAULT_CALL_TIMEOUT_MS } from './limits.js';
 import type { ServiceTransport } from './service-transport.js';
 import type { Bytes, CallOptions, ResponseHeader } from './types.js';
 
@@ -43,6 +49,11 @@ export interface AuthStatus {
   readonly enabled: boolean;
   /** Bumped by every change of users, roles or the enabled flag. */
   readonly authRevision: number;
+}
+
+export interface AuthLookupOptions extends CallOptions {
+  /** A caller's token to make the call with instead of this client's own. */
+  readonly token?: string;
 }
 
 /** The password of a new user, or none (a user that only logs in with a client certificate). */
@@ -100,6 +111,17 @@ export class AuthClient {
     return this.change('AuthDisable', {}, options);
   }
 
+  /** A token for `user`: AUTH_FAILED for a wrong name or password, AUTH_NOT_ENABLED with auth off. */
+  async authenticate(user: string, password: string, options: CallOptions = {}): Promise<string> {
+    // Made as nobody ('' token): a refusal is the caller's, not a reason to renew this client's token.
+    const answer = await this.unary<{ token: string }>(
+      'Authenticate',
+      { name: user, password },
+      { ...options, token: '' },
+    );
+    return answer.token;
+  }
+
   async status(options: CallOptions = {}): Promise<AuthStatus> {
     const pb = await this.unary<{ header: PbResponseHeader; enabled: boolean; authRevision: string }>(
       'AuthStatus',
@@ -122,7 +144,7 @@ export class AuthClient {
   }
 
   /** The roles user `name` holds. */
-  async userGet(name: string, options: CallOptions = {}): Promise<readonly string[]> {
+  async userGet(name: string, options: AuthLookupOptions = {}): Promise<readonly string[]> {
     return (await this.unary<{ roles: string[] }>('UserGet', { name }, options)).roles;
   }
 
@@ -157,7 +179,7 @@ export class AuthClient {
   }
 
   /** The permissions role `name` holds, in key order. */
-  async roleGet(name: string, options: CallOptions = {}): Promise<readonly Permission[]> {
+  async roleGet(name: string, options: AuthLookupOptions = {}): Promise<readonly Permission[]> {
     const pb = await this.unary<{ perm: PbPermission[] }>('RoleGet', { role: name }, options);
     return pb.perm.map(permissionFromPb);
   }
@@ -205,10 +227,51 @@ export class AuthClient {
     return headerFromPb((await this.unary<{ header: PbResponseHeader }>(method, request, options)).header);
   }
 
-  private unary<Response>(method: string, request: object, options: CallOptions): Promise<Response> {
+  private unary<Response>(method: string, request: object, options: AuthLookupOptions): Promise<Response> {
     this.transport.checkOpen();
+    if (options.token !== undefined) return this.unaryWithToken(method, request, options.token, options);
     return this.transport.call(`auth.${method}`, options, (connection, deadline) =>
       connection.unary<Response>('auth', method, request, new grpc.Metadata(), deadline),
     );
+  }
+
+  /**
+   * One call made with a caller's token (or '' for none), on one endpoint after another while
+   * the failure is retryable. Not through the client's retry loop: a refused token is the
+   * caller's, and must not make this client authenticate again.
+   */
+  private async unaryWithToken<Response>(
+    method: string,
+    request: object,
+    token: string,
+    options: CallOptions,
+  ): Promise<Response> {
+    const budgetMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const deadlineMs = this.transport.clock.nowMs() + budgetMs;
+    let lastError: MeshClientError | undefined;
+    for (let index = 0; index < this.transport.maxAttempts; index++) {
+      this.transport.checkOpen();
+      const remainingMs = deadlineMs - this.transport.clock.nowMs();
+      if (remainingMs <= 0) break;
+      const connection: EndpointConnection = this.transport.pick();
+      const metadata = new grpc.Metadata();
+      // Present even when empty: the client's interceptor then does not add its own token.
+      metadata.set(TOKEN_METADATA, token);
+      try {
+        return await connection.unary<Response>(
+          'auth',
+          method,
+          request,
+          metadata,
+          new Date(Date.now() + remainingMs),
+        );
+      } catch (error) {
+        const typed = errorFromGrpc(error, connection.address);
+        if (!typed.retryable) throw typed;
+        lastError = typed;
+        this.transport.failed(connection.address);
+      }
+    }
+    throw lastError ?? new UnavailableError(`auth.${method}: no endpoint answered within ${budgetMs} ms`);
   }
 }

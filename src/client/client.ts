@@ -573,8 +573,13 @@ export class MeshClient {
       } catch (error) {
         if (this.closed) throw new ClientClosedError();
         const typed = errorFromGrpc(error, address);
-        // An expired or voided token: authenticate again, once per call, and retry.
-        if (typed.code === 'AUTH_INVALID_TOKEN' && this.tokens !== undefined && !renewedToken) {
+        // An expired or voided token, or none yet because auth was off when the client
+        // authenticated and is on now: authenticate again, once per call, and retry.
+        if (
+          (typed.code === 'AUTH_INVALID_TOKEN' || typed.code === 'AUTH_USER_EMPTY') &&
+          this.tokens !== undefined &&
+          !renewedToken
+        ) {
           renewedToken = true;
           await this.tokens.renew();
           continue;

@@ -1,5 +1,6 @@
 export {
   AuthClient,
+  type AuthLookupOptions,
   type AuthStatus,
   type NewUserPassword,
   PERMISSION_TYPES,

@@ -21,9 +21,6 @@ import type {
   StoreWatch,
 } from './store.js';
 
-/** A key that sorts first; reading it answers the store's revision cheaply. */
-const FIRST_KEY = new Uint8Array([0]);
-
 const rangeEndOption = (range: StoreRange): { rangeEnd?: Uint8Array } =>
   range.end === undefined ? {} : { rangeEnd: range.end };
 
@@ -76,11 +73,16 @@ export class EtcdStore implements ControlStore {
   constructor(
     private readonly client: MeshClient,
     private readonly random: Random,
+    /**
+     * A key whose count answers the store's revision cheaply: the root itself, so a user whose
+     * rights end at the root's prefix (auth on) may read it.
+     */
+    private readonly revisionKey: Uint8Array,
   ) {}
 
   currentRevision(): Promise<number> {
     return mapFailure({ operation: 'revision' }, async () => {
-      const answer = await this.client.range(FIRST_KEY, { countOnly: true });
+      const answer = await this.client.range(this.revisionKey, { countOnly: true });
       return answer.header.revision;
     });
   }

@@ -40,11 +40,13 @@ export interface EtcdControlPlaneOptions extends CommonOptions {
   readonly clientId?: string;
   /** TLS to the endpoints (an etcd serving https), with a client certificate for mutual TLS. */
   readonly tls?: ClientTlsOptions;
+  /** The etcd user to act as when the store's auth is on (a token kept fresh by the client). */
+  readonly credentials?: { readonly user: string; readonly password: string };
 }
 
 export type ControlPlaneOptions = InProcessControlPlaneOptions | EtcdControlPlaneOptions;
 
-async function openStore(options: ControlPlaneOptions, random: Random): Promise<ControlStore> {
+async function openStore(options: ControlPlaneOptions, root: string, random: Random): Promise<ControlStore> {
   if (options.kind === 'in-process') return new InProcessStore(options.backend);
   const client = await MeshClient.connect({
     endpoints: options.endpoints,
@@ -53,8 +55,9 @@ async function openStore(options: ControlPlaneOptions, random: Random): Promise<
     maxAttempts: options.maxAttempts ?? CONTROL_CALL_MAX_ATTEMPTS,
     ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
-  return new EtcdStore(client, random);
+  return new EtcdStore(client, random, new TextEncoder().encode(root));
 }
 
 /** Opens a control plane; a bad root or endpoint list is a `ValidationError` listing every problem. */
@@ -66,7 +69,7 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Co
   }
   if (problems.length > 0) throw new ValidationError('control plane options', problems);
   const random = options.random ?? systemRandom();
-  const store = await openStore(options, random);
+  const store = await openStore(options, root, random);
   return new StoreControlPlane({
     store,
     keys: new ControlKeys(root),

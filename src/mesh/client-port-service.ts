@@ -9,11 +9,10 @@ import {
   type ClientPortService,
   chainsPortService,
   daemonsPortService,
-  meshAccess,
+  type MeshAccessCheck,
   newClientTlsRefusals,
   startClientPortServer,
 } from '../api/index.js';
-import { DEFAULT_CONTROL_ROOT } from '../control/index.js';
 import { formatAddress, type Logger, parseAddress } from '../lib/index.js';
 import { silentLogger } from '../lib/node/index.js';
 import { blobsBackendOf } from './blob-service.js';
@@ -25,28 +24,37 @@ import type { NodeService } from './node-service.js';
 
 /**
  * MeshOS's own services, served on the client port of every node: a service added here is
- * served by voters and workers alike. Each reaches its node service through `parts`, so the
- * port may start before it (calls fail as unavailable until it runs).
+ * served by voters and workers alike, each call checked by `access` (docs/SECURITY.md). Each
+ * reaches its node service through `parts`, so the port may start before it (calls fail as
+ * unavailable until it runs).
  */
-export function meshPortServices(parts: NodeParts, logger: Logger): ClientPortService[] {
+export function meshPortServices(
+  parts: NodeParts,
+  logger: Logger,
+  access: MeshAccessCheck,
+): ClientPortService[] {
   return [
-    // Checked against the voter's auth store; a worker has none and checks nothing (docs/SECURITY.md).
-    chainsPortService(
-      chainsBackendOf(parts),
-      logger,
-      meshAccess(() => parts.backend, DEFAULT_CONTROL_ROOT),
-    ),
-    daemonsPortService(daemonsBackendOf(parts), logger),
-    blobsPortService(blobsBackendOf(parts), logger),
+    chainsPortService(chainsBackendOf(parts), logger, access),
+    daemonsPortService(daemonsBackendOf(parts), logger, access),
+    blobsPortService(blobsBackendOf(parts), logger, access),
   ];
+}
+
+/** What a role serves on its client port, made each time the port opens. */
+export interface ClientPortRole {
+  /** etcd's services as this role answers them. */
+  readonly etcdServices: ClientPortService[];
+  /** How MeshOS's services check their callers against the cluster's users and roles. */
+  readonly access: MeshAccessCheck;
+  /** Releases what the role opened for the port, when the port closes. */
+  readonly close?: () => Promise<void>;
 }
 
 export interface ClientPortPlan {
   readonly name: string;
   readonly role: string;
   readonly dependsOn: readonly string[];
-  /** etcd's services as this role answers them, built each time the port opens. */
-  readonly etcdServices: (logger: Logger) => ClientPortService[];
+  readonly serve: (logger: Logger) => ClientPortRole;
 }
 
 export function clientPortService(context: CommonServiceContext, plan: ClientPortPlan): NodeService {
@@ -60,13 +68,20 @@ export function clientPortService(context: CommonServiceContext, plan: ClientPor
       const logger = context.logger?.child({ part: 'api' }) ?? silentLogger;
       const tls = config.clientTls === undefined ? undefined : await readClientPortTls(config.clientTls);
       parts.clientTlsRefusals ??= newClientTlsRefusals();
-      const server = await startClientPortServer({
-        address: formatAddress(parts.clientAddress ?? config.clientAddress),
-        services: [...plan.etcdServices(logger), ...meshPortServices(parts, logger)],
-        logger,
-        ...(tls === undefined ? {} : { tls }),
-        tlsRefusals: parts.clientTlsRefusals,
-      });
+      const role = plan.serve(logger);
+      let server: Awaited<ReturnType<typeof startClientPortServer>>;
+      try {
+        server = await startClientPortServer({
+          address: formatAddress(parts.clientAddress ?? config.clientAddress),
+          services: [...role.etcdServices, ...meshPortServices(parts, logger, role.access)],
+          logger,
+          ...(tls === undefined ? {} : { tls }),
+          tlsRefusals: parts.clientTlsRefusals,
+        });
+      } catch (error) {
+        await role.close?.();
+        throw error;
+      }
       parts.clientAddress = parseAddress(server.address);
       const stopWatching =
         config.clientTls === undefined
@@ -78,9 +93,10 @@ export function clientPortService(context: CommonServiceContext, plan: ClientPor
               context.clock,
             );
       return {
-        close: () => {
+        close: async () => {
           stopWatching();
-          return server.close();
+          await server.close();
+          await role.close?.();
         },
       };
     },

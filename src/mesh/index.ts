@@ -149,6 +149,7 @@ export {
   registerMembershipMetrics,
 } from './membership.js';
 export {
+  type ControlPlaneCredentialFiles,
   type ControlPlaneTlsFiles,
   DEFAULT_NODE_LEASE_TTL_SECONDS,
   MAX_CONTROL_PLANE_ENDPOINTS,

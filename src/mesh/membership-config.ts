@@ -37,6 +37,8 @@ export interface WorkerNodeConfig {
   readonly controlPlaneEndpoints: readonly string[];
   /** TLS to the control plane (an https etcd); plaintext without it. */
   readonly controlPlaneTls?: ControlPlaneTlsFiles;
+  /** The etcd user the worker acts as on the control plane (auth on); anonymous without it. */
+  readonly controlPlaneCredentials?: ControlPlaneCredentialFiles;
   readonly membership: MembershipConfig;
   /** `ca.pem`, and `ca-key.pem` to issue this node's certificate once its id is allocated. */
   readonly certificateDirectory?: string;
@@ -64,6 +66,12 @@ export interface ControlPlaneTlsFiles {
   /** Client certificate and key, for a control plane that requires client certificates. */
   readonly certificateFile?: string;
   readonly keyFile?: string;
+}
+
+/** `--control-plane-user` and the file its password is read from each time the worker opens the control plane. */
+export interface ControlPlaneCredentialFiles {
+  readonly user: string;
+  readonly passwordFile: string;
 }
 
 /** Every problem with membership settings at once. */

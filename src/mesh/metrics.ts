@@ -10,6 +10,7 @@ import {
 import { mainThreadRunQueueWaits } from '../lib/node/index.js';
 import type { NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
 import type { TransportCounters } from '../transport/index.js';
+import { registerAuthRefusalMetrics } from './auth-metrics.js';
 
 /** Prometheus metrics of one node, read from its parts when scraped. */
 export interface NodeMetrics {
@@ -257,15 +258,7 @@ export function createNodeMetrics(
         this.set({ reason }, count);
     },
   });
-  new Gauge({
-    name: 'meshos_auth_refusals',
-    help: 'client requests this node refused for authentication or permission, by error code (AUTH_FAILED: wrong user or password; AUTH_INVALID_TOKEN; AUTH_USER_EMPTY: no token with auth on; AUTH_PERMISSION_DENIED)',
-    labelNames: ['code'],
-    registers: [registry],
-    collect() {
-      for (const [code, count] of backend.authRefusals.byCode()) this.set({ code }, count);
-    },
-  });
+  registerAuthRefusalMetrics(registry, () => backend.authRefusals);
   gauge('meshos_auth_enabled', '1 when authentication is on', () => (machine.auth.enabled ? 1 : 0));
   gauge(
     'meshos_auth_revision',

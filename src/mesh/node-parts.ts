@@ -5,6 +5,7 @@
 import type { Registry } from 'prom-client';
 import type { DaemonsBackend } from '../api/daemons-backend.js';
 import type { ChainsBackend, ClientTlsRefusals } from '../api/index.js';
+import type { AuthRefusals } from '../auth/index.js';
 import type { ChainCoordinator, ChainHost, ChainMessage, ProximityMatrix } from '../chains/index.js';
 import type { ControlPlane } from '../control/index.js';
 import { type Address, assert, type Clock, type Disk, type Logger, type Random } from '../lib/index.js';
@@ -49,6 +50,8 @@ export interface NodeParts {
   leaderChanges?: LeaderChanges;
   /** The ports actually bound; a restarted service binds the same one again. */
   clientAddress?: Address;
+  /** A worker's client port's auth refusals by code (kept across restarts of the port, for `/metrics`). */
+  callerRefusals?: AuthRefusals;
   /** The client port's TLS refusals by reason (kept across restarts of the port, for `/metrics`). */
   clientTlsRefusals?: ClientTlsRefusals;
   adminAddress?: Address;

@@ -3,7 +3,8 @@
  * opened into `NodeParts` for the services after it and takes it out again when it closes.
  */
 
-import { DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS, etcdPortServices } from '../api/index.js';
+import { DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS, etcdPortServices, meshAccess } from '../api/index.js';
+import { DEFAULT_CONTROL_ROOT } from '../control/index.js';
 import { type Address, parseAddress, type StepDurations } from '../lib/index.js';
 import {
   DEFAULT_ELECTION_TICKS,
@@ -194,12 +195,15 @@ function etcdApiService(context: NodeServiceContext): NodeService {
     name: SERVICE.etcdApi,
     role: 'etcd v3 gRPC API and MeshOS services for clients',
     dependsOn: [SERVICE.raft],
-    etcdServices: (logger) =>
-      etcdPortServices(part(parts, 'backend'), {
+    serve: (logger) => ({
+      etcdServices: etcdPortServices(part(parts, 'backend'), {
         logger,
         clock,
         progressNotifyIntervalMs: DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
       }).services,
+      // The same roles as the KV, by the control-plane key of what a call touches.
+      access: meshAccess(() => parts.backend, DEFAULT_CONTROL_ROOT),
+    }),
   });
 }
 

@@ -13,6 +13,7 @@ import {
 import { NodeDisk } from '../lib/node/index.js';
 import type { EscalationError } from '../supervisor/index.js';
 import { workerAdminSource } from './admin-source.js';
+import { registerAuthRefusalMetrics } from './auth-metrics.js';
 import { registerChainMetrics } from './chain-metrics.js';
 import { newChainRequestCounters } from './chain-requests.js';
 import { registerClientPortMetrics } from './client-port-metrics.js';
@@ -26,7 +27,7 @@ import type { ServiceFaults } from './service-faults.js';
 import { registerServiceMetrics } from './service-metrics.js';
 import type { ServiceTreeStatus } from './service-status.js';
 import { ServiceTree } from './service-tree.js';
-import { etcdControlPlane, workerName, workerServices } from './worker-services.js';
+import { controlPlaneClient, etcdControlPlane, workerName, workerServices } from './worker-services.js';
 
 export interface WorkerNodeDependencies {
   /** The control plane to use instead of opening one on `config.controlPlaneEndpoints`. */
@@ -102,6 +103,7 @@ export class WorkerNode {
         given === undefined
           ? etcdControlPlane(config, clock, random)
           : () => Promise.resolve({ plane: given, close: () => Promise.resolve() }),
+      ...(given === undefined ? { controlPlaneClient: controlPlaneClient(config, random) } : {}),
     });
     const tree = new ServiceTree(services, {
       clock,
@@ -113,6 +115,7 @@ export class WorkerNode {
     registerMembershipMetrics(registry, () => parts.membership);
     registerChainMetrics(registry, () => parts.chainHost, chainCounters);
     registerClientPortMetrics(registry, () => parts.clientTlsRefusals);
+    registerAuthRefusalMetrics(registry, () => parts.callerRefusals);
     registerProximityMetrics(registry, () => parts.proximity?.graph);
     const id = part(parts, 'identity').id;
     return new WorkerNode(

@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MeshClient } from '../../src/client/index.js';
 import { isMeshError } from '../../src/lib/index.js';
+import { metric } from './admin-metrics.js';
 import { CHAIN_CALL_TIMEOUT_MS, createChain } from './chain-cluster.js';
 import { etcdctl } from './etcdctl.js';
 import { runMeshos } from './meshos-process.js';
@@ -38,12 +39,6 @@ async function refusedCode(run: Promise<unknown>): Promise<string> {
 
 function connectAs(endpoints: readonly string[], user: string, password: string): Promise<MeshClient> {
   return MeshClient.connect({ endpoints, timeoutMs: CHAIN_CALL_TIMEOUT_MS, credentials: { user, password } });
-}
-
-async function metric(admin: string, name: string, label: string): Promise<number> {
-  const text = await (await fetch(`http://${admin}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{${label}}`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
 describe('etcd auth on three meshos processes', () => {

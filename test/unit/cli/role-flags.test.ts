@@ -1,3 +1,5 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/cli/commands/common.js';
@@ -117,6 +119,43 @@ describe('meshos start --role', () => {
     expect(flagProblems([...VOTER, '--control-plane', '127.0.0.1:2379'])[0]).toMatch(
       /--control-plane is for workers/,
     );
+    expect(flagProblems([...VOTER, '--control-plane-user', 'worker'])).toEqual([
+      '--control-plane-user is for workers (--role worker); a voter is the control plane',
+    ]);
+  });
+
+  it("takes the worker's control-plane user with its password from a file, never on the command line", async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-flags-'));
+    const passwordFile = path.join(directory, 'password');
+    await writeFile(passwordFile, 'secret\n');
+    const plan = startPlanFromArguments([
+      ...WORKER,
+      '--control-plane-user',
+      'worker',
+      '--control-plane-password-file',
+      passwordFile,
+    ]);
+    if (plan.role !== 'worker') throw new Error('expected a worker');
+    expect(plan.config.controlPlaneCredentials).toEqual({ user: 'worker', passwordFile });
+    expect(flagProblems([...WORKER, '--control-plane-user', 'worker'])).toEqual([
+      '--control-plane-user needs --control-plane-password-file FILE (the password, first line)',
+    ]);
+    expect(flagProblems([...WORKER, '--control-plane-password-file', passwordFile])).toEqual([
+      '--control-plane-password-file needs --control-plane-user',
+    ]);
+    const missing = path.join(directory, 'missing');
+    expect(
+      flagProblems([
+        ...WORKER,
+        '--control-plane-user',
+        'worker:secret',
+        '--control-plane-password-file',
+        missing,
+      ]),
+    ).toEqual([
+      "--control-plane-user must be a user name (the password goes in --control-plane-password-file), got 'worker:secret'",
+      `--control-plane-password-file: cannot read ${missing} (ENOENT)`,
+    ]);
   });
 
   it('refuses malformed endpoints, capacities and lease TTLs', () => {
