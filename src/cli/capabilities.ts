@@ -63,7 +63,7 @@ export const CAPABILITIES: readonly Capability[] = [
     area: 'auth',
     status: 'running',
     summary:
-      'etcd auth and roles (meshos and etcdctl auth/user/role, client.auth, --user, or a client certificate CN): scrypt hashes, key-range permissions checked as writes apply, tokens any member accepts, mesh APIs by key, refusals in /metrics',
+      'etcd auth and roles (meshos and etcdctl auth/user/role, client.auth, --user, or a client certificate CN): scrypt hashes, key-range permissions checked as writes apply, tokens any member accepts, mesh APIs by key (on workers too: --control-plane-user, callers checked through the control plane), refusals in /metrics',
   },
   {
     area: 'client',

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { type Address, formatAddress, parseAddress } from '../lib/index.js';
-import { DataDirectoryLock, type MeshNode, type MeshNodeConfig } from '../mesh/index.js';
+import { DataDirectoryLock, type MeshNode, type MeshNodeConfig, readCredentials } from '../mesh/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
 import { UsageError } from './commands/common.js';
 import {
@@ -14,7 +14,13 @@ import {
   storageConfigFromValues,
   usageOnParseError,
 } from './node-commands.js';
-import { CLIENT_TLS_OPTIONS, CLIENT_TLS_USAGE, clientTlsFromValues, FlagError } from './role-flags.js';
+import {
+  CLIENT_TLS_OPTIONS,
+  CLIENT_TLS_USAGE,
+  clientTlsFromValues,
+  FlagError,
+  userWithPasswordFile,
+} from './role-flags.js';
 
 /** How often a joined learner asks to be promoted while it catches up, and for how long. */
 const PROMOTE_RETRY_INTERVAL_MS = 500;
@@ -33,6 +39,9 @@ options:
   --via-cacert FILE  CA certificate (PEM) of a --via member whose client port serves TLS
   --via-cert FILE, --via-key FILE
                    client certificate and key (PEM) for a member with --client-cert-auth
+  --via-user NAME, --via-password-file FILE
+                   the etcd user to ask as when the cluster's auth is on (adding and promoting
+                   a member is root's); the password is the file's first line
 ${STORAGE_USAGE}
 ${CLIENT_TLS_USAGE}`;
 
@@ -55,6 +64,8 @@ export function joinSettingsFromArguments(argv: readonly string[]) {
         'via-cacert': { type: 'string' },
         'via-cert': { type: 'string' },
         'via-key': { type: 'string' },
+        'via-user': { type: 'string' },
+        'via-password-file': { type: 'string' },
         ...STORAGE_OPTIONS,
         ...CLIENT_TLS_OPTIONS,
       },
@@ -73,20 +84,28 @@ export function joinSettingsFromArguments(argv: readonly string[]) {
   const problems: string[] = [];
   const clientTls = clientTlsFromValues(values, problems);
   const viaTls = viaTlsFromValues(values, problems);
+  const viaUser = userWithPasswordFile(
+    { user: '--via-user', passwordFile: '--via-password-file' },
+    values['via-user'],
+    values['via-password-file'],
+    problems,
+  );
   if (problems.length > 0) throw new FlagError(problems);
-  return { values, via, data, peerAddress, clientAddress, adminAddress, storage, clientTls, viaTls };
+  return { values, via, data, peerAddress, clientAddress, adminAddress, storage, clientTls, viaTls, viaUser };
 }
 
 export async function joinCommand(argv: readonly string[], io: CommandIo): Promise<number> {
-  const { values, via, data, peerAddress, clientAddress, adminAddress, storage, clientTls, viaTls } =
+  const { values, via, data, peerAddress, clientAddress, adminAddress, storage, clientTls, viaTls, viaUser } =
     joinSettingsFromArguments(argv);
   const viaCredentials = viaTls === undefined ? undefined : await readViaCredentials(viaTls);
+  const viaAuth = viaUser === undefined ? undefined : await readCredentials(viaUser);
   // Taken before the cluster is asked for an id: a directory in use must not add a member.
   const lock = await DataDirectoryLock.acquire(path.resolve(data));
   const client = new Etcd3({
     hosts: [via],
     dialTimeout: 5_000,
     ...(viaCredentials === undefined ? {} : { credentials: viaCredentials }),
+    ...(viaAuth === undefined ? {} : { auth: { username: viaAuth.user, password: viaAuth.password } }),
   });
   try {
     const before = await client.cluster.memberList({});

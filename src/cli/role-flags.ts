@@ -324,7 +324,12 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
   const membership = membershipFromValues(values, problems);
   const tuning = serviceTuningFromValues(values, problems);
   const controlPlaneTls = controlPlaneTlsFromValues(values, problems);
-  const controlPlaneCredentials = controlPlaneCredentialsFromValues(values, problems);
+  const controlPlaneCredentials = userWithPasswordFile(
+    { user: '--control-plane-user', passwordFile: '--control-plane-password-file' },
+    values['control-plane-user'],
+    values['control-plane-password-file'],
+    problems,
+  );
   const clientTls = clientTlsFromValues(values, problems);
   const addressOf = (flag: string, text: string): ReturnType<typeof parseAddress> => {
     try {
@@ -357,33 +362,34 @@ export function workerConfigFromValues(values: WorkerValues, voterOnly: readonly
 }
 
 /**
- * `--control-plane-user NAME --control-plane-password-file FILE`: the etcd user a worker
- * authenticates as. The password comes from a file only: a command line is visible to every
- * user of the machine (`ps`), so etcdctl's `--user NAME:PASSWORD` form is not taken.
+ * A user flag and its password-file flag (`--control-plane-user` / `--control-plane-password-file`,
+ * `meshos join`'s `--via-user` / `--via-password-file`): the etcd user a node acts as. The
+ * password comes from a file only: a command line is visible to every user of the machine
+ * (`ps`), so etcdctl's `--user NAME:PASSWORD` form is not taken.
  */
-function controlPlaneCredentialsFromValues(
-  values: RoleValues,
+export function userWithPasswordFile(
+  flags: { readonly user: string; readonly passwordFile: string },
+  user: string | undefined,
+  passwordFile: string | undefined,
   problems: string[],
 ): ControlPlaneCredentialFiles | undefined {
-  const user = values['control-plane-user'];
-  const passwordFile = values['control-plane-password-file'];
   if (user === undefined) {
-    if (passwordFile !== undefined) problems.push('--control-plane-password-file needs --control-plane-user');
+    if (passwordFile !== undefined) problems.push(`${flags.passwordFile} needs ${flags.user}`);
     return undefined;
   }
   if (user === '' || user.includes(':'))
     problems.push(
-      `--control-plane-user must be a user name (the password goes in --control-plane-password-file), got '${user}'`,
+      `${flags.user} must be a user name (the password goes in ${flags.passwordFile}), got '${user}'`,
     );
   if (passwordFile === undefined) {
-    problems.push('--control-plane-user needs --control-plane-password-file FILE (the password, first line)');
+    problems.push(`${flags.user} needs ${flags.passwordFile} FILE (the password, first line)`);
     return undefined;
   }
   try {
     accessSync(passwordFile, constants.R_OK);
   } catch (error) {
     problems.push(
-      `--control-plane-password-file: cannot read ${passwordFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      `${flags.passwordFile}: cannot read ${passwordFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     );
   }
   return { user, passwordFile: path.resolve(passwordFile) };

@@ -286,4 +286,4 @@ export {
   type WorkerNodeDependencies,
   type WorkerNodeEndpoints,
 } from './worker-node.js';
-export { workerServices } from './worker-services.js';
+export { readCredentials, workerServices } from './worker-services.js';

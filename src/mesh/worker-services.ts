@@ -228,7 +228,7 @@ function workerIdentity({ config, disk, connect }: WorkerServiceContext): Identi
  * The worker's control-plane user and its password, the first line of its file;
  * CONTROL_PLANE_CREDENTIALS when the file cannot be read or that line is empty.
  */
-async function readCredentials(
+export async function readCredentials(
   files: ControlPlaneCredentialFiles,
 ): Promise<{ user: string; password: string }> {
   let text: string;

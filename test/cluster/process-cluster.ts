@@ -124,7 +124,11 @@ export class ProcessCluster {
    * Runs `meshos join --via` the client endpoint of node `via`; the cluster gives the new node
    * the next free id, which is `expectedId` when nodes join one at a time.
    */
-  async join(expectedId: number, via: number, options: { promote: boolean }): Promise<ProcessNodePlan> {
+  async join(
+    expectedId: number,
+    via: number,
+    options: { promote: boolean; extraArguments?: readonly string[] },
+  ): Promise<ProcessNodePlan> {
     const plan = await planNode(this.root, expectedId, this.ports);
     this.joined.push(plan);
     this.spawnNode(expectedId, [
@@ -137,6 +141,7 @@ export class ProcessCluster {
       plan.peer,
       ...this.commonArguments(plan),
       ...(options.promote ? [] : ['--no-promote']),
+      ...(options.extraArguments ?? []),
     ]);
     return plan;
   }

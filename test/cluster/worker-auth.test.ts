@@ -5,7 +5,8 @@
  * holds a chain replica. Through the WORKER's client port: a user with read-only rights on chain
  * `orders` reads it but cannot append to it or list chains; a wrong password, an unknown user
  * and a call without a user are refused and counted on the worker; a revoked role takes effect
- * there; the CLI's --user works against the worker.
+ * there; the CLI's --user works against the worker. `meshos join --via-user root` adds a voter
+ * to the cluster under auth.
  */
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -171,6 +172,19 @@ describe('a worker under etcd auth', () => {
       const status = await root.chains.status('orders');
       const replica = status.replicas.find((candidate) => candidate.node === workerId);
       return replica !== undefined && replica.offset > appended.lastOffset ? true : undefined;
+    });
+
+    // `meshos join` asks as root (adding and promoting a member is root's) and becomes a voter.
+    const rootPasswordFile = path.join(cluster.root, 'root-password');
+    await writeFile(rootPasswordFile, 'root-secret\n', { mode: 0o600 });
+    await cluster.join(VOTERS + 1, 1, {
+      promote: true,
+      extraArguments: ['--via-user', 'root', '--via-password-file', rootPasswordFile],
+    });
+    await eventually('the joined node is a voter', async () => {
+      const members = await etcdctl(voters, [...ROOT, 'member', 'list']);
+      const joined = members.split('\n').find((line) => line.includes(`n${VOTERS + 1}`));
+      return joined?.trim().endsWith('false') ? true : undefined;
     });
   }, 300_000);
 });
