@@ -136,6 +136,9 @@ describe('etcd auth on three meshos processes', () => {
       expect(await refusedCode(alice.chains.append('payments', 'stolen'))).toBe('AUTH_PERMISSION_DENIED');
       expect(await refusedCode(alice.chains.read('payments'))).toBe('AUTH_PERMISSION_DENIED');
       expect(await refusedCode(alice.chains.list())).toBe('AUTH_PERMISSION_DENIED');
+      // Daemons and blobs by their keys as well (no grant under /meshos/v1/daemons/ or blobs/).
+      expect(await refusedCode(alice.daemons.list())).toBe('AUTH_PERMISSION_DENIED');
+      expect(await refusedCode(alice.blobs.list())).toBe('AUTH_PERMISSION_DENIED');
     } finally {
       alice.close();
     }

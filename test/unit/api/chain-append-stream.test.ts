@@ -14,6 +14,7 @@ import {
   startClientPortServer,
 } from '../../../src/api/index.js';
 import { DEFAULT_CHAIN_APPEND_TIMEOUT_MS } from '../../../src/api/limits.js';
+import { PermissionDeniedError } from '../../../src/auth/index.js';
 import { EndpointConnection } from '../../../src/client/endpoint.js';
 import { silentLogger } from '../../../src/lib/node/index.js';
 import {
@@ -205,5 +206,60 @@ describe('AppendStream on a node', () => {
     );
     stream.call.cancel();
     await until(() => service.appendStreams === 0, 'the session to end');
+  });
+});
+
+describe('AppendStream with a caller check that may wait (a worker asking its control plane)', () => {
+  it('keeps the appends in the order they came, and a refused one does not hold the rest', async () => {
+    let open: () => void = () => {};
+    const firstCheck = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let checks = 0;
+    const waitingService = chainsPortService(backend, silentLogger, (_metadata, _access, _kind, name) => {
+      checks += 1;
+      if (name === 'forbidden') throw new PermissionDeniedError('reader', `append ${name}`);
+      // The first check has to ask; the ones after it are answered at once.
+      return checks === 1 ? firstCheck : undefined;
+    });
+    const waitingPort = await startClientPortServer({ address: '127.0.0.1:0', services: [waitingService] });
+    const waitingConnection = new EndpointConnection(
+      waitingPort.address,
+      [],
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      const call = waitingConnection.duplex('chains', 'AppendStream', new grpc.Metadata());
+      const answers = new Map<string, PbAppendStreamResponse>();
+      call.on('data', (response: PbAppendStreamResponse) =>
+        answers.set(String(response.request_id), response),
+      );
+      call.on('error', () => {});
+      const send = (id: number, payload: string, name = CHAIN) =>
+        call.write({ request_id: id, name, payloads: [Buffer.from(payload)], timeout_ms: 0 });
+      send(1, 'a');
+      send(2, 'b');
+      send(3, 'x', 'forbidden');
+      send(4, 'c');
+      // A round trip on the same connection: the four appends have reached the node by its answer.
+      await waitingConnection.unary(
+        'chains',
+        'Status',
+        { name: CHAIN },
+        new grpc.Metadata(),
+        new Date(Date.now() + 5_000),
+      );
+      // All wait behind the first check, none written yet.
+      expect(answers.size).toBe(0);
+      expect(backend.appendTimeoutsMs).toEqual([]);
+      open();
+      await until(() => answers.size === 4, 'four answers');
+      expect(['1', '2', '4'].map((id) => answers.get(id)?.first_offset)).toEqual(['0', '1', '2']);
+      expect(answers.get('3')?.failure).toMatchObject({ code: 'AUTH_PERMISSION_DENIED' });
+      call.end();
+    } finally {
+      waitingConnection.close();
+      await waitingPort.close();
+    }
   });
 });
