@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { PERMISSION_TYPES, type PermissionRangeOptions, type PermissionType } from '../../client/index.js';
 import { MeshError } from '../../lib/index.js';
+import { passwordLine } from './client-user-flags.js';
 import {
   type CommandIo,
   ENDPOINTS_OPTION,
@@ -105,8 +106,8 @@ export function passwordSourceFrom(
 
 /** A password read from a file or stdin: one line, its line break dropped. */
 export function passwordFromText(text: string, from: string): string {
-  const password = text.replace(/\r?\n$/, '');
-  if (/[\r\n]/.test(password)) throw new AuthArgumentError(`the password in ${from} must be one line`);
+  const password = passwordLine(text);
+  if (password === undefined) throw new AuthArgumentError(`the password in ${from} must be one line`);
   return password;
 }
 

@@ -45,8 +45,9 @@ export const CLIENT_TLS_OPTION_USAGE = `  --cacert FILE            CA certificat
                            alone trust the system's CAs)
   --cert FILE, --key FILE  client certificate and key (PEM) for ports with --client-cert-auth
                            (--cert-key FILE is --key, for 'daemon send', whose --key is the event's)
-  --user NAME[:PASSWORD], --password PASSWORD
-                           act as this user on a cluster with auth on (docs/SECURITY.md)`;
+  --user NAME[:PASSWORD], --password PASSWORD, --password-file FILE
+                           act as this user on a cluster with auth on (docs/SECURITY.md); the
+                           file holds the password on one line, out of the shell's history`;
 
 /** Where a client command connects: its endpoints, TLS when asked for, and the user it acts as. */
 export interface ClientTarget {
