@@ -207,6 +207,9 @@ function judge(
   const held: Uint8Array[] = [];
   let heldBytes = 0;
   let done = false;
+  /** Our SETTINGS is written (see `decide`); what waits for it. */
+  let greeted = false;
+  let afterGreeting: (() => void) | undefined;
 
   const finish = (): void => {
     done = true;
@@ -230,7 +233,11 @@ function judge(
       const unread = [...held, ...filter.takeUnprocessed()];
       if (unread.length > 0) socket.unshift(Buffer.concat(unread));
       settled('native');
-      injector.injectConnection(socket);
+      // Node's HTTP/2 session writes to a TLS socket natively, and TLS takes one write at a time:
+      // a session that writes (its GOAWAY for a bad preface) while our SETTINGS is still being
+      // written aborts the whole process (an assertion in TLSWrap::DoWrite). Hand it over after.
+      if (greeted) injector.injectConnection(socket);
+      else afterGreeting = () => injector.injectConnection(socket);
     } else {
       logger.debug(
         { remote: socket.remoteAddress },
@@ -268,7 +275,11 @@ function judge(
   socket.on('close', onClose);
   // Clients wait for the server's SETTINGS before their first request; the filter removes their
   // acknowledgement of this one, so the HTTP/2 server never sees an answer to what it did not send.
-  socket.write(EMPTY_SETTINGS_FRAME);
+  socket.write(EMPTY_SETTINGS_FRAME, (error) => {
+    greeted = true;
+    if (error !== undefined && error !== null) socket.destroy();
+    else afterGreeting?.();
+  });
 }
 
 /** A client connection whose every incoming byte passes through the filter. */

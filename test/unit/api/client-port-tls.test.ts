@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrpcServerChoice } from '../../../src/api/client-port-server.js';
@@ -138,6 +139,10 @@ function identityClient(
   }) as IdentityStub;
 }
 
+function tlsMaterial(material: Required<ClientMaterial>): tls.ConnectionOptions {
+  return { ca: material.ca, cert: material.certificate, key: material.key, rejectUnauthorized: false };
+}
+
 function who(client: IdentityStub): Promise<string> {
   return new Promise((resolve, reject) => {
     client.Who(Buffer.alloc(0), { deadline: Date.now() + 10_000 }, (error, answer) =>
@@ -197,6 +202,27 @@ describe.each<GrpcServerChoice>(['meshos', 'grpc-js'])(
       try {
         expect(await who(client)).toBe(choice === 'meshos' ? 'alice/alice' : '/');
         expect(server.connections.repaired).toBeGreaterThan(0);
+      } finally {
+        client.close();
+      }
+    });
+
+    // Found by the connection-garbage fuzzer: the HTTP/2 session answered the bad bytes while the
+    // port's own SETTINGS was still being written, and Node aborted the process (TLSWrap::DoWrite).
+    it('survives a client that completes the handshake, sends bytes that are not HTTP/2 and hangs up', async () => {
+      const [host, port] = [server.address.split(':')[0]!, Number(server.address.split(':')[1])];
+      for (let round = 0; round < 5; round++) {
+        const socket = tls.connect({ host, port, ...tlsMaterial(trusted), ALPNProtocols: ['h2'] });
+        socket.on('error', () => {});
+        socket.resume();
+        const closed = new Promise((resolve) => socket.once('close', resolve));
+        await new Promise((resolve) => socket.once('secureConnect', resolve));
+        socket.end(Buffer.from('3b879e193bd4', 'hex'));
+        await closed;
+      }
+      const client = identityClient(server.address, trusted);
+      try {
+        expect(await who(client)).toMatch(/^alice\//);
       } finally {
         client.close();
       }
