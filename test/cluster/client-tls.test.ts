@@ -5,11 +5,14 @@
  * a certificate and a plaintext client are refused, and each refusal is counted in `/metrics`; a
  * worker reaches the voters through `--control-plane-cacert/-cert/-key` and joins the mesh; a
  * port's certificate, key and trusted CA replaced on disk are served without a restart; with auth
- * on, the certificate's common name is the user of a request that carries no token.
+ * on, the certificate's common name is the user of a request that carries no token, on the
+ * voters and on a worker's port (the worker itself let in as its certificate's user).
  */
 import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MeshClient } from '../../src/client/index.js';
+import { isMeshError } from '../../src/lib/index.js';
 import {
   certificateFiles,
   createClusterCa,
@@ -254,4 +257,99 @@ describe('client TLS with client certificate auth on three nodes', () => {
       'hidden\n',
     );
   }, 180_000);
+
+  it("lets a worker in by its certificate's user under auth, and checks its callers' certificates on its port", async () => {
+    // Node 1 serves the rotated CA's certificate since the test before: the worker uses nodes 2 and 3.
+    const voters = [cluster.plan(2).client, cluster.plan(3).client];
+    const asRoot = (args: string[]) =>
+      etcdctl(voters, [...etcdctlTls(), '--user', 'root:root-secret', ...args]);
+    const clients = path.join(cluster.root, 'clients');
+    const issued = meshos([
+      'certs',
+      'client',
+      'mesh-worker',
+      '--dir',
+      cluster.certificates,
+      '--out',
+      clients,
+    ]);
+    expect(await exitCode(issued, CLI_TIMEOUT_MS), issued.output()).toBe(0);
+    // The worker's user is named by its certificate; root, so it may read the users that call it
+    // by certificate (docs/SECURITY.md, "Workers").
+    await asRoot(['user', 'add', 'mesh-worker:unused-password']);
+    await asRoot(['user', 'grant-role', 'mesh-worker', 'root']);
+    await asRoot(['role', 'add', 'chain-reader']);
+    await asRoot(['role', 'grant-permission', 'chain-reader', 'read', '/meshos/v1/chains/', '--prefix']);
+    const workers = new WorkerProcesses({
+      root: cluster.root,
+      clusterId: CLUSTER_ID,
+      certificates: cluster.certificates,
+      controlPlane: voters,
+      leaseTtlSeconds: 5,
+      commonArguments: [
+        '--control-plane-cacert',
+        clientFlags.cacert,
+        '--control-plane-cert',
+        path.join(clients, 'client-mesh-worker.pem'),
+        '--control-plane-key',
+        path.join(clients, 'client-mesh-worker-key.pem'),
+        // Its own port over TLS, letting in clients by certificate as the voters' do.
+        '--cert-file',
+        certificateFiles.nodeCertificate(cluster.certificates, 2),
+        '--key-file',
+        certificateFiles.nodeKey(cluster.certificates, 2),
+        '--trusted-ca-file',
+        clientFlags.cacert,
+        '--client-cert-auth',
+      ],
+    });
+    let alice: MeshClient | undefined;
+    try {
+      const worker = await workers.add('w1');
+      const id = await workers.nodeId('w1');
+      await until(
+        async () => (await meshosNodes([cluster.plan(2).admin])).some((node) => node.id === id),
+        'the worker registered in the mesh',
+        STARTUP_TIMEOUT_MS,
+      );
+      alice = await MeshClient.connect({
+        endpoints: [worker.client],
+        timeoutMs: CLI_TIMEOUT_MS,
+        tls: {
+          caCertificatePem: await readFile(clientFlags.cacert, 'utf8'),
+          certificatePem: await readFile(clientFlags.cert, 'utf8'),
+          privateKeyPem: await readFile(clientFlags.key, 'utf8'),
+        },
+      });
+      const client = alice;
+      // Alice (by her certificate) holds read on app/ only: the worker refuses her the chains.
+      // Its first answers may be UNAVAILABLE while the just-started worker's port comes up.
+      let refused = '';
+      await until(
+        async () => {
+          refused = await client.chains.list().then(
+            () => 'accepted',
+            (error: unknown) => (isMeshError(error) ? `${error.code} ${error.message}` : String(error)),
+          );
+          return !refused.startsWith('UNAVAILABLE');
+        },
+        'a typed answer from the worker',
+        STARTUP_TIMEOUT_MS,
+      );
+      expect(refused, workers.describeOutput()).toMatch(/^AUTH_PERMISSION_DENIED /);
+      await asRoot(['user', 'grant-role', 'alice', 'chain-reader']);
+      await until(
+        () =>
+          client.chains.list().then(
+            () => true,
+            () => false,
+          ),
+        "alice's new role on the worker",
+        STARTUP_TIMEOUT_MS,
+      );
+    } finally {
+      alice?.close();
+      await workers.stopAll();
+    }
+  }, 240_000);
 });
