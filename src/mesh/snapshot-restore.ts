@@ -13,7 +13,7 @@
  * Every member of the new cluster is restored from the same file with the same member list, so
  * all start from the same state and the same index.
  */
-import { type Address, type Disk, formatAddress, MeshError, type NodeId } from '../lib/index.js';
+import { type Address, type Disk, formatAddress, MeshError, type NodeId, runToEnd } from '../lib/index.js';
 import { EMPTY_CONFIG } from '../raft/index.js';
 import {
   encodeClusterConfig,
@@ -77,7 +77,8 @@ export async function restoreDataDirectory(
       index: raftIndex,
       term: RESTORED_TERM,
       config: encodeClusterConfig({ ...EMPTY_CONFIG, voters }),
-      data: machine.snapshot(),
+      // In parts, as the node encodes them: no copy of the whole snapshot is joined.
+      data: runToEnd(machine.startSnapshotParts()),
     });
     await store.append([], { term: RESTORED_TERM, vote: 0, commit: raftIndex });
   } finally {

@@ -50,6 +50,8 @@ const SNAPSHOT_HEADER_BYTES_V1 = 16;
 /** As version 1, and the byte length of the auth section after the member section. */
 const SNAPSHOT_MAGIC = 0x4d534e32; // "MSN2"
 const SNAPSHOT_HEADER_BYTES = 20;
+/** The longest node snapshot header (version 2's), for readers that gather it before they decode. */
+export const NODE_SNAPSHOT_HEADER_MAX_BYTES = SNAPSHOT_HEADER_BYTES;
 
 /**
  * The length a node snapshot's header says the whole snapshot has (header and sections), or

@@ -4,15 +4,15 @@
  * state machine, for `meshos snapshot status` and `meshos snapshot restore`. Every way the file
  * can be wrong is one typed error, SNAPSHOT_FILE_CORRUPT, naming the problem.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { type KvHash, SNAPSHOT_STEP_LIMITS } from '../kv/index.js';
-import { isMeshError, MeshError, type NodeId, runToEnd } from '../lib/index.js';
+import { type FedTask, isMeshError, MeshError, type NodeId, runToEnd } from '../lib/index.js';
+import { SNAPSHOT_ALIGNMENT_BYTES, SNAPSHOT_DIGEST_BYTES } from '../protocol/index.js';
 import {
-  SNAPSHOT_ALIGNMENT_BYTES,
-  SNAPSHOT_DIGEST_BYTES,
-  sealedSnapshotData,
-  sealedSnapshotProblem,
-} from '../protocol/index.js';
-import { NodeStateMachine, nodeSnapshotByteLength } from './node-state-machine.js';
+  NODE_SNAPSHOT_HEADER_MAX_BYTES,
+  NodeStateMachine,
+  nodeSnapshotByteLength,
+} from './node-state-machine.js';
 
 export class SnapshotFileCorruptError extends MeshError {
   constructor(file: string, problem: string, cause?: unknown) {
@@ -41,35 +41,154 @@ export interface OpenedSnapshotFile {
   readonly machine: NodeStateMachine;
 }
 
-/** Checks and decodes the bytes of snapshot file `file` (its name is for messages only). */
-export function openSnapshotFile(
+/**
+ * Checks and decodes snapshot file `file` (its name is for messages only) from its bytes in
+ * parts of any size, `fileBytes` in all: each part is hashed and handed to the node snapshot's
+ * fed restore as it comes, so the file is never held whole (only the decoded state is). A file
+ * whose SHA-256 does not match is refused as such even when its snapshot fails to decode first.
+ */
+export async function openSnapshotFile(
   file: string,
-  whole: Uint8Array,
+  parts: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  fileBytes: number,
   options: OpenSnapshotFileOptions = {},
-): OpenedSnapshotFile {
-  const skip = options.skipHashCheck === true;
-  const problem = skip ? undefined : sealedSnapshotProblem(whole);
-  if (problem !== undefined) throw new SnapshotFileCorruptError(file, problem);
-  // Without the check, a file that has no digest at its end is taken as data alone.
-  const sealed = whole.length % SNAPSHOT_ALIGNMENT_BYTES === SNAPSHOT_DIGEST_BYTES;
-  const data = skip && !sealed ? whole : sealedSnapshotData(whole);
-  const snapshotBytes = nodeSnapshotByteLength(data);
-  if (snapshotBytes === undefined)
-    throw new SnapshotFileCorruptError(file, 'it does not start with a MeshOS node snapshot');
-  if (snapshotBytes > data.length)
-    throw new SnapshotFileCorruptError(file, `it is cut short: ${data.length} of ${snapshotBytes} bytes`);
-  const padding = data.subarray(snapshotBytes);
-  if ((sealed && padding.length >= SNAPSHOT_ALIGNMENT_BYTES) || padding.some((byte) => byte !== 0)) {
-    throw new SnapshotFileCorruptError(file, 'bytes other than padding follow the snapshot');
+): Promise<OpenedSnapshotFile> {
+  const reading = new SnapshotFileReading(file, fileBytes, options.skipHashCheck === true);
+  for await (const part of parts) reading.push(part);
+  return reading.finish();
+}
+
+/** One pass over a snapshot file: hashing, splitting snapshot from padding and digest, decoding. */
+class SnapshotFileReading {
+  private readonly machine = new NodeStateMachine();
+  /** With a digest at the end: the bytes before it are data, padding to a 512-byte page. */
+  private readonly sealed: boolean;
+  private readonly dataBytes: number;
+  private readonly hash: Hash | undefined;
+  private readonly digest = new Uint8Array(SNAPSHOT_DIGEST_BYTES);
+  private position = 0;
+  /** The start of the data, until the node snapshot's header says how long the snapshot is. */
+  private header = new Uint8Array(0);
+  private snapshotBytes: number | undefined;
+  private restore: FedTask<void> | undefined;
+  /** The first problem the data showed; reported unless the digest shows one first. */
+  private problem: { text: string; cause?: unknown } | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly fileBytes: number,
+    private readonly skipHashCheck: boolean,
+  ) {
+    this.sealed = fileBytes % SNAPSHOT_ALIGNMENT_BYTES === SNAPSHOT_DIGEST_BYTES;
+    if (!skipHashCheck && !this.sealed) {
+      throw new SnapshotFileCorruptError(
+        file,
+        `its length ${fileBytes} is not ${SNAPSHOT_ALIGNMENT_BYTES}·n + ${SNAPSHOT_DIGEST_BYTES} (no SHA-256 at its end)`,
+      );
+    }
+    // Without the check, a file that has no digest at its end is taken as data alone.
+    this.dataBytes = this.sealed ? fileBytes - SNAPSHOT_DIGEST_BYTES : fileBytes;
+    this.hash = skipHashCheck ? undefined : createHash('sha256');
   }
-  const machine = new NodeStateMachine();
-  try {
-    machine.restore(data.subarray(0, snapshotBytes));
-  } catch (error) {
-    if (!isMeshError(error)) throw error;
-    throw new SnapshotFileCorruptError(file, error.message, error);
+
+  push(part: Uint8Array): void {
+    if (part.byteLength > this.fileBytes - this.position) {
+      throw new SnapshotFileCorruptError(this.file, `it grew past ${this.fileBytes} bytes while it was read`);
+    }
+    const dataPart = part.subarray(0, Math.max(0, this.dataBytes - this.position));
+    if (dataPart.byteLength > 0) {
+      this.hash?.update(dataPart);
+      if (this.problem === undefined) this.takeData(dataPart);
+    }
+    const digestPart = part.subarray(dataPart.byteLength);
+    if (digestPart.byteLength > 0)
+      this.digest.set(digestPart, this.position + dataPart.byteLength - this.dataBytes);
+    this.position += part.byteLength;
   }
-  return { file, fileBytes: whole.length, hashChecked: !skip, machine };
+
+  private takeData(part: Uint8Array): void {
+    try {
+      let rest = part;
+      if (this.snapshotBytes === undefined) rest = this.takeHeader(rest);
+      const snapshotBytes = this.snapshotBytes;
+      if (snapshotBytes === undefined) return;
+      const dataAt = this.position + part.byteLength - rest.byteLength;
+      const snapshotPart = rest.subarray(0, Math.max(0, snapshotBytes - dataAt));
+      if (snapshotPart.byteLength > 0) this.feed(snapshotPart);
+      const padding = rest.subarray(snapshotPart.byteLength);
+      if (padding.some((byte) => byte !== 0)) this.fail('bytes other than padding follow the snapshot');
+    } catch (error) {
+      if (!isMeshError(error)) throw error;
+      // Kept (the first one only: `fail` keeps its own) and reported once the digest is known.
+      this.problem ??= { text: error.message, cause: error };
+    }
+  }
+
+  /** Gathers the header's bytes; answers the part's bytes after it once the length is known. */
+  private takeHeader(part: Uint8Array): Uint8Array {
+    const wanted = Math.min(NODE_SNAPSHOT_HEADER_MAX_BYTES, this.dataBytes) - this.header.byteLength;
+    const taken = part.subarray(0, wanted);
+    const header = new Uint8Array(this.header.byteLength + taken.byteLength);
+    header.set(this.header);
+    header.set(taken, this.header.byteLength);
+    this.header = header;
+    if (header.byteLength < Math.min(NODE_SNAPSHOT_HEADER_MAX_BYTES, this.dataBytes))
+      return new Uint8Array(0);
+    const snapshotBytes = nodeSnapshotByteLength(header);
+    if (snapshotBytes === undefined) return this.fail('it does not start with a MeshOS node snapshot');
+    if (snapshotBytes > this.dataBytes)
+      return this.fail(`it is cut short: ${this.dataBytes} of ${snapshotBytes} bytes`);
+    if (this.sealed && this.dataBytes - snapshotBytes >= SNAPSHOT_ALIGNMENT_BYTES)
+      return this.fail('bytes other than padding follow the snapshot');
+    this.snapshotBytes = snapshotBytes;
+    this.restore = this.machine.startRestoreFrom(snapshotBytes);
+    // The header's bytes go to the restore too; what it held past the snapshot is padding.
+    const inSnapshot = header.subarray(0, snapshotBytes);
+    this.feed(inSnapshot);
+    if (header.subarray(inSnapshot.byteLength).some((byte) => byte !== 0))
+      this.fail('bytes other than padding follow the snapshot');
+    return part.subarray(taken.byteLength);
+  }
+
+  /** Hands snapshot bytes to the restore, stepping it until it wants more (bounded steps). */
+  private feed(part: Uint8Array): void {
+    const restore = this.restore as FedTask<void>;
+    while (!restore.wantsBytes) restore.step();
+    restore.push(part);
+  }
+
+  private fail(text: string, cause?: unknown): never {
+    this.problem ??= { text, ...(cause === undefined ? {} : { cause }) };
+    throw new SnapshotFileCorruptError(this.file, text, cause);
+  }
+
+  finish(): OpenedSnapshotFile {
+    if (this.position !== this.fileBytes) {
+      throw new SnapshotFileCorruptError(
+        this.file,
+        `it shrank to ${this.position} of ${this.fileBytes} bytes while it was read`,
+      );
+    }
+    if (this.hash !== undefined && !this.hash.digest().equals(this.digest))
+      throw new SnapshotFileCorruptError(this.file, 'its SHA-256 digest does not match its data');
+    if (this.problem !== undefined)
+      throw new SnapshotFileCorruptError(this.file, this.problem.text, this.problem.cause);
+    const restore = this.restore;
+    if (restore === undefined)
+      throw new SnapshotFileCorruptError(this.file, 'it does not start with a MeshOS node snapshot');
+    try {
+      while (!restore.step()) {}
+    } catch (error) {
+      if (!isMeshError(error)) throw error;
+      throw new SnapshotFileCorruptError(this.file, error.message, error);
+    }
+    return {
+      file: this.file,
+      fileBytes: this.fileBytes,
+      hashChecked: !this.skipHashCheck,
+      machine: this.machine,
+    };
+  }
 }
 
 /** What `meshos snapshot status` prints about a snapshot file. */

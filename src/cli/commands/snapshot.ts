@@ -3,7 +3,8 @@
  * SHA-256 (as etcd's), what a file holds, and the data directory of a new cluster built from one
  * (docs/OPERATIONS.md "Backup and restore").
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { formatAddress, type NodeId, nodeIdFromText } from '../../lib/index.js';
 import { NodeDisk } from '../../lib/node/index.js';
@@ -49,6 +50,9 @@ options:
   --initial-advertise-peer-urls URL
                           checked against this member's address in --initial-cluster
   --skip-hash-check        restore a file without (or with a wrong) SHA-256, as etcd's flag`;
+
+/** Bytes of a snapshot file read (and hashed and decoded) at a time by status and restore. */
+const SNAPSHOT_FILE_READ_BYTES = 1024 * 1024;
 
 /** Progress is reported each time another tenth of the snapshot has arrived. */
 const PROGRESS_STEPS = 10;
@@ -97,10 +101,21 @@ async function save(argv: string[], io: CommandIo): Promise<number> {
 async function status(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...JSON_OPTION });
   const file = onlyFile('status', positionals);
-  const summary = summarizeSnapshotFile(openSnapshotFile(file, await readFile(file)));
+  const summary = summarizeSnapshotFile(await openSnapshotFileAt(file));
   if (values.json === true) io.out(JSON.stringify(summary));
   else for (const line of summaryLines(summary)) io.out(line);
   return EXIT_OK;
+}
+
+/** The file checked and decoded as it is read, a part at a time: it is never held whole. */
+async function openSnapshotFileAt(file: string, options: { skipHashCheck?: boolean } = {}) {
+  const { size } = await stat(file);
+  return openSnapshotFile(
+    file,
+    createReadStream(file, { highWaterMark: SNAPSHOT_FILE_READ_BYTES }),
+    size,
+    options,
+  );
 }
 
 function summaryLines(summary: SnapshotFileSummary): string[] {
@@ -148,7 +163,7 @@ async function restore(argv: string[], io: CommandIo): Promise<number> {
   }
   const clusterId = clusterIdFrom(values.cluster, values['initial-cluster-token']);
   const dataDirectory = path.resolve(values.data);
-  const opened = openSnapshotFile(file, await readFile(file), { skipHashCheck: values['skip-hash-check'] });
+  const opened = await openSnapshotFileAt(file, { skipHashCheck: values['skip-hash-check'] });
   const restored = await restoreDataDirectory(new NodeDisk(), opened, {
     dataDirectory,
     id,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryDisk, SystemClock } from '../../../src/lib/index.js';
 import {
+  type OpenedSnapshotFile,
   openSnapshotFile,
   readIdentity,
   restoreDataDirectory,
@@ -17,6 +18,36 @@ import {
 import { openRaftLogStore } from '../../../src/store/index.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** The file's bytes in parts of `partBytes` (odd sizes split the header, padding and digest). */
+function* partsOf(whole: Uint8Array, partBytes: number): Generator<Uint8Array> {
+  for (let start = 0; start < whole.length; start += partBytes)
+    yield whole.subarray(start, start + partBytes);
+}
+
+/** Opens `whole` read in parts of several sizes; every size must give the same answer. */
+async function open(file: string, whole: Uint8Array, options: { skipHashCheck?: boolean } = {}) {
+  const [first, ...others] = (await Promise.all(
+    [whole.length + 1, 1_000, 7].map((partBytes) =>
+      openSnapshotFile(file, partsOf(whole, partBytes), whole.length, options).then(
+        (opened) => ({ opened }),
+        (error: unknown) => ({ error }),
+      ),
+    ),
+  )) as [
+    { opened: OpenedSnapshotFile } | { error: unknown },
+    ...({ opened: OpenedSnapshotFile } | { error: unknown })[],
+  ];
+  for (const other of others) {
+    if ('error' in first) expect(other).toEqual(first);
+    else
+      expect('opened' in other && summarizeSnapshotFile(other.opened)).toEqual(
+        summarizeSnapshotFile(first.opened),
+      );
+  }
+  if ('error' in first) throw first.error;
+  return first.opened;
+}
 
 function entry(index: number, command: NodeCommand): Entry {
   return { term: 3, index, kind: 'normal', data: encodeNodeCommand(command) };
@@ -54,10 +85,10 @@ const MEMBERS = new Map([
 ]);
 
 describe('snapshot file', () => {
-  it('opens a sealed snapshot and sums it up', () => {
+  it('opens a sealed snapshot and sums it up', async () => {
     const source = sourceMachine();
     const file = sealSnapshot(source.snapshot());
-    const summary = summarizeSnapshotFile(openSnapshotFile('f.db', file));
+    const summary = summarizeSnapshotFile(await open('f.db', file));
     expect(summary).toMatchObject({
       fileBytes: file.length,
       hashChecked: true,
@@ -68,34 +99,35 @@ describe('snapshot file', () => {
       members: [1, 2],
     });
     expect(summary.hashKv).toBe(
-      summarizeSnapshotFile(openSnapshotFile('g.db', sealSnapshot(sourceMachine().snapshot()))).hashKv,
+      summarizeSnapshotFile(await open('g.db', sealSnapshot(sourceMachine().snapshot()))).hashKv,
     );
   });
 
-  it('refuses a flipped bit, a cut file and garbage after the snapshot with SNAPSHOT_FILE_CORRUPT', () => {
+  it('refuses a flipped bit, a cut file and garbage after the snapshot with SNAPSHOT_FILE_CORRUPT', async () => {
     const data = sourceMachine().snapshot();
     const flipped = sealSnapshot(data);
     flipped[20] = (flipped[20] ?? 0) ^ 1;
     const code = { code: 'SNAPSHOT_FILE_CORRUPT' };
-    expect(() => openSnapshotFile('f', flipped)).toThrow(expect.objectContaining(code));
-    // Without the digest check the snapshot's own checksum still finds it.
-    expect(() => openSnapshotFile('f', flipped, { skipHashCheck: true })).toThrow(
-      expect.objectContaining(code),
+    // The digest is what refuses it, though the snapshot fails to decode before the digest is read.
+    await expect(open('f', flipped)).rejects.toThrow(
+      expect.objectContaining({ ...code, message: expect.stringMatching(/SHA-256 digest does not match/) }),
     );
+    // Without the digest check the snapshot's own checksum still finds it.
+    await expect(open('f', flipped, { skipHashCheck: true })).rejects.toThrow(expect.objectContaining(code));
     const sealed = sealSnapshot(data);
-    expect(() => openSnapshotFile('f', sealed.subarray(0, sealed.length - 1))).toThrow(
+    await expect(open('f', sealed.subarray(0, sealed.length - 1))).rejects.toThrow(
       expect.objectContaining(code),
     );
     const trailing = new Uint8Array(data.length + 1);
     trailing.set(data);
     trailing[data.length] = 7;
-    expect(() => openSnapshotFile('f', sealSnapshot(trailing))).toThrow(expect.objectContaining(code));
-    expect(() => openSnapshotFile('f', sealSnapshot(bytes('not a snapshot')))).toThrow(
+    await expect(open('f', sealSnapshot(trailing))).rejects.toThrow(expect.objectContaining(code));
+    await expect(open('f', sealSnapshot(bytes('not a snapshot')))).rejects.toThrow(
       expect.objectContaining(code),
     );
     // A bare snapshot (no padding, no digest) opens only when the check is skipped.
-    expect(() => openSnapshotFile('f', data)).toThrow(expect.objectContaining(code));
-    expect(openSnapshotFile('f', data, { skipHashCheck: true }).hashChecked).toBe(false);
+    await expect(open('f', data)).rejects.toThrow(expect.objectContaining(code));
+    expect((await open('f', data, { skipHashCheck: true })).hashChecked).toBe(false);
   });
 });
 
@@ -103,7 +135,7 @@ describe('restoreDataDirectory', () => {
   it('writes a Raft snapshot at the source index with the new voters, members and no sessions', async () => {
     const source = sourceMachine();
     const disk = new MemoryDisk();
-    const opened = openSnapshotFile('f.db', sealSnapshot(source.snapshot()));
+    const opened = await open('f.db', sealSnapshot(source.snapshot()));
     const restored = await restoreDataDirectory(disk, opened, {
       dataDirectory: '/data/n5',
       id: 5,
@@ -142,13 +174,13 @@ describe('restoreDataDirectory', () => {
     const disk = new MemoryDisk();
     const file = sealSnapshot(sourceMachine().snapshot());
     const plan = { dataDirectory: '/data/n4', id: 4, name: 'n4', clusterId: 'c', members: MEMBERS };
-    await restoreDataDirectory(disk, openSnapshotFile('f', file), plan);
+    await restoreDataDirectory(disk, await open('f', file), plan);
     const code = { code: 'RESTORE_TARGET_INVALID' };
-    await expect(restoreDataDirectory(disk, openSnapshotFile('f', file), plan)).rejects.toThrow(
+    await expect(restoreDataDirectory(disk, await open('f', file), plan)).rejects.toThrow(
       expect.objectContaining(code),
     );
     await expect(
-      restoreDataDirectory(disk, openSnapshotFile('f', file), { ...plan, dataDirectory: '/data/n9', id: 9 }),
+      restoreDataDirectory(disk, await open('f', file), { ...plan, dataDirectory: '/data/n9', id: 9 }),
     ).rejects.toThrow(expect.objectContaining(code));
   });
 });
