@@ -10,17 +10,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { type Clock, type Random, SystemClock, systemRandom, ValidationError } from '../lib/index.js';
-import {
-  type PbDeleteRangeResponse,
-  type PbLeaseGrantResponse,
-  type PbLeaseTimeToLiveResponse,
-  type PbMember,
-  type PbPutResponse,
-  type PbRangeResponse,
-  type PbResponseHeader,
-  type PbStatusResponse,
-  type PbTxnResponse,
-  sealedSnapshotProblem,
+import type {
+  PbDeleteRangeResponse,
+  PbLeaseGrantResponse,
+  PbLeaseTimeToLiveResponse,
+  PbMember,
+  PbPutResponse,
+  PbRangeResponse,
+  PbResponseHeader,
+  PbStatusResponse,
+  PbTxnResponse,
 } from '../protocol/index.js';
 import { AuthClient } from './auth.js';
 import { AuthTokenHolder } from './auth-token.js';
@@ -53,7 +52,6 @@ import {
   errorFromGrpc,
   LeaseNotFoundError,
   MeshClientError,
-  SnapshotCorruptError,
   TimeoutError,
   UnavailableError,
 } from './errors.js';
@@ -66,7 +64,7 @@ import {
 import { effectiveTls, type MeshClientOptions, validateClientOptions } from './options.js';
 import type { ServiceTransport } from './service-transport.js';
 import { ClientSession, randomClientId } from './session.js';
-import { collectSnapshot, createWatch, keepAliveOnce } from './stream-calls.js';
+import { createWatch, keepAliveOnce, type SnapshotSink, streamSnapshot } from './stream-calls.js';
 import { TxnIf } from './txn-builder.js';
 import type {
   Bytes,
@@ -476,13 +474,38 @@ export class MeshClient {
    * (SNAPSHOT_CORRUPT otherwise); what `snapshot save` writes (src/protocol/snapshot-file.ts).
    */
   async snapshot(options: SnapshotOptions = {}): Promise<Uint8Array> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS;
-    const whole = await this.call('snapshot', { timeoutMs }, (connection, deadline) =>
-      collectSnapshot(connection, deadline, options.onProgress),
+    let chunks: Uint8Array[] = [];
+    const length = await this.snapshotTo(
+      {
+        restart: async () => {
+          chunks = [];
+        },
+        write: async (chunk) => {
+          chunks.push(chunk);
+        },
+      },
+      options,
     );
-    const problem = sealedSnapshotProblem(whole);
-    if (problem !== undefined) throw new SnapshotCorruptError(problem);
+    const whole = new Uint8Array(length);
+    let offset = 0;
+    for (const chunk of chunks) {
+      whole.set(chunk, offset);
+      offset += chunk.length;
+    }
     return whole;
+  }
+
+  /**
+   * `snapshot`, handed to `sink` a chunk at a time as it arrives (a file written as it downloads,
+   * never held whole); resolves with its length once its SHA-256 checked out. A failed attempt is
+   * started over (`sink.restart()`) on the next try.
+   */
+  async snapshotTo(sink: SnapshotSink, options: SnapshotOptions = {}): Promise<number> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS;
+    return this.call('snapshot', { timeoutMs }, async (connection, deadline) => {
+      await sink.restart();
+      return streamSnapshot(connection, deadline, sink, options.onProgress);
+    });
   }
 
   /** Ends every watch and closes every connection; later calls fail with CLIENT_CLOSED. */

@@ -56,6 +56,7 @@ export {
 export { type ClientTlsOptions, type MeshClientOptions, validateClientOptions } from './options.js';
 export { etcdServiceDefinition } from './proto.js';
 export { CLIENT_ID_HEADER, SEQUENCE_HEADER } from './session.js';
+export type { SnapshotSink } from './stream-calls.js';
 export { op, TxnIf, TxnThen } from './txn-builder.js';
 export type {
   Bytes,

@@ -4,7 +4,7 @@
  * (docs/OPERATIONS.md "Backup and restore").
  */
 import { createReadStream } from 'node:fs';
-import { open, rename, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { formatAddress, type NodeId, nodeIdFromText } from '../../lib/index.js';
 import { NodeDisk } from '../../lib/node/index.js';
@@ -54,6 +54,9 @@ options:
 /** Bytes of a snapshot file read (and hashed and decoded) at a time by status and restore. */
 const SNAPSHOT_FILE_READ_BYTES = 1024 * 1024;
 
+/** Bytes of a downloading snapshot gathered before each write to its file. */
+const SAVE_WRITE_BYTES = 1024 * 1024;
+
 /** Progress is reported each time another tenth of the snapshot has arrived. */
 const PROGRESS_STEPS = 10;
 
@@ -74,26 +77,56 @@ async function save(argv: string[], io: CommandIo): Promise<number> {
   const file = onlyFile('save', positionals);
   return withClient(clientTarget(values), async (client) => {
     let reportedStep = -1;
-    const data = await client.snapshot({
-      onProgress: (received, total) => {
-        const step = total === 0 ? PROGRESS_STEPS : Math.floor((received / total) * PROGRESS_STEPS);
-        if (step === reportedStep) return;
-        reportedStep = step;
-        io.err(`snapshot: ${received} of ${total} bytes (${Math.round((step * 100) / PROGRESS_STEPS)}%)`);
-      },
-    });
-    // Written beside the target, synced and renamed (as etcdctl does), so a crash never leaves a
-    // half file under FILE.
+    // Written beside the target as it downloads, synced and renamed (as etcdctl does), so a crash
+    // never leaves a half file under FILE and the snapshot is never held whole.
     const partial = `${file}.part`;
     const handle = await open(partial, 'w', 0o600);
+    let position = 0;
+    // Chunks (32 KiB each) are written SAVE_WRITE_BYTES at a time, one writev each.
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      const parts = pending;
+      pending = [];
+      if (parts.length > 0) await handle.writev(parts, position);
+      position += pendingBytes;
+      pendingBytes = 0;
+    };
+    let length: number;
     try {
-      await handle.writeFile(data);
+      length = await client.snapshotTo(
+        {
+          restart: async () => {
+            pending = [];
+            pendingBytes = 0;
+            position = 0;
+            await handle.truncate(0);
+          },
+          write: async (chunk) => {
+            pending.push(chunk);
+            pendingBytes += chunk.length;
+            if (pendingBytes >= SAVE_WRITE_BYTES) await flush();
+          },
+        },
+        {
+          onProgress: (received, total) => {
+            const step = total === 0 ? PROGRESS_STEPS : Math.floor((received / total) * PROGRESS_STEPS);
+            if (step === reportedStep) return;
+            reportedStep = step;
+            io.err(`snapshot: ${received} of ${total} bytes (${Math.round((step * 100) / PROGRESS_STEPS)}%)`);
+          },
+        },
+      );
+      await flush();
       await handle.sync();
-    } finally {
+    } catch (error) {
       await handle.close();
+      await rm(partial, { force: true });
+      throw error;
     }
+    await handle.close();
     await rename(partial, file);
-    io.out(`Snapshot saved at ${file} (${data.length} bytes)`);
+    io.out(`Snapshot saved at ${file} (${length} bytes)`);
     return EXIT_OK;
   });
 }

@@ -190,6 +190,30 @@ describe('MeshClient against one node', () => {
     expect(progress[progress.length - 1]).toBe(snapshot.length);
   });
 
+  it('hands a snapshot to a sink chunk by chunk, each write awaited before the next', async () => {
+    const events: string[] = [];
+    const written: Uint8Array[] = [];
+    let writing = false;
+    const length = await client.snapshotTo({
+      restart: async () => {
+        events.push('restart');
+      },
+      write: async (chunk) => {
+        expect(writing).toBe(false);
+        writing = true;
+        await new Promise((resolve) => setImmediate(resolve));
+        written.push(chunk);
+        writing = false;
+      },
+    });
+    const whole = Buffer.concat(written);
+    expect(events).toEqual(['restart']);
+    expect(whole.length).toBe(length);
+    const expected = await node.backend.snapshot();
+    expect(whole.subarray(0, expected.length).equals(Buffer.from(expected))).toBe(true);
+    expect(written.length).toBeGreaterThan(1);
+  });
+
   it('refuses bad options with every problem listed', async () => {
     const failure = await MeshClient.connect({
       endpoints: ['no-port', 'ok:1'],
