@@ -13,10 +13,12 @@ import { openChainLog } from '../../../src/chains/chain-log.js';
 import type { ChainEntry } from '../../../src/chains/index.js';
 import { isMeshError, MemoryDisk } from '../../../src/lib/index.js';
 import { silentLogger } from '../../../src/lib/node/index.js';
+import { parseSnapshotFileName } from '../../../src/store/file-names.js';
 import {
   EMPTY_HARD_STATE,
   openRaftLogStore,
   parseSegmentFileName,
+  type RecoveredState,
   type StoredEntry,
   type StoredHardState,
 } from '../../../src/store/index.js';
@@ -88,11 +90,15 @@ interface RaftStep {
   readonly newTerm: boolean;
   readonly size: number;
   readonly hardState: boolean;
+  /** Then save a snapshot at the commit index and compact the log through it. */
+  readonly snapshot: boolean;
 }
 
 interface RaftModel {
   readonly log: readonly StoredEntry[];
   readonly hardState: StoredHardState;
+  /** Index of the newest snapshot saved, 0 for none. */
+  readonly snapshotIndex: number;
 }
 
 const raftStep: fc.Arbitrary<RaftStep> = fc.record({
@@ -101,6 +107,7 @@ const raftStep: fc.Arbitrary<RaftStep> = fc.record({
   newTerm: fc.boolean(),
   size: fc.nat(300),
   hardState: fc.boolean(),
+  snapshot: fc.nat(5).map((draw) => draw === 0),
 });
 
 const raftStoreOptions = { segmentSizeBytes: SEGMENT_BYTES, logger: silentLogger };
@@ -126,7 +133,11 @@ function nextRaftModel(model: RaftModel, step: RaftStep, stepNumber: number) {
         commit: Math.max(model.hardState.commit, Math.min(log.length, model.hardState.commit + 1)),
       }
     : undefined;
-  const next: RaftModel = { log, hardState: hardState ?? model.hardState };
+  const next: RaftModel = {
+    log,
+    hardState: hardState ?? model.hardState,
+    snapshotIndex: model.snapshotIndex,
+  };
   return { entries, hardState, next, floor: first - 1 };
 }
 
@@ -136,22 +147,63 @@ const sameEntry = (a: StoredEntry, b: StoredEntry) =>
 const sameHardState = (a: StoredHardState, b: StoredHardState) =>
   a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 
+/** A snapshot's data: recognisable by its index. */
+const snapshotData = (index: number) => payloadOf(`snapshot ${index}`, 64);
+
+type RaftInFlight = InFlight<StoredEntry> & { hardState: StoredHardState; snapshotIndex: number };
+
 /** Writes the steps until the disk halts; returns what was acknowledged and what was in flight. */
 async function runRaftSteps(disk: HaltingDisk, steps: readonly RaftStep[]) {
-  let acknowledged: RaftModel = { log: [], hardState: EMPTY_HARD_STATE };
-  let inFlight: (InFlight<StoredEntry> & { hardState: StoredHardState }) | undefined;
+  let acknowledged: RaftModel = { log: [], hardState: EMPTY_HARD_STATE, snapshotIndex: 0 };
+  let inFlight: RaftInFlight | undefined;
   const opened = await disk.race(openRaftLogStore(disk, DIRECTORY, raftStoreOptions));
   if (!opened.done) return { acknowledged, inFlight };
+  const { store } = opened.value;
   for (const [stepNumber, step] of steps.entries()) {
     const { entries, hardState, next, floor } = nextRaftModel(acknowledged, step, stepNumber);
-    const written = await disk.race(opened.value.store.append(entries, hardState));
+    const written = await disk.race(store.append(entries, hardState));
     if (!written.done) {
-      inFlight = { log: next.log, floor, hardState: next.hardState };
+      inFlight = { log: next.log, floor, hardState: next.hardState, snapshotIndex: next.snapshotIndex };
       break;
     }
     acknowledged = next;
+    const index = acknowledged.hardState.commit;
+    if (!step.snapshot || index <= acknowledged.snapshotIndex) continue;
+    const term = acknowledged.log[index - 1]!.term;
+    const snapshot = { index, term, config: Uint8Array.of(1), data: snapshotData(index) };
+    const saved = await disk.race(store.saveSnapshot(snapshot).then(() => store.compact(index)));
+    if (!saved.done) {
+      const log = acknowledged.log;
+      inFlight = { log, floor: log.length, hardState: acknowledged.hardState, snapshotIndex: index };
+      break;
+    }
+    acknowledged = { ...acknowledged, snapshotIndex: index };
   }
   return { acknowledged, inFlight };
+}
+
+/**
+ * The whole log a recovery gives back: the acknowledged entries its snapshot covers (the snapshot
+ * checked against them) and the entries after it. Throws when the snapshot is not one saved.
+ */
+function recoveredLog(
+  what: string,
+  recovered: RecoveredState,
+  acknowledged: RaftModel,
+  inFlight: RaftInFlight | undefined,
+): StoredEntry[] {
+  const snapshot = recovered.snapshot;
+  const index = snapshot?.index ?? 0;
+  if (index !== acknowledged.snapshotIndex && index !== inFlight?.snapshotIndex) {
+    throw new Error(`${what}: recovered a snapshot at ${index}, which was never saved`);
+  }
+  if (snapshot !== undefined) {
+    const covered = acknowledged.log[index - 1];
+    if (covered?.term !== snapshot.term || !sameBytes(snapshot.data, snapshotData(index))) {
+      throw new Error(`${what}: the snapshot at ${index} is not the one saved`);
+    }
+  }
+  return [...acknowledged.log.slice(0, index), ...recovered.entries];
 }
 
 export const raftStoreCrashes = fuzzTarget({
@@ -167,7 +219,8 @@ export const raftStoreCrashes = fuzzTarget({
     const open = () => openRaftLogStore(reopened, DIRECTORY, raftStoreOptions);
     // Damage beyond a crash's may be refused, with a typed error (which the fuzz target allows).
     const { store, recovered } = crashOnly ? await mustRecover('Raft store', open) : await open();
-    checkRecoveredLog('Raft store', recovered.entries, acknowledged.log, inFlight, sameEntry);
+    const log = recoveredLog('Raft store', recovered, acknowledged, inFlight);
+    checkRecoveredLog('Raft store', log, acknowledged.log, inFlight, sameEntry);
     const hardStateAllowed =
       sameHardState(recovered.hardState, acknowledged.hardState) ||
       (inFlight !== undefined && sameHardState(recovered.hardState, inFlight.hardState));
@@ -177,7 +230,7 @@ export const raftStoreCrashes = fuzzTarget({
       );
     }
     // The store carries on: one more entry, then a clean reopen finds it after the rest.
-    const index = recovered.entries.length + 1;
+    const index = log.length + 1;
     const added: StoredEntry = {
       index,
       term: Math.max(1, recovered.hardState.term),
@@ -188,13 +241,14 @@ export const raftStoreCrashes = fuzzTarget({
     await store.close();
     const again = await mustRecover('Raft store after the append', open);
     await again.store.close();
-    checkRecoveredLog(
+    const afterAppend = { ...acknowledged, snapshotIndex: recovered.snapshot?.index ?? 0 };
+    const logAfterAppend = recoveredLog(
       'Raft store after the append',
-      again.recovered.entries,
-      [...recovered.entries, added],
+      again.recovered,
+      afterAppend,
       undefined,
-      sameEntry,
     );
+    checkRecoveredLog('Raft store after the append', logAfterAppend, [...log, added], undefined, sameEntry);
   },
 });
 
@@ -215,17 +269,21 @@ export const raftStoreSyncedCorruption = fuzzTarget({
     // Throws the typed refusal this target expects; anything recovered is checked below.
     const { store, recovered } = await openRaftLogStore(reopened, DIRECTORY, raftStoreOptions);
     await store.close();
+    const where = `Raft store, ${flipped.name} byte ${flipped.offset} flipped`;
+    const flippedSnapshot = parseSnapshotFileName(flipped.name);
+    const spareSnapshot = flippedSnapshot !== undefined && flippedSnapshot !== recovered.snapshot?.index;
+    // A skipped snapshot is noticed; an older spare one is not read at all while the newest is good.
+    if (recovered.skippedSnapshots.length > 0 || spareSnapshot) {
+      // The snapshot used (an older one, or none) and the log must still hold it all.
+      const log = [...acknowledged.log.slice(0, recovered.snapshot?.index ?? 0), ...recovered.entries];
+      checkRecoveredLog(where, log, acknowledged.log, undefined, sameEntry);
+      return;
+    }
     requireFinalRecord(image, flipped, 'Raft store');
-    const where = `${flipped.name} byte ${flipped.offset}`;
     // The final record may be cut as a torn write (it was the newest); nothing before it may go.
+    const log = recoveredLog(where, recovered, acknowledged, undefined);
     const floor = Math.max(0, acknowledged.log.length - 1);
-    checkRecoveredLog(
-      `Raft store, ${where} flipped`,
-      recovered.entries,
-      acknowledged.log,
-      { log: acknowledged.log, floor },
-      sameEntry,
-    );
+    checkRecoveredLog(where, log, acknowledged.log, { log: acknowledged.log, floor }, sameEntry);
   },
 });
 
