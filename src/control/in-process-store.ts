@@ -107,13 +107,24 @@ class InProcessWatch implements StoreWatch {
   }
 }
 
+/** A key whose count answers the store's revision after a read barrier. */
+const REVISION_KEY = new Uint8Array([0]);
+
 export class InProcessStore implements ControlStore {
   readonly kind = 'in-process' as const;
 
   constructor(private readonly backend: KvBackend) {}
 
+  /**
+   * Linearizable, as the etcd store's: a node's own revision may lag a write this plane just made
+   * through it (a follower answers a forwarded write once the leader applied it), and a watch
+   * started from that lagging revision would deliver the write it was meant to follow.
+   */
   async currentRevision(): Promise<number> {
-    return this.backend.currentRevision();
+    return mapFailure({ operation: 'revision' }, async () => {
+      const answer = await this.backend.range({ type: 'range', key: REVISION_KEY, countOnly: true });
+      return answer.header.revision;
+    });
   }
 
   range(range: StoreRange, options: { limit: number; revision: number }): Promise<StoreRangeAnswer> {
