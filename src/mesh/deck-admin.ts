@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type NodeId, nodeIdFromText, SystemClock, ValidationError } from '../lib/index.js';
+import { MeshError, type NodeId, nodeIdFromText, SystemClock, ValidationError } from '../lib/index.js';
 import type { AdminStatusSource } from '../server/index.js';
 import {
   type DaemonMoveRequest,
@@ -47,8 +47,12 @@ export function deckAdminAnswers(
       '/deck/snapshot': snapshot,
     },
     actions: {
-      '/actions/maintenance': async (body) => maintenanceAction(parts, clock, maintenanceRequest(body)),
+      '/actions/maintenance': async (body) => {
+        await refuseWhileAuthOn(parts, 'maintenance');
+        return maintenanceAction(parts, clock, maintenanceRequest(body));
+      },
       '/actions/daemon-move': async (body) => {
+        await refuseWhileAuthOn(parts, 'daemon-move');
         const request = moveRequest(body);
         return versioned(
           await part(parts, 'daemons').move(request.daemon, request.to, DECK_DAEMON_MOVE_TIMEOUT_MS),
@@ -66,6 +70,29 @@ export function deckAdminAnswers(
       },
     },
   };
+}
+
+/** The Deck's actions refused while the cluster's auth is on (`ADMIN_ACTIONS_NEED_AUTH_OFF`). */
+export class AdminActionsNeedAuthOffError extends MeshError {
+  constructor(action: string) {
+    super(
+      'ADMIN_ACTIONS_NEED_AUTH_OFF',
+      `auth is on: the admin port's ${action} action would act as the node itself, past the roles; use the CLI with --user (meshos node maintenance, meshos daemon move)`,
+      { details: { action } },
+    );
+  }
+}
+
+/**
+ * The admin port authenticates no one: its actions run as the node, which passes every role. So
+ * while auth is on they are refused, and an operator acts through the client port as a user.
+ */
+async function refuseWhileAuthOn(parts: NodeParts, action: string): Promise<void> {
+  const enabled =
+    parts.backend !== undefined
+      ? parts.backend.auth.enabled
+      : parts.workerAuthStatus !== undefined && (await parts.workerAuthStatus()).enabled;
+  if (enabled) throw new AdminActionsNeedAuthOffError(action);
 }
 
 async function maintenanceAction(

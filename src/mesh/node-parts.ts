@@ -50,6 +50,8 @@ export interface NodeParts {
   leaderChanges?: LeaderChanges;
   /** The ports actually bound; a restarted service binds the same one again. */
   clientAddress?: Address;
+  /** Whether the cluster's auth is on, as a worker's client port last asked its control plane. */
+  workerAuthStatus?: () => Promise<{ readonly enabled: boolean }>;
   /** A worker's client port's auth refusals by code (kept across restarts of the port, for `/metrics`). */
   callerRefusals?: AuthRefusals;
   /** The client port's TLS refusals by reason (kept across restarts of the port, for `/metrics`). */

@@ -130,6 +130,7 @@ function workerPortRole(context: WorkerServiceContext, logger: Logger): ClientPo
     parts.callerRefusals.onRefusal = (refusal) => authLogger?.warn(refusal, 'auth: request refused');
   }
   const callers = new ControlPlaneCallers(auth, context.clock, parts.callerRefusals);
+  parts.workerAuthStatus = () => callers.currentStatus();
   return {
     etcdServices: refusedEtcdServices(notServed, { auth: forwardedAuthService(callers, logger) }),
     access: (metadata, access, kind, name, what) =>
