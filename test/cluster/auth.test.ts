@@ -98,6 +98,15 @@ describe('etcd auth on three meshos processes', () => {
       failedBefore,
     );
 
+    // The admin port authenticates no one, so its actions (the Deck's Drain) wait for auth off.
+    const drain = await fetch(`http://${firstAdmin!}/actions/maintenance`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 2, target: 'enter' }),
+    });
+    expect(drain.status).toBe(400);
+    expect(((await drain.json()) as { code?: string }).code).toBe('ADMIN_ACTIONS_NEED_AUTH_OFF');
+
     // Alice writes under app/w/ through every member; once writer is revoked (through member 1),
     // every member refuses her next write and her read of it at once.
     for (const [index, endpoint] of each.entries())
