@@ -4,7 +4,14 @@
  * etcd's) and the cluster's token-signing secret. Applying is deterministic and pure; checks
  * read this state directly, so a change takes effect on a member the moment it applies there.
  */
-import { type AuthCommand, base64, fromBase64, PERMISSION_TYPES, type Permission } from './auth-commands.js';
+import {
+  type AuthCommand,
+  base64,
+  fromBase64,
+  PERMISSION_TYPES,
+  type Permission,
+  type PermissionType,
+} from './auth-commands.js';
 import {
   AuthError,
   BadAuthRequestError,
@@ -40,6 +47,11 @@ export interface RoleRecord {
 }
 
 export type Access = 'read' | 'write';
+
+/** Whether a permission of `type` grants `access` (readwrite grants both). */
+export function grantsAccess(type: PermissionType, access: Access): boolean {
+  return type === 'readwrite' || type === access;
+}
 
 /** What request handlers read of the auth store. */
 export interface AuthStateView {
@@ -112,7 +124,7 @@ export class AuthStore implements AuthStateView {
     const intervals: KeyInterval[] = [];
     for (const roleName of this.userTable.get(user)?.roles ?? []) {
       for (const permission of this.roleTable.get(roleName)?.permissions ?? []) {
-        if (permission.type === 'readwrite' || permission.type === access)
+        if (grantsAccess(permission.type, access))
           intervals.push(permissionInterval(permission.key, permission.rangeEnd));
       }
     }

@@ -13,6 +13,7 @@ export {
   type AuthStateView,
   AuthStore,
   decodeAuthSnapshot,
+  grantsAccess,
   type RoleRecord,
   type UserRecord,
 } from './auth-store.js';

@@ -8,6 +8,7 @@
  * caller's user and roles with the caller's own token (`AuthLookupOptions.token`).
  */
 import * as grpc from '@grpc/grpc-js';
+import { PERMISSION_TYPES, type PermissionType } from '../auth/index.js';
 import { ValidationError } from '../lib/index.js';
 import type { PbResponseHeader } from '../protocol/index.js';
 import { TOKEN_METADATA } from './auth-token.js';
@@ -19,10 +20,7 @@ import { DEFAULT_CALL_TIMEOUT_MS } from './limits.js';
 import type { ServiceTransport } from './service-transport.js';
 import type { Bytes, CallOptions, ResponseHeader } from './types.js';
 
-/** What a permission lets a role's users do on its keys. */
-export type PermissionType = 'read' | 'write' | 'readwrite';
-
-export const PERMISSION_TYPES: readonly PermissionType[] = ['read', 'write', 'readwrite'];
+export { PERMISSION_TYPES, type PermissionType } from '../auth/index.js';
 
 /**
  * One key-range permission of a role: the key alone (`rangeEnd` empty), the range

@@ -20,6 +20,7 @@ import {
   AuthError,
   AuthRefusals,
   coveredBy,
+  grantsAccess,
   InvalidAuthTokenError,
   type KeyInterval,
   mergeIntervals,
@@ -234,7 +235,7 @@ async function readUser(
   const intervalsFor = (access: Access) =>
     mergeIntervals(
       permissions
-        .filter((permission) => permission.type === 'readwrite' || permission.type === access)
+        .filter((permission) => grantsAccess(permission.type, access))
         .map((permission) =>
           permissionInterval(bytesToBinary(permission.key), bytesToBinary(permission.rangeEnd)),
         ),

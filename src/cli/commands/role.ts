@@ -2,6 +2,7 @@
  * `meshos role add|delete|get|list|grant-permission|revoke-permission`: roles and their key-range
  * permissions, as etcdctl's `role` (same arguments, same text output).
  */
+import { grantsAccess } from '../../auth/index.js';
 import {
   bytesToText,
   type Permission,
@@ -60,7 +61,7 @@ export function permissionKeysText(permission: Permission): string {
 export function roleLines(role: string, permissions: readonly Permission[]): string[] {
   const keysOf = (type: 'read' | 'write') =>
     permissions
-      .filter((permission) => permission.type === type || permission.type === 'readwrite')
+      .filter((permission) => grantsAccess(permission.type, type))
       .map((permission) => `\t${permissionKeysText(permission)}`);
   return [`Role ${role}`, 'KV Read:', ...keysOf('read'), 'KV Write:', ...keysOf('write')];
 }
