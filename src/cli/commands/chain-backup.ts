@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import * as path from 'node:path';
+import { DEFAULT_CHAIN_READ_LIMIT_RECORDS, DEFAULT_CHAIN_READ_MAX_BYTES } from '../../api/index.js';
 import {
   type ChainBackupHeader,
+  ChainNotFoundError,
   ChainRestoreTargetNotEmptyError,
   checkChainBackup,
   decodeChainDefinition,
@@ -24,9 +26,6 @@ import type { MeshClient } from '../../client/index.js';
 import { chainKey, DEFAULT_CONTROL_ROOT } from '../../control/index.js';
 import { isMeshError, MeshError } from '../../lib/index.js';
 
-/** Records and payload bytes asked of one read (the node's defaults; one frame of the file each). */
-const BACKUP_READ_RECORDS = 1_000;
-const BACKUP_READ_BYTES = 1024 * 1024;
 /** Records and payload bytes of one restoring append (kept below the client port's message limit). */
 export const RESTORE_APPEND_RECORDS = 1_000;
 export const RESTORE_APPEND_BYTES = 1024 * 1024;
@@ -73,8 +72,7 @@ export class ChainBackupStalledError extends MeshError {
 async function chainDefinition(client: MeshClient, name: string) {
   const key = chainKey(name);
   const entry = await client.get(`${DEFAULT_CONTROL_ROOT}${key}`);
-  if (entry === undefined)
-    throw new MeshError('CHAIN_NOT_FOUND', `chain ${name} does not exist`, { details: { name } });
+  if (entry === undefined) throw new ChainNotFoundError(name);
   return decodeChainDefinition(key, entry.value);
 }
 
@@ -123,8 +121,9 @@ export async function backupChain(
     while (offset < header.endOffset) {
       const answer = await client.chains.read(name, {
         fromOffset: offset,
-        limit: BACKUP_READ_RECORDS,
-        maxBytes: BACKUP_READ_BYTES,
+        // The node's read defaults; one frame of the file each.
+        limit: DEFAULT_CHAIN_READ_LIMIT_RECORDS,
+        maxBytes: DEFAULT_CHAIN_READ_MAX_BYTES,
       });
       const batch = answer.records.filter((record) => record.offset < header.endOffset);
       if (batch.length > 0) {
