@@ -1,9 +1,9 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import {
   ensureLocalCertificates,
-  fetchStatus,
   type LocalNodePlan,
   mainScript,
   NODE_PROCESS_V8_FLAGS,

@@ -6,6 +6,7 @@ import { type Address, formatAddress, parseAddress } from '../lib/index.js';
 import { DataDirectoryLock, type MeshNode, type MeshNodeConfig, readCredentials } from '../mesh/index.js';
 import { ensureNodeCertificate } from '../transport/index.js';
 import { UsageError } from './commands/common.js';
+import { FlagError } from './flag-error.js';
 import {
   type CommandIo,
   runNode,
@@ -18,7 +19,6 @@ import {
   CLIENT_TLS_OPTIONS,
   CLIENT_TLS_USAGE,
   clientTlsFromValues,
-  FlagError,
   userWithPasswordFile,
 } from './role-flags.js';
 

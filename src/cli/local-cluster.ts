@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPeerList } from '../mesh/index.js';
 import { certificateFiles, createClusterCa, issueNodeCertificate } from '../transport/index.js';
+import { fetchStatus } from './admin-json.js';
 import { type CommandIo, integerOption, parseCommandLine, UsageError } from './commands/common.js';
 import { printTryLines, startDemo } from './demo/local-demo.js';
 import { LocalNodeProcesses } from './local-node-processes.js';
@@ -111,37 +111,6 @@ function parseHostPort(text: string): { host: string; port: number } {
 
 export function mainScript(): string {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
-}
-
-/** Asks a node's admin port for its status; undefined when it does not answer. */
-export function fetchStatus(admin: string, timeoutMs = 1_000): Promise<Record<string, unknown> | undefined> {
-  return fetchAdminJson(admin, '/status', timeoutMs);
-}
-
-/** GETs a JSON endpoint of a node's admin port; undefined when it does not answer JSON in time. */
-export function fetchAdminJson(
-  admin: string,
-  pathname: string,
-  timeoutMs = 1_000,
-): Promise<Record<string, unknown> | undefined> {
-  return new Promise((resolve) => {
-    const request = http.get(`http://${admin}${pathname}`, { timeout: timeoutMs }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      response.on('end', () => {
-        try {
-          resolve(JSON.parse(body) as Record<string, unknown>);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
-  });
 }
 
 export const START_LOCAL_USAGE = `usage: meshos start-local [--data DIR] [--base-port PORT] [--no-demo]

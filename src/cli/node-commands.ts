@@ -16,13 +16,13 @@ import {
 } from '../mesh/index.js';
 import { createClusterCa, issueClientCertificate, issueNodeCertificate } from '../transport/index.js';
 import { UsageError } from './commands/common.js';
+import { FlagError } from './flag-error.js';
 import {
   CLIENT_TLS_OPTIONS,
   CLIENT_TLS_USAGE,
   clientTlsFromValues,
   DEFAULT_ADMIN_LISTEN,
   DEFAULT_CLIENT_LISTEN,
-  FlagError,
   givenFlags,
   membershipFromValues,
   ROLE_OPTIONS,
@@ -400,9 +400,4 @@ export async function certsCommand(argv: readonly string[], io: CommandIo): Prom
     return 0;
   }
   throw new UsageError(CERTS_USAGE);
-}
-
-export function describeError(error: unknown): string {
-  if (isMeshError(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
 }

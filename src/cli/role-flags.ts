@@ -13,7 +13,7 @@ import {
   MIN_CHAIN_SEGMENT_BYTES,
 } from '../chains/index.js';
 import { DEFAULT_DAEMON_REPAIR_GRACE_MS, daemonRepairGraceProblems } from '../daemons/cluster-limits.js';
-import { MeshError, parseAddress } from '../lib/index.js';
+import { parseAddress } from '../lib/index.js';
 import {
   type ClientPortTlsFiles,
   type ControlPlaneCredentialFiles,
@@ -32,6 +32,7 @@ import {
   type NodeRole,
   type WorkerNodeConfig,
 } from '../mesh/index.js';
+import { FlagError } from './flag-error.js';
 
 /** The client port's TLS flags, as etcd names them; voters, workers and `meshos join` take them. */
 export const CLIENT_TLS_USAGE = `client TLS (plaintext without --cert-file):
@@ -100,16 +101,6 @@ export function clientTlsFromValues(
     ...(trustedCaFile === undefined ? {} : { trustedCaFile: path.resolve(trustedCaFile) }),
     clientCertificateAuth,
   };
-}
-
-/** Command-line flags that do not fit together or do not parse; every problem at once. */
-export class FlagError extends MeshError {
-  readonly problems: readonly string[];
-
-  constructor(problems: readonly string[]) {
-    super('BAD_FLAGS', problems.join('; '), { details: { problems } });
-    this.problems = problems;
-  }
 }
 
 /** Where `meshos start` listens when not told: etcd's client port, and the admin port. */

@@ -14,7 +14,7 @@
  *   again; a record deleted with etcdctl is reported missing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import {
   auditKey,
   type ControlPlane,

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import type { MeshClient } from '../../src/client/index.js';
 import { isMeshError } from '../../src/lib/index.js';
 import { chainReplicaProblems, historyLines, type ReplicaRecord } from '../support/chain-history.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import { EXIT_MEMBER_REMOVED } from '../../src/cli/node-commands.js';
 import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { etcdctl } from './etcdctl.js';

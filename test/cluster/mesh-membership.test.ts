@@ -8,7 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchAdminJson } from '../../src/cli/local-cluster.js';
+import { fetchAdminJson } from '../../src/cli/admin-json.js';
 import { FIRST_WORKER_NODE_ID, type NodeListing } from '../../src/mesh/index.js';
 import { createClusterCa } from '../../src/transport/index.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';

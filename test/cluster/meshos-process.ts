@@ -1,7 +1,7 @@
 /** One real `meshos` process (the built dist/), its output collected, for multi-process tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import type { ServiceStatus } from '../../src/mesh/index.js';
 

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import { formatPeerList } from '../../src/mesh/index.js';
 import { createClusterCa, issueNodeCertificate } from '../../src/transport/index.js';
 import { PortPicker } from '../support/free-ports.js';

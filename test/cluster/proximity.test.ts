@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchAdminJson } from '../../src/cli/local-cluster.js';
+import { fetchAdminJson } from '../../src/cli/admin-json.js';
 import type { RttReport } from '../../src/mesh/index.js';
 import { until } from '../support/until.js';
 import { ProcessCluster } from './process-cluster.js';

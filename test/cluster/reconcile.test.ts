@@ -19,7 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import { inboundChainName, outputChainName } from '../../src/daemons/chain-names.js';
 import { decodeJournalState } from '../../src/daemons/index.js';
 import { CRASH_LOOP_COOLDOWN_MS, CRASH_LOOP_CRASHES } from '../../src/reconcile/index.js';

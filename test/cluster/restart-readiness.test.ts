@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchStatus } from '../../src/cli/local-cluster.js';
+import { fetchStatus } from '../../src/cli/admin-json.js';
 import { ProcessCluster } from './process-cluster.js';
 import { RawKvClient } from './raw-client.js';
 

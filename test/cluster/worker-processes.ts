@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ManagedProcess } from '../../bench/cluster/processes.js';
-import { fetchAdminJson } from '../../src/cli/local-cluster.js';
+import { fetchAdminJson } from '../../src/cli/admin-json.js';
 import type { ClientTlsOptions } from '../../src/client/index.js';
 import { type ControlPlane, openControlPlane } from '../../src/control/index.js';
 import { SystemClock, systemRandom } from '../../src/lib/index.js';

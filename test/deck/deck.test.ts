@@ -12,7 +12,7 @@
  */
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchAdminJson } from '../../src/cli/local-cluster.js';
+import { fetchAdminJson } from '../../src/cli/admin-json.js';
 import { ADMIN_SCHEMA, schemaProblems } from '../../src/mesh/index.js';
 import { clientOf, createChain } from '../cluster/chain-cluster.js';
 import { type DaemonCluster, startDaemonCluster } from '../cluster/daemon-cluster.js';

@@ -7,6 +7,7 @@ import { type ClientTlsOptions, MeshClient } from '../../client/index.js';
 import { isMeshError } from '../../lib/index.js';
 import { CLIENT_TLS_OPTION, type ClientTlsValues, clientTlsOptionsFrom } from './client-tls-flags.js';
 import { CLIENT_USER_OPTION, type ClientUserValues, clientCredentialsFrom } from './client-user-flags.js';
+import { UsageError } from './usage-error.js';
 
 export interface CommandIo {
   out(line: string): void;
@@ -25,13 +26,7 @@ export const EXIT_USAGE = 2;
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:2379';
 
-/** A bad command line; the message says what was wrong, the usage text how to write it. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from './usage-error.js';
 
 /** `--endpoints`, the TLS flags and `--user`/`--password` (etcdctl's names) every client command takes. */
 export const ENDPOINTS_OPTION = {

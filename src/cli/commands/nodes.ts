@@ -1,5 +1,5 @@
 /** `meshos nodes`: the mesh's registered nodes, as any node (voter or worker) sees them. */
-import { fetchAdminJson } from '../local-cluster.js';
+import { fetchAdminJson } from '../admin-json.js';
 import {
   type CommandIo,
   EXIT_FAILED,

@@ -7,14 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { formatAddress, type NodeId, nodeIdFromText } from '../../lib/index.js';
-import { NodeDisk } from '../../lib/node/index.js';
-import {
-  openSnapshotFile,
-  parsePeerList,
-  restoreDataDirectory,
-  type SnapshotFileSummary,
-  summarizeSnapshotFile,
-} from '../../mesh/index.js';
+import type { SnapshotFileSummary } from '../../mesh/index.js';
 import {
   type CommandIo,
   clientTarget,
@@ -134,14 +127,35 @@ async function save(argv: string[], io: CommandIo): Promise<number> {
 async function status(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...JSON_OPTION });
   const file = onlyFile('status', positionals);
+  const { summarizeSnapshotFile } = await nodeCode();
   const summary = summarizeSnapshotFile(await openSnapshotFileAt(file));
   if (values.json === true) io.out(JSON.stringify(summary));
   else for (const line of summaryLines(summary)) io.out(line);
   return EXIT_OK;
 }
 
+/**
+ * The node's code that reads and writes snapshot files and data directories, loaded by `status` and
+ * `restore` when they run: `save` only talks to a cluster, and starts without it.
+ */
+async function nodeCode() {
+  const [mesh, nodeIo] = await Promise.all([
+    import('../../mesh/index.js'),
+    import('../../lib/node/index.js'),
+  ]);
+  const { openSnapshotFile, parsePeerList, restoreDataDirectory, summarizeSnapshotFile } = mesh;
+  return {
+    NodeDisk: nodeIo.NodeDisk,
+    openSnapshotFile,
+    parsePeerList,
+    restoreDataDirectory,
+    summarizeSnapshotFile,
+  };
+}
+
 /** The file checked and decoded as it is read, a part at a time: it is never held whole. */
 async function openSnapshotFileAt(file: string, options: { skipHashCheck?: boolean } = {}) {
+  const { openSnapshotFile } = await nodeCode();
   const { size } = await stat(file);
   return openSnapshotFile(
     file,
@@ -185,7 +199,7 @@ async function restore(argv: string[], io: CommandIo): Promise<number> {
   const id = nodeIdFromText(values.id ?? '');
   if (id === undefined)
     throw new UsageError(`--id must be a positive integer (a node id), got '${values.id ?? ''}'`);
-  const members = initialCluster(values['initial-cluster']);
+  const members = await initialCluster(values['initial-cluster']);
   const address = members.get(id);
   if (address === undefined) throw new UsageError(`--initial-cluster does not name member ${id}`);
   const advertised = values['initial-advertise-peer-urls'];
@@ -197,6 +211,7 @@ async function restore(argv: string[], io: CommandIo): Promise<number> {
   const clusterId = clusterIdFrom(values.cluster, values['initial-cluster-token']);
   const dataDirectory = path.resolve(values.data);
   const opened = await openSnapshotFileAt(file, { skipHashCheck: values['skip-hash-check'] });
+  const { NodeDisk, restoreDataDirectory } = await nodeCode();
   const restored = await restoreDataDirectory(new NodeDisk(), opened, {
     dataDirectory,
     id,
@@ -218,8 +233,11 @@ async function restore(argv: string[], io: CommandIo): Promise<number> {
 }
 
 /** `--initial-cluster ID=HOST:PORT,...`, each address with or without an http(s):// prefix. */
-function initialCluster(text: string | undefined): Map<NodeId, { host: string; port: number }> {
+async function initialCluster(
+  text: string | undefined,
+): Promise<Map<NodeId, { host: string; port: number }>> {
   if (text === undefined) throw new UsageError('snapshot restore needs --initial-cluster ID=HOST:PORT,...');
+  const { parsePeerList } = await nodeCode();
   const members = parsePeerList(
     text
       .split(',')

@@ -1,7 +1,7 @@
 /** `meshos status`: what each endpoint reports about itself and the cluster, and how far behind it is. */
 import { type EndpointStatusResult, normalizeEndpoint } from '../../client/index.js';
 import type { ServiceTreeStatus } from '../../mesh/index.js';
-import { fetchStatus } from '../local-cluster.js';
+import { fetchStatus } from '../admin-json.js';
 import {
   CLIENT_TLS_OPTION_USAGE,
   type CommandIo,

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { MeshClient } from '../../client/index.js';
 import { type DaemonStatus, decodeCounterState } from '../../daemons/index.js';
 import { isMeshError, MeshError } from '../../lib/index.js';
-import { fetchStatus } from '../local-cluster.js';
+import { fetchStatus } from '../admin-json.js';
 import {
   type LocalClusterRecord,
   processIsRunning,

@@ -9,9 +9,9 @@
  */
 import fc from 'fast-check';
 import { UsageError } from '../../../src/cli/commands/common.js';
+import { FlagError } from '../../../src/cli/flag-error.js';
 import { joinSettingsFromArguments } from '../../../src/cli/join-command.js';
 import { startPlanFromArguments } from '../../../src/cli/node-commands.js';
-import { FlagError } from '../../../src/cli/role-flags.js';
 import { formatAddress, MemoryDisk } from '../../../src/lib/index.js';
 import { loadOrCreateIdentity, type NodeIdentity } from '../../../src/mesh/index.js';
 import { fuzzTarget } from '../support/fuzz-target.js';

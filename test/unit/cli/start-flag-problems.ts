@@ -1,7 +1,7 @@
 /** What `meshos start ARGV` is refused for: the problems its FlagError lists (fails if accepted). */
 import { expect } from 'vitest';
+import { FlagError } from '../../../src/cli/flag-error.js';
 import { startPlanFromArguments } from '../../../src/cli/node-commands.js';
-import { FlagError } from '../../../src/cli/role-flags.js';
 
 export function flagProblems(argv: readonly string[]): readonly string[] {
   try {
