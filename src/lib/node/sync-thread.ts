@@ -13,6 +13,11 @@ import { assert } from '../errors.js';
  * result arrives as a message like any other IO.
  *
  * One request at a time: a caller that finds the thread busy uses the thread pool instead.
+ *
+ * A sync that ends within the wait sends no message: the thread marks the word Done (and a
+ * failure in a shared word, with its message posted first), so the event loop is not woken a
+ * second time for it (a post wakes the loop through its async handle, and takes a lock the
+ * loop shares). Only a sync the event loop stopped waiting for, or a failed one, is posted.
  */
 
 /** A sync's states, in the state word's low two bits. */
@@ -22,14 +27,16 @@ const STATE_BITS = 2;
 const STATE_MASK = (1 << STATE_BITS) - 1;
 /** Sequences wrap within the word's other 30 bits, so a word stays one Int32. */
 const SEQUENCE_MASK = (1 << (32 - STATE_BITS)) - 1;
-/** The shared words: the sync's sequence and state, and the file to sync. */
+/** The shared words: the sync's sequence and state, the file to sync, and whether it failed. */
 const STATE = 0;
 const FILE_DESCRIPTOR = 1;
+const FAILED = 2;
+const SHARED_WORDS = 3;
 
 /**
- * The state word of sync `sequence` in `state`. The sequence ties a mark to one sync: the
- * thread marks Done after it posts, so its mark can come after the event loop took the post
- * and handed over the next sync, and only the sequence keeps that mark off the next sync.
+ * The state word of sync `sequence` in `state`. The sequence ties a mark to one sync: a mark
+ * the thread makes late (after the event loop stopped waiting, took the outcome and handed over
+ * the next sync) can then only fail, never land on the next sync.
  */
 export function syncStateWord(sequence: number, state: SyncState): number {
   return ((sequence & SEQUENCE_MASK) << STATE_BITS) | state;
@@ -43,8 +50,9 @@ interface SyncOutcome {
 }
 
 // CommonJS, evaluated by the worker: waits for the word of a sequence it has not synced, asked
-// (Waiting) or already given up on by the event loop (Detached), syncs, posts the outcome, then
-// marks that same sequence Done unless the event loop stopped waiting and needs the message.
+// (Waiting) or already given up on by the event loop (Detached), and syncs. A failure is
+// posted and flagged first. Then it marks that same sequence Done, which ends the event loop's
+// wait; when the loop stopped waiting instead (Detached), the outcome is posted for it.
 const THREAD_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { fdatasyncSync } = require('node:fs');
@@ -61,15 +69,19 @@ for (;;) {
   }
   synced = sequence;
   let outcome = { sequence };
+  let failed = false;
   try {
     fdatasyncSync(Atomics.load(word, ${FILE_DESCRIPTOR}));
   } catch (error) {
+    failed = true;
     outcome = { sequence, code: error && error.code, message: String(error && error.message) };
+    port.postMessage(outcome);
   }
-  port.postMessage(outcome);
+  Atomics.store(word, ${FAILED}, failed ? 1 : 0);
   const waiting = (value & ~${STATE_MASK}) | ${SyncState.Waiting};
   const done = (value & ~${STATE_MASK}) | ${SyncState.Done};
   if (Atomics.compareExchange(word, ${STATE}, waiting, done) === waiting) Atomics.notify(word, ${STATE});
+  else if (!failed) port.postMessage(outcome);
 }
 `;
 
@@ -94,7 +106,7 @@ function settle(sequence: number, outcome: SyncOutcome): void {
 }
 
 export class SyncThread {
-  private readonly word = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  private readonly word = new Int32Array(new SharedArrayBuffer(SHARED_WORDS * Int32Array.BYTES_PER_ELEMENT));
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private sequence = 0;
@@ -163,11 +175,12 @@ export class SyncThread {
       previous === syncStateWord(sequence, SyncState.Done),
       () => `sync ${sequence} found the state word at ${previous}`,
     );
-    // The thread posted before it marked the word: the outcome is on the port now.
-    const received = receiveMessageOnPort(this.port);
-    assert(received !== undefined, () => `sync ${sequence} was marked done without its outcome`);
+    const failed = Atomics.load(this.word, FAILED) === 1;
+    // A failure was posted before the word was marked: its outcome is on the port now.
+    const received = failed ? receiveMessageOnPort(this.port) : undefined;
+    assert(!failed || received !== undefined, () => `sync ${sequence} failed without its outcome`);
     Atomics.store(this.word, STATE, syncStateWord(sequence, SyncState.Idle));
-    settle(sequence, received.message as SyncOutcome);
+    if (received !== undefined) settle(sequence, received.message as SyncOutcome);
     return undefined;
   }
 

@@ -1,7 +1,7 @@
 /**
- * The sync thread's state word carries the sync's sequence, so a Done mark the thread leaves
- * late (it marks after it posts, and the event loop may have taken the post and handed over
- * the next sync in between) can only land on the sync it was meant for.
+ * The sync thread's state word carries the sync's sequence, so a Done mark left late (after the
+ * event loop stopped waiting, took the outcome and handed over the next sync) can only land on
+ * the sync it was meant for.
  */
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
