@@ -177,27 +177,29 @@ export type Message =
 
 export type MessageType = Message['type'];
 
-/**
- * What the host must do, in order: persist `snapshot`, `entries` and `hardState`; send
- * `messages` (at once, even before persisting) and `messagesAfterPersist` (only once persisted);
- * apply `committedEntries`; answer `readStates` once applied reaches their index and fail
- * `droppedReads`; then call `advance()`.
- */
 /** How the host takes a Ready. */
 export interface ReadyOptions {
   /** The host is still writing an earlier Ready: leave everything that needs a write for later. */
   readonly deferWrites?: boolean;
 }
 
+/**
+ * What the host must do, in order: persist `snapshot`, `entries` and `hardState`; send
+ * `messages` (at once, even before persisting) and `messagesAfterPersist` (only once persisted);
+ * apply `committedEntries`; answer `readStates` once applied reaches their index and fail
+ * `droppedReads`; then call `advance()`. Every field is always present (undefined when there is
+ * nothing), so every Ready has one shape and the host's code that reads it stays specialised to
+ * it whatever the load.
+ */
 export interface Ready {
-  readonly softState?: SoftState;
-  readonly hardState?: HardState;
+  readonly softState: SoftState | undefined;
+  readonly hardState: HardState | undefined;
   readonly entries: readonly Entry[];
   /**
    * A snapshot received from the leader, to install: its bytes are the `snapshotWrites` of this
    * Ready and earlier ones since the chunk at offset 0.
    */
-  readonly snapshot?: SnapshotInfo;
+  readonly snapshot: SnapshotInfo | undefined;
   readonly messages: readonly Message[];
   readonly messagesAfterPersist: readonly Message[];
   /** Snapshot chunks to read and send, like `messages` (at once). */
