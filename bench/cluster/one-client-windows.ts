@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { wholeNumberFlag } from '../flags.js';
@@ -27,6 +27,33 @@ async function membersCpuMs(cluster: MeshosCluster): Promise<number[]> {
       return pid === undefined ? 0 : cpuTimeMs(pid);
     }),
   );
+}
+
+/**
+ * Voluntary context switches of every thread of process `pid` so far (Linux): each is a thread
+ * going to sleep for something (a socket, a sync, a futex), so per put they count wake-ups.
+ */
+async function sleepsOf(pid: number): Promise<number> {
+  let total = 0;
+  for (const thread of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const status = await readFile(`/proc/${pid}/task/${thread}/status`, 'utf8').catch(() => '');
+    const match = /voluntary_ctxt_switches:\s+(\d+)/.exec(status);
+    if (match?.[1] !== undefined) total += Number(match[1]);
+  }
+  return total;
+}
+
+async function membersSleeps(cluster: MeshosCluster): Promise<number[]> {
+  return Promise.all(
+    Array.from({ length: cluster.size }, (_, index) => {
+      const pid = cluster.pid(index);
+      return pid === undefined ? 0 : sleepsOf(pid);
+    }),
+  );
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 /** Marks a point of the run in each member's kept output (`MESHOS_BENCH_OUTPUT_DIR`), if kept. */
@@ -72,23 +99,32 @@ async function main(): Promise<void> {
     console.log(`leader n${leader + 1}; one client to n${member + 1} (${target}); pids ${pids.join(' ')}`);
     for (let round = 1; round <= rounds; round++) {
       if (preloadSeconds > 0) {
+        const before = await membersCpuMs(cluster);
         const preload = await timedLoad(
           cluster.endpoints,
           'put',
           preloadClients,
           preloadSeconds * MS_PER_SECOND,
         );
-        console.log(`round ${round} preload: ${describeLoad(preload)}`);
+        const cpuMs = sum(await membersCpuMs(cluster)) - sum(before);
+        console.log(
+          `round ${round} preload: ${describeLoad(preload)}; members' CPU per put ${(cpuMs / Math.max(1, preload.succeeded)).toFixed(2)} ms`,
+        );
       }
       await markOutputs(cluster, `round ${round} windows start`);
       for (let window = 1; window <= windows; window++) {
         const before = await membersCpuMs(cluster);
+        const sleepsBefore = await membersSleeps(cluster);
         const result = await timedLoad([endpoint], 'put', 1, windowSeconds * MS_PER_SECOND);
+        const sleeps = (await membersSleeps(cluster)).map(
+          (count, index) => count - (sleepsBefore[index] ?? 0),
+        );
         const after = await membersCpuMs(cluster);
-        const perPut = after.map((ms, index) => (ms - (before[index] ?? 0)) / Math.max(1, result.succeeded));
-        const total = perPut.reduce((sum, ms) => sum + ms, 0);
+        const puts = Math.max(1, result.succeeded);
+        const perPut = after.map((ms, index) => (ms - (before[index] ?? 0)) / puts);
+        const total = sum(perPut);
         console.log(
-          `round ${round} window ${window}: ${Math.round(result.throughputPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms; members' CPU per put ${total.toFixed(2)} ms (${perPut.map((ms, index) => `n${index + 1} ${ms.toFixed(2)}`).join(', ')})${result.failed > 0 ? `; ${result.failed} failed` : ''}`,
+          `round ${round} window ${window}: ${Math.round(result.throughputPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms; members' CPU per put ${total.toFixed(2)} ms (${perPut.map((ms, index) => `n${index + 1} ${ms.toFixed(2)}`).join(', ')}); thread sleeps per put ${(sum(sleeps) / puts).toFixed(1)} (${sleeps.map((count, index) => `n${index + 1} ${(count / puts).toFixed(1)}`).join(', ')})${result.failed > 0 ? `; ${result.failed} failed` : ''}`,
         );
       }
       await markOutputs(cluster, `round ${round} windows end`);

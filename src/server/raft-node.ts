@@ -746,6 +746,11 @@ export class RaftNode<Result> {
         if (writing) this.writesInFlight--;
         if (this.failure !== undefined) return;
         this.send(ready.messagesAfterPersist);
+        // The last write in flight is done: its acknowledgements leave now, not after the next
+        // turn's I/O (the leader waits for them). With writes still in flight, the last to
+        // finish sends them all together.
+        if (this.afterPersistSteps === 0 && ready.messagesAfterPersist.length > 0)
+          this.options.link.flush?.();
         if (last !== undefined && !this.stopped) this.raft.persistedThrough(last.index, last.term);
         this.updateReadiness();
         this.schedule();
