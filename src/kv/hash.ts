@@ -83,7 +83,7 @@ export class KvHasher implements SteppedTask<KvHash> {
       batch.push(id);
       for (let position = 0; position < keys.recordCount(id); position++) {
         capacityBytes +=
-          MAX_RECORD_FIXED_BYTES + keys.key(id).length + Math.max(0, keys.valueLengthAt(id, position));
+          MAX_RECORD_FIXED_BYTES + keys.keyLength(id) + Math.max(0, keys.valueLengthAt(id, position));
       }
       return true;
     });

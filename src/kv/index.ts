@@ -44,7 +44,7 @@ export {
   WATCH_CATCH_UP_BATCH_EVENTS,
 } from './limits.js';
 export { RECORD_OVERHEAD_BYTES, storedRecordBytes } from './mvcc.js';
-export { type Keyed, MAX_BLOCK_ITEMS, OrderedIndex } from './ordered-index.js';
+export { type KeyOrder, MAX_BLOCK_ITEMS, OrderedIndex } from './ordered-index.js';
 export {
   commandCostBytes,
   DEFAULT_QUOTA_BACKEND_BYTES,

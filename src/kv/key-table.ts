@@ -2,17 +2,19 @@
  * Every stored key and its history, packed. A key keeps one record per change (a delete being a
  * tombstone), and a store keeps many keys: an object, a record array and its backing store per key
  * were three heap objects per key besides the key's string for every full garbage collection to
- * mark (about a million at 256,000 keys). So a key is a small integer id: its string in one column
- * (the only object per key, shared with the ordered index's map), its records' place and count in
- * typed-array columns, and the records themselves as consecutive runs of `RECORD_SLOTS` float
- * slots in the `RecordPool`'s chunks; the values' bytes are in the store's `ValueArena`, found by
- * address and length. `KeyRecord` objects are made only for what a reader asks for.
+ * mark (about a million at 256,000 keys). So a key is a small integer id: its bytes in the
+ * `KeyBytes` chunks (off the V8 heap: a string is made only for a caller that asks), its place
+ * there, its records' place and its record count in typed-array columns, and the records
+ * themselves as consecutive runs of `RECORD_SLOTS` float slots in the `RecordPool`'s chunks; the
+ * values' bytes are in the store's `ValueArena`, found by address and length. `KeyRecord` objects
+ * are made only for what a reader asks for. A stored key costs the V8 heap no object at all.
  *
  * A removed key's id is reused by a later new key, so whoever keeps ids beyond the key's life
  * (the change log) must not look a dead position up (see mvcc.ts).
  */
 import { assert } from '../lib/index.js';
-import { OrderedIndex } from './ordered-index.js';
+import { KeyBytes } from './key-bytes.js';
+import { type KeyOrder, OrderedIndex } from './ordered-index.js';
 import { chunkOf, classFor, extentAt, firstSlotOf, RECORD_SLOTS, RecordPool } from './record-pool.js';
 import type { ValueAddress, ValueArena } from './value-arena.js';
 
@@ -56,12 +58,22 @@ export const TOMBSTONE_LENGTH = -1;
 
 const INITIAL_KEY_CAPACITY = 1024;
 
-export class KeyTable {
+/** The key length column's entry for a free id. */
+const FREE_ID = -1;
+
+export class KeyTable implements KeyOrder {
   /** The live keys' ids in key order. */
-  readonly index: OrderedIndex<KeyId>;
+  readonly index: OrderedIndex;
   private readonly pool = new RecordPool();
-  /** Per id: the key (undefined while the id is free), its extent's chunk, first slot, class, record count. */
-  private readonly keys: (string | undefined)[] = [];
+  private readonly keyBytes = new KeyBytes();
+  /** Ids in use or freed: the next new id when none is free. */
+  private idCount = 0;
+  /**
+   * Per id: its key's address in `keyBytes` and length (`FREE_ID` while the id is free), its
+   * extent's chunk, first slot, class, record count.
+   */
+  private keyAddressColumn = new Float64Array(INITIAL_KEY_CAPACITY);
+  private keyLengthColumn = new Int32Array(INITIAL_KEY_CAPACITY);
   private chunkColumn = new Int32Array(INITIAL_KEY_CAPACITY);
   private firstSlotColumn = new Int32Array(INITIAL_KEY_CAPACITY);
   private classColumn = new Uint8Array(INITIAL_KEY_CAPACITY);
@@ -69,7 +81,7 @@ export class KeyTable {
   private readonly freeIds: KeyId[] = [];
 
   constructor() {
-    this.index = new OrderedIndex<KeyId>((id) => this.keys[id] as string);
+    this.index = new OrderedIndex(this);
   }
 
   /** Keys stored. */
@@ -87,12 +99,35 @@ export class KeyTable {
     return this.pool.freeBytes;
   }
 
+  /** Bytes of the key chunks (node-local memory, not what the quota counts). */
+  get keyChunkBytes(): number {
+    return this.keyBytes.chunkBytes;
+  }
+
   find(key: string): KeyId | undefined {
     return this.index.get(key);
   }
 
+  /** The key of `id`, as a new string (keep `keyLength` and `compareKey` for what needs no string). */
   key(id: KeyId): string {
-    return this.keys[id] as string;
+    return this.keyBytes.read(this.keyAddressColumn[id] as number, this.keyLengthColumn[id] as number);
+  }
+
+  /** The length in bytes of the key of `id`. */
+  keyLength(id: KeyId): number {
+    return this.keyLengthColumn[id] as number;
+  }
+
+  compareKey(id: KeyId, key: string): number {
+    return this.keyBytes.compare(
+      this.keyAddressColumn[id] as number,
+      this.keyLengthColumn[id] as number,
+      key,
+    );
+  }
+
+  keyEquals(id: KeyId, key: string): boolean {
+    return this.keyBytes.equals(this.keyAddressColumn[id] as number, this.keyLengthColumn[id] as number, key);
   }
 
   /**
@@ -100,40 +135,48 @@ export class KeyTable {
    * snapshot being decoded builds its table this way).
    */
   create(key: string, last = false): KeyId {
-    const id = this.freeIds.pop() ?? this.keys.length;
-    if (id === this.keys.length) {
-      this.keys.push(key);
+    const id = this.freeIds.pop() ?? this.idCount;
+    if (id === this.idCount) {
+      this.idCount++;
       if (id === this.countColumn.length) this.growColumns();
-    } else this.keys[id] = key;
+    }
+    this.keyAddressColumn[id] = this.keyBytes.store(key);
+    this.keyLengthColumn[id] = key.length;
     this.placeRecords(id, 0);
     this.countColumn[id] = 0;
-    if (last) this.index.appendLast(id);
-    else this.index.insert(id);
+    if (last) this.index.appendLast(id, key);
+    else this.index.insert(id, key);
     return id;
   }
 
   /** Removes a key and its records; its id is free for reuse. */
   remove(id: KeyId): void {
-    const key = this.keys[id];
-    assert(key !== undefined, 'key table: removed a free id');
-    this.index.remove(key);
+    assert(this.holds(id), 'key table: removed a free id');
+    const removed = this.index.remove(this.key(id));
+    assert(removed === id, 'key table: the index held another id for the key');
     this.freeRecords(id);
-    this.keys[id] = undefined;
+    this.keyBytes.release(this.keyAddressColumn[id] as number, this.keyLengthColumn[id] as number);
+    this.keyLengthColumn[id] = FREE_ID;
     this.freeIds.push(id);
   }
 
   /** True while `id` is a stored key (not freed since). */
   holds(id: KeyId): boolean {
-    return this.keys[id] !== undefined;
+    return id >= 0 && id < this.idCount && this.keyLengthColumn[id] !== FREE_ID;
   }
 
   private growColumns(): void {
     const capacity = this.countColumn.length * 2;
-    const grown = <T extends Int32Array | Uint8Array>(column: T, make: (length: number) => T): T => {
+    const grown = <T extends Float64Array | Int32Array | Uint8Array>(
+      column: T,
+      make: (length: number) => T,
+    ): T => {
       const larger = make(capacity);
       larger.set(column);
       return larger;
     };
+    this.keyAddressColumn = grown(this.keyAddressColumn, (length) => new Float64Array(length));
+    this.keyLengthColumn = grown(this.keyLengthColumn, (length) => new Int32Array(length));
     this.chunkColumn = grown(this.chunkColumn, (length) => new Int32Array(length));
     this.firstSlotColumn = grown(this.firstSlotColumn, (length) => new Int32Array(length));
     this.classColumn = grown(this.classColumn, (length) => new Uint8Array(length));
@@ -220,7 +263,7 @@ export class KeyTable {
     const base = (this.firstSlotColumn[id] as number) + position * RECORD_SLOTS;
     const length = chunk[base + VALUE_LENGTH] as number;
     return {
-      key: this.keys[id] as string,
+      key: this.key(id),
       modRevision: chunk[base + MOD_REVISION] as number,
       subRevision: chunk[base + SUB_REVISION] as number,
       createRevision: chunk[base + CREATE_REVISION] as number,

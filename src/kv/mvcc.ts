@@ -11,7 +11,7 @@ import { CompactedError, FutureRevisionError } from './errors.js';
 import { type KeyId, type KeyRecord, KeyTable, type RecordNumbers, TOMBSTONE_LENGTH } from './key-table.js';
 import { EVACUATION_STEP_RECORDS, HELD_DROP_STEP_RECORDS } from './limits.js';
 import type { OrderedIndex } from './ordered-index.js';
-import { type KeyRange, rangeContains } from './validate.js';
+import type { KeyRange } from './validate.js';
 import { type ValueAddress, ValueArena } from './value-arena.js';
 
 export type { KeyId, KeyRecord } from './key-table.js';
@@ -30,7 +30,13 @@ export function storedRecordBytes(record: Pick<KeyRecord, 'key' | 'value'>): num
 
 /** The bytes record `position` of key `id` counts for the space quota. */
 function storedBytesAt(keys: KeyTable, id: KeyId, position: number): number {
-  return keys.key(id).length + Math.max(0, keys.valueLengthAt(id, position)) + RECORD_OVERHEAD_BYTES;
+  return keys.keyLength(id) + Math.max(0, keys.valueLengthAt(id, position)) + RECORD_OVERHEAD_BYTES;
+}
+
+/** Whether the key of `id` is in `range` (as `rangeContains`), without making the key's string. */
+function keyInRange(keys: KeyTable, id: KeyId, range: KeyRange): boolean {
+  if (range.single) return keys.keyEquals(id, range.start);
+  return keys.compareKey(id, range.start) >= 0 && (range.end === null || keys.compareKey(id, range.end) < 0);
 }
 
 /**
@@ -146,7 +152,7 @@ export class MvccStore {
   }
 
   /** The stored keys' ids in key order. */
-  get index(): OrderedIndex<KeyId> {
+  get index(): OrderedIndex {
     return this.keys.index;
   }
 
@@ -500,7 +506,7 @@ export class MvccStore {
       if (records.length >= maxEvents || scanned >= maxScanned) return { records, nextRevision: revision };
       for (; position < revisions.length && revisions[position] === revision; position++, scanned++) {
         const id = this.changeKeyIds[position] as KeyId;
-        if (id !== COMPACTED_ID && rangeContains(range, this.keys.key(id)))
+        if (id !== COMPACTED_ID && keyInRange(this.keys, id, range))
           records.push(this.keys.recordAt(id, this.keys.positionAtOrBelow(id, revision), this.values));
       }
     }

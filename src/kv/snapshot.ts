@@ -144,7 +144,7 @@ export class SnapshotEncoder implements SteppedTask<Uint8Array[]> {
         return false;
       }
       batch.push(id);
-      capacityBytes += MAX_ENTRY_FIXED_BYTES + keys.key(id).length;
+      capacityBytes += MAX_ENTRY_FIXED_BYTES + keys.keyLength(id);
       for (let position = 0; position < keys.recordCount(id); position++) {
         capacityBytes += MAX_RECORD_FIXED_BYTES + 8 + Math.max(0, keys.valueLengthAt(id, position));
       }
