@@ -257,13 +257,16 @@ export class KeyTable implements KeyOrder {
     return length === TOMBSTONE_LENGTH ? null : values.view(this.valueAddressAt(id, position), length);
   }
 
-  /** Record `position` of `id` as an object, its value a view of `values`. */
-  recordAt(id: KeyId, position: number, values: ValueArena): KeyRecord {
+  /**
+   * Record `position` of `id` as an object, its value a view of `values`; `key` is the key of
+   * `id` when the caller has it as a string already (else one is made).
+   */
+  recordAt(id: KeyId, position: number, values: ValueArena, key: string = this.key(id)): KeyRecord {
     const chunk = this.pool.chunks[this.chunkColumn[id] as number] as Float64Array;
     const base = (this.firstSlotColumn[id] as number) + position * RECORD_SLOTS;
     const length = chunk[base + VALUE_LENGTH] as number;
     return {
-      key: this.key(id),
+      key,
       modRevision: chunk[base + MOD_REVISION] as number,
       subRevision: chunk[base + SUB_REVISION] as number,
       createRevision: chunk[base + CREATE_REVISION] as number,

@@ -7,6 +7,7 @@
  * advances once if anything changed) or `rollback`.
  */
 import { assert } from '../lib/index.js';
+import { ChangeLog } from './change-log.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
 import { type KeyId, type KeyRecord, KeyTable, type RecordNumbers, TOMBSTONE_LENGTH } from './key-table.js';
 import { EVACUATION_STEP_RECORDS, HELD_DROP_STEP_RECORDS } from './limits.js';
@@ -37,15 +38,6 @@ function storedBytesAt(keys: KeyTable, id: KeyId, position: number): number {
 function keyInRange(keys: KeyTable, id: KeyId, range: KeyRange): boolean {
   if (range.single) return keys.keyEquals(id, range.start);
   return keys.compareKey(id, range.start) >= 0 && (range.end === null || keys.compareKey(id, range.end) < 0);
-}
-
-/**
- * Every change since the compact revision in (revision, sub-revision) order, as two columns: the
- * changed key's id and the change's revision (its record is the key's record at that revision).
- */
-export interface ChangeLog {
-  readonly keyIds: KeyId[];
-  readonly revisions: number[];
 }
 
 /**
@@ -93,7 +85,7 @@ const EMPTY_STORE: () => StoreContents = () => ({
   values: new ValueArena(),
   currentRevision: 1,
   compactRevision: 0,
-  changeLog: { keyIds: [], revisions: [] },
+  changeLog: new ChangeLog(),
   totals: { storedBytes: 0, storedRecordCount: 0 },
 });
 
@@ -113,8 +105,7 @@ export class MvccStore {
    * Changes with modRevision >= compactRevision, in (modRevision, subRevision) order; positions
    * before `changeLogStart` are compacted away and wait to be cut off in one go.
    */
-  private readonly changeKeyIds: KeyId[];
-  private readonly changeRevisions: number[];
+  private readonly changeLog: ChangeLog;
   private changeLogStart = 0;
   /** Sum of `storedRecordBytes` over every record kept (live, superseded and tombstones). */
   storedBytes = 0;
@@ -138,13 +129,11 @@ export class MvccStore {
 
   constructor(contents: StoreContents = EMPTY_STORE()) {
     const { changeLog, totals } = contents;
-    assert(changeLog.keyIds.length === changeLog.revisions.length, 'mvcc: change log columns differ');
     this.keys = contents.keys;
     this.values = contents.values;
     this.currentRevision = contents.currentRevision;
     this.compactRevision = contents.compactRevision;
-    this.changeKeyIds = changeLog.keyIds;
-    this.changeRevisions = changeLog.revisions;
+    this.changeLog = changeLog;
     this.droppedThrough = contents.compactRevision;
     this.dropTarget = contents.compactRevision;
     this.storedBytes = totals.storedBytes;
@@ -175,7 +164,7 @@ export class MvccStore {
     const id = this.keys.find(key);
     if (id === undefined) return undefined;
     const last = this.keys.recordCount(id) - 1;
-    return this.keys.isTombstoneAt(id, last) ? undefined : this.keys.recordAt(id, last, this.values);
+    return this.keys.isTombstoneAt(id, last) ? undefined : this.keys.recordAt(id, last, this.values, key);
   }
 
   /** The revision a read sees: the open group's revision once it changed something. */
@@ -192,19 +181,19 @@ export class MvccStore {
     return requested;
   }
 
-  /** The live record of `id` as of `revision`, if any. */
-  private liveRecordAt(id: KeyId, revision: number): KeyRecord | undefined {
+  /** The live record of `id` (whose key is `key`, when the caller has it) as of `revision`, if any. */
+  private liveRecordAt(id: KeyId, revision: number, key?: string): KeyRecord | undefined {
     const position = this.keys.positionAtOrBelow(id, revision);
     return position < 0 || this.keys.isTombstoneAt(id, position)
       ? undefined
-      : this.keys.recordAt(id, position, this.values);
+      : this.keys.recordAt(id, position, this.values, key);
   }
 
   /** Visits the live records in `range` at `revision`, in key order, until `visit` returns false. */
   scan(range: KeyRange, revision: number, visit: (record: KeyRecord) => boolean | undefined): void {
     if (range.single) {
       const id = this.keys.find(range.start);
-      const record = id === undefined ? undefined : this.liveRecordAt(id, revision);
+      const record = id === undefined ? undefined : this.liveRecordAt(id, revision, range.start);
       if (record !== undefined) visit(record);
       return;
     }
@@ -235,11 +224,10 @@ export class MvccStore {
   ): StoreChange {
     const id = existing ?? this.keys.create(key);
     this.keys.append(id, numbers, address, length);
-    this.changeKeyIds.push(id);
-    this.changeRevisions.push(numbers.modRevision);
+    this.changeLog.push(id, numbers.modRevision);
     const position = this.keys.recordCount(id) - 1;
     this.count(id, position);
-    const change = { record: this.keys.recordAt(id, position, this.values), previous };
+    const change = { record: this.keys.recordAt(id, position, this.values, key), previous };
     this.pending.push(change);
     return change;
   }
@@ -257,7 +245,7 @@ export class MvccStore {
     const previous =
       id === undefined || this.keys.isTombstoneAt(id, last)
         ? undefined
-        : this.keys.recordAt(id, last, this.values);
+        : this.keys.recordAt(id, last, this.values, key);
     const numbers: RecordNumbers = {
       modRevision: revision,
       subRevision: this.pending.length,
@@ -302,8 +290,7 @@ export class MvccStore {
       const id = this.keys.find(key) as KeyId;
       this.forget(id, this.keys.recordCount(id) - 1);
       this.keys.removeLast(id);
-      this.changeKeyIds.pop();
-      this.changeRevisions.pop();
+      this.changeLog.pop();
       if (this.keys.recordCount(id) === 0) this.keys.remove(id);
     }
     this.pending = [];
@@ -313,10 +300,10 @@ export class MvccStore {
   /** First change-log position whose modRevision is >= revision. */
   private changeLogPosition(revision: number): number {
     let low = this.changeLogStart;
-    let high = this.changeRevisions.length;
+    let high = this.changeLog.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if ((this.changeRevisions[middle] as number) < revision) low = middle + 1;
+      if (this.changeLog.revisionAt(middle) < revision) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -327,9 +314,10 @@ export class MvccStore {
    * change records (all records of the last revision it reaches are walked).
    */
   compactionStep(target: number, maxRecords: number): number {
-    const revision =
-      this.changeRevisions[Math.min(this.changeLogStart + maxRecords, this.changeRevisions.length - 1)];
-    if (revision === undefined) return target;
+    if (this.changeLogStart >= this.changeLog.length) return target;
+    const revision = this.changeLog.revisionAt(
+      Math.min(this.changeLogStart + maxRecords, this.changeLog.length - 1),
+    );
     return Math.min(target, Math.max(revision, this.compactRevision + 1));
   }
 
@@ -451,9 +439,9 @@ export class MvccStore {
     const newStart = this.changeLogPosition(target);
     const stop = Math.min(upTo, this.dropCursor + maxRecords);
     for (let position = this.dropCursor; position < stop; position++) {
-      const id = this.changeKeyIds[position] as KeyId;
+      const id = this.changeLog.keyIdAt(position);
       // Marked so a walk again from an earlier position skips it: its key may be gone.
-      if (position < newStart) this.changeKeyIds[position] = COMPACTED_ID;
+      if (position < newStart) this.changeLog.setKeyIdAt(position, COMPACTED_ID);
       // An id whose key was removed earlier in this drop is free, or taken by a key added since,
       // whose records are all above `target`: `dropBefore` keeps them all.
       if (id !== COMPACTED_ID && this.keys.holds(id)) this.dropBefore(id, target);
@@ -463,9 +451,8 @@ export class MvccStore {
     // Cutting the front off moves every later change, so it waits until the dead part is the
     // larger half: each change is moved a bounded number of times however often compaction runs.
     this.changeLogStart = newStart;
-    if (this.changeLogStart * 2 >= this.changeRevisions.length) {
-      this.changeKeyIds.splice(0, this.changeLogStart);
-      this.changeRevisions.splice(0, this.changeLogStart);
+    if (this.changeLogStart * 2 >= this.changeLog.length) {
+      this.changeLog.dropFront(this.changeLogStart);
       this.changeLogStart = 0;
     }
     this.dropCursor = this.changeLogStart;
@@ -498,14 +485,14 @@ export class MvccStore {
     maxScanned: number,
   ): { records: KeyRecord[]; nextRevision: number } {
     const records: KeyRecord[] = [];
-    const revisions = this.changeRevisions;
+    const changes = this.changeLog;
     let position = this.changeLogPosition(fromRevision);
     let scanned = 0;
-    while (position < revisions.length) {
-      const revision = revisions[position] as number;
+    while (position < changes.length) {
+      const revision = changes.revisionAt(position);
       if (records.length >= maxEvents || scanned >= maxScanned) return { records, nextRevision: revision };
-      for (; position < revisions.length && revisions[position] === revision; position++, scanned++) {
-        const id = this.changeKeyIds[position] as KeyId;
+      for (; position < changes.length && changes.revisionAt(position) === revision; position++, scanned++) {
+        const id = changes.keyIdAt(position);
         if (id !== COMPACTED_ID && keyInRange(this.keys, id, range))
           records.push(this.keys.recordAt(id, this.keys.positionAtOrBelow(id, revision), this.values));
       }
@@ -517,6 +504,6 @@ export class MvccStore {
   previousOf(record: KeyRecord): KeyRecord | undefined {
     const id = this.keys.find(record.key);
     if (id === undefined) return undefined;
-    return this.liveRecordAt(id, record.modRevision - 1);
+    return this.liveRecordAt(id, record.modRevision - 1, record.key);
   }
 }

@@ -18,6 +18,7 @@ import {
   type SteppedTask,
 } from '../lib/index.js';
 import { crc32 } from './bytes.js';
+import { ChangeLog } from './change-log.js';
 import { KvCodecError, kvCodecError, SnapshotCorruptError } from './errors.js';
 import {
   type KeyId,
@@ -28,7 +29,7 @@ import {
   TOMBSTONE_LENGTH,
 } from './key-table.js';
 import { SNAPSHOT_SORT_STEP_RECORDS, SNAPSHOT_STEP_BYTES, SNAPSHOT_STEP_KEYS } from './limits.js';
-import { type ChangeLog, type StoreContents, type StoreView, storedRecordBytes } from './mvcc.js';
+import { type StoreContents, type StoreView, storedRecordBytes } from './mvcc.js';
 import type { AlarmMember, AlarmType, LeaseStatus } from './types.js';
 import { ValueArena } from './value-arena.js';
 
@@ -250,7 +251,7 @@ export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
   private readonly values = new ValueArena();
   private readonly changes: Change[] = [];
   /** The sorted changes as the store's columns, filled a step at a time. */
-  private readonly changeLog: ChangeLog = { keyIds: [], revisions: [] };
+  private readonly changeLog = new ChangeLog();
   private readonly leases = new Map<number, LeaseEntry>();
   private storedBytes = 0;
   private storedRecordCount = 0;
@@ -501,14 +502,13 @@ export class SnapshotDecoder implements FedTask<DecodedSnapshot> {
   }
 
   private fillChangeColumns(): void {
-    const { keyIds, revisions } = this.changeLog;
-    const stop = Math.min(this.changes.length, keyIds.length + SNAPSHOT_SORT_STEP_RECORDS);
-    for (let position = keyIds.length; position < stop; position++) {
+    const changeLog = this.changeLog;
+    const stop = Math.min(this.changes.length, changeLog.length + SNAPSHOT_SORT_STEP_RECORDS);
+    for (let position = changeLog.length; position < stop; position++) {
       const change = this.changes[position] as Change;
-      keyIds.push(change.id);
-      revisions.push(change.modRevision);
+      changeLog.push(change.id, change.modRevision);
     }
-    if (keyIds.length < this.changes.length) return;
+    if (changeLog.length < this.changes.length) return;
     this.changes.length = 0;
     this.phase = 'done';
   }
