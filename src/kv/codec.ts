@@ -143,10 +143,13 @@ function writeTxn(writer: BinaryWriter, txn: TxnRequest, depth: number): void {
 }
 
 export function encodeKvCommand(command: KvCommand): Uint8Array {
-  return encodeWithScratch(BinaryWriter.scratch(), (writer) => {
-    writer.byte(KV_CODEC_VERSION);
-    writeOp(writer, command, 0);
-  });
+  return encodeWithScratch(BinaryWriter.scratch(), (writer) => writeKvCommand(writer, command));
+}
+
+/** Appends `command` as `encodeKvCommand` encodes it, for a caller that frames it in its own bytes. */
+export function writeKvCommand(writer: BinaryWriter, command: KvCommand): void {
+  writer.byte(KV_CODEC_VERSION);
+  writeOp(writer, command, 0);
 }
 
 function optional(value: Uint8Array): Uint8Array | undefined {

@@ -5,6 +5,7 @@ export {
   encodeKvCommand,
   encodeKvResult,
   KV_CODEC_VERSION,
+  writeKvCommand,
 } from './codec.js';
 export {
   CompactedError,

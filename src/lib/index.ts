@@ -5,7 +5,7 @@
 export type { Logger } from 'pino';
 export { BinaryReader, BinaryWriter, type DecodeErrorFactory } from './binary.js';
 export { binaryToBytes, bytesToBinary, writeBinary } from './binary-string.js';
-export { dataViewOf, scratchBytes } from './bytes.js';
+export { dataViewOf, pooledBytes, scratchBytes } from './bytes.js';
 export { ChangeWaiters } from './change-waiters.js';
 export { type Clock, ManualClock, SystemClock, type TimerId } from './clock.js';
 export {

@@ -4,8 +4,8 @@ import {
   encodeAuthCommand,
   MAX_AUTH_NAME_BYTES,
 } from '../auth/index.js';
-import { decodeKvCommand, encodeKvCommand, type KvCommand } from '../kv/index.js';
-import { isNodeId, MeshError, type NodeId } from '../lib/index.js';
+import { decodeKvCommand, encodeKvCommand, type KvCommand, writeKvCommand } from '../kv/index.js';
+import { BinaryWriter, isNodeId, MeshError, type NodeId, pooledBytes } from '../lib/index.js';
 import { type MemberRecord, readMemberRecord } from './member-directory.js';
 import { decodeSessionEnvelope, encodeSessionEnvelope } from './session-table.js';
 
@@ -42,7 +42,39 @@ export class NodeCommandDecodeError extends MeshError {
   }
 }
 
-export function encodeNodeCommand(command: NodeCommand): Uint8Array {
+/**
+ * The command's bytes behind `headroomBytes` bytes left for the caller to fill (a forwarding
+ * tag), so a forwarded proposal needs no copy of its own. Pooled memory (`pooledBytes`): a
+ * proposal is sent or copied into the Raft log, never kept as it is.
+ */
+export function encodeNodeCommand(command: NodeCommand, headroomBytes = 0): Uint8Array {
+  if (command.type === 'kv' && command.session === undefined && (command.user ?? '') === '')
+    return encodeKvEntry(command.user === '' ? TAG_KV_ANONYMOUS : TAG_KV, command.command, headroomBytes);
+  return withHeadroom(headroomBytes, encodeOtherCommand(command));
+}
+
+/** The common entry, a key-value command without session or user, written once. */
+function encodeKvEntry(tag: number, command: KvCommand, headroomBytes: number): Uint8Array {
+  const writer = BinaryWriter.scratch();
+  try {
+    for (let index = 0; index < headroomBytes; index++) writer.byte(0);
+    writer.byte(tag);
+    writeKvCommand(writer, command);
+    return writer.finishTransient();
+  } finally {
+    writer.release();
+  }
+}
+
+function withHeadroom(headroomBytes: number, body: Uint8Array): Uint8Array {
+  if (headroomBytes === 0) return body;
+  const out = pooledBytes(headroomBytes + body.byteLength);
+  out.fill(0, 0, headroomBytes);
+  out.set(body, headroomBytes);
+  return out;
+}
+
+function encodeOtherCommand(command: NodeCommand): Uint8Array {
   switch (command.type) {
     case 'kv': {
       if (command.user !== undefined && command.user !== '') {
@@ -72,7 +104,7 @@ function encodeAsUser(user: string, command: NodeCommand): Uint8Array {
       `user name of ${name.byteLength} bytes, more than ${MAX_AUTH_NAME_BYTES}`,
     );
   const inner = encodeNodeCommand(command);
-  const out = new Uint8Array(2 + name.byteLength + inner.byteLength);
+  const out = pooledBytes(2 + name.byteLength + inner.byteLength);
   out[0] = TAG_KV_AS_USER;
   out[1] = name.byteLength;
   out.set(name, 2);
@@ -140,9 +172,9 @@ function decodeMemberChange(body: Uint8Array): NodeCommand {
   return { type: 'setMember', member: record };
 }
 
-/** `body` behind one tag byte. */
+/** `body` behind one tag byte, in pooled memory (sent, or copied by the Raft log). */
 export function tagged(tag: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.byteLength + 1);
+  const out = pooledBytes(body.byteLength + 1);
   out[0] = tag;
   out.set(body, 1);
   return out;

@@ -412,7 +412,10 @@ export class RaftKvBackend implements KvBackend {
       // A command the log format cannot hold (a negative revision, lease or TTL from a client)
       // is refused with its typed error here; encoding it would fail an assertion.
       if (command.type === 'kv') validateKvCommand(command.command);
-      const encoded = encodeNodeCommand(command);
+      // One byte of headroom for the forwarding tag: a follower sends the bytes as they are.
+      const forwardable = encodeNodeCommand(command, 1);
+      forwardable[0] = FORWARD_PROPOSAL;
+      const encoded = forwardable.subarray(1);
       // As etcd: refused before it reaches the log, where it would only fail to apply.
       if (encoded.byteLength > MAX_REQUEST_BYTES)
         throw new RequestTooLargeError(encoded.byteLength, MAX_REQUEST_BYTES);
@@ -420,20 +423,13 @@ export class RaftKvBackend implements KvBackend {
         (leader) =>
           leader.leaderId === this.node.id
             ? this.node.propose(encoded)
-            : this.forwardProposal(leader.leaderId, encoded),
+            : this.forwardTo(leader.leaderId, forwardable).then(decodeForwardedResult),
         this.retryableWrite,
         leaderWaitMs(options.timeoutMs),
       );
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  private forwardProposal(leader: NodeId, encoded: Uint8Array): Promise<NodeApplyResult> {
-    const body = new Uint8Array(encoded.byteLength + 1);
-    body[0] = FORWARD_PROPOSAL;
-    body.set(encoded, 1);
-    return this.forwardTo(leader, body).then(decodeForwardedResult);
   }
 
   /** Without forwarding, a follower's refusal names the leader for the client to ask instead. */

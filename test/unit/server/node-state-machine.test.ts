@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthCommand } from '../../../src/auth/index.js';
 import { isMeshError } from '../../../src/lib/index.js';
+import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/entry-columns.js';
 import type { Entry } from '../../../src/raft/index.js';
 import {
   decodeNodeCommand,
@@ -58,6 +59,33 @@ describe('NodeStateMachine', () => {
     }
     const stringId = new TextEncoder().encode('\u0003{"type":"removeMember","id":"2"}');
     expect(() => decodeNodeCommand(stringId)).toThrow(/not a node id/);
+  });
+
+  it('encodes every command behind the headroom asked for, the same bytes as without it', () => {
+    const commands: NodeCommand[] = [
+      put('app/a', 'value'),
+      { type: 'kv', command: { type: 'put', key: bytes('app/a'), value: bytes('v') }, user: '' },
+      put('app/b', 'value', { clientId: 'c', sequence: 4 }),
+      { type: 'removeMember', id: 7 },
+    ];
+    for (const command of commands) {
+      const plain = encodeNodeCommand(command);
+      const forwardable = encodeNodeCommand(command, 1);
+      expect(forwardable.byteLength).toBe(plain.byteLength + 1);
+      expect([...forwardable.subarray(1)]).toEqual([...plain]);
+      expect(decodeNodeCommand(forwardable.subarray(1))).toEqual(command);
+    }
+  });
+
+  it('gives a command too large for the log to copy a buffer of its own (pooled bytes are only for small ones)', () => {
+    // The Raft log copies entries up to MAX_SHARED_ENTRY_DATA_BYTES and keeps larger ones as
+    // given: those must not be a slice of a shared pool chunk.
+    const large = encodeNodeCommand({
+      type: 'kv',
+      command: { type: 'put', key: bytes('app/large'), value: new Uint8Array(MAX_SHARED_ENTRY_DATA_BYTES) },
+    });
+    expect(large.byteLength).toBeGreaterThan(MAX_SHARED_ENTRY_DATA_BYTES);
+    expect(large.buffer.byteLength).toBe(large.byteLength);
   });
 
   it('answers a retried request from its session and a stale one with an error result, applying neither', () => {
