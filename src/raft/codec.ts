@@ -1,5 +1,6 @@
 import { encodeWithScratch, isNodeId, BinaryReader as Reader, BinaryWriter as Writer } from '../lib/index.js';
 import { MAX_CLUSTER_NODES, MAX_REQUEST_ID_LENGTH, MAX_SNAPSHOT_BYTES } from './constants.js';
+import { MAX_SHARED_ENTRY_DATA_BYTES } from './entry-columns.js';
 import { MessageDecodeError } from './errors.js';
 import type {
   ClusterConfig,
@@ -197,7 +198,11 @@ export function decodeMessage(bytes: Uint8Array): Message {
         const entryTerm = reader.varuint();
         const index = reader.varuint();
         const kind = ENTRY_KINDS[reader.byte()] ?? reader.fail('unknown entry kind');
-        const data = reader.bytesCopy(Number.MAX_SAFE_INTEGER);
+        // A view of the message for an entry the log copies into a buffer it shares (the
+        // common, small one): a copy here would be one more off-heap allocation per entry. A
+        // larger one, which the log keeps as given, is copied so it does not hold the message.
+        const view = reader.bytes(Number.MAX_SAFE_INTEGER);
+        const data = view.byteLength > MAX_SHARED_ENTRY_DATA_BYTES ? new Uint8Array(view) : view;
         if (index !== prevIndex + position + 1) reader.fail('entry indexes are not consecutive');
         entries.push({ term: entryTerm, index, kind, data });
       }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/entry-columns.js';
+import { decodeMessage, encodeMessage } from '../../../src/raft/index.js';
+import type { AppendRequest, Message } from '../../../src/raft/types.js';
+
+describe('append message entry data', () => {
+  it('decodes the entries as sent; a large one, which the log keeps as given, in a buffer of its own', () => {
+    const small = new Uint8Array(300).fill(1);
+    const large = new Uint8Array(MAX_SHARED_ENTRY_DATA_BYTES + 1).fill(2);
+    const sent: Message = {
+      type: 'append',
+      from: 1,
+      to: 2,
+      term: 3,
+      prevIndex: 10,
+      prevTerm: 3,
+      commit: 9,
+      entries: [
+        { term: 3, index: 11, kind: 'normal', data: small },
+        { term: 3, index: 12, kind: 'normal', data: large },
+      ],
+    };
+    const payload = encodeMessage(sent);
+    const received = decodeMessage(payload) as AppendRequest;
+    expect(received.entries.map((entry) => [...entry.data])).toEqual([[...small], [...large]]);
+    const [first, second] = received.entries;
+    // The small entry is read in place: the log copies it into a buffer it shares.
+    expect(first?.data.buffer).toBe(payload.buffer);
+    // The large one must not hold the whole received message alive for as long as the log keeps it.
+    expect(second?.data.buffer).not.toBe(payload.buffer);
+    expect(second?.data.buffer.byteLength).toBe(large.byteLength);
+  });
+});
