@@ -344,10 +344,13 @@ function writeResult(writer: BinaryWriter, result: KvResult, depth: number): voi
 }
 
 export function encodeKvResult(result: KvResult): Uint8Array {
-  return encodeWithScratch(BinaryWriter.scratch(), (writer) => {
-    writer.byte(KV_CODEC_VERSION);
-    writeResult(writer, result, 0);
-  });
+  return encodeWithScratch(BinaryWriter.scratch(), (writer) => writeKvResult(writer, result));
+}
+
+/** Appends `result` as `encodeKvResult` encodes it, for a caller that chooses where the bytes go. */
+export function writeKvResult(writer: BinaryWriter, result: KvResult): void {
+  writer.byte(KV_CODEC_VERSION);
+  writeResult(writer, result, 0);
 }
 
 function readResult(reader: BinaryReader, depth: number): KvResult {

@@ -6,6 +6,7 @@ export {
   encodeKvResult,
   KV_CODEC_VERSION,
   writeKvCommand,
+  writeKvResult,
 } from './codec.js';
 export {
   CompactedError,

@@ -29,10 +29,12 @@ export type DecodeErrorFactory = (subject: string, problem: string) => Error;
 export class BinaryWriter {
   private buffer: Uint8Array;
   private length = 0;
-  private borrowed = false;
+  private borrowed: boolean;
 
-  constructor(capacityBytes = DEFAULT_CAPACITY_BYTES) {
-    this.buffer = new Uint8Array(Math.max(MINIMUM_CAPACITY_BYTES, capacityBytes));
+  /** `lent`: the shared scratch buffer, given back by `release` (see `scratch`). */
+  constructor(capacityBytes = DEFAULT_CAPACITY_BYTES, lent?: Uint8Array) {
+    this.buffer = lent ?? new Uint8Array(Math.max(MINIMUM_CAPACITY_BYTES, capacityBytes));
+    this.borrowed = lent !== undefined;
   }
 
   /**
@@ -42,11 +44,21 @@ export class BinaryWriter {
    */
   static scratch(capacityBytes = 0): BinaryWriter {
     const buffer = scratch.borrow(capacityBytes);
-    if (buffer === undefined) return new BinaryWriter(capacityBytes);
-    const writer = new BinaryWriter(0);
-    writer.buffer = buffer;
-    writer.borrowed = true;
-    return writer;
+    return buffer === undefined ? new BinaryWriter(capacityBytes) : new BinaryWriter(0, buffer);
+  }
+
+  /**
+   * What `encode` writes, on a scratch writer, in pooled memory (`finishTransient`): for bytes
+   * that are sent or copied by their receiver, never kept as they are.
+   */
+  static transient(encode: (writer: BinaryWriter) => void): Uint8Array {
+    const writer = BinaryWriter.scratch();
+    try {
+      encode(writer);
+      return writer.finishTransient();
+    } finally {
+      writer.release();
+    }
   }
 
   /** Gives a borrowed scratch buffer back (grown, if it had to grow); `finish` does this itself. */

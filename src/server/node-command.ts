@@ -55,15 +55,11 @@ export function encodeNodeCommand(command: NodeCommand, headroomBytes = 0): Uint
 
 /** The common entry, a key-value command without session or user, written once. */
 function encodeKvEntry(tag: number, command: KvCommand, headroomBytes: number): Uint8Array {
-  const writer = BinaryWriter.scratch();
-  try {
+  return BinaryWriter.transient((writer) => {
     for (let index = 0; index < headroomBytes; index++) writer.byte(0);
     writer.byte(tag);
     writeKvCommand(writer, command);
-    return writer.finishTransient();
-  } finally {
-    writer.release();
-  }
+  });
 }
 
 function withHeadroom(headroomBytes: number, body: Uint8Array): Uint8Array {

@@ -21,7 +21,6 @@ import {
   type AlarmMember,
   DEFAULT_QUOTA_BACKEND_BYTES,
   decodeKvResult,
-  encodeKvResult,
   exceedsQuota,
   type KvCommand,
   type KvHash,
@@ -35,8 +34,9 @@ import {
   validateKvCommand,
   type Watcher,
   type WatchRequest,
+  writeKvResult,
 } from '../kv/index.js';
-import { type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
+import { BinaryWriter, type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
 import type { AutoCompactionConfig } from './auto-compaction-policy.js';
 import { AutoCompactor } from './auto-compactor.js';
@@ -58,6 +58,8 @@ export type ForwardToLeader = (leader: NodeId, body: Uint8Array) => Promise<Uint
 const FORWARD_PROPOSAL = 1;
 const FORWARD_KEEPALIVE = 2;
 const FORWARD_MEMBERSHIP = 3;
+/** A forwarded proposal that applied without a result (not a key-value command). */
+const NO_RESULT = new Uint8Array(0);
 
 export interface RaftKvBackendOptions {
   readonly clusterId: bigint;
@@ -468,8 +470,9 @@ export class RaftKvBackend implements KvBackend {
 }
 
 /** A forwarded proposal's answer: its encoded result, or nothing for a command without one. */
+/** Sent and dropped, so in pooled memory. */
 function encodeForwardedResult(result: NodeApplyResult): Uint8Array {
-  return result === undefined ? new Uint8Array(0) : encodeKvResult(result);
+  return result === undefined ? NO_RESULT : BinaryWriter.transient((writer) => writeKvResult(writer, result));
 }
 
 function decodeForwardedResult(answer: Uint8Array): NodeApplyResult {
