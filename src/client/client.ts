@@ -581,15 +581,30 @@ export class MeshClient {
     const deadlineMs = this.clock.nowMs() + budgetMs;
     let lastError: MeshClientError | undefined;
     let renewedToken = false;
+    let outOfTime = false;
     for (let attemptIndex = 0; attemptIndex < this.maxAttempts; attemptIndex++) {
       if (attemptIndex > 0) {
-        const waitMs = Math.min(retryDelayMs(attemptIndex - 1, this.random), deadlineMs - this.clock.nowMs());
+        const backoffMs = retryDelayMs(attemptIndex - 1, this.random);
+        const budgetLeftMs = deadlineMs - this.clock.nowMs();
+        // A backoff that reaches the deadline ends the call there, decided before the wait: Node
+        // cuts a timer's delay to whole milliseconds, so the wait may end a fraction of one early,
+        // and an attempt sent in that fraction could only expire (for a change, a certain refusal
+        // would become "may have been written").
+        const lastWait = backoffMs >= budgetLeftMs;
+        const waitMs = Math.min(backoffMs, budgetLeftMs);
         if (waitMs > 0) await this.sleep(waitMs);
         this.checkOpen();
+        if (lastWait) {
+          outOfTime = true;
+          break;
+        }
         if (this.discoverLeader && this.pool.leader === undefined) await this.discover(deadlineMs);
       }
       const remainingMs = deadlineMs - this.clock.nowMs();
-      if (remainingMs <= 0) break;
+      if (remainingMs <= 0) {
+        outOfTime = true;
+        break;
+      }
       const address = this.pool.pick();
       try {
         return await attempt(this.pool.connection(address), new Date(Date.now() + remainingMs));
@@ -612,7 +627,7 @@ export class MeshClient {
         this.pool.failed(address);
       }
     }
-    if (this.clock.nowMs() >= deadlineMs) {
+    if (outOfTime || this.clock.nowMs() >= deadlineMs) {
       throw new TimeoutError(`${label}: no answer within ${budgetMs} ms`, {
         ...(lastError === undefined ? {} : { cause: lastError }),
       });
