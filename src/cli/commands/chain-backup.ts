@@ -9,7 +9,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import * as path from 'node:path';
-import { DEFAULT_CHAIN_READ_LIMIT_RECORDS, DEFAULT_CHAIN_READ_MAX_BYTES } from '../../api/index.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  type ChainStatus,
+  DEFAULT_CHAIN_READ_LIMIT_RECORDS,
+  DEFAULT_CHAIN_READ_MAX_BYTES,
+} from '../../api/index.js';
 import {
   type ChainBackupHeader,
   ChainNotFoundError,
@@ -24,7 +29,7 @@ import {
 } from '../../chains/index.js';
 import type { MeshClient } from '../../client/index.js';
 import { chainKey, DEFAULT_CONTROL_ROOT } from '../../control/index.js';
-import { isMeshError, MeshError } from '../../lib/index.js';
+import { assert, isMeshError, MeshError } from '../../lib/index.js';
 
 /** Records and payload bytes of one restoring append (kept below the client port's message limit). */
 export const RESTORE_APPEND_RECORDS = 1_000;
@@ -35,6 +40,12 @@ const BACKUP_STALLED_READ_PAUSE_MS = 100;
 const BACKUP_STALL_LIMIT_MS = 30_000;
 /** Chunks of the file as a restore reads it. */
 const RESTORE_READ_CHUNK_BYTES = 256 * 1024;
+/** Appends of one batch answered with an unknown outcome before a restore gives up. */
+const RESTORE_UNKNOWN_OUTCOMES_LIMIT = 5;
+/** How long a restore waits for the chain's leader to settle an append of unknown outcome... */
+const RESTORE_SETTLE_LIMIT_MS = 60_000;
+/** ...asking its status this often. */
+const RESTORE_SETTLE_POLL_MS = 100;
 
 export interface ChainBackupSummary {
   readonly name: string;
@@ -186,17 +197,45 @@ export async function restoreChain(
 ): Promise<ChainRestoreSummary> {
   const { header } = await inspectChainBackup(file);
   const name = as ?? header.name;
-  const created = await prepareTarget(client, name, header);
+  const { created, startOffset } = await prepareTarget(client, name, header);
   let records = 0;
   let firstOffset: number | undefined;
   let lastOffset: number | undefined;
   let payloads: Uint8Array[] = [];
   let payloadBytes = 0;
   const flush = async (): Promise<void> => {
-    if (payloads.length === 0) return;
-    const result = await client.chains.append(name, payloads);
-    firstOffset ??= result.firstOffset;
-    lastOffset = result.lastOffset;
+    let sent = 0;
+    for (let unknownOutcomes = 0; sent < payloads.length; ) {
+      try {
+        const result = await client.chains.append(name, sent === 0 ? payloads : payloads.slice(sent));
+        firstOffset ??= result.firstOffset;
+        lastOffset = result.lastOffset;
+        sent = payloads.length;
+      } catch (error) {
+        if (
+          !isMeshError(error, 'CHAIN_APPEND_OUTCOME_UNKNOWN') ||
+          ++unknownOutcomes > RESTORE_UNKNOWN_OUTCOMES_LIMIT
+        )
+          throw error;
+        // The target is restore's alone: what it holds past the last acknowledged record is a
+        // prefix of this batch. Resend only the rest, so nothing is lost or written twice.
+        const landed = await recordsLanded(
+          client,
+          name,
+          lastOffset === undefined ? startOffset : lastOffset + 1,
+        );
+        if (landed === undefined) throw error;
+        assert(
+          sent + landed.count <= payloads.length,
+          () => `chain ${name} holds more records than restore sent`,
+        );
+        if (landed.count > 0) {
+          firstOffset ??= landed.firstOffset;
+          lastOffset = landed.lastOffset;
+          sent += landed.count;
+        }
+      }
+    }
     records += payloads.length;
     payloads = [];
     payloadBytes = 0;
@@ -226,13 +265,67 @@ export async function restoreChain(
   };
 }
 
-/** Creates the chain when absent (true); refuses one that holds records. */
-async function prepareTarget(client: MeshClient, name: string, header: ChainBackupHeader): Promise<boolean> {
+/**
+ * After an append whose outcome is unknown, once the chain's leader has settled it: how many of its
+ * records the chain holds from `fromOffset` (the offset after the last acknowledged record), and
+ * where they are. Settled means the leader's epoch-start marker is committed (every record of an
+ * earlier epoch is then kept and committed, or dropped for good) and its log holds nothing past
+ * the commit offset (no append still waiting). Undefined when that is not seen in time.
+ */
+async function recordsLanded(
+  client: MeshClient,
+  name: string,
+  fromOffset: number,
+): Promise<{ count: number; firstOffset?: number; lastOffset?: number } | undefined> {
+  const deadlineAtMs = Date.now() + RESTORE_SETTLE_LIMIT_MS;
+  while (Date.now() < deadlineAtMs) {
+    const status = await client.chains.status(name).catch(() => undefined);
+    if (status !== undefined && settled(status)) {
+      let count = 0;
+      let firstOffset: number | undefined;
+      let lastOffset: number | undefined;
+      for (let offset = fromOffset; offset < status.commitOffset; ) {
+        const answer = await client.chains.read(name, {
+          fromOffset: offset,
+          maxBytes: DEFAULT_CHAIN_READ_MAX_BYTES,
+        });
+        if (answer.records.length === 0) break;
+        count += answer.records.length;
+        firstOffset ??= answer.records[0]?.offset;
+        lastOffset = answer.records.at(-1)?.offset;
+        offset = answer.nextOffset;
+      }
+      return {
+        count,
+        ...(firstOffset === undefined ? {} : { firstOffset }),
+        ...(lastOffset === undefined ? {} : { lastOffset }),
+      };
+    }
+    await delay(RESTORE_SETTLE_POLL_MS);
+  }
+  return undefined;
+}
+
+function settled(status: ChainStatus): boolean {
+  const { epochStartOffset, commitOffset } = status;
+  return (
+    epochStartOffset !== undefined &&
+    commitOffset > epochStartOffset &&
+    status.replicas.every((replica) => replica.offset + replica.lag <= commitOffset)
+  );
+}
+
+/** Creates the chain when absent; refuses one that holds records. Where its records will start. */
+async function prepareTarget(
+  client: MeshClient,
+  name: string,
+  header: ChainBackupHeader,
+): Promise<{ created: boolean; startOffset: number }> {
   try {
     const status = await client.chains.status(name);
     const first = await client.chains.read(name, { fromOffset: status.startOffset, limit: 1 });
     if (first.records.length > 0) throw new ChainRestoreTargetNotEmptyError(name, status.startOffset);
-    return false;
+    return { created: false, startOffset: status.startOffset };
   } catch (error) {
     if (!isMeshError(error, 'CHAIN_NOT_FOUND')) throw error;
   }
@@ -244,5 +337,5 @@ async function prepareTarget(client: MeshClient, name: string, header: ChainBack
     ...(Object.keys(definition.retention).length === 0 ? {} : { retention: definition.retention }),
     ...(definition.maxRecordBytes === undefined ? {} : { maxRecordBytes: definition.maxRecordBytes }),
   });
-  return true;
+  return { created: true, startOffset: 0 };
 }
