@@ -218,7 +218,8 @@ export class RaftKvBackend implements KvBackend {
   }
 
   async alarms(): Promise<readonly AlarmMember[]> {
-    await this.node.linearizableBarrier();
+    // Through the waiting barrier as every other read: a moment without a leader delays it.
+    await this.linearizableBarrier();
     return this.machine.kv.alarms;
   }
 
