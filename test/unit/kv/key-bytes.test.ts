@@ -67,27 +67,45 @@ describe('KeyBytes', () => {
 describe('KeyIdMap', () => {
   it('agrees with a Map under random adds and deletes, through growth and collisions', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat(3000)), { maxLength: 5000 }), (operations) => {
-        const keys: string[] = [];
-        const map = new KeyIdMap((id, key) => keys[id] === key);
-        const model = new Map<string, number>();
-        for (const [add, number] of operations) {
-          const key = `k${number}`;
-          if (add && !model.has(key)) {
-            const id = keys.push(key) - 1;
-            map.add(key, id);
-            model.set(key, id);
-          } else if (!add) {
-            expect(map.delete(key)).toBe(model.get(key));
-            model.delete(key);
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.nat(3000)), { minLength: 2000, maxLength: 5000 }),
+        (operations) => {
+          const keys: string[] = [];
+          const map = new KeyIdMap((id, key) => keys[id] === key);
+          const model = new Map<string, number>();
+          for (const [add, number] of operations) {
+            const key = `k${number}`;
+            if (add && !model.has(key)) {
+              const id = keys.push(key) - 1;
+              map.add(key, id);
+              model.set(key, id);
+            } else if (!add) {
+              expect(map.delete(key)).toBe(model.get(key));
+              model.delete(key);
+            }
           }
-        }
-        expect(map.size).toBe(model.size);
-        for (let number = 0; number <= 3000; number++)
-          expect(map.get(`k${number}`)).toBe(model.get(`k${number}`));
-      }),
+          expect(map.size).toBe(model.size);
+          for (let number = 0; number <= 3000; number++)
+            expect(map.get(`k${number}`)).toBe(model.get(`k${number}`));
+        },
+      ),
       { numRuns: 30 },
     );
+  });
+
+  it('finds every key of a run that shares a home slot after one of them is deleted', () => {
+    // Keys whose hashes share their low 10 bits share a home slot in the first table (1,024 slots).
+    const home = hashKey('k0') & 1023;
+    const colliding = Array.from({ length: 200_000 }, (_, number) => `k${number}`)
+      .filter((key) => (hashKey(key) & 1023) === home)
+      .slice(0, 5);
+    expect(colliding).toHaveLength(5);
+    for (let removed = 0; removed < colliding.length; removed++) {
+      const map = new KeyIdMap((id, key) => colliding[id] === key);
+      colliding.forEach((key, id) => map.add(key, id));
+      expect(map.delete(colliding[removed] as string)).toBe(removed);
+      colliding.forEach((key, id) => expect(map.get(key)).toBe(id === removed ? undefined : id));
+    }
   });
 
   it('hashes keys that differ in one byte apart', () => {

@@ -23,7 +23,7 @@ describe('OrderedIndex', () => {
   it('agrees with a sorted array under random inserts, removes and scans', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), binaryKey), { maxLength: 3000 }),
+        fc.array(fc.tuple(fc.boolean(), binaryKey), { minLength: 500, maxLength: 3000 }),
         binaryKey,
         binaryKey,
         (operations, from, to) => {
