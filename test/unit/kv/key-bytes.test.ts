@@ -102,9 +102,9 @@ describe('KeyIdMap', () => {
     expect(colliding).toHaveLength(5);
     for (let removed = 0; removed < colliding.length; removed++) {
       const map = new KeyIdMap((id, key) => colliding[id] === key);
-      colliding.forEach((key, id) => map.add(key, id));
+      for (const [id, key] of colliding.entries()) map.add(key, id);
       expect(map.delete(colliding[removed] as string)).toBe(removed);
-      colliding.forEach((key, id) => expect(map.get(key)).toBe(id === removed ? undefined : id));
+      for (const [id, key] of colliding.entries()) expect(map.get(key)).toBe(id === removed ? undefined : id);
     }
   });
 
