@@ -1,7 +1,7 @@
 import { bytesToBinary, writeBinary } from './binary-string.js';
 import { pooledBytes } from './bytes.js';
 import { assert } from './errors.js';
-import { ScratchBuffer } from './scratch-buffer.js';
+import { encodeWithScratch, ScratchBuffer } from './scratch-buffer.js';
 
 /**
  * The one binary field format of MeshOS's own encodings (Raft messages, sessions, KV commands,
@@ -52,13 +52,7 @@ export class BinaryWriter {
    * that are sent or copied by their receiver, never kept as they are.
    */
   static transient(encode: (writer: BinaryWriter) => void): Uint8Array {
-    const writer = BinaryWriter.scratch();
-    try {
-      encode(writer);
-      return writer.finishTransient();
-    } finally {
-      writer.release();
-    }
+    return encodeWithScratch(BinaryWriter.scratch(), encode, (writer) => writer.finishTransient());
   }
 
   /** Gives a borrowed scratch buffer back (grown, if it had to grow); `finish` does this itself. */

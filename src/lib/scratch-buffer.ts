@@ -31,16 +31,18 @@ export class ScratchBuffer {
 }
 
 /**
- * Runs `encode` on a writer borrowed from scratch space and returns its `finish()` result;
+ * Runs `encode` on a writer borrowed from scratch space and returns its `finish()` result (or
+ * what `finish` makes of it: pooled bytes, for `BinaryWriter.transient`);
  * the scratch is given back even when `encode` throws.
  */
 export function encodeWithScratch<Writer extends { finish(): Uint8Array; release(): void }>(
   writer: Writer,
   encode: (writer: Writer) => void,
+  finish: (writer: Writer) => Uint8Array = (done) => done.finish(),
 ): Uint8Array {
   try {
     encode(writer);
-    return writer.finish();
+    return finish(writer);
   } finally {
     writer.release();
   }
