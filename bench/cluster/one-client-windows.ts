@@ -20,13 +20,18 @@ import { cpuTimeMs, sleep } from './processes.js';
 const CLUSTER_TIMEOUT_MS = 60_000;
 const MS_PER_SECOND = 1_000;
 
-async function membersCpuMs(cluster: MeshosCluster): Promise<number[]> {
+/** `read` of each member's process (0 for a member not running). */
+function perMember(cluster: MeshosCluster, read: (pid: number) => Promise<number>): Promise<number[]> {
   return Promise.all(
     Array.from({ length: cluster.size }, (_, index) => {
       const pid = cluster.pid(index);
-      return pid === undefined ? 0 : cpuTimeMs(pid);
+      return pid === undefined ? 0 : read(pid);
     }),
   );
+}
+
+function membersCpuMs(cluster: MeshosCluster): Promise<number[]> {
+  return perMember(cluster, cpuTimeMs);
 }
 
 /**
@@ -43,13 +48,8 @@ async function sleepsOf(pid: number): Promise<number> {
   return total;
 }
 
-async function membersSleeps(cluster: MeshosCluster): Promise<number[]> {
-  return Promise.all(
-    Array.from({ length: cluster.size }, (_, index) => {
-      const pid = cluster.pid(index);
-      return pid === undefined ? 0 : sleepsOf(pid);
-    }),
-  );
+function membersSleeps(cluster: MeshosCluster): Promise<number[]> {
+  return perMember(cluster, sleepsOf);
 }
 
 function sum(values: readonly number[]): number {
