@@ -11,6 +11,7 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  type ChainRecord,
   type ChainStatus,
   DEFAULT_CHAIN_READ_LIMIT_RECORDS,
   DEFAULT_CHAIN_READ_MAX_BYTES,
@@ -69,11 +70,45 @@ export interface ChainRestoreSummary {
   readonly sourceEndOffset: number;
 }
 
+/**
+ * The committed records of chain `name` in [fromOffset, endOffset), read by read (the node's read
+ * defaults), each read's batch as it comes. A replica that has not yet committed up to
+ * `endOffset` (any replica may answer a read) is asked again after a pause, for at most
+ * `BACKUP_STALL_LIMIT_MS` in a row (`CHAIN_BACKUP_STALLED`).
+ */
+async function* committedRecords(
+  client: MeshClient,
+  name: string,
+  fromOffset: number,
+  endOffset: number,
+): AsyncGenerator<ChainRecord[]> {
+  let offset = fromOffset;
+  let stalledSinceMs: number | undefined;
+  while (offset < endOffset) {
+    const answer = await client.chains.read(name, {
+      fromOffset: offset,
+      limit: DEFAULT_CHAIN_READ_LIMIT_RECORDS,
+      maxBytes: DEFAULT_CHAIN_READ_MAX_BYTES,
+    });
+    const batch = answer.records.filter((record) => record.offset < endOffset);
+    if (batch.length > 0) yield batch;
+    if (answer.nextOffset > offset) {
+      offset = answer.nextOffset;
+      stalledSinceMs = undefined;
+      continue;
+    }
+    stalledSinceMs ??= Date.now();
+    if (Date.now() - stalledSinceMs > BACKUP_STALL_LIMIT_MS)
+      throw new ChainBackupStalledError(name, offset, endOffset);
+    await delay(BACKUP_STALLED_READ_PAUSE_MS);
+  }
+}
+
 export class ChainBackupStalledError extends MeshError {
   constructor(name: string, offset: number, endOffset: number) {
     super(
       'CHAIN_BACKUP_STALLED',
-      `chain ${name}: no committed record past offset ${offset} came within ${BACKUP_STALL_LIMIT_MS} ms (the backup's end is ${endOffset})`,
+      `chain ${name}: no committed record past offset ${offset} came within ${BACKUP_STALL_LIMIT_MS} ms (reading up to offset ${endOffset})`,
       { details: { name, offset, endOffset } },
     );
   }
@@ -122,36 +157,16 @@ export async function backupChain(
     await handle.write(chunk);
   };
   let records = 0;
-  let offset = header.startOffset;
   // One past the last record written (the read position runs past markers, the file's end does not).
   let recordsEnd = header.startOffset;
   try {
     await write(encodeChainBackupPreamble());
     await write(encodeChainBackupHeader(header));
-    let stalledSinceMs: number | undefined;
-    while (offset < header.endOffset) {
-      const answer = await client.chains.read(name, {
-        fromOffset: offset,
-        // The node's read defaults; one frame of the file each.
-        limit: DEFAULT_CHAIN_READ_LIMIT_RECORDS,
-        maxBytes: DEFAULT_CHAIN_READ_MAX_BYTES,
-      });
-      const batch = answer.records.filter((record) => record.offset < header.endOffset);
-      if (batch.length > 0) {
-        await write(encodeChainBackupRecords(batch));
-        records += batch.length;
-        recordsEnd = (batch.at(-1)?.offset ?? recordsEnd - 1) + 1;
-      }
-      if (answer.nextOffset > offset) {
-        offset = answer.nextOffset;
-        stalledSinceMs = undefined;
-        continue;
-      }
-      // The replica that answered has not yet committed up to the end the status gave.
-      stalledSinceMs ??= Date.now();
-      if (Date.now() - stalledSinceMs > BACKUP_STALL_LIMIT_MS)
-        throw new ChainBackupStalledError(name, offset, header.endOffset);
-      await new Promise((resolve) => setTimeout(resolve, BACKUP_STALLED_READ_PAUSE_MS));
+    // One frame of the file per read.
+    for await (const batch of committedRecords(client, name, header.startOffset, header.endOffset)) {
+      await write(encodeChainBackupRecords(batch));
+      records += batch.length;
+      recordsEnd = (batch.at(-1)?.offset ?? recordsEnd - 1) + 1;
     }
     await write(encodeChainBackupEnd({ records, nextOffset: recordsEnd }));
     const sum = digest.digest();
@@ -284,16 +299,12 @@ async function recordsLanded(
       let count = 0;
       let firstOffset: number | undefined;
       let lastOffset: number | undefined;
-      for (let offset = fromOffset; offset < status.commitOffset; ) {
-        const answer = await client.chains.read(name, {
-          fromOffset: offset,
-          maxBytes: DEFAULT_CHAIN_READ_MAX_BYTES,
-        });
-        if (answer.records.length === 0) break;
-        count += answer.records.length;
-        firstOffset ??= answer.records[0]?.offset;
-        lastOffset = answer.records.at(-1)?.offset;
-        offset = answer.nextOffset;
+      // Up to the leader's commit offset, waiting for a replica that lags it: stopping at an empty
+      // answer would count too few and send records twice.
+      for await (const batch of committedRecords(client, name, fromOffset, status.commitOffset)) {
+        count += batch.length;
+        firstOffset ??= batch[0]?.offset;
+        lastOffset = batch.at(-1)?.offset;
       }
       return {
         count,

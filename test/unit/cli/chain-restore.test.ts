@@ -70,6 +70,8 @@ class FakeChain {
   committed = 0;
   appends = 0;
   statusCalls = 0;
+  /** Reads still to be answered by a replica that has not committed anything new (nothing, same offset). */
+  laggingReads = 0;
   private unsettledPolls = 0;
 
   constructor(
@@ -120,6 +122,10 @@ class FakeChain {
   }
 
   read(fromOffset: number, limit: number) {
+    if (this.laggingReads > 0) {
+      this.laggingReads--;
+      return { records: [], nextOffset: fromOffset, commitOffset: fromOffset };
+    }
     const records = this.log
       .slice(fromOffset, this.committed)
       .filter((record) => record.kind === 'data')
@@ -167,9 +173,19 @@ afterEach(async () => {
   directory = undefined;
 });
 
-async function restoreWith(unknownOutcomes: Map<number, Kept>) {
+async function restoreWith(unknownOutcomes: Map<number, Kept>, laggingReads = 0) {
   directory = await mkdtemp(path.join(tmpdir(), 'meshos-chain-restore-'));
   const chain = new FakeChain(unknownOutcomes);
+  const statusOf = chain.status.bind(chain);
+  // The reads after the chain settles first meet a replica that lags the leader's commit offset.
+  chain.status = () => {
+    const status = statusOf();
+    if (status.commitOffset > status.epochStartOffset! && chain.epoch > 1 && laggingReads > 0) {
+      chain.laggingReads = laggingReads;
+      laggingReads = 0;
+    }
+    return status;
+  };
   const summary = await restoreChain(clientOf(chain), await backupFile(directory));
   return { chain, summary };
 }
@@ -188,6 +204,12 @@ describe('chain restore after an append of unknown outcome', () => {
     const offsets = chain.log.filter((record) => record.kind === 'data').map((record) => record.offset);
     expect(summary.firstOffset).toBe(offsets[0]);
     expect(summary.lastOffset).toBe(offsets.at(-1));
+  });
+
+  it('counts what was kept only once a lagging replica has caught up with the leader', async () => {
+    const { chain } = await restoreWith(new Map<number, Kept>([[2, 'all']]), 3);
+    expect(chain.laggingReads).toBe(0);
+    expect(chain.dataPayloads()).toEqual(expected);
   });
 
   it('survives the first batch and a resent rest both ending unknown', async () => {
