@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError, isMeshError } from '../../../src/lib/index.js';
 import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/entry-columns.js';
+import { ENTRY_DATA_SLAB_BYTES } from '../../../src/raft/entry-data-slabs.js';
 import { type Entry, MemoryRaftStorage } from '../../../src/raft/index.js';
 import { Inflights } from '../../../src/raft/inflights.js';
 import { Progress } from '../../../src/raft/progress.js';
@@ -49,7 +50,7 @@ describe('MemoryRaftStorage', () => {
       new Array(MAX_SHARED_ENTRY_DATA_BYTES + 1).fill(4),
     ]);
     expect(stored[0]!.data.buffer).toBe(stored[2]!.data.buffer);
-    expect(stored[0]!.data.buffer.byteLength).toBe(307);
+    expect(stored[0]!.data.buffer.byteLength).toBe(ENTRY_DATA_SLAB_BYTES);
     expect(stored[3]!.data).toBe(appended[3]!.data);
     // A replaced suffix gives way to new data; what stays keeps its bytes.
     storage.append([filled(3, 5), filled(4, 5)]);
@@ -59,6 +60,8 @@ describe('MemoryRaftStorage', () => {
       new Array(5).fill(3),
       new Array(5).fill(4),
     ]);
+    // Views handed out before keep their bytes: truncated space is not written again.
+    expect([...stored[2]!.data]).toEqual(new Array(7).fill(3));
   });
 
   it('compacts behind a snapshot and reports compacted and unavailable indexes with typed errors', () => {
