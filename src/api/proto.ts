@@ -1,5 +1,5 @@
 /**
- * etcd's v3 service definitions for the server, from the .proto loaded in src/protocol; the
+ * etcd's v3 service definitions for the server, from the descriptor loaded in src/protocol; the
  * message shapes live there too (src/protocol/messages.ts).
  */
 import type * as grpc from '@grpc/grpc-js';
@@ -27,13 +27,11 @@ let loaded: EtcdServices | undefined;
 /** The six etcd services, loaded once per process. */
 export function etcdServices(): EtcdServices {
   if (loaded !== undefined) return loaded;
-  const { path: protoPath, definition } = etcdProtoDefinition();
+  const definition = etcdProtoDefinition();
   const service = (name: string): grpc.ServiceDefinition => {
     const found = definition[`etcdserverpb.${name}`];
-    if (found === undefined || 'format' in found) {
-      throw new Error(`etcd proto: service ${name} missing from ${protoPath}`);
-    }
-    return found as grpc.ServiceDefinition;
+    if (found === undefined) throw new Error(`etcd proto: service ${name} missing`);
+    return found;
   };
   loaded = {
     kv: service('KV'),
@@ -48,15 +46,21 @@ export function etcdServices(): EtcdServices {
 
 /** MeshOS's own `meshos.v1.Chains` service (src/protocol/chains-proto.ts). */
 export function chainsServiceDefinition(): grpc.ServiceDefinition {
-  return chainsProtoDefinition()[CHAINS_SERVICE_NAME] as grpc.ServiceDefinition;
+  const found = chainsProtoDefinition()[CHAINS_SERVICE_NAME];
+  if (found === undefined) throw new Error(`proto: service ${CHAINS_SERVICE_NAME} missing`);
+  return found;
 }
 
 /** MeshOS's own `meshos.v1.Blobs` service (src/protocol/blobs-proto.ts). */
 export function blobsServiceDefinition(): grpc.ServiceDefinition {
-  return blobsProtoDefinition()[BLOBS_SERVICE_NAME] as grpc.ServiceDefinition;
+  const found = blobsProtoDefinition()[BLOBS_SERVICE_NAME];
+  if (found === undefined) throw new Error(`proto: service ${BLOBS_SERVICE_NAME} missing`);
+  return found;
 }
 
 /** MeshOS's own `meshos.v1.Daemons` service (src/protocol/daemons-proto.ts). */
 export function daemonsServiceDefinition(): grpc.ServiceDefinition {
-  return daemonsProtoDefinition()[DAEMONS_SERVICE_NAME] as grpc.ServiceDefinition;
+  const found = daemonsProtoDefinition()[DAEMONS_SERVICE_NAME];
+  if (found === undefined) throw new Error(`proto: service ${DAEMONS_SERVICE_NAME} missing`);
+  return found;
 }

@@ -1,9 +1,8 @@
 /**
- * etcd's v3 service clients, from the .proto loaded in src/protocol with the same options the
- * server uses; the message shapes live there too (src/protocol/messages.ts).
+ * etcd's v3 service clients, from the same service definitions the server uses (src/protocol);
+ * the message shapes live there too (src/protocol/messages.ts).
  */
 import * as grpc from '@grpc/grpc-js';
-import type * as protoLoader from '@grpc/proto-loader';
 import {
   BLOBS_SERVICE_NAME,
   blobsProtoDefinition,
@@ -12,6 +11,7 @@ import {
   DAEMONS_SERVICE_NAME,
   daemonsProtoDefinition,
   etcdProtoDefinition,
+  type GrpcServices,
 } from '../protocol/index.js';
 
 /** The constructor grpc-js makes for a service: one method per rpc, untyped. */
@@ -26,71 +26,64 @@ export interface EtcdClientConstructors {
   readonly auth: ServiceClientConstructor;
 }
 
-let loaded: { definition: protoLoader.PackageDefinition; clients: EtcdClientConstructors } | undefined;
+const serviceClients = new Map<string, ServiceClientConstructor>();
 
-function load(): { definition: protoLoader.PackageDefinition; clients: EtcdClientConstructors } {
+function serviceDefinition(name: string, services: GrpcServices): grpc.ServiceDefinition {
+  const found = services[name];
+  if (found === undefined) throw new Error(`proto: service ${name} missing`);
+  return found;
+}
+
+/** The client constructor of a service (`etcdserverpb.KV`, `meshos.v1.Chains`), made once per process. */
+function serviceClient(name: string, services: GrpcServices): ServiceClientConstructor {
+  let found = serviceClients.get(name);
+  if (found === undefined) {
+    found = grpc.makeClientConstructor(serviceDefinition(name, services), name);
+    serviceClients.set(name, found);
+  }
+  return found;
+}
+
+let loaded: EtcdClientConstructors | undefined;
+
+function load(): EtcdClientConstructors {
   if (loaded !== undefined) return loaded;
-  const { path: protoPath, definition } = etcdProtoDefinition();
-  const root = grpc.loadPackageDefinition(definition);
-  const service = (name: string): ServiceClientConstructor => {
-    const found = (root.etcdserverpb as grpc.GrpcObject | undefined)?.[name];
-    if (typeof found !== 'function') throw new Error(`etcd proto: service ${name} missing from ${protoPath}`);
-    return found as ServiceClientConstructor;
-  };
+  const service = (name: string): ServiceClientConstructor =>
+    serviceClient(`etcdserverpb.${name}`, etcdProtoDefinition());
   loaded = {
-    definition,
-    clients: {
-      kv: service('KV'),
-      watch: service('Watch'),
-      lease: service('Lease'),
-      cluster: service('Cluster'),
-      maintenance: service('Maintenance'),
-      auth: service('Auth'),
-    },
+    kv: service('KV'),
+    watch: service('Watch'),
+    lease: service('Lease'),
+    cluster: service('Cluster'),
+    maintenance: service('Maintenance'),
+    auth: service('Auth'),
   };
   return loaded;
 }
 
 /** Client constructors for the services the client calls, loaded once per process. */
 export function etcdClientConstructors(): EtcdClientConstructors {
-  return load().clients;
+  return load();
 }
 
 /** The service definitions, for test servers that stand in for a node. */
 export function etcdServiceDefinition(
   name: 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance',
 ): grpc.ServiceDefinition {
-  const found = load().definition[`etcdserverpb.${name}`];
-  if (found === undefined || 'format' in found) throw new Error(`etcd proto: service ${name} missing`);
-  return found as grpc.ServiceDefinition;
-}
-
-const meshServiceClients = new Map<string, ServiceClientConstructor>();
-
-/** The client constructor of one of MeshOS's own services, made once per process. */
-function meshServiceClient(
-  name: string,
-  definition: protoLoader.PackageDefinition,
-): ServiceClientConstructor {
-  let found = meshServiceClients.get(name);
-  if (found === undefined) {
-    found = grpc.makeClientConstructor(definition[name] as grpc.ServiceDefinition, name);
-    meshServiceClients.set(name, found);
-  }
-  return found;
+  return serviceDefinition(`etcdserverpb.${name}`, etcdProtoDefinition());
 }
 
 /** The client constructor of MeshOS's own `meshos.v1.Chains` service. */
 export function chainsClientConstructor(): ServiceClientConstructor {
-  return meshServiceClient(CHAINS_SERVICE_NAME, chainsProtoDefinition());
+  return serviceClient(CHAINS_SERVICE_NAME, chainsProtoDefinition());
 }
 
 /** The client constructor of MeshOS's own `meshos.v1.Daemons` service. */
 export function daemonsClientConstructor(): ServiceClientConstructor {
-  return meshServiceClient(DAEMONS_SERVICE_NAME, daemonsProtoDefinition());
+  return serviceClient(DAEMONS_SERVICE_NAME, daemonsProtoDefinition());
 }
 
 /** The client constructor of MeshOS's own `meshos.v1.Blobs` service. */
 export function blobsClientConstructor(): ServiceClientConstructor {
-  return meshServiceClient(BLOBS_SERVICE_NAME, blobsProtoDefinition());
+  return serviceClient(BLOBS_SERVICE_NAME, blobsProtoDefinition());
 }

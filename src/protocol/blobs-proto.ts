@@ -7,11 +7,10 @@
  * bytes); Get is a server stream (the first message carries the size and the serving copy's
  * node, every message a chunk).
  */
-import type * as protoLoader from '@grpc/proto-loader';
+import { type GrpcServices, lazyServices } from './grpc-services.js';
 import {
   bytes,
   field,
-  lazyDefinition,
   meshosV1,
   message,
   repeated,
@@ -21,7 +20,8 @@ import {
   uint64,
 } from './proto-descriptor.js';
 
-const BLOBS_DESCRIPTOR = meshosV1({
+/** The service's descriptor (test/fuzz reads its message types). */
+export const BLOBS_DESCRIPTOR = meshosV1({
   PutBlobRequest: message({ replicas: uint32(1), data: bytes(2) }),
   PutBlobResponse: message({
     id: string(1),
@@ -57,9 +57,9 @@ const BLOBS_DESCRIPTOR = meshosV1({
 /** The service's full name in the package definition (and on the wire: `/meshos.v1.Blobs/Get`). */
 export const BLOBS_SERVICE_NAME = 'meshos.v1.Blobs';
 
-const loadBlobs = lazyDefinition(BLOBS_DESCRIPTOR);
+const loadBlobs = lazyServices(BLOBS_DESCRIPTOR);
 
 /** The Blobs service's package definition, loaded once per process. */
-export function blobsProtoDefinition(): protoLoader.PackageDefinition {
+export function blobsProtoDefinition(): GrpcServices {
   return loadBlobs();
 }

@@ -3,13 +3,12 @@
  * beside etcd's services; written as a JSON descriptor (see proto-descriptor.ts). The same schema
  * as .proto text is in docs/CHAINS.md.
  */
-import type * as protoLoader from '@grpc/proto-loader';
+import { type GrpcServices, lazyServices } from './grpc-services.js';
 import {
   ACKS_ENUM,
   bool,
   bytes,
   field,
-  lazyDefinition,
   meshosV1,
   message,
   repeated,
@@ -26,7 +25,8 @@ const RECORD_FIELDS = {
   payload: bytes(4),
 };
 
-const CHAINS_DESCRIPTOR = meshosV1({
+/** The service's descriptor (test/fuzz reads its message types). */
+export const CHAINS_DESCRIPTOR = meshosV1({
   Acks: ACKS_ENUM,
   SyncMode: { values: { SYNC_UNSPECIFIED: 0, SYNC_BATCH: 1, SYNC_INTERVAL: 2 } },
   CreateChainRequest: message({
@@ -101,9 +101,9 @@ const CHAINS_DESCRIPTOR = meshosV1({
 /** The service's full name in the package definition (and on the wire: `/meshos.v1.Chains/Append`). */
 export const CHAINS_SERVICE_NAME = 'meshos.v1.Chains';
 
-const loadChains = lazyDefinition(CHAINS_DESCRIPTOR);
+const loadChains = lazyServices(CHAINS_DESCRIPTOR);
 
 /** The Chains service's package definition, loaded once per process. */
-export function chainsProtoDefinition(): protoLoader.PackageDefinition {
+export function chainsProtoDefinition(): GrpcServices {
   return loadChains();
 }

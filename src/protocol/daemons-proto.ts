@@ -6,13 +6,12 @@
  * Optional numbers travel as a one-field message (`MemberIndex`), absent (null) when not set,
  * because a bare uint32 cannot tell 0 from unset.
  */
-import type * as protoLoader from '@grpc/proto-loader';
+import { type GrpcServices, lazyServices } from './grpc-services.js';
 import {
   ACKS_ENUM,
   bool,
   bytes,
   field,
-  lazyDefinition,
   meshosV1,
   message,
   repeated,
@@ -22,7 +21,8 @@ import {
   uint64,
 } from './proto-descriptor.js';
 
-const DAEMONS_DESCRIPTOR = meshosV1({
+/** The service's descriptor (test/fuzz reads its message types). */
+export const DAEMONS_DESCRIPTOR = meshosV1({
   Acks: ACKS_ENUM,
   DaemonGroup: {
     values: { GROUP_UNSPECIFIED: 0, GROUP_SINGLE: 1, GROUP_STANDBY: 2, GROUP_REPLICA: 3, GROUP_FORK: 4 },
@@ -140,9 +140,9 @@ const DAEMONS_DESCRIPTOR = meshosV1({
 /** The service's full name in the package definition (and on the wire: `/meshos.v1.Daemons/Send`). */
 export const DAEMONS_SERVICE_NAME = 'meshos.v1.Daemons';
 
-const loadDaemons = lazyDefinition(DAEMONS_DESCRIPTOR);
+const loadDaemons = lazyServices(DAEMONS_DESCRIPTOR);
 
 /** The Daemons service's package definition, loaded once per process. */
-export function daemonsProtoDefinition(): protoLoader.PackageDefinition {
+export function daemonsProtoDefinition(): GrpcServices {
   return loadDaemons();
 }

@@ -1,26 +1,12 @@
-import { createRequire } from 'node:module';
-import * as protoLoader from '@grpc/proto-loader';
+import { ETCD_RPC_DESCRIPTOR } from './etcd-rpc-descriptor.js';
+import { type GrpcServices, lazyServices } from './grpc-services.js';
+
+const loadEtcd = lazyServices(ETCD_RPC_DESCRIPTOR);
 
 /**
- * How etcd's v3 protobuf definitions are loaded, the same for the server and the client:
- * field names as written, 64-bit integers as decimal strings (exact for every value),
- * enums as their names (`Value`, `Equal`, ... as spelled in the shipped .proto), defaults
- * filled in, and a discriminator naming the set member of a oneof.
+ * etcd's v3 services (`etcdserverpb.KV`, `etcdserverpb.Watch`, ...), the same for the server and
+ * the client, made once per process from the prebuilt descriptor of etcd's rpc.proto.
  */
-export const ETCD_PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
-
-let loaded: { path: string; definition: protoLoader.PackageDefinition } | undefined;
-
-/** etcd's rpc.proto from the copy the `etcd3` package ships, loaded once per process. */
-export function etcdProtoDefinition(): { path: string; definition: protoLoader.PackageDefinition } {
-  if (loaded !== undefined) return loaded;
-  const protoPath = createRequire(import.meta.url).resolve('etcd3/proto/rpc.proto');
-  loaded = { path: protoPath, definition: protoLoader.loadSync(protoPath, ETCD_PROTO_LOADER_OPTIONS) };
-  return loaded;
+export function etcdProtoDefinition(): GrpcServices {
+  return loadEtcd();
 }

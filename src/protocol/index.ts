@@ -71,7 +71,14 @@ export {
   ERROR_DETAILS_TRAILER,
   type ServiceErrorRow,
 } from './error-trailers.js';
-export { ETCD_PROTO_LOADER_OPTIONS, etcdProtoDefinition } from './etcd-proto.js';
+export { etcdProtoDefinition } from './etcd-proto.js';
+export {
+  type GrpcServices,
+  grpcServices,
+  MESSAGE_CONVERSION_OPTIONS,
+  methodAlias,
+  type ProtoDescriptor,
+} from './grpc-services.js';
 export type {
   BytesIn,
   Int64In,

@@ -1,11 +1,10 @@
 /**
  * Builders for MeshOS's own gRPC services, written as protobuf JSON descriptors (the form
  * protobufjs reads) rather than .proto files, so the built package needs no data files. Each
- * service loads its descriptor with the same loader options as etcd's (64-bit integers as
- * decimal strings, enums as their names, defaults filled in; an absent message field is null).
+ * service's messages convert as etcd's do (grpc-services.ts: 64-bit integers as decimal strings,
+ * enums as their names, defaults filled in; an absent message field is null).
  */
-import * as protoLoader from '@grpc/proto-loader';
-import { ETCD_PROTO_LOADER_OPTIONS } from './etcd-proto.js';
+import type { ProtoDescriptor } from './grpc-services.js';
 
 interface Field {
   readonly type: string;
@@ -13,8 +12,7 @@ interface Field {
   readonly rule?: 'repeated';
 }
 
-/** protobufjs's JSON descriptor form, as `fromJSON` takes it. */
-export type Descriptor = Parameters<typeof protoLoader.fromJSON>[0];
+export type Descriptor = ProtoDescriptor;
 
 export function message(fields: Record<string, Field>): { fields: Record<string, Field> } {
   return { fields };
@@ -49,13 +47,4 @@ export const ACKS_ENUM = { values: { ACKS_UNSPECIFIED: 0, ACKS_ONE: 1, ACKS_QUOR
 /** A descriptor whose types all live in the `meshos.v1` package. */
 export function meshosV1(types: Record<string, unknown>): Descriptor {
   return { nested: { meshos: { nested: { v1: { nested: types } } } } } as Descriptor;
-}
-
-/** Loads a descriptor once per process with etcd's loader options. */
-export function lazyDefinition(descriptor: Descriptor): () => protoLoader.PackageDefinition {
-  let loaded: protoLoader.PackageDefinition | undefined;
-  return () => {
-    loaded ??= protoLoader.fromJSON(descriptor, ETCD_PROTO_LOADER_OPTIONS);
-    return loaded;
-  };
 }

@@ -1,11 +1,13 @@
 /**
  * The built `meshos` loads only the command asked for: `version`, `help` and a mistyped command
  * load no package at all, and a client command (`kv`) loads grpc but none of the node's packages
- * (its logger, metrics, the etcd3 client `join` uses). NODE_DEBUG=module makes Node name each
+ * (its logger, metrics, the etcd3 client `join` uses), and makes etcd's services from the
+ * prebuilt descriptor without parsing any .proto text. NODE_DEBUG=module makes Node name each
  * CommonJS file it loads, which is how every dependency here is packaged.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { findFreeLoopbackPort } from '../../src/lib/node/index.js';
 import { exitCode, meshos } from './meshos-process.js';
 
 /** A command that loads nothing beyond Node ends well within this, even on a loaded machine. */
@@ -13,6 +15,9 @@ const COMMAND_TIMEOUT_MS = 30_000;
 
 /** Packages only a running node (or `join`) uses. */
 const NODE_ONLY_PACKAGES = ['node_modules/pino/', 'node_modules/prom-client/', 'node_modules/etcd3/'];
+
+/** What parsing .proto text loads: proto-loader, and protobufjs's parser (its light build has none). */
+const PROTO_TEXT_MODULES = ['node_modules/@grpc/proto-loader/', 'node_modules/protobufjs/src/parse.js'];
 
 async function runWithModuleLog(args: readonly string[]): Promise<{ code: number | null; output: string }> {
   const running = meshos(args, { NODE_DEBUG: 'module' });
@@ -48,5 +53,15 @@ describe('meshos start-up', () => {
     expect(output).toContain('meshos kv get KEY');
     expect(output).toContain('node_modules/@grpc/grpc-js/');
     for (const nodeOnly of NODE_ONLY_PACKAGES) expect(output).not.toContain(nodeOnly);
+  });
+
+  it("makes etcd's services for a call from the prebuilt descriptor, parsing no .proto text", async () => {
+    // Nothing listens on a free port: the call is refused, after the client made its services.
+    const endpoint = `127.0.0.1:${await findFreeLoopbackPort()}`;
+    const { code, output } = await runWithModuleLog(['kv', 'get', 'key', '--endpoints', endpoint]);
+    expect(code).not.toBe(0);
+    expect(output).toContain('UNAVAILABLE');
+    expect(output).toContain('node_modules/protobufjs/');
+    for (const parsing of PROTO_TEXT_MODULES) expect(output).not.toContain(parsing);
   });
 });

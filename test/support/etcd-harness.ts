@@ -14,6 +14,7 @@ import {
 } from '../../src/api/index.js';
 import type { MeshClientError } from '../../src/client/index.js';
 import { ManualClock } from '../../src/lib/index.js';
+import type { GrpcServices } from '../../src/protocol/index.js';
 import { LocalKvBackend, type LocalKvBackendOptions } from './local-kv-backend.js';
 
 export interface LocalEtcd {
@@ -101,7 +102,7 @@ export function rawClients(
 /** A plain gRPC client of one of MeshOS's own services (`meshos.v1.<service>`), to check the wire exactly. */
 export function rawMeshosClient(
   address: string,
-  definition: protoLoader.PackageDefinition,
+  definition: GrpcServices,
   service: 'Chains' | 'Daemons',
 ): RawClient {
   // biome-ignore lint/suspicious/noExplicitAny: generated package object.

@@ -10,6 +10,7 @@
 import { Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import type { ClientPortService } from '../../../src/api/client-port-server.js';
@@ -38,12 +39,10 @@ import {
   etcdPortServices,
 } from '../../../src/api/index.js';
 import { type Logger, ManualClock, MeshError } from '../../../src/lib/index.js';
-import {
-  blobsProtoDefinition,
-  chainsProtoDefinition,
-  daemonsProtoDefinition,
-  etcdProtoDefinition,
-} from '../../../src/protocol/index.js';
+import { BLOBS_DESCRIPTOR } from '../../../src/protocol/blobs-proto.js';
+import { CHAINS_DESCRIPTOR } from '../../../src/protocol/chains-proto.js';
+import { DAEMONS_DESCRIPTOR } from '../../../src/protocol/daemons-proto.js';
+import { ETCD_RPC_DESCRIPTOR } from '../../../src/protocol/etcd-rpc-descriptor.js';
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { FakeDaemonsBackend } from '../../support/fake-daemons-backend.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
@@ -210,16 +209,27 @@ function servicesUnderTest(logger: Logger): ServiceUnderTest[] {
   ];
 }
 
-const descriptors = new DescriptorIndex([
-  etcdProtoDefinition().definition,
-  chainsProtoDefinition(),
-  daemonsProtoDefinition(),
-  blobsProtoDefinition(),
-]);
+/**
+ * proto-loader's reading of the services' descriptors: unlike the definitions the node serves
+ * with, its methods carry each request's descriptor.proto form, which the wire bytes are made from.
+ */
+const loaderPackages = [ETCD_RPC_DESCRIPTOR, CHAINS_DESCRIPTOR, DAEMONS_DESCRIPTOR, BLOBS_DESCRIPTOR].map(
+  (descriptor) => protoLoader.fromJSON(descriptor),
+);
+const descriptors = new DescriptorIndex(loaderPackages);
 
-type MethodDefinition = grpc.MethodDefinition<unknown, unknown> & {
-  readonly requestType?: { readonly type?: MessageDescriptor };
-};
+type MethodDefinition = grpc.MethodDefinition<unknown, unknown>;
+
+type LoaderMethod = { readonly requestType?: { readonly type?: MessageDescriptor } };
+
+/** The request descriptor of `service`'s method `name`; every served method has one. */
+function requestDescriptor(service: string, name: string): MessageDescriptor {
+  for (const loaded of loaderPackages) {
+    const found = (loaded[service] as Record<string, LoaderMethod> | undefined)?.[name]?.requestType?.type;
+    if (found !== undefined) return found;
+  }
+  throw new Error(`fuzz: no request descriptor for ${service}.${name}`);
+}
 
 /** Calls a unary handler as the server does and waits for its answer. */
 function callUnary(handler: grpc.handleUnaryCall<unknown, unknown>, request: unknown): Promise<void> {
@@ -240,10 +250,8 @@ function callUnary(handler: grpc.handleUnaryCall<unknown, unknown>, request: unk
 function serviceTarget(service: ServiceUnderTest, untyped: unknown[]) {
   const methods = Object.entries(service.port.definition as Record<string, MethodDefinition>);
   const requests = fc.oneof(
-    ...methods.map(([name, method], index) => {
-      const descriptor = method.requestType?.type;
-      const valid =
-        descriptor === undefined ? fc.uint8Array({ maxLength: 64 }) : descriptors.messageBytes(descriptor);
+    ...methods.map(([name], index) => {
+      const valid = descriptors.messageBytes(requestDescriptor(service.name, name));
       return decoderInputs(valid, 128).map((bytes) => ({ index, name, bytes }));
     }),
   );

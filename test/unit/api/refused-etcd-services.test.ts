@@ -69,7 +69,7 @@ describe('a client port without the etcd API', () => {
 
   it('sends the status and the ETCD_API_NOT_SERVED trailer on unary and streaming methods', async () => {
     // biome-ignore lint/suspicious/noExplicitAny: generated package object.
-    const root = grpc.loadPackageDefinition(etcdProtoDefinition().definition) as any;
+    const root = grpc.loadPackageDefinition(etcdProtoDefinition()) as any;
     const kv = new root.etcdserverpb.KV(server.address, grpc.credentials.createInsecure());
     const watch = new root.etcdserverpb.Watch(server.address, grpc.credentials.createInsecure());
     try {
