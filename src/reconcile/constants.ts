@@ -17,6 +17,12 @@ export const BACKPRESSURE_OFF_QUEUED_ACTIONS = 200;
 export const MAX_DEFERRALS_PER_ACTION = 16;
 /** Executor: actions dispatched and not yet completed or failed, at most. */
 export const MAX_ACTIONS_IN_FLIGHT = 256;
+/** Executor: an action that failed is not dispatched again before this, twice as long after each further failure... */
+export const ACTION_RETRY_INITIAL_MS = 100;
+/** ...up to this. */
+export const ACTION_RETRY_MAX_MS = 2_000;
+/** A failure this long after the last one of the same action starts its delay over. */
+export const ACTION_RETRY_RESET_MS = 30_000;
 
 /** Crash-loop backoff: the first restart waits this long, each further one twice as long... */
 export const CRASH_BACKOFF_INITIAL_MS = 500;
@@ -80,3 +86,8 @@ assert(CRASH_BACKOFF_INITIAL_MS <= CRASH_BACKOFF_MAX_MS, 'backoff initial delay 
 assert(CRASH_BACKOFF_MAX_MS <= CRASH_LOOP_COOLDOWN_MS, 'a cooldown must last at least the longest backoff');
 assert(CRASH_LOOP_CRASHES <= MAX_CRASH_TIMES_KEPT, 'the crash-loop window needs its crashes kept');
 assert(MAX_ACTIONS_IN_FLIGHT <= BACKPRESSURE_ON_QUEUED_ACTIONS, 'in-flight actions come from the queue');
+assert(ACTION_RETRY_INITIAL_MS <= ACTION_RETRY_MAX_MS, 'retry initial delay exceeds its maximum');
+assert(
+  ACTION_RETRY_MAX_MS < ACTION_RETRY_RESET_MS,
+  'a retry delay must end before its failures are forgotten',
+);

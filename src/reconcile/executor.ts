@@ -5,7 +5,8 @@
  * refused until the queue is back at BACKPRESSURE_OFF_QUEUED_ACTIONS). `drain` goes through the
  * queue in order and, per action, admits it (dispatches it to its owner), defers it (counted:
  * the MAX_DEFERRALS_PER_ACTION-th deferral fails it with its reason) or gates it. Owners report
- * back with `complete` or `fail`; reporting twice is a no-op. Times are monotonic milliseconds.
+ * back with `complete` or `fail`; reporting twice is a no-op. The same change submitted again
+ * after a failure waits out a growing delay first (retry-delay.ts). Times are monotonic milliseconds.
  */
 import { assert, type NodeId } from '../lib/index.js';
 import {
@@ -24,6 +25,7 @@ import {
   MAX_DEFERRALS_PER_ACTION,
 } from './constants.js';
 import { ExecutorInputError } from './errors.js';
+import { RetryDelay } from './retry-delay.js';
 
 /** The part that carries out one owner's actions; it answers through `complete` / `fail`. */
 export interface ActionHandler {
@@ -81,6 +83,7 @@ export class ActionExecutor {
   /** Ids of the queued and in-flight actions. */
   private readonly held = new Set<ActionId>();
   private readonly admission: Admission;
+  private readonly retries = new RetryDelay();
   private backpressure = false;
   private highestId = 0;
   private lastNowMs = Number.NEGATIVE_INFINITY;
@@ -125,7 +128,7 @@ export class ActionExecutor {
       return 'refused';
     }
     this.highestId = Math.max(this.highestId, pending.id);
-    this.queue.push({ pending, key, deferrals: 0, notBeforeMs: nowMs });
+    this.queue.push({ pending, key, deferrals: 0, notBeforeMs: this.retries.notBeforeMs(key, nowMs) });
     this.keys.add(key);
     this.held.add(pending.id);
     if (this.queue.length >= BACKPRESSURE_ON_QUEUED_ACTIONS) this.backpressure = true;
@@ -137,6 +140,7 @@ export class ActionExecutor {
   drain(nowMs: number): void {
     this.advanceTo(nowMs);
     this.admission.forgetExpired(nowMs);
+    this.retries.forgetExpired(nowMs);
     const due = this.queue;
     this.queue = [];
     const kept: QueuedAction[] = [];
@@ -222,9 +226,11 @@ export class ActionExecutor {
     this.keys.delete(entry.key);
     this.held.delete(id);
     if (failure === undefined) {
+      this.retries.succeeded(entry.key);
       this.counts.completed += 1;
       this.emit({ type: 'completed', id, atMs: nowMs });
     } else {
+      this.retries.failed(entry.key, nowMs);
       this.counts.failed += 1;
       this.emit({ type: 'failed', id, atMs: nowMs, reason: failure });
     }

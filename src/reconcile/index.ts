@@ -18,6 +18,9 @@ export type { AdmissionDecision } from './admission.js';
 export { AvoidList, avoidedAt, avoidTtlProblem } from './avoid-list.js';
 export { backoffDelayMs, type CrashBackoff, crashBackoff } from './backoff.js';
 export {
+  ACTION_RETRY_INITIAL_MS,
+  ACTION_RETRY_MAX_MS,
+  ACTION_RETRY_RESET_MS,
   BACKPRESSURE_OFF_QUEUED_ACTIONS,
   BACKPRESSURE_ON_QUEUED_ACTIONS,
   BLOB_HOT_HEAT,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isMeshError } from '../../../src/lib/index.js';
 import {
+  ACTION_RETRY_INITIAL_MS,
+  ACTION_RETRY_MAX_MS,
+  ACTION_RETRY_RESET_MS,
   ActionExecutor,
   type ActionOwner,
   type ActionOwners,
@@ -254,5 +257,72 @@ describe('action executor', () => {
     expect(codeOf(() => executor.submit([{ id: 9, emittedAtMonotonicMs: 5, action: unknownKind }], 5))).toBe(
       'ACTION_KIND_INVALID',
     );
+  });
+
+  it('holds the same change after a failure for a delay that doubles up to its cap, and forgets it on success', () => {
+    const { executor, handled, pending, drain } = harness({ hold: true });
+    const action = stop(1);
+    /** Submits the change at `atMs` and fails what gets dispatched; answers when it was dispatched. */
+    const failOnce = (atMs: number): number => {
+      executor.submit([pending(action)], atMs);
+      let tried = atMs;
+      drain(tried);
+      while (handled.length === 0) {
+        tried += 10;
+        drain(tried);
+      }
+      const { id } = handled.pop()!;
+      executor.fail(id, 'refused', tried);
+      return tried;
+    };
+    let failedAt = failOnce(0);
+    expect(failedAt).toBe(0);
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 7; attempt++) {
+      const dispatchedAt = failOnce(failedAt);
+      delays.push(dispatchedAt - failedAt);
+      failedAt = dispatchedAt;
+    }
+    const expected = [1, 2, 4, 8, 16, 32, 32].map((factor) =>
+      Math.min(ACTION_RETRY_MAX_MS, ACTION_RETRY_INITIAL_MS * factor),
+    );
+    expect(delays).toEqual(expected);
+    // Another change is not held by this one's failures.
+    executor.submit([pending(stop(2))], failedAt);
+    drain(failedAt);
+    expect(handled).toHaveLength(1);
+    executor.complete(handled.pop()!.id, failedAt);
+    // Success forgets the failures: the next failure waits the initial delay again.
+    const succeededAt = failedAt + ACTION_RETRY_MAX_MS;
+    executor.submit([pending(action)], succeededAt);
+    drain(succeededAt);
+    executor.complete(handled.pop()!.id, succeededAt);
+    executor.submit([pending(action)], succeededAt);
+    drain(succeededAt);
+    executor.fail(handled.pop()!.id, 'refused', succeededAt);
+    expect(failOnce(succeededAt) - succeededAt).toBe(ACTION_RETRY_INITIAL_MS);
+  });
+
+  it('starts the delay over after a failure that comes the reset time after the last', () => {
+    const { executor, handled, pending, drain } = harness({ hold: true });
+    const action = stop(1);
+    /** Submits the change at `atMs`, drains every 10 ms until it is dispatched, fails it then. */
+    const failOnce = (atMs: number): number => {
+      executor.submit([pending(action)], atMs);
+      let tried = atMs;
+      drain(tried);
+      while (handled.length === 0) {
+        tried += 10;
+        drain(tried);
+      }
+      executor.fail(handled.pop()!.id, 'refused', tried);
+      return tried;
+    };
+    let failedAt = 0;
+    for (let failure = 0; failure < 6; failure++) failedAt = failOnce(failedAt);
+    // Six failures in a row: the next try would wait the cap.
+    const again = failedAt + ACTION_RETRY_RESET_MS;
+    expect(failOnce(again)).toBe(again);
+    expect(failOnce(again) - again).toBe(ACTION_RETRY_INITIAL_MS);
   });
 });
