@@ -12,11 +12,28 @@ export const GC_REPORT_DELAY_MS = 1_000;
 /** Long steps waiting to be judged at most; past it the oldest is judged at once. */
 export const LONG_STEPS_PENDING = 64;
 
+/** What a step did, by name (entries applied, messages sent, ms per phase), for the log of long steps. */
+export type StepDetails = Readonly<Record<string, number>>;
+
+/** A step whose own time less the GC inside it passed the threshold, as judged. */
+export interface LongStepOutsideGc {
+  readonly source: StepSource;
+  /** Own time less the GC pauses inside. */
+  readonly outsideGcMs: number;
+  readonly ownMs: number;
+  readonly wallMs: number;
+  readonly details?: StepDetails;
+}
+
+/** Told of each long step outside GC once judged (the node logs it with what the step did). */
+export type LongStepObserver = (step: LongStepOutsideGc) => void;
+
 interface PendingStep {
   readonly source: StepSource;
   readonly startMs: number;
   readonly endMs: number;
   readonly ownMs: number;
+  readonly details: StepDetails | undefined;
   gcOwnMs: number;
 }
 
@@ -25,13 +42,16 @@ export class GcInsideSteps {
   private readonly counts = new Map<StepSource, number>();
   private readonly longest = new Map<StepSource, number>();
 
-  constructor(private readonly thresholdMs: number) {}
+  constructor(
+    private readonly thresholdMs: number,
+    private readonly onLongStep?: LongStepObserver,
+  ) {}
 
-  /** A step whose own time passed the threshold, ended at `endMs`. */
-  longStep(source: StepSource, startMs: number, endMs: number, ownMs: number): void {
+  /** A step whose own time passed the threshold, ended at `endMs`; `details` say what it did. */
+  longStep(source: StepSource, startMs: number, endMs: number, ownMs: number, details?: StepDetails): void {
     this.settle(endMs);
     if (this.pending.length >= LONG_STEPS_PENDING) this.judge(this.pending.shift() as PendingStep);
-    this.pending.push({ source, startMs, endMs, ownMs, gcOwnMs: 0 });
+    this.pending.push({ source, startMs, endMs, ownMs, details, gcOwnMs: 0 });
   }
 
   /** A GC pause over [startMs, startMs + durationMs], `ownMs` of it the thread's own time. */
@@ -62,7 +82,15 @@ export class GcInsideSteps {
 
   private judge(step: PendingStep): void {
     const outsideMs = Math.max(0, step.ownMs - step.gcOwnMs);
-    if (outsideMs > this.thresholdMs) this.counts.set(step.source, this.countOutsideGc(step.source) + 1);
     if (outsideMs > this.longestOutsideGcMs(step.source)) this.longest.set(step.source, outsideMs);
+    if (outsideMs <= this.thresholdMs) return;
+    this.counts.set(step.source, this.countOutsideGc(step.source) + 1);
+    this.onLongStep?.({
+      source: step.source,
+      outsideGcMs: outsideMs,
+      ownMs: step.ownMs,
+      wallMs: step.endMs - step.startMs,
+      ...(step.details === undefined ? {} : { details: step.details }),
+    });
   }
 }

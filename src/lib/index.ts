@@ -18,7 +18,14 @@ export {
 } from './disk.js';
 export { AssertionError, assert, assertNever, isMeshError, MeshError, ValidationError } from './errors.js';
 export { type DelayWindow, EventLoopOwnDelay } from './event-loop-own-delay.js';
-export { GC_REPORT_DELAY_MS, GcInsideSteps, LONG_STEPS_PENDING } from './gc-inside-steps.js';
+export {
+  GC_REPORT_DELAY_MS,
+  GcInsideSteps,
+  LONG_STEPS_PENDING,
+  type LongStepObserver,
+  type LongStepOutsideGc,
+  type StepDetails,
+} from './gc-inside-steps.js';
 export { Hash64Result, hash64, hash64Into, hash64PrefixedInto } from './hash64.js';
 export { type CrashOptions, MemoryDisk } from './memory-disk.js';
 export {

@@ -1,4 +1,4 @@
-import { GcInsideSteps } from './gc-inside-steps.js';
+import { GcInsideSteps, type LongStepObserver, type StepDetails } from './gc-inside-steps.js';
 import type { RunQueueWaitLog } from './run-queue-wait.js';
 
 /**
@@ -34,8 +34,11 @@ export type StepSource = (typeof STEP_SOURCES)[number];
 /** A step longer than this counts as a stall (the issue's bound on the event loop). */
 export const LONG_STEP_THRESHOLD_MS = 50;
 
-/** Told how long one synchronous piece of work held the event loop. */
-export type StepObserver = (source: StepSource, durationMs: number) => void;
+/**
+ * Told how long one synchronous piece of work held the event loop; `details` (what the step did)
+ * is called only for a step whose own time passed `LONG_STEP_THRESHOLD_MS`, and at once.
+ */
+export type StepObserver = (source: StepSource, durationMs: number, details?: () => StepDetails) => void;
 
 /** Told that a synchronous piece of work starts now (so its start can be read off the scheduler). */
 export type StepStartObserver = () => void;
@@ -51,16 +54,22 @@ export class StepDurations {
   private readonly longestOwn = new Map<StepSource, number>();
   private readonly longOwn = new Map<StepSource, number>();
   /** Long steps by own time, with the GC pauses inside them taken out once heard of. */
-  private readonly gcInside = new GcInsideSteps(LONG_STEP_THRESHOLD_MS);
+  private readonly gcInside: GcInsideSteps;
 
-  constructor(private readonly waits?: RunQueueWaitLog) {}
+  /** `onLongStep` hears of each step whose own time less the GC inside passed the threshold. */
+  constructor(
+    private readonly waits?: RunQueueWaitLog,
+    onLongStep?: LongStepObserver,
+  ) {
+    this.gcInside = new GcInsideSteps(LONG_STEP_THRESHOLD_MS, onLongStep);
+  }
 
   /** Called as a step starts: keeps a reading of the run queue within `FRESH_READING_MS`. */
   readonly started: StepStartObserver = () => {
     this.waits?.refresh();
   };
 
-  readonly observe: StepObserver = (source, durationMs) => {
+  readonly observe: StepObserver = (source, durationMs, details) => {
     this.observeWall(source, durationMs);
     // Own time is at most the wall time: only a step that could set a record or count as long
     // pays for a reading.
@@ -70,7 +79,7 @@ export class StepDurations {
     const ownMs = Math.max(0, durationMs - waitMs);
     this.observeOwn(source, ownMs);
     if (nowMs !== undefined && ownMs > LONG_STEP_THRESHOLD_MS)
-      this.gcInside.longStep(source, nowMs - durationMs, nowMs, ownMs);
+      this.gcInside.longStep(source, nowMs - durationMs, nowMs, ownMs, details?.());
   };
 
   /** A pause reported after it ended (V8's garbage collections), by its start on the log's clock. */

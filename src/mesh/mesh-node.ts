@@ -81,7 +81,21 @@ export class MeshNode {
    */
   static async start(config: MeshNodeConfig, dependencies: MeshNodeDependencies = {}): Promise<MeshNode> {
     validateMeshNodeConfig(config);
-    const steps = new StepDurations(mainThreadRunQueueWaits());
+    const logger = dependencies.logger;
+    // A step over the stall bound of the node's own time, GC taken out, is logged with what it
+    // did (a Ready stretch's entries, messages and time per phase): what to look at next.
+    const steps = new StepDurations(mainThreadRunQueueWaits(), (step) =>
+      logger?.warn(
+        {
+          source: step.source,
+          outsideGcMs: Math.round(step.outsideGcMs),
+          ownMs: Math.round(step.ownMs),
+          wallMs: Math.round(step.wallMs),
+          ...step.details,
+        },
+        'a step held the event loop past the stall bound',
+      ),
+    );
     const disk =
       dependencies.disk ??
       new NodeDisk({

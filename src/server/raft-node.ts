@@ -6,6 +6,7 @@ import {
   type Logger,
   MeshError,
   type Random,
+  type StepDetails,
   type StepObserver,
   type SteppedTask,
   type StepSource,
@@ -54,6 +55,7 @@ import {
   toStoredHardState,
   toStoredSnapshot,
 } from './raft-records.js';
+import { type ReadyPhase, ReadyStretchTrace } from './ready-stretch-trace.js';
 import { SnapshotChunkSender } from './snapshot-chunk-sender.js';
 import { TickSchedule } from './tick-schedule.js';
 import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
@@ -224,6 +226,11 @@ export class RaftNode<Result> {
   private readonly raft: Raft;
   private readonly proposals = new ProposalWaiters<Result>();
   private readonly reads = new ReadWaiters();
+  /** What the current drain stretch did, for the log of long stretches. */
+  private readonly stretchTrace = new ReadyStretchTrace();
+  private readonly stretchDetails = (): StepDetails => this.stretchTrace.details();
+  /** When the current phase of the stretch's trace started. */
+  private phaseStartedMs = 0;
   private readonly readTimers = new Map<string, TimerId>();
   private readonly leaderListeners = new Set<(info: LeaderInfo) => void>();
   private readonly readyListeners = new Set<() => void>();
@@ -656,8 +663,26 @@ export class RaftNode<Result> {
   }
 
   /** Reports the synchronous work that started at `startedMs` and ends now. */
-  private observeStep(source: StepSource, startedMs: number): void {
-    this.options.onStep?.(source, this.options.clock.nowMs() - startedMs);
+  private observeStep(source: StepSource, startedMs: number, details?: () => StepDetails): void {
+    this.options.onStep?.(source, this.options.clock.nowMs() - startedMs, details);
+  }
+
+  /** Starts a drain's synchronous stretch: its step and its trace. */
+  private startStretch(): number {
+    const startedMs = this.startStep();
+    this.stretchTrace.reset();
+    this.phaseStartedMs = startedMs;
+    return startedMs;
+  }
+
+  /** Charges the time since the last phase ended to `phase` of this stretch's trace. */
+  private endPhase(phase: ReadyPhase): void {
+    this.phaseStartedMs = this.stretchTrace.phase(phase, this.phaseStartedMs, this.options.clock.nowMs());
+  }
+
+  /** Reports this drain's stretch of Readys, with its trace should it be long. */
+  private observeStretch(startedMs: number): void {
+    this.observeStep('ready', startedMs, this.stretchDetails);
   }
 
   /** Batches everything that happened in this turn of the event loop into one Ready. */
@@ -675,7 +700,7 @@ export class RaftNode<Result> {
     if (this.processing) return;
     this.processing = true;
     // The synchronous stretch of this drain: Readys are handled back to back in one turn.
-    let stretchStartedMs = this.startStep();
+    let stretchStartedMs = this.startStretch();
     let handBack = false;
     let appliedThisTurn = 0;
     try {
@@ -692,12 +717,14 @@ export class RaftNode<Result> {
           break;
         }
         const ready = this.raft.ready(options);
+        this.stretchTrace.countReady(ready);
+        this.endPhase('core');
         appliedThisTurn += ready.committedEntries.length;
         if (ready.snapshot === undefined) this.handleReady(ready);
         else {
-          this.observeStep('ready', stretchStartedMs);
+          this.observeStretch(stretchStartedMs);
           await this.handleSnapshotReady(ready, ready.snapshot);
-          stretchStartedMs = this.startStep();
+          stretchStartedMs = this.startStretch();
         }
         if (this.snapshotDue()) this.startSnapshot();
       }
@@ -705,7 +732,8 @@ export class RaftNode<Result> {
       // before their log writes, which the store runs in the microtasks that follow (inline
       // fdatasync blocks the loop): a leader's appends travel while it syncs its own copy.
       this.options.link.flush?.();
-      this.observeStep('ready', stretchStartedMs);
+      this.endPhase('flush');
+      this.observeStretch(stretchStartedMs);
     } catch (error) {
       this.fail(error);
     } finally {
@@ -727,11 +755,14 @@ export class RaftNode<Result> {
   private handleReady(ready: Ready): void {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     this.sendAtOnce(ready);
+    this.endPhase('send');
     const persisted = bothSettled(this.stageWrite(ready), this.writeSnapshotChunks(ready));
+    this.endPhase('write');
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;
     this.applyReady(ready);
     this.raft.acceptReady();
+    this.endPhase('core');
     if (!writing && this.afterPersistSteps === 0) {
       // Nothing of this Ready to write and every earlier step done: no need to wait a turn.
       this.send(ready.messagesAfterPersist);
@@ -802,6 +833,7 @@ export class RaftNode<Result> {
       const startedMs = this.startStep();
       for (const entry of ready.committedEntries) this.applyEntry(entry);
       this.observeStep('apply', startedMs);
+      this.endPhase('apply');
     }
     for (const state of ready.readStates) {
       this.settleReadTimer(state.requestId);
@@ -813,6 +845,7 @@ export class RaftNode<Result> {
     }
     this.reads.releaseThrough(this.appliedIndex);
     this.issueReads();
+    this.endPhase('reads');
     if (this.leadershipLost) {
       // Proposals made here as leader are answered when their index is applied (same term:
       // committed; another term: overwritten). Should neither happen soon (no new leader

@@ -3,6 +3,7 @@ import {
   GC_REPORT_DELAY_MS,
   GcInsideSteps,
   LONG_STEPS_PENDING,
+  type LongStepOutsideGc,
   RunQueueWaitLog,
   StepDurations,
 } from '../../../src/lib/index.js';
@@ -59,5 +60,36 @@ describe('StepDurations: own time outside GC', () => {
     expect(steps.longestOwnOutsideGcMs('apply')).toBe(20);
     expect([steps.longOwnCount('ready'), steps.longOwnCountOutsideGc('ready')]).toEqual([1, 1]);
     expect([steps.longestOwnMs('gc-major'), steps.longOwnCount('gc-major')]).toEqual([80, 1]);
+  });
+
+  it('tells its observer of each long step outside GC, with what the step did', () => {
+    const thread = new ScriptedThread();
+    const heard: LongStepOutsideGc[] = [];
+    const steps = new StepDurations(new RunQueueWaitLog(thread), (step) => heard.push(step));
+    let detailsAsked = 0;
+    const details = () => {
+      detailsAsked++;
+      return { applied: 900, messages: 4 };
+    };
+    // A short Ready: its details are never built.
+    steps.started();
+    thread.pass(10);
+    steps.observe('ready', 10, details);
+    // A 100 ms apply, 80 ms of it GC: not told.
+    steps.started();
+    const applyStartMs = thread.nowMs();
+    thread.pass(100);
+    steps.observe('apply', 100, details);
+    // A 70 ms Ready with no GC in it: told, with its details.
+    steps.started();
+    thread.pass(70);
+    steps.observe('ready', 70, details);
+    steps.observePast('gc-major', applyStartMs + 10, 80);
+    thread.pass(GC_REPORT_DELAY_MS);
+    steps.settle();
+    expect(detailsAsked).toBe(2);
+    expect(heard).toEqual([
+      { source: 'ready', outsideGcMs: 70, ownMs: 70, wallMs: 70, details: { applied: 900, messages: 4 } },
+    ]);
   });
 });
