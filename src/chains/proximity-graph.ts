@@ -3,6 +3,8 @@
  * proximity channel, answers their pings, keeps a smoothed RTT per peer, and judges each peer
  * healthy while its pongs keep arriving within the health deadline (docs/CHAINS.md "Election").
  * A lost connection marks the peer unhealthy at once; its next pong makes it healthy again.
+ * Pings wait while the connection is lost, and a pong later than the health deadline is no RTT
+ * sample: neither may turn an outage into a slow path (the reconciler avoids slow peers).
  */
 import { type Clock, type NodeId, type TimerId, ValidationError } from '../lib/index.js';
 import {
@@ -120,6 +122,9 @@ export class ProximityGraph {
   }
 
   private ping(peer: NodeId): void {
+    // A ping sent while the connection is down would wait in the transport's queue and, answered
+    // after the reconnect, measure the outage instead of the path.
+    if (this.options.link.connectionLost?.(peer) === true) return;
     const message = encodeProximityMessage({ kind: 'ping', sentAtMs: this.options.clock.nowMs() });
     if (this.options.link.send(peer, message)) this.pingsSent += 1;
   }
@@ -137,8 +142,11 @@ export class ProximityGraph {
     // A pong for a ping this clock never sent (in the future) says nothing.
     if (state === undefined || sampleMs < 0) return;
     this.pongsReceived += 1;
-    state.rttMs =
-      state.rttMs === undefined ? sampleMs : state.rttMs + RTT_SMOOTHING_WEIGHT * (sampleMs - state.rttMs);
+    // An answer later than the health deadline proves the peer is up now, but its ping waited
+    // somewhere (a queue while a connection was made, a paused process): no RTT sample.
+    if (sampleMs <= this.healthDeadlineMs)
+      state.rttMs =
+        state.rttMs === undefined ? sampleMs : state.rttMs + RTT_SMOOTHING_WEIGHT * (sampleMs - state.rttMs);
     state.lastPongAtMs = nowMs;
     state.lost = false;
     this.reportChange(from, state);

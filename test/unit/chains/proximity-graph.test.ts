@@ -62,6 +62,32 @@ describe('ProximityGraph', () => {
     expect(of(1).row().get(2)?.rttMs).toBeCloseTo(50, 1);
   });
 
+  it('takes no RTT sample from a pong later than the health deadline, though it proves the peer up', () => {
+    const { clock, links, of } = mesh([1, 2]);
+    clock.advance(50);
+    expect(of(1).row().get(2)).toEqual({ rttMs: 10, healthy: true });
+    // Pings from 1 wait 4 s (as in a queue while a connection is made): their pongs come late.
+    links.setLatency(1, 2, PROXIMITY_HEALTH_DEADLINE_MS + 1_000);
+    clock.advance(PROXIMITY_HEALTH_DEADLINE_MS + PROXIMITY_PING_INTERVAL_MS);
+    expect(of(1).row().get(2)).toEqual({ rttMs: 10, healthy: false });
+    clock.advance(PROXIMITY_HEALTH_DEADLINE_MS);
+    expect(of(1).pongsReceived).toBeGreaterThan(1);
+    expect(of(1).row().get(2)).toEqual({ rttMs: 10, healthy: true });
+  });
+
+  it('sends no ping over a connection the transport reports lost, and pings again once it is back', () => {
+    const { clock, links, of } = mesh([1, 2]);
+    clock.advance(50);
+    links.down.add('1>2');
+    const sent = of(1).pingsSent;
+    clock.advance(PROXIMITY_PING_INTERVAL_MS * 3);
+    expect(of(1).pingsSent).toBe(sent);
+    links.down.delete('1>2');
+    clock.advance(PROXIMITY_PING_INTERVAL_MS);
+    expect(of(1).pingsSent).toBe(sent + 1);
+    expect(of(1).row().get(2)).toEqual({ rttMs: 10, healthy: true });
+  });
+
   it('pings every peer once per interval', () => {
     const { clock, links } = mesh([1, 2, 3]);
     clock.advance(PROXIMITY_PING_INTERVAL_MS * 10 - 1);

@@ -17,6 +17,8 @@ export class ProximityLinks {
   private readonly cut = new Set<string>();
   /** Messages sent, by `from>to`. */
   readonly sent = new Map<string, number>();
+  /** Pairs whose connection the transport reports lost (`connectionLost`), by `from>to`. */
+  readonly down = new Set<string>();
 
   constructor(
     private readonly clock: ManualClock,
@@ -34,6 +36,7 @@ export class ProximityLinks {
       onPeerLost: (handler) => {
         endpoint.onPeerLost = handler;
       },
+      connectionLost: (peer) => this.down.has(`${self}>${peer}`),
     };
   }
 
