@@ -91,6 +91,13 @@ import type {
 } from './types.js';
 import { Watch, type WatchOpener } from './watch.js';
 
+/** How a discovery round ended: 'timed out' when no endpoint answered and some ran out of time. */
+type DiscoveryRound = 'done' | 'timed out';
+
+function isDeadlineExceeded(reason: unknown): boolean {
+  return (reason as { code?: unknown } | undefined)?.code === grpc.status.DEADLINE_EXCEEDED;
+}
+
 type Attempt<T> = (connection: EndpointConnection, deadline: Date) => Promise<T>;
 
 /** Status of one endpoint, or why it did not answer. */
@@ -109,7 +116,7 @@ export class MeshClient {
   /** Sleeps and timers only; gRPC deadlines are wall-clock dates by nature. */
   private readonly clock: Clock = new SystemClock();
   private readonly watches = new Set<Watch>();
-  private discovery: Promise<void> | undefined;
+  private discovery: Promise<DiscoveryRound> | undefined;
   private closed = false;
   /** The auth token, when the client was given credentials. */
   private readonly tokens: AuthTokenHolder | undefined;
@@ -159,7 +166,7 @@ export class MeshClient {
     const problems = validateClientOptions(options);
     if (problems.length > 0) throw new ValidationError('client options', problems);
     const client = new MeshClient(options);
-    if (client.discoverLeader) await client.discover(client.clock.nowMs() + client.timeoutMs);
+    if (client.discoverLeader) await client.discoverAtConnect(client.clock.nowMs() + client.timeoutMs);
     await client.tokens?.renew();
     return client;
   }
@@ -642,27 +649,43 @@ export class MeshClient {
   }
 
   /** One discovery round at a time; callers share it. */
-  private discover(deadlineMs: number): Promise<void> {
+  private discover(deadlineMs: number): Promise<DiscoveryRound> {
     this.discovery ??= this.discoverOnce(deadlineMs).finally(() => {
       this.discovery = undefined;
     });
     return this.discovery;
   }
 
-  private async discoverOnce(deadlineMs: number): Promise<void> {
+  /**
+   * Discovery at connect: a round in which no endpoint answered and some only ran out of time
+   * (a slow machine, a first call paying for its connection) goes again while the connect's
+   * deadline allows, as a dial timeout would wait; refusals end it at once.
+   */
+  private async discoverAtConnect(deadlineMs: number): Promise<void> {
+    // Each round that timed out spent its budget waiting: no pause is needed between rounds.
+    for (;;) {
+      const round = await this.discover(deadlineMs);
+      if (round !== 'timed out' || this.clock.nowMs() >= deadlineMs) return;
+    }
+  }
+
+  private async discoverOnce(deadlineMs: number): Promise<DiscoveryRound> {
     const budgetMs = Math.min(DISCOVERY_TIMEOUT_MS, deadlineMs - this.clock.nowMs());
-    if (budgetMs <= 0 || this.closed) return;
+    if (budgetMs <= 0 || this.closed) return 'done';
     const deadline = new Date(Date.now() + budgetMs);
     const answers = await Promise.allSettled(
       this.pool.addresses.map((address) => this.statusOf(this.pool.connection(address), deadline)),
     );
-    if (this.closed) return;
+    if (this.closed) return 'done';
     const statuses: EndpointStatus[] = [];
     for (const answer of answers) if (answer.status === 'fulfilled') statuses.push(answer.value);
     const choice = chooseLeader(statuses);
     if (choice.kind !== 'ask-members') {
       this.pool.setLeader(choice.kind === 'endpoint' ? choice.endpoint : undefined);
-      return;
+      const timedOut = answers.some(
+        (answer) => answer.status === 'rejected' && isDeadlineExceeded(answer.reason),
+      );
+      return statuses.length === 0 && timedOut ? 'timed out' : 'done';
     }
     try {
       const pb = await this.pool
@@ -681,6 +704,7 @@ export class MeshClient {
       // Discovery is advisory: without it calls rotate through the endpoints.
       this.pool.setLeader(undefined);
     }
+    return 'done';
   }
 
   private watchOpener(
