@@ -8,9 +8,7 @@ import { Buffer } from 'node:buffer';
 import { binaryToBytes, bytesToBinary } from '../kv/index.js';
 import { BadAuthRequestError } from './errors.js';
 import { MAX_AUTH_NAME_BYTES, MAX_PERMISSION_KEY_BYTES } from './limits.js';
-
-export type PermissionType = 'read' | 'write' | 'readwrite';
-export const PERMISSION_TYPES: readonly PermissionType[] = ['read', 'write', 'readwrite'];
+import { PERMISSION_TYPES, type PermissionType } from './permission-types.js';
 
 /** Keys are binary strings (one char per byte); `rangeEnd` '' for one key, '\0' for "from key". */
 export interface Permission {

@@ -4,14 +4,7 @@
  * etcd's) and the cluster's token-signing secret. Applying is deterministic and pure; checks
  * read this state directly, so a change takes effect on a member the moment it applies there.
  */
-import {
-  type AuthCommand,
-  base64,
-  fromBase64,
-  PERMISSION_TYPES,
-  type Permission,
-  type PermissionType,
-} from './auth-commands.js';
+import { type AuthCommand, base64, fromBase64, type Permission } from './auth-commands.js';
 import {
   AuthError,
   BadAuthRequestError,
@@ -29,6 +22,7 @@ import {
 } from './errors.js';
 import { coveredBy, type KeyInterval, mergeIntervals, permissionInterval } from './key-intervals.js';
 import { MAX_PERMISSIONS_PER_ROLE, MAX_ROLES_PER_USER, ROOT_NAME } from './limits.js';
+import { type Access, grantsAccess, PERMISSION_TYPES } from './permission-types.js';
 
 export interface UserRecord {
   readonly name: string;
@@ -44,13 +38,6 @@ export interface RoleRecord {
   readonly name: string;
   /** Sorted by key, then range end. */
   readonly permissions: readonly Permission[];
-}
-
-export type Access = 'read' | 'write';
-
-/** Whether a permission of `type` grants `access` (readwrite grants both). */
-export function grantsAccess(type: PermissionType, access: Access): boolean {
-  return type === 'readwrite' || type === access;
 }
 
 /** What request handlers read of the auth store. */

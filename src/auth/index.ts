@@ -3,17 +3,13 @@ export {
   checkAuthName,
   decodeAuthCommand,
   encodeAuthCommand,
-  PERMISSION_TYPES,
   type Permission,
-  type PermissionType,
 } from './auth-commands.js';
 export {
-  type Access,
   type AuthSnapshotState,
   type AuthStateView,
   AuthStore,
   decodeAuthSnapshot,
-  grantsAccess,
   type RoleRecord,
   type UserRecord,
 } from './auth-store.js';
@@ -47,4 +43,5 @@ export {
 export { kvCommandRefusal, watchRefusal } from './kv-access.js';
 export { AUTH_TOKEN_TTL_MS, MAX_AUTH_NAME_BYTES, ROOT_NAME } from './limits.js';
 export { hashPassword, verifyPassword } from './password-hash.js';
+export { type Access, grantsAccess, PERMISSION_TYPES, type PermissionType } from './permission-types.js';
 export { type AuthRefusal, AuthRefusals } from './refusals.js';

@@ -12,9 +12,10 @@ import {
   resolveRange,
   type WatchRequest,
 } from '../kv/index.js';
-import type { Access, AuthStateView } from './auth-store.js';
+import type { AuthStateView } from './auth-store.js';
 import { type AuthError, PermissionDeniedError, UserEmptyError } from './errors.js';
 import { requestInterval } from './key-intervals.js';
+import type { Access } from './permission-types.js';
 
 /** One thing a request needs: `access` to every key of `range`. */
 interface Need {

@@ -4,6 +4,12 @@
  */
 import { assert } from '../lib/index.js';
 
+/**
+ * Most nodes one blob is kept on (a put's and a desired blob's replicas). Here, not in
+ * src/reconcile (which re-exports it beside its other desired-state bounds), so the client
+ * checks a put without loading reconcile.
+ */
+export const MAX_BLOB_REPLICAS = 16;
 /** Largest blob a node stores (a put past it is refused with BLOB_TOO_LARGE). */
 export const MAX_BLOB_BYTES = 1024 * 1024 * 1024;
 /** Bytes one read of a stored blob, one peer answer and one streamed gRPC message carry at most. */

@@ -5,9 +5,8 @@
  * a node's reads stop counting when it leaves.
  */
 import { InputProblems, isNodeId, type NodeId } from '../lib/index.js';
-import { MAX_BLOB_REPLICAS } from '../reconcile/index.js';
 import { type BlobId, isBlobId } from './blob-id.js';
-import { MAX_BLOB_BYTES, MAX_HEAT_ENTRIES_PER_NODE } from './limits.js';
+import { MAX_BLOB_BYTES, MAX_BLOB_REPLICAS, MAX_HEAT_ENTRIES_PER_NODE } from './limits.js';
 
 /** Heat reconcile took off a blob (ReduceHeat), decaying like read heat, and the last action applied. */
 export interface BlobCooling {

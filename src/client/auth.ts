@@ -8,7 +8,8 @@
  * caller's user and roles with the caller's own token (`AuthLookupOptions.token`).
  */
 import * as grpc from '@grpc/grpc-js';
-import { PERMISSION_TYPES, type PermissionType } from '../auth/index.js';
+// The leaf, not src/auth's index: that loads the auth store and src/kv, which a client never runs.
+import { PERMISSION_TYPES, type PermissionType } from '../auth/permission-types.js';
 import { ValidationError } from '../lib/index.js';
 import type { PbResponseHeader } from '../protocol/index.js';
 import { TOKEN_METADATA } from './auth-token.js';
@@ -20,7 +21,7 @@ import { DEFAULT_CALL_TIMEOUT_MS } from './limits.js';
 import type { ServiceTransport } from './service-transport.js';
 import type { Bytes, CallOptions, ResponseHeader } from './types.js';
 
-export { PERMISSION_TYPES, type PermissionType } from '../auth/index.js';
+export { PERMISSION_TYPES, type PermissionType } from '../auth/permission-types.js';
 
 /**
  * One key-range permission of a role: the key alone (`rangeEnd` empty), the range

@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { BlobPutResult } from '../api/index.js';
-import { BlobHasher, type BlobStatus, checkBlobId } from '../blobs/index.js';
+import { BlobHasher, type BlobStatus, checkBlobId, MAX_BLOB_REPLICAS } from '../blobs/index.js';
 import { InputProblems } from '../lib/index.js';
 import {
   BLOB_ERRORS,
@@ -17,7 +17,6 @@ import {
   type PbListBlobsResponse,
   type PbPutBlobResponse,
 } from '../protocol/index.js';
-import { MAX_BLOB_REPLICAS } from '../reconcile/index.js';
 import { toNumber } from './convert.js';
 import type { EndpointConnection } from './endpoint.js';
 import { MeshClientError } from './errors.js';

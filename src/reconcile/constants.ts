@@ -69,10 +69,10 @@ export const BLOB_HOT_HEAT = 1_000;
 /** Largest ReduceHeat step (the counter is a u32 on the wire). */
 export const MAX_HEAT_REDUCTION = 0xffff_ffff;
 
-/** Desired-state bounds: members of one daemon, replicas of one chain or blob. */
+/** Desired-state bounds: members of one daemon, replicas of one chain or blob (the blob store's own bound). */
 export const MAX_DAEMON_MEMBERS = 16;
 export const MAX_CHAIN_REPLICAS_DESIRED = 16;
-export const MAX_BLOB_REPLICAS = 16;
+export { MAX_BLOB_REPLICAS } from '../blobs/limits.js';
 /** Longest name of a daemon, chain, zone or blob id. */
 export const MAX_RECONCILE_NAME_CHARS = 256;
 /** Problems one validation reports at most (the rest are counted). */

@@ -2,8 +2,10 @@
  * The built `meshos` loads only the command asked for: `version`, `help` and a mistyped command
  * load no package at all, and a client command (`kv`) loads grpc but none of the node's packages
  * (its logger, metrics, the etcd3 client `join` uses), and makes etcd's services from the
- * prebuilt descriptor without parsing any .proto text. NODE_DEBUG=module makes Node name each
- * CommonJS file it loads, which is how every dependency here is packaged.
+ * prebuilt descriptor without parsing any .proto text. Nor does a client command load the
+ * node's own modules of src/kv or src/reconcile. NODE_DEBUG=module makes Node name each CommonJS
+ * file it loads, which is how every dependency here is packaged; NODE_DEBUG=esm names each ES
+ * module, which is how MeshOS's own dist/ is built.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -19,8 +21,17 @@ const NODE_ONLY_PACKAGES = ['node_modules/pino/', 'node_modules/prom-client/', '
 /** What parsing .proto text loads: proto-loader, and protobufjs's parser (its light build has none). */
 const PROTO_TEXT_MODULES = ['node_modules/@grpc/proto-loader/', 'node_modules/protobufjs/src/parse.js'];
 
-async function runWithModuleLog(args: readonly string[]): Promise<{ code: number | null; output: string }> {
-  const running = meshos(args, { NODE_DEBUG: 'module' });
+/** MeshOS's folders only a node runs: the KV state machine and the reconciler. */
+const NODE_ONLY_FOLDERS = ['dist/src/kv/', 'dist/src/reconcile/'];
+
+/** The client commands whose modules once loaded those folders (role through the auth store). */
+const CLIENT_COMMANDS = ['kv', 'blob', 'role', 'status'];
+
+async function runWithModuleLog(
+  args: readonly string[],
+  modules: 'packages' | 'packages and own modules' = 'packages',
+): Promise<{ code: number | null; output: string }> {
+  const running = meshos(args, { NODE_DEBUG: modules === 'packages' ? 'module' : 'module,esm' });
   const code = await exitCode(running, COMMAND_TIMEOUT_MS);
   return { code, output: running.output() };
 }
@@ -58,10 +69,28 @@ describe('meshos start-up', () => {
   it("makes etcd's services for a call from the prebuilt descriptor, parsing no .proto text", async () => {
     // Nothing listens on a free port: the call is refused, after the client made its services.
     const endpoint = `127.0.0.1:${await findFreeLoopbackPort()}`;
-    const { code, output } = await runWithModuleLog(['kv', 'get', 'key', '--endpoints', endpoint]);
+    const { code, output } = await runWithModuleLog(
+      ['kv', 'get', 'key', '--endpoints', endpoint],
+      'packages and own modules',
+    );
     expect(code).not.toBe(0);
     expect(output).toContain('UNAVAILABLE');
     expect(output).toContain('node_modules/protobufjs/');
     for (const parsing of PROTO_TEXT_MODULES) expect(output).not.toContain(parsing);
+    expect(output).toContain('dist/src/client/');
+    for (const nodeOnly of NODE_ONLY_FOLDERS) expect(output).not.toContain(nodeOnly);
   });
+
+  it(
+    "loads none of the node's KV or reconciler modules for a client command",
+    async () => {
+      for (const command of CLIENT_COMMANDS) {
+        const { code, output } = await runWithModuleLog([command, '--help'], 'packages and own modules');
+        expect(code, command).toBe(0);
+        expect(output, command).toContain(`dist/src/cli/commands/${command}.js`);
+        for (const nodeOnly of NODE_ONLY_FOLDERS) expect(output, command).not.toContain(nodeOnly);
+      }
+    },
+    CLIENT_COMMANDS.length * COMMAND_TIMEOUT_MS,
+  );
 });

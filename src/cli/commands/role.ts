@@ -2,7 +2,8 @@
  * `meshos role add|delete|get|list|grant-permission|revoke-permission`: roles and their key-range
  * permissions, as etcdctl's `role` (same arguments, same text output).
  */
-import { grantsAccess } from '../../auth/index.js';
+// The leaf, not src/auth's index: that loads the auth store and src/kv, which a client never runs.
+import { grantsAccess } from '../../auth/permission-types.js';
 import {
   bytesToText,
   type Permission,
