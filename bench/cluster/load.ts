@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { traceStage } from '../../src/lib/node/index.js';
 import { percentile } from '../harness.js';
 import { KvChannels } from './kv-channels.js';
 import { type BenchClientTls, kvRequestFrame, RawKvChannels } from './raw-kv-channels.js';
@@ -136,6 +137,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const sentAt = performance.now();
       let ok = true;
       let failure: string | undefined;
+      traceStage?.('client-sent', 0);
       try {
         await channels.call(channel, method, frame, timeoutMs);
       } catch (error) {
@@ -143,6 +145,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         failure = error instanceof Error ? error.message : String(error);
         firstError ??= failure;
       }
+      traceStage?.('client-done', 0);
       const doneAt = performance.now();
       options.observe?.(sentAt, doneAt, ok, failure);
       if (ok) {

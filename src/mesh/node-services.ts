@@ -6,6 +6,7 @@
 import { DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS, etcdPortServices, meshAccess } from '../api/index.js';
 import { DEFAULT_CONTROL_ROOT } from '../control/index.js';
 import { type Address, parseAddress, type StepDurations } from '../lib/index.js';
+import { endOfTurn } from '../lib/node/index.js';
 import {
   DEFAULT_ELECTION_TICKS,
   DEFAULT_HEARTBEAT_TICKS,
@@ -145,6 +146,8 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
     onStep: steps.observe,
     onStepStart: steps.started,
+    // A forwarded write's answer leaves in the turn its entry applied, with the Ready's messages.
+    flushAfterReactions: () => endOfTurn.writeAfterReactions(),
     onProposalSettled: (applied) => {
       metrics?.proposals.inc();
       if (!applied) metrics?.proposalFailures.inc();

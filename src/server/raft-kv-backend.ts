@@ -37,6 +37,7 @@ import {
   writeKvResult,
 } from '../kv/index.js';
 import { BinaryWriter, type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
+import { traceStage } from '../lib/node/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
 import type { AutoCompactionConfig } from './auto-compaction-policy.js';
 import { AutoCompactor } from './auto-compactor.js';
@@ -258,6 +259,7 @@ export class RaftKvBackend implements KvBackend {
   handleForwarded(body: Uint8Array): Promise<Uint8Array> {
     // A forwarded write, the common case, without an async frame held until it applies.
     if (body[0] === FORWARD_PROPOSAL && this.node.isLeader()) {
+      traceStage?.('forward-received', 0);
       try {
         return this.node.propose(body.subarray(1)).then(encodeForwardedResult);
       } catch (error) {
@@ -442,6 +444,7 @@ export class RaftKvBackend implements KvBackend {
   private forwardTo(leader: NodeId, body: Uint8Array): Promise<Uint8Array> {
     // Without forwarding the client is told who leads, and asks it itself.
     if (this.options.forward === undefined) return Promise.reject(new NotLeaderError(leader));
+    traceStage?.('forward-sent', 0);
     return this.options.forward(leader, body);
   }
 
@@ -473,9 +476,11 @@ export class RaftKvBackend implements KvBackend {
 /** A forwarded proposal's answer: its encoded result, or nothing for a command without one. */
 /** Sent and dropped, so in pooled memory. */
 function encodeForwardedResult(result: NodeApplyResult): Uint8Array {
+  traceStage?.('forward-answered', 0);
   return result === undefined ? NO_RESULT : BinaryWriter.transient((writer) => writeKvResult(writer, result));
 }
 
 function decodeForwardedResult(answer: Uint8Array): NodeApplyResult {
+  traceStage?.('forward-answer-received', 0);
   return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
 }

@@ -14,7 +14,7 @@ import {
   singleStep,
   type TimerId,
 } from '../lib/index.js';
-import { silentLogger } from '../lib/node/index.js';
+import { silentLogger, type TraceStage, traceStage } from '../lib/node/index.js';
 import {
   type ClusterConfig,
   type ConfigChange,
@@ -153,6 +153,15 @@ export interface RaftNodeOptions<Result> {
   readonly onProposalSettled?: (applied: boolean) => void;
   /** Told how long each persist (append and fdatasync) took, for metrics. */
   readonly onPersisted?: (durationMs: number) => void;
+  /**
+   * Writes what was sent so far once the promise reactions queued so far have run, still in this
+   * turn of the event loop (a node passes `endOfTurn.writeAfterReactions`). A drain that starts no
+   * log write ends with it instead of flushing its link at once, so that what its proposers'
+   * reactions send (the answer to a write a follower forwarded) shares one socket write with the
+   * Ready's messages: a TLS socket takes one write per turn, and a second waits for the next turn.
+   * Without it a drain flushes its link at once.
+   */
+  readonly flushAfterReactions?: () => void;
   /** Told how long each synchronous piece of the node's work held the event loop, for metrics. */
   readonly onStep?: StepObserver;
   /** Told as each such piece starts (so its start can be read off the scheduler). */
@@ -467,6 +476,7 @@ export class RaftNode<Result> {
       settled?.(false);
       return Promise.reject(error);
     }
+    traceStage?.('proposed', index);
     this.schedule();
     const result = this.proposals.add(index, this.raft.term);
     if (settled === undefined) return result;
@@ -652,6 +662,7 @@ export class RaftNode<Result> {
       );
       return;
     }
+    if (traceStage !== undefined) traceReceived(traceStage, message);
     this.raft.step(message);
     this.schedule();
   }
@@ -703,6 +714,7 @@ export class RaftNode<Result> {
     let stretchStartedMs = this.startStretch();
     let handBack = false;
     let appliedThisTurn = 0;
+    let startedWrite = false;
     try {
       for (;;) {
         // While a write is in flight, new entries wait for the next write (one larger batch)
@@ -720,7 +732,7 @@ export class RaftNode<Result> {
         this.stretchTrace.countReady(ready);
         this.endPhase('core');
         appliedThisTurn += ready.committedEntries.length;
-        if (ready.snapshot === undefined) this.handleReady(ready);
+        if (ready.snapshot === undefined) startedWrite = this.handleReady(ready) || startedWrite;
         else {
           this.observeStretch(stretchStartedMs);
           await this.handleSnapshotReady(ready, ready.snapshot);
@@ -728,10 +740,15 @@ export class RaftNode<Result> {
         }
         if (this.snapshotDue()) this.startSnapshot();
       }
-      // What these Readys sent leaves now rather than a turn of the event loop later, and
-      // before their log writes, which the store runs in the microtasks that follow (inline
-      // fdatasync blocks the loop): a leader's appends travel while it syncs its own copy.
-      this.options.link.flush?.();
+      // What these Readys sent leaves in this turn of the event loop, not a turn later. When they
+      // started a log write, at once: before the write, which the store runs in the microtasks
+      // that follow (an inline fdatasync blocks the loop), so a leader's appends travel while it
+      // syncs its own copy. Otherwise after the reactions to what they applied, together with
+      // what those send (see `flushAfterReactions`).
+      const flushAfterReactions = this.options.flushAfterReactions;
+      if (startedWrite || flushAfterReactions === undefined) this.options.link.flush?.();
+      else flushAfterReactions();
+      traceStage?.('drain-flushed', 0);
       this.endPhase('flush');
       this.observeStretch(stretchStartedMs);
     } catch (error) {
@@ -750,10 +767,11 @@ export class RaftNode<Result> {
    * Ready (acknowledgements that arrived meanwhile, new proposals) need not wait for this
    * write's fdatasync; the store group-commits writes queued behind one in progress. What may
    * only leave once durable (votes, append acknowledgements) leaves when the write and every
-   * earlier one are done, in Ready order.
+   * earlier one are done, in Ready order. True when it started a log write.
    */
-  private handleReady(ready: Ready): void {
+  private handleReady(ready: Ready): boolean {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
+    if (traceStage !== undefined) traceReady(traceStage, ready);
     this.sendAtOnce(ready);
     this.endPhase('send');
     const persisted = bothSettled(this.stageWrite(ready), this.writeSnapshotChunks(ready));
@@ -767,7 +785,7 @@ export class RaftNode<Result> {
       // Nothing of this Ready to write and every earlier step done: no need to wait a turn.
       this.send(ready.messagesAfterPersist);
       this.updateReadiness();
-      return;
+      return false;
     }
     const last = ready.entries.at(-1);
     this.afterPersistSteps++;
@@ -776,6 +794,7 @@ export class RaftNode<Result> {
         this.afterPersistSteps--;
         if (writing) this.writesInFlight--;
         if (this.failure !== undefined) return;
+        if (last !== undefined) traceStage?.('persisted', last.index);
         this.send(ready.messagesAfterPersist);
         // The last write in flight is done: its acknowledgements leave now, not after the next
         // turn's I/O (the leader waits for them). With writes still in flight, the last to
@@ -788,6 +807,7 @@ export class RaftNode<Result> {
       })
       .catch((error: unknown) => this.fail(error));
     this.updateReadiness();
+    return writing;
   }
 
   /**
@@ -962,6 +982,7 @@ export class RaftNode<Result> {
   private applyEntry(entry: Entry): void {
     const result = this.options.stateMachine.apply(entry);
     this.appliedIndex = entry.index;
+    traceStage?.('applied', entry.index);
     this.proposals.applied(entry.index, entry.term, result);
     if (entry.kind === 'config') this.noteMembership(this.raft.configAt(entry.index));
   }
@@ -1202,6 +1223,21 @@ function bothSettled(
   if (first === undefined) return second;
   if (second === undefined) return first;
   return Promise.all([first, second]).then(() => undefined);
+}
+
+/** A received append carrying entries, or an append's acknowledgement (`MESHOS_STAGE_TRACE`). */
+function traceReceived(trace: TraceStage, message: Message): void {
+  if (message.type === 'append' && message.entries.length > 0)
+    trace('append-received', message.entries.at(-1)?.index ?? 0);
+  else if (message.type === 'appendResponse' && message.success) trace('ack-received', message.index);
+}
+
+/** A Ready's new entries (sent to followers by a leader) and its commits (`MESHOS_STAGE_TRACE`). */
+function traceReady(trace: TraceStage, ready: Ready): void {
+  const last = ready.entries.at(-1);
+  if (last !== undefined) trace('ready-entries', last.index);
+  const committed = ready.committedEntries.at(-1);
+  if (committed !== undefined) trace('ready-commits', committed.index);
 }
 
 /** Whether `config` keeps `id` as a member: a voter of its (new) voter set, or a learner. */

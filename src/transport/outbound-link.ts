@@ -1,4 +1,5 @@
 import { type Address, type ByteStream, formatAddress, type NodeId, type TimerId } from '../lib/index.js';
+import { traceStage } from '../lib/node/index.js';
 import { reconnectDelayMs } from './backoff.js';
 import { encodeMessagesFrame } from './batch.js';
 import { type Frame, FrameType } from './frame.js';
@@ -242,6 +243,7 @@ export class OutboundLink {
       this.context.counters.sentFrames++;
       this.context.counters.sentMessages += batch.length;
       this.context.counters.sentBytes += frame.length;
+      traceStage?.('peer-write', 0);
       if (!stream.write(frame)) this.writeBlocked = true;
     }
   }

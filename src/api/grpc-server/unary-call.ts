@@ -9,6 +9,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
+import { traceStage } from '../../lib/node/index.js';
 import { type AuthContext, authContextOf } from './auth-context.js';
 import {
   DEADLINE_EXCEEDED,
@@ -96,6 +97,7 @@ export class UnaryCall {
 
   /** The client half-closed: decode the request and run the handler. */
   received(): void {
+    traceStage?.('call-received', 0);
     if (this.answered) return;
     try {
       this.request = this.decode();
@@ -151,6 +153,7 @@ export class UnaryCall {
     if (streamGone(stream)) return;
     if (trailer !== undefined && trailer !== null)
       this.trailers = statusTrailers({ code: Status.OK, details: 'OK', metadata: trailer });
+    traceStage?.('call-answered', 0);
     stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
     stream.once('wantTrailers', sendTrailers);
     stream.end(frameMessage(bytes));
@@ -204,6 +207,7 @@ function onClose(this: UnaryStream): void {
 }
 
 function sendTrailers(this: UnaryStream): void {
+  traceStage?.('trailers-sent', 0);
   this.sendTrailers(this[CALL].trailers);
 }
 

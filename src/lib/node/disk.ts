@@ -10,6 +10,7 @@ import {
 } from '../disk.js';
 import type { StepObserver, StepStartObserver } from '../step-durations.js';
 import { INLINE_MAX_BATCH_BYTES, INLINE_SYNC_WAIT_MS, InlineIoPolicy } from './inline-io-policy.js';
+import { traceStage } from './stage-trace.js';
 import { SyncThread } from './sync-thread.js';
 
 /** How a file opened for inline IO decides, and reports, what runs on the event loop. */
@@ -121,6 +122,7 @@ class NodeDiskFile implements DiskFile {
   }
 
   private async sync(): Promise<void> {
+    traceStage?.('sync-start', 0);
     const inline = this.inline;
     const bytes = this.unsyncedBytes;
     this.unsyncedBytes = 0;
@@ -151,6 +153,7 @@ class NodeDiskFile implements DiskFile {
       await wrap('fdatasync', this.path, () => this.handle.datasync());
     }
     inline.policy.synced(performance.now() - startedMs);
+    traceStage?.('sync-done', 0);
   }
 
   async close(): Promise<void> {

@@ -6,4 +6,5 @@ export { INLINE_MAX_BATCH_BYTES, INLINE_SYNC_SLOW_MS, InlineIoPolicy } from './i
 export { createLogger, silentLogger } from './logger.js';
 export { MainThreadSchedule, mainThreadRunQueueWaits } from './main-thread-schedule.js';
 export { findFreeLoopbackPort, NodeNetwork, type NodeNetworkOptions } from './network.js';
+export { type TraceStage, traceStage } from './stage-trace.js';
 export { endOfTurn, TurnEnd } from './turn-end.js';

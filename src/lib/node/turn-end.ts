@@ -19,6 +19,7 @@ export class TurnEnd {
   private writes: (() => void)[] = [];
   private armed = false;
   private writing = false;
+  private lateWriteQueued = false;
 
   /** Runs `task` at the end of this turn, with the other work deferred to it. */
   defer(task: () => void): void {
@@ -42,6 +43,29 @@ export class TurnEnd {
       this.writing = false;
     }
   }
+
+  /**
+   * Runs the deferred writes still in this turn, once the promise reactions queued so far, and
+   * those they queue in turn, have run. For work that ran in an immediate of its own (the Raft
+   * drain, which settles proposals): what their reactions send (the answer to a write a follower
+   * forwarded) would otherwise wait for this object's immediate, which, armed from inside the
+   * check phase, runs in the next turn, behind that turn's I/O. A tick queued from a microtask
+   * runs once the microtask queue is empty: Node runs ticks, then microtasks, until both are.
+   */
+  writeAfterReactions(): void {
+    if (this.lateWriteQueued) return;
+    this.lateWriteQueued = true;
+    queueMicrotask(this.queueLateWrite);
+  }
+
+  private readonly queueLateWrite = (): void => {
+    process.nextTick(this.lateWrite);
+  };
+
+  private readonly lateWrite = (): void => {
+    this.lateWriteQueued = false;
+    this.writeNow();
+  };
 
   private arm(): void {
     if (this.armed) return;

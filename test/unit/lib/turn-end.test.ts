@@ -56,6 +56,34 @@ describe('TurnEnd', () => {
     expect(events).toEqual(['push written', 'inline sync']);
   });
 
+  it('on writeAfterReactions, writes what chained promise reactions sent before the next immediate', async () => {
+    const turnEnd = new TurnEnd();
+    const events: string[] = [];
+    let writes = 0;
+    // Work in an immediate of its own (a Raft drain) settles a proposal; the answer to it is sent
+    // two reactions later. Without the call it would be written after the next immediate.
+    setImmediate(() => {
+      let settle: () => void = () => {};
+      void new Promise<void>((resolve) => {
+        settle = resolve;
+      })
+        .then(() => undefined)
+        .then(() =>
+          turnEnd.deferWrite(() => {
+            writes++;
+            events.push('answer written');
+          }),
+        );
+      settle();
+      turnEnd.writeAfterReactions();
+      setImmediate(() => events.push('next immediate'));
+    });
+    for (let turn = 0; turn < 5 && events.length < 2; turn++) await afterQueuedImmediates();
+    await afterQueuedImmediates();
+    expect(events).toEqual(['answer written', 'next immediate']);
+    expect(writes).toBe(1);
+  });
+
   it('runs work deferred once the round is over in a later turn', async () => {
     const turnEnd = new TurnEnd();
     const events: string[] = [];

@@ -105,6 +105,53 @@ describe('RaftNode host', () => {
     }
   });
 
+  it('leaves the messages of a drain that writes nothing to flushAfterReactions', async () => {
+    const events: string[] = [];
+    const memory = new MemoryDisk();
+    await memory.makeDirectory('/data');
+    const disk: Disk = Object.assign(Object.create(memory) as Disk, {
+      open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
+        const file = await memory.open(filePath, mode);
+        return Object.assign(Object.create(file) as DiskFile, {
+          append: (data: Uint8Array) => {
+            events.push('append');
+            return file.append(data);
+          },
+        });
+      },
+    });
+    const link = new MemoryLinks().linkFor(1);
+    const node = await RaftNode.start({
+      id: 1,
+      dataDirectory: '/data/raft',
+      initialVoters: [1],
+      disk,
+      clock: new SystemClock(),
+      random: new SeededRandom(1),
+      link: { ...link, flush: () => events.push('flush') },
+      flushAfterReactions: () => events.push('after reactions'),
+      stateMachine: new ListStateMachine(),
+    });
+    try {
+      node.campaign();
+      await node.waitReady(5_000);
+      await node.propose(encode('settle'));
+      events.length = 0;
+      // A lone voter: one drain appends the entry (and flushes before the write), a later one
+      // commits and applies it, which starts no write.
+      await node.propose(encode('x')).then(() => events.push('answered'));
+      const append = events.indexOf('append');
+      expect(append).toBeGreaterThan(0);
+      expect(events.slice(0, append)).toContain('flush');
+      const afterAppend = events.slice(append);
+      expect(afterAppend).not.toContain('flush');
+      expect(afterAppend.indexOf('after reactions')).toBeGreaterThan(0);
+      expect(afterAppend.indexOf('after reactions')).toBeLessThan(afterAppend.indexOf('answered'));
+    } finally {
+      await node.stop();
+    }
+  });
+
   it('refuses proposals on a follower with NOT_LEADER naming the leader', async () => {
     cluster = new TestCluster([1, 2, 3]);
     await cluster.start();
