@@ -43,6 +43,8 @@ export interface SimulatedNode {
   /** Data of applied normal entries, decoded as text, in apply order. */
   applied: string[];
   appliedEntries: Entry[];
+  /** How many committed entries each Ready handed out, in order (0 for a Ready without any). */
+  committedPerReady: number[];
   readStates: ReadState[];
   droppedReads: string[];
 }
@@ -131,6 +133,7 @@ export class Network {
       receiving: [],
       applied: [],
       appliedEntries: [],
+      committedPerReady: [],
       readStates: [],
       droppedReads: [],
     };
@@ -206,6 +209,7 @@ export class Network {
     node.storage.append(ready.entries);
     if (ready.hardState !== undefined) node.storage.setHardState(ready.hardState);
     this.queue.push(...this.sentAtOnce(node, ready), ...ready.messagesAfterPersist);
+    node.committedPerReady.push(ready.committedEntries.length);
     for (const entry of ready.committedEntries) {
       node.appliedEntries.push(entry);
       if (entry.kind === 'normal') node.applied.push(decoder.decode(entry.data));
