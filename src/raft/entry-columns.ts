@@ -14,7 +14,8 @@ export const MAX_SHARED_ENTRY_DATA_BYTES = 4096;
 const NO_DATA = new Uint8Array(0);
 const KINDS: readonly EntryKind[] = ['normal', 'config', 'noop'];
 const KIND_CODES: Readonly<Record<EntryKind, number>> = { normal: 0, config: 1, noop: 2 };
-const INITIAL_CAPACITY = 64;
+// Small, so that tests of a few dozen entries exercise growing and moving down too.
+const INITIAL_CAPACITY = 8;
 
 /**
  * A run of log entries kept as columns in typed arrays (term, kind, and where the data lies: a

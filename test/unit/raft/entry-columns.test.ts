@@ -29,6 +29,12 @@ const dataLength = fc.oneof(
   fc.integer({ min: MAX_SHARED_ENTRY_DATA_BYTES + 1, max: MAX_SHARED_ENTRY_DATA_BYTES + 64 }),
   fc.integer({ min: 1000, max: MAX_SHARED_ENTRY_DATA_BYTES - 1 }),
 );
+/** `length` bytes of `fill`, the last one different: cheap to make, hard to confuse. */
+const patterned = (length: number, fill: number): Uint8Array => {
+  const bytes = new Uint8Array(length).fill(fill);
+  if (length > 1) bytes[length - 1] = (fill * 7 + length) & 0xff;
+  return bytes;
+};
 const modelEntry: fc.Arbitrary<ModelEntry> = fc
   .record({
     term: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constant(2 ** 40)),
@@ -39,7 +45,7 @@ const modelEntry: fc.Arbitrary<ModelEntry> = fc
   .map(({ term, kind, length, fill }) => ({
     term,
     kind,
-    bytes: Uint8Array.from({ length }, (_, offset) => (fill + offset) & 0xff),
+    bytes: patterned(length, fill),
   }));
 const command: fc.Arbitrary<Command> = fc.oneof(
   {
@@ -99,7 +105,7 @@ describe('EntryColumns', () => {
 
   it('answers as a plain array of entries under any appends, truncations and prefix drops', () => {
     fc.assert(
-      fc.property(fc.array(command, { maxLength: 40 }), (commands) => {
+      fc.property(fc.array(command, { maxLength: 60, size: 'medium' }), (commands) => {
         const columns = new EntryColumns(SLAB_BYTES);
         let model: ModelEntry[] = [];
         // Views handed out earlier, with the bytes they showed: they must keep them.
@@ -128,20 +134,22 @@ describe('EntryColumns', () => {
             model = model.slice(count);
           }
           expect(columns.length).toBe(model.length);
+          const wrong: number[] = [];
           for (let position = 0; position < model.length; position++) {
             const expected = model[position]!;
             const entry = columns.entry(position, 1000 + position);
-            expect(columns.term(position)).toBe(expected.term);
-            expect(columns.sizeBytes(position)).toBe(expected.bytes.length + ENTRY_OVERHEAD_BYTES);
-            expect({ term: entry.term, index: entry.index, kind: entry.kind }).toEqual({
-              term: expected.term,
-              index: 1000 + position,
-              kind: expected.kind,
-            });
-            expect(sameBytes(entry.data, expected.bytes)).toBe(true);
-            if (expected.bytes.length > 0 && position % 7 === 0)
+            const right =
+              columns.term(position) === expected.term &&
+              columns.sizeBytes(position) === expected.bytes.length + ENTRY_OVERHEAD_BYTES &&
+              entry.term === expected.term &&
+              entry.index === 1000 + position &&
+              entry.kind === expected.kind &&
+              sameBytes(entry.data, expected.bytes);
+            if (!right) wrong.push(position);
+            if (expected.bytes.length > 0 && handedOut.length < 200 && position % 7 === 0)
               handedOut.push({ data: entry.data, bytes: expected.bytes });
           }
+          expect(wrong).toEqual([]);
           const withData = model.filter((entry) => entry.bytes.length > 0).length;
           expect(columns.slabCount).toBeLessThanOrEqual(model.length === 0 ? 0 : withData + 1);
         }
