@@ -3,8 +3,10 @@
  * proximity channel, answers their pings, keeps a smoothed RTT per peer, and judges each peer
  * healthy while its pongs keep arriving within the health deadline (docs/CHAINS.md "Election").
  * A lost connection marks the peer unhealthy at once; its next pong makes it healthy again.
- * Pings wait while the connection is lost, and a pong later than the health deadline is no RTT
- * sample: neither may turn an outage into a slow path (the reconciler avoids slow peers).
+ * RTT samples come only from pings sent once the connection answered (a peer's first pong is
+ * followed by a ping at once), none while the connection is lost, and none answered later than
+ * the health deadline: a ping that waited for a connection or through an outage must not make a
+ * slow path (the reconciler avoids slow peers).
  */
 import { type Clock, type NodeId, type TimerId, ValidationError } from '../lib/index.js';
 import {
@@ -32,6 +34,12 @@ interface PeerState {
   lastPongAtMs: number | undefined;
   /** The connection closed after the last pong: unhealthy until the next one. */
   lost: boolean;
+  /**
+   * When the first pong over the current connection came (undefined before it, and again after a
+   * loss): only a ping sent from then on measures the path; an earlier one may have waited for
+   * the connection to be made.
+   */
+  answeringSinceMs: number | undefined;
   /** Health as last reported to listeners. */
   reportedHealthy: boolean;
 }
@@ -92,6 +100,7 @@ export class ProximityGraph {
         rttMs: undefined,
         lastPongAtMs: undefined,
         lost: false,
+        answeringSinceMs: undefined,
         reportedHealthy: false,
       });
       if (this.running) this.ping(peer);
@@ -142,20 +151,26 @@ export class ProximityGraph {
     // A pong for a ping this clock never sent (in the future) says nothing.
     if (state === undefined || sampleMs < 0) return;
     this.pongsReceived += 1;
-    // An answer later than the health deadline proves the peer is up now, but its ping waited
-    // somewhere (a queue while a connection was made, a paused process): no RTT sample.
-    if (sampleMs <= this.healthDeadlineMs)
+    const firstAnswer = state.answeringSinceMs === undefined;
+    if (firstAnswer) state.answeringSinceMs = nowMs;
+    // A ping sent before the connection answered may have waited for it to be made, and one
+    // answered later than the health deadline waited somewhere (a paused process): neither
+    // measures the path. The first answer is followed by a ping at once that does.
+    else if (message.sentAtMs >= (state.answeringSinceMs as number) && sampleMs <= this.healthDeadlineMs)
       state.rttMs =
         state.rttMs === undefined ? sampleMs : state.rttMs + RTT_SMOOTHING_WEIGHT * (sampleMs - state.rttMs);
     state.lastPongAtMs = nowMs;
     state.lost = false;
-    this.reportChange(from, state);
+    // The measuring ping's answer reports the change, RTT known (the next round does if it is lost).
+    if (firstAnswer && this.running) this.ping(from);
+    else this.reportChange(from, state);
   }
 
   private peerLost(peer: NodeId): void {
     const state = this.peers.get(peer);
     if (state === undefined) return;
     state.lost = true;
+    state.answeringSinceMs = undefined;
     this.reportChange(peer, state);
   }
 

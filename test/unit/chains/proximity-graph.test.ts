@@ -40,7 +40,10 @@ describe('ProximityGraph', () => {
       ],
     );
     expect(of(1).row().get(2)).toEqual({ healthy: false });
-    clock.advance(50);
+    // The first pong proves the connection; the ping sent at once then measures the path.
+    clock.advance(15);
+    expect(of(1).row().get(2)).toEqual({ healthy: true });
+    clock.advance(85);
     expect(of(1).row()).toEqual(
       new Map([
         [2, { rttMs: 10, healthy: true }],
@@ -75,6 +78,17 @@ describe('ProximityGraph', () => {
     expect(of(1).row().get(2)).toEqual({ rttMs: 10, healthy: true });
   });
 
+  it('takes no RTT sample from a ping that waited for the connection to be made', () => {
+    // Node 1's first ping waits 1.5 s (as in a queue while node 2 starts), later ones do not.
+    const { clock, links, of } = mesh([1, 2], [[1, 2, 1_500]]);
+    clock.advance(1);
+    links.setLatency(1, 2, 5);
+    // The ping at 1 s is answered first and measures; the one from 0 comes back at 1.5 s.
+    clock.advance(1_599);
+    expect(of(1).pongsReceived).toBe(3);
+    expect(of(1).row().get(2)).toEqual({ rttMs: 10, healthy: true });
+  });
+
   it('sends no ping over a connection the transport reports lost, and pings again once it is back', () => {
     const { clock, links, of } = mesh([1, 2]);
     clock.advance(50);
@@ -91,9 +105,10 @@ describe('ProximityGraph', () => {
   it('pings every peer once per interval', () => {
     const { clock, links } = mesh([1, 2, 3]);
     clock.advance(PROXIMITY_PING_INTERVAL_MS * 10 - 1);
-    // A ping at 0 and one per interval after, plus the pongs answering the other's pings.
-    expect(links.sent.get('1>2')).toBe(20);
-    expect(links.sent.get('1>3')).toBe(20);
+    // A ping at 0, one at the first answer (it measures) and one per interval after, plus the
+    // pongs answering the other's pings.
+    expect(links.sent.get('1>2')).toBe(22);
+    expect(links.sent.get('1>3')).toBe(22);
   });
 
   it('a peer that stops answering turns unhealthy past the health deadline, and healthy at its next pong', () => {
@@ -134,7 +149,7 @@ describe('ProximityGraph', () => {
     links.inject(2, 1, encodeProximityMessage({ kind: 'pong', sentAtMs: clock.nowMs() + 1_000 }));
     expect(links.sent.get('1>2')).toBe(before);
     expect(of(1).row()).toEqual(new Map([[2, { rttMs: 10, healthy: true }]]));
-    expect(of(1).pongsReceived).toBe(1);
+    expect(of(1).pongsReceived).toBe(2);
   });
 
   it('pings a new peer at once and forgets one that leaves the list', () => {
