@@ -6,8 +6,13 @@
  */
 import { type AutoCompactionConfig, AutoCompactionPolicy } from './auto-compaction-policy.js';
 
-/** Most change records one compaction step walks (about 5 ms of apply work; see docs/KV.md). */
-export const MAX_COMPACTION_STEP_RECORDS = 10_000;
+/**
+ * Most change records one compaction step walks. At 10,000 a step's apply took 4.7 ms of CPU at
+ * the median but up to 32 ms (load 18, in-process), and Readys applying a handful of entries took
+ * 37-61 ms of a member's own time under saturation; 2,500 takes 1.1 ms at the median and at most
+ * 7-13 ms for the same total (docs/BENCHMARKS.md, "Compaction steps").
+ */
+export const MAX_COMPACTION_STEP_RECORDS = 2_500;
 
 /** What the compactor needs from the node: the store's revisions and a way to compact it. */
 export interface CompactionTarget {
