@@ -86,8 +86,8 @@ export class RaftKvBackend implements KvBackend {
   private dutyTimer: TimerId | undefined;
   private closed = false;
   readonly authRefusals = new AuthRefusals();
-  /** Set while this node's NOSPACE alarm is being proposed, so a burst of writes proposes it once. */
-  private raisingNoSpace = false;
+  /** This node's NOSPACE alarm while it is being proposed, so a burst of writes proposes it once. */
+  private raisingNoSpace: Promise<void> | undefined;
 
   constructor(
     private readonly node: RaftNode<NodeApplyResult>,
@@ -163,8 +163,9 @@ export class RaftKvBackend implements KvBackend {
       if (command.type === 'range')
         return this.range(command, options).then((response) => answerOf(command, response));
       if (exceedsQuota(this.machine.kv.storedBytes, command, this.quotaBackendBytes)) {
-        this.raiseNoSpace();
-        throw new NoSpaceError();
+        return this.raiseNoSpace(options).then(() => {
+          throw new NoSpaceError();
+        });
       }
       // A client's write is checked where it applies (see NodeStateMachine), even when this member
       // saw auth off: it may be on by the time the entry applies.
@@ -224,20 +225,28 @@ export class RaftKvBackend implements KvBackend {
     return this.machine.kv.alarms;
   }
 
-  /** Raises this member's NOSPACE alarm through the log, as etcd does when a write passes the quota. */
-  private raiseNoSpace(): void {
+  /**
+   * Raises this member's NOSPACE alarm through the log, as etcd does when a write passes the quota,
+   * and resolves once it applied here (or could not be proposed): as etcd's quota check, the write
+   * is answered NOSPACE only then, so an alarm list the refused client sends next shows the alarm.
+   */
+  private raiseNoSpace(options: RequestOptions): Promise<void> {
     const memberId = this.node.id;
-    if (this.raisingNoSpace) return;
     if (this.machine.kv.alarms.some((member) => member.memberId === memberId && member.alarm === 'NOSPACE'))
-      return;
-    this.raisingNoSpace = true;
-    this.propose({ type: 'kv', command: { type: 'alarm', action: 'activate', memberId, alarm: 'NOSPACE' } })
-      .catch(() => {
+      return Promise.resolve();
+    this.raisingNoSpace ??= this.propose(
+      { type: 'kv', command: { type: 'alarm', action: 'activate', memberId, alarm: 'NOSPACE' } },
+      options,
+    ).then(
+      () => {
+        this.raisingNoSpace = undefined;
+      },
+      () => {
         // No leader now; the next write past the quota raises it again.
-      })
-      .finally(() => {
-        this.raisingNoSpace = false;
-      });
+        this.raisingNoSpace = undefined;
+      },
+    );
+    return this.raisingNoSpace;
   }
 
   async leaseKeepAlive(id: number): Promise<number> {

@@ -144,6 +144,11 @@ describe('space quota on a cluster', () => {
     expect(isMeshError(refused, 'KV_NO_SPACE')).toBe(true);
     expect(index).toBe(41);
     const leaderId = Number(leader.memberId);
+    // As etcd's quota check: the refusal is answered once the alarm applied on the member that
+    // refused, so an alarm list the refused client sends next shows it.
+    expect(cluster.nodes.get(leaderId)?.machine.kv.alarms).toEqual([
+      { memberId: leaderId, alarm: 'NOSPACE' },
+    ]);
     // The alarm is replicated: every member lists it and reports it in its status.
     await cluster.until(
       () => [...cluster.nodes.values()].every((entry) => entry.machine.kv.alarms.length === 1),
