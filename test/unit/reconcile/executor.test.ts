@@ -58,6 +58,27 @@ function harness(options: { hold?: boolean } = {}) {
   };
 }
 
+/**
+ * Submits `action` at `atMs`, drains every 10 ms until an owner got it, and fails it then;
+ * answers the time it was dispatched.
+ */
+function failWhenDispatched(
+  tested: ReturnType<typeof harness>,
+  action: ReconcileAction,
+  atMs: number,
+): number {
+  const { executor, handled, pending, drain } = tested;
+  executor.submit([pending(action)], atMs);
+  let tried = atMs;
+  drain(tried);
+  while (handled.length === 0) {
+    tried += 10;
+    drain(tried);
+  }
+  executor.fail(handled.pop()!.id, 'refused', tried);
+  return tried;
+}
+
 const stop = (node: number, daemon = 'd'): ReconcileAction => ({
   kind: 'StopDaemon',
   daemon,
@@ -260,21 +281,10 @@ describe('action executor', () => {
   });
 
   it('holds the same change after a failure for a delay that doubles up to its cap, and forgets it on success', () => {
-    const { executor, handled, pending, drain } = harness({ hold: true });
+    const tested = harness({ hold: true });
+    const { executor, handled, pending, drain } = tested;
     const action = stop(1);
-    /** Submits the change at `atMs` and fails what gets dispatched; answers when it was dispatched. */
-    const failOnce = (atMs: number): number => {
-      executor.submit([pending(action)], atMs);
-      let tried = atMs;
-      drain(tried);
-      while (handled.length === 0) {
-        tried += 10;
-        drain(tried);
-      }
-      const { id } = handled.pop()!;
-      executor.fail(id, 'refused', tried);
-      return tried;
-    };
+    const failOnce = (atMs: number): number => failWhenDispatched(tested, action, atMs);
     let failedAt = failOnce(0);
     expect(failedAt).toBe(0);
     const delays: number[] = [];
@@ -304,20 +314,9 @@ describe('action executor', () => {
   });
 
   it('starts the delay over after a failure that comes the reset time after the last', () => {
-    const { executor, handled, pending, drain } = harness({ hold: true });
+    const tested = harness({ hold: true });
     const action = stop(1);
-    /** Submits the change at `atMs`, drains every 10 ms until it is dispatched, fails it then. */
-    const failOnce = (atMs: number): number => {
-      executor.submit([pending(action)], atMs);
-      let tried = atMs;
-      drain(tried);
-      while (handled.length === 0) {
-        tried += 10;
-        drain(tried);
-      }
-      executor.fail(handled.pop()!.id, 'refused', tried);
-      return tried;
-    };
+    const failOnce = (atMs: number): number => failWhenDispatched(tested, action, atMs);
     let failedAt = 0;
     for (let failure = 0; failure < 6; failure++) failedAt = failOnce(failedAt);
     // Six failures in a row: the next try would wait the cap.
