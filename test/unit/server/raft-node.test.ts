@@ -82,20 +82,7 @@ describe('RaftNode host', () => {
 
   it('flushes the messages of a drain before the log writes that follow it', async () => {
     const events: string[] = [];
-    const memory = new MemoryDisk();
-    await memory.makeDirectory('/data');
-    // The same disk, noting each append to a log file.
-    const disk: Disk = Object.assign(Object.create(memory) as Disk, {
-      open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
-        const file = await memory.open(filePath, mode);
-        return Object.assign(Object.create(file) as DiskFile, {
-          append: (data: Uint8Array) => {
-            events.push('append');
-            return file.append(data);
-          },
-        });
-      },
-    });
+    const disk = await diskNotingAppends(events);
     const link = new MemoryLinks().linkFor(1);
     const node = await RaftNode.start({
       id: 1,
@@ -124,19 +111,7 @@ describe('RaftNode host', () => {
 
   it('leaves the messages of a drain that writes nothing to flushAfterReactions', async () => {
     const events: string[] = [];
-    const memory = new MemoryDisk();
-    await memory.makeDirectory('/data');
-    const disk: Disk = Object.assign(Object.create(memory) as Disk, {
-      open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
-        const file = await memory.open(filePath, mode);
-        return Object.assign(Object.create(file) as DiskFile, {
-          append: (data: Uint8Array) => {
-            events.push('append');
-            return file.append(data);
-          },
-        });
-      },
-    });
+    const disk = await diskNotingAppends(events);
     const link = new MemoryLinks().linkFor(1);
     const node = await RaftNode.start({
       id: 1,
@@ -311,3 +286,20 @@ describe('RaftNode host', () => {
     await cluster.until(() => leader.machine.items.includes('c'), 'the proposals to apply');
   });
 });
+
+/** A memory disk with /data, noting 'append' in `events` at each append to a file. */
+async function diskNotingAppends(events: string[]): Promise<Disk> {
+  const memory = new MemoryDisk();
+  await memory.makeDirectory('/data');
+  return Object.assign(Object.create(memory) as Disk, {
+    open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
+      const file = await memory.open(filePath, mode);
+      return Object.assign(Object.create(file) as DiskFile, {
+        append: (data: Uint8Array) => {
+          events.push('append');
+          return file.append(data);
+        },
+      });
+    },
+  });
+}
