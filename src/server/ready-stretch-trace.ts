@@ -16,6 +16,7 @@ export type ReadyPhase = (typeof READY_PHASES)[number];
 export class ReadyStretchTrace {
   private readys = 0;
   private applied = 0;
+  private appliedBytes = 0;
   private appended = 0;
   private appendedBytes = 0;
   private messages = 0;
@@ -26,6 +27,7 @@ export class ReadyStretchTrace {
   reset(): void {
     this.readys = 0;
     this.applied = 0;
+    this.appliedBytes = 0;
     this.appended = 0;
     this.appendedBytes = 0;
     this.messages = 0;
@@ -37,6 +39,9 @@ export class ReadyStretchTrace {
   countReady(ready: Ready): void {
     this.readys++;
     this.applied += ready.committedEntries.length;
+    // Few entries of many bytes are large transactions; few tiny ones are commands such as a
+    // compaction step, whose apply does more than its size says.
+    for (const entry of ready.committedEntries) this.appliedBytes += entry.data.byteLength;
     this.appended += ready.entries.length;
     for (const entry of ready.entries) this.appendedBytes += entry.data.byteLength;
     this.messages += ready.messages.length + ready.messagesAfterPersist.length;
@@ -54,6 +59,7 @@ export class ReadyStretchTrace {
     const details: Record<string, number> = {
       readys: this.readys,
       applied: this.applied,
+      appliedBytes: this.appliedBytes,
       appended: this.appended,
       appendedBytes: this.appendedBytes,
       messages: this.messages,

@@ -33,6 +33,7 @@ describe('ReadyStretchTrace', () => {
     expect(trace.details()).toMatchObject({
       readys: 2,
       applied: 7,
+      appliedBytes: 7,
       appended: 3,
       appendedBytes: 30,
       readStates: 1,
