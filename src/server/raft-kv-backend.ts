@@ -36,7 +36,7 @@ import {
   type WatchRequest,
   writeKvResult,
 } from '../kv/index.js';
-import { BinaryWriter, type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
+import { BinaryReader, BinaryWriter, type Clock, dataViewOf, MeshError, type TimerId } from '../lib/index.js';
 import { traceStage } from '../lib/node/index.js';
 import { type NodeId, NotLeaderError } from '../raft/index.js';
 import type { AutoCompactionConfig } from './auto-compaction-policy.js';
@@ -59,8 +59,11 @@ export type ForwardToLeader = (leader: NodeId, body: Uint8Array) => Promise<Uint
 const FORWARD_PROPOSAL = 1;
 const FORWARD_KEEPALIVE = 2;
 const FORWARD_MEMBERSHIP = 3;
-/** A forwarded proposal that applied without a result (not a key-value command). */
-const NO_RESULT = new Uint8Array(0);
+/**
+ * Longest a follower holds a forwarded write's answer for its own apply to catch up (see
+ * `appliedHere`): a member cut off right after the answer still answers.
+ */
+export const FORWARDED_APPLY_WAIT_MS = 1_000;
 
 export interface RaftKvBackendOptions {
   readonly clusterId: bigint;
@@ -270,7 +273,9 @@ export class RaftKvBackend implements KvBackend {
     if (body[0] === FORWARD_PROPOSAL && this.node.isLeader()) {
       traceStage?.('forward-received', 0);
       try {
-        return this.node.propose(body.subarray(1)).then(encodeForwardedResult);
+        return this.node
+          .propose(body.subarray(1))
+          .then((result) => encodeForwardedResult(result, this.node.applied));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -291,7 +296,8 @@ export class RaftKvBackend implements KvBackend {
       return answer;
     }
     if (body[0] !== FORWARD_PROPOSAL) throw new MeshError('BAD_REQUEST', 'unknown forwarded request');
-    return encodeForwardedResult(await this.node.propose(body.subarray(1)));
+    const result = await this.node.propose(body.subarray(1));
+    return encodeForwardedResult(result, this.node.applied);
   }
 
   async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer> {
@@ -437,7 +443,7 @@ export class RaftKvBackend implements KvBackend {
         (leader) =>
           leader.leaderId === this.node.id
             ? this.node.propose(encoded)
-            : this.forwardTo(leader.leaderId, forwardable).then(decodeForwardedResult),
+            : this.forwardTo(leader.leaderId, forwardable).then((answer) => this.appliedHere(answer)),
         this.retryableWrite,
         leaderWaitMs(options.timeoutMs),
       );
@@ -449,6 +455,26 @@ export class RaftKvBackend implements KvBackend {
   /** Without forwarding, a follower's refusal names the leader for the client to ask instead. */
   private readonly retryableWrite = (error: unknown): boolean =>
     this.options.forward !== undefined && neverProposed(error);
+
+  /**
+   * A forwarded write's result, once this member applied what the leader had applied when it
+   * answered: as an etcd member answers a write after its own apply, so what the client does next
+   * here (a serializable read, a watch from the next revision, a watch refused as compacted) sees
+   * the write. A member that falls behind answers after FORWARDED_APPLY_WAIT_MS anyway: the write
+   * is committed.
+   */
+  private appliedHere(answer: Uint8Array): Promise<NodeApplyResult> {
+    const { leaderApplied, result } = decodeForwardedResult(answer);
+    if (leaderApplied <= this.node.applied) return Promise.resolve(result);
+    return new Promise<NodeApplyResult>((resolve) => {
+      const timer = this.options.clock.setTimer(FORWARDED_APPLY_WAIT_MS, () => resolve(result));
+      const settle = (): void => {
+        this.options.clock.clearTimer(timer);
+        resolve(result);
+      };
+      this.node.waitApplied(leaderApplied).then(settle, settle);
+    });
+  }
 
   private forwardTo(leader: NodeId, body: Uint8Array): Promise<Uint8Array> {
     // Without forwarding the client is told who leads, and asks it itself.
@@ -482,14 +508,26 @@ export class RaftKvBackend implements KvBackend {
   }
 }
 
-/** A forwarded proposal's answer: its encoded result, or nothing for a command without one. */
-/** Sent and dropped, so in pooled memory. */
-function encodeForwardedResult(result: NodeApplyResult): Uint8Array {
+/**
+ * A forwarded proposal's answer: the leader's applied index when it answered, then the encoded
+ * result (nothing for a command without one). Sent and dropped, so in pooled memory.
+ */
+function encodeForwardedResult(result: NodeApplyResult, leaderApplied: number): Uint8Array {
   traceStage?.('forward-answered', 0);
-  return result === undefined ? NO_RESULT : BinaryWriter.transient((writer) => writeKvResult(writer, result));
+  return BinaryWriter.transient((writer) => {
+    writer.varuint(leaderApplied);
+    if (result !== undefined) writeKvResult(writer, result);
+  });
 }
 
-function decodeForwardedResult(answer: Uint8Array): NodeApplyResult {
+function decodeForwardedResult(answer: Uint8Array): { leaderApplied: number; result: NodeApplyResult } {
   traceStage?.('forward-answer-received', 0);
-  return answer.byteLength === 0 ? undefined : decodeKvResult(answer);
+  const reader = new BinaryReader(answer, 'forwarded answer', forwardedAnswerError);
+  const leaderApplied = reader.varuint();
+  const rest = answer.subarray(reader.offset);
+  return { leaderApplied, result: rest.byteLength === 0 ? undefined : decodeKvResult(rest) };
+}
+
+function forwardedAnswerError(subject: string, problem: string): MeshError {
+  return new MeshError('BAD_REQUEST', `${subject}: ${problem}`);
 }

@@ -48,6 +48,7 @@ import {
   type SnapshotReception,
   type StoreMetrics,
 } from '../store/index.js';
+import { AppliedWaiters } from './applied-waiters.js';
 import {
   fromStoredEntry,
   fromStoredSnapshot,
@@ -235,6 +236,7 @@ export class RaftNode<Result> {
   private readonly raft: Raft;
   private readonly proposals = new ProposalWaiters<Result>();
   private readonly reads = new ReadWaiters();
+  private readonly appliedWaiters = new AppliedWaiters();
   /** What the current drain stretch did, for the log of long stretches. */
   private readonly stretchTrace = new ReadyStretchTrace();
   private readonly stretchDetails = (): StepDetails => this.stretchTrace.details();
@@ -425,6 +427,14 @@ export class RaftNode<Result> {
     return this.appliedIndex;
   }
 
+  /** Resolves once this node applied through `index` (at once if it has); rejects if it stops. */
+  waitApplied(index: number): Promise<void> {
+    if (index <= this.appliedIndex) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    return this.appliedWaiters.wait(index);
+  }
+
   /**
    * What the node holds in memory of its log: entries after the snapshot, and snapshot bytes
    * (only while one is saved or installed; see `snapshotBytesHeld`).
@@ -572,6 +582,7 @@ export class RaftNode<Result> {
     await this.abandonReception();
     this.proposals.rejectAll(new NodeStoppedError());
     this.reads.rejectAll(new NodeStoppedError());
+    this.appliedWaiters.rejectAll(new NodeStoppedError());
     for (const timer of this.readTimers.values()) this.options.clock.clearTimer(timer);
     this.readTimers.clear();
     await this.store.close();
@@ -864,6 +875,7 @@ export class RaftNode<Result> {
       this.reads.dropped(requestId);
     }
     this.reads.releaseThrough(this.appliedIndex);
+    this.appliedWaiters.releaseThrough(this.appliedIndex);
     this.issueReads();
     this.endPhase('reads');
     if (this.leadershipLost) {
@@ -1150,6 +1162,7 @@ export class RaftNode<Result> {
     this.tickTimer = undefined;
     this.proposals.rejectAll(error);
     this.reads.rejectAll(error);
+    this.appliedWaiters.rejectAll(error);
     for (const listener of [...this.removedListeners]) listener();
   }
 
@@ -1162,6 +1175,7 @@ export class RaftNode<Result> {
     if (this.tickTimer !== undefined) this.options.clock.clearTimer(this.tickTimer);
     this.proposals.rejectAll(failure);
     this.reads.rejectAll(failure);
+    this.appliedWaiters.rejectAll(failure);
     for (const timer of this.readTimers.values()) this.options.clock.clearTimer(timer);
     this.readTimers.clear();
     const listeners = [...this.failedListeners];

@@ -8,6 +8,8 @@ import { type PeerLink, RaftNode, type ReplicatedStateMachine } from '../../../s
 export class MemoryLinks {
   private readonly handlers = new Map<NodeId, (from: NodeId, payload: Uint8Array) => void>();
   readonly isolated = new Set<NodeId>();
+  /** Nodes whose incoming messages are held (in order) until `release`. */
+  private readonly holding = new Map<NodeId, Array<() => void>>();
   /** Every payload sent, by sender, for tests that count messages. */
   readonly sent: Array<{ from: NodeId; to: NodeId; payload: Uint8Array }> = [];
 
@@ -16,9 +18,14 @@ export class MemoryLinks {
       send: (peer, payload) => {
         if (this.isolated.has(self) || this.isolated.has(peer)) return false;
         this.sent.push({ from: self, to: peer, payload });
-        setImmediate(() => {
+        const deliver = (): void => {
           if (this.isolated.has(self) || this.isolated.has(peer)) return;
           this.handlers.get(peer)?.(self, payload);
+        };
+        setImmediate(() => {
+          const held = this.holding.get(peer);
+          if (held === undefined) deliver();
+          else held.push(deliver);
         });
         return true;
       },
@@ -27,6 +34,18 @@ export class MemoryLinks {
       },
       onUnreachable: () => {},
     };
+  }
+
+  /** Holds what is sent to `node` from now on (a slow link into it) until `release`. */
+  hold(node: NodeId): void {
+    if (!this.holding.has(node)) this.holding.set(node, []);
+  }
+
+  /** Delivers what was held for `node`, in order, and stops holding. */
+  release(node: NodeId): void {
+    const held = this.holding.get(node) ?? [];
+    this.holding.delete(node);
+    for (const deliver of held) deliver();
   }
 }
 
