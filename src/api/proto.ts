@@ -10,37 +10,18 @@ import {
   chainsProtoDefinition,
   DAEMONS_SERVICE_NAME,
   daemonsProtoDefinition,
-  etcdProtoDefinition,
+  type EtcdServiceKey,
+  mapEtcdServices,
 } from '../protocol/index.js';
 
-export interface EtcdServices {
-  readonly kv: grpc.ServiceDefinition;
-  readonly watch: grpc.ServiceDefinition;
-  readonly lease: grpc.ServiceDefinition;
-  readonly cluster: grpc.ServiceDefinition;
-  readonly maintenance: grpc.ServiceDefinition;
-  readonly auth: grpc.ServiceDefinition;
-}
+/** The definition of each of the six etcd services. */
+export type EtcdServices = Readonly<Record<EtcdServiceKey, grpc.ServiceDefinition>>;
 
 let loaded: EtcdServices | undefined;
 
 /** The six etcd services, loaded once per process. */
 export function etcdServices(): EtcdServices {
-  if (loaded !== undefined) return loaded;
-  const definition = etcdProtoDefinition();
-  const service = (name: string): grpc.ServiceDefinition => {
-    const found = definition[`etcdserverpb.${name}`];
-    if (found === undefined) throw new Error(`etcd proto: service ${name} missing`);
-    return found;
-  };
-  loaded = {
-    kv: service('KV'),
-    watch: service('Watch'),
-    lease: service('Lease'),
-    cluster: service('Cluster'),
-    maintenance: service('Maintenance'),
-    auth: service('Auth'),
-  };
+  loaded ??= mapEtcdServices((definition) => definition);
   return loaded;
 }
 

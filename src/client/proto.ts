@@ -10,21 +10,17 @@ import {
   chainsProtoDefinition,
   DAEMONS_SERVICE_NAME,
   daemonsProtoDefinition,
+  type EtcdServiceKey,
   etcdProtoDefinition,
   type GrpcServices,
+  mapEtcdServices,
 } from '../protocol/index.js';
 
 /** The constructor grpc-js makes for a service: one method per rpc, untyped. */
 export type ServiceClientConstructor = grpc.ServiceClientConstructor;
 
-export interface EtcdClientConstructors {
-  readonly kv: ServiceClientConstructor;
-  readonly watch: ServiceClientConstructor;
-  readonly lease: ServiceClientConstructor;
-  readonly cluster: ServiceClientConstructor;
-  readonly maintenance: ServiceClientConstructor;
-  readonly auth: ServiceClientConstructor;
-}
+/** The client constructor of each etcd service the client calls. */
+export type EtcdClientConstructors = Readonly<Record<EtcdServiceKey, ServiceClientConstructor>>;
 
 const serviceClients = new Map<string, ServiceClientConstructor>();
 
@@ -47,17 +43,7 @@ function serviceClient(name: string, services: GrpcServices): ServiceClientConst
 let loaded: EtcdClientConstructors | undefined;
 
 function load(): EtcdClientConstructors {
-  if (loaded !== undefined) return loaded;
-  const service = (name: string): ServiceClientConstructor =>
-    serviceClient(`etcdserverpb.${name}`, etcdProtoDefinition());
-  loaded = {
-    kv: service('KV'),
-    watch: service('Watch'),
-    lease: service('Lease'),
-    cluster: service('Cluster'),
-    maintenance: service('Maintenance'),
-    auth: service('Auth'),
-  };
+  loaded ??= mapEtcdServices((definition, fullName) => grpc.makeClientConstructor(definition, fullName));
   return loaded;
 }
 

@@ -71,7 +71,7 @@ export {
   ERROR_DETAILS_TRAILER,
   type ServiceErrorRow,
 } from './error-trailers.js';
-export { etcdProtoDefinition } from './etcd-proto.js';
+export { type EtcdServiceKey, etcdProtoDefinition, mapEtcdServices } from './etcd-proto.js';
 export {
   type GrpcServices,
   grpcServices,
