@@ -17,13 +17,12 @@ export class RetryDelay {
   private readonly failures = new Map<string, Failures>();
 
   failed(key: string, nowMs: number): void {
-    const known = this.failures.get(key);
-    if (known === undefined || nowMs - known.lastFailedAtMs >= ACTION_RETRY_RESET_MS) {
-      this.failures.set(key, { count: 1, lastFailedAtMs: nowMs });
-      return;
+    const known = this.live(key, nowMs);
+    if (known === undefined) this.failures.set(key, { count: 1, lastFailedAtMs: nowMs });
+    else {
+      known.count += 1;
+      known.lastFailedAtMs = nowMs;
     }
-    known.count += 1;
-    known.lastFailedAtMs = nowMs;
   }
 
   succeeded(key: string): void {
@@ -32,13 +31,16 @@ export class RetryDelay {
 
   /** The earliest time the change `key` may be dispatched again (`nowMs` when nothing holds it). */
   notBeforeMs(key: string, nowMs: number): number {
+    const known = this.live(key, nowMs);
+    return known === undefined ? nowMs : Math.max(nowMs, known.lastFailedAtMs + retryDelayMs(known.count));
+  }
+
+  /** The failures of `key` that still count at `nowMs` (older ones are forgotten here). */
+  private live(key: string, nowMs: number): Failures | undefined {
     const known = this.failures.get(key);
-    if (known === undefined) return nowMs;
-    if (nowMs - known.lastFailedAtMs >= ACTION_RETRY_RESET_MS) {
-      this.failures.delete(key);
-      return nowMs;
-    }
-    return Math.max(nowMs, known.lastFailedAtMs + retryDelayMs(known.count));
+    if (known === undefined || nowMs - known.lastFailedAtMs < ACTION_RETRY_RESET_MS) return known;
+    this.failures.delete(key);
+    return undefined;
   }
 
   /** Forgets failures too old to hold anything (keeps the map as small as the live failures). */
