@@ -46,6 +46,7 @@ export abstract class ProcessBenchCluster implements BenchCluster {
   async start(timeoutMs: number): Promise<void> {
     for (let index = 0; index < this.size; index++) this.members[index] = this.launch(index);
     await this.leaderIndex(timeoutMs);
+    this.requireAllAlive('after the first election');
     const deadline = Date.now() + timeoutMs;
     while (!(await this.acceptsWrite(PROBE_TIMEOUT_MS))) {
       if (Date.now() > deadline) throw new Error(`${this.system} accepts no write\n${this.describeOutput()}`);
@@ -91,6 +92,19 @@ export abstract class ProcessBenchCluster implements BenchCluster {
   async stop(keepData = false): Promise<void> {
     await Promise.all(this.members.map((member) => member?.stop()));
     if (!keepData) await rm(this.root, { recursive: true, force: true });
+  }
+
+  /**
+   * Throws when a member has exited: a leader agreed among the members still running hides a
+   * member that died (a port taken between picking it and binding it, a crash), and every figure
+   * measured on two members would be wrong.
+   */
+  requireAllAlive(when: string): void {
+    const dead = this.members.flatMap((member, index) => (member?.alive === true ? [] : [index + 1]));
+    if (dead.length > 0)
+      throw new Error(
+        `${this.system}: member ${dead.join(', ')} not running ${when}\n${this.describeOutput()}`,
+      );
   }
 
   describeOutput(): string {

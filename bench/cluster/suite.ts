@@ -137,6 +137,16 @@ export async function measureFailover(
 }
 
 /** The whole side-by-side suite against a running cluster. */
+/** A member that stopped mid-suite leaves figures of a two-member cluster: the run fails instead. */
+function requireAllRunning(cluster: BenchCluster, during: string): void {
+  for (let index = 0; index < cluster.endpoints.length; index++) {
+    if (cluster.pid(index) === undefined)
+      throw new Error(
+        `${cluster.system}: member ${index + 1} stopped during ${during}\n${cluster.describeOutput()}`,
+      );
+  }
+}
+
 export async function runClusterSuite(
   cluster: BenchCluster,
   options: SuiteOptions,
@@ -163,6 +173,7 @@ export async function runClusterSuite(
     });
     const client = process.cpuUsage(clientBefore);
     const serverCpuMs = (await clusterCpuMs()) - serverBefore;
+    requireAllRunning(cluster, `${operation} x${clients}`);
     const measured: MeasuredLoad = {
       ...result,
       serverCpuMsPerRequest: serverCpuMs / Math.max(1, result.succeeded),
