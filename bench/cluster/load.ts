@@ -42,6 +42,12 @@ export interface LoadResult {
   readonly throughputPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** p50 and p99 of the requests each member answered (index as in `endpoints`): the leader's against the followers'. */
+  readonly byMember: readonly {
+    readonly succeeded: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+  }[];
   readonly firstError?: string;
 }
 
@@ -95,6 +101,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const keySpace = options.keySpace ?? DEFAULT_KEY_SPACE;
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const latencies = new Float64Array(options.maxRequests);
+  const memberOf = new Uint8Array(options.maxRequests);
   let succeeded = 0;
   let failed = 0;
   let issued = 0;
@@ -150,6 +157,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       options.observe?.(sentAt, doneAt, ok, failure);
       if (ok) {
         latencies[succeeded] = doneAt - sentAt;
+        memberOf[succeeded] = channel % options.endpoints.length;
         succeeded++;
       } else {
         failed++;
@@ -165,6 +173,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     channels.close();
   }
   const durationMs = performance.now() - started;
+  const byMember = options.endpoints.map((_, member) => {
+    const answered: number[] = [];
+    for (let index = 0; index < succeeded; index++)
+      if (memberOf[index] === member) answered.push(latencies[index]!);
+    answered.sort((a, b) => a - b);
+    return {
+      succeeded: answered.length,
+      p50Ms: percentile(answered, 0.5),
+      p99Ms: percentile(answered, 0.99),
+    };
+  });
   const sorted = latencies.subarray(0, succeeded).sort();
   const values = Array.from(sorted);
   return {
@@ -176,6 +195,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     throughputPerSecond: (succeeded * 1000) / durationMs,
     p50Ms: percentile(values, 0.5),
     p99Ms: percentile(values, 0.99),
+    byMember,
     ...(firstError === undefined ? {} : { firstError }),
   };
 }
@@ -204,5 +224,8 @@ export function timedLoad(
 /** One line for logs: `put x64: 1234 req/s, p50 1.2 ms, p99 3.4 ms`. */
 export function describeLoad(result: LoadResult): string {
   const errors = result.failed === 0 ? '' : `, ${result.failed} failed (${result.firstError ?? '?'})`;
-  return `${result.operation} x${result.clients}: ${Math.round(result.throughputPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.succeeded} ok${errors})`;
+  const members = result.byMember
+    .map((member, index) => `m${index + 1} ${member.p50Ms.toFixed(1)}/${member.p99Ms.toFixed(1)}`)
+    .join(', ');
+  return `${result.operation} x${result.clients}: ${Math.round(result.throughputPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.succeeded} ok${errors}; p50/p99 ms by member ${members})`;
 }

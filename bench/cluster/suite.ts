@@ -185,7 +185,9 @@ export async function runClusterSuite(
     return measured;
   };
 
-  log(`${cluster.system}: warm-up`);
+  log(
+    `${cluster.system}: warm-up (leader: member ${(await cluster.leaderIndex(options.clusterTimeoutMs)) + 1})`,
+  );
   await timedLoad(cluster.endpoints, 'put', WARMUP_CLIENTS, options.warmupMs);
   const puts: MeasuredLoad[] = [];
   for (const clients of options.putClientCounts) puts.push(await load('put', clients));
@@ -229,6 +231,8 @@ export function mergeLoads(loads: readonly MeasuredLoad[]): MeasuredLoad {
     p99Ms: mean(loads.map((load) => load.p99Ms)),
     serverCpuMsPerRequest: mean(loads.map((load) => load.serverCpuMsPerRequest)),
     clientCores: mean(loads.map((load) => load.clientCores)),
+    // Which member leads differs between rounds: the per-member figures stay in each round's log.
+    byMember: [],
     ...(firstError === undefined ? {} : { firstError }),
   };
 }
