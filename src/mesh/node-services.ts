@@ -148,6 +148,9 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     onStepStart: steps.started,
     // A forwarded write's answer leaves in the turn its entry applied, with the Ready's messages.
     flushAfterReactions: () => endOfTurn.writeAfterReactions(),
+    // What a peer message commits is applied in the poll phase that read it, so that the client
+    // port's answers leave in this turn's check phase, not the next turn's.
+    atCallbackEnd: queueMicrotask,
     onProposalSettled: (applied) => {
       metrics?.proposals.inc();
       if (!applied) metrics?.proposalFailures.inc();

@@ -163,6 +163,17 @@ export interface RaftNodeOptions<Result> {
    * Without it a drain flushes its link at once.
    */
   readonly flushAfterReactions?: () => void;
+  /**
+   * Runs `work` as soon as the callback running now returns, still in the same phase of the event
+   * loop (a node passes `queueMicrotask`). With it, entries that a peer message commits (a leader's
+   * acknowledgement, a follower's append or heartbeat with a higher commit index) are applied
+   * there, in the poll phase that read the message, by a drain that writes nothing and leaves its
+   * messages to the end of the turn; without it they wait for the scheduled drain in the check
+   * phase. Why: what the proposers then answer on the client port is an HTTP/2 write, which Node
+   * queues as an immediate of its own; queued from the poll phase it runs in this turn's check
+   * phase, queued from the check phase (from the scheduled drain) only in the next turn's.
+   */
+  readonly atCallbackEnd?: (work: () => void) => void;
   /** Told how long each synchronous piece of the node's work held the event loop, for metrics. */
   readonly onStep?: StepObserver;
   /** Told as each such piece starts (so its start can be read off the scheduler). */
@@ -254,6 +265,13 @@ export class RaftNode<Result> {
   private readonly ticks: TickSchedule;
   private processing = false;
   private scheduled = false;
+  /**
+   * This turn's drain of what peer messages committed (see `atCallbackEnd`): none yet, queued
+   * for the end of their callback, or done. One per turn, so that a backlog of commits is still
+   * applied in bounded slices with sockets and timers served between them (`DRAIN_TURN_BUDGET_MS`):
+   * later commits of the turn wait for its scheduled drain, which starts the next turn's count.
+   */
+  private commitDrain: 'none' | 'queued' | 'done' = 'none';
   private stopped = false;
   private failure: Error | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -654,9 +672,24 @@ export class RaftNode<Result> {
   private receive(from: NodeId, payload: Uint8Array): void {
     if (this.stopped || this.removed) return;
     const startedMs = this.startStep();
+    const committedBefore = this.raft.committed;
     this.stepMessage(from, payload);
+    if (this.raft.committed > committedBefore) this.queueCommitDrain();
     this.observeStep('peer-message', startedMs);
   }
+
+  /** Applies what the peer messages of this callback committed once it returns (`atCallbackEnd`). */
+  private queueCommitDrain(): void {
+    const atCallbackEnd = this.options.atCallbackEnd;
+    if (atCallbackEnd === undefined || this.commitDrain !== 'none') return;
+    this.commitDrain = 'queued';
+    atCallbackEnd(this.drainCommitted);
+  }
+
+  private readonly drainCommitted = (): void => {
+    this.commitDrain = 'done';
+    void this.drain(true);
+  };
 
   private stepMessage(from: NodeId, payload: Uint8Array): void {
     let message: Message;
@@ -714,11 +747,18 @@ export class RaftNode<Result> {
     const defer = this.options.defer ?? setImmediate;
     defer(() => {
       this.scheduled = false;
+      if (this.commitDrain === 'done') this.commitDrain = 'none';
       void this.drain();
     });
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Handles Readys back to back while there are any. `commitsOnly` (a drain of what peer messages
+   * committed, see `atCallbackEnd`): new entries and the hard state stay for the scheduled drain,
+   * so this one starts no log write, and what it sends leaves at the end of the turn with the
+   * scheduled drain's messages instead of being flushed here.
+   */
+  private async drain(commitsOnly = false): Promise<void> {
     if (this.processing) return;
     this.processing = true;
     // The synchronous stretch of this drain: Readys are handled back to back in one turn.
@@ -730,7 +770,7 @@ export class RaftNode<Result> {
       for (;;) {
         // While a write is in flight, new entries wait for the next write (one larger batch)
         // but commits, applies and reads go on.
-        const options = { deferWrites: this.writesInFlight > 0 };
+        const options = { deferWrites: commitsOnly || this.writesInFlight > 0 };
         if (this.stopped || !this.raft.hasReady(options)) break;
         if (
           appliedThisTurn >= MAX_APPLIED_ENTRIES_PER_TURN ||
@@ -755,11 +795,14 @@ export class RaftNode<Result> {
       // started a log write, at once: before the write, which the store runs in the microtasks
       // that follow (an inline fdatasync blocks the loop), so a leader's appends travel while it
       // syncs its own copy. Otherwise after the reactions to what they applied, together with
-      // what those send (see `flushAfterReactions`).
-      const flushAfterReactions = this.options.flushAfterReactions;
-      if (startedWrite || flushAfterReactions === undefined) this.options.link.flush?.();
-      else flushAfterReactions();
-      traceStage?.('drain-flushed', 0);
+      // what those send (see `flushAfterReactions`). A drain of commits only leaves it to the
+      // scheduled drain of this turn, which the messages it read scheduled.
+      if (!commitsOnly) {
+        const flushAfterReactions = this.options.flushAfterReactions;
+        if (startedWrite || flushAfterReactions === undefined) this.options.link.flush?.();
+        else flushAfterReactions();
+        traceStage?.('drain-flushed', 0);
+      }
       this.endPhase('flush');
       this.observeStretch(stretchStartedMs);
     } catch (error) {
