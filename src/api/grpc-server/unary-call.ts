@@ -35,6 +35,7 @@ import {
   statusTrailers,
   WITH_TRAILERS,
 } from './status-headers.js';
+import { sendOkTrailersNow, shutAfterMessage } from './trailers-with-message.js';
 
 const CALL = Symbol('unary call');
 type UnaryStream = ServerHttp2Stream & { [CALL]: UnaryCall };
@@ -155,7 +156,9 @@ export class UnaryCall {
       this.trailers = statusTrailers({ code: Status.OK, details: 'OK', metadata: trailer });
     traceStage?.('call-answered', 0);
     stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
-    stream.once('wantTrailers', sendTrailers);
+    // The usual answer leaves in one write, trailers included (see `trailers-with-message.ts`).
+    const together = this.trailers === OK_TRAILERS && shutAfterMessage(stream);
+    stream.once('wantTrailers', together ? sendTrailersWithMessage : sendTrailers);
     stream.end(frameMessage(bytes));
   }
 
@@ -209,6 +212,11 @@ function onClose(this: UnaryStream): void {
 function sendTrailers(this: UnaryStream): void {
   traceStage?.('trailers-sent', 0);
   this.sendTrailers(this[CALL].trailers);
+}
+
+function sendTrailersWithMessage(this: UnaryStream): void {
+  traceStage?.('trailers-sent', 0);
+  sendOkTrailersNow(this);
 }
 
 /** Serves a unary call on `stream`. */
