@@ -25,6 +25,10 @@ export interface ByteStream {
   readonly remote: string;
   /** Queues bytes; returns false when the stream's buffer is over its high-water mark. */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Each chunk is handed over for good: the stream never writes to it again, so a receiver may
+   * keep views of it (the peer transport's frames are views of the chunks they arrived in).
+   */
   onData(handler: (bytes: Uint8Array) => void): void;
   /** Called once, when the stream is closed by either side; `error` when it failed. */
   onClose(handler: (error?: Error) => void): void;

@@ -24,6 +24,12 @@ type DecoderState =
  * Turns a byte stream cut at arbitrary points back into frames. Memory held is the header
  * buffer plus at most one payload of `maxPayloadBytes`; any malformed input raises a
  * `FrameError`, after which the decoder stays failed (the connection must be closed).
+ *
+ * A frame that lies whole inside one chunk comes out as a view of that chunk, not a copy: a
+ * buffer of its own per received frame was one more ArrayBuffer for the GC to sweep. That is
+ * sound because a `ByteStream` hands each chunk over for good (it never writes to it again); a
+ * receiver that keeps a payload keeps the chunk alive, as it kept the copy before. Only a frame
+ * split across chunks is gathered into a buffer of its own.
  */
 export class FrameDecoder {
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
@@ -70,6 +76,14 @@ export class FrameDecoder {
         case 'closed':
           throw this.fail(new FrameError('decoder-failed', 'bytes arrived after the stream was closed'));
         case 'header': {
+          if (state.filled === 0) {
+            const whole = this.wholeFrameAt(chunk, offset);
+            if (whole !== undefined) {
+              offset += FRAME_HEADER_BYTES + whole.payload.length;
+              yield whole;
+              break;
+            }
+          }
           const taken = Math.min(FRAME_HEADER_BYTES - state.filled, chunk.length - offset);
           this.header.set(chunk.subarray(offset, offset + taken), state.filled);
           state.filled += taken;
@@ -108,6 +122,27 @@ export class FrameDecoder {
         }
       }
     }
+  }
+
+  /**
+   * The frame starting at `offset` when its header and whole payload are in `chunk` (its payload
+   * a view of the chunk); undefined when it runs past the chunk's end.
+   */
+  private wholeFrameAt(chunk: Uint8Array, offset: number): Frame | undefined {
+    if (chunk.length - offset < FRAME_HEADER_BYTES) return undefined;
+    let checked: ReturnType<typeof checkFrameHeader>;
+    try {
+      checked = checkFrameHeader(chunk, this.maxPayloadBytes, offset);
+    } catch (error) {
+      throw this.fail(error as FrameError);
+    }
+    const start = offset + FRAME_HEADER_BYTES;
+    const end = start + checked.payloadBytes;
+    if (end > chunk.length) return undefined;
+    // A plain Uint8Array even over a Buffer (as sockets give): a Buffer's `slice` is a view,
+    // and decoders that copy with `slice` (`BinaryReader.bytesCopy`) must get a copy.
+    const payload = new Uint8Array(chunk.buffer, chunk.byteOffset + start, checked.payloadBytes);
+    return { type: checked.type, flags: checked.flags, payload };
   }
 
   /** The stream ended: a partial frame left over is a truncation. */

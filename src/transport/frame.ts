@@ -58,15 +58,19 @@ export function encodeFrame(frame: Frame): Uint8Array {
   return bytes;
 }
 
-/** The checks a decoder runs on a complete header, before it allocates anything for the payload. */
+/**
+ * The checks a decoder runs on a complete header (at `offset` of `header`), before it allocates
+ * anything for the payload.
+ */
 export function checkFrameHeader(
   header: Uint8Array,
   maxPayloadBytes: number,
+  offset = 0,
 ): { type: FrameType; flags: number; payloadBytes: number } {
-  const magic = header[0] ?? 0;
-  const version = header[1] ?? 0;
-  const type = header[2] ?? 0;
-  const flags = header[3] ?? 0;
+  const magic = header[offset] ?? 0;
+  const version = header[offset + 1] ?? 0;
+  const type = header[offset + 2] ?? 0;
+  const flags = header[offset + 3] ?? 0;
   if (magic !== FRAME_MAGIC) {
     throw new FrameError(
       'bad-magic',
@@ -82,7 +86,11 @@ export function checkFrameHeader(
   if ((flags & ~KNOWN_FRAME_FLAGS) !== 0) {
     throw new FrameError('bad-flags', `frame flags 0x${flags.toString(16)} set unknown bits`, { flags });
   }
-  const payloadBytes = new DataView(header.buffer, header.byteOffset + 4, 4).getUint32(0);
+  // Big-endian u32 by hand: a DataView per received frame would be one more heap object.
+  const payloadBytes =
+    ((header[offset + 4] ?? 0) * 0x1000000 +
+      (((header[offset + 5] ?? 0) << 16) | ((header[offset + 6] ?? 0) << 8) | (header[offset + 7] ?? 0))) >>>
+    0;
   if (payloadBytes > maxPayloadBytes) {
     throw new FrameError(
       'oversized',

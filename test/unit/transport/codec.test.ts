@@ -119,6 +119,48 @@ describe('frame codec', () => {
     expect(() => complete.finish()).not.toThrow();
   });
 
+  it('hands out a frame whole inside its chunk as a view of the chunk, and gathers a split one', () => {
+    const first = encodeFrame({ type: FrameType.message, flags: 0, payload: bytes(1, 2, 3) });
+    const second = encodeFrame({ type: FrameType.message, flags: 0, payload: bytes(4, 5, 6, 7) });
+    const stream = new Uint8Array([...first, ...second]);
+    // The first frame and part of the second in one chunk, the rest of the second in the next.
+    const cut = first.length + FRAME_HEADER_BYTES + 2;
+    // A Buffer, as sockets hand out: the views must still be plain Uint8Arrays (whose slice copies).
+    const chunkA = Buffer.from(stream.subarray(0, cut));
+    const chunkB = stream.slice(cut);
+    const decoder = new FrameDecoder();
+    const [whole] = decodeAll(decoder, chunkA);
+    expect(whole?.payload.buffer).toBe(chunkA.buffer);
+    expect(Buffer.isBuffer(whole?.payload)).toBe(false);
+    const [split] = decodeAll(decoder, chunkB);
+    expect(split?.payload.buffer).not.toBe(chunkA.buffer);
+    expect(split?.payload.buffer).not.toBe(chunkB.buffer);
+    // Later chunks leave what was handed out before as it was.
+    decodeAll(decoder, encodeFrame({ type: FrameType.message, flags: 0, payload: bytes(9, 9, 9) }));
+    expect([...whole!.payload]).toEqual([1, 2, 3]);
+    expect([...split!.payload]).toEqual([4, 5, 6, 7]);
+  });
+
+  it('checks the header of a frame whole inside its chunk as it checks a gathered one', () => {
+    const oversized = new Uint8Array([
+      ...header(0x4d, PROTOCOL_VERSION, FrameType.message, 0, 5),
+      1,
+      2,
+      3,
+      4,
+      5,
+    ]);
+    expect(frameErrorOf(() => decodeAll(new FrameDecoder(4), oversized)).problem).toBe('oversized');
+    const flagged = new Uint8Array([...header(0x4d, PROTOCOL_VERSION, FrameType.message, 1, 1), 1]);
+    expect(frameErrorOf(() => decodeAll(new FrameDecoder(), flagged)).problem).toBe('bad-flags');
+    // Every byte of the length counts, the top one as unsigned.
+    const huge = header(0x4d, PROTOCOL_VERSION, FrameType.message, 0, 0xffff_fff0);
+    expect(frameErrorOf(() => decodeAll(new FrameDecoder(), huge)).problem).toBe('oversized');
+    const large = new Uint8Array(0x01_0203);
+    const frame = encodeFrame({ type: FrameType.message, flags: 0, payload: large });
+    expect(decodeAll(new FrameDecoder(), frame)[0]?.payload.length).toBe(large.length);
+  });
+
   it('refuses bytes after finish', () => {
     const decoder = new FrameDecoder();
     decoder.finish();
