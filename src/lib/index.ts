@@ -38,6 +38,7 @@ export {
   parseAddress,
 } from './network.js';
 export { isNodeId, type NodeId, nodeIdFromText, parseNodeId } from './node-id.js';
+export { outgoingBytes } from './outgoing-bytes.js';
 export { PEER_CHANNEL, type PeerChannelId } from './peer-channel-ids.js';
 export {
   firstRequestId,

@@ -1,4 +1,4 @@
-import { assert, scratchBytes } from '../lib/index.js';
+import { assert, outgoingBytes } from '../lib/index.js';
 
 const TWO_TO_32 = 2 ** 32;
 
@@ -17,10 +17,10 @@ export function readUint64(view: DataView, offset: number): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** Joins chunks for one write; the result is pooled scratch memory, to be written and dropped. */
+/** Joins chunks for one write; the result is outgoing memory (`outgoingBytes`), to be written and dropped. */
 export function concatBytes(chunks: readonly Uint8Array[], totalBytes: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
-  const joined = scratchBytes(totalBytes);
+  const joined = outgoingBytes(totalBytes);
   let offset = 0;
   for (const chunk of chunks) {
     joined.set(chunk, offset);

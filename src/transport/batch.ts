@@ -1,4 +1,4 @@
-import { assert, dataViewOf, scratchBytes } from '../lib/index.js';
+import { assert, dataViewOf, outgoingBytes } from '../lib/index.js';
 import { FrameType, writeFrameHeader } from './frame.js';
 import { FrameError } from './frame-error.js';
 import {
@@ -25,17 +25,17 @@ export function encodeMessagesFrame(messages: readonly Uint8Array[]): Uint8Array
     messages.length > 0 && messages.length <= MAX_BATCH_MESSAGES,
     `batch of ${messages.length} messages`,
   );
-  // Frames are written to the socket and dropped, so they may live in pooled memory.
+  // Frames are written to the socket and dropped: pooled memory, or a slab's for larger ones.
   if (messages.length === 1) {
     const message = messages[0]!;
-    const bytes = scratchBytes(FRAME_HEADER_BYTES + message.length);
+    const bytes = outgoingBytes(FRAME_HEADER_BYTES + message.length);
     writeFrameHeader(bytes, 0, FrameType.message, 0, message.length);
     bytes.set(message, FRAME_HEADER_BYTES);
     return bytes;
   }
   const payloadBytes = batchPayloadBytes(messages);
   assert(payloadBytes <= MAX_FRAME_PAYLOAD_BYTES, `batch payload ${payloadBytes} B exceeds one frame`);
-  const bytes = scratchBytes(FRAME_HEADER_BYTES + payloadBytes);
+  const bytes = outgoingBytes(FRAME_HEADER_BYTES + payloadBytes);
   const view = dataViewOf(bytes);
   writeFrameHeader(bytes, 0, FrameType.batch, 0, payloadBytes);
   let offset = FRAME_HEADER_BYTES;
