@@ -92,8 +92,21 @@ function estimateBytes(message: Message): number {
   return 64;
 }
 
-export function encodeMessage(message: Message): Uint8Array {
-  return encodeWithScratch(Writer.scratch(estimateBytes(message)), (writer) => writeMessage(writer, message));
+/**
+ * The message's bytes, behind `headroomBytes` zero bytes a peer link may write its header into,
+ * in transient memory (`BinaryWriter.finishTransient`: slices of Node's pool below 4 KiB): a
+ * message is sent and dropped, so a buffer of its own per message (every append and its answer)
+ * would only be one more ArrayBuffer.
+ */
+export function encodeMessage(message: Message, headroomBytes = 0): Uint8Array {
+  return encodeWithScratch(
+    Writer.scratch(headroomBytes + estimateBytes(message)),
+    (writer) => {
+      for (let index = 0; index < headroomBytes; index++) writer.byte(0);
+      writeMessage(writer, message);
+    },
+    (writer) => writer.finishTransient(),
+  );
 }
 
 function writeMessage(writer: Writer, message: Message): void {

@@ -120,6 +120,15 @@ export class PeerChannels {
   raftLink(): PeerLink {
     return {
       send: (peer, payload) => this.transport.send(peer, framed(CHANNEL_RAFT, 0, undefined, payload)),
+      inPlace: {
+        headroomBytes: HEADER_BYTES,
+        send: (peer, bytes) => {
+          // The Raft channel's request id is 0.
+          bytes[0] = CHANNEL_RAFT;
+          bytes.fill(0, 1, HEADER_BYTES);
+          return this.transport.send(peer, bytes);
+        },
+      },
       onMessage: (handler) => {
         this.raftHandler = handler;
       },
@@ -258,12 +267,17 @@ function framed(
   const headerBytes = HEADER_BYTES + (status === undefined ? 0 : 1);
   // Written to the peer link and dropped once framed, so pooled memory is fine.
   const out = scratchBytes(body.byteLength + headerBytes);
+  writeHeader(out, channel, requestId);
+  if (status !== undefined) out[HEADER_BYTES] = status;
+  out.set(body, headerBytes);
+  return out;
+}
+
+/** The channel byte and the request id, in the first `HEADER_BYTES` of `out`. */
+function writeHeader(out: Uint8Array, channel: number, requestId: number): void {
   out[0] = channel;
   const view = dataViewOf(out);
   view.setUint32(1, Math.floor(requestId / UINT32_SPAN));
   // ToUint32 keeps the low 32 bits of any safe integer.
   view.setUint32(5, requestId >>> 0);
-  if (status !== undefined) out[HEADER_BYTES] = status;
-  out.set(body, headerBytes);
-  return out;
 }

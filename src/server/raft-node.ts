@@ -88,6 +88,12 @@ export const MAX_APPLIED_ENTRIES_PER_TURN = MAX_COMMITTED_ENTRIES_PER_READY;
 /** How the node reaches its peers; `PeerTransport` is the production one. */
 export interface PeerLink {
   send(peer: NodeId, payload: Uint8Array): boolean;
+  /**
+   * Optional: sends a message encoded behind `headroomBytes` free bytes, which the link fills
+   * with its own header in place, sparing the copy (and the buffer) `send` makes per message.
+   * The link takes the bytes over: the sender never touches them again.
+   */
+  readonly inPlace?: { readonly headroomBytes: number; send(peer: NodeId, bytes: Uint8Array): boolean };
   onMessage(handler: (from: NodeId, payload: Uint8Array) => void): void;
   onUnreachable(handler: (peer: NodeId) => void): void;
   /** Writes queued messages now rather than at the end of the turn (optional; see `drain`). */
@@ -1125,7 +1131,12 @@ export class RaftNode<Result> {
   }
 
   private send(messages: readonly Message[]): void {
-    for (const message of messages) this.options.link.send(message.to, encodeMessage(message));
+    const link = this.options.link;
+    const inPlace = link.inPlace;
+    for (const message of messages) {
+      if (inPlace === undefined) link.send(message.to, encodeMessage(message));
+      else inPlace.send(message.to, encodeMessage(message, inPlace.headroomBytes));
+    }
   }
 
   /**

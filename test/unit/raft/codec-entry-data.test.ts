@@ -30,4 +30,42 @@ describe('append message entry data', () => {
     expect(second?.data.buffer).not.toBe(payload.buffer);
     expect(second?.data.buffer.byteLength).toBe(large.byteLength);
   });
+
+  it('encodes a small message into shared transient memory, which a later encoding leaves alone', () => {
+    const append = (data: Uint8Array): Message => ({
+      type: 'append',
+      from: 1,
+      to: 2,
+      term: 3,
+      prevIndex: 10,
+      prevTerm: 3,
+      commit: 9,
+      entries: [{ term: 3, index: 11, kind: 'normal', data }],
+    });
+    const first = encodeMessage(append(new Uint8Array(300).fill(1)));
+    // A slice of a shared pool, not an ArrayBuffer of its own per message.
+    expect(first.buffer.byteLength).toBeGreaterThan(first.byteLength);
+    const kept = [...first];
+    encodeMessage(append(new Uint8Array(300).fill(2)));
+    expect([...first]).toEqual(kept);
+    expect((decodeMessage(first) as AppendRequest).entries[0]?.data.every((byte) => byte === 1)).toBe(true);
+  });
+
+  it('leaves zeroed headroom before the message when asked', () => {
+    const message: Message = {
+      type: 'appendResponse',
+      from: 2,
+      to: 1,
+      term: 3,
+      success: true,
+      index: 12,
+      conflictTerm: 0,
+      conflictIndex: 0,
+    };
+    const plain = encodeMessage(message);
+    const behind = encodeMessage(message, 9);
+    expect([...behind.subarray(0, 9)]).toEqual(new Array(9).fill(0));
+    expect([...behind.subarray(9)]).toEqual([...plain]);
+    expect(decodeMessage(behind.subarray(9))).toEqual(message);
+  });
 });

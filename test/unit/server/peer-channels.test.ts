@@ -139,6 +139,28 @@ describe('PeerChannels', () => {
     expect(lost).toEqual([3]);
   });
 
+  it('frames a Raft message in place, in the bytes it was given, as send frames a copy', () => {
+    const datagrams = new FakeDatagrams();
+    const sender = new PeerChannels(datagrams, new ManualClock()).raftLink();
+    const inPlace = sender.inPlace!;
+    const message = [5, 6, 7];
+    // Headroom the sender left dirty is overwritten with the channel's header.
+    const bytes = new Uint8Array([...new Array(inPlace.headroomBytes).fill(0xee), ...message]);
+    expect(inPlace.send(2, bytes)).toBe(true);
+    expect(sender.send(2, new Uint8Array(message))).toBe(true);
+    const [framedInPlace, framedCopy] = datagrams.sent;
+    expect(framedInPlace?.payload).toBe(bytes);
+    expect([...framedInPlace!.payload]).toEqual([...framedCopy!.payload]);
+
+    const receiving = new FakeDatagrams();
+    const received: number[][] = [];
+    new PeerChannels(receiving, new ManualClock()).raftLink().onMessage((_from, payload) => {
+      received.push([...payload]);
+    });
+    receiving.deliver(1, bytes);
+    expect(received).toEqual([message]);
+  });
+
   it('gives a channel link its own messages without the channel byte, and its peer losses', () => {
     const datagrams = new FakeDatagrams();
     const channels = new PeerChannels(datagrams, new ManualClock());
