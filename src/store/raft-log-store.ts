@@ -1,11 +1,17 @@
 import * as path from 'node:path';
-import { assert, type Disk, isMeshError, type MeshError } from '../lib/index.js';
+import { assert, type Disk, isMeshError, type MeshError, outgoingBytes } from '../lib/index.js';
 import { StoreClosedError, StoreFailedError, StoreOverloadedError } from './errors.js';
 import { parseSnapshotFileName, snapshotFileName } from './file-names.js';
 import { MAX_BATCH_BYTES, MAX_PENDING_OPERATIONS, MAX_PENDING_SNAPSHOT_SAVES } from './limits.js';
 import { createStoreMetrics, type StoreMetrics } from './metrics.js';
 import { type RaftLogStoreOptions, type ResolvedStoreOptions, resolveStoreOptions } from './options.js';
-import { encodeEntry, encodeHardState, encodeTruncateSuffix } from './records.js';
+import {
+  encodeTruncateSuffix,
+  entryRecordBytes,
+  HARD_STATE_RECORD_BYTES,
+  writeEntryRecord,
+  writeHardStateRecord,
+} from './records.js';
 import { type RecoveredLayout, recoverStore } from './recovery.js';
 import { SegmentWriter, type WriterOperation } from './segment-writer.js';
 import { SnapshotDataReader, snapshotFileParts } from './snapshot-file.js';
@@ -144,8 +150,24 @@ export class RaftLogStore {
       );
     }
     try {
-      for (const entry of entries) records.push(encodeEntry(entry));
-      if (hardState !== undefined) records.push(encodeHardState(hardState));
+      // Every record one after another in one outgoing buffer (written, then dropped), so the
+      // segment writer writes them without joining them; it cuts its writes at segment ends,
+      // so each record stays a view of its own.
+      let blockBytes = hardState === undefined ? 0 : HARD_STATE_RECORD_BYTES;
+      for (const entry of entries) blockBytes += entryRecordBytes(entry);
+      if (blockBytes > 0) {
+        const block = outgoingBytes(blockBytes);
+        let offset = 0;
+        for (const entry of entries) {
+          const end = writeEntryRecord(block, offset, entry);
+          records.push(block.subarray(offset, end));
+          offset = end;
+        }
+        if (hardState !== undefined) {
+          writeHardStateRecord(block, offset, hardState);
+          records.push(block.subarray(offset));
+        }
+      }
     } catch (error) {
       // An oversized entry is refused as a value; nothing was queued.
       if (isMeshError(error)) return Promise.reject(error);

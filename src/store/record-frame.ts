@@ -1,4 +1,5 @@
 import { assert, dataViewOf, scratchBytes } from '../lib/index.js';
+import { writeUint32At } from './bytes.js';
 import { crc32c } from './crc32c.js';
 import { CorruptionError } from './errors.js';
 import { MAX_RECORD_PAYLOAD_BYTES } from './limits.js';
@@ -60,6 +61,22 @@ export function encodeFrame(
   fill(new DataView(record.buffer, record.byteOffset + RECORD_HEADER_BYTES, payloadBytes));
   view.setUint32(12, crc32c(record, 0, RECORD_HEADER_BYTES, record.byteLength), true);
   return record;
+}
+
+/**
+ * Writes the header of the frame at `offset` of `target`, whose `payloadBytes` of payload are
+ * already written behind it, checksums included; returns the offset after the frame.
+ */
+export function sealRecordAt(target: Uint8Array, offset: number, type: number, payloadBytes: number): number {
+  const end = offset + RECORD_HEADER_BYTES + payloadBytes;
+  writeUint32At(target, offset, payloadBytes);
+  target[offset + 4] = type;
+  target[offset + 5] = 0;
+  target[offset + 6] = 0;
+  target[offset + 7] = 0;
+  writeUint32At(target, offset + 8, crc32c(target, 0, offset, offset + 8));
+  writeUint32At(target, offset + 12, crc32c(target, 0, offset + RECORD_HEADER_BYTES, end));
+  return end;
 }
 
 /** Frames one Raft write-ahead log record. */

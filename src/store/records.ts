@@ -1,8 +1,14 @@
-import { assert, dataViewOf } from '../lib/index.js';
-import { readUint64, writeUint64 } from './bytes.js';
+import { assert, dataViewOf, scratchBytes } from '../lib/index.js';
+import { readUint64, writeUint32At, writeUint64, writeUint64At } from './bytes.js';
 import { CorruptionError, RecordTooLargeError } from './errors.js';
 import { MAX_RECORD_PAYLOAD_BYTES } from './limits.js';
-import { encodeRecord, type FramedRecord, RecordType } from './record-frame.js';
+import {
+  encodeRecord,
+  type FramedRecord,
+  RECORD_HEADER_BYTES,
+  RecordType,
+  sealRecordAt,
+} from './record-frame.js';
 import type { StoredEntry, StoredHardState } from './types.js';
 
 /** Identifies a segment file: "MWAL" read as a little-endian u32. */
@@ -24,6 +30,13 @@ export function encodeSegmentHeader(firstIndex: number): Uint8Array {
 }
 
 export function encodeEntry(entry: StoredEntry): Uint8Array {
+  const record = scratchBytes(entryRecordBytes(entry));
+  writeEntryRecord(record, 0, entry);
+  return record;
+}
+
+/** The bytes `entry`'s whole record takes (header included); throws `RecordTooLargeError`. */
+export function entryRecordBytes(entry: StoredEntry): number {
   assert(
     Number.isSafeInteger(entry.index) && entry.index >= 1,
     `entry index must be >= 1, got ${entry.index}`,
@@ -36,22 +49,41 @@ export function encodeEntry(entry: StoredEntry): Uint8Array {
   const payloadBytes = ENTRY_FIXED_PAYLOAD_BYTES + entry.data.byteLength;
   if (payloadBytes > MAX_RECORD_PAYLOAD_BYTES)
     throw new RecordTooLargeError(payloadBytes, MAX_RECORD_PAYLOAD_BYTES);
-  return encodeRecord(RecordType.entry, payloadBytes, (view) => {
-    writeUint64(view, 0, entry.index);
-    writeUint64(view, 8, entry.term);
-    view.setUint32(16, entry.kind, true);
-    new Uint8Array(view.buffer, view.byteOffset + ENTRY_FIXED_PAYLOAD_BYTES, entry.data.byteLength).set(
-      entry.data,
-    );
-  });
+  return RECORD_HEADER_BYTES + payloadBytes;
+}
+
+/**
+ * Writes `entry`'s record (as `encodeEntry` makes it) at `offset` of `target`, which has room
+ * for `entryRecordBytes(entry)`; returns the offset after it. Byte by byte rather than through
+ * a DataView and a closure, so that a batch of entries written into one buffer makes no object
+ * per entry.
+ */
+export function writeEntryRecord(target: Uint8Array, offset: number, entry: StoredEntry): number {
+  const payload = offset + RECORD_HEADER_BYTES;
+  const payloadBytes = ENTRY_FIXED_PAYLOAD_BYTES + entry.data.byteLength;
+  writeUint64At(target, payload, entry.index);
+  writeUint64At(target, payload + 8, entry.term);
+  writeUint32At(target, payload + 16, entry.kind);
+  target.set(entry.data, payload + ENTRY_FIXED_PAYLOAD_BYTES);
+  return sealRecordAt(target, offset, RecordType.entry, payloadBytes);
 }
 
 export function encodeHardState(hardState: StoredHardState): Uint8Array {
-  return encodeRecord(RecordType.hardState, HARD_STATE_PAYLOAD_BYTES, (view) => {
-    writeUint64(view, 0, hardState.term);
-    writeUint64(view, 8, hardState.vote);
-    writeUint64(view, 16, hardState.commit);
-  });
+  const record = scratchBytes(HARD_STATE_RECORD_BYTES);
+  writeHardStateRecord(record, 0, hardState);
+  return record;
+}
+
+/** The bytes a hard state's whole record takes. */
+export const HARD_STATE_RECORD_BYTES = RECORD_HEADER_BYTES + HARD_STATE_PAYLOAD_BYTES;
+
+/** Writes a hard state's record at `offset` of `target` (as `writeEntryRecord`); returns the offset after it. */
+export function writeHardStateRecord(target: Uint8Array, offset: number, hardState: StoredHardState): number {
+  const payload = offset + RECORD_HEADER_BYTES;
+  writeUint64At(target, payload, hardState.term);
+  writeUint64At(target, payload + 8, hardState.vote);
+  writeUint64At(target, payload + 16, hardState.commit);
+  return sealRecordAt(target, offset, RecordType.hardState, HARD_STATE_PAYLOAD_BYTES);
 }
 
 export function encodeTruncateSuffix(fromIndex: number): Uint8Array {
