@@ -158,7 +158,9 @@ export class UnaryCall {
     stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
     // The usual answer leaves in one write, trailers included (see `trailers-with-message.ts`).
     const together = this.trailers === OK_TRAILERS && shutAfterMessage(stream);
-    stream.once('wantTrailers', together ? sendTrailersWithMessage : sendTrailers);
+    // `on`, not `once`: Node asks for trailers once per stream, and `once` wraps the listener
+    // in two more objects per call.
+    stream.on('wantTrailers', together ? sendTrailersWithMessage : sendTrailers);
     stream.end(frameMessage(bytes));
   }
 
