@@ -8,6 +8,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/light.js';
+import { withSharedDefaults } from './shared-defaults.js';
 
 /** protobufjs's JSON descriptor form, as `Root.fromJSON` takes it. */
 export type ProtoDescriptor = protobuf.INamespace;
@@ -42,6 +43,16 @@ function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
   return (bytes) => type.toObject(type.decode(bytes), MESSAGE_CONVERSION_OPTIONS);
 }
 
+/**
+ * The same conversion for the requests a server receives, without an empty Buffer per bytes field
+ * and a Long per 64-bit field of every request (`withSharedDefaults`). Requests only: the
+ * objects' keys come in another order, which a client's printed responses would show.
+ */
+function requestDeserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
+  const convert = withSharedDefaults(type, MESSAGE_CONVERSION_OPTIONS);
+  return (bytes) => convert(type.decode(bytes));
+}
+
 /** `HashKV` -> `hashKv`: the alias grpc-js gives each method, spelled as proto-loader spells it. */
 export function methodAlias(name: string): string {
   const words = name.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+/g) ?? [name];
@@ -65,7 +76,7 @@ function serviceDefinition(service: protobuf.Service, fullName: string): grpc.Se
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: serializer(request),
-      requestDeserialize: deserializer(request),
+      requestDeserialize: requestDeserializer(request),
       responseSerialize: serializer(response),
       responseDeserialize: deserializer(response),
       originalName: methodAlias(method.name),

@@ -160,6 +160,25 @@ describe('gRPC services from a JSON descriptor', () => {
     }
   });
 
+  it('gives received requests one shared empty Buffer for absent bytes fields, and new arrays', () => {
+    const put = method(etcdProtoDefinition(), 'etcdserverpb.KV', 'Put');
+    const first = put.requestDeserialize(put.requestSerialize({ key: Buffer.from('k') })) as Record<
+      string,
+      unknown
+    >;
+    const second = put.requestDeserialize(Buffer.alloc(0)) as Record<string, unknown>;
+    expect(first.key).toEqual(Buffer.from('k'));
+    expect(first.value).toEqual(Buffer.alloc(0));
+    // No empty Buffer (an ArrayBuffer each) made per request.
+    expect(second.value).toBe(first.value);
+    const txn = method(etcdProtoDefinition(), 'etcdserverpb.KV', 'Txn');
+    const txns = [Buffer.alloc(0), Buffer.alloc(0)].map(
+      (bytes) => txn.requestDeserialize(bytes) as { compare: unknown[] },
+    );
+    txns[0]?.compare.push('changed');
+    expect(txns[1]?.compare).toEqual([]);
+  });
+
   it('spells method aliases as lower camel case, acronyms as words', () => {
     expect(['Range', 'HashKV', 'LeaseTimeToLive', 'MoveLeader', 'AppendStream'].map(methodAlias)).toEqual([
       'range',
