@@ -111,6 +111,8 @@ export class BinaryWriter {
 
   /** UTF-8 text with its byte length. */
   text(value: string): this {
+    // Every heartbeat carries an empty context: no encoder output (an ArrayBuffer) for it.
+    if (value.length === 0) return this.varuint(0);
     return this.bytes(textEncoder.encode(value));
   }
 
