@@ -8,6 +8,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/light.js';
+import { encodesPlainObjects } from './plain-encoding.js';
 import { withSharedDefaults } from './shared-defaults.js';
 
 /** protobufjs's JSON descriptor form, as `Root.fromJSON` takes it. */
@@ -36,6 +37,22 @@ function serializer(type: protobuf.Type): (value: unknown) => Buffer {
     }
     // protobufjs writes into a Buffer when Node's Buffer exists, as it always does here.
     return type.encode(type.fromObject(value)).finish() as Buffer;
+  };
+}
+
+/**
+ * The same encoding for the responses a server sends, without `fromObject`'s message instances
+ * and Longs for types without enums (`encodesPlainObjects`). Responses only: they are built by
+ * MeshOS's own converters, which give every field its type; a client's requests keep
+ * `fromObject`'s leniency.
+ */
+function responseSerializer(type: protobuf.Type): (value: unknown) => Buffer {
+  if (!encodesPlainObjects(type)) return serializer(type);
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new Error(`Failed to serialize message: expected object with ${type.name} structure`);
+    }
+    return type.encode(value as protobuf.Message).finish() as Buffer;
   };
 }
 
@@ -77,7 +94,7 @@ function serviceDefinition(service: protobuf.Service, fullName: string): grpc.Se
       responseStream: method.responseStream === true,
       requestSerialize: serializer(request),
       requestDeserialize: requestDeserializer(request),
-      responseSerialize: serializer(response),
+      responseSerialize: responseSerializer(response),
       responseDeserialize: deserializer(response),
       originalName: methodAlias(method.name),
     };

@@ -179,6 +179,24 @@ describe('gRPC services from a JSON descriptor', () => {
     expect(txns[1]?.compare).toEqual([]);
   });
 
+  it('encodes responses as given (numbers, uint64 halves) to the same bytes as through fromObject', () => {
+    const theirs = loaderServices(fromProtoText);
+    const header = { cluster_id: { low: 123_456_789, high: -1_234_567, unsigned: true }, member_id: 3 };
+    const responses = [
+      ['etcdserverpb.KV', 'Put', { header: { ...header, revision: 2 ** 40 + 7, raft_term: 2 } }],
+      [
+        'etcdserverpb.KV',
+        'Range',
+        { header: { ...header, revision: 9 }, kvs: [{ key: Buffer.from('a') }], count: 1 },
+      ],
+      ['etcdserverpb.Lease', 'LeaseGrant', { header: { ...header, revision: 1 }, ID: 2 ** 50, TTL: 60 }],
+    ] as const;
+    for (const [service, name, value] of responses) {
+      const expected = (theirs[service]![name] as AnyMethod).responseSerialize(value);
+      expect(method(etcdProtoDefinition(), service, name).responseSerialize(value), name).toEqual(expected);
+    }
+  });
+
   it('spells method aliases as lower camel case, acronyms as words', () => {
     expect(['Range', 'HashKV', 'LeaseTimeToLive', 'MoveLeader', 'AppendStream'].map(methodAlias)).toEqual([
       'range',
