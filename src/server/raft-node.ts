@@ -251,7 +251,7 @@ export class ReadyTimeoutError extends MeshError {
  */
 export class RaftNode<Result> {
   private readonly raft: Raft;
-  private readonly proposals = new ProposalWaiters<Result>();
+  private readonly proposals: ProposalWaiters<Result>;
   private readonly reads = new ReadWaiters();
   private readonly appliedWaiters = new AppliedWaiters();
   /** What the current drain stretch did, for the log of long stretches. */
@@ -320,6 +320,7 @@ export class RaftNode<Result> {
     private readonly storage: MemoryRaftStorage,
     appliedIndex: number,
   ) {
+    this.proposals = new ProposalWaiters<Result>(options.onProposalSettled);
     this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
     this.ticks = new TickSchedule(this.tickIntervalMs, options.clock.nowMs());
     this.electionTimeoutMs = this.tickIntervalMs * (options.electionTicks ?? DEFAULT_ELECTION_TICKS);
@@ -502,28 +503,17 @@ export class RaftNode<Result> {
     if (this.proposals.size >= MAX_PENDING_PROPOSALS) {
       return Promise.reject(new TooManyPendingProposalsError(MAX_PENDING_PROPOSALS));
     }
-    const settled = this.options.onProposalSettled;
     let index: number;
     try {
       index = this.raft.propose(data);
     } catch (error) {
-      settled?.(false);
+      this.options.onProposalSettled?.(false);
       return Promise.reject(error);
     }
     traceStage?.('proposed', index);
     this.schedule();
-    const result = this.proposals.add(index, this.raft.term);
-    if (settled === undefined) return result;
-    return result.then(
-      (value) => {
-        settled(true);
-        return value;
-      },
-      (error: unknown) => {
-        settled(false);
-        throw error;
-      },
-    );
+    // The waiters tell `onProposalSettled` how it ends.
+    return this.proposals.add(index, this.raft.term);
   }
 
   /** Proposes a membership change; resolves once it is applied here. */
@@ -536,7 +526,7 @@ export class RaftNode<Result> {
       return Promise.reject(error);
     }
     this.schedule();
-    return this.proposals.add(index, this.raft.term);
+    return this.proposals.add(index, this.raft.term, false);
   }
 
   /** Resolves once this node has applied everything committed before the call (ReadIndex). */

@@ -29,6 +29,8 @@ export class ReadDroppedError extends MeshError {
 
 interface ProposalWaiter<Result> {
   readonly term: number;
+  /** Told to `settled` when it ends (proposals of commands, not of membership changes). */
+  readonly counted: boolean;
   readonly resolve: (result: Result) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -40,14 +42,22 @@ interface ProposalWaiter<Result> {
 export class ProposalWaiters<Result> {
   private readonly waiting = new Map<number, ProposalWaiter<Result>>();
 
+  /**
+   * `settled` hears how each counted proposal ended, where it ends: a reaction chained on every
+   * proposal's promise for it would cost a promise and two closures per put.
+   */
+  constructor(private readonly settled?: (applied: boolean) => void) {}
+
   get size(): number {
     return this.waiting.size;
   }
 
-  add(index: number, term: number): Promise<Result> {
+  add(index: number, term: number, counted = true): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
-      this.waiting.get(index)?.reject(new ProposalDroppedError(index, 'another proposal took its place'));
-      this.waiting.set(index, { term, resolve, reject });
+      const replaced = this.waiting.get(index);
+      if (replaced !== undefined)
+        this.fail(replaced, new ProposalDroppedError(index, 'another proposal took its place'));
+      this.waiting.set(index, { term, counted, resolve, reject });
     });
   }
 
@@ -55,8 +65,17 @@ export class ProposalWaiters<Result> {
     const waiter = this.waiting.get(index);
     if (waiter === undefined) return;
     this.waiting.delete(index);
-    if (waiter.term === term) waiter.resolve(result);
-    else waiter.reject(new ProposalDroppedError(index, `the leader of term ${term} replaced it`));
+    if (waiter.term !== term) {
+      this.fail(waiter, new ProposalDroppedError(index, `the leader of term ${term} replaced it`));
+      return;
+    }
+    if (waiter.counted) this.settled?.(true);
+    waiter.resolve(result);
+  }
+
+  private fail(waiter: ProposalWaiter<Result>, error: unknown): void {
+    if (waiter.counted) this.settled?.(false);
+    waiter.reject(error);
   }
 
   /** Rejects every waiter at or below `index` not yet settled (a snapshot jumped over them). */
@@ -64,12 +83,12 @@ export class ProposalWaiters<Result> {
     for (const [waitingIndex, waiter] of this.waiting) {
       if (waitingIndex > index) continue;
       this.waiting.delete(waitingIndex);
-      waiter.reject(new ProposalDroppedError(waitingIndex, 'a snapshot replaced the log'));
+      this.fail(waiter, new ProposalDroppedError(waitingIndex, 'a snapshot replaced the log'));
     }
   }
 
   rejectAll(error: unknown): void {
-    for (const waiter of this.waiting.values()) waiter.reject(error);
+    for (const waiter of this.waiting.values()) this.fail(waiter, error);
     this.waiting.clear();
   }
 
@@ -82,7 +101,7 @@ export class ProposalWaiters<Result> {
     for (const [index, waiter] of this.waiting) {
       if (waiter.term > term) continue;
       this.waiting.delete(index);
-      waiter.reject(new LeaderChangedError(index));
+      this.fail(waiter, new LeaderChangedError(index));
     }
   }
 }
