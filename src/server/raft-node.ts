@@ -853,7 +853,9 @@ export class RaftNode<Result> {
           this.options.link.flush?.();
         if (last !== undefined && !this.stopped) this.raft.persistedThrough(last.index, last.term);
         this.updateReadiness();
-        this.schedule();
+        // Only when the write left something to do (what it committed, entries that waited for
+        // it): a follower's usually leaves nothing, and a drain that finds nothing costs a turn.
+        if (this.raft.hasReady({ deferWrites: this.writesInFlight > 0 })) this.schedule();
       })
       .catch((error: unknown) => this.fail(error));
     this.updateReadiness();
