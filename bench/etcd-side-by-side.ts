@@ -22,7 +22,7 @@ import {
   type SuiteOptions,
   type SystemResults,
 } from './cluster/suite.js';
-import { machineDescription } from './harness.js';
+import { machineDescription, runToExit } from './harness.js';
 
 /**
  * `npm run bench:etcd`: the same client suite against a 3-member etcd cluster, then a 3-node
@@ -190,10 +190,4 @@ async function main(): Promise<void> {
   log(`written to ${values.output}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runToExit(main);

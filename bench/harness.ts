@@ -176,3 +176,14 @@ export function recordAppendRun(
     samples: run.latenciesMs.length,
   });
 }
+
+/** Runs a bench script's `main` and exits: 0 when it resolves, 1 with the error's stack when it throws. */
+export function runToExit(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exit(1);
+    },
+  );
+}

@@ -2,6 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runToExit } from '../harness.js';
 import { ALLOCATION_DIRECTORY_VARIABLE, type AllocationReport, COUNTER_SITE } from './allocation-report.js';
 import { describeLoad, runLoad } from './load.js';
 import { MeshosCluster } from './meshos-cluster.js';
@@ -111,10 +112,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runToExit(main);

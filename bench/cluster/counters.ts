@@ -1,3 +1,4 @@
+import { runToExit } from '../harness.js';
 import { describeLoad, type LoadOperation, timedLoad } from './load.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.js';
 
@@ -71,10 +72,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runToExit(main);

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { runToExit } from '../harness.js';
 import { formatSummary, type ProfileWindow, summarizeProfileFile } from './cpu-profile-summary.js';
 import { describeLoad, timedLoad } from './load.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.js';
@@ -59,10 +60,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runToExit(main);

@@ -11,6 +11,7 @@ import { runLoad } from '../cluster/load.js';
 import { clusterOptionsFromEnvironment } from '../cluster/meshos-cluster.js';
 import { cpuTimeMs } from '../cluster/processes.js';
 import { grpcRequestFrame } from '../cluster/raw-kv-channels.js';
+import { runToExit } from '../harness.js';
 import { DAEMON_NAME, DaemonsBenchCluster, openRawCallers } from './daemons-cluster.js';
 import { CLUSTER_TIMEOUT_MS, MAX_REQUESTS_PER_LOAD } from './daemons-round.js';
 
@@ -260,10 +261,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runToExit(main);
