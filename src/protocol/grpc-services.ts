@@ -30,13 +30,17 @@ export const MESSAGE_CONVERSION_OPTIONS: protobuf.IConversionOptions = {
   oneofs: true,
 };
 
-function serializer(type: protobuf.Type): (value: unknown) => Buffer {
+/** Encodes an object of `type`, made a message by `toMessage` (`fromObject` unless told otherwise). */
+function serializer(
+  type: protobuf.Type,
+  toMessage: (value: object) => protobuf.Message = (value) => type.fromObject(value),
+): (value: unknown) => Buffer {
   return (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new Error(`Failed to serialize message: expected object with ${type.name} structure`);
     }
     // protobufjs writes into a Buffer when Node's Buffer exists, as it always does here.
-    return type.encode(type.fromObject(value)).finish() as Buffer;
+    return type.encode(toMessage(value)).finish() as Buffer;
   };
 }
 
@@ -48,12 +52,7 @@ function serializer(type: protobuf.Type): (value: unknown) => Buffer {
  */
 function responseSerializer(type: protobuf.Type): (value: unknown) => Buffer {
   if (!encodesPlainObjects(type)) return serializer(type);
-  return (value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new Error(`Failed to serialize message: expected object with ${type.name} structure`);
-    }
-    return type.encode(value as protobuf.Message).finish() as Buffer;
-  };
+  return serializer(type, (value) => value as protobuf.Message);
 }
 
 function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {

@@ -46,10 +46,12 @@ type FieldHolder = Record<symbol, unknown>;
 const STREAM_FLAGS_HAS_TRAILERS = 0x20;
 /** The Node major whose internals this follows. */
 const NODE_MAJOR = '20';
-/** Each header: name, NUL, value, NUL, one character of nghttp2 flags (0: none). */
+/** `OK_TRAILERS` in that format: each header is name, NUL, value, NUL, one character of nghttp2 flags (0: none). */
 const OK_TRAILER_LIST: readonly [string, number] = Object.freeze([
-  'grpc-status\u00000\u0000\u0000grpc-message\u0000OK\u0000\u0000',
-  2,
+  Object.entries(OK_TRAILERS)
+    .map(([name, value]) => `${name}\u0000${String(value)}\u0000\u0000`)
+    .join(''),
+  Object.keys(OK_TRAILERS).length,
 ] as const);
 
 /** Undefined until the first stream is looked at; null when this Node does not have them. */
