@@ -3,23 +3,25 @@ import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/entry-columns.js'
 import { decodeMessage, encodeMessage } from '../../../src/raft/index.js';
 import type { AppendRequest, Message } from '../../../src/raft/types.js';
 
+/** An append from 1 to 2 at term 3 carrying one entry per `data`, from index 11 on. */
+function append(...data: Uint8Array[]): Message {
+  return {
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 3,
+    prevIndex: 10,
+    prevTerm: 3,
+    commit: 9,
+    entries: data.map((bytes, offset) => ({ term: 3, index: 11 + offset, kind: 'normal', data: bytes })),
+  };
+}
+
 describe('append message entry data', () => {
   it('decodes the entries as sent; a large one, which the log keeps as given, in a buffer of its own', () => {
     const small = new Uint8Array(300).fill(1);
     const large = new Uint8Array(MAX_SHARED_ENTRY_DATA_BYTES + 1).fill(2);
-    const sent: Message = {
-      type: 'append',
-      from: 1,
-      to: 2,
-      term: 3,
-      prevIndex: 10,
-      prevTerm: 3,
-      commit: 9,
-      entries: [
-        { term: 3, index: 11, kind: 'normal', data: small },
-        { term: 3, index: 12, kind: 'normal', data: large },
-      ],
-    };
+    const sent = append(small, large);
     const payload = encodeMessage(sent);
     const received = decodeMessage(payload) as AppendRequest;
     expect(received.entries.map((entry) => [...entry.data])).toEqual([[...small], [...large]]);
@@ -32,16 +34,6 @@ describe('append message entry data', () => {
   });
 
   it('encodes a small message into shared transient memory, which a later encoding leaves alone', () => {
-    const append = (data: Uint8Array): Message => ({
-      type: 'append',
-      from: 1,
-      to: 2,
-      term: 3,
-      prevIndex: 10,
-      prevTerm: 3,
-      commit: 9,
-      entries: [{ term: 3, index: 11, kind: 'normal', data }],
-    });
     const first = encodeMessage(append(new Uint8Array(300).fill(1)));
     // A slice of a shared pool, not an ArrayBuffer of its own per message.
     expect(first.buffer.byteLength).toBeGreaterThan(first.byteLength);
