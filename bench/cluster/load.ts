@@ -31,6 +31,8 @@ export interface LoadOptions {
   readonly signal?: AbortSignal;
   /** TLS to the client ports; plaintext without it. */
   readonly tls?: BenchClientTls;
+  /** Client 0 talks to this endpoint (index in `endpoints`), client 1 to the next, and so on. */
+  readonly firstEndpoint?: number;
 }
 
 export interface LoadResult {
@@ -135,7 +137,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 
   const runClient = async (client: number): Promise<void> => {
-    let channel = client % channels.size;
+    let channel = (client + (options.firstEndpoint ?? 0)) % channels.size;
     for (let sequence = 0; ; sequence++) {
       if (issued >= options.maxRequests || performance.now() >= deadline) return;
       if (options.signal?.aborted === true) return;

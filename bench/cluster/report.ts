@@ -76,14 +76,16 @@ export function renderReport(
   etcd: SystemResults | undefined,
 ): string {
   const rows: Row[] = [];
-  const counts = [...new Set([...(meshos?.puts ?? []), ...(etcd?.puts ?? [])].map((put) => put.clients))];
-  for (const clients of counts) {
+  const putPoints = new Map<string, number>();
+  for (const put of [...(meshos?.puts ?? []), ...(etcd?.puts ?? [])])
+    putPoints.set(put.workload, put.clients);
+  for (const [workload, clients] of putPoints) {
     const targeted = clients >= 64;
     rows.push(
       ...loadRows(
-        `put ×${clients}`,
-        meshos?.puts.find((put) => put.clients === clients),
-        etcd?.puts.find((put) => put.clients === clients),
+        workload,
+        meshos?.puts.find((put) => put.workload === workload),
+        etcd?.puts.find((put) => put.workload === workload),
         targeted,
         targeted,
       ),
@@ -139,9 +141,8 @@ export function renderReport(
   const workloads = (results: SystemResults | undefined): Map<string, MeasuredLoad> => {
     const map = new Map<string, MeasuredLoad>();
     if (results === undefined) return map;
-    for (const put of results.puts) map.set(`put ×${put.clients}`, put);
-    map.set(`linearizable get ×${results.linearizableGet.clients}`, results.linearizableGet);
-    map.set(`serializable get ×${results.serializableGet.clients}`, results.serializableGet);
+    for (const load of [...results.puts, results.linearizableGet, results.serializableGet])
+      map.set(load.workload, load);
     return map;
   };
   const meshosLoads = workloads(meshos);

@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../harness.js';
 import type { BenchCluster } from './bench-cluster.js';
-import { describeLoad, type LoadResult, preloadReadKeys, runLoad, timedLoad } from './load.js';
+import {
+  describeLoad,
+  type LoadResult,
+  MAX_REQUESTS_PER_TIMED_LOAD,
+  preloadReadKeys,
+  runLoad,
+  timedLoad,
+} from './load.js';
 import { cpuTimeMs, sleep } from './processes.js';
 
 /** Bounds of one side-by-side run; the defaults keep one system's suite near 90 s. */
@@ -53,6 +60,8 @@ export const DEFAULT_SUITE_OPTIONS: SuiteOptions = {
 
 /** A load's figures plus the CPU it cost: robust to a busy machine where raw rates are not. */
 export interface MeasuredLoad extends LoadResult {
+  /** The point's name in reports, e.g. `put ×64` or `put ×1 to a follower`. */
+  readonly workload: string;
   /** CPU time of all members together per successful request, in ms. */
   readonly serverCpuMsPerRequest: number;
   /** CPU the load generator itself used, in cores (1 = one core busy all the time). */
@@ -147,6 +156,32 @@ function requireAllRunning(cluster: BenchCluster, during: string): void {
   }
 }
 
+type MeasureLoad = (
+  operation: LoadResult['operation'],
+  clients: number,
+  workload: string,
+  firstEndpoint?: number,
+) => Promise<MeasuredLoad>;
+
+/**
+ * One put client, once to the leader and once to a follower. A put through a follower takes
+ * more hops than one to the leader (forward and answer, or etcd's proposal forwarding), and which
+ * member leads is whoever won the first election, so a single ×1 point through a fixed member
+ * would compare one system's leader with the other's follower in some runs.
+ */
+async function onePutClientByRole(
+  cluster: BenchCluster,
+  options: SuiteOptions,
+  load: MeasureLoad,
+): Promise<MeasuredLoad[]> {
+  const leader = await cluster.leaderIndex(options.clusterTimeoutMs);
+  const follower = (leader + 1) % cluster.endpoints.length;
+  return [
+    await load('put', 1, 'put ×1 to the leader', leader),
+    await load('put', 1, 'put ×1 to a follower', follower),
+  ];
+}
+
 export async function runClusterSuite(
   cluster: BenchCluster,
   options: SuiteOptions,
@@ -160,14 +195,24 @@ export async function runClusterSuite(
     }
     return total;
   };
-  const load = async (operation: LoadResult['operation'], clients: number): Promise<MeasuredLoad> => {
-    if (options.settleMs > 0) await timedLoad(cluster.endpoints, operation, clients, options.settleMs);
-    const serverBefore = await clusterCpuMs();
-    const clientBefore = process.cpuUsage();
-    const result = await runLoad({
+  const load = async (
+    operation: LoadResult['operation'],
+    clients: number,
+    workload: string,
+    firstEndpoint?: number,
+  ): Promise<MeasuredLoad> => {
+    const shape = {
       endpoints: cluster.endpoints,
       operation,
       clients,
+      ...(firstEndpoint === undefined ? {} : { firstEndpoint }),
+    };
+    if (options.settleMs > 0)
+      await runLoad({ ...shape, maxRequests: MAX_REQUESTS_PER_TIMED_LOAD, maxDurationMs: options.settleMs });
+    const serverBefore = await clusterCpuMs();
+    const clientBefore = process.cpuUsage();
+    const result = await runLoad({
+      ...shape,
       maxRequests: options.maxRequestsPerLoad,
       maxDurationMs: options.loadDurationMs,
     });
@@ -176,11 +221,12 @@ export async function runClusterSuite(
     requireAllRunning(cluster, `${operation} x${clients}`);
     const measured: MeasuredLoad = {
       ...result,
+      workload,
       serverCpuMsPerRequest: serverCpuMs / Math.max(1, result.succeeded),
       clientCores: (client.user + client.system) / 1000 / result.durationMs,
     };
     log(
-      `  ${describeLoad(result)}; members ${measured.serverCpuMsPerRequest.toFixed(3)} CPU ms/request, load generator ${measured.clientCores.toFixed(2)} cores`,
+      `  ${firstEndpoint === undefined ? '' : `${workload}: `}${describeLoad(result)}; members ${measured.serverCpuMsPerRequest.toFixed(3)} CPU ms/request, load generator ${measured.clientCores.toFixed(2)} cores`,
     );
     return measured;
   };
@@ -190,11 +236,22 @@ export async function runClusterSuite(
   );
   await timedLoad(cluster.endpoints, 'put', WARMUP_CLIENTS, options.warmupMs);
   const puts: MeasuredLoad[] = [];
-  for (const clients of options.putClientCounts) puts.push(await load('put', clients));
+  for (const clients of options.putClientCounts) {
+    if (clients === 1) puts.push(...(await onePutClientByRole(cluster, options, load)));
+    else puts.push(await load('put', clients, `put ×${clients}`));
+  }
   await preloadReadKeys(cluster.endpoints);
   await timedLoad(cluster.endpoints, 'get-linearizable', options.getClients, options.warmupMs / 2);
-  const linearizableGet = await load('get-linearizable', options.getClients);
-  const serializableGet = await load('get-serializable', options.getClients);
+  const linearizableGet = await load(
+    'get-linearizable',
+    options.getClients,
+    `linearizable get ×${options.getClients}`,
+  );
+  const serializableGet = await load(
+    'get-serializable',
+    options.getClients,
+    `serializable get ×${options.getClients}`,
+  );
   const failoverGapsMs: number[] = [];
   for (let run = 0; run < options.failoverRuns; run++) {
     failoverGapsMs.push(await measureFailover(cluster, options, log));
@@ -221,6 +278,7 @@ export function mergeLoads(loads: readonly MeasuredLoad[]): MeasuredLoad {
   if (first === undefined) throw new Error('no load to merge');
   const firstError = loads.find((load) => load.firstError !== undefined)?.firstError;
   return {
+    workload: first.workload,
     operation: first.operation,
     clients: first.clients,
     succeeded: loads.reduce((sum, load) => sum + load.succeeded, 0),
@@ -247,7 +305,7 @@ export function mergeRounds(rounds: readonly SystemResults[]): SystemResults {
   return {
     system: first.system,
     puts: first.puts.map((put) =>
-      mergeLoads(rounds.flatMap((round) => round.puts.filter((other) => other.clients === put.clients))),
+      mergeLoads(rounds.flatMap((round) => round.puts.filter((other) => other.workload === put.workload))),
     ),
     linearizableGet: mergeLoads(rounds.map((round) => round.linearizableGet)),
     serializableGet: mergeLoads(rounds.map((round) => round.serializableGet)),
