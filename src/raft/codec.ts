@@ -18,7 +18,9 @@ import type {
  * length before every byte string and UTF-8 string. The decoder checks every length against
  * the bytes actually left before allocating anything.
  */
-export const MESSAGE_CODEC_VERSION = 1;
+export const MESSAGE_CODEC_VERSION = 2;
+/** Version 1 had no `answerOnlyIfRefused` byte in an append; still read, as false. */
+const PREVIOUS_MESSAGE_CODEC_VERSION = 1;
 
 const MESSAGE_TYPES: readonly MessageType[] = [
   'vote',
@@ -137,6 +139,7 @@ function writeMessage(writer: Writer, message: Message): void {
         writer.byte(KIND_TAGS.get(entry.kind)!);
         writer.bytes(entry.data);
       }
+      writer.byte(message.answerOnlyIfRefused === true ? 1 : 0);
       break;
     case 'appendResponse':
       writer.byte(message.success ? 1 : 0);
@@ -180,7 +183,8 @@ function writeMessage(writer: Writer, message: Message): void {
 export function decodeMessage(bytes: Uint8Array): Message {
   const reader = new Reader(bytes, 'message', messageDecodeError);
   const version = reader.byte();
-  if (version !== MESSAGE_CODEC_VERSION) reader.fail(`unsupported version ${version}`);
+  if (version !== MESSAGE_CODEC_VERSION && version !== PREVIOUS_MESSAGE_CODEC_VERSION)
+    reader.fail(`unsupported version ${version}`);
   const type = MESSAGE_TYPES[reader.byte()];
   if (type === undefined) return reader.fail('unknown message type');
   const from = readNode(reader);
@@ -219,7 +223,9 @@ export function decodeMessage(bytes: Uint8Array): Message {
         if (index !== prevIndex + position + 1) reader.fail('entry indexes are not consecutive');
         entries.push({ term: entryTerm, index, kind, data });
       }
-      message = { type, ...header, prevIndex, prevTerm, commit, entries };
+      const answerOnlyIfRefused = version === PREVIOUS_MESSAGE_CODEC_VERSION ? false : reader.boolean();
+      const append: Message = { type, ...header, prevIndex, prevTerm, commit, entries };
+      message = answerOnlyIfRefused ? { ...append, answerOnlyIfRefused } : append;
       break;
     }
     case 'appendResponse': {

@@ -814,6 +814,7 @@ export class Raft {
       );
     }
     this.log.commitTo(Math.min(message.commit, lastNewIndex));
+    if (message.answerOnlyIfRefused === true && entries.length === 0) return;
     this.sendAppendResponse(message.from, true, lastNewIndex, 0, 0);
   }
 
@@ -1024,7 +1025,7 @@ export class Raft {
     this.broadcastCommitPending = false;
     for (const node of this.progress.keys()) {
       if (node === this.id) continue;
-      if (this.sendAppend(node, sendIfEmpty)) {
+      if (this.sendAppend(node, sendIfEmpty, sendIfEmpty)) {
         while (this.sendAppend(node, false)) {
           // Fill the window.
         }
@@ -1032,8 +1033,14 @@ export class Raft {
     }
   }
 
-  /** Sends the next append to `to`; false when paused or (unless `sendIfEmpty`) nothing to send. */
-  private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+  /**
+   * Sends the next append to `to`; false when paused or (unless `sendIfEmpty`) nothing to send.
+   * `commitOnly`: an empty append sent for a new commit index; to a follower in `replicate`
+   * (known to match) it asks for no answer unless refused: its success would only repeat the
+   * match the leader has, and with one client that was half of the acknowledgements a leader
+   * read per write. Probes and the heartbeat's retry still want theirs.
+   */
+  private sendAppend(to: NodeId, sendIfEmpty: boolean, commitOnly = false): boolean {
     const progress = this.progress.get(to);
     if (progress === undefined || progress.isPaused()) return false;
     const prevIndex = progress.next - 1;
@@ -1061,7 +1068,11 @@ export class Raft {
       entries,
       commit: this.log.committed,
     };
-    this.outbox.push(message);
+    this.outbox.push(
+      commitOnly && entries.length === 0 && progress.state === 'replicate'
+        ? { ...message, answerOnlyIfRefused: true }
+        : message,
+    );
     progress.sentEntries(prevIndex + entries.length, entries.length, bytes);
     return entries.length > 0 || sendIfEmpty;
   }

@@ -86,6 +86,11 @@ export interface AppendRequest extends MessageHeader {
   readonly prevTerm: number;
   readonly entries: readonly Entry[];
   readonly commit: number;
+  /**
+   * The follower answers only if it refuses: set on an append that only carries a new commit
+   * index to a follower known to match, whose success would tell the leader nothing.
+   */
+  readonly answerOnlyIfRefused?: boolean;
 }
 
 /**

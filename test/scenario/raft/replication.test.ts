@@ -150,6 +150,47 @@ describe('log replication (Raft paper section 5.3)', () => {
     expect(network.node(3).applied).toHaveLength(20);
   });
 
+  it('an append carrying only a new commit index is not answered by a matching follower, but a refusal still is', () => {
+    const network = new Network({ voters: [1, 2, 3] });
+    network.elect(1);
+    const seen: Message[] = [];
+    network.filter = (message) => {
+      seen.push(message);
+      return true;
+    };
+    const index = network.propose(1, 'quiet');
+    network.stabilize();
+    const commitOnly = seen.filter((message) => message.type === 'append' && message.entries.length === 0);
+    expect(commitOnly.map((message) => message.to).sort()).toEqual([2, 3]);
+    for (const message of commitOnly)
+      expect(message.type === 'append' && message.answerOnlyIfRefused).toBe(true);
+    const answers = seen.filter((message) => message.type === 'appendResponse');
+    // One answer per follower: to the entry, none to the commit index that followed it.
+    expect(answers.map((message) => message.type === 'appendResponse' && message.index)).toEqual([
+      index,
+      index,
+    ]);
+    for (const id of [2, 3]) expect(network.node(id).applied.at(-1)).toBe('quiet');
+
+    // A follower whose log does not match the append answers it with a refusal all the same.
+    network.queue = [];
+    const term = network.raft(1).status().term;
+    network.deliver({
+      type: 'append',
+      from: 1,
+      to: 2,
+      term,
+      prevIndex: index + 5,
+      prevTerm: term,
+      entries: [],
+      commit: index,
+      answerOnlyIfRefused: true,
+    });
+    const refusals = network.collect().filter((message) => message.type === 'appendResponse');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.type === 'appendResponse' && refusals[0].success).toBe(false);
+  });
+
   it('a follower that lost appended messages recovers through heartbeats', () => {
     const network = new Network({ voters: [1, 2, 3] });
     network.elect(1);

@@ -109,7 +109,7 @@ function describe(message: Message): string {
       const entries = message.entries.map(
         (entry) => `${entry.index}/${entry.term}${entry.kind === 'normal' ? '' : `:${entry.kind}`}`,
       );
-      return `${head} prev=${message.prevIndex}/${message.prevTerm} commit=${message.commit} entries=[${entries.join(' ')}]`;
+      return `${head} prev=${message.prevIndex}/${message.prevTerm} commit=${message.commit} entries=[${entries.join(' ')}]${message.answerOnlyIfRefused === true ? ' answer-only-if-refused' : ''}`;
     }
     case 'appendResponse':
       return message.success

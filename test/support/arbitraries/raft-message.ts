@@ -33,16 +33,19 @@ export const raftMessageArbitrary: fc.Arbitrary<Message> = fc.oneof(
   fc
     .tuple(header, fc.constantFrom('voteResponse', 'preVoteResponse' as const), fc.boolean())
     .map(([h, type, granted]) => ({ ...h, type, granted })),
-  fc.tuple(header, small, small, count).chain(([h, prevIndex, prevTerm, commit]) =>
-    entries(prevIndex).map((items) => ({
-      ...h,
-      type: 'append' as const,
-      prevIndex,
-      prevTerm,
-      commit,
-      entries: items,
-    })),
-  ),
+  fc
+    .tuple(header, small, small, count, fc.boolean())
+    .chain(([h, prevIndex, prevTerm, commit, answerOnlyIfRefused]) =>
+      entries(prevIndex).map((items) => ({
+        ...h,
+        type: 'append' as const,
+        prevIndex,
+        prevTerm,
+        commit,
+        entries: items,
+        ...(answerOnlyIfRefused ? { answerOnlyIfRefused } : {}),
+      })),
+    ),
   fc
     .tuple(header, fc.boolean(), count, count, count)
     .map(([h, success, index, conflictTerm, conflictIndex]) => ({

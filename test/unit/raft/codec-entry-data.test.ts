@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SHARED_ENTRY_DATA_BYTES } from '../../../src/raft/entry-columns.js';
-import { decodeMessage, encodeMessage } from '../../../src/raft/index.js';
+import { decodeMessage, encodeMessage, MESSAGE_CODEC_VERSION } from '../../../src/raft/index.js';
 import type { AppendRequest, Message } from '../../../src/raft/types.js';
 
 /** An append from 1 to 2 at term 3 carrying one entry per `data`, from index 11 on. */
@@ -59,5 +59,18 @@ describe('append message entry data', () => {
     expect([...behind.subarray(0, 9)]).toEqual(new Array(9).fill(0));
     expect([...behind.subarray(9)]).toEqual([...plain]);
     expect(decodeMessage(behind.subarray(9))).toEqual(message);
+  });
+
+  it('carries answerOnlyIfRefused, and reads a version 1 append (which had no such byte) as without it', () => {
+    const quiet = { ...append(), answerOnlyIfRefused: true } as Message;
+    expect(decodeMessage(encodeMessage(quiet))).toEqual(quiet);
+    const current = encodeMessage(append(new Uint8Array([7])));
+    expect(current[0]).toBe(MESSAGE_CODEC_VERSION);
+    // Version 1's bytes: the same fields without the trailing flag byte.
+    const versionOne = Uint8Array.from(current.subarray(0, current.byteLength - 1));
+    versionOne[0] = 1;
+    const decoded = decodeMessage(versionOne) as AppendRequest;
+    expect(decoded).toEqual(append(new Uint8Array([7])));
+    expect(decoded.answerOnlyIfRefused).toBeUndefined();
   });
 });
