@@ -6,8 +6,9 @@
  * under it. Node wraps a connection that is not a socket, so the session's own `socket` would not
  * reach it.
  */
-import type { ServerHttp2Stream } from 'node:http2';
+
 import type { PeerCertificate } from 'node:tls';
+import type { CallStream } from './call-stream.js';
 
 /** grpc-js's `AuthContext` (which its package does not export by name). */
 export interface AuthContext {
@@ -30,7 +31,7 @@ export const INJECTED_CONNECTION = Symbol('injected connection');
 export type MarkedSession = { [INJECTED_CONNECTION]?: object };
 
 /** The connection's TLS as grpc-js states it: empty unless the client's certificate was verified. */
-export function authContextOf(stream: ServerHttp2Stream): AuthContext {
+export function authContextOf(stream: CallStream): AuthContext {
   const session = stream.session as (typeof stream.session & MarkedSession) | undefined;
   const socket = session?.[INJECTED_CONNECTION] as MaybeTlsSocket | undefined;
   if (socket?.authorized !== true || typeof socket.getPeerCertificate !== 'function') return PLAINTEXT;

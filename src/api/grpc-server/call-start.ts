@@ -3,8 +3,9 @@
  * (`grpc-timeout`) and the encoding of compressed messages (`grpc-encoding`); and the few
  * statuses a server sends on its own.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
+import type { CallStream } from './call-stream.js';
 import { parseGrpcTimeout } from './grpc-timeout.js';
 import type { CallLimits, ServedMethod } from './served-methods.js';
 import { type CallStatus, END_STREAM, trailersOnly } from './status-headers.js';
@@ -69,12 +70,12 @@ export function secondRequestMessage(path: string): CallStatus {
 }
 
 /** True once nothing more can be sent on the stream (closed, reset, or its session gone). */
-export function streamGone(stream: ServerHttp2Stream): boolean {
+export function streamGone(stream: CallStream): boolean {
   return stream.destroyed || stream.closed;
 }
 
 /** Ends a call that sent no message yet with `status`, in one HEADERS frame. */
-export function respondTrailersOnly(stream: ServerHttp2Stream, status: CallStatus): void {
+export function respondTrailersOnly(stream: CallStream, status: CallStatus): void {
   if (streamGone(stream) || stream.headersSent) return;
   stream.respond(trailersOnly(status), END_STREAM);
 }

@@ -1,17 +1,20 @@
 /**
- * MeshOS's gRPC server on node:http2, in place of grpc-js's `Server` for the client port: it
- * serves grpc-js service definitions and implementations unchanged, on connections handed to it
+ * MeshOS's gRPC server, in place of grpc-js's `Server` for the client port: it serves grpc-js
+ * service definitions and implementations unchanged, on connections handed to it
  * (`injectConnection`, as from grpc-js's connection injector). Per call it makes little beyond
- * Node's own HTTP/2 stream (see `unary-call.ts`): that is what it is for.
+ * the HTTP/2 stream (see `unary-call.ts`): that is what it is for. The HTTP/2 is node:http2's
+ * (`node-connections.ts`), or MeshOS's own (`../http2/`) when given an HPACK codec for it.
  *
  * Refusals are grpc-js's: a request that is not gRPC gets HTTP 415; an unknown method
- * UNIMPLEMENTED (trailers-only). Keepalive PINGs are answered by Node's HTTP/2 session.
+ * UNIMPLEMENTED (trailers-only). Keepalive PINGs are answered by the HTTP/2 connection.
  */
-import * as http2 from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { type ServiceDefinition, status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { INJECTED_CONNECTION, type MarkedSession } from './auth-context.js';
-import { ignoreStreamError } from './call-start.js';
+import type { HeaderCodec } from '../http2/header-codec.js';
+import { Http2ServerConnections } from '../http2/server-connections.js';
+import type { CallStream } from './call-stream.js';
+import { NodeHttp2Connections } from './node-connections.js';
 import { addServedMethods, type CallLimits, type ServedMethod } from './served-methods.js';
 import { END_STREAM, trailersOnly, UNSUPPORTED_MEDIA_TYPE_HEADERS } from './status-headers.js';
 import { serveStreaming } from './stream-call.js';
@@ -22,31 +25,32 @@ export interface GrpcServerOptions {
   readonly maxReceiveMessageBytes: number;
   /** Largest response message sent (bytes); a larger one ends its call with RESOURCE_EXHAUSTED. */
   readonly maxSendMessageBytes: number;
+  /** Serve on MeshOS's own HTTP/2 with this HPACK coding; node:http2 without it. */
+  readonly ownHttp2?: HeaderCodec;
+}
+
+/** The HTTP/2 connections a server is handed, whichever HTTP/2 serves them. */
+interface Connections {
+  readonly count: number;
+  inject(connection: Duplex): void;
+  close(graceMs: number): Promise<void>;
 }
 
 export class GrpcServer {
   private readonly methods = new Map<string, ServedMethod>();
   private readonly limits: CallLimits;
-  private readonly http2Server: http2.Http2Server;
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private closing = false;
-  /** The connection being handed to Node's server, for the session it makes of it at once. */
-  private injecting: Duplex | undefined = undefined;
+  private readonly http2: Connections;
 
   constructor(options: GrpcServerOptions) {
     this.limits = {
       receiveMessageBytes: options.maxReceiveMessageBytes,
       sendMessageBytes: options.maxSendMessageBytes,
     };
-    this.http2Server = http2.createServer({
-      // As grpc-js: Node's session memory check refuses streams (ENHANCE_YOUR_CALM) under load
-      // well before memory is short; the port's own limits bound what a connection may hold.
-      maxSessionMemory: Number.MAX_SAFE_INTEGER,
-      maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
-    });
-    this.http2Server.setTimeout(0);
-    this.http2Server.on('session', (session) => this.track(session));
-    this.http2Server.on('stream', (stream, headers) => this.serve(stream, headers));
+    const serve = (stream: CallStream, headers: IncomingHttpHeaders): void => this.serve(stream, headers);
+    this.http2 =
+      options.ownHttp2 === undefined
+        ? new NodeHttp2Connections(serve)
+        : new Http2ServerConnections(options.ownHttp2, serve);
   }
 
   addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
@@ -55,21 +59,12 @@ export class GrpcServer {
 
   /** Serves a connection accepted elsewhere (a socket, or any duplex carrying HTTP/2). */
   injectConnection(connection: Duplex): void {
-    if (this.closing) {
-      connection.destroy();
-      return;
-    }
-    this.injecting = connection;
-    try {
-      this.http2Server.emit('connection', connection);
-    } finally {
-      this.injecting = undefined;
-    }
+    this.http2.inject(connection);
   }
 
   /** Open HTTP/2 connections. */
   get connections(): number {
-    return this.sessions.size;
+    return this.http2.count;
   }
 
   /**
@@ -77,38 +72,10 @@ export class GrpcServer {
    * connections still open after `graceMs`; resolves once none is left.
    */
   close(graceMs: number): Promise<void> {
-    this.closing = true;
-    for (const session of this.sessions) session.close();
-    if (this.sessions.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const force = setTimeout(() => {
-        for (const session of this.sessions) session.destroy(undefined, http2.constants.NGHTTP2_CANCEL);
-        this.sessions.clear();
-        resolve();
-      }, graceMs);
-      const check = (): void => {
-        if (this.sessions.size > 0) return;
-        clearTimeout(force);
-        resolve();
-      };
-      for (const session of this.sessions) session.once('close', check);
-    });
+    return this.http2.close(graceMs);
   }
 
-  private track(session: http2.ServerHttp2Session): void {
-    if (this.closing) {
-      session.destroy();
-      return;
-    }
-    if (this.injecting !== undefined)
-      (session as http2.ServerHttp2Session & MarkedSession)[INJECTED_CONNECTION] = this.injecting;
-    this.sessions.add(session);
-    session.on('error', ignoreStreamError);
-    session.once('close', () => this.sessions.delete(session));
-  }
-
-  private serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', ignoreStreamError);
+  private serve(stream: CallStream, headers: IncomingHttpHeaders): void {
     const contentType = headers['content-type'];
     if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
       stream.respond(UNSUPPORTED_MEDIA_TYPE_HEADERS, END_STREAM);

@@ -3,9 +3,10 @@
  * for it and holding nothing but the headers object Node already made. `get` answers as grpc-js's
  * `Metadata.get` does (binary `-bin` values base64-decoded, a comma-joined binary value split).
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { MetadataValue } from '@grpc/grpc-js';
 import { type AuthContext, authContextOf } from './auth-context.js';
+import type { CallStream } from './call-stream.js';
 
 /**
  * What handlers read of a call's metadata (grpc-js's `Metadata` has `get` too). MeshOS's server
@@ -31,7 +32,7 @@ export class HeaderMetadata implements RequestMetadata {
   constructor(
     private readonly headers: IncomingHttpHeaders,
     /** The call's stream, whose connection answers the TLS (none: plaintext, as in tests). */
-    private readonly stream?: ServerHttp2Stream,
+    private readonly stream?: CallStream,
   ) {}
 
   getAuthContext(): AuthContext {

@@ -10,7 +10,7 @@
  * ('close'), as grpc-js's calls are. Streams are not the hot path: this favours grpc-js's
  * semantics over saving objects.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { Duplex } from 'node:stream';
 import { status as Status } from '@grpc/grpc-js';
 import { type AuthContext, authContextOf } from './auth-context.js';
@@ -26,6 +26,7 @@ import {
   timeoutOf,
 } from './call-start.js';
 import { CallStatusError } from './call-status-error.js';
+import type { CallStream } from './call-stream.js';
 import { decodeRequest } from './decode-request.js';
 import { type FramedMessage, frameMessage, MessageReader, MessageTooLargeError } from './message-framing.js';
 import { HeaderMetadata, type RequestMetadata } from './request-metadata.js';
@@ -59,7 +60,7 @@ export class StreamCall extends Duplex {
   private requestCount = 0;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: CallStream,
     private readonly headers: IncomingHttpHeaders,
     private readonly method: ServedMethod,
     private readonly limits: CallLimits,
@@ -245,7 +246,7 @@ export class StreamCall extends Duplex {
 
 /** Serves a client-, server- or bidi-streaming call on `stream`. */
 export function serveStreaming(
-  stream: ServerHttp2Stream,
+  stream: CallStream,
   headers: IncomingHttpHeaders,
   method: ServedMethod,
   limits: CallLimits,

@@ -23,6 +23,7 @@ import {
   timeoutOf,
 } from './call-start.js';
 import { CallStatusError } from './call-status-error.js';
+import type { CallStream } from './call-stream.js';
 import { decodeRequest } from './decode-request.js';
 import { type FramedMessage, frameMessage, MESSAGE_PREFIX_BYTES, MessageReader } from './message-framing.js';
 import { HeaderMetadata, type RequestMetadata } from './request-metadata.js';
@@ -38,7 +39,7 @@ import {
 import { sendOkTrailersNow, shutAfterMessage } from './trailers-with-message.js';
 
 const CALL = Symbol('unary call');
-type UnaryStream = ServerHttp2Stream & { [CALL]: UnaryCall };
+type UnaryStream = CallStream & { [CALL]: UnaryCall };
 
 export class UnaryCall {
   request: unknown = undefined;
@@ -55,7 +56,7 @@ export class UnaryCall {
   trailers: OutgoingHttpHeaders = OK_TRAILERS;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: CallStream,
     private readonly headers: IncomingHttpHeaders,
     private readonly method: ServedMethod,
     private readonly limits: CallLimits,
@@ -157,7 +158,10 @@ export class UnaryCall {
     traceStage?.('call-answered', 0);
     stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
     // The usual answer leaves in one write, trailers included (see `trailers-with-message.ts`).
-    const together = this.trailers === OK_TRAILERS && shutAfterMessage(stream);
+    const together =
+      this.trailers === OK_TRAILERS &&
+      stream.ownHttp2 !== true &&
+      shutAfterMessage(stream as ServerHttp2Stream);
     // `on`, not `once`: Node asks for trailers once per stream, and `once` wraps the listener
     // in two more objects per call.
     stream.on('wantTrailers', together ? sendTrailersWithMessage : sendTrailers);
@@ -218,12 +222,12 @@ function sendTrailers(this: UnaryStream): void {
 
 function sendTrailersWithMessage(this: UnaryStream): void {
   traceStage?.('trailers-sent', 0);
-  sendOkTrailersNow(this);
+  sendOkTrailersNow(this as unknown as ServerHttp2Stream);
 }
 
 /** Serves a unary call on `stream`. */
 export function serveUnary(
-  stream: ServerHttp2Stream,
+  stream: CallStream,
   headers: IncomingHttpHeaders,
   method: ServedMethod,
   limits: CallLimits,

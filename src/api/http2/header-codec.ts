@@ -1,0 +1,49 @@
+/**
+ * The HPACK (RFC 7541) coding the connection uses, as `hpack-decoder.ts` and `hpack-encoder.ts`
+ * provide it: a decoder per connection (its dynamic table follows the client's encoder), and an
+ * encoder of literal fields without indexing (a block never touches the client's table, so one
+ * block serves every connection and is made once per distinct header set).
+ */
+import type { OutgoingHttpHeaders } from 'node:http2';
+
+export interface HeaderBlockDecoder {
+  /** Calls `field` per decoded field, in order; throws on a malformed block (COMPRESSION_ERROR). */
+  decode(block: Uint8Array, field: (name: string, value: string) => void): void;
+}
+
+export interface HeaderCodec {
+  newDecoder(maxTableBytes: number, maxListBytes: number): HeaderBlockDecoder;
+  encode(fields: readonly (readonly [string, string])[]): Buffer;
+}
+
+/**
+ * Header blocks of response headers and trailers. The server's usual ones (the response headers,
+ * the OK trailers) are frozen objects shared by every call: their block is made once and kept.
+ */
+export class ResponseHeaderBlocks {
+  private readonly frozenBlocks = new WeakMap<object, Buffer>();
+
+  constructor(private readonly codec: HeaderCodec) {}
+
+  blockOf(headers: OutgoingHttpHeaders): Buffer {
+    const known = this.frozenBlocks.get(headers);
+    if (known !== undefined) return known;
+    const block = this.codec.encode(fieldsOf(headers));
+    if (Object.isFrozen(headers)) this.frozenBlocks.set(headers, block);
+    return block;
+  }
+}
+
+/** Pseudo-header fields first (RFC 9113 section 8.3), then the rest; names lower case. */
+function fieldsOf(headers: OutgoingHttpHeaders): [string, string][] {
+  const pseudo: [string, string][] = [];
+  const regular: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const into = name.startsWith(':') ? pseudo : regular;
+    const lower = name.toLowerCase();
+    if (Array.isArray(value)) for (const each of value) into.push([lower, String(each)]);
+    else into.push([lower, String(value)]);
+  }
+  return pseudo.concat(regular);
+}

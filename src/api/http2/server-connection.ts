@@ -1,0 +1,597 @@
+/**
+ * MeshOS's own server side of one HTTP/2 connection (RFC 9113), for the client port's gRPC calls:
+ * it reads frames straight from the socket's chunks, decodes header blocks with its HPACK decoder
+ * into one plain object per request, and hands each request stream to `onStream`. What the calls
+ * send is gathered and written once per turn (several calls' answers in one socket write).
+ *
+ * Settings: the client may open `MAX_CONCURRENT_STREAMS` streams (more are refused with
+ * REFUSED_STREAM), send `STREAM_RECEIVE_WINDOW_BYTES` per stream and
+ * `CONNECTION_RECEIVE_WINDOW_BYTES` in all before a WINDOW_UPDATE (given back as calls take the
+ * data), and header lists up to `MAX_HEADER_LIST_BYTES`. PINGs are answered, PRIORITY and unknown
+ * frames ignored; protocol violations end the connection with GOAWAY and their error code.
+ * Frames on closed streams are ignored (they may have crossed our RST_STREAM), but still counted
+ * in the connection's window and, for HEADERS, decoded (the HPACK table must follow the client).
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import { INJECTED_CONNECTION } from '../grpc-server/auth-context.js';
+import { Http2ConnectionError } from './connection-error.js';
+import { FrameReader, type FrameSink } from './frame-reader.js';
+import {
+  COMPRESSION_ERROR,
+  CONNECTION_RECEIVE_WINDOW_BYTES,
+  DEFAULT_MAX_FRAME_PAYLOAD_BYTES,
+  DEFAULT_WINDOW_BYTES,
+  ENHANCE_YOUR_CALM,
+  FLAG_ACK,
+  FLAG_END_HEADERS,
+  FLAG_END_STREAM,
+  FLAG_PADDED,
+  FLAG_PRIORITY,
+  FLOW_CONTROL_ERROR,
+  FRAME_CONTINUATION,
+  FRAME_DATA,
+  FRAME_GOAWAY,
+  FRAME_HEADERS,
+  FRAME_PING,
+  FRAME_PRIORITY,
+  FRAME_PUSH_PROMISE,
+  FRAME_RST_STREAM,
+  FRAME_SETTINGS,
+  FRAME_SIZE_ERROR,
+  FRAME_WINDOW_UPDATE,
+  HEADER_TABLE_BYTES,
+  LARGEST_MAX_FRAME_PAYLOAD_BYTES,
+  LARGEST_WINDOW_BYTES,
+  MAX_CONCURRENT_STREAMS,
+  MAX_HEADER_BLOCK_BYTES,
+  MAX_HEADER_LIST_BYTES,
+  NO_ERROR,
+  PROTOCOL_ERROR,
+  REFUSED_STREAM,
+  SETTINGS_ENABLE_PUSH,
+  SETTINGS_INITIAL_WINDOW_SIZE,
+  SETTINGS_MAX_CONCURRENT_STREAMS,
+  SETTINGS_MAX_FRAME_SIZE,
+  SETTINGS_MAX_HEADER_LIST_SIZE,
+  SOCKET_HIGH_WATER_BYTES,
+  STREAM_CLOSED,
+  STREAM_RECEIVE_WINDOW_BYTES,
+} from './frame-types.js';
+import { FrameWriter } from './frame-writer.js';
+import type { HeaderBlockDecoder, HeaderCodec, ResponseHeaderBlocks } from './header-codec.js';
+import { Http2ServerStream, type StreamConnection, type StreamOutput } from './server-stream.js';
+
+/** How long a connection that sent its GOAWAY after an error waits for the client to close. */
+const CLOSE_LINGER_MS = 1_000;
+
+const OUR_SETTINGS: readonly (readonly [number, number])[] = [
+  [SETTINGS_MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS],
+  [SETTINGS_INITIAL_WINDOW_SIZE, STREAM_RECEIVE_WINDOW_BYTES],
+  [SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_BYTES],
+];
+
+export interface ConnectionOptions {
+  readonly codec: HeaderCodec;
+  readonly blocks: ResponseHeaderBlocks;
+  /** A new request: its stream and headers (pseudo-headers included, as node:http2 gives them). */
+  readonly onStream: (stream: Http2ServerStream, headers: IncomingHttpHeaders) => void;
+  /** The socket closed; nothing of the connection is left. */
+  readonly onClose: (connection: Http2ServerConnection) => void;
+}
+
+/** A header block being read across HEADERS and CONTINUATION frames. */
+interface OpenHeaderBlock {
+  readonly streamId: number;
+  readonly endStream: boolean;
+  readonly fragments: Buffer[];
+  bytes: number;
+}
+
+export class Http2ServerConnection implements FrameSink, StreamConnection, StreamOutput {
+  readonly session: object;
+  private readonly reader = new FrameReader(this);
+  private readonly writer = new FrameWriter();
+  private readonly decoder: HeaderBlockDecoder;
+  private readonly streams = new Map<number, Http2ServerStream>();
+  /** The last stream taken (the GOAWAY's last stream id). */
+  private lastStreamId = 0;
+  /** The highest stream id the client opened, taken or not: streams up to it are no longer idle. */
+  private highestStreamId = 0;
+  private settingsReceived = false;
+  private openBlock: OpenHeaderBlock | undefined = undefined;
+  /** The request headers being decoded, and whether a regular field came before a pseudo one. */
+  private decoding: IncomingHttpHeaders = {};
+  private misordered = false;
+  private regularSeen = false;
+  private readonly field = (name: string, value: string): void => this.addField(name, value);
+
+  private peerInitialWindow = DEFAULT_WINDOW_BYTES;
+  private peerMaxFrameBytes = DEFAULT_MAX_FRAME_PAYLOAD_BYTES;
+  private sendWindow = DEFAULT_WINDOW_BYTES;
+  private receiveWindow = CONNECTION_RECEIVE_WINDOW_BYTES;
+  private unacknowledgedBytes = 0;
+  /** DATA bytes this turn's write may still take before the socket is too full. */
+  private socketAllowance = 0;
+
+  private output: Http2ServerStream[] = [];
+  private readonly blockedStreams = new Set<Http2ServerStream>();
+  private flushScheduled = false;
+  /** GOAWAY sent: no new streams; the connection ends when its last stream does. */
+  private goingAway = false;
+  /** Closed by error or destroyed: nothing more is read or sent. */
+  private ended = false;
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.session = { [INJECTED_CONNECTION]: socket };
+    this.decoder = options.codec.newDecoder(HEADER_TABLE_BYTES, MAX_HEADER_LIST_BYTES);
+    this.writer.settings(OUR_SETTINGS);
+    this.writer.windowUpdate(0, CONNECTION_RECEIVE_WINDOW_BYTES - DEFAULT_WINDOW_BYTES);
+    this.scheduleFlush();
+    socket.on('data', (chunk: Buffer) => this.read(chunk));
+    socket.on('drain', () => this.unblock());
+    socket.on('end', () => this.destroy());
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => this.closed());
+  }
+
+  /** Streams open now. */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Graceful close: GOAWAY (no new streams); the connection ends after its last stream. */
+  shutdown(): void {
+    if (this.ended || this.goingAway) return;
+    this.goingAway = true;
+    this.writer.goaway(this.lastStreamId, NO_ERROR);
+    this.scheduleFlush();
+    if (this.streams.size === 0) this.endSoon();
+  }
+
+  /** Cuts the connection: its streams close (their calls see a cancel), the socket is destroyed. */
+  destroy(): void {
+    this.ended = true;
+    this.reader.stop();
+    this.abortStreams();
+    this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    if (this.ended) return;
+    try {
+      this.reader.push(chunk);
+    } catch (error) {
+      if (!(error instanceof Http2ConnectionError)) throw error;
+      this.fail(error.errorCode);
+    }
+  }
+
+  /** A connection error: GOAWAY with `errorCode`, then the connection ends. */
+  private fail(errorCode: number): void {
+    if (this.ended) return;
+    this.reader.stop();
+    this.writer.goaway(this.lastStreamId, errorCode);
+    this.flush();
+    this.ended = true;
+    this.abortStreams();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
+  }
+
+  private abortStreams(): void {
+    for (const stream of [...this.streams.values()]) stream.abort();
+  }
+
+  private closed(): void {
+    this.ended = true;
+    this.abortStreams();
+    this.options.onClose(this);
+  }
+
+  /** After GOAWAY with no stream left: flush, then end the socket. */
+  private endSoon(): void {
+    this.flush();
+    this.ended = true;
+    this.socket.end();
+  }
+
+  // ---- frames in
+
+  frame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (this.openBlock !== undefined) {
+      if (type !== FRAME_CONTINUATION || streamId !== this.openBlock.streamId)
+        throw new Http2ConnectionError(PROTOCOL_ERROR, 'a header block was interrupted');
+      this.continuation(flags, payload);
+      return;
+    }
+    if (!this.settingsReceived && type !== FRAME_SETTINGS)
+      throw new Http2ConnectionError(PROTOCOL_ERROR, 'the first frame is not SETTINGS');
+    switch (type) {
+      case FRAME_DATA:
+        this.dataFrame(flags, streamId, payload);
+        return;
+      case FRAME_HEADERS:
+        this.headersFrame(flags, streamId, payload);
+        return;
+      case FRAME_PRIORITY:
+        this.noConnectionStream(streamId, 'PRIORITY');
+        if (payload.length !== 5) this.resetFrameSize(streamId);
+        return;
+      case FRAME_RST_STREAM:
+        this.rstStream(streamId, payload);
+        return;
+      case FRAME_SETTINGS:
+        this.settings(flags, streamId, payload);
+        return;
+      case FRAME_PUSH_PROMISE:
+        throw new Http2ConnectionError(PROTOCOL_ERROR, 'a client sent PUSH_PROMISE');
+      case FRAME_PING:
+        this.ping(flags, streamId, payload);
+        return;
+      case FRAME_GOAWAY:
+        if (streamId !== 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'GOAWAY on a stream');
+        this.goingAway = true;
+        if (this.streams.size === 0) this.endSoon();
+        return;
+      case FRAME_WINDOW_UPDATE:
+        this.windowUpdate(streamId, payload);
+        return;
+      case FRAME_CONTINUATION:
+        throw new Http2ConnectionError(PROTOCOL_ERROR, 'CONTINUATION without a header block');
+      default:
+      // Unknown frame types are ignored (RFC 9113 section 4.1).
+    }
+  }
+
+  private noConnectionStream(streamId: number, frame: string): void {
+    if (streamId === 0) throw new Http2ConnectionError(PROTOCOL_ERROR, `${frame} on stream 0`);
+  }
+
+  private idle(streamId: number): boolean {
+    return streamId > this.highestStreamId;
+  }
+
+  /** A stream error: RST_STREAM with `errorCode`; the stream (if open) closes. */
+  private resetStream(streamId: number, errorCode: number): void {
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined) stream.finish(errorCode);
+    else {
+      this.writer.rstStream(streamId, errorCode);
+      this.scheduleFlush();
+    }
+  }
+
+  private resetFrameSize(streamId: number): void {
+    this.resetStream(streamId, FRAME_SIZE_ERROR);
+  }
+
+  /** The payload without its padding (PADDED: a pad length octet first, the padding last). */
+  private unpadded(flags: number, payload: Buffer): Buffer {
+    if ((flags & FLAG_PADDED) === 0) return payload;
+    if (payload.length < 1)
+      throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'a padded frame without its pad length');
+    const padding = payload[0]!;
+    if (padding >= payload.length)
+      throw new Http2ConnectionError(PROTOCOL_ERROR, 'padding as long as the frame');
+    return payload.subarray(1, payload.length - padding);
+  }
+
+  private dataFrame(flags: number, streamId: number, payload: Buffer): void {
+    this.noConnectionStream(streamId, 'DATA');
+    const frameBytes = payload.length;
+    this.receiveWindow -= frameBytes;
+    if (this.receiveWindow < 0)
+      throw new Http2ConnectionError(FLOW_CONTROL_ERROR, 'DATA beyond the connection window');
+    const data = this.unpadded(flags, payload);
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      if (this.idle(streamId)) throw new Http2ConnectionError(PROTOCOL_ERROR, 'DATA on an idle stream');
+      this.consumed(frameBytes);
+      return;
+    }
+    if (stream.remoteEnded) {
+      this.consumed(frameBytes);
+      this.resetStream(streamId, STREAM_CLOSED);
+      return;
+    }
+    stream.receiveWindow -= frameBytes;
+    if (stream.receiveWindow < 0) {
+      this.consumed(frameBytes);
+      this.resetStream(streamId, FLOW_CONTROL_ERROR);
+      return;
+    }
+    // Padding counts in the windows but no call takes it: free at once.
+    if (frameBytes > data.length) this.consumed(frameBytes - data.length);
+    if (data.length > 0) stream.receive(data);
+    if ((flags & FLAG_END_STREAM) !== 0 && !stream.closed) stream.receiveEnd();
+  }
+
+  private headersFrame(flags: number, streamId: number, payload: Buffer): void {
+    this.noConnectionStream(streamId, 'HEADERS');
+    let fragment = this.unpadded(flags, payload);
+    if ((flags & FLAG_PRIORITY) !== 0) {
+      if (fragment.length < 5)
+        throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'HEADERS too short for its priority');
+      fragment = fragment.subarray(5);
+    }
+    const endStream = (flags & FLAG_END_STREAM) !== 0;
+    if ((flags & FLAG_END_HEADERS) !== 0) {
+      this.headerBlock(streamId, endStream, fragment);
+      return;
+    }
+    this.openBlock = { streamId, endStream, fragments: [Buffer.from(fragment)], bytes: fragment.length };
+  }
+
+  private continuation(flags: number, payload: Buffer): void {
+    const open = this.openBlock!;
+    open.bytes += payload.length;
+    if (open.bytes > MAX_HEADER_BLOCK_BYTES)
+      throw new Http2ConnectionError(ENHANCE_YOUR_CALM, 'a header block too large');
+    open.fragments.push(Buffer.from(payload));
+    if ((flags & FLAG_END_HEADERS) === 0) return;
+    this.openBlock = undefined;
+    this.headerBlock(open.streamId, open.endStream, Buffer.concat(open.fragments));
+  }
+
+  private addField(name: string, value: string): void {
+    const headers = this.decoding;
+    if (name.charCodeAt(0) !== 0x3a /* : */) this.regularSeen = true;
+    else if (this.regularSeen) this.misordered = true;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = [existing, value] as string[];
+  }
+
+  /** A complete header block: a new request, or trailers of an open one. */
+  private headerBlock(streamId: number, endStream: boolean, block: Buffer): void {
+    const headers: IncomingHttpHeaders = Object.create(null) as IncomingHttpHeaders;
+    this.decoding = headers;
+    this.misordered = false;
+    this.regularSeen = false;
+    try {
+      this.decoder.decode(block, this.field);
+    } catch (error) {
+      throw new Http2ConnectionError(
+        COMPRESSION_ERROR,
+        `a header block does not decode: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const existing = this.streams.get(streamId);
+    if (existing !== undefined) {
+      // Trailers from the client: they must end its side.
+      if (existing.remoteEnded) this.resetStream(streamId, STREAM_CLOSED);
+      else if (!endStream) throw new Http2ConnectionError(PROTOCOL_ERROR, 'trailers without END_STREAM');
+      else existing.receiveEnd();
+      return;
+    }
+    if (!this.idle(streamId)) return;
+    if (streamId % 2 === 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'a client stream with an even id');
+    this.highestStreamId = streamId;
+    // After our GOAWAY new streams are ignored; the client retries them elsewhere.
+    if (this.goingAway || this.ended) return;
+    this.lastStreamId = streamId;
+    if (this.streams.size >= MAX_CONCURRENT_STREAMS) {
+      this.resetStream(streamId, REFUSED_STREAM);
+      return;
+    }
+    if (this.misordered || typeof headers[':path'] !== 'string' || typeof headers[':method'] !== 'string') {
+      this.resetStream(streamId, PROTOCOL_ERROR);
+      return;
+    }
+    const stream = new Http2ServerStream(
+      streamId,
+      this,
+      STREAM_RECEIVE_WINDOW_BYTES,
+      this.peerInitialWindow,
+      STREAM_RECEIVE_WINDOW_BYTES / 2,
+    );
+    this.streams.set(streamId, stream);
+    this.options.onStream(stream, headers);
+    if (endStream && !stream.closed) stream.receiveEnd();
+  }
+
+  private rstStream(streamId: number, payload: Buffer): void {
+    this.noConnectionStream(streamId, 'RST_STREAM');
+    if (payload.length !== 4) throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'RST_STREAM not 4 octets');
+    if (this.idle(streamId)) throw new Http2ConnectionError(PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+    this.streams.get(streamId)?.abort();
+  }
+
+  private settings(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId !== 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if ((flags & FLAG_ACK) !== 0) {
+      if (payload.length !== 0)
+        throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'a SETTINGS ACK with a payload');
+      return;
+    }
+    if (payload.length % 6 !== 0)
+      throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'SETTINGS not in 6-octet pairs');
+    this.settingsReceived = true;
+    for (let at = 0; at < payload.length; at += 6) {
+      const identifier = payload.readUInt16BE(at);
+      const value = payload.readUInt32BE(at + 2);
+      if (identifier === SETTINGS_INITIAL_WINDOW_SIZE) this.peerInitialWindowChanged(value);
+      else if (identifier === SETTINGS_MAX_FRAME_SIZE) {
+        if (value < DEFAULT_MAX_FRAME_PAYLOAD_BYTES || value > LARGEST_MAX_FRAME_PAYLOAD_BYTES)
+          throw new Http2ConnectionError(PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value}`);
+        this.peerMaxFrameBytes = value;
+      } else if (identifier === SETTINGS_ENABLE_PUSH && value > 1)
+        throw new Http2ConnectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
+      // The header table size is the client's decoder's: our blocks never index, so any size is fine.
+    }
+    this.writer.settings([], true);
+    this.scheduleFlush();
+  }
+
+  /** A new SETTINGS_INITIAL_WINDOW_SIZE changes every open stream's send window by the difference. */
+  private peerInitialWindowChanged(value: number): void {
+    if (value > LARGEST_WINDOW_BYTES)
+      throw new Http2ConnectionError(FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value}`);
+    const change = value - this.peerInitialWindow;
+    this.peerInitialWindow = value;
+    for (const stream of this.streams.values()) {
+      stream.sendWindow += change;
+      if (stream.sendWindow > LARGEST_WINDOW_BYTES)
+        throw new Http2ConnectionError(FLOW_CONTROL_ERROR, 'a stream window beyond 2^31-1');
+    }
+    if (change > 0) this.unblock();
+  }
+
+  private ping(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId !== 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'PING on a stream');
+    if (payload.length !== 8) throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'PING not 8 octets');
+    if ((flags & FLAG_ACK) !== 0) return;
+    this.writer.pingAck(payload);
+    this.scheduleFlush();
+  }
+
+  private windowUpdate(streamId: number, payload: Buffer): void {
+    if (payload.length !== 4) throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'WINDOW_UPDATE not 4 octets');
+    const increment = payload.readUInt32BE(0) & 0x7fff_ffff;
+    if (streamId === 0) {
+      if (increment === 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'a WINDOW_UPDATE of 0');
+      this.sendWindow += increment;
+      if (this.sendWindow > LARGEST_WINDOW_BYTES)
+        throw new Http2ConnectionError(FLOW_CONTROL_ERROR, 'the connection window beyond 2^31-1');
+      this.unblock();
+      return;
+    }
+    if (this.idle(streamId))
+      throw new Http2ConnectionError(PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return;
+    if (increment === 0) {
+      this.resetStream(streamId, PROTOCOL_ERROR);
+      return;
+    }
+    stream.sendWindow += increment;
+    if (stream.sendWindow > LARGEST_WINDOW_BYTES) {
+      this.resetStream(streamId, FLOW_CONTROL_ERROR);
+      return;
+    }
+    if (stream.blocked) {
+      stream.blocked = false;
+      this.blockedStreams.delete(stream);
+      this.scheduleOutput(stream);
+    }
+  }
+
+  // ---- what streams ask of the connection
+
+  blockOf(headers: OutgoingHttpHeaders): Buffer {
+    return this.options.blocks.blockOf(headers);
+  }
+
+  scheduleOutput(stream: Http2ServerStream): void {
+    if (stream.scheduled || stream.blocked || this.ended) return;
+    stream.scheduled = true;
+    this.output.push(stream);
+    this.scheduleFlush();
+  }
+
+  consumed(bytes: number): void {
+    this.unacknowledgedBytes += bytes;
+    if (this.unacknowledgedBytes < CONNECTION_RECEIVE_WINDOW_BYTES / 2 || this.ended) return;
+    this.writer.windowUpdate(0, this.unacknowledgedBytes);
+    this.receiveWindow += this.unacknowledgedBytes;
+    this.unacknowledgedBytes = 0;
+    this.scheduleFlush();
+  }
+
+  replenish(stream: Http2ServerStream, bytes: number): void {
+    if (this.ended) return;
+    this.writer.windowUpdate(stream.id, bytes);
+    this.scheduleFlush();
+  }
+
+  streamClosed(stream: Http2ServerStream, reset: number | undefined): void {
+    this.streams.delete(stream.id);
+    if (stream.blocked) this.blockedStreams.delete(stream);
+    if (this.ended) return;
+    if (reset !== undefined) {
+      this.writer.rstStream(stream.id, reset);
+      this.scheduleFlush();
+    }
+    if (this.goingAway && this.streams.size === 0) this.endSoon();
+  }
+
+  // ---- frames out
+
+  headers(streamId: number, block: Buffer, endStream: boolean): void {
+    const end = endStream ? FLAG_END_STREAM : 0;
+    if (block.length <= this.peerMaxFrameBytes) {
+      this.writer.frame(FRAME_HEADERS, FLAG_END_HEADERS | end, streamId, block);
+      return;
+    }
+    let from = 0;
+    let type = FRAME_HEADERS;
+    while (from < block.length) {
+      const to = Math.min(block.length, from + this.peerMaxFrameBytes);
+      const last = to === block.length ? FLAG_END_HEADERS : 0;
+      this.writer.frame(type, (type === FRAME_HEADERS ? end : 0) | last, streamId, block, from, to);
+      type = FRAME_CONTINUATION;
+      from = to;
+    }
+  }
+
+  data(streamId: number, chunk: Buffer | undefined, from: number, to: number, endStream: boolean): void {
+    this.writer.frame(FRAME_DATA, endStream ? FLAG_END_STREAM : 0, streamId, chunk, from, to);
+    const bytes = to - from;
+    this.sendWindow -= bytes;
+    this.socketAllowance -= bytes;
+  }
+
+  dataAllowance(streamWindow: number, wanted: number): number {
+    return Math.max(
+      0,
+      Math.min(wanted, streamWindow, this.sendWindow, this.peerMaxFrameBytes, this.socketAllowance),
+    );
+  }
+
+  private unblock(): void {
+    for (const stream of this.blockedStreams) {
+      stream.blocked = false;
+      this.scheduleOutput(stream);
+    }
+    this.blockedStreams.clear();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(flushConnection, this);
+  }
+
+  /** Sends every stream's queued output that the windows allow, then writes the turn's frames. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.socket.destroyed) return;
+    this.socketAllowance = SOCKET_HIGH_WATER_BYTES - this.socket.writableLength;
+    while (this.output.length > 0) {
+      const streams = this.output;
+      this.output = [];
+      for (const stream of streams) {
+        stream.scheduled = false;
+        if (stream.sendQueued(this) || stream.closed) continue;
+        stream.blocked = true;
+        this.blockedStreams.add(stream);
+      }
+    }
+    const pieces = this.writer.take();
+    if (pieces.length === 1) this.socket.write(pieces[0]);
+    else if (pieces.length > 1) {
+      this.socket.cork();
+      for (const piece of pieces) this.socket.write(piece);
+      this.socket.uncork();
+    }
+  }
+}
+
+function flushConnection(connection: Http2ServerConnection): void {
+  connection.flush();
+}

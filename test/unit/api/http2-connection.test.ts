@@ -1,0 +1,284 @@
+/**
+ * MeshOS's own HTTP/2 server connection (src/api/http2/) at the frame level, over a raw socket on
+ * 127.0.0.1: the handshake, PING, ignored frames, frames split anyhow across writes, header
+ * blocks with CONTINUATION and padding, and connection errors answered with GOAWAY and the code
+ * RFC 9113 gives them.
+ */
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrpcServer } from '../../../src/api/grpc-server/index.js';
+import { ClientHeaderDecoder } from '../../../src/api/header-block.js';
+import { hpackJsCodec } from '../../support/hpack-js-codec.js';
+import { until } from '../../support/until.js';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const DATA = 0x0;
+const HEADERS = 0x1;
+const PRIORITY = 0x2;
+const SETTINGS = 0x4;
+const PUSH_PROMISE = 0x5;
+const PING = 0x6;
+const GOAWAY = 0x7;
+const CONTINUATION = 0x9;
+const END_STREAM = 0x1;
+const END_HEADERS = 0x4;
+const PADDED = 0x8;
+const PROTOCOL_ERROR = 0x1;
+const FRAME_SIZE_ERROR = 0x6;
+const COMPRESSION_ERROR = 0x9;
+
+interface Frame {
+  readonly type: number;
+  readonly flags: number;
+  readonly streamId: number;
+  readonly payload: Buffer;
+}
+
+function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header[3] = type;
+  header[4] = flags;
+  header.writeUInt32BE(streamId, 5);
+  return Buffer.concat([header, payload]);
+}
+
+const CLIENT_SETTINGS = frame(SETTINGS, 0, 0);
+const ECHO_PATH = '/test.Raw/Echo';
+
+function requestBlock(path = ECHO_PATH): Buffer {
+  return hpackJsCodec.encode([
+    [':method', 'POST'],
+    [':scheme', 'http'],
+    [':path', path],
+    [':authority', 'http://127.0.0.1:2379'],
+    ['content-type', 'application/grpc'],
+    ['te', 'trailers'],
+  ]);
+}
+
+function message(text: string): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(text.length, 1);
+  return Buffer.concat([prefix, Buffer.from(text)]);
+}
+
+/** A raw client connection: what it sends, and every frame the server sent, parsed. */
+class RawConnection {
+  readonly frames: Frame[] = [];
+  closed = false;
+  private pending = Buffer.alloc(0);
+  private readonly decoder = new ClientHeaderDecoder();
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.pending = Buffer.concat([this.pending, chunk]);
+      while (this.pending.length >= 9) {
+        const length = this.pending.readUIntBE(0, 3);
+        if (this.pending.length < 9 + length) break;
+        this.frames.push({
+          type: this.pending[3]!,
+          flags: this.pending[4]!,
+          streamId: this.pending.readUInt32BE(5) & 0x7fff_ffff,
+          payload: this.pending.subarray(9, 9 + length),
+        });
+        this.pending = this.pending.subarray(9 + length);
+      }
+    });
+    socket.on('close', () => {
+      this.closed = true;
+    });
+    socket.on('error', () => {});
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawConnection(socket)));
+    });
+  }
+
+  send(...bytes: Buffer[]): void {
+    this.socket.write(Buffer.concat(bytes));
+  }
+
+  /** Sends `bytes` one octet per write. */
+  async trickle(bytes: Buffer): Promise<void> {
+    for (const octet of bytes) {
+      await new Promise<void>((resolve) => this.socket.write(Buffer.from([octet]), () => resolve()));
+    }
+  }
+
+  async frameOf(type: number, what: string, where: (frame: Frame) => boolean = () => true): Promise<Frame> {
+    await until(() => this.frames.some((each) => each.type === type && where(each)), what);
+    return this.frames.find((each) => each.type === type && where(each))!;
+  }
+
+  /** The GOAWAY's error code, once the server sent it and closed the connection. */
+  async goawayCode(): Promise<number> {
+    const goaway = await this.frameOf(GOAWAY, 'a GOAWAY');
+    await until(() => this.closed, 'the connection to close');
+    return goaway.payload.readUInt32BE(4);
+  }
+
+  /** The header fields of a HEADERS frame (decoded in order: the table follows the server). */
+  fieldsOf(headers: Frame): Record<string, string> {
+    const fields: Record<string, string> = {};
+    for (const field of this.decoder.decode(headers.payload)) fields[field.name] = field.value;
+    return fields;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+let server: GrpcServer;
+let listener: net.Server;
+let port: number;
+
+beforeAll(async () => {
+  server = new GrpcServer({
+    maxReceiveMessageBytes: 1 << 20,
+    maxSendMessageBytes: 1 << 20,
+    ownHttp2: hpackJsCodec,
+  });
+  const bytes = { serialize: (value: unknown) => value as Buffer, deserialize: (value: Buffer) => value };
+  server.addService(
+    {
+      Echo: {
+        path: ECHO_PATH,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: bytes.serialize,
+        requestDeserialize: bytes.deserialize,
+        responseSerialize: bytes.serialize,
+        responseDeserialize: bytes.deserialize,
+      },
+    },
+    {
+      Echo: (call: { request: Buffer }, callback: (error: null, value: Buffer) => void) =>
+        callback(null, call.request),
+    },
+  );
+  listener = net.createServer((socket) => server.injectConnection(socket));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
+  port = (listener.address() as net.AddressInfo).port;
+});
+
+afterAll(async () => {
+  listener.close();
+  await server.close(100);
+});
+
+async function connected(): Promise<RawConnection> {
+  const connection = await RawConnection.open(port);
+  connection.send(PREFACE, CLIENT_SETTINGS);
+  return connection;
+}
+
+describe('the own HTTP/2 connection', () => {
+  it('sends its SETTINGS and a connection WINDOW_UPDATE, acknowledges the client SETTINGS and answers PING', async () => {
+    const connection = await connected();
+    try {
+      const settings = await connection.frameOf(SETTINGS, 'the server SETTINGS', (each) => each.flags === 0);
+      expect(settings.payload.length % 6).toBe(0);
+      await connection.frameOf(SETTINGS, 'the SETTINGS ACK', (each) => each.flags === 1);
+      const opaque = Buffer.from('8 octets');
+      connection.send(frame(PING, 0, 0, opaque));
+      const ack = await connection.frameOf(PING, 'the PING ACK');
+      expect(ack.flags).toBe(1);
+      expect(ack.payload).toEqual(opaque);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('reads frames split octet by octet, ignores PRIORITY and unknown frames, and takes CONTINUATION and padding', async () => {
+    const connection = await RawConnection.open(port);
+    try {
+      const block = requestBlock();
+      const padded = Buffer.concat([Buffer.from([3]), block.subarray(0, 10), Buffer.alloc(3)]);
+      await connection.trickle(
+        Buffer.concat([
+          PREFACE,
+          CLIENT_SETTINGS,
+          frame(0x42, 0, 0, Buffer.from('unknown')),
+          frame(PRIORITY, 0, 1, Buffer.alloc(5)),
+          frame(HEADERS, PADDED, 1, padded),
+          frame(CONTINUATION, END_HEADERS, 1, block.subarray(10)),
+          frame(
+            DATA,
+            END_STREAM | PADDED,
+            1,
+            Buffer.concat([Buffer.from([2]), message('hello'), Buffer.alloc(2)]),
+          ),
+        ]),
+      );
+      const data = await connection.frameOf(DATA, 'the answer', (each) => each.streamId === 1);
+      expect(data.payload.subarray(5).toString()).toBe('hello');
+      const headers = connection.frames.filter((each) => each.type === HEADERS && each.streamId === 1);
+      expect(connection.fieldsOf(headers[0]!)[':status']).toBe('200');
+      await until(
+        () => connection.frames.filter((each) => each.type === HEADERS && each.streamId === 1).length === 2,
+        'the trailers',
+      );
+      const trailers = connection.frames.filter((each) => each.type === HEADERS && each.streamId === 1)[1]!;
+      expect(trailers.flags & END_STREAM).toBe(END_STREAM);
+      expect(connection.fieldsOf(trailers)['grpc-status']).toBe('0');
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('answers a wrong preface with GOAWAY PROTOCOL_ERROR', async () => {
+    const connection = await RawConnection.open(port);
+    connection.send(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    expect(await connection.goawayCode()).toBe(PROTOCOL_ERROR);
+  });
+
+  it('answers a first frame other than SETTINGS with GOAWAY PROTOCOL_ERROR', async () => {
+    const connection = await RawConnection.open(port);
+    connection.send(PREFACE, frame(PING, 0, 0, Buffer.alloc(8)));
+    expect(await connection.goawayCode()).toBe(PROTOCOL_ERROR);
+  });
+
+  it('answers a PUSH_PROMISE from the client with GOAWAY PROTOCOL_ERROR', async () => {
+    const connection = await connected();
+    connection.send(frame(PUSH_PROMISE, END_HEADERS, 1, Buffer.alloc(4)));
+    expect(await connection.goawayCode()).toBe(PROTOCOL_ERROR);
+  });
+
+  it('answers a frame above the advertised frame size with GOAWAY FRAME_SIZE_ERROR', async () => {
+    const connection = await connected();
+    connection.send(frame(DATA, 0, 1, Buffer.alloc(16_385)));
+    expect(await connection.goawayCode()).toBe(FRAME_SIZE_ERROR);
+  });
+
+  it('answers a PING of the wrong size with GOAWAY FRAME_SIZE_ERROR', async () => {
+    const connection = await connected();
+    connection.send(frame(PING, 0, 0, Buffer.alloc(7)));
+    expect(await connection.goawayCode()).toBe(FRAME_SIZE_ERROR);
+  });
+
+  it('answers DATA on an idle stream, and a stream with an even id, with GOAWAY PROTOCOL_ERROR', async () => {
+    const idleData = await connected();
+    idleData.send(frame(DATA, 0, 5, message('x')));
+    expect(await idleData.goawayCode()).toBe(PROTOCOL_ERROR);
+    const evenStream = await connected();
+    evenStream.send(frame(HEADERS, END_HEADERS, 2, requestBlock()));
+    expect(await evenStream.goawayCode()).toBe(PROTOCOL_ERROR);
+  });
+
+  it('answers a header block interrupted by another frame with GOAWAY PROTOCOL_ERROR', async () => {
+    const connection = await connected();
+    connection.send(frame(HEADERS, 0, 1, requestBlock().subarray(0, 5)), frame(PING, 0, 0, Buffer.alloc(8)));
+    expect(await connection.goawayCode()).toBe(PROTOCOL_ERROR);
+  });
+
+  it('answers a header block that does not decode with GOAWAY COMPRESSION_ERROR', async () => {
+    const connection = await connected();
+    // An indexed field at index 0 (RFC 7541 section 6.1: a decoding error).
+    connection.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, Buffer.from([0x80])));
+    expect(await connection.goawayCode()).toBe(COMPRESSION_ERROR);
+  });
+});
