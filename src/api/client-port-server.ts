@@ -4,7 +4,8 @@
  * answer etcd's with a refusal naming the voters. Each role builds its list, so a new MeshOS
  * service is one more entry in the list both roles share.
  *
- * The gRPC server is MeshOS's own (`grpc-server/`, on node:http2). grpc-js's `Server` stays
+ * The gRPC server is MeshOS's own (`grpc-server/`, on node:http2). `MESHOS_CLIENT_PORT_SERVER=meshos-h2`
+ * serves it on MeshOS's own HTTP/2 connection (`http2/`) instead; grpc-js's `Server` stays
  * selectable for A/B measurements: `MESHOS_CLIENT_PORT_SERVER=grpc-js`.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -13,6 +14,7 @@ import { silentLogger } from '../lib/node/index.js';
 import { type ClientPortCounters, type ConnectionInjector, listenClientPort } from './client-port.js';
 import type { ClientPortTls, ClientTlsRefusals } from './client-port-tls.js';
 import { GrpcServer } from './grpc-server/index.js';
+import { HPACK_CODEC } from './http2/header-codec.js';
 import { MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES, SHUTDOWN_GRACE_MS } from './limits.js';
 
 /** One gRPC service on the client port. */
@@ -36,10 +38,12 @@ export interface ClientPortServerOptions {
   readonly tlsRefusals?: ClientTlsRefusals;
 }
 
-/** MeshOS's own gRPC server, or grpc-js's (kept for A/B measurements). */
-export type GrpcServerChoice = 'meshos' | 'grpc-js';
+/** MeshOS's own gRPC server on node:http2 or on its own HTTP/2, or grpc-js's (kept for A/B measurements). */
+export type GrpcServerChoice = 'meshos' | 'meshos-h2' | 'grpc-js';
 
-/** Environment variable choosing the client port's gRPC server (`grpc-js` for grpc-js's). */
+const GRPC_SERVER_CHOICES: readonly string[] = ['meshos', 'meshos-h2', 'grpc-js'];
+
+/** Environment variable choosing the client port's gRPC server (`meshos-h2`, `grpc-js`). */
 export const CLIENT_PORT_SERVER_ENV = 'MESHOS_CLIENT_PORT_SERVER';
 
 export interface ClientPortServer {
@@ -70,13 +74,15 @@ interface PortGrpcServer extends ConnectionInjector {
   shutdown(graceMs: number): Promise<void>;
 }
 
-function meshosGrpcServer(services: readonly ClientPortService[]): PortGrpcServer {
+function meshosGrpcServer(services: readonly ClientPortService[], ownHttp2: boolean): PortGrpcServer {
   const server = new GrpcServer({
     maxReceiveMessageBytes: MAX_RECEIVE_MESSAGE_BYTES,
     maxSendMessageBytes: MAX_SEND_MESSAGE_BYTES,
+    ...(ownHttp2 ? { ownHttp2: HPACK_CODEC } : {}),
   });
   for (const service of services) server.addService(service.definition, service.implementation);
   return {
+    takesAnyAuthority: ownHttp2,
     injectConnection: (connection) => server.injectConnection(connection),
     shutdown: (graceMs) => server.close(graceMs),
   };
@@ -112,19 +118,20 @@ function grpcJsServer(services: readonly ClientPortService[]): PortGrpcServer {
 function chosenGrpcServer(choice: GrpcServerChoice | undefined): GrpcServerChoice {
   const chosen = choice ?? process.env[CLIENT_PORT_SERVER_ENV] ?? 'meshos';
   assert(
-    chosen === 'meshos' || chosen === 'grpc-js',
-    `${CLIENT_PORT_SERVER_ENV} must be meshos or grpc-js, not ${chosen}`,
+    GRPC_SERVER_CHOICES.includes(chosen),
+    `${CLIENT_PORT_SERVER_ENV} must be one of ${GRPC_SERVER_CHOICES.join(', ')}, not ${chosen}`,
   );
-  return chosen;
+  return chosen as GrpcServerChoice;
 }
 
 export async function startClientPortServer(options: ClientPortServerOptions): Promise<ClientPortServer> {
   const logger = options.logger ?? silentLogger;
   const { host, port } = splitAddress(options.address);
+  const choice = chosenGrpcServer(options.grpcServer);
   const server =
-    chosenGrpcServer(options.grpcServer) === 'grpc-js'
+    choice === 'grpc-js'
       ? grpcJsServer(options.services)
-      : meshosGrpcServer(options.services);
+      : meshosGrpcServer(options.services, choice === 'meshos-h2');
   const clientPort = await listenClientPort({
     host,
     port,

@@ -10,6 +10,9 @@
  * - through a `RepairedConnection` otherwise: every byte the client sends passes through the
  *   filter, which rewrites header blocks with a bad authority.
  *
+ * MeshOS's own HTTP/2 (`http2/`) takes such authorities as etcd does: with it, the port hands
+ * each socket over as it comes.
+ *
  * With TLS (`client-port-tls.ts`) the listener is a `tls.Server` and the same judgement runs on
  * each TLS socket once its handshake ended and its client passed the certificate check.
  */
@@ -39,6 +42,11 @@ export const TLS_REFUSAL_LOG_INTERVAL_MS = 1_000;
 /** Where the port hands its connections: MeshOS's gRPC server, or grpc-js's connection injector. */
 export interface ConnectionInjector {
   injectConnection(connection: Duplex): void;
+  /**
+   * The server takes any `:authority` itself (MeshOS's own HTTP/2): the port hands it each socket
+   * as it comes, with nothing read or rewritten here.
+   */
+  readonly takesAnyAuthority?: boolean;
 }
 
 export interface ClientPortCounters {
@@ -90,6 +98,12 @@ export function listenClientPort(options: ClientPortOptions): Promise<ClientPort
   const accept = (socket: net.Socket): void => {
     if (closed) {
       socket.destroy();
+      return;
+    }
+    if (options.injector.takesAnyAuthority === true) {
+      socket.setNoDelay(true);
+      counters.native += 1;
+      options.injector.injectConnection(socket);
       return;
     }
     undecided.add(socket);

@@ -1,10 +1,12 @@
 /**
- * The HPACK (RFC 7541) coding the connection uses, as `hpack-decoder.ts` and `hpack-encoder.ts`
- * provide it: a decoder per connection (its dynamic table follows the client's encoder), and an
+ * The HPACK (RFC 7541) coding the connection uses, `hpack-decoder.ts` and `hpack-encoder.ts` (an
+ * interface, so that tests can check the connection against another coding): a decoder per connection (its dynamic table follows the client's encoder), and an
  * encoder of literal fields without indexing (a block never touches the client's table, so one
  * block serves every connection and is made once per distinct header set).
  */
 import type { OutgoingHttpHeaders } from 'node:http2';
+import { HpackDecoder } from './hpack-decoder.js';
+import { encodeHeaderBlock } from './hpack-encoder.js';
 
 export interface HeaderBlockDecoder {
   /** Calls `field` per decoded field, in order; throws on a malformed block (COMPRESSION_ERROR). */
@@ -15,6 +17,12 @@ export interface HeaderCodec {
   newDecoder(maxTableBytes: number, maxListBytes: number): HeaderBlockDecoder;
   encode(fields: readonly (readonly [string, string])[]): Buffer;
 }
+
+/** MeshOS's own HPACK: the client port's. */
+export const HPACK_CODEC: HeaderCodec = Object.freeze({
+  newDecoder: (maxTableBytes: number, maxListBytes: number) => new HpackDecoder(maxTableBytes, maxListBytes),
+  encode: encodeHeaderBlock,
+});
 
 /**
  * Header blocks of response headers and trailers. The server's usual ones (the response headers,

@@ -121,7 +121,13 @@ export class Http2ServerStream implements CallStream {
       this.endHeld = true;
       return;
     }
-    this.onEnd?.call(this);
+    // On the next tick, as node:http2's stream ends: a call's end then comes after what other
+    // streams' calls were handed in the same read (their 'data' flows on the next tick).
+    process.nextTick(emitEnd, this);
+  }
+
+  emitEnd(): void {
+    if (!this.closed) this.onEnd?.call(this);
   }
 
   pause(): this {
@@ -276,6 +282,10 @@ export class Http2ServerStream implements CallStream {
     for (const callback of callbacks) callback();
     this.onClose?.call(this);
   }
+}
+
+function emitEnd(stream: Http2ServerStream): void {
+  stream.emitEnd();
 }
 
 function deliverHeld(stream: Http2ServerStream): void {

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcServer } from '../../../src/api/grpc-server/index.js';
 import { ClientHeaderDecoder } from '../../../src/api/header-block.js';
-import { hpackJsCodec } from '../../support/hpack-js-codec.js';
+import { HPACK_CODEC } from '../../../src/api/http2/header-codec.js';
 import { until } from '../../support/until.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -47,7 +47,7 @@ const CLIENT_SETTINGS = frame(SETTINGS, 0, 0);
 const ECHO_PATH = '/test.Raw/Echo';
 
 function requestBlock(path = ECHO_PATH): Buffer {
-  return hpackJsCodec.encode([
+  return HPACK_CODEC.encode([
     [':method', 'POST'],
     [':scheme', 'http'],
     [':path', path],
@@ -140,7 +140,7 @@ beforeAll(async () => {
   server = new GrpcServer({
     maxReceiveMessageBytes: 1 << 20,
     maxSendMessageBytes: 1 << 20,
-    ownHttp2: hpackJsCodec,
+    ownHttp2: HPACK_CODEC,
   });
   const bytes = { serialize: (value: unknown) => value as Buffer, deserialize: (value: Buffer) => value };
   server.addService(
