@@ -10,7 +10,8 @@ declare module 'hpack.js' {
     readonly huffman?: boolean;
   }
   export interface HpackTableOptions {
-    readonly table: { readonly maxSize: number };
+    /** lookupDepth: how many of the newest dynamic entries a compressor searches (default 32). */
+    readonly table: { readonly maxSize: number; readonly lookupDepth?: number };
   }
   export interface HpackDecompressor {
     write(block: Uint8Array): boolean;

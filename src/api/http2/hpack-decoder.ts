@@ -6,6 +6,7 @@
  */
 import { MeshError } from '../../lib/index.js';
 import { ENTRY_OVERHEAD_BYTES, HpackDynamicTable } from './hpack-dynamic-table.js';
+import { HpackLiteralCache, LITERAL_CACHE_OCTETS_MAX } from './hpack-literal-cache.js';
 import {
   decodeHuffman,
   HUFFMAN_EOS_IN_STRING,
@@ -45,6 +46,8 @@ const NO_BLOCK = Buffer.alloc(0) as Latin1Buffer;
 
 export class HpackDecoder {
   private readonly table: HpackDynamicTable;
+  /** Made on the first literal without indexing: Go's clients index everything and never need it. */
+  private literalCache: HpackLiteralCache | undefined;
   private readonly maxTableBytes: number;
   private readonly maxListBytes: number;
   /** The block being decoded as a Buffer (for latin1 slicing) and the next octet to read. */
@@ -107,8 +110,8 @@ export class HpackDecoder {
         }
       } else if (first >= 0x40) {
         // Literal with incremental indexing (6.2.1).
-        name = this.readLiteralName(0x3f, start);
-        value = this.readString();
+        name = this.readLiteralName(0x3f, start, false);
+        value = this.readString(false);
         this.table.add(name, value);
       } else if (first >= 0x20) {
         // Dynamic table size update (6.3).
@@ -124,8 +127,9 @@ export class HpackDecoder {
         continue;
       } else {
         // Literal without indexing (6.2.2) or never indexed (6.2.3): 4-bit prefix either way.
-        name = this.readLiteralName(0x0f, start);
-        value = this.readString();
+        // These come again literally on later blocks, so their strings are worth keeping.
+        name = this.readLiteralName(0x0f, start, true);
+        value = this.readString(true);
       }
       fieldSeen = true;
       listBytes += name.length + value.length + ENTRY_OVERHEAD_BYTES;
@@ -137,9 +141,9 @@ export class HpackDecoder {
   }
 
   /** A literal field's name: a table entry's name (index in the prefix) or a string (index 0). */
-  private readLiteralName(prefixMask: number, start: number): string {
+  private readLiteralName(prefixMask: number, start: number, cached: boolean): string {
     const index = this.readInteger(prefixMask);
-    if (index === 0) return this.readString();
+    if (index === 0) return this.readString(cached);
     if (index <= STATIC_TABLE_LENGTH) return STATIC_NAMES[index - 1] as string;
     const dynamicIndex = index - STATIC_TABLE_LENGTH;
     if (dynamicIndex > this.table.length) throw this.indexPastTables(index, start);
@@ -181,8 +185,11 @@ export class HpackDecoder {
     return value;
   }
 
-  /** A string literal (5.2): its octets as a latin1 string, Huffman-decoded if flagged. */
-  private readString(): string {
+  /**
+   * A string literal (5.2): its octets as a latin1 string, Huffman-decoded if flagged. `cached`:
+   * looked up in (and added to) the literal cache by its encoded octets, length prefix included.
+   */
+  private readString(cached: boolean): string {
     const block = this.block;
     const start = this.offset;
     if (start >= block.length) throw new HpackError('string expected, but the block ended', start);
@@ -194,6 +201,20 @@ export class HpackDecoder {
       throw new HpackError(`string of ${length} octets runs past the end of the block`, start);
     }
     this.offset = stringEnd;
+    if (cached && stringEnd - start <= LITERAL_CACHE_OCTETS_MAX) {
+      this.literalCache ??= new HpackLiteralCache();
+      const known = this.literalCache.find(block, start, stringEnd);
+      if (known !== undefined) return known;
+      const text = this.decodeString(huffman, stringStart, stringEnd, start);
+      this.literalCache.remember(block, start, stringEnd, text);
+      return text;
+    }
+    return this.decodeString(huffman, stringStart, stringEnd, start);
+  }
+
+  private decodeString(huffman: boolean, stringStart: number, stringEnd: number, start: number): string {
+    const block = this.block;
+    const length = stringEnd - stringStart;
     if (!huffman) return block.latin1Slice(stringStart, stringEnd);
     if (huffmanScratch.length < huffmanDecodedBytesMax(length)) {
       huffmanScratch = Buffer.allocUnsafeSlow(huffmanDecodedBytesMax(length)) as Latin1Buffer;

@@ -5,12 +5,15 @@
  * are their octet counts.
  */
 export const ENTRY_OVERHEAD_BYTES = 32;
+/** Slots a table starts with: what a gRPC client's headers fill; it doubles when full. */
+const INITIAL_SLOTS = 16;
 
 export class HpackDynamicTable {
-  /** Ring slots; their count is a power of two that holds the most entries the limit allows. */
-  private readonly names: string[];
-  private readonly values: string[];
-  private readonly slotMask: number;
+  /** Ring slots; a power of two, doubled when full up to what the largest limit allows. */
+  private names: string[];
+  private values: string[];
+  private slotMask: number;
+  private readonly slotsMax: number;
   /** Slot of the newest entry (index 1 of the dynamic table). */
   private newestSlot = 0;
   private count = 0;
@@ -20,8 +23,10 @@ export class HpackDynamicTable {
   /** `maximumLimitBytes`: the largest size limit a size update may set (our SETTINGS value). */
   constructor(maximumLimitBytes: number) {
     const mostEntries = Math.max(1, Math.floor(maximumLimitBytes / ENTRY_OVERHEAD_BYTES));
-    let slots = 1;
-    while (slots < mostEntries) slots *= 2;
+    let slotsMax = 1;
+    while (slotsMax < mostEntries) slotsMax *= 2;
+    this.slotsMax = slotsMax;
+    const slots = Math.min(INITIAL_SLOTS, slotsMax);
     this.names = new Array<string>(slots).fill('');
     this.values = new Array<string>(slots).fill('');
     this.slotMask = slots - 1;
@@ -57,6 +62,7 @@ export class HpackDynamicTable {
     const entryBytes = name.length + value.length + ENTRY_OVERHEAD_BYTES;
     this.evictDownTo(this.limitBytes - entryBytes);
     if (entryBytes > this.limitBytes) return;
+    if (this.count === this.names.length) this.grow();
     this.newestSlot = (this.newestSlot + 1) & this.slotMask;
     this.names[this.newestSlot] = name;
     this.values[this.newestSlot] = value;
@@ -68,6 +74,21 @@ export class HpackDynamicTable {
   setLimit(limitBytes: number): void {
     this.limitBytes = limitBytes;
     this.evictDownTo(limitBytes);
+  }
+
+  /** Doubles the ring (never past `slotsMax`, which the byte limit keeps `count` within), oldest entry to slot 0. */
+  private grow(): void {
+    const slots = Math.min(this.names.length * 2, this.slotsMax);
+    const names = new Array<string>(slots).fill('');
+    const values = new Array<string>(slots).fill('');
+    for (let index = this.count; index >= 1; index--) {
+      names[this.count - index] = this.name(index);
+      values[this.count - index] = this.value(index);
+    }
+    this.names = names;
+    this.values = values;
+    this.slotMask = slots - 1;
+    this.newestSlot = this.count - 1;
   }
 
   private evictDownTo(targetBytes: number): void {

@@ -1,7 +1,9 @@
 /**
  * Malformed header blocks: each throws HpackError (code HTTP2_COMPRESSION_ERROR) naming what was
- * wrong and at which octet, and the decoder refuses every later block (a connection error).
+ * wrong and at which octet, and the decoder refuses every later block (a connection error). Then
+ * the well-formed edge cases: size updates, padding, table boundaries, repeated literals.
  */
+import hpack from 'hpack.js';
 import { describe, expect, it } from 'vitest';
 import { HpackDecoder, HpackError } from '../../../../src/api/http2/hpack-decoder.js';
 
@@ -187,5 +189,39 @@ describe('HpackDecoder on well-formed edge cases', () => {
     decoder.decode(Buffer.from([0x20]), () => {});
     expect(decoder.tableEntries()).toEqual([]);
     expect(decoder.tableBytes).toBe(0);
+  });
+});
+
+describe('HpackDecoder on literals without indexing that repeat (the literal cache)', () => {
+  it('decodes each of more paths than the cache holds, same length, Huffman and not, again and again', () => {
+    const compressor = hpack.compressor.create({ table: { maxSize: TABLE_BYTES } });
+    const decoder = new HpackDecoder(TABLE_BYTES, LIST_BYTES);
+    // Same length, differing in one octet at the end or the start.
+    const paths = Array.from({ length: 11 }, (_, index) => `/etcdserverpb.KV/Rang${index % 10}`).concat([
+      '_etcdserverpb.KV/Rang0',
+    ]);
+    for (let call = 0; call < 100; call++) {
+      const path = paths[(call * 7) % paths.length]!;
+      compressor.write([{ name: ':path', value: path, incremental: false, huffman: call % 3 !== 0 }]);
+      const fields: string[] = [];
+      decoder.decode(compressor.read()!, (name, value) => fields.push(`${name}: ${value}`));
+      expect(fields).toEqual([`:path: ${path}`]);
+    }
+    expect(decoder.tableEntries()).toEqual([]);
+  });
+
+  it('tells a Huffman string from a plain one made of the same octets', () => {
+    const decoder = new HpackDecoder(TABLE_BYTES, LIST_BYTES);
+    // `:path` without indexing, Huffman "/kv/range" (0x80 | length, then its code), and then the
+    // same octets sent plain (length without the Huffman flag).
+    const compressor = hpack.compressor.create({ table: { maxSize: TABLE_BYTES } });
+    compressor.write([{ name: ':path', value: '/kv/range', incremental: false, huffman: true }]);
+    const huffmanBlock = compressor.read()!;
+    const plainBlock = Buffer.from(huffmanBlock);
+    plainBlock[1] = plainBlock[1]! & 0x7f;
+    const values: string[] = [];
+    for (const block of [huffmanBlock, plainBlock, huffmanBlock])
+      decoder.decode(block, (_, value) => values.push(value));
+    expect(values).toEqual(['/kv/range', huffmanBlock.subarray(2).toString('latin1'), '/kv/range']);
   });
 });
