@@ -10,6 +10,13 @@ export interface DiskFile {
   /** Reads up to `length` bytes at `offset`; shorter at the end of the file. */
   readAt(offset: number, length: number): Promise<Uint8Array>;
   size(): Promise<number>;
+  /**
+   * An offset past which the file holds nothing but zeros (the unwritten rest of a file sized
+   * up by `truncate`), when the disk knows one without reading: a reader of a preallocated
+   * file skips reading megabytes of zeros. At most `size()`; absent when unknown.
+   */
+  dataEnd?(): Promise<number>;
+  /** Cuts the file to `size` bytes, or extends it with zeros (sparse where the file system can). */
   truncate(size: number): Promise<void>;
   /** Makes every write so far durable (fdatasync). */
   datasync(): Promise<void>;

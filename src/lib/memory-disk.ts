@@ -2,10 +2,46 @@ import * as path from 'node:path';
 import { type Disk, type DiskFile, FileNotFoundError, type OpenMode } from './disk.js';
 import type { Random } from './random.js';
 
+/**
+ * One file. Bytes from `written` to `length` are zeros that are not stored (a file sized up by
+ * `truncate` is sparse, as on a real file system), so a preallocated 64 MiB segment costs only
+ * what was written into it.
+ */
 interface MemoryInode {
+  /** Capacity for the stored bytes; zero from `written` on. */
   data: Uint8Array;
+  /** End of the stored bytes (at most `length`). */
+  written: number;
   length: number;
-  durable: Uint8Array;
+  /** The file as the last `datasync` left it. */
+  durable: DurableImage;
+  /** Lowest offset changed since the last `datasync`; `Infinity` when nothing was. */
+  unsyncedFrom: number;
+}
+
+interface DurableImage {
+  /** The stored bytes; zeros from their end up to `length`. */
+  readonly bytes: Uint8Array;
+  readonly length: number;
+}
+
+const EMPTY_IMAGE: DurableImage = { bytes: new Uint8Array(0), length: 0 };
+
+function newInode(): MemoryInode {
+  return { data: new Uint8Array(256), written: 0, length: 0, durable: EMPTY_IMAGE, unsyncedFrom: Infinity };
+}
+
+/** The inode a crash leaves: `image` made both the current and the durable content. */
+function inodeOf(image: DurableImage): MemoryInode {
+  const data = new Uint8Array(Math.max(256, image.bytes.byteLength));
+  data.set(image.bytes);
+  return {
+    data,
+    written: image.bytes.byteLength,
+    length: image.length,
+    durable: image,
+    unsyncedFrom: Infinity,
+  };
 }
 
 /** What a simulated crash does to writes that were not yet synced. */
@@ -33,10 +69,10 @@ export class MemoryDisk implements Disk {
     if (inode === undefined) {
       if (mode === 'read') throw new FileNotFoundError(filePath);
       this.requireDirectory(path.posix.dirname(key), filePath);
-      inode = { data: new Uint8Array(256), length: 0, durable: new Uint8Array(0) };
+      inode = newInode();
       this.entries.set(key, inode);
     } else if (mode === 'create') {
-      inode.length = 0;
+      resize(inode, 0);
     }
     return new MemoryDiskFile(key, inode, this);
   }
@@ -44,7 +80,17 @@ export class MemoryDisk implements Disk {
   async readFile(filePath: string): Promise<Uint8Array> {
     const inode = this.entries.get(normalize(filePath));
     if (inode === undefined) throw new FileNotFoundError(filePath);
-    return inode.data.slice(0, inode.length);
+    return contentOf(inode, 0, inode.length);
+  }
+
+  /**
+   * The file's stored bytes and its size, the rest up to the size being zeros: a copy of a
+   * preallocated file without its megabytes of zeros (`truncate` the copy up to `size`).
+   */
+  async readStored(filePath: string): Promise<{ readonly bytes: Uint8Array; readonly size: number }> {
+    const inode = this.entries.get(normalize(filePath));
+    if (inode === undefined) throw new FileNotFoundError(filePath);
+    return { bytes: contentOf(inode, 0, Math.min(inode.written, inode.length)), size: inode.length };
   }
 
   async rename(fromPath: string, toPath: string): Promise<void> {
@@ -107,18 +153,17 @@ export class MemoryDisk implements Disk {
     for (const [key, inode] of this.durableEntries) {
       const synced = inode.durable;
       let tornBytes = 0;
-      // A torn write keeps a prefix of the unsynced tail.
-      const unsyncedTail = inode.length - synced.byteLength;
-      if (options.random !== undefined && unsyncedTail > 0) {
+      // A torn write keeps a prefix of the unsynced writes: from the lowest offset changed since
+      // the last sync to the end of the stored bytes (an appended tail, or records written
+      // into a preallocated file).
+      const unsyncedFrom = Math.min(inode.unsyncedFrom, synced.length);
+      const unsyncedBytes = Math.max(0, inode.written - unsyncedFrom);
+      if (options.random !== undefined && unsyncedBytes > 0) {
         if (options.random.chance(options.tornWriteProbability ?? 0)) {
-          tornBytes = options.random.nextInt(unsyncedTail + 1);
+          tornBytes = options.random.nextInt(unsyncedBytes + 1);
         }
       }
-      const length = synced.byteLength + tornBytes;
-      const data = new Uint8Array(Math.max(256, length));
-      data.set(synced);
-      data.set(inode.data.subarray(synced.byteLength, length), synced.byteLength);
-      const survivor: MemoryInode = { data, length, durable: data.slice(0, length) };
+      const survivor = inodeOf(tornBytes === 0 ? synced : tornImage(synced, inode, unsyncedFrom, tornBytes));
       this.entries.set(key, survivor);
       this.durableEntries.set(key, survivor);
     }
@@ -128,9 +173,18 @@ export class MemoryDisk implements Disk {
   flipBit(filePath: string, byteOffset: number, bit = 0): void {
     const inode = this.entries.get(normalize(filePath));
     if (inode === undefined) throw new FileNotFoundError(filePath);
-    if (byteOffset < inode.length) inode.data[byteOffset] = (inode.data[byteOffset] ?? 0) ^ (1 << bit);
-    if (byteOffset < inode.durable.byteLength) {
-      inode.durable[byteOffset] = (inode.durable[byteOffset] ?? 0) ^ (1 << bit);
+    if (byteOffset < inode.length) {
+      const [byte] = contentOf(inode, byteOffset, byteOffset + 1);
+      const unsyncedFrom = inode.unsyncedFrom;
+      store(inode, Uint8Array.of((byte ?? 0) ^ (1 << bit)), byteOffset);
+      inode.unsyncedFrom = unsyncedFrom;
+    }
+    const durable = inode.durable;
+    if (byteOffset < durable.length) {
+      const bytes = new Uint8Array(Math.max(durable.bytes.byteLength, byteOffset + 1));
+      bytes.set(durable.bytes);
+      bytes[byteOffset] = (bytes[byteOffset] ?? 0) ^ (1 << bit);
+      inode.durable = { bytes, length: durable.length };
     }
   }
 
@@ -147,44 +201,85 @@ class MemoryDiskFile implements DiskFile {
   ) {}
 
   async append(data: Uint8Array): Promise<void> {
-    this.writeSync(data, this.inode.length);
+    store(this.inode, data, this.inode.length);
   }
 
   async writeAt(data: Uint8Array, offset: number): Promise<void> {
-    this.writeSync(data, offset);
+    store(this.inode, data, offset);
   }
 
   async readAt(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(this.inode.length, offset + length);
-    return this.inode.data.slice(Math.min(offset, end), end);
+    return contentOf(this.inode, Math.min(offset, end), end);
   }
 
   async size(): Promise<number> {
     return this.inode.length;
   }
 
+  async dataEnd(): Promise<number> {
+    return Math.min(this.inode.written, this.inode.length);
+  }
+
   async truncate(size: number): Promise<void> {
-    if (size < this.inode.length) this.inode.length = size;
-    else this.writeSync(new Uint8Array(size - this.inode.length), this.inode.length);
+    resize(this.inode, size);
   }
 
   async datasync(): Promise<void> {
     this.disk.syncCount++;
-    this.inode.durable = this.inode.data.slice(0, this.inode.length);
+    const inode = this.inode;
+    inode.durable = { bytes: inode.data.slice(0, inode.written), length: inode.length };
+    inode.unsyncedFrom = Infinity;
   }
 
   async close(): Promise<void> {}
+}
 
-  private writeSync(data: Uint8Array, offset: number): void {
-    const end = offset + data.byteLength;
-    if (end > this.inode.data.byteLength) {
-      const grown = new Uint8Array(Math.max(end, this.inode.data.byteLength * 2));
-      grown.set(this.inode.data.subarray(0, this.inode.length));
-      this.inode.data = grown;
-    }
-    this.inode.data.set(data, offset);
-    this.inode.length = Math.max(this.inode.length, end);
+/** Writes `data` at `offset`, growing the file (with zeros before `offset` if it lies past the end). */
+function store(inode: MemoryInode, data: Uint8Array, offset: number): void {
+  const end = offset + data.byteLength;
+  if (end > inode.data.byteLength) {
+    const grown = new Uint8Array(Math.max(end, inode.data.byteLength * 2));
+    grown.set(inode.data.subarray(0, inode.written));
+    inode.data = grown;
   }
+  inode.data.set(data, offset);
+  inode.written = Math.max(inode.written, end);
+  inode.length = Math.max(inode.length, end);
+  inode.unsyncedFrom = Math.min(inode.unsyncedFrom, offset);
+}
+
+/** Cuts or extends (with zeros, stored as nothing) the file to `size` bytes. */
+function resize(inode: MemoryInode, size: number): void {
+  if (size < inode.written) {
+    // Zeros beyond `written`, so that growing the file again reads zeros there.
+    inode.data.fill(0, size, inode.written);
+    inode.written = size;
+  }
+  inode.unsyncedFrom = Math.min(inode.unsyncedFrom, size, inode.length);
+  inode.length = size;
+}
+
+/** A copy of the file's bytes from `start` to `end` (within its length). */
+function contentOf(inode: MemoryInode, start: number, end: number): Uint8Array {
+  const content = new Uint8Array(end - start);
+  const storedEnd = Math.min(end, inode.written);
+  if (storedEnd > start) content.set(inode.data.subarray(start, storedEnd));
+  return content;
+}
+
+/** The durable image with the first `tornBytes` of the unsynced writes (from `unsyncedFrom`) on it. */
+function tornImage(
+  synced: DurableImage,
+  inode: MemoryInode,
+  unsyncedFrom: number,
+  tornBytes: number,
+): DurableImage {
+  const tornEnd = unsyncedFrom + tornBytes;
+  const bytes = new Uint8Array(Math.max(synced.bytes.byteLength, tornEnd));
+  bytes.set(synced.bytes);
+  bytes.set(inode.data.subarray(unsyncedFrom, tornEnd), unsyncedFrom);
+  return { bytes, length: Math.max(synced.length, tornEnd) };
 }
 
 function normalize(filePath: string): string {

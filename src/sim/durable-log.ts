@@ -17,23 +17,26 @@ function storedEntryHash(entry: StoredEntry): number {
  * that vanished between listing and reading (a compacted segment, a renamed snapshot) starts
  * the read over.
  */
-async function copyFiles(disk: MemoryDisk, directory: string): Promise<Map<string, Uint8Array>> {
+async function copyFiles(disk: MemoryDisk, directory: string): Promise<Map<string, StoredFile>> {
   for (;;) {
     const names = await disk.list(directory);
     const paths = names.map((name) => `${directory}/${name}`);
-    // Every readFile runs its body at the call, so these see one state of the disk.
-    const reads = paths.map((filePath) => disk.readFile(filePath));
+    // Every readStored runs its body at the call, so these see one state of the disk. Stored
+    // bytes only: a preallocated segment's zeros are not copied.
+    const reads = paths.map((filePath) => disk.readStored(filePath));
     const settled = await Promise.allSettled(reads);
     if (settled.every((result) => result.status === 'fulfilled')) {
       return new Map(
         paths.map((filePath, index) => [
           filePath,
-          (settled[index] as PromiseFulfilledResult<Uint8Array>).value,
+          (settled[index] as PromiseFulfilledResult<StoredFile>).value,
         ]),
       );
     }
   }
 }
+
+type StoredFile = Awaited<ReturnType<MemoryDisk['readStored']>>;
 
 /**
  * Reads a node's log as its disk holds it right now, through the store's own recovery run
@@ -42,9 +45,10 @@ async function copyFiles(disk: MemoryDisk, directory: string): Promise<Map<strin
 export async function readDurableLog(disk: MemoryDisk, directory: string, clock: Clock): Promise<DurableLog> {
   const copy = new MemoryDisk();
   await copy.makeDirectory(directory);
-  for (const [filePath, bytes] of await copyFiles(disk, directory)) {
+  for (const [filePath, stored] of await copyFiles(disk, directory)) {
     const file = await copy.open(filePath, 'create');
-    await file.append(bytes);
+    await file.append(stored.bytes);
+    await file.truncate(stored.size);
     await file.close();
   }
   const { store, recovered } = await openRaftLogStore(copy, directory, { clock, logger: silentLogger });

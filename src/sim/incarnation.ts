@@ -196,6 +196,11 @@ class IncarnationFile implements DiskFile {
     return this.disk.run(() => this.inner.size());
   }
 
+  async dataEnd(): Promise<number> {
+    const inner = this.inner;
+    return inner.dataEnd === undefined ? this.size() : this.disk.run(() => inner.dataEnd!());
+  }
+
   truncate(size: number): Promise<void> {
     return this.disk.run(() => this.inner.truncate(size));
   }

@@ -66,3 +66,31 @@ export class SnapshotReadError extends MeshError {
     });
   }
 }
+
+/**
+ * A segment file could not be sized to the segment size when it was started or reopened (the
+ * store then refuses the writes that needed it; every acknowledged write is in the files
+ * before it). `diskFull` says the file system answered ENOSPC.
+ */
+export class SegmentPreallocationError extends MeshError {
+  readonly diskFull: boolean;
+
+  constructor(file: string, sizeBytes: number, cause: unknown) {
+    const diskFull = hasErrorCode(cause, 'ENOSPC');
+    super(
+      'STORE_PREALLOCATE',
+      `cannot size segment ${file} to ${sizeBytes} bytes: ${diskFull ? 'the disk is full' : cause instanceof Error ? cause.message : String(cause)}`,
+      { cause, details: { file, sizeBytes, diskFull } },
+    );
+    this.diskFull = diskFull;
+  }
+}
+
+/** Whether `error` or any error in its chain of causes carries the system error `code`. */
+function hasErrorCode(error: unknown, code: string): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; depth++) {
+    if ((current as NodeJS.ErrnoException).code === code) return true;
+    current = current.cause;
+  }
+  return false;
+}

@@ -4,6 +4,7 @@ export { crc32c } from './crc32c.js';
 export {
   CorruptionError,
   RecordTooLargeError,
+  SegmentPreallocationError,
   SnapshotReadError,
   StoreClosedError,
   StoreFailedError,

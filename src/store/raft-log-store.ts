@@ -98,7 +98,7 @@ export class RaftLogStore {
   /** @internal Opens the active segment, or starts a fresh log after the snapshot. */
   async start(layout: RecoveredLayout): Promise<void> {
     if (!layout.needsReset) {
-      await this.writer.open();
+      await this.writer.open(layout.activeEndOffset);
       return;
     }
     this.options.logger.warn(
@@ -325,7 +325,8 @@ export class RaftLogStore {
     await this.whenIdle();
     await this.snapshotChain;
     for (const index of [...this.snapshotReaders.keys()]) await this.closeSnapshotReader(index);
-    await this.writer.close();
+    // A failed store leaves its files as they are: recovery reads the zeros as the clean end.
+    await this.writer.close(this.failure === undefined);
   }
 
   private refusal(): MeshError | undefined {

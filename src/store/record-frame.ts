@@ -159,6 +159,18 @@ export interface SegmentScan<Type extends number = RecordType> {
   readonly validEndOffset: number;
   /** Why the tail was judged torn; undefined when the file ends cleanly. */
   readonly tornReason: string | undefined;
+  /**
+   * The bytes after `validEndOffset` are zeros alone (or absent), no record begun in them: the
+   * unused rest of a preallocated segment, or (in a file grown by appends) a size that reached
+   * the disk before its data. `tornReason` still names it for the last segment.
+   */
+  readonly zeroTail: boolean;
+  /**
+   * End of the torn bytes (`validEndOffset` when there are none): the damaged record as far as
+   * its frame, or the bytes that are not zero, reach. The zeros of a preallocated segment's
+   * unused rest after it are not part of the tear.
+   */
+  readonly tornEndOffset: number;
 }
 
 /**
@@ -174,9 +186,18 @@ export function scanFrames<Type extends number>(
 ): SegmentScan<Type> {
   const records: FramedRecord<Type>[] = [];
   let offset = 0;
-  const torn = (reason: string): SegmentScan<Type> => {
+  // Only looked for once the records stop, so a scan stays one pass over the records.
+  let dataEnd = -1;
+  const dataEndOffset = (): number => {
+    if (dataEnd < 0) dataEnd = Math.max(offset, nonZeroEnd(bytes));
+    return dataEnd;
+  };
+  /** `frameEnd`: where the damaged frame ends, when its header says. */
+  const torn = (reason: string, frameEnd = offset): SegmentScan<Type> => {
     if (!isLastSegment) throw format.corrupt(file, offset, `${reason} in a sealed segment`);
-    return { records, validEndOffset: offset, tornReason: reason };
+    const zeroTail = dataEndOffset() === offset;
+    const tornEndOffset = Math.max(dataEndOffset(), Math.min(frameEnd, bytes.byteLength));
+    return { records, validEndOffset: offset, tornReason: reason, zeroTail, tornEndOffset };
   };
   while (offset < bytes.byteLength) {
     const frame = frameAt<Type>(bytes, offset, file, format);
@@ -186,22 +207,23 @@ export function scanFrames<Type extends number>(
         offset = frame.end;
         break;
       case 'incomplete':
-        return torn(frame.reason);
+        return torn(frame.reason, bytes.byteLength);
       case 'header-mismatch':
         // A header cut short by a crash leaves zeros or nothing; a garbled one is torn only
         // when no whole record follows it (it was the last write). Anything else is damage.
-        if (allZero(bytes, offset)) return torn('zero-filled tail');
-        if (isLastSegment && !holdsRecordAfter(bytes, offset, format)) {
+        if (dataEndOffset() === offset) return torn('zero-filled tail');
+        if (isLastSegment && !holdsRecordAfter(bytes, offset, dataEndOffset(), format)) {
           return torn('garbled header of the final record');
         }
         throw format.corrupt(file, offset, 'record header checksum mismatch');
       case 'payload-mismatch':
-        // Zeros after it: the file's size reached the disk before its data did.
-        if (allZero(bytes, frame.end)) return torn('checksum mismatch in the final record');
+        // Zeros after it: the file's size reached the disk before its data did, or the record
+        // was cut short inside a preallocated segment.
+        if (dataEndOffset() <= frame.end) return torn('checksum mismatch in the final record', frame.end);
         throw format.corrupt(file, offset, 'record checksum mismatch');
     }
   }
-  return { records, validEndOffset: offset, tornReason: undefined };
+  return { records, validEndOffset: offset, tornReason: undefined, zeroTail: true, tornEndOffset: offset };
 }
 
 /** Splits a Raft write-ahead log segment into records (see `scanFrames`). */
@@ -217,18 +239,45 @@ function uint32At(bytes: Uint8Array, offset: number): number {
   );
 }
 
-function allZero(bytes: Uint8Array, from: number): boolean {
-  for (let index = from; index < bytes.byteLength; index++) if (bytes[index] !== 0) return false;
-  return true;
+/**
+ * The offset after the last byte that is not zero (0 when every byte is). Read from the end, a
+ * word at a time where the bytes are aligned, since a preallocated segment may end in tens of
+ * megabytes of zeros.
+ */
+export function nonZeroEnd(bytes: Uint8Array): number {
+  let end = bytes.byteLength;
+  const alignedStart = Math.min(end, (4 - (bytes.byteOffset % 4)) % 4);
+  const alignedEnd = alignedStart + (((end - alignedStart) >> 2) << 2);
+  while (end > alignedEnd) {
+    if (bytes[end - 1] !== 0) return end;
+    end--;
+  }
+  if (alignedEnd > alignedStart) {
+    const words = new Int32Array(
+      bytes.buffer,
+      bytes.byteOffset + alignedStart,
+      (alignedEnd - alignedStart) >> 2,
+    );
+    let word = words.length;
+    while (word > 0 && words[word - 1] === 0) word--;
+    end = alignedStart + word * 4;
+  }
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
 }
 
 /**
- * Whether a whole valid record starts anywhere after the damaged header at `from`. A torn final
- * record is at most one record long, so past that length the answer is yes (damage, not a tear).
+ * Whether a whole valid record starts anywhere after the damaged header at `from` (and before
+ * `dataEnd`: a record's header is never all zeros). A torn final record is at most one record
+ * long, so past that length the answer is yes (damage, not a tear).
  */
-function holdsRecordAfter(bytes: Uint8Array, from: number, format: FrameFormat): boolean {
-  if (bytes.byteLength - from > RECORD_HEADER_BYTES + format.maxPayloadBytes) return true;
-  for (let offset = from + 1; offset + RECORD_HEADER_BYTES <= bytes.byteLength; offset++) {
+function holdsRecordAfter(bytes: Uint8Array, from: number, dataEnd: number, format: FrameFormat): boolean {
+  if (dataEnd - from > RECORD_HEADER_BYTES + format.maxPayloadBytes) return true;
+  for (
+    let offset = from + 1;
+    offset < dataEnd && offset + RECORD_HEADER_BYTES <= bytes.byteLength;
+    offset++
+  ) {
     if (crc32c(bytes, 0, offset, offset + 8) !== uint32At(bytes, offset + 8)) continue;
     const payloadBytes = uint32At(bytes, offset);
     const payloadEnd = offset + RECORD_HEADER_BYTES + payloadBytes;

@@ -3,8 +3,9 @@ import { CorruptionError, StoreUnrecoverableError } from './errors.js';
 import { parseSegmentFileName, parseSnapshotFileName } from './file-names.js';
 import { decodeHardStateFile, HARD_STATE_FILE_NAME, newerHardState } from './hard-state-file.js';
 import type { StoreMetrics } from './metrics.js';
-import { RecordType, scanSegment } from './record-frame.js';
+import { RecordType, type scanSegment } from './record-frame.js';
 import { RecordDecoder } from './records.js';
+import { readSegment } from './segment-reading.js';
 import { decodeSnapshot } from './snapshot-file.js';
 import type { StoreDirectory } from './store-io.js';
 import {
@@ -20,6 +21,11 @@ import {
 export interface RecoveredLayout {
   /** First indexes of the segment files kept, ascending. */
   readonly segmentFirstIndexes: number[];
+  /**
+   * End of the last valid record of the newest segment kept (0 without one): the writer carries
+   * on there, not at the file's size, which in a preallocated segment runs on past it in zeros.
+   */
+  readonly activeEndOffset: number;
   /** Last live entry index in the log (0 for an empty log from index 1). */
   readonly lastIndex: number;
   /** Index of the newest valid snapshot, 0 without one. */
@@ -40,7 +46,8 @@ export interface Recovery {
 /**
  * Reads a store directory: newest valid snapshot, hard state, and every segment in index
  * order. A torn final record of the last segment is cut off (the file is truncated and
- * synced); any other damage stops with a typed error.
+ * synced); zeros after the last record of the last segment are its preallocated, unused
+ * rest and are left alone; any other damage stops with a typed error.
  */
 export async function recoverStore(
   directory: StoreDirectory,
@@ -72,15 +79,18 @@ export async function recoverStore(
   const replay = new LogReplay(snapshotIndex);
   let tornBytes = 0;
   const kept: number[] = [];
+  let activeEndOffset = 0;
   for (let position = 0; position < segmentFirstIndexes.length; position++) {
     const firstIndex = segmentFirstIndexes[position]!;
     const isLast = position === segmentFirstIndexes.length - 1;
     const name = segmentFileNameOf(names, firstIndex);
     const filePath = directory.pathOf(name);
-    const bytes = await directory.disk.readFile(filePath);
-    const scan = scanSegment(bytes, filePath, isLast);
-    if (scan.tornReason !== undefined) {
-      const cutBytes = bytes.byteLength - scan.validEndOffset;
+    const { scan } = await readSegment(directory.disk, filePath, isLast);
+    // Zeros alone after the last record are the unused rest of a preallocated segment (or a
+    // size that reached the disk before its data): the clean end, where the writer carries on.
+    if (scan.tornReason !== undefined && !scan.zeroTail) {
+      // A preallocated segment's unused rest is not part of the tear.
+      const cutBytes = scan.tornEndOffset - scan.validEndOffset;
       tornBytes += cutBytes;
       logger.warn(
         { file: filePath, offset: scan.validEndOffset, bytes: cutBytes, reason: scan.tornReason },
@@ -98,6 +108,7 @@ export async function recoverStore(
     const walHardState = replay.segment(filePath, firstIndex, scan.records);
     if (walHardState !== undefined) hardState = newerHardState(hardState, walHardState);
     kept.push(firstIndex);
+    activeEndOffset = scan.validEndOffset;
   }
   metrics.recoveredTornBytes += tornBytes;
   metrics.segments = kept.length;
@@ -107,6 +118,7 @@ export async function recoverStore(
     state: { hardState, snapshot, entries: outcome.entries, skippedSnapshots, tornBytes },
     layout: {
       segmentFirstIndexes: kept,
+      activeEndOffset,
       lastIndex: outcome.lastIndex,
       snapshotIndex,
       needsReset: outcome.needsReset,

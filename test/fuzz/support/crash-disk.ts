@@ -180,11 +180,27 @@ export async function crashImage(
   const image = synced.map((file, position) => {
     const before = written.find((candidate) => candidate.name === file.name);
     const damage = damages[position % Math.max(1, damages.length)] ?? { kind: 'drop' };
-    if (before === undefined || !startsWith(before.bytes, file.bytes)) return file;
-    if (before.bytes.byteLength > file.bytes.byteLength && !CRASH_KINDS.has(damage.kind)) crashOnly = false;
-    return { name: file.name, bytes: damageTail(file.bytes, before.bytes, damage) };
+    if (before === undefined) return file;
+    // A preallocated segment keeps its size: its unsynced tail is what follows its synced records.
+    const syncedData = recordsOf(file.bytes);
+    const writtenData = recordsOf(before.bytes);
+    if (!startsWith(writtenData, syncedData)) return file;
+    if (writtenData.byteLength > syncedData.byteLength && !CRASH_KINDS.has(damage.kind)) crashOnly = false;
+    const damaged = damageTail(syncedData, writtenData, damage);
+    if (damaged.byteLength >= file.bytes.byteLength) return { name: file.name, bytes: damaged };
+    // The zeros of the preallocated rest stay behind the damaged records.
+    const bytes = new Uint8Array(file.bytes.byteLength);
+    bytes.set(damaged);
+    return { name: file.name, bytes };
   });
   return { image, crashOnly };
+}
+
+/** The bytes up to the zeros that follow the records of a preallocated segment; all of any other file. */
+function recordsOf(bytes: Uint8Array): Uint8Array {
+  const end = recordSpans(bytes).at(-1)?.end ?? 0;
+  for (let index = end; index < bytes.byteLength; index++) if (bytes[index] !== 0) return bytes;
+  return bytes.subarray(0, end);
 }
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {

@@ -63,12 +63,16 @@ const damageArbitrary: fc.Arbitrary<DirectoryDamage> = fc.oneof(
   },
 );
 
-/** Start and end of each whole record frame in a segment, read from its length fields alone. */
+/**
+ * Start and end of each whole record frame in a segment, read from its length fields alone, up
+ * to an all-zero header (no frame: the preallocated, unused rest of an active segment).
+ */
 export function recordSpans(bytes: Uint8Array): { start: number; end: number }[] {
   const spans: { start: number; end: number }[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
   while (offset + RECORD_HEADER_BYTES <= bytes.byteLength) {
+    if (bytes.subarray(offset, offset + RECORD_HEADER_BYTES).every((byte) => byte === 0)) break;
     const end = offset + RECORD_HEADER_BYTES + view.getUint32(offset, true);
     if (end > bytes.byteLength) break;
     spans.push({ start: offset, end });

@@ -299,6 +299,11 @@ async function diskNotingAppends(events: string[]): Promise<Disk> {
           events.push('append');
           return file.append(data);
         },
+        // The log writes its records at its own end offset in a preallocated segment.
+        writeAt: (data: Uint8Array, offset: number) => {
+          events.push('append');
+          return file.writeAt(data, offset);
+        },
       });
     },
   });
