@@ -32,7 +32,7 @@ export class FrameWriter {
     type: number,
     flags: number,
     streamId: number,
-    payload?: Uint8Array,
+    payload?: Buffer,
     from = 0,
     to = payload?.length ?? 0,
   ): void {
@@ -50,7 +50,7 @@ export class FrameWriter {
     at += 4;
     if (length > 0 && payload !== undefined) {
       if (copied) {
-        chunk.set(payload.subarray(from, to), at);
+        payload.copy(chunk, at, from, to);
         at += length;
       } else {
         this.used = at;
@@ -90,7 +90,7 @@ export class FrameWriter {
     this.frame(FRAME_GOAWAY, 0, 0, payload);
   }
 
-  pingAck(payload: Uint8Array): void {
+  pingAck(payload: Buffer): void {
     this.frame(FRAME_PING, 0x1, 0, payload);
   }
 

@@ -52,8 +52,9 @@ export class Http2ServerStream implements CallStream {
   /** Queued response: headers block, DATA payloads with their callbacks, then the end. */
   private headerBlock: Buffer | undefined = undefined;
   private headersEndStream = false;
-  private data: Buffer[] = [];
-  private callbacks: ((error?: Error | null) => void)[] = [];
+  /** Made at the first write (a refusal sends none). */
+  private data: Buffer[] | undefined = undefined;
+  private callbacks: ((error?: Error | null) => void)[] | undefined = undefined;
   /** Bytes of `data[0]` already sent. */
   private dataOffset = 0;
   private ending = false;
@@ -189,8 +190,13 @@ export class Http2ServerStream implements CallStream {
       callback();
       return false;
     }
-    this.data.push(chunk);
-    this.callbacks.push(callback);
+    if (this.data === undefined || this.callbacks === undefined) {
+      this.data = [chunk];
+      this.callbacks = [callback];
+    } else {
+      this.data.push(chunk);
+      this.callbacks.push(callback);
+    }
     this.connection.scheduleOutput(this);
     return true;
   }
@@ -224,8 +230,10 @@ export class Http2ServerStream implements CallStream {
         return true;
       }
     }
-    while (this.data.length > 0) {
-      const chunk = this.data[0]!;
+    const data = this.data;
+    const callbacks = this.callbacks;
+    while (data !== undefined && callbacks !== undefined && data.length > 0) {
+      const chunk = data[0]!;
       const remaining = chunk.length - this.dataOffset;
       const bytes = remaining === 0 ? 0 : out.dataAllowance(this.sendWindow, remaining);
       if (bytes === 0 && remaining > 0) return false;
@@ -235,9 +243,9 @@ export class Http2ServerStream implements CallStream {
         this.dataOffset += bytes;
       }
       if (this.dataOffset < chunk.length) continue;
-      this.data.shift();
+      data.shift();
       this.dataOffset = 0;
-      this.callbacks.shift()?.();
+      callbacks.shift()?.();
       if (this.closed) return true;
     }
     if (!this.ending || this.localEnded) return true;
@@ -276,10 +284,10 @@ export class Http2ServerStream implements CallStream {
     this.closed = true;
     this.held = undefined;
     const callbacks = this.callbacks;
-    this.data = [];
-    this.callbacks = [];
+    this.data = undefined;
+    this.callbacks = undefined;
     this.connection.streamClosed(this, reset);
-    for (const callback of callbacks) callback();
+    for (const callback of callbacks ?? []) callback();
     this.onClose?.call(this);
   }
 }

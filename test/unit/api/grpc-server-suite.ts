@@ -537,6 +537,33 @@ export function grpcServerSuite(codec?: HeaderCodec): void {
       expect(texts).toEqual(Array.from({ length: FLOOD_MESSAGES }, (_, index) => String(index + 1)));
     });
 
+    it('stream 12.5 MiB through a client whose windows are 16 KiB, every message whole and in order', async () => {
+      const session = http2.connect(`http://${address}`, { settings: { initialWindowSize: 16_384 } });
+      try {
+        const body = await new Promise<Buffer>((resolve, reject) => {
+          const request = session.request({
+            ':method': 'POST',
+            ':path': '/test.Echo/Flood',
+            ...GRPC_HEADERS,
+          });
+          const chunks: Buffer[] = [];
+          request.on('data', (chunk: Buffer) => chunks.push(chunk));
+          request.on('end', () => resolve(Buffer.concat(chunks)));
+          request.on('error', reject);
+          request.end(framed({ text: 'go' }));
+        });
+        const texts: string[] = [];
+        for (let offset = 0; offset < body.length; ) {
+          const length = body.readUInt32BE(offset + 1);
+          texts.push(json.deserialize(body.subarray(offset + 5, offset + 5 + length)).text);
+          offset += 5 + length;
+        }
+        expect(texts).toEqual(Array.from({ length: FLOOD_MESSAGES }, (_, index) => String(index + 1)));
+      } finally {
+        session.close();
+      }
+    });
+
     it('tell a server-stream handler when its client cancels, and close the call', async () => {
       const cancelled = seen.cancelledStreams;
       const closed = seen.closedStreams;
