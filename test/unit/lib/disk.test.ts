@@ -252,6 +252,44 @@ describe('MemoryDisk', () => {
     expect(lengths.size).toBeGreaterThan(3);
   });
 
+  it('keeps a file sized up by truncate sparse: zeros read back, a torn write inside it keeps a prefix of what was written', async () => {
+    const sizes = new Set<number>();
+    for (let seed = 0; seed < 30; seed++) {
+      const disk = new MemoryDisk();
+      await disk.makeDirectory('/d');
+      const file = await disk.open('/d/wal', 'create');
+      await file.truncate(1 << 20);
+      await file.writeAt(bytes('base'), 0);
+      await file.datasync();
+      await disk.fsyncDirectory('/d');
+      expect(await file.size()).toBe(1 << 20);
+      expect(await file.dataEnd?.()).toBe(4);
+      expect(text(await file.readAt(2, 4))).toBe('se\0\0');
+      await file.writeAt(bytes('0123456789'), 4);
+      disk.crash({ random: new SeededRandom(seed), tornWriteProbability: 1 });
+      const stored = await disk.readStored('/d/wal');
+      expect(stored.size).toBe(1 << 20);
+      const survived = text(stored.bytes).replace(/\0+$/, '');
+      expect('base0123456789'.startsWith(survived)).toBe(true);
+      expect(survived.startsWith('base')).toBe(true);
+      sizes.add(survived.length);
+      const whole = await disk.readFile('/d/wal');
+      expect(whole.byteLength).toBe(1 << 20);
+      expect(whole.subarray(14).every((byte) => byte === 0)).toBe(true);
+    }
+    expect(sizes.size).toBeGreaterThan(3);
+  });
+
+  it('reads zeros where a file was cut and grown again', async () => {
+    const disk = new MemoryDisk();
+    await disk.makeDirectory('/d');
+    const file = await disk.open('/d/f', 'create');
+    await file.append(bytes('abcdef'));
+    await file.truncate(2);
+    await file.truncate(6);
+    expect([...(await disk.readFile('/d/f'))]).toEqual([97, 98, 0, 0, 0, 0]);
+  });
+
   it('flips bits in stored data, durable copy included', async () => {
     const disk = new MemoryDisk();
     await disk.makeDirectory('/d');
