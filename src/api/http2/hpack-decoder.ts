@@ -13,6 +13,7 @@ import {
   HUFFMAN_PADDING_OVER_7_BITS,
   huffmanDecodedBytesMax,
 } from './huffman-decoder.js';
+import { type Latin1Buffer, latin1String } from './latin1-string.js';
 import { STATIC_TABLE } from './static-table.js';
 
 /** A header block that does not decode: a connection error of type COMPRESSION_ERROR (RFC 9113 4.3). */
@@ -29,15 +30,6 @@ const INTEGER_CONTINUATION_OCTETS_MAX = 5;
 const STATIC_TABLE_LENGTH = STATIC_TABLE.length;
 const STATIC_NAMES = STATIC_TABLE.map(([name]) => name);
 const STATIC_VALUES = STATIC_TABLE.map(([, value]) => value);
-
-/**
- * Node's Buffer has the latin1 decoder `toString('latin1', ...)` ends in as a method of its own
- * (undocumented, in every Node version we run); calling it directly skips the encoding-name
- * dispatch on each string.
- */
-interface Latin1Buffer extends Buffer {
-  latin1Slice(start: number, end: number): string;
-}
 
 /** Huffman output lands here before it becomes a string; grown when a longer string arrives. */
 let huffmanScratch = Buffer.allocUnsafeSlow(4_096) as Latin1Buffer;
@@ -215,13 +207,13 @@ export class HpackDecoder {
   private decodeString(huffman: boolean, stringStart: number, stringEnd: number, start: number): string {
     const block = this.block;
     const length = stringEnd - stringStart;
-    if (!huffman) return block.latin1Slice(stringStart, stringEnd);
+    if (!huffman) return latin1String(block, stringStart, stringEnd);
     if (huffmanScratch.length < huffmanDecodedBytesMax(length)) {
       huffmanScratch = Buffer.allocUnsafeSlow(huffmanDecodedBytesMax(length)) as Latin1Buffer;
     }
     const decoded = decodeHuffman(block, stringStart, stringEnd, huffmanScratch);
     if (decoded < 0) throw new HpackError(huffmanFailure(decoded), start);
-    return huffmanScratch.latin1Slice(0, decoded);
+    return latin1String(huffmanScratch, 0, decoded);
   }
 }
 
