@@ -70,3 +70,8 @@ export const STREAM_RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
 export const CONNECTION_RECEIVE_WINDOW_BYTES = 32 * 1024 * 1024;
 /** Bytes the socket may hold unsent before DATA waits for it to drain (writes to a slow client). */
 export const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * Bytes the socket may hold unsent when the client asks for another PING or SETTINGS answer: a
+ * client that sends them without reading ours is ended with ENHANCE_YOUR_CALM (a flood).
+ */
+export const SOCKET_FLOOD_BYTES = 16 * SOCKET_HIGH_WATER_BYTES;

@@ -54,6 +54,7 @@ import {
   SETTINGS_MAX_CONCURRENT_STREAMS,
   SETTINGS_MAX_FRAME_SIZE,
   SETTINGS_MAX_HEADER_LIST_SIZE,
+  SOCKET_FLOOD_BYTES,
   SOCKET_HIGH_WATER_BYTES,
   STREAM_CLOSED,
   STREAM_RECEIVE_WINDOW_BYTES,
@@ -432,6 +433,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
         throw new Http2ConnectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
       // The header table size is the client's decoder's: our blocks never index, so any size is fine.
     }
+    this.checkFlood('SETTINGS');
     this.writer.settings([], true);
     this.scheduleFlush();
   }
@@ -454,8 +456,18 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     if (streamId !== 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'PING on a stream');
     if (payload.length !== 8) throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'PING not 8 octets');
     if ((flags & FLAG_ACK) !== 0) return;
+    this.checkFlood('PING');
     this.writer.pingAck(payload);
     this.scheduleFlush();
+  }
+
+  /** A frame that asks for an answer, from a client that does not read the answers it asked for. */
+  private checkFlood(frame: string): void {
+    if (this.socket.writableLength + this.writer.pendingBytes > SOCKET_FLOOD_BYTES)
+      throw new Http2ConnectionError(
+        ENHANCE_YOUR_CALM,
+        `${frame} flood: the client does not read its answers`,
+      );
   }
 
   private windowUpdate(streamId: number, payload: Buffer): void {
