@@ -12,37 +12,48 @@ const INDEXED_PREFIX_MASK = 0x7f;
 const LITERAL_PREFIX_MASK = 0x0f;
 const STRING_LENGTH_PREFIX_MASK = 0x7f;
 
-/** For each name, its first static index; for each "name\0value", its exact static index. */
-const STATIC_NAME_INDEX = new Map<string, number>();
-const STATIC_FIELD_INDEX = new Map<string, number>();
+/** For each name: its first static index, and the static index of each value it has there. */
+interface StaticName {
+  readonly index: number;
+  readonly valueIndex: Map<string, number>;
+}
+const STATIC_NAMES = new Map<string, StaticName>();
 STATIC_TABLE.forEach(([name, value], position) => {
-  if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, position + 1);
-  if (value !== '') STATIC_FIELD_INDEX.set(`${name}\0${value}`, position + 1);
+  let known = STATIC_NAMES.get(name);
+  if (known === undefined) {
+    known = { index: position + 1, valueIndex: new Map() };
+    STATIC_NAMES.set(name, known);
+  }
+  if (value !== '') known.valueIndex.set(value, position + 1);
 });
 
 /** A header block of literal fields without indexing (static-table name index where the name has one; no Huffman; RFC 7541 6.2.2): it never touches the peer's dynamic table, so a block can be made once and sent on any connection. Names lower case; values byte strings (one char per octet). */
 export function encodeHeaderBlock(fields: readonly (readonly [name: string, value: string])[]): Buffer {
   let length = 0;
-  for (const [name, value] of fields) {
-    const fieldIndex = STATIC_FIELD_INDEX.get(`${name}\0${value}`);
+  for (let position = 0; position < fields.length; position++) {
+    const [name, value] = fields[position] as readonly [string, string];
+    const known = STATIC_NAMES.get(name);
+    const fieldIndex = known?.valueIndex.get(value);
     if (fieldIndex !== undefined) {
       length += integerBytes(fieldIndex, INDEXED_PREFIX_MASK);
       continue;
     }
-    const nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
+    const nameIndex = known?.index ?? 0;
     length += integerBytes(nameIndex, LITERAL_PREFIX_MASK);
     if (nameIndex === 0) length += stringBytes(name);
     length += stringBytes(value);
   }
   const block = Buffer.allocUnsafe(length);
   let offset = 0;
-  for (const [name, value] of fields) {
-    const fieldIndex = STATIC_FIELD_INDEX.get(`${name}\0${value}`);
+  for (let position = 0; position < fields.length; position++) {
+    const [name, value] = fields[position] as readonly [string, string];
+    const known = STATIC_NAMES.get(name);
+    const fieldIndex = known?.valueIndex.get(value);
     if (fieldIndex !== undefined) {
       offset = writeInteger(block, offset, INDEXED_FLAG, fieldIndex, INDEXED_PREFIX_MASK);
       continue;
     }
-    const nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
+    const nameIndex = known?.index ?? 0;
     offset = writeInteger(block, offset, 0, nameIndex, LITERAL_PREFIX_MASK);
     if (nameIndex === 0) offset = writeString(block, offset, name);
     offset = writeString(block, offset, value);
@@ -83,7 +94,12 @@ function writeInteger(
   return offset;
 }
 
+/** Shorter strings are copied by a loop: cheaper than a call into Node's latin1 writer. */
+const LOOP_COPY_CHARACTERS_MAX = 32;
+
 function writeString(block: Buffer, offset: number, text: string): number {
   const start = writeInteger(block, offset, 0, text.length, STRING_LENGTH_PREFIX_MASK);
-  return start + block.write(text, start, 'latin1');
+  if (text.length > LOOP_COPY_CHARACTERS_MAX) return start + block.write(text, start, 'latin1');
+  for (let index = 0; index < text.length; index++) block[start + index] = text.charCodeAt(index);
+  return start + text.length;
 }
