@@ -1,8 +1,10 @@
 /**
  * An HPACK (RFC 7541) decoder for one connection's header blocks, on the client port's hot path:
- * indexed fields return the table's own string instances (no allocation), literal strings become
- * latin1 strings straight from the block's octets, Huffman strings go through a 4-bit state
- * machine into one reused scratch buffer.
+ * indexed fields return the table's own string instances (no allocation); a literal without
+ * indexing that comes again (Node clients' `:path`) returns the string decoded the first time;
+ * other literal strings become latin1 strings straight from the block's octets (short ones by
+ * `String.fromCharCode`), Huffman strings through a 4-bit state machine into one reused scratch
+ * buffer.
  */
 import { MeshError } from '../../lib/index.js';
 import { ENTRY_OVERHEAD_BYTES, HpackDynamicTable } from './hpack-dynamic-table.js';
