@@ -130,6 +130,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
   private goingAway = false;
   /** Closed by error or destroyed: nothing more is read or sent. */
   private ended = false;
+  /** The socket ends after the next flush (GOAWAY, and no stream left). */
+  private endAfterFlush = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -203,9 +205,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
 
   /** After GOAWAY with no stream left: flush, then end the socket. */
   private endSoon(): void {
-    this.flush();
-    this.ended = true;
-    this.socket.end();
+    this.endAfterFlush = true;
+    this.scheduleFlush();
   }
 
   // ---- frames in
@@ -608,6 +609,10 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
       this.socket.cork();
       for (const piece of pieces) this.socket.write(piece);
       this.socket.uncork();
+    }
+    if (this.endAfterFlush && !this.ended) {
+      this.ended = true;
+      this.socket.end();
     }
   }
 }
