@@ -19,11 +19,13 @@ const SETTINGS = 0x4;
 const PUSH_PROMISE = 0x5;
 const PING = 0x6;
 const GOAWAY = 0x7;
+const WINDOW_UPDATE = 0x8;
 const CONTINUATION = 0x9;
 const END_STREAM = 0x1;
 const END_HEADERS = 0x4;
 const PADDED = 0x8;
 const PROTOCOL_ERROR = 0x1;
+const FLOW_CONTROL_ERROR = 0x3;
 const FRAME_SIZE_ERROR = 0x6;
 const COMPRESSION_ERROR = 0x9;
 
@@ -273,6 +275,20 @@ describe('the own HTTP/2 connection', () => {
     const connection = await connected();
     connection.send(frame(HEADERS, 0, 1, requestBlock().subarray(0, 5)), frame(PING, 0, 0, Buffer.alloc(8)));
     expect(await connection.goawayCode()).toBe(PROTOCOL_ERROR);
+  });
+
+  it('answers a window grown beyond 2^31-1 with GOAWAY FLOW_CONTROL_ERROR', async () => {
+    const connectionWindow = await connected();
+    const increment = Buffer.alloc(4);
+    increment.writeUInt32BE(0x7fff_ffff);
+    connectionWindow.send(frame(WINDOW_UPDATE, 0, 0, increment));
+    expect(await connectionWindow.goawayCode()).toBe(FLOW_CONTROL_ERROR);
+    const initialWindow = await RawConnection.open(port);
+    const setting = Buffer.alloc(6);
+    setting.writeUInt16BE(0x4, 0);
+    setting.writeUInt32BE(0x8000_0000, 2);
+    initialWindow.send(PREFACE, frame(SETTINGS, 0, 0, setting));
+    expect(await initialWindow.goawayCode()).toBe(FLOW_CONTROL_ERROR);
   });
 
   it('answers a header block that does not decode with GOAWAY COMPRESSION_ERROR', async () => {
