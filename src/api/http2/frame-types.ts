@@ -75,3 +75,10 @@ export const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
  * client that sends them without reading ours is ended with ENHANCE_YOUR_CALM (a flood).
  */
 export const SOCKET_FLOOD_BYTES = 16 * SOCKET_HIGH_WATER_BYTES;
+/**
+ * Streams the client may reset at once, and per second after that, before the connection ends
+ * with ENHANCE_YOUR_CALM ("rapid reset", CVE-2023-44487: each stream opened costs the server a
+ * call; nghttp2's defaults).
+ */
+export const CLIENT_RESETS_BURST = 1_000;
+export const CLIENT_RESETS_PER_SECOND = 33;

@@ -18,6 +18,8 @@ import { INJECTED_CONNECTION } from '../grpc-server/auth-context.js';
 import { Http2ConnectionError } from './connection-error.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import {
+  CLIENT_RESETS_BURST,
+  CLIENT_RESETS_PER_SECOND,
   COMPRESSION_ERROR,
   CONNECTION_RECEIVE_WINDOW_BYTES,
   DEFAULT_MAX_FRAME_PAYLOAD_BYTES,
@@ -122,6 +124,9 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
   private unacknowledgedBytes = 0;
   /** DATA bytes this turn's write may still take before the socket is too full. */
   private socketAllowance = 0;
+
+  private resetTokens = CLIENT_RESETS_BURST;
+  private resetTokensAtMs = 0;
 
   private output: Http2ServerStream[] = [];
   private readonly blockedStreams = new Set<Http2ServerStream>();
@@ -409,7 +414,23 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     this.noConnectionStream(streamId, 'RST_STREAM');
     if (payload.length !== 4) throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'RST_STREAM not 4 octets');
     if (this.idle(streamId)) throw new Http2ConnectionError(PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
-    this.streams.get(streamId)?.abort();
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return;
+    this.takeResetToken();
+    stream.abort();
+  }
+
+  /** A token bucket of client resets of open streams (see `CLIENT_RESETS_BURST`). */
+  private takeResetToken(): void {
+    const nowMs = performance.now();
+    this.resetTokens = Math.min(
+      CLIENT_RESETS_BURST,
+      this.resetTokens + ((nowMs - this.resetTokensAtMs) * CLIENT_RESETS_PER_SECOND) / 1_000,
+    );
+    this.resetTokensAtMs = nowMs;
+    if (this.resetTokens < 1)
+      throw new Http2ConnectionError(ENHANCE_YOUR_CALM, 'the client resets streams faster than allowed');
+    this.resetTokens -= 1;
   }
 
   private settings(flags: number, streamId: number, payload: Buffer): void {

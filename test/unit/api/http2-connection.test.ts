@@ -15,6 +15,7 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const DATA = 0x0;
 const HEADERS = 0x1;
 const PRIORITY = 0x2;
+const RST_STREAM = 0x3;
 const SETTINGS = 0x4;
 const PUSH_PROMISE = 0x5;
 const PING = 0x6;
@@ -27,6 +28,8 @@ const PADDED = 0x8;
 const PROTOCOL_ERROR = 0x1;
 const FLOW_CONTROL_ERROR = 0x3;
 const FRAME_SIZE_ERROR = 0x6;
+const CANCEL = 0x8;
+const ENHANCE_YOUR_CALM = 0xb;
 const COMPRESSION_ERROR = 0x9;
 
 interface Frame {
@@ -289,6 +292,18 @@ describe('the own HTTP/2 connection', () => {
     setting.writeUInt32BE(0x8000_0000, 2);
     initialWindow.send(PREFACE, frame(SETTINGS, 0, 0, setting));
     expect(await initialWindow.goawayCode()).toBe(FLOW_CONTROL_ERROR);
+  });
+
+  it('ends a connection whose client opens and resets streams without pause (rapid reset) with ENHANCE_YOUR_CALM', async () => {
+    const connection = await connected();
+    const cancel = Buffer.alloc(4);
+    cancel.writeUInt32BE(CANCEL);
+    const frames: Buffer[] = [];
+    // Each stream opened and reset at once: 1,200 > the burst of 1,000 the server lets through.
+    for (let stream = 1; stream <= 2_399; stream += 2)
+      frames.push(frame(HEADERS, END_HEADERS, stream, requestBlock()), frame(RST_STREAM, 0, stream, cancel));
+    connection.send(...frames);
+    expect(await connection.goawayCode()).toBe(ENHANCE_YOUR_CALM);
   });
 
   it('answers a header block that does not decode with GOAWAY COMPRESSION_ERROR', async () => {
