@@ -12,8 +12,9 @@ export interface DiskFile {
   size(): Promise<number>;
   /**
    * An offset past which the file holds nothing but zeros (the unwritten rest of a file sized
-   * up by `truncate`), when the disk knows one without reading: a reader of a preallocated
-   * file skips reading megabytes of zeros. At most `size()`; absent when unknown.
+   * up by `truncate`), found more cheaply than by `readAt` (a memory disk knows it; a real one
+   * reads from the end into one buffer): the reader of a preallocated file skips megabytes of
+   * zeros. At most `size()`; absent where the disk has no cheaper way.
    */
   dataEnd?(): Promise<number>;
   /** Cuts the file to `size` bytes, or extends it with zeros (sparse where the file system can). */

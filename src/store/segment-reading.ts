@@ -1,7 +1,7 @@
 import type { Disk, DiskFile } from '../lib/index.js';
 import { nonZeroEnd, type SegmentScan, scanSegment } from './record-frame.js';
 
-/** Bytes read at a time while looking for the end of a segment's data from its end. */
+/** Bytes read at a time while looking for the end of a segment's data from its end, on a disk without `dataEnd`. */
 const TAIL_READ_BYTES = 64 * 1024;
 
 /** A segment's bytes as far as recovery needs them, with their scan. */
@@ -13,8 +13,8 @@ export interface ReadSegment {
 
 /**
  * Reads and scans the segment at `filePath`. A sealed segment is read whole. The last one may
- * be preallocated (tens of megabytes, mostly zeros): it is read from its end in small pieces to
- * the last byte that is not zero, and only the bytes before that (plus whatever a record there
+ * be preallocated (tens of megabytes, mostly zeros): it is read from its end to the last byte
+ * that is not zero (`DiskFile.dataEnd`, else in small pieces), and only the bytes before that (plus whatever a record there
  * needs) are kept and scanned. Zeros are what the scan would find after them anyway: past the
  * bytes kept they change no verdict, as no record starts in zeros.
  */

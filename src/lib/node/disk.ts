@@ -106,6 +106,31 @@ class NodeDiskFile implements DiskFile {
     return this.endOffset;
   }
 
+  /**
+   * Reads the file from its end, `DATA_END_READ_BYTES` at a time into one buffer, to its last
+   * byte that is not zero: a preallocated 64 MiB segment's zeros in 64 reads and no allocation
+   * (a fresh buffer per read costs its page faults, several times the read itself here).
+   */
+  async dataEnd(): Promise<number> {
+    return wrap('read', this.path, async () => {
+      const buffer = Buffer.allocUnsafe(Math.min(DATA_END_READ_BYTES, this.endOffset));
+      let end = this.endOffset;
+      while (end > 0) {
+        const start = Math.max(0, end - buffer.byteLength);
+        let filled = 0;
+        while (filled < end - start) {
+          const { bytesRead } = await this.handle.read(buffer, filled, end - start - filled, start + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        const pieceEnd = nonZeroEnd(buffer.subarray(0, filled));
+        if (pieceEnd > 0) return start + pieceEnd;
+        end = start;
+      }
+      return 0;
+    });
+  }
+
   async truncate(size: number): Promise<void> {
     this.endOffset = size;
     await wrap('truncate', this.path, () => this.handle.truncate(size));
@@ -160,6 +185,22 @@ class NodeDiskFile implements DiskFile {
     await this.syncing?.catch(() => {});
     await wrap('close', this.path, () => this.handle.close());
   }
+}
+
+/** Bytes read at a time by `dataEnd`. */
+const DATA_END_READ_BYTES = 1024 * 1024;
+const ZERO_BYTES = Buffer.alloc(64 * 1024);
+
+/** The offset after the last byte of `bytes` that is not zero (0 when every byte is), by memcmp. */
+function nonZeroEnd(bytes: Buffer): number {
+  let end = bytes.byteLength;
+  while (end > 0) {
+    const start = Math.max(0, end - ZERO_BYTES.byteLength);
+    if (bytes.compare(ZERO_BYTES, 0, end - start, start, end) !== 0) break;
+    end = start;
+  }
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
 }
 
 async function writeFully(handle: fs.FileHandle, data: Uint8Array, offset: number): Promise<void> {

@@ -78,6 +78,22 @@ describe('NodeDisk', () => {
     await file.close();
     await expect(file.append(new Uint8Array([1]))).rejects.toMatchObject({ code: 'DISK_IO' });
   });
+
+  it('finds where a file sized up by truncate stops holding anything but zeros', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const disk = new NodeDisk();
+    const file = await disk.open(path.join(directory, 'sparse'), 'create');
+    expect(await file.dataEnd?.()).toBe(0);
+    await file.truncate(3 * 1024 * 1024 + 5);
+    expect(await file.dataEnd?.()).toBe(0);
+    // At a 1 MiB read's edge, inside a 64 KiB comparison, and with zeros written after data.
+    for (const lastByte of [1024 * 1024 + 4, 2 * 1024 * 1024 + 4, 2 * 1024 * 1024 + 70_000]) {
+      await file.writeAt(Uint8Array.of(9, 0, 0), lastByte);
+      expect(await file.dataEnd?.()).toBe(lastByte + 1);
+    }
+    expect(await file.size()).toBe(3 * 1024 * 1024 + 5);
+    await file.close();
+  });
 });
 
 describe('InlineIoPolicy', () => {
