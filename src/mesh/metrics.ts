@@ -201,6 +201,16 @@ export function createNodeMetrics(
   gauge('meshos_raft_is_leader', '1 when this node leads', () => (node.isLeader() ? 1 : 0));
   gauge('meshos_store_fsyncs', 'fdatasync calls by the write-ahead log', () => node.storeMetrics().fsyncs);
   gauge('meshos_store_segments', 'write-ahead log segment files', () => node.storeMetrics().segments);
+  gauge(
+    'meshos_store_fsync_seconds_total',
+    "time in the store's fdatasyncs (over meshos_store_fsyncs: the mean sync)",
+    () => node.storeMetrics().fsyncLatencyTotalMs / 1000,
+  );
+  gauge(
+    'meshos_store_bytes_written',
+    'bytes of records written to write-ahead log segments (not the preallocated size of their files)',
+    () => node.storeMetrics().bytesWritten,
+  );
   gauge('meshos_transport_sent_messages', 'peer messages sent', () => transport.counters.sentMessages);
   gauge(
     'meshos_transport_sent_frames',

@@ -118,6 +118,11 @@ describe('etcd API on a three-node MeshOS cluster', () => {
     const proposals = Number(/^meshos_proposals_total (\d+)$/m.exec(metrics)?.[1]);
     expect(proposals).toBeGreaterThan(0);
     expect(metrics).toMatch(/^meshos_wal_persist_seconds_count \d+$/m);
+    // The store's syncs and the bytes of its records (segments are preallocated: not their sizes).
+    expect(Number(/^meshos_store_fsync_seconds_total ([\d.e-]+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    const written = Number(/^meshos_store_bytes_written (\d+)$/m.exec(metrics)?.[1]);
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(64 * 1024 * 1024);
     // No snapshot yet: the whole log since the start is in memory, the put's entry included.
     const status = leader.raft.status();
     expect(Number(/^meshos_raft_log_entries_in_memory (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(
