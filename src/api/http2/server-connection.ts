@@ -43,6 +43,7 @@ import {
   FRAME_SIZE_ERROR,
   FRAME_WINDOW_UPDATE,
   HEADER_TABLE_BYTES,
+  INTERNAL_ERROR,
   LARGEST_MAX_FRAME_PAYLOAD_BYTES,
   LARGEST_WINDOW_BYTES,
   MAX_CONCURRENT_STREAMS,
@@ -181,8 +182,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     try {
       this.reader.push(chunk);
     } catch (error) {
-      if (!(error instanceof Http2ConnectionError)) throw error;
-      this.fail(error.errorCode);
+      // Anything else is a fault of ours; it ends this connection, not the process.
+      this.fail(error instanceof Http2ConnectionError ? error.errorCode : INTERNAL_ERROR);
     }
   }
 

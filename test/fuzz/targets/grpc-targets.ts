@@ -7,7 +7,7 @@
  * fake chains and daemons backends), whose conversion and validation must refuse bad requests
  * with typed errors. An untyped error shows where a service logs one as unexpected.
  */
-import { Writable } from 'node:stream';
+import { Duplex, Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -31,6 +31,8 @@ import type { FramedMessage } from '../../../src/api/grpc-server/message-framing
 import { HeaderMetadata } from '../../../src/api/grpc-server/request-metadata.js';
 import type { ServedMethod } from '../../../src/api/grpc-server/served-methods.js';
 import { encodeWithoutIndexing } from '../../../src/api/header-block.js';
+import { HPACK_CODEC, ResponseHeaderBlocks } from '../../../src/api/http2/header-codec.js';
+import { Http2ServerConnection } from '../../../src/api/http2/server-connection.js';
 import { CLIENT_PREFACE, EMPTY_SETTINGS_FRAME, frame } from '../../../src/api/http2-frames.js';
 import {
   blobsPortService,
@@ -141,6 +143,41 @@ export const http2ClientFrames = fuzzTarget({
   check: ([bytes, cuts]) => {
     const filter = new ClientStreamFilter();
     for (const chunk of cutAt(bytes, cuts)) filter.push(chunk);
+  },
+});
+
+/**
+ * MeshOS's own HTTP/2 connection fed the same damaged client bytes, cut anywhere: it serves them
+ * or ends the connection with a GOAWAY carrying a protocol error code, never INTERNAL_ERROR (a
+ * fault of ours, which it turns into a GOAWAY rather than a crash).
+ */
+export const ownHttp2ClientFrames = fuzzTarget({
+  name: 'own HTTP/2 connection frames and HPACK blocks',
+  fuzzRuns: 50_000,
+  inputs: fc.tuple(decoderInputs(http2ClientBytes, 512), fc.array(fc.nat(), { maxLength: 5 })),
+  check: ([bytes, cuts]) => {
+    const written: Buffer[] = [];
+    const socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk);
+        done();
+      },
+    });
+    const connection = new Http2ServerConnection(socket, {
+      codec: HPACK_CODEC,
+      blocks: new ResponseHeaderBlocks(HPACK_CODEC),
+      onStream: (stream) => stream.respond({ ':status': 200 }, { endStream: true }),
+      onClose: () => {},
+    });
+    for (const chunk of cutAt(bytes, cuts)) socket.emit('data', Buffer.from(chunk));
+    connection.flush();
+    const sent = Buffer.concat(written);
+    for (let offset = 0; offset + 9 <= sent.length; offset += 9 + sent.readUIntBE(offset, 3)) {
+      if (sent[offset + 3] === 0x7 && sent.readUInt32BE(offset + 13) === 0x2)
+        throw new Error('the connection ended with INTERNAL_ERROR');
+    }
+    connection.destroy();
   },
 });
 
@@ -292,5 +329,6 @@ export const grpcTargets = [
   grpcCompressedMessages,
   grpcTimeouts,
   http2ClientFrames,
+  ownHttp2ClientFrames,
   ...grpcServiceTargets,
 ];
