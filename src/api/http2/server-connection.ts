@@ -77,8 +77,9 @@ const RequestHeaders = function RequestHeaders() {} as unknown as new () => Inco
 /** How long a connection that sent its GOAWAY after an error waits for the client to close. */
 const CLOSE_LINGER_MS = 1_000;
 
-const OUR_SETTINGS: readonly (readonly [number, number])[] = [
-  [SETTINGS_MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS],
+/** Our SETTINGS, with the concurrent streams the connection allows. */
+const ourSettings = (maxConcurrentStreams: number): readonly (readonly [number, number])[] => [
+  [SETTINGS_MAX_CONCURRENT_STREAMS, maxConcurrentStreams],
   [SETTINGS_INITIAL_WINDOW_SIZE, STREAM_RECEIVE_WINDOW_BYTES],
   [SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_BYTES],
 ];
@@ -90,6 +91,8 @@ export interface ConnectionOptions {
   readonly onStream: (stream: Http2ServerStream, headers: IncomingHttpHeaders) => void;
   /** The socket closed; nothing of the connection is left. */
   readonly onClose: (connection: Http2ServerConnection) => void;
+  /** Streams open at once before more are refused; `MAX_CONCURRENT_STREAMS` by default (tests set fewer). */
+  readonly maxConcurrentStreams?: number;
 }
 
 /** A header block being read across HEADERS and CONTINUATION frames. */
@@ -106,6 +109,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
   private readonly writer = new FrameWriter();
   private readonly decoder: HeaderBlockDecoder;
   private readonly streams = new Map<number, Http2ServerStream>();
+  private readonly maxConcurrentStreams: number;
   /** The last stream taken (the GOAWAY's last stream id). */
   private lastStreamId = 0;
   /** The highest stream id the client opened, taken or not: streams up to it are no longer idle. */
@@ -144,8 +148,9 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     private readonly options: ConnectionOptions,
   ) {
     this.session = { [INJECTED_CONNECTION]: socket };
+    this.maxConcurrentStreams = options.maxConcurrentStreams ?? MAX_CONCURRENT_STREAMS;
     this.decoder = options.codec.newDecoder(HEADER_TABLE_BYTES, MAX_HEADER_LIST_BYTES);
-    this.writer.settings(OUR_SETTINGS);
+    this.writer.settings(ourSettings(this.maxConcurrentStreams));
     this.writer.windowUpdate(0, CONNECTION_RECEIVE_WINDOW_BYTES - DEFAULT_WINDOW_BYTES);
     this.scheduleFlush();
     socket.on('data', (chunk: Buffer) => this.read(chunk));
@@ -391,7 +396,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     // After our GOAWAY new streams are ignored; the client retries them elsewhere.
     if (this.goingAway || this.ended) return;
     this.lastStreamId = streamId;
-    if (this.streams.size >= MAX_CONCURRENT_STREAMS) {
+    if (this.streams.size >= this.maxConcurrentStreams) {
       this.resetStream(streamId, REFUSED_STREAM);
       return;
     }

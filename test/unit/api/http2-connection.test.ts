@@ -5,10 +5,12 @@
  * RFC 9113 gives them.
  */
 import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcServer } from '../../../src/api/grpc-server/index.js';
 import { ClientHeaderDecoder } from '../../../src/api/header-block.js';
-import { HPACK_CODEC } from '../../../src/api/http2/header-codec.js';
+import { HPACK_CODEC, ResponseHeaderBlocks } from '../../../src/api/http2/header-codec.js';
+import { Http2ServerConnection } from '../../../src/api/http2/server-connection.js';
 import { until } from '../../support/until.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -28,6 +30,7 @@ const PADDED = 0x8;
 const PROTOCOL_ERROR = 0x1;
 const FLOW_CONTROL_ERROR = 0x3;
 const FRAME_SIZE_ERROR = 0x6;
+const REFUSED_STREAM = 0x7;
 const CANCEL = 0x8;
 const ENHANCE_YOUR_CALM = 0xb;
 const COMPRESSION_ERROR = 0x9;
@@ -311,5 +314,62 @@ describe('the own HTTP/2 connection', () => {
     // An indexed field at index 0 (RFC 7541 section 6.1: a decoding error).
     connection.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, Buffer.from([0x80])));
     expect(await connection.goawayCode()).toBe(COMPRESSION_ERROR);
+  });
+});
+
+describe('the own HTTP/2 connection at its stream limit', () => {
+  it('advertises the limit and refuses a stream beyond it with REFUSED_STREAM, then takes one again once a stream closed', async () => {
+    const written: Buffer[] = [];
+    const socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk);
+        done();
+      },
+    });
+    const opened: number[] = [];
+    const connection = new Http2ServerConnection(socket, {
+      codec: HPACK_CODEC,
+      blocks: new ResponseHeaderBlocks(HPACK_CODEC),
+      // Streams 1 and 3 are held open; the others are answered at once.
+      onStream: (stream) => {
+        opened.push(stream.id);
+        if (stream.id > 3) stream.respond({ ':status': 200 }, { endStream: true });
+      },
+      onClose: () => {},
+      maxConcurrentStreams: 2,
+    });
+    const sentFrames = (): Frame[] => {
+      const frames: Frame[] = [];
+      const bytes = Buffer.concat(written);
+      for (let offset = 0; offset + 9 <= bytes.length; offset += 9 + bytes.readUIntBE(offset, 3))
+        frames.push({
+          type: bytes[offset + 3]!,
+          flags: bytes[offset + 4]!,
+          streamId: bytes.readUInt32BE(offset + 5),
+          payload: bytes.subarray(offset + 9, offset + 9 + bytes.readUIntBE(offset, 3)),
+        });
+      return frames;
+    };
+    const request = (stream: number): Buffer =>
+      frame(HEADERS, END_HEADERS | END_STREAM, stream, requestBlock());
+    socket.emit('data', Buffer.concat([PREFACE, CLIENT_SETTINGS, request(1), request(3), request(5)]));
+    connection.flush();
+    const settings = sentFrames().find((each) => each.type === SETTINGS && each.flags === 0)!;
+    const advertised = new Map<number, number>();
+    for (let at = 0; at < settings.payload.length; at += 6)
+      advertised.set(settings.payload.readUInt16BE(at), settings.payload.readUInt32BE(at + 2));
+    expect(advertised.get(0x3)).toBe(2);
+    const refusal = sentFrames().find((each) => each.type === RST_STREAM && each.streamId === 5)!;
+    expect(refusal.payload.readUInt32BE(0)).toBe(REFUSED_STREAM);
+    expect(opened).toEqual([1, 3]);
+    const cancel = Buffer.alloc(4);
+    cancel.writeUInt32BE(CANCEL);
+    socket.emit('data', Buffer.concat([frame(RST_STREAM, 0, 1, cancel), request(7)]));
+    connection.flush();
+    expect(opened).toEqual([1, 3, 7]);
+    const answered = sentFrames().find((each) => each.type === HEADERS && each.streamId === 7);
+    expect(answered?.flags).toBe(END_HEADERS | END_STREAM);
+    connection.destroy();
   });
 });
