@@ -1,6 +1,6 @@
 /**
  * The client port's gRPC server alone, on node:http2 against MeshOS's own HTTP/2
- * (`MESHOS_CLIENT_PORT_SERVER` meshos / meshos-h2): a server process with etcd's KV service whose
+ * (`MESHOS_CLIENT_PORT_SERVER` node-http2 / meshos): a server process with etcd's KV service whose
  * `Put` answers on `setImmediate` (no store), driven from a separate client process by a raw
  * node:http2 client (16 calls in flight, 256-byte values, `grpc-timeout` sent, as etcd's Go client
  * sends it). Per round the server reports its own CPU per call and its scavenges per 10,000 calls

@@ -4,9 +4,9 @@
  * answer etcd's with a refusal naming the voters. Each role builds its list, so a new MeshOS
  * service is one more entry in the list both roles share.
  *
- * The gRPC server is MeshOS's own (`grpc-server/`, on node:http2). `MESHOS_CLIENT_PORT_SERVER=meshos-h2`
- * serves it on MeshOS's own HTTP/2 connection (`http2/`) instead; grpc-js's `Server` stays
- * selectable for A/B measurements: `MESHOS_CLIENT_PORT_SERVER=grpc-js`.
+ * The gRPC server is MeshOS's own (`grpc-server/`) on MeshOS's own HTTP/2 connection (`http2/`).
+ * For A/B measurements the same gRPC server on node:http2 stays selectable with
+ * `MESHOS_CLIENT_PORT_SERVER=node-http2`, and grpc-js's `Server` with `grpc-js`.
  */
 import * as grpc from '@grpc/grpc-js';
 import { assert, type Logger } from '../lib/index.js';
@@ -38,12 +38,15 @@ export interface ClientPortServerOptions {
   readonly tlsRefusals?: ClientTlsRefusals;
 }
 
-/** MeshOS's own gRPC server on node:http2 or on its own HTTP/2, or grpc-js's (kept for A/B measurements). */
-export type GrpcServerChoice = 'meshos' | 'meshos-h2' | 'grpc-js';
+/**
+ * MeshOS's own gRPC server on its own HTTP/2 (`meshos`, the default), the same on node:http2
+ * (`node-http2`), or grpc-js's (`grpc-js`): the last two kept for A/B measurements.
+ */
+export type GrpcServerChoice = 'meshos' | 'node-http2' | 'grpc-js';
 
-const GRPC_SERVER_CHOICES: readonly string[] = ['meshos', 'meshos-h2', 'grpc-js'];
+const GRPC_SERVER_CHOICES: readonly string[] = ['meshos', 'node-http2', 'grpc-js'];
 
-/** Environment variable choosing the client port's gRPC server (`meshos-h2`, `grpc-js`). */
+/** Environment variable choosing the client port's gRPC server (`node-http2`, `grpc-js`). */
 export const CLIENT_PORT_SERVER_ENV = 'MESHOS_CLIENT_PORT_SERVER';
 
 export interface ClientPortServer {
@@ -131,7 +134,7 @@ export async function startClientPortServer(options: ClientPortServerOptions): P
   const server =
     choice === 'grpc-js'
       ? grpcJsServer(options.services)
-      : meshosGrpcServer(options.services, choice === 'meshos-h2');
+      : meshosGrpcServer(options.services, choice === 'meshos');
   const clientPort = await listenClientPort({
     host,
     port,

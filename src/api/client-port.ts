@@ -1,6 +1,9 @@
 /**
- * The etcd API's TCP listener. A plain listener would hand every connection straight to Node's
- * HTTP/2 server, which resets any request whose `:authority` is not a plain host[:port]; etcd's Go
+ * The etcd API's TCP listener. With MeshOS's own HTTP/2 (`http2/`, the default) it hands each
+ * socket to the gRPC server as it comes: that server takes any authority, as etcd does. With
+ * node:http2 or grpc-js (`MESHOS_CLIENT_PORT_SERVER`) a plain listener would hand every connection
+ * straight to Node's HTTP/2 server, which resets any request whose `:authority` is not a plain
+ * host[:port]; etcd's Go
  * client sends `http://host:port` there for its per-endpoint calls (`etcdctl endpoint status`,
  * `defrag`, `move-leader`, clientv3 `Status`). This listener reads each connection's first
  * frames itself (see `ClientStreamFilter`) and then injects it into the gRPC server:
@@ -9,9 +12,6 @@
  *   from here in the way of later requests;
  * - through a `RepairedConnection` otherwise: every byte the client sends passes through the
  *   filter, which rewrites header blocks with a bad authority.
- *
- * MeshOS's own HTTP/2 (`http2/`) takes such authorities as etcd does: with it, the port hands
- * each socket over as it comes.
  *
  * With TLS (`client-port-tls.ts`) the listener is a `tls.Server` and the same judgement runs on
  * each TLS socket once its handshake ended and its client passed the certificate check.
