@@ -7,7 +7,7 @@
  * fake chains and daemons backends), whose conversion and validation must refuse bad requests
  * with typed errors. An untyped error shows where a service logs one as unexpected.
  */
-import { Duplex, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -48,6 +48,7 @@ import { ETCD_RPC_DESCRIPTOR } from '../../../src/protocol/etcd-rpc-descriptor.j
 import { FakeChainsBackend } from '../../support/fake-chains-backend.js';
 import { FakeDaemonsBackend } from '../../support/fake-daemons-backend.js';
 import { LocalKvBackend } from '../../support/local-kv-backend.js';
+import { recordingSocket } from '../../support/recording-socket.js';
 import { fuzzTarget } from '../support/fuzz-target.js';
 import { cutAt, decoderInputs, join } from '../support/mutations.js';
 import { DescriptorIndex, type MessageDescriptor } from '../support/protobuf-wire.js';
@@ -156,14 +157,7 @@ export const ownHttp2ClientFrames = fuzzTarget({
   fuzzRuns: 50_000,
   inputs: fc.tuple(decoderInputs(http2ClientBytes, 512), fc.array(fc.nat(), { maxLength: 5 })),
   check: ([bytes, cuts]) => {
-    const written: Buffer[] = [];
-    const socket = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk);
-        done();
-      },
-    });
+    const { socket, written } = recordingSocket();
     const connection = new Http2ServerConnection(socket, {
       codec: HPACK_CODEC,
       blocks: new ResponseHeaderBlocks(HPACK_CODEC),

@@ -5,12 +5,12 @@
  * RFC 9113 gives them.
  */
 import * as net from 'node:net';
-import { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcServer } from '../../../src/api/grpc-server/index.js';
 import { ClientHeaderDecoder } from '../../../src/api/header-block.js';
 import { HPACK_CODEC, ResponseHeaderBlocks } from '../../../src/api/http2/header-codec.js';
 import { Http2ServerConnection } from '../../../src/api/http2/server-connection.js';
+import { recordingSocket } from '../../support/recording-socket.js';
 import { until } from '../../support/until.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -319,14 +319,7 @@ describe('the own HTTP/2 connection', () => {
 
 describe('the own HTTP/2 connection at its stream limit', () => {
   it('advertises the limit and refuses a stream beyond it with REFUSED_STREAM, then takes one again once a stream closed', async () => {
-    const written: Buffer[] = [];
-    const socket = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk);
-        done();
-      },
-    });
+    const { socket, written } = recordingSocket();
     const opened: number[] = [];
     const connection = new Http2ServerConnection(socket, {
       codec: HPACK_CODEC,
