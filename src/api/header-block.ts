@@ -5,9 +5,10 @@
  */
 import hpack from 'hpack.js';
 import { MeshError } from '../lib/index.js';
+import { HEADER_TABLE_BYTES } from './http2/frame-types.js';
 
-/** The dynamic table Node's HTTP/2 server lets a client's encoder use (its SETTINGS default). */
-export const HEADER_TABLE_BYTES = 4_096;
+/** The dynamic table a client's encoder may use (the SETTINGS default, which no server here changes). */
+export { HEADER_TABLE_BYTES };
 
 export class HeaderBlockError extends MeshError {
   constructor(cause: Error) {

@@ -3,22 +3,28 @@
  * client's side of a connection before Node's HTTP/2 server does.
  */
 
-/** Every client connection starts with these 24 octets. */
-export const CLIENT_PREFACE = new TextEncoder().encode('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+import {
+  CLIENT_PREFACE as CLIENT_PREFACE_BYTES,
+  FRAME_HEADER_BYTES,
+  FRAME_SETTINGS,
+} from './http2/frame-types.js';
 
-export const FRAME_HEADER_BYTES = 9;
-/** The largest frame payload a peer may send before it learns our SETTINGS (Node keeps it). */
-export const DEFAULT_MAX_FRAME_PAYLOAD_BYTES = 16_384;
+/** The client preface as a plain Uint8Array: the filter's output chunks are Uint8Arrays, not Buffers. */
+export const CLIENT_PREFACE = new Uint8Array(CLIENT_PREFACE_BYTES);
 
-export const FRAME_TYPE_HEADERS = 0x1;
-export const FRAME_TYPE_SETTINGS = 0x4;
-export const FRAME_TYPE_CONTINUATION = 0x9;
-
-export const FLAG_END_STREAM = 0x1;
-export const FLAG_ACK = 0x1;
-export const FLAG_END_HEADERS = 0x4;
-export const FLAG_PADDED = 0x8;
-export const FLAG_PRIORITY = 0x20;
+// The framing facts are the own HTTP/2 connection's (one list for the client port).
+export {
+  DEFAULT_MAX_FRAME_PAYLOAD_BYTES,
+  FLAG_ACK,
+  FLAG_END_HEADERS,
+  FLAG_END_STREAM,
+  FLAG_PADDED,
+  FLAG_PRIORITY,
+  FRAME_CONTINUATION as FRAME_TYPE_CONTINUATION,
+  FRAME_HEADER_BYTES,
+  FRAME_HEADERS as FRAME_TYPE_HEADERS,
+  FRAME_SETTINGS as FRAME_TYPE_SETTINGS,
+} from './http2/frame-types.js';
 
 /** Stream dependency (4 octets) and weight (1) carried by a HEADERS frame with PRIORITY. */
 export const PRIORITY_FIELDS_BYTES = 5;
@@ -53,6 +59,6 @@ export function frame(header: FrameHeader, payload: Uint8Array): Uint8Array {
 
 /** A SETTINGS frame with no parameters: a valid server preface that changes nothing. */
 export const EMPTY_SETTINGS_FRAME = frame(
-  { length: 0, type: FRAME_TYPE_SETTINGS, flags: 0, streamId: 0 },
+  { length: 0, type: FRAME_SETTINGS, flags: 0, streamId: 0 },
   new Uint8Array(0),
 );
