@@ -1,8 +1,10 @@
 /**
  * MeshOS's own server side of one HTTP/2 connection (RFC 9113), for the client port's gRPC calls:
- * it reads frames straight from the socket's chunks, decodes header blocks with its HPACK decoder
- * into one plain object per request, and hands each request stream to `onStream`. What the calls
- * send is gathered and written once per turn (several calls' answers in one socket write).
+ * it reads frames straight from the socket's chunks (`frame-reader.ts`), gathers header blocks
+ * (`header-block-assembly.ts`), decodes them with its HPACK decoder into one plain object per
+ * request (`request-header-fields.ts`), and hands each request stream to `onStream`. This file
+ * keeps the connection's state: its streams, the receive windows, the peer's settings, and how
+ * it ends. What the calls send is gathered and written once per turn (`connection-output.ts`).
  *
  * Settings: the client may open `MAX_CONCURRENT_STREAMS` streams (more are refused with
  * REFUSED_STREAM), send `STREAM_RECEIVE_WINDOW_BYTES` per stream and
@@ -16,20 +18,17 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { INJECTED_CONNECTION } from '../grpc-server/auth-context.js';
 import { Http2ConnectionError } from './connection-error.js';
+import { ConnectionOutput } from './connection-output.js';
+import { unpadded } from './frame-padding.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import {
-  CLIENT_RESETS_BURST,
-  CLIENT_RESETS_PER_SECOND,
   COMPRESSION_ERROR,
   CONNECTION_RECEIVE_WINDOW_BYTES,
   DEFAULT_MAX_FRAME_PAYLOAD_BYTES,
   DEFAULT_WINDOW_BYTES,
   ENHANCE_YOUR_CALM,
   FLAG_ACK,
-  FLAG_END_HEADERS,
   FLAG_END_STREAM,
-  FLAG_PADDED,
-  FLAG_PRIORITY,
   FLOW_CONTROL_ERROR,
   FRAME_CONTINUATION,
   FRAME_DATA,
@@ -47,7 +46,6 @@ import {
   LARGEST_MAX_FRAME_PAYLOAD_BYTES,
   LARGEST_WINDOW_BYTES,
   MAX_CONCURRENT_STREAMS,
-  MAX_HEADER_BLOCK_BYTES,
   MAX_HEADER_LIST_BYTES,
   NO_ERROR,
   PROTOCOL_ERROR,
@@ -58,21 +56,14 @@ import {
   SETTINGS_MAX_FRAME_SIZE,
   SETTINGS_MAX_HEADER_LIST_SIZE,
   SOCKET_FLOOD_BYTES,
-  SOCKET_HIGH_WATER_BYTES,
   STREAM_CLOSED,
   STREAM_RECEIVE_WINDOW_BYTES,
 } from './frame-types.js';
-import { FrameWriter } from './frame-writer.js';
+import { HeaderBlockAssembly } from './header-block-assembly.js';
 import type { HeaderBlockDecoder, HeaderCodec, ResponseHeaderBlocks } from './header-codec.js';
-import { Http2ServerStream, type StreamConnection, type StreamOutput } from './server-stream.js';
-
-/**
- * A request's header object: no inherited members (its prototype is an empty object without a
- * prototype), yet made by a constructor, so that V8 keeps it a fast object with a shared shape
- * (an `Object.create(null)` object starts as a dictionary).
- */
-const RequestHeaders = function RequestHeaders() {} as unknown as new () => IncomingHttpHeaders;
-(RequestHeaders as unknown as { prototype: object }).prototype = Object.create(null) as object;
+import { RequestHeaderFields } from './request-header-fields.js';
+import { ResetRateLimit } from './reset-rate-limit.js';
+import { Http2ServerStream, type StreamConnection } from './server-stream.js';
 
 /** How long a connection that sent its GOAWAY after an error waits for the client to close. */
 const CLOSE_LINGER_MS = 1_000;
@@ -95,19 +86,15 @@ export interface ConnectionOptions {
   readonly maxConcurrentStreams?: number;
 }
 
-/** A header block being read across HEADERS and CONTINUATION frames. */
-interface OpenHeaderBlock {
-  readonly streamId: number;
-  readonly endStream: boolean;
-  readonly fragments: Buffer[];
-  bytes: number;
-}
-
-export class Http2ServerConnection implements FrameSink, StreamConnection, StreamOutput {
+export class Http2ServerConnection implements FrameSink, StreamConnection {
   readonly session: object;
   private readonly reader = new FrameReader(this);
-  private readonly writer = new FrameWriter();
+  private readonly output: ConnectionOutput;
+  private readonly blocks = new HeaderBlockAssembly((streamId, endStream, block) =>
+    this.headerBlock(streamId, endStream, block),
+  );
   private readonly decoder: HeaderBlockDecoder;
+  private readonly fields = new RequestHeaderFields();
   private readonly streams = new Map<number, Http2ServerStream>();
   private readonly maxConcurrentStreams: number;
   /** The last stream taken (the GOAWAY's last stream id). */
@@ -115,46 +102,26 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
   /** The highest stream id the client opened, taken or not: streams up to it are no longer idle. */
   private highestStreamId = 0;
   private settingsReceived = false;
-  private openBlock: OpenHeaderBlock | undefined = undefined;
-  /** The request headers being decoded, and whether a regular field came before a pseudo one. */
-  private decoding: IncomingHttpHeaders = {};
-  private misordered = false;
-  private regularSeen = false;
-  private readonly field = (name: string, value: string): void => this.addField(name, value);
-
   private peerInitialWindow = DEFAULT_WINDOW_BYTES;
-  private peerMaxFrameBytes = DEFAULT_MAX_FRAME_PAYLOAD_BYTES;
-  private sendWindow = DEFAULT_WINDOW_BYTES;
   private receiveWindow = CONNECTION_RECEIVE_WINDOW_BYTES;
   private unacknowledgedBytes = 0;
-  /** DATA bytes this turn's write may still take before the socket is too full. */
-  private socketAllowance = 0;
-
-  private resetTokens = CLIENT_RESETS_BURST;
-  private resetTokensAtMs = 0;
-
-  private output: Http2ServerStream[] = [];
-  private readonly blockedStreams = new Set<Http2ServerStream>();
-  private flushScheduled = false;
+  private readonly resets = new ResetRateLimit();
   /** GOAWAY sent: no new streams; the connection ends when its last stream does. */
   private goingAway = false;
-  /** Closed by error or destroyed: nothing more is read or sent. */
-  private ended = false;
-  /** The socket ends after the next flush (GOAWAY, and no stream left). */
-  private endAfterFlush = false;
 
   constructor(
     private readonly socket: Duplex,
     private readonly options: ConnectionOptions,
   ) {
     this.session = { [INJECTED_CONNECTION]: socket };
+    this.output = new ConnectionOutput(socket);
     this.maxConcurrentStreams = options.maxConcurrentStreams ?? MAX_CONCURRENT_STREAMS;
     this.decoder = options.codec.newDecoder(HEADER_TABLE_BYTES, MAX_HEADER_LIST_BYTES);
-    this.writer.settings(ourSettings(this.maxConcurrentStreams));
-    this.writer.windowUpdate(0, CONNECTION_RECEIVE_WINDOW_BYTES - DEFAULT_WINDOW_BYTES);
-    this.scheduleFlush();
+    this.output.writer.settings(ourSettings(this.maxConcurrentStreams));
+    this.output.writer.windowUpdate(0, CONNECTION_RECEIVE_WINDOW_BYTES - DEFAULT_WINDOW_BYTES);
+    this.output.scheduleFlush();
     socket.on('data', (chunk: Buffer) => this.read(chunk));
-    socket.on('drain', () => this.unblock());
+    socket.on('drain', () => this.output.unblockAll());
     socket.on('end', () => this.destroy());
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.closed());
@@ -165,21 +132,31 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     return this.streams.size;
   }
 
+  /** Closed by error or destroyed: nothing more is read or sent. */
+  private get ended(): boolean {
+    return this.output.closed;
+  }
+
   /** Graceful close: GOAWAY (no new streams); the connection ends after its last stream. */
   shutdown(): void {
     if (this.ended || this.goingAway) return;
     this.goingAway = true;
-    this.writer.goaway(this.lastStreamId, NO_ERROR);
-    this.scheduleFlush();
-    if (this.streams.size === 0) this.endSoon();
+    this.output.writer.goaway(this.lastStreamId, NO_ERROR);
+    this.output.scheduleFlush();
+    if (this.streams.size === 0) this.output.endSoon();
   }
 
   /** Cuts the connection: its streams close (their calls see a cancel), the socket is destroyed. */
   destroy(): void {
-    this.ended = true;
+    this.output.stop();
     this.reader.stop();
     this.abortStreams();
     this.socket.destroy();
+  }
+
+  /** Writes what this turn gathered now (tests call it instead of waiting for the turn). */
+  flush(): void {
+    this.output.flush();
   }
 
   private read(chunk: Buffer): void {
@@ -196,9 +173,9 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
   private fail(errorCode: number): void {
     if (this.ended) return;
     this.reader.stop();
-    this.writer.goaway(this.lastStreamId, errorCode);
-    this.flush();
-    this.ended = true;
+    this.output.writer.goaway(this.lastStreamId, errorCode);
+    this.output.flush();
+    this.output.stop();
     this.abortStreams();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
@@ -209,24 +186,19 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
   }
 
   private closed(): void {
-    this.ended = true;
+    this.output.stop();
     this.abortStreams();
     this.options.onClose(this);
-  }
-
-  /** After GOAWAY with no stream left: flush, then end the socket. */
-  private endSoon(): void {
-    this.endAfterFlush = true;
-    this.scheduleFlush();
   }
 
   // ---- frames in
 
   frame(type: number, flags: number, streamId: number, payload: Buffer): void {
-    if (this.openBlock !== undefined) {
-      if (type !== FRAME_CONTINUATION || streamId !== this.openBlock.streamId)
+    const openStreamId = this.blocks.openStreamId;
+    if (openStreamId !== undefined) {
+      if (type !== FRAME_CONTINUATION || streamId !== openStreamId)
         throw new Http2ConnectionError(PROTOCOL_ERROR, 'a header block was interrupted');
-      this.continuation(flags, payload);
+      this.blocks.continuation(flags, payload);
       return;
     }
     if (!this.settingsReceived && type !== FRAME_SETTINGS)
@@ -236,11 +208,12 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
         this.dataFrame(flags, streamId, payload);
         return;
       case FRAME_HEADERS:
-        this.headersFrame(flags, streamId, payload);
+        this.noConnectionStream(streamId, 'HEADERS');
+        this.blocks.headers(flags, streamId, payload);
         return;
       case FRAME_PRIORITY:
         this.noConnectionStream(streamId, 'PRIORITY');
-        if (payload.length !== 5) this.resetFrameSize(streamId);
+        if (payload.length !== 5) this.resetStream(streamId, FRAME_SIZE_ERROR);
         return;
       case FRAME_RST_STREAM:
         this.rstStream(streamId, payload);
@@ -256,7 +229,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
       case FRAME_GOAWAY:
         if (streamId !== 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'GOAWAY on a stream');
         this.goingAway = true;
-        if (this.streams.size === 0) this.endSoon();
+        if (this.streams.size === 0) this.output.endSoon();
         return;
       case FRAME_WINDOW_UPDATE:
         this.windowUpdate(streamId, payload);
@@ -281,24 +254,9 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     const stream = this.streams.get(streamId);
     if (stream !== undefined) stream.finish(errorCode);
     else {
-      this.writer.rstStream(streamId, errorCode);
-      this.scheduleFlush();
+      this.output.writer.rstStream(streamId, errorCode);
+      this.output.scheduleFlush();
     }
-  }
-
-  private resetFrameSize(streamId: number): void {
-    this.resetStream(streamId, FRAME_SIZE_ERROR);
-  }
-
-  /** The payload without its padding (PADDED: a pad length octet first, the padding last). */
-  private unpadded(flags: number, payload: Buffer): Buffer {
-    if ((flags & FLAG_PADDED) === 0) return payload;
-    if (payload.length < 1)
-      throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'a padded frame without its pad length');
-    const padding = payload[0]!;
-    if (padding >= payload.length)
-      throw new Http2ConnectionError(PROTOCOL_ERROR, 'padding as long as the frame');
-    return payload.subarray(1, payload.length - padding);
   }
 
   private dataFrame(flags: number, streamId: number, payload: Buffer): void {
@@ -307,7 +265,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     this.receiveWindow -= frameBytes;
     if (this.receiveWindow < 0)
       throw new Http2ConnectionError(FLOW_CONTROL_ERROR, 'DATA beyond the connection window');
-    const data = this.unpadded(flags, payload);
+    const data = unpadded(flags, payload);
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
       if (this.idle(streamId)) throw new Http2ConnectionError(PROTOCOL_ERROR, 'DATA on an idle stream');
@@ -331,57 +289,19 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     if ((flags & FLAG_END_STREAM) !== 0 && !stream.closed) stream.receiveEnd();
   }
 
-  private headersFrame(flags: number, streamId: number, payload: Buffer): void {
-    this.noConnectionStream(streamId, 'HEADERS');
-    let fragment = this.unpadded(flags, payload);
-    if ((flags & FLAG_PRIORITY) !== 0) {
-      if (fragment.length < 5)
-        throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'HEADERS too short for its priority');
-      fragment = fragment.subarray(5);
-    }
-    const endStream = (flags & FLAG_END_STREAM) !== 0;
-    if ((flags & FLAG_END_HEADERS) !== 0) {
-      this.headerBlock(streamId, endStream, fragment);
-      return;
-    }
-    this.openBlock = { streamId, endStream, fragments: [Buffer.from(fragment)], bytes: fragment.length };
-  }
-
-  private continuation(flags: number, payload: Buffer): void {
-    const open = this.openBlock!;
-    open.bytes += payload.length;
-    if (open.bytes > MAX_HEADER_BLOCK_BYTES)
-      throw new Http2ConnectionError(ENHANCE_YOUR_CALM, 'a header block too large');
-    open.fragments.push(Buffer.from(payload));
-    if ((flags & FLAG_END_HEADERS) === 0) return;
-    this.openBlock = undefined;
-    this.headerBlock(open.streamId, open.endStream, Buffer.concat(open.fragments));
-  }
-
-  private addField(name: string, value: string): void {
-    const headers = this.decoding;
-    if (name.charCodeAt(0) !== 0x3a /* : */) this.regularSeen = true;
-    else if (this.regularSeen) this.misordered = true;
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else headers[name] = [existing, value] as string[];
-  }
-
   /** A complete header block: a new request, or trailers of an open one. */
   private headerBlock(streamId: number, endStream: boolean, block: Buffer): void {
-    const headers = new RequestHeaders();
-    this.decoding = headers;
-    this.misordered = false;
-    this.regularSeen = false;
+    const fields = this.fields;
+    fields.begin();
     try {
-      this.decoder.decode(block, this.field);
+      this.decoder.decode(block, fields.field);
     } catch (error) {
       throw new Http2ConnectionError(
         COMPRESSION_ERROR,
         `a header block does not decode: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+    const headers = fields.headers;
     const existing = this.streams.get(streamId);
     if (existing !== undefined) {
       // Trailers from the client: they must end its side.
@@ -400,7 +320,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
       this.resetStream(streamId, REFUSED_STREAM);
       return;
     }
-    if (this.misordered || typeof headers[':path'] !== 'string' || typeof headers[':method'] !== 'string') {
+    if (fields.misordered || typeof headers[':path'] !== 'string' || typeof headers[':method'] !== 'string') {
       this.resetStream(streamId, PROTOCOL_ERROR);
       return;
     }
@@ -422,21 +342,9 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     if (this.idle(streamId)) throw new Http2ConnectionError(PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
-    this.takeResetToken();
-    stream.abort();
-  }
-
-  /** A token bucket of client resets of open streams (see `CLIENT_RESETS_BURST`). */
-  private takeResetToken(): void {
-    const nowMs = performance.now();
-    this.resetTokens = Math.min(
-      CLIENT_RESETS_BURST,
-      this.resetTokens + ((nowMs - this.resetTokensAtMs) * CLIENT_RESETS_PER_SECOND) / 1_000,
-    );
-    this.resetTokensAtMs = nowMs;
-    if (this.resetTokens < 1)
+    if (!this.resets.take(performance.now()))
       throw new Http2ConnectionError(ENHANCE_YOUR_CALM, 'the client resets streams faster than allowed');
-    this.resetTokens -= 1;
+    stream.abort();
   }
 
   private settings(flags: number, streamId: number, payload: Buffer): void {
@@ -456,14 +364,14 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
       else if (identifier === SETTINGS_MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME_PAYLOAD_BYTES || value > LARGEST_MAX_FRAME_PAYLOAD_BYTES)
           throw new Http2ConnectionError(PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value}`);
-        this.peerMaxFrameBytes = value;
+        this.output.peerMaxFrameBytes = value;
       } else if (identifier === SETTINGS_ENABLE_PUSH && value > 1)
         throw new Http2ConnectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
       // The header table size is the client's decoder's: our blocks never index, so any size is fine.
     }
     this.checkFlood('SETTINGS');
-    this.writer.settings([], true);
-    this.scheduleFlush();
+    this.output.writer.settings([], true);
+    this.output.scheduleFlush();
   }
 
   /** A new SETTINGS_INITIAL_WINDOW_SIZE changes every open stream's send window by the difference. */
@@ -477,7 +385,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
       if (stream.sendWindow > LARGEST_WINDOW_BYTES)
         throw new Http2ConnectionError(FLOW_CONTROL_ERROR, 'a stream window beyond 2^31-1');
     }
-    if (change > 0) this.unblock();
+    if (change > 0) this.output.unblockAll();
   }
 
   private ping(flags: number, streamId: number, payload: Buffer): void {
@@ -485,13 +393,13 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     if (payload.length !== 8) throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'PING not 8 octets');
     if ((flags & FLAG_ACK) !== 0) return;
     this.checkFlood('PING');
-    this.writer.pingAck(payload);
-    this.scheduleFlush();
+    this.output.writer.pingAck(payload);
+    this.output.scheduleFlush();
   }
 
   /** A frame that asks for an answer, from a client that does not read the answers it asked for. */
   private checkFlood(frame: string): void {
-    if (this.socket.writableLength + this.writer.pendingBytes > SOCKET_FLOOD_BYTES)
+    if (this.output.unsentBytes > SOCKET_FLOOD_BYTES)
       throw new Http2ConnectionError(
         ENHANCE_YOUR_CALM,
         `${frame} flood: the client does not read its answers`,
@@ -503,10 +411,10 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
     const increment = payload.readUInt32BE(0) & 0x7fff_ffff;
     if (streamId === 0) {
       if (increment === 0) throw new Http2ConnectionError(PROTOCOL_ERROR, 'a WINDOW_UPDATE of 0');
-      this.sendWindow += increment;
-      if (this.sendWindow > LARGEST_WINDOW_BYTES)
+      this.output.sendWindow += increment;
+      if (this.output.sendWindow > LARGEST_WINDOW_BYTES)
         throw new Http2ConnectionError(FLOW_CONTROL_ERROR, 'the connection window beyond 2^31-1');
-      this.unblock();
+      this.output.unblockAll();
       return;
     }
     if (this.idle(streamId))
@@ -522,11 +430,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
       this.resetStream(streamId, FLOW_CONTROL_ERROR);
       return;
     }
-    if (stream.blocked) {
-      stream.blocked = false;
-      this.blockedStreams.delete(stream);
-      this.scheduleOutput(stream);
-    }
+    this.output.streamWindowOpened(stream);
   }
 
   // ---- what streams ask of the connection
@@ -536,114 +440,32 @@ export class Http2ServerConnection implements FrameSink, StreamConnection, Strea
   }
 
   scheduleOutput(stream: Http2ServerStream): void {
-    if (stream.scheduled || stream.blocked || this.ended) return;
-    stream.scheduled = true;
-    this.output.push(stream);
-    this.scheduleFlush();
+    this.output.schedule(stream);
   }
 
   consumed(bytes: number): void {
     this.unacknowledgedBytes += bytes;
     if (this.unacknowledgedBytes < CONNECTION_RECEIVE_WINDOW_BYTES / 2 || this.ended) return;
-    this.writer.windowUpdate(0, this.unacknowledgedBytes);
+    this.output.writer.windowUpdate(0, this.unacknowledgedBytes);
     this.receiveWindow += this.unacknowledgedBytes;
     this.unacknowledgedBytes = 0;
-    this.scheduleFlush();
+    this.output.scheduleFlush();
   }
 
   replenish(stream: Http2ServerStream, bytes: number): void {
     if (this.ended) return;
-    this.writer.windowUpdate(stream.id, bytes);
-    this.scheduleFlush();
+    this.output.writer.windowUpdate(stream.id, bytes);
+    this.output.scheduleFlush();
   }
 
   streamClosed(stream: Http2ServerStream, reset: number | undefined): void {
     this.streams.delete(stream.id);
-    if (stream.blocked) this.blockedStreams.delete(stream);
+    this.output.forget(stream);
     if (this.ended) return;
     if (reset !== undefined) {
-      this.writer.rstStream(stream.id, reset);
-      this.scheduleFlush();
+      this.output.writer.rstStream(stream.id, reset);
+      this.output.scheduleFlush();
     }
-    if (this.goingAway && this.streams.size === 0) this.endSoon();
+    if (this.goingAway && this.streams.size === 0) this.output.endSoon();
   }
-
-  // ---- frames out
-
-  headers(streamId: number, block: Buffer, endStream: boolean): void {
-    const end = endStream ? FLAG_END_STREAM : 0;
-    if (block.length <= this.peerMaxFrameBytes) {
-      this.writer.frame(FRAME_HEADERS, FLAG_END_HEADERS | end, streamId, block);
-      return;
-    }
-    let from = 0;
-    let type = FRAME_HEADERS;
-    while (from < block.length) {
-      const to = Math.min(block.length, from + this.peerMaxFrameBytes);
-      const last = to === block.length ? FLAG_END_HEADERS : 0;
-      this.writer.frame(type, (type === FRAME_HEADERS ? end : 0) | last, streamId, block, from, to);
-      type = FRAME_CONTINUATION;
-      from = to;
-    }
-  }
-
-  data(streamId: number, chunk: Buffer | undefined, from: number, to: number, endStream: boolean): void {
-    this.writer.frame(FRAME_DATA, endStream ? FLAG_END_STREAM : 0, streamId, chunk, from, to);
-    const bytes = to - from;
-    this.sendWindow -= bytes;
-    this.socketAllowance -= bytes;
-  }
-
-  dataAllowance(streamWindow: number, wanted: number): number {
-    return Math.max(
-      0,
-      Math.min(wanted, streamWindow, this.sendWindow, this.peerMaxFrameBytes, this.socketAllowance),
-    );
-  }
-
-  private unblock(): void {
-    for (const stream of this.blockedStreams) {
-      stream.blocked = false;
-      this.scheduleOutput(stream);
-    }
-    this.blockedStreams.clear();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(flushConnection, this);
-  }
-
-  /** Sends every stream's queued output that the windows allow, then writes the turn's frames. */
-  flush(): void {
-    this.flushScheduled = false;
-    if (this.socket.destroyed) return;
-    this.socketAllowance = SOCKET_HIGH_WATER_BYTES - this.socket.writableLength;
-    while (this.output.length > 0) {
-      const streams = this.output;
-      this.output = [];
-      for (const stream of streams) {
-        stream.scheduled = false;
-        if (stream.sendQueued(this) || stream.closed) continue;
-        stream.blocked = true;
-        this.blockedStreams.add(stream);
-      }
-    }
-    const pieces = this.writer.take();
-    if (pieces.length === 1) this.socket.write(pieces[0]);
-    else if (pieces.length > 1) {
-      this.socket.cork();
-      for (const piece of pieces) this.socket.write(piece);
-      this.socket.uncork();
-    }
-    if (this.endAfterFlush && !this.ended) {
-      this.ended = true;
-      this.socket.end();
-    }
-  }
-}
-
-function flushConnection(connection: Http2ServerConnection): void {
-  connection.flush();
 }
