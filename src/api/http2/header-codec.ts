@@ -9,8 +9,12 @@ import { HpackDecoder } from './hpack-decoder.js';
 import { encodeHeaderBlock } from './hpack-encoder.js';
 
 export interface HeaderBlockDecoder {
-  /** Calls `field` per decoded field, in order; throws on a malformed block (COMPRESSION_ERROR). */
-  decode(block: Uint8Array, field: (name: string, value: string) => void): void;
+  /**
+   * Calls `field` per decoded field, in order; throws on a malformed block (COMPRESSION_ERROR).
+   * Answers false when the list went over its limit: the whole block was decoded (the table
+   * follows the client), but the fields from the one over the limit on were not handed over.
+   */
+  decode(block: Uint8Array, field: (name: string, value: string) => void): boolean;
 }
 
 export interface HeaderCodec {

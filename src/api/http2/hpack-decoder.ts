@@ -56,8 +56,15 @@ export class HpackDecoder {
     this.table = new HpackDynamicTable(maxTableBytes);
   }
 
-  /** Decodes one complete header block (the HEADERS fragment plus its CONTINUATIONs, joined), calling field(name, value) per field in order. Malformed input throws HpackError; the decoder is then unusable (a connection error). */
-  decode(block: Uint8Array, field: (name: string, value: string) => void): void {
+  /**
+   * Decodes one complete header block (the HEADERS fragment plus its CONTINUATIONs, joined),
+   * calling field(name, value) per field in order. Answers false when the list went over
+   * `maxListBytes`: the block is still decoded to its end (the dynamic table must follow the
+   * client's encoder, or every later block on the connection would decode wrong), but the fields
+   * from the one that crossed the limit on are not handed over; only that request is refused.
+   * Malformed input throws HpackError; the decoder is then unusable (a connection error).
+   */
+  decode(block: Uint8Array, field: (name: string, value: string) => void): boolean {
     if (this.failed) throw new HpackError('the decoder failed on an earlier block', 0);
     // Any throw, ours or the callback's, leaves the table part-way through a block.
     this.failed = true;
@@ -65,9 +72,10 @@ export class HpackDecoder {
       Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength)
     ) as Latin1Buffer;
     this.offset = 0;
-    this.decodeFields(field);
+    const withinLimit = this.decodeFields(field);
     this.block = NO_BLOCK;
     this.failed = false;
+    return withinLimit;
   }
 
   /** The dynamic table, newest entry first, and its size by RFC 7541 4.1 (for tests and diagnostics). */
@@ -79,7 +87,8 @@ export class HpackDecoder {
     return this.table.sizeBytes;
   }
 
-  private decodeFields(field: (name: string, value: string) => void): void {
+  /** Answers false when the header list went over `maxListBytes` (see `decode`). */
+  private decodeFields(field: (name: string, value: string) => void): boolean {
     const block = this.block;
     const end = block.length;
     let listBytes = 0;
@@ -127,11 +136,9 @@ export class HpackDecoder {
       }
       fieldSeen = true;
       listBytes += name.length + value.length + ENTRY_OVERHEAD_BYTES;
-      if (listBytes > this.maxListBytes) {
-        throw new HpackError(`header list over its limit of ${this.maxListBytes} octets`, start);
-      }
-      field(name, value);
+      if (listBytes <= this.maxListBytes) field(name, value);
     }
+    return listBytes <= this.maxListBytes;
   }
 
   /** A literal field's name: a table entry's name (index in the prefix) or a string (index 0). */

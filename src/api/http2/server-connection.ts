@@ -9,7 +9,8 @@
  * Settings: the client may open `MAX_CONCURRENT_STREAMS` streams (more are refused with
  * REFUSED_STREAM), send `STREAM_RECEIVE_WINDOW_BYTES` per stream and
  * `CONNECTION_RECEIVE_WINDOW_BYTES` in all before a WINDOW_UPDATE (given back as calls take the
- * data), and header lists up to `MAX_HEADER_LIST_BYTES`. PINGs are answered, PRIORITY and unknown
+ * data), and header lists up to `MAX_HEADER_LIST_BYTES` (a request over it is answered alone,
+ * the connection goes on). PINGs are answered, PRIORITY and unknown
  * frames ignored; protocol violations end the connection with GOAWAY and their error code.
  * Frames on closed streams are ignored (they may have crossed our RST_STREAM), but still counted
  * in the connection's window and, for HEADERS, decoded (the HPACK table must follow the client).
@@ -61,6 +62,7 @@ import {
 } from './frame-types.js';
 import { HeaderBlockAssembly } from './header-block-assembly.js';
 import type { HeaderBlockDecoder, HeaderCodec, ResponseHeaderBlocks } from './header-codec.js';
+import { HEADER_LIST_TOO_LARGE } from './header-list-refusal.js';
 import { RequestHeaderFields } from './request-header-fields.js';
 import { ResetRateLimit } from './reset-rate-limit.js';
 import { Http2ServerStream, type StreamConnection } from './server-stream.js';
@@ -293,8 +295,9 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
   private headerBlock(streamId: number, endStream: boolean, block: Buffer): void {
     const fields = this.fields;
     fields.begin();
+    let withinLimit: boolean;
     try {
-      this.decoder.decode(block, fields.field);
+      withinLimit = this.decoder.decode(block, fields.field);
     } catch (error) {
       throw new Http2ConnectionError(
         COMPRESSION_ERROR,
@@ -307,6 +310,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
       // Trailers from the client: they must end its side.
       if (existing.remoteEnded) this.resetStream(streamId, STREAM_CLOSED);
       else if (!endStream) throw new Http2ConnectionError(PROTOCOL_ERROR, 'trailers without END_STREAM');
+      // Trailers over the limit: the call already runs, so it is cut (nghttp2's answer to too many fields).
+      else if (!withinLimit) this.resetStream(streamId, ENHANCE_YOUR_CALM);
       else existing.receiveEnd();
       return;
     }
@@ -320,10 +325,20 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
       this.resetStream(streamId, REFUSED_STREAM);
       return;
     }
+    if (!withinLimit) {
+      this.refuseHeaderList(streamId, endStream);
+      return;
+    }
     if (fields.misordered || typeof headers[':path'] !== 'string' || typeof headers[':method'] !== 'string') {
       this.resetStream(streamId, PROTOCOL_ERROR);
       return;
     }
+    const stream = this.openStream(streamId);
+    this.options.onStream(stream, headers);
+    if (endStream && !stream.closed) stream.receiveEnd();
+  }
+
+  private openStream(streamId: number): Http2ServerStream {
     const stream = new Http2ServerStream(
       streamId,
       this,
@@ -332,8 +347,20 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
       STREAM_RECEIVE_WINDOW_BYTES / 2,
     );
     this.streams.set(streamId, stream);
-    this.options.onStream(stream, headers);
-    if (endStream && !stream.closed) stream.receiveEnd();
+    return stream;
+  }
+
+  /**
+   * A request whose header list is over the limit: it was seen (so not REFUSED_STREAM, which says
+   * a client may retry it unchanged), and it is answered on its stream alone with a trailers-only
+   * RESOURCE_EXHAUSTED (`header-list-refusal.ts`); no call runs. Whatever the client still sends
+   * on the stream is taken and dropped until our END_STREAM (then RST_STREAM NO_ERROR, as for any
+   * answer that ends first).
+   */
+  private refuseHeaderList(streamId: number, endStream: boolean): void {
+    const stream = this.openStream(streamId);
+    if (endStream) stream.receiveEnd();
+    stream.respond(HEADER_LIST_TOO_LARGE, { endStream: true });
   }
 
   private rstStream(streamId: number, payload: Buffer): void {

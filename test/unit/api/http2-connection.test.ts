@@ -65,6 +65,36 @@ function requestBlock(path = ECHO_PATH): Buffer {
   ]);
 }
 
+/** An HPACK integer (RFC 7541 section 5.1) with `prefixBits` bits in its first octet, under `flags`. */
+function hpackInteger(value: number, prefixBits: number, flags: number): number[] {
+  const prefixMax = (1 << prefixBits) - 1;
+  if (value < prefixMax) return [flags | value];
+  const octets = [flags | prefixMax];
+  let rest = value - prefixMax;
+  while (rest >= 128) {
+    octets.push((rest % 128) | 0x80);
+    rest = Math.floor(rest / 128);
+  }
+  octets.push(rest);
+  return octets;
+}
+
+/** A literal field with incremental indexing (RFC 7541 section 6.2.1): it enters the dynamic table. */
+function indexedLiteral(name: string, value: string): Buffer {
+  return Buffer.from([
+    0x40,
+    ...hpackInteger(name.length, 7, 0),
+    ...Buffer.from(name),
+    ...hpackInteger(value.length, 7, 0),
+    ...Buffer.from(value),
+  ]);
+}
+
+/** An indexed field (RFC 7541 section 6.1); 62 is the newest dynamic table entry. */
+function indexed(index: number): Buffer {
+  return Buffer.from(hpackInteger(index, 7, 0x80));
+}
+
 function message(text: string): Buffer {
   const prefix = Buffer.alloc(5);
   prefix.writeUInt32BE(text.length, 1);
@@ -307,6 +337,55 @@ describe('the own HTTP/2 connection', () => {
       frames.push(frame(HEADERS, END_HEADERS, stream, requestBlock()), frame(RST_STREAM, 0, stream, cancel));
     connection.send(...frames);
     expect(await connection.goawayCode()).toBe(ENHANCE_YOUR_CALM);
+  });
+
+  it('answers a request whose header list is over 64 KiB alone (trailers-only RESOURCE_EXHAUSTED), keeps the HPACK table in step and serves the next call', async () => {
+    const connection = await connected();
+    try {
+      // 3,000-octet value entered in the table, then named 22 times: about 67 KB decoded from
+      // about 3 KB of block. Past the limit, `:path: /test.Raw/Echo` enters the table too.
+      const huge = Buffer.concat([
+        requestBlock('/test.Raw/Other'),
+        indexedLiteral('x-pad', 'p'.repeat(3_000)),
+        ...Array.from({ length: 22 }, () => indexed(62)),
+        indexedLiteral(':path', ECHO_PATH),
+      ]);
+      // The next request's path is that last entry (index 62): it decodes right only if the
+      // server's table took every entry of the refused block.
+      const next = Buffer.concat([
+        indexed(62),
+        HPACK_CODEC.encode([
+          [':method', 'POST'],
+          [':scheme', 'http'],
+          [':authority', '127.0.0.1'],
+          ['content-type', 'application/grpc'],
+          ['te', 'trailers'],
+        ]),
+      ]);
+      connection.send(
+        frame(HEADERS, END_HEADERS | END_STREAM, 1, huge),
+        frame(HEADERS, END_HEADERS, 3, next),
+        frame(DATA, END_STREAM, 3, message('after')),
+      );
+      const refusal = await connection.frameOf(HEADERS, 'the refusal', (each) => each.streamId === 1);
+      expect(refusal.flags & END_STREAM).toBe(END_STREAM);
+      const refused = connection.fieldsOf(refusal);
+      expect(refused[':status']).toBe('200');
+      expect(refused['grpc-status']).toBe('8');
+      expect(refused['grpc-message']).toMatch(/header list over the server's limit of 65536 octets/);
+      const data = await connection.frameOf(DATA, 'the next call answered', (each) => each.streamId === 3);
+      expect(data.payload.subarray(5).toString()).toBe('after');
+      await until(
+        () => connection.frames.filter((each) => each.type === HEADERS && each.streamId === 3).length === 2,
+        'the next call trailers',
+      );
+      const trailers = connection.frames.filter((each) => each.type === HEADERS && each.streamId === 3)[1]!;
+      expect(connection.fieldsOf(trailers)['grpc-status']).toBe('0');
+      expect(connection.frames.some((each) => each.type === GOAWAY || each.type === RST_STREAM)).toBe(false);
+      expect(connection.closed).toBe(false);
+    } finally {
+      connection.close();
+    }
   });
 
   it('answers a header block that does not decode with GOAWAY COMPRESSION_ERROR', async () => {

@@ -104,11 +104,6 @@ describe('HpackDecoder on malformed blocks', () => {
     decodeFails([0x82, 0x20], /octet 1: dynamic table size update after a header field/);
   });
 
-  it('refuses a header list over its limit (name + value + 32 per field)', () => {
-    // `:method: GET` counts 7 + 3 + 32 = 42: two fit in 84, the third does not.
-    decodeFails([0x82, 0x82, 0x82], /octet 2: header list over its limit of 84 octets/, 84);
-  });
-
   it('refuses every block after a failure', () => {
     const decoder = decodeFails([0x80], /index 0/);
     expect(() => decoder.decode(Buffer.from([0x82]), () => {})).toThrow(
@@ -223,5 +218,25 @@ describe('HpackDecoder on literals without indexing that repeat (the literal cac
     for (const block of [huffmanBlock, plainBlock, huffmanBlock])
       decoder.decode(block, (_, value) => values.push(value));
     expect(values).toEqual(['/kv/range', huffmanBlock.subarray(2).toString('latin1'), '/kv/range']);
+  });
+});
+
+describe('HpackDecoder on a header list over its limit (name + value + 32 per field)', () => {
+  it('decodes the whole block, so that the table follows, but hands over only the fields within the limit', () => {
+    const decoder = new HpackDecoder(TABLE_BYTES, 84);
+    const fields: string[] = [];
+    // `:method: GET` counts 7 + 3 + 32 = 42: two fit in 84, the third does not; then a literal
+    // with incremental indexing (`:path: /late`, static name 4) past the limit.
+    const late = [0x44, 0x05, ...Buffer.from('/late')];
+    const withinLimit = decoder.decode(Buffer.from([0x82, 0x82, 0x82, ...late]), (name, value) =>
+      fields.push(`${name}: ${value}`),
+    );
+    expect(withinLimit).toBe(false);
+    expect(fields).toEqual([':method: GET', ':method: GET']);
+    expect(decoder.tableEntries()).toEqual([[':path', '/late']]);
+    // The next block is decoded against the same table, and is within the limit.
+    const next: string[] = [];
+    expect(decoder.decode(Buffer.from([0xbe]), (name, value) => next.push(`${name}: ${value}`))).toBe(true);
+    expect(next).toEqual([':path: /late']);
   });
 });
