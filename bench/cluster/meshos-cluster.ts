@@ -9,12 +9,19 @@ import {
   NODE_PROCESS_V8_FLAGS,
   nodeArguments,
 } from '../../src/cli/local-cluster.js';
+import { LONG_PAUSE_MESSAGE, LONG_STEP_MESSAGE } from '../../src/mesh/mesh-node.js';
 import { certificateFiles, issueClientCertificate } from '../../src/transport/index.js';
+import { type MemberLongStep, parseLongStepLine } from './machine-stalls.js';
 import { ProcessBenchCluster } from './process-bench-cluster.js';
 import { freePort, ManagedProcess } from './processes.js';
 import { type BenchClientTls, kvRequestFrame, RawKvChannels } from './raw-kv-channels.js';
 
 const STATUS_TIMEOUT_MS = 500;
+
+/** A member's log line of a long step or GC pause (kept whole, whatever else the member logs). */
+function isLongStepLine(line: string): boolean {
+  return line.includes(LONG_STEP_MESSAGE) || line.includes(LONG_PAUSE_MESSAGE);
+}
 /** The common name of the load's client certificate. */
 const BENCH_CLIENT = 'bench';
 
@@ -146,6 +153,14 @@ export class MeshosCluster extends ProcessBenchCluster {
       ],
       // MESHOS_BENCH_LOG=info (with MESHOS_BENCH_OUTPUT_DIR) keeps the members' logs for diagnosis.
       { ...process.env, MESHOS_LOG: process.env.MESHOS_BENCH_LOG ?? 'warn' },
+      isLongStepLine,
+    );
+  }
+
+  /** The long steps and GC pauses the running members have logged since they started. */
+  longSteps(): MemberLongStep[] {
+    return this.members.flatMap(
+      (member, index) => member?.collected.flatMap((line) => parseLongStepLine(index + 1, line) ?? []) ?? [],
     );
   }
 

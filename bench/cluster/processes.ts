@@ -28,14 +28,20 @@ function installExitHook(): void {
 /** A child started in its own process group, so that it and anything it spawns die together. */
 export class ManagedProcess {
   readonly output: string[] = [];
+  /** Whole output lines that `collect` picked, all of them (`output` keeps only the last chunks). */
+  readonly collected: string[] = [];
+  private partialLine = '';
   private readonly child: ChildProcess;
   readonly exited: Promise<void>;
+  /** Resolves once the process exited and its output streams ended (everything it wrote was read). */
+  readonly closed: Promise<void>;
 
   constructor(
     readonly label: string,
     command: string,
     args: readonly string[],
     environment: NodeJS.ProcessEnv = process.env,
+    private readonly collect?: (line: string) => boolean,
   ) {
     installExitHook();
     this.child = spawn(command, [...args], {
@@ -44,7 +50,9 @@ export class ManagedProcess {
       env: environment,
     });
     const keep = (chunk: Buffer): void => {
-      this.output.push(chunk.toString('utf8'));
+      const text = chunk.toString('utf8');
+      if (this.collect !== undefined) this.collectLines(text);
+      this.output.push(text);
       if (this.output.length > KEPT_OUTPUT_LINES)
         this.output.splice(0, this.output.length - KEPT_OUTPUT_LINES);
     };
@@ -70,7 +78,18 @@ export class ManagedProcess {
         resolve();
       });
     });
+    this.closed = new Promise((resolve) => {
+      this.child.once('close', () => resolve());
+      this.child.once('error', () => resolve());
+    });
     running.add(this);
+  }
+
+  /** Keeps the whole lines of `text` (with what was left of the last chunk) that `collect` picks. */
+  private collectLines(text: string): void {
+    const lines = (this.partialLine + text).split('\n');
+    this.partialLine = lines.pop() ?? '';
+    for (const line of lines) if (this.collect?.(line) === true) this.collected.push(line);
   }
 
   get pid(): number | undefined {

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { GC_REPORT_DELAY_MS } from '../../src/lib/index.js';
 import { percentile } from '../harness.js';
 import type { BenchCluster } from './bench-cluster.js';
 import { IdleProbe, type IdleProbeResult } from './idle-probe.js';
@@ -10,6 +12,7 @@ import {
   runLoad,
   timedLoad,
 } from './load.js';
+import { type JudgedLongStep, judgeLongSteps } from './machine-stalls.js';
 import { MeshosCluster } from './meshos-cluster.js';
 import { sleep } from './processes.js';
 import { formatErrors } from './report-section.js';
@@ -43,6 +46,8 @@ export const DEFAULT_SATURATION_OPTIONS: SaturationOptions = {
 const STALL_THRESHOLD_SECONDS = 0.05;
 const BENCH_DELAY_RESOLUTION_MS = 10;
 const NANOSECONDS_PER_MILLISECOND = 1e6;
+/** Time for a member's log lines to reach the bench once written. */
+const LOG_ARRIVAL_MS = 500;
 
 export interface PhaseResult {
   readonly operation: LoadOperation;
@@ -95,8 +100,13 @@ export interface SaturationResult {
    * the same delay as one doing long work.
    */
   readonly benchEventLoopMaxMs: number;
-  /** An idle process's event loop over the loads: the machine's scheduling delay alone. */
-  readonly idleProbe: IdleProbeResult | undefined;
+  /** Idle processes' event loops over the loads, one pinned to each CPU: the machine's delays alone. */
+  readonly idleProbes: readonly IdleProbeResult[];
+  /**
+   * MeshOS only: each member's steps and GC pauses over 50 ms of own time during the loads, with
+   * the part of each that an idle probe saw the machine stalled.
+   */
+  readonly longSteps: readonly JudgedLongStep[];
   readonly termBefore: number;
   readonly termAfter: number;
   readonly phases: readonly PhaseResult[];
@@ -294,19 +304,34 @@ export async function runSaturation(
   const membersBefore = await scrapeMembers(cluster);
   const benchDelay = monitorEventLoopDelay({ resolution: BENCH_DELAY_RESOLUTION_MS });
   benchDelay.enable();
-  const idle = IdleProbe.start();
+  const probes = Array.from({ length: availableParallelism() }, (_, cpu) => IdleProbe.start(cpu));
+  const loadsStartedAt = Date.now();
   const phases = [
     await runPhase(cluster, 'put', options.putClients, options.phaseMs, log),
     await runPhase(cluster, 'get-linearizable', options.getClients, options.phaseMs, log),
   ];
+  const loadsEndedAt = Date.now();
   benchDelay.disable();
-  const idleProbe = await idle.stop();
+  // A member logs a long step once no GC report can still fall inside it, at the scrape after.
+  await sleep(GC_REPORT_DELAY_MS + LOG_ARRIVAL_MS);
+  const idleProbes = (await Promise.all(probes.map((probe) => probe.stop()))).flatMap((probe) => probe ?? []);
   const benchEventLoopMaxMs = benchDelay.max / NANOSECONDS_PER_MILLISECOND;
   const termAfter = await cluster.raftTerm();
   const eventLoop = eventLoopBetween(membersBefore, await scrapeMembers(cluster));
+  await sleep(LOG_ARRIVAL_MS);
+  const longSteps =
+    cluster instanceof MeshosCluster
+      ? judgeLongSteps(
+          cluster
+            .longSteps()
+            .filter((step) => step.startedAt >= loadsStartedAt && step.startedAt <= loadsEndedAt),
+          idleProbes.map((probe) => probe.stalls),
+        )
+      : [];
   log(
-    `  term ${termBefore} -> ${termAfter}; bench process's own worst event-loop delay ${benchEventLoopMaxMs.toFixed(0)} ms; ${describeIdleProbe(idleProbe)}`,
+    `  term ${termBefore} -> ${termAfter}; bench process's own worst event-loop delay ${benchEventLoopMaxMs.toFixed(0)} ms; ${describeIdleProbes(idleProbes)}`,
   );
+  if (longSteps.length > 0) log(`  long steps: ${describeLongSteps(longSteps)}`);
   for (const member of eventLoop) {
     log(
       `  member ${member.member}: ${describeWindows(member)}; steps (wall): ${describeSteps(member)}; by own time: ${describeOwnSteps(member)}; ${describeMemory(member)}`,
@@ -317,7 +342,8 @@ export async function runSaturation(
   return {
     system: cluster.system,
     benchEventLoopMaxMs,
-    idleProbe,
+    idleProbes,
+    longSteps,
     termBefore,
     termAfter,
     phases,
@@ -358,10 +384,27 @@ function describeOwnSteps(member: MemberEventLoop): string {
     .join(', ');
 }
 
-/** The idle control process's windows: its delays are the machine's scheduling alone. */
-function describeIdleProbe(probe: IdleProbeResult | undefined): string {
-  if (probe === undefined) return 'idle probe: no figures';
-  return `idle probe process: ${probe.wallOver} of ${probe.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms (worst ${probe.wallMaxMs.toFixed(0)} ms; ${probe.ownOver} over 50 ms less its run-queue wait, worst ${probe.ownMaxMs.toFixed(0)} ms), waited for a CPU ${(probe.runQueueWaitMs / 1000).toFixed(1)} s`;
+/** The idle control processes' windows: their delays are the machine's alone. */
+function describeIdleProbes(probes: readonly IdleProbeResult[]): string {
+  if (probes.length === 0) return 'idle probes: no figures';
+  return probes
+    .map(
+      (probe) =>
+        `idle probe${probe.cpu === undefined ? '' : ` on CPU ${probe.cpu}`}: ${probe.wallOver} of ${probe.windows} windows with a delay over ${STALL_THRESHOLD_SECONDS * 1000} ms (worst ${probe.wallMaxMs.toFixed(0)} ms; ${probe.ownOver} over 50 ms less its run-queue wait, worst ${probe.ownMaxMs.toFixed(0)} ms; ${probe.stalls.length} stalls over 5 ms less its run-queue wait), waited for a CPU ${(probe.runQueueWaitMs / 1000).toFixed(1)} s`,
+    )
+    .join('; ');
+}
+
+/** Each long step, its own time and the machine's part of it; then how many stay long without it. */
+function describeLongSteps(steps: readonly JudgedLongStep[]): string {
+  const each = steps
+    .map(
+      (step) =>
+        `member ${step.member} ${step.source} ${step.ownMs} ms (machine stalled ${step.machineMs.toFixed(0)} ms of it)`,
+    )
+    .join(', ');
+  const stillLong = steps.filter((step) => step.ownMs - step.machineMs > STALL_THRESHOLD_SECONDS * 1000);
+  return `${each}; ${stillLong.length} of ${steps.length} over ${STALL_THRESHOLD_SECONDS * 1000} ms with the machine's part taken out`;
 }
 
 /** GC count and total pause per kind during the loads, then RSS and heap in use at their end. */
@@ -421,7 +464,9 @@ export function renderSaturation(
         .map((member) => `member ${member.member}: ${describeOwnSteps(member)}`)
         .join(
           '; ',
-        )}. For scale, the bench process's own worst event-loop delay over the same loads: ${ms(meshos.benchEventLoopMaxMs)} ms; ${describeIdleProbe(meshos.idleProbe)} (an idle process's delays are waiting for a CPU only).`,
+        )}. For scale, the bench process's own worst event-loop delay over the same loads: ${ms(meshos.benchEventLoopMaxMs)} ms; ${describeIdleProbes(meshos.idleProbes)} (an idle process's delays are waiting for a CPU, or the machine not running it).`,
+      '',
+      `Each step of a member's own work (GC taken out) and each GC pause over ${STALL_THRESHOLD_SECONDS * 1000} ms of own time during the loads, from the members' logs, with the most of it that an idle probe pinned to one CPU saw the machine stalled at the same moment (its timer late without waiting for a CPU: on this virtual machine, the host not running that CPU): ${meshos.longSteps.length === 0 ? 'none' : describeLongSteps(meshos.longSteps)}.`,
     );
   }
   return `${lines.join('\n')}\n`;

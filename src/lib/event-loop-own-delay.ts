@@ -19,13 +19,18 @@ export class EventLoopOwnDelay {
 
   constructor(private readonly intervalMs: number) {}
 
+  /** Lateness of the latest firing, ms (0 before the second). */
+  latenessMs = 0;
+  /** The same less the run-queue wait over it, ms. */
+  ownLatenessMs = 0;
+
   /** A firing of the probe timer at `nowMs`, with the thread's total run-queue wait then. */
   tick(nowMs: number, runQueueWaitMs: number): void {
     if (this.previousMs !== undefined) {
-      const latenessMs = Math.max(0, nowMs - this.previousMs - this.intervalMs);
-      const ownMs = Math.max(0, latenessMs - (runQueueWaitMs - this.previousWaitMs));
-      this.wallMaxMs = Math.max(this.wallMaxMs, latenessMs);
-      this.ownMaxMs = Math.max(this.ownMaxMs, ownMs);
+      this.latenessMs = Math.max(0, nowMs - this.previousMs - this.intervalMs);
+      this.ownLatenessMs = Math.max(0, this.latenessMs - (runQueueWaitMs - this.previousWaitMs));
+      this.wallMaxMs = Math.max(this.wallMaxMs, this.latenessMs);
+      this.ownMaxMs = Math.max(this.ownMaxMs, this.ownLatenessMs);
     }
     this.previousMs = nowMs;
     this.previousWaitMs = runQueueWaitMs;

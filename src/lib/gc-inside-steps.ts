@@ -18,6 +18,8 @@ export type StepDetails = Readonly<Record<string, number>>;
 /** A step whose own time less the GC inside it passed the threshold, as judged. */
 export interface LongStepOutsideGc {
   readonly source: StepSource;
+  /** When the step started, on the clock of `performance.now()`. */
+  readonly startMs: number;
   /** Own time less the GC pauses inside. */
   readonly outsideGcMs: number;
   readonly ownMs: number;
@@ -87,6 +89,7 @@ export class GcInsideSteps {
     this.counts.set(step.source, this.countOutsideGc(step.source) + 1);
     this.onLongStep?.({
       source: step.source,
+      startMs: step.startMs,
       outsideGcMs: outsideMs,
       ownMs: step.ownMs,
       wallMs: step.endMs - step.startMs,

@@ -60,6 +60,8 @@ export { encodeWithScratch, MAX_KEPT_SCRATCH_BYTES, ScratchBuffer } from './scra
 export { describeValue, InputProblems, isRecord } from './shape.js';
 export {
   LONG_STEP_THRESHOLD_MS,
+  type LongPause,
+  type LongPauseObserver,
   STEP_SOURCES,
   StepDurations,
   type StepObserver,

@@ -43,6 +43,18 @@ export type StepObserver = (source: StepSource, durationMs: number, details?: ()
 /** Told that a synchronous piece of work starts now (so its start can be read off the scheduler). */
 export type StepStartObserver = () => void;
 
+/** A garbage-collection pause whose own time passed `LONG_STEP_THRESHOLD_MS`. */
+export interface LongPause {
+  readonly source: StepSource;
+  /** When the pause started, on the clock of `performance.now()`. */
+  readonly startMs: number;
+  readonly wallMs: number;
+  readonly ownMs: number;
+}
+
+/** Told of each long garbage-collection pause as it is heard of (the node logs it). */
+export type LongPauseObserver = (pause: LongPause) => void;
+
 /**
  * Longest step and count of long steps per source since start, by wall time and by the node's
  * own time (wall less the main thread's run-queue wait, when a `RunQueueWaitLog` is given; else
@@ -56,10 +68,15 @@ export class StepDurations {
   /** Long steps by own time, with the GC pauses inside them taken out once heard of. */
   private readonly gcInside: GcInsideSteps;
 
-  /** `onLongStep` hears of each step whose own time less the GC inside passed the threshold. */
+  /**
+   * `onLongStep` hears of each step whose own time less the GC inside passed the threshold,
+   * `onLongPause` of each GC pause whose own time did: with their start times, so that a long
+   * one can be set beside what the rest of the machine saw at that moment.
+   */
   constructor(
     private readonly waits?: RunQueueWaitLog,
     onLongStep?: LongStepObserver,
+    private readonly onLongPause?: LongPauseObserver,
   ) {
     this.gcInside = new GcInsideSteps(LONG_STEP_THRESHOLD_MS, onLongStep);
   }
@@ -90,6 +107,7 @@ export class StepDurations {
     const ownMs = Math.max(0, durationMs - waitMs);
     this.observeOwn(source, ownMs);
     this.gcInside.pause(startMs, durationMs, ownMs);
+    if (ownMs > LONG_STEP_THRESHOLD_MS) this.onLongPause?.({ source, startMs, wallMs: durationMs, ownMs });
   }
 
   /** Judges the long steps that no unheard GC pause can still fall in (before a scrape). */

@@ -57,6 +57,16 @@ export interface MeshNodeEndpoints {
   readonly admin: Address;
 }
 
+/** Logged for a step of the node's own work, GC taken out, over the stall bound. */
+export const LONG_STEP_MESSAGE = 'a step held the event loop past the stall bound';
+/** Logged for a garbage-collection pause whose own time passed the stall bound. */
+export const LONG_PAUSE_MESSAGE = 'a garbage collection held the event loop past the stall bound';
+
+/** A time on the clock of `performance.now()` as epoch milliseconds (whole). */
+function epochMs(performanceMs: number): number {
+  return Math.round(performance.timeOrigin + performanceMs);
+}
+
 /**
  * One MeshOS node: its services (data-directory lock, identity, peer transport, Raft with the
  * replicated key-value store, the etcd v3 API, the admin HTTP port) run as a supervision tree
@@ -83,18 +93,32 @@ export class MeshNode {
     validateMeshNodeConfig(config);
     const logger = dependencies.logger;
     // A step over the stall bound of the node's own time, GC taken out, is logged with what it
-    // did (a Ready stretch's entries, messages and time per phase): what to look at next.
-    const steps = new StepDurations(mainThreadRunQueueWaits(), (step) =>
-      logger?.warn(
-        {
-          source: step.source,
-          outsideGcMs: Math.round(step.outsideGcMs),
-          ownMs: Math.round(step.ownMs),
-          wallMs: Math.round(step.wallMs),
-          ...step.details,
-        },
-        'a step held the event loop past the stall bound',
-      ),
+    // did (a Ready stretch's entries, messages and time per phase): what to look at next; so is
+    // a long GC pause. Both carry their start (epoch ms) to be set beside the machine's stalls.
+    const steps = new StepDurations(
+      mainThreadRunQueueWaits(),
+      (step) =>
+        logger?.warn(
+          {
+            source: step.source,
+            startedAt: epochMs(step.startMs),
+            outsideGcMs: Math.round(step.outsideGcMs),
+            ownMs: Math.round(step.ownMs),
+            wallMs: Math.round(step.wallMs),
+            ...step.details,
+          },
+          LONG_STEP_MESSAGE,
+        ),
+      (pause) =>
+        logger?.warn(
+          {
+            source: pause.source,
+            startedAt: epochMs(pause.startMs),
+            ownMs: Math.round(pause.ownMs),
+            wallMs: Math.round(pause.wallMs),
+          },
+          LONG_PAUSE_MESSAGE,
+        ),
     );
     const disk =
       dependencies.disk ??

@@ -3,6 +3,7 @@ import {
   GC_REPORT_DELAY_MS,
   GcInsideSteps,
   LONG_STEPS_PENDING,
+  type LongPause,
   type LongStepOutsideGc,
   RunQueueWaitLog,
   StepDurations,
@@ -62,10 +63,15 @@ describe('StepDurations: own time outside GC', () => {
     expect([steps.longestOwnMs('gc-major'), steps.longOwnCount('gc-major')]).toEqual([80, 1]);
   });
 
-  it('tells its observer of each long step outside GC, with what the step did', () => {
+  it('tells its observers of each long step outside GC, with what the step did, and of each long GC pause', () => {
     const thread = new ScriptedThread();
     const heard: LongStepOutsideGc[] = [];
-    const steps = new StepDurations(new RunQueueWaitLog(thread), (step) => heard.push(step));
+    const pauses: LongPause[] = [];
+    const steps = new StepDurations(
+      new RunQueueWaitLog(thread),
+      (step) => heard.push(step),
+      (pause) => pauses.push(pause),
+    );
     let detailsAsked = 0;
     const details = () => {
       detailsAsked++;
@@ -82,14 +88,25 @@ describe('StepDurations: own time outside GC', () => {
     steps.observe('apply', 100, details);
     // A 70 ms Ready with no GC in it: told, with its details.
     steps.started();
+    const readyStartMs = thread.nowMs();
     thread.pass(70);
     steps.observe('ready', 70, details);
     steps.observePast('gc-major', applyStartMs + 10, 80);
+    // A short scavenge after the Ready: not told.
+    steps.observePast('gc-minor', readyStartMs + 75, 3);
     thread.pass(GC_REPORT_DELAY_MS);
     steps.settle();
     expect(detailsAsked).toBe(2);
     expect(heard).toEqual([
-      { source: 'ready', outsideGcMs: 70, ownMs: 70, wallMs: 70, details: { applied: 900, messages: 4 } },
+      {
+        source: 'ready',
+        startMs: readyStartMs,
+        outsideGcMs: 70,
+        ownMs: 70,
+        wallMs: 70,
+        details: { applied: 900, messages: 4 },
+      },
     ]);
+    expect(pauses).toEqual([{ source: 'gc-major', startMs: applyStartMs + 10, wallMs: 80, ownMs: 80 }]);
   });
 });

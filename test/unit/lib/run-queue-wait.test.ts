@@ -159,6 +159,7 @@ describe('EventLoopOwnDelay', () => {
     probe.tick(130, 110); // 110 ms late, all of it waiting for a CPU
     probe.tick(140, 110);
     probe.tick(220, 115); // 70 ms late, 5 of them waiting
+    expect([probe.latenessMs, probe.ownLatenessMs]).toEqual([70, 65]);
     expect(probe.closeWindow()).toEqual({ wallMaxMs: 110, ownMaxMs: 65 });
     probe.tick(230, 115);
     expect(probe.closeWindow()).toEqual({ wallMaxMs: 0, ownMaxMs: 0 });
