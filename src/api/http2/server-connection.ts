@@ -294,7 +294,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
   /** A complete header block: a new request, or trailers of an open one. */
   private headerBlock(streamId: number, endStream: boolean, block: Buffer): void {
     const fields = this.fields;
-    fields.begin();
+    const existing = this.streams.get(streamId);
+    fields.begin(existing !== undefined);
     let withinLimit: boolean;
     try {
       withinLimit = this.decoder.decode(block, fields.field);
@@ -304,14 +305,14 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
         `a header block does not decode: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    const headers = fields.headers;
-    const existing = this.streams.get(streamId);
+    fields.end();
     if (existing !== undefined) {
       // Trailers from the client: they must end its side.
       if (existing.remoteEnded) this.resetStream(streamId, STREAM_CLOSED);
       else if (!endStream) throw new Http2ConnectionError(PROTOCOL_ERROR, 'trailers without END_STREAM');
       // Trailers over the limit: the call already runs, so it is cut (nghttp2's answer to too many fields).
       else if (!withinLimit) this.resetStream(streamId, ENHANCE_YOUR_CALM);
+      else if (fields.malformed !== undefined) this.resetStream(streamId, PROTOCOL_ERROR);
       else existing.receiveEnd();
       return;
     }
@@ -329,12 +330,13 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
       this.refuseHeaderList(streamId, endStream);
       return;
     }
-    if (fields.misordered || typeof headers[':path'] !== 'string' || typeof headers[':method'] !== 'string') {
+    // A malformed request (RFC 9113 section 8.1.1) is a stream error: the connection goes on.
+    if (fields.malformed !== undefined) {
       this.resetStream(streamId, PROTOCOL_ERROR);
       return;
     }
     const stream = this.openStream(streamId);
-    this.options.onStream(stream, headers);
+    this.options.onStream(stream, fields.headers);
     if (endStream && !stream.closed) stream.receiveEnd();
   }
 

@@ -10,10 +10,10 @@ import { GrpcServer } from '../../../src/api/grpc-server/index.js';
 import { ClientHeaderDecoder } from '../../../src/api/header-block.js';
 import { HPACK_CODEC, ResponseHeaderBlocks } from '../../../src/api/http2/header-codec.js';
 import { Http2ServerConnection } from '../../../src/api/http2/server-connection.js';
+import { type Frame, frame, PREFACE, parseFrames } from '../../support/http2-raw-frames.js';
 import { recordingSocket } from '../../support/recording-socket.js';
 import { until } from '../../support/until.js';
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const DATA = 0x0;
 const HEADERS = 0x1;
 const PRIORITY = 0x2;
@@ -34,22 +34,6 @@ const REFUSED_STREAM = 0x7;
 const CANCEL = 0x8;
 const ENHANCE_YOUR_CALM = 0xb;
 const COMPRESSION_ERROR = 0x9;
-
-interface Frame {
-  readonly type: number;
-  readonly flags: number;
-  readonly streamId: number;
-  readonly payload: Buffer;
-}
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
 
 const CLIENT_SETTINGS = frame(SETTINGS, 0, 0);
 const ECHO_PATH = '/test.Raw/Echo';
@@ -111,17 +95,10 @@ class RawConnection {
   private constructor(private readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.pending = Buffer.concat([this.pending, chunk]);
-      while (this.pending.length >= 9) {
-        const length = this.pending.readUIntBE(0, 3);
-        if (this.pending.length < 9 + length) break;
-        this.frames.push({
-          type: this.pending[3]!,
-          flags: this.pending[4]!,
-          streamId: this.pending.readUInt32BE(5) & 0x7fff_ffff,
-          payload: this.pending.subarray(9, 9 + length),
-        });
-        this.pending = this.pending.subarray(9 + length);
-      }
+      const frames = parseFrames(this.pending);
+      this.frames.push(...frames);
+      const parsedBytes = frames.reduce((sum, each) => sum + 9 + each.payload.length, 0);
+      this.pending = this.pending.subarray(parsedBytes);
     });
     socket.on('close', () => {
       this.closed = true;
@@ -388,6 +365,74 @@ describe('the own HTTP/2 connection', () => {
     }
   });
 
+  it('resets a malformed request (RFC 9113 sections 8.2 and 8.3) with RST_STREAM PROTOCOL_ERROR, that stream alone', async () => {
+    const method: [string, string] = [':method', 'POST'];
+    const scheme: [string, string] = [':scheme', 'http'];
+    const path: [string, string] = [':path', ECHO_PATH];
+    const grpc: [string, string] = ['content-type', 'application/grpc'];
+    const malformed: Record<string, [string, string][]> = {
+      'an upper-case name': [method, scheme, path, grpc, ['X-Upper', 'v']],
+      'a name with a space': [method, scheme, path, grpc, ['x bad', 'v']],
+      connection: [method, scheme, path, grpc, ['connection', 'close']],
+      'keep-alive': [method, scheme, path, grpc, ['keep-alive', '5']],
+      'proxy-connection': [method, scheme, path, grpc, ['proxy-connection', 'close']],
+      'transfer-encoding': [method, scheme, path, grpc, ['transfer-encoding', 'chunked']],
+      upgrade: [method, scheme, path, grpc, ['upgrade', 'h2c']],
+      'te other than trailers': [method, scheme, path, grpc, ['te', 'gzip']],
+      'a pseudo-header after a regular field': [method, scheme, grpc, path],
+      'an unknown pseudo-header': [method, scheme, path, [':protocol', 'websocket'], grpc],
+      'a duplicated pseudo-header': [method, scheme, path, path, grpc],
+      'a response pseudo-header': [[':status', '200'], method, scheme, path, grpc],
+      'no :method': [scheme, path, grpc],
+      'no :scheme': [method, path, grpc],
+      'no :path': [method, scheme, grpc],
+      'an empty :path': [method, scheme, [':path', ''], grpc],
+      'a value with CR LF': [method, scheme, path, grpc, ['x-bad', 'a\r\nb']],
+      'a value with a leading space': [method, scheme, path, grpc, ['x-bad', ' a']],
+    };
+    const connection = await connected();
+    try {
+      const streamOf = new Map<string, number>();
+      let stream = 1;
+      for (const [name, fields] of Object.entries(malformed)) {
+        streamOf.set(name, stream);
+        connection.send(frame(HEADERS, END_HEADERS | END_STREAM, stream, HPACK_CODEC.encode(fields)));
+        stream += 2;
+      }
+      // Trailers with a pseudo-header, on a request that was well formed.
+      const trailersStream = stream;
+      connection.send(
+        frame(HEADERS, END_HEADERS, trailersStream, requestBlock()),
+        frame(HEADERS, END_HEADERS | END_STREAM, trailersStream, HPACK_CODEC.encode([[':path', '/late']])),
+      );
+      const wellFormed = trailersStream + 2;
+      connection.send(
+        frame(HEADERS, END_HEADERS, wellFormed, requestBlock()),
+        frame(DATA, END_STREAM, wellFormed, message('fine')),
+      );
+      const data = await connection.frameOf(
+        DATA,
+        'the well-formed call',
+        (each) => each.streamId === wellFormed,
+      );
+      expect(data.payload.subarray(5).toString()).toBe('fine');
+      const resetCode = (id: number): number | undefined =>
+        connection.frames
+          .find((each) => each.type === RST_STREAM && each.streamId === id)
+          ?.payload.readUInt32BE(0);
+      await until(() => resetCode(trailersStream) !== undefined, 'the reset of the trailers stream');
+      const codes = Object.fromEntries([...streamOf].map(([name, id]) => [name, resetCode(id)]));
+      expect(codes).toEqual(Object.fromEntries([...streamOf.keys()].map((name) => [name, PROTOCOL_ERROR])));
+      expect(resetCode(trailersStream)).toBe(PROTOCOL_ERROR);
+      // No malformed request reached the server's calls: none of their streams got an answer.
+      const answered = connection.frames.filter((each) => each.type === HEADERS).map((each) => each.streamId);
+      expect(new Set(answered)).toEqual(new Set([wellFormed]));
+      expect(connection.frames.some((each) => each.type === GOAWAY)).toBe(false);
+    } finally {
+      connection.close();
+    }
+  });
+
   it('answers a header block that does not decode with GOAWAY COMPRESSION_ERROR', async () => {
     const connection = await connected();
     // An indexed field at index 0 (RFC 7541 section 6.1: a decoding error).
@@ -411,18 +456,7 @@ describe('the own HTTP/2 connection at its stream limit', () => {
       onClose: () => {},
       maxConcurrentStreams: 2,
     });
-    const sentFrames = (): Frame[] => {
-      const frames: Frame[] = [];
-      const bytes = Buffer.concat(written);
-      for (let offset = 0; offset + 9 <= bytes.length; offset += 9 + bytes.readUIntBE(offset, 3))
-        frames.push({
-          type: bytes[offset + 3]!,
-          flags: bytes[offset + 4]!,
-          streamId: bytes.readUInt32BE(offset + 5),
-          payload: bytes.subarray(offset + 9, offset + 9 + bytes.readUIntBE(offset, 3)),
-        });
-      return frames;
-    };
+    const sentFrames = (): Frame[] => parseFrames(Buffer.concat(written));
     const request = (stream: number): Buffer =>
       frame(HEADERS, END_HEADERS | END_STREAM, stream, requestBlock());
     socket.emit('data', Buffer.concat([PREFACE, CLIENT_SETTINGS, request(1), request(3), request(5)]));
