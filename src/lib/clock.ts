@@ -14,10 +14,16 @@ export interface Clock {
   clearTimer(id: TimerId): void;
 }
 
-/** The production clock: `performance.now()` and Node's timers. */
+/**
+ * The production clock: `performance.now()` and Node's timers. With `unrefTimers` its timers do
+ * not keep the process alive (for guards such as a connection's timeouts, which must not hold
+ * a process that has nothing else to do).
+ */
 export class SystemClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<TimerId, NodeJS.Timeout>();
+
+  constructor(private readonly options: { readonly unrefTimers?: boolean } = {}) {}
 
   nowMs(): number {
     return performance.now();
@@ -36,6 +42,7 @@ export class SystemClock implements Clock {
       },
       Math.max(0, delayMs),
     );
+    if (this.options.unrefTimers === true) handle.unref();
     this.timers.set(id, handle);
     return id;
   }

@@ -27,6 +27,7 @@ export const NO_ERROR = 0x0;
 export const PROTOCOL_ERROR = 0x1;
 export const INTERNAL_ERROR = 0x2;
 export const FLOW_CONTROL_ERROR = 0x3;
+export const SETTINGS_TIMEOUT = 0x4;
 export const STREAM_CLOSED = 0x5;
 export const FRAME_SIZE_ERROR = 0x6;
 export const REFUSED_STREAM = 0x7;
@@ -68,6 +69,13 @@ export const MAX_CONCURRENT_STREAMS = 65_536;
 export const STREAM_RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
 /** The connection's receive window, raised to this at once with a WINDOW_UPDATE. */
 export const CONNECTION_RECEIVE_WINDOW_BYTES = 32 * 1024 * 1024;
+/**
+ * How long the client has to acknowledge our SETTINGS before GOAWAY SETTINGS_TIMEOUT (RFC 9113
+ * section 6.5.3 leaves "a reasonable amount of time" to us). A client acknowledges within one
+ * round trip; Go's server gives a client 10 s for its preface, grpc-core waits a minute for its
+ * own SETTINGS' ACK. 10 s also bounds a connection that never speaks.
+ */
+export const SETTINGS_ACK_TIMEOUT_MS = 10_000;
 /** Bytes the socket may hold unsent before DATA waits for it to drain (writes to a slow client). */
 export const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
 /**

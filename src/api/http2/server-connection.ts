@@ -11,12 +11,14 @@
  * `CONNECTION_RECEIVE_WINDOW_BYTES` in all before a WINDOW_UPDATE (given back as calls take the
  * data), and header lists up to `MAX_HEADER_LIST_BYTES` (a request over it is answered alone,
  * the connection goes on). PINGs are answered, PRIORITY and unknown
- * frames ignored; protocol violations end the connection with GOAWAY and their error code.
+ * frames ignored; protocol violations end the connection with GOAWAY and their error code, and
+ * so does a client that does not acknowledge our SETTINGS within `SETTINGS_ACK_TIMEOUT_MS`.
  * Frames on closed streams are ignored (they may have crossed our RST_STREAM), but still counted
  * in the connection's window and, for HEADERS, decoded (the HPACK table must follow the client).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { type Clock, SystemClock, type TimerId } from '../../lib/index.js';
 import { INJECTED_CONNECTION } from '../grpc-server/auth-context.js';
 import { Http2ConnectionError } from './connection-error.js';
 import { ConnectionOutput } from './connection-output.js';
@@ -51,11 +53,13 @@ import {
   NO_ERROR,
   PROTOCOL_ERROR,
   REFUSED_STREAM,
+  SETTINGS_ACK_TIMEOUT_MS,
   SETTINGS_ENABLE_PUSH,
   SETTINGS_INITIAL_WINDOW_SIZE,
   SETTINGS_MAX_CONCURRENT_STREAMS,
   SETTINGS_MAX_FRAME_SIZE,
   SETTINGS_MAX_HEADER_LIST_SIZE,
+  SETTINGS_TIMEOUT,
   SOCKET_FLOOD_BYTES,
   STREAM_CLOSED,
   STREAM_RECEIVE_WINDOW_BYTES,
@@ -69,6 +73,9 @@ import { Http2ServerStream, type StreamConnection } from './server-stream.js';
 
 /** How long a connection that sent its GOAWAY after an error waits for the client to close. */
 const CLOSE_LINGER_MS = 1_000;
+
+/** The connections' timers by default: Node's, unreferenced (a guard must not hold the process). */
+const CONNECTION_CLOCK = new SystemClock({ unrefTimers: true });
 
 /** Our SETTINGS, with the concurrent streams the connection allows. */
 const ourSettings = (maxConcurrentStreams: number): readonly (readonly [number, number])[] => [
@@ -86,6 +93,8 @@ export interface ConnectionOptions {
   readonly onClose: (connection: Http2ServerConnection) => void;
   /** Streams open at once before more are refused; `MAX_CONCURRENT_STREAMS` by default (tests set fewer). */
   readonly maxConcurrentStreams?: number;
+  /** The SETTINGS ACK timeout's and the close linger's timers, and the reset rate's time (tests move it by hand). */
+  readonly clock?: Clock;
 }
 
 export class Http2ServerConnection implements FrameSink, StreamConnection {
@@ -110,6 +119,9 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
   private readonly resets = new ResetRateLimit();
   /** GOAWAY sent: no new streams; the connection ends when its last stream does. */
   private goingAway = false;
+  private readonly clock: Clock;
+  /** Runs until the client acknowledges our SETTINGS. */
+  private settingsAckTimer: TimerId | undefined;
 
   constructor(
     private readonly socket: Duplex,
@@ -122,6 +134,11 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
     this.output.writer.settings(ourSettings(this.maxConcurrentStreams));
     this.output.writer.windowUpdate(0, CONNECTION_RECEIVE_WINDOW_BYTES - DEFAULT_WINDOW_BYTES);
     this.output.scheduleFlush();
+    this.clock = options.clock ?? CONNECTION_CLOCK;
+    this.settingsAckTimer = this.clock.setTimer(SETTINGS_ACK_TIMEOUT_MS, () => {
+      this.settingsAckTimer = undefined;
+      this.fail(SETTINGS_TIMEOUT);
+    });
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('drain', () => this.output.unblockAll());
     socket.on('end', () => this.destroy());
@@ -151,6 +168,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
   /** Cuts the connection: its streams close (their calls see a cancel), the socket is destroyed. */
   destroy(): void {
     this.output.stop();
+    this.stopSettingsAckTimer();
     this.reader.stop();
     this.abortStreams();
     this.socket.destroy();
@@ -178,9 +196,16 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
     this.output.writer.goaway(this.lastStreamId, errorCode);
     this.output.flush();
     this.output.stop();
+    this.stopSettingsAckTimer();
     this.abortStreams();
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
+    this.clock.setTimer(CLOSE_LINGER_MS, () => this.socket.destroy());
+  }
+
+  private stopSettingsAckTimer(): void {
+    if (this.settingsAckTimer === undefined) return;
+    this.clock.clearTimer(this.settingsAckTimer);
+    this.settingsAckTimer = undefined;
   }
 
   private abortStreams(): void {
@@ -189,6 +214,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
 
   private closed(): void {
     this.output.stop();
+    this.stopSettingsAckTimer();
     this.abortStreams();
     this.options.onClose(this);
   }
@@ -371,7 +397,7 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
     if (this.idle(streamId)) throw new Http2ConnectionError(PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
-    if (!this.resets.take(performance.now()))
+    if (!this.resets.take(this.clock.nowMs()))
       throw new Http2ConnectionError(ENHANCE_YOUR_CALM, 'the client resets streams faster than allowed');
     stream.abort();
   }
@@ -381,6 +407,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
     if ((flags & FLAG_ACK) !== 0) {
       if (payload.length !== 0)
         throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'a SETTINGS ACK with a payload');
+      // We send SETTINGS once: its ACK stops the timer, any later ACK is ignored.
+      this.stopSettingsAckTimer();
       return;
     }
     if (payload.length % 6 !== 0)

@@ -74,4 +74,18 @@ describe('SystemClock', () => {
     expect(elapsed).toBeGreaterThanOrEqual(4);
     expect(cleared).toBe(false);
   });
+
+  it('with unrefTimers, sets timers that do not keep the process alive', () => {
+    const timersKeepingAlive = (): number =>
+      process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timersKeepingAlive();
+    const unreferenced = new SystemClock({ unrefTimers: true });
+    const quiet = unreferenced.setTimer(60_000, () => {});
+    expect(timersKeepingAlive()).toBe(before);
+    const referenced = new SystemClock();
+    const holding = referenced.setTimer(60_000, () => {});
+    expect(timersKeepingAlive()).toBe(before + 1);
+    unreferenced.clearTimer(quiet);
+    referenced.clearTimer(holding);
+  });
 });
