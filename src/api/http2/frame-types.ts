@@ -79,8 +79,9 @@ export const SETTINGS_ACK_TIMEOUT_MS = 10_000;
 /** Bytes the socket may hold unsent before DATA waits for it to drain (writes to a slow client). */
 export const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
 /**
- * Bytes the socket may hold unsent when the client asks for another PING or SETTINGS answer: a
- * client that sends them without reading ours is ended with ENHANCE_YOUR_CALM (a flood).
+ * Bytes the socket may hold unsent when the client asks for another answer (a PING, SETTINGS, a
+ * request, a frame we answer with RST_STREAM): a client that sends them without reading ours is
+ * ended with ENHANCE_YOUR_CALM (a flood).
  */
 export const SOCKET_FLOOD_BYTES = 16 * SOCKET_HIGH_WATER_BYTES;
 /**

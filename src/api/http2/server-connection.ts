@@ -279,6 +279,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
 
   /** A stream error: RST_STREAM with `errorCode`; the stream (if open) closes. */
   private resetStream(streamId: number, errorCode: number): void {
+    // Every reset here answers something the client sent: it counts against a client that does not read.
+    this.checkFlood('RST_STREAM');
     const stream = this.streams.get(streamId);
     if (stream !== undefined) stream.finish(errorCode);
     else {
@@ -347,6 +349,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
     this.highestStreamId = streamId;
     // After our GOAWAY new streams are ignored; the client retries them elsewhere.
     if (this.goingAway || this.ended) return;
+    // Each request is answered: a client that sends them without reading the answers is a flood.
+    this.checkFlood('HEADERS');
     this.lastStreamId = streamId;
     if (this.streams.size >= this.maxConcurrentStreams) {
       this.resetStream(streamId, REFUSED_STREAM);
@@ -454,7 +458,11 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
     this.output.scheduleFlush();
   }
 
-  /** A frame that asks for an answer, from a client that does not read the answers it asked for. */
+  /**
+   * A frame that asks for an answer (PING, SETTINGS, a request, one we reset), from a client that
+   * does not read the answers it asked for: past `SOCKET_FLOOD_BYTES` unsent, ENHANCE_YOUR_CALM.
+   * (Go's server counts queued control frames instead, 10,000; bytes also bound big answers.)
+   */
   private checkFlood(frame: string): void {
     if (this.output.unsentBytes > SOCKET_FLOOD_BYTES)
       throw new Http2ConnectionError(
