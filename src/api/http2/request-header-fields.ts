@@ -100,6 +100,14 @@ function connectionSpecific(name: string, value: string): string | undefined {
   }
 }
 
+/**
+ * Fields remembered by their place in the block as having passed the checks that hang on the
+ * field alone (its name's and value's characters, connection-specific names). A client sends
+ * much the same block for every request, and the decoder hands over the same string instances
+ * for fields it indexed or cached, so these checks are mostly one identity comparison.
+ */
+const REMEMBERED_FIELDS = 16;
+
 export class RequestHeaderFields {
   /** The header object of the block being decoded. */
   headers: IncomingHttpHeaders = new RequestHeaders();
@@ -109,6 +117,10 @@ export class RequestHeaderFields {
   private trailers = false;
   private pseudoHeadersSeen = 0;
   private regularSeen = false;
+  /** The place of the next field in the block. */
+  private position = 0;
+  private readonly checkedNames: (string | undefined)[] = new Array(REMEMBERED_FIELDS).fill(undefined);
+  private readonly checkedValues: (string | undefined)[] = new Array(REMEMBERED_FIELDS).fill(undefined);
   /** Passed to the HPACK decoder: called per field, in order. */
   readonly field = (name: string, value: string): void => this.add(name, value);
 
@@ -119,6 +131,7 @@ export class RequestHeaderFields {
     this.trailers = trailers;
     this.pseudoHeadersSeen = 0;
     this.regularSeen = false;
+    this.position = 0;
   }
 
   /** After the last field: a request's headers must have named its method, scheme and path. */
@@ -130,8 +143,23 @@ export class RequestHeaderFields {
 
   private add(name: string, value: string): void {
     if (this.malformed !== undefined) return;
-    const malformed =
-      name.charCodeAt(0) === COLON ? this.pseudoHeader(name, value) : this.regularField(name, value);
+    const pseudo = name.charCodeAt(0) === COLON;
+    // What depends on the field's place among the others is checked every time...
+    let malformed = pseudo ? this.pseudoHeader(name, value) : this.regularField();
+    // ...what depends on the field alone, only when it is not the one that passed here before.
+    const position = this.position++;
+    if (
+      malformed === undefined &&
+      (position >= REMEMBERED_FIELDS ||
+        this.checkedNames[position] !== name ||
+        this.checkedValues[position] !== value)
+    ) {
+      malformed = pseudo ? pseudoHeaderValue(value) : fieldAlone(name, value);
+      if (malformed === undefined && position < REMEMBERED_FIELDS) {
+        this.checkedNames[position] = name;
+        this.checkedValues[position] = value;
+      }
+    }
     if (malformed !== undefined) {
       this.malformed = malformed;
       return;
@@ -153,13 +181,22 @@ export class RequestHeaderFields {
     this.pseudoHeadersSeen |= bit;
     // An empty :path is not allowed for http or https URIs (section 8.3.1).
     if (bit === PATH && value.length === 0) return 'an empty :path';
-    return validValue(value) ? undefined : 'a field value with NUL, CR, LF or surrounding white space';
+    return undefined;
   }
 
-  private regularField(name: string, value: string): string | undefined {
+  private regularField(): undefined {
     this.regularSeen = true;
-    if (!validName(name)) return 'a field name with upper case or a character not allowed';
-    if (!validValue(value)) return 'a field value with NUL, CR, LF or surrounding white space';
-    return connectionSpecific(name, value);
+    return undefined;
   }
+}
+
+function pseudoHeaderValue(value: string): string | undefined {
+  return validValue(value) ? undefined : 'a field value with NUL, CR, LF or surrounding white space';
+}
+
+/** The checks of a regular field that hang on its name and value alone. */
+function fieldAlone(name: string, value: string): string | undefined {
+  if (!validName(name)) return 'a field name with upper case or a character not allowed';
+  if (!validValue(value)) return 'a field value with NUL, CR, LF or surrounding white space';
+  return connectionSpecific(name, value);
 }
