@@ -1,3 +1,4 @@
+export { BACKGROUND_SYNC_BYTES, BackgroundFileWriter } from './background-file-writer.js';
 export { concatBytes, readUint64, writeUint64 } from './bytes.js';
 export { crc32c } from './crc32c.js';
 

@@ -1,4 +1,5 @@
-import { assert, type DiskFile } from '../lib/index.js';
+import { assert } from '../lib/index.js';
+import { BackgroundFileWriter } from './background-file-writer.js';
 import { crc32c } from './crc32c.js';
 import { snapshotFileName, TEMPORARY_SUFFIX } from './file-names.js';
 import { snapshotFileHeader, snapshotFileTrailer } from './snapshot-file.js';
@@ -8,15 +9,15 @@ import type { SnapshotToSave } from './types.js';
 /**
  * A snapshot file written while a follower receives the snapshot: the header first (the leader
  * names the index, term, configuration and size up front), then each chunk of data as it
- * arrives, then the checksum. Writes run in order off the event loop; nothing of the snapshot
- * is held in memory beyond the chunk being written. `finish` syncs the file and renames it into
+ * arrives, then the checksum. Writes run in order off the event loop, synced every
+ * `BACKGROUND_SYNC_BYTES`; nothing of the snapshot is held in memory beyond the chunk being written. `finish` syncs the file and renames it into
  * place, so a crash leaves no half snapshot under a snapshot's name (a leftover temporary file is
  * removed when the store opens).
  */
 export class SnapshotReception {
   readonly index: number;
   private readonly temporaryName: string;
-  private readonly file: Promise<DiskFile>;
+  private readonly file: Promise<BackgroundFileWriter>;
   /** The writes so far, in order: each waits for the one before. */
   private writes: Promise<void>;
   private checksum: number;
@@ -33,7 +34,9 @@ export class SnapshotReception {
     this.temporaryName = `${snapshotFileName(snapshot.index)}.receiving-${sequence}${TEMPORARY_SUFFIX}`;
     const header = snapshotFileHeader(snapshot, dataBytes);
     this.checksum = crc32c(snapshot.config, crc32c(header));
-    this.file = directory.disk.open(directory.pathOf(this.temporaryName), 'create', { background: true });
+    this.file = directory.disk
+      .open(directory.pathOf(this.temporaryName), 'create', { background: true })
+      .then((file) => new BackgroundFileWriter(directory, file));
     this.writes = this.file.then(async (file) => {
       await file.append(header);
       await file.append(snapshot.config);
@@ -69,12 +72,12 @@ export class SnapshotReception {
       () => `snapshot ${this.index} finished with ${this.written} of ${this.dataBytes} bytes`,
     );
     await this.writes;
-    const file = await this.file;
+    const writer = await this.file;
     try {
-      await file.append(snapshotFileTrailer(this.checksum));
-      await this.directory.datasync(file);
+      await writer.append(snapshotFileTrailer(this.checksum));
+      await writer.finish();
     } finally {
-      await file.close();
+      await writer.file.close();
     }
     await this.directory.disk.rename(
       this.directory.pathOf(this.temporaryName),
@@ -86,9 +89,9 @@ export class SnapshotReception {
   /** Gives the reception up (a newer snapshot started, or the log already covers it): the file goes. */
   async abort(): Promise<void> {
     await this.writes.catch(() => undefined);
-    const file = await this.file.catch(() => undefined);
-    if (file === undefined) return;
-    await file.close();
+    const writer = await this.file.catch(() => undefined);
+    if (writer === undefined) return;
+    await writer.file.close();
     await this.directory.remove(this.temporaryName);
   }
 }

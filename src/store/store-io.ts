@@ -1,4 +1,5 @@
 import type { Clock, Disk, DiskFile } from '../lib/index.js';
+import { BackgroundFileWriter } from './background-file-writer.js';
 import { joinPath, TEMPORARY_SUFFIX } from './file-names.js';
 import { recordFsyncLatency, type StoreMetrics } from './metrics.js';
 
@@ -30,19 +31,22 @@ export class StoreDirectory {
    * Replaces `name` with the concatenation of `parts` so that a crash leaves either the old file
    * or the whole new one: write a temporary file, sync it, rename over the target, sync the
    * directory. With `background` (a large file such as a snapshot) writes and syncs stay off
-   * the event loop, and the loop gets a turn before each part is made (parts may be computed
-   * as they are taken, like a checksum).
+   * the event loop, the file is synced every `BACKGROUND_SYNC_BYTES` as it is written, and the
+   * loop gets a turn before each part is made (parts may be computed as they are taken, like a
+   * checksum).
    */
   async writeFileAtomically(name: string, parts: Iterable<Uint8Array>, background = false): Promise<void> {
     const temporaryPath = this.pathOf(`${name}${TEMPORARY_SUFFIX}`);
     const file = await this.disk.open(temporaryPath, 'create', { background });
     try {
+      // A large file is synced as it is written, so no single sync has all of it to flush.
+      const writer = background ? new BackgroundFileWriter(this, file) : file;
       const iterator = parts[Symbol.iterator]();
       for (;;) {
         if (background) await this.nextTurn();
         const part = iterator.next();
         if (part.done === true) break;
-        await file.append(part.value);
+        await writer.append(part.value);
       }
       await this.datasync(file);
     } finally {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMeshError } from '../../../src/lib/index.js';
-import { EMPTY_HARD_STATE, type StoredSnapshot } from '../../../src/store/index.js';
+import { BACKGROUND_SYNC_BYTES, EMPTY_HARD_STATE, type StoredSnapshot } from '../../../src/store/index.js';
 import { type DiskFixture, entries, entry, memoryFixture, nodeFixture, open, summary } from './support.js';
 
 const SMALL_SEGMENT_BYTES = 1024;
@@ -189,6 +189,32 @@ describe.each([
     const second = await open(fixture.disk, fixture.directory);
     expect(second.recovered.snapshot?.data).toEqual(snapshotAt(20, 1).data);
     await second.store.close();
+  });
+
+  it('syncs a large snapshot as it writes it, saved or received, so no one sync has all of it to flush', async () => {
+    const first = await open(fixture.disk, fixture.directory);
+    // 10 MiB in 512 KiB parts: synced after each 4 MiB, then at the end.
+    const part = new Uint8Array(512 * 1024).fill(9);
+    const parts = Array.from({ length: 20 }, () => part);
+    const whole = new Uint8Array(Buffer.concat(parts));
+    const header = { index: 10, term: 1, config: new Uint8Array([7]) };
+    const syncsBefore = first.store.metrics.fsyncs;
+    await first.store.saveSnapshot({ ...header, data: parts });
+    const savedSyncs = first.store.metrics.fsyncs - syncsBefore;
+    expect(savedSyncs).toBeGreaterThanOrEqual(Math.floor(whole.byteLength / BACKGROUND_SYNC_BYTES) + 1);
+
+    const reception = first.store.receiveSnapshot({ ...header, index: 20 }, whole.byteLength);
+    const receivedBefore = first.store.metrics.fsyncs;
+    for (const chunk of parts) await reception.write(chunk);
+    // Synced along the way, before the reception is finished.
+    expect(first.store.metrics.fsyncs - receivedBefore).toBe(
+      Math.floor(whole.byteLength / BACKGROUND_SYNC_BYTES),
+    );
+    await first.store.installReceivedSnapshot(reception);
+    // Compared as bytes: a deep equality of 10 MiB element by element takes minutes.
+    const read = await first.store.readSnapshotData(20, 0, whole.byteLength);
+    expect(Buffer.compare(read, whole)).toBe(0);
+    await first.store.close();
   });
 
   it('writes a received snapshot chunk by chunk into the same file a save makes; an abandoned one leaves none', async () => {
