@@ -4,6 +4,7 @@
  * blocks with CONTINUATION and padding, and connection errors answered with GOAWAY and the code
  * RFC 9113 gives them.
  */
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcServer } from '../../../src/api/grpc-server/index.js';
@@ -438,6 +439,63 @@ describe('the own HTTP/2 connection', () => {
     // An indexed field at index 0 (RFC 7541 section 6.1: a decoding error).
     connection.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, Buffer.from([0x80])));
     expect(await connection.goawayCode()).toBe(COMPRESSION_ERROR);
+  });
+});
+
+/** One call by node:http2's client: the response headers, the answer's bytes and the trailers. */
+function nodeCall(
+  session: http2.ClientHttp2Session,
+  extraHeaders: http2.OutgoingHttpHeaders,
+  text: string,
+): Promise<{ headers: http2.IncomingHttpHeaders; data: Buffer; trailers: http2.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': ECHO_PATH,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...extraHeaders,
+    });
+    let headers: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (received) => {
+      headers = received;
+    });
+    stream.on('trailers', (received) => {
+      trailers = received;
+    });
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('close', () => resolve({ headers, data: Buffer.concat(chunks), trailers }));
+    stream.end(message(text));
+  });
+}
+
+describe('the own HTTP/2 connection with node:http2 as the client', () => {
+  it('answers a request over the header list limit with RESOURCE_EXHAUSTED, and the session goes on in step', async () => {
+    // nghttp2 refuses to send a block whose uncompressed bound is over 64 KiB unless told.
+    const session = http2.connect(`http://127.0.0.1:${port}`, { maxSendHeaderBlockLength: 1 << 20 });
+    // A session error fails the call in flight, which the test reports.
+    session.on('error', () => {});
+    try {
+      // nghttp2 indexes the 3,000-octet value once and names it 22 times after: about 67 KB
+      // decoded from a small block, and the server's table must take the entry all the same.
+      const refused = await nodeCall(
+        session,
+        { 'x-pad': Array.from({ length: 22 }, () => 'p'.repeat(3_000)) },
+        'no',
+      );
+      expect(refused.headers[':status']).toBe(200);
+      expect(refused.headers['grpc-status']).toBe('8');
+      expect(refused.data.length).toBe(0);
+      // The same entry named again, within the limit this time: decoded from the shared table.
+      const served = await nodeCall(session, { 'x-pad': 'p'.repeat(3_000) }, 'yes');
+      expect(served.data.subarray(5).toString()).toBe('yes');
+      expect(served.trailers['grpc-status']).toBe('0');
+    } finally {
+      session.close();
+    }
   });
 });
 
