@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcServer } from '../../../src/api/grpc-server/index.js';
 import type { HeaderCodec } from '../../../src/api/http2/header-codec.js';
+import { nodeHttp2Call } from '../../support/node-http2-call.js';
 import { until } from '../../support/until.js';
 
 const LIMIT_BYTES = 64 * 1024;
@@ -211,22 +212,11 @@ async function rawCall(
 ): Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders; body: Buffer }> {
   const session = http2.connect(`http://${address}`);
   try {
-    return await new Promise((resolve, reject) => {
-      const request = session.request({ ':method': 'POST', ':path': path, te: 'trailers', ...headers });
-      let responseHeaders: http2.IncomingHttpHeaders = {};
-      let trailers: http2.IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
-      request.on('response', (received) => {
-        responseHeaders = received;
-      });
-      request.on('trailers', (received) => {
-        trailers = received;
-      });
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => resolve({ headers: responseHeaders, trailers, body: Buffer.concat(chunks) }));
-      request.on('error', reject);
-      request.end(body);
-    });
+    return await nodeHttp2Call(
+      session,
+      { ':method': 'POST', ':path': path, te: 'trailers', ...headers },
+      body,
+    );
   } finally {
     session.close();
   }

@@ -12,6 +12,7 @@ import { ClientHeaderDecoder } from '../../../src/api/header-block.js';
 import { HPACK_CODEC, ResponseHeaderBlocks } from '../../../src/api/http2/header-codec.js';
 import { Http2ServerConnection } from '../../../src/api/http2/server-connection.js';
 import { type Frame, frame, PREFACE, parseFrames } from '../../support/http2-raw-frames.js';
+import { type NodeHttp2Answer, nodeHttp2Call } from '../../support/node-http2-call.js';
 import { recordingSocket } from '../../support/recording-socket.js';
 import { until } from '../../support/until.js';
 
@@ -442,34 +443,20 @@ describe('the own HTTP/2 connection', () => {
   });
 });
 
-/** One call by node:http2's client: the response headers, the answer's bytes and the trailers. */
+/** One gRPC call by node:http2's client to the echo method. */
 function nodeCall(
   session: http2.ClientHttp2Session,
   extraHeaders: http2.OutgoingHttpHeaders,
   text: string,
-): Promise<{ headers: http2.IncomingHttpHeaders; data: Buffer; trailers: http2.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': ECHO_PATH,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...extraHeaders,
-    });
-    let headers: http2.IncomingHttpHeaders = {};
-    let trailers: http2.IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    stream.on('response', (received) => {
-      headers = received;
-    });
-    stream.on('trailers', (received) => {
-      trailers = received;
-    });
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', reject);
-    stream.on('close', () => resolve({ headers, data: Buffer.concat(chunks), trailers }));
-    stream.end(message(text));
-  });
+): Promise<NodeHttp2Answer> {
+  const headers = {
+    ':method': 'POST',
+    ':path': ECHO_PATH,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    ...extraHeaders,
+  };
+  return nodeHttp2Call(session, headers, message(text));
 }
 
 describe('the own HTTP/2 connection with node:http2 as the client', () => {
@@ -488,10 +475,10 @@ describe('the own HTTP/2 connection with node:http2 as the client', () => {
       );
       expect(refused.headers[':status']).toBe(200);
       expect(refused.headers['grpc-status']).toBe('8');
-      expect(refused.data.length).toBe(0);
+      expect(refused.body.length).toBe(0);
       // The same entry named again, within the limit this time: decoded from the shared table.
       const served = await nodeCall(session, { 'x-pad': 'p'.repeat(3_000) }, 'yes');
-      expect(served.data.subarray(5).toString()).toBe('yes');
+      expect(served.body.subarray(5).toString()).toBe('yes');
       expect(served.trailers['grpc-status']).toBe('0');
     } finally {
       session.close();
