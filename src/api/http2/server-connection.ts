@@ -27,7 +27,6 @@ import { FrameReader, type FrameSink } from './frame-reader.js';
 import {
   COMPRESSION_ERROR,
   CONNECTION_RECEIVE_WINDOW_BYTES,
-  DEFAULT_MAX_FRAME_PAYLOAD_BYTES,
   DEFAULT_WINDOW_BYTES,
   ENHANCE_YOUR_CALM,
   FLAG_ACK,
@@ -46,7 +45,6 @@ import {
   FRAME_WINDOW_UPDATE,
   HEADER_TABLE_BYTES,
   INTERNAL_ERROR,
-  LARGEST_MAX_FRAME_PAYLOAD_BYTES,
   LARGEST_WINDOW_BYTES,
   MAX_CONCURRENT_STREAMS,
   MAX_HEADER_LIST_BYTES,
@@ -54,10 +52,8 @@ import {
   PROTOCOL_ERROR,
   REFUSED_STREAM,
   SETTINGS_ACK_TIMEOUT_MS,
-  SETTINGS_ENABLE_PUSH,
   SETTINGS_INITIAL_WINDOW_SIZE,
   SETTINGS_MAX_CONCURRENT_STREAMS,
-  SETTINGS_MAX_FRAME_SIZE,
   SETTINGS_MAX_HEADER_LIST_SIZE,
   SETTINGS_TIMEOUT,
   SOCKET_FLOOD_BYTES,
@@ -67,6 +63,7 @@ import {
 import { HeaderBlockAssembly } from './header-block-assembly.js';
 import type { HeaderBlockDecoder, HeaderCodec, ResponseHeaderBlocks } from './header-codec.js';
 import { HEADER_LIST_TOO_LARGE } from './header-list-refusal.js';
+import { type PeerSettingsSink, readPeerSettings } from './peer-settings.js';
 import { RequestHeaderFields } from './request-header-fields.js';
 import { ResetRateLimit } from './reset-rate-limit.js';
 import { Http2ServerStream, type StreamConnection } from './server-stream.js';
@@ -120,6 +117,12 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
   /** GOAWAY sent: no new streams; the connection ends when its last stream does. */
   private goingAway = false;
   private readonly clock: Clock;
+  private readonly peerSettings: PeerSettingsSink = {
+    initialWindowSize: (bytes) => this.peerInitialWindowChanged(bytes),
+    maxFrameSize: (bytes) => {
+      this.output.peerMaxFrameBytes = bytes;
+    },
+  };
   /** Runs until the client acknowledges our SETTINGS. */
   private settingsAckTimer: TimerId | undefined;
 
@@ -415,21 +418,8 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
       this.stopSettingsAckTimer();
       return;
     }
-    if (payload.length % 6 !== 0)
-      throw new Http2ConnectionError(FRAME_SIZE_ERROR, 'SETTINGS not in 6-octet pairs');
+    readPeerSettings(payload, this.peerSettings);
     this.settingsReceived = true;
-    for (let at = 0; at < payload.length; at += 6) {
-      const identifier = payload.readUInt16BE(at);
-      const value = payload.readUInt32BE(at + 2);
-      if (identifier === SETTINGS_INITIAL_WINDOW_SIZE) this.peerInitialWindowChanged(value);
-      else if (identifier === SETTINGS_MAX_FRAME_SIZE) {
-        if (value < DEFAULT_MAX_FRAME_PAYLOAD_BYTES || value > LARGEST_MAX_FRAME_PAYLOAD_BYTES)
-          throw new Http2ConnectionError(PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value}`);
-        this.output.peerMaxFrameBytes = value;
-      } else if (identifier === SETTINGS_ENABLE_PUSH && value > 1)
-        throw new Http2ConnectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
-      // The header table size is the client's decoder's: our blocks never index, so any size is fine.
-    }
     this.checkFlood('SETTINGS');
     this.output.writer.settings([], true);
     this.output.scheduleFlush();
@@ -437,8 +427,6 @@ export class Http2ServerConnection implements FrameSink, StreamConnection {
 
   /** A new SETTINGS_INITIAL_WINDOW_SIZE changes every open stream's send window by the difference. */
   private peerInitialWindowChanged(value: number): void {
-    if (value > LARGEST_WINDOW_BYTES)
-      throw new Http2ConnectionError(FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value}`);
     const change = value - this.peerInitialWindow;
     this.peerInitialWindow = value;
     for (const stream of this.streams.values()) {
