@@ -57,19 +57,22 @@ function nodeIdArgument(name: string, text: string | undefined): NodeId {
   return id;
 }
 
-/** The space quota and auto-compaction flags, taken by `meshos start` and `meshos join`. */
+/** The space quota, auto-compaction and snapshot flags, taken by `meshos start` and `meshos join`. */
 export const STORAGE_USAGE = `  --quota-backend-bytes N space quota: past it writes fail with NOSPACE until compaction
                           and 'etcdctl alarm disarm' (default 2147483648, as etcd)
   --auto-compaction-mode periodic|revision
                           what the retention counts (default periodic)
   --auto-compaction-retention R
                           history kept: a duration (30s, 5m, 1h; a bare number is hours)
-                          or a number of revisions; 0 turns auto-compaction off (default 0)`;
+                          or a number of revisions; 0 turns auto-compaction off (default 0)
+  --snapshot-count N      applied entries between snapshots, after which the log is compacted
+                          (default 100000, as etcd)`;
 
 export const STORAGE_OPTIONS = {
   'quota-backend-bytes': { type: 'string' },
   'auto-compaction-mode': { type: 'string', default: 'periodic' },
   'auto-compaction-retention': { type: 'string', default: '0' },
+  'snapshot-count': { type: 'string' },
 } as const;
 
 /** The node settings the storage flags give (only those that were set). */
@@ -77,11 +80,17 @@ export function storageConfigFromValues(values: {
   readonly 'quota-backend-bytes'?: string | undefined;
   readonly 'auto-compaction-mode': string;
   readonly 'auto-compaction-retention': string;
-}): Pick<MeshNodeConfig, 'quotaBackendBytes' | 'autoCompaction'> {
+  readonly 'snapshot-count'?: string | undefined;
+}): Pick<MeshNodeConfig, 'quotaBackendBytes' | 'autoCompaction' | 'snapshotCount'> {
   const quotaText = values['quota-backend-bytes'];
   const quotaBackendBytes = quotaText === undefined ? undefined : Number(quotaText);
   if (quotaBackendBytes !== undefined && !(/^\d+$/.test(quotaText ?? '') && quotaBackendBytes > 0)) {
     throw new UsageError('--quota-backend-bytes must be a positive whole number of bytes');
+  }
+  const snapshotText = values['snapshot-count'];
+  const snapshotCount = snapshotText === undefined ? undefined : Number(snapshotText);
+  if (snapshotCount !== undefined && !(/^\d+$/.test(snapshotText ?? '') && snapshotCount > 0)) {
+    throw new UsageError('--snapshot-count must be a positive whole number of entries');
   }
   const autoCompaction = parseAutoCompaction(
     values['auto-compaction-mode'],
@@ -90,6 +99,7 @@ export function storageConfigFromValues(values: {
   return {
     ...(quotaBackendBytes === undefined ? {} : { quotaBackendBytes }),
     ...(autoCompaction === undefined ? {} : { autoCompaction }),
+    ...(snapshotCount === undefined ? {} : { snapshotCount }),
   };
 }
 

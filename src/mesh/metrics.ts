@@ -202,6 +202,11 @@ export function createNodeMetrics(
   gauge('meshos_store_fsyncs', 'fdatasync calls by the write-ahead log', () => node.storeMetrics().fsyncs);
   gauge('meshos_store_segments', 'write-ahead log segment files', () => node.storeMetrics().segments);
   gauge(
+    'meshos_store_snapshots_saved',
+    'snapshots saved since start, taken here or received from the leader (one every --snapshot-count applied entries)',
+    () => node.storeMetrics().snapshotsSaved,
+  );
+  gauge(
     'meshos_store_fsync_seconds_total',
     "time in the store's fdatasyncs (over meshos_store_fsyncs: the mean sync)",
     () => node.storeMetrics().fsyncLatencyTotalMs / 1000,

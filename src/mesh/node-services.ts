@@ -143,6 +143,7 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     tickIntervalMs,
     electionTicks,
     heartbeatTicks: config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
+    ...(config.snapshotCount === undefined ? {} : { snapshotEveryEntries: config.snapshotCount }),
     onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
     onStep: steps.observe,
     onStepStart: steps.started,

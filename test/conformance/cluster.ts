@@ -33,7 +33,11 @@ export interface ConformanceCluster {
 
 export async function startConformanceCluster(
   name: string,
-  options: { readonly quotaBackendBytes?: number; readonly proximity?: boolean } = {},
+  options: {
+    readonly quotaBackendBytes?: number;
+    readonly proximity?: boolean;
+    readonly snapshotCount?: number;
+  } = {},
 ): Promise<ConformanceCluster> {
   const root = await mkdtemp(path.join(os.tmpdir(), `meshos-${name}-`));
   const peers = new Map<number, Address>();

@@ -86,6 +86,11 @@ describe('meshos start arguments', () => {
       mode: 'periodic',
       retention: 90_000,
     });
+    expect(defaults.snapshotCount).toBeUndefined();
+    expect(nodeConfigFromArguments([...BASE, '--snapshot-count', '5000']).snapshotCount).toBe(5_000);
+    expect(() => nodeConfigFromArguments([...BASE, '--snapshot-count', '0'])).toThrow(/--snapshot-count/);
+    expect(() => nodeConfigFromArguments([...BASE, '--snapshot-count', '1e5'])).toThrow(UsageError);
+    expect(() => validateMeshNodeConfig({ ...defaults, snapshotCount: 20_000_000 })).toThrow(/snapshotCount/);
     expect(() => nodeConfigFromArguments([...BASE, '--quota-backend-bytes', '2GB'])).toThrow(UsageError);
     expect(() => nodeConfigFromArguments([...BASE, '--auto-compaction-retention', 'often'])).toThrow(
       /duration like 30s/,
