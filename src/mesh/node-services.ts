@@ -13,7 +13,13 @@ import {
   DEFAULT_TICK_INTERVAL_MS,
   type NodeId,
 } from '../raft/index.js';
-import { type NodeApplyResult, NodeStateMachine, RaftKvBackend, RaftNode } from '../server/index.js';
+import {
+  type NodeApplyResult,
+  NodeStateMachine,
+  RaftKvBackend,
+  RaftNode,
+  snapshotPhaseOf,
+} from '../server/index.js';
 import { blobsService } from './blob-service.js';
 import { chainReplicaRuntime } from './chain-replicas.js';
 import { chainsService } from './chain-service.js';
@@ -144,6 +150,8 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     electionTicks,
     heartbeatTicks: config.heartbeatTicks ?? DEFAULT_HEARTBEAT_TICKS,
     ...(config.snapshotCount === undefined ? {} : { snapshotEveryEntries: config.snapshotCount }),
+    // Members snapshot at indexes of their own, not all at once (snapshot-schedule.ts).
+    snapshotPhase: snapshotPhaseOf(config.id),
     onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
     onStep: steps.observe,
     onStepStart: steps.started,

@@ -96,4 +96,5 @@ export {
   type SnapshotFileSummary,
   summarizeSnapshotFile,
 } from './snapshot-file-reader.js';
+export { snapshotDue, snapshotPhaseOf } from './snapshot-schedule.js';
 export { LeaderChangedError, ProposalDroppedError, ReadDroppedError } from './waiters.js';

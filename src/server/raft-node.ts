@@ -58,6 +58,7 @@ import {
 } from './raft-records.js';
 import { type ReadyPhase, ReadyStretchTrace } from './ready-stretch-trace.js';
 import { SnapshotChunkSender } from './snapshot-chunk-sender.js';
+import { snapshotDue } from './snapshot-schedule.js';
 import { TickSchedule } from './tick-schedule.js';
 import { ProposalWaiters, ReadDroppedError, ReadWaiters } from './waiters.js';
 
@@ -150,6 +151,12 @@ export interface RaftNodeOptions<Result> {
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
   readonly snapshotEveryEntries?: number;
+  /**
+   * This member's phase in [0, 1) of the snapshot interval (`snapshot-schedule.ts`): members
+   * given different phases snapshot at different indexes. Unset: every `snapshotEveryEntries`
+   * entries after the last snapshot.
+   */
+  readonly snapshotPhase?: number;
   readonly logEntriesKeptAfterSnapshot?: number;
   /**
    * Runs `work` soon, after the current turn, so that everything that happens in one turn
@@ -788,7 +795,7 @@ export class RaftNode<Result> {
           await this.handleSnapshotReady(ready, ready.snapshot);
           stretchStartedMs = this.startStretch();
         }
-        if (this.snapshotDue()) this.startSnapshot();
+        if (this.snapshotIsDue()) this.startSnapshot();
       }
       // What these Readys sent leaves in this turn of the event loop, not a turn later. When they
       // started a log write, at once: before the write, which the store runs in the microtasks
@@ -1062,10 +1069,15 @@ export class RaftNode<Result> {
    * applied index: a follower may apply committed entries that are still waiting for its next
    * write (see `deferWrites`), and a snapshot needs its index in the log.
    */
-  private snapshotDue(): boolean {
+  private snapshotIsDue(): boolean {
     return (
       this.snapshotting === undefined &&
-      this.appliedIndex - this.snapshotIndex >= this.snapshotEveryEntries &&
+      snapshotDue(
+        this.appliedIndex,
+        this.snapshotIndex,
+        this.snapshotEveryEntries,
+        this.options.snapshotPhase,
+      ) &&
       this.appliedIndex <= this.storage.lastIndex()
     );
   }
