@@ -152,6 +152,8 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     ...(config.snapshotCount === undefined ? {} : { snapshotEveryEntries: config.snapshotCount }),
     // Members snapshot at indexes of their own, not all at once (snapshot-schedule.ts).
     snapshotPhase: snapshotPhaseOf(config.id),
+    // A commit rides on the next append (or the next tick) unless a follower waits for it.
+    deferCommitOnlyAppends: true,
     onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
     onStep: steps.observe,
     onStepStart: steps.started,

@@ -28,6 +28,15 @@ export interface RaftConfig {
   readonly storage: RaftStorage;
   /** Index the state machine has applied already (on restart); 0 when starting fresh. */
   readonly applied?: number;
+  /**
+   * A leader whose commit index moves does not send an empty append for it at once: the commit
+   * rides on the next append with entries, or leaves on the next tick (a follower's apply lags by
+   * at most one tick). Commits that someone waits for on a follower leave at once: entries
+   * proposed with `urgentCommit` (a write a follower forwarded and answers after its own apply)
+   * and configuration entries. With one client, the empty appends were two socket writes on the
+   * leader and two wake-ups, reads and drains on the followers per write.
+   */
+  readonly deferCommitOnlyAppends?: boolean;
   /** DEBUG ONLY: commits older-term entries by counting replicas, which Figure 8 shows is unsafe. */
   readonly unsafeCommitByCountingOlderTerms?: boolean;
 }

@@ -19,6 +19,8 @@ export class Progress {
   probeSent = false;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** The commit index carried by the latest append sent to this follower. */
+  commitSent = 0;
   /** Largest `sentTick` of a heartbeat this follower acknowledged (for lease reads). */
   leaseAckTick = Number.NEGATIVE_INFINITY;
   /** In snapshot state: the snapshot being sent and how many of its bytes the follower holds. */

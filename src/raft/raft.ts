@@ -144,6 +144,10 @@ export class Raft {
   private committedInTerm = false;
   private broadcastPending = false;
   private broadcastCommitPending = false;
+  /** A commit index not yet sent to every follower (`deferCommitOnlyAppends`): the next tick sends it. */
+  private commitDeferred = false;
+  /** Indexes proposed with `urgentCommit`, in order, not yet committed. */
+  private urgentCommits: number[] = [];
   private readHeartbeatPending = false;
 
   private outbox: Message[] = [];
@@ -224,11 +228,17 @@ export class Raft {
     this.hup(false);
   }
 
-  propose(data: Uint8Array): number {
+  /**
+   * Appends `data` to the log. `urgentCommit`: someone waits on a follower for this entry to apply
+   * there, so its commit is sent at once even when `deferCommitOnlyAppends` is on.
+   */
+  propose(data: Uint8Array, urgentCommit = false): number {
     this.checkCanPropose();
     if (data.byteLength > MAX_PROPOSAL_BYTES)
       throw new ProposalTooLargeError(data.byteLength, MAX_PROPOSAL_BYTES);
-    return this.appendLocal('normal', data);
+    const index = this.appendLocal('normal', data);
+    if (urgentCommit && this.settings.deferCommitOnlyAppends === true) this.urgentCommits.push(index);
+    return index;
   }
 
   proposeConfigChange(change: ConfigChange): number {
@@ -480,7 +490,9 @@ export class Raft {
     if (this.currentRole === 'leader') {
       // The leader counts its own copy only once it is durable.
       const self = this.progress.get(this.id);
-      if (self?.maybeUpdate(this.log.lastStableIndex()) && this.maybeCommit()) this.onCommitAdvanced();
+      const committedBefore = this.log.committed;
+      if (self?.maybeUpdate(this.log.lastStableIndex()) && this.maybeCommit())
+        this.onCommitAdvanced(committedBefore);
     }
   }
 
@@ -575,6 +587,8 @@ export class Raft {
     this.committedInTerm = false;
     this.broadcastPending = false;
     this.broadcastCommitPending = false;
+    this.commitDeferred = false;
+    this.urgentCommits = [];
     this.readHeartbeatPending = false;
     this.votes.clear();
     this.progress.clear();
@@ -601,6 +615,7 @@ export class Raft {
   }
 
   private tickHeartbeat(): void {
+    if (this.commitDeferred) this.sendDeferredCommit();
     this.heartbeatElapsed++;
     this.electionElapsed++;
     if (this.electionElapsed >= this.settings.electionTicks) {
@@ -926,7 +941,8 @@ export class Raft {
     } else {
       progress.inflights.freeThrough(message.index);
     }
-    if (updated && this.maybeCommit()) this.onCommitAdvanced();
+    const committedBefore = this.log.committed;
+    if (updated && this.maybeCommit()) this.onCommitAdvanced(committedBefore);
     if (this.currentRole !== 'leader') return;
     while (this.sendAppend(message.from, false)) {
       // Keep filling the window while there are entries to send.
@@ -986,9 +1002,10 @@ export class Raft {
     return true;
   }
 
-  private onCommitAdvanced(): void {
+  private onCommitAdvanced(committedBefore: number): void {
     this.broadcastPending = true;
-    this.broadcastCommitPending = true;
+    if (this.commitWaitedFor(committedBefore)) this.broadcastCommitPending = true;
+    else this.commitDeferred = true;
     if (!this.committedInTerm && this.log.term(this.log.committed) === this.currentTerm) {
       this.committedInTerm = true;
       const waiting = this.readsAwaitingCommit;
@@ -1009,6 +1026,35 @@ export class Raft {
       // Our removal is committed; someone else must lead now.
       this.flushBroadcast();
       this.becomeFollower(this.currentTerm, 0);
+    }
+  }
+
+  /**
+   * Whether the commit that just moved past `committedBefore` must reach the followers at once:
+   * always unless `deferCommitOnlyAppends`; with it, when it commits an entry proposed with
+   * `urgentCommit` or a configuration entry (membership changes and the leader's first entry of
+   * its term announce themselves as before).
+   */
+  private commitWaitedFor(committedBefore: number): boolean {
+    if (this.settings.deferCommitOnlyAppends !== true) return true;
+    const committed = this.log.committed;
+    let urgent = this.pendingConfigIndex > committedBefore && this.pendingConfigIndex <= committed;
+    let settled = 0;
+    while (settled < this.urgentCommits.length && (this.urgentCommits[settled] as number) <= committed) {
+      urgent = true;
+      settled++;
+    }
+    if (settled > 0) this.urgentCommits.splice(0, settled);
+    return urgent;
+  }
+
+  /** A tick sends the commit index to each follower whose latest append carried an older one. */
+  private sendDeferredCommit(): void {
+    this.commitDeferred = false;
+    const committed = this.log.committed;
+    for (const [node, progress] of this.progress) {
+      if (node === this.id || progress.commitSent >= committed) continue;
+      this.sendAppend(node, true, true);
     }
   }
 
@@ -1073,6 +1119,7 @@ export class Raft {
         ? { ...message, answerOnlyIfRefused: true }
         : message,
     );
+    progress.commitSent = message.commit;
     progress.sentEntries(prevIndex + entries.length, entries.length, bytes);
     return entries.length > 0 || sendIfEmpty;
   }

@@ -273,8 +273,9 @@ export class RaftKvBackend implements KvBackend {
     if (body[0] === FORWARD_PROPOSAL && this.node.isLeader()) {
       traceStage?.('forward-received', 0);
       try {
+        // The follower answers its client once it applied the entry too: its commit is urgent.
         return this.node
-          .propose(body.subarray(1))
+          .propose(body.subarray(1), true)
           .then((result) => encodeForwardedResult(result, this.node.applied));
       } catch (error) {
         return Promise.reject(error);
@@ -296,7 +297,7 @@ export class RaftKvBackend implements KvBackend {
       return answer;
     }
     if (body[0] !== FORWARD_PROPOSAL) throw new MeshError('BAD_REQUEST', 'unknown forwarded request');
-    const result = await this.node.propose(body.subarray(1));
+    const result = await this.node.propose(body.subarray(1), true);
     return encodeForwardedResult(result, this.node.applied);
   }
 

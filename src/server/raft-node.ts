@@ -158,6 +158,8 @@ export interface RaftNodeOptions<Result> {
    */
   readonly snapshotPhase?: number;
   readonly logEntriesKeptAfterSnapshot?: number;
+  /** See `RaftConfig.deferCommitOnlyAppends`; `propose(data, true)` marks a commit as waited for. */
+  readonly deferCommitOnlyAppends?: boolean;
   /**
    * Runs `work` soon, after the current turn, so that everything that happens in one turn
    * shares one Ready. Defaults to `setImmediate`; the simulator passes its own scheduler.
@@ -353,6 +355,7 @@ export class RaftNode<Result> {
       storage,
       applied: appliedIndex,
       unsafeCommitByCountingOlderTerms: options.unsafeCommitByCountingOlderTerms === true,
+      deferCommitOnlyAppends: options.deferCommitOnlyAppends === true,
     });
     this.snapshotChunks = new SnapshotChunkSender({
       read: (index, offset, length) => this.store.readSnapshotData(index, offset, length),
@@ -504,15 +507,18 @@ export class RaftNode<Result> {
     });
   }
 
-  /** Proposes `data`; resolves with the state machine's result once it is applied here. */
-  propose(data: Uint8Array): Promise<Result> {
+  /**
+   * Proposes `data`; resolves with the state machine's result once it is applied here.
+   * `urgentCommit`: a follower waits for the entry's commit (see `RaftConfig.deferCommitOnlyAppends`).
+   */
+  propose(data: Uint8Array, urgentCommit = false): Promise<Result> {
     this.checkRunning();
     if (this.proposals.size >= MAX_PENDING_PROPOSALS) {
       return Promise.reject(new TooManyPendingProposalsError(MAX_PENDING_PROPOSALS));
     }
     let index: number;
     try {
-      index = this.raft.propose(data);
+      index = this.raft.propose(data, urgentCommit);
     } catch (error) {
       this.options.onProposalSettled?.(false);
       return Promise.reject(error);

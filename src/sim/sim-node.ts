@@ -185,6 +185,8 @@ export class SimNode {
         snapshotEveryEntries: this.settings.snapshotEveryEntries,
         logEntriesKeptAfterSnapshot: this.settings.logEntriesKeptAfterSnapshot,
         defer: (work) => clock.defer(work),
+        // As a production node (src/mesh/node-services.ts): the checkers see deferred commits.
+        deferCommitOnlyAppends: true,
         logger: silentLogger,
         ...(this.settings.maxAppendBytes === undefined
           ? {}

@@ -26,6 +26,7 @@ export interface NetworkOptions {
   readonly maxInflightMessages?: number;
   readonly maxAppendBytes?: number;
   readonly unsafeCommitByCountingOlderTerms?: boolean;
+  readonly deferCommitOnlyAppends?: boolean;
   readonly seed?: number;
   /** Pre-filled logs: node id -> the term of each entry from index 1 on. */
   readonly logs?: Readonly<Record<number, readonly number[]>>;
@@ -124,6 +125,7 @@ export class Network {
       storage,
       applied,
       unsafeCommitByCountingOlderTerms: options.unsafeCommitByCountingOlderTerms ?? false,
+      deferCommitOnlyAppends: options.deferCommitOnlyAppends ?? false,
       ...(options.leaseRead === undefined ? {} : { leaseRead: options.leaseRead }),
     });
     return {
