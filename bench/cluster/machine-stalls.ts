@@ -25,6 +25,8 @@ export interface MemberLongStep {
   readonly wallMs: number;
   /** Own time less the GC inside for a step; own time for a GC pause. */
   readonly ownMs: number;
+  /** A GC pause: the main thread's time on a CPU over it (an upper bound), when the member said. */
+  readonly mainThreadCpuMs?: number;
 }
 
 /** A member's long step with the most of it that one probe saw the machine stalled for. */
@@ -70,5 +72,13 @@ export function parseLongStepLine(member: number, line: string): MemberLongStep 
   const ownMs = entry.outsideGcMs ?? entry.ownMs;
   if (typeof source !== 'string' || typeof startedAt !== 'number') return undefined;
   if (typeof wallMs !== 'number' || typeof ownMs !== 'number') return undefined;
-  return { member, source, startedAt, wallMs, ownMs };
+  const { mainThreadCpuMs } = entry;
+  return {
+    member,
+    source,
+    startedAt,
+    wallMs,
+    ownMs,
+    ...(typeof mainThreadCpuMs === 'number' ? { mainThreadCpuMs } : {}),
+  };
 }

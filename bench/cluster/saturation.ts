@@ -395,16 +395,23 @@ function describeIdleProbes(probes: readonly IdleProbeResult[]): string {
     .join('; ');
 }
 
-/** Each long step, its own time and the machine's part of it; then how many stay long without it. */
+/**
+ * Each long step, its own time, the machine's part of it and, for a GC pause, the main thread's
+ * CPU over it; then how many stay long without the machine's part, and how many GC pauses had
+ * the main thread on a CPU for longer than the bound.
+ */
 function describeLongSteps(steps: readonly JudgedLongStep[]): string {
+  const boundMs = STALL_THRESHOLD_SECONDS * 1000;
   const each = steps
     .map(
       (step) =>
-        `member ${step.member} ${step.source} ${step.ownMs} ms (machine stalled ${step.machineMs.toFixed(0)} ms of it)`,
+        `member ${step.member} ${step.source} ${step.ownMs} ms (machine stalled ${step.machineMs.toFixed(0)} ms of it${step.mainThreadCpuMs === undefined ? '' : `; main thread on a CPU ${step.mainThreadCpuMs} ms`})`,
     )
     .join(', ');
-  const stillLong = steps.filter((step) => step.ownMs - step.machineMs > STALL_THRESHOLD_SECONDS * 1000);
-  return `${each}; ${stillLong.length} of ${steps.length} over ${STALL_THRESHOLD_SECONDS * 1000} ms with the machine's part taken out`;
+  const stillLong = steps.filter((step) => step.ownMs - step.machineMs > boundMs);
+  const pauses = steps.filter((step) => step.mainThreadCpuMs !== undefined);
+  const busyPauses = pauses.filter((step) => (step.mainThreadCpuMs ?? 0) > boundMs);
+  return `${each}; ${stillLong.length} of ${steps.length} over ${boundMs} ms with the machine's part taken out; ${busyPauses.length} of the ${pauses.length} GC pauses with the main thread on a CPU for more than ${boundMs} ms`;
 }
 
 /** GC count and total pause per kind during the loads, then RSS and heap in use at their end. */

@@ -48,6 +48,8 @@ export interface RunQueueWaitSource {
   nowMs(): number;
   /** The main thread's total run-queue wait since it started; undefined when unreadable. */
   runQueueWaitMs(): number | undefined;
+  /** Its total time on a CPU as of the latest `runQueueWaitMs` reading (no read of its own). */
+  latestOnCpuMs?(): number | undefined;
 }
 
 /**
@@ -66,6 +68,8 @@ export const RUN_QUEUE_READINGS_KEPT = 1024;
 export class RunQueueWaitLog {
   private readonly timesMs: Float64Array;
   private readonly waitsMs: Float64Array;
+  /** The thread's time on a CPU at each reading (NaN when the source does not say). */
+  private readonly onCpuMs: Float64Array;
   /** Readings taken so far; the newest is at `(count - 1) % capacity`. */
   private count = 0;
   readonly available: boolean;
@@ -76,6 +80,7 @@ export class RunQueueWaitLog {
   ) {
     this.timesMs = new Float64Array(capacity);
     this.waitsMs = new Float64Array(capacity);
+    this.onCpuMs = new Float64Array(capacity);
     this.available = source.runQueueWaitMs() !== undefined;
     if (this.available) this.read();
   }
@@ -91,6 +96,7 @@ export class RunQueueWaitLog {
     const slot = this.count % this.capacity;
     this.timesMs[slot] = this.source.nowMs();
     this.waitsMs[slot] = waitMs;
+    this.onCpuMs[slot] = this.source.latestOnCpuMs?.() ?? Number.NaN;
     this.count++;
     return waitMs;
   }
@@ -120,27 +126,51 @@ export class RunQueueWaitLog {
    * and the interval's ends.
    */
   waitOverMs(startMs: number, endMs: number): number {
-    if (!this.available) return 0;
-    const before = this.waitAtOrBefore(startMs);
+    return this.overMs(this.waitsMs, startMs, endMs) ?? 0;
+  }
+
+  /**
+   * The thread's time on a CPU over a past interval, between the same readings as `waitOverMs`:
+   * at least its CPU inside the interval, and more by what fell between the readings and the
+   * interval's ends. Undefined when the source does not say.
+   */
+  onCpuOverMs(startMs: number, endMs: number): number | undefined {
+    const onCpuMs = this.overMs(this.onCpuMs, startMs, endMs);
+    return onCpuMs === undefined || Number.isNaN(onCpuMs) ? undefined : onCpuMs;
+  }
+
+  /** How much the counter `values` grew from the reading at or before `startMs` to the one at or after `endMs`. */
+  private overMs(values: Float64Array, startMs: number, endMs: number): number | undefined {
+    if (!this.available) return undefined;
+    const before = values[this.slotAtOrBefore(startMs)] as number;
     const kept = Math.min(this.count, this.capacity);
-    let after: number | undefined;
+    let afterSlot: number | undefined;
     for (let back = 0; back < kept; back++) {
       const slot = (this.count - 1 - back) % this.capacity;
       if ((this.timesMs[slot] as number) < endMs) break;
-      after = this.waitsMs[slot] as number;
+      afterSlot = slot;
     }
-    return (after ?? this.read()) - before;
+    if (afterSlot === undefined) {
+      this.read();
+      afterSlot = (this.count - 1) % this.capacity;
+    }
+    return (values[afterSlot] as number) - before;
   }
 
   /** The wait of the newest reading at or before `timeMs`, else of the oldest kept. */
   private waitAtOrBefore(timeMs: number): number {
+    return this.waitsMs[this.slotAtOrBefore(timeMs)] as number;
+  }
+
+  /** The newest reading at or before `timeMs`, else the oldest kept. */
+  private slotAtOrBefore(timeMs: number): number {
     const kept = Math.min(this.count, this.capacity);
     let slot = (this.count - 1) % this.capacity;
     for (let back = 0; back < kept; back++) {
       slot = (this.count - 1 - back) % this.capacity;
       if ((this.timesMs[slot] as number) <= timeMs) break;
     }
-    return this.waitsMs[slot] as number;
+    return slot;
   }
 
   private newestWaitMs(): number {

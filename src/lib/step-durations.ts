@@ -50,6 +50,12 @@ export interface LongPause {
   readonly startMs: number;
   readonly wallMs: number;
   readonly ownMs: number;
+  /**
+   * The main thread's time on a CPU over the pause (from the readings around it: at least its
+   * CPU in the pause), when known. Own time less this is the main thread neither running nor
+   * waiting for a CPU: waiting for V8's helper threads, which may themselves wait for a CPU.
+   */
+  readonly mainThreadCpuMs?: number;
 }
 
 /** Told of each long garbage-collection pause as it is heard of (the node logs it). */
@@ -107,7 +113,16 @@ export class StepDurations {
     const ownMs = Math.max(0, durationMs - waitMs);
     this.observeOwn(source, ownMs);
     this.gcInside.pause(startMs, durationMs, ownMs);
-    if (ownMs > LONG_STEP_THRESHOLD_MS) this.onLongPause?.({ source, startMs, wallMs: durationMs, ownMs });
+    if (ownMs > LONG_STEP_THRESHOLD_MS) {
+      const mainThreadCpuMs = this.waits?.onCpuOverMs(startMs, startMs + durationMs);
+      this.onLongPause?.({
+        source,
+        startMs,
+        wallMs: durationMs,
+        ownMs,
+        ...(mainThreadCpuMs === undefined ? {} : { mainThreadCpuMs }),
+      });
+    }
   }
 
   /** Judges the long steps that no unheard GC pause can still fall in (before a scrape). */

@@ -116,6 +116,9 @@ export class MeshNode {
             startedAt: epochMs(pause.startMs),
             ownMs: Math.round(pause.ownMs),
             wallMs: Math.round(pause.wallMs),
+            ...(pause.mainThreadCpuMs === undefined
+              ? {}
+              : { mainThreadCpuMs: Math.round(pause.mainThreadCpuMs) }),
           },
           LONG_PAUSE_MESSAGE,
         ),

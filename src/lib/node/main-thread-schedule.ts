@@ -25,14 +25,22 @@ export class MainThreadSchedule implements RunQueueWaitSource {
     return performance.now();
   }
 
+  private onCpuMs: number | undefined;
+
   runQueueWaitMs(): number | undefined {
     if (this.fd === undefined) return undefined;
     try {
       const length = readSync(this.fd, this.buffer, 0, SCHEDSTAT_READ_BYTES, 0);
-      return parseSchedstat(this.buffer, length)?.runQueueWaitMs;
+      const schedule = parseSchedstat(this.buffer, length);
+      this.onCpuMs = schedule?.onCpuMs;
+      return schedule?.runQueueWaitMs;
     } catch {
       return undefined;
     }
+  }
+
+  latestOnCpuMs(): number | undefined {
+    return this.onCpuMs;
   }
 
   close(): void {

@@ -28,6 +28,7 @@ describe('parseLongStepLine', () => {
       startedAt: 5,
       ownMs: 60,
       wallMs: 61,
+      mainThreadCpuMs: 4,
       msg: LONG_PAUSE_MESSAGE,
     });
     expect(parseLongStepLine(1, line)).toEqual({
@@ -36,6 +37,7 @@ describe('parseLongStepLine', () => {
       startedAt: 5,
       wallMs: 61,
       ownMs: 60,
+      mainThreadCpuMs: 4,
     });
   });
 

@@ -41,6 +41,22 @@ describe('GcInsideSteps', () => {
   });
 });
 
+describe('StepDurations: a long GC pause and the main thread on a CPU', () => {
+  it('tells how much of a long pause the main thread spent on a CPU, waiting for neither', () => {
+    const thread = new ScriptedThread();
+    const pauses: LongPause[] = [];
+    const steps = new StepDurations(new RunQueueWaitLog(thread), undefined, (pause) => pauses.push(pause));
+    steps.started();
+    const pauseStartMs = thread.nowMs();
+    // 120 ms: 30 waiting on the run queue, 12 on a CPU, the rest blocked (on V8's helpers).
+    thread.pass(120, 30, 12);
+    steps.observePast('gc-minor', pauseStartMs, 120);
+    expect(pauses).toEqual([
+      { source: 'gc-minor', startMs: pauseStartMs, wallMs: 120, ownMs: 90, mainThreadCpuMs: 12 },
+    ]);
+  });
+});
+
 describe('StepDurations: own time outside GC', () => {
   it('counts a long own step only when it stays long once the GC inside it is taken out', () => {
     const thread = new ScriptedThread();
@@ -107,6 +123,10 @@ describe('StepDurations: own time outside GC', () => {
         details: { applied: 900, messages: 4 },
       },
     ]);
-    expect(pauses).toEqual([{ source: 'gc-major', startMs: applyStartMs + 10, wallMs: 80, ownMs: 80 }]);
+    // The readings around the major GC (at the apply's start and end) span the whole apply, on a
+    // CPU throughout: 100 ms, at least the pause's own CPU.
+    expect(pauses).toEqual([
+      { source: 'gc-major', startMs: applyStartMs + 10, wallMs: 80, ownMs: 80, mainThreadCpuMs: 100 },
+    ]);
   });
 });

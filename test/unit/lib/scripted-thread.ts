@@ -4,6 +4,7 @@ import type { RunQueueWaitSource } from '../../../src/lib/index.js';
 export class ScriptedThread implements RunQueueWaitSource {
   nowMsValue = 1_000;
   waitMsValue = 0;
+  onCpuMsValue = 0;
   reads = 0;
   readable = true;
 
@@ -16,9 +17,14 @@ export class ScriptedThread implements RunQueueWaitSource {
     return this.readable ? this.waitMsValue : undefined;
   }
 
-  /** `ms` pass, `waitMs` of them waiting for a CPU. */
-  pass(ms: number, waitMs = 0): void {
+  latestOnCpuMs(): number | undefined {
+    return this.readable ? this.onCpuMsValue : undefined;
+  }
+
+  /** `ms` pass, `waitMs` of them waiting for a CPU and `onCpuMs` on one (the rest by default). */
+  pass(ms: number, waitMs = 0, onCpuMs = ms - waitMs): void {
     this.nowMsValue += ms;
     this.waitMsValue += waitMs;
+    this.onCpuMsValue += onCpuMs;
   }
 }
