@@ -176,7 +176,7 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     ...(config.quotaBackendBytes === undefined ? {} : { quotaBackendBytes: config.quotaBackendBytes }),
     ...(config.autoCompaction === undefined ? {} : { autoCompaction: config.autoCompaction }),
   });
-  channels.onRequest((_from, body) => backend.handleForwarded(body));
+  channels.onRequest((from, body) => backend.handleForwarded(body, from));
   const authLogger = logger?.child({ part: 'auth' });
   backend.authRefusals.onRefusal = (refusal) => authLogger?.warn(refusal, 'auth: request refused');
 

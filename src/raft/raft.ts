@@ -146,8 +146,10 @@ export class Raft {
   private broadcastCommitPending = false;
   /** A commit index not yet sent to every follower (`deferCommitOnlyAppends`): the next tick sends it. */
   private commitDeferred = false;
-  /** Indexes proposed with `urgentCommit`, in order, not yet committed. */
-  private urgentCommits: number[] = [];
+  /** Entries proposed with `urgentCommit`, in index order, not yet committed; node 0: every follower. */
+  private urgentCommits: { readonly index: number; readonly node: NodeId | 0 }[] = [];
+  /** Followers that get the new commit index at the next broadcast, appends or not. */
+  private readonly urgentCommitFollowers = new Set<NodeId>();
   private readHeartbeatPending = false;
 
   private outbox: Message[] = [];
@@ -229,15 +231,17 @@ export class Raft {
   }
 
   /**
-   * Appends `data` to the log. `urgentCommit`: someone waits on a follower for this entry to apply
-   * there, so its commit is sent at once even when `deferCommitOnlyAppends` is on.
+   * Appends `data` to the log. `urgentCommit`: someone waits on a follower (`true`: any; a node id:
+   * that one) for this entry to apply there, so its commit is sent to it at once even when
+   * `deferCommitOnlyAppends` is on.
    */
-  propose(data: Uint8Array, urgentCommit = false): number {
+  propose(data: Uint8Array, urgentCommit: boolean | NodeId = false): number {
     this.checkCanPropose();
     if (data.byteLength > MAX_PROPOSAL_BYTES)
       throw new ProposalTooLargeError(data.byteLength, MAX_PROPOSAL_BYTES);
     const index = this.appendLocal('normal', data);
-    if (urgentCommit && this.settings.deferCommitOnlyAppends === true) this.urgentCommits.push(index);
+    if (urgentCommit !== false && this.settings.deferCommitOnlyAppends === true)
+      this.urgentCommits.push({ index, node: urgentCommit === true ? 0 : urgentCommit });
     return index;
   }
 
@@ -589,6 +593,7 @@ export class Raft {
     this.broadcastCommitPending = false;
     this.commitDeferred = false;
     this.urgentCommits = [];
+    this.urgentCommitFollowers.clear();
     this.readHeartbeatPending = false;
     this.votes.clear();
     this.progress.clear();
@@ -1006,6 +1011,7 @@ export class Raft {
     this.broadcastPending = true;
     if (this.commitWaitedFor(committedBefore)) this.broadcastCommitPending = true;
     else this.commitDeferred = true;
+
     if (!this.committedInTerm && this.log.term(this.log.committed) === this.currentTerm) {
       this.committedInTerm = true;
       const waiting = this.readsAwaitingCommit;
@@ -1030,22 +1036,25 @@ export class Raft {
   }
 
   /**
-   * Whether the commit that just moved past `committedBefore` must reach the followers at once:
-   * always unless `deferCommitOnlyAppends`; with it, when it commits an entry proposed with
-   * `urgentCommit` or a configuration entry (membership changes and the leader's first entry of
-   * its term announce themselves as before).
+   * Whether the commit that just moved past `committedBefore` must reach every follower at once:
+   * always unless `deferCommitOnlyAppends`; with it, when it commits a configuration entry
+   * (membership changes and the leader's first entry of its term announce themselves as before)
+   * or an entry proposed with `urgentCommit: true`. An entry proposed with a follower's id as
+   * `urgentCommit` sends the commit at once to that follower only (`urgentCommitFollowers`).
    */
   private commitWaitedFor(committedBefore: number): boolean {
     if (this.settings.deferCommitOnlyAppends !== true) return true;
     const committed = this.log.committed;
-    let urgent = this.pendingConfigIndex > committedBefore && this.pendingConfigIndex <= committed;
+    let everyone = this.pendingConfigIndex > committedBefore && this.pendingConfigIndex <= committed;
     let settled = 0;
-    while (settled < this.urgentCommits.length && (this.urgentCommits[settled] as number) <= committed) {
-      urgent = true;
-      settled++;
+    for (; settled < this.urgentCommits.length; settled++) {
+      const urgent = this.urgentCommits[settled] as { index: number; node: NodeId | 0 };
+      if (urgent.index > committed) break;
+      if (urgent.node === 0) everyone = true;
+      else this.urgentCommitFollowers.add(urgent.node);
     }
     if (settled > 0) this.urgentCommits.splice(0, settled);
-    return urgent;
+    return everyone;
   }
 
   /** A tick sends the commit index to each follower whose latest append carried an older one. */
@@ -1066,17 +1075,19 @@ export class Raft {
       this.broadcastHeartbeat(this.readOnly.lastContext());
     }
     if (!this.broadcastPending) return;
-    const sendIfEmpty = this.broadcastCommitPending;
+    const everyone = this.broadcastCommitPending;
     this.broadcastPending = false;
     this.broadcastCommitPending = false;
     for (const node of this.progress.keys()) {
       if (node === this.id) continue;
+      const sendIfEmpty = everyone || this.urgentCommitFollowers.has(node);
       if (this.sendAppend(node, sendIfEmpty, sendIfEmpty)) {
         while (this.sendAppend(node, false)) {
           // Fill the window.
         }
       }
     }
+    this.urgentCommitFollowers.clear();
   }
 
   /**

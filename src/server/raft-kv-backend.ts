@@ -267,24 +267,27 @@ export class RaftKvBackend implements KvBackend {
     }, this.retryableWrite);
   }
 
-  /** Serves a request a follower forwarded to this node (which believes itself leader). */
-  handleForwarded(body: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Serves a request follower `from` (unknown: any) forwarded to this node (which believes itself
+   * leader).
+   */
+  handleForwarded(body: Uint8Array, from?: NodeId): Promise<Uint8Array> {
     // A forwarded write, the common case, without an async frame held until it applies.
     if (body[0] === FORWARD_PROPOSAL && this.node.isLeader()) {
       traceStage?.('forward-received', 0);
       try {
         // The follower answers its client once it applied the entry too: its commit is urgent.
         return this.node
-          .propose(body.subarray(1), true)
+          .propose(body.subarray(1), from ?? true)
           .then((result) => encodeForwardedResult(result, this.node.applied));
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    return this.handleOtherForwarded(body);
+    return this.handleOtherForwarded(body, from);
   }
 
-  private async handleOtherForwarded(body: Uint8Array): Promise<Uint8Array> {
+  private async handleOtherForwarded(body: Uint8Array, from: NodeId | undefined): Promise<Uint8Array> {
     if (body[0] === FORWARD_MEMBERSHIP) return this.membership.serveForwarded(body.subarray(1));
     if (!this.node.isLeader()) throw new NotLeaderError(this.node.leaderInfo().leaderId);
     if (body[0] === FORWARD_KEEPALIVE && body.byteLength === 9) {
@@ -297,7 +300,7 @@ export class RaftKvBackend implements KvBackend {
       return answer;
     }
     if (body[0] !== FORWARD_PROPOSAL) throw new MeshError('BAD_REQUEST', 'unknown forwarded request');
-    const result = await this.node.propose(body.subarray(1), true);
+    const result = await this.node.propose(body.subarray(1), from ?? true);
     return encodeForwardedResult(result, this.node.applied);
   }
 

@@ -509,9 +509,10 @@ export class RaftNode<Result> {
 
   /**
    * Proposes `data`; resolves with the state machine's result once it is applied here.
-   * `urgentCommit`: a follower waits for the entry's commit (see `RaftConfig.deferCommitOnlyAppends`).
+   * `urgentCommit`: a follower (`true`: any; a node id: that one) waits for the entry's commit
+   * (see `RaftConfig.deferCommitOnlyAppends`).
    */
-  propose(data: Uint8Array, urgentCommit = false): Promise<Result> {
+  propose(data: Uint8Array, urgentCommit: boolean | NodeId = false): Promise<Result> {
     this.checkRunning();
     if (this.proposals.size >= MAX_PENDING_PROPOSALS) {
       return Promise.reject(new TooManyPendingProposalsError(MAX_PENDING_PROPOSALS));

@@ -128,7 +128,7 @@ export class SimRequestChannels {
               from,
             );
           };
-          process.backend.handleForwarded(body).then(
+          process.backend.handleForwarded(body, from).then(
             (result) => answer(() => resolve(result)),
             (error: unknown) => {
               const code = error instanceof MeshError ? error.code : 'INTERNAL';

@@ -69,6 +69,21 @@ describe('deferCommitOnlyAppends', () => {
     expect(seen.filter(commitOnly)).toEqual([]);
   });
 
+  it('sends the commit of a proposal urgent for one follower to that follower at once, to the other on the next tick', () => {
+    const { network, seen } = deferringCluster();
+    network.raft(1).propose(bytes('from 2'), 2);
+    network.stabilize();
+    expect(seen.filter(commitOnly).map((message) => message.to)).toEqual([2]);
+    expect(network.node(2).applied.at(-1)).toBe('from 2');
+    expect(network.node(3).applied.at(-1)).not.toBe('from 2');
+
+    seen.length = 0;
+    network.tick(1);
+    network.stabilize();
+    expect(seen.filter(commitOnly).map((message) => message.to)).toEqual([3]);
+    expect(network.node(3).applied.at(-1)).toBe('from 2');
+  });
+
   it('without the option, every commit is sent at once', () => {
     const network = new Network({ voters: [1, 2, 3], heartbeatTicks: 5 });
     network.elect(1);
