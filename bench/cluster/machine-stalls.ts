@@ -27,7 +27,25 @@ export interface MemberLongStep {
   readonly ownMs: number;
   /** A GC pause: the main thread's time on a CPU over it (an upper bound), when the member said. */
   readonly mainThreadCpuMs?: number;
+  /** What the step did, as the member logged it (a Ready stretch's entries, messages, ms per phase). */
+  readonly details?: Readonly<Record<string, number>>;
 }
+
+/** Fields of a long step's log line that are not what the step did. */
+const LINE_FIELDS = new Set([
+  'level',
+  'time',
+  'pid',
+  'hostname',
+  'name',
+  'part',
+  'source',
+  'startedAt',
+  'outsideGcMs',
+  'ownMs',
+  'wallMs',
+  'mainThreadCpuMs',
+]);
 
 /** A member's long step with the most of it that one probe saw the machine stalled for. */
 export interface JudgedLongStep extends MemberLongStep {
@@ -73,6 +91,10 @@ export function parseLongStepLine(member: number, line: string): MemberLongStep 
   if (typeof source !== 'string' || typeof startedAt !== 'number') return undefined;
   if (typeof wallMs !== 'number' || typeof ownMs !== 'number') return undefined;
   const { mainThreadCpuMs } = entry;
+  const details: Record<string, number> = {};
+  for (const [field, value] of Object.entries(entry)) {
+    if (!LINE_FIELDS.has(field) && typeof value === 'number') details[field] = value;
+  }
   return {
     member,
     source,
@@ -80,5 +102,6 @@ export function parseLongStepLine(member: number, line: string): MemberLongStep 
     wallMs,
     ownMs,
     ...(typeof mainThreadCpuMs === 'number' ? { mainThreadCpuMs } : {}),
+    ...(Object.keys(details).length === 0 ? {} : { details }),
   };
 }

@@ -395,6 +395,14 @@ function describeIdleProbes(probes: readonly IdleProbeResult[]): string {
     .join('; ');
 }
 
+/** What a long step did, as its member logged it: `; applied 900, sendMs 3`. */
+function describeDetails(details: Readonly<Record<string, number>> | undefined): string {
+  if (details === undefined) return '';
+  return `; ${Object.entries(details)
+    .map(([field, value]) => `${field} ${Number.isInteger(value) ? value : value.toFixed(1)}`)
+    .join(', ')}`;
+}
+
 /**
  * Each long step, its own time, the machine's part of it and, for a GC pause, the main thread's
  * CPU over it; then how many stay long without the machine's part, and how many GC pauses had
@@ -405,7 +413,7 @@ function describeLongSteps(steps: readonly JudgedLongStep[]): string {
   const each = steps
     .map(
       (step) =>
-        `member ${step.member} ${step.source} ${step.ownMs} ms (machine stalled ${step.machineMs.toFixed(0)} ms of it${step.mainThreadCpuMs === undefined ? '' : `; main thread on a CPU ${step.mainThreadCpuMs} ms`})`,
+        `member ${step.member} ${step.source} ${step.ownMs} ms (machine stalled ${step.machineMs.toFixed(0)} ms of it${step.mainThreadCpuMs === undefined ? '' : `; main thread on a CPU ${step.mainThreadCpuMs} ms`}${describeDetails(step.details)})`,
     )
     .join(', ');
   const stillLong = steps.filter((step) => step.ownMs - step.machineMs > boundMs);

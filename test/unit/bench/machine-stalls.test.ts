@@ -11,6 +11,8 @@ describe('parseLongStepLine', () => {
       outsideGcMs: 70,
       ownMs: 90,
       wallMs: 120,
+      applied: 900,
+      sendMs: 3.5,
       msg: LONG_STEP_MESSAGE,
     });
     expect(parseLongStepLine(2, line)).toEqual({
@@ -19,6 +21,7 @@ describe('parseLongStepLine', () => {
       startedAt: 1_000,
       wallMs: 120,
       ownMs: 70,
+      details: { applied: 900, sendMs: 3.5 },
     });
   });
 
