@@ -25,7 +25,7 @@ export interface MemberLongStep {
   readonly wallMs: number;
   /** Own time less the GC inside for a step; own time for a GC pause. */
   readonly ownMs: number;
-  /** A GC pause: the main thread's time on a CPU over it (an upper bound), when the member said. */
+  /** The main thread's time on a CPU over the step or pause (an upper bound), when the member said. */
   readonly mainThreadCpuMs?: number;
   /** What the step did, as the member logged it (a Ready stretch's entries, messages, ms per phase). */
   readonly details?: Readonly<Record<string, number>>;

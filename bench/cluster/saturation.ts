@@ -404,9 +404,9 @@ function describeDetails(details: Readonly<Record<string, number>> | undefined):
 }
 
 /**
- * Each long step, its own time, the machine's part of it and, for a GC pause, the main thread's
- * CPU over it; then how many stay long without the machine's part, and how many GC pauses had
- * the main thread on a CPU for longer than the bound.
+ * Each long step, its own time, the machine's part of it and the main thread's CPU over it; then
+ * how many stay long without the machine's part, and how many had the main thread on a CPU for
+ * longer than the bound.
  */
 function describeLongSteps(steps: readonly JudgedLongStep[]): string {
   const boundMs = STALL_THRESHOLD_SECONDS * 1000;
@@ -417,9 +417,9 @@ function describeLongSteps(steps: readonly JudgedLongStep[]): string {
     )
     .join(', ');
   const stillLong = steps.filter((step) => step.ownMs - step.machineMs > boundMs);
-  const pauses = steps.filter((step) => step.mainThreadCpuMs !== undefined);
-  const busyPauses = pauses.filter((step) => (step.mainThreadCpuMs ?? 0) > boundMs);
-  return `${each}; ${stillLong.length} of ${steps.length} over ${boundMs} ms with the machine's part taken out; ${busyPauses.length} of the ${pauses.length} GC pauses with the main thread on a CPU for more than ${boundMs} ms`;
+  const known = steps.filter((step) => step.mainThreadCpuMs !== undefined);
+  const busy = known.filter((step) => (step.mainThreadCpuMs ?? 0) > boundMs);
+  return `${each}; ${stillLong.length} of ${steps.length} over ${boundMs} ms with the machine's part taken out; ${busy.length} of the ${known.length} with the main thread's CPU known had it on a CPU for more than ${boundMs} ms`;
 }
 
 /** GC count and total pause per kind during the loads, then RSS and heap in use at their end. */

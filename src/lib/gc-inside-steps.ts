@@ -24,6 +24,12 @@ export interface LongStepOutsideGc {
   readonly outsideGcMs: number;
   readonly ownMs: number;
   readonly wallMs: number;
+  /**
+   * The main thread's time on a CPU over the step, when known. Own time less this is the thread
+   * blocked (an fdatasync's wait, a lock, a stopped process); a host that stops the virtual CPU
+   * is not told apart from work.
+   */
+  readonly mainThreadCpuMs?: number;
   readonly details?: StepDetails;
 }
 
@@ -36,6 +42,7 @@ interface PendingStep {
   readonly endMs: number;
   readonly ownMs: number;
   readonly details: StepDetails | undefined;
+  readonly mainThreadCpuMs: number | undefined;
   gcOwnMs: number;
 }
 
@@ -50,10 +57,17 @@ export class GcInsideSteps {
   ) {}
 
   /** A step whose own time passed the threshold, ended at `endMs`; `details` say what it did. */
-  longStep(source: StepSource, startMs: number, endMs: number, ownMs: number, details?: StepDetails): void {
+  longStep(
+    source: StepSource,
+    startMs: number,
+    endMs: number,
+    ownMs: number,
+    details?: StepDetails,
+    mainThreadCpuMs?: number,
+  ): void {
     this.settle(endMs);
     if (this.pending.length >= LONG_STEPS_PENDING) this.judge(this.pending.shift() as PendingStep);
-    this.pending.push({ source, startMs, endMs, ownMs, details, gcOwnMs: 0 });
+    this.pending.push({ source, startMs, endMs, ownMs, details, mainThreadCpuMs, gcOwnMs: 0 });
   }
 
   /** A GC pause over [startMs, startMs + durationMs], `ownMs` of it the thread's own time. */
@@ -93,6 +107,7 @@ export class GcInsideSteps {
       outsideGcMs: outsideMs,
       ownMs: step.ownMs,
       wallMs: step.endMs - step.startMs,
+      ...(step.mainThreadCpuMs === undefined ? {} : { mainThreadCpuMs: step.mainThreadCpuMs }),
       ...(step.details === undefined ? {} : { details: step.details }),
     });
   }

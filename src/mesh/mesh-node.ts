@@ -105,6 +105,9 @@ export class MeshNode {
             outsideGcMs: Math.round(step.outsideGcMs),
             ownMs: Math.round(step.ownMs),
             wallMs: Math.round(step.wallMs),
+            ...(step.mainThreadCpuMs === undefined
+              ? {}
+              : { mainThreadCpuMs: Math.round(step.mainThreadCpuMs) }),
             ...step.details,
           },
           LONG_STEP_MESSAGE,

@@ -120,6 +120,8 @@ describe('StepDurations: own time outside GC', () => {
         outsideGcMs: 70,
         ownMs: 70,
         wallMs: 70,
+        // On a CPU throughout (the scripted thread's default).
+        mainThreadCpuMs: 70,
         details: { applied: 900, messages: 4 },
       },
     ]);
