@@ -75,6 +75,16 @@ export const STORAGE_OPTIONS = {
   'snapshot-count': { type: 'string' },
 } as const;
 
+/** A flag's value as a positive whole number of `unit`, or undefined when the flag was not given. */
+function positiveWholeNumber(flag: string, text: string | undefined, unit: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value <= 0) {
+    throw new UsageError(`--${flag} must be a positive whole number of ${unit}`);
+  }
+  return value;
+}
+
 /** The node settings the storage flags give (only those that were set). */
 export function storageConfigFromValues(values: {
   readonly 'quota-backend-bytes'?: string | undefined;
@@ -82,16 +92,12 @@ export function storageConfigFromValues(values: {
   readonly 'auto-compaction-retention': string;
   readonly 'snapshot-count'?: string | undefined;
 }): Pick<MeshNodeConfig, 'quotaBackendBytes' | 'autoCompaction' | 'snapshotCount'> {
-  const quotaText = values['quota-backend-bytes'];
-  const quotaBackendBytes = quotaText === undefined ? undefined : Number(quotaText);
-  if (quotaBackendBytes !== undefined && !(/^\d+$/.test(quotaText ?? '') && quotaBackendBytes > 0)) {
-    throw new UsageError('--quota-backend-bytes must be a positive whole number of bytes');
-  }
-  const snapshotText = values['snapshot-count'];
-  const snapshotCount = snapshotText === undefined ? undefined : Number(snapshotText);
-  if (snapshotCount !== undefined && !(/^\d+$/.test(snapshotText ?? '') && snapshotCount > 0)) {
-    throw new UsageError('--snapshot-count must be a positive whole number of entries');
-  }
+  const quotaBackendBytes = positiveWholeNumber(
+    'quota-backend-bytes',
+    values['quota-backend-bytes'],
+    'bytes',
+  );
+  const snapshotCount = positiveWholeNumber('snapshot-count', values['snapshot-count'], 'entries');
   const autoCompaction = parseAutoCompaction(
     values['auto-compaction-mode'],
     values['auto-compaction-retention'],
