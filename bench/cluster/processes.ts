@@ -6,6 +6,8 @@ import * as path from 'node:path';
 export const STOP_TIMEOUT_MS = 10_000;
 /** Lines of output kept per process, for error messages. */
 const KEPT_OUTPUT_LINES = 100;
+/** Lines `collect` picked that are kept per process: the newest are dropped past it. */
+const KEPT_COLLECTED_LINES = 10_000;
 
 const running = new Set<ManagedProcess>();
 let exitHookInstalled = false;
@@ -28,7 +30,7 @@ function installExitHook(): void {
 /** A child started in its own process group, so that it and anything it spawns die together. */
 export class ManagedProcess {
   readonly output: string[] = [];
-  /** Whole output lines that `collect` picked, all of them (`output` keeps only the last chunks). */
+  /** Whole output lines that `collect` picked, the first `KEPT_COLLECTED_LINES` (`output` keeps only the last chunks). */
   readonly collected: string[] = [];
   private partialLine = '';
   private readonly child: ChildProcess;
@@ -89,7 +91,10 @@ export class ManagedProcess {
   private collectLines(text: string): void {
     const lines = (this.partialLine + text).split('\n');
     this.partialLine = lines.pop() ?? '';
-    for (const line of lines) if (this.collect?.(line) === true) this.collected.push(line);
+    for (const line of lines) {
+      if (this.collected.length < KEPT_COLLECTED_LINES && this.collect?.(line) === true)
+        this.collected.push(line);
+    }
   }
 
   get pid(): number | undefined {
