@@ -4,6 +4,17 @@ import { bytes, Network } from './network.js';
 
 const commitOnly = (message: Message): boolean => message.type === 'append' && message.entries.length === 0;
 
+/** Both followers were sent a commit-only append and applied `data` last. */
+function expectCommitSentAtOnceToBoth(seen: readonly Message[], network: Network, data: string): void {
+  expect(
+    seen
+      .filter(commitOnly)
+      .map((message) => message.to)
+      .sort(),
+  ).toEqual([2, 3]);
+  for (const id of [2, 3]) expect(network.node(id).applied.at(-1)).toBe(data);
+}
+
 /** Three voters with `deferCommitOnlyAppends`, node 1 leading; every message is noted in `seen`. */
 function deferringCluster(): { network: Network; seen: Message[] } {
   // A heartbeat every 5 ticks: the ticks below send the deferred commit, not a heartbeat.
@@ -55,13 +66,7 @@ describe('deferCommitOnlyAppends', () => {
     const { network, seen } = deferringCluster();
     network.raft(1).propose(bytes('forwarded'), true);
     network.stabilize();
-    expect(
-      seen
-        .filter(commitOnly)
-        .map((message) => message.to)
-        .sort(),
-    ).toEqual([2, 3]);
-    for (const id of [2, 3]) expect(network.node(id).applied.at(-1)).toBe('forwarded');
+    expectCommitSentAtOnceToBoth(seen, network, 'forwarded');
 
     // Only that commit: a later ordinary proposal is deferred again.
     seen.length = 0;
@@ -93,12 +98,6 @@ describe('deferCommitOnlyAppends', () => {
       return true;
     };
     network.propose(1, 'a');
-    expect(
-      seen
-        .filter(commitOnly)
-        .map((message) => message.to)
-        .sort(),
-    ).toEqual([2, 3]);
-    for (const id of [2, 3]) expect(network.node(id).applied.at(-1)).toBe('a');
+    expectCommitSentAtOnceToBoth(seen, network, 'a');
   });
 });
