@@ -1,7 +1,8 @@
 /**
- * Avoid step of a pass: an operator's avoid request is marked until its time; a peer whose median RTT from the other live nodes reached
- * SLOW_PEER_RTT_MS is avoided for SLOW_PEER_AVOID_TTL_MS, and a node ramping up after maintenance
- * is avoided until its ramp-up ends. A peer already avoided is left alone (its entry is renewed
+ * Avoid step of a pass: an operator's avoid request is marked until its time; a peer whose median
+ * RTT from the other live nodes reached SLOW_PEER_RTT_MS (see `slowPeers`) is avoided for
+ * SLOW_PEER_AVOID_TTL_MS, and a node ramping up after maintenance is avoided until its ramp-up
+ * ends. A peer already avoided is left alone (its entry is renewed
  * only once it expired and the cause is still there).
  */
 import type { NodeId } from '../lib/index.js';
@@ -17,16 +18,7 @@ import type { AvoidRequest, DesiredState } from './state.js';
 export function planAvoid(out: Emitter, desired: DesiredState): void {
   const { view } = out;
   planOperatorAvoids(out, desired.avoid ?? []);
-  const measured = new Map<NodeId, number[]>();
-  for (const row of view.observed.rtt) {
-    if (row.from === row.to || !view.isUp(row.from)) continue;
-    let list = measured.get(row.to);
-    if (list === undefined) {
-      list = [];
-      measured.set(row.to, list);
-    }
-    list.push(row.rttMs);
-  }
+  const slow = slowPeers(view);
   for (const id of view.nodeIds) {
     const node = view.node(id);
     if (node.avoided || !view.isUp(id)) continue;
@@ -35,17 +27,60 @@ export function planAvoid(out: Emitter, desired: DesiredState): void {
       if (ttlMs > 0) out.emit({ kind: 'MarkAvoid', peer: id, reason: 'ramping up after maintenance', ttlMs });
       continue;
     }
-    const rtts = measured.get(id);
-    if (rtts === undefined) continue;
-    const median = medianOf(rtts);
-    if (median >= SLOW_PEER_RTT_MS) {
-      out.emit({
-        kind: 'MarkAvoid',
-        peer: id,
-        reason: `median RTT ${Math.round(median)} ms from ${rtts.length} peers (slow from ${SLOW_PEER_RTT_MS} ms)`,
-        ttlMs: SLOW_PEER_AVOID_TTL_MS,
-      });
+    const judged = slow.get(id);
+    if (judged === undefined) continue;
+    out.emit({
+      kind: 'MarkAvoid',
+      peer: id,
+      reason: `median RTT ${Math.round(judged.medianMs)} ms from ${judged.peers} peers (slow from ${SLOW_PEER_RTT_MS} ms)`,
+      ttlMs: SLOW_PEER_AVOID_TTL_MS,
+    });
+  }
+}
+
+/** A peer judged slow: its median RTT and from how many peers. */
+interface SlowJudgement {
+  readonly medianMs: number;
+  readonly peers: number;
+}
+
+/**
+ * The live peers whose median RTT from the other live peers reached SLOW_PEER_RTT_MS. Every RTT
+ * to or from a slow peer is slow, so once slow peers are most of a healthy one's measurers its
+ * median is slow too: the slowest is judged first (highest median, then mean), its own
+ * measurements stop counting, and the rest are judged again, until no one left is slow. So a
+ * mesh where most nodes are slow avoids those, not every node.
+ */
+function slowPeers(view: Emitter['view']): Map<NodeId, SlowJudgement> {
+  const measuredBy = new Map<NodeId, { from: NodeId; rttMs: number }[]>();
+  for (const row of view.observed.rtt) {
+    if (row.from === row.to || !view.isUp(row.from) || !view.isUp(row.to)) continue;
+    let list = measuredBy.get(row.to);
+    if (list === undefined) {
+      list = [];
+      measuredBy.set(row.to, list);
     }
+    list.push({ from: row.from, rttMs: row.rttMs });
+  }
+  const slow = new Map<NodeId, SlowJudgement>();
+  for (;;) {
+    let worst: { id: NodeId; medianMs: number; meanMs: number; peers: number } | undefined;
+    for (const [id, rows] of measuredBy) {
+      if (slow.has(id)) continue;
+      const rtts = rows.filter((row) => !slow.has(row.from)).map((row) => row.rttMs);
+      if (rtts.length === 0) continue;
+      const medianMs = medianOf(rtts);
+      if (medianMs < SLOW_PEER_RTT_MS) continue;
+      const meanMs = rtts.reduce((sum, rtt) => sum + rtt, 0) / rtts.length;
+      if (
+        worst === undefined ||
+        medianMs > worst.medianMs ||
+        (medianMs === worst.medianMs && (meanMs > worst.meanMs || (meanMs === worst.meanMs && id < worst.id)))
+      )
+        worst = { id, medianMs, meanMs, peers: rtts.length };
+    }
+    if (worst === undefined) return slow;
+    slow.set(worst.id, { medianMs: worst.medianMs, peers: worst.peers });
   }
 }
 

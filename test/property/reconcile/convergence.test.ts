@@ -53,7 +53,22 @@ describe('reconcile model', () => {
           if (bound !== undefined) convergeWithin(world, bound, JSON.stringify(change));
         }
       }),
-      { numRuns: 100 },
+      {
+        numRuns: 100,
+        examples: [
+          // Three of seven nodes slow, then a blob holder lost: every healthy node's median RTT
+          // was slow too, so all were avoided and the lost copy had nowhere to go.
+          [
+            { nodeCount: 7, daemons: [], chains: [], blobs: [{ replicas: 2, holder: 0 }] },
+            [
+              { type: 'slow-node', pick: 0 },
+              { type: 'slow-node', pick: 2 },
+              { type: 'slow-node', pick: 0 },
+              { type: 'lose-node', pick: 0 },
+            ],
+          ],
+        ],
+      },
     );
   });
 

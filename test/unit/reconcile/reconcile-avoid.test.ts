@@ -36,6 +36,20 @@ describe('reconcile: avoid list', () => {
     expect(pass(justBelow, desiredOf()).actions).toEqual([]);
   });
 
+  it('avoids only the slow peers when they are most of the mesh, though every RTT to or from them is slow', () => {
+    const slow = new Set([1, 2, 4, 5]);
+    const rtt = [];
+    for (let from = 1; from <= 7; from++) {
+      for (let to = 1; to <= 7; to++) {
+        if (from !== to) rtt.push({ from, to, rttMs: slow.has(from) || slow.has(to) ? 400 : 1 });
+      }
+    }
+    const marked = actionsOf(pass(observedOf({ nodes: nodes(7), rtt }), desiredOf())).map((action) =>
+      action.kind === 'MarkAvoid' ? action.peer : undefined,
+    );
+    expect(marked).toEqual([1, 2, 4, 5]);
+  });
+
   it('does not mark a peer already avoided, and marks it again once its entry expired', () => {
     const avoid = [{ node: 3, reason: 'slow', untilWallMs: NOW.wallMs + 10 }];
     const observed = observedOf({ nodes: nodes(4), rtt: rttRows(4, 3, 900), avoid });
