@@ -18,7 +18,9 @@ const KEPT_STALL_MS = 5;
 const KEPT_STALLS = 2_000;
 
 const schedule = new MainThreadSchedule();
-const delay = new EventLoopOwnDelay(PROBE_INTERVAL_MS);
+const delay = new EventLoopOwnDelay();
+/** When the interval timer last fired: Node sets it again from then. */
+let previousFiringMs: number | undefined;
 const stalls: MachineStall[] = [];
 const totals = {
   windows: 0,
@@ -32,7 +34,9 @@ const waitAtStartMs = schedule.runQueueWaitMs() ?? 0;
 
 setInterval(() => {
   const nowMs = performance.now();
-  delay.tick(nowMs, schedule.runQueueWaitMs() ?? 0);
+  const latenessMs = previousFiringMs === undefined ? 0 : nowMs - previousFiringMs - PROBE_INTERVAL_MS;
+  previousFiringMs = nowMs;
+  delay.observe(latenessMs, schedule.runQueueWaitMs() ?? 0);
   if (delay.ownLatenessMs > KEPT_STALL_MS && stalls.length < KEPT_STALLS) {
     stalls.push({
       startedAt: Math.round(performance.timeOrigin + nowMs - delay.latenessMs),

@@ -1,4 +1,4 @@
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, createHistogram, PerformanceObserver } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import {
   EventLoopOwnDelay,
@@ -19,33 +19,38 @@ export interface NodeMetrics {
   readonly proposalFailures: Counter;
   readonly leaderChanges: Counter;
   readonly persistSeconds: Histogram;
-  /** Stops the event-loop delay sampler. */
+  /** Records how late a firing of the Raft tick timer was, ms: the event loop's delay. */
+  observeTickTimer(latenessMs: number): void;
+  /** Stops the event-loop delay window and the GC observer. */
   close(): void;
 }
 
-/** Resolution of Node's event-loop delay sampler. */
-const EVENT_LOOP_SAMPLE_RESOLUTION_MS = 10;
 /** The delay histogram is read and restarted this often; each window's worst delay is recorded. */
 const EVENT_LOOP_WINDOW_MS = 1_000;
 const NANOSECONDS_PER_SECOND = 1e9;
+const NANOSECONDS_PER_MILLISECOND = 1e6;
 /**
- * The probe that splits each delay into run-queue wait and own work fires this often (one
- * schedstat read per firing, about 2.5 µs: 0.03% of a core).
+ * prom-client's own event-loop lag gauges (`meshos_process_nodejs_eventloop_lag_*`) sample this
+ * often: each sample is a timer of their own, waking an idle node. The precise figures are
+ * MeshOS's, taken on the Raft tick timer that fires every tick interval anyway.
  */
-const OWN_DELAY_PROBE_INTERVAL_MS = 10;
+const PROM_CLIENT_LAG_SAMPLE_MS = 1_000;
 const WINDOW_MAX_DELAY_BUCKETS_SECONDS = [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
 /**
  * Event-loop delay: p50/p99 of the last window, the worst delay since start, and a histogram of
  * each window's worst delay, so a scraper can count stalls (windows over 50 ms, say) between two
- * scrapes by subtracting bucket counts.
+ * scrapes by subtracting bucket counts. Fed the lateness of each firing of the Raft tick timer;
+ * returns what records one, and what stops the window timer.
  */
-function registerEventLoopDelay(registry: Registry, waits: RunQueueWaitLog): () => void {
-  const sampler = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLE_RESOLUTION_MS });
-  sampler.enable();
+function registerEventLoopDelay(
+  registry: Registry,
+  waits: RunQueueWaitLog,
+): { observeTimer: (latenessMs: number) => void; close: () => void } {
+  const sampled = createHistogram();
   const delay = new Gauge({
     name: 'meshos_event_loop_delay_seconds',
-    help: 'event-loop delay: p50 and p99 over the last window, max since start',
+    help: 'event-loop delay (lateness of the Raft tick timer): p50 and p99 over the last window, max since start',
     labelNames: ['stat'],
     registers: [registry],
   });
@@ -57,7 +62,7 @@ function registerEventLoopDelay(registry: Registry, waits: RunQueueWaitLog): () 
   });
   const ownWindowMax = new Histogram({
     name: 'meshos_event_loop_window_max_own_delay_seconds',
-    help: `worst event-loop delay in each ${EVENT_LOOP_WINDOW_MS} ms window less the main thread's run-queue wait over it: the node's own work (a ${OWN_DELAY_PROBE_INTERVAL_MS} ms probe; equal to the wall delay where the kernel keeps no schedstat)`,
+    help: `worst event-loop delay in each ${EVENT_LOOP_WINDOW_MS} ms window less the main thread's run-queue wait over it: the node's own work (equal to the wall delay where the kernel keeps no schedstat)`,
     buckets: WINDOW_MAX_DELAY_BUCKETS_SECONDS,
     registers: [registry],
   });
@@ -69,28 +74,28 @@ function registerEventLoopDelay(registry: Registry, waits: RunQueueWaitLog): () 
       this.set(waits.available ? waits.read() / 1000 : 0);
     },
   });
-  const ownDelay = new EventLoopOwnDelay(OWN_DELAY_PROBE_INTERVAL_MS);
-  const probe = setInterval(
-    () => ownDelay.tick(performance.now(), waits.available ? waits.read() : 0),
-    OWN_DELAY_PROBE_INTERVAL_MS,
-  );
-  probe.unref();
+  const ownDelay = new EventLoopOwnDelay();
   let maxSeconds = 0;
   const timer = setInterval(() => {
-    ownWindowMax.observe(ownDelay.closeWindow().ownMaxMs / 1000);
-    const windowMaxSeconds = sampler.max / NANOSECONDS_PER_SECOND;
+    const window = ownDelay.closeWindow();
+    ownWindowMax.observe(window.ownMaxMs / 1000);
+    const windowMaxSeconds = window.wallMaxMs / 1000;
     maxSeconds = Math.max(maxSeconds, windowMaxSeconds);
     windowMax.observe(windowMaxSeconds);
-    delay.set({ stat: 'p50' }, sampler.percentile(50) / NANOSECONDS_PER_SECOND);
-    delay.set({ stat: 'p99' }, sampler.percentile(99) / NANOSECONDS_PER_SECOND);
+    const recorded = sampled.count > 0;
+    delay.set({ stat: 'p50' }, recorded ? sampled.percentile(50) / NANOSECONDS_PER_SECOND : 0);
+    delay.set({ stat: 'p99' }, recorded ? sampled.percentile(99) / NANOSECONDS_PER_SECOND : 0);
     delay.set({ stat: 'max' }, maxSeconds);
-    sampler.reset();
+    sampled.reset();
   }, EVENT_LOOP_WINDOW_MS);
   timer.unref();
-  return () => {
-    clearInterval(timer);
-    clearInterval(probe);
-    sampler.disable();
+  return {
+    observeTimer: (latenessMs) => {
+      // The histogram takes whole nanoseconds from 1 up.
+      sampled.record(Math.max(1, Math.round(latenessMs * NANOSECONDS_PER_MILLISECOND)));
+      ownDelay.observe(latenessMs, waits.available ? waits.read() : 0);
+    },
+    close: () => clearInterval(timer),
   };
 }
 
@@ -174,7 +179,11 @@ export function createNodeMetrics(
   steps: StepDurations,
 ): NodeMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'meshos_process_' });
+  collectDefaultMetrics({
+    register: registry,
+    prefix: 'meshos_process_',
+    eventLoopMonitoringPrecision: PROM_CLIENT_LAG_SAMPLE_MS,
+  });
   const gauge = (name: string, help: string, read: () => number): void => {
     new Gauge({
       name,
@@ -303,10 +312,18 @@ export function createNodeMetrics(
     registers: [registry],
   });
   node.onLeaderChange(() => leaderChanges.inc());
-  const stopEventLoopDelay = registerEventLoopDelay(registry, mainThreadRunQueueWaits());
+  const eventLoopDelay = registerEventLoopDelay(registry, mainThreadRunQueueWaits());
   const close = (): void => {
-    stopEventLoopDelay();
+    eventLoopDelay.close();
     stopGcObserver();
   };
-  return { registry, proposals, proposalFailures, leaderChanges, persistSeconds, close };
+  return {
+    registry,
+    proposals,
+    proposalFailures,
+    leaderChanges,
+    persistSeconds,
+    observeTickTimer: eventLoopDelay.observeTimer,
+    close,
+  };
 }

@@ -157,6 +157,7 @@ async function openRaft({ config, parts, disk, steps, clock, random, logger }: N
     onPersisted: (durationMs) => metrics?.persistSeconds.observe(durationMs / 1000),
     onStep: steps.observe,
     onStepStart: steps.started,
+    onTickTimer: (latenessMs) => metrics?.observeTickTimer(latenessMs),
     // A forwarded write's answer leaves in the turn its entry applied, with the Ready's messages.
     flushAfterReactions: () => endOfTurn.writeAfterReactions(),
     // What a peer message commits is applied in the poll phase that read it, so that the client

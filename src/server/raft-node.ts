@@ -193,6 +193,11 @@ export interface RaftNodeOptions<Result> {
   readonly onStep?: StepObserver;
   /** Told as each such piece starts (so its start can be read off the scheduler). */
   readonly onStepStart?: StepStartObserver;
+  /**
+   * Hears how late each firing of the tick timer was, ms: the event loop's delay, measured on
+   * the one timer a node has due every tick interval anyway (no probe timer of its own).
+   */
+  readonly onTickTimer?: (latenessMs: number) => void;
   readonly logger?: Logger;
   /** Largest append message, in bytes (default DEFAULT_MAX_APPEND_BYTES); the simulator varies it. */
   readonly maxAppendBytes?: number;
@@ -672,7 +677,9 @@ export class RaftNode<Result> {
     const clock = this.options.clock;
     this.tickTimer = clock.setTimer(this.ticks.delayMs(clock.nowMs()), () => {
       if (this.stopped || this.removed) return;
-      const due = this.ticks.take(clock.nowMs());
+      const nowMs = clock.nowMs();
+      this.options.onTickTimer?.(this.ticks.latenessMs(nowMs));
+      const due = this.ticks.take(nowMs);
       for (let tick = 0; tick < due; tick++) this.raft.tick();
       // Most ticks change nothing a Ready carries (9 of 10 on a leader between heartbeats, nearly
       // all on a follower): a drain for them cost an immediate, an extra turn of the loop and an

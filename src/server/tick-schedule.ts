@@ -28,6 +28,11 @@ export class TickSchedule {
     return Math.max(0, this.dueMs - nowMs);
   }
 
+  /** How late a timer firing at `nowMs` is: the event loop's delay (0 when early). */
+  latenessMs(nowMs: number): number {
+    return Math.max(0, nowMs - this.dueMs);
+  }
+
   /**
    * The ticks a timer firing at `nowMs` applies: the one it was set for, even when the clock says it
    * fired a little early (a clock that drifts from the timers must not make a firing tick nothing

@@ -153,15 +153,20 @@ describe('StepDurations with the run queue', () => {
 
 describe('EventLoopOwnDelay', () => {
   it("splits each window's worst delay into the run-queue wait and the loop's own work", () => {
-    const probe = new EventLoopOwnDelay(10);
-    probe.tick(0, 0);
-    probe.tick(10, 0);
-    probe.tick(130, 110); // 110 ms late, all of it waiting for a CPU
-    probe.tick(140, 110);
-    probe.tick(220, 115); // 70 ms late, 5 of them waiting
+    const probe = new EventLoopOwnDelay();
+    probe.observe(0, 0);
+    probe.observe(110, 110); // 110 ms late, all of it waiting for a CPU
+    probe.observe(0, 110);
+    probe.observe(70, 115); // 70 ms late, 5 of them waiting
     expect([probe.latenessMs, probe.ownLatenessMs]).toEqual([70, 65]);
     expect(probe.closeWindow()).toEqual({ wallMaxMs: 110, ownMaxMs: 65 });
-    probe.tick(230, 115);
+    probe.observe(0, 115);
     expect(probe.closeWindow()).toEqual({ wallMaxMs: 0, ownMaxMs: 0 });
+  });
+
+  it('counts the whole first lateness as own: no wait is known before it', () => {
+    const probe = new EventLoopOwnDelay();
+    probe.observe(30, 500);
+    expect(probe.closeWindow()).toEqual({ wallMaxMs: 30, ownMaxMs: 30 });
   });
 });

@@ -51,4 +51,15 @@ describe('TickSchedule', () => {
     expect(ticks).toBe(100);
     expect(nowMs).toBeGreaterThan(980);
   });
+
+  it("tells how late a firing is against the tick it was due for: the event loop's delay", () => {
+    const schedule = new TickSchedule(INTERVAL_MS, 0);
+    expect(schedule.latenessMs(9.5)).toBe(0);
+    expect(schedule.latenessMs(13)).toBe(3);
+    schedule.take(13);
+    // Due at 20 now, not at 13 + 10: the lateness does not carry into the next firing.
+    expect(schedule.latenessMs(21)).toBe(1);
+    schedule.take(21);
+    expect(schedule.latenessMs(95)).toBe(65);
+  });
 });
