@@ -41,47 +41,65 @@ export function planAvoid(out: Emitter, desired: DesiredState): void {
 /** A peer judged slow: its median RTT and from how many peers. */
 interface SlowJudgement {
   readonly medianMs: number;
+  readonly meanMs: number;
   readonly peers: number;
 }
 
 /**
  * The live peers whose median RTT from the other live peers reached SLOW_PEER_RTT_MS. Every RTT
  * to or from a slow peer is slow, so once slow peers are most of a healthy one's measurers its
- * median is slow too: the slowest is judged first (highest median, then mean), its own
- * measurements stop counting, and the rest are judged again, until no one left is slow. So a
- * mesh where most nodes are slow avoids those, not every node.
+ * median is slow too: the slowest is judged first (highest median, then mean, then lowest id),
+ * its own measurements stop counting, and the peers it measured are judged again, until no one
+ * left is slow. So a mesh where most nodes are slow avoids those, not every node.
  */
 function slowPeers(view: Emitter['view']): Map<NodeId, SlowJudgement> {
   const measuredBy = new Map<NodeId, { from: NodeId; rttMs: number }[]>();
+  const measuring = new Map<NodeId, NodeId[]>();
   for (const row of view.observed.rtt) {
     if (row.from === row.to || !view.isUp(row.from) || !view.isUp(row.to)) continue;
-    let list = measuredBy.get(row.to);
-    if (list === undefined) {
-      list = [];
-      measuredBy.set(row.to, list);
-    }
-    list.push({ from: row.from, rttMs: row.rttMs });
+    appendTo(measuredBy, row.to, { from: row.from, rttMs: row.rttMs });
+    appendTo(measuring, row.from, row.to);
   }
   const slow = new Map<NodeId, SlowJudgement>();
+  /** The peers over the threshold not yet judged slow, as their measurements stand now. */
+  const over = new Map<NodeId, SlowJudgement>();
+  const judge = (id: NodeId): void => {
+    over.delete(id);
+    const rtts = (measuredBy.get(id) ?? []).filter((row) => !slow.has(row.from)).map((row) => row.rttMs);
+    if (rtts.length === 0) return;
+    const medianMs = medianOf(rtts);
+    if (medianMs < SLOW_PEER_RTT_MS) return;
+    over.set(id, {
+      medianMs,
+      meanMs: rtts.reduce((sum, rtt) => sum + rtt, 0) / rtts.length,
+      peers: rtts.length,
+    });
+  };
+  for (const id of measuredBy.keys()) judge(id);
   for (;;) {
-    let worst: { id: NodeId; medianMs: number; meanMs: number; peers: number } | undefined;
-    for (const [id, rows] of measuredBy) {
-      if (slow.has(id)) continue;
-      const rtts = rows.filter((row) => !slow.has(row.from)).map((row) => row.rttMs);
-      if (rtts.length === 0) continue;
-      const medianMs = medianOf(rtts);
-      if (medianMs < SLOW_PEER_RTT_MS) continue;
-      const meanMs = rtts.reduce((sum, rtt) => sum + rtt, 0) / rtts.length;
-      if (
-        worst === undefined ||
-        medianMs > worst.medianMs ||
-        (medianMs === worst.medianMs && (meanMs > worst.meanMs || (meanMs === worst.meanMs && id < worst.id)))
-      )
-        worst = { id, medianMs, meanMs, peers: rtts.length };
+    let worst: NodeId | undefined;
+    for (const [id, judged] of over) {
+      const current = worst === undefined ? undefined : over.get(worst);
+      if (current === undefined || slower(id, judged, worst as NodeId, current)) worst = id;
     }
     if (worst === undefined) return slow;
-    slow.set(worst.id, { medianMs: worst.medianMs, peers: worst.peers });
+    slow.set(worst, over.get(worst) as SlowJudgement);
+    over.delete(worst);
+    for (const measured of measuring.get(worst) ?? []) if (!slow.has(measured)) judge(measured);
   }
+}
+
+/** Whether peer `a` judged `ja` is slower than peer `b` judged `jb`. */
+function slower(a: NodeId, ja: SlowJudgement, b: NodeId, jb: SlowJudgement): boolean {
+  if (ja.medianMs !== jb.medianMs) return ja.medianMs > jb.medianMs;
+  if (ja.meanMs !== jb.meanMs) return ja.meanMs > jb.meanMs;
+  return a < b;
+}
+
+function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }
 
 /**
