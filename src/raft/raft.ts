@@ -494,9 +494,7 @@ export class Raft {
     if (this.currentRole === 'leader') {
       // The leader counts its own copy only once it is durable.
       const self = this.progress.get(this.id);
-      const committedBefore = this.log.committed;
-      if (self?.maybeUpdate(this.log.lastStableIndex()) && this.maybeCommit())
-        this.onCommitAdvanced(committedBefore);
+      if (self?.maybeUpdate(this.log.lastStableIndex())) this.advanceCommit();
     }
   }
 
@@ -946,8 +944,7 @@ export class Raft {
     } else {
       progress.inflights.freeThrough(message.index);
     }
-    const committedBefore = this.log.committed;
-    if (updated && this.maybeCommit()) this.onCommitAdvanced(committedBefore);
+    if (updated) this.advanceCommit();
     if (this.currentRole !== 'leader') return;
     while (this.sendAppend(message.from, false)) {
       // Keep filling the window while there are entries to send.
@@ -993,18 +990,20 @@ export class Raft {
     if (progress.snapshotOffset < snapshot.byteLength) this.sendSnapshotChunk(message.from, progress);
   }
 
-  private maybeCommit(): boolean {
+  /** Commits what a quorum holds, if that moves the commit index, and acts on it. */
+  private advanceCommit(): void {
     const index = quorumIndex(this.clusterConfig, (node) => this.progress.get(node)?.match ?? 0);
-    if (index <= this.log.committed) return false;
+    const committedBefore = this.log.committed;
+    if (index <= committedBefore) return;
     // Figure 8: only an entry of the current term may be committed by counting replicas.
     if (
       this.log.term(index) !== this.currentTerm &&
       this.settings.unsafeCommitByCountingOlderTerms !== true
     ) {
-      return false;
+      return;
     }
     this.log.commitTo(index);
-    return true;
+    this.onCommitAdvanced(committedBefore);
   }
 
   private onCommitAdvanced(committedBefore: number): void {
