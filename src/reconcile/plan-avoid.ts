@@ -77,20 +77,18 @@ function slowPeers(view: Emitter['view']): Map<NodeId, SlowJudgement> {
   };
   for (const id of measuredBy.keys()) judge(id);
   for (;;) {
-    let worst: NodeId | undefined;
-    for (const [id, judged] of over) {
-      const current = worst === undefined ? undefined : over.get(worst);
-      if (current === undefined || slower(id, judged, worst as NodeId, current)) worst = id;
-    }
+    let worst: [NodeId, SlowJudgement] | undefined;
+    for (const peer of over) if (worst === undefined || slower(peer, worst)) worst = peer;
     if (worst === undefined) return slow;
-    slow.set(worst, over.get(worst) as SlowJudgement);
-    over.delete(worst);
-    for (const measured of measuring.get(worst) ?? []) if (!slow.has(measured)) judge(measured);
+    const [id, judged] = worst;
+    slow.set(id, judged);
+    over.delete(id);
+    for (const measured of measuring.get(id) ?? []) if (!slow.has(measured)) judge(measured);
   }
 }
 
-/** Whether peer `a` judged `ja` is slower than peer `b` judged `jb`. */
-function slower(a: NodeId, ja: SlowJudgement, b: NodeId, jb: SlowJudgement): boolean {
+/** Whether peer `a` is slower than peer `b`, each with its judgement. */
+function slower([a, ja]: [NodeId, SlowJudgement], [b, jb]: [NodeId, SlowJudgement]): boolean {
   if (ja.medianMs !== jb.medianMs) return ja.medianMs > jb.medianMs;
   if (ja.meanMs !== jb.meanMs) return ja.meanMs > jb.meanMs;
   return a < b;
