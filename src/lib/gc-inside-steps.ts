@@ -36,13 +36,19 @@ export interface LongStepOutsideGc {
 /** Told of each long step outside GC once judged (the node logs it with what the step did). */
 export type LongStepObserver = (step: LongStepOutsideGc) => void;
 
-interface PendingStep {
+/** A step whose own time passed the threshold, as the step log hands it over. */
+export interface LongStep {
   readonly source: StepSource;
   readonly startMs: number;
   readonly endMs: number;
   readonly ownMs: number;
-  readonly details: StepDetails | undefined;
-  readonly mainThreadCpuMs: number | undefined;
+  /** What the step did. */
+  readonly details?: StepDetails | undefined;
+  /** The main thread's time on a CPU over the step, when known. */
+  readonly mainThreadCpuMs?: number | undefined;
+}
+
+interface PendingStep extends LongStep {
   gcOwnMs: number;
 }
 
@@ -56,18 +62,11 @@ export class GcInsideSteps {
     private readonly onLongStep?: LongStepObserver,
   ) {}
 
-  /** A step whose own time passed the threshold, ended at `endMs`; `details` say what it did. */
-  longStep(
-    source: StepSource,
-    startMs: number,
-    endMs: number,
-    ownMs: number,
-    details?: StepDetails,
-    mainThreadCpuMs?: number,
-  ): void {
-    this.settle(endMs);
+  /** A step whose own time passed the threshold. */
+  longStep(step: LongStep): void {
+    this.settle(step.endMs);
     if (this.pending.length >= LONG_STEPS_PENDING) this.judge(this.pending.shift() as PendingStep);
-    this.pending.push({ source, startMs, endMs, ownMs, details, mainThreadCpuMs, gcOwnMs: 0 });
+    this.pending.push({ ...step, gcOwnMs: 0 });
   }
 
   /** A GC pause over [startMs, startMs + durationMs], `ownMs` of it the thread's own time. */

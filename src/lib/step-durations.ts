@@ -102,14 +102,14 @@ export class StepDurations {
     const ownMs = Math.max(0, durationMs - waitMs);
     this.observeOwn(source, ownMs);
     if (nowMs !== undefined && ownMs > LONG_STEP_THRESHOLD_MS)
-      this.gcInside.longStep(
+      this.gcInside.longStep({
         source,
-        nowMs - durationMs,
-        nowMs,
+        startMs: nowMs - durationMs,
+        endMs: nowMs,
         ownMs,
-        details?.(),
-        this.waits?.onCpuOverMs(nowMs - durationMs, nowMs),
-      );
+        details: details?.(),
+        mainThreadCpuMs: this.waits?.onCpuOverMs(nowMs - durationMs, nowMs),
+      });
   };
 
   /** A pause reported after it ended (V8's garbage collections), by its start on the log's clock. */

@@ -13,8 +13,8 @@ import { ScriptedThread } from './scripted-thread.js';
 describe('GcInsideSteps', () => {
   it('takes the GC pauses heard about later out of the long steps they fell in', () => {
     const judged = new GcInsideSteps(50);
-    judged.longStep('apply', 0, 90, 90);
-    judged.longStep('ready', 100, 160, 60);
+    judged.longStep({ source: 'apply', startMs: 0, endMs: 90, ownMs: 90 });
+    judged.longStep({ source: 'ready', startMs: 100, endMs: 160, ownMs: 60 });
     judged.pause(20, 50, 50); // inside the apply
     judged.pause(150, 20, 10); // half inside the ready
     judged.settle(160 + GC_REPORT_DELAY_MS);
@@ -24,7 +24,7 @@ describe('GcInsideSteps', () => {
 
   it('judges a step only once no pause inside it can still be unheard of', () => {
     const judged = new GcInsideSteps(50);
-    judged.longStep('peer-message', 0, 80, 80);
+    judged.longStep({ source: 'peer-message', startMs: 0, endMs: 80, ownMs: 80 });
     judged.settle(80 + GC_REPORT_DELAY_MS - 1);
     expect(judged.countOutsideGc('peer-message')).toBe(0);
     judged.pause(10, 60, 60);
@@ -36,7 +36,8 @@ describe('GcInsideSteps', () => {
 
   it(`keeps at most ${LONG_STEPS_PENDING} steps waiting, judging the oldest first`, () => {
     const judged = new GcInsideSteps(50);
-    for (let step = 0; step <= LONG_STEPS_PENDING; step++) judged.longStep('ready', step, step + 0.5, 70);
+    for (let step = 0; step <= LONG_STEPS_PENDING; step++)
+      judged.longStep({ source: 'ready', startMs: step, endMs: step + 0.5, ownMs: 70 });
     expect(judged.countOutsideGc('ready')).toBe(1);
   });
 });
