@@ -284,10 +284,11 @@ export class RaftKvBackend implements KvBackend {
         return Promise.reject(error);
       }
     }
-    return this.handleOtherForwarded(body, from);
+    return this.handleOtherForwarded(body);
   }
 
-  private async handleOtherForwarded(body: Uint8Array, from: NodeId | undefined): Promise<Uint8Array> {
+  /** A forwarded membership change or keepalive; a proposal reaching here finds no leader. */
+  private async handleOtherForwarded(body: Uint8Array): Promise<Uint8Array> {
     if (body[0] === FORWARD_MEMBERSHIP) return this.membership.serveForwarded(body.subarray(1));
     if (!this.node.isLeader()) throw new NotLeaderError(this.node.leaderInfo().leaderId);
     if (body[0] === FORWARD_KEEPALIVE && body.byteLength === 9) {
@@ -299,9 +300,8 @@ export class RaftKvBackend implements KvBackend {
       new DataView(answer.buffer).setFloat64(0, ttl);
       return answer;
     }
-    if (body[0] !== FORWARD_PROPOSAL) throw new MeshError('BAD_REQUEST', 'unknown forwarded request');
-    const result = await this.node.propose(body.subarray(1), from ?? true);
-    return encodeForwardedResult(result, this.node.applied);
+    // A proposal to a leader took the path above; anything else is not a forwarded request.
+    throw new MeshError('BAD_REQUEST', 'unknown forwarded request');
   }
 
   async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseTimeToLiveAnswer> {
