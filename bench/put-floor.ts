@@ -1,0 +1,251 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureLocalCertificates, type LocalNodePlan } from '../src/cli/local-cluster.js';
+import type { BenchCluster } from './cluster/bench-cluster.js';
+import { EtcdCluster } from './cluster/etcd-cluster.js';
+import { runLoad } from './cluster/load.js';
+import { clusterOptionsFromEnvironment, MeshosCluster } from './cluster/meshos-cluster.js';
+import { freePort, ManagedProcess } from './cluster/processes.js';
+import { wholeNumberFlag } from './flags.js';
+
+/**
+ * `node dist/bench/put-floor.js [--windows 8] [--window-seconds 5]`: one client's puts (the
+ * side-by-side bench's put ×1) against three systems alive at once, in short windows that take
+ * turns (floor, MeshOS, etcd, then the reverse), so the machine's drift falls on all three
+ * alike. Per window: the members' CPU per put (every thread's run time from
+ * `/proc/PID/task/TID/schedstat`), their context switches per put and the rate.
+ *
+ * The floor (`put-floor-member.ts`) is the least a replicated put can cost three Node processes
+ * here: the same writes, fdatasyncs (on MeshOS's sync thread), mutual-TLS messages and 10 ms
+ * timer as a MeshOS put at one client, and nothing else. What MeshOS spends above it is the work
+ * of its own code (Raft, the log's records, the key-value store, gRPC over HTTP/2, metrics),
+ * not the machine's cost of waking a process.
+ */
+
+const CLUSTER_TIMEOUT_MS = 60_000;
+const WARM_UP_MS = 10_000;
+const SETTLE_MS = 1_000;
+const MS_PER_SECOND = 1_000;
+const NANOSECONDS_PER_MICROSECOND = 1_000;
+/** The floor's request body: about a put of a 256-byte value with its key and framing. */
+const FLOOR_REQUEST_BYTES = 300;
+const FLOOR_ANSWER_FRAME_BYTES = 52;
+const FLOOR_SIZE = 3;
+const MEMBER_READY_TIMEOUT_MS = 10_000;
+/** Bounds a load's count (its latencies are kept in an array of this size): far above a window's. */
+const MAX_PUTS_PER_LOAD = 1_000_000;
+
+interface WindowFigures {
+  readonly cpuMicrosecondsPerPut: number;
+  readonly switchesPerPut: number;
+  readonly putsPerSecond: number;
+}
+
+/** Microseconds every thread of process `pid` has run, and its context switches. */
+async function threadTotals(pid: number): Promise<{ runMicroseconds: number; switches: number }> {
+  let runMicroseconds = 0;
+  let switches = 0;
+  for (const thread of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const schedstat = await readFile(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').catch(() => '0');
+    runMicroseconds += Number(schedstat.split(' ')[0]) / NANOSECONDS_PER_MICROSECOND;
+    const status = await readFile(`/proc/${pid}/task/${thread}/status`, 'utf8').catch(() => '');
+    for (const match of status.matchAll(/voluntary_ctxt_switches:\s+(\d+)/g)) switches += Number(match[1]);
+  }
+  return { runMicroseconds, switches };
+}
+
+async function measured(
+  pids: readonly number[],
+  run: () => Promise<number>,
+  seconds: number,
+): Promise<WindowFigures> {
+  const before = await Promise.all(pids.map(threadTotals));
+  const puts = await run();
+  const after = await Promise.all(pids.map(threadTotals));
+  const delta = (pick: (totals: { runMicroseconds: number; switches: number }) => number): number =>
+    after.reduce((total, totals, index) => total + pick(totals) - pick(before[index]!), 0);
+  return {
+    cpuMicrosecondsPerPut: delta((totals) => totals.runMicroseconds) / Math.max(1, puts),
+    switchesPerPut: delta((totals) => totals.switches) / Math.max(1, puts),
+    putsPerSecond: puts / seconds,
+  };
+}
+
+/** The floor: three `put-floor-member` processes and one client connection to the leader. */
+class PutFloor {
+  private constructor(
+    private readonly root: string,
+    private readonly members: readonly ManagedProcess[],
+    private readonly client: net.Socket,
+  ) {}
+
+  static async start(): Promise<PutFloor> {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'bench-floor-'));
+    const certificates = path.join(root, 'certs');
+    const plans: LocalNodePlan[] = [];
+    for (let id = 1; id <= FLOOR_SIZE; id++)
+      plans.push({
+        id,
+        client: `127.0.0.1:${await freePort()}`,
+        peer: `127.0.0.1:${await freePort()}`,
+        admin: '',
+        data: root,
+      });
+    await ensureLocalCertificates(certificates, plans);
+    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'put-floor-member.js');
+    const portOf = (address: string): string => address.split(':')[1]!;
+    const start = async (args: string[]): Promise<ManagedProcess> => {
+      const member = new ManagedProcess(`floor-${args[1]}`, process.execPath, [script, ...args]);
+      const deadline = Date.now() + MEMBER_READY_TIMEOUT_MS;
+      while (!member.output.join('').includes('ready')) {
+        if (!member.alive || Date.now() > deadline)
+          throw new Error(`floor member ${args[1]} did not start\n${member.describe()}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return member;
+    };
+    const followers = [
+      await start(['follower', '2', portOf(plans[1]!.peer), certificates, root]),
+      await start(['follower', '3', portOf(plans[2]!.peer), certificates, root]),
+    ];
+    const leader = await start([
+      'leader',
+      '1',
+      portOf(plans[0]!.client),
+      certificates,
+      root,
+      portOf(plans[1]!.peer),
+      portOf(plans[2]!.peer),
+    ]);
+    const client = net.connect(Number(portOf(plans[0]!.client)), '127.0.0.1');
+    client.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    return new PutFloor(root, [leader, ...followers], client);
+  }
+
+  get pids(): number[] {
+    return this.members.map((member) => member.pid ?? 0);
+  }
+
+  /** One client's puts, each sent when the previous is answered, for `durationMs`; the count answered. */
+  puts(durationMs: number): Promise<number> {
+    const request = Buffer.alloc(4 + FLOOR_REQUEST_BYTES);
+    request.writeUInt32BE(FLOOR_REQUEST_BYTES, 0);
+    const endMs = Date.now() + durationMs;
+    return new Promise((resolve) => {
+      let answered = 0;
+      let bytes = 0;
+      const onData = (chunk: Buffer): void => {
+        bytes += chunk.byteLength;
+        if (bytes < FLOOR_ANSWER_FRAME_BYTES) return;
+        bytes -= FLOOR_ANSWER_FRAME_BYTES;
+        answered++;
+        if (Date.now() < endMs) {
+          this.client.write(request);
+          return;
+        }
+        this.client.off('data', onData);
+        resolve(answered);
+      };
+      this.client.on('data', onData);
+      this.client.write(request);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.client.destroy();
+    await Promise.all(this.members.map((member) => member.stop()));
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+async function clusterPuts(cluster: BenchCluster, durationMs: number): Promise<number> {
+  const leader = await cluster.leaderIndex(CLUSTER_TIMEOUT_MS);
+  let puts = 0;
+  await runLoad({
+    endpoints: [cluster.endpoints[leader]!],
+    operation: 'put',
+    clients: 1,
+    maxRequests: MAX_PUTS_PER_LOAD,
+    maxDurationMs: durationMs,
+    observe: (_start, _duration, succeeded) => {
+      if (succeeded) puts++;
+    },
+  });
+  return puts;
+}
+
+function clusterPids(cluster: BenchCluster): number[] {
+  return [0, 1, 2].map((index) => cluster.pid(index) ?? 0);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { windows: { type: 'string' }, 'window-seconds': { type: 'string' } },
+    strict: true,
+  });
+  const windows = wholeNumberFlag('windows', values.windows, 8, 1, 100);
+  const seconds = wholeNumberFlag('window-seconds', values['window-seconds'], 5, 1, 60);
+  const floor = await PutFloor.start();
+  const meshos = await MeshosCluster.create(clusterOptionsFromEnvironment());
+  const etcd = await EtcdCluster.create();
+  const figures = new Map<string, WindowFigures[]>([
+    ['floor', []],
+    ['MeshOS', []],
+    ['etcd', []],
+  ]);
+  try {
+    await meshos.start(CLUSTER_TIMEOUT_MS);
+    await etcd.start(CLUSTER_TIMEOUT_MS);
+    const systems: Array<{ name: string; pids: () => number[]; puts: (ms: number) => Promise<number> }> = [
+      { name: 'floor', pids: () => floor.pids, puts: (ms) => floor.puts(ms) },
+      { name: 'MeshOS', pids: () => clusterPids(meshos), puts: (ms) => clusterPuts(meshos, ms) },
+      { name: 'etcd', pids: () => clusterPids(etcd), puts: (ms) => clusterPuts(etcd, ms) },
+    ];
+    // The JIT compiles a Node process's paths over its first seconds of load.
+    for (const system of systems) await system.puts(WARM_UP_MS);
+    for (let window = 0; window < windows; window++) {
+      for (const system of window % 2 === 0 ? systems : [...systems].reverse()) {
+        await system.puts(SETTLE_MS);
+        const result = await measured(system.pids(), () => system.puts(seconds * MS_PER_SECOND), seconds);
+        figures.get(system.name)!.push(result);
+      }
+      console.error(`window ${window + 1}/${windows} done`);
+    }
+  } finally {
+    await Promise.all([floor.stop(), meshos.stop(), etcd.stop()]);
+  }
+  const etcdCpu = figures.get('etcd')!.map((figure) => figure.cpuMicrosecondsPerPut);
+  console.log(
+    `One client's puts to the leader, ${windows} windows of ${seconds} s per system, taking turns.\n`,
+  );
+  console.log(
+    "| system | members' CPU per put, µs (median) | per window | ÷ etcd (median of windows) | context switches per put | puts/s |",
+  );
+  console.log('| --- | ---: | --- | ---: | ---: | ---: |');
+  for (const [name, list] of figures) {
+    const cpu = list.map((figure) => figure.cpuMicrosecondsPerPut);
+    const ratios = cpu.map((value, index) => value / etcdCpu[index]!);
+    console.log(
+      `| ${name} | ${median(cpu).toFixed(0)} | ${cpu.map((value) => value.toFixed(0)).join(', ')} | ${median(ratios).toFixed(2)} | ${median(list.map((figure) => figure.switchesPerPut)).toFixed(1)} | ${median(list.map((figure) => figure.putsPerSecond)).toFixed(0)} |`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
