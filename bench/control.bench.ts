@@ -2,20 +2,13 @@ import { EtcdCluster } from './cluster/etcd-cluster.js';
 import { MeshosCluster } from './cluster/meshos-cluster.js';
 import { type ControlRunFigures, runControlPlaneLoad } from './control/control-run.js';
 import { type ControlBenchSystem, controlBenchSettings } from './control/control-settings.js';
-import { type BenchContext, type BenchSuite, percentile } from './harness.js';
+import { type BenchContext, type BenchSuite, median } from './harness.js';
 
 /**
  * The control plane at mesh scale: 3 voters (MeshOS processes, TLS peers, fsync on) and, in
  * turn, a 3-member etcd 3.4, each serving a fleet of simulated workers that register under a
  * lease, keep it alive and watch the membership prefix. See docs/BENCHMARKS.md.
  */
-function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    0.5,
-  );
-}
-
 function describe(figures: ControlRunFigures): string {
   const cpu = figures.memberCpuMsPerSecond.map((value) => value.toFixed(0)).join(' / ');
   const revokes = figures.revokeLeaveMs.map((value) => value.toFixed(0)).join(', ');

@@ -11,6 +11,7 @@ import { runLoad } from './cluster/load.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './cluster/meshos-cluster.js';
 import { freePort, ManagedProcess } from './cluster/processes.js';
 import { wholeNumberFlag } from './flags.js';
+import { median, runToExit } from './harness.js';
 
 /**
  * `node dist/bench/put-floor.js [--windows 8] [--window-seconds 5]`: one client's puts (the
@@ -186,12 +187,6 @@ function clusterPids(cluster: BenchCluster): number[] {
   return [0, 1, 2].map((index) => cluster.pid(index) ?? 0);
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { windows: { type: 'string' }, 'window-seconds': { type: 'string' } },
@@ -245,7 +240,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runToExit(main);
