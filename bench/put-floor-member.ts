@@ -12,8 +12,8 @@ import { loadTlsMaterial, mutualTlsOptions } from '../src/transport/index.js';
  * store, no gRPC, and the same system calls and wake-ups as a MeshOS put at one client:
  * - the leader reads a client's request, writes it to its log file, sends it to both followers
  *   over mutual TLS (MeshOS's peer TLS options), fdatasyncs it on MeshOS's `SyncThread` (the
- *   event loop waiting up to `INLINE_SYNC_WAIT_MS`), and answers the client on the first
- *   follower's acknowledgement;
+ *   event loop waiting up to `INLINE_SYNC_WAIT_MS`), and answers the client once its own sync
+ *   and one follower's acknowledgement are in (a majority of three);
  * - a follower writes and syncs each entry the same way and acknowledges it;
  * - each process has one 10 ms timer, as a MeshOS node has its Raft tick.
  * Frames are a 4-byte big-endian length and the body.
