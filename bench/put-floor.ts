@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import type { BenchCluster } from './cluster/bench-cluster.js';
 import { EtcdCluster } from './cluster/etcd-cluster.js';
 import { runLoad } from './cluster/load.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './cluster/meshos-cluster.js';
-import { freePort, ManagedProcess } from './cluster/processes.js';
+import { freePort, ManagedProcess, type ThreadTotals, threadTotals } from './cluster/processes.js';
 import { wholeNumberFlag } from './flags.js';
 import { median, runToExit } from './harness.js';
 
@@ -31,7 +31,6 @@ const CLUSTER_TIMEOUT_MS = 60_000;
 const WARM_UP_MS = 10_000;
 const SETTLE_MS = 1_000;
 const MS_PER_SECOND = 1_000;
-const NANOSECONDS_PER_MICROSECOND = 1_000;
 /** The floor's request body: about a put of a 256-byte value with its key and framing. */
 const FLOOR_REQUEST_BYTES = 300;
 const FLOOR_ANSWER_FRAME_BYTES = 52;
@@ -46,19 +45,6 @@ interface WindowFigures {
   readonly putsPerSecond: number;
 }
 
-/** Microseconds every thread of process `pid` has run, and its context switches. */
-async function threadTotals(pid: number): Promise<{ runMicroseconds: number; switches: number }> {
-  let runMicroseconds = 0;
-  let switches = 0;
-  for (const thread of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
-    const schedstat = await readFile(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').catch(() => '0');
-    runMicroseconds += Number(schedstat.split(' ')[0]) / NANOSECONDS_PER_MICROSECOND;
-    const status = await readFile(`/proc/${pid}/task/${thread}/status`, 'utf8').catch(() => '');
-    for (const match of status.matchAll(/voluntary_ctxt_switches:\s+(\d+)/g)) switches += Number(match[1]);
-  }
-  return { runMicroseconds, switches };
-}
-
 async function measured(
   pids: readonly number[],
   run: () => Promise<number>,
@@ -67,11 +53,12 @@ async function measured(
   const before = await Promise.all(pids.map(threadTotals));
   const puts = await run();
   const after = await Promise.all(pids.map(threadTotals));
-  const delta = (pick: (totals: { runMicroseconds: number; switches: number }) => number): number =>
+  const delta = (pick: (totals: ThreadTotals) => number): number =>
     after.reduce((total, totals, index) => total + pick(totals) - pick(before[index]!), 0);
   return {
     cpuMicrosecondsPerPut: delta((totals) => totals.runMicroseconds) / Math.max(1, puts),
-    switchesPerPut: delta((totals) => totals.switches) / Math.max(1, puts),
+    switchesPerPut:
+      delta((totals) => totals.voluntarySwitches + totals.involuntarySwitches) / Math.max(1, puts),
     putsPerSecond: puts / seconds,
   };
 }

@@ -1,10 +1,10 @@
-import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { wholeNumberFlag } from '../flags.js';
 import { describeLoad, timedLoad } from './load.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './meshos-cluster.js';
-import { cpuTimeMs, sleep } from './processes.js';
+import { cpuTimeMs, sleep, threadTotals } from './processes.js';
 
 /**
  * `node dist/bench/cluster/one-client-windows.js [--target leader|follower] [--preload-seconds 10]
@@ -34,18 +34,9 @@ function membersCpuMs(cluster: MeshosCluster): Promise<number[]> {
   return perMember(cluster, cpuTimeMs);
 }
 
-/**
- * Voluntary context switches of every thread of process `pid` so far (Linux): each is a thread
- * going to sleep for something (a socket, a sync, a futex), so per put they count wake-ups.
- */
+/** Voluntary context switches of every thread of `pid`: per put, they count wake-ups. */
 async function sleepsOf(pid: number): Promise<number> {
-  let total = 0;
-  for (const thread of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
-    const status = await readFile(`/proc/${pid}/task/${thread}/status`, 'utf8').catch(() => '');
-    const match = /voluntary_ctxt_switches:\s+(\d+)/.exec(status);
-    if (match?.[1] !== undefined) total += Number(match[1]);
-  }
-  return total;
+  return (await threadTotals(pid)).voluntarySwitches;
 }
 
 function membersSleeps(cluster: MeshosCluster): Promise<number[]> {

@@ -179,3 +179,31 @@ export async function cpuTimeMs(pid: number): Promise<number> {
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** Every thread of a process summed, from /proc (Linux). */
+export interface ThreadTotals {
+  /** Time on a CPU (`schedstat`'s first field), µs. */
+  readonly runMicroseconds: number;
+  /** Times a thread went to sleep for something (a socket, a sync, a futex): wake-ups. */
+  readonly voluntarySwitches: number;
+  /** Times a thread was taken off a CPU while it could still run. */
+  readonly involuntarySwitches: number;
+}
+
+const NANOSECONDS_PER_MICROSECOND = 1_000;
+
+/** What every thread of process `pid` has run and switched so far (a thread gone meanwhile counts 0). */
+export async function threadTotals(pid: number): Promise<ThreadTotals> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  let runMicroseconds = 0;
+  let voluntarySwitches = 0;
+  let involuntarySwitches = 0;
+  for (const thread of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const schedstat = await readFile(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').catch(() => '0');
+    runMicroseconds += Number(schedstat.split(' ')[0]) / NANOSECONDS_PER_MICROSECOND;
+    const status = await readFile(`/proc/${pid}/task/${thread}/status`, 'utf8').catch(() => '');
+    voluntarySwitches += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    involuntarySwitches += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return { runMicroseconds, voluntarySwitches, involuntarySwitches };
+}
