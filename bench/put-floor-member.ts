@@ -1,10 +1,11 @@
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { INLINE_SYNC_WAIT_MS } from '../src/lib/node/inline-io-policy.js';
 import { SyncThread } from '../src/lib/node/sync-thread.js';
 import { loadTlsMaterial, mutualTlsOptions } from '../src/transport/index.js';
+import { framed, readFrames } from './put-floor-wire.js';
 
 /**
  * One member of the put floor (`put-floor.ts`): the least work a replicated put can cost a Node
@@ -16,18 +17,18 @@ import { loadTlsMaterial, mutualTlsOptions } from '../src/transport/index.js';
  *   and one follower's acknowledgement are in (a majority of three);
  * - a follower writes and syncs each entry the same way and acknowledges it;
  * - each process has one 10 ms timer, as a MeshOS node has its Raft tick.
- * Frames are a 4-byte big-endian length and the body.
+ * Frames as `put-floor-wire.ts` makes them.
  *
  * `node put-floor-member.js leader ID CLIENT_PORT CERTS DATA FOLLOWER_PORT...` or
  * `node put-floor-member.js follower ID PEER_PORT CERTS DATA`; prints `ready` once listening.
  */
 
-const LENGTH_BYTES = 4;
 /** The log file's preallocated size, as MeshOS's segments (a write that extends a file syncs its size too). */
 const LOG_BYTES = 64 * 1024 * 1024;
 const TICK_MS = 10;
 /** An entry's header on the wire: its sequence number, then room a real header would take. */
 const ENTRY_HEADER_BYTES = 24;
+/** An answer's body: about a PutResponse with its header. */
 const ANSWER_BYTES = 48;
 
 class EntryLog {
@@ -45,37 +46,14 @@ class EntryLog {
     if (this.offset + entry.byteLength > LOG_BYTES) this.offset = 0;
     writeSync(this.fd, entry, 0, entry.byteLength, this.offset);
     this.offset += entry.byteLength;
-    if (this.syncThread.busy) {
-      fdatasyncSync(this.fd);
-      return;
-    }
+    // Never busy here: a follower appends one entry after another, and the leader takes the
+    // next request only once this one's sync is done (its answer waits for it).
     await this.syncThread.sync(this.fd, INLINE_SYNC_WAIT_MS);
   }
 
   close(): void {
     closeSync(this.fd);
   }
-}
-
-function framed(body: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + body.byteLength);
-  frame.writeUInt32BE(body.byteLength, 0);
-  frame.set(body, LENGTH_BYTES);
-  return frame;
-}
-
-/** Calls `onFrame` with each whole frame that arrives on `socket`. */
-function readFrames(socket: net.Socket, onFrame: (body: Buffer) => void): void {
-  let pending: Buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.byteLength === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.byteLength >= LENGTH_BYTES) {
-      const length = pending.readUInt32BE(0);
-      if (pending.byteLength < LENGTH_BYTES + length) break;
-      onFrame(pending.subarray(LENGTH_BYTES, LENGTH_BYTES + length));
-      pending = pending.subarray(LENGTH_BYTES + length);
-    }
-  });
 }
 
 interface PendingPut {

@@ -9,9 +9,10 @@ import type { BenchCluster } from './cluster/bench-cluster.js';
 import { EtcdCluster } from './cluster/etcd-cluster.js';
 import { runLoad } from './cluster/load.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './cluster/meshos-cluster.js';
-import { freePort, ManagedProcess, type ThreadTotals, threadTotals } from './cluster/processes.js';
+import { freePort, ManagedProcess, sleep, type ThreadTotals, threadTotals } from './cluster/processes.js';
 import { wholeNumberFlag } from './flags.js';
 import { median, runToExit } from './harness.js';
+import { framed, readFrames } from './put-floor-wire.js';
 
 /**
  * `node dist/bench/put-floor.js [--windows 8] [--window-seconds 5]`: one client's puts (the
@@ -33,9 +34,9 @@ const SETTLE_MS = 1_000;
 const MS_PER_SECOND = 1_000;
 /** The floor's request body: about a put of a 256-byte value with its key and framing. */
 const FLOOR_REQUEST_BYTES = 300;
-const FLOOR_ANSWER_FRAME_BYTES = 52;
 const FLOOR_SIZE = 3;
 const MEMBER_READY_TIMEOUT_MS = 10_000;
+const MEMBER_READY_POLL_MS = 20;
 /** Bounds a load's count (its latencies are kept in an array of this size): far above a window's. */
 const MAX_PUTS_PER_LOAD = 1_000_000;
 
@@ -65,11 +66,16 @@ async function measured(
 
 /** The floor: three `put-floor-member` processes and one client connection to the leader. */
 class PutFloor {
+  /** Told of each answer to the load in progress. */
+  private onAnswer: (() => void) | undefined;
+
   private constructor(
     private readonly root: string,
     private readonly members: readonly ManagedProcess[],
     private readonly client: net.Socket,
-  ) {}
+  ) {
+    readFrames(client, () => this.onAnswer?.());
+  }
 
   static async start(): Promise<PutFloor> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'bench-floor-'));
@@ -92,7 +98,7 @@ class PutFloor {
       while (!member.output.join('').includes('ready')) {
         if (!member.alive || Date.now() > deadline)
           throw new Error(`floor member ${args[1]} did not start\n${member.describe()}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await sleep(MEMBER_READY_POLL_MS);
       }
       return member;
     };
@@ -124,25 +130,19 @@ class PutFloor {
 
   /** One client's puts, each sent when the previous is answered, for `durationMs`; the count answered. */
   puts(durationMs: number): Promise<number> {
-    const request = Buffer.alloc(4 + FLOOR_REQUEST_BYTES);
-    request.writeUInt32BE(FLOOR_REQUEST_BYTES, 0);
+    const request = framed(Buffer.alloc(FLOOR_REQUEST_BYTES));
     const endMs = Date.now() + durationMs;
     return new Promise((resolve) => {
       let answered = 0;
-      let bytes = 0;
-      const onData = (chunk: Buffer): void => {
-        bytes += chunk.byteLength;
-        if (bytes < FLOOR_ANSWER_FRAME_BYTES) return;
-        bytes -= FLOOR_ANSWER_FRAME_BYTES;
+      this.onAnswer = () => {
         answered++;
         if (Date.now() < endMs) {
           this.client.write(request);
           return;
         }
-        this.client.off('data', onData);
+        this.onAnswer = undefined;
         resolve(answered);
       };
-      this.client.on('data', onData);
       this.client.write(request);
     });
   }
