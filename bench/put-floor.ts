@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureLocalCertificates, type LocalNodePlan } from '../src/cli/local-cluster.js';
+import { ensureLocalCertificates } from '../src/cli/local-cluster.js';
 import type { BenchCluster } from './cluster/bench-cluster.js';
 import { EtcdCluster } from './cluster/etcd-cluster.js';
 import { runLoad } from './cluster/load.js';
@@ -34,7 +34,6 @@ const SETTLE_MS = 1_000;
 const MS_PER_SECOND = 1_000;
 /** The floor's request body: about a put of a 256-byte value with its key and framing. */
 const FLOOR_REQUEST_BYTES = 300;
-const FLOOR_SIZE = 3;
 const MEMBER_READY_TIMEOUT_MS = 10_000;
 const MEMBER_READY_POLL_MS = 20;
 /** Bounds a load's count (its latencies are kept in an array of this size): far above a window's. */
@@ -80,18 +79,10 @@ class PutFloor {
   static async start(): Promise<PutFloor> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'bench-floor-'));
     const certificates = path.join(root, 'certs');
-    const plans: LocalNodePlan[] = [];
-    for (let id = 1; id <= FLOOR_SIZE; id++)
-      plans.push({
-        id,
-        client: `127.0.0.1:${await freePort()}`,
-        peer: `127.0.0.1:${await freePort()}`,
-        admin: '',
-        data: root,
-      });
-    await ensureLocalCertificates(certificates, plans);
+    await ensureLocalCertificates(certificates, [{ id: 1 }, { id: 2 }, { id: 3 }]);
+    const clientPort = String(await freePort());
+    const followerPorts = [String(await freePort()), String(await freePort())];
     const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'put-floor-member.js');
-    const portOf = (address: string): string => address.split(':')[1]!;
     const start = async (args: string[]): Promise<ManagedProcess> => {
       const member = new ManagedProcess(`floor-${args[1]}`, process.execPath, [script, ...args]);
       const deadline = Date.now() + MEMBER_READY_TIMEOUT_MS;
@@ -103,19 +94,11 @@ class PutFloor {
       return member;
     };
     const followers = [
-      await start(['follower', '2', portOf(plans[1]!.peer), certificates, root]),
-      await start(['follower', '3', portOf(plans[2]!.peer), certificates, root]),
+      await start(['follower', '2', followerPorts[0]!, certificates, root]),
+      await start(['follower', '3', followerPorts[1]!, certificates, root]),
     ];
-    const leader = await start([
-      'leader',
-      '1',
-      portOf(plans[0]!.client),
-      certificates,
-      root,
-      portOf(plans[1]!.peer),
-      portOf(plans[2]!.peer),
-    ]);
-    const client = net.connect(Number(portOf(plans[0]!.client)), '127.0.0.1');
+    const leader = await start(['leader', '1', clientPort, certificates, root, ...followerPorts]);
+    const client = net.connect(Number(clientPort), '127.0.0.1');
     client.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       client.once('connect', resolve);
@@ -171,7 +154,7 @@ async function clusterPuts(cluster: BenchCluster, durationMs: number): Promise<n
 }
 
 function clusterPids(cluster: BenchCluster): number[] {
-  return [0, 1, 2].map((index) => cluster.pid(index) ?? 0);
+  return cluster.endpoints.map((_endpoint, index) => cluster.pid(index) ?? 0);
 }
 
 async function main(): Promise<void> {

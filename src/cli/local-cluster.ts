@@ -61,10 +61,10 @@ export function localClusterPlan(root: string, size = LOCAL_CLUSTER_SIZE, portOf
   });
 }
 
-/** Creates the cluster CA and node certificates once; later starts reuse them. */
+/** Creates the cluster CA and the certificates of the nodes `plans` name once; later starts reuse them. */
 export async function ensureLocalCertificates(
   directory: string,
-  plans: readonly LocalNodePlan[],
+  plans: readonly Pick<LocalNodePlan, 'id'>[],
 ): Promise<void> {
   if (!existsSync(certificateFiles.caCertificate(directory)))
     await createClusterCa(directory, LOCAL_CLUSTER_ID);
