@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ensureLocalCertificates } from '../src/cli/local-cluster.js';
 import type { BenchCluster } from './cluster/bench-cluster.js';
 import { EtcdCluster } from './cluster/etcd-cluster.js';
-import { runLoad } from './cluster/load.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, runLoad } from './cluster/load.js';
 import { clusterOptionsFromEnvironment, MeshosCluster } from './cluster/meshos-cluster.js';
 import { freePort, ManagedProcess, sleep, type ThreadTotals, threadTotals } from './cluster/processes.js';
 import { wholeNumberFlag } from './flags.js';
@@ -111,15 +111,25 @@ class PutFloor {
     return this.members.map((member) => member.pid ?? 0);
   }
 
-  /** One client's puts, each sent when the previous is answered, for `durationMs`; the count answered. */
+  /**
+   * One client's puts, each sent when the previous is answered, for `durationMs`; the count
+   * answered. Fails when one put goes unanswered for `DEFAULT_REQUEST_TIMEOUT_MS` (a member died).
+   */
   puts(durationMs: number): Promise<number> {
     const request = framed(Buffer.alloc(FLOOR_REQUEST_BYTES));
     const endMs = Date.now() + durationMs;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       let answered = 0;
+      const unanswered = (): void => {
+        this.onAnswer = undefined;
+        reject(new Error(`the floor left a put unanswered for ${DEFAULT_REQUEST_TIMEOUT_MS} ms`));
+      };
+      let deadline = setTimeout(unanswered, DEFAULT_REQUEST_TIMEOUT_MS);
       this.onAnswer = () => {
         answered++;
+        clearTimeout(deadline);
         if (Date.now() < endMs) {
+          deadline = setTimeout(unanswered, DEFAULT_REQUEST_TIMEOUT_MS);
           this.client.write(request);
           return;
         }
