@@ -2,7 +2,12 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RECORD_BYTES } from './chains/append-load.js';
-import { type ChainsColumn, chainsColumns, median, renderChainsTable } from './chains/chains-report.js';
+import {
+  type ChainsColumn,
+  chainsColumns,
+  measuredMedian,
+  renderChainsTable,
+} from './chains/chains-report.js';
 import {
   APPEND_CLIENTS,
   FAILOVER_CLIENTS,
@@ -67,7 +72,7 @@ function record(context: BenchContext, columns: readonly ChainsColumn[]): void {
       const unit = /\((.+)\)$/.exec(metric)?.[1] ?? '';
       context.record({
         metric: `${column.label} ${metric}`,
-        median: median(values),
+        median: measuredMedian(values),
         unit,
         samples: values.length,
       });

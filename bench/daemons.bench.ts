@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { median } from './chains/chains-report.js';
+import { measuredMedian } from './chains/chains-report.js';
 import { writeReportSection } from './cluster/report-section.js';
 import { daemonsFigures, renderDaemonsReport } from './daemons/daemons-report.js';
 import { type DaemonsRoundFigures, runDaemonsRound } from './daemons/daemons-round.js';
@@ -33,7 +33,7 @@ export const suite: BenchSuite = {
     for (const [metric, values] of daemonsFigures(rounds)) {
       if (values.length === 0) continue;
       const unit = /\(([^()]+)\)$/.exec(metric)?.[1] ?? '';
-      context.record({ metric, median: median(values), unit, samples: values.length });
+      context.record({ metric, median: measuredMedian(values), unit, samples: values.length });
     }
     const markdown = [
       `Run ${new Date().toISOString()} on ${machineDescription()}, ${os.type()} ${os.release()}; ${settings.runs} round(s), ${settings.loadsOnly ? 'loads only (no failover, no move)' : `${settings.failoversPerCase} kill(s) per failover case per round`}; one-minute load average before each phase: ${rounds.map((round) => round.loadAverages.join(', ')).join('; ')}.`,

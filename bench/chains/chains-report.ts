@@ -1,3 +1,4 @@
+import { median } from '../harness.js';
 import { APPEND_CLIENTS, type RoundFigures } from './chains-round.js';
 
 /** One column of the report: a system in one sync mode, each figure's value from every round. */
@@ -10,11 +11,8 @@ export interface ChainsColumn {
 export const FAILOVER_METRIC = 'failover gap, kill -9 leader (ms)';
 
 /** The median of the measured values (NaN, a round that measured nothing, is left out). */
-export function median(values: readonly number[]): number {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+export function measuredMedian(values: readonly number[]): number {
+  return median(values.filter((value) => !Number.isNaN(value)));
 }
 
 /** Columns in the order systems and modes first appear; each figure lists one value per round. */
@@ -85,14 +83,14 @@ export function renderChainsTable(columns: readonly ChainsColumn[], reference?: 
       const values = column.values.get(metric);
       if (values === undefined) return '';
       const rounds = values.length > 1 ? ` (${values.map(format).join(', ')})` : '';
-      return `${format(median(values))}${rounds}`;
+      return `${format(measuredMedian(values))}${rounds}`;
     });
     const referenceValues = reference?.values.get(metric);
     const ratios = others.map((column) => {
       const values = column.values.get(metric);
       // A count (how much there was to read) is context, not a figure to compare.
       if (values === undefined || referenceValues === undefined || metric.endsWith('(count)')) return '';
-      return (median(values) / median(referenceValues)).toFixed(2);
+      return (measuredMedian(values) / measuredMedian(referenceValues)).toFixed(2);
     });
     if (cells.every((cell) => cell === '')) continue;
     lines.push(`| ${[metric, ...cells, ...ratios].join(' | ')} |`);

@@ -1,4 +1,4 @@
-import { format, median } from '../chains/chains-report.js';
+import { format, measuredMedian } from '../chains/chains-report.js';
 import type { FailoverCase } from './daemon-failover.js';
 import {
   type DaemonsRoundFigures,
@@ -18,7 +18,7 @@ export const MOVE_METRIC = 'migration pause, `daemon move` (ms)';
 function cell(values: readonly number[]): string {
   if (values.length === 0) return '—';
   const samples = values.length > 1 ? ` (${values.map(format).join(', ')})` : '';
-  return `${format(median(values))}${samples}`;
+  return `${format(measuredMedian(values))}${samples}`;
 }
 
 function loadsAt(
@@ -88,7 +88,7 @@ export function daemonsFigures(rounds: readonly DaemonsRoundFigures[]): Map<stri
 function ratioCell(ratios: readonly number[]): string {
   if (ratios.length === 0) return '—';
   const samples = ratios.length > 1 ? ` (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})` : '';
-  return `${median(ratios).toFixed(2)}${samples}`;
+  return `${measuredMedian(ratios).toFixed(2)}${samples}`;
 }
 
 /** The report: events against the cluster's own KV puts, the failover gaps and the move pause. */
