@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -15,11 +16,13 @@ import { median, runToExit } from './harness.js';
 import { framed, readFrames } from './put-floor-wire.js';
 
 /**
- * `node dist/bench/put-floor.js [--windows 8] [--window-seconds 5]`: one client's puts (the
- * side-by-side bench's put ×1) against three systems alive at once, in short windows that take
- * turns (floor, MeshOS, etcd, then the reverse), so the machine's drift falls on all three
- * alike. Per window: the members' CPU per put (every thread's run time from
- * `/proc/PID/task/TID/schedstat`), their context switches per put and the rate.
+ * `node dist/bench/put-floor.js [--windows 8] [--window-seconds 5] [--baseline DIST]`: one
+ * client's puts (the side-by-side bench's put ×1) against three systems alive at once, in short
+ * windows that take turns (floor, MeshOS, etcd, then the reverse), so the machine's drift falls
+ * on all three alike. Per window: the members' CPU per put (every thread's run time from
+ * `/proc/PID/task/TID/schedstat`), their context switches per put and the rate. `--baseline`
+ * adds a fourth system, a MeshOS cluster run from another build's `dist` folder (an earlier
+ * commit's, say), so a change is measured against what it changes in the same windows.
  *
  * The floor (`put-floor-member.ts`) is the least a replicated put can cost three Node processes
  * here: the same writes, fdatasyncs (on MeshOS's sync thread), mutual-TLS messages and 10 ms
@@ -169,27 +172,42 @@ function clusterPids(cluster: BenchCluster): number[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { windows: { type: 'string' }, 'window-seconds': { type: 'string' } },
+    options: {
+      windows: { type: 'string' },
+      'window-seconds': { type: 'string' },
+      baseline: { type: 'string' },
+    },
     strict: true,
   });
   const windows = wholeNumberFlag('windows', values.windows, 8, 1, 100);
   const seconds = wholeNumberFlag('window-seconds', values['window-seconds'], 5, 1, 60);
+  const baselineScript = values.baseline === undefined ? undefined : baselineMainScript(values.baseline);
   const floor = await PutFloor.start();
   const meshos = await MeshosCluster.create(clusterOptionsFromEnvironment());
+  const baseline =
+    baselineScript === undefined
+      ? undefined
+      : await MeshosCluster.create({ ...clusterOptionsFromEnvironment(), mainScript: baselineScript });
   const etcd = await EtcdCluster.create();
-  const figures = new Map<string, WindowFigures[]>([
-    ['floor', []],
-    ['MeshOS', []],
-    ['etcd', []],
-  ]);
+  const systems: Array<{ name: string; pids: () => number[]; puts: (ms: number) => Promise<number> }> = [
+    { name: 'floor', pids: () => floor.pids, puts: (ms) => floor.puts(ms) },
+    { name: 'MeshOS', pids: () => clusterPids(meshos), puts: (ms) => clusterPuts(meshos, ms) },
+    ...(baseline === undefined
+      ? []
+      : [
+          {
+            name: 'MeshOS (baseline)',
+            pids: () => clusterPids(baseline),
+            puts: (ms: number) => clusterPuts(baseline, ms),
+          },
+        ]),
+    { name: 'etcd', pids: () => clusterPids(etcd), puts: (ms) => clusterPuts(etcd, ms) },
+  ];
+  const figures = new Map<string, WindowFigures[]>(systems.map((system) => [system.name, []]));
   try {
     await meshos.start(CLUSTER_TIMEOUT_MS);
+    await baseline?.start(CLUSTER_TIMEOUT_MS);
     await etcd.start(CLUSTER_TIMEOUT_MS);
-    const systems: Array<{ name: string; pids: () => number[]; puts: (ms: number) => Promise<number> }> = [
-      { name: 'floor', pids: () => floor.pids, puts: (ms) => floor.puts(ms) },
-      { name: 'MeshOS', pids: () => clusterPids(meshos), puts: (ms) => clusterPuts(meshos, ms) },
-      { name: 'etcd', pids: () => clusterPids(etcd), puts: (ms) => clusterPuts(etcd, ms) },
-    ];
     // The JIT compiles a Node process's paths over its first seconds of load.
     for (const system of systems) await system.puts(WARM_UP_MS);
     for (let window = 0; window < windows; window++) {
@@ -201,7 +219,7 @@ async function main(): Promise<void> {
       console.error(`window ${window + 1}/${windows} done`);
     }
   } finally {
-    await Promise.all([floor.stop(), meshos.stop(), etcd.stop()]);
+    await Promise.all([floor.stop(), meshos.stop(), baseline?.stop(), etcd.stop()]);
   }
   const etcdCpu = figures.get('etcd')!.map((figure) => figure.cpuMicrosecondsPerPut);
   console.log(
@@ -218,6 +236,21 @@ async function main(): Promise<void> {
       `| ${name} | ${median(cpu).toFixed(0)} | ${cpu.map((value) => value.toFixed(0)).join(', ')} | ${median(ratios).toFixed(2)} | ${median(list.map((figure) => figure.switchesPerPut)).toFixed(1)} | ${median(list.map((figure) => figure.putsPerSecond)).toFixed(0)} |`,
     );
   }
+  const baselineFigures = figures.get('MeshOS (baseline)');
+  if (baselineFigures !== undefined) {
+    const meshosCpu = figures.get('MeshOS')!.map((figure) => figure.cpuMicrosecondsPerPut);
+    const paired = meshosCpu.map((value, index) => value / baselineFigures[index]!.cpuMicrosecondsPerPut);
+    console.log(
+      `\nMeshOS ÷ baseline, CPU per put, window by window: median ${median(paired).toFixed(3)} (${paired.map((value) => value.toFixed(2)).join(', ')})`,
+    );
+  }
+}
+
+/** The CLI script of the build in `dist` (a folder as `npm run build` makes it), checked to exist. */
+function baselineMainScript(dist: string): string {
+  const script = path.resolve(dist, 'src', 'cli', 'main.js');
+  if (!existsSync(script)) throw new Error(`--baseline: no build at ${dist} (${script} is missing)`);
+  return script;
 }
 
 runToExit(main);

@@ -33,6 +33,8 @@ export interface MeshosClusterOptions {
   readonly startArguments?: readonly string[];
   /** Serve the client ports over TLS with client certificate auth (`clientTls()` gives the load its PEM). */
   readonly clientTls?: boolean;
+  /** The CLI script the members run (default this build's): another build's, to set two side by side. */
+  readonly mainScript?: string;
 }
 
 /**
@@ -146,7 +148,7 @@ export class MeshosCluster extends ProcessBenchCluster {
         // As `npm start` runs its nodes; flags from the environment come later and win.
         ...NODE_PROCESS_V8_FLAGS,
         ...flags,
-        mainScript(),
+        this.options.mainScript ?? mainScript(),
         ...nodeArguments(plan, this.plans, path.join(this.root, 'certs')),
         ...(this.options.startArguments ?? []),
         ...this.clientTlsArguments(plan.id),

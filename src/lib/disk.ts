@@ -21,6 +21,20 @@ export interface DiskFile {
   truncate(size: number): Promise<void>;
   /** Makes every write so far durable (fdatasync). */
   datasync(): Promise<void>;
+  /**
+   * Writes at `offset` before returning, when this disk would write these bytes on the calling
+   * thread anyway (a quick device, see `NodeDiskOptions.inlineWrites`); false, having done
+   * nothing, when it would not. A failed write throws. Absent where the disk never writes so.
+   */
+  writeAtNow?(data: Uint8Array, offset: number): boolean;
+  /**
+   * Starts an fdatasync of every write so far: undefined when they are durable on return (an
+   * inline sync that finished within its wait), else the promise of the sync's end. A failure
+   * throws or rejects. Absent where the disk never syncs on the calling thread. It spares a
+   * caller who can go on at once (a log's write that finished in this turn) the promise a
+   * `datasync` costs.
+   */
+  datasyncNow?(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 

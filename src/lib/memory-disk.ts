@@ -63,6 +63,13 @@ export class MemoryDisk implements Disk {
   private readonly directories = new Set<string>(['/', '.']);
   syncCount = 0;
 
+  /**
+   * `writesNow`: its files offer `writeAtNow` and `datasyncNow`, as a quick device's `NodeDisk`
+   * with inline writes does, so that callers' paths for a write finished in the same turn run
+   * here too.
+   */
+  constructor(private readonly options: { readonly writesNow?: boolean } = {}) {}
+
   async open(filePath: string, mode: OpenMode): Promise<DiskFile> {
     const key = normalize(filePath);
     let inode = this.entries.get(key);
@@ -74,7 +81,7 @@ export class MemoryDisk implements Disk {
     } else if (mode === 'create') {
       resize(inode, 0);
     }
-    return new MemoryDiskFile(key, inode, this);
+    return new MemoryDiskFile(key, inode, this, this.options.writesNow === true);
   }
 
   async readFile(filePath: string): Promise<Uint8Array> {
@@ -194,11 +201,26 @@ export class MemoryDisk implements Disk {
 }
 
 class MemoryDiskFile implements DiskFile {
+  readonly writeAtNow?: (data: Uint8Array, offset: number) => boolean;
+  readonly datasyncNow?: () => undefined;
+
   constructor(
     readonly path: string,
     private readonly inode: MemoryInode,
     private readonly disk: MemoryDisk,
-  ) {}
+    writesNow: boolean,
+  ) {
+    if (writesNow) {
+      this.writeAtNow = (data, offset) => {
+        store(this.inode, data, offset);
+        return true;
+      };
+      this.datasyncNow = () => {
+        this.syncNow();
+        return undefined;
+      };
+    }
+  }
 
   async append(data: Uint8Array): Promise<void> {
     store(this.inode, data, this.inode.length);
@@ -226,6 +248,10 @@ class MemoryDiskFile implements DiskFile {
   }
 
   async datasync(): Promise<void> {
+    this.syncNow();
+  }
+
+  private syncNow(): void {
     this.disk.syncCount++;
     const inode = this.inode;
     inode.durable = { bytes: inode.data.slice(0, inode.written), length: inode.length };

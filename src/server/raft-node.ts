@@ -812,9 +812,10 @@ export class RaftNode<Result> {
         if (this.snapshotIsDue()) this.startSnapshot();
       }
       // What these Readys sent leaves in this turn of the event loop, not a turn later. When they
-      // started a log write, at once: before the write, which the store runs in the microtasks
-      // that follow (an inline fdatasync blocks the loop), so a leader's appends travel while it
-      // syncs its own copy. Otherwise after the reactions to what they applied, together with
+      // started a log write, at once: a write the store runs in the microtasks that follow (an
+      // inline fdatasync blocks the loop) then starts after it, and a leader's appends travel
+      // while it syncs its own copy (a write done within the Ready flushed them before it
+      // started, see `handleReady`). Otherwise after the reactions to what they applied, together with
       // what those send (see `flushAfterReactions`). A drain of commits only leaves it to the
       // scheduled drain of this turn, which the messages it read scheduled.
       if (!commitsOnly) {
@@ -841,27 +842,38 @@ export class RaftNode<Result> {
    * Ready (acknowledgements that arrived meanwhile, new proposals) need not wait for this
    * write's fdatasync; the store group-commits writes queued behind one in progress. What may
    * only leave once durable (votes, append acknowledgements) leaves when the write and every
-   * earlier one are done, in Ready order. True when it started a log write.
+   * earlier one are done, in Ready order: at once when the write was durable before the store
+   * returned (an idle store on a quick disk writes and syncs on this thread), with no promise
+   * to wait for. True when it started a log write.
    */
   private handleReady(ready: Ready): boolean {
     if (ready.softState !== undefined) this.noteLeader(ready.softState.leaderId);
     if (traceStage !== undefined) traceReady(traceStage, ready);
     this.sendAtOnce(ready);
+    // The log write may be done before `stageWrite` returns (`RaftLogStore.appendNow`): a leader's
+    // appends leave first, so the followers write beside it.
+    if (ready.entries.length > 0) this.options.link.flush?.();
     this.endPhase('send');
-    const persisted = bothSettled(this.stageWrite(ready), this.writeSnapshotChunks(ready));
+    const staged = this.stageWrite(ready);
+    const persisted = bothSettled(staged === DURABLE ? undefined : staged, this.writeSnapshotChunks(ready));
     this.endPhase('write');
     const writing = persisted !== undefined;
     if (writing) this.writesInFlight++;
     this.applyReady(ready);
     this.raft.acceptReady();
     this.endPhase('core');
+    const last = ready.entries.at(-1);
     if (!writing && this.afterPersistSteps === 0) {
-      // Nothing of this Ready to write and every earlier step done: no need to wait a turn.
+      // Nothing of this Ready left to write (its log write, if any, durable already) and every
+      // earlier step done: no need to wait a turn.
+      if (last !== undefined) {
+        traceStage?.('persisted', last.index);
+        this.raft.persistedThrough(last.index, last.term);
+      }
       this.send(ready.messagesAfterPersist);
       this.updateReadiness();
-      return false;
+      return staged === DURABLE;
     }
-    const last = ready.entries.at(-1);
     this.afterPersistSteps++;
     this.persistChain = Promise.all([this.persistChain, persisted])
       .then(() => {
@@ -915,7 +927,7 @@ export class RaftNode<Result> {
     this.proposals.skippedThrough(this.appliedIndex);
     const persisted = this.stageWrite(ready);
     this.applyReady(ready);
-    await persisted;
+    if (persisted !== DURABLE) await persisted;
     this.send(ready.messagesAfterPersist);
     this.raft.advance();
     this.updateReadiness();
@@ -1028,7 +1040,7 @@ export class RaftNode<Result> {
   }
 
   /** Mirrors the Ready's entries and hard state in memory and starts writing them. */
-  private stageWrite(ready: Ready): Promise<void> | undefined {
+  private stageWrite(ready: Ready): StagedWrite {
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
     this.storage.append(ready.entries);
     return this.persist(ready);
@@ -1038,7 +1050,7 @@ export class RaftNode<Result> {
    * Makes new entries and a new term or vote durable. A Ready that only moves the commit index
    * needs no sync: a lost commit index is learned again from the leader after a restart.
    */
-  private persist(ready: Ready): Promise<void> | undefined {
+  private persist(ready: Ready): StagedWrite {
     const hardState = ready.hardState;
     const voteChanged =
       hardState !== undefined && (hardState.term !== this.queuedTerm || hardState.vote !== this.queuedVote);
@@ -1048,12 +1060,15 @@ export class RaftNode<Result> {
       this.queuedVote = hardState.vote;
     }
     const startedMs = this.options.clock.nowMs();
-    return this.store
-      .append(
-        ready.entries.map(toStoredEntry),
-        hardState === undefined ? undefined : toStoredHardState(hardState),
-      )
-      .then(() => this.options.onPersisted?.(this.options.clock.nowMs() - startedMs));
+    const writing = this.store.appendNow(
+      ready.entries.map(toStoredEntry),
+      hardState === undefined ? undefined : toStoredHardState(hardState),
+    );
+    if (writing === undefined) {
+      this.options.onPersisted?.(this.options.clock.nowMs() - startedMs);
+      return DURABLE;
+    }
+    return writing.then(() => this.options.onPersisted?.(this.options.clock.nowMs() - startedMs));
   }
 
   private applyEntry(entry: Entry): void {
@@ -1305,6 +1320,12 @@ async function runInTurns<T, Result>(
 }
 
 /** Settles once both writes (either may be absent) are done; undefined when neither is. */
+/** A Ready's log write that was durable before `stageWrite` returned (see `RaftLogStore.appendNow`). */
+const DURABLE = 'durable';
+
+/** What staging a Ready's write left: nothing to write, a write already durable, or the promise of one. */
+type StagedWrite = Promise<void> | typeof DURABLE | undefined;
+
 function bothSettled(
   first: Promise<void> | undefined,
   second: Promise<void> | undefined,

@@ -26,6 +26,23 @@ interface Settle {
 
 type PendingOperation = WriterOperation & { readonly settle: Settle };
 
+/** The rest of a write `appendNow` started (its sync, say), which the drain waits for first. */
+interface InFlightWrite {
+  readonly rest: Promise<void>;
+  readonly settle: Settle;
+}
+
+function writeOperation(
+  truncateFrom: number | undefined,
+  records: readonly Uint8Array[],
+  entryCount: number,
+  hardState: StoredHardState | undefined,
+): WriterOperation {
+  let bytes = 0;
+  for (const record of records) bytes += record.byteLength;
+  return { kind: 'write', truncateFrom, records, entryCount, hardState, bytes };
+}
+
 /** The store together with what it found on disk when it was opened. */
 export interface OpenedRaftLogStore {
   readonly store: RaftLogStore;
@@ -125,10 +142,48 @@ export class RaftLogStore {
    * everything after it, as `truncateSuffix` would, in the same sync.
    */
   append(entries: readonly StoredEntry[], hardState?: StoredHardState): Promise<void> {
+    const operation = this.acceptWrite(entries, hardState);
+    if (!('kind' in operation)) return Promise.reject(operation.refusal);
+    return this.enqueue(operation);
+  }
+
+  /**
+   * As `append`, but when no write is queued or in progress and the disk can write and sync on
+   * this thread, the write starts before this returns: undefined means it is already durable
+   * (the caller goes on in this turn, with no promise to wait for), a promise that it is not
+   * yet.
+   */
+  appendNow(entries: readonly StoredEntry[], hardState?: StoredHardState): Promise<void> | undefined {
+    const operation = this.acceptWrite(entries, hardState);
+    if (!('kind' in operation)) return Promise.reject(operation.refusal);
+    if (this.writing || this.pending.length > 0 || !this.writer.canWriteNow(operation)) {
+      return this.enqueue(operation);
+    }
+    let rest: Promise<void> | undefined;
+    try {
+      rest = this.writer.writeNow(operation);
+    } catch (error) {
+      return Promise.reject(this.failWith(error));
+    }
+    if (rest === undefined) return undefined;
+    this.writing = true;
+    return new Promise<void>((resolve, reject) => {
+      void this.drain({ rest, settle: { resolve, reject } });
+    });
+  }
+
+  /**
+   * Encodes an append's records into a write operation and counts it queued, or says why it is
+   * refused (nothing was queued then).
+   */
+  private acceptWrite(
+    entries: readonly StoredEntry[],
+    hardState: StoredHardState | undefined,
+  ): WriterOperation | { readonly refusal: MeshError } {
     const refusal = this.refusal();
-    if (refusal !== undefined) return Promise.reject(refusal);
+    if (refusal !== undefined) return { refusal };
     if (this.pending.length >= MAX_PENDING_OPERATIONS) {
-      return Promise.reject(new StoreOverloadedError(this.pending.length));
+      return { refusal: new StoreOverloadedError(this.pending.length) };
     }
     let truncateFrom: number | undefined;
     const records: Uint8Array[] = [];
@@ -170,13 +225,13 @@ export class RaftLogStore {
       }
     } catch (error) {
       // An oversized entry is refused as a value; nothing was queued.
-      if (isMeshError(error)) return Promise.reject(error);
+      if (isMeshError(error)) return { refusal: error };
       throw error;
     }
     if (first !== undefined) this.queuedLastIndex = first.index + entries.length - 1;
     this.counters.appends++;
     this.counters.appendedEntries += entries.length;
-    return this.enqueueWrite(truncateFrom, records, entries.length, hardState);
+    return writeOperation(truncateFrom, records, entries.length, hardState);
   }
 
   /**
@@ -190,9 +245,9 @@ export class RaftLogStore {
       Number.isSafeInteger(fromIndex) && fromIndex > this.floorIndex,
       () => `cannot truncate from ${fromIndex}: entries up to ${this.floorIndex} are in a snapshot`,
     );
-    if (fromIndex > this.queuedLastIndex) return this.enqueueWrite(undefined, [], 0, undefined);
+    if (fromIndex > this.queuedLastIndex) return this.enqueue(writeOperation(undefined, [], 0, undefined));
     this.queuedLastIndex = fromIndex - 1;
-    return this.enqueueWrite(fromIndex, [encodeTruncateSuffix(fromIndex)], 0, undefined);
+    return this.enqueue(writeOperation(fromIndex, [encodeTruncateSuffix(fromIndex)], 0, undefined));
   }
 
   /**
@@ -335,24 +390,6 @@ export class RaftLogStore {
     return undefined;
   }
 
-  private enqueueWrite(
-    truncateFrom: number | undefined,
-    records: readonly Uint8Array[],
-    entryCount: number,
-    hardState: StoredHardState | undefined,
-  ): Promise<void> {
-    let bytes = 0;
-    for (const record of records) bytes += record.byteLength;
-    return this.enqueue({
-      kind: 'write',
-      truncateFrom,
-      records,
-      entryCount,
-      hardState,
-      bytes,
-    });
-  }
-
   private enqueue(operation: WriterOperation): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ ...operation, settle: { resolve, reject } });
@@ -368,18 +405,28 @@ export class RaftLogStore {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** The group-commit loop: take everything waiting, write it, sync once, settle it all. */
-  private async drain(): Promise<void> {
+  /**
+   * The group-commit loop: take everything waiting, write it, sync once, settle it all. It
+   * starts by waiting for the rest of a write `appendNow` began (`inFlight`), if any.
+   */
+  private async drain(inFlight?: InFlightWrite): Promise<void> {
     try {
+      if (inFlight !== undefined) {
+        try {
+          await inFlight.rest;
+          inFlight.settle.resolve();
+        } catch (error) {
+          inFlight.settle.reject(this.failWith(error));
+        }
+      }
       while (this.pending.length > 0 && this.failure === undefined) {
         const batch = this.takeBatch();
         try {
           for (const operation of batch) await this.writer.apply(operation);
           await this.writer.commit();
         } catch (error) {
-          this.failure = new StoreFailedError(error);
-          this.options.logger.error({ err: error }, 'store write failed; refusing further writes');
-          for (const operation of batch) operation.settle.reject(this.failure);
+          const failure = this.failWith(error);
+          for (const operation of batch) operation.settle.reject(failure);
           break;
         }
         for (const operation of batch) operation.settle.resolve();
@@ -391,6 +438,14 @@ export class RaftLogStore {
       this.writing = false;
       for (const waiter of this.idleWaiters.splice(0)) waiter();
     }
+  }
+
+  /** A write failed: the store refuses every later one with the error this returns. */
+  private failWith(error: unknown): StoreFailedError {
+    const failure = new StoreFailedError(error);
+    this.failure = failure;
+    this.options.logger.error({ err: error }, 'store write failed; refusing further writes');
+    return failure;
   }
 
   private takeBatch(): PendingOperation[] {

@@ -24,6 +24,8 @@ export type WriterOperation =
   | { readonly kind: 'compact'; readonly throughIndex: number; readonly bytes: 0 }
   | { readonly kind: 'reset'; readonly snapshotIndex: number; readonly bytes: 0 };
 
+type WriteOperation = Extract<WriterOperation, { kind: 'write' }>;
+
 interface ActiveSegment {
   readonly file: DiskFile;
   readonly firstIndex: number;
@@ -134,7 +136,52 @@ export class SegmentWriter {
     }
   }
 
-  private async applyWrite(operation: Extract<WriterOperation, { kind: 'write' }>): Promise<void> {
+  /**
+   * Whether `writeNow` may take `operation`: a write that fits in the active segment (no
+   * roll-over, no cut in an older segment), nothing buffered, and a disk that can write on this
+   * thread.
+   */
+  canWriteNow(operation: WriterOperation): boolean {
+    return (
+      operation.kind === 'write' &&
+      this.chunkBytes === 0 &&
+      this.active?.file.writeAtNow !== undefined &&
+      this.fitsInActive(operation)
+    );
+  }
+
+  /**
+   * Writes and syncs `operation` (see `canWriteNow`) before returning where the disk can:
+   * undefined once durable, else the promise of the rest (a write the disk would not make on
+   * this thread, or a sync still running when its wait ran out).
+   */
+  writeNow(operation: WriterOperation): Promise<void> | undefined {
+    assert(this.canWriteNow(operation) && operation.kind === 'write', 'writeNow needs a write that fits');
+    this.bufferWrite(operation);
+    const active = this.activeSegment();
+    const bytes = this.takeChunks();
+    if (!(active.file.writeAtNow as NonNullable<DiskFile['writeAtNow']>)(bytes, active.sizeBytes)) {
+      return active.file.writeAt(bytes, active.sizeBytes).then(() => {
+        this.wrote(active, bytes.byteLength);
+        return this.syncActive();
+      });
+    }
+    this.wrote(active, bytes.byteLength);
+    const syncing = this.directory.datasyncNow(active.file);
+    if (syncing === undefined) {
+      this.unsynced = false;
+      return undefined;
+    }
+    return syncing.then(() => {
+      this.unsynced = false;
+    });
+  }
+
+  private async applyWrite(operation: WriteOperation): Promise<void> {
+    if (this.fitsInActive(operation)) {
+      this.bufferWrite(operation);
+      return;
+    }
     let recordPosition = 0;
     if (operation.truncateFrom !== undefined) {
       await this.applyTruncate(operation.truncateFrom, operation.records[0]!);
@@ -143,17 +190,43 @@ export class SegmentWriter {
     for (let entry = 0; entry < operation.entryCount; entry++) {
       const record = operation.records[recordPosition++]!;
       await this.ensureRoomFor(record.byteLength);
-      this.push(record);
-      this.lastIndex++;
+      this.pushEntry(record);
     }
-    if (operation.hardState !== undefined) {
-      this.push(operation.records[recordPosition]!);
-      this.writtenHardState = operation.hardState;
+    this.pushHardState(operation, recordPosition);
+  }
+
+  /** Whether all of `operation` goes into the active segment, its cut (if any) too. */
+  private fitsInActive(operation: WriteOperation): boolean {
+    const active = this.activeSegment();
+    if (operation.truncateFrom !== undefined && operation.truncateFrom < active.firstIndex) return false;
+    return active.sizeBytes + this.chunkBytes + operation.bytes <= this.segmentSizeBytes;
+  }
+
+  /** Buffers a write that fits in the active segment (`fitsInActive`). */
+  private bufferWrite(operation: WriteOperation): void {
+    let recordPosition = 0;
+    if (operation.truncateFrom !== undefined) {
+      this.markCut(operation.truncateFrom, operation.records[0]!);
+      recordPosition = 1;
     }
+    for (let entry = 0; entry < operation.entryCount; entry++)
+      this.pushEntry(operation.records[recordPosition++]!);
+    this.pushHardState(operation, recordPosition);
+  }
+
+  private pushEntry(record: Uint8Array): void {
+    this.push(record);
+    this.lastIndex++;
+  }
+
+  /** The hard state's record, at `recordPosition` of `operation`'s records, if it has one. */
+  private pushHardState(operation: WriteOperation, recordPosition: number): void {
+    if (operation.hardState === undefined) return;
+    this.push(operation.records[recordPosition]!);
+    this.writtenHardState = operation.hardState;
   }
 
   private async applyTruncate(fromIndex: number, marker: Uint8Array): Promise<void> {
-    this.metrics.truncations++;
     const active = this.activeSegment();
     if (fromIndex < active.firstIndex) {
       // The conflicting tail spans sealed segments: drop the later segments newest first
@@ -173,6 +246,12 @@ export class SegmentWriter {
       assert(firstIndex <= fromIndex, `no segment holds index ${fromIndex}`);
       await this.reopenSegment(firstIndex, undefined);
     }
+    this.markCut(fromIndex, marker);
+  }
+
+  /** Buffers the marker that removes the entries from `fromIndex` on, in the active segment. */
+  private markCut(fromIndex: number, marker: Uint8Array): void {
+    this.metrics.truncations++;
     this.push(marker);
     this.lastIndex = fromIndex - 1;
   }
@@ -264,12 +343,23 @@ export class SegmentWriter {
   private async flushChunks(): Promise<void> {
     if (this.chunkBytes === 0) return;
     const active = this.activeSegment();
+    const bytes = this.takeChunks();
+    await active.file.writeAt(bytes, active.sizeBytes);
+    this.wrote(active, bytes.byteLength);
+  }
+
+  /** The buffered records as one write, leaving the buffer empty. */
+  private takeChunks(): Uint8Array {
     const bytes = concatBytes(this.chunks, this.chunkBytes);
     this.chunks = [];
     this.chunkBytes = 0;
-    await active.file.writeAt(bytes, active.sizeBytes);
-    active.sizeBytes += bytes.byteLength;
-    this.metrics.bytesWritten += bytes.byteLength;
+    return bytes;
+  }
+
+  /** Counts `bytes` written at the end of the active segment's records. */
+  private wrote(active: ActiveSegment, bytes: number): void {
+    active.sizeBytes += bytes;
+    this.metrics.bytesWritten += bytes;
     this.unsynced = true;
   }
 

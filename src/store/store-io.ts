@@ -22,6 +22,21 @@ export class StoreDirectory {
     recordFsyncLatency(this.metrics, this.clock.nowMs() - startedMs);
   }
 
+  /**
+   * As `datasync`, through the file's `datasyncNow` where it has one: undefined when every write
+   * is durable on return, else the promise of the sync's end.
+   */
+  datasyncNow(file: DiskFile): Promise<void> | undefined {
+    if (file.datasyncNow === undefined) return this.datasync(file);
+    const startedMs = this.clock.nowMs();
+    const rest = file.datasyncNow();
+    if (rest === undefined) {
+      recordFsyncLatency(this.metrics, this.clock.nowMs() - startedMs);
+      return undefined;
+    }
+    return rest.then(() => recordFsyncLatency(this.metrics, this.clock.nowMs() - startedMs));
+  }
+
   async fsync(): Promise<void> {
     this.metrics.directoryFsyncs++;
     await this.disk.fsyncDirectory(this.path);

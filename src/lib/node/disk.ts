@@ -27,14 +27,20 @@ function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
+/** The typed error for a failed file operation. */
+function diskError(operation: string, filePath: string, error: unknown): DiskError | FileNotFoundError {
+  return isNotFound(error) ? new FileNotFoundError(filePath) : new DiskError(operation, filePath, error);
+}
+
 async function wrap<T>(operation: string, filePath: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (isNotFound(error)) throw new FileNotFoundError(filePath);
-    throw new DiskError(operation, filePath, error);
+    throw diskError(operation, filePath, error);
   }
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 class NodeDiskFile implements DiskFile {
   private endOffset: number;
@@ -68,25 +74,43 @@ class NodeDiskFile implements DiskFile {
     await this.write('write', data, offset);
   }
 
+  writeAtNow(data: Uint8Array, offset: number): boolean {
+    if (!this.writesInline(data.byteLength)) return false;
+    this.endOffset = Math.max(this.endOffset, offset + data.byteLength);
+    this.writeInlineNow('write', data, offset);
+    return true;
+  }
+
   private async write(operation: string, data: Uint8Array, offset: number): Promise<void> {
-    this.unsyncedBytes += data.byteLength;
-    const inline = this.inline;
-    const onThisThread =
-      inline !== undefined &&
-      (this.writeInline ? data.byteLength <= INLINE_MAX_BATCH_BYTES : inline.policy.inline(data.byteLength));
-    if (inline === undefined || !onThisThread) {
-      await wrap(operation, this.path, () => writeFully(this.handle, data, offset));
+    if (this.writesInline(data.byteLength)) {
+      this.writeInlineNow(operation, data, offset);
       return;
     }
-    await wrap(operation, this.path, async () => {
-      inline.onStepStart();
-      const startedMs = performance.now();
+    this.unsyncedBytes += data.byteLength;
+    await wrap(operation, this.path, () => writeFully(this.handle, data, offset));
+  }
+
+  /** Whether a write of `bytes` runs on the calling thread (see `OpenOptions.writeInline`). */
+  private writesInline(bytes: number): boolean {
+    const inline = this.inline;
+    if (inline === undefined) return false;
+    return this.writeInline ? bytes <= INLINE_MAX_BATCH_BYTES : inline.policy.inline(bytes);
+  }
+
+  private writeInlineNow(operation: string, data: Uint8Array, offset: number): void {
+    const inline = this.inline as InlineIo;
+    this.unsyncedBytes += data.byteLength;
+    inline.onStepStart();
+    const startedMs = performance.now();
+    try {
       let written = 0;
       while (written < data.byteLength) {
         written += writeSync(this.handle.fd, data, written, data.byteLength - written, offset + written);
       }
-      inline.onStep('inline-write', performance.now() - startedMs);
-    });
+    } catch (error) {
+      throw diskError(operation, this.path, error);
+    }
+    inline.onStep('inline-write', performance.now() - startedMs);
   }
 
   async readAt(offset: number, length: number): Promise<Uint8Array> {
@@ -136,49 +160,68 @@ class NodeDiskFile implements DiskFile {
     await wrap('truncate', this.path, () => this.handle.truncate(size));
   }
 
-  async datasync(): Promise<void> {
-    const sync = this.sync();
-    this.syncing = sync;
+  datasync(): Promise<void> {
     try {
-      await sync;
-    } finally {
-      if (this.syncing === sync) this.syncing = undefined;
+      return this.datasyncNow() ?? SETTLED;
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
-  private async sync(): Promise<void> {
+  datasyncNow(): Promise<void> | undefined {
     traceStage?.('sync-start', 0);
     const inline = this.inline;
     const bytes = this.unsyncedBytes;
     this.unsyncedBytes = 0;
     // Off the thread: its duration includes waiting for a turn of the loop, which would tell the
     // policy the device is slow when the loop is merely busy.
-    if (inline === undefined || this.syncOffThread) {
-      await wrap('fdatasync', this.path, () => this.handle.datasync());
-      return;
-    }
+    if (inline === undefined || this.syncOffThread) return this.track(this.poolSync());
     const startedMs = performance.now();
     const syncThread = inline.policy.inline(bytes) ? inline.syncThread() : undefined;
-    if (syncThread !== undefined && !syncThread.busy) {
-      // Before the loop waits (and outside the step the wait is measured as).
-      inline.beforeInlineSync();
-      inline.onStepStart();
-      let rest: Promise<void> | undefined;
-      let failure: unknown;
-      try {
-        rest = syncThread.sync(this.handle.fd, INLINE_SYNC_WAIT_MS);
-      } catch (error) {
-        failure = error;
-      }
-      // Measured before any await, so the step holds the wait alone.
+    if (syncThread === undefined || syncThread.busy) return this.track(this.timedPoolSync(inline, startedMs));
+    // Before the loop waits (and outside the step the wait is measured as).
+    inline.beforeInlineSync();
+    inline.onStepStart();
+    let rest: Promise<void> | undefined;
+    try {
+      rest = syncThread.sync(this.handle.fd, INLINE_SYNC_WAIT_MS);
+    } catch (error) {
       inline.onStep('inline-sync', performance.now() - startedMs);
-      if (failure !== undefined) rest = Promise.reject(failure);
-      if (rest !== undefined) await wrap('fdatasync', this.path, () => rest as Promise<void>);
-    } else {
-      await wrap('fdatasync', this.path, () => this.handle.datasync());
+      throw diskError('fdatasync', this.path, error);
     }
+    // Measured before any await, so the step holds the wait alone.
+    inline.onStep('inline-sync', performance.now() - startedMs);
+    if (rest !== undefined) return this.track(this.finishDetachedSync(rest, inline, startedMs));
     inline.policy.synced(performance.now() - startedMs);
     traceStage?.('sync-done', 0);
+    return undefined;
+  }
+
+  private poolSync(): Promise<void> {
+    return wrap('fdatasync', this.path, () => this.handle.datasync());
+  }
+
+  private async timedPoolSync(inline: InlineIo, startedMs: number): Promise<void> {
+    await this.poolSync();
+    inline.policy.synced(performance.now() - startedMs);
+    traceStage?.('sync-done', 0);
+  }
+
+  /** A sync still running on the sync thread when the wait ran out. */
+  private async finishDetachedSync(rest: Promise<void>, inline: InlineIo, startedMs: number): Promise<void> {
+    await wrap('fdatasync', this.path, () => rest);
+    inline.policy.synced(performance.now() - startedMs);
+    traceStage?.('sync-done', 0);
+  }
+
+  /** Remembers the sync in flight for `close`, which waits for it: the sync thread holds the descriptor. */
+  private track(sync: Promise<void>): Promise<void> {
+    this.syncing = sync;
+    const forget = (): void => {
+      if (this.syncing === sync) this.syncing = undefined;
+    };
+    sync.then(forget, forget);
+    return sync;
   }
 
   async close(): Promise<void> {

@@ -171,6 +171,38 @@ describe('NodeDisk with inline writes', () => {
     expect(events).toEqual(['inline-write', 'before-inline-sync', 'inline-sync']);
   });
 
+  it('writes and syncs before returning with writeAtNow and datasyncNow, and declines to after a slow sync', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const { disk, events } = recordingInlineDisk();
+    const filePath = path.join(directory, 'wal');
+    const file = await disk.open(filePath, 'create');
+    expect(file.writeAtNow?.(bytes('abc'), 0)).toBe(true);
+    // A busy machine's sync may outlast the inline wait: then it is a promise.
+    await file.datasyncNow?.();
+    expect(events).toEqual(['inline-write', 'before-inline-sync', 'inline-sync']);
+    expect(await file.size()).toBe(3);
+    (disk as unknown as { inlineIo: { policy: InlineIoPolicy } }).inlineIo.policy.synced(
+      INLINE_SYNC_SLOW_MS + 20,
+    );
+    expect(file.writeAtNow?.(bytes('def'), 3)).toBe(false);
+    expect(await file.size()).toBe(3);
+    const pooled = file.datasyncNow?.();
+    expect(pooled).toBeInstanceOf(Promise);
+    await pooled;
+    expect(events).toHaveLength(3);
+    await file.close();
+    expect(text(await disk.readFile(filePath))).toBe('abc');
+  });
+
+  it('throws a typed disk error from writeAtNow on a closed file', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
+    const file = await new NodeDisk({ inlineWrites: true }).open(path.join(directory, 'closed'), 'create');
+    await file.close();
+    expect(() => file.writeAtNow?.(new Uint8Array([1]), 0)).toThrow(
+      expect.objectContaining({ code: 'DISK_IO' }),
+    );
+  });
+
   it('syncs a file opened with syncOffThread through the pool, its small writes still inline', async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'meshos-disk-'));
     const { disk, events } = recordingInlineDisk();
@@ -219,6 +251,20 @@ describe('NodeDisk with inline writes', () => {
 describe('MemoryDisk', () => {
   it('passes the same round trip as the real disk', async () => {
     await roundTrip(new MemoryDisk(), '/data');
+  });
+
+  it('offers writeAtNow and datasyncNow only when made to write now, and they are durable on return', async () => {
+    const plain = await new MemoryDisk().open('/f', 'create');
+    expect([plain.writeAtNow, plain.datasyncNow]).toEqual([undefined, undefined]);
+    const disk = new MemoryDisk({ writesNow: true });
+    await disk.makeDirectory('/d');
+    const file = await disk.open('/d/wal', 'create');
+    await disk.fsyncDirectory('/d');
+    expect(file.writeAtNow?.(bytes('kept'), 0)).toBe(true);
+    expect(file.datasyncNow?.()).toBeUndefined();
+    expect(file.writeAtNow?.(bytes('-lost'), 4)).toBe(true);
+    disk.crash();
+    expect(text(await disk.readFile('/d/wal'))).toBe('kept');
   });
 
   it('loses unsynced writes and unsynced directory entries on crash', async () => {

@@ -86,6 +86,12 @@ export interface TestNodeTiming {
    * whose fdatasync copies the whole file: tests that write much data need real files.
    */
   readonly dataRoot?: string;
+  /**
+   * Memory disks that write and sync within the call (`MemoryDisk`'s `writesNow`), as a quick
+   * device does with inline writes: a node's log write is then durable in the Ready that
+   * started it.
+   */
+  readonly writesNow?: boolean;
 }
 
 // Short ticks keep the tests quick; an election timeout of 25 ticks (50 ms; reads time out after
@@ -117,7 +123,8 @@ export class GenericTestCluster<Machine extends ReplicatedStateMachine<Result>, 
   /** Starts one more node; `initialVoters` empty makes it a joining learner. */
   async addNode(id: NodeId, initialVoters: readonly NodeId[]): Promise<TestNode<Machine, Result>> {
     const dataRoot = this.timing.dataRoot;
-    const disk = dataRoot === undefined ? new MemoryDisk() : new NodeDisk();
+    const disk =
+      dataRoot === undefined ? new MemoryDisk({ writesNow: this.timing.writesNow === true }) : new NodeDisk();
     const dataDirectory = dataRoot === undefined ? '/data/raft' : path.join(dataRoot, `n${id}`);
     await disk.makeDirectory(path.dirname(dataDirectory));
     const machine = this.createMachine();
@@ -200,7 +207,8 @@ export class GenericTestCluster<Machine extends ReplicatedStateMachine<Result>, 
 }
 
 export class TestCluster extends GenericTestCluster<ListStateMachine, number> {
-  constructor(voters: readonly NodeId[], snapshotEveryEntries = 1_000_000) {
-    super(voters, () => new ListStateMachine(), snapshotEveryEntries);
+  /** `writesNow`: see `TestNodeTiming.writesNow`. */
+  constructor(voters: readonly NodeId[], snapshotEveryEntries = 1_000_000, writesNow = false) {
+    super(voters, () => new ListStateMachine(), snapshotEveryEntries, { ...FAST_TIMING, writesNow });
   }
 }

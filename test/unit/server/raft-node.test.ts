@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Disk,
   type DiskFile,
@@ -10,7 +10,7 @@ import {
 } from '../../../src/lib/index.js';
 import { decodeMessage } from '../../../src/raft/index.js';
 import { MAX_WAITING_READS, RaftNode } from '../../../src/server/index.js';
-import { openRaftLogStore } from '../../../src/store/index.js';
+import { openRaftLogStore, RaftLogStore } from '../../../src/store/index.js';
 import { ListStateMachine, MemoryLinks, TestCluster } from './cluster-harness.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -32,15 +32,25 @@ async function servedBarrier(node: { linearizableBarrier(): Promise<void> }): Pr
   }
 }
 
-describe('RaftNode host', () => {
+/**
+ * A node's log writes on memory disks that settle them later, and on ones that write and sync
+ * within the call (a quick device's inline writes: the write is durable in the Ready that
+ * started it, and what waited for it leaves at once).
+ */
+describe.each([
+  ['memory disks', false],
+  ['memory disks that write now', true],
+])('RaftNode host on %s', (_name, writesNow) => {
   let cluster: TestCluster | undefined;
   afterEach(async () => {
+    vi.restoreAllMocks();
     await cluster?.stop();
     cluster = undefined;
   });
 
   it('elects a leader, replicates proposals and applies them in one order everywhere', async () => {
-    cluster = new TestCluster([1, 2, 3]);
+    cluster = new TestCluster([1, 2, 3], undefined, writesNow);
+    const appendNow = vi.spyOn(RaftLogStore.prototype, 'appendNow');
     await cluster.start();
     const leader = await cluster.waitForLeader();
     const results = await Promise.all(
@@ -55,6 +65,51 @@ describe('RaftNode host', () => {
     expect(new Set(orders).size).toBe(1);
     expect(new Set(orders[0]!.split(',')).size).toBe(50);
     expect(leader.node.storeMetrics().fsyncs).toBeLessThan(50);
+    // Log writes durable before appendNow returned: only where the disk can write so.
+    const durableInTurn = appendNow.mock.results.filter(
+      (result) => result.type === 'return' && result.value === undefined,
+    ).length;
+    if (writesNow) expect(durableInTurn).toBeGreaterThan(0);
+    else expect(durableInTurn).toBe(0);
+  });
+
+  it('keeps every acknowledged entry through a crash that loses unsynced writes', async () => {
+    cluster = new TestCluster([1, 2, 3], undefined, writesNow);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    for (let index = 0; index < 20; index++) await leader.node.propose(encode(`a${index}`));
+    await cluster.crashAndRestart(leader.id);
+    const next = await cluster.waitForLeader();
+    await next.node.propose(encode('after'));
+    await cluster.until(
+      () => [...cluster!.nodes.values()].every((entry) => entry.machine.items.length === 21),
+      'all nodes to apply 21 entries',
+    );
+    for (const entry of cluster.nodes.values()) {
+      expect(entry.machine.items.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, index) => `a${index}`));
+    }
+  });
+
+  it('catches up a node that was cut off, through a snapshot once the log is compacted', async () => {
+    cluster = new TestCluster([1, 2, 3], 20, writesNow);
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
+    cluster.links.isolated.add(lagging.id);
+    for (let index = 0; index < 60; index++) await leader.node.propose(encode(`s${index}`));
+    expect(leader.node.status().firstIndex).toBeGreaterThan(2);
+    cluster.links.isolated.delete(lagging.id);
+    await cluster.until(() => lagging.machine.items.length === 60, 'the lagging node to catch up');
+    expect(lagging.machine.items).toEqual(leader.machine.items);
+    expect(lagging.node.storeMetrics().snapshotsSaved).toBeGreaterThan(0);
+  });
+});
+
+describe('RaftNode host', () => {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
   });
 
   it('refuses to start when the hard state commits entries the log lost', async () => {
@@ -80,34 +135,40 @@ describe('RaftNode host', () => {
     expect((error as Error).message).toContain('commits through 7');
   });
 
-  it('flushes the messages of a drain before the log writes that follow it', async () => {
-    const events: string[] = [];
-    const disk = await diskNotingAppends(events);
-    const link = new MemoryLinks().linkFor(1);
-    const node = await RaftNode.start({
-      id: 1,
-      dataDirectory: '/data/raft',
-      initialVoters: [1],
-      disk,
-      clock: new SystemClock(),
-      random: new SeededRandom(1),
-      link: { ...link, flush: () => events.push('flush') },
-      stateMachine: new ListStateMachine(),
-    });
-    try {
-      node.campaign();
-      await node.waitReady(5_000);
-      // A lone voter answers a proposal once its own write is done: nothing is in flight after.
-      await node.propose(encode('settle'));
-      events.length = 0;
-      await node.propose(encode('x'));
-      const firstAppend = events.indexOf('append');
-      expect(firstAppend).toBeGreaterThan(0);
-      expect(events.slice(0, firstAppend)).toContain('flush');
-    } finally {
-      await node.stop();
-    }
-  });
+  it.each([
+    ['settles its writes later', false],
+    ['writes now', true],
+  ])(
+    'flushes the messages of a drain before the log writes that follow it (a disk that %s)',
+    async (_name, writesNow) => {
+      const events: string[] = [];
+      const disk = await diskNotingAppends(events, writesNow);
+      const link = new MemoryLinks().linkFor(1);
+      const node = await RaftNode.start({
+        id: 1,
+        dataDirectory: '/data/raft',
+        initialVoters: [1],
+        disk,
+        clock: new SystemClock(),
+        random: new SeededRandom(1),
+        link: { ...link, flush: () => events.push('flush') },
+        stateMachine: new ListStateMachine(),
+      });
+      try {
+        node.campaign();
+        await node.waitReady(5_000);
+        // A lone voter answers a proposal once its own write is done: nothing is in flight after.
+        await node.propose(encode('settle'));
+        events.length = 0;
+        await node.propose(encode('x'));
+        const firstAppend = events.indexOf('append');
+        expect(firstAppend).toBeGreaterThan(0);
+        expect(events.slice(0, firstAppend)).toContain('flush');
+      } finally {
+        await node.stop();
+      }
+    },
+  );
 
   it('leaves the messages of a drain that writes nothing to flushAfterReactions', async () => {
     const events: string[] = [];
@@ -154,23 +215,6 @@ describe('RaftNode host', () => {
     expect((error as { details: { leaderId?: number } }).details.leaderId).toBe(leader.id);
   });
 
-  it('keeps every acknowledged entry through a crash that loses unsynced writes', async () => {
-    cluster = new TestCluster([1, 2, 3]);
-    await cluster.start();
-    const leader = await cluster.waitForLeader();
-    for (let index = 0; index < 20; index++) await leader.node.propose(encode(`a${index}`));
-    await cluster.crashAndRestart(leader.id);
-    const next = await cluster.waitForLeader();
-    await next.node.propose(encode('after'));
-    await cluster.until(
-      () => [...cluster!.nodes.values()].every((entry) => entry.machine.items.length === 21),
-      'all nodes to apply 21 entries',
-    );
-    for (const entry of cluster.nodes.values()) {
-      expect(entry.machine.items.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, index) => `a${index}`));
-    }
-  });
-
   it('answers a linearizable barrier only after applying what was committed before it', async () => {
     cluster = new TestCluster([1, 2, 3]);
     await cluster.start();
@@ -215,20 +259,6 @@ describe('RaftNode host', () => {
     }
     // Once the queue drained, the node serves reads again.
     await servedBarrier(leader.node);
-  });
-
-  it('catches up a node that was cut off, through a snapshot once the log is compacted', async () => {
-    cluster = new TestCluster([1, 2, 3], 20);
-    await cluster.start();
-    const leader = await cluster.waitForLeader();
-    const lagging = [...cluster.nodes.values()].find((entry) => entry.id !== leader.id)!;
-    cluster.links.isolated.add(lagging.id);
-    for (let index = 0; index < 60; index++) await leader.node.propose(encode(`s${index}`));
-    expect(leader.node.status().firstIndex).toBeGreaterThan(2);
-    cluster.links.isolated.delete(lagging.id);
-    await cluster.until(() => lagging.machine.items.length === 60, 'the lagging node to catch up');
-    expect(lagging.machine.items).toEqual(leader.machine.items);
-    expect(lagging.node.storeMetrics().snapshotsSaved).toBeGreaterThan(0);
   });
 
   it('hands leadership over on a graceful stop', async () => {
@@ -288,8 +318,8 @@ describe('RaftNode host', () => {
 });
 
 /** A memory disk with /data, noting 'append' in `events` at each append to a file. */
-async function diskNotingAppends(events: string[]): Promise<Disk> {
-  const memory = new MemoryDisk();
+async function diskNotingAppends(events: string[], writesNow = false): Promise<Disk> {
+  const memory = new MemoryDisk({ writesNow });
   await memory.makeDirectory('/data');
   return Object.assign(Object.create(memory) as Disk, {
     open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
@@ -304,6 +334,14 @@ async function diskNotingAppends(events: string[]): Promise<Disk> {
           events.push('append');
           return file.writeAt(data, offset);
         },
+        ...(file.writeAtNow === undefined
+          ? {}
+          : {
+              writeAtNow: (data: Uint8Array, offset: number) => {
+                events.push('append');
+                return file.writeAtNow?.(data, offset);
+              },
+            }),
       });
     },
   });
