@@ -80,6 +80,14 @@ export class InvalidTransferTargetError extends MeshError {
 }
 
 /** Messages that reflect state the host must persist first (votes, terms, appended entries). */
+/** The empty list every Ready field with nothing in it shares; nothing is ever added to it. */
+const NOTHING: readonly never[] = [];
+
+/** `list` as a Ready field: the shared empty list when it holds nothing (the core keeps `list`). */
+function handOver<T>(list: readonly T[]): readonly T[] {
+  return list.length === 0 ? NOTHING : list;
+}
+
 const SENT_AFTER_PERSIST: ReadonlySet<Message['type']> = new Set<Message['type']>([
   'vote',
   'voteResponse',
@@ -410,11 +418,13 @@ export class Raft {
     assert(this.readyInFlight === undefined, 'ready() called again before advance()');
     this.flushBroadcast();
     const deferWrites = options.deferWrites === true;
-    const unstable = deferWrites ? [] : this.log.unstableEntries();
-    const entries = unstable.length === 0 ? [] : unstable.slice();
+    const unstable = deferWrites ? NOTHING : this.log.unstableEntries();
+    const entries = unstable.length === 0 ? NOTHING : unstable.slice();
     const lastEntry = entries.at(-1);
     const snapshot = deferWrites ? undefined : this.log.unstableSnapshot;
-    const committedEntries = this.log.nextCommittedEntries(MAX_COMMITTED_ENTRIES_PER_READY);
+    const committedEntries = this.log.hasNextCommittedEntries()
+      ? this.log.nextCommittedEntries(MAX_COMMITTED_ENTRIES_PER_READY)
+      : NOTHING;
     const lastCommitted = committedEntries.at(-1);
     if (lastCommitted !== undefined) this.log.applying = lastCommitted.index;
 
@@ -428,28 +438,30 @@ export class Raft {
       softState = { leaderId: this.leader, role: this.currentRole };
       this.previousSoftState = softState;
     }
-    // One literal with every field, in one order: every Ready has the same shape.
+    // One literal with every field, in one order: every Ready has the same shape. A list with
+    // nothing in it is the shared empty one, and only a list handed over is replaced: most
+    // Readys carry two or three of the eight.
     const ready: Ready = {
       softState,
       hardState,
       entries,
       snapshot,
-      messages: this.outbox,
-      messagesAfterPersist: deferWrites ? [] : this.outboxAfterPersist,
-      snapshotReads: this.snapshotReads,
-      snapshotWrites: deferWrites ? [] : this.snapshotWrites,
+      messages: handOver(this.outbox),
+      messagesAfterPersist: deferWrites ? NOTHING : handOver(this.outboxAfterPersist),
+      snapshotReads: handOver(this.snapshotReads),
+      snapshotWrites: deferWrites ? NOTHING : handOver(this.snapshotWrites),
       committedEntries,
-      readStates: this.readStates,
-      droppedReads: this.droppedReads,
+      readStates: handOver(this.readStates),
+      droppedReads: handOver(this.droppedReads),
     };
-    this.outbox = [];
-    this.snapshotReads = [];
+    if (this.outbox.length > 0) this.outbox = [];
+    if (this.snapshotReads.length > 0) this.snapshotReads = [];
     if (!deferWrites) {
-      this.outboxAfterPersist = [];
-      this.snapshotWrites = [];
+      if (this.outboxAfterPersist.length > 0) this.outboxAfterPersist = [];
+      if (this.snapshotWrites.length > 0) this.snapshotWrites = [];
     }
-    this.readStates = [];
-    this.droppedReads = [];
+    if (this.readStates.length > 0) this.readStates = [];
+    if (this.droppedReads.length > 0) this.droppedReads = [];
     this.readyInFlight = {
       lastEntryIndex: lastEntry?.index ?? 0,
       lastEntryTerm: lastEntry?.term ?? 0,

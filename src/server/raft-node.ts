@@ -36,6 +36,7 @@ import {
   Raft,
   type RaftStatus,
   type Ready,
+  type ReadyOptions,
   type Role,
   type SnapshotChunkRead,
   type SnapshotInfo,
@@ -790,7 +791,7 @@ export class RaftNode<Result> {
       for (;;) {
         // While a write is in flight, new entries wait for the next write (one larger batch)
         // but commits, applies and reads go on.
-        const options = { deferWrites: commitsOnly || this.writesInFlight > 0 };
+        const options = commitsOnly || this.writesInFlight > 0 ? DEFER_WRITES : TAKE_WRITES;
         if (this.stopped || !this.raft.hasReady(options)) break;
         if (
           appliedThisTurn >= MAX_APPLIED_ENTRIES_PER_TURN ||
@@ -891,7 +892,7 @@ export class RaftNode<Result> {
         this.updateReadiness();
         // Only when the write left something to do (what it committed, entries that waited for
         // it): a follower's usually leaves nothing, and a drain that finds nothing costs a turn.
-        if (this.raft.hasReady({ deferWrites: this.writesInFlight > 0 })) this.schedule();
+        if (this.raft.hasReady(this.writesInFlight > 0 ? DEFER_WRITES : TAKE_WRITES)) this.schedule();
       })
       .catch((error: unknown) => this.fail(error));
     this.updateReadiness();
@@ -1320,6 +1321,10 @@ async function runInTurns<T, Result>(
 }
 
 /** Settles once both writes (either may be absent) are done; undefined when neither is. */
+/** The two ways to ask the core for a Ready, made once (a drain asks for several per put). */
+const DEFER_WRITES: ReadyOptions = { deferWrites: true };
+const TAKE_WRITES: ReadyOptions = { deferWrites: false };
+
 /** A Ready's log write that was durable before `stageWrite` returned (see `RaftLogStore.appendNow`). */
 const DURABLE = 'durable';
 
