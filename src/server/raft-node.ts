@@ -709,7 +709,7 @@ export class RaftNode<Result> {
 
   private readonly drainCommitted = (): void => {
     this.commitDrain = 'done';
-    void this.drain(true);
+    this.drain(true);
   };
 
   private stepMessage(from: NodeId, payload: Uint8Array): void {
@@ -769,7 +769,7 @@ export class RaftNode<Result> {
     defer(() => {
       this.scheduled = false;
       if (this.commitDrain === 'done') this.commitDrain = 'none';
-      void this.drain();
+      this.drain();
     });
   }
 
@@ -777,16 +777,22 @@ export class RaftNode<Result> {
    * Handles Readys back to back while there are any. `commitsOnly` (a drain of what peer messages
    * committed, see `atCallbackEnd`): new entries and the hard state stay for the scheduled drain,
    * so this one starts no log write, and what it sends leaves at the end of the turn with the
-   * scheduled drain's messages instead of being flushed here.
+   * scheduled drain's messages instead of being flushed here. Synchronous: only a Ready that
+   * installs a snapshot waits (`installThenDrain`), and the drain goes on once it is installed.
    */
-  private async drain(commitsOnly = false): Promise<void> {
+  private drain(commitsOnly = false): void {
     if (this.processing) return;
     this.processing = true;
+    this.drainFrom(commitsOnly, false);
+  }
+
+  /** The body of a drain; `startedWrite`: a Ready handled before (a snapshot's wait) started a log write. */
+  private drainFrom(commitsOnly: boolean, startedWrite: boolean): void {
     // The synchronous stretch of this drain: Readys are handled back to back in one turn.
-    let stretchStartedMs = this.startStretch();
+    const stretchStartedMs = this.startStretch();
     let handBack = false;
     let appliedThisTurn = 0;
-    let startedWrite = false;
+    let snapshotReady: Ready | undefined;
     try {
       for (;;) {
         // While a write is in flight, new entries wait for the next write (one larger batch)
@@ -804,13 +810,17 @@ export class RaftNode<Result> {
         this.stretchTrace.countReady(ready);
         this.endPhase('core');
         appliedThisTurn += ready.committedEntries.length;
-        if (ready.snapshot === undefined) startedWrite = this.handleReady(ready) || startedWrite;
-        else {
-          this.observeStretch(stretchStartedMs);
-          await this.handleSnapshotReady(ready, ready.snapshot);
-          stretchStartedMs = this.startStretch();
+        if (ready.snapshot !== undefined) {
+          snapshotReady = ready;
+          break;
         }
+        startedWrite = this.handleReady(ready) || startedWrite;
         if (this.snapshotIsDue()) this.startSnapshot();
+      }
+      if (snapshotReady !== undefined) {
+        this.observeStretch(stretchStartedMs);
+        void this.installThenDrain(snapshotReady, commitsOnly, startedWrite);
+        return;
       }
       // What these Readys sent leaves in this turn of the event loop, not a turn later. When they
       // started a log write, at once: a write the store runs in the microtasks that follow (an
@@ -829,13 +839,30 @@ export class RaftNode<Result> {
       this.observeStretch(stretchStartedMs);
     } catch (error) {
       this.fail(error);
-    } finally {
-      this.processing = false;
-      if (handBack) this.schedule();
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
     }
+    this.endDrain(handBack);
+  }
+
+  /** Installs the snapshot of `ready` (the drain waits for it), then goes on draining. */
+  private async installThenDrain(ready: Ready, commitsOnly: boolean, startedWrite: boolean): Promise<void> {
+    try {
+      await this.handleSnapshotReady(ready, ready.snapshot as SnapshotInfo);
+      if (this.snapshotIsDue()) this.startSnapshot();
+    } catch (error) {
+      this.fail(error);
+      this.endDrain(false);
+      return;
+    }
+    this.drainFrom(commitsOnly, startedWrite);
+  }
+
+  /** The drain is over: a drain that gave its turn back comes again, and whoever waited for it goes on. */
+  private endDrain(handBack: boolean): void {
+    this.processing = false;
+    if (handBack) this.schedule();
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /**
