@@ -142,24 +142,8 @@ describe('RaftNode host', () => {
     'flushes the messages of a drain before the log writes that follow it (a disk that %s)',
     async (_name, writesNow) => {
       const events: string[] = [];
-      const disk = await diskNotingAppends(events, writesNow);
-      const link = new MemoryLinks().linkFor(1);
-      const node = await RaftNode.start({
-        id: 1,
-        dataDirectory: '/data/raft',
-        initialVoters: [1],
-        disk,
-        clock: new SystemClock(),
-        random: new SeededRandom(1),
-        link: { ...link, flush: () => events.push('flush') },
-        stateMachine: new ListStateMachine(),
-      });
+      const node = await settledLoneVoter(events, { writesNow });
       try {
-        node.campaign();
-        await node.waitReady(5_000);
-        // A lone voter answers a proposal once its own write is done: nothing is in flight after.
-        await node.propose(encode('settle'));
-        events.length = 0;
         await node.propose(encode('x'));
         const firstAppend = events.indexOf('append');
         expect(firstAppend).toBeGreaterThan(0);
@@ -172,24 +156,10 @@ describe('RaftNode host', () => {
 
   it('leaves the messages of a drain that writes nothing to flushAfterReactions', async () => {
     const events: string[] = [];
-    const disk = await diskNotingAppends(events);
-    const link = new MemoryLinks().linkFor(1);
-    const node = await RaftNode.start({
-      id: 1,
-      dataDirectory: '/data/raft',
-      initialVoters: [1],
-      disk,
-      clock: new SystemClock(),
-      random: new SeededRandom(1),
-      link: { ...link, flush: () => events.push('flush') },
+    const node = await settledLoneVoter(events, {
       flushAfterReactions: () => events.push('after reactions'),
-      stateMachine: new ListStateMachine(),
     });
     try {
-      node.campaign();
-      await node.waitReady(5_000);
-      await node.propose(encode('settle'));
-      events.length = 0;
       // A lone voter: one drain appends the entry (and flushes before the write), a later one
       // commits and applies it, which starts no write.
       await node.propose(encode('x')).then(() => events.push('answered'));
@@ -318,6 +288,42 @@ describe('RaftNode host', () => {
 });
 
 /** A memory disk with /data, noting 'append' in `events` at each append to a file. */
+/**
+ * A lone voter on a disk that notes its log writes in `events`, as are its link's flushes, once
+ * it leads and its first proposal is answered (a lone voter answers once its own write is done:
+ * nothing is in flight after); `events` starts empty then.
+ */
+async function settledLoneVoter(
+  events: string[],
+  options: { readonly writesNow?: boolean; readonly flushAfterReactions?: () => void },
+): Promise<RaftNode<number>> {
+  const disk = await diskNotingAppends(events, options.writesNow === true);
+  const link = new MemoryLinks().linkFor(1);
+  const node = await RaftNode.start({
+    id: 1,
+    dataDirectory: '/data/raft',
+    initialVoters: [1],
+    disk,
+    clock: new SystemClock(),
+    random: new SeededRandom(1),
+    link: { ...link, flush: () => events.push('flush') },
+    ...(options.flushAfterReactions === undefined
+      ? {}
+      : { flushAfterReactions: options.flushAfterReactions }),
+    stateMachine: new ListStateMachine(),
+  });
+  try {
+    node.campaign();
+    await node.waitReady(5_000);
+    await node.propose(encode('settle'));
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+  events.length = 0;
+  return node;
+}
+
 async function diskNotingAppends(events: string[], writesNow = false): Promise<Disk> {
   const memory = new MemoryDisk({ writesNow });
   await memory.makeDirectory('/data');
