@@ -768,8 +768,10 @@ export class RaftNode<Result> {
     const defer = this.options.defer ?? setImmediate;
     defer(() => {
       this.scheduled = false;
-      if (this.commitDrain === 'done') this.commitDrain = 'none';
-      this.drain();
+      // A drain of commits only ran in this turn: this one flushes what it sent, Ready or not.
+      const flushOwed = this.commitDrain === 'done';
+      if (flushOwed) this.commitDrain = 'none';
+      this.drain(false, flushOwed);
     });
   }
 
@@ -780,10 +782,23 @@ export class RaftNode<Result> {
    * scheduled drain's messages instead of being flushed here. Synchronous: only a Ready that
    * installs a snapshot waits (`installThenDrain`), and the drain goes on once it is installed.
    */
-  private drain(commitsOnly = false): void {
-    if (this.processing) return;
+  private drain(commitsOnly = false, flushOwed = false): void {
+    if (this.processing || this.stopped) return;
+    // A drain that finds nothing (scheduled by a peer message that changed nothing to act on,
+    // such as the second acknowledgement of an entry already committed) costs no stretch, no
+    // step and no flush, unless it owes a drain of commits only its flush.
+    if (!flushOwed && !this.raft.hasReady(this.readyOptions(commitsOnly))) return;
     this.processing = true;
     this.drainFrom(commitsOnly, false);
+  }
+
+  /**
+   * How to ask the core for a Ready: while a write is in flight, new entries wait for the next
+   * write (one larger batch) but commits, applies and reads go on; a drain of commits only never
+   * takes writes.
+   */
+  private readyOptions(commitsOnly: boolean): ReadyOptions {
+    return commitsOnly || this.writesInFlight > 0 ? DEFER_WRITES : TAKE_WRITES;
   }
 
   /** The body of a drain; `startedWrite`: a Ready handled before (a snapshot's wait) started a log write. */
@@ -795,9 +810,7 @@ export class RaftNode<Result> {
     let snapshotReady: Ready | undefined;
     try {
       for (;;) {
-        // While a write is in flight, new entries wait for the next write (one larger batch)
-        // but commits, applies and reads go on.
-        const options = commitsOnly || this.writesInFlight > 0 ? DEFER_WRITES : TAKE_WRITES;
+        const options = this.readyOptions(commitsOnly);
         if (this.stopped || !this.raft.hasReady(options)) break;
         if (
           appliedThisTurn >= MAX_APPLIED_ENTRIES_PER_TURN ||
@@ -919,7 +932,7 @@ export class RaftNode<Result> {
         this.updateReadiness();
         // Only when the write left something to do (what it committed, entries that waited for
         // it): a follower's usually leaves nothing, and a drain that finds nothing costs a turn.
-        if (this.raft.hasReady(this.writesInFlight > 0 ? DEFER_WRITES : TAKE_WRITES)) this.schedule();
+        if (this.raft.hasReady(this.readyOptions(false))) this.schedule();
       })
       .catch((error: unknown) => this.fail(error));
     this.updateReadiness();
