@@ -6,6 +6,9 @@ import type { Entry, SnapshotInfo } from './types.js';
 /** Term returned for an index the log cannot answer (compacted away or not there yet). */
 export const UNKNOWN_TERM = -1;
 
+/** The list of no entries, shared: nothing is ever added to it. */
+const NO_ENTRIES: readonly Entry[] = [];
+
 /**
  * The Raft log: what storage holds durably plus an unstable tail (entries and possibly a
  * snapshot) that the host has not persisted yet. Entries at or after `unstableOffset` shadow
@@ -200,11 +203,11 @@ export class RaftLog {
     return this.committed > this.applying && this.unstableSnapshot === undefined;
   }
 
-  /** Committed entries not yet handed out, at most `maxCount` of them. */
-  nextCommittedEntries(maxCount: number): Entry[] {
-    if (!this.hasNextCommittedEntries()) return [];
+  /** Committed entries not yet handed out, at most `maxCount` of them (none: one shared empty list). */
+  nextCommittedEntries(maxCount: number): readonly Entry[] {
+    if (!this.hasNextCommittedEntries()) return NO_ENTRIES;
     const end = Math.min(this.committed + 1, this.applying + 1 + maxCount);
-    return this.entries(this.applying + 1, end, Number.POSITIVE_INFINITY) ?? [];
+    return this.entries(this.applying + 1, end, Number.POSITIVE_INFINITY) ?? NO_ENTRIES;
   }
 
   /** Unstable entries not yet handed to the host for writing. */

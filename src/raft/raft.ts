@@ -79,7 +79,6 @@ export class InvalidTransferTargetError extends MeshError {
   }
 }
 
-/** Messages that reflect state the host must persist first (votes, terms, appended entries). */
 /** The empty list every Ready field with nothing in it shares; nothing is ever added to it. */
 const NOTHING: readonly never[] = [];
 
@@ -88,6 +87,7 @@ function handOver<T>(list: readonly T[]): readonly T[] {
   return list.length === 0 ? NOTHING : list;
 }
 
+/** Messages that reflect state the host must persist first (votes, terms, appended entries). */
 const SENT_AFTER_PERSIST: ReadonlySet<Message['type']> = new Set<Message['type']>([
   'vote',
   'voteResponse',
@@ -422,9 +422,7 @@ export class Raft {
     const entries = unstable.length === 0 ? NOTHING : unstable.slice();
     const lastEntry = entries.at(-1);
     const snapshot = deferWrites ? undefined : this.log.unstableSnapshot;
-    const committedEntries = this.log.hasNextCommittedEntries()
-      ? this.log.nextCommittedEntries(MAX_COMMITTED_ENTRIES_PER_READY)
-      : NOTHING;
+    const committedEntries = this.log.nextCommittedEntries(MAX_COMMITTED_ENTRIES_PER_READY);
     const lastCommitted = committedEntries.at(-1);
     if (lastCommitted !== undefined) this.log.applying = lastCommitted.index;
 

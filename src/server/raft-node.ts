@@ -807,7 +807,7 @@ export class RaftNode<Result> {
     const stretchStartedMs = this.startStretch();
     let handBack = false;
     let appliedThisTurn = 0;
-    let snapshotReady: Ready | undefined;
+    let snapshotReady: { readonly ready: Ready; readonly snapshot: SnapshotInfo } | undefined;
     try {
       for (;;) {
         const options = this.readyOptions(commitsOnly);
@@ -824,7 +824,7 @@ export class RaftNode<Result> {
         this.endPhase('core');
         appliedThisTurn += ready.committedEntries.length;
         if (ready.snapshot !== undefined) {
-          snapshotReady = ready;
+          snapshotReady = { ready, snapshot: ready.snapshot };
           break;
         }
         startedWrite = this.handleReady(ready) || startedWrite;
@@ -832,7 +832,7 @@ export class RaftNode<Result> {
       }
       if (snapshotReady !== undefined) {
         this.observeStretch(stretchStartedMs);
-        void this.installThenDrain(snapshotReady, commitsOnly, startedWrite);
+        void this.installThenDrain(snapshotReady.ready, snapshotReady.snapshot, commitsOnly, startedWrite);
         return;
       }
       // What these Readys sent leaves in this turn of the event loop, not a turn later. When they
@@ -856,10 +856,15 @@ export class RaftNode<Result> {
     this.endDrain(handBack);
   }
 
-  /** Installs the snapshot of `ready` (the drain waits for it), then goes on draining. */
-  private async installThenDrain(ready: Ready, commitsOnly: boolean, startedWrite: boolean): Promise<void> {
+  /** Installs `snapshot`, of `ready` (the drain waits for it), then goes on draining. */
+  private async installThenDrain(
+    ready: Ready,
+    snapshot: SnapshotInfo,
+    commitsOnly: boolean,
+    startedWrite: boolean,
+  ): Promise<void> {
     try {
-      await this.handleSnapshotReady(ready, ready.snapshot as SnapshotInfo);
+      await this.handleSnapshotReady(ready, snapshot);
       if (this.snapshotIsDue()) this.startSnapshot();
     } catch (error) {
       this.fail(error);
@@ -903,16 +908,10 @@ export class RaftNode<Result> {
     this.applyReady(ready);
     this.raft.acceptReady();
     this.endPhase('core');
-    const last = ready.entries.at(-1);
     if (!writing && this.afterPersistSteps === 0) {
       // Nothing of this Ready left to write (its log write, if any, durable already) and every
       // earlier step done: no need to wait a turn.
-      if (last !== undefined) {
-        traceStage?.('persisted', last.index);
-        this.raft.persistedThrough(last.index, last.term);
-      }
-      this.send(ready.messagesAfterPersist);
-      this.updateReadiness();
+      this.persisted(ready);
       return staged === DURABLE;
     }
     this.afterPersistSteps++;
@@ -921,15 +920,12 @@ export class RaftNode<Result> {
         this.afterPersistSteps--;
         if (writing) this.writesInFlight--;
         if (this.failure !== undefined) return;
-        if (last !== undefined) traceStage?.('persisted', last.index);
-        this.send(ready.messagesAfterPersist);
+        this.persisted(ready);
         // The last write in flight is done: its acknowledgements leave now, not after the next
         // turn's I/O (the leader waits for them). With writes still in flight, the last to
         // finish sends them all together.
         if (this.afterPersistSteps === 0 && ready.messagesAfterPersist.length > 0)
           this.options.link.flush?.();
-        if (last !== undefined && !this.stopped) this.raft.persistedThrough(last.index, last.term);
-        this.updateReadiness();
         // Only when the write left something to do (what it committed, entries that waited for
         // it): a follower's usually leaves nothing, and a drain that finds nothing costs a turn.
         if (this.raft.hasReady(this.readyOptions(false))) this.schedule();
@@ -937,6 +933,18 @@ export class RaftNode<Result> {
       .catch((error: unknown) => this.fail(error));
     this.updateReadiness();
     return writing;
+  }
+
+  /**
+   * `ready`'s write and every earlier one are durable: what waited for them leaves, and the core
+   * counts its entries as persisted.
+   */
+  private persisted(ready: Ready): void {
+    const last = ready.entries.at(-1);
+    if (last !== undefined) traceStage?.('persisted', last.index);
+    this.send(ready.messagesAfterPersist);
+    if (last !== undefined && !this.stopped) this.raft.persistedThrough(last.index, last.term);
+    this.updateReadiness();
   }
 
   /**
@@ -1360,7 +1368,6 @@ async function runInTurns<T, Result>(
   }
 }
 
-/** Settles once both writes (either may be absent) are done; undefined when neither is. */
 /** The two ways to ask the core for a Ready, made once (a drain asks for several per put). */
 const DEFER_WRITES: ReadyOptions = { deferWrites: true };
 const TAKE_WRITES: ReadyOptions = { deferWrites: false };
@@ -1371,6 +1378,7 @@ const DURABLE = 'durable';
 /** What staging a Ready's write left: nothing to write, a write already durable, or the promise of one. */
 type StagedWrite = Promise<void> | typeof DURABLE | undefined;
 
+/** Settles once both writes (either may be absent) are done; undefined when neither is. */
 function bothSettled(
   first: Promise<void> | undefined,
   second: Promise<void> | undefined,
