@@ -24,7 +24,7 @@ export type WriterOperation =
   | { readonly kind: 'compact'; readonly throughIndex: number; readonly bytes: 0 }
   | { readonly kind: 'reset'; readonly snapshotIndex: number; readonly bytes: 0 };
 
-type WriteOperation = Extract<WriterOperation, { kind: 'write' }>;
+export type WriteOperation = Extract<WriterOperation, { kind: 'write' }>;
 
 interface ActiveSegment {
   readonly file: DiskFile;
@@ -141,7 +141,7 @@ export class SegmentWriter {
    * roll-over, no cut in an older segment), nothing buffered, and a disk that can write on this
    * thread.
    */
-  canWriteNow(operation: WriterOperation): boolean {
+  canWriteNow(operation: WriterOperation): operation is WriteOperation {
     return (
       operation.kind === 'write' &&
       this.chunkBytes === 0 &&
@@ -151,30 +151,20 @@ export class SegmentWriter {
   }
 
   /**
-   * Writes and syncs `operation` (see `canWriteNow`) before returning where the disk can:
+   * Writes and syncs `operation` (one `canWriteNow` took) before returning where the disk can:
    * undefined once durable, else the promise of the rest (a write the disk would not make on
-   * this thread, or a sync still running when its wait ran out).
+   * this thread goes as `commit` writes, and a sync may still run when its wait ran out).
    */
-  writeNow(operation: WriterOperation): Promise<void> | undefined {
-    assert(this.canWriteNow(operation) && operation.kind === 'write', 'writeNow needs a write that fits');
+  writeNow(operation: WriteOperation): Promise<void> | undefined {
     this.bufferWrite(operation);
     const active = this.activeSegment();
     const bytes = this.takeChunks();
-    if (!(active.file.writeAtNow as NonNullable<DiskFile['writeAtNow']>)(bytes, active.sizeBytes)) {
-      return active.file.writeAt(bytes, active.sizeBytes).then(() => {
-        this.wrote(active, bytes.byteLength);
-        return this.syncActive();
-      });
+    if (active.file.writeAtNow?.(bytes, active.sizeBytes) !== true) {
+      this.push(bytes);
+      return this.commit();
     }
     this.wrote(active, bytes.byteLength);
-    const syncing = this.directory.datasyncNow(active.file);
-    if (syncing === undefined) {
-      this.unsynced = false;
-      return undefined;
-    }
-    return syncing.then(() => {
-      this.unsynced = false;
-    });
+    return this.syncActiveNow();
   }
 
   private async applyWrite(operation: WriteOperation): Promise<void> {
@@ -372,9 +362,20 @@ export class SegmentWriter {
   }
 
   private async syncActive(): Promise<void> {
-    if (!this.unsynced) return;
-    await this.directory.datasync(this.activeSegment().file);
-    this.unsynced = false;
+    await this.syncActiveNow();
+  }
+
+  /** Makes every write durable: undefined when it is on return (`StoreDirectory.datasyncNow`). */
+  private syncActiveNow(): Promise<void> | undefined {
+    if (!this.unsynced) return undefined;
+    const syncing = this.directory.datasyncNow(this.activeSegment().file);
+    if (syncing === undefined) {
+      this.unsynced = false;
+      return undefined;
+    }
+    return syncing.then(() => {
+      this.unsynced = false;
+    });
   }
 
   private async closeActive(): Promise<void> {

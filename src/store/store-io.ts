@@ -17,9 +17,7 @@ export class StoreDirectory {
   }
 
   async datasync(file: DiskFile): Promise<void> {
-    const startedMs = this.clock.nowMs();
-    await file.datasync();
-    recordFsyncLatency(this.metrics, this.clock.nowMs() - startedMs);
+    await this.datasyncNow(file);
   }
 
   /**
@@ -27,9 +25,8 @@ export class StoreDirectory {
    * is durable on return, else the promise of the sync's end.
    */
   datasyncNow(file: DiskFile): Promise<void> | undefined {
-    if (file.datasyncNow === undefined) return this.datasync(file);
     const startedMs = this.clock.nowMs();
-    const rest = file.datasyncNow();
+    const rest = file.datasyncNow === undefined ? file.datasync() : file.datasyncNow();
     if (rest === undefined) {
       recordFsyncLatency(this.metrics, this.clock.nowMs() - startedMs);
       return undefined;
