@@ -178,7 +178,8 @@ class NodeDiskFile implements DiskFile {
     if (inline === undefined || this.syncOffThread) return this.track(this.poolSync());
     const startedMs = performance.now();
     const syncThread = inline.policy.inline(bytes) ? inline.syncThread() : undefined;
-    if (syncThread === undefined || syncThread.busy) return this.track(this.timedPoolSync(inline, startedMs));
+    if (syncThread === undefined || syncThread.busy)
+      return this.track(this.timed(this.poolSync(), inline, startedMs));
     // Before the loop waits (and outside the step the wait is measured as).
     inline.beforeInlineSync();
     inline.onStepStart();
@@ -191,9 +192,16 @@ class NodeDiskFile implements DiskFile {
     }
     // Measured before any await, so the step holds the wait alone.
     inline.onStep('inline-sync', performance.now() - startedMs);
-    if (rest !== undefined) return this.track(this.finishDetachedSync(rest, inline, startedMs));
-    inline.policy.synced(performance.now() - startedMs);
-    traceStage?.('sync-done', 0);
+    // Still running on the sync thread when the wait ran out.
+    if (rest !== undefined)
+      return this.track(
+        this.timed(
+          wrap('fdatasync', this.path, () => rest),
+          inline,
+          startedMs,
+        ),
+      );
+    this.synced(inline, startedMs);
     return undefined;
   }
 
@@ -201,15 +209,14 @@ class NodeDiskFile implements DiskFile {
     return wrap('fdatasync', this.path, () => this.handle.datasync());
   }
 
-  private async timedPoolSync(inline: InlineIo, startedMs: number): Promise<void> {
-    await this.poolSync();
-    inline.policy.synced(performance.now() - startedMs);
-    traceStage?.('sync-done', 0);
+  /** `sync`, a sync the policy judges the device by, which started at `startedMs`, once it ends. */
+  private async timed(sync: Promise<void>, inline: InlineIo, startedMs: number): Promise<void> {
+    await sync;
+    this.synced(inline, startedMs);
   }
 
-  /** A sync still running on the sync thread when the wait ran out. */
-  private async finishDetachedSync(rest: Promise<void>, inline: InlineIo, startedMs: number): Promise<void> {
-    await wrap('fdatasync', this.path, () => rest);
+  /** The sync that started at `startedMs` ended: the policy hears how long it took. */
+  private synced(inline: InlineIo, startedMs: number): void {
     inline.policy.synced(performance.now() - startedMs);
     traceStage?.('sync-done', 0);
   }
