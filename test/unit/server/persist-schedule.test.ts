@@ -1,14 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Disk,
-  type DiskFile,
-  MemoryDisk,
-  type OpenMode,
-  SeededRandom,
-  SystemClock,
-} from '../../../src/lib/index.js';
+import { type Disk, MemoryDisk, SeededRandom, SystemClock } from '../../../src/lib/index.js';
 import { decodeMessage, type NodeId } from '../../../src/raft/index.js';
 import { RaftNode } from '../../../src/server/index.js';
+import { withFileOverrides } from '../../support/file-overrides.js';
 import { ListStateMachine, MemoryLinks } from './cluster-harness.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -39,17 +33,12 @@ class SyncGate {
 async function gatedDisk(gate: SyncGate): Promise<Disk> {
   const memory = new MemoryDisk();
   await memory.makeDirectory('/data');
-  return Object.assign(Object.create(memory) as Disk, {
-    open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
-      const file = await memory.open(filePath, mode);
-      return Object.assign(Object.create(file) as DiskFile, {
-        datasync: async () => {
-          await gate.pass();
-          return file.datasync();
-        },
-      });
+  return withFileOverrides(memory, (file) => ({
+    datasync: async () => {
+      await gate.pass();
+      return file.datasync();
     },
-  });
+  }));
 }
 
 describe('RaftNode: the end of a log write', () => {

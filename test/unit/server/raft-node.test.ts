@@ -1,16 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type Disk,
-  type DiskFile,
-  isMeshError,
-  MemoryDisk,
-  type OpenMode,
-  SeededRandom,
-  SystemClock,
-} from '../../../src/lib/index.js';
+import { type Disk, isMeshError, MemoryDisk, SeededRandom, SystemClock } from '../../../src/lib/index.js';
 import { decodeMessage } from '../../../src/raft/index.js';
 import { MAX_WAITING_READS, RaftNode } from '../../../src/server/index.js';
 import { openRaftLogStore, RaftLogStore } from '../../../src/store/index.js';
+import { withFileOverrides } from '../../support/file-overrides.js';
 import { ListStateMachine, MemoryLinks, TestCluster } from './cluster-harness.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -327,28 +320,23 @@ async function settledLoneVoter(
 async function diskNotingAppends(events: string[], writesNow = false): Promise<Disk> {
   const memory = new MemoryDisk({ writesNow });
   await memory.makeDirectory('/data');
-  return Object.assign(Object.create(memory) as Disk, {
-    open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
-      const file = await memory.open(filePath, mode);
-      return Object.assign(Object.create(file) as DiskFile, {
-        append: (data: Uint8Array) => {
-          events.push('append');
-          return file.append(data);
-        },
-        // The log writes its records at its own end offset in a preallocated segment.
-        writeAt: (data: Uint8Array, offset: number) => {
-          events.push('append');
-          return file.writeAt(data, offset);
-        },
-        ...(file.writeAtNow === undefined
-          ? {}
-          : {
-              writeAtNow: (data: Uint8Array, offset: number) => {
-                events.push('append');
-                return file.writeAtNow?.(data, offset);
-              },
-            }),
-      });
+  return withFileOverrides(memory, (file) => ({
+    append: (data: Uint8Array) => {
+      events.push('append');
+      return file.append(data);
     },
-  });
+    // The log writes its records at its own end offset in a preallocated segment.
+    writeAt: (data: Uint8Array, offset: number) => {
+      events.push('append');
+      return file.writeAt(data, offset);
+    },
+    ...(file.writeAtNow === undefined
+      ? {}
+      : {
+          writeAtNow: (data: Uint8Array, offset: number) => {
+            events.push('append');
+            return file.writeAtNow?.(data, offset) === true;
+          },
+        }),
+  }));
 }

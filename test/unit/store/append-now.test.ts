@@ -2,37 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Disk, type DiskFile, isMeshError, MemoryDisk, type OpenMode } from '../../../src/lib/index.js';
+import { isMeshError, MemoryDisk } from '../../../src/lib/index.js';
 import { INLINE_SYNC_SLOW_MS, type InlineIoPolicy, NodeDisk } from '../../../src/lib/node/index.js';
 import { MAX_RECORD_PAYLOAD_BYTES, type RaftLogStore } from '../../../src/store/index.js';
-import { type DiskFixture, entries, entry, open, summary } from './support.js';
+import { withFileOverrides } from '../../support/file-overrides.js';
+import { type DiskFixture, entries, entry, memoryFixture, nodeFixture, open, summary } from './support.js';
 
 const SMALL_SEGMENT_BYTES = 1024;
-
-/** A store's disk; `memory` when it is a memory disk, which a test can crash. */
-type AppendNowFixture = DiskFixture & { readonly memory: MemoryDisk | undefined };
-
-async function memoryWritesNowFixture(): Promise<AppendNowFixture> {
-  const memory = new MemoryDisk({ writesNow: true });
-  await memory.makeDirectory('/data');
-  return { disk: memory, memory, directory: '/data/raft', cleanup: async () => {} };
-}
-
-async function inlineNodeFixture(): Promise<AppendNowFixture> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-store-'));
-  return {
-    disk: new NodeDisk({ inlineWrites: true }),
-    memory: undefined,
-    directory: path.join(root, 'raft'),
-    cleanup: () => rm(root, { recursive: true, force: true }),
-  };
-}
 
 /**
  * The log as a restart finds it: after a crash that loses every unsynced write on a memory disk
  * (`store` is abandoned), after closing `store` on a real one.
  */
-async function recoveredEntries(fixture: AppendNowFixture, store: RaftLogStore, options = {}) {
+async function recoveredEntries(fixture: DiskFixture, store: RaftLogStore, options = {}) {
   if (fixture.memory === undefined) await store.close();
   else fixture.memory.crash();
   const reopened = await open(fixture.disk, fixture.directory, options);
@@ -42,10 +24,10 @@ async function recoveredEntries(fixture: AppendNowFixture, store: RaftLogStore, 
 }
 
 describe.each([
-  ['MemoryDisk that writes now', memoryWritesNowFixture],
-  ['NodeDisk with inline writes', inlineNodeFixture],
+  ['MemoryDisk that writes now', () => memoryFixture({ writesNow: true })],
+  ['NodeDisk with inline writes', () => nodeFixture({ inlineWrites: true })],
 ])('RaftLogStore.appendNow on %s', (_name, makeFixture) => {
-  let fixture: AppendNowFixture;
+  let fixture: DiskFixture;
   beforeEach(async () => {
     fixture = await makeFixture();
   });
@@ -162,19 +144,12 @@ describe('RaftLogStore.appendNow on a disk that cannot write now', () => {
     const memory = new MemoryDisk({ writesNow: true });
     await memory.makeDirectory('/data');
     let failWrites = false;
-    const disk: Disk = {
-      ...bindDisk(memory),
-      open: async (filePath: string, mode: OpenMode) => {
-        const file = await memory.open(filePath, mode);
-        const failing: DiskFile = Object.create(file) as DiskFile;
-        return Object.assign(failing, {
-          writeAtNow: (data: Uint8Array, offset: number) => {
-            if (failWrites) throw new Error('device gone');
-            return file.writeAtNow?.(data, offset) ?? false;
-          },
-        });
+    const disk = withFileOverrides(memory, (file) => ({
+      writeAtNow: (data: Uint8Array, offset: number) => {
+        if (failWrites) throw new Error('device gone');
+        return file.writeAtNow?.(data, offset) === true;
       },
-    };
+    }));
     const { store } = await open(disk, '/data/raft');
     expect(store.appendNow(entries(1, 1, 1))).toBeUndefined();
     failWrites = true;
@@ -185,17 +160,3 @@ describe('RaftLogStore.appendNow on a disk that cannot write now', () => {
     );
   });
 });
-
-/** `disk`'s methods bound to it, to override some. */
-function bindDisk(disk: MemoryDisk): Disk {
-  return {
-    open: (filePath, mode) => disk.open(filePath, mode),
-    readFile: (filePath) => disk.readFile(filePath),
-    rename: (from, to) => disk.rename(from, to),
-    fsyncDirectory: (directory) => disk.fsyncDirectory(directory),
-    list: (directory) => disk.list(directory),
-    remove: (filePath) => disk.remove(filePath),
-    makeDirectory: (directory) => disk.makeDirectory(directory),
-    exists: (filePath) => disk.exists(filePath),
-  };
-}

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Disk,
-  type DiskFile,
-  isMeshError,
-  ManualClock,
-  MemoryDisk,
-  MeshError,
-} from '../../../src/lib/index.js';
+import { type Disk, isMeshError, ManualClock, MemoryDisk, MeshError } from '../../../src/lib/index.js';
 import {
   FSYNC_LATENCY_BUCKET_BOUNDS_MS,
   MAX_PENDING_SNAPSHOT_SAVES,
   MAX_RECORD_PAYLOAD_BYTES,
   validateStoreOptions,
 } from '../../../src/store/index.js';
+import { withFileOverrides } from '../../support/file-overrides.js';
 import { entry, open, summary } from './support.js';
 
 /** A MemoryDisk whose file syncs wait on the test and can be made to fail. */
@@ -42,21 +36,15 @@ class GatedDisk {
   }
 
   view(): Disk {
-    const memory = this.memory;
-    const wrapFile = (file: DiskFile): DiskFile =>
-      Object.assign(Object.create(file) as DiskFile, {
-        datasync: async () => {
-          this.syncsStarted++;
-          if (this.gate !== undefined) await this.gate.promise;
-          this.clock?.advance(this.syncLatencyMs);
-          if (this.failSyncs) throw new MeshError('DISK_IO', 'injected fdatasync failure');
-          await file.datasync();
-        },
-      });
-    return Object.assign(Object.create(memory) as Disk, {
-      open: async (filePath: string, mode: 'read' | 'append' | 'create') =>
-        wrapFile(await memory.open(filePath, mode)),
-    });
+    return withFileOverrides(this.memory, (file) => ({
+      datasync: async () => {
+        this.syncsStarted++;
+        if (this.gate !== undefined) await this.gate.promise;
+        this.clock?.advance(this.syncLatencyMs);
+        if (this.failSyncs) throw new MeshError('DISK_IO', 'injected fdatasync failure');
+        await file.datasync();
+      },
+    }));
   }
 }
 

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Disk, type DiskFile, isMeshError, MemoryDisk, type OpenMode } from '../../../src/lib/index.js';
+import { type Disk, isMeshError, MemoryDisk } from '../../../src/lib/index.js';
 import { SegmentPreallocationError } from '../../../src/store/index.js';
 import { scanSegment } from '../../../src/store/record-frame.js';
 import { encodeEntry } from '../../../src/store/records.js';
+import { withFileOverrides } from '../../support/file-overrides.js';
 import {
   CrashableDisk,
   type DiskFixture,
@@ -232,17 +233,12 @@ describe('crashes in preallocated segments on MemoryDisk', () => {
 
 /** `memory`, except that growing a file with `truncate` fails with ENOSPC while `isFull()`. */
 function diskFullWhen(memory: MemoryDisk, isFull: () => boolean): Disk {
-  return Object.assign(Object.create(memory) as Disk, {
-    open: async (filePath: string, mode: OpenMode): Promise<DiskFile> => {
-      const file = await memory.open(filePath, mode);
-      return Object.assign(Object.create(file) as DiskFile, {
-        truncate: async (size: number) => {
-          if (isFull() && size > (await file.size())) {
-            throw Object.assign(new Error('ENOSPC: no space left on device, ftruncate'), { code: 'ENOSPC' });
-          }
-          return file.truncate(size);
-        },
-      });
+  return withFileOverrides(memory, (file) => ({
+    truncate: async (size: number) => {
+      if (isFull() && size > (await file.size())) {
+        throw Object.assign(new Error('ENOSPC: no space left on device, ftruncate'), { code: 'ENOSPC' });
+      }
+      return file.truncate(size);
     },
-  });
+  }));
 }

@@ -9,7 +9,7 @@ import {
   type OpenMode,
   type Random,
 } from '../../../src/lib/index.js';
-import { NodeDisk, silentLogger } from '../../../src/lib/node/index.js';
+import { NodeDisk, type NodeDiskOptions, silentLogger } from '../../../src/lib/node/index.js';
 import {
   type OpenedRaftLogStore,
   openRaftLogStore,
@@ -45,20 +45,23 @@ export function open(
 /** A disk under test plus the directory the store lives in, on memory or real files. */
 export interface DiskFixture {
   readonly disk: Disk;
+  /** The disk when it is a memory disk, which a test can crash. */
+  readonly memory: MemoryDisk | undefined;
   readonly directory: string;
   cleanup(): Promise<void>;
 }
 
-export async function memoryFixture(): Promise<DiskFixture> {
-  const disk = new MemoryDisk();
+export async function memoryFixture(options: { readonly writesNow?: boolean } = {}): Promise<DiskFixture> {
+  const disk = new MemoryDisk(options);
   await disk.makeDirectory('/data');
-  return { disk, directory: '/data/raft', cleanup: async () => {} };
+  return { disk, memory: disk, directory: '/data/raft', cleanup: async () => {} };
 }
 
-export async function nodeFixture(): Promise<DiskFixture> {
+export async function nodeFixture(options: NodeDiskOptions = {}): Promise<DiskFixture> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'meshos-store-'));
   return {
-    disk: new NodeDisk(),
+    disk: new NodeDisk(options),
+    memory: undefined,
     directory: path.join(root, 'raft'),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
