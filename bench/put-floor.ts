@@ -42,6 +42,9 @@ const MEMBER_READY_POLL_MS = 20;
 /** Bounds a load's count (its latencies are kept in an array of this size): far above a window's. */
 const MAX_PUTS_PER_LOAD = 1_000_000;
 
+/** The systems' names in the report, which also finds their figures. */
+const SYSTEM = { floor: 'floor', meshos: 'MeshOS', baseline: 'MeshOS (baseline)', etcd: 'etcd' } as const;
+
 interface WindowFigures {
   readonly cpuMicrosecondsPerPut: number;
   readonly switchesPerPut: number;
@@ -190,18 +193,18 @@ async function main(): Promise<void> {
       : await MeshosCluster.create({ ...clusterOptionsFromEnvironment(), mainScript: baselineScript });
   const etcd = await EtcdCluster.create();
   const systems: Array<{ name: string; pids: () => number[]; puts: (ms: number) => Promise<number> }> = [
-    { name: 'floor', pids: () => floor.pids, puts: (ms) => floor.puts(ms) },
-    { name: 'MeshOS', pids: () => clusterPids(meshos), puts: (ms) => clusterPuts(meshos, ms) },
+    { name: SYSTEM.floor, pids: () => floor.pids, puts: (ms) => floor.puts(ms) },
+    { name: SYSTEM.meshos, pids: () => clusterPids(meshos), puts: (ms) => clusterPuts(meshos, ms) },
     ...(baseline === undefined
       ? []
       : [
           {
-            name: 'MeshOS (baseline)',
+            name: SYSTEM.baseline,
             pids: () => clusterPids(baseline),
             puts: (ms: number) => clusterPuts(baseline, ms),
           },
         ]),
-    { name: 'etcd', pids: () => clusterPids(etcd), puts: (ms) => clusterPuts(etcd, ms) },
+    { name: SYSTEM.etcd, pids: () => clusterPids(etcd), puts: (ms) => clusterPuts(etcd, ms) },
   ];
   const figures = new Map<string, WindowFigures[]>(systems.map((system) => [system.name, []]));
   try {
@@ -221,7 +224,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([floor.stop(), meshos.stop(), baseline?.stop(), etcd.stop()]);
   }
-  const etcdCpu = figures.get('etcd')!.map((figure) => figure.cpuMicrosecondsPerPut);
+  const etcdCpu = figures.get(SYSTEM.etcd)!.map((figure) => figure.cpuMicrosecondsPerPut);
   console.log(
     `One client's puts to the leader, ${windows} windows of ${seconds} s per system, taking turns.\n`,
   );
@@ -236,9 +239,9 @@ async function main(): Promise<void> {
       `| ${name} | ${median(cpu).toFixed(0)} | ${cpu.map((value) => value.toFixed(0)).join(', ')} | ${median(ratios).toFixed(2)} | ${median(list.map((figure) => figure.switchesPerPut)).toFixed(1)} | ${median(list.map((figure) => figure.putsPerSecond)).toFixed(0)} |`,
     );
   }
-  const baselineFigures = figures.get('MeshOS (baseline)');
+  const baselineFigures = figures.get(SYSTEM.baseline);
   if (baselineFigures !== undefined) {
-    const meshosCpu = figures.get('MeshOS')!.map((figure) => figure.cpuMicrosecondsPerPut);
+    const meshosCpu = figures.get(SYSTEM.meshos)!.map((figure) => figure.cpuMicrosecondsPerPut);
     const paired = meshosCpu.map((value, index) => value / baselineFigures[index]!.cpuMicrosecondsPerPut);
     console.log(
       `\nMeshOS ÷ baseline, CPU per put, window by window: median ${median(paired).toFixed(3)} (${paired.map((value) => value.toFixed(2)).join(', ')})`,
