@@ -362,10 +362,15 @@ export class SegmentWriter {
   }
 
   private async syncActive(): Promise<void> {
-    await this.syncActiveNow();
+    if (!this.unsynced) return;
+    await this.directory.datasync(this.activeSegment().file);
+    this.unsynced = false;
   }
 
-  /** Makes every write durable: undefined when it is on return (`StoreDirectory.datasyncNow`). */
+  /**
+   * `syncActive` for a write made on the spot (`writeNow`): undefined when every write is durable
+   * on return (`StoreDirectory.datasyncNow`).
+   */
   private syncActiveNow(): Promise<void> | undefined {
     if (!this.unsynced) return undefined;
     const syncing = this.directory.datasyncNow(this.activeSegment().file);
